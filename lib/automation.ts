@@ -1,0 +1,69 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSRecord } from "aws-lambda";
+import { z } from "zod";
+
+/**
+ * An automation job on the queue: `{"type": "<job>", ...}`. Each job type brings its own schema
+ * for the rest of the body when it is registered.
+ */
+export const jobEnvelopeSchema = z.looseObject({ type: z.string().min(1).max(64) });
+export type JobEnvelope = z.infer<typeof jobEnvelopeSchema>;
+
+export type JobHandler = (job: JobEnvelope, record: SQSRecord) => Promise<void>;
+
+/** A job that can never succeed: retrying it would only delay the dead-letter queue. */
+export class PoisonJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PoisonJobError";
+  }
+}
+
+export function parseJob(record: SQSRecord, jobs: Readonly<Record<string, JobHandler>>): { job: JobEnvelope; run: JobHandler } {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    throw new PoisonJobError("body is not JSON");
+  }
+  const parsed = jobEnvelopeSchema.safeParse(body);
+  if (!parsed.success) throw new PoisonJobError(`not a job envelope: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ")}`);
+  const run = jobs[parsed.data.type];
+  if (!run) throw new PoisonJobError(`unknown job type "${parsed.data.type}"; known: ${Object.keys(jobs).join(", ") || "none"}`);
+  return { job: parsed.data, run };
+}
+
+/**
+ * Runs one queued job. A poison job goes to the dead-letter queue at once, with the reason
+ * as a message attribute; any other failure is left to SQS's retries and redrive.
+ */
+export function createJobRunner(options: {
+  jobs: Readonly<Record<string, JobHandler>>;
+  sqs: SQSClient;
+  deadLetterQueueUrl: string;
+  logger: Logger;
+}): (record: SQSRecord) => Promise<void> {
+  return async function runJob(record) {
+    let parsed;
+    try {
+      parsed = parseJob(record, options.jobs);
+    } catch (error) {
+      if (!(error instanceof PoisonJobError)) throw error;
+      options.logger.warn("poison job moved to the dead-letter queue", { message_id: record.messageId, reason: error.message });
+      await options.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: options.deadLetterQueueUrl,
+          MessageBody: record.body,
+          MessageAttributes: {
+            reason: { DataType: "String", StringValue: error.message.slice(0, 1024) },
+            source_message_id: { DataType: "String", StringValue: record.messageId },
+          },
+        }),
+      );
+      return;
+    }
+    options.logger.appendKeys({ job_type: parsed.job.type, message_id: record.messageId });
+    await parsed.run(parsed.job, record);
+  };
+}

@@ -1,0 +1,189 @@
+import { z } from "zod";
+import { registerSecrets } from "./logger.ts";
+import { QUEUES, SECRETS, TABLES, TOPICS } from "./resources.ts";
+
+/**
+ * All settings, read once from the environment or SST's linked `Resource`, validated here.
+ * A setting that is missing or bad fails the cold start with its variable name in the message,
+ * instead of failing the first request that happens to need it.
+ */
+
+const jsonString = <T extends z.ZodType>(schema: T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "is not valid JSON" });
+      return z.NEVER;
+    }
+  }).pipe(schema);
+
+const callerSchema = z.object({
+  bk_app_code: z.string().min(1),
+  bk_app_secret: z.string().min(8),
+});
+export type Caller = z.infer<typeof callerSchema>;
+
+const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().positive().max(max).default(fallback);
+
+export const configSchema = z.object({
+  stage: z.string().min(1).default("local"),
+  logLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
+  gse: z.object({
+    /** BK_COMPONENT_API_URL: ESB calls go to `<base>/api/c/compapi/v2/gse/...`. */
+    baseUrl: z.url({ protocol: /^https?$/ }),
+    /** BKAPP_BKGSE_APIGW_BASE_URL; defaults to `<baseUrl>/api/bk-gse/prod`, as bk-monitor does. */
+    apigwBaseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /** v2 = API gateway (`/api/v2/...`), esb = legacy component API (`/api/c/compapi/v2/gse/...`). */
+    flavour: z.enum(["v2", "esb"]).default("v2"),
+    /** bk-monitor's USE_GSE_AGENT_STATUS_NEW_API: list_agent_state (true) or get_agent_status (false). */
+    useNewAgentStatusApi: z.stringbool().default(true),
+    appCode: z.string().min(1),
+    appSecret: z.string().min(1),
+    username: z.string().min(1).default("admin"),
+    tenantId: z.string().min(1).optional(),
+    slotId: z.coerce.number().int().nonnegative(),
+    slotToken: z.string().min(1),
+    timeoutMs: positiveInt(10_000, 120_000),
+    maxAttempts: positiveInt(4, 10),
+    /** GSE answers at most 1000 ids per list_agent_state call (gse-api.md §10b.3). */
+    agentChunkSize: positiveInt(1000, 5000),
+    concurrency: positiveInt(5, 64),
+  }),
+  tables: z.object({
+    agents: z.string().min(1),
+    configs: z.string().min(1),
+    commands: z.string().min(1),
+    apps: z.string().min(1),
+  }),
+  alertsTopicArn: z.string().min(1),
+  automationQueueUrl: z.url(),
+  automationDlqUrl: z.url(),
+  agentCacheTtlSeconds: positiveInt(300, 86_400),
+  dispatchBatchSize: positiveInt(1000, 5000),
+  /** Callers allowed to use this API: `[{"bk_app_code": "...", "bk_app_secret": "..."}]`. */
+  callers: jsonString(z.array(callerSchema).min(1)),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+interface Source {
+  /** Dotted path in the config object. */
+  readonly path: string;
+  readonly env: string;
+  /** SST link name and the property that holds the value. */
+  readonly resource?: readonly [link: string, property: string];
+  /** Never echo the value, even in a validation error. */
+  readonly secret?: boolean;
+}
+
+const resourceSource = (path: string, def: { env: string; link: string }, property: string, secret = false): Source => ({
+  path,
+  env: def.env,
+  resource: [def.link, property],
+  secret,
+});
+
+export const SETTINGS: readonly Source[] = [
+  { path: "stage", env: "STAGE" },
+  { path: "logLevel", env: "LOG_LEVEL" },
+  { path: "gse.baseUrl", env: "GSE_BASE_URL" },
+  { path: "gse.apigwBaseUrl", env: "GSE_APIGW_BASE_URL" },
+  { path: "gse.flavour", env: "GSE_API_FLAVOUR" },
+  { path: "gse.useNewAgentStatusApi", env: "USE_GSE_AGENT_STATUS_NEW_API" },
+  { path: "gse.appCode", env: "GSE_APP_CODE" },
+  resourceSource("gse.appSecret", SECRETS.gseAppSecret, "value", true),
+  { path: "gse.username", env: "GSE_USERNAME" },
+  { path: "gse.tenantId", env: "GSE_TENANT_ID" },
+  { path: "gse.slotId", env: "GSE_SLOT_ID" },
+  resourceSource("gse.slotToken", SECRETS.gseSlotToken, "value", true),
+  { path: "gse.timeoutMs", env: "GSE_TIMEOUT_MS" },
+  { path: "gse.maxAttempts", env: "GSE_MAX_ATTEMPTS" },
+  { path: "gse.agentChunkSize", env: "GSE_AGENT_CHUNK_SIZE" },
+  { path: "gse.concurrency", env: "GSE_CONCURRENCY" },
+  ...Object.entries(TABLES).map(([key, def]) => resourceSource(`tables.${key}`, def, "name")),
+  resourceSource("alertsTopicArn", TOPICS.alerts, "arn"),
+  resourceSource("automationQueueUrl", QUEUES.automation, "url"),
+  resourceSource("automationDlqUrl", QUEUES.automationDlq, "url"),
+  { path: "agentCacheTtlSeconds", env: "AGENT_CACHE_TTL_SECONDS" },
+  { path: "dispatchBatchSize", env: "DISPATCH_BATCH_SIZE" },
+  resourceSource("callers", SECRETS.apiCallers, "value", true),
+];
+
+/** Looks a linked resource's property up; undefined when the resource is not linked. */
+export type ResourceLookup = (link: string, property: string) => string | undefined;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: string): void {
+  const parts = path.split(".");
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    node = (node[part] ??= {}) as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1] as string] = value;
+}
+
+function readPath(target: Record<string, unknown>, path: string): unknown {
+  let node: unknown = target;
+  for (const part of path.split(".")) {
+    node = typeof node === "object" && node !== null ? (node as Record<string, unknown>)[part] : undefined;
+  }
+  return node;
+}
+
+/** Pure: builds and validates the config from the given sources. Throws ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv, lookup: ResourceLookup = () => undefined): Config {
+  const raw: Record<string, unknown> = { gse: {}, tables: {} };
+  for (const source of SETTINGS) {
+    const fromResource = source.resource ? lookup(...source.resource) : undefined;
+    const value = fromResource ?? env[source.env];
+    // An empty variable means "not set", as a shell user expects from `FOO= cmd`.
+    if (value !== undefined && value !== "") setPath(raw, source.path, value);
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+
+  const problems = parsed.error.issues.map((issue) => {
+    const path = issue.path.join(".");
+    const source = SETTINGS.find((s) => path === s.path || path.startsWith(`${s.path}.`));
+    const name = source
+      ? source.resource
+        ? `${source.env} (or linked ${source.resource[0]}.${source.resource[1]})`
+        : source.env
+      : path;
+    const missing = source !== undefined && readPath(raw, source.path) === undefined;
+    // zod's messages for a secret can quote the input; keep only the generic part then.
+    const detail = missing ? "is required but not set" : source?.secret ? `is invalid (${issue.code})` : issue.message;
+    return `${name}: ${detail}${source && path !== source.path ? ` at ${path.slice(source.path.length + 1)}` : ""}`;
+  });
+  throw new ConfigError(problems);
+}
+
+let cached: Config | undefined;
+
+/** The process-wide config, loaded on first use (cold start) and kept for warm invocations. */
+export async function getConfig(): Promise<Config> {
+  if (cached) return cached;
+  const { Resource } = await import("sst/resource");
+  const resources = Resource as unknown as Record<string, Record<string, unknown> | undefined>;
+  const lookup: ResourceLookup = (link, property) => {
+    if (!(link in resources)) return undefined;
+    const value = resources[link]?.[property];
+    return typeof value === "string" ? value : undefined;
+  };
+  cached = loadConfig(process.env, lookup);
+  registerSecrets([cached.gse.appSecret, cached.gse.slotToken, ...cached.callers.map((c) => c.bk_app_secret)]);
+  return cached;
+}
+
+/** Tests that change the environment between cases call this; production never does. */
+export function resetConfigForTests(): void {
+  cached = undefined;
+}

@@ -1,0 +1,51 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import type { Caller } from "../config.ts";
+import { UnauthenticatedError } from "../errors.ts";
+
+export const AUTH_HEADER = "x-bkapi-authorization";
+
+/** What bk-monitor, bk-job and the GSE SDK send (gse-api.md §2.1); extra keys are allowed. */
+export const authorizationSchema = z.object({
+  bk_app_code: z.string().min(1),
+  bk_app_secret: z.string().min(1),
+  bk_username: z.string().optional(),
+});
+
+export interface AuthenticatedCaller {
+  readonly appCode: string;
+  readonly username: string | undefined;
+}
+
+const digest = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest();
+
+/** Equal-length digests make timingSafeEqual applicable to strings of any length. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/**
+ * Checks the header against every configured caller without stopping at the first match,
+ * so the time taken does not tell whether an app code exists.
+ */
+export function authenticate(header: string | undefined, callers: readonly Caller[]): AuthenticatedCaller {
+  if (!header) throw new UnauthenticatedError(`missing ${AUTH_HEADER} header`);
+  let parsedJson: unknown;
+  try {
+    parsedJson = JSON.parse(header);
+  } catch {
+    throw new UnauthenticatedError(`${AUTH_HEADER} header is not valid JSON`);
+  }
+  const parsed = authorizationSchema.safeParse(parsedJson);
+  if (!parsed.success) {
+    throw new UnauthenticatedError(`${AUTH_HEADER} header must hold bk_app_code and bk_app_secret`);
+  }
+  let matched: Caller | undefined;
+  for (const caller of callers) {
+    const codeOk = constantTimeEqual(caller.bk_app_code, parsed.data.bk_app_code);
+    const secretOk = constantTimeEqual(caller.bk_app_secret, parsed.data.bk_app_secret);
+    if (codeOk && secretOk && !matched) matched = caller;
+  }
+  if (!matched) throw new UnauthenticatedError("bk_app_code or bk_app_secret is incorrect");
+  return { appCode: matched.bk_app_code, username: parsed.data.bk_username };
+}

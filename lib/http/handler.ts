@@ -1,0 +1,193 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import middy, { type MiddlewareObj } from "@middy/core";
+import httpHeaderNormalizer from "@middy/http-header-normalizer";
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
+import { randomUUID } from "node:crypto";
+import type { z } from "zod";
+import type { Caller } from "../config.ts";
+import { BodyTooLargeError, MalformedJsonError, UnauthenticatedError, ValidationError } from "../errors.ts";
+import { AUTH_HEADER, authenticate, type AuthenticatedCaller } from "./auth.ts";
+import { ok } from "./envelope.ts";
+import { errorResponse } from "./errors.ts";
+
+/** Bodies above this are refused before parsing; API Gateway's own hard limit is 10 MB. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+const REQUEST_ID_HEADERS = ["x-bkapi-request-id", "x-request-id"] as const;
+
+export interface HttpRequestContext<Body> {
+  readonly body: Body;
+  readonly event: APIGatewayProxyEventV2;
+  readonly caller: AuthenticatedCaller;
+  readonly requestId: string;
+  readonly logger: Logger;
+}
+
+export interface HttpReply<T> {
+  readonly status?: number;
+  readonly data: T;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface HttpHandlerOptions<S extends z.ZodType | undefined> {
+  /** Name used in logs. */
+  readonly name: string;
+  readonly logger: Logger;
+  readonly callers: readonly Caller[];
+  /** Schema of the JSON body; routes without one take no body. */
+  readonly body?: S;
+  readonly maxBodyBytes?: number;
+}
+
+interface Internal extends Record<string, unknown> {
+  startedAt?: number;
+}
+
+/** Lambda's context, plus what the edge middlewares established for this request. */
+export interface HttpContext extends Context {
+  gseRequestId?: string;
+  gseCaller?: AuthenticatedCaller;
+}
+
+type HttpEvent = APIGatewayProxyEventV2;
+type HttpResult = APIGatewayProxyStructuredResultV2;
+type Middleware = MiddlewareObj<HttpEvent, HttpResult, Error, HttpContext, Internal>;
+
+/** JSON.parse reviver: keys that could reach an object's prototype are dropped at the edge. */
+function dropPrototypeKeys(key: string, value: unknown): unknown {
+  return key === "__proto__" || key === "constructor" || key === "prototype" ? undefined : value;
+}
+
+function headerValue(event: HttpEvent, name: string): string | undefined {
+  const value = event.headers?.[name];
+  return value === undefined || value === "" ? undefined : value;
+}
+
+/** Request id from the caller (echoed back, as GSE's gateway does) or a new one. */
+function requestEdge(logger: Logger, name: string): Middleware {
+  const respond = (requestId: string, response: HttpResult): HttpResult => ({
+    ...response,
+    headers: { ...response.headers, "x-bkapi-request-id": requestId, "x-request-id": requestId },
+  });
+  const accessLog = (event: HttpEvent, internal: Internal, caller: AuthenticatedCaller | undefined, status: number | undefined): void => {
+    logger.info("request", {
+      route: name,
+      method: event.requestContext?.http?.method,
+      path: event.rawPath,
+      status,
+      duration_ms: internal.startedAt === undefined ? undefined : Date.now() - internal.startedAt,
+      app_code: caller?.appCode,
+    });
+  };
+  return {
+    before: async function requestEdgeBefore(request) {
+      const fromCaller = REQUEST_ID_HEADERS.map((h) => headerValue(request.event, h)).find(Boolean);
+      // A caller's id is echoed only when it is a plain token; anything else could forge log lines.
+      const requestId =
+        fromCaller && /^[\w.:-]{1,128}$/.test(fromCaller) ? fromCaller : request.event.requestContext?.requestId || randomUUID();
+      request.context.gseRequestId = requestId;
+      request.internal.startedAt = Date.now();
+      logger.appendKeys({ request_id: requestId });
+    },
+    after: async function requestEdgeAfter(request) {
+      const requestId = request.context.gseRequestId ?? randomUUID();
+      request.response = respond(requestId, request.response ?? { statusCode: 204 });
+      accessLog(request.event, request.internal, request.context.gseCaller, request.response.statusCode);
+    },
+    onError: async function requestEdgeOnError(request) {
+      const requestId = request.context.gseRequestId ?? randomUUID();
+      request.response = respond(requestId, errorResponse(request.error, requestId, logger));
+      accessLog(request.event, request.internal, request.context.gseCaller, request.response.statusCode);
+    },
+  };
+}
+
+function authentication(callers: readonly Caller[]): Middleware {
+  return {
+    before: async function authenticationBefore(request) {
+      request.context.gseCaller = authenticate(headerValue(request.event, AUTH_HEADER), callers);
+    },
+  };
+}
+
+function bodySizeLimit(maxBytes: number): Middleware {
+  return {
+    before: async function bodySizeLimitBefore(request) {
+      const { body, isBase64Encoded } = request.event;
+      if (body === undefined) return;
+      const bytes = isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body, "utf8");
+      if (bytes > maxBytes) throw new BodyTooLargeError(`request body is ${bytes} bytes; the limit is ${maxBytes}`);
+    },
+  };
+}
+
+/**
+ * Parses the body as JSON whatever the content type: GSE's clients all send JSON, and a curl
+ * without the header is not worth refusing.
+ */
+function jsonBody(): Middleware {
+  return {
+    before: async function jsonBodyBefore(request) {
+      const { body, isBase64Encoded } = request.event;
+      if (body === undefined || body === "") return;
+      const text = isBase64Encoded ? Buffer.from(body, "base64").toString("utf8") : body;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text, dropPrototypeKeys);
+      } catch (error) {
+        throw new MalformedJsonError(`request body is not valid JSON: ${error instanceof Error ? error.message : "parse error"}`);
+      }
+      (request.event as { body?: unknown }).body = parsed;
+    },
+  };
+}
+
+export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  throw new ValidationError(
+    parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message })),
+  );
+}
+
+/**
+ * The one way to build an HTTP handler: request id, authentication, body limit, JSON parsing,
+ * zod validation, the envelope, and error mapping. The handler function gets validated input.
+ */
+export function httpHandler<S extends z.ZodType | undefined = undefined>(
+  options: HttpHandlerOptions<S>,
+  fn: (ctx: HttpRequestContext<S extends z.ZodType ? z.infer<S> : undefined>) => Promise<HttpReply<unknown>>,
+) {
+  const { logger, name } = options;
+  let stack = middy<HttpEvent, HttpResult, Error, HttpContext, Internal>()
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(httpHeaderNormalizer())
+    .use(requestEdge(logger, name))
+    .use(authentication(options.callers));
+  if (options.body) {
+    stack = stack
+      .use(bodySizeLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
+      .use(jsonBody());
+  }
+  return stack.handler(async function httpHandlerInvoke(event, context) {
+    const requestId = context.gseRequestId ?? randomUUID();
+    const caller = context.gseCaller;
+    // Unreachable: authentication runs first and throws; kept so the type needs no assertion.
+    if (!caller) throw new UnauthenticatedError("not authenticated");
+    const rawBody: unknown = event.body;
+    const body = options.body ? validate(options.body, rawBody ?? {}) : undefined;
+    const reply = await fn({
+      body: body as S extends z.ZodType ? z.infer<S> : undefined,
+      event,
+      caller,
+      requestId,
+      logger,
+    });
+    return {
+      statusCode: reply.status ?? 200,
+      headers: { "content-type": "application/json; charset=utf-8", ...reply.headers },
+      body: JSON.stringify(ok(reply.data, requestId)),
+    };
+  });
+}

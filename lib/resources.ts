@@ -1,0 +1,92 @@
+/**
+ * Every AWS resource the system uses, defined once. `infra/` builds them from these
+ * definitions, `local/` creates the same ones in DynamoDB Local and the SNS/SQS emulator,
+ * and `lib/` reads their deployed names through `lib/config.ts` by the same link names.
+ */
+
+export type AttributeType = "S" | "N";
+
+export interface TableDefinition {
+  /** SST link name: `Resource.<link>.name` in AWS. */
+  readonly link: string;
+  /** Environment variable that names the table outside SST. */
+  readonly env: string;
+  readonly hashKey: { readonly name: string; readonly type: AttributeType };
+  readonly rangeKey?: { readonly name: string; readonly type: AttributeType };
+  /** Recovery listens to these tables' streams, so they carry both images. */
+  readonly stream?: "NEW_AND_OLD_IMAGES";
+  readonly ttlAttribute?: string;
+}
+
+export const TABLES = {
+  agents: {
+    link: "Agents",
+    env: "AGENTS_TABLE",
+    hashKey: { name: "agent_id", type: "S" },
+    ttlAttribute: "expires_at",
+  },
+  configs: {
+    link: "Configs",
+    env: "CONFIGS_TABLE",
+    hashKey: { name: "pk", type: "S" },
+    rangeKey: { name: "sk", type: "S" },
+    stream: "NEW_AND_OLD_IMAGES",
+  },
+  commands: {
+    link: "Commands",
+    env: "COMMANDS_TABLE",
+    hashKey: { name: "pk", type: "S" },
+    rangeKey: { name: "sk", type: "S" },
+    stream: "NEW_AND_OLD_IMAGES",
+    ttlAttribute: "expires_at",
+  },
+  apps: {
+    link: "Apps",
+    env: "APPS_TABLE",
+    hashKey: { name: "pk", type: "S" },
+    rangeKey: { name: "sk", type: "S" },
+  },
+} as const satisfies Record<string, TableDefinition>;
+
+export type TableKey = keyof typeof TABLES;
+
+export const TOPICS = {
+  alerts: { link: "Alerts", env: "ALERTS_TOPIC_ARN", name: "alerts" },
+} as const;
+
+export interface QueueDefinition {
+  readonly link: string;
+  readonly env: string;
+  readonly name: string;
+  /** Seconds a received message stays invisible; above the consumer's timeout. */
+  readonly visibilityTimeoutSeconds: number;
+  readonly deadLetter?: { readonly queue: QueueKey; readonly maxReceiveCount: number };
+}
+
+export const QUEUES = {
+  automationDlq: {
+    link: "AutomationDlq",
+    env: "AUTOMATION_DLQ_URL",
+    name: "automation-dlq",
+    visibilityTimeoutSeconds: 30,
+  },
+  automation: {
+    link: "Automation",
+    env: "AUTOMATION_QUEUE_URL",
+    name: "automation",
+    visibilityTimeoutSeconds: 180,
+    deadLetter: { queue: "automationDlq", maxReceiveCount: 5 },
+  },
+} as const satisfies Record<string, QueueDefinition>;
+
+export type QueueKey = "automation" | "automationDlq";
+
+/** Secrets live in `sst.Secret` in AWS; locally they come from the environment. */
+export const SECRETS = {
+  gseAppSecret: { link: "GseAppSecret", env: "GSE_APP_SECRET" },
+  gseSlotToken: { link: "GseSlotToken", env: "GSE_SLOT_TOKEN" },
+  apiCallers: { link: "ApiCallers", env: "API_CALLERS" },
+} as const;
+
+/** A table's definition widened to the interface, for code that treats all tables alike. */
+export const tableDefinition = (key: TableKey): TableDefinition => TABLES[key];

@@ -1,0 +1,134 @@
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type Message,
+  type MessageAttributeValue,
+  type SQSClient,
+} from "@aws-sdk/client-sqs";
+import type { SQSEvent, SQSMessageAttributes, SQSRecord } from "aws-lambda";
+import { setTimeout as sleep } from "node:timers/promises";
+import { LOCAL_REGION } from "../aws.ts";
+import { readBatchResponse } from "./batch-response.ts";
+
+export interface QueuePollerOptions {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly batchSize: number;
+  readonly invoke: (event: SQSEvent) => Promise<unknown>;
+  /** Long-poll wait; short so that stop() returns promptly. */
+  readonly waitSeconds?: number;
+  readonly onInvoke?: (summary: { records: number; failed: number; error?: unknown }) => void;
+}
+
+function toLambdaAttributes(attributes: Record<string, MessageAttributeValue> | undefined): SQSMessageAttributes {
+  return Object.fromEntries(
+    Object.entries(attributes ?? {}).map(([name, value]) => [
+      name,
+      {
+        dataType: value.DataType ?? "String",
+        ...(value.StringValue !== undefined ? { stringValue: value.StringValue } : {}),
+        ...(value.BinaryValue !== undefined ? { binaryValue: Buffer.from(value.BinaryValue).toString("base64") } : {}),
+        stringListValues: [],
+        binaryListValues: [],
+      },
+    ]),
+  );
+}
+
+export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
+  const a = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId ?? "",
+    receiptHandle: message.ReceiptHandle ?? "",
+    body: message.Body ?? "",
+    attributes: {
+      ApproximateReceiveCount: a.ApproximateReceiveCount ?? "1",
+      SentTimestamp: a.SentTimestamp ?? String(Date.now()),
+      SenderId: a.SenderId ?? "local",
+      ApproximateFirstReceiveTimestamp: a.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      ...(a.MessageGroupId ? { MessageGroupId: a.MessageGroupId } : {}),
+      ...(a.MessageDeduplicationId ? { MessageDeduplicationId: a.MessageDeduplicationId } : {}),
+    },
+    messageAttributes: toLambdaAttributes(message.MessageAttributes),
+    md5OfBody: message.MD5OfBody ?? "",
+    eventSource: "aws:sqs",
+    eventSourceARN: queueArn,
+    awsRegion: LOCAL_REGION,
+  };
+}
+
+/**
+ * Lambda's SQS event source mapping: receive up to batchSize, invoke, delete what succeeded.
+ * Failed messages stay on the queue; SQS makes them visible again after the visibility timeout
+ * and moves them to the dead-letter queue after maxReceiveCount.
+ */
+export class QueuePoller {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private queueArn: string | undefined;
+
+  constructor(private readonly options: QueuePollerOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        await this.pollOnce();
+      } catch (error) {
+        this.options.onInvoke?.({ records: 0, failed: 0, error });
+        await sleep(500);
+      }
+    }
+  }
+
+  async pollOnce(): Promise<number> {
+    const { sqs, queueUrl } = this.options;
+    this.queueArn ??=
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes?.QueueArn ?? queueUrl;
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: Math.min(10, this.options.batchSize),
+        WaitTimeSeconds: this.options.waitSeconds ?? 1,
+        MessageSystemAttributeNames: ["All"],
+        MessageAttributeNames: ["All"],
+      }),
+    );
+    const messages = received.Messages ?? [];
+    if (messages.length === 0) return 0;
+    const records = messages.map((m) => toSqsRecord(m, this.queueArn as string));
+    let outcome;
+    try {
+      outcome = readBatchResponse(await this.options.invoke({ Records: records }), records.map((r) => r.messageId));
+    } catch (error) {
+      outcome = { kind: "error" as const, error };
+    }
+    const done =
+      outcome.kind === "ok" ? records : outcome.kind === "partial" ? records.filter((r) => !outcome.failedIds.has(r.messageId)) : [];
+    if (done.length > 0) {
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
+    }
+    this.options.onInvoke?.({
+      records: records.length,
+      failed: records.length - done.length,
+      ...(outcome.kind === "error" ? { error: outcome.error } : {}),
+    });
+    return records.length;
+  }
+}

@@ -1,0 +1,25 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type {} from "vitest";
+import type { TestProject } from "vitest/node";
+import type { StackInfo } from "../../local/stack.ts";
+import { spawnStack } from "./spawn-stack.ts";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    stack: StackInfo;
+  }
+}
+
+/** One stack per test run, on free ports, in memory, with credentials nobody else knows. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dataDir = mkdtempSync(join(tmpdir(), "gse-control-test-"));
+  const stack = await spawnStack(["--in-memory", "--ports", "auto", "--random-secrets", "--data-dir", dataDir]);
+  project.provide("stack", stack.info);
+  return async () => {
+    const code = await stack.stop("SIGTERM");
+    if (code !== 0) process.stderr.write(`local stack exited with ${code}:\n${stack.output()}\n`);
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}
