@@ -57,8 +57,8 @@ async function main(): Promise<void> {
       bisectBatchOnError: sub.bisectBatchOnError,
       checkpoints,
       invoke: (event) => invoke(sub.function, event),
-      onInvoke: ({ records, failed, error }) =>
-        log("stream-poller", { table: sub.table, function: sub.function, records, failed, ...(error ? { error: describe(error) } : {}) }),
+      onInvoke: ({ records, failed, keys, error }) =>
+        log("stream-poller", { table: sub.table, function: sub.function, records, failed, keys, ...(error ? { error: describe(error) } : {}) }),
       onDiscard: (records, reason) =>
         log("stream-poller", {
           level: "ERROR",

@@ -28,7 +28,15 @@ export interface StreamPollerOptions {
   readonly idleMs?: number;
   /** Records given up on after the last retry (Lambda's on-failure destination). */
   readonly onDiscard?: (records: readonly DynamoDBRecord[], reason: unknown) => void;
-  readonly onInvoke?: (summary: { records: number; failed: number; error?: unknown }) => void;
+  readonly onInvoke?: (summary: { records: number; failed: number; keys?: readonly string[]; error?: unknown }) => void;
+}
+
+/** `pk=a,sk=b`: enough to find a record in the local logs without dumping its images. */
+function describeKeys(record: DynamoDBRecord): string {
+  return Object.entries(record.dynamodb?.Keys ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => `${name}=${value.S ?? value.N ?? "?"}`)
+    .join(",");
 }
 
 interface ShardState {
@@ -96,6 +104,8 @@ export class StreamPoller {
   private streamArn: string | undefined;
   private running = false;
   private loop: Promise<void> | undefined;
+  /** Set by a pass in which the function failed, so the loop backs off before retrying. */
+  private failedInPass = false;
 
   constructor(private readonly options: StreamPollerOptions) {}
 
@@ -112,23 +122,25 @@ export class StreamPoller {
 
   private async run(): Promise<void> {
     while (this.running) {
-      let handled = 0;
+      let delivered = 0;
       try {
-        handled = await this.pollOnce();
+        delivered = await this.pollOnce();
       } catch (error) {
+        this.failedInPass = true;
         this.options.onInvoke?.({ records: 0, failed: 0, error });
       }
-      if (handled === 0 && this.running) await sleep(this.options.idleMs ?? 250);
+      if ((delivered === 0 || this.failedInPass) && this.running) await sleep(this.options.idleMs ?? 250);
     }
   }
 
   /** One pass over every readable shard; returns how many records were handed to the function. */
   async pollOnce(): Promise<number> {
+    this.failedInPass = false;
     const streamArn = await this.resolveStreamArn();
     await this.discoverShards(streamArn);
     let handled = 0;
     for (const [shardId, state] of this.shards) {
-      if (state.closed || !this.running) continue;
+      if (state.closed) continue;
       handled += await this.pollShard(streamArn, shardId, state);
     }
     return handled;
@@ -208,6 +220,7 @@ export class StreamPoller {
     this.options.onInvoke?.({
       records: lambdaRecords.length,
       failed: lambdaRecords.length - firstFailed,
+      keys: lambdaRecords.map(describeKeys),
       ...(outcome.kind === "error" ? { error: outcome.error } : {}),
     });
 
@@ -215,6 +228,7 @@ export class StreamPoller {
       this.advance(streamArn, shardId, state, ids[ids.length - 1] as string, page.NextShardIterator);
       return lambdaRecords.length;
     }
+    this.failedInPass = true;
     if (firstFailed > 0) this.options.checkpoints.set(streamArn, shardId, ids[firstFailed - 1] as string);
     state.attempts = firstFailed > 0 ? 1 : state.attempts + 1;
     if (outcome.kind === "error" && this.options.bisectBatchOnError && lambdaRecords.length > 1) {
@@ -228,7 +242,7 @@ export class StreamPoller {
     }
     // Re-read from the first failed record on the next pass.
     state.iterator = undefined;
-    return firstFailed;
+    return lambdaRecords.length;
   }
 
   private advance(streamArn: string, shardId: string, state: ShardState, lastId: string, next: string | undefined): void {

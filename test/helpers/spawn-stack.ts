@@ -11,8 +11,8 @@ export interface SpawnedStack {
   readonly child: ChildProcess;
   /** Everything the process printed so far (stdout and stderr). */
   output(): string;
-  /** Sends the signal and waits for the process to exit; returns its exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Sends the signal and waits for the process to exit; returns its exit code, or the signal that ended it. */
+  stop(signal?: NodeJS.Signals): Promise<number | NodeJS.Signals | null>;
 }
 
 /**
@@ -20,14 +20,11 @@ export interface SpawnedStack {
  * local/start.ts` when `viaNpm` is false) and waits for its machine-readable ready line.
  */
 export async function spawnStack(args: readonly string[], options: { viaNpm?: boolean; timeoutMs?: number } = {}): Promise<SpawnedStack> {
-  const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
-  const child = options.viaNpm
-    ? spawn("npm", ["start", "--silent", "--", ...args, "--json"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] })
-    : spawn(process.execPath, ["--import", "tsx", "local/start.ts", ...args, "--json"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = startProcess(args, options.viaNpm ?? false);
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | NodeJS.Signals | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? signal)));
 
   const info = await new Promise<StackInfo>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`stack not ready after ${options.timeoutMs ?? 90_000} ms:\n${output}`)), options.timeoutMs ?? 90_000);
@@ -50,10 +47,36 @@ export async function spawnStack(args: readonly string[], options: { viaNpm?: bo
     child,
     output: () => output,
     async stop(signal = "SIGINT") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      // A terminal's Ctrl-C signals the whole foreground process group, not just npm.
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(-child.pid, signal);
       return exited;
     },
   };
+}
+
+function startProcess(args: readonly string[], viaNpm: boolean, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const options = {
+    cwd: ROOT,
+    env: { ...env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+    stdio: ["ignore", "pipe", "pipe"] as ["ignore", "pipe", "pipe"],
+    // Its own process group, like a program started from a shell.
+    detached: true,
+  };
+  return viaNpm
+    ? spawn("npm", ["start", "--silent", "--", ...args, "--json"], options)
+    : spawn(process.execPath, ["--import", "tsx", "local/start.ts", ...args, "--json"], options);
+}
+
+/** Runs `local/start.ts` expecting it to fail at start; returns its exit code and output. */
+export async function startExpectingFailure(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  const child = startProcess(args, false, env);
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const timer = setTimeout(() => child.pid !== undefined && process.kill(-child.pid, "SIGKILL"), 60_000);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+  clearTimeout(timer);
+  return { code, output };
 }
 
 /** True while a process with this pid exists. */

@@ -1,0 +1,3 @@
+import { TOPICS } from "../lib/resources";
+
+export const alerts = new sst.aws.SnsTopic(TOPICS.alerts.link);

@@ -1,0 +1,57 @@
+import { FUNCTIONS, type FunctionKey, type Link } from "../lib/wiring";
+import { alerts } from "./alerts";
+import { queues } from "./queue";
+import { secrets } from "./secrets";
+import { tables } from "./storage";
+
+/** Every linkable resource by its link name, so lib/wiring.ts decides what each function gets. */
+const linkable: Record<Link, unknown> = {
+  Agents: tables.agents,
+  Configs: tables.configs,
+  Commands: tables.commands,
+  Apps: tables.apps,
+  Alerts: alerts,
+  Automation: queues.automation,
+  AutomationDlq: queues.automationDlq,
+  GseAppSecret: secrets.gseAppSecret,
+  GseSlotToken: secrets.gseSlotToken,
+  ApiCallers: secrets.apiCallers,
+};
+
+/** Plain settings (no secrets) read from the deploying shell; see README "Configuration". */
+const PLAIN_SETTINGS = [
+  "GSE_BASE_URL",
+  "GSE_APIGW_BASE_URL",
+  "GSE_API_FLAVOUR",
+  "USE_GSE_AGENT_STATUS_NEW_API",
+  "GSE_APP_CODE",
+  "GSE_USERNAME",
+  "GSE_TENANT_ID",
+  "GSE_SLOT_ID",
+  "GSE_TIMEOUT_MS",
+  "GSE_MAX_ATTEMPTS",
+  "GSE_AGENT_CHUNK_SIZE",
+  "GSE_CONCURRENCY",
+  "AGENT_CACHE_TTL_SECONDS",
+  "DISPATCH_BATCH_SIZE",
+  "LOG_LEVEL",
+] as const;
+
+const environment = Object.fromEntries(
+  [["STAGE", $app.stage], ...PLAIN_SETTINGS.map((name) => [name, process.env[name]])].filter(([, v]) => v !== undefined),
+) as Record<string, string>;
+
+export function functionArgs(key: FunctionKey) {
+  const fn = FUNCTIONS[key];
+  return {
+    handler: fn.file.replace(/\.ts$/, ".handler"),
+    description: fn.description,
+    runtime: "nodejs22.x" as const,
+    architecture: "arm64" as const,
+    timeout: `${fn.timeoutSeconds} seconds` as const,
+    memory: `${fn.memoryMb} MB` as const,
+    link: fn.links.map((link) => linkable[link]),
+    environment,
+    nodejs: { format: "esm" as const, sourcemap: true },
+  };
+}

@@ -1,0 +1,26 @@
+import { TABLES, type TableKey } from "../lib/resources";
+
+const production = $app.stage === "production";
+const fieldType = (type: "S" | "N") => (type === "S" ? "string" : "number") as const;
+
+export const tables = Object.fromEntries(
+  (Object.keys(TABLES) as TableKey[]).map((key) => {
+    const def = TABLES[key];
+    const range = "rangeKey" in def ? def.rangeKey : undefined;
+    return [
+      key,
+      new sst.aws.Dynamo(def.link, {
+        fields: { [def.hashKey.name]: fieldType(def.hashKey.type), ...(range ? { [range.name]: fieldType(range.type) } : {}) },
+        primaryIndex: { hashKey: def.hashKey.name, ...(range ? { rangeKey: range.name } : {}) },
+        ...("stream" in def ? { stream: "new-and-old-images" as const } : {}),
+        ...("ttlAttribute" in def ? { ttl: def.ttlAttribute } : {}),
+        transform: {
+          table: (args) => {
+            args.pointInTimeRecovery = { enabled: true };
+            args.deletionProtectionEnabled = production;
+          },
+        },
+      }),
+    ];
+  }),
+) as Record<TableKey, sst.aws.Dynamo>;

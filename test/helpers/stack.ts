@@ -1,0 +1,73 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { request } from "undici";
+import { inject } from "vitest";
+import { localClientConfig } from "../../local/aws.ts";
+import type { StackInfo } from "../../local/stack.ts";
+
+/** The stack the global setup started, plus clients pointed at its parts. */
+export function useStack() {
+  const info: StackInfo = inject("stack");
+  const caller = info.credentials.caller;
+  return {
+    info,
+    dynamo: new DynamoDBClient(localClientConfig(info.dynamodbEndpoint)),
+    sns: new SNSClient(localClientConfig(info.sqsEndpoint)),
+    sqs: new SQSClient(localClientConfig(new URL(info.queues.automation).origin)),
+    authHeader: { "x-bkapi-authorization": JSON.stringify({ bk_app_code: caller.bk_app_code, bk_app_secret: caller.bk_app_secret }) },
+  };
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: Record<string, unknown>;
+  readonly text: string;
+}
+
+/** A real HTTP call through the local API gateway. */
+export async function callApi(
+  baseUrl: string,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
+): Promise<ApiResponse> {
+  const response = await request(`${baseUrl}${path}`, {
+    method: (options.method ?? "GET") as "GET",
+    headers: { "content-type": "application/json", ...options.headers },
+    ...(options.body !== undefined ? { body: typeof options.body === "string" ? options.body : JSON.stringify(options.body) } : {}),
+  });
+  const text = await response.body.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // Not every answer is JSON (e.g. a gateway-level failure); the text is kept for the assertion.
+  }
+  return { status: response.statusCode, headers: response.headers, body, text };
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after the deadline. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await sleep(100);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
+}
+
+/** The lines of one part's log under the stack's logs directory. */
+export function logLines(info: StackInfo, part: "runtime" | "alerts" | "dynamodb" | "gse-simulator"): string[] {
+  const path = join(info.logsDir, `${part}.log`);
+  return existsSync(path) ? readFileSync(path, "utf8").split("\n").filter(Boolean) : [];
+}

@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { GATEWAY_PREFIX } from "../../../lib/gse/operations.ts";
+import { dispatchMessageDataSchema, slotCallbackSchema } from "../../../lib/gse/schemas.ts";
+import {
+  SIM_DISPATCH_AGENT_NOT_CONNECTED_CODE,
+  SIM_DISPATCH_AGENT_NOT_FOUND_CODE,
+  SIM_SLOT_AUTH_ERROR_CODE,
+  SIM_VALIDATION_ERROR_CODE,
+  type GseSimulator,
+} from "../../../local/gse-simulator/index.ts";
+import * as examples from "../../unit/gse/fixtures/gse-api-examples.ts";
+import { call, control, envelopeOf, startReceiver, startTestSimulator, waitFor, type Receiver } from "./client.ts";
+
+const DISPATCH = `${GATEWAY_PREFIX}/api/v2/cluster/dispatch_message`;
+const DISPATCH_MULTI = `${GATEWAY_PREFIX}/api/v2/cluster/dispatch_multi_message`;
+const EXAMPLE_AGENT = "02000000005254003dd2ea1700473962076n";
+
+let sim: GseSimulator;
+let receiver: Receiver;
+
+beforeAll(async () => {
+  receiver = await startReceiver();
+  sim = await startTestSimulator({ agents: 0, slot: { slot_id: 37, token: "c2xvdC10b2tlbg" } });
+});
+afterAll(async () => {
+  await sim.stop();
+  await receiver.close();
+});
+beforeEach(() => {
+  sim.reset();
+  sim.setCallbackUrl(receiver.url);
+  receiver.bodies.length = 0;
+  receiver.status = 200;
+  sim.addAgents([
+    { bk_agent_id: EXAMPLE_AGENT, ip: "10.0.0.2" },
+    { bk_agent_id: "agent-down", ip: "10.0.0.3", status_code: 3 },
+  ]);
+});
+
+describe("dispatch_message (§5.2)", () => {
+  it("delivers the §5.2 example: empty results, then the plugin's reply reaches the callback URL", async () => {
+    const envelope = envelopeOf(await call(sim, DISPATCH, examples.dispatchMessageRequestExample));
+    expect(envelope).toMatchObject({ result: true, code: 0, data: examples.dispatchAllDeliveredResponseExample.data });
+    await waitFor(() => receiver.bodies.length === 1);
+    const reply = slotCallbackSchema.parse(receiver.bodies[0]);
+    expect(reply).toMatchObject({ message_id: examples.dispatchMessageRequestExample.message_id, bk_agent_id: EXAMPLE_AGENT });
+    expect(JSON.parse(reply.content)).toMatchObject({ ack: true, message_id: examples.dispatchMessageRequestExample.message_id });
+    expect(sim.counters()).toMatchObject({ applied: { dispatch_message: 1 }, callbacks: { sent: 1, failed: 0, pending: 0 } });
+  });
+
+  it("lists only undelivered agents in results (not connected, unknown) and calls back only for the delivered one", async () => {
+    const body = { ...examples.dispatchMessageRequestExample, agent_id_list: [EXAMPLE_AGENT, "agent-down", "0:10.0.0.9"] };
+    const envelope = envelopeOf(await call(sim, DISPATCH, body));
+    expect(dispatchMessageDataSchema.parse(envelope.data)).toEqual({
+      results: [
+        { bk_agent_id: "agent-down", code: SIM_DISPATCH_AGENT_NOT_CONNECTED_CODE, message: "agent not connected" },
+        { bk_agent_id: "0:10.0.0.9", code: SIM_DISPATCH_AGENT_NOT_FOUND_CODE, message: "agent not found" },
+      ],
+    });
+    await sim.idle();
+    expect(receiver.bodies).toMatchObject([{ bk_agent_id: EXAMPLE_AGENT }]);
+  });
+
+  it.each([
+    ["a wrong token", { token: "wrong" }],
+    ["a wrong slot_id", { slot_id: 38 }],
+  ])("refuses %s with result false and code 1000002, sending nothing", async (_name, patch) => {
+    const envelope = envelopeOf(await call(sim, DISPATCH, { ...examples.dispatchMessageRequestExample, ...patch }));
+    expect(envelope).toMatchObject({ result: false, code: SIM_SLOT_AUTH_ERROR_CODE });
+    await sim.idle();
+    expect(receiver.bodies).toEqual([]);
+  });
+
+  it("refuses a message_id longer than 64 characters as a validation error", async () => {
+    const envelope = envelopeOf(await call(sim, DISPATCH, { ...examples.dispatchMessageRequestExample, message_id: "x".repeat(65) }));
+    expect(envelope).toMatchObject({ result: false, code: SIM_VALIDATION_ERROR_CODE });
+    expect(envelope.message).toContain("message_id");
+  });
+
+  it("counts callbacks the receiver refuses as failed, without failing the dispatch", async () => {
+    receiver.status = 500;
+    const envelope = envelopeOf(await call(sim, DISPATCH, examples.dispatchMessageRequestExample));
+    expect(envelope.result).toBe(true);
+    await sim.idle();
+    expect(sim.counters().callbacks).toMatchObject({ sent: 0, failed: 1 });
+  });
+
+  it("counts callbacks to an unreachable URL as failed", async () => {
+    const closed = await startReceiver();
+    await closed.close();
+    await control(sim, "POST", "/_sim/callback-url", { url: closed.url });
+    await call(sim, DISPATCH, examples.dispatchMessageRequestExample);
+    await sim.idle();
+    expect(sim.counters().callbacks).toMatchObject({ sent: 0, failed: 1 });
+  });
+
+  it("sends no callback and counts it skipped when no callback URL is set", async () => {
+    const answer = await control(sim, "POST", "/_sim/callback-url", { url: null });
+    expect(answer.json).toEqual({ url: null });
+    await call(sim, DISPATCH, examples.dispatchMessageRequestExample);
+    await sim.idle();
+    expect(sim.counters().callbacks).toMatchObject({ sent: 0, failed: 0, skipped: 1 });
+  });
+
+  it("waits replyDelayMs before the plugin replies", async () => {
+    const slow = await startTestSimulator({ agents: 0, replyDelayMs: 150, callbackUrl: receiver.url });
+    try {
+      slow.addAgents([{ bk_agent_id: EXAMPLE_AGENT, ip: "10.0.0.2" }]);
+      await call(slow, DISPATCH, examples.dispatchMessageRequestExample);
+      expect(slow.counters().callbacks.pending).toBe(1);
+      expect(receiver.bodies).toEqual([]);
+      await waitFor(() => receiver.bodies.length === 1);
+    } finally {
+      await slow.stop();
+    }
+  });
+});
+
+describe("dispatch_multi_message (§5.3)", () => {
+  it("delivers one content per agent and calls back once per delivered agent", async () => {
+    const body = {
+      slot_id: 37,
+      token: "c2xvdC10b2tlbg",
+      message_id: "multi-1",
+      agent_message_list: [
+        { bk_agent_id: EXAMPLE_AGENT, content: "a" },
+        { bk_agent_id: "0:10.0.0.2", content: "b" },
+        { bk_agent_id: "agent-down", content: "c" },
+      ],
+      front_content: "",
+      back_content: "",
+    };
+    const envelope = envelopeOf(await call(sim, DISPATCH_MULTI, body));
+    expect(envelope.data).toEqual({ results: [{ bk_agent_id: "agent-down", code: SIM_DISPATCH_AGENT_NOT_CONNECTED_CODE, message: "agent not connected" }] });
+    await waitFor(() => receiver.bodies.length === 2);
+    expect(receiver.bodies.map((b) => slotCallbackSchema.parse(b).bk_agent_id).sort()).toEqual([EXAMPLE_AGENT, "0:10.0.0.2"].sort());
+  });
+});

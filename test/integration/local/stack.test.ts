@@ -1,0 +1,104 @@
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { PublishCommand } from "@aws-sdk/client-sns";
+import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { randomUUID } from "node:crypto";
+import { request } from "undici";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROUTES } from "../../../lib/wiring.ts";
+import { callApi, eventually, logLines, useStack } from "../../helpers/stack.ts";
+
+const { info, dynamo, sns, sqs, authHeader } = useStack();
+
+afterAll(() => {
+  dynamo.destroy();
+  sns.destroy();
+  sqs.destroy();
+});
+
+/** A concrete path for a route pattern, with each {param} filled in. */
+const concretePath = (path: string): string => path.replace(/\{(\w+)\+?\}/g, "x");
+
+describe("local stack", () => {
+  it("reports every dependency reachable on /health", async () => {
+    const res = await callApi(info.gatewayUrl, "/health", { headers: authHeader });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      result: true,
+      code: 0,
+      data: { status: "ok", dependencies: { dynamodb: { ok: true }, sns: { ok: true }, gse: { ok: true } } },
+    });
+  });
+
+  it("reports GSE down on /health (503) while GSE answers 5xx, and green again after", async () => {
+    const control = { authorization: `Bearer ${info.credentials.simulatorControlToken}`, "content-type": "application/json" };
+    const set = await request(`${info.gseUrl}/_sim/faults`, {
+      method: "POST",
+      headers: control,
+      body: JSON.stringify({ faults: [{ kind: "http_error", status: 502 }] }),
+    });
+    expect(set.statusCode).toBe(200);
+    await set.body.dump();
+    try {
+      const res = await callApi(info.gatewayUrl, "/health", { headers: authHeader });
+      expect(res.status).toBe(503);
+      expect(res.body.data).toMatchObject({ status: "degraded", dependencies: { gse: { ok: false, detail: expect.stringContaining("HTTP 502") }, dynamodb: { ok: true } } });
+    } finally {
+      await (await request(`${info.gseUrl}/_sim/faults`, { method: "DELETE", headers: control })).body.dump();
+    }
+    expect((await callApi(info.gatewayUrl, "/health", { headers: authHeader })).status).toBe(200);
+  });
+
+  describe.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))("route %s", (_key, route) => {
+    const path = concretePath(route.path);
+    it.each([
+      ["no credentials", {}],
+      ["a malformed header", { "x-bkapi-authorization": "{bk_app_code:" }],
+      ["a header without a secret", { "x-bkapi-authorization": JSON.stringify({ bk_app_code: info.credentials.caller.bk_app_code }) }],
+      ["a wrong secret", { "x-bkapi-authorization": JSON.stringify({ bk_app_code: info.credentials.caller.bk_app_code, bk_app_secret: "wrong" }) }],
+      ["an unknown app", { "x-bkapi-authorization": JSON.stringify({ bk_app_code: "intruder", bk_app_secret: info.credentials.caller.bk_app_secret }) }],
+    ])("answers 401 to %s", async (_label, headers) => {
+      const res = await callApi(info.gatewayUrl, path, { method: route.method, headers, ...(route.method === "GET" ? {} : { body: {} }) });
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ result: false, code: 1640101 });
+      expect(res.text).not.toContain(info.credentials.caller.bk_app_secret);
+    });
+  });
+
+  it("answers an unknown path with 404 API_NOT_FOUND in the envelope", async () => {
+    const res = await callApi(info.gatewayUrl, "/api/v2/nowhere", { method: "POST", headers: authHeader, body: {} });
+    expect(res.status).toBe(404);
+    expect(res.body).toMatchObject({ result: false, code: 1640401, code_name: "API_NOT_FOUND" });
+  });
+
+  it("delivers a write to the configs table to recovery through the stream poller", async () => {
+    const pk = `test#${randomUUID()}`;
+    await dynamo.send(new PutItemCommand({ TableName: info.tables.configs, Item: { pk: { S: pk }, sk: { S: "v#1" }, status: { S: "PENDING" } } }));
+    const line = await eventually("the stream poller to invoke recovery with the record", () =>
+      logLines(info, "runtime")
+        .map((l) => JSON.parse(l) as { component?: string; table?: string; keys?: string[]; failed?: number; function?: string })
+        .find((l) => l.component === "stream-poller" && l.keys?.includes(`pk=${pk},sk=v#1`)),
+    );
+    expect(line).toMatchObject({ table: "configs", function: "recovery", failed: 0 });
+  });
+
+  it("delivers a message published on the alerts topic to the console subscriber", async () => {
+    const marker = `test alert ${randomUUID()}`;
+    await sns.send(new PublishCommand({ TopicArn: info.alertsTopicArn, Subject: "integration", Message: marker }));
+    const line = await eventually("the alert in alerts.log", () => logLines(info, "alerts").find((l) => l.includes(marker)));
+    expect(JSON.parse(line)).toMatchObject({ subject: "integration", message: marker });
+  });
+
+  it("moves a job nobody can run from the automation queue to its dead-letter queue, with the reason", async () => {
+    const marker = randomUUID();
+    await sqs.send(new SendMessageCommand({ QueueUrl: info.queues.automation, MessageBody: JSON.stringify({ type: "no_such_job", marker }) }));
+    const message = await eventually("the job on the dead-letter queue", async () => {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: info.queues.automationDlq, WaitTimeSeconds: 1, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] }),
+      );
+      const mine = Messages.find((m) => m.Body?.includes(marker));
+      for (const m of Messages) await sqs.send(new DeleteMessageCommand({ QueueUrl: info.queues.automationDlq, ReceiptHandle: m.ReceiptHandle }));
+      return mine;
+    });
+    expect(message.MessageAttributes?.reason?.StringValue).toContain('unknown job type "no_such_job"');
+  });
+});
