@@ -1,0 +1,47 @@
+/**
+ * `npm run bench [name…]`: runs the benchmarks and rewrites each one's section of BENCHMARKS.md
+ * (between `<!-- bench:<name> -->` markers) with what it measured on this machine, now.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { edgeBenchmark } from "./edge.ts";
+import { stackStartBenchmark } from "./stack-start.ts";
+
+export interface Benchmark {
+  readonly name: string;
+  /** Returns the markdown that goes into the benchmark's section. */
+  run(): Promise<string>;
+}
+
+const BENCHMARKS: readonly Benchmark[] = [edgeBenchmark, stackStartBenchmark];
+const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "BENCHMARKS.md");
+
+function replaceSection(report: string, name: string, body: string): string {
+  const start = `<!-- bench:${name} -->`;
+  const end = `<!-- /bench:${name} -->`;
+  const section = `${start}\n${body.trim()}\n${end}`;
+  const from = report.indexOf(start);
+  const to = report.indexOf(end);
+  return from >= 0 && to > from ? report.slice(0, from) + section + report.slice(to + end.length) : `${report.trimEnd()}\n\n${section}\n`;
+}
+
+const wanted = process.argv.slice(2);
+const selected = wanted.length ? BENCHMARKS.filter((b) => wanted.includes(b.name)) : BENCHMARKS;
+if (wanted.length && selected.length !== wanted.length) {
+  process.stderr.write(`unknown benchmark; known: ${BENCHMARKS.map((b) => b.name).join(", ")}\n`);
+  process.exit(2);
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? "cpu"}, Node ${process.version}`;
+let report = readFileSync(REPORT, "utf8");
+for (const benchmark of selected) {
+  process.stdout.write(`\n== ${benchmark.name}\n`);
+  const body = await benchmark.run();
+  const stamped = `${body.trim()}\n\n_Measured ${new Date().toISOString().slice(0, 10)} on ${machine} by \`npm run bench ${benchmark.name}\`._`;
+  process.stdout.write(`${stamped}\n`);
+  report = replaceSection(report, benchmark.name, stamped);
+}
+writeFileSync(REPORT, report);
+process.stdout.write(`\nBENCHMARKS.md updated (${selected.map((b) => b.name).join(", ")}).\n`);
