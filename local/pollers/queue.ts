@@ -7,9 +7,9 @@ import {
   type SQSClient,
 } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from "aws-lambda";
-import { setTimeout as sleep } from "node:timers/promises";
 import { LOCAL_REGION } from "../aws.ts";
 import { readBatchResponse } from "./batch-response.ts";
+import { PollingLoop } from "./loop.ts";
 
 export interface QueuePollerOptions {
   readonly sqs: SQSClient;
@@ -63,33 +63,25 @@ export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
  * Failed messages stay on the queue; SQS makes them visible again after the visibility timeout
  * and moves them to the dead-letter queue after maxReceiveCount.
  */
-export class QueuePoller {
-  private running = false;
-  private loop: Promise<void> | undefined;
+export class QueuePoller extends PollingLoop {
   private queueArn: string | undefined;
 
-  constructor(private readonly options: QueuePollerOptions) {}
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+  constructor(private readonly options: QueuePollerOptions) {
+    super();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
+  /** The receive itself long-polls, so only a failure makes the loop wait. */
+  protected async pass(): Promise<boolean> {
+    await this.pollOnce();
+    return false;
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      try {
-        await this.pollOnce();
-      } catch (error) {
-        this.options.onInvoke?.({ records: 0, failed: 0, error });
-        await sleep(500);
-      }
-    }
+  protected waitMs(): number {
+    return 500;
+  }
+
+  protected onPassError(error: unknown): void {
+    this.options.onInvoke?.({ records: 0, failed: 0, error });
   }
 
   async pollOnce(): Promise<number> {

@@ -11,10 +11,10 @@ import {
   type Shard,
 } from "@aws-sdk/client-dynamodb-streams";
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-import { setTimeout as sleep } from "node:timers/promises";
 import { LOCAL_REGION } from "../aws.ts";
 import { readBatchResponse } from "./batch-response.ts";
 import type { CheckpointStore } from "./checkpoints.ts";
+import { PollingLoop } from "./loop.ts";
 
 export interface StreamPollerOptions {
   readonly dynamo: DynamoDBClient;
@@ -99,38 +99,27 @@ export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoD
  * thrown error, and after maxRetryAttempts the records are handed to onDiscard and skipped.
  * Positions are checkpointed, so a restart resumes where it stopped.
  */
-export class StreamPoller {
+export class StreamPoller extends PollingLoop {
   private readonly shards = new Map<string, ShardState>();
   private streamArn: string | undefined;
-  private running = false;
-  private loop: Promise<void> | undefined;
   /** Set by a pass in which the function failed, so the loop backs off before retrying. */
   private failedInPass = false;
 
-  constructor(private readonly options: StreamPollerOptions) {}
-
-  start(): void {
-    if (this.running) return;
-    this.running = true;
-    this.loop = this.run();
+  constructor(private readonly options: StreamPollerOptions) {
+    super();
   }
 
-  async stop(): Promise<void> {
-    this.running = false;
-    await this.loop;
+  protected async pass(): Promise<boolean> {
+    const delivered = await this.pollOnce();
+    return delivered === 0 || this.failedInPass;
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      let delivered = 0;
-      try {
-        delivered = await this.pollOnce();
-      } catch (error) {
-        this.failedInPass = true;
-        this.options.onInvoke?.({ records: 0, failed: 0, error });
-      }
-      if ((delivered === 0 || this.failedInPass) && this.running) await sleep(this.options.idleMs ?? 250);
-    }
+  protected waitMs(): number {
+    return this.options.idleMs ?? 250;
+  }
+
+  protected onPassError(error: unknown): void {
+    this.options.onInvoke?.({ records: 0, failed: 0, error });
   }
 
   /** One pass over every readable shard; returns how many records were handed to the function. */
