@@ -103,3 +103,103 @@ export class InternalError extends AppError {
   readonly codeName = "INTERNAL_ERROR";
   override readonly expose = false;
 }
+
+export type GseErrorKind =
+  /** GSE answered with a non-zero code (HTTP 200, as GSE does). */
+  | "business"
+  /** 429 from GSE's gateway. */
+  | "rate_limited"
+  /** 5xx, connection refused or reset. */
+  | "unavailable"
+  | "timeout"
+  /** GSE refused our app credentials: a deployment problem, not the caller's. */
+  | "auth"
+  /** The body is not JSON, or not the shape the contract says. */
+  | "malformed";
+
+/**
+ * Whether a write took effect: `rejected` (GSE said no), `not_sent` (never reached GSE), or
+ * `unknown` (sent, no usable answer): only a read-back can tell, never a blind repeat.
+ */
+export type WriteOutcome = "rejected" | "not_sent" | "unknown";
+
+const NOT_FOUND_CODES: readonly number[] = [1014505, 1014003, 14001];
+
+/** A failed GSE call, with what a caller needs to decide: retry, read back, or report. */
+export class GseError extends AppError {
+  readonly status: number;
+  readonly code: number;
+  readonly codeName: string;
+  override readonly headers: Readonly<Record<string, string>>;
+
+  constructor(
+    readonly operation: string,
+    readonly kind: GseErrorKind,
+    message: string,
+    readonly details: {
+      readonly gseCode?: number;
+      readonly requestId?: string;
+      readonly retryable: boolean;
+      readonly outcome: WriteOutcome;
+      readonly retryAfterMs?: number;
+      readonly httpStatus?: number;
+      readonly cause?: unknown;
+    },
+  ) {
+    super(GseError.callerMessage(kind, message, details.gseCode), { cause: details.cause });
+    switch (kind) {
+      case "business":
+        // Passed through as GSE answers it: HTTP 200, GSE's own code and message.
+        this.status = 200;
+        this.code = details.gseCode ?? 1306000;
+        this.codeName = "GSE_ERROR";
+        break;
+      case "rate_limited":
+        this.status = 429;
+        this.code = 1642903;
+        this.codeName = "RATE_LIMIT_RESTRICTION";
+        break;
+      case "timeout":
+        this.status = 504;
+        this.code = 1650401;
+        this.codeName = "REQUEST_BACKEND_TIMEOUT";
+        break;
+      default:
+        this.status = 502;
+        this.code = 1650200;
+        this.codeName = "BAD_GATEWAY";
+    }
+    this.headers = details.retryAfterMs !== undefined ? { "retry-after": String(Math.ceil(details.retryAfterMs / 1000)) } : {};
+  }
+
+  /**
+   * bk-monitor tells "absent" from "failed" by the words "not found" in the message, while GSE's
+   * data service says "not exist" (gse-api.md §10b.1); keep GSE's text and add the words it needs.
+   */
+  private static callerMessage(kind: GseErrorKind, message: string, gseCode: number | undefined): string {
+    const absent = kind === "business" && ((gseCode !== undefined && NOT_FOUND_CODES.includes(gseCode)) || /not exist/i.test(message));
+    return absent && !/not found/i.test(message) ? `${message} (not found)` : message;
+  }
+
+  get retryable(): boolean {
+    return this.details.retryable;
+  }
+
+  get outcome(): WriteOutcome {
+    return this.details.outcome;
+  }
+
+  get gseCode(): number | undefined {
+    return this.details.gseCode;
+  }
+
+  get requestId(): string | undefined {
+    return this.details.requestId;
+  }
+
+  /** bk-monitor decides "absent" by these codes or by "not found" in the text (gse-api.md §7.5, §10b.1). */
+  get notFound(): boolean {
+    const code = this.details.gseCode;
+    return this.kind === "business" && ((code !== undefined && NOT_FOUND_CODES.includes(code)) || /not (found|exist)/i.test(this.message));
+  }
+}

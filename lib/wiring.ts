@@ -3,6 +3,7 @@
  * into Lambda functions, routes, subscriptions and links; `local/` into the local gateway,
  * pollers and scheduler. A function file that is not listed here runs nowhere.
  */
+import { OPERATIONS, pathVariants, type OperationName } from "./gse/operations.ts";
 import { QUEUES, SECRETS, TABLES, TOPICS, type QueueKey, type TableKey } from "./resources.ts";
 
 export type Link =
@@ -32,7 +33,28 @@ const CONFIG_RESOURCES: readonly Link[] = [
   ...CONFIG_SECRETS,
 ];
 
+/** A GSE operation's function: `functions/gse/<operation-in-kebab-case>.ts`. */
+const gseOperation = <N extends OperationName>(name: N, description: string) =>
+  ({
+    file: `functions/gse/${name.replace(/_/g, "-")}.ts`,
+    description,
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    links: CONFIG_RESOURCES,
+  }) as const;
+
 export const FUNCTIONS = {
+  add_streamto: gseOperation("add_streamto", "GSE add_streamto: register a data receiver"),
+  update_streamto: gseOperation("update_streamto", "GSE update_streamto"),
+  delete_streamto: gseOperation("delete_streamto", "GSE delete_streamto"),
+  query_streamto: gseOperation("query_streamto", "GSE query_streamto"),
+  add_route: gseOperation("add_route", "GSE add_route: register or allocate a data id channel"),
+  update_route: gseOperation("update_route", "GSE update_route"),
+  delete_route: gseOperation("delete_route", "GSE delete_route"),
+  query_route: gseOperation("query_route", "GSE query_route"),
+  list_agent_state: gseOperation("list_agent_state", "GSE list_agent_state, answered from the agent state cache"),
+  get_agent_status: gseOperation("get_agent_status", "GSE get_agent_status (legacy ESB), answered from the agent state cache"),
+  dispatch_message: gseOperation("dispatch_message", "GSE dispatch_message to a plugin through the message slot"),
   health: {
     file: "functions/health.ts",
     description: "GET /health: reachability of DynamoDB, SNS and GSE",
@@ -66,8 +88,30 @@ export interface RouteDefinition {
   readonly function: FunctionKey;
 }
 
-/** Every HTTP route. All of them require caller credentials (lib/http/auth.ts). */
-export const ROUTES: readonly RouteDefinition[] = [{ method: "GET", path: "/health", function: "health" }];
+/** The GSE operations we serve: the ones bk-monitor calls (gse-api.md §9). */
+export const GSE_FUNCTIONS = [
+  "add_streamto",
+  "update_streamto",
+  "delete_streamto",
+  "query_streamto",
+  "add_route",
+  "update_route",
+  "delete_route",
+  "query_route",
+  "list_agent_state",
+  "get_agent_status",
+  "dispatch_message",
+] as const satisfies readonly (OperationName & FunctionKey)[];
+
+/**
+ * Every HTTP route; all of them require caller credentials (lib/http/auth.ts). Each GSE
+ * operation answers on every path a client may use: the gateway path with and without the
+ * `/api/bk-gse/prod` prefix and the ESB path, each with and without the trailing slash.
+ */
+export const ROUTES: readonly RouteDefinition[] = [
+  { method: "GET", path: "/health", function: "health" },
+  ...GSE_FUNCTIONS.flatMap((name) => pathVariants(OPERATIONS[name]).map((path) => ({ method: "POST" as const, path, function: name }))),
+];
 
 export interface StreamSubscription {
   readonly table: TableKey;

@@ -40,7 +40,12 @@ export interface AgentRemoveResult {
 }
 
 export interface GseSimulatorControls {
+  /** Replaces every fault. */
   setFaults(faults: readonly FaultSpec[]): ActiveFault[];
+  /** Adds faults beside the others (tests sharing a simulator); returns the added ones with their ids. */
+  addFaults(faults: readonly FaultSpec[]): ActiveFault[];
+  /** Removes faults by id; returns how many were removed. */
+  removeFaults(ids: readonly number[]): number;
   clearFaults(): void;
   faults(): ActiveFault[];
   /** Sets the status of agents given by either id form. */

@@ -26,6 +26,7 @@ const newAgentSchema = z.object({
 
 export const controlBodies = {
   faults: z.object({ faults: z.array(faultSpecSchema) }),
+  removeFaults: z.object({ ids: z.array(z.int().min(1)).min(1) }),
   addAgents: z.object({ agents: z.array(newAgentSchema).min(1) }),
   removeAgents: z.object({ ids: idsSchema }),
   agentStatus: z.object({ ids: idsSchema, status_code: statusCodeSchema }),
@@ -63,6 +64,8 @@ function routes(sim: GseSimulatorControls): Readonly<Record<string, Route>> {
     "GET /_sim/counters": () => ok(sim.counters()),
     "GET /_sim/faults": () => ok({ faults: sim.faults() }),
     "POST /_sim/faults": withBody(controlBodies.faults, (input) => ok({ faults: sim.setFaults(input.faults) })),
+    "POST /_sim/faults/add": withBody(controlBodies.faults, (input) => ok({ faults: sim.addFaults(input.faults) })),
+    "POST /_sim/faults/remove": withBody(controlBodies.removeFaults, (input) => ok({ removed: sim.removeFaults(input.ids) })),
     "DELETE /_sim/faults": () => {
       sim.clearFaults();
       return ok({ faults: [] });

@@ -30,6 +30,11 @@ export const faultSpecSchema = z
     kind: z.enum(FAULT_KINDS),
     /** Target operation; absent = every operation. */
     operation: z.enum(OPERATION_NAMES).optional(),
+    /**
+     * Only calls whose raw request body contains this text (an agent id, a stream_to name): lets
+     * tests that share one simulator each fault their own calls and nobody else's.
+     */
+    match: z.string().min(1).optional(),
     /** Chance that a matching call is hit (default 1). */
     probability: z.number().min(0).max(1).optional(),
     /** Hit only the next N matching calls, then the fault disappears (default: unlimited). */
@@ -93,6 +98,22 @@ export class FaultRegistry {
     return this.list();
   }
 
+  /** Adds faults beside the existing ones; returns only the added, so their ids can be removed. */
+  add(specs: readonly FaultSpec[]): ActiveFault[] {
+    const parsed = z.array(faultSpecSchema).parse(specs);
+    const added = parsed.map((spec) => ({ id: this.nextId++, spec, remaining: spec.count ?? null }));
+    this.entries.push(...added);
+    const ids = new Set(added.map((e) => e.id));
+    return this.list().filter((fault) => ids.has(fault.id));
+  }
+
+  /** Removes the faults with these ids; returns how many there were. */
+  remove(ids: readonly number[]): number {
+    const before = this.entries.length;
+    this.entries = this.entries.filter((entry) => !ids.includes(entry.id));
+    return before - this.entries.length;
+  }
+
   clear(): void {
     this.entries = [];
   }
@@ -102,13 +123,14 @@ export class FaultRegistry {
   }
 
   /** Decides which faults hit one call of `operation`; consumes counts of the faults that hit. */
-  pick(operation: OperationName): FaultPick {
+  pick(operation: OperationName, rawBody = ""): FaultPick {
     let latencyMs = 0;
     let terminal: TerminalFault | undefined;
     const hits: FaultKind[] = [];
     for (const entry of this.entries) {
       const { spec } = entry;
       if (spec.operation !== undefined && spec.operation !== operation) continue;
+      if (spec.match !== undefined && !rawBody.includes(spec.match)) continue;
       if (spec.kind !== "latency" && terminal !== undefined) continue;
       const probability = spec.probability ?? 1;
       if (probability < 1 && this.prng.next() >= probability) continue;

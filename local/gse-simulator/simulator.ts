@@ -126,6 +126,14 @@ export class Simulator implements GseSimulator {
     return this.faultRegistry.set(faults);
   }
 
+  addFaults(faults: readonly FaultSpec[]): ActiveFault[] {
+    return this.faultRegistry.add(faults);
+  }
+
+  removeFaults(ids: readonly number[]): number {
+    return this.faultRegistry.remove(ids);
+  }
+
   clearFaults(): void {
     this.faultRegistry.clear();
   }
@@ -344,7 +352,7 @@ export class Simulator implements GseSimulator {
 
     this.calls[op.name] += 1;
     this.syncClock();
-    const pick = this.faultRegistry.pick(op.name);
+    const pick = this.faultRegistry.pick(op.name, raw.text);
     for (const kind of pick.hits) this.faultHits[kind] += 1;
     if (pick.latencyMs > 0) await sleep(pick.latencyMs);
     const fault = pick.terminal;

@@ -50,6 +50,44 @@ export async function callApi(
   return { status: response.statusCode, headers: response.headers, body, text };
 }
 
+export type SimFault = Record<string, unknown> & { kind: string };
+
+/**
+ * Adds faults to the stack's GSE simulator for the duration of `run`, and removes exactly those
+ * afterwards. Scope each fault with `match` (text in the request body, e.g. the test's own agent
+ * id) so tests running at the same time are not hit.
+ */
+export async function withFaults<T>(info: StackInfo, faults: readonly SimFault[], run: () => Promise<T>): Promise<T> {
+  const headers = { authorization: `Bearer ${info.credentials.simulatorControlToken}`, "content-type": "application/json" };
+  const added = await request(`${info.gseUrl}/_sim/faults/add`, { method: "POST", headers, body: JSON.stringify({ faults }) });
+  const body = (await added.body.json()) as { faults?: { id: number }[] };
+  if (added.statusCode !== 200 || !body.faults) throw new Error(`simulator refused the faults: ${JSON.stringify(body)}`);
+  try {
+    return await run();
+  } finally {
+    const ids = body.faults.map((f) => f.id);
+    await (await request(`${info.gseUrl}/_sim/faults/remove`, { method: "POST", headers, body: JSON.stringify({ ids }) })).body.dump();
+  }
+}
+
+/** The simulator's counters (calls and applied writes per operation, …). */
+export async function simulatorCounters(info: StackInfo): Promise<{ calls: Record<string, number>; applied: Record<string, number> }> {
+  const res = await request(`${info.gseUrl}/_sim/counters`, { headers: { authorization: `Bearer ${info.credentials.simulatorControlToken}` } });
+  return (await res.body.json()) as { calls: Record<string, number>; applied: Record<string, number> };
+}
+
+/** Sends a control call to the stack's GSE simulator (`/_sim/<path>`). */
+export async function simulatorControl(info: StackInfo, method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
+  const res = await request(`${info.gseUrl}/_sim/${path}`, {
+    method,
+    headers: { authorization: `Bearer ${info.credentials.simulatorControlToken}`, "content-type": "application/json" },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  const json = (await res.body.json()) as unknown;
+  if (res.statusCode !== 200) throw new Error(`simulator ${method} ${path} answered ${res.statusCode}: ${JSON.stringify(json)}`);
+  return json;
+}
+
 /** Polls until `check` returns a value (not undefined), or fails after the deadline. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -2,10 +2,9 @@ import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { randomUUID } from "node:crypto";
-import { request } from "undici";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROUTES } from "../../../lib/wiring.ts";
-import { callApi, eventually, logLines, useStack } from "../../helpers/stack.ts";
+import { callApi, eventually, logLines, useStack, withFaults } from "../../helpers/stack.ts";
 
 const { info, dynamo, sns, sqs, authHeader } = useStack();
 
@@ -30,21 +29,12 @@ describe("local stack", () => {
   });
 
   it("reports GSE down on /health (503) while GSE answers 5xx, and green again after", async () => {
-    const control = { authorization: `Bearer ${info.credentials.simulatorControlToken}`, "content-type": "application/json" };
-    const set = await request(`${info.gseUrl}/_sim/faults`, {
-      method: "POST",
-      headers: control,
-      body: JSON.stringify({ faults: [{ kind: "http_error", status: 502 }] }),
-    });
-    expect(set.statusCode).toBe(200);
-    await set.body.dump();
-    try {
+    // Only the health probe's own call (its agent id), so tests running beside this one are untouched.
+    await withFaults(info, [{ kind: "http_error", status: 502, match: "127.0.0.255" }], async () => {
       const res = await callApi(info.gatewayUrl, "/health", { headers: authHeader });
       expect(res.status).toBe(503);
       expect(res.body.data).toMatchObject({ status: "degraded", dependencies: { gse: { ok: false, detail: expect.stringContaining("HTTP 502") }, dynamodb: { ok: true } } });
-    } finally {
-      await (await request(`${info.gseUrl}/_sim/faults`, { method: "DELETE", headers: control })).body.dump();
-    }
+    });
     expect((await callApi(info.gatewayUrl, "/health", { headers: authHeader })).status).toBe(200);
   });
 
