@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { agentStateBenchmark } from "./agent-state.ts";
 import { edgeBenchmark } from "./edge.ts";
 import { stackStartBenchmark } from "./stack-start.ts";
 
@@ -15,7 +16,7 @@ export interface Benchmark {
   run(): Promise<string>;
 }
 
-const BENCHMARKS: readonly Benchmark[] = [edgeBenchmark, stackStartBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [edgeBenchmark, stackStartBenchmark, agentStateBenchmark];
 const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "BENCHMARKS.md");
 
 function replaceSection(report: string, name: string, body: string): string {

@@ -1,13 +1,13 @@
 import { QUEUE_SUBSCRIPTIONS, ROUTES } from "../lib/wiring";
-import { functionArgs } from "./functions";
+import { lambda } from "./functions";
 import { queues } from "./queue";
 
 export const api = new sst.aws.ApiGatewayV2("Api");
 
 for (const route of ROUTES) {
-  api.route(`${route.method} ${route.path}`, functionArgs(route.function));
+  api.route(`${route.method} ${route.path}`, lambda(route.function).arn);
 }
 
 for (const sub of QUEUE_SUBSCRIPTIONS) {
-  queues[sub.queue].subscribe(functionArgs(sub.function), { batch: { size: sub.batchSize, partialResponses: true } });
+  queues[sub.queue].subscribe(lambda(sub.function).arn, { batch: { size: sub.batchSize, partialResponses: true } });
 }

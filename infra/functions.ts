@@ -55,3 +55,16 @@ export function functionArgs(key: FunctionKey) {
     nodejs: { format: "esm" as const, sourcemap: true },
   };
 }
+
+const created = new Map<FunctionKey, sst.aws.Function>();
+
+/** One Lambda per function, however many routes or triggers lead to it. */
+export function lambda(key: FunctionKey): sst.aws.Function {
+  let fn = created.get(key);
+  if (!fn) {
+    fn = new sst.aws.Function(key.replace(/(^|_)(\w)/g, (_m, _s, c: string) => c.toUpperCase()), functionArgs(key));
+    created.set(key, fn);
+  }
+  return fn;
+}
+

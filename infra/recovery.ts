@@ -1,9 +1,9 @@
 import { STREAM_SUBSCRIPTIONS } from "../lib/wiring";
-import { functionArgs } from "./functions";
+import { lambda } from "./functions";
 import { tables } from "./storage";
 
 for (const sub of STREAM_SUBSCRIPTIONS) {
-  tables[sub.table].subscribe(`${sub.function}-${sub.table}`, functionArgs(sub.function), {
+  tables[sub.table].subscribe(`${sub.function}-${sub.table}`, lambda(sub.function).arn, {
     transform: {
       eventSourceMapping: (args) => {
         args.batchSize = sub.batchSize;

@@ -1,9 +1,9 @@
 import { SCHEDULES } from "../lib/wiring";
-import { functionArgs } from "./functions";
+import { lambda } from "./functions";
 
 for (const schedule of SCHEDULES) {
   new sst.aws.Cron(schedule.name, {
     schedule: `rate(${schedule.everyMinutes} ${schedule.everyMinutes === 1 ? "minute" : "minutes"})`,
-    function: functionArgs(schedule.function),
+    function: lambda(schedule.function).arn,
   });
 }

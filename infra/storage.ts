@@ -1,7 +1,7 @@
 import { TABLES, type TableKey } from "../lib/resources";
 
 const production = $app.stage === "production";
-const fieldType = (type: "S" | "N") => (type === "S" ? "string" : "number") as const;
+const fieldType = (type: "S" | "N"): "string" | "number" => (type === "S" ? "string" : "number");
 
 export const tables = Object.fromEntries(
   (Object.keys(TABLES) as TableKey[]).map((key) => {

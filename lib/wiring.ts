@@ -62,6 +62,13 @@ export const FUNCTIONS = {
     memoryMb: 256,
     links: CONFIG_RESOURCES,
   },
+  openapi: {
+    file: "functions/openapi.ts",
+    description: "GET /openapi.json: OpenAPI 3.1 description of every route, generated from the route table and schemas",
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    links: CONFIG_RESOURCES,
+  },
   recovery: {
     file: "functions/recovery.ts",
     description: "DynamoDB stream consumer of configs and commands",
@@ -88,6 +95,8 @@ export interface RouteDefinition {
   readonly function: FunctionKey;
 }
 
+export const withoutTrailingSlash = (path: string): string => (path.length > 1 ? path.replace(/\/+$/, "") : path);
+
 /** The GSE operations we serve: the ones bk-monitor calls (gse-api.md §9). */
 export const GSE_FUNCTIONS = [
   "add_streamto",
@@ -106,11 +115,15 @@ export const GSE_FUNCTIONS = [
 /**
  * Every HTTP route; all of them require caller credentials (lib/http/auth.ts). Each GSE
  * operation answers on every path a client may use: the gateway path with and without the
- * `/api/bk-gse/prod` prefix and the ESB path, each with and without the trailing slash.
+ * `/api/bk-gse/prod` prefix, and the ESB path. API Gateway matches a path with a trailing slash
+ * to the route without one, so each path is listed once, without it.
  */
 export const ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/health", function: "health" },
-  ...GSE_FUNCTIONS.flatMap((name) => pathVariants(OPERATIONS[name]).map((path) => ({ method: "POST" as const, path, function: name }))),
+  { method: "GET", path: "/openapi.json", function: "openapi" },
+  ...GSE_FUNCTIONS.flatMap((name) =>
+    [...new Set(pathVariants(OPERATIONS[name]).map(withoutTrailingSlash))].map((path) => ({ method: "POST" as const, path, function: name })),
+  ),
 ];
 
 export interface StreamSubscription {

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { failure } from "../lib/http/envelope.ts";
-import type { RouteDefinition } from "../lib/wiring.ts";
+import { withoutTrailingSlash, type RouteDefinition } from "../lib/wiring.ts";
 import { LOCAL_ACCOUNT } from "./aws.ts";
 import type { Invoke } from "./invoke.ts";
 
@@ -16,9 +16,12 @@ export interface RouteMatch {
   readonly pathParameters: Record<string, string>;
 }
 
-/** API Gateway HTTP API matching: literal segments, `{name}` for one segment, `{name+}` greedy. */
+/**
+ * API Gateway HTTP API matching: literal segments, `{name}` for one segment, `{name+}` greedy;
+ * a trailing slash is ignored, as API Gateway does.
+ */
 export function matchRoute(routes: readonly RouteDefinition[], method: string, path: string): RouteMatch | undefined {
-  const segments = path.split("/").slice(1);
+  const segments = withoutTrailingSlash(path).split("/").slice(1);
   for (const route of routes) {
     if (route.method !== method) continue;
     const pattern = route.path.split("/").slice(1);

@@ -58,6 +58,15 @@ export const CHANNEL_ID_MAX = 2097151;
 /** bk-monitor and bk-sops: at most this many agent ids per `list_agent_state` call (§10b.3). */
 export const AGENT_IDS_PER_CALL = 1000;
 
+/**
+ * The most ids or hosts one request may carry: bk-job's batch size, the largest any real client
+ * sends (§3.3). A longer list is refused up front with the field named, not half-processed.
+ */
+export const MAX_AGENTS_PER_REQUEST = 5000;
+
+/** Routes or stream filters in one request: far above any real channel, low enough to stay cheap. */
+export const MAX_ROUTES_PER_REQUEST = 1000;
+
 /** bk-monitor's limit for `dispatch_message.message_id`. */
 export const MESSAGE_ID_MAX_LENGTH = 64;
 
@@ -288,8 +297,8 @@ export const streamFilterSchema = z.looseObject({
 });
 export type StreamFilter = z.infer<typeof streamFilterSchema>;
 
-const routeListSchema = z.array(routeEntrySchema).superRefine(requireUniqueNames);
-const streamFilterListSchema = z.array(streamFilterSchema).superRefine(requireUniqueNames);
+const routeListSchema = z.array(routeEntrySchema).max(MAX_ROUTES_PER_REQUEST).superRefine(requireUniqueNames);
+const streamFilterListSchema = z.array(streamFilterSchema).max(MAX_ROUTES_PER_REQUEST).superRefine(requireUniqueNames);
 
 export const routeMetadataSchema = z.object({
   plat_name: z.string().min(1),
@@ -394,8 +403,10 @@ export type QueryRouteData = z.infer<typeof queryRouteDataSchema>;
 
 export const agentIdSchema = z.string().min(1);
 
+export const agentIdListSchema = z.array(agentIdSchema).min(1).max(MAX_AGENTS_PER_REQUEST);
+
 export const agentIdListRequestSchema = z.object({
-  agent_id_list: z.array(agentIdSchema).min(1),
+  agent_id_list: agentIdListSchema,
 });
 
 export const listAgentStateRequestSchema = agentIdListRequestSchema;
@@ -452,7 +463,7 @@ export type Host = z.infer<typeof hostSchema>;
 export const legacyHostsRequestSchema = z.object({
   // The ESB doc types it as a string, bk-monitor sends the integer 0 (§4.3, §10b.4).
   bk_supplier_account: z.union([z.string(), z.int()]).optional(),
-  hosts: z.array(hostSchema),
+  hosts: z.array(hostSchema).max(MAX_AGENTS_PER_REQUEST),
 });
 
 export const getAgentStatusRequestSchema = legacyHostsRequestSchema;
@@ -524,7 +535,7 @@ export const dispatchMessageRequestSchema = z.object({
   slot_id: z.int(),
   token: z.string().min(1),
   message_id: messageIdSchema,
-  agent_id_list: z.array(agentIdSchema).min(1),
+  agent_id_list: agentIdListSchema,
   content: z.string(),
 });
 export type DispatchMessageRequest = z.infer<typeof dispatchMessageRequestSchema>;

@@ -28,6 +28,8 @@ export interface HttpReply<T> {
   readonly status?: number;
   readonly data: T;
   readonly headers?: Readonly<Record<string, string>>;
+  /** The data is the whole body, without the envelope: for documents other tools read (OpenAPI). */
+  readonly raw?: boolean;
 }
 
 export interface HttpHandlerOptions<S extends z.ZodType | undefined> {
@@ -187,7 +189,7 @@ export function httpHandler<S extends z.ZodType | undefined = undefined>(
     return {
       statusCode: reply.status ?? 200,
       headers: { "content-type": "application/json; charset=utf-8", ...reply.headers },
-      body: JSON.stringify(ok(reply.data, requestId)),
+      body: JSON.stringify(reply.raw ? reply.data : ok(reply.data, requestId)),
     };
   });
 }

@@ -9,10 +9,10 @@ const routes: RouteDefinition[] = [
 ];
 
 describe("matchRoute", () => {
-  it("matches literal paths by method", () => {
+  it("matches literal paths by method, ignoring a trailing slash as API Gateway does", () => {
     expect(matchRoute(routes, "GET", "/health")?.route.path).toBe("/health");
     expect(matchRoute(routes, "POST", "/health")).toBeUndefined();
-    expect(matchRoute(routes, "GET", "/health/")).toBeUndefined();
+    expect(matchRoute(routes, "GET", "/health/")?.route.path).toBe("/health");
     expect(matchRoute(routes, "GET", "/healthz")).toBeUndefined();
   });
 

@@ -1,0 +1,250 @@
+import pLimit from "p-limit";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { request } from "undici";
+import { MAX_AGENTS_PER_REQUEST } from "../lib/gse/schemas.ts";
+import { GseClient } from "../lib/gse/client.ts";
+import type { StackInfo } from "../local/stack.ts";
+import { fmt, summarize } from "./stats.ts";
+import type { Benchmark } from "./run.ts";
+
+/**
+ * list_agent_state for 10,000 ids through our gateway (cache cold, warm, stale) against the same
+ * ids asked of the GSE simulator directly, on a stack of its own. The stack's runtime logs one
+ * "agent state lookup" line per request with the DynamoDB and GSE calls it made; those are summed.
+ */
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const IDS = 10_000;
+const GSE_CHUNK = 1000;
+/** Per-request GSE concurrency (config gse.concurrency default). */
+const CONCURRENCY_PER_REQUEST = 5;
+/** Our route takes at most 5000 ids, so 10,000 ids are two requests sent together, as bk-job would. */
+const REQUESTS = Math.ceil(IDS / MAX_AGENTS_PER_REQUEST);
+/** The direct baseline gets as many GSE calls in flight as our two requests together. */
+const DIRECT_CONCURRENCY = CONCURRENCY_PER_REQUEST * REQUESTS;
+/** A short TTL so the "stale" round needs only a wait, not a rewrite of the table. */
+const TTL_SECONDS = 20;
+/** bk-nodeman's measured GSE latency for 1000 hosts (0.5–0.6 s, its gse v1 adapter comments). */
+const MODELED_GSE_LATENCY_MS = 500;
+const SETS = 5;
+
+interface Stack {
+  readonly info: StackInfo;
+  readonly child: ChildProcess;
+  readonly dataDir: string;
+}
+
+async function startStack(): Promise<Stack> {
+  const dataDir = mkdtempSync(join(tmpdir(), "gse-bench-agents-"));
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "local/start.ts", "--in-memory", "--ports", "auto", "--json", "--random-secrets", "--agents", String(IDS * SETS), "--data-dir", dataDir],
+    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true, env: { ...process.env, AGENT_CACHE_TTL_SECONDS: String(TTL_SECONDS) } },
+  );
+  let out = "";
+  const info = await new Promise<StackInfo>((resolve, reject) => {
+    child.stdout?.on("data", (c: Buffer) => {
+      out += c.toString();
+      const line = out.split("\n").find((l) => l.startsWith("GSE_CONTROL_READY "));
+      if (line) resolve(JSON.parse(line.slice("GSE_CONTROL_READY ".length)) as StackInfo);
+    });
+    child.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+    child.once("exit", (code) => reject(new Error(`stack exited ${code}: ${out}`)));
+  });
+  return { info, child, dataDir };
+}
+
+async function stopStack(stack: Stack): Promise<void> {
+  const exited = new Promise<void>((resolve) => stack.child.once("exit", () => resolve()));
+  process.kill(-(stack.child.pid as number), "SIGINT");
+  await exited;
+  rmSync(stack.dataDir, { recursive: true, force: true });
+}
+
+async function sim(info: StackInfo, method: "GET" | "POST" | "DELETE", path: string, body?: unknown): Promise<unknown> {
+  const res = await request(`${info.gseUrl}/_sim/${path}`, {
+    method,
+    headers: { authorization: `Bearer ${info.credentials.simulatorControlToken}`, "content-type": "application/json" },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return res.body.json();
+}
+
+async function idSet(info: StackInfo, set: number): Promise<string[]> {
+  const { agents } = (await sim(info, "GET", `agents?offset=${set * IDS}&limit=${IDS}`)) as { agents: { legacy_id: string }[] };
+  if (agents.length !== IDS) throw new Error(`the simulator listed ${agents.length} agents for set ${set}`);
+  return agents.map((a) => a.legacy_id);
+}
+
+const gseCalls = async (info: StackInfo): Promise<number> =>
+  ((await sim(info, "GET", "counters")) as { calls: Record<string, number> }).calls.list_agent_state ?? 0;
+
+interface Lookup {
+  ids: number;
+  read_ms: number;
+  fetch_ms: number;
+  duration_ms: number;
+  fresh: number;
+  gse_calls: number;
+  written: number;
+  renewed: number;
+  dynamo_calls: { batchGet: number; batchWrite: number; batchStatement: number };
+}
+
+function lookupLines(info: StackInfo): Lookup[] {
+  const path = join(info.logsDir, "runtime.log");
+  if (!existsSync(path)) return [];
+  return readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.includes('"agent state lookup"'))
+    .map((l) => JSON.parse(l) as Lookup);
+}
+
+interface Round {
+  readonly ms: number;
+  readonly gse: number;
+  readonly lookups: readonly Lookup[];
+  readonly answered: number;
+}
+
+/** Our gateway: 10,000 ids as two concurrent requests of 5000. */
+async function viaGateway(info: StackInfo, ids: readonly string[]): Promise<Round> {
+  const logged = lookupLines(info).length;
+  const gseBefore = await gseCalls(info);
+  const auth = JSON.stringify(info.credentials.caller);
+  const started = performance.now();
+  const answers = await Promise.all(
+    Array.from({ length: REQUESTS }, async (_, i) => {
+      const res = await request(`${info.gatewayUrl}/api/v2/cluster/list_agent_state`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-bkapi-authorization": auth },
+        body: JSON.stringify({ agent_id_list: ids.slice(i * MAX_AGENTS_PER_REQUEST, (i + 1) * MAX_AGENTS_PER_REQUEST) }),
+      });
+      const body = (await res.body.json()) as { result: boolean; data: unknown[] | null; message?: string };
+      if (res.statusCode !== 200 || !body.result || !body.data) throw new Error(`gateway answered ${res.statusCode}: ${body.message ?? ""}`);
+      return body.data.length;
+    }),
+  );
+  const ms = performance.now() - started;
+  const gse = (await gseCalls(info)) - gseBefore;
+  // The log line is written just before the answer; give the pipe a moment.
+  let lookups = lookupLines(info).slice(logged);
+  for (let i = 0; i < 50 && lookups.length < REQUESTS; i++) {
+    await sleep(20);
+    lookups = lookupLines(info).slice(logged);
+  }
+  return { ms, gse, lookups, answered: answers.reduce((a, b) => a + b, 0) };
+}
+
+/** The same ids straight to the simulator: chunks of 1000, as many in flight as ours. */
+async function direct(info: StackInfo, gse: GseClient, ids: readonly string[]): Promise<Round> {
+  const gseBefore = await gseCalls(info);
+  const limit = pLimit(DIRECT_CONCURRENCY);
+  const started = performance.now();
+  const chunks = Array.from({ length: Math.ceil(ids.length / GSE_CHUNK) }, (_, i) => ids.slice(i * GSE_CHUNK, (i + 1) * GSE_CHUNK));
+  const answers = await Promise.all(chunks.map((part) => limit(() => gse.call("list_agent_state", { agent_id_list: part }))));
+  const ms = performance.now() - started;
+  return { ms, gse: (await gseCalls(info)) - gseBefore, lookups: [], answered: answers.reduce((a, b) => a + b.length, 0) };
+}
+
+function row(label: string, rounds: readonly Round[], baseline: number | undefined): string {
+  const s = summarize(rounds.map((r) => r.ms));
+  const last = rounds[rounds.length - 1];
+  const sum = (pick: (l: Lookup) => number): number => (last?.lookups ?? []).reduce((a, l) => a + pick(l), 0);
+  const dynamo = last?.lookups.length
+    ? `${sum((l) => l.dynamo_calls.batchGet)} / ${sum((l) => l.dynamo_calls.batchWrite)} / ${sum((l) => l.dynamo_calls.batchStatement)}`
+    : "–";
+  const writes = last?.lookups.length ? `${sum((l) => l.written)} / ${sum((l) => l.renewed)}` : "–";
+  const slowest = (pick: (l: Lookup) => number): number => Math.max(...(last?.lookups ?? []).map(pick));
+  const phases = last?.lookups.length ? `${slowest((l) => l.read_ms)} / ${slowest((l) => l.fetch_ms)} / ${slowest((l) => l.duration_ms)}` : "–";
+  const ratio = baseline === undefined ? "1.00" : (s.p50 / baseline).toFixed(2);
+  return `| ${label} | ${rounds.length} | ${fmt(s.p50, 0)} | ${fmt(s.max, 0)} | ${ratio} | ${last?.gse ?? 0} | ${dynamo} | ${writes} | ${phases} | ${last?.answered ?? 0} |`;
+}
+
+interface Scenario {
+  readonly rows: string[];
+  readonly verdict: string;
+}
+
+async function scenario(info: StackInfo, gse: GseClient, label: string, sets: readonly number[], withStale: boolean): Promise<Scenario> {
+  const [first, ...rest] = sets;
+  if (first === undefined) return { rows: [], verdict: "" };
+  const directIds = await idSet(info, first);
+  const directRounds: Round[] = [];
+  for (let i = 0; i < 3; i++) directRounds.push(await direct(info, gse, directIds));
+  const baseline = summarize(directRounds.map((r) => r.ms)).p50;
+
+  const cold: Round[] = [];
+  const warm: Round[] = [];
+  const stale: Round[] = [];
+  for (const set of rest.length ? rest : [first]) {
+    const ids = await idSet(info, set);
+    const filled = Date.now();
+    cold.push(await viaGateway(info, ids));
+    for (let i = 0; i < 2; i++) warm.push(await viaGateway(info, ids));
+    if (withStale && stale.length === 0) {
+      await sleep(Math.max(0, filled + TTL_SECONDS * 1000 + 6000 - Date.now()));
+      stale.push(await viaGateway(info, ids));
+    }
+  }
+  const coldRatio = summarize(cold.map((r) => r.ms)).p50 / baseline;
+  const warmRatio = summarize(warm.map((r) => r.ms)).p50 / baseline;
+  return {
+    rows: [
+      row(`${label}: direct to GSE`, directRounds, undefined),
+      row(`${label}: ours, cold (ids not in the table)`, cold, baseline),
+      row(`${label}: ours, warm (all fresh)`, warm, baseline),
+      ...(stale.length ? [row(`${label}: ours, stale (TTL passed)`, stale, baseline)] : []),
+    ],
+    verdict:
+      `${label}: warm faster than direct — ${warmRatio < 1 ? "met" : "missed"} (${warmRatio.toFixed(2)}×); ` +
+      `cold within 1.3× of direct — ${coldRatio <= 1.3 ? "met" : "missed"} (${coldRatio.toFixed(2)}×).`,
+  };
+}
+
+export const agentStateBenchmark: Benchmark = {
+  name: "agent-state",
+  async run() {
+    const stack = await startStack();
+    try {
+      const { info } = stack;
+      const gse = new GseClient({
+        gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 60_000, maxAttempts: 1 },
+      });
+      // Warm-up on a set of its own: the function's cold start, the JIT of DynamoDB Local and Node.
+      const warmup = await idSet(info, 0);
+      await direct(info, gse, warmup);
+      await viaGateway(info, warmup);
+      await viaGateway(info, warmup);
+
+      const asIs = await scenario(info, gse, "simulator as is", [0, 1, 2], true);
+      await sim(info, "POST", "faults", { faults: [{ kind: "latency", operation: "list_agent_state", latencyMs: MODELED_GSE_LATENCY_MS }] });
+      const slow = await scenario(info, gse, `GSE +${MODELED_GSE_LATENCY_MS} ms/call`, [0, 3, 4], false);
+      await sim(info, "DELETE", "faults");
+
+      return [
+        `list_agent_state for ${IDS.toLocaleString("en")} ids (legacy \`cloud:ip\`): through our gateway as ${REQUESTS} concurrent requests of`,
+        `${MAX_AGENTS_PER_REQUEST} (our per-request cap), each chunked by ${GSE_CHUNK} with ${CONCURRENCY_PER_REQUEST} GSE calls in flight; direct = the same`,
+        `ids straight to the simulator with the same GseClient, chunks of ${GSE_CHUNK}, ${DIRECT_CONCURRENCY} in flight (as many as our two requests).`,
+        "Local stack of its own (`--agents 50000`, DynamoDB Local in memory, cache TTL 20 s for the stale round).",
+        `Second scenario: every simulator list_agent_state call delayed ${MODELED_GSE_LATENCY_MS} ms, bk-nodeman's measured GSE latency per 1000 hosts.`,
+        "Cold rows use ids never asked before (table empty for them). DynamoDB calls, writes and phases are of the last round,",
+        "from the handler's \"agent state lookup\" log lines: calls and writes summed over both requests, phases of the slower one",
+        "(read = table read, fetch = GSE chunks until the last is merged, total = the lookup with its write-back).",
+        "",
+        "| round | n | median ms | max ms | × direct | GSE calls | DynamoDB calls (BatchGet / BatchWrite / PartiQL batch) | items put / renewed | read / fetch / total ms | items answered |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        ...asIs.rows,
+        ...slow.rows,
+        "",
+        `Targets: ${asIs.verdict} ${slow.verdict}`,
+      ].join("\n");
+    } finally {
+      await stopStack(stack);
+    }
+  },
+};

@@ -1,0 +1,340 @@
+/**
+ * The OpenAPI 3.1 description of this API, generated from what serves it: the route table
+ * (lib/wiring.ts), the operation catalogue and its zod schemas (lib/gse/operations.ts,
+ * lib/gse/schemas.ts). Nothing here restates a shape: request bodies are the schemas the
+ * handlers validate with, responses wrap each operation's `data` schema in GSE's envelope.
+ * OpenAPI 3.1 schemas are JSON Schema 2020-12, which is what zod's `toJSONSchema` emits.
+ */
+import { z } from "zod";
+import type { JSONSchema } from "zod/v4/core";
+import { dispatchMessageCallerSchema } from "./gse/dispatch.ts";
+import { findOperationByPath, GATEWAY_PREFIX, isOperationName, OPERATIONS, type OperationName } from "./gse/operations.ts";
+import { esbEnvelopeSchema } from "./gse/schemas.ts";
+import { AUTH_HEADER } from "./http/auth.ts";
+import { FUNCTIONS, GSE_FUNCTIONS, type FunctionKey, type HttpMethod, type RouteDefinition } from "./wiring.ts";
+
+export const OPENAPI_VERSION = "3.1.0";
+export const JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema";
+export const SECURITY_SCHEME = "BkApiAuthorization";
+
+type Schema = JSONSchema.BaseSchema;
+type Ref = { readonly $ref: string };
+
+export interface OpenApiMediaType {
+  readonly schema: Schema | Ref;
+}
+
+export interface OpenApiResponse {
+  readonly description: string;
+  readonly headers?: Readonly<Record<string, Ref>>;
+  readonly content?: Readonly<Record<string, OpenApiMediaType>>;
+}
+
+export interface OpenApiParameter {
+  readonly name: string;
+  readonly in: "path" | "header" | "query";
+  readonly required: boolean;
+  readonly description?: string;
+  readonly schema: Schema;
+}
+
+export interface OpenApiOperation {
+  readonly operationId: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly tags: readonly string[];
+  readonly parameters: readonly (OpenApiParameter | Ref)[];
+  readonly requestBody?: { readonly required: boolean; readonly content: Readonly<Record<string, OpenApiMediaType>> };
+  readonly responses: Readonly<Record<string, OpenApiResponse | Ref>>;
+}
+
+export type OpenApiPathItem = Partial<Record<Lowercase<HttpMethod>, OpenApiOperation>>;
+
+export interface OpenApiDocument {
+  readonly openapi: typeof OPENAPI_VERSION;
+  readonly jsonSchemaDialect: typeof JSON_SCHEMA_DIALECT;
+  readonly info: { readonly title: string; readonly version: string; readonly description: string };
+  readonly servers?: readonly { readonly url: string }[];
+  readonly security: readonly Readonly<Record<string, readonly string[]>>[];
+  readonly tags: readonly { readonly name: string; readonly description: string }[];
+  readonly paths: Readonly<Record<string, OpenApiPathItem>>;
+  readonly components: {
+    readonly securitySchemes: Readonly<Record<string, unknown>>;
+    readonly schemas: Readonly<Record<string, Schema>>;
+    readonly responses: Readonly<Record<string, OpenApiResponse>>;
+    readonly parameters: Readonly<Record<string, OpenApiParameter>>;
+    readonly headers: Readonly<Record<string, { readonly description: string; readonly schema: Schema }>>;
+  };
+}
+
+/** How one function's routes are documented; GSE operations are derived from the catalogue. */
+export interface RouteDoc {
+  readonly summary?: string;
+  readonly description?: string;
+  /** Schema of the JSON body the handler validates with; absent = no body. */
+  readonly requestBody?: z.ZodType;
+  /** Schema of the envelope's `data` on success; absent = any JSON value. */
+  readonly responseData?: z.ZodType;
+  /** Statuses other than 200 that still carry a success envelope (e.g. /health's 503). */
+  readonly successStatuses?: readonly number[];
+  /** The answer is the bare document, without the envelope (lib/http/handler.ts `raw`). */
+  readonly raw?: boolean;
+}
+
+/**
+ * Bodies our routes accept where they differ from GSE's own request: dispatch_message takes GSE's
+ * body with slot_id/token optional (lib/gse/dispatch.ts). Everything else validates with the
+ * catalogue's request schema (lib/gse/handler.ts).
+ */
+const ROUTE_REQUEST_SCHEMAS: Partial<Record<OperationName, z.ZodType>> = {
+  dispatch_message: dispatchMessageCallerSchema,
+};
+
+export function gseRouteRequestSchema(name: OperationName): z.ZodType {
+  return ROUTE_REQUEST_SCHEMAS[name] ?? OPERATIONS[name].request;
+}
+
+const GSE_FUNCTION_SET: ReadonlySet<string> = new Set(GSE_FUNCTIONS);
+
+function gseOperationOf(fn: FunctionKey): OperationName | undefined {
+  return GSE_FUNCTION_SET.has(fn) && isOperationName(fn) ? fn : undefined;
+}
+
+/** Documentation of the non-GSE functions that have something to add to their wiring entry. */
+export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
+  health: {
+    summary: "Reachability of DynamoDB, SNS and GSE",
+    description: "HTTP 200 when every dependency answers, 503 (same envelope, `data.status: \"degraded\"`) otherwise.",
+    successStatuses: [503],
+  },
+  openapi: {
+    summary: "This document: every route, generated from the route table and the zod schemas",
+    description: "Answered bare (no envelope), so OpenAPI tools can read it.",
+    raw: true,
+  },
+};
+
+/** The route table's `{name+}` (API Gateway's greedy parameter) is `{name}` in OpenAPI. */
+export function openApiPath(routePath: string): string {
+  return routePath.replace(/\{(\w+)\+\}/g, "{$1}");
+}
+
+const lower = (method: HttpMethod): Lowercase<HttpMethod> => method.toLowerCase() as Lowercase<HttpMethod>;
+
+/** zod → JSON Schema 2020-12 as the wire carries it (`io: "input"`: before defaults/transforms). */
+function jsonSchema(schema: z.ZodType): Schema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io: "input", unrepresentable: "any" });
+  return rest;
+}
+
+/** Our success answer: GSE's envelope with `result: true`, `code: 0` (lib/http/envelope.ts `ok`). */
+function successEnvelope(data: z.ZodType): z.ZodType {
+  return esbEnvelopeSchema(data).extend({ result: z.literal(true), code: z.literal(0), request_id: z.string() });
+}
+
+/** Our error answer (lib/http/envelope.ts `failure`): GSE's envelope with `result: false` and a `code_name`. */
+const errorEnvelope = esbEnvelopeSchema(z.unknown()).extend({
+  result: z.literal(false),
+  code: z.int(),
+  code_name: z.string(),
+  request_id: z.string(),
+});
+
+const ref = (section: "schemas" | "responses" | "parameters" | "headers", name: string): Ref => ({ $ref: `#/components/${section}/${name}` });
+
+const ERROR_RESPONSES = {
+  BadRequest: "Body is not valid JSON (INVALID_JSON) or fails validation (INVALID_ARGS); `data.errors` lists `{path, message}` per field. GSE is not called.",
+  Unauthenticated: `Missing or wrong ${AUTH_HEADER} header (UNAUTHENTICATED).`,
+  Forbidden: "Not allowed (APP_NO_PERMISSION), e.g. a dispatch_message naming another slot_id/token.",
+  PayloadTooLarge: "Body above the size limit (BODY_SIZE_LIMIT_EXCEED). GSE is not called.",
+  RateLimited: "GSE's gateway rate-limited the call (RATE_LIMIT_RESTRICTION); `Retry-After` says when to try again.",
+  InternalError: "Unexpected failure; the message is generic.",
+  BadGateway: "GSE unreachable or failed (BAD_GATEWAY); for a write, nothing could be confirmed.",
+  GatewayTimeout: "GSE did not answer in time (REQUEST_BACKEND_TIMEOUT).",
+} as const;
+type ErrorResponseName = keyof typeof ERROR_RESPONSES;
+
+function errorResponses(byStatus: Readonly<Record<number, ErrorResponseName | false>>): Record<string, Ref> {
+  return Object.fromEntries(
+    Object.entries(byStatus).flatMap(([status, name]) => (name === false ? [] : [[status, ref("responses", name)] as const])),
+  );
+}
+
+interface RouteSpec {
+  readonly doc: RouteDoc;
+  readonly gse: OperationName | undefined;
+}
+
+function routeSpec(route: RouteDefinition, docs: Partial<Record<FunctionKey, RouteDoc>>): RouteSpec {
+  const gse = gseOperationOf(route.function);
+  if (gse !== undefined) {
+    const op = OPERATIONS[gse];
+    return {
+      gse,
+      doc: {
+        summary: FUNCTIONS[route.function].description,
+        requestBody: gseRouteRequestSchema(gse),
+        responseData: op.responseData,
+        ...docs[route.function],
+      },
+    };
+  }
+  return { gse: undefined, doc: { summary: FUNCTIONS[route.function].description, ...docs[route.function] } };
+}
+
+/** A stable, unique id: the function, plus the door and path form for GSE's path variants. */
+function baseOperationId(route: RouteDefinition, gse: OperationName | undefined): string {
+  if (gse === undefined) return route.function;
+  const door = findOperationByPath(route.path)?.door ?? "other";
+  const parts: string[] = [route.function, door];
+  if (route.path.startsWith(GATEWAY_PREFIX)) parts.push("prefixed");
+  if (route.path.endsWith("/")) parts.push("slash");
+  return parts.join("_");
+}
+
+function gseDescription(name: OperationName, path: string): string {
+  const match = findOperationByPath(path);
+  const form =
+    match?.door === "esb"
+      ? "legacy ESB path"
+      : path.startsWith(GATEWAY_PREFIX)
+        ? "API gateway path with the stage prefix"
+        : "API gateway path without the stage prefix";
+  return [
+    `GSE \`${name}\` (${form}${path.endsWith("/") ? ", trailing slash" : ""}); every path form answers the same.`,
+    "Same body and envelope as GSE: unknown top-level keys (bk_username, bk_app_code, …) are ignored;",
+    "GSE's business errors come back as HTTP 200 with `result: false` and GSE's code.",
+  ].join(" ");
+}
+
+export interface OpenApiOptions {
+  readonly title?: string;
+  readonly version?: string;
+  readonly servers?: readonly { readonly url: string }[];
+  /** Per-function documentation; defaults to {@link SERVICE_ROUTE_DOCS}. */
+  readonly docs?: Partial<Record<FunctionKey, RouteDoc>>;
+}
+
+/** The OpenAPI 3.1 document for `routes`: every route, and nothing that is not a route. */
+export function buildOpenApiDocument(routes: readonly RouteDefinition[], options: OpenApiOptions = {}): OpenApiDocument {
+  const docs = options.docs ?? SERVICE_ROUTE_DOCS;
+  const schemas: Record<string, Schema> = { ErrorEnvelope: jsonSchema(errorEnvelope) };
+  const schemaRef = (name: string, build: () => z.ZodType): Ref => {
+    if (!(name in schemas)) schemas[name] = jsonSchema(build());
+    return ref("schemas", name);
+  };
+  const usedIds = new Set<string>();
+  const uniqueId = (base: string): string => {
+    let id = base;
+    for (let n = 2; usedIds.has(id); n++) id = `${base}_${n}`;
+    usedIds.add(id);
+    return id;
+  };
+
+  const paths: Record<string, OpenApiPathItem> = {};
+  for (const route of routes) {
+    const { doc, gse } = routeSpec(route, docs);
+    const path = openApiPath(route.path);
+    const schemaKey = gse ?? route.function;
+    const success: Schema | Ref = doc.raw
+      ? { type: "object", description: "An OpenAPI 3.1 document" }
+      : schemaRef(`${schemaKey}_response`, () => successEnvelope(doc.responseData ?? z.unknown()));
+    const successResponse: OpenApiResponse = {
+      description: gse !== undefined ? "GSE's answer in its envelope; a GSE business error is `result: false` with GSE's code" : "Success",
+      headers: { "X-Bkapi-Request-Id": ref("headers", "RequestId") },
+      content: { "application/json": { schema: gse !== undefined ? { anyOf: [success, ref("schemas", "ErrorEnvelope")] } : success } },
+    };
+    const hasBody = doc.requestBody !== undefined;
+    const errors: Record<number, ErrorResponseName | false> = {
+      400: hasBody && "BadRequest",
+      401: "Unauthenticated",
+      403: "Forbidden",
+      413: hasBody && "PayloadTooLarge",
+      429: gse !== undefined && "RateLimited",
+      500: "InternalError",
+      502: gse !== undefined && "BadGateway",
+      504: gse !== undefined && "GatewayTimeout",
+    };
+    const pathParameters: OpenApiParameter[] = [...route.path.matchAll(/\{(\w+)\+?\}/g)].map((m) => ({
+      name: m[1] as string,
+      in: "path",
+      required: true,
+      schema: { type: "string" },
+    }));
+    const operation: OpenApiOperation = {
+      operationId: uniqueId(baseOperationId(route, gse)),
+      summary: doc.summary ?? route.function,
+      ...(gse !== undefined ? { description: gseDescription(gse, route.path) } : doc.description ? { description: doc.description } : {}),
+      tags: [gse !== undefined ? (findOperationByPath(route.path)?.door === "esb" ? "gse-esb" : "gse-gateway") : "service"],
+      parameters: [...pathParameters, ref("parameters", "RequestId")],
+      ...(doc.requestBody !== undefined
+        ? {
+            requestBody: {
+              required: true,
+              content: { "application/json": { schema: schemaRef(`${schemaKey}_request`, () => doc.requestBody ?? z.unknown()) } },
+            },
+          }
+        : {}),
+      responses: {
+        "200": successResponse,
+        ...Object.fromEntries((doc.successStatuses ?? []).map((status) => [String(status), successResponse])),
+        ...errorResponses(errors),
+      },
+    };
+    const item = (paths[path] ??= {});
+    item[lower(route.method)] = operation;
+  }
+
+  return {
+    openapi: OPENAPI_VERSION,
+    jsonSchemaDialect: JSON_SCHEMA_DIALECT,
+    info: {
+      title: options.title ?? "gse-control",
+      version: options.version ?? "1.0.0",
+      description:
+        "BlueKing GSE's HTTP API (same paths, bodies and envelopes), served by gse-control. Every answer is " +
+        "`{result, code, message, data, request_id}`; errors add `code_name`.",
+    },
+    ...(options.servers ? { servers: options.servers } : {}),
+    security: [{ [SECURITY_SCHEME]: [] }],
+    tags: [
+      { name: "gse-gateway", description: "GSE v2 API gateway paths (`/api/v2/...`, with or without `/api/bk-gse/prod`)" },
+      { name: "gse-esb", description: "Legacy ESB component paths (`/api/c/compapi/v2/gse/...`)" },
+      { name: "service", description: "gse-control's own routes" },
+    ],
+    paths,
+    components: {
+      securitySchemes: {
+        [SECURITY_SCHEME]: {
+          type: "apiKey",
+          in: "header",
+          name: "X-Bkapi-Authorization",
+          description: 'A JSON string: `{"bk_app_code": "...", "bk_app_secret": "...", "bk_username": "..."}` (bk_username optional).',
+        },
+      },
+      schemas,
+      responses: Object.fromEntries(
+        Object.entries(ERROR_RESPONSES).map(([name, description]) => [
+          name,
+          {
+            description,
+            headers: { "X-Bkapi-Request-Id": ref("headers", "RequestId") },
+            content: { "application/json": { schema: ref("schemas", "ErrorEnvelope") } },
+          },
+        ]),
+      ),
+      parameters: {
+        RequestId: {
+          name: "X-Bkapi-Request-Id",
+          in: "header",
+          required: false,
+          description: "Caller's request id; echoed in the answer when it is a plain token (`[\\w.:-]{1,128}`).",
+          schema: { type: "string" },
+        },
+      },
+      headers: {
+        RequestId: { description: "The request id, also in the body's `request_id`.", schema: { type: "string" } },
+      },
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from "vitest";
+import { buildOpenApiDocument, openApiPath, type OpenApiDocument } from "../../../lib/openapi.ts";
+import { ROUTES } from "../../../lib/wiring.ts";
+import { callApi, useStack } from "../../helpers/stack.ts";
+
+const { info, authHeader } = useStack();
+
+describe("GET /openapi.json", () => {
+  it("serves the bare OpenAPI 3.1 document of every route (no envelope, so tools read it), and documents nothing else", async () => {
+    const res = await callApi(info.gatewayUrl, "/openapi.json", { headers: authHeader });
+    expect(res.status).toBe(200);
+    expect(res.body).not.toHaveProperty("result");
+    const doc = res.body as unknown as OpenApiDocument;
+    expect(doc.openapi).toBe("3.1.0");
+
+    const served = Object.entries(doc.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+    const routed = new Set(ROUTES.map((r) => `${r.method} ${openApiPath(r.path)}`));
+    expect(new Set(served)).toEqual(routed);
+    expect(served).toHaveLength(routed.size);
+  });
+
+  it("is the document generated from the route table and schemas this code holds", async () => {
+    const res = await callApi(info.gatewayUrl, "/openapi.json", { headers: authHeader });
+    expect(res.body).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument(ROUTES))));
+  });
+
+  it("documents only paths the gateway answers: each one reaches its function, not a 404", async () => {
+    const res = await callApi(info.gatewayUrl, "/openapi.json", { headers: authHeader });
+    const doc = res.body as unknown as OpenApiDocument;
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(item)) {
+        // Without credentials every wired route answers 401; an unwired one would be 404.
+        const probe = await callApi(info.gatewayUrl, path.replace(/\{\w+\}/g, "x"), { method: method.toUpperCase(), ...(method === "get" ? {} : { body: {} }) });
+        expect(probe.status, `${method.toUpperCase()} ${path}`).toBe(401);
+      }
+    }
+  });
+
+  it("requires credentials like every route", async () => {
+    const res = await callApi(info.gatewayUrl, "/openapi.json");
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ result: false, code: 1640101 });
+    expect(res.text).not.toContain('"openapi"');
+  });
+});

@@ -1,0 +1,248 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { getAgentStatus, listAgentState, type AgentStateDeps, type AgentStateSettings } from "../../../lib/agent-state.ts";
+import { GseError } from "../../../lib/errors.ts";
+import { GseClient } from "../../../lib/gse/client.ts";
+import type { AgentItem, AgentRenewal, AgentStore, RenewResult, StoreCalls } from "../../../lib/store/agents.ts";
+import { startGseSimulator, type GseSimulator } from "../../../local/gse-simulator/index.ts";
+
+/** The agents table in memory, with DynamoDB's conditional-renewal semantics and failure switches. */
+class MemoryStore implements AgentStore {
+  readonly items = new Map<string, AgentItem>();
+  failReads = false;
+  failWrites = false;
+  puts = 0;
+  renewals = 0;
+
+  readonly read: string[] = [];
+
+  async getMany(ids: readonly string[], calls: StoreCalls): Promise<Map<string, AgentItem>> {
+    calls.batchGet += Math.ceil(ids.length / 100);
+    this.read.push(...ids);
+    if (this.failReads) throw new Error("table unreachable");
+    return new Map(ids.flatMap((id): [string, AgentItem][] => {
+      const item = this.items.get(id);
+      return item ? [[id, { ...item }]] : [];
+    }));
+  }
+
+  async putMany(items: readonly AgentItem[], calls: StoreCalls): Promise<{ failed: number }> {
+    calls.batchWrite += Math.ceil(items.length / 25);
+    if (this.failWrites) throw new Error("table unreachable");
+    for (const item of items) this.items.set(item.agent_id, { ...item });
+    this.puts += items.length;
+    return { failed: 0 };
+  }
+
+  async renewMany(renewals: readonly AgentRenewal[], calls: StoreCalls): Promise<RenewResult> {
+    calls.batchStatement += Math.ceil(renewals.length / 25);
+    if (this.failWrites) throw new Error("table unreachable");
+    let renewed = 0;
+    let conflicts = 0;
+    for (const r of renewals) {
+      const current = this.items.get(r.agent_id);
+      if (current === undefined || current.fetched_at !== r.seen_fetched_at) {
+        conflicts++;
+        continue;
+      }
+      this.items.set(r.agent_id, { ...current, fetched_at: r.fetched_at, expires_at: r.expires_at });
+      renewed++;
+    }
+    this.renewals += renewed;
+    return { renewed, conflicts, failed: 0 };
+  }
+}
+
+const secret = "agent-state-unit-secret";
+let sim: GseSimulator;
+let gse: GseClient;
+let clock: number;
+let store: MemoryStore;
+const TTL_S = 300;
+
+beforeAll(async () => {
+  // A simulator of this file's own (real HTTP on loopback, no status churn), so call counts are exact.
+  sim = await startGseSimulator({ agents: 50, tickMs: 0, credentials: [{ bk_app_code: "bk_monitorv3", bk_app_secret: secret }] });
+  gse = new GseClient({
+    gse: { baseUrl: sim.url, flavour: "v2", appCode: "bk_monitorv3", appSecret: secret, username: "admin", timeoutMs: 2000, maxAttempts: 2 },
+    sleep: async () => undefined,
+  });
+  sim.addAgents([
+    { ip: "10.77.0.1", bk_agent_id: "02agent-one", status_code: 2, version: "2.1.5", run_mode: 1 },
+    { ip: "10.77.0.2", bk_agent_id: "02agent-two", status_code: 4, version: "2.1.6", run_mode: 0 },
+    { ip: "10.77.0.3", status_code: 2 },
+  ]);
+});
+afterAll(() => sim.stop());
+beforeEach(() => {
+  sim.clearFaults();
+  sim.setAgentStatus(["0:10.77.0.1", "0:10.77.0.3"], 2);
+  sim.setAgentStatus("0:10.77.0.2", 4);
+  clock = 1_750_000_000_000;
+  store = new MemoryStore();
+});
+
+function deps(overrides: Partial<AgentStateSettings> = {}): AgentStateDeps {
+  return { store, gse, now: () => clock, settings: { ttlSeconds: TTL_S, chunkSize: 1000, concurrency: 5, useNewAgentStatusApi: true, ...overrides } };
+}
+
+const calls = (name: "list_agent_state" | "get_agent_status"): number => sim.counters().calls[name];
+
+describe("listAgentState", () => {
+  it("asks GSE once, then answers from the table until the TTL has passed", async () => {
+    const ids = ["0:10.77.0.1", "02agent-two"];
+    const before = calls("list_agent_state");
+    const first = await listAgentState(deps(), { agent_id_list: ids });
+    expect(first.data).toEqual([
+      { bk_agent_id: "0:10.77.0.1", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2 },
+      { bk_agent_id: "02agent-two", bk_cloud_id: 0, version: "2.1.6", run_mode: 0, status_code: 4 },
+    ]);
+    expect(first.stats).toMatchObject({ ids: 2, fresh: 0, fetched: 2, gse_calls: 1, written: 2 });
+
+    clock += TTL_S * 1000 - 1;
+    sim.setAgentStatus("02agent-two", 2);
+    const cached = await listAgentState(deps(), { agent_id_list: ids });
+    expect(cached.data).toEqual(first.data);
+    expect(cached.stats).toMatchObject({ fresh: 2, fetched: 0, gse_calls: 0, written: 0, renewed: 0 });
+    expect(calls("list_agent_state") - before).toBe(1);
+
+    clock += 1;
+    const refreshed = await listAgentState(deps(), { agent_id_list: ids });
+    expect(refreshed.data[1]).toMatchObject({ bk_agent_id: "02agent-two", status_code: 2 });
+    expect(refreshed.stats).toMatchObject({ fresh: 0, fetched: 2, gse_calls: 1, written: 1, renewed: 1 });
+    expect(store.items.get("02agent-two")).toMatchObject({ status_code: 2, alive: true, changed_at: clock, fetched_at: clock });
+    expect(store.items.get("0:10.77.0.1")).toMatchObject({ changed_at: clock - TTL_S * 1000, fetched_at: clock });
+  });
+
+  it("remembers ids GSE omitted and answers 1011003 when none is known, like GSE", async () => {
+    const before = calls("list_agent_state");
+    const error = await listAgentState(deps(), { agent_id_list: ["0:10.77.9.1", "0:10.77.9.2"] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GseError);
+    expect(error).toMatchObject({ kind: "business", gseCode: 1011003, status: 200, code: 1011003 });
+    expect(store.items.get("0:10.77.9.1")).toMatchObject({ known: false });
+
+    clock += 60_000;
+    const again = await listAgentState(deps(), { agent_id_list: ["0:10.77.9.2", "0:10.77.9.1"] }).catch((e: unknown) => e);
+    expect(again).toMatchObject({ kind: "business", gseCode: 1011003 });
+    expect(calls("list_agent_state") - before).toBe(1);
+
+    const mixed = await listAgentState(deps(), { agent_id_list: ["0:10.77.9.1", "0:10.77.0.3"] });
+    expect(mixed.data.map((a) => a.bk_agent_id)).toEqual(["0:10.77.0.3"]);
+    expect(mixed.stats).toMatchObject({ fresh: 1, fetched: 1 });
+  });
+
+  it("asks for stale ids in chunks of the configured size, and writes each chunk back", async () => {
+    const ids = Array.from({ length: 7 }, (_, i) => `0:10.0.0.${i + 1}`);
+    const before = calls("list_agent_state");
+    const { data, stats } = await listAgentState(deps({ chunkSize: 3, concurrency: 2 }), { agent_id_list: [...ids, ...ids] });
+    expect(data.map((a) => a.bk_agent_id)).toEqual(ids);
+    expect(stats).toMatchObject({ ids: 7, gse_calls: 3, written: 7 });
+    expect(calls("list_agent_state") - before).toBe(3);
+  });
+
+  it("treats a chunk GSE answers with 1011003 as all unknown, not as a failure", async () => {
+    const { data } = await listAgentState(deps({ chunkSize: 2 }), { agent_id_list: ["0:10.77.9.5", "0:10.77.9.6", "0:10.77.0.1"] });
+    expect(data.map((a) => a.bk_agent_id)).toEqual(["0:10.77.0.1"]);
+    expect(store.items.get("0:10.77.9.6")).toMatchObject({ known: false });
+  });
+
+  it("bypasses fresh items with no-cache, and writes only what changed", async () => {
+    await listAgentState(deps(), { agent_id_list: ["0:10.77.0.1", "0:10.77.0.2"] });
+    clock += 200_000;
+    sim.setAgentStatus("0:10.77.0.2", 2);
+    const { data, stats } = await listAgentState(deps(), { agent_id_list: ["0:10.77.0.1", "0:10.77.0.2"] }, { noCache: true });
+    expect(data.map((a) => a.status_code)).toEqual([2, 2]);
+    // 0:10.77.0.1 is unchanged and confirmed 200 s ago (more than half the TTL): renewed.
+    expect(stats).toMatchObject({ fresh: 0, fetched: 2, written: 1, renewed: 1 });
+    clock += 1000;
+    const young = await listAgentState(deps(), { agent_id_list: ["0:10.77.0.1"] }, { noCache: true });
+    expect(young.stats).toMatchObject({ fetched: 1, written: 0, renewed: 0 });
+  });
+
+  it("fails with GSE's error when a chunk fails, after writing what the other chunks fetched", async () => {
+    sim.setFaults([{ kind: "http_error", status: 502, operation: "list_agent_state", match: '"0:10.0.0.9"' }]);
+    const error = await listAgentState(deps({ chunkSize: 2 }), { agent_id_list: ["0:10.0.0.8", "0:10.0.0.9", "0:10.0.0.10", "0:10.0.0.11"] }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ kind: "unavailable", status: 502 });
+    expect([...store.items.keys()].sort()).toEqual(["0:10.0.0.10", "0:10.0.0.11"]);
+  });
+
+  it("answers from GSE when the table cannot be read, and writes nothing", async () => {
+    store.failReads = true;
+    const { data, stats } = await listAgentState(deps(), { agent_id_list: ["0:10.77.0.1"] });
+    expect(data).toHaveLength(1);
+    expect(stats).toMatchObject({ cache_unavailable: true, fetched: 1, written: 0 });
+    expect(store.items.size).toBe(0);
+  });
+
+  it("still answers when the write-back fails", async () => {
+    store.failWrites = true;
+    const { data, stats } = await listAgentState(deps(), { agent_id_list: ["0:10.77.0.1", "0:10.77.9.9"] });
+    expect(data).toHaveLength(1);
+    expect(stats).toMatchObject({ written: 0, write_failures: 2 });
+  });
+
+  it("always asks GSE about an id too long to be a table key, and never stores it", async () => {
+    const long = `0:${"9".repeat(2100)}`;
+    for (let i = 0; i < 2; i++) {
+      const { data, stats } = await listAgentState(deps(), { agent_id_list: [long, "0:10.77.0.1"] });
+      expect(data.map((a) => a.bk_agent_id)).toEqual(["0:10.77.0.1"]);
+      expect(stats.fetched).toBe(i === 0 ? 2 : 1);
+    }
+    expect(store.read).not.toContain(long);
+    expect(store.items.has(long)).toBe(false);
+  });
+
+  it("fills the cache with get_agent_status when the new API is switched off, and cannot ask for 2.0 ids", async () => {
+    const before = { list: calls("list_agent_state"), esb: calls("get_agent_status") };
+    const { data, stats } = await listAgentState(deps({ useNewAgentStatusApi: false }), { agent_id_list: ["0:10.77.0.2", "02agent-one", "0:10.77.0.1"] });
+    expect(data).toEqual([
+      { bk_agent_id: "0:10.77.0.2", bk_cloud_id: 0, version: "", run_mode: -1, status_code: -1 },
+      { bk_agent_id: "0:10.77.0.1", bk_cloud_id: 0, version: "", run_mode: -1, status_code: 2 },
+    ]);
+    expect(stats).toMatchObject({ fetched: 2, gse_calls: 1 });
+    expect(calls("get_agent_status") - before.esb).toBe(1);
+    expect(calls("list_agent_state") - before.list).toBe(0);
+    expect(store.items.get("0:10.77.0.1")).toMatchObject({ known: true, source: "get_agent_status", alive: true });
+    expect(store.items.get("0:10.77.0.1")).not.toHaveProperty("status_code");
+    expect(store.items.has("02agent-one")).toBe(false);
+  });
+});
+
+describe("getAgentStatus", () => {
+  const hosts = [
+    { ip: "10.77.0.1", bk_cloud_id: 0 },
+    { ip: "10.77.0.2", bk_cloud_id: 0 },
+    { ip: "10.77.9.7", bk_cloud_id: 0 },
+  ];
+
+  it("answers every host in the legacy shape, from list_agent_state, and then from the table", async () => {
+    const before = calls("list_agent_state");
+    const { data } = await getAgentStatus(deps(), { bk_supplier_account: 0, hosts });
+    expect(data).toEqual({
+      "0:10.77.0.1": { ip: "10.77.0.1", bk_cloud_id: 0, bk_agent_alive: 1 },
+      "0:10.77.0.2": { ip: "10.77.0.2", bk_cloud_id: 0, bk_agent_alive: 0 },
+      "0:10.77.9.7": { ip: "10.77.9.7", bk_cloud_id: 0, bk_agent_alive: 0 },
+    });
+    const again = await getAgentStatus(deps(), { hosts });
+    expect(again.data).toEqual(data);
+    expect(calls("list_agent_state") - before).toBe(1);
+  });
+
+  it("answers every host even when GSE knows none of them", async () => {
+    const { data } = await getAgentStatus(deps(), { hosts: [{ ip: "10.77.9.8", bk_cloud_id: 0 }] });
+    expect(data).toEqual({ "0:10.77.9.8": { ip: "10.77.9.8", bk_cloud_id: 0, bk_agent_alive: 0 } });
+  });
+
+  it("asks get_agent_status on ESB when the new API is switched off", async () => {
+    const before = calls("get_agent_status");
+    const { data } = await getAgentStatus(deps({ useNewAgentStatusApi: false }), { hosts });
+    expect(data["0:10.77.0.1"]).toEqual({ ip: "10.77.0.1", bk_cloud_id: 0, bk_agent_alive: 1 });
+    expect(data["0:10.77.0.2"]?.bk_agent_alive).toBe(0);
+    expect(calls("get_agent_status") - before).toBe(1);
+  });
+
+  it("answers {} for no hosts without asking anyone", async () => {
+    const before = calls("list_agent_state");
+    expect(await getAgentStatus(deps(), { hosts: [] })).toEqual({ data: {}, stats: undefined });
+    expect(calls("list_agent_state")).toBe(before);
+  });
+});

@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { failure, ok } from "../../../lib/http/envelope.ts";
+import { buildOpenApiDocument, JSON_SCHEMA_DIALECT, openApiPath, SECURITY_SCHEME, type OpenApiDocument } from "../../../lib/openapi.ts";
+import { GSE_FUNCTIONS, ROUTES, type RouteDefinition } from "../../../lib/wiring.ts";
+import * as examples from "../gse/fixtures/gse-api-examples.ts";
+
+const doc = buildOpenApiDocument(ROUTES);
+
+const documented = (d: OpenApiDocument): string[] =>
+  Object.entries(d.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`));
+
+const routeKeys = (routes: readonly RouteDefinition[]): string[] => routes.map((r) => `${r.method} ${openApiPath(r.path)}`);
+
+/** Every `$ref` anywhere in `value`. */
+function refs(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(refs);
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value).flatMap(([key, v]) => (key === "$ref" && typeof v === "string" ? [v] : refs(v)));
+}
+
+function resolve(ref: string): unknown {
+  expect(ref.startsWith("#/")).toBe(true);
+  return ref
+    .slice(2)
+    .split("/")
+    .reduce<unknown>((node, part) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined), doc);
+}
+
+/** The documented component schema, as a validator: what a client generated from the document would accept. */
+const documentedSchema = (name: string): z.ZodType => {
+  const schema = doc.components.schemas[name];
+  if (schema === undefined) throw new Error(`no component schema ${name}`);
+  return z.fromJSONSchema(schema);
+};
+
+const accepts = (name: string, value: unknown): boolean => documentedSchema(name).safeParse(value).success;
+
+describe("buildOpenApiDocument", () => {
+  it("documents every route of the route table, and nothing that is not a route", () => {
+    expect(documented(doc).sort()).toEqual([...new Set(routeKeys(ROUTES))].sort());
+  });
+
+  it("documents a route added to the table, with its path parameter", () => {
+    const routes: RouteDefinition[] = [...ROUTES, { method: "GET", path: "/configs/{name+}", function: "health" }];
+    const extended = buildOpenApiDocument(routes);
+    expect(documented(extended).sort()).toEqual([...new Set(routeKeys(routes))].sort());
+    expect(extended.paths["/configs/{name}"]?.get?.parameters).toContainEqual({ name: "name", in: "path", required: true, schema: { type: "string" } });
+  });
+
+  it("is OpenAPI 3.1 with JSON Schema 2020-12, serialisable as JSON", () => {
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.jsonSchemaDialect).toBe(JSON_SCHEMA_DIALECT);
+    expect(JSON.parse(JSON.stringify(doc))).toEqual(doc);
+    for (const schema of Object.values(doc.components.schemas)) expect(schema).not.toHaveProperty("$schema");
+  });
+
+  it("resolves every $ref inside the document", () => {
+    const all = refs(doc);
+    expect(all.length).toBeGreaterThan(0);
+    for (const ref of new Set(all)) expect(resolve(ref), ref).toBeDefined();
+  });
+
+  it("gives every operation a unique operationId", () => {
+    const ids = Object.values(doc.paths).flatMap((item) => Object.values(item).map((op) => op.operationId));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it("requires the X-Bkapi-Authorization header on every route", () => {
+    expect(doc.components.securitySchemes[SECURITY_SCHEME]).toMatchObject({ type: "apiKey", in: "header", name: "X-Bkapi-Authorization" });
+    expect(doc.security).toEqual([{ [SECURITY_SCHEME]: [] }]);
+    for (const item of Object.values(doc.paths)) {
+      for (const op of Object.values(item)) expect(op.responses["401"]).toEqual({ $ref: "#/components/responses/Unauthenticated" });
+    }
+  });
+
+  it.each(GSE_FUNCTIONS.map((name) => [name]))("documents %s with its request body and its data in the envelope, on every path", (name) => {
+    const ops = ROUTES.filter((r) => r.function === name).map((r) => doc.paths[openApiPath(r.path)]?.post);
+    expect(ops.length).toBeGreaterThan(0);
+    for (const op of ops) {
+      expect(op?.requestBody?.content["application/json"]?.schema).toEqual({ $ref: `#/components/schemas/${name}_request` });
+      const ok200 = op?.responses["200"] as { content: Record<string, { schema: unknown }> };
+      expect(ok200.content["application/json"]?.schema).toEqual({
+        anyOf: [{ $ref: `#/components/schemas/${name}_response` }, { $ref: "#/components/schemas/ErrorEnvelope" }],
+      });
+      for (const status of ["400", "401", "403", "413", "429", "500", "502", "504"]) expect(op?.responses).toHaveProperty(status);
+    }
+  });
+});
+
+describe("the documented schemas are the ones the handlers use", () => {
+  it("dispatch_message: GSE's body with slot_id/token optional, message_id at most 64 chars", () => {
+    const { slot_id: _slot, token: _token, ...withoutSlot } = examples.dispatchMessageRequestExample;
+    expect(accepts("dispatch_message_request", examples.dispatchMessageRequestExample)).toBe(true);
+    expect(accepts("dispatch_message_request", withoutSlot)).toBe(true);
+    expect(accepts("dispatch_message_request", { ...withoutSlot, message_id: "x".repeat(65) })).toBe(false);
+    expect(accepts("dispatch_message_request", { ...withoutSlot, agent_id_list: [] })).toBe(false);
+    expect(accepts("dispatch_message_response", examples.dispatchOneUndeliveredResponseExample)).toBe(true);
+  });
+
+  it("stream_to: accepts bk-monitor's add body (with bk_username) and refuses an unknown report_mode", () => {
+    expect(accepts("add_streamto_request", { ...examples.addStreamToRequestExample, bk_username: "admin" })).toBe(true);
+    expect(accepts("add_streamto_request", { ...examples.addStreamToRequestExample, stream_to: { ...examples.addStreamToRequestExample.stream_to, report_mode: "kafka2" } })).toBe(false);
+    expect(accepts("add_streamto_response", examples.addStreamToResponseExample)).toBe(true);
+    for (const data of [examples.queryStreamToNestedDataExample, examples.queryStreamToFlatDataExample]) {
+      expect(accepts("query_streamto_response", ok(data, "r-1"))).toBe(true);
+    }
+  });
+
+  it("routes: the §7 examples fit, a channel id out of range does not", () => {
+    expect(accepts("add_route_request", examples.addRouteWithChannelRequestExample)).toBe(true);
+    expect(accepts("add_route_request", examples.addRouteAllocateRequestExample)).toBe(true);
+    expect(accepts("add_route_request", { ...examples.addRouteAllocateRequestExample, metadata: { plat_name: "bkmonitor", channel_id: 2097152 } })).toBe(false);
+    expect(accepts("update_route_request", examples.updateRouteRequestExample)).toBe(true);
+    expect(accepts("delete_route_request", examples.deleteRouteSpecificationRequestExample)).toBe(true);
+    expect(accepts("add_route_response", examples.addRouteWithChannelResponseExample)).toBe(true);
+    expect(accepts("add_route_response", ok({ proofing_id: 1 }, "r-2"))).toBe(false);
+    expect(accepts("query_route_response", ok(examples.queryRouteDataExample, "r-3"))).toBe(true);
+  });
+
+  it("the error envelope is what the error middleware answers", () => {
+    expect(accepts("ErrorEnvelope", failure(1640001, "INVALID_ARGS", "invalid request", { errors: [{ path: "message_id", message: "too long" }] }, "r-4"))).toBe(true);
+    expect(accepts("ErrorEnvelope", failure(1014505, "GSE_ERROR", "channel_id(1) not found", null, "r-5"))).toBe(true);
+    expect(accepts("ErrorEnvelope", ok(null, "r-6"))).toBe(false);
+    expect(accepts("query_route_response", failure(1014505, "GSE_ERROR", "not found", null, "r-7"))).toBe(false);
+  });
+});

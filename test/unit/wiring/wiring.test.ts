@@ -1,0 +1,43 @@
+import { existsSync, readdirSync } from "node:fs";
+import { join, relative } from "node:path";
+import { describe, expect, it } from "vitest";
+import { OPERATIONS, pathVariants } from "../../../lib/gse/operations.ts";
+import { FUNCTIONS, GSE_FUNCTIONS, ROUTES, STREAM_SUBSCRIPTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES } from "../../../lib/wiring.ts";
+import { matchRoute } from "../../../local/gateway.ts";
+import { ROOT } from "../../helpers/spawn-stack.ts";
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? filesUnder(join(dir, entry.name)) : entry.name.endsWith(".ts") ? [relative(ROOT, join(ROOT, dir, entry.name))] : [],
+  );
+}
+
+describe("wiring", () => {
+  it("lists every file in functions/ exactly once, and only files that exist", () => {
+    const wired = Object.values(FUNCTIONS).map((f) => f.file);
+    expect(new Set(wired).size).toBe(wired.length);
+    expect([...wired].sort()).toEqual(filesUnder("functions").sort());
+    for (const file of wired) expect(existsSync(join(ROOT, file))).toBe(true);
+  });
+
+  it("gives every function a trigger, and every trigger a function", () => {
+    const triggered = new Set([
+      ...ROUTES.map((r) => r.function),
+      ...STREAM_SUBSCRIPTIONS.map((s) => s.function),
+      ...QUEUE_SUBSCRIPTIONS.map((q) => q.function),
+      ...SCHEDULES.map((s) => s.function),
+    ]);
+    expect([...triggered].sort()).toEqual(Object.keys(FUNCTIONS).sort());
+  });
+
+  it("has no two routes with the same method and path", () => {
+    const keys = ROUTES.map((r) => `${r.method} ${r.path}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it.each(GSE_FUNCTIONS)("serves %s on every path a GSE client may use", (name) => {
+    for (const path of pathVariants(OPERATIONS[name])) {
+      expect(matchRoute(ROUTES, "POST", path)?.route.function, path).toBe(name);
+    }
+  });
+});
