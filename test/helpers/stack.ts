@@ -1,7 +1,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { request } from "undici";
@@ -86,6 +86,32 @@ export async function simulatorControl(info: StackInfo, method: "GET" | "POST", 
   const json = (await res.body.json()) as unknown;
   if (res.statusCode !== 200) throw new Error(`simulator ${method} ${path} answered ${res.statusCode}: ${JSON.stringify(json)}`);
   return json;
+}
+
+/**
+ * Runs `fn` while holding a lock named `name` shared by every test file of this run (a directory
+ * under the stack's data dir; mkdir is atomic). For the few checks that read a simulator counter
+ * another file's tests could move at the same time.
+ */
+export async function withStackLock<T>(info: StackInfo, name: string, fn: () => Promise<T>): Promise<T> {
+  const locks = join(info.dataDir, "locks");
+  const dir = join(locks, name);
+  mkdirSync(locks, { recursive: true });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      mkdirSync(dir);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || Date.now() > deadline) throw error;
+      await sleep(20);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Polls until `check` returns a value (not undefined), or fails after the deadline. */

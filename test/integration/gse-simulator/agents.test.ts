@@ -9,7 +9,7 @@ import {
   type AgentState,
 } from "../../../lib/gse/schemas.ts";
 import { SIM_VALIDATION_ERROR_CODE, type AgentView, type GseSimulator } from "../../../local/gse-simulator/index.ts";
-import * as examples from "../../unit/gse/fixtures/gse-api-examples.ts";
+import * as examples from "../../helpers/gse-api-examples.ts";
 import { call, control, envelopeOf, startTestSimulator } from "./client.ts";
 
 const CLUSTER = `${GATEWAY_PREFIX}/api/v2/cluster`;

@@ -15,7 +15,7 @@ import {
   SIM_VALIDATION_ERROR_CODE,
   type GseSimulator,
 } from "../../../local/gse-simulator/index.ts";
-import * as examples from "../../unit/gse/fixtures/gse-api-examples.ts";
+import * as examples from "../../helpers/gse-api-examples.ts";
 import { call, envelopeOf, startTestSimulator } from "./client.ts";
 
 const GW = `${GATEWAY_PREFIX}/api/v2/data`;

@@ -8,7 +8,7 @@ import {
   SIM_VALIDATION_ERROR_CODE,
   type GseSimulator,
 } from "../../../local/gse-simulator/index.ts";
-import * as examples from "../../unit/gse/fixtures/gse-api-examples.ts";
+import * as examples from "../../helpers/gse-api-examples.ts";
 import { call, control, envelopeOf, startReceiver, startTestSimulator, waitFor, type Receiver } from "./client.ts";
 
 const DISPATCH = `${GATEWAY_PREFIX}/api/v2/cluster/dispatch_message`;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GATEWAY_PREFIX, OPERATIONS } from "../../../lib/gse/operations.ts";
 import { esbEnvelopeSchema, gatewayErrorBodySchema, GSE_NOT_FOUND_CODE } from "../../../lib/gse/schemas.ts";
 import type { FaultSpec, GseSimulator } from "../../../local/gse-simulator/index.ts";
-import * as examples from "../../unit/gse/fixtures/gse-api-examples.ts";
+import * as examples from "../../helpers/gse-api-examples.ts";
 import { call, control, envelopeOf, startTestSimulator, waitFor } from "./client.ts";
 
 const DATA = `${GATEWAY_PREFIX}/api/v2/data`;

@@ -6,12 +6,9 @@
  * it reads. Ids and names are made unique per run; their shape (bk-monitor's naming) is kept.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
-import { callApi, simulatorControl, useStack, type ApiResponse } from "../../helpers/stack.ts";
-import * as examples from "../../unit/gse/fixtures/gse-api-examples.ts";
+import { callApi, simulatorControl, useStack, type ApiResponse, withStackLock } from "../../helpers/stack.ts";
+import * as examples from "../../helpers/gse-api-examples.ts";
 
 const { info } = useStack();
 
@@ -87,26 +84,8 @@ function withIds(example: unknown, ids: Ids): Record<string, unknown> {
 
 const run = randomUUID().replace(/-/g, "").slice(0, 10);
 
-/** operations.test.ts reads add_route counter deltas; both files hold this lock while they touch routes. */
-async function withRouteCounterLock<T>(fn: () => Promise<T>): Promise<T> {
-  const dir = join(info.dataDir, "locks", "add-route-counters");
-  mkdirSync(join(info.dataDir, "locks"), { recursive: true });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      mkdirSync(dir);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || Date.now() > deadline) throw error;
-      await sleep(20);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** Both this file and its neighbour write routes and read add_route counter deltas. */
+const withRouteCounterLock = <T>(fn: () => Promise<T>): Promise<T> => withStackLock(info, "add-route-counters", fn);
 
 const builtInIds = new Set<number>();
 /** A built-in data id (1100000–1199999, §7.1), as add_built_in_channel_id_to_gse registers. */

@@ -5,12 +5,9 @@
  * file's requests carry (a unique operator name or stream_to name).
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { GATEWAY_PREFIX, OPERATIONS, pathVariants, type OperationName } from "../../../lib/gse/operations.ts";
-import { callApi, simulatorControl, simulatorCounters, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
+import { callApi, simulatorControl, simulatorCounters, useStack, withFaults, type ApiResponse, withStackLock } from "../../helpers/stack.ts";
 
 const { info, authHeader } = useStack();
 
@@ -139,29 +136,8 @@ async function faultUnused(match: string): Promise<boolean> {
   return faults.some((f) => f.spec.match === match && f.remaining === 1);
 }
 
-/**
- * bk-monitor-replay.test.ts also writes routes and runs beside this file; both hold this lock
- * around anything that reads add_route counter deltas or writes routes, so a delta is ours alone.
- */
-async function withRouteCounterLock<T>(fn: () => Promise<T>): Promise<T> {
-  const dir = join(info.dataDir, "locks", "add-route-counters");
-  mkdirSync(join(info.dataDir, "locks"), { recursive: true });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      mkdirSync(dir);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST" || Date.now() > deadline) throw error;
-      await sleep(20);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+/** Both this file and its neighbour write routes and read add_route counter deltas. */
+const withRouteCounterLock = <T>(fn: () => Promise<T>): Promise<T> => withStackLock(info, "add-route-counters", fn);
 
 // ---------------------------------------------------------------------------------------------
 // happy paths

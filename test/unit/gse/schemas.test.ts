@@ -31,7 +31,7 @@ import {
   updateRouteRequestSchema,
   updateStreamToRequestSchema,
 } from "../../../lib/gse/schemas.ts";
-import * as examples from "./fixtures/gse-api-examples.ts";
+import * as examples from "../../helpers/gse-api-examples.ts";
 
 /** Paths (joined with ".") of every issue when `value` fails `schema`; [] when it parses. */
 function issuePaths(schema: z.ZodType, value: unknown): string[] {
