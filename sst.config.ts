@@ -16,19 +16,15 @@ export default $config({
     };
   },
   async run() {
-    const { secrets } = await import("./infra/secrets");
-    const { tables } = await import("./infra/storage");
-    const { alerts } = await import("./infra/alerts");
-    const { queues } = await import("./infra/queue");
-    const { functionArgs } = await import("./infra/functions");
+    // Order matters only for readability: each module builds what it names from lib/ definitions.
+    await import("./infra/secrets");
+    await import("./infra/storage");
+    await import("./infra/alerts");
+    await import("./infra/queue");
     const { api } = await import("./infra/api");
     await import("./infra/recovery");
     await import("./infra/schedule");
-    void secrets;
-    void tables;
-    void alerts;
-    void queues;
-    void functionArgs;
+    await import("./infra/alarms");
     return { api: api.url };
   },
 });

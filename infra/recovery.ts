@@ -4,6 +4,7 @@ import { tables } from "./storage";
 
 for (const sub of STREAM_SUBSCRIPTIONS) {
   tables[sub.table].subscribe(`${sub.function}-${sub.table}`, lambda(sub.function).arn, {
+    filters: sub.filters.map((pattern) => ({ ...pattern })),
     transform: {
       eventSourceMapping: (args) => {
         args.batchSize = sub.batchSize;

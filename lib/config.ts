@@ -40,30 +40,33 @@ export const configSchema = z.object({
     /** bk-monitor's USE_GSE_AGENT_STATUS_NEW_API: list_agent_state (true) or get_agent_status (false). */
     useNewAgentStatusApi: z.stringbool().default(true),
     appCode: z.string().min(1),
-    appSecret: z.string().min(1),
+    /** Linked secret (GseAppSecret): present only in functions that link it. */
+    appSecret: z.string().min(1).optional(),
     username: z.string().min(1).default("admin"),
     tenantId: z.string().min(1).optional(),
     slotId: z.coerce.number().int().nonnegative(),
-    slotToken: z.string().min(1),
+    slotToken: z.string().min(1).optional(),
     timeoutMs: positiveInt(10_000, 120_000),
     maxAttempts: positiveInt(4, 10),
     /** GSE answers at most 1000 ids per list_agent_state call (gse-api.md §10b.3). */
     agentChunkSize: positiveInt(1000, 5000),
     concurrency: positiveInt(5, 64),
   }),
+  // Each of these comes from a linked resource, and a function links only what it uses
+  // (lib/wiring.ts): read them through the accessors below, which name a missing link.
   tables: z.object({
-    agents: z.string().min(1),
-    configs: z.string().min(1),
-    commands: z.string().min(1),
-    apps: z.string().min(1),
+    agents: z.string().min(1).optional(),
+    configs: z.string().min(1).optional(),
+    commands: z.string().min(1).optional(),
+    apps: z.string().min(1).optional(),
   }),
-  alertsTopicArn: z.string().min(1),
-  automationQueueUrl: z.url(),
-  automationDlqUrl: z.url(),
+  alertsTopicArn: z.string().min(1).optional(),
+  automationQueueUrl: z.url().optional(),
+  automationDlqUrl: z.url().optional(),
   agentCacheTtlSeconds: positiveInt(300, 86_400),
   dispatchBatchSize: positiveInt(1000, 5000),
   /** Callers allowed to use this API: `[{"bk_app_code": "...", "bk_app_secret": "..."}]`. */
-  callers: jsonString(z.array(callerSchema).min(1)),
+  callers: jsonString(z.array(callerSchema).min(1)).optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -138,19 +141,30 @@ function readPath(target: Record<string, unknown>, path: string): unknown {
   return node;
 }
 
-/** Pure: builds and validates the config from the given sources. Throws ConfigError. */
-export function loadConfig(env: NodeJS.ProcessEnv, lookup: ResourceLookup = () => undefined): Config {
+/** Every link a setting can come from: what a process that runs every function needs. */
+export const ALL_LINKS: readonly string[] = SETTINGS.flatMap((s) => (s.resource ? [s.resource[0]] : []));
+
+/**
+ * Pure: builds and validates the config from the given sources. Settings of linked resources are
+ * required for the `links` given (default: all of them) and ignored otherwise, so a function
+ * needs, and is given, only the resources it uses. Throws ConfigError.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, lookup: ResourceLookup = () => undefined, links: readonly string[] = ALL_LINKS): Config {
+  const linked = new Set(links);
   const raw: Record<string, unknown> = { gse: {}, tables: {} };
+  const missingLinks: string[] = [];
   for (const source of SETTINGS) {
+    if (source.resource && !linked.has(source.resource[0])) continue;
     const fromResource = source.resource ? lookup(...source.resource) : undefined;
     const value = fromResource ?? env[source.env];
     // An empty variable means "not set", as a shell user expects from `FOO= cmd`.
     if (value !== undefined && value !== "") setPath(raw, source.path, value);
+    else if (source.resource) missingLinks.push(`${source.env} (or linked ${source.resource[0]}.${source.resource[1]}): is required but not set`);
   }
   const parsed = configSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success && missingLinks.length === 0) return parsed.data;
 
-  const problems = parsed.error.issues.map((issue) => {
+  const problems = missingLinks.concat((parsed.error?.issues ?? []).map((issue) => {
     const path = issue.path.join(".");
     const source = SETTINGS.find((s) => path === s.path || path.startsWith(`${s.path}.`));
     const name = source
@@ -162,14 +176,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, lookup: ResourceLookup = () =
     // zod's messages for a secret can quote the input; keep only the generic part then.
     const detail = missing ? "is required but not set" : source?.secret ? `is invalid (${issue.code})` : issue.message;
     return `${name}: ${detail}${source && path !== source.path ? ` at ${path.slice(source.path.length + 1)}` : ""}`;
-  });
+  }));
   throw new ConfigError(problems);
 }
 
 let cached: Config | undefined;
 
-/** The process-wide config, loaded on first use (cold start) and kept for warm invocations. */
-export async function getConfig(): Promise<Config> {
+/**
+ * The process-wide config, loaded on first use (cold start) and kept for warm invocations.
+ * `links`: the resources this function links (FUNCTIONS[name].links); default all.
+ */
+export async function getConfig(links: readonly string[] = ALL_LINKS): Promise<Config> {
   if (cached) return cached;
   const { Resource } = await import("sst/resource");
   const resources = Resource as unknown as Record<string, Record<string, unknown> | undefined>;
@@ -178,10 +195,42 @@ export async function getConfig(): Promise<Config> {
     const value = resources[link]?.[property];
     return typeof value === "string" ? value : undefined;
   };
-  cached = loadConfig(process.env, lookup);
-  registerSecrets([cached.gse.appSecret, cached.gse.slotToken, ...cached.callers.map((c) => c.bk_app_secret)]);
+  cached = loadConfig(process.env, lookup, links);
+  registerSecrets([cached.gse.appSecret, cached.gse.slotToken, ...(cached.callers ?? []).map((c) => c.bk_app_secret)]);
   return cached;
 }
+
+/** A setting of a resource the running function did not link: a wiring mistake, said plainly. */
+export class NotLinkedError extends ConfigError {
+  constructor(link: string) {
+    super([`this function uses ${link} but does not link it: add "${link}" to its links in lib/wiring.ts`]);
+    this.name = "NotLinkedError";
+  }
+}
+
+function linked<T>(value: T | undefined, link: string): T {
+  if (value === undefined) throw new NotLinkedError(link);
+  return value;
+}
+
+/** The callers allowed to use the API (ApiCallers). */
+export const callersOf = (config: Config): readonly Caller[] => linked(config.callers, SECRETS.apiCallers.link);
+
+/** A table's name (its link, e.g. Agents). */
+export const tableOf = (config: Config, key: keyof Config["tables"]): string => linked(config.tables[key], TABLES[key].link);
+
+export type GseConfig = Config["gse"] & { readonly appSecret: string };
+
+/** GSE settings with our app secret (GseAppSecret), as the GSE client needs them. */
+export const gseOf = (config: Config): GseConfig => ({ ...config.gse, appSecret: linked(config.gse.appSecret, SECRETS.gseAppSecret.link) });
+
+/** The message slot's token (GseSlotToken). */
+export const slotTokenOf = (config: Config): string => linked(config.gse.slotToken, SECRETS.gseSlotToken.link);
+
+export const alertsTopicOf = (config: Config): string => linked(config.alertsTopicArn, TOPICS.alerts.link);
+
+export const queueUrlOf = (config: Config, queue: "automation" | "automationDlq"): string =>
+  linked(queue === "automation" ? config.automationQueueUrl : config.automationDlqUrl, QUEUES[queue].link);
 
 /** Tests that change the environment between cases call this; production never does. */
 export function resetConfigForTests(): void {

@@ -1,6 +1,5 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { DynamoDBRecord } from "aws-lambda";
-import type { Config } from "./config.ts";
 import type { TableKey } from "./resources.ts";
 
 /** What recovery does with one stream record of one table. Throwing marks the record failed. */
@@ -11,9 +10,12 @@ export function tableNameOfStream(eventSourceArn: string | undefined): string | 
   return /:table\/([^/]+)\/stream\//.exec(eventSourceArn ?? "")?.[1];
 }
 
-export function tableKeyOf(config: Pick<Config, "tables">, eventSourceArn: string | undefined): TableKey | undefined {
+/** The tables whose streams recovery reads, by key: their names tell records apart. */
+export type StreamTables = Partial<Record<TableKey, string>>;
+
+export function tableKeyOf(tables: StreamTables, eventSourceArn: string | undefined): TableKey | undefined {
   const name = tableNameOfStream(eventSourceArn);
-  const entry = Object.entries(config.tables).find(([, tableName]) => tableName === name);
+  const entry = Object.entries(tables).find(([, tableName]) => tableName === name);
   return entry?.[0] as TableKey | undefined;
 }
 
@@ -22,12 +24,12 @@ export function tableKeyOf(config: Pick<Config, "tables">, eventSourceArn: strin
  * get theirs with their own capabilities) are acknowledged, so nothing piles up on the stream.
  */
 export function createRecoveryRouter(options: {
-  config: Pick<Config, "tables">;
+  tables: StreamTables;
   rules: Partial<Record<TableKey, RecoveryRule>>;
   logger: Logger;
 }): (record: DynamoDBRecord) => Promise<void> {
   return async function recoverRecord(record) {
-    const table = tableKeyOf(options.config, record.eventSourceARN);
+    const table = tableKeyOf(options.tables, record.eventSourceARN);
     if (!table) throw new Error(`record from an unknown stream: ${record.eventSourceARN ?? "(none)"}`);
     const rule = options.rules[table];
     options.logger.debug("stream record", {

@@ -50,6 +50,8 @@ export const TABLES = {
 
 export type TableKey = keyof typeof TABLES;
 
+export const TABLE_KEYS = Object.keys(TABLES) as TableKey[];
+
 export const TOPICS = {
   alerts: { link: "Alerts", env: "ALERTS_TOPIC_ARN", name: "alerts" },
 } as const;

@@ -22,25 +22,18 @@ export interface FunctionDefinition {
   readonly links: readonly Link[];
 }
 
-const ALL_TABLES = Object.values(TABLES).map((t) => t.link);
-/** Every function loads the whole config at cold start, so each reads these. */
-const CONFIG_SECRETS = [SECRETS.gseAppSecret.link, SECRETS.gseSlotToken.link, SECRETS.apiCallers.link] as const;
-const CONFIG_RESOURCES: readonly Link[] = [
-  ...ALL_TABLES,
-  TOPICS.alerts.link,
-  QUEUES.automation.link,
-  QUEUES.automationDlq.link,
-  ...CONFIG_SECRETS,
-];
+const ALL_TABLES: readonly Link[] = Object.values(TABLES).map((t) => t.link);
+/** What every function that calls GSE on behalf of an API caller reads: our GSE secret, the callers. */
+const GSE_CALLER: readonly Link[] = [SECRETS.gseAppSecret.link, SECRETS.apiCallers.link];
 
 /** A GSE operation's function: `functions/gse/<operation-in-kebab-case>.ts`. */
-const gseOperation = <N extends OperationName>(name: N, description: string) =>
+const gseOperation = <N extends OperationName>(name: N, description: string, extraLinks: readonly Link[] = []) =>
   ({
     file: `functions/gse/${name.replace(/_/g, "-")}.ts`,
     description,
     timeoutSeconds: 29,
     memoryMb: 512,
-    links: CONFIG_RESOURCES,
+    links: [...GSE_CALLER, ...extraLinks],
   }) as const;
 
 export const FUNCTIONS = {
@@ -52,36 +45,39 @@ export const FUNCTIONS = {
   update_route: gseOperation("update_route", "GSE update_route"),
   delete_route: gseOperation("delete_route", "GSE delete_route"),
   query_route: gseOperation("query_route", "GSE query_route"),
-  list_agent_state: gseOperation("list_agent_state", "GSE list_agent_state, answered from the agent state cache"),
-  get_agent_status: gseOperation("get_agent_status", "GSE get_agent_status (legacy ESB), answered from the agent state cache"),
-  dispatch_message: gseOperation("dispatch_message", "GSE dispatch_message to a plugin through the message slot"),
+  list_agent_state: gseOperation("list_agent_state", "GSE list_agent_state, answered from the agent state cache", [TABLES.agents.link]),
+  get_agent_status: gseOperation("get_agent_status", "GSE get_agent_status (legacy ESB), answered from the agent state cache", [TABLES.agents.link]),
+  dispatch_message: gseOperation("dispatch_message", "GSE dispatch_message to a plugin through the message slot", [SECRETS.gseSlotToken.link]),
   health: {
     file: "functions/health.ts",
     description: "GET /health: reachability of DynamoDB, SNS and GSE",
     timeoutSeconds: 10,
     memoryMb: 256,
-    links: CONFIG_RESOURCES,
+    // DescribeTable on every table, the alerts topic, and a GSE read: what /health reports on.
+    links: [...ALL_TABLES, TOPICS.alerts.link, ...GSE_CALLER],
   },
   openapi: {
     file: "functions/openapi.ts",
     description: "GET /openapi.json: OpenAPI 3.1 description of every route, generated from the route table and schemas",
     timeoutSeconds: 10,
     memoryMb: 256,
-    links: CONFIG_RESOURCES,
+    links: [SECRETS.apiCallers.link],
   },
   recovery: {
     file: "functions/recovery.ts",
     description: "DynamoDB stream consumer of configs and commands",
     timeoutSeconds: 120,
     memoryMb: 512,
-    links: CONFIG_RESOURCES,
+    // Reads their names to tell which stream a record came from; the stream itself is the subscription.
+    links: [TABLES.configs.link, TABLES.commands.link],
   },
   automation: {
     file: "functions/automation.ts",
     description: "SQS consumer of automation jobs and delayed retries",
     timeoutSeconds: 120,
     memoryMb: 512,
-    links: CONFIG_RESOURCES,
+    // Moves a job that can never run to the dead-letter queue itself.
+    links: [QUEUES.automationDlq.link],
   },
 } as const satisfies Record<string, FunctionDefinition>;
 
@@ -133,11 +129,21 @@ export interface StreamSubscription {
   /** How often a failing batch is retried before it is set aside. */
   readonly maxRetryAttempts: number;
   readonly bisectBatchOnError: boolean;
+  /**
+   * Lambda event filter patterns: a record is delivered when it matches any of them. Only the
+   * subset the local poller also applies: nested keys ending in lists of exact values.
+   */
+  readonly filters: readonly FilterPattern[];
 }
 
+export type FilterPattern = { readonly [key: string]: FilterPattern | readonly (string | number | boolean)[] };
+
+/** Expired items (TTL) and deletes leave nothing to recover. */
+const CHANGES_ONLY: readonly FilterPattern[] = [{ eventName: ["INSERT", "MODIFY"] }];
+
 export const STREAM_SUBSCRIPTIONS: readonly StreamSubscription[] = [
-  { table: "configs", function: "recovery", batchSize: 25, maxRetryAttempts: 5, bisectBatchOnError: true },
-  { table: "commands", function: "recovery", batchSize: 25, maxRetryAttempts: 5, bisectBatchOnError: true },
+  { table: "configs", function: "recovery", batchSize: 25, maxRetryAttempts: 5, bisectBatchOnError: true, filters: CHANGES_ONLY },
+  { table: "commands", function: "recovery", batchSize: 25, maxRetryAttempts: 5, bisectBatchOnError: true, filters: CHANGES_ONLY },
 ];
 
 export interface QueueSubscription {

@@ -8,7 +8,7 @@ import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getConfig, type Config } from "../lib/config.ts";
+import { getConfig, queueUrlOf, tableOf, type Config } from "../lib/config.ts";
 import type { QueueKey } from "../lib/resources.ts";
 import { QUEUE_SUBSCRIPTIONS, ROUTES, SCHEDULES, STREAM_SUBSCRIPTIONS } from "../lib/wiring.ts";
 import { startGateway } from "./gateway.ts";
@@ -28,7 +28,7 @@ function log(component: string, fields: Record<string, unknown>): void {
 const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 function queueUrl(config: Config, queue: QueueKey): string {
-  return queue === "automation" ? config.automationQueueUrl : config.automationDlqUrl;
+  return queueUrlOf(config, queue);
 }
 
 async function main(): Promise<void> {
@@ -51,10 +51,11 @@ async function main(): Promise<void> {
     const poller = new StreamPoller({
       dynamo,
       streams,
-      tableName: config.tables[sub.table],
+      tableName: tableOf(config, sub.table),
       batchSize: sub.batchSize,
       maxRetryAttempts: sub.maxRetryAttempts,
       bisectBatchOnError: sub.bisectBatchOnError,
+      filters: sub.filters,
       checkpoints,
       invoke: (event) => invoke(sub.function, event),
       onInvoke: ({ records, failed, keys, error }) =>

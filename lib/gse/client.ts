@@ -2,14 +2,14 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { setTimeout as sleepTimer } from "node:timers/promises";
 import { Pool, type Dispatcher } from "undici";
 import { z } from "zod";
-import type { Config } from "../config.ts";
+import type { GseConfig } from "../config.ts";
 import { GseError, type GseErrorKind, type WriteOutcome } from "../errors.ts";
 import { OPERATIONS, type Door, type OperationName, type OperationRequest, type OperationRequestInput, type OperationResponseData } from "./operations.ts";
 import { anyGatewayEnvelopeSchema } from "./schemas.ts";
 import { gseHeaders, operationUrl } from "./transport.ts";
 
 export type GseSettings = Pick<
-  Config["gse"],
+  GseConfig,
   "baseUrl" | "apigwBaseUrl" | "flavour" | "appCode" | "appSecret" | "username" | "tenantId" | "timeoutMs" | "maxAttempts"
 >;
 

@@ -15,7 +15,10 @@ export const dispatchMessageCallerSchema = dispatchMessageRequestSchema.partial(
 export type DispatchMessageCallerRequest = z.infer<typeof dispatchMessageCallerSchema>;
 
 /** The one message slot this deployment is registered for (config `gse.slotId` / `gse.slotToken`). */
-export type MessageSlot = Pick<Config["gse"], "slotId" | "slotToken">;
+export interface MessageSlot {
+  readonly slotId: Config["gse"]["slotId"];
+  readonly slotToken: string;
+}
 
 /**
  * A caller that names a slot must name ours. Both fields are checked whatever the first one

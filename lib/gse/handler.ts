@@ -1,5 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { getConfig, type Config } from "../config.ts";
+import { callersOf, getConfig, gseOf, type Config } from "../config.ts";
+import { FUNCTIONS, type FunctionKey } from "../wiring.ts";
 import { httpHandler, type HttpReply, type HttpRequestContext } from "../http/handler.ts";
 import { createLogger } from "../logger.ts";
 import { GseClient } from "./client.ts";
@@ -12,10 +13,10 @@ export interface GseFunctionContext {
 }
 
 /** What every GSE-operation function builds once at cold start and keeps for warm invocations. */
-export async function gseFunction(name: OperationName): Promise<GseFunctionContext> {
-  const config = await getConfig();
+export async function gseFunction(name: OperationName & FunctionKey): Promise<GseFunctionContext> {
+  const config = await getConfig(FUNCTIONS[name].links);
   const logger = createLogger(name, config.logLevel);
-  return { config, logger, gse: new GseClient({ gse: config.gse, logger }) };
+  return { config, logger, gse: new GseClient({ gse: gseOf(config), logger }) };
 }
 
 /**
@@ -30,7 +31,7 @@ export function gseHandler<N extends OperationName>(
   run: (ctx: HttpRequestContext<OperationRequest<N>>) => Promise<unknown>,
 ) {
   return httpHandler(
-    { name, logger: context.logger, callers: context.config.callers, body: OPERATIONS[name].request },
+    { name, logger: context.logger, callers: callersOf(context.config), body: OPERATIONS[name].request },
     async (ctx): Promise<HttpReply<unknown>> => ({ data: await run(ctx as HttpRequestContext<OperationRequest<N>>) }),
   );
 }

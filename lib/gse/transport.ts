@@ -1,7 +1,7 @@
-import type { Config } from "../config.ts";
+import type { GseConfig } from "../config.ts";
 import { GATEWAY_PREFIX, type Door, type OperationDefinition } from "./operations.ts";
 
-type GseSettings = Config["gse"];
+type GseSettings = GseConfig;
 
 const trimSlash = (url: string): string => url.replace(/\/+$/, "");
 

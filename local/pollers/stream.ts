@@ -14,7 +14,9 @@ import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { LOCAL_REGION } from "../aws.ts";
 import { readBatchResponse } from "./batch-response.ts";
 import type { CheckpointStore } from "./checkpoints.ts";
+import { passesFilters } from "./filters.ts";
 import { PollingLoop } from "./loop.ts";
+import type { FilterPattern } from "../../lib/wiring.ts";
 
 export interface StreamPollerOptions {
   readonly dynamo: DynamoDBClient;
@@ -23,6 +25,8 @@ export interface StreamPollerOptions {
   readonly batchSize: number;
   readonly maxRetryAttempts: number;
   readonly bisectBatchOnError: boolean;
+  /** Lambda event filter patterns (lib/wiring.ts); none = every record. */
+  readonly filters?: readonly FilterPattern[];
   readonly invoke: (event: DynamoDBStreamEvent) => Promise<unknown>;
   readonly checkpoints: CheckpointStore;
   readonly idleMs?: number;
@@ -196,7 +200,15 @@ export class StreamPoller extends PollingLoop {
       if (!state.iterator) state.closed = true;
       return 0;
     }
-    const lambdaRecords = records.map((r) => toLambdaRecord(r, streamArn));
+    const all = records.map((r) => toLambdaRecord(r, streamArn));
+    const allIds = all.map((r) => r.dynamodb?.SequenceNumber ?? "");
+    const lastId = allIds[allIds.length - 1] as string;
+    // Records no filter lets through are consumed without invoking anything, as Lambda does.
+    const lambdaRecords = all.filter((r) => passesFilters(r, this.options.filters ?? []));
+    if (lambdaRecords.length === 0) {
+      this.advance(streamArn, shardId, state, lastId, page.NextShardIterator);
+      return 0;
+    }
     const ids = lambdaRecords.map((r) => r.dynamodb?.SequenceNumber ?? "");
     let outcome;
     try {
@@ -214,19 +226,21 @@ export class StreamPoller extends PollingLoop {
     });
 
     if (firstFailed === lambdaRecords.length) {
-      this.advance(streamArn, shardId, state, ids[ids.length - 1] as string, page.NextShardIterator);
+      this.advance(streamArn, shardId, state, lastId, page.NextShardIterator);
       return lambdaRecords.length;
     }
     this.failedInPass = true;
-    if (firstFailed > 0) this.options.checkpoints.set(streamArn, shardId, ids[firstFailed - 1] as string);
-    state.attempts = firstFailed > 0 ? 1 : state.attempts + 1;
+    // Position just before the first failed record, counting filtered-out records too.
+    const failedAt = allIds.indexOf(ids[firstFailed] as string);
+    if (failedAt > 0) this.options.checkpoints.set(streamArn, shardId, allIds[failedAt - 1] as string);
+    state.attempts = failedAt > 0 ? 1 : state.attempts + 1;
     if (outcome.kind === "error" && this.options.bisectBatchOnError && lambdaRecords.length > 1) {
       state.limit = Math.max(1, Math.ceil(lambdaRecords.length / 2));
     }
     if (state.attempts > this.options.maxRetryAttempts) {
       const discarded = lambdaRecords.slice(firstFailed);
       this.options.onDiscard?.(discarded, outcome.kind === "error" ? outcome.error : "batch item failures after the last retry");
-      this.advance(streamArn, shardId, state, ids[ids.length - 1] as string, page.NextShardIterator);
+      this.advance(streamArn, shardId, state, lastId, page.NextShardIterator);
       return lambdaRecords.length;
     }
     // Re-read from the first failed record on the next pass.

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { SETTINGS } from "../../../lib/config.ts";
 import { FUNCTIONS } from "../../../lib/wiring.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
 
@@ -13,14 +14,20 @@ function coldStart(file: string, env: NodeJS.ProcessEnv) {
   });
 }
 
+/** Environment variables of the settings that come from linked resources, by link. */
+const envOfLink = (link: string): string[] => SETTINGS.filter((s) => s.resource?.[0] === link).map((s) => s.env);
+const linkedEnv = SETTINGS.filter((s) => s.resource).map((s) => s.env);
+
 describe("cold start", () => {
-  it.each(Object.entries(FUNCTIONS))("%s fails fast, naming each missing setting", (_name, fn) => {
+  it.each(Object.entries(FUNCTIONS))("%s fails fast naming each missing setting it needs, and only those", (_name, fn) => {
     const result = coldStart(fn.file, { GSE_APP_CODE: "bk_monitorv3", GSE_SLOT_ID: "37", GSE_SLOT_TOKEN: "a-slot-token-value" });
     expect(result.status).not.toBe(0);
     expect(result.stderr).toContain("Invalid configuration");
-    for (const name of ["GSE_BASE_URL", "GSE_APP_SECRET", "AGENTS_TABLE", "API_CALLERS", "AUTOMATION_QUEUE_URL"]) {
-      expect(result.stderr).toContain(name);
-    }
+    expect(result.stderr).toContain("GSE_BASE_URL");
+    const needed = fn.links.flatMap(envOfLink).filter((name) => name !== "GSE_SLOT_TOKEN");
+    for (const name of needed) expect(result.stderr).toContain(`${name} (or linked`);
+    // A resource the function does not link is not asked for: least privilege starts here.
+    for (const name of linkedEnv.filter((n) => !needed.includes(n))) expect(result.stderr).not.toContain(`${name} (or linked`);
     expect(result.stderr).not.toContain("a-slot-token-value");
   });
 });

@@ -115,4 +115,21 @@ describe("StreamPoller", () => {
     expect(discarded).toEqual(["poison"]);
     expect(handled).toEqual(["p1", "p3", "p4"]);
   });
+
+  it("consumes records no filter lets through without invoking, and moves past them", async () => {
+    const store = memoryCheckpoints();
+    await drain(poller({ checkpoints: store, invoke: async () => undefined }));
+    await put("filtered");
+    await dynamo.send(new DeleteItemCommand({ TableName: tableName, Key: { pk: { S: "filtered" }, sk: { S: "v" } } }));
+    await put("after-filter");
+    const names: string[] = [];
+    await drain(
+      poller({
+        checkpoints: store,
+        filters: [{ eventName: ["INSERT", "MODIFY"] }],
+        invoke: async (event) => void names.push(...event.Records.map((r) => `${r.eventName}:${r.dynamodb?.Keys?.pk?.S}`)),
+      }),
+    );
+    expect(names).toEqual(["INSERT:filtered", "INSERT:after-filter"]);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig, SETTINGS } from "../../../lib/config.ts";
+import { callersOf, ConfigError, gseOf, loadConfig, NotLinkedError, queueUrlOf, SETTINGS, tableOf } from "../../../lib/config.ts";
 
 const secret = "super-secret-value-123";
 
@@ -84,5 +84,30 @@ describe("loadConfig", () => {
   it("has exactly one source per setting path", () => {
     const paths = SETTINGS.map((s) => s.path);
     expect(new Set(paths).size).toBe(paths.length);
+  });
+});
+
+describe("loadConfig for one function's links", () => {
+  it("requires only the settings of the resources the function links", () => {
+    const env = validEnv();
+    delete env.AGENTS_TABLE;
+    delete env.ALERTS_TOPIC_ARN;
+    const config = loadConfig(env, undefined, ["ApiCallers", "GseAppSecret"]);
+    expect(config.tables.agents).toBeUndefined();
+    expect(callersOf(config)).toHaveLength(1);
+    expect(() => loadConfig(env, undefined, ["ApiCallers", "Agents"])).toThrow(/AGENTS_TABLE \(or linked Agents\.name\): is required/);
+  });
+
+  it("ignores what an unlinked resource's variable holds", () => {
+    const config = loadConfig({ ...validEnv(), AGENTS_TABLE: "present-but-not-linked" }, undefined, ["ApiCallers"]);
+    expect(config.tables.agents).toBeUndefined();
+  });
+
+  it("names the missing link when a function reads a resource it does not link", () => {
+    const config = loadConfig(validEnv(), undefined, ["ApiCallers"]);
+    expect(() => tableOf(config, "agents")).toThrow(NotLinkedError);
+    expect(() => tableOf(config, "agents")).toThrow(/uses Agents but does not link it/);
+    expect(() => gseOf(config)).toThrow(/uses GseAppSecret/);
+    expect(() => queueUrlOf(config, "automationDlq")).toThrow(/uses AutomationDlq/);
   });
 });

@@ -1,0 +1,202 @@
+/**
+ * Loads sst.config.ts with SST's globals replaced by recording fakes (AWS itself cannot run here)
+ * and checks what it would build against lib/'s definitions.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { QUEUES, SECRETS, TABLES, type TableKey } from "../../../lib/resources.ts";
+import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, ROUTES, SCHEDULES, STREAM_SUBSCRIPTIONS, type FunctionKey } from "../../../lib/wiring.ts";
+import { ROOT } from "../../helpers/spawn-stack.ts";
+
+type Args = Record<string, unknown>;
+interface Built {
+  readonly kind: string;
+  readonly name: string;
+  readonly args: Args;
+  readonly calls: { method: string; args: unknown[] }[];
+}
+
+/** Fake SST globals that record every resource and call; each instance knows its logical name. */
+function installFakes(stage: string): Built[] {
+  const built: Built[] = [];
+  const resource = (kind: string, extra: (name: string) => Record<string, unknown> = () => ({})) =>
+    class {
+      readonly fake: Built;
+      constructor(name: string, args: Args = {}) {
+        this.fake = { kind, name, args, calls: [] };
+        built.push(this.fake);
+        Object.assign(this, { name, arn: `arn:fake:${kind}:${name}`, url: `https://fake/${name}`, nodes: { queue: { name }, function: { name } } }, extra(name));
+        for (const method of ["subscribe", "route"]) {
+          Object.assign(this, { [method]: (...callArgs: unknown[]) => void this.fake.calls.push({ method, args: callArgs }) });
+        }
+      }
+    };
+  const g = globalThis as Record<string, unknown>;
+  g.$app = { name: "gse-control", stage };
+  g.$config = (config: unknown) => config;
+  g.sst = {
+    Secret: resource("Secret", () => ({ value: "fake-secret" })),
+    aws: {
+      Dynamo: resource("Dynamo"),
+      SnsTopic: resource("SnsTopic"),
+      Queue: resource("Queue"),
+      ApiGatewayV2: resource("ApiGatewayV2"),
+      Function: resource("Function"),
+      Cron: resource("Cron"),
+    },
+  };
+  g.aws = { cloudwatch: { MetricAlarm: resource("MetricAlarm") } };
+  return built;
+}
+
+interface SstConfig {
+  app(input: { stage: string }): Record<string, unknown>;
+  run(): Promise<unknown>;
+}
+
+async function runConfig(stage: string): Promise<{ built: Built[]; config: SstConfig }> {
+  vi.resetModules();
+  const built = installFakes(stage);
+  // Loaded by URL so the type checker does not follow it: its types are SST's (tsconfig.infra.json).
+  const mod = (await import(/* @vite-ignore */ pathToFileURL(join(ROOT, "sst.config.ts")).href)) as { default: SstConfig };
+  await mod.default.run();
+  return { built, config: mod.default };
+}
+
+const CANARIES = { GSE_APP_SECRET: "canary-app-secret", GSE_SLOT_TOKEN: "canary-slot-token", API_CALLERS: "canary-callers", GSE_BASE_URL: "https://gse.example" };
+
+let built: Built[] = [];
+let config: SstConfig;
+beforeAll(async () => {
+  Object.assign(process.env, CANARIES);
+  ({ built, config } = await runConfig("dev"));
+});
+
+const ofKind = (kind: string) => built.filter((b) => b.kind === kind);
+const nameOf = (value: unknown): string => (value as { fake?: Built }).fake?.name ?? String(value);
+const functionNamed = (key: FunctionKey) => ofKind("Function").find((f) => f.args.handler === FUNCTIONS[key].file.replace(/\.ts$/, ".handler"));
+
+/** The source of a file and every project file it imports, transitively. */
+function sourceClosure(file: string, seen = new Set<string>()): string {
+  if (seen.has(file)) return "";
+  seen.add(file);
+  const text = readFileSync(join(ROOT, file), "utf8");
+  const imports = [...text.matchAll(/from "(\.\.?\/[^"]+)"/g)].map((m) => relative(ROOT, resolve(ROOT, dirname(file), m[1] as string)));
+  return text + imports.map((f) => sourceClosure(f, seen)).join("\n");
+}
+
+/** What a function's code reads, by the accessor each linked resource is read through (lib/config.ts). */
+function linksUsed(file: string): string[] {
+  const code = sourceClosure(file);
+  const used = new Set<string>();
+  for (const key of Object.keys(TABLES) as TableKey[]) {
+    if (new RegExp(`tableOf\\(\\w+(\\.\\w+)?, "${key}"\\)`).test(code) || /TABLE_KEYS\.map\(\(key\) => tableOf\(/.test(code)) used.add(TABLES[key].link);
+  }
+  if (/alertsTopicOf\(/.test(code)) used.add("Alerts");
+  for (const key of Object.keys(QUEUES) as (keyof typeof QUEUES)[]) {
+    if (new RegExp(`queueUrlOf\\(\\w+, "${key}"\\)`).test(code)) used.add(QUEUES[key].link);
+  }
+  if (/gseOf\(/.test(code)) used.add(SECRETS.gseAppSecret.link);
+  if (/slotTokenOf\(/.test(code)) used.add(SECRETS.gseSlotToken.link);
+  if (/callersOf\(/.test(code)) used.add(SECRETS.apiCallers.link);
+  return [...used].sort();
+}
+
+describe("sst.config.ts", () => {
+  it("builds one Lambda per function, for exactly the files in functions/, each exporting handler", () => {
+    const handlers = ofKind("Function").map((f) => String(f.args.handler));
+    expect(new Set(handlers).size).toBe(handlers.length);
+    expect(handlers.sort()).toEqual(Object.values(FUNCTIONS).map((f) => f.file.replace(/\.ts$/, ".handler")).sort());
+    for (const handler of handlers) {
+      const file = handler.replace(/\.handler$/, ".ts");
+      expect(existsSync(join(ROOT, file)), file).toBe(true);
+      expect(readFileSync(join(ROOT, file), "utf8"), file).toMatch(/export const handler\b/);
+    }
+  });
+
+  it.each(Object.keys(FUNCTIONS) as FunctionKey[])("links %s to exactly the resources its code reads", (key) => {
+    const fn = functionNamed(key);
+    const linked = ((fn?.args.link as unknown[]) ?? []).map(nameOf).sort();
+    expect(linked).toEqual([...FUNCTIONS[key].links].sort());
+    expect(linksUsed(FUNCTIONS[key].file)).toEqual(linked);
+  });
+
+  it("never puts a secret into a function's plain environment", () => {
+    for (const fn of ofKind("Function")) {
+      const env = (fn.args.environment ?? {}) as Record<string, string>;
+      for (const name of Object.values(SECRETS).map((s) => s.env)) expect(env, fn.name).not.toHaveProperty(name);
+      for (const value of [CANARIES.GSE_APP_SECRET, CANARIES.GSE_SLOT_TOKEN, CANARIES.API_CALLERS]) expect(Object.values(env)).not.toContain(value);
+      expect(env.GSE_BASE_URL).toBe(CANARIES.GSE_BASE_URL);
+    }
+    expect(ofKind("Secret").map((s) => s.name).sort()).toEqual(Object.values(SECRETS).map((s) => s.link).sort());
+  });
+
+  it("builds each table with lib/'s keys, stream, TTL and point-in-time recovery", () => {
+    for (const [key, def] of Object.entries(TABLES)) {
+      const table = ofKind("Dynamo").find((t) => t.name === def.link);
+      expect(table, key).toBeDefined();
+      const args = table?.args ?? {};
+      const range = "rangeKey" in def ? def.rangeKey : undefined;
+      expect(args.primaryIndex).toEqual({ hashKey: def.hashKey.name, ...(range ? { rangeKey: range.name } : {}) });
+      expect(Object.keys(args.fields as object).sort()).toEqual([def.hashKey.name, ...(range ? [range.name] : [])].sort());
+      expect(args.stream).toBe("stream" in def ? "new-and-old-images" : undefined);
+      expect(args.ttl).toBe("ttlAttribute" in def ? def.ttlAttribute : undefined);
+      const tableArgs: Record<string, unknown> = {};
+      (args.transform as { table: (a: Record<string, unknown>) => void }).table(tableArgs);
+      expect(tableArgs).toEqual({ pointInTimeRecovery: { enabled: true }, deletionProtectionEnabled: false });
+    }
+  });
+
+  it("subscribes recovery to each stream with lib/'s batch, retry, bisect, filters and partial batch responses", () => {
+    for (const sub of STREAM_SUBSCRIPTIONS) {
+      const table = ofKind("Dynamo").find((t) => t.name === TABLES[sub.table].link);
+      const call = table?.calls.find((c) => c.method === "subscribe");
+      expect(call, sub.table).toBeDefined();
+      const [, target, options] = call?.args as [string, string, { filters: unknown; transform: { eventSourceMapping: (a: Record<string, unknown>) => void } }];
+      expect(target).toBe(`arn:fake:Function:${functionNamed(sub.function)?.name}`);
+      expect(options.filters).toEqual(sub.filters);
+      const mapping: Record<string, unknown> = {};
+      options.transform.eventSourceMapping(mapping);
+      expect(mapping).toEqual({
+        batchSize: sub.batchSize,
+        maximumRetryAttempts: sub.maxRetryAttempts,
+        bisectBatchOnFunctionError: sub.bisectBatchOnError,
+        functionResponseTypes: ["ReportBatchItemFailures"],
+        startingPosition: "TRIM_HORIZON",
+      });
+    }
+  });
+
+  it("routes every path of the route table to its function's Lambda", () => {
+    const api = ofKind("ApiGatewayV2")[0];
+    const routes = (api?.calls ?? []).filter((c) => c.method === "route").map((c) => `${String(c.args[0])} -> ${String(c.args[1])}`);
+    expect(routes.sort()).toEqual(ROUTES.map((r) => `${r.method} ${r.path} -> arn:fake:Function:${functionNamed(r.function)?.name}`).sort());
+  });
+
+  it("gives the automation queue its dead-letter queue and partial batch responses", () => {
+    const queue = ofKind("Queue").find((q) => q.name === QUEUES.automation.link);
+    expect(queue?.args.dlq).toEqual({ queue: `arn:fake:Queue:${QUEUES.automationDlq.link}`, retry: QUEUES.automation.deadLetter.maxReceiveCount });
+    for (const sub of QUEUE_SUBSCRIPTIONS) {
+      const call = ofKind("Queue").find((q) => q.name === QUEUES[sub.queue].link)?.calls.find((c) => c.method === "subscribe");
+      expect(call?.args[1]).toEqual({ batch: { size: sub.batchSize, partialResponses: true } });
+    }
+  });
+
+  it("raises alarms on the dead-letter queue, recovery errors and lag, and each schedule's duration", () => {
+    const alarms = ofKind("MetricAlarm");
+    expect(alarms.map((a) => a.name)).toEqual(expect.arrayContaining(["AutomationDlqDepth", "RecoveryErrors", "RecoveryIteratorAge", ...SCHEDULES.map((s) => `${s.name}Duration`)]));
+    for (const alarm of alarms) expect(alarm.args.alarmActions).toEqual(["arn:fake:SnsTopic:Alerts"]);
+  });
+
+  it("retains and protects production, and removes other stages", async () => {
+    expect(config.app({ stage: "dev" })).toMatchObject({ removal: "remove", protect: false });
+    expect(config.app({ stage: "production" })).toMatchObject({ removal: "retain", protect: true });
+    const production = await runConfig("production");
+    const table = production.built.find((b) => b.kind === "Dynamo");
+    const tableArgs: Record<string, unknown> = {};
+    (table?.args.transform as { table: (a: Record<string, unknown>) => void }).table(tableArgs);
+    expect(tableArgs.deletionProtectionEnabled).toBe(true);
+  });
+});
