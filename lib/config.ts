@@ -180,14 +180,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, lookup: ResourceLookup = () =
   throw new ConfigError(problems);
 }
 
-let cached: Config | undefined;
+/** By set of links: one per Lambda, several where one process runs many functions (local). */
+const cached = new Map<string, Config>();
 
 /**
  * The process-wide config, loaded on first use (cold start) and kept for warm invocations.
  * `links`: the resources this function links (FUNCTIONS[name].links); default all.
  */
 export async function getConfig(links: readonly string[] = ALL_LINKS): Promise<Config> {
-  if (cached) return cached;
+  const key = [...new Set(links)].sort().join(",");
+  const hit = cached.get(key);
+  if (hit) return hit;
   const { Resource } = await import("sst/resource");
   const resources = Resource as unknown as Record<string, Record<string, unknown> | undefined>;
   const lookup: ResourceLookup = (link, property) => {
@@ -195,9 +198,10 @@ export async function getConfig(links: readonly string[] = ALL_LINKS): Promise<C
     const value = resources[link]?.[property];
     return typeof value === "string" ? value : undefined;
   };
-  cached = loadConfig(process.env, lookup, links);
-  registerSecrets([cached.gse.appSecret, cached.gse.slotToken, ...(cached.callers ?? []).map((c) => c.bk_app_secret)]);
-  return cached;
+  const config = loadConfig(process.env, lookup, links);
+  registerSecrets([config.gse.appSecret, config.gse.slotToken, ...(config.callers ?? []).map((c) => c.bk_app_secret)]);
+  cached.set(key, config);
+  return config;
 }
 
 /** A setting of a resource the running function did not link: a wiring mistake, said plainly. */
@@ -231,8 +235,3 @@ export const alertsTopicOf = (config: Config): string => linked(config.alertsTop
 
 export const queueUrlOf = (config: Config, queue: "automation" | "automationDlq"): string =>
   linked(queue === "automation" ? config.automationQueueUrl : config.automationDlqUrl, QUEUES[queue].link);
-
-/** Tests that change the environment between cases call this; production never does. */
-export function resetConfigForTests(): void {
-  cached = undefined;
-}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callersOf, ConfigError, gseOf, loadConfig, NotLinkedError, queueUrlOf, SETTINGS, tableOf } from "../../../lib/config.ts";
+import { callersOf, ConfigError, getConfig, gseOf, loadConfig, NotLinkedError, queueUrlOf, SETTINGS, tableOf } from "../../../lib/config.ts";
 
 const secret = "super-secret-value-123";
 
@@ -111,3 +111,20 @@ describe("loadConfig for one function's links", () => {
     expect(() => queueUrlOf(config, "automationDlq")).toThrow(/uses AutomationDlq/);
   });
 });
+
+describe("getConfig", () => {
+  it("keeps one config per set of links, so functions sharing a process each get their own", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, validEnv());
+    try {
+      const narrow = await getConfig(["ApiCallers"]);
+      const wide = await getConfig(["Agents", "ApiCallers"]);
+      expect(narrow.tables.agents).toBeUndefined();
+      expect(wide.tables.agents).toBe("agents");
+      expect(await getConfig(["ApiCallers", "Agents"])).toBe(wide);
+    } finally {
+      process.env = saved;
+    }
+  });
+});
+
