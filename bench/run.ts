@@ -7,6 +7,7 @@ import { cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { agentStateBenchmark } from "./agent-state.ts";
+import { bundlesBenchmark } from "./bundles.ts";
 import { edgeBenchmark } from "./edge.ts";
 import { stackStartBenchmark } from "./stack-start.ts";
 
@@ -16,7 +17,7 @@ export interface Benchmark {
   run(): Promise<string>;
 }
 
-const BENCHMARKS: readonly Benchmark[] = [edgeBenchmark, stackStartBenchmark, agentStateBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [edgeBenchmark, stackStartBenchmark, agentStateBenchmark, bundlesBenchmark];
 const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "BENCHMARKS.md");
 
 function replaceSection(report: string, name: string, body: string): string {

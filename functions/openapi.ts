@@ -2,7 +2,8 @@ import { callersOf, getConfig } from "../lib/config.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { createLogger } from "../lib/logger.ts";
 import { buildOpenApiDocument } from "../lib/openapi.ts";
-import { FUNCTIONS, ROUTES } from "../lib/wiring.ts";
+import { ROUTES } from "../lib/routes.ts";
+import { FUNCTIONS } from "../lib/wiring.ts";
 
 const config = await getConfig(FUNCTIONS.openapi.links);
 const logger = createLogger("openapi", config.logLevel);

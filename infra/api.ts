@@ -1,4 +1,5 @@
-import { QUEUE_SUBSCRIPTIONS, ROUTES } from "../lib/wiring";
+import { ROUTES } from "../lib/routes";
+import { QUEUE_SUBSCRIPTIONS } from "../lib/wiring";
 import { lambda } from "./functions";
 import { queues } from "./queue";
 

@@ -11,7 +11,8 @@ import { dispatchMessageCallerSchema } from "./gse/dispatch.ts";
 import { findOperationByPath, GATEWAY_PREFIX, isOperationName, OPERATIONS, type OperationName } from "./gse/operations.ts";
 import { esbEnvelopeSchema } from "./gse/schemas.ts";
 import { AUTH_HEADER } from "./http/auth.ts";
-import { FUNCTIONS, GSE_FUNCTIONS, type FunctionKey, type HttpMethod, type RouteDefinition } from "./wiring.ts";
+import { GSE_FUNCTIONS, type HttpMethod, type RouteDefinition } from "./routes.ts";
+import { FUNCTIONS, type FunctionKey } from "./wiring.ts";
 
 export const OPENAPI_VERSION = "3.1.0";
 export const JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema";

@@ -1,9 +1,11 @@
 /**
  * Which function runs on which trigger, and which resources it may touch. `infra/` turns this
  * into Lambda functions, routes, subscriptions and links; `local/` into the local gateway,
- * pollers and scheduler. A function file that is not listed here runs nowhere.
+ * pollers and scheduler. A function file that is not listed here runs nowhere. The HTTP routes
+ * are in lib/routes.ts, apart, so that importing this file (every function does, for its links)
+ * does not bring the GSE schemas along.
  */
-import { OPERATIONS, pathVariants, type OperationName } from "./gse/operations.ts";
+import type { OperationName } from "./gse/operations.ts";
 import { QUEUES, SECRETS, TABLES, TOPICS, type QueueKey, type TableKey } from "./resources.ts";
 
 export type Link =
@@ -82,45 +84,6 @@ export const FUNCTIONS = {
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
-
-export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
-
-export interface RouteDefinition {
-  readonly method: HttpMethod;
-  readonly path: string;
-  readonly function: FunctionKey;
-}
-
-export const withoutTrailingSlash = (path: string): string => (path.length > 1 ? path.replace(/\/+$/, "") : path);
-
-/** The GSE operations we serve: the ones bk-monitor calls (gse-api.md §9). */
-export const GSE_FUNCTIONS = [
-  "add_streamto",
-  "update_streamto",
-  "delete_streamto",
-  "query_streamto",
-  "add_route",
-  "update_route",
-  "delete_route",
-  "query_route",
-  "list_agent_state",
-  "get_agent_status",
-  "dispatch_message",
-] as const satisfies readonly (OperationName & FunctionKey)[];
-
-/**
- * Every HTTP route; all of them require caller credentials (lib/http/auth.ts). Each GSE
- * operation answers on every path a client may use: the gateway path with and without the
- * `/api/bk-gse/prod` prefix, and the ESB path. API Gateway matches a path with a trailing slash
- * to the route without one, so each path is listed once, without it.
- */
-export const ROUTES: readonly RouteDefinition[] = [
-  { method: "GET", path: "/health", function: "health" },
-  { method: "GET", path: "/openapi.json", function: "openapi" },
-  ...GSE_FUNCTIONS.flatMap((name) =>
-    [...new Set(pathVariants(OPERATIONS[name]).map(withoutTrailingSlash))].map((path) => ({ method: "POST" as const, path, function: name })),
-  ),
-];
 
 export interface StreamSubscription {
   readonly table: TableKey;

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { failure } from "../lib/http/envelope.ts";
-import { withoutTrailingSlash, type RouteDefinition } from "../lib/wiring.ts";
+import { withoutTrailingSlash, type RouteDefinition } from "../lib/routes.ts";
 import { LOCAL_ACCOUNT } from "./aws.ts";
 import type { Invoke } from "./invoke.ts";
 

@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ROUTES } from "../../lib/wiring.ts";
+import { ROUTES } from "../../lib/routes.ts";
 import { callApi, simulatorCounters, useStack, withStackLock } from "../helpers/stack.ts";
 
 const { info, authHeader } = useStack();

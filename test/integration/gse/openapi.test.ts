@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildOpenApiDocument, openApiPath, type OpenApiDocument } from "../../../lib/openapi.ts";
-import { ROUTES } from "../../../lib/wiring.ts";
+import { ROUTES } from "../../../lib/routes.ts";
 import { callApi, useStack } from "../../helpers/stack.ts";
 
 const { info, authHeader } = useStack();

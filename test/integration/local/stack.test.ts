@@ -3,7 +3,7 @@ import { PublishCommand } from "@aws-sdk/client-sns";
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROUTES } from "../../../lib/wiring.ts";
+import { ROUTES } from "../../../lib/routes.ts";
 import { callApi, eventually, logLines, useStack, withFaults } from "../../helpers/stack.ts";
 
 const { info, dynamo, sns, sqs, authHeader } = useStack();

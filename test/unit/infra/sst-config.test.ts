@@ -7,7 +7,8 @@ import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { QUEUES, SECRETS, TABLES, type TableKey } from "../../../lib/resources.ts";
-import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, ROUTES, SCHEDULES, STREAM_SUBSCRIPTIONS, type FunctionKey } from "../../../lib/wiring.ts";
+import { ROUTES } from "../../../lib/routes.ts";
+import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, STREAM_SUBSCRIPTIONS, type FunctionKey } from "../../../lib/wiring.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
 
 type Args = Record<string, unknown>;
@@ -121,6 +122,13 @@ describe("sst.config.ts", () => {
     const linked = ((fn?.args.link as unknown[]) ?? []).map(nameOf).sort();
     expect(linked).toEqual([...FUNCTIONS[key].links].sort());
     expect(linksUsed(FUNCTIONS[key].file)).toEqual(linked);
+  });
+
+  it("bundles every function as npm run build does: ESM, minified, source maps kept out of the zip", () => {
+    for (const fn of ofKind("Function")) {
+      expect(fn.args.nodejs, fn.name).toEqual({ format: "esm", minify: true });
+      expect(fn.args).toMatchObject({ runtime: "nodejs22.x" });
+    }
   });
 
   it("never puts a secret into a function's plain environment", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { matchRoute } from "../../../local/gateway.ts";
-import type { RouteDefinition } from "../../../lib/wiring.ts";
+import type { RouteDefinition } from "../../../lib/routes.ts";
 
 const routes: RouteDefinition[] = [
   { method: "GET", path: "/health", function: "health" },

