@@ -5,6 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { awsClientsBundled, awsClientsUsed, bundleAll, bytesByPackage, packageOf, sizeBudget, type Bundle } from "../../../local/bundle.ts";
 import { FUNCTIONS, type FunctionKey } from "../../../lib/wiring.ts";
+import { OPERATIONS } from "../../../lib/gse/operations.ts";
+import { GSE_FUNCTIONS } from "../../../lib/routes.ts";
 
 const KEYS = Object.keys(FUNCTIONS) as FunctionKey[];
 const outDir = mkdtempSync(join(tmpdir(), "gse-bundles-test-"));
@@ -25,16 +27,8 @@ function bundleOf(key: FunctionKey): Bundle {
 /** Every source file that went into the bundle (tree-shaken ones included). */
 const inputsOf = (key: FunctionKey): string[] => Object.keys(bundleOf(key).metafile.inputs);
 
-const GSE_CONFIG_OPERATIONS = [
-  "add_streamto",
-  "update_streamto",
-  "delete_streamto",
-  "query_streamto",
-  "add_route",
-  "update_route",
-  "delete_route",
-  "query_route",
-] as const satisfies readonly FunctionKey[];
+/** The stream_to and route operations: the catalogue's `/api/v2/data/` ones. */
+const GSE_CONFIG_OPERATIONS: readonly FunctionKey[] = GSE_FUNCTIONS.filter((name) => OPERATIONS[name].gatewayPath?.startsWith("/api/v2/data/"));
 
 /** The AWS clients each of these functions is known to need, from what it does. */
 const EXPECTED_CLIENTS: Partial<Record<FunctionKey, readonly string[]>> = {
