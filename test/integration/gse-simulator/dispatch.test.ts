@@ -45,6 +45,8 @@ describe("dispatch_message (§5.2)", () => {
     const reply = slotCallbackSchema.parse(receiver.bodies[0]);
     expect(reply).toMatchObject({ message_id: examples.dispatchMessageRequestExample.message_id, bk_agent_id: EXAMPLE_AGENT });
     expect(JSON.parse(reply.content)).toMatchObject({ ack: true, message_id: examples.dispatchMessageRequestExample.message_id });
+    // The receiver has the body before the simulator has read the receiver's answer and counted it.
+    await sim.idle();
     expect(sim.counters()).toMatchObject({ applied: { dispatch_message: 1 }, callbacks: { sent: 1, failed: 0, pending: 0 } });
   });
 
