@@ -24,6 +24,25 @@ export function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
+/** Where the legacy ESB is served: its clients may put their credentials in the body instead. */
+export const ESB_PATH_PREFIX = "/api/c/compapi/";
+
+/**
+ * The legacy ESB's other form (gse-api.md §2.1): `bk_app_code`/`bk_app_secret` as top-level body
+ * fields. Turned into the header's JSON so one check serves both; undefined when not there.
+ */
+export function credentialsFromBody(body: string | undefined): string | undefined {
+  if (!body) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const fields = authorizationSchema.safeParse(parsed);
+  return fields.success ? JSON.stringify(fields.data) : undefined;
+}
+
 /**
  * Checks the header against every configured caller without stopping at the first match,
  * so the time taken does not tell whether an app code exists.

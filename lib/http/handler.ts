@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { Caller } from "../config.ts";
 import { BodyTooLargeError, MalformedJsonError, UnauthenticatedError, ValidationError } from "../errors.ts";
-import { AUTH_HEADER, authenticate, type AuthenticatedCaller } from "./auth.ts";
+import { AUTH_HEADER, authenticate, credentialsFromBody, ESB_PATH_PREFIX, type AuthenticatedCaller } from "./auth.ts";
 import { ok } from "./envelope.ts";
 import { errorResponse } from "./errors.ts";
 
@@ -108,7 +108,12 @@ function requestEdge(logger: Logger, name: string): Middleware {
 function authentication(callers: readonly Caller[]): Middleware {
   return {
     before: async function authenticationBefore(request) {
-      request.context.gseCaller = authenticate(headerValue(request.event, AUTH_HEADER), callers);
+      const { event } = request;
+      const header = headerValue(event, AUTH_HEADER);
+      // Only on ESB paths, and only without the header: there, body credentials are GSE's contract.
+      const fromBody =
+        header === undefined && event.rawPath?.startsWith(ESB_PATH_PREFIX) && !event.isBase64Encoded ? credentialsFromBody(event.body) : undefined;
+      request.context.gseCaller = authenticate(header ?? fromBody, callers);
     },
   };
 }
@@ -166,12 +171,10 @@ export function httpHandler<S extends z.ZodType | undefined = undefined>(
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .use(requestEdge(logger, name))
+    // Before authentication: ESB body credentials mean parsing, and no body that large is parsed.
+    .use(bodySizeLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
     .use(authentication(options.callers));
-  if (options.body) {
-    stack = stack
-      .use(bodySizeLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
-      .use(jsonBody());
-  }
+  if (options.body) stack = stack.use(jsonBody());
   return stack.handler(async function httpHandlerInvoke(event, context) {
     const requestId = context.gseRequestId ?? randomUUID();
     const caller = context.gseCaller;

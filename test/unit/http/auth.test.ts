@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { UnauthenticatedError } from "../../../lib/errors.ts";
-import { authenticate, constantTimeEqual } from "../../../lib/http/auth.ts";
+import { authenticate, constantTimeEqual, credentialsFromBody } from "../../../lib/http/auth.ts";
 
 const callers = [
   { bk_app_code: "bk_monitorv3", bk_app_secret: "monitor-secret" },
@@ -48,3 +48,13 @@ describe("constantTimeEqual", () => {
     expect(constantTimeEqual("ü", "u")).toBe(false);
   });
 });
+
+describe("credentialsFromBody", () => {
+  it("reads bk_app_code and bk_app_secret from a JSON body, and nothing from anything else", () => {
+    expect(JSON.parse(credentialsFromBody('{"bk_app_code":"ops","bk_app_secret":"s","hosts":[]}') ?? "{}")).toEqual({ bk_app_code: "ops", bk_app_secret: "s" });
+    expect(credentialsFromBody('{"hosts":[]}')).toBeUndefined();
+    expect(credentialsFromBody("not json")).toBeUndefined();
+    expect(credentialsFromBody(undefined)).toBeUndefined();
+  });
+});
+

@@ -152,4 +152,25 @@ describe("httpHandler", () => {
     expect(access[0]).toMatchObject({ route: "test", status: 200, app_code: "tester", request_id: "gateway-request-id" });
     expect(output.join("")).not.toContain(CALLER_SECRET);
   });
+
+  describe("credentials in the body (legacy ESB form, gse-api.md §2.1)", () => {
+    const esbPath = "/api/c/compapi/v2/gse/get_agent_status/";
+    const withCredentials = (secret: string) => JSON.stringify({ agent_id_list: ["a"], bk_app_code: "tester", bk_app_secret: secret });
+
+    it("accepts them on an ESB path when there is no header", async () => {
+      const res = await call(echo, httpEvent({ path: esbPath, body: withCredentials(CALLER_SECRET) }));
+      expect(res.status).toBe(200);
+      expect(res.body.data).toMatchObject({ app: "tester" });
+    });
+
+    it.each([
+      ["on a gateway path", "/api/v2/cluster/list_agent_state", withCredentials(CALLER_SECRET), {}],
+      ["when they are wrong", esbPath, withCredentials("wrong-secret"), {}],
+      ["when a header is there too: the header decides", esbPath, withCredentials(CALLER_SECRET), authHeader("tester", "wrong-secret")],
+    ])("refuses them %s (401)", async (_label, path, body, headers) => {
+      const res = await call(echo, httpEvent({ path, body, headers }));
+      expect(res.status).toBe(401);
+    });
+  });
 });
+
