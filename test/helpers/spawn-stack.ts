@@ -19,8 +19,11 @@ export interface SpawnedStack {
  * Starts the local stack exactly as a person would (`npm start -- <args>`, or `node --import tsx
  * local/start.ts` when `viaNpm` is false) and waits for its machine-readable ready line.
  */
-export async function spawnStack(args: readonly string[], options: { viaNpm?: boolean; timeoutMs?: number } = {}): Promise<SpawnedStack> {
-  const child = startProcess(args, options.viaNpm ?? false);
+export async function spawnStack(
+  args: readonly string[],
+  options: { viaNpm?: boolean; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<SpawnedStack> {
+  const child = startProcess(args, options.viaNpm ?? false, { ...process.env, ...options.env });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
