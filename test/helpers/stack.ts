@@ -114,6 +114,22 @@ export async function withStackLock<T>(info: StackInfo, name: string, fn: () => 
   }
 }
 
+const builtInIdsTaken = new Set<number>();
+
+/**
+ * A channel id in GSE's built-in range 1100000–1199999 (gse-api.md §7.1) not handed out before in
+ * this test file; random, so files running at the same time rarely meet.
+ */
+export function uniqueBuiltInChannelId(): number {
+  for (;;) {
+    const id = 1_100_000 + Math.floor(Math.random() * 100_000);
+    if (!builtInIdsTaken.has(id)) {
+      builtInIdsTaken.add(id);
+      return id;
+    }
+  }
+}
+
 /** Polls until `check` returns a value (not undefined), or fails after the deadline. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

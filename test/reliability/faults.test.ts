@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { callApi, simulatorControl, useStack, type ApiResponse } from "../helpers/stack.ts";
+import { callApi, simulatorControl, uniqueBuiltInChannelId, useStack, type ApiResponse } from "../helpers/stack.ts";
 
 const { info, authHeader } = useStack();
 const MAX_ATTEMPTS = 4; // GSE_MAX_ATTEMPTS default
@@ -133,7 +133,7 @@ describe("writes: never applied twice", () => {
   });
 
   it("add_route with its own channel id ends with one channel after GSE applied it and failed", async () => {
-    const channelId = 1_100_000 + Math.floor(Math.random() * 99_999);
+    const channelId = uniqueBuiltInChannelId();
     const route = [{ name: marker(), stream_to: { stream_to_id: 501, kafka: { topic_name: "t" } } }];
     const { res, hits } = await withFault({ kind: "apply_then_fail", operation: "add_route", match: String(channelId), count: 1 }, () =>
       post("/api/v2/data/add_route", { metadata: { plat_name: "bkmonitor", channel_id: channelId }, operation: { operator_name: "admin" }, route }),

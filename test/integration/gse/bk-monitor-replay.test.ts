@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { callApi, simulatorControl, useStack, type ApiResponse, withStackLock } from "../../helpers/stack.ts";
+import { callApi, simulatorControl, useStack, type ApiResponse, uniqueBuiltInChannelId, withStackLock } from "../../helpers/stack.ts";
 import * as examples from "../../helpers/gse-api-examples.ts";
 
 const { info } = useStack();
@@ -87,17 +87,6 @@ const run = randomUUID().replace(/-/g, "").slice(0, 10);
 /** Both this file and its neighbour write routes and read add_route counter deltas. */
 const withRouteCounterLock = <T>(fn: () => Promise<T>): Promise<T> => withStackLock(info, "add-route-counters", fn);
 
-const builtInIds = new Set<number>();
-/** A built-in data id (1100000–1199999, §7.1), as add_built_in_channel_id_to_gse registers. */
-function builtInDataId(): number {
-  for (;;) {
-    const id = 1_100_000 + Math.floor(Math.random() * 100_000);
-    if (!builtInIds.has(id)) {
-      builtInIds.add(id);
-      return id;
-    }
-  }
-}
 
 /** bk-monitor's route for a data id (§7.1): topic `0bkmonitor_{id}0`, name `stream_to_bkmonitor_kafka_{topic}`. */
 function bkMonitorRoute(dataId: number, streamToId: number) {
@@ -178,7 +167,7 @@ describe.each([["gateway" as const], ["esb" as const]])("bk-monitor on the %s pa
 
   it("registers a built-in data id after \"not found\", migrates, trims and deletes its routes (§7.2–7.5)", async () => {
     await withRouteCounterLock(async () => {
-      const dataId = builtInDataId();
+      const dataId = uniqueBuiltInChannelId();
       const ids: Ids = { dataId, streamTo: { 501: streamToId } };
       const query = { condition: { channel_id: dataId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" } };
 

@@ -7,7 +7,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { GATEWAY_PREFIX, OPERATIONS, pathVariants, type OperationName } from "../../../lib/gse/operations.ts";
-import { callApi, simulatorControl, simulatorCounters, useStack, withFaults, type ApiResponse, withStackLock } from "../../helpers/stack.ts";
+import { callApi, simulatorControl, simulatorCounters, useStack, withFaults, type ApiResponse, uniqueBuiltInChannelId, withStackLock } from "../../helpers/stack.ts";
 
 const { info, authHeader } = useStack();
 
@@ -17,17 +17,6 @@ const unique = (label: string): string => `ops-${run}-${label}-${++seq}`;
 /** This run's platform: nobody else lists or changes its stream_tos. */
 const PLAT = `ops_${run}`;
 
-const usedChannelIds = new Set<number>();
-/** An explicit channel id in GSE's built-in range 1100000–1199999 (gse-api.md §7.1). */
-function builtInChannelId(): number {
-  for (;;) {
-    const id = 1_100_000 + Math.floor(Math.random() * 100_000);
-    if (!usedChannelIds.has(id)) {
-      usedChannelIds.add(id);
-      return id;
-    }
-  }
-}
 
 type ConfigOp = "add_streamto" | "update_streamto" | "delete_streamto" | "query_streamto" | "add_route" | "update_route" | "delete_route" | "query_route";
 const CONFIG_OPS: readonly ConfigOp[] = ["add_streamto", "update_streamto", "delete_streamto", "query_streamto", "add_route", "update_route", "delete_route", "query_route"];
@@ -95,7 +84,7 @@ async function createStreamTo(name = unique("st")): Promise<number> {
 }
 
 async function createChannel(routes = [kafkaRoute(unique("route"), 501)]): Promise<number> {
-  const channelId = builtInChannelId();
+  const channelId = uniqueBuiltInChannelId();
   const res = await post(canonical("add_route"), addRouteBody(channelId, routes));
   expectOk(res);
   expect(res.body.data).toMatchObject({ channel_id: channelId });
@@ -189,7 +178,7 @@ const HAPPY: Record<ConfigOp, (path: string, extra: Extra) => Promise<void>> = {
     expect(item?.kafka.storage_address).toEqual([{ ip: "kafka.ops.local", port: 9092 }]);
   },
   add_route: async (path, extra) => {
-    const channelId = builtInChannelId();
+    const channelId = uniqueBuiltInChannelId();
     const routes = [kafkaRoute(unique("route"), 501)];
     const res = await post(path, { ...addRouteBody(channelId, routes), ...extra });
     expectOk(res);
@@ -248,7 +237,7 @@ describe.each(CONFIG_OPS.map((name) => [name]))("%s", (name) => {
 
 describe("GSE business errors pass through as HTTP 200 with GSE's code", () => {
   const missingStreamTo = 9_999_000 + Math.floor(Math.random() * 999);
-  const missingChannel = (): number => builtInChannelId();
+  const missingChannel = (): number => uniqueBuiltInChannelId();
 
   it.each<[ConfigOp, () => unknown]>([
     ["query_streamto", () => queryStreamToBody(missingStreamTo)],
@@ -263,7 +252,7 @@ describe("GSE business errors pass through as HTTP 200 with GSE's code", () => {
 
   it("adds \"not found\" to GSE's \"not exist\" wording and keeps GSE's text and code (§10b.1)", async () => {
     const operator = unique("op");
-    const channelId = builtInChannelId();
+    const channelId = uniqueBuiltInChannelId();
     await withFaults(info, [{ kind: "business_error", operation: "query_route", match: operator, code: 1014003, message: `channelid(${channelId}) not exist` }], async () => {
       const res = await post(canonical("query_route"), queryRouteBody(channelId, operator));
       expect(res.status).toBe(200);
@@ -400,7 +389,7 @@ describe("GSE faults", () => {
 
   it("resolves an add_route that GSE applied but failed to answer by reading back: success, exactly one write", async () => {
     await withRouteCounterLock(async () => {
-      const channelId = builtInChannelId();
+      const channelId = uniqueBuiltInChannelId();
       const operator = unique("op");
       const routes = [kafkaRoute(unique("route"), 501)];
       const before = await simulatorCounters(info);
