@@ -79,24 +79,6 @@ export class BodyTooLargeError extends AppError {
   readonly codeName = "BODY_SIZE_LIMIT_EXCEED";
 }
 
-/** A dependency (GSE, DynamoDB, SNS) failed in a way the caller can do nothing about now. */
-export class DependencyError extends AppError {
-  readonly status: number;
-  readonly code: number;
-  readonly codeName: string;
-
-  constructor(
-    readonly dependency: string,
-    message: string,
-    options: { cause?: unknown; timeout?: boolean } = {},
-  ) {
-    super(message, { cause: options.cause });
-    this.status = options.timeout ? 504 : 502;
-    this.code = options.timeout ? 1650401 : 1650200;
-    this.codeName = options.timeout ? "REQUEST_BACKEND_TIMEOUT" : "BAD_GATEWAY";
-  }
-}
-
 export class InternalError extends AppError {
   readonly status = 500;
   readonly code = 1650000;

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
+import { NotFoundError } from "../lib/errors.ts";
 import { failure } from "../lib/http/envelope.ts";
 import { withoutTrailingSlash, type RouteDefinition } from "../lib/routes.ts";
 import { LOCAL_ACCOUNT } from "./aws.ts";
@@ -154,8 +155,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const match = matchRoute(options.routes, req.method ?? "GET", path);
       if (!match) {
         const requestId = randomUUID();
-        const body = failure(1640401, "API_NOT_FOUND", `API not found [method="${req.method}" path="${path}"]`, null, requestId);
-        send(res, 404, { "content-type": "application/json", "x-bkapi-request-id": requestId }, JSON.stringify(body));
+        const error = new NotFoundError(`API not found [method="${req.method}" path="${path}"]`);
+        const body = failure(error.code, error.codeName, error.message, null, requestId);
+        send(res, error.status, { "content-type": "application/json", "x-bkapi-request-id": requestId }, JSON.stringify(body));
         return;
       }
       const event = toEvent(req, Buffer.concat(chunks), match, req.socket.remoteAddress ?? "127.0.0.1");

@@ -55,9 +55,6 @@ export type GatewayErrorName = keyof typeof GATEWAY_ERROR;
 export const CHANNEL_ID_MIN = 1;
 export const CHANNEL_ID_MAX = 2097151;
 
-/** bk-monitor and bk-sops: at most this many agent ids per `list_agent_state` call (§10b.3). */
-export const AGENT_IDS_PER_CALL = 1000;
-
 /**
  * The most ids or hosts one request may carry: bk-job's batch size, the largest any real client
  * sends (§3.3). A longer list is refused up front with the field named, not half-processed.
