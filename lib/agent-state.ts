@@ -9,7 +9,9 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import pLimit from "p-limit";
 import type { Config } from "./config.ts";
 import { GseError } from "./errors.ts";
+import type { AgentWriteBackJob, WriteBehind } from "./agent-write-back.ts";
 import type { GseClient } from "./gse/client.ts";
+import type { AgentMemo } from "./store/agent-memo.ts";
 import {
   GSE_AGENT_NONE_FOUND_CODE,
   type GetAgentStatusData,
@@ -23,6 +25,7 @@ import {
   chunk,
   isStorableAgentId,
   newStoreCalls,
+  type AgentFacts,
   type AgentItem,
   type AgentRenewal,
   type AgentSource,
@@ -57,6 +60,10 @@ export interface AgentStateDeps {
   readonly now: () => number;
   readonly settings: AgentStateSettings;
   readonly logger?: Logger;
+  /** This instance's recent copies; without it every lookup reads the table. */
+  readonly memo?: AgentMemo;
+  /** Where fetched state goes to be written after the answer; without it, written before. */
+  readonly writeBehind?: WriteBehind;
 }
 
 export interface LookupOptions {
@@ -64,22 +71,15 @@ export interface LookupOptions {
   readonly noCache?: boolean;
 }
 
-/** What GSE said about one id: the state part of an item. */
-export interface AgentFacts {
-  readonly known: boolean;
-  readonly source: AgentSource;
-  readonly bk_cloud_id?: number;
-  readonly version?: string;
-  readonly run_mode?: number;
-  readonly status_code?: number;
-  readonly alive: boolean;
-}
+export type { AgentFacts };
 
 export interface LookupStats {
   /** Distinct ids asked. */
   ids: number;
-  /** Answered from the table without asking GSE (known and unknown alike). */
+  /** Answered without asking GSE (known and unknown alike), from the memo or the table. */
   fresh: number;
+  /** Of those, answered from this instance's memo without reading the table. */
+  memo_hits: number;
   /** Asked of GSE. */
   fetched: number;
   /** GSE calls (chunks; the client's own retries not counted). */
@@ -92,6 +92,8 @@ export interface LookupStats {
   renew_conflicts: number;
   /** Writes that failed; the answer is unaffected, the next call asks GSE again. */
   write_failures: number;
+  /** Agents handed to the write-behind queue (written, renewed or left by the automation function). */
+  queued: number;
   /** The table could not be read: every id went to GSE and nothing was written. */
   cache_unavailable: boolean;
   /** Time spent reading the table, and from the first GSE call until the last chunk was merged. */
@@ -279,55 +281,53 @@ export function getAgentStatusAnswer(hosts: readonly Host[], items: ReadonlyMap<
 const isNoneFound = (error: unknown): error is GseError =>
   error instanceof GseError && error.kind === "business" && error.gseCode === GSE_AGENT_NONE_FOUND_CODE;
 
+export interface WriteCounts {
+  written: number;
+  renewed: number;
+  renew_conflicts: number;
+  write_failures: number;
+}
+
+/** Full items and conditional renewals, side by side; what could not be written is counted, not thrown. */
+export async function storeWrites(store: AgentStore, puts: readonly AgentItem[], renewals: readonly AgentRenewal[], calls: StoreCalls): Promise<WriteCounts> {
+  const [put, renew] = await Promise.all([
+    puts.length ? store.putMany(puts, calls) : { failed: 0 },
+    renewals.length ? store.renewMany(renewals, calls) : { renewed: 0, conflicts: 0, failed: 0 },
+  ]);
+  return { written: puts.length - put.failed, renewed: renew.renewed, renew_conflicts: renew.conflicts, write_failures: put.failed + renew.failed };
+}
+
 /**
- * Current state of `ids` (distinct): fresh items from the table, the rest from GSE. A table that
- * cannot be read is no reason to fail a read GSE can answer: every id then goes to GSE and
- * nothing is written (without the old items, changes cannot be told). A GSE failure fails the
- * lookup, after what the other chunks fetched has been written.
+ * Current state of `ids` (distinct): fresh copies from this instance's memo, fresh items from
+ * the table, the rest from GSE. GSE is asked as soon as a chunk's worth of stale ids is known,
+ * while the table is still being read, so a cold lookup costs about one GSE round, not a table
+ * read plus one. What GSE said goes to the write-behind queue when there is one (written after
+ * the answer), else it is written before answering.
+ *
+ * A table that cannot be read is no reason to fail a read GSE can answer: every id not yet
+ * settled then goes to GSE. Written directly, those are not written (without the old items,
+ * changes cannot be told); the write-behind reads them itself, so it still writes them. A GSE
+ * failure fails the lookup, after what the other chunks fetched has been handed on.
  */
 export async function lookupAgents(deps: AgentStateDeps, ids: readonly string[], options: LookupOptions = {}): Promise<Lookup> {
-  const { settings, store } = deps;
+  const { settings, store, memo, writeBehind } = deps;
   const ttlMs = settings.ttlSeconds * 1000;
   const noCache = options.noCache ?? false;
   const source: AgentSource = settings.useNewAgentStatusApi ? "list_agent_state" : "get_agent_status";
   const calls = newStoreCalls();
   const stats: LookupStats = {
-    ids: ids.length, fresh: 0, fetched: 0, gse_calls: 0, written: 0, renewed: 0, renew_conflicts: 0, write_failures: 0,
-    cache_unavailable: false, read_ms: 0, fetch_ms: 0, dynamo_calls: calls,
+    ids: ids.length, fresh: 0, memo_hits: 0, fetched: 0, gse_calls: 0, written: 0, renewed: 0, renew_conflicts: 0, write_failures: 0,
+    queued: 0, cache_unavailable: false, read_ms: 0, fetch_ms: 0, dynamo_calls: calls,
   };
   const startedAt = deps.now();
 
-  // An id too long to be a DynamoDB key is always asked of GSE and never stored.
-  const storable = ids.filter(isStorableAgentId);
-  // With no-cache the old items are needed only for the write-back, so they are read meanwhile.
-  const cached: Promise<ReadonlyMap<string, AgentItem> | undefined> = store.getMany(storable, calls).then(
-    (read) => {
-      stats.read_ms = deps.now() - startedAt;
-      return read;
-    },
-    (error: unknown) => {
-      deps.logger?.error("agent cache unreadable; asking GSE for every id", { error: error instanceof Error ? error : String(error) });
-      stats.cache_unavailable = true;
-      return undefined;
-    },
-  );
   const items = new Map<string, AgentItem>();
-  let toFetch: string[];
-  if (noCache) {
-    toFetch = [...ids];
-  } else {
-    const read = (await cached) ?? new Map<string, AgentItem>();
-    toFetch = idsToFetch(ids, read, startedAt, ttlMs, false);
-    const stale = new Set(toFetch);
-    for (const id of ids) {
-      const item = read.get(id);
-      if (item !== undefined && !stale.has(id)) items.set(id, item);
-    }
-  }
-  stats.fresh = items.size;
+  /** Items as stored before this lookup, for deciding what to write. */
+  const previous = new Map<string, AgentItem>();
+  /** Ids answered from a copy or handed to GSE; the rest are still waiting for the table. */
+  const settled = new Set<string>();
   // The legacy call addresses hosts, so a 2.0 id cannot be asked through it: it stays unknown.
-  const askable = source === "get_agent_status" ? toFetch.filter((id) => parseLegacyId(id) !== undefined) : toFetch;
-  stats.fetched = askable.length;
+  const askable = (id: string): boolean => source === "list_agent_state" || parseLegacyId(id) !== undefined;
 
   let noneFound: GseError | undefined;
   const fetchChunk = async (part: readonly string[]): Promise<Map<string, AgentFacts>> => {
@@ -346,48 +346,136 @@ export async function lookupAgents(deps: AgentStateDeps, ids: readonly string[],
     }
   };
 
+  const addCounts = (counts: WriteCounts): void => {
+    stats.written += counts.written;
+    stats.renewed += counts.renewed;
+    stats.renew_conflicts += counts.renew_conflicts;
+    stats.write_failures += counts.write_failures;
+  };
+  const writeDirectly = async (puts: AgentItem[], renewals: AgentRenewal[]): Promise<void> => {
+    try {
+      addCounts(await storeWrites(store, puts, renewals, calls));
+    } catch (error) {
+      stats.write_failures += puts.length + renewals.length;
+      deps.logger?.error("agent cache write failed", { error: error instanceof Error ? error : String(error) });
+    }
+  };
+
+  // With no-cache every id goes to GSE at once; the old items are read meanwhile, for the write.
+  let readDone: Promise<void> = Promise.resolve();
   const writes: Promise<void>[] = [];
-  const writeBack = async (puts: AgentItem[], renewals: AgentRenewal[]): Promise<void> => {
-    const [put, renew] = await Promise.all([
-      puts.length ? store.putMany(puts, calls) : { failed: 0 },
-      renewals.length ? store.renewMany(renewals, calls) : { renewed: 0, conflicts: 0, failed: 0 },
-    ]);
-    stats.written += puts.length - put.failed;
-    stats.renewed += renew.renewed;
-    stats.renew_conflicts += renew.conflicts;
-    stats.write_failures += put.failed + renew.failed;
+  const merge = async (facts: ReadonlyMap<string, AgentFacts>): Promise<void> => {
+    await readDone;
+    const now = deps.now();
+    const puts: AgentItem[] = [];
+    const renewals: AgentRenewal[] = [];
+    const handed: AgentWriteBackJob["agents"] = [];
+    for (const [id, fact] of facts) {
+      const write = writeBackFor(id, fact, previous.get(id), now, ttlMs);
+      items.set(id, write.item);
+      if (!isStorableAgentId(id)) continue;
+      memo?.set(write.item);
+      if (writeBehind) handed.push({ agent_id: id, ...fact });
+      else if (write.kind === "put") puts.push(write.item);
+      else if (write.kind === "renew") renewals.push(write.renewal);
+    }
+    // Written while other chunks are still with GSE; a cache write never fails the answer.
+    if (writeBehind && handed.length > 0) {
+      writes.push(
+        writeBehind.send(now, handed).then(
+          () => void (stats.queued += handed.length),
+          async (error: unknown) => {
+            deps.logger?.warn("write-behind queue unavailable; writing the agent cache directly", { error: error instanceof Error ? error : String(error) });
+            if (stats.cache_unavailable) {
+              stats.write_failures += handed.length;
+              return;
+            }
+            const direct = handed.map(({ agent_id, ...fact }) => writeBackFor(agent_id, fact, previous.get(agent_id), now, ttlMs));
+            await writeDirectly(
+              direct.flatMap((w) => (w.kind === "put" ? [w.item] : [])),
+              direct.flatMap((w) => (w.kind === "renew" ? [w.renewal] : [])),
+            );
+          },
+        ),
+      );
+    } else if (!writeBehind && !stats.cache_unavailable && (puts.length > 0 || renewals.length > 0)) {
+      writes.push(writeDirectly(puts, renewals));
+    }
   };
 
   const limit = pLimit(settings.concurrency);
-  const fetchStartedAt = deps.now();
-  const fetched = await Promise.allSettled(
-    chunk(askable, settings.chunkSize).map((part) =>
-      limit(async () => {
-        const facts = await fetchChunk(part);
-        const previous = await cached;
-        const now = deps.now();
-        const puts: AgentItem[] = [];
-        const renewals: AgentRenewal[] = [];
-        for (const [id, fact] of facts) {
-          const write = writeBackFor(id, fact, previous?.get(id), now, ttlMs);
-          items.set(id, write.item);
-          if (!isStorableAgentId(id)) continue;
-          if (write.kind === "put") puts.push(write.item);
-          else if (write.kind === "renew") renewals.push(write.renewal);
-        }
-        // Written while other chunks are still with GSE; a cache write never fails the answer.
-        if (previous !== undefined) {
-          writes.push(
-            writeBack(puts, renewals).catch((error: unknown) => {
-              stats.write_failures += puts.length + renewals.length;
-              deps.logger?.error("agent cache write failed", { error: error instanceof Error ? error : String(error) });
-            }),
-          );
-        }
-      }),
-    ),
+  const fetches: Promise<void>[] = [];
+  let fetchStartedAt: number | undefined;
+  let pending: string[] = [];
+  const dispatch = (all: boolean): void => {
+    while (pending.length >= settings.chunkSize || (all && pending.length > 0)) {
+      const part = pending.slice(0, settings.chunkSize);
+      pending = pending.slice(settings.chunkSize);
+      fetchStartedAt ??= deps.now();
+      stats.fetched += part.length;
+      fetches.push(limit(async () => merge(await fetchChunk(part))));
+    }
+  };
+  const settle = (id: string, item: AgentItem | undefined): void => {
+    if (settled.has(id)) return;
+    settled.add(id);
+    if (item !== undefined) previous.set(id, item);
+    if (!noCache && item !== undefined && isFresh(item, startedAt, ttlMs)) {
+      items.set(id, item);
+      stats.fresh++;
+    } else if (askable(id)) pending.push(id);
+  };
+
+  if (!noCache && memo) {
+    for (const id of ids) {
+      const copy = memo.get(id);
+      if (copy !== undefined && isFresh(copy, startedAt, ttlMs)) {
+        stats.memo_hits++;
+        settle(id, copy);
+      }
+    }
+  }
+  // An id too long to be a DynamoDB key is always asked of GSE and never stored.
+  const toRead = ids.filter((id) => !settled.has(id) && isStorableAgentId(id));
+  if (!noCache) for (const id of ids) if (!isStorableAgentId(id)) settle(id, undefined);
+
+  let readFailed = false;
+  const absorb = (part: readonly string[], found: ReadonlyMap<string, AgentItem>): void => {
+    if (readFailed) return;
+    for (const id of part) {
+      const item = found.get(id);
+      if (noCache) {
+        if (item) previous.set(id, item);
+      } else if (!settled.has(id)) {
+        if (item) memo?.set(item);
+        settle(id, item);
+      }
+    }
+    dispatch(false);
+  };
+  const read = (toRead.length === 0 ? Promise.resolve(new Map<string, AgentItem>()) : store.getMany(toRead, calls, absorb)).then(
+    (found) => {
+      // A store that does not report parts as they come is absorbed here, all at once.
+      absorb(toRead, found);
+      stats.read_ms = deps.now() - startedAt;
+    },
+    (error: unknown) => {
+      readFailed = true;
+      deps.logger?.error("agent cache unreadable; asking GSE for every id", { error: error instanceof Error ? error : String(error) });
+      stats.cache_unavailable = true;
+      if (!noCache) for (const id of toRead) settle(id, undefined);
+    },
   );
-  if (askable.length > 0) stats.fetch_ms = deps.now() - fetchStartedAt;
+  if (noCache) {
+    readDone = read;
+    pending = ids.filter(askable);
+  }
+  dispatch(false);
+  await read;
+  dispatch(true);
+
+  const fetched = await Promise.allSettled(fetches);
+  if (fetchStartedAt !== undefined) stats.fetch_ms = deps.now() - fetchStartedAt;
   await Promise.all(writes);
   deps.logger?.info("agent state lookup", { source, no_cache: noCache, duration_ms: deps.now() - startedAt, ...stats });
   const failed = fetched.find((r): r is PromiseRejectedResult => r.status === "rejected");

@@ -64,6 +64,10 @@ export const configSchema = z.object({
   automationQueueUrl: z.url().optional(),
   automationDlqUrl: z.url().optional(),
   agentCacheTtlSeconds: positiveInt(300, 86_400),
+  /** How long a function instance trusts its own copy of an agent item before reading the table again; 0 = never. */
+  agentMemoSeconds: z.coerce.number().int().nonnegative().max(3_600).default(30),
+  /** Agent items a function instance keeps copies of (about 0.5 KB each); 0 = none. */
+  agentMemoMaxItems: z.coerce.number().int().nonnegative().max(2_000_000).default(100_000),
   dispatchBatchSize: positiveInt(1000, 5000),
   /** Callers allowed to use this API: `[{"bk_app_code": "...", "bk_app_secret": "..."}]`. */
   callers: jsonString(z.array(callerSchema).min(1)).optional(),
@@ -110,6 +114,8 @@ export const SETTINGS: readonly Source[] = [
   resourceSource("automationQueueUrl", QUEUES.automation, "url"),
   resourceSource("automationDlqUrl", QUEUES.automationDlq, "url"),
   { path: "agentCacheTtlSeconds", env: "AGENT_CACHE_TTL_SECONDS" },
+  { path: "agentMemoSeconds", env: "AGENT_MEMO_SECONDS" },
+  { path: "agentMemoMaxItems", env: "AGENT_MEMO_MAX_ITEMS" },
   { path: "dispatchBatchSize", env: "DISPATCH_BATCH_SIZE" },
   resourceSource("callers", SECRETS.apiCallers, "value", true),
 ];

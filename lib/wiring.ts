@@ -47,8 +47,9 @@ export const FUNCTIONS = {
   update_route: gseOperation("update_route", "GSE update_route"),
   delete_route: gseOperation("delete_route", "GSE delete_route"),
   query_route: gseOperation("query_route", "GSE query_route"),
-  list_agent_state: gseOperation("list_agent_state", "GSE list_agent_state, answered from the agent state cache", [TABLES.agents.link]),
-  get_agent_status: gseOperation("get_agent_status", "GSE get_agent_status (legacy ESB), answered from the agent state cache", [TABLES.agents.link]),
+  // The automation queue takes the cache's write-back, so the answer need not wait for it.
+  list_agent_state: gseOperation("list_agent_state", "GSE list_agent_state, answered from the agent state cache", [TABLES.agents.link, QUEUES.automation.link]),
+  get_agent_status: gseOperation("get_agent_status", "GSE get_agent_status (legacy ESB), answered from the agent state cache", [TABLES.agents.link, QUEUES.automation.link]),
   dispatch_message: gseOperation("dispatch_message", "GSE dispatch_message to a plugin through the message slot", [SECRETS.gseSlotToken.link]),
   health: {
     file: "functions/health.ts",
@@ -78,8 +79,8 @@ export const FUNCTIONS = {
     description: "SQS consumer of automation jobs and delayed retries",
     timeoutSeconds: 120,
     memoryMb: 512,
-    // Moves a job that can never run to the dead-letter queue itself.
-    links: [QUEUES.automationDlq.link],
+    // Moves a job that can never run to the dead-letter queue itself; writes the agent cache behind lookups.
+    links: [QUEUES.automationDlq.link, TABLES.agents.link],
   },
 } as const satisfies Record<string, FunctionDefinition>;
 

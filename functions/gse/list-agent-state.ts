@@ -1,13 +1,12 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { agentStateSettings, listAgentState, wantsNoCache } from "../../lib/agent-state.ts";
-import { tableOf } from "../../lib/config.ts";
+import { listAgentState, wantsNoCache } from "../../lib/agent-state.ts";
+import { agentStateDeps } from "../../lib/agent-state-deps.ts";
 import { gseFunction, gseHandler } from "../../lib/gse/handler.ts";
-import { DynamoAgentStore } from "../../lib/store/agents.ts";
 
 const context = await gseFunction("list_agent_state");
-const store = new DynamoAgentStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: tableOf(context.config, "agents") });
-const deps = { store, gse: context.gse, now: Date.now, settings: agentStateSettings(context.config), logger: context.logger };
+const deps = agentStateDeps(context, { dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({})), sqs: new SQSClient({}) });
 
 /** GSE's list_agent_state, answered from the agent state cache (lib/agent-state.ts). */
 export const handler = gseHandler("list_agent_state", context, async ({ body, event }) =>

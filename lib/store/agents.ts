@@ -28,6 +28,18 @@ export type AgentSource = (typeof AGENT_SOURCES)[number];
 const KEY = TABLES.agents.hashKey.name;
 const TTL_ATTRIBUTE = TABLES.agents.ttlAttribute;
 
+/** What GSE said about one id: the state part of an item (a write-back job carries these). */
+export const agentFactsSchema = z.object({
+  known: z.boolean(),
+  source: z.enum(AGENT_SOURCES),
+  bk_cloud_id: z.int().optional(),
+  version: z.string().optional(),
+  run_mode: z.int().optional(),
+  status_code: z.int().optional(),
+  alive: z.boolean(),
+});
+export type AgentFacts = z.infer<typeof agentFactsSchema>;
+
 /**
  * One agent id as stored.
  * - `known`: false when GSE omitted the id (negative cache); no state fields then.
@@ -42,13 +54,7 @@ const TTL_ATTRIBUTE = TABLES.agents.ttlAttribute;
  */
 export const agentItemSchema = z.looseObject({
   [KEY]: z.string().min(1),
-  known: z.boolean(),
-  source: z.enum(AGENT_SOURCES),
-  bk_cloud_id: z.int().optional(),
-  version: z.string().optional(),
-  run_mode: z.int().optional(),
-  status_code: z.int().optional(),
-  alive: z.boolean(),
+  ...agentFactsSchema.shape,
   fetched_at: z.number(),
   changed_at: z.number(),
   [TTL_ATTRIBUTE]: z.int(),
@@ -85,8 +91,12 @@ export interface RenewResult {
 
 /** What the cache needs from a store; unit tests pass an in-memory one. */
 export interface AgentStore {
-  /** Items by id; ids without an item (or with one this module cannot read) are absent. */
-  getMany(ids: readonly string[], calls: StoreCalls): Promise<Map<string, AgentItem>>;
+  /**
+   * Items by id; ids without an item (or with one this module cannot read) are absent.
+   * `onPart` hears each batch as it is read (its ids and what was found of them), so a caller
+   * can act on the first ids while the rest are still being read.
+   */
+  getMany(ids: readonly string[], calls: StoreCalls, onPart?: (ids: readonly string[], found: ReadonlyMap<string, AgentItem>) => void): Promise<Map<string, AgentItem>>;
   /** Full items, unconditionally. Returns how many could not be written after retries. */
   putMany(items: readonly AgentItem[], calls: StoreCalls): Promise<{ failed: number }>;
   renewMany(renewals: readonly AgentRenewal[], calls: StoreCalls): Promise<RenewResult>;
@@ -160,12 +170,13 @@ export class DynamoAgentStore implements AgentStore {
     };
   }
 
-  async getMany(ids: readonly string[], calls: StoreCalls): Promise<Map<string, AgentItem>> {
+  async getMany(ids: readonly string[], calls: StoreCalls, onPart?: (ids: readonly string[], found: ReadonlyMap<string, AgentItem>) => void): Promise<Map<string, AgentItem>> {
     const found = new Map<string, AgentItem>();
     const table = this.tableName;
     await Promise.all(
       chunk(ids, BATCH_GET_MAX_KEYS).map((part) =>
         this.limit(async () => {
+          const partFound = new Map<string, AgentItem>();
           const left = await drainUnprocessed(
             part.map((id): Record<string, unknown> => ({ [KEY]: id })),
             async (keys) => {
@@ -173,13 +184,15 @@ export class DynamoAgentStore implements AgentStore {
               const out = await this.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [...keys] } } }));
               for (const raw of out.Responses?.[table] ?? []) {
                 const item = parseAgentItem(raw);
-                if (item) found.set(item.agent_id, item);
+                if (item) partFound.set(item.agent_id, item);
               }
               return out.UnprocessedKeys?.[table]?.Keys ?? [];
             },
             this.retry,
           );
           if (left.length > 0) throw new Error(`DynamoDB left ${left.length} agent keys unprocessed after ${this.retry.maxAttempts} rounds`);
+          for (const [id, item] of partFound) found.set(id, item);
+          onPart?.(part, partFound);
         }),
       ),
     );

@@ -18,7 +18,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stack = await spawnStack(["--in-memory", "--ports", "auto", "--random-secrets", "--data-dir", dataDir], {
     // A GSE call that times out costs 2 s here instead of the default 10 s, so the fault tests that
     // hold GSE's answer stay quick; the simulator answers in milliseconds otherwise.
-    env: { GSE_TIMEOUT_MS: "2000" },
+    // Tests age agent items by editing the table behind the functions' back; an instance's memo
+    // would hide such an edit for AGENT_MEMO_SECONDS, so it is off here (unit tests cover it).
+    env: { GSE_TIMEOUT_MS: "2000", AGENT_MEMO_SECONDS: "0" },
   });
   project.provide("stack", stack.info);
   return async () => {

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { MAX_AGENTS_PER_REQUEST } from "../../../lib/gse/schemas.ts";
 import { OPERATIONS, pathVariants } from "../../../lib/gse/operations.ts";
 import { DynamoAgentStore, newStoreCalls, type AgentItem } from "../../../lib/store/agents.ts";
-import { callApi, simulatorControl, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
+import { callApi, eventually, logLines, simulatorControl, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
 const { info, dynamo, authHeader } = useStack();
 const doc = DynamoDBDocumentClient.from(dynamo);
@@ -63,6 +63,17 @@ async function readItems(ids: readonly string[]): Promise<Map<string, AgentItem>
   return new Map((out.Responses?.[info.tables.agents] ?? []).map((item) => [String(item.agent_id), item as AgentItem]));
 }
 
+/**
+ * The items of `ids` once the automation function has written what GSE said at or after `since`:
+ * lookups hand their write-back to the queue and answer before it lands.
+ */
+async function writtenBehind(ids: readonly string[], since: number): Promise<Map<string, AgentItem>> {
+  return eventually(`the write-back of ${ids.join(", ")}`, async () => {
+    const items = await readItems(ids);
+    return ids.every((id) => (items.get(id)?.fetched_at ?? 0) >= since) ? items : undefined;
+  });
+}
+
 /** Moves an item's confirmation time into the past, as if the TTL had gone by. */
 async function makeStale(id: string): Promise<number> {
   const fetchedAt = Date.now() - STALE_BY_MS;
@@ -85,6 +96,7 @@ describe("list_agent_state through the agent state cache", () => {
     const [a, b] = await addAgents([2, 4]);
     if (!a || !b) throw new Error("agents not added");
     const missing = unknownId();
+    const startedAt = Date.now();
     const res = await listState([b.modern, missing, a.legacy, b.modern]);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ result: true, code: 0 });
@@ -92,7 +104,7 @@ describe("list_agent_state through the agent state cache", () => {
       { bk_agent_id: b.modern, bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 4 },
       { bk_agent_id: a.legacy, bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2 },
     ]);
-    const items = await readItems([a.legacy, b.modern, missing]);
+    const items = await writtenBehind([a.legacy, b.modern, missing], startedAt);
     expect(items.get(a.legacy)).toMatchObject({ known: true, source: "list_agent_state", status_code: 2, alive: true, bk_cloud_id: 0, version: "2.1.5", run_mode: 1 });
     expect(items.get(b.modern)).toMatchObject({ known: true, status_code: 4, alive: false });
     expect(items.get(missing)).toMatchObject({ known: false, alive: false });
@@ -104,11 +116,30 @@ describe("list_agent_state through the agent state cache", () => {
     expect(item?.expires_at).toBeLessThan(Date.now() / 1000 + 31 * 86_400);
   });
 
+  it("answers before the cache is written, and the automation function writes it from the queue", async () => {
+    const agents = await addAgents([2, 4, 2]);
+    const ids = agents.map((a) => a.legacy);
+    const requestId = `write-behind-${randomBytes(6).toString("hex")}`;
+    const startedAt = Date.now();
+    const res = await listState(ids, { "x-request-id": requestId });
+    expect(res.status).toBe(200);
+    const lookup = await eventually("the lookup's log line", () =>
+      logLines(info, "runtime")
+        .map((line) => JSON.parse(line) as { message?: string; request_id?: string; [key: string]: unknown })
+        .find((line) => line.message === "agent state lookup" && line.request_id === requestId),
+    );
+    expect(lookup).toMatchObject({ fetched: 3, queued: 3, written: 0, renewed: 0, dynamo_calls: { batchWrite: 0, batchStatement: 0 } });
+    const items = await writtenBehind(ids, startedAt);
+    expect(items.get(agents[1]?.legacy ?? "")).toMatchObject({ known: true, status_code: 4, alive: false });
+  });
+
   it("answers a second call within the TTL from the table, without asking GSE", async () => {
     const agents = await addAgents([2, 3]);
     const ids = agents.map((a) => a.legacy);
+    const filledAt = Date.now();
     const first = await listState(ids);
     expect(first.status).toBe(200);
+    await writtenBehind(ids, filledAt);
     const second = await withFaults(info, ids.map((id) => failGseFor(id)), () => listState(ids));
     expect(second.status).toBe(200);
     expect(second.body.data).toEqual(first.body.data);
@@ -117,16 +148,18 @@ describe("list_agent_state through the agent state cache", () => {
   it("goes to GSE for Cache-Control: no-cache, and writes the answer back", async () => {
     const [agent] = await addAgents([2]);
     if (!agent) throw new Error("agent not added");
+    const firstAt = Date.now();
     await listState([agent.legacy]);
-    const before = (await readItems([agent.legacy])).get(agent.legacy);
+    const before = (await writtenBehind([agent.legacy], firstAt)).get(agent.legacy);
 
     const refused = await withFaults(info, [failGseFor(agent.legacy)], () => listState([agent.legacy], { "Cache-Control": "no-cache" }));
     expect(refused.body).toMatchObject({ result: false, code: 1099999 });
 
     await simulatorControl(info, "POST", "agents/status", { ids: [agent.legacy], status_code: 5 });
     expect(statusOf(await listState([agent.legacy]), agent.legacy)).toBe(2);
+    const directAt = Date.now();
     expect(statusOf(await listState([agent.legacy], { "cache-control": "max-age=0, No-Cache" }), agent.legacy)).toBe(5);
-    const after = (await readItems([agent.legacy])).get(agent.legacy);
+    const after = (await writtenBehind([agent.legacy], directAt)).get(agent.legacy);
     expect(after).toMatchObject({ status_code: 5, alive: false });
     expect(after?.changed_at).toBeGreaterThan(before?.changed_at ?? Infinity);
     expect(statusOf(await listState([agent.legacy]), agent.legacy)).toBe(5);
@@ -136,7 +169,9 @@ describe("list_agent_state through the agent state cache", () => {
     const [same, moving, fresh] = await addAgents([2, 2, 2]);
     if (!same || !moving || !fresh) throw new Error("agents not added");
     const ids = [same.legacy, moving.legacy, fresh.legacy];
+    const filledAt = Date.now();
     await listState(ids);
+    await writtenBehind(ids, filledAt);
     const staleSince = await makeStale(same.legacy);
     await makeStale(moving.legacy);
     await simulatorControl(info, "POST", "agents/status", { ids: [moving.legacy], status_code: 3 });
@@ -147,19 +182,21 @@ describe("list_agent_state through the agent state cache", () => {
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual(ids.map((id) => ({ bk_agent_id: id, bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: id === moving.legacy ? 3 : 2 })));
 
-    const items = await readItems(ids);
+    const items = await writtenBehind([same.legacy, moving.legacy], startedAt);
     expect(items.get(same.legacy)?.fetched_at).toBeGreaterThanOrEqual(startedAt);
     expect(items.get(same.legacy)?.changed_at).toBe(staleSince);
     expect(items.get(moving.legacy)).toMatchObject({ status_code: 3, alive: false });
     expect(items.get(moving.legacy)?.changed_at).toBeGreaterThanOrEqual(startedAt);
-    expect(items.get(fresh.legacy)?.fetched_at).toBeLessThan(startedAt);
+    expect((await readItems([fresh.legacy])).get(fresh.legacy)?.fetched_at).toBeLessThan(startedAt);
   });
 
   it("remembers ids GSE does not know, so repeating the call does not ask GSE for them", async () => {
     const [known] = await addAgents([2]);
     if (!known) throw new Error("agent not added");
     const missing = unknownId();
+    const filledAt = Date.now();
     await listState([known.legacy, missing]);
+    await writtenBehind([known.legacy, missing], filledAt);
     const res = await withFaults(info, [failGseFor(missing)], () => listState([missing, known.legacy]));
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual([{ bk_agent_id: known.legacy, bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2 }]);
@@ -167,9 +204,11 @@ describe("list_agent_state through the agent state cache", () => {
 
   it("answers 1011003 as GSE does when none of the ids is known, also from the cache", async () => {
     const ids = [unknownId(), unknownId()];
+    const filledAt = Date.now();
     const first = await listState(ids);
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ result: false, code: 1011003, data: null });
+    await writtenBehind(ids, filledAt);
     const second = await withFaults(info, ids.map((id) => failGseFor(id)), () => listState(ids));
     expect(second.body).toMatchObject({ result: false, code: 1011003 });
   });
@@ -177,7 +216,9 @@ describe("list_agent_state through the agent state cache", () => {
   it("shows a status change once the cached state is stale", async () => {
     const [agent] = await addAgents([2]);
     if (!agent) throw new Error("agent not added");
+    const filledAt = Date.now();
     expect(statusOf(await listState([agent.modern]), agent.modern)).toBe(2);
+    await writtenBehind([agent.modern], filledAt);
     await simulatorControl(info, "POST", "agents/status", { ids: [agent.modern], status_code: 6 });
     expect(statusOf(await listState([agent.modern]), agent.modern)).toBe(2);
     await makeStale(agent.modern);
@@ -202,6 +243,12 @@ describe("list_agent_state through the agent state cache", () => {
     if (!agent) throw new Error("agent not added");
     const res = await withFaults(info, [failGseFor(agent.legacy)], () => listState([agent.legacy]));
     expect(res.body).toMatchObject({ result: false, code: 1099999 });
+    // A later lookup's write-back landing shows the queue has moved past anything of the failed one.
+    const [marker] = await addAgents([2]);
+    if (!marker) throw new Error("agent not added");
+    const markerAt = Date.now();
+    await listState([marker.legacy]);
+    await writtenBehind([marker.legacy], markerAt);
     expect((await readItems([agent.legacy])).size).toBe(0);
   });
 
@@ -220,6 +267,7 @@ describe("get_agent_status through the same cache", () => {
     if (!up || !down) throw new Error("agents not added");
     const ghost = { ip: `${block}.${nextHost++}`, bk_cloud_id: 0 };
     const hosts = [{ ip: up.ip, bk_cloud_id: 0 }, { ip: down.ip, bk_cloud_id: 0 }, ghost];
+    const filledAt = Date.now();
     const res = await agentStatus(hosts, {}, path);
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ result: true, code: 0 });
@@ -229,6 +277,7 @@ describe("get_agent_status through the same cache", () => {
       [`0:${ghost.ip}`]: { ip: ghost.ip, bk_cloud_id: 0, bk_agent_alive: 0 },
     });
     // Filled by list_agent_state (the stack's default switch), so our list_agent_state route reuses it.
+    await writtenBehind([up.legacy], filledAt);
     const cached = await withFaults(info, [failGseFor(up.legacy), failGseFor(up.ip, "get_agent_status")], () => listState([up.legacy]));
     expect(cached.body.data).toEqual([{ bk_agent_id: up.legacy, bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2 }]);
   });
@@ -237,7 +286,9 @@ describe("get_agent_status through the same cache", () => {
     const [agent] = await addAgents([2]);
     if (!agent) throw new Error("agent not added");
     const hosts = [{ ip: agent.ip, bk_cloud_id: 0 }];
+    const filledAt = Date.now();
     await agentStatus(hosts);
+    await writtenBehind([agent.legacy], filledAt);
     await simulatorControl(info, "POST", "agents/status", { ids: [agent.legacy], status_code: 1 });
     const cached = await withFaults(info, [failGseFor(agent.legacy)], () => agentStatus(hosts));
     expect(cached.body.data).toEqual({ [agent.legacy]: { ip: agent.ip, bk_cloud_id: 0, bk_agent_alive: 1 } });

@@ -1,56 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { getAgentStatus, listAgentState, type AgentStateDeps, type AgentStateSettings } from "../../../lib/agent-state.ts";
 import { GseError } from "../../../lib/errors.ts";
 import { GseClient } from "../../../lib/gse/client.ts";
-import type { AgentItem, AgentRenewal, AgentStore, RenewResult, StoreCalls } from "../../../lib/store/agents.ts";
+import type { AgentWriteBackJob, WriteBehind } from "../../../lib/agent-write-back.ts";
+import { AgentMemo } from "../../../lib/store/agent-memo.ts";
+import { MemoryStore } from "./memory-store.ts";
 import { startGseSimulator, type GseSimulator } from "../../../local/gse-simulator/index.ts";
-
-/** The agents table in memory, with DynamoDB's conditional-renewal semantics and failure switches. */
-class MemoryStore implements AgentStore {
-  readonly items = new Map<string, AgentItem>();
-  failReads = false;
-  failWrites = false;
-  puts = 0;
-  renewals = 0;
-
-  readonly read: string[] = [];
-
-  async getMany(ids: readonly string[], calls: StoreCalls): Promise<Map<string, AgentItem>> {
-    calls.batchGet += Math.ceil(ids.length / 100);
-    this.read.push(...ids);
-    if (this.failReads) throw new Error("table unreachable");
-    return new Map(ids.flatMap((id): [string, AgentItem][] => {
-      const item = this.items.get(id);
-      return item ? [[id, { ...item }]] : [];
-    }));
-  }
-
-  async putMany(items: readonly AgentItem[], calls: StoreCalls): Promise<{ failed: number }> {
-    calls.batchWrite += Math.ceil(items.length / 25);
-    if (this.failWrites) throw new Error("table unreachable");
-    for (const item of items) this.items.set(item.agent_id, { ...item });
-    this.puts += items.length;
-    return { failed: 0 };
-  }
-
-  async renewMany(renewals: readonly AgentRenewal[], calls: StoreCalls): Promise<RenewResult> {
-    calls.batchStatement += Math.ceil(renewals.length / 25);
-    if (this.failWrites) throw new Error("table unreachable");
-    let renewed = 0;
-    let conflicts = 0;
-    for (const r of renewals) {
-      const current = this.items.get(r.agent_id);
-      if (current === undefined || current.fetched_at !== r.seen_fetched_at) {
-        conflicts++;
-        continue;
-      }
-      this.items.set(r.agent_id, { ...current, fetched_at: r.fetched_at, expires_at: r.expires_at });
-      renewed++;
-    }
-    this.renewals += renewed;
-    return { renewed, conflicts, failed: 0 };
-  }
-}
 
 const secret = "agent-state-unit-secret";
 let sim: GseSimulator;
@@ -244,5 +199,118 @@ describe("getAgentStatus", () => {
     const before = calls("list_agent_state");
     expect(await getAgentStatus(deps(), { hosts: [] })).toEqual({ data: {}, stats: undefined });
     expect(calls("list_agent_state")).toBe(before);
+  });
+});
+
+/** The write-behind queue as the lookup sees it: what it was handed, or a queue that refuses. */
+class RecordingWriteBehind implements WriteBehind {
+  readonly jobs: { fetchedAt: number; agents: AgentWriteBackJob["agents"] }[] = [];
+  fail = false;
+  async send(fetchedAt: number, agents: AgentWriteBackJob["agents"]): Promise<void> {
+    if (this.fail) throw new Error("queue unreachable");
+    this.jobs.push({ fetchedAt, agents });
+  }
+}
+
+describe("the instance's memo", () => {
+  const memoDeps = (memo: AgentMemo, overrides: Partial<AgentStateSettings> = {}): AgentStateDeps => ({ ...deps(overrides), memo });
+  const newMemo = (maxAgeMs = 30_000): AgentMemo => new AgentMemo({ maxItems: 1000, maxAgeMs, now: () => clock });
+  const ids = ["0:10.77.0.1", "02agent-two"];
+
+  it("answers a repeated lookup without reading the table or asking GSE", async () => {
+    const memo = newMemo();
+    await listAgentState(memoDeps(memo), { agent_id_list: ids });
+    store.read.length = 0;
+    const before = calls("list_agent_state");
+    clock += 29_000;
+    const again = await listAgentState(memoDeps(memo), { agent_id_list: ids });
+    expect(again.stats).toMatchObject({ fresh: 2, memo_hits: 2, fetched: 0, dynamo_calls: { batchGet: 0 } });
+    expect(store.read).toEqual([]);
+    expect(calls("list_agent_state")).toBe(before);
+  });
+
+  it("reads the table again once its copy is older than the memo's max age, and sees another writer's newer state", async () => {
+    const memo = newMemo();
+    await listAgentState(memoDeps(memo), { agent_id_list: ids });
+    clock += 30_001;
+    const stored = store.items.get("02agent-two");
+    if (!stored) throw new Error("not written");
+    store.items.set("02agent-two", { ...stored, status_code: 6, fetched_at: clock });
+    const again = await listAgentState(memoDeps(memo), { agent_id_list: ids });
+    expect(again.stats).toMatchObject({ fresh: 2, memo_hits: 0, fetched: 0 });
+    expect(again.data[1]).toMatchObject({ bk_agent_id: "02agent-two", status_code: 6 });
+  });
+
+  it("never answers from a copy whose state is past the cache TTL", async () => {
+    const memo = newMemo(600_000);
+    await listAgentState(memoDeps(memo, { ttlSeconds: 10 }), { agent_id_list: ids });
+    clock += 10_000;
+    const again = await listAgentState(memoDeps(memo, { ttlSeconds: 10 }), { agent_id_list: ids });
+    expect(again.stats).toMatchObject({ memo_hits: 0, fetched: 2, gse_calls: 1 });
+  });
+
+  it("keeps nothing when switched off", async () => {
+    const memo = new AgentMemo({ maxItems: 0, maxAgeMs: 30_000, now: () => clock });
+    await listAgentState(memoDeps(memo), { agent_id_list: ids });
+    expect(memo.size).toBe(0);
+    const again = await listAgentState(memoDeps(memo), { agent_id_list: ids });
+    expect(again.stats).toMatchObject({ memo_hits: 0, fresh: 2, dynamo_calls: { batchGet: 1 } });
+  });
+});
+
+describe("reading and fetching together", () => {
+  it("asks GSE for the first chunk of stale ids while the table is still being read", async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `0:10.78.${Math.floor(i / 250)}.${i % 250}`);
+    ids[0] = "0:10.77.0.1";
+    let release = (): void => undefined;
+    store.gate = new Promise<void>((resolve) => (release = resolve));
+    const before = calls("list_agent_state");
+    const lookup = listAgentState(deps({ chunkSize: 100 }), { agent_id_list: ids });
+    // Only the first 100 ids have been read, and GSE is already asked about them.
+    await vi.waitFor(() => expect(calls("list_agent_state") - before).toBe(1));
+    expect(store.read.length).toBe(300);
+    release();
+    const { data, stats } = await lookup;
+    expect(calls("list_agent_state") - before).toBe(3);
+    expect(stats).toMatchObject({ fetched: 300, gse_calls: 3 });
+    expect(data).toEqual([{ bk_agent_id: "0:10.77.0.1", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2 }]);
+  });
+});
+
+describe("write-behind", () => {
+  const behindDeps = (writeBehind: WriteBehind): AgentStateDeps => ({ ...deps(), writeBehind });
+  const ids = ["0:10.77.0.1", "02agent-two", "0:10.77.9.9"];
+
+  it("hands what GSE said to the queue and writes nothing itself", async () => {
+    const queue = new RecordingWriteBehind();
+    const { stats } = await listAgentState(behindDeps(queue), { agent_id_list: ids });
+    expect(stats).toMatchObject({ fetched: 3, queued: 3, written: 0, dynamo_calls: { batchWrite: 0, batchStatement: 0 } });
+    expect(store.puts).toBe(0);
+    expect(queue.jobs).toEqual([
+      {
+        fetchedAt: clock,
+        agents: [
+          { agent_id: "0:10.77.0.1", known: true, source: "list_agent_state", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2, alive: true },
+          { agent_id: "02agent-two", known: true, source: "list_agent_state", bk_cloud_id: 0, version: "2.1.6", run_mode: 0, status_code: 4, alive: false },
+          { agent_id: "0:10.77.9.9", known: false, source: "list_agent_state", alive: false },
+        ],
+      },
+    ]);
+  });
+
+  it("writes directly when the queue refuses the job, so nothing is lost", async () => {
+    const queue = new RecordingWriteBehind();
+    queue.fail = true;
+    const { stats } = await listAgentState(behindDeps(queue), { agent_id_list: ids });
+    expect(stats).toMatchObject({ queued: 0, written: 3, write_failures: 0 });
+    expect(store.items.get("02agent-two")).toMatchObject({ status_code: 4, fetched_at: clock });
+  });
+
+  it("still hands the write-back on when the table cannot be read: the writer reads for itself", async () => {
+    const queue = new RecordingWriteBehind();
+    store.failReads = true;
+    const { stats } = await listAgentState(behindDeps(queue), { agent_id_list: ids });
+    expect(stats).toMatchObject({ cache_unavailable: true, fetched: 3, queued: 3 });
+    expect(queue.jobs[0]?.agents.map((a) => a.agent_id)).toEqual(ids);
   });
 });

@@ -33,8 +33,10 @@ const GSE_CONFIG_OPERATIONS: readonly FunctionKey[] = GSE_FUNCTIONS.filter((name
 /** The AWS clients each of these functions is known to need, from what it does. */
 const EXPECTED_CLIENTS: Partial<Record<FunctionKey, readonly string[]>> = {
   health: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns"],
-  list_agent_state: ["@aws-sdk/client-dynamodb"],
-  automation: ["@aws-sdk/client-sqs"],
+  // The agents table, and the automation queue for its write-behind.
+  list_agent_state: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"],
+  // Dead-lettering poison jobs; the agent cache's write-back.
+  automation: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"],
   ...Object.fromEntries(GSE_CONFIG_OPERATIONS.map((key) => [key, []])),
 };
 

@@ -1,0 +1,120 @@
+/**
+ * Write-behind for the agent state cache. Writing 10,000 agents back is 400 BatchWriteItem calls:
+ * waiting for them would make a cold list_agent_state several times slower than asking GSE. So a
+ * lookup hands what GSE said to the automation queue and answers; the automation function writes
+ * it. A message that cannot be sent is written by the lookup itself, so nothing is lost.
+ *
+ * The job carries facts, not items: the writer reads each item as it is when the job runs and
+ * decides there (new, changed, renewal), so a state confirmed later by someone else is never
+ * replaced by this older one, and a job delivered twice writes nothing the second time.
+ */
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { z } from "zod";
+import { storeWrites, writeBackFor, type WriteCounts } from "./agent-state.ts";
+import { PoisonJobError, type JobHandler } from "./automation.ts";
+import { agentFactsSchema, isStorableAgentId, newStoreCalls, type AgentItem, type AgentRenewal, type AgentStore, type StoreCalls } from "./store/agents.ts";
+
+export const AGENT_WRITE_BACK_JOB = "agent-state.write-back";
+
+export const agentWriteBackJobSchema = z.object({
+  type: z.literal(AGENT_WRITE_BACK_JOB),
+  /** When GSE answered (ms): when the facts were true, and the newest state they may replace. */
+  fetched_at: z.int().positive(),
+  agents: z
+    .array(agentFactsSchema.extend({ agent_id: z.string().refine(isStorableAgentId, "is not a storable agent id (1 to 2048 UTF-8 bytes)") }))
+    .min(1),
+});
+export type AgentWriteBackJob = z.infer<typeof agentWriteBackJobSchema>;
+
+/** Where a lookup hands what GSE said, to be written after the answer has gone. */
+export interface WriteBehind {
+  /** What GSE said at `fetchedAt` about `agents`. */
+  send(fetchedAt: number, agents: AgentWriteBackJob["agents"]): Promise<void>;
+}
+
+/** Below SQS's classic 256 KiB message limit, with room for the envelope and attributes. */
+export const MAX_JOB_BYTES = 200 * 1024;
+
+/** The job as message bodies of at most `maxBytes` each (one agent never splits). */
+export function jobBodies(job: AgentWriteBackJob, maxBytes = MAX_JOB_BYTES): string[] {
+  const wrap = (agents: readonly string[]): string => `{"type":${JSON.stringify(job.type)},"fetched_at":${job.fetched_at},"agents":[${agents.join(",")}]}`;
+  const overhead = Buffer.byteLength(wrap([]));
+  const bodies: string[] = [];
+  let part: string[] = [];
+  let size = overhead;
+  for (const agent of job.agents) {
+    const text = JSON.stringify(agent);
+    const bytes = Buffer.byteLength(text) + 1;
+    if (part.length > 0 && size + bytes > maxBytes) {
+      bodies.push(wrap(part));
+      part = [];
+      size = overhead;
+    }
+    part.push(text);
+    size += bytes;
+  }
+  if (part.length > 0) bodies.push(wrap(part));
+  return bodies;
+}
+
+export class SqsWriteBehind implements WriteBehind {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(fetchedAt: number, agents: AgentWriteBackJob["agents"]): Promise<void> {
+    const job: AgentWriteBackJob = { type: AGENT_WRITE_BACK_JOB, fetched_at: fetchedAt, agents };
+    await Promise.all(jobBodies(job).map((body) => this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body }))));
+  }
+}
+
+export interface WriteBackResult extends WriteCounts {
+  readonly agents: number;
+  /** Items confirmed at or after the job's time (a newer lookup, or this job already applied). */
+  readonly superseded: number;
+  /** Unchanged and confirmed less than half a TTL before: nothing worth a write. */
+  readonly unchanged: number;
+  readonly dynamo_calls: StoreCalls;
+}
+
+/** Writes a job's facts over the items as they are now; throws when some could not be written. */
+export async function applyWriteBack(deps: { store: AgentStore; ttlMs: number }, job: AgentWriteBackJob): Promise<WriteBackResult> {
+  const calls = newStoreCalls();
+  const current = await deps.store.getMany(
+    job.agents.map((a) => a.agent_id),
+    calls,
+  );
+  const puts: AgentItem[] = [];
+  const renewals: AgentRenewal[] = [];
+  let superseded = 0;
+  let unchanged = 0;
+  for (const { agent_id, ...facts } of job.agents) {
+    const item = current.get(agent_id);
+    if (item !== undefined && item.fetched_at >= job.fetched_at) {
+      superseded++;
+      continue;
+    }
+    const write = writeBackFor(agent_id, facts, item, job.fetched_at, deps.ttlMs);
+    if (write.kind === "put") puts.push(write.item);
+    else if (write.kind === "renew") renewals.push(write.renewal);
+    else unchanged++;
+  }
+  const counts = await storeWrites(deps.store, puts, renewals, calls);
+  // Safe to run again: what was written is superseded on the next delivery.
+  if (counts.write_failures > 0) throw new Error(`${counts.write_failures} of ${job.agents.length} agent items could not be written`);
+  return { agents: job.agents.length, superseded, unchanged, ...counts, dynamo_calls: calls };
+}
+
+/** The automation job that runs write-backs; a body that is not one is poison, not a retry. */
+export function agentWriteBackJob(deps: { store: AgentStore; ttlMs: number; now: () => number; logger?: Logger }): JobHandler {
+  return async (envelope) => {
+    const parsed = agentWriteBackJobSchema.safeParse(envelope);
+    if (!parsed.success) {
+      throw new PoisonJobError(`not an agent write-back: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    }
+    const result = await applyWriteBack(deps, parsed.data);
+    deps.logger?.info("agent state write-back", { lag_ms: deps.now() - parsed.data.fetched_at, ...result });
+  };
+}

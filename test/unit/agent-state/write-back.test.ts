@@ -1,0 +1,97 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  AGENT_WRITE_BACK_JOB,
+  agentWriteBackJob,
+  agentWriteBackJobSchema,
+  applyWriteBack,
+  jobBodies,
+  type AgentWriteBackJob,
+} from "../../../lib/agent-write-back.ts";
+import { PoisonJobError } from "../../../lib/automation.ts";
+import type { AgentItem } from "../../../lib/store/agents.ts";
+import { toSqsRecord } from "../../../local/pollers/queue.ts";
+import { MemoryStore } from "./memory-store.ts";
+
+const sqsRecord = (body: string) => toSqsRecord({ MessageId: "m-1", Body: body }, "arn:aws:sqs:us-east-1:000000000000:automation");
+const TTL_MS = 300_000;
+const AT = 1_750_000_000_000;
+let store: MemoryStore;
+beforeEach(() => {
+  store = new MemoryStore();
+});
+
+const running = { known: true, source: "list_agent_state", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2, alive: true } as const;
+const job = (agents: AgentWriteBackJob["agents"], fetchedAt = AT): AgentWriteBackJob => ({ type: AGENT_WRITE_BACK_JOB, fetched_at: fetchedAt, agents });
+const stored = (agent_id: string, fetchedAt: number, extra: Partial<AgentItem> = {}): AgentItem => ({
+  agent_id, ...running, fetched_at: fetchedAt, changed_at: fetchedAt, expires_at: Math.floor(fetchedAt / 1000) + 86_400, ...extra,
+});
+
+describe("jobBodies", () => {
+  it("splits a large job into bodies under the limit, losing and repeating no agent", () => {
+    const agents = Array.from({ length: 3000 }, (_, i) => ({ agent_id: `0:10.${i >> 8}.${i & 255}.1`, ...running }));
+    const bodies = jobBodies(job(agents), 64 * 1024);
+    expect(bodies.length).toBeGreaterThan(1);
+    const back = bodies.flatMap((body) => {
+      expect(Buffer.byteLength(body)).toBeLessThanOrEqual(64 * 1024);
+      return agentWriteBackJobSchema.parse(JSON.parse(body)).agents;
+    });
+    expect(back).toEqual(agents);
+  });
+
+  it("keeps a small job in one body", () => {
+    expect(jobBodies(job([{ agent_id: "0:10.0.0.1", ...running }]))).toHaveLength(1);
+  });
+});
+
+describe("applyWriteBack", () => {
+  it("puts new and changed agents, renews unchanged ones, and leaves states confirmed after the job alone", async () => {
+    store.items.set("changed", stored("changed", AT - 400_000, { status_code: 4, alive: false }));
+    store.items.set("unchanged", stored("unchanged", AT - 200_000, { foreign: "kept" }));
+    store.items.set("newer", stored("newer", AT + 5, { status_code: 6, alive: false }));
+    const result = await applyWriteBack(
+      { store, ttlMs: TTL_MS },
+      job(["new", "changed", "unchanged", "newer"].map((agent_id) => ({ agent_id, ...running }))),
+    );
+    expect(result).toMatchObject({ agents: 4, written: 2, renewed: 1, superseded: 1, unchanged: 0, write_failures: 0 });
+    expect(store.items.get("new")).toMatchObject({ status_code: 2, fetched_at: AT, changed_at: AT });
+    expect(store.items.get("changed")).toMatchObject({ status_code: 2, alive: true, changed_at: AT });
+    expect(store.items.get("unchanged")).toMatchObject({ fetched_at: AT, changed_at: AT - 200_000, foreign: "kept" });
+    expect(store.items.get("newer")).toMatchObject({ status_code: 6, fetched_at: AT + 5 });
+  });
+
+  it("writes nothing when the same job is delivered again", async () => {
+    const twice = job([{ agent_id: "a", ...running }, { agent_id: "b", known: false, source: "list_agent_state", alive: false }]);
+    await applyWriteBack({ store, ttlMs: TTL_MS }, twice);
+    const puts = store.puts;
+    const again = await applyWriteBack({ store, ttlMs: TTL_MS }, twice);
+    expect(again).toMatchObject({ superseded: 2, written: 0, renewed: 0 });
+    expect(store.puts).toBe(puts);
+  });
+
+  it("fails, to be retried, when the table refuses the write", async () => {
+    store.failWrites = true;
+    await expect(applyWriteBack({ store, ttlMs: TTL_MS }, job([{ agent_id: "a", ...running }]))).rejects.toThrow();
+  });
+});
+
+describe("the automation job", () => {
+  const envelope = (body: unknown) => body as AgentWriteBackJob;
+
+  it.each([
+    ["no agents", { type: AGENT_WRITE_BACK_JOB, fetched_at: AT, agents: [] }, "agents"],
+    ["an agent without state", { type: AGENT_WRITE_BACK_JOB, fetched_at: AT, agents: [{ agent_id: "a" }] }, "agents.0.known"],
+    ["an id too long to store", { type: AGENT_WRITE_BACK_JOB, fetched_at: AT, agents: [{ agent_id: "x".repeat(2049), ...running }] }, "agents.0.agent_id"],
+    ["no time", { type: AGENT_WRITE_BACK_JOB, agents: [{ agent_id: "a", ...running }] }, "fetched_at"],
+  ])("treats a body with %s as poison, naming the field", async (_label, body, field) => {
+    const error = await agentWriteBackJob({ store, ttlMs: TTL_MS, now: () => AT })(envelope(body), sqsRecord(JSON.stringify(body))).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PoisonJobError);
+    expect((error as Error).message).toContain(field);
+    expect(store.puts).toBe(0);
+  });
+
+  it("writes a valid job", async () => {
+    const body = job([{ agent_id: "0:10.0.0.9", ...running }]);
+    await agentWriteBackJob({ store, ttlMs: TTL_MS, now: () => AT })(body, sqsRecord(JSON.stringify(body)));
+    expect(store.items.get("0:10.0.0.9")).toMatchObject({ status_code: 2, fetched_at: AT });
+  });
+});
