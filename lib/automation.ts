@@ -35,8 +35,9 @@ export function parseJob(record: SQSRecord, jobs: Readonly<Record<string, JobHan
 }
 
 /**
- * Runs one queued job. A poison job goes to the dead-letter queue at once, with the reason
- * as a message attribute; any other failure is left to SQS's retries and redrive.
+ * Runs one queued job. A poison job (unreadable, unknown, or refused by its own type) goes to
+ * the dead-letter queue at once, with the reason as a message attribute; any other failure is
+ * left to SQS's retries and redrive.
  */
 export function createJobRunner(options: {
   jobs: Readonly<Record<string, JobHandler>>;
@@ -44,26 +45,28 @@ export function createJobRunner(options: {
   deadLetterQueueUrl: string;
   logger: Logger;
 }): (record: SQSRecord) => Promise<void> {
+  const deadLetter = async (record: SQSRecord, error: PoisonJobError): Promise<void> => {
+    options.logger.warn("poison job moved to the dead-letter queue", { message_id: record.messageId, reason: error.message });
+    await options.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: options.deadLetterQueueUrl,
+        MessageBody: record.body,
+        MessageAttributes: {
+          reason: { DataType: "String", StringValue: error.message.slice(0, 1024) },
+          source_message_id: { DataType: "String", StringValue: record.messageId },
+        },
+      }),
+    );
+  };
   return async function runJob(record) {
-    let parsed;
     try {
-      parsed = parseJob(record, options.jobs);
+      const parsed = parseJob(record, options.jobs);
+      options.logger.appendKeys({ job_type: parsed.job.type, message_id: record.messageId });
+      // A job type refusing its body is as final as an unknown type: no retry can fix it.
+      await parsed.run(parsed.job, record);
     } catch (error) {
       if (!(error instanceof PoisonJobError)) throw error;
-      options.logger.warn("poison job moved to the dead-letter queue", { message_id: record.messageId, reason: error.message });
-      await options.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: options.deadLetterQueueUrl,
-          MessageBody: record.body,
-          MessageAttributes: {
-            reason: { DataType: "String", StringValue: error.message.slice(0, 1024) },
-            source_message_id: { DataType: "String", StringValue: record.messageId },
-          },
-        }),
-      );
-      return;
+      await deadLetter(record, error);
     }
-    options.logger.appendKeys({ job_type: parsed.job.type, message_id: record.messageId });
-    await parsed.run(parsed.job, record);
   };
 }

@@ -1,0 +1,122 @@
+/**
+ * Bad input, property-based, on the automation queue: whatever a message says, the consumer
+ * moves a body it cannot run to the dead-letter queue once, with a reason, and touches nothing;
+ * a valid job among them still runs. Messages go through the stack's real queue (fauxqs) and
+ * its queue poller, and outcomes are read from the automation function's log by message id.
+ */
+import { BatchGetItemCommand } from "@aws-sdk/client-dynamodb";
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
+import fc from "fast-check";
+import { randomUUID } from "node:crypto";
+import { afterAll, describe, expect, it } from "vitest";
+import { AGENT_WRITE_BACK_JOB } from "../../lib/agent-write-back.ts";
+import { eventually, logLines, useStack } from "../helpers/stack.ts";
+
+const { info, dynamo, sqs } = useStack();
+afterAll(() => {
+  dynamo.destroy();
+  sqs.destroy();
+});
+
+/** What SQS accepts as a message body: not empty, and only #x9 #xA #xD, #x20–#xD7FF, #xE000–#xFFFD and astral characters. */
+const sqsSafe = (text: string): boolean => !/[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u.test(text);
+
+const run = randomUUID().slice(0, 8);
+let nextId = 0;
+/** Agent ids of this file only: if any of them reaches the table, a poison job wrote something. */
+const markerId = fc.constant(null).map(() => `fuzz-${run}-${nextId++}`);
+
+const facts = { known: true, source: "list_agent_state", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2, alive: true };
+
+/** Bodies no job can run: not JSON, not an envelope, an unknown type, or a write-back its schema refuses. */
+const poison = fc.oneof(
+  fc.string({ maxLength: 200 }).filter((s) => {
+    try {
+      JSON.parse(s);
+      return false;
+    } catch {
+      return true;
+    }
+  }),
+  fc.jsonValue({ maxDepth: 4 }).filter((v) => typeof v !== "object" || v === null || Array.isArray(v) || typeof (v as { type?: unknown }).type !== "string").map((v) => JSON.stringify(v)),
+  fc.record({ type: fc.string({ maxLength: 80 }).filter((t) => t !== AGENT_WRITE_BACK_JOB) }).map((v) => JSON.stringify(v)),
+  fc.constant("").map(() => `{"__proto__":{"polluted":1},"type":"${AGENT_WRITE_BACK_JOB}"}`),
+  fc.record({
+    type: fc.constant(AGENT_WRITE_BACK_JOB),
+    fetched_at: fc.oneof(fc.constant(-1), fc.constant("now"), fc.constant(1.5), fc.constant(null)),
+    agents: fc.array(markerId.map((agent_id) => ({ agent_id, ...facts })), { minLength: 1, maxLength: 3 }),
+  }).map((v) => JSON.stringify(v)),
+  fc.record({
+    type: fc.constant(AGENT_WRITE_BACK_JOB),
+    fetched_at: fc.constant(Date.now()),
+    agents: fc.tuple(
+      markerId.map((agent_id) => ({ agent_id, ...facts })),
+      fc.oneof(
+        markerId.map((agent_id) => ({ agent_id, ...facts, alive: "yes" })),
+        markerId.map((agent_id) => ({ agent_id, known: true })),
+        fc.constant({ agent_id: "x".repeat(2049), ...facts }),
+        fc.jsonValue({ maxDepth: 3 }),
+      ),
+    ),
+  }).map((v) => JSON.stringify(v)),
+  fc.integer({ min: 50, max: 400 }).map((depth) => `{"type":"${AGENT_WRITE_BACK_JOB}","agents":${"[".repeat(depth)}${"]".repeat(depth)}}`),
+).filter((body) => body.length > 0 && sqsSafe(body));
+
+interface LogLine {
+  readonly message?: string;
+  readonly message_id?: string;
+  readonly reason?: string;
+}
+
+const automationLog = (): LogLine[] =>
+  logLines(info, "runtime")
+    .map((l) => JSON.parse(l) as LogLine & { service?: string })
+    .filter((l) => l.service === "automation");
+
+async function send(body: string): Promise<string> {
+  const out = await sqs.send(new SendMessageCommand({ QueueUrl: info.queues.automation, MessageBody: body }));
+  if (!out.MessageId) throw new Error("no message id");
+  return out.MessageId;
+}
+
+async function storedIds(ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const out = await dynamo.send(new BatchGetItemCommand({ RequestItems: { [info.tables.agents]: { Keys: ids.map((id) => ({ agent_id: { S: id } })), ConsistentRead: true } } }));
+  return (out.Responses?.[info.tables.agents] ?? []).map((item) => item.agent_id?.S ?? "");
+}
+
+describe("automation queue", () => {
+  it("dead-letters every job it cannot run exactly once, with a reason, writing nothing, while a valid job still runs", { timeout: 90_000 }, async () => {
+    const bodies = fc.sample(poison, { numRuns: 60, seed: 20261125 });
+    const markers = bodies.flatMap((b) => b.match(new RegExp(`fuzz-${run}-\\d+`, "g")) ?? []);
+    const valid = `fuzz-${run}-valid`;
+    const poisonIds = await Promise.all(bodies.map(send));
+    let missing: string[] = [];
+    const validId = await send(JSON.stringify({ type: AGENT_WRITE_BACK_JOB, fetched_at: Date.now(), agents: [{ agent_id: valid, ...facts }] }));
+
+    const outcomes = await eventually(
+      "every message's outcome in the automation log",
+      () => {
+        const lines = automationLog();
+        const poisoned = new Map<string, LogLine[]>();
+        for (const line of lines) {
+          if (line.message !== "poison job moved to the dead-letter queue" || !line.message_id) continue;
+          poisoned.set(line.message_id, [...(poisoned.get(line.message_id) ?? []), line]);
+        }
+        const wrote = lines.some((l) => l.message === "agent state write-back" && l.message_id === validId);
+        missing = poisonIds.flatMap((id, i) => (poisoned.has(id) ? [] : [bodies[i] ?? ""]));
+        return missing.length === 0 && wrote ? poisoned : undefined;
+      },
+      60_000,
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}; no outcome for ${missing.length} bodies, e.g. ${missing.slice(0, 3).map((b) => b.slice(0, 200)).join(" | ")}`);
+    });
+    for (const [i, id] of poisonIds.entries()) {
+      const lines = outcomes.get(id) ?? [];
+      expect(lines, bodies[i]).toHaveLength(1);
+      expect(lines[0]?.reason, bodies[i]).toMatch(/\S/);
+    }
+    expect(await storedIds([...new Set(markers)].slice(0, 100))).toEqual([]);
+    expect(await storedIds([valid])).toEqual([valid]);
+  });
+});
