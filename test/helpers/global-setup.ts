@@ -13,19 +13,24 @@ declare module "vitest" {
 }
 
 /** One stack per test run, on free ports, in memory, with credentials nobody else knows. */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export async function startSuiteStack(project: TestProject, env: NodeJS.ProcessEnv, args: readonly string[] = []): Promise<() => Promise<void>> {
   const dataDir = mkdtempSync(join(tmpdir(), "gse-control-test-"));
-  const stack = await spawnStack(["--in-memory", "--ports", "auto", "--random-secrets", "--data-dir", dataDir], {
-    // A GSE call that times out costs 2 s here instead of the default 10 s, so the fault tests that
-    // hold GSE's answer stay quick; the simulator answers in milliseconds otherwise.
-    // Tests age agent items by editing the table behind the functions' back; an instance's memo
-    // would hide such an edit for AGENT_MEMO_SECONDS, so it is off here (unit tests cover it).
-    env: { GSE_TIMEOUT_MS: "2000", AGENT_MEMO_SECONDS: "0" },
-  });
+  const stack = await spawnStack(["--in-memory", "--ports", "auto", "--random-secrets", "--data-dir", dataDir, ...args], { env });
   project.provide("stack", stack.info);
   return async () => {
     const code = await stack.stop("SIGTERM");
     if (code !== 0) process.stderr.write(`local stack exited with ${code}:\n${stack.output()}\n`);
     rmSync(dataDir, { recursive: true, force: true });
   };
+}
+
+export default function setup(project: TestProject): Promise<() => Promise<void>> {
+  return startSuiteStack(project, {
+    // A GSE call that times out costs 2 s here instead of the default 10 s, so the fault tests that
+    // hold GSE's answer stay quick; the simulator answers in milliseconds otherwise.
+    GSE_TIMEOUT_MS: "2000",
+    // Tests age agent items by editing the table behind the functions' back; an instance's memo
+    // would hide such an edit for AGENT_MEMO_SECONDS, so it is off here (unit tests cover it).
+    AGENT_MEMO_SECONDS: "0",
+  });
 }

@@ -6,6 +6,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ROUTES } from "../../lib/routes.ts";
+import { TRIES } from "../helpers/reliability-reporter.ts";
 import { callApi, simulatorCounters, useStack, withStackLock } from "../helpers/stack.ts";
 
 const { info, authHeader } = useStack();
@@ -29,7 +30,7 @@ const appliedWrites = async (): Promise<number> => {
 };
 
 describe.each(ROUTES.filter((r) => r.method === "POST").map((r) => [`${r.method} ${r.path}`, r] as const))("%s", (_key, route) => {
-  it("answers any JSON body with a 2xx or a clear 4xx, never a 5xx", async () => {
+  it("answers any JSON body with a 2xx or a clear 4xx, never a 5xx", async ({ annotate }) => {
     await fc.assert(
       fc.asyncProperty(nastyJson, async (body) => {
         const res = await callApi(info.gatewayUrl, route.path, { method: route.method, headers: authHeader, body: JSON.stringify(body) });
@@ -43,9 +44,10 @@ describe.each(ROUTES.filter((r) => r.method === "POST").map((r) => [`${r.method}
       }),
       { numRuns: 12, seed: 4242 },
     );
+    await annotate("12", TRIES);
   });
 
-  it("answers a body that is not JSON with 400 INVALID_JSON", async () => {
+  it("answers a body that is not JSON with 400 INVALID_JSON", async ({ annotate }) => {
     await fc.assert(
       fc.asyncProperty(notJson, async (text) => {
         const res = await callApi(info.gatewayUrl, route.path, { method: route.method, headers: authHeader, body: text });
@@ -54,11 +56,12 @@ describe.each(ROUTES.filter((r) => r.method === "POST").map((r) => [`${r.method}
       }),
       { numRuns: 5, seed: 7 },
     );
+    await annotate("5", TRIES);
   });
 });
 
 describe("writes", () => {
-  it("reach GSE only from valid bodies: a storm of invalid ones applies nothing", async () => {
+  it("reach GSE only from valid bodies: a storm of invalid ones applies nothing", async ({ annotate }) => {
     const writeRoutes = ROUTES.filter((r) => writes.includes(r.function));
     // Other files write too; the lock keeps their writes out of this count.
     await withStackLock(info, "add-route-counters", async () => {
@@ -72,6 +75,7 @@ describe("writes", () => {
       );
       expect(await appliedWrites()).toBe(before);
     });
+    await annotate("60", TRIES);
   });
 
   it("refuses a body over the 1 MiB limit with 413 before parsing it", async () => {

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { AGENT_WRITE_BACK_JOB } from "../../lib/agent-write-back.ts";
+import { TRIES } from "../helpers/reliability-reporter.ts";
 import { eventually, logLines, useStack } from "../helpers/stack.ts";
 
 const { info, dynamo, sqs } = useStack();
@@ -86,7 +87,7 @@ async function storedIds(ids: readonly string[]): Promise<string[]> {
 }
 
 describe("automation queue", () => {
-  it("dead-letters every job it cannot run exactly once, with a reason, writing nothing, while a valid job still runs", { timeout: 90_000 }, async () => {
+  it("dead-letters every job it cannot run exactly once, with a reason, writing nothing, while a valid job still runs", { timeout: 90_000 }, async ({ annotate }) => {
     const bodies = fc.sample(poison, { numRuns: 60, seed: 20261125 });
     const markers = bodies.flatMap((b) => b.match(new RegExp(`fuzz-${run}-\\d+`, "g")) ?? []);
     const valid = `fuzz-${run}-valid`;
@@ -118,5 +119,6 @@ describe("automation queue", () => {
     }
     expect(await storedIds([...new Set(markers)].slice(0, 100))).toEqual([]);
     expect(await storedIds([valid])).toEqual([valid]);
+    await annotate(String(bodies.length + 1), TRIES);
   });
 });
