@@ -398,7 +398,25 @@ export type QueryRouteData = z.infer<typeof queryRouteDataSchema>;
 // Agents (§3, §4)
 // ---------------------------------------------------------------------------------------------
 
-export const agentIdSchema = z.string().min(1);
+const ipAddressSchema = z.union([z.ipv4(), z.ipv6()]);
+
+/** GSE 2.0 ids are opaque (§3.1) but plain and short, e.g. `02000000005254003dd2ea1700473962076n`. */
+const GSE2_AGENT_ID = /^[0-9A-Za-z][0-9A-Za-z._-]{0,127}$/;
+
+/**
+ * An id GSE could know (§3.1): `{bk_cloud_id}:{ip}` with a real IPv4/IPv6 address, or a 2.0 id.
+ * Anything else is refused before it reaches GSE or our tables.
+ */
+export function isGseAgentId(id: string): boolean {
+  const legacy = /^(-?\d{1,10}):(.+)$/.exec(id);
+  if (legacy?.[2] !== undefined) return ipAddressSchema.safeParse(legacy[2]).success;
+  return GSE2_AGENT_ID.test(id);
+}
+
+export const agentIdSchema = z
+  .string()
+  .min(1)
+  .refine(isGseAgentId, "is neither a `cloud:ip` id (a cloud id and an IPv4 or IPv6 address) nor a GSE 2.0 agent id (1 to 128 letters, digits, '.', '_' or '-')");
 
 export const agentIdListSchema = z.array(agentIdSchema).min(1).max(MAX_AGENTS_PER_REQUEST);
 
@@ -452,7 +470,7 @@ export const listAgentInfoDataSchema = z.array(agentInfoSchema);
 export type ListAgentInfoData = z.infer<typeof listAgentInfoDataSchema>;
 
 export const hostSchema = z.object({
-  ip: z.string().min(1),
+  ip: ipAddressSchema,
   bk_cloud_id: z.int(),
 });
 export type Host = z.infer<typeof hostSchema>;

@@ -33,7 +33,7 @@ async function withFault(fault: Fault, run: () => Promise<ApiResponse>): Promise
   }
 }
 
-const marker = (): string => `fault-${randomUUID().slice(0, 12)}`;
+const marker = (): string => `fault-${randomUUID().replace(/-/g, "").slice(0, 12)}`;
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
   callApi(info.gatewayUrl, path, { method: "POST", headers: { ...authHeader, ...headers }, body });
 

@@ -135,17 +135,6 @@ describe("listAgentState", () => {
     expect(stats).toMatchObject({ written: 0, write_failures: 2 });
   });
 
-  it("always asks GSE about an id too long to be a table key, and never stores it", async () => {
-    const long = `0:${"9".repeat(2100)}`;
-    for (let i = 0; i < 2; i++) {
-      const { data, stats } = await listAgentState(deps(), { agent_id_list: [long, "0:10.77.0.1"] });
-      expect(data.map((a) => a.bk_agent_id)).toEqual(["0:10.77.0.1"]);
-      expect(stats.fetched).toBe(i === 0 ? 2 : 1);
-    }
-    expect(store.read).not.toContain(long);
-    expect(store.items.has(long)).toBe(false);
-  });
-
   it("fills the cache with get_agent_status when the new API is switched off, and cannot ask for 2.0 ids", async () => {
     const before = { list: calls("list_agent_state"), esb: calls("get_agent_status") };
     const { data, stats } = await listAgentState(deps({ useNewAgentStatusApi: false }), { agent_id_list: ["0:10.77.0.2", "02agent-one", "0:10.77.0.1"] });

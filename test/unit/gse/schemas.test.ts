@@ -17,6 +17,7 @@ import {
   getAgentStatusDataSchema,
   getAgentStatusRequestSchema,
   getProcStatusRequestSchema,
+  isGseAgentId,
   listAgentStateDataSchema,
   listAgentStateRequestSchema,
   pulsarRouteSchema,
@@ -209,5 +210,36 @@ describe("operation catalogue", () => {
   it("has no path shared by two operations", () => {
     const all = OPERATION_LIST.flatMap((op) => pathVariants(op));
     expect(new Set(all).size).toBe(all.length);
+  });
+});
+
+describe("agent ids and host addresses are GSE's formats before anything is sent", () => {
+  it.each(["0:10.0.0.1", "12:192.168.1.254", "0:fe80::1", "3:2001:db8::8a2e:370:7334", "02000000005254003dd2ea1700473962076n", "02agent-one", "a".repeat(128)])(
+    "accepts %s",
+    (id) => {
+      expect(isGseAgentId(id)).toBe(true);
+      expect(listAgentStateRequestSchema.safeParse({ agent_id_list: [id] }).success).toBe(true);
+    },
+  );
+
+  it.each([
+    ["an IPv4 with an octet over 255", "0:10.0.0.256"],
+    ["a cloud id without an address", "0:"],
+    ["a hostname for an address", "0:db-1.example.com"],
+    ["a 2.0 id over 128 characters", "a".repeat(129)],
+    ["a space", "02agent one"],
+    ["a trailing space", "0:10.0.0.1 "],
+    ["a NUL", "02agent\u0000"],
+    ["a slash", "02agent/one"],
+    ["non-ASCII letters", "02агент"],
+  ])("refuses %s, naming the item", (_label, id) => {
+    const parsed = listAgentStateRequestSchema.safeParse({ agent_id_list: ["0:10.0.0.1", id] });
+    expect(parsed.success).toBe(false);
+    expect(parsed.error?.issues.map((i) => i.path.join("."))).toContain("agent_id_list.1");
+  });
+
+  it("refuses a legacy host whose ip is not an address", () => {
+    const parsed = getAgentStatusRequestSchema.safeParse({ bk_supplier_account: "0", hosts: [{ ip: "not-an-ip", bk_cloud_id: 0 }] });
+    expect(parsed.error?.issues.map((i) => i.path.join("."))).toContain("hosts.0.ip");
   });
 });
