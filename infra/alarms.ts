@@ -1,4 +1,4 @@
-import { FUNCTIONS, SCHEDULES } from "../lib/wiring";
+import { FUNCTIONS, SCHEDULES, scheduleMinutes } from "../lib/wiring";
 import { alerts } from "./alerts";
 import { lambda } from "./functions";
 import { queues } from "./queue";
@@ -56,7 +56,7 @@ for (const schedule of SCHEDULES) {
     metricName: "Duration",
     dimensions: { FunctionName: lambda(schedule.function).name },
     statistic: "Maximum",
-    period: 60 * schedule.everyMinutes,
+    period: 60 * scheduleMinutes(schedule),
     evaluationPeriods: 3,
     threshold: 0.8 * 1000 * FUNCTIONS[schedule.function].timeoutSeconds,
     comparisonOperator: "GreaterThanThreshold",
