@@ -9,15 +9,13 @@ import { z } from "zod";
 import type { Config } from "./config.ts";
 import { NotFoundError, ValidationError } from "./errors.ts";
 import { isOutdated, isSuspect, lastSeen } from "./heartbeat/rules.ts";
-import { MAX_AGENTS_PER_REQUEST } from "./gse/schemas.ts";
+import { historyDataSchema, listAgentsDataSchema, type AgentView, type ListAgentsQuery, historyQuerySchema } from "./fleet-schemas.ts";
 import {
   FLEET_PARTITIONS,
-  FLEET_STATUSES,
   fleetSummarySchema,
   isWatchableAgentId,
   newFleetCalls,
   partitionOf,
-  transitionSchema,
   type FleetAgent,
   type FleetCalls,
   type FleetStore,
@@ -42,64 +40,7 @@ export const fleetSettings = (config: Config): FleetSettings => ({
   ...(config.heartbeat.minVersion !== undefined ? { minVersion: config.heartbeat.minVersion } : {}),
 });
 
-// ---------------------------------------------------------------------------------------------
-// Shapes (requests validated at the edge, answers documented in OpenAPI)
-// ---------------------------------------------------------------------------------------------
-
-const watchableIdSchema = z.string().min(1).refine(isWatchableAgentId, { message: "agent id is too long to be stored" });
-
-export const agentIdListBodySchema = z.object({
-  agent_id_list: z.array(watchableIdSchema).min(1).max(MAX_AGENTS_PER_REQUEST),
-});
-export type AgentIdListBody = z.infer<typeof agentIdListBodySchema>;
-
-/** `suspect`: alive but seen down by the last poll(s), fewer than HEARTBEAT_LOST_AFTER_POLLS in a row. */
-export const AGENT_VIEW_STATUSES = [...FLEET_STATUSES, "suspect"] as const;
-
-export const listAgentsQuerySchema = z.object({
-  status: z.enum(AGENT_VIEW_STATUSES).optional(),
-  version: z.string().min(1).optional(),
-  outdated: z.stringbool().optional(),
-  /** Last seen alive before / after this time (ISO 8601); agents never seen match neither. */
-  seen_before: z.iso.datetime({ offset: true }).optional(),
-  seen_after: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().min(1).max(4096).optional(),
-});
-export type ListAgentsQuery = z.infer<typeof listAgentsQuerySchema>;
-
-export const historyQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-  cursor: z.string().min(1).max(4096).optional(),
-});
-
-export const agentViewSchema = z.object({
-  agent_id: z.string(),
-  status: z.enum(AGENT_VIEW_STATUSES),
-  misses: z.int(),
-  sources: z.array(z.string()),
-  registered_at: z.string(),
-  first_seen_at: z.string().nullable(),
-  last_seen: z.string().nullable(),
-  changed_at: z.string(),
-  bk_cloud_id: z.int().optional(),
-  version: z.string().optional(),
-  run_mode: z.int().optional(),
-  status_code: z.int().optional(),
-  outdated: z.boolean(),
-  record: z.record(z.string(), z.unknown()).nullable(),
-});
-export type AgentView = z.infer<typeof agentViewSchema>;
-
-export const listAgentsDataSchema = z.object({ agents: z.array(agentViewSchema), next_cursor: z.string().nullable() });
-export const historyDataSchema = z.object({
-  agent: agentViewSchema.nullable(),
-  transitions: z.array(transitionSchema.extend({ at: z.string() })),
-  next_cursor: z.string().nullable(),
-});
-export const registerDataSchema = z.object({ registered: z.int(), already_watched: z.int() });
-export const unregisterDataSchema = z.object({ unregistered: z.int(), not_watched: z.int() });
-export const summaryDataSchema = fleetSummarySchema.nullable();
+export * from "./fleet-schemas.ts";
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
@@ -221,8 +162,8 @@ function decodeCursor<S extends z.ZodType>(schema: S, cursor: string): z.infer<S
   throw new ValidationError([{ path: "cursor", message: "not a cursor this API returned" }]);
 }
 
-/** Query pages read per request at most: a selective filter over a large fleet answers fewer items and a cursor. */
-const MAX_PAGES_PER_REQUEST = 40;
+/** Items read per request at most: a selective filter over a large fleet answers fewer items and a cursor. */
+const MAX_ITEMS_READ_PER_REQUEST = 10_000;
 const PAGE_ITEMS = 250;
 
 export function matches(view: AgentView, query: ListAgentsQuery): boolean {
@@ -246,8 +187,9 @@ export async function listAgents(deps: FleetDeps, query: ListAgentsQuery): Promi
   const agents: AgentView[] = [];
   let partition = cursor.p;
   let after = cursor.after;
-  for (let pages = 0; partition < FLEET_PARTITIONS && pages < MAX_PAGES_PER_REQUEST; pages++) {
+  for (let read = 0; partition < FLEET_PARTITIONS && read < MAX_ITEMS_READ_PER_REQUEST; ) {
     const page = await deps.store.agentPage(partition, { ...(after !== undefined ? { after } : {}), limit: PAGE_ITEMS }, calls);
+    read += page.agents.length;
     for (const agent of page.agents) {
       const view = agentView(agent, polledAt.get(partition), deps.settings.minVersion);
       if (!matches(view, query)) continue;

@@ -14,7 +14,7 @@ import {
   registerDataSchema,
   summaryDataSchema,
   unregisterDataSchema,
-} from "./fleet.ts";
+} from "./fleet-schemas.ts";
 import { dispatchMessageCallerSchema } from "./gse/dispatch.ts";
 import { findOperationByPath, GATEWAY_PREFIX, isOperationName, OPERATIONS, type OperationName } from "./gse/operations.ts";
 import { esbEnvelopeSchema } from "./gse/schemas.ts";

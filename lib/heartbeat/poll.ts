@@ -22,7 +22,6 @@ import { chunk } from "../store/agents.ts";
 import {
   FLEET_PARTITIONS,
   FLEET_STATUSES,
-  fleetSummarySchema,
   newFleetCalls,
   partitionOf,
   TRANSITION_KINDS,
