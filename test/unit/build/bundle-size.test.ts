@@ -34,7 +34,10 @@ const GSE_CONFIG_OPERATIONS: readonly FunctionKey[] = GSE_FUNCTIONS.filter((name
 const EXPECTED_CLIENTS: Partial<Record<FunctionKey, readonly string[]>> = {
   health: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns"],
   list_agent_state: ["@aws-sdk/client-dynamodb"],
-  automation: ["@aws-sdk/client-sqs"],
+  // It runs heartbeat shards: the fleet table, alerts, and the queue for leftovers.
+  automation: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns", "@aws-sdk/client-sqs"],
+  heartbeat: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns", "@aws-sdk/client-sqs"],
+  fleet_agents: ["@aws-sdk/client-dynamodb"],
   ...Object.fromEntries(GSE_CONFIG_OPERATIONS.map((key) => [key, []])),
 };
 
