@@ -51,12 +51,14 @@ const SUBJECTS: Readonly<Record<AlertKind, (n: number) => string>> = {
 export const alertSubject = (alert: Pick<HeartbeatAlert, "kind" | "count">): string => `gse-control: ${SUBJECTS[alert.kind](alert.count)}`.slice(0, 100);
 
 /**
- * Same kind, same agents, same count → same fingerprint: a re-run of a poll, or the same set of
- * agents flipping again within the window, does not page anyone twice.
+ * The same event → the same fingerprint: kind, count, and per sampled agent its id, last_seen and
+ * version. A poll finished twice (a redelivered shard, a retried finisher) or an event reported by
+ * two polls does not page anyone twice; the same agents lost again later have another last_seen,
+ * so a second outage is never mistaken for the first.
  */
 export function alertFingerprint(alert: Pick<HeartbeatAlert, "kind" | "count" | "sample">): string {
-  const ids = alert.sample.map((s) => s.agent_id).sort();
-  return createHash("sha256").update(JSON.stringify([alert.kind, alert.count, ids])).digest("hex").slice(0, 32);
+  const agents = alert.sample.map((s) => [s.agent_id, s.last_seen, s.version ?? null]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  return createHash("sha256").update(JSON.stringify([alert.kind, alert.count, agents])).digest("hex").slice(0, 32);
 }
 
 export interface AlertDeps {

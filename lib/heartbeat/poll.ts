@@ -158,17 +158,22 @@ export async function startPoll(deps: HeartbeatDeps, at: number): Promise<StartR
     { pk: `poll#${pollId}`, sk: "run", pending: shards, shards, at, started_at: deps.now(), expires_at: Math.floor(deps.now() / 1000) + POLL_RECORD_RETENTION_SECONDS },
     calls,
   );
+  const jobOf = (i: number, n: number): HeartbeatShardJob => ({ type: HEARTBEAT_SHARD_JOB, poll_id: pollId, at, shard: String(i), partitions: shardPartitions(i, n) });
   if (!created) {
-    deps.logger?.warn("heartbeat poll already started; this invocation does nothing", { poll_id: pollId });
-    return { pollId, duplicate: true, shards };
+    // A retry of an invocation that failed (Lambda retries a failed scheduled run) resumes the
+    // first shard; a duplicate delivered while the first is still within its budget does nothing.
+    const run = (await deps.store.pollItems(pollId, calls)).find((item) => item.sk === "run");
+    const done = run?.done instanceof Set ? run.done : new Set();
+    const startedAt = typeof run?.started_at === "number" ? run.started_at : deps.now();
+    const planned = typeof run?.shards === "number" ? run.shards : shards;
+    if (run === undefined || done.has("0") || deps.now() - startedAt <= deps.settings.budgetMs) {
+      deps.logger?.warn("heartbeat poll already started; this invocation does nothing", { poll_id: pollId });
+      return { pollId, duplicate: true, shards: planned };
+    }
+    deps.logger?.warn("heartbeat poll resumed: its first shard never finished", { poll_id: pollId });
+    return { pollId, duplicate: false, shards: planned, first: await runShard(deps, jobOf(0, planned)) };
   }
-  const jobs = Array.from({ length: shards }, (_, i): HeartbeatShardJob => ({
-    type: HEARTBEAT_SHARD_JOB,
-    poll_id: pollId,
-    at,
-    shard: String(i),
-    partitions: shardPartitions(i, shards),
-  }));
+  const jobs = Array.from({ length: shards }, (_, i) => jobOf(i, shards));
   await Promise.all(jobs.slice(1).map((job) => deps.enqueue(job)));
   const first = await runShard(deps, jobs[0] as HeartbeatShardJob);
   return { pollId, duplicate: false, shards, first };
@@ -325,7 +330,11 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
       }),
     ),
   );
-  if (history.length) await store.putTransitions(history, Math.floor(job.at / 1000) + settings.evictAfterSeconds, calls);
+  if (history.length) {
+    const unwritten = await store.putTransitions(history, Math.floor(job.at / 1000) + settings.evictAfterSeconds, calls);
+    // The agents' state is written and the alerts still go out; only their history misses these.
+    if (unwritten > 0) deps.logger?.error("heartbeat transitions not recorded in history", { poll_id: job.poll_id, unwritten });
+  }
 
   const complete = job.partitions.filter((p) => !leftover.has(p) && !failed.has(p));
   await store.markPolled(complete, job.at, calls);

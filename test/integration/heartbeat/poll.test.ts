@@ -186,6 +186,28 @@ describe("heartbeat poll", () => {
     expect(kinds(await hb.takeAlerts())).toEqual(["newly_seen"]);
   });
 
+  it("resumes a poll whose first attempt failed when the scheduled run is retried, and finishes it once", async () => {
+    const hb = await testHeartbeat();
+    const { ids } = await addSimAgents(info, 2);
+    await register(hb, ids);
+    let failures = 1;
+    const flaky = Object.create(hb.store) as typeof hb.store;
+    flaky.agentsOf = async (...args) => {
+      if (failures-- > 0) throw new Error("DynamoDB unavailable");
+      return hb.store.agentsOf(...args);
+    };
+    const deps = { ...hb.deps, store: flaky };
+    hb.clock.now += MINUTE;
+    await expect(startPoll(deps, hb.clock.now)).rejects.toThrow("DynamoDB unavailable");
+    // Lambda retries the failed run a minute later; the poll keeps the tick's time.
+    hb.clock.now += MINUTE;
+    const retried = await startPoll(deps, hb.clock.now - MINUTE);
+    expect(retried.duplicate).toBe(false);
+    expect(retried.first?.finished).toBe(true);
+    expect(kinds(await hb.takeAlerts())).toEqual(["newly_seen"]);
+    expect((await startPoll(deps, hb.clock.now - MINUTE)).duplicate).toBe(true);
+  });
+
   it("polls a redelivered schedule tick once", async () => {
     const hb = await testHeartbeat();
     const { ids } = await addSimAgents(info, 2);
