@@ -117,6 +117,8 @@ export const shardResultSchema = z.object({
   writes: z.int(),
   write_units: z.number(),
   write_conflicts: z.int(),
+  /** Agent writes DynamoDB refused after the SDK's retries; those changes are seen again by the next poll. */
+  write_failures: z.int(),
   transitions: z.record(z.enum(TRANSITION_KINDS), tallySchema),
   by_status: z.record(z.enum(FLEET_STATUSES), z.int()),
   suspect: z.int(),
@@ -248,6 +250,7 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
   let gseError: string | undefined;
   let polled = 0;
   let conflicts = 0;
+  let writeFailures = 0;
   const rules = { lostAfterPolls: settings.lostAfterPolls, evictAfterSeconds: settings.evictAfterSeconds };
   const gseLimit = pLimit(settings.concurrency);
   const writeLimit = pLimit(settings.writeConcurrency);
@@ -295,7 +298,15 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
               const ctx = { pollId: job.poll_id, at: job.at, partitionPolledAt: polledAt.get(partitionOfId.get(id) ?? 0) };
               const outcome = observe(agent, observation, ctx, rules);
               if (outcome.update === undefined) return;
-              const written = await store.updateAgent(agent, outcome.update, job.at, calls);
+              let written: boolean;
+              try {
+                written = await store.updateAgent(agent, outcome.update, job.at, calls);
+              } catch (error) {
+                // Nothing of this agent was written: the next poll sees the same change and records it then.
+                writeFailures++;
+                if (writeFailures === 1) deps.logger?.error("heartbeat agent write failed", { poll_id: job.poll_id, agent_id: id, error: describeError(error) });
+                return;
+              }
               if (!written) {
                 conflicts++;
                 return;
@@ -364,6 +375,7 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
     writes: calls.writes,
     write_units: calls.writeUnits,
     write_conflicts: conflicts,
+    write_failures: writeFailures,
     transitions,
     by_status: byStatus,
     suspect,

@@ -208,6 +208,29 @@ describe("heartbeat poll", () => {
     expect((await startPoll(deps, hb.clock.now - MINUTE)).duplicate).toBe(true);
   });
 
+  it("leaves an agent whose write DynamoDB refuses as it was, and records its change with the next poll", async () => {
+    const hb = await testHeartbeat();
+    const { ids } = await addSimAgents(info, 3);
+    await register(hb, ids);
+    const refused = ids[1]!;
+    let refusals = 1;
+    const flaky = Object.create(hb.store) as typeof hb.store;
+    flaky.updateAgent = async (agent, ...rest) => {
+      if (agent.agent_id === refused && refusals-- > 0) throw new Error("ProvisionedThroughputExceededException");
+      return hb.store.updateAgent(agent, ...rest);
+    };
+    const deps = { ...hb.deps, store: flaky };
+    hb.clock.now += MINUTE;
+    const first = await startPoll(deps, hb.clock.now);
+    expect(first.first?.result.write_failures).toBe(1);
+    expect((await hb.takeAlerts()).map((a) => [a.kind, a.count])).toEqual([["newly_seen", 2]]);
+    expect((await hb.store.getAgent(refused, newFleetCalls()))?.status).toBe("pending");
+    hb.clock.now += MINUTE;
+    await startPoll(deps, hb.clock.now);
+    const second = await hb.takeAlerts();
+    expect(second.map((a) => [a.kind, a.sample.map((s) => s.agent_id)])).toEqual([["newly_seen", [refused]]]);
+  });
+
   it("polls a redelivered schedule tick once", async () => {
     const hb = await testHeartbeat();
     const { ids } = await addSimAgents(info, 2);
