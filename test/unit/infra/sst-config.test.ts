@@ -194,7 +194,7 @@ describe("sst.config.ts", () => {
 
   it("raises alarms on the dead-letter queue, recovery errors and lag, and each schedule's duration", () => {
     const alarms = ofKind("MetricAlarm");
-    expect(alarms.map((a) => a.name)).toEqual(expect.arrayContaining(["AutomationDlqDepth", "RecoveryErrors", "RecoveryIteratorAge", ...SCHEDULES.map((s) => `${s.name}Duration`)]));
+    expect(alarms.map((a) => a.name)).toEqual(expect.arrayContaining(["AutomationDlqDepth", "RecoveryErrors", "RecoveryIteratorAge", ...SCHEDULES.flatMap((s) => [`${s.name}Duration`, `${s.name}Errors`])]));
     for (const alarm of alarms) expect(alarm.args.alarmActions).toEqual(["arn:fake:SnsTopic:Alerts"]);
   });
 
