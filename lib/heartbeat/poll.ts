@@ -40,6 +40,32 @@ export const MAX_CHUNK = 1000;
 /** A shard aims at this share of the budget, so a slower GSE than last time still fits. */
 const PLAN_SHARE_OF_BUDGET = 0.5;
 const POLL_RECORD_RETENTION_SECONDS = 2 * 86_400;
+/**
+ * A GSE call still unanswered at this multiple of the budget counts as failed. assertBudgetFits
+ * keeps the budget at most 80 % of the timeout, so this is at most the timeout itself, and the
+ * client's retries of a slow GSE cannot make the function time out before it records its result.
+ */
+const HARD_DEADLINE_FACTOR = 1.1;
+
+export class PollDeadlineError extends Error {
+  constructor(ms: number) {
+    super(`GSE did not answer within the poll's time (${Math.round(ms)} ms left)`);
+    this.name = "PollDeadlineError";
+  }
+}
+
+/** `work`, or a PollDeadlineError after `ms` of real time (Lambda's timeout is real time too). */
+export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PollDeadlineError(ms)), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface HeartbeatSettings {
   readonly chunkSize: number;
@@ -280,7 +306,8 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
         let observations: Map<string, Observation>;
         gseCalls++;
         try {
-          observations = await observeChunk(deps.gse, settings.useNewAgentStatusApi, ids);
+          // A chunk started just inside the budget may not retry a slow GSE past the function's timeout.
+          observations = await withDeadline(observeChunk(deps.gse, settings.useNewAgentStatusApi, ids), settings.budgetMs * HARD_DEADLINE_FACTOR - (deps.now() - started));
         } catch (error) {
           failedChunks++;
           gseError ??= describeError(error);

@@ -82,6 +82,23 @@ describe("heartbeat poll", () => {
     expect(kinds(await hb.takeAlerts())).toEqual(["gse_reachable"]);
   });
 
+  it("does not let a GSE that never answers hold the poll past its deadline", async () => {
+    const hb = await testHeartbeat({ budgetMs: 500 });
+    const { ids, prefix } = await addSimAgents(info, 2);
+    await register(hb, ids);
+    const started = performance.now();
+    await withFaults(info, [{ kind: "timeout", operation: "list_agent_state", match: prefix }], async () => {
+      hb.clock.now += MINUTE;
+      await startPoll(hb.deps, hb.clock.now);
+    });
+    // The client alone would wait 2 attempts of 2 s; the poll gives up at 1.1 x its budget.
+    expect(performance.now() - started).toBeLessThan(1900);
+    const alerts = await hb.takeAlerts();
+    expect(kinds(alerts)).toEqual(["gse_unreachable"]);
+    expect(alerts[0]?.detail).toContain("did not answer within the poll's time");
+    for (const id of ids) expect((await hb.store.getAgent(id, newFleetCalls()))?.status).toBe("pending");
+  });
+
   it("raises no alert storm for an agent that flaps every poll", async () => {
     const hb = await testHeartbeat();
     const { ids } = await addSimAgents(info, 2);
