@@ -150,6 +150,9 @@ export const shardResultSchema = z.object({
   suspect: z.int(),
   by_version: z.record(z.string(), z.int()),
   leftover_partitions: z.array(z.int()),
+  /** Reading the shard's partitions; asking GSE and writing the changes, chunk by chunk; the whole shard. */
+  read_ms: z.number(),
+  chunks_ms: z.number(),
   duration_ms: z.number(),
 });
 export type ShardResult = z.infer<typeof shardResultSchema>;
@@ -259,6 +262,7 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
   const started = deps.now();
   const calls = newFleetCalls();
   const [polledAt, agents] = await Promise.all([store.polledAt(calls), store.agentsOf(job.partitions, calls)]);
+  const readMs = deps.now() - started;
   const byId = new Map(agents.map((a) => [a.agent_id, a]));
   const partitionOfId = new Map(agents.map((a) => [a.agent_id, partitionOf(a.agent_id)]));
   // Chunks follow partitions, so a chunk left over affects as few partitions as possible.
@@ -368,6 +372,7 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
       }),
     ),
   );
+  const chunksMs = deps.now() - started - readMs;
   if (history.length) {
     const unwritten = await store.putTransitions(history, Math.floor(job.at / 1000) + settings.evictAfterSeconds, calls);
     // The agents' state is written and the alerts still go out; only their history misses these.
@@ -408,6 +413,8 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
     suspect,
     by_version: byVersion,
     leftover_partitions: [...leftover].sort((a, b) => a - b),
+    read_ms: readMs,
+    chunks_ms: chunksMs,
     duration_ms: deps.now() - started,
   };
 
