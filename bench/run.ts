@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import { agentStateBenchmark } from "./agent-state.ts";
 import { bundlesBenchmark } from "./bundles.ts";
 import { edgeBenchmark } from "./edge.ts";
+import { heartbeatBenchmark } from "./heartbeat.ts";
 import { stackStartBenchmark } from "./stack-start.ts";
 
 export interface Benchmark {
@@ -17,7 +18,7 @@ export interface Benchmark {
   run(): Promise<string>;
 }
 
-const BENCHMARKS: readonly Benchmark[] = [edgeBenchmark, stackStartBenchmark, agentStateBenchmark, bundlesBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [edgeBenchmark, stackStartBenchmark, agentStateBenchmark, heartbeatBenchmark, bundlesBenchmark];
 const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "BENCHMARKS.md");
 
 function replaceSection(report: string, name: string, body: string): string {

@@ -1,11 +1,16 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { SQSHandler } from "aws-lambda";
 import { AGENT_WRITE_BACK_JOB, agentWriteBackJob } from "../lib/agent-write-back.ts";
 import { createJobRunner } from "../lib/automation.ts";
-import { getConfig, queueUrlOf, tableOf } from "../lib/config.ts";
+import { fleetSettings, registerSeen } from "../lib/fleet.ts";
+import { getConfig, gseOf, queueUrlOf, tableOf } from "../lib/config.ts";
+import { GseClient } from "../lib/gse/client.ts";
+import { heartbeatDeps, heartbeatShardJob } from "../lib/heartbeat/jobs.ts";
+import { HEARTBEAT_SHARD_JOB } from "../lib/heartbeat/poll.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 import { createLogger } from "../lib/logger.ts";
 import { DynamoAgentStore } from "../lib/store/agents.ts";
@@ -15,9 +20,26 @@ const logger = createLogger("automation", config.logLevel);
 const sqs = new SQSClient({});
 const agents = new DynamoAgentStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: tableOf(config, "agents") });
 const processor = new BatchProcessor(EventType.SQS);
+const heartbeat = heartbeatDeps(config, {
+  dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+  sns: new SNSClient({}),
+  sqs,
+  gse: new GseClient({ gse: gseOf(config), logger }),
+  logger,
+});
 // Job types register here as their capabilities land (delayed command retries, probe jobs).
 const runJob = createJobRunner({
-  jobs: { [AGENT_WRITE_BACK_JOB]: agentWriteBackJob({ store: agents, ttlMs: config.agentCacheTtlSeconds * 1000, now: Date.now, logger }) },
+  jobs: {
+    [AGENT_WRITE_BACK_JOB]: agentWriteBackJob({
+      store: agents,
+      ttlMs: config.agentCacheTtlSeconds * 1000,
+      now: Date.now,
+      logger,
+      // An agent a caller asks about through the GSE routes is one to watch (issue 11's "seen in routes").
+      onFirstSeen: (ids) => registerSeen({ store: heartbeat.store, now: Date.now, settings: fleetSettings(config), logger }, ids, "route"),
+    }),
+    [HEARTBEAT_SHARD_JOB]: heartbeatShardJob(heartbeat),
+  },
   sqs,
   deadLetterQueueUrl: queueUrlOf(config, "automationDlq"),
   logger,

@@ -1,4 +1,4 @@
-import { FUNCTIONS, SCHEDULES } from "../lib/wiring";
+import { FUNCTIONS, SCHEDULES, scheduleMinutes } from "../lib/wiring";
 import { alerts } from "./alerts";
 import { lambda } from "./functions";
 import { queues } from "./queue";
@@ -48,15 +48,27 @@ new aws.cloudwatch.MetricAlarm("RecoveryIteratorAge", {
   ...notify(),
 });
 
-/** A scheduled run close to its timeout (the heartbeat) will soon be late or cut off. */
+/** A scheduled run close to its timeout (the heartbeat) will soon be late or cut off; a failing one watches nothing. */
 for (const schedule of SCHEDULES) {
+  new aws.cloudwatch.MetricAlarm(`${schedule.name}Errors`, {
+    alarmDescription: `gse-control: ${schedule.name} fails (Lambda retries it; a poll that keeps failing means nothing is watched)`,
+    namespace: "AWS/Lambda",
+    metricName: "Errors",
+    dimensions: { FunctionName: lambda(schedule.function).name },
+    statistic: "Sum",
+    period: 60 * scheduleMinutes(schedule),
+    evaluationPeriods: 3,
+    threshold: 0,
+    comparisonOperator: "GreaterThanThreshold",
+    ...notify(),
+  });
   new aws.cloudwatch.MetricAlarm(`${schedule.name}Duration`, {
     alarmDescription: `gse-control: ${schedule.name} runs close to its timeout`,
     namespace: "AWS/Lambda",
     metricName: "Duration",
     dimensions: { FunctionName: lambda(schedule.function).name },
     statistic: "Maximum",
-    period: 60 * schedule.everyMinutes,
+    period: 60 * scheduleMinutes(schedule),
     evaluationPeriods: 3,
     threshold: 0.8 * 1000 * FUNCTIONS[schedule.function].timeoutSeconds,
     comparisonOperator: "GreaterThanThreshold",

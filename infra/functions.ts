@@ -10,6 +10,7 @@ const linkable: Record<Link, unknown> = {
   Configs: tables.configs,
   Commands: tables.commands,
   Apps: tables.apps,
+  Fleet: tables.fleet,
   Alerts: alerts,
   Automation: queues.automation,
   AutomationDlq: queues.automationDlq,
@@ -34,6 +35,12 @@ const PLAIN_SETTINGS = [
   "GSE_CONCURRENCY",
   "AGENT_CACHE_TTL_SECONDS",
   "DISPATCH_BATCH_SIZE",
+  "HEARTBEAT_LOST_AFTER_POLLS",
+  "HEARTBEAT_BUDGET_SECONDS",
+  "HEARTBEAT_EVICT_AFTER_DAYS",
+  "HEARTBEAT_ALERT_SAMPLE",
+  "HEARTBEAT_ALERT_DEDUP_MINUTES",
+  "FLEET_MIN_VERSION",
   "LOG_LEVEL",
 ] as const;
 

@@ -72,6 +72,8 @@ export class SqsWriteBehind implements WriteBehind {
 
 export interface WriteBackResult extends WriteCounts {
   readonly agents: number;
+  /** Ids the table had no item for and GSE knows: agents seen for the first time. */
+  readonly first_seen: readonly string[];
   /** Items confirmed at or after the job's time (a newer lookup, or this job already applied). */
   readonly superseded: number;
   /** Unchanged and confirmed less than half a TTL before: nothing worth a write. */
@@ -90,8 +92,10 @@ export async function applyWriteBack(deps: { store: AgentStore; ttlMs: number },
   const renewals: AgentRenewal[] = [];
   let superseded = 0;
   let unchanged = 0;
+  const firstSeen: string[] = [];
   for (const { agent_id, ...facts } of job.agents) {
     const item = current.get(agent_id);
+    if (item === undefined && facts.known) firstSeen.push(agent_id);
     if (item !== undefined && item.fetched_at >= job.fetched_at) {
       superseded++;
       continue;
@@ -104,17 +108,28 @@ export async function applyWriteBack(deps: { store: AgentStore; ttlMs: number },
   const counts = await storeWrites(deps.store, puts, renewals, calls);
   // Safe to run again: what was written is superseded on the next delivery.
   if (counts.write_failures > 0) throw new Error(`${counts.write_failures} of ${job.agents.length} agent items could not be written`);
-  return { agents: job.agents.length, superseded, unchanged, ...counts, dynamo_calls: calls };
+  return { agents: job.agents.length, first_seen: firstSeen, superseded, unchanged, ...counts, dynamo_calls: calls };
 }
 
-/** The automation job that runs write-backs; a body that is not one is poison, not a retry. */
-export function agentWriteBackJob(deps: { store: AgentStore; ttlMs: number; now: () => number; logger?: Logger }): JobHandler {
+/**
+ * The automation job that runs write-backs; a body that is not one is poison, not a retry.
+ * `onFirstSeen` hears the agents the cache meets for the first time (the fleet registry watches
+ * them); it must not fail, since the write is done by then.
+ */
+export function agentWriteBackJob(deps: {
+  store: AgentStore;
+  ttlMs: number;
+  now: () => number;
+  logger?: Logger;
+  onFirstSeen?: (ids: readonly string[]) => Promise<unknown>;
+}): JobHandler {
   return async (envelope) => {
     const parsed = agentWriteBackJobSchema.safeParse(envelope);
     if (!parsed.success) {
       throw new PoisonJobError(`not an agent write-back: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
     }
-    const result = await applyWriteBack(deps, parsed.data);
-    deps.logger?.info("agent state write-back", { lag_ms: deps.now() - parsed.data.fetched_at, ...result });
+    const { first_seen, ...result } = await applyWriteBack(deps, parsed.data);
+    if (first_seen.length > 0) await deps.onFirstSeen?.(first_seen);
+    deps.logger?.info("agent state write-back", { lag_ms: deps.now() - parsed.data.fetched_at, first_seen: first_seen.length, ...result });
   };
 }

@@ -59,6 +59,7 @@ export const configSchema = z.object({
     configs: z.string().min(1).optional(),
     commands: z.string().min(1).optional(),
     apps: z.string().min(1).optional(),
+    fleet: z.string().min(1).optional(),
   }),
   alertsTopicArn: z.string().min(1).optional(),
   automationQueueUrl: z.url().optional(),
@@ -69,6 +70,20 @@ export const configSchema = z.object({
   /** Agent items a function instance keeps copies of (about 0.5 KB each); 0 = none. */
   agentMemoMaxItems: z.coerce.number().int().nonnegative().max(2_000_000).default(100_000),
   dispatchBatchSize: positiveInt(1000, 5000),
+  heartbeat: z.object({
+    /** Polls in a row an agent must be seen down before it counts as lost (flap suppression). */
+    lostAfterPolls: positiveInt(3, 100),
+    /** Time one invocation may spend asking GSE; kept below the function's timeout (lib/heartbeat/settings.ts). */
+    budgetSeconds: positiveInt(40, 900),
+    /** Agents (and their history) unseen this long are evicted by DynamoDB TTL. */
+    evictAfterDays: positiveInt(30, 3650),
+    /** Agents listed by name in one alert; the counts are always complete. */
+    alertSample: positiveInt(20, 200),
+    /** An alert identical to one published this recently is not published again. */
+    alertDedupMinutes: positiveInt(60, 10_080),
+    /** Agents below this version are flagged outdated in the fleet view (unset: none is). */
+    minVersion: z.string().min(1).optional(),
+  }),
   /** Callers allowed to use this API: `[{"bk_app_code": "...", "bk_app_secret": "..."}]`. */
   callers: jsonString(z.array(callerSchema).min(1)).optional(),
 });
@@ -117,6 +132,12 @@ export const SETTINGS: readonly Source[] = [
   { path: "agentMemoSeconds", env: "AGENT_MEMO_SECONDS" },
   { path: "agentMemoMaxItems", env: "AGENT_MEMO_MAX_ITEMS" },
   { path: "dispatchBatchSize", env: "DISPATCH_BATCH_SIZE" },
+  { path: "heartbeat.lostAfterPolls", env: "HEARTBEAT_LOST_AFTER_POLLS" },
+  { path: "heartbeat.budgetSeconds", env: "HEARTBEAT_BUDGET_SECONDS" },
+  { path: "heartbeat.evictAfterDays", env: "HEARTBEAT_EVICT_AFTER_DAYS" },
+  { path: "heartbeat.alertSample", env: "HEARTBEAT_ALERT_SAMPLE" },
+  { path: "heartbeat.alertDedupMinutes", env: "HEARTBEAT_ALERT_DEDUP_MINUTES" },
+  { path: "heartbeat.minVersion", env: "FLEET_MIN_VERSION" },
   resourceSource("callers", SECRETS.apiCallers, "value", true),
 ];
 
@@ -157,7 +178,7 @@ export const ALL_LINKS: readonly string[] = SETTINGS.flatMap((s) => (s.resource 
  */
 export function loadConfig(env: NodeJS.ProcessEnv, lookup: ResourceLookup = () => undefined, links: readonly string[] = ALL_LINKS): Config {
   const linked = new Set(links);
-  const raw: Record<string, unknown> = { gse: {}, tables: {} };
+  const raw: Record<string, unknown> = { gse: {}, tables: {}, heartbeat: {} };
   const missingLinks: string[] = [];
   for (const source of SETTINGS) {
     if (source.resource && !linked.has(source.resource[0])) continue;

@@ -7,6 +7,14 @@
  */
 import { z } from "zod";
 import type { JSONSchema } from "zod/v4/core";
+import {
+  agentIdListBodySchema,
+  historyDataSchema,
+  listAgentsDataSchema,
+  registerDataSchema,
+  summaryDataSchema,
+  unregisterDataSchema,
+} from "./fleet-schemas.ts";
 import { dispatchMessageCallerSchema } from "./gse/dispatch.ts";
 import { findOperationByPath, GATEWAY_PREFIX, isOperationName, OPERATIONS, type OperationName } from "./gse/operations.ts";
 import { esbEnvelopeSchema } from "./gse/schemas.ts";
@@ -107,6 +115,21 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     summary: "Reachability of DynamoDB, SNS and GSE",
     description: "HTTP 200 when every dependency answers, 503 (same envelope, `data.status: \"degraded\"`) otherwise.",
     successStatuses: [503],
+  },
+  fleet_summary: {
+    description: "Counts by status (pending, alive, lost, unknown; `suspect` = alive but missed by the last polls) and by agent version, with `outdated` below FLEET_MIN_VERSION, as of the last completed heartbeat poll. `data` is null before the first poll.",
+    responseData: summaryDataSchema,
+  },
+  fleet_agents: {
+    description:
+      "Watched agents, `limit` (1-1000, default 100) at a time; query parameters `status` (pending|alive|suspect|lost|unknown), `version`, `outdated` (true|false), `seen_before`/`seen_after` (ISO 8601 last-seen bounds), `cursor` (the previous page's `next_cursor`). A page may hold fewer items than `limit` while `next_cursor` is not null.",
+    responseData: listAgentsDataSchema,
+  },
+  fleet_register: { description: "Adds agents to the fleet the heartbeat polls (at most 5000 ids per call); agents watched already keep their state.", requestBody: agentIdListBodySchema, responseData: registerDataSchema },
+  fleet_unregister: { description: "Removes agents from the fleet; their transition history expires with HEARTBEAT_EVICT_AFTER_DAYS.", requestBody: agentIdListBodySchema, responseData: unregisterDataSchema },
+  fleet_history: {
+    description: "The agent's current state and its transitions (lost, recovered, version_changed, newly_seen, unknown), newest first; query parameters `limit` (1-500, default 50) and `cursor`. 404 when the agent is neither watched nor has history.",
+    responseData: historyDataSchema,
   },
   openapi: {
     summary: "This document: every route, generated from the route table and the zod schemas",

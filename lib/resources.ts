@@ -46,6 +46,14 @@ export const TABLES = {
     hashKey: { name: "pk", type: "S" },
     rangeKey: { name: "sk", type: "S" },
   },
+  /** Heartbeat: the watched fleet, each agent's polled state, its transitions, poll bookkeeping (lib/store/fleet.ts). */
+  fleet: {
+    link: "Fleet",
+    env: "FLEET_TABLE",
+    hashKey: { name: "pk", type: "S" },
+    rangeKey: { name: "sk", type: "S" },
+    ttlAttribute: "expires_at",
+  },
 } as const satisfies Record<string, TableDefinition>;
 
 export type TableKey = keyof typeof TABLES;

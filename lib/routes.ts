@@ -39,6 +39,11 @@ export const GSE_FUNCTIONS = [
 export const ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/health", function: "health" },
   { method: "GET", path: "/openapi.json", function: "openapi" },
+  { method: "GET", path: "/fleet", function: "fleet_summary" },
+  { method: "GET", path: "/fleet/agents", function: "fleet_agents" },
+  { method: "POST", path: "/fleet/agents/register", function: "fleet_register" },
+  { method: "POST", path: "/fleet/agents/unregister", function: "fleet_unregister" },
+  { method: "GET", path: "/fleet/agents/{agent_id}/history", function: "fleet_history" },
   ...GSE_FUNCTIONS.flatMap((name) =>
     [...new Set(pathVariants(OPERATIONS[name]).map(withoutTrailingSlash))].map((path) => ({ method: "POST" as const, path, function: name })),
   ),

@@ -28,6 +28,19 @@ const ALL_TABLES: readonly Link[] = Object.values(TABLES).map((t) => t.link);
 /** What every function that calls GSE on behalf of an API caller reads: our GSE secret, the callers. */
 const GSE_CALLER: readonly Link[] = [SECRETS.gseAppSecret.link, SECRETS.apiCallers.link];
 
+/** Everything a heartbeat poll touches: GSE (our secret), the fleet table, the alerts topic, the queue for shards. */
+const HEARTBEAT_LINKS: readonly Link[] = [SECRETS.gseAppSecret.link, TABLES.fleet.link, TOPICS.alerts.link, QUEUES.automation.link];
+
+/** A fleet API route's function: `functions/fleet/<name-without-fleet_>.ts`, reading/writing the fleet table. */
+const fleetRoute = (name: `fleet_${string}`, description: string) =>
+  ({
+    file: `functions/fleet/${name.slice("fleet_".length)}.ts`,
+    description,
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    links: [SECRETS.apiCallers.link, TABLES.fleet.link],
+  }) as const;
+
 /** A GSE operation's function: `functions/gse/<operation-in-kebab-case>.ts`. */
 const gseOperation = <N extends OperationName>(name: N, description: string, extraLinks: readonly Link[] = []) =>
   ({
@@ -79,9 +92,24 @@ export const FUNCTIONS = {
     description: "SQS consumer of automation jobs and delayed retries",
     timeoutSeconds: 120,
     memoryMb: 512,
-    // Moves a job that can never run to the dead-letter queue itself; writes the agent cache behind lookups.
-    links: [QUEUES.automationDlq.link, TABLES.agents.link],
+    // Moves a job that can never run to the dead-letter queue itself; writes the agent cache behind
+    // lookups. Heartbeat shards (lib/heartbeat) poll GSE, write the fleet table, hand leftovers back
+    // to the queue and publish the poll's alerts.
+    links: [QUEUES.automationDlq.link, TABLES.agents.link, ...HEARTBEAT_LINKS],
   },
+  heartbeat: {
+    file: "functions/heartbeat.ts",
+    description: "Scheduled: poll the fleet's agent state, write changes, alert on transitions",
+    // Below the one-minute schedule, so a poll never overlaps the next; HEARTBEAT_BUDGET_SECONDS stays below it.
+    timeoutSeconds: 60,
+    memoryMb: 1024,
+    links: HEARTBEAT_LINKS,
+  },
+  fleet_summary: fleetRoute("fleet_summary", "GET /fleet: counts by status and version as of the last poll"),
+  fleet_agents: fleetRoute("fleet_agents", "GET /fleet/agents: the watched agents, filtered by status / version / last seen, paged"),
+  fleet_register: fleetRoute("fleet_register", "POST /fleet/agents/register: watch these agents"),
+  fleet_unregister: fleetRoute("fleet_unregister", "POST /fleet/agents/unregister: stop watching these agents"),
+  fleet_history: fleetRoute("fleet_history", "GET /fleet/agents/{agent_id}/history: one agent's state and transitions"),
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
@@ -123,9 +151,23 @@ export const QUEUE_SUBSCRIPTIONS: readonly QueueSubscription[] = [
 export interface Schedule {
   readonly name: string;
   readonly function: FunctionKey;
-  /** Minutes between runs (EventBridge `rate(N minutes)`). */
+  /** Minutes between runs (EventBridge `rate(N minutes)`), unless `setting` overrides it. */
   readonly everyMinutes: number;
+  /** Environment variable that may override `everyMinutes` (read where the schedule is built). */
+  readonly setting?: string;
 }
 
-/** The heartbeat poller joins this list when it lands (issue 11). */
-export const SCHEDULES: readonly Schedule[] = [];
+export const SCHEDULES: readonly Schedule[] = [
+  { name: "Heartbeat", function: "heartbeat", everyMinutes: 1, setting: "HEARTBEAT_EVERY_MINUTES" },
+];
+
+/** A schedule's period in minutes: its setting when set (1–1440), else its default. A bad value throws, naming it. */
+export function scheduleMinutes(schedule: Schedule, env: Readonly<Record<string, string | undefined>> = process.env): number {
+  const text = schedule.setting === undefined ? undefined : env[schedule.setting];
+  if (text === undefined || text === "") return schedule.everyMinutes;
+  const minutes = Number(text);
+  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 1440) {
+    throw new Error(`${schedule.setting}: must be a whole number of minutes from 1 to 1440, got "${text}"`);
+  }
+  return minutes;
+}

@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { getConfig, queueUrlOf, tableOf, type Config } from "../lib/config.ts";
 import type { QueueKey } from "../lib/resources.ts";
 import { ROUTES } from "../lib/routes.ts";
-import { QUEUE_SUBSCRIPTIONS, SCHEDULES, STREAM_SUBSCRIPTIONS } from "../lib/wiring.ts";
+import { QUEUE_SUBSCRIPTIONS, SCHEDULES, scheduleMinutes, STREAM_SUBSCRIPTIONS } from "../lib/wiring.ts";
 import { startGateway } from "./gateway.ts";
 import { createInvoker } from "./invoke.ts";
 import { fileCheckpoints, memoryCheckpoints } from "./pollers/checkpoints.ts";
@@ -87,7 +87,8 @@ async function main(): Promise<void> {
   });
 
   const scheduler = startScheduler({
-    schedules: SCHEDULES,
+    // Each period as deployed: its setting from the environment (e.g. HEARTBEAT_EVERY_MINUTES), else the default.
+    schedules: SCHEDULES.map((schedule) => ({ ...schedule, everyMinutes: scheduleMinutes(schedule) })),
     invoke: (schedule, event) => invoke(schedule.function, event),
     onRun: (schedule, { error }) => log("scheduler", { schedule: schedule.name, ...(error ? { error: describe(error) } : {}) }),
     onSkip: (schedule) => log("scheduler", { level: "WARN", schedule: schedule.name, skipped: "previous run still going" }),

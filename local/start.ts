@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { JavaMissingError } from "./dynamodb.ts";
 import { StartupError } from "./process.ts";
 import { DEFAULT_PORTS, startStack, type StackInfo, type StackPorts } from "./stack.ts";
-import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, STREAM_SUBSCRIPTIONS } from "../lib/wiring.ts";
+import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, scheduleMinutes, STREAM_SUBSCRIPTIONS } from "../lib/wiring.ts";
 import { tableDefinition, type TableKey } from "../lib/resources.ts";
 
 export const READY_PREFIX = "GSE_CONTROL_READY ";
@@ -68,7 +68,7 @@ function banner(info: StackInfo): string {
     .join(", ");
   const streams = STREAM_SUBSCRIPTIONS.map((s) => `${s.table} → ${s.function}`).join(", ");
   const queues = QUEUE_SUBSCRIPTIONS.map((q) => `${q.queue} → ${q.function}`).join(", ");
-  const schedules = SCHEDULES.length ? SCHEDULES.map((s) => `${s.name} every ${s.everyMinutes} min → ${s.function}`).join(", ") : "none wired yet";
+  const schedules = SCHEDULES.length ? SCHEDULES.map((s) => `${s.name} every ${scheduleMinutes(s)} min → ${s.function}`).join(", ") : "none wired yet";
   return [
     "",
     `gse-control local stack is up (stage "${info.stage}", ${info.inMemory ? "DynamoDB in memory" : `data in ${info.dataDir}`})`,

@@ -1,4 +1,4 @@
-import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
+import type { APIGatewayProxyEventV2, Context, SQSRecord } from "aws-lambda";
 
 /** An API Gateway HTTP API (payload 2.0) event, as the local gateway and AWS build it. */
 export function httpEvent(input: {
@@ -56,3 +56,18 @@ export function lambdaContext(): Context {
 export const authHeader = (code: string, secret: string): Record<string, string> => ({
   "X-Bkapi-Authorization": JSON.stringify({ bk_app_code: code, bk_app_secret: secret, bk_username: "admin" }),
 });
+
+/** An SQS record as Lambda delivers it, with `body` as sent. */
+export function sqsRecord(body: string, messageId = "00000000-0000-4000-8000-000000000001"): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: `receipt-${messageId}`,
+    body,
+    attributes: { ApproximateReceiveCount: "1", SentTimestamp: "0", SenderId: "local", ApproximateFirstReceiveTimestamp: "0" },
+    messageAttributes: {},
+    md5OfBody: "",
+    eventSource: "aws:sqs",
+    eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:automation",
+    awsRegion: "us-east-1",
+  };
+}

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { AGENT_WRITE_BACK_JOB } from "../../lib/agent-write-back.ts";
+import { HEARTBEAT_SHARD_JOB } from "../../lib/heartbeat/poll.ts";
 import { TRIES } from "../helpers/reliability-reporter.ts";
 import { eventually, logLines, useStack } from "../helpers/stack.ts";
 
@@ -40,7 +41,8 @@ const poison = fc.oneof(
     }
   }),
   fc.jsonValue({ maxDepth: 4 }).filter((v) => typeof v !== "object" || v === null || Array.isArray(v) || typeof (v as { type?: unknown }).type !== "string").map((v) => JSON.stringify(v)),
-  fc.record({ type: fc.string({ maxLength: 80 }).filter((t) => t !== AGENT_WRITE_BACK_JOB) }).map((v) => JSON.stringify(v)),
+  fc.record({ type: fc.string({ maxLength: 80 }).filter((t) => t !== AGENT_WRITE_BACK_JOB && t !== HEARTBEAT_SHARD_JOB) }).map((v) => JSON.stringify(v)),
+  fc.record({ type: fc.constant(HEARTBEAT_SHARD_JOB), poll_id: fc.oneof(fc.integer(), fc.constant(null), fc.string({ maxLength: 5 })), partitions: fc.jsonValue({ maxDepth: 2 }) }).map((v) => JSON.stringify(v)),
   fc.constant("").map(() => `{"__proto__":{"polluted":1},"type":"${AGENT_WRITE_BACK_JOB}"}`),
   fc.record({
     type: fc.constant(AGENT_WRITE_BACK_JOB),

@@ -133,6 +133,22 @@ describe("list_agent_state through the agent state cache", () => {
     expect(items.get(agents[1]?.legacy ?? "")).toMatchObject({ known: true, status_code: 4, alive: false });
   });
 
+  it("hands agents it meets for the first time to the fleet registry, and not ids GSE does not know", async () => {
+    const [agent] = await addAgents([2]);
+    if (!agent) throw new Error("agent not added");
+    const missing = unknownId();
+    const startedAt = Date.now();
+    await listState([agent.modern, missing]);
+    await writtenBehind([agent.modern, missing], startedAt);
+    const history = (id: string) => callApi(info.gatewayUrl, `/fleet/agents/${encodeURIComponent(id)}/history`, { headers: authHeader });
+    const watched = await eventually("the agent in the fleet registry", async () => {
+      const res = await history(agent.modern);
+      return res.status === 200 ? res : undefined;
+    });
+    expect(watched.body.data).toMatchObject({ agent: { agent_id: agent.modern, sources: ["route"] } });
+    expect((await history(missing)).status).toBe(404);
+  });
+
   it("answers a second call within the TTL from the table, without asking GSE", async () => {
     const agents = await addAgents([2, 3]);
     const ids = agents.map((a) => a.legacy);

@@ -89,6 +89,19 @@ describe("the automation job", () => {
     expect(store.puts).toBe(0);
   });
 
+  it("tells onFirstSeen the agents the table had no item for and GSE knows, after writing them", async () => {
+    store.items.set("old", stored("old", AT - 400_000));
+    const seen: string[][] = [];
+    const body = job([
+      { agent_id: "old", ...running },
+      { agent_id: "new", ...running },
+      { agent_id: "ghost", known: false, source: "list_agent_state", alive: false },
+    ]);
+    await agentWriteBackJob({ store, ttlMs: TTL_MS, now: () => AT, onFirstSeen: async (ids) => void seen.push([...ids]) })(body, sqsRecord(JSON.stringify(body)));
+    expect(seen).toEqual([["new"]]);
+    expect(store.items.get("new")).toMatchObject({ fetched_at: AT });
+  });
+
   it("writes a valid job", async () => {
     const body = job([{ agent_id: "0:10.0.0.9", ...running }]);
     await agentWriteBackJob({ store, ttlMs: TTL_MS, now: () => AT })(body, sqsRecord(JSON.stringify(body)));

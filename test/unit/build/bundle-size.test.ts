@@ -35,8 +35,10 @@ const EXPECTED_CLIENTS: Partial<Record<FunctionKey, readonly string[]>> = {
   health: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns"],
   // The agents table, and the automation queue for its write-behind.
   list_agent_state: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"],
-  // Dead-lettering poison jobs; the agent cache's write-back.
-  automation: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"],
+  // Dead-lettering poison jobs, the agent cache's write-back, heartbeat shards (fleet table, alerts, leftovers).
+  automation: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns", "@aws-sdk/client-sqs"],
+  heartbeat: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns", "@aws-sdk/client-sqs"],
+  fleet_agents: ["@aws-sdk/client-dynamodb"],
   ...Object.fromEntries(GSE_CONFIG_OPERATIONS.map((key) => [key, []])),
 };
 

@@ -14,6 +14,7 @@ function validEnv(): NodeJS.ProcessEnv {
     CONFIGS_TABLE: "configs",
     COMMANDS_TABLE: "commands",
     APPS_TABLE: "apps",
+    FLEET_TABLE: "fleet",
     ALERTS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:alerts",
     AUTOMATION_QUEUE_URL: "http://sqs.local/000000000000/automation",
     AUTOMATION_DLQ_URL: "http://sqs.local/000000000000/automation-dlq",
@@ -37,7 +38,7 @@ describe("loadConfig", () => {
     expect(config.gse).toMatchObject({ baseUrl: "http://gse.example.com", flavour: "v2", slotId: 37, useNewAgentStatusApi: true, agentChunkSize: 1000 });
     expect(config.agentCacheTtlSeconds).toBe(300);
     expect(config.callers).toEqual([{ bk_app_code: "caller", bk_app_secret: "caller-secret-1" }]);
-    expect(config.tables).toEqual({ agents: "agents", configs: "configs", commands: "commands", apps: "apps" });
+    expect(config.tables).toEqual({ agents: "agents", configs: "configs", commands: "commands", apps: "apps", fleet: "fleet" });
   });
 
   it.each(["GSE_BASE_URL", "GSE_APP_SECRET", "GSE_SLOT_TOKEN", "AGENTS_TABLE", "API_CALLERS"])(

@@ -194,8 +194,24 @@ describe("sst.config.ts", () => {
 
   it("raises alarms on the dead-letter queue, recovery errors and lag, and each schedule's duration", () => {
     const alarms = ofKind("MetricAlarm");
-    expect(alarms.map((a) => a.name)).toEqual(expect.arrayContaining(["AutomationDlqDepth", "RecoveryErrors", "RecoveryIteratorAge", ...SCHEDULES.map((s) => `${s.name}Duration`)]));
+    expect(alarms.map((a) => a.name)).toEqual(expect.arrayContaining(["AutomationDlqDepth", "RecoveryErrors", "RecoveryIteratorAge", ...SCHEDULES.flatMap((s) => [`${s.name}Duration`, `${s.name}Errors`])]));
     for (const alarm of alarms) expect(alarm.args.alarmActions).toEqual(["arn:fake:SnsTopic:Alerts"]);
+  });
+
+  it("runs the heartbeat on an EventBridge schedule every minute, or as HEARTBEAT_EVERY_MINUTES says", async () => {
+    const crons = ofKind("Cron");
+    expect(crons.map((c) => [c.name, c.args.schedule, nameOf(c.args.function)])).toEqual([
+      ["Heartbeat", "rate(1 minute)", `arn:fake:Function:${functionNamed("heartbeat")?.name}`],
+    ]);
+    process.env.HEARTBEAT_EVERY_MINUTES = "5";
+    try {
+      const slower = await runConfig("dev");
+      expect(slower.built.filter((b) => b.kind === "Cron").map((c) => c.args.schedule)).toEqual(["rate(5 minutes)"]);
+      process.env.HEARTBEAT_EVERY_MINUTES = "0";
+      await expect(runConfig("dev")).rejects.toThrow(/HEARTBEAT_EVERY_MINUTES/);
+    } finally {
+      delete process.env.HEARTBEAT_EVERY_MINUTES;
+    }
   });
 
   it("retains and protects production, and removes other stages", async () => {

@@ -3,7 +3,7 @@ import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OPERATIONS, pathVariants } from "../../../lib/gse/operations.ts";
 import { GSE_FUNCTIONS, ROUTES } from "../../../lib/routes.ts";
-import { FUNCTIONS, STREAM_SUBSCRIPTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES } from "../../../lib/wiring.ts";
+import { FUNCTIONS, STREAM_SUBSCRIPTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, scheduleMinutes } from "../../../lib/wiring.ts";
 import { matchRoute } from "../../../local/gateway.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
 
@@ -39,6 +39,17 @@ describe("wiring", () => {
   it.each(GSE_FUNCTIONS)("serves %s on every path a GSE client may use", (name) => {
     for (const path of pathVariants(OPERATIONS[name])) {
       expect(matchRoute(ROUTES, "POST", path)?.route.function, path).toBe(name);
+    }
+  });
+
+  it("runs the heartbeat every minute unless HEARTBEAT_EVERY_MINUTES says otherwise, and names a bad value", () => {
+    const heartbeat = SCHEDULES.find((s) => s.function === "heartbeat");
+    expect(heartbeat).toBeDefined();
+    if (!heartbeat) return;
+    expect(scheduleMinutes(heartbeat, {})).toBe(1);
+    expect(scheduleMinutes(heartbeat, { HEARTBEAT_EVERY_MINUTES: "5" })).toBe(5);
+    for (const bad of ["0", "1.5", "often", "1441"]) {
+      expect(() => scheduleMinutes(heartbeat, { HEARTBEAT_EVERY_MINUTES: bad })).toThrow(/HEARTBEAT_EVERY_MINUTES/);
     }
   });
 });

@@ -1,0 +1,126 @@
+/**
+ * A heartbeat of its own against the shared stack's real parts: a fresh fleet table in its
+ * DynamoDB Local, a fresh alerts topic in its SNS/SQS emulator with a queue subscribed to read
+ * what is published, and a GSE client for its simulator. Nothing here touches the stack's own
+ * fleet table or topic, which its scheduled heartbeat polls in real time.
+ */
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns";
+import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { randomBytes } from "node:crypto";
+import { GseClient } from "../../lib/gse/client.ts";
+import { heartbeatAlertSchema, type HeartbeatAlert } from "../../lib/heartbeat/alerts.ts";
+import type { HeartbeatDeps, HeartbeatSettings, HeartbeatShardJob } from "../../lib/heartbeat/poll.ts";
+import { TABLES } from "../../lib/resources.ts";
+import { FleetStore } from "../../lib/store/fleet.ts";
+import type { StackInfo } from "../../local/stack.ts";
+import { tableSpec } from "../../local/dynamodb.ts";
+import { simulatorControl, useStack } from "./stack.ts";
+
+export const TEST_HEARTBEAT_SETTINGS: HeartbeatSettings = {
+  chunkSize: 1000,
+  concurrency: 4,
+  useNewAgentStatusApi: true,
+  lostAfterPolls: 3,
+  budgetMs: 20_000,
+  evictAfterSeconds: 30 * 86_400,
+  alertSample: 20,
+  alertDedupMs: 3_600_000,
+  minVersion: "2.1.0",
+  writeConcurrency: 16,
+};
+
+export interface TestHeartbeat {
+  readonly deps: HeartbeatDeps;
+  readonly store: FleetStore;
+  /** Shard jobs the poll put on "the queue", in order. */
+  readonly queued: HeartbeatShardJob[];
+  /** Alerts that reached the subscribed queue since the last call (waits briefly for stragglers). */
+  takeAlerts(): Promise<HeartbeatAlert[]>;
+  /** The test's clock; a poll at minute n is at `base + n minutes`. */
+  clock: { now: number };
+}
+
+/**
+ * `options.table`: poll this existing fleet table (the stack's own, for tests of the API) instead
+ * of a fresh one.
+ */
+export async function testHeartbeat(settings: Partial<HeartbeatSettings> = {}, options: { maxAttempts?: number; table?: string } = {}): Promise<TestHeartbeat> {
+  const { info, dynamo, sns, sqs } = useStack();
+  const name = `hb-${randomBytes(6).toString("hex")}`;
+  const tableName = options.table ?? `${name}-fleet`;
+  if (options.table === undefined) await dynamo.send(new CreateTableCommand(tableSpec(TABLES.fleet, tableName)));
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${name}-alerts` }));
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-alerts-inbox` }));
+  if (!TopicArn || !QueueUrl) throw new Error("could not create the test topic and queue");
+  const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
+  await sns.send(new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: attributes.Attributes?.QueueArn }));
+
+  const store = new FleetStore({ client: DynamoDBDocumentClient.from(dynamo), tableName });
+  const gse = new GseClient({
+    gse: {
+      baseUrl: info.gseUrl,
+      flavour: "v2",
+      appCode: info.credentials.gse.appCode,
+      appSecret: info.credentials.gse.appSecret,
+      username: info.credentials.gse.username,
+      timeoutMs: 2000,
+      maxAttempts: options.maxAttempts ?? 2,
+    },
+    sleep: async () => undefined,
+  });
+  const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };
+  const queued: HeartbeatShardJob[] = [];
+  const deps: HeartbeatDeps = {
+    store,
+    gse,
+    sns,
+    topicArn: TopicArn,
+    enqueue: async (job) => void queued.push(job),
+    now: () => clock.now,
+    settings: { ...TEST_HEARTBEAT_SETTINGS, ...settings },
+  };
+  return {
+    deps,
+    store,
+    queued,
+    clock,
+    async takeAlerts() {
+      const alerts: HeartbeatAlert[] = [];
+      for (let empty = 0; empty < 2; ) {
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        if (Messages.length === 0) {
+          empty++;
+          await new Promise((r) => setTimeout(r, 150));
+          continue;
+        }
+        for (const message of Messages) {
+          const envelope = JSON.parse(message.Body ?? "{}") as { Message?: string };
+          alerts.push(heartbeatAlertSchema.parse(JSON.parse(envelope.Message ?? "{}")));
+          await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+        }
+      }
+      return alerts;
+    },
+  };
+}
+
+/**
+ * Adds `n` agents of this test's own to the simulator (legacy ids in 172.<a>.<b>.0/24, a random
+ * block per call, so files running at the same time never share one) and returns their ids.
+ */
+const blocksTaken = new Set<string>();
+
+export async function addSimAgents(info: StackInfo, n: number, fields: { version?: string; status_code?: number } = {}): Promise<{ ids: string[]; prefix: string }> {
+  let prefix: string;
+  do prefix = `172.${16 + Math.floor(Math.random() * 16)}.${Math.floor(Math.random() * 256)}.`;
+  while (blocksTaken.has(prefix));
+  blocksTaken.add(prefix);
+  const agents = Array.from({ length: n }, (_, i) => ({ ip: `${prefix}${i + 1}`, bk_cloud_id: 0, version: fields.version ?? "2.1.5", status_code: fields.status_code ?? 2 }));
+  await simulatorControl(info, "POST", "agents", { agents });
+  return { ids: agents.map((a) => `0:${a.ip}`), prefix: `0:${prefix}` };
+}
+
+export const setSimStatus = (info: StackInfo, ids: readonly string[], statusCode: number): Promise<unknown> =>
+  simulatorControl(info, "POST", "agents/status", { ids, status_code: statusCode });
