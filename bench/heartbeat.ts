@@ -17,6 +17,7 @@ import pLimit from "p-limit";
 import { GseClient } from "../lib/gse/client.ts";
 import { observeChunk, startPoll, type HeartbeatSettings } from "../lib/heartbeat/poll.ts";
 import { TABLES } from "../lib/resources.ts";
+import { FUNCTIONS } from "../lib/wiring.ts";
 import { agentKey, FLEET_PARTITIONS, FleetStore, type FleetAgent } from "../lib/store/fleet.ts";
 import { chunk } from "../lib/store/agents.ts";
 import { localClientConfig } from "../local/aws.ts";
@@ -53,6 +54,8 @@ interface Round {
   readonly writes: number;
   readonly writeUnits: number;
   readonly readCalls: number;
+  /** Read units DynamoDB Local reports for the heartbeat poll's reads (not measured for the naive one). */
+  readonly readUnits?: number;
   readonly runs?: number;
   /** The heartbeat poll's phases (ms): reading the fleet, then the chunks (GSE + writes). */
   readonly phases?: string;
@@ -178,11 +181,67 @@ async function round(
       writes: first.calls.writes,
       writeUnits: first.calls.writeUnits,
       readCalls: first.calls.reads,
+      readUnits: first.calls.readUnits,
       phases: `${fmt(first.result.read_ms, 0)} / ${fmt(first.result.chunks_ms, 0)}`,
     };
   } finally {
     await parts.dynamo.send(new DeleteTableCommand({ TableName: table }));
   }
+}
+
+/**
+ * AWS list prices, us-east-1, as this project knows them (no internet here to re-check; verify
+ * before quoting): Lambda arm64, DynamoDB on-demand after its 2024-11-01 reduction, SNS and SQS
+ * standard, EventBridge scheduled rules. Free tiers left out.
+ */
+export const PRICES = {
+  asOf: "2025 list prices (AWS pricing pages; DynamoDB on-demand as reduced on 2024-11-01), not re-checked since",
+  lambdaGbSecond: 0.0000133334,
+  lambdaRequest: 0.2 / 1e6,
+  dynamoWriteUnit: 0.625 / 1e6,
+  dynamoReadUnit: 0.125 / 1e6,
+  dynamoGbMonth: 0.25,
+  snsPublish: 0.5 / 1e6,
+  sqsRequest: 0.4 / 1e6,
+} as const;
+
+/** One poll a minute over a 30-day month. */
+const POLLS_PER_MONTH = 30 * 24 * 60;
+/** One alert per kind per poll at most: lost, recovered, version_changed, newly_seen, unknown, gse_unreachable. */
+const ALERT_KINDS_PER_POLL = 6;
+/** A stored agent item (registry and state with its last raw record): an estimate of its size. */
+const ITEM_BYTES = 600;
+
+function costModel(ours: readonly Round[]): string[] {
+  const memoryGb = FUNCTIONS.heartbeat.memoryMb / 1024;
+  const usd = (n: number): string => `$${n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`;
+  const rows = ours.map((r) => {
+    const gbSeconds = (r.wallMs / 1000) * memoryGb * POLLS_PER_MONTH;
+    const lambda = gbSeconds * PRICES.lambdaGbSecond + POLLS_PER_MONTH * PRICES.lambdaRequest;
+    const readUnits = (r.readUnits ?? 0) * POLLS_PER_MONTH;
+    const writeUnits = r.writeUnits * POLLS_PER_MONTH;
+    const dynamo = readUnits * PRICES.dynamoReadUnit + writeUnits * PRICES.dynamoWriteUnit + ((r.fleet * ITEM_BYTES) / 1e9) * PRICES.dynamoGbMonth;
+    const sns = ALERT_KINDS_PER_POLL * POLLS_PER_MONTH * PRICES.snsPublish;
+    // One shard here: no shard jobs. A sharded poll adds a send, a receive and a delete per extra shard.
+    const sqs = 0;
+    return (
+      `| ${r.fleet.toLocaleString("en")} | ${fmt(gbSeconds, 0)} GB-s, ${POLLS_PER_MONTH.toLocaleString("en")} invocations: ${usd(lambda)} | ` +
+      `${fmt(readUnits / 1e6, 1)} M RRU, ${fmt(writeUnits / 1e6, 1)} M WRU: ${usd(dynamo)} | ≤ ${fmt((ALERT_KINDS_PER_POLL * POLLS_PER_MONTH) / 1e3, 0)} k publishes: ${usd(sns)} | ${usd(sqs)} | **${usd(lambda + dynamo + sns + sqs)}** |`
+    );
+  });
+  return [
+    `Cost per month of the heartbeat alone, every minute (${POLLS_PER_MONTH.toLocaleString("en")} polls in 30 days), from the heartbeat rows above:`,
+    `Lambda GB-s = measured wall time × ${FUNCTIONS.heartbeat.memoryMb} MB (the function's memory) — an upper bound, since DynamoDB Local is far slower`,
+    "than DynamoDB; read and write units as DynamoDB Local reported them for one poll with 1 % of the fleet changing (a",
+    "steady fleet writes less); SNS at most one alert per kind per poll; SQS none while one invocation does the poll;",
+    `storage ${ITEM_BYTES} bytes an agent. EventBridge scheduled rules and CloudWatch Logs are left out. Prices: ${PRICES.asOf} —`,
+    `Lambda arm64 $${PRICES.lambdaGbSecond}/GB-s and $0.20 per million requests; DynamoDB on-demand $0.625 per million WRU, $0.125 per`,
+    "million RRU, $0.25/GB-month; SNS $0.50 per million publishes; SQS $0.40 per million requests.",
+    "",
+    "| agents | Lambda | DynamoDB | SNS | SQS | total per month |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+  ];
 }
 
 export const heartbeatBenchmark: Benchmark = {
@@ -233,6 +292,8 @@ export const heartbeatBenchmark: Benchmark = {
         "| agents | changed | poll | runs | wall ms (median) | read fleet / chunks ms | GSE calls | DynamoDB reads | DynamoDB write calls | write units | naive ÷ ours (time / write units) |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
         ...rows,
+        "",
+        ...costModel(rounds.filter((r) => r.variant === "ours")),
       ].join("\n");
     } finally {
       dynamo.destroy();

@@ -53,11 +53,18 @@ export type AgentChange = Partial<Omit<FleetAgent, "agent_id" | "registered_at" 
 /** DynamoDB work done for one caller, for logs and the benchmark. */
 export interface FleetCalls {
   reads: number;
+  /** Read capacity units DynamoDB reports (ReturnConsumedCapacity); what the cost model prices. */
+  readUnits: number;
   writes: number;
   /** Write capacity units DynamoDB reports (ReturnConsumedCapacity), or 1 per item where it reports none. */
   writeUnits: number;
 }
-export const newFleetCalls = (): FleetCalls => ({ reads: 0, writes: 0, writeUnits: 0 });
+export const newFleetCalls = (): FleetCalls => ({ reads: 0, readUnits: 0, writes: 0, writeUnits: 0 });
+
+/** Read units of one call's answer (one figure for Get/Query, one per table for BatchGet). */
+type Consumed = { readonly CapacityUnits?: number | undefined };
+const readUnitsOf = (consumed: Consumed | readonly Consumed[] | undefined): number =>
+  [consumed ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
 
 const isConditionFailed = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === "ConditionalCheckFailedException");
@@ -99,11 +106,13 @@ export class FleetStore {
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
+        ReturnConsumedCapacity: "TOTAL",
         KeyConditionExpression: options.after === undefined ? "pk = :pk" : "pk = :pk AND sk > :after",
         ExpressionAttributeValues: { ":pk": partitionPk(partition), ...(options.after === undefined ? {} : { ":after": options.after }) },
         ...(options.limit !== undefined ? { Limit: options.limit } : {}),
       }),
     );
+    calls.readUnits += readUnitsOf(out.ConsumedCapacity);
     const agents = (out.Items ?? []).flatMap((raw) => {
       const parsed = fleetAgentSchema.safeParse(raw);
       return parsed.success ? [parsed.data] : [];
@@ -133,7 +142,8 @@ export class FleetStore {
 
   async getAgent(agentId: string, calls: FleetCalls): Promise<FleetAgent | undefined> {
     calls.reads++;
-    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(agentId) }));
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(agentId), ReturnConsumedCapacity: "TOTAL" }));
+    calls.readUnits += readUnitsOf(out.ConsumedCapacity);
     const parsed = fleetAgentSchema.safeParse(out.Item);
     return parsed.success ? parsed.data : undefined;
   }
@@ -149,7 +159,8 @@ export class FleetStore {
             part.map((id): Record<string, unknown> => agentKey(id)),
             async (keys) => {
               calls.reads++;
-              const out = await this.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [...keys] } } }));
+              const out = await this.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [...keys] } }, ReturnConsumedCapacity: "TOTAL" }));
+              calls.readUnits += readUnitsOf(out.ConsumedCapacity);
               for (const raw of out.Responses?.[table] ?? []) {
                 const parsed = fleetAgentSchema.safeParse(raw);
                 if (parsed.success) found.set(parsed.data.agent_id, parsed.data);
@@ -304,12 +315,14 @@ export class FleetStore {
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
+        ReturnConsumedCapacity: "TOTAL",
         KeyConditionExpression: options.before === undefined ? "pk = :pk" : "pk = :pk AND sk < :before",
         ExpressionAttributeValues: { ":pk": historyPk(agentId), ...(options.before === undefined ? {} : { ":before": options.before }) },
         ScanIndexForward: false,
         Limit: options.limit,
       }),
     );
+    calls.readUnits += readUnitsOf(out.ConsumedCapacity);
     const transitions = (out.Items ?? []).flatMap((raw) => {
       const parsed = transitionSchema.safeParse(raw);
       return parsed.success ? [parsed.data] : [];
@@ -322,7 +335,8 @@ export class FleetStore {
 
   async getMeta(sk: string, calls: FleetCalls): Promise<Record<string, unknown> | undefined> {
     calls.reads++;
-    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: META, sk }, ConsistentRead: true }));
+    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: META, sk }, ConsistentRead: true, ReturnConsumedCapacity: "TOTAL" }));
+    calls.readUnits += readUnitsOf(out.ConsumedCapacity);
     return out.Item;
   }
 
@@ -470,12 +484,14 @@ export class FleetStore {
       const out = await this.client.send(
         new QueryCommand({
           TableName: this.tableName,
+          ReturnConsumedCapacity: "TOTAL",
           KeyConditionExpression: "pk = :pk",
           ExpressionAttributeValues: { ":pk": `poll#${pollId}` },
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
+      calls.readUnits += readUnitsOf(out.ConsumedCapacity);
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start !== undefined);
