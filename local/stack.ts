@@ -199,6 +199,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         slot: { slot_id: credentials.gse.slotId, token: credentials.gse.slotToken },
         controlToken: credentials.simulatorControlToken,
         log: (line: string) => logs.simulator.write(line),
+        // GSE keeps its configuration; with data on disk, so does the simulator (for restarts and crash tests).
+        ...(options.inMemory ? {} : { stateFile: join(dataDir, "gse-simulator-config.json") }),
       }).then((s: GseSimulator) => (stoppers.push(() => s.stop()), s)),
     ]);
 

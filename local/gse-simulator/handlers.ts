@@ -78,6 +78,27 @@ export class ConfigState {
   readonly channels = new Map<number, StoredChannel>();
   nextStreamToId = FIRST_STREAM_TO_ID;
   nextChannelId = FIRST_ALLOCATED_CHANNEL_ID;
+
+  /** Plain JSON, for a simulator that keeps its configuration across restarts as GSE does. */
+  toJSON(): SavedConfig {
+    return { streamTos: [...this.streamTos.values()], channels: [...this.channels.values()], nextStreamToId: this.nextStreamToId, nextChannelId: this.nextChannelId };
+  }
+
+  static fromJSON(saved: SavedConfig): ConfigState {
+    const state = new ConfigState();
+    for (const streamTo of saved.streamTos) state.streamTos.set(streamTo.id, streamTo);
+    for (const channel of saved.channels) state.channels.set(channel.channelId, channel);
+    state.nextStreamToId = saved.nextStreamToId;
+    state.nextChannelId = saved.nextChannelId;
+    return state;
+  }
+}
+
+export interface SavedConfig {
+  readonly streamTos: StoredStreamTo[];
+  readonly channels: StoredChannel[];
+  readonly nextStreamToId: number;
+  readonly nextChannelId: number;
 }
 
 export interface SlotConfig {

@@ -32,6 +32,11 @@ export interface GseSimulatorOptions {
   tickMs?: number;
   /** Fraction of agents whose status changes per tick (default 0.01). */
   churnRate?: number;
+  /**
+   * A file that keeps the stream_to and route configuration across restarts, as GSE does: read at
+   * start when it exists, rewritten after every applied change. Default none (memory only).
+   */
+  stateFile?: string;
   /** true logs one line per request to stderr; a function receives the lines. Never secrets. */
   log?: boolean | ((line: string) => void);
 }
@@ -53,6 +58,7 @@ const optionsSchema = z.object({
   controlToken: z.string().min(8).optional(),
   tickMs: z.int().min(0).default(60_000),
   churnRate: z.number().min(0).max(1).default(0.01),
+  stateFile: z.string().min(1).optional(),
 });
 
 export interface ResolvedOptions extends z.output<typeof optionsSchema> {

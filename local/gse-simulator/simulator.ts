@@ -1,4 +1,5 @@
 /** The GSE simulator: one node:http server serving both GSE doors plus the `/_sim/*` control endpoint. */
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { findOperationByPath, OPERATION_NAMES, type Door, type Operation } from "../../lib/gse/operations.ts";
@@ -9,7 +10,7 @@ import { CallbackSender } from "./callbacks.ts";
 import { SIM_BODY_LIMIT_BYTES } from "./codes.ts";
 import { ControlEndpoint } from "./control.ts";
 import { corruptData, FAULT_KINDS, FaultRegistry, type ActiveFault, type FaultSpec, type TerminalFault } from "./faults.ts";
-import { ConfigState, HANDLERS, secretEquals, validationFailure, type HandlerContext, type Outcome } from "./handlers.ts";
+import { ConfigState, HANDLERS, secretEquals, validationFailure, type HandlerContext, type Outcome, type SavedConfig } from "./handlers.ts";
 import { headerValue, isRecord, parseJson, readBody, sendGatewayError, sendJson, sendRaw, sleep, type JsonResult } from "./http.ts";
 import { hash32, hex32, Mulberry32 } from "./prng.ts";
 import type { Credential, ResolvedOptions } from "./options.ts";
@@ -52,6 +53,9 @@ export class Simulator implements GseSimulator {
   private listenPort = 0;
 
   constructor(private readonly options: ResolvedOptions) {
+    if (options.stateFile !== undefined && existsSync(options.stateFile)) {
+      this.config = ConfigState.fromJSON(JSON.parse(readFileSync(options.stateFile, "utf8")) as SavedConfig);
+    }
     this.fleet = new AgentFleet(options.seed, options.agents);
     this.fleetCreatedAt = options.now();
     this.clockOrigin = this.fleetCreatedAt;
@@ -194,6 +198,7 @@ export class Simulator implements GseSimulator {
 
   reset(): void {
     this.config = new ConfigState();
+    this.saveConfig();
     this.fleet = new AgentFleet(this.options.seed, this.options.agents);
     this.fleetCreatedAt = this.options.now();
     this.clockOrigin = this.fleetCreatedAt;
@@ -309,7 +314,19 @@ export class Simulator implements GseSimulator {
   private apply(op: Operation, outcome: Outcome): void {
     if (!outcome.ok || outcome.commit === undefined) return;
     outcome.commit();
-    if (op.kind === "write") this.appliedWrites[op.name] += 1;
+    if (op.kind === "write") {
+      this.appliedWrites[op.name] += 1;
+      this.saveConfig();
+    }
+  }
+
+  /** Written before the answer goes out: once GSE has said yes, the change survives a crash. */
+  private saveConfig(): void {
+    const file = this.options.stateFile;
+    if (file === undefined) return;
+    const temporary = `${file}.tmp`;
+    writeFileSync(temporary, JSON.stringify(this.config));
+    renameSync(temporary, file);
   }
 
   private envelope(requestId: string, outcome: Outcome): Record<string, unknown> {
