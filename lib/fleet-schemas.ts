@@ -3,13 +3,12 @@
  * documented in OpenAPI (lib/openapi.ts), implemented in lib/fleet.ts.
  */
 import { z } from "zod";
-import { MAX_AGENTS_PER_REQUEST } from "./gse/schemas.ts";
+import { agentIdSchema, MAX_AGENTS_PER_REQUEST } from "./gse/schemas.ts";
 import { FLEET_STATUSES, fleetSummarySchema, isWatchableAgentId, transitionSchema } from "./store/fleet-items.ts";
 
-const watchableIdSchema = z.string().min(1).refine(isWatchableAgentId, { message: "agent id is too long to be stored" });
-
+// Registered ids are asked of GSE by every poll: only GSE's formats (which are also storable).
 export const agentIdListBodySchema = z.object({
-  agent_id_list: z.array(watchableIdSchema).min(1).max(MAX_AGENTS_PER_REQUEST),
+  agent_id_list: z.array(agentIdSchema.refine(isWatchableAgentId, { message: "agent id is too long to be stored" })).min(1).max(MAX_AGENTS_PER_REQUEST),
 });
 export type AgentIdListBody = z.infer<typeof agentIdListBodySchema>;
 

@@ -3,6 +3,7 @@
  * simulator, and the runtime process that serves the API and runs the pollers and scheduler.
  * `npm start` and the test suite both start it through this module.
  */
+import { LOCAL_SECRETS, type StackCredentials } from "./credentials.ts";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { fork, type ChildProcess } from "node:child_process";
@@ -55,11 +56,7 @@ export interface StackOptions {
   onAlert?: (alert: { subject: string | undefined; message: string }) => void;
 }
 
-export interface StackCredentials {
-  caller: { bk_app_code: string; bk_app_secret: string };
-  gse: { appCode: string; appSecret: string; slotId: number; slotToken: string; username: string };
-  simulatorControlToken: string;
-}
+export type { StackCredentials };
 
 export interface StackInfo {
   stage: string;
@@ -83,12 +80,6 @@ export interface Stack {
   readonly info: StackInfo;
   stop(): Promise<void>;
 }
-
-const LOCAL_SECRETS: StackCredentials = {
-  caller: { bk_app_code: "local-dev", bk_app_secret: "local-dev-secret" },
-  gse: { appCode: "bk_monitorv3", appSecret: "local-gse-app-secret", slotId: 37, slotToken: "local-slot-token", username: "admin" },
-  simulatorControlToken: "local-simulator-control",
-};
 
 function randomSecrets(): StackCredentials {
   const token = (): string => randomBytes(18).toString("base64url");

@@ -1,0 +1,63 @@
+/** Human output of the CLI: tables (cli-table3) and colours (picocolors, off when not a terminal). */
+import Table from "cli-table3";
+import { createColors } from "picocolors";
+import type { z } from "zod";
+import type { historyDataSchema, listAgentsDataSchema, summaryDataSchema } from "../lib/fleet-schemas.ts";
+import type { ListAgentStateData } from "../lib/gse/schemas.ts";
+
+type Summary = z.output<typeof summaryDataSchema>;
+type AgentsPage = z.output<typeof listAgentsDataSchema>;
+type History = z.output<typeof historyDataSchema>;
+
+function palette(color: boolean) {
+  const c = createColors(color);
+  const status = (s: string): string =>
+    s === "alive" ? c.green(s) : s === "lost" ? c.red(s) : s === "suspect" ? c.yellow(s) : s === "pending" ? c.cyan(s) : c.gray(s);
+  return { ...c, status };
+}
+
+const table = (head: string[]): Table.Table => new Table({ head, style: { head: [], border: [] } });
+
+export function fleetSummary(summary: Summary, color: boolean): string {
+  const c = palette(color);
+  if (summary === null) return "No heartbeat poll has finished yet: the fleet is empty or the first poll is still running.";
+  const statuses = table(["status", "agents"]);
+  for (const [status, count] of Object.entries(summary.by_status)) statuses.push([c.status(status), String(count)]);
+  statuses.push([c.status("suspect"), String(summary.suspect)]);
+  const versions = table(["version", "agents", "outdated"]);
+  for (const v of summary.by_version) versions.push([v.version, String(v.count), v.outdated ? c.red("yes") : ""]);
+  return [
+    `${summary.agents} agents as of ${summary.as_of} (poll ${summary.poll_id}, ${summary.duration_ms} ms, ${summary.gse_calls} GSE calls` +
+      `${summary.gse_failed_chunks > 0 ? c.red(`, ${summary.gse_failed_chunks} chunks GSE did not answer`) : ""})`,
+    statuses.toString(),
+    versions.toString(),
+    summary.min_version === null ? "No minimum version set (FLEET_MIN_VERSION)." : `${summary.outdated} below the minimum version ${summary.min_version}.`,
+  ].join("\n");
+}
+
+export function agentsTable(page: AgentsPage, color: boolean): string {
+  const c = palette(color);
+  const t = table(["agent", "status", "version", "last seen", "changed", "sources"]);
+  for (const a of page.agents) t.push([a.agent_id, c.status(a.status), `${a.version ?? ""}${a.outdated ? c.red(" (outdated)") : ""}`, a.last_seen ?? "never", a.changed_at, a.sources.join(",")]);
+  return [page.agents.length === 0 ? "No agents match." : t.toString(), ...(page.next_cursor ? [`more: --cursor ${page.next_cursor}`] : [])].join("\n");
+}
+
+export function agentDetail(history: History, color: boolean): string {
+  const c = palette(color);
+  if (history.agent === null) return "Not watched.";
+  const a = history.agent;
+  const t = table(["at", "transition", "from → to", "version"]);
+  for (const tr of history.transitions) t.push([tr.at, tr.kind, `${c.status(tr.from)} → ${c.status(tr.to)}`, tr.version ?? ""]);
+  return [
+    `${a.agent_id}: ${c.status(a.status)}${a.version ? `, version ${a.version}` : ""}${a.outdated ? c.red(" (outdated)") : ""}, last seen ${a.last_seen ?? "never"}`,
+    history.transitions.length === 0 ? "No transitions yet." : t.toString(),
+    ...(history.next_cursor ? [`more: ${history.next_cursor}`] : []),
+  ].join("\n");
+}
+
+export function stateTable(data: ListAgentStateData, color: boolean): string {
+  const c = palette(color);
+  const t = table(["agent", "cloud", "status", "version", "run mode"]);
+  for (const s of data) t.push([s.bk_agent_id, String(s.bk_cloud_id), s.status_code === 2 ? c.green("running (2)") : c.yellow(String(s.status_code)), s.version, String(s.run_mode)]);
+  return t.toString();
+}

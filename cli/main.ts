@@ -1,0 +1,140 @@
+/**
+ * `npx gse-control <command>`: the operator's CLI over our HTTP API (README "On call"). Every
+ * command takes `--json` for scripts; exit codes: 0 done, 1 the API said no or was unreachable,
+ * 2 wrong use of the CLI.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { readFileSync } from "node:fs";
+import { listAgentStateDataSchema } from "../lib/gse/schemas.ts";
+import { AGENT_VIEW_STATUSES, historyDataSchema, listAgentsDataSchema, registerDataSchema, summaryDataSchema, unregisterDataSchema } from "../lib/fleet-schemas.ts";
+import { callApi, CliError, resolveTarget, UsageError, type Target } from "./api.ts";
+import { agentDetail, agentsTable, fleetSummary, stateTable } from "./format.ts";
+
+interface GlobalOptions {
+  readonly url?: string;
+  readonly json?: boolean;
+}
+
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly color: boolean;
+}
+
+/** Ids from the arguments and/or a file (one per line, blank lines and `#` comments ignored). */
+function idsFrom(args: readonly string[], file: string | undefined): string[] {
+  const fromFile = file === undefined ? [] : readFileSync(file, "utf8").split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  const ids = [...args, ...fromFile];
+  if (ids.length === 0) throw new UsageError("give agent ids as arguments or with --file");
+  return ids;
+}
+
+export function buildProgram(io: Io): Command {
+  const program = new Command("gse-control")
+    .description("Operate gse-control: fleet, agents, agent state")
+    .option("--url <url>", "API base URL (default GSE_CONTROL_URL, the profile's url, or http://127.0.0.1:3000)")
+    .option("--json", "print the API's data as JSON")
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    .exitOverride()
+    .showHelpAfterError();
+
+  const target = (): Target => resolveTarget(io.env, program.opts<GlobalOptions>().url);
+  const print = (data: unknown, human: () => string): void => io.out(`${program.opts<GlobalOptions>().json ? JSON.stringify(data, null, 2) : human()}\n`);
+
+  program
+    .command("fleet")
+    .description("the fleet as of the last heartbeat poll: counts by status and version, outdated agents")
+    .action(async () => {
+      const summary = await callApi(target(), "GET", "/fleet", summaryDataSchema);
+      print(summary, () => fleetSummary(summary, io.color));
+    });
+
+  program
+    .command("agents")
+    .description("watched agents, filtered and paged")
+    .addOption(new Option("--status <status>", "only agents in this state").choices([...AGENT_VIEW_STATUSES]))
+    .option("--version <version>", "only agents on this version")
+    .option("--outdated", "only agents below the minimum version")
+    .option("--seen-before <time>", "last seen alive before this ISO time")
+    .option("--seen-after <time>", "last seen alive after this ISO time")
+    .option("--limit <n>", "agents per page", "100")
+    .option("--cursor <cursor>", "the next page, as printed by the previous one")
+    .action(async (options: { status?: string; version?: string; outdated?: boolean; seenBefore?: string; seenAfter?: string; limit: string; cursor?: string }) => {
+      const query = new URLSearchParams({ limit: options.limit });
+      if (options.status) query.set("status", options.status);
+      if (options.version) query.set("version", options.version);
+      if (options.outdated) query.set("outdated", "true");
+      if (options.seenBefore) query.set("seen_before", options.seenBefore);
+      if (options.seenAfter) query.set("seen_after", options.seenAfter);
+      if (options.cursor) query.set("cursor", options.cursor);
+      const page = await callApi(target(), "GET", `/fleet/agents?${query.toString()}`, listAgentsDataSchema);
+      print(page, () => agentsTable(page, io.color));
+    });
+
+  program
+    .command("agent")
+    .description("one agent: its state and its transitions, newest first")
+    .argument("<agent_id>")
+    .action(async (agentId: string) => {
+      const history = await callApi(target(), "GET", `/fleet/agents/${encodeURIComponent(agentId)}/history`, historyDataSchema);
+      print(history, () => agentDetail(history, io.color));
+    });
+
+  program
+    .command("watch")
+    .description("register agents with the fleet, so the heartbeat polls them")
+    .argument("[agent_ids...]")
+    .option("--file <path>", "agent ids, one per line")
+    .action(async (ids: string[], options: { file?: string }) => {
+      const result = await callApi(target(), "POST", "/fleet/agents/register", registerDataSchema, { body: { agent_id_list: idsFrom(ids, options.file) } });
+      print(result, () => `registered ${result.registered}, already watched ${result.already_watched}`);
+    });
+
+  program
+    .command("unwatch")
+    .description("stop watching agents")
+    .argument("[agent_ids...]")
+    .option("--file <path>", "agent ids, one per line")
+    .action(async (ids: string[], options: { file?: string }) => {
+      const result = await callApi(target(), "POST", "/fleet/agents/unregister", unregisterDataSchema, { body: { agent_id_list: idsFrom(ids, options.file) } });
+      print(result, () => `unregistered ${result.unregistered}, not watched ${result.not_watched}`);
+    });
+
+  program
+    .command("state")
+    .description("agent state as bk-monitor sees it (list_agent_state through the cache)")
+    .argument("[agent_ids...]")
+    .option("--file <path>", "agent ids, one per line")
+    .option("--no-cache", "ask GSE, not the cache")
+    .action(async (ids: string[], options: { file?: string; cache: boolean }) => {
+      const data = await callApi(target(), "POST", "/api/v2/cluster/list_agent_state", listAgentStateDataSchema, {
+        body: { agent_id_list: idsFrom(ids, options.file) },
+        headers: options.cache ? {} : { "cache-control": "no-cache" },
+      });
+      print(data, () => stateTable(data, io.color));
+    });
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0 ? 0 : 2;
+    if (error instanceof UsageError) {
+      io.err(`gse-control: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof CliError) {
+      io.err(`gse-control: ${error.message}\n`);
+      return 1;
+    }
+    io.err(`gse-control: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}

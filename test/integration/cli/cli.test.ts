@@ -1,0 +1,128 @@
+/**
+ * The CLI as operators run it: a real process (`bin/gse-control.mjs`) against the test stack's
+ * gateway, checked by its output and exit code.
+ */
+import { spawn } from "node:child_process";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ROOT } from "../../helpers/spawn-stack.ts";
+import { simulatorControl, useStack } from "../../helpers/stack.ts";
+
+const { info } = useStack();
+const dir = mkdtempSync(join(tmpdir(), "gse-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const caller = info.credentials.caller;
+const env = { GSE_CONTROL_URL: info.gatewayUrl, GSE_CONTROL_APP_CODE: caller.bk_app_code, GSE_CONTROL_APP_SECRET: caller.bk_app_secret };
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function cli(args: readonly string[], extraEnv: Record<string, string | undefined> = env): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["bin/gse-control.mjs", ...args], {
+      cwd: ROOT,
+      // No profile of the machine's user may leak in.
+      env: { PATH: process.env.PATH, HOME: dir, GSE_CONTROL_PROFILE: join(dir, "absent.json"), ...extraEnv },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.once("exit", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function twoAgents(): Promise<string[]> {
+  const base = 100 + Math.floor(Math.random() * 150);
+  const ips = [`10.231.${base}.1`, `10.231.${base}.2`];
+  await simulatorControl(info, "POST", "agents", { agents: ips.map((ip) => ({ ip, version: "2.1.5", run_mode: 1, status_code: 2 })) });
+  return ips.map((ip) => `0:${ip}`);
+}
+
+describe("gse-control CLI", () => {
+  it("watches agents, then lists them and shows one, as tables and as JSON", async () => {
+    const ids = await twoAgents();
+    const watched = await cli(["watch", ...ids]);
+    expect(watched, watched.stderr).toMatchObject({ code: 0 });
+    expect(watched.stdout).toContain("registered 2");
+
+    // The stack's heartbeat runs every minute: a just-registered agent is pending, or alive if a poll came between.
+    for (const id of ids) {
+      const shown = await cli(["--json", "agent", id]);
+      expect(shown.code, shown.stderr).toBe(0);
+      expect((JSON.parse(shown.stdout) as { agent: { agent_id: string; status: string } }).agent).toMatchObject({ agent_id: id, status: expect.stringMatching(/^(pending|alive)$/) });
+    }
+    const one = await cli(["agent", ids[0] ?? ""]);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stdout).toMatch(new RegExp(`^${ids[0]}: (pending|alive)`));
+
+    const listed = await cli(["--json", "agents", "--limit", "5"]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const page = JSON.parse(listed.stdout) as { agents: { agent_id: string }[]; next_cursor: string | null };
+    expect(page.agents.length).toBeGreaterThan(0);
+    expect(page.agents.length).toBeLessThanOrEqual(5);
+    const table = await cli(["agents", "--limit", "5"]);
+    expect(table.stdout).toContain(page.agents[0]?.agent_id);
+  });
+
+  it("reads agent state through the cache, from arguments or a file", async () => {
+    const ids = await twoAgents();
+    const file = join(dir, "ids.txt");
+    writeFileSync(file, `# two agents\n${ids.join("\n")}\n\n`);
+    const fromFile = await cli(["--json", "state", "--file", file, "--no-cache"]);
+    expect(fromFile.code, fromFile.stderr).toBe(0);
+    expect((JSON.parse(fromFile.stdout) as { bk_agent_id: string; status_code: number }[]).map((s) => [s.bk_agent_id, s.status_code])).toEqual(ids.map((id) => [id, 2]));
+    const table = await cli(["state", ...ids]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain(ids[1]);
+    expect(table.stdout).toContain("running (2)");
+  });
+
+  it("prints the fleet summary, or says no poll has finished", async () => {
+    const res = await cli(["fleet"]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toMatch(/agents as of|No heartbeat poll has finished yet/);
+  });
+
+  it.each([
+    ["an unknown command", ["nope"]],
+    ["a status that does not exist", ["agents", "--status", "sleepy"]],
+    ["watch without ids", ["watch"]],
+  ])("exits 2 for %s", async (_label, args) => {
+    const res = await cli(args);
+    expect(res.code).toBe(2);
+    expect(res.stderr).not.toBe("");
+  });
+
+  it("exits 1 with the API's field when an id is not GSE's, and 1 without echoing a wrong secret", async () => {
+    const bad = await cli(["watch", "0:10.0.0.999"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("agent_id_list.0");
+
+    const secret = "wrong-secret-never-to-be-printed";
+    const denied = await cli(["fleet"], { ...env, GSE_CONTROL_APP_SECRET: secret });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/HTTP 401/);
+    expect(denied.stdout + denied.stderr).not.toContain(secret);
+  });
+
+  it("takes credentials from a profile only when nobody else can read it", async () => {
+    const profile = join(dir, "profile.json");
+    writeFileSync(profile, JSON.stringify({ url: info.gatewayUrl, bk_app_code: caller.bk_app_code, bk_app_secret: caller.bk_app_secret }));
+    chmodSync(profile, 0o644);
+    const open = await cli(["fleet"], { GSE_CONTROL_PROFILE: profile });
+    expect(open.code).toBe(2);
+    expect(open.stderr).toContain("chmod 600");
+    expect(open.stderr).not.toContain(caller.bk_app_secret);
+    chmodSync(profile, 0o600);
+    const closed = await cli(["fleet"], { GSE_CONTROL_PROFILE: profile });
+    expect(closed.code, closed.stderr).toBe(0);
+  });
+});
