@@ -28,6 +28,9 @@ const ALL_TABLES: readonly Link[] = Object.values(TABLES).map((t) => t.link);
 /** What every function that calls GSE on behalf of an API caller reads: our GSE secret, the callers. */
 const GSE_CALLER: readonly Link[] = [SECRETS.gseAppSecret.link, SECRETS.apiCallers.link];
 
+/** Where configuration versions live. */
+const CONFIG_VERSIONS: readonly Link[] = [TABLES.configs.link];
+
 /** A GSE operation's function: `functions/gse/<operation-in-kebab-case>.ts`. */
 const gseOperation = <N extends OperationName>(name: N, description: string, extraLinks: readonly Link[] = []) =>
   ({
@@ -39,13 +42,14 @@ const gseOperation = <N extends OperationName>(name: N, description: string, ext
   }) as const;
 
 export const FUNCTIONS = {
-  add_streamto: gseOperation("add_streamto", "GSE add_streamto: register a data receiver"),
-  update_streamto: gseOperation("update_streamto", "GSE update_streamto"),
-  delete_streamto: gseOperation("delete_streamto", "GSE delete_streamto"),
+  // Config changes are versioned in the configs table (lib/config-versions).
+  add_streamto: gseOperation("add_streamto", "GSE add_streamto: register a data receiver", CONFIG_VERSIONS),
+  update_streamto: gseOperation("update_streamto", "GSE update_streamto", CONFIG_VERSIONS),
+  delete_streamto: gseOperation("delete_streamto", "GSE delete_streamto", CONFIG_VERSIONS),
   query_streamto: gseOperation("query_streamto", "GSE query_streamto"),
-  add_route: gseOperation("add_route", "GSE add_route: register or allocate a data id channel"),
-  update_route: gseOperation("update_route", "GSE update_route"),
-  delete_route: gseOperation("delete_route", "GSE delete_route"),
+  add_route: gseOperation("add_route", "GSE add_route: register or allocate a data id channel", CONFIG_VERSIONS),
+  update_route: gseOperation("update_route", "GSE update_route", CONFIG_VERSIONS),
+  delete_route: gseOperation("delete_route", "GSE delete_route", CONFIG_VERSIONS),
   query_route: gseOperation("query_route", "GSE query_route"),
   // The automation queue takes the cache's write-back, so the answer need not wait for it.
   list_agent_state: gseOperation("list_agent_state", "GSE list_agent_state, answered from the agent state cache", [TABLES.agents.link, QUEUES.automation.link]),
@@ -68,11 +72,12 @@ export const FUNCTIONS = {
   },
   recovery: {
     file: "functions/recovery.ts",
-    description: "DynamoDB stream consumer of configs and commands",
+    description: "DynamoDB stream consumer of configs and commands: rolls back failed config versions",
     timeoutSeconds: 120,
     memoryMb: 512,
     // Reads their names to tell which stream a record came from; the stream itself is the subscription.
-    links: [TABLES.configs.link, TABLES.commands.link],
+    // Rolling back a config version calls GSE and alerts on the topic.
+    links: [TABLES.configs.link, TABLES.commands.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link],
   },
   automation: {
     file: "functions/automation.ts",
