@@ -7,6 +7,7 @@
  */
 import { z } from "zod";
 import type { JSONSchema } from "zod/v4/core";
+import { rollbackBodySchema } from "./config-versions/api.ts";
 import { dispatchMessageCallerSchema } from "./gse/dispatch.ts";
 import { findOperationByPath, GATEWAY_PREFIX, isOperationName, OPERATIONS, type OperationName } from "./gse/operations.ts";
 import { esbEnvelopeSchema } from "./gse/schemas.ts";
@@ -107,6 +108,20 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     summary: "Reachability of DynamoDB, SNS and GSE",
     description: "HTTP 200 when every dependency answers, 503 (same envelope, `data.status: \"degraded\"`) otherwise.",
     successStatuses: [503],
+  },
+  config_history: {
+    summary: "Versions of a stream_to or route (kind `route` or `streamto`)",
+    description:
+      "`…/versions?limit=&cursor=`: newest first, `next_cursor` for the next page; `…/versions/{version}`: one version; " +
+      "`…/diff?from=&to=`: field-level changes between two versions. Credentials are masked; a diff says a secret changed, never its value.",
+  },
+  config_rollback: {
+    summary: "Roll back to version N: a new version with N's document, applied and verified like any change",
+    description: "409 when another change of the object is in progress.",
+    requestBody: rollbackBodySchema,
+  },
+  config_drift: {
+    summary: "Drift: the object's current version against what GSE holds now",
   },
   openapi: {
     summary: "This document: every route, generated from the route table and the zod schemas",

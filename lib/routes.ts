@@ -39,6 +39,12 @@ export const GSE_FUNCTIONS = [
 export const ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/health", function: "health" },
   { method: "GET", path: "/openapi.json", function: "openapi" },
+  // Configuration versions (issue 5); {kind} is route or streamto, {id} the channel or stream_to id.
+  { method: "GET", path: "/v1/configs/{kind}/{id}/versions", function: "config_history" },
+  { method: "GET", path: "/v1/configs/{kind}/{id}/versions/{version}", function: "config_history" },
+  { method: "GET", path: "/v1/configs/{kind}/{id}/diff", function: "config_history" },
+  { method: "POST", path: "/v1/configs/{kind}/{id}/rollback", function: "config_rollback" },
+  { method: "GET", path: "/v1/configs/{kind}/{id}/drift", function: "config_drift" },
   ...GSE_FUNCTIONS.flatMap((name) =>
     [...new Set(pathVariants(OPERATIONS[name]).map(withoutTrailingSlash))].map((path) => ({ method: "POST" as const, path, function: name })),
   ),

@@ -70,6 +70,34 @@ export const FUNCTIONS = {
     memoryMb: 256,
     links: [SECRETS.apiCallers.link],
   },
+  config_history: {
+    file: "functions/configs/history.ts",
+    description: "Versions of a stream_to or route: list (paged), one version, a field-level diff; secrets masked",
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    links: [TABLES.configs.link, SECRETS.apiCallers.link],
+  },
+  config_rollback: {
+    file: "functions/configs/rollback.ts",
+    description: "Roll a stream_to or route back to version N: a new version with N's document, applied and verified",
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    links: [TABLES.configs.link, ...GSE_CALLER],
+  },
+  config_drift: {
+    file: "functions/configs/drift.ts",
+    description: "Drift of one stream_to or route: its current version against what GSE holds",
+    timeoutSeconds: 29,
+    memoryMb: 256,
+    links: [TABLES.configs.link, ...GSE_CALLER],
+  },
+  config_reconcile: {
+    file: "functions/configs/reconcile.ts",
+    description: "Scheduled: config versions stuck PENDING decided from GSE; drift of every head alerted (and repaired if set)",
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    links: [TABLES.configs.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link],
+  },
   recovery: {
     file: "functions/recovery.ts",
     description: "DynamoDB stream consumer of configs and commands: rolls back failed config versions",
@@ -133,4 +161,7 @@ export interface Schedule {
 }
 
 /** The heartbeat poller joins this list when it lands (issue 11). */
-export const SCHEDULES: readonly Schedule[] = [];
+export const SCHEDULES: readonly Schedule[] = [
+  // Stuck PENDING config versions and drift (lib/config-versions/reconcile.ts).
+  { name: "ConfigReconcile", function: "config_reconcile", everyMinutes: 5 },
+];

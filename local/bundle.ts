@@ -179,6 +179,11 @@ export const SIZE_BUDGETS_KB = {
   // Rolls back config versions since issue 5: GSE client, DynamoDB, SNS. 1503.9 kB measured.
   recovery: 1760,
   automation: 990,
+  // Config version routes and the scheduled reconcile (issue 5), measured + 17 %: 906.8, 1482.9, 1476.5, 1498.3 kB.
+  config_history: 1070,
+  config_rollback: 1740,
+  config_drift: 1730,
+  config_reconcile: 1760,
 } as const;
 
 export type BudgetClass = keyof typeof SIZE_BUDGETS_KB;

@@ -5,9 +5,10 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
-import { tableOf } from "../config.ts";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { tableOf, type Config } from "../config.ts";
+import type { GseClient } from "../gse/client.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
-import type { GseFunctionContext } from "../gse/handler.ts";
 import type { OperationRequest } from "../gse/operations.ts";
 import type { HttpRequestContext } from "../http/handler.ts";
 import { ConfigStore } from "../store/configs.ts";
@@ -20,7 +21,14 @@ const PENDING_ADD_TTL_SECONDS = 7 * 86_400;
 
 export type VersionedDeps = ConfigDeps & IdempotencyDeps;
 
-export function configDeps(context: GseFunctionContext, dynamo: DynamoDBDocumentClient = documentClient()): VersionedDeps {
+/** What a function has at cold start (lib/gse/handler.ts gseFunction builds the same for GSE routes). */
+export interface FunctionContext {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly gse: GseClient;
+}
+
+export function configDeps(context: FunctionContext, dynamo: DynamoDBDocumentClient = documentClient()): VersionedDeps {
   const { config } = context;
   return {
     gse: context.gse,

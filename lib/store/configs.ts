@@ -79,6 +79,9 @@ export const headItemSchema = z.object({
   /** When the pending version was claimed: how the reconciler finds a stuck one. */
   pending_since: z.number().optional(),
   updated_at: z.number(),
+  /** The last drift alerted about (a digest of the difference), so one drift raises one alert. */
+  drift_signature: z.string().optional(),
+  drift_alerted_at: z.number().optional(),
 });
 export type HeadItem = z.infer<typeof headItemSchema>;
 
@@ -309,6 +312,16 @@ export class ConfigStore {
       UpdateExpression: "SET alerted_at = :now",
       ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(alerted_at)",
       ExpressionAttributeValues: { ":now": now },
+    });
+  }
+
+  /** Records a drift as alerted; false when this very drift of this version already was. */
+  async markDriftAlerted(ref: ObjectRef, version: number, signature: string, now: number): Promise<boolean> {
+    return this.update({
+      Key: { pk: objectPk(ref), sk: HEAD_SK },
+      UpdateExpression: "SET drift_signature = :sig, drift_alerted_at = :now",
+      ConditionExpression: "current_version = :v AND (attribute_not_exists(drift_signature) OR drift_signature <> :sig)",
+      ExpressionAttributeValues: { ":sig": `${version}:${signature}`, ":v": version, ":now": now },
     });
   }
 

@@ -29,7 +29,10 @@ export async function versionOf(store: ConfigStore, ref: ObjectRef, version: num
 }
 
 export interface AlertInbox {
-  /** Every alert received so far about `object` (`route#123`), after draining the queue once. */
+  /**
+   * Every rollback alert received so far about `object` (`route#123`), after draining the queue.
+   * Drift alerts are left out: the stack's scheduled check may raise one about any object.
+   */
   about(object: string): Promise<ConfigAlert[]>;
 }
 
@@ -58,7 +61,7 @@ export async function alertInbox(info: StackInfo, sqs: SQSClient, sns: SNSClient
   return {
     async about(object) {
       await drain();
-      return received.filter((a) => a.object === object);
+      return received.filter((a) => a.object === object && a.type !== "config.drift");
     },
   };
 }
