@@ -193,9 +193,16 @@ async function addWithAllocatedId(deps: ConfigDeps, name: "add_streamto" | "add_
   try {
     await deps.store.completePendingAdd(id, pending, ref, data, deps.now());
   } catch (error) {
-    // The id was used before (an object we knew, deleted since): GSE holds the add all the same.
-    // The answer stands; the drift check will show the object's history is behind.
-    deps.logger.error("could not record an add under its allocated id", { object: objectKey(ref), pending: id, error: storedError(error) });
+    if (!(error instanceof ConcurrentChangeError)) throw error;
+    // The id was used before (an object we knew, deleted since): the add is its next version.
+    const head = await deps.store.getHead(ref);
+    if (!head) throw error;
+    try {
+      await deps.store.appendAllocatedAdd(id, pending, ref, head, data, deps.now());
+    } catch (appendError) {
+      // GSE holds the add all the same: the answer stands, the drift check shows the history is behind.
+      deps.logger.error("could not record an add under its allocated id", { object: objectKey(ref), pending: id, error: storedError(appendError) });
+    }
   }
   return data;
 }

@@ -15,6 +15,7 @@ import { storedError } from "./apply.ts";
 import { converge } from "./converge.ts";
 import { expectationOfDocument, expectationOfRequest, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
+import { rollbackVersion } from "./rollback.ts";
 import { diffDocuments, maskSecrets, type FieldChange } from "./mask.ts";
 import { createHash } from "node:crypto";
 
@@ -64,12 +65,21 @@ function expectationOf(version: VersionItem) {
     : expectationOfRequest(version.operation as ConfigOperation, version.request);
 }
 
-/** A PENDING version older than the timeout: APPLIED or FAILED, from what GSE holds. */
-export async function reconcilePending(deps: ReconcileDeps, head: HeadItem): Promise<"applied" | "failed" | "skipped"> {
+/**
+ * A head locked for longer than the timeout. A PENDING version is decided APPLIED or FAILED from
+ * what GSE holds. A FAILED one whose stream record recovery never finished (given up after its
+ * retries) is rolled back here, once, exactly as recovery would.
+ */
+export async function reconcilePending(deps: ReconcileDeps, head: HeadItem): Promise<"applied" | "failed" | "rolled_back" | "skipped"> {
   const ref = parseObjectKey(head.object);
   if (head.pending_version === undefined) return "skipped";
-  if (deps.now() - (head.pending_since ?? head.updated_at) < deps.settings.pendingTimeoutSeconds * 1000) return "skipped";
+  const timeoutMs = deps.settings.pendingTimeoutSeconds * 1000;
+  if (deps.now() - (head.pending_since ?? head.updated_at) < timeoutMs) return "skipped";
   const version = await deps.store.getVersion(ref, head.pending_version);
+  if (version?.status === "FAILED" && deps.now() - (version.failed_at ?? 0) >= timeoutMs) {
+    await rollbackVersion(deps, version);
+    return "rolled_back";
+  }
   if (!version || version.status !== "PENDING") return "skipped";
   const current = await readObject(deps.gse, ref, version.document?.plat_name ?? "", deps.operator);
   const log = { object: head.object, version: version.version };
@@ -90,7 +100,7 @@ export async function reconcilePending(deps: ReconcileDeps, head: HeadItem): Pro
 
 const signatureOf = (changes: readonly FieldChange[]): string => createHash("sha256").update(JSON.stringify(changes)).digest("hex").slice(0, 16);
 
-export type ReconcileOutcome = "in_sync" | "applied" | "failed" | "skipped" | "drifted" | "repaired";
+export type ReconcileOutcome = "in_sync" | "applied" | "failed" | "rolled_back" | "skipped" | "drifted" | "repaired";
 
 /** One head: a stuck version decided, else drift alerted (once per distinct drift) and maybe repaired. */
 export async function reconcileHead(deps: ReconcileDeps, head: HeadItem): Promise<ReconcileOutcome> {
@@ -117,9 +127,24 @@ export async function reconcileHead(deps: ReconcileDeps, head: HeadItem): Promis
   return "repaired";
 }
 
+/**
+ * A pending add whose process died: whether GSE allocated an id is unknowable (no read finds "the
+ * object we just made"), so it becomes FAILED with an unknown outcome and recovery raises the
+ * critical alert that asks a person to look.
+ */
+export async function reconcileStalePendingAdds(deps: ReconcileDeps): Promise<number> {
+  const stale = await deps.store.stalePendingAdds(deps.now() - deps.settings.pendingTimeoutSeconds * 1000);
+  for (const item of stale) {
+    const id = item.pk.slice("cfg#pending-add#".length);
+    await deps.store.failPendingAdd(id, { message: `add PENDING for over ${deps.settings.pendingTimeoutSeconds} s; whether GSE made it is unknown`, kind: "stuck_pending", outcome: "unknown" }, undefined, deps.now());
+  }
+  return stale.length;
+}
+
 /** One scheduled pass over every head; one object's failure does not stop the others. */
-export async function reconcileAll(deps: ReconcileDeps): Promise<Record<ReconcileOutcome | "errors" | "heads", number>> {
-  const summary: Record<ReconcileOutcome | "errors" | "heads", number> = { heads: 0, in_sync: 0, applied: 0, failed: 0, skipped: 0, drifted: 0, repaired: 0, errors: 0 };
+export async function reconcileAll(deps: ReconcileDeps): Promise<Record<ReconcileOutcome | "errors" | "heads" | "stale_adds", number>> {
+  const summary: Record<ReconcileOutcome | "errors" | "heads" | "stale_adds", number> = { heads: 0, in_sync: 0, applied: 0, failed: 0, rolled_back: 0, skipped: 0, drifted: 0, repaired: 0, errors: 0, stale_adds: 0 };
+  summary.stale_adds = await reconcileStalePendingAdds(deps);
   for (const head of await deps.store.allHeads()) {
     summary.heads += 1;
     try {

@@ -81,11 +81,12 @@ async function alertOnce(deps: RollbackDeps, key: { pk: string; sk: string }, al
   deps.logger.info("config alert sent", { type: alert.type, object: alert.object, version: alert.failed_version });
 }
 
-async function rollbackVersion(deps: RollbackDeps, failed: VersionItem): Promise<void> {
+/** Rolls back one FAILED version (idempotent: a finished one only gets its alert, if still unsent). */
+export async function rollbackVersion(deps: RollbackDeps, failed: VersionItem): Promise<void> {
   const ref = parseObjectKey(failed.object);
   const key = { pk: failed.pk, sk: failed.sk };
-  let current = await deps.store.getHead(ref).then(async (head) => ({ head, item: versionItemSchema.parse((await deps.store.getVersion(ref, failed.version)) ?? failed) }));
-  const head = current.head;
+  const head = await deps.store.getHead(ref);
+  let current = { head, item: (await deps.store.getVersion(ref, failed.version)) ?? failed };
   const restoredVersion = head?.last_good_version ?? 0;
   if (current.item.status === "FAILED") {
     const target = (await deps.store.getVersion(ref, restoredVersion))?.document ?? null;
@@ -107,7 +108,7 @@ async function rollbackVersion(deps: RollbackDeps, failed: VersionItem): Promise
 }
 
 /** A failed add whose id GSE allocated: undo it if GSE gave the id; otherwise say what is known. */
-async function rollbackPendingAdd(deps: RollbackDeps, failed: PendingAddItem): Promise<void> {
+export async function rollbackPendingAdd(deps: RollbackDeps, failed: PendingAddItem): Promise<void> {
   const id = failed.pk.slice("cfg#pending-add#".length);
   let item = (await deps.store.getPendingAdd(id)) ?? failed;
   if (item.status === "FAILED") {

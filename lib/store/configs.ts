@@ -434,6 +434,72 @@ export class ConfigStore {
     return heads;
   }
 
+  /** Pending adds still PENDING that were created before `before` (ms): their process died. */
+  async stalePendingAdds(before: number): Promise<PendingAddItem[]> {
+    const items: PendingAddItem[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.options.client.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: "sk = :pending AND #status = :pendingStatus AND created_at < :before",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":pending": "pending", ":pendingStatus": "PENDING", ":before": before },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      items.push(...(page.Items ?? []).map((item) => pendingAddItemSchema.parse(item)));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /**
+   * An add GSE allocated an id for that we knew before (an object deleted since, its id reused):
+   * the add becomes the next version of that object, conditioned on its head as read.
+   */
+  async appendAllocatedAdd(id: string, pending: PendingAddItem, ref: ObjectRef, head: HeadItem, gseResponse: unknown, now: number): Promise<void> {
+    const version = head.latest_version + 1;
+    const item = this.versionItem(ref, {
+      version,
+      operation: pending.operation,
+      request: pending.request,
+      document: pending.document,
+      author: pending.author,
+      created_at: pending.created_at,
+      parent_version: head.current_version,
+      status: "APPLIED",
+      gse_response: gseResponse ?? null,
+      allocated_id: ref.id,
+      applied_at: now,
+    });
+    await this.transact(
+      [
+        {
+          Update: {
+            TableName: this.table,
+            Key: { pk: pendingAddPk(id), sk: "pending" },
+            UpdateExpression: "SET #status = :applied, #object = :object, allocated_id = :id",
+            ConditionExpression: "#status = :pending",
+            ExpressionAttributeNames: { "#status": "status", "#object": "object" },
+            ExpressionAttributeValues: { ":applied": "APPLIED", ":pending": "PENDING", ":object": objectKey(ref), ":id": ref.id },
+          },
+        },
+        { Put: { TableName: this.table, Item: item, ConditionExpression: "attribute_not_exists(pk)" } },
+        {
+          Update: {
+            TableName: this.table,
+            Key: { pk: objectPk(ref), sk: HEAD_SK },
+            UpdateExpression: "SET current_version = :v, last_good_version = :v, latest_version = :v, updated_at = :now",
+            ConditionExpression: "current_version = :cur AND latest_version = :latest AND attribute_not_exists(pending_version)",
+            ExpressionAttributeValues: { ":v": version, ":cur": head.current_version, ":latest": head.latest_version, ":now": now },
+          },
+        },
+      ],
+      objectKey(ref),
+    );
+  }
+
   // --- idempotency --------------------------------------------------------------------------
 
   /**

@@ -8,12 +8,14 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { ConfigAlert } from "../../../lib/config-versions/alerts.ts";
 import { changeConfig, type ConfigDeps } from "../../../lib/config-versions/apply.ts";
-import { reconcileHead, type ReconcileDeps } from "../../../lib/config-versions/reconcile.ts";
+import { reconcileHead, reconcileStalePendingAdds, type ReconcileDeps } from "../../../lib/config-versions/reconcile.ts";
+import { configRecoveryRule } from "../../../lib/config-versions/rollback.ts";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { GseClient } from "../../../lib/gse/client.ts";
 import type { OperationRequest } from "../../../lib/gse/operations.ts";
 import type { HeadItem } from "../../../lib/store/configs.ts";
 import { configStore, route } from "../../helpers/configs.ts";
-import { uniqueBuiltInChannelId, useStack, withFaults } from "../../helpers/stack.ts";
+import { eventually, uniqueBuiltInChannelId, useStack, withFaults } from "../../helpers/stack.ts";
 
 const { info, dynamo } = useStack();
 const store = configStore(info, dynamo);
@@ -100,5 +102,38 @@ describe("drift", () => {
     const [held] = await gse.call("query_route", { condition: { channel_id: channelId }, operation: op });
     expect(held?.route).toEqual([original]);
     expect(await reconcileHead(reconcileDeps(Date.now(), sent), head)).toBe("in_sync");
+  });
+});
+
+describe("pending adds whose process died", () => {
+  it("turns an add PENDING beyond the timeout into FAILED (outcome unknown), which recovery ends ROLLBACK_FAILED", async () => {
+    const id = randomUUID();
+    const old = Date.now() - (TIMEOUT_S + 60) * 1000;
+    await store.putPendingAdd(id, { operation: "add_route", request: { metadata: { plat_name: PLAT }, operation: op }, document: null, author: "t", created_at: old }, 7 * 86_400);
+    expect(await reconcileStalePendingAdds(reconcileDeps(Date.now(), []))).toBeGreaterThanOrEqual(1);
+    const item = await eventually("recovery to finish it", async () => {
+      const current = await store.getPendingAdd(id);
+      return current?.status === "ROLLBACK_FAILED" ? current : undefined;
+    });
+    expect(item.error).toMatchObject({ kind: "stuck_pending", outcome: "unknown" });
+  });
+});
+
+describe("recovery's rule", () => {
+  it("does nothing for a re-delivered FAILED record of a version already rolled back: no second rollback, no second alert", async () => {
+    const channelId = await channel([kafkaRoute("a", 501)]);
+    await withFaults(info, [{ kind: "business_error", code: 1012010, operation: "update_route", match: `"channel_id":${channelId}`, count: 1 }], async () => {
+      await expect(changeConfig(deps(), "update_route", update(channelId, [kafkaRoute("x", 502)]), { author: "t" })).rejects.toThrow();
+    });
+    const done = await eventually("the stack's recovery to roll back", async () => {
+      const v = await store.getVersion(route(channelId), 2);
+      return v?.status === "ROLLED_BACK" && v.alerted_at !== undefined ? v : undefined;
+    });
+    const sent: ConfigAlert[] = [];
+    const rule = configRecoveryRule({ gse, store, logger, now: () => Date.now(), operator: "admin", alerts: { publish: async (a) => void sent.push(a) } });
+    const failedImage = marshall({ ...done, status: "FAILED", alerted_at: undefined }, { removeUndefinedValues: true });
+    await rule({ eventName: "MODIFY", dynamodb: { NewImage: failedImage as never, OldImage: marshall({ ...done, status: "PENDING" }, { removeUndefinedValues: true }) as never } });
+    expect(sent).toEqual([]);
+    expect(await store.getVersion(route(channelId), 2)).toEqual(done);
   });
 });
