@@ -6,7 +6,7 @@
  * restores the last good version from the stream record of that transition and unlocks.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { ConfigNotAppliedError, ConflictError, GseError } from "../errors.ts";
+import { ConfigNotAppliedError, ConflictError, GseError, NotFoundError } from "../errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import { applyConfigChange, type ConfigOperation } from "../gse/config-apply.ts";
 import type { OperationRequest, OperationResponseData } from "../gse/operations.ts";
@@ -213,11 +213,11 @@ async function addWithAllocatedId(deps: ConfigDeps, name: "add_streamto" | "add_
  */
 export async function rollbackTo(deps: ConfigDeps, ref: ObjectRef, target: number, context: ChangeContext): Promise<VersionItem> {
   const head = await deps.store.getHead(ref);
-  if (!head) throw new ConflictError(`${objectKey(ref)} has no versions`, { object: objectKey(ref) });
+  if (!head) throw new NotFoundError(`${objectKey(ref)} has no versions: it was never changed through gse-control`);
   if (head.pending_version !== undefined) throw await conflict(deps, ref);
   const source = await deps.store.getVersion(ref, target);
   const current = await deps.store.getVersion(ref, head.current_version);
-  if (!source) throw new ConflictError(`${objectKey(ref)} has no version ${target}`, { object: objectKey(ref), current_version: head.current_version });
+  if (!source) throw new NotFoundError(`${objectKey(ref)} has no version ${target}`);
   const platName = source.document?.plat_name ?? current?.document?.plat_name ?? "";
   const operator = context.author;
   const { version } = await runVersion(

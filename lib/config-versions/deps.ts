@@ -12,6 +12,7 @@ import type { ConfigOperation } from "../gse/config-apply.ts";
 import type { OperationRequest } from "../gse/operations.ts";
 import type { HttpRequestContext } from "../http/handler.ts";
 import { ConfigStore } from "../store/configs.ts";
+import { FUNCTIONS } from "../wiring.ts";
 import { changeConfig, type ConfigDeps } from "./apply.ts";
 import { documentClient } from "./dynamo.ts";
 import { IDEMPOTENCY_HEADER, withIdempotency, type IdempotencyDeps } from "./idempotency.ts";
@@ -40,6 +41,8 @@ export function configDeps(context: FunctionContext, dynamo: DynamoDBDocumentCli
       pendingAddTtlSeconds: PENDING_ADD_TTL_SECONDS,
       idempotencyTtlSeconds: config.configIdempotencyTtlSeconds,
       dedupeWindowSeconds: config.configDedupeWindowSeconds,
+      // A change runs within one invocation: a key IN_PROGRESS for twice the timeout is abandoned.
+      inProgressTimeoutSeconds: FUNCTIONS.update_route.timeoutSeconds * 2,
     },
   };
 }

@@ -24,7 +24,12 @@ export interface IdempotencyScope {
 export interface IdempotencyDeps {
   readonly store: ConfigStore;
   readonly now: () => number;
-  readonly settings: { readonly idempotencyTtlSeconds: number; readonly dedupeWindowSeconds: number };
+  readonly settings: {
+    readonly idempotencyTtlSeconds: number;
+    readonly dedupeWindowSeconds: number;
+    /** A key still IN_PROGRESS after this long belongs to a process that died: it may be claimed again. */
+    readonly inProgressTimeoutSeconds: number;
+  };
 }
 
 /** Key order does not change what a body means. */
@@ -40,6 +45,9 @@ const sha256 = (text: string): string => createHash("sha256").update(text, "utf8
 
 export const requestHash = (operation: string, body: unknown): string => sha256(`${operation}\n${canonicalJson(body)}`);
 
+/** Where a caller's Idempotency-Key is recorded (keys are hashed: any length, no key injection). */
+export const idempotencyKeyPk = (appCode: string, key: string): string => `idem#${appCode}#key#${sha256(key)}`;
+
 /** Whether a body without a key is deduplicated within the window (see the module comment). */
 export function dedupedByBody(operation: ConfigOperation, body: unknown): boolean {
   if (operation === "add_streamto") return true;
@@ -53,7 +61,7 @@ export async function withIdempotency<T>(deps: IdempotencyDeps, scope: Idempoten
   let pk: string;
   let ttl: number;
   if (scope.key !== undefined) {
-    pk = `idem#${scope.appCode}#key#${sha256(scope.key)}`;
+    pk = idempotencyKeyPk(scope.appCode, scope.key);
     ttl = deps.settings.idempotencyTtlSeconds;
   } else if (deps.settings.dedupeWindowSeconds > 0 && dedupedByBody(scope.operation, scope.body)) {
     pk = `idem#${scope.appCode}#body#${hash}`;
@@ -61,7 +69,7 @@ export async function withIdempotency<T>(deps: IdempotencyDeps, scope: Idempoten
   } else {
     return run();
   }
-  const existing = await deps.store.claimIdempotency(pk, hash, deps.now(), ttl);
+  const existing = await deps.store.claimIdempotency(pk, hash, deps.now(), ttl, deps.settings.inProgressTimeoutSeconds * 1000);
   if (existing) {
     if (existing.request_hash !== hash) throw new ConflictError("Idempotency-Key was already used with a different request", { idempotency_key: scope.key ?? null });
     if (existing.status === "IN_PROGRESS") throw new ConflictError("the first request with this idempotency key is still in progress; retry later", { idempotency_key: scope.key ?? null });

@@ -506,7 +506,7 @@ export class ConfigStore {
    * Claims an idempotency key for a request. Answers the record already there instead when the
    * key was used before and has not expired.
    */
-  async claimIdempotency(pk: string, requestHash: string, now: number, ttlSeconds: number): Promise<IdempotencyItem | undefined> {
+  async claimIdempotency(pk: string, requestHash: string, now: number, ttlSeconds: number, abandonedAfterMs: number): Promise<IdempotencyItem | undefined> {
     const item: IdempotencyItem = { pk, sk: "idem", status: "IN_PROGRESS", request_hash: requestHash, created_at: now, [TTL]: Math.floor(now / 1000) + ttlSeconds };
     this.counter.writes += 1;
     try {
@@ -514,10 +514,11 @@ export class ConfigStore {
         new PutCommand({
           TableName: this.table,
           Item: item,
-          // TTL deletion lags by up to days: an expired record counts as absent.
-          ConditionExpression: `attribute_not_exists(pk) OR #ttl < :nowSeconds`,
-          ExpressionAttributeNames: { "#ttl": TTL },
-          ExpressionAttributeValues: { ":nowSeconds": Math.floor(now / 1000) },
+          // TTL deletion lags by up to days: an expired record counts as absent. One left
+          // IN_PROGRESS by a process that died counts as absent once it is older than a change can run.
+          ConditionExpression: "attribute_not_exists(pk) OR #ttl < :nowSeconds OR (#status = :inProgress AND created_at < :abandoned)",
+          ExpressionAttributeNames: { "#ttl": TTL, "#status": "status" },
+          ExpressionAttributeValues: { ":nowSeconds": Math.floor(now / 1000), ":inProgress": "IN_PROGRESS", ":abandoned": now - abandonedAfterMs },
         }),
       );
       return undefined;

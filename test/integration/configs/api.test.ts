@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { idempotencyKeyPk, requestHash } from "../../../lib/config-versions/idempotency.ts";
 import { configStore, route, streamTo } from "../../helpers/configs.ts";
 import { callApi, simulatorCounters, uniqueBuiltInChannelId, useStack, withStackLock, type ApiResponse } from "../../helpers/stack.ts";
 
@@ -44,6 +45,25 @@ describe("idempotent config changes", () => {
     const other = await addStreamTo(`pw-${run}-c`, { "idempotency-key": key });
     expect(other.status).toBe(409);
     expect(other.body).toMatchObject({ result: false, code_name: "CONFLICT" });
+  });
+
+  it("answers 409 while the first request with the key is still running", async () => {
+    const key = `key-${randomUUID()}`;
+    const body = { metadata: { plat_name: PLAT }, operation: op, stream_to: kafka(`k-${randomUUID().slice(0, 6)}`, "pw") };
+    await store.claimIdempotency(idempotencyKeyPk(info.credentials.caller.bk_app_code, key), requestHash("add_streamto", body), Date.now(), 86_400, 60_000);
+    const res = await call("POST", "/api/v2/data/add_streamto", body, { "idempotency-key": key });
+    expect(res.status).toBe(409);
+    expect(res.body).toMatchObject({ result: false, code_name: "CONFLICT", message: expect.stringContaining("still in progress") });
+  });
+
+  it("lets a key left IN_PROGRESS by a process that died be used again once it is older than a change can run", async () => {
+    const key = `key-${randomUUID()}`;
+    const body = { metadata: { plat_name: PLAT }, operation: op, stream_to: kafka(`k-${randomUUID().slice(0, 6)}`, "pw") };
+    // What a process that died mid-change leaves behind: the claim, two minutes ago.
+    await store.claimIdempotency(idempotencyKeyPk(info.credentials.caller.bk_app_code, key), requestHash("add_streamto", body), Date.now() - 120_000, 86_400, 60_000);
+    const res = await call("POST", "/api/v2/data/add_streamto", body, { "idempotency-key": key });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body.data).toMatchObject({ stream_to_id: expect.any(Number) });
   });
 
   it("answers the same allocating add from the same caller within the window with the first result", async () => {

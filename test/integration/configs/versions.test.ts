@@ -139,6 +139,23 @@ describe("a failed change is rolled back by recovery", () => {
     expect(alerts[0]).toMatchObject({ author: "bob", failed_version: 2, restored_version: 1 });
   });
 
+  it("restores a stream_to's previous receiver, credentials included, when GSE took an update whose answer was lost", async () => {
+    const name = `st_${run}_${randomUUID().slice(0, 6)}`;
+    const before = { name, report_mode: "kafka", kafka: { storage_address: [{ ip: "kafka-old", port: 9092 }], sasl_username: "u", sasl_passwd: `old-${randomUUID()}` } };
+    const added = await post("/api/v2/data/add_streamto", { metadata: { plat_name: PLAT }, operation: op, stream_to: before });
+    const id = (added.body.data as { stream_to_id: number }).stream_to_id;
+    const after = { ...before, kafka: { storage_address: [{ ip: "kafka-new", port: 9093 }], sasl_username: "u", sasl_passwd: `new-${randomUUID()}` } };
+    const body = { condition: { stream_to_id: id, plat_name: PLAT }, operation: op, specification: { stream_to: after } } as OperationRequest<"update_streamto">;
+    await expect(changeConfig(libDeps(new LosingGse("update_streamto")), "update_streamto", body, { author: "dave" })).rejects.toThrow(/connection lost/);
+    await eventually("version 2 rolled back", async () => ((await store.getVersion({ kind: "streamto", id }, 2))?.status === "ROLLED_BACK" ? true : undefined));
+    const held = await stackGse().call("query_streamto", { condition: { plat_name: PLAT, stream_to_id: id }, operation: op });
+    expect((held[0] as { stream_to: unknown }).stream_to).toEqual(before);
+    const alerts = await eventually("the alert", async () => ((await inbox.about(`streamto#${id}`)).length > 0 ? inbox.about(`streamto#${id}`) : undefined));
+    expect(alerts).toHaveLength(1);
+    expect(JSON.stringify(alerts)).not.toContain(before.kafka.sasl_passwd);
+    expect(JSON.stringify(alerts)).not.toContain(after.kafka.sasl_passwd);
+  });
+
   it("a rollback that fails too ends ROLLBACK_FAILED with one critical alert, and is not tried again", async () => {
     const kept = kafkaRoute(`keep_${run}`, 501);
     const channelId = await createChannel([kept]);
