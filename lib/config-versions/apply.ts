@@ -78,6 +78,18 @@ async function verify(deps: ConfigDeps, ref: ObjectRef, platName: string, operat
   }
 }
 
+/**
+ * Marks the version FAILED. If even that write fails, the caller still gets GSE's own error: the
+ * version stays PENDING and the scheduled reconcile decides it from GSE later.
+ */
+async function recordFailure(deps: ConfigDeps, ref: ObjectRef, version: number, error: StoredError, gseResponse?: unknown): Promise<void> {
+  try {
+    await deps.store.markFailed(ref, version, error, deps.now(), gseResponse);
+  } catch (writeError) {
+    deps.logger.error("could not mark a config version FAILED; the reconcile will decide it", { object: objectKey(ref), version, error: storedError(writeError) });
+  }
+}
+
 /** The versioned part shared by GSE operations and roll-back-to-N: claim, apply, verify, commit. */
 async function runVersion<T>(
   deps: ConfigDeps,
@@ -105,13 +117,13 @@ async function runVersion<T>(
     data = await apply();
   } catch (error) {
     deps.logger.warn("config change failed at GSE", { ...log, error: storedError(error) });
-    await deps.store.markFailed(ref, versionNumber, storedError(error), deps.now());
+    await recordFailure(deps, ref, versionNumber, storedError(error));
     throw error;
   }
   const verified = await verify(deps, ref, platName, operator, expectation);
   if (!verified.ok) {
     deps.logger.warn("config change not verified", { ...log, error: verified.error });
-    await deps.store.markFailed(ref, versionNumber, verified.error, deps.now(), data ?? null);
+    await recordFailure(deps, ref, versionNumber, verified.error, data ?? null);
     throw new ConfigNotAppliedError(`${verified.error.message}; the last good version is being restored`, { object: objectKey(ref), version: versionNumber });
   }
   await deps.beforeHeadMove?.(ref, versionNumber);

@@ -21,7 +21,7 @@ const { info, dynamo } = useStack();
 const store = configStore(info, dynamo);
 const PLAT = `cfgrec_${randomUUID().slice(0, 8)}`;
 const op = { operator_name: "admin" };
-const logger = new Logger({ logLevel: "ERROR" });
+const logger = new Logger({ logLevel: "SILENT" });
 const gse = new GseClient({
   gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 },
 });
@@ -75,11 +75,13 @@ describe("stuck PENDING versions", () => {
 
   it("marks a stuck version FAILED when GSE does not hold it (recovery then rolls it back)", async () => {
     const channelId = await channel([kafkaRoute("a", 501)]);
-    // GSE refuses the change, and the process dies before it can record that: still PENDING.
-    const refusing = deps({ store: Object.assign(Object.create(Object.getPrototypeOf(store)) as typeof store, store, { markFailed: async () => { throw new ProcessDied("killed"); } }) });
+    // GSE refuses the change and recording that fails (DynamoDB unavailable): the caller still gets
+    // GSE's own error, and the version is left PENDING for the reconcile.
+    const refusing = deps({ store: Object.assign(Object.create(Object.getPrototypeOf(store)) as typeof store, store, { markFailed: async () => { throw new ProcessDied("table unavailable"); } }) });
     await withFaults(info, [{ kind: "business_error", code: 1012009, operation: "update_route", match: `"channel_id":${channelId}`, count: 1 }], async () => {
-      await expect(changeConfig(refusing, "update_route", update(channelId, [kafkaRoute("z", 509)]), { author: "t" })).rejects.toBeInstanceOf(ProcessDied);
+      await expect(changeConfig(refusing, "update_route", update(channelId, [kafkaRoute("z", 509)]), { author: "t" })).rejects.toMatchObject({ gseCode: 1012009 });
     });
+    expect((await store.getVersion(route(channelId), 2))?.status).toBe("PENDING");
     const head = await store.getHead(route(channelId));
     expect(head).toMatchObject({ pending_version: 2 });
     expect(await reconcileHead(reconcileDeps(Date.now() + (TIMEOUT_S + 1) * 1000, []), head as HeadItem)).toBe("failed");

@@ -219,5 +219,5 @@ class LosingGse extends GseClient {
 }
 
 function libDeps(gse: GseClient): ConfigDeps {
-  return { gse, store, logger: new Logger({ logLevel: "ERROR" }), now: () => Date.now(), newId: () => randomUUID(), settings: { pendingAddTtlSeconds: 3600 } };
+  return { gse, store, logger: new Logger({ logLevel: "SILENT" }), now: () => Date.now(), newId: () => randomUUID(), settings: { pendingAddTtlSeconds: 3600 } };
 }
