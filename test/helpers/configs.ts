@@ -5,7 +5,7 @@
  */
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { SubscribeCommand, type SNSClient } from "@aws-sdk/client-sns";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { randomUUID } from "node:crypto";
 import type { ConfigAlert } from "../../lib/config-versions/alerts.ts";
@@ -15,6 +15,21 @@ import type { StackInfo } from "../../local/stack.ts";
 
 export function configStore(info: StackInfo, dynamo: DynamoDBClient): ConfigStore {
   return new ConfigStore({ client: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }), tableName: info.tables.configs });
+}
+
+/** The pending-add records that ended with GSE's allocated id `id` (a scan: tests only). */
+export async function pendingAddsAllocating(info: StackInfo, dynamo: DynamoDBClient, id: number): Promise<Record<string, unknown>[]> {
+  const client = DynamoDBDocumentClient.from(dynamo);
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(
+      new ScanCommand({ TableName: info.tables.configs, FilterExpression: "sk = :p AND allocated_id = :id", ExpressionAttributeValues: { ":p": "pending", ":id": id }, ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
 }
 
 export const route = (id: number): ObjectRef => ({ kind: "route", id });

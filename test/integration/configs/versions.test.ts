@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { changeConfig, type ConfigDeps } from "../../../lib/config-versions/apply.ts";
 import { GseClient, type CallOptions } from "../../../lib/gse/client.ts";
 import type { OperationName, OperationRequest, OperationRequestInput, OperationResponseData } from "../../../lib/gse/operations.ts";
-import { alertInbox, configStore, route, type AlertInbox } from "../../helpers/configs.ts";
+import { alertInbox, configStore, pendingAddsAllocating, route, type AlertInbox } from "../../helpers/configs.ts";
 import { callApi, eventually, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
 const { info, authHeader, dynamo, sqs, sns } = useStack();
@@ -156,6 +156,27 @@ describe("a failed change is rolled back by recovery", () => {
     expect(JSON.stringify(alerts)).not.toContain(after.kafka.sasl_passwd);
   });
 
+  it("undoes an add whose id GSE allocated when the read-back does not find it: the allocated id is recorded and the channel deleted", async () => {
+    const gse = new BlindGse();
+    const body = { metadata: { plat_name: PLAT }, operation: op, route: [kafkaRoute(`alloc_${run}`, 501)] } as OperationRequest<"add_route">;
+    await expect(changeConfig(libDeps(gse), "add_route", body, { author: "erin" })).rejects.toMatchObject({ codeName: "CONFIG_NOT_APPLIED" });
+    const channelId = gse.allocated;
+    expect(channelId).toEqual(expect.any(Number));
+    // GSE did make it; recovery deletes it again, as there was nothing before.
+    await eventually("the allocated channel deleted", async () => {
+      const res = await post("/api/v2/data/query_route", { condition: { channel_id: channelId }, operation: op });
+      return res.body.result === false && String(res.body.message).includes("not found") ? true : undefined;
+    });
+    const pending = await eventually("the pending add finished", async () => {
+      const items = await pendingAddsAllocating(info, dynamo, channelId as number);
+      return items[0]?.status === "ROLLED_BACK" ? items : undefined;
+    });
+    expect(pending).toMatchObject([{ status: "ROLLED_BACK", allocated_id: channelId, error: { kind: "verification" } }]);
+    const alerts = await eventually("the alert", async () => ((await inbox.about(`route#${channelId}`)).length > 0 ? inbox.about(`route#${channelId}`) : undefined));
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ type: "config.rolled_back", operation: "add_route", author: "erin", error: { kind: "verification" } });
+  });
+
   it("a rollback that fails too ends ROLLBACK_FAILED with one critical alert, and is not tried again", async () => {
     const kept = kafkaRoute(`keep_${run}`, 501);
     const channelId = await createChannel([kept]);
@@ -213,6 +234,25 @@ class LosingGse extends GseClient {
       this.fired = true;
       await this.afterApply?.();
       throw new Error("connection lost after GSE applied the change");
+    }
+    return data;
+  }
+}
+
+/** GSE takes the add, but the first read-back finds nothing (as a lagging replica would answer). */
+class BlindGse extends GseClient {
+  allocated: number | undefined;
+  private blinded = false;
+  constructor() {
+    super({ gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 } });
+  }
+
+  override async call<N extends OperationName>(name: N, body: OperationRequestInput<N> | OperationRequest<N>, options?: CallOptions): Promise<OperationResponseData<N>> {
+    const data = await super.call(name, body, options);
+    if (name === "add_route") this.allocated = (data as { channel_id: number }).channel_id;
+    if (name === "query_route" && !this.blinded) {
+      this.blinded = true;
+      return [] as OperationResponseData<N>;
     }
     return data;
   }
