@@ -1,15 +1,29 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import { SNSClient } from "@aws-sdk/client-sns";
 import type { DynamoDBStreamHandler } from "aws-lambda";
-import { getConfig, tableOf } from "../lib/config.ts";
-import { FUNCTIONS } from "../lib/wiring.ts";
+import { alertsTopicOf, getConfig, gseOf, tableOf } from "../lib/config.ts";
+import { snsAlertPublisher } from "../lib/config-versions/alerts.ts";
+import { documentClient } from "../lib/config-versions/dynamo.ts";
+import { configRecoveryRule } from "../lib/config-versions/rollback.ts";
+import { GseClient } from "../lib/gse/client.ts";
 import { createLogger } from "../lib/logger.ts";
 import { createRecoveryRouter } from "../lib/recovery.ts";
+import { ConfigStore } from "../lib/store/configs.ts";
+import { FUNCTIONS } from "../lib/wiring.ts";
 
 const config = await getConfig(FUNCTIONS.recovery.links);
 const logger = createLogger("recovery", config.logLevel);
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 const tables = { configs: tableOf(config, "configs"), commands: tableOf(config, "commands") };
-const recoverRecord = createRecoveryRouter({ tables, rules: {}, logger });
+const configs = configRecoveryRule({
+  gse: new GseClient({ gse: gseOf(config), logger }),
+  store: new ConfigStore({ client: documentClient(), tableName: tables.configs }),
+  alerts: snsAlertPublisher(new SNSClient({}), alertsTopicOf(config)),
+  logger,
+  now: () => Date.now(),
+  operator: config.gse.username,
+});
+const recoverRecord = createRecoveryRouter({ tables, rules: { configs }, logger });
 
 /** One failing record is reported alone (its sequence number); the rest of the batch is done. */
 export const handler: DynamoDBStreamHandler = async (event, context) => {

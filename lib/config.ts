@@ -84,6 +84,14 @@ export const configSchema = z.object({
     /** Agents below this version are flagged outdated in the fleet view (unset: none is). */
     minVersion: z.string().min(1).optional(),
   }),
+  /** Config versions (issue 5): seconds a version may stay PENDING before the reconciler decides it from GSE. */
+  configPendingTimeoutSeconds: positiveInt(300, 86_400),
+  /** How long an Idempotency-Key's first answer is kept and returned again. */
+  configIdempotencyTtlSeconds: positiveInt(86_400, 7 * 86_400),
+  /** The same caller, operation and body within this many seconds returns the first answer; 0 = off. */
+  configDedupeWindowSeconds: z.coerce.number().int().nonnegative().max(3_600).default(60),
+  /** Whether the drift check re-applies the head when GSE holds something else (it always alerts). */
+  configDriftRepair: z.stringbool().default(false),
   /** Callers allowed to use this API: `[{"bk_app_code": "...", "bk_app_secret": "..."}]`. */
   callers: jsonString(z.array(callerSchema).min(1)).optional(),
 });
@@ -138,6 +146,10 @@ export const SETTINGS: readonly Source[] = [
   { path: "heartbeat.alertSample", env: "HEARTBEAT_ALERT_SAMPLE" },
   { path: "heartbeat.alertDedupMinutes", env: "HEARTBEAT_ALERT_DEDUP_MINUTES" },
   { path: "heartbeat.minVersion", env: "FLEET_MIN_VERSION" },
+  { path: "configPendingTimeoutSeconds", env: "CONFIG_PENDING_TIMEOUT_SECONDS" },
+  { path: "configIdempotencyTtlSeconds", env: "CONFIG_IDEMPOTENCY_TTL_SECONDS" },
+  { path: "configDedupeWindowSeconds", env: "CONFIG_DEDUPE_WINDOW_SECONDS" },
+  { path: "configDriftRepair", env: "CONFIG_DRIFT_REPAIR" },
   resourceSource("callers", SECRETS.apiCallers, "value", true),
 ];
 

@@ -73,6 +73,22 @@ export class ConflictError extends AppError {
   }
 }
 
+/**
+ * GSE accepted a configuration change but reading it back shows it is not there (or could not
+ * be read): the change is recorded FAILED and recovery restores the last good version.
+ */
+export class ConfigNotAppliedError extends AppError {
+  readonly status = 502;
+  readonly code = 1650202;
+  readonly codeName = "CONFIG_NOT_APPLIED";
+  override readonly data: unknown;
+
+  constructor(message: string, data: unknown = null) {
+    super(message);
+    this.data = data;
+  }
+}
+
 export class BodyTooLargeError extends AppError {
   readonly status = 413;
   readonly code = 1641301;

@@ -15,6 +15,7 @@ import {
   summaryDataSchema,
   unregisterDataSchema,
 } from "./fleet-schemas.ts";
+import { rollbackBodySchema } from "./config-versions/api.ts";
 import { dispatchMessageCallerSchema } from "./gse/dispatch.ts";
 import { findOperationByPath, GATEWAY_PREFIX, isOperationName, OPERATIONS, type OperationName } from "./gse/operations.ts";
 import { esbEnvelopeSchema } from "./gse/schemas.ts";
@@ -130,6 +131,20 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
   fleet_history: {
     description: "The agent's current state and its transitions (lost, recovered, version_changed, newly_seen, unknown), newest first; query parameters `limit` (1-500, default 50) and `cursor`. 404 when the agent is neither watched nor has history.",
     responseData: historyDataSchema,
+  },
+  config_history: {
+    summary: "Versions of a stream_to or route (kind `route` or `streamto`)",
+    description:
+      "`…/versions?limit=&cursor=`: newest first, `next_cursor` for the next page; `…/versions/{version}`: one version; " +
+      "`…/diff?from=&to=`: field-level changes between two versions. Credentials are masked; a diff says a secret changed, never its value.",
+  },
+  config_rollback: {
+    summary: "Roll back to version N: a new version with N's document, applied and verified like any change",
+    description: "409 when another change of the object is in progress.",
+    requestBody: rollbackBodySchema,
+  },
+  config_drift: {
+    summary: "Drift: the object's current version against what GSE holds now",
   },
   openapi: {
     summary: "This document: every route, generated from the route table and the zod schemas",

@@ -31,6 +31,8 @@ export const TABLES = {
     hashKey: { name: "pk", type: "S" },
     rangeKey: { name: "sk", type: "S" },
     stream: "NEW_AND_OLD_IMAGES",
+    // Idempotency records and finished pending-add records expire; versions and heads never do.
+    ttlAttribute: "expires_at",
   },
   commands: {
     link: "Commands",

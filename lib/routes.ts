@@ -44,6 +44,12 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "POST", path: "/fleet/agents/register", function: "fleet_register" },
   { method: "POST", path: "/fleet/agents/unregister", function: "fleet_unregister" },
   { method: "GET", path: "/fleet/agents/{agent_id}/history", function: "fleet_history" },
+  // Configuration versions (issue 5); {kind} is route or streamto, {id} the channel or stream_to id.
+  { method: "GET", path: "/v1/configs/{kind}/{id}/versions", function: "config_history" },
+  { method: "GET", path: "/v1/configs/{kind}/{id}/versions/{version}", function: "config_history" },
+  { method: "GET", path: "/v1/configs/{kind}/{id}/diff", function: "config_history" },
+  { method: "POST", path: "/v1/configs/{kind}/{id}/rollback", function: "config_rollback" },
+  { method: "GET", path: "/v1/configs/{kind}/{id}/drift", function: "config_drift" },
   ...GSE_FUNCTIONS.flatMap((name) =>
     [...new Set(pathVariants(OPERATIONS[name]).map(withoutTrailingSlash))].map((path) => ({ method: "POST" as const, path, function: name })),
   ),

@@ -41,6 +41,9 @@ const fleetRoute = (name: `fleet_${string}`, description: string) =>
     links: [SECRETS.apiCallers.link, TABLES.fleet.link],
   }) as const;
 
+/** Where configuration versions live. */
+const CONFIG_VERSIONS: readonly Link[] = [TABLES.configs.link];
+
 /** A GSE operation's function: `functions/gse/<operation-in-kebab-case>.ts`. */
 const gseOperation = <N extends OperationName>(name: N, description: string, extraLinks: readonly Link[] = []) =>
   ({
@@ -52,13 +55,14 @@ const gseOperation = <N extends OperationName>(name: N, description: string, ext
   }) as const;
 
 export const FUNCTIONS = {
-  add_streamto: gseOperation("add_streamto", "GSE add_streamto: register a data receiver"),
-  update_streamto: gseOperation("update_streamto", "GSE update_streamto"),
-  delete_streamto: gseOperation("delete_streamto", "GSE delete_streamto"),
+  // Config changes are versioned in the configs table (lib/config-versions).
+  add_streamto: gseOperation("add_streamto", "GSE add_streamto: register a data receiver", CONFIG_VERSIONS),
+  update_streamto: gseOperation("update_streamto", "GSE update_streamto", CONFIG_VERSIONS),
+  delete_streamto: gseOperation("delete_streamto", "GSE delete_streamto", CONFIG_VERSIONS),
   query_streamto: gseOperation("query_streamto", "GSE query_streamto"),
-  add_route: gseOperation("add_route", "GSE add_route: register or allocate a data id channel"),
-  update_route: gseOperation("update_route", "GSE update_route"),
-  delete_route: gseOperation("delete_route", "GSE delete_route"),
+  add_route: gseOperation("add_route", "GSE add_route: register or allocate a data id channel", CONFIG_VERSIONS),
+  update_route: gseOperation("update_route", "GSE update_route", CONFIG_VERSIONS),
+  delete_route: gseOperation("delete_route", "GSE delete_route", CONFIG_VERSIONS),
   query_route: gseOperation("query_route", "GSE query_route"),
   // The automation queue takes the cache's write-back, so the answer need not wait for it.
   list_agent_state: gseOperation("list_agent_state", "GSE list_agent_state, answered from the agent state cache", [TABLES.agents.link, QUEUES.automation.link]),
@@ -79,13 +83,42 @@ export const FUNCTIONS = {
     memoryMb: 256,
     links: [SECRETS.apiCallers.link],
   },
+  config_history: {
+    file: "functions/configs/history.ts",
+    description: "Versions of a stream_to or route: list (paged), one version, a field-level diff; secrets masked",
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    links: [TABLES.configs.link, SECRETS.apiCallers.link],
+  },
+  config_rollback: {
+    file: "functions/configs/rollback.ts",
+    description: "Roll a stream_to or route back to version N: a new version with N's document, applied and verified",
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    links: [TABLES.configs.link, ...GSE_CALLER],
+  },
+  config_drift: {
+    file: "functions/configs/drift.ts",
+    description: "Drift of one stream_to or route: its current version against what GSE holds",
+    timeoutSeconds: 29,
+    memoryMb: 256,
+    links: [TABLES.configs.link, ...GSE_CALLER],
+  },
+  config_reconcile: {
+    file: "functions/configs/reconcile.ts",
+    description: "Scheduled: config versions stuck PENDING decided from GSE; drift of every head alerted (and repaired if set)",
+    timeoutSeconds: 300,
+    memoryMb: 512,
+    links: [TABLES.configs.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link],
+  },
   recovery: {
     file: "functions/recovery.ts",
-    description: "DynamoDB stream consumer of configs and commands",
+    description: "DynamoDB stream consumer of configs and commands: rolls back failed config versions",
     timeoutSeconds: 120,
     memoryMb: 512,
     // Reads their names to tell which stream a record came from; the stream itself is the subscription.
-    links: [TABLES.configs.link, TABLES.commands.link],
+    // Rolling back a config version calls GSE and alerts on the topic.
+    links: [TABLES.configs.link, TABLES.commands.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link],
   },
   automation: {
     file: "functions/automation.ts",
@@ -159,6 +192,8 @@ export interface Schedule {
 
 export const SCHEDULES: readonly Schedule[] = [
   { name: "Heartbeat", function: "heartbeat", everyMinutes: 1, setting: "HEARTBEAT_EVERY_MINUTES" },
+  // Stuck PENDING config versions and drift (lib/config-versions/reconcile.ts).
+  { name: "ConfigReconcile", function: "config_reconcile", everyMinutes: 5 },
 ];
 
 /** A schedule's period in minutes: its setting when set (1–1440), else its default. A bad value throws, naming it. */

@@ -1,6 +1,8 @@
-import { applyConfigChange } from "../../lib/gse/config-apply.ts";
+import { configDeps, versionedChange } from "../../lib/config-versions/deps.ts";
 import { gseFunction, gseHandler } from "../../lib/gse/handler.ts";
 
 const context = await gseFunction("update_streamto");
+const deps = configDeps(context);
 
-export const handler = gseHandler("update_streamto", context, ({ body }) => applyConfigChange(context.gse, "update_streamto", body));
+/** Versioned: recorded, verified by reading back, rolled back by recovery on failure (lib/config-versions). */
+export const handler = gseHandler("update_streamto", context, versionedChange(deps, "update_streamto"));

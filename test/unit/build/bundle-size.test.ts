@@ -3,7 +3,7 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsClientsBundled, awsClientsUsed, bundleAll, bytesByPackage, packageOf, sizeBudget, type Bundle } from "../../../local/bundle.ts";
+import { awsClientsBundled, awsClientsUsed, bundleAll, bytesByPackage, packageOf, sizeBudget, VERSIONED_CONFIG_OPERATIONS, type Bundle } from "../../../local/bundle.ts";
 import { FUNCTIONS, type FunctionKey } from "../../../lib/wiring.ts";
 import { OPERATIONS } from "../../../lib/gse/operations.ts";
 import { GSE_FUNCTIONS } from "../../../lib/routes.ts";
@@ -39,7 +39,10 @@ const EXPECTED_CLIENTS: Partial<Record<FunctionKey, readonly string[]>> = {
   automation: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns", "@aws-sdk/client-sqs"],
   heartbeat: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns", "@aws-sdk/client-sqs"],
   fleet_agents: ["@aws-sdk/client-dynamodb"],
-  ...Object.fromEntries(GSE_CONFIG_OPERATIONS.map((key) => [key, []])),
+  // Queries call GSE only; changes also write their versions to the configs table.
+  ...Object.fromEntries(GSE_CONFIG_OPERATIONS.map((key) => [key, VERSIONED_CONFIG_OPERATIONS.has(key) ? ["@aws-sdk/client-dynamodb"] : []])),
+  // Rolls back config versions: the configs table and the alerts topic.
+  recovery: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns"],
 };
 
 /** `node:`-only modules (node:sqlite, which undici's cache store requires lazily) are not in builtinModules on Node 20. */

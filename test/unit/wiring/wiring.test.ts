@@ -52,4 +52,16 @@ describe("wiring", () => {
       expect(() => scheduleMinutes(heartbeat, { HEARTBEAT_EVERY_MINUTES: bad })).toThrow(/HEARTBEAT_EVERY_MINUTES/);
     }
   });
+
+  it.each([
+    ["GET", "/v1/configs/route/1500123/versions", "config_history", { kind: "route", id: "1500123" }],
+    ["GET", "/v1/configs/streamto/501/versions/2", "config_history", { kind: "streamto", id: "501", version: "2" }],
+    ["GET", "/v1/configs/route/1500123/diff", "config_history", { kind: "route", id: "1500123" }],
+    ["POST", "/v1/configs/route/1500123/rollback", "config_rollback", { kind: "route", id: "1500123" }],
+    ["GET", "/v1/configs/route/1500123/drift", "config_drift", { kind: "route", id: "1500123" }],
+  ])("serves %s %s by %s with its path parameters", (method, path, fn, params) => {
+    const match = matchRoute(ROUTES, method, path);
+    expect(match?.route.function).toBe(fn);
+    expect(match?.pathParameters).toEqual(params);
+  });
 });

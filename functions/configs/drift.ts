@@ -1,0 +1,27 @@
+import { callersOf, getConfig, gseOf, tableOf } from "../../lib/config.ts";
+import { objectPathSchema, parametersOf } from "../../lib/config-versions/api.ts";
+import { documentClient } from "../../lib/config-versions/dynamo.ts";
+import { checkDrift } from "../../lib/config-versions/reconcile.ts";
+import { NotFoundError } from "../../lib/errors.ts";
+import { GseClient } from "../../lib/gse/client.ts";
+import { httpHandler } from "../../lib/http/handler.ts";
+import { createLogger } from "../../lib/logger.ts";
+import { ConfigStore } from "../../lib/store/configs.ts";
+import { FUNCTIONS } from "../../lib/wiring.ts";
+import { z } from "zod";
+
+const config = await getConfig(FUNCTIONS.config_drift.links);
+const logger = createLogger("config_drift", config.logLevel);
+const deps = {
+  gse: new GseClient({ gse: gseOf(config), logger }),
+  store: new ConfigStore({ client: documentClient(), tableName: tableOf(config, "configs") }),
+  operator: config.gse.username,
+};
+
+/** On-demand drift check of one object: its head's document against what GSE holds now. */
+export const handler = httpHandler({ name: "config_drift", logger, callers: callersOf(config) }, async ({ event }) => {
+  const { path } = parametersOf(event, objectPathSchema, z.object({}));
+  const report = await checkDrift(deps, path);
+  if (!report) throw new NotFoundError(`no versions of ${path.kind}#${path.id}: it was never changed through gse-control`);
+  return { data: report };
+});

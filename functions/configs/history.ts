@@ -1,0 +1,16 @@
+import { callersOf, getConfig, tableOf } from "../../lib/config.ts";
+import { answerHistory } from "../../lib/config-versions/api.ts";
+import { documentClient } from "../../lib/config-versions/dynamo.ts";
+import { httpHandler } from "../../lib/http/handler.ts";
+import { createLogger } from "../../lib/logger.ts";
+import { ConfigStore } from "../../lib/store/configs.ts";
+import { FUNCTIONS } from "../../lib/wiring.ts";
+
+const config = await getConfig(FUNCTIONS.config_history.links);
+const logger = createLogger("config_history", config.logLevel);
+const store = new ConfigStore({ client: documentClient(), tableName: tableOf(config, "configs") });
+
+/** Versions of one stream_to or route: the list (paged), one version, a diff of two. Secrets masked. */
+export const handler = httpHandler({ name: "config_history", logger, callers: callersOf(config) }, async ({ event }) => ({
+  data: await answerHistory(store, event),
+}));

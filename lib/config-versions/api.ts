@@ -1,0 +1,76 @@
+/**
+ * Our own routes over configuration versions: history (paged), one version, a field-level diff,
+ * roll back to a version, and drift. Everything answered here is masked (mask.ts).
+ */
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
+import { z } from "zod";
+import { NotFoundError } from "../errors.ts";
+import { validate } from "../http/handler.ts";
+import type { ConfigStore, HeadItem, VersionItem } from "../store/configs.ts";
+import { objectKey, objectKindSchema, type ObjectRef } from "./documents.ts";
+import { diffDocuments, maskSecrets } from "./mask.ts";
+
+export const objectPathSchema = z.object({ kind: objectKindSchema, id: z.coerce.number().int().positive() });
+export const versionPathSchema = objectPathSchema.extend({ version: z.coerce.number().int().nonnegative() });
+export const listQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  /** `next_cursor` of the previous page. */
+  cursor: z.coerce.number().int().positive().optional(),
+});
+export const diffQuerySchema = z.object({ from: z.coerce.number().int().nonnegative(), to: z.coerce.number().int().nonnegative() });
+export const rollbackBodySchema = z.object({ version: z.int().nonnegative() });
+export type RollbackBody = z.infer<typeof rollbackBodySchema>;
+
+/** Path and query parameters, validated like a body: a bad one is a 400 naming `pathParameters.id`. */
+export function parametersOf<P extends z.ZodType, Q extends z.ZodType>(event: APIGatewayProxyEventV2, path: P, query: Q): { path: z.infer<P>; query: z.infer<Q> } {
+  const parsed = validate(z.object({ pathParameters: path, queryStringParameters: query }), {
+    pathParameters: event.pathParameters ?? {},
+    queryStringParameters: event.queryStringParameters ?? {},
+  }) as { pathParameters: z.infer<P>; queryStringParameters: z.infer<Q> };
+  return { path: parsed.pathParameters, query: parsed.queryStringParameters };
+}
+
+export type VersionView = Omit<VersionItem, "pk" | "sk">;
+
+export function versionView(item: VersionItem): VersionView {
+  const { pk: _pk, sk: _sk, ...rest } = item;
+  return maskSecrets(rest);
+}
+
+const headView = (head: HeadItem) => ({
+  current_version: head.current_version,
+  last_good_version: head.last_good_version,
+  latest_version: head.latest_version,
+  pending_version: head.pending_version ?? null,
+  updated_at: head.updated_at,
+});
+
+async function requireHead(store: ConfigStore, ref: ObjectRef): Promise<HeadItem> {
+  const head = await store.getHead(ref);
+  if (!head) throw new NotFoundError(`no versions of ${objectKey(ref)}: it was never changed through gse-control`);
+  return head;
+}
+
+async function requireVersion(store: ConfigStore, ref: ObjectRef, version: number): Promise<VersionItem> {
+  const item = await store.getVersion(ref, version);
+  if (!item) throw new NotFoundError(`${objectKey(ref)} has no version ${version}`);
+  return item;
+}
+
+/** GET …/versions (newest first, paged), …/versions/{version}, …/diff?from=&to=. */
+export async function answerHistory(store: ConfigStore, event: APIGatewayProxyEventV2): Promise<unknown> {
+  const route = event.routeKey ?? "";
+  if (route.endsWith("/versions/{version}")) {
+    const { path } = parametersOf(event, versionPathSchema, z.object({}));
+    return versionView(await requireVersion(store, path, path.version));
+  }
+  if (route.endsWith("/diff")) {
+    const { path, query } = parametersOf(event, objectPathSchema, diffQuerySchema);
+    const [from, to] = await Promise.all([requireVersion(store, path, query.from), requireVersion(store, path, query.to)]);
+    return { object: objectKey(path), from: query.from, to: query.to, changes: diffDocuments(from.document, to.document) };
+  }
+  const { path, query } = parametersOf(event, objectPathSchema, listQuerySchema);
+  const head = await requireHead(store, path);
+  const page = await store.listVersions(path, query.limit, query.cursor);
+  return { object: objectKey(path), head: headView(head), versions: page.items.map(versionView), next_cursor: page.next ?? null };
+}

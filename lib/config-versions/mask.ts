@@ -1,0 +1,62 @@
+/**
+ * stream_to documents carry credentials (sasl_passwd, redis passwd, pulsar token). Versions keep
+ * them so a rollback can restore them; everything shown to a person (history, diff, logs,
+ * alerts) goes through here, so a diff can say that a secret changed but never what it was.
+ */
+import { REDACTED, redactingReplacer } from "../logger.ts";
+
+/** The logger's notion of a secret-looking key, so logs and history agree on what is hidden. */
+const isSecretKey = (key: string): boolean => redactingReplacer(key, "x") === REDACTED;
+
+/** A deep copy with every secret-looking key's non-empty value replaced. */
+export function maskSecrets<T>(value: T): T {
+  if (value === undefined) return value;
+  return JSON.parse(JSON.stringify(value, redactingReplacer)) as T;
+}
+
+export interface FieldChange {
+  /** Dotted path; list items by their `name` where they have one (routes, filters: `route[name=x]`), else by index. */
+  readonly path: string;
+  readonly change: "added" | "removed" | "changed";
+  /** Absent for secrets: only the fact of the change is told. */
+  readonly from?: unknown;
+  readonly to?: unknown;
+  readonly secret?: true;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
+const namedList = (v: unknown): v is { name: string }[] => Array.isArray(v) && v.length > 0 && v.every((i) => isObject(i) && typeof i.name === "string");
+
+function flatten(value: unknown, path: string, out: Map<string, { value: unknown; secret: boolean }>, secret: boolean): void {
+  if (isObject(value)) {
+    for (const [key, item] of Object.entries(value)) flatten(item, path ? `${path}.${key}` : key, out, secret || isSecretKey(key));
+    return;
+  }
+  if (namedList(value)) {
+    for (const item of value) flatten(item, `${path}[name=${item.name}]`, out, secret);
+    return;
+  }
+  if (Array.isArray(value) && value.length > 0) {
+    value.forEach((item, index) => flatten(item, `${path}[${index}]`, out, secret));
+    return;
+  }
+  out.set(path, { value, secret });
+}
+
+/** Field-level difference of two documents (null = the object does not exist). */
+export function diffDocuments(from: unknown, to: unknown): FieldChange[] {
+  const a = new Map<string, { value: unknown; secret: boolean }>();
+  const b = new Map<string, { value: unknown; secret: boolean }>();
+  if (from !== null && from !== undefined) flatten(from, "", a, false);
+  if (to !== null && to !== undefined) flatten(to, "", b, false);
+  const changes: FieldChange[] = [];
+  for (const path of [...new Set([...a.keys(), ...b.keys()])].sort()) {
+    const before = a.get(path);
+    const after = b.get(path);
+    if (before && after && JSON.stringify(before.value) === JSON.stringify(after.value)) continue;
+    const change = !before ? "added" : !after ? "removed" : "changed";
+    if (before?.secret || after?.secret) changes.push({ path, change, secret: true });
+    else changes.push({ path, change, ...(before ? { from: before.value } : {}), ...(after ? { to: after.value } : {}) });
+  }
+  return changes;
+}

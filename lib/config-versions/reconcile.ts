@@ -1,0 +1,158 @@
+/**
+ * What the scheduled check does with config versions, and the on-demand drift check:
+ * - A version PENDING for longer than CONFIG_PENDING_TIMEOUT_SECONDS belongs to a process that
+ *   died mid-apply. GSE decides: if it holds what the version sent, the version is APPLIED and
+ *   the head moved (as the dead process would have done); otherwise it is FAILED, and recovery
+ *   rolls back as for any failure. A pending add stuck the same way becomes FAILED (its id, if
+ *   GSE allocated one, was never learnt; recovery says so in a critical alert).
+ * - Drift: each head's document compared with what GSE holds; a difference raises one alert per
+ *   distinct difference and, with CONFIG_DRIFT_REPAIR, re-applies the head.
+ */
+import { ConcurrentChangeError, type HeadItem, type VersionItem } from "../store/configs.ts";
+import type { AlertPublisher } from "./alerts.ts";
+import type { ConfigDeps } from "./apply.ts";
+import { storedError } from "./apply.ts";
+import { converge } from "./converge.ts";
+import { expectationOfDocument, expectationOfRequest, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
+import type { ConfigOperation } from "../gse/config-apply.ts";
+import { rollbackVersion } from "./rollback.ts";
+import { diffDocuments, maskSecrets, type FieldChange } from "./mask.ts";
+import { createHash } from "node:crypto";
+
+export interface ReconcileSettings {
+  readonly pendingTimeoutSeconds: number;
+  readonly driftRepair: boolean;
+}
+
+export interface ReconcileDeps extends Pick<ConfigDeps, "gse" | "store" | "logger" | "now"> {
+  readonly alerts: AlertPublisher;
+  readonly operator: string;
+  readonly settings: ReconcileSettings;
+}
+
+export interface DriftReport {
+  readonly object: string;
+  readonly version: number;
+  readonly in_sync: boolean;
+  /** Field-level difference from the head's document (what we hold) to GSE's; secrets masked. */
+  readonly changes: readonly FieldChange[];
+  readonly expected: ConfigDocument;
+  readonly actual: ConfigDocument;
+}
+
+/** Compares one object's head with GSE. Documents come back masked. */
+export async function checkDrift(deps: Pick<ReconcileDeps, "gse" | "store" | "operator">, ref: ObjectRef, head?: HeadItem): Promise<DriftReport | undefined> {
+  const current = head ?? (await deps.store.getHead(ref));
+  if (!current) return undefined;
+  const version = await deps.store.getVersion(ref, current.current_version);
+  const expected = version?.document ?? null;
+  const actual = await readObject(deps.gse, ref, expected?.plat_name ?? "", deps.operator);
+  const inSync = meets(actual, expectationOfDocument(expected));
+  return {
+    object: objectKey(ref),
+    version: current.current_version,
+    in_sync: inSync,
+    changes: inSync ? [] : diffDocuments(expected, actual),
+    expected: maskSecrets(expected),
+    actual: maskSecrets(actual),
+  };
+}
+
+/** What GSE must hold if the version got through. */
+function expectationOf(version: VersionItem) {
+  return version.operation === "rollback_to" || version.operation === "adopt"
+    ? expectationOfDocument(version.document)
+    : expectationOfRequest(version.operation as ConfigOperation, version.request);
+}
+
+/**
+ * A head locked for longer than the timeout. A PENDING version is decided APPLIED or FAILED from
+ * what GSE holds. A FAILED one whose stream record recovery never finished (given up after its
+ * retries) is rolled back here, once, exactly as recovery would.
+ */
+export async function reconcilePending(deps: ReconcileDeps, head: HeadItem): Promise<"applied" | "failed" | "rolled_back" | "skipped"> {
+  const ref = parseObjectKey(head.object);
+  if (head.pending_version === undefined) return "skipped";
+  const timeoutMs = deps.settings.pendingTimeoutSeconds * 1000;
+  if (deps.now() - (head.pending_since ?? head.updated_at) < timeoutMs) return "skipped";
+  const version = await deps.store.getVersion(ref, head.pending_version);
+  if (version?.status === "FAILED" && deps.now() - (version.failed_at ?? 0) >= timeoutMs) {
+    await rollbackVersion(deps, version);
+    return "rolled_back";
+  }
+  if (!version || version.status !== "PENDING") return "skipped";
+  const current = await readObject(deps.gse, ref, version.document?.plat_name ?? "", deps.operator);
+  const log = { object: head.object, version: version.version };
+  if (meets(current, expectationOf(version))) {
+    try {
+      await deps.store.markApplied(ref, version.version, { reconciled: true }, deps.now());
+    } catch (error) {
+      if (error instanceof ConcurrentChangeError) return "skipped";
+      throw error;
+    }
+    deps.logger.warn("stuck PENDING version reconciled: GSE holds it", { ...log, status: "APPLIED" });
+    return "applied";
+  }
+  await deps.store.markFailed(ref, version.version, { message: `PENDING for over ${deps.settings.pendingTimeoutSeconds} s and GSE does not hold it`, kind: "stuck_pending" }, deps.now());
+  deps.logger.warn("stuck PENDING version reconciled: GSE does not hold it", { ...log, status: "FAILED" });
+  return "failed";
+}
+
+const signatureOf = (changes: readonly FieldChange[]): string => createHash("sha256").update(JSON.stringify(changes)).digest("hex").slice(0, 16);
+
+export type ReconcileOutcome = "in_sync" | "applied" | "failed" | "rolled_back" | "skipped" | "drifted" | "repaired";
+
+/** One head: a stuck version decided, else drift alerted (once per distinct drift) and maybe repaired. */
+export async function reconcileHead(deps: ReconcileDeps, head: HeadItem): Promise<ReconcileOutcome> {
+  if (head.pending_version !== undefined) return reconcilePending(deps, head);
+  const ref = parseObjectKey(head.object);
+  const report = await checkDrift(deps, ref, head);
+  if (!report || report.in_sync) return "in_sync";
+  const signature = signatureOf(report.changes);
+  if (await deps.store.markDriftAlerted(ref, head.current_version, signature, deps.now())) {
+    await deps.alerts.publish({
+      type: "config.drift",
+      severity: "warning",
+      object: report.object,
+      summary: `GSE does not hold version ${report.version} of ${report.object}${deps.settings.driftRepair ? "; re-applying it" : ""}`,
+      restored_version: report.version,
+      details: { changes: report.changes },
+      at: new Date(deps.now()).toISOString(),
+    });
+  }
+  if (!deps.settings.driftRepair) return "drifted";
+  const version = await deps.store.getVersion(ref, head.current_version);
+  await converge(deps.gse, ref, version?.document ?? null, { platName: version?.document?.plat_name ?? "", operator: deps.operator });
+  deps.logger.warn("config drift repaired", { object: head.object, version: head.current_version });
+  return "repaired";
+}
+
+/**
+ * A pending add whose process died: whether GSE allocated an id is unknowable (no read finds "the
+ * object we just made"), so it becomes FAILED with an unknown outcome and recovery raises the
+ * critical alert that asks a person to look.
+ */
+export async function reconcileStalePendingAdds(deps: ReconcileDeps): Promise<number> {
+  const stale = await deps.store.stalePendingAdds(deps.now() - deps.settings.pendingTimeoutSeconds * 1000);
+  for (const item of stale) {
+    const id = item.pk.slice("cfg#pending-add#".length);
+    await deps.store.failPendingAdd(id, { message: `add PENDING for over ${deps.settings.pendingTimeoutSeconds} s; whether GSE made it is unknown`, kind: "stuck_pending", outcome: "unknown" }, undefined, deps.now());
+  }
+  return stale.length;
+}
+
+/** One scheduled pass over every head; one object's failure does not stop the others. */
+export async function reconcileAll(deps: ReconcileDeps): Promise<Record<ReconcileOutcome | "errors" | "heads" | "stale_adds", number>> {
+  const summary: Record<ReconcileOutcome | "errors" | "heads" | "stale_adds", number> = { heads: 0, in_sync: 0, applied: 0, failed: 0, rolled_back: 0, skipped: 0, drifted: 0, repaired: 0, errors: 0, stale_adds: 0 };
+  summary.stale_adds = await reconcileStalePendingAdds(deps);
+  for (const head of await deps.store.allHeads()) {
+    summary.heads += 1;
+    try {
+      summary[await reconcileHead(deps, head)] += 1;
+    } catch (error) {
+      summary.errors += 1;
+      deps.logger.error("config reconcile failed for one object", { object: head.object, error: storedError(error) });
+    }
+  }
+  return summary;
+}
