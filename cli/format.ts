@@ -2,6 +2,8 @@
 import Table from "cli-table3";
 import { createColors } from "picocolors";
 import type { z } from "zod";
+import type { historyPageSchema } from "../lib/config-versions/api.ts";
+import type { FieldChange } from "../lib/config-versions/mask.ts";
 import type { historyDataSchema, listAgentsDataSchema, summaryDataSchema } from "../lib/fleet-schemas.ts";
 import type { ListAgentStateData } from "../lib/gse/schemas.ts";
 
@@ -60,4 +62,37 @@ export function stateTable(data: ListAgentStateData, color: boolean): string {
   const t = table(["agent", "cloud", "status", "version", "run mode"]);
   for (const s of data) t.push([s.bk_agent_id, String(s.bk_cloud_id), s.status_code === 2 ? c.green("running (2)") : c.yellow(String(s.status_code)), s.version, String(s.run_mode)]);
   return t.toString();
+}
+
+type VersionsPage = z.output<typeof historyPageSchema>;
+
+const when = (ms: number | undefined): string => (ms === undefined ? "" : new Date(ms).toISOString());
+
+export function versionsTable(page: VersionsPage, color: boolean): string {
+  const c = palette(color);
+  const status = (s: string): string =>
+    s === "APPLIED" ? c.green(s) : s === "FAILED" || s === "ROLLBACK_FAILED" ? c.red(s) : s === "ROLLED_BACK" ? c.yellow(s) : c.cyan(s);
+  const t = table(["version", "status", "operation", "author", "created", "error"]);
+  for (const v of page.versions) t.push([String(v.version), status(v.status), v.operation, v.author, when(v.created_at), v.error?.message ?? ""]);
+  const head = page.head;
+  return [
+    `${page.object}: current ${head.current_version}, last good ${head.last_good_version}${head.pending_version === null ? "" : c.yellow(`, change ${head.pending_version} in progress`)}`,
+    t.toString(),
+    ...(page.next_cursor !== null ? [`more: --cursor ${page.next_cursor}`] : []),
+  ].join("\n");
+}
+
+/** One line per changed field: + added, - removed, ~ changed; a secret says only that it changed. */
+export function changesText(changes: readonly FieldChange[], color: boolean): string {
+  const c = palette(color);
+  if (changes.length === 0) return "No differences.";
+  const show = (v: unknown): string => JSON.stringify(v);
+  return changes
+    .map((ch) => {
+      if (ch.secret) return c.yellow(`~ ${ch.path}: (secret changed)`);
+      if (ch.change === "added") return c.green(`+ ${ch.path}: ${show(ch.to)}`);
+      if (ch.change === "removed") return c.red(`- ${ch.path}: ${show(ch.from)}`);
+      return c.yellow(`~ ${ch.path}: ${show(ch.from)} → ${show(ch.to)}`);
+    })
+    .join("\n");
 }

@@ -7,8 +7,10 @@ import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { listAgentStateDataSchema } from "../lib/gse/schemas.ts";
 import { AGENT_VIEW_STATUSES, historyDataSchema, listAgentsDataSchema, registerDataSchema, summaryDataSchema, unregisterDataSchema } from "../lib/fleet-schemas.ts";
+import { diffDataSchema, historyPageSchema, versionViewSchema } from "../lib/config-versions/api.ts";
+import { driftReportSchema } from "../lib/config-versions/reconcile.ts";
 import { callApi, CliError, resolveTarget, UsageError, type Target } from "./api.ts";
-import { agentDetail, agentsTable, fleetSummary, stateTable } from "./format.ts";
+import { agentDetail, agentsTable, changesText, fleetSummary, stateTable, versionsTable } from "./format.ts";
 
 interface GlobalOptions {
   readonly url?: string;
@@ -32,7 +34,7 @@ function idsFrom(args: readonly string[], file: string | undefined): string[] {
 
 export function buildProgram(io: Io): Command {
   const program = new Command("gse-control")
-    .description("Operate gse-control: fleet, agents, agent state")
+    .description("Operate gse-control: fleet, agents, agent state, config versions")
     .option("--url <url>", "API base URL (default GSE_CONTROL_URL, the profile's url, or http://127.0.0.1:3000)")
     .option("--json", "print the API's data as JSON")
     .configureOutput({ writeOut: io.out, writeErr: io.err })
@@ -113,6 +115,74 @@ export function buildProgram(io: Io): Command {
         headers: options.cache ? {} : { "cache-control": "no-cache" },
       });
       print(data, () => stateTable(data, io.color));
+    });
+
+  const config = program.command("config").description("versions of a stream_to or route (kind: route or streamto; id: channel or stream_to id)");
+  const objectPath = (kind: string, id: string): string => {
+    if (kind !== "route" && kind !== "streamto") throw new UsageError(`kind must be route or streamto, not "${kind}"`);
+    if (!/^\d+$/.test(id)) throw new UsageError(`id must be a number, not "${id}"`);
+    return `/v1/configs/${kind}/${id}`;
+  };
+  const versionNumber = (text: string): number => {
+    if (!/^\d+$/.test(text)) throw new UsageError(`a version is a number, not "${text}"`);
+    return Number(text);
+  };
+
+  config
+    .command("history")
+    .description("versions of an object, newest first, with its head")
+    .argument("<kind>")
+    .argument("<id>")
+    .option("--limit <n>", "versions per page", "20")
+    .option("--cursor <n>", "the next page, as printed by the previous one")
+    .action(async (kind: string, id: string, options: { limit: string; cursor?: string }) => {
+      const query = new URLSearchParams({ limit: options.limit, ...(options.cursor ? { cursor: options.cursor } : {}) });
+      const page = await callApi(target(), "GET", `${objectPath(kind, id)}/versions?${query.toString()}`, historyPageSchema);
+      print(page, () => versionsTable(page, io.color));
+    });
+
+  config
+    .command("show")
+    .description("one version: its document (secrets masked), status and GSE's answer")
+    .argument("<kind>")
+    .argument("<id>")
+    .argument("<version>")
+    .action(async (kind: string, id: string, version: string) => {
+      const item = await callApi(target(), "GET", `${objectPath(kind, id)}/versions/${versionNumber(version)}`, versionViewSchema);
+      print(item, () => JSON.stringify(item, null, 2));
+    });
+
+  config
+    .command("diff")
+    .description("field-level changes between two versions (a secret only says it changed)")
+    .argument("<kind>")
+    .argument("<id>")
+    .argument("<from>")
+    .argument("<to>")
+    .action(async (kind: string, id: string, from: string, to: string) => {
+      const diff = await callApi(target(), "GET", `${objectPath(kind, id)}/diff?from=${versionNumber(from)}&to=${versionNumber(to)}`, diffDataSchema);
+      print(diff, () => changesText(diff.changes, io.color));
+    });
+
+  config
+    .command("rollback")
+    .description("roll back to a version: a new version with its document, applied and verified like any change")
+    .argument("<kind>")
+    .argument("<id>")
+    .argument("<version>")
+    .action(async (kind: string, id: string, version: string) => {
+      const item = await callApi(target(), "POST", `${objectPath(kind, id)}/rollback`, versionViewSchema, { body: { version: versionNumber(version) } });
+      print(item, () => `version ${item.version} (${item.operation} of version ${item.source_version ?? "?"}): ${item.status}`);
+    });
+
+  config
+    .command("drift")
+    .description("the object's current version against what GSE holds now")
+    .argument("<kind>")
+    .argument("<id>")
+    .action(async (kind: string, id: string) => {
+      const report = await callApi(target(), "GET", `${objectPath(kind, id)}/drift`, driftReportSchema);
+      print(report, () => (report.in_sync ? `${report.object} version ${report.version}: in sync with GSE` : `${report.object} version ${report.version} drifted:\n${changesText(report.changes, io.color)}`));
     });
 
   return program;

@@ -6,9 +6,10 @@ import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { z } from "zod";
 import { NotFoundError } from "../errors.ts";
 import { validate } from "../http/handler.ts";
-import type { ConfigStore, HeadItem, VersionItem } from "../store/configs.ts";
+import { headItemSchema, versionItemSchema, type HeadItem, type VersionItem } from "../store/config-items.ts";
+import type { ConfigStore } from "../store/configs.ts";
 import { objectKey, objectKindSchema, type ObjectRef } from "./documents.ts";
-import { diffDocuments, maskSecrets } from "./mask.ts";
+import { diffDocuments, fieldChangeSchema, maskSecrets } from "./mask.ts";
 
 export const objectPathSchema = z.object({ kind: objectKindSchema, id: z.coerce.number().int().positive() });
 export const versionPathSchema = objectPathSchema.extend({ version: z.coerce.number().int().nonnegative() });
@@ -30,20 +31,35 @@ export function parametersOf<P extends z.ZodType, Q extends z.ZodType>(event: AP
   return { path: parsed.pathParameters, query: parsed.queryStringParameters };
 }
 
-export type VersionView = Omit<VersionItem, "pk" | "sk">;
+/** A version as the API answers it: the stored item without its keys, secrets masked. */
+export const versionViewSchema = versionItemSchema.omit({ pk: true, sk: true });
+export type VersionView = z.infer<typeof versionViewSchema>;
 
 export function versionView(item: VersionItem): VersionView {
   const { pk: _pk, sk: _sk, ...rest } = item;
   return maskSecrets(rest);
 }
 
-const headView = (head: HeadItem) => ({
+export const headViewSchema = z.object({
+  current_version: headItemSchema.shape.current_version,
+  last_good_version: headItemSchema.shape.last_good_version,
+  latest_version: headItemSchema.shape.latest_version,
+  pending_version: headItemSchema.shape.pending_version.unwrap().nullable(),
+  updated_at: headItemSchema.shape.updated_at,
+});
+
+const headView = (head: HeadItem): z.infer<typeof headViewSchema> => ({
   current_version: head.current_version,
   last_good_version: head.last_good_version,
   latest_version: head.latest_version,
   pending_version: head.pending_version ?? null,
   updated_at: head.updated_at,
 });
+
+/** GET …/versions: newest first; `next_cursor` continues the list. */
+export const historyPageSchema = z.object({ object: z.string(), head: headViewSchema, versions: z.array(versionViewSchema), next_cursor: z.int().nullable() });
+/** GET …/diff?from=&to=. */
+export const diffDataSchema = z.object({ object: z.string(), from: z.int(), to: z.int(), changes: z.array(fieldChangeSchema) });
 
 async function requireHead(store: ConfigStore, ref: ObjectRef): Promise<HeadItem> {
   const head = await store.getHead(ref);

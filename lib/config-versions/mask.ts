@@ -3,6 +3,7 @@
  * them so a rollback can restore them; everything shown to a person (history, diff, logs,
  * alerts) goes through here, so a diff can say that a secret changed but never what it was.
  */
+import { z } from "zod";
 import { REDACTED, redactingReplacer } from "../logger.ts";
 
 /** The logger's notion of a secret-looking key, so logs and history agree on what is hidden. */
@@ -14,15 +15,16 @@ export function maskSecrets<T>(value: T): T {
   return JSON.parse(JSON.stringify(value, redactingReplacer)) as T;
 }
 
-export interface FieldChange {
+export const fieldChangeSchema = z.object({
   /** Dotted path; list items by their `name` where they have one (routes, filters: `route[name=x]`), else by index. */
-  readonly path: string;
-  readonly change: "added" | "removed" | "changed";
+  path: z.string(),
+  change: z.enum(["added", "removed", "changed"]),
   /** Absent for secrets: only the fact of the change is told. */
-  readonly from?: unknown;
-  readonly to?: unknown;
-  readonly secret?: true;
-}
+  from: z.unknown().optional(),
+  to: z.unknown().optional(),
+  secret: z.literal(true).optional(),
+});
+export type FieldChange = z.infer<typeof fieldChangeSchema>;
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === "object" && !Array.isArray(v);
 const namedList = (v: unknown): v is { name: string }[] => Array.isArray(v) && v.length > 0 && v.every((i) => isObject(i) && typeof i.name === "string");

@@ -13,10 +13,11 @@ import type { AlertPublisher } from "./alerts.ts";
 import type { ConfigDeps } from "./apply.ts";
 import { storedError } from "./apply.ts";
 import { converge } from "./converge.ts";
-import { expectationOfDocument, expectationOfRequest, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
+import { configDocumentSchema, expectationOfDocument, expectationOfRequest, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
 import { rollbackVersion } from "./rollback.ts";
-import { diffDocuments, maskSecrets, type FieldChange } from "./mask.ts";
+import { diffDocuments, fieldChangeSchema, maskSecrets, type FieldChange } from "./mask.ts";
+import { z } from "zod";
 import { createHash } from "node:crypto";
 
 export interface ReconcileSettings {
@@ -30,15 +31,16 @@ export interface ReconcileDeps extends Pick<ConfigDeps, "gse" | "store" | "logge
   readonly settings: ReconcileSettings;
 }
 
-export interface DriftReport {
-  readonly object: string;
-  readonly version: number;
-  readonly in_sync: boolean;
+export const driftReportSchema = z.object({
+  object: z.string(),
+  version: z.int(),
+  in_sync: z.boolean(),
   /** Field-level difference from the head's document (what we hold) to GSE's; secrets masked. */
-  readonly changes: readonly FieldChange[];
-  readonly expected: ConfigDocument;
-  readonly actual: ConfigDocument;
-}
+  changes: z.array(fieldChangeSchema),
+  expected: configDocumentSchema,
+  actual: configDocumentSchema,
+});
+export type DriftReport = z.infer<typeof driftReportSchema>;
 
 /** Compares one object's head with GSE. Documents come back masked. */
 export async function checkDrift(deps: Pick<ReconcileDeps, "gse" | "store" | "operator">, ref: ObjectRef, head?: HeadItem): Promise<DriftReport | undefined> {

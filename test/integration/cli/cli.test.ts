@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "../../helpers/spawn-stack.ts";
-import { simulatorControl, useStack } from "../../helpers/stack.ts";
+import { callApi, simulatorControl, uniqueBuiltInChannelId, useStack } from "../../helpers/stack.ts";
 
-const { info } = useStack();
+const { info, authHeader } = useStack();
 const dir = mkdtempSync(join(tmpdir(), "gse-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -91,8 +91,46 @@ describe("gse-control CLI", () => {
     expect(res.stdout).toMatch(/agents as of|No heartbeat poll has finished yet/);
   });
 
+  it("shows a route's versions and their diff, rolls it back and finds it in sync with GSE", { timeout: 60_000 }, async () => {
+    const channelId = uniqueBuiltInChannelId();
+    const routeOf = (n: number) => ({ name: `cli_${channelId}_${n}`, stream_to: { stream_to_id: 501, kafka: { topic_name: `cli_${channelId}_${n}` } } });
+    const added = await callApi(info.gatewayUrl, "/api/v2/data/add_route", {
+      method: "POST",
+      headers: authHeader,
+      body: { metadata: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, route: [routeOf(1)] },
+    });
+    expect(added.body).toMatchObject({ result: true });
+    const updated = await callApi(info.gatewayUrl, "/api/v2/data/update_route", {
+      method: "POST",
+      headers: authHeader,
+      body: { condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, specification: { route: [routeOf(2)] } },
+    });
+    expect(updated.body).toMatchObject({ result: true });
+
+    const history = await cli(["--json", "config", "history", "route", String(channelId)]);
+    expect(history.code, history.stderr).toBe(0);
+    const page = JSON.parse(history.stdout) as { head: { current_version: number }; versions: { version: number; status: string }[] };
+    expect(page.head.current_version).toBe(2);
+    expect(page.versions.map((v) => [v.version, v.status])).toEqual([[2, "APPLIED"], [1, "APPLIED"], [0, "APPLIED"]]);
+    const table = await cli(["config", "history", "route", String(channelId)]);
+    expect(table.stdout).toContain(`route#${channelId}: current 2, last good 2`);
+
+    const diff = await cli(["config", "diff", "route", String(channelId), "1", "2"]);
+    expect(diff.code, diff.stderr).toBe(0);
+    expect(diff.stdout).toContain(`+ route[name=cli_${channelId}_2]`);
+
+    const rolled = await cli(["config", "rollback", "route", String(channelId), "1"]);
+    expect(rolled.code, rolled.stderr).toBe(0);
+    expect(rolled.stdout).toMatch(/^version 3 \(rollback_to of version 1\): APPLIED/);
+    const drift = await cli(["config", "drift", "route", String(channelId)]);
+    expect(drift.code, drift.stderr).toBe(0);
+    expect(drift.stdout).toContain("in sync with GSE");
+  });
+
   it.each([
     ["an unknown command", ["nope"]],
+    ["a config kind that does not exist", ["config", "history", "channel", "1"]],
+    ["a version that is not a number", ["config", "diff", "route", "1", "one", "2"]],
     ["a status that does not exist", ["agents", "--status", "sleepy"]],
     ["watch without ids", ["watch"]],
   ])("exits 2 for %s", async (_label, args) => {
