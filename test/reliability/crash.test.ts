@@ -2,17 +2,24 @@
  * Crash consistency of the local stack as a whole: SIGKILL to every process of it (supervisor,
  * runtime, DynamoDB Local), then a restart on the same data directory. What was confirmed before
  * the crash must be there after it: our tables (DynamoDB Local's files) and GSE's own
- * configuration (the simulator's state file, as a real GSE keeps its own).
+ * configuration (the simulator's state file, as a real GSE keeps its own). A change caught
+ * between GSE's yes and our record of it is finished by the reconcile after the restart.
  */
+import { Logger } from "@aws-lambda-powertools/logger";
 import { BatchGetItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { request } from "undici";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { ConfigAlert } from "../../lib/config-versions/alerts.ts";
+import { reconcileHead } from "../../lib/config-versions/reconcile.ts";
+import { GseClient } from "../../lib/gse/client.ts";
 import { localClientConfig } from "../../local/aws.ts";
 import type { StackInfo } from "../../local/stack.ts";
 import { spawnStack, type SpawnedStack } from "../helpers/spawn-stack.ts";
-import { callApi, eventually, simulatorControl, uniqueBuiltInChannelId } from "../helpers/stack.ts";
+import { configStore, route as routeRef } from "../helpers/configs.ts";
+import { callApi, eventually, simulatorControl, simulatorCounters, uniqueBuiltInChannelId } from "../helpers/stack.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "gse-control-crash-"));
 const started: SpawnedStack[] = [];
@@ -70,5 +77,67 @@ describe("a crash of the whole local stack", () => {
     });
     expect(queried.body).toMatchObject({ result: true, data: [{ metadata: { channel_id: channelId }, route: [{ name: route[0]?.name }] }] });
     expect(await second.stop("SIGINT")).toBe(0);
+  });
+
+  it("finishes a config change killed between GSE's success and the head move: the reconcile finds it applied", { timeout: 180_000 }, async () => {
+    const first = await start();
+    const channelId = uniqueBuiltInChannelId();
+    const routeOf = (n: number) => ({ name: `crash_${channelId}_${n}`, stream_to: { stream_to_id: 501, kafka: { topic_name: `crash_${channelId}_${n}` } } });
+    const body = (n: number) => ({ condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, specification: { route: [routeOf(n)] } });
+    const added = await callApi(first.info.gatewayUrl, "/api/v2/data/add_route", {
+      method: "POST",
+      headers: auth(first.info),
+      body: { metadata: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, route: [routeOf(1)] },
+    });
+    expect(added.body).toMatchObject({ result: true });
+
+    // GSE applies the update, then the read-back that would verify it hangs: the function is
+    // between GSE's success and its own record of it when the whole stack is killed.
+    await simulatorControl(first.info, "POST", "faults/add", { faults: [{ kind: "latency", operation: "query_route", latencyMs: 60_000, match: `"channel_id":${channelId}` }] });
+    const appliedBefore = (await simulatorCounters(first.info)).applied.update_route ?? 0;
+    const inFlight = request(`${first.info.gatewayUrl}/api/v2/data/update_route`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...auth(first.info) },
+      body: JSON.stringify(body(2)),
+    }).catch(() => undefined);
+    await eventually("GSE to apply the update", async () => ((await simulatorCounters(first.info)).applied.update_route ?? 0) > appliedBefore || undefined);
+    expect(await first.stop("SIGKILL")).toBe("SIGKILL");
+    await inFlight;
+
+    const second = await start();
+    const dynamo = new DynamoDBClient(localClientConfig(second.info.dynamodbEndpoint));
+    try {
+      const store = configStore(second.info, dynamo);
+      const stuck = await store.getHead(routeRef(channelId));
+      expect(stuck).toMatchObject({ current_version: 1, pending_version: 2 });
+      expect(await store.getVersion(routeRef(channelId), 2)).toMatchObject({ status: "PENDING" });
+      if (!stuck) return;
+
+      const gse = new GseClient({
+        gse: { baseUrl: second.info.gseUrl, flavour: "v2", appCode: second.info.credentials.gse.appCode, appSecret: second.info.credentials.gse.appSecret, username: "admin", timeoutMs: 5000, maxAttempts: 2 },
+      });
+      const alerts: ConfigAlert[] = [];
+      // Past the pending timeout (300 s by default), as the scheduled reconcile would see it.
+      const later = Date.now() + 301_000;
+      await reconcileHead(
+        { gse, store, logger: new Logger({ logLevel: "SILENT" }), now: () => later, operator: "admin", alerts: { publish: async (a) => void alerts.push(a) }, settings: { pendingTimeoutSeconds: 300, driftRepair: false } },
+        stuck,
+      );
+      expect(await store.getHead(routeRef(channelId))).toMatchObject({ current_version: 2, last_good_version: 2 });
+      expect((await store.getHead(routeRef(channelId)))?.pending_version).toBeUndefined();
+      expect(await store.getVersion(routeRef(channelId), 2)).toMatchObject({ status: "APPLIED" });
+      expect(alerts).toEqual([]);
+      // Applied once: GSE holds both routes (update_route upserts), no third write happened.
+      const held = await callApi(second.info.gatewayUrl, "/api/v2/data/query_route", {
+        method: "POST",
+        headers: auth(second.info),
+        body: { condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" } },
+      });
+      expect((held.body.data as { route: { name: string }[] }[])[0]?.route.map((r) => r.name).sort()).toEqual([routeOf(1).name, routeOf(2).name].sort());
+      expect((await simulatorCounters(second.info)).applied.update_route ?? 0).toBe(0);
+    } finally {
+      dynamo.destroy();
+      await second.stop("SIGINT");
+    }
   });
 });
