@@ -19,7 +19,7 @@ import { localClientConfig } from "../../local/aws.ts";
 import type { StackInfo } from "../../local/stack.ts";
 import { spawnStack, type SpawnedStack } from "../helpers/spawn-stack.ts";
 import { configStore, route as routeRef } from "../helpers/configs.ts";
-import { callApi, eventually, simulatorControl, simulatorCounters, uniqueBuiltInChannelId } from "../helpers/stack.ts";
+import { callApi, eventually, logLines, simulatorControl, simulatorCounters, uniqueBuiltInChannelId } from "../helpers/stack.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "gse-control-crash-"));
 const started: SpawnedStack[] = [];
@@ -135,6 +135,78 @@ describe("a crash of the whole local stack", () => {
       });
       expect((held.body.data as { route: { name: string }[] }[])[0]?.route.map((r) => r.name).sort()).toEqual([routeOf(1).name, routeOf(2).name].sort());
       expect((await simulatorCounters(second.info)).applied.update_route ?? 0).toBe(0);
+    } finally {
+      dynamo.destroy();
+      await second.stop("SIGINT");
+    }
+  });
+
+  it("finishes a rollback killed in the middle of its stream batch: after a restart the reconcile rolls back, with one alert", { timeout: 180_000 }, async () => {
+    const first = await start();
+    const channelId = uniqueBuiltInChannelId();
+    const routeOf = (n: number) => ({ name: `crash_${channelId}_${n}`, stream_to: { stream_to_id: 501, kafka: { topic_name: `crash_${channelId}_${n}` } } });
+    const added = await callApi(first.info.gatewayUrl, "/api/v2/data/add_route", {
+      method: "POST",
+      headers: auth(first.info),
+      body: { metadata: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, route: [routeOf(1)] },
+    });
+    expect(added.body).toMatchObject({ result: true });
+
+    // GSE refuses the update; recovery then starts the rollback from the configs stream and
+    // reads the channel, a read held until the whole stack is killed.
+    const match = `"channel_id":${channelId}`;
+    await simulatorControl(first.info, "POST", "faults/add", {
+      faults: [
+        { kind: "business_error", operation: "update_route", code: 1099001, message: "refused for the crash test", match },
+        { kind: "latency", operation: "query_route", latencyMs: 60_000, match },
+      ],
+    });
+    const readsBefore = (await simulatorCounters(first.info)).calls.query_route ?? 0;
+    const refused = await callApi(first.info.gatewayUrl, "/api/v2/data/update_route", {
+      method: "POST",
+      headers: auth(first.info),
+      body: { condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, specification: { route: [routeOf(2)] } },
+    });
+    expect(refused.body).toMatchObject({ result: false, code: 1099001 });
+    await eventually("recovery to start the rollback", async () => ((await simulatorCounters(first.info)).calls.query_route ?? 0) > readsBefore || undefined, 30_000);
+    expect(await first.stop("SIGKILL")).toBe("SIGKILL");
+
+    const second = await start();
+    const dynamo = new DynamoDBClient(localClientConfig(second.info.dynamodbEndpoint));
+    try {
+      const store = configStore(second.info, dynamo);
+      // The restarted stack's recovery may pick the re-delivered stream record up at once; the
+      // reconcile below is the schedule's path. Either may finish the rollback, never both.
+      expect((await store.getVersion(routeRef(channelId), 2))?.status).toMatch(/^(FAILED|ROLLED_BACK)$/);
+      const head = await store.getHead(routeRef(channelId));
+      expect(head).toMatchObject({ current_version: 1 });
+      if (!head) return;
+
+      const gse = new GseClient({
+        gse: { baseUrl: second.info.gseUrl, flavour: "v2", appCode: second.info.credentials.gse.appCode, appSecret: second.info.credentials.gse.appSecret, username: "admin", timeoutMs: 5000, maxAttempts: 2 },
+      });
+      const alerts: ConfigAlert[] = [];
+      const later = Date.now() + 301_000;
+      const deps = { gse, store, logger: new Logger({ logLevel: "SILENT" }), now: () => later, operator: "admin", alerts: { publish: async (a: ConfigAlert) => void alerts.push(a) }, settings: { pendingTimeoutSeconds: 300, driftRepair: false } };
+      await reconcileHead(deps, head);
+      expect(await store.getVersion(routeRef(channelId), 2)).toMatchObject({ status: "ROLLED_BACK" });
+      const after = await store.getHead(routeRef(channelId));
+      expect(after).toMatchObject({ current_version: 1, last_good_version: 1 });
+      expect(after?.pending_version).toBeUndefined();
+      // A second reconcile (the next schedule) does nothing more.
+      const again = await store.getHead(routeRef(channelId));
+      if (again) await reconcileHead(deps, again);
+      // Exactly one alert, from whichever path finished it: ours, or the stack's recovery (its topic's console log).
+      const published = (): number =>
+        alerts.length + logLines(second.info, "alerts").filter((l) => l.includes("config.rolled_back") && l.includes(`route#${channelId}`)).length;
+      await eventually("the rollback's alert", () => (published() >= 1 ? true : undefined));
+      expect(published()).toBe(1);
+      const held = await callApi(second.info.gatewayUrl, "/api/v2/data/query_route", {
+        method: "POST",
+        headers: auth(second.info),
+        body: { condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" } },
+      });
+      expect((held.body.data as { route: { name: string }[] }[])[0]?.route.map((r) => r.name)).toEqual([routeOf(1).name]);
     } finally {
       dynamo.destroy();
       await second.stop("SIGINT");
