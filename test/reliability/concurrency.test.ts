@@ -1,0 +1,60 @@
+/**
+ * Concurrency on one configuration object: 50 updates of the same route at once through the
+ * gateway. Each accepted change is exactly one version; every other caller gets 409 and changes
+ * nothing; the head ends consistent with the versions and with what GSE holds.
+ */
+import { describe, expect, it } from "vitest";
+import { configStore, route as routeRef } from "../helpers/configs.ts";
+import { TRIES } from "../helpers/reliability-reporter.ts";
+import { callApi, uniqueBuiltInChannelId, useStack } from "../helpers/stack.ts";
+
+const { info, dynamo, authHeader } = useStack();
+const store = configStore(info, dynamo);
+const PARALLEL = 50;
+
+describe("50 parallel updates of one route", () => {
+  it("accept one change per version and answer 409 to the rest, leaving the head consistent", { timeout: 120_000 }, async ({ annotate }) => {
+    const channelId = uniqueBuiltInChannelId();
+    const routeOf = (n: number) => ({ name: `conc_${channelId}_${n}`, stream_to: { stream_to_id: 501, kafka: { topic_name: `conc_${channelId}_${n}` } } });
+    const added = await callApi(info.gatewayUrl, "/api/v2/data/add_route", {
+      method: "POST",
+      headers: authHeader,
+      body: { metadata: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, route: [routeOf(0)] },
+    });
+    expect(added.body).toMatchObject({ result: true });
+
+    const answers = await Promise.all(
+      Array.from({ length: PARALLEL }, (_, i) =>
+        callApi(info.gatewayUrl, "/api/v2/data/update_route", {
+          method: "POST",
+          headers: authHeader,
+          body: { condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, specification: { route: [routeOf(i + 1)] } },
+        }),
+      ),
+    );
+
+    const accepted = answers.filter((a) => a.status === 200 && a.body.result === true);
+    const conflicts = answers.filter((a) => a.status === 409);
+    expect(accepted.length + conflicts.length, JSON.stringify(answers.filter((a) => a.status !== 200 && a.status !== 409).map((a) => a.body))).toBe(PARALLEL);
+    expect(accepted.length).toBeGreaterThanOrEqual(1);
+    for (const c of conflicts) expect(c.body).toMatchObject({ result: false, code_name: "CONFLICT" });
+
+    // Versions: 0 (adopted) + 1 (add) + one per accepted change, all APPLIED, numbered without gaps.
+    const head = await store.getHead(routeRef(channelId));
+    expect(head).toMatchObject({ current_version: 1 + accepted.length, last_good_version: 1 + accepted.length, latest_version: 1 + accepted.length });
+    expect(head?.pending_version).toBeUndefined();
+    for (let v = 2; v <= 1 + accepted.length; v++) expect(await store.getVersion(routeRef(channelId), v)).toMatchObject({ status: "APPLIED", parent_version: v - 1 });
+    expect(await store.getVersion(routeRef(channelId), 2 + accepted.length)).toBeUndefined();
+
+    // GSE holds the first route and exactly the accepted ones (update_route upserts by name): a
+    // refused caller's route never reached GSE.
+    const held = await callApi(info.gatewayUrl, "/api/v2/data/query_route", {
+      method: "POST",
+      headers: authHeader,
+      body: { condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" } },
+    });
+    const acceptedNames = answers.flatMap((a, i) => (a.status === 200 && a.body.result === true ? [routeOf(i + 1).name] : []));
+    expect((held.body.data as { route: { name: string }[] }[])[0]?.route.map((r) => r.name).sort()).toEqual([routeOf(0).name, ...acceptedNames].sort());
+    await annotate(String(PARALLEL), TRIES);
+  });
+});
