@@ -130,6 +130,6 @@ export function agentWriteBackJob(deps: {
     }
     const { first_seen, ...result } = await applyWriteBack(deps, parsed.data);
     if (first_seen.length > 0) await deps.onFirstSeen?.(first_seen);
-    deps.logger?.info("agent state write-back", { lag_ms: deps.now() - parsed.data.fetched_at, first_seen: first_seen.length, ...result });
+    deps.logger?.info("agent state write-back", { fetched_at: parsed.data.fetched_at, lag_ms: deps.now() - parsed.data.fetched_at, first_seen: first_seen.length, ...result });
   };
 }
