@@ -20,7 +20,8 @@ const tempDir = (): string => {
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe("npm start", () => {
-  it("starts from nothing, keeps data across a restart, and Ctrl-C stops every child process", async () => {
+  // Two stacks, one through npm, one after the other: under a loaded machine this outlasts the 30 s default.
+  it("starts from nothing, keeps data across a restart, and Ctrl-C stops every child process", { timeout: 120_000 }, async () => {
     const dataDir = tempDir();
     const first = await spawnStack(["--ports", "auto", "--data-dir", dataDir], { viaNpm: true });
     const auth = { "x-bkapi-authorization": JSON.stringify(first.info.credentials.caller) };
