@@ -102,7 +102,8 @@ export interface AgentStore {
   renewMany(renewals: readonly AgentRenewal[], calls: StoreCalls): Promise<RenewResult>;
 }
 
-export interface DynamoAgentStoreOptions {
+/** What a store over one table takes (this one and the fleet's). */
+export interface BatchStoreOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   /** DynamoDB calls in flight per store (shared by every request of the process). */
@@ -112,6 +113,20 @@ export interface DynamoAgentStoreOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
 }
+export type DynamoAgentStoreOptions = BatchStoreOptions;
+
+/** How unprocessed work is retried (drainUnprocessed's options). */
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+}
+
+export const retryPolicy = (options: BatchStoreOptions): RetryPolicy => ({
+  maxAttempts: options.maxAttempts ?? 8,
+  sleep: options.sleep ?? ((ms) => sleepTimer(ms)),
+  random: options.random ?? Math.random,
+});
 
 const BASE_DELAY_MS = 25;
 const MAX_DELAY_MS = 1_000;
@@ -142,7 +157,7 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 export async function drainUnprocessed<T>(
   pending: readonly T[],
   send: (batch: readonly T[]) => Promise<readonly T[]>,
-  options: { maxAttempts: number; sleep: (ms: number) => Promise<void>; random: () => number },
+  options: RetryPolicy,
 ): Promise<readonly T[]> {
   let left = pending;
   for (let attempt = 1; left.length > 0; attempt++) {
@@ -157,17 +172,13 @@ export class DynamoAgentStore implements AgentStore {
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly limit: LimitFunction;
-  private readonly retry: { maxAttempts: number; sleep: (ms: number) => Promise<void>; random: () => number };
+  private readonly retry: RetryPolicy;
 
   constructor(options: DynamoAgentStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.limit = pLimit(options.concurrency ?? 32);
-    this.retry = {
-      maxAttempts: options.maxAttempts ?? 8,
-      sleep: options.sleep ?? ((ms) => sleepTimer(ms)),
-      random: options.random ?? Math.random,
-    };
+    this.retry = retryPolicy(options);
   }
 
   async getMany(ids: readonly string[], calls: StoreCalls, onPart?: (ids: readonly string[], found: ReadonlyMap<string, AgentItem>) => void): Promise<Map<string, AgentItem>> {

@@ -28,9 +28,8 @@ import {
 } from "@aws-sdk/lib-dynamodb";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
-import { setTimeout as sleepTimer } from "node:timers/promises";
 import pLimit, { type LimitFunction } from "p-limit";
-import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed } from "./agents.ts";
+import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, retryPolicy, type BatchStoreOptions, type RetryPolicy } from "./agents.ts";
 import { FLEET_PARTITIONS, fleetAgentSchema, transitionSchema, type FleetAgent, type TransitionRecord } from "./fleet-items.ts";
 
 export * from "./fleet-items.ts";
@@ -69,15 +68,7 @@ const readUnitsOf = (consumed: Consumed | readonly Consumed[] | undefined): numb
 const isConditionFailed = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === "ConditionalCheckFailedException");
 
-export interface FleetStoreOptions {
-  readonly client: DynamoDBDocumentClient;
-  readonly tableName: string;
-  /** DynamoDB calls in flight per store. */
-  readonly concurrency?: number;
-  readonly maxAttempts?: number;
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly random?: () => number;
-}
+export type FleetStoreOptions = BatchStoreOptions;
 
 export interface AgentPage {
   readonly agents: FleetAgent[];
@@ -89,21 +80,36 @@ export class FleetStore {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   private readonly limit: LimitFunction;
-  private readonly retry: { maxAttempts: number; sleep: (ms: number) => Promise<void>; random: () => number };
+  private readonly retry: RetryPolicy;
 
   constructor(options: FleetStoreOptions) {
     this.client = options.client;
     this.tableName = options.tableName;
     this.limit = pLimit(options.concurrency ?? 16);
-    this.retry = { maxAttempts: options.maxAttempts ?? 8, sleep: options.sleep ?? ((ms) => sleepTimer(ms)), random: options.random ?? Math.random };
+    this.retry = retryPolicy(options);
+  }
+
+  /** One read call, counted with the read units DynamoDB reports. */
+  private async read<O extends { ConsumedCapacity?: Consumed | Consumed[] | undefined }>(calls: FleetCalls, send: () => Promise<O>): Promise<O> {
+    calls.reads++;
+    const out = await send();
+    calls.readUnits += readUnitsOf(out.ConsumedCapacity);
+    return out;
+  }
+
+  /** One single-item write, counted with the write units DynamoDB reports (1 where it reports none). Counted as a call even when it throws. */
+  private async write<O extends { ConsumedCapacity?: Consumed | undefined }>(calls: FleetCalls, send: () => Promise<O>): Promise<O> {
+    calls.writes++;
+    const out = await send();
+    calls.writeUnits += out.ConsumedCapacity?.CapacityUnits ?? 1;
+    return out;
   }
 
   // ---- agents -------------------------------------------------------------------------------
 
   /** One page of a partition's agents, after `after` (an sk), up to `limit` items read. */
   async agentPage(partition: number, options: { after?: string; limit?: number }, calls: FleetCalls): Promise<AgentPage> {
-    calls.reads++;
-    const out = await this.client.send(
+    const out = await this.read(calls, () => this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         ReturnConsumedCapacity: "TOTAL",
@@ -111,8 +117,7 @@ export class FleetStore {
         ExpressionAttributeValues: { ":pk": partitionPk(partition), ...(options.after === undefined ? {} : { ":after": options.after }) },
         ...(options.limit !== undefined ? { Limit: options.limit } : {}),
       }),
-    );
-    calls.readUnits += readUnitsOf(out.ConsumedCapacity);
+    ));
     const agents = (out.Items ?? []).flatMap((raw) => {
       const parsed = fleetAgentSchema.safeParse(raw);
       return parsed.success ? [parsed.data] : [];
@@ -141,9 +146,7 @@ export class FleetStore {
   }
 
   async getAgent(agentId: string, calls: FleetCalls): Promise<FleetAgent | undefined> {
-    calls.reads++;
-    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(agentId), ReturnConsumedCapacity: "TOTAL" }));
-    calls.readUnits += readUnitsOf(out.ConsumedCapacity);
+    const out = await this.read(calls, () => this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(agentId), ReturnConsumedCapacity: "TOTAL" })));
     const parsed = fleetAgentSchema.safeParse(out.Item);
     return parsed.success ? parsed.data : undefined;
   }
@@ -158,9 +161,7 @@ export class FleetStore {
           const left = await drainUnprocessed(
             part.map((id): Record<string, unknown> => agentKey(id)),
             async (keys) => {
-              calls.reads++;
-              const out = await this.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [...keys] } }, ReturnConsumedCapacity: "TOTAL" }));
-              calls.readUnits += readUnitsOf(out.ConsumedCapacity);
+              const out = await this.read(calls, () => this.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [...keys] } }, ReturnConsumedCapacity: "TOTAL" })));
               for (const raw of out.Responses?.[table] ?? []) {
                 const parsed = fleetAgentSchema.safeParse(raw);
                 if (parsed.success) found.set(parsed.data.agent_id, parsed.data);
@@ -182,16 +183,14 @@ export class FleetStore {
    */
   async addAgent(agent: FleetAgent, calls: FleetCalls): Promise<boolean> {
     try {
-      calls.writes++;
-      const out = await this.client.send(
+      await this.write(calls, () => this.client.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...agentKey(agent.agent_id), ...agent },
           ConditionExpression: "attribute_not_exists(pk)",
           ReturnConsumedCapacity: "TOTAL",
         }),
-      );
-      calls.writeUnits += out.ConsumedCapacity?.CapacityUnits ?? 1;
+      ));
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;
@@ -201,9 +200,8 @@ export class FleetStore {
 
   /** Adds a source to an agent watched already (a set: no duplicate, no other field touched). */
   async addSource(agentId: string, source: string, calls: FleetCalls): Promise<void> {
-    calls.writes++;
     try {
-      const out = await this.client.send(
+      await this.write(calls, () => this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: agentKey(agentId),
@@ -212,8 +210,7 @@ export class FleetStore {
           ExpressionAttributeValues: { ":s": [source], ":one": source },
           ReturnConsumedCapacity: "TOTAL",
         }),
-      );
-      calls.writeUnits += out.ConsumedCapacity?.CapacityUnits ?? 1;
+      ));
     } catch (error) {
       if (!isConditionFailed(error)) throw error;
     }
@@ -261,9 +258,8 @@ export class FleetStore {
         values[`:v${i}`] = value;
       }
     });
-    calls.writes++;
     try {
-      const out = await this.client.send(
+      await this.write(calls, () => this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: agentKey(agent.agent_id),
@@ -273,8 +269,7 @@ export class FleetStore {
           ExpressionAttributeValues: values,
           ReturnConsumedCapacity: "TOTAL",
         }),
-      );
-      calls.writeUnits += out.ConsumedCapacity?.CapacityUnits ?? 1;
+      ));
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;
@@ -311,8 +306,7 @@ export class FleetStore {
 
   /** An agent's transitions, newest first; `before` is the sk to continue from. */
   async history(agentId: string, options: { limit: number; before?: string }, calls: FleetCalls): Promise<{ transitions: TransitionRecord[]; before?: string }> {
-    calls.reads++;
-    const out = await this.client.send(
+    const out = await this.read(calls, () => this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         ReturnConsumedCapacity: "TOTAL",
@@ -321,8 +315,7 @@ export class FleetStore {
         ScanIndexForward: false,
         Limit: options.limit,
       }),
-    );
-    calls.readUnits += readUnitsOf(out.ConsumedCapacity);
+    ));
     const transitions = (out.Items ?? []).flatMap((raw) => {
       const parsed = transitionSchema.safeParse(raw);
       return parsed.success ? [parsed.data] : [];
@@ -334,16 +327,12 @@ export class FleetStore {
   // ---- meta and polls -----------------------------------------------------------------------
 
   async getMeta(sk: string, calls: FleetCalls): Promise<Record<string, unknown> | undefined> {
-    calls.reads++;
-    const out = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: META, sk }, ConsistentRead: true, ReturnConsumedCapacity: "TOTAL" }));
-    calls.readUnits += readUnitsOf(out.ConsumedCapacity);
+    const out = await this.read(calls, () => this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: META, sk }, ConsistentRead: true, ReturnConsumedCapacity: "TOTAL" })));
     return out.Item;
   }
 
   async putMeta(sk: string, fields: Record<string, unknown>, calls: FleetCalls): Promise<void> {
-    calls.writes++;
-    const out = await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...fields, pk: META, sk }, ReturnConsumedCapacity: "TOTAL" }));
-    calls.writeUnits += out.ConsumedCapacity?.CapacityUnits ?? 1;
+    await this.write(calls, () => this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...fields, pk: META, sk }, ReturnConsumedCapacity: "TOTAL" })));
   }
 
   /** Creates a meta item only if absent; returns whether this call created it. */
@@ -352,10 +341,8 @@ export class FleetStore {
   }
 
   async deleteMeta(sk: string, calls: FleetCalls): Promise<boolean> {
-    calls.writes++;
     try {
-      await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: META, sk }, ConditionExpression: "attribute_exists(pk)" }));
-      calls.writeUnits += 1;
+      await this.write(calls, () => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: META, sk }, ConditionExpression: "attribute_exists(pk)" })));
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;
@@ -364,17 +351,14 @@ export class FleetStore {
   }
 
   async deleteItem(pk: string, sk: string, calls: FleetCalls): Promise<void> {
-    calls.writes++;
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, sk } }));
-    calls.writeUnits += 1;
+    await this.write(calls, () => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, sk } })));
   }
 
   /** Marks partitions as fully answered by a poll at `at` (never moving a partition's time back). */
   async markPolled(partitions: readonly number[], at: number, calls: FleetCalls): Promise<void> {
     if (partitions.length === 0) return;
-    calls.writes++;
     const names = Object.fromEntries(partitions.map((p) => [`#p${p}`, `p${pad(p)}`]));
-    const out = await this.client.send(
+    await this.write(calls, () => this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: META, sk: "polled" },
@@ -383,8 +367,7 @@ export class FleetStore {
         ExpressionAttributeValues: { ":at": at },
         ReturnConsumedCapacity: "TOTAL",
       }),
-    );
-    calls.writeUnits += out.ConsumedCapacity?.CapacityUnits ?? 1;
+    ));
   }
 
   /** Per partition, when a poll last answered for all of it. */
@@ -400,12 +383,10 @@ export class FleetStore {
 
   /** A new item, only if absent. */
   async putNew(item: Record<string, unknown>, calls: FleetCalls): Promise<boolean> {
-    calls.writes++;
     try {
-      const out = await this.client.send(
+      await this.write(calls, () => this.client.send(
         new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)", ReturnConsumedCapacity: "TOTAL" }),
-      );
-      calls.writeUnits += out.ConsumedCapacity?.CapacityUnits ?? 1;
+      ));
       return true;
     } catch (error) {
       if (isConditionFailed(error)) return false;
@@ -415,8 +396,7 @@ export class FleetStore {
 
   /** Adds `delta` to a poll's count of shards still running; returns the new count. */
   async addPending(pollId: string, delta: number, calls: FleetCalls): Promise<number> {
-    calls.writes++;
-    const out = await this.client.send(
+    const out = await this.write(calls, () => this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: `poll#${pollId}`, sk: "run" },
@@ -426,8 +406,7 @@ export class FleetStore {
         ReturnValues: "UPDATED_NEW",
         ReturnConsumedCapacity: "TOTAL",
       }),
-    );
-    calls.writeUnits += out.ConsumedCapacity?.CapacityUnits ?? 1;
+    ));
     return Number(out.Attributes?.pending ?? 0);
   }
 
@@ -436,9 +415,8 @@ export class FleetStore {
    * was recorded done before (a redelivered job must not finish the poll twice).
    */
   async shardDone(pollId: string, shard: string, calls: FleetCalls): Promise<number | undefined> {
-    calls.writes++;
     try {
-      const out = await this.client.send(
+      const out = await this.write(calls, () => this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: `poll#${pollId}`, sk: "run" },
@@ -448,8 +426,7 @@ export class FleetStore {
           ReturnValues: "UPDATED_NEW",
           ReturnConsumedCapacity: "TOTAL",
         }),
-      );
-      calls.writeUnits += out.ConsumedCapacity?.CapacityUnits ?? 1;
+      ));
       return Number(out.Attributes?.pending ?? 0);
     } catch (error) {
       if (isConditionFailed(error)) return undefined;
@@ -480,8 +457,7 @@ export class FleetStore {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      calls.reads++;
-      const out = await this.client.send(
+      const out = await this.read(calls, () => this.client.send(
         new QueryCommand({
           TableName: this.tableName,
           ReturnConsumedCapacity: "TOTAL",
@@ -490,8 +466,7 @@ export class FleetStore {
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
-      );
-      calls.readUnits += readUnitsOf(out.ConsumedCapacity);
+      ));
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start !== undefined);
