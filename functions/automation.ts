@@ -18,15 +18,17 @@ import { DynamoAgentStore } from "../lib/store/agents.ts";
 const config = await getConfig(FUNCTIONS.automation.links);
 const logger = createLogger("automation", config.logLevel);
 const sqs = new SQSClient({});
-const agents = new DynamoAgentStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({})), tableName: tableOf(config, "agents") });
+const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const agents = new DynamoAgentStore({ client: dynamo, tableName: tableOf(config, "agents") });
 const processor = new BatchProcessor(EventType.SQS);
 const heartbeat = heartbeatDeps(config, {
-  dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+  dynamo,
   sns: new SNSClient({}),
   sqs,
   gse: new GseClient({ gse: gseOf(config), logger }),
   logger,
 });
+const fleet = { store: heartbeat.store, now: Date.now, settings: fleetSettings(config), logger };
 // Job types register here as their capabilities land (delayed command retries, probe jobs).
 const runJob = createJobRunner({
   jobs: {
@@ -36,7 +38,7 @@ const runJob = createJobRunner({
       now: Date.now,
       logger,
       // An agent a caller asks about through the GSE routes is one to watch (issue 11's "seen in routes").
-      onFirstSeen: (ids) => registerSeen({ store: heartbeat.store, now: Date.now, settings: fleetSettings(config), logger }, ids, "route"),
+      onFirstSeen: (ids) => registerSeen(fleet, ids, "route"),
     }),
     [HEARTBEAT_SHARD_JOB]: heartbeatShardJob(heartbeat),
   },

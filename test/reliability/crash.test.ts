@@ -13,7 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ConfigAlert } from "../../lib/config-versions/alerts.ts";
-import { reconcileHead } from "../../lib/config-versions/reconcile.ts";
+import { reconcileHead, type ReconcileDeps } from "../../lib/config-versions/reconcile.ts";
+import type { ConfigStore } from "../../lib/store/configs.ts";
 import { GseClient } from "../../lib/gse/client.ts";
 import { localClientConfig } from "../../local/aws.ts";
 import type { StackInfo } from "../../local/stack.ts";
@@ -46,6 +47,26 @@ async function storedAgentIds(info: StackInfo, ids: readonly string[]): Promise<
   } finally {
     dynamo.destroy();
   }
+}
+
+/**
+ * What the scheduled reconcile sees once the pending timeout (300 s by default) has passed, run
+ * from here against a restarted stack; its alerts are collected in `alerts`.
+ */
+function reconcileAfterTimeout(info: StackInfo, store: ConfigStore, alerts: ConfigAlert[]): ReconcileDeps {
+  const gse = new GseClient({
+    gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 5000, maxAttempts: 2 },
+  });
+  const later = Date.now() + 301_000;
+  return {
+    gse,
+    store,
+    logger: new Logger({ logLevel: "SILENT" }),
+    now: () => later,
+    operator: "admin",
+    alerts: { publish: async (a) => void alerts.push(a) },
+    settings: { pendingTimeoutSeconds: 300, driftRepair: false },
+  };
 }
 
 describe("a crash of the whole local stack", () => {
@@ -113,16 +134,8 @@ describe("a crash of the whole local stack", () => {
       expect(await store.getVersion(routeRef(channelId), 2)).toMatchObject({ status: "PENDING" });
       if (!stuck) return;
 
-      const gse = new GseClient({
-        gse: { baseUrl: second.info.gseUrl, flavour: "v2", appCode: second.info.credentials.gse.appCode, appSecret: second.info.credentials.gse.appSecret, username: "admin", timeoutMs: 5000, maxAttempts: 2 },
-      });
       const alerts: ConfigAlert[] = [];
-      // Past the pending timeout (300 s by default), as the scheduled reconcile would see it.
-      const later = Date.now() + 301_000;
-      await reconcileHead(
-        { gse, store, logger: new Logger({ logLevel: "SILENT" }), now: () => later, operator: "admin", alerts: { publish: async (a) => void alerts.push(a) }, settings: { pendingTimeoutSeconds: 300, driftRepair: false } },
-        stuck,
-      );
+      await reconcileHead(reconcileAfterTimeout(second.info, store, alerts), stuck);
       expect(await store.getHead(routeRef(channelId))).toMatchObject({ current_version: 2, last_good_version: 2 });
       expect((await store.getHead(routeRef(channelId)))?.pending_version).toBeUndefined();
       expect(await store.getVersion(routeRef(channelId), 2)).toMatchObject({ status: "APPLIED" });
@@ -182,12 +195,8 @@ describe("a crash of the whole local stack", () => {
       expect(head).toMatchObject({ current_version: 1 });
       if (!head) return;
 
-      const gse = new GseClient({
-        gse: { baseUrl: second.info.gseUrl, flavour: "v2", appCode: second.info.credentials.gse.appCode, appSecret: second.info.credentials.gse.appSecret, username: "admin", timeoutMs: 5000, maxAttempts: 2 },
-      });
       const alerts: ConfigAlert[] = [];
-      const later = Date.now() + 301_000;
-      const deps = { gse, store, logger: new Logger({ logLevel: "SILENT" }), now: () => later, operator: "admin", alerts: { publish: async (a: ConfigAlert) => void alerts.push(a) }, settings: { pendingTimeoutSeconds: 300, driftRepair: false } };
+      const deps = reconcileAfterTimeout(second.info, store, alerts);
       await reconcileHead(deps, head);
       expect(await store.getVersion(routeRef(channelId), 2)).toMatchObject({ status: "ROLLED_BACK" });
       const after = await store.getHead(routeRef(channelId));
