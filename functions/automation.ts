@@ -6,28 +6,41 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { SQSHandler } from "aws-lambda";
 import { AGENT_WRITE_BACK_JOB, agentWriteBackJob } from "../lib/agent-write-back.ts";
 import { createJobRunner } from "../lib/automation.ts";
+import { snsCommandAlerts } from "../lib/commands/alerts.ts";
+import { commandDeps } from "../lib/commands/deps.ts";
+import { COMMAND_RETRY_JOB, COMMAND_TICK_JOB } from "../lib/commands/engine.ts";
+import { automationJobs } from "../lib/commands/jobs.ts";
+import { retryJobHandler, tickJobHandler } from "../lib/commands/retry.ts";
+import { configDeps } from "../lib/config-versions/deps.ts";
 import { fleetSettings, registerSeen } from "../lib/fleet.ts";
-import { getConfig, gseOf, queueUrlOf, tableOf } from "../lib/config.ts";
+import { alertsTopicOf, getConfig, gseOf, queueUrlOf, tableOf } from "../lib/config.ts";
 import { GseClient } from "../lib/gse/client.ts";
 import { heartbeatDeps, heartbeatShardJob } from "../lib/heartbeat/jobs.ts";
 import { HEARTBEAT_SHARD_JOB } from "../lib/heartbeat/poll.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
+import { QUEUES } from "../lib/resources.ts";
 import { createLogger } from "../lib/logger.ts";
 import { DynamoAgentStore } from "../lib/store/agents.ts";
 
 const config = await getConfig(FUNCTIONS.automation.links);
 const logger = createLogger("automation", config.logLevel);
 const sqs = new SQSClient({});
-const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+const gse = new GseClient({ gse: gseOf(config), logger });
+const sns = new SNSClient({});
 const agents = new DynamoAgentStore({ client: dynamo, tableName: tableOf(config, "agents") });
 const processor = new BatchProcessor(EventType.SQS);
 const heartbeat = heartbeatDeps(config, {
   dynamo,
-  sns: new SNSClient({}),
+  sns,
   sqs,
-  gse: new GseClient({ gse: gseOf(config), logger }),
+  gse,
   logger,
 });
+const commands = commandDeps(config, { dynamo, sqs, gse, logger });
+const alerts = snsCommandAlerts(sns, alertsTopicOf(config));
+// A tick may run up to the function's timeout; leave time to hand the rest back to the queue.
+const TICK_BUDGET_MS = (FUNCTIONS.automation.timeoutSeconds - 30) * 1000;
 const fleet = { store: heartbeat.store, now: Date.now, settings: fleetSettings(config), logger };
 // Job types register here as their capabilities land (delayed command retries, probe jobs).
 const runJob = createJobRunner({
@@ -41,10 +54,24 @@ const runJob = createJobRunner({
       onFirstSeen: (ids) => registerSeen(fleet, ids, "route"),
     }),
     [HEARTBEAT_SHARD_JOB]: heartbeatShardJob(heartbeat),
+    [COMMAND_RETRY_JOB]: retryJobHandler(commands),
+    [COMMAND_TICK_JOB]: tickJobHandler(commands, TICK_BUDGET_MS),
+    ...automationJobs({ commands, configs: configDeps({ config, logger, gse }, dynamo) }),
   },
   sqs,
   deadLetterQueueUrl: queueUrlOf(config, "automationDlq"),
   logger,
+  maxReceiveCount: QUEUES.automation.deadLetter.maxReceiveCount,
+  onDeadLetter: (record, reason) =>
+    alerts.publish({
+      type: "automation.dead_letter",
+      severity: "warning",
+      object: `sqs#${record.messageId}`,
+      summary: `automation job set aside in the dead-letter queue: ${reason}`.slice(0, 500),
+      reason,
+      body: record.body.slice(0, 2048),
+      at: new Date().toISOString(),
+    }),
 });
 
 export const handler: SQSHandler = async (event, context) => {

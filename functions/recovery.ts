@@ -8,6 +8,10 @@ import { configRecoveryRule } from "../lib/config-versions/rollback.ts";
 import { GseClient } from "../lib/gse/client.ts";
 import { createLogger } from "../lib/logger.ts";
 import { createRecoveryRouter } from "../lib/recovery.ts";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { snsCommandAlerts } from "../lib/commands/alerts.ts";
+import { commandDeps } from "../lib/commands/deps.ts";
+import { commandRecoveryRule } from "../lib/commands/retry.ts";
 import { ConfigStore } from "../lib/store/configs.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 
@@ -15,15 +19,22 @@ const config = await getConfig(FUNCTIONS.recovery.links);
 const logger = createLogger("recovery", config.logLevel);
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 const tables = { configs: tableOf(config, "configs"), commands: tableOf(config, "commands") };
+const gse = new GseClient({ gse: gseOf(config), logger });
+const sns = new SNSClient({});
+const dynamo = documentClient();
 const configs = configRecoveryRule({
-  gse: new GseClient({ gse: gseOf(config), logger }),
-  store: new ConfigStore({ client: documentClient(), tableName: tables.configs }),
-  alerts: snsAlertPublisher(new SNSClient({}), alertsTopicOf(config)),
+  gse,
+  store: new ConfigStore({ client: dynamo, tableName: tables.configs }),
+  alerts: snsAlertPublisher(sns, alertsTopicOf(config)),
   logger,
   now: () => Date.now(),
   operator: config.gse.username,
 });
-const recoverRecord = createRecoveryRouter({ tables, rules: { configs }, logger });
+const commands = commandRecoveryRule({
+  ...commandDeps(config, { dynamo, sqs: new SQSClient({}), gse, logger }),
+  alerts: snsCommandAlerts(sns, alertsTopicOf(config)),
+});
+const recoverRecord = createRecoveryRouter({ tables, rules: { configs, commands }, logger });
 
 /** One failing record is reported alone (its sequence number); the rest of the batch is done. */
 export const handler: DynamoDBStreamHandler = async (event, context) => {

@@ -17,6 +17,7 @@ const linkable: Record<Link, unknown> = {
   GseAppSecret: secrets.gseAppSecret,
   GseSlotToken: secrets.gseSlotToken,
   ApiCallers: secrets.apiCallers,
+  GseCallbackKey: secrets.gseCallbackKey,
 };
 
 /** Plain settings (no secrets) read from the deploying shell; see README "Configuration". */

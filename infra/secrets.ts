@@ -5,4 +5,5 @@ export const secrets = {
   gseAppSecret: new sst.Secret(SECRETS.gseAppSecret.link),
   gseSlotToken: new sst.Secret(SECRETS.gseSlotToken.link),
   apiCallers: new sst.Secret(SECRETS.apiCallers.link),
+  gseCallbackKey: new sst.Secret(SECRETS.gseCallbackKey.link),
 };

@@ -44,6 +44,10 @@ export function createJobRunner(options: {
   sqs: SQSClient;
   deadLetterQueueUrl: string;
   logger: Logger;
+  /** Receives after which SQS moves a failing message to the dead-letter queue (the queue's redrive policy). */
+  maxReceiveCount?: number;
+  /** Told of every job set aside, so a person hears of it (an alert). */
+  onDeadLetter?: (record: SQSRecord, reason: string) => Promise<void>;
 }): (record: SQSRecord) => Promise<void> {
   const deadLetter = async (record: SQSRecord, error: PoisonJobError): Promise<void> => {
     options.logger.warn("poison job moved to the dead-letter queue", { message_id: record.messageId, reason: error.message });
@@ -65,8 +69,18 @@ export function createJobRunner(options: {
       // A job type refusing its body is as final as an unknown type: no retry can fix it.
       await parsed.run(parsed.job, record);
     } catch (error) {
-      if (!(error instanceof PoisonJobError)) throw error;
+      if (!(error instanceof PoisonJobError)) {
+        // The last receive SQS allows: after this failure it goes to the dead-letter queue by itself.
+        const receives = Number(record.attributes?.ApproximateReceiveCount ?? "1");
+        if (options.maxReceiveCount !== undefined && receives >= options.maxReceiveCount) {
+          await options.onDeadLetter?.(record, `failed ${receives} times, last: ${error instanceof Error ? error.message : String(error)}`).catch((alertError: unknown) =>
+            options.logger.error("could not alert on a job going to the dead-letter queue", { error: String(alertError) }),
+          );
+        }
+        throw error;
+      }
       await deadLetter(record, error);
+      await options.onDeadLetter?.(record, error.message);
     }
   };
 }

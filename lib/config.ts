@@ -70,6 +70,24 @@ export const configSchema = z.object({
   /** Agent items a function instance keeps copies of (about 0.5 KB each); 0 = none. */
   agentMemoMaxItems: z.coerce.number().int().nonnegative().max(2_000_000).default(100_000),
   dispatchBatchSize: positiveInt(1000, 5000),
+  /** Tracked commands (lib/commands). */
+  commands: z.object({
+    /** Delivery attempts per agent, the first included, before it is FAILED for good. */
+    maxAttempts: positiveInt(5, 20),
+    /** First retry delay; doubled per attempt, with full jitter, up to retryMaxDelaySeconds. */
+    retryBaseSeconds: z.coerce.number().nonnegative().max(3_600).default(30),
+    retryMaxDelaySeconds: positiveInt(3_600, 86_400),
+    /** Time a dispatch request spends sending before it hands the rest to the queue (API Gateway stops at 29 s). */
+    sendBudgetSeconds: positiveInt(20, 25),
+    /** A batch claimed this long ago whose sender never reported is taken over (the sender died). */
+    leaseSeconds: positiveInt(120, 3_600),
+    /** How often a running command's watchdog looks at it. */
+    tickSeconds: positiveInt(60, 900),
+    /** Commands, their results and unsolicited upstream messages expire after this many days. */
+    retentionDays: positiveInt(30, 3_650),
+  }),
+  /** Linked secret (GseCallbackKey): the key GSE's callback URL carries. */
+  callbackKey: z.string().min(16).optional(),
   heartbeat: z.object({
     /** Polls in a row an agent must be seen down before it counts as lost (flap suppression). */
     lostAfterPolls: positiveInt(3, 100),
@@ -140,6 +158,14 @@ export const SETTINGS: readonly Source[] = [
   { path: "agentMemoSeconds", env: "AGENT_MEMO_SECONDS" },
   { path: "agentMemoMaxItems", env: "AGENT_MEMO_MAX_ITEMS" },
   { path: "dispatchBatchSize", env: "DISPATCH_BATCH_SIZE" },
+  { path: "commands.maxAttempts", env: "COMMAND_MAX_ATTEMPTS" },
+  { path: "commands.retryBaseSeconds", env: "COMMAND_RETRY_BASE_SECONDS" },
+  { path: "commands.retryMaxDelaySeconds", env: "COMMAND_RETRY_MAX_DELAY_SECONDS" },
+  { path: "commands.sendBudgetSeconds", env: "COMMAND_SEND_BUDGET_SECONDS" },
+  { path: "commands.leaseSeconds", env: "COMMAND_LEASE_SECONDS" },
+  { path: "commands.tickSeconds", env: "COMMAND_TICK_SECONDS" },
+  { path: "commands.retentionDays", env: "COMMAND_RETENTION_DAYS" },
+  resourceSource("callbackKey", SECRETS.gseCallbackKey, "value", true),
   { path: "heartbeat.lostAfterPolls", env: "HEARTBEAT_LOST_AFTER_POLLS" },
   { path: "heartbeat.budgetSeconds", env: "HEARTBEAT_BUDGET_SECONDS" },
   { path: "heartbeat.evictAfterDays", env: "HEARTBEAT_EVICT_AFTER_DAYS" },
@@ -190,7 +216,7 @@ export const ALL_LINKS: readonly string[] = SETTINGS.flatMap((s) => (s.resource 
  */
 export function loadConfig(env: NodeJS.ProcessEnv, lookup: ResourceLookup = () => undefined, links: readonly string[] = ALL_LINKS): Config {
   const linked = new Set(links);
-  const raw: Record<string, unknown> = { gse: {}, tables: {}, heartbeat: {} };
+  const raw: Record<string, unknown> = { gse: {}, tables: {}, heartbeat: {}, commands: {} };
   const missingLinks: string[] = [];
   for (const source of SETTINGS) {
     if (source.resource && !linked.has(source.resource[0])) continue;
@@ -238,7 +264,7 @@ export async function getConfig(links: readonly string[] = ALL_LINKS): Promise<C
     return typeof value === "string" ? value : undefined;
   };
   const config = loadConfig(process.env, lookup, links);
-  registerSecrets([config.gse.appSecret, config.gse.slotToken, ...(config.callers ?? []).map((c) => c.bk_app_secret)]);
+  registerSecrets([config.gse.appSecret, config.gse.slotToken, config.callbackKey, ...(config.callers ?? []).map((c) => c.bk_app_secret)]);
   cached.set(key, config);
   return config;
 }
@@ -266,6 +292,9 @@ export type GseConfig = Config["gse"] & { readonly appSecret: string };
 
 /** GSE settings with our app secret (GseAppSecret), as the GSE client needs them. */
 export const gseOf = (config: Config): GseConfig => ({ ...config.gse, appSecret: linked(config.gse.appSecret, SECRETS.gseAppSecret.link) });
+
+/** The key GSE's callback URL carries (GseCallbackKey). */
+export const callbackKeyOf = (config: Config): string => linked(config.callbackKey, SECRETS.gseCallbackKey.link);
 
 /** The message slot's token (GseSlotToken). */
 export const slotTokenOf = (config: Config): string => linked(config.gse.slotToken, SECRETS.gseSlotToken.link);

@@ -98,6 +98,8 @@ export const SECRETS = {
   gseAppSecret: { link: "GseAppSecret", env: "GSE_APP_SECRET" },
   gseSlotToken: { link: "GseSlotToken", env: "GSE_SLOT_TOKEN" },
   apiCallers: { link: "ApiCallers", env: "API_CALLERS" },
+  /** The key in the callback URL registered with GSE's message slot: GSE sends no credentials of its own. */
+  gseCallbackKey: { link: "GseCallbackKey", env: "GSE_CALLBACK_KEY" },
 } as const;
 
 /** A table's definition widened to the interface, for code that treats all tables alike. */

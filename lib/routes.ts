@@ -11,6 +11,11 @@ export interface RouteDefinition {
   readonly method: HttpMethod;
   readonly path: string;
   readonly function: FunctionKey;
+  /**
+   * How callers prove who they are: `callers` (default), the X-Bkapi-Authorization header of
+   * ApiCallers; `callback-key`, the `?key=` GSE's slot callback URL carries (GSE sends no credentials).
+   */
+  readonly auth?: "callers" | "callback-key";
 }
 
 export const withoutTrailingSlash = (path: string): string => (path.length > 1 ? path.replace(/\/+$/, "") : path);
@@ -50,6 +55,12 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/v1/configs/{kind}/{id}/diff", function: "config_history" },
   { method: "POST", path: "/v1/configs/{kind}/{id}/rollback", function: "config_rollback" },
   { method: "GET", path: "/v1/configs/{kind}/{id}/drift", function: "config_drift" },
+  // Tracked commands (issue 6). A message_id holding "/" is sent URL-encoded (%2F).
+  { method: "GET", path: "/v1/commands", function: "command_list" },
+  { method: "GET", path: "/v1/commands/{message_id}", function: "command_get" },
+  { method: "POST", path: "/v1/commands/{message_id}/cancel", function: "command_cancel" },
+  { method: "GET", path: "/v1/upstream-messages", function: "upstream_messages" },
+  { method: "POST", path: "/v1/gse/callback", function: "gse_callback", auth: "callback-key" },
   ...GSE_FUNCTIONS.flatMap((name) =>
     [...new Set(pathVariants(OPERATIONS[name]).map(withoutTrailingSlash))].map((path) => ({ method: "POST" as const, path, function: name })),
   ),

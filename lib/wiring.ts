@@ -44,6 +44,19 @@ const fleetRoute = (name: `fleet_${string}`, description: string) =>
 /** Where configuration versions live. */
 const CONFIG_VERSIONS: readonly Link[] = [TABLES.configs.link];
 
+/** What works on commands: the table, the slot (retries send), the queue (ticks and retries), GSE. */
+const COMMANDS: readonly Link[] = [TABLES.commands.link, SECRETS.gseSlotToken.link, QUEUES.automation.link];
+
+/** A command route's function: `functions/commands/<file>.ts`. */
+const commandRoute = (file: string, description: string) =>
+  ({
+    file: `functions/commands/${file}.ts`,
+    description,
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    links: [...GSE_CALLER, ...COMMANDS],
+  }) as const;
+
 /** A GSE operation's function: `functions/gse/<operation-in-kebab-case>.ts`. */
 const gseOperation = <N extends OperationName>(name: N, description: string, extraLinks: readonly Link[] = []) =>
   ({
@@ -67,7 +80,8 @@ export const FUNCTIONS = {
   // The automation queue takes the cache's write-back, so the answer need not wait for it.
   list_agent_state: gseOperation("list_agent_state", "GSE list_agent_state, answered from the agent state cache", [TABLES.agents.link, QUEUES.automation.link]),
   get_agent_status: gseOperation("get_agent_status", "GSE get_agent_status (legacy ESB), answered from the agent state cache", [TABLES.agents.link, QUEUES.automation.link]),
-  dispatch_message: gseOperation("dispatch_message", "GSE dispatch_message to a plugin through the message slot", [SECRETS.gseSlotToken.link]),
+  // A tracked command (lib/commands): recorded, sent in batches, its rest and retries on the queue.
+  dispatch_message: gseOperation("dispatch_message", "GSE dispatch_message, tracked: a command with per-agent outcomes, rollout limits and retries", COMMANDS),
   health: {
     file: "functions/health.ts",
     description: "GET /health: reachability of DynamoDB, SNS and GSE",
@@ -111,14 +125,33 @@ export const FUNCTIONS = {
     memoryMb: 512,
     links: [TABLES.configs.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link],
   },
+  command_get: commandRoute("get", "GET /v1/commands/{message_id}: a command, its counts and a page of per-agent outcomes"),
+  command_list: commandRoute("list", "GET /v1/commands: commands, newest first, by status"),
+  command_cancel: commandRoute("cancel", "POST /v1/commands/{message_id}/cancel: stop a running command"),
+  upstream_messages: commandRoute("upstream", "GET /v1/upstream-messages: messages agents sent that no command asked for"),
+  gse_callback: {
+    file: "functions/commands/callback.ts",
+    description: "POST /v1/gse/callback: GSE's message-slot callback; replies to commands, and unsolicited upstream messages",
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    // GSE sends no credentials: the URL's key (GseCallbackKey) is the check.
+    links: [TABLES.commands.link, SECRETS.gseCallbackKey.link],
+  },
+  command_sweep: {
+    file: "functions/commands/sweep.ts",
+    description: "Scheduled: running commands whose watchdog went quiet get it back",
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    links: [SECRETS.gseAppSecret.link, ...COMMANDS],
+  },
   recovery: {
     file: "functions/recovery.ts",
-    description: "DynamoDB stream consumer of configs and commands: rolls back failed config versions",
+    description: "DynamoDB stream consumer of configs and commands: rolls back failed config versions, schedules command retries, alerts",
     timeoutSeconds: 120,
     memoryMb: 512,
     // Reads their names to tell which stream a record came from; the stream itself is the subscription.
     // Rolling back a config version calls GSE and alerts on the topic.
-    links: [TABLES.configs.link, TABLES.commands.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link],
+    links: [TABLES.configs.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link, ...COMMANDS],
   },
   automation: {
     file: "functions/automation.ts",
@@ -128,7 +161,9 @@ export const FUNCTIONS = {
     // Moves a job that can never run to the dead-letter queue itself; writes the agent cache behind
     // lookups. Heartbeat shards (lib/heartbeat) poll GSE, write the fleet table, hand leftovers back
     // to the queue and publish the poll's alerts.
-    links: [QUEUES.automationDlq.link, TABLES.agents.link, ...HEARTBEAT_LINKS],
+    // Command retries, ticks and queue jobs (dispatch, apply_config, rollback_config, probe_*) use
+    // the commands and configs tables and the slot.
+    links: [...new Set([QUEUES.automationDlq.link, TABLES.agents.link, ...HEARTBEAT_LINKS, ...COMMANDS, TABLES.configs.link])],
   },
   heartbeat: {
     file: "functions/heartbeat.ts",
@@ -166,9 +201,19 @@ export type FilterPattern = { readonly [key: string]: FilterPattern | readonly (
 /** Expired items (TTL) and deletes leave nothing to recover. */
 const CHANGES_ONLY: readonly FilterPattern[] = [{ eventName: ["INSERT", "MODIFY"] }];
 
+/**
+ * Of the commands table, recovery needs only agents that just FAILED (retries) and commands that
+ * just ended badly (alerts): every agent of every dispatch passes through the table, and the rest
+ * of those records would only cost invocations.
+ */
+const COMMAND_EVENTS: readonly FilterPattern[] = [
+  { eventName: ["INSERT", "MODIFY"], dynamodb: { NewImage: { outcome: { S: ["FAILED"] } } } },
+  { eventName: ["MODIFY"], dynamodb: { NewImage: { sk: { S: ["meta"] }, status: { S: ["PARTIAL", "FAILED", "ABORTED"] } } } },
+];
+
 export const STREAM_SUBSCRIPTIONS: readonly StreamSubscription[] = [
   { table: "configs", function: "recovery", batchSize: 25, maxRetryAttempts: 5, bisectBatchOnError: true, filters: CHANGES_ONLY },
-  { table: "commands", function: "recovery", batchSize: 25, maxRetryAttempts: 5, bisectBatchOnError: true, filters: CHANGES_ONLY },
+  { table: "commands", function: "recovery", batchSize: 25, maxRetryAttempts: 5, bisectBatchOnError: true, filters: COMMAND_EVENTS },
 ];
 
 export interface QueueSubscription {
@@ -194,6 +239,8 @@ export const SCHEDULES: readonly Schedule[] = [
   { name: "Heartbeat", function: "heartbeat", everyMinutes: 1, setting: "HEARTBEAT_EVERY_MINUTES" },
   // Stuck PENDING config versions and drift (lib/config-versions/reconcile.ts).
   { name: "ConfigReconcile", function: "config_reconcile", everyMinutes: 5 },
+  // Running commands whose watchdog tick went missing (lib/commands/retry.ts sweepCommands).
+  { name: "CommandSweep", function: "command_sweep", everyMinutes: 5 },
 ];
 
 /** A schedule's period in minutes: its setting when set (1–1440), else its default. A bad value throws, naming it. */

@@ -67,6 +67,8 @@ export interface StackInfo {
   dynamodbEndpoint: string;
   sqsEndpoint: string;
   gseUrl: string;
+  /** The message slot's callback URL (it holds the callback key). */
+  callbackUrl: string;
   region: string;
   tables: Record<TableKey, string>;
   alertsTopicArn: string;
@@ -87,6 +89,7 @@ function randomSecrets(): StackCredentials {
     caller: { bk_app_code: "test-caller", bk_app_secret: token() },
     gse: { appCode: "bk_monitorv3", appSecret: token(), slotId: 37, slotToken: token(), username: "admin" },
     simulatorControlToken: token(),
+    callbackKey: token(),
   };
 }
 
@@ -246,6 +249,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       SST_RESOURCE_GseAppSecret: resource("sst.sst.Secret", { value: credentials.gse.appSecret }),
       SST_RESOURCE_GseSlotToken: resource("sst.sst.Secret", { value: credentials.gse.slotToken }),
       SST_RESOURCE_ApiCallers: resource("sst.sst.Secret", { value: JSON.stringify([credentials.caller]) }),
+      SST_RESOURCE_GseCallbackKey: resource("sst.sst.Secret", { value: credentials.callbackKey }),
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
@@ -260,6 +264,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const runtime = await startRuntime(env, logs.runtime);
     stoppers.push(() => stopChild(runtime.child));
+    // The slot's registered callback: what GSE posts plugin replies to (gse-api.md §5.4).
+    const callbackUrl = `${runtime.gateway}/v1/gse/callback?key=${encodeURIComponent(credentials.callbackKey)}`;
+    simulator.setCallbackUrl(callbackUrl);
 
     return {
       info: {
@@ -271,6 +278,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         dynamodbEndpoint: dynamodb.endpoint,
         sqsEndpoint,
         gseUrl: simulator.url,
+        callbackUrl,
         region: LOCAL_REGION,
         tables,
         alertsTopicArn: topicArn,

@@ -16,7 +16,8 @@ export const IDEMPOTENCY_HEADER = "idempotency-key";
 
 export interface IdempotencyScope {
   readonly appCode: string;
-  readonly operation: ConfigOperation;
+  /** A GSE config operation, or a rollback (queue jobs key those too). */
+  readonly operation: ConfigOperation | "rollback_config";
   readonly body: unknown;
   readonly key: string | undefined;
 }
@@ -49,7 +50,7 @@ export const requestHash = (operation: string, body: unknown): string => sha256(
 export const idempotencyKeyPk = (appCode: string, key: string): string => `idem#${appCode}#key#${sha256(key)}`;
 
 /** Whether a body without a key is deduplicated within the window (see the module comment). */
-export function dedupedByBody(operation: ConfigOperation, body: unknown): boolean {
+export function dedupedByBody(operation: ConfigOperation | "rollback_config", body: unknown): boolean {
   if (operation === "add_streamto") return true;
   if (operation !== "add_route") return false;
   const request = body as { metadata: { channel_id?: number }; route?: unknown[]; stream_filters?: unknown[] };

@@ -68,3 +68,19 @@ export function authenticate(header: string | undefined, callers: readonly Calle
   if (!matched) throw new UnauthenticatedError("bk_app_code or bk_app_secret is incorrect");
   return { appCode: matched.bk_app_code, username: parsed.data.bk_username };
 }
+
+/** Where GSE's callback URL carries its key: `?key=<GseCallbackKey>`. */
+export const CALLBACK_KEY_PARAM = "key";
+
+/**
+ * GSE posts slot callbacks without credentials (gse-api.md §5.4), so the URL registered with the
+ * slot carries a key, compared in constant time. The caller is named "gse" in the logs.
+ */
+export function callbackKeyAuthenticator(key: string): (event: { queryStringParameters?: Record<string, string | undefined> }) => AuthenticatedCaller {
+  return (event) => {
+    const given = event.queryStringParameters?.[CALLBACK_KEY_PARAM];
+    if (!given) throw new UnauthenticatedError(`missing ${CALLBACK_KEY_PARAM} in the callback URL`);
+    if (!constantTimeEqual(given, key)) throw new UnauthenticatedError(`wrong ${CALLBACK_KEY_PARAM} in the callback URL`);
+    return { appCode: "gse", username: undefined };
+  };
+}

@@ -36,7 +36,9 @@ export interface HttpHandlerOptions<S extends z.ZodType | undefined> {
   /** Name used in logs. */
   readonly name: string;
   readonly logger: Logger;
-  readonly callers: readonly Caller[];
+  /** The API's callers (the X-Bkapi-Authorization header); or `authenticate` for a route GSE itself calls. */
+  readonly callers?: readonly Caller[];
+  readonly authenticate?: (event: APIGatewayProxyEventV2) => AuthenticatedCaller;
   /** Schema of the JSON body; routes without one take no body. */
   readonly body?: S;
   readonly maxBodyBytes?: number;
@@ -105,10 +107,14 @@ function requestEdge(logger: Logger, name: string): Middleware {
   };
 }
 
-function authentication(callers: readonly Caller[]): Middleware {
+function authentication(callers: readonly Caller[], custom: ((event: HttpEvent) => AuthenticatedCaller) | undefined): Middleware {
   return {
     before: async function authenticationBefore(request) {
       const { event } = request;
+      if (custom) {
+        request.context.gseCaller = custom(event);
+        return;
+      }
       const header = headerValue(event, AUTH_HEADER);
       // Only on ESB paths, and only without the header: there, body credentials are GSE's contract.
       const fromBody =
@@ -173,7 +179,7 @@ export function httpHandler<S extends z.ZodType | undefined = undefined>(
     .use(requestEdge(logger, name))
     // Before authentication: ESB body credentials mean parsing, and no body that large is parsed.
     .use(bodySizeLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
-    .use(authentication(options.callers));
+    .use(authentication(options.callers ?? [], options.authenticate));
   if (options.body) stack = stack.use(jsonBody());
   return stack.handler(async function httpHandlerInvoke(event, context) {
     const requestId = context.gseRequestId ?? randomUUID();

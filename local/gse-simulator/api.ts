@@ -62,6 +62,10 @@ export interface GseSimulatorControls {
   counters(): SimulatorCounters;
   setCallbackUrl(url: string | null): void;
   callbackUrl(): string | null;
+  /** Silent agents take messages but their plugin never replies (a probe that hangs). */
+  setSilent(ids: readonly string[], silent: boolean): { updated: number };
+  /** How many times each agent was delivered `messageId` (the last 2000 message ids are kept). */
+  deliveries(messageId: string): Record<string, number>;
 }
 
 export interface GseSimulator extends GseSimulatorControls {

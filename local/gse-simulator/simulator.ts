@@ -3,7 +3,7 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { findOperationByPath, OPERATION_NAMES, type Door, type Operation } from "../../lib/gse/operations.ts";
-import { ESB_UNKNOWN_ERROR_CODE } from "../../lib/gse/schemas.ts";
+import { ESB_UNKNOWN_ERROR_CODE, type SlotCallback } from "../../lib/gse/schemas.ts";
 import { AgentFleet, type AgentView, type NewAgent } from "./agents.ts";
 import type { AgentRemoveResult, AgentUpdateResult, GseSimulator, SimulatorCounters, TickResult } from "./api.ts";
 import { CallbackSender } from "./callbacks.ts";
@@ -42,6 +42,8 @@ export class Simulator implements GseSimulator {
   private clockTicks = 0;
   private totalTicks = 0;
   private currentCallbackUrl: string | null;
+  private readonly silentAgents = new Set<string>();
+  private readonly delivered = new Map<string, Map<string, number>>();
 
   private calls = zeroCounts(OPERATION_NAMES);
   private appliedWrites = zeroCounts(OPERATION_NAMES);
@@ -230,6 +232,32 @@ export class Simulator implements GseSimulator {
     };
   }
 
+  setSilent(ids: readonly string[], silent: boolean): { updated: number } {
+    for (const id of ids) {
+      if (silent) this.silentAgents.add(id);
+      else this.silentAgents.delete(id);
+    }
+    return { updated: ids.length };
+  }
+
+  deliveries(messageId: string): Record<string, number> {
+    return Object.fromEntries(this.delivered.get(messageId) ?? new Map<string, number>());
+  }
+
+  /** Counts deliveries per message id and agent, and holds back the replies of silent agents. */
+  private deliver(replies: readonly SlotCallback[]): void {
+    for (const reply of replies) {
+      let perAgent = this.delivered.get(reply.message_id);
+      if (!perAgent) {
+        perAgent = new Map();
+        this.delivered.set(reply.message_id, perAgent);
+        if (this.delivered.size > 2000) this.delivered.delete(this.delivered.keys().next().value as string);
+      }
+      perAgent.set(reply.bk_agent_id, (perAgent.get(reply.bk_agent_id) ?? 0) + 1);
+    }
+    this.callbacks.schedule(replies.filter((r) => !this.silentAgents.has(r.bk_agent_id)));
+  }
+
   setCallbackUrl(url: string | null): void {
     if (url !== null && !URL.canParse(url)) throw new TypeError("callback URL is not a valid URL");
     this.currentCallbackUrl = url;
@@ -300,7 +328,7 @@ export class Simulator implements GseSimulator {
       now: this.options.now,
       fleetCreatedAt: this.fleetCreatedAt,
       slot: this.options.slot,
-      scheduleReplies: (replies) => this.callbacks.schedule(replies),
+      scheduleReplies: (replies) => this.deliver(replies),
     };
   }
 

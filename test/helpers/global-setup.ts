@@ -32,5 +32,8 @@ export default function setup(project: TestProject): Promise<() => Promise<void>
     // Tests age agent items by editing the table behind the functions' back; an instance's memo
     // would hide such an edit for AGENT_MEMO_SECONDS, so it is off here (unit tests cover it).
     AGENT_MEMO_SECONDS: "0",
+    // Command retries after ~1 s instead of ~30 s, so the retry tests finish in seconds.
+    COMMAND_RETRY_BASE_SECONDS: "1",
+    COMMAND_RETRY_MAX_DELAY_SECONDS: "2",
   });
 }

@@ -41,8 +41,12 @@ const EXPECTED_CLIENTS: Partial<Record<FunctionKey, readonly string[]>> = {
   fleet_agents: ["@aws-sdk/client-dynamodb"],
   // Queries call GSE only; changes also write their versions to the configs table.
   ...Object.fromEntries(GSE_CONFIG_OPERATIONS.map((key) => [key, VERSIONED_CONFIG_OPERATIONS.has(key) ? ["@aws-sdk/client-dynamodb"] : []])),
-  // Rolls back config versions: the configs table and the alerts topic.
-  recovery: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns"],
+  // Rolls back config versions (configs table, alerts topic) and schedules command retries (automation queue).
+  recovery: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns", "@aws-sdk/client-sqs"],
+  // Records a command before sending; its rest and retries go to the automation queue.
+  dispatch_message: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"],
+  // A reply is one write to the commands table.
+  gse_callback: ["@aws-sdk/client-dynamodb"],
 };
 
 /** `node:`-only modules (node:sqlite, which undici's cache store requires lazily) are not in builtinModules on Node 20. */

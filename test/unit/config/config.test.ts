@@ -10,6 +10,7 @@ function validEnv(): NodeJS.ProcessEnv {
     GSE_APP_SECRET: secret,
     GSE_SLOT_ID: "37",
     GSE_SLOT_TOKEN: "slot-token-value",
+    GSE_CALLBACK_KEY: "callback-key-value-0001",
     AGENTS_TABLE: "agents",
     CONFIGS_TABLE: "configs",
     COMMANDS_TABLE: "commands",

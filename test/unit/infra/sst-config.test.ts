@@ -102,6 +102,7 @@ function linksUsed(file: string): string[] {
   if (/gseOf\(/.test(code)) used.add(SECRETS.gseAppSecret.link);
   if (/slotTokenOf\(/.test(code)) used.add(SECRETS.gseSlotToken.link);
   if (/callersOf\(/.test(code)) used.add(SECRETS.apiCallers.link);
+  if (/callbackKeyOf\(/.test(code)) used.add(SECRETS.gseCallbackKey.link);
   return [...used].sort();
 }
 
@@ -198,16 +199,17 @@ describe("sst.config.ts", () => {
     for (const alarm of alarms) expect(alarm.args.alarmActions).toEqual(["arn:fake:SnsTopic:Alerts"]);
   });
 
-  it("runs the heartbeat every minute (or as HEARTBEAT_EVERY_MINUTES says) and the config reconcile every 5, on EventBridge schedules", async () => {
+  it("runs the heartbeat every minute (or as HEARTBEAT_EVERY_MINUTES says), the config reconcile and the command sweep every 5, on EventBridge schedules", async () => {
     const crons = ofKind("Cron");
     expect(crons.map((c) => [c.name, c.args.schedule, nameOf(c.args.function)])).toEqual([
       ["Heartbeat", "rate(1 minute)", `arn:fake:Function:${functionNamed("heartbeat")?.name}`],
       ["ConfigReconcile", "rate(5 minutes)", `arn:fake:Function:${functionNamed("config_reconcile")?.name}`],
+      ["CommandSweep", "rate(5 minutes)", `arn:fake:Function:${functionNamed("command_sweep")?.name}`],
     ]);
     process.env.HEARTBEAT_EVERY_MINUTES = "2";
     try {
       const slower = await runConfig("dev");
-      expect(slower.built.filter((b) => b.kind === "Cron").map((c) => c.args.schedule)).toEqual(["rate(2 minutes)", "rate(5 minutes)"]);
+      expect(slower.built.filter((b) => b.kind === "Cron").map((c) => c.args.schedule)).toEqual(["rate(2 minutes)", "rate(5 minutes)", "rate(5 minutes)"]);
       process.env.HEARTBEAT_EVERY_MINUTES = "0";
       await expect(runConfig("dev")).rejects.toThrow(/HEARTBEAT_EVERY_MINUTES/);
     } finally {

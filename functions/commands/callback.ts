@@ -1,0 +1,24 @@
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { receiveCallback } from "../../lib/commands/reply.ts";
+import { callbackKeyOf, getConfig, tableOf } from "../../lib/config.ts";
+import { slotCallbackSchema } from "../../lib/gse/schemas.ts";
+import { callbackKeyAuthenticator } from "../../lib/http/auth.ts";
+import { httpHandler } from "../../lib/http/handler.ts";
+import { createLogger } from "../../lib/logger.ts";
+import { CommandStore } from "../../lib/store/commands.ts";
+import { FUNCTIONS } from "../../lib/wiring.ts";
+
+const config = await getConfig(FUNCTIONS.gse_callback.links);
+const logger = createLogger("gse_callback", config.logLevel);
+const deps = {
+  store: new CommandStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }), tableName: tableOf(config, "commands") }),
+  now: Date.now,
+  retentionMs: config.commands.retentionDays * 86_400_000,
+};
+
+/** POST /v1/gse/callback?key=…: what GSE posts for the message slot; GSE has no credentials, the URL's key is checked. */
+export const handler = httpHandler(
+  { name: "gse_callback", logger, authenticate: callbackKeyAuthenticator(callbackKeyOf(config)), body: slotCallbackSchema },
+  async ({ body }) => ({ data: { accepted: await receiveCallback(deps, body) } }),
+);

@@ -1,0 +1,14 @@
+import { getCommandPage } from "../../lib/commands/api.ts";
+import { commandFunction } from "../../lib/commands/function.ts";
+import { callersOf } from "../../lib/config.ts";
+import { commandQuerySchema, messageIdParamSchema } from "../../lib/commands/schemas.ts";
+import { parametersOf } from "../../lib/config-versions/api.ts";
+import { httpHandler } from "../../lib/http/handler.ts";
+
+const { config, deps, logger } = await commandFunction("command_get");
+
+/** GET /v1/commands/{message_id}: the command, its counts, a page of its agents (`?outcome=&limit=&cursor=`). */
+export const handler = httpHandler({ name: "command_get", logger, callers: callersOf(config) }, async ({ event }) => {
+  const { path, query } = parametersOf(event, messageIdParamSchema, commandQuerySchema);
+  return { data: await getCommandPage(deps, path.message_id, query) };
+});

@@ -1,0 +1,122 @@
+/**
+ * The command API: dispatch (the GSE-compatible route), a command with its agents, the list of
+ * commands, cancel, and the unsolicited upstream messages. Handlers in functions/commands are
+ * thin wrappers around these.
+ */
+import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
+import { InvalidCursorError, type CommandItem, type CommandStore, type Page } from "../store/commands.ts";
+import {
+  advanceCommand,
+  agentResult,
+  COMMAND_TICK_JOB,
+  commandView,
+  describeCommand,
+  settleCommand,
+  stopCommand,
+  submitCommand,
+  zeroCounts,
+  type CommandDeps,
+} from "./engine.ts";
+import { utcDay } from "./reply.ts";
+import type { AgentOutcome, CommandList, CommandPage, CommandStatus, CommandView, DispatchAnswer, DispatchCommandRequest, UpstreamList } from "./schemas.ts";
+
+/** A cursor that is not ours is the caller's mistake: 400 naming the field. */
+async function withCursor<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof InvalidCursorError) throw new ValidationError([{ path: "cursor", message: error.message }]);
+    throw error;
+  }
+}
+
+/** Counts from the batches alone (no agent read): what the dispatch answer reports, cheaply, for any size. */
+async function batchCounts(store: CommandStore, command: CommandItem): Promise<CommandView["counts"]> {
+  const counts = zeroCounts();
+  for (const batch of await store.batches(command.message_id, command.body_hash)) {
+    if (batch.state === "SENT") {
+      counts.FAILED += batch.failed ?? 0;
+      counts.SENT += batch.size - (batch.failed ?? 0);
+    } else counts[command.status === "RUNNING" ? "PENDING" : "SKIPPED"] += batch.size;
+  }
+  return counts;
+}
+
+/**
+ * dispatch_message, tracked: the command is recorded, then sent for up to the send budget (the
+ * queue's watchdog sends the rest). The answer is GSE's: the agents not delivered to, plus the
+ * command. When GSE refused every batch this request sent, GSE's error is passed through, as
+ * an untracked dispatch would; the command keeps retrying.
+ */
+export async function dispatchCommand(deps: CommandDeps, request: DispatchCommandRequest, createdBy: string): Promise<DispatchAnswer> {
+  const { command, created } = await submitCommand(deps, request, createdBy);
+  if (!created) {
+    const failed = await deps.store.agentPage(command.message_id, { limit: 5000, cursor: undefined, outcomes: ["FAILED", "RETRYING"] });
+    return {
+      results: failed.items.map((a) => ({ bk_agent_id: a.agent_id, code: a.code ?? 0, message: a.message ?? "" })),
+      command: commandView(command, command.counts ?? (await batchCounts(deps.store, command))),
+    };
+  }
+  const result = await advanceCommand(deps, command.message_id, deps.settings.sendBudgetMs);
+  if (result.left > 0) {
+    try {
+      await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, 0);
+    } catch (error) {
+      deps.logger?.warn("could not hand the rest of the command to the queue; its watchdog will", { message_id: command.message_id, error: String(error) });
+    }
+  }
+  const first = result.wholeBatchErrors[0];
+  if (first && result.wholeBatchErrors.length === result.sent) throw first;
+  return { results: result.undelivered, command: commandView(result.command, result.command.counts ?? (await batchCounts(deps.store, result.command))) };
+}
+
+async function existing(store: CommandStore, messageId: string): Promise<CommandItem> {
+  const command = await store.getCommand(messageId);
+  if (!command) throw new NotFoundError(`command ${messageId} not found`);
+  return command;
+}
+
+/** A command with one page of its agents (sent ones; those never sent are only counted). */
+export async function getCommandPage(
+  deps: CommandDeps,
+  messageId: string,
+  query: { outcome?: AgentOutcome | undefined; limit: number; cursor?: string | undefined },
+): Promise<CommandPage> {
+  let command = await existing(deps.store, messageId);
+  // A command waiting for replies ends as soon as all have come: looking at it is a good moment.
+  if (command.status === "RUNNING") command = await settleCommand(deps, command, { checkReplies: true });
+  const batches = await deps.store.batches(messageId, command.body_hash);
+  const states = new Map(batches.map((b) => [b.index, b.state]));
+  // SENT is stored as PENDING until the batch is known sent (lib/commands/engine.ts effectiveOutcome).
+  const stored: AgentOutcome[] | undefined = query.outcome === undefined ? undefined : query.outcome === "SENT" || query.outcome === "PENDING" ? ["SENT", "PENDING"] : [query.outcome];
+  const page = await withCursor(() => deps.store.agentPage(messageId, { limit: query.limit, cursor: query.cursor, ...(stored ? { outcomes: stored } : {}) }));
+  const agents = page.items.map((item) => agentResult(item, states)).filter((a) => query.outcome === undefined || a.outcome === query.outcome);
+  return { command: await describeCommand(deps.store, command), agents, ...(page.cursor ? { next_cursor: page.cursor } : {}) };
+}
+
+export async function listCommands(store: CommandStore, query: { status?: CommandStatus | undefined; limit: number; cursor?: string | undefined }): Promise<CommandList> {
+  const page: Page<{ message_id: string; status: CommandStatus; targets: number; created_at: number; created_by: string }> = await withCursor(() =>
+    store.listCommands({ limit: query.limit, cursor: query.cursor, ...(query.status ? { status: query.status } : {}) }),
+  );
+  return {
+    commands: page.items.map((c) => ({ message_id: c.message_id, status: c.status, targets: c.targets, created_at: new Date(c.created_at).toISOString(), created_by: c.created_by })),
+    ...(page.cursor ? { next_cursor: page.cursor } : {}),
+  };
+}
+
+/** Cancels a running command: batches not yet sent never are, pending retries stop. No alert: a person asked. */
+export async function cancelCommand(deps: CommandDeps, messageId: string, reason: string): Promise<CommandView> {
+  const command = await existing(deps.store, messageId);
+  if (command.status !== "RUNNING") throw new ConflictError(`command ${messageId} is ${command.status}, not RUNNING`, { message_id: messageId, status: command.status });
+  const stopped = await stopCommand(deps, command, "CANCELLED", reason);
+  if (stopped.status !== "CANCELLED") throw new ConflictError(`command ${messageId} ended ${stopped.status} before it could be cancelled`, { message_id: messageId, status: stopped.status });
+  return describeCommand(deps.store, stopped);
+}
+
+export async function listUpstream(store: CommandStore, query: { date?: string | undefined; limit: number; cursor?: string | undefined }, now: number): Promise<UpstreamList> {
+  const page = await withCursor(() => store.listUpstream(query.date ?? utcDay(now), { limit: query.limit, cursor: query.cursor }));
+  return {
+    messages: page.items.map((m) => ({ message_id: m.message_id, bk_agent_id: m.bk_agent_id, content: m.content, received_at: new Date(m.received_at).toISOString() })),
+    ...(page.cursor ? { next_cursor: page.cursor } : {}),
+  };
+}

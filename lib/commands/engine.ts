@@ -1,0 +1,436 @@
+/**
+ * Tracked commands: a dispatch_message becomes a record first, then batches sent under the
+ * command's rollout limits, per-agent outcomes, retries (lib/commands/retry.ts) and one final
+ * status. Every step is a conditional write, so any number of senders (the request, the queue's
+ * watchdog, a redelivered job) can work on one command and each thing happens once.
+ */
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { createHash, randomUUID } from "node:crypto";
+import { ConflictError } from "../errors.ts";
+import { GseError } from "../errors.ts";
+import type { GseClient } from "../gse/client.ts";
+import { assertCallerSlot, type MessageSlot } from "../gse/dispatch.ts";
+import type { AgentCommandItem, AgentFailure, BatchItem, CommandItem, CommandStore } from "../store/commands.ts";
+import { batchSk, commandPk, indexSk } from "../store/commands.ts";
+import { chunk } from "../store/agents.ts";
+import type { Config } from "../config.ts";
+import {
+  AGENT_OUTCOMES,
+  type AgentOutcome,
+  type AgentResult,
+  type CommandStatus,
+  type CommandView,
+  type DispatchCommandRequest,
+  type OutcomeCounts,
+  type RolloutLimit,
+} from "./schemas.ts";
+
+export const COMMAND_TICK_JOB = "command.tick";
+export const COMMAND_RETRY_JOB = "command.retry";
+
+/** SQS holds a message back at most 15 minutes; longer waits are re-enqueued. */
+export const MAX_QUEUE_DELAY_SECONDS = 900;
+
+/** Where commands put their delayed work (the automation queue). */
+export interface JobQueue {
+  send(job: Readonly<Record<string, unknown>> & { type: string }, delaySeconds: number): Promise<void>;
+}
+
+export interface CommandSettings {
+  readonly batchSize: number;
+  /** GSE calls in flight per command at most (GSE_CONCURRENCY). */
+  readonly gseConcurrency: number;
+  readonly maxAttempts: number;
+  readonly retryBaseMs: number;
+  readonly retryMaxDelayMs: number;
+  readonly sendBudgetMs: number;
+  readonly leaseMs: number;
+  readonly tickMs: number;
+  readonly retentionMs: number;
+}
+
+export const commandSettings = (config: Config): CommandSettings => ({
+  batchSize: config.dispatchBatchSize,
+  gseConcurrency: config.gse.concurrency,
+  maxAttempts: config.commands.maxAttempts,
+  retryBaseMs: config.commands.retryBaseSeconds * 1000,
+  retryMaxDelayMs: config.commands.retryMaxDelaySeconds * 1000,
+  sendBudgetMs: config.commands.sendBudgetSeconds * 1000,
+  leaseMs: config.commands.leaseSeconds * 1000,
+  tickMs: config.commands.tickSeconds * 1000,
+  retentionMs: config.commands.retentionDays * 86_400_000,
+});
+
+export interface CommandDeps {
+  readonly store: CommandStore;
+  readonly gse: GseClient;
+  readonly slot: MessageSlot;
+  readonly queue: JobQueue;
+  readonly settings: CommandSettings;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly newId?: () => string;
+  readonly logger?: Logger;
+}
+
+// --- rollout ---------------------------------------------------------------------------------
+
+/** A count, or a percentage of `total` (rounded up for concurrency, down for tolerated errors). */
+export function resolveLimit(limit: RolloutLimit, total: number, round: "up" | "down"): number {
+  if (typeof limit === "number") return limit;
+  const share = (Number(limit.slice(0, -1)) / 100) * total;
+  // 1e-9: 10% of 30 is 3, not 3.0000000000000004 rounded up to 4.
+  return round === "up" ? Math.ceil(share - 1e-9) : Math.floor(share + 1e-9);
+}
+
+export interface RolloutPlan {
+  readonly batchSize: number;
+  readonly parallel: number;
+  readonly maxConcurrency: number;
+  readonly maxErrors: number | null;
+}
+
+/**
+ * Batches are at most `max_concurrency` agents (and GSE's batch size), and as many run at once as
+ * fit in `max_concurrency`, within the GSE concurrency setting.
+ */
+export function planRollout(total: number, request: Pick<DispatchCommandRequest, "max_concurrency" | "max_errors">, settings: Pick<CommandSettings, "batchSize" | "gseConcurrency">): RolloutPlan {
+  const maxConcurrency = request.max_concurrency === undefined ? total : Math.max(1, Math.min(total, resolveLimit(request.max_concurrency, total, "up")));
+  const batchSize = Math.max(1, Math.min(settings.batchSize, maxConcurrency));
+  const parallel = Math.max(1, Math.min(settings.gseConcurrency, Math.floor(maxConcurrency / batchSize)));
+  const maxErrors = request.max_errors === undefined ? null : resolveLimit(request.max_errors, total, "down");
+  return { batchSize, parallel, maxConcurrency, maxErrors };
+}
+
+/** Exponential backoff with full jitter: attempt 1 waits up to base, attempt 2 up to 2×base, … */
+export function retryDelayMs(attempt: number, settings: Pick<CommandSettings, "retryBaseMs" | "retryMaxDelayMs">, random: () => number): number {
+  const cap = Math.min(settings.retryMaxDelayMs, settings.retryBaseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(random() * cap);
+}
+
+export const uniqueTargets = (ids: readonly string[]): string[] => [...new Set(ids)];
+
+/** What makes two submissions of one message_id the same command. */
+export function commandHash(request: DispatchCommandRequest): string {
+  const canonical = JSON.stringify([
+    uniqueTargets(request.agent_id_list),
+    request.content,
+    request.max_concurrency ?? null,
+    request.max_errors ?? null,
+    request.reply_timeout_seconds ?? null,
+  ]);
+  return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
+}
+
+// --- create ----------------------------------------------------------------------------------
+
+export interface Submission {
+  readonly command: CommandItem;
+  /** False when this message_id was submitted before with the same body. */
+  readonly created: boolean;
+}
+
+/**
+ * Records the command (batches first, then the command item that makes them real), before GSE
+ * hears anything. Same message_id and body again: the existing command; another body: 409.
+ */
+export async function submitCommand(deps: CommandDeps, request: DispatchCommandRequest, createdBy: string): Promise<Submission> {
+  assertCallerSlot(request, deps.slot);
+  const targets = uniqueTargets(request.agent_id_list);
+  const plan = planRollout(targets.length, request, deps.settings);
+  const hash = commandHash(request);
+  const now = deps.now();
+  const expiresAt = Math.floor((now + deps.settings.retentionMs) / 1000);
+  const pk = commandPk(request.message_id);
+  const batches: BatchItem[] = chunk(targets, plan.batchSize).map((ids, index) => ({
+    pk,
+    sk: batchSk(hash, index),
+    index,
+    size: ids.length,
+    agent_ids: ids,
+    state: "PENDING",
+    expires_at: expiresAt,
+  }));
+  const timeout = request.reply_timeout_seconds ?? null;
+  const item: CommandItem = {
+    pk,
+    sk: "meta",
+    message_id: request.message_id,
+    body_hash: hash,
+    content: request.content,
+    target_count: targets.length,
+    batch_count: batches.length,
+    batch_size: plan.batchSize,
+    parallel: plan.parallel,
+    max_concurrency: plan.maxConcurrency,
+    max_errors: plan.maxErrors,
+    reply_timeout_seconds: timeout,
+    max_attempts: deps.settings.maxAttempts,
+    status: "RUNNING",
+    batches_done: 0,
+    errors: 0,
+    pending_retries: 0,
+    created_by: createdBy,
+    created_at: now,
+    updated_at: now,
+    ...(timeout !== null ? { deadline_at: now + timeout * 1000 } : {}),
+    index_sk: indexSk(now, request.message_id),
+    expires_at: expiresAt,
+  };
+  await deps.store.putBatches(batches);
+  if (!(await deps.store.createCommand(item))) {
+    const existing = await deps.store.getCommand(request.message_id);
+    if (!existing) throw new Error(`command ${request.message_id} neither created nor found`);
+    if (existing.body_hash !== hash) {
+      throw new ConflictError(`message_id ${request.message_id} is already a command with a different body`, { message_id: request.message_id, status: existing.status });
+    }
+    return { command: existing, created: false };
+  }
+  // The watchdog: whatever happens to this request, the queue comes back to the command.
+  try {
+    await scheduleTick(deps, item);
+  } catch (error) {
+    deps.logger?.warn("could not schedule the command's watchdog; the sweep will find it", { message_id: item.message_id, error: String(error) });
+  }
+  deps.logger?.info("command created", { message_id: item.message_id, targets: item.target_count, batches: item.batch_count, parallel: item.parallel, max_errors: item.max_errors });
+  return { command: item, created: true };
+}
+
+export async function scheduleTick(deps: Pick<CommandDeps, "queue" | "settings" | "now">, command: CommandItem): Promise<void> {
+  let delayMs = deps.settings.tickMs;
+  if (command.deadline_at !== undefined) delayMs = Math.min(delayMs, Math.max(1_000, command.deadline_at - deps.now() + 1_000));
+  await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, Math.min(MAX_QUEUE_DELAY_SECONDS, Math.ceil(delayMs / 1000)));
+}
+
+// --- send ------------------------------------------------------------------------------------
+
+export interface AdvanceResult {
+  readonly command: CommandItem;
+  /** Agents GSE did not take in the batches this call sent (GSE's `results`). */
+  readonly undelivered: { bk_agent_id: string; code: number; message: string }[];
+  /** Batches this call sent, and how many of them GSE refused as a whole. */
+  readonly sent: number;
+  readonly wholeBatchErrors: GseError[];
+  /** Batches left for later (time budget used up). */
+  readonly left: number;
+}
+
+const exceeded = (command: CommandItem): boolean => command.max_errors !== null && command.errors > command.max_errors;
+
+/**
+ * Sends the command's batches that nobody has sent yet, `parallel` at a time, until they are all
+ * sent, the command stops running, its errors pass max_errors (ABORTED: batches in flight
+ * finish, the others are never sent) or the time budget runs out.
+ */
+export async function advanceCommand(deps: CommandDeps, messageId: string, budgetMs: number): Promise<AdvanceResult> {
+  const until = deps.now() + budgetMs;
+  let command = await deps.store.getCommand(messageId);
+  if (!command) throw new Error(`command ${messageId} not found`);
+  const undelivered: AdvanceResult["undelivered"] = [];
+  const wholeBatchErrors: GseError[] = [];
+  let sent = 0;
+  if (command.status !== "RUNNING") return { command, undelivered, sent, wholeBatchErrors, left: 0 };
+  const now = deps.now();
+  const todo = (await deps.store.batches(messageId, command.body_hash)).filter(
+    (b) => b.state === "PENDING" || (b.state === "SENDING" && (b.lease_until ?? 0) < now),
+  );
+  let next = 0;
+  let stop = false;
+  const worker = async (): Promise<void> => {
+    while (!stop && next < todo.length) {
+      const current = command as CommandItem;
+      if (current.status !== "RUNNING" || exceeded(current) || deps.now() > until) {
+        stop = true;
+        return;
+      }
+      const batch = todo[next++] as BatchItem;
+      const claim = deps.newId?.() ?? randomUUID();
+      const claimed = await deps.store.claimBatch(messageId, batch.sk, claim, deps.now(), deps.settings.leaseMs);
+      if (!claimed) continue;
+      const outcome = await sendBatch(deps, current, claimed, claim);
+      sent++;
+      undelivered.push(...outcome.undelivered);
+      if (outcome.error) wholeBatchErrors.push(outcome.error);
+      command = (await deps.store.getCommand(messageId)) ?? current;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(command.parallel, Math.max(1, todo.length)) }, worker));
+  const left = todo.length - next;
+  command = await settleCommand(deps, command);
+  return { command, undelivered, sent, wholeBatchErrors, left };
+}
+
+async function sendBatch(
+  deps: CommandDeps,
+  command: CommandItem,
+  batch: BatchItem,
+  claim: string,
+): Promise<{ undelivered: AdvanceResult["undelivered"]; error?: GseError }> {
+  const ids = batch.agent_ids ?? [];
+  const messageId = command.message_id;
+  await deps.store.prewriteAgents(messageId, batch.index, ids, deps.now(), command.expires_at);
+  const final = command.max_attempts <= 1;
+  let failures: AgentFailure[];
+  let error: GseError | undefined;
+  try {
+    const data = await deps.gse.call("dispatch_message", {
+      slot_id: deps.slot.slotId,
+      token: deps.slot.slotToken,
+      message_id: messageId,
+      agent_id_list: ids,
+      content: command.content,
+    });
+    const inBatch = new Set(ids);
+    const seen = new Set<string>();
+    failures = data.results
+      .filter((r) => inBatch.has(r.bk_agent_id) && !seen.has(r.bk_agent_id) && seen.add(r.bk_agent_id))
+      .map((r) => ({ agentId: r.bk_agent_id, code: r.code, message: r.message, final }));
+  } catch (caught) {
+    if (!(caught instanceof GseError)) throw caught;
+    error = caught;
+    // GSE refused the message itself (e.g. the slot): no attempt can do better. Otherwise the
+    // message may or may not have gone out; it is sent again with the same message_id, which
+    // plugins use to tell a repeat (at-least-once, documented in the README).
+    const hopeless = final || caught.outcome === "rejected";
+    failures = ids.map((agentId) => ({ agentId, code: caught.gseCode ?? caught.code, message: caught.message, final: hopeless }));
+  }
+  await deps.store.recordFailures(messageId, failures, deps.now());
+  await deps.store.completeBatch(messageId, batch.sk, claim, failures.length, deps.now());
+  deps.logger?.info("command batch sent", { message_id: messageId, batch: batch.index, agents: ids.length, undelivered: failures.length, ...(error ? { gse_error: error.codeName } : {}) });
+  return { undelivered: failures.map((f) => ({ bk_agent_id: f.agentId, code: f.code, message: f.message })), ...(error ? { error } : {}) };
+}
+
+// --- finish ----------------------------------------------------------------------------------
+
+/** An agent's outcome as the API tells it: a PENDING item whose batch went out was SENT. */
+export function effectiveOutcome(item: Pick<AgentCommandItem, "outcome" | "batch">, batchStates: ReadonlyMap<number, BatchItem["state"]>): AgentOutcome {
+  if (item.outcome !== "PENDING") return item.outcome;
+  return batchStates.get(item.batch) === "SENT" ? "SENT" : "PENDING";
+}
+
+export const zeroCounts = (): OutcomeCounts => Object.fromEntries(AGENT_OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;
+
+/** Counts every agent's outcome: agents of batches never sent count PENDING (SKIPPED once the command ended). */
+export async function countOutcomes(store: CommandStore, command: CommandItem): Promise<OutcomeCounts> {
+  const batches = await store.batches(command.message_id, command.body_hash);
+  const states = new Map(batches.map((b) => [b.index, b.state]));
+  const counts = zeroCounts();
+  const itemsPerBatch = new Map<number, number>();
+  for await (const page of store.agentItems(command.message_id, true)) {
+    for (const item of page) {
+      counts[effectiveOutcome(item, states)]++;
+      itemsPerBatch.set(item.batch, (itemsPerBatch.get(item.batch) ?? 0) + 1);
+    }
+  }
+  const unsent: AgentOutcome = command.status === "RUNNING" ? "PENDING" : "SKIPPED";
+  for (const batch of batches) counts[unsent] += Math.max(0, batch.size - (itemsPerBatch.get(batch.index) ?? 0));
+  return counts;
+}
+
+/** The final status a command's counts mean (it ran to its end: not aborted, not cancelled). */
+export function finalStatus(counts: OutcomeCounts): Exclude<CommandStatus, "RUNNING" | "ABORTED" | "CANCELLED"> {
+  const bad = counts.FAILED + counts.TIMED_OUT + counts.SKIPPED + counts.PENDING + counts.RETRYING;
+  const total = AGENT_OUTCOMES.reduce((sum, o) => sum + counts[o], 0);
+  if (bad === 0) return "SUCCEEDED";
+  return bad === total ? "FAILED" : "PARTIAL";
+}
+
+/**
+ * Brings a command to its end when nothing is left to wait for: errors past max_errors → ABORTED;
+ * every batch sent, no retry pending and (when replies are awaited) the deadline passed or every
+ * delivered agent replied → SUCCEEDED, PARTIAL or FAILED. Otherwise returns it as it is.
+ */
+export async function settleCommand(deps: CommandDeps, command: CommandItem, options: { checkReplies?: boolean } = {}): Promise<CommandItem> {
+  if (command.status !== "RUNNING") return command;
+  if (exceeded(command)) {
+    return stopCommand(deps, command, "ABORTED", `${command.errors} delivery failures, more than max_errors ${command.max_errors}`);
+  }
+  if (command.batches_done < command.batch_count) return command;
+  const now = deps.now();
+  if (command.reply_timeout_seconds !== null) {
+    if (command.deadline_at !== undefined && now >= command.deadline_at) {
+      await timeOutSilentAgents(deps, command);
+    } else {
+      if (!options.checkReplies || command.pending_retries > 0) return command;
+      const counts = await countOutcomes(deps.store, command);
+      if (counts.PENDING + counts.SENT + counts.RETRYING > 0) return command;
+    }
+  } else if (command.pending_retries > 0) {
+    return command;
+  }
+  const counts = await countOutcomes(deps.store, command);
+  const status = finalStatus(counts);
+  await deps.store.finish(command, status, { counts }, now);
+  deps.logger?.info("command finished", { message_id: command.message_id, status, counts });
+  return (await deps.store.getCommand(command.message_id)) ?? command;
+}
+
+/** At the deadline: delivered agents that never replied are TIMED_OUT; agents still retrying fail for good. */
+async function timeOutSilentAgents(deps: CommandDeps, command: CommandItem): Promise<void> {
+  const now = deps.now();
+  for await (const page of deps.store.agentItems(command.message_id, true)) {
+    for (const item of page) {
+      if (item.outcome === "PENDING" || item.outcome === "SENT") await deps.store.markTimedOut(command.message_id, item.agent_id, now);
+      else if ((item.outcome === "FAILED" || item.outcome === "RETRYING") && !item.final) await deps.store.giveUp(command.message_id, item.agent_id, now);
+    }
+  }
+}
+
+/** ABORTED or CANCELLED: batches not sent are skipped, agents waiting for a retry fail for good. */
+export async function stopCommand(deps: CommandDeps, command: CommandItem, status: "ABORTED" | "CANCELLED", reason: string): Promise<CommandItem> {
+  const now = deps.now();
+  if (!(await deps.store.finish(command, status, { reason }, now))) return (await deps.store.getCommand(command.message_id)) ?? command;
+  const batches = await deps.store.batches(command.message_id, command.body_hash);
+  for (const batch of batches) if (batch.state === "PENDING") await deps.store.skipBatch(command.message_id, batch.sk);
+  for await (const page of deps.store.agentItems(command.message_id, true)) {
+    for (const item of page) {
+      if ((item.outcome === "FAILED" || item.outcome === "RETRYING") && !item.final) await deps.store.giveUp(command.message_id, item.agent_id, now);
+    }
+  }
+  const stopped = (await deps.store.getCommand(command.message_id)) ?? command;
+  const counts = await countOutcomes(deps.store, stopped);
+  await deps.store.setCounts(command.message_id, counts);
+  deps.logger?.info("command stopped", { message_id: command.message_id, status, reason, counts });
+  return { ...stopped, counts };
+}
+
+// --- views -----------------------------------------------------------------------------------
+
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export function commandView(command: CommandItem, counts: OutcomeCounts): CommandView {
+  return {
+    message_id: command.message_id,
+    status: command.status,
+    ...(command.reason !== undefined ? { reason: command.reason } : {}),
+    targets: command.target_count,
+    counts,
+    batches: { total: command.batch_count, sent: command.batches_done, size: command.batch_size, parallel: command.parallel },
+    rollout: { max_concurrency: command.max_concurrency, max_errors: command.max_errors, errors: command.errors },
+    reply_timeout_seconds: command.reply_timeout_seconds,
+    max_attempts: command.max_attempts,
+    created_by: command.created_by,
+    created_at: new Date(command.created_at).toISOString(),
+    updated_at: new Date(command.updated_at).toISOString(),
+    ...(command.finished_at !== undefined ? { finished_at: iso(command.finished_at) } : {}),
+    ...(command.deadline_at !== undefined ? { deadline_at: iso(command.deadline_at) } : {}),
+  };
+}
+
+/** A command with its counts: stored once it ended, counted while it runs. */
+export async function describeCommand(store: CommandStore, command: CommandItem): Promise<CommandView> {
+  return commandView(command, command.counts ?? (await countOutcomes(store, command)));
+}
+
+export function agentResult(item: AgentCommandItem, states: ReadonlyMap<number, BatchItem["state"]>): AgentResult {
+  return {
+    bk_agent_id: item.agent_id,
+    outcome: effectiveOutcome(item, states),
+    attempts: item.attempts,
+    ...(item.code !== undefined ? { code: item.code } : {}),
+    ...(item.message !== undefined ? { message: item.message } : {}),
+    ...(item.reply !== undefined ? { reply: item.reply } : {}),
+    ...(item.replied_at !== undefined ? { replied_at: iso(item.replied_at) } : {}),
+    updated_at: iso(item.updated_at),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * GSE's upstream callback (gse-api.md §5.4): `{message_id, bk_agent_id, content}` POSTed to the URL
+ * registered with the message slot. A reply to one of our commands, from an agent it was sent to,
+ * becomes that agent's REPLIED outcome; anything else is an unsolicited upstream message (agents
+ * start conversations: bkmonitorbeat asks for its data ids) and is kept apart, never mixed in.
+ */
+import { randomUUID } from "node:crypto";
+import type { SlotCallback } from "../gse/schemas.ts";
+import { upstreamPk, type CommandStore } from "../store/commands.ts";
+
+/** What we keep of a reply's content; the rest of a large reply is the plugin's business. */
+export const MAX_REPLY_BYTES = 8 * 1024;
+
+export interface ReplyDeps {
+  readonly store: CommandStore;
+  readonly now: () => number;
+  readonly retentionMs: number;
+}
+
+export type ReplyOutcome = "replied" | "duplicate" | "upstream";
+
+const truncate = (text: string, bytes: number): string => {
+  const buffer = Buffer.from(text, "utf8");
+  return buffer.length <= bytes ? text : buffer.subarray(0, bytes).toString("utf8");
+};
+
+export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+export async function receiveCallback(deps: ReplyDeps, callback: SlotCallback): Promise<ReplyOutcome> {
+  const now = deps.now();
+  const command = await deps.store.getCommand(callback.message_id);
+  if (command) {
+    const result = await deps.store.markReplied(callback.message_id, callback.bk_agent_id, truncate(callback.content, MAX_REPLY_BYTES), now);
+    if (result !== "not_targeted") return result;
+  }
+  await deps.store.putUpstream({
+    pk: upstreamPk(utcDay(now)),
+    sk: `${String(now).padStart(13, "0")}#${callback.bk_agent_id}#${randomUUID().slice(0, 8)}`,
+    message_id: callback.message_id,
+    bk_agent_id: callback.bk_agent_id,
+    content: truncate(callback.content, MAX_REPLY_BYTES),
+    received_at: now,
+    expires_at: Math.floor((now + deps.retentionMs) / 1000),
+  });
+  return "upstream";
+}

@@ -1,0 +1,210 @@
+/**
+ * What keeps a command moving after the request that created it: recovery (the commands table's
+ * stream) schedules a delayed retry for each failed agent and alerts once per command that ends
+ * badly; the automation queue runs the retries and each command's watchdog tick.
+ */
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import type { AttributeValue, DynamoDBRecord } from "aws-lambda";
+import { z } from "zod";
+import { PoisonJobError, type JobHandler } from "../automation.ts";
+import { GseError } from "../errors.ts";
+import type { RecoveryRule } from "../recovery.ts";
+import { agentCommandItemSchema, commandItemSchema, type AgentCommandItem, type CommandItem } from "../store/commands.ts";
+import { messageIdSchema } from "../gse/schemas.ts";
+import type { CommandAlertPublisher } from "./alerts.ts";
+import {
+  advanceCommand,
+  COMMAND_RETRY_JOB,
+  COMMAND_TICK_JOB,
+  countOutcomes,
+  MAX_QUEUE_DELAY_SECONDS,
+  retryDelayMs,
+  scheduleTick,
+  settleCommand,
+  type CommandDeps,
+} from "./engine.ts";
+
+export const retryJobSchema = z.object({
+  type: z.literal(COMMAND_RETRY_JOB),
+  message_id: messageIdSchema,
+  agent_id: z.string().min(1).max(2048),
+  /** The agent's attempts when it failed: the job claims attempt + 1, once. */
+  attempt: z.int().min(1),
+  /** Epoch ms before which the retry must not run (SQS delays stop at 15 minutes). */
+  not_before: z.number(),
+});
+export type RetryJob = z.infer<typeof retryJobSchema>;
+
+export const tickJobSchema = z.object({ type: z.literal(COMMAND_TICK_JOB), message_id: messageIdSchema });
+
+const delaySecondsUntil = (at: number, now: number): number => Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((at - now) / 1000)));
+
+/** Enqueues the agent's next attempt after its backoff, then marks it RETRYING (once: conditional). */
+export async function scheduleRetry(deps: CommandDeps, command: CommandItem, agent: AgentCommandItem): Promise<void> {
+  const now = deps.now();
+  if (command.status !== "RUNNING") {
+    await deps.store.giveUp(command.message_id, agent.agent_id, now);
+    return;
+  }
+  const notBefore = now + retryDelayMs(agent.attempts, deps.settings, deps.random);
+  const job: RetryJob = { type: COMMAND_RETRY_JOB, message_id: command.message_id, agent_id: agent.agent_id, attempt: agent.attempts, not_before: notBefore };
+  await deps.queue.send(job, delaySecondsUntil(notBefore, now));
+  await deps.store.markRetrying(command.message_id, agent.agent_id, agent.attempts, notBefore, now);
+}
+
+/** One retry: claim the attempt, send to the one agent, record what GSE said. */
+export function retryJobHandler(deps: CommandDeps): JobHandler {
+  return async function runRetry(envelope) {
+    const parsed = retryJobSchema.safeParse(envelope);
+    if (!parsed.success) throw new PoisonJobError(`invalid ${COMMAND_RETRY_JOB} job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    const job = parsed.data;
+    const now = deps.now();
+    if (job.not_before > now + 1_000) {
+      await deps.queue.send(job, delaySecondsUntil(job.not_before, now));
+      return;
+    }
+    const command = await deps.store.getCommand(job.message_id);
+    if (!command) return;
+    if (command.status !== "RUNNING") {
+      await deps.store.giveUp(job.message_id, job.agent_id, now);
+      return;
+    }
+    if (!(await deps.store.claimRetry(job.message_id, job.agent_id, job.attempt, now))) return;
+    const attempts = job.attempt + 1;
+    const final = attempts >= command.max_attempts;
+    let failure: { code: number; message: string; final: boolean } | undefined;
+    try {
+      const data = await deps.gse.call("dispatch_message", {
+        slot_id: deps.slot.slotId,
+        token: deps.slot.slotToken,
+        message_id: job.message_id,
+        agent_id_list: [job.agent_id],
+        content: command.content,
+      });
+      const refused = data.results.find((r) => r.bk_agent_id === job.agent_id);
+      if (refused) failure = { code: refused.code, message: refused.message, final };
+    } catch (error) {
+      if (!(error instanceof GseError)) throw error;
+      failure = { code: error.gseCode ?? error.code, message: error.message, final: final || error.outcome === "rejected" };
+    }
+    if (failure) await deps.store.retryFailed(job.message_id, { agentId: job.agent_id, ...failure }, attempts, deps.now());
+    else await deps.store.retryDelivered(job.message_id, job.agent_id, attempts, deps.now());
+    deps.logger?.info("command retry", { message_id: job.message_id, agent_id: job.agent_id, attempt: attempts, delivered: !failure, final: failure?.final ?? false });
+    const fresh = await deps.store.getCommand(job.message_id);
+    if (fresh) await settleCommand(deps, fresh);
+  };
+}
+
+/**
+ * A command's watchdog, every COMMAND_TICK_SECONDS (or at its reply deadline) while it runs:
+ * sends batches a dead sender left, retries whose job went missing, and ends the command when
+ * nothing is left to wait for.
+ */
+export function tickJobHandler(deps: CommandDeps, budgetMs: number): JobHandler {
+  return async function runTick(envelope) {
+    const parsed = tickJobSchema.safeParse(envelope);
+    if (!parsed.success) throw new PoisonJobError(`invalid ${COMMAND_TICK_JOB} job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    const { command: advanced, left } = await advanceCommand(deps, parsed.data.message_id, budgetMs);
+    let command = advanced;
+    if (command.status === "RUNNING") {
+      await rescueStalledAgents(deps, command);
+      command = await settleCommand(deps, (await deps.store.getCommand(command.message_id)) ?? command, { checkReplies: true });
+    }
+    if (command.status !== "RUNNING") return;
+    if (left > 0) await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, 0);
+    else await scheduleTick(deps, command);
+  };
+}
+
+/** Failed agents recovery never took in hand, and retries whose job was lost, older than the lease. */
+async function rescueStalledAgents(deps: CommandDeps, command: CommandItem): Promise<void> {
+  if (command.pending_retries <= 0) return;
+  const stale = deps.now() - deps.settings.leaseMs;
+  for await (const page of deps.store.agentItems(command.message_id, true)) {
+    for (const agent of page) {
+      if (agent.final) continue;
+      const stalledFailure = agent.outcome === "FAILED" && agent.updated_at < stale;
+      const stalledRetry = agent.outcome === "RETRYING" && (agent.retry_at ?? 0) < stale && agent.updated_at < stale;
+      if (stalledFailure) await scheduleRetry(deps, command, agent);
+      else if (stalledRetry) {
+        const job: RetryJob = { type: COMMAND_RETRY_JOB, message_id: command.message_id, agent_id: agent.agent_id, attempt: agent.attempts, not_before: deps.now() };
+        await deps.queue.send(job, 0);
+      }
+    }
+  }
+}
+
+const imageOf = (image: Record<string, AttributeValue> | undefined): Record<string, unknown> | undefined =>
+  image ? unmarshall(image as Parameters<typeof unmarshall>[0]) : undefined;
+
+export const ALERTED_STATUSES = new Set(["PARTIAL", "FAILED", "ABORTED"]);
+
+/**
+ * The commands table's stream: a newly FAILED agent (not final) gets its retry scheduled; a
+ * command that just ended PARTIAL, FAILED or ABORTED gets its one alert.
+ */
+export function commandRecoveryRule(deps: CommandDeps & { alerts: CommandAlertPublisher }): RecoveryRule {
+  return async function recoverCommandRecord(record: DynamoDBRecord) {
+    const next = imageOf(record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined);
+    const previous = imageOf(record.dynamodb?.OldImage as Record<string, AttributeValue> | undefined);
+    if (!next || typeof next.pk !== "string" || !next.pk.startsWith("cmd#")) return;
+    if (next.sk === "meta") {
+      const command = commandItemSchema.parse(next);
+      if (!ALERTED_STATUSES.has(command.status) || previous?.status !== "RUNNING" || command.alerted_at !== undefined) return;
+      await alertOnce(deps, command);
+      return;
+    }
+    if (typeof next.sk !== "string" || !next.sk.startsWith("agent#")) return;
+    const agent = agentCommandItemSchema.parse(next);
+    if (agent.outcome !== "FAILED" || agent.final) return;
+    if (previous?.outcome === "FAILED" && previous.attempts === agent.attempts) return;
+    const command = await deps.store.getCommand(agent.pk.slice("cmd#".length));
+    if (!command) return;
+    await scheduleRetry(deps, command, agent);
+  };
+}
+
+async function alertOnce(deps: CommandDeps & { alerts: CommandAlertPublisher }, command: CommandItem): Promise<void> {
+  const fresh = (await deps.store.getCommand(command.message_id)) ?? command;
+  if (fresh.alerted_at !== undefined) return;
+  const counts = fresh.counts ?? (await countOutcomes(deps.store, fresh));
+  const page = await deps.store.agentPage(fresh.message_id, { limit: 20, cursor: undefined, outcomes: ["FAILED", "TIMED_OUT"] });
+  await deps.alerts.publish({
+    type: `command.${fresh.status.toLowerCase()}`,
+    severity: fresh.status === "FAILED" ? "critical" : "warning",
+    object: `command#${fresh.message_id}`,
+    summary: `command ${fresh.message_id} ended ${fresh.status}: ${counts.FAILED} failed, ${counts.TIMED_OUT} timed out, ${counts.SKIPPED} not sent of ${fresh.target_count}`,
+    message_id: fresh.message_id,
+    status: fresh.status,
+    ...(fresh.reason !== undefined ? { reason: fresh.reason } : {}),
+    counts,
+    sample: page.items.map((a) => ({ bk_agent_id: a.agent_id, outcome: a.outcome, attempts: a.attempts, ...(a.code !== undefined ? { code: a.code } : {}), ...(a.message !== undefined ? { message: a.message } : {}) })),
+    at: new Date(deps.now()).toISOString(),
+  });
+  await deps.store.markAlerted(fresh.message_id, deps.now());
+}
+
+/**
+ * The safety net under the watchdogs: a RUNNING command not updated for two watchdog periods (its
+ * tick message lost, or never sent) gets a tick now. A spare tick does no harm: every step is
+ * conditional.
+ */
+export async function sweepCommands(deps: CommandDeps): Promise<{ running: number; revived: number }> {
+  let running = 0;
+  let revived = 0;
+  let cursor: string | undefined;
+  const stale = deps.now() - 2 * deps.settings.tickMs;
+  do {
+    const page = await deps.store.listCommands({ limit: 200, cursor, status: "RUNNING" });
+    for (const entry of page.items) {
+      running++;
+      const command = await deps.store.getCommand(entry.message_id);
+      if (command?.status === "RUNNING" && command.updated_at < stale) {
+        await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, 0);
+        revived++;
+      }
+    }
+    cursor = page.cursor;
+  } while (cursor);
+  return { running, revived };
+}
