@@ -11,7 +11,11 @@ import { LOCAL_SECRETS } from "../local/credentials.ts";
 
 /** A failure the CLI reports and exits 1 for: the API said no, or could not be reached. */
 export class CliError extends Error {
-  constructor(message: string) {
+  /** The API's HTTP status, when it answered: some callers act on 5xx differently from 4xx. */
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
     this.name = "CliError";
   }
@@ -110,7 +114,7 @@ export async function callApi<T extends z.ZodType>(
   if (!envelope.data.result) {
     const fields = z.object({ errors: z.array(z.object({ path: z.string(), message: z.string() })) }).safeParse(envelope.data.data);
     const detail = fields.success ? ` (${fields.data.errors.map((e) => `${e.path}: ${e.message}`).join("; ")})` : "";
-    throw new CliError(`${method} ${path}: HTTP ${res.statusCode}, code ${envelope.data.code}: ${envelope.data.message ?? ""}${detail}`);
+    throw new CliError(`${method} ${path}: HTTP ${res.statusCode}, code ${envelope.data.code}: ${envelope.data.message ?? ""}${detail}`, res.statusCode);
   }
   const data = schema.safeParse(envelope.data.data);
   if (!data.success) throw new CliError(`${method} ${path}: the answer is not what this CLI expects (${data.error.issues[0]?.path.join(".") ?? ""})`);

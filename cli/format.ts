@@ -2,6 +2,7 @@
 import Table from "cli-table3";
 import { createColors } from "picocolors";
 import type { z } from "zod";
+import { AGENT_OUTCOMES, type AgentOutcome, type CommandStatus, type commandListSchema, type commandPageSchema, type commandViewSchema, type dispatchAnswerSchema } from "../lib/commands/schemas.ts";
 import type { historyPageSchema } from "../lib/config-versions/api.ts";
 import type { FieldChange } from "../lib/config-versions/mask.ts";
 import type { historyDataSchema, listAgentsDataSchema, summaryDataSchema } from "../lib/fleet-schemas.ts";
@@ -95,4 +96,63 @@ export function changesText(changes: readonly FieldChange[], color: boolean): st
       return c.yellow(`~ ${ch.path}: ${show(ch.from)} → ${show(ch.to)}`);
     })
     .join("\n");
+}
+
+type Command = z.output<typeof commandViewSchema>;
+type Counts = Command["counts"];
+
+const commandStatus = (c: ReturnType<typeof createColors>, s: CommandStatus): string =>
+  s === "SUCCEEDED" ? c.green(s) : s === "RUNNING" ? c.cyan(s) : s === "PARTIAL" || s === "CANCELLED" ? c.yellow(s) : c.red(s);
+
+const outcome = (c: ReturnType<typeof createColors>, o: AgentOutcome): string =>
+  o === "REPLIED" ? c.green(o) : o === "FAILED" || o === "TIMED_OUT" ? c.red(o) : o === "RETRYING" ? c.yellow(o) : o === "SKIPPED" ? c.gray(o) : o;
+
+/** The non-zero outcomes, e.g. `REPLIED 98, FAILED 2`: a fleet-sized command has most of them at 0. */
+export function outcomeCounts(counts: Counts, color: boolean): string {
+  const c = createColors(color);
+  const parts = AGENT_OUTCOMES.filter((o) => counts[o] > 0).map((o) => `${outcome(c, o)} ${counts[o]}`);
+  return parts.length === 0 ? "no agents" : parts.join(", ");
+}
+
+export function commandSummary(command: Command, color: boolean): string {
+  const c = createColors(color);
+  const { batches, rollout } = command;
+  return [
+    `${command.message_id}: ${commandStatus(c, command.status)}, ${command.targets} agent${command.targets === 1 ? "" : "s"}, by ${command.created_by} at ${command.created_at}` +
+      `${command.finished_at ? `, finished ${command.finished_at}` : ""}`,
+    ...(command.reason ? [`reason: ${command.reason}`] : []),
+    `outcomes: ${outcomeCounts(command.counts, color)}`,
+    `batches ${batches.sent}/${batches.total} sent (size ${batches.size}, ${batches.parallel} at once); ` +
+      `delivery errors ${rollout.errors}${rollout.max_errors === null ? "" : ` (max ${rollout.max_errors})`}` +
+      `${command.reply_timeout_seconds === null ? "" : `; replies awaited ${command.reply_timeout_seconds} s`}`,
+  ].join("\n");
+}
+
+export function dispatchText(answer: z.output<typeof dispatchAnswerSchema>, color: boolean): string {
+  const c = createColors(color);
+  const undelivered = table(["undelivered agent", "code", "message"]);
+  for (const r of answer.results) undelivered.push([r.bk_agent_id, c.red(String(r.code)), r.message]);
+  return [commandSummary(answer.command, color), ...(answer.results.length > 0 ? [undelivered.toString()] : [])].join("\n");
+}
+
+/** Replies are the plugin's own text, of any length: the table shows their start, `--json` all of it. */
+const clip = (text: string | undefined, max = 60): string => (text === undefined ? "" : text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+export function commandPageText(page: z.output<typeof commandPageSchema>, color: boolean): string {
+  const c = createColors(color);
+  const t = table(["agent", "outcome", "attempts", "GSE code", "message", "reply", "updated"]);
+  for (const a of page.agents) t.push([a.bk_agent_id, outcome(c, a.outcome), String(a.attempts), a.code === undefined ? "" : String(a.code), clip(a.message), clip(a.reply), a.updated_at ?? ""]);
+  return [
+    commandSummary(page.command, color),
+    // Agents of batches not sent yet have no item of their own: they are only counted.
+    page.agents.length === 0 ? "No agents to list." : t.toString(),
+    ...(page.next_cursor ? [`more: --cursor ${page.next_cursor}`] : []),
+  ].join("\n");
+}
+
+export function commandsTable(list: z.output<typeof commandListSchema>, color: boolean): string {
+  const c = createColors(color);
+  const t = table(["message id", "status", "agents", "created", "by"]);
+  for (const cmd of list.commands) t.push([cmd.message_id, commandStatus(c, cmd.status), String(cmd.targets), cmd.created_at, cmd.created_by]);
+  return [list.commands.length === 0 ? "No commands match." : t.toString(), ...(list.next_cursor ? [`more: --cursor ${list.next_cursor}`] : [])].join("\n");
 }

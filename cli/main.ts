@@ -1,7 +1,7 @@
 /**
  * `npx gse-control <command>`: the operator's CLI over our HTTP API (README "On call"). Every
- * command takes `--json` for scripts; exit codes: 0 done, 1 the API said no or was unreachable,
- * 2 wrong use of the CLI.
+ * command takes `--json` for scripts; exit codes: 0 done, 1 the API said no or was unreachable (or
+ * a dispatched command ended other than SUCCEEDED), 2 wrong use of the CLI.
  */
 import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
@@ -10,6 +10,7 @@ import { AGENT_VIEW_STATUSES, historyDataSchema, listAgentsDataSchema, registerD
 import { diffDataSchema, historyPageSchema, versionViewSchema } from "../lib/config-versions/api.ts";
 import { driftReportSchema } from "../lib/config-versions/reconcile.ts";
 import { callApi, CliError, resolveTarget, UsageError, type Target } from "./api.ts";
+import { addCommandCommands } from "./dispatch.ts";
 import { agentDetail, agentsTable, changesText, fleetSummary, stateTable, versionsTable } from "./format.ts";
 
 interface GlobalOptions {
@@ -22,6 +23,8 @@ export interface Io {
   readonly err: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly color: boolean;
+  /** Where `dispatch --wait` draws its live bar; null: nowhere; absent: stderr when stdout and stderr are terminals. */
+  readonly progress?: NodeJS.WritableStream | null;
 }
 
 /** Ids from the arguments and/or a file (one per line, blank lines and `#` comments ignored). */
@@ -34,7 +37,7 @@ function idsFrom(args: readonly string[], file: string | undefined): string[] {
 
 export function buildProgram(io: Io): Command {
   const program = new Command("gse-control")
-    .description("Operate gse-control: fleet, agents, agent state, config versions")
+    .description("Operate gse-control: fleet, agents, agent state, config versions, tracked commands")
     .option("--url <url>", "API base URL (default GSE_CONTROL_URL, the profile's url, or http://127.0.0.1:3000)")
     .option("--json", "print the API's data as JSON")
     .configureOutput({ writeOut: io.out, writeErr: io.err })
@@ -184,6 +187,8 @@ export function buildProgram(io: Io): Command {
       const report = await callApi(target(), "GET", `${objectPath(kind, id)}/drift`, driftReportSchema);
       print(report, () => (report.in_sync ? `${report.object} version ${report.version}: in sync with GSE` : `${report.object} version ${report.version} drifted:\n${changesText(report.changes, io.color)}`));
     });
+
+  addCommandCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
 
   return program;
 }

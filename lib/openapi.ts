@@ -16,7 +16,9 @@ import {
   unregisterDataSchema,
 } from "./fleet-schemas.ts";
 import { rollbackBodySchema } from "./config-versions/api.ts";
-import { dispatchMessageCallerSchema } from "./gse/dispatch.ts";
+import { commandListSchema, commandPageSchema, commandViewSchema, cancelRequestSchema, dispatchAnswerSchema, dispatchCommandSchema, upstreamListSchema } from "./commands/schemas.ts";
+import { slotCallbackSchema } from "./gse/schemas.ts";
+import { CALLBACK_KEY_PARAM } from "./http/auth.ts";
 import { findOperationByPath, GATEWAY_PREFIX, isOperationName, OPERATIONS, type OperationName } from "./gse/operations.ts";
 import { esbEnvelopeSchema } from "./gse/schemas.ts";
 import { AUTH_HEADER } from "./http/auth.ts";
@@ -56,6 +58,7 @@ export interface OpenApiOperation {
   readonly parameters: readonly (OpenApiParameter | Ref)[];
   readonly requestBody?: { readonly required: boolean; readonly content: Readonly<Record<string, OpenApiMediaType>> };
   readonly responses: Readonly<Record<string, OpenApiResponse | Ref>>;
+  readonly security?: readonly Readonly<Record<string, readonly string[]>>[];
 }
 
 export type OpenApiPathItem = Partial<Record<Lowercase<HttpMethod>, OpenApiOperation>>;
@@ -93,11 +96,16 @@ export interface RouteDoc {
 
 /**
  * Bodies our routes accept where they differ from GSE's own request: dispatch_message takes GSE's
- * body with slot_id/token optional (lib/gse/dispatch.ts). Everything else validates with the
- * catalogue's request schema (lib/gse/handler.ts).
+ * body with slot_id/token optional, any number of targets and our rollout fields
+ * (lib/commands/schemas.ts). Everything else validates with the catalogue's request schema.
  */
 const ROUTE_REQUEST_SCHEMAS: Partial<Record<OperationName, z.ZodType>> = {
-  dispatch_message: dispatchMessageCallerSchema,
+  dispatch_message: dispatchCommandSchema,
+};
+
+/** Answers that add to GSE's `data`: dispatch_message's also carries the command it became. */
+const ROUTE_RESPONSE_SCHEMAS: Partial<Record<OperationName, z.ZodType>> = {
+  dispatch_message: dispatchAnswerSchema,
 };
 
 export function gseRouteRequestSchema(name: OperationName): z.ZodType {
@@ -146,12 +154,37 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
   config_drift: {
     summary: "Drift: the object's current version against what GSE holds now",
   },
+  command_list: {
+    description: "Commands, newest first; query parameters `status` (RUNNING, SUCCEEDED, PARTIAL, FAILED, ABORTED, CANCELLED), `limit` (1-200, default 50), `cursor`.",
+    responseData: commandListSchema,
+  },
+  command_get: {
+    description:
+      "The command with its counts per outcome, and a page of agents it was sent to; query parameters `outcome`, `limit` (1-1000, default 100), `cursor`. A message_id holding `/` is sent URL-encoded. Agents of batches not sent are only counted (PENDING, or SKIPPED once the command ended).",
+    responseData: commandPageSchema,
+  },
+  command_cancel: {
+    description: "Batches not sent yet are never sent (SKIPPED), pending retries stop; batches in flight finish. 409 when the command is not RUNNING. No alert: a person asked.",
+    requestBody: cancelRequestSchema,
+    responseData: commandViewSchema,
+  },
+  upstream_messages: {
+    description: "Messages agents sent through the slot that no command of ours asked for (e.g. bkmonitorbeat's fetch/host/dataid), per UTC day (`date`, default today), newest first; `limit`, `cursor`.",
+    responseData: upstreamListSchema,
+  },
+  gse_callback: {
+    summary: "GSE's message-slot callback (register this URL, with its key, for the slot)",
+    description: `GSE posts \`{message_id, bk_agent_id, content}\` without credentials: the URL carries \`?${CALLBACK_KEY_PARAM}=<GseCallbackKey>\`, compared in constant time (401 otherwise). A reply to one of our commands from an agent it was sent to becomes that agent's REPLIED outcome; anything else is kept as an upstream message.`,
+    requestBody: slotCallbackSchema,
+  },
   openapi: {
     summary: "This document: every route, generated from the route table and the zod schemas",
     description: "Answered bare (no envelope), so OpenAPI tools can read it.",
     raw: true,
   },
 };
+
+const CALLBACK_KEY_PARAMETER: OpenApiParameter = { name: CALLBACK_KEY_PARAM, in: "query", required: true, description: "GseCallbackKey", schema: { type: "string" } };
 
 /** The route table's `{name+}` (API Gateway's greedy parameter) is `{name}` in OpenAPI. */
 export function openApiPath(routePath: string): string {
@@ -213,7 +246,7 @@ function routeSpec(route: RouteDefinition, docs: Partial<Record<FunctionKey, Rou
       doc: {
         summary: FUNCTIONS[route.function].description,
         requestBody: gseRouteRequestSchema(gse),
-        responseData: op.responseData,
+        responseData: ROUTE_RESPONSE_SCHEMAS[gse] ?? op.responseData,
         ...docs[route.function],
       },
     };
@@ -305,7 +338,13 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], options
       summary: doc.summary ?? route.function,
       ...(gse !== undefined ? { description: gseDescription(gse, route.path) } : doc.description ? { description: doc.description } : {}),
       tags: [gse !== undefined ? (findOperationByPath(route.path)?.door === "esb" ? "gse-esb" : "gse-gateway") : "service"],
-      parameters: [...pathParameters, ref("parameters", "RequestId")],
+      parameters: [
+        ...pathParameters,
+        ...(route.auth === "callback-key" ? [CALLBACK_KEY_PARAMETER] : []),
+        ref("parameters", "RequestId"),
+      ],
+      // The callback's credential is its URL's key, not the caller header.
+      ...(route.auth === "callback-key" ? { security: [] } : {}),
       ...(doc.requestBody !== undefined
         ? {
             requestBody: {

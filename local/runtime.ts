@@ -20,6 +20,9 @@ import { StreamPoller } from "./pollers/stream.ts";
 import { startScheduler } from "./scheduler.ts";
 import "./aws.ts";
 
+/** Batches of one queue in flight at once, as Lambda's SQS event source starts with. */
+const SQS_POLLERS = 5;
+
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 function log(component: string, fields: Record<string, unknown>): void {
@@ -73,7 +76,9 @@ async function main(): Promise<void> {
     return poller;
   });
 
-  const queuePollers = QUEUE_SUBSCRIPTIONS.map((sub) => {
+  // Lambda's SQS event source runs five batches at once from the start: one long job (a command's
+  // tick sending thousands of agents) does not hold up the short ones behind it.
+  const queuePollers = QUEUE_SUBSCRIPTIONS.flatMap((sub) => Array.from({ length: SQS_POLLERS }, () => sub)).map((sub) => {
     const poller = new QueuePoller({
       sqs,
       queueUrl: queueUrl(config, sub.queue),

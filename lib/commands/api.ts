@@ -10,7 +10,9 @@ import {
   agentResult,
   COMMAND_TICK_JOB,
   commandView,
+  countOutcomes,
   describeCommand,
+  scheduleTick,
   settleCommand,
   stopCommand,
   submitCommand,
@@ -43,10 +45,11 @@ async function batchCounts(store: CommandStore, command: CommandItem): Promise<C
 }
 
 /**
- * dispatch_message, tracked: the command is recorded, then sent for up to the send budget (the
- * queue's watchdog sends the rest). The answer is GSE's: the agents not delivered to, plus the
- * command. When GSE refused every batch this request sent, GSE's error is passed through, as
- * an untracked dispatch would; the command keeps retrying.
+ * dispatch_message, tracked: the command is recorded, then its first batch is sent in the request
+ * (bk-monitor's one-agent dispatches are answered as GSE would); the queue's tick sends the rest
+ * at once, `parallel` at a time, so a request stays short whatever the target count. The answer is GSE's: the agents not
+ * delivered to so far, plus the command. When GSE refused every batch this request sent, GSE's
+ * error is passed through, as an untracked dispatch would; the command keeps retrying.
  */
 export async function dispatchCommand(deps: CommandDeps, request: DispatchCommandRequest, createdBy: string): Promise<DispatchAnswer> {
   const { command, created } = await submitCommand(deps, request, createdBy);
@@ -57,10 +60,11 @@ export async function dispatchCommand(deps: CommandDeps, request: DispatchComman
       command: commandView(command, command.counts ?? (await batchCounts(deps.store, command))),
     };
   }
-  const result = await advanceCommand(deps, command.message_id, deps.settings.sendBudgetMs);
-  if (result.left > 0) {
+  const result = await advanceCommand(deps, command.message_id, deps.settings.sendBudgetMs, { maxBatches: 1 });
+  if (result.left > 0 || result.retryAt !== undefined) {
     try {
-      await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, 0);
+      if (result.left > 0) await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, 0);
+      else await scheduleTick(deps, result.command, result.retryAt);
     } catch (error) {
       deps.logger?.warn("could not hand the rest of the command to the queue; its watchdog will", { message_id: command.message_id, error: String(error) });
     }
@@ -87,11 +91,14 @@ export async function getCommandPage(
   if (command.status === "RUNNING") command = await settleCommand(deps, command, { checkReplies: true });
   const batches = await deps.store.batches(messageId, command.body_hash);
   const states = new Map(batches.map((b) => [b.index, b.state]));
-  // SENT is stored as PENDING until the batch is known sent (lib/commands/engine.ts effectiveOutcome).
-  const stored: AgentOutcome[] | undefined = query.outcome === undefined ? undefined : query.outcome === "SENT" || query.outcome === "PENDING" ? ["SENT", "PENDING"] : [query.outcome];
+  // Stored and told outcomes differ (lib/commands/engine.ts effectiveOutcome): SENT is stored as
+  // PENDING until its batch is known sent, RETRYING as FAILED until recovery takes it.
+  const STORED: Partial<Record<AgentOutcome, AgentOutcome[]>> = { SENT: ["SENT", "PENDING"], PENDING: ["PENDING"], RETRYING: ["RETRYING", "FAILED"], FAILED: ["FAILED"] };
+  const stored: AgentOutcome[] | undefined = query.outcome === undefined ? undefined : (STORED[query.outcome] ?? [query.outcome]);
   const page = await withCursor(() => deps.store.agentPage(messageId, { limit: query.limit, cursor: query.cursor, ...(stored ? { outcomes: stored } : {}) }));
   const agents = page.items.map((item) => agentResult(item, states)).filter((a) => query.outcome === undefined || a.outcome === query.outcome);
-  return { command: await describeCommand(deps.store, command), agents, ...(page.cursor ? { next_cursor: page.cursor } : {}) };
+  // Counted afresh even once it ended: replies keep coming after a command without a reply timeout ends.
+  return { command: commandView(command, await countOutcomes(deps.store, command)), agents, ...(page.cursor ? { next_cursor: page.cursor } : {}) };
 }
 
 export async function listCommands(store: CommandStore, query: { status?: CommandStatus | undefined; limit: number; cursor?: string | undefined }): Promise<CommandList> {

@@ -173,7 +173,6 @@ export async function submitCommand(deps: CommandDeps, request: DispatchCommandR
     created_by: createdBy,
     created_at: now,
     updated_at: now,
-    ...(timeout !== null ? { deadline_at: now + timeout * 1000 } : {}),
     index_sk: indexSk(now, request.message_id),
     expires_at: expiresAt,
   };
@@ -181,6 +180,7 @@ export async function submitCommand(deps: CommandDeps, request: DispatchCommandR
   if (!(await deps.store.createCommand(item))) {
     const existing = await deps.store.getCommand(request.message_id);
     if (!existing) throw new Error(`command ${request.message_id} neither created nor found`);
+    deps.logger?.info("command resubmitted", { message_id: request.message_id, same_body: existing.body_hash === hash, status: existing.status });
     if (existing.body_hash !== hash) {
       throw new ConflictError(`message_id ${request.message_id} is already a command with a different body`, { message_id: request.message_id, status: existing.status });
     }
@@ -196,9 +196,11 @@ export async function submitCommand(deps: CommandDeps, request: DispatchCommandR
   return { command: item, created: true };
 }
 
-export async function scheduleTick(deps: Pick<CommandDeps, "queue" | "settings" | "now">, command: CommandItem): Promise<void> {
+export async function scheduleTick(deps: Pick<CommandDeps, "queue" | "settings" | "now">, command: CommandItem, dueAt?: number): Promise<void> {
   let delayMs = deps.settings.tickMs;
-  if (command.deadline_at !== undefined) delayMs = Math.min(delayMs, Math.max(1_000, command.deadline_at - deps.now() + 1_000));
+  if (dueAt !== undefined) delayMs = Math.min(delayMs, Math.max(0, dueAt - deps.now()));
+  // Replies are due reply_timeout_seconds after delivery: look again then.
+  if (command.reply_timeout_seconds !== null) delayMs = Math.min(delayMs, command.reply_timeout_seconds * 1000 + 1_000);
   await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, Math.min(MAX_QUEUE_DELAY_SECONDS, Math.ceil(delayMs / 1000)));
 }
 
@@ -213,6 +215,8 @@ export interface AdvanceResult {
   readonly wholeBatchErrors: GseError[];
   /** Batches left for later (time budget used up). */
   readonly left: number;
+  /** The earliest time a batch GSE refused as a whole may be sent again. */
+  readonly retryAt: number | undefined;
 }
 
 const exceeded = (command: CommandItem): boolean => command.max_errors !== null && command.errors > command.max_errors;
@@ -222,24 +226,30 @@ const exceeded = (command: CommandItem): boolean => command.max_errors !== null 
  * sent, the command stops running, its errors pass max_errors (ABORTED: batches in flight
  * finish, the others are never sent) or the time budget runs out.
  */
-export async function advanceCommand(deps: CommandDeps, messageId: string, budgetMs: number): Promise<AdvanceResult> {
+export async function advanceCommand(deps: CommandDeps, messageId: string, budgetMs: number, options: { maxBatches?: number } = {}): Promise<AdvanceResult> {
   const until = deps.now() + budgetMs;
   let command = await deps.store.getCommand(messageId);
   if (!command) throw new Error(`command ${messageId} not found`);
   const undelivered: AdvanceResult["undelivered"] = [];
   const wholeBatchErrors: GseError[] = [];
   let sent = 0;
-  if (command.status !== "RUNNING") return { command, undelivered, sent, wholeBatchErrors, left: 0 };
+  if (command.status !== "RUNNING") return { command, undelivered, sent, wholeBatchErrors, left: 0, retryAt: undefined };
   const now = deps.now();
-  const todo = (await deps.store.batches(messageId, command.body_hash)).filter(
-    (b) => b.state === "PENDING" || (b.state === "SENDING" && (b.lease_until ?? 0) < now),
-  );
+  const batches = await deps.store.batches(messageId, command.body_hash);
+  const todo = batches.filter((b) => (b.state === "PENDING" && (b.not_before ?? 0) <= now) || (b.state === "SENDING" && (b.lease_until ?? 0) < now));
+  let retryAt: number | undefined;
+  const later = (at: number): void => {
+    retryAt = retryAt === undefined ? at : Math.min(retryAt, at);
+  };
+  for (const b of batches) if (b.state === "PENDING" && (b.not_before ?? 0) > now) later(b.not_before as number);
   let next = 0;
   let stop = false;
+  // A batch started is finished, whatever the time: start one only if the slowest so far would still end in budget.
+  let slowestMs = 0;
   const worker = async (): Promise<void> => {
     while (!stop && next < todo.length) {
       const current = command as CommandItem;
-      if (current.status !== "RUNNING" || exceeded(current) || deps.now() > until) {
+      if (current.status !== "RUNNING" || exceeded(current) || deps.now() + slowestMs > until || next >= (options.maxBatches ?? Infinity)) {
         stop = true;
         return;
       }
@@ -247,17 +257,20 @@ export async function advanceCommand(deps: CommandDeps, messageId: string, budge
       const claim = deps.newId?.() ?? randomUUID();
       const claimed = await deps.store.claimBatch(messageId, batch.sk, claim, deps.now(), deps.settings.leaseMs);
       if (!claimed) continue;
+      const startedAt = deps.now();
       const outcome = await sendBatch(deps, current, claimed, claim);
+      slowestMs = Math.max(slowestMs, deps.now() - startedAt);
       sent++;
       undelivered.push(...outcome.undelivered);
       if (outcome.error) wholeBatchErrors.push(outcome.error);
+      if (outcome.retryAt !== undefined) later(outcome.retryAt);
       command = (await deps.store.getCommand(messageId)) ?? current;
     }
   };
   await Promise.all(Array.from({ length: Math.min(command.parallel, Math.max(1, todo.length)) }, worker));
   const left = todo.length - next;
   command = await settleCommand(deps, command);
-  return { command, undelivered, sent, wholeBatchErrors, left };
+  return { command, undelivered, sent, wholeBatchErrors, left, retryAt };
 }
 
 async function sendBatch(
@@ -265,7 +278,7 @@ async function sendBatch(
   command: CommandItem,
   batch: BatchItem,
   claim: string,
-): Promise<{ undelivered: AdvanceResult["undelivered"]; error?: GseError }> {
+): Promise<{ undelivered: AdvanceResult["undelivered"]; error?: GseError; retryAt?: number }> {
   const ids = batch.agent_ids ?? [];
   const messageId = command.message_id;
   await deps.store.prewriteAgents(messageId, batch.index, ids, deps.now(), command.expires_at);
@@ -288,11 +301,20 @@ async function sendBatch(
   } catch (caught) {
     if (!(caught instanceof GseError)) throw caught;
     error = caught;
-    // GSE refused the message itself (e.g. the slot): no attempt can do better. Otherwise the
-    // message may or may not have gone out; it is sent again with the same message_id, which
-    // plugins use to tell a repeat (at-least-once, documented in the README).
-    const hopeless = final || caught.outcome === "rejected";
-    failures = ids.map((agentId) => ({ agentId, code: caught.gseCode ?? caught.code, message: caught.message, final: hopeless }));
+    const undelivered = ids.map((agentId) => ({ bk_agent_id: agentId, code: caught.gseCode ?? caught.code, message: caught.message }));
+    // GSE down, slow or rate-limiting: the whole batch goes again later, as one call. The message
+    // may have gone out (a timeout); it is sent again with the same message_id, which plugins use
+    // to tell a repeat (at-least-once, documented in the README).
+    const attempts = batch.attempts ?? 1;
+    if (caught.retryable && caught.outcome !== "rejected" && attempts < command.max_attempts) {
+      const retryAt = deps.now() + retryDelayMs(attempts, deps.settings, deps.random);
+      if (await deps.store.releaseBatch(messageId, batch.sk, claim, attempts + 1, retryAt)) {
+        deps.logger?.warn("command batch refused by GSE, sent again later", { message_id: messageId, batch: batch.index, attempt: attempts, gse_error: caught.codeName, retry_at: new Date(retryAt).toISOString() });
+        return { undelivered, error: caught, retryAt };
+      }
+    }
+    // GSE refused the message itself (e.g. the slot), or the attempts are used up: final.
+    failures = ids.map((agentId) => ({ agentId, code: caught.gseCode ?? caught.code, message: caught.message, final: true }));
   }
   await deps.store.recordFailures(messageId, failures, deps.now());
   await deps.store.completeBatch(messageId, batch.sk, claim, failures.length, deps.now());
@@ -302,8 +324,12 @@ async function sendBatch(
 
 // --- finish ----------------------------------------------------------------------------------
 
-/** An agent's outcome as the API tells it: a PENDING item whose batch went out was SENT. */
-export function effectiveOutcome(item: Pick<AgentCommandItem, "outcome" | "batch">, batchStates: ReadonlyMap<number, BatchItem["state"]>): AgentOutcome {
+/**
+ * An agent's outcome as the API tells it: a PENDING item whose batch went out was SENT, and a
+ * FAILED one with attempts left is RETRYING already (recovery is about to queue its next attempt).
+ */
+export function effectiveOutcome(item: Pick<AgentCommandItem, "outcome" | "batch" | "final">, batchStates: ReadonlyMap<number, BatchItem["state"]>): AgentOutcome {
+  if (item.outcome === "FAILED") return item.final === false ? "RETRYING" : "FAILED";
   if (item.outcome !== "PENDING") return item.outcome;
   return batchStates.get(item.batch) === "SENT" ? "SENT" : "PENDING";
 }
@@ -337,27 +363,22 @@ export function finalStatus(counts: OutcomeCounts): Exclude<CommandStatus, "RUNN
 
 /**
  * Brings a command to its end when nothing is left to wait for: errors past max_errors → ABORTED;
- * every batch sent, no retry pending and (when replies are awaited) the deadline passed or every
- * delivered agent replied → SUCCEEDED, PARTIAL or FAILED. Otherwise returns it as it is.
+ * every batch sent, no retry pending and (when replies are awaited) every delivered agent either
+ * replied or passed its own deadline (its delivery + reply_timeout_seconds) → SUCCEEDED, PARTIAL
+ * or FAILED. Waiting for replies means reading the agents: only `checkReplies` callers (the
+ * watchdog tick, a GET) do that. Otherwise returns the command as it is.
  */
 export async function settleCommand(deps: CommandDeps, command: CommandItem, options: { checkReplies?: boolean } = {}): Promise<CommandItem> {
   if (command.status !== "RUNNING") return command;
   if (exceeded(command)) {
     return stopCommand(deps, command, "ABORTED", `${command.errors} delivery failures, more than max_errors ${command.max_errors}`);
   }
-  if (command.batches_done < command.batch_count) return command;
-  const now = deps.now();
+  if (command.batches_done < command.batch_count || command.pending_retries > 0) return command;
   if (command.reply_timeout_seconds !== null) {
-    if (command.deadline_at !== undefined && now >= command.deadline_at) {
-      await timeOutSilentAgents(deps, command);
-    } else {
-      if (!options.checkReplies || command.pending_retries > 0) return command;
-      const counts = await countOutcomes(deps.store, command);
-      if (counts.PENDING + counts.SENT + counts.RETRYING > 0) return command;
-    }
-  } else if (command.pending_retries > 0) {
-    return command;
+    if (!options.checkReplies) return command;
+    if ((await expireSilentAgents(deps, command, command.reply_timeout_seconds * 1000)) > 0) return command;
   }
+  const now = deps.now();
   const counts = await countOutcomes(deps.store, command);
   const status = finalStatus(counts);
   await deps.store.finish(command, status, { counts }, now);
@@ -365,15 +386,24 @@ export async function settleCommand(deps: CommandDeps, command: CommandItem, opt
   return (await deps.store.getCommand(command.message_id)) ?? command;
 }
 
-/** At the deadline: delivered agents that never replied are TIMED_OUT; agents still retrying fail for good. */
-async function timeOutSilentAgents(deps: CommandDeps, command: CommandItem): Promise<void> {
+/**
+ * Delivered agents whose reply is overdue become TIMED_OUT. Returns how many are still within
+ * their time (a reply may come), so the command waits on.
+ */
+async function expireSilentAgents(deps: CommandDeps, command: CommandItem, timeoutMs: number): Promise<number> {
   const now = deps.now();
+  const sentAt = new Map((await deps.store.batches(command.message_id, command.body_hash)).map((b) => [b.index, b.state === "SENT" ? b.sent_at : undefined]));
+  let waiting = 0;
   for await (const page of deps.store.agentItems(command.message_id, true)) {
     for (const item of page) {
-      if (item.outcome === "PENDING" || item.outcome === "SENT") await deps.store.markTimedOut(command.message_id, item.agent_id, now);
-      else if ((item.outcome === "FAILED" || item.outcome === "RETRYING") && !item.final) await deps.store.giveUp(command.message_id, item.agent_id, now);
+      if (item.outcome !== "PENDING" && item.outcome !== "SENT") continue;
+      // A retried agent was delivered when its item turned SENT; the others when their batch went out.
+      const deliveredAt = item.outcome === "SENT" ? item.updated_at : sentAt.get(item.batch);
+      if (deliveredAt === undefined || now < deliveredAt + timeoutMs) waiting++;
+      else await deps.store.markTimedOut(command.message_id, item.agent_id, now);
     }
   }
+  return waiting;
 }
 
 /** ABORTED or CANCELLED: batches not sent are skipped, agents waiting for a retry fail for good. */
@@ -413,7 +443,6 @@ export function commandView(command: CommandItem, counts: OutcomeCounts): Comman
     created_at: new Date(command.created_at).toISOString(),
     updated_at: new Date(command.updated_at).toISOString(),
     ...(command.finished_at !== undefined ? { finished_at: iso(command.finished_at) } : {}),
-    ...(command.deadline_at !== undefined ? { deadline_at: iso(command.deadline_at) } : {}),
   };
 }
 

@@ -104,7 +104,7 @@ export function tickJobHandler(deps: CommandDeps, budgetMs: number): JobHandler 
   return async function runTick(envelope) {
     const parsed = tickJobSchema.safeParse(envelope);
     if (!parsed.success) throw new PoisonJobError(`invalid ${COMMAND_TICK_JOB} job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-    const { command: advanced, left } = await advanceCommand(deps, parsed.data.message_id, budgetMs);
+    const { command: advanced, left, retryAt } = await advanceCommand(deps, parsed.data.message_id, budgetMs);
     let command = advanced;
     if (command.status === "RUNNING") {
       await rescueStalledAgents(deps, command);
@@ -112,7 +112,7 @@ export function tickJobHandler(deps: CommandDeps, budgetMs: number): JobHandler 
     }
     if (command.status !== "RUNNING") return;
     if (left > 0) await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, 0);
-    else await scheduleTick(deps, command);
+    else await scheduleTick(deps, command, retryAt);
   };
 }
 

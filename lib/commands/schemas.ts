@@ -83,7 +83,6 @@ export const commandViewSchema = z.object({
   created_at: z.string(),
   updated_at: z.string(),
   finished_at: z.string().optional(),
-  deadline_at: z.string().optional(),
 });
 export type CommandView = z.infer<typeof commandViewSchema>;
 

@@ -57,7 +57,6 @@ export const commandItemSchema = z.object({
   created_at: z.number(),
   updated_at: z.number(),
   finished_at: z.number().optional(),
-  deadline_at: z.number().optional(),
   counts: outcomeCountsSchema.optional(),
   alerted_at: z.number().optional(),
   index_sk: z.string(),
@@ -76,6 +75,9 @@ export const batchItemSchema = z.object({
   lease_until: z.number().optional(),
   sent_at: z.number().optional(),
   failed: z.int().optional(),
+  /** Sends of the whole batch so far; a batch GSE refused as a whole waits until not_before. */
+  attempts: z.int().optional(),
+  not_before: z.number().optional(),
   [TTL]: z.int(),
 });
 export type BatchItem = z.infer<typeof batchItemSchema>;
@@ -347,7 +349,7 @@ export class CommandStore {
           TableName: this.tableName,
           KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
           ExpressionAttributeValues: { ":pk": commandPk(messageId), ":prefix": batchPrefix(hash) },
-          ...(withIds ? {} : { ProjectionExpression: "pk, sk, #index, #size, #state, claim, lease_until, sent_at, failed, #ttl", ExpressionAttributeNames: { "#index": "index", "#size": "size", "#state": "state", "#ttl": TTL } }),
+          ...(withIds ? {} : { ProjectionExpression: "pk, sk, #index, #size, #state, claim, lease_until, sent_at, failed, attempts, not_before, #ttl", ExpressionAttributeNames: { "#index": "index", "#size": "size", "#state": "state", "#ttl": TTL } }),
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
@@ -408,6 +410,23 @@ export class CommandStore {
       if (isConditionFailure(error)) return false;
       throw error;
     }
+  }
+
+  /**
+   * GSE refused the whole batch for a passing reason (5xx, 429, timeout): it goes back to PENDING,
+   * to be sent again, whole, from `notBefore`.
+   */
+  async releaseBatch(messageId: string, sk: string, claim: string, attempts: number, notBefore: number): Promise<boolean> {
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: commandPk(messageId), sk },
+        UpdateExpression: "SET #state = :pending, attempts = :attempts, not_before = :notBefore REMOVE lease_until, claim",
+        ConditionExpression: "#state = :sending AND claim = :claim",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: { ":pending": "PENDING", ":sending": "SENDING", ":claim": claim, ":attempts": attempts, ":notBefore": notBefore },
+      }),
+    );
   }
 
   /** Batches never sent of a command that stopped early. */

@@ -76,6 +76,8 @@ export interface NewAgent {
   version?: string | undefined;
   run_mode?: number | undefined;
   status_code?: number | undefined;
+  /** false: status churn never picks this agent (a test that needs its agents to stay as set). */
+  churn?: boolean | undefined;
 }
 
 interface ExtraAgent {
@@ -87,6 +89,7 @@ interface ExtraAgent {
   readonly runMode: number;
   status: number;
   lastStatus: number;
+  readonly churns: boolean;
 }
 
 export type AgentRef = { readonly kind: "generated"; readonly index: number } | { readonly kind: "extra"; readonly agent: ExtraAgent };
@@ -261,6 +264,7 @@ export class AgentFleet {
         runMode: input.run_mode ?? 1,
         status,
         lastStatus: status,
+        churns: input.churn ?? true,
       };
     });
     const incoming = new Set<string>();
@@ -329,7 +333,7 @@ export class AgentFleet {
     let changed = 0;
     for (let pick = 0; pick < picks; pick++) {
       const ref = this.liveAt(prng.nextInt(total));
-      if (ref === undefined) continue;
+      if (ref === undefined || (ref.kind === "extra" && !ref.agent.churns)) continue;
       const next =
         this.status(ref) === RUNNING_STATUS
           ? (NON_RUNNING_STATUSES[prng.nextInt(NON_RUNNING_STATUSES.length)] ?? 0)

@@ -22,6 +22,7 @@ const newAgentSchema = z.object({
   version: z.string().min(1).optional(),
   run_mode: z.int().optional(),
   status_code: statusCodeSchema.optional(),
+  churn: z.boolean().optional(),
 });
 
 export const controlBodies = {

@@ -18,6 +18,9 @@ import { passesFilters } from "./filters.ts";
 import { PollingLoop } from "./loop.ts";
 import type { FilterPattern } from "../../lib/wiring.ts";
 
+/** Records per GetRecords call: DynamoDB Streams' maximum; batches to the function are cut from them. */
+const READ_LIMIT = 1000;
+
 export interface StreamPollerOptions {
   readonly dynamo: DynamoDBClient;
   readonly streams: DynamoDBStreamsClient;
@@ -186,7 +189,7 @@ export class StreamPoller extends PollingLoop {
     }
     let page;
     try {
-      page = await this.options.streams.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: state.limit }));
+      page = await this.options.streams.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: READ_LIMIT }));
     } catch (error) {
       if (error instanceof ExpiredIteratorException || error instanceof TrimmedDataAccessException) {
         state.iterator = undefined;
@@ -209,43 +212,53 @@ export class StreamPoller extends PollingLoop {
       this.advance(streamArn, shardId, state, lastId, page.NextShardIterator);
       return 0;
     }
-    const ids = lambdaRecords.map((r) => r.dynamodb?.SequenceNumber ?? "");
-    let outcome;
-    try {
-      outcome = readBatchResponse(await this.options.invoke({ Records: lambdaRecords }), ids);
-    } catch (error) {
-      outcome = { kind: "error" as const, error };
-    }
-    const firstFailed =
-      outcome.kind === "ok" ? lambdaRecords.length : outcome.kind === "partial" ? ids.findIndex((id) => outcome.failedIds.has(id)) : 0;
-    this.options.onInvoke?.({
-      records: lambdaRecords.length,
-      failed: lambdaRecords.length - firstFailed,
-      keys: lambdaRecords.map(describeKeys),
-      ...(outcome.kind === "error" ? { error: outcome.error } : {}),
-    });
+    // Lambda reads many records, filters, then invokes in batches of batchSize: so does this.
+    const size = Math.max(1, Math.min(this.options.batchSize, state.limit));
+    let invoked = 0;
+    for (let from = 0; from < lambdaRecords.length; from += size) {
+      const chunk = lambdaRecords.slice(from, from + size);
+      const ids = chunk.map((r) => r.dynamodb?.SequenceNumber ?? "");
+      let outcome;
+      try {
+        outcome = readBatchResponse(await this.options.invoke({ Records: chunk }), ids);
+      } catch (error) {
+        outcome = { kind: "error" as const, error };
+      }
+      const firstFailed = outcome.kind === "ok" ? chunk.length : outcome.kind === "partial" ? ids.findIndex((id) => outcome.failedIds.has(id)) : 0;
+      this.options.onInvoke?.({
+        records: chunk.length,
+        failed: chunk.length - firstFailed,
+        keys: chunk.map(describeKeys),
+        ...(outcome.kind === "error" ? { error: outcome.error } : {}),
+      });
+      invoked += chunk.length;
+      if (firstFailed === chunk.length) continue;
 
-    if (firstFailed === lambdaRecords.length) {
-      this.advance(streamArn, shardId, state, lastId, page.NextShardIterator);
-      return lambdaRecords.length;
+      this.failedInPass = true;
+      // Position just before the first failed record, counting filtered-out records too.
+      const failedAt = allIds.indexOf(ids[firstFailed] as string);
+      if (failedAt > 0) this.options.checkpoints.set(streamArn, shardId, allIds[failedAt - 1] as string);
+      state.attempts = failedAt > 0 ? 1 : state.attempts + 1;
+      if (outcome.kind === "error" && this.options.bisectBatchOnError && chunk.length > 1) {
+        state.limit = Math.max(1, Math.ceil(chunk.length / 2));
+      }
+      if (state.attempts > this.options.maxRetryAttempts) {
+        const discarded = chunk.slice(firstFailed);
+        this.options.onDiscard?.(discarded, outcome.kind === "error" ? outcome.error : "batch item failures after the last retry");
+        // Past the discarded records; whatever came after them in this page is read again.
+        const lastDiscarded = allIds.indexOf(ids[ids.length - 1] as string);
+        this.options.checkpoints.set(streamArn, shardId, allIds[lastDiscarded] as string);
+        state.iterator = undefined;
+        state.attempts = 0;
+        state.limit = this.options.batchSize;
+        return invoked;
+      }
+      // Re-read from the first failed record on the next pass.
+      state.iterator = undefined;
+      return invoked;
     }
-    this.failedInPass = true;
-    // Position just before the first failed record, counting filtered-out records too.
-    const failedAt = allIds.indexOf(ids[firstFailed] as string);
-    if (failedAt > 0) this.options.checkpoints.set(streamArn, shardId, allIds[failedAt - 1] as string);
-    state.attempts = failedAt > 0 ? 1 : state.attempts + 1;
-    if (outcome.kind === "error" && this.options.bisectBatchOnError && lambdaRecords.length > 1) {
-      state.limit = Math.max(1, Math.ceil(lambdaRecords.length / 2));
-    }
-    if (state.attempts > this.options.maxRetryAttempts) {
-      const discarded = lambdaRecords.slice(firstFailed);
-      this.options.onDiscard?.(discarded, outcome.kind === "error" ? outcome.error : "batch item failures after the last retry");
-      this.advance(streamArn, shardId, state, lastId, page.NextShardIterator);
-      return lambdaRecords.length;
-    }
-    // Re-read from the first failed record on the next pass.
-    state.iterator = undefined;
-    return lambdaRecords.length;
+    this.advance(streamArn, shardId, state, lastId, page.NextShardIterator);
+    return invoked;
   }
 
   private advance(streamArn: string, shardId: string, state: ShardState, lastId: string, next: string | undefined): void {

@@ -20,7 +20,9 @@ export async function startSuiteStack(project: TestProject, env: NodeJS.ProcessE
   return async () => {
     const code = await stack.stop("SIGTERM");
     if (code !== 0) process.stderr.write(`local stack exited with ${code}:\n${stack.output()}\n`);
-    rmSync(dataDir, { recursive: true, force: true });
+    // GSE_CONTROL_KEEP_STACK_DATA=1 keeps the stack's logs for a look after a failed run.
+    if (process.env.GSE_CONTROL_KEEP_STACK_DATA) process.stderr.write(`local stack data kept in ${dataDir}\n`);
+    else rmSync(dataDir, { recursive: true, force: true });
   };
 }
 

@@ -1,12 +1,14 @@
 /**
  * Concurrency on one configuration object: 50 updates of the same route at once through the
  * gateway. Each accepted change is exactly one version; every other caller gets 409 and changes
- * nothing; the head ends consistent with the versions and with what GSE holds.
+ * nothing; the head ends consistent with the versions and with what GSE holds. And 50 identical
+ * dispatches at once: one command, each agent delivered once (the simulator counts deliveries).
  */
+import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { configStore, route as routeRef } from "../helpers/configs.ts";
 import { TRIES } from "../helpers/reliability-reporter.ts";
-import { callApi, uniqueBuiltInChannelId, useStack } from "../helpers/stack.ts";
+import { callApi, simulatorControl, uniqueBuiltInChannelId, useStack } from "../helpers/stack.ts";
 
 const { info, dynamo, authHeader } = useStack();
 const store = configStore(info, dynamo);
@@ -55,6 +57,24 @@ describe("50 parallel updates of one route", () => {
     });
     const acceptedNames = answers.flatMap((a, i) => (a.status === 200 && a.body.result === true ? [routeOf(i + 1).name] : []));
     expect((held.body.data as { route: { name: string }[] }[])[0]?.route.map((r) => r.name).sort()).toEqual([routeOf(0).name, ...acceptedNames].sort());
+    await annotate(String(PARALLEL), TRIES);
+  });
+});
+
+describe("50 parallel identical dispatches", () => {
+  it("make one command, delivered once to each agent; every caller gets it", { timeout: 120_000 }, async ({ annotate }) => {
+    const run = randomUUID().slice(0, 8);
+    const agents = Array.from({ length: 3 }, (_, i) => ({ bk_agent_id: `conc-${run}-${i}`, ip: `10.246.${Math.floor(Math.random() * 250)}.${i + 1}`, status_code: 2, churn: false }));
+    await simulatorControl(info, "POST", "agents", { agents });
+    const body = { message_id: `test.conc.${run}`, agent_id_list: agents.map((a) => a.bk_agent_id), content: JSON.stringify({ action: "reload" }) };
+    const answers = await Promise.all(Array.from({ length: PARALLEL }, () => callApi(info.gatewayUrl, "/api/v2/cluster/dispatch_message", { method: "POST", headers: authHeader, body })));
+    expect(answers.map((a) => a.status)).toEqual(Array(PARALLEL).fill(200));
+    const created = new Set(answers.map((a) => (a.body.data as { command: { created_at: string } }).command.created_at));
+    expect(created.size).toBe(1);
+    const listed = await callApi(info.gatewayUrl, "/v1/commands?limit=200", { headers: authHeader });
+    expect((listed.body.data as { commands: { message_id: string }[] }).commands.filter((c) => c.message_id === body.message_id)).toHaveLength(1);
+    const delivered = (await simulatorControl(info, "GET", `deliveries?message_id=${encodeURIComponent(body.message_id)}`)) as { agents: Record<string, number> };
+    expect(delivered.agents).toEqual(Object.fromEntries(agents.map((a) => [a.bk_agent_id, 1])));
     await annotate(String(PARALLEL), TRIES);
   });
 });

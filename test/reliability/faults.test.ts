@@ -6,9 +6,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { callApi, simulatorControl, uniqueBuiltInChannelId, useStack, type ApiResponse } from "../helpers/stack.ts";
+import { alertInbox } from "../helpers/configs.ts";
+import { callApi, eventually, simulatorControl, uniqueBuiltInChannelId, useStack, type ApiResponse } from "../helpers/stack.ts";
 
-const { info, authHeader } = useStack();
+const { info, authHeader, sqs, sns } = useStack();
 const MAX_ATTEMPTS = 4; // GSE_MAX_ATTEMPTS default
 
 interface Fault {
@@ -145,13 +146,26 @@ describe("writes: never applied twice", () => {
     expect(channel.body.data).toMatchObject([{ route: [{ name: route[0]?.name }] }]);
   });
 
-  it("dispatch_message is sent once on a 5xx: a message cannot be read back, so it is not repeated", async () => {
+  it("dispatch_message on a lasting 5xx: GSE's error passed through, then exactly COMMAND_MAX_ATTEMPTS sends in all, FAILED, one alert", { timeout: 90_000 }, async () => {
     const m = marker();
-    const { res, hits } = await withFault({ kind: "http_error", status: 502, operation: "dispatch_message", match: m, count: 5 }, () =>
-      post("/api/v2/cluster/dispatch_message", { message_id: m, agent_id_list: ["0:10.0.0.1"], content: "{}" }),
-    );
-    expect(hits).toBe(1);
+    const inbox = await alertInbox(info, sqs, sns);
+    const attempts = 5;
+    const { res, hits } = await withFault({ kind: "http_error", status: 502, operation: "dispatch_message", match: m, count: 50 }, async () => {
+      const answer = await post("/api/v2/cluster/dispatch_message", { message_id: m, agent_id_list: ["0:10.0.0.1"], content: "{}" });
+      // Each retry waits for the one before to fail: the count stops at the attempts allowed.
+      await eventually("the command to give up", async () => {
+        const page = await callApi(info.gatewayUrl, `/v1/commands/${m}`, { headers: authHeader });
+        return (page.body.data as { command?: { status: string } } | undefined)?.command?.status === "FAILED" ? true : undefined;
+      }, 60_000);
+      return answer;
+    });
     expect(res.status).toBe(502);
     expect(res.body.result).toBe(false);
+    expect(hits).toBe(attempts);
+    const alerts = await eventually("the command's alert", async () => {
+      const found = await inbox.about(`command#${m}`);
+      return found.length > 0 ? found : undefined;
+    });
+    expect(alerts).toMatchObject([{ type: "command.failed", counts: expect.objectContaining({ FAILED: 1 }) }]);
   });
 });

@@ -13,6 +13,7 @@ const secrets = {
   "caller secret": info.credentials.caller.bk_app_secret,
   "GSE app secret": info.credentials.gse.appSecret,
   "slot token": info.credentials.gse.slotToken,
+  "callback key": info.credentials.callbackKey,
 };
 
 describe("secrets", () => {
@@ -35,6 +36,11 @@ describe("secrets", () => {
     // Credentials in a malformed header, and the right secret under a wrong app code.
     await call("/health", undefined, { "x-bkapi-authorization": `{"bk_app_code": "x", "bk_app_secret": "${secrets["caller secret"]}"` });
     await call("/health", undefined, { "x-bkapi-authorization": JSON.stringify({ bk_app_code: "intruder", bk_app_secret: secrets["caller secret"] }) });
+    // GSE's callback with the key (a reply), with a wrong key, and a key sent to a route that wants the header.
+    const callbackPath = info.callbackUrl.slice(info.callbackUrl.indexOf("/v1/"));
+    await call(callbackPath, { message_id: marker, bk_agent_id: "0:10.0.0.1", content: "{}" }, {});
+    expect((await call(callbackPath.replace(/key=[^&]+/, "key=guess"), { message_id: marker, bk_agent_id: "0:10.0.0.1", content: "{}" }, {})).status).toBe(401);
+    await call(`/health?key=${encodeURIComponent(secrets["callback key"])}`, undefined, {});
     // The requests above are in the runtime log before it is read.
     await eventually("the dispatch in the runtime log", () => logLines(info, "runtime").find((l) => l.includes(marker)));
 

@@ -2,42 +2,19 @@
  * The CLI as operators run it: a real process (`bin/gse-control.mjs`) against the test stack's
  * gateway, checked by its output and exit code.
  */
-import { spawn } from "node:child_process";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ROOT } from "../../helpers/spawn-stack.ts";
 import { callApi, simulatorControl, uniqueBuiltInChannelId, useStack } from "../../helpers/stack.ts";
+import { cliRunner } from "./run-cli.ts";
 
 const { info, authHeader } = useStack();
 const dir = mkdtempSync(join(tmpdir(), "gse-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const caller = info.credentials.caller;
-const env = { GSE_CONTROL_URL: info.gatewayUrl, GSE_CONTROL_APP_CODE: caller.bk_app_code, GSE_CONTROL_APP_SECRET: caller.bk_app_secret };
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function cli(args: readonly string[], extraEnv: Record<string, string | undefined> = env): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["bin/gse-control.mjs", ...args], {
-      cwd: ROOT,
-      // No profile of the machine's user may leak in.
-      env: { PATH: process.env.PATH, HOME: dir, GSE_CONTROL_PROFILE: join(dir, "absent.json"), ...extraEnv },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const { cli, env } = cliRunner(info, dir);
 
 async function twoAgents(): Promise<string[]> {
   const base = 100 + Math.floor(Math.random() * 150);

@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { OPERATIONS, pathVariants } from "../../../lib/gse/operations.ts";
 import { MESSAGE_ID_MAX_LENGTH } from "../../../lib/gse/schemas.ts";
-import { callApi, logLines, simulatorControl, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
+import { callApi, eventually, logLines, simulatorControl, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
 const { info, authHeader } = useStack();
 const slot = { slot_id: info.credentials.gse.slotId, token: info.credentials.gse.slotToken };
@@ -50,8 +50,8 @@ beforeAll(async () => {
   const octet = (): number => 1 + Math.floor(Math.random() * 254);
   await simulatorControl(info, "POST", "agents", {
     agents: [
-      { bk_agent_id: agents.running, ip: `10.251.${octet()}.${octet()}`, status_code: 2 },
-      { bk_agent_id: agents.initial, ip: `10.251.${octet()}.${octet()}`, status_code: 0 },
+      { bk_agent_id: agents.running, ip: `10.251.${octet()}.${octet()}`, status_code: 2, churn: false },
+      { bk_agent_id: agents.initial, ip: `10.251.${octet()}.${octet()}`, status_code: 0, churn: false },
     ],
   });
 });
@@ -150,26 +150,32 @@ describe("dispatch_message", () => {
     });
   });
 
-  it("refuses a body over the size limit with 413 before anything reaches GSE", async () => {
+  it("refuses a body over dispatch's 8 MiB limit with 413 before anything reaches GSE", async () => {
     const base = message("oversized");
-    // ~1.4 MB of ids: above the 1 MiB body limit (lib/http/handler.ts), below API Gateway's 10 MB.
-    const ids = Array.from({ length: 80_000 }, (_, i) => `0:10.252.${i >> 8}.${i & 255}`);
+    // ~9.5 MB of ids: above dispatch's limit (functions/gse/dispatch-message.ts), below API Gateway's 10 MB.
+    const ids = Array.from({ length: 250_000 }, (_, i) => `dispatch-oversized-${String(i).padStart(9, "0")}-abcdef`);
     const { res, reached } = await gseReached(base.message_id, () => dispatch({ ...base, agent_id_list: ids }));
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ result: false, code: 1641301, code_name: "BODY_SIZE_LIMIT_EXCEED" });
     expect(reached).toBe(false);
   });
 
-  it("answers 502 with result false when GSE fails the write, and does not resend it", async () => {
+  it("passes GSE's 502 through when GSE fails the whole dispatch, then delivers it once by retrying with backoff", async () => {
     const body = message("gse-down");
     await withFaults(info, [{ kind: "http_error", status: 502, operation: "dispatch_message", match: body.message_id, count: 2 }], async () => {
       const res = await dispatch(body);
       expect(res.status).toBe(502);
       expectEnvelope(res);
       expect(res.body).toMatchObject({ result: false, code: 1650200 });
-      // One hit used, one left: the write was sent once.
-      const { faults } = (await simulatorControl(info, "GET", "faults")) as { faults: { spec: { match?: string }; remaining: number | null }[] };
-      expect(faults.find((f) => f.spec.match === body.message_id)?.remaining).toBe(1);
+      // The batch goes again, whole: the first retry meets the second failure, the next one gets through.
+      const done = await eventually("the command to end", async () => {
+        const page = await callApi(info.gatewayUrl, `/v1/commands/${encodeURIComponent(body.message_id)}`, { headers: authHeader });
+        const command = (page.body.data as { command: { status: string } } | undefined)?.command;
+        return command && command.status !== "RUNNING" ? (page.body.data as { command: { status: string }; agents: { attempts: number }[] }) : undefined;
+      }, 30_000);
+      expect(done.command.status).toBe("SUCCEEDED");
+      const delivered = (await simulatorControl(info, "GET", `deliveries?message_id=${encodeURIComponent(body.message_id)}`)) as { agents: Record<string, number> };
+      expect(delivered.agents).toEqual({ [agents.running]: 1 });
     });
   });
 });

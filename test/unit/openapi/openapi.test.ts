@@ -89,13 +89,20 @@ describe("buildOpenApiDocument", () => {
 });
 
 describe("the documented schemas are the ones the handlers use", () => {
-  it("dispatch_message: GSE's body with slot_id/token optional, message_id at most 64 chars", () => {
+  it("dispatch_message: GSE's body with slot_id/token optional, message_id at most 64 chars; GSE's answer plus the command", () => {
     const { slot_id: _slot, token: _token, ...withoutSlot } = examples.dispatchMessageRequestExample;
     expect(accepts("dispatch_message_request", examples.dispatchMessageRequestExample)).toBe(true);
     expect(accepts("dispatch_message_request", withoutSlot)).toBe(true);
     expect(accepts("dispatch_message_request", { ...withoutSlot, message_id: "x".repeat(65) })).toBe(false);
     expect(accepts("dispatch_message_request", { ...withoutSlot, agent_id_list: [] })).toBe(false);
-    expect(accepts("dispatch_message_response", examples.dispatchOneUndeliveredResponseExample)).toBe(true);
+    const gseAnswer = examples.dispatchOneUndeliveredResponseExample;
+    expect(accepts("dispatch_message_response", gseAnswer)).toBe(false);
+    const command = {
+      message_id: "m", status: "RUNNING", targets: 1, counts: { PENDING: 0, SENT: 0, FAILED: 1, RETRYING: 0, REPLIED: 0, TIMED_OUT: 0, SKIPPED: 0 },
+      batches: { total: 1, sent: 1, size: 1, parallel: 1 }, rollout: { max_concurrency: 1, max_errors: null, errors: 1 },
+      reply_timeout_seconds: null, max_attempts: 5, created_by: "bk_monitorv3", created_at: "2026-11-25T00:00:00.000Z", updated_at: "2026-11-25T00:00:00.000Z",
+    };
+    expect(accepts("dispatch_message_response", { ...gseAnswer, data: { ...gseAnswer.data, command } })).toBe(true);
   });
 
   it("stream_to: accepts bk-monitor's add body (with bk_username) and refuses an unknown report_mode", () => {
