@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { agentStateBenchmark } from "./agent-state.ts";
 import { bundlesBenchmark } from "./bundles.ts";
+import { commandsBenchmark } from "./commands.ts";
 import { configVersionsBenchmark } from "./config-versions.ts";
 import { edgeBenchmark } from "./edge.ts";
 import { heartbeatBenchmark } from "./heartbeat.ts";
@@ -19,7 +20,7 @@ export interface Benchmark {
   run(): Promise<string>;
 }
 
-const BENCHMARKS: readonly Benchmark[] = [edgeBenchmark, stackStartBenchmark, agentStateBenchmark, heartbeatBenchmark, configVersionsBenchmark, bundlesBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [edgeBenchmark, stackStartBenchmark, agentStateBenchmark, heartbeatBenchmark, configVersionsBenchmark, bundlesBenchmark, commandsBenchmark];
 const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "BENCHMARKS.md");
 
 function replaceSection(report: string, name: string, body: string): string {

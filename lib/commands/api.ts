@@ -74,6 +74,19 @@ export async function dispatchCommand(deps: CommandDeps, request: DispatchComman
   return { results: result.undelivered, command: commandView(result.command, result.command.counts ?? (await batchCounts(deps.store, result.command))) };
 }
 
+/** Above this many targets a running command is counted from its batches, not agent by agent. */
+export const EXACT_COUNT_MAX_TARGETS = 20_000;
+
+/**
+ * Counts as a GET shows them: an ended command's are stored with it (replies that come after a
+ * command without a reply timeout ended show on the agents, not in the counts); a running one is
+ * counted agent by agent, or, when large (a poll must stay cheap), from its batches.
+ */
+async function liveCounts(store: CommandStore, command: CommandItem): Promise<CommandView["counts"]> {
+  if (command.counts) return command.counts;
+  return command.target_count > EXACT_COUNT_MAX_TARGETS ? batchCounts(store, command) : countOutcomes(store, command);
+}
+
 async function existing(store: CommandStore, messageId: string): Promise<CommandItem> {
   const command = await store.getCommand(messageId);
   if (!command) throw new NotFoundError(`command ${messageId} not found`);
@@ -97,8 +110,7 @@ export async function getCommandPage(
   const stored: AgentOutcome[] | undefined = query.outcome === undefined ? undefined : (STORED[query.outcome] ?? [query.outcome]);
   const page = await withCursor(() => deps.store.agentPage(messageId, { limit: query.limit, cursor: query.cursor, ...(stored ? { outcomes: stored } : {}) }));
   const agents = page.items.map((item) => agentResult(item, states)).filter((a) => query.outcome === undefined || a.outcome === query.outcome);
-  // Counted afresh even once it ended: replies keep coming after a command without a reply timeout ends.
-  return { command: commandView(command, await countOutcomes(deps.store, command)), agents, ...(page.cursor ? { next_cursor: page.cursor } : {}) };
+  return { command: commandView(command, await liveCounts(deps.store, command)), agents, ...(page.cursor ? { next_cursor: page.cursor } : {}) };
 }
 
 export async function listCommands(store: CommandStore, query: { status?: CommandStatus | undefined; limit: number; cursor?: string | undefined }): Promise<CommandList> {

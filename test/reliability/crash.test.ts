@@ -30,7 +30,9 @@ afterAll(async () => {
 });
 
 async function start(): Promise<SpawnedStack> {
-  const stack = await spawnStack(["--ports", "auto", "--random-secrets", "--data-dir", dataDir]);
+  // GSE calls wait up to a minute here: a read-back held by a fault must still hang when the stack
+  // is killed, however slow the machine is between the fault and the kill.
+  const stack = await spawnStack(["--ports", "auto", "--random-secrets", "--data-dir", dataDir], { env: { GSE_TIMEOUT_MS: "60000" } });
   started.push(stack);
   return stack;
 }

@@ -218,18 +218,21 @@ describe("bk-monitor's cluster calls (always on the gateway)", () => {
   beforeAll(async () => {
     await simulatorControl(info, "POST", "agents", {
       agents: [
-        { bk_agent_id: running, ip: `10.251.${1 + Math.floor(Math.random() * 254)}.${1 + Math.floor(Math.random() * 254)}`, status_code: 2 },
-        { bk_agent_id: upgrading, ip: legacyIp, status_code: 5 },
+        { bk_agent_id: running, ip: `10.251.${1 + Math.floor(Math.random() * 254)}.${1 + Math.floor(Math.random() * 254)}`, status_code: 2, churn: false },
+        { bk_agent_id: upgrading, ip: legacyIp, status_code: 5, churn: false },
       ],
     });
   });
 
   it("dispatches a slot reply exactly as process_gse_slot_message sends it (§5.2)", async () => {
     // bk-monitor injects its GSE_SLOT_ID/GSE_SLOT_TOKEN: the slot registered for this deployment.
-    const body = { ...examples.dispatchMessageRequestExample, slot_id: info.credentials.gse.slotId, token: info.credentials.gse.slotToken, agent_id_list: [running] };
+    // A message id of this run's own, in bkmonitorbeat's form: a message id is a command's identity.
+    const messageId = `bkmonitorbeat.fetch/host/dataid.${run.padEnd(16, "0").slice(0, 16)}.1`;
+    const body = { ...examples.dispatchMessageRequestExample, message_id: messageId, slot_id: info.credentials.gse.slotId, token: info.credentials.gse.slotToken, agent_id_list: [running] };
     const result = await bkMonitor(DISPATCH_MESSAGE, body);
     expect(result.ok, result.res.text).toBe(true);
-    expect(result.data).toEqual({ results: [] });
+    // GSE's answer (nobody undelivered), and the command it became beside it.
+    expect(result.data).toMatchObject({ results: [], command: { message_id: messageId, targets: 1 } });
     expect(result.res.text).not.toContain(info.credentials.gse.slotToken);
   });
 
