@@ -104,6 +104,8 @@ export function tickJobHandler(deps: CommandDeps, budgetMs: number): JobHandler 
   return async function runTick(envelope) {
     const parsed = tickJobSchema.safeParse(envelope);
     if (!parsed.success) throw new PoisonJobError(`invalid ${COMMAND_TICK_JOB} job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    // A command that expired (TTL) or never was: nothing to look after.
+    if (!(await deps.store.getCommand(parsed.data.message_id))) return;
     const { command: advanced, left, retryAt } = await advanceCommand(deps, parsed.data.message_id, budgetMs);
     let command = advanced;
     if (command.status === "RUNNING") {

@@ -63,6 +63,16 @@ const poison = fc.oneof(
     ),
   }).map((v) => JSON.stringify(v)),
   fc.integer({ min: 50, max: 400 }).map((depth) => `{"type":"${AGENT_WRITE_BACK_JOB}","agents":${"[".repeat(depth)}${"]".repeat(depth)}}`),
+  // The command jobs and the jobs other systems send (lib/commands), each with a body its schema refuses.
+  fc.oneof(
+    fc.record({ type: fc.constant("dispatch"), message_id: fc.oneof(fc.constant(""), fc.string({ minLength: 65, maxLength: 80 })), agent_id_list: fc.array(markerId, { maxLength: 3 }), content: fc.jsonValue() }),
+    fc.record({ type: fc.constant("dispatch"), agent_id_list: fc.array(markerId, { minLength: 1, maxLength: 3 }), content: fc.oneof(fc.integer(), fc.constant(null)) }),
+    fc.record({ type: fc.constant("apply_config"), operation: fc.oneof(fc.constant("update_route"), fc.string({ maxLength: 12 })), body: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })) }),
+    fc.record({ type: fc.constant("rollback_config"), kind: fc.oneof(fc.constant("channel"), fc.string({ maxLength: 8 })), id: fc.oneof(fc.constant(-1), fc.constant(0), fc.constant("x")), version: fc.integer({ min: -5, max: -1 }) }),
+    fc.record({ type: fc.constantFrom("probe_start", "probe_stop"), agent_id_list: fc.constant([]), probe: fc.oneof(fc.constant(""), fc.integer()) }),
+    fc.record({ type: fc.constant("command.retry"), message_id: fc.constant(""), agent_id: fc.oneof(fc.integer(), markerId), attempt: fc.constant(0), not_before: fc.constant("soon") }),
+    fc.record({ type: fc.constant("command.tick"), message_id: fc.oneof(fc.constant(""), fc.integer(), fc.string({ minLength: 65, maxLength: 70 })) }),
+  ).map((v) => JSON.stringify(v)),
 ).filter((body) => body.length > 0 && sqsSafe(body));
 
 interface LogLine {

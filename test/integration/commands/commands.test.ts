@@ -8,8 +8,12 @@ import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { CommandPage, CommandView, DispatchAnswer } from "../../../lib/commands/schemas.ts";
+import type { z } from "zod";
+import type { historyPageSchema } from "../../../lib/config-versions/api.ts";
+
+type HistoryPage = z.infer<typeof historyPageSchema>;
 import { alertInbox, type AlertInbox } from "../../helpers/configs.ts";
-import { callApi, eventually, logLines, simulatorControl, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
+import { callApi, eventually, logLines, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
 const { info, authHeader, sqs, sns, dynamo } = useStack();
 const run = randomUUID().slice(0, 8);
@@ -230,6 +234,45 @@ describe("automation jobs on the queue", () => {
       logLines(info, "runtime").find((l) => l.includes("command resubmitted") && l.includes(id)),
     );
     expect(await deliveries(id)).toEqual({ [agent as string]: 1 });
+  });
+
+  it("applies a config change from an apply_config job once, even delivered twice, and rolls it back from a rollback_config job", async () => {
+    const channelId = uniqueBuiltInChannelId();
+    const route = (n: number) => [{ name: `job_${channelId}_${n}`, stream_to: { stream_to_id: 501, kafka: { topic_name: `job_${channelId}_${n}` } } }];
+    const added = await callApi(info.gatewayUrl, "/api/v2/data/add_route", {
+      method: "POST",
+      headers: authHeader,
+      body: { metadata: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, route: route(1) },
+    });
+    expect(added.body).toMatchObject({ result: true });
+    const history = async (): Promise<HistoryPage> =>
+      (await callApi(info.gatewayUrl, `/v1/configs/route/${channelId}/versions?limit=100`, { headers: authHeader })).body.data as HistoryPage;
+    const before = (await history()).head.latest_version;
+
+    const apply = JSON.stringify({
+      type: "apply_config",
+      operation: "update_route",
+      idempotency_key: `job-${run}-${channelId}`,
+      body: { condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, specification: { route: route(2) } },
+    });
+    await sqs.send(new SendMessageCommand({ QueueUrl: info.queues.automation, MessageBody: apply }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: info.queues.automation, MessageBody: apply }));
+    const applied = await eventually("the job's version to be APPLIED", async () => {
+      const page = await history();
+      return page.versions.find((v) => v.version === before + 1 && v.status === "APPLIED") ? page : undefined;
+    });
+    expect(applied.versions.find((v) => v.version === before + 1)).toMatchObject({ operation: "update_route", author: "automation" });
+
+    await sqs.send(new SendMessageCommand({ QueueUrl: info.queues.automation, MessageBody: JSON.stringify({ type: "rollback_config", kind: "route", id: channelId, version: before }) }));
+    const rolledBack = await eventually("the rollback version", async () => {
+      const page = await history();
+      return page.versions.find((v) => v.version === before + 2 && v.status === "APPLIED") ? page : undefined;
+    });
+    expect(rolledBack.versions.find((v) => v.version === before + 2)).toMatchObject({ operation: "rollback_to", source_version: before, author: "automation" });
+    // The second delivery of the apply found the first answer under its key: one update, never two.
+    const final = await history();
+    expect(final.versions.filter((v) => v.operation === "update_route")).toHaveLength(1);
+    expect(final.head.latest_version).toBe(before + 2);
   });
 
   it("sets a malformed message aside in the dead-letter queue with an alert, and runs the rest of its batch", async () => {
