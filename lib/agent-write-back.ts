@@ -12,7 +12,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import { storeWrites, writeBackFor, type WriteCounts } from "./agent-state.ts";
-import { PoisonJobError, type JobHandler } from "./automation.ts";
+import { parseJobBody, type JobHandler } from "./automation.ts";
 import { agentFactsSchema, isStorableAgentId, newStoreCalls, type AgentItem, type AgentRenewal, type AgentStore, type StoreCalls } from "./store/agents.ts";
 
 export const AGENT_WRITE_BACK_JOB = "agent-state.write-back";
@@ -124,12 +124,9 @@ export function agentWriteBackJob(deps: {
   onFirstSeen?: (ids: readonly string[]) => Promise<unknown>;
 }): JobHandler {
   return async (envelope) => {
-    const parsed = agentWriteBackJobSchema.safeParse(envelope);
-    if (!parsed.success) {
-      throw new PoisonJobError(`not an agent write-back: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-    }
-    const { first_seen, ...result } = await applyWriteBack(deps, parsed.data);
+    const job = parseJobBody(agentWriteBackJobSchema, envelope, "not an agent write-back");
+    const { first_seen, ...result } = await applyWriteBack(deps, job);
     if (first_seen.length > 0) await deps.onFirstSeen?.(first_seen);
-    deps.logger?.info("agent state write-back", { fetched_at: parsed.data.fetched_at, lag_ms: deps.now() - parsed.data.fetched_at, first_seen: first_seen.length, ...result });
+    deps.logger?.info("agent state write-back", { fetched_at: job.fetched_at, lag_ms: deps.now() - job.fetched_at, first_seen: first_seen.length, ...result });
   };
 }

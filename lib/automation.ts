@@ -20,6 +20,17 @@ export class PoisonJobError extends Error {
   }
 }
 
+/** Where a zod check found a job body wrong: `path: message; …` (an empty path is the body). */
+export const jobIssues = (error: z.ZodError, prefix = ""): string =>
+  error.issues.map((i) => `${prefix}${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
+
+/** A job body by its type's schema; one that fails is poison (`<what>: <issues>`), no retry can fix it. */
+export function parseJobBody<S extends z.ZodType>(schema: S, job: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(job);
+  if (parsed.success) return parsed.data;
+  throw new PoisonJobError(`${what}: ${jobIssues(parsed.error)}`);
+}
+
 export function parseJob(record: SQSRecord, jobs: Readonly<Record<string, JobHandler>>): { job: JobEnvelope; run: JobHandler } {
   let body: unknown;
   try {
@@ -28,7 +39,7 @@ export function parseJob(record: SQSRecord, jobs: Readonly<Record<string, JobHan
     throw new PoisonJobError("body is not JSON");
   }
   const parsed = jobEnvelopeSchema.safeParse(body);
-  if (!parsed.success) throw new PoisonJobError(`not a job envelope: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ")}`);
+  if (!parsed.success) throw new PoisonJobError(`not a job envelope: ${jobIssues(parsed.error)}`);
   const run = jobs[parsed.data.type];
   if (!run) throw new PoisonJobError(`unknown job type "${parsed.data.type}"; known: ${Object.keys(jobs).join(", ") || "none"}`);
   return { job: parsed.data, run };

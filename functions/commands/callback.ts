@@ -1,7 +1,6 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { receiveCallback } from "../../lib/commands/reply.ts";
 import { callbackKeyOf, getConfig, tableOf } from "../../lib/config.ts";
+import { documentClient } from "../../lib/config-versions/dynamo.ts";
 import { slotCallbackSchema } from "../../lib/gse/schemas.ts";
 import { callbackKeyAuthenticator } from "../../lib/http/auth.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
@@ -12,7 +11,7 @@ import { FUNCTIONS } from "../../lib/wiring.ts";
 const config = await getConfig(FUNCTIONS.gse_callback.links);
 const logger = createLogger("gse_callback", config.logLevel);
 const deps = {
-  store: new CommandStore({ client: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }), tableName: tableOf(config, "commands") }),
+  store: new CommandStore({ client: documentClient(), tableName: tableOf(config, "commands") }),
   now: Date.now,
   retentionMs: config.commands.retentionDays * 86_400_000,
 };

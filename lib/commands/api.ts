@@ -9,8 +9,8 @@ import {
   advanceCommand,
   agentResult,
   COMMAND_TICK_JOB,
+  batchCounts,
   commandView,
-  countOutcomes,
   describeCommand,
   scheduleTick,
   settleCommand,
@@ -32,23 +32,14 @@ async function withCursor<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Counts from the batches alone (no agent read): what the dispatch answer reports, cheaply, for any size. */
-async function batchCounts(store: CommandStore, command: CommandItem): Promise<CommandView["counts"]> {
-  const counts = zeroCounts();
-  for (const batch of await store.batches(command.message_id, command.body_hash)) {
-    if (batch.state === "SENT") {
-      counts.FAILED += batch.failed ?? 0;
-      counts.SENT += batch.size - (batch.failed ?? 0);
-    } else counts[command.status === "RUNNING" ? "PENDING" : "SKIPPED"] += batch.size;
-  }
-  return counts;
-}
+/** What a dispatch answers with: the command, counted from its batches alone (cheap at any size). */
+const answerView = async (store: CommandStore, command: CommandItem): Promise<CommandView> => commandView(command, command.counts ?? (await batchCounts(store, command)));
 
 /**
  * dispatch_message, tracked: the command is recorded, then its first batch is sent in the request
  * (bk-monitor's one-agent dispatches are answered as GSE would); the queue's tick sends the rest
- * at once, `parallel` at a time, so a request stays short whatever the target count. The answer is GSE's: the agents not
- * delivered to so far, plus the command. When GSE refused every batch this request sent, GSE's
+ * at once, `parallel` at a time, so a request stays short whatever the target count. The answer
+ * is GSE's: the agents not delivered to so far, plus the command. When GSE refused every batch this request sent, GSE's
  * error is passed through, as an untracked dispatch would; the command keeps retrying.
  */
 export async function dispatchCommand(deps: CommandDeps, request: DispatchCommandRequest, createdBy: string): Promise<DispatchAnswer> {
@@ -57,7 +48,7 @@ export async function dispatchCommand(deps: CommandDeps, request: DispatchComman
     const failed = await deps.store.agentPage(command.message_id, { limit: 5000, cursor: undefined, outcomes: ["FAILED", "RETRYING"] });
     return {
       results: failed.items.map((a) => ({ bk_agent_id: a.agent_id, code: a.code ?? 0, message: a.message ?? "" })),
-      command: commandView(command, command.counts ?? (await batchCounts(deps.store, command))),
+      command: await answerView(deps.store, command),
     };
   }
   const result = await advanceCommand(deps, command.message_id, deps.settings.sendBudgetMs, { maxBatches: 1 });
@@ -71,20 +62,7 @@ export async function dispatchCommand(deps: CommandDeps, request: DispatchComman
   }
   const first = result.wholeBatchErrors[0];
   if (first && result.wholeBatchErrors.length === result.sent) throw first;
-  return { results: result.undelivered, command: commandView(result.command, result.command.counts ?? (await batchCounts(deps.store, result.command))) };
-}
-
-/** Above this many targets a running command is counted from its batches, not agent by agent. */
-export const EXACT_COUNT_MAX_TARGETS = 20_000;
-
-/**
- * Counts as a GET shows them: an ended command's are stored with it (replies that come after a
- * command without a reply timeout ended show on the agents, not in the counts); a running one is
- * counted agent by agent, or, when large (a poll must stay cheap), from its batches.
- */
-async function liveCounts(store: CommandStore, command: CommandItem): Promise<CommandView["counts"]> {
-  if (command.counts) return command.counts;
-  return command.target_count > EXACT_COUNT_MAX_TARGETS ? batchCounts(store, command) : countOutcomes(store, command);
+  return { results: result.undelivered, command: await answerView(deps.store, result.command) };
 }
 
 async function existing(store: CommandStore, messageId: string): Promise<CommandItem> {
@@ -110,7 +88,7 @@ export async function getCommandPage(
   const stored: AgentOutcome[] | undefined = query.outcome === undefined ? undefined : (STORED[query.outcome] ?? [query.outcome]);
   const page = await withCursor(() => deps.store.agentPage(messageId, { limit: query.limit, cursor: query.cursor, ...(stored ? { outcomes: stored } : {}) }));
   const agents = page.items.map((item) => agentResult(item, states)).filter((a) => query.outcome === undefined || a.outcome === query.outcome);
-  return { command: commandView(command, await liveCounts(deps.store, command)), agents, ...(page.cursor ? { next_cursor: page.cursor } : {}) };
+  return { command: await describeCommand(deps.store, command), agents, ...(page.cursor ? { next_cursor: page.cursor } : {}) };
 }
 
 export async function listCommands(store: CommandStore, query: { status?: CommandStatus | undefined; limit: number; cursor?: string | undefined }): Promise<CommandList> {

@@ -6,8 +6,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { createHash, randomUUID } from "node:crypto";
-import { ConflictError } from "../errors.ts";
-import { GseError } from "../errors.ts";
+import { ConflictError, GseError } from "../errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import { assertCallerSlot, type MessageSlot } from "../gse/dispatch.ts";
 import type { AgentCommandItem, AgentFailure, BatchItem, CommandItem, CommandStore } from "../store/commands.ts";
@@ -446,9 +445,29 @@ export function commandView(command: CommandItem, counts: OutcomeCounts): Comman
   };
 }
 
-/** A command with its counts: stored once it ended, counted while it runs. */
+/** Above this many targets a running command is counted from its batches, not agent by agent. */
+export const EXACT_COUNT_MAX_TARGETS = 20_000;
+
+/** Counts from the batches alone (no agent read): sent, failed at delivery, not sent yet. */
+export async function batchCounts(store: CommandStore, command: CommandItem): Promise<OutcomeCounts> {
+  const counts = zeroCounts();
+  for (const batch of await store.batches(command.message_id, command.body_hash)) {
+    if (batch.state === "SENT") {
+      counts.FAILED += batch.failed ?? 0;
+      counts.SENT += batch.size - (batch.failed ?? 0);
+    } else counts[command.status === "RUNNING" ? "PENDING" : "SKIPPED"] += batch.size;
+  }
+  return counts;
+}
+
+/**
+ * A command as the API shows it. An ended command's counts are stored with it (replies that come
+ * after a command without a reply timeout ended show on the agents, not in the counts); a running
+ * one is counted agent by agent or, when large (a poll must stay cheap), from its batches.
+ */
 export async function describeCommand(store: CommandStore, command: CommandItem): Promise<CommandView> {
-  return commandView(command, command.counts ?? (await countOutcomes(store, command)));
+  const counts = command.counts ?? (command.target_count > EXACT_COUNT_MAX_TARGETS ? await batchCounts(store, command) : await countOutcomes(store, command));
+  return commandView(command, counts);
 }
 
 export function agentResult(item: AgentCommandItem, states: ReadonlyMap<number, BatchItem["state"]>): AgentResult {

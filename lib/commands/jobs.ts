@@ -6,7 +6,7 @@
  */
 import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
-import { PoisonJobError, type JobEnvelope, type JobHandler } from "../automation.ts";
+import { jobIssues, parseJobBody, PoisonJobError, type JobEnvelope, type JobHandler } from "../automation.ts";
 import { AppError, ConflictError, GseError } from "../errors.ts";
 import { objectPathSchema } from "../config-versions/api.ts";
 import { changeConfig, rollbackTo } from "../config-versions/apply.ts";
@@ -57,11 +57,7 @@ export const probeJobSchema = z.object({
   reply_timeout_seconds: z.int().min(1).max(7 * 86_400).optional(),
 });
 
-function parse<S extends z.ZodType>(schema: S, job: JobEnvelope): z.infer<S> {
-  const parsed = schema.safeParse(job);
-  if (parsed.success) return parsed.data;
-  throw new PoisonJobError(`invalid ${job.type} job: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ")}`);
-}
+const parse = <S extends z.ZodType>(schema: S, job: JobEnvelope): z.infer<S> => parseJobBody(schema, job, `invalid ${job.type} job`);
 
 /**
  * The caller's mistakes (bad body, unknown object) can never succeed: dead-letter them. GSE
@@ -100,7 +96,7 @@ export function automationJobs(deps: { commands: CommandDeps; configs: Versioned
       asJob(async () => {
         const p = parse(applyConfigJobSchema, job);
         const body = OPERATIONS[p.operation].request.safeParse(p.body);
-        if (!body.success) throw new PoisonJobError(`invalid apply_config body for ${p.operation}: ${body.error.issues.map((i) => `body.${i.path.join(".")}: ${i.message}`).join("; ")}`);
+        if (!body.success) throw new PoisonJobError(`invalid apply_config body for ${p.operation}: ${jobIssues(body.error, "body.")}`);
         const key = p.idempotency_key ?? `sqs:${record.messageId}`;
         const author = p.author ?? AUTOMATION_AUTHOR;
         await withIdempotency(deps.configs, { appCode: AUTOMATION_AUTHOR, operation: p.operation, body: body.data, key }, () =>

@@ -6,7 +6,7 @@
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { AttributeValue, DynamoDBRecord } from "aws-lambda";
 import { z } from "zod";
-import { PoisonJobError, type JobHandler } from "../automation.ts";
+import { parseJobBody, type JobHandler } from "../automation.ts";
 import { GseError } from "../errors.ts";
 import type { RecoveryRule } from "../recovery.ts";
 import { agentCommandItemSchema, commandItemSchema, type AgentCommandItem, type CommandItem } from "../store/commands.ts";
@@ -55,9 +55,7 @@ export async function scheduleRetry(deps: CommandDeps, command: CommandItem, age
 /** One retry: claim the attempt, send to the one agent, record what GSE said. */
 export function retryJobHandler(deps: CommandDeps): JobHandler {
   return async function runRetry(envelope) {
-    const parsed = retryJobSchema.safeParse(envelope);
-    if (!parsed.success) throw new PoisonJobError(`invalid ${COMMAND_RETRY_JOB} job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
-    const job = parsed.data;
+    const job = parseJobBody(retryJobSchema, envelope, `invalid ${COMMAND_RETRY_JOB} job`);
     const now = deps.now();
     if (job.not_before > now + 1_000) {
       await deps.queue.send(job, delaySecondsUntil(job.not_before, now));
@@ -102,11 +100,10 @@ export function retryJobHandler(deps: CommandDeps): JobHandler {
  */
 export function tickJobHandler(deps: CommandDeps, budgetMs: number): JobHandler {
   return async function runTick(envelope) {
-    const parsed = tickJobSchema.safeParse(envelope);
-    if (!parsed.success) throw new PoisonJobError(`invalid ${COMMAND_TICK_JOB} job: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    const { message_id: messageId } = parseJobBody(tickJobSchema, envelope, `invalid ${COMMAND_TICK_JOB} job`);
     // A command that expired (TTL) or never was: nothing to look after.
-    if (!(await deps.store.getCommand(parsed.data.message_id))) return;
-    const { command: advanced, left, retryAt } = await advanceCommand(deps, parsed.data.message_id, budgetMs);
+    if (!(await deps.store.getCommand(messageId))) return;
+    const { command: advanced, left, retryAt } = await advanceCommand(deps, messageId, budgetMs);
     let command = advanced;
     if (command.status === "RUNNING") {
       await rescueStalledAgents(deps, command);

@@ -6,7 +6,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { PoisonJobError, type JobHandler } from "../automation.ts";
+import { parseJobBody, type JobHandler } from "../automation.ts";
 import { alertsTopicOf, queueUrlOf, tableOf, type Config } from "../config.ts";
 import type { GseClient } from "../gse/client.ts";
 import { FleetStore } from "../store/fleet.ts";
@@ -37,10 +37,6 @@ export function heartbeatDeps(
 /** The automation job `heartbeat_shard`: one shard of a poll; a body of the wrong shape can never run. */
 export function heartbeatShardJob(deps: HeartbeatDeps): JobHandler {
   return async function runHeartbeatShard(job) {
-    const parsed = heartbeatShardJobSchema.safeParse(job);
-    if (!parsed.success) {
-      throw new PoisonJobError(`not a heartbeat shard: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`).join("; ")}`);
-    }
-    await runShard(deps, parsed.data);
+    await runShard(deps, parseJobBody(heartbeatShardJobSchema, job, "not a heartbeat shard"));
   };
 }

@@ -21,6 +21,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
+  type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
 import pLimit, { type LimitFunction } from "p-limit";
 import { z } from "zod";
@@ -201,43 +202,31 @@ export class CommandStore {
   async putBatches(items: readonly BatchItem[]): Promise<void> {
     await Promise.all(
       items.map((item) =>
-        this.limit(async () => {
-          try {
-            await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(sk)" }));
-          } catch (error) {
-            if (!isConditionFailure(error)) throw error;
-          }
-        }),
+        this.limit(() => this.conditional(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(sk)" }))),
       ),
     );
   }
 
   /** Creates the command and its index entry; false when one with this message_id exists. */
   async createCommand(item: CommandItem): Promise<boolean> {
-    try {
-      await this.transact([
-        { Put: { TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } },
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: {
-              pk: INDEX_PK,
-              sk: item.index_sk,
-              message_id: item.message_id,
-              status: item.status,
-              targets: item.target_count,
-              created_at: item.created_at,
-              created_by: item.created_by,
-              [TTL]: item[TTL],
-            } satisfies IndexItem,
-          },
+    return this.transactConditional([
+      { Put: { TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } },
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: {
+            pk: INDEX_PK,
+            sk: item.index_sk,
+            message_id: item.message_id,
+            status: item.status,
+            targets: item.target_count,
+            created_at: item.created_at,
+            created_by: item.created_by,
+            [TTL]: item[TTL],
+          } satisfies IndexItem,
         },
-      ]);
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      },
+    ]);
   }
 
   async getCommand(messageId: string): Promise<CommandItem | undefined> {
@@ -276,33 +265,27 @@ export class CommandStore {
       sets.push("reason = :reason");
       values[":reason"] = fields.reason;
     }
-    try {
-      await this.transact([
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: { pk: item.pk, sk: "meta" },
-            UpdateExpression: `SET ${sets.join(", ")}`,
-            ConditionExpression: "#status = :running",
-            ExpressionAttributeNames: { "#status": "status", ...(fields.counts ? { "#counts": "counts" } : {}) },
-            ExpressionAttributeValues: values,
-          },
+    return this.transactConditional([
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: { pk: item.pk, sk: "meta" },
+          UpdateExpression: `SET ${sets.join(", ")}`,
+          ConditionExpression: "#status = :running",
+          ExpressionAttributeNames: { "#status": "status", ...(fields.counts ? { "#counts": "counts" } : {}) },
+          ExpressionAttributeValues: values,
         },
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: { pk: INDEX_PK, sk: item.index_sk },
-            UpdateExpression: "SET #status = :status",
-            ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: { ":status": status },
-          },
+      },
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: { pk: INDEX_PK, sk: item.index_sk },
+          UpdateExpression: "SET #status = :status",
+          ExpressionAttributeNames: { "#status": "status" },
+          ExpressionAttributeValues: { ":status": status },
         },
-      ]);
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      },
+    ]);
   }
 
   /** Stores the final counts of a finished command (a repair of a finish without them). */
@@ -320,21 +303,15 @@ export class CommandStore {
 
   /** Marks the command's alert as published; false when it already was. */
   async markAlerted(messageId: string, now: number): Promise<boolean> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: commandPk(messageId), sk: "meta" },
-          UpdateExpression: "SET alerted_at = :now",
-          ConditionExpression: "attribute_not_exists(alerted_at)",
-          ExpressionAttributeValues: { ":now": now },
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    return this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: commandPk(messageId), sk: "meta" },
+        UpdateExpression: "SET alerted_at = :now",
+        ConditionExpression: "attribute_not_exists(alerted_at)",
+        ExpressionAttributeValues: { ":now": now },
+      }),
+    );
   }
 
   // --- batches --------------------------------------------------------------------------------
@@ -391,25 +368,19 @@ export class CommandStore {
 
   /** The batch is sent (its failures recorded): it counts as done on the command, once. */
   async completeBatch(messageId: string, sk: string, claim: string, failed: number, now: number): Promise<boolean> {
-    try {
-      await this.transact([
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: { pk: commandPk(messageId), sk },
-            UpdateExpression: "SET #state = :sent, sent_at = :now, failed = :failed REMOVE lease_until",
-            ConditionExpression: "#state = :sending AND claim = :claim",
-            ExpressionAttributeNames: { "#state": "state" },
-            ExpressionAttributeValues: { ":sent": "SENT", ":sending": "SENDING", ":claim": claim, ":now": now, ":failed": failed },
-          },
+    return this.transactConditional([
+      {
+        Update: {
+          TableName: this.tableName,
+          Key: { pk: commandPk(messageId), sk },
+          UpdateExpression: "SET #state = :sent, sent_at = :now, failed = :failed REMOVE lease_until",
+          ConditionExpression: "#state = :sending AND claim = :claim",
+          ExpressionAttributeNames: { "#state": "state" },
+          ExpressionAttributeValues: { ":sent": "SENT", ":sending": "SENDING", ":claim": claim, ":now": now, ":failed": failed },
         },
-        this.deltaItem(messageId, { batchesDone: 1 }, now),
-      ]);
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      },
+      this.deltaItem(messageId, { batchesDone: 1 }, now),
+    ]);
   }
 
   /**
@@ -431,20 +402,16 @@ export class CommandStore {
 
   /** Batches never sent of a command that stopped early. */
   async skipBatch(messageId: string, sk: string): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: commandPk(messageId), sk },
-          UpdateExpression: "SET #state = :skipped",
-          ConditionExpression: "#state = :pending",
-          ExpressionAttributeNames: { "#state": "state" },
-          ExpressionAttributeValues: { ":skipped": "SKIPPED", ":pending": "PENDING" },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+    await this.conditional(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: commandPk(messageId), sk },
+        UpdateExpression: "SET #state = :skipped",
+        ConditionExpression: "#state = :pending",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: { ":skipped": "SKIPPED", ":pending": "PENDING" },
+      }),
+    );
   }
 
   // --- agents ---------------------------------------------------------------------------------
@@ -628,48 +595,23 @@ export class CommandStore {
   /** One page of agent items, optionally of one stored outcome. */
   async agentPage(messageId: string, options: { limit: number; cursor: string | undefined; outcomes?: readonly AgentOutcome[] }): Promise<Page<AgentCommandItem>> {
     const pk = commandPk(messageId);
-    const items: AgentCommandItem[] = [];
-    let start = decodeCursor(options.cursor, pk);
-    // A filter reads a page and may keep little of it: read on until the page is full.
-    do {
-      const filter = options.outcomes && options.outcomes.length > 0 ? options.outcomes : undefined;
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: { ":pk": pk, ":prefix": "agent#", ...(filter ? Object.fromEntries(filter.map((o, i) => [`:o${i}`, o])) : {}) },
-          ...(filter ? { FilterExpression: `outcome IN (${filter.map((_, i) => `:o${i}`).join(", ")})` } : {}),
-          Limit: options.limit - items.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) items.push(agentCommandItemSchema.parse(item));
-      start = out.LastEvaluatedKey;
-    } while (start && items.length < options.limit);
-    return { items, cursor: encodeCursor(start) };
+    const filter = options.outcomes && options.outcomes.length > 0 ? options.outcomes : undefined;
+    return this.page(pk, agentCommandItemSchema, options, {
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":pk": pk, ":prefix": "agent#", ...(filter ? Object.fromEntries(filter.map((o, i) => [`:o${i}`, o])) : {}) },
+      ...(filter ? { FilterExpression: `outcome IN (${filter.map((_, i) => `:o${i}`).join(", ")})` } : {}),
+    });
   }
 
   // --- listing, upstream ----------------------------------------------------------------------
 
   async listCommands(options: { limit: number; cursor: string | undefined; status?: CommandStatus }): Promise<Page<IndexItem>> {
-    const items: IndexItem[] = [];
-    let start = decodeCursor(options.cursor, INDEX_PK);
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": INDEX_PK, ...(options.status ? { ":status": options.status } : {}) },
-          ...(options.status ? { FilterExpression: "#status = :status", ExpressionAttributeNames: { "#status": "status" } } : {}),
-          ScanIndexForward: false,
-          Limit: options.limit - items.length,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) items.push(indexItemSchema.parse(item));
-      start = out.LastEvaluatedKey;
-    } while (start && items.length < options.limit);
-    return { items, cursor: encodeCursor(start) };
+    return this.page(INDEX_PK, indexItemSchema, options, {
+      KeyConditionExpression: "pk = :pk",
+      ExpressionAttributeValues: { ":pk": INDEX_PK, ...(options.status ? { ":status": options.status } : {}) },
+      ...(options.status ? { FilterExpression: "#status = :status", ExpressionAttributeNames: { "#status": "status" } } : {}),
+      ScanIndexForward: false,
+    });
   }
 
   async putUpstream(item: UpstreamItem): Promise<void> {
@@ -678,20 +620,30 @@ export class CommandStore {
 
   async listUpstream(day: string, options: { limit: number; cursor: string | undefined }): Promise<Page<UpstreamItem>> {
     const pk = upstreamPk(day);
-    const out = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": pk },
-        ScanIndexForward: false,
-        Limit: options.limit,
-        ExclusiveStartKey: decodeCursor(options.cursor, pk),
-      }),
-    );
-    return { items: (out.Items ?? []).map((item) => upstreamItemSchema.parse(item)), cursor: encodeCursor(out.LastEvaluatedKey) };
+    return this.page(pk, upstreamItemSchema, options, { KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": pk }, ScanIndexForward: false });
   }
 
   // --- helpers --------------------------------------------------------------------------------
+
+  /**
+   * One page of `limit` items of partition `pk`, from `cursor` on. A filter reads a page and may
+   * keep little of it: read on until the page is full or the partition ends.
+   */
+  private async page<T>(
+    pk: string,
+    schema: z.ZodType<T>,
+    options: { limit: number; cursor: string | undefined },
+    query: Omit<QueryCommandInput, "TableName" | "Limit" | "ExclusiveStartKey">,
+  ): Promise<Page<T>> {
+    const items: T[] = [];
+    let start = decodeCursor(options.cursor, pk);
+    do {
+      const out = await this.client.send(new QueryCommand({ ...query, TableName: this.tableName, Limit: options.limit - items.length, ExclusiveStartKey: start }));
+      for (const item of out.Items ?? []) items.push(schema.parse(item));
+      start = out.LastEvaluatedKey;
+    } while (start && items.length < options.limit);
+    return { items, cursor: encodeCursor(start) };
+  }
 
   private failureItem(messageId: string, failure: AgentFailure, from: readonly AgentOutcome[], attempts: number, now: number) {
     const fromValues = Object.fromEntries(from.map((o, i) => [`:from${i}`, o]));
@@ -719,9 +671,12 @@ export class CommandStore {
     };
   }
 
-  private async conditional(command: UpdateCommand): Promise<boolean> {
+  /** A conditional write: false when its condition failed (someone else got there first). */
+  private async conditional(command: PutCommand | UpdateCommand): Promise<boolean> {
     try {
-      await this.client.send(command);
+      // Two overloads of one send: the union has to be split for the type checker.
+      if (command instanceof PutCommand) await this.client.send(command);
+      else await this.client.send(command);
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
