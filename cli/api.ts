@@ -11,10 +11,15 @@ import { LOCAL_SECRETS } from "../local/credentials.ts";
 
 /** A failure the CLI reports and exits 1 for: the API said no, or could not be reached. */
 export class CliError extends Error {
-  /** The API's HTTP status, when it answered: some callers act on 5xx differently from 4xx. */
+  /**
+   * The API's HTTP status, when it answered: some callers act on 5xx differently from 4xx; and
+   * the envelope's code and data, for callers that explain a particular failure (an APM apply's step).
+   */
   constructor(
     message: string,
     readonly status?: number,
+    readonly code?: number | string,
+    readonly data?: unknown,
   ) {
     super(message);
     this.name = "CliError";
@@ -83,7 +88,7 @@ const envelopeSchema = z.looseObject({
 /** Calls one route and returns its `data`, parsed with the route's own answer schema. */
 export async function callApi<T extends z.ZodType>(
   target: Target,
-  method: "GET" | "POST",
+  method: "GET" | "POST" | "PUT" | "DELETE",
   path: string,
   schema: T,
   options: { body?: unknown; headers?: Record<string, string> } = {},
@@ -114,7 +119,7 @@ export async function callApi<T extends z.ZodType>(
   if (!envelope.data.result) {
     const fields = z.object({ errors: z.array(z.object({ path: z.string(), message: z.string() })) }).safeParse(envelope.data.data);
     const detail = fields.success ? ` (${fields.data.errors.map((e) => `${e.path}: ${e.message}`).join("; ")})` : "";
-    throw new CliError(`${method} ${path}: HTTP ${res.statusCode}, code ${envelope.data.code}: ${envelope.data.message ?? ""}${detail}`, res.statusCode);
+    throw new CliError(`${method} ${path}: HTTP ${res.statusCode}, code ${envelope.data.code}: ${envelope.data.message ?? ""}${detail}`, res.statusCode, envelope.data.code, envelope.data.data);
   }
   const data = schema.safeParse(envelope.data.data);
   if (!data.success) throw new CliError(`${method} ${path}: the answer is not what this CLI expects (${data.error.issues[0]?.path.join(".") ?? ""})`);

@@ -71,7 +71,7 @@ function contentOf(value: string): string {
 }
 
 /** A count stays a number for the API; `10%` stays a string. */
-const rolloutLimit = (value: string | undefined): number | string | undefined => (value === undefined ? undefined : /^\d+$/.test(value) ? Number(value) : value);
+export const rolloutLimit = (value: string | undefined): number | string | undefined => (value === undefined ? undefined : /^\d+$/.test(value) ? Number(value) : value);
 
 const FLAGS: Record<string, string> = {
   agent_id_list: "--agents",
@@ -153,14 +153,39 @@ async function dispatchedOrRecorded(ctx: CommandContext, target: Target, body: D
   try {
     return (await callApi(target, "POST", dispatchPath, dispatchAnswerSchema, { body })).command;
   } catch (error) {
-    const recorded = error instanceof CliError && (error.status ?? 0) >= 500 ? await fetchPage(target, body.message_id, 1).catch(() => undefined) : undefined;
-    if (recorded === undefined) throw error;
-    ctx.io.err(`gse-control: ${error instanceof Error ? error.message : String(error)}; the command was recorded and retries, waiting for it\n`);
-    return recorded.command;
+    return recordedOrThrow(ctx, target, body.message_id, error);
   }
 }
 
+/**
+ * After a route that records a command answered `error`: the command recorded under `messageId`
+ * when the error was a 5xx and there is one (it retries; we wait for it), else the error again.
+ */
+export async function recordedOrThrow(ctx: CommandContext, target: Target, messageId: string, error: unknown): Promise<CommandPage["command"]> {
+  const recorded = error instanceof CliError && (error.status ?? 0) >= 500 ? await fetchPage(target, messageId, 1).catch(() => undefined) : undefined;
+  if (recorded === undefined) throw error;
+  ctx.io.err(`gse-control: ${error instanceof Error ? error.message : String(error)}; the command was recorded and retries, waiting for it\n`);
+  return recorded.command;
+}
+
 const endedBadly = (status: string): CliError => new CliError(`the command ended ${status}`);
+
+/**
+ * `--wait`: follows the command to its end (a live bar on a terminal), prints its final page (the
+ * summary, and where to look at failed agents) and throws (exit 1) unless it ended SUCCEEDED.
+ */
+export async function followCommand(ctx: CommandContext, first: CommandPage["command"]): Promise<void> {
+  const final = await waitForEnd(ctx, first);
+  const { counts } = final.command;
+  const hint = counts.FAILED + counts.TIMED_OUT > 0 ? `\nagents: gse-control command ${final.command.message_id} --outcome ${counts.FAILED > 0 ? "FAILED" : "TIMED_OUT"}` : "";
+  ctx.print(final, () => `${commandSummary(final.command, ctx.io.color)}${hint}`);
+  if (final.command.status !== "SUCCEEDED") throw endedBadly(final.command.status);
+}
+
+/** Without `--wait`: a command that already ended other than SUCCEEDED is a failure (exit 1); RUNNING is not. */
+export function throwIfEndedBadly(command: CommandPage["command"]): void {
+  if (command.status !== "RUNNING" && command.status !== "SUCCEEDED") throw endedBadly(command.status);
+}
 
 async function dispatch(ctx: CommandContext, options: DispatchOptions): Promise<void> {
   const body = dispatchBody(options);
@@ -168,14 +193,10 @@ async function dispatch(ctx: CommandContext, options: DispatchOptions): Promise<
   if (!options.wait) {
     const answer = await callApi(target, "POST", dispatchPath, dispatchAnswerSchema, { body });
     ctx.print(answer, () => dispatchText(answer, ctx.io.color));
-    if (answer.command.status !== "RUNNING" && answer.command.status !== "SUCCEEDED") throw endedBadly(answer.command.status);
+    throwIfEndedBadly(answer.command);
     return;
   }
-  const final = await waitForEnd(ctx, await dispatchedOrRecorded(ctx, target, body));
-  const { counts } = final.command;
-  const hint = counts.FAILED + counts.TIMED_OUT > 0 ? `\nagents: gse-control command ${final.command.message_id} --outcome ${counts.FAILED > 0 ? "FAILED" : "TIMED_OUT"}` : "";
-  ctx.print(final, () => `${commandSummary(final.command, ctx.io.color)}${hint}`);
-  if (final.command.status !== "SUCCEEDED") throw endedBadly(final.command.status);
+  await followCommand(ctx, await dispatchedOrRecorded(ctx, target, body));
 }
 
 export function addCommandCommands(program: Command, ctx: CommandContext): void {

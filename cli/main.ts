@@ -10,6 +10,7 @@ import { AGENT_VIEW_STATUSES, historyDataSchema, listAgentsDataSchema, registerD
 import { diffDataSchema, historyPageSchema, versionViewSchema } from "../lib/config-versions/api.ts";
 import { driftReportSchema } from "../lib/config-versions/reconcile.ts";
 import { callApi, CliError, resolveTarget, UsageError, type Target } from "./api.ts";
+import { addApmCommands } from "./apm.ts";
 import { addCommandCommands } from "./dispatch.ts";
 import { agentDetail, agentsTable, changesText, fleetSummary, stateTable, versionsTable } from "./format.ts";
 
@@ -23,7 +24,7 @@ export interface Io {
   readonly err: (text: string) => void;
   readonly env: NodeJS.ProcessEnv;
   readonly color: boolean;
-  /** Where `dispatch --wait` draws its live bar; null: nowhere; absent: stderr when stdout and stderr are terminals. */
+  /** Where `dispatch --wait` (and `app upgrade --wait`) draws its live bar; null: nowhere; absent: stderr when stdout and stderr are terminals. */
   readonly progress?: NodeJS.WritableStream | null;
 }
 
@@ -37,7 +38,7 @@ function idsFrom(args: readonly string[], file: string | undefined): string[] {
 
 export function buildProgram(io: Io): Command {
   const program = new Command("gse-control")
-    .description("Operate gse-control: fleet, agents, agent state, config versions, tracked commands")
+    .description("Operate gse-control: fleet, agents, agent state, config versions, tracked commands, APM apps")
     .option("--url <url>", "API base URL (default GSE_CONTROL_URL, the profile's url, or http://127.0.0.1:3000)")
     .option("--json", "print the API's data as JSON")
     .configureOutput({ writeOut: io.out, writeErr: io.err })
@@ -189,6 +190,7 @@ export function buildProgram(io: Io): Command {
     });
 
   addCommandCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
+  addApmCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
 
   return program;
 }

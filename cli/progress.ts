@@ -1,5 +1,5 @@
 /**
- * What `dispatch --wait` shows while it polls: a live bar (cli-progress) on a terminal, one line per
+ * What `dispatch --wait` (and `app upgrade --wait`) shows while it polls: a live bar (cli-progress) on a terminal, one line per
  * change when the output goes to a file or a pipe, nothing with `--json` (stdout is the JSON).
  */
 import cliProgress from "cli-progress";

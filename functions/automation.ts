@@ -8,6 +8,8 @@ import { snsCommandAlerts } from "../lib/commands/alerts.ts";
 import { commandDeps } from "../lib/commands/deps.ts";
 import { COMMAND_RETRY_JOB, COMMAND_TICK_JOB } from "../lib/commands/engine.ts";
 import { automationJobs } from "../lib/commands/jobs.ts";
+import { apmDeps } from "../lib/apm/deps.ts";
+import { apmJobs } from "../lib/apm/jobs.ts";
 import { retryJobHandler, tickJobHandler } from "../lib/commands/retry.ts";
 import { configDeps } from "../lib/config-versions/deps.ts";
 import { documentClient } from "../lib/config-versions/dynamo.ts";
@@ -56,6 +58,7 @@ const runJob = createJobRunner({
     [COMMAND_RETRY_JOB]: retryJobHandler(commands),
     [COMMAND_TICK_JOB]: tickJobHandler(commands, TICK_BUDGET_MS),
     ...automationJobs({ commands, configs: configDeps({ config, logger, gse }, dynamo) }),
+    ...apmJobs(apmDeps(config, { dynamo, gse, logger, sqs, sns })),
   },
   sqs,
   deadLetterQueueUrl: queueUrlOf(config, "automationDlq"),

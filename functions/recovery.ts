@@ -6,6 +6,8 @@ import { snsAlertPublisher } from "../lib/config-versions/alerts.ts";
 import { documentClient } from "../lib/config-versions/dynamo.ts";
 import { configRecoveryRule } from "../lib/config-versions/rollback.ts";
 import { GseClient } from "../lib/gse/client.ts";
+import { apmDeps } from "../lib/apm/deps.ts";
+import { settleDatasourceCommand } from "../lib/apm/datasources.ts";
 import { createLogger } from "../lib/logger.ts";
 import { createRecoveryRouter } from "../lib/recovery.ts";
 import { SQSClient } from "@aws-sdk/client-sqs";
@@ -30,9 +32,13 @@ const configs = configRecoveryRule({
   now: () => Date.now(),
   operator: config.gse.username,
 });
+const sqs = new SQSClient({});
+const apm = apmDeps(config, { dynamo, gse, logger, sqs, sns });
 const commands = commandRecoveryRule({
-  ...commandDeps(config, { dynamo, sqs: new SQSClient({}), gse, logger }),
+  ...commandDeps(config, { dynamo, sqs, gse, logger }),
   alerts: snsCommandAlerts(sns, alertsTopicOf(config)),
+  // An APM datasource's command that failed undoes the datasource's action.
+  onEnded: (command) => settleDatasourceCommand(apm, command),
 });
 const recoverRecord = createRecoveryRouter({ tables, rules: { configs, commands }, logger });
 

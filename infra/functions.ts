@@ -14,6 +14,7 @@ const linkable: Record<Link, unknown> = {
   Alerts: alerts,
   Automation: queues.automation,
   AutomationDlq: queues.automationDlq,
+  AlertLog: queues.alertLog,
   GseAppSecret: secrets.gseAppSecret,
   GseSlotToken: secrets.gseSlotToken,
   ApiCallers: secrets.apiCallers,

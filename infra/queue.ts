@@ -1,4 +1,5 @@
-import { QUEUES } from "../lib/resources";
+import { QUEUES, queueDefinition, type QueueKey } from "../lib/resources";
+import { alerts } from "./alerts";
 
 const dlq = new sst.aws.Queue(QUEUES.automationDlq.link, {
   visibilityTimeout: `${QUEUES.automationDlq.visibilityTimeoutSeconds} seconds`,
@@ -10,4 +11,14 @@ export const queues = {
     visibilityTimeout: `${QUEUES.automation.visibilityTimeoutSeconds} seconds`,
     dlq: { queue: dlq.arn, retry: QUEUES.automation.deadLetter.maxReceiveCount },
   }),
+  alertLog: new sst.aws.Queue(QUEUES.alertLog.link, {
+    visibilityTimeout: `${QUEUES.alertLog.visibilityTimeoutSeconds} seconds`,
+  }),
 };
+
+// Queues that take a topic's messages (the alert log takes every alert), in SNS's envelope.
+const topics = { alerts };
+for (const key of Object.keys(QUEUES) as QueueKey[]) {
+  const topic = queueDefinition(key).subscribesTo;
+  if (topic !== undefined) topics[topic].subscribeQueue(QUEUES[key].link, queues[key].arn);
+}

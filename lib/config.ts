@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { registerSecrets } from "./logger.ts";
-import { QUEUES, SECRETS, TABLES, TOPICS } from "./resources.ts";
+import { QUEUES, SECRETS, TABLES, TOPICS, type QueueKey } from "./resources.ts";
 
 /**
  * All settings, read once from the environment or SST's linked `Resource`, validated here.
@@ -64,6 +64,7 @@ export const configSchema = z.object({
   alertsTopicArn: z.string().min(1).optional(),
   automationQueueUrl: z.url().optional(),
   automationDlqUrl: z.url().optional(),
+  alertLogQueueUrl: z.url().optional(),
   agentCacheTtlSeconds: positiveInt(300, 86_400),
   /** How long a function instance trusts its own copy of an agent item before reading the table again; 0 = never. */
   agentMemoSeconds: z.coerce.number().int().nonnegative().max(3_600).default(30),
@@ -85,6 +86,13 @@ export const configSchema = z.object({
     tickSeconds: positiveInt(60, 900),
     /** Commands, their results and unsolicited upstream messages expire after this many days. */
     retentionDays: positiveInt(30, 3_650),
+  }),
+  /** APM applications (lib/apm). */
+  apm: z.object({
+    /** Days an app keeps its probe instances when it names no retention of its own. */
+    retentionDays: positiveInt(7, 3_650),
+    /** The platform (GSE plat_name) datasource routes are registered under. */
+    platName: z.string().min(1).default("bkmonitor"),
   }),
   /** Linked secret (GseCallbackKey): the key GSE's callback URL carries. */
   callbackKey: z.string().min(16).optional(),
@@ -154,6 +162,7 @@ export const SETTINGS: readonly Source[] = [
   resourceSource("alertsTopicArn", TOPICS.alerts, "arn"),
   resourceSource("automationQueueUrl", QUEUES.automation, "url"),
   resourceSource("automationDlqUrl", QUEUES.automationDlq, "url"),
+  resourceSource("alertLogQueueUrl", QUEUES.alertLog, "url"),
   { path: "agentCacheTtlSeconds", env: "AGENT_CACHE_TTL_SECONDS" },
   { path: "agentMemoSeconds", env: "AGENT_MEMO_SECONDS" },
   { path: "agentMemoMaxItems", env: "AGENT_MEMO_MAX_ITEMS" },
@@ -165,6 +174,8 @@ export const SETTINGS: readonly Source[] = [
   { path: "commands.leaseSeconds", env: "COMMAND_LEASE_SECONDS" },
   { path: "commands.tickSeconds", env: "COMMAND_TICK_SECONDS" },
   { path: "commands.retentionDays", env: "COMMAND_RETENTION_DAYS" },
+  { path: "apm.retentionDays", env: "APM_RETENTION_DAYS" },
+  { path: "apm.platName", env: "APM_PLAT_NAME" },
   resourceSource("callbackKey", SECRETS.gseCallbackKey, "value", true),
   { path: "heartbeat.lostAfterPolls", env: "HEARTBEAT_LOST_AFTER_POLLS" },
   { path: "heartbeat.budgetSeconds", env: "HEARTBEAT_BUDGET_SECONDS" },
@@ -216,7 +227,7 @@ export const ALL_LINKS: readonly string[] = SETTINGS.flatMap((s) => (s.resource 
  */
 export function loadConfig(env: NodeJS.ProcessEnv, lookup: ResourceLookup = () => undefined, links: readonly string[] = ALL_LINKS): Config {
   const linked = new Set(links);
-  const raw: Record<string, unknown> = { gse: {}, tables: {}, heartbeat: {}, commands: {} };
+  const raw: Record<string, unknown> = { gse: {}, tables: {}, heartbeat: {}, commands: {}, apm: {} };
   const missingLinks: string[] = [];
   for (const source of SETTINGS) {
     if (source.resource && !linked.has(source.resource[0])) continue;
@@ -301,5 +312,6 @@ export const slotTokenOf = (config: Config): string => linked(config.gse.slotTok
 
 export const alertsTopicOf = (config: Config): string => linked(config.alertsTopicArn, TOPICS.alerts.link);
 
-export const queueUrlOf = (config: Config, queue: "automation" | "automationDlq"): string =>
-  linked(queue === "automation" ? config.automationQueueUrl : config.automationDlqUrl, QUEUES[queue].link);
+const QUEUE_URL_SETTINGS = { automation: "automationQueueUrl", automationDlq: "automationDlqUrl", alertLog: "alertLogQueueUrl" } as const satisfies Record<QueueKey, keyof Config>;
+
+export const queueUrlOf = (config: Config, queue: QueueKey): string => linked(config[QUEUE_URL_SETTINGS[queue]], QUEUES[queue].link);

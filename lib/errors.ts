@@ -49,6 +49,17 @@ export class UnauthenticatedError extends AppError {
   readonly codeName = "UNAUTHENTICATED";
 }
 
+/** The realm a browser shows when it asks for credentials (HTTP Basic) on the status page. */
+export const BASIC_REALM = "gse-control";
+
+/**
+ * 401 on a route a browser opens (the status page): the challenge makes it ask for the app code
+ * and secret (HTTP Basic) and send them with every later request to the same place.
+ */
+export class BasicAuthRequiredError extends UnauthenticatedError {
+  override readonly headers: Readonly<Record<string, string>> = { "www-authenticate": `Basic realm="${BASIC_REALM}", charset="UTF-8"` };
+}
+
 export class ForbiddenError extends AppError {
   readonly status = 403;
   readonly code = 1640301;

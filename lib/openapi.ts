@@ -16,8 +16,23 @@ import {
   unregisterDataSchema,
 } from "./fleet-schemas.ts";
 import { rollbackBodySchema } from "./config-versions/api.ts";
+import {
+  appListSchema,
+  appViewSchema,
+  createAppSchema,
+  datasourceActionSchema,
+  discoverRequestSchema,
+  ingestAnswerSchema,
+  probeCommandAnswerSchema,
+  probeIngestSchema,
+  probeListSchema,
+  probeVersionsSchema,
+  updateAppSchema,
+  upgradeRequestSchema,
+} from "./apm/schemas.ts";
 import { commandListSchema, commandPageSchema, commandViewSchema, cancelRequestSchema, dispatchAnswerSchema, dispatchCommandSchema, upstreamListSchema } from "./commands/schemas.ts";
 import { slotCallbackSchema } from "./gse/schemas.ts";
+import { consoleDataSchema } from "./console/schemas.ts";
 import { CALLBACK_KEY_PARAM } from "./http/auth.ts";
 import { findOperationByPath, GATEWAY_PREFIX, isOperationName, OPERATIONS, type OperationName } from "./gse/operations.ts";
 import { esbEnvelopeSchema } from "./gse/schemas.ts";
@@ -28,6 +43,8 @@ import { FUNCTIONS, type FunctionKey } from "./wiring.ts";
 export const OPENAPI_VERSION = "3.1.0";
 export const JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema";
 export const SECURITY_SCHEME = "BkApiAuthorization";
+/** The same caller credentials by HTTP Basic, on the routes a browser opens (route auth `browser`). */
+export const BASIC_SECURITY_SCHEME = "BasicAuth";
 
 type Schema = JSONSchema.BaseSchema;
 type Ref = { readonly $ref: string };
@@ -92,6 +109,10 @@ export interface RouteDoc {
   readonly successStatuses?: readonly number[];
   /** The answer is the bare document, without the envelope (lib/http/handler.ts `raw`). */
   readonly raw?: boolean;
+  /** The answer is an HTML page (lib/http/handler.ts text reply), not JSON. */
+  readonly html?: boolean;
+  /** For a function serving several routes: what differs per route, by `"<METHOD> <path>"`. */
+  readonly routes?: Readonly<Record<string, Omit<RouteDoc, "routes">>>;
 }
 
 /**
@@ -177,6 +198,56 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     description: `GSE posts \`{message_id, bk_agent_id, content}\` without credentials: the URL carries \`?${CALLBACK_KEY_PARAM}=<GseCallbackKey>\`, compared in constant time (401 otherwise). A reply to one of our commands from an agent it was sent to becomes that agent's REPLIED outcome; anything else is kept as an upstream message.`,
     requestBody: slotCallbackSchema,
   },
+  console_page: {
+    summary: "The status page: fleet, 24 h of counts by status, lost agents, alerts, running commands, config versions",
+    description:
+      "One HTML document (inline style and script, no external fetch) whose script reads `/console/data` every 15 s. " +
+      "A browser signs in with HTTP Basic (user: app code, password: app secret); a refusal carries `WWW-Authenticate: Basic`.",
+    html: true,
+  },
+  console_data: {
+    description:
+      "What the status page shows: the fleet as of the last poll, counts by status over the last 24 h (a snapshot every 5 minutes), " +
+      "the most recently lost agents, the newest alerts, running commands with their progress, and the latest config versions " +
+      "(FAILED, ROLLED_BACK, ROLLBACK_FAILED flagged `highlight`). Accepts HTTP Basic as well as the header.",
+    responseData: consoleDataSchema,
+  },
+  apm_apps: {
+    routes: {
+      "POST /v1/apm/apps": { summary: "Create an APM app (app_name unique per bk_biz_id; 409 otherwise)", requestBody: createAppSchema, responseData: appViewSchema, successStatuses: [201] },
+      "GET /v1/apm/apps": { summary: "APM apps, of one business with `?bk_biz_id=`", responseData: appListSchema },
+      "GET /v1/apm/apps/{bk_biz_id}/{app_name}": { summary: "One APM app with its datasources and their last apply", responseData: appViewSchema },
+      "PUT /v1/apm/apps/{bk_biz_id}/{app_name}": {
+        summary: "Change retention or datasource definitions (null removes one); 409 for an enabled datasource or a stale `if_revision`",
+        requestBody: updateAppSchema,
+        responseData: appViewSchema,
+      },
+      "DELETE /v1/apm/apps/{bk_biz_id}/{app_name}": { summary: "Delete the app and its probe records; 409 while a datasource is enabled" },
+    },
+  },
+  apm_datasource: {
+    description:
+      "Step 1: the datasource's route on its data id channel, as a config version (verified). Step 2: a command to the agents of the app's probes seen within the retention window. " +
+      "When either fails the datasource keeps its previous state, the route is rolled back, its `apply` records the step and error, one `apm.datasource_apply` alert is published, and the answer is 502 DATASOURCE_APPLY_FAILED. " +
+      "Asking for the state it already has sends nothing (`changed: false`).",
+    responseData: datasourceActionSchema,
+  },
+  apm_probes: {
+    routes: {
+      "GET /v1/apm/apps/{bk_biz_id}/{app_name}/probes": {
+        summary: "Probe instances last seen within the app's retention window (UTC, both ends included); `service`, `limit`, `cursor`",
+        responseData: probeListSchema,
+      },
+      "POST /v1/apm/apps/{bk_biz_id}/{app_name}/probes": { summary: "Report probe instances (at most 1000); last_seen only moves forward", requestBody: probeIngestSchema, responseData: ingestAnswerSchema },
+      "GET /v1/apm/apps/{bk_biz_id}/{app_name}/probe-versions": { summary: "Probe versions within the retention window: instances and agents per version", responseData: probeVersionsSchema },
+      "POST /v1/apm/apps/{bk_biz_id}/{app_name}/discover": { summary: "Ask agents for their probe instances; replies through the slot callback are recorded", requestBody: discoverRequestSchema, responseData: probeCommandAnswerSchema },
+      "POST /v1/apm/apps/{bk_biz_id}/{app_name}/upgrade": {
+        summary: "Upgrade the probes not on target_version: a command rolled out within max_concurrency / max_errors",
+        requestBody: upgradeRequestSchema,
+        responseData: probeCommandAnswerSchema,
+      },
+    },
+  },
   openapi: {
     summary: "This document: every route, generated from the route table and the zod schemas",
     description: "Answered bare (no envelope), so OpenAPI tools can read it.",
@@ -235,6 +306,8 @@ function errorResponses(byStatus: Readonly<Record<number, ErrorResponseName | fa
 interface RouteSpec {
   readonly doc: RouteDoc;
   readonly gse: OperationName | undefined;
+  /** Names the route's request and response schemas. */
+  readonly schemaKey: string;
 }
 
 function routeSpec(route: RouteDefinition, docs: Partial<Record<FunctionKey, RouteDoc>>): RouteSpec {
@@ -249,9 +322,15 @@ function routeSpec(route: RouteDefinition, docs: Partial<Record<FunctionKey, Rou
         responseData: ROUTE_RESPONSE_SCHEMAS[gse] ?? op.responseData,
         ...docs[route.function],
       },
+      schemaKey: gse,
     };
   }
-  return { gse: undefined, doc: { summary: FUNCTIONS[route.function].description, ...docs[route.function] } };
+  const own = docs[route.function]?.routes?.[`${route.method} ${route.path}`];
+  return {
+    gse: undefined,
+    doc: { summary: FUNCTIONS[route.function].description, ...docs[route.function], ...own },
+    schemaKey: own ? `${route.function}_${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+/g, "_")}` : route.function,
+  };
 }
 
 /** A stable, unique id: the function, plus the door and path form for GSE's path variants. */
@@ -305,16 +384,19 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], options
 
   const paths: Record<string, OpenApiPathItem> = {};
   for (const route of routes) {
-    const { doc, gse } = routeSpec(route, docs);
+    const { doc, gse, schemaKey } = routeSpec(route, docs);
     const path = openApiPath(route.path);
-    const schemaKey = gse ?? route.function;
     const success: Schema | Ref = doc.raw
       ? { type: "object", description: "An OpenAPI 3.1 document" }
-      : schemaRef(`${schemaKey}_response`, () => successEnvelope(doc.responseData ?? z.unknown()));
+      : doc.html
+        ? { type: "string", description: "An HTML document" }
+        : schemaRef(`${schemaKey}_response`, () => successEnvelope(doc.responseData ?? z.unknown()));
     const successResponse: OpenApiResponse = {
       description: gse !== undefined ? "GSE's answer in its envelope; a GSE business error is `result: false` with GSE's code" : "Success",
       headers: { "X-Bkapi-Request-Id": ref("headers", "RequestId") },
-      content: { "application/json": { schema: gse !== undefined ? { anyOf: [success, ref("schemas", "ErrorEnvelope")] } : success } },
+      content: doc.html
+        ? { "text/html": { schema: success } }
+        : { "application/json": { schema: gse !== undefined ? { anyOf: [success, ref("schemas", "ErrorEnvelope")] } : success } },
     };
     const hasBody = doc.requestBody !== undefined;
     const errors: Record<number, ErrorResponseName | false> = {
@@ -343,8 +425,9 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], options
         ...(route.auth === "callback-key" ? [CALLBACK_KEY_PARAMETER] : []),
         ref("parameters", "RequestId"),
       ],
-      // The callback's credential is its URL's key, not the caller header.
+      // The callback's credential is its URL's key, not the caller header; a browser's may be Basic.
       ...(route.auth === "callback-key" ? { security: [] } : {}),
+      ...(route.auth === "browser" ? { security: [{ [SECURITY_SCHEME]: [] }, { [BASIC_SECURITY_SCHEME]: [] }] } : {}),
       ...(doc.requestBody !== undefined
         ? {
             requestBody: {
@@ -388,6 +471,11 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], options
           in: "header",
           name: "X-Bkapi-Authorization",
           description: 'A JSON string: `{"bk_app_code": "...", "bk_app_secret": "...", "bk_username": "..."}` (bk_username optional).',
+        },
+        [BASIC_SECURITY_SCHEME]: {
+          type: "http",
+          scheme: "basic",
+          description: "The caller's app code as user and app secret as password; only on the routes a browser opens (the status page).",
         },
       },
       schemas,

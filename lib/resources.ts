@@ -42,11 +42,13 @@ export const TABLES = {
     stream: "NEW_AND_OLD_IMAGES",
     ttlAttribute: "expires_at",
   },
+  /** APM applications and their probe instances (lib/store/apps.ts); probes expire after their app's retention. */
   apps: {
     link: "Apps",
     env: "APPS_TABLE",
     hashKey: { name: "pk", type: "S" },
     rangeKey: { name: "sk", type: "S" },
+    ttlAttribute: "expires_at",
   },
   /** Heartbeat: the watched fleet, each agent's polled state, its transitions, poll bookkeeping (lib/store/fleet.ts). */
   fleet: {
@@ -73,6 +75,8 @@ export interface QueueDefinition {
   /** Seconds a received message stays invisible; above the consumer's timeout. */
   readonly visibilityTimeoutSeconds: number;
   readonly deadLetter?: { readonly queue: QueueKey; readonly maxReceiveCount: number };
+  /** A topic the queue is subscribed to: each message arrives in SNS's envelope (raw delivery off). */
+  readonly subscribesTo?: keyof typeof TOPICS;
 }
 
 export const QUEUES = {
@@ -89,9 +93,17 @@ export const QUEUES = {
     visibilityTimeoutSeconds: 180,
     deadLetter: { queue: "automationDlq", maxReceiveCount: 5 },
   },
+  /** Every alert published on the alerts topic, for the status page's alert log (lib/console/alert-log.ts). */
+  alertLog: {
+    link: "AlertLog",
+    env: "ALERT_LOG_QUEUE_URL",
+    name: "alert-log",
+    visibilityTimeoutSeconds: 60,
+    subscribesTo: "alerts",
+  },
 } as const satisfies Record<string, QueueDefinition>;
 
-export type QueueKey = "automation" | "automationDlq";
+export type QueueKey = "automation" | "automationDlq" | "alertLog";
 
 /** Secrets live in `sst.Secret` in AWS; locally they come from the environment. */
 export const SECRETS = {
@@ -101,6 +113,9 @@ export const SECRETS = {
   /** The key in the callback URL registered with GSE's message slot: GSE sends no credentials of its own. */
   gseCallbackKey: { link: "GseCallbackKey", env: "GSE_CALLBACK_KEY" },
 } as const;
+
+/** A queue's definition widened to the interface, for code that treats all queues alike. */
+export const queueDefinition = (key: QueueKey): QueueDefinition => QUEUES[key];
 
 /** A table's definition widened to the interface, for code that treats all tables alike. */
 export const tableDefinition = (key: TableKey): TableDefinition => TABLES[key];

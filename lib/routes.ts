@@ -13,9 +13,11 @@ export interface RouteDefinition {
   readonly function: FunctionKey;
   /**
    * How callers prove who they are: `callers` (default), the X-Bkapi-Authorization header of
-   * ApiCallers; `callback-key`, the `?key=` GSE's slot callback URL carries (GSE sends no credentials).
+   * ApiCallers; `callback-key`, the `?key=` GSE's slot callback URL carries (GSE sends no credentials);
+   * `browser`, the callers' header or the same credentials by HTTP Basic (the status page: a
+   * browser cannot add the header, it can answer a Basic challenge).
    */
-  readonly auth?: "callers" | "callback-key";
+  readonly auth?: "callers" | "callback-key" | "browser";
 }
 
 export const withoutTrailingSlash = (path: string): string => (path.length > 1 ? path.replace(/\/+$/, "") : path);
@@ -61,6 +63,22 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "POST", path: "/v1/commands/{message_id}/cancel", function: "command_cancel" },
   { method: "GET", path: "/v1/upstream-messages", function: "upstream_messages" },
   { method: "POST", path: "/v1/gse/callback", function: "gse_callback", auth: "callback-key" },
+  // The status page (issue 10): the page, and what its script asks for.
+  { method: "GET", path: "/console", function: "console_page", auth: "browser" },
+  { method: "GET", path: "/console/data", function: "console_data", auth: "browser" },
+  // APM applications and probes (issue 7).
+  { method: "POST", path: "/v1/apm/apps", function: "apm_apps" },
+  { method: "GET", path: "/v1/apm/apps", function: "apm_apps" },
+  { method: "GET", path: "/v1/apm/apps/{bk_biz_id}/{app_name}", function: "apm_apps" },
+  { method: "PUT", path: "/v1/apm/apps/{bk_biz_id}/{app_name}", function: "apm_apps" },
+  { method: "DELETE", path: "/v1/apm/apps/{bk_biz_id}/{app_name}", function: "apm_apps" },
+  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start", function: "apm_datasource" },
+  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/stop", function: "apm_datasource" },
+  { method: "GET", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/probes", function: "apm_probes" },
+  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/probes", function: "apm_probes" },
+  { method: "GET", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/probe-versions", function: "apm_probes" },
+  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/discover", function: "apm_probes" },
+  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/upgrade", function: "apm_probes" },
   ...GSE_FUNCTIONS.flatMap((name) =>
     [...new Set(pathVariants(OPERATIONS[name]).map(withoutTrailingSlash))].map((path) => ({ method: "POST" as const, path, function: name })),
   ),

@@ -57,6 +57,22 @@ const commandRoute = (file: string, description: string) =>
     links: [...GSE_CALLER, ...COMMANDS],
   }) as const;
 
+/**
+ * What APM works with: its apps table; datasource routes through the versioned config flow; the
+ * probes told by commands; the datasource-apply alert.
+ */
+const APM: readonly Link[] = [...GSE_CALLER, TABLES.apps.link, ...CONFIG_VERSIONS, ...COMMANDS, TOPICS.alerts.link];
+
+/** An APM route's function: `functions/apm/<file>.ts`. */
+const apmRoute = (file: string, description: string) =>
+  ({
+    file: `functions/apm/${file}.ts`,
+    description,
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    links: APM,
+  }) as const;
+
 /** A GSE operation's function: `functions/gse/<operation-in-kebab-case>.ts`. */
 const gseOperation = <N extends OperationName>(name: N, description: string, extraLinks: readonly Link[] = []) =>
   ({
@@ -135,7 +151,8 @@ export const FUNCTIONS = {
     timeoutSeconds: 10,
     memoryMb: 256,
     // GSE sends no credentials: the URL's key (GseCallbackKey) is the check.
-    links: [TABLES.commands.link, SECRETS.gseCallbackKey.link],
+    // The apps table: replies to an APM discovery command are probe instances.
+    links: [TABLES.commands.link, SECRETS.gseCallbackKey.link, TABLES.apps.link],
   },
   command_sweep: {
     file: "functions/commands/sweep.ts",
@@ -151,7 +168,8 @@ export const FUNCTIONS = {
     memoryMb: 512,
     // Reads their names to tell which stream a record came from; the stream itself is the subscription.
     // Rolling back a config version calls GSE and alerts on the topic.
-    links: [TABLES.configs.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link, ...COMMANDS],
+    // An APM datasource's command that ends FAILED or ABORTED rolls its route back (the apps table).
+    links: [TABLES.configs.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link, ...COMMANDS, TABLES.apps.link],
   },
   automation: {
     file: "functions/automation.ts",
@@ -163,7 +181,8 @@ export const FUNCTIONS = {
     // to the queue and publish the poll's alerts.
     // Command retries, ticks and queue jobs (dispatch, apply_config, rollback_config, probe_*) use
     // the commands and configs tables and the slot.
-    links: [...new Set([QUEUES.automationDlq.link, TABLES.agents.link, ...HEARTBEAT_LINKS, ...COMMANDS, TABLES.configs.link])],
+    // APM jobs (probe_start/probe_stop of an app's datasource, probe_upgrade) use the apps table.
+    links: [...new Set([QUEUES.automationDlq.link, TABLES.agents.link, ...HEARTBEAT_LINKS, ...COMMANDS, TABLES.configs.link, TABLES.apps.link])],
   },
   heartbeat: {
     file: "functions/heartbeat.ts",
@@ -172,6 +191,32 @@ export const FUNCTIONS = {
     timeoutSeconds: 60,
     memoryMb: 1024,
     links: HEARTBEAT_LINKS,
+  },
+  apm_apps: apmRoute("apps", "/v1/apm/apps: APM applications, create, list, read, update, delete"),
+  apm_datasource: apmRoute("datasource", "POST /v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start|stop: route applied, probes told"),
+  apm_probes: apmRoute("probes", "APM probe instances: report, list within the retention window, versions, discovery and upgrade commands"),
+  console_page: {
+    file: "functions/console/page.ts",
+    description: "GET /console: the status page (one HTML document; its script reads /console/data)",
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    links: [SECRETS.apiCallers.link],
+  },
+  console_data: {
+    file: "functions/console/data.ts",
+    description: "GET /console/data: what the status page shows (fleet, 24 h of counts, lost agents, alerts, running commands, config versions)",
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    // Reads only: the fleet table (view, snapshots, alert log), running commands, config heads and versions.
+    links: [SECRETS.apiCallers.link, TABLES.fleet.link, TABLES.commands.link, TABLES.configs.link],
+  },
+  alert_log: {
+    file: "functions/alert-log.ts",
+    description: "SQS consumer of the alert-log queue (subscribed to the alerts topic): keeps each alert for the status page",
+    timeoutSeconds: 20,
+    memoryMb: 256,
+    // The queue is its trigger, not something it reads.
+    links: [TABLES.fleet.link],
   },
   fleet_summary: fleetRoute("fleet_summary", "GET /fleet: counts by status and version as of the last poll"),
   fleet_agents: fleetRoute("fleet_agents", "GET /fleet/agents: the watched agents, filtered by status / version / last seen, paged"),
@@ -224,6 +269,7 @@ export interface QueueSubscription {
 
 export const QUEUE_SUBSCRIPTIONS: readonly QueueSubscription[] = [
   { queue: "automation", function: "automation", batchSize: 10 },
+  { queue: "alertLog", function: "alert_log", batchSize: 10 },
 ];
 
 export interface Schedule {

@@ -13,7 +13,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import getPort from "get-port";
 import { startFauxqs, type FauxqsServer } from "fauxqs";
-import { QUEUES, TABLES, TOPICS, type QueueKey, type TableKey } from "../lib/resources.ts";
+import { QUEUES, queueDefinition, TABLES, TOPICS, type QueueKey, type TableKey } from "../lib/resources.ts";
 import { startGseSimulator, type GseSimulator } from "./gse-simulator/index.ts";
 import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION, localClientConfig } from "./aws.ts";
 import { createTables, startDynamoDbLocal, stopChild, type DynamoDbLocal } from "./dynamodb.ts";
@@ -220,6 +220,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const consoleQueue = `${options.stage}-${ALERTS_CONSOLE_QUEUE}`;
     queues.alertsConsole = fauxqs.createQueue(consoleQueue, { region: LOCAL_REGION }).queueUrl;
     fauxqs.subscribe({ topic: alertsTopic, queue: consoleQueue, region: LOCAL_REGION });
+    // Queues that take a topic's messages (the alert log), as infra/queue.ts subscribes them.
+    for (const key of Object.keys(QUEUES) as QueueKey[]) {
+      if (queueDefinition(key).subscribesTo === "alerts") fauxqs.subscribe({ topic: alertsTopic, queue: queueName(key), region: LOCAL_REGION });
+    }
 
     const sqs = new SQSClient(localClientConfig(sqsEndpoint));
     const stopSubscriber = startAlertSubscriber(sqs, queues.alertsConsole, logs.alerts, options.onAlert);
@@ -246,6 +250,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       [`SST_RESOURCE_${TOPICS.alerts.link}`]: resource("sst.aws.SnsTopic", { arn: topicArn }),
       [`SST_RESOURCE_${QUEUES.automation.link}`]: resource("sst.aws.Queue", { url: queues.automation }),
       [`SST_RESOURCE_${QUEUES.automationDlq.link}`]: resource("sst.aws.Queue", { url: queues.automationDlq }),
+      [`SST_RESOURCE_${QUEUES.alertLog.link}`]: resource("sst.aws.Queue", { url: queues.alertLog }),
       SST_RESOURCE_GseAppSecret: resource("sst.sst.Secret", { value: credentials.gse.appSecret }),
       SST_RESOURCE_GseSlotToken: resource("sst.sst.Secret", { value: credentials.gse.slotToken }),
       SST_RESOURCE_ApiCallers: resource("sst.sst.Secret", { value: JSON.stringify([credentials.caller]) }),

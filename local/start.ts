@@ -74,6 +74,7 @@ function banner(info: StackInfo): string {
     `gse-control local stack is up (stage "${info.stage}", ${info.inMemory ? "DynamoDB in memory" : `data in ${info.dataDir}`})`,
     "",
     `  API gateway     ${info.gatewayUrl}   (${Object.keys(FUNCTIONS).length} functions)`,
+    `  Status page     ${info.gatewayUrl}/console   (a browser asks: user = bk_app_code, password = bk_app_secret below)`,
     `  DynamoDB Local  ${info.dynamodbEndpoint}   tables: ${tables}`,
     `  SNS/SQS         ${info.sqsEndpoint}   topic: ${info.alertsTopicArn}`,
     `  GSE simulator   ${info.gseUrl}   ${info.agents} agents, control token: ${info.credentials.simulatorControlToken}`,

@@ -1,19 +1,25 @@
+import { recordDiscoveryReply } from "../../lib/apm/discovery.ts";
+import { AppStore } from "../../lib/store/apps.ts";
 import { receiveCallback } from "../../lib/commands/reply.ts";
 import { callbackKeyOf, getConfig, tableOf } from "../../lib/config.ts";
 import { documentClient } from "../../lib/config-versions/dynamo.ts";
-import { slotCallbackSchema } from "../../lib/gse/schemas.ts";
+import { slotCallbackSchema, type SlotCallback } from "../../lib/gse/schemas.ts";
 import { callbackKeyAuthenticator } from "../../lib/http/auth.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 import { createLogger } from "../../lib/logger.ts";
-import { CommandStore } from "../../lib/store/commands.ts";
+import { CommandStore, type CommandItem } from "../../lib/store/commands.ts";
 import { FUNCTIONS } from "../../lib/wiring.ts";
 
 const config = await getConfig(FUNCTIONS.gse_callback.links);
 const logger = createLogger("gse_callback", config.logLevel);
+const dynamo = documentClient();
+const apps = { store: new AppStore({ client: dynamo, tableName: tableOf(config, "apps") }), now: Date.now, logger };
 const deps = {
-  store: new CommandStore({ client: documentClient(), tableName: tableOf(config, "commands") }),
+  store: new CommandStore({ client: dynamo, tableName: tableOf(config, "commands") }),
   now: Date.now,
   retentionMs: config.commands.retentionDays * 86_400_000,
+  // Replies to an APM discovery command are that app's probe instances.
+  onReply: (command: CommandItem, callback: SlotCallback) => recordDiscoveryReply(apps, command, callback),
 };
 
 /** POST /v1/gse/callback?key=…: what GSE posts for the message slot; GSE has no credentials, the URL's key is checked. */

@@ -42,8 +42,8 @@ const answerView = async (store: CommandStore, command: CommandItem): Promise<Co
  * is GSE's: the agents not delivered to so far, plus the command. When GSE refused every batch this request sent, GSE's
  * error is passed through, as an untracked dispatch would; the command keeps retrying.
  */
-export async function dispatchCommand(deps: CommandDeps, request: DispatchCommandRequest, createdBy: string): Promise<DispatchAnswer> {
-  const { command, created } = await submitCommand(deps, request, createdBy);
+export async function dispatchCommand(deps: CommandDeps, request: DispatchCommandRequest, createdBy: string, origin?: Record<string, unknown>): Promise<DispatchAnswer> {
+  const { command, created } = await submitCommand(deps, request, createdBy, origin);
   if (!created) {
     const failed = await deps.store.agentPage(command.message_id, { limit: 5000, cursor: undefined, outcomes: ["FAILED", "RETRYING"] });
     return {

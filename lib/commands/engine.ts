@@ -133,7 +133,7 @@ export interface Submission {
  * Records the command (batches first, then the command item that makes them real), before GSE
  * hears anything. Same message_id and body again: the existing command; another body: 409.
  */
-export async function submitCommand(deps: CommandDeps, request: DispatchCommandRequest, createdBy: string): Promise<Submission> {
+export async function submitCommand(deps: CommandDeps, request: DispatchCommandRequest, createdBy: string, origin?: Record<string, unknown>): Promise<Submission> {
   assertCallerSlot(request, deps.slot);
   const targets = uniqueTargets(request.agent_id_list);
   const plan = planRollout(targets.length, request, deps.settings);
@@ -174,6 +174,7 @@ export async function submitCommand(deps: CommandDeps, request: DispatchCommandR
     updated_at: now,
     index_sk: indexSk(now, request.message_id),
     expires_at: expiresAt,
+    ...(origin ? { origin } : {}),
   };
   await deps.store.putBatches(batches);
   if (!(await deps.store.createCommand(item))) {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { SlotCallback } from "../gse/schemas.ts";
-import { upstreamPk, type CommandStore } from "../store/commands.ts";
+import { upstreamPk, type CommandItem, type CommandStore } from "../store/commands.ts";
 
 /** What we keep of a reply's content; the rest of a large reply is the plugin's business. */
 export const MAX_REPLY_BYTES = 8 * 1024;
@@ -15,6 +15,11 @@ export interface ReplyDeps {
   readonly store: CommandStore;
   readonly now: () => number;
   readonly retentionMs: number;
+  /**
+   * Called with each reply to a command (again for a repeated one, so an owner whose work failed
+   * the first time gets another go when GSE sends it again): how APM ingests discovery replies.
+   */
+  readonly onReply?: (command: CommandItem, callback: SlotCallback) => Promise<unknown>;
 }
 
 export type ReplyOutcome = "replied" | "duplicate" | "upstream";
@@ -31,7 +36,10 @@ export async function receiveCallback(deps: ReplyDeps, callback: SlotCallback): 
   const command = await deps.store.getCommand(callback.message_id);
   if (command) {
     const result = await deps.store.markReplied(callback.message_id, callback.bk_agent_id, truncate(callback.content, MAX_REPLY_BYTES), now);
-    if (result !== "not_targeted") return result;
+    if (result !== "not_targeted") {
+      await deps.onReply?.(command, callback);
+      return result;
+    }
   }
   await deps.store.putUpstream({
     pk: upstreamPk(utcDay(now)),

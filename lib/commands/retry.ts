@@ -142,14 +142,17 @@ export const ALERTED_STATUSES = new Set(["PARTIAL", "FAILED", "ABORTED"]);
  * The commands table's stream: a newly FAILED agent (not final) gets its retry scheduled; a
  * command that just ended PARTIAL, FAILED or ABORTED gets its one alert.
  */
-export function commandRecoveryRule(deps: CommandDeps & { alerts: CommandAlertPublisher }): RecoveryRule {
+export function commandRecoveryRule(deps: CommandDeps & { alerts: CommandAlertPublisher; onEnded?: (command: CommandItem) => Promise<unknown> }): RecoveryRule {
   return async function recoverCommandRecord(record: DynamoDBRecord) {
     const next = imageOf(record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined);
     const previous = imageOf(record.dynamodb?.OldImage as Record<string, AttributeValue> | undefined);
     if (!next || typeof next.pk !== "string" || !next.pk.startsWith("cmd#")) return;
     if (next.sk === "meta") {
       const command = commandItemSchema.parse(next);
-      if (!ALERTED_STATUSES.has(command.status) || previous?.status !== "RUNNING" || command.alerted_at !== undefined) return;
+      if (!ALERTED_STATUSES.has(command.status) || previous?.status !== "RUNNING") return;
+      // The command's owner (an APM datasource action) undoes its part first; it is idempotent.
+      if (command.origin !== undefined) await deps.onEnded?.(command);
+      if (command.alerted_at !== undefined) return;
       await alertOnce(deps, command);
       return;
     }

@@ -226,20 +226,44 @@ async function addWithAllocatedId(deps: ConfigDeps, name: "add_streamto" | "add_
 export async function rollbackTo(deps: ConfigDeps, ref: ObjectRef, target: number, context: ChangeContext): Promise<VersionItem> {
   const head = await deps.store.getHead(ref);
   if (!head) throw new NotFoundError(`${objectKey(ref)} has no versions: it was never changed through gse-control`);
-  if (head.pending_version !== undefined) throw await conflict(deps, ref);
   const source = await deps.store.getVersion(ref, target);
-  const current = await deps.store.getVersion(ref, head.current_version);
   if (!source) throw new NotFoundError(`${objectKey(ref)} has no version ${target}`);
-  const platName = source.document?.plat_name ?? current?.document?.plat_name ?? "";
+  return applyDocument(deps, ref, source.document, context, { operation: "rollback_to", request: { version: target }, source_version: target });
+}
+
+/**
+ * A whole document as the object's next version (an APM datasource's route, a roll-back-to-N):
+ * claim → bring GSE to it by reading and sending only the difference → verify → commit. With
+ * `current` the caller says which document it computed from; if the object moved since, 409.
+ */
+export async function applyDocument(
+  deps: ConfigDeps,
+  ref: ObjectRef,
+  document: ConfigDocument,
+  context: ChangeContext,
+  options: { operation: string; request?: unknown; source_version?: number; basedOn?: number },
+): Promise<VersionItem> {
+  const head = await deps.store.getHead(ref);
+  if (head?.pending_version !== undefined) throw await conflict(deps, ref);
+  if (options.basedOn !== undefined && (head?.current_version ?? 0) !== options.basedOn) throw await conflict(deps, ref);
+  const current = head ? await deps.store.getVersion(ref, head.current_version) : undefined;
+  const platName = document?.plat_name ?? current?.document?.plat_name ?? "";
   const operator = context.author;
   const { version } = await runVersion(
     deps,
     ref,
     head,
-    current?.document ?? null,
-    { operation: "rollback_to", request: { version: target }, document: source.document, author: context.author, source_version: target },
-    () => converge(deps.gse, ref, source.document, { platName, operator }),
-    expectationOfDocument(source.document),
+    current?.document ?? (head ? null : await readObject(deps.gse, ref, platName, operator)),
+    {
+      operation: options.operation,
+      ...(options.request !== undefined ? { request: options.request } : {}),
+      document,
+      author: context.author,
+      ...(options.source_version !== undefined ? { source_version: options.source_version } : {}),
+      ...(context.idempotencyKey ? { idempotency_key: context.idempotencyKey } : {}),
+    },
+    () => converge(deps.gse, ref, document, { platName, operator }),
+    expectationOfDocument(document),
     platName,
     operator,
   );

@@ -32,6 +32,7 @@ import {
   type TransitionKind,
   type TransitionRecord,
 } from "../store/fleet.ts";
+import { fleetStatsItem } from "../store/fleet-log-items.ts";
 import { publishAlert, sampleEntrySchema, type AlertKind, type HeartbeatAlert, type SampleEntry } from "./alerts.ts";
 import { isOutdated, isSuspect, lastSeen, observe, type Observation } from "./rules.ts";
 
@@ -447,6 +448,19 @@ export interface PollOutcome {
   readonly published: readonly AlertKind[];
 }
 
+/**
+ * A point of the status page's 24-hour chart (lib/store/fleet-log-items.ts): written by the first
+ * poll of each FLEET_STATS_EVERY_MINUTES period only (a conditional put on the period's key). A
+ * chart point is not worth a poll's alerts: a failure is logged and the poll goes on.
+ */
+async function recordFleetStats(deps: HeartbeatDeps, summary: FleetSummary, at: number, calls: FleetCalls): Promise<void> {
+  try {
+    await deps.store.putNew(fleetStatsItem(summary, at), calls);
+  } catch (error) {
+    deps.logger?.warn("could not record the fleet's status snapshot", { poll_id: summary.poll_id, error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
 /** Aggregates a poll's shards: the fleet summary, then one alert per kind with something to say. */
 export async function finishPoll(deps: HeartbeatDeps, pollId: string, calls: FleetCalls = newFleetCalls()): Promise<PollOutcome> {
   const { settings, store } = deps;
@@ -502,6 +516,7 @@ export async function finishPoll(deps: HeartbeatDeps, pollId: string, calls: Fle
     gse_failed_chunks: failedChunks,
   };
   await store.putMeta("summary", summary, calls);
+  await recordFleetStats(deps, summary, at, calls);
   if (agents > 0) await store.putMeta("planner", { fleet_size: agents, ms_per_agent: worstMsPerAgent, poll_id: pollId }, calls);
 
   const alertDeps = { store, sns: deps.sns, topicArn: deps.topicArn, now: deps.now, dedupMs: settings.alertDedupMs };

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { Caller } from "../config.ts";
-import { UnauthenticatedError } from "../errors.ts";
+import { BasicAuthRequiredError, UnauthenticatedError } from "../errors.ts";
 
 export const AUTH_HEADER = "x-bkapi-authorization";
 
@@ -82,5 +82,38 @@ export function callbackKeyAuthenticator(key: string): (event: { queryStringPara
     if (!given) throw new UnauthenticatedError(`missing ${CALLBACK_KEY_PARAM} in the callback URL`);
     if (!constantTimeEqual(given, key)) throw new UnauthenticatedError(`wrong ${CALLBACK_KEY_PARAM} in the callback URL`);
     return { appCode: "gse", username: undefined };
+  };
+}
+
+/**
+ * `Authorization: Basic base64(app_code:app_secret)` turned into the X-Bkapi-Authorization JSON, so
+ * one check serves both; undefined when the header is absent or not Basic. The secret is what
+ * follows the first colon (it may hold colons itself).
+ */
+export function credentialsFromBasic(authorization: string | undefined): string | undefined {
+  const match = authorization === undefined ? null : /^basic\s+([A-Za-z0-9+/=_-]+)\s*$/i.exec(authorization);
+  if (!match?.[1]) return undefined;
+  const decoded = Buffer.from(match[1], "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 0) return undefined;
+  return JSON.stringify({ bk_app_code: decoded.slice(0, colon), bk_app_secret: decoded.slice(colon + 1) });
+}
+
+/**
+ * For the routes a browser opens (the status page): the API's header, or the same caller
+ * credentials by HTTP Basic (user = app code, password = app secret), which a browser can send and
+ * the header it cannot. Checked by the same constant-time comparison; a refusal carries the Basic
+ * challenge (BasicAuthRequiredError) so the browser asks for them.
+ */
+export function browserAuthenticator(callers: readonly Caller[]): (event: { headers?: Record<string, string | undefined> }) => AuthenticatedCaller {
+  return function authenticateBrowser(event) {
+    const header = event.headers?.[AUTH_HEADER] || credentialsFromBasic(event.headers?.authorization);
+    if (!header) throw new BasicAuthRequiredError(`missing credentials: the ${AUTH_HEADER} header, or HTTP Basic with the app code and secret`);
+    try {
+      return authenticate(header, callers);
+    } catch (error) {
+      if (error instanceof UnauthenticatedError) throw new BasicAuthRequiredError(error.message, { cause: error });
+      throw error;
+    }
   };
 }

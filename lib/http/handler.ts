@@ -32,6 +32,14 @@ export interface HttpReply<T> {
   readonly raw?: boolean;
 }
 
+/** A document that is not JSON (the status page's HTML): sent as it is, with its content type. */
+export interface HttpTextReply {
+  readonly status?: number;
+  readonly text: string;
+  readonly contentType: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 export interface HttpHandlerOptions<S extends z.ZodType | undefined> {
   /** Name used in logs. */
   readonly name: string;
@@ -170,7 +178,7 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infe
  */
 export function httpHandler<S extends z.ZodType | undefined = undefined>(
   options: HttpHandlerOptions<S>,
-  fn: (ctx: HttpRequestContext<S extends z.ZodType ? z.infer<S> : undefined>) => Promise<HttpReply<unknown>>,
+  fn: (ctx: HttpRequestContext<S extends z.ZodType ? z.infer<S> : undefined>) => Promise<HttpReply<unknown> | HttpTextReply>,
 ) {
   const { logger, name } = options;
   let stack = middy<HttpEvent, HttpResult, Error, HttpContext, Internal>()
@@ -195,6 +203,7 @@ export function httpHandler<S extends z.ZodType | undefined = undefined>(
       requestId,
       logger,
     });
+    if ("text" in reply) return { statusCode: reply.status ?? 200, headers: { ...reply.headers, "content-type": reply.contentType }, body: reply.text };
     return {
       statusCode: reply.status ?? 200,
       headers: { "content-type": "application/json; charset=utf-8", ...reply.headers },

@@ -60,6 +60,8 @@ export const commandItemSchema = z.object({
   finished_at: z.number().optional(),
   counts: outcomeCountsSchema.optional(),
   alerted_at: z.number().optional(),
+  /** Who started the command and why, when not a caller of dispatch (an APM datasource action): read back by that owner. */
+  origin: z.record(z.string(), z.unknown()).optional(),
   index_sk: z.string(),
   [TTL]: z.int(),
 });

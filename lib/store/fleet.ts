@@ -12,6 +12,8 @@
  * | `meta`              | `gse_outage`       | present while GSE is failing polls (one alert per outage) |
  * | `poll#<id>`         | `run` / `shard#<k>`| one poll: shards still running, each shard's result       |
  * | `alert#<kind>`      | `<fingerprint>`    | an alert published recently (dedup window, by TTL)        |
+ * | `fleetstats#<day>`  | `<ISO time>`       | counts by status every 5 minutes, for the status page     |
+ * | `alertlog#<day>`    | `<ISO time>#<id>`  | every alert published, for the status page (fleet-log.ts) |
  *
  * Agents are spread over 64 partitions so that no single partition key takes a 100,000-agent
  * fleet's reads and writes, and so a poll can be split into shards by partition.

@@ -70,6 +70,9 @@ const poison = fc.oneof(
     fc.record({ type: fc.constant("apply_config"), operation: fc.oneof(fc.constant("update_route"), fc.string({ maxLength: 12 })), body: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })) }),
     fc.record({ type: fc.constant("rollback_config"), kind: fc.oneof(fc.constant("channel"), fc.string({ maxLength: 8 })), id: fc.oneof(fc.constant(-1), fc.constant(0), fc.constant("x")), version: fc.integer({ min: -5, max: -1 }) }),
     fc.record({ type: fc.constantFrom("probe_start", "probe_stop"), agent_id_list: fc.constant([]), probe: fc.oneof(fc.constant(""), fc.integer()) }),
+    // APM's forms (lib/apm/jobs.ts): an app's datasource, an upgrade.
+    fc.record({ type: fc.constantFrom("probe_start", "probe_stop"), bk_biz_id: fc.oneof(fc.constant("2"), fc.double()), app_name: fc.oneof(fc.constant("has space"), fc.constant("")), datasource: fc.oneof(fc.constant("tracing"), fc.integer()) }),
+    fc.record({ type: fc.constant("probe_upgrade"), bk_biz_id: fc.constant(2), app_name: fc.constant("shop"), target_version: fc.oneof(fc.constant(""), fc.integer()), max_errors: fc.constant("150%") }),
     fc.record({ type: fc.constant("command.retry"), message_id: fc.constant(""), agent_id: fc.oneof(fc.integer(), markerId), attempt: fc.constant(0), not_before: fc.constant("soon") }),
     fc.record({ type: fc.constant("command.tick"), message_id: fc.oneof(fc.constant(""), fc.integer(), fc.string({ minLength: 65, maxLength: 70 })) }),
   ).map((v) => JSON.stringify(v)),

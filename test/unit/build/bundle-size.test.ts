@@ -47,6 +47,10 @@ const EXPECTED_CLIENTS: Partial<Record<FunctionKey, readonly string[]>> = {
   dispatch_message: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"],
   // A reply is one write to the commands table.
   gse_callback: ["@aws-sdk/client-dynamodb"],
+  // The status page is a document (no AWS client); its data and the alert log read and write tables.
+  console_page: [],
+  console_data: ["@aws-sdk/client-dynamodb"],
+  alert_log: ["@aws-sdk/client-dynamodb"],
 };
 
 /** `node:`-only modules (node:sqlite, which undici's cache store requires lazily) are not in builtinModules on Node 20. */

@@ -19,6 +19,7 @@ function validEnv(): NodeJS.ProcessEnv {
     ALERTS_TOPIC_ARN: "arn:aws:sns:us-east-1:000000000000:alerts",
     AUTOMATION_QUEUE_URL: "http://sqs.local/000000000000/automation",
     AUTOMATION_DLQ_URL: "http://sqs.local/000000000000/automation-dlq",
+    ALERT_LOG_QUEUE_URL: "http://sqs.local/000000000000/alert-log",
     API_CALLERS: JSON.stringify([{ bk_app_code: "caller", bk_app_secret: "caller-secret-1" }]),
   };
 }

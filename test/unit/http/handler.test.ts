@@ -2,6 +2,7 @@ import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { ConflictError } from "../../../lib/errors.ts";
+import { browserAuthenticator } from "../../../lib/http/auth.ts";
 import { httpHandler } from "../../../lib/http/handler.ts";
 import { createLogger, registerSecrets } from "../../../lib/logger.ts";
 import { authHeader, httpEvent, lambdaContext } from "../../helpers/events.ts";
@@ -174,3 +175,28 @@ describe("httpHandler", () => {
   });
 });
 
+describe("httpHandler for a page a browser opens", () => {
+  const page = httpHandler({ name: "page", logger: createLogger("test"), authenticate: browserAuthenticator(callers) }, async ({ caller }) => ({
+    text: `<!doctype html><p>hello ${caller.appCode}</p>`,
+    contentType: "text/html; charset=utf-8",
+    headers: { "cache-control": "no-store" },
+  }));
+  const get = async (headers: Record<string, string>) => (await page(httpEvent({ method: "GET", path: "/console", headers }), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+
+  it("answers a text reply as it is, with its content type, to HTTP Basic credentials", async () => {
+    const res = await get({ Authorization: `Basic ${Buffer.from(`tester:${CALLER_SECRET}`).toString("base64")}` });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toBe("<!doctype html><p>hello tester</p>");
+    expect(res.headers).toMatchObject({ "content-type": "text/html; charset=utf-8", "cache-control": "no-store", "x-bkapi-request-id": "gateway-request-id" });
+  });
+
+  it("answers missing or wrong credentials with 401, the envelope and a Basic challenge", async () => {
+    const attempts: Record<string, string>[] = [{}, { Authorization: `Basic ${Buffer.from("tester:guess").toString("base64")}` }];
+    for (const headers of attempts) {
+      const res = await get(headers);
+      expect(res.statusCode).toBe(401);
+      expect(res.headers).toMatchObject({ "www-authenticate": 'Basic realm="gse-control", charset="UTF-8"' });
+      expect(JSON.parse(res.body ?? "{}")).toMatchObject({ result: false, code: 1640101, code_name: "UNAUTHENTICATED" });
+    }
+  });
+});

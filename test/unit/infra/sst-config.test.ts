@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { QUEUES, SECRETS, TABLES, type TableKey } from "../../../lib/resources.ts";
+import { QUEUES, SECRETS, TABLES, TOPICS, type TableKey } from "../../../lib/resources.ts";
 import { ROUTES } from "../../../lib/routes.ts";
 import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, STREAM_SUBSCRIPTIONS, type FunctionKey } from "../../../lib/wiring.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
@@ -29,7 +29,7 @@ function installFakes(stage: string): Built[] {
         this.fake = { kind, name, args, calls: [] };
         built.push(this.fake);
         Object.assign(this, { name, arn: `arn:fake:${kind}:${name}`, url: `https://fake/${name}`, nodes: { queue: { name }, function: { name } } }, extra(name));
-        for (const method of ["subscribe", "route"]) {
+        for (const method of ["subscribe", "subscribeQueue", "route"]) {
           Object.assign(this, { [method]: (...callArgs: unknown[]) => void this.fake.calls.push({ method, args: callArgs }) });
         }
       }
@@ -191,6 +191,16 @@ describe("sst.config.ts", () => {
       const call = ofKind("Queue").find((q) => q.name === QUEUES[sub.queue].link)?.calls.find((c) => c.method === "subscribe");
       expect(call?.args[1]).toEqual({ batch: { size: sub.batchSize, partialResponses: true } });
     }
+  });
+
+  it("subscribes the alert-log queue to the alerts topic, and its consumer to the queue", () => {
+    const topic = ofKind("SnsTopic").find((t) => t.name === TOPICS.alerts.link);
+    const subscriptions = (topic?.calls ?? []).filter((c) => c.method === "subscribeQueue").map((c) => [c.args[0], c.args[1]]);
+    expect(subscriptions).toEqual([[QUEUES.alertLog.link, `arn:fake:Queue:${QUEUES.alertLog.link}`]]);
+    const queue = ofKind("Queue").find((q) => q.name === QUEUES.alertLog.link);
+    expect(queue?.args).toEqual({ visibilityTimeout: `${QUEUES.alertLog.visibilityTimeoutSeconds} seconds` });
+    const consumer = queue?.calls.find((c) => c.method === "subscribe");
+    expect(consumer?.args[0]).toBe(`arn:fake:Function:${functionNamed("alert_log")?.name}`);
   });
 
   it("raises alarms on the dead-letter queue, recovery errors and lag, and each schedule's duration", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { failure, ok } from "../../../lib/http/envelope.ts";
-import { buildOpenApiDocument, JSON_SCHEMA_DIALECT, openApiPath, SECURITY_SCHEME, type OpenApiDocument } from "../../../lib/openapi.ts";
+import { BASIC_SECURITY_SCHEME, buildOpenApiDocument, JSON_SCHEMA_DIALECT, openApiPath, SECURITY_SCHEME, type OpenApiDocument } from "../../../lib/openapi.ts";
 import { GSE_FUNCTIONS, ROUTES, type RouteDefinition } from "../../../lib/routes.ts";
 import * as examples from "../../helpers/gse-api-examples.ts";
 
@@ -72,6 +72,15 @@ describe("buildOpenApiDocument", () => {
     for (const item of Object.values(doc.paths)) {
       for (const op of Object.values(item)) expect(op.responses["401"]).toEqual({ $ref: "#/components/responses/Unauthenticated" });
     }
+  });
+
+  it("documents the status page as HTML and its data in the envelope, both signed in by the header or HTTP Basic", () => {
+    expect(doc.components.securitySchemes[BASIC_SECURITY_SCHEME]).toMatchObject({ type: "http", scheme: "basic" });
+    const page = doc.paths["/console"]?.get;
+    const data = doc.paths["/console/data"]?.get;
+    expect((page?.responses["200"] as { content: Record<string, unknown> }).content).toEqual({ "text/html": { schema: { type: "string", description: "An HTML document" } } });
+    expect((data?.responses["200"] as { content: Record<string, { schema: unknown }> }).content["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/console_data_response" });
+    for (const op of [page, data]) expect(op?.security).toEqual([{ [SECURITY_SCHEME]: [] }, { [BASIC_SECURITY_SCHEME]: [] }]);
   });
 
   it.each(GSE_FUNCTIONS.map((name) => [name]))("documents %s with its request body and its data in the envelope, on every path", (name) => {

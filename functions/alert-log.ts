@@ -1,0 +1,25 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
+import type { SQSHandler, SQSRecord } from "aws-lambda";
+import { getConfig, tableOf } from "../lib/config.ts";
+import { documentClient } from "../lib/config-versions/dynamo.ts";
+import { logAlert } from "../lib/console/alert-log.ts";
+import { createLogger } from "../lib/logger.ts";
+import { FleetLog } from "../lib/store/fleet-log.ts";
+import { FUNCTIONS } from "../lib/wiring.ts";
+
+const config = await getConfig(FUNCTIONS.alert_log.links);
+const logger = createLogger("alert_log", config.logLevel);
+const deps = { log: new FleetLog({ client: documentClient(), tableName: tableOf(config, "fleet") }), now: Date.now };
+const processor = new BatchProcessor(EventType.SQS);
+
+/** The alert-log queue (every alert on the topic): one entry per alert; a failed write is retried alone. */
+export const handler: SQSHandler = async (event, context) =>
+  processPartialResponse(
+    event,
+    async function logOneAlert(record: SQSRecord) {
+      const entry = await logAlert(deps, record);
+      logger.info("alert logged", { message_id: entry.message_id, kind: entry.kind, severity: entry.severity });
+    },
+    processor,
+    { context },
+  );

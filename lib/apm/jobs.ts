@@ -1,0 +1,72 @@
+/**
+ * APM's automation jobs on the queue: `probe_start` / `probe_stop` and `probe_upgrade`.
+ * - With `bk_biz_id`, `app_name` and `datasource`: the app's datasource is started or stopped,
+ *   exactly as through the API (datasources.ts), attributed to `automation`.
+ * - With `agent_id_list` and `probe`: a plain tracked command to those agents telling the plugin
+ *   to start or stop (what these jobs did before APM apps existed).
+ * A redelivered message is the same action: start/stop of a datasource already in that state does
+ * nothing, and commands are keyed by a message id derived from the SQS message id.
+ */
+import type { SQSRecord } from "aws-lambda";
+import { z } from "zod";
+import type { JobEnvelope, JobHandler } from "../automation.ts";
+import { dispatchCommand } from "../commands/api.ts";
+import { asJob, AUTOMATION_AUTHOR, parseJob } from "../commands/jobs.ts";
+import { MAX_COMMAND_TARGETS, rolloutLimitSchema } from "../commands/schemas.ts";
+import { agentIdSchema } from "../gse/schemas.ts";
+import type { ApmDeps } from "./apps.ts";
+import { DatasourceApplyError, setDatasource } from "./datasources.ts";
+import { upgradeProbes } from "./probes.ts";
+import { appNameSchema, datasourceNameSchema, upgradeRequestSchema } from "./schemas.ts";
+
+const appSchema = z.object({ bk_biz_id: z.int(), app_name: appNameSchema });
+
+/** Start or stop an app's datasource. */
+export const datasourceJobSchema = appSchema.extend({ type: z.enum(["probe_start", "probe_stop"]), datasource: datasourceNameSchema });
+
+/** Start or stop a probe on agents: a tracked command whose content tells the plugin what to do. */
+export const probeJobSchema = z.object({
+  type: z.enum(["probe_start", "probe_stop"]),
+  /** Defaults to `<type>.<SQS message id>`, so a redelivery is the same command. */
+  message_id: z.string().min(1).max(64).optional(),
+  agent_id_list: z.array(agentIdSchema).min(1).max(MAX_COMMAND_TARGETS),
+  probe: z.string().min(1).max(128),
+  params: z.record(z.string(), z.unknown()).optional(),
+  max_concurrency: rolloutLimitSchema.optional(),
+  max_errors: rolloutLimitSchema.optional(),
+  reply_timeout_seconds: z.int().min(1).max(7 * 86_400).optional(),
+});
+
+export const upgradeJobSchema = upgradeRequestSchema.extend({ type: z.literal("probe_upgrade"), bk_biz_id: z.int(), app_name: appNameSchema });
+
+export function apmJobs(deps: ApmDeps): Record<string, JobHandler> {
+  const probe: JobHandler = (job: JobEnvelope, record: SQSRecord) =>
+    asJob(async () => {
+      if ("app_name" in job || "datasource" in job) {
+        const p = parseJob(datasourceJobSchema, job);
+        try {
+          await setDatasource(deps, p.bk_biz_id, p.app_name, p.datasource, p.type === "probe_start" ? "start" : "stop", AUTOMATION_AUTHOR);
+        } catch (error) {
+          // Recorded on the datasource and alerted: the job is done, a human decides what next.
+          if (!(error instanceof DatasourceApplyError)) throw error;
+        }
+        return;
+      }
+      const p = parseJob(probeJobSchema, job);
+      const { type, probe: name, params, message_id, ...rollout } = p;
+      await dispatchCommand(
+        deps.commands,
+        { ...rollout, message_id: message_id ?? `${type}.${record.messageId}`.slice(0, 64), content: JSON.stringify({ action: type === "probe_start" ? "start" : "stop", probe: name, params: params ?? {} }) },
+        AUTOMATION_AUTHOR,
+      );
+    });
+  return {
+    probe_start: probe,
+    probe_stop: probe,
+    probe_upgrade: (job, record) =>
+      asJob(async () => {
+        const { type: _type, bk_biz_id, app_name, ...request } = parseJob(upgradeJobSchema, job);
+        await upgradeProbes(deps, bk_biz_id, app_name, { ...request, message_id: request.message_id ?? `probe_upgrade.${record.messageId}`.slice(0, 64) }, AUTOMATION_AUTHOR);
+      }),
+  };
+}

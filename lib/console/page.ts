@@ -1,0 +1,322 @@
+/**
+ * The status page (GET /console): one self-contained HTML document, inline CSS and a small inline
+ * script, no external fetch. The document itself carries no data: its script asks GET
+ * /console/data (same origin, the browser's Basic credentials) every `refresh_seconds` and builds
+ * every element from the JSON with textContent, so nothing an agent, GSE or an alert says can
+ * become markup. The Content-Security-Policy allows exactly this script and this style (by hash)
+ * and connections to this origin.
+ */
+import { createHash } from "node:crypto";
+
+const STYLE = `
+:root { --fg:#1d2330; --muted:#667085; --line:#e4e7ec; --bg:#f6f7f9; --card:#fff; --ok:#12805c; --warn:#b54708; --bad:#c01048; --info:#175cd3; --pending:#98a2b3; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 13px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+header { display: flex; align-items: baseline; gap: 16px; padding: 12px 20px; background: #101828; color: #fff; }
+header h1 { margin: 0; font-size: 16px; font-weight: 600; }
+header .status { font-size: 12px; color: #d0d5dd; }
+header .status.bad { color: #fda29b; }
+header button { margin-left: auto; font: inherit; color: #fff; background: #344054; border: 0; border-radius: 4px; padding: 4px 10px; cursor: pointer; }
+main { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 16px; padding: 16px 20px; }
+@media (max-width: 900px) { main { grid-template-columns: minmax(0, 1fr); } }
+section { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 12px 14px; min-width: 0; overflow-x: auto; }
+section.wide { grid-column: 1 / -1; }
+h2 { margin: 0 0 8px; font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+h2 .count { text-transform: none; letter-spacing: 0; color: var(--fg); font-weight: 600; margin-left: 6px; }
+.tiles { display: flex; flex-wrap: wrap; gap: 10px; }
+.tile { flex: 1 1 90px; border: 1px solid var(--line); border-radius: 6px; padding: 8px 10px; }
+.tile .n { font-size: 22px; font-weight: 600; }
+.tile .l { color: var(--muted); font-size: 12px; }
+.tile.alive .n { color: var(--ok); } .tile.lost .n, .tile.failed .n { color: var(--bad); } .tile.suspect .n, .tile.outdated .n { color: var(--warn); }
+.tile.unknown .n, .tile.pending .n { color: var(--muted); }
+.note { color: var(--muted); font-size: 12px; margin-top: 6px; }
+.empty { color: var(--muted); padding: 6px 0; }
+table { width: 100%; border-collapse: collapse; }
+th { text-align: left; font-weight: 500; color: var(--muted); border-bottom: 1px solid var(--line); padding: 3px 6px; white-space: nowrap; }
+td { border-bottom: 1px solid var(--line); padding: 3px 6px; vertical-align: top; overflow-wrap: anywhere; }
+td.nowrap, .when { white-space: nowrap; }
+tr.hl td { background: #fff1f3; }
+tr.warn td { background: #fffaeb; }
+code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
+.badge { display: inline-block; padding: 0 6px; border-radius: 9px; font-size: 11px; font-weight: 600; background: #f2f4f7; color: var(--fg); white-space: nowrap; }
+.badge.critical, .badge.FAILED, .badge.ROLLBACK_FAILED { background: #fee4e2; color: var(--bad); }
+.badge.warning, .badge.ROLLED_BACK, .badge.PENDING { background: #fef0c7; color: var(--warn); }
+.badge.APPLIED { background: #d1fadf; color: var(--ok); }
+.badge.info, .badge.RUNNING { background: #d1e9ff; color: var(--info); }
+.bar { position: relative; height: 8px; background: #f2f4f7; border-radius: 4px; overflow: hidden; min-width: 80px; }
+.bar span { position: absolute; top: 0; bottom: 0; left: 0; background: var(--info); }
+.bar span.failed { background: var(--bad); }
+.bar span.outdated { background: var(--warn); }
+svg { display: block; width: 100%; height: 180px; }
+svg .grid { stroke: var(--line); stroke-width: 1; }
+svg text { fill: var(--muted); font-size: 10px; }
+svg polyline { fill: none; stroke-width: 2; }
+.legend { display: flex; gap: 14px; font-size: 12px; color: var(--muted); margin-top: 4px; }
+.legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
+`;
+
+/** Renders /console/data into the sections below and asks again every `refresh_seconds`. */
+const SCRIPT = `
+"use strict";
+(function () {
+  var dataUrl = location.pathname.replace(/\\/+$/, "") + "/data";
+  // Series drawn on the chart, in drawing order, with their colours (CSS variables).
+  var SERIES = [["alive", "--ok"], ["lost", "--bad"], ["suspect", "--warn"], ["unknown", "--pending"], ["pending", "--info"]];
+  var timer = null;
+  var refreshSeconds = 15;
+
+  function $(id) { return document.getElementById(id); }
+  function el(tag, cls, children) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    (children || []).forEach(function (child) {
+      node.appendChild(typeof child === "string" || typeof child === "number" ? document.createTextNode(String(child)) : child);
+    });
+    return node;
+  }
+  function svg(tag, attrs) {
+    var node = document.createElementNS("http://www.w3.org/2000/svg", tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, String(attrs[k])); });
+    return node;
+  }
+  function fill(id, nodes) {
+    var target = $(id);
+    target.replaceChildren.apply(target, nodes);
+  }
+  function utc(iso) {
+    if (!iso) return "never";
+    var d = new Date(iso);
+    return isNaN(d.getTime()) ? String(iso) : d.toISOString().slice(0, 16).replace("T", " ") + "Z";
+  }
+  function ago(iso) {
+    var ms = Date.now() - new Date(iso).getTime();
+    if (!isFinite(ms)) return "";
+    if (ms < 90000) return "just now";
+    if (ms < 5400000) return Math.round(ms / 60000) + " min ago";
+    if (ms < 129600000) return Math.round(ms / 3600000) + " h ago";
+    return Math.round(ms / 86400000) + " d ago";
+  }
+  function when(iso) { var s = el("span", "when", [utc(iso)]); s.title = ago(iso); return s; }
+  function table(headers, rows, empty) {
+    if (!rows.length) return [el("div", "empty", [empty])];
+    var head = el("tr", "", headers.map(function (h) { return el("th", "", [h]); }));
+    return [el("table", "", [el("thead", "", [head]), el("tbody", "", rows)])];
+  }
+  function row(cls, cells) {
+    return el("tr", cls, cells.map(function (c) { return el("td", "", [c]); }));
+  }
+  function bar(share, cls) {
+    var inner = el("span", cls || "");
+    inner.style.width = Math.round(Math.max(0, Math.min(1, share)) * 100) + "%";
+    return el("div", "bar", [inner]);
+  }
+  function badge(text, cls) { return el("span", "badge " + (cls || text), [text]); }
+  function tile(cls, n, label) { return el("div", "tile " + cls, [el("div", "n", [n]), el("div", "l", [label])]); }
+
+  function renderFleet(fleet) {
+    if (!fleet) {
+      fill("fleet", [el("div", "empty", ["No heartbeat poll has finished yet."])]);
+      return;
+    }
+    var s = fleet.by_status;
+    fill("fleet", [
+      el("div", "tiles", [
+        tile("agents", fleet.agents, "agents"),
+        tile("alive", s.alive || 0, "alive"),
+        tile("suspect", fleet.suspect, "suspect"),
+        tile("lost", s.lost || 0, "lost"),
+        tile("unknown", s.unknown || 0, "unknown to GSE"),
+        tile("pending", s.pending || 0, "pending"),
+        tile("outdated", fleet.outdated, fleet.min_version ? "below " + fleet.min_version : "outdated"),
+      ]),
+      el("div", "note", ["As of the poll at " + utc(fleet.as_of) + " (" + ago(fleet.as_of) + ")" +
+        (fleet.gse_failed_chunks ? "; " + fleet.gse_failed_chunks + " GSE calls of it failed, those agents kept their state" : "") + "."]),
+    ]);
+  }
+
+  function renderChart(history) {
+    var points = history.points;
+    var box = $("chart");
+    var W = 800, H = 180, L = 40, R = 8, T = 8, B = 20;
+    var now = Date.now(), from = now - history.hours * 3600000;
+    var max = 1;
+    points.forEach(function (p) { SERIES.forEach(function (s) { max = Math.max(max, p[s[0]]); }); });
+    var chart = svg("svg", { viewBox: "0 0 " + W + " " + H, preserveAspectRatio: "none", role: "img", "aria-label": "agents by status over the last " + history.hours + " hours" });
+    function x(t) { return L + (Math.max(from, Math.min(now, t)) - from) / (now - from) * (W - L - R); }
+    function y(v) { return T + (1 - v / max) * (H - T - B); }
+    [0, 0.5, 1].forEach(function (f) {
+      var v = Math.round(max * f);
+      chart.appendChild(svg("line", { "class": "grid", x1: L, x2: W - R, y1: y(v), y2: y(v) }));
+      var label = svg("text", { x: L - 4, y: y(v) + 3, "text-anchor": "end" });
+      label.textContent = String(v);
+      chart.appendChild(label);
+    });
+    for (var h = 0; h <= history.hours; h += 6) {
+      var t = from + h * 3600000;
+      var tick = svg("text", { x: x(t), y: H - 4, "text-anchor": h === 0 ? "start" : h === history.hours ? "end" : "middle" });
+      tick.textContent = h === history.hours ? "now" : utc(new Date(t).toISOString()).slice(11, 16);
+      chart.appendChild(tick);
+    }
+    var inWindow = points.filter(function (p) { return new Date(p.at).getTime() >= from; });
+    SERIES.forEach(function (s) {
+      if (!inWindow.length) return;
+      var xy = inWindow.map(function (p) { return [x(new Date(p.at).getTime()), y(p[s[0]])]; });
+      var line = svg("polyline", { points: xy.map(function (c) { return c[0].toFixed(1) + "," + c[1].toFixed(1); }).join(" "), "data-series": s[0] });
+      line.style.stroke = "var(" + s[1] + ")";
+      chart.appendChild(line);
+      // A few points are dots as well: one point alone draws no line.
+      if (xy.length <= 48) xy.forEach(function (c) {
+        var dot = svg("circle", { cx: c[0].toFixed(1), cy: c[1].toFixed(1), r: 2.5 });
+        dot.style.fill = "var(" + s[1] + ")";
+        chart.appendChild(dot);
+      });
+    });
+    var last = inWindow.length ? inWindow[inWindow.length - 1] : null;
+    var legend = el("div", "legend", SERIES.map(function (s) {
+      var swatch = el("i");
+      swatch.style.background = "var(" + s[1] + ")";
+      return el("span", "", [swatch, s[0] + (last ? " " + last[s[0]] : "")]);
+    }));
+    var nodes = [chart, legend];
+    if (!points.length) nodes.push(el("div", "note", ["No snapshots yet: the heartbeat writes one every " + history.every_minutes + " minutes."]));
+    box.replaceChildren.apply(box, nodes);
+  }
+
+  function renderVersions(fleet) {
+    if (!fleet || !fleet.by_version.length) { fill("versions", [el("div", "empty", ["No versions reported yet."])]); return; }
+    var top = fleet.by_version[0].count || 1;
+    var rows = fleet.by_version.map(function (v) {
+      return row(v.outdated ? "warn" : "", [el("code", "", [v.version]), String(v.count), bar(v.count / top, v.outdated ? "outdated" : ""), v.outdated ? badge("outdated", "warning") : ""]);
+    });
+    if (fleet.other_versions.versions) rows.push(row("", [fleet.other_versions.versions + " other versions", String(fleet.other_versions.agents), "", ""]));
+    fill("versions", table(["version", "agents", "", ""], rows, ""));
+  }
+
+  function renderLost(lost) {
+    $("lost-count").textContent = lost.total === null ? "" : String(lost.total);
+    var rows = lost.agents.map(function (a) {
+      return row("hl", [el("code", "", [a.agent_id]), when(a.last_seen), when(a.since), a.version || "", a.status_code === undefined ? "" : String(a.status_code)]);
+    });
+    var nodes = table(["agent", "last seen", "lost since", "version", "GSE status"], rows, "No lost agents.");
+    if (lost.total !== null && lost.total > lost.agents.length) nodes.push(el("div", "note", ["Showing the " + lost.agents.length + " most recently lost of " + lost.total + "; the CLI lists them all: gse-control agents --status lost"]));
+    else if (!lost.complete) nodes.push(el("div", "note", ["The registry is larger than one read: more agents may be lost."]));
+    fill("lost", nodes);
+  }
+
+  function renderAlerts(alerts) {
+    $("alerts-count").textContent = String(alerts.length);
+    fill("alerts", table(["time", "", "kind", "what"], alerts.map(function (a) {
+      var what = el("div", "", [a.message || a.subject]);
+      if (a.object) what.appendChild(el("div", "note", [a.object]));
+      return row(a.severity === "critical" ? "hl" : a.severity === "warning" ? "warn" : "", [when(a.at), badge(a.severity), el("code", "", [a.kind]), what]);
+    }), "No alerts in the last days."));
+  }
+
+  function renderCommands(commands) {
+    $("commands-count").textContent = String(commands.length);
+    fill("commands", table(["command", "targets", "progress", "sent / failed / waiting", "started"], commands.map(function (c) {
+      var progress = el("div", "", [bar(c.progress, c.counts.FAILED ? "failed" : ""), el("div", "note", [Math.round(c.progress * 100) + "% · batches " + c.batches.sent + "/" + c.batches.total])]);
+      return row("", [el("code", "", [c.message_id]), String(c.targets), progress, (c.counts.SENT + c.counts.REPLIED) + " / " + c.counts.FAILED + " / " + c.counts.PENDING, el("div", "", [when(c.created_at), el("div", "note", [c.created_by])])]);
+    }), "No command is running."));
+  }
+
+  function renderConfigs(configs) {
+    fill("configs", table(["object", "version", "status", "operation", "author", "when"], configs.map(function (v) {
+      var status = el("div", "", [badge(v.status)]);
+      if (v.error) status.appendChild(el("div", "note", [v.error]));
+      return row(v.highlight ? (v.status === "ROLLED_BACK" ? "warn" : "hl") : "", [el("code", "", [v.object]), "v" + v.version, status, v.operation, v.author, when(v.at)]);
+    }), "No configuration changes yet."));
+  }
+
+  function render(data) {
+    refreshSeconds = data.refresh_seconds || refreshSeconds;
+    renderFleet(data.fleet);
+    renderChart(data.history);
+    renderVersions(data.fleet);
+    renderLost(data.lost);
+    renderAlerts(data.alerts);
+    renderCommands(data.commands);
+    renderConfigs(data.configs);
+  }
+
+  function status(text, bad) {
+    var node = $("status");
+    node.textContent = text;
+    node.className = bad ? "status bad" : "status";
+  }
+
+  function refresh() {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    return fetch(dataUrl, { credentials: "same-origin", cache: "no-store", headers: { accept: "application/json" } })
+      .then(function (res) {
+        return res.json().then(function (body) {
+          if (res.status === 401) throw new Error("not signed in: reload the page to sign in");
+          if (!res.ok || !body || body.result !== true) throw new Error((body && body.message) || "HTTP " + res.status);
+          render(body.data);
+          document.body.setAttribute("data-generated-at", body.data.generated_at);
+          status("updated " + utc(body.data.generated_at) + " · every " + refreshSeconds + " s", false);
+        });
+      })
+      .catch(function (error) { status("refresh failed (" + error.message + "); showing the last answer", true); })
+      .then(function () { timer = setTimeout(refresh, refreshSeconds * 1000); });
+  }
+
+  $("refresh").addEventListener("click", function () { refresh(); });
+  refresh();
+})();
+`;
+
+const sha256 = (text: string): string => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
+
+const HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>gse-control · status</title>
+<link rel="icon" href="data:,">
+<style>${STYLE}</style>
+</head>
+<body>
+<header><h1>gse-control · status</h1><span id="status" class="status">loading…</span><button id="refresh" type="button">Refresh</button></header>
+<main>
+<section class="wide"><h2>Fleet at a glance</h2><div id="fleet"><div class="empty">loading…</div></div></section>
+<section class="wide"><h2>Agents by status, last 24 hours</h2><div id="chart"></div></section>
+<section><h2>Versions</h2><div id="versions"></div></section>
+<section><h2>Lost agents<span id="lost-count" class="count"></span></h2><div id="lost"></div></section>
+<section class="wide"><h2>Recent alerts<span id="alerts-count" class="count"></span></h2><div id="alerts"></div></section>
+<section class="wide"><h2>Running commands<span id="commands-count" class="count"></span></h2><div id="commands"></div></section>
+<section class="wide"><h2>Recent config versions</h2><div id="configs"></div></section>
+</main>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+
+/** What the page may do: its own script and style, requests to its own origin, nothing else. */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  `script-src ${sha256(SCRIPT)}`,
+  `style-src ${sha256(STYLE)}`,
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+export const PAGE_CONTENT_TYPE = "text/html; charset=utf-8";
+
+/** Headers of the page: never cached (it is behind credentials), never framed or sniffed. */
+export const PAGE_HEADERS: Readonly<Record<string, string>> = {
+  "cache-control": "no-store",
+  "content-security-policy": CONTENT_SECURITY_POLICY,
+  "x-content-type-options": "nosniff",
+  "x-frame-options": "DENY",
+  "referrer-policy": "no-referrer",
+};
+
+/** The page: the same document for everyone (the data comes from /console/data). */
+export const consolePage = (): string => HTML;

@@ -1,0 +1,109 @@
+/**
+ * What GET /console/data answers (in the envelope) and the status page draws: built by
+ * lib/console/data.ts, documented in OpenAPI (lib/openapi.ts). Apart from the assembly so that the
+ * OpenAPI document does not bundle the DynamoDB client.
+ */
+import { z } from "zod";
+import { commandStatusSchema, outcomeCountsSchema } from "../commands/schemas.ts";
+import { versionStatusSchema } from "../store/config-items.ts";
+import { FLEET_STATUSES } from "../store/fleet-items.ts";
+import { ALERT_SEVERITIES } from "../store/fleet-log-items.ts";
+
+/** Counts by status at one moment of the chart. */
+export const statusPointSchema = z.object({
+  at: z.string(),
+  agents: z.int(),
+  pending: z.int(),
+  alive: z.int(),
+  lost: z.int(),
+  unknown: z.int(),
+  /** Alive, but missed by the last poll(s): counted in `alive` too. */
+  suspect: z.int(),
+});
+export type StatusPoint = z.infer<typeof statusPointSchema>;
+
+export const consoleFleetSchema = z.object({
+  as_of: z.string(),
+  agents: z.int(),
+  by_status: z.record(z.enum(FLEET_STATUSES), z.int()),
+  suspect: z.int(),
+  by_version: z.array(z.object({ version: z.string(), count: z.int(), outdated: z.boolean() })),
+  /** Versions beyond the most common ones, with their agents: the rest of the distribution. */
+  other_versions: z.object({ versions: z.int(), agents: z.int() }),
+  outdated: z.int(),
+  min_version: z.string().nullable(),
+  /** GSE calls of the last poll that failed: its counts are stale for those agents. */
+  gse_failed_chunks: z.int(),
+});
+
+export const lostAgentSchema = z.object({
+  agent_id: z.string(),
+  /** When it was last seen alive (null: never). */
+  last_seen: z.string().nullable(),
+  /** When it became lost (its last change). */
+  since: z.string(),
+  version: z.string().optional(),
+  status_code: z.int().optional(),
+});
+export type LostAgent = z.infer<typeof lostAgentSchema>;
+
+export const consoleAlertSchema = z.object({
+  at: z.string(),
+  kind: z.string(),
+  severity: z.enum(ALERT_SEVERITIES),
+  subject: z.string(),
+  message: z.string(),
+  object: z.string().optional(),
+});
+export type ConsoleAlert = z.infer<typeof consoleAlertSchema>;
+
+export const consoleCommandSchema = z.object({
+  message_id: z.string(),
+  status: commandStatusSchema,
+  targets: z.int(),
+  created_at: z.string(),
+  created_by: z.string(),
+  batches: z.object({ total: z.int(), sent: z.int() }),
+  /** From its batches (cheap at any size): sent, failed at delivery, not sent yet. */
+  counts: outcomeCountsSchema,
+  /** Share of the targets no longer waiting to be sent (0–1). */
+  progress: z.number().min(0).max(1),
+});
+export type ConsoleCommand = z.infer<typeof consoleCommandSchema>;
+
+export const consoleConfigVersionSchema = z.object({
+  /** `route#<channel_id>` or `streamto#<id>`. */
+  object: z.string(),
+  version: z.int(),
+  status: versionStatusSchema,
+  operation: z.string(),
+  author: z.string(),
+  /** Its last change of status (or its creation). */
+  at: z.string(),
+  /** FAILED, ROLLED_BACK or ROLLBACK_FAILED: what on-call looks at first. */
+  highlight: z.boolean(),
+  /** Why it failed (masked like the logs). */
+  error: z.string().optional(),
+});
+export type ConsoleConfigVersion = z.infer<typeof consoleConfigVersionSchema>;
+
+export const consoleDataSchema = z.object({
+  generated_at: z.string(),
+  /** How often the page asks again. */
+  refresh_seconds: z.int(),
+  /** As of the last completed heartbeat poll; null before the first. */
+  fleet: consoleFleetSchema.nullable(),
+  history: z.object({ hours: z.int(), every_minutes: z.int(), points: z.array(statusPointSchema) }),
+  lost: z.object({
+    /** Lost agents in the fleet view (null before the first poll). */
+    total: z.int().nullable(),
+    /** Most recently lost first. */
+    agents: z.array(lostAgentSchema),
+    /** False when the registry was too large to read whole for this answer: more may be lost. */
+    complete: z.boolean(),
+  }),
+  alerts: z.array(consoleAlertSchema),
+  commands: z.array(consoleCommandSchema),
+  configs: z.array(consoleConfigVersionSchema),
+});
+export type ConsoleData = z.infer<typeof consoleDataSchema>;
