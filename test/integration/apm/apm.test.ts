@@ -11,8 +11,9 @@ import { retentionWindow } from "../../../lib/apm/window.ts";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppView, DatasourceAction, ProbeCommandAnswer, ProbeList, ProbeVersions } from "../../../lib/apm/schemas.ts";
-import type { CommandPage, CommandView } from "../../../lib/commands/schemas.ts";
+import type { CommandView } from "../../../lib/commands/schemas.ts";
 import { alertInbox, type AlertInbox } from "../../helpers/configs.ts";
+import { commandFinished, commandPage } from "../../helpers/commands.ts";
 import { callApi, eventually, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
 const { info, authHeader, sqs, sns, dynamo } = useStack();
@@ -70,17 +71,8 @@ async function versions(channelId: number): Promise<{ version: number; status: s
   return (res.body.data as { versions: { version: number; status: string; operation: string }[] }).versions;
 }
 
-async function command(id: string): Promise<CommandView> {
-  const res = await api("GET", `/v1/commands/${encodeURIComponent(id)}`);
-  expect(res.status, res.text.slice(0, 300)).toBe(200);
-  return (res.body.data as CommandPage).command;
-}
-
-const finished = (id: string, timeoutMs = 60_000): Promise<CommandView> =>
-  eventually(`command ${id} to end`, async () => {
-    const c = await command(id);
-    return c.status === "RUNNING" ? undefined : c;
-  }, timeoutMs);
+const command = async (id: string): Promise<CommandView> => (await commandPage(info, authHeader, id)).command;
+const finished = (id: string, timeoutMs = 60_000): Promise<CommandView> => commandFinished(info, authHeader, id, timeoutMs);
 
 const applyAlerts = async (app: AppView, ds: string) => inbox.about(`apm#${app.bk_biz_id}#${app.app_name}#${ds}`);
 

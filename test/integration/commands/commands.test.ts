@@ -13,6 +13,7 @@ import type { historyPageSchema } from "../../../lib/config-versions/api.ts";
 
 type HistoryPage = z.infer<typeof historyPageSchema>;
 import { alertInbox, type AlertInbox } from "../../helpers/configs.ts";
+import { commandFinished, commandPage } from "../../helpers/commands.ts";
 import { callApi, eventually, logLines, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
 const { info, authHeader, sqs, sns, dynamo } = useStack();
@@ -40,17 +41,8 @@ const dispatch = (body: Record<string, unknown>): Promise<ApiResponse> => callAp
 const answerOf = (res: ApiResponse): DispatchAnswer => res.body.data as DispatchAnswer;
 const commandPath = (id: string): string => `/v1/commands/${encodeURIComponent(id)}`;
 
-async function getCommand(id: string, query = ""): Promise<CommandPage> {
-  const res = await callApi(info.gatewayUrl, `${commandPath(id)}${query}`, { headers: authHeader });
-  expect(res.status, res.text.slice(0, 300)).toBe(200);
-  return res.body.data as CommandPage;
-}
-
-const finished = (id: string, timeoutMs = 60_000): Promise<CommandView> =>
-  eventually(`command ${id} to end`, async () => {
-    const { command } = await getCommand(id);
-    return command.status === "RUNNING" ? undefined : command;
-  }, timeoutMs);
+const getCommand = (id: string, query = ""): Promise<CommandPage> => commandPage(info, authHeader, id, query);
+const finished = (id: string, timeoutMs = 60_000): Promise<CommandView> => commandFinished(info, authHeader, id, timeoutMs);
 
 async function deliveries(id: string): Promise<Record<string, number>> {
   const res = (await simulatorControl(info, "GET", `deliveries?message_id=${encodeURIComponent(id)}`)) as { agents: Record<string, number> };

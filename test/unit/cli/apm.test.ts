@@ -5,16 +5,7 @@
 import { describe, expect, it } from "vitest";
 import type { AppView, Datasource } from "../../../lib/apm/schemas.ts";
 import { appDetail, appsTable, datasourceState } from "../../../cli/apm-format.ts";
-import { run } from "../../../cli/main.ts";
-
-async function usage(argv: readonly string[]): Promise<{ code: number; err: string; out: string }> {
-  let err = "";
-  let out = "";
-  // A URL nothing listens on: a command that got past its checks would fail with 1, not 2.
-  const env = { GSE_CONTROL_URL: "http://127.0.0.1:9", GSE_CONTROL_APP_CODE: "unit", GSE_CONTROL_APP_SECRET: "unit-secret-0001", GSE_CONTROL_PROFILE: "/nonexistent/profile.json" };
-  const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t), env, color: false, progress: null });
-  return { code, err, out };
-}
+import { usage } from "../../helpers/cli.ts";
 
 describe("the APM commands' usage errors", () => {
   it.each([

@@ -3,16 +3,7 @@
  * integration tests spawn the real binary for what needs the API, and once for a usage error).
  */
 import { describe, expect, it } from "vitest";
-import { run } from "../../../cli/main.ts";
-
-async function usage(argv: readonly string[]): Promise<{ code: number; err: string; out: string }> {
-  let err = "";
-  let out = "";
-  // A URL nothing listens on: a command that got past its checks would fail with 1, not 2.
-  const env = { GSE_CONTROL_URL: "http://127.0.0.1:9", GSE_CONTROL_APP_CODE: "unit", GSE_CONTROL_APP_SECRET: "unit-secret-0001", GSE_CONTROL_PROFILE: "/nonexistent/profile.json" };
-  const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t), env, color: false, progress: null });
-  return { code, err, out };
-}
+import { usage } from "../../helpers/cli.ts";
 
 describe("the CLI's usage errors", () => {
   it.each([
