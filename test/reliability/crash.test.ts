@@ -26,7 +26,9 @@ const dataDir = mkdtempSync(join(tmpdir(), "gse-control-crash-"));
 const started: SpawnedStack[] = [];
 afterAll(async () => {
   for (const stack of started) await stack.stop("SIGKILL");
-  rmSync(dataDir, { recursive: true, force: true });
+  // GSE_CONTROL_KEEP_STACK_DATA=1 keeps the stacks' data and logs for a look after a failed run.
+  if (process.env.GSE_CONTROL_KEEP_STACK_DATA) process.stderr.write(`crash test data kept in ${dataDir}\n`);
+  else rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function start(): Promise<SpawnedStack> {
