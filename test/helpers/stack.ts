@@ -117,16 +117,45 @@ export async function withStackLock<T>(info: StackInfo, name: string, fn: () => 
 const builtInIdsTaken = new Set<number>();
 
 /**
- * A channel id in GSE's built-in range 1100000–1199999 (gse-api.md §7.1) not handed out before in
- * this test file; random, so files running at the same time rarely meet.
+ * Where the test files of one run reserve channel ids: one directory per id, made atomically, in
+ * the suite stack's data directory. Random ids alone met often enough (a few hundred ids a run in
+ * a range of 100,000) for one file to find "channel_id already exists" left by another.
+ */
+function reservationsDir(): string | undefined {
+  try {
+    const info: StackInfo | undefined = inject("stack");
+    if (!info) return undefined;
+    const dir = join(info.dataDir, "test-channel-ids");
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether this id is now ours: in this file, and across the run's files when a stack is shared. */
+function reserve(id: number, dir: string | undefined): boolean {
+  if (builtInIdsTaken.has(id)) return false;
+  if (dir !== undefined) {
+    try {
+      mkdirSync(join(dir, String(id)));
+    } catch {
+      return false;
+    }
+  }
+  builtInIdsTaken.add(id);
+  return true;
+}
+
+/**
+ * A channel id in GSE's built-in range 1100000–1199999 (gse-api.md §7.1) that no other test of
+ * this run has had.
  */
 export function uniqueBuiltInChannelId(): number {
+  const dir = reservationsDir();
   for (;;) {
     const id = 1_100_000 + Math.floor(Math.random() * 100_000);
-    if (!builtInIdsTaken.has(id)) {
-      builtInIdsTaken.add(id);
-      return id;
-    }
+    if (reserve(id, dir)) return id;
   }
 }
 
