@@ -96,7 +96,7 @@ export async function setDatasource(deps: ApmDeps, bizId: number, appName: strin
     const version = await applyDocument(deps.configs, ref, routeDocument(before.document, app, name, ds, enable, platName), { author }, {
       operation: `apm.${verb}_${name}`,
       request: { bk_biz_id: bizId, app_name: appName, datasource: name, action: verb },
-      basedOn: before.version,
+      basedOn: before,
     });
     configVersion = version.version;
   } catch (error) {
@@ -201,8 +201,7 @@ export async function settleDatasourceCommand(deps: ApmDeps, command: CommandIte
   if (!app || !ds || ds.apply?.message_id !== command.message_id || ds.apply.state === "FAILED") return "ignored";
   const rollback = await rollbackRoute(deps, { kind: "route", id: o.data_id }, o.before_version, command.created_by);
   const restored = { ...app, datasources: { ...app.datasources, [name]: { ...ds, enabled: o.action !== "start" } } };
-  await failed(deps, restored, name, o.action, "command", { message: `command ${command.message_id} ended ${command.status}${command.reason ? `: ${command.reason}` : ""}`, kind: "command" }, rollback).catch((error: unknown) => {
-    if (!(error instanceof DatasourceApplyError)) throw error;
-  });
+  // failed() records and alerts; its error is for a caller, and here nobody waits for an answer.
+  await failed(deps, restored, name, o.action, "command", { message: `command ${command.message_id} ended ${command.status}${command.reason ? `: ${command.reason}` : ""}`, kind: "command" }, rollback);
   return "rolled_back";
 }

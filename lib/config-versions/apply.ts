@@ -234,26 +234,32 @@ export async function rollbackTo(deps: ConfigDeps, ref: ObjectRef, target: numbe
 /**
  * A whole document as the object's next version (an APM datasource's route, a roll-back-to-N):
  * claim → bring GSE to it by reading and sending only the difference → verify → commit. With
- * `current` the caller says which document it computed from; if the object moved since, 409.
+ * `basedOn` the caller says which version and document it computed from (read just before): if
+ * the object moved since, 409; otherwise that document is the one replaced, not read again.
  */
 export async function applyDocument(
   deps: ConfigDeps,
   ref: ObjectRef,
   document: ConfigDocument,
   context: ChangeContext,
-  options: { operation: string; request?: unknown; source_version?: number; basedOn?: number },
+  options: { operation: string; request?: unknown; source_version?: number; basedOn?: { version: number; document: ConfigDocument } },
 ): Promise<VersionItem> {
   const head = await deps.store.getHead(ref);
   if (head?.pending_version !== undefined) throw await conflict(deps, ref);
-  if (options.basedOn !== undefined && (head?.current_version ?? 0) !== options.basedOn) throw await conflict(deps, ref);
-  const current = head ? await deps.store.getVersion(ref, head.current_version) : undefined;
-  const platName = document?.plat_name ?? current?.document?.plat_name ?? "";
+  if (options.basedOn !== undefined && (head?.current_version ?? 0) !== options.basedOn.version) throw await conflict(deps, ref);
   const operator = context.author;
+  const previous =
+    options.basedOn !== undefined
+      ? options.basedOn.document
+      : head
+        ? ((await deps.store.getVersion(ref, head.current_version))?.document ?? null)
+        : await readObject(deps.gse, ref, document?.plat_name ?? "", operator);
+  const platName = document?.plat_name ?? previous?.plat_name ?? "";
   const { version } = await runVersion(
     deps,
     ref,
     head,
-    current?.document ?? (head ? null : await readObject(deps.gse, ref, platName, operator)),
+    previous,
     {
       operation: options.operation,
       ...(options.request !== undefined ? { request: options.request } : {}),

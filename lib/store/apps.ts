@@ -7,13 +7,12 @@
  * Every app change is conditioned on the revision it read, so two changes of one app can never
  * both win; app names are unique per business because the key is made of both.
  */
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import pLimit from "p-limit";
 import { z } from "zod";
 import { appViewSchema, type AppView, type ProbeReport } from "../apm/schemas.ts";
 import { TABLES } from "../resources.ts";
-import { decodeCursor, type Page } from "./commands.ts";
+import { decodeCursor, encodeCursor, isConditionFailure, type Page } from "./commands.ts";
 import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, retryPolicy } from "./agents.ts";
 
 const TTL = TABLES.apps.ttlAttribute;
@@ -36,8 +35,6 @@ export const probeItemSchema = z.object({
   [TTL]: z.int().optional(),
 });
 export type ProbeItem = z.infer<typeof probeItemSchema>;
-
-const isConditionFailure = (error: unknown): boolean => error instanceof ConditionalCheckFailedException;
 
 export class AppStore {
   private readonly limit = pLimit(8);
@@ -164,7 +161,7 @@ export class AppStore {
     );
     return {
       items: (out.Items ?? []).map((item) => probeItemSchema.parse(item)),
-      cursor: out.LastEvaluatedKey ? Buffer.from(JSON.stringify(out.LastEvaluatedKey), "utf8").toString("base64url") : undefined,
+      cursor: encodeCursor(out.LastEvaluatedKey),
     };
   }
 

@@ -152,7 +152,8 @@ export interface CommandDelta {
   readonly batchesDone?: number;
 }
 
-const isConditionFailure = (error: unknown): boolean =>
+/** A conditional write (or a transaction with one) whose condition did not hold. */
+export const isConditionFailure = (error: unknown): boolean =>
   error instanceof ConditionalCheckFailedException ||
   (error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === "ConditionalCheckFailed"));
 
@@ -164,7 +165,7 @@ export interface Page<T> {
   readonly cursor: string | undefined;
 }
 
-const encodeCursor = (key: Record<string, unknown> | undefined): string | undefined =>
+export const encodeCursor = (key: Record<string, unknown> | undefined): string | undefined =>
   key ? Buffer.from(JSON.stringify(key), "utf8").toString("base64url") : undefined;
 
 /** A cursor is ours only if it decodes to a key of the partition asked for; anything else is bad input. */
