@@ -92,6 +92,11 @@ export interface LookupStats {
   renew_conflicts: number;
   /** Writes that failed; the answer is unaffected, the next call asks GSE again. */
   write_failures: number;
+  /**
+   * Ids asked of GSE without reading the table, because the lookup's sample of the table was
+   * (almost) all stale or missing: reading the rest would only delay the answer.
+   */
+  cold_guessed: number;
   /** Agents handed to the write-behind queue (written, renewed or left by the automation function). */
   queued: number;
   /** The table could not be read: every id went to GSE and nothing was written. */
@@ -142,6 +147,24 @@ export function idsToFetch(ids: readonly string[], cached: ReadonlyMap<string, A
     const item = cached.get(id);
     return item === undefined || !isFresh(item, now, ttlMs);
   });
+}
+
+/**
+ * A lookup with more ids to read than this reads an evenly spread sample of them first (one
+ * BatchGetItem). When at most COLD_SAMPLE_MAX_FRESH of the sample are fresh, the lookup is cold
+ * (ids never asked, or not for a TTL): the rest go to GSE unread, instead of waiting for a table
+ * read that would answer "ask GSE" for nearly all of them. GSE is asked by the thousand, so the
+ * few fresh ids this asks again rarely cost a call; a warm lookup pays one read round more.
+ */
+export const COLD_SAMPLE_MIN_IDS = 200;
+export const COLD_SAMPLE_SIZE = 100;
+export const COLD_SAMPLE_MAX_FRESH = 10;
+
+/** `size` ids spread evenly over `ids` (a request's first ids are often one business's hosts). */
+export function coldSample(ids: readonly string[], size = COLD_SAMPLE_SIZE): string[] {
+  if (ids.length <= size) return [...ids];
+  const step = ids.length / size;
+  return Array.from({ length: size }, (_, i) => ids[Math.floor(i * step)] as string);
 }
 
 const unknownFacts = (source: AgentSource): AgentFacts => ({ known: false, source, alive: false });
@@ -317,7 +340,7 @@ export async function lookupAgents(deps: AgentStateDeps, ids: readonly string[],
   const calls = newStoreCalls();
   const stats: LookupStats = {
     ids: ids.length, fresh: 0, memo_hits: 0, fetched: 0, gse_calls: 0, written: 0, renewed: 0, renew_conflicts: 0, write_failures: 0,
-    queued: 0, cache_unavailable: false, read_ms: 0, fetch_ms: 0, dynamo_calls: calls,
+    cold_guessed: 0, queued: 0, cache_unavailable: false, read_ms: 0, fetch_ms: 0, dynamo_calls: calls,
   };
   const startedAt = deps.now();
 
@@ -361,7 +384,7 @@ export async function lookupAgents(deps: AgentStateDeps, ids: readonly string[],
     }
   };
 
-  // With no-cache every id goes to GSE at once; the old items are read meanwhile, for the write.
+  // Ids asked of GSE unread (no-cache, a cold sample) are read meanwhile when writes are direct.
   let readDone: Promise<void> = Promise.resolve();
   const writes: Promise<void>[] = [];
   const merge = async (facts: ReadonlyMap<string, AgentFacts>): Promise<void> => {
@@ -389,6 +412,17 @@ export async function lookupAgents(deps: AgentStateDeps, ids: readonly string[],
             if (stats.cache_unavailable) {
               stats.write_failures += handed.length;
               return;
+            }
+            // Ids that went to GSE unread: their items are needed to tell a change from a renewal.
+            const notRead = handed.flatMap((a) => (unread.has(a.agent_id) ? [a.agent_id] : []));
+            if (notRead.length > 0) {
+              try {
+                for (const [id, item] of await store.getMany(notRead, calls)) previous.set(id, item);
+              } catch (readError) {
+                stats.write_failures += handed.length;
+                deps.logger?.error("agent cache write failed", { error: readError instanceof Error ? readError : String(readError) });
+                return;
+              }
             }
             const direct = handed.map(({ agent_id, ...fact }) => writeBackFor(agent_id, fact, previous.get(agent_id), now, ttlMs));
             await writeDirectly(
@@ -439,12 +473,17 @@ export async function lookupAgents(deps: AgentStateDeps, ids: readonly string[],
   const toRead = ids.filter((id) => !settled.has(id) && isStorableAgentId(id));
   if (!noCache) for (const id of ids) if (!isStorableAgentId(id)) settle(id, undefined);
 
+  /**
+   * Reads `part` of the table. For the answer, each item settles its id (fresh: answered; else:
+   * to GSE). Not for the answer (the ids already went to GSE), items only become `previous`,
+   * which direct writes are decided against.
+   */
   let readFailed = false;
-  const absorb = (part: readonly string[], found: ReadonlyMap<string, AgentItem>): void => {
+  const absorb = (part: readonly string[], found: ReadonlyMap<string, AgentItem>, forAnswer: boolean): void => {
     if (readFailed) return;
     for (const id of part) {
       const item = found.get(id);
-      if (noCache) {
+      if (!forAnswer) {
         if (item) previous.set(id, item);
       } else if (!settled.has(id)) {
         if (item) memo?.set(item);
@@ -453,25 +492,47 @@ export async function lookupAgents(deps: AgentStateDeps, ids: readonly string[],
     }
     dispatch(false);
   };
-  const read = (toRead.length === 0 ? Promise.resolve(new Map<string, AgentItem>()) : store.getMany(toRead, calls, absorb)).then(
-    (found) => {
+  const readTable = (part: readonly string[], forAnswer: boolean): Promise<void> =>
+    store.getMany(part, calls, (p, found) => absorb(p, found, forAnswer)).then(
       // A store that does not report parts as they come is absorbed here, all at once.
-      absorb(toRead, found);
-      stats.read_ms = deps.now() - startedAt;
-    },
-    (error: unknown) => {
-      readFailed = true;
-      deps.logger?.error("agent cache unreadable; asking GSE for every id", { error: error instanceof Error ? error : String(error) });
-      stats.cache_unavailable = true;
-      if (!noCache) for (const id of toRead) settle(id, undefined);
-    },
-  );
+      (found) => absorb(part, found, forAnswer),
+      (error: unknown) => {
+        readFailed = true;
+        deps.logger?.error("agent cache unreadable; asking GSE for every id", { error: error instanceof Error ? error : String(error) });
+        stats.cache_unavailable = true;
+        if (!noCache) for (const id of toRead) settle(id, undefined);
+      },
+    );
+  /** Ids handed to GSE without reading their items (the write-behind reads them before writing). */
+  const unread = new Set<string>();
+  const askUnread = (part: readonly string[]): void => {
+    for (const id of part) unread.add(id);
+    // Direct writes need the items as stored: read meanwhile, and merge once they are in.
+    if (!writeBehind) readDone = readTable(part, false).then(() => void (stats.read_ms = Math.max(stats.read_ms, deps.now() - startedAt)));
+  };
+
   if (noCache) {
-    readDone = read;
     pending = ids.filter(askable);
+    askUnread(toRead);
+  } else {
+    let rest = toRead;
+    if (toRead.length > COLD_SAMPLE_MIN_IDS) {
+      const sample = coldSample(toRead);
+      await readTable(sample, true);
+      const inSample = new Set(sample);
+      rest = toRead.filter((id) => !inSample.has(id));
+      const freshInSample = sample.reduce((n, id) => n + (items.has(id) ? 1 : 0), 0);
+      if (!stats.cache_unavailable && freshInSample <= COLD_SAMPLE_MAX_FRESH) {
+        stats.cold_guessed = rest.length;
+        for (const id of rest) settle(id, undefined);
+        askUnread(rest);
+        rest = [];
+      }
+    }
+    dispatch(false);
+    if (rest.length > 0 && !stats.cache_unavailable) await readTable(rest, true);
+    stats.read_ms = Math.max(stats.read_ms, deps.now() - startedAt);
   }
-  dispatch(false);
-  await read;
   dispatch(true);
 
   const fetched = await Promise.allSettled(fetches);

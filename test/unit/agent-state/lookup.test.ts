@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { getAgentStatus, listAgentState, type AgentStateDeps, type AgentStateSettings } from "../../../lib/agent-state.ts";
+import { COLD_SAMPLE_MIN_IDS, COLD_SAMPLE_SIZE, coldSample, getAgentStatus, listAgentState, type AgentStateDeps, type AgentStateSettings } from "../../../lib/agent-state.ts";
+import type { AgentItem } from "../../../lib/store/agents.ts";
 import { GseError } from "../../../lib/errors.ts";
 import { GseClient } from "../../../lib/gse/client.ts";
 import type { AgentWriteBackJob, WriteBehind } from "../../../lib/agent-write-back.ts";
@@ -248,21 +249,96 @@ describe("the instance's memo", () => {
 });
 
 describe("reading and fetching together", () => {
-  it("asks GSE for the first chunk of stale ids while the table is still being read", async () => {
-    const ids = Array.from({ length: 300 }, (_, i) => `0:10.78.${Math.floor(i / 250)}.${i % 250}`);
-    ids[0] = "0:10.77.0.1";
+  /** Ids the simulator does not know (it answers them unknown), but for the first: 0:10.77.0.1. */
+  const manyIds = (n: number): string[] => Array.from({ length: n }, (_, i) => (i === 0 ? "0:10.77.0.1" : `0:10.78.${Math.floor(i / 250)}.${i % 250}`));
+  const freshItem = (id: string): AgentItem => ({
+    agent_id: id, known: true, source: "list_agent_state", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2, alive: true,
+    fetched_at: clock - 1000, changed_at: clock - 1000, expires_at: Math.floor(clock / 1000) + 86_400,
+  });
+  const gateReads = (): (() => void) => {
     let release = (): void => undefined;
     store.gate = new Promise<void>((resolve) => (release = resolve));
+    return release;
+  };
+
+  it("asks GSE for the first chunk of stale ids while the rest of a warm-looking table is still being read", async () => {
+    // Half of the sample (every third id) is fresh, so the table is read; its first part is all stale.
+    const ids = manyIds(300);
+    for (const id of ids.slice(150)) store.items.set(id, freshItem(id));
+    const release = gateReads();
     const before = calls("list_agent_state");
     const lookup = listAgentState(deps({ chunkSize: 100 }), { agent_id_list: ids });
-    // Only the first 100 ids have been read, and GSE is already asked about them.
     await vi.waitFor(() => expect(calls("list_agent_state") - before).toBe(1));
     expect(store.read.length).toBe(300);
     release();
     const { data, stats } = await lookup;
-    expect(calls("list_agent_state") - before).toBe(3);
-    expect(stats).toMatchObject({ fetched: 300, gse_calls: 3 });
+    expect(calls("list_agent_state") - before).toBe(2);
+    expect(stats).toMatchObject({ fresh: 150, fetched: 150, gse_calls: 2, cold_guessed: 0 });
+    expect(data.map((a) => a.bk_agent_id)).toEqual(["0:10.77.0.1", ...ids.slice(150)]);
+  });
+
+  it("sends every id to GSE after a cold sample, without waiting for the rest of the table", async () => {
+    const ids = manyIds(300);
+    const release = gateReads();
+    const before = calls("list_agent_state");
+    const lookup = listAgentState(deps({ chunkSize: 100 }), { agent_id_list: ids });
+    // The items are still being read for the direct write, but every chunk is already with GSE.
+    await vi.waitFor(() => expect(calls("list_agent_state") - before).toBe(3));
+    release();
+    const { data, stats } = await lookup;
+    expect(stats).toMatchObject({ fresh: 0, fetched: 300, gse_calls: 3, cold_guessed: 200, written: 300 });
     expect(data).toEqual([{ bk_agent_id: "0:10.77.0.1", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2 }]);
+  });
+
+  it("reads only the sample of a cold lookup when the write-behind writes", async () => {
+    const ids = manyIds(5000);
+    const queue = new RecordingWriteBehind();
+    const { stats } = await listAgentState({ ...deps(), writeBehind: queue }, { agent_id_list: ids });
+    expect(stats).toMatchObject({ fetched: 5000, gse_calls: 5, cold_guessed: 4900, queued: 5000, dynamo_calls: { batchGet: 1 } });
+    expect(store.read).toEqual(coldSample(ids));
+  });
+
+  it("treats stale items like missing ones: a sample past the TTL is cold", async () => {
+    const ids = manyIds(300);
+    for (const id of ids) store.items.set(id, { ...freshItem(id), fetched_at: clock - TTL_S * 1000 });
+    const { stats } = await listAgentState({ ...deps(), writeBehind: new RecordingWriteBehind() }, { agent_id_list: ids });
+    expect(stats).toMatchObject({ fresh: 0, fetched: 300, cold_guessed: 200, dynamo_calls: { batchGet: 1 } });
+  });
+
+  it("reads the whole table when more than a tenth of the sample is fresh, and asks GSE for no fresh id", async () => {
+    const ids = manyIds(1000);
+    // Every 10th id is in the sample (1000 / 100); 11 of them fresh is one over the cold line.
+    for (let i = 0; i < 11; i++) store.items.set(ids[i * 10] as string, freshItem(ids[i * 10] as string));
+    const { stats } = await listAgentState({ ...deps(), writeBehind: new RecordingWriteBehind() }, { agent_id_list: ids });
+    expect(stats).toMatchObject({ fresh: 11, fetched: 989, cold_guessed: 0, dynamo_calls: { batchGet: 10 } });
+  });
+
+  it("reads before writing directly when the queue refuses a cold lookup's job, so other writers' attributes stay", async () => {
+    const ids = manyIds(300);
+    for (const id of ids) store.items.set(id, { ...freshItem(id), fetched_at: clock - TTL_S * 1000, changed_at: clock - TTL_S * 1000, poller_note: "kept" });
+    const queue = new RecordingWriteBehind();
+    queue.fail = true;
+    const { stats } = await listAgentState({ ...deps(), writeBehind: queue }, { agent_id_list: ids });
+    expect(stats).toMatchObject({ cold_guessed: 200, queued: 0, write_failures: 0 });
+    // 0:10.77.0.1 is unchanged (renewed); the rest GSE does not know (rewritten, their extra attribute kept).
+    expect(store.items.get("0:10.77.0.1")).toMatchObject({ fetched_at: clock, changed_at: clock - TTL_S * 1000, poller_note: "kept" });
+    expect(store.items.get(ids[299] as string)).toMatchObject({ known: false, fetched_at: clock, poller_note: "kept" });
+  });
+
+  it("checks the whole table without a sample for a few ids", async () => {
+    const ids = manyIds(COLD_SAMPLE_MIN_IDS);
+    const { stats } = await listAgentState({ ...deps(), writeBehind: new RecordingWriteBehind() }, { agent_id_list: ids });
+    expect(stats).toMatchObject({ cold_guessed: 0, fetched: COLD_SAMPLE_MIN_IDS, dynamo_calls: { batchGet: 2 } });
+  });
+});
+
+describe("coldSample", () => {
+  it("spreads the sample evenly over the ids, and takes all of a short list", () => {
+    const ids = Array.from({ length: 1000 }, (_, i) => String(i));
+    expect(coldSample(ids, 4)).toEqual(["0", "250", "500", "750"]);
+    expect(coldSample(ids)).toHaveLength(COLD_SAMPLE_SIZE);
+    expect(new Set(coldSample(ids)).size).toBe(COLD_SAMPLE_SIZE);
+    expect(coldSample(["a", "b"])).toEqual(["a", "b"]);
   });
 });
 
