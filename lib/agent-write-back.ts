@@ -17,15 +17,41 @@ import { agentFactsSchema, isStorableAgentId, newStoreCalls, type AgentItem, typ
 
 export const AGENT_WRITE_BACK_JOB = "agent-state.write-back";
 
-export const agentWriteBackJobSchema = z.object({
+const storableIdSchema = z.string().refine(isStorableAgentId, "is not a storable agent id (1 to 2048 UTF-8 bytes)");
+const jobHeadShape = {
   type: z.literal(AGENT_WRITE_BACK_JOB),
   /** When GSE answered (ms): when the facts were true, and the newest state they may replace. */
   fetched_at: z.int().positive(),
-  agents: z
-    .array(agentFactsSchema.extend({ agent_id: z.string().refine(isStorableAgentId, "is not a storable agent id (1 to 2048 UTF-8 bytes)") }))
-    .min(1),
+};
+
+/** A job as the writer applies it, and as a person may send it: one entry per agent. */
+export const agentWriteBackJobSchema = z.object({
+  ...jobHeadShape,
+  agents: z.array(agentFactsSchema.extend({ agent_id: storableIdSchema })).min(1),
 });
 export type AgentWriteBackJob = z.infer<typeof agentWriteBackJobSchema>;
+
+/**
+ * The same job as the lookup sends it: agents grouped by what GSE said of them. A fleet has few
+ * distinct states (versions × statuses × clouds), so a body is mostly ids, about a fifth of the
+ * bytes of one entry per agent; the SQS client escapes every character of a body, so bytes are
+ * time in the answer's path.
+ */
+export const groupedWriteBackJobSchema = z
+  .object({
+    ...jobHeadShape,
+    groups: z.array(agentFactsSchema.extend({ ids: z.array(storableIdSchema).min(1) })).min(1),
+  })
+  .transform(({ groups, ...head }): AgentWriteBackJob => ({
+    ...head,
+    agents: groups.flatMap(({ ids, ...facts }) => ids.map((agent_id) => ({ agent_id, ...facts }))),
+  }));
+
+/** A write-back body in either form; a body that is neither is poison, with the field at fault. */
+export function parseWriteBackJob(body: unknown): AgentWriteBackJob {
+  const grouped = typeof body === "object" && body !== null && Object.hasOwn(body, "groups");
+  return grouped ? parseJobBody(groupedWriteBackJobSchema, body, "not an agent write-back") : parseJobBody(agentWriteBackJobSchema, body, "not an agent write-back");
+}
 
 /** Where a lookup hands what GSE said, to be written after the answer has gone. */
 export interface WriteBehind {
@@ -36,25 +62,51 @@ export interface WriteBehind {
 /** Below SQS's classic 256 KiB message limit, with room for the envelope and attributes. */
 export const MAX_JOB_BYTES = 200 * 1024;
 
-/** The job as message bodies of at most `maxBytes` each (one agent never splits). */
+/** The job as grouped message bodies of at most `maxBytes` each (one agent never splits). */
 export function jobBodies(job: AgentWriteBackJob, maxBytes = MAX_JOB_BYTES): string[] {
-  const wrap = (agents: readonly string[]): string => `{"type":${JSON.stringify(job.type)},"fetched_at":${job.fetched_at},"agents":[${agents.join(",")}]}`;
-  const overhead = Buffer.byteLength(wrap([]));
-  const bodies: string[] = [];
-  let part: string[] = [];
-  let size = overhead;
-  for (const agent of job.agents) {
-    const text = JSON.stringify(agent);
-    const bytes = Buffer.byteLength(text) + 1;
-    if (part.length > 0 && size + bytes > maxBytes) {
-      bodies.push(wrap(part));
-      part = [];
-      size = overhead;
-    }
-    part.push(text);
-    size += bytes;
+  const groups = new Map<string, string[]>();
+  for (const { agent_id, ...facts } of job.agents) {
+    // Entries built by one code path list their keys in one order, so equal states share a key.
+    const key = JSON.stringify(facts);
+    const ids = groups.get(key);
+    if (ids) ids.push(JSON.stringify(agent_id));
+    else groups.set(key, [JSON.stringify(agent_id)]);
   }
-  if (part.length > 0) bodies.push(wrap(part));
+  const head = `{"type":${JSON.stringify(job.type)},"fetched_at":${job.fetched_at},"groups":[`;
+  const tail = "]}";
+  const bodies: string[] = [];
+  let parts: string[] = [];
+  let size = Buffer.byteLength(head) + tail.length;
+  const close = (): void => {
+    bodies.push(head + parts.join(",") + tail);
+    parts = [];
+    size = Buffer.byteLength(head) + tail.length;
+  };
+  for (const [facts, ids] of groups) {
+    // `{…facts,"ids":[` + ids + `]}`, and a comma before it unless it opens the body.
+    const open = `${facts.slice(0, -1)},"ids":[`;
+    const groupOverhead = Buffer.byteLength(open) + 2;
+    let current: string[] = [];
+    let currentBytes = 0;
+    for (const id of ids) {
+      const bytes = Buffer.byteLength(id) + (current.length > 0 ? 1 : 0);
+      const wanted = size + (parts.length > 0 ? 1 : 0) + groupOverhead + currentBytes + bytes;
+      if (wanted > maxBytes && (current.length > 0 || parts.length > 0)) {
+        if (current.length > 0) parts.push(`${open}${current.join(",")}]}`);
+        close();
+        current = [id];
+        currentBytes = Buffer.byteLength(id);
+        continue;
+      }
+      current.push(id);
+      currentBytes += bytes;
+    }
+    if (current.length > 0) {
+      size += (parts.length > 0 ? 1 : 0) + groupOverhead + currentBytes;
+      parts.push(`${open}${current.join(",")}]}`);
+    }
+  }
+  if (parts.length > 0) close();
   return bodies;
 }
 
@@ -124,7 +176,7 @@ export function agentWriteBackJob(deps: {
   onFirstSeen?: (ids: readonly string[]) => Promise<unknown>;
 }): JobHandler {
   return async (envelope) => {
-    const job = parseJobBody(agentWriteBackJobSchema, envelope, "not an agent write-back");
+    const job = parseWriteBackJob(envelope);
     const { first_seen, ...result } = await applyWriteBack(deps, job);
     if (first_seen.length > 0) await deps.onFirstSeen?.(first_seen);
     deps.logger?.info("agent state write-back", { fetched_at: job.fetched_at, lag_ms: deps.now() - job.fetched_at, first_seen: first_seen.length, ...result });

@@ -2,9 +2,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   AGENT_WRITE_BACK_JOB,
   agentWriteBackJob,
-  agentWriteBackJobSchema,
   applyWriteBack,
   jobBodies,
+  parseWriteBackJob,
   type AgentWriteBackJob,
 } from "../../../lib/agent-write-back.ts";
 import { PoisonJobError } from "../../../lib/automation.ts";
@@ -27,15 +27,43 @@ const stored = (agent_id: string, fetchedAt: number, extra: Partial<AgentItem> =
 });
 
 describe("jobBodies", () => {
+  const states = [
+    running,
+    { ...running, version: "2.1.6" },
+    { ...running, status_code: 4, alive: false },
+    { known: false, source: "list_agent_state", alive: false } as const,
+  ];
+  const mixed = (n: number): AgentWriteBackJob["agents"] =>
+    Array.from({ length: n }, (_, i) => ({ agent_id: `0:10.${i >> 8}.${i & 255}.1`, ...(states[(i * 7) % states.length] ?? running) }));
+
   it("splits a large job into bodies under the limit, losing and repeating no agent", () => {
-    const agents = Array.from({ length: 3000 }, (_, i) => ({ agent_id: `0:10.${i >> 8}.${i & 255}.1`, ...running }));
-    const bodies = jobBodies(job(agents), 64 * 1024);
+    const agents = mixed(3000);
+    const bodies = jobBodies(job(agents), 8 * 1024);
     expect(bodies.length).toBeGreaterThan(1);
     const back = bodies.flatMap((body) => {
-      expect(Buffer.byteLength(body)).toBeLessThanOrEqual(64 * 1024);
-      return agentWriteBackJobSchema.parse(JSON.parse(body)).agents;
+      expect(Buffer.byteLength(body)).toBeLessThanOrEqual(8 * 1024);
+      return parseWriteBackJob(JSON.parse(body)).agents;
     });
-    expect(back).toEqual(agents);
+    const byId = (a: { agent_id: string }, b: { agent_id: string }): number => a.agent_id.localeCompare(b.agent_id);
+    expect(back.sort(byId)).toEqual([...agents].sort(byId));
+  });
+
+  it("fills bodies to the limit at every split, group boundaries included", () => {
+    for (const limit of [300, 301, 517, 1024]) {
+      const bodies = jobBodies(job(mixed(200)), limit);
+      for (const body of bodies) expect(Buffer.byteLength(body)).toBeLessThanOrEqual(limit);
+      // Each body is cut only where the next id, with its group's header when it opens one, would not fit.
+      const longestOpening = Math.max(...states.map((state) => `,${JSON.stringify(state).slice(0, -1)},"ids":[]}`.length)) + '"0:10.0.199.1"'.length;
+      for (const body of bodies.slice(0, -1)) expect(Buffer.byteLength(body) + longestOpening).toBeGreaterThan(limit);
+    }
+  });
+
+  it("groups agents by state: a fifth or less of the bytes of one entry per agent", () => {
+    const agents = mixed(1000);
+    const [body, ...more] = jobBodies(job(agents));
+    expect(more).toEqual([]);
+    expect(JSON.parse(body as string).groups).toHaveLength(states.length);
+    expect(Buffer.byteLength(body as string) * 5).toBeLessThan(Buffer.byteLength(JSON.stringify(job(agents))));
   });
 
   it("keeps a small job in one body", () => {
@@ -82,6 +110,8 @@ describe("the automation job", () => {
     ["an agent without state", { type: AGENT_WRITE_BACK_JOB, fetched_at: AT, agents: [{ agent_id: "a" }] }, "agents.0.known"],
     ["an id too long to store", { type: AGENT_WRITE_BACK_JOB, fetched_at: AT, agents: [{ agent_id: "x".repeat(2049), ...running }] }, "agents.0.agent_id"],
     ["no time", { type: AGENT_WRITE_BACK_JOB, agents: [{ agent_id: "a", ...running }] }, "fetched_at"],
+    ["an empty group", { type: AGENT_WRITE_BACK_JOB, fetched_at: AT, groups: [{ ...running, ids: [] }] }, "groups.0.ids"],
+    ["a group without state", { type: AGENT_WRITE_BACK_JOB, fetched_at: AT, groups: [{ ids: ["a"] }] }, "groups.0.known"],
   ])("treats a body with %s as poison, naming the field", async (_label, body, field) => {
     const error = await agentWriteBackJob({ store, ttlMs: TTL_MS, now: () => AT })(envelope(body), sqsRecord(JSON.stringify(body))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PoisonJobError);
