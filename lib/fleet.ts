@@ -83,32 +83,29 @@ export async function registerAgents(
   const existing = await deps.store.existing(unique, calls);
   const now = deps.now();
   const limit = pLimit(REGISTER_CONCURRENCY);
-  const added = await Promise.all(
-    unique.map((id) =>
-      limit(async () => {
-        const known = existing.get(id);
-        if (known !== undefined) {
-          if (!known.sources.includes(source)) await deps.store.addSource(id, source, calls);
-          return false;
-        }
-        return deps.store.addAgent(
-          {
-            agent_id: id,
-            registered_at: now,
-            sources: [source],
-            status: "pending",
-            misses: 0,
-            changed_at: now,
-            rev: 0,
-            // Registered but never seen: evicted like any agent unseen for the retention period.
-            expires_at: Math.floor(now / 1000) + deps.settings.evictAfterSeconds,
-          },
-          calls,
-        );
-      }),
-    ),
+  // Only a source an agent lacks costs a write of its own; new agents go in batches.
+  await Promise.all(
+    unique.flatMap((id) => {
+      const known = existing.get(id);
+      return known !== undefined && !known.sources.includes(source) ? [limit(() => deps.store.addSource(id, source, calls))] : [];
+    }),
   );
-  const registered = added.filter(Boolean).length;
+  const registered = await deps.store.addAgents(
+    unique
+      .filter((id) => !existing.has(id))
+      .map((id) => ({
+        agent_id: id,
+        registered_at: now,
+        sources: [source],
+        status: "pending" as const,
+        misses: 0,
+        changed_at: now,
+        rev: 0,
+        // Registered but never seen: evicted like any agent unseen for the retention period.
+        expires_at: Math.floor(now / 1000) + deps.settings.evictAfterSeconds,
+      })),
+    calls,
+  );
   return { registered, already_watched: unique.length - registered };
 }
 

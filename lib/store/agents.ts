@@ -132,7 +132,7 @@ const BASE_DELAY_MS = 25;
 const MAX_DELAY_MS = 1_000;
 
 /** Per-statement errors of BatchExecuteStatement worth another round; the rest are final. */
-const RETRYABLE_STATEMENT_ERRORS: ReadonlySet<string> = new Set([
+export const RETRYABLE_STATEMENT_ERRORS: ReadonlySet<string> = new Set([
   "ProvisionedThroughputExceeded",
   "ThrottlingError",
   "RequestLimitExceeded",

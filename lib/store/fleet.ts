@@ -19,6 +19,7 @@
  * fleet's reads and writes, and so a poll can be split into shards by partition.
  */
 import {
+  BatchExecuteStatementCommand,
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
@@ -31,7 +32,17 @@ import {
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
 import pLimit, { type LimitFunction } from "p-limit";
-import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, retryPolicy, type BatchStoreOptions, type RetryPolicy } from "./agents.ts";
+import {
+  BATCH_GET_MAX_KEYS,
+  BATCH_STATEMENTS_MAX,
+  BATCH_WRITE_MAX_ITEMS,
+  RETRYABLE_STATEMENT_ERRORS,
+  chunk,
+  drainUnprocessed,
+  retryPolicy,
+  type BatchStoreOptions,
+  type RetryPolicy,
+} from "./agents.ts";
 import { FLEET_PARTITIONS, fleetAgentSchema, transitionSchema, type FleetAgent, type TransitionRecord } from "./fleet-items.ts";
 
 export * from "./fleet-items.ts";
@@ -180,24 +191,53 @@ export class FleetStore {
   }
 
   /**
-   * Adds a new agent unless it is there already (a poll's state is never reset by a registration
-   * racing it). Returns whether it was added.
+   * Adds new agents, each unless it is there already (a poll's state is never reset by a
+   * registration racing it). PartiQL INSERT fails per statement on an existing key, so this is a
+   * conditional put 25 at a time: the cache's write-back registers 10,000 agents it meets for the
+   * first time in 400 calls, not 10,000. Returns how many were added; throws when some could be
+   * neither added nor found there after the retries.
    */
-  async addAgent(agent: FleetAgent, calls: FleetCalls): Promise<boolean> {
-    try {
-      await this.write(calls, () => this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...agentKey(agent.agent_id), ...agent },
-          ConditionExpression: "attribute_not_exists(pk)",
-          ReturnConsumedCapacity: "TOTAL",
+  async addAgents(agents: readonly FleetAgent[], calls: FleetCalls): Promise<number> {
+    let added = 0;
+    let failed = 0;
+    const statementOf = (item: Record<string, unknown>): { Statement: string; Parameters: unknown[] } => {
+      const names = Object.keys(item).filter((name) => item[name] !== undefined);
+      return {
+        Statement: `INSERT INTO "${this.tableName}" VALUE {${names.map((name) => `'${name}': ?`).join(", ")}}`,
+        Parameters: names.map((name) => item[name]),
+      };
+    };
+    // DynamoDB refuses a whole batch that names one key twice.
+    const distinct = [...new Map(agents.map((agent) => [agent.agent_id, agent])).values()];
+    await Promise.all(
+      chunk(distinct, BATCH_STATEMENTS_MAX).map((part) =>
+        this.limit(async () => {
+          const left = await drainUnprocessed(
+            part,
+            async (batch) => {
+              calls.writes++;
+              const out = await this.client.send(
+                new BatchExecuteStatementCommand({ Statements: batch.map((agent) => statementOf({ ...agent, ...agentKey(agent.agent_id) })), ReturnConsumedCapacity: "TOTAL" }),
+              );
+              calls.writeUnits += readUnitsOf(out.ConsumedCapacity) || batch.length;
+              const again: FleetAgent[] = [];
+              batch.forEach((agent, i) => {
+                const code = out.Responses?.[i]?.Error?.Code;
+                if (code === undefined) added++;
+                else if (code === "DuplicateItem") return;
+                else if (RETRYABLE_STATEMENT_ERRORS.has(code)) again.push(agent);
+                else failed++;
+              });
+              return again;
+            },
+            this.retry,
+          );
+          failed += left.length;
         }),
-      ));
-      return true;
-    } catch (error) {
-      if (isConditionFailed(error)) return false;
-      throw error;
-    }
+      ),
+    );
+    if (failed > 0) throw new Error(`${failed} of ${agents.length} fleet registrations could not be written`);
+    return added;
   }
 
   /** Adds a source to an agent watched already (a set: no duplicate, no other field touched). */

@@ -19,6 +19,23 @@ describe("fleet registry", () => {
     expect(added).toMatchObject({ sources: ["command"], status: "pending", expires_at: 1 + 86_400 });
   });
 
+  it("registers new agents 25 to a DynamoDB call, and never overwrites one that another writer added meanwhile", async () => {
+    const { store } = await testHeartbeat();
+    const deps = { store, now: () => 2_000, settings };
+    const ids = Array.from({ length: 60 }, (_, i) => `0:10.201.0.${i}`);
+    const calls = newFleetCalls();
+    expect(await registerAgents(deps, ids, "route", calls)).toEqual({ registered: 60, already_watched: 0 });
+    expect(calls.writes).toBe(3);
+    expect(await store.getAgent("0:10.201.0.59", newFleetCalls())).toMatchObject({ sources: ["route"], status: "pending", registered_at: 2_000 });
+
+    // A registration racing a poll that has just written the agent: the poll's item stays.
+    const polled = await store.getAgent("0:10.201.0.7", newFleetCalls());
+    if (!polled) throw new Error("not registered");
+    const stale = { ...polled, status: "pending" as const, registered_at: 3_000 };
+    expect(await store.addAgents([stale, { ...stale, agent_id: "0:10.201.1.1" }, { ...stale, agent_id: "0:10.201.1.1" }], newFleetCalls())).toBe(1);
+    expect(await store.getAgent("0:10.201.0.7", newFleetCalls())).toMatchObject({ registered_at: 2_000 });
+  });
+
   it("never fails its caller when the registry cannot be written", async () => {
     const broken = new FleetStore({ client: DynamoDBDocumentClient.from(dynamo), tableName: "no-such-fleet-table", maxAttempts: 1 });
     const warnings: unknown[] = [];
