@@ -2,6 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
+import { withLogKeys } from "./logger.ts";
 
 /**
  * An automation job on the queue: `{"type": "<job>", ...}`. Each job type brings its own schema
@@ -76,9 +77,8 @@ export function createJobRunner(options: {
   return async function runJob(record) {
     try {
       const parsed = parseJob(record, options.jobs);
-      options.logger.appendKeys({ job_type: parsed.job.type, message_id: record.messageId });
       // A job type refusing its body is as final as an unknown type: no retry can fix it.
-      await parsed.run(parsed.job, record);
+      await withLogKeys({ job_type: parsed.job.type, message_id: record.messageId }, () => parsed.run(parsed.job, record));
     } catch (error) {
       if (!(error instanceof PoisonJobError)) {
         // The last receive SQS allows: after this failure it goes to the dead-letter queue by itself.

@@ -1,4 +1,6 @@
-import { Logger } from "@aws-lambda-powertools/logger";
+import { Logger, type LogItem } from "@aws-lambda-powertools/logger";
+import type { ConstructorOptions, LogItemExtraInput, LogItemMessage } from "@aws-lambda-powertools/logger/types";
+import { AsyncLocalStorage } from "node:async_hooks";
 
 /**
  * Structured JSON logs (Powertools Logger) that cannot leak a secret: values under a
@@ -38,8 +40,35 @@ export function redactingReplacer(key: string, value: unknown): unknown {
   return value;
 }
 
+const logScope = new AsyncLocalStorage<Readonly<Record<string, string>>>();
+
+/**
+ * Runs `work` with `keys` on every line any logger writes within it, and only there. Unlike
+ * `appendKeys` on a shared logger, this holds when several pieces of work run at once in one
+ * process (a batch's records in parallel, the local runtime's concurrent invocations).
+ */
+export function withLogKeys<T>(keys: Readonly<Record<string, string>>, work: () => Promise<T>): Promise<T> {
+  return logScope.run({ ...logScope.getStore(), ...keys }, work);
+}
+
+/** Adds the scope's keys to each line; a key the line sets itself wins. */
+class ScopedLogger extends Logger {
+  protected override createLogger(options?: ConstructorOptions): Logger {
+    return new ScopedLogger(options);
+  }
+
+  protected override createAndPopulateLogItem(logLevel: number, input: LogItemMessage, extraInput: LogItemExtraInput): LogItem {
+    const item = super.createAndPopulateLogItem(logLevel, input, extraInput);
+    const keys = logScope.getStore();
+    if (keys === undefined) return item;
+    const attributes = item.getAttributes();
+    for (const [key, value] of Object.entries(keys)) if (!(key in attributes)) attributes[key] = value;
+    return item;
+  }
+}
+
 export function createLogger(serviceName: string, level?: string): Logger {
-  return new Logger({
+  return new ScopedLogger({
     serviceName,
     logLevel: (level ?? process.env.LOG_LEVEL ?? "INFO") as "DEBUG" | "INFO" | "WARN" | "ERROR",
     jsonReplacerFn: redactingReplacer,
