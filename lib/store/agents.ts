@@ -4,7 +4,13 @@
  * agent state cache (lib/agent-state.ts) and meant to be shared with the heartbeat poller, so the
  * field names say what they are and nothing here knows which route asked.
  */
-import { BatchExecuteStatementCommand, BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  BatchExecuteStatementCommand,
+  BatchGetCommand,
+  BatchWriteCommand,
+  type BatchExecuteStatementCommandOutput,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
 import pLimit, { type LimitFunction } from "p-limit";
 import { setTimeout as sleepTimer } from "node:timers/promises";
 import { z } from "zod";
@@ -132,7 +138,7 @@ const BASE_DELAY_MS = 25;
 const MAX_DELAY_MS = 1_000;
 
 /** Per-statement errors of BatchExecuteStatement worth another round; the rest are final. */
-export const RETRYABLE_STATEMENT_ERRORS: ReadonlySet<string> = new Set([
+const RETRYABLE_STATEMENT_ERRORS: ReadonlySet<string> = new Set([
   "ProvisionedThroughputExceeded",
   "ThrottlingError",
   "RequestLimitExceeded",
@@ -237,39 +243,62 @@ export class DynamoAgentStore implements AgentStore {
    */
   async renewMany(renewals: readonly AgentRenewal[], calls: StoreCalls): Promise<RenewResult> {
     const statement = `UPDATE "${this.tableName}" SET fetched_at = ? SET ${TTL_ATTRIBUTE} = ? WHERE ${KEY} = ? AND fetched_at = ?`;
-    let renewed = 0;
-    let conflicts = 0;
-    let failed = 0;
-    await Promise.all(
-      chunk(renewals, BATCH_STATEMENTS_MAX).map((part) =>
-        this.limit(async () => {
-          const left = await drainUnprocessed(
-            part,
-            async (batch) => {
-              calls.batchStatement++;
-              const out = await this.client.send(
-                new BatchExecuteStatementCommand({
-                  Statements: batch.map((r) => ({ Statement: statement, Parameters: [r.fetched_at, r.expires_at, r.agent_id, r.seen_fetched_at] })),
-                }),
-              );
-              const again: AgentRenewal[] = [];
-              batch.forEach((renewal, i) => {
-                const code = out.Responses?.[i]?.Error?.Code;
-                if (code === undefined) renewed++;
-                else if (code === "ConditionalCheckFailed") conflicts++;
-                else if (RETRYABLE_STATEMENT_ERRORS.has(code)) again.push(renewal);
-                else failed++;
-              });
-              return again;
-            },
-            this.retry,
-          );
-          failed += left.length;
-        }),
-      ),
-    );
-    return { renewed, conflicts, failed };
+    const outcomes = await runStatements(this.client, this.limit, this.retry, renewals, {
+      statementOf: (r) => ({ Statement: statement, Parameters: [r.fetched_at, r.expires_at, r.agent_id, r.seen_fetched_at] }),
+      onCall: () => void calls.batchStatement++,
+      expected: "ConditionalCheckFailed",
+    });
+    return { renewed: outcomes.done, conflicts: outcomes.expected, failed: outcomes.failed };
   }
+}
+
+/** One PartiQL statement and its parameters (values as the document client takes them). */
+export interface Statement {
+  readonly Statement: string;
+  readonly Parameters: unknown[];
+}
+
+/**
+ * Runs one statement per item, 25 to a BatchExecuteStatement call, sending again those whose
+ * error is worth another round (throttling and the like) with full-jitter backoff. Each item ends
+ * done, with the `expected` error (a condition that did not hold: someone else's write stands), or
+ * failed (another error, or still retryable after the last round).
+ */
+export async function runStatements<T>(
+  client: DynamoDBDocumentClient,
+  limit: LimitFunction,
+  retry: RetryPolicy,
+  items: readonly T[],
+  options: { statementOf: (item: T) => Statement; expected: string; onCall: (out: BatchExecuteStatementCommandOutput, sent: number) => void },
+): Promise<{ done: number; expected: number; failed: number }> {
+  let done = 0;
+  let expected = 0;
+  let failed = 0;
+  await Promise.all(
+    chunk(items, BATCH_STATEMENTS_MAX).map((part) =>
+      limit(async () => {
+        const left = await drainUnprocessed(
+          part,
+          async (batch) => {
+            const out = await client.send(new BatchExecuteStatementCommand({ Statements: batch.map(options.statementOf), ReturnConsumedCapacity: "TOTAL" }));
+            options.onCall(out, batch.length);
+            const again: T[] = [];
+            batch.forEach((item, i) => {
+              const code = out.Responses?.[i]?.Error?.Code;
+              if (code === undefined) done++;
+              else if (code === options.expected) expected++;
+              else if (RETRYABLE_STATEMENT_ERRORS.has(code)) again.push(item);
+              else failed++;
+            });
+            return again;
+          },
+          retry,
+        );
+        failed += left.length;
+      }),
+    ),
+  );
+  return { done, expected, failed };
 }
 
 /** An item as read, or undefined when it is not one this module wrote (treated as missing). */

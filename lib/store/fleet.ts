@@ -19,7 +19,6 @@
  * fleet's reads and writes, and so a poll can be split into shards by partition.
  */
 import {
-  BatchExecuteStatementCommand,
   BatchGetCommand,
   BatchWriteCommand,
   DeleteCommand,
@@ -34,14 +33,14 @@ import { createHash } from "node:crypto";
 import pLimit, { type LimitFunction } from "p-limit";
 import {
   BATCH_GET_MAX_KEYS,
-  BATCH_STATEMENTS_MAX,
   BATCH_WRITE_MAX_ITEMS,
-  RETRYABLE_STATEMENT_ERRORS,
   chunk,
   drainUnprocessed,
   retryPolicy,
+  runStatements,
   type BatchStoreOptions,
   type RetryPolicy,
+  type Statement,
 } from "./agents.ts";
 import { FLEET_PARTITIONS, fleetAgentSchema, transitionSchema, type FleetAgent, type TransitionRecord } from "./fleet-items.ts";
 
@@ -198,44 +197,21 @@ export class FleetStore {
    * neither added nor found there after the retries.
    */
   async addAgents(agents: readonly FleetAgent[], calls: FleetCalls): Promise<number> {
-    let added = 0;
-    let failed = 0;
-    const statementOf = (item: Record<string, unknown>): { Statement: string; Parameters: unknown[] } => {
+    const statementOf = (agent: FleetAgent): Statement => {
+      const item: Record<string, unknown> = { ...agent, ...agentKey(agent.agent_id) };
       const names = Object.keys(item).filter((name) => item[name] !== undefined);
-      return {
-        Statement: `INSERT INTO "${this.tableName}" VALUE {${names.map((name) => `'${name}': ?`).join(", ")}}`,
-        Parameters: names.map((name) => item[name]),
-      };
+      return { Statement: `INSERT INTO "${this.tableName}" VALUE {${names.map((name) => `'${name}': ?`).join(", ")}}`, Parameters: names.map((name) => item[name]) };
     };
     // DynamoDB refuses a whole batch that names one key twice.
     const distinct = [...new Map(agents.map((agent) => [agent.agent_id, agent])).values()];
-    await Promise.all(
-      chunk(distinct, BATCH_STATEMENTS_MAX).map((part) =>
-        this.limit(async () => {
-          const left = await drainUnprocessed(
-            part,
-            async (batch) => {
-              calls.writes++;
-              const out = await this.client.send(
-                new BatchExecuteStatementCommand({ Statements: batch.map((agent) => statementOf({ ...agent, ...agentKey(agent.agent_id) })), ReturnConsumedCapacity: "TOTAL" }),
-              );
-              calls.writeUnits += readUnitsOf(out.ConsumedCapacity) || batch.length;
-              const again: FleetAgent[] = [];
-              batch.forEach((agent, i) => {
-                const code = out.Responses?.[i]?.Error?.Code;
-                if (code === undefined) added++;
-                else if (code === "DuplicateItem") return;
-                else if (RETRYABLE_STATEMENT_ERRORS.has(code)) again.push(agent);
-                else failed++;
-              });
-              return again;
-            },
-            this.retry,
-          );
-          failed += left.length;
-        }),
-      ),
-    );
+    const { done: added, failed } = await runStatements(this.client, this.limit, this.retry, distinct, {
+      statementOf,
+      expected: "DuplicateItem",
+      onCall: (out, sent) => {
+        calls.writes++;
+        calls.writeUnits += readUnitsOf(out.ConsumedCapacity) || sent;
+      },
+    });
     if (failed > 0) throw new Error(`${failed} of ${agents.length} fleet registrations could not be written`);
     return added;
   }
