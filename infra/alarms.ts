@@ -6,19 +6,25 @@ import { queues } from "./queue";
 /** Every alarm tells the alerts topic, in both directions, so on-call sees it fire and clear. */
 const notify = () => ({ alarmActions: [alerts.arn], okActions: [alerts.arn], treatMissingData: "notBreaching" as const });
 
-/** A job on the dead-letter queue needs a human: it failed every retry. */
-new aws.cloudwatch.MetricAlarm("AutomationDlqDepth", {
-  alarmDescription: "gse-control: automation jobs on the dead-letter queue",
-  namespace: "AWS/SQS",
-  metricName: "ApproximateNumberOfMessagesVisible",
-  dimensions: { QueueName: queues.automationDlq.nodes.queue.name },
-  statistic: "Maximum",
-  period: 60,
-  evaluationPeriods: 1,
-  threshold: 0,
-  comparisonOperator: "GreaterThanThreshold",
-  ...notify(),
-});
+/** A message on a dead-letter queue needs a human: it failed every retry. */
+const deadLetterQueues = [
+  { alarm: "AutomationDlqDepth", queue: queues.automationDlq, what: "automation jobs on the dead-letter queue" },
+  { alarm: "AlertLogDlqDepth", queue: queues.alertLogDlq, what: "alerts the status page's alert log could not keep, on its dead-letter queue" },
+];
+for (const { alarm, queue, what } of deadLetterQueues) {
+  new aws.cloudwatch.MetricAlarm(alarm, {
+    alarmDescription: `gse-control: ${what}`,
+    namespace: "AWS/SQS",
+    metricName: "ApproximateNumberOfMessagesVisible",
+    dimensions: { QueueName: queue.nodes.queue.name },
+    statistic: "Maximum",
+    period: 60,
+    evaluationPeriods: 1,
+    threshold: 0,
+    comparisonOperator: "GreaterThanThreshold",
+    ...notify(),
+  });
+}
 
 /** Recovery failing means failed configs and commands are not being handled. */
 new aws.cloudwatch.MetricAlarm("RecoveryErrors", {

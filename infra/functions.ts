@@ -15,6 +15,7 @@ const linkable: Record<Link, unknown> = {
   Automation: queues.automation,
   AutomationDlq: queues.automationDlq,
   AlertLog: queues.alertLog,
+  AlertLogDlq: queues.alertLogDlq,
   GseAppSecret: secrets.gseAppSecret,
   GseSlotToken: secrets.gseSlotToken,
   ApiCallers: secrets.apiCallers,

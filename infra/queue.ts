@@ -5,14 +5,20 @@ const dlq = new sst.aws.Queue(QUEUES.automationDlq.link, {
   visibilityTimeout: `${QUEUES.automationDlq.visibilityTimeoutSeconds} seconds`,
 });
 
+const alertLogDlq = new sst.aws.Queue(QUEUES.alertLogDlq.link, {
+  visibilityTimeout: `${QUEUES.alertLogDlq.visibilityTimeoutSeconds} seconds`,
+});
+
 export const queues = {
   automationDlq: dlq,
   automation: new sst.aws.Queue(QUEUES.automation.link, {
     visibilityTimeout: `${QUEUES.automation.visibilityTimeoutSeconds} seconds`,
     dlq: { queue: dlq.arn, retry: QUEUES.automation.deadLetter.maxReceiveCount },
   }),
+  alertLogDlq: alertLogDlq,
   alertLog: new sst.aws.Queue(QUEUES.alertLog.link, {
     visibilityTimeout: `${QUEUES.alertLog.visibilityTimeoutSeconds} seconds`,
+    dlq: { queue: alertLogDlq.arn, retry: QUEUES.alertLog.deadLetter.maxReceiveCount },
   }),
 };
 

@@ -65,6 +65,7 @@ export const configSchema = z.object({
   automationQueueUrl: z.url().optional(),
   automationDlqUrl: z.url().optional(),
   alertLogQueueUrl: z.url().optional(),
+  alertLogDlqUrl: z.url().optional(),
   agentCacheTtlSeconds: positiveInt(300, 86_400),
   /** How long a function instance trusts its own copy of an agent item before reading the table again; 0 = never. */
   agentMemoSeconds: z.coerce.number().int().nonnegative().max(3_600).default(30),
@@ -163,6 +164,7 @@ export const SETTINGS: readonly Source[] = [
   resourceSource("automationQueueUrl", QUEUES.automation, "url"),
   resourceSource("automationDlqUrl", QUEUES.automationDlq, "url"),
   resourceSource("alertLogQueueUrl", QUEUES.alertLog, "url"),
+  resourceSource("alertLogDlqUrl", QUEUES.alertLogDlq, "url"),
   { path: "agentCacheTtlSeconds", env: "AGENT_CACHE_TTL_SECONDS" },
   { path: "agentMemoSeconds", env: "AGENT_MEMO_SECONDS" },
   { path: "agentMemoMaxItems", env: "AGENT_MEMO_MAX_ITEMS" },
@@ -312,6 +314,6 @@ export const slotTokenOf = (config: Config): string => linked(config.gse.slotTok
 
 export const alertsTopicOf = (config: Config): string => linked(config.alertsTopicArn, TOPICS.alerts.link);
 
-const QUEUE_URL_SETTINGS = { automation: "automationQueueUrl", automationDlq: "automationDlqUrl", alertLog: "alertLogQueueUrl" } as const satisfies Record<QueueKey, keyof Config>;
+const QUEUE_URL_SETTINGS = { automation: "automationQueueUrl", automationDlq: "automationDlqUrl", alertLog: "alertLogQueueUrl", alertLogDlq: "alertLogDlqUrl" } as const satisfies Record<QueueKey, keyof Config>;
 
 export const queueUrlOf = (config: Config, queue: QueueKey): string => linked(config[QUEUE_URL_SETTINGS[queue]], QUEUES[queue].link);

@@ -93,17 +93,28 @@ export const QUEUES = {
     visibilityTimeoutSeconds: 180,
     deadLetter: { queue: "automationDlq", maxReceiveCount: 5 },
   },
-  /** Every alert published on the alerts topic, for the status page's alert log (lib/console/alert-log.ts). */
+  alertLogDlq: {
+    link: "AlertLogDlq",
+    env: "ALERT_LOG_DLQ_URL",
+    name: "alert-log-dlq",
+    visibilityTimeoutSeconds: 30,
+  },
+  /**
+   * Every alert published on the alerts topic, for the status page's alert log
+   * (lib/console/alert-log.ts). Only a lasting DynamoDB failure fails a message; after 5 receives
+   * it waits on the dead-letter queue (with an alarm) instead of expiring unseen.
+   */
   alertLog: {
     link: "AlertLog",
     env: "ALERT_LOG_QUEUE_URL",
     name: "alert-log",
     visibilityTimeoutSeconds: 60,
     subscribesTo: "alerts",
+    deadLetter: { queue: "alertLogDlq", maxReceiveCount: 5 },
   },
 } as const satisfies Record<string, QueueDefinition>;
 
-export type QueueKey = "automation" | "automationDlq" | "alertLog";
+export type QueueKey = "automation" | "automationDlq" | "alertLog" | "alertLogDlq";
 
 /** Secrets live in `sst.Secret` in AWS; locally they come from the environment. */
 export const SECRETS = {

@@ -251,6 +251,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       [`SST_RESOURCE_${QUEUES.automation.link}`]: resource("sst.aws.Queue", { url: queues.automation }),
       [`SST_RESOURCE_${QUEUES.automationDlq.link}`]: resource("sst.aws.Queue", { url: queues.automationDlq }),
       [`SST_RESOURCE_${QUEUES.alertLog.link}`]: resource("sst.aws.Queue", { url: queues.alertLog }),
+      [`SST_RESOURCE_${QUEUES.alertLogDlq.link}`]: resource("sst.aws.Queue", { url: queues.alertLogDlq }),
       SST_RESOURCE_GseAppSecret: resource("sst.sst.Secret", { value: credentials.gse.appSecret }),
       SST_RESOURCE_GseSlotToken: resource("sst.sst.Secret", { value: credentials.gse.slotToken }),
       SST_RESOURCE_ApiCallers: resource("sst.sst.Secret", { value: JSON.stringify([credentials.caller]) }),

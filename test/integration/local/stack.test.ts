@@ -1,8 +1,9 @@
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { PublishCommand } from "@aws-sdk/client-sns";
-import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
+import { QUEUES, type QueueKey } from "../../../lib/resources.ts";
 import { ROUTES } from "../../../lib/routes.ts";
 import { callApi, eventually, logLines, useStack, withFaults } from "../../helpers/stack.ts";
 
@@ -76,6 +77,21 @@ describe("local stack", () => {
     await sns.send(new PublishCommand({ TopicArn: info.alertsTopicArn, Subject: "integration", Message: marker }));
     const line = await eventually("the alert in alerts.log", () => logLines(info, "alerts").find((l) => l.includes(marker)));
     expect(JSON.parse(line)).toMatchObject({ subject: "integration", message: marker });
+  });
+
+  it("gives each queue with a dead-letter queue in lib/resources.ts the same redrive locally as infra/queue.ts does", async () => {
+    const withDlq = (Object.keys(QUEUES) as QueueKey[]).flatMap((key) => {
+      const def = QUEUES[key];
+      return "deadLetter" in def ? [[key, def.deadLetter] as const] : [];
+    });
+    expect(withDlq.map(([key]) => key).sort()).toEqual(["alertLog", "automation"]);
+    for (const [key, deadLetter] of withDlq) {
+      const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: info.queues[key], AttributeNames: ["RedrivePolicy", "QueueArn"] }));
+      const policy = JSON.parse(Attributes.RedrivePolicy ?? "{}") as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
+      const target = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: info.queues[deadLetter.queue], AttributeNames: ["QueueArn"] }));
+      expect(policy.deadLetterTargetArn).toBe(target.Attributes?.QueueArn);
+      expect(Number(policy.maxReceiveCount)).toBe(deadLetter.maxReceiveCount);
+    }
   });
 
   it("moves a job nobody can run from the automation queue to its dead-letter queue, with the reason", async () => {

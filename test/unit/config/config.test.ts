@@ -20,6 +20,7 @@ function validEnv(): NodeJS.ProcessEnv {
     AUTOMATION_QUEUE_URL: "http://sqs.local/000000000000/automation",
     AUTOMATION_DLQ_URL: "http://sqs.local/000000000000/automation-dlq",
     ALERT_LOG_QUEUE_URL: "http://sqs.local/000000000000/alert-log",
+    ALERT_LOG_DLQ_URL: "http://sqs.local/000000000000/alert-log-dlq",
     API_CALLERS: JSON.stringify([{ bk_app_code: "caller", bk_app_secret: "caller-secret-1" }]),
   };
 }

@@ -193,19 +193,22 @@ describe("sst.config.ts", () => {
     }
   });
 
-  it("subscribes the alert-log queue to the alerts topic, and its consumer to the queue", () => {
+  it("subscribes the alert-log queue to the alerts topic, and its consumer to the queue; its dead-letter queue takes what fails 5 times", () => {
     const topic = ofKind("SnsTopic").find((t) => t.name === TOPICS.alerts.link);
     const subscriptions = (topic?.calls ?? []).filter((c) => c.method === "subscribeQueue").map((c) => [c.args[0], c.args[1]]);
     expect(subscriptions).toEqual([[QUEUES.alertLog.link, `arn:fake:Queue:${QUEUES.alertLog.link}`]]);
     const queue = ofKind("Queue").find((q) => q.name === QUEUES.alertLog.link);
-    expect(queue?.args).toEqual({ visibilityTimeout: `${QUEUES.alertLog.visibilityTimeoutSeconds} seconds` });
+    expect(queue?.args).toEqual({
+      visibilityTimeout: `${QUEUES.alertLog.visibilityTimeoutSeconds} seconds`,
+      dlq: { queue: `arn:fake:Queue:${QUEUES.alertLogDlq.link}`, retry: QUEUES.alertLog.deadLetter.maxReceiveCount },
+    });
     const consumer = queue?.calls.find((c) => c.method === "subscribe");
     expect(consumer?.args[0]).toBe(`arn:fake:Function:${functionNamed("alert_log")?.name}`);
   });
 
-  it("raises alarms on the dead-letter queue, recovery errors and lag, and each schedule's duration", () => {
+  it("raises alarms on the dead-letter queues, recovery errors and lag, and each schedule's duration", () => {
     const alarms = ofKind("MetricAlarm");
-    expect(alarms.map((a) => a.name)).toEqual(expect.arrayContaining(["AutomationDlqDepth", "RecoveryErrors", "RecoveryIteratorAge", ...SCHEDULES.flatMap((s) => [`${s.name}Duration`, `${s.name}Errors`])]));
+    expect(alarms.map((a) => a.name)).toEqual(expect.arrayContaining(["AutomationDlqDepth", "AlertLogDlqDepth", "RecoveryErrors", "RecoveryIteratorAge", ...SCHEDULES.flatMap((s) => [`${s.name}Duration`, `${s.name}Errors`])]));
     for (const alarm of alarms) expect(alarm.args.alarmActions).toEqual(["arn:fake:SnsTopic:Alerts"]);
   });
 
