@@ -321,6 +321,62 @@ export async function storeWrites(store: AgentStore, puts: readonly AgentItem[],
   return { written: puts.length - put.failed, renewed: renew.renewed, renew_conflicts: renew.conflicts, write_failures: put.failed + renew.failed };
 }
 
+export interface WriteBackResult extends WriteCounts {
+  readonly agents: number;
+  /** Ids the table had no item for and GSE knows: agents seen for the first time. */
+  readonly first_seen: readonly string[];
+  /** Items confirmed at or after the job's time (a newer lookup, or this job already applied). */
+  readonly superseded: number;
+  /** Unchanged and confirmed less than half a TTL before: nothing worth a write. */
+  readonly unchanged: number;
+  readonly dynamo_calls: StoreCalls;
+}
+
+/**
+ * Writes facts GSE confirmed at `fetchedAt` over the items as they are now (read first, so a state
+ * confirmed later by someone else is left alone); what could not be written is counted.
+ */
+export async function writeOver(
+  store: AgentStore,
+  ttlMs: number,
+  fetchedAt: number,
+  agents: AgentWriteBackJob["agents"],
+  calls: StoreCalls,
+): Promise<Omit<WriteBackResult, "dynamo_calls">> {
+  const current = await store.getMany(
+    agents.map((a) => a.agent_id),
+    calls,
+  );
+  const puts: AgentItem[] = [];
+  const renewals: AgentRenewal[] = [];
+  let superseded = 0;
+  let unchanged = 0;
+  const firstSeen: string[] = [];
+  for (const { agent_id, ...facts } of agents) {
+    const item = current.get(agent_id);
+    if (item === undefined && facts.known) firstSeen.push(agent_id);
+    if (item !== undefined && item.fetched_at >= fetchedAt) {
+      superseded++;
+      continue;
+    }
+    const write = writeBackFor(agent_id, facts, item, fetchedAt, ttlMs);
+    if (write.kind === "put") puts.push(write.item);
+    else if (write.kind === "renew") renewals.push(write.renewal);
+    else unchanged++;
+  }
+  const counts = await storeWrites(store, puts, renewals, calls);
+  return { agents: agents.length, first_seen: firstSeen, superseded, unchanged, ...counts };
+}
+
+/** A write-back job applied (writeOver); throws when some could not be written, to be retried. */
+export async function applyWriteBack(deps: { store: AgentStore; ttlMs: number }, job: AgentWriteBackJob): Promise<WriteBackResult> {
+  const calls = newStoreCalls();
+  const result = await writeOver(deps.store, deps.ttlMs, job.fetched_at, job.agents, calls);
+  // Safe to run again: what was written is superseded on the next delivery.
+  if (result.write_failures > 0) throw new Error(`${result.write_failures} of ${job.agents.length} agent items could not be written`);
+  return { ...result, dynamo_calls: calls };
+}
+
 /**
  * Current state of `ids` (distinct): fresh copies from this instance's memo, fresh items from
  * the table, the rest from GSE. GSE is asked as soon as a chunk's worth of stale ids is known,
@@ -414,22 +470,13 @@ export async function lookupAgents(deps: AgentStateDeps, ids: readonly string[],
               stats.write_failures += handed.length;
               return;
             }
-            // Ids that went to GSE unread: their items are needed to tell a change from a renewal.
-            const notRead = handed.flatMap((a) => (unread.has(a.agent_id) ? [a.agent_id] : []));
-            if (notRead.length > 0) {
-              try {
-                for (const [id, item] of await store.getMany(notRead, calls)) previous.set(id, item);
-              } catch (readError) {
-                stats.write_failures += handed.length;
-                deps.logger?.error("agent cache write failed", { error: readError instanceof Error ? readError : String(readError) });
-                return;
-              }
+            // What the write-back job would do, done here: read the items as they are now, then write.
+            try {
+              addCounts(await writeOver(store, ttlMs, now, handed, calls));
+            } catch (writeError) {
+              stats.write_failures += handed.length;
+              deps.logger?.error("agent cache write failed", { error: writeError instanceof Error ? writeError : String(writeError) });
             }
-            const direct = handed.map(({ agent_id, ...fact }) => writeBackFor(agent_id, fact, previous.get(agent_id), now, ttlMs));
-            await writeDirectly(
-              direct.flatMap((w) => (w.kind === "put" ? [w.item] : [])),
-              direct.flatMap((w) => (w.kind === "renew" ? [w.renewal] : [])),
-            );
           },
         ),
       );
@@ -504,11 +551,11 @@ export async function lookupAgents(deps: AgentStateDeps, ids: readonly string[],
         if (!noCache) for (const id of toRead) settle(id, undefined);
       },
     );
-  /** Ids handed to GSE without reading their items (the write-behind reads them before writing). */
-  const unread = new Set<string>();
+  /**
+   * For ids handed to GSE without reading their items: the write-behind (and its fallback) reads
+   * them before writing; direct writes need them too, so they are read meanwhile and merged once in.
+   */
   const askUnread = (part: readonly string[]): void => {
-    for (const id of part) unread.add(id);
-    // Direct writes need the items as stored: read meanwhile, and merge once they are in.
     if (!writeBehind) readDone = readTable(part, false).then(() => void (stats.read_ms = Math.max(stats.read_ms, deps.now() - startedAt)));
   };
 

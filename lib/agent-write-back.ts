@@ -11,9 +11,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
-import { storeWrites, writeBackFor, type WriteCounts } from "./agent-state.ts";
+import { applyWriteBack } from "./agent-state.ts";
 import { parseJobBody, type JobHandler } from "./automation.ts";
-import { agentFactsSchema, isStorableAgentId, newStoreCalls, type AgentItem, type AgentRenewal, type AgentStore, type StoreCalls } from "./store/agents.ts";
+import { agentFactsSchema, isStorableAgentId, type AgentStore } from "./store/agents.ts";
 
 export const AGENT_WRITE_BACK_JOB = "agent-state.write-back";
 
@@ -120,47 +120,6 @@ export class SqsWriteBehind implements WriteBehind {
     const job: AgentWriteBackJob = { type: AGENT_WRITE_BACK_JOB, fetched_at: fetchedAt, agents };
     await Promise.all(jobBodies(job).map((body) => this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body }))));
   }
-}
-
-export interface WriteBackResult extends WriteCounts {
-  readonly agents: number;
-  /** Ids the table had no item for and GSE knows: agents seen for the first time. */
-  readonly first_seen: readonly string[];
-  /** Items confirmed at or after the job's time (a newer lookup, or this job already applied). */
-  readonly superseded: number;
-  /** Unchanged and confirmed less than half a TTL before: nothing worth a write. */
-  readonly unchanged: number;
-  readonly dynamo_calls: StoreCalls;
-}
-
-/** Writes a job's facts over the items as they are now; throws when some could not be written. */
-export async function applyWriteBack(deps: { store: AgentStore; ttlMs: number }, job: AgentWriteBackJob): Promise<WriteBackResult> {
-  const calls = newStoreCalls();
-  const current = await deps.store.getMany(
-    job.agents.map((a) => a.agent_id),
-    calls,
-  );
-  const puts: AgentItem[] = [];
-  const renewals: AgentRenewal[] = [];
-  let superseded = 0;
-  let unchanged = 0;
-  const firstSeen: string[] = [];
-  for (const { agent_id, ...facts } of job.agents) {
-    const item = current.get(agent_id);
-    if (item === undefined && facts.known) firstSeen.push(agent_id);
-    if (item !== undefined && item.fetched_at >= job.fetched_at) {
-      superseded++;
-      continue;
-    }
-    const write = writeBackFor(agent_id, facts, item, job.fetched_at, deps.ttlMs);
-    if (write.kind === "put") puts.push(write.item);
-    else if (write.kind === "renew") renewals.push(write.renewal);
-    else unchanged++;
-  }
-  const counts = await storeWrites(deps.store, puts, renewals, calls);
-  // Safe to run again: what was written is superseded on the next delivery.
-  if (counts.write_failures > 0) throw new Error(`${counts.write_failures} of ${job.agents.length} agent items could not be written`);
-  return { agents: job.agents.length, first_seen: firstSeen, superseded, unchanged, ...counts, dynamo_calls: calls };
 }
 
 /**

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { applyWriteBack } from "../../../lib/agent-state.ts";
 import {
   AGENT_WRITE_BACK_JOB,
   agentWriteBackJob,
-  applyWriteBack,
   jobBodies,
   parseWriteBackJob,
   type AgentWriteBackJob,
