@@ -7,7 +7,7 @@
  * Every app change is conditioned on the revision it read, so two changes of one app can never
  * both win; app names are unique per business because the key is made of both.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, BatchWriteCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import pLimit from "p-limit";
 import { z } from "zod";
 import { appViewSchema, type AppView, type ProbeReport } from "../apm/schemas.ts";
@@ -77,19 +77,15 @@ export class AppStore {
 
   async listApps(bizId?: number): Promise<AppView[]> {
     const apps: AppView[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: bizId === undefined ? "pk = :pk" : "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: { ":pk": APPS_PK, ...(bizId === undefined ? {} : { ":prefix": `${bizId}#` }) },
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) apps.push(viewOf(appItemSchema.parse(item)));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: bizId === undefined ? "pk = :pk" : "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": APPS_PK, ...(bizId === undefined ? {} : { ":prefix": `${bizId}#` }) },
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) apps.push(viewOf(appItemSchema.parse(item)));
     return apps;
   }
 

@@ -20,6 +20,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
   UpdateCommand,
+  paginateQuery,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from "@aws-sdk/lib-dynamodb";
@@ -322,21 +323,17 @@ export class CommandStore {
   /** The command's batches, in order; without their agent ids unless asked. */
   async batches(messageId: string, hash: string, withIds = false): Promise<BatchItem[]> {
     const items: BatchItem[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-          ExpressionAttributeValues: { ":pk": commandPk(messageId), ":prefix": batchPrefix(hash) },
-          ...(withIds ? {} : { ProjectionExpression: "pk, sk, #index, #size, #state, claim, lease_until, sent_at, failed, attempts, not_before, #ttl", ExpressionAttributeNames: { "#index": "index", "#size": "size", "#state": "state", "#ttl": TTL } }),
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of out.Items ?? []) items.push(batchItemSchema.parse(item));
-      start = out.LastEvaluatedKey;
-    } while (start);
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": commandPk(messageId), ":prefix": batchPrefix(hash) },
+        ...(withIds ? {} : { ProjectionExpression: "pk, sk, #index, #size, #state, claim, lease_until, sent_at, failed, attempts, not_before, #ttl", ExpressionAttributeNames: { "#index": "index", "#size": "size", "#state": "state", "#ttl": TTL } }),
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) for (const item of page.Items ?? []) items.push(batchItemSchema.parse(item));
     return items;
   }
 
