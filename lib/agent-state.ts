@@ -93,8 +93,8 @@ export interface LookupStats {
   /** Writes that failed; the answer is unaffected, the next call asks GSE again. */
   write_failures: number;
   /**
-   * Ids asked of GSE without reading the table, because the lookup's sample of the table was
-   * (almost) all stale or missing: reading the rest would only delay the answer.
+   * Ids asked of GSE without reading the table, because none of the lookup's sample of the table
+   * was fresh: reading the rest would only delay the answer.
    */
   cold_guessed: number;
   /** Agents handed to the write-behind queue (written, renewed or left by the automation function). */
@@ -552,16 +552,16 @@ export async function lookupAgents(deps: AgentStateDeps, ids: readonly string[],
       },
     );
   /**
-   * For ids handed to GSE without reading their items: the write-behind (and its fallback) reads
-   * them before writing; direct writes need them too, so they are read meanwhile and merged once in.
+   * Ids handed to GSE unread: the write-behind (and its fallback) reads the items before writing;
+   * direct writes need them too, so they are read meanwhile and merged once in.
    */
-  const askUnread = (part: readonly string[]): void => {
+  const readForDirectWrites = (part: readonly string[]): void => {
     if (!writeBehind) readDone = readTable(part, false).then(() => void (stats.read_ms = Math.max(stats.read_ms, deps.now() - startedAt)));
   };
 
   if (noCache) {
     pending = ids.filter(askable);
-    askUnread(toRead);
+    readForDirectWrites(toRead);
   } else {
     let rest = toRead;
     if (toRead.length > COLD_SAMPLE_MIN_IDS) {
@@ -573,7 +573,7 @@ export async function lookupAgents(deps: AgentStateDeps, ids: readonly string[],
       if (!stats.cache_unavailable && freshInSample <= COLD_SAMPLE_MAX_FRESH) {
         stats.cold_guessed = rest.length;
         for (const id of rest) settle(id, undefined);
-        askUnread(rest);
+        readForDirectWrites(rest);
         rest = [];
       }
     }
