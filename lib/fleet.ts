@@ -83,14 +83,14 @@ export async function registerAgents(
   const existing = await deps.store.existing(unique, calls);
   const now = deps.now();
   const limit = pLimit(REGISTER_CONCURRENCY);
-  // Only a source an agent lacks costs a write of its own; new agents go in batches.
-  await Promise.all(
+  // Only a source an agent lacks costs a write of its own; new agents go in batches, meanwhile.
+  const sourcesAdded = Promise.all(
     unique.flatMap((id) => {
       const known = existing.get(id);
       return known !== undefined && !known.sources.includes(source) ? [limit(() => deps.store.addSource(id, source, calls))] : [];
     }),
   );
-  const registered = await deps.store.addAgents(
+  const added = deps.store.addAgents(
     unique
       .filter((id) => !existing.has(id))
       .map((id) => ({
@@ -106,6 +106,7 @@ export async function registerAgents(
       })),
     calls,
   );
+  const [, registered] = await Promise.all([sourcesAdded, added]);
   return { registered, already_watched: unique.length - registered };
 }
 
