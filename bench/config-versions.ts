@@ -136,15 +136,16 @@ export const configVersionsBenchmark: Benchmark = {
         `| DynamoDB items written (transaction items + single writes) | ${per(store.counter.writes)} |`,
         `| DynamoDB write calls (TransactWriteItems / PutItem / UpdateItem) | ${per(dynamoCalls.get("TransactWriteItemsCommand") ?? 0)} / ${per(dynamoCalls.get("PutItemCommand") ?? 0)} / ${per(dynamoCalls.get("UpdateItemCommand") ?? 0)} |`,
         `| DynamoDB reads (GetItem) | ${per(dynamoCalls.get("GetItemCommand") ?? 0)} |`,
-        `| GSE calls, of them writes / reads (verify, first-time adopt) | ${per(gseWrites + gseReads)}: ${per(gseWrites)} / ${per(gseReads)} |`,
+        `| GSE calls, of them writes / reads (verify, first-time adopt of an object made before us) | ${per(gseWrites + gseReads)}: ${per(gseWrites)} / ${per(gseReads)} |`,
         "",
         `Latency per change: p50 ${fmt(t.p50)} ms, p99 ${fmt(t.p99)} ms, max ${fmt(t.max)} ms; ${fmt(changes / (wall / 1000), 0)} changes/s overall.`,
         `The same kind of change unversioned (one GSE write, ${d.n} route updates, same concurrency): p50 ${fmt(d.p50)} ms, p99 ${fmt(d.p99)} ms.`,
         `DynamoDB Local's own latency here: TransactWriteItems p50 ${fmt(summarize(dynamoMs.get("TransactWriteItemsCommand") ?? []).p50)} ms / p99 ${fmt(summarize(dynamoMs.get("TransactWriteItemsCommand") ?? []).p99)} ms, GetItem p50 ${fmt(summarize(dynamoMs.get("GetItemCommand") ?? []).p50)} ms / p99 ${fmt(summarize(dynamoMs.get("GetItemCommand") ?? []).p99)} ms: the claim and commit transactions and the head/version reads are most of the difference. This is DynamoDB Local on a shared 2-core machine; the AWS service's latency is not measured here.`,
         "Without versioning a change is one GSE write and no DynamoDB call. Versioning adds one GSE read (the verify),",
-        "one more on an object's first change (adoption), two DynamoDB transactions (claim, commit) and one or two",
-        "reads (head, the current version's document). An allocating add writes its pending record, then one",
-        "four-item transaction (pending → applied, head, v0, v1).",
+        "one more on the first change of an object made before us (adoption), two DynamoDB transactions (claim, commit)",
+        "and one or two reads (head, the current version's document). An add, whether it gives its id or GSE allocates",
+        "one, writes its pending record, then one four-item transaction (pending → applied, head, v0, v1); a refused",
+        "write is one transaction (REJECTED, head released) after the claim, with no GSE read.",
       ].join("\n");
     } finally {
       await sim.stop();

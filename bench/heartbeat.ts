@@ -25,6 +25,7 @@ import { startDynamoDbLocal, tableSpec } from "../local/dynamodb.ts";
 import { startGseSimulator, type GseSimulator } from "../local/gse-simulator/index.ts";
 import { createLogSink } from "../local/process.ts";
 import { fmt } from "./stats.ts";
+import { statusClassOf } from "../lib/heartbeat/status-class.ts";
 import type { Benchmark } from "./run.ts";
 
 const FLEETS = [10_000, 100_000] as const;
@@ -62,14 +63,22 @@ interface Round {
 }
 
 /** The stored state after a previous poll: what the simulator says now, rev 1, alive ones seen at `at`. */
+/**
+ * An agent as the rules leave it after many polls in its state: alive, transitional for a while
+ * (not yet past the grace: still alive, its last_seen fixed when it stopped running), lost after
+ * K misses, or unknown. So the measured poll writes only what the 1 % flips change.
+ */
 function steadyItem(view: { legacy_id: string; version: string; run_mode: number; status_code: number; bk_cloud_id: number }, at: number): FleetAgent {
-  const alive = view.status_code === 2;
+  const statusClass = statusClassOf(view.status_code);
+  const alive = statusClass === "alive";
+  const transitional = statusClass === "transitional";
+  const down = statusClass === "degraded" || statusClass === "gone";
   return {
     agent_id: view.legacy_id,
     registered_at: at - 3_600_000,
     sources: ["api"],
-    status: alive ? "alive" : "lost",
-    misses: alive ? 0 : 3,
+    status: alive || transitional ? "alive" : down ? "lost" : "unknown",
+    misses: down ? 3 : 0,
     first_seen_at: at - 3_600_000,
     seen_at: at - (alive ? 0 : 600_000),
     changed_at: at - 600_000,
@@ -77,6 +86,8 @@ function steadyItem(view: { legacy_id: string; version: string; run_mode: number
     version: view.version,
     run_mode: view.run_mode,
     status_code: view.status_code,
+    status_class: statusClass,
+    ...(transitional ? { transitional_since: at - 600_000 } : {}),
     record: { bk_agent_id: view.legacy_id, bk_cloud_id: view.bk_cloud_id, version: view.version, run_mode: view.run_mode, status_code: view.status_code },
     rev: 1,
     ...(alive ? {} : { expires_at: Math.floor(at / 1000) + 86_400 }),

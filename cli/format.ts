@@ -16,7 +16,13 @@ function palette(color: boolean) {
   const c = createColors(color);
   const status = (s: string): string =>
     s === "alive" ? c.green(s) : s === "lost" ? c.red(s) : s === "suspect" ? c.yellow(s) : s === "pending" ? c.cyan(s) : c.gray(s);
-  return { ...c, status };
+  /** A status class (lib/heartbeat/status-class.ts) with GSE's raw code beside it: `transitional (5)`. */
+  const statusClass = (cls: string | undefined, code?: number): string => {
+    if (cls === undefined) return "";
+    const text = code === undefined ? cls : `${cls} (${code})`;
+    return cls === "alive" ? c.green(text) : cls === "degraded" || cls === "gone" ? c.red(text) : cls === "transitional" ? c.yellow(text) : c.gray(text);
+  };
+  return { ...c, status, statusClass };
 }
 
 const table = (head: string[]): Table.Table => new Table({ head, style: { head: [], border: [] } });
@@ -27,12 +33,15 @@ export function fleetSummary(summary: Summary, color: boolean): string {
   const statuses = table(["status", "agents"]);
   for (const [status, count] of Object.entries(summary.by_status)) statuses.push([c.status(status), String(count)]);
   statuses.push([c.status("suspect"), String(summary.suspect)]);
+  const classes = table(["class (GSE status_code)", "agents"]);
+  for (const [cls, count] of Object.entries(summary.by_class ?? {})) classes.push([c.statusClass(cls), String(count)]);
   const versions = table(["version", "agents", "outdated"]);
   for (const v of summary.by_version) versions.push([v.version, String(v.count), v.outdated ? c.red("yes") : ""]);
   return [
     `${summary.agents} agents as of ${summary.as_of} (poll ${summary.poll_id}, ${summary.duration_ms} ms, ${summary.gse_calls} GSE calls` +
       `${summary.gse_failed_chunks > 0 ? c.red(`, ${summary.gse_failed_chunks} chunks GSE did not answer`) : ""})`,
     statuses.toString(),
+    ...(summary.by_class !== undefined ? [classes.toString()] : []),
     versions.toString(),
     summary.min_version === null ? "No minimum version set (FLEET_MIN_VERSION)." : `${summary.outdated} below the minimum version ${summary.min_version}.`,
   ].join("\n");
@@ -40,8 +49,10 @@ export function fleetSummary(summary: Summary, color: boolean): string {
 
 export function agentsTable(page: AgentsPage, color: boolean): string {
   const c = palette(color);
-  const t = table(["agent", "status", "version", "last seen", "changed", "sources"]);
-  for (const a of page.agents) t.push([a.agent_id, c.status(a.status), `${a.version ?? ""}${a.outdated ? c.red(" (outdated)") : ""}`, a.last_seen ?? "never", a.changed_at, a.sources.join(",")]);
+  const t = table(["agent", "status", "class", "version", "last seen", "changed", "sources"]);
+  for (const a of page.agents) {
+    t.push([a.agent_id, c.status(a.status), c.statusClass(a.status_class, a.status_code), `${a.version ?? ""}${a.outdated ? c.red(" (outdated)") : ""}`, a.last_seen ?? "never", a.changed_at, a.sources.join(",")]);
+  }
   return [page.agents.length === 0 ? "No agents match." : t.toString(), ...(page.next_cursor ? [`more: --cursor ${page.next_cursor}`] : [])].join("\n");
 }
 
@@ -49,10 +60,14 @@ export function agentDetail(history: History, color: boolean): string {
   const c = palette(color);
   if (history.agent === null) return "Not watched.";
   const a = history.agent;
-  const t = table(["at", "transition", "from → to", "version"]);
-  for (const tr of history.transitions) t.push([tr.at, tr.kind, `${c.status(tr.from)} → ${c.status(tr.to)}`, tr.version ?? ""]);
+  const t = table(["at", "transition", "from → to", "GSE state", "version"]);
+  for (const tr of history.transitions) {
+    const state = tr.status_code !== undefined ? `${tr.status_code}${tr.status_name ? ` ${tr.status_name}` : ""}` : (tr.status_class ?? "");
+    t.push([tr.at, tr.kind, `${c.status(tr.from)} → ${c.status(tr.to)}`, state, tr.version ?? ""]);
+  }
+  const cls = a.status_class !== undefined ? ` [${c.statusClass(a.status_class, a.status_code)}${a.transitional_since ? ` since ${a.transitional_since}` : ""}]` : "";
   return [
-    `${a.agent_id}: ${c.status(a.status)}${a.version ? `, version ${a.version}` : ""}${a.outdated ? c.red(" (outdated)") : ""}, last seen ${a.last_seen ?? "never"}`,
+    `${a.agent_id}: ${c.status(a.status)}${cls}${a.version ? `, version ${a.version}` : ""}${a.outdated ? c.red(" (outdated)") : ""}, last seen ${a.last_seen ?? "never"}`,
     history.transitions.length === 0 ? "No transitions yet." : t.toString(),
     ...(history.next_cursor ? [`more: ${history.next_cursor}`] : []),
   ].join("\n");
@@ -72,13 +87,20 @@ const when = (ms: number | undefined): string => (ms === undefined ? "" : new Da
 export function versionsTable(page: VersionsPage, color: boolean): string {
   const c = palette(color);
   const status = (s: string): string =>
-    s === "APPLIED" ? c.green(s) : s === "FAILED" || s === "ROLLBACK_FAILED" ? c.red(s) : s === "ROLLED_BACK" ? c.yellow(s) : c.cyan(s);
+    s === "APPLIED" ? c.green(s) : s === "FAILED" || s === "ROLLBACK_FAILED" ? c.red(s) : s === "ROLLED_BACK" ? c.yellow(s) : s === "REJECTED" ? c.gray(s) : c.cyan(s);
+  // A refusal shows GSE's code beside its message: what the caller was answered.
+  const reason = (e: { message: string; gse_code?: number | undefined } | undefined): string => (e ? `${e.gse_code !== undefined ? `[${e.gse_code}] ` : ""}${e.message}` : "");
   const t = table(["version", "status", "operation", "author", "created", "error"]);
-  for (const v of page.versions) t.push([String(v.version), status(v.status), v.operation, v.author, when(v.created_at), v.error?.message ?? ""]);
+  for (const v of page.versions) t.push([String(v.version), status(v.status), v.operation, v.author, when(v.created_at), reason(v.error)]);
   const head = page.head;
+  const attempts = table(["add", "status", "author", "created", "error"]);
+  for (const a of page.add_attempts) attempts.push([a.operation, status(a.status), a.author, when(a.created_at), reason(a.error)]);
   return [
-    `${page.object}: current ${head.current_version}, last good ${head.last_good_version}${head.pending_version === null ? "" : c.yellow(`, change ${head.pending_version} in progress`)}`,
-    t.toString(),
+    head === null
+      ? `${page.object}: no versions`
+      : `${page.object}: current ${head.current_version}, last good ${head.last_good_version}${head.pending_version === null ? "" : c.yellow(`, change ${head.pending_version} in progress`)}`,
+    ...(page.versions.length > 0 ? [t.toString()] : []),
+    ...(page.add_attempts.length > 0 ? ["Adds of this id that did not become a version:", attempts.toString()] : []),
     ...(page.next_cursor !== null ? [`more: --cursor ${page.next_cursor}`] : []),
   ].join("\n");
 }

@@ -50,7 +50,7 @@ export function buildProgram(io: Io): Command {
 
   program
     .command("fleet")
-    .description("the fleet as of the last heartbeat poll: counts by status and version, outdated agents")
+    .description("the fleet as of the last heartbeat poll: counts by status, by class of GSE status code and by version, outdated agents")
     .action(async () => {
       const summary = await callApi(target(), "GET", "/fleet", summaryDataSchema);
       print(summary, () => fleetSummary(summary, io.color));

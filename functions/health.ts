@@ -6,7 +6,7 @@ import { TABLE_KEYS } from "../lib/resources.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 import { OPERATIONS } from "../lib/gse/operations.ts";
 import { gseHeaders, operationUrl } from "../lib/gse/transport.ts";
-import { checkHealth, type GseProbe } from "../lib/health.ts";
+import { checkHealth, healthAnswer, type GseProbe } from "../lib/health.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { createLogger } from "../lib/logger.ts";
 
@@ -32,6 +32,7 @@ const gseProbe: GseProbe = config.gse.useNewAgentStatusApi
       headers: gseHeaders(gse),
     };
 
+/** GET /health: 200 with the report when every dependency answers; 503 DEPENDENCY_UNAVAILABLE (same report as `data`) otherwise. */
 export const handler = httpHandler({ name: "health", logger, callers: callersOf(config) }, async () => {
   const report = await checkHealth({
     dynamo,
@@ -42,5 +43,5 @@ export const handler = httpHandler({ name: "health", logger, callers: callersOf(
     timeoutMs: 3000,
     now: Date.now,
   });
-  return { status: report.status === "ok" ? 200 : 503, data: report };
+  return healthAnswer(report);
 });

@@ -27,6 +27,9 @@ export type Caller = z.infer<typeof callerSchema>;
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().positive().max(max).default(fallback);
 
+/** HEARTBEAT_TRANSITIONAL_GRACE_MINUTES's default; also what heartbeat settings built by hand fall back to. */
+export const HEARTBEAT_TRANSITIONAL_GRACE_DEFAULT_MINUTES = 15;
+
 export const configSchema = z.object({
   stage: z.string().min(1).default("local"),
   logLevel: z.enum(["DEBUG", "INFO", "WARN", "ERROR"]).default("INFO"),
@@ -100,6 +103,8 @@ export const configSchema = z.object({
   heartbeat: z.object({
     /** Polls in a row an agent must be seen down before it counts as lost (flap suppression). */
     lostAfterPolls: positiveInt(3, 100),
+    /** Minutes an agent may stay transitional (starting, upgrading, stopping, ...) before it counts as stuck. */
+    transitionalGraceMinutes: positiveInt(HEARTBEAT_TRANSITIONAL_GRACE_DEFAULT_MINUTES, 10_080),
     /** Time one invocation may spend asking GSE; kept below the function's timeout (lib/heartbeat/settings.ts). */
     budgetSeconds: positiveInt(40, 900),
     /** Agents (and their history) unseen this long are evicted by DynamoDB TTL. */
@@ -119,6 +124,11 @@ export const configSchema = z.object({
   configDedupeWindowSeconds: z.coerce.number().int().nonnegative().max(3_600).default(60),
   /** Whether the drift check re-applies the head when GSE holds something else (it always alerts). */
   configDriftRepair: z.stringbool().default(false),
+  /**
+   * How long a change waits for another change of the same object (or its recovery) to finish
+   * before answering 409; well under API Gateway's 30 s, with room for the change itself.
+   */
+  configLockWaitMs: z.coerce.number().int().nonnegative().max(20_000).default(5_000),
   /** Callers allowed to use this API: `[{"bk_app_code": "...", "bk_app_secret": "..."}]`. */
   callers: jsonString(z.array(callerSchema).min(1)).optional(),
 });
@@ -180,6 +190,7 @@ export const SETTINGS: readonly Source[] = [
   { path: "apm.platName", env: "APM_PLAT_NAME" },
   resourceSource("callbackKey", SECRETS.gseCallbackKey, "value", true),
   { path: "heartbeat.lostAfterPolls", env: "HEARTBEAT_LOST_AFTER_POLLS" },
+  { path: "heartbeat.transitionalGraceMinutes", env: "HEARTBEAT_TRANSITIONAL_GRACE_MINUTES" },
   { path: "heartbeat.budgetSeconds", env: "HEARTBEAT_BUDGET_SECONDS" },
   { path: "heartbeat.evictAfterDays", env: "HEARTBEAT_EVICT_AFTER_DAYS" },
   { path: "heartbeat.alertSample", env: "HEARTBEAT_ALERT_SAMPLE" },
@@ -189,6 +200,7 @@ export const SETTINGS: readonly Source[] = [
   { path: "configIdempotencyTtlSeconds", env: "CONFIG_IDEMPOTENCY_TTL_SECONDS" },
   { path: "configDedupeWindowSeconds", env: "CONFIG_DEDUPE_WINDOW_SECONDS" },
   { path: "configDriftRepair", env: "CONFIG_DRIFT_REPAIR" },
+  { path: "configLockWaitMs", env: "CONFIG_LOCK_WAIT_MS" },
   resourceSource("callers", SECRETS.apiCallers, "value", true),
 ];
 

@@ -100,6 +100,23 @@ export class ConfigNotAppliedError extends AppError {
   }
 }
 
+/**
+ * A dependency the answer rests on is down: GET /health when degraded, GET /console/data when
+ * DynamoDB cannot be read. 503 in GSE's gateway range (1650301); `data` says which dependency
+ * failed and how (codes and error names, never a body or a secret).
+ */
+export class DependencyUnavailableError extends AppError {
+  readonly status = 503;
+  readonly code = 1650301;
+  readonly codeName = "DEPENDENCY_UNAVAILABLE";
+  override readonly data: unknown;
+
+  constructor(message: string, data: unknown, options?: { cause?: unknown }) {
+    super(message, options);
+    this.data = data;
+  }
+}
+
 export class BodyTooLargeError extends AppError {
   readonly status = 413;
   readonly code = 1641301;

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { agentIdSchema, MAX_AGENTS_PER_REQUEST } from "./gse/schemas.ts";
+import { statusClassSchema } from "./heartbeat/status-class.ts";
 import { FLEET_STATUSES, fleetSummarySchema, isWatchableAgentId, transitionSchema } from "./store/fleet-items.ts";
 
 // Registered ids are asked of GSE by every poll: only GSE's formats (which are also storable).
@@ -17,6 +18,8 @@ export const AGENT_VIEW_STATUSES = [...FLEET_STATUSES, "suspect"] as const;
 
 export const listAgentsQuerySchema = z.object({
   status: z.enum(AGENT_VIEW_STATUSES).optional(),
+  /** The class of what GSE last said (lib/heartbeat/status-class.ts): alive, degraded, transitional, gone, unknown. */
+  class: statusClassSchema.optional(),
   version: z.string().min(1).optional(),
   outdated: z.stringbool().optional(),
   /** Last seen alive before / after this time (ISO 8601); agents never seen match neither. */
@@ -45,6 +48,11 @@ export const agentViewSchema = z.object({
   version: z.string().optional(),
   run_mode: z.int().optional(),
   status_code: z.int().optional(),
+  /** The class of GSE's last answer about it; absent while GSE never answered for it (pending). */
+  status_class: statusClassSchema.optional(),
+  /** Since when (ISO 8601) a poll first saw it in its current transitional stay; `stuck_at` once that stay was reported stuck. */
+  transitional_since: z.string().optional(),
+  stuck_at: z.string().optional(),
   outdated: z.boolean(),
   record: z.record(z.string(), z.unknown()).nullable(),
 });

@@ -8,7 +8,7 @@ import pLimit from "p-limit";
 import { z } from "zod";
 import type { Config } from "./config.ts";
 import { NotFoundError, ValidationError } from "./errors.ts";
-import { isOutdated, isSuspect, lastSeen } from "./heartbeat/rules.ts";
+import { classOfAgent, isOutdated, isSuspect, lastSeen } from "./heartbeat/rules.ts";
 import { historyDataSchema, listAgentsDataSchema, type AgentView, type ListAgentsQuery, historyQuerySchema } from "./fleet-schemas.ts";
 import {
   FLEET_PARTITIONS,
@@ -45,6 +45,7 @@ export * from "./fleet-schemas.ts";
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
 export function agentView(agent: FleetAgent, partitionPolledAt: number | undefined, minVersion: string | undefined): AgentView {
+  const statusClass = classOfAgent(agent);
   return {
     agent_id: agent.agent_id,
     status: isSuspect(agent) ? "suspect" : agent.status,
@@ -58,6 +59,9 @@ export function agentView(agent: FleetAgent, partitionPolledAt: number | undefin
     ...(agent.version !== undefined ? { version: agent.version } : {}),
     ...(agent.run_mode !== undefined ? { run_mode: agent.run_mode } : {}),
     ...(agent.status_code !== undefined ? { status_code: agent.status_code } : {}),
+    ...(statusClass !== undefined ? { status_class: statusClass } : {}),
+    ...(agent.transitional_since !== undefined ? { transitional_since: new Date(agent.transitional_since).toISOString() } : {}),
+    ...(agent.stuck_at !== undefined ? { stuck_at: new Date(agent.stuck_at).toISOString() } : {}),
     outdated: isOutdated(agent.version, minVersion),
     record: agent.record ?? null,
   };
@@ -166,6 +170,7 @@ const PAGE_ITEMS = 250;
 
 export function matches(view: AgentView, query: ListAgentsQuery): boolean {
   if (query.status !== undefined && view.status !== query.status) return false;
+  if (query.class !== undefined && view.status_class !== query.class) return false;
   if (query.version !== undefined && view.version !== query.version) return false;
   if (query.outdated !== undefined && view.outdated !== query.outdated) return false;
   if (query.seen_before !== undefined && (view.last_seen === null || Date.parse(view.last_seen) >= Date.parse(query.seen_before))) return false;

@@ -1,6 +1,13 @@
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetTopicAttributesCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { Dispatcher } from "undici";
+import { DependencyUnavailableError } from "./errors.ts";
+
+/**
+ * Checks of the dependencies, each bounded by a timeout so a dead one cannot hang the caller:
+ * GET /health runs all three (checkHealth); the status page's data (lib/console/data.ts) runs the
+ * alerts topic's (checkAlertsTopic) beside its own DynamoDB reads.
+ */
 
 /** One dependency's answer. `detail` never holds a secret: it is built from codes, not bodies. */
 export interface DependencyHealth {
@@ -36,10 +43,15 @@ export interface HealthDeps {
   readonly now: () => number;
 }
 
-const describeError = (error: unknown): string =>
+/** What the alerts topic's check needs (the status page's data function has no GSE or table list). */
+export type AlertsTopicDeps = Pick<HealthDeps, "sns" | "topicArn" | "timeoutMs" | "now">;
+
+/** An error as its name and code only: an SDK's or a socket's message may quote a request. */
+export const describeError = (error: unknown): string =>
   error instanceof Error ? `${error.name}${"code" in error && typeof error.code === "string" ? ` ${error.code}` : ""}` : "error";
 
-async function timed(now: () => number, check: () => Promise<string>): Promise<DependencyHealth> {
+/** Runs one check: ok with what it said, or failing with why, and how long it took either way. */
+export async function checkDependency(now: () => number, check: () => Promise<string>): Promise<DependencyHealth> {
   const started = now();
   try {
     const detail = await check();
@@ -51,7 +63,7 @@ async function timed(now: () => number, check: () => Promise<string>): Promise<D
 
 class HealthProblem extends Error {}
 
-async function checkDynamo(deps: HealthDeps): Promise<string> {
+async function checkDynamo(deps: Pick<HealthDeps, "dynamo" | "tables" | "timeoutMs">): Promise<string> {
   const abortSignal = AbortSignal.timeout(deps.timeoutMs);
   const tables = await Promise.all(
     deps.tables.map((TableName) => deps.dynamo.send(new DescribeTableCommand({ TableName }), { abortSignal })),
@@ -61,7 +73,7 @@ async function checkDynamo(deps: HealthDeps): Promise<string> {
   return `${tables.length} tables active`;
 }
 
-async function checkSns(deps: HealthDeps): Promise<string> {
+async function checkSns(deps: Pick<HealthDeps, "sns" | "topicArn" | "timeoutMs">): Promise<string> {
   const abortSignal = AbortSignal.timeout(deps.timeoutMs);
   await deps.sns.send(new GetTopicAttributesCommand({ TopicArn: deps.topicArn }), { abortSignal });
   return "alerts topic reachable";
@@ -71,7 +83,7 @@ async function checkSns(deps: HealthDeps): Promise<string> {
  * GSE counts as healthy when it answers a read with its own envelope and accepts our
  * credentials; a business error (e.g. 1011003, no such agent) still proves both.
  */
-async function checkGse(deps: HealthDeps): Promise<string> {
+async function checkGse(deps: Pick<HealthDeps, "gse" | "timeoutMs">): Promise<string> {
   const { gse } = deps;
   const response = await gse.dispatcher.request({
     origin: gse.url.origin,
@@ -96,12 +108,28 @@ async function checkGse(deps: HealthDeps): Promise<string> {
   return `answered code ${code}`;
 }
 
+/** The alerts topic (SNS) answers a read of its attributes within the timeout. */
+export const checkAlertsTopic = (deps: AlertsTopicDeps): Promise<DependencyHealth> => checkDependency(deps.now, () => checkSns(deps));
+
 export async function checkHealth(deps: HealthDeps): Promise<HealthReport> {
   const [dynamodb, sns, gse] = await Promise.all([
-    timed(deps.now, () => checkDynamo(deps)),
-    timed(deps.now, () => checkSns(deps)),
-    timed(deps.now, () => checkGse(deps)),
+    checkDependency(deps.now, () => checkDynamo(deps)),
+    checkAlertsTopic(deps),
+    checkDependency(deps.now, () => checkGse(deps)),
   ]);
   const status = dynamodb.ok && sns.ok && gse.ok ? "ok" : "degraded";
   return { status, dependencies: { dynamodb, sns, gse } };
+}
+
+/**
+ * GET /health's answer: the report in the success envelope when every dependency answers; when
+ * one does not, a DependencyUnavailableError (503, `result: false`, 1650301) whose message names
+ * the dependencies down and whose `data` is still the whole report, so a caller sees which failed.
+ */
+export function healthAnswer(report: HealthReport): { readonly status: 200; readonly data: HealthReport } {
+  if (report.status === "ok") return { status: 200, data: report };
+  const down = Object.entries(report.dependencies)
+    .filter(([, health]) => !health.ok)
+    .map(([name, health]) => `${name} (${health.detail})`);
+  throw new DependencyUnavailableError(`dependencies down: ${down.join("; ")}`, report);
 }

@@ -32,7 +32,7 @@ import {
 } from "./apm/schemas.ts";
 import { commandListSchema, commandPageSchema, commandViewSchema, cancelRequestSchema, dispatchAnswerSchema, dispatchCommandSchema, upstreamListSchema } from "./commands/schemas.ts";
 import { slotCallbackSchema } from "./gse/schemas.ts";
-import { consoleDataSchema } from "./console/schemas.ts";
+import { consoleDataSchema, consoleUnavailableDataSchema } from "./console/schemas.ts";
 import { CALLBACK_KEY_PARAM } from "./http/auth.ts";
 import { findOperationByPath, GATEWAY_PREFIX, isOperationName, OPERATIONS, type OperationName } from "./gse/operations.ts";
 import { esbEnvelopeSchema } from "./gse/schemas.ts";
@@ -105,8 +105,13 @@ export interface RouteDoc {
   readonly requestBody?: z.ZodType;
   /** Schema of the envelope's `data` on success; absent = any JSON value. */
   readonly responseData?: z.ZodType;
-  /** Statuses other than 200 that still carry a success envelope (e.g. /health's 503). */
+  /** Statuses other than 200 that still carry a success envelope (e.g. an APM app's 201). */
   readonly successStatuses?: readonly number[];
+  /**
+   * The route answers 503 DEPENDENCY_UNAVAILABLE (lib/errors.ts) when a dependency is down: what it
+   * means here, and the schema of its `data` (absent = any JSON value).
+   */
+  readonly unavailable?: { readonly description: string; readonly data?: z.ZodType };
   /** The answer is the bare document, without the envelope (lib/http/handler.ts `raw`). */
   readonly raw?: boolean;
   /** The answer is an HTML page (lib/http/handler.ts text reply), not JSON. */
@@ -143,33 +148,45 @@ function gseOperationOf(fn: FunctionKey): OperationName | undefined {
 export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
   health: {
     summary: "Reachability of DynamoDB, SNS and GSE",
-    description: "HTTP 200 when every dependency answers, 503 (same envelope, `data.status: \"degraded\"`) otherwise.",
-    successStatuses: [503],
+    description:
+      "HTTP 200 (`result: true`, `code: 0`, `data.status: \"ok\"`) when every dependency answers. When one does not: " +
+      "HTTP 503 with `result: false`, `code: 1650301` (DEPENDENCY_UNAVAILABLE), a `message` naming the dependencies down, " +
+      "and the same report as `data` (`status: \"degraded\"`, every dependency with `ok`, `latency_ms`, `detail`).",
+    unavailable: {
+      description:
+        "A dependency is down (DEPENDENCY_UNAVAILABLE, code 1650301): `message` names it, `data` is the whole report " +
+        "(`status: \"degraded\"`, `dependencies.{dynamodb,sns,gse}.{ok,latency_ms,detail}`). Details hold codes and error names, never a secret.",
+    },
   },
   fleet_summary: {
-    description: "Counts by status (pending, alive, lost, unknown; `suspect` = alive but missed by the last polls) and by agent version, with `outdated` below FLEET_MIN_VERSION, as of the last completed heartbeat poll. `data` is null before the first poll.",
+    description:
+      "Counts by status (pending, alive, lost, unknown; `suspect` = alive but missed by the last polls), by class of GSE's last status_code (`by_class`: alive 2, degraded 3-4, transitional 0/1/5/6, gone 7, unknown -1/-2/omitted) and by agent version, with `outdated` below FLEET_MIN_VERSION, as of the last completed heartbeat poll. `data` is null before the first poll.",
     responseData: summaryDataSchema,
   },
   fleet_agents: {
     description:
-      "Watched agents, `limit` (1-1000, default 100) at a time; query parameters `status` (pending|alive|suspect|lost|unknown), `version`, `outdated` (true|false), `seen_before`/`seen_after` (ISO 8601 last-seen bounds), `cursor` (the previous page's `next_cursor`). A page may hold fewer items than `limit` while `next_cursor` is not null.",
+      "Watched agents, `limit` (1-1000, default 100) at a time; query parameters `status` (pending|alive|suspect|lost|unknown), `class` (alive|degraded|transitional|gone|unknown: the class of GSE's last status_code, shown as `status_class` beside `status_code`), `version`, `outdated` (true|false), `seen_before`/`seen_after` (ISO 8601 last-seen bounds), `cursor` (the previous page's `next_cursor`). A page may hold fewer items than `limit` while `next_cursor` is not null.",
     responseData: listAgentsDataSchema,
   },
   fleet_register: { description: "Adds agents to the fleet the heartbeat polls (at most 5000 ids per call); agents watched already keep their state.", requestBody: agentIdListBodySchema, responseData: registerDataSchema },
   fleet_unregister: { description: "Removes agents from the fleet; their transition history expires with HEARTBEAT_EVICT_AFTER_DAYS.", requestBody: agentIdListBodySchema, responseData: unregisterDataSchema },
   fleet_history: {
-    description: "The agent's current state and its transitions (lost, recovered, version_changed, newly_seen, unknown), newest first; query parameters `limit` (1-500, default 50) and `cursor`. 404 when the agent is neither watched nor has history.",
+    description: "The agent's current state (with `status_code` and its `status_class`) and its transitions (lost, recovered, stuck, unknown, and the news version_changed, newly_seen; each with the status_code, its name and class that made it), newest first; query parameters `limit` (1-500, default 50) and `cursor`. 404 when the agent is neither watched nor has history.",
     responseData: historyDataSchema,
   },
   config_history: {
     summary: "Versions of a stream_to or route (kind `route` or `streamto`)",
     description:
-      "`…/versions?limit=&cursor=`: newest first, `next_cursor` for the next page; `…/versions/{version}`: one version; " +
+      "`…/versions?limit=&cursor=`: newest first, `next_cursor` for the next page; a version's `status` is PENDING, APPLIED, REJECTED (GSE refused it, " +
+      "or it never reached GSE: nothing changed; `error` holds GSE's code and message), FAILED, ROLLED_BACK or ROLLBACK_FAILED; an `adopt` version records what GSE " +
+      "was found holding instead of what a failed or refused change wrote (`adoption`). The first page also lists `add_attempts`: adds of this very id " +
+      "that GSE refused (the id was taken) or that failed, which never became a version (`head` is null when there are only those). " +
+      "`…/versions/{version}`: one version; " +
       "`…/diff?from=&to=`: field-level changes between two versions. Credentials are masked; a diff says a secret changed, never its value.",
   },
   config_rollback: {
     summary: "Roll back to version N: a new version with N's document, applied and verified like any change",
-    description: "409 when another change of the object is in progress.",
+    description: "Waits up to CONFIG_LOCK_WAIT_MS for another change of the object (or its recovery) to finish; 409 only after that wait.",
     requestBody: rollbackBodySchema,
   },
   config_drift: {
@@ -209,8 +226,16 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     description:
       "What the status page shows: the fleet as of the last poll, counts by status over the last 24 h (a snapshot every 5 minutes), " +
       "the most recently lost agents, the newest alerts, running commands with their progress, and the latest config versions " +
-      "(FAILED, ROLLED_BACK, ROLLBACK_FAILED flagged `highlight`). Accepts HTTP Basic as well as the header.",
+      "(FAILED, ROLLED_BACK, ROLLBACK_FAILED flagged `highlight`), and at the top each dependency's health: GSE by the last heartbeat " +
+      "poll (failing while calls of it failed; the fleet's `gse_answered_at` is then when GSE last answered for every agent), DynamoDB by " +
+      "this answer's reads, SNS by the alerts topic. Accepts HTTP Basic as well as the header.",
     responseData: consoleDataSchema,
+    unavailable: {
+      description:
+        "DynamoDB could not be read within 10 s (DEPENDENCY_UNAVAILABLE, code 1650301): `data.dependencies` is the strip alone, " +
+        "DynamoDB failing with why, SNS as checked, GSE unknown (its signal is in DynamoDB).",
+      data: consoleUnavailableDataSchema,
+    },
   },
   apm_apps: {
     routes: {
@@ -284,6 +309,10 @@ const errorEnvelope = esbEnvelopeSchema(z.unknown()).extend({
 });
 
 const ref = (section: "schemas" | "responses" | "parameters" | "headers", name: string): Ref => ({ $ref: `#/components/${section}/${name}` });
+
+/** The 503 of a route whose dependency is down (lib/errors.ts DependencyUnavailableError), with its `data`. */
+const unavailableEnvelope = (data: z.ZodType): z.ZodType =>
+  errorEnvelope.extend({ code: z.literal(1650301), code_name: z.literal("DEPENDENCY_UNAVAILABLE"), data });
 
 const ERROR_RESPONSES = {
   BadRequest: "Body is not valid JSON (INVALID_JSON) or fails validation (INVALID_ARGS); `data.errors` lists `{path, message}` per field. GSE is not called.",
@@ -440,6 +469,15 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], options
         "200": successResponse,
         ...Object.fromEntries((doc.successStatuses ?? []).map((status) => [String(status), successResponse])),
         ...errorResponses(errors),
+        ...(doc.unavailable !== undefined
+          ? {
+              "503": {
+                description: doc.unavailable.description,
+                headers: { "X-Bkapi-Request-Id": ref("headers", "RequestId") },
+                content: { "application/json": { schema: schemaRef(`${schemaKey}_unavailable`, () => unavailableEnvelope(doc.unavailable?.data ?? z.unknown())) } },
+              },
+            }
+          : {}),
       },
     };
     const item = (paths[path] ??= {});

@@ -1,7 +1,9 @@
-import { callersOf, getConfig, tableOf } from "../../lib/config.ts";
+import { SNSClient } from "@aws-sdk/client-sns";
+import { alertsTopicOf, callersOf, getConfig, tableOf } from "../../lib/config.ts";
 import { documentClient } from "../../lib/config-versions/dynamo.ts";
-import { consoleData } from "../../lib/console/data.ts";
+import { consoleData, type ConsoleDeps } from "../../lib/console/data.ts";
 import { fleetSettings } from "../../lib/fleet.ts";
+import { checkAlertsTopic } from "../../lib/health.ts";
 import { browserAuthenticator } from "../../lib/http/auth.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 import { createLogger } from "../../lib/logger.ts";
@@ -11,19 +13,28 @@ import { FleetStore } from "../../lib/store/fleet.ts";
 import { FleetLog } from "../../lib/store/fleet-log.ts";
 import { FUNCTIONS } from "../../lib/wiring.ts";
 
+/** The alerts topic's check may take this long: the page's answer waits for it beside its reads. */
+const ALERTS_TOPIC_TIMEOUT_MS = 2000;
+
 const config = await getConfig(FUNCTIONS.console_data.links);
 const logger = createLogger("console_data", config.logLevel);
 const client = documentClient();
+const sns = new SNSClient({});
+const topicArn = alertsTopicOf(config);
 const fleetTable = tableOf(config, "fleet");
-const deps = {
+const deps: ConsoleDeps = {
   fleet: { store: new FleetStore({ client, tableName: fleetTable }), now: Date.now, settings: fleetSettings(config), logger },
   log: new FleetLog({ client, tableName: fleetTable }),
   commands: new CommandStore({ client, tableName: tableOf(config, "commands") }),
   configs: new ConfigStore({ client, tableName: tableOf(config, "configs") }),
+  alertsTopic: () => checkAlertsTopic({ sns, topicArn, timeoutMs: ALERTS_TOPIC_TIMEOUT_MS, now: Date.now }),
   now: Date.now,
 };
 
-/** GET /console/data: what the status page shows, in the envelope; never cached. */
+/**
+ * GET /console/data: what the status page shows, in the envelope; never cached. DynamoDB unreadable:
+ * 503 DEPENDENCY_UNAVAILABLE whose data is the dependency strip alone.
+ */
 export const handler = httpHandler({ name: "console_data", logger, authenticate: browserAuthenticator(callersOf(config)) }, async () => ({
   data: await consoleData(deps),
   headers: { "cache-control": "no-store" },

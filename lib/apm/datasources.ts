@@ -4,15 +4,16 @@
  *   1. config: the datasource's data id channel (route#<data_id>) gets, or loses, the route to its
  *      stream_to, as a new config version (claim → GSE → verify → commit; lib/config-versions).
  *   2. command: the app's probes (seen within the retention window) are told, by a tracked command.
- * If step 1 fails, the version is FAILED and recovery restores GSE from it as for any change. If
- * step 2 fails (GSE refuses the dispatch now, or the command ends FAILED or ABORTED later), the
- * config is rolled back to the version before step 1. Either way the datasource keeps its previous
- * state, its apply status names the step and the error, and one `apm.datasource_apply` alert goes out.
+ * If step 1 fails, the version is REJECTED (GSE refused the route: nothing changed) or FAILED (and
+ * recovery restores GSE as for any change). If step 2 fails (GSE refuses the dispatch now, or the
+ * command ends FAILED or ABORTED later), the config is rolled back to the version before step 1.
+ * Either way the datasource keeps its previous state and its apply status names the step and the
+ * error; one `apm.datasource_apply` alert goes out unless GSE refused the route and nothing changed.
  */
 import { z } from "zod";
 import { cancelCommand, dispatchCommand } from "../commands/api.ts";
 import type { CommandItem } from "../store/commands.ts";
-import { rollbackTo, applyDocument, storedError } from "../config-versions/apply.ts";
+import { rollbackTo, applyDocument, leftUnchanged, storedError, underLock } from "../config-versions/apply.ts";
 import { isRouteDocument, readObject, type ConfigDocument, type ObjectRef, type RouteDocument } from "../config-versions/documents.ts";
 import { AppError, ConflictError, NotFoundError } from "../errors.ts";
 import type { StoredError } from "../store/config-items.ts";
@@ -65,12 +66,11 @@ export function routeDocument(current: ConfigDocument, app: Pick<AppView, "bk_bi
 
 /** The route's current version and document: from our history when we have one, else from GSE. */
 async function currentRoute(deps: ApmDeps, ref: ObjectRef, platName: string, operator: string): Promise<{ version: number; document: ConfigDocument }> {
-  const head = await deps.configs.store.getHead(ref);
-  if (head) {
-    if (head.pending_version !== undefined) throw new ConflictError(`route#${ref.id} is being changed by another request; try again`, { object: `route#${ref.id}` });
-    return { version: head.current_version, document: (await deps.configs.store.getVersion(ref, head.current_version))?.document ?? null };
-  }
-  return { version: 0, document: await readObject(deps.configs.gse, ref, platName, operator) };
+  // Another change of the route in flight: wait for it (bounded), as a change itself would.
+  return underLock(deps.configs, ref, async (head) => {
+    if (head) return { version: head.current_version, document: (await deps.configs.store.getVersion(ref, head.current_version))?.document ?? null };
+    return { version: 0, document: await readObject(deps.configs.gse, ref, platName, operator) };
+  });
 }
 
 const applying = (ds: Datasource, now: number): boolean => ds.apply?.state === "APPLYING" && now - ds.apply.at < STALE_APPLY_MS;
@@ -100,7 +100,8 @@ export async function setDatasource(deps: ApmDeps, bizId: number, appName: strin
     });
     configVersion = version.version;
   } catch (error) {
-    throw await failed(deps, current, name, verb, "config", storedError(error));
+    // GSE refused the route (nothing changed): the answer says so, and no alert pages anyone.
+    throw await failed(deps, current, name, verb, "config", storedError(error), undefined, leftUnchanged(error));
   }
 
   // 2. command
@@ -155,7 +156,16 @@ async function rollbackRoute(deps: ApmDeps, ref: ObjectRef, version: number, aut
  * Records the failure on the datasource (its enabled flag untouched) and alerts. The record is
  * conditioned on the revision read, so when two processes see one failure only one alerts.
  */
-async function failed(deps: ApmDeps, app: AppView, name: DatasourceName, verb: DatasourceVerb, step: ApplyStep, error: StoredError, rollbackError?: StoredError): Promise<DatasourceApplyError> {
+async function failed(
+  deps: ApmDeps,
+  app: AppView,
+  name: DatasourceName,
+  verb: DatasourceVerb,
+  step: ApplyStep,
+  error: StoredError,
+  rollbackError?: StoredError,
+  nothingChanged = false,
+): Promise<DatasourceApplyError> {
   const at = deps.now();
   const ds = app.datasources[name];
   let recorded: AppView | undefined;
@@ -165,7 +175,7 @@ async function failed(deps: ApmDeps, app: AppView, name: DatasourceName, verb: D
     deps.logger.warn("could not record a datasource failure (another request changed the app)", { app_name: app.app_name, datasource: name, error: storedError(writeError) });
   }
   const summary = `${verb} ${name} of ${app.bk_biz_id}/${app.app_name} failed at the ${step} step: ${error.message}`;
-  if (recorded) {
+  if (recorded && !nothingChanged) {
     await deps.alerts
       .publish({
         type: "apm.datasource_apply",

@@ -82,12 +82,16 @@ export async function getCommandPage(
   if (command.status === "RUNNING") command = await settleCommand(deps, command, { checkReplies: true });
   const batches = await deps.store.batches(messageId, command.body_hash);
   const states = new Map(batches.map((b) => [b.index, b.state]));
+  const ended = command.status !== "RUNNING";
   // Stored and told outcomes differ (lib/commands/engine.ts effectiveOutcome): SENT is stored as
-  // PENDING until its batch is known sent, RETRYING as FAILED until recovery takes it.
-  const STORED: Partial<Record<AgentOutcome, AgentOutcome[]>> = { SENT: ["SENT", "PENDING"], PENDING: ["PENDING"], RETRYING: ["RETRYING", "FAILED"], FAILED: ["FAILED"] };
+  // PENDING until its batch is known sent, RETRYING as FAILED until recovery takes it; once the
+  // command ended, an agent still waiting for a retry is FAILED and one never sent SKIPPED.
+  const STORED: Partial<Record<AgentOutcome, AgentOutcome[]>> = ended
+    ? { SENT: ["SENT", "PENDING"], PENDING: ["PENDING"], SKIPPED: ["SKIPPED", "PENDING"], FAILED: ["FAILED", "RETRYING"] }
+    : { SENT: ["SENT", "PENDING"], PENDING: ["PENDING"], RETRYING: ["RETRYING", "FAILED"], FAILED: ["FAILED"] };
   const stored: AgentOutcome[] | undefined = query.outcome === undefined ? undefined : (STORED[query.outcome] ?? [query.outcome]);
   const page = await withCursor(() => deps.store.agentPage(messageId, { limit: query.limit, cursor: query.cursor, ...(stored ? { outcomes: stored } : {}) }));
-  const agents = page.items.map((item) => agentResult(item, states)).filter((a) => query.outcome === undefined || a.outcome === query.outcome);
+  const agents = page.items.map((item) => agentResult(item, states, ended)).filter((a) => query.outcome === undefined || a.outcome === query.outcome);
   return { command: await describeCommand(deps.store, command), agents, ...(page.cursor ? { next_cursor: page.cursor } : {}) };
 }
 

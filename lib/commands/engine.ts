@@ -327,30 +327,56 @@ async function sendBatch(
 /**
  * An agent's outcome as the API tells it: a PENDING item whose batch went out was SENT, and a
  * FAILED one with attempts left is RETRYING already (recovery is about to queue its next attempt).
+ * Once the command has ended nothing more is sent: an agent still waiting for a retry is FAILED
+ * (closeCommand gives it up), and one of a batch that never went out (released by GSE, then
+ * skipped) is SKIPPED. Only an agent of a batch still in flight stays PENDING.
  */
-export function effectiveOutcome(item: Pick<AgentCommandItem, "outcome" | "batch" | "final">, batchStates: ReadonlyMap<number, BatchItem["state"]>): AgentOutcome {
-  if (item.outcome === "FAILED") return item.final === false ? "RETRYING" : "FAILED";
+export function effectiveOutcome(item: Pick<AgentCommandItem, "outcome" | "batch" | "final">, batchStates: ReadonlyMap<number, BatchItem["state"]>, ended = false): AgentOutcome {
+  if (item.outcome === "FAILED" || item.outcome === "RETRYING") {
+    if (ended) return "FAILED";
+    return item.outcome === "RETRYING" || item.final === false ? "RETRYING" : "FAILED";
+  }
   if (item.outcome !== "PENDING") return item.outcome;
-  return batchStates.get(item.batch) === "SENT" ? "SENT" : "PENDING";
+  const state = batchStates.get(item.batch);
+  if (state === "SENT") return "SENT";
+  return ended && state !== "SENDING" ? "SKIPPED" : "PENDING";
 }
+
+/** An agent that waits for another attempt (FAILED with attempts left, or RETRYING): not final yet. */
+export const isWaitingForRetry = (item: Pick<AgentCommandItem, "outcome" | "final">): boolean =>
+  (item.outcome === "FAILED" || item.outcome === "RETRYING") && item.final !== true;
 
 export const zeroCounts = (): OutcomeCounts => Object.fromEntries(AGENT_OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;
 
-/** Counts every agent's outcome: agents of batches never sent count PENDING (SKIPPED once the command ended). */
-export async function countOutcomes(store: CommandStore, command: CommandItem): Promise<OutcomeCounts> {
-  const batches = await store.batches(command.message_id, command.body_hash);
+/**
+ * Counts every agent's outcome (effectiveOutcome): agents of batches never sent count PENDING
+ * (SKIPPED once the command ended). `visit` sees each agent item as it is counted.
+ */
+async function tallyOutcomes(
+  store: Pick<CommandStore, "agentItems">,
+  command: CommandItem,
+  batches: readonly BatchItem[],
+  visit?: (item: AgentCommandItem) => Promise<unknown>,
+): Promise<OutcomeCounts> {
+  const ended = command.status !== "RUNNING";
   const states = new Map(batches.map((b) => [b.index, b.state]));
   const counts = zeroCounts();
   const itemsPerBatch = new Map<number, number>();
   for await (const page of store.agentItems(command.message_id, true)) {
     for (const item of page) {
-      counts[effectiveOutcome(item, states)]++;
+      if (visit) await visit(item);
+      counts[effectiveOutcome(item, states, ended)]++;
       itemsPerBatch.set(item.batch, (itemsPerBatch.get(item.batch) ?? 0) + 1);
     }
   }
-  const unsent: AgentOutcome = command.status === "RUNNING" ? "PENDING" : "SKIPPED";
+  const unsent: AgentOutcome = ended ? "SKIPPED" : "PENDING";
   for (const batch of batches) counts[unsent] += Math.max(0, batch.size - (itemsPerBatch.get(batch.index) ?? 0));
   return counts;
+}
+
+/** Counts every agent's outcome: agents of batches never sent count PENDING (SKIPPED once the command ended). */
+export async function countOutcomes(store: CommandStore, command: CommandItem): Promise<OutcomeCounts> {
+  return tallyOutcomes(store, command, await store.batches(command.message_id, command.body_hash));
 }
 
 /** The final status a command's counts mean (it ran to its end: not aborted, not cancelled). */
@@ -408,20 +434,70 @@ async function expireSilentAgents(deps: CommandDeps, command: CommandItem, timeo
 
 /** ABORTED or CANCELLED: batches not sent are skipped, agents waiting for a retry fail for good. */
 export async function stopCommand(deps: CommandDeps, command: CommandItem, status: "ABORTED" | "CANCELLED", reason: string): Promise<CommandItem> {
-  const now = deps.now();
-  if (!(await deps.store.finish(command, status, { reason }, now))) return (await deps.store.getCommand(command.message_id)) ?? command;
+  if (!(await deps.store.finish(command, status, { reason }, deps.now()))) return (await deps.store.getCommand(command.message_id)) ?? command;
+  const stopped = await closeCommand(deps, { ...command, status, reason });
+  deps.logger?.info("command stopped", { message_id: command.message_id, status, reason, counts: stopped.counts });
+  return stopped;
+}
+
+// --- close -----------------------------------------------------------------------------------
+
+/** What closing a command needs: the store's reads and conditional writes, and the clock. */
+export interface CloseDeps {
+  readonly store: Pick<CommandStore, "batches" | "skipBatch" | "agentItems" | "giveUp" | "setCounts" | "getCommand">;
+  readonly now: () => number;
+}
+
+export type ClosedCommand = CommandItem & { readonly counts: OutcomeCounts };
+
+/**
+ * Whether an ended command's stored counts are its final ones: there are counts, and nothing in
+ * them (nor on the command) still waits for a retry or is in flight. A natural end (every batch
+ * sent, no retry pending) stores final counts with its status; a stop (ABORTED, CANCELLED) has
+ * them once closeCommand ran to its end.
+ */
+export function countsAreFinal(command: Pick<CommandItem, "status" | "counts" | "pending_retries">): command is ClosedCommand {
+  const counts = command.counts;
+  return command.status !== "RUNNING" && counts !== undefined && command.pending_retries <= 0 && counts.RETRYING === 0 && counts.PENDING === 0;
+}
+
+/**
+ * Brings an ended command to its final outcomes and stores the counts they make: batches not sent
+ * are SKIPPED, agents waiting for a retry FAILED for good, then the agents are counted. Every write
+ * is conditional, so it may run any number of times, concurrently or after a crash at any step
+ * (stopCommand runs it, and recovery again before the alert when the counts are not final) and
+ * converges; a retry job that comes later finds its agent final and does nothing. Once the alert
+ * went out the stored counts are the alert's and are kept (the answer carries them).
+ */
+export async function closeCommand(deps: CloseDeps, command: CommandItem): Promise<ClosedCommand> {
+  if (command.status === "RUNNING") throw new Error(`command ${command.message_id} is still RUNNING: only an ended command is closed`);
+  const batches = await skipUnsentBatches(deps, command);
+  const counts = await giveUpAndCount(deps, command, batches);
+  return recordCounts(deps, command, counts);
+}
+
+/** Batches not sent yet never will be; returns the batches as they are now (a late sender may have claimed one first). */
+async function skipUnsentBatches(deps: CloseDeps, command: CommandItem): Promise<BatchItem[]> {
   const batches = await deps.store.batches(command.message_id, command.body_hash);
-  for (const batch of batches) if (batch.state === "PENDING") await deps.store.skipBatch(command.message_id, batch.sk);
-  for await (const page of deps.store.agentItems(command.message_id, true)) {
-    for (const item of page) {
-      if ((item.outcome === "FAILED" || item.outcome === "RETRYING") && !item.final) await deps.store.giveUp(command.message_id, item.agent_id, now);
-    }
-  }
-  const stopped = (await deps.store.getCommand(command.message_id)) ?? command;
-  const counts = await countOutcomes(deps.store, stopped);
+  const unsent = batches.filter((b) => b.state === "PENDING");
+  if (unsent.length === 0) return batches;
+  for (const batch of unsent) await deps.store.skipBatch(command.message_id, batch.sk);
+  return deps.store.batches(command.message_id, command.body_hash);
+}
+
+/** One pass over the agents: each one waiting for a retry is given up (conditional), each is counted by its final outcome. */
+async function giveUpAndCount(deps: CloseDeps, command: CommandItem, batches: readonly BatchItem[]): Promise<OutcomeCounts> {
+  const now = deps.now();
+  return tallyOutcomes(deps.store, command, batches, async (item) => {
+    if (isWaitingForRetry(item)) await deps.store.giveUp(command.message_id, item.agent_id, now);
+  });
+}
+
+/** Stores the counts, unless the alert went out first: then its counts stay, and are returned. */
+async function recordCounts(deps: CloseDeps, command: CommandItem, counts: OutcomeCounts): Promise<ClosedCommand> {
   await deps.store.setCounts(command.message_id, counts);
-  deps.logger?.info("command stopped", { message_id: command.message_id, status, reason, counts });
-  return { ...stopped, counts };
+  const stored = (await deps.store.getCommand(command.message_id)) ?? command;
+  return { ...stored, counts: stored.alerted_at !== undefined && stored.counts ? stored.counts : counts };
 }
 
 // --- views -----------------------------------------------------------------------------------
@@ -471,10 +547,10 @@ export async function describeCommand(store: CommandStore, command: CommandItem)
   return commandView(command, counts);
 }
 
-export function agentResult(item: AgentCommandItem, states: ReadonlyMap<number, BatchItem["state"]>): AgentResult {
+export function agentResult(item: AgentCommandItem, states: ReadonlyMap<number, BatchItem["state"]>, ended = false): AgentResult {
   return {
     bk_agent_id: item.agent_id,
-    outcome: effectiveOutcome(item, states),
+    outcome: effectiveOutcome(item, states, ended),
     attempts: item.attempts,
     ...(item.code !== undefined ? { code: item.code } : {}),
     ...(item.message !== undefined ? { message: item.message } : {}),

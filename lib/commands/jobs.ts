@@ -46,8 +46,8 @@ export const parseJob = <S extends z.ZodType>(schema: S, job: JobEnvelope): z.in
 
 /**
  * The caller's mistakes (bad body, unknown object) can never succeed: dead-letter them. GSE
- * refusing a config change is recorded by the versioned flow (FAILED, rolled back, alerted):
- * the job is done. A conflict (another change in flight) or an outage is retried by SQS.
+ * refusing a config change is recorded by the versioned flow (REJECTED: nothing changed): the job
+ * is done. A conflict (another change still in flight after the wait) or an outage is retried by SQS.
  */
 export async function asJob(run: () => Promise<unknown>): Promise<void> {
   try {

@@ -11,16 +11,19 @@ import { GseError } from "../errors.ts";
 import type { RecoveryRule } from "../recovery.ts";
 import { agentCommandItemSchema, commandItemSchema, type AgentCommandItem, type CommandItem } from "../store/commands.ts";
 import { messageIdSchema } from "../gse/schemas.ts";
-import type { CommandAlertPublisher } from "./alerts.ts";
+import { ALERT_SAMPLE_SIZE, commandEndAlert, isAlertedStatus, type AlertedStatus, type AlertSampleAgent, type CommandAlertPublisher } from "./alerts.ts";
 import {
   advanceCommand,
+  closeCommand,
   COMMAND_RETRY_JOB,
   COMMAND_TICK_JOB,
-  countOutcomes,
+  countsAreFinal,
+  effectiveOutcome,
   MAX_QUEUE_DELAY_SECONDS,
   retryDelayMs,
   scheduleTick,
   settleCommand,
+  type ClosedCommand,
   type CommandDeps,
 } from "./engine.ts";
 
@@ -49,6 +52,7 @@ export async function scheduleRetry(deps: CommandDeps, command: CommandItem, age
   const notBefore = now + retryDelayMs(agent.attempts, deps.settings, deps.random);
   const job: RetryJob = { type: COMMAND_RETRY_JOB, message_id: command.message_id, agent_id: agent.agent_id, attempt: agent.attempts, not_before: notBefore };
   await deps.queue.send(job, delaySecondsUntil(notBefore, now));
+  deps.logger?.info("command retry queued", { message_id: job.message_id, agent_id: job.agent_id, attempt: job.attempt, not_before: new Date(notBefore).toISOString() });
   await deps.store.markRetrying(command.message_id, agent.agent_id, agent.attempts, notBefore, now);
 }
 
@@ -64,10 +68,15 @@ export function retryJobHandler(deps: CommandDeps): JobHandler {
     const command = await deps.store.getCommand(job.message_id);
     if (!command) return;
     if (command.status !== "RUNNING") {
-      await deps.store.giveUp(job.message_id, job.agent_id, now);
+      // The command ended: its close gave the agent up already (then this changes nothing), or is about to.
+      const gaveUp = await deps.store.giveUp(job.message_id, job.agent_id, now);
+      deps.logger?.info("command retry dropped", { message_id: job.message_id, agent_id: job.agent_id, attempt: job.attempt, why: `command ${command.status}`, gave_up: gaveUp });
       return;
     }
-    if (!(await deps.store.claimRetry(job.message_id, job.agent_id, job.attempt, now))) return;
+    if (!(await deps.store.claimRetry(job.message_id, job.agent_id, job.attempt, now))) {
+      deps.logger?.info("command retry dropped", { message_id: job.message_id, agent_id: job.agent_id, attempt: job.attempt, why: "attempt claimed before, or the agent moved on" });
+      return;
+    }
     const attempts = job.attempt + 1;
     const final = attempts >= command.max_attempts;
     let failure: { code: number; message: string; final: boolean } | undefined;
@@ -128,6 +137,7 @@ async function rescueStalledAgents(deps: CommandDeps, command: CommandItem): Pro
       else if (stalledRetry) {
         const job: RetryJob = { type: COMMAND_RETRY_JOB, message_id: command.message_id, agent_id: agent.agent_id, attempt: agent.attempts, not_before: deps.now() };
         await deps.queue.send(job, 0);
+        deps.logger?.info("command retry queued", { message_id: job.message_id, agent_id: job.agent_id, attempt: job.attempt, rescued: true });
       }
     }
   }
@@ -136,24 +146,25 @@ async function rescueStalledAgents(deps: CommandDeps, command: CommandItem): Pro
 const imageOf = (image: Record<string, AttributeValue> | undefined): Record<string, unknown> | undefined =>
   image ? unmarshall(image as Parameters<typeof unmarshall>[0]) : undefined;
 
-export const ALERTED_STATUSES = new Set(["PARTIAL", "FAILED", "ABORTED"]);
+/** What recovery needs for commands: the engine's deps, the alert publisher, and the owner's undo (APM). */
+export type CommandRecoveryDeps = CommandDeps & { alerts: CommandAlertPublisher; onEnded?: (command: CommandItem) => Promise<unknown> };
 
 /**
  * The commands table's stream: a newly FAILED agent (not final) gets its retry scheduled; a
- * command that just ended PARTIAL, FAILED or ABORTED gets its one alert.
+ * command that just ended is closed if its counts are not final yet (agents waiting for a retry
+ * given up, counts recounted) and, when it ended PARTIAL, FAILED or ABORTED, gets its one alert,
+ * built from those final counts. A crash anywhere re-delivers the record, and every step is
+ * conditional, so a second run finishes what the first left.
  */
-export function commandRecoveryRule(deps: CommandDeps & { alerts: CommandAlertPublisher; onEnded?: (command: CommandItem) => Promise<unknown> }): RecoveryRule {
+export function commandRecoveryRule(deps: CommandRecoveryDeps): RecoveryRule {
   return async function recoverCommandRecord(record: DynamoDBRecord) {
     const next = imageOf(record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined);
     const previous = imageOf(record.dynamodb?.OldImage as Record<string, AttributeValue> | undefined);
     if (!next || typeof next.pk !== "string" || !next.pk.startsWith("cmd#")) return;
     if (next.sk === "meta") {
       const command = commandItemSchema.parse(next);
-      if (!ALERTED_STATUSES.has(command.status) || previous?.status !== "RUNNING") return;
-      // The command's owner (an APM datasource action) undoes its part first; it is idempotent.
-      if (command.origin !== undefined) await deps.onEnded?.(command);
-      if (command.alerted_at !== undefined) return;
-      await alertOnce(deps, command);
+      if (previous?.status !== "RUNNING" || command.status === "RUNNING" || command.status === "SUCCEEDED") return;
+      await recoverEndedCommand(deps, command);
       return;
     }
     if (typeof next.sk !== "string" || !next.sk.startsWith("agent#")) return;
@@ -166,24 +177,37 @@ export function commandRecoveryRule(deps: CommandDeps & { alerts: CommandAlertPu
   };
 }
 
-async function alertOnce(deps: CommandDeps & { alerts: CommandAlertPublisher }, command: CommandItem): Promise<void> {
-  const fresh = (await deps.store.getCommand(command.message_id)) ?? command;
-  if (fresh.alerted_at !== undefined) return;
-  const counts = fresh.counts ?? (await countOutcomes(deps.store, fresh));
-  const page = await deps.store.agentPage(fresh.message_id, { limit: 20, cursor: undefined, outcomes: ["FAILED", "TIMED_OUT"] });
-  await deps.alerts.publish({
-    type: `command.${fresh.status.toLowerCase()}`,
-    severity: fresh.status === "FAILED" ? "critical" : "warning",
-    object: `command#${fresh.message_id}`,
-    summary: `command ${fresh.message_id} ended ${fresh.status}: ${counts.FAILED} failed, ${counts.TIMED_OUT} timed out, ${counts.SKIPPED} not sent of ${fresh.target_count}`,
-    message_id: fresh.message_id,
-    status: fresh.status,
-    ...(fresh.reason !== undefined ? { reason: fresh.reason } : {}),
-    counts,
-    sample: page.items.map((a) => ({ bk_agent_id: a.agent_id, outcome: a.outcome, attempts: a.attempts, ...(a.code !== undefined ? { code: a.code } : {}), ...(a.message !== undefined ? { message: a.message } : {}) })),
-    at: new Date(deps.now()).toISOString(),
-  });
-  await deps.store.markAlerted(fresh.message_id, deps.now());
+/** Close (when needed), let the command's owner undo its part, then alert: in that order. */
+async function recoverEndedCommand(deps: CommandRecoveryDeps, ended: CommandItem): Promise<void> {
+  // The item as it is now: the record may be old, and the one who ended it may have closed it already.
+  const current = (await deps.store.getCommand(ended.message_id)) ?? ended;
+  const command = countsAreFinal(current) ? current : await closeCommand(deps, current);
+  if (!isAlertedStatus(command.status)) return;
+  // The command's owner (an APM datasource action) undoes its part first; it is idempotent.
+  if (command.origin !== undefined) await deps.onEnded?.(command);
+  if (command.alerted_at !== undefined) return;
+  await alertOnce(deps, { ...command, status: command.status });
+}
+
+/** The alert, from the final counts; claimed on the command with those counts, so the command keeps showing them. */
+async function alertOnce(deps: CommandRecoveryDeps, command: ClosedCommand & { status: AlertedStatus }): Promise<void> {
+  const alert = commandEndAlert(command, command.counts, await failingSample(deps, command), deps.now());
+  await deps.alerts.publish(alert);
+  await deps.store.markAlerted(command.message_id, command.counts, deps.now());
+  deps.logger?.info("command alert sent", { message_id: command.message_id, type: alert.type, counts: command.counts });
+}
+
+/** Up to ALERT_SAMPLE_SIZE agents that failed (given up, or about to be) or timed out, with GSE's code and message. */
+async function failingSample(deps: CommandDeps, command: CommandItem): Promise<AlertSampleAgent[]> {
+  const page = await deps.store.agentPage(command.message_id, { limit: ALERT_SAMPLE_SIZE, cursor: undefined, outcomes: ["FAILED", "RETRYING", "TIMED_OUT"] });
+  const noBatches = new Map<number, never>();
+  return page.items.map((a) => ({
+    bk_agent_id: a.agent_id,
+    outcome: effectiveOutcome(a, noBatches, true),
+    attempts: a.attempts,
+    ...(a.code !== undefined ? { code: a.code } : {}),
+    ...(a.message !== undefined ? { message: a.message } : {}),
+  }));
 }
 
 /**

@@ -3,10 +3,12 @@
  * documents or error texts are masked like in the logs.
  */
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { AlertType } from "../alert-catalog.ts";
 import { redactingReplacer } from "../logger.ts";
 import type { StoredError } from "../store/configs.ts";
 
-export type ConfigAlertType = "config.rolled_back" | "config.rollback_failed" | "config.drift" | "config.stuck_pending";
+/** The config alerts of the catalogue (lib/alert-catalog.ts): each says why it may be sent. */
+export type ConfigAlertType = Extract<AlertType, `config.${string}`>;
 
 export interface ConfigAlert {
   readonly type: ConfigAlertType;
@@ -16,6 +18,8 @@ export interface ConfigAlert {
   readonly summary: string;
   readonly failed_version?: number;
   readonly restored_version?: number;
+  /** config.adopted: the version recording what GSE held instead. */
+  readonly adopted_version?: number;
   readonly operation?: string;
   readonly author?: string;
   readonly error?: StoredError;

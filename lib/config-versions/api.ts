@@ -7,6 +7,7 @@ import { z } from "zod";
 import { NotFoundError } from "../errors.ts";
 import { validate } from "../http/handler.ts";
 import { headItemSchema, versionItemSchema, type HeadItem, type VersionItem } from "../store/config-items.ts";
+import { pendingAddItemSchema, type PendingAddItem } from "../store/config-items.ts";
 import type { ConfigStore } from "../store/configs.ts";
 import { objectKey, objectKindSchema, type ObjectRef } from "./documents.ts";
 import { diffDocuments, fieldChangeSchema, maskSecrets } from "./mask.ts";
@@ -56,16 +57,44 @@ const headView = (head: HeadItem): z.infer<typeof headViewSchema> => ({
   updated_at: head.updated_at,
 });
 
-/** GET …/versions: newest first; `next_cursor` continues the list. */
-export const historyPageSchema = z.object({ object: z.string(), head: headViewSchema, versions: z.array(versionViewSchema), next_cursor: z.int().nullable() });
+/**
+ * An add of this object's own id that did not become a version: GSE refused it (REJECTED: the id
+ * was taken, nothing changed) or it failed and was undone. Kept beside the object for a week.
+ */
+export const addAttemptViewSchema = pendingAddItemSchema.pick({
+  operation: true,
+  request: true,
+  document: true,
+  author: true,
+  created_at: true,
+  status: true,
+  error: true,
+  rejected_at: true,
+  failed_at: true,
+  rolled_back_at: true,
+  rollback_error: true,
+  adopted_version: true,
+});
+export type AddAttemptView = z.infer<typeof addAttemptViewSchema>;
+
+const addAttemptView = (item: PendingAddItem): AddAttemptView => maskSecrets(addAttemptViewSchema.parse(item));
+
+/** Refused or failed adds shown with the first page of a history. */
+const ADD_ATTEMPTS_SHOWN = 20;
+
+/**
+ * GET …/versions: newest first; `next_cursor` continues the list. `head` is null when the object
+ * has no versions, only adds of its id that GSE refused (`add_attempts`).
+ */
+export const historyPageSchema = z.object({
+  object: z.string(),
+  head: headViewSchema.nullable(),
+  versions: z.array(versionViewSchema),
+  add_attempts: z.array(addAttemptViewSchema),
+  next_cursor: z.int().nullable(),
+});
 /** GET …/diff?from=&to=. */
 export const diffDataSchema = z.object({ object: z.string(), from: z.int(), to: z.int(), changes: z.array(fieldChangeSchema) });
-
-async function requireHead(store: ConfigStore, ref: ObjectRef): Promise<HeadItem> {
-  const head = await store.getHead(ref);
-  if (!head) throw new NotFoundError(`no versions of ${objectKey(ref)}: it was never changed through gse-control`);
-  return head;
-}
 
 async function requireVersion(store: ConfigStore, ref: ObjectRef, version: number): Promise<VersionItem> {
   const item = await store.getVersion(ref, version);
@@ -86,7 +115,8 @@ export async function answerHistory(store: ConfigStore, event: APIGatewayProxyEv
     return { object: objectKey(path), from: query.from, to: query.to, changes: diffDocuments(from.document, to.document) };
   }
   const { path, query } = parametersOf(event, objectPathSchema, listQuerySchema);
-  const head = await requireHead(store, path);
-  const page = await store.listVersions(path, query.limit, query.cursor);
-  return { object: objectKey(path), head: headView(head), versions: page.items.map(versionView), next_cursor: page.next ?? null };
+  const [head, attempts] = await Promise.all([store.getHead(path), query.cursor === undefined ? store.listAddAttempts(path, ADD_ATTEMPTS_SHOWN) : Promise.resolve([])]);
+  if (!head && attempts.length === 0) throw new NotFoundError(`no versions of ${objectKey(path)}: it was never changed through gse-control`);
+  const page = head ? await store.listVersions(path, query.limit, query.cursor) : { items: [], next: undefined };
+  return { object: objectKey(path), head: head ? headView(head) : null, versions: page.items.map(versionView), add_attempts: attempts.map(addAttemptView), next_cursor: page.next ?? null };
 }

@@ -4,13 +4,24 @@
  * applyConfigChange so a lost answer is resolved by reading back, never by a blind repeat.
  */
 import type { GseClient } from "../gse/client.ts";
-import { applyConfigChange } from "../gse/config-apply.ts";
+import { applyConfigChange, holdsDesired } from "../gse/config-apply.ts";
 import { expectationOfDocument, isRouteDocument, meets, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
 
 export class CannotConvergeError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "CannotConvergeError";
+  }
+}
+
+/**
+ * A write failed after an earlier one of the same convergence was applied: GSE holds part of the
+ * document. Never a plain refusal, whatever the cause says.
+ */
+export class PartialConvergeError extends Error {
+  constructor(readonly writes: number, options: { cause: unknown }) {
+    super(`GSE took ${writes} of the writes, then: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
+    this.name = "PartialConvergeError";
   }
 }
 
@@ -34,6 +45,14 @@ export async function converge(
   if (meets(current, expectationOfDocument(target))) return { writes: 0 };
   const operation = { operator_name: operator };
   let writes = 0;
+  const write = async <N extends Parameters<typeof applyConfigChange>[1]>(name: N, body: Parameters<typeof applyConfigChange<N>>[2]): Promise<void> => {
+    try {
+      await applyConfigChange(gse, name, body);
+    } catch (error) {
+      throw writes > 0 ? new PartialConvergeError(writes, { cause: error }) : error;
+    }
+    writes += 1;
+  };
 
   if (ref.kind === "route") {
     if (target === null) {
@@ -52,29 +71,29 @@ export async function converge(
     }
     if (!isRouteDocument(current)) throw new CannotConvergeError(`route#${ref.id}: GSE holds something that is not a route channel`);
     // update_route upserts and never deletes (gse-api.md §7.3): extra names go by delete_route.
+    // Only entries GSE does not already hold are sent: an entry written by someone else since is
+    // not written over with the same value it has.
     const condition = { channel_id: ref.id, plat_name: target.plat_name };
-    if (target.route.length > 0 || target.stream_filters.length > 0) {
-      await applyConfigChange(gse, "update_route", {
+    const missing = <T extends { name: string }>(want: readonly T[], have: readonly T[]): T[] => want.filter((w) => !have.some((h) => h.name === w.name && holdsDesired(h, w)));
+    const routes = missing(target.route, current.route);
+    const filters = missing(target.stream_filters, current.stream_filters);
+    if (routes.length > 0 || filters.length > 0) {
+      await write("update_route", {
         condition,
         operation,
-        specification: {
-          ...(target.route.length > 0 ? { route: target.route } : {}),
-          ...(target.stream_filters.length > 0 ? { stream_filters: target.stream_filters } : {}),
-        },
+        specification: { ...(routes.length > 0 ? { route: routes } : {}), ...(filters.length > 0 ? { stream_filters: filters } : {}) },
       });
-      writes += 1;
     }
     const wantedRoutes = new Set(target.route.map((r) => r.name));
     const wantedFilters = new Set(target.stream_filters.map((f) => f.name));
     const extraRoutes = current.route.map((r) => r.name).filter((n) => !wantedRoutes.has(n));
     const extraFilters = current.stream_filters.map((f) => f.name).filter((n) => !wantedFilters.has(n));
     if (extraRoutes.length > 0 || extraFilters.length > 0) {
-      await applyConfigChange(gse, "delete_route", {
+      await write("delete_route", {
         condition,
         operation: { ...operation, method: "specification" },
         specification: { ...(extraRoutes.length ? { route: extraRoutes } : {}), ...(extraFilters.length ? { stream_filters: extraFilters } : {}) },
       });
-      writes += 1;
     }
     return { writes };
   }

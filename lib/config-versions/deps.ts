@@ -39,6 +39,7 @@ export function configDeps(context: FunctionContext, dynamo: DynamoDBDocumentCli
     newId: () => randomUUID(),
     settings: {
       pendingAddTtlSeconds: PENDING_ADD_TTL_SECONDS,
+      lockWaitMs: config.configLockWaitMs,
       idempotencyTtlSeconds: config.configIdempotencyTtlSeconds,
       dedupeWindowSeconds: config.configDedupeWindowSeconds,
       // A change runs within one invocation: a key IN_PROGRESS for twice the timeout is abandoned.

@@ -15,7 +15,7 @@ import { storedError } from "./apply.ts";
 import { converge } from "./converge.ts";
 import { configDocumentSchema, expectationOfDocument, expectationOfRequest, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
-import { rollbackVersion } from "./rollback.ts";
+import { rollbackPendingAdd, rollbackVersion } from "./rollback.ts";
 import { diffDocuments, fieldChangeSchema, maskSecrets, type FieldChange } from "./mask.ts";
 import { z } from "zod";
 import { createHash } from "node:crypto";
@@ -135,10 +135,22 @@ export async function reconcileHead(deps: ReconcileDeps, head: HeadItem): Promis
  * critical alert that asks a person to look.
  */
 export async function reconcileStalePendingAdds(deps: ReconcileDeps): Promise<number> {
-  const stale = await deps.store.stalePendingAdds(deps.now() - deps.settings.pendingTimeoutSeconds * 1000);
+  const before = deps.now() - deps.settings.pendingTimeoutSeconds * 1000;
+  const stale = await deps.store.stalePendingAdds(before);
   for (const item of stale) {
-    const id = item.pk.slice("cfg#pending-add#".length);
-    await deps.store.failPendingAdd(id, { message: `add PENDING for over ${deps.settings.pendingTimeoutSeconds} s; whether GSE made it is unknown`, kind: "stuck_pending", outcome: "unknown" }, undefined, deps.now());
+    // An add that gave its id can be looked up by it (recovery compares and restores); one whose
+    // id GSE was to allocate cannot.
+    const given = item.sk === "pending" ? undefined : parseObjectKey(item.object ?? "").id;
+    await deps.store.failPendingAdd({ pk: item.pk, sk: item.sk }, { message: `add PENDING for over ${deps.settings.pendingTimeoutSeconds} s; whether GSE made it is unknown`, kind: "stuck_pending", outcome: "unknown" }, given, deps.now());
+  }
+  // FAILED adds whose stream record recovery gave up on (GSE unreachable meanwhile): once more here.
+  for (const item of await deps.store.stalePendingAdds(before, "FAILED")) {
+    if ((item.failed_at ?? item.created_at) >= before) continue;
+    try {
+      await rollbackPendingAdd(deps, item);
+    } catch (error) {
+      deps.logger.error("config reconcile could not finish a failed add", { pk: item.pk, sk: item.sk, error: storedError(error) });
+    }
   }
   return stale.length;
 }

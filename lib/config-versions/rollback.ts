@@ -1,19 +1,27 @@
 /**
- * Recovery's rule for the configs table: a version that turned FAILED is rolled back. The last
- * good version is re-applied to GSE (or the object deleted when there was none), read back, and
- * the version marked ROLLED_BACK; a rollback that fails is marked ROLLBACK_FAILED with a critical
- * alert and never tried again (nothing here writes a new FAILED, so nothing can loop). Every
- * transition is conditional on the status it leaves, so a re-delivered record does nothing twice.
+ * Recovery's rule for the configs table: a version (or pending add) that turned FAILED is undone
+ * by compare-and-restore (restore.ts): GSE is read first, and only what the failed change wrote
+ * and GSE still holds goes back to the last good version. What GSE holds that neither version
+ * wrote (another client's change, or the object gone) is left alone and recorded as the head
+ * (an `adopt` version). The version ends ROLLED_BACK with one alert that says which of these
+ * happened, or ROLLBACK_FAILED with one critical alert when the undo failed (GSE refused it, or
+ * it cannot be done). GSE unreachable is not a failed undo: the pass is tried again (the stream,
+ * then the scheduled reconcile), up to MAX_RECOVERY_ATTEMPTS. Every transition is conditional on
+ * the status it leaves, so a re-delivered record does nothing twice, and nothing here writes a
+ * new FAILED, so nothing can loop.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
+import { GseError } from "../errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import type { RecoveryRule } from "../recovery.ts";
 import {
   ConcurrentChangeError,
+  isPendingAddSk,
   pendingAddItemSchema,
   versionItemSchema,
+  type AdoptedState,
   type ConfigStore,
   type PendingAddItem,
   type StoredError,
@@ -21,8 +29,12 @@ import {
 } from "../store/configs.ts";
 import type { AlertPublisher, ConfigAlert } from "./alerts.ts";
 import { storedError } from "./apply.ts";
-import { converge } from "./converge.ts";
-import { allocatedObject, expectationOfDocument, meets, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
+import { CannotConvergeError, converge, PartialConvergeError } from "./converge.ts";
+import { allocatedObject, expectationOfDocument, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
+import { planRestore } from "./restore.ts";
+
+/** Recovery passes that could not reach GSE before a failed version is given up as ROLLBACK_FAILED. */
+export const MAX_RECOVERY_ATTEMPTS = 10;
 
 export interface RollbackDeps {
   readonly gse: GseClient;
@@ -32,40 +44,116 @@ export interface RollbackDeps {
   readonly now: () => number;
   /** operator_name on the GSE calls recovery makes. */
   readonly operator: string;
+  readonly maxRecoveryAttempts?: number;
 }
 
-type Outcome = { status: "ROLLED_BACK" | "ROLLBACK_FAILED"; error?: StoredError };
+type Undo = { status: "ROLLED_BACK"; writes: number; adopted?: AdoptedState } | { status: "ROLLBACK_FAILED"; error: StoredError; writes?: number };
 
 const FINISHED = new Set(["ROLLED_BACK", "ROLLBACK_FAILED"]);
 
-/** Re-applies `target` and reads it back; the outcome to record. */
-async function restore(deps: RollbackDeps, ref: ObjectRef, target: ConfigDocument, platName: string): Promise<Outcome> {
+/** An undo that can never succeed by trying again: GSE refused it, or it cannot be expressed. */
+function definite(error: unknown): boolean {
+  const cause = error instanceof PartialConvergeError ? error.cause : error;
+  return cause instanceof CannotConvergeError || (cause instanceof GseError && cause.outcome === "rejected");
+}
+
+/**
+ * Compare-and-restore of one object: `good` is the last good document, `written` the failed
+ * change's. Reads GSE, undoes what is still ours, reads back. Throws when GSE cannot be reached.
+ */
+async function undo(deps: RollbackDeps, ref: ObjectRef, good: ConfigDocument, written: ConfigDocument, afterVersion: number): Promise<Undo> {
+  // The platform the object was made under: a rollback never writes with another one.
+  const platName = good?.plat_name ?? written?.plat_name ?? "";
+  const current = await readObject(deps.gse, ref, platName, deps.operator);
+  const plan = planRestore(ref.kind, good, written, current);
+  let writes = 0;
+  if (plan.undo) {
+    try {
+      writes = (await converge(deps.gse, ref, plan.target, { platName, operator: deps.operator, current })).writes;
+    } catch (error) {
+      if (!definite(error)) throw error;
+      return { status: "ROLLBACK_FAILED", error: storedError(error), ...(error instanceof PartialConvergeError ? { writes: error.writes } : {}) };
+    }
+  }
+  const after = writes > 0 ? await readObject(deps.gse, ref, platName, deps.operator) : current;
+  if (!plan.foreign) {
+    if (meets(after, expectationOfDocument(plan.target))) return { status: "ROLLED_BACK", writes };
+    return { status: "ROLLBACK_FAILED", writes, error: { message: "GSE does not hold the last good version after the rollback", kind: "verification" } };
+  }
+  return { status: "ROLLED_BACK", writes, adopted: { document: after, adoption: { after_version: afterVersion, reason: after === null ? "gone" : "changed_elsewhere" } } };
+}
+
+/** An undo pass; one that could not reach GSE is counted, and given up after the bound. */
+async function bounded(deps: RollbackDeps, key: { pk: string; sk: string }, run: () => Promise<Undo>): Promise<Undo> {
   try {
-    await converge(deps.gse, ref, target, { platName, operator: deps.operator });
-    const current = await readObject(deps.gse, ref, platName, deps.operator);
-    if (meets(current, expectationOfDocument(target))) return { status: "ROLLED_BACK" };
-    return { status: "ROLLBACK_FAILED", error: { message: "GSE does not hold the last good version after the rollback", kind: "verification" } };
+    return await run();
   } catch (error) {
-    return { status: "ROLLBACK_FAILED", error: storedError(error) };
+    const attempts = await deps.store.countRecoveryAttempt(key, storedError(error), deps.now());
+    const max = deps.maxRecoveryAttempts ?? MAX_RECOVERY_ATTEMPTS;
+    deps.logger.warn("config rollback could not reach GSE", { pk: key.pk, sk: key.sk, attempt: attempts, of: max, error: storedError(error) });
+    if (attempts < max) throw error;
+    return { status: "ROLLBACK_FAILED", error: { message: `GSE could not be read or written in ${attempts} recovery passes: ${storedError(error).message}`, kind: "unreachable" } };
   }
 }
 
-function alertOf(item: { object?: string | undefined; operation: string; author: string; error?: StoredError | undefined }, failed: number | undefined, restored: number | undefined, outcome: Outcome, object: string, at: number): ConfigAlert {
-  const ok = outcome.status === "ROLLED_BACK";
-  return {
-    type: ok ? "config.rolled_back" : "config.rollback_failed",
-    severity: ok ? "warning" : "critical",
+const outcomeOf = (undone: Undo) => ({ status: undone.status, ...(undone.status === "ROLLBACK_FAILED" ? { error: undone.error } : {}), ...(undone.writes !== undefined ? { writes: undone.writes } : {}) });
+
+interface Ended {
+  readonly operation: string;
+  readonly author: string;
+  readonly status: string;
+  readonly error?: StoredError | undefined;
+  readonly rollback_error?: StoredError | undefined;
+  readonly rollback_writes?: number | undefined;
+  readonly adopted_version?: number | undefined;
+}
+
+/**
+ * The one alert about a finished recovery, from what was recorded: undone (`config.rolled_back`),
+ * GSE found holding someone else's state (`config.adopted`), or a person must look
+ * (`config.rollback_failed`). `adopted`: the adopt version's document, when there is one.
+ */
+export function alertOf(item: Ended, object: string, versions: { failed?: number; restored?: number }, adopted: { document: ConfigDocument } | undefined, at: number): ConfigAlert {
+  const what = `${item.operation} of ${object}${versions.failed !== undefined ? ` (version ${versions.failed})` : ""}`;
+  const common = {
     object,
-    summary: ok
-      ? `${item.operation} of ${object}${failed !== undefined ? ` (version ${failed})` : ""} failed and was rolled back${restored !== undefined ? ` to version ${restored}` : ""}`
-      : `${item.operation} of ${object} failed and the rollback failed too: GSE's state is not known to be good; a person must check it (no further automatic attempt)`,
-    ...(failed !== undefined ? { failed_version: failed } : {}),
-    ...(restored !== undefined ? { restored_version: restored } : {}),
+    ...(versions.failed !== undefined ? { failed_version: versions.failed } : {}),
     operation: item.operation,
     author: item.author,
     ...(item.error ? { error: item.error } : {}),
-    ...(outcome.error ? { rollback_error: outcome.error } : {}),
     at: new Date(at).toISOString(),
+  };
+  if (item.status === "ROLLBACK_FAILED") {
+    return {
+      ...common,
+      type: "config.rollback_failed",
+      severity: "critical",
+      summary: `${what} failed and undoing it failed too: GSE's state is not known to be good; a person must check it (no further automatic attempt)`,
+      ...(item.rollback_error ? { rollback_error: item.rollback_error } : {}),
+    };
+  }
+  const undid = (item.rollback_writes ?? 0) > 0;
+  if (item.adopted_version !== undefined || adopted !== undefined) {
+    const held = adopted?.document === null ? "the object is gone from GSE" : "GSE holds what another client wrote";
+    return {
+      ...common,
+      type: "config.adopted",
+      severity: "warning",
+      summary:
+        `${what} failed, and ${held}: GSE was left as it is` +
+        (item.adopted_version !== undefined ? ` and its state recorded as version ${item.adopted_version}` : "") +
+        (undid ? "; what this change wrote and GSE still held was undone" : ""),
+      ...(item.adopted_version !== undefined ? { adopted_version: item.adopted_version } : {}),
+    };
+  }
+  return {
+    ...common,
+    type: "config.rolled_back",
+    severity: "warning",
+    summary: undid
+      ? `${what} failed and was rolled back${versions.restored !== undefined ? ` to version ${versions.restored}` : ""}`
+      : `${what} failed and did not take effect: GSE still holds ${versions.restored !== undefined ? `version ${versions.restored}` : "what it held before"}`,
+    ...(versions.restored !== undefined ? { restored_version: versions.restored } : {}),
   };
 }
 
@@ -85,50 +173,62 @@ async function alertOnce(deps: RollbackDeps, key: { pk: string; sk: string }, al
 export async function rollbackVersion(deps: RollbackDeps, failed: VersionItem): Promise<void> {
   const ref = parseObjectKey(failed.object);
   const key = { pk: failed.pk, sk: failed.sk };
-  const head = await deps.store.getHead(ref);
-  let current = { head, item: (await deps.store.getVersion(ref, failed.version)) ?? failed };
-  const restoredVersion = head?.last_good_version ?? 0;
-  if (current.item.status === "FAILED") {
-    const target = (await deps.store.getVersion(ref, restoredVersion))?.document ?? null;
-    const platName = target?.plat_name ?? failed.document?.plat_name ?? "";
-    const outcome = await restore(deps, ref, target, platName);
-    deps.logger.info("config rollback", { object: failed.object, version: failed.version, restored_version: restoredVersion, status: outcome.status });
+  let item = (await deps.store.getVersion(ref, failed.version)) ?? failed;
+  // The version it replaced: while it holds the head's lock, that is the last good one.
+  const restored = item.parent_version ?? (await deps.store.getHead(ref))?.last_good_version ?? 0;
+  if (item.status === "FAILED") {
+    const good = (await deps.store.getVersion(ref, restored))?.document ?? null;
+    const written = item.document;
+    const undone = await bounded(deps, key, () => undo(deps, ref, good, written, failed.version));
+    deps.logger.info("config rollback", { object: failed.object, version: failed.version, restored_version: restored, status: undone.status, writes: undone.writes, adopted: undone.status === "ROLLED_BACK" && undone.adopted !== undefined });
     try {
-      await deps.store.finishRollback(ref, failed.version, outcome, deps.now());
+      await deps.store.finishRollback(ref, failed.version, outcomeOf(undone), deps.now(), undone.status === "ROLLED_BACK" ? undone.adopted : undefined);
     } catch (error) {
       // Someone finished it first (a concurrent delivery): its alert is theirs to send.
       if (!(error instanceof ConcurrentChangeError)) throw error;
     }
-    current = { head, item: versionItemSchema.parse(await deps.store.getVersion(ref, failed.version)) };
+    item = versionItemSchema.parse(await deps.store.getVersion(ref, failed.version));
   }
-  const { item } = current;
   if (!FINISHED.has(item.status) || item.alerted_at !== undefined) return;
-  const outcome: Outcome = { status: item.status as Outcome["status"], ...(item.rollback_error ? { error: item.rollback_error } : {}) };
-  await alertOnce(deps, key, alertOf(item, item.version, outcome.status === "ROLLED_BACK" ? restoredVersion : undefined, outcome, item.object, deps.now()));
+  const adopted = item.adopted_version !== undefined ? await deps.store.getVersion(ref, item.adopted_version) : undefined;
+  await alertOnce(deps, key, alertOf(item, item.object, { failed: item.version, restored }, adopted, deps.now()));
 }
 
-/** A failed add whose id GSE allocated: undo it if GSE gave the id; otherwise say what is known. */
+/**
+ * A failed add: undone where GSE still holds it and the id is known; another client's object
+ * under that id is left alone and adopted. Without an id (GSE was to allocate it, the answer was
+ * lost) nothing can find it: a person must look.
+ */
 export async function rollbackPendingAdd(deps: RollbackDeps, failed: PendingAddItem): Promise<void> {
-  const id = failed.pk.slice("cfg#pending-add#".length);
-  let item = (await deps.store.getPendingAdd(id)) ?? failed;
+  const key = { pk: failed.pk, sk: failed.sk };
+  let item = (await deps.store.getPendingAdd(key)) ?? failed;
+  const kind = item.operation === "add_route" ? "route" : "streamto";
+  const ref: ObjectRef | undefined = item.allocated_id !== undefined ? allocatedObject(item.operation, kind === "route" ? { channel_id: item.allocated_id } : { stream_to_id: item.allocated_id }) : undefined;
+  let adopted: { document: ConfigDocument } | undefined;
   if (item.status === "FAILED") {
-    let outcome: Outcome;
-    if (item.allocated_id !== undefined) {
-      const ref = allocatedObject(item.operation, item.operation === "add_route" ? { channel_id: item.allocated_id } : { stream_to_id: item.allocated_id });
-      outcome = await restore(deps, ref, null, item.document?.plat_name ?? "");
+    let undone: Undo;
+    let adoptedVersion: number | undefined;
+    if (ref !== undefined) {
+      const written = item.document;
+      undone = await bounded(deps, key, () => undo(deps, ref, null, written, 0));
+      if (undone.status === "ROLLED_BACK" && undone.adopted) {
+        adopted = undone.adopted;
+        const head = await deps.store.getHead(ref);
+        const adoption = { ...undone.adopted.adoption, after_version: head?.current_version ?? 0 };
+        adoptedVersion = await deps.store.adoptObserved(ref, head, { document: undone.adopted.document, adoption }, deps.now());
+      }
     } else if (item.error?.outcome === "unknown") {
-      outcome = { status: "ROLLBACK_FAILED", error: { message: "GSE may have made the object under an id it never told us; look for it by name", kind: "unknowable" } };
+      undone = { status: "ROLLBACK_FAILED", error: { message: "GSE may have made the object under an id it never told us; look for it by name", kind: "unknowable" } };
     } else {
-      // GSE refused it or never got it: nothing to undo.
-      outcome = { status: "ROLLED_BACK" };
+      // GSE refused it or never got it (recorded before REJECTED existed): nothing to undo.
+      undone = { status: "ROLLED_BACK", writes: 0 };
     }
-    await deps.store.finishPendingAddRollback(id, outcome, deps.now());
-    item = (await deps.store.getPendingAdd(id)) ?? item;
+    await deps.store.finishPendingAddRollback(key, outcomeOf(undone), deps.now(), adoptedVersion);
+    item = (await deps.store.getPendingAdd(key)) ?? item;
   }
   if (!FINISHED.has(item.status) || item.alerted_at !== undefined) return;
-  const object = item.allocated_id !== undefined ? `${item.operation === "add_route" ? "route" : "streamto"}#${item.allocated_id}` : `${item.operation === "add_route" ? "route" : "streamto"}#(not allocated)`;
-  const outcome: Outcome = { status: item.status as Outcome["status"], ...(item.rollback_error ? { error: item.rollback_error } : {}) };
-  await alertOnce(deps, { pk: item.pk, sk: item.sk }, alertOf(item, undefined, undefined, outcome, object, deps.now()));
+  const object = ref ? objectKey(ref) : `${kind}#(not allocated)`;
+  await alertOnce(deps, key, alertOf(item, object, {}, adopted ?? (item.adopted_version !== undefined && ref ? await deps.store.getVersion(ref, item.adopted_version) : undefined), deps.now()));
 }
 
 /** The recovery rule for configs stream records: acts on transitions into FAILED only. */
@@ -140,6 +240,6 @@ export function configRecoveryRule(deps: RollbackDeps): RecoveryRule {
     const old = record.dynamodb?.OldImage ? unmarshall(record.dynamodb.OldImage as Parameters<typeof unmarshall>[0]) : undefined;
     if (item.status !== "FAILED" || old?.status === "FAILED") return;
     if (typeof item.sk === "string" && item.sk.startsWith("v#")) await rollbackVersion(deps, versionItemSchema.parse(item));
-    else if (item.sk === "pending") await rollbackPendingAdd(deps, pendingAddItemSchema.parse(item));
+    else if (isPendingAddSk(item.sk)) await rollbackPendingAdd(deps, pendingAddItemSchema.parse(item));
   };
 }

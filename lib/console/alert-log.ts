@@ -8,6 +8,7 @@
 import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { redactString } from "../logger.ts";
+import { ALERT_SEVERITIES } from "../store/fleet-log-items.ts";
 import type { AlertLogEntry, AlertSeverity, FleetLog } from "../store/fleet-log.ts";
 
 /** Longest summary kept per alert: the page shows one line, the full alert went to the subscribers. */
@@ -31,11 +32,13 @@ const heartbeatAlertSchema = z.looseObject({
   sample: z.array(z.looseObject({ agent_id: z.string() })).default([]),
   truncated: z.boolean().optional(),
   detail: z.string().optional(),
+  /** Carried by every heartbeat alert since the alert catalogue (lib/alert-catalog.ts); older ones lack it. */
+  severity: z.enum(ALERT_SEVERITIES).optional(),
 });
 
 const typedAlertSchema = z.looseObject({
   type: z.string().min(1),
-  severity: z.enum(["warning", "critical"]).optional(),
+  severity: z.enum(ALERT_SEVERITIES).optional(),
   object: z.string().optional(),
   summary: z.string().optional(),
 });
@@ -46,8 +49,8 @@ const alarmSchema = z.looseObject({
   NewStateReason: z.string().optional(),
 });
 
-/** Heartbeat kinds that need a person (the rest are news, not trouble). */
-const HEARTBEAT_SEVERITY: Readonly<Record<string, AlertSeverity>> = { gse_unreachable: "critical", lost: "warning", unknown: "warning" };
+/** Heartbeat alerts published before they carried their severity: kinds that need a person (the rest were news). */
+const HEARTBEAT_SEVERITY: Readonly<Record<string, AlertSeverity>> = { gse_unreachable: "critical", lost: "warning", stuck: "warning", unknown: "warning" };
 
 const oneLine = (text: string): string => redactString(text.replace(/\s+/g, " ").trim()).slice(0, MAX_ALERT_MESSAGE_CHARS);
 
@@ -66,11 +69,11 @@ export function describeAlert(message: string, subject: string): Described {
   const body = parseJson(message);
   const heartbeat = heartbeatAlertSchema.safeParse(body);
   if (heartbeat.success) {
-    const { kind, sample, count, detail } = heartbeat.data;
+    const { kind, sample, count, detail, severity } = heartbeat.data;
     const named = sample.slice(0, SAMPLE_IN_SUMMARY).map((s) => s.agent_id);
     const more = count > named.length ? ` and ${count - named.length} more` : "";
     const agents = named.length ? `: ${named.join(", ")}${more}` : "";
-    return { kind, severity: HEARTBEAT_SEVERITY[kind] ?? "info", message: oneLine(detail ?? `${subject.replace(/^gse-control: /, "")}${agents}`), source: heartbeat.data.source };
+    return { kind, severity: severity ?? HEARTBEAT_SEVERITY[kind] ?? "info", message: oneLine(detail ?? `${subject.replace(/^gse-control: /, "")}${agents}`), source: heartbeat.data.source };
   }
   const typed = typedAlertSchema.safeParse(body);
   if (typed.success) {

@@ -4,18 +4,35 @@
  * registry, the alert log, the running commands (counted from their batches) and the latest
  * versions of the most recently changed config objects. Every read is bounded (CONSOLE_LIMITS),
  * so one refresh costs the same whatever the history; the pure shaping is exported for tests.
+ *
+ * The strip at the top says how the dependencies are, without calling GSE: GSE by the last
+ * heartbeat poll's outcome (its calls and failed calls, and the outage marker's start), DynamoDB
+ * by this answer's own reads (when they fail, the answer is a 503 that says so), SNS by one read of
+ * the alerts topic's attributes, run beside the reads and bounded by its own timeout.
  */
+import { z } from "zod";
 import { batchCounts, commandView } from "../commands/engine.ts";
 import { parseObjectKey } from "../config-versions/documents.ts";
 import { fleetSummary, listAgents, type FleetDeps } from "../fleet.ts";
 import type { AgentView } from "../fleet-schemas.ts";
+import { DependencyUnavailableError } from "../errors.ts";
+import { describeError, type DependencyHealth } from "../health.ts";
 import { redactString } from "../logger.ts";
 import type { CommandItem, CommandStore } from "../store/commands.ts";
 import type { HeadItem, VersionItem, VersionStatus } from "../store/config-items.ts";
 import type { ConfigStore } from "../store/configs.ts";
-import type { FleetSummary } from "../store/fleet.ts";
+import { FLEET_PARTITIONS, newFleetCalls, type FleetSummary } from "../store/fleet.ts";
 import { FLEET_STATS_EVERY_MINUTES, type AlertLogEntry, type FleetLog, type FleetStatsItem } from "../store/fleet-log.ts";
-import type { ConsoleAlert, ConsoleCommand, ConsoleConfigVersion, ConsoleData, LostAgent, StatusPoint } from "./schemas.ts";
+import type {
+  ConsoleAlert,
+  ConsoleCommand,
+  ConsoleConfigVersion,
+  ConsoleData,
+  ConsoleDependencies,
+  ConsoleDependency,
+  LostAgent,
+  StatusPoint,
+} from "./schemas.ts";
 
 /** How much one refresh reads and shows at most. */
 export const CONSOLE_LIMITS = {
@@ -33,6 +50,10 @@ export const CONSOLE_LIMITS = {
   versionsPerObject: 3,
   configVersions: 20,
   refreshSeconds: 15,
+  /** All of one answer's DynamoDB reads; beyond it the answer is a 503 naming DynamoDB, not a hung page. */
+  readTimeoutMs: 10_000,
+  /** Longest detail of a dependency shown. */
+  detailChars: 200,
 } as const;
 
 export interface ConsoleDeps {
@@ -40,13 +61,67 @@ export interface ConsoleDeps {
   readonly log: Pick<FleetLog, "recentAlerts" | "statsSince">;
   readonly commands: CommandStore;
   readonly configs: Pick<ConfigStore, "allHeads" | "listVersions">;
+  /** The alerts topic's check (lib/health.ts checkAlertsTopic), bounded by its own timeout; it never throws. */
+  readonly alertsTopic: () => Promise<DependencyHealth>;
   readonly now: () => number;
+  /** Overrides CONSOLE_LIMITS.readTimeoutMs (tests). */
+  readonly readTimeoutMs?: number;
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
+/** What the heartbeat keeps while GSE fails its polls (meta/gse_outage, lib/heartbeat/poll.ts finishPoll). */
+const gseOutageSchema = z.looseObject({ since: z.number(), detail: z.string().optional() });
+export type GseOutage = z.infer<typeof gseOutageSchema>;
+
+const oneLine = (text: string): string => redactString(text.replace(/\s+/g, " ").trim()).slice(0, CONSOLE_LIMITS.detailChars);
+
+/**
+ * When GSE last answered for every watched agent, as the fleet table already records it: each poll
+ * marks every partition it answered in full, empty ones included (meta/polled, per partition), and
+ * a partition whose call failed keeps the time of its last full answer, like its agents keep their
+ * state. So the oldest of those times is the oldest state any count rests on: after a poll answered
+ * in full, the poll itself. Null when a partition was never answered in full.
+ *
+ * A heartbeat field would plug in here (none is needed): were the summary to carry when GSE last
+ * answered a whole poll, this would return it instead of reading meta/polled.
+ */
+export function gseAnsweredAt(summary: FleetSummary, polled: ReadonlyMap<number, number>): string | null {
+  if (summary.gse_failed_chunks === 0) return summary.as_of;
+  if (polled.size < FLEET_PARTITIONS) return null;
+  return iso(Math.min(Date.parse(summary.as_of), ...polled.values()));
+}
+
+/**
+ * GSE's health by the last heartbeat poll: the cheapest truthful signal (no call to GSE per
+ * refresh). Failing when calls of that poll failed, since the outage's first poll; unknown before
+ * the first poll or when the poll had nothing to ask.
+ */
+export function gseHealth(summary: FleetSummary | null, outage: GseOutage | undefined): ConsoleDependency {
+  if (summary === null) return { state: "unknown", detail: "no heartbeat poll has finished yet", checked_at: null, since: null };
+  const { gse_calls: calls, gse_failed_chunks: failed, as_of: at } = summary;
+  if (failed > 0) {
+    const why = outage?.detail ? ` (${oneLine(outage.detail)})` : "";
+    return { state: "failing", detail: `${failed} of ${calls} calls failed in the last heartbeat poll${why}`, checked_at: at, since: outage ? iso(Math.min(outage.since, Date.parse(at))) : at };
+  }
+  if (calls === 0) return { state: "unknown", detail: "the last heartbeat poll had no agent to ask GSE about", checked_at: at, since: null };
+  return { state: "ok", detail: `answered all ${calls} calls of the last heartbeat poll`, checked_at: at, since: null };
+}
+
+/** A check of lib/health.ts as the strip shows it. */
+export const checkedHealth = (health: DependencyHealth, at: number): ConsoleDependency => ({
+  state: health.ok ? "ok" : "failing",
+  detail: oneLine(health.detail),
+  checked_at: iso(at),
+  since: null,
+});
+
 /** The fleet view for the page: the most common versions by name, the rest summed up. */
-export function fleetAtAGlance(summary: FleetSummary | null, maxVersions: number = CONSOLE_LIMITS.versions): ConsoleData["fleet"] {
+export function fleetAtAGlance(
+  summary: FleetSummary | null,
+  maxVersions: number = CONSOLE_LIMITS.versions,
+  polled: ReadonlyMap<number, number> = new Map(),
+): ConsoleData["fleet"] {
   if (summary === null) return null;
   const shown = summary.by_version.slice(0, maxVersions);
   const rest = summary.by_version.slice(maxVersions);
@@ -59,7 +134,9 @@ export function fleetAtAGlance(summary: FleetSummary | null, maxVersions: number
     other_versions: { versions: rest.length, agents: rest.reduce((n, v) => n + v.count, 0) },
     outdated: summary.outdated,
     min_version: summary.min_version,
+    gse_calls: summary.gse_calls,
     gse_failed_chunks: summary.gse_failed_chunks,
+    gse_answered_at: gseAnsweredAt(summary, polled),
   };
 }
 
@@ -90,6 +167,7 @@ export function lostAgents(views: readonly AgentView[], limit: number = CONSOLE_
       since: view.changed_at,
       ...(view.version !== undefined ? { version: view.version } : {}),
       ...(view.status_code !== undefined ? { status_code: view.status_code } : {}),
+      ...(view.status_class !== undefined ? { status_class: view.status_class } : {}),
     }));
 }
 
@@ -121,7 +199,7 @@ export function commandProgress(command: CommandItem, counts: ConsoleCommand["co
 const HIGHLIGHTED: ReadonlySet<VersionStatus> = new Set(["FAILED", "ROLLED_BACK", "ROLLBACK_FAILED"]);
 
 /** When a version last changed status (or was created). */
-const lastActivity = (v: VersionItem): number => Math.max(v.created_at, v.applied_at ?? 0, v.failed_at ?? 0, v.rolled_back_at ?? 0);
+const lastActivity = (v: VersionItem): number => Math.max(v.created_at, v.applied_at ?? 0, v.rejected_at ?? 0, v.failed_at ?? 0, v.rolled_back_at ?? 0);
 
 /** The objects changed most recently: whose versions the page reads. */
 export const recentHeads = (heads: readonly HeadItem[], limit: number = CONSOLE_LIMITS.configObjects): HeadItem[] =>
@@ -129,11 +207,13 @@ export const recentHeads = (heads: readonly HeadItem[], limit: number = CONSOLE_
 
 /**
  * The newest versions among those read, by their last change; version 0 (what GSE held when we
- * first saw the object) is bookkeeping, not a change anyone made, and is left out.
+ * first saw the object) is bookkeeping, not a change anyone made, and is left out. An `adopt`
+ * recorded later (GSE found holding another client's state, or the object gone) is shown. A
+ * REJECTED version shows GSE's reason but is not highlighted: nothing changed.
  */
 export function recentVersions(versions: readonly VersionItem[], limit: number = CONSOLE_LIMITS.configVersions): ConsoleConfigVersion[] {
   return versions
-    .filter((v) => v.operation !== "adopt")
+    .filter((v) => v.operation !== "adopt" || v.adoption !== undefined)
     .sort((a, b) => lastActivity(b) - lastActivity(a) || a.object.localeCompare(b.object) || b.version - a.version)
     .slice(0, limit)
     .map((v) => {
@@ -146,7 +226,7 @@ export function recentVersions(versions: readonly VersionItem[], limit: number =
         author: v.author,
         at: iso(lastActivity(v)),
         highlight: HIGHLIGHTED.has(v.status),
-        ...(error !== undefined && HIGHLIGHTED.has(v.status) ? { error: redactString(error).slice(0, 300) } : {}),
+        ...(error !== undefined && (HIGHLIGHTED.has(v.status) || v.status === "REJECTED") ? { error: redactString(error).slice(0, 300) } : {}),
       };
     });
 }
@@ -172,22 +252,80 @@ async function lostOfRegistry(fleet: FleetDeps): Promise<{ agents: LostAgent[]; 
   return { agents: lostAgents(page.agents), complete: page.next_cursor === null };
 }
 
-/** Everything the page shows, as of now. */
+async function gseOutage(fleet: FleetDeps): Promise<GseOutage | undefined> {
+  const parsed = gseOutageSchema.safeParse(await fleet.store.getMeta("gse_outage", newFleetCalls()));
+  return parsed.success ? parsed.data : undefined;
+}
+
+class ReadTimeout extends Error {
+  constructor(ms: number) {
+    super(`no answer within ${ms / 1000} s`);
+    this.name = "ReadTimeout";
+  }
+}
+
+async function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ReadTimeout(ms)), ms);
+  });
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A mistake in this code, not a dependency's failure: answered as a 500, never blamed on DynamoDB. */
+const isProgrammingError = (error: unknown): boolean => error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError;
+
+/** The 503 when DynamoDB cannot be read: the strip alone, GSE unknown (its signal is in DynamoDB too). */
+export function dynamoUnavailable(error: unknown, alertsTopic: DependencyHealth, at: number): DependencyUnavailableError {
+  const detail = error instanceof ReadTimeout ? error.message : describeError(error);
+  const dependencies: ConsoleDependencies = {
+    gse: { state: "unknown", detail: "the last heartbeat poll's outcome is in DynamoDB, which could not be read", checked_at: null, since: null },
+    dynamodb: { state: "failing", detail: `the status page's reads failed: ${detail}`, checked_at: iso(at), since: null },
+    sns: checkedHealth(alertsTopic, at),
+  };
+  return new DependencyUnavailableError(`DynamoDB could not be read: ${detail}`, { dependencies }, { cause: error });
+}
+
+/**
+ * Everything the page shows, as of now. DynamoDB failing or slower than `readTimeoutMs` throws a
+ * DependencyUnavailableError (503) whose data is the strip, so the page can still say what is down.
+ */
 export async function consoleData(deps: ConsoleDeps): Promise<ConsoleData> {
   const now = deps.now();
   const since = now - CONSOLE_LIMITS.historyHours * 3_600_000;
-  const [summary, stats, lost, alerts, commands, configs] = await Promise.all([
+  const alertsTopic = deps.alertsTopic();
+  const reads = Promise.all([
     fleetSummary(deps.fleet),
+    deps.fleet.store.polledAt(newFleetCalls()),
+    gseOutage(deps.fleet),
     deps.log.statsSince(since, now),
     lostOfRegistry(deps.fleet),
     deps.log.recentAlerts(now, CONSOLE_LIMITS.alerts),
     runningCommands(deps.commands),
     configVersions(deps.configs),
   ]);
+  let read: Awaited<typeof reads>;
+  try {
+    read = await withinTime(reads, deps.readTimeoutMs ?? CONSOLE_LIMITS.readTimeoutMs);
+  } catch (error) {
+    if (isProgrammingError(error)) throw error;
+    throw dynamoUnavailable(error, await alertsTopic, deps.now());
+  }
+  const [summary, polled, outage, stats, lost, alerts, commands, configs] = read;
+  const readMs = deps.now() - now;
   return {
     generated_at: iso(now),
+    dependencies: {
+      gse: gseHealth(summary, outage),
+      dynamodb: { state: "ok", detail: `this answer's reads took ${readMs} ms`, checked_at: iso(now), since: null },
+      sns: checkedHealth(await alertsTopic, now),
+    },
     refresh_seconds: CONSOLE_LIMITS.refreshSeconds,
-    fleet: fleetAtAGlance(summary),
+    fleet: fleetAtAGlance(summary, CONSOLE_LIMITS.versions, polled),
     history: { hours: CONSOLE_LIMITS.historyHours, every_minutes: FLEET_STATS_EVERY_MINUTES, points: statusPoints(stats) },
     lost: { total: summary?.by_status.lost ?? null, agents: lost.agents, complete: lost.complete },
     alerts: alerts.map(alertView),

@@ -5,6 +5,12 @@
  * every element from the JSON with textContent, so nothing an agent, GSE or an alert says can
  * become markup. The Content-Security-Policy allows exactly this script and this style (by hash)
  * and connections to this origin.
+ *
+ * At the top, a strip says how each dependency is (GSE, DynamoDB, SNS/SQS): from the answer's
+ * `dependencies`, from the `data` of its 503 when DynamoDB could not be read, and, when the answer
+ * is another server error with no report, DynamoDB failing (the data's reads are DynamoDB's) and
+ * the others unknown. While GSE fails, the fleet's tiles are labelled with when GSE last answered
+ * for every agent (`gse_answered_at`), not presented as current.
  */
 import { createHash } from "node:crypto";
 
@@ -30,6 +36,16 @@ h2 .count { text-transform: none; letter-spacing: 0; color: var(--fg); font-weig
 .tile.alive .n { color: var(--ok); } .tile.lost .n, .tile.failed .n { color: var(--bad); } .tile.suspect .n, .tile.outdated .n { color: var(--warn); }
 .tile.unknown .n, .tile.pending .n { color: var(--muted); }
 .note { color: var(--muted); font-size: 12px; margin-top: 6px; }
+.deps { display: flex; flex-wrap: wrap; gap: 10px; padding: 16px 20px 0; }
+.dep { flex: 1 1 240px; min-width: 0; background: var(--card); border: 1px solid var(--line); border-left: 4px solid var(--pending); border-radius: 6px; padding: 8px 12px; }
+.dep .name { font-weight: 600; margin-right: 6px; }
+.dep .state { font-weight: 600; color: var(--muted); }
+.dep .note { margin-top: 2px; overflow-wrap: anywhere; }
+.dep.ok { border-left-color: var(--ok); } .dep.ok .state { color: var(--ok); }
+.dep.failing { border-left-color: var(--bad); background: #fff1f3; } .dep.failing .state { color: var(--bad); }
+.stale-label { color: var(--bad); font-weight: 600; margin-bottom: 8px; }
+.tiles.stale .tile { border-style: dashed; }
+.tiles.stale .tile .n { color: var(--muted); }
 .empty { color: var(--muted); padding: 6px 0; }
 table { width: 100%; border-collapse: collapse; }
 th { text-align: left; font-weight: 500; color: var(--muted); border-bottom: 1px solid var(--line); padding: 3px 6px; white-space: nowrap; }
@@ -62,8 +78,12 @@ const SCRIPT = `
   var dataUrl = location.pathname.replace(/\\/+$/, "") + "/data";
   // Series drawn on the chart, in drawing order, with their colours (CSS variables).
   var SERIES = [["alive", "--ok"], ["lost", "--bad"], ["suspect", "--warn"], ["unknown", "--pending"], ["pending", "--info"]];
+  // The strip's dependencies: key in the data, name shown, what its time means.
+  var DEPENDENCIES = [["gse", "GSE", "last poll"], ["dynamodb", "DynamoDB", "checked"], ["sns", "SNS/SQS", "checked"]];
   var timer = null;
   var refreshSeconds = 15;
+  // When this page first saw /console/data answer a server error, until it answers again.
+  var dataFailingSince = null;
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, children) {
@@ -113,14 +133,56 @@ const SCRIPT = `
   function badge(text, cls) { return el("span", "badge " + (cls || text), [text]); }
   function tile(cls, n, label) { return el("div", "tile " + cls, [el("div", "n", [n]), el("div", "l", [label])]); }
 
+  function renderDependencies(deps) {
+    fill("deps", DEPENDENCIES.map(function (d) {
+      var dep = deps[d[0]] || { state: "unknown", detail: "not reported", checked_at: null, since: null };
+      var line = dep.detail;
+      if (dep.checked_at) line += " · " + d[2] + " " + utc(dep.checked_at);
+      if (dep.since && dep.state === "failing") line += " · failing since " + utc(dep.since) + " (" + ago(dep.since) + ")";
+      var node = el("div", "dep " + dep.state, [el("span", "name", [d[1]]), el("span", "state", [dep.state]), el("div", "note", [line])]);
+      node.id = "dep-" + d[0];
+      node.setAttribute("data-state", dep.state);
+      return node;
+    }));
+  }
+
+  // The strip when /console/data answered an error: its own report (a 503 when DynamoDB could not
+  // be read), else, for a server error, DynamoDB failing (the data's reads are all DynamoDB's).
+  function unavailable(status, body) {
+    var reported = body && body.data && body.data.dependencies;
+    var unknown = { state: "unknown", detail: "not known: the status data did not arrive", checked_at: null, since: null };
+    if (status < 500) return { gse: unknown, dynamodb: unknown, sns: unknown };
+    if (dataFailingSince === null) dataFailingSince = new Date().toISOString();
+    if (reported && reported.dynamodb) {
+      var dynamodb = Object.assign({}, reported.dynamodb, { since: reported.dynamodb.since || dataFailingSince });
+      return Object.assign({}, reported, { dynamodb: dynamodb });
+    }
+    var why = "/console/data answered HTTP " + status + (body && body.message ? " (" + body.message + ")" : "") + ": the status data, read from DynamoDB, is unavailable";
+    return { gse: unknown, dynamodb: { state: "failing", detail: why, checked_at: new Date().toISOString(), since: dataFailingSince }, sns: unknown };
+  }
+
+  function failingNames(deps) {
+    return DEPENDENCIES.filter(function (d) { return deps[d[0]] && deps[d[0]].state === "failing"; }).map(function (d) { return d[1]; });
+  }
+
   function renderFleet(fleet) {
     if (!fleet) {
       fill("fleet", [el("div", "empty", ["No heartbeat poll has finished yet."])]);
+      $("fleet").setAttribute("data-as-of", "");
       return;
     }
     var s = fleet.by_status;
-    fill("fleet", [
-      el("div", "tiles", [
+    // GSE failed calls of the last poll: the counts rest on what it last answered, labelled so.
+    var stale = fleet.gse_failed_chunks > 0;
+    var asOf = stale ? fleet.gse_answered_at : fleet.as_of;
+    var nodes = [];
+    if (stale) {
+      nodes.push(el("div", "stale-label", [asOf
+        ? "GSE failing: counts as of " + utc(asOf) + " (" + ago(asOf) + "), when it last answered for every agent"
+        : "GSE failing: counts not current, it has not answered for every agent yet"]));
+    }
+    nodes.push(
+      el("div", stale ? "tiles stale" : "tiles", [
         tile("agents", fleet.agents, "agents"),
         tile("alive", s.alive || 0, "alive"),
         tile("suspect", fleet.suspect, "suspect"),
@@ -129,9 +191,12 @@ const SCRIPT = `
         tile("pending", s.pending || 0, "pending"),
         tile("outdated", fleet.outdated, fleet.min_version ? "below " + fleet.min_version : "outdated"),
       ]),
-      el("div", "note", ["As of the poll at " + utc(fleet.as_of) + " (" + ago(fleet.as_of) + ")" +
-        (fleet.gse_failed_chunks ? "; " + fleet.gse_failed_chunks + " GSE calls of it failed, those agents kept their state" : "") + "."]),
-    ]);
+      el("div", "note", [stale
+        ? "In the last poll, at " + utc(fleet.as_of) + ", " + fleet.gse_failed_chunks + " of " + fleet.gse_calls + " GSE calls failed: the agents they asked about kept the state GSE last gave them, and are counted with it."
+        : "As of the poll at " + utc(fleet.as_of) + " (" + ago(fleet.as_of) + ")."]),
+    );
+    fill("fleet", nodes);
+    $("fleet").setAttribute("data-as-of", asOf || "");
   }
 
   function renderChart(history) {
@@ -195,7 +260,8 @@ const SCRIPT = `
   function renderLost(lost) {
     $("lost-count").textContent = lost.total === null ? "" : String(lost.total);
     var rows = lost.agents.map(function (a) {
-      return row("hl", [el("code", "", [a.agent_id]), when(a.last_seen), when(a.since), a.version || "", a.status_code === undefined ? "" : String(a.status_code)]);
+      var state = a.status_code === undefined ? "" : (a.status_class ? a.status_class + " (" + a.status_code + ")" : String(a.status_code));
+      return row("hl", [el("code", "", [a.agent_id]), when(a.last_seen), when(a.since), a.version || "", state]);
     });
     var nodes = table(["agent", "last seen", "lost since", "version", "GSE status"], rows, "No lost agents.");
     if (lost.total !== null && lost.total > lost.agents.length) nodes.push(el("div", "note", ["Showing the " + lost.agents.length + " most recently lost of " + lost.total + "; the CLI lists them all: gse-control agents --status lost"]));
@@ -230,6 +296,8 @@ const SCRIPT = `
 
   function render(data) {
     refreshSeconds = data.refresh_seconds || refreshSeconds;
+    dataFailingSince = null;
+    renderDependencies(data.dependencies);
     renderFleet(data.fleet);
     renderChart(data.history);
     renderVersions(data.fleet);
@@ -250,12 +318,17 @@ const SCRIPT = `
     timer = null;
     return fetch(dataUrl, { credentials: "same-origin", cache: "no-store", headers: { accept: "application/json" } })
       .then(function (res) {
-        return res.json().then(function (body) {
+        return res.json().catch(function () { return null; }).then(function (body) {
           if (res.status === 401) throw new Error("not signed in: reload the page to sign in");
-          if (!res.ok || !body || body.result !== true) throw new Error((body && body.message) || "HTTP " + res.status);
+          if (!res.ok || !body || body.result !== true) {
+            renderDependencies(unavailable(res.status, body));
+            document.body.setAttribute("data-failed-at", new Date().toISOString());
+            throw new Error((body && body.message) || "HTTP " + res.status);
+          }
           render(body.data);
           document.body.setAttribute("data-generated-at", body.data.generated_at);
-          status("updated " + utc(body.data.generated_at) + " · every " + refreshSeconds + " s", false);
+          var failing = failingNames(body.data.dependencies);
+          status("updated " + utc(body.data.generated_at) + " · every " + refreshSeconds + " s" + (failing.length ? " · failing: " + failing.join(", ") : ""), failing.length > 0);
         });
       })
       .catch(function (error) { status("refresh failed (" + error.message + "); showing the last answer", true); })
@@ -281,6 +354,7 @@ const HTML = `<!doctype html>
 </head>
 <body>
 <header><h1>gse-control · status</h1><span id="status" class="status">loading…</span><button id="refresh" type="button">Refresh</button></header>
+<div id="deps" class="deps" role="status" aria-label="dependencies"></div>
 <main>
 <section class="wide"><h2>Fleet at a glance</h2><div id="fleet"><div class="empty">loading…</div></div></section>
 <section class="wide"><h2>Agents by status, last 24 hours</h2><div id="chart"></div></section>

@@ -4,6 +4,7 @@
  * OpenAPI document does not bundle the DynamoDB client.
  */
 import { z } from "zod";
+import { statusClassSchema } from "../heartbeat/status-class.ts";
 import { commandStatusSchema, outcomeCountsSchema } from "../commands/schemas.ts";
 import { versionStatusSchema } from "../store/config-items.ts";
 import { FLEET_STATUSES } from "../store/fleet-items.ts";
@@ -32,8 +33,16 @@ export const consoleFleetSchema = z.object({
   other_versions: z.object({ versions: z.int(), agents: z.int() }),
   outdated: z.int(),
   min_version: z.string().nullable(),
-  /** GSE calls of the last poll that failed: its counts are stale for those agents. */
+  /** GSE calls the last poll made, and those that failed: for the failed ones' agents, the counts are older. */
+  gse_calls: z.int(),
   gse_failed_chunks: z.int(),
+  /**
+   * When GSE last answered for every watched agent: the oldest state any count rests on. `as_of`
+   * when the last poll was answered in full; earlier when calls of it failed (the agents they
+   * asked about kept the state of their last answer); null when GSE has not answered for some
+   * agents yet.
+   */
+  gse_answered_at: z.string().nullable(),
 });
 
 export const lostAgentSchema = z.object({
@@ -44,6 +53,8 @@ export const lostAgentSchema = z.object({
   since: z.string(),
   version: z.string().optional(),
   status_code: z.int().optional(),
+  /** The class of that status_code (degraded, gone, …: lib/heartbeat/status-class.ts). */
+  status_class: statusClassSchema.optional(),
 });
 export type LostAgent = z.infer<typeof lostAgentSchema>;
 
@@ -87,8 +98,34 @@ export const consoleConfigVersionSchema = z.object({
 });
 export type ConsoleConfigVersion = z.infer<typeof consoleConfigVersionSchema>;
 
+export const DEPENDENCY_STATES = ["ok", "failing", "unknown"] as const;
+
+/** One dependency on the strip at the top of the page. */
+export const consoleDependencySchema = z.object({
+  state: z.enum(DEPENDENCY_STATES),
+  /** One line: what was checked and what it answered (codes and error names, masked like the logs). */
+  detail: z.string(),
+  /** When it was observed: GSE by the last heartbeat poll, DynamoDB and SNS by this answer. Null: never. */
+  checked_at: z.string().nullable(),
+  /** Since when it is failing, when known (GSE: the first poll of the outage). */
+  since: z.string().nullable(),
+});
+export type ConsoleDependency = z.infer<typeof consoleDependencySchema>;
+
+/** GSE from the last heartbeat poll, DynamoDB from this answer's own reads, SNS from the alerts topic. */
+export const consoleDependenciesSchema = z.object({
+  gse: consoleDependencySchema,
+  dynamodb: consoleDependencySchema,
+  sns: consoleDependencySchema,
+});
+export type ConsoleDependencies = z.infer<typeof consoleDependenciesSchema>;
+
+/** `data` of /console/data's 503 (DEPENDENCY_UNAVAILABLE): DynamoDB could not be read, so only the strip. */
+export const consoleUnavailableDataSchema = z.object({ dependencies: consoleDependenciesSchema });
+
 export const consoleDataSchema = z.object({
   generated_at: z.string(),
+  dependencies: consoleDependenciesSchema,
   /** How often the page asks again. */
   refresh_seconds: z.int(),
   /** As of the last completed heartbeat poll; null before the first. */

@@ -27,7 +27,13 @@ export async function applyConfigChange<N extends ConfigOperation>(
     return await gse.call(name, body);
   } catch (error) {
     if (!(error instanceof GseError) || error.outcome !== "unknown") throw error;
-    const resolution = (await resolveUnknownOutcome(gse, name, body)) as Resolution<N>;
+    let resolution: Resolution<N>;
+    try {
+      resolution = (await resolveUnknownOutcome(gse, name, body)) as Resolution<N>;
+    } catch {
+      // The read-back failed too: what is known is the write's unknown outcome, not the read's error.
+      throw error;
+    }
     if (resolution.applied === true) return resolution.data;
     if (resolution.applied === "unknowable") throw error;
     // The read shows nothing happened, so one more send is safe. If that one is also lost,

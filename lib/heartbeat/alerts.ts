@@ -1,16 +1,44 @@
 /**
  * The heartbeat's alerts on the SNS alerts topic: one per poll per kind, aggregated (a count, and
- * a bounded sample of agents each with its last raw GSE record), and deduplicated across polls by
- * a fingerprint kept in the fleet table for the dedup window (DynamoDB TTL ends it).
+ * a bounded sample of agents each with its status code, class and last raw GSE record), and
+ * deduplicated across polls by a fingerprint kept in the fleet table for the dedup window
+ * (DynamoDB TTL ends it). Which kinds exist, and their severities, is lib/alert-catalog.ts's.
  */
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import type { FleetCalls, FleetStore } from "../store/fleet.ts";
-import { TRANSITION_KINDS } from "../store/fleet.ts";
+import { ALERT_SEVERITIES, severityOf, type AlertType } from "../alert-catalog.ts";
+import type { FleetCalls, FleetStore, TransitionKind } from "../store/fleet.ts";
+import { statusClassSchema } from "./status-class.ts";
 
-export const ALERT_KINDS = [...TRANSITION_KINDS, "gse_unreachable", "gse_reachable"] as const;
-export type AlertKind = (typeof ALERT_KINDS)[number];
+type HeartbeatKind<T> = T extends `heartbeat.${infer K}` ? K : never;
+
+/** A heartbeat alert's kind: its catalogue type (lib/alert-catalog.ts) without `heartbeat.`. */
+export type AlertKind = HeartbeatKind<AlertType>;
+export const ALERT_KINDS = ["lost", "stuck", "unknown", "gse_unreachable", "recovered", "gse_reachable"] as const satisfies readonly AlertKind[];
+/** A `heartbeat.*` type of the catalogue missing from ALERT_KINDS is a type error here. */
+export const EVERY_ALERT_KIND_LISTED: [Exclude<AlertKind, (typeof ALERT_KINDS)[number]>] extends [never] ? true : never = true;
+
+/** The alerts a poll raises from its transitions (the other two are about GSE itself). */
+export const TRANSITION_ALERT_KINDS = ["lost", "stuck", "unknown", "recovered"] as const satisfies readonly AlertKind[];
+export type TransitionAlertKind = (typeof TRANSITION_ALERT_KINDS)[number];
+
+/**
+ * What each transition raises. The catalogue's rule: an alert means the system may not be in the
+ * state asked, or a person must act, and an all-clear ends one that was sent. `newly_seen` and
+ * `version_changed` are news: the agent's history and the fleet view have them, the topic never.
+ */
+export const ALERT_OF_TRANSITION: { readonly [K in TransitionKind]: TransitionAlertKind | null } = {
+  lost: "lost",
+  stuck: "stuck",
+  unknown: "unknown",
+  recovered: "recovered",
+  newly_seen: null,
+  version_changed: null,
+};
+
+/** An alert kind's catalogue type: `lost` → `heartbeat.lost`. */
+export const alertTypeOf = (kind: AlertKind): AlertType & `heartbeat.${AlertKind}` => `heartbeat.${kind}`;
 
 export const sampleEntrySchema = z.object({
   agent_id: z.string(),
@@ -18,6 +46,13 @@ export const sampleEntrySchema = z.object({
   last_seen: z.string().nullable(),
   version: z.string().optional(),
   previous_version: z.string().optional(),
+  /** GSE's raw code in the poll that raised the alert (null when it gave none: an omitted id, the legacy call), and its class. */
+  status_code: z.int().nullable(),
+  status_class: statusClassSchema,
+  /** The code's name (`upgrading`), when there is a code. */
+  status_name: z.string().optional(),
+  /** For `stuck`: when a poll first saw it transitional (ISO 8601). */
+  transitional_since: z.string().optional(),
   /** GSE's last raw record of the agent (for an unknown id: the last one GSE gave, if ever). */
   record: z.record(z.string(), z.unknown()).nullable(),
 });
@@ -26,6 +61,9 @@ export type SampleEntry = z.infer<typeof sampleEntrySchema>;
 /** What one alert says; the SNS message is this, as JSON. */
 export const heartbeatAlertSchema = z.object({
   source: z.literal("gse-control/heartbeat"),
+  /** The catalogue's type (`heartbeat.lost`) and the severity it is sent with; `kind` is kept for older subscribers. */
+  type: z.templateLiteral(["heartbeat.", z.enum(ALERT_KINDS)]),
+  severity: z.enum(ALERT_SEVERITIES),
   kind: z.enum(ALERT_KINDS),
   poll_id: z.string(),
   at: z.string(),
@@ -37,11 +75,18 @@ export const heartbeatAlertSchema = z.object({
 });
 export type HeartbeatAlert = z.infer<typeof heartbeatAlertSchema>;
 
+/** An alert of `kind` with its catalogue type and severity. */
+export const heartbeatAlert = (kind: AlertKind, fields: Omit<HeartbeatAlert, "kind" | "type" | "severity">): HeartbeatAlert => ({
+  ...fields,
+  type: alertTypeOf(kind),
+  severity: severityOf(alertTypeOf(kind)),
+  kind,
+});
+
 const SUBJECTS: Readonly<Record<AlertKind, (n: number) => string>> = {
   lost: (n) => `${n} agent${n === 1 ? "" : "s"} lost`,
+  stuck: (n) => `${n} agent${n === 1 ? "" : "s"} stuck in a transitional state`,
   recovered: (n) => `${n} agent${n === 1 ? "" : "s"} recovered`,
-  version_changed: (n) => `${n} agent${n === 1 ? "" : "s"} changed version`,
-  newly_seen: (n) => `${n} agent${n === 1 ? "" : "s"} newly seen`,
   unknown: (n) => `${n} agent id${n === 1 ? "" : "s"} unknown to GSE`,
   gse_unreachable: () => "GSE unreachable: agent state not polled",
   gse_reachable: () => "GSE reachable again",
@@ -52,12 +97,14 @@ export const alertSubject = (alert: Pick<HeartbeatAlert, "kind" | "count">): str
 
 /**
  * The same event → the same fingerprint: kind, count, and per sampled agent its id, last_seen and
- * version. A poll finished twice (a redelivered shard, a retried finisher) or an event reported by
- * two polls does not page anyone twice; the same agents lost again later have another last_seen,
- * so a second outage is never mistaken for the first.
+ * version (and for `stuck`, since when). A poll finished twice (a redelivered shard, a retried
+ * finisher) or an event reported by two polls does not page anyone twice; the same agents lost
+ * again later have another last_seen, so a second outage is never mistaken for the first.
  */
 export function alertFingerprint(alert: Pick<HeartbeatAlert, "kind" | "count" | "sample">): string {
-  const agents = alert.sample.map((s) => [s.agent_id, s.last_seen, s.version ?? null]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  const agents = alert.sample
+    .map((s) => [s.agent_id, s.last_seen, s.version ?? null, ...(s.transitional_since !== undefined ? [s.transitional_since] : [])])
+    .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
   return createHash("sha256").update(JSON.stringify([alert.kind, alert.count, agents])).digest("hex").slice(0, 32);
 }
 
@@ -86,7 +133,13 @@ export async function publishAlert(deps: AlertDeps, alert: HeartbeatAlert, calls
         TopicArn: deps.topicArn,
         Subject: alertSubject(alert),
         Message: JSON.stringify(alert),
-        MessageAttributes: { kind: { DataType: "String", StringValue: alert.kind }, source: { DataType: "String", StringValue: alert.source } },
+        // `type` and `severity` as every alert of the catalogue has them (an SNS filter policy on severity sees these); `kind` and `source` as before.
+        MessageAttributes: {
+          type: { DataType: "String", StringValue: alert.type },
+          severity: { DataType: "String", StringValue: alert.severity },
+          kind: { DataType: "String", StringValue: alert.kind },
+          source: { DataType: "String", StringValue: alert.source },
+        },
       }),
     );
     return true;

@@ -14,7 +14,7 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import pLimit from "p-limit";
 import { z } from "zod";
 import { factsFromGetAgentStatus, factsFromListAgentState, parseLegacyId } from "../agent-state.ts";
-import type { Config } from "../config.ts";
+import { HEARTBEAT_TRANSITIONAL_GRACE_DEFAULT_MINUTES, type Config } from "../config.ts";
 import { GseError } from "../errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import { GSE_AGENT_NONE_FOUND_CODE, type Host } from "../gse/schemas.ts";
@@ -33,8 +33,19 @@ import {
   type TransitionRecord,
 } from "../store/fleet.ts";
 import { fleetStatsItem } from "../store/fleet-log-items.ts";
-import { publishAlert, sampleEntrySchema, type AlertKind, type HeartbeatAlert, type SampleEntry } from "./alerts.ts";
-import { isOutdated, isSuspect, lastSeen, observe, type Observation } from "./rules.ts";
+import {
+  ALERT_OF_TRANSITION,
+  heartbeatAlert,
+  publishAlert,
+  sampleEntrySchema,
+  TRANSITION_ALERT_KINDS,
+  type AlertKind,
+  type HeartbeatAlert,
+  type SampleEntry,
+  type TransitionAlertKind,
+} from "./alerts.ts";
+import { applyUpdate, classOfAgent, isOutdated, isSuspect, lastSeen, observe, type Observation, type Transition } from "./rules.ts";
+import { STATUS_CLASSES, statusClassSchema, type StatusClass } from "./status-class.ts";
 
 /** GSE answers at most 1000 ids per list_agent_state call (gse-api.md §10b.3). */
 export const MAX_CHUNK = 1000;
@@ -73,6 +84,8 @@ export interface HeartbeatSettings {
   readonly concurrency: number;
   readonly useNewAgentStatusApi: boolean;
   readonly lostAfterPolls: number;
+  /** How long an agent may stay transitional before it is stuck (default HEARTBEAT_TRANSITIONAL_GRACE_MINUTES's). */
+  readonly transitionalGraceMs?: number;
   readonly budgetMs: number;
   readonly evictAfterSeconds: number;
   readonly alertSample: number;
@@ -87,6 +100,7 @@ export const heartbeatSettings = (config: Config): HeartbeatSettings => ({
   concurrency: config.gse.concurrency,
   useNewAgentStatusApi: config.gse.useNewAgentStatusApi,
   lostAfterPolls: config.heartbeat.lostAfterPolls,
+  transitionalGraceMs: config.heartbeat.transitionalGraceMinutes * 60_000,
   budgetMs: config.heartbeat.budgetSeconds * 1000,
   evictAfterSeconds: config.heartbeat.evictAfterDays * 86_400,
   alertSample: config.heartbeat.alertSample,
@@ -127,7 +141,8 @@ export interface HeartbeatDeps {
   readonly logger?: Logger;
 }
 
-const tallySchema = z.object({ count: z.int().nonnegative(), sample: z.array(sampleEntrySchema) });
+/** One alert kind's share of a poll: how many agents, a sample of them, and how many per GSE state (`5 upgrading`). */
+const tallySchema = z.object({ count: z.int().nonnegative(), sample: z.array(sampleEntrySchema), states: z.record(z.string(), z.int()).default({}) });
 type Tally = z.infer<typeof tallySchema>;
 
 /** What one shard did; stored under the poll so the last shard can aggregate. */
@@ -146,8 +161,12 @@ export const shardResultSchema = z.object({
   write_conflicts: z.int(),
   /** Agent writes DynamoDB refused after the SDK's retries; those changes are seen again by the next poll. */
   write_failures: z.int(),
-  transitions: z.record(z.enum(TRANSITION_KINDS), tallySchema),
+  /** Every transition recorded in history, by kind (news too). */
+  transitions: z.partialRecord(z.enum(TRANSITION_KINDS), z.int()),
+  /** What the poll alerts from this shard's transitions, by alert kind. */
+  alerts: z.partialRecord(z.enum(TRANSITION_ALERT_KINDS), tallySchema),
   by_status: z.record(z.enum(FLEET_STATUSES), z.int()),
+  by_class: z.partialRecord(statusClassSchema, z.int()).default({}),
   suspect: z.int(),
   by_version: z.record(z.string(), z.int()),
   leftover_partitions: z.array(z.int()),
@@ -211,10 +230,15 @@ export async function startPoll(deps: HeartbeatDeps, at: number): Promise<StartR
   return { pollId, duplicate: false, shards, first };
 }
 
-const emptyTallies = (): Record<TransitionKind, Tally> =>
-  Object.fromEntries(TRANSITION_KINDS.map((k) => [k, { count: 0, sample: [] }])) as unknown as Record<TransitionKind, Tally>;
+const emptyTallies = (): Record<TransitionAlertKind, Tally> =>
+  Object.fromEntries(TRANSITION_ALERT_KINDS.map((k) => [k, { count: 0, sample: [], states: {} }])) as unknown as Record<TransitionAlertKind, Tally>;
+const emptyTransitionCounts = (): Record<TransitionKind, number> => Object.fromEntries(TRANSITION_KINDS.map((k) => [k, 0])) as Record<TransitionKind, number>;
 const emptyStatusCounts = (): Record<(typeof FLEET_STATUSES)[number], number> =>
   Object.fromEntries(FLEET_STATUSES.map((s) => [s, 0])) as Record<(typeof FLEET_STATUSES)[number], number>;
+const emptyClassCounts = (): Record<StatusClass, number> => Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as Record<StatusClass, number>;
+
+/** A transition's GSE state as the alerts count it: `5 upgrading`, or the class when GSE gave no code. */
+const stateKey = (t: Transition): string => (t.statusCode !== undefined ? `${t.statusCode} ${t.statusName ?? ""}`.trim() : t.statusClass);
 
 const isNoneFound = (error: unknown): boolean => error instanceof GseError && error.kind === "business" && error.gseCode === GSE_AGENT_NONE_FOUND_CODE;
 
@@ -272,7 +296,8 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
     .sort((a, b) => (partitionOfId.get(a.agent_id) ?? 0) - (partitionOfId.get(b.agent_id) ?? 0))
     .map((a) => a.agent_id);
 
-  const transitions = emptyTallies();
+  const alerts = emptyTallies();
+  const transitions = emptyTransitionCounts();
   const history: TransitionRecord[] = [];
   const leftover = new Set<number>();
   const failed = new Set<number>();
@@ -282,20 +307,28 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
   let polled = 0;
   let conflicts = 0;
   let writeFailures = 0;
-  const rules = { lostAfterPolls: settings.lostAfterPolls, evictAfterSeconds: settings.evictAfterSeconds };
+  const rules = {
+    lostAfterPolls: settings.lostAfterPolls,
+    evictAfterSeconds: settings.evictAfterSeconds,
+    transitionalGraceMs: settings.transitionalGraceMs ?? HEARTBEAT_TRANSITIONAL_GRACE_DEFAULT_MINUTES * 60_000,
+  };
   const gseLimit = pLimit(settings.concurrency);
   const writeLimit = pLimit(settings.writeConcurrency);
 
-  const sampleOf = (agent: FleetAgent, observation: Observation | undefined, extra: Partial<SampleEntry>): SampleEntry => {
+  const sampleOf = (agent: FleetAgent, observation: Observation, t: Transition): SampleEntry => {
     const seen = lastSeen(agent, polledAt.get(partitionOfId.get(agent.agent_id) ?? 0));
-    const record = observation?.record ?? agent.record;
+    const record = observation.record ?? agent.record;
     return {
       agent_id: agent.agent_id,
       status: agent.status,
       last_seen: seen === undefined ? null : new Date(seen).toISOString(),
       ...(agent.version !== undefined ? { version: agent.version } : {}),
+      ...(t.previousVersion !== undefined ? { previous_version: t.previousVersion } : {}),
+      status_code: t.statusCode ?? null,
+      status_class: t.statusClass,
+      ...(t.statusName !== undefined ? { status_name: t.statusName } : {}),
+      ...(t.kind === "stuck" && agent.transitional_since !== undefined ? { transitional_since: new Date(agent.transitional_since).toISOString() } : {}),
       record: record === undefined ? null : { ...record },
-      ...extra,
     };
   };
 
@@ -343,16 +376,16 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
                 conflicts++;
                 return;
               }
-              const { expires_at: expiresAt, ...fields } = outcome.update;
-              const next: FleetAgent = { ...agent, ...fields, rev: agent.rev + 1, changed_at: job.at };
-              if (expiresAt === null) delete next.expires_at;
-              else next.expires_at = expiresAt;
+              const next = applyUpdate(agent, outcome.update, job.at);
               byId.set(id, next);
               for (const t of outcome.transitions) {
-                const tally = transitions[t.kind];
-                tally.count++;
-                if (tally.sample.length < settings.alertSample) {
-                  tally.sample.push(sampleOf(next, observation, t.previousVersion !== undefined ? { previous_version: t.previousVersion } : {}));
+                transitions[t.kind]++;
+                const alertKind = ALERT_OF_TRANSITION[t.kind];
+                if (alertKind !== null && t.silent !== true) {
+                  const tally = alerts[alertKind];
+                  tally.count++;
+                  tally.states[stateKey(t)] = (tally.states[stateKey(t)] ?? 0) + 1;
+                  if (tally.sample.length < settings.alertSample) tally.sample.push(sampleOf(next, observation, t));
                 }
                 const record = observation.record ?? agent.record;
                 history.push({
@@ -364,6 +397,9 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
                   to: t.to,
                   ...(t.previousVersion !== undefined ? { previous_version: t.previousVersion } : {}),
                   ...(t.version !== undefined ? { version: t.version } : {}),
+                  ...(t.statusCode !== undefined ? { status_code: t.statusCode } : {}),
+                  ...(t.statusName !== undefined ? { status_name: t.statusName } : {}),
+                  status_class: t.statusClass,
                   ...(record !== undefined ? { record: { ...record } } : {}),
                 });
               }
@@ -385,6 +421,7 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
 
   // The fleet view counts what this shard is answerable for; leftover partitions are counted by their own shard.
   const byStatus = emptyStatusCounts();
+  const byClass = emptyClassCounts();
   const byVersion: Record<string, number> = {};
   let suspect = 0;
   let counted = 0;
@@ -392,6 +429,8 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
     if (leftover.has(partitionOfId.get(agent.agent_id) ?? 0)) continue;
     counted++;
     byStatus[agent.status]++;
+    const statusClass = classOfAgent(agent);
+    if (statusClass !== undefined) byClass[statusClass]++;
     if (isSuspect(agent)) suspect++;
     if (agent.version !== undefined) byVersion[agent.version] = (byVersion[agent.version] ?? 0) + 1;
   }
@@ -410,7 +449,9 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
     write_conflicts: conflicts,
     write_failures: writeFailures,
     transitions,
+    alerts,
     by_status: byStatus,
+    by_class: byClass,
     suspect,
     by_version: byVersion,
     leftover_partitions: [...leftover].sort((a, b) => a - b),
@@ -427,7 +468,7 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
   // The first result of a shard wins: a redelivered job re-observes changes already written and would record none.
   await store.putNew({ pk: `poll#${job.poll_id}`, sk: `shard#${job.shard}`, ...result, expires_at: Math.floor(deps.now() / 1000) + POLL_RECORD_RETENTION_SECONDS }, calls);
   const pending = await store.shardDone(job.poll_id, job.shard, calls);
-  deps.logger?.info("heartbeat shard", { poll_id: job.poll_id, pending, ...result, transitions: Object.fromEntries(TRANSITION_KINDS.map((k) => [k, transitions[k].count])), by_version: undefined });
+  deps.logger?.info("heartbeat shard", { poll_id: job.poll_id, pending, ...result, alerts: Object.fromEntries(TRANSITION_ALERT_KINDS.map((k) => [k, alerts[k].count])), by_version: undefined });
   let finished = false;
   if (pending === 0 || (pending === undefined && (await pollUnfinished(store, job.poll_id, calls)))) {
     await finishPoll(deps, job.poll_id, calls);
@@ -461,6 +502,15 @@ async function recordFleetStats(deps: HeartbeatDeps, summary: FleetSummary, at: 
   }
 }
 
+/** What a `stuck` alert says beside its sample: the grace, and the agents per state, most first (`5 upgrading ×3`). */
+function stuckDetail(tally: Tally, settings: HeartbeatSettings): string {
+  const minutes = Math.round((settings.transitionalGraceMs ?? HEARTBEAT_TRANSITIONAL_GRACE_DEFAULT_MINUTES * 60_000) / 60_000);
+  const states = Object.entries(tally.states)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([state, n]) => `${state} ×${n}`);
+  return `transitional for ${minutes} min or more (HEARTBEAT_TRANSITIONAL_GRACE_MINUTES): ${states.join(", ")}`;
+}
+
 /** Aggregates a poll's shards: the fleet summary, then one alert per kind with something to say. */
 export async function finishPoll(deps: HeartbeatDeps, pollId: string, calls: FleetCalls = newFleetCalls()): Promise<PollOutcome> {
   const { settings, store } = deps;
@@ -474,8 +524,9 @@ export async function finishPoll(deps: HeartbeatDeps, pollId: string, calls: Fle
   const startedAt = typeof run?.started_at === "number" ? run.started_at : at;
 
   const byStatus = emptyStatusCounts();
+  const byClass = emptyClassCounts();
   const versions = new Map<string, number>();
-  const transitions = emptyTallies();
+  const tallies = emptyTallies();
   let agents = 0;
   let suspect = 0;
   let gseCalls = 0;
@@ -489,12 +540,14 @@ export async function finishPoll(deps: HeartbeatDeps, pollId: string, calls: Fle
     failedChunks += shard.gse_failed_chunks;
     gseError ??= shard.gse_error;
     for (const status of FLEET_STATUSES) byStatus[status] += shard.by_status[status] ?? 0;
+    for (const statusClass of STATUS_CLASSES) byClass[statusClass] += shard.by_class[statusClass] ?? 0;
     for (const [version, n] of Object.entries(shard.by_version)) versions.set(version, (versions.get(version) ?? 0) + n);
-    for (const kind of TRANSITION_KINDS) {
-      const tally = shard.transitions[kind];
+    for (const kind of TRANSITION_ALERT_KINDS) {
+      const tally = shard.alerts[kind];
       if (!tally) continue;
-      transitions[kind].count += tally.count;
-      transitions[kind].sample.push(...tally.sample);
+      tallies[kind].count += tally.count;
+      tallies[kind].sample.push(...tally.sample);
+      for (const [state, n] of Object.entries(tally.states)) tallies[kind].states[state] = (tallies[kind].states[state] ?? 0) + n;
     }
     if (shard.polled > 0) worstMsPerAgent = Math.max(worstMsPerAgent, shard.duration_ms / shard.polled);
   }
@@ -508,6 +561,7 @@ export async function finishPoll(deps: HeartbeatDeps, pollId: string, calls: Fle
     shards: shards.length,
     agents,
     by_status: byStatus,
+    by_class: byClass,
     suspect,
     by_version: byVersion,
     outdated: byVersion.filter((v) => v.outdated).reduce((n, v) => n + v.count, 0),
@@ -526,26 +580,26 @@ export async function finishPoll(deps: HeartbeatDeps, pollId: string, calls: Fle
   if (failedChunks > 0) {
     // One alert per outage: the marker stays while polls keep failing, and goes with the first clean poll.
     const opened = await store.createMeta("gse_outage", { since: at, poll_id: pollId, detail: gseError ?? "" }, calls);
-    const alert: HeartbeatAlert = {
+    const alert = heartbeatAlert("gse_unreachable", {
       ...base,
-      kind: "gse_unreachable",
       count: failedChunks,
       sample: [],
       truncated: false,
       detail: `${failedChunks} of ${gseCalls} GSE calls failed (${gseError ?? "unknown error"}); no agent was marked lost for it`,
-    };
+    });
     alerts.push(alert);
     if (opened && (await publishAlert(alertDeps, alert, calls, `outage-${pollId}`))) published.push(alert.kind);
   } else if (gseCalls > 0 && (await store.deleteMeta("gse_outage", calls))) {
-    const alert: HeartbeatAlert = { ...base, kind: "gse_reachable", count: 0, sample: [], truncated: false, detail: "a poll was answered in full again" };
+    const alert = heartbeatAlert("gse_reachable", { ...base, count: 0, sample: [], truncated: false, detail: "a poll was answered in full again" });
     alerts.push(alert);
     if (await publishAlert(alertDeps, alert, calls, `reachable-${pollId}`)) published.push(alert.kind);
   }
-  for (const kind of TRANSITION_KINDS) {
-    const tally = transitions[kind];
+  for (const kind of TRANSITION_ALERT_KINDS) {
+    const tally = tallies[kind];
     if (tally.count === 0) continue;
     const sample = tally.sample.sort((a, b) => a.agent_id.localeCompare(b.agent_id)).slice(0, settings.alertSample);
-    const alert: HeartbeatAlert = { ...base, kind, count: tally.count, sample, truncated: tally.count > sample.length };
+    const detail = kind === "stuck" ? stuckDetail(tally, settings) : undefined;
+    const alert = heartbeatAlert(kind, { ...base, count: tally.count, sample, truncated: tally.count > sample.length, ...(detail !== undefined ? { detail } : {}) });
     alerts.push(alert);
     if (await publishAlert(alertDeps, alert, calls)) published.push(kind);
   }

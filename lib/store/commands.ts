@@ -292,28 +292,36 @@ export class CommandStore {
     ]);
   }
 
-  /** Stores the final counts of a finished command (a repair of a finish without them). */
-  async setCounts(messageId: string, counts: NonNullable<CommandItem["counts"]>): Promise<void> {
-    await this.client.send(
+  /**
+   * Stores the final counts of an ended command (recounted from its final outcomes); false when
+   * its alert went out already: from then on the counts are the alert's and stay as they are.
+   */
+  async setCounts(messageId: string, counts: NonNullable<CommandItem["counts"]>): Promise<boolean> {
+    return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: commandPk(messageId), sk: "meta" },
         UpdateExpression: "SET #counts = :counts",
+        ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(alerted_at)",
         ExpressionAttributeNames: { "#counts": "counts" },
         ExpressionAttributeValues: { ":counts": counts },
       }),
     );
   }
 
-  /** Marks the command's alert as published; false when it already was. */
-  async markAlerted(messageId: string, now: number): Promise<boolean> {
+  /**
+   * Marks the command's alert as published, with the counts it carried (so the command shows what
+   * the alert said); false when it already was.
+   */
+  async markAlerted(messageId: string, counts: NonNullable<CommandItem["counts"]>, now: number): Promise<boolean> {
     return this.conditional(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { pk: commandPk(messageId), sk: "meta" },
-        UpdateExpression: "SET alerted_at = :now",
-        ConditionExpression: "attribute_not_exists(alerted_at)",
-        ExpressionAttributeValues: { ":now": now },
+        UpdateExpression: "SET alerted_at = :now, #counts = :counts",
+        ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(alerted_at)",
+        ExpressionAttributeNames: { "#counts": "counts" },
+        ExpressionAttributeValues: { ":now": now, ":counts": counts },
       }),
     );
   }

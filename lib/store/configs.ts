@@ -7,6 +7,9 @@
  *   pk = cfg#<kind>#<id>         sk = head        current/last good/pending version
  *   pk = cfg#<kind>#<id>         sk = v#<9 digits> one version
  *   pk = cfg#pending-add#<uuid>  sk = pending     an add waiting for its id (then points to it)
+ *   pk = cfg#<kind>#<id>         sk = add#<uuid>   an add of that very id (add_route with channel_id):
+ *                                                  kept beside the object, not as its version, until
+ *                                                  GSE took it (a refused add never touches the object)
  *   pk = idem#<app>#<key>        sk = idem        the first answer to an idempotency key
  */
 import {
@@ -22,43 +25,55 @@ import {
 import { z } from "zod";
 import { configDocumentSchema, objectKey, type ConfigDocument, type ObjectRef } from "../config-versions/documents.ts";
 import { TABLES } from "../resources.ts";
-import { headItemSchema, storedErrorSchema, versionItemSchema, versionStatusSchema, type HeadItem, type StoredError, type VersionItem, type VersionStatus } from "./config-items.ts";
-
-const TTL = TABLES.configs.ttlAttribute;
-
-export {
+import {
+  ADD_SK_PREFIX,
   headItemSchema,
+  isPendingAddSk,
+  pendingAddItemSchema,
   storedErrorSchema,
-  VERSION_STATUSES,
   versionItemSchema,
   versionStatusSchema,
+  type Adoption,
   type HeadItem,
+  type PendingAddItem,
   type StoredError,
   type VersionItem,
   type VersionStatus,
 } from "./config-items.ts";
 
-/** An add whose id GSE allocates: it cannot live under its object until GSE has answered. */
-export const pendingAddItemSchema = z.object({
-  pk: z.string(),
-  sk: z.literal("pending"),
-  operation: z.enum(["add_streamto", "add_route"]),
-  request: z.unknown(),
-  document: configDocumentSchema,
-  author: z.string(),
-  created_at: z.number(),
-  status: versionStatusSchema,
-  object: z.string().optional(),
-  allocated_id: z.int().optional(),
-  gse_response: z.unknown().optional(),
-  error: storedErrorSchema.optional(),
-  idempotency_key: z.string().optional(),
-  rolled_back_at: z.number().optional(),
-  rollback_error: storedErrorSchema.optional(),
-  alerted_at: z.number().optional(),
-  [TTL]: z.int().optional(),
-});
-export type PendingAddItem = z.infer<typeof pendingAddItemSchema>;
+const TTL = TABLES.configs.ttlAttribute;
+
+export {
+  adoptionSchema,
+  headItemSchema,
+  isPendingAddSk,
+  pendingAddItemSchema,
+  storedErrorSchema,
+  VERSION_STATUSES,
+  versionItemSchema,
+  versionStatusSchema,
+  type Adoption,
+  type HeadItem,
+  type PendingAddItem,
+  type StoredError,
+  type VersionItem,
+  type VersionStatus,
+} from "./config-items.ts";
+
+export const objectPk = (ref: ObjectRef): string => `cfg#${objectKey(ref)}`;
+export const versionSk = (version: number): string => `v#${String(version).padStart(9, "0")}`;
+export const pendingAddPk = (id: string): string => `cfg#pending-add#${id}`;
+export const HEAD_SK = "head";
+
+/** Where an add is recorded until GSE has taken it: apart when GSE allocates the id, beside the object when the id is given. */
+export interface PendingAddKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+export const pendingAddKey = (id: string, ref?: ObjectRef): PendingAddKey =>
+  ref === undefined ? { pk: pendingAddPk(id), sk: "pending" } : { pk: objectPk(ref), sk: `${ADD_SK_PREFIX}${id}` };
+
+
 
 export const idempotencyItemSchema = z.object({
   pk: z.string(),
@@ -72,10 +87,19 @@ export const idempotencyItemSchema = z.object({
 });
 export type IdempotencyItem = z.infer<typeof idempotencyItemSchema>;
 
-export const objectPk = (ref: ObjectRef): string => `cfg#${objectKey(ref)}`;
-export const versionSk = (version: number): string => `v#${String(version).padStart(9, "0")}`;
-export const pendingAddPk = (id: string): string => `cfg#pending-add#${id}`;
-export const HEAD_SK = "head";
+/** How a version or a pending add ended when recovery was done with it. */
+export interface RecoveryOutcome {
+  readonly status: "ROLLED_BACK" | "ROLLBACK_FAILED";
+  readonly error?: StoredError;
+  /** GSE writes recovery sent (0: nothing of the change was left in GSE to undo). */
+  readonly writes?: number;
+}
+
+/** What GSE was found holding instead, recorded as the object's next version (`adopt`). */
+export interface AdoptedState {
+  readonly document: ConfigDocument;
+  readonly adoption: Adoption;
+}
 
 /** A conditional write lost: another change of the same object got there first. */
 export class ConcurrentChangeError extends Error {
@@ -139,8 +163,8 @@ export class ConfigStore {
     return Item ? versionItemSchema.parse(Item) : undefined;
   }
 
-  async getPendingAdd(id: string): Promise<PendingAddItem | undefined> {
-    const { Item } = await this.options.client.send(new GetCommand({ TableName: this.table, Key: { pk: pendingAddPk(id), sk: "pending" }, ConsistentRead: true }));
+  async getPendingAdd(key: PendingAddKey): Promise<PendingAddItem | undefined> {
+    const { Item } = await this.options.client.send(new GetCommand({ TableName: this.table, Key: { pk: key.pk, sk: key.sk }, ConsistentRead: true }));
     return Item ? pendingAddItemSchema.parse(Item) : undefined;
   }
 
@@ -190,30 +214,7 @@ export class ConfigStore {
 
   /** PENDING → APPLIED and the head moved to it (current and last good), in one transaction. */
   async markApplied(ref: ObjectRef, version: number, gseResponse: unknown, now: number): Promise<void> {
-    await this.transact(
-      [
-        {
-          Update: {
-            TableName: this.table,
-            Key: { pk: objectPk(ref), sk: versionSk(version) },
-            UpdateExpression: "SET #status = :applied, gse_response = :response, applied_at = :now",
-            ConditionExpression: "#status = :pending",
-            ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: { ":applied": "APPLIED", ":pending": "PENDING", ":response": gseResponse ?? null, ":now": now },
-          },
-        },
-        {
-          Update: {
-            TableName: this.table,
-            Key: { pk: objectPk(ref), sk: HEAD_SK },
-            UpdateExpression: "SET current_version = :v, last_good_version = :v, updated_at = :now REMOVE pending_version, pending_since",
-            ConditionExpression: "pending_version = :v",
-            ExpressionAttributeValues: { ":v": version, ":now": now },
-          },
-        },
-      ],
-      objectKey(ref),
-    );
+    await this.closeVersion(ref, version, { from: "PENDING", set: { status: "APPLIED", gse_response: gseResponse ?? null, applied_at: now }, now, headTo: version });
   }
 
   /** PENDING → FAILED; the head stays locked until recovery has rolled back. False if not PENDING. */
@@ -228,34 +229,162 @@ export class ConfigStore {
   }
 
   /**
-   * FAILED → ROLLED_BACK | ROLLBACK_FAILED, and the head unlocked, in one transaction. The
-   * condition on FAILED makes a re-delivered stream record find nothing left to do.
+   * PENDING → REJECTED (GSE refused the change or never got it: nothing changed) and the head
+   * released, in one transaction; the head's current version stays. With `adopted`, what GSE was
+   * found holding (the object gone) becomes the next version and the head moves to it.
    */
-  async finishRollback(ref: ObjectRef, version: number, outcome: { status: "ROLLED_BACK" | "ROLLBACK_FAILED"; error?: StoredError }, now: number): Promise<void> {
-    await this.transact(
-      [
-        {
-          Update: {
-            TableName: this.table,
-            Key: { pk: objectPk(ref), sk: versionSk(version) },
-            UpdateExpression: `SET #status = :status, rolled_back_at = :now${outcome.error ? ", rollback_error = :error" : ""}`,
-            ConditionExpression: "#status = :failed",
-            ExpressionAttributeNames: { "#status": "status" },
-            ExpressionAttributeValues: { ":status": outcome.status, ":failed": "FAILED", ":now": now, ...(outcome.error ? { ":error": outcome.error } : {}) },
-          },
+  async markRejected(ref: ObjectRef, version: number, error: StoredError, now: number, adopted?: AdoptedState): Promise<void> {
+    await this.closeVersion(ref, version, {
+      from: "PENDING",
+      set: { status: "REJECTED", error, rejected_at: now },
+      now,
+      ...(adopted ? { adopted } : {}),
+    });
+  }
+
+  /**
+   * FAILED → ROLLED_BACK | ROLLBACK_FAILED, and the head unlocked, in one transaction. The
+   * condition on FAILED makes a re-delivered stream record find nothing left to do. With
+   * `adopted`, what GSE was found holding instead becomes the next version and the head moves to it.
+   */
+  async finishRollback(ref: ObjectRef, version: number, outcome: RecoveryOutcome, now: number, adopted?: AdoptedState): Promise<void> {
+    await this.closeVersion(ref, version, {
+      from: "FAILED",
+      set: {
+        status: outcome.status,
+        rolled_back_at: now,
+        ...(outcome.error ? { rollback_error: outcome.error } : {}),
+        ...(outcome.writes !== undefined ? { rollback_writes: outcome.writes } : {}),
+      },
+      now,
+      ...(adopted ? { adopted } : {}),
+    });
+  }
+
+  /**
+   * Ends the version that holds the head's lock: its status (conditioned on `from`) and the head
+   * unlocked, plus, with `adopted`, an `adopt` version after it that the head moves to. The lock
+   * means no other version can have been numbered since, so the adopt version is the next number.
+   */
+  private async closeVersion(
+    ref: ObjectRef,
+    version: number,
+    change: { from: VersionStatus; set: Record<string, unknown>; now: number; adopted?: AdoptedState; headTo?: number },
+  ): Promise<void> {
+    const { now, adopted } = change;
+    const set: Record<string, unknown> = { ...change.set, ...(adopted ? { adopted_version: version + 1 } : {}) };
+    const names = Object.keys(set);
+    const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [
+      {
+        Update: {
+          TableName: this.table,
+          Key: { pk: objectPk(ref), sk: versionSk(version) },
+          UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :f${i}`).join(", ")}`,
+          ConditionExpression: "#status = :from",
+          ExpressionAttributeNames: { "#status": "status", ...Object.fromEntries(names.map((n, i) => [`#f${i}`, n])) },
+          ExpressionAttributeValues: { ":from": change.from, ...Object.fromEntries(names.map((n, i) => [`:f${i}`, set[n]])) },
         },
-        {
-          Update: {
-            TableName: this.table,
-            Key: { pk: objectPk(ref), sk: HEAD_SK },
-            UpdateExpression: "SET updated_at = :now REMOVE pending_version, pending_since",
-            ConditionExpression: "pending_version = :v",
-            ExpressionAttributeValues: { ":v": version, ":now": now },
-          },
-        },
-      ],
-      objectKey(ref),
+      },
+    ];
+    // The head moves to the applied version, to the adopt version after it, or stays where it was.
+    const moveTo = adopted ? version + 1 : change.headTo;
+    if (adopted) {
+      const adoptItem = this.versionItem(ref, {
+        version: version + 1,
+        operation: "adopt",
+        document: adopted.document,
+        author: "gse-control",
+        created_at: now,
+        parent_version: version,
+        status: "APPLIED",
+        applied_at: now,
+        adoption: adopted.adoption,
+      });
+      items.push({ Put: { TableName: this.table, Item: adoptItem, ConditionExpression: "attribute_not_exists(pk)" } });
+    }
+    items.push({
+      Update: {
+        TableName: this.table,
+        Key: { pk: objectPk(ref), sk: HEAD_SK },
+        UpdateExpression: `SET ${moveTo !== undefined ? "current_version = :to, last_good_version = :to, " : ""}${adopted ? "latest_version = :to, " : ""}updated_at = :now REMOVE pending_version, pending_since`,
+        // An adopt version takes the next number: nothing can have been numbered while the lock was held.
+        ConditionExpression: adopted ? "pending_version = :v AND latest_version = :v" : "pending_version = :v",
+        ExpressionAttributeValues: { ":v": version, ":now": now, ...(moveTo !== undefined ? { ":to": moveTo } : {}) },
+      },
+    });
+    await this.transact(items, objectKey(ref));
+  }
+
+  /** An unlocked head moved straight to `version` (appended outside a claim), conditioned on the head as read. */
+  private advanceHead(ref: ObjectRef, head: HeadItem, version: number, now: number) {
+    return {
+      Update: {
+        TableName: this.table,
+        Key: { pk: objectPk(ref), sk: HEAD_SK },
+        UpdateExpression: "SET current_version = :v, last_good_version = :v, latest_version = :v, updated_at = :now",
+        ConditionExpression: "current_version = :cur AND latest_version = :latest AND attribute_not_exists(pending_version)",
+        ExpressionAttributeValues: { ":v": version, ":cur": head.current_version, ":latest": head.latest_version, ":now": now },
+      },
+    };
+  }
+
+  /**
+   * What GSE holds, recorded as the object's next version (`adopt`) outside any change: a failed
+   * add found another client's object under its id. Conditioned on the head as read (`head`
+   * undefined: the object is new to us and gets its head and version 0). False if the object is
+   * being changed right now (its own change will read GSE anyway).
+   */
+  async adoptObserved(ref: ObjectRef, head: HeadItem | undefined, adopted: AdoptedState, now: number): Promise<number | undefined> {
+    const version = head ? head.latest_version + 1 : 0;
+    const item = this.versionItem(ref, {
+      version,
+      operation: "adopt",
+      document: adopted.document,
+      author: "gse-control",
+      created_at: now,
+      ...(head ? { parent_version: head.current_version } : {}),
+      status: "APPLIED",
+      applied_at: now,
+      adoption: adopted.adoption,
+    });
+    const putVersion = { Put: { TableName: this.table, Item: item, ConditionExpression: "attribute_not_exists(pk)" } };
+    try {
+      if (head) {
+        await this.transact(
+          [
+            putVersion,
+            this.advanceHead(ref, head, version, now),
+          ],
+          objectKey(ref),
+        );
+      } else {
+        const newHead: HeadItem = { pk: objectPk(ref), sk: "head", object: objectKey(ref), current_version: 0, last_good_version: 0, latest_version: 0, updated_at: now };
+        await this.transact([{ Put: { TableName: this.table, Item: newHead, ConditionExpression: "attribute_not_exists(pk)" } }, putVersion], objectKey(ref));
+      }
+      return version;
+    } catch (error) {
+      if (error instanceof ConcurrentChangeError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * One more recovery pass that could not finish (GSE unreachable, a read that kept failing):
+   * counted on the item, with its error. Answers how many there have been.
+   */
+  async countRecoveryAttempt(key: { pk: string; sk: string }, error: StoredError, now: number): Promise<number> {
+    this.counter.writes += 1;
+    const { Attributes } = await this.options.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: key,
+        UpdateExpression: "ADD recovery_attempts :one SET recovery_error = :error, recovery_attempted_at = :now",
+        ConditionExpression: "attribute_exists(pk)",
+        ExpressionAttributeValues: { ":one": 1, ":error": error, ":now": now },
+        ReturnValues: "UPDATED_NEW",
+      }),
     );
+    return Number(Attributes?.recovery_attempts ?? 1);
   }
 
   /** Marks the alert about `key`'s failure as sent; false if it already was. */
@@ -283,16 +412,16 @@ export class ConfigStore {
     await this.update({ Key: key, UpdateExpression: "REMOVE alerted_at" });
   }
 
-  async putPendingAdd(id: string, fields: Omit<PendingAddItem, "pk" | "sk" | "status">, ttlSeconds: number): Promise<PendingAddItem> {
-    const item = pendingAddItemSchema.parse({ ...fields, pk: pendingAddPk(id), sk: "pending", status: "PENDING", [TTL]: Math.floor(fields.created_at / 1000) + ttlSeconds });
+  async putPendingAdd(key: PendingAddKey, fields: Omit<PendingAddItem, "pk" | "sk" | "status">, ttlSeconds: number): Promise<PendingAddItem> {
+    const item = pendingAddItemSchema.parse({ ...fields, pk: key.pk, sk: key.sk, status: "PENDING", [TTL]: Math.floor(fields.created_at / 1000) + ttlSeconds });
     this.counter.writes += 1;
     await this.options.client.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: "attribute_not_exists(pk)" }));
     return item;
   }
 
-  async failPendingAdd(id: string, error: StoredError, allocatedId: number | undefined, now: number): Promise<boolean> {
+  async failPendingAdd(key: PendingAddKey, error: StoredError, allocatedId: number | undefined, now: number): Promise<boolean> {
     return this.update({
-      Key: { pk: pendingAddPk(id), sk: "pending" },
+      Key: { pk: key.pk, sk: key.sk },
       UpdateExpression: `SET #status = :failed, #error = :error, failed_at = :now${allocatedId !== undefined ? ", allocated_id = :id" : ""}`,
       ConditionExpression: "#status = :pending",
       ExpressionAttributeNames: { "#status": "status", "#error": "error" },
@@ -304,7 +433,7 @@ export class ConfigStore {
    * The add's object now exists: the pending record points to it, and the object gets its head,
    * version 0 (nothing was there) and version 1 APPLIED, in one transaction.
    */
-  async completePendingAdd(id: string, pending: PendingAddItem, ref: ObjectRef, gseResponse: unknown, now: number): Promise<VersionItem> {
+  async completePendingAdd(key: PendingAddKey, pending: PendingAddItem, ref: ObjectRef, gseResponse: unknown, now: number): Promise<VersionItem> {
     const adoption = this.versionItem(ref, { version: 0, operation: "adopt", document: null, author: "gse-control", created_at: now, status: "APPLIED", applied_at: now });
     const first = this.versionItem(ref, {
       version: 1,
@@ -326,7 +455,7 @@ export class ConfigStore {
         {
           Update: {
             TableName: this.table,
-            Key: { pk: pendingAddPk(id), sk: "pending" },
+            Key: { pk: key.pk, sk: key.sk },
             UpdateExpression: "SET #status = :applied, #object = :object, allocated_id = :id, gse_response = :response",
             ConditionExpression: "#status = :pending",
             ExpressionAttributeNames: { "#status": "status", "#object": "object" },
@@ -343,14 +472,47 @@ export class ConfigStore {
   }
 
   /** A failed pending add: FAILED → ROLLED_BACK | ROLLBACK_FAILED (no head to unlock). */
-  async finishPendingAddRollback(id: string, outcome: { status: "ROLLED_BACK" | "ROLLBACK_FAILED"; error?: StoredError }, now: number): Promise<boolean> {
+  async finishPendingAddRollback(key: PendingAddKey, outcome: RecoveryOutcome, now: number, adoptedVersion?: number): Promise<boolean> {
+    const extra = {
+      ...(outcome.error ? { rollback_error: outcome.error } : {}),
+      ...(outcome.writes !== undefined ? { rollback_writes: outcome.writes } : {}),
+      ...(adoptedVersion !== undefined ? { adopted_version: adoptedVersion } : {}),
+    };
     return this.update({
-      Key: { pk: pendingAddPk(id), sk: "pending" },
-      UpdateExpression: `SET #status = :status, rolled_back_at = :now${outcome.error ? ", rollback_error = :error" : ""}`,
+      Key: { pk: key.pk, sk: key.sk },
+      UpdateExpression: `SET #status = :status, rolled_back_at = :now${Object.keys(extra).map((k) => `, ${k} = :${k}`).join("")}`,
       ConditionExpression: "#status = :failed",
       ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":status": outcome.status, ":failed": "FAILED", ":now": now, ...(outcome.error ? { ":error": outcome.error } : {}) },
+      ExpressionAttributeValues: { ":status": outcome.status, ":failed": "FAILED", ":now": now, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [`:${k}`, v])) },
     });
+  }
+
+  /** PENDING → REJECTED: GSE refused the add (or never got it); nothing was made, no object touched. */
+  async rejectPendingAdd(key: PendingAddKey, error: StoredError, now: number): Promise<boolean> {
+    return this.update({
+      Key: { pk: key.pk, sk: key.sk },
+      UpdateExpression: "SET #status = :rejected, #error = :error, rejected_at = :now",
+      ConditionExpression: "#status = :pending",
+      ExpressionAttributeNames: { "#status": "status", "#error": "error" },
+      ExpressionAttributeValues: { ":rejected": "REJECTED", ":pending": "PENDING", ":error": error, ":now": now },
+    });
+  }
+
+  /** Adds of this object's own id that did not become a version (refused, failed), newest first; kept for a week. */
+  async listAddAttempts(ref: ObjectRef, limit: number): Promise<PendingAddItem[]> {
+    const { Items = [] } = await this.options.client.send(
+      new QueryCommand({
+        TableName: this.table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :add)",
+        FilterExpression: "#status <> :applied",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":pk": objectPk(ref), ":add": ADD_SK_PREFIX, ":applied": "APPLIED" },
+        ConsistentRead: true,
+      }),
+    );
+    return Items.map((item) => pendingAddItemSchema.parse(item))
+      .sort((a, b) => b.created_at - a.created_at)
+      .slice(0, limit);
   }
 
   /** Versions of one object, newest first, `limit` at a time; `cursor` is the last page's `next`. */
@@ -387,17 +549,20 @@ export class ConfigStore {
     return heads;
   }
 
-  /** Pending adds still PENDING that were created before `before` (ms): their process died. */
-  async stalePendingAdds(before: number): Promise<PendingAddItem[]> {
+  /**
+   * Pending adds in `status` created before `before` (ms): PENDING ones belong to a process that
+   * died; FAILED ones to a recovery that gave up retrying.
+   */
+  async stalePendingAdds(before: number, status: "PENDING" | "FAILED" = "PENDING"): Promise<PendingAddItem[]> {
     const items: PendingAddItem[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.options.client.send(
         new ScanCommand({
           TableName: this.table,
-          FilterExpression: "sk = :pending AND #status = :pendingStatus AND created_at < :before",
+          FilterExpression: "(sk = :pending OR begins_with(sk, :add)) AND #status = :pendingStatus AND created_at < :before",
           ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":pending": "pending", ":pendingStatus": "PENDING", ":before": before },
+          ExpressionAttributeValues: { ":pending": "pending", ":add": ADD_SK_PREFIX, ":pendingStatus": status, ":before": before },
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
@@ -411,7 +576,7 @@ export class ConfigStore {
    * An add GSE allocated an id for that we knew before (an object deleted since, its id reused):
    * the add becomes the next version of that object, conditioned on its head as read.
    */
-  async appendAllocatedAdd(id: string, pending: PendingAddItem, ref: ObjectRef, head: HeadItem, gseResponse: unknown, now: number): Promise<void> {
+  async appendAllocatedAdd(key: PendingAddKey, pending: PendingAddItem, ref: ObjectRef, head: HeadItem, gseResponse: unknown, now: number): Promise<void> {
     const version = head.latest_version + 1;
     const item = this.versionItem(ref, {
       version,
@@ -431,7 +596,7 @@ export class ConfigStore {
         {
           Update: {
             TableName: this.table,
-            Key: { pk: pendingAddPk(id), sk: "pending" },
+            Key: { pk: key.pk, sk: key.sk },
             UpdateExpression: "SET #status = :applied, #object = :object, allocated_id = :id",
             ConditionExpression: "#status = :pending",
             ExpressionAttributeNames: { "#status": "status", "#object": "object" },
@@ -439,15 +604,7 @@ export class ConfigStore {
           },
         },
         { Put: { TableName: this.table, Item: item, ConditionExpression: "attribute_not_exists(pk)" } },
-        {
-          Update: {
-            TableName: this.table,
-            Key: { pk: objectPk(ref), sk: HEAD_SK },
-            UpdateExpression: "SET current_version = :v, last_good_version = :v, latest_version = :v, updated_at = :now",
-            ConditionExpression: "current_version = :cur AND latest_version = :latest AND attribute_not_exists(pending_version)",
-            ExpressionAttributeValues: { ":v": version, ":cur": head.current_version, ":latest": head.latest_version, ":now": now },
-          },
-        },
+        this.advanceHead(ref, head, version, now),
       ],
       objectKey(ref),
     );

@@ -56,8 +56,10 @@ const partitionPk = (partition: number): string => `fleet#${pad(partition)}`;
 const historyPk = (agentId: string): string => `history#${agentId}`;
 const META = "meta";
 
-/** The fields of an agent a poll may change (everything but registry and bookkeeping). */
-export type AgentChange = Partial<Omit<FleetAgent, "agent_id" | "registered_at" | "sources" | "rev" | "expires_at" | "changed_at">> & {
+type Removable<T> = { [K in keyof T]?: T[K] | null };
+
+/** The fields of an agent a poll may change (everything but registry and bookkeeping); null removes a field. */
+export type AgentChange = Removable<Omit<FleetAgent, "agent_id" | "registered_at" | "sources" | "rev" | "expires_at" | "changed_at">> & {
   readonly expires_at: number | null;
 };
 

@@ -1,8 +1,14 @@
-/** Reading tracked commands through the local gateway, as the commands and APM tests do. */
+/**
+ * Reading tracked commands as the commands and APM tests do: through the local gateway, and, for
+ * what the API does not show (an agent being final, the retry jobs), from the table and the runtime log.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { expect } from "vitest";
 import type { CommandPage, CommandView } from "../../lib/commands/schemas.ts";
+import { CommandStore, type AgentCommandItem } from "../../lib/store/commands.ts";
 import type { StackInfo } from "../../local/stack.ts";
-import { callApi, eventually } from "./stack.ts";
+import { callApi, eventually, logLines } from "./stack.ts";
 
 /** GET /v1/commands/{message_id}[?query]: the command and a page of its agents. */
 export async function commandPage(info: StackInfo, authHeader: Record<string, string>, id: string, query = ""): Promise<CommandPage> {
@@ -17,3 +23,46 @@ export const commandFinished = (info: StackInfo, authHeader: Record<string, stri
     const { command } = await commandPage(info, authHeader, id);
     return command.status === "RUNNING" ? undefined : command;
   }, timeoutMs);
+
+/** The commands table through the functions' own store, for what a test does behind their back. */
+export const commandStore = (info: StackInfo, dynamo: DynamoDBClient): CommandStore =>
+  new CommandStore({ client: DynamoDBDocumentClient.from(dynamo), tableName: info.tables.commands });
+
+/** A command's agent items as stored (read from the table, not through the API): whether each is final shows only here. */
+export async function storedCommandAgents(info: StackInfo, dynamo: DynamoDBClient, id: string): Promise<AgentCommandItem[]> {
+  const items: AgentCommandItem[] = [];
+  for await (const page of commandStore(info, dynamo).agentItems(id)) items.push(...page);
+  return items;
+}
+
+interface RetryLogLine {
+  readonly message?: string;
+  readonly message_id?: string;
+  readonly agent_id?: string;
+  readonly attempt?: number;
+}
+
+/**
+ * The retry jobs queued for a command (lib/commands/retry.ts logs each) that have not run yet, by
+ * the runtime log: a job for attempt n has run when it logged its delivery (attempt n + 1) or was
+ * dropped (attempt n).
+ */
+export function retryJobsNotRun(info: StackInfo, id: string): string[] {
+  const lines: RetryLogLine[] = [];
+  for (const line of logLines(info, "runtime")) {
+    if (!line.includes(id)) continue;
+    try {
+      const parsed = JSON.parse(line) as RetryLogLine;
+      if (parsed.message_id === id) lines.push(parsed);
+    } catch {
+      // Not a JSON log line: not one of ours.
+    }
+  }
+  const key = (agent: string | undefined, attempt: number | undefined): string => `${agent}@${attempt}`;
+  const ran = new Set<string>();
+  for (const l of lines) {
+    if (l.message === "command retry dropped") ran.add(key(l.agent_id, l.attempt));
+    if (l.message === "command retry" && l.attempt !== undefined) ran.add(key(l.agent_id, l.attempt - 1));
+  }
+  return lines.filter((l) => l.message === "command retry queued").map((l) => key(l.agent_id, l.attempt)).filter((k) => !ran.has(k));
+}

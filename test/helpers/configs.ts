@@ -7,11 +7,16 @@ import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, Re
 import { SubscribeCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { Logger } from "@aws-lambda-powertools/logger";
 import { randomUUID } from "node:crypto";
+import { changeConfig, type ConfigDeps } from "../../lib/config-versions/apply.ts";
 import type { ConfigAlert } from "../../lib/config-versions/alerts.ts";
 import type { ObjectRef } from "../../lib/config-versions/documents.ts";
+import { GseClient, type CallOptions } from "../../lib/gse/client.ts";
+import type { OperationName, OperationRequest, OperationRequestInput, OperationResponseData } from "../../lib/gse/operations.ts";
 import { ConfigStore, type HeadItem, type VersionItem } from "../../lib/store/configs.ts";
 import type { StackInfo } from "../../local/stack.ts";
+import { eventually, uniqueBuiltInChannelId } from "./stack.ts";
 
 export function configStore(info: StackInfo, dynamo: DynamoDBClient): ConfigStore {
   return new ConfigStore({ client: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }), tableName: info.tables.configs });
@@ -45,10 +50,26 @@ export async function versionOf(store: ConfigStore, ref: ObjectRef, version: num
 
 export interface AlertInbox {
   /**
-   * Every rollback alert received so far about `object` (`route#123`), after draining the queue.
+   * Every config alert received so far about `object` (`route#123`), after draining the queue.
    * Drift alerts are left out: the stack's scheduled check may raise one about any object.
    */
   about(object: string): Promise<ConfigAlert[]>;
+}
+
+/**
+ * Waits until recovery has passed every configs stream record written so far: a change of an
+ * object of its own fails (outcome unknown), and its alert arrives only after the records before
+ * it (one stream, read in order). After this, "no alert about X" is a checked fact.
+ */
+export async function recoverySettled(info: StackInfo, store: ConfigStore, inbox: AlertInbox): Promise<void> {
+  const channelId = uniqueBuiltInChannelId();
+  const gse = directGse(info);
+  const plat = "sentinel";
+  const op = { operator_name: "admin" };
+  const entry = (n: string) => ({ name: n, stream_to: { stream_to_id: 501, kafka: { topic_name: `sentinel_${channelId}_${n}` } } });
+  await changeConfig(libDeps(store, gse), "add_route", { metadata: { channel_id: channelId, plat_name: plat }, operation: op, route: [entry("a")] } as OperationRequest<"add_route">, { author: "sentinel" });
+  await changeConfig(libDeps(store, new LosingGse(info, "update_route")), "update_route", { condition: { channel_id: channelId, plat_name: plat }, operation: op, specification: { route: [entry("b")] } } as OperationRequest<"update_route">, { author: "sentinel" }).catch(() => undefined);
+  await eventually("the sentinel's alert (recovery has passed every earlier record)", async () => ((await inbox.about(`route#${channelId}`)).length > 0 ? true : undefined), 30_000);
 }
 
 /** A queue of this file's own, subscribed to the alerts topic: nobody else reads it. */
@@ -79,4 +100,38 @@ export async function alertInbox(info: StackInfo, sqs: SQSClient, sns: SNSClient
       return received.filter((a) => a.object === object && a.type !== "config.drift");
     },
   };
+}
+
+/** A GSE client straight at the stack's simulator: "another client", or a look at what GSE holds. */
+export function directGse(info: StackInfo): GseClient {
+  return new GseClient({
+    gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 },
+  });
+}
+
+/**
+ * GSE takes the first `operation` call, then the answer is "lost" in a way no read-back resolves
+ * (a plain error, not GSE's): the change's outcome is unknown, so it ends FAILED. `afterApply`
+ * runs in between (another client acting before recovery reads GSE).
+ */
+export class LosingGse extends GseClient {
+  private fired = false;
+  constructor(info: StackInfo, private readonly operation: OperationName, private readonly afterApply?: () => Promise<unknown>) {
+    super({ gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 } });
+  }
+
+  override async call<N extends OperationName>(name: N, body: OperationRequestInput<N> | OperationRequest<N>, options?: CallOptions): Promise<OperationResponseData<N>> {
+    const data = await super.call(name, body, options);
+    if (name === this.operation && !this.fired) {
+      this.fired = true;
+      await this.afterApply?.();
+      throw new Error("connection lost after GSE applied the change");
+    }
+    return data;
+  }
+}
+
+/** The versioned flow's dependencies for a test that drives lib/ directly against the stack. */
+export function libDeps(store: ConfigStore, gse: GseClient, overrides: Partial<ConfigDeps> = {}): ConfigDeps {
+  return { gse, store, logger: new Logger({ logLevel: "SILENT" }), now: () => Date.now(), newId: () => randomUUID(), settings: { pendingAddTtlSeconds: 3600 }, ...overrides };
 }

@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { registerAgents } from "../../lib/fleet.ts";
-import { runShard, startPoll, type HeartbeatDeps } from "../../lib/heartbeat/poll.ts";
+import { runShard, startPoll, type HeartbeatDeps, type HeartbeatSettings } from "../../lib/heartbeat/poll.ts";
 import type { StackInfo } from "../../local/stack.ts";
 import { testHeartbeat } from "./heartbeat.ts";
 import { simulatorControl } from "./stack.ts";
@@ -29,14 +29,14 @@ export async function addConsoleAgents(info: StackInfo, n: number, version = "2.
 }
 
 export interface StackPoller {
-  /** One heartbeat poll of the stack's fleet table now, every shard run; its alerts go to the stack's topic. */
-  poll(): Promise<void>;
+  /** One heartbeat poll of the stack's fleet table now, every shard run; its alerts go to the stack's topic. Answers the poll's time. */
+  poll(): Promise<number>;
   /** Watches these agents (as POST /fleet/agents/register does). */
   watch(ids: readonly string[]): Promise<void>;
 }
 
-export async function stackPoller(info: StackInfo): Promise<StackPoller> {
-  const hb = await testHeartbeat({}, { table: info.tables.fleet });
+export async function stackPoller(info: StackInfo, settings: Partial<HeartbeatSettings> = {}): Promise<StackPoller> {
+  const hb = await testHeartbeat(settings, { table: info.tables.fleet });
   hb.clock.now = Date.now();
   const deps: HeartbeatDeps = { ...hb.deps, topicArn: info.alertsTopicArn, now: () => Math.max(Date.now(), hb.clock.now) };
   return {
@@ -48,6 +48,7 @@ export async function stackPoller(info: StackInfo): Promise<StackPoller> {
         const job = hb.queued.shift();
         if (job) await runShard(deps, job);
       }
+      return hb.clock.now;
     },
     async watch(ids) {
       await registerAgents({ store: hb.store, now: Date.now, settings: { evictAfterSeconds: 86_400 } }, ids, "api");

@@ -1,4 +1,6 @@
 import type { APIGatewayProxyEventV2, Context, SQSRecord } from "aws-lambda";
+import { afterEach, beforeEach, vi } from "vitest";
+import type { CommandItem } from "../../lib/store/commands.ts";
 
 /** An API Gateway HTTP API (payload 2.0) event, as the local gateway and AWS build it. */
 export function httpEvent(input: {
@@ -69,5 +71,59 @@ export function sqsRecord(body: string, messageId = "00000000-0000-4000-8000-000
     eventSource: "aws:sqs",
     eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:automation",
     awsRegion: "us-east-1",
+  };
+}
+
+/**
+ * What the process writes (Powertools logs errors to stderr, the rest to stdout) during each test
+ * of the file, kept instead of printed: `text()` is all of it so far.
+ */
+export function captureOutput(): { text(): string } {
+  let output: string[] = [];
+  let restore: () => void = () => undefined;
+  beforeEach(() => {
+    output = [];
+    const capture = (chunk: string | Uint8Array): boolean => {
+      output.push(String(chunk));
+      return true;
+    };
+    const spies = [vi.spyOn(process.stdout, "write").mockImplementation(capture), vi.spyOn(process.stderr, "write").mockImplementation(capture)];
+    restore = () => spies.forEach((spy) => spy.mockRestore());
+  });
+  afterEach(() => restore());
+  return { text: () => output.join("") };
+}
+
+/**
+ * A command's meta item as the store keeps it: by default one that ended ABORTED at its
+ * max_errors (300 targets in batches of 10, 3 batches done, 6 errors).
+ */
+export function commandItem(fields: Partial<CommandItem> = {}): CommandItem {
+  const id = fields.message_id ?? "reload.42";
+  return {
+    pk: `cmd#${id}`,
+    sk: "meta",
+    message_id: id,
+    body_hash: "h",
+    content: "x",
+    target_count: 300,
+    batch_count: 30,
+    batch_size: 10,
+    parallel: 1,
+    max_concurrency: 10,
+    max_errors: 5,
+    reply_timeout_seconds: null,
+    max_attempts: 5,
+    status: "ABORTED",
+    reason: "6 delivery failures, more than max_errors 5",
+    batches_done: 3,
+    errors: 6,
+    pending_retries: 0,
+    created_by: "test",
+    created_at: 1,
+    updated_at: 1,
+    index_sk: `1#${id}`,
+    expires_at: 9,
+    ...fields,
   };
 }

@@ -16,13 +16,14 @@ import { TABLES } from "../../lib/resources.ts";
 import { FleetStore } from "../../lib/store/fleet.ts";
 import type { StackInfo } from "../../local/stack.ts";
 import { tableSpec } from "../../local/dynamodb.ts";
-import { simulatorControl, useStack } from "./stack.ts";
+import { reserveForRun, simulatorControl, useStack } from "./stack.ts";
 
 export const TEST_HEARTBEAT_SETTINGS: HeartbeatSettings = {
   chunkSize: 1000,
   concurrency: 4,
   useNewAgentStatusApi: true,
   lostAfterPolls: 3,
+  transitionalGraceMs: 15 * 60_000,
   budgetMs: 20_000,
   evictAfterSeconds: 30 * 86_400,
   alertSample: 20,
@@ -31,13 +32,28 @@ export const TEST_HEARTBEAT_SETTINGS: HeartbeatSettings = {
   writeConcurrency: 16,
 };
 
+export interface PublishedMessage {
+  readonly body: Record<string, unknown>;
+  readonly subject: string | undefined;
+  readonly attributes: Readonly<Record<string, string | undefined>>;
+}
+
+/** SNS's envelope around a message delivered to SQS (raw delivery off). */
+interface SnsEnvelope {
+  Message?: string;
+  Subject?: string;
+  MessageAttributes?: Record<string, { Type?: string; Value?: string }>;
+}
+
 export interface TestHeartbeat {
   readonly deps: HeartbeatDeps;
   readonly store: FleetStore;
   /** Shard jobs the poll put on "the queue", in order. */
   readonly queued: HeartbeatShardJob[];
-  /** Alerts that reached the subscribed queue since the last call (waits briefly for stragglers). */
+  /** Alerts that reached the subscribed queue since the last call (waits briefly for stragglers); parsed strictly. */
   takeAlerts(): Promise<HeartbeatAlert[]>;
+  /** The same, as published: the raw JSON body, the subject and the SNS message attributes (name → value). */
+  takeMessages(): Promise<PublishedMessage[]>;
   /** The test's clock; a poll at minute n is at `base + n minutes`. */
   clock: { now: number };
 }
@@ -81,43 +97,50 @@ export async function testHeartbeat(settings: Partial<HeartbeatSettings> = {}, o
     now: () => clock.now,
     settings: { ...TEST_HEARTBEAT_SETTINGS, ...settings },
   };
+  async function takeMessages(): Promise<PublishedMessage[]> {
+    const messages: PublishedMessage[] = [];
+    for (let empty = 0; empty < 2; ) {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+      if (Messages.length === 0) {
+        empty++;
+        await new Promise((r) => setTimeout(r, 150));
+        continue;
+      }
+      for (const message of Messages) {
+        const envelope = JSON.parse(message.Body ?? "{}") as SnsEnvelope;
+        messages.push({
+          body: JSON.parse(envelope.Message ?? "{}") as Record<string, unknown>,
+          subject: envelope.Subject,
+          attributes: Object.fromEntries(Object.entries(envelope.MessageAttributes ?? {}).map(([name, a]) => [name, a.Value])),
+        });
+        await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
+      }
+    }
+    return messages;
+  }
   return {
     deps,
     store,
     queued,
     clock,
+    takeMessages,
     async takeAlerts() {
-      const alerts: HeartbeatAlert[] = [];
-      for (let empty = 0; empty < 2; ) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-        if (Messages.length === 0) {
-          empty++;
-          await new Promise((r) => setTimeout(r, 150));
-          continue;
-        }
-        for (const message of Messages) {
-          const envelope = JSON.parse(message.Body ?? "{}") as { Message?: string };
-          alerts.push(heartbeatAlertSchema.parse(JSON.parse(envelope.Message ?? "{}")));
-          await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
-        }
-      }
-      return alerts;
+      return (await takeMessages()).map((m) => heartbeatAlertSchema.parse(m.body));
     },
   };
 }
 
 /**
  * Adds `n` agents of this test's own to the simulator (legacy ids in 172.<a>.<b>.0/24, a random
- * block per call, so files running at the same time never share one) and returns their ids.
+ * block per call, so files running at the same time never share one) and returns their ids. They
+ * are exempt from the simulator's status churn: a test sets their status itself.
  */
-const blocksTaken = new Set<string>();
-
 export async function addSimAgents(info: StackInfo, n: number, fields: { version?: string; status_code?: number } = {}): Promise<{ ids: string[]; prefix: string }> {
   let prefix: string;
+  // Reserved across the run's files: two files on one block meet as "agent … already exists".
   do prefix = `172.${16 + Math.floor(Math.random() * 16)}.${Math.floor(Math.random() * 256)}.`;
-  while (blocksTaken.has(prefix));
-  blocksTaken.add(prefix);
-  const agents = Array.from({ length: n }, (_, i) => ({ ip: `${prefix}${i + 1}`, bk_cloud_id: 0, version: fields.version ?? "2.1.5", status_code: fields.status_code ?? 2 }));
+  while (!reserveForRun("test-agent-blocks", prefix));
+  const agents = Array.from({ length: n }, (_, i) => ({ ip: `${prefix}${i + 1}`, bk_cloud_id: 0, version: fields.version ?? "2.1.5", status_code: fields.status_code ?? 2, churn: false }));
   await simulatorControl(info, "POST", "agents", { agents });
   return { ids: agents.map((a) => `0:${a.ip}`), prefix: `0:${prefix}` };
 }

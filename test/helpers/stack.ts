@@ -114,18 +114,19 @@ export async function withStackLock<T>(info: StackInfo, name: string, fn: () => 
   }
 }
 
-const builtInIdsTaken = new Set<number>();
+const taken = new Set<string>();
 
 /**
- * Where the test files of one run reserve channel ids: one directory per id, made atomically, in
- * the suite stack's data directory. Random ids alone met often enough (a few hundred ids a run in
- * a range of 100,000) for one file to find "channel_id already exists" left by another.
+ * Where the test files of one run reserve what they share through the stack (channel ids, agent
+ * address blocks): one directory per key, made atomically, in the suite stack's data directory.
+ * Random picks alone met often enough (a few hundred channel ids a run in a range of 100,000) for
+ * one file to find "already exists" left by another.
  */
-function reservationsDir(): string | undefined {
+function reservationsDir(namespace: string): string | undefined {
   try {
     const info: StackInfo | undefined = inject("stack");
     if (!info) return undefined;
-    const dir = join(info.dataDir, "test-channel-ids");
+    const dir = join(info.dataDir, namespace);
     mkdirSync(dir, { recursive: true });
     return dir;
   } catch {
@@ -133,17 +134,19 @@ function reservationsDir(): string | undefined {
   }
 }
 
-/** Whether this id is now ours: in this file, and across the run's files when a stack is shared. */
-function reserve(id: number, dir: string | undefined): boolean {
-  if (builtInIdsTaken.has(id)) return false;
+/** Whether `key` is now this file's: in this file, and across the run's files when a stack is shared. */
+export function reserveForRun(namespace: string, key: string): boolean {
+  const local = `${namespace}/${key}`;
+  if (taken.has(local)) return false;
+  const dir = reservationsDir(namespace);
   if (dir !== undefined) {
     try {
-      mkdirSync(join(dir, String(id)));
+      mkdirSync(join(dir, key));
     } catch {
       return false;
     }
   }
-  builtInIdsTaken.add(id);
+  taken.add(local);
   return true;
 }
 
@@ -152,10 +155,9 @@ function reserve(id: number, dir: string | undefined): boolean {
  * this run has had.
  */
 export function uniqueBuiltInChannelId(): number {
-  const dir = reservationsDir();
   for (;;) {
     const id = 1_100_000 + Math.floor(Math.random() * 100_000);
-    if (reserve(id, dir)) return id;
+    if (reserveForRun("test-channel-ids", String(id))) return id;
   }
 }
 

@@ -1,13 +1,15 @@
 /**
  * Concurrency on one configuration object: 50 updates of the same route at once through the
- * gateway. Each accepted change is exactly one version; every other caller gets 409 and changes
- * nothing; the head ends consistent with the versions and with what GSE holds. And 50 identical
- * dispatches at once: one command, each agent delivered once (the simulator counts deliveries).
+ * gateway. They queue on the object's head (CONFIG_LOCK_WAIT_MS): each accepted change is exactly
+ * one version, applied on the head the one before left; a caller still waiting when the wait ends
+ * gets 409 and changes nothing; the versions are gap-free and GSE ends holding the last applied
+ * document. And 50 identical dispatches at once: one command, each agent delivered once (the
+ * simulator counts deliveries).
  */
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { configStore, route as routeRef } from "../helpers/configs.ts";
-import { TRIES } from "../helpers/reliability-reporter.ts";
+import { DETAIL, TRIES } from "../helpers/reliability-reporter.ts";
 import { callApi, simulatorControl, uniqueBuiltInChannelId, useStack } from "../helpers/stack.ts";
 
 const { info, dynamo, authHeader } = useStack();
@@ -15,7 +17,7 @@ const store = configStore(info, dynamo);
 const PARALLEL = 50;
 
 describe("50 parallel updates of one route", () => {
-  it("accept one change per version and answer 409 to the rest, leaving the head consistent", { timeout: 120_000 }, async ({ annotate }) => {
+  it("queue on the head: one version per accepted change, 409 only after the wait, versions gap-free, GSE holds the last applied document", { timeout: 120_000 }, async ({ annotate }) => {
     const channelId = uniqueBuiltInChannelId();
     const routeOf = (n: number) => ({ name: `conc_${channelId}_${n}`, stream_to: { stream_to_id: 501, kafka: { topic_name: `conc_${channelId}_${n}` } } });
     const added = await callApi(info.gatewayUrl, "/api/v2/data/add_route", {
@@ -56,7 +58,12 @@ describe("50 parallel updates of one route", () => {
       body: { condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" } },
     });
     const acceptedNames = answers.flatMap((a, i) => (a.status === 200 && a.body.result === true ? [routeOf(i + 1).name] : []));
-    expect((held.body.data as { route: { name: string }[] }[])[0]?.route.map((r) => r.name).sort()).toEqual([routeOf(0).name, ...acceptedNames].sort());
+    const heldNames = (held.body.data as { route: { name: string }[] }[])[0]?.route.map((r) => r.name).sort();
+    expect(heldNames).toEqual([routeOf(0).name, ...acceptedNames].sort());
+    // Each change was applied on the one before (no lost update): the last version's document is all of them.
+    const last = await store.getVersion(routeRef(channelId), head?.current_version ?? 0);
+    expect((last?.document as { route: { name: string }[] }).route.map((r) => r.name).sort()).toEqual(heldNames);
+    await annotate(`${accepted.length} accepted, ${conflicts.length} answered 409 after the wait`, DETAIL);
     await annotate(String(PARALLEL), TRIES);
   });
 });

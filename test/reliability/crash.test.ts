@@ -169,23 +169,29 @@ describe("a crash of the whole local stack", () => {
     });
     expect(added.body).toMatchObject({ result: true });
 
-    // GSE refuses the update; recovery then starts the rollback from the configs stream and
-    // reads the channel, a read held until the whole stack is killed.
-    const match = `"channel_id":${channelId}`;
+    // GSE answers the update 502 every time (its outcome unknown: FAILED); recovery then starts the
+    // rollback from the configs stream and reads the channel, a read held until the whole stack is
+    // killed. Only recovery's reads (operator "admin") are held: the change's own read-back (its
+    // caller's operator) is what finds the update not applied before the one resend.
     await simulatorControl(first.info, "POST", "faults/add", {
       faults: [
-        { kind: "business_error", operation: "update_route", code: 1099001, message: "refused for the crash test", match },
-        { kind: "latency", operation: "query_route", latencyMs: 60_000, match },
+        { kind: "http_error", status: 502, operation: "update_route", match: `"channel_id":${channelId}` },
+        { kind: "latency", operation: "query_route", latencyMs: 60_000, match: `{"channel_id":${channelId}},"operation":{"operator_name":"admin"}`, count: 100 },
       ],
     });
-    const readsBefore = (await simulatorCounters(first.info)).calls.query_route ?? 0;
     const refused = await callApi(first.info.gatewayUrl, "/api/v2/data/update_route", {
       method: "POST",
       headers: auth(first.info),
-      body: { condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, specification: { route: [routeOf(2)] } },
+      body: { condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "crash-test" }, specification: { route: [routeOf(2)] } },
     });
-    expect(refused.body).toMatchObject({ result: false, code: 1099001 });
-    await eventually("recovery to start the rollback", async () => ((await simulatorCounters(first.info)).calls.query_route ?? 0) > readsBefore || undefined, 30_000);
+    expect(refused.status).toBe(502);
+    expect(refused.body).toMatchObject({ result: false, code_name: "BAD_GATEWAY" });
+    // The held read's fault has been hit: recovery is inside the rollback.
+    const heldReads = async (): Promise<number> => {
+      const { faults } = (await simulatorControl(first.info, "GET", "faults")) as { faults: { spec: { operation?: string; match?: string }; remaining: number | null }[] };
+      return 100 - (faults.find((f) => f.spec.operation === "query_route" && f.spec.match?.includes(`${channelId}`))?.remaining ?? 100);
+    };
+    await eventually("recovery to start the rollback", async () => ((await heldReads()) > 0 ? true : undefined), 30_000);
     expect(await first.stop("SIGKILL")).toBe("SIGKILL");
 
     const second = await start();

@@ -7,17 +7,19 @@
  * - bounded retries: how often the fault hit (its `remaining` in the simulator);
  * - no duplicate side effect: how many calls of the write reached GSE (a zero-latency fault
  *   beside the real one, matching the same calls, counts them), and what GSE holds afterwards;
- * - the record: APPLIED after a transient fault; FAILED, then ROLLED_BACK by recovery, after a
- *   lasting one, the head unlocked either way;
+ * - the record: APPLIED after a transient fault; after a lasting 502 (outcome unknown) FAILED, then
+ *   ROLLED_BACK by recovery; after GSE's lasting refusal REJECTED (nothing changed, nothing to undo);
+ *   the head unlocked in every case. An add of its own id is recorded beside the object until GSE
+ *   took it, so a failed or refused one leaves the object without versions;
  * - the alerts on this file's own queue subscribed to the alerts topic: none about the object
- *   after a transient fault, exactly one `config.rolled_back` after a lasting one (and, for APM,
- *   exactly one `apm.datasource_apply`).
+ *   after a transient fault or a refusal, exactly one `config.rolled_back` after a lasting 502 (and,
+ *   for APM, exactly one `apm.datasource_apply`).
  *
  * Each row's faults match text only that row's write carries (its own operator_name; for APM, the
  * app's route name): never its read-backs, recovery's calls, or another file's requests. All rows
- * run at once so the file stays quick: the transient rows first, then the lasting ones, so that
- * when every lasting row's alert has come, recovery has passed every transient row's records and
- * "no alert" is a checked fact, not a guess. The `it` rows assert what their row saw.
+ * run at once so the file stays quick: the rows that must raise no alert first (transient faults,
+ * and GSE's lasting refusal), then the lasting 502s, so that when every one of those rows' alert has
+ * come, recovery has passed every earlier row's records and "no alert" is a checked fact, not a guess. The `it` rows assert what their row saw.
  */
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -100,6 +102,8 @@ interface LastingFault {
   readonly gseAnswer: { readonly status: number; readonly body: Record<string, unknown> };
   /** What the failed version records. */
   readonly stored: Record<string, unknown>;
+  /** How the change ends: FAILED then undone by recovery (with its alert), or REJECTED (nothing changed, no alert). */
+  readonly ends: "ROLLED_BACK" | "REJECTED";
 }
 
 /** Each matches every call of the row's write (count far above what may happen). */
@@ -111,6 +115,7 @@ const LASTING: readonly LastingFault[] = [
     hits: 2,
     gseAnswer: { status: 502, body: { result: false, code: 1650200, code_name: "BAD_GATEWAY" } },
     stored: { kind: "unavailable", outcome: "unknown" },
+    ends: "ROLLED_BACK",
   },
   {
     label: "GSE's business error",
@@ -118,6 +123,7 @@ const LASTING: readonly LastingFault[] = [
     hits: 1,
     gseAnswer: { status: 200, body: { result: false, code: 1012001, message: "simulated refusal" } },
     stored: { kind: "business", gse_code: 1012001, outcome: "rejected" },
+    ends: "REJECTED",
   },
 ];
 
@@ -134,6 +140,8 @@ interface Subject {
   readonly refused: (fault: LastingFault) => { readonly status: number; readonly body: Record<string, unknown> };
   /** The operation the version records. */
   readonly versionOperation: string;
+  /** An add of its own id: recorded beside the object until GSE took it, a version only then. */
+  readonly addOfOwnId?: boolean;
   readonly held: () => Promise<unknown>;
   readonly before: unknown;
   readonly after: unknown;
@@ -196,12 +204,13 @@ const OPERATIONS: Record<Operation, (m: string) => Promise<Subject>> = {
   add_route: async (m) => {
     const entry = kafkaRoute(`only_${m}`);
     const id = uniqueBuiltInChannelId();
-    return gseChange("add_route", m, route(id), (operation) => ({ metadata: { channel_id: id, plat_name: PLAT }, operation, route: [entry] }), {
+    const subject = gseChange("add_route", m, route(id), (operation) => ({ metadata: { channel_id: id, plat_name: PLAT }, operation, route: [entry] }), {
       data: { channel_id: id },
       held: () => routesIn(id),
       before: null,
       after: [entry],
     });
+    return { ...subject, addOfOwnId: true };
   },
   update_streamto: async (m) => {
     const old = kafkaStreamTo(`st_${m}`, "kafka-old.local");
@@ -294,8 +303,11 @@ interface Observed extends Sent {
   /** What GSE (and, for APM, the datasource) holds afterwards. */
   readonly held: unknown;
   readonly head: HeadItem | undefined;
-  /** Version 1: the change (version 0 is what GSE held when gse-control first saw the object). */
-  readonly version: VersionItem | undefined;
+  /**
+   * Version 1: the change (version 0 is what GSE held when gse-control first saw the object); for
+   * an add of its own id that did not become a version, its record beside the object.
+   */
+  readonly version: (Partial<VersionItem> & { status: string }) | undefined;
   /** Every alert about each of the subject's alert objects, counted once recovery is known to have passed its records. */
   readonly alerts: Record<string, ConfigAlert[]>;
 }
@@ -315,8 +327,9 @@ for (const operation of Object.keys(OPERATIONS) as Operation[]) {
   }
   for (const fault of LASTING) {
     const answer = operation === "apm_start" ? 502 : fault.gseAnswer.status;
-    const alerts = operation === "apm_start" ? "one config.rolled_back + one apm.datasource_apply alert" : "one alert";
-    rows.push({ name: `${label(operation)} under ${fault.label}: sent ${fault.hits}x, answered ${answer}, FAILED then ROLLED_BACK, GSE unchanged, ${alerts}`, operation, lasting: fault });
+    const alerts = fault.ends === "REJECTED" ? "no alert" : operation === "apm_start" ? "one config.rolled_back + one apm.datasource_apply alert" : "one alert";
+    const record = fault.ends === "REJECTED" ? "REJECTED" : "FAILED then ROLLED_BACK";
+    rows.push({ name: `${label(operation)} under ${fault.label}: sent ${fault.hits}x, answered ${answer}, ${record}, GSE unchanged, ${alerts}`, operation, lasting: fault });
   }
 }
 
@@ -367,13 +380,16 @@ function startRows(): void {
     ...sent,
     held: await sent.subject.held(),
     head: await store.getHead(sent.subject.ref),
-    version: await store.getVersion(sent.subject.ref, 1),
+    version: (await store.getVersion(sent.subject.ref, 1)) ?? (sent.subject.addOfOwnId ? (await store.listAddAttempts(sent.subject.ref, 1))[0] : undefined),
   });
   const alertsAbout = async (subject: Subject): Promise<Record<string, ConfigAlert[]>> =>
     Object.fromEntries(await Promise.all(subject.alerts.map(async ({ object }) => [object, await inbox.about(object)] as const)));
   // The timeouts first: each holds its slot for GSE_TIMEOUT_MS (2 s in the test stack).
-  const transient = rows.filter((r) => r.transient).sort((a, b) => Number(b.transient?.spec.kind === "timeout") - Number(a.transient?.spec.kind === "timeout"));
-  const lasting = rows.filter((r) => r.lasting);
+  // Rows that must raise no alert go first (a refusal ends REJECTED, with nothing for recovery);
+  // the rows that raise one go last, so their alerts prove recovery has passed the others' records.
+  const alerting = (r: Row): boolean => r.lasting?.ends === "ROLLED_BACK";
+  const transient = rows.filter((r) => !alerting(r)).sort((a, b) => Number(b.transient?.spec.kind === "timeout") - Number(a.transient?.spec.kind === "timeout"));
+  const lasting = rows.filter(alerting);
   const transientSent = new Map(transient.map((row) => [row, send(row, Promise.resolve())] as const));
   const transientDone = Promise.allSettled(transientSent.values());
   const lastingSent = new Map(lasting.map((row) => [row, send(row, transientDone)] as const));
@@ -395,8 +411,8 @@ function startRows(): void {
     .then(() => sleep(500));
   for (const [row, sent] of [...transientSent, ...lastingSent]) {
     const result = sent.then(async (s) => {
-      // A transient row's record is final when the answer comes; a lasting row's once rolled back.
-      if (row.lasting) await alertsIn;
+      // A transient or refused row's record is final when the answer comes; a lasting row's once rolled back.
+      if (alerting(row)) await alertsIn;
       const seen = await look(s);
       await alertsIn;
       return { ...seen, alerts: await alertsAbout(s.subject) };
@@ -443,13 +459,24 @@ describe("config writes under GSE faults (issue 9)", () => {
     // Every call that reached GSE was one the fault refused: nothing was applied.
     expect(o.calls, ctx).toBe(fault.hits);
     expect(o.held, ctx).toEqual(subject.before);
-    expect(o.version, ctx).toMatchObject({ status: "ROLLED_BACK", operation: subject.versionOperation, error: fault.stored, failed_at: expect.any(Number), rolled_back_at: expect.any(Number) });
-    expect(o.version?.rollback_error, ctx).toBeUndefined();
-    expect(o.head, ctx).toMatchObject({ current_version: 0, last_good_version: 0, latest_version: 1 });
+    if (fault.ends === "REJECTED") {
+      expect(o.version, ctx).toMatchObject({ status: "REJECTED", operation: subject.versionOperation, error: fault.stored, rejected_at: expect.any(Number) });
+      expect(o.version?.failed_at, ctx).toBeUndefined();
+      expect(o.version?.rolled_back_at, ctx).toBeUndefined();
+    } else {
+      expect(o.version, ctx).toMatchObject({ status: "ROLLED_BACK", operation: subject.versionOperation, error: fault.stored, failed_at: expect.any(Number), rolled_back_at: expect.any(Number) });
+      expect(o.version?.rollback_error, ctx).toBeUndefined();
+    }
+    if (subject.addOfOwnId) expect(o.head, ctx).toBeUndefined();
+    else expect(o.head, ctx).toMatchObject({ current_version: 0, last_good_version: 0, latest_version: 1 });
     expect(o.head?.pending_version, ctx).toBeUndefined();
     for (const { object, type } of subject.alerts) {
-      const details = type === "config.rolled_back" ? { severity: "warning", operation: subject.versionOperation, failed_version: 1, restored_version: 0 } : {};
-      expect(o.alerts[object], `${ctx}: alerts about ${object}`).toEqual([expect.objectContaining({ type, object, ...details })]);
+      if (fault.ends === "REJECTED") {
+        expect(o.alerts[object], `${ctx}: alerts about ${object}`).toEqual([]);
+        continue;
+      }
+      const details = type === "config.rolled_back" ? { severity: "warning", operation: subject.versionOperation, failed_version: subject.addOfOwnId ? undefined : 1, restored_version: subject.addOfOwnId ? undefined : 0 } : {};
+      expect(o.alerts[object], `${ctx}: alerts about ${object}`).toEqual([expect.objectContaining({ type, object, ...Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) })]);
     }
   });
 });

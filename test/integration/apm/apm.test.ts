@@ -12,7 +12,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppView, DatasourceAction, ProbeCommandAnswer, ProbeList, ProbeVersions } from "../../../lib/apm/schemas.ts";
 import type { CommandView } from "../../../lib/commands/schemas.ts";
-import { alertInbox, type AlertInbox } from "../../helpers/configs.ts";
+import { alertInbox, configStore, recoverySettled, type AlertInbox } from "../../helpers/configs.ts";
 import { commandFinished, commandPage } from "../../helpers/commands.ts";
 import { callApi, eventually, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
@@ -194,29 +194,23 @@ describe("APM applications", () => {
 });
 
 describe("APM datasources", () => {
-  it("start_trace with GSE failing on add_route: trace stays off, the route is rolled back, one datasource-apply alert", async () => {
+  it("start_trace that GSE refuses (add_route): trace stays off, the version is REJECTED, GSE unchanged, no alert", async () => {
     const ds = trace();
     const app = await newApp({ trace: ds });
     const res = await withFaults(info, [{ kind: "business_error", code: 1_012_001, operation: "add_route", match: String(ds.data_id) }], () =>
       api("POST", `${appPath(app.app_name)}/datasources/trace/start`),
     );
     expect(res.status, res.text).toBe(502);
-    expect(res.body).toMatchObject({ code: 1_650_203, data: { step: "config", datasource: "trace" } });
+    expect(res.body).toMatchObject({ code: 1_650_203, data: { step: "config", datasource: "trace", error: { gse_code: 1_012_001, outcome: "rejected" } } });
     const after = (await api("GET", appPath(app.app_name))).body.data as AppView;
     expect(after.datasources.trace).toMatchObject({ enabled: false, apply: { state: "FAILED", action: "start", step: "config" } });
     expect(after.datasources.trace?.apply?.error?.message).toBeTruthy();
-    // The failed version is rolled back by recovery; GSE holds no route for the data id.
-    await eventually("the failed version rolled back", async () => {
-      const list = await versions(ds.data_id);
-      return list.some((v) => v.status === "ROLLED_BACK") ? list : undefined;
-    });
+    // GSE refused the route: nothing changed, so nothing to roll back and nobody paged.
+    expect((await versions(ds.data_id)).find((v) => v.version === 1)).toMatchObject({ status: "REJECTED", operation: "apm.start_trace" });
     expect(await gseRoute(ds.data_id)).toBeNull();
-    const alerts = await eventually("the datasource alert", async () => {
-      const found = await applyAlerts(app, "trace");
-      return found.length > 0 ? found : undefined;
-    });
-    expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ type: "apm.datasource_apply", app_name: app.app_name, datasource: "trace", step: "config" });
+    await recoverySettled(info, configStore(info, dynamo), inbox);
+    expect(await applyAlerts(app, "trace")).toEqual([]);
+    expect(await inbox.about(`route#${ds.data_id}`)).toEqual([]);
   }, 60_000);
 
   it("start, start again, stop, stop again, start: idempotent, the route follows, probes are told each change once", async () => {

@@ -7,13 +7,13 @@
 import { SendMessageBatchCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CommandPage, CommandView, DispatchAnswer } from "../../../lib/commands/schemas.ts";
-import type { z } from "zod";
+import { agentResultSchema, outcomeCountsSchema, type CommandPage, type CommandView, type DispatchAnswer } from "../../../lib/commands/schemas.ts";
+import { z } from "zod";
 import type { historyPageSchema } from "../../../lib/config-versions/api.ts";
 
 type HistoryPage = z.infer<typeof historyPageSchema>;
 import { alertInbox, type AlertInbox } from "../../helpers/configs.ts";
-import { commandFinished, commandPage } from "../../helpers/commands.ts";
+import { commandFinished, commandPage, commandStore, retryJobsNotRun, storedCommandAgents } from "../../helpers/commands.ts";
 import { callApi, eventually, logLines, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
 const { info, authHeader, sqs, sns, dynamo } = useStack();
@@ -36,6 +36,8 @@ async function addAgents(n: number, down = 0): Promise<string[]> {
   return agents.map((a) => a.bk_agent_id);
 }
 
+const ZERO = { PENDING: 0, SENT: 0, FAILED: 0, RETRYING: 0, REPLIED: 0, TIMED_OUT: 0, SKIPPED: 0 };
+
 const messageId = (label: string): string => `test.cmd.${label}.${run}.${randomUUID().slice(0, 8)}`;
 const dispatch = (body: Record<string, unknown>): Promise<ApiResponse> => callApi(info.gatewayUrl, DISPATCH, { method: "POST", headers: authHeader, body });
 const answerOf = (res: ApiResponse): DispatchAnswer => res.body.data as DispatchAnswer;
@@ -47,6 +49,36 @@ const finished = (id: string, timeoutMs = 60_000): Promise<CommandView> => comma
 async function deliveries(id: string): Promise<Record<string, number>> {
   const res = (await simulatorControl(info, "GET", `deliveries?message_id=${encodeURIComponent(id)}`)) as { agents: Record<string, number> };
   return res.agents;
+}
+
+/** What a command's end alert carries beyond the common fields, read as the API's own shapes. */
+const endAlertSchema = z.object({ counts: outcomeCountsSchema, sample: z.array(agentResultSchema.omit({ updated_at: true })) });
+
+/** The command's alert, once every retry job queued for the command ran as well (they come after the end, and must change nothing). */
+async function endAlertAfterRetries(id: string): Promise<{ alert: unknown } & z.infer<typeof endAlertSchema>> {
+  const [alert] = await eventually("the command's alert", async () => {
+    const found = await inbox.about(`command#${id}`);
+    return found.length > 0 ? found : undefined;
+  }, 30_000);
+  await eventually("every retry job queued for the command to have run", () => (retryJobsNotRun(info, id).length === 0 ? true : undefined), 30_000);
+  return { alert, ...endAlertSchema.parse(alert) };
+}
+
+/**
+ * The alert told the truth: GET shows its counts, the agents it names are the failed ones (with
+ * GSE's code and message), none is left waiting for a retry (stored, not only shown), and it is
+ * the only alert of the command.
+ */
+async function expectFinalAsAlerted(id: string, counts: z.infer<typeof outcomeCountsSchema>, sample: z.infer<typeof endAlertSchema>["sample"], failed: readonly string[]): Promise<void> {
+  expect(sample.map((a) => a.bk_agent_id).sort()).toEqual([...failed].sort());
+  for (const agent of sample) expect(agent).toMatchObject({ outcome: "FAILED", code: 1, message: "agent not connected" });
+  const page = await getCommand(id, "?limit=100");
+  expect(page.command.counts).toEqual(counts);
+  expect(page.agents.filter((a) => a.outcome === "RETRYING")).toEqual([]);
+  expect((await getCommand(id, "?outcome=FAILED&limit=100")).agents.map((a) => a.bk_agent_id).sort()).toEqual([...failed].sort());
+  const stored = await storedCommandAgents(info, dynamo, id);
+  expect(stored.filter((a) => a.outcome === "RETRYING" || (a.outcome === "FAILED" && a.final !== true))).toEqual([]);
+  expect(await inbox.about(`command#${id}`)).toHaveLength(1);
 }
 
 beforeAll(async () => {
@@ -118,6 +150,61 @@ describe("dispatch_message as a tracked command", () => {
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ type: "command.aborted", counts: expect.objectContaining({ SKIPPED: 90 }) });
   }, 60_000);
+
+  it("alerts an ABORTED command from its final outcomes: agents still waiting for a retry are FAILED for good first, and the alert's counts are GET's", async () => {
+    // 100 targets, 10 per batch one at a time, max_errors 5: three agents of batch 0 and three of
+    // batch 1 cannot be delivered to, so the command aborts after batch 1 while batch 0's wait for retries.
+    const agents = await addAgents(100);
+    const down = [0, 1, 2, 10, 11, 12].map((i) => agents[i] as string);
+    await simulatorControl(info, "POST", "agents/status", { ids: down, status_code: 0 });
+    await simulatorControl(info, "POST", "agents/silent", { ids: agents, silent: true });
+    const id = messageId("abort-retrying");
+    // Batch 1's call is held 1.5 s (matched by one of its agents; below the stack's 2 s GSE timeout):
+    // meanwhile recovery takes batch 0's failures in hand and their first retries run, and fail again.
+    const hold = { kind: "latency" as const, latencyMs: 1500, operation: "dispatch_message", match: JSON.stringify(agents[13]) };
+    const ended = await withFaults(info, [hold], async () => {
+      const res = await dispatch({ message_id: id, agent_id_list: agents, content: "upgrade", max_concurrency: 10, max_errors: 5 });
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+      const running = await getCommand(id);
+      expect(running.command.status).toBe("RUNNING");
+      expect(running.command.counts.RETRYING).toBe(3);
+      return finished(id);
+    });
+    expect(ended).toMatchObject({ status: "ABORTED", reason: expect.stringMatching(/max_errors 5/) });
+
+    const { alert, counts, sample } = await endAlertAfterRetries(id);
+    expect(alert).toMatchObject({ type: "command.aborted", severity: "warning", status: "ABORTED", summary: `command ${id} ended ABORTED: 6 failed, 0 timed out, 80 not sent of 100` });
+    expect(counts).toEqual({ ...ZERO, SENT: 14, FAILED: 6, SKIPPED: 80 });
+    await expectFinalAsAlerted(id, counts, sample, down);
+  }, 90_000);
+
+  it("closes a command whose stopper died right after ending it: recovery gives the waiting agents up, then alerts their final counts", async () => {
+    // One batch of 10, three not connected: after the request, those three wait for their retries.
+    const agents = await addAgents(10);
+    const down = agents.slice(0, 3);
+    await simulatorControl(info, "POST", "agents/status", { ids: down, status_code: 0 });
+    await simulatorControl(info, "POST", "agents/silent", { ids: agents, silent: true });
+    const id = messageId("abort-crashed");
+    const res = await dispatch({ message_id: id, agent_id_list: agents, content: "upgrade" });
+    expect(res.status, res.text.slice(0, 300)).toBe(200);
+    // Recovery has taken all three in hand (their retries are queued): only their retry jobs would give them up now.
+    await eventually("the three to be RETRYING", async () => {
+      const stored = await storedCommandAgents(info, dynamo, id);
+      return stored.filter((a) => a.outcome === "RETRYING").length === 3 ? true : undefined;
+    });
+    const store = commandStore(info, dynamo);
+    const running = await store.getCommand(id);
+    if (!running) throw new Error(`command ${id} not stored`);
+    expect(running).toMatchObject({ status: "RUNNING", pending_retries: 3 });
+    // stopCommand's first write, and nothing after it: the process died before it closed the command.
+    expect(await store.finish(running, "ABORTED", { reason: "the stopper died after ending the command" }, Date.now())).toBe(true);
+
+    const { alert, counts, sample } = await endAlertAfterRetries(id);
+    expect(alert).toMatchObject({ type: "command.aborted", status: "ABORTED", summary: `command ${id} ended ABORTED: 3 failed, 0 timed out, 0 not sent of 10` });
+    expect(counts).toEqual({ ...ZERO, SENT: 7, FAILED: 3 });
+    await expectFinalAsAlerted(id, counts, sample, down);
+    expect(await store.getCommand(id)).toMatchObject({ pending_retries: 0 });
+  }, 90_000);
 
   it("gives an agent up after COMMAND_MAX_ATTEMPTS deliveries and ends FAILED with one critical alert", async () => {
     const [gone] = await addAgents(1, 1);
@@ -239,7 +326,7 @@ describe("automation jobs on the queue", () => {
     expect(added.body).toMatchObject({ result: true });
     const history = async (): Promise<HistoryPage> =>
       (await callApi(info.gatewayUrl, `/v1/configs/route/${channelId}/versions?limit=100`, { headers: authHeader })).body.data as HistoryPage;
-    const before = (await history()).head.latest_version;
+    const before = (await history()).head?.latest_version ?? 0;
 
     const apply = JSON.stringify({
       type: "apply_config",
@@ -264,7 +351,7 @@ describe("automation jobs on the queue", () => {
     // The second delivery of the apply found the first answer under its key: one update, never two.
     const final = await history();
     expect(final.versions.filter((v) => v.operation === "update_route")).toHaveLength(1);
-    expect(final.head.latest_version).toBe(before + 2);
+    expect(final.head?.latest_version).toBe(before + 2);
   });
 
   it("sets a malformed message aside in the dead-letter queue with an alert, and runs the rest of its batch", async () => {

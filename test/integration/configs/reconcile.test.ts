@@ -13,7 +13,7 @@ import { configRecoveryRule } from "../../../lib/config-versions/rollback.ts";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { GseClient } from "../../../lib/gse/client.ts";
 import type { OperationRequest } from "../../../lib/gse/operations.ts";
-import type { HeadItem } from "../../../lib/store/configs.ts";
+import { pendingAddKey, type HeadItem } from "../../../lib/store/configs.ts";
 import { configStore, route } from "../../helpers/configs.ts";
 import { eventually, uniqueBuiltInChannelId, useStack, withFaults } from "../../helpers/stack.ts";
 
@@ -77,7 +77,7 @@ describe("stuck PENDING versions", () => {
     const channelId = await channel([kafkaRoute("a", 501)]);
     // GSE refuses the change and recording that fails (DynamoDB unavailable): the caller still gets
     // GSE's own error, and the version is left PENDING for the reconcile.
-    const refusing = deps({ store: Object.assign(Object.create(Object.getPrototypeOf(store)) as typeof store, store, { markFailed: async () => { throw new ProcessDied("table unavailable"); } }) });
+    const refusing = deps({ store: Object.assign(Object.create(Object.getPrototypeOf(store)) as typeof store, store, { markRejected: async () => { throw new ProcessDied("table unavailable"); } }) });
     await withFaults(info, [{ kind: "business_error", code: 1012009, operation: "update_route", match: `"channel_id":${channelId}`, count: 1 }], async () => {
       await expect(changeConfig(refusing, "update_route", update(channelId, [kafkaRoute("z", 509)]), { author: "t" })).rejects.toMatchObject({ gseCode: 1012009 });
     });
@@ -109,7 +109,7 @@ describe("drift", () => {
 
 describe("pending adds whose process died", () => {
   it("turns an add PENDING beyond the timeout into FAILED (outcome unknown), which recovery ends ROLLBACK_FAILED", async () => {
-    const id = randomUUID();
+    const id = pendingAddKey(randomUUID());
     const old = Date.now() - (TIMEOUT_S + 60) * 1000;
     await store.putPendingAdd(id, { operation: "add_route", request: { metadata: { plat_name: PLAT }, operation: op }, document: null, author: "t", created_at: old }, 7 * 86_400);
     expect(await reconcileStalePendingAdds(reconcileDeps(Date.now(), []))).toBeGreaterThanOrEqual(1);
@@ -124,7 +124,8 @@ describe("pending adds whose process died", () => {
 describe("recovery's rule", () => {
   it("does nothing for a re-delivered FAILED record of a version already rolled back: no second rollback, no second alert", async () => {
     const channelId = await channel([kafkaRoute("a", 501)]);
-    await withFaults(info, [{ kind: "business_error", code: 1012010, operation: "update_route", match: `"channel_id":${channelId}`, count: 1 }], async () => {
+    // Two 502s: the outcome is unknown (the read-back finds nothing, the one resend fails too), so FAILED.
+    await withFaults(info, [{ kind: "http_error", status: 502, operation: "update_route", match: `"channel_id":${channelId}`, count: 2 }], async () => {
       await expect(changeConfig(deps(), "update_route", update(channelId, [kafkaRoute("x", 502)]), { author: "t" })).rejects.toThrow();
     });
     const done = await eventually("the stack's recovery to roll back", async () => {

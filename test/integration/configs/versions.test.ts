@@ -1,16 +1,16 @@
 /**
- * Versioned configuration (issue 5) against the shared stack: the GSE routes record versions,
- * concurrent changes of one object get 409, and a failed change is rolled back by the stack's
- * own recovery function (stream-triggered) with exactly one alert on the topic. Every object is
- * a channel id of this file's own; every fault is scoped to it with `match`.
+ * Versioned configuration against the shared stack: the GSE routes record versions, concurrent
+ * changes of one object queue on its head (409 only after the wait), a change GSE refuses is
+ * REJECTED with nothing else done, and a failed change is undone by the stack's own recovery
+ * function (stream-triggered) with exactly one alert on the topic. Every object is a channel id
+ * of this file's own; every fault is scoped to it with `match`.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { changeConfig, type ConfigDeps } from "../../../lib/config-versions/apply.ts";
+import { changeConfig } from "../../../lib/config-versions/apply.ts";
 import { GseClient, type CallOptions } from "../../../lib/gse/client.ts";
 import type { OperationName, OperationRequest, OperationRequestInput, OperationResponseData } from "../../../lib/gse/operations.ts";
-import { alertInbox, configStore, pendingAddsAllocating, route, type AlertInbox } from "../../helpers/configs.ts";
+import { alertInbox, configStore, directGse, LosingGse as LosingGseOf, libDeps as libDepsOf, pendingAddsAllocating, recoverySettled, route, type AlertInbox } from "../../helpers/configs.ts";
 import { callApi, eventually, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
 const { info, authHeader, dynamo, sqs, sns } = useStack();
@@ -81,24 +81,60 @@ describe("versions of a route channel", () => {
     expect(await store.getHead(route(channelId))).toMatchObject({ current_version: 1 });
   });
 
-  it("answers one of two concurrent updates 200 and the other 409 with the current version, without calling GSE twice", async () => {
+  it("queues a second concurrent update behind the first: both answer 200, one after the other, GSE holds both", async () => {
     const channelId = await createChannel([kafkaRoute(`c_${run}`, 501)]);
-    await withFaults(info, [{ kind: "latency", latencyMs: 1500, operation: "update_route", match: forChannel(channelId) }], async () => {
-      const [a, b] = await Promise.all([
+    const [a, b] = await withFaults(info, [{ kind: "latency", latencyMs: 1500, operation: "update_route", match: forChannel(channelId), count: 1 }], () =>
+      Promise.all([
         post("/api/v2/data/update_route", updateRoute(channelId, [kafkaRoute(`a_${run}`, 502)])),
         post("/api/v2/data/update_route", updateRoute(channelId, [kafkaRoute(`b_${run}`, 503)])),
-      ]);
-      expect([a.status, b.status].sort()).toEqual([200, 409]);
-      const loser = a.status === 409 ? a : b;
-      expect(loser.body).toMatchObject({ result: false, code_name: "CONFLICT", data: { object: `route#${channelId}`, current_version: 1 } });
-    });
+      ]),
+    );
+    expect([a.status, b.status], `${a.text} ${b.text}`).toEqual([200, 200]);
     const head = await store.getHead(route(channelId));
-    expect(head).toMatchObject({ current_version: 2, last_good_version: 2, latest_version: 2 });
+    expect(head).toMatchObject({ current_version: 3, last_good_version: 3, latest_version: 3 });
+    // The second was applied on the head the first left: no lost update.
+    expect((await store.getVersion(route(channelId), 3))?.document).toMatchObject({ route: expect.arrayContaining([expect.objectContaining({ name: `a_${run}` }), expect.objectContaining({ name: `b_${run}` })]) });
+    expect((await routesInGse(channelId)).map((r) => (r as { name: string }).name).sort()).toEqual([`a_${run}`, `b_${run}`, `c_${run}`].sort());
+  });
+
+  it("answers 409 with the current version only after waiting CONFIG_LOCK_WAIT_MS, without calling GSE", async () => {
+    const channelId = await createChannel([kafkaRoute(`w_${run}`, 501)]);
+    const slow = withFaults(info, [{ kind: "latency", latencyMs: 2000, operation: "update_route", match: forChannel(channelId), count: 1 }], () =>
+      post("/api/v2/data/update_route", updateRoute(channelId, [kafkaRoute(`slow_${run}`, 502)])),
+    );
+    await eventually("the slow change to hold the head", async () => ((await store.getHead(route(channelId)))?.pending_version !== undefined ? true : undefined), 5_000);
+    // A clock that moves only when the change sleeps: the wait is exactly what it slept.
+    let clock = Date.now();
+    const waited: number[] = [];
+    const calls: string[] = [];
+    const counting = new (class extends GseClient {
+      override async call<N extends OperationName>(name: N, body: OperationRequestInput<N> | OperationRequest<N>, options?: CallOptions): Promise<OperationResponseData<N>> {
+        calls.push(name);
+        return super.call(name, body, options);
+      }
+    })({ gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 } });
+    const impatient = libDepsOf(store, counting, {
+      settings: { pendingAddTtlSeconds: 3600, lockWaitMs: 300 },
+      now: () => clock,
+      sleep: async (ms) => {
+        waited.push(ms);
+        clock += ms;
+      },
+    });
+    await expect(changeConfig(impatient, "update_route", updateRoute(channelId, [kafkaRoute(`late_${run}`, 503)]) as OperationRequest<"update_route">, { author: "t" })).rejects.toMatchObject({
+      codeName: "CONFLICT",
+      data: { object: `route#${channelId}`, current_version: 1, pending_version: 2 },
+    });
+    expect(waited.reduce((n, ms) => n + ms, 0)).toBe(300);
+    expect(waited.length).toBeGreaterThan(1);
+    expect(calls).toEqual([]);
+    expect((await slow).status).toBe(200);
+    expect(await store.getHead(route(channelId))).toMatchObject({ current_version: 2, latest_version: 2 });
   });
 });
 
-describe("a failed change is rolled back by recovery", () => {
-  it("GSE rejects update_route: GSE's error is answered, the version ends ROLLED_BACK, the head is unlocked, one alert", async () => {
+describe("a change GSE refuses", () => {
+  it("is REJECTED with GSE's code: GSE's error is answered, the head released at once, nothing rolled back, no alert", async () => {
     const kept = kafkaRoute(`keep_${run}`, 501);
     const channelId = await createChannel([kept]);
     const ref = route(channelId);
@@ -106,25 +142,24 @@ describe("a failed change is rolled back by recovery", () => {
       post("/api/v2/data/update_route", updateRoute(channelId, [kafkaRoute(`bad_${run}`, 777)])),
     );
     expect(res.body).toMatchObject({ result: false, code: 1012001 });
-    const rolledBack = await eventually("version 2 rolled back", async () => {
-      const v = await store.getVersion(ref, 2);
-      return v?.status === "ROLLED_BACK" ? v : undefined;
-    });
-    expect(rolledBack.error).toMatchObject({ gse_code: 1012001, outcome: "rejected" });
+    const rejected = await store.getVersion(ref, 2);
+    expect(rejected).toMatchObject({ status: "REJECTED", error: { gse_code: 1012001, outcome: "rejected", message: "route rejected" }, rejected_at: expect.any(Number) });
+    expect(rejected?.failed_at).toBeUndefined();
     const head = await store.getHead(ref);
-    expect(head).toMatchObject({ current_version: 1, last_good_version: 1 });
+    expect(head).toMatchObject({ current_version: 1, last_good_version: 1, latest_version: 2 });
     expect(head?.pending_version).toBeUndefined();
     expect(await routesInGse(channelId)).toEqual([kept]);
-    const alerts = await eventually("the alert", async () => ((await inbox.about(`route#${channelId}`)).length > 0 ? inbox.about(`route#${channelId}`) : undefined));
-    expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ type: "config.rolled_back", severity: "warning", failed_version: 2, restored_version: 1, author: "admin", error: { gse_code: 1012001 } });
-    // The head is free again: the next change goes through.
+    // The head is free at once: the next change goes through, on version 1's document.
     const next = await post("/api/v2/data/update_route", updateRoute(channelId, [kafkaRoute(`next_${run}`, 501)]));
     expect(next.body, next.text).toMatchObject({ result: true });
     expect(await store.getHead(ref)).toMatchObject({ current_version: 3 });
-    expect(await inbox.about(`route#${channelId}`)).toHaveLength(1);
+    await recoverySettled(info, store, inbox);
+    expect(await inbox.about(`route#${channelId}`)).toEqual([]);
+    expect((await store.getVersion(ref, 2))?.status).toBe("REJECTED");
   });
+});
 
+describe("a failed change is undone by recovery", () => {
   it("restores the last good routes when GSE took a change whose answer was lost", async () => {
     const kept = kafkaRoute(`keep_${run}`, 501);
     const channelId = await createChannel([kept]);
@@ -215,27 +250,12 @@ describe("a failed change is rolled back by recovery", () => {
 
 // ---------------------------------------------------------------------------------------------
 
-function stackGse(): GseClient {
-  return new GseClient({
-    gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 },
-  });
-}
+const stackGse = (): GseClient => directGse(info);
 
 /** GSE takes the first `operation` call, then the answer is "lost" in a way no read-back resolves. */
-class LosingGse extends GseClient {
-  private fired = false;
-  constructor(private readonly operation: OperationName, private readonly afterApply?: () => Promise<unknown>) {
-    super({ gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 } });
-  }
-
-  override async call<N extends OperationName>(name: N, body: OperationRequestInput<N> | OperationRequest<N>, options?: CallOptions): Promise<OperationResponseData<N>> {
-    const data = await super.call(name, body, options);
-    if (name === this.operation && !this.fired) {
-      this.fired = true;
-      await this.afterApply?.();
-      throw new Error("connection lost after GSE applied the change");
-    }
-    return data;
+class LosingGse extends LosingGseOf {
+  constructor(operation: OperationName, afterApply?: () => Promise<unknown>) {
+    super(info, operation, afterApply);
   }
 }
 
@@ -258,6 +278,4 @@ class BlindGse extends GseClient {
   }
 }
 
-function libDeps(gse: GseClient): ConfigDeps {
-  return { gse, store, logger: new Logger({ logLevel: "SILENT" }), now: () => Date.now(), newId: () => randomUUID(), settings: { pendingAddTtlSeconds: 3600 } };
-}
+const libDeps = (gse: GseClient) => libDepsOf(store, gse);

@@ -84,7 +84,7 @@ describe("GET /console and /console/data", () => {
     for (let i = 0; i < 3; i++) await poller.poll();
     const after = await consoleData();
     const lost = after.lost.agents.find((a) => a.agent_id === ids[0]);
-    expect(lost).toMatchObject({ agent_id: ids[0], version: "2.1.5", status_code: 3 });
+    expect(lost).toMatchObject({ agent_id: ids[0], version: "2.1.5", status_code: 3, status_class: "degraded" });
     expect(lost?.last_seen).not.toBeNull();
     expect(after.lost.agents.map((a) => a.agent_id)).not.toContain(ids[1]);
     expect(after.lost.total).toBeGreaterThanOrEqual(1);
@@ -127,7 +127,8 @@ describe("GET /console and /console/data", () => {
     const post = (path: string, body: unknown) => callApi(info.gatewayUrl, path, { method: "POST", headers: authHeader, body });
     const added = await post("/api/v2/data/add_route", { metadata: { channel_id: channelId, plat_name: plat }, operation: { operator_name: "admin" }, route: [kafka(`keep_${run}`, 501)] });
     expect(added.body, added.text).toMatchObject({ result: true });
-    await withFaults(info, [{ kind: "business_error", code: 1012001, message: "route rejected", operation: "update_route", match: `"channel_id":${channelId}`, count: 1 }], () =>
+    // Two 502s: whether GSE took the update is unknown (FAILED), so recovery undoes it and alerts.
+    await withFaults(info, [{ kind: "http_error", status: 502, operation: "update_route", match: `"channel_id":${channelId}`, count: 2 }], () =>
       post("/api/v2/data/update_route", { condition: { channel_id: channelId, plat_name: plat }, operation: { operator_name: "admin" }, specification: { route: [kafka(`bad_${run}`, 777)] } }),
     );
     const object = `route#${channelId}`;
@@ -136,10 +137,28 @@ describe("GET /console and /console/data", () => {
       return mine.some((v) => v.status === "ROLLED_BACK") ? mine : undefined;
     });
     expect(versions).toEqual([
-      { object, version: 2, status: "ROLLED_BACK", operation: "update_route", author: "admin", at: expect.any(String), highlight: true, error: expect.stringContaining("route rejected") },
+      { object, version: 2, status: "ROLLED_BACK", operation: "update_route", author: "admin", at: expect.any(String), highlight: true, error: expect.stringContaining("HTTP 502") },
       { object, version: 1, status: "APPLIED", operation: "add_route", author: "admin", at: expect.any(String), highlight: false },
     ]);
     const alert = await eventuallyShown("the rollback's alert", (data) => data.alerts.find((a) => a.object === object && a.kind === "config.rolled_back"));
     expect(alert).toMatchObject({ severity: "warning", subject: expect.stringContaining(object) });
+  });
+
+  it("shows a change GSE refused as REJECTED with GSE's reason, not highlighted: nothing changed, nothing to look at", async () => {
+    const channelId = uniqueBuiltInChannelId();
+    const plat = `console_${run}`;
+    const kafka = (name: string, streamToId: number) => ({ name, stream_to: { stream_to_id: streamToId, kafka: { topic_name: `0console_${name}` } } });
+    const post = (path: string, body: unknown) => callApi(info.gatewayUrl, path, { method: "POST", headers: authHeader, body });
+    expect((await post("/api/v2/data/add_route", { metadata: { channel_id: channelId, plat_name: plat }, operation: { operator_name: "admin" }, route: [kafka(`r_${run}`, 501)] })).body).toMatchObject({ result: true });
+    const refused = await withFaults(info, [{ kind: "business_error", code: 1012001, message: "route rejected", operation: "update_route", match: `"channel_id":${channelId}`, count: 1 }], () =>
+      post("/api/v2/data/update_route", { condition: { channel_id: channelId, plat_name: plat }, operation: { operator_name: "admin" }, specification: { route: [kafka(`no_${run}`, 777)] } }),
+    );
+    expect(refused.body).toMatchObject({ result: false, code: 1012001 });
+    const object = `route#${channelId}`;
+    const versions = await eventuallyShown("the refused version", (data) => {
+      const mine = data.configs.filter((v) => v.object === object);
+      return mine.some((v) => v.status === "REJECTED") ? mine : undefined;
+    });
+    expect(versions[0]).toEqual({ object, version: 2, status: "REJECTED", operation: "update_route", author: "admin", at: expect.any(String), highlight: false, error: expect.stringContaining("route rejected") });
   });
 });

@@ -5,44 +5,62 @@
  * goes to test-results/console.png (not in git). Chromium missing is a failure that says how to
  * install it, never a skip: scripts/ensure-chromium.sh (run by `npm test`'s pretest) installs it.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../../helpers/chromium.ts";
 import { consoleDataSchema } from "../../../lib/console/schemas.ts";
 import { addConsoleAgents, basicAuth, setAgentStatus, stackPoller } from "../../helpers/console.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
-import { callApi, eventually, useStack } from "../../helpers/stack.ts";
+import { callApi, eventually, useStack, withFaults } from "../../helpers/stack.ts";
 
 const { info } = useStack();
 const { bk_app_code: code, bk_app_secret: secret } = info.credentials.caller;
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-/** Without the background-networking flags Chromium's own connections are refused on these machines and it stalls. */
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const SCREENSHOT = join(ROOT, "test-results", "console.png");
 /** How long a refresh may take: /console/data reads several tables, slower while other files load the stack. */
 const REFRESHED = { timeout: 15_000, interval: 100 };
 
 let browser: Browser;
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: run scripts/ensure-chromium.sh (apt-get install chromium) or set CHROMIUM_PATH, then run this test again`);
-  }
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true, timeout: 30_000 });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
 });
+
+/**
+ * Heartbeat polls of the stack's fleet table whose every GSE call asks about one agent, so a fault
+ * matching one agent's call alone (`["<id>"]`) fails only that call of these polls: the stack's
+ * scheduled heartbeat and other files' polls ask about many agents a call and are not hit.
+ */
+const onePerCallPoller = () => stackPoller(info, { chunkSize: 1, concurrency: 8 });
+
+/** Clicks Refresh and waits for the page to draw a new answer. */
+async function refreshed(page: Page): Promise<void> {
+  const before = await page.getAttribute("body", "data-generated-at");
+  await page.click("#refresh");
+  await expect.poll(() => page.getAttribute("body", "data-generated-at"), REFRESHED).not.toBe(before);
+}
+
+/**
+ * Polls and refreshes until the page's GSE shows `state`: a poll of the stack's table by someone
+ * else (its scheduled heartbeat, another file) may land between this file's poll and the refresh.
+ */
+async function pollUntilGse(page: Page, poll: () => Promise<number>, state: string): Promise<number> {
+  let polledAt = 0;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    polledAt = await poll();
+    await refreshed(page);
+    if ((await page.getAttribute("#dep-gse", "data-state")) === state) return polledAt;
+  }
+  expect(await page.getAttribute("#dep-gse", "data-state")).toBe(state);
+  return polledAt;
+}
+
+/** "2026-11-25 12:01Z", as the page writes a time. */
+const utc = (iso: string): string => `${iso.slice(0, 16).replace("T", " ")}Z`;
 
 /** A page in a context of its own, recording every console error and uncaught exception. */
 async function open(credentials: { username: string; password: string } | undefined): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
@@ -98,6 +116,47 @@ describe("the status page in Chromium", () => {
 
       mkdirSync(join(ROOT, "test-results"), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("shows GSE failing at the top and the fleet's counts as of the last poll GSE answered, while GSE fails a call of the poll, and ok again after", async () => {
+    const poller = await onePerCallPoller();
+    const ids = await addConsoleAgents(info, 2, "2.1.7");
+    await poller.watch(ids);
+    const goodAt = await poller.poll();
+
+    const { context, page, errors } = await open({ username: code, password: secret });
+    try {
+      await page.clock.install();
+      await page.goto(`${info.gatewayUrl}/console`);
+      await page.waitForSelector("body[data-generated-at]");
+
+      // GSE's gateway answers 502 to the call about this file's first agent, and to nothing else.
+      const failedAt = await withFaults(info, [{ kind: "http_error", status: 502, operation: "list_agent_state", match: `["${ids[0]}"]` }], () =>
+        pollUntilGse(page, () => poller.poll(), "failing"),
+      );
+      const gse = await page.textContent("#dep-gse");
+      expect(gse).toMatch(/^GSEfailing[1-9]\d* of \d+ calls failed in the last heartbeat poll/);
+      expect(gse).toContain("failing since ");
+      expect(await page.getAttribute("#dep-dynamodb", "data-state")).toBe("ok");
+      expect(await page.getAttribute("#dep-sns", "data-state")).toBe("ok");
+      expect(await page.textContent("#status")).toMatch(/ · failing: GSE$/);
+      // The tiles: as of the last poll that answered for the failed call's agent, not the failed poll.
+      const asOf = (await page.getAttribute("#fleet", "data-as-of")) ?? "";
+      expect(Date.parse(asOf)).toBeGreaterThanOrEqual(goodAt);
+      expect(Date.parse(asOf)).toBeLessThan(failedAt);
+      expect(await page.textContent("#fleet .stale-label")).toMatch(new RegExp(`^GSE failing: counts as of ${utc(asOf)} \\(`));
+      expect(await page.locator("#fleet .tiles.stale").count()).toBe(1);
+      mkdirSync(join(ROOT, "test-results"), { recursive: true });
+      await page.screenshot({ path: join(ROOT, "test-results", "console-gse-failing.png"), fullPage: true });
+
+      // The fault is gone: the next poll is answered in full, and the page says so.
+      await pollUntilGse(page, () => poller.poll(), "ok");
+      expect(await page.locator("#fleet .stale-label").count()).toBe(0);
+      expect(await page.locator("#fleet .tiles.stale").count()).toBe(0);
       expect(errors).toEqual([]);
     } finally {
       await context.close();

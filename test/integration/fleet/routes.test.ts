@@ -6,14 +6,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { startPoll } from "../../../lib/heartbeat/poll.ts";
-import { addSimAgents, testHeartbeat } from "../../helpers/heartbeat.ts";
+import { addSimAgents, setSimStatus, testHeartbeat } from "../../helpers/heartbeat.ts";
 import { callApi, useStack } from "../../helpers/stack.ts";
 
 const { info, authHeader } = useStack();
 const api = (path: string, options: { method?: string; body?: unknown; auth?: boolean } = {}) =>
   callApi(info.gatewayUrl, path, { ...(options.method ? { method: options.method } : {}), ...(options.body !== undefined ? { body: options.body } : {}), headers: options.auth === false ? {} : authHeader });
 
-type AgentRow = { agent_id: string; status: string; last_seen: string | null; version?: string };
+type AgentRow = { agent_id: string; status: string; last_seen: string | null; version?: string; status_code?: number; status_class?: string };
 
 async function allAgents(query: string): Promise<AgentRow[]> {
   const rows: AgentRow[] = [];
@@ -43,6 +43,9 @@ describe("fleet routes", () => {
     const status = await api("/fleet/agents?status=sleeping");
     expect(status.status).toBe(400);
     expect(status.body).toMatchObject({ data: { errors: [expect.objectContaining({ path: "status" })] } });
+    const cls = await api("/fleet/agents?class=sleeping");
+    expect(cls.status).toBe(400);
+    expect(cls.body).toMatchObject({ data: { errors: [expect.objectContaining({ path: "class" })] } });
     const cursor = await api("/fleet/agents?cursor=garbage");
     expect(cursor.status).toBe(400);
     expect(cursor.body).toMatchObject({ data: { errors: [{ path: "cursor", message: expect.any(String) }] } });
@@ -72,8 +75,8 @@ describe("fleet routes", () => {
     const history = await api(`/fleet/agents/${encodeURIComponent(ids[0]!)}/history`);
     expect(history.status).toBe(200);
     expect(history.body.data).toMatchObject({
-      agent: { agent_id: ids[0], status: "alive", version: "2.0.9", sources: ["api"] },
-      transitions: [{ kind: "newly_seen", from: "pending", to: "alive" }],
+      agent: { agent_id: ids[0], status: "alive", status_code: 2, status_class: "alive", version: "2.0.9", sources: ["api"] },
+      transitions: [{ kind: "newly_seen", from: "pending", to: "alive", status_code: 2, status_class: "alive" }],
       next_cursor: null,
     });
 
@@ -86,5 +89,36 @@ describe("fleet routes", () => {
     expect((await allAgents("")).some((a) => ids.includes(a.agent_id))).toBe(false);
     const after = await api(`/fleet/agents/${encodeURIComponent(ids[0]!)}/history`);
     expect(after.body.data).toMatchObject({ agent: null, transitions: [{ kind: "newly_seen" }] });
+  });
+
+  it("shows each agent's status class beside its status_code, filters by class, and counts the fleet by class", async () => {
+    const { ids } = await addSimAgents(info, 4);
+    const codes = [2, 3, 5, -1];
+    for (const [i, code] of codes.entries()) if (code !== 2) await setSimStatus(info, [ids[i]!], code);
+    expect((await api("/fleet/agents/register", { method: "POST", body: { agent_id_list: ids } })).status).toBe(200);
+    const hb = await testHeartbeat({}, { table: info.tables.fleet });
+    hb.clock.now = Date.now() + 2345;
+    await startPoll(hb.deps, hb.clock.now);
+
+    const mine = (rows: AgentRow[]) => new Map(rows.filter((a) => ids.includes(a.agent_id)).map((a) => [a.agent_id, a]));
+    const all = mine(await allAgents(""));
+    expect(codes.map((_, i) => all.get(ids[i]!))).toEqual([
+      expect.objectContaining({ status: "alive", status_code: 2, status_class: "alive" }),
+      // Never seen alive, first seen down: lost at once (and no lost alert: it never went from alive to lost).
+      expect.objectContaining({ status: "lost", status_code: 3, status_class: "degraded" }),
+      // First seen upgrading: not running yet, not down either.
+      expect.objectContaining({ status: "pending", status_code: 5, status_class: "transitional" }),
+      // GSE's query failed for it: nothing known, it stays as it was.
+      expect.objectContaining({ status: "pending", status_code: -1, status_class: "unknown" }),
+    ]);
+    const transitional = mine(await allAgents("&class=transitional"));
+    expect([...transitional.keys()]).toEqual([ids[2]]);
+    expect([...mine(await allAgents("&class=degraded&status=lost")).keys()]).toEqual([ids[1]]);
+
+    // The last poll's summary: the stack's scheduled one may have finished after ours, so only its shape is ours to assert.
+    const summary = await api("/fleet");
+    const byClass = (summary.body.data as { by_class?: Record<string, number> }).by_class;
+    expect(byClass).toEqual({ alive: expect.any(Number), degraded: expect.any(Number), transitional: expect.any(Number), gone: expect.any(Number), unknown: expect.any(Number) });
+    await api("/fleet/agents/unregister", { method: "POST", body: { agent_id_list: ids } });
   });
 });

@@ -29,14 +29,26 @@ describe("local stack", () => {
     });
   });
 
-  it("reports GSE down on /health (503) while GSE answers 5xx, and green again after", async () => {
+  it("reports GSE down on /health (503, result false, DEPENDENCY_UNAVAILABLE naming it, the whole report as data) while GSE answers 5xx, and green again after", async () => {
     // Only the health probe's own call (its agent id), so tests running beside this one are untouched.
     await withFaults(info, [{ kind: "http_error", status: 502, match: "127.0.0.255" }], async () => {
       const res = await callApi(info.gatewayUrl, "/health", { headers: authHeader });
       expect(res.status).toBe(503);
-      expect(res.body.data).toMatchObject({ status: "degraded", dependencies: { gse: { ok: false, detail: expect.stringContaining("HTTP 502") }, dynamodb: { ok: true } } });
+      expect(res.body).toMatchObject({
+        result: false,
+        code: 1650301,
+        code_name: "DEPENDENCY_UNAVAILABLE",
+        message: expect.stringMatching(/^dependencies down: gse \(HTTP 502, code \d+\)$/),
+        data: {
+          status: "degraded",
+          dependencies: { gse: { ok: false, detail: expect.stringContaining("HTTP 502") }, dynamodb: { ok: true }, sns: { ok: true } },
+        },
+      });
+      expect(res.text).not.toContain(info.credentials.gse.appSecret);
     });
-    expect((await callApi(info.gatewayUrl, "/health", { headers: authHeader })).status).toBe(200);
+    const healthy = await callApi(info.gatewayUrl, "/health", { headers: authHeader });
+    expect(healthy.status).toBe(200);
+    expect(healthy.body).toMatchObject({ result: true, code: 0, data: { status: "ok" } });
   });
 
   describe.each(ROUTES.map((r) => [`${r.method} ${r.path}`, r] as const))("route %s", (_key, route) => {

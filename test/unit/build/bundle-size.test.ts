@@ -47,9 +47,10 @@ const EXPECTED_CLIENTS: Partial<Record<FunctionKey, readonly string[]>> = {
   dispatch_message: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"],
   // A reply is one write to the commands table.
   gse_callback: ["@aws-sdk/client-dynamodb"],
-  // The status page is a document (no AWS client); its data and the alert log read and write tables.
+  // The status page is a document (no AWS client); its data and the alert log read and write tables
+  // (the data also asks the alerts topic for its attributes: the page's SNS health).
   console_page: [],
-  console_data: ["@aws-sdk/client-dynamodb"],
+  console_data: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns"],
   alert_log: ["@aws-sdk/client-dynamodb"],
 };
 

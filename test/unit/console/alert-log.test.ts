@@ -50,6 +50,13 @@ describe("alertEntryFromRecord", () => {
     });
   });
 
+  it("logs a heartbeat alert at the severity it carries: a stuck agent is a warning, an all-clear is news", () => {
+    const stuck = { source: "gse-control/heartbeat", type: "heartbeat.stuck", severity: "warning", kind: "stuck", poll_id: "p", at: PUBLISHED, count: 1, sample: [{ agent_id: "0:10.0.0.9" }], truncated: false, detail: "5 upgrading ×1" };
+    expect(alertEntryFromRecord(sqsRecord(fromSns(stuck, "gse-control: 1 agent stuck")), NOW)).toMatchObject({ kind: "stuck", severity: "warning", message: "5 upgrading ×1" });
+    const clear = { source: "gse-control/heartbeat", type: "heartbeat.recovered", severity: "info", kind: "recovered", poll_id: "p", at: PUBLISHED, count: 1, sample: [{ agent_id: "0:10.0.0.9" }], truncated: false };
+    expect(alertEntryFromRecord(sqsRecord(fromSns(clear, "gse-control: 1 agent recovered")), NOW)).toMatchObject({ kind: "recovered", severity: "info" });
+  });
+
   it("logs config and command alerts by type, severity, object and summary", () => {
     const config = { type: "config.rollback_failed", severity: "critical", object: "route#1500123", summary: "rollback of route#1500123 v4 failed", at: PUBLISHED };
     expect(alertEntryFromRecord(sqsRecord(fromSns(config, "[critical] gse-control config.rollback_failed route#1500123")), NOW)).toMatchObject({

@@ -1,7 +1,28 @@
-import { describe, expect, it } from "vitest";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createServer, type Server, type Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { zeroCounts } from "../../../lib/commands/engine.ts";
-import { commandProgress, fleetAtAGlance, lostAgents, recentHeads, recentVersions, statusPoints } from "../../../lib/console/data.ts";
-import { consoleDataSchema } from "../../../lib/console/schemas.ts";
+import {
+  checkedHealth,
+  commandProgress,
+  consoleData,
+  fleetAtAGlance,
+  gseAnsweredAt,
+  gseHealth,
+  lostAgents,
+  recentHeads,
+  recentVersions,
+  statusPoints,
+  type ConsoleDeps,
+} from "../../../lib/console/data.ts";
+import { consoleDataSchema, consoleUnavailableDataSchema } from "../../../lib/console/schemas.ts";
+import { DependencyUnavailableError } from "../../../lib/errors.ts";
+import type { DependencyHealth } from "../../../lib/health.ts";
+import { CommandStore } from "../../../lib/store/commands.ts";
+import { ConfigStore } from "../../../lib/store/configs.ts";
+import { FLEET_PARTITIONS, FleetStore } from "../../../lib/store/fleet.ts";
+import { FleetLog } from "../../../lib/store/fleet-log.ts";
 import type { AgentView } from "../../../lib/fleet-schemas.ts";
 import { registerSecrets } from "../../../lib/logger.ts";
 import type { CommandItem } from "../../../lib/store/commands.ts";
@@ -107,6 +128,12 @@ describe("fleetAtAGlance", () => {
     expect(view?.other_versions).toEqual({ versions: 2, agents: 9 });
     expect(view).toMatchObject({ agents: 10, by_status: { lost: 2 }, suspect: 1, outdated: 9, min_version: "2.1.0" });
   });
+
+  it("says when GSE last answered for every agent: the poll when it answered in full, earlier when calls failed", () => {
+    expect(fleetAtAGlance(summary({ gse_calls: 2 }))).toMatchObject({ gse_calls: 2, gse_failed_chunks: 0, gse_answered_at: new Date(T0).toISOString() });
+    const failing = fleetAtAGlance(summary({ gse_calls: 2, gse_failed_chunks: 2 }), 12, polledMap(T0, { 3: T0 - 3 * MINUTE }));
+    expect(failing).toMatchObject({ as_of: new Date(T0).toISOString(), gse_failed_chunks: 2, gse_answered_at: new Date(T0 - 3 * MINUTE).toISOString() });
+  });
 });
 
 describe("fleetStatsItem and statusPoints (the 24-hour chart)", () => {
@@ -144,12 +171,12 @@ describe("lostAgents", () => {
   it("shows the most recently lost first, at most the limit, with when they were last seen", () => {
     const views = [
       agent("0:10.0.0.1", { changed_at: new Date(T0 + MINUTE).toISOString() }),
-      agent("0:10.0.0.2", { changed_at: new Date(T0 + 9 * MINUTE).toISOString(), version: "2.1.5", status_code: 3 }),
+      agent("0:10.0.0.2", { changed_at: new Date(T0 + 9 * MINUTE).toISOString(), version: "2.1.5", status_code: 3, status_class: "degraded" }),
       agent("0:10.0.0.3", { status: "alive" }),
       agent("0:10.0.0.4", { changed_at: new Date(T0 + 5 * MINUTE).toISOString(), last_seen: null }),
     ];
     expect(lostAgents(views, 2)).toEqual([
-      { agent_id: "0:10.0.0.2", last_seen: new Date(T0 + MINUTE).toISOString(), since: new Date(T0 + 9 * MINUTE).toISOString(), version: "2.1.5", status_code: 3 },
+      { agent_id: "0:10.0.0.2", last_seen: new Date(T0 + MINUTE).toISOString(), since: new Date(T0 + 9 * MINUTE).toISOString(), version: "2.1.5", status_code: 3, status_class: "degraded" },
       { agent_id: "0:10.0.0.4", last_seen: null, since: new Date(T0 + 5 * MINUTE).toISOString() },
     ]);
   });
@@ -201,10 +228,132 @@ describe("recentHeads and recentVersions (config versions)", () => {
   });
 });
 
+/** meta/polled as the heartbeat leaves it: every partition at `at`, these at their own times. */
+const polledMap = (at: number, others: Readonly<Record<number, number>> = {}): Map<number, number> =>
+  new Map(Array.from({ length: FLEET_PARTITIONS }, (_, p) => [p, others[p] ?? at] as const));
+
+describe("gseAnsweredAt (what the fleet's counts rest on)", () => {
+  it("is the poll itself when GSE answered it in full", () => {
+    expect(gseAnsweredAt(summary(), polledMap(T0 - 5 * MINUTE))).toBe(new Date(T0).toISOString());
+  });
+
+  it("is the oldest partition's last full answer when calls of the poll failed", () => {
+    const failing = summary({ gse_calls: 3, gse_failed_chunks: 2 });
+    expect(gseAnsweredAt(failing, polledMap(T0, { 7: T0 - 9 * MINUTE, 40: T0 - 4 * MINUTE }))).toBe(new Date(T0 - 9 * MINUTE).toISOString());
+  });
+
+  it("is null while a partition has never been answered in full", () => {
+    const polled = polledMap(T0);
+    polled.delete(12);
+    expect(gseAnsweredAt(summary({ gse_failed_chunks: 1 }), polled)).toBeNull();
+  });
+
+  it("is never later than the poll, whatever a concurrent poll marked", () => {
+    expect(gseAnsweredAt(summary({ gse_failed_chunks: 1 }), polledMap(T0 + MINUTE))).toBe(new Date(T0).toISOString());
+  });
+});
+
+describe("gseHealth (the strip's GSE, from the last heartbeat poll)", () => {
+  it("is unknown before the first poll and when the poll had nobody to ask", () => {
+    expect(gseHealth(null, undefined)).toEqual({ state: "unknown", detail: "no heartbeat poll has finished yet", checked_at: null, since: null });
+    expect(gseHealth(summary({ gse_calls: 0 }), undefined)).toMatchObject({ state: "unknown", checked_at: new Date(T0).toISOString() });
+  });
+
+  it("is ok when every call of the last poll was answered", () => {
+    expect(gseHealth(summary({ gse_calls: 4 }), undefined)).toEqual({ state: "ok", detail: "answered all 4 calls of the last heartbeat poll", checked_at: new Date(T0).toISOString(), since: null });
+  });
+
+  it("is failing when calls failed, with why and since the outage's first poll, masked and on one line", () => {
+    registerSecrets(["gse-secret-in-a-message-77"]);
+    const outage = { since: T0 - 6 * MINUTE, detail: "unavailable: HTTP 502\n gse-secret-in-a-message-77" };
+    const health = gseHealth(summary({ gse_calls: 3, gse_failed_chunks: 3 }), outage);
+    expect(health).toMatchObject({ state: "failing", checked_at: new Date(T0).toISOString(), since: new Date(T0 - 6 * MINUTE).toISOString() });
+    expect(health.detail).toMatch(/^3 of 3 calls failed in the last heartbeat poll \(unavailable: HTTP 502 /);
+    expect(health.detail).not.toContain("gse-secret-in-a-message-77");
+    expect(health.detail).not.toContain("\n");
+    // The marker not written yet (the poll writes the summary first): since the poll.
+    expect(gseHealth(summary({ gse_failed_chunks: 1 }), undefined).since).toBe(new Date(T0).toISOString());
+  });
+
+  it("shows a check of lib/health.ts as ok or failing, at the answer's time", () => {
+    expect(checkedHealth({ ok: false, latency_ms: 2000, detail: "TimeoutError" }, T0)).toEqual({ state: "failing", detail: "TimeoutError", checked_at: new Date(T0).toISOString(), since: null });
+  });
+});
+
+/** Stores on a DynamoDB endpoint at `endpoint` (nothing real there): each read fails or hangs. */
+function deadDeps(endpoint: string, alertsTopic: DependencyHealth, readTimeoutMs: number): ConsoleDeps {
+  const client = DynamoDBDocumentClient.from(
+    new DynamoDBClient({ endpoint, region: "us-east-1", maxAttempts: 1, credentials: { accessKeyId: "test", secretAccessKey: "test" } }),
+  );
+  const tableName = "console-unit";
+  return {
+    fleet: { store: new FleetStore({ client, tableName }), now: () => T0, settings: { evictAfterSeconds: 86_400 } },
+    log: new FleetLog({ client, tableName }),
+    commands: new CommandStore({ client, tableName, maxAttempts: 1 }),
+    configs: new ConfigStore({ client, tableName }),
+    alertsTopic: async () => alertsTopic,
+    now: () => T0,
+    readTimeoutMs,
+  };
+}
+
+async function unavailableOf(deps: ConsoleDeps): Promise<DependencyUnavailableError> {
+  const error = await consoleData(deps).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof DependencyUnavailableError)) throw new Error(`expected a DependencyUnavailableError, got ${String(error)}`);
+  return error;
+}
+
+describe("consoleData when DynamoDB cannot be read", () => {
+  // Accepts connections and never answers: DynamoDB hanging.
+  let silent: Server;
+  const sockets = new Set<Socket>();
+  beforeAll(async () => {
+    silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  });
+  afterAll(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
+  });
+
+  it("answers 503 DEPENDENCY_UNAVAILABLE with the strip: DynamoDB failing with why, SNS as checked, GSE unknown", async () => {
+    const error = await unavailableOf(deadDeps("http://127.0.0.1:9", { ok: true, latency_ms: 3, detail: "alerts topic reachable" }, 10_000));
+    expect(error).toMatchObject({ status: 503, code: 1650301, codeName: "DEPENDENCY_UNAVAILABLE" });
+    expect(error.message).toMatch(/^DynamoDB could not be read: /);
+    const data = consoleUnavailableDataSchema.parse(error.data);
+    expect(data.dependencies).toMatchObject({
+      dynamodb: { state: "failing", detail: expect.stringMatching(/^the status page's reads failed: /), checked_at: new Date(T0).toISOString() },
+      sns: { state: "ok", detail: "alerts topic reachable" },
+      gse: { state: "unknown", checked_at: null },
+    });
+  });
+
+  it("does not wait for a DynamoDB that never answers: the same 503 after the read timeout", async () => {
+    const address = silent.address();
+    if (address === null || typeof address === "string") throw new Error("the silent server has no port");
+    const error = await unavailableOf(deadDeps(`http://127.0.0.1:${address.port}`, { ok: false, latency_ms: 2000, detail: "TimeoutError" }, 300));
+    expect(consoleUnavailableDataSchema.parse(error.data).dependencies).toMatchObject({
+      dynamodb: { state: "failing", detail: "the status page's reads failed: no answer within 0.3 s" },
+      sns: { state: "failing", detail: "TimeoutError" },
+    });
+  });
+});
+
 describe("consoleDataSchema", () => {
   it("accepts what the assembly builds (the OpenAPI document is generated from it)", () => {
     const data = {
       generated_at: new Date(T0).toISOString(),
+      dependencies: {
+        gse: gseHealth(summary({ gse_failed_chunks: 1 }), { since: T0 - MINUTE }),
+        dynamodb: { state: "ok" as const, detail: "this answer's reads took 12 ms", checked_at: new Date(T0).toISOString(), since: null },
+        sns: checkedHealth({ ok: true, latency_ms: 4, detail: "alerts topic reachable" }, T0),
+      },
       refresh_seconds: 15,
       fleet: fleetAtAGlance(summary()),
       history: { hours: 24, every_minutes: FLEET_STATS_EVERY_MINUTES, points: statusPoints([fleetStatsItem(summary(), T0)]) },

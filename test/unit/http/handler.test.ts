@@ -5,25 +5,14 @@ import { ConflictError } from "../../../lib/errors.ts";
 import { browserAuthenticator } from "../../../lib/http/auth.ts";
 import { httpHandler } from "../../../lib/http/handler.ts";
 import { createLogger, registerSecrets } from "../../../lib/logger.ts";
-import { authHeader, httpEvent, lambdaContext } from "../../helpers/events.ts";
+import { authHeader, captureOutput, httpEvent, lambdaContext } from "../../helpers/events.ts";
 
 const CALLER_SECRET = "handler-test-secret-9f8e";
 const callers = [{ bk_app_code: "tester", bk_app_secret: CALLER_SECRET }];
 const auth = authHeader("tester", CALLER_SECRET);
 
-let output: string[] = [];
-let restore: () => void;
-beforeEach(() => {
-  output = [];
-  // Powertools writes errors to stderr and everything else to stdout.
-  const capture = (chunk: string | Uint8Array): boolean => {
-    output.push(String(chunk));
-    return true;
-  };
-  const spies = [vi.spyOn(process.stdout, "write").mockImplementation(capture), vi.spyOn(process.stderr, "write").mockImplementation(capture)];
-  restore = () => spies.forEach((spy) => spy.mockRestore());
-});
-afterEach(() => restore());
+// Powertools writes errors to stderr and everything else to stdout: both are kept.
+const captured = captureOutput();
 
 const bodySchema = z.object({
   agent_id_list: z.array(z.string().min(1)).min(1),
@@ -139,7 +128,7 @@ describe("httpHandler", () => {
     expect(res.status).toBe(500);
     expect(res.body).toMatchObject({ result: false, message: "internal error", data: null });
     expect(JSON.stringify(res.body)).not.toContain("boom");
-    const logs = output.join("");
+    const logs = captured.text();
     expect(logs).toContain("request failed");
     expect(logs).toContain("boom while using [REDACTED]");
     expect(logs).not.toContain(CALLER_SECRET);
@@ -147,11 +136,11 @@ describe("httpHandler", () => {
 
   it("writes one structured access log line per request without the authorization header", async () => {
     await call(echo, httpEvent({ headers: auth, body: '{"agent_id_list":["a"]}' }));
-    const lines = output.join("").trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = captured.text().trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
     const access = lines.filter((l) => l.message === "request");
     expect(access).toHaveLength(1);
     expect(access[0]).toMatchObject({ route: "test", status: 200, app_code: "tester", request_id: "gateway-request-id" });
-    expect(output.join("")).not.toContain(CALLER_SECRET);
+    expect(captured.text()).not.toContain(CALLER_SECRET);
   });
 
   describe("credentials in the body (legacy ESB form, gse-api.md §2.1)", () => {
