@@ -105,7 +105,7 @@ export function gseHealth(summary: FleetSummary | null, outage: GseOutage | unde
     return { state: "failing", detail: `${failed} of ${calls} calls failed in the last heartbeat poll${why}`, checked_at: at, since: outage ? iso(Math.min(outage.since, Date.parse(at))) : at };
   }
   if (calls === 0) return { state: "unknown", detail: "the last heartbeat poll had no agent to ask GSE about", checked_at: at, since: null };
-  return { state: "ok", detail: `answered all ${calls} calls of the last heartbeat poll`, checked_at: at, since: null };
+  return { state: "ok", detail: calls === 1 ? "answered the one call of the last heartbeat poll" : `answered all ${calls} calls of the last heartbeat poll`, checked_at: at, since: null };
 }
 
 /** A check of lib/health.ts as the strip shows it. */

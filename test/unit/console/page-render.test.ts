@@ -100,7 +100,7 @@ describe("the status page's dependency strip", () => {
     await shown(envelope(data(fleetAtAGlance(summary()), healthy())), async (page, errors) => {
       expect(await page.locator("#deps .dep .name").allTextContents()).toEqual(["GSE", "DynamoDB", "SNS/SQS"]);
       for (const key of ["gse", "dynamodb", "sns"]) expect(await depState(page, key), key).toBe("ok");
-      expect(await page.textContent("#dep-gse")).toContain("answered all 1 calls of the last heartbeat poll · last poll 2026-11-25 12:00Z");
+      expect(await page.textContent("#dep-gse")).toContain("answered the one call of the last heartbeat poll · last poll 2026-11-25 12:00Z");
       expect(await page.getAttribute("#fleet", "data-as-of")).toBe(at(NOW - 30_000));
       expect(await page.locator("#fleet .tiles.stale").count()).toBe(0);
       expect(await page.textContent("#fleet")).not.toContain("as of 2026");
