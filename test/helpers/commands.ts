@@ -17,12 +17,23 @@ export async function commandPage(info: StackInfo, authHeader: Record<string, st
   return res.body.data as CommandPage;
 }
 
-/** The command once it is no longer RUNNING. */
-export const commandFinished = (info: StackInfo, authHeader: Record<string, string>, id: string, timeoutMs = 60_000): Promise<CommandView> =>
-  eventually(`command ${id} to end`, async () => {
-    const { command } = await commandPage(info, authHeader, id);
-    return command.status === "RUNNING" ? undefined : command;
-  }, timeoutMs);
+/**
+ * The command once it is no longer RUNNING. One that does not end in time fails with what it was
+ * waiting for: its last view (batches, counts) and the stack's last log lines about it.
+ */
+export async function commandFinished(info: StackInfo, authHeader: Record<string, string>, id: string, timeoutMs = 60_000): Promise<CommandView> {
+  let last: CommandView | undefined;
+  try {
+    return await eventually(`command ${id} to end`, async () => {
+      const { command } = await commandPage(info, authHeader, id);
+      last = command;
+      return command.status === "RUNNING" ? undefined : command;
+    }, timeoutMs);
+  } catch (error) {
+    const lines = logLines(info, "runtime").filter((l) => l.includes(id)).slice(-15);
+    throw new Error(`${(error as Error).message}\nlast view: ${JSON.stringify(last)}\nlast log lines about it:\n${lines.map((l) => l.slice(0, 400)).join("\n")}`, { cause: error });
+  }
+}
 
 /** The commands table through the functions' own store, for what a test does behind their back. */
 export const commandStore = (info: StackInfo, dynamo: DynamoDBClient): CommandStore =>
