@@ -38,6 +38,7 @@ const SETTINGS: HeartbeatSettings = {
   concurrency: 5,
   useNewAgentStatusApi: true,
   lostAfterPolls: 3,
+  transitionalGraceMs: 15 * 60_000,
   // One invocation does the whole poll here, so the round measures the poll and not the fan-out.
   budgetMs: 600_000,
   evictAfterSeconds: 30 * 86_400,

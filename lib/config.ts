@@ -27,8 +27,8 @@ export type Caller = z.infer<typeof callerSchema>;
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
   z.coerce.number().int().positive().max(max).default(fallback);
 
-/** HEARTBEAT_TRANSITIONAL_GRACE_MINUTES's default; also what heartbeat settings built by hand fall back to. */
-export const HEARTBEAT_TRANSITIONAL_GRACE_DEFAULT_MINUTES = 15;
+/** HEARTBEAT_TRANSITIONAL_GRACE_MINUTES's default. */
+const HEARTBEAT_TRANSITIONAL_GRACE_DEFAULT_MINUTES = 15;
 
 export const configSchema = z.object({
   stage: z.string().min(1).default("local"),

@@ -101,7 +101,7 @@ export async function setDatasource(deps: ApmDeps, bizId: number, appName: strin
     configVersion = version.version;
   } catch (error) {
     // GSE refused the route (nothing changed): the answer says so, and no alert pages anyone.
-    throw await failed(deps, current, name, verb, "config", storedError(error), undefined, leftUnchanged(error));
+    throw await failed(deps, current, name, verb, "config", storedError(error), { nothingChanged: leftUnchanged(error) });
   }
 
   // 2. command
@@ -118,7 +118,7 @@ export async function setDatasource(deps: ApmDeps, bizId: number, appName: strin
       // The command may exist and keep retrying: stop it before undoing what it announces.
       await cancelCommand(deps.commands, messageId, `datasource ${name} could not be ${verb === "start" ? "started" : "stopped"}`).catch(() => undefined);
       const rollback = await rollbackRoute(deps, ref, before.version, author);
-      throw await failed(deps, current, name, verb, "command", storedError(error), rollback);
+      throw await failed(deps, current, name, verb, "command", storedError(error), { rollbackError: rollback });
     }
   }
   current = await saveApp(deps, current, (a) =>
@@ -163,9 +163,9 @@ async function failed(
   verb: DatasourceVerb,
   step: ApplyStep,
   error: StoredError,
-  rollbackError?: StoredError,
-  nothingChanged = false,
+  outcome: { rollbackError?: StoredError | undefined; nothingChanged?: boolean } = {},
 ): Promise<DatasourceApplyError> {
+  const { rollbackError, nothingChanged = false } = outcome;
   const at = deps.now();
   const ds = app.datasources[name];
   let recorded: AppView | undefined;
@@ -212,6 +212,6 @@ export async function settleDatasourceCommand(deps: ApmDeps, command: CommandIte
   const rollback = await rollbackRoute(deps, { kind: "route", id: o.data_id }, o.before_version, command.created_by);
   const restored = { ...app, datasources: { ...app.datasources, [name]: { ...ds, enabled: o.action !== "start" } } };
   // failed() records and alerts; its error is for a caller, and here nobody waits for an answer.
-  await failed(deps, restored, name, o.action, "command", { message: `command ${command.message_id} ended ${command.status}${command.reason ? `: ${command.reason}` : ""}`, kind: "command" }, rollback);
+  await failed(deps, restored, name, o.action, "command", { message: `command ${command.message_id} ended ${command.status}${command.reason ? `: ${command.reason}` : ""}`, kind: "command" }, { rollbackError: rollback });
   return "rolled_back";
 }

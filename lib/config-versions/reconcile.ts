@@ -130,21 +130,25 @@ export async function reconcileHead(deps: ReconcileDeps, head: HeadItem): Promis
 }
 
 /**
- * A pending add whose process died: whether GSE allocated an id is unknowable (no read finds "the
- * object we just made"), so it becomes FAILED with an unknown outcome and recovery raises the
- * critical alert that asks a person to look.
+ * Adds their process or recovery left behind, from one scan. One still PENDING belongs to a process
+ * that died: it becomes FAILED with an unknown outcome, and recovery undoes it by its id if it gave
+ * one, or raises the critical alert that asks a person to look (no read finds "the object we just
+ * made"). One FAILED for longer than the timeout is rolled back here, as recovery would. Answers
+ * how many were stuck PENDING.
  */
 export async function reconcileStalePendingAdds(deps: ReconcileDeps): Promise<number> {
   const before = deps.now() - deps.settings.pendingTimeoutSeconds * 1000;
-  const stale = await deps.store.stalePendingAdds(before);
-  for (const item of stale) {
-    // An add that gave its id can be looked up by it (recovery compares and restores); one whose
-    // id GSE was to allocate cannot.
-    const given = item.sk === "pending" ? undefined : parseObjectKey(item.object ?? "").id;
-    await deps.store.failPendingAdd({ pk: item.pk, sk: item.sk }, { message: `add PENDING for over ${deps.settings.pendingTimeoutSeconds} s; whether GSE made it is unknown`, kind: "stuck_pending", outcome: "unknown" }, given, deps.now());
-  }
-  // FAILED adds whose stream record recovery gave up on (GSE unreachable meanwhile): once more here.
-  for (const item of await deps.store.stalePendingAdds(before, "FAILED")) {
+  let stuck = 0;
+  for (const item of await deps.store.stalePendingAdds(before)) {
+    if (item.status === "PENDING") {
+      stuck += 1;
+      // An add that gave its id can be looked up by it (recovery compares and restores); one whose
+      // id GSE was to allocate cannot.
+      const given = item.sk === "pending" ? undefined : parseObjectKey(item.object ?? "").id;
+      await deps.store.failPendingAdd({ pk: item.pk, sk: item.sk }, { message: `add PENDING for over ${deps.settings.pendingTimeoutSeconds} s; whether GSE made it is unknown`, kind: "stuck_pending", outcome: "unknown" }, given, deps.now());
+      continue;
+    }
+    // FAILED for longer than the timeout: its stream record recovery may have given up on (GSE unreachable meanwhile).
     if ((item.failed_at ?? item.created_at) >= before) continue;
     try {
       await rollbackPendingAdd(deps, item);
@@ -152,7 +156,7 @@ export async function reconcileStalePendingAdds(deps: ReconcileDeps): Promise<nu
       deps.logger.error("config reconcile could not finish a failed add", { pk: item.pk, sk: item.sk, error: storedError(error) });
     }
   }
-  return stale.length;
+  return stuck;
 }
 
 /** One scheduled pass over every head; one object's failure does not stop the others. */

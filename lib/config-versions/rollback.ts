@@ -30,7 +30,7 @@ import {
 import type { AlertPublisher, ConfigAlert } from "./alerts.ts";
 import { storedError } from "./apply.ts";
 import { CannotConvergeError, converge, PartialConvergeError } from "./converge.ts";
-import { allocatedObject, expectationOfDocument, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
+import { expectationOfDocument, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
 import { planRestore } from "./restore.ts";
 
 /** Recovery passes that could not reach GSE before a failed version is given up as ROLLBACK_FAILED. */
@@ -203,7 +203,7 @@ export async function rollbackPendingAdd(deps: RollbackDeps, failed: PendingAddI
   const key = { pk: failed.pk, sk: failed.sk };
   let item = (await deps.store.getPendingAdd(key)) ?? failed;
   const kind = item.operation === "add_route" ? "route" : "streamto";
-  const ref: ObjectRef | undefined = item.allocated_id !== undefined ? allocatedObject(item.operation, kind === "route" ? { channel_id: item.allocated_id } : { stream_to_id: item.allocated_id }) : undefined;
+  const ref: ObjectRef | undefined = item.allocated_id !== undefined ? { kind, id: item.allocated_id } : undefined;
   let adopted: { document: ConfigDocument } | undefined;
   if (item.status === "FAILED") {
     let undone: Undo;
@@ -228,7 +228,9 @@ export async function rollbackPendingAdd(deps: RollbackDeps, failed: PendingAddI
   }
   if (!FINISHED.has(item.status) || item.alerted_at !== undefined) return;
   const object = ref ? objectKey(ref) : `${kind}#(not allocated)`;
-  await alertOnce(deps, key, alertOf(item, object, {}, adopted ?? (item.adopted_version !== undefined && ref ? await deps.store.getVersion(ref, item.adopted_version) : undefined), deps.now()));
+  // This pass's adoption, or (the alert sent again after SNS refused it) the one recorded then.
+  adopted ??= item.adopted_version !== undefined && ref ? await deps.store.getVersion(ref, item.adopted_version) : undefined;
+  await alertOnce(deps, key, alertOf(item, object, {}, adopted, deps.now()));
 }
 
 /** The recovery rule for configs stream records: acts on transitions into FAILED only. */

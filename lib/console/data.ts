@@ -15,6 +15,7 @@ import { batchCounts, commandView } from "../commands/engine.ts";
 import { parseObjectKey } from "../config-versions/documents.ts";
 import { fleetSummary, listAgents, type FleetDeps } from "../fleet.ts";
 import type { AgentView } from "../fleet-schemas.ts";
+import { withinTime } from "../deadline.ts";
 import { DependencyUnavailableError } from "../errors.ts";
 import { describeError, type DependencyHealth } from "../health.ts";
 import { redactString } from "../logger.ts";
@@ -264,18 +265,6 @@ class ReadTimeout extends Error {
   }
 }
 
-async function withinTime<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new ReadTimeout(ms)), ms);
-  });
-  try {
-    return await Promise.race([work, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** A mistake in this code, not a dependency's failure: answered as a 500, never blamed on DynamoDB. */
 const isProgrammingError = (error: unknown): boolean => error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError;
 
@@ -310,7 +299,8 @@ export async function consoleData(deps: ConsoleDeps): Promise<ConsoleData> {
   ]);
   let read: Awaited<typeof reads>;
   try {
-    read = await withinTime(reads, deps.readTimeoutMs ?? CONSOLE_LIMITS.readTimeoutMs);
+    const ms = deps.readTimeoutMs ?? CONSOLE_LIMITS.readTimeoutMs;
+    read = await withinTime(reads, ms, () => new ReadTimeout(ms));
   } catch (error) {
     if (isProgrammingError(error)) throw error;
     throw dynamoUnavailable(error, await alertsTopic, deps.now());

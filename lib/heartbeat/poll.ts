@@ -14,7 +14,8 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import pLimit from "p-limit";
 import { z } from "zod";
 import { factsFromGetAgentStatus, factsFromListAgentState, parseLegacyId } from "../agent-state.ts";
-import { HEARTBEAT_TRANSITIONAL_GRACE_DEFAULT_MINUTES, type Config } from "../config.ts";
+import type { Config } from "../config.ts";
+import { withinTime } from "../deadline.ts";
 import { GseError } from "../errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import { GSE_AGENT_NONE_FOUND_CODE, type Host } from "../gse/schemas.ts";
@@ -67,25 +68,15 @@ export class PollDeadlineError extends Error {
 }
 
 /** `work`, or a PollDeadlineError after `ms` of real time (Lambda's timeout is real time too). */
-export async function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new PollDeadlineError(ms)), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([work, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+export const withDeadline = <T>(work: Promise<T>, ms: number): Promise<T> => withinTime(work, ms, () => new PollDeadlineError(ms));
 
 export interface HeartbeatSettings {
   readonly chunkSize: number;
   readonly concurrency: number;
   readonly useNewAgentStatusApi: boolean;
   readonly lostAfterPolls: number;
-  /** How long an agent may stay transitional before it is stuck (default HEARTBEAT_TRANSITIONAL_GRACE_MINUTES's). */
-  readonly transitionalGraceMs?: number;
+  /** How long an agent may stay transitional before it is stuck (HEARTBEAT_TRANSITIONAL_GRACE_MINUTES). */
+  readonly transitionalGraceMs: number;
   readonly budgetMs: number;
   readonly evictAfterSeconds: number;
   readonly alertSample: number;
@@ -310,7 +301,7 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
   const rules = {
     lostAfterPolls: settings.lostAfterPolls,
     evictAfterSeconds: settings.evictAfterSeconds,
-    transitionalGraceMs: settings.transitionalGraceMs ?? HEARTBEAT_TRANSITIONAL_GRACE_DEFAULT_MINUTES * 60_000,
+    transitionalGraceMs: settings.transitionalGraceMs,
   };
   const gseLimit = pLimit(settings.concurrency);
   const writeLimit = pLimit(settings.writeConcurrency);
@@ -504,7 +495,7 @@ async function recordFleetStats(deps: HeartbeatDeps, summary: FleetSummary, at: 
 
 /** What a `stuck` alert says beside its sample: the grace, and the agents per state, most first (`5 upgrading ×3`). */
 function stuckDetail(tally: Tally, settings: HeartbeatSettings): string {
-  const minutes = Math.round((settings.transitionalGraceMs ?? HEARTBEAT_TRANSITIONAL_GRACE_DEFAULT_MINUTES * 60_000) / 60_000);
+  const minutes = Math.round(settings.transitionalGraceMs / 60_000);
   const states = Object.entries(tally.states)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .map(([state, n]) => `${state} ×${n}`);

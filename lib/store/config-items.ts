@@ -95,7 +95,6 @@ export const headItemSchema = z.object({
 });
 export type HeadItem = z.infer<typeof headItemSchema>;
 
-
 export const ADD_SK_PREFIX = "add#";
 /** Whether a configs item is a pending-add record: `pending` (apart) or `add#<uuid>` (beside its object). */
 export const isPendingAddSk = (sk: unknown): boolean => sk === "pending" || (typeof sk === "string" && sk.startsWith(ADD_SK_PREFIX));

@@ -23,16 +23,13 @@ import {
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
-import { configDocumentSchema, objectKey, type ConfigDocument, type ObjectRef } from "../config-versions/documents.ts";
+import { objectKey, type ConfigDocument, type ObjectRef } from "../config-versions/documents.ts";
 import { TABLES } from "../resources.ts";
 import {
   ADD_SK_PREFIX,
   headItemSchema,
-  isPendingAddSk,
   pendingAddItemSchema,
-  storedErrorSchema,
   versionItemSchema,
-  versionStatusSchema,
   type Adoption,
   type HeadItem,
   type PendingAddItem,
@@ -73,8 +70,6 @@ export interface PendingAddKey {
 export const pendingAddKey = (id: string, ref?: ObjectRef): PendingAddKey =>
   ref === undefined ? { pk: pendingAddPk(id), sk: "pending" } : { pk: objectPk(ref), sk: `${ADD_SK_PREFIX}${id}` };
 
-
-
 export const idempotencyItemSchema = z.object({
   pk: z.string(),
   sk: z.literal("idem"),
@@ -111,6 +106,19 @@ export class ConcurrentChangeError extends Error {
 
 const isConditionFailure = (error: unknown): boolean =>
   error instanceof Error && (error.name === "TransactionCanceledException" || error.name === "ConditionalCheckFailedException");
+
+/**
+ * `SET` of each field to its value, with placeholder names and values, for an UpdateExpression:
+ * field names are the items' own, so none can clash with DynamoDB's reserved words.
+ */
+function setFields(fields: Readonly<Record<string, unknown>>): { expression: string; names: Record<string, string>; values: Record<string, unknown> } {
+  const entries = Object.entries(fields);
+  return {
+    expression: entries.map((_, i) => `#f${i} = :f${i}`).join(", "),
+    names: Object.fromEntries(entries.map(([name], i) => [`#f${i}`, name])),
+    values: Object.fromEntries(entries.map(([, value], i) => [`:f${i}`, value])),
+  };
+}
 
 /** DynamoDB writes made through one store, for the benchmark and for tests that count them. */
 export interface WriteCounter {
@@ -272,17 +280,16 @@ export class ConfigStore {
     change: { from: VersionStatus; set: Record<string, unknown>; now: number; adopted?: AdoptedState; headTo?: number },
   ): Promise<void> {
     const { now, adopted } = change;
-    const set: Record<string, unknown> = { ...change.set, ...(adopted ? { adopted_version: version + 1 } : {}) };
-    const names = Object.keys(set);
+    const set = setFields({ ...change.set, ...(adopted ? { adopted_version: version + 1 } : {}) });
     const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]["TransactItems"]> = [
       {
         Update: {
           TableName: this.table,
           Key: { pk: objectPk(ref), sk: versionSk(version) },
-          UpdateExpression: `SET ${names.map((_, i) => `#f${i} = :f${i}`).join(", ")}`,
+          UpdateExpression: `SET ${set.expression}`,
           ConditionExpression: "#status = :from",
-          ExpressionAttributeNames: { "#status": "status", ...Object.fromEntries(names.map((n, i) => [`#f${i}`, n])) },
-          ExpressionAttributeValues: { ":from": change.from, ...Object.fromEntries(names.map((n, i) => [`:f${i}`, set[n]])) },
+          ExpressionAttributeNames: { "#status": "status", ...set.names },
+          ExpressionAttributeValues: { ":from": change.from, ...set.values },
         },
       },
     ];
@@ -473,17 +480,19 @@ export class ConfigStore {
 
   /** A failed pending add: FAILED → ROLLED_BACK | ROLLBACK_FAILED (no head to unlock). */
   async finishPendingAddRollback(key: PendingAddKey, outcome: RecoveryOutcome, now: number, adoptedVersion?: number): Promise<boolean> {
-    const extra = {
+    const set = setFields({
+      status: outcome.status,
+      rolled_back_at: now,
       ...(outcome.error ? { rollback_error: outcome.error } : {}),
       ...(outcome.writes !== undefined ? { rollback_writes: outcome.writes } : {}),
       ...(adoptedVersion !== undefined ? { adopted_version: adoptedVersion } : {}),
-    };
+    });
     return this.update({
       Key: { pk: key.pk, sk: key.sk },
-      UpdateExpression: `SET #status = :status, rolled_back_at = :now${Object.keys(extra).map((k) => `, ${k} = :${k}`).join("")}`,
+      UpdateExpression: `SET ${set.expression}`,
       ConditionExpression: "#status = :failed",
-      ExpressionAttributeNames: { "#status": "status" },
-      ExpressionAttributeValues: { ":status": outcome.status, ":failed": "FAILED", ":now": now, ...Object.fromEntries(Object.entries(extra).map(([k, v]) => [`:${k}`, v])) },
+      ExpressionAttributeNames: { "#status": "status", ...set.names },
+      ExpressionAttributeValues: { ":failed": "FAILED", ...set.values },
     });
   }
 
@@ -550,19 +559,19 @@ export class ConfigStore {
   }
 
   /**
-   * Pending adds in `status` created before `before` (ms): PENDING ones belong to a process that
-   * died; FAILED ones to a recovery that gave up retrying.
+   * Pending adds still PENDING or FAILED that were created before `before` (ms): PENDING ones
+   * belong to a process that died; FAILED ones to a recovery that may have given up retrying.
    */
-  async stalePendingAdds(before: number, status: "PENDING" | "FAILED" = "PENDING"): Promise<PendingAddItem[]> {
+  async stalePendingAdds(before: number): Promise<PendingAddItem[]> {
     const items: PendingAddItem[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.options.client.send(
         new ScanCommand({
           TableName: this.table,
-          FilterExpression: "(sk = :pending OR begins_with(sk, :add)) AND #status = :pendingStatus AND created_at < :before",
+          FilterExpression: "(sk = :pending OR begins_with(sk, :add)) AND #status IN (:pendingStatus, :failedStatus) AND created_at < :before",
           ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":pending": "pending", ":add": ADD_SK_PREFIX, ":pendingStatus": status, ":before": before },
+          ExpressionAttributeValues: { ":pending": "pending", ":add": ADD_SK_PREFIX, ":pendingStatus": "PENDING", ":failedStatus": "FAILED", ":before": before },
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );

@@ -291,7 +291,7 @@ describe("heartbeat poll by status class", () => {
     // Neither lost (none is down) nor unknown (-1 is GSE's own failed query, not an id it does not know).
     expect(await hb.takeMessages()).toEqual([]);
     const agents = new Map((await view(hb)).map((a) => [a.agent_id, a]));
-    expect(codes.map((code, i) => agents.get(ids[i]!))).toEqual([
+    expect(codes.map((_code, i) => agents.get(ids[i]!))).toEqual([
       expect.objectContaining({ status: "alive", status_code: -1, status_class: "unknown" }),
       expect.objectContaining({ status: "alive", status_code: 1, status_class: "transitional" }),
       expect.objectContaining({ status: "alive", status_code: 5, status_class: "transitional" }),
@@ -301,7 +301,7 @@ describe("heartbeat poll by status class", () => {
 
   it("raises exactly one stuck alert, naming the state, for agents upgrading longer than the transitional grace", async () => {
     const hb = await testHeartbeat();
-    const grace = hb.deps.settings.transitionalGraceMs ?? 0;
+    const grace = hb.deps.settings.transitionalGraceMs;
     const { ids } = await addSimAgents(info, 3);
     const control = await addSimAgents(info, 1);
     await register(hb, [...ids, ...control.ids]);

@@ -28,7 +28,7 @@ const REASON_IN_DOC: Readonly<Record<(typeof ALERT_REASONS)[number], RegExp>> = 
 };
 
 describe("the alert catalogue", () => {
-  it.each(ALERT_TYPES.map((type) => [type, ALERT_CATALOG[type] as AlertTypeEntry] as const))("%s is an alert under the rule, or the all-clear of one", (type, entry) => {
+  it.each(ALERT_TYPES.map((type) => [type, ALERT_CATALOG[type] as AlertTypeEntry] as const))("%s is an alert under the rule, or the all-clear of one", (_type, entry) => {
     expect(ALERT_REASONS).toContain(entry.reason);
     expect(entry.severities.length).toBeGreaterThan(0);
     expect(entry.when.length).toBeGreaterThan(10);

@@ -9,7 +9,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { MockAgent } from "undici";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { checkHealth, healthAnswer, type HealthReport } from "../../../lib/health.ts";
 import { httpHandler } from "../../../lib/http/handler.ts";
 import { createLogger } from "../../../lib/logger.ts";
