@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { request } from "undici";
 import { MAX_AGENTS_PER_REQUEST } from "../lib/gse/schemas.ts";
 import { GseClient } from "../lib/gse/client.ts";
-import { DynamoAgentStore, newStoreCalls } from "../lib/store/agents.ts";
+import { DynamoAgentStore, newStoreCalls } from "../lib/agent-state/store.ts";
 import { localClientConfig } from "../local/aws.ts";
 import type { StackInfo } from "../local/stack.ts";
 import { fmt, summarize } from "./stats.ts";

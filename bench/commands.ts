@@ -21,11 +21,11 @@ import { COMMAND_TICK_JOB, commandSettings, type CommandDeps, type JobQueue } fr
 import { receiveCallback, type ReplyOutcome } from "../lib/commands/reply.ts";
 import { tickJobHandler } from "../lib/commands/retry.ts";
 import type { DispatchCommandRequest, RolloutLimit } from "../lib/commands/schemas.ts";
-import { loadConfig } from "../lib/config.ts";
+import { loadConfig } from "../lib/core/config.ts";
 import { GseClient } from "../lib/gse/client.ts";
 import type { SlotCallback } from "../lib/gse/schemas.ts";
 import { TABLES } from "../lib/resources.ts";
-import { CommandStore } from "../lib/store/commands.ts";
+import { CommandStore } from "../lib/commands/store.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 import { localClientConfig } from "../local/aws.ts";
 import { startDynamoDbLocal, tableSpec } from "../local/dynamodb.ts";

@@ -13,7 +13,7 @@ import { GseClient, type CallOptions } from "../lib/gse/client.ts";
 import { applyConfigChange, type ConfigOperation } from "../lib/gse/config-apply.ts";
 import type { OperationName, OperationRequest, OperationRequestInput, OperationResponseData } from "../lib/gse/operations.ts";
 import { TABLES, type TableKey } from "../lib/resources.ts";
-import { ConfigStore } from "../lib/store/configs.ts";
+import { ConfigStore } from "../lib/config-versions/store.ts";
 import { localClientConfig } from "../local/aws.ts";
 import { createTables, startDynamoDbLocal } from "../local/dynamodb.ts";
 import { startGseSimulator } from "../local/gse-simulator/index.ts";

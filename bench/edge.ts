@@ -2,7 +2,7 @@ import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { performance } from "node:perf_hooks";
 import { z } from "zod";
 import { httpHandler } from "../lib/http/handler.ts";
-import { createLogger } from "../lib/logger.ts";
+import { createLogger } from "../lib/core/logger.ts";
 import { fmt, summarize } from "./stats.ts";
 import type { Benchmark } from "./run.ts";
 

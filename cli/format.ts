@@ -5,7 +5,7 @@ import type { z } from "zod";
 import { AGENT_OUTCOMES, type AgentOutcome, type CommandStatus, type commandListSchema, type commandPageSchema, type commandViewSchema, type dispatchAnswerSchema } from "../lib/commands/schemas.ts";
 import type { historyPageSchema } from "../lib/config-versions/api.ts";
 import type { FieldChange } from "../lib/config-versions/mask.ts";
-import type { historyDataSchema, listAgentsDataSchema, summaryDataSchema } from "../lib/fleet-schemas.ts";
+import type { historyDataSchema, listAgentsDataSchema, summaryDataSchema } from "../lib/fleet/schemas.ts";
 import type { ListAgentStateData } from "../lib/gse/schemas.ts";
 
 type Summary = z.output<typeof summaryDataSchema>;

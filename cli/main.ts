@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { listAgentStateDataSchema } from "../lib/gse/schemas.ts";
-import { AGENT_VIEW_STATUSES, historyDataSchema, listAgentsDataSchema, registerDataSchema, summaryDataSchema, unregisterDataSchema } from "../lib/fleet-schemas.ts";
+import { AGENT_VIEW_STATUSES, historyDataSchema, listAgentsDataSchema, registerDataSchema, summaryDataSchema, unregisterDataSchema } from "../lib/fleet/schemas.ts";
 import { diffDataSchema, historyPageSchema, versionViewSchema } from "../lib/config-versions/api.ts";
 import { driftReportSchema } from "../lib/config-versions/reconcile.ts";
 import { callApi, CliError, resolveTarget, UsageError, type Target } from "./api.ts";

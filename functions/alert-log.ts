@@ -1,10 +1,10 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSHandler, SQSRecord } from "aws-lambda";
-import { getConfig, tableOf } from "../lib/config.ts";
-import { documentClient } from "../lib/config-versions/dynamo.ts";
+import { getConfig, tableOf } from "../lib/core/config.ts";
+import { documentClient } from "../lib/core/aws.ts";
 import { logAlert } from "../lib/console/alert-log.ts";
-import { createLogger } from "../lib/logger.ts";
-import { FleetLog } from "../lib/store/fleet-log.ts";
+import { createLogger } from "../lib/core/logger.ts";
+import { FleetLog } from "../lib/fleet/log.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 
 const config = await getConfig(FUNCTIONS.alert_log.links);

@@ -1,14 +1,14 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { Agent } from "undici";
-import { alertsTopicOf, callersOf, getConfig, gseOf, tableOf } from "../lib/config.ts";
+import { alertsTopicOf, callersOf, getConfig, gseOf, tableOf } from "../lib/core/config.ts";
 import { TABLE_KEYS } from "../lib/resources.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 import { OPERATIONS } from "../lib/gse/operations.ts";
 import { gseHeaders, operationUrl } from "../lib/gse/transport.ts";
 import { checkHealth, healthAnswer, type GseProbe } from "../lib/health.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { createLogger } from "../lib/logger.ts";
+import { createLogger } from "../lib/core/logger.ts";
 
 const config = await getConfig(FUNCTIONS.health.links);
 const gse = gseOf(config);

@@ -3,11 +3,11 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ScheduledHandler } from "aws-lambda";
-import { getConfig, gseOf } from "../lib/config.ts";
+import { getConfig, gseOf } from "../lib/core/config.ts";
 import { GseClient } from "../lib/gse/client.ts";
 import { heartbeatDeps } from "../lib/heartbeat/jobs.ts";
 import { assertBudgetFits, startPoll } from "../lib/heartbeat/poll.ts";
-import { createLogger } from "../lib/logger.ts";
+import { createLogger } from "../lib/core/logger.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 
 const config = await getConfig(FUNCTIONS.heartbeat.links);

@@ -1,6 +1,6 @@
-import { callersOf, getConfig } from "../lib/config.ts";
+import { callersOf, getConfig } from "../lib/core/config.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { createLogger } from "../lib/logger.ts";
+import { createLogger } from "../lib/core/logger.ts";
 import { buildOpenApiDocument } from "../lib/openapi.ts";
 import { ROUTES } from "../lib/routes.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";

@@ -1,20 +1,20 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { DynamoDBStreamHandler } from "aws-lambda";
-import { alertsTopicOf, getConfig, gseOf, tableOf } from "../lib/config.ts";
+import { alertsTopicOf, getConfig, gseOf, tableOf } from "../lib/core/config.ts";
 import { snsAlertPublisher } from "../lib/config-versions/alerts.ts";
-import { documentClient } from "../lib/config-versions/dynamo.ts";
+import { documentClient } from "../lib/core/aws.ts";
 import { configRecoveryRule } from "../lib/config-versions/rollback.ts";
 import { GseClient } from "../lib/gse/client.ts";
 import { apmDeps } from "../lib/apm/deps.ts";
 import { settleDatasourceCommand } from "../lib/apm/datasources.ts";
-import { createLogger } from "../lib/logger.ts";
-import { createRecoveryRouter } from "../lib/recovery.ts";
+import { createLogger } from "../lib/core/logger.ts";
+import { createRecoveryRouter } from "../lib/automation/recovery.ts";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { snsCommandAlerts } from "../lib/commands/alerts.ts";
 import { commandDeps } from "../lib/commands/deps.ts";
 import { commandRecoveryRule } from "../lib/commands/retry.ts";
-import { ConfigStore } from "../lib/store/configs.ts";
+import { ConfigStore } from "../lib/config-versions/store.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 
 const config = await getConfig(FUNCTIONS.recovery.links);

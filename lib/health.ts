@@ -1,7 +1,7 @@
 import { DescribeTableCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetTopicAttributesCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { Dispatcher } from "undici";
-import { DependencyUnavailableError } from "./errors.ts";
+import { DependencyUnavailableError } from "./core/errors.ts";
 
 /**
  * Checks of the dependencies, each bounded by a timeout so a dead one cannot hang the caller:

@@ -14,7 +14,7 @@ import {
   registerDataSchema,
   summaryDataSchema,
   unregisterDataSchema,
-} from "./fleet-schemas.ts";
+} from "./fleet/schemas.ts";
 import { rollbackBodySchema } from "./config-versions/api.ts";
 import {
   appListSchema,
@@ -108,7 +108,7 @@ export interface RouteDoc {
   /** Statuses other than 200 that still carry a success envelope (e.g. an APM app's 201). */
   readonly successStatuses?: readonly number[];
   /**
-   * The route answers 503 DEPENDENCY_UNAVAILABLE (lib/errors.ts) when a dependency is down: what it
+   * The route answers 503 DEPENDENCY_UNAVAILABLE (lib/core/errors.ts) when a dependency is down: what it
    * means here, and the schema of its `data` (absent = any JSON value).
    */
   readonly unavailable?: { readonly description: string; readonly data?: z.ZodType };
@@ -310,7 +310,7 @@ const errorEnvelope = esbEnvelopeSchema(z.unknown()).extend({
 
 const ref = (section: "schemas" | "responses" | "parameters" | "headers", name: string): Ref => ({ $ref: `#/components/${section}/${name}` });
 
-/** The 503 of a route whose dependency is down (lib/errors.ts DependencyUnavailableError), with its `data`. */
+/** The 503 of a route whose dependency is down (lib/core/errors.ts DependencyUnavailableError), with its `data`. */
 const unavailableEnvelope = (data: z.ZodType): z.ZodType =>
   errorEnvelope.extend({ code: z.literal(1650301), code_name: z.literal("DEPENDENCY_UNAVAILABLE"), data });
 

@@ -1,7 +1,7 @@
 /**
  * Every AWS resource the system uses, defined once. `infra/` builds them from these
  * definitions, `local/` creates the same ones in DynamoDB Local and the SNS/SQS emulator,
- * and `lib/` reads their deployed names through `lib/config.ts` by the same link names.
+ * and `lib/` reads their deployed names through `lib/core/config.ts` by the same link names.
  */
 
 export type AttributeType = "S" | "N";
@@ -42,7 +42,7 @@ export const TABLES = {
     stream: "NEW_AND_OLD_IMAGES",
     ttlAttribute: "expires_at",
   },
-  /** APM applications and their probe instances (lib/store/apps.ts); probes expire after their app's retention. */
+  /** APM applications and their probe instances (lib/apm/store.ts); probes expire after their app's retention. */
   apps: {
     link: "Apps",
     env: "APPS_TABLE",
@@ -50,7 +50,7 @@ export const TABLES = {
     rangeKey: { name: "sk", type: "S" },
     ttlAttribute: "expires_at",
   },
-  /** Heartbeat: the watched fleet, each agent's polled state, its transitions, poll bookkeeping (lib/store/fleet.ts). */
+  /** Heartbeat: the watched fleet, each agent's polled state, its transitions, poll bookkeeping (lib/fleet/store.ts). */
   fleet: {
     link: "Fleet",
     env: "FLEET_TABLE",

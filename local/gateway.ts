@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import { NotFoundError } from "../lib/errors.ts";
+import { NotFoundError } from "../lib/core/errors.ts";
 import { failure } from "../lib/http/envelope.ts";
 import { withoutTrailingSlash, type RouteDefinition } from "../lib/routes.ts";
 import { LOCAL_ACCOUNT } from "./aws.ts";

@@ -8,7 +8,7 @@ import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { getConfig, queueUrlOf, tableOf, type Config } from "../lib/config.ts";
+import { getConfig, queueUrlOf, tableOf, type Config } from "../lib/core/config.ts";
 import type { QueueKey } from "../lib/resources.ts";
 import { ROUTES } from "../lib/routes.ts";
 import { QUEUE_SUBSCRIPTIONS, SCHEDULES, scheduleMinutes, STREAM_SUBSCRIPTIONS } from "../lib/wiring.ts";

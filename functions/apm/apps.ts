@@ -1,6 +1,6 @@
 import { answerApps } from "../../lib/apm/api.ts";
 import { apmFunction } from "../../lib/apm/deps.ts";
-import { callersOf } from "../../lib/config.ts";
+import { callersOf } from "../../lib/core/config.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 import { z } from "zod";
 

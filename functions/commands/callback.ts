@@ -1,13 +1,13 @@
 import { recordDiscoveryReply } from "../../lib/apm/discovery.ts";
-import { AppStore } from "../../lib/store/apps.ts";
+import { AppStore } from "../../lib/apm/store.ts";
 import { receiveCallback } from "../../lib/commands/reply.ts";
-import { callbackKeyOf, getConfig, tableOf } from "../../lib/config.ts";
-import { documentClient } from "../../lib/config-versions/dynamo.ts";
+import { callbackKeyOf, getConfig, tableOf } from "../../lib/core/config.ts";
+import { documentClient } from "../../lib/core/aws.ts";
 import { slotCallbackSchema, type SlotCallback } from "../../lib/gse/schemas.ts";
 import { callbackKeyAuthenticator } from "../../lib/http/auth.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { createLogger } from "../../lib/logger.ts";
-import { CommandStore, type CommandItem } from "../../lib/store/commands.ts";
+import { createLogger } from "../../lib/core/logger.ts";
+import { CommandStore, type CommandItem } from "../../lib/commands/store.ts";
 import { FUNCTIONS } from "../../lib/wiring.ts";
 
 const config = await getConfig(FUNCTIONS.gse_callback.links);

@@ -1,6 +1,6 @@
 import { getCommandPage } from "../../lib/commands/api.ts";
 import { commandFunction } from "../../lib/commands/function.ts";
-import { callersOf } from "../../lib/config.ts";
+import { callersOf } from "../../lib/core/config.ts";
 import { commandQuerySchema, messageIdParamSchema } from "../../lib/commands/schemas.ts";
 import { parametersOf } from "../../lib/config-versions/api.ts";
 import { httpHandler } from "../../lib/http/handler.ts";

@@ -1,6 +1,6 @@
 import { listCommands } from "../../lib/commands/api.ts";
 import { commandFunction } from "../../lib/commands/function.ts";
-import { callersOf } from "../../lib/config.ts";
+import { callersOf } from "../../lib/core/config.ts";
 import { commandListQuerySchema } from "../../lib/commands/schemas.ts";
 import { httpHandler, validate } from "../../lib/http/handler.ts";
 

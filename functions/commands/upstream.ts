@@ -1,6 +1,6 @@
 import { listUpstream } from "../../lib/commands/api.ts";
 import { commandFunction } from "../../lib/commands/function.ts";
-import { callersOf } from "../../lib/config.ts";
+import { callersOf } from "../../lib/core/config.ts";
 import { upstreamQuerySchema } from "../../lib/commands/schemas.ts";
 import { httpHandler, validate } from "../../lib/http/handler.ts";
 

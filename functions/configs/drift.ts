@@ -1,12 +1,12 @@
-import { callersOf, getConfig, gseOf, tableOf } from "../../lib/config.ts";
+import { callersOf, getConfig, gseOf, tableOf } from "../../lib/core/config.ts";
 import { objectPathSchema, parametersOf } from "../../lib/config-versions/api.ts";
-import { documentClient } from "../../lib/config-versions/dynamo.ts";
+import { documentClient } from "../../lib/core/aws.ts";
 import { checkDrift } from "../../lib/config-versions/reconcile.ts";
-import { NotFoundError } from "../../lib/errors.ts";
+import { NotFoundError } from "../../lib/core/errors.ts";
 import { GseClient } from "../../lib/gse/client.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { createLogger } from "../../lib/logger.ts";
-import { ConfigStore } from "../../lib/store/configs.ts";
+import { createLogger } from "../../lib/core/logger.ts";
+import { ConfigStore } from "../../lib/config-versions/store.ts";
 import { FUNCTIONS } from "../../lib/wiring.ts";
 import { z } from "zod";
 

@@ -1,9 +1,9 @@
-import { callersOf, getConfig, tableOf } from "../../lib/config.ts";
+import { callersOf, getConfig, tableOf } from "../../lib/core/config.ts";
 import { answerHistory } from "../../lib/config-versions/api.ts";
-import { documentClient } from "../../lib/config-versions/dynamo.ts";
+import { documentClient } from "../../lib/core/aws.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { createLogger } from "../../lib/logger.ts";
-import { ConfigStore } from "../../lib/store/configs.ts";
+import { createLogger } from "../../lib/core/logger.ts";
+import { ConfigStore } from "../../lib/config-versions/store.ts";
 import { FUNCTIONS } from "../../lib/wiring.ts";
 
 const config = await getConfig(FUNCTIONS.config_history.links);

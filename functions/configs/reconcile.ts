@@ -1,12 +1,12 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { ScheduledHandler } from "aws-lambda";
-import { alertsTopicOf, getConfig, gseOf, tableOf } from "../../lib/config.ts";
+import { alertsTopicOf, getConfig, gseOf, tableOf } from "../../lib/core/config.ts";
 import { snsAlertPublisher } from "../../lib/config-versions/alerts.ts";
-import { documentClient } from "../../lib/config-versions/dynamo.ts";
+import { documentClient } from "../../lib/core/aws.ts";
 import { reconcileAll } from "../../lib/config-versions/reconcile.ts";
 import { GseClient } from "../../lib/gse/client.ts";
-import { createLogger } from "../../lib/logger.ts";
-import { ConfigStore } from "../../lib/store/configs.ts";
+import { createLogger } from "../../lib/core/logger.ts";
+import { ConfigStore } from "../../lib/config-versions/store.ts";
 import { FUNCTIONS } from "../../lib/wiring.ts";
 
 const config = await getConfig(FUNCTIONS.config_reconcile.links);

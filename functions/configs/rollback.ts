@@ -1,10 +1,10 @@
-import { callersOf, getConfig, gseOf } from "../../lib/config.ts";
+import { callersOf, getConfig, gseOf } from "../../lib/core/config.ts";
 import { objectPathSchema, parametersOf, rollbackBodySchema, versionView } from "../../lib/config-versions/api.ts";
 import { rollbackTo } from "../../lib/config-versions/apply.ts";
 import { configDeps } from "../../lib/config-versions/deps.ts";
 import { GseClient } from "../../lib/gse/client.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { createLogger } from "../../lib/logger.ts";
+import { createLogger } from "../../lib/core/logger.ts";
 import { FUNCTIONS } from "../../lib/wiring.ts";
 import { z } from "zod";
 

@@ -1,16 +1,16 @@
 import { SNSClient } from "@aws-sdk/client-sns";
-import { alertsTopicOf, callersOf, getConfig, tableOf } from "../../lib/config.ts";
-import { documentClient } from "../../lib/config-versions/dynamo.ts";
+import { alertsTopicOf, callersOf, getConfig, tableOf } from "../../lib/core/config.ts";
+import { documentClient } from "../../lib/core/aws.ts";
 import { consoleData, type ConsoleDeps } from "../../lib/console/data.ts";
-import { fleetSettings } from "../../lib/fleet.ts";
+import { fleetSettings } from "../../lib/fleet/service.ts";
 import { checkAlertsTopic } from "../../lib/health.ts";
 import { browserAuthenticator } from "../../lib/http/auth.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { createLogger } from "../../lib/logger.ts";
-import { CommandStore } from "../../lib/store/commands.ts";
-import { ConfigStore } from "../../lib/store/configs.ts";
-import { FleetStore } from "../../lib/store/fleet.ts";
-import { FleetLog } from "../../lib/store/fleet-log.ts";
+import { createLogger } from "../../lib/core/logger.ts";
+import { CommandStore } from "../../lib/commands/store.ts";
+import { ConfigStore } from "../../lib/config-versions/store.ts";
+import { FleetStore } from "../../lib/fleet/store.ts";
+import { FleetLog } from "../../lib/fleet/log.ts";
 import { FUNCTIONS } from "../../lib/wiring.ts";
 
 /** The alerts topic's check may take this long: the page's answer waits for it beside its reads. */

@@ -1,8 +1,8 @@
-import { callersOf, getConfig } from "../../lib/config.ts";
+import { callersOf, getConfig } from "../../lib/core/config.ts";
 import { consolePage, PAGE_CONTENT_TYPE, PAGE_HEADERS } from "../../lib/console/page.ts";
 import { browserAuthenticator } from "../../lib/http/auth.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { createLogger } from "../../lib/logger.ts";
+import { createLogger } from "../../lib/core/logger.ts";
 import { FUNCTIONS } from "../../lib/wiring.ts";
 
 const config = await getConfig(FUNCTIONS.console_page.links);

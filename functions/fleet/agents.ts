@@ -1,5 +1,5 @@
-import { listAgents, listAgentsQuerySchema } from "../../lib/fleet.ts";
-import { fleetFunction } from "../../lib/fleet-function.ts";
+import { listAgents, listAgentsQuerySchema } from "../../lib/fleet/service.ts";
+import { fleetFunction } from "../../lib/fleet/function.ts";
 import { httpHandler, validate } from "../../lib/http/handler.ts";
 
 const { deps, logger, callers } = await fleetFunction("fleet_agents");

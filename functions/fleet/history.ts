@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { agentHistory, historyQuerySchema } from "../../lib/fleet.ts";
-import { fleetFunction } from "../../lib/fleet-function.ts";
+import { agentHistory, historyQuerySchema } from "../../lib/fleet/service.ts";
+import { fleetFunction } from "../../lib/fleet/function.ts";
 import { httpHandler, validate } from "../../lib/http/handler.ts";
 
 const { deps, logger, callers } = await fleetFunction("fleet_history");

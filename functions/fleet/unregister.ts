@@ -1,5 +1,5 @@
-import { agentIdListBodySchema, unregisterAgents } from "../../lib/fleet.ts";
-import { fleetFunction } from "../../lib/fleet-function.ts";
+import { agentIdListBodySchema, unregisterAgents } from "../../lib/fleet/service.ts";
+import { fleetFunction } from "../../lib/fleet/function.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 
 const { deps, logger, callers } = await fleetFunction("fleet_unregister");

@@ -1,6 +1,6 @@
 import { dispatchCommand } from "../../lib/commands/api.ts";
 import { commandFunction } from "../../lib/commands/function.ts";
-import { callersOf } from "../../lib/config.ts";
+import { callersOf } from "../../lib/core/config.ts";
 import { dispatchCommandSchema } from "../../lib/commands/schemas.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 

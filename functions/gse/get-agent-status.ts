@@ -1,8 +1,8 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { getAgentStatus, wantsNoCache } from "../../lib/agent-state.ts";
-import { agentStateDeps } from "../../lib/agent-state-deps.ts";
+import { getAgentStatus, wantsNoCache } from "../../lib/agent-state/lookup.ts";
+import { agentStateDeps } from "../../lib/agent-state/deps.ts";
 import { gseFunction, gseHandler } from "../../lib/gse/handler.ts";
 
 const context = await gseFunction("get_agent_status");

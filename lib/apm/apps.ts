@@ -8,8 +8,8 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { CommandAlertPublisher } from "../commands/alerts.ts";
 import type { CommandDeps } from "../commands/engine.ts";
 import type { VersionedDeps } from "../config-versions/deps.ts";
-import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
-import type { AppStore } from "../store/apps.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../core/errors.ts";
+import type { AppStore } from "./store.ts";
 import {
   DATASOURCES,
   type AppView,

@@ -12,11 +12,11 @@
  */
 import { z } from "zod";
 import { cancelCommand, dispatchCommand } from "../commands/api.ts";
-import type { CommandItem } from "../store/commands.ts";
+import type { CommandItem } from "../commands/store.ts";
 import { rollbackTo, applyDocument, leftUnchanged, storedError, underLock } from "../config-versions/apply.ts";
 import { isRouteDocument, readObject, type ConfigDocument, type ObjectRef, type RouteDocument } from "../config-versions/documents.ts";
-import { AppError, ConflictError, NotFoundError } from "../errors.ts";
-import type { StoredError } from "../store/config-items.ts";
+import { AppError, ConflictError, NotFoundError } from "../core/errors.ts";
+import type { StoredError } from "../config-versions/items.ts";
 import { apmMessageId, getApp, saveApp, STALE_APPLY_MS, type ApmDeps } from "./apps.ts";
 import { probeAgents } from "./probes.ts";
 import type { AppView, ApplyStep, Datasource, DatasourceAction, DatasourceApplyFailure, DatasourceName } from "./schemas.ts";

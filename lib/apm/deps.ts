@@ -9,12 +9,12 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { snsCommandAlerts } from "../commands/alerts.ts";
 import { commandDeps } from "../commands/deps.ts";
-import { alertsTopicOf, getConfig, gseOf, tableOf, type Config } from "../config.ts";
+import { alertsTopicOf, getConfig, gseOf, tableOf, type Config } from "../core/config.ts";
 import { configDeps } from "../config-versions/deps.ts";
-import { documentClient } from "../config-versions/dynamo.ts";
+import { documentClient } from "../core/aws.ts";
 import { GseClient } from "../gse/client.ts";
-import { createLogger } from "../logger.ts";
-import { AppStore } from "../store/apps.ts";
+import { createLogger } from "../core/logger.ts";
+import { AppStore } from "./store.ts";
 import { FUNCTIONS, type FunctionKey } from "../wiring.ts";
 import type { ApmDeps } from "./apps.ts";
 

@@ -6,8 +6,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { z } from "zod";
 import type { SlotCallback } from "../gse/schemas.ts";
-import type { AppStore } from "../store/apps.ts";
-import type { CommandItem } from "../store/commands.ts";
+import type { AppStore } from "./store.ts";
+import type { CommandItem } from "../commands/store.ts";
 import { discoveryReplySchema, type AppView } from "./schemas.ts";
 import { DAY_MS } from "./window.ts";
 

@@ -9,7 +9,7 @@
  */
 import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
-import type { JobEnvelope, JobHandler } from "../automation.ts";
+import type { JobEnvelope, JobHandler } from "../automation/jobs.ts";
 import { dispatchCommand } from "../commands/api.ts";
 import { asJob, AUTOMATION_AUTHOR, parseJob } from "../commands/jobs.ts";
 import { MAX_COMMAND_TARGETS, rolloutLimitSchema } from "../commands/schemas.ts";

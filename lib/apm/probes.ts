@@ -5,9 +5,9 @@
  */
 import { z } from "zod";
 import { dispatchCommand } from "../commands/api.ts";
-import { ValidationError } from "../errors.ts";
-import { InvalidCursorError } from "../store/commands.ts";
-import type { ProbeItem } from "../store/apps.ts";
+import { ValidationError } from "../core/errors.ts";
+import { InvalidCursorError } from "../commands/store.ts";
+import type { ProbeItem } from "./store.ts";
 import { apmMessageId, getApp, type ApmDeps } from "./apps.ts";
 import {
   type AppView,

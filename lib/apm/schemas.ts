@@ -6,7 +6,7 @@ import { z } from "zod";
 import { rolloutLimitSchema } from "../commands/schemas.ts";
 import { commandViewSchema } from "../commands/schemas.ts";
 import { agentIdSchema, messageIdSchema } from "../gse/schemas.ts";
-import { storedErrorSchema } from "../store/config-items.ts";
+import { storedErrorSchema } from "../config-versions/items.ts";
 
 export const DATASOURCES = ["trace", "metric", "log", "profiling"] as const;
 export const datasourceNameSchema = z.enum(DATASOURCES);

@@ -1,12 +1,12 @@
 /**
  * Alerts about commands on the alerts topic: one per command that ends PARTIAL, FAILED or ABORTED,
  * and one per automation job set aside in the dead-letter queue. Secrets are masked as in the logs.
- * Types come from the alert catalogue (lib/alert-catalog.ts): a type not in it does not compile.
+ * Types come from the alert catalogue (lib/core/alert-catalog.ts): a type not in it does not compile.
  */
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import type { AlertType } from "../alert-catalog.ts";
-import { redactingReplacer } from "../logger.ts";
-import type { CommandItem } from "../store/commands.ts";
+import type { AlertType } from "../core/alert-catalog.ts";
+import { redactingReplacer } from "../core/logger.ts";
+import type { CommandItem } from "./store.ts";
 import type { AgentResult, OutcomeCounts } from "./schemas.ts";
 
 export interface CommandAlert {

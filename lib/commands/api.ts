@@ -3,8 +3,8 @@
  * commands, cancel, and the unsolicited upstream messages. Handlers in functions/commands are
  * thin wrappers around these.
  */
-import { ConflictError, NotFoundError, ValidationError } from "../errors.ts";
-import { InvalidCursorError, type CommandItem, type CommandStore, type Page } from "../store/commands.ts";
+import { ConflictError, NotFoundError, ValidationError } from "../core/errors.ts";
+import { InvalidCursorError, type CommandItem, type CommandStore, type Page } from "./store.ts";
 import {
   advanceCommand,
   agentResult,

@@ -5,9 +5,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { queueUrlOf, slotTokenOf, tableOf, type Config } from "../config.ts";
+import { queueUrlOf, slotTokenOf, tableOf, type Config } from "../core/config.ts";
 import type { GseClient } from "../gse/client.ts";
-import { CommandStore } from "../store/commands.ts";
+import { CommandStore } from "./store.ts";
 import { commandSettings, type CommandDeps } from "./engine.ts";
 import { sqsJobQueue } from "./queue.ts";
 

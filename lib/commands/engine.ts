@@ -6,13 +6,13 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { createHash, randomUUID } from "node:crypto";
-import { ConflictError, GseError } from "../errors.ts";
+import { ConflictError, GseError } from "../core/errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import { assertCallerSlot, type MessageSlot } from "../gse/dispatch.ts";
-import type { AgentCommandItem, AgentFailure, BatchItem, CommandItem, CommandStore } from "../store/commands.ts";
-import { batchSk, commandPk, indexSk } from "../store/commands.ts";
-import { chunk } from "../store/agents.ts";
-import type { Config } from "../config.ts";
+import type { AgentCommandItem, AgentFailure, BatchItem, CommandItem, CommandStore } from "./store.ts";
+import { batchSk, commandPk, indexSk } from "./store.ts";
+import { chunk } from "../agent-state/store.ts";
+import type { Config } from "../core/config.ts";
 import {
   AGENT_OUTCOMES,
   type AgentOutcome,

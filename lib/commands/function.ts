@@ -1,9 +1,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { getConfig, gseOf, type Config } from "../config.ts";
-import { documentClient } from "../config-versions/dynamo.ts";
+import { getConfig, gseOf, type Config } from "../core/config.ts";
+import { documentClient } from "../core/aws.ts";
 import { GseClient } from "../gse/client.ts";
-import { createLogger } from "../logger.ts";
+import { createLogger } from "../core/logger.ts";
 import { FUNCTIONS, type FunctionKey } from "../wiring.ts";
 import { commandDeps } from "./deps.ts";
 import type { CommandDeps } from "./engine.ts";

@@ -5,8 +5,8 @@
  * the command of its message_id, or the idempotency record of its SQS message id.
  */
 import { z } from "zod";
-import { jobIssues, parseJobBody, PoisonJobError, type JobEnvelope, type JobHandler } from "../automation.ts";
-import { AppError, ConflictError, GseError } from "../errors.ts";
+import { jobIssues, parseJobBody, PoisonJobError, type JobEnvelope, type JobHandler } from "../automation/jobs.ts";
+import { AppError, ConflictError, GseError } from "../core/errors.ts";
 import { objectPathSchema } from "../config-versions/api.ts";
 import { changeConfig, rollbackTo } from "../config-versions/apply.ts";
 import type { VersionedDeps } from "../config-versions/deps.ts";

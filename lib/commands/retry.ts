@@ -6,10 +6,10 @@
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { AttributeValue, DynamoDBRecord } from "aws-lambda";
 import { z } from "zod";
-import { parseJobBody, type JobHandler } from "../automation.ts";
-import { GseError } from "../errors.ts";
-import type { RecoveryRule } from "../recovery.ts";
-import { agentCommandItemSchema, commandItemSchema, type AgentCommandItem, type CommandItem } from "../store/commands.ts";
+import { parseJobBody, type JobHandler } from "../automation/jobs.ts";
+import { GseError } from "../core/errors.ts";
+import type { RecoveryRule } from "../automation/recovery.ts";
+import { agentCommandItemSchema, commandItemSchema, type AgentCommandItem, type CommandItem } from "./store.ts";
 import { messageIdSchema } from "../gse/schemas.ts";
 import { ALERT_SAMPLE_SIZE, commandEndAlert, isAlertedStatus, type AlertedStatus, type AlertSampleAgent, type CommandAlertPublisher } from "./alerts.ts";
 import {

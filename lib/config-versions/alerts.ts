@@ -3,11 +3,11 @@
  * documents or error texts are masked like in the logs.
  */
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
-import type { AlertType } from "../alert-catalog.ts";
-import { redactingReplacer } from "../logger.ts";
-import type { StoredError } from "../store/configs.ts";
+import type { AlertType } from "../core/alert-catalog.ts";
+import { redactingReplacer } from "../core/logger.ts";
+import type { StoredError } from "./store.ts";
 
-/** The config alerts of the catalogue (lib/alert-catalog.ts): each says why it may be sent. */
+/** The config alerts of the catalogue (lib/core/alert-catalog.ts): each says why it may be sent. */
 export type ConfigAlertType = Extract<AlertType, `config.${string}`>;
 
 export interface ConfigAlert {

@@ -4,10 +4,10 @@
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { z } from "zod";
-import { NotFoundError } from "../errors.ts";
+import { NotFoundError } from "../core/errors.ts";
 import { validate } from "../http/handler.ts";
-import { headItemSchema, pendingAddItemSchema, versionItemSchema, type HeadItem, type PendingAddItem, type VersionItem } from "../store/config-items.ts";
-import type { ConfigStore } from "../store/configs.ts";
+import { headItemSchema, pendingAddItemSchema, versionItemSchema, type HeadItem, type PendingAddItem, type VersionItem } from "./items.ts";
+import type { ConfigStore } from "./store.ts";
 import { objectKey, objectKindSchema, type ObjectRef } from "./documents.ts";
 import { diffDocuments, fieldChangeSchema, maskSecrets } from "./mask.ts";
 

@@ -15,7 +15,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { setTimeout as sleepTimer } from "node:timers/promises";
-import { ConfigNotAppliedError, ConflictError, GseError, NotFoundError } from "../errors.ts";
+import { ConfigNotAppliedError, ConflictError, GseError, NotFoundError } from "../core/errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import { applyConfigChange, type ConfigOperation } from "../gse/config-apply.ts";
 import { OPERATIONS, type OperationName, type OperationRequest, type OperationResponseData } from "../gse/operations.ts";
@@ -29,7 +29,7 @@ import {
   type PendingAddKey,
   type StoredError,
   type VersionItem,
-} from "../store/configs.ts";
+} from "./store.ts";
 import { converge } from "./converge.ts";
 import {
   allocatedObject,

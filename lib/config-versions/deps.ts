@@ -6,15 +6,15 @@
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { tableOf, type Config } from "../config.ts";
+import { tableOf, type Config } from "../core/config.ts";
 import type { GseClient } from "../gse/client.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
 import type { OperationRequest } from "../gse/operations.ts";
 import type { HttpRequestContext } from "../http/handler.ts";
-import { ConfigStore } from "../store/configs.ts";
+import { ConfigStore } from "./store.ts";
 import { FUNCTIONS } from "../wiring.ts";
 import { changeConfig, type ConfigDeps } from "./apply.ts";
-import { documentClient } from "./dynamo.ts";
+import { documentClient } from "../core/aws.ts";
 import { IDEMPOTENCY_HEADER, withIdempotency, type IdempotencyDeps } from "./idempotency.ts";
 
 /** Pending-add records outlive any retry of the add by far; a week keeps them for a look. */

@@ -4,7 +4,7 @@
  * must then hold, and how to read the object back from GSE. Pure apart from the GSE reads.
  */
 import { z } from "zod";
-import { GseError } from "../errors.ts";
+import { GseError } from "../core/errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import { holdsDesired, type ConfigOperation } from "../gse/config-apply.ts";
 import type { OperationRequest } from "../gse/operations.ts";

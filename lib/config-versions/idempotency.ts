@@ -8,9 +8,9 @@
  * A key whose first request is still running answers 409; a key reused with another body, 409.
  */
 import { createHash } from "node:crypto";
-import { ConflictError } from "../errors.ts";
+import { ConflictError } from "../core/errors.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
-import type { ConfigStore } from "../store/configs.ts";
+import type { ConfigStore } from "./store.ts";
 
 export const IDEMPOTENCY_HEADER = "idempotency-key";
 

@@ -4,7 +4,7 @@
  * alerts) goes through here, so a diff can say that a secret changed but never what it was.
  */
 import { z } from "zod";
-import { REDACTED, redactingReplacer } from "../logger.ts";
+import { REDACTED, redactingReplacer } from "../core/logger.ts";
 
 /** The logger's notion of a secret-looking key, so logs and history agree on what is hidden. */
 const isSecretKey = (key: string): boolean => redactingReplacer(key, "x") === REDACTED;

@@ -8,7 +8,7 @@
  * - Drift: each head's document compared with what GSE holds; a difference raises one alert per
  *   distinct difference and, with CONFIG_DRIFT_REPAIR, re-applies the head.
  */
-import { ConcurrentChangeError, type HeadItem, type VersionItem } from "../store/configs.ts";
+import { ConcurrentChangeError, type HeadItem, type VersionItem } from "./store.ts";
 import type { AlertPublisher } from "./alerts.ts";
 import type { ConfigDeps } from "./apply.ts";
 import { storedError } from "./apply.ts";

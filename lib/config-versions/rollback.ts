@@ -13,9 +13,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord } from "aws-lambda";
-import { GseError } from "../errors.ts";
+import { GseError } from "../core/errors.ts";
 import type { GseClient } from "../gse/client.ts";
-import type { RecoveryRule } from "../recovery.ts";
+import type { RecoveryRule } from "../automation/recovery.ts";
 import {
   ConcurrentChangeError,
   isPendingAddSk,
@@ -26,7 +26,7 @@ import {
   type PendingAddItem,
   type StoredError,
   type VersionItem,
-} from "../store/configs.ts";
+} from "./store.ts";
 import type { AlertPublisher, ConfigAlert } from "./alerts.ts";
 import { storedError } from "./apply.ts";
 import { CannotConvergeError, converge, PartialConvergeError } from "./converge.ts";

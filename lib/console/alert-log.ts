@@ -1,15 +1,15 @@
 /**
  * The alert log behind the status page: every message published on the alerts topic reaches the
  * alert-log queue (SNS → SQS, in SNS's envelope) and becomes one entry in the fleet table
- * (lib/store/fleet-log.ts). What the system publishes has four shapes, all understood here:
+ * (lib/fleet/log.ts). What the system publishes has four shapes, all understood here:
  * heartbeat alerts (`kind`, `count`, `sample`), config and command alerts (`type`, `severity`,
  * `object`, `summary`), CloudWatch alarms (`AlarmName`, `NewStateValue`), and anything else as text.
  */
 import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
-import { redactString } from "../logger.ts";
-import { ALERT_SEVERITIES } from "../store/fleet-log-items.ts";
-import type { AlertLogEntry, AlertSeverity, FleetLog } from "../store/fleet-log.ts";
+import { redactString } from "../core/logger.ts";
+import { ALERT_SEVERITIES } from "../fleet/log-items.ts";
+import type { AlertLogEntry, AlertSeverity, FleetLog } from "../fleet/log.ts";
 
 /** Longest summary kept per alert: the page shows one line, the full alert went to the subscribers. */
 export const MAX_ALERT_MESSAGE_CHARS = 500;
@@ -32,7 +32,7 @@ const heartbeatAlertSchema = z.looseObject({
   sample: z.array(z.looseObject({ agent_id: z.string() })).default([]),
   truncated: z.boolean().optional(),
   detail: z.string().optional(),
-  /** Carried by every heartbeat alert since the alert catalogue (lib/alert-catalog.ts); older ones lack it. */
+  /** Carried by every heartbeat alert since the alert catalogue (lib/core/alert-catalog.ts); older ones lack it. */
   severity: z.enum(ALERT_SEVERITIES).optional(),
 });
 

@@ -13,17 +13,17 @@
 import { z } from "zod";
 import { batchCounts, commandView } from "../commands/engine.ts";
 import { parseObjectKey } from "../config-versions/documents.ts";
-import { fleetSummary, listAgents, type FleetDeps } from "../fleet.ts";
-import type { AgentView } from "../fleet-schemas.ts";
-import { withinTime } from "../deadline.ts";
-import { DependencyUnavailableError } from "../errors.ts";
+import { fleetSummary, listAgents, type FleetDeps } from "../fleet/service.ts";
+import type { AgentView } from "../fleet/schemas.ts";
+import { withinTime } from "../core/deadline.ts";
+import { DependencyUnavailableError } from "../core/errors.ts";
 import { describeError, type DependencyHealth } from "../health.ts";
-import { redactString } from "../logger.ts";
-import type { CommandItem, CommandStore } from "../store/commands.ts";
-import type { HeadItem, VersionItem, VersionStatus } from "../store/config-items.ts";
-import type { ConfigStore } from "../store/configs.ts";
-import { FLEET_PARTITIONS, newFleetCalls, type FleetSummary } from "../store/fleet.ts";
-import { FLEET_STATS_EVERY_MINUTES, type AlertLogEntry, type FleetLog, type FleetStatsItem } from "../store/fleet-log.ts";
+import { redactString } from "../core/logger.ts";
+import type { CommandItem, CommandStore } from "../commands/store.ts";
+import type { HeadItem, VersionItem, VersionStatus } from "../config-versions/items.ts";
+import type { ConfigStore } from "../config-versions/store.ts";
+import { FLEET_PARTITIONS, newFleetCalls, type FleetSummary } from "../fleet/store.ts";
+import { FLEET_STATS_EVERY_MINUTES, type AlertLogEntry, type FleetLog, type FleetStatsItem } from "../fleet/log.ts";
 import type {
   ConsoleAlert,
   ConsoleCommand,

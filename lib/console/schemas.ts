@@ -6,9 +6,9 @@
 import { z } from "zod";
 import { statusClassSchema } from "../heartbeat/status-class.ts";
 import { commandStatusSchema, outcomeCountsSchema } from "../commands/schemas.ts";
-import { versionStatusSchema } from "../store/config-items.ts";
-import { FLEET_STATUSES } from "../store/fleet-items.ts";
-import { ALERT_SEVERITIES } from "../store/fleet-log-items.ts";
+import { versionStatusSchema } from "../config-versions/items.ts";
+import { FLEET_STATUSES } from "../fleet/items.ts";
+import { ALERT_SEVERITIES } from "../fleet/log-items.ts";
 
 /** Counts by status at one moment of the chart. */
 export const statusPointSchema = z.object({

@@ -1,4 +1,4 @@
-import { GseError } from "../errors.ts";
+import { GseError } from "../core/errors.ts";
 import type { GseClient } from "./client.ts";
 import type { OperationRequest, OperationResponseData } from "./operations.ts";
 import { queryStreamToFlatItemSchema, queryStreamToNestedItemSchema, type QueryRouteData, type QueryStreamToData, type RouteEntry, type StreamTo } from "./schemas.ts";

@@ -1,5 +1,5 @@
-import type { Config } from "../config.ts";
-import { ForbiddenError } from "../errors.ts";
+import type { Config } from "../core/config.ts";
+import { ForbiddenError } from "../core/errors.ts";
 import { constantTimeEqual } from "../http/auth.ts";
 
 /** The one message slot this deployment is registered for (config `gse.slotId` / `gse.slotToken`). */

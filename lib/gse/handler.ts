@@ -1,8 +1,8 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { callersOf, getConfig, gseOf, type Config } from "../config.ts";
+import { callersOf, getConfig, gseOf, type Config } from "../core/config.ts";
 import { FUNCTIONS, type FunctionKey } from "../wiring.ts";
 import { httpHandler, type HttpReply, type HttpRequestContext } from "../http/handler.ts";
-import { createLogger } from "../logger.ts";
+import { createLogger } from "../core/logger.ts";
 import { GseClient } from "./client.ts";
 import { OPERATIONS, type OperationName, type OperationRequest } from "./operations.ts";
 

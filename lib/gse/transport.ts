@@ -1,4 +1,4 @@
-import type { GseConfig } from "../config.ts";
+import type { GseConfig } from "../core/config.ts";
 import { GATEWAY_PREFIX, type Door, type OperationDefinition } from "./operations.ts";
 
 type GseSettings = GseConfig;

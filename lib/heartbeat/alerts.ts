@@ -2,18 +2,18 @@
  * The heartbeat's alerts on the SNS alerts topic: one per poll per kind, aggregated (a count, and
  * a bounded sample of agents each with its status code, class and last raw GSE record), and
  * deduplicated across polls by a fingerprint kept in the fleet table for the dedup window
- * (DynamoDB TTL ends it). Which kinds exist, and their severities, is lib/alert-catalog.ts's.
+ * (DynamoDB TTL ends it). Which kinds exist, and their severities, is lib/core/alert-catalog.ts's.
  */
 import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { ALERT_SEVERITIES, severityOf, type AlertType } from "../alert-catalog.ts";
-import type { FleetCalls, FleetStore, TransitionKind } from "../store/fleet.ts";
+import { ALERT_SEVERITIES, severityOf, type AlertType } from "../core/alert-catalog.ts";
+import type { FleetCalls, FleetStore, TransitionKind } from "../fleet/store.ts";
 import { statusClassSchema } from "./status-class.ts";
 
 type HeartbeatKind<T> = T extends `heartbeat.${infer K}` ? K : never;
 
-/** A heartbeat alert's kind: its catalogue type (lib/alert-catalog.ts) without `heartbeat.`. */
+/** A heartbeat alert's kind: its catalogue type (lib/core/alert-catalog.ts) without `heartbeat.`. */
 export type AlertKind = HeartbeatKind<AlertType>;
 export const ALERT_KINDS = ["lost", "stuck", "unknown", "gse_unreachable", "recovered", "gse_reachable"] as const satisfies readonly AlertKind[];
 /** A `heartbeat.*` type of the catalogue missing from ALERT_KINDS is a type error here. */

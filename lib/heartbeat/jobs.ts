@@ -6,10 +6,10 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { parseJobBody, type JobHandler } from "../automation.ts";
-import { alertsTopicOf, queueUrlOf, tableOf, type Config } from "../config.ts";
+import { parseJobBody, type JobHandler } from "../automation/jobs.ts";
+import { alertsTopicOf, queueUrlOf, tableOf, type Config } from "../core/config.ts";
 import type { GseClient } from "../gse/client.ts";
-import { FleetStore } from "../store/fleet.ts";
+import { FleetStore } from "../fleet/store.ts";
 import { heartbeatSettings, heartbeatShardJobSchema, runShard, type HeartbeatDeps, type HeartbeatShardJob } from "./poll.ts";
 
 export function sqsEnqueuer(sqs: SQSClient, queueUrl: string): (job: HeartbeatShardJob) => Promise<void> {

@@ -13,13 +13,13 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import pLimit from "p-limit";
 import { z } from "zod";
-import { factsFromGetAgentStatus, factsFromListAgentState, parseLegacyId } from "../agent-state.ts";
-import type { Config } from "../config.ts";
-import { withinTime } from "../deadline.ts";
-import { GseError } from "../errors.ts";
+import { factsFromGetAgentStatus, factsFromListAgentState, parseLegacyId } from "../agent-state/lookup.ts";
+import type { Config } from "../core/config.ts";
+import { withinTime } from "../core/deadline.ts";
+import { GseError } from "../core/errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import { GSE_AGENT_NONE_FOUND_CODE, type Host } from "../gse/schemas.ts";
-import { chunk } from "../store/agents.ts";
+import { chunk } from "../agent-state/store.ts";
 import {
   FLEET_PARTITIONS,
   FLEET_STATUSES,
@@ -32,8 +32,8 @@ import {
   type FleetSummary,
   type TransitionKind,
   type TransitionRecord,
-} from "../store/fleet.ts";
-import { fleetStatsItem } from "../store/fleet-log-items.ts";
+} from "../fleet/store.ts";
+import { fleetStatsItem } from "../fleet/log-items.ts";
 import {
   ALERT_OF_TRANSITION,
   heartbeatAlert,
@@ -481,7 +481,7 @@ export interface PollOutcome {
 }
 
 /**
- * A point of the status page's 24-hour chart (lib/store/fleet-log-items.ts): written by the first
+ * A point of the status page's 24-hour chart (lib/fleet/log-items.ts): written by the first
  * poll of each FLEET_STATS_EVERY_MINUTES period only (a conditional put on the period's key). A
  * chart point is not worth a poll's alerts: a failure is logged and the poll goes on.
  */

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
-import type { Caller } from "../config.ts";
-import { BasicAuthRequiredError, UnauthenticatedError } from "../errors.ts";
+import type { Caller } from "../core/config.ts";
+import { BasicAuthRequiredError, UnauthenticatedError } from "../core/errors.ts";
 
 export const AUTH_HEADER = "x-bkapi-authorization";
 

@@ -1,7 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
-import { AppError, InternalError } from "../errors.ts";
-import { redactString } from "../logger.ts";
+import { AppError, InternalError } from "../core/errors.ts";
+import { redactString } from "../core/logger.ts";
 import { failure } from "./envelope.ts";
 
 /** Maps anything thrown to an error the caller may see; never serialises a raw error. */

@@ -14,7 +14,7 @@ import type { ConfigAlert } from "../../lib/config-versions/alerts.ts";
 import type { ObjectRef } from "../../lib/config-versions/documents.ts";
 import { GseClient, type CallOptions } from "../../lib/gse/client.ts";
 import type { OperationName, OperationRequest, OperationRequestInput, OperationResponseData } from "../../lib/gse/operations.ts";
-import { ConfigStore, type HeadItem, type VersionItem } from "../../lib/store/configs.ts";
+import { ConfigStore, type HeadItem, type VersionItem } from "../../lib/config-versions/store.ts";
 import type { StackInfo } from "../../local/stack.ts";
 import { eventually, uniqueBuiltInChannelId } from "./stack.ts";
 

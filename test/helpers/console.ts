@@ -6,7 +6,7 @@
  * same simulator, and each write is conditional on what it read.
  */
 import { randomUUID } from "node:crypto";
-import { registerAgents } from "../../lib/fleet.ts";
+import { registerAgents } from "../../lib/fleet/service.ts";
 import { runShard, startPoll, type HeartbeatDeps, type HeartbeatSettings } from "../../lib/heartbeat/poll.ts";
 import type { StackInfo } from "../../local/stack.ts";
 import { testHeartbeat } from "./heartbeat.ts";

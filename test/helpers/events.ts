@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2, Context, SQSRecord } from "aws-lambda";
 import { afterEach, beforeEach, vi } from "vitest";
-import type { CommandItem } from "../../lib/store/commands.ts";
+import type { CommandItem } from "../../lib/commands/store.ts";
 
 /** An API Gateway HTTP API (payload 2.0) event, as the local gateway and AWS build it. */
 export function httpEvent(input: {

@@ -13,7 +13,7 @@ import { GseClient } from "../../lib/gse/client.ts";
 import { heartbeatAlertSchema, type HeartbeatAlert } from "../../lib/heartbeat/alerts.ts";
 import type { HeartbeatDeps, HeartbeatSettings, HeartbeatShardJob } from "../../lib/heartbeat/poll.ts";
 import { TABLES } from "../../lib/resources.ts";
-import { FleetStore } from "../../lib/store/fleet.ts";
+import { FleetStore } from "../../lib/fleet/store.ts";
 import type { StackInfo } from "../../local/stack.ts";
 import { tableSpec } from "../../local/dynamodb.ts";
 import { reserveForRun, simulatorControl, useStack } from "./stack.ts";

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ConfigAlert } from "../../lib/config-versions/alerts.ts";
 import { reconcileHead, type ReconcileDeps } from "../../lib/config-versions/reconcile.ts";
-import type { ConfigStore } from "../../lib/store/configs.ts";
+import type { ConfigStore } from "../../lib/config-versions/store.ts";
 import { GseClient } from "../../lib/gse/client.ts";
 import { localClientConfig } from "../../local/aws.ts";
 import type { StackInfo } from "../../local/stack.ts";

@@ -9,7 +9,7 @@ import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import fc from "fast-check";
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { AGENT_WRITE_BACK_JOB } from "../../lib/agent-write-back.ts";
+import { AGENT_WRITE_BACK_JOB } from "../../lib/agent-state/write-back.ts";
 import { HEARTBEAT_SHARD_JOB } from "../../lib/heartbeat/poll.ts";
 import { TRIES } from "../helpers/reliability-reporter.ts";
 import { eventually, logLines, useStack } from "../helpers/stack.ts";

@@ -6,7 +6,7 @@
  */
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { AppStore } from "../../../lib/store/apps.ts";
+import { AppStore } from "../../../lib/apm/store.ts";
 import { retentionWindow } from "../../../lib/apm/window.ts";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { describe, expect, it } from "vitest";
-import { registerAgents, registerSeen } from "../../../lib/fleet.ts";
-import { FleetStore, newFleetCalls } from "../../../lib/store/fleet.ts";
+import { registerAgents, registerSeen } from "../../../lib/fleet/service.ts";
+import { FleetStore, newFleetCalls } from "../../../lib/fleet/store.ts";
 import { testHeartbeat } from "../../helpers/heartbeat.ts";
 import { useStack } from "../../helpers/stack.ts";
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { GseError } from "../../../lib/errors.ts";
+import { GseError } from "../../../lib/core/errors.ts";
 import { GseClient, type GseSettings } from "../../../lib/gse/client.ts";
 import { applyConfigChange } from "../../../lib/gse/config-apply.ts";
 import { startGseSimulator, type GseSimulator } from "../../../local/gse-simulator/index.ts";

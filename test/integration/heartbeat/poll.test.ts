@@ -4,10 +4,10 @@
  * own fleet table and alerts topic (test/helpers/heartbeat.ts) and its own simulator agents.
  */
 import { describe, expect, it } from "vitest";
-import { listAgents, registerAgents } from "../../../lib/fleet.ts";
+import { listAgents, registerAgents } from "../../../lib/fleet/service.ts";
 import { runShard, startPoll, type StartResult } from "../../../lib/heartbeat/poll.ts";
-import { newFleetCalls } from "../../../lib/store/fleet.ts";
-import { severityOf } from "../../../lib/alert-catalog.ts";
+import { newFleetCalls } from "../../../lib/fleet/store.ts";
+import { severityOf } from "../../../lib/core/alert-catalog.ts";
 import { alertTypeOf, heartbeatAlertSchema } from "../../../lib/heartbeat/alerts.ts";
 import { addSimAgents, setSimStatus, testHeartbeat, type TestHeartbeat } from "../../helpers/heartbeat.ts";
 import { simulatorControl, useStack, withFaults } from "../../helpers/stack.ts";
@@ -152,7 +152,7 @@ describe("heartbeat poll", () => {
     // Meta only (polled marks, shard result, run bookkeeping, summary): no agent item was written.
     const after = await hb.store.agentsOf([...Array(64).keys()], newFleetCalls());
     expect(after.map((a) => a.rev)).toEqual(revs);
-    const { listAgents } = await import("../../../lib/fleet.ts");
+    const { listAgents } = await import("../../../lib/fleet/service.ts");
     const page = await listAgents({ store: hb.store, now: () => hb.clock.now, settings: { evictAfterSeconds: 1 } }, { limit: 100 });
     expect(page.agents.map((a) => a.last_seen)).toEqual(ids.map(() => new Date(hb.clock.now).toISOString()));
   });

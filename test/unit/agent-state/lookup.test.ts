@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { COLD_SAMPLE_MIN_IDS, COLD_SAMPLE_SIZE, coldSample, getAgentStatus, listAgentState, type AgentStateDeps, type AgentStateSettings } from "../../../lib/agent-state.ts";
-import type { AgentItem } from "../../../lib/store/agents.ts";
-import { GseError } from "../../../lib/errors.ts";
+import { COLD_SAMPLE_MIN_IDS, COLD_SAMPLE_SIZE, coldSample, getAgentStatus, listAgentState, type AgentStateDeps, type AgentStateSettings } from "../../../lib/agent-state/lookup.ts";
+import type { AgentItem } from "../../../lib/agent-state/store.ts";
+import { GseError } from "../../../lib/core/errors.ts";
 import { GseClient } from "../../../lib/gse/client.ts";
-import type { AgentWriteBackJob, WriteBehind } from "../../../lib/agent-write-back.ts";
-import { AgentMemo } from "../../../lib/store/agent-memo.ts";
+import type { AgentWriteBackJob, WriteBehind } from "../../../lib/agent-state/write-back.ts";
+import { AgentMemo } from "../../../lib/agent-state/memo.ts";
 import { MemoryStore } from "./memory-store.ts";
 import { startGseSimulator, type GseSimulator } from "../../../local/gse-simulator/index.ts";
 

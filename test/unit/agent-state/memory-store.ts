@@ -1,4 +1,4 @@
-import type { AgentItem, AgentRenewal, AgentStore, RenewResult, StoreCalls } from "../../../lib/store/agents.ts";
+import type { AgentItem, AgentRenewal, AgentStore, RenewResult, StoreCalls } from "../../../lib/agent-state/store.ts";
 
 /** The agents table in memory, with DynamoDB's conditional-renewal semantics and failure switches. */
 export class MemoryStore implements AgentStore {

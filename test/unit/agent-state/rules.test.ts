@@ -13,8 +13,8 @@ import {
   wantsNoCache,
   writeBackFor,
   type AgentFacts,
-} from "../../../lib/agent-state.ts";
-import { isStorableAgentId, type AgentItem } from "../../../lib/store/agents.ts";
+} from "../../../lib/agent-state/lookup.ts";
+import { isStorableAgentId, type AgentItem } from "../../../lib/agent-state/store.ts";
 
 const TTL = 300_000;
 const T0 = 1_750_000_000_000;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chunk, drainUnprocessed, parseAgentItem } from "../../../lib/store/agents.ts";
+import { chunk, drainUnprocessed, parseAgentItem } from "../../../lib/agent-state/store.ts";
 
 const retry = (maxAttempts: number) => {
   const delays: number[] = [];

@@ -1,14 +1,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { applyWriteBack } from "../../../lib/agent-state.ts";
+import { applyWriteBack } from "../../../lib/agent-state/lookup.ts";
 import {
   AGENT_WRITE_BACK_JOB,
   agentWriteBackJob,
   jobBodies,
   parseWriteBackJob,
   type AgentWriteBackJob,
-} from "../../../lib/agent-write-back.ts";
-import { PoisonJobError } from "../../../lib/automation.ts";
-import type { AgentItem } from "../../../lib/store/agents.ts";
+} from "../../../lib/agent-state/write-back.ts";
+import { PoisonJobError } from "../../../lib/automation/jobs.ts";
+import type { AgentItem } from "../../../lib/agent-state/store.ts";
 import { toSqsRecord } from "../../../local/pollers/queue.ts";
 import { MemoryStore } from "./memory-store.ts";
 

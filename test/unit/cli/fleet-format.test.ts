@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { agentDetail, agentsTable, fleetSummary } from "../../../cli/format.ts";
-import type { AgentView } from "../../../lib/fleet-schemas.ts";
+import type { AgentView } from "../../../lib/fleet/schemas.ts";
 
 const T = "2026-11-25T12:00:00.000Z";
 

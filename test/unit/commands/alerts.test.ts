@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isAlertType } from "../../../lib/alert-catalog.ts";
+import { isAlertType } from "../../../lib/core/alert-catalog.ts";
 import { ALERT_SAMPLE_SIZE, COMMAND_END_ALERTS, commandEndAlert, isAlertedStatus, type AlertSampleAgent } from "../../../lib/commands/alerts.ts";
 import { zeroCounts } from "../../../lib/commands/engine.ts";
 import { commandItem } from "../../helpers/events.ts";

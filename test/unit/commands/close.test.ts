@@ -1,13 +1,13 @@
 /**
  * Closing an ended command (lib/commands/engine.ts closeCommand): the agents' final outcomes first,
  * then the counts they make. The store here is an in-memory one that keeps the conditions of the
- * real one (lib/store/commands.ts), so running the close twice, or after a crash half-way, can be
+ * real one (lib/commands/store.ts), so running the close twice, or after a crash half-way, can be
  * compared with running it once.
  */
 import { describe, expect, it } from "vitest";
 import { closeCommand, countsAreFinal, effectiveOutcome, zeroCounts, type CloseDeps } from "../../../lib/commands/engine.ts";
 import type { OutcomeCounts } from "../../../lib/commands/schemas.ts";
-import { batchSk, commandPk, type AgentCommandItem, type BatchItem, type CommandItem, type CommandStore } from "../../../lib/store/commands.ts";
+import { batchSk, commandPk, type AgentCommandItem, type BatchItem, type CommandItem, type CommandStore } from "../../../lib/commands/store.ts";
 import { commandItem } from "../../helpers/events.ts";
 
 const ID = "test.close";

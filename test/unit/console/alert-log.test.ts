@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { alertEntryFromRecord, logAlert, MAX_ALERT_MESSAGE_CHARS } from "../../../lib/console/alert-log.ts";
-import { registerSecrets } from "../../../lib/logger.ts";
-import type { AlertLogEntry } from "../../../lib/store/fleet-log-items.ts";
+import { registerSecrets } from "../../../lib/core/logger.ts";
+import type { AlertLogEntry } from "../../../lib/fleet/log-items.ts";
 import { sqsRecord } from "../../helpers/events.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);

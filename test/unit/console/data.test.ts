@@ -17,18 +17,18 @@ import {
   type ConsoleDeps,
 } from "../../../lib/console/data.ts";
 import { consoleDataSchema, consoleUnavailableDataSchema } from "../../../lib/console/schemas.ts";
-import { DependencyUnavailableError } from "../../../lib/errors.ts";
+import { DependencyUnavailableError } from "../../../lib/core/errors.ts";
 import type { DependencyHealth } from "../../../lib/health.ts";
-import { CommandStore } from "../../../lib/store/commands.ts";
-import { ConfigStore } from "../../../lib/store/configs.ts";
-import { FLEET_PARTITIONS, FleetStore } from "../../../lib/store/fleet.ts";
-import { FleetLog } from "../../../lib/store/fleet-log.ts";
-import type { AgentView } from "../../../lib/fleet-schemas.ts";
-import { registerSecrets } from "../../../lib/logger.ts";
-import type { CommandItem } from "../../../lib/store/commands.ts";
-import type { HeadItem, VersionItem } from "../../../lib/store/config-items.ts";
-import type { FleetSummary } from "../../../lib/store/fleet-items.ts";
-import { FLEET_STATS_EVERY_MINUTES, fleetStatsItem, type FleetStatsItem } from "../../../lib/store/fleet-log-items.ts";
+import { CommandStore } from "../../../lib/commands/store.ts";
+import { ConfigStore } from "../../../lib/config-versions/store.ts";
+import { FLEET_PARTITIONS, FleetStore } from "../../../lib/fleet/store.ts";
+import { FleetLog } from "../../../lib/fleet/log.ts";
+import type { AgentView } from "../../../lib/fleet/schemas.ts";
+import { registerSecrets } from "../../../lib/core/logger.ts";
+import type { CommandItem } from "../../../lib/commands/store.ts";
+import type { HeadItem, VersionItem } from "../../../lib/config-versions/items.ts";
+import type { FleetSummary } from "../../../lib/fleet/items.ts";
+import { FLEET_STATS_EVERY_MINUTES, fleetStatsItem, type FleetStatsItem } from "../../../lib/fleet/log-items.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const MINUTE = 60_000;

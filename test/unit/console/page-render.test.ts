@@ -10,7 +10,7 @@ import { launchChromium } from "../../helpers/chromium.ts";
 import { checkedHealth, fleetAtAGlance, gseHealth } from "../../../lib/console/data.ts";
 import { consolePage, PAGE_HEADERS } from "../../../lib/console/page.ts";
 import { consoleDataSchema, type ConsoleData, type ConsoleDependencies } from "../../../lib/console/schemas.ts";
-import { FLEET_PARTITIONS, type FleetSummary } from "../../../lib/store/fleet-items.ts";
+import { FLEET_PARTITIONS, type FleetSummary } from "../../../lib/fleet/items.ts";
 
 const ORIGIN = "http://console.test";
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 30);

@@ -12,7 +12,7 @@ import { MockAgent } from "undici";
 import { describe, expect, it } from "vitest";
 import { checkHealth, healthAnswer, type HealthReport } from "../../../lib/health.ts";
 import { httpHandler } from "../../../lib/http/handler.ts";
-import { createLogger } from "../../../lib/logger.ts";
+import { createLogger } from "../../../lib/core/logger.ts";
 import { authHeader, captureOutput, httpEvent, lambdaContext } from "../../helpers/events.ts";
 
 const CALLER_SECRET = "health-test-caller-secret-31c";

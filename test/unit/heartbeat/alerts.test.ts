@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { ALERT_CATALOG } from "../../../lib/alert-catalog.ts";
+import { ALERT_CATALOG } from "../../../lib/core/alert-catalog.ts";
 import { ALERT_KINDS, ALERT_OF_TRANSITION, alertFingerprint, alertSubject, heartbeatAlert, heartbeatAlertSchema, type HeartbeatAlert } from "../../../lib/heartbeat/alerts.ts";
-import { TRANSITION_KINDS } from "../../../lib/store/fleet-items.ts";
+import { TRANSITION_KINDS } from "../../../lib/fleet/items.ts";
 
 const lost = (lastSeen: string, ids = ["0:10.0.0.2", "0:10.0.0.1"]): HeartbeatAlert =>
   heartbeatAlert("lost", {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { PoisonJobError } from "../../../lib/automation.ts";
+import { PoisonJobError } from "../../../lib/automation/jobs.ts";
 import { heartbeatShardJob } from "../../../lib/heartbeat/jobs.ts";
 import { assertBudgetFits, type HeartbeatDeps } from "../../../lib/heartbeat/poll.ts";
 import { FUNCTIONS } from "../../../lib/wiring.ts";

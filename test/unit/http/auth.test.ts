@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BasicAuthRequiredError, UnauthenticatedError } from "../../../lib/errors.ts";
+import { BasicAuthRequiredError, UnauthenticatedError } from "../../../lib/core/errors.ts";
 import { authenticate, browserAuthenticator, constantTimeEqual, credentialsFromBasic, credentialsFromBody } from "../../../lib/http/auth.ts";
 
 const callers = [

@@ -1,10 +1,10 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { ConflictError } from "../../../lib/errors.ts";
+import { ConflictError } from "../../../lib/core/errors.ts";
 import { browserAuthenticator } from "../../../lib/http/auth.ts";
 import { httpHandler } from "../../../lib/http/handler.ts";
-import { createLogger, registerSecrets } from "../../../lib/logger.ts";
+import { createLogger, registerSecrets } from "../../../lib/core/logger.ts";
 import { authHeader, captureOutput, httpEvent, lambdaContext } from "../../helpers/events.ts";
 
 const CALLER_SECRET = "handler-test-secret-9f8e";

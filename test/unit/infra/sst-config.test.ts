@@ -88,7 +88,7 @@ function sourceClosure(file: string, seen = new Set<string>()): string {
   return text + imports.map((f) => sourceClosure(f, seen)).join("\n");
 }
 
-/** What a function's code reads, by the accessor each linked resource is read through (lib/config.ts). */
+/** What a function's code reads, by the accessor each linked resource is read through (lib/core/config.ts). */
 function linksUsed(file: string): string[] {
   const code = sourceClosure(file);
   const used = new Set<string>();

@@ -1,0 +1,97 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSRecord } from "aws-lambda";
+import { z } from "zod";
+import { withLogKeys } from "../core/logger.ts";
+
+/**
+ * An automation job on the queue: `{"type": "<job>", ...}`. Each job type brings its own schema
+ * for the rest of the body when it is registered.
+ */
+export const jobEnvelopeSchema = z.looseObject({ type: z.string().min(1).max(64) });
+export type JobEnvelope = z.infer<typeof jobEnvelopeSchema>;
+
+export type JobHandler = (job: JobEnvelope, record: SQSRecord) => Promise<void>;
+
+/** A job that can never succeed: retrying it would only delay the dead-letter queue. */
+export class PoisonJobError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "PoisonJobError";
+  }
+}
+
+/** Where a zod check found a job body wrong: `path: message; …` (an empty path is the body). */
+export const jobIssues = (error: z.ZodError, prefix = ""): string =>
+  error.issues.map((i) => `${prefix}${i.path.join(".") || "(body)"}: ${i.message}`).join("; ");
+
+/** A job body by its type's schema; one that fails is poison (`<what>: <issues>`), no retry can fix it. */
+export function parseJobBody<S extends z.ZodType>(schema: S, job: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(job);
+  if (parsed.success) return parsed.data;
+  throw new PoisonJobError(`${what}: ${jobIssues(parsed.error)}`);
+}
+
+export function parseJob(record: SQSRecord, jobs: Readonly<Record<string, JobHandler>>): { job: JobEnvelope; run: JobHandler } {
+  let body: unknown;
+  try {
+    body = JSON.parse(record.body);
+  } catch {
+    throw new PoisonJobError("body is not JSON");
+  }
+  const parsed = jobEnvelopeSchema.safeParse(body);
+  if (!parsed.success) throw new PoisonJobError(`not a job envelope: ${jobIssues(parsed.error)}`);
+  const run = jobs[parsed.data.type];
+  if (!run) throw new PoisonJobError(`unknown job type "${parsed.data.type}"; known: ${Object.keys(jobs).join(", ") || "none"}`);
+  return { job: parsed.data, run };
+}
+
+/**
+ * Runs one queued job. A poison job (unreadable, unknown, or refused by its own type) goes to
+ * the dead-letter queue at once, with the reason as a message attribute; any other failure is
+ * left to SQS's retries and redrive.
+ */
+export function createJobRunner(options: {
+  jobs: Readonly<Record<string, JobHandler>>;
+  sqs: SQSClient;
+  deadLetterQueueUrl: string;
+  logger: Logger;
+  /** Receives after which SQS moves a failing message to the dead-letter queue (the queue's redrive policy). */
+  maxReceiveCount?: number;
+  /** Told of every job set aside, so a person hears of it (an alert). */
+  onDeadLetter?: (record: SQSRecord, reason: string) => Promise<void>;
+}): (record: SQSRecord) => Promise<void> {
+  const deadLetter = async (record: SQSRecord, error: PoisonJobError): Promise<void> => {
+    options.logger.warn("poison job moved to the dead-letter queue", { message_id: record.messageId, reason: error.message });
+    await options.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: options.deadLetterQueueUrl,
+        MessageBody: record.body,
+        MessageAttributes: {
+          reason: { DataType: "String", StringValue: error.message.slice(0, 1024) },
+          source_message_id: { DataType: "String", StringValue: record.messageId },
+        },
+      }),
+    );
+  };
+  return async function runJob(record) {
+    try {
+      const parsed = parseJob(record, options.jobs);
+      // A job type refusing its body is as final as an unknown type: no retry can fix it.
+      await withLogKeys({ job_type: parsed.job.type, message_id: record.messageId }, () => parsed.run(parsed.job, record));
+    } catch (error) {
+      if (!(error instanceof PoisonJobError)) {
+        // The last receive SQS allows: after this failure it goes to the dead-letter queue by itself.
+        const receives = Number(record.attributes?.ApproximateReceiveCount ?? "1");
+        if (options.maxReceiveCount !== undefined && receives >= options.maxReceiveCount) {
+          await options.onDeadLetter?.(record, `failed ${receives} times, last: ${error instanceof Error ? error.message : String(error)}`).catch((alertError: unknown) =>
+            options.logger.error("could not alert on a job going to the dead-letter queue", { error: String(alertError) }),
+          );
+        }
+        throw error;
+      }
+      await deadLetter(record, error);
+      await options.onDeadLetter?.(record, error.message);
+    }
+  };
+}

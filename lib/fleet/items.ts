@@ -1,0 +1,108 @@
+/**
+ * The shapes of the fleet table's items (lib/fleet/store.ts), apart from the repository so that
+ * what only needs the shapes (the API's schemas, OpenAPI) does not bundle the DynamoDB client.
+ */
+import { z } from "zod";
+import { statusClassSchema } from "../heartbeat/status-class.ts";
+
+export const FLEET_PARTITIONS = 64;
+
+export const FLEET_STATUSES = ["pending", "alive", "lost", "unknown"] as const;
+export type FleetStatus = (typeof FLEET_STATUSES)[number];
+
+/**
+ * What a poll can record in an agent's history. Which of them are published on the alerts topic
+ * is the heartbeat's business (lib/heartbeat/alerts.ts): `newly_seen` and `version_changed` are news,
+ * history only.
+ */
+export const TRANSITION_KINDS = ["lost", "recovered", "version_changed", "newly_seen", "unknown", "stuck"] as const;
+export type TransitionKind = (typeof TRANSITION_KINDS)[number];
+
+/** How an agent came to be watched: the API, or a part of the system that saw it (lib/fleet/service.ts registerSeen). */
+export const REGISTRATION_SOURCES = ["api", "route", "command", "apm"] as const;
+export type RegistrationSource = (typeof REGISTRATION_SOURCES)[number];
+
+/** DynamoDB's limit for a partition key value, in UTF-8 bytes. */
+const MAX_KEY_BYTES = 2048;
+
+/** Whether an id can be watched: a DynamoDB key holds it with its longest prefix (`history#`). */
+export const isWatchableAgentId = (id: string): boolean => id.length > 0 && Buffer.byteLength(`history#${id}`, "utf8") <= MAX_KEY_BYTES;
+
+/**
+ * One watched agent.
+ * - `status`: the heartbeat's verdict: pending (never seen running or down: not polled yet, or
+ *   only seen in a transitional state), alive (a transitional agent that was alive stays alive),
+ *   lost (down K polls in a row, or first seen down), unknown (GSE does not know the id).
+ * - `status_code`: GSE's last raw code (absent when GSE omitted the id, or with the legacy
+ *   get_agent_status, which has none); `status_class`: the class of the last observation
+ *   (lib/heartbeat/status-class.ts). Items written before classes existed have no `status_class`:
+ *   lib/heartbeat/rules.ts classOfAgent derives it.
+ * - `misses`: polls in a row it was seen down while alive; `miss_poll` the poll that counted the last one.
+ * - `seen_at` (ms): when it was last seen alive *as of its last write*; an alive agent's real last_seen
+ *   is the last poll of its partition (lib/heartbeat/rules.ts lastSeen), so it is not rewritten per poll.
+ * - `transitional_since` (ms): the poll that first saw it in a transitional state, cleared when it
+ *   leaves it (to alive, degraded or gone); `stuck_at` (ms): when that stay was reported `stuck`.
+ * - `record`: GSE's raw record at the last change, for alerts and history.
+ * - `rev`: bumped by every write; the poll's writes are conditional on the rev it read.
+ * - `expires_at` (epoch s): TTL, set only while the agent is not seen alive.
+ */
+export const fleetAgentSchema = z.looseObject({
+  agent_id: z.string().min(1),
+  registered_at: z.number(),
+  sources: z.array(z.string()),
+  status: z.enum(FLEET_STATUSES),
+  misses: z.int().nonnegative(),
+  miss_poll: z.string().optional(),
+  first_seen_at: z.number().optional(),
+  seen_at: z.number().optional(),
+  changed_at: z.number(),
+  bk_cloud_id: z.int().optional(),
+  version: z.string().optional(),
+  run_mode: z.int().optional(),
+  status_code: z.int().optional(),
+  status_class: statusClassSchema.optional(),
+  transitional_since: z.number().optional(),
+  stuck_at: z.number().optional(),
+  record: z.record(z.string(), z.unknown()).optional(),
+  rev: z.int().nonnegative(),
+  expires_at: z.int().optional(),
+});
+export type FleetAgent = z.infer<typeof fleetAgentSchema>;
+
+export const transitionSchema = z.object({
+  agent_id: z.string(),
+  kind: z.enum(TRANSITION_KINDS),
+  at: z.number(),
+  poll_id: z.string(),
+  from: z.enum(FLEET_STATUSES),
+  to: z.enum(FLEET_STATUSES),
+  previous_version: z.string().optional(),
+  version: z.string().optional(),
+  /** What GSE said in the poll that made it: its raw code and that code's name, and their class. */
+  status_code: z.int().optional(),
+  status_name: z.string().optional(),
+  status_class: statusClassSchema.optional(),
+  record: z.record(z.string(), z.unknown()).optional(),
+});
+export type TransitionRecord = z.infer<typeof transitionSchema>;
+
+/** The fleet view as of the last completed poll (`meta`/`summary`), written by the poll's last shard. */
+export const fleetSummarySchema = z.object({
+  poll_id: z.string(),
+  as_of: z.string(),
+  duration_ms: z.number(),
+  shards: z.int(),
+  agents: z.int(),
+  by_status: z.record(z.enum(FLEET_STATUSES), z.int()),
+  /** Agents by the class of what GSE last said (alive, degraded, transitional, gone, unknown); agents never answered for are in none. Absent from a summary written before classes existed. */
+  by_class: z.record(statusClassSchema, z.int()).optional(),
+  /** Alive, but seen down by the last poll(s): not yet lost (flap suppression). */
+  suspect: z.int(),
+  by_version: z.array(z.object({ version: z.string(), count: z.int(), outdated: z.boolean() })),
+  outdated: z.int(),
+  min_version: z.string().nullable(),
+  gse_calls: z.int(),
+  gse_failed_chunks: z.int(),
+});
+export type FleetSummary = z.infer<typeof fleetSummarySchema>;
+

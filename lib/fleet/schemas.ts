@@ -1,0 +1,69 @@
+/**
+ * The /fleet routes' request and answer shapes: validated at the edge (functions/fleet/*),
+ * documented in OpenAPI (lib/openapi.ts), implemented in lib/fleet.ts.
+ */
+import { z } from "zod";
+import { agentIdSchema, MAX_AGENTS_PER_REQUEST } from "../gse/schemas.ts";
+import { statusClassSchema } from "../heartbeat/status-class.ts";
+import { FLEET_STATUSES, fleetSummarySchema, isWatchableAgentId, transitionSchema } from "./items.ts";
+
+// Registered ids are asked of GSE by every poll: only GSE's formats (which are also storable).
+export const agentIdListBodySchema = z.object({
+  agent_id_list: z.array(agentIdSchema.refine(isWatchableAgentId, { message: "agent id is too long to be stored" })).min(1).max(MAX_AGENTS_PER_REQUEST),
+});
+export type AgentIdListBody = z.infer<typeof agentIdListBodySchema>;
+
+/** `suspect`: alive but seen down by the last poll(s), fewer than HEARTBEAT_LOST_AFTER_POLLS in a row. */
+export const AGENT_VIEW_STATUSES = [...FLEET_STATUSES, "suspect"] as const;
+
+export const listAgentsQuerySchema = z.object({
+  status: z.enum(AGENT_VIEW_STATUSES).optional(),
+  /** The class of what GSE last said (lib/heartbeat/status-class.ts): alive, degraded, transitional, gone, unknown. */
+  class: statusClassSchema.optional(),
+  version: z.string().min(1).optional(),
+  outdated: z.stringbool().optional(),
+  /** Last seen alive before / after this time (ISO 8601); agents never seen match neither. */
+  seen_before: z.iso.datetime({ offset: true }).optional(),
+  seen_after: z.iso.datetime({ offset: true }).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().min(1).max(4096).optional(),
+});
+export type ListAgentsQuery = z.infer<typeof listAgentsQuerySchema>;
+
+export const historyQuerySchema = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().min(1).max(4096).optional(),
+});
+
+export const agentViewSchema = z.object({
+  agent_id: z.string(),
+  status: z.enum(AGENT_VIEW_STATUSES),
+  misses: z.int(),
+  sources: z.array(z.string()),
+  registered_at: z.string(),
+  first_seen_at: z.string().nullable(),
+  last_seen: z.string().nullable(),
+  changed_at: z.string(),
+  bk_cloud_id: z.int().optional(),
+  version: z.string().optional(),
+  run_mode: z.int().optional(),
+  status_code: z.int().optional(),
+  /** The class of GSE's last answer about it; absent while GSE never answered for it (pending). */
+  status_class: statusClassSchema.optional(),
+  /** Since when (ISO 8601) a poll first saw it in its current transitional stay; `stuck_at` once that stay was reported stuck. */
+  transitional_since: z.string().optional(),
+  stuck_at: z.string().optional(),
+  outdated: z.boolean(),
+  record: z.record(z.string(), z.unknown()).nullable(),
+});
+export type AgentView = z.infer<typeof agentViewSchema>;
+
+export const listAgentsDataSchema = z.object({ agents: z.array(agentViewSchema), next_cursor: z.string().nullable() });
+export const historyDataSchema = z.object({
+  agent: agentViewSchema.nullable(),
+  transitions: z.array(transitionSchema.extend({ at: z.string() })),
+  next_cursor: z.string().nullable(),
+});
+export const registerDataSchema = z.object({ registered: z.int(), already_watched: z.int() });
+export const unregisterDataSchema = z.object({ unregistered: z.int(), not_watched: z.int() });
+export const summaryDataSchema = fleetSummarySchema.nullable();

@@ -1,0 +1,68 @@
+import type { SQSRecord } from "aws-lambda";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createJobRunner } from "../../../lib/automation/jobs.ts";
+import { createLogger, withLogKeys } from "../../../lib/core/logger.ts";
+
+let lines: Record<string, unknown>[] = [];
+let restore: () => void;
+beforeEach(() => {
+  lines = [];
+  const spy = vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    for (const line of String(chunk).split("\n")) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
+    return true;
+  });
+  restore = () => spy.mockRestore();
+});
+afterEach(() => restore());
+
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const record = (messageId: string, type: string): SQSRecord =>
+  ({ messageId, body: JSON.stringify({ type }), attributes: { ApproximateReceiveCount: "1" } }) as unknown as SQSRecord;
+
+describe("withLogKeys", () => {
+  it("puts each piece of work's keys on its own lines while several run at once", async () => {
+    const logger = createLogger("scope-test");
+    const work = (id: string) =>
+      withLogKeys({ message_id: id }, async () => {
+        logger.info("start", { step: id });
+        await tick();
+        await tick();
+        logger.info("end", { step: id });
+      });
+    await Promise.all([work("m-1"), work("m-2"), work("m-3")]);
+    logger.info("outside");
+    expect(lines.filter((l) => l.message !== "outside").every((l) => l.message_id === l.step)).toBe(true);
+    expect(lines).toHaveLength(7);
+    expect(lines.at(-1)).not.toHaveProperty("message_id");
+  });
+
+  it("lets a line's own key win over the scope's, and reaches child loggers", async () => {
+    const logger = createLogger("scope-test");
+    await withLogKeys({ message_id: "sqs-1", job_type: "t" }, async () => {
+      logger.info("own", { message_id: "gse-message" });
+      logger.createChild({ persistentKeys: { part: "child" } }).info("from a child");
+    });
+    expect(lines[0]).toMatchObject({ message_id: "gse-message", job_type: "t" });
+    expect(lines[1]).toMatchObject({ message_id: "sqs-1", job_type: "t", part: "child" });
+  });
+});
+
+describe("the job runner", () => {
+  it("logs each record's message id with its own job, when a batch's records run in parallel", async () => {
+    const logger = createLogger("automation-test");
+    const job = async (): Promise<void> => {
+      await tick();
+      logger.info("job done");
+    };
+    // The queue client is never called: no record here is poison.
+    const run = createJobRunner({ jobs: { slow: job, fast: job }, sqs: {} as never, deadLetterQueueUrl: "unused", logger });
+    await Promise.all([run(record("m-slow", "slow")), run(record("m-fast", "fast"))]);
+    expect(lines.map((l) => [l.job_type, l.message_id])).toEqual(
+      expect.arrayContaining([
+        ["slow", "m-slow"],
+        ["fast", "m-fast"],
+      ]),
+    );
+    expect(lines).toHaveLength(2);
+  });
+});
