@@ -19,7 +19,7 @@ import { observeChunk, startPoll, type HeartbeatSettings } from "../lib/heartbea
 import { TABLES } from "../lib/resources.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 import { agentKey, FLEET_PARTITIONS, FleetStore, type FleetAgent } from "../lib/fleet/store.ts";
-import { chunk } from "../lib/agent-state/store.ts";
+import { chunk } from "../lib/dynamo/batch.ts";
 import { localClientConfig } from "../local/aws.ts";
 import { startDynamoDbLocal, tableSpec } from "../local/dynamodb.ts";
 import { startGseSimulator, type GseSimulator } from "../local/gse-simulator/index.ts";

@@ -20,18 +20,8 @@ import {
   type ListAgentStateData,
   type ListAgentStateRequest,
 } from "../gse/schemas.ts";
-import {
-  AGENT_STATE_FIELDS,
-  chunk,
-  isStorableAgentId,
-  newStoreCalls,
-  type AgentFacts,
-  type AgentItem,
-  type AgentRenewal,
-  type AgentSource,
-  type AgentStore,
-  type StoreCalls,
-} from "./store.ts";
+import { AGENT_STATE_FIELDS, isStorableAgentId, newStoreCalls, type AgentFacts, type AgentItem, type AgentRenewal, type AgentSource, type AgentStore, type StoreCalls } from "./store.ts";
+import { chunk } from "../dynamo/batch.ts";
 
 /** How long an item is kept after its last confirmation (DynamoDB TTL): agents gone for long go. */
 export const KNOWN_AGENT_RETENTION_SECONDS = 30 * 86_400;

@@ -6,7 +6,6 @@
 import { z } from "zod";
 import { dispatchCommand } from "../commands/api.ts";
 import { ValidationError } from "../core/errors.ts";
-import { InvalidCursorError } from "../commands/store.ts";
 import type { ProbeItem } from "./store.ts";
 import { apmMessageId, getApp, type ApmDeps } from "./apps.ts";
 import {
@@ -46,13 +45,8 @@ export async function ingestProbes(deps: Pick<ApmDeps, "store" | "now">, bizId: 
 export async function listProbes(deps: Pick<ApmDeps, "store" | "now">, bizId: number, appName: string, query: { limit: number; cursor?: string | undefined; service?: string | undefined }): Promise<ProbeList> {
   const app = await getApp(deps.store, bizId, appName);
   const window = retentionWindow(deps.now(), app.retention_days);
-  try {
-    const page = await deps.store.probePage(bizId, appName, { startMs: window.start_ms, endMs: window.end_ms }, query);
-    return { window, instances: page.items.map(instanceOf), ...(page.cursor ? { next_cursor: page.cursor } : {}) };
-  } catch (error) {
-    if (error instanceof InvalidCursorError) throw new ValidationError([{ path: "cursor", message: error.message }]);
-    throw error;
-  }
+  const page = await deps.store.probePage(bizId, appName, { startMs: window.start_ms, endMs: window.end_ms }, query);
+  return { window, instances: page.items.map(instanceOf), ...(page.cursor ? { next_cursor: page.cursor } : {}) };
 }
 
 async function probesInWindow(deps: Pick<ApmDeps, "store" | "now">, app: AppView): Promise<{ window: ReturnType<typeof retentionWindow>; items: ProbeItem[] }> {

@@ -12,8 +12,9 @@ import pLimit from "p-limit";
 import { z } from "zod";
 import { appViewSchema, type AppView, type ProbeReport } from "./schemas.ts";
 import { TABLES } from "../resources.ts";
-import { decodeCursor, encodeCursor, isConditionFailure, type Page } from "../commands/store.ts";
-import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, retryPolicy } from "../agent-state/store.ts";
+import { isConditionFailure } from "../dynamo/conditions.ts";
+import { decodeKeyCursor, encodeKeyCursor, type Page } from "../dynamo/cursor.ts";
+import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, retryPolicy } from "../dynamo/batch.ts";
 
 const TTL = TABLES.apps.ttlAttribute;
 const APPS_PK = "apps";
@@ -152,12 +153,12 @@ export class AppStore {
         FilterExpression: `last_seen BETWEEN :start AND :end${options.service === undefined ? "" : " AND service = :service"}`,
         ExpressionAttributeValues: { ":pk": pk, ":start": window.startMs, ":end": window.endMs, ...(options.service === undefined ? {} : { ":service": options.service }) },
         Limit: options.limit,
-        ExclusiveStartKey: decodeCursor(options.cursor, pk),
+        ExclusiveStartKey: decodeKeyCursor(options.cursor, pk),
       }),
     );
     return {
       items: (out.Items ?? []).map((item) => probeItemSchema.parse(item)),
-      cursor: encodeCursor(out.LastEvaluatedKey),
+      cursor: encodeKeyCursor(out.LastEvaluatedKey),
     };
   }
 

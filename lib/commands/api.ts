@@ -4,7 +4,7 @@
  * thin wrappers around these.
  */
 import { ConflictError, NotFoundError, ValidationError } from "../core/errors.ts";
-import { InvalidCursorError, type CommandItem, type CommandStore, type Page } from "./store.ts";
+import { type CommandItem, type CommandStore, type Page } from "./store.ts";
 import {
   advanceCommand,
   agentResult,
@@ -22,15 +22,6 @@ import {
 import { utcDay } from "./reply.ts";
 import type { AgentOutcome, CommandList, CommandPage, CommandStatus, CommandView, DispatchAnswer, DispatchCommandRequest, UpstreamList } from "./schemas.ts";
 
-/** A cursor that is not ours is the caller's mistake: 400 naming the field. */
-async function withCursor<T>(run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof InvalidCursorError) throw new ValidationError([{ path: "cursor", message: error.message }]);
-    throw error;
-  }
-}
 
 /** What a dispatch answers with: the command, counted from its batches alone (cheap at any size). */
 const answerView = async (store: CommandStore, command: CommandItem): Promise<CommandView> => commandView(command, command.counts ?? (await batchCounts(store, command)));
@@ -90,15 +81,17 @@ export async function getCommandPage(
     ? { SENT: ["SENT", "PENDING"], PENDING: ["PENDING"], SKIPPED: ["SKIPPED", "PENDING"], FAILED: ["FAILED", "RETRYING"] }
     : { SENT: ["SENT", "PENDING"], PENDING: ["PENDING"], RETRYING: ["RETRYING", "FAILED"], FAILED: ["FAILED"] };
   const stored: AgentOutcome[] | undefined = query.outcome === undefined ? undefined : (STORED[query.outcome] ?? [query.outcome]);
-  const page = await withCursor(() => deps.store.agentPage(messageId, { limit: query.limit, cursor: query.cursor, ...(stored ? { outcomes: stored } : {}) }));
+  const page = await deps.store.agentPage(messageId, { limit: query.limit, cursor: query.cursor, ...(stored ? { outcomes: stored } : {}) });
   const agents = page.items.map((item) => agentResult(item, states, ended)).filter((a) => query.outcome === undefined || a.outcome === query.outcome);
   return { command: await describeCommand(deps.store, command), agents, ...(page.cursor ? { next_cursor: page.cursor } : {}) };
 }
 
 export async function listCommands(store: CommandStore, query: { status?: CommandStatus | undefined; limit: number; cursor?: string | undefined }): Promise<CommandList> {
-  const page: Page<{ message_id: string; status: CommandStatus; targets: number; created_at: number; created_by: string }> = await withCursor(() =>
-    store.listCommands({ limit: query.limit, cursor: query.cursor, ...(query.status ? { status: query.status } : {}) }),
-  );
+  const page: Page<{ message_id: string; status: CommandStatus; targets: number; created_at: number; created_by: string }> = await store.listCommands({
+    limit: query.limit,
+    cursor: query.cursor,
+    ...(query.status ? { status: query.status } : {}),
+  });
   return {
     commands: page.items.map((c) => ({ message_id: c.message_id, status: c.status, targets: c.targets, created_at: new Date(c.created_at).toISOString(), created_by: c.created_by })),
     ...(page.cursor ? { next_cursor: page.cursor } : {}),
@@ -115,7 +108,7 @@ export async function cancelCommand(deps: CommandDeps, messageId: string, reason
 }
 
 export async function listUpstream(store: CommandStore, query: { date?: string | undefined; limit: number; cursor?: string | undefined }, now: number): Promise<UpstreamList> {
-  const page = await withCursor(() => store.listUpstream(query.date ?? utcDay(now), { limit: query.limit, cursor: query.cursor }));
+  const page = await store.listUpstream(query.date ?? utcDay(now), { limit: query.limit, cursor: query.cursor });
   return {
     messages: page.items.map((m) => ({ message_id: m.message_id, bk_agent_id: m.bk_agent_id, content: m.content, received_at: new Date(m.received_at).toISOString() })),
     ...(page.cursor ? { next_cursor: page.cursor } : {}),

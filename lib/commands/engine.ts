@@ -11,7 +11,7 @@ import type { GseClient } from "../gse/client.ts";
 import { assertCallerSlot, type MessageSlot } from "../gse/dispatch.ts";
 import type { AgentCommandItem, AgentFailure, BatchItem, CommandItem, CommandStore } from "./store.ts";
 import { batchSk, commandPk, indexSk } from "./store.ts";
-import { chunk } from "../agent-state/store.ts";
+import { chunk } from "../dynamo/batch.ts";
 import type { Config } from "../core/config.ts";
 import {
   AGENT_OUTCOMES,

@@ -12,7 +12,6 @@
  * Batch keys carry the body's hash: two different bodies racing on one message_id write apart,
  * and only the one whose meta item wins is ever read.
  */
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import {
   BatchWriteCommand,
   GetCommand,
@@ -28,7 +27,9 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { z } from "zod";
 import { agentOutcomeSchema, commandStatusSchema, outcomeCountsSchema, type AgentOutcome, type CommandStatus } from "./schemas.ts";
 import { TABLES } from "../resources.ts";
-import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, retryPolicy, type BatchStoreOptions, type RetryPolicy } from "../agent-state/store.ts";
+import { isConditionFailure, isTransactionConflict } from "../dynamo/conditions.ts";
+import { decodeKeyCursor, encodeKeyCursor, type Page } from "../dynamo/cursor.ts";
+import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, retryPolicy, type BatchStoreOptions, type RetryPolicy } from "../dynamo/batch.ts";
 
 const TTL = TABLES.commands.ttlAttribute;
 
@@ -153,39 +154,7 @@ export interface CommandDelta {
   readonly batchesDone?: number;
 }
 
-/** A conditional write (or a transaction with one) whose condition did not hold. */
-export const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException ||
-  (error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === "ConditionalCheckFailed"));
-
-const isTransactionConflict = (error: unknown): boolean =>
-  error instanceof TransactionCanceledException && (error.CancellationReasons ?? []).some((r) => r.Code === "TransactionConflict");
-
-export interface Page<T> {
-  readonly items: T[];
-  readonly cursor: string | undefined;
-}
-
-export const encodeCursor = (key: Record<string, unknown> | undefined): string | undefined =>
-  key ? Buffer.from(JSON.stringify(key), "utf8").toString("base64url") : undefined;
-
-/** A cursor is ours only if it decodes to a key of the partition asked for; anything else is bad input. */
-export function decodeCursor(cursor: string | undefined, pk: string): Record<string, unknown> | undefined {
-  if (cursor === undefined) return undefined;
-  try {
-    const key = z.object({ pk: z.literal(pk), sk: z.string() }).parse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
-    return key;
-  } catch {
-    throw new InvalidCursorError();
-  }
-}
-
-export class InvalidCursorError extends Error {
-  constructor() {
-    super("cursor is not one this listing gave out");
-    this.name = "InvalidCursorError";
-  }
-}
+export type { Page };
 
 export class CommandStore {
   private readonly client: DynamoDBDocumentClient;
@@ -644,13 +613,13 @@ export class CommandStore {
     query: Omit<QueryCommandInput, "TableName" | "Limit" | "ExclusiveStartKey">,
   ): Promise<Page<T>> {
     const items: T[] = [];
-    let start = decodeCursor(options.cursor, pk);
+    let start = decodeKeyCursor(options.cursor, pk);
     do {
       const out = await this.client.send(new QueryCommand({ ...query, TableName: this.tableName, Limit: options.limit - items.length, ExclusiveStartKey: start }));
       for (const item of out.Items ?? []) items.push(schema.parse(item));
       start = out.LastEvaluatedKey;
     } while (start && items.length < options.limit);
-    return { items, cursor: encodeCursor(start) };
+    return { items, cursor: encodeKeyCursor(start) };
   }
 
   private failureItem(messageId: string, failure: AgentFailure, from: readonly AgentOutcome[], attempts: number, now: number) {

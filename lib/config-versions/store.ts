@@ -23,6 +23,7 @@ import {
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
+import { isCancelledOrConditionFailure } from "../dynamo/conditions.ts";
 import { objectKey, type ConfigDocument, type ObjectRef } from "./documents.ts";
 import { TABLES } from "../resources.ts";
 import {
@@ -104,9 +105,6 @@ export class ConcurrentChangeError extends Error {
   }
 }
 
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof Error && (error.name === "TransactionCanceledException" || error.name === "ConditionalCheckFailedException");
-
 /**
  * `SET` of each field to its value, with placeholder names and values, for an UpdateExpression:
  * field names are the items' own, so none can clash with DynamoDB's reserved words.
@@ -143,7 +141,7 @@ export class ConfigStore {
     try {
       await this.options.client.send(new TransactWriteCommand({ TransactItems: items }));
     } catch (error) {
-      if (isConditionFailure(error)) throw new ConcurrentChangeError(ref, { cause: error });
+      if (isCancelledOrConditionFailure(error)) throw new ConcurrentChangeError(ref, { cause: error });
       throw error;
     }
   }
@@ -154,7 +152,7 @@ export class ConfigStore {
       await this.options.client.send(new UpdateCommand({ ...input, TableName: this.table }));
       return true;
     } catch (error) {
-      if (isConditionFailure(error)) return false;
+      if (isCancelledOrConditionFailure(error)) return false;
       throw error;
     }
   }
@@ -642,7 +640,7 @@ export class ConfigStore {
       );
       return undefined;
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (!isCancelledOrConditionFailure(error)) throw error;
     }
     const { Item } = await this.options.client.send(new GetCommand({ TableName: this.table, Key: { pk, sk: "idem" }, ConsistentRead: true }));
     return Item ? idempotencyItemSchema.parse(Item) : undefined;

@@ -6,8 +6,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import pLimit from "p-limit";
 import { z } from "zod";
+import { decodeCursor, encodeCursor } from "../dynamo/cursor.ts";
 import type { Config } from "../core/config.ts";
-import { NotFoundError, ValidationError } from "../core/errors.ts";
+import { NotFoundError } from "../core/errors.ts";
 import { classOfAgent, isOutdated, isSuspect, lastSeen } from "../heartbeat/rules.ts";
 import { historyDataSchema, listAgentsDataSchema, type AgentView, type ListAgentsQuery, historyQuerySchema } from "./schemas.ts";
 import {
@@ -149,20 +150,6 @@ export async function fleetSummary(deps: FleetDeps): Promise<FleetSummary | null
 
 const listCursorSchema = z.object({ p: z.int().min(0).max(FLEET_PARTITIONS - 1), after: z.string().optional() });
 const historyCursorSchema = z.object({ before: z.string() });
-
-function encodeCursor(value: unknown): string {
-  return Buffer.from(JSON.stringify(value), "utf8").toString("base64url");
-}
-
-function decodeCursor<S extends z.ZodType>(schema: S, cursor: string): z.infer<S> {
-  try {
-    const parsed = schema.safeParse(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")));
-    if (parsed.success) return parsed.data;
-  } catch {
-    // Falls through to the same answer as a cursor of the wrong shape.
-  }
-  throw new ValidationError([{ path: "cursor", message: "not a cursor this API returned" }]);
-}
 
 /** Items read per request at most: a selective filter over a large fleet answers fewer items and a cursor. */
 const MAX_ITEMS_READ_PER_REQUEST = 10_000;

@@ -28,20 +28,10 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
 import pLimit, { type LimitFunction } from "p-limit";
-import {
-  BATCH_GET_MAX_KEYS,
-  BATCH_WRITE_MAX_ITEMS,
-  chunk,
-  drainUnprocessed,
-  retryPolicy,
-  runStatements,
-  type BatchStoreOptions,
-  type RetryPolicy,
-  type Statement,
-} from "../agent-state/store.ts";
+import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, retryPolicy, runStatements, type BatchStoreOptions, type RetryPolicy, type Statement } from "../dynamo/batch.ts";
+import { isConditionFailure } from "../dynamo/conditions.ts";
 import { FLEET_PARTITIONS, fleetAgentSchema, transitionSchema, type FleetAgent, type TransitionRecord } from "./items.ts";
 
 export * from "./items.ts";
@@ -78,9 +68,6 @@ export const newFleetCalls = (): FleetCalls => ({ reads: 0, readUnits: 0, writes
 type Consumed = { readonly CapacityUnits?: number | undefined };
 const readUnitsOf = (consumed: Consumed | readonly Consumed[] | undefined): number =>
   [consumed ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
-
-const isConditionFailed = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException || (error instanceof Error && error.name === "ConditionalCheckFailedException");
 
 export type FleetStoreOptions = BatchStoreOptions;
 
@@ -232,7 +219,7 @@ export class FleetStore {
         }),
       ));
     } catch (error) {
-      if (!isConditionFailed(error)) throw error;
+      if (!isConditionFailure(error)) throw error;
     }
   }
 
@@ -292,7 +279,7 @@ export class FleetStore {
       ));
       return true;
     } catch (error) {
-      if (isConditionFailed(error)) return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
@@ -365,7 +352,7 @@ export class FleetStore {
       await this.write(calls, () => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: META, sk }, ConditionExpression: "attribute_exists(pk)" })));
       return true;
     } catch (error) {
-      if (isConditionFailed(error)) return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
@@ -409,7 +396,7 @@ export class FleetStore {
       ));
       return true;
     } catch (error) {
-      if (isConditionFailed(error)) return false;
+      if (isConditionFailure(error)) return false;
       throw error;
     }
   }
@@ -449,7 +436,7 @@ export class FleetStore {
       ));
       return Number(out.Attributes?.pending ?? 0);
     } catch (error) {
-      if (isConditionFailed(error)) return undefined;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }
@@ -466,7 +453,7 @@ export class FleetStore {
         ReturnConsumedCapacity: "TOTAL",
       }),
     ).catch((error: unknown) => {
-      if (isConditionFailed(error)) return undefined;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     });
     calls.writeUnits += out?.ConsumedCapacity?.CapacityUnits ?? 1;

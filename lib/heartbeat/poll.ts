@@ -19,7 +19,7 @@ import { withinTime } from "../core/deadline.ts";
 import { GseError } from "../core/errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import { GSE_AGENT_NONE_FOUND_CODE, type Host } from "../gse/schemas.ts";
-import { chunk } from "../agent-state/store.ts";
+import { chunk } from "../dynamo/batch.ts";
 import {
   FLEET_PARTITIONS,
   FLEET_STATUSES,

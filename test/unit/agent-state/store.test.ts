@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { chunk, drainUnprocessed, parseAgentItem } from "../../../lib/agent-state/store.ts";
+import { parseAgentItem } from "../../../lib/agent-state/store.ts";
+import { chunk, drainUnprocessed } from "../../../lib/dynamo/batch.ts";
 
 const retry = (maxAttempts: number) => {
   const delays: number[] = [];
