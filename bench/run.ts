@@ -1,5 +1,5 @@
 /**
- * `npm run bench [name…]`: runs the benchmarks and rewrites each one's section of BENCHMARKS.md
+ * `npm run bench [name…]`: runs the benchmarks and rewrites each one's section of docs/reports/benchmarks.md
  * (between `<!-- bench:<name> -->` markers) with what it measured on this machine, now.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -21,7 +21,7 @@ export interface Benchmark {
 }
 
 const BENCHMARKS: readonly Benchmark[] = [edgeBenchmark, stackStartBenchmark, agentStateBenchmark, heartbeatBenchmark, configVersionsBenchmark, bundlesBenchmark, commandsBenchmark];
-const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "BENCHMARKS.md");
+const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "docs", "reports", "benchmarks.md");
 
 function replaceSection(report: string, name: string, body: string): string {
   const start = `<!-- bench:${name} -->`;
@@ -49,4 +49,4 @@ for (const benchmark of selected) {
   report = replaceSection(report, benchmark.name, stamped);
 }
 writeFileSync(REPORT, report);
-process.stdout.write(`\nBENCHMARKS.md updated (${selected.map((b) => b.name).join(", ")}).\n`);
+process.stdout.write(`\ndocs/reports/benchmarks.md updated (${selected.map((b) => b.name).join(", ")}).\n`);

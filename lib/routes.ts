@@ -22,7 +22,7 @@ export interface RouteDefinition {
 
 export const withoutTrailingSlash = (path: string): string => (path.length > 1 ? path.replace(/\/+$/, "") : path);
 
-/** The GSE operations we serve: the ones bk-monitor calls (gse-api.md §9). */
+/** The GSE operations we serve: the ones bk-monitor calls (docs/gse-contract.md §9). */
 export const GSE_FUNCTIONS = [
   "add_streamto",
   "update_streamto",

@@ -270,7 +270,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     };
     const runtime = await startRuntime(env, logs.runtime);
     stoppers.push(() => stopChild(runtime.child));
-    // The slot's registered callback: what GSE posts plugin replies to (gse-api.md §5.4).
+    // The slot's registered callback: what GSE posts plugin replies to (docs/gse-contract.md §5.4).
     const callbackUrl = `${runtime.gateway}/v1/gse/callback?key=${encodeURIComponent(credentials.callbackKey)}`;
     simulator.setCallbackUrl(callbackUrl);
 

@@ -1,5 +1,5 @@
 /**
- * The agent state cache behind our list_agent_state and get_agent_status routes (gse-api.md §4.1,
+ * The agent state cache behind our list_agent_state and get_agent_status routes (docs/gse-contract.md §4.1,
  * §4.3). Ids fetched within the TTL are answered from the agents table; the rest are asked of
  * GSE in chunks with bounded concurrency, merged, and written back when something changed. Ids
  * GSE does not know are remembered as unknown for the TTL too. Which GSE call fills the cache
@@ -114,7 +114,7 @@ export function uniqueIds(ids: readonly string[]): string[] {
   return [...new Set(ids)];
 }
 
-/** `{bk_cloud_id}:{ip}` (gse-api.md §3.1). */
+/** `{bk_cloud_id}:{ip}` (docs/gse-contract.md §3.1). */
 export const legacyId = (host: Host): string => `${host.bk_cloud_id}:${host.ip}`;
 
 /** The host of a legacy `cloud:ip` id; undefined for a GSE 2.0 id. */

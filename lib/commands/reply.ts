@@ -1,5 +1,5 @@
 /**
- * GSE's upstream callback (gse-api.md §5.4): `{message_id, bk_agent_id, content}` POSTed to the URL
+ * GSE's upstream callback (docs/gse-contract.md §5.4): `{message_id, bk_agent_id, content}` POSTed to the URL
  * registered with the message slot. A reply to one of our commands, from an agent it was sent to,
  * becomes that agent's REPLIED outcome; anything else is an unsolicited upstream message (agents
  * start conversations: bkmonitorbeat asks for its data ids) and is kept apart, never mixed in.

@@ -20,7 +20,7 @@ export const rolloutLimitSchema = z.union([
 export type RolloutLimit = z.infer<typeof rolloutLimitSchema>;
 
 /**
- * Our dispatch_message body: GSE's (gse-api.md §5.2) with `slot_id`/`token` optional (bk-monitor
+ * Our dispatch_message body: GSE's (docs/gse-contract.md §5.2) with `slot_id`/`token` optional (bk-monitor
  * injects them, other callers need not) and a target list of any size, split into batches by us.
  * The rollout fields are our extension; plain GSE callers never send them.
  */

@@ -70,7 +70,7 @@ export async function converge(
       return { writes: 1 };
     }
     if (!isRouteDocument(current)) throw new CannotConvergeError(`route#${ref.id}: GSE holds something that is not a route channel`);
-    // update_route upserts and never deletes (gse-api.md §7.3): extra names go by delete_route.
+    // update_route upserts and never deletes (docs/gse-contract.md §7.3): extra names go by delete_route.
     // Only entries GSE does not already hold are sent: an entry written by someone else since is
     // not written over with the same value it has.
     const condition = { channel_id: ref.id, plat_name: target.plat_name };

@@ -94,7 +94,7 @@ const upsertByName = <T extends { name: string }>(previous: readonly T[], change
 };
 
 /**
- * The document after `name` is applied to `previous`, as GSE applies it (gse-api.md §6, §7):
+ * The document after `name` is applied to `previous`, as GSE applies it (docs/gse-contract.md §6, §7):
  * update_route upserts by name and deletes nothing, delete_route `specification` removes only the
  * names given, update_streamto replaces the whole stream_to.
  */
@@ -178,7 +178,7 @@ export function expectationOfRequest(name: ConfigOperation, body: unknown): Expe
     case "delete_route": {
       const request = body as OperationRequest<"delete_route">;
       if (request.operation.method === "all") return { present: false };
-      // A channel left with no routes may or may not exist afterwards (gse-api.md §7.4): both pass.
+      // A channel left with no routes may or may not exist afterwards (docs/gse-contract.md §7.4): both pass.
       return { present: true, absentRoutes: request.specification?.route ?? [], absentFilters: request.specification?.stream_filters ?? [] };
     }
   }

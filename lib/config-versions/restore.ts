@@ -63,7 +63,7 @@ const emptyChannel = (platName: string): RouteDocument => ({ plat_name: platName
 
 function planRoute(good: ConfigDocument, written: ConfigDocument, current: ConfigDocument): RestorePlan {
   if (current !== null && !isRouteDocument(current)) return { target: current, undo: false, foreign: true };
-  // A channel left with no entries may be gone afterwards (gse-api.md §7.4): as good as deleted.
+  // A channel left with no entries may be gone afterwards (docs/gse-contract.md §7.4): as good as deleted.
   const emptied = written !== null && isRouteDocument(written) && written.route.length === 0 && written.stream_filters.length === 0;
   if (written === null || (emptied && current === null)) {
     // The version deleted the channel: still gone → bring it back; there again → not ours to touch.

@@ -51,7 +51,7 @@ export const configSchema = z.object({
     slotToken: z.string().min(1).optional(),
     timeoutMs: positiveInt(10_000, 120_000),
     maxAttempts: positiveInt(4, 10),
-    /** GSE answers at most 1000 ids per list_agent_state call (gse-api.md §10b.3). */
+    /** GSE answers at most 1000 ids per list_agent_state call (docs/gse-contract.md §10b.3). */
     agentChunkSize: positiveInt(1000, 5000),
     concurrency: positiveInt(5, 64),
   }),

@@ -11,7 +11,7 @@ export interface FieldProblem {
 
 export abstract class AppError extends Error {
   abstract readonly status: number;
-  /** Numeric code in GSE's style; gateway-level errors reuse the API gateway's codes (gse-api.md §2.3). */
+  /** Numeric code in GSE's style; gateway-level errors reuse the API gateway's codes (docs/gse-contract.md §2.3). */
   abstract readonly code: number;
   abstract readonly codeName: string;
   readonly expose: boolean = true;
@@ -44,7 +44,7 @@ export class MalformedJsonError extends AppError {
 
 export class UnauthenticatedError extends AppError {
   readonly status = 401;
-  // The gateway documents no 401 code (gse-api.md §10.12); this one is ours, in its range.
+  // The gateway documents no 401 code (docs/gse-contract.md §10.12); this one is ours, in its range.
   readonly code = 1640101;
   readonly codeName = "UNAUTHENTICATED";
 }
@@ -200,7 +200,7 @@ export class GseError extends AppError {
 
   /**
    * bk-monitor tells "absent" from "failed" by the words "not found" in the message, while GSE's
-   * data service says "not exist" (gse-api.md §10b.1); keep GSE's text and add the words it needs.
+   * data service says "not exist" (docs/gse-contract.md §10b.1); keep GSE's text and add the words it needs.
    */
   private static callerMessage(kind: GseErrorKind, message: string, gseCode: number | undefined): string {
     const absent = kind === "business" && ((gseCode !== undefined && NOT_FOUND_CODES.includes(gseCode)) || /not exist/i.test(message));
@@ -223,7 +223,7 @@ export class GseError extends AppError {
     return this.details.requestId;
   }
 
-  /** bk-monitor decides "absent" by these codes or by "not found" in the text (gse-api.md §7.5, §10b.1). */
+  /** bk-monitor decides "absent" by these codes or by "not found" in the text (docs/gse-contract.md §7.5, §10b.1). */
   get notFound(): boolean {
     const code = this.details.gseCode;
     return this.kind === "business" && ((code !== undefined && NOT_FOUND_CODES.includes(code)) || /not (found|exist)/i.test(this.message));

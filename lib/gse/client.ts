@@ -207,7 +207,7 @@ export class GseClient {
     }
     const { code, message, data, result } = envelope.data;
     const bodyRequestId = envelope.data.request_id ?? requestId;
-    // Success is code 0; `result` is the fallback some GSE answers rely on (gse-api.md §10.2).
+    // Success is code 0; `result` is the fallback some GSE answers rely on (docs/gse-contract.md §10.2).
     if (code !== 0 || result === false) {
       this.fail(name, "business", message || `GSE error ${code}`, {
         retryable: false, outcome: "rejected", gseCode: code, httpStatus: status, ...(bodyRequestId ? { requestId: bodyRequestId } : {}),

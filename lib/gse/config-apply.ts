@@ -44,7 +44,7 @@ export async function applyConfigChange<N extends ConfigOperation>(
 
 /**
  * Does `stored` hold everything `desired` says? GSE adds defaults on output (Kafka `partition`,
- * `biz_id`, `data_set`) and spells a Pulsar topic `topic_name` or `name` (gse-api.md §10b.2), so
+ * `biz_id`, `data_set`) and spells a Pulsar topic `topic_name` or `name` (docs/gse-contract.md §10b.2), so
  * the comparison is of meaning: every field we sent, with the Pulsar alias, and nothing more.
  */
 export function holdsDesired(stored: unknown, desired: unknown): boolean {
@@ -78,7 +78,7 @@ async function queryStreamTo(gse: GseClient, platName: string, operator: string,
   }
 }
 
-/** query_streamto items come nested or flat (gse-api.md §6.5). */
+/** query_streamto items come nested or flat (docs/gse-contract.md §6.5). */
 function streamToOf(item: QueryStreamToData[number]): { id: number; streamTo: unknown } {
   const nested = queryStreamToNestedItemSchema.safeParse(item);
   if (nested.success) return { id: nested.data.metadata.stream_to_id, streamTo: nested.data.stream_to };

@@ -1,5 +1,5 @@
 /**
- * The GSE operation catalogue (gse-api.md §1): the single source of truth for names, paths, retry
+ * The GSE operation catalogue (docs/gse-contract.md §1): the single source of truth for names, paths, retry
  * safety and schemas. The HTTP route table, the GSE client and the simulator are derived from it.
  */
 import type { z } from "zod";

@@ -1,5 +1,5 @@
 /**
- * Zod schemas for every GSE request body and every response `data`, after /work/shared/gse-api.md.
+ * Zod schemas for every GSE request body and every response `data`, after docs/gse-contract.md.
  *
  * Conventions:
  * - Request objects are non-strict: unknown top-level keys that real clients add (`bk_username`,
@@ -12,7 +12,7 @@
 import { z } from "zod";
 
 // ---------------------------------------------------------------------------------------------
-// Codes (gse-api.md §2.3 and §8)
+// Codes (docs/gse-contract.md §2.3 and §8)
 // ---------------------------------------------------------------------------------------------
 
 export const GSE_SUCCESS_CODE = 0;

@@ -17,7 +17,7 @@ export function operationUrl(gse: Pick<GseSettings, "baseUrl" | "apigwBaseUrl">,
   return new URL(door === "gateway" ? `${gatewayBase(gse)}${path}` : `${trimSlash(gse.baseUrl)}${path}`);
 }
 
-/** The headers GSE's gateway expects (gse-api.md §2.1). */
+/** The headers GSE's gateway expects (docs/gse-contract.md §2.1). */
 export function gseHeaders(gse: Pick<GseSettings, "appCode" | "appSecret" | "username" | "tenantId">): Record<string, string> {
   return {
     "x-bkapi-authorization": JSON.stringify({ bk_app_code: gse.appCode, bk_app_secret: gse.appSecret, bk_username: gse.username }),

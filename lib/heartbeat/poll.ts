@@ -48,7 +48,7 @@ import {
 import { applyUpdate, classOfAgent, isOutdated, isSuspect, lastSeen, observe, type Observation, type Transition } from "./rules.ts";
 import { STATUS_CLASSES, statusClassSchema, type StatusClass } from "./status-class.ts";
 
-/** GSE answers at most 1000 ids per list_agent_state call (gse-api.md §10b.3). */
+/** GSE answers at most 1000 ids per list_agent_state call (docs/gse-contract.md §10b.3). */
 export const MAX_CHUNK = 1000;
 /** A shard aims at this share of the budget, so a slower GSE than last time still fits. */
 const PLAN_SHARE_OF_BUDGET = 0.5;

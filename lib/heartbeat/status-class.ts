@@ -1,5 +1,5 @@
 /**
- * GSE 2.0's agent `status_code` (gse-api.md §3.2) in the five classes the heartbeat's rules, the
+ * GSE 2.0's agent `status_code` (docs/gse-contract.md §3.2) in the five classes the heartbeat's rules, the
  * fleet view and the alerts use. The one place that reads a status code: everything else asks
  * `statusClassOf`. Pure, no I/O; the store imports it for its item shapes.
  *
@@ -22,7 +22,7 @@ export const STATUS_CLASSES = ["alive", "degraded", "transitional", "gone", "unk
 export const statusClassSchema = z.enum(STATUS_CLASSES);
 export type StatusClass = z.infer<typeof statusClassSchema>;
 
-/** GSE 2.0 status_code 2: the only code that means running, in every client (gse-api.md §3.2). */
+/** GSE 2.0 status_code 2: the only code that means running, in every client (docs/gse-contract.md §3.2). */
 export const RUNNING_STATUS_CODE = 2;
 /** -2 NOT_FOUND: GSE does not know the id (like an id it omits). */
 export const NOT_FOUND_STATUS_CODE = -2;

@@ -5,7 +5,7 @@ import { BasicAuthRequiredError, UnauthenticatedError } from "../core/errors.ts"
 
 export const AUTH_HEADER = "x-bkapi-authorization";
 
-/** What bk-monitor, bk-job and the GSE SDK send (gse-api.md §2.1); extra keys are allowed. */
+/** What bk-monitor, bk-job and the GSE SDK send (docs/gse-contract.md §2.1); extra keys are allowed. */
 export const authorizationSchema = z.object({
   bk_app_code: z.string().min(1),
   bk_app_secret: z.string().min(1),
@@ -28,7 +28,7 @@ export function constantTimeEqual(a: string, b: string): boolean {
 export const ESB_PATH_PREFIX = "/api/c/compapi/";
 
 /**
- * The legacy ESB's other form (gse-api.md §2.1): `bk_app_code`/`bk_app_secret` as top-level body
+ * The legacy ESB's other form (docs/gse-contract.md §2.1): `bk_app_code`/`bk_app_secret` as top-level body
  * fields. Turned into the header's JSON so one check serves both; undefined when not there.
  */
 export function credentialsFromBody(body: string | undefined): string | undefined {
@@ -73,7 +73,7 @@ export function authenticate(header: string | undefined, callers: readonly Calle
 export const CALLBACK_KEY_PARAM = "key";
 
 /**
- * GSE posts slot callbacks without credentials (gse-api.md §5.4), so the URL registered with the
+ * GSE posts slot callbacks without credentials (docs/gse-contract.md §5.4), so the URL registered with the
  * slot carries a key, compared in constant time. The caller is named "gse" in the logs.
  */
 export function callbackKeyAuthenticator(key: string): (event: { queryStringParameters?: Record<string, string | undefined> }) => AuthenticatedCaller {

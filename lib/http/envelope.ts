@@ -1,5 +1,5 @@
 /**
- * The response envelope. It carries every field any GSE client reads (gse-api.md §2.2):
+ * The response envelope. It carries every field any GSE client reads (docs/gse-contract.md §2.2):
  * `result` (bk-monitor-worker fails without it), `code`, `message`, `data`, and `request_id`
  * (ESB), so one shape satisfies callers of both front doors.
  */

@@ -1,5 +1,5 @@
 /**
- * Business error codes the simulator answers where gse-api.md does not know GSE's real code.
+ * Business error codes the simulator answers where docs/gse-contract.md does not know GSE's real code.
  * They are our choice (§8, §10.7, §10.9, §10.13); clients must not depend on the exact values.
  */
 

@@ -1,5 +1,5 @@
 /**
- * A local GSE faithful to /work/shared/gse-api.md: both front doors (API gateway v2 and legacy ESB),
+ * A local GSE faithful to docs/gse-contract.md: both front doors (API gateway v2 and legacy ESB),
  * gateway authentication, N deterministic simulated agents with status churn, message slots with
  * plugin callbacks, and fault injection through `/_sim/*` or the returned object.
  */

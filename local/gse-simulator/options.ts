@@ -18,7 +18,7 @@ export interface GseSimulatorOptions {
   seed?: number;
   /** App credentials accepted in X-Bkapi-Authorization (and in the body on the ESB door). */
   credentials?: readonly Credential[];
-  /** The registered message slot (default `{slot_id: 37, token: "c2xvdC10b2tlbg"}`, as in gse-api.md). */
+  /** The registered message slot (default `{slot_id: 37, token: "c2xvdC10b2tlbg"}`, as in docs/gse-contract.md). */
   slot?: { readonly slot_id: number; readonly token: string };
   /** Where plugin replies are POSTed (default none; can be set at runtime). */
   callbackUrl?: string | null;

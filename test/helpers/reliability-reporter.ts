@@ -1,5 +1,5 @@
 /**
- * Writes RELIABILITY.md's table from the reliability suite's own results, so the report is what
+ * Writes docs/reports/reliability.md's table from the reliability suite's own results, so the report is what
  * ran, not what someone wrote. Each test of test/reliability/ and test/soak/ is one row: what was
  * tried (its name), how many times (annotations of type `reliability:tries` the test adds, 1 when
  * none), extra figures (`reliability:detail`), and the outcome. Only with RELIABILITY_REPORT set

@@ -151,7 +151,7 @@ export function reserveForRun(namespace: string, key: string): boolean {
 }
 
 /**
- * A channel id in GSE's built-in range 1100000–1199999 (gse-api.md §7.1) that no other test of
+ * A channel id in GSE's built-in range 1100000–1199999 (docs/gse-contract.md §7.1) that no other test of
  * this run has had.
  */
 export function uniqueBuiltInChannelId(): number {

@@ -65,7 +65,7 @@ describe("versions of a route channel", () => {
     expect(res.body, res.text).toMatchObject({ result: true });
     expect(await store.getHead(ref)).toMatchObject({ current_version: 2, last_good_version: 2 });
     expect((await store.getHead(ref))?.pending_version).toBeUndefined();
-    // update_route upserts (gse-api.md §7.3): the document holds both routes.
+    // update_route upserts (docs/gse-contract.md §7.3): the document holds both routes.
     expect(await store.getVersion(ref, 2)).toMatchObject({ status: "APPLIED", parent_version: 1, author: "alice", document: { route: [first, second] } });
   });
 

@@ -1,6 +1,6 @@
 /**
  * An unchanged bk-monitor, with only its GSE base URL pointed at us: the request bodies its GSE
- * wrapper sends (the examples of gse-api.md §4.1, §5.2, §6.2–6.5, §7.2–7.5, copied in
+ * wrapper sends (the examples of docs/gse-contract.md §4.1, §5.2, §6.2–6.5, §7.2–7.5, copied in
  * test/unit/gse/fixtures), on the exact paths and with the headers it uses (§1, §2.1), in the
  * order its callers make them (§9), judged by its own success rule (§2.2) and reading only what
  * it reads. Ids and names are made unique per run; their shape (bk-monitor's naming) is kept.

@@ -1,5 +1,5 @@
 /**
- * dispatch_message through the local gateway against the stack's GSE simulator (gse-api.md §5.2).
+ * dispatch_message through the local gateway against the stack's GSE simulator (docs/gse-contract.md §5.2).
  * Other files share the simulator: every agent and message id here is this file's own, and every
  * fault is scoped with `match` to a message id nobody else sends.
  */

@@ -318,7 +318,7 @@ describe("bad input answers 400 with the field path, and GSE is not called", () 
   });
 
   it("refuses an oversized route list (body over the 1 MiB limit) with 413, without calling GSE", async () => {
-    // The contract documents no list limit (gse-api.md §5.2, §7); the body limit is what bounds one.
+    // The contract documents no list limit (docs/gse-contract.md §5.2, §7); the body limit is what bounds one.
     const marker = unique("big");
     const routes = Array.from({ length: 20_000 }, (_, i) => kafkaRoute(`route_${i}`, 501, `0ops_topic_${i}`));
     await withFaults(info, [{ kind: "http_error", status: 502, operation: "add_route", match: marker, count: 1 }], async () => {

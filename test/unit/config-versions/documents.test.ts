@@ -44,7 +44,7 @@ describe("meets", () => {
     expect(meets(channel([r("a", 2)]), expectationOfDocument(channel([r("a", 1)])))).toBe(false);
     const trim = expectationOfRequest("delete_route", { condition: { channel_id: 1, plat_name: "p" }, operation: { ...op, method: "specification" }, specification: { route: ["a"] } });
     expect(meets(channel([r("a", 1)]), trim)).toBe(false);
-    // A channel left empty may be gone altogether (gse-api.md §7.4): both pass.
+    // A channel left empty may be gone altogether (docs/gse-contract.md §7.4): both pass.
     expect(meets(null, trim)).toBe(true);
     expect(meets(channel([]), expectationOfDocument(null))).toBe(false);
     expect(meets(null, expectationOfDocument(null))).toBe(true);

@@ -4,7 +4,7 @@ import { planRestore } from "../../../lib/config-versions/restore.ts";
 
 const entry = (name: string, topic: string) => ({ name, stream_to: { stream_to_id: 501, kafka: { topic_name: topic } } });
 const channel = (...route: ReturnType<typeof entry>[]): RouteDocument => ({ plat_name: "bkmonitor", route, stream_filters: [] });
-/** GSE adds defaults on output (gse-api.md §10b.2): what it holds is more than what was sent. */
+/** GSE adds defaults on output (docs/gse-contract.md §10b.2): what it holds is more than what was sent. */
 const asGseHolds = (doc: RouteDocument): RouteDocument => ({
   ...doc,
   route: doc.route.map((r) => ({ ...r, stream_to: { ...r.stream_to, kafka: { topic_name: r.stream_to.kafka?.topic_name ?? "", partition: 1, biz_id: 0 } } })),

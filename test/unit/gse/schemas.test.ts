@@ -40,7 +40,7 @@ function issuePaths(schema: z.ZodType, value: unknown): string[] {
   return parsed.success ? [] : parsed.error.issues.map((issue) => issue.path.join("."));
 }
 
-describe("gse-api.md examples parse with their schemas", () => {
+describe("docs/gse-contract.md examples parse with their schemas", () => {
   it.each([
     ["add_streamto request (§6.2)", addStreamToRequestSchema, examples.addStreamToRequestExample],
     ["add_route request with channel_id (§7.2)", addRouteRequestSchema, examples.addRouteWithChannelRequestExample],
@@ -169,7 +169,7 @@ describe("uncertain shapes are accepted both ways", () => {
 });
 
 describe("operation catalogue", () => {
-  it("lists the fifteen operations of gse-api.md §1 with name equal to key", () => {
+  it("lists the fifteen operations of docs/gse-contract.md §1 with name equal to key", () => {
     expect(OPERATION_LIST).toHaveLength(15);
     for (const [key, op] of Object.entries(OPERATIONS)) expect(op.name).toBe(key);
   });

@@ -3,7 +3,7 @@ import { isDown, STATUS_CLASSES, statusClassOf, statusNameOf } from "../../../li
 import { classOfAgent } from "../../../lib/heartbeat/rules.ts";
 
 describe("GSE status classes", () => {
-  it("maps every GSE 2.0 status_code (gse-api.md §3.2) to its class", () => {
+  it("maps every GSE 2.0 status_code (docs/gse-contract.md §3.2) to its class", () => {
     const classes = Object.fromEntries([-2, -1, 0, 1, 2, 3, 4, 5, 6, 7].map((code) => [code, statusClassOf(code)]));
     expect(classes).toEqual({
       [-2]: "unknown",

@@ -143,7 +143,7 @@ describe("httpHandler", () => {
     expect(captured.text()).not.toContain(CALLER_SECRET);
   });
 
-  describe("credentials in the body (legacy ESB form, gse-api.md §2.1)", () => {
+  describe("credentials in the body (legacy ESB form, docs/gse-contract.md §2.1)", () => {
     const esbPath = "/api/c/compapi/v2/gse/get_agent_status/";
     const withCredentials = (secret: string) => JSON.stringify({ agent_id_list: ["a"], bk_app_code: "tester", bk_app_secret: secret });
 
