@@ -401,7 +401,9 @@ describe("at scale", () => {
     expect(answer.command).toMatchObject({ targets: 10_000, batches: { total: 10, sent: 1, size: 1000, parallel: 5 } });
     // The agents come back before their first retry (≈1–2 s on the test stack).
     await simulatorControl(info, "POST", "agents/status", { ids: down, status_code: 2 });
-    const command = await finished(id, 90_000);
+    // A bound, not a speed claim (that is npm run bench's): 10,000 per-agent items on DynamoDB Local
+    // took 15–25 s alone and over 90 s when CI's other test files loaded both cores at once.
+    const command = await finished(id, 240_000);
     expect(command.status).toBe("SUCCEEDED");
     expect(command.counts.FAILED + command.counts.TIMED_OUT + command.counts.SKIPPED + command.counts.PENDING).toBe(0);
     expect(command.counts.SENT).toBe(10_000);
@@ -410,5 +412,5 @@ describe("at scale", () => {
     expect(Object.values(delivered).every((n) => n === 1)).toBe(true);
     const retried = await getCommand(id, `?limit=1000`);
     expect(retried.agents.length).toBe(1000);
-  }, 150_000);
+  }, 300_000);
 });
