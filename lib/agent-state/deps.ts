@@ -1,7 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { agentStateSettings, type AgentStateDeps } from "./lookup.ts";
+import { agentStateSettings, type AgentStateDeps } from "./lookup-run.ts";
 import { SqsWriteBehind } from "./write-back.ts";
 import { queueUrlOf, tableOf, type Config } from "../core/config.ts";
 import type { GseClient } from "../gse/client.ts";

@@ -11,7 +11,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
-import { applyWriteBack } from "./lookup.ts";
+import { applyWriteBack } from "./writes.ts";
 import { parseJobBody, type JobHandler } from "../automation/jobs.ts";
 import { agentFactsSchema, isStorableAgentId, type AgentStore } from "./store.ts";
 

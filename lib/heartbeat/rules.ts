@@ -6,7 +6,7 @@
  * lib/heartbeat/poll.ts applies these to what it reads and what GSE answers.
  */
 import { coerce, lt, valid } from "semver";
-import type { AgentFacts } from "../agent-state/lookup.ts";
+import type { AgentFacts } from "../agent-state/store.ts";
 import type { FleetAgent, FleetStatus, TransitionKind } from "../fleet/store.ts";
 import { QUERY_FAILED_STATUS_CODE, statusClassOf, statusNameOf, type StatusClass } from "./status-class.ts";
 

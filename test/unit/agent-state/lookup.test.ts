@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { COLD_SAMPLE_MIN_IDS, COLD_SAMPLE_SIZE, coldSample, getAgentStatus, listAgentState, type AgentStateDeps, type AgentStateSettings } from "../../../lib/agent-state/lookup.ts";
+import { getAgentStatus, listAgentState } from "../../../lib/agent-state/lookup.ts";
+import type { AgentStateDeps, AgentStateSettings } from "../../../lib/agent-state/lookup-run.ts";
+import { COLD_SAMPLE_MIN_IDS, COLD_SAMPLE_SIZE, coldSample } from "../../../lib/agent-state/rules.ts";
 import type { AgentItem } from "../../../lib/agent-state/store.ts";
 import { GseError } from "../../../lib/core/errors.ts";
 import { GseClient } from "../../../lib/gse/client.ts";

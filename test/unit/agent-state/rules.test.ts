@@ -1,20 +1,17 @@
 import { describe, expect, it } from "vitest";
+import { getAgentStatusAnswer, listAgentStateAnswer } from "../../../lib/agent-state/answers.ts";
+import { factsFromGetAgentStatus, factsFromListAgentState } from "../../../lib/agent-state/fetch.ts";
+import { wantsNoCache } from "../../../lib/agent-state/lookup.ts";
 import {
-  factsFromGetAgentStatus,
-  factsFromListAgentState,
-  getAgentStatusAnswer,
   idsToFetch,
   isFresh,
   KNOWN_AGENT_RETENTION_SECONDS,
-  listAgentStateAnswer,
   parseLegacyId,
   uniqueIds,
   UNKNOWN_AGENT_RETENTION_SECONDS,
-  wantsNoCache,
   writeBackFor,
-  type AgentFacts,
-} from "../../../lib/agent-state/lookup.ts";
-import { isStorableAgentId, type AgentItem } from "../../../lib/agent-state/store.ts";
+} from "../../../lib/agent-state/rules.ts";
+import { isStorableAgentId, type AgentFacts, type AgentItem } from "../../../lib/agent-state/store.ts";
 
 const TTL = 300_000;
 const T0 = 1_750_000_000_000;

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { applyWriteBack } from "../../../lib/agent-state/lookup.ts";
+import { applyWriteBack } from "../../../lib/agent-state/writes.ts";
 import {
   AGENT_WRITE_BACK_JOB,
   agentWriteBackJob,

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { AgentFacts } from "../../../lib/agent-state/lookup.ts";
+import type { AgentFacts } from "../../../lib/agent-state/store.ts";
 import { planShards, shardPartitions } from "../../../lib/heartbeat/poll.ts";
 import { applyUpdate, classify, isOutdated, lastSeen, observe, type Observation, type PollContext, type Transition } from "../../../lib/heartbeat/rules.ts";
 import { FLEET_PARTITIONS, type FleetAgent } from "../../../lib/fleet/store.ts";

@@ -1,0 +1,308 @@
+/**
+ * A heartbeat shard's steps (poll.ts runShard strings them together): read its partitions of the
+ * fleet; per chunk, observe (ask GSE within the budget), decide (rules.ts) and write each agent
+ * that changed (conditional on the rev it read), tallying its transitions; then record history,
+ * count the fleet view and store the shard's result for the poll's last shard to aggregate.
+ */
+import type { LimitFunction } from "p-limit";
+import { agentSourceOf, isAskable } from "../agent-state/fetch.ts";
+import { partitionOf, type FleetAgent, type FleetCalls, type TransitionKind, type TransitionRecord } from "../fleet/store.ts";
+import { ALERT_OF_TRANSITION, TRANSITION_ALERT_KINDS, type SampleEntry, type TransitionAlertKind } from "./alerts.ts";
+import { describeError, observeChunk, withDeadline } from "./observe.ts";
+import { applyUpdate, classOfAgent, isSuspect, lastSeen, observe, type AgentUpdate, type Observation, type RuleSettings, type Transition } from "./rules.ts";
+import type { HeartbeatDeps } from "./settings.ts";
+import {
+  emptyClassCounts,
+  emptyStatusCounts,
+  emptyTallies,
+  emptyTransitionCounts,
+  HEARTBEAT_SHARD_JOB,
+  POLL_RECORD_RETENTION_SECONDS,
+  type HeartbeatShardJob,
+  type ShardResult,
+  type Tally,
+} from "./shard-job.ts";
+
+/**
+ * A GSE call still unanswered at this multiple of the budget counts as failed. assertBudgetFits
+ * keeps the budget at most 80 % of the timeout, so this is at most the timeout itself, and the
+ * client's retries of a slow GSE cannot make the function time out before it records its result.
+ */
+const HARD_DEADLINE_FACTOR = 1.1;
+
+/** What a shard read of its partitions; `byId` follows the agents as they are written. */
+export interface ShardView {
+  readonly polledAt: ReadonlyMap<number, number>;
+  readonly byId: Map<string, FleetAgent>;
+  readonly partitionOfId: ReadonlyMap<string, number>;
+  /** Agents read. */
+  readonly agents: number;
+  /** Ids the shard's GSE call can address, partition by partition (a leftover chunk then spans few). */
+  readonly askable: readonly string[];
+  readonly readMs: number;
+}
+
+/** What a shard did so far; its steps add to it. */
+export interface ShardTally {
+  gseCalls: number;
+  failedChunks: number;
+  gseError: string | undefined;
+  polled: number;
+  conflicts: number;
+  writeFailures: number;
+  readonly transitions: Record<TransitionKind, number>;
+  readonly alerts: Record<TransitionAlertKind, Tally>;
+  readonly history: TransitionRecord[];
+  /** Partitions whose chunks could not start within the budget: another shard polls them. */
+  readonly leftover: Set<number>;
+  /** Partitions with a chunk GSE did not answer: not marked polled. */
+  readonly failed: Set<number>;
+}
+
+/** One shard in progress: what it was given, what it read, and what it did so far. */
+export interface ShardContext {
+  readonly deps: HeartbeatDeps;
+  readonly job: HeartbeatShardJob;
+  /** When the shard began: its budget counts from here. */
+  readonly started: number;
+  readonly calls: FleetCalls;
+  readonly view: ShardView;
+  readonly tally: ShardTally;
+  readonly writeLimit: LimitFunction;
+}
+
+export const newShardTally = (): ShardTally => ({
+  gseCalls: 0,
+  failedChunks: 0,
+  gseError: undefined,
+  polled: 0,
+  conflicts: 0,
+  writeFailures: 0,
+  transitions: emptyTransitionCounts(),
+  alerts: emptyTallies(),
+  history: [],
+  leftover: new Set(),
+  failed: new Set(),
+});
+
+/** Read: the shard's agents and when each partition was last polled. */
+export async function readShard(deps: HeartbeatDeps, job: HeartbeatShardJob, started: number, calls: FleetCalls): Promise<ShardView> {
+  const { store, settings } = deps;
+  const [polledAt, agents] = await Promise.all([store.polledAt(calls), store.agentsOf(job.partitions, calls)]);
+  const readMs = deps.now() - started;
+  const partitionOfId = new Map(agents.map((a) => [a.agent_id, partitionOf(a.agent_id)]));
+  const source = agentSourceOf(settings.useNewAgentStatusApi);
+  const askable = agents
+    .filter((a) => isAskable(source, a.agent_id))
+    .sort((a, b) => (partitionOfId.get(a.agent_id) ?? 0) - (partitionOfId.get(b.agent_id) ?? 0))
+    .map((a) => a.agent_id);
+  return { polledAt, byId: new Map(agents.map((a) => [a.agent_id, a])), partitionOfId, agents: agents.length, askable, readMs };
+}
+
+/** Observe, then decide, write and tally every agent of one chunk. */
+export async function pollChunk(shard: ShardContext, ids: readonly string[]): Promise<void> {
+  const observations = await observeInBudget(shard, ids);
+  if (observations === undefined) return;
+  shard.tally.polled += ids.length;
+  await Promise.all(ids.map((id) => shard.writeLimit(() => settleAgent(shard, id, observations.get(id)))));
+}
+
+/**
+ * Observe: GSE's answer for a chunk, or undefined when the chunk is left over (the budget is
+ * spent) or GSE did not answer it (its agents are left as they were).
+ */
+async function observeInBudget(shard: ShardContext, ids: readonly string[]): Promise<Map<string, Observation> | undefined> {
+  const { deps, tally, view } = shard;
+  const { settings } = deps;
+  const partitions = new Set(ids.map((id) => view.partitionOfId.get(id) ?? 0));
+  if (deps.now() - shard.started >= settings.budgetMs) {
+    for (const p of partitions) tally.leftover.add(p);
+    return undefined;
+  }
+  tally.gseCalls++;
+  try {
+    // A chunk started just inside the budget may not retry a slow GSE past the function's timeout.
+    return await withDeadline(observeChunk(deps.gse, settings.useNewAgentStatusApi, ids), settings.budgetMs * HARD_DEADLINE_FACTOR - (deps.now() - shard.started));
+  } catch (error) {
+    tally.failedChunks++;
+    tally.gseError ??= describeError(error);
+    for (const p of partitions) tally.failed.add(p);
+    deps.logger?.warn("heartbeat chunk not answered by GSE; its agents are left as they were", { poll_id: shard.job.poll_id, ids: ids.length, error: describeError(error) });
+    return undefined;
+  }
+}
+
+/** Decide (rules.ts observe), write when something changed, tally what the write made true. */
+async function settleAgent(shard: ShardContext, id: string, observation: Observation | undefined): Promise<void> {
+  const { deps, job, view } = shard;
+  const agent = view.byId.get(id);
+  if (agent === undefined || observation === undefined) return;
+  const rules: RuleSettings = deps.settings;
+  const ctx = { pollId: job.poll_id, at: job.at, partitionPolledAt: view.polledAt.get(view.partitionOfId.get(id) ?? 0) };
+  const outcome = observe(agent, observation, ctx, rules);
+  if (outcome.update === undefined) return;
+  if (!(await writeAgent(shard, agent, outcome.update))) return;
+  const next = applyUpdate(agent, outcome.update, job.at);
+  view.byId.set(id, next);
+  for (const t of outcome.transitions) tallyTransition(shard, { previous: agent, next, observation, transition: t });
+}
+
+/** Write: true when the agent's change was stored; a conflict or a failure is counted. */
+async function writeAgent(shard: ShardContext, agent: FleetAgent, update: AgentUpdate): Promise<boolean> {
+  const { deps, job, tally } = shard;
+  let written: boolean;
+  try {
+    written = await deps.store.updateAgent(agent, update, job.at, shard.calls);
+  } catch (error) {
+    // Nothing of this agent was written: the next poll sees the same change and records it then.
+    tally.writeFailures++;
+    if (tally.writeFailures === 1) deps.logger?.error("heartbeat agent write failed", { poll_id: job.poll_id, agent_id: agent.agent_id, error: describeError(error) });
+    return false;
+  }
+  if (!written) tally.conflicts++;
+  return written;
+}
+
+interface WrittenTransition {
+  /** The agent as read, and as written. */
+  readonly previous: FleetAgent;
+  readonly next: FleetAgent;
+  readonly observation: Observation;
+  readonly transition: Transition;
+}
+
+/** A transition's GSE state as the alerts count it: `5 upgrading`, or the class when GSE gave no code. */
+const stateKey = (t: Transition): string => (t.statusCode !== undefined ? `${t.statusCode} ${t.statusName ?? ""}`.trim() : t.statusClass);
+
+/** Tally: a written transition counted by kind, in its alert's tally, and in history. */
+function tallyTransition(shard: ShardContext, written: WrittenTransition): void {
+  const { job, tally } = shard;
+  const { previous, next, observation, transition: t } = written;
+  tally.transitions[t.kind]++;
+  const alertKind = ALERT_OF_TRANSITION[t.kind];
+  if (alertKind !== null && t.silent !== true) {
+    const alert = tally.alerts[alertKind];
+    alert.count++;
+    alert.states[stateKey(t)] = (alert.states[stateKey(t)] ?? 0) + 1;
+    if (alert.sample.length < shard.deps.settings.alertSample) alert.sample.push(sampleOf(shard.view, next, observation, t));
+  }
+  const record = observation.record ?? previous.record;
+  tally.history.push({
+    agent_id: previous.agent_id,
+    kind: t.kind,
+    at: job.at,
+    poll_id: job.poll_id,
+    from: t.from,
+    to: t.to,
+    ...(t.previousVersion !== undefined ? { previous_version: t.previousVersion } : {}),
+    ...(t.version !== undefined ? { version: t.version } : {}),
+    ...(t.statusCode !== undefined ? { status_code: t.statusCode } : {}),
+    ...(t.statusName !== undefined ? { status_name: t.statusName } : {}),
+    status_class: t.statusClass,
+    ...(record !== undefined ? { record: { ...record } } : {}),
+  });
+}
+
+function sampleOf(view: ShardView, agent: FleetAgent, observation: Observation, t: Transition): SampleEntry {
+  const seen = lastSeen(agent, view.polledAt.get(view.partitionOfId.get(agent.agent_id) ?? 0));
+  const record = observation.record ?? agent.record;
+  return {
+    agent_id: agent.agent_id,
+    status: agent.status,
+    last_seen: seen === undefined ? null : new Date(seen).toISOString(),
+    ...(agent.version !== undefined ? { version: agent.version } : {}),
+    ...(t.previousVersion !== undefined ? { previous_version: t.previousVersion } : {}),
+    status_code: t.statusCode ?? null,
+    status_class: t.statusClass,
+    ...(t.statusName !== undefined ? { status_name: t.statusName } : {}),
+    ...(t.kind === "stuck" && agent.transitional_since !== undefined ? { transitional_since: new Date(agent.transitional_since).toISOString() } : {}),
+    record: record === undefined ? null : { ...record },
+  };
+}
+
+/** Write the shard's transitions into history and mark the partitions it polled in full. */
+export async function recordHistory(shard: ShardContext): Promise<void> {
+  const { deps, job, tally, calls } = shard;
+  if (tally.history.length) {
+    const unwritten = await deps.store.putTransitions(tally.history, Math.floor(job.at / 1000) + deps.settings.evictAfterSeconds, calls);
+    // The agents' state is written and the alerts still go out; only their history misses these.
+    if (unwritten > 0) deps.logger?.error("heartbeat transitions not recorded in history", { poll_id: job.poll_id, unwritten });
+  }
+  const complete = job.partitions.filter((p) => !tally.leftover.has(p) && !tally.failed.has(p));
+  await deps.store.markPolled(complete, job.at, calls);
+}
+
+type FleetView = Pick<ShardResult, "agents" | "by_status" | "by_class" | "suspect" | "by_version">;
+
+/** Tally the fleet view this shard answers for; leftover partitions are counted by their own shard. */
+export function countFleetView(view: ShardView, leftover: ReadonlySet<number>): FleetView {
+  const byStatus = emptyStatusCounts();
+  const byClass = emptyClassCounts();
+  const byVersion: Record<string, number> = {};
+  let suspect = 0;
+  let counted = 0;
+  for (const agent of view.byId.values()) {
+    if (leftover.has(view.partitionOfId.get(agent.agent_id) ?? 0)) continue;
+    counted++;
+    byStatus[agent.status]++;
+    const statusClass = classOfAgent(agent);
+    if (statusClass !== undefined) byClass[statusClass]++;
+    if (isSuspect(agent)) suspect++;
+    if (agent.version !== undefined) byVersion[agent.version] = (byVersion[agent.version] ?? 0) + 1;
+  }
+  return { agents: counted, by_status: byStatus, by_class: byClass, suspect, by_version: byVersion };
+}
+
+/** The shard's result, from its tallies and its fleet view. */
+export function shardResultOf(shard: ShardContext, timing: { readonly chunksMs: number }): ShardResult {
+  const { deps, job, tally, view, calls } = shard;
+  const fleetView = countFleetView(view, tally.leftover);
+  return {
+    shard: job.shard,
+    partitions: job.partitions,
+    agents: fleetView.agents,
+    polled: tally.polled,
+    gse_calls: tally.gseCalls,
+    gse_failed_chunks: tally.failedChunks,
+    ...(tally.gseError !== undefined ? { gse_error: tally.gseError } : {}),
+    not_askable: view.agents - view.askable.length,
+    writes: calls.writes,
+    write_units: calls.writeUnits,
+    write_conflicts: tally.conflicts,
+    write_failures: tally.writeFailures,
+    transitions: tally.transitions,
+    alerts: tally.alerts,
+    by_status: fleetView.by_status,
+    by_class: fleetView.by_class,
+    suspect: fleetView.suspect,
+    by_version: fleetView.by_version,
+    leftover_partitions: [...tally.leftover].sort((a, b) => a - b),
+    read_ms: view.readMs,
+    chunks_ms: timing.chunksMs,
+    duration_ms: deps.now() - shard.started,
+  };
+}
+
+/**
+ * Stores the result under the poll, queues leftover partitions as one more shard, and counts
+ * this shard done. Returns the poll's shards still running (undefined when the count is lost).
+ */
+export async function recordShard(deps: HeartbeatDeps, job: HeartbeatShardJob, result: ShardResult, calls: FleetCalls): Promise<number | undefined> {
+  const { store } = deps;
+  if (result.leftover_partitions.length > 0) {
+    // Counted as running before this shard counts itself done, so the poll cannot finish early.
+    await store.addPending(job.poll_id, 1, calls);
+    await deps.enqueue({ type: HEARTBEAT_SHARD_JOB, poll_id: job.poll_id, at: job.at, shard: `${job.shard}+`, partitions: result.leftover_partitions });
+  }
+  // The first result of a shard wins: a redelivered job re-observes changes already written and would record none.
+  await store.putNew({ pk: `poll#${job.poll_id}`, sk: `shard#${job.shard}`, ...result, expires_at: Math.floor(deps.now() / 1000) + POLL_RECORD_RETENTION_SECONDS }, calls);
+  const pending = await store.shardDone(job.poll_id, job.shard, calls);
+  deps.logger?.info("heartbeat shard", {
+    poll_id: job.poll_id,
+    pending,
+    ...result,
+    alerts: Object.fromEntries(TRANSITION_ALERT_KINDS.map((k) => [k, result.alerts[k]?.count ?? 0])),
+    by_version: undefined,
+  });
+  return pending;
+}
