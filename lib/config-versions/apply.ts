@@ -7,9 +7,9 @@
  * What GSE's answer means decides what is recorded (a control plane tells the truth):
  * - GSE refused the write (a business error), or it never reached GSE (429, connection refused):
  *   nothing changed in GSE. The version is REJECTED and the head released in one write; no
- *   rollback, no alert. The caller gets GSE's error, as from GSE itself.
+ *   undo, no alert. The caller gets GSE's error, as from GSE itself.
  * - GSE took it but it does not read back, it took part of it, or the outcome is unknown: FAILED,
- *   head still locked; recovery (rollback.ts) undoes what is still ours in GSE and alerts.
+ *   head still locked; recovery (undo.ts) undoes what is still ours in GSE and alerts.
  * An add that gives its own id (add_route with channel_id) is recorded beside the object, not as
  * its version, until GSE has taken it: a refused add (the id is taken) never touches the object.
  */

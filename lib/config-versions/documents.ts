@@ -146,7 +146,7 @@ export function nextDocument(name: ConfigOperation, body: unknown, previous: Con
 /**
  * What GSE must hold after a change: `present` false = the object is gone; otherwise the routes,
  * filters or stream_to given must be there (compared by meaning, holdsDesired) and the names in
- * `absent*` must not. With `exact`, nothing else may be there either (rollback, drift).
+ * `absent*` must not. With `exact`, nothing else may be there either (a whole document: roll-back-to-N, undo, drift).
  */
 export interface Expectation {
   readonly present: boolean;
@@ -184,7 +184,7 @@ export function expectationOfRequest(name: ConfigOperation, body: unknown): Expe
   }
 }
 
-/** The whole document, and nothing else: what a rollback or a drift check expects. */
+/** The whole document, and nothing else: what a roll-back-to-N, an undo or a drift check expects. */
 export function expectationOfDocument(doc: ConfigDocument): Expectation {
   if (doc === null) return { present: false };
   if (isRouteDocument(doc)) return { present: true, routes: doc.route, filters: doc.stream_filters, exact: true };

@@ -182,7 +182,7 @@ export class ConfigStore {
    * Records `version` PENDING and locks the head on it, in one transaction conditioned on the head
    * being as read (`head`) with nothing pending. An object seen for the first time (`head`
    * undefined) gets version 0 first: what GSE held then (`adopted`, null when nothing), so a
-   * rollback restores what existed before us instead of deleting it.
+   * undo or a roll-back-to-0 restores what existed before us instead of deleting it.
    */
   async claim(ref: ObjectRef, head: HeadItem | undefined, adopted: ConfigDocument, version: NewVersion, now: number): Promise<VersionItem> {
     const item = this.versionItem(ref, version);
@@ -223,7 +223,7 @@ export class ConfigStore {
     await this.closeVersion(ref, version, { from: "PENDING", set: { status: "APPLIED", gse_response: gseResponse ?? null, applied_at: now }, now, headTo: version });
   }
 
-  /** PENDING → FAILED; the head stays locked until recovery has rolled back. False if not PENDING. */
+  /** PENDING → FAILED; the head stays locked until recovery has undone it. False if not PENDING. */
   async markFailed(ref: ObjectRef, version: number, error: StoredError, now: number, gseResponse?: unknown): Promise<boolean> {
     return this.update({
       Key: { pk: objectPk(ref), sk: versionSk(version) },
@@ -253,7 +253,7 @@ export class ConfigStore {
    * condition on FAILED makes a re-delivered stream record find nothing left to do. With
    * `adopted`, what GSE was found holding instead becomes the next version and the head moves to it.
    */
-  async finishRollback(ref: ObjectRef, version: number, outcome: RecoveryOutcome, now: number, adopted?: AdoptedState): Promise<void> {
+  async finishUndo(ref: ObjectRef, version: number, outcome: RecoveryOutcome, now: number, adopted?: AdoptedState): Promise<void> {
     await this.closeVersion(ref, version, {
       from: "FAILED",
       set: {
@@ -477,7 +477,7 @@ export class ConfigStore {
   }
 
   /** A failed pending add: FAILED → ROLLED_BACK | ROLLBACK_FAILED (no head to unlock). */
-  async finishPendingAddRollback(key: PendingAddKey, outcome: RecoveryOutcome, now: number, adoptedVersion?: number): Promise<boolean> {
+  async finishPendingAddUndo(key: PendingAddKey, outcome: RecoveryOutcome, now: number, adoptedVersion?: number): Promise<boolean> {
     const set = setFields({
       status: outcome.status,
       rolled_back_at: now,
