@@ -10,10 +10,9 @@
  */
 import { ConcurrentChangeError, type HeadItem, type VersionItem } from "./store.ts";
 import type { AlertPublisher } from "./alerts.ts";
-import type { ConfigDeps } from "./apply.ts";
-import { storedError } from "./apply.ts";
+import { storedError, type ConfigDeps } from "./change.ts";
 import { converge } from "./converge.ts";
-import { configDocumentSchema, expectationOfDocument, expectationOfRequest, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
+import { configDocumentSchema, expectationOfDocument, expectationOfRequest, meets, objectKey, parseObjectKey, readObject, type ObjectRef } from "./documents.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
 import { undoPendingAdd, undoVersion } from "./undo.ts";
 import { diffDocuments, fieldChangeSchema, maskSecrets, type FieldChange } from "./mask.ts";

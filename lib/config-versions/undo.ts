@@ -31,7 +31,7 @@ import {
   type VersionItem,
 } from "./store.ts";
 import type { AlertPublisher, ConfigAlert } from "./alerts.ts";
-import { storedError } from "./apply.ts";
+import { storedError } from "./change.ts";
 import { CannotConvergeError, converge, PartialConvergeError } from "./converge.ts";
 import { expectationOfDocument, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
 import { planRestore } from "./restore.ts";
@@ -64,7 +64,12 @@ function definite(error: unknown): boolean {
  * Compare-and-restore of one object: `good` is the last good document, `written` the failed
  * change's. Reads GSE, undoes what is still ours, reads back. Throws when GSE cannot be reached.
  */
-async function compareAndRestore(deps: UndoDeps, ref: ObjectRef, good: ConfigDocument, written: ConfigDocument, afterVersion: number): Promise<UndoOutcome> {
+async function compareAndRestore(
+  deps: UndoDeps,
+  ref: ObjectRef,
+  change: { good: ConfigDocument; written: ConfigDocument; afterVersion: number },
+): Promise<UndoOutcome> {
+  const { good, written, afterVersion } = change;
   // The platform the object was made under: an undo never writes with another one.
   const platName = good?.plat_name ?? written?.plat_name ?? "";
   const current = await readObject(deps.gse, ref, platName, deps.operator);
@@ -116,7 +121,11 @@ interface Ended {
  * GSE found holding someone else's state (`config.adopted`), or a person must look
  * (`config.rollback_failed`). `adopted`: the adopt version's document, when there is one.
  */
-export function alertOf(item: Ended, object: string, versions: { failed?: number; restored?: number }, adopted: { document: ConfigDocument } | undefined, at: number): ConfigAlert {
+export function alertOf(
+  item: Ended,
+  about: { object: string; versions: { failed?: number; restored?: number }; adopted: { document: ConfigDocument } | undefined; at: number },
+): ConfigAlert {
+  const { object, versions, adopted, at } = about;
   const what = `${item.operation} of ${object}${versions.failed !== undefined ? ` (version ${versions.failed})` : ""}`;
   const common = {
     object,
@@ -182,7 +191,7 @@ export async function undoVersion(deps: UndoDeps, failed: VersionItem): Promise<
   if (item.status === "FAILED") {
     const good = (await deps.store.getVersion(ref, restored))?.document ?? null;
     const written = item.document;
-    const undone = await bounded(deps, key, () => compareAndRestore(deps, ref, good, written, failed.version));
+    const undone = await bounded(deps, key, () => compareAndRestore(deps, ref, { good, written, afterVersion: failed.version }));
     deps.logger.info("config rollback", { object: failed.object, version: failed.version, restored_version: restored, status: undone.status, writes: undone.writes, adopted: undone.status === "ROLLED_BACK" && undone.adopted !== undefined });
     try {
       await deps.store.finishUndo(ref, failed.version, outcomeOf(undone), deps.now(), undone.status === "ROLLED_BACK" ? undone.adopted : undefined);
@@ -194,7 +203,7 @@ export async function undoVersion(deps: UndoDeps, failed: VersionItem): Promise<
   }
   if (!FINISHED.has(item.status) || item.alerted_at !== undefined) return;
   const adopted = item.adopted_version !== undefined ? await deps.store.getVersion(ref, item.adopted_version) : undefined;
-  await alertOnce(deps, key, alertOf(item, item.object, { failed: item.version, restored }, adopted, deps.now()));
+  await alertOnce(deps, key, alertOf(item, { object: item.object, versions: { failed: item.version, restored }, adopted, at: deps.now() }));
 }
 
 /**
@@ -213,7 +222,7 @@ export async function undoPendingAdd(deps: UndoDeps, failed: PendingAddItem): Pr
     let adoptedVersion: number | undefined;
     if (ref !== undefined) {
       const written = item.document;
-      undone = await bounded(deps, key, () => compareAndRestore(deps, ref, null, written, 0));
+      undone = await bounded(deps, key, () => compareAndRestore(deps, ref, { good: null, written, afterVersion: 0 }));
       if (undone.status === "ROLLED_BACK" && undone.adopted) {
         adopted = undone.adopted;
         const head = await deps.store.getHead(ref);
@@ -233,7 +242,7 @@ export async function undoPendingAdd(deps: UndoDeps, failed: PendingAddItem): Pr
   const object = ref ? objectKey(ref) : `${kind}#(not allocated)`;
   // This pass's adoption, or (the alert sent again after SNS refused it) the one recorded then.
   adopted ??= item.adopted_version !== undefined && ref ? await deps.store.getVersion(ref, item.adopted_version) : undefined;
-  await alertOnce(deps, key, alertOf(item, object, {}, adopted, deps.now()));
+  await alertOnce(deps, key, alertOf(item, { object, versions: {}, adopted, at: deps.now() }));
 }
 
 /** The recovery rule for configs stream records: acts on transitions into FAILED only. */
