@@ -7,7 +7,8 @@ import { createJobRunner } from "../lib/automation/jobs.ts";
 import { snsCommandAlerts } from "../lib/commands/alerts.ts";
 import { commandDeps } from "../lib/commands/deps.ts";
 import { COMMAND_RETRY_JOB, COMMAND_TICK_JOB } from "../lib/commands/engine.ts";
-import { automationJobs } from "../lib/commands/jobs.ts";
+import { commandJobs } from "../lib/commands/jobs.ts";
+import { configJobs } from "../lib/config-versions/jobs.ts";
 import { apmDeps } from "../lib/apm/deps.ts";
 import { apmJobs } from "../lib/apm/jobs.ts";
 import { retryJobHandler, tickJobHandler } from "../lib/commands/retry.ts";
@@ -57,7 +58,8 @@ const runJob = createJobRunner({
     [HEARTBEAT_SHARD_JOB]: heartbeatShardJob(heartbeat),
     [COMMAND_RETRY_JOB]: retryJobHandler(commands),
     [COMMAND_TICK_JOB]: tickJobHandler(commands, TICK_BUDGET_MS),
-    ...automationJobs({ commands, configs: configDeps({ config, logger, gse }, dynamo) }),
+    ...commandJobs(commands),
+    ...configJobs(configDeps({ config, logger, gse }, dynamo)),
     ...apmJobs(apmDeps(config, { dynamo, gse, logger, sqs, sns })),
   },
   sqs,

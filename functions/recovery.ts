@@ -4,7 +4,7 @@ import type { DynamoDBStreamHandler } from "aws-lambda";
 import { alertsTopicOf, getConfig, gseOf, tableOf } from "../lib/core/config.ts";
 import { snsAlertPublisher } from "../lib/config-versions/alerts.ts";
 import { documentClient } from "../lib/core/aws.ts";
-import { configRecoveryRule } from "../lib/config-versions/rollback.ts";
+import { configRecoveryRule } from "../lib/config-versions/undo.ts";
 import { GseClient } from "../lib/gse/client.ts";
 import { apmDeps } from "../lib/apm/deps.ts";
 import { settleDatasourceCommand } from "../lib/apm/datasources.ts";

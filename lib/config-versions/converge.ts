@@ -1,5 +1,5 @@
 /**
- * Brings one object in GSE to a whole document: what a rollback, a roll-back-to-N and a drift
+ * Brings one object in GSE to a whole document: what an undo, a roll-back-to-N and a drift
  * repair do. Reads first and sends only the difference (STYLE.md rule 6), each write through
  * applyConfigChange so a lost answer is resolved by reading back, never by a blind repeat.
  */

@@ -4,14 +4,12 @@
  * must then hold, and how to read the object back from GSE. Pure apart from the GSE reads.
  */
 import { z } from "zod";
-import { GseError } from "../core/errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import { holdsDesired, type ConfigOperation } from "../gse/config-apply.ts";
+import { readChannel, readStreamTo } from "../gse/objects.ts";
 import type { OperationRequest } from "../gse/operations.ts";
 import {
   labelSchema,
-  queryStreamToFlatItemSchema,
-  queryStreamToNestedItemSchema,
   routeEntrySchema,
   streamFilterSchema,
   streamToSchema,
@@ -146,7 +144,7 @@ export function nextDocument(name: ConfigOperation, body: unknown, previous: Con
 /**
  * What GSE must hold after a change: `present` false = the object is gone; otherwise the routes,
  * filters or stream_to given must be there (compared by meaning, holdsDesired) and the names in
- * `absent*` must not. With `exact`, nothing else may be there either (rollback, drift).
+ * `absent*` must not. With `exact`, nothing else may be there either (a whole document: roll-back-to-N, undo, drift).
  */
 export interface Expectation {
   readonly present: boolean;
@@ -184,7 +182,7 @@ export function expectationOfRequest(name: ConfigOperation, body: unknown): Expe
   }
 }
 
-/** The whole document, and nothing else: what a rollback or a drift check expects. */
+/** The whole document, and nothing else: what a roll-back-to-N, an undo or a drift check expects. */
 export function expectationOfDocument(doc: ConfigDocument): Expectation {
   if (doc === null) return { present: false };
   if (isRouteDocument(doc)) return { present: true, routes: doc.route, filters: doc.stream_filters, exact: true };
@@ -217,40 +215,24 @@ export function meets(current: ConfigDocument, expectation: Expectation): boolea
   return expectation.streamTo !== undefined && holdsDesired(current.stream_to, expectation.streamTo);
 }
 
-const notFound = (error: unknown): boolean => error instanceof GseError && error.notFound;
-
 /** What GSE holds for the object now, as a document; null when GSE says it does not exist. */
 export async function readObject(gse: GseClient, ref: ObjectRef, platName: string, operator: string): Promise<ConfigDocument> {
-  try {
-    if (ref.kind === "route") {
-      const channels = await gse.call("query_route", { condition: { channel_id: ref.id }, operation: { operator_name: operator } });
-      const channel = channels.find((c) => c.metadata.channel_id === ref.id) ?? channels[0];
-      if (!channel) return null;
-      return {
-        plat_name: channel.metadata.plat_name ?? platName,
-        ...(channel.metadata.label ? { label: channel.metadata.label } : {}),
-        route: channel.route ?? [],
-        stream_filters: channel.stream_filters ?? [],
-      };
-    }
-    const items = await gse.call("query_streamto", { condition: { plat_name: platName, stream_to_id: ref.id }, operation: { operator_name: operator } });
-    for (const item of items) {
-      const nested = queryStreamToNestedItemSchema.safeParse(item);
-      if (nested.success && nested.data.metadata.stream_to_id === ref.id) {
-        const label = nested.data.metadata.label;
-        return { plat_name: nested.data.metadata.plat_name ?? platName, ...(label ? { label } : {}), stream_to: nested.data.stream_to };
-      }
-      const flat = queryStreamToFlatItemSchema.safeParse(item);
-      if (flat.success && flat.data.stream_to_id === ref.id) {
-        const { stream_to_id: _id, ...streamTo } = flat.data;
-        return { plat_name: platName, stream_to: streamTo };
-      }
-    }
-    return null;
-  } catch (error) {
-    if (notFound(error)) return null;
-    throw error;
+  if (ref.kind === "route") {
+    const channel = await readChannel(gse, ref.id, operator);
+    if (!channel) return null;
+    return {
+      plat_name: channel.metadata.plat_name ?? platName,
+      ...(channel.metadata.label ? { label: channel.metadata.label } : {}),
+      route: channel.route ?? [],
+      stream_filters: channel.stream_filters ?? [],
+    };
   }
+  const held = await readStreamTo(gse, ref.id, platName, operator);
+  if (!held) return null;
+  if (held.shape === "nested") return { plat_name: held.platName ?? platName, ...(held.label ? { label: held.label } : {}), stream_to: held.streamTo };
+  // A flat item carries its id beside the stream_to's own fields: the document keeps only the latter.
+  const { stream_to_id: _id, ...streamTo } = held.streamTo;
+  return { plat_name: platName, stream_to: streamTo };
 }
 
 /** The platform a request acts for (stream_to queries need it; routes are read without it). */

@@ -16,7 +16,7 @@ export const IDEMPOTENCY_HEADER = "idempotency-key";
 
 export interface IdempotencyScope {
   readonly appCode: string;
-  /** A GSE config operation, or a rollback (queue jobs key those too). */
+  /** A GSE config operation, or a roll-back-to-N (queue jobs key those too). */
   readonly operation: ConfigOperation | "rollback_config";
   readonly body: unknown;
   readonly key: string | undefined;

@@ -44,7 +44,7 @@ export const versionItemSchema = z.object({
    * wrote (`adoption` says after which version and why).
    */
   operation: z.string(),
-  /** The request as received; kept whole so a rollback can restore credentials. */
+  /** The request as received; kept whole so an undo or a roll-back-to-N can restore credentials. */
   request: z.unknown().optional(),
   document: configDocumentSchema,
   author: z.string(),
@@ -66,7 +66,7 @@ export const versionItemSchema = z.object({
   recovery_attempts: z.int().nonnegative().optional(),
   recovery_error: storedErrorSchema.optional(),
   recovery_attempted_at: z.number().optional(),
-  /** GSE writes the rollback sent: 0 when nothing of the change was left in GSE to undo. */
+  /** GSE writes the undo sent (the field keeps its published name): 0 when nothing of the change was left in GSE to undo. */
   rollback_writes: z.int().nonnegative().optional(),
   /** On an `adopt` version recorded by recovery or by a refused change: which version it followed and why. */
   adoption: adoptionSchema.optional(),

@@ -1,6 +1,6 @@
 /**
  * stream_to documents carry credentials (sasl_passwd, redis passwd, pulsar token). Versions keep
- * them so a rollback can restore them; everything shown to a person (history, diff, logs,
+ * them so an undo or a roll-back-to-N can restore them; everything shown to a person (history, diff, logs,
  * alerts) goes through here, so a diff can say that a secret changed but never what it was.
  */
 import { z } from "zod";

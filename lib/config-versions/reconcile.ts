@@ -10,12 +10,11 @@
  */
 import { ConcurrentChangeError, type HeadItem, type VersionItem } from "./store.ts";
 import type { AlertPublisher } from "./alerts.ts";
-import type { ConfigDeps } from "./apply.ts";
-import { storedError } from "./apply.ts";
+import { storedError, type ConfigDeps } from "./change.ts";
 import { converge } from "./converge.ts";
-import { configDocumentSchema, expectationOfDocument, expectationOfRequest, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
+import { configDocumentSchema, expectationOfDocument, expectationOfRequest, meets, objectKey, parseObjectKey, readObject, type ObjectRef } from "./documents.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
-import { rollbackPendingAdd, rollbackVersion } from "./rollback.ts";
+import { undoPendingAdd, undoVersion } from "./undo.ts";
 import { diffDocuments, fieldChangeSchema, maskSecrets, type FieldChange } from "./mask.ts";
 import { z } from "zod";
 import { createHash } from "node:crypto";
@@ -79,7 +78,7 @@ export async function reconcilePending(deps: ReconcileDeps, head: HeadItem): Pro
   if (deps.now() - (head.pending_since ?? head.updated_at) < timeoutMs) return "skipped";
   const version = await deps.store.getVersion(ref, head.pending_version);
   if (version?.status === "FAILED" && deps.now() - (version.failed_at ?? 0) >= timeoutMs) {
-    await rollbackVersion(deps, version);
+    await undoVersion(deps, version);
     return "rolled_back";
   }
   if (!version || version.status !== "PENDING") return "skipped";
@@ -151,7 +150,7 @@ export async function reconcileStalePendingAdds(deps: ReconcileDeps): Promise<nu
     // FAILED for longer than the timeout: its stream record recovery may have given up on (GSE unreachable meanwhile).
     if ((item.failed_at ?? item.created_at) >= before) continue;
     try {
-      await rollbackPendingAdd(deps, item);
+      await undoPendingAdd(deps, item);
     } catch (error) {
       deps.logger.error("config reconcile could not finish a failed add", { pk: item.pk, sk: item.sk, error: storedError(error) });
     }

@@ -1,12 +1,12 @@
 import { GseError } from "../core/errors.ts";
 import type { GseClient } from "./client.ts";
 import type { OperationRequest, OperationResponseData } from "./operations.ts";
-import { queryStreamToFlatItemSchema, queryStreamToNestedItemSchema, type QueryRouteData, type QueryStreamToData, type RouteEntry, type StreamTo } from "./schemas.ts";
+import { listedStreamTo, queryStreamTos, readChannel } from "./objects.ts";
+import type { QueryStreamToData, RouteEntry, StreamTo } from "./schemas.ts";
 
 /**
- * The one function every stream_to/route change goes through. For now it calls GSE directly;
- * the versioned configuration flow (its own issue) replaces it. What it guarantees already:
- * a write whose outcome is unknown (GSE took it, then the answer was lost) is resolved by reading
+ * The one function every stream_to/route write to GSE goes through (the versioned flow in
+ * lib/config-versions calls it for each write). What it guarantees: a write whose outcome is unknown (GSE took it, then the answer was lost) is resolved by reading
  * the object back before anything is sent again, so a retry never creates a second stream_to or
  * route; one that cannot be resolved that way is reported, not repeated.
  */
@@ -64,36 +64,11 @@ export function holdsDesired(stored: unknown, desired: unknown): boolean {
   return stored === desired;
 }
 
-const notFound = (error: unknown): boolean => error instanceof GseError && error.notFound;
-
-async function queryStreamTo(gse: GseClient, platName: string, operator: string, streamToId?: number): Promise<QueryStreamToData> {
-  try {
-    return await gse.call("query_streamto", {
-      condition: { plat_name: platName, ...(streamToId !== undefined ? { stream_to_id: streamToId } : {}) },
-      operation: { operator_name: operator },
-    });
-  } catch (error) {
-    if (notFound(error)) return [];
-    throw error;
-  }
-}
-
-/** query_streamto items come nested or flat (docs/gse-contract.md §6.5). */
+/** The stream_to an item shows; an item of neither shape fails the read-back (the write's own error is reported). */
 function streamToOf(item: QueryStreamToData[number]): { id: number; streamTo: unknown } {
-  const nested = queryStreamToNestedItemSchema.safeParse(item);
-  if (nested.success) return { id: nested.data.metadata.stream_to_id, streamTo: nested.data.stream_to };
-  const flat = queryStreamToFlatItemSchema.parse(item);
-  return { id: flat.stream_to_id, streamTo: flat };
-}
-
-async function queryChannel(gse: GseClient, channelId: number, operator: string): Promise<QueryRouteData[number] | undefined> {
-  try {
-    const channels = await gse.call("query_route", { condition: { channel_id: channelId }, operation: { operator_name: operator } });
-    return channels.find((c) => c.metadata.channel_id === channelId) ?? channels[0];
-  } catch (error) {
-    if (notFound(error)) return undefined;
-    throw error;
-  }
+  const listed = listedStreamTo(item);
+  if (!listed) throw new Error("query_streamto answered an item of neither shape");
+  return { id: listed.id, streamTo: listed.streamTo };
 }
 
 const routesHeld = (stored: readonly RouteEntry[], desired: readonly RouteEntry[]): boolean =>
@@ -103,7 +78,7 @@ async function resolveUnknownOutcome(gse: GseClient, name: ConfigOperation, body
   switch (name) {
     case "add_streamto": {
       const request = body as OperationRequest<"add_streamto">;
-      const matches = (await queryStreamTo(gse, request.metadata.plat_name, request.operation.operator_name))
+      const matches = (await queryStreamTos(gse, { platName: request.metadata.plat_name, operator: request.operation.operator_name }))
         .map(streamToOf)
         .filter(({ streamTo }) => holdsDesired(streamTo, request.stream_to as StreamTo));
       // Names are not known to be unique in GSE: two look-alikes mean we cannot tell which is ours.
@@ -113,12 +88,12 @@ async function resolveUnknownOutcome(gse: GseClient, name: ConfigOperation, body
     }
     case "update_streamto": {
       const request = body as OperationRequest<"update_streamto">;
-      const [item] = await queryStreamTo(gse, request.condition.plat_name, request.operation.operator_name, request.condition.stream_to_id);
+      const [item] = await queryStreamTos(gse, { platName: request.condition.plat_name, operator: request.operation.operator_name, streamToId: request.condition.stream_to_id });
       return item && holdsDesired(streamToOf(item).streamTo, request.specification.stream_to) ? { applied: true, data: null } : { applied: false };
     }
     case "delete_streamto": {
       const request = body as OperationRequest<"delete_streamto">;
-      const items = await queryStreamTo(gse, request.condition.plat_name, request.operation.operator_name, request.condition.stream_to_id);
+      const items = await queryStreamTos(gse, { platName: request.condition.plat_name, operator: request.operation.operator_name, streamToId: request.condition.stream_to_id });
       return items.length === 0 ? { applied: true, data: null } : { applied: false };
     }
     case "add_route": {
@@ -126,13 +101,13 @@ async function resolveUnknownOutcome(gse: GseClient, name: ConfigOperation, body
       const channelId = request.metadata.channel_id;
       // GSE was to allocate the id: no read can find "the channel we just made".
       if (channelId === undefined) return { applied: "unknowable" };
-      const channel = await queryChannel(gse, channelId, request.operation.operator_name);
+      const channel = await readChannel(gse, channelId, request.operation.operator_name);
       if (!channel) return { applied: false };
       return routesHeld(channel.route ?? [], request.route ?? []) ? { applied: true, data: { channel_id: channelId } } : { applied: "unknowable" };
     }
     case "update_route": {
       const request = body as OperationRequest<"update_route">;
-      const channel = await queryChannel(gse, request.condition.channel_id, request.operation.operator_name);
+      const channel = await readChannel(gse, request.condition.channel_id, request.operation.operator_name);
       if (!channel) return { applied: false };
       const filtersHeld = (request.specification.stream_filters ?? []).every((want) =>
         (channel.stream_filters ?? []).some((have) => have.name === want.name && holdsDesired(have, want)),
@@ -141,7 +116,7 @@ async function resolveUnknownOutcome(gse: GseClient, name: ConfigOperation, body
     }
     case "delete_route": {
       const request = body as OperationRequest<"delete_route">;
-      const channel = await queryChannel(gse, request.condition.channel_id, request.operation.operator_name);
+      const channel = await readChannel(gse, request.condition.channel_id, request.operation.operator_name);
       if (request.operation.method === "all") return channel ? { applied: false } : { applied: true, data: null };
       if (!channel) return { applied: true, data: null };
       const routes = new Set(request.specification?.route ?? []);

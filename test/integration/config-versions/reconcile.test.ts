@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import type { ConfigAlert } from "../../../lib/config-versions/alerts.ts";
 import { changeConfig, type ConfigDeps } from "../../../lib/config-versions/apply.ts";
 import { reconcileHead, reconcileStalePendingAdds, type ReconcileDeps } from "../../../lib/config-versions/reconcile.ts";
-import { configRecoveryRule } from "../../../lib/config-versions/rollback.ts";
+import { configRecoveryRule } from "../../../lib/config-versions/undo.ts";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { GseClient } from "../../../lib/gse/client.ts";
 import type { OperationRequest } from "../../../lib/gse/operations.ts";

@@ -1,5 +1,8 @@
 /**
- * Recovery's rule for the configs table: a version (or pending add) that turned FAILED is undone
+ * Recovery's rule for the configs table, the automatic undo. ("Undo" is this; "rollback" is a
+ * person's roll-back-to-version-N, apply.ts rollbackTo. The statuses, alert types and stored
+ * fields an undo writes keep their published names: ROLLED_BACK, ROLLBACK_FAILED, rollback_error,
+ * config.rolled_back, config.rollback_failed.) A version (or pending add) that turned FAILED is undone
  * by compare-and-restore (restore.ts): GSE is read first, and only what the failed change wrote
  * and GSE still holds goes back to the last good version. What GSE holds that neither version
  * wrote (another client's change, or the object gone) is left alone and recorded as the head
@@ -28,7 +31,7 @@ import {
   type VersionItem,
 } from "./store.ts";
 import type { AlertPublisher, ConfigAlert } from "./alerts.ts";
-import { storedError } from "./apply.ts";
+import { storedError } from "./change.ts";
 import { CannotConvergeError, converge, PartialConvergeError } from "./converge.ts";
 import { expectationOfDocument, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
 import { planRestore } from "./restore.ts";
@@ -36,7 +39,7 @@ import { planRestore } from "./restore.ts";
 /** Recovery passes that could not reach GSE before a failed version is given up as ROLLBACK_FAILED. */
 export const MAX_RECOVERY_ATTEMPTS = 10;
 
-export interface RollbackDeps {
+export interface UndoDeps {
   readonly gse: GseClient;
   readonly store: ConfigStore;
   readonly alerts: AlertPublisher;
@@ -47,7 +50,7 @@ export interface RollbackDeps {
   readonly maxRecoveryAttempts?: number;
 }
 
-type Undo = { status: "ROLLED_BACK"; writes: number; adopted?: AdoptedState } | { status: "ROLLBACK_FAILED"; error: StoredError; writes?: number };
+type UndoOutcome = { status: "ROLLED_BACK"; writes: number; adopted?: AdoptedState } | { status: "ROLLBACK_FAILED"; error: StoredError; writes?: number };
 
 const FINISHED = new Set(["ROLLED_BACK", "ROLLBACK_FAILED"]);
 
@@ -61,8 +64,13 @@ function definite(error: unknown): boolean {
  * Compare-and-restore of one object: `good` is the last good document, `written` the failed
  * change's. Reads GSE, undoes what is still ours, reads back. Throws when GSE cannot be reached.
  */
-async function undo(deps: RollbackDeps, ref: ObjectRef, good: ConfigDocument, written: ConfigDocument, afterVersion: number): Promise<Undo> {
-  // The platform the object was made under: a rollback never writes with another one.
+async function compareAndRestore(
+  deps: UndoDeps,
+  ref: ObjectRef,
+  change: { good: ConfigDocument; written: ConfigDocument; afterVersion: number },
+): Promise<UndoOutcome> {
+  const { good, written, afterVersion } = change;
+  // The platform the object was made under: an undo never writes with another one.
   const platName = good?.plat_name ?? written?.plat_name ?? "";
   const current = await readObject(deps.gse, ref, platName, deps.operator);
   const plan = planRestore(ref.kind, good, written, current);
@@ -84,7 +92,7 @@ async function undo(deps: RollbackDeps, ref: ObjectRef, good: ConfigDocument, wr
 }
 
 /** An undo pass; one that could not reach GSE is counted, and given up after the bound. */
-async function bounded(deps: RollbackDeps, key: { pk: string; sk: string }, run: () => Promise<Undo>): Promise<Undo> {
+async function bounded(deps: UndoDeps, key: { pk: string; sk: string }, run: () => Promise<UndoOutcome>): Promise<UndoOutcome> {
   try {
     return await run();
   } catch (error) {
@@ -96,7 +104,7 @@ async function bounded(deps: RollbackDeps, key: { pk: string; sk: string }, run:
   }
 }
 
-const outcomeOf = (undone: Undo) => ({ status: undone.status, ...(undone.status === "ROLLBACK_FAILED" ? { error: undone.error } : {}), ...(undone.writes !== undefined ? { writes: undone.writes } : {}) });
+const outcomeOf = (undone: UndoOutcome) => ({ status: undone.status, ...(undone.status === "ROLLBACK_FAILED" ? { error: undone.error } : {}), ...(undone.writes !== undefined ? { writes: undone.writes } : {}) });
 
 interface Ended {
   readonly operation: string;
@@ -113,7 +121,11 @@ interface Ended {
  * GSE found holding someone else's state (`config.adopted`), or a person must look
  * (`config.rollback_failed`). `adopted`: the adopt version's document, when there is one.
  */
-export function alertOf(item: Ended, object: string, versions: { failed?: number; restored?: number }, adopted: { document: ConfigDocument } | undefined, at: number): ConfigAlert {
+export function alertOf(
+  item: Ended,
+  about: { object: string; versions: { failed?: number; restored?: number }; adopted: { document: ConfigDocument } | undefined; at: number },
+): ConfigAlert {
+  const { object, versions, adopted, at } = about;
   const what = `${item.operation} of ${object}${versions.failed !== undefined ? ` (version ${versions.failed})` : ""}`;
   const common = {
     object,
@@ -158,7 +170,7 @@ export function alertOf(item: Ended, object: string, versions: { failed?: number
 }
 
 /** Sends the alert once: claimed on the item first, released again if SNS refuses. */
-async function alertOnce(deps: RollbackDeps, key: { pk: string; sk: string }, alert: ConfigAlert): Promise<void> {
+async function alertOnce(deps: UndoDeps, key: { pk: string; sk: string }, alert: ConfigAlert): Promise<void> {
   if (!(await deps.store.markAlerted(key, deps.now()))) return;
   try {
     await deps.alerts.publish(alert);
@@ -170,7 +182,7 @@ async function alertOnce(deps: RollbackDeps, key: { pk: string; sk: string }, al
 }
 
 /** Rolls back one FAILED version (idempotent: a finished one only gets its alert, if still unsent). */
-export async function rollbackVersion(deps: RollbackDeps, failed: VersionItem): Promise<void> {
+export async function undoVersion(deps: UndoDeps, failed: VersionItem): Promise<void> {
   const ref = parseObjectKey(failed.object);
   const key = { pk: failed.pk, sk: failed.sk };
   let item = (await deps.store.getVersion(ref, failed.version)) ?? failed;
@@ -179,10 +191,10 @@ export async function rollbackVersion(deps: RollbackDeps, failed: VersionItem): 
   if (item.status === "FAILED") {
     const good = (await deps.store.getVersion(ref, restored))?.document ?? null;
     const written = item.document;
-    const undone = await bounded(deps, key, () => undo(deps, ref, good, written, failed.version));
+    const undone = await bounded(deps, key, () => compareAndRestore(deps, ref, { good, written, afterVersion: failed.version }));
     deps.logger.info("config rollback", { object: failed.object, version: failed.version, restored_version: restored, status: undone.status, writes: undone.writes, adopted: undone.status === "ROLLED_BACK" && undone.adopted !== undefined });
     try {
-      await deps.store.finishRollback(ref, failed.version, outcomeOf(undone), deps.now(), undone.status === "ROLLED_BACK" ? undone.adopted : undefined);
+      await deps.store.finishUndo(ref, failed.version, outcomeOf(undone), deps.now(), undone.status === "ROLLED_BACK" ? undone.adopted : undefined);
     } catch (error) {
       // Someone finished it first (a concurrent delivery): its alert is theirs to send.
       if (!(error instanceof ConcurrentChangeError)) throw error;
@@ -191,7 +203,7 @@ export async function rollbackVersion(deps: RollbackDeps, failed: VersionItem): 
   }
   if (!FINISHED.has(item.status) || item.alerted_at !== undefined) return;
   const adopted = item.adopted_version !== undefined ? await deps.store.getVersion(ref, item.adopted_version) : undefined;
-  await alertOnce(deps, key, alertOf(item, item.object, { failed: item.version, restored }, adopted, deps.now()));
+  await alertOnce(deps, key, alertOf(item, { object: item.object, versions: { failed: item.version, restored }, adopted, at: deps.now() }));
 }
 
 /**
@@ -199,18 +211,18 @@ export async function rollbackVersion(deps: RollbackDeps, failed: VersionItem): 
  * under that id is left alone and adopted. Without an id (GSE was to allocate it, the answer was
  * lost) nothing can find it: a person must look.
  */
-export async function rollbackPendingAdd(deps: RollbackDeps, failed: PendingAddItem): Promise<void> {
+export async function undoPendingAdd(deps: UndoDeps, failed: PendingAddItem): Promise<void> {
   const key = { pk: failed.pk, sk: failed.sk };
   let item = (await deps.store.getPendingAdd(key)) ?? failed;
   const kind = item.operation === "add_route" ? "route" : "streamto";
   const ref: ObjectRef | undefined = item.allocated_id !== undefined ? { kind, id: item.allocated_id } : undefined;
   let adopted: { document: ConfigDocument } | undefined;
   if (item.status === "FAILED") {
-    let undone: Undo;
+    let undone: UndoOutcome;
     let adoptedVersion: number | undefined;
     if (ref !== undefined) {
       const written = item.document;
-      undone = await bounded(deps, key, () => undo(deps, ref, null, written, 0));
+      undone = await bounded(deps, key, () => compareAndRestore(deps, ref, { good: null, written, afterVersion: 0 }));
       if (undone.status === "ROLLED_BACK" && undone.adopted) {
         adopted = undone.adopted;
         const head = await deps.store.getHead(ref);
@@ -223,25 +235,25 @@ export async function rollbackPendingAdd(deps: RollbackDeps, failed: PendingAddI
       // GSE refused it or never got it (recorded before REJECTED existed): nothing to undo.
       undone = { status: "ROLLED_BACK", writes: 0 };
     }
-    await deps.store.finishPendingAddRollback(key, outcomeOf(undone), deps.now(), adoptedVersion);
+    await deps.store.finishPendingAddUndo(key, outcomeOf(undone), deps.now(), adoptedVersion);
     item = (await deps.store.getPendingAdd(key)) ?? item;
   }
   if (!FINISHED.has(item.status) || item.alerted_at !== undefined) return;
   const object = ref ? objectKey(ref) : `${kind}#(not allocated)`;
   // This pass's adoption, or (the alert sent again after SNS refused it) the one recorded then.
   adopted ??= item.adopted_version !== undefined && ref ? await deps.store.getVersion(ref, item.adopted_version) : undefined;
-  await alertOnce(deps, key, alertOf(item, object, {}, adopted, deps.now()));
+  await alertOnce(deps, key, alertOf(item, { object, versions: {}, adopted, at: deps.now() }));
 }
 
 /** The recovery rule for configs stream records: acts on transitions into FAILED only. */
-export function configRecoveryRule(deps: RollbackDeps): RecoveryRule {
+export function configRecoveryRule(deps: UndoDeps): RecoveryRule {
   return async function recoverConfigRecord(record: DynamoDBRecord) {
     const image = record.dynamodb?.NewImage;
     if (!image) return;
     const item = unmarshall(image as Parameters<typeof unmarshall>[0]);
     const old = record.dynamodb?.OldImage ? unmarshall(record.dynamodb.OldImage as Parameters<typeof unmarshall>[0]) : undefined;
     if (item.status !== "FAILED" || old?.status === "FAILED") return;
-    if (typeof item.sk === "string" && item.sk.startsWith("v#")) await rollbackVersion(deps, versionItemSchema.parse(item));
-    else if (isPendingAddSk(item.sk)) await rollbackPendingAdd(deps, pendingAddItemSchema.parse(item));
+    if (typeof item.sk === "string" && item.sk.startsWith("v#")) await undoVersion(deps, versionItemSchema.parse(item));
+    else if (isPendingAddSk(item.sk)) await undoPendingAdd(deps, pendingAddItemSchema.parse(item));
   };
 }

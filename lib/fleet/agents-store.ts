@@ -1,0 +1,244 @@
+/** The fleet table's agents (registry and polled state, by partition) and each agent's transitions. */
+import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Statement } from "../dynamo/batch.ts";
+import { isConditionFailure } from "../dynamo/conditions.ts";
+import { fleetAgentSchema, transitionSchema, type FleetAgent, type TransitionRecord } from "./items.ts";
+import { FleetTable, agentKey, historyPk, partitionPk, readUnitsOf, type FleetCalls } from "./table.ts";
+
+type Removable<T> = { [K in keyof T]?: T[K] | null };
+
+/** The fields of an agent a poll may change (everything but registry and bookkeeping); null removes a field. */
+export type AgentChange = Removable<Omit<FleetAgent, "agent_id" | "registered_at" | "sources" | "rev" | "expires_at" | "changed_at">> & {
+  readonly expires_at: number | null;
+};
+
+export interface AgentPage {
+  readonly agents: FleetAgent[];
+  /** The sk to continue after, when the partition has more. */
+  readonly after?: string;
+}
+
+export class FleetAgentRecords extends FleetTable {
+  /** One page of a partition's agents, after `after` (an sk), up to `limit` items read. */
+  async agentPage(partition: number, options: { after?: string; limit?: number }, calls: FleetCalls): Promise<AgentPage> {
+    const out = await this.read(calls, () => this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        ReturnConsumedCapacity: "TOTAL",
+        KeyConditionExpression: options.after === undefined ? "pk = :pk" : "pk = :pk AND sk > :after",
+        ExpressionAttributeValues: { ":pk": partitionPk(partition), ...(options.after === undefined ? {} : { ":after": options.after }) },
+        ...(options.limit !== undefined ? { Limit: options.limit } : {}),
+      }),
+    ));
+    const agents = (out.Items ?? []).flatMap((raw) => {
+      const parsed = fleetAgentSchema.safeParse(raw);
+      return parsed.success ? [parsed.data] : [];
+    });
+    const last = out.LastEvaluatedKey?.sk;
+    return { agents, ...(typeof last === "string" ? { after: last } : {}) };
+  }
+
+  /** Every agent of the partitions. */
+  async agentsOf(partitions: readonly number[], calls: FleetCalls): Promise<FleetAgent[]> {
+    const pages = await Promise.all(
+      partitions.map((partition) =>
+        this.limit(async () => {
+          const all: FleetAgent[] = [];
+          let after: string | undefined;
+          do {
+            const page = await this.agentPage(partition, after === undefined ? {} : { after }, calls);
+            all.push(...page.agents);
+            after = page.after;
+          } while (after !== undefined);
+          return all;
+        }),
+      ),
+    );
+    return pages.flat();
+  }
+
+  async getAgent(agentId: string, calls: FleetCalls): Promise<FleetAgent | undefined> {
+    const out = await this.read(calls, () => this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(agentId), ReturnConsumedCapacity: "TOTAL" })));
+    const parsed = fleetAgentSchema.safeParse(out.Item);
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /** Which of `ids` are watched already, with their sources. */
+  async existing(ids: readonly string[], calls: FleetCalls): Promise<Map<string, FleetAgent>> {
+    const found = new Map<string, FleetAgent>();
+    const table = this.tableName;
+    await Promise.all(
+      chunk(ids, BATCH_GET_MAX_KEYS).map((part) =>
+        this.limit(async () => {
+          const left = await drainUnprocessed(
+            part.map((id): Record<string, unknown> => agentKey(id)),
+            async (keys) => {
+              const out = await this.read(calls, () => this.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [...keys] } }, ReturnConsumedCapacity: "TOTAL" })));
+              for (const raw of out.Responses?.[table] ?? []) {
+                const parsed = fleetAgentSchema.safeParse(raw);
+                if (parsed.success) found.set(parsed.data.agent_id, parsed.data);
+              }
+              return out.UnprocessedKeys?.[table]?.Keys ?? [];
+            },
+            this.retry,
+          );
+          if (left.length > 0) throw new Error(`DynamoDB left ${left.length} fleet keys unprocessed`);
+        }),
+      ),
+    );
+    return found;
+  }
+
+  /**
+   * Adds new agents, each unless it is there already (a poll's state is never reset by a
+   * registration racing it). PartiQL INSERT fails per statement on an existing key, so this is a
+   * conditional put 25 at a time: the cache's write-back registers 10,000 agents it meets for the
+   * first time in 400 calls, not 10,000. Returns how many were added; throws when some could be
+   * neither added nor found there after the retries.
+   */
+  async addAgents(agents: readonly FleetAgent[], calls: FleetCalls): Promise<number> {
+    const statementOf = (agent: FleetAgent): Statement => {
+      const item: Record<string, unknown> = { ...agent, ...agentKey(agent.agent_id) };
+      const names = Object.keys(item).filter((name) => item[name] !== undefined);
+      return { Statement: `INSERT INTO "${this.tableName}" VALUE {${names.map((name) => `'${name}': ?`).join(", ")}}`, Parameters: names.map((name) => item[name]) };
+    };
+    // DynamoDB refuses a whole batch that names one key twice.
+    const distinct = [...new Map(agents.map((agent) => [agent.agent_id, agent])).values()];
+    const { done: added, failed } = await runStatements(this.client, this.limit, this.retry, distinct, {
+      statementOf,
+      expected: "DuplicateItem",
+      onCall: (out, sent) => {
+        calls.writes++;
+        calls.writeUnits += readUnitsOf(out.ConsumedCapacity) || sent;
+      },
+    });
+    if (failed > 0) throw new Error(`${failed} of ${agents.length} fleet registrations could not be written`);
+    return added;
+  }
+
+  /** Adds a source to an agent watched already (a set: no duplicate, no other field touched). */
+  async addSource(agentId: string, source: string, calls: FleetCalls): Promise<void> {
+    try {
+      await this.write(calls, () => this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: agentKey(agentId),
+          UpdateExpression: "SET sources = list_append(sources, :s)",
+          ConditionExpression: "attribute_exists(pk) AND NOT contains(sources, :one)",
+          ExpressionAttributeValues: { ":s": [source], ":one": source },
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ));
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /** Stops watching: deletes the agents' items (their history expires by TTL). */
+  async deleteAgents(ids: readonly string[], calls: FleetCalls): Promise<void> {
+    const table = this.tableName;
+    type DeleteEntry = { DeleteRequest: { Key: Record<string, unknown> } };
+    await Promise.all(
+      chunk(ids, BATCH_WRITE_MAX_ITEMS).map((part) =>
+        this.limit(async () => {
+          const left = await drainUnprocessed(
+            part.map((id): DeleteEntry => ({ DeleteRequest: { Key: agentKey(id) } })),
+            async (requests) => {
+              calls.writes++;
+              const out = await this.client.send(new BatchWriteCommand({ RequestItems: { [table]: [...requests] }, ReturnConsumedCapacity: "TOTAL" }));
+              calls.writeUnits += out.ConsumedCapacity?.[0]?.CapacityUnits ?? requests.length;
+              return (out.UnprocessedItems?.[table] ?? []).flatMap((r): DeleteEntry[] => (r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : []));
+            },
+            this.retry,
+          );
+          if (left.length > 0) throw new Error(`DynamoDB left ${left.length} fleet deletes unprocessed`);
+        }),
+      ),
+    );
+  }
+
+  /**
+   * Writes a poll's change to one agent, only if the item is still the one read (same rev): a
+   * concurrent unregister is not undone, and a second pass of the same poll changes nothing.
+   * Returns false when the condition failed.
+   */
+  async updateAgent(agent: FleetAgent, change: AgentChange, at: number, calls: FleetCalls): Promise<boolean> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ":rev": agent.rev, ":next": agent.rev + 1, ":at": at };
+    const sets = ["rev = :next", "changed_at = :at"];
+    const removes: string[] = [];
+    Object.entries(change).forEach(([field, value], i) => {
+      if (value === undefined) return;
+      names[`#f${i}`] = field;
+      if (value === null) removes.push(`#f${i}`);
+      else {
+        sets.push(`#f${i} = :v${i}`);
+        values[`:v${i}`] = value;
+      }
+    });
+    try {
+      await this.write(calls, () => this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: agentKey(agent.agent_id),
+          UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+          ConditionExpression: "rev = :rev",
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ));
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  // ---- history ------------------------------------------------------------------------------
+
+  async putTransitions(transitions: readonly TransitionRecord[], expiresAt: number, calls: FleetCalls): Promise<number> {
+    const table = this.tableName;
+    type PutEntry = { PutRequest: { Item: Record<string, unknown> } };
+    const failed = await Promise.all(
+      chunk(transitions, BATCH_WRITE_MAX_ITEMS).map((part) =>
+        this.limit(async () => {
+          const left = await drainUnprocessed(
+            part.map((t): PutEntry => ({
+              PutRequest: { Item: { pk: historyPk(t.agent_id), sk: `${new Date(t.at).toISOString()}#${t.kind}`, ...t, expires_at: expiresAt } },
+            })),
+            async (requests) => {
+              calls.writes++;
+              const out = await this.client.send(new BatchWriteCommand({ RequestItems: { [table]: [...requests] }, ReturnConsumedCapacity: "TOTAL" }));
+              calls.writeUnits += out.ConsumedCapacity?.[0]?.CapacityUnits ?? requests.length;
+              return (out.UnprocessedItems?.[table] ?? []).flatMap((r): PutEntry[] => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
+            },
+            this.retry,
+          );
+          return left.length;
+        }),
+      ),
+    );
+    return failed.reduce((a, b) => a + b, 0);
+  }
+
+  /** An agent's transitions, newest first; `before` is the sk to continue from. */
+  async history(agentId: string, options: { limit: number; before?: string }, calls: FleetCalls): Promise<{ transitions: TransitionRecord[]; before?: string }> {
+    const out = await this.read(calls, () => this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        ReturnConsumedCapacity: "TOTAL",
+        KeyConditionExpression: options.before === undefined ? "pk = :pk" : "pk = :pk AND sk < :before",
+        ExpressionAttributeValues: { ":pk": historyPk(agentId), ...(options.before === undefined ? {} : { ":before": options.before }) },
+        ScanIndexForward: false,
+        Limit: options.limit,
+      }),
+    ));
+    const transitions = (out.Items ?? []).flatMap((raw) => {
+      const parsed = transitionSchema.safeParse(raw);
+      return parsed.success ? [parsed.data] : [];
+    });
+    const last = out.LastEvaluatedKey?.sk;
+    return { transitions, ...(typeof last === "string" ? { before: last } : {}) };
+  }
+}

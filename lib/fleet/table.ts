@@ -1,0 +1,70 @@
+/**
+ * What every item kind of the fleet table shares: the keys (agents spread over 64 partitions),
+ * the per-caller count of DynamoDB work, and counted reads and writes. agents-store.ts (agents
+ * and their transitions) and store.ts (meta items and poll bookkeeping) build on it; FleetStore
+ * is the one object callers hold.
+ */
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createHash } from "node:crypto";
+import pLimit, { type LimitFunction } from "p-limit";
+import { retryPolicy, type BatchStoreOptions, type RetryPolicy } from "../dynamo/batch.ts";
+import { FLEET_PARTITIONS } from "./items.ts";
+
+export function partitionOf(agentId: string): number {
+  return createHash("md5").update(agentId).digest().readUInt32BE(0) % FLEET_PARTITIONS;
+}
+
+/** A partition number as keys spell it: two digits. */
+export const pad = (n: number): string => String(n).padStart(2, "0");
+export const agentKey = (agentId: string) => ({ pk: `fleet#${pad(partitionOf(agentId))}`, sk: `agent#${agentId}` });
+export const partitionPk = (partition: number): string => `fleet#${pad(partition)}`;
+export const historyPk = (agentId: string): string => `history#${agentId}`;
+export const META = "meta";
+
+/** DynamoDB work done for one caller, for logs and the benchmark. */
+export interface FleetCalls {
+  reads: number;
+  /** Read capacity units DynamoDB reports (ReturnConsumedCapacity); what the cost model prices. */
+  readUnits: number;
+  writes: number;
+  /** Write capacity units DynamoDB reports (ReturnConsumedCapacity), or 1 per item where it reports none. */
+  writeUnits: number;
+}
+export const newFleetCalls = (): FleetCalls => ({ reads: 0, readUnits: 0, writes: 0, writeUnits: 0 });
+
+/** Read units of one call's answer (one figure for Get/Query, one per table for BatchGet). */
+export type Consumed = { readonly CapacityUnits?: number | undefined };
+export const readUnitsOf = (consumed: Consumed | readonly Consumed[] | undefined): number =>
+  [consumed ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+
+export type FleetStoreOptions = BatchStoreOptions;
+
+export class FleetTable {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  protected readonly limit: LimitFunction;
+  protected readonly retry: RetryPolicy;
+
+  constructor(options: FleetStoreOptions) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.limit = pLimit(options.concurrency ?? 16);
+    this.retry = retryPolicy(options);
+  }
+
+  /** One read call, counted with the read units DynamoDB reports. */
+  protected async read<O extends { ConsumedCapacity?: Consumed | Consumed[] | undefined }>(calls: FleetCalls, send: () => Promise<O>): Promise<O> {
+    calls.reads++;
+    const out = await send();
+    calls.readUnits += readUnitsOf(out.ConsumedCapacity);
+    return out;
+  }
+
+  /** One single-item write, counted with the write units DynamoDB reports (1 where it reports none). Counted as a call even when it throws. */
+  protected async write<O extends { ConsumedCapacity?: Consumed | undefined }>(calls: FleetCalls, send: () => Promise<O>): Promise<O> {
+    calls.writes++;
+    const out = await send();
+    calls.writeUnits += out.ConsumedCapacity?.CapacityUnits ?? 1;
+    return out;
+  }
+}
