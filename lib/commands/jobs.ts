@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { jobIssues, parseJobBody, PoisonJobError, type JobEnvelope, type JobHandler } from "../automation/jobs.ts";
+import { JOB_TYPES } from "../automation/job-types.ts";
 import { AppError, ConflictError, GseError } from "../core/errors.ts";
 import { objectPathSchema } from "../config-versions/api.ts";
 import { changeConfig, rollbackTo } from "../config-versions/apply.ts";
@@ -19,12 +20,12 @@ import { dispatchCommandSchema } from "./schemas.ts";
 /** Who the commands and config versions of queue jobs are attributed to. */
 export const AUTOMATION_AUTHOR = "automation";
 
-export const dispatchJobSchema = dispatchCommandSchema.extend({ type: z.literal("dispatch") });
+export const dispatchJobSchema = dispatchCommandSchema.extend({ type: z.literal(JOB_TYPES.commandDispatch) });
 
 const CONFIG_OPERATIONS = ["add_streamto", "update_streamto", "delete_streamto", "add_route", "update_route", "delete_route"] as const;
 
 export const applyConfigJobSchema = z.object({
-  type: z.literal("apply_config"),
+  type: z.literal(JOB_TYPES.configApply),
   operation: z.enum(CONFIG_OPERATIONS),
   /** The operation's GSE request body, checked against its own schema. */
   body: z.record(z.string(), z.unknown()),
@@ -34,7 +35,7 @@ export const applyConfigJobSchema = z.object({
 });
 
 export const rollbackConfigJobSchema = z.object({
-  type: z.literal("rollback_config"),
+  type: z.literal(JOB_TYPES.configRollback),
   kind: objectPathSchema.shape.kind,
   id: z.int().positive(),
   version: z.int().nonnegative(),

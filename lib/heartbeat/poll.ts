@@ -14,6 +14,7 @@ import type { SNSClient } from "@aws-sdk/client-sns";
 import pLimit from "p-limit";
 import { z } from "zod";
 import { factsFromGetAgentStatus, factsFromListAgentState, parseLegacyId } from "../agent-state/lookup.ts";
+import { JOB_TYPES } from "../automation/job-types.ts";
 import type { Config } from "../core/config.ts";
 import { withinTime } from "../core/deadline.ts";
 import { GseError } from "../core/errors.ts";
@@ -107,7 +108,7 @@ export function assertBudgetFits(settings: Pick<HeartbeatSettings, "budgetMs">, 
   }
 }
 
-export const HEARTBEAT_SHARD_JOB = "heartbeat_shard";
+export const HEARTBEAT_SHARD_JOB = JOB_TYPES.heartbeatShard;
 
 /** A shard of a poll on the automation queue. */
 export const heartbeatShardJobSchema = z.object({
