@@ -1,14 +1,12 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSHandler, SQSRecord } from "aws-lambda";
-import { getConfig, tableOf } from "../lib/core/config.ts";
+import { tableOf } from "../lib/core/config.ts";
+import { functionContext } from "../lib/core/function.ts";
 import { documentClient } from "../lib/core/aws.ts";
 import { logAlert } from "../lib/console/alert-log.ts";
-import { createLogger } from "../lib/core/logger.ts";
 import { FleetLog } from "../lib/fleet/log.ts";
-import { FUNCTIONS } from "../lib/wiring.ts";
 
-const config = await getConfig(FUNCTIONS.alert_log.links);
-const logger = createLogger("alert_log", config.logLevel);
+const { config, logger } = await functionContext("alert_log");
 const deps = { log: new FleetLog({ client: documentClient(), tableName: tableOf(config, "fleet") }), now: Date.now };
 const processor = new BatchProcessor(EventType.SQS);
 

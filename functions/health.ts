@@ -1,20 +1,18 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SNSClient } from "@aws-sdk/client-sns";
 import { Agent } from "undici";
-import { alertsTopicOf, callersOf, getConfig, gseOf, tableOf } from "../lib/core/config.ts";
+import { dynamoClient } from "../lib/core/aws.ts";
+import { alertsTopicOf, callersOf, gseOf, tableOf } from "../lib/core/config.ts";
+import { functionContext } from "../lib/core/function.ts";
+import { snsClient } from "../lib/core/sns.ts";
 import { TABLE_KEYS } from "../lib/resources.ts";
-import { FUNCTIONS } from "../lib/wiring.ts";
 import { OPERATIONS } from "../lib/gse/operations.ts";
 import { gseHeaders, operationUrl } from "../lib/gse/transport.ts";
 import { checkHealth, healthAnswer, type GseProbe } from "../lib/health.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { createLogger } from "../lib/core/logger.ts";
 
-const config = await getConfig(FUNCTIONS.health.links);
+const { config, logger } = await functionContext("health");
 const gse = gseOf(config);
-const logger = createLogger("health", config.logLevel);
-const dynamo = new DynamoDBClient({});
-const sns = new SNSClient({});
+const dynamo = dynamoClient();
+const sns = snsClient();
 const dispatcher = new Agent({ keepAliveTimeout: 30_000 });
 
 /** The agent-state read bk-monitor's switch selects: it needs our credentials and changes nothing. */

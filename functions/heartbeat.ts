@@ -1,24 +1,13 @@
-import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { SNSClient } from "@aws-sdk/client-sns";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { ScheduledHandler } from "aws-lambda";
-import { getConfig, gseOf } from "../lib/core/config.ts";
-import { GseClient } from "../lib/gse/client.ts";
+import { documentClient } from "../lib/core/aws.ts";
+import { sqsClient } from "../lib/core/queue.ts";
+import { snsClient } from "../lib/core/sns.ts";
+import { gseFunction } from "../lib/gse/context.ts";
 import { heartbeatDeps } from "../lib/heartbeat/jobs.ts";
 import { assertBudgetFits, startPoll } from "../lib/heartbeat/poll.ts";
-import { createLogger } from "../lib/core/logger.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 
-const config = await getConfig(FUNCTIONS.heartbeat.links);
-const logger = createLogger("heartbeat", config.logLevel);
-const deps = heartbeatDeps(config, {
-  dynamo: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-  sns: new SNSClient({}),
-  sqs: new SQSClient({}),
-  gse: new GseClient({ gse: gseOf(config), logger }),
-  logger,
-});
+const deps = heartbeatDeps(await gseFunction("heartbeat"), { dynamo: documentClient(), sns: snsClient(), sqs: sqsClient() });
 assertBudgetFits(deps.settings, FUNCTIONS.heartbeat.timeoutSeconds);
 
 /** EventBridge's schedule tick: one poll, identified by the tick's time (a redelivered tick is not polled twice). */

@@ -1,12 +1,10 @@
-import { callersOf, getConfig } from "../lib/core/config.ts";
+import { callersOf } from "../lib/core/config.ts";
+import { functionContext } from "../lib/core/function.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { createLogger } from "../lib/core/logger.ts";
 import { buildOpenApiDocument } from "../lib/openapi.ts";
 import { ROUTES } from "../lib/routes.ts";
-import { FUNCTIONS } from "../lib/wiring.ts";
 
-const config = await getConfig(FUNCTIONS.openapi.links);
-const logger = createLogger("openapi", config.logLevel);
+const { config, logger } = await functionContext("openapi");
 /** Built once per cold start: the routes and schemas cannot change while the code runs. */
 const document = buildOpenApiDocument(ROUTES);
 

@@ -1,50 +1,45 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
-import { SNSClient } from "@aws-sdk/client-sns";
 import type { DynamoDBStreamHandler } from "aws-lambda";
-import { alertsTopicOf, getConfig, gseOf, tableOf } from "../lib/core/config.ts";
-import { snsAlertPublisher } from "../lib/config-versions/alerts.ts";
-import { documentClient } from "../lib/core/aws.ts";
-import { configRecoveryRule } from "../lib/config-versions/undo.ts";
-import { GseClient } from "../lib/gse/client.ts";
-import { apmDeps } from "../lib/apm/deps.ts";
 import { settleDatasourceCommand } from "../lib/apm/datasources.ts";
-import { createLogger } from "../lib/core/logger.ts";
+import { apmDeps } from "../lib/apm/deps.ts";
 import { createRecoveryRouter } from "../lib/automation/recovery.ts";
-import { SQSClient } from "@aws-sdk/client-sqs";
 import { snsCommandAlerts } from "../lib/commands/alerts.ts";
 import { commandDeps } from "../lib/commands/deps.ts";
 import { commandRecoveryRule } from "../lib/commands/retry.ts";
+import { snsAlertPublisher } from "../lib/config-versions/alerts.ts";
+import { configRecoveryRule } from "../lib/config-versions/undo.ts";
 import { ConfigStore } from "../lib/config-versions/store.ts";
-import { FUNCTIONS } from "../lib/wiring.ts";
+import { documentClient } from "../lib/core/aws.ts";
+import { alertsTopicOf, tableOf } from "../lib/core/config.ts";
+import { sqsClient } from "../lib/core/queue.ts";
+import { snsClient } from "../lib/core/sns.ts";
+import { gseFunction } from "../lib/gse/context.ts";
 
-const config = await getConfig(FUNCTIONS.recovery.links);
-const logger = createLogger("recovery", config.logLevel);
+const context = await gseFunction("recovery");
+const { config, logger, gse } = context;
+const clients = { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() };
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 const tables = { configs: tableOf(config, "configs"), commands: tableOf(config, "commands") };
-const gse = new GseClient({ gse: gseOf(config), logger });
-const sns = new SNSClient({});
-const dynamo = documentClient();
 const configs = configRecoveryRule({
   gse,
-  store: new ConfigStore({ client: dynamo, tableName: tables.configs }),
-  alerts: snsAlertPublisher(sns, alertsTopicOf(config)),
+  store: new ConfigStore({ client: clients.dynamo, tableName: tables.configs }),
+  alerts: snsAlertPublisher(clients.sns, alertsTopicOf(config)),
   logger,
   now: () => Date.now(),
   operator: config.gse.username,
 });
-const sqs = new SQSClient({});
-const apm = apmDeps(config, { dynamo, gse, logger, sqs, sns });
+const apm = apmDeps(context, clients);
 const commands = commandRecoveryRule({
-  ...commandDeps(config, { dynamo, sqs, gse, logger }),
-  alerts: snsCommandAlerts(sns, alertsTopicOf(config)),
+  ...commandDeps(context, clients),
+  alerts: snsCommandAlerts(clients.sns, alertsTopicOf(config)),
   // An APM datasource's command that failed undoes the datasource's action.
   onEnded: (command) => settleDatasourceCommand(apm, command),
 });
 const recoverRecord = createRecoveryRouter({ tables, rules: { configs, commands }, logger });
 
 /** One failing record is reported alone (its sequence number); the rest of the batch is done. */
-export const handler: DynamoDBStreamHandler = async (event, context) => {
-  const response = await processPartialResponse(event, recoverRecord, processor, { context });
+export const handler: DynamoDBStreamHandler = async (event, lambdaContext) => {
+  const response = await processPartialResponse(event, recoverRecord, processor, { context: lambdaContext });
   logger.info("stream batch", { records: event.Records.length, failed: response.batchItemFailures.length });
   return response;
 };

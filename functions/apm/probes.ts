@@ -1,10 +1,16 @@
 import { answerProbes } from "../../lib/apm/api.ts";
-import { apmFunction } from "../../lib/apm/deps.ts";
+import { apmDeps } from "../../lib/apm/deps.ts";
+import { documentClient } from "../../lib/core/aws.ts";
 import { callersOf } from "../../lib/core/config.ts";
+import { sqsClient } from "../../lib/core/queue.ts";
+import { snsClient } from "../../lib/core/sns.ts";
+import { gseFunction } from "../../lib/gse/context.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 import { z } from "zod";
 
-const { config, deps, logger } = await apmFunction("apm_probes");
+const context = await gseFunction("apm_probes");
+const { config, logger } = context;
+const deps = apmDeps(context, { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() });
 
 /** APM probes: report instances, list them within the retention window, versions, discovery and upgrade commands. */
 export const handler = httpHandler({ name: "apm_probes", logger, callers: callersOf(config), body: z.unknown() }, (ctx) => answerProbes(deps, ctx));

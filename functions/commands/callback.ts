@@ -1,17 +1,15 @@
 import { recordDiscoveryReply } from "../../lib/apm/discovery.ts";
 import { AppStore } from "../../lib/apm/store.ts";
 import { receiveCallback } from "../../lib/commands/reply.ts";
-import { callbackKeyOf, getConfig, tableOf } from "../../lib/core/config.ts";
+import { callbackKeyOf, tableOf } from "../../lib/core/config.ts";
+import { functionContext } from "../../lib/core/function.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { slotCallbackSchema, type SlotCallback } from "../../lib/gse/schemas.ts";
 import { callbackKeyAuthenticator } from "../../lib/http/auth.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { createLogger } from "../../lib/core/logger.ts";
 import { CommandStore, type CommandItem } from "../../lib/commands/store.ts";
-import { FUNCTIONS } from "../../lib/wiring.ts";
 
-const config = await getConfig(FUNCTIONS.gse_callback.links);
-const logger = createLogger("gse_callback", config.logLevel);
+const { config, logger } = await functionContext("gse_callback");
 const dynamo = documentClient();
 const apps = { store: new AppStore({ client: dynamo, tableName: tableOf(config, "apps") }), now: Date.now, logger };
 const deps = {

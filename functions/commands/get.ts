@@ -1,11 +1,16 @@
 import { getCommandPage } from "../../lib/commands/api.ts";
-import { commandFunction } from "../../lib/commands/function.ts";
+import { commandDeps } from "../../lib/commands/deps.ts";
+import { documentClient } from "../../lib/core/aws.ts";
+import { sqsClient } from "../../lib/core/queue.ts";
+import { gseFunction } from "../../lib/gse/context.ts";
 import { callersOf } from "../../lib/core/config.ts";
 import { commandQuerySchema, messageIdParamSchema } from "../../lib/commands/schemas.ts";
 import { parametersOf } from "../../lib/config-versions/api.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 
-const { config, deps, logger } = await commandFunction("command_get");
+const context = await gseFunction("command_get");
+const { config, logger } = context;
+const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
 /** GET /v1/commands/{message_id}: the command, its counts, a page of its agents (`?outcome=&limit=&cursor=`). */
 export const handler = httpHandler({ name: "command_get", logger, callers: callersOf(config) }, async ({ event }) => {

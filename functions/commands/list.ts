@@ -1,10 +1,15 @@
 import { listCommands } from "../../lib/commands/api.ts";
-import { commandFunction } from "../../lib/commands/function.ts";
+import { commandDeps } from "../../lib/commands/deps.ts";
+import { documentClient } from "../../lib/core/aws.ts";
+import { sqsClient } from "../../lib/core/queue.ts";
+import { gseFunction } from "../../lib/gse/context.ts";
 import { callersOf } from "../../lib/core/config.ts";
 import { commandListQuerySchema } from "../../lib/commands/schemas.ts";
 import { httpHandler, validate } from "../../lib/http/handler.ts";
 
-const { config, deps, logger } = await commandFunction("command_list");
+const context = await gseFunction("command_list");
+const { config, logger } = context;
+const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
 /** GET /v1/commands: newest first, `?status=RUNNING&limit=&cursor=`. */
 export const handler = httpHandler({ name: "command_list", logger, callers: callersOf(config) }, async ({ event }) => ({

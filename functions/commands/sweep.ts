@@ -1,8 +1,13 @@
 import type { ScheduledHandler } from "aws-lambda";
-import { commandFunction } from "../../lib/commands/function.ts";
+import { commandDeps } from "../../lib/commands/deps.ts";
+import { documentClient } from "../../lib/core/aws.ts";
+import { sqsClient } from "../../lib/core/queue.ts";
+import { gseFunction } from "../../lib/gse/context.ts";
 import { sweepCommands } from "../../lib/commands/retry.ts";
 
-const { deps, logger } = await commandFunction("command_sweep");
+const context = await gseFunction("command_sweep");
+const { logger } = context;
+const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
 /** Scheduled: a running command nobody looked at for two watchdog periods gets its watchdog back. */
 export const handler: ScheduledHandler = async () => {

@@ -1,19 +1,16 @@
-import { callersOf, getConfig, gseOf, tableOf } from "../../lib/core/config.ts";
+import { callersOf, tableOf } from "../../lib/core/config.ts";
 import { objectPathSchema, parametersOf } from "../../lib/config-versions/api.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { checkDrift } from "../../lib/config-versions/reconcile.ts";
 import { NotFoundError } from "../../lib/core/errors.ts";
-import { GseClient } from "../../lib/gse/client.ts";
+import { gseFunction } from "../../lib/gse/context.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { createLogger } from "../../lib/core/logger.ts";
 import { ConfigStore } from "../../lib/config-versions/store.ts";
-import { FUNCTIONS } from "../../lib/wiring.ts";
 import { z } from "zod";
 
-const config = await getConfig(FUNCTIONS.config_drift.links);
-const logger = createLogger("config_drift", config.logLevel);
+const { config, logger, gse } = await gseFunction("config_drift");
 const deps = {
-  gse: new GseClient({ gse: gseOf(config), logger }),
+  gse,
   store: new ConfigStore({ client: documentClient(), tableName: tableOf(config, "configs") }),
   operator: config.gse.username,
 };

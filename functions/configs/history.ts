@@ -1,13 +1,11 @@
-import { callersOf, getConfig, tableOf } from "../../lib/core/config.ts";
+import { callersOf, tableOf } from "../../lib/core/config.ts";
+import { functionContext } from "../../lib/core/function.ts";
 import { answerHistory } from "../../lib/config-versions/api.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { createLogger } from "../../lib/core/logger.ts";
 import { ConfigStore } from "../../lib/config-versions/store.ts";
-import { FUNCTIONS } from "../../lib/wiring.ts";
 
-const config = await getConfig(FUNCTIONS.config_history.links);
-const logger = createLogger("config_history", config.logLevel);
+const { config, logger } = await functionContext("config_history");
 const store = new ConfigStore({ client: documentClient(), tableName: tableOf(config, "configs") });
 
 /** Versions of one stream_to or route: the list (paged), one version, a diff of two. Secrets masked. */

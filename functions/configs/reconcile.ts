@@ -1,20 +1,17 @@
-import { SNSClient } from "@aws-sdk/client-sns";
 import type { ScheduledHandler } from "aws-lambda";
-import { alertsTopicOf, getConfig, gseOf, tableOf } from "../../lib/core/config.ts";
+import { alertsTopicOf, tableOf } from "../../lib/core/config.ts";
+import { snsClient } from "../../lib/core/sns.ts";
 import { snsAlertPublisher } from "../../lib/config-versions/alerts.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { reconcileAll } from "../../lib/config-versions/reconcile.ts";
-import { GseClient } from "../../lib/gse/client.ts";
-import { createLogger } from "../../lib/core/logger.ts";
+import { gseFunction } from "../../lib/gse/context.ts";
 import { ConfigStore } from "../../lib/config-versions/store.ts";
-import { FUNCTIONS } from "../../lib/wiring.ts";
 
-const config = await getConfig(FUNCTIONS.config_reconcile.links);
-const logger = createLogger("config_reconcile", config.logLevel);
+const { config, logger, gse } = await gseFunction("config_reconcile");
 const deps = {
-  gse: new GseClient({ gse: gseOf(config), logger }),
+  gse,
   store: new ConfigStore({ client: documentClient(), tableName: tableOf(config, "configs") }),
-  alerts: snsAlertPublisher(new SNSClient({}), alertsTopicOf(config)),
+  alerts: snsAlertPublisher(snsClient(), alertsTopicOf(config)),
   logger,
   now: () => Date.now(),
   operator: config.gse.username,

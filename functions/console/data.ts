@@ -1,25 +1,23 @@
-import { SNSClient } from "@aws-sdk/client-sns";
-import { alertsTopicOf, callersOf, getConfig, tableOf } from "../../lib/core/config.ts";
+import { alertsTopicOf, callersOf, tableOf } from "../../lib/core/config.ts";
+import { functionContext } from "../../lib/core/function.ts";
 import { documentClient } from "../../lib/core/aws.ts";
+import { snsClient } from "../../lib/core/sns.ts";
 import { consoleData, type ConsoleDeps } from "../../lib/console/data.ts";
 import { fleetSettings } from "../../lib/fleet/service.ts";
 import { checkAlertsTopic } from "../../lib/health.ts";
 import { browserAuthenticator } from "../../lib/http/auth.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { createLogger } from "../../lib/core/logger.ts";
 import { CommandStore } from "../../lib/commands/store.ts";
 import { ConfigStore } from "../../lib/config-versions/store.ts";
 import { FleetStore } from "../../lib/fleet/store.ts";
 import { FleetLog } from "../../lib/fleet/log.ts";
-import { FUNCTIONS } from "../../lib/wiring.ts";
 
 /** The alerts topic's check may take this long: the page's answer waits for it beside its reads. */
 const ALERTS_TOPIC_TIMEOUT_MS = 2000;
 
-const config = await getConfig(FUNCTIONS.console_data.links);
-const logger = createLogger("console_data", config.logLevel);
+const { config, logger } = await functionContext("console_data");
 const client = documentClient();
-const sns = new SNSClient({});
+const sns = snsClient();
 const topicArn = alertsTopicOf(config);
 const fleetTable = tableOf(config, "fleet");
 const deps: ConsoleDeps = {

@@ -1,12 +1,10 @@
-import { callersOf, getConfig } from "../../lib/core/config.ts";
+import { callersOf } from "../../lib/core/config.ts";
+import { functionContext } from "../../lib/core/function.ts";
 import { consolePage, PAGE_CONTENT_TYPE, PAGE_HEADERS } from "../../lib/console/page.ts";
 import { browserAuthenticator } from "../../lib/http/auth.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { createLogger } from "../../lib/core/logger.ts";
-import { FUNCTIONS } from "../../lib/wiring.ts";
 
-const config = await getConfig(FUNCTIONS.console_page.links);
-const logger = createLogger("console_page", config.logLevel);
+const { config, logger } = await functionContext("console_page");
 
 /** GET /console: the status page. A browser signs in with HTTP Basic (app code, app secret). */
 export const handler = httpHandler({ name: "console_page", logger, authenticate: browserAuthenticator(callersOf(config)) }, async () => ({

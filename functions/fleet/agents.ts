@@ -1,9 +1,14 @@
 import { listAgents, listAgentsQuerySchema } from "../../lib/fleet/service.ts";
-import { fleetFunction } from "../../lib/fleet/function.ts";
+import { documentClient } from "../../lib/core/aws.ts";
+import { callersOf } from "../../lib/core/config.ts";
+import { functionContext } from "../../lib/core/function.ts";
+import { fleetDeps } from "../../lib/fleet/deps.ts";
 import { httpHandler, validate } from "../../lib/http/handler.ts";
 
-const { deps, logger, callers } = await fleetFunction("fleet_agents");
+const context = await functionContext("fleet_agents");
+const { config, logger } = context;
+const deps = fleetDeps(context, { dynamo: documentClient() });
 
-export const handler = httpHandler({ name: "fleet_agents", logger, callers }, async ({ event }) => ({
+export const handler = httpHandler({ name: "fleet_agents", logger, callers: callersOf(config) }, async ({ event }) => ({
   data: await listAgents(deps, validate(listAgentsQuerySchema, event.queryStringParameters ?? {})),
 }));

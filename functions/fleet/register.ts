@@ -1,9 +1,14 @@
 import { agentIdListBodySchema, registerAgents } from "../../lib/fleet/service.ts";
-import { fleetFunction } from "../../lib/fleet/function.ts";
+import { documentClient } from "../../lib/core/aws.ts";
+import { callersOf } from "../../lib/core/config.ts";
+import { functionContext } from "../../lib/core/function.ts";
+import { fleetDeps } from "../../lib/fleet/deps.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 
-const { deps, logger, callers } = await fleetFunction("fleet_register");
+const context = await functionContext("fleet_register");
+const { config, logger } = context;
+const deps = fleetDeps(context, { dynamo: documentClient() });
 
-export const handler = httpHandler({ name: "fleet_register", logger, callers, body: agentIdListBodySchema }, async ({ body }) => ({
+export const handler = httpHandler({ name: "fleet_register", logger, callers: callersOf(config), body: agentIdListBodySchema }, async ({ body }) => ({
   data: await registerAgents(deps, body.agent_id_list, "api"),
 }));

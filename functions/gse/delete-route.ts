@@ -1,8 +1,10 @@
 import { configDeps, versionedChange } from "../../lib/config-versions/deps.ts";
-import { gseFunction, gseHandler } from "../../lib/gse/handler.ts";
+import { documentClient } from "../../lib/core/aws.ts";
+import { gseFunction } from "../../lib/gse/context.ts";
+import { gseHandler } from "../../lib/gse/handler.ts";
 
 const context = await gseFunction("delete_route");
-const deps = configDeps(context);
+const deps = configDeps(context, { dynamo: documentClient() });
 
 /** Versioned: recorded, verified by reading back, rolled back by recovery on failure (lib/config-versions). */
 export const handler = gseHandler("delete_route", context, versionedChange(deps, "delete_route"));

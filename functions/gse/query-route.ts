@@ -1,4 +1,5 @@
-import { gseFunction, gseHandler } from "../../lib/gse/handler.ts";
+import { gseFunction } from "../../lib/gse/context.ts";
+import { gseHandler } from "../../lib/gse/handler.ts";
 
 const context = await gseFunction("query_route");
 

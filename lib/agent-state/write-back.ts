@@ -9,13 +9,14 @@
  * replaced by this older one, and a job delivered twice writes nothing the second time.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import { applyWriteBack } from "./writes.ts";
 import { parseJobBody, type JobHandler } from "../automation/jobs.ts";
+import { JOB_TYPES } from "../automation/job-types.ts";
+import type { QueueSender } from "../core/queue.ts";
 import { agentFactsSchema, isStorableAgentId, type AgentStore } from "./store.ts";
 
-export const AGENT_WRITE_BACK_JOB = "agent-state.write-back";
+export const AGENT_WRITE_BACK_JOB = JOB_TYPES.agentWriteBack;
 
 const storableIdSchema = z.string().refine(isStorableAgentId, "is not a storable agent id (1 to 2048 UTF-8 bytes)");
 const jobHeadShape = {
@@ -110,15 +111,13 @@ export function jobBodies(job: AgentWriteBackJob, maxBytes = MAX_JOB_BYTES): str
   return bodies;
 }
 
-export class SqsWriteBehind implements WriteBehind {
-  constructor(
-    private readonly sqs: SQSClient,
-    private readonly queueUrl: string,
-  ) {}
+/** Write-behind through the automation queue: the job in as few bodies as fit, sent side by side. */
+export class QueueWriteBehind implements WriteBehind {
+  constructor(private readonly queue: QueueSender) {}
 
   async send(fetchedAt: number, agents: AgentWriteBackJob["agents"]): Promise<void> {
     const job: AgentWriteBackJob = { type: AGENT_WRITE_BACK_JOB, fetched_at: fetchedAt, agents };
-    await Promise.all(jobBodies(job).map((body) => this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: body }))));
+    await this.queue.sendBodies(jobBodies(job));
   }
 }
 

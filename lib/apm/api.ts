@@ -7,6 +7,7 @@ import { z } from "zod";
 import { parametersOf } from "../config-versions/api.ts";
 import type { HttpReply, HttpRequestContext } from "../http/handler.ts";
 import { validate } from "../http/handler.ts";
+import { authorOf } from "../http/author.ts";
 import { createApp, deleteApp, getApp, updateApp, type ApmDeps } from "./apps.ts";
 import { setDatasource } from "./datasources.ts";
 import { discoverProbes, ingestProbes, listProbes, probeVersions, upgradeProbes } from "./probes.ts";
@@ -24,8 +25,6 @@ import {
 
 const NO_QUERY = z.object({});
 const methodOf = (event: APIGatewayProxyEventV2): string => event.requestContext?.http?.method ?? "GET";
-/** Who a change is attributed to: the caller's user when it names one, else its app. */
-export const authorOf = (ctx: HttpRequestContext<unknown>): string => ctx.caller.username || ctx.caller.appCode;
 
 /** POST/GET /v1/apm/apps, GET/PUT/DELETE /v1/apm/apps/{bk_biz_id}/{app_name}. */
 export async function answerApps(deps: ApmDeps, ctx: HttpRequestContext<unknown>): Promise<HttpReply<unknown>> {

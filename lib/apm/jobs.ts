@@ -1,5 +1,6 @@
 /**
- * APM's automation jobs on the queue: `probe_start` / `probe_stop` and `probe_upgrade`.
+ * APM's automation jobs on the queue: `probe.start` / `probe.stop` and `probe.upgrade` (once
+ * `probe_start` / `probe_stop` / `probe_upgrade`, names still accepted: lib/automation/job-types.ts).
  * - With `bk_biz_id`, `app_name` and `datasource`: the app's datasource is started or stopped,
  *   exactly as through the API (datasources.ts), attributed to `automation`.
  * - With `agent_id_list` and `probe`: a plain tracked command to those agents telling the plugin
@@ -9,9 +10,9 @@
  */
 import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
-import type { JobEnvelope, JobHandler } from "../automation/jobs.ts";
+import { asJob, AUTOMATION_AUTHOR, jobBody, type JobEnvelope, type JobHandler } from "../automation/jobs.ts";
+import { JOB_TYPES } from "../automation/job-types.ts";
 import { dispatchCommand } from "../commands/api.ts";
-import { asJob, AUTOMATION_AUTHOR, parseJob } from "../commands/jobs.ts";
 import { MAX_COMMAND_TARGETS, rolloutLimitSchema } from "../commands/schemas.ts";
 import { agentIdSchema } from "../gse/schemas.ts";
 import type { ApmDeps } from "./apps.ts";
@@ -20,14 +21,21 @@ import { upgradeProbes } from "./probes.ts";
 import { appNameSchema, datasourceNameSchema, upgradeRequestSchema } from "./schemas.ts";
 
 const appSchema = z.object({ bk_biz_id: z.int(), app_name: appNameSchema });
+const startOrStop = z.enum([JOB_TYPES.probeStart, JOB_TYPES.probeStop]);
+
+/**
+ * The prefix of a command's default message id, by job type: the names these jobs had when the
+ * ids were first derived, so a message redelivered across the rename keys the same command.
+ */
+const COMMAND_ID_PREFIX = { [JOB_TYPES.probeStart]: "probe_start", [JOB_TYPES.probeStop]: "probe_stop", [JOB_TYPES.probeUpgrade]: "probe_upgrade" } as const;
 
 /** Start or stop an app's datasource. */
-export const datasourceJobSchema = appSchema.extend({ type: z.enum(["probe_start", "probe_stop"]), datasource: datasourceNameSchema });
+export const datasourceJobSchema = appSchema.extend({ type: startOrStop, datasource: datasourceNameSchema });
 
 /** Start or stop a probe on agents: a tracked command whose content tells the plugin what to do. */
 export const probeJobSchema = z.object({
-  type: z.enum(["probe_start", "probe_stop"]),
-  /** Defaults to `<type>.<SQS message id>`, so a redelivery is the same command. */
+  type: startOrStop,
+  /** Defaults to `probe_start.<SQS message id>` (or probe_stop), so a redelivery is the same command. */
   message_id: z.string().min(1).max(64).optional(),
   agent_id_list: z.array(agentIdSchema).min(1).max(MAX_COMMAND_TARGETS),
   probe: z.string().min(1).max(128),
@@ -37,36 +45,41 @@ export const probeJobSchema = z.object({
   reply_timeout_seconds: z.int().min(1).max(7 * 86_400).optional(),
 });
 
-export const upgradeJobSchema = upgradeRequestSchema.extend({ type: z.literal("probe_upgrade"), bk_biz_id: z.int(), app_name: appNameSchema });
+export const upgradeJobSchema = upgradeRequestSchema.extend({ type: z.literal(JOB_TYPES.probeUpgrade), bk_biz_id: z.int(), app_name: appNameSchema });
 
-export function apmJobs(deps: ApmDeps): Record<string, JobHandler> {
-  const probe: JobHandler = (job: JobEnvelope, record: SQSRecord) =>
+/** The jobs `probe.start` and `probe.stop`: an app's datasource, or a probe on agents. */
+export function probeJob(deps: ApmDeps): JobHandler {
+  return (job: JobEnvelope, record: SQSRecord) =>
     asJob(async () => {
       if ("app_name" in job || "datasource" in job) {
-        const p = parseJob(datasourceJobSchema, job);
+        const p = jobBody(datasourceJobSchema, job);
         try {
-          await setDatasource(deps, p.bk_biz_id, p.app_name, p.datasource, p.type === "probe_start" ? "start" : "stop", AUTOMATION_AUTHOR);
+          await setDatasource(deps, p.bk_biz_id, p.app_name, p.datasource, p.type === JOB_TYPES.probeStart ? "start" : "stop", AUTOMATION_AUTHOR);
         } catch (error) {
           // Recorded on the datasource and alerted: the job is done, a human decides what next.
           if (!(error instanceof DatasourceApplyError)) throw error;
         }
         return;
       }
-      const p = parseJob(probeJobSchema, job);
+      const p = jobBody(probeJobSchema, job);
       const { type, probe: name, params, message_id, ...rollout } = p;
       await dispatchCommand(
         deps.commands,
-        { ...rollout, message_id: message_id ?? `${type}.${record.messageId}`.slice(0, 64), content: JSON.stringify({ action: type === "probe_start" ? "start" : "stop", probe: name, params: params ?? {} }) },
+        {
+          ...rollout,
+          message_id: message_id ?? `${COMMAND_ID_PREFIX[type]}.${record.messageId}`.slice(0, 64),
+          content: JSON.stringify({ action: type === JOB_TYPES.probeStart ? "start" : "stop", probe: name, params: params ?? {} }),
+        },
         AUTOMATION_AUTHOR,
       );
     });
-  return {
-    probe_start: probe,
-    probe_stop: probe,
-    probe_upgrade: (job, record) =>
-      asJob(async () => {
-        const { type: _type, bk_biz_id, app_name, ...request } = parseJob(upgradeJobSchema, job);
-        await upgradeProbes(deps, bk_biz_id, app_name, { ...request, message_id: request.message_id ?? `probe_upgrade.${record.messageId}`.slice(0, 64) }, AUTOMATION_AUTHOR);
-      }),
-  };
+}
+
+/** The job `probe.upgrade`: an app's probes to a version, as through the API. */
+export function probeUpgradeJob(deps: ApmDeps): JobHandler {
+  return (job, record) =>
+    asJob(async () => {
+      const { type, bk_biz_id, app_name, ...request } = jobBody(upgradeJobSchema, job);
+      await upgradeProbes(deps, bk_biz_id, app_name, { ...request, message_id: request.message_id ?? `${COMMAND_ID_PREFIX[type]}.${record.messageId}`.slice(0, 64) }, AUTOMATION_AUTHOR);
+    });
 }

@@ -1,8 +1,10 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { SendMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
+import { AppError, ConflictError, GseError } from "../core/errors.ts";
 import { withLogKeys } from "../core/logger.ts";
+import { sqsSender } from "../core/queue.ts";
 
 /**
  * An automation job on the queue: `{"type": "<job>", ...}`. Each job type brings its own schema
@@ -32,7 +34,37 @@ export function parseJobBody<S extends z.ZodType>(schema: S, job: unknown, what:
   throw new PoisonJobError(`${what}: ${jobIssues(parsed.error)}`);
 }
 
-export function parseJob(record: SQSRecord, jobs: Readonly<Record<string, JobHandler>>): { job: JobEnvelope; run: JobHandler } {
+/** Who the commands and config versions of queue jobs are attributed to. */
+export const AUTOMATION_AUTHOR = "automation";
+
+/** A job body by its type's schema, or poison naming the job type and what is wrong. */
+export const jobBody = <S extends z.ZodType>(schema: S, job: JobEnvelope): z.infer<S> => parseJobBody(schema, job, `invalid ${job.type} job`);
+
+/**
+ * The caller's mistakes (bad body, unknown object) can never succeed: dead-letter them. GSE
+ * refusing a config change is recorded by the versioned flow (REJECTED: nothing changed): the job
+ * is done. A conflict (another change still in flight after the wait) or an outage is retried by SQS.
+ */
+export async function asJob(run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    if (error instanceof GseError && error.kind === "business") return;
+    if (error instanceof ConflictError || error instanceof GseError) throw error;
+    if (error instanceof AppError && error.status >= 400 && error.status < 500) throw new PoisonJobError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * The job a record carries and its handler. A type named by `aliases` (an old name) runs as the
+ * type it maps to, and its handler sees that name: a handler knows one name for its job.
+ */
+export function parseJob(
+  record: SQSRecord,
+  jobs: Readonly<Record<string, JobHandler>>,
+  aliases: Readonly<Record<string, string>> = {},
+): { job: JobEnvelope; run: JobHandler } {
   let body: unknown;
   try {
     body = JSON.parse(record.body);
@@ -41,9 +73,11 @@ export function parseJob(record: SQSRecord, jobs: Readonly<Record<string, JobHan
   }
   const parsed = jobEnvelopeSchema.safeParse(body);
   if (!parsed.success) throw new PoisonJobError(`not a job envelope: ${jobIssues(parsed.error)}`);
-  const run = jobs[parsed.data.type];
+  // Own keys only: a type such as "constructor" must not find Object's.
+  const type = Object.hasOwn(aliases, parsed.data.type) ? (aliases[parsed.data.type] as string) : parsed.data.type;
+  const run = Object.hasOwn(jobs, type) ? jobs[type] : undefined;
   if (!run) throw new PoisonJobError(`unknown job type "${parsed.data.type}"; known: ${Object.keys(jobs).join(", ") || "none"}`);
-  return { job: parsed.data, run };
+  return { job: { ...parsed.data, type }, run };
 }
 
 /**
@@ -53,6 +87,8 @@ export function parseJob(record: SQSRecord, jobs: Readonly<Record<string, JobHan
  */
 export function createJobRunner(options: {
   jobs: Readonly<Record<string, JobHandler>>;
+  /** Old job type names, each run as the type it maps to (lib/automation/job-types.ts). */
+  aliases?: Readonly<Record<string, string>>;
   sqs: SQSClient;
   deadLetterQueueUrl: string;
   logger: Logger;
@@ -61,22 +97,14 @@ export function createJobRunner(options: {
   /** Told of every job set aside, so a person hears of it (an alert). */
   onDeadLetter?: (record: SQSRecord, reason: string) => Promise<void>;
 }): (record: SQSRecord) => Promise<void> {
+  const deadLetterQueue = sqsSender(options.sqs, options.deadLetterQueueUrl);
   const deadLetter = async (record: SQSRecord, error: PoisonJobError): Promise<void> => {
     options.logger.warn("poison job moved to the dead-letter queue", { message_id: record.messageId, reason: error.message });
-    await options.sqs.send(
-      new SendMessageCommand({
-        QueueUrl: options.deadLetterQueueUrl,
-        MessageBody: record.body,
-        MessageAttributes: {
-          reason: { DataType: "String", StringValue: error.message.slice(0, 1024) },
-          source_message_id: { DataType: "String", StringValue: record.messageId },
-        },
-      }),
-    );
+    await deadLetterQueue.sendBody(record.body, { attributes: { reason: error.message.slice(0, 1024), source_message_id: record.messageId } });
   };
   return async function runJob(record) {
     try {
-      const parsed = parseJob(record, options.jobs);
+      const parsed = parseJob(record, options.jobs, options.aliases);
       // A job type refusing its body is as final as an unknown type: no retry can fix it.
       await withLogKeys({ job_type: parsed.job.type, message_id: record.messageId }, () => parsed.run(parsed.job, record));
     } catch (error) {

@@ -6,6 +6,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { createHash, randomUUID } from "node:crypto";
+import { JOB_TYPES } from "../automation/job-types.ts";
 import { ConflictError, GseError } from "../core/errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import { assertCallerSlot, type MessageSlot } from "../gse/dispatch.ts";
@@ -24,8 +25,8 @@ import {
   type RolloutLimit,
 } from "./schemas.ts";
 
-export const COMMAND_TICK_JOB = "command.tick";
-export const COMMAND_RETRY_JOB = "command.retry";
+export const COMMAND_TICK_JOB = JOB_TYPES.commandTick;
+export const COMMAND_RETRY_JOB = JOB_TYPES.commandRetry;
 
 /** SQS holds a message back at most 15 minutes; longer waits are re-enqueued. */
 export const MAX_QUEUE_DELAY_SECONDS = 900;

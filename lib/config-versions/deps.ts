@@ -5,16 +5,15 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
-import type { Logger } from "@aws-lambda-powertools/logger";
-import { tableOf, type Config } from "../core/config.ts";
-import type { GseClient } from "../gse/client.ts";
+import { tableOf } from "../core/config.ts";
+import type { GseFunctionContext } from "../gse/context.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
 import type { OperationRequest } from "../gse/operations.ts";
+import { authorOf } from "../http/author.ts";
 import type { HttpRequestContext } from "../http/handler.ts";
 import { ConfigStore } from "./store.ts";
 import { FUNCTIONS } from "../wiring.ts";
 import { changeConfig, type ConfigDeps } from "./apply.ts";
-import { documentClient } from "../core/aws.ts";
 import { IDEMPOTENCY_HEADER, withIdempotency, type IdempotencyDeps } from "./idempotency.ts";
 
 /** Pending-add records outlive any retry of the add by far; a week keeps them for a look. */
@@ -22,19 +21,12 @@ const PENDING_ADD_TTL_SECONDS = 7 * 86_400;
 
 export type VersionedDeps = ConfigDeps & IdempotencyDeps;
 
-/** What a function has at cold start (lib/gse/handler.ts gseFunction builds the same for GSE routes). */
-export interface FunctionContext {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly gse: GseClient;
-}
-
-export function configDeps(context: FunctionContext, dynamo: DynamoDBDocumentClient = documentClient()): VersionedDeps {
+export function configDeps(context: GseFunctionContext, clients: { readonly dynamo: DynamoDBDocumentClient }): VersionedDeps {
   const { config } = context;
   return {
     gse: context.gse,
     logger: context.logger,
-    store: new ConfigStore({ client: dynamo, tableName: tableOf(config, "configs") }),
+    store: new ConfigStore({ client: clients.dynamo, tableName: tableOf(config, "configs") }),
     now: () => Date.now(),
     newId: () => randomUUID(),
     settings: {
@@ -48,15 +40,12 @@ export function configDeps(context: FunctionContext, dynamo: DynamoDBDocumentCli
   };
 }
 
-/** The author of a change: bk_username from the caller's header, else GSE's operator_name. */
-export const authorOf = (ctx: HttpRequestContext<unknown>, body: { operation: { operator_name: string } }): string =>
-  ctx.caller.username || body.operation.operator_name || ctx.caller.appCode;
-
 /** A GSE config operation's handler body: idempotency, then the versioned change. */
 export function versionedChange<N extends ConfigOperation>(deps: VersionedDeps, name: N) {
   return async (ctx: HttpRequestContext<OperationRequest<N>>): Promise<unknown> => {
     const key = ctx.event.headers?.[IDEMPOTENCY_HEADER] || undefined;
-    const author = authorOf(ctx, ctx.body as { operation: { operator_name: string } });
+    // GSE's config operations name the person they act for (lib/http/author.ts).
+    const author = authorOf(ctx, (ctx.body as { operation: { operator_name: string } }).operation.operator_name);
     return withIdempotency(deps, { appCode: ctx.caller.appCode, operation: name, body: ctx.body, key }, () =>
       changeConfig(deps, name, ctx.body, { author, ...(key ? { idempotencyKey: key } : {}) }),
     );

@@ -5,17 +5,17 @@
  * redelivered message finds the idempotency record of its key, by default its SQS message id.
  */
 import { z } from "zod";
-import { jobIssues, PoisonJobError, type JobHandler } from "../automation/jobs.ts";
+import { JOB_TYPES } from "../automation/job-types.ts";
+import { jobIssues, PoisonJobError, type JobHandler, asJob, AUTOMATION_AUTHOR, jobBody } from "../automation/jobs.ts";
 // The shared job rules (dead-letter vs retry, attribution) still live with the command jobs.
-import { asJob, AUTOMATION_AUTHOR, parseJob } from "../commands/jobs.ts";
 import { OPERATIONS } from "../gse/operations.ts";
 import { objectPathSchema } from "./api.ts";
 import { changeConfig, rollbackTo } from "./apply.ts";
 import type { VersionedDeps } from "./deps.ts";
 import { withIdempotency } from "./idempotency.ts";
 
-export const APPLY_CONFIG_JOB = "apply_config";
-export const ROLLBACK_CONFIG_JOB = "rollback_config";
+export const APPLY_CONFIG_JOB = JOB_TYPES.configApply;
+export const ROLLBACK_CONFIG_JOB = JOB_TYPES.configRollback;
 
 const CONFIG_OPERATIONS = ["add_streamto", "update_streamto", "delete_streamto", "add_route", "update_route", "delete_route"] as const;
 
@@ -42,7 +42,7 @@ export function configJobs(deps: VersionedDeps): Record<string, JobHandler> {
   return {
     [APPLY_CONFIG_JOB]: (job, record) =>
       asJob(async () => {
-        const p = parseJob(applyConfigJobSchema, job);
+        const p = jobBody(applyConfigJobSchema, job);
         const body = OPERATIONS[p.operation].request.safeParse(p.body);
         if (!body.success) throw new PoisonJobError(`invalid apply_config body for ${p.operation}: ${jobIssues(body.error, "body.")}`);
         const key = p.idempotency_key ?? `sqs:${record.messageId}`;
@@ -53,7 +53,7 @@ export function configJobs(deps: VersionedDeps): Record<string, JobHandler> {
       }),
     [ROLLBACK_CONFIG_JOB]: (job, record) =>
       asJob(async () => {
-        const p = parseJob(rollbackConfigJobSchema, job);
+        const p = jobBody(rollbackConfigJobSchema, job);
         const key = p.idempotency_key ?? `sqs:${record.messageId}`;
         await withIdempotency(deps, { appCode: AUTOMATION_AUTHOR, operation: "rollback_config", body: { kind: p.kind, id: p.id, version: p.version }, key }, () =>
           rollbackTo(deps, { kind: p.kind, id: p.id }, p.version, { author: p.author ?? AUTOMATION_AUTHOR }),

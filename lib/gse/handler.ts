@@ -1,23 +1,7 @@
-import type { Logger } from "@aws-lambda-powertools/logger";
-import { callersOf, getConfig, gseOf, type Config } from "../core/config.ts";
-import { FUNCTIONS, type FunctionKey } from "../wiring.ts";
+import { callersOf } from "../core/config.ts";
+import type { FunctionContext } from "../core/function.ts";
 import { httpHandler, type HttpReply, type HttpRequestContext } from "../http/handler.ts";
-import { createLogger } from "../core/logger.ts";
-import { GseClient } from "./client.ts";
 import { OPERATIONS, type OperationName, type OperationRequest } from "./operations.ts";
-
-export interface GseFunctionContext {
-  readonly config: Config;
-  readonly logger: Logger;
-  readonly gse: GseClient;
-}
-
-/** What every GSE-operation function builds once at cold start and keeps for warm invocations. */
-export async function gseFunction(name: OperationName & FunctionKey): Promise<GseFunctionContext> {
-  const config = await getConfig(FUNCTIONS[name].links);
-  const logger = createLogger(name, config.logLevel);
-  return { config, logger, gse: new GseClient({ gse: gseOf(config), logger }) };
-}
 
 /**
  * An HTTP handler for one GSE operation, on any of its paths: the body is validated with the
@@ -27,7 +11,7 @@ export async function gseFunction(name: OperationName & FunctionKey): Promise<Gs
  */
 export function gseHandler<N extends OperationName>(
   name: N,
-  context: GseFunctionContext,
+  context: FunctionContext,
   run: (ctx: HttpRequestContext<OperationRequest<N>>) => Promise<unknown>,
 ) {
   return httpHandler(

@@ -3,6 +3,7 @@
  * result each shard stores under the poll for the last one to aggregate (finish.ts).
  */
 import { z } from "zod";
+import { JOB_TYPES } from "../automation/job-types.ts";
 import { FLEET_PARTITIONS, FLEET_STATUSES, TRANSITION_KINDS, type FleetCalls, type FleetStatus, type TransitionKind } from "../fleet/store.ts";
 import { sampleEntrySchema, TRANSITION_ALERT_KINDS, type TransitionAlertKind } from "./alerts.ts";
 import { STATUS_CLASSES, statusClassSchema, type StatusClass } from "./status-class.ts";
@@ -10,7 +11,7 @@ import { STATUS_CLASSES, statusClassSchema, type StatusClass } from "./status-cl
 /** How long a poll's run and shard items are kept (DynamoDB TTL). */
 export const POLL_RECORD_RETENTION_SECONDS = 2 * 86_400;
 
-export const HEARTBEAT_SHARD_JOB = "heartbeat_shard";
+export const HEARTBEAT_SHARD_JOB = JOB_TYPES.heartbeatShard;
 
 /** A shard of a poll on the automation queue. */
 export const heartbeatShardJobSchema = z.object({

@@ -10,6 +10,7 @@ import fc from "fast-check";
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import { AGENT_WRITE_BACK_JOB } from "../../lib/agent-state/write-back.ts";
+import { JOB_TYPES, LEGACY_JOB_TYPES } from "../../lib/automation/job-types.ts";
 import { HEARTBEAT_SHARD_JOB } from "../../lib/heartbeat/poll.ts";
 import { TRIES } from "../helpers/reliability-reporter.ts";
 import { eventually, logLines, useStack } from "../helpers/stack.ts";
@@ -30,6 +31,9 @@ const markerId = fc.constant(null).map(() => `fuzz-${run}-${nextId++}`);
 
 const facts = { known: true, source: "list_agent_state", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2, alive: true };
 
+/** Every type the runner knows, current and old: a random type must be none of them to be unknown. */
+const KNOWN_TYPES = new Set<string>([...Object.values(JOB_TYPES), ...Object.keys(LEGACY_JOB_TYPES)]);
+
 /** Bodies no job can run: not JSON, not an envelope, an unknown type, or a write-back its schema refuses. */
 const poison = fc.oneof(
   fc.string({ maxLength: 200 }).filter((s) => {
@@ -41,7 +45,7 @@ const poison = fc.oneof(
     }
   }),
   fc.jsonValue({ maxDepth: 4 }).filter((v) => typeof v !== "object" || v === null || Array.isArray(v) || typeof (v as { type?: unknown }).type !== "string").map((v) => JSON.stringify(v)),
-  fc.record({ type: fc.string({ maxLength: 80 }).filter((t) => t !== AGENT_WRITE_BACK_JOB && t !== HEARTBEAT_SHARD_JOB) }).map((v) => JSON.stringify(v)),
+  fc.record({ type: fc.string({ maxLength: 80 }).filter((t) => !KNOWN_TYPES.has(t)) }).map((v) => JSON.stringify(v)),
   fc.record({ type: fc.constant(HEARTBEAT_SHARD_JOB), poll_id: fc.oneof(fc.integer(), fc.constant(null), fc.string({ maxLength: 5 })), partitions: fc.jsonValue({ maxDepth: 2 }) }).map((v) => JSON.stringify(v)),
   fc.constant("").map(() => `{"__proto__":{"polluted":1},"type":"${AGENT_WRITE_BACK_JOB}"}`),
   fc.record({
@@ -63,7 +67,8 @@ const poison = fc.oneof(
     ),
   }).map((v) => JSON.stringify(v)),
   fc.integer({ min: 50, max: 400 }).map((depth) => `{"type":"${AGENT_WRITE_BACK_JOB}","agents":${"[".repeat(depth)}${"]".repeat(depth)}}`),
-  // The command jobs and the jobs other systems send (lib/commands), each with a body its schema refuses.
+  // The command jobs and the jobs other systems send (lib/commands), each with a body its schema refuses;
+  // those other systems send them under their old names, which still run (lib/automation/job-types.ts).
   fc.oneof(
     fc.record({ type: fc.constant("dispatch"), message_id: fc.oneof(fc.constant(""), fc.string({ minLength: 65, maxLength: 80 })), agent_id_list: fc.array(markerId, { maxLength: 3 }), content: fc.jsonValue() }),
     fc.record({ type: fc.constant("dispatch"), agent_id_list: fc.array(markerId, { minLength: 1, maxLength: 3 }), content: fc.oneof(fc.integer(), fc.constant(null)) }),

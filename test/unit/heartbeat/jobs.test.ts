@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { PoisonJobError } from "../../../lib/automation/jobs.ts";
 import { heartbeatShardJob } from "../../../lib/heartbeat/jobs.ts";
-import { assertBudgetFits, type HeartbeatDeps } from "../../../lib/heartbeat/poll.ts";
+import { assertBudgetFits, HEARTBEAT_SHARD_JOB, type HeartbeatDeps } from "../../../lib/heartbeat/poll.ts";
 import { FUNCTIONS } from "../../../lib/wiring.ts";
 import { sqsRecord } from "../../helpers/events.ts";
 
 describe("heartbeat shard job", () => {
   it("sends a body that is not a shard straight to the dead-letter queue, before touching anything", async () => {
     const run = heartbeatShardJob({} as HeartbeatDeps);
-    const job = { type: "heartbeat_shard", poll_id: "p", at: 1, shard: "1", partitions: [64] };
+    const job = { type: HEARTBEAT_SHARD_JOB, poll_id: "p", at: 1, shard: "1", partitions: [64] };
     await expect(run(job, sqsRecord(JSON.stringify(job)))).rejects.toThrow(PoisonJobError);
     await expect(run(job, sqsRecord(JSON.stringify(job)))).rejects.toThrow(/partitions\.0/);
   });

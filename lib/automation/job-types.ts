@@ -1,0 +1,45 @@
+/**
+ * Every job type the automation queue runs, named `<feature>.<verb>`. This file names them and
+ * imports nothing, so the features that send a job and the registry that runs it
+ * (lib/automation/registry.ts, where each type meets its handler) share one spelling without
+ * importing each other.
+ */
+export const JOB_TYPES = {
+  /** lib/agent-state/write-back.ts: what a lookup heard from GSE, written behind its answer. */
+  agentWriteBack: "agent-state.write-back",
+  /** lib/heartbeat/jobs.ts: one shard of a heartbeat poll. */
+  heartbeatShard: "heartbeat.shard",
+  /** lib/commands/retry.ts: a command's next batches, or its watchdog. */
+  commandTick: "command.tick",
+  /** lib/commands/retry.ts: one agent's delayed resend. */
+  commandRetry: "command.retry",
+  /** lib/commands/jobs.ts: a command another system puts on the queue. */
+  commandDispatch: "command.dispatch",
+  /** A config change another system puts on the queue (lib/commands/jobs.ts, moving to lib/config-versions). */
+  configApply: "config.apply",
+  /** A roll-back-to-N another system puts on the queue (lib/commands/jobs.ts, moving to lib/config-versions). */
+  configRollback: "config.rollback",
+  /** lib/apm/jobs.ts: start an app's datasource, or a probe on agents. */
+  probeStart: "probe.start",
+  /** lib/apm/jobs.ts: stop an app's datasource, or a probe on agents. */
+  probeStop: "probe.stop",
+  /** lib/apm/jobs.ts: upgrade an app's probes. */
+  probeUpgrade: "probe.upgrade",
+} as const;
+
+export type JobType = (typeof JOB_TYPES)[keyof typeof JOB_TYPES];
+
+/**
+ * The names these jobs had before they were named alike. Messages already on the queue during a
+ * deploy carry them, and other systems that put jobs on the queue send them, so they run as the
+ * job they name; the handler sees the current name.
+ */
+export const LEGACY_JOB_TYPES: Readonly<Record<string, JobType>> = {
+  heartbeat_shard: JOB_TYPES.heartbeatShard,
+  dispatch: JOB_TYPES.commandDispatch,
+  apply_config: JOB_TYPES.configApply,
+  rollback_config: JOB_TYPES.configRollback,
+  probe_start: JOB_TYPES.probeStart,
+  probe_stop: JOB_TYPES.probeStop,
+  probe_upgrade: JOB_TYPES.probeUpgrade,
+};

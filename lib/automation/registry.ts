@@ -1,0 +1,52 @@
+/**
+ * The job registry: every job type the automation queue runs, beside the module whose handler runs
+ * it. The names are in lib/automation/job-types.ts (old names too); a type without a handler here
+ * does not compile.
+ */
+import { agentWriteBackJob } from "../agent-state/write-back.ts";
+import type { ApmDeps } from "../apm/apps.ts";
+import { probeJob, probeUpgradeJob } from "../apm/jobs.ts";
+import type { CommandDeps } from "../commands/engine.ts";
+import { commandJobs } from "../commands/jobs.ts";
+import { retryJobHandler, tickJobHandler } from "../commands/retry.ts";
+import type { VersionedDeps } from "../config-versions/deps.ts";
+import { configJobs } from "../config-versions/jobs.ts";
+import { heartbeatShardJob } from "../heartbeat/jobs.ts";
+import type { HeartbeatDeps } from "../heartbeat/poll.ts";
+import { JOB_TYPES, type JobType } from "./job-types.ts";
+import type { JobHandler } from "./jobs.ts";
+
+export interface JobRegistryDeps {
+  readonly writeBack: Parameters<typeof agentWriteBackJob>[0];
+  readonly heartbeat: HeartbeatDeps;
+  readonly commands: CommandDeps;
+  readonly configs: VersionedDeps;
+  readonly apm: ApmDeps;
+  /** How long one command tick may send before it hands the rest back to the queue. */
+  readonly tickBudgetMs: number;
+}
+
+/** A handler of a module that keys its jobs by name: a name it does not have fails the cold start, not a job. */
+function handlerNamed(jobs: Readonly<Record<string, JobHandler>>, name: string): JobHandler {
+  const handler = jobs[name];
+  if (!handler) throw new Error(`no handler for the job "${name}"`);
+  return handler;
+}
+
+export function jobRegistry(deps: JobRegistryDeps): Readonly<Record<JobType, JobHandler>> {
+  const commands = commandJobs(deps.commands);
+  const configs = configJobs(deps.configs);
+  const probe = probeJob(deps.apm);
+  return {
+    [JOB_TYPES.agentWriteBack]: agentWriteBackJob(deps.writeBack),
+    [JOB_TYPES.heartbeatShard]: heartbeatShardJob(deps.heartbeat),
+    [JOB_TYPES.commandTick]: tickJobHandler(deps.commands, deps.tickBudgetMs),
+    [JOB_TYPES.commandRetry]: retryJobHandler(deps.commands),
+    [JOB_TYPES.commandDispatch]: handlerNamed(commands, JOB_TYPES.commandDispatch),
+    [JOB_TYPES.configApply]: handlerNamed(configs, JOB_TYPES.configApply),
+    [JOB_TYPES.configRollback]: handlerNamed(configs, JOB_TYPES.configRollback),
+    [JOB_TYPES.probeStart]: probe,
+    [JOB_TYPES.probeStop]: probe,
+    [JOB_TYPES.probeUpgrade]: probeUpgradeJob(deps.apm),
+  };
+}
