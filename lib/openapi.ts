@@ -218,7 +218,7 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
   console_page: {
     summary: "The status page: fleet, 24 h of counts by status, lost agents, alerts, running commands, config versions",
     description:
-      "One HTML document (inline style and script, no external fetch) whose script reads `/console/data` every 15 s. " +
+      "One HTML document (inline style and script, no external fetch) whose script reads `/v1/console/data` every 15 s. " +
       "A browser signs in with HTTP Basic (user: app code, password: app secret); a refusal carries `WWW-Authenticate: Basic`.",
     html: true,
   },

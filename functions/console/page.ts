@@ -8,7 +8,7 @@ import { FUNCTIONS } from "../../lib/wiring.ts";
 const config = await getConfig(FUNCTIONS.console_page.links);
 const logger = createLogger("console_page", config.logLevel);
 
-/** GET /console: the status page. A browser signs in with HTTP Basic (app code, app secret). */
+/** GET /v1/console: the status page. A browser signs in with HTTP Basic (app code, app secret). */
 export const handler = httpHandler({ name: "console_page", logger, authenticate: browserAuthenticator(callersOf(config)) }, async () => ({
   text: consolePage(),
   contentType: PAGE_CONTENT_TYPE,
