@@ -1,7 +1,7 @@
 import { callersOf, getConfig } from "../lib/core/config.ts";
 import { httpHandler } from "../lib/http/handler.ts";
 import { createLogger } from "../lib/core/logger.ts";
-import { buildOpenApiDocument } from "../lib/openapi.ts";
+import { buildOpenApiDocument } from "../lib/openapi/document.ts";
 import { ROUTES } from "../lib/routes.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 

@@ -1,6 +1,6 @@
 /**
  * What GET /v1/console/data answers (in the envelope) and the status page draws: built by
- * lib/console/data.ts, documented in OpenAPI (lib/openapi.ts). Apart from the assembly so that the
+ * lib/console/data.ts, documented in OpenAPI (lib/openapi/service-paths.ts). Apart from the assembly so that the
  * OpenAPI document does not bundle the DynamoDB client.
  */
 import { z } from "zod";

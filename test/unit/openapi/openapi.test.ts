@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { failure, ok } from "../../../lib/http/envelope.ts";
-import { BASIC_SECURITY_SCHEME, buildOpenApiDocument, JSON_SCHEMA_DIALECT, openApiPath, SECURITY_SCHEME, type OpenApiDocument } from "../../../lib/openapi.ts";
+import { buildOpenApiDocument, openApiPath } from "../../../lib/openapi/document.ts";
+import { BASIC_SECURITY_SCHEME, JSON_SCHEMA_DIALECT, SECURITY_SCHEME, type OpenApiDocument } from "../../../lib/openapi/types.ts";
 import { GSE_FUNCTIONS, ROUTES, type RouteDefinition } from "../../../lib/routes.ts";
 import * as examples from "../../helpers/gse-api-examples.ts";
 
