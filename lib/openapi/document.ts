@@ -10,7 +10,17 @@ import type { OperationName } from "../gse/operations.ts";
 import { CALLBACK_KEY_PARAM } from "../http/auth.ts";
 import type { HttpMethod, RouteDefinition } from "../routes.ts";
 import { FUNCTIONS, type FunctionKey } from "../wiring.ts";
-import { components, errorEnvelope, errorResponses, jsonSchema, ref, REQUEST_ID_HEADERS, successEnvelope, unavailableEnvelope, type ErrorResponseName } from "./components.ts";
+import {
+  components,
+  errorEnvelope,
+  errorResponses,
+  jsonSchema,
+  ref,
+  REQUEST_ID_HEADERS,
+  successEnvelope,
+  unavailableEnvelope,
+  type ErrorResponseName,
+} from "./components.ts";
 import { GSE_TAGS, gseDescription, gseOperationId, gseOperationOf, gseRouteDoc, gseTag } from "./gse-paths.ts";
 import { SERVICE_ROUTE_DOCS } from "./service-paths.ts";
 import {
@@ -28,7 +38,13 @@ import {
   type Schema,
 } from "./types.ts";
 
-const CALLBACK_KEY_PARAMETER: OpenApiParameter = { name: CALLBACK_KEY_PARAM, in: "query", required: true, description: "GseCallbackKey", schema: { type: "string" } };
+const CALLBACK_KEY_PARAMETER: OpenApiParameter = {
+  name: CALLBACK_KEY_PARAM,
+  in: "query",
+  required: true,
+  description: "GseCallbackKey",
+  schema: { type: "string" },
+};
 
 /** The route table's `{name+}` (API Gateway's greedy parameter) is `{name}` in OpenAPI. */
 export function openApiPath(routePath: string): string {
@@ -109,7 +125,9 @@ function errorStatuses({ doc, gse }: RouteSpec): Record<number, ErrorResponseNam
 }
 
 function parameters(route: RouteDefinition): (OpenApiParameter | Ref)[] {
-  const inPath = [...route.path.matchAll(/\{(\w+)\+?\}/g)].map((m): OpenApiParameter => ({ name: m[1] as string, in: "path", required: true, schema: { type: "string" } }));
+  const inPath = [...route.path.matchAll(/\{(\w+)\+?\}/g)].map(
+    (m): OpenApiParameter => ({ name: m[1] as string, in: "path", required: true, schema: { type: "string" } }),
+  );
   return [...inPath, ...(route.auth === "callback-key" ? [CALLBACK_KEY_PARAMETER] : []), ref("parameters", "RequestId")];
 }
 
