@@ -52,7 +52,7 @@ export function buildProgram(io: Io): Command {
     .command("fleet")
     .description("the fleet as of the last heartbeat poll: counts by status, by class of GSE status code and by version, outdated agents")
     .action(async () => {
-      const summary = await callApi(target(), "GET", "/fleet", summaryDataSchema);
+      const summary = await callApi(target(), "GET", "/v1/fleet", summaryDataSchema);
       print(summary, () => fleetSummary(summary, io.color));
     });
 
@@ -74,7 +74,7 @@ export function buildProgram(io: Io): Command {
       if (options.seenBefore) query.set("seen_before", options.seenBefore);
       if (options.seenAfter) query.set("seen_after", options.seenAfter);
       if (options.cursor) query.set("cursor", options.cursor);
-      const page = await callApi(target(), "GET", `/fleet/agents?${query.toString()}`, listAgentsDataSchema);
+      const page = await callApi(target(), "GET", `/v1/fleet/agents?${query.toString()}`, listAgentsDataSchema);
       print(page, () => agentsTable(page, io.color));
     });
 
@@ -83,7 +83,7 @@ export function buildProgram(io: Io): Command {
     .description("one agent: its state and its transitions, newest first")
     .argument("<agent_id>")
     .action(async (agentId: string) => {
-      const history = await callApi(target(), "GET", `/fleet/agents/${encodeURIComponent(agentId)}/history`, historyDataSchema);
+      const history = await callApi(target(), "GET", `/v1/fleet/agents/${encodeURIComponent(agentId)}/history`, historyDataSchema);
       print(history, () => agentDetail(history, io.color));
     });
 
@@ -93,7 +93,7 @@ export function buildProgram(io: Io): Command {
     .argument("[agent_ids...]")
     .option("--file <path>", "agent ids, one per line")
     .action(async (ids: string[], options: { file?: string }) => {
-      const result = await callApi(target(), "POST", "/fleet/agents/register", registerDataSchema, { body: { agent_id_list: idsFrom(ids, options.file) } });
+      const result = await callApi(target(), "POST", "/v1/fleet/agents/register", registerDataSchema, { body: { agent_id_list: idsFrom(ids, options.file) } });
       print(result, () => `registered ${result.registered}, already watched ${result.already_watched}`);
     });
 
@@ -103,7 +103,7 @@ export function buildProgram(io: Io): Command {
     .argument("[agent_ids...]")
     .option("--file <path>", "agent ids, one per line")
     .action(async (ids: string[], options: { file?: string }) => {
-      const result = await callApi(target(), "POST", "/fleet/agents/unregister", unregisterDataSchema, { body: { agent_id_list: idsFrom(ids, options.file) } });
+      const result = await callApi(target(), "POST", "/v1/fleet/agents/unregister", unregisterDataSchema, { body: { agent_id_list: idsFrom(ids, options.file) } });
       print(result, () => `unregistered ${result.unregistered}, not watched ${result.not_watched}`);
     });
 

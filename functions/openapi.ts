@@ -1,7 +1,7 @@
 import { callersOf } from "../lib/core/config.ts";
 import { functionContext } from "../lib/core/function.ts";
 import { httpHandler } from "../lib/http/handler.ts";
-import { buildOpenApiDocument } from "../lib/openapi.ts";
+import { buildOpenApiDocument } from "../lib/openapi/document.ts";
 import { ROUTES } from "../lib/routes.ts";
 
 const { config, logger } = await functionContext("openapi");

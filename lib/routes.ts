@@ -44,29 +44,32 @@ export const GSE_FUNCTIONS = [
  * to the route without one, so each path is listed once, without it.
  */
 export const ROUTES: readonly RouteDefinition[] = [
+  // These two describe the service itself, not a version of its API, so they stay at the root:
+  // a probe or an OpenAPI tool finds them without knowing which versions exist.
   { method: "GET", path: "/health", function: "health" },
   { method: "GET", path: "/openapi.json", function: "openapi" },
-  { method: "GET", path: "/fleet", function: "fleet_summary" },
-  { method: "GET", path: "/fleet/agents", function: "fleet_agents" },
-  { method: "POST", path: "/fleet/agents/register", function: "fleet_register" },
-  { method: "POST", path: "/fleet/agents/unregister", function: "fleet_unregister" },
-  { method: "GET", path: "/fleet/agents/{agent_id}/history", function: "fleet_history" },
-  // Configuration versions (issue 5); {kind} is route or streamto, {id} the channel or stream_to id.
+  // Our own API is under /v1/; the GSE-compatible paths at the end keep GSE's spelling exactly.
+  { method: "GET", path: "/v1/fleet", function: "fleet_summary" },
+  { method: "GET", path: "/v1/fleet/agents", function: "fleet_agents" },
+  { method: "POST", path: "/v1/fleet/agents/register", function: "fleet_register" },
+  { method: "POST", path: "/v1/fleet/agents/unregister", function: "fleet_unregister" },
+  { method: "GET", path: "/v1/fleet/agents/{agent_id}/history", function: "fleet_history" },
+  // Configuration versions; {kind} is route or streamto, {id} the channel or stream_to id.
   { method: "GET", path: "/v1/configs/{kind}/{id}/versions", function: "config_history" },
   { method: "GET", path: "/v1/configs/{kind}/{id}/versions/{version}", function: "config_history" },
   { method: "GET", path: "/v1/configs/{kind}/{id}/diff", function: "config_history" },
   { method: "POST", path: "/v1/configs/{kind}/{id}/rollback", function: "config_rollback" },
   { method: "GET", path: "/v1/configs/{kind}/{id}/drift", function: "config_drift" },
-  // Tracked commands (issue 6). A message_id holding "/" is sent URL-encoded (%2F).
+  // Tracked commands. A message_id holding "/" is sent URL-encoded (%2F).
   { method: "GET", path: "/v1/commands", function: "command_list" },
   { method: "GET", path: "/v1/commands/{message_id}", function: "command_get" },
   { method: "POST", path: "/v1/commands/{message_id}/cancel", function: "command_cancel" },
   { method: "GET", path: "/v1/upstream-messages", function: "upstream_messages" },
   { method: "POST", path: "/v1/gse/callback", function: "gse_callback", auth: "callback-key" },
-  // The status page (issue 10): the page, and what its script asks for.
-  { method: "GET", path: "/console", function: "console_page", auth: "browser" },
-  { method: "GET", path: "/console/data", function: "console_data", auth: "browser" },
-  // APM applications and probes (issue 7).
+  // The status page: the page, and what its script asks for.
+  { method: "GET", path: "/v1/console", function: "console_page", auth: "browser" },
+  { method: "GET", path: "/v1/console/data", function: "console_data", auth: "browser" },
+  // APM applications and probes.
   { method: "POST", path: "/v1/apm/apps", function: "apm_apps" },
   { method: "GET", path: "/v1/apm/apps", function: "apm_apps" },
   { method: "GET", path: "/v1/apm/apps/{bk_biz_id}/{app_name}", function: "apm_apps" },

@@ -197,14 +197,14 @@ export const FUNCTIONS = {
   apm_probes: apmRoute("probes", "APM probe instances: report, list within the retention window, versions, discovery and upgrade commands"),
   console_page: {
     file: "functions/console/page.ts",
-    description: "GET /console: the status page (one HTML document; its script reads /console/data)",
+    description: "GET /v1/console: the status page (one HTML document; its script reads /v1/console/data)",
     timeoutSeconds: 10,
     memoryMb: 256,
     links: [SECRETS.apiCallers.link],
   },
   console_data: {
     file: "functions/console/data.ts",
-    description: "GET /console/data: what the status page shows (dependencies, fleet, 24 h of counts, lost agents, alerts, running commands, config versions)",
+    description: "GET /v1/console/data: what the status page shows (dependencies, fleet, 24 h of counts, lost agents, alerts, running commands, config versions)",
     timeoutSeconds: 29,
     memoryMb: 512,
     // Reads only: the fleet table (view, snapshots, alert log), running commands, config heads and
@@ -219,11 +219,11 @@ export const FUNCTIONS = {
     // The queue is its trigger, not something it reads.
     links: [TABLES.fleet.link],
   },
-  fleet_summary: fleetRoute("fleet_summary", "GET /fleet: counts by status and version as of the last poll"),
-  fleet_agents: fleetRoute("fleet_agents", "GET /fleet/agents: the watched agents, filtered by status / version / last seen, paged"),
-  fleet_register: fleetRoute("fleet_register", "POST /fleet/agents/register: watch these agents"),
-  fleet_unregister: fleetRoute("fleet_unregister", "POST /fleet/agents/unregister: stop watching these agents"),
-  fleet_history: fleetRoute("fleet_history", "GET /fleet/agents/{agent_id}/history: one agent's state and transitions"),
+  fleet_summary: fleetRoute("fleet_summary", "GET /v1/fleet: counts by status and version as of the last poll"),
+  fleet_agents: fleetRoute("fleet_agents", "GET /v1/fleet/agents: the watched agents, filtered by status / version / last seen, paged"),
+  fleet_register: fleetRoute("fleet_register", "POST /v1/fleet/agents/register: watch these agents"),
+  fleet_unregister: fleetRoute("fleet_unregister", "POST /v1/fleet/agents/unregister: stop watching these agents"),
+  fleet_history: fleetRoute("fleet_history", "GET /v1/fleet/agents/{agent_id}/history: one agent's state and transitions"),
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;

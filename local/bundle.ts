@@ -165,7 +165,7 @@ export function awsClientsUsed(metafile: Metafile): string[] {
  * `npm run build` (esbuild 0.28.2, Node v20.20.2); the largest bundle of each class, in kB:
  * gseConfig 1063.5 (the 8 streamto/route operations, 1060.4-1063.5), gseAgentState 1433.0,
  * gseDispatch 1061.2, health 1431.3, openapi 519.3, recovery 510.8, automation 839.7; with the heartbeat
- * (issue 11): heartbeat 1527.6, fleet 918.7 (the five /fleet routes), automation 1534.7 (it runs
+ * (issue 11): heartbeat 1527.6, fleet 918.7 (the five /v1/fleet routes), automation 1534.7 (it runs
  * heartbeat shards: GSE client, SNS, DynamoDB).
  * Budget = measured + 17 %, rounded up to 10 kB. undici (≈540) and zod (≈460, 260 of it locales)
  * are most of every bundle, the AWS SDK ≈400 where a client is used; `bytesByPackage` shows it.

@@ -30,7 +30,7 @@ const deps: ConsoleDeps = {
 };
 
 /**
- * GET /console/data: what the status page shows, in the envelope; never cached. DynamoDB unreadable:
+ * GET /v1/console/data: what the status page shows, in the envelope; never cached. DynamoDB unreadable:
  * 503 DEPENDENCY_UNAVAILABLE whose data is the dependency strip alone.
  */
 export const handler = httpHandler({ name: "console_data", logger, authenticate: browserAuthenticator(callersOf(config)) }, async () => ({

@@ -6,7 +6,7 @@ import { httpHandler } from "../../lib/http/handler.ts";
 
 const { config, logger } = await functionContext("console_page");
 
-/** GET /console: the status page. A browser signs in with HTTP Basic (app code, app secret). */
+/** GET /v1/console: the status page. A browser signs in with HTTP Basic (app code, app secret). */
 export const handler = httpHandler({ name: "console_page", logger, authenticate: browserAuthenticator(callersOf(config)) }, async () => ({
   text: consolePage(),
   contentType: PAGE_CONTENT_TYPE,

@@ -1,7 +1,7 @@
 /**
- * The status page (GET /console): one self-contained HTML document, inline CSS and a small inline
+ * The status page (GET /v1/console): one self-contained HTML document, inline CSS and a small inline
  * script, no external fetch. The document itself carries no data: its script asks GET
- * /console/data (same origin, the browser's Basic credentials) every `refresh_seconds` and builds
+ * /v1/console/data (same origin, the browser's Basic credentials) every `refresh_seconds` and builds
  * every element from the JSON with textContent, so nothing an agent, GSE or an alert says can
  * become markup. The Content-Security-Policy allows exactly this script and this style (by hash)
  * and connections to this origin.
@@ -71,7 +71,7 @@ svg polyline { fill: none; stroke-width: 2; }
 .legend i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 4px; vertical-align: -1px; }
 `;
 
-/** Renders /console/data into the sections below and asks again every `refresh_seconds`. */
+/** Renders /v1/console/data into the sections below and asks again every `refresh_seconds`. */
 const SCRIPT = `
 "use strict";
 (function () {
@@ -82,7 +82,7 @@ const SCRIPT = `
   var DEPENDENCIES = [["gse", "GSE", "last poll"], ["dynamodb", "DynamoDB", "checked"], ["sns", "SNS/SQS", "checked"]];
   var timer = null;
   var refreshSeconds = 15;
-  // When this page first saw /console/data answer a server error, until it answers again.
+  // When this page first saw /v1/console/data answer a server error, until it answers again.
   var dataFailingSince = null;
 
   function $(id) { return document.getElementById(id); }
@@ -146,7 +146,7 @@ const SCRIPT = `
     }));
   }
 
-  // The strip when /console/data answered an error: its own report (a 503 when DynamoDB could not
+  // The strip when /v1/console/data answered an error: its own report (a 503 when DynamoDB could not
   // be read), else, for a server error, DynamoDB failing (the data's reads are all DynamoDB's).
   function unavailable(status, body) {
     var reported = body && body.data && body.data.dependencies;
@@ -157,7 +157,7 @@ const SCRIPT = `
       var dynamodb = Object.assign({}, reported.dynamodb, { since: reported.dynamodb.since || dataFailingSince });
       return Object.assign({}, reported, { dynamodb: dynamodb });
     }
-    var why = "/console/data answered HTTP " + status + (body && body.message ? " (" + body.message + ")" : "") + ": the status data, read from DynamoDB, is unavailable";
+    var why = dataUrl + " answered HTTP " + status + (body && body.message ? " (" + body.message + ")" : "") + ": the status data, read from DynamoDB, is unavailable";
     return { gse: unknown, dynamodb: { state: "failing", detail: why, checked_at: new Date().toISOString(), since: dataFailingSince }, sns: unknown };
   }
 
@@ -392,5 +392,5 @@ export const PAGE_HEADERS: Readonly<Record<string, string>> = {
   "referrer-policy": "no-referrer",
 };
 
-/** The page: the same document for everyone (the data comes from /console/data). */
+/** The page: the same document for everyone (the data comes from /v1/console/data). */
 export const consolePage = (): string => HTML;

@@ -1,6 +1,6 @@
 /**
- * What GET /console/data answers (in the envelope) and the status page draws: built by
- * lib/console/data.ts, documented in OpenAPI (lib/openapi.ts). Apart from the assembly so that the
+ * What GET /v1/console/data answers (in the envelope) and the status page draws: built by
+ * lib/console/data.ts, documented in OpenAPI (lib/openapi/service-paths.ts). Apart from the assembly so that the
  * OpenAPI document does not bundle the DynamoDB client.
  */
 import { z } from "zod";
@@ -120,7 +120,7 @@ export const consoleDependenciesSchema = z.object({
 });
 export type ConsoleDependencies = z.infer<typeof consoleDependenciesSchema>;
 
-/** `data` of /console/data's 503 (DEPENDENCY_UNAVAILABLE): DynamoDB could not be read, so only the strip. */
+/** `data` of /v1/console/data's 503 (DEPENDENCY_UNAVAILABLE): DynamoDB could not be read, so only the strip. */
 export const consoleUnavailableDataSchema = z.object({ dependencies: consoleDependenciesSchema });
 
 export const consoleDataSchema = z.object({

@@ -101,7 +101,7 @@ export class ConfigNotAppliedError extends AppError {
 }
 
 /**
- * A dependency the answer rests on is down: GET /health when degraded, GET /console/data when
+ * A dependency the answer rests on is down: GET /health when degraded, GET /v1/console/data when
  * DynamoDB cannot be read. 503 in GSE's gateway range (1650301); `data` says which dependency
  * failed and how (codes and error names, never a body or a secret).
  */

@@ -1,6 +1,6 @@
 /**
- * The /fleet routes' request and answer shapes: validated at the edge (functions/fleet/*),
- * documented in OpenAPI (lib/openapi.ts), implemented in lib/fleet.ts.
+ * The /v1/fleet routes' request and answer shapes: validated at the edge (functions/fleet/*),
+ * documented in OpenAPI (lib/openapi/service-paths.ts), implemented in lib/fleet/service.ts.
  */
 import { z } from "zod";
 import { agentIdSchema, MAX_AGENTS_PER_REQUEST } from "../gse/schemas.ts";

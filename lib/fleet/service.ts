@@ -1,5 +1,5 @@
 /**
- * The fleet registry and fleet view behind the /fleet routes: which agents the heartbeat watches
+ * The fleet registry and fleet view behind the /v1/fleet routes: which agents the heartbeat watches
  * (registered through the API, or seen by another part of the system: registerSeen), and what
  * the last polls said about them.
  */

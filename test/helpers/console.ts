@@ -31,7 +31,7 @@ export async function addConsoleAgents(info: StackInfo, n: number, version = "2.
 export interface StackPoller {
   /** One heartbeat poll of the stack's fleet table now, every shard run; its alerts go to the stack's topic. Answers the poll's time. */
   poll(): Promise<number>;
-  /** Watches these agents (as POST /fleet/agents/register does). */
+  /** Watches these agents (as POST /v1/fleet/agents/register does). */
   watch(ids: readonly string[]): Promise<void>;
 }
 

@@ -43,9 +43,9 @@ describe("secrets", () => {
     await call(`/health?key=${encodeURIComponent(secrets["callback key"])}`, undefined, {});
     // The status page by HTTP Basic: signed in, and the right secret under a wrong app code.
     const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` });
-    await call("/console", undefined, basic(info.credentials.caller.bk_app_code, secrets["caller secret"]));
-    await call("/console/data", undefined, basic(info.credentials.caller.bk_app_code, secrets["caller secret"]));
-    expect((await call("/console/data", undefined, basic("intruder", secrets["caller secret"]))).status).toBe(401);
+    await call("/v1/console", undefined, basic(info.credentials.caller.bk_app_code, secrets["caller secret"]));
+    await call("/v1/console/data", undefined, basic(info.credentials.caller.bk_app_code, secrets["caller secret"]));
+    expect((await call("/v1/console/data", undefined, basic("intruder", secrets["caller secret"]))).status).toBe(401);
     // The requests above are in the runtime log before it is read.
     await eventually("the dispatch in the runtime log", () => logLines(info, "runtime").find((l) => l.includes(marker)));
 

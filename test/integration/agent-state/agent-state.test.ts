@@ -140,7 +140,7 @@ describe("list_agent_state through the agent state cache", () => {
     const startedAt = Date.now();
     await listState([agent.modern, missing]);
     await writtenBehind([agent.modern, missing], startedAt);
-    const history = (id: string) => callApi(info.gatewayUrl, `/fleet/agents/${encodeURIComponent(id)}/history`, { headers: authHeader });
+    const history = (id: string) => callApi(info.gatewayUrl, `/v1/fleet/agents/${encodeURIComponent(id)}/history`, { headers: authHeader });
     const watched = await eventually("the agent in the fleet registry", async () => {
       const res = await history(agent.modern);
       return res.status === 200 ? res : undefined;

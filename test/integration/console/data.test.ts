@@ -17,19 +17,19 @@ const { bk_app_code: code, bk_app_secret: secret } = info.credentials.caller;
 const run = randomUUID().slice(0, 8);
 
 async function consoleData(): Promise<ConsoleData> {
-  const res = await callApi(info.gatewayUrl, "/console/data", { headers: basicAuth(code, secret) });
+  const res = await callApi(info.gatewayUrl, "/v1/console/data", { headers: basicAuth(code, secret) });
   expect(res.status, res.text).toBe(200);
   expect(res.headers["cache-control"]).toBe("no-store");
   return consoleDataSchema.parse(res.body.data);
 }
 
-/** Polls /console/data until `pick` finds something in it. */
+/** Polls /v1/console/data until `pick` finds something in it. */
 const eventuallyShown = <T>(what: string, pick: (data: ConsoleData) => T | undefined): Promise<T> =>
   eventually(what, async () => pick(await consoleData()), 20_000);
 
-describe("GET /console and /console/data", () => {
+describe("GET /v1/console and /v1/console/data", () => {
   it("answer 401 with a Basic challenge to missing or wrong credentials, and the page or its data to Basic or the header", async () => {
-    for (const path of ["/console", "/console/data"]) {
+    for (const path of ["/v1/console", "/v1/console/data"]) {
       for (const headers of [{}, basicAuth(code, "wrong-secret"), basicAuth("intruder", secret), { authorization: "Bearer x" }]) {
         const res = await callApi(info.gatewayUrl, path, { headers });
         expect(res.status, `${path} ${JSON.stringify(headers)}`).toBe(401);
@@ -38,13 +38,13 @@ describe("GET /console and /console/data", () => {
         expect(res.text).not.toContain(secret);
       }
     }
-    const page = await callApi(info.gatewayUrl, "/console", { headers: basicAuth(code, secret) });
+    const page = await callApi(info.gatewayUrl, "/v1/console", { headers: basicAuth(code, secret) });
     expect(page.status).toBe(200);
     expect(page.headers["content-type"]).toBe("text/html; charset=utf-8");
     expect(page.headers["content-security-policy"]).toContain("default-src 'none'");
     expect(page.text).toContain("<title>gse-control · status</title>");
     expect(page.text).not.toContain(secret);
-    const data = await callApi(info.gatewayUrl, "/console/data", { headers: authHeader });
+    const data = await callApi(info.gatewayUrl, "/v1/console/data", { headers: authHeader });
     expect(data.status).toBe(200);
     expect(consoleDataSchema.safeParse(data.body.data).success).toBe(true);
     expect(data.text).not.toContain(secret);

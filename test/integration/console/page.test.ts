@@ -18,7 +18,7 @@ import { callApi, eventually, useStack, withFaults } from "../../helpers/stack.t
 const { info } = useStack();
 const { bk_app_code: code, bk_app_secret: secret } = info.credentials.caller;
 const SCREENSHOT = join(ROOT, "test-results", "console.png");
-/** How long a refresh may take: /console/data reads several tables, slower while other files load the stack. */
+/** How long a refresh may take: /v1/console/data reads several tables, slower while other files load the stack. */
 const REFRESHED = { timeout: 15_000, interval: 100 };
 
 let browser: Browser;
@@ -84,7 +84,7 @@ describe("the status page in Chromium", () => {
     const { context, page, errors } = await open({ username: code, password: secret });
     try {
       await page.clock.install();
-      const response = await page.goto(`${info.gatewayUrl}/console`);
+      const response = await page.goto(`${info.gatewayUrl}/v1/console`);
       expect(response?.status()).toBe(200);
       await page.waitForSelector("body[data-generated-at]");
       expect(await page.textContent("#status")).toMatch(/^updated /);
@@ -106,7 +106,7 @@ describe("the status page in Chromium", () => {
 
       // The lost alert reaches the alert log (topic → queue → alert_log) and the page's next refresh.
       await eventually("the lost alert in the log", async () => {
-        const res = await callApi(info.gatewayUrl, "/console/data", { headers: basicAuth(code, secret) });
+        const res = await callApi(info.gatewayUrl, "/v1/console/data", { headers: basicAuth(code, secret) });
         return consoleDataSchema.parse(res.body.data).alerts.find((a) => a.kind === "lost" && a.message.includes(ids[0]!));
       });
       const before = await page.getAttribute("body", "data-generated-at");
@@ -131,7 +131,7 @@ describe("the status page in Chromium", () => {
     const { context, page, errors } = await open({ username: code, password: secret });
     try {
       await page.clock.install();
-      await page.goto(`${info.gatewayUrl}/console`);
+      await page.goto(`${info.gatewayUrl}/v1/console`);
       await page.waitForSelector("body[data-generated-at]");
 
       // GSE's gateway answers 502 to the call about this file's first agent, and to nothing else.
@@ -169,12 +169,12 @@ describe("the status page in Chromium", () => {
       const who = credentials?.username ?? "anonymous";
       try {
         // Headless, nobody types into the browser's prompt: it shows the 401 or gives up on the challenge.
-        const shown = await page.goto(`${info.gatewayUrl}/console`).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+        const shown = await page.goto(`${info.gatewayUrl}/v1/console`).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
         if (shown instanceof Error) expect(shown.message, who).toMatch(/ERR_INVALID_AUTH_CREDENTIALS/);
         else expect(shown?.status(), who).toBe(401);
         expect(await page.locator("#fleet").count()).toBe(0);
         // What it was answered: 401 with the challenge, for the page and for its data.
-        for (const path of ["/console", "/console/data"]) {
+        for (const path of ["/v1/console", "/v1/console/data"]) {
           const refused = await context.request.get(`${info.gatewayUrl}${path}`);
           expect(refused.status(), `${who} ${path}`).toBe(401);
           expect(refused.headers()["www-authenticate"]).toBe('Basic realm="gse-control", charset="UTF-8"');

@@ -1,5 +1,5 @@
 /**
- * The /fleet routes through the stack's local API gateway, on the stack's own fleet table. The
+ * The /v1/fleet routes through the stack's local API gateway, on the stack's own fleet table. The
  * stack's scheduled heartbeat may poll these agents too (on real time); every assertion holds
  * whichever poll gets to an agent first, because both observe the same simulator and each write
  * is conditional on the state it read.
@@ -19,7 +19,7 @@ async function allAgents(query: string): Promise<AgentRow[]> {
   const rows: AgentRow[] = [];
   let cursor: string | null = null;
   do {
-    const res = await api(`/fleet/agents?limit=1000${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    const res = await api(`/v1/fleet/agents?limit=1000${query}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
     expect(res.status).toBe(200);
     const data = res.body.data as { agents: AgentRow[]; next_cursor: string | null };
     rows.push(...data.agents);
@@ -30,35 +30,35 @@ async function allAgents(query: string): Promise<AgentRow[]> {
 
 describe("fleet routes", () => {
   it("refuses every fleet route without credentials", async () => {
-    for (const [method, path] of [["GET", "/fleet"], ["GET", "/fleet/agents"], ["POST", "/fleet/agents/register"], ["POST", "/fleet/agents/unregister"], ["GET", "/fleet/agents/0:10.0.0.1/history"]] as const) {
+    for (const [method, path] of [["GET", "/v1/fleet"], ["GET", "/v1/fleet/agents"], ["POST", "/v1/fleet/agents/register"], ["POST", "/v1/fleet/agents/unregister"], ["GET", "/v1/fleet/agents/0:10.0.0.1/history"]] as const) {
       const res = await api(path, { method, auth: false, ...(method === "POST" ? { body: { agent_id_list: ["0:10.0.0.1"] } } : {}) });
       expect(res.status, path).toBe(401);
     }
   });
 
   it("answers bad input with 400 naming the field, and changes nothing", async () => {
-    const empty = await api("/fleet/agents/register", { method: "POST", body: { agent_id_list: [] } });
+    const empty = await api("/v1/fleet/agents/register", { method: "POST", body: { agent_id_list: [] } });
     expect(empty.status).toBe(400);
     expect(empty.body).toMatchObject({ code_name: "INVALID_ARGS", data: { errors: [expect.objectContaining({ path: "agent_id_list" })] } });
-    const status = await api("/fleet/agents?status=sleeping");
+    const status = await api("/v1/fleet/agents?status=sleeping");
     expect(status.status).toBe(400);
     expect(status.body).toMatchObject({ data: { errors: [expect.objectContaining({ path: "status" })] } });
-    const cls = await api("/fleet/agents?class=sleeping");
+    const cls = await api("/v1/fleet/agents?class=sleeping");
     expect(cls.status).toBe(400);
     expect(cls.body).toMatchObject({ data: { errors: [expect.objectContaining({ path: "class" })] } });
-    const cursor = await api("/fleet/agents?cursor=garbage");
+    const cursor = await api("/v1/fleet/agents?cursor=garbage");
     expect(cursor.status).toBe(400);
     expect(cursor.body).toMatchObject({ data: { errors: [{ path: "cursor", message: expect.any(String) }] } });
-    const never = await api(`/fleet/agents/${encodeURIComponent("0:203.0.113.250")}/history`);
+    const never = await api(`/v1/fleet/agents/${encodeURIComponent("0:203.0.113.250")}/history`);
     expect(never.status).toBe(404);
   });
 
   it("registers agents, shows them after a poll by status with their history, and unregisters them", async () => {
     const { ids } = await addSimAgents(info, 3, { version: "2.0.9" });
-    const registered = await api("/fleet/agents/register", { method: "POST", body: { agent_id_list: ids } });
+    const registered = await api("/v1/fleet/agents/register", { method: "POST", body: { agent_id_list: ids } });
     expect(registered.status).toBe(200);
     expect(registered.body.data).toEqual({ registered: 3, already_watched: 0 });
-    const again = await api("/fleet/agents/register", { method: "POST", body: { agent_id_list: ids } });
+    const again = await api("/v1/fleet/agents/register", { method: "POST", body: { agent_id_list: ids } });
     expect(again.body.data).toEqual({ registered: 0, already_watched: 3 });
 
     // A poll of the stack's own fleet table, at a time no scheduled tick uses.
@@ -72,7 +72,7 @@ describe("fleet routes", () => {
     const outdated = await allAgents("&outdated=false");
     expect(outdated.some((a) => ids.includes(a.agent_id))).toBe(true);
 
-    const history = await api(`/fleet/agents/${encodeURIComponent(ids[0]!)}/history`);
+    const history = await api(`/v1/fleet/agents/${encodeURIComponent(ids[0]!)}/history`);
     expect(history.status).toBe(200);
     expect(history.body.data).toMatchObject({
       agent: { agent_id: ids[0], status: "alive", status_code: 2, status_class: "alive", version: "2.0.9", sources: ["api"] },
@@ -80,14 +80,14 @@ describe("fleet routes", () => {
       next_cursor: null,
     });
 
-    const summary = await api("/fleet");
+    const summary = await api("/v1/fleet");
     expect(summary.status).toBe(200);
     expect(summary.body.data).toMatchObject({ by_status: { alive: expect.any(Number) }, by_version: expect.arrayContaining([expect.objectContaining({ version: "2.0.9" })]) });
 
-    const gone = await api("/fleet/agents/unregister", { method: "POST", body: { agent_id_list: [...ids, "0:203.0.113.251"] } });
+    const gone = await api("/v1/fleet/agents/unregister", { method: "POST", body: { agent_id_list: [...ids, "0:203.0.113.251"] } });
     expect(gone.body.data).toEqual({ unregistered: 3, not_watched: 1 });
     expect((await allAgents("")).some((a) => ids.includes(a.agent_id))).toBe(false);
-    const after = await api(`/fleet/agents/${encodeURIComponent(ids[0]!)}/history`);
+    const after = await api(`/v1/fleet/agents/${encodeURIComponent(ids[0]!)}/history`);
     expect(after.body.data).toMatchObject({ agent: null, transitions: [{ kind: "newly_seen" }] });
   });
 
@@ -95,7 +95,7 @@ describe("fleet routes", () => {
     const { ids } = await addSimAgents(info, 4);
     const codes = [2, 3, 5, -1];
     for (const [i, code] of codes.entries()) if (code !== 2) await setSimStatus(info, [ids[i]!], code);
-    expect((await api("/fleet/agents/register", { method: "POST", body: { agent_id_list: ids } })).status).toBe(200);
+    expect((await api("/v1/fleet/agents/register", { method: "POST", body: { agent_id_list: ids } })).status).toBe(200);
     const hb = await testHeartbeat({}, { table: info.tables.fleet });
     hb.clock.now = Date.now() + 2345;
     await startPoll(hb.deps, hb.clock.now);
@@ -116,9 +116,9 @@ describe("fleet routes", () => {
     expect([...mine(await allAgents("&class=degraded&status=lost")).keys()]).toEqual([ids[1]]);
 
     // The last poll's summary: the stack's scheduled one may have finished after ours, so only its shape is ours to assert.
-    const summary = await api("/fleet");
+    const summary = await api("/v1/fleet");
     const byClass = (summary.body.data as { by_class?: Record<string, number> }).by_class;
     expect(byClass).toEqual({ alive: expect.any(Number), degraded: expect.any(Number), transitional: expect.any(Number), gone: expect.any(Number), unknown: expect.any(Number) });
-    await api("/fleet/agents/unregister", { method: "POST", body: { agent_id_list: ids } });
+    await api("/v1/fleet/agents/unregister", { method: "POST", body: { agent_id_list: ids } });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildOpenApiDocument, openApiPath, type OpenApiDocument } from "../../../lib/openapi.ts";
+import { buildOpenApiDocument, openApiPath } from "../../../lib/openapi/document.ts";
+import type { OpenApiDocument } from "../../../lib/openapi/types.ts";
 import { ROUTES } from "../../../lib/routes.ts";
 import { callApi, useStack } from "../../helpers/stack.ts";
 

@@ -29,7 +29,7 @@ async function register(hb: TestHeartbeat, ids: readonly string[]): Promise<void
 
 const kinds = (alerts: readonly { kind: string }[]) => alerts.map((a) => a.kind).sort();
 
-/** The fleet view of this test's table, as GET /fleet/agents answers it. */
+/** The fleet view of this test's table, as GET /v1/fleet/agents answers it. */
 async function view(hb: TestHeartbeat, query: { class?: "alive" | "degraded" | "transitional" | "gone" | "unknown" } = {}) {
   return (await listAgents({ store: hb.store, now: () => hb.clock.now, settings: { evictAfterSeconds: 30 * 86_400 } }, { limit: 1000, ...query })).agents;
 }

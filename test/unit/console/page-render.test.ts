@@ -1,6 +1,6 @@
 /**
  * How the status page draws the dependency strip and labels the fleet while GSE fails: the real
- * document in Debian's Chromium (playwright-core), with GET /console and /console/data answered
+ * document in Debian's Chromium (playwright-core), with GET /v1/console and /v1/console/data answered
  * by the test (Playwright's routing, on an origin of its own), so no stack is needed, and the
  * page's clock fixed. Chromium missing is a failure that says how to install it, never a skip.
  */
@@ -71,7 +71,7 @@ afterAll(async () => {
   await browser?.close();
 });
 
-/** The page after its first refresh, /console/data answered with `answer`; page errors collected. */
+/** The page after its first refresh, /v1/console/data answered with `answer`; page errors collected. */
 async function shown(answer: Answer, run: (page: Page, errors: string[]) => Promise<void>): Promise<void> {
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
   const page = await context.newPage();
@@ -81,11 +81,11 @@ async function shown(answer: Answer, run: (page: Page, errors: string[]) => Prom
     await page.clock.install({ time: NOW });
     await page.route(`${ORIGIN}/**`, (route) => {
       const path = new URL(route.request().url()).pathname;
-      if (path === "/console") return route.fulfill({ status: 200, headers: { ...PAGE_HEADERS }, contentType: "text/html; charset=utf-8", body: consolePage() });
-      if (path === "/console/data") return route.fulfill({ status: answer.status, contentType: "application/json; charset=utf-8", body: answer.body });
+      if (path === "/v1/console") return route.fulfill({ status: 200, headers: { ...PAGE_HEADERS }, contentType: "text/html; charset=utf-8", body: consolePage() });
+      if (path === "/v1/console/data") return route.fulfill({ status: answer.status, contentType: "application/json; charset=utf-8", body: answer.body });
       return route.fulfill({ status: 404, body: "" });
     });
-    await page.goto(`${ORIGIN}/console`);
+    await page.goto(`${ORIGIN}/v1/console`);
     await page.waitForSelector("#dep-dynamodb");
     await run(page, errors);
   } finally {
@@ -140,7 +140,7 @@ describe("the status page's dependency strip", () => {
     });
   });
 
-  it("shows the server's report when /console/data answers 503 because DynamoDB cannot be read", async () => {
+  it("shows the server's report when /v1/console/data answers 503 because DynamoDB cannot be read", async () => {
     const dependencies: ConsoleDependencies = {
       gse: { state: "unknown", detail: "the last heartbeat poll's outcome is in DynamoDB, which could not be read", checked_at: null, since: null },
       dynamodb: { state: "failing", detail: "the status page's reads failed: no answer within 10 s", checked_at: at(NOW), since: null },
@@ -158,10 +158,10 @@ describe("the status page's dependency strip", () => {
     });
   });
 
-  it("shows DynamoDB failing, the rest unknown, when /console/data answers a server error without a report", async () => {
+  it("shows DynamoDB failing, the rest unknown, when /v1/console/data answers a server error without a report", async () => {
     const cases: [Answer, string][] = [
-      [{ status: 500, body: JSON.stringify({ result: false, code: 1650000, code_name: "INTERNAL_ERROR", message: "internal error", data: null, request_id: "r" }) }, "/console/data answered HTTP 500 (internal error)"],
-      [{ status: 504, body: "Gateway Timeout" }, "/console/data answered HTTP 504: the status data, read from DynamoDB, is unavailable"],
+      [{ status: 500, body: JSON.stringify({ result: false, code: 1650000, code_name: "INTERNAL_ERROR", message: "internal error", data: null, request_id: "r" }) }, "/v1/console/data answered HTTP 500 (internal error)"],
+      [{ status: 504, body: "Gateway Timeout" }, "/v1/console/data answered HTTP 504: the status data, read from DynamoDB, is unavailable"],
     ];
     for (const [answer, detail] of cases) {
       await shown(answer, async (page) => {

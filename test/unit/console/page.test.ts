@@ -25,7 +25,7 @@ describe("the status page document", () => {
   it("builds every element from the data with textContent, never markup", () => {
     const [script] = inline("script");
     expect(script).not.toMatch(/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/);
-    // The data comes from this page's own path: /console -> /console/data.
+    // The data comes from this page's own path: /v1/console -> /v1/console/data.
     expect(script).toContain('location.pathname.replace(/\\/+$/, "") + "/data"');
   });
 

@@ -170,7 +170,7 @@ describe("httpHandler for a page a browser opens", () => {
     contentType: "text/html; charset=utf-8",
     headers: { "cache-control": "no-store" },
   }));
-  const get = async (headers: Record<string, string>) => (await page(httpEvent({ method: "GET", path: "/console", headers }), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+  const get = async (headers: Record<string, string>) => (await page(httpEvent({ method: "GET", path: "/v1/console", headers }), lambdaContext())) as APIGatewayProxyStructuredResultV2;
 
   it("answers a text reply as it is, with its content type, to HTTP Basic credentials", async () => {
     const res = await get({ Authorization: `Basic ${Buffer.from(`tester:${CALLER_SECRET}`).toString("base64")}` });

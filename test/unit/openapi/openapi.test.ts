@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { failure, ok } from "../../../lib/http/envelope.ts";
-import { BASIC_SECURITY_SCHEME, buildOpenApiDocument, JSON_SCHEMA_DIALECT, openApiPath, SECURITY_SCHEME, type OpenApiDocument } from "../../../lib/openapi.ts";
+import { buildOpenApiDocument, openApiPath } from "../../../lib/openapi/document.ts";
+import { BASIC_SECURITY_SCHEME, JSON_SCHEMA_DIALECT, SECURITY_SCHEME, type OpenApiDocument } from "../../../lib/openapi/types.ts";
 import { GSE_FUNCTIONS, ROUTES, type RouteDefinition } from "../../../lib/routes.ts";
 import * as examples from "../../helpers/gse-api-examples.ts";
 
@@ -76,11 +77,27 @@ describe("buildOpenApiDocument", () => {
 
   it("documents the status page as HTML and its data in the envelope, both signed in by the header or HTTP Basic", () => {
     expect(doc.components.securitySchemes[BASIC_SECURITY_SCHEME]).toMatchObject({ type: "http", scheme: "basic" });
-    const page = doc.paths["/console"]?.get;
-    const data = doc.paths["/console/data"]?.get;
+    const page = doc.paths["/v1/console"]?.get;
+    const data = doc.paths["/v1/console/data"]?.get;
     expect((page?.responses["200"] as { content: Record<string, unknown> }).content).toEqual({ "text/html": { schema: { type: "string", description: "An HTML document" } } });
     expect((data?.responses["200"] as { content: Record<string, { schema: unknown }> }).content["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/console_data_response" });
     for (const op of [page, data]) expect(op?.security).toEqual([{ [SECURITY_SCHEME]: [] }, { [BASIC_SECURITY_SCHEME]: [] }]);
+  });
+
+  it("tags our own operations `service`, all under /v1/ but the service's /health and /openapi.json", () => {
+    const service = Object.entries(doc.paths).filter(([, item]) => Object.values(item).some((op) => op.tags.includes("service")));
+    const outside = service.map(([path]) => path).filter((path) => !path.startsWith("/v1/"));
+    expect(outside.sort()).toEqual(["/health", "/openapi.json"]);
+    for (const path of ["/fleet", "/fleet/agents", "/console", "/console/data"]) expect(doc.paths).not.toHaveProperty(path);
+  });
+
+  it("documents the fleet routes under /v1/fleet with the schemas their handlers validate with", () => {
+    const register = doc.paths["/v1/fleet/agents/register"]?.post;
+    expect(register?.requestBody?.content["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/fleet_register_request" });
+    expect(accepts("fleet_register_request", { agent_id_list: ["0:10.0.0.1"] })).toBe(true);
+    expect(accepts("fleet_register_request", { agent_id_list: [] })).toBe(false);
+    expect(doc.paths["/v1/fleet/agents/{agent_id}/history"]?.get?.parameters).toContainEqual({ name: "agent_id", in: "path", required: true, schema: { type: "string" } });
+    expect(doc.paths["/v1/fleet"]?.get?.operationId).toBe("fleet_summary");
   });
 
   it.each(GSE_FUNCTIONS.map((name) => [name]))("documents %s with its request body and its data in the envelope, on every path", (name) => {

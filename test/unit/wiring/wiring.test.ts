@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OPERATIONS, pathVariants } from "../../../lib/gse/operations.ts";
-import { GSE_FUNCTIONS, ROUTES } from "../../../lib/routes.ts";
+import { GSE_FUNCTIONS, ROUTES, withoutTrailingSlash } from "../../../lib/routes.ts";
 import { FUNCTIONS, STREAM_SUBSCRIPTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, scheduleMinutes } from "../../../lib/wiring.ts";
 import { matchRoute } from "../../../local/gateway.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
@@ -34,6 +34,25 @@ describe("wiring", () => {
   it("has no two routes with the same method and path", () => {
     const keys = ROUTES.map((r) => `${r.method} ${r.path}`);
     expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it("puts every route of our own under /v1/, leaving at the root only /health, /openapi.json and GSE's own paths", () => {
+    const gsePaths = new Set(GSE_FUNCTIONS.flatMap((name) => pathVariants(OPERATIONS[name]).map(withoutTrailingSlash)));
+    const unversioned = ROUTES.filter((r) => !r.path.startsWith("/v1/") && !gsePaths.has(r.path)).map((r) => r.path);
+    expect([...new Set(unversioned)].sort()).toEqual(["/health", "/openapi.json"]);
+  });
+
+  it.each([
+    ["GET", "/fleet"],
+    ["GET", "/fleet/agents"],
+    ["POST", "/fleet/agents/register"],
+    ["POST", "/fleet/agents/unregister"],
+    ["GET", "/fleet/agents/0:10.0.0.1/history"],
+    ["GET", "/console"],
+    ["GET", "/console/data"],
+  ])("no longer serves %s %s (the unversioned path before /v1/)", (method, path) => {
+    expect(matchRoute(ROUTES, method, path)).toBeUndefined();
+    expect(matchRoute(ROUTES, method, `/v1${path}`)).toBeDefined();
   });
 
   it.each(GSE_FUNCTIONS)("serves %s on every path a GSE client may use", (name) => {

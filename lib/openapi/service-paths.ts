@@ -1,0 +1,170 @@
+/**
+ * What gse-control's own routes (the service's and those under /v1/) add to their wiring entry in
+ * the OpenAPI document: descriptions, the zod schemas their handlers validate bodies with and
+ * answer `data` in. Nothing here restates a shape; the GSE-compatible routes are in gse-paths.ts.
+ */
+import {
+  appListSchema,
+  appViewSchema,
+  createAppSchema,
+  datasourceActionSchema,
+  discoverRequestSchema,
+  ingestAnswerSchema,
+  probeCommandAnswerSchema,
+  probeIngestSchema,
+  probeListSchema,
+  probeVersionsSchema,
+  updateAppSchema,
+  upgradeRequestSchema,
+} from "../apm/schemas.ts";
+import { cancelRequestSchema, commandListSchema, commandPageSchema, commandViewSchema, upstreamListSchema } from "../commands/schemas.ts";
+import { rollbackBodySchema } from "../config-versions/api.ts";
+import { consoleDataSchema, consoleUnavailableDataSchema } from "../console/schemas.ts";
+import {
+  agentIdListBodySchema,
+  historyDataSchema,
+  listAgentsDataSchema,
+  registerDataSchema,
+  summaryDataSchema,
+  unregisterDataSchema,
+} from "../fleet/schemas.ts";
+import { slotCallbackSchema } from "../gse/schemas.ts";
+import { CALLBACK_KEY_PARAM } from "../http/auth.ts";
+import type { FunctionKey } from "../wiring.ts";
+import type { RouteDoc } from "./types.ts";
+
+/** Documentation of the non-GSE functions that have something to add to their wiring entry. */
+export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
+  health: {
+    summary: "Reachability of DynamoDB, SNS and GSE",
+    description:
+      "HTTP 200 (`result: true`, `code: 0`, `data.status: \"ok\"`) when every dependency answers. When one does not: " +
+      "HTTP 503 with `result: false`, `code: 1650301` (DEPENDENCY_UNAVAILABLE), a `message` naming the dependencies down, " +
+      "and the same report as `data` (`status: \"degraded\"`, every dependency with `ok`, `latency_ms`, `detail`).",
+    unavailable: {
+      description:
+        "A dependency is down (DEPENDENCY_UNAVAILABLE, code 1650301): `message` names it, `data` is the whole report " +
+        "(`status: \"degraded\"`, `dependencies.{dynamodb,sns,gse}.{ok,latency_ms,detail}`). Details hold codes and error names, never a secret.",
+    },
+  },
+  fleet_summary: {
+    description:
+      "Counts by status (pending, alive, lost, unknown; `suspect` = alive but missed by the last polls), by class of GSE's last status_code (`by_class`: alive 2, degraded 3-4, transitional 0/1/5/6, gone 7, unknown -1/-2/omitted) and by agent version, with `outdated` below FLEET_MIN_VERSION, as of the last completed heartbeat poll. `data` is null before the first poll.",
+    responseData: summaryDataSchema,
+  },
+  fleet_agents: {
+    description:
+      "Watched agents, `limit` (1-1000, default 100) at a time; query parameters `status` (pending|alive|suspect|lost|unknown), `class` (alive|degraded|transitional|gone|unknown: the class of GSE's last status_code, shown as `status_class` beside `status_code`), `version`, `outdated` (true|false), `seen_before`/`seen_after` (ISO 8601 last-seen bounds), `cursor` (the previous page's `next_cursor`). A page may hold fewer items than `limit` while `next_cursor` is not null.",
+    responseData: listAgentsDataSchema,
+  },
+  fleet_register: { description: "Adds agents to the fleet the heartbeat polls (at most 5000 ids per call); agents watched already keep their state.", requestBody: agentIdListBodySchema, responseData: registerDataSchema },
+  fleet_unregister: { description: "Removes agents from the fleet; their transition history expires with HEARTBEAT_EVICT_AFTER_DAYS.", requestBody: agentIdListBodySchema, responseData: unregisterDataSchema },
+  fleet_history: {
+    description: "The agent's current state (with `status_code` and its `status_class`) and its transitions (lost, recovered, stuck, unknown, and the news version_changed, newly_seen; each with the status_code, its name and class that made it), newest first; query parameters `limit` (1-500, default 50) and `cursor`. 404 when the agent is neither watched nor has history.",
+    responseData: historyDataSchema,
+  },
+  config_history: {
+    summary: "Versions of a stream_to or route (kind `route` or `streamto`)",
+    description:
+      "`…/versions?limit=&cursor=`: newest first, `next_cursor` for the next page; a version's `status` is PENDING, APPLIED, REJECTED (GSE refused it, " +
+      "or it never reached GSE: nothing changed; `error` holds GSE's code and message), FAILED, ROLLED_BACK or ROLLBACK_FAILED; an `adopt` version records what GSE " +
+      "was found holding instead of what a failed or refused change wrote (`adoption`). The first page also lists `add_attempts`: adds of this very id " +
+      "that GSE refused (the id was taken) or that failed, which never became a version (`head` is null when there are only those). " +
+      "`…/versions/{version}`: one version; " +
+      "`…/diff?from=&to=`: field-level changes between two versions. Credentials are masked; a diff says a secret changed, never its value.",
+  },
+  config_rollback: {
+    summary: "Roll back to version N: a new version with N's document, applied and verified like any change",
+    description: "Waits up to CONFIG_LOCK_WAIT_MS for another change of the object (or its recovery) to finish; 409 only after that wait.",
+    requestBody: rollbackBodySchema,
+  },
+  config_drift: {
+    summary: "Drift: the object's current version against what GSE holds now",
+  },
+  command_list: {
+    description: "Commands, newest first; query parameters `status` (RUNNING, SUCCEEDED, PARTIAL, FAILED, ABORTED, CANCELLED), `limit` (1-200, default 50), `cursor`.",
+    responseData: commandListSchema,
+  },
+  command_get: {
+    description:
+      "The command with its counts per outcome, and a page of agents it was sent to; query parameters `outcome`, `limit` (1-1000, default 100), `cursor`. A message_id holding `/` is sent URL-encoded. Agents of batches not sent are only counted (PENDING, or SKIPPED once the command ended).",
+    responseData: commandPageSchema,
+  },
+  command_cancel: {
+    description: "Batches not sent yet are never sent (SKIPPED), pending retries stop; batches in flight finish. 409 when the command is not RUNNING. No alert: a person asked.",
+    requestBody: cancelRequestSchema,
+    responseData: commandViewSchema,
+  },
+  upstream_messages: {
+    description: "Messages agents sent through the slot that no command of ours asked for (e.g. bkmonitorbeat's fetch/host/dataid), per UTC day (`date`, default today), newest first; `limit`, `cursor`.",
+    responseData: upstreamListSchema,
+  },
+  gse_callback: {
+    summary: "GSE's message-slot callback (register this URL, with its key, for the slot)",
+    description: `GSE posts \`{message_id, bk_agent_id, content}\` without credentials: the URL carries \`?${CALLBACK_KEY_PARAM}=<GseCallbackKey>\`, compared in constant time (401 otherwise). A reply to one of our commands from an agent it was sent to becomes that agent's REPLIED outcome; anything else is kept as an upstream message.`,
+    requestBody: slotCallbackSchema,
+  },
+  console_page: {
+    summary: "The status page: fleet, 24 h of counts by status, lost agents, alerts, running commands, config versions",
+    description:
+      "One HTML document (inline style and script, no external fetch) whose script reads `/v1/console/data` every 15 s. " +
+      "A browser signs in with HTTP Basic (user: app code, password: app secret); a refusal carries `WWW-Authenticate: Basic`.",
+    html: true,
+  },
+  console_data: {
+    description:
+      "What the status page shows: the fleet as of the last poll, counts by status over the last 24 h (a snapshot every 5 minutes), " +
+      "the most recently lost agents, the newest alerts, running commands with their progress, and the latest config versions " +
+      "(FAILED, ROLLED_BACK, ROLLBACK_FAILED flagged `highlight`), and at the top each dependency's health: GSE by the last heartbeat " +
+      "poll (failing while calls of it failed; the fleet's `gse_answered_at` is then when GSE last answered for every agent), DynamoDB by " +
+      "this answer's reads, SNS by the alerts topic. Accepts HTTP Basic as well as the header.",
+    responseData: consoleDataSchema,
+    unavailable: {
+      description:
+        "DynamoDB could not be read within 10 s (DEPENDENCY_UNAVAILABLE, code 1650301): `data.dependencies` is the strip alone, " +
+        "DynamoDB failing with why, SNS as checked, GSE unknown (its signal is in DynamoDB).",
+      data: consoleUnavailableDataSchema,
+    },
+  },
+  apm_apps: {
+    routes: {
+      "POST /v1/apm/apps": { summary: "Create an APM app (app_name unique per bk_biz_id; 409 otherwise)", requestBody: createAppSchema, responseData: appViewSchema, successStatuses: [201] },
+      "GET /v1/apm/apps": { summary: "APM apps, of one business with `?bk_biz_id=`", responseData: appListSchema },
+      "GET /v1/apm/apps/{bk_biz_id}/{app_name}": { summary: "One APM app with its datasources and their last apply", responseData: appViewSchema },
+      "PUT /v1/apm/apps/{bk_biz_id}/{app_name}": {
+        summary: "Change retention or datasource definitions (null removes one); 409 for an enabled datasource or a stale `if_revision`",
+        requestBody: updateAppSchema,
+        responseData: appViewSchema,
+      },
+      "DELETE /v1/apm/apps/{bk_biz_id}/{app_name}": { summary: "Delete the app and its probe records; 409 while a datasource is enabled" },
+    },
+  },
+  apm_datasource: {
+    description:
+      "Step 1: the datasource's route on its data id channel, as a config version (verified). Step 2: a command to the agents of the app's probes seen within the retention window. " +
+      "When either fails the datasource keeps its previous state, the route is rolled back, its `apply` records the step and error, one `apm.datasource_apply` alert is published, and the answer is 502 DATASOURCE_APPLY_FAILED. " +
+      "Asking for the state it already has sends nothing (`changed: false`).",
+    responseData: datasourceActionSchema,
+  },
+  apm_probes: {
+    routes: {
+      "GET /v1/apm/apps/{bk_biz_id}/{app_name}/probes": {
+        summary: "Probe instances last seen within the app's retention window (UTC, both ends included); `service`, `limit`, `cursor`",
+        responseData: probeListSchema,
+      },
+      "POST /v1/apm/apps/{bk_biz_id}/{app_name}/probes": { summary: "Report probe instances (at most 1000); last_seen only moves forward", requestBody: probeIngestSchema, responseData: ingestAnswerSchema },
+      "GET /v1/apm/apps/{bk_biz_id}/{app_name}/probe-versions": { summary: "Probe versions within the retention window: instances and agents per version", responseData: probeVersionsSchema },
+      "POST /v1/apm/apps/{bk_biz_id}/{app_name}/discover": { summary: "Ask agents for their probe instances; replies through the slot callback are recorded", requestBody: discoverRequestSchema, responseData: probeCommandAnswerSchema },
+      "POST /v1/apm/apps/{bk_biz_id}/{app_name}/upgrade": {
+        summary: "Upgrade the probes not on target_version: a command rolled out within max_concurrency / max_errors",
+        requestBody: upgradeRequestSchema,
+        responseData: probeCommandAnswerSchema,
+      },
+    },
+  },
+  openapi: {
+    summary: "This document: every route, generated from the route table and the zod schemas",
+    description: "Answered bare (no envelope), so OpenAPI tools can read it.",
+    raw: true,
+  },
+};
