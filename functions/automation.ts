@@ -3,8 +3,8 @@ import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSHandler } from "aws-lambda";
 import { AGENT_WRITE_BACK_JOB, agentWriteBackJob } from "../lib/agent-state/write-back.ts";
+import { deadLetterAlert } from "../lib/automation/alerts.ts";
 import { createJobRunner } from "../lib/automation/jobs.ts";
-import { snsCommandAlerts } from "../lib/commands/alerts.ts";
 import { commandDeps } from "../lib/commands/deps.ts";
 import { COMMAND_RETRY_JOB, COMMAND_TICK_JOB } from "../lib/commands/engine.ts";
 import { automationJobs } from "../lib/commands/jobs.ts";
@@ -12,6 +12,7 @@ import { apmDeps } from "../lib/apm/deps.ts";
 import { apmJobs } from "../lib/apm/jobs.ts";
 import { retryJobHandler, tickJobHandler } from "../lib/commands/retry.ts";
 import { configDeps } from "../lib/config-versions/deps.ts";
+import { createAlertPublisher } from "../lib/core/alerts.ts";
 import { documentClient } from "../lib/core/aws.ts";
 import { fleetSettings, registerSeen } from "../lib/fleet/service.ts";
 import { alertsTopicOf, getConfig, gseOf, queueUrlOf, tableOf } from "../lib/core/config.ts";
@@ -39,7 +40,7 @@ const heartbeat = heartbeatDeps(config, {
   logger,
 });
 const commands = commandDeps(config, { dynamo, sqs, gse, logger });
-const alerts = snsCommandAlerts(sns, alertsTopicOf(config));
+const alerts = createAlertPublisher({ sns, topicArn: alertsTopicOf(config), logger });
 // A tick may run up to the function's timeout; leave time to hand the rest back to the queue.
 const TICK_BUDGET_MS = (FUNCTIONS.automation.timeoutSeconds - 30) * 1000;
 const fleet = { store: heartbeat.store, now: Date.now, settings: fleetSettings(config), logger };
@@ -64,16 +65,7 @@ const runJob = createJobRunner({
   deadLetterQueueUrl: queueUrlOf(config, "automationDlq"),
   logger,
   maxReceiveCount: QUEUES.automation.deadLetter.maxReceiveCount,
-  onDeadLetter: (record, reason) =>
-    alerts.publish({
-      type: "automation.dead_letter",
-      severity: "warning",
-      object: `sqs#${record.messageId}`,
-      summary: `automation job set aside in the dead-letter queue: ${reason}`.slice(0, 500),
-      reason,
-      body: record.body.slice(0, 2048),
-      at: new Date().toISOString(),
-    }),
+  onDeadLetter: (record, reason) => alerts.publish(deadLetterAlert(record, reason, Date.now())),
 });
 
 export const handler: SQSHandler = async (event, context) => {

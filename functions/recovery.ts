@@ -2,7 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { DynamoDBStreamHandler } from "aws-lambda";
 import { alertsTopicOf, getConfig, gseOf, tableOf } from "../lib/core/config.ts";
-import { snsAlertPublisher } from "../lib/config-versions/alerts.ts";
+import { createAlertPublisher } from "../lib/core/alerts.ts";
 import { documentClient } from "../lib/core/aws.ts";
 import { configRecoveryRule } from "../lib/config-versions/rollback.ts";
 import { GseClient } from "../lib/gse/client.ts";
@@ -11,7 +11,6 @@ import { settleDatasourceCommand } from "../lib/apm/datasources.ts";
 import { createLogger } from "../lib/core/logger.ts";
 import { createRecoveryRouter } from "../lib/automation/recovery.ts";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { snsCommandAlerts } from "../lib/commands/alerts.ts";
 import { commandDeps } from "../lib/commands/deps.ts";
 import { commandRecoveryRule } from "../lib/commands/retry.ts";
 import { ConfigStore } from "../lib/config-versions/store.ts";
@@ -24,10 +23,11 @@ const tables = { configs: tableOf(config, "configs"), commands: tableOf(config, 
 const gse = new GseClient({ gse: gseOf(config), logger });
 const sns = new SNSClient({});
 const dynamo = documentClient();
+const alerts = createAlertPublisher({ sns, topicArn: alertsTopicOf(config), logger });
 const configs = configRecoveryRule({
   gse,
   store: new ConfigStore({ client: dynamo, tableName: tables.configs }),
-  alerts: snsAlertPublisher(sns, alertsTopicOf(config)),
+  alerts,
   logger,
   now: () => Date.now(),
   operator: config.gse.username,
@@ -36,7 +36,7 @@ const sqs = new SQSClient({});
 const apm = apmDeps(config, { dynamo, gse, logger, sqs, sns });
 const commands = commandRecoveryRule({
   ...commandDeps(config, { dynamo, sqs, gse, logger }),
-  alerts: snsCommandAlerts(sns, alertsTopicOf(config)),
+  alerts,
   // An APM datasource's command that failed undoes the datasource's action.
   onEnded: (command) => settleDatasourceCommand(apm, command),
 });

@@ -1,7 +1,7 @@
 import { SNSClient } from "@aws-sdk/client-sns";
 import type { ScheduledHandler } from "aws-lambda";
 import { alertsTopicOf, getConfig, gseOf, tableOf } from "../../lib/core/config.ts";
-import { snsAlertPublisher } from "../../lib/config-versions/alerts.ts";
+import { createAlertPublisher } from "../../lib/core/alerts.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { reconcileAll } from "../../lib/config-versions/reconcile.ts";
 import { GseClient } from "../../lib/gse/client.ts";
@@ -14,7 +14,7 @@ const logger = createLogger("config_reconcile", config.logLevel);
 const deps = {
   gse: new GseClient({ gse: gseOf(config), logger }),
   store: new ConfigStore({ client: documentClient(), tableName: tableOf(config, "configs") }),
-  alerts: snsAlertPublisher(new SNSClient({}), alertsTopicOf(config)),
+  alerts: createAlertPublisher({ sns: new SNSClient({}), topicArn: alertsTopicOf(config), logger }),
   logger,
   now: () => Date.now(),
   operator: config.gse.username,

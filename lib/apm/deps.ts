@@ -7,10 +7,10 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { SNSClient } from "@aws-sdk/client-sns";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { snsCommandAlerts } from "../commands/alerts.ts";
 import { commandDeps } from "../commands/deps.ts";
 import { alertsTopicOf, getConfig, gseOf, tableOf, type Config } from "../core/config.ts";
 import { configDeps } from "../config-versions/deps.ts";
+import { createAlertPublisher } from "../core/alerts.ts";
 import { documentClient } from "../core/aws.ts";
 import { GseClient } from "../gse/client.ts";
 import { createLogger } from "../core/logger.ts";
@@ -26,7 +26,7 @@ export function apmDeps(config: Config, clients: { dynamo: DynamoDBDocumentClien
     store: appStoreOf(config, dynamo),
     configs: configDeps({ config, logger, gse }, dynamo),
     commands: commandDeps(config, { dynamo, sqs: clients.sqs ?? new SQSClient({}), gse, logger }),
-    alerts: snsCommandAlerts(clients.sns ?? new SNSClient({}), alertsTopicOf(config)),
+    alerts: createAlertPublisher({ sns: clients.sns ?? new SNSClient({}), topicArn: alertsTopicOf(config), logger }),
     settings: { retentionDays: config.apm.retentionDays, platName: config.apm.platName },
     now: Date.now,
     logger,

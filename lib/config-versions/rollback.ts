@@ -27,7 +27,8 @@ import {
   type StoredError,
   type VersionItem,
 } from "./store.ts";
-import type { AlertPublisher, ConfigAlert } from "./alerts.ts";
+import type { AlertPublisher } from "../core/alerts.ts";
+import { CONFIG_ALERT_SOURCE, type ConfigAlert } from "./alerts.ts";
 import { storedError } from "./apply.ts";
 import { CannotConvergeError, converge, PartialConvergeError } from "./converge.ts";
 import { expectationOfDocument, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
@@ -39,7 +40,7 @@ export const MAX_RECOVERY_ATTEMPTS = 10;
 export interface RollbackDeps {
   readonly gse: GseClient;
   readonly store: ConfigStore;
-  readonly alerts: AlertPublisher;
+  readonly alerts: AlertPublisher<ConfigAlert>;
   readonly logger: Logger;
   readonly now: () => number;
   /** operator_name on the GSE calls recovery makes. */
@@ -122,6 +123,7 @@ export function alertOf(item: Ended, object: string, versions: { failed?: number
     author: item.author,
     ...(item.error ? { error: item.error } : {}),
     at: new Date(at).toISOString(),
+    source: CONFIG_ALERT_SOURCE,
   };
   if (item.status === "ROLLBACK_FAILED") {
     return {
