@@ -21,7 +21,13 @@ import { InternalError } from "./errors.ts";
 import { redactingReplacer } from "./logger.ts";
 
 /** The parts of gse-control that raise alerts: `gse-control/<its folder under lib/>`. */
-export const ALERT_SOURCES = ["gse-control/config-versions", "gse-control/commands", "gse-control/heartbeat", "gse-control/apm", "gse-control/automation"] as const;
+export const ALERT_SOURCES = [
+  "gse-control/config-versions",
+  "gse-control/commands",
+  "gse-control/heartbeat",
+  "gse-control/apm",
+  "gse-control/automation",
+] as const;
 export type AlertSource = (typeof ALERT_SOURCES)[number];
 
 /** A sample names at most this many items (HEARTBEAT_ALERT_SAMPLE's ceiling): a person reads it, the rest is in the history. */
@@ -79,7 +85,14 @@ export interface AlertPublisherOptions {
 /** SNS subjects stop at 100 characters. */
 const SUBJECT_MAX = 100;
 
-export const defaultAlertSubject = (alert: Pick<Alert, "severity" | "type" | "object">): string => `[${alert.severity}] gse-control ${alert.type} ${alert.object}`;
+export const defaultAlertSubject = (alert: Pick<Alert, "severity" | "type" | "object">): string =>
+  `[${alert.severity}] gse-control ${alert.type} ${alert.object}`;
+
+/** The attributes every alert has (a feature's own cannot replace them), as SNS wants them. */
+function messageAttributes(alert: Alert, extra: Readonly<Record<string, string>> = {}): Record<string, { DataType: "String"; StringValue: string }> {
+  const values = { ...extra, type: alert.type, severity: alert.severity, object: alert.object, source: alert.source };
+  return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, { DataType: "String", StringValue: value }]));
+}
 
 /**
  * Checks an alert against the one schema before it leaves: a builder that drifts from it fails
@@ -106,12 +119,7 @@ export function createAlertPublisher(options: AlertPublisherOptions): AlertPubli
           TopicArn: topicArn,
           Subject: (publishOptions.subject ?? defaultAlertSubject(alert)).slice(0, SUBJECT_MAX),
           Message: JSON.stringify(alert, redactingReplacer),
-          MessageAttributes: Object.fromEntries(
-            Object.entries({ ...publishOptions.attributes, type: alert.type, severity: alert.severity, object: alert.object, source: alert.source }).map(([name, value]) => [
-              name,
-              { DataType: "String", StringValue: value },
-            ]),
-          ),
+          MessageAttributes: messageAttributes(alert, publishOptions.attributes),
         }),
       );
       // SNS's id is the alert log's key for this alert: logged so one can be found from the other.

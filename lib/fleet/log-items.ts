@@ -11,7 +11,7 @@
  * The heartbeat writes a snapshot (finishPoll, through FleetStore.putNew: the sk is the start of
  * the period, so only the period's first poll writes one and a re-run writes nothing); the
  * `alert_log` function writes alerts (a redelivered message rewrites the same item). The
- * repository is fleet-log.ts; these shapes are apart so the API's schemas need no DynamoDB client.
+ * repository is log.ts; these shapes are apart so the API's schemas need no DynamoDB client.
  */
 import { z } from "zod";
 import { ALERT_SEVERITIES, type AlertSeverity } from "../core/alert-catalog.ts";

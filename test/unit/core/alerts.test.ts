@@ -13,7 +13,7 @@ import { commandEndAlert } from "../../../lib/commands/alerts.ts";
 import { zeroCounts } from "../../../lib/commands/engine.ts";
 import { driftAlert } from "../../../lib/config-versions/alerts.ts";
 import { alertOf } from "../../../lib/config-versions/rollback.ts";
-import { ALERT_CATALOG, ALERT_TYPES } from "../../../lib/core/alert-catalog.ts";
+import { ALERT_CATALOG, ALERT_TYPES, type AlertType } from "../../../lib/core/alert-catalog.ts";
 import { alertSchema, createAlertPublisher, type Alert, type SnsPublish } from "../../../lib/core/alerts.ts";
 import { registerSecrets } from "../../../lib/core/logger.ts";
 import { ALERT_KINDS, heartbeatAlert } from "../../../lib/heartbeat/alerts.ts";
@@ -52,14 +52,34 @@ const heartbeatAlerts = (): Alert[] =>
   );
 
 const apmAlerts = (): Alert[] => {
-  const failed = { app: { bk_biz_id: 2, app_name: "shop" }, datasource: "trace" as const, action: "start" as const, step: "command" as const, error: { message: "probes failed" }, summary: "start trace of 2/shop failed at the command step", at: AT };
+  const failed = {
+    app: { bk_biz_id: 2, app_name: "shop" },
+    datasource: "trace" as const,
+    action: "start" as const,
+    step: "command" as const,
+    error: { message: "probes failed" },
+    summary: "start trace of 2/shop failed at the command step",
+    at: AT,
+  };
   return [datasourceApplyAlert(failed), datasourceApplyAlert({ ...failed, rollbackError: { message: "route rollback refused" } })];
 };
 
 const deadLetterAlerts = (): Alert[] => [deadLetterAlert({ messageId: "sqs-1", body: '{"type":"no_such_job"}' }, 'unknown job type "no_such_job"', AT)];
 
-const RAISED: Readonly<Record<string, () => Alert[]>> = { config: configAlerts, command: commandAlerts, heartbeat: heartbeatAlerts, apm: apmAlerts, dead_letter: deadLetterAlerts };
+const RAISED: Readonly<Record<string, () => Alert[]>> = {
+  config: configAlerts,
+  command: commandAlerts,
+  heartbeat: heartbeatAlerts,
+  apm: apmAlerts,
+  dead_letter: deadLetterAlerts,
+};
 const everyAlert = (): Alert[] => Object.values(RAISED).flatMap((raise) => raise());
+
+function example(type: AlertType): Alert {
+  const found = everyAlert().find((a) => a.type === type);
+  if (!found) throw new Error(`no example of ${type}`);
+  return found;
+}
 
 /** What SNS was asked to send: SNS itself cannot run in a unit test. */
 function fakeSns(): SnsPublish & { readonly sent: PublishCommandInput[] } {
@@ -78,7 +98,12 @@ describe("the one alert schema", () => {
     for (const alert of raise()) {
       expect(alertSchema.safeParse(alert).error).toBeUndefined();
       expect(ALERT_CATALOG[alert.type].severities as readonly string[]).toContain(alert.severity);
-      expect(alert).toMatchObject({ object: expect.any(String), summary: expect.any(String), at: new Date(AT).toISOString(), source: expect.stringMatching(/^gse-control\//) });
+      expect(alert).toMatchObject({
+        object: expect.any(String),
+        summary: expect.any(String),
+        at: new Date(AT).toISOString(),
+        source: expect.stringMatching(/^gse-control\//),
+      });
     }
   });
 
@@ -87,10 +112,9 @@ describe("the one alert schema", () => {
   });
 
   it("refuses a severity the catalogue does not give the type, and an alert without what it is about", () => {
-    const [recovered] = heartbeatAlerts().filter((a) => a.type === "heartbeat.recovered");
-    expect(alertSchema.safeParse({ ...recovered, severity: "critical" }).success).toBe(false);
-    const [drift] = configAlerts().filter((a) => a.type === "config.drift");
-    const { object: _object, ...noObject } = drift as Alert;
+    expect(alertSchema.safeParse({ ...example("heartbeat.recovered"), severity: "critical" }).success).toBe(false);
+    const drift = example("config.drift");
+    const { object: _object, ...noObject } = drift;
     expect(alertSchema.safeParse(noObject).success).toBe(false);
     expect(alertSchema.safeParse({ ...drift, type: "config.news" }).success).toBe(false);
     expect(alertSchema.safeParse({ ...drift, at: "yesterday" }).success).toBe(false);
@@ -104,48 +128,51 @@ describe("the one alert publisher", () => {
     const alerts = everyAlert();
     for (const alert of alerts) await publisher.publish(alert);
     expect(sns.sent).toHaveLength(alerts.length);
-    sns.sent.forEach((input, i) => {
-      const alert = alerts[i] as Alert;
-      expect(input.TopicArn).toBe(TOPIC);
-      expect(input.MessageAttributes).toEqual({
+    for (const [i, alert] of alerts.entries()) {
+      const input = sns.sent[i];
+      expect(input?.TopicArn).toBe(TOPIC);
+      expect(input?.MessageAttributes).toEqual({
         type: { DataType: "String", StringValue: alert.type },
         severity: { DataType: "String", StringValue: alert.severity },
         object: { DataType: "String", StringValue: alert.object },
         source: { DataType: "String", StringValue: alert.source },
       });
-      expect(JSON.parse(input.Message ?? "")).toEqual(alert);
-      expect(input.Subject).toBe(`[${alert.severity}] gse-control ${alert.type} ${alert.object}`.slice(0, 100));
-    });
+      expect(JSON.parse(input?.Message ?? "")).toEqual(alert);
+      expect(input?.Subject).toBe(`[${alert.severity}] gse-control ${alert.type} ${alert.object}`.slice(0, 100));
+    }
   });
 
   it("takes a feature's own subject and extra attributes, never in place of type and severity", async () => {
     const sns = fakeSns();
-    const [lost] = heartbeatAlerts();
-    await createAlertPublisher({ sns, topicArn: TOPIC }).publish(lost as Alert, { subject: `gse-control: ${"x".repeat(200)}`, attributes: { kind: "lost", severity: "info" } });
+    const publisher = createAlertPublisher({ sns, topicArn: TOPIC });
+    await publisher.publish(example("heartbeat.lost"), { subject: `gse-control: ${"x".repeat(200)}`, attributes: { kind: "lost", severity: "info" } });
     expect(sns.sent[0]?.Subject).toHaveLength(100);
-    expect(sns.sent[0]?.MessageAttributes).toMatchObject({ kind: { DataType: "String", StringValue: "lost" }, severity: { DataType: "String", StringValue: "warning" } });
+    expect(sns.sent[0]?.MessageAttributes).toMatchObject({
+      kind: { DataType: "String", StringValue: "lost" },
+      severity: { DataType: "String", StringValue: "warning" },
+    });
   });
 
   it("refuses an alert that does not fit the schema, and sends nothing", async () => {
     const sns = fakeSns();
-    const [drift] = configAlerts().filter((a) => a.type === "config.drift");
-    await expect(createAlertPublisher({ sns, topicArn: TOPIC }).publish({ ...(drift as Alert), severity: "info" })).rejects.toThrow(/does not fit the alert schema/);
+    const publisher = createAlertPublisher({ sns, topicArn: TOPIC });
+    await expect(publisher.publish({ ...example("config.drift"), severity: "info" })).rejects.toThrow(/does not fit the alert schema/);
     expect(sns.sent).toEqual([]);
   });
 
   it("masks credentials an alert quotes, as the logs do", async () => {
     registerSecrets(["alerts-test-secret-93"]);
     const sns = fakeSns();
-    const [drift] = configAlerts().filter((a) => a.type === "config.drift");
-    await createAlertPublisher({ sns, topicArn: TOPIC }).publish({ ...(drift as Alert), summary: "token alerts-test-secret-93 differs", details: { token: "abc" } });
+    const publisher = createAlertPublisher({ sns, topicArn: TOPIC });
+    await publisher.publish({ ...example("config.drift"), summary: "token alerts-test-secret-93 differs", details: { token: "abc" } });
     expect(sns.sent[0]?.Message).not.toContain("alerts-test-secret-93");
     expect(JSON.parse(sns.sent[0]?.Message ?? "")).toMatchObject({ details: { token: "[REDACTED]" } });
   });
 
   it("logs SNS's message id with the alert, so an alert log entry and its alert can be found from each other", async () => {
     const lines: unknown[] = [];
-    const [dead] = deadLetterAlerts();
-    await createAlertPublisher({ sns: fakeSns(), topicArn: TOPIC, logger: { info: (...args: unknown[]) => void lines.push(args) } }).publish(dead as Alert);
+    const logger = { info: (...args: unknown[]) => void lines.push(args) };
+    await createAlertPublisher({ sns: fakeSns(), topicArn: TOPIC, logger }).publish(example("automation.dead_letter"));
     expect(lines).toEqual([["alert published", { type: "automation.dead_letter", severity: "warning", object: "sqs#sqs-1", sns_message_id: "sns-1" }]]);
   });
 });
