@@ -5,9 +5,10 @@ import { apmDeps } from "../lib/apm/deps.ts";
 import { LEGACY_JOB_TYPES } from "../lib/automation/job-types.ts";
 import { createJobRunner } from "../lib/automation/jobs.ts";
 import { jobRegistry } from "../lib/automation/registry.ts";
-import { snsCommandAlerts } from "../lib/commands/alerts.ts";
+import { deadLetterAlert } from "../lib/automation/alerts.ts";
 import { commandDeps } from "../lib/commands/deps.ts";
 import { configDeps } from "../lib/config-versions/deps.ts";
+import { createAlertPublisher } from "../lib/core/alerts.ts";
 import { documentClient } from "../lib/core/aws.ts";
 import { alertsTopicOf, queueUrlOf, tableOf } from "../lib/core/config.ts";
 import { sqsClient } from "../lib/core/queue.ts";
@@ -24,7 +25,7 @@ const clients = { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() }
 const processor = new BatchProcessor(EventType.SQS);
 const heartbeat = heartbeatDeps(context, clients);
 const commands = commandDeps(context, clients);
-const alerts = snsCommandAlerts(clients.sns, alertsTopicOf(config));
+const alerts = createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger });
 const fleet = { store: heartbeat.store, now: Date.now, settings: fleetSettings(config), logger };
 const runJob = createJobRunner({
   jobs: jobRegistry({
@@ -48,16 +49,7 @@ const runJob = createJobRunner({
   deadLetterQueueUrl: queueUrlOf(config, "automationDlq"),
   logger,
   maxReceiveCount: QUEUES.automation.deadLetter.maxReceiveCount,
-  onDeadLetter: (record, reason) =>
-    alerts.publish({
-      type: "automation.dead_letter",
-      severity: "warning",
-      object: `sqs#${record.messageId}`,
-      summary: `automation job set aside in the dead-letter queue: ${reason}`.slice(0, 500),
-      reason,
-      body: record.body.slice(0, 2048),
-      at: new Date().toISOString(),
-    }),
+  onDeadLetter: (record, reason) => alerts.publish(deadLetterAlert(record, reason, Date.now())),
 });
 
 export const handler: SQSHandler = async (event, lambdaContext) => {

@@ -3,10 +3,9 @@ import type { DynamoDBStreamHandler } from "aws-lambda";
 import { settleDatasourceCommand } from "../lib/apm/datasources.ts";
 import { apmDeps } from "../lib/apm/deps.ts";
 import { createRecoveryRouter } from "../lib/automation/recovery.ts";
-import { snsCommandAlerts } from "../lib/commands/alerts.ts";
 import { commandDeps } from "../lib/commands/deps.ts";
 import { commandRecoveryRule } from "../lib/commands/retry.ts";
-import { snsAlertPublisher } from "../lib/config-versions/alerts.ts";
+import { createAlertPublisher } from "../lib/core/alerts.ts";
 import { configRecoveryRule } from "../lib/config-versions/undo.ts";
 import { ConfigStore } from "../lib/config-versions/store.ts";
 import { documentClient } from "../lib/core/aws.ts";
@@ -18,12 +17,13 @@ import { gseFunction } from "../lib/gse/context.ts";
 const context = await gseFunction("recovery");
 const { config, logger, gse } = context;
 const clients = { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() };
+const alerts = createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger });
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 const tables = { configs: tableOf(config, "configs"), commands: tableOf(config, "commands") };
 const configs = configRecoveryRule({
   gse,
   store: new ConfigStore({ client: clients.dynamo, tableName: tables.configs }),
-  alerts: snsAlertPublisher(clients.sns, alertsTopicOf(config)),
+  alerts,
   logger,
   now: () => Date.now(),
   operator: config.gse.username,
@@ -31,7 +31,7 @@ const configs = configRecoveryRule({
 const apm = apmDeps(context, clients);
 const commands = commandRecoveryRule({
   ...commandDeps(context, clients),
-  alerts: snsCommandAlerts(clients.sns, alertsTopicOf(config)),
+  alerts,
   // An APM datasource's command that failed undoes the datasource's action.
   onEnded: (command) => settleDatasourceCommand(apm, command),
 });

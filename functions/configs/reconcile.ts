@@ -1,7 +1,7 @@
 import type { ScheduledHandler } from "aws-lambda";
 import { alertsTopicOf, tableOf } from "../../lib/core/config.ts";
 import { snsClient } from "../../lib/core/sns.ts";
-import { snsAlertPublisher } from "../../lib/config-versions/alerts.ts";
+import { createAlertPublisher } from "../../lib/core/alerts.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { reconcileAll } from "../../lib/config-versions/reconcile.ts";
 import { gseFunction } from "../../lib/gse/context.ts";
@@ -11,7 +11,7 @@ const { config, logger, gse } = await gseFunction("config_reconcile");
 const deps = {
   gse,
   store: new ConfigStore({ client: documentClient(), tableName: tableOf(config, "configs") }),
-  alerts: snsAlertPublisher(snsClient(), alertsTopicOf(config)),
+  alerts: createAlertPublisher({ sns: snsClient(), topicArn: alertsTopicOf(config), logger }),
   logger,
   now: () => Date.now(),
   operator: config.gse.username,

@@ -5,10 +5,11 @@
  */
 import { createHash } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { CommandAlertPublisher } from "../commands/alerts.ts";
 import type { CommandDeps } from "../commands/engine.ts";
 import type { VersionedDeps } from "../config-versions/deps.ts";
+import type { AlertPublisher } from "../core/alerts.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../core/errors.ts";
+import type { DatasourceApplyAlert } from "./alerts.ts";
 import type { AppStore } from "./store.ts";
 import {
   DATASOURCES,
@@ -31,7 +32,7 @@ export interface ApmDeps {
   readonly store: AppStore;
   readonly configs: VersionedDeps;
   readonly commands: CommandDeps;
-  readonly alerts: CommandAlertPublisher;
+  readonly alerts: AlertPublisher<DatasourceApplyAlert>;
   readonly settings: ApmSettings;
   readonly now: () => number;
   readonly logger: Logger;

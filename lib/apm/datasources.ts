@@ -17,6 +17,7 @@ import { rollbackTo, applyDocument, leftUnchanged, storedError, underLock } from
 import { isRouteDocument, readObject, type ConfigDocument, type ObjectRef, type RouteDocument } from "../config-versions/documents.ts";
 import { AppError, ConflictError, NotFoundError } from "../core/errors.ts";
 import type { StoredError } from "../config-versions/items.ts";
+import { datasourceApplyAlert } from "./alerts.ts";
 import { apmMessageId, getApp, saveApp, STALE_APPLY_MS, type ApmDeps } from "./apps.ts";
 import { probeAgents } from "./probes.ts";
 import type { AppView, ApplyStep, Datasource, DatasourceAction, DatasourceApplyFailure, DatasourceName } from "./schemas.ts";
@@ -177,20 +178,7 @@ async function failed(
   const summary = `${verb} ${name} of ${app.bk_biz_id}/${app.app_name} failed at the ${step} step: ${error.message}`;
   if (recorded && !nothingChanged) {
     await deps.alerts
-      .publish({
-        type: "apm.datasource_apply",
-        severity: rollbackError ? "critical" : "warning",
-        object: `apm#${app.bk_biz_id}#${app.app_name}#${name}`,
-        summary,
-        bk_biz_id: app.bk_biz_id,
-        app_name: app.app_name,
-        datasource: name,
-        action: verb,
-        step,
-        error,
-        ...(rollbackError ? { rollback_error: rollbackError } : {}),
-        at: new Date(at).toISOString(),
-      })
+      .publish(datasourceApplyAlert({ app, datasource: name, action: verb, step, error, rollbackError, summary, at }))
       .catch((publishError: unknown) => deps.logger.error("could not publish the datasource-apply alert", { error: storedError(publishError) }));
   }
   return new DatasourceApplyError(summary, { app: recorded ?? app, datasource: name, action: verb, step, error, ...(rollbackError ? { rollback_error: rollbackError } : {}) });

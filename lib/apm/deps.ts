@@ -6,8 +6,8 @@
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { snsCommandAlerts } from "../commands/alerts.ts";
 import { commandDeps } from "../commands/deps.ts";
+import { createAlertPublisher } from "../core/alerts.ts";
 import { alertsTopicOf, tableOf } from "../core/config.ts";
 import { configDeps } from "../config-versions/deps.ts";
 import type { GseFunctionContext } from "../gse/context.ts";
@@ -23,7 +23,7 @@ export function apmDeps(
     store: new AppStore({ client: clients.dynamo, tableName: tableOf(config, "apps") }),
     configs: configDeps(context, clients),
     commands: commandDeps(context, clients),
-    alerts: snsCommandAlerts(clients.sns, alertsTopicOf(config)),
+    alerts: createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger: context.logger }),
     settings: { retentionDays: config.apm.retentionDays, platName: config.apm.platName },
     now: Date.now,
     logger: context.logger,

@@ -1,27 +1,12 @@
 /**
- * Alerts about commands on the alerts topic: one per command that ends PARTIAL, FAILED or ABORTED,
- * and one per automation job set aside in the dead-letter queue. Secrets are masked as in the logs.
- * Types come from the alert catalogue (lib/core/alert-catalog.ts): a type not in it does not compile.
+ * What a command's alert says: one per command that ends PARTIAL, FAILED or ABORTED. The shape
+ * and the sending are the one alert's (lib/core/alerts.ts); types come from the alert catalogue
+ * (lib/core/alert-catalog.ts), so a type not in it does not compile.
  */
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { AlertType } from "../core/alert-catalog.ts";
-import { redactingReplacer } from "../core/logger.ts";
+import type { Alert } from "../core/alerts.ts";
 import type { CommandItem } from "./store.ts";
 import type { AgentResult, OutcomeCounts } from "./schemas.ts";
-
-export interface CommandAlert {
-  /** `command.partial`, `command.failed`, `command.aborted`, `automation.dead_letter` (and `apm.datasource_apply`, which shares this publisher). */
-  readonly type: AlertType;
-  readonly severity: "warning" | "critical";
-  readonly object: string;
-  readonly summary: string;
-  readonly at: string;
-  readonly [detail: string]: unknown;
-}
-
-export interface CommandAlertPublisher {
-  publish(alert: CommandAlert): Promise<void>;
-}
 
 /** The statuses that raise an alert when a command ends in them, and the alert each raises. */
 export const COMMAND_END_ALERTS = {
@@ -39,6 +24,18 @@ export const ALERT_SAMPLE_SIZE = 20;
 
 /** A failing agent as an alert names it: its final outcome (FAILED or TIMED_OUT), attempts and GSE's code and message. */
 export type AlertSampleAgent = Pick<AgentResult, "bk_agent_id" | "outcome" | "attempts" | "code" | "message">;
+
+/** A command's alert: the one alert with the command's id, end status, targets, final counts and failing agents. */
+export type CommandAlert = Alert & {
+  readonly type: (typeof COMMAND_END_ALERTS)[AlertedStatus];
+  readonly source: "gse-control/commands";
+  readonly message_id: string;
+  readonly status: AlertedStatus;
+  readonly reason?: string;
+  readonly targets: number;
+  readonly counts: OutcomeCounts;
+  readonly sample: readonly AlertSampleAgent[];
+};
 
 /**
  * The alert of a command that ended badly, from its final counts (the ones the command shows
@@ -60,25 +57,6 @@ export function commandEndAlert(command: CommandItem & { status: AlertedStatus }
     counts,
     sample: sample.slice(0, ALERT_SAMPLE_SIZE),
     at: new Date(at).toISOString(),
-  };
-}
-
-export function snsCommandAlerts(sns: SNSClient, topicArn: string): CommandAlertPublisher {
-  return {
-    async publish(alert) {
-      await sns.send(
-        new PublishCommand({
-          TopicArn: topicArn,
-          // SNS subjects stop at 100 characters.
-          Subject: `[${alert.severity}] gse-control ${alert.type} ${alert.object}`.slice(0, 100),
-          Message: JSON.stringify(alert, redactingReplacer),
-          MessageAttributes: {
-            type: { DataType: "String", StringValue: alert.type },
-            severity: { DataType: "String", StringValue: alert.severity },
-            object: { DataType: "String", StringValue: alert.object },
-          },
-        }),
-      );
-    },
+    source: "gse-control/commands",
   };
 }

@@ -11,7 +11,8 @@ import { GseError } from "../core/errors.ts";
 import type { RecoveryRule } from "../automation/recovery.ts";
 import { agentCommandItemSchema, commandItemSchema, type AgentCommandItem, type CommandItem } from "./store.ts";
 import { messageIdSchema } from "../gse/schemas.ts";
-import { ALERT_SAMPLE_SIZE, commandEndAlert, isAlertedStatus, type AlertedStatus, type AlertSampleAgent, type CommandAlertPublisher } from "./alerts.ts";
+import { ALERT_SAMPLE_SIZE, commandEndAlert, isAlertedStatus, type AlertedStatus, type AlertSampleAgent, type CommandAlert } from "./alerts.ts";
+import type { AlertPublisher } from "../core/alerts.ts";
 import {
   advanceCommand,
   closeCommand,
@@ -147,7 +148,7 @@ const imageOf = (image: Record<string, AttributeValue> | undefined): Record<stri
   image ? unmarshall(image as Parameters<typeof unmarshall>[0]) : undefined;
 
 /** What recovery needs for commands: the engine's deps, the alert publisher, and the owner's undo (APM). */
-export type CommandRecoveryDeps = CommandDeps & { alerts: CommandAlertPublisher; onEnded?: (command: CommandItem) => Promise<unknown> };
+export type CommandRecoveryDeps = CommandDeps & { alerts: AlertPublisher<CommandAlert>; onEnded?: (command: CommandItem) => Promise<unknown> };
 
 /**
  * The commands table's stream: a newly FAILED agent (not final) gets its retry scheduled; a

@@ -1,21 +1,23 @@
 /**
- * Alerts about configuration versions, on the alerts topic. One message per event; credentials in
- * documents or error texts are masked like in the logs.
+ * What the alerts about configuration versions say: a failed change undone, adopted or left for a
+ * person (rollback.ts's alertOf), and drift. The shape and the sending are the one alert's
+ * (lib/core/alerts.ts); credentials in documents or error texts are masked by its publisher.
  */
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
 import type { AlertType } from "../core/alert-catalog.ts";
-import { redactingReplacer } from "../core/logger.ts";
-import type { StoredError } from "./store.ts";
+import type { Alert, AlertSource } from "../core/alerts.ts";
+import type { FieldChange } from "./mask.ts";
+import type { StoredError } from "./items.ts";
 
 /** The config alerts of the catalogue (lib/core/alert-catalog.ts): each says why it may be sent. */
 export type ConfigAlertType = Extract<AlertType, `config.${string}`>;
 
-export interface ConfigAlert {
+export const CONFIG_ALERT_SOURCE = "gse-control/config-versions" as const satisfies AlertSource;
+
+export type ConfigAlert = Alert & {
   readonly type: ConfigAlertType;
   /** critical: a human must act (GSE's state is not known to be good). */
   readonly severity: "warning" | "critical";
-  readonly object: string;
-  readonly summary: string;
+  readonly source: typeof CONFIG_ALERT_SOURCE;
   readonly failed_version?: number;
   readonly restored_version?: number;
   /** config.adopted: the version recording what GSE held instead. */
@@ -25,31 +27,26 @@ export interface ConfigAlert {
   readonly error?: StoredError;
   readonly rollback_error?: StoredError;
   readonly details?: unknown;
-  readonly at: string;
+};
+
+/** An object's head as the drift check found it: GSE holds something else than this version. */
+export interface Drifted {
+  readonly object: string;
+  readonly version: number;
+  /** Field-level difference from the head's document to GSE's, secrets masked. */
+  readonly changes: readonly FieldChange[];
 }
 
-export interface AlertPublisher {
-  publish(alert: ConfigAlert): Promise<void>;
-}
-
-/** SNS subjects are at most 100 characters. */
-const subject = (alert: ConfigAlert): string => `[${alert.severity}] gse-control ${alert.type} ${alert.object}`.slice(0, 100);
-
-export function snsAlertPublisher(sns: SNSClient, topicArn: string): AlertPublisher {
+/** The alert of a drifted head; `repairing`: CONFIG_DRIFT_REPAIR re-applies it now. */
+export function driftAlert(drifted: Drifted, repairing: boolean, at: number): ConfigAlert {
   return {
-    async publish(alert) {
-      await sns.send(
-        new PublishCommand({
-          TopicArn: topicArn,
-          Subject: subject(alert),
-          Message: JSON.stringify(alert, redactingReplacer),
-          MessageAttributes: {
-            type: { DataType: "String", StringValue: alert.type },
-            severity: { DataType: "String", StringValue: alert.severity },
-            object: { DataType: "String", StringValue: alert.object },
-          },
-        }),
-      );
-    },
+    type: "config.drift",
+    severity: "warning",
+    object: drifted.object,
+    summary: `GSE does not hold version ${drifted.version} of ${drifted.object}${repairing ? "; re-applying it" : ""}`,
+    restored_version: drifted.version,
+    details: { changes: drifted.changes },
+    at: new Date(at).toISOString(),
+    source: CONFIG_ALERT_SOURCE,
   };
 }

@@ -9,7 +9,8 @@
  *   distinct difference and, with CONFIG_DRIFT_REPAIR, re-applies the head.
  */
 import { ConcurrentChangeError, type HeadItem, type VersionItem } from "./store.ts";
-import type { AlertPublisher } from "./alerts.ts";
+import type { AlertPublisher } from "../core/alerts.ts";
+import { driftAlert, type ConfigAlert } from "./alerts.ts";
 import { storedError, type ConfigDeps } from "./change.ts";
 import { converge } from "./converge.ts";
 import { configDocumentSchema, expectationOfDocument, expectationOfRequest, meets, objectKey, parseObjectKey, readObject, type ObjectRef } from "./documents.ts";
@@ -25,7 +26,7 @@ export interface ReconcileSettings {
 }
 
 export interface ReconcileDeps extends Pick<ConfigDeps, "gse" | "store" | "logger" | "now"> {
-  readonly alerts: AlertPublisher;
+  readonly alerts: AlertPublisher<ConfigAlert>;
   readonly operator: string;
   readonly settings: ReconcileSettings;
 }
@@ -111,15 +112,7 @@ export async function reconcileHead(deps: ReconcileDeps, head: HeadItem): Promis
   if (!report || report.in_sync) return "in_sync";
   const signature = signatureOf(report.changes);
   if (await deps.store.markDriftAlerted(ref, head.current_version, signature, deps.now())) {
-    await deps.alerts.publish({
-      type: "config.drift",
-      severity: "warning",
-      object: report.object,
-      summary: `GSE does not hold version ${report.version} of ${report.object}${deps.settings.driftRepair ? "; re-applying it" : ""}`,
-      restored_version: report.version,
-      details: { changes: report.changes },
-      at: new Date(deps.now()).toISOString(),
-    });
+    await deps.alerts.publish(driftAlert(report, deps.settings.driftRepair, deps.now()));
   }
   if (!deps.settings.driftRepair) return "drifted";
   const version = await deps.store.getVersion(ref, head.current_version);

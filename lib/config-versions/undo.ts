@@ -30,7 +30,8 @@ import {
   type StoredError,
   type VersionItem,
 } from "./store.ts";
-import type { AlertPublisher, ConfigAlert } from "./alerts.ts";
+import type { AlertPublisher } from "../core/alerts.ts";
+import { CONFIG_ALERT_SOURCE, type ConfigAlert } from "./alerts.ts";
 import { storedError } from "./change.ts";
 import { CannotConvergeError, converge, PartialConvergeError } from "./converge.ts";
 import { expectationOfDocument, meets, objectKey, parseObjectKey, readObject, type ConfigDocument, type ObjectRef } from "./documents.ts";
@@ -42,7 +43,7 @@ export const MAX_RECOVERY_ATTEMPTS = 10;
 export interface UndoDeps {
   readonly gse: GseClient;
   readonly store: ConfigStore;
-  readonly alerts: AlertPublisher;
+  readonly alerts: AlertPublisher<ConfigAlert>;
   readonly logger: Logger;
   readonly now: () => number;
   /** operator_name on the GSE calls recovery makes. */
@@ -134,6 +135,7 @@ export function alertOf(
     author: item.author,
     ...(item.error ? { error: item.error } : {}),
     at: new Date(at).toISOString(),
+    source: CONFIG_ALERT_SOURCE,
   };
   if (item.status === "ROLLBACK_FAILED") {
     return {

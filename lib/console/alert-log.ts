@@ -1,15 +1,18 @@
 /**
  * The alert log behind the status page: every message published on the alerts topic reaches the
  * alert-log queue (SNS → SQS, in SNS's envelope) and becomes one entry in the fleet table
- * (lib/fleet/log.ts). What the system publishes has four shapes, all understood here:
- * heartbeat alerts (`kind`, `count`, `sample`), config and command alerts (`type`, `severity`,
- * `object`, `summary`), CloudWatch alarms (`AlarmName`, `NewStateValue`), and anything else as text.
+ * (lib/fleet/log.ts). What reaches the topic, all understood here: gse-control's alerts in the one
+ * alert shape (lib/core/alerts.ts), the two shapes they had before it (heartbeat alerts with
+ * `kind`, `count`, `sample`; config and command alerts with `type`, `severity`, `object`,
+ * `summary`), still in the queue during a deploy, CloudWatch alarms (`AlarmName`,
+ * `NewStateValue`), and anything else as text.
  */
 import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
+import { ALERT_SEVERITIES, type AlertSeverity } from "../core/alert-catalog.ts";
+import { alertSchema, type Alert } from "../core/alerts.ts";
 import { redactString } from "../core/logger.ts";
-import { ALERT_SEVERITIES } from "../fleet/log-items.ts";
-import type { AlertLogEntry, AlertSeverity, FleetLog } from "../fleet/log.ts";
+import type { AlertLogEntry, FleetLog } from "../fleet/log.ts";
 
 /** Longest summary kept per alert: the page shows one line, the full alert went to the subscribers. */
 export const MAX_ALERT_MESSAGE_CHARS = 500;
@@ -25,18 +28,20 @@ const snsEnvelopeSchema = z.looseObject({
   Timestamp: z.string().optional(),
 });
 
-const heartbeatAlertSchema = z.looseObject({
+/** A heartbeat alert from before the one alert shape. */
+const legacyHeartbeatAlertSchema = z.looseObject({
   source: z.literal("gse-control/heartbeat"),
   kind: z.string(),
   count: z.number(),
   sample: z.array(z.looseObject({ agent_id: z.string() })).default([]),
   truncated: z.boolean().optional(),
   detail: z.string().optional(),
-  /** Carried by every heartbeat alert since the alert catalogue (lib/core/alert-catalog.ts); older ones lack it. */
+  /** Carried since the alert catalogue (lib/core/alert-catalog.ts); older ones lack it. */
   severity: z.enum(ALERT_SEVERITIES).optional(),
 });
 
-const typedAlertSchema = z.looseObject({
+/** A config or command alert from before the one alert shape. */
+const legacyTypedAlertSchema = z.looseObject({
   type: z.string().min(1),
   severity: z.enum(ALERT_SEVERITIES).optional(),
   object: z.string().optional(),
@@ -64,33 +69,49 @@ function parseJson(text: string): unknown {
 
 type Described = Pick<AlertLogEntry, "kind" | "severity" | "message"> & Partial<Pick<AlertLogEntry, "object" | "source">>;
 
+/**
+ * The log's kind of an alert: its catalogue type, except that heartbeat alerts keep the kind the
+ * status page has always shown for them (`lost`, not `heartbeat.lost`).
+ */
+const logKindOf = (type: Alert["type"]): string => (type.startsWith("heartbeat.") ? type.slice("heartbeat.".length) : type);
+
+function describeOneAlert(alert: Alert): Described {
+  return { kind: logKindOf(alert.type), severity: alert.severity, message: oneLine(alert.summary), object: alert.object, source: alert.source };
+}
+
+function describeLegacyHeartbeat(alert: z.infer<typeof legacyHeartbeatAlertSchema>, subject: string): Described {
+  const { kind, sample, count, detail, severity } = alert;
+  const named = sample.slice(0, SAMPLE_IN_SUMMARY).map((s) => s.agent_id);
+  const more = count > named.length ? ` and ${count - named.length} more` : "";
+  const agents = named.length ? `: ${named.join(", ")}${more}` : "";
+  return { kind, severity: severity ?? HEARTBEAT_SEVERITY[kind] ?? "info", message: oneLine(detail ?? `${subject.replace(/^gse-control: /, "")}${agents}`), source: alert.source };
+}
+
+function describeAlarm(alarm: z.infer<typeof alarmSchema>): Described {
+  const { AlarmName, NewStateValue, NewStateReason } = alarm;
+  return {
+    kind: `alarm.${NewStateValue.toLowerCase()}`,
+    severity: NewStateValue === "ALARM" ? "critical" : "info",
+    message: oneLine(NewStateReason ?? `${AlarmName} is ${NewStateValue}`),
+    object: AlarmName,
+    source: "cloudwatch",
+  };
+}
+
 /** What an alert's own body says: kind, severity, a summary, what it is about. */
 export function describeAlert(message: string, subject: string): Described {
   const body = parseJson(message);
-  const heartbeat = heartbeatAlertSchema.safeParse(body);
-  if (heartbeat.success) {
-    const { kind, sample, count, detail, severity } = heartbeat.data;
-    const named = sample.slice(0, SAMPLE_IN_SUMMARY).map((s) => s.agent_id);
-    const more = count > named.length ? ` and ${count - named.length} more` : "";
-    const agents = named.length ? `: ${named.join(", ")}${more}` : "";
-    return { kind, severity: severity ?? HEARTBEAT_SEVERITY[kind] ?? "info", message: oneLine(detail ?? `${subject.replace(/^gse-control: /, "")}${agents}`), source: heartbeat.data.source };
-  }
-  const typed = typedAlertSchema.safeParse(body);
+  const alert = alertSchema.safeParse(body);
+  if (alert.success) return describeOneAlert(alert.data);
+  const heartbeat = legacyHeartbeatAlertSchema.safeParse(body);
+  if (heartbeat.success) return describeLegacyHeartbeat(heartbeat.data, subject);
+  const typed = legacyTypedAlertSchema.safeParse(body);
   if (typed.success) {
     const { type, severity, object, summary } = typed.data;
     return { kind: type, severity: severity ?? "warning", message: oneLine(summary ?? subject), ...(object ? { object } : {}) };
   }
   const alarm = alarmSchema.safeParse(body);
-  if (alarm.success) {
-    const { AlarmName, NewStateValue, NewStateReason } = alarm.data;
-    return {
-      kind: `alarm.${NewStateValue.toLowerCase()}`,
-      severity: NewStateValue === "ALARM" ? "critical" : "info",
-      message: oneLine(NewStateReason ?? `${AlarmName} is ${NewStateValue}`),
-      object: AlarmName,
-      source: "cloudwatch",
-    };
-  }
+  if (alarm.success) return describeAlarm(alarm.data);
   return { kind: "message", severity: "info", message: oneLine(message) };
 }
 

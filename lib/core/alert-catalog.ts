@@ -8,12 +8,14 @@
  * (severity info), so a pager can close it. News (an agent seen for the first time, a version
  * changed, a write GSE refused and nothing changed) is history and the status page, never a message.
  *
- * Publishers take their types from here, and test/unit/core/alert-catalog.test.ts holds every entry
- * to the rule, to the operations doc and to a test that raises it.
+ * The one alert schema (lib/core/alerts.ts) takes its types from here, and
+ * test/unit/core/alert-catalog.test.ts holds every entry to the rule, to the operations doc and to
+ * a test that raises it.
  */
-import { ALERT_SEVERITIES, type AlertSeverity } from "../fleet/log-items.ts";
 
-export { ALERT_SEVERITIES, type AlertSeverity };
+/** critical: a person must act now; warning: look when you can; info: an all-clear, never a page. */
+export const ALERT_SEVERITIES = ["info", "warning", "critical"] as const;
+export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
 
 export const ALERT_REASONS = ["not_as_asked", "human_must_act", "resolved"] as const;
 export type AlertReason = (typeof ALERT_REASONS)[number];

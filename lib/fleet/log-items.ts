@@ -11,9 +11,10 @@
  * The heartbeat writes a snapshot (finishPoll, through FleetStore.putNew: the sk is the start of
  * the period, so only the period's first poll writes one and a re-run writes nothing); the
  * `alert_log` function writes alerts (a redelivered message rewrites the same item). The
- * repository is fleet-log.ts; these shapes are apart so the API's schemas need no DynamoDB client.
+ * repository is log.ts; these shapes are apart so the API's schemas need no DynamoDB client.
  */
 import { z } from "zod";
+import { ALERT_SEVERITIES, type AlertSeverity } from "../core/alert-catalog.ts";
 import { TABLES } from "../resources.ts";
 import { FLEET_STATUSES, type FleetSummary } from "./items.ts";
 
@@ -59,8 +60,8 @@ export function fleetStatsItem(summary: Pick<FleetSummary, "poll_id" | "agents" 
   };
 }
 
-export const ALERT_SEVERITIES = ["info", "warning", "critical"] as const;
-export type AlertSeverity = (typeof ALERT_SEVERITIES)[number];
+// The catalogue owns the severities; they are re-exported for the console's schemas.
+export { ALERT_SEVERITIES, type AlertSeverity };
 
 /** One alert as the log keeps it: what an operator reads, not the whole message. */
 export const alertLogEntrySchema = z.object({

@@ -1,5 +1,5 @@
 /**
- * The status page's time series in the fleet table (keys and shapes: fleet-log-items.ts): the
+ * The status page's time series in the fleet table (keys and shapes: log-items.ts): the
  * heartbeat's status snapshots and the alert log. Reads are by UTC day partition.
  */
 import { PutCommand, QueryCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";

@@ -2,12 +2,14 @@
  * The heartbeat's alerts on the SNS alerts topic: one per poll per kind, aggregated (a count, and
  * a bounded sample of agents each with its status code, class and last raw GSE record), and
  * deduplicated across polls by a fingerprint kept in the fleet table for the dedup window
- * (DynamoDB TTL ends it). Which kinds exist, and their severities, is lib/core/alert-catalog.ts's.
+ * (DynamoDB TTL ends it). Which kinds exist, and their severities, is lib/core/alert-catalog.ts's;
+ * the shape is the one alert's (lib/core/alerts.ts), with the heartbeat's own fields beside it.
  */
-import { PublishCommand, type SNSClient } from "@aws-sdk/client-sns";
+import type { SNSClient } from "@aws-sdk/client-sns";
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { ALERT_SEVERITIES, severityOf, type AlertType } from "../core/alert-catalog.ts";
+import { severityOf, type AlertType } from "../core/alert-catalog.ts";
+import { alertFields, createAlertPublisher } from "../core/alerts.ts";
 import type { FleetCalls, FleetStore, TransitionKind } from "../fleet/store.ts";
 import { statusClassSchema } from "./status-class.ts";
 
@@ -58,15 +60,14 @@ export const sampleEntrySchema = z.object({
 });
 export type SampleEntry = z.infer<typeof sampleEntrySchema>;
 
-/** What one alert says; the SNS message is this, as JSON. */
+/** What one alert says: the one alert (lib/core/alerts.ts) and the heartbeat's fields; the SNS message is this, as JSON. */
 export const heartbeatAlertSchema = z.object({
+  ...alertFields,
   source: z.literal("gse-control/heartbeat"),
   /** The catalogue's type (`heartbeat.lost`) and the severity it is sent with; `kind` is kept for older subscribers. */
   type: z.templateLiteral(["heartbeat.", z.enum(ALERT_KINDS)]),
-  severity: z.enum(ALERT_SEVERITIES),
   kind: z.enum(ALERT_KINDS),
   poll_id: z.string(),
-  at: z.string(),
   count: z.int().nonnegative(),
   sample: z.array(sampleEntrySchema),
   /** True when `count` is above the sample's length. */
@@ -75,13 +76,8 @@ export const heartbeatAlertSchema = z.object({
 });
 export type HeartbeatAlert = z.infer<typeof heartbeatAlertSchema>;
 
-/** An alert of `kind` with its catalogue type and severity. */
-export const heartbeatAlert = (kind: AlertKind, fields: Omit<HeartbeatAlert, "kind" | "type" | "severity">): HeartbeatAlert => ({
-  ...fields,
-  type: alertTypeOf(kind),
-  severity: severityOf(alertTypeOf(kind)),
-  kind,
-});
+/** What a poll knows of an alert; the rest (type, severity, object, summary) follows from its kind. */
+export type HeartbeatAlertFields = Omit<HeartbeatAlert, "kind" | "type" | "severity" | "object" | "summary">;
 
 const SUBJECTS: Readonly<Record<AlertKind, (n: number) => string>> = {
   lost: (n) => `${n} agent${n === 1 ? "" : "s"} lost`,
@@ -91,6 +87,27 @@ const SUBJECTS: Readonly<Record<AlertKind, (n: number) => string>> = {
   gse_unreachable: () => "GSE unreachable: agent state not polled",
   gse_reachable: () => "GSE reachable again",
 };
+
+/** Agents named in an alert's summary: the sample has the rest. */
+const AGENTS_IN_SUMMARY = 5;
+
+/** The poll's words for the alert: how many, the first agents by id, and the detail it gave. */
+function heartbeatSummary(kind: AlertKind, fields: Pick<HeartbeatAlertFields, "count" | "sample" | "detail">): string {
+  const named = fields.sample.slice(0, AGENTS_IN_SUMMARY).map((s) => s.agent_id);
+  const more = fields.count > named.length ? ` and ${fields.count - named.length} more` : "";
+  const agents = named.length > 0 ? `: ${named.join(", ")}${more}` : "";
+  return `${SUBJECTS[kind](fields.count)}${agents}${fields.detail !== undefined ? `; ${fields.detail}` : ""}`;
+}
+
+/** An alert of `kind` with its catalogue type and severity; about GSE itself or about the fleet's agents. */
+export const heartbeatAlert = (kind: AlertKind, fields: HeartbeatAlertFields): HeartbeatAlert => ({
+  ...fields,
+  type: alertTypeOf(kind),
+  severity: severityOf(alertTypeOf(kind)),
+  object: kind === "gse_unreachable" || kind === "gse_reachable" ? "gse" : "fleet",
+  summary: heartbeatSummary(kind, fields),
+  kind,
+});
 
 /** SNS subjects are at most 100 characters. */
 export const alertSubject = (alert: Pick<HeartbeatAlert, "kind" | "count">): string => `gse-control: ${SUBJECTS[alert.kind](alert.count)}`.slice(0, 100);
@@ -128,20 +145,8 @@ export async function publishAlert(deps: AlertDeps, alert: HeartbeatAlert, calls
   );
   if (!fresh) return false;
   try {
-    await deps.sns.send(
-      new PublishCommand({
-        TopicArn: deps.topicArn,
-        Subject: alertSubject(alert),
-        Message: JSON.stringify(alert),
-        // `type` and `severity` as every alert of the catalogue has them (an SNS filter policy on severity sees these); `kind` and `source` as before.
-        MessageAttributes: {
-          type: { DataType: "String", StringValue: alert.type },
-          severity: { DataType: "String", StringValue: alert.severity },
-          kind: { DataType: "String", StringValue: alert.kind },
-          source: { DataType: "String", StringValue: alert.source },
-        },
-      }),
-    );
+    // The subject says how many, and `kind` stays an attribute: subscribers filter on it since before the catalogue.
+    await createAlertPublisher({ sns: deps.sns, topicArn: deps.topicArn }).publish(alert, { subject: alertSubject(alert), attributes: { kind: alert.kind } });
     return true;
   } catch (error) {
     await deps.store.deleteItem(`alert#${alert.kind}`, fingerprint, calls).catch(() => undefined);

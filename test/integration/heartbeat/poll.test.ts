@@ -379,7 +379,7 @@ describe("heartbeat poll by status class", () => {
       const alert = heartbeatAlertSchema.parse(m.body);
       expect(alert.type).toBe(`heartbeat.${alert.kind}`);
       expect(alert.severity).toBe(severityOf(alertTypeOf(alert.kind)));
-      expect(m.attributes).toEqual({ type: alert.type, severity: alert.severity, kind: alert.kind, source: "gse-control/heartbeat" });
+      expect(m.attributes).toEqual({ type: alert.type, severity: alert.severity, object: alert.object, kind: alert.kind, source: "gse-control/heartbeat" });
     }
     expect(Object.fromEntries(messages.map((m) => [m.body.type, m.body.severity]))).toEqual({
       "heartbeat.unknown": "warning",

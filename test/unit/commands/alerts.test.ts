@@ -25,6 +25,7 @@ describe("the alert of a command that ended badly", () => {
       counts,
       sample,
       at: "2026-11-25T00:00:00.000Z",
+      source: "gse-control/commands",
     });
   });
 

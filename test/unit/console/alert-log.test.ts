@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { alertEntryFromRecord, logAlert, MAX_ALERT_MESSAGE_CHARS } from "../../../lib/console/alert-log.ts";
 import { registerSecrets } from "../../../lib/core/logger.ts";
 import type { AlertLogEntry } from "../../../lib/fleet/log-items.ts";
-import { sqsRecord } from "../../helpers/events.ts";
+import { commandEndAlert } from "../../../lib/commands/alerts.ts";
+import { zeroCounts } from "../../../lib/commands/engine.ts";
+import { heartbeatAlert } from "../../../lib/heartbeat/alerts.ts";
+import { commandItem, sqsRecord } from "../../helpers/events.ts";
 
 const NOW = Date.UTC(2026, 10, 25, 12, 0, 0);
 const PUBLISHED = "2026-11-25T11:59:58.123Z";
@@ -19,7 +22,36 @@ const fromSns = (message: unknown, subject: string | null, messageId = "sns-1"):
   });
 
 describe("alertEntryFromRecord", () => {
-  it("logs a heartbeat alert by kind with the agents it names, at its publish time, under SNS's message id", () => {
+  it("logs an alert of the one shape by its type, severity, summary, object and source; a heartbeat one keeps the kind the page shows", () => {
+    const lost = heartbeatAlert("lost", {
+      source: "gse-control/heartbeat",
+      poll_id: "p",
+      at: "2026-11-25T11:59:00.000Z",
+      count: 7,
+      sample: ["0:10.0.0.1", "0:10.0.0.2"].map((agent_id) => ({ agent_id, status: "lost", last_seen: null, status_code: 3, status_class: "degraded" as const, record: null })),
+      truncated: true,
+    });
+    expect(alertEntryFromRecord(sqsRecord(fromSns(lost, "gse-control: 7 agents lost")), NOW)).toEqual({
+      at: Date.parse(PUBLISHED),
+      message_id: "sns-1",
+      kind: "lost",
+      severity: "warning",
+      subject: "gse-control: 7 agents lost",
+      message: "7 agents lost: 0:10.0.0.1, 0:10.0.0.2 and 5 more",
+      object: "fleet",
+      source: "gse-control/heartbeat",
+    });
+    const failed = commandEndAlert({ ...commandItem(), status: "FAILED" as const }, { ...zeroCounts(), FAILED: 300 }, [], NOW);
+    expect(alertEntryFromRecord(sqsRecord(fromSns(failed, "[critical] gse-control command.failed command#reload.42")), NOW)).toMatchObject({
+      kind: "command.failed",
+      severity: "critical",
+      message: failed.summary,
+      object: "command#reload.42",
+      source: "gse-control/commands",
+    });
+  });
+
+  it("logs a heartbeat alert of before the one shape by kind with the agents it names, at its publish time, under SNS's message id", () => {
     const alert = {
       source: "gse-control/heartbeat",
       kind: "lost",
@@ -57,7 +89,7 @@ describe("alertEntryFromRecord", () => {
     expect(alertEntryFromRecord(sqsRecord(fromSns(clear, "gse-control: 1 agent recovered")), NOW)).toMatchObject({ kind: "recovered", severity: "info" });
   });
 
-  it("logs config and command alerts by type, severity, object and summary", () => {
+  it("logs config and command alerts of before the one shape by type, severity, object and summary", () => {
     const config = { type: "config.rollback_failed", severity: "critical", object: "route#1500123", summary: "rollback of route#1500123 v4 failed", at: PUBLISHED };
     expect(alertEntryFromRecord(sqsRecord(fromSns(config, "[critical] gse-control config.rollback_failed route#1500123")), NOW)).toMatchObject({
       kind: "config.rollback_failed",

@@ -37,7 +37,7 @@ describe("heartbeat alerts", () => {
 
   it("gives every alert its catalogue type and severity: the all-clears are info", () => {
     for (const kind of ALERT_KINDS) {
-      const alert = heartbeatAlert(kind, { source: "gse-control/heartbeat", poll_id: "p", at: "t", count: 1, sample: [], truncated: false });
+      const alert = heartbeatAlert(kind, { source: "gse-control/heartbeat", poll_id: "p", at: "2026-11-25T12:03:00.000Z", count: 1, sample: [], truncated: false });
       expect(alert.type).toBe(`heartbeat.${kind}`);
       expect(ALERT_CATALOG[alert.type].severities).toContain(alert.severity);
       expect(heartbeatAlertSchema.parse(alert)).toEqual(alert);
@@ -46,6 +46,14 @@ describe("heartbeat alerts", () => {
     expect(heartbeatAlert("gse_reachable", lost("t")).severity).toBe("info");
     expect(heartbeatAlert("gse_unreachable", lost("t")).severity).toBe("critical");
     expect(heartbeatAlert("stuck", lost("t")).severity).toBe("warning");
+  });
+
+  it("says what it is about and sums it up in a line: how many, the first agents by id, and the poll's detail", () => {
+    expect(lost("2026-11-25T12:00:00.000Z")).toMatchObject({ object: "fleet", summary: "2 agents lost: 0:10.0.0.2, 0:10.0.0.1" });
+    const many = heartbeatAlert("stuck", { ...lost("t", ["a", "b", "c", "d", "e", "f"]), count: 9, detail: "upgrading ×9" });
+    expect(many.summary).toBe("9 agents stuck in a transitional state: a, b, c, d, e and 4 more; upgrading ×9");
+    const outage = heartbeatAlert("gse_unreachable", { ...lost("t", []), count: 3, detail: "3 of 3 GSE calls failed (HTTP 502)" });
+    expect(outage).toMatchObject({ object: "gse", summary: "GSE unreachable: agent state not polled; 3 of 3 GSE calls failed (HTTP 502)" });
   });
 
   it("publishes lost, stuck, unknown and recovered transitions, and keeps newly_seen and version_changed as news", () => {
