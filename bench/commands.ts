@@ -400,7 +400,7 @@ async function calibrate(dynamo: DynamoDBClient): Promise<{ withStream: number; 
     await dynamo.send(new CreateTableCommand(table));
     try {
       const started = performance.now();
-      await new CommandStore({ client: doc, tableName: table.TableName }).prewriteAgents("calibration", 0, ids, Date.now(), Math.floor(Date.now() / 1000) + 3600);
+      await new CommandStore({ client: doc, tableName: table.TableName }).prewriteAgents({ messageId: "calibration", batch: 0, agentIds: ids, now: Date.now(), expiresAt: Math.floor(Date.now() / 1000) + 3600 });
       return ids.length / ((performance.now() - started) / 1000);
     } finally {
       await dynamo.send(new DeleteTableCommand({ TableName: table.TableName }));

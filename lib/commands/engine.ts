@@ -255,7 +255,7 @@ export async function advanceCommand(deps: CommandDeps, messageId: string, budge
       }
       const batch = todo[next++] as BatchItem;
       const claim = deps.newId?.() ?? randomUUID();
-      const claimed = await deps.store.claimBatch(messageId, batch.sk, claim, deps.now(), deps.settings.leaseMs);
+      const claimed = await deps.store.claimBatch({ messageId, sk: batch.sk, claim }, { now: deps.now(), leaseMs: deps.settings.leaseMs });
       if (!claimed) continue;
       const startedAt = deps.now();
       const outcome = await sendBatch(deps, current, claimed, claim);
@@ -281,7 +281,7 @@ async function sendBatch(
 ): Promise<{ undelivered: AdvanceResult["undelivered"]; error?: GseError; retryAt?: number }> {
   const ids = batch.agent_ids ?? [];
   const messageId = command.message_id;
-  await deps.store.prewriteAgents(messageId, batch.index, ids, deps.now(), command.expires_at);
+  await deps.store.prewriteAgents({ messageId, batch: batch.index, agentIds: ids, now: deps.now(), expiresAt: command.expires_at });
   const final = command.max_attempts <= 1;
   let failures: AgentFailure[];
   let error: GseError | undefined;
@@ -308,7 +308,7 @@ async function sendBatch(
     const attempts = batch.attempts ?? 1;
     if (caught.retryable && caught.outcome !== "rejected" && attempts < command.max_attempts) {
       const retryAt = deps.now() + retryDelayMs(attempts, deps.settings, deps.random);
-      if (await deps.store.releaseBatch(messageId, batch.sk, claim, attempts + 1, retryAt)) {
+      if (await deps.store.releaseBatch({ messageId, sk: batch.sk, claim }, { attempts: attempts + 1, notBefore: retryAt })) {
         deps.logger?.warn("command batch refused by GSE, sent again later", { message_id: messageId, batch: batch.index, attempt: attempts, gse_error: caught.codeName, retry_at: new Date(retryAt).toISOString() });
         return { undelivered, error: caught, retryAt };
       }
@@ -317,7 +317,7 @@ async function sendBatch(
     failures = ids.map((agentId) => ({ agentId, code: caught.gseCode ?? caught.code, message: caught.message, final: true }));
   }
   await deps.store.recordFailures(messageId, failures, deps.now());
-  await deps.store.completeBatch(messageId, batch.sk, claim, failures.length, deps.now());
+  await deps.store.completeBatch({ messageId, sk: batch.sk, claim }, { failed: failures.length, now: deps.now() });
   deps.logger?.info("command batch sent", { message_id: messageId, batch: batch.index, agents: ids.length, undelivered: failures.length, ...(error ? { gse_error: error.codeName } : {}) });
   return { undelivered: failures.map((f) => ({ bk_agent_id: f.agentId, code: f.code, message: f.message })), ...(error ? { error } : {}) };
 }
