@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { dispatchCommand } from "../lib/commands/api.ts";
-import { COMMAND_TICK_JOB, commandSettings, type CommandDeps, type JobQueue } from "../lib/commands/engine.ts";
+import { COMMAND_TICK_JOB, commandSettings, type CommandDeps, type JobQueue } from "../lib/commands/settings.ts";
 import { receiveCallback, type ReplyOutcome } from "../lib/commands/reply.ts";
 import { tickJobHandler } from "../lib/commands/retry.ts";
 import type { DispatchCommandRequest, RolloutLimit } from "../lib/commands/schemas.ts";

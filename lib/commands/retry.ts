@@ -9,23 +9,16 @@ import { z } from "zod";
 import { parseJobBody, type JobHandler } from "../automation/jobs.ts";
 import { GseError } from "../core/errors.ts";
 import type { RecoveryRule } from "../automation/recovery.ts";
-import { agentCommandItemSchema, commandItemSchema, type AgentCommandItem, type CommandItem } from "./store.ts";
+import { agentCommandItemSchema, commandItemSchema, type AgentCommandItem, type CommandItem } from "./store/items.ts";
 import { messageIdSchema } from "../gse/schemas.ts";
 import { ALERT_SAMPLE_SIZE, commandEndAlert, isAlertedStatus, type AlertedStatus, type AlertSampleAgent, type CommandAlertPublisher } from "./alerts.ts";
-import {
-  advanceCommand,
-  closeCommand,
-  COMMAND_RETRY_JOB,
-  COMMAND_TICK_JOB,
-  countsAreFinal,
-  effectiveOutcome,
-  MAX_QUEUE_DELAY_SECONDS,
-  retryDelayMs,
-  scheduleTick,
-  settleCommand,
-  type ClosedCommand,
-  type CommandDeps,
-} from "./engine.ts";
+import { closeCommand, countsAreFinal, type ClosedCommand } from "./close.ts";
+import { effectiveOutcome } from "./outcomes.ts";
+import { retryDelayMs } from "./rollout.ts";
+import { advanceCommand } from "./send.ts";
+import { COMMAND_RETRY_JOB, COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS, type CommandDeps } from "./settings.ts";
+import { settleCommand } from "./settle.ts";
+import { scheduleTick } from "./submit.ts";
 
 export const retryJobSchema = z.object({
   type: z.literal(COMMAND_RETRY_JOB),
