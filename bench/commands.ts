@@ -17,7 +17,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { dispatchCommand } from "../lib/commands/api.ts";
-import { COMMAND_TICK_JOB, commandSettings, type CommandDeps, type JobQueue } from "../lib/commands/engine.ts";
+import { COMMAND_TICK_JOB, commandSettings, type CommandDeps, type JobQueue } from "../lib/commands/settings.ts";
 import { receiveCallback, type ReplyOutcome } from "../lib/commands/reply.ts";
 import { tickJobHandler } from "../lib/commands/retry.ts";
 import type { DispatchCommandRequest, RolloutLimit } from "../lib/commands/schemas.ts";
@@ -400,7 +400,7 @@ async function calibrate(dynamo: DynamoDBClient): Promise<{ withStream: number; 
     await dynamo.send(new CreateTableCommand(table));
     try {
       const started = performance.now();
-      await new CommandStore({ client: doc, tableName: table.TableName }).prewriteAgents("calibration", 0, ids, Date.now(), Math.floor(Date.now() / 1000) + 3600);
+      await new CommandStore({ client: doc, tableName: table.TableName }).prewriteAgents({ messageId: "calibration", batch: 0, agentIds: ids, now: Date.now(), expiresAt: Math.floor(Date.now() / 1000) + 3600 });
       return ids.length / ((performance.now() - started) / 1000);
     } finally {
       await dynamo.send(new DeleteTableCommand({ TableName: table.TableName }));

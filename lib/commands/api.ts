@@ -4,21 +4,14 @@
  * thin wrappers around these.
  */
 import { ConflictError, NotFoundError, ValidationError } from "../core/errors.ts";
-import { type CommandItem, type CommandStore, type Page } from "./store.ts";
-import {
-  advanceCommand,
-  agentResult,
-  COMMAND_TICK_JOB,
-  batchCounts,
-  commandView,
-  describeCommand,
-  scheduleTick,
-  settleCommand,
-  stopCommand,
-  submitCommand,
-  zeroCounts,
-  type CommandDeps,
-} from "./engine.ts";
+import type { Page } from "../dynamo/cursor.ts";
+import type { CommandStore } from "./store.ts";
+import type { CommandItem } from "./store/items.ts";
+import { advanceCommand } from "./send.ts";
+import { COMMAND_TICK_JOB, type CommandDeps } from "./settings.ts";
+import { settleCommand, stopCommand } from "./settle.ts";
+import { scheduleTick, submitCommand } from "./submit.ts";
+import { agentResult, batchCounts, commandView, describeCommand } from "./views.ts";
 import { utcDay } from "./reply.ts";
 import type { AgentOutcome, CommandList, CommandPage, CommandStatus, CommandView, DispatchAnswer, DispatchCommandRequest, UpstreamList } from "./schemas.ts";
 
@@ -74,7 +67,7 @@ export async function getCommandPage(
   const batches = await deps.store.batches(messageId, command.body_hash);
   const states = new Map(batches.map((b) => [b.index, b.state]));
   const ended = command.status !== "RUNNING";
-  // Stored and told outcomes differ (lib/commands/engine.ts effectiveOutcome): SENT is stored as
+  // Stored and told outcomes differ (lib/commands/outcomes.ts effectiveOutcome): SENT is stored as
   // PENDING until its batch is known sent, RETRYING as FAILED until recovery takes it; once the
   // command ended, an agent still waiting for a retry is FAILED and one never sent SKIPPED.
   const STORED: Partial<Record<AgentOutcome, AgentOutcome[]>> = ended

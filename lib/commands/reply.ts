@@ -6,7 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import type { SlotCallback } from "../gse/schemas.ts";
-import { upstreamPk, type CommandItem, type CommandStore } from "./store.ts";
+import type { CommandStore } from "./store.ts";
+import { upstreamPk, type CommandItem } from "./store/items.ts";
 
 /** What we keep of a reply's content; the rest of a large reply is the plugin's business. */
 export const MAX_REPLY_BYTES = 8 * 1024;

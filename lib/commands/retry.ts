@@ -9,24 +9,17 @@ import { z } from "zod";
 import { parseJobBody, type JobHandler } from "../automation/jobs.ts";
 import { GseError } from "../core/errors.ts";
 import type { RecoveryRule } from "../automation/recovery.ts";
-import { agentCommandItemSchema, commandItemSchema, type AgentCommandItem, type CommandItem } from "./store.ts";
+import { agentCommandItemSchema, commandItemSchema, type AgentCommandItem, type CommandItem } from "./store/items.ts";
 import { messageIdSchema } from "../gse/schemas.ts";
 import { ALERT_SAMPLE_SIZE, commandEndAlert, isAlertedStatus, type AlertedStatus, type AlertSampleAgent, type CommandAlert } from "./alerts.ts";
 import type { AlertPublisher } from "../core/alerts.ts";
-import {
-  advanceCommand,
-  closeCommand,
-  COMMAND_RETRY_JOB,
-  COMMAND_TICK_JOB,
-  countsAreFinal,
-  effectiveOutcome,
-  MAX_QUEUE_DELAY_SECONDS,
-  retryDelayMs,
-  scheduleTick,
-  settleCommand,
-  type ClosedCommand,
-  type CommandDeps,
-} from "./engine.ts";
+import { closeCommand, countsAreFinal, type ClosedCommand } from "./close.ts";
+import { effectiveOutcome } from "./outcomes.ts";
+import { retryDelayMs } from "./rollout.ts";
+import { advanceCommand } from "./send.ts";
+import { COMMAND_RETRY_JOB, COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS, type CommandDeps } from "./settings.ts";
+import { settleCommand } from "./settle.ts";
+import { scheduleTick } from "./submit.ts";
 
 export const retryJobSchema = z.object({
   type: z.literal(COMMAND_RETRY_JOB),
@@ -54,7 +47,7 @@ export async function scheduleRetry(deps: CommandDeps, command: CommandItem, age
   const job: RetryJob = { type: COMMAND_RETRY_JOB, message_id: command.message_id, agent_id: agent.agent_id, attempt: agent.attempts, not_before: notBefore };
   await deps.queue.send(job, delaySecondsUntil(notBefore, now));
   deps.logger?.info("command retry queued", { message_id: job.message_id, agent_id: job.agent_id, attempt: job.attempt, not_before: new Date(notBefore).toISOString() });
-  await deps.store.markRetrying(command.message_id, agent.agent_id, agent.attempts, notBefore, now);
+  await deps.store.markRetrying({ messageId: command.message_id, agentId: agent.agent_id, attempts: agent.attempts }, { retryAt: notBefore, now });
 }
 
 /** One retry: claim the attempt, send to the one agent, record what GSE said. */
@@ -74,7 +67,7 @@ export function retryJobHandler(deps: CommandDeps): JobHandler {
       deps.logger?.info("command retry dropped", { message_id: job.message_id, agent_id: job.agent_id, attempt: job.attempt, why: `command ${command.status}`, gave_up: gaveUp });
       return;
     }
-    if (!(await deps.store.claimRetry(job.message_id, job.agent_id, job.attempt, now))) {
+    if (!(await deps.store.claimRetry({ messageId: job.message_id, agentId: job.agent_id, attempts: job.attempt }, now))) {
       deps.logger?.info("command retry dropped", { message_id: job.message_id, agent_id: job.agent_id, attempt: job.attempt, why: "attempt claimed before, or the agent moved on" });
       return;
     }
@@ -95,8 +88,8 @@ export function retryJobHandler(deps: CommandDeps): JobHandler {
       if (!(error instanceof GseError)) throw error;
       failure = { code: error.gseCode ?? error.code, message: error.message, final: final || error.outcome === "rejected" };
     }
-    if (failure) await deps.store.retryFailed(job.message_id, { agentId: job.agent_id, ...failure }, attempts, deps.now());
-    else await deps.store.retryDelivered(job.message_id, job.agent_id, attempts, deps.now());
+    if (failure) await deps.store.retryFailed({ messageId: job.message_id, failure: { agentId: job.agent_id, ...failure }, attempts }, deps.now());
+    else await deps.store.retryDelivered({ messageId: job.message_id, agentId: job.agent_id, attempts }, deps.now());
     deps.logger?.info("command retry", { message_id: job.message_id, agent_id: job.agent_id, attempt: attempts, delivered: !failure, final: failure?.final ?? false });
     const fresh = await deps.store.getCommand(job.message_id);
     if (fresh) await settleCommand(deps, fresh);

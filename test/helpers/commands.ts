@@ -6,7 +6,8 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { expect } from "vitest";
 import type { CommandPage, CommandView } from "../../lib/commands/schemas.ts";
-import { CommandStore, type AgentCommandItem } from "../../lib/commands/store.ts";
+import { CommandStore } from "../../lib/commands/store.ts";
+import type { AgentCommandItem } from "../../lib/commands/store/items.ts";
 import type { StackInfo } from "../../local/stack.ts";
 import { callApi, eventually, logLines } from "./stack.ts";
 

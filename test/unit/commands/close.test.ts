@@ -1,13 +1,15 @@
 /**
- * Closing an ended command (lib/commands/engine.ts closeCommand): the agents' final outcomes first,
+ * Closing an ended command (lib/commands/close.ts closeCommand): the agents' final outcomes first,
  * then the counts they make. The store here is an in-memory one that keeps the conditions of the
  * real one (lib/commands/store.ts), so running the close twice, or after a crash half-way, can be
  * compared with running it once.
  */
 import { describe, expect, it } from "vitest";
-import { closeCommand, countsAreFinal, effectiveOutcome, zeroCounts, type CloseDeps } from "../../../lib/commands/engine.ts";
+import { closeCommand, countsAreFinal, type CloseDeps } from "../../../lib/commands/close.ts";
+import { effectiveOutcome, zeroCounts } from "../../../lib/commands/outcomes.ts";
 import type { OutcomeCounts } from "../../../lib/commands/schemas.ts";
-import { batchSk, commandPk, type AgentCommandItem, type BatchItem, type CommandItem, type CommandStore } from "../../../lib/commands/store.ts";
+import type { CommandStore } from "../../../lib/commands/store.ts";
+import { batchSk, commandPk, type AgentCommandItem, type BatchItem, type CommandItem } from "../../../lib/commands/store/items.ts";
 import { commandItem } from "../../helpers/events.ts";
 
 const ID = "test.close";

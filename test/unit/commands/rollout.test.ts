@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { commandHash, effectiveOutcome, finalStatus, planRollout, resolveLimit, retryDelayMs, zeroCounts } from "../../../lib/commands/engine.ts";
+import { effectiveOutcome, finalStatus, zeroCounts } from "../../../lib/commands/outcomes.ts";
+import { commandHash, planRollout, resolveLimit, retryDelayMs } from "../../../lib/commands/rollout.ts";
 import { dispatchCommandSchema } from "../../../lib/commands/schemas.ts";
 
 const settings = { batchSize: 1000, gseConcurrency: 5 };

@@ -1,0 +1,64 @@
+/**
+ * Ending a command: settleCommand ends it when nothing is left to wait for (or its errors passed
+ * max_errors), stopCommand ends it early (ABORTED, CANCELLED) and closes it.
+ */
+import { closeCommand } from "./close.ts";
+import { countOutcomes, finalStatus } from "./outcomes.ts";
+import type { CommandDeps } from "./settings.ts";
+import type { CommandItem } from "./store/items.ts";
+
+/** More delivery failures than the command tolerates. */
+export const exceeded = (command: CommandItem): boolean => command.max_errors !== null && command.errors > command.max_errors;
+
+/**
+ * Brings a command to its end when nothing is left to wait for: errors past max_errors → ABORTED;
+ * every batch sent, no retry pending and (when replies are awaited) every delivered agent either
+ * replied or passed its own deadline (its delivery + reply_timeout_seconds) → SUCCEEDED, PARTIAL
+ * or FAILED. Waiting for replies means reading the agents: only `checkReplies` callers (the
+ * watchdog tick, a GET) do that. Otherwise returns the command as it is.
+ */
+export async function settleCommand(deps: CommandDeps, command: CommandItem, options: { checkReplies?: boolean } = {}): Promise<CommandItem> {
+  if (command.status !== "RUNNING") return command;
+  if (exceeded(command)) {
+    return stopCommand(deps, command, "ABORTED", `${command.errors} delivery failures, more than max_errors ${command.max_errors}`);
+  }
+  if (command.batches_done < command.batch_count || command.pending_retries > 0) return command;
+  if (command.reply_timeout_seconds !== null) {
+    if (!options.checkReplies) return command;
+    if ((await expireSilentAgents(deps, command, command.reply_timeout_seconds * 1000)) > 0) return command;
+  }
+  const now = deps.now();
+  const counts = await countOutcomes(deps.store, command);
+  const status = finalStatus(counts);
+  await deps.store.finish(command, status, { counts }, now);
+  deps.logger?.info("command finished", { message_id: command.message_id, status, counts });
+  return (await deps.store.getCommand(command.message_id)) ?? command;
+}
+
+/**
+ * Delivered agents whose reply is overdue become TIMED_OUT. Returns how many are still within
+ * their time (a reply may come), so the command waits on.
+ */
+async function expireSilentAgents(deps: CommandDeps, command: CommandItem, timeoutMs: number): Promise<number> {
+  const now = deps.now();
+  const sentAt = new Map((await deps.store.batches(command.message_id, command.body_hash)).map((b) => [b.index, b.state === "SENT" ? b.sent_at : undefined]));
+  let waiting = 0;
+  for await (const page of deps.store.agentItems(command.message_id, true)) {
+    for (const item of page) {
+      if (item.outcome !== "PENDING" && item.outcome !== "SENT") continue;
+      // A retried agent was delivered when its item turned SENT; the others when their batch went out.
+      const deliveredAt = item.outcome === "SENT" ? item.updated_at : sentAt.get(item.batch);
+      if (deliveredAt === undefined || now < deliveredAt + timeoutMs) waiting++;
+      else await deps.store.markTimedOut(command.message_id, item.agent_id, now);
+    }
+  }
+  return waiting;
+}
+
+/** ABORTED or CANCELLED: batches not sent are skipped, agents waiting for a retry fail for good. */
+export async function stopCommand(deps: CommandDeps, command: CommandItem, status: "ABORTED" | "CANCELLED", reason: string): Promise<CommandItem> {
+  if (!(await deps.store.finish(command, status, { reason }, deps.now()))) return (await deps.store.getCommand(command.message_id)) ?? command;
+  const stopped = await closeCommand(deps, { ...command, status, reason });
+  deps.logger?.info("command stopped", { message_id: command.message_id, status, reason, counts: stopped.counts });
+  return stopped;
+}

@@ -1,0 +1,260 @@
+/**
+ * Agent items (sk = agent#<id>): written PENDING just before their batch goes to GSE, then moved
+ * by delivery failures, retries, replies and reply timeouts. Each move is conditional on the state
+ * it starts from, and moves the command's counters in the same transaction when it changes them.
+ */
+import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed } from "../../dynamo/batch.ts";
+import { isConditionFailure } from "../../dynamo/conditions.ts";
+import type { Page } from "../../dynamo/cursor.ts";
+import type { AgentOutcome } from "../schemas.ts";
+import { AGENT_PREFIX, agentCommandItemSchema, agentSk, commandPk, TTL, type AgentAttempt, type AgentCommandItem, type AgentFailure } from "./items.ts";
+import { commandDeltaUpdate } from "./command.ts";
+import { conditional, queryPage, transact, transactConditional, type CommandTable, type PageRequest, type TransactItem } from "./table.ts";
+
+/** The agents of one batch, about to be sent. */
+export interface BatchAgents {
+  readonly messageId: string;
+  readonly batch: number;
+  readonly agentIds: readonly string[];
+  readonly now: number;
+  /** The command's own expiry: its agents go with it. */
+  readonly expiresAt: number;
+}
+
+/** A transaction holds 100 writes: 99 agents and the command's counters. */
+const FAILURES_PER_TRANSACTION = 99;
+
+const agentKey = (messageId: string, agentId: string) => ({ pk: commandPk(messageId), sk: agentSk(agentId) });
+
+/** Each agent of a batch gets its item before the batch goes to GSE: replies always find one. */
+export async function prewriteAgents(table: CommandTable, agents: BatchAgents): Promise<void> {
+  const { messageId, batch, now, expiresAt } = agents;
+  const name = table.tableName;
+  await Promise.all(
+    chunk(agents.agentIds, BATCH_WRITE_MAX_ITEMS).map((part) =>
+      table.limit(async () => {
+        const items = part.map((agentId) => ({
+          PutRequest: {
+            Item: { pk: commandPk(messageId), sk: agentSk(agentId), agent_id: agentId, batch, outcome: "PENDING", attempts: 1, updated_at: now, [TTL]: expiresAt } satisfies AgentCommandItem,
+          },
+        }));
+        const left = await drainUnprocessed(
+          items,
+          async (requests) => {
+            const out = await table.client.send(new BatchWriteCommand({ RequestItems: { [name]: [...requests] } }));
+            return (out.UnprocessedItems?.[name] ?? []) as typeof items;
+          },
+          table.retry,
+        );
+        if (left.length > 0) throw new Error(`DynamoDB left ${left.length} command agent items unwritten`);
+      }),
+    ),
+  );
+}
+
+/**
+ * Records first delivery failures of a batch (agents still PENDING), with the command's counters,
+ * in transactions of up to 99 agents: a failure is counted exactly when its agent changes.
+ */
+export async function recordFailures(table: CommandTable, messageId: string, failures: readonly AgentFailure[], now: number): Promise<void> {
+  for (const part of chunk(failures, FAILURES_PER_TRANSACTION)) {
+    const retrying = part.filter((f) => !f.final).length;
+    try {
+      await transact(table, [
+        ...part.map((failure) => failureUpdate(table, { messageId, failure, from: ["PENDING"], attempts: 1, now })),
+        commandDeltaUpdate(table, messageId, { errors: part.length, pendingRetries: retrying }, now),
+      ]);
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Some agent moved on (a second sender after a lost lease): record the rest one by one.
+      await recordFailuresOneByOne(table, messageId, part, now);
+    }
+  }
+}
+
+async function recordFailuresOneByOne(table: CommandTable, messageId: string, failures: readonly AgentFailure[], now: number): Promise<void> {
+  for (const failure of failures) {
+    try {
+      await transact(table, [
+        failureUpdate(table, { messageId, failure, from: ["PENDING"], attempts: 1, now }),
+        commandDeltaUpdate(table, messageId, { errors: 1, pendingRetries: failure.final ? 0 : 1 }, now),
+      ]);
+    } catch (inner) {
+      if (!isConditionFailure(inner)) throw inner;
+    }
+  }
+}
+
+export async function getAgent(table: CommandTable, messageId: string, agentId: string): Promise<AgentCommandItem | undefined> {
+  const out = await table.client.send(new GetCommand({ TableName: table.tableName, Key: agentKey(messageId, agentId), ConsistentRead: true }));
+  return out.Item ? agentCommandItemSchema.parse(out.Item) : undefined;
+}
+
+/** Recovery took a FAILED agent in hand: RETRYING until its next attempt. */
+export async function markRetrying(table: CommandTable, agent: AgentAttempt, at: { retryAt: number; now: number }): Promise<boolean> {
+  return conditional(
+    table,
+    new UpdateCommand({
+      TableName: table.tableName,
+      Key: agentKey(agent.messageId, agent.agentId),
+      UpdateExpression: "SET outcome = :retrying, retry_at = :at, updated_at = :now",
+      ConditionExpression: "outcome = :failed AND attempts = :attempts AND (attribute_not_exists(#final) OR #final = :no)",
+      ExpressionAttributeNames: { "#final": "final" },
+      ExpressionAttributeValues: { ":retrying": "RETRYING", ":failed": "FAILED", ":attempts": agent.attempts, ":at": at.retryAt, ":now": at.now, ":no": false },
+    }),
+  );
+}
+
+/** One retry job claims attempt n+1; a second delivery of the same job finds attempts moved on. */
+export async function claimRetry(table: CommandTable, agent: AgentAttempt, now: number): Promise<boolean> {
+  return conditional(
+    table,
+    new UpdateCommand({
+      TableName: table.tableName,
+      Key: agentKey(agent.messageId, agent.agentId),
+      UpdateExpression: "SET attempts = :next, claimed_at = :now, updated_at = :now",
+      ConditionExpression: "outcome = :retrying AND attempts = :attempts",
+      ExpressionAttributeValues: { ":retrying": "RETRYING", ":attempts": agent.attempts, ":next": agent.attempts + 1, ":now": now },
+    }),
+  );
+}
+
+/** A retry was delivered: SENT, one retry fewer pending. */
+export async function retryDelivered(table: CommandTable, agent: AgentAttempt, now: number): Promise<boolean> {
+  return transactConditional(table, [
+    {
+      Update: {
+        TableName: table.tableName,
+        Key: agentKey(agent.messageId, agent.agentId),
+        UpdateExpression: "SET outcome = :sent, updated_at = :now REMOVE code, message, retry_at",
+        ConditionExpression: "outcome = :retrying AND attempts = :attempts",
+        ExpressionAttributeValues: { ":sent": "SENT", ":retrying": "RETRYING", ":attempts": agent.attempts, ":now": now },
+      },
+    },
+    commandDeltaUpdate(table, agent.messageId, { pendingRetries: -1 }, now),
+  ]);
+}
+
+/** A retry failed again: FAILED (recovery schedules the next) or FAILED for good. */
+export async function retryFailed(table: CommandTable, failed: { messageId: string; failure: AgentFailure; attempts: number }, now: number): Promise<boolean> {
+  const { messageId, failure, attempts } = failed;
+  return transactConditional(table, [
+    failureUpdate(table, { messageId, failure, from: ["RETRYING"], attempts, now }),
+    ...(failure.final ? [commandDeltaUpdate(table, messageId, { pendingRetries: -1 }, now)] : []),
+  ]);
+}
+
+/** A FAILED or RETRYING agent of a command that stopped: no more attempts. */
+export async function giveUp(table: CommandTable, messageId: string, agentId: string, now: number): Promise<boolean> {
+  return transactConditional(table, [
+    {
+      Update: {
+        TableName: table.tableName,
+        Key: agentKey(messageId, agentId),
+        UpdateExpression: "SET outcome = :failed, #final = :yes, updated_at = :now",
+        ConditionExpression: "outcome IN (:failed, :retrying) AND (attribute_not_exists(#final) OR #final = :no)",
+        ExpressionAttributeNames: { "#final": "final" },
+        ExpressionAttributeValues: { ":failed": "FAILED", ":retrying": "RETRYING", ":yes": true, ":no": false, ":now": now },
+      },
+    },
+    commandDeltaUpdate(table, messageId, { pendingRetries: -1 }, now),
+  ]);
+}
+
+export type ReplyResult = "replied" | "duplicate" | "not_targeted";
+
+/** The plugin answered. Only an agent we sent to, and only once; a reply may beat our own SENT. */
+export async function markReplied(table: CommandTable, agent: { messageId: string; agentId: string }, reply: { text: string; now: number }): Promise<ReplyResult> {
+  try {
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: agentKey(agent.messageId, agent.agentId),
+        UpdateExpression: "SET outcome = :replied, reply = :reply, replied_at = :now, updated_at = :now REMOVE code, message",
+        ConditionExpression: "attribute_exists(sk) AND outcome IN (:pending, :sent, :retrying)",
+        ExpressionAttributeValues: { ":replied": "REPLIED", ":reply": reply.text, ":now": reply.now, ":pending": "PENDING", ":sent": "SENT", ":retrying": "RETRYING" },
+      }),
+    );
+    return "replied";
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    return (await getAgent(table, agent.messageId, agent.agentId)) ? "duplicate" : "not_targeted";
+  }
+}
+
+/** No reply within the command's timeout. */
+export async function markTimedOut(table: CommandTable, messageId: string, agentId: string, now: number): Promise<boolean> {
+  return conditional(
+    table,
+    new UpdateCommand({
+      TableName: table.tableName,
+      Key: agentKey(messageId, agentId),
+      UpdateExpression: "SET outcome = :timedOut, updated_at = :now",
+      ConditionExpression: "outcome IN (:pending, :sent)",
+      ExpressionAttributeValues: { ":timedOut": "TIMED_OUT", ":pending": "PENDING", ":sent": "SENT", ":now": now },
+    }),
+  );
+}
+
+/** What counting and the watchdog read of an agent: everything but its reply and GSE's message. */
+const COUNTING_PROJECTION = {
+  ProjectionExpression: "pk, sk, agent_id, #batch, outcome, attempts, #final, updated_at, retry_at, claimed_at, #ttl",
+  ExpressionAttributeNames: { "#batch": "batch", "#final": "final", "#ttl": TTL },
+};
+
+/** Every agent item of the command, a page at a time (projection keeps it small). */
+export async function* agentItems(table: CommandTable, messageId: string, projection: boolean): AsyncGenerator<AgentCommandItem[]> {
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await table.client.send(
+      new QueryCommand({
+        TableName: table.tableName,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": commandPk(messageId), ":prefix": AGENT_PREFIX },
+        ...(projection ? COUNTING_PROJECTION : {}),
+        ExclusiveStartKey: start,
+      }),
+    );
+    yield (out.Items ?? []).map((item) => agentCommandItemSchema.parse(item));
+    start = out.LastEvaluatedKey;
+  } while (start);
+}
+
+/** One page of agent items, optionally of one stored outcome. */
+export async function agentPage(table: CommandTable, messageId: string, options: PageRequest & { outcomes?: readonly AgentOutcome[] }): Promise<Page<AgentCommandItem>> {
+  const pk = commandPk(messageId);
+  const filter = options.outcomes && options.outcomes.length > 0 ? options.outcomes : undefined;
+  return queryPage(table, { pk, schema: agentCommandItemSchema }, options, {
+    KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+    ExpressionAttributeValues: { ":pk": pk, ":prefix": AGENT_PREFIX, ...(filter ? Object.fromEntries(filter.map((o, i) => [`:o${i}`, o])) : {}) },
+    ...(filter ? { FilterExpression: `outcome IN (${filter.map((_, i) => `:o${i}`).join(", ")})` } : {}),
+  });
+}
+
+/** An agent's move to FAILED, only from the outcomes `from` and at the attempt count it was sent with. */
+function failureUpdate(
+  table: CommandTable,
+  change: { messageId: string; failure: AgentFailure; from: readonly AgentOutcome[]; attempts: number; now: number },
+): TransactItem {
+  const { failure, from } = change;
+  const fromValues = Object.fromEntries(from.map((o, i) => [`:from${i}`, o]));
+  return {
+    Update: {
+      TableName: table.tableName,
+      Key: agentKey(change.messageId, failure.agentId),
+      UpdateExpression: "SET outcome = :failed, code = :code, message = :message, #final = :final, updated_at = :now",
+      ConditionExpression: `attribute_exists(sk) AND outcome IN (${from.map((_, i) => `:from${i}`).join(", ")}) AND attempts = :attempts`,
+      ExpressionAttributeNames: { "#final": "final" },
+      ExpressionAttributeValues: {
+        ":failed": "FAILED",
+        ":code": failure.code,
+        ":message": failure.message.slice(0, 500),
+        ":final": failure.final,
+        ":now": change.now,
+        ":attempts": change.attempts,
+        ...fromValues,
+      },
+    },
+  };
+}

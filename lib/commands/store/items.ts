@@ -1,0 +1,156 @@
+/**
+ * The items of the commands table (lib/resources.ts TABLES.commands) and their keys. A command is
+ * written before GSE hears of it; each agent gets its own item just before its batch is sent, so a
+ * reply can never arrive for an agent we have no item for.
+ *
+ *   pk = cmd#<message_id>   sk = meta                    the command: settings, status, counters   (command.ts)
+ *   pk = cmd#<message_id>   sk = batch#<hash>#<5 digits> one batch: its agent ids and send state     (batches.ts)
+ *   pk = cmd#<message_id>   sk = agent#<agent id>        one agent's outcome, attempts, reply        (agents.ts)
+ *   pk = cmds#index         sk = <created ms>#<id>       every command, newest last (listing, watchdog) (listing.ts)
+ *   pk = upstream#<day>     sk = <ms>#<agent>#<n>        a message from an agent no command asked for (upstream.ts)
+ *
+ * Batch keys carry the body's hash: two different bodies racing on one message_id write apart,
+ * and only the one whose meta item wins is ever read.
+ */
+import { z } from "zod";
+import { TABLES } from "../../resources.ts";
+import { agentOutcomeSchema, commandStatusSchema, outcomeCountsSchema } from "../schemas.ts";
+
+export const TTL = TABLES.commands.ttlAttribute;
+
+export const BATCH_STATES = ["PENDING", "SENDING", "SENT", "SKIPPED"] as const;
+
+export const commandItemSchema = z.object({
+  pk: z.string(),
+  sk: z.literal("meta"),
+  message_id: z.string(),
+  body_hash: z.string(),
+  content: z.string(),
+  target_count: z.int(),
+  batch_count: z.int(),
+  batch_size: z.int(),
+  parallel: z.int(),
+  max_concurrency: z.int(),
+  max_errors: z.int().nullable(),
+  reply_timeout_seconds: z.int().nullable(),
+  max_attempts: z.int(),
+  status: commandStatusSchema,
+  reason: z.string().optional(),
+  batches_done: z.int(),
+  /** Delivery failures so far (first failures only): what max_errors is checked against. */
+  errors: z.int(),
+  /** Agents whose delivery failed and that wait for another attempt. */
+  pending_retries: z.int(),
+  created_by: z.string(),
+  created_at: z.number(),
+  updated_at: z.number(),
+  finished_at: z.number().optional(),
+  counts: outcomeCountsSchema.optional(),
+  alerted_at: z.number().optional(),
+  /** Who started the command and why, when not a caller of dispatch (an APM datasource action): read back by that owner. */
+  origin: z.record(z.string(), z.unknown()).optional(),
+  index_sk: z.string(),
+  [TTL]: z.int(),
+});
+export type CommandItem = z.infer<typeof commandItemSchema>;
+
+export const batchItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  index: z.int(),
+  size: z.int(),
+  agent_ids: z.array(z.string()).optional(),
+  state: z.enum(BATCH_STATES),
+  claim: z.string().optional(),
+  lease_until: z.number().optional(),
+  sent_at: z.number().optional(),
+  failed: z.int().optional(),
+  /** Sends of the whole batch so far; a batch GSE refused as a whole waits until not_before. */
+  attempts: z.int().optional(),
+  not_before: z.number().optional(),
+  [TTL]: z.int(),
+});
+export type BatchItem = z.infer<typeof batchItemSchema>;
+
+export const agentCommandItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  agent_id: z.string(),
+  batch: z.int(),
+  outcome: agentOutcomeSchema,
+  attempts: z.int(),
+  /** No further attempt will be made (FAILED for good). */
+  final: z.boolean().optional(),
+  code: z.int().optional(),
+  message: z.string().optional(),
+  reply: z.string().optional(),
+  replied_at: z.number().optional(),
+  retry_at: z.number().optional(),
+  claimed_at: z.number().optional(),
+  updated_at: z.number(),
+  [TTL]: z.int(),
+});
+export type AgentCommandItem = z.infer<typeof agentCommandItemSchema>;
+
+export const indexItemSchema = z.object({
+  pk: z.literal("cmds#index"),
+  sk: z.string(),
+  message_id: z.string(),
+  status: commandStatusSchema,
+  targets: z.int(),
+  created_at: z.number(),
+  created_by: z.string(),
+  [TTL]: z.int(),
+});
+export type IndexItem = z.infer<typeof indexItemSchema>;
+
+export const upstreamItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  message_id: z.string(),
+  bk_agent_id: z.string(),
+  content: z.string(),
+  received_at: z.number(),
+  [TTL]: z.int(),
+});
+export type UpstreamItem = z.infer<typeof upstreamItemSchema>;
+
+export const commandPk = (messageId: string): string => `cmd#${messageId}`;
+export const META_SK = "meta";
+export const agentSk = (agentId: string): string => `agent#${agentId}`;
+export const AGENT_PREFIX = "agent#";
+export const batchPrefix = (hash: string): string => `batch#${hash}#`;
+export const batchSk = (hash: string, index: number): string => `${batchPrefix(hash)}${String(index).padStart(5, "0")}`;
+export const INDEX_PK = "cmds#index";
+export const indexSk = (createdAt: number, messageId: string): string => `${String(createdAt).padStart(13, "0")}#${messageId}`;
+export const upstreamPk = (day: string): string => `upstream#${day}`;
+
+/** A failed delivery to record: GSE's per-agent code and message. */
+export interface AgentFailure {
+  readonly agentId: string;
+  readonly code: number;
+  readonly message: string;
+  /** No further attempt (attempts used up, or the command no longer runs). */
+  readonly final: boolean;
+}
+
+/** Counter changes on the command that go with agent changes, in the same transaction. */
+export interface CommandDelta {
+  readonly errors?: number;
+  readonly pendingRetries?: number;
+  readonly batchesDone?: number;
+}
+
+/** The batch a sender holds: the claim it wrote decides every later write to the batch. */
+export interface BatchClaim {
+  readonly messageId: string;
+  readonly sk: string;
+  readonly claim: string;
+}
+
+/** One agent at a known attempt count: a retry's writes only hold while the count is unchanged. */
+export interface AgentAttempt {
+  readonly messageId: string;
+  readonly agentId: string;
+  readonly attempts: number;
+}

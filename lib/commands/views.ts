@@ -1,0 +1,63 @@
+/** Commands and their agents as the API shows them. */
+import { countOutcomes, effectiveOutcome, zeroCounts } from "./outcomes.ts";
+import type { AgentResult, CommandView, OutcomeCounts } from "./schemas.ts";
+import type { CommandStore } from "./store.ts";
+import type { AgentCommandItem, BatchItem, CommandItem } from "./store/items.ts";
+
+const iso = (ms: number | undefined): string | undefined => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+export function commandView(command: CommandItem, counts: OutcomeCounts): CommandView {
+  return {
+    message_id: command.message_id,
+    status: command.status,
+    ...(command.reason !== undefined ? { reason: command.reason } : {}),
+    targets: command.target_count,
+    counts,
+    batches: { total: command.batch_count, sent: command.batches_done, size: command.batch_size, parallel: command.parallel },
+    rollout: { max_concurrency: command.max_concurrency, max_errors: command.max_errors, errors: command.errors },
+    reply_timeout_seconds: command.reply_timeout_seconds,
+    max_attempts: command.max_attempts,
+    created_by: command.created_by,
+    created_at: new Date(command.created_at).toISOString(),
+    updated_at: new Date(command.updated_at).toISOString(),
+    ...(command.finished_at !== undefined ? { finished_at: iso(command.finished_at) } : {}),
+  };
+}
+
+/** Above this many targets a running command is counted from its batches, not agent by agent. */
+export const EXACT_COUNT_MAX_TARGETS = 20_000;
+
+/** Counts from the batches alone (no agent read): sent, failed at delivery, not sent yet. */
+export async function batchCounts(store: CommandStore, command: CommandItem): Promise<OutcomeCounts> {
+  const counts = zeroCounts();
+  for (const batch of await store.batches(command.message_id, command.body_hash)) {
+    if (batch.state === "SENT") {
+      counts.FAILED += batch.failed ?? 0;
+      counts.SENT += batch.size - (batch.failed ?? 0);
+    } else counts[command.status === "RUNNING" ? "PENDING" : "SKIPPED"] += batch.size;
+  }
+  return counts;
+}
+
+/**
+ * A command as the API shows it. An ended command's counts are stored with it (replies that come
+ * after a command without a reply timeout ended show on the agents, not in the counts); a running
+ * one is counted agent by agent or, when large (a poll must stay cheap), from its batches.
+ */
+export async function describeCommand(store: CommandStore, command: CommandItem): Promise<CommandView> {
+  const counts = command.counts ?? (command.target_count > EXACT_COUNT_MAX_TARGETS ? await batchCounts(store, command) : await countOutcomes(store, command));
+  return commandView(command, counts);
+}
+
+export function agentResult(item: AgentCommandItem, states: ReadonlyMap<number, BatchItem["state"]>, ended = false): AgentResult {
+  return {
+    bk_agent_id: item.agent_id,
+    outcome: effectiveOutcome(item, states, ended),
+    attempts: item.attempts,
+    ...(item.code !== undefined ? { code: item.code } : {}),
+    ...(item.message !== undefined ? { message: item.message } : {}),
+    ...(item.reply !== undefined ? { reply: item.reply } : {}),
+    ...(item.replied_at !== undefined ? { replied_at: iso(item.replied_at) } : {}),
+    updated_at: iso(item.updated_at),
+  };
+}
