@@ -10,7 +10,7 @@
 import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { ALERT_SEVERITIES, type AlertSeverity } from "../core/alert-catalog.ts";
-import { alertSchema, type Alert } from "../core/alerts.ts";
+import { alertSchema, type Alert } from "../core/alert-shape.ts";
 import { redactString } from "../core/logger.ts";
 import type { AlertLogEntry, FleetLog } from "../fleet/log.ts";
 
