@@ -5,7 +5,6 @@
  * are in lib/routes.ts, apart, so that importing this file (every function does, for its links)
  * does not bring the GSE schemas along.
  */
-import type { OperationName } from "./gse/operations.ts";
 import { QUEUES, SECRETS, TABLES, TOPICS, type QueueKey, type TableKey } from "./resources.ts";
 
 export type Link =
@@ -31,10 +30,10 @@ const GSE_CALLER: readonly Link[] = [SECRETS.gseAppSecret.link, SECRETS.apiCalle
 /** Everything a heartbeat poll touches: GSE (our secret), the fleet table, the alerts topic, the queue for shards. */
 const HEARTBEAT_LINKS: readonly Link[] = [SECRETS.gseAppSecret.link, TABLES.fleet.link, TOPICS.alerts.link, QUEUES.automation.link];
 
-/** A fleet API route's function: `functions/fleet/<name-without-fleet_>.ts`, reading/writing the fleet table. */
-const fleetRoute = (name: `fleet_${string}`, description: string) =>
+/** A fleet API route's function, reading/writing the fleet table. */
+const fleetRoute = (file: `functions/fleet/${string}.ts`, description: string) =>
   ({
-    file: `functions/fleet/${name.slice("fleet_".length)}.ts`,
+    file,
     description,
     timeoutSeconds: 29,
     memoryMb: 512,
@@ -47,10 +46,10 @@ const CONFIG_VERSIONS: readonly Link[] = [TABLES.configs.link];
 /** What works on commands: the table, the slot (retries send), the queue (ticks and retries), GSE. */
 const COMMANDS: readonly Link[] = [TABLES.commands.link, SECRETS.gseSlotToken.link, QUEUES.automation.link];
 
-/** A command route's function: `functions/commands/<file>.ts`. */
-const commandRoute = (file: string, description: string) =>
+/** A command route's function. */
+const commandRoute = (file: `functions/commands/${string}.ts`, description: string) =>
   ({
-    file: `functions/commands/${file}.ts`,
+    file,
     description,
     timeoutSeconds: 29,
     memoryMb: 512,
@@ -63,20 +62,20 @@ const commandRoute = (file: string, description: string) =>
  */
 const APM: readonly Link[] = [...GSE_CALLER, TABLES.apps.link, ...CONFIG_VERSIONS, ...COMMANDS, TOPICS.alerts.link];
 
-/** An APM route's function: `functions/apm/<file>.ts`. */
-const apmRoute = (file: string, description: string) =>
+/** An APM route's function. */
+const apmRoute = (file: `functions/apm/${string}.ts`, description: string) =>
   ({
-    file: `functions/apm/${file}.ts`,
+    file,
     description,
     timeoutSeconds: 29,
     memoryMb: 512,
     links: APM,
   }) as const;
 
-/** A GSE operation's function: `functions/gse/<operation-in-kebab-case>.ts`. */
-const gseOperation = <N extends OperationName>(name: N, description: string, extraLinks: readonly Link[] = []) =>
+/** A GSE operation's function; its file is named after the operation, written in kebab case so grep finds it. */
+const gseOperation = (file: `functions/gse/${string}.ts`, description: string, extraLinks: readonly Link[] = []) =>
   ({
-    file: `functions/gse/${name.replace(/_/g, "-")}.ts`,
+    file,
     description,
     timeoutSeconds: 29,
     memoryMb: 512,
@@ -85,19 +84,19 @@ const gseOperation = <N extends OperationName>(name: N, description: string, ext
 
 export const FUNCTIONS = {
   // Config changes are versioned in the configs table (lib/config-versions).
-  add_streamto: gseOperation("add_streamto", "GSE add_streamto: register a data receiver", CONFIG_VERSIONS),
-  update_streamto: gseOperation("update_streamto", "GSE update_streamto", CONFIG_VERSIONS),
-  delete_streamto: gseOperation("delete_streamto", "GSE delete_streamto", CONFIG_VERSIONS),
-  query_streamto: gseOperation("query_streamto", "GSE query_streamto"),
-  add_route: gseOperation("add_route", "GSE add_route: register or allocate a data id channel", CONFIG_VERSIONS),
-  update_route: gseOperation("update_route", "GSE update_route", CONFIG_VERSIONS),
-  delete_route: gseOperation("delete_route", "GSE delete_route", CONFIG_VERSIONS),
-  query_route: gseOperation("query_route", "GSE query_route"),
+  add_streamto: gseOperation("functions/gse/add-streamto.ts", "GSE add_streamto: register a data receiver", CONFIG_VERSIONS),
+  update_streamto: gseOperation("functions/gse/update-streamto.ts", "GSE update_streamto", CONFIG_VERSIONS),
+  delete_streamto: gseOperation("functions/gse/delete-streamto.ts", "GSE delete_streamto", CONFIG_VERSIONS),
+  query_streamto: gseOperation("functions/gse/query-streamto.ts", "GSE query_streamto"),
+  add_route: gseOperation("functions/gse/add-route.ts", "GSE add_route: register or allocate a data id channel", CONFIG_VERSIONS),
+  update_route: gseOperation("functions/gse/update-route.ts", "GSE update_route", CONFIG_VERSIONS),
+  delete_route: gseOperation("functions/gse/delete-route.ts", "GSE delete_route", CONFIG_VERSIONS),
+  query_route: gseOperation("functions/gse/query-route.ts", "GSE query_route"),
   // The automation queue takes the cache's write-back, so the answer need not wait for it.
-  list_agent_state: gseOperation("list_agent_state", "GSE list_agent_state, answered from the agent state cache", [TABLES.agents.link, QUEUES.automation.link]),
-  get_agent_status: gseOperation("get_agent_status", "GSE get_agent_status (legacy ESB), answered from the agent state cache", [TABLES.agents.link, QUEUES.automation.link]),
+  list_agent_state: gseOperation("functions/gse/list-agent-state.ts", "GSE list_agent_state, answered from the agent state cache", [TABLES.agents.link, QUEUES.automation.link]),
+  get_agent_status: gseOperation("functions/gse/get-agent-status.ts", "GSE get_agent_status (legacy ESB), answered from the agent state cache", [TABLES.agents.link, QUEUES.automation.link]),
   // A tracked command (lib/commands): recorded, sent in batches, its rest and retries on the queue.
-  dispatch_message: gseOperation("dispatch_message", "GSE dispatch_message, tracked: a command with per-agent outcomes, rollout limits and retries", COMMANDS),
+  dispatch_message: gseOperation("functions/gse/dispatch-message.ts", "GSE dispatch_message, tracked: a command with per-agent outcomes, rollout limits and retries", COMMANDS),
   health: {
     file: "functions/health.ts",
     description: "GET /health: reachability of DynamoDB, SNS and GSE",
@@ -141,10 +140,10 @@ export const FUNCTIONS = {
     memoryMb: 512,
     links: [TABLES.configs.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link],
   },
-  command_get: commandRoute("get", "GET /v1/commands/{message_id}: a command, its counts and a page of per-agent outcomes"),
-  command_list: commandRoute("list", "GET /v1/commands: commands, newest first, by status"),
-  command_cancel: commandRoute("cancel", "POST /v1/commands/{message_id}/cancel: stop a running command"),
-  upstream_messages: commandRoute("upstream", "GET /v1/upstream-messages: messages agents sent that no command asked for"),
+  command_get: commandRoute("functions/commands/get.ts", "GET /v1/commands/{message_id}: a command, its counts and a page of per-agent outcomes"),
+  command_list: commandRoute("functions/commands/list.ts", "GET /v1/commands: commands, newest first, by status"),
+  command_cancel: commandRoute("functions/commands/cancel.ts", "POST /v1/commands/{message_id}/cancel: stop a running command"),
+  upstream_messages: commandRoute("functions/commands/upstream.ts", "GET /v1/upstream-messages: messages agents sent that no command asked for"),
   gse_callback: {
     file: "functions/commands/callback.ts",
     description: "POST /v1/gse/callback: GSE's message-slot callback; replies to commands, and unsolicited upstream messages",
@@ -192,9 +191,9 @@ export const FUNCTIONS = {
     memoryMb: 1024,
     links: HEARTBEAT_LINKS,
   },
-  apm_apps: apmRoute("apps", "/v1/apm/apps: APM applications, create, list, read, update, delete"),
-  apm_datasource: apmRoute("datasource", "POST /v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start|stop: route applied, probes told"),
-  apm_probes: apmRoute("probes", "APM probe instances: report, list within the retention window, versions, discovery and upgrade commands"),
+  apm_apps: apmRoute("functions/apm/apps.ts", "/v1/apm/apps: APM applications, create, list, read, update, delete"),
+  apm_datasource: apmRoute("functions/apm/datasource.ts", "POST /v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start|stop: route applied, probes told"),
+  apm_probes: apmRoute("functions/apm/probes.ts", "APM probe instances: report, list within the retention window, versions, discovery and upgrade commands"),
   console_page: {
     file: "functions/console/page.ts",
     description: "GET /v1/console: the status page (one HTML document; its script reads /v1/console/data)",
@@ -219,11 +218,11 @@ export const FUNCTIONS = {
     // The queue is its trigger, not something it reads.
     links: [TABLES.fleet.link],
   },
-  fleet_summary: fleetRoute("fleet_summary", "GET /v1/fleet: counts by status and version as of the last poll"),
-  fleet_agents: fleetRoute("fleet_agents", "GET /v1/fleet/agents: the watched agents, filtered by status / version / last seen, paged"),
-  fleet_register: fleetRoute("fleet_register", "POST /v1/fleet/agents/register: watch these agents"),
-  fleet_unregister: fleetRoute("fleet_unregister", "POST /v1/fleet/agents/unregister: stop watching these agents"),
-  fleet_history: fleetRoute("fleet_history", "GET /v1/fleet/agents/{agent_id}/history: one agent's state and transitions"),
+  fleet_summary: fleetRoute("functions/fleet/summary.ts", "GET /v1/fleet: counts by status and version as of the last poll"),
+  fleet_agents: fleetRoute("functions/fleet/agents.ts", "GET /v1/fleet/agents: the watched agents, filtered by status / version / last seen, paged"),
+  fleet_register: fleetRoute("functions/fleet/register.ts", "POST /v1/fleet/agents/register: watch these agents"),
+  fleet_unregister: fleetRoute("functions/fleet/unregister.ts", "POST /v1/fleet/agents/unregister: stop watching these agents"),
+  fleet_history: fleetRoute("functions/fleet/history.ts", "GET /v1/fleet/agents/{agent_id}/history: one agent's state and transitions"),
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
