@@ -14,7 +14,7 @@ import { DynamoAgentStore, newStoreCalls } from "../lib/agent-state/store.ts";
 import { localClientConfig } from "../local/aws.ts";
 import type { StackInfo } from "../local/stack.ts";
 import { fmt, summarize } from "./stats.ts";
-import type { Benchmark } from "./run.ts";
+import type { Benchmark } from "./stats.ts";
 
 /**
  * list_agent_state for 10,000 ids through our gateway (cache cold, warm, stale) against the same

@@ -6,7 +6,7 @@ import { pathToFileURL } from "node:url";
 import { bundleAll, bytesByPackage, sizeBudget, type Bundle } from "../local/bundle.ts";
 import { QUEUES, SECRETS, TABLES, TOPICS } from "../lib/resources.ts";
 import { fmt, summarize } from "./stats.ts";
-import type { Benchmark } from "./run.ts";
+import type { Benchmark } from "./stats.ts";
 
 const SAMPLES = 5;
 const REGION = "us-east-1";

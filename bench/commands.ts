@@ -32,7 +32,7 @@ import { startDynamoDbLocal, tableSpec } from "../local/dynamodb.ts";
 import { RUNNING_STATUS, startGseSimulator, type GseSimulator } from "../local/gse-simulator/index.ts";
 import { createLogSink } from "../local/process.ts";
 import { fmt } from "./stats.ts";
-import type { Benchmark } from "./run.ts";
+import type { Benchmark } from "./stats.ts";
 
 const CREDENTIAL = { bk_app_code: "bench", bk_app_secret: "bench-secret-value" } as const;
 /** bk-nodeman's measured GSE latency for 1000 hosts (0.5–0.6 s; bench/agent-state.ts models the same): used only in a model line. */

@@ -19,7 +19,7 @@ import { createTables, startDynamoDbLocal } from "../local/dynamodb.ts";
 import { startGseSimulator } from "../local/gse-simulator/index.ts";
 import { createLogSink } from "../local/process.ts";
 import { fmt, summarize } from "./stats.ts";
-import type { Benchmark } from "./run.ts";
+import type { Benchmark } from "./stats.ts";
 
 /**
  * 1,000 versioned config changes through lib/config-versions (the code behind the six GSE change

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { httpHandler } from "../lib/http/handler.ts";
 import { createLogger } from "../lib/core/logger.ts";
 import { fmt, summarize } from "./stats.ts";
-import type { Benchmark } from "./run.ts";
+import type { Benchmark } from "./stats.ts";
 
 /**
  * What every request pays at the edge before any business logic: header normalisation,

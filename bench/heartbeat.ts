@@ -27,7 +27,7 @@ import { startGseSimulator, type GseSimulator } from "../local/gse-simulator/ind
 import { createLogSink } from "../local/process.ts";
 import { fmt } from "./stats.ts";
 import { statusClassOf } from "../lib/heartbeat/status-class.ts";
-import type { Benchmark } from "./run.ts";
+import type { Benchmark } from "./stats.ts";
 
 const FLEETS = [10_000, 100_000] as const;
 const CHANGING = 0.01;

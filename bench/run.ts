@@ -13,12 +13,8 @@ import { configVersionsBenchmark } from "./config-versions.ts";
 import { edgeBenchmark } from "./edge.ts";
 import { heartbeatBenchmark } from "./heartbeat.ts";
 import { stackStartBenchmark } from "./stack-start.ts";
+import type { Benchmark } from "./stats.ts";
 
-export interface Benchmark {
-  readonly name: string;
-  /** Returns the markdown that goes into the benchmark's section. */
-  run(): Promise<string>;
-}
 
 const BENCHMARKS: readonly Benchmark[] = [edgeBenchmark, stackStartBenchmark, agentStateBenchmark, heartbeatBenchmark, configVersionsBenchmark, bundlesBenchmark, commandsBenchmark];
 const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "docs", "reports", "benchmarks.md");

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fmt, summarize } from "./stats.ts";
-import type { Benchmark } from "./run.ts";
+import type { Benchmark } from "./stats.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 

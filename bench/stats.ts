@@ -12,3 +12,10 @@ export function summarize(samples: readonly number[]): { n: number; p50: number;
 }
 
 export const fmt = (value: number, digits = 1): string => value.toFixed(digits);
+
+/** One benchmark of `npm run bench`: its name, and the markdown of its report section. */
+export interface Benchmark {
+  readonly name: string;
+  /** Returns the markdown that goes into the benchmark's section. */
+  run(): Promise<string>;
+}

@@ -125,3 +125,13 @@ export async function callApi<T extends z.ZodType>(
   if (!data.success) throw new CliError(`${method} ${path}: the answer is not what this CLI expects (${data.error.issues[0]?.path.join(".") ?? ""})`);
   return data.data;
 }
+
+/** Where a command writes, reads its settings and draws progress: a process, or a test. */
+export interface Io {
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly env: NodeJS.ProcessEnv;
+  readonly color: boolean;
+  /** Where `dispatch --wait` (and `app upgrade --wait`) draws its live bar; null: nowhere; absent: stderr when stdout and stderr are terminals. */
+  readonly progress?: NodeJS.WritableStream | null;
+}

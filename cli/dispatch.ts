@@ -19,7 +19,7 @@ import {
 } from "../lib/commands/schemas.ts";
 import { callApi, CliError, UsageError, type Target } from "./api.ts";
 import { commandPageText, commandsTable, commandSummary, dispatchText } from "./format.ts";
-import type { Io } from "./main.ts";
+import type { Io } from "./api.ts";
 import { commandProgress } from "./progress.ts";
 
 export interface CommandContext {

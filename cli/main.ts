@@ -9,7 +9,7 @@ import { listAgentStateDataSchema } from "../lib/gse/schemas.ts";
 import { AGENT_VIEW_STATUSES, historyDataSchema, listAgentsDataSchema, registerDataSchema, summaryDataSchema, unregisterDataSchema } from "../lib/fleet/schemas.ts";
 import { diffDataSchema, historyPageSchema, versionViewSchema } from "../lib/config-versions/api.ts";
 import { driftReportSchema } from "../lib/config-versions/reconcile.ts";
-import { callApi, CliError, resolveTarget, UsageError, type Target } from "./api.ts";
+import { callApi, CliError, resolveTarget, UsageError, type Io, type Target } from "./api.ts";
 import { addApmCommands } from "./apm.ts";
 import { addCommandCommands } from "./dispatch.ts";
 import { agentDetail, agentsTable, changesText, fleetSummary, stateTable, versionsTable } from "./format.ts";
@@ -19,14 +19,6 @@ interface GlobalOptions {
   readonly json?: boolean;
 }
 
-export interface Io {
-  readonly out: (text: string) => void;
-  readonly err: (text: string) => void;
-  readonly env: NodeJS.ProcessEnv;
-  readonly color: boolean;
-  /** Where `dispatch --wait` (and `app upgrade --wait`) draws its live bar; null: nowhere; absent: stderr when stdout and stderr are terminals. */
-  readonly progress?: NodeJS.WritableStream | null;
-}
 
 /** Ids from the arguments and/or a file (one per line, blank lines and `#` comments ignored). */
 function idsFrom(args: readonly string[], file: string | undefined): string[] {
@@ -35,6 +27,8 @@ function idsFrom(args: readonly string[], file: string | undefined): string[] {
   if (ids.length === 0) throw new UsageError("give agent ids as arguments or with --file");
   return ids;
 }
+
+export type { Io };
 
 export function buildProgram(io: Io): Command {
   const program = new Command("gse-control")
