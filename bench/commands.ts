@@ -1,5 +1,5 @@
 /**
- * Tracked commands (issue 6): dispatch_message to 10,000 and 100,000 agents, driven in-process
+ * Tracked commands: dispatch_message to 10,000 and 100,000 agents, driven in-process
  * through the same lib code the dispatch route runs (`dispatchCommand`, lib/commands/api.ts) and
  * the queue's tick job (`tickJobHandler`, lib/commands/retry.ts), against DynamoDB Local (in
  * memory) and the GSE simulator. Every DynamoDB request is counted by wrapping the document

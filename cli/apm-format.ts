@@ -1,4 +1,4 @@
-/** Human output of the APM commands (issue 10): tables (cli-table3) and colours (picocolors), as in format.ts. */
+/** Human output of the APM commands: tables (cli-table3) and colours (picocolors), as in format.ts. */
 import Table from "cli-table3";
 import { createColors } from "picocolors";
 import { DATASOURCES, type AppView, type Datasource, type DatasourceAction, type ProbeCommandAnswer, type ProbeList, type ProbeVersions, type RetentionWindow } from "../lib/apm/schemas.ts";

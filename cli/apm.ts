@@ -1,5 +1,5 @@
 /**
- * APM applications from the CLI (issue 10): `apps`, and `app show|create|delete`, the datasource
+ * APM applications from the CLI: `apps`, and `app show|create|delete`, the datasource
  * starts and stops (`app start-trace` … `app stop-profiling`), `app probes|versions` and
  * `app upgrade [--wait]` (followed like `dispatch --wait`). Requests are checked with the routes'
  * own schemas (lib/apm/schemas.ts) first, so a mistake is a usage error (2) naming the flag and

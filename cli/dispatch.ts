@@ -1,5 +1,5 @@
 /**
- * Tracked commands (issue 6) from the CLI: `dispatch` (optionally `--wait`ing for the end with a
+ * Tracked commands from the CLI: `dispatch` (optionally `--wait`ing for the end with a
  * live bar), `command`, `commands` and `cancel`.
  */
 import { Option, type Command } from "commander";

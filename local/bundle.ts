@@ -165,7 +165,7 @@ export function awsClientsUsed(metafile: Metafile): string[] {
  * `npm run build` (esbuild 0.28.2, Node v20.20.2); the largest bundle of each class, in kB:
  * gseConfig 1063.5 (the 8 streamto/route operations, 1060.4-1063.5), gseAgentState 1433.0,
  * gseDispatch 1061.2, health 1431.3, openapi 519.3, recovery 510.8, automation 839.7; with the heartbeat
- * (issue 11): heartbeat 1527.6, fleet 918.7 (the five /v1/fleet routes), automation 1534.7 (it runs
+ * and the fleet: heartbeat 1527.6, fleet 918.7 (the five /v1/fleet routes), automation 1534.7 (it runs
  * heartbeat shards: GSE client, SNS, DynamoDB).
  * Budget = measured + 17 %, rounded up to 10 kB. undici (≈540) and zod (≈460, 260 of it locales)
  * are most of every bundle, the AWS SDK ≈400 where a client is used; `bytesByPackage` shows it.
@@ -175,29 +175,29 @@ export const SIZE_BUDGETS_KB = {
   // The six versioned stream_to/route changes: the configs table (DynamoDB) besides GSE. 1483.5 kB measured.
   gseConfigVersioned: 1740,
   gseAgentState: 1680,
-  // A tracked command since issue 6: GSE, the commands table and the automation queue. 1489.5 kB measured.
+  // A tracked command: GSE, the commands table and the automation queue. 1489.5 kB measured.
   gseDispatch: 1750,
   health: 1680,
   openapi: 610,
-  // Rolls back config versions since issue 5: GSE client, DynamoDB, SNS. 1503.9 kB measured.
+  // Undoes failed config versions: GSE client, DynamoDB, SNS. 1503.9 kB measured.
   recovery: 1760,
   automation: 1800,
   heartbeat: 1790,
   fleet: 1080,
-  // Config version routes and the scheduled reconcile (issue 5), measured + 17 %: 906.8, 1482.9, 1476.5, 1498.3 kB.
+  // Config version routes and the scheduled reconcile, measured + 17 %: 906.8, 1482.9, 1476.5, 1498.3 kB.
   config_history: 1070,
   config_rollback: 1740,
   config_drift: 1730,
   config_reconcile: 1760,
-  // Tracked commands (issue 6), measured + 15 %: routes and sweep 1487.4 kB at most; the callback (table only) 896.3 kB.
+  // Tracked commands, measured + 15 %: routes and sweep 1487.4 kB at most; the callback (table only) 896.3 kB.
   commands: 1720,
   gse_callback: 1040,
-  // The status page (issue 10), measured + 17 %: the page 525.7 kB (no AWS client), its data 963.0 kB
+  // The status page, measured + 17 %: the page 525.7 kB (no AWS client), its data 963.0 kB
   // (DynamoDB: fleet, commands, configs), the alert log consumer 866.6 kB (the fleet table).
   console_page: 620,
   console_data: 1130,
   alert_log: 1020,
-  // APM (issue 7): the apps and configs tables, commands, GSE and SNS.
+  // APM: the apps and configs tables, commands, GSE and SNS.
   apm: 1800,
 } as const;
 

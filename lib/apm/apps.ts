@@ -1,5 +1,5 @@
 /**
- * APM applications (issue 7): create, read, update, delete. An app names its datasources (trace,
+ * APM applications: create, read, update, delete. An app names its datasources (trace,
  * metric, log, profiling), each a data id (GSE route channel) and a stream_to; whether a datasource
  * is enabled changes only through start/stop (datasources.ts), which applies it to GSE.
  */

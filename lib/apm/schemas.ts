@@ -1,5 +1,5 @@
 /**
- * APM applications (issue 7): the request and answer shapes of /v1/apm, one schema each; the
+ * APM applications: the request and answer shapes of /v1/apm, one schema each; the
  * store, the API, the CLI and the OpenAPI document all use these.
  */
 import { z } from "zod";

@@ -1,5 +1,5 @@
 /**
- * Tracked commands (issue 6): what a caller may send beyond GSE's dispatch_message body, what a
+ * Tracked commands: what a caller may send beyond GSE's dispatch_message body, what a
  * command looks like to the API, and the automation jobs that drive commands. One schema per
  * shape; types are inferred.
  */
@@ -44,7 +44,7 @@ export type CommandStatus = z.infer<typeof commandStatusSchema>;
 
 /**
  * One agent's outcome. PENDING: not sent yet; SKIPPED: never sent because the command was
- * aborted or cancelled first. The others are issue 6's.
+ * aborted or cancelled first. The others are the tracked commands'.
  */
 export const AGENT_OUTCOMES = ["PENDING", "SENT", "FAILED", "RETRYING", "REPLIED", "TIMED_OUT", "SKIPPED"] as const;
 export const agentOutcomeSchema = z.enum(AGENT_OUTCOMES);

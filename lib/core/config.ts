@@ -116,7 +116,7 @@ export const configSchema = z.object({
     /** Agents below this version are flagged outdated in the fleet view (unset: none is). */
     minVersion: z.string().min(1).optional(),
   }),
-  /** Config versions (issue 5): seconds a version may stay PENDING before the reconciler decides it from GSE. */
+  /** Config versions: seconds a version may stay PENDING before the reconciler decides it from GSE. */
   configPendingTimeoutSeconds: positiveInt(300, 86_400),
   /** How long an Idempotency-Key's first answer is kept and returned again. */
   configIdempotencyTtlSeconds: positiveInt(86_400, 7 * 86_400),

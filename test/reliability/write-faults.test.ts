@@ -1,5 +1,5 @@
 /**
- * Issue 9's fault matrix for the versioned config writes faults.test.ts leaves out: update_route,
+ * The fault matrix for the versioned config writes faults.test.ts leaves out: update_route,
  * delete_route, add_route with its own channel id, update_streamto, delete_streamto, and an APM
  * datasource start (whose route goes to GSE through the same versioned flow), each under every
  * transient fault the simulator makes (once) and under two lasting ones. For every pair:
@@ -427,7 +427,7 @@ beforeAll(async () => {
   startRows();
 });
 
-describe("config writes under GSE faults (issue 9)", () => {
+describe("config writes under GSE faults", () => {
   it.for(rows.map((row) => [row.name, row] as const))("%s", { timeout: 60_000 }, async ([, row], { annotate }) => {
     const o = await (observed.get(row.name) as Promise<Observed>);
     const { subject } = o;

@@ -1,5 +1,5 @@
 /**
- * APM applications (issue 7) end to end through the local gateway: the apps table in DynamoDB
+ * APM applications end to end through the local gateway: the apps table in DynamoDB
  * Local, datasource routes through the versioned config flow into the GSE simulator, probes told
  * by tracked commands, recovery on the streams, alerts on the topic. Apps, data ids and agents
  * are this file's own.

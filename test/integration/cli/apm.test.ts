@@ -1,5 +1,5 @@
 /**
- * The CLI's APM commands (issue 10) as operators run them: real processes against the test
+ * The CLI's APM commands as operators run them: real processes against the test
  * stack, few of them (each start costs a second or two). The app, its data ids, its business and
  * its agents are this file's own; probes are reported through the HTTP API, as agents do.
  */

@@ -1,5 +1,5 @@
 /**
- * The CLI's tracked commands (issue 6) as operators run them: `dispatch` (with and without
+ * The CLI's tracked commands as operators run them: `dispatch` (with and without
  * `--wait`), `command`, `commands` and `cancel`, real processes against the test stack. Other
  * files share the simulator: every agent and message id here is this file's own.
  */

@@ -1,5 +1,5 @@
 /**
- * Tracked commands (issue 6) end to end: the local gateway, the dispatch function, DynamoDB Local,
+ * Tracked commands end to end: the local gateway, the dispatch function, DynamoDB Local,
  * the commands stream into recovery, the automation queue (retries, ticks, jobs) and the GSE
  * simulator, whose plugins reply through the slot callback. Agents and message ids are this
  * file's own; the simulator counts deliveries per message id, so other files cannot disturb a count.

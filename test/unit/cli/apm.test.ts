@@ -1,5 +1,5 @@
 /**
- * The APM commands of the CLI (issue 10) in-process: wrong use exits 2 before anything is sent
+ * The APM commands of the CLI in-process: wrong use exits 2 before anything is sent
  * (as in usage.test.ts), and the human output of an app's datasources.
  */
 import { describe, expect, it } from "vitest";
