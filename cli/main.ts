@@ -1,5 +1,5 @@
 /**
- * `npx gse-control <command>`: the operator's CLI over our HTTP API (README "On call"). Every
+ * `npx gse-control <command>`: the operator's CLI over our HTTP API (docs/operations.md, "On call"). Every
  * command takes `--json` for scripts; exit codes: 0 done, 1 the API said no or was unreachable (or
  * a dispatched command ended other than SUCCEEDED), 2 wrong use of the CLI.
  */

@@ -6,5 +6,5 @@ import { gseHandler } from "../../lib/gse/handler.ts";
 const context = await gseFunction("delete_route");
 const deps = configDeps(context, { dynamo: documentClient() });
 
-/** Versioned: recorded, verified by reading back, rolled back by recovery on failure (lib/config-versions). */
+/** Versioned: recorded, verified by reading back, undone by recovery on failure (lib/config-versions). */
 export const handler = gseHandler("delete_route", context, versionedChange(deps, "delete_route"));

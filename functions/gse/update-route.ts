@@ -6,5 +6,5 @@ import { gseHandler } from "../../lib/gse/handler.ts";
 const context = await gseFunction("update_route");
 const deps = configDeps(context, { dynamo: documentClient() });
 
-/** Versioned: recorded, verified by reading back, rolled back by recovery on failure (lib/config-versions). */
+/** Versioned: recorded, verified by reading back, undone by recovery on failure (lib/config-versions). */
 export const handler = gseHandler("update_route", context, versionedChange(deps, "update_route"));

@@ -20,8 +20,8 @@ export function tableKeyOf(tables: StreamTables, eventSourceArn: string | undefi
 }
 
 /**
- * Routes a record to its table's rule. Tables without a rule yet (config versions and commands
- * get theirs with their own capabilities) are acknowledged, so nothing piles up on the stream.
+ * Routes a record to its table's rule. A record of a table without a rule is acknowledged, so
+ * nothing piles up on the stream.
  */
 export function createRecoveryRouter(options: {
   tables: StreamTables;

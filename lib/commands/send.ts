@@ -159,7 +159,7 @@ async function dispatchBatch(deps: CommandDeps, command: CommandItem, ids: strin
 /**
  * GSE down, slow or rate-limiting: the whole batch goes again later, as one call, while attempts
  * are left. The message may have gone out (a timeout); it is sent again with the same message_id,
- * which plugins use to tell a repeat (at-least-once, documented in the README). Returns the
+ * which plugins use to tell a repeat (at-least-once, docs/architecture.md). Returns the
  * batch's outcome when it was released, undefined when its failure is final.
  */
 async function releaseForLater(deps: CommandDeps, refused: { command: CommandItem; batch: BatchItem; held: BatchClaim; error: GseError }): Promise<BatchOutcome | undefined> {

@@ -71,7 +71,7 @@ export interface ConsoleDeps {
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
-/** What the heartbeat keeps while GSE fails its polls (meta/gse_outage, lib/heartbeat/poll.ts finishPoll). */
+/** What the heartbeat keeps while GSE fails its polls (meta/gse_outage, lib/heartbeat/finish.ts). */
 const gseOutageSchema = z.looseObject({ since: z.number(), detail: z.string().optional() });
 export type GseOutage = z.infer<typeof gseOutageSchema>;
 

@@ -6,7 +6,8 @@ import type { QueryStreamToData, RouteEntry, StreamTo } from "./schemas.ts";
 
 /**
  * The one function every stream_to/route write to GSE goes through (the versioned flow in
- * lib/config-versions calls it for each write). What it guarantees: a write whose outcome is unknown (GSE took it, then the answer was lost) is resolved by reading
+ * lib/config-versions calls it for each write). What it guarantees: a write whose outcome is
+ * unknown (GSE took it, then the answer was lost) is resolved by reading
  * the object back before anything is sent again, so a retry never creates a second stream_to or
  * route; one that cannot be resolved that way is reported, not repeated.
  */
