@@ -5,9 +5,9 @@
  * field names say what they are and nothing here knows which route asked.
  */
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import pLimit, { type LimitFunction } from "p-limit";
 import { z } from "zod";
 import {
+  BatchTable,
   BATCH_GET_MAX_KEYS,
   BATCH_WRITE_MAX_ITEMS,
   MAX_KEY_BYTES,
@@ -111,17 +111,9 @@ export interface AgentStore {
 /** One BatchWriteItem put request. */
 type PutEntry = { readonly PutRequest: { readonly Item: Record<string, unknown> } };
 
-export class DynamoAgentStore implements AgentStore {
-  private readonly client: DynamoDBDocumentClient;
-  private readonly tableName: string;
-  private readonly limit: LimitFunction;
-  private readonly retry: RetryPolicy;
-
+export class DynamoAgentStore extends BatchTable implements AgentStore {
   constructor(options: DynamoAgentStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.limit = pLimit(options.concurrency ?? 32);
-    this.retry = retryPolicy(options);
+    super(options, 32);
   }
 
   async getMany(ids: readonly string[], calls: StoreCalls, onPart?: (ids: readonly string[], found: ReadonlyMap<string, AgentItem>) => void): Promise<Map<string, AgentItem>> {

@@ -3,7 +3,7 @@
  * retrying what a batch call leaves unprocessed with full-jitter backoff.
  */
 import { BatchExecuteStatementCommand, type BatchExecuteStatementCommandOutput, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { LimitFunction } from "p-limit";
+import pLimit, { type LimitFunction } from "p-limit";
 import { setTimeout as sleepTimer } from "node:timers/promises";
 
 /** DynamoDB's per-call limits. */
@@ -124,4 +124,22 @@ export async function runStatements<T>(
     ),
   );
   return { done, expected, failed };
+}
+
+/**
+ * What every batch-writing store of one table holds: its client and name, the calls it may have in
+ * flight (shared by every request of the process) and how it retries unprocessed work.
+ */
+export class BatchTable {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  protected readonly limit: LimitFunction;
+  protected readonly retry: RetryPolicy;
+
+  constructor(options: BatchStoreOptions, defaultConcurrency: number) {
+    this.client = options.client;
+    this.tableName = options.tableName;
+    this.limit = pLimit(options.concurrency ?? defaultConcurrency);
+    this.retry = retryPolicy(options);
+  }
 }

@@ -6,8 +6,7 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createHash } from "node:crypto";
-import pLimit, { type LimitFunction } from "p-limit";
-import { retryPolicy, type BatchStoreOptions, type RetryPolicy } from "../dynamo/batch.ts";
+import { BatchTable, type BatchStoreOptions } from "../dynamo/batch.ts";
 import { FLEET_PARTITIONS } from "./items.ts";
 
 export function partitionOf(agentId: string): number {
@@ -39,17 +38,9 @@ export const readUnitsOf = (consumed: Consumed | readonly Consumed[] | undefined
 
 export type FleetStoreOptions = BatchStoreOptions;
 
-export class FleetTable {
-  readonly client: DynamoDBDocumentClient;
-  readonly tableName: string;
-  protected readonly limit: LimitFunction;
-  protected readonly retry: RetryPolicy;
-
+export class FleetTable extends BatchTable {
   constructor(options: FleetStoreOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.limit = pLimit(options.concurrency ?? 16);
-    this.retry = retryPolicy(options);
+    super(options, 16);
   }
 
   /** One read call, counted with the read units DynamoDB reports. */
