@@ -8,7 +8,11 @@ export default defineConfig({
     testTimeout: 600_000,
     hookTimeout: 90_000,
     pool: "forks",
-    reporters: ["default", ["json", { outputFile: process.env.VITEST_JSON_OUTPUT ?? "test-results/vitest-soak.json" }], "./test/helpers/reliability-reporter.ts"],
+    reporters: [
+      "default",
+      ["json", { outputFile: process.env.VITEST_JSON_OUTPUT ?? "test-results/vitest-soak.json" }],
+      "./test/helpers/reliability-reporter.ts",
+    ],
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
   },
 });

@@ -51,8 +51,25 @@ async function startStack(): Promise<Stack> {
   const dataDir = mkdtempSync(join(tmpdir(), "gse-bench-agents-"));
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "local/start.ts", "--in-memory", "--ports", "auto", "--json", "--random-secrets", "--agents", String(IDS * SETS), "--data-dir", dataDir],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], detached: true, env: {
+    [
+      "--import",
+      "tsx",
+      "local/start.ts",
+      "--in-memory",
+      "--ports",
+      "auto",
+      "--json",
+      "--random-secrets",
+      "--agents",
+      String(IDS * SETS),
+      "--data-dir",
+      dataDir,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+      env: {
         ...process.env,
         AGENT_CACHE_TTL_SECONDS: String(TTL_SECONDS),
         AGENT_MEMO_SECONDS: String(MEMO_SECONDS),
@@ -169,7 +186,6 @@ async function drained(info: StackInfo, round: Round): Promise<Drain> {
   }
 }
 
-
 interface Round {
   readonly ms: number;
   /** Date.now() when the round began: its write-back jobs carry fetched_at at or after it. */
@@ -231,14 +247,17 @@ function row(label: string, rounds: readonly Round[], baseline: number | undefin
   const sum = (pick: (l: Lookup) => number): number => (last?.lookups ?? []).reduce((a, l) => a + pick(l), 0);
   const has = (last?.lookups.length ?? 0) > 0;
   const dynamo = has ? `${sum((l) => l.dynamo_calls.batchGet)} / ${sum((l) => l.dynamo_calls.batchWrite)} / ${sum((l) => l.dynamo_calls.batchStatement)}` : "–";
-  const served = has ? `${sum((l) => l.memo_hits)} / ${sum((l) => l.fresh) - sum((l) => l.memo_hits)} / ${sum((l) => l.fetched)} (${sum((l) => l.cold_guessed)}) / ${sum((l) => l.queued)}` : "–";
+  const served = has
+    ? `${sum((l) => l.memo_hits)} / ${sum((l) => l.fresh) - sum((l) => l.memo_hits)} / ${sum((l) => l.fetched)} (${sum((l) => l.cold_guessed)}) / ${sum((l) => l.queued)}`
+    : "–";
   const slowest = (pick: (l: Lookup) => number): number => Math.max(...(last?.lookups ?? []).map(pick));
   const phases = has ? `${slowest((l) => l.read_ms)} / ${slowest((l) => l.fetch_ms)} / ${slowest((l) => l.duration_ms)}` : "–";
   const ratio = baseline === undefined ? "1.00" : (s.p50 / baseline).toFixed(2);
   return `| ${label} | ${rounds.length} | ${fmt(s.p50, 0)} | ${fmt(s.max, 0)} | ${ratio} | ${last?.gse ?? 0} | ${dynamo} | ${served} | ${phases} | ${last?.answered ?? 0} |`;
 }
 
-const drainRow = (label: string, d: Drain): string => `| ${label} | ${d.messages} | ${fmt(d.ms, 0)} | ${d.calls} | ${d.written} / ${d.renewed} | ${d.registered} |`;
+const drainRow = (label: string, d: Drain): string =>
+  `| ${label} | ${d.messages} | ${fmt(d.ms, 0)} | ${d.calls} | ${d.written} / ${d.renewed} | ${d.registered} |`;
 
 /** What reading the ids costs DynamoDB Local by itself: the floor under any lookup that reads the table. */
 async function tableReadAlone(info: StackInfo, ids: readonly string[]): Promise<Round> {
@@ -325,7 +344,15 @@ export const agentStateBenchmark: Benchmark = {
     try {
       const { info } = stack;
       const gse = new GseClient({
-        gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 60_000, maxAttempts: 1 },
+        gse: {
+          baseUrl: info.gseUrl,
+          flavour: "v2",
+          appCode: info.credentials.gse.appCode,
+          appSecret: info.credentials.gse.appSecret,
+          username: "admin",
+          timeoutMs: 60_000,
+          maxAttempts: 1,
+        },
       });
       // Warm-up on a set of its own: the function's cold start, the JIT of DynamoDB Local and Node.
       const warmup = await idSet(info, 0);
@@ -344,13 +371,13 @@ export const agentStateBenchmark: Benchmark = {
         `list_agent_state for ${IDS.toLocaleString("en")} ids (legacy \`cloud:ip\`): through our gateway as ${REQUESTS} concurrent requests of`,
         `${MAX_AGENTS_PER_REQUEST} (our per-request cap), each chunked by ${GSE_CHUNK} with ${CONCURRENCY_PER_REQUEST} GSE calls in flight; direct = the same`,
         `ids straight to the simulator with the same GseClient, chunks of ${GSE_CHUNK}, ${DIRECT_CONCURRENCY} in flight (as many as our two requests);`,
-        "3 direct rounds first, then one right before each cold round; \"× direct\" divides by the median of them all.",
+        '3 direct rounds first, then one right before each cold round; "× direct" divides by the median of them all.',
         `Local stack of its own (\`--agents ${IDS * SETS}\`, DynamoDB Local in memory).`,
         `Second scenario: every simulator list_agent_state call delayed ${MODELED_GSE_LATENCY_MS} ms, bk-nodeman's measured GSE latency per 1000 hosts.`,
         `Memo age ${MEMO_SECONDS} s (the default) and cache TTL ${TTL_SECONDS} s for the run (default 300 s), so that the "from the table" and "stale" rounds need only a wait;`,
         "the heartbeat schedule is held off (it would poll every agent the run registers, on the same two cores).",
         "Cold rows use ids never asked before (table empty for them). DynamoDB calls, writes and phases are of the last round,",
-        "from the handler's \"agent state lookup\" log lines: calls and writes summed over both requests, phases of the slower one",
+        'from the handler\'s "agent state lookup" log lines: calls and writes summed over both requests, phases of the slower one',
         "(read = table read, fetch = first GSE call until the last chunk is merged, the two overlap; total = the whole lookup).",
         "",
         "| round | n | median ms | max ms | × direct | GSE calls | DynamoDB calls in the request (BatchGet / BatchWrite / PartiQL batch) | ids from memo / table / GSE (of them unread, after a cold sample) / queued for write-back | read / fetch / total ms | items answered |",

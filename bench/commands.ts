@@ -214,7 +214,10 @@ async function startReplyServer(base: DynamoDBClient, tableName: () => string, r
   const stores = new Map<string, CommandStore>();
   const storeOf = (name: string): CommandStore => {
     let store = stores.get(name);
-    if (!store) stores.set(name, (store = new CommandStore({ client: doc, tableName: name })));
+    if (!store) {
+      store = new CommandStore({ client: doc, tableName: name });
+      stores.set(name, store);
+    }
     return store;
   };
   const state: ReplyServer = {
@@ -337,7 +340,7 @@ async function runScenario(scenario: Scenario, targets: readonly string[], notCo
       const { job, delaySeconds } = queue.jobs[i] as (typeof queue.jobs)[number];
       if (job.type !== COMMAND_TICK_JOB || delaySeconds > 0) continue;
       const command = await store.getCommand(request.message_id);
-      if (!command || command.status !== "RUNNING") break;
+      if (command?.status !== "RUNNING") break;
       ticks++;
       await tick(job, { messageId: `bench-tick-${ticks}` } as SQSRecord);
     }
@@ -348,7 +351,10 @@ async function runScenario(scenario: Scenario, targets: readonly string[], notCo
     const gseCalls = parts.sim.counters().calls.dispatch_message - gseBefore;
 
     await parts.sim.idle();
-    const replies = Object.fromEntries(Object.entries(parts.replies.outcomes).map(([k, v]) => [k, v - outcomesBefore[k as ReplyOutcome]])) as Record<ReplyOutcome, number>;
+    const replies = Object.fromEntries(Object.entries(parts.replies.outcomes).map(([k, v]) => [k, v - outcomesBefore[k as ReplyOutcome]])) as Record<
+      ReplyOutcome,
+      number
+    >;
     const run: Run = {
       scenario,
       batches: command.batch_count,
@@ -386,7 +392,8 @@ async function runScenario(scenario: Scenario, targets: readonly string[], notCo
 const n = (x: number): string => x.toLocaleString("en");
 const ms = (x: number | undefined): string => (x === undefined ? "–" : n(Math.round(x)));
 const per = (x: number, of: number, digits = 2): string => fmt(x / Math.max(1, of), digits);
-const rollout = (s: Scenario): string => `${s.maxConcurrency === undefined ? "default (all)" : `max_concurrency "${s.maxConcurrency}"`}${s.replies ? ", replies on" : ""}`;
+const rollout = (s: Scenario): string =>
+  `${s.maxConcurrency === undefined ? "default (all)" : `max_concurrency "${s.maxConcurrency}"`}${s.replies ? ", replies on" : ""}`;
 
 /**
  * How fast DynamoDB Local takes agent items here and now: `prewriteAgents` (the dispatch's own write
@@ -400,7 +407,13 @@ async function calibrate(dynamo: DynamoDBClient): Promise<{ withStream: number; 
     await dynamo.send(new CreateTableCommand(table));
     try {
       const started = performance.now();
-      await new CommandStore({ client: doc, tableName: table.TableName }).prewriteAgents({ messageId: "calibration", batch: 0, agentIds: ids, now: Date.now(), expiresAt: Math.floor(Date.now() / 1000) + 3600 });
+      await new CommandStore({ client: doc, tableName: table.TableName }).prewriteAgents({
+        messageId: "calibration",
+        batch: 0,
+        agentIds: ids,
+        now: Date.now(),
+        expiresAt: Math.floor(Date.now() / 1000) + 3600,
+      });
       return ids.length / ((performance.now() - started) / 1000);
     } finally {
       await dynamo.send(new DeleteTableCommand({ TableName: table.TableName }));
@@ -422,7 +435,12 @@ function billedUnits(r: Run): number {
 /** GSE round trips one after another: the request's one batch, then the rest `parallel` at a time. */
 const gseRounds = (r: Run): number => 1 + Math.ceil((r.batches - 1) / r.parallel);
 
-function report(runs: readonly Run[], settings: CommandDeps["settings"], loads: readonly [number, number], calibration: { withStream: number; withoutStream: number }): string {
+function report(
+  runs: readonly Run[],
+  settings: CommandDeps["settings"],
+  loads: readonly [number, number],
+  calibration: { withStream: number; withoutStream: number },
+): string {
   const timing = runs.map(
     (r) =>
       `| ${n(r.scenario.targets)} | ${rollout(r.scenario)} | ${r.scenario.repeats} | ${r.batches} × ${r.batchSize}, ${r.parallel} at once | ${n(r.notConnected)} (${fmt((100 * r.notConnected) / r.scenario.targets, 1)} %) | ` +
@@ -436,7 +454,9 @@ function report(runs: readonly Run[], settings: CommandDeps["settings"], loads: 
     return (
       `| ${n(t)} | ${rollout(r.scenario)} | ${r.gseCalls} | ${n(d.writeCalls)} | ${n(d.writeItems)} (**${per(d.writeItems, t, 3)}**) | ` +
       `${n(d.agentItems)} / ${n(d.batchItems)} / ${n(d.commandItems)} | ${n(d.transactItems)} | ${n(d.conditionFailures)} | ${n(Math.round(d.writeUnits))} / ${n(Math.round(billedUnits(r)))} (${per(billedUnits(r), t, 3)}) | ${n(d.readCalls)} / ${n(Math.round(d.readUnits))} | ` +
-      (r.scenario.replies ? `${n(r.reply.writeItems)} (${per(r.reply.writeItems, replies)}) / ${n(r.reply.readCalls)} (${per(r.reply.readCalls, replies)}) |` : "– |")
+      (r.scenario.replies
+        ? `${n(r.reply.writeItems)} (${per(r.reply.writeItems, replies)}) / ${n(r.reply.readCalls)} (${per(r.reply.readCalls, replies)}) |`
+        : "– |")
     );
   });
   const big = runs.find((r) => r.scenario.targets === 100_000);
@@ -496,7 +516,7 @@ function report(runs: readonly Run[], settings: CommandDeps["settings"], loads: 
     "to 4 retries per failed agent with backoff (30 s base), each retry one GSE call for that one agent.",
     "The automation queue is a **recorder**: jobs are kept, and the immediate tick jobs the request hands over (it sends the first",
     `batch; the queue's tick sends the rest) are run here at once with the automation function's tick budget (${TICK_BUDGET_MS / 1000} s), as SQS`,
-    "would deliver them (SQS delivery latency not included). In the run marked \"replies on\", plugin replies (the simulator POSTs one",
+    'would deliver them (SQS delivery latency not included). In the run marked "replies on", plugin replies (the simulator POSTs one',
     "per delivered agent) go to an in-process HTTP callback running `receiveCallback` on a DynamoDB client of its own, concurrently",
     "with the dispatch, as in production; their writes are counted apart. A small command (2,000 agents) warms up first, unreported.",
     "Times are from the request on; submit = until the first batch is claimed (command and batch items recorded); per-batch times are",
@@ -535,22 +555,49 @@ export const commandsBenchmark: Benchmark = {
     let replies: ReplyServer | undefined;
     try {
       // The product's settings as config gives them by default, with final failures at once.
-      const config = loadConfig({ GSE_BASE_URL: sim.url, GSE_APP_CODE: CREDENTIAL.bk_app_code, GSE_SLOT_ID: String(sim.slot.slot_id), COMMAND_MAX_ATTEMPTS: "1" }, () => undefined, []);
+      const config = loadConfig(
+        { GSE_BASE_URL: sim.url, GSE_APP_CODE: CREDENTIAL.bk_app_code, GSE_SLOT_ID: String(sim.slot.slot_id), COMMAND_MAX_ATTEMPTS: "1" },
+        () => undefined,
+        [],
+      );
       const settings = commandSettings(config);
       const gse = new GseClient({
-        gse: { baseUrl: sim.url, flavour: "v2", appCode: CREDENTIAL.bk_app_code, appSecret: CREDENTIAL.bk_app_secret, username: config.gse.username, timeoutMs: config.gse.timeoutMs, maxAttempts: config.gse.maxAttempts },
+        gse: {
+          baseUrl: sim.url,
+          flavour: "v2",
+          appCode: CREDENTIAL.bk_app_code,
+          appSecret: CREDENTIAL.bk_app_secret,
+          username: config.gse.username,
+          timeoutMs: config.gse.timeoutMs,
+          maxAttempts: config.gse.maxAttempts,
+        },
       });
-      const parts: Parts = { dynamo, sim, gse, replies: undefined as unknown as ReplyServer, settings, slot: { slotId: sim.slot.slot_id, slotToken: sim.slot.token }, table: "" };
+      const parts: Parts = {
+        dynamo,
+        sim,
+        gse,
+        replies: undefined as unknown as ReplyServer,
+        settings,
+        slot: { slotId: sim.slot.slot_id, slotToken: sim.slot.token },
+        table: "",
+      };
       replies = await startReplyServer(dynamo, () => parts.table, settings.retentionMs);
       (parts as { replies: ReplyServer }).replies = replies;
       const fleet = sim.listAgents({ offset: 0, limit: agents });
       const loadBefore = loadavg()[0] ?? 0;
       const calibration = await calibrate(dynamo);
-      process.stdout.write(`DynamoDB Local: ${Math.round(calibration.withStream)} agent items/s with the stream, ${Math.round(calibration.withoutStream)} without\n`);
+      process.stdout.write(
+        `DynamoDB Local: ${Math.round(calibration.withStream)} agent items/s with the stream, ${Math.round(calibration.withoutStream)} without\n`,
+      );
       const run = (scenario: Scenario): Promise<Run> => {
         const targets = fleet.slice(0, scenario.targets);
         const notConnected = targets.filter((a) => a.status_code !== RUNNING_STATUS).length;
-        return runScenario(scenario, targets.map((a) => a.bk_agent_id ?? a.legacy_id), notConnected, parts);
+        return runScenario(
+          scenario,
+          targets.map((a) => a.bk_agent_id ?? a.legacy_id),
+          notConnected,
+          parts,
+        );
       };
       // The JVM and the process warm up on a small command first; it is not reported.
       await run({ targets: WARM_UP_TARGETS, replies: true, repeats: 1 });

@@ -37,14 +37,22 @@ const CONCURRENCY = 10;
 
 class CountingGse extends GseClient {
   readonly calls = new Map<string, number>();
-  override async call<N extends OperationName>(name: N, body: OperationRequestInput<N> | OperationRequest<N>, options?: CallOptions): Promise<OperationResponseData<N>> {
+  override async call<N extends OperationName>(
+    name: N,
+    body: OperationRequestInput<N> | OperationRequest<N>,
+    options?: CallOptions,
+  ): Promise<OperationResponseData<N>> {
     this.calls.set(name, (this.calls.get(name) ?? 0) + 1);
     return super.call(name, body, options);
   }
 }
 
 const kafkaRoute = (name: string, streamToId: number) => ({ name, stream_to: { stream_to_id: streamToId, kafka: { topic_name: `0bench_${name}` } } });
-const kafka = (name: string, host: string) => ({ name, report_mode: "kafka" as const, kafka: { storage_address: [{ ip: host, port: 9092 }], sasl_username: "u", sasl_passwd: "bench-secret" } });
+const kafka = (name: string, host: string) => ({
+  name,
+  report_mode: "kafka" as const,
+  kafka: { storage_address: [{ ip: host, port: 9092 }], sasl_username: "u", sasl_passwd: "bench-secret" },
+});
 
 export const configVersionsBenchmark: Benchmark = {
   name: "config-versions",
@@ -71,9 +79,21 @@ export const configVersionsBenchmark: Benchmark = {
         },
         { step: "initialize", name: "benchCounter" },
       );
-      const store = new ConfigStore({ client: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }), tableName: tables.configs });
-      const gse = new CountingGse({ gse: { baseUrl: sim.url, flavour: "v2", appCode: "bench", appSecret: "bench-secret-value", username: "admin", timeoutMs: 10_000, maxAttempts: 3 } });
-      const deps: ConfigDeps = { gse, store, logger: new Logger({ logLevel: "ERROR" }), now: () => Date.now(), newId: () => randomUUID(), settings: { pendingAddTtlSeconds: 3600 } };
+      const store = new ConfigStore({
+        client: DynamoDBDocumentClient.from(raw, { marshallOptions: { removeUndefinedValues: true } }),
+        tableName: tables.configs,
+      });
+      const gse = new CountingGse({
+        gse: { baseUrl: sim.url, flavour: "v2", appCode: "bench", appSecret: "bench-secret-value", username: "admin", timeoutMs: 10_000, maxAttempts: 3 },
+      });
+      const deps: ConfigDeps = {
+        gse,
+        store,
+        logger: new Logger({ logLevel: "ERROR" }),
+        now: () => Date.now(),
+        newId: () => randomUUID(),
+        settings: { pendingAddTtlSeconds: 3600 },
+      };
       const op = { operator_name: "bench" };
       const samples: number[] = [];
       const timed = async <N extends ConfigOperation>(name: N, body: unknown): Promise<OperationResponseData<N>> => {
@@ -95,7 +115,11 @@ export const configVersionsBenchmark: Benchmark = {
       const streamTo = async (n: number): Promise<void> => {
         const added = await timed("add_streamto", { metadata: { plat_name: "bkmonitor" }, operation: op, stream_to: kafka(`bench_st_${n}`, "k0") });
         for (let i = 1; i < STREAM_TO_CHANGES; i++) {
-          await timed("update_streamto", { condition: { stream_to_id: added.stream_to_id, plat_name: "bkmonitor" }, operation: op, specification: { stream_to: kafka(`bench_st_${n}`, `k${i}`) } });
+          await timed("update_streamto", {
+            condition: { stream_to_id: added.stream_to_id, plat_name: "bkmonitor" },
+            operation: op,
+            specification: { stream_to: kafka(`bench_st_${n}`, `k${i}`) },
+          });
         }
       };
 
@@ -120,7 +144,11 @@ export const configVersionsBenchmark: Benchmark = {
           limit(async () => {
             for (let i = 0; i < ROUTE_CHANGES; i++) {
               const start = performance.now();
-              await applyConfigChange(gse, "update_route", { condition: { channel_id: 1_100_000 + n, plat_name: "bkmonitor" }, operation: op, specification: { route: [kafkaRoute(`c${n}_d${i % 4}`, 501)] } });
+              await applyConfigChange(gse, "update_route", {
+                condition: { channel_id: 1_100_000 + n, plat_name: "bkmonitor" },
+                operation: op,
+                specification: { route: [kafkaRoute(`c${n}_d${i % 4}`, 501)] },
+              });
               direct.push(performance.now() - start);
             }
           }),

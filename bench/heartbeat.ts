@@ -124,7 +124,12 @@ async function naivePoll(doc: DynamoDBDocumentClient, table: string, gse: GseCli
     do {
       readCalls++;
       const out = await doc.send(
-        new QueryCommand({ TableName: table, KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": `fleet#${String(p).padStart(2, "0")}` }, ...(start ? { ExclusiveStartKey: start } : {}) }),
+        new QueryCommand({
+          TableName: table,
+          KeyConditionExpression: "pk = :pk",
+          ExpressionAttributeValues: { ":pk": `fleet#${String(p).padStart(2, "0")}` },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
       );
       agents.push(...((out.Items ?? []) as FleetAgent[]));
       start = out.LastEvaluatedKey;
@@ -135,12 +140,28 @@ async function naivePoll(doc: DynamoDBDocumentClient, table: string, gse: GseCli
   let writeUnits = 0;
   for (const part of chunk(agents, SETTINGS.chunkSize)) {
     gseCalls++;
-    const observed = await observeChunk(gse, true, part.map((a) => a.agent_id));
+    const observed = await observeChunk(
+      gse,
+      true,
+      part.map((a) => a.agent_id),
+    );
     for (const batch of chunk(part, 25)) {
       const items = batch.map((agent) => {
         const o = observed.get(agent.agent_id);
         const alive = o?.facts.alive ?? false;
-        return { PutRequest: { Item: { ...agentKey(agent.agent_id), ...agent, status: alive ? "alive" : "lost", status_code: o?.facts.status_code ?? -1, seen_at: alive ? at : agent.seen_at, changed_at: at, rev: agent.rev + 1 } } };
+        return {
+          PutRequest: {
+            Item: {
+              ...agentKey(agent.agent_id),
+              ...agent,
+              status: alive ? "alive" : "lost",
+              status_code: o?.facts.status_code ?? -1,
+              seen_at: alive ? at : agent.seen_at,
+              changed_at: at,
+              rev: agent.rev + 1,
+            },
+          },
+        };
       });
       let pending = items;
       while (pending.length > 0) {
@@ -165,7 +186,11 @@ async function round(
     parts.sim.reset();
     const views = parts.sim.listAgents({ offset: 0, limit: fleet });
     const at = Date.UTC(2026, 10, 25, 12, 0, 0);
-    await seed(parts.doc, table, views.map((v) => steadyItem(v, at)));
+    await seed(
+      parts.doc,
+      table,
+      views.map((v) => steadyItem(v, at)),
+    );
     // 1 %: every hundredth agent flips, running ↔ lossy.
     const flips = views.filter((_, i) => i % Math.round(1 / CHANGING) === 0);
     for (const status of [2, 3]) {
@@ -271,7 +296,9 @@ export const heartbeatBenchmark: Benchmark = {
     const sns = new SNSClient(localClientConfig(`http://127.0.0.1:${fauxqs.port}`));
     try {
       const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "bench-alerts" }));
-      const gse = new GseClient({ gse: { baseUrl: sim.url, flavour: "v2", appCode: "bench", appSecret: "bench-secret-value", username: "admin", timeoutMs: 30_000, maxAttempts: 2 } });
+      const gse = new GseClient({
+        gse: { baseUrl: sim.url, flavour: "v2", appCode: "bench", appSecret: "bench-secret-value", username: "admin", timeoutMs: 30_000, maxAttempts: 2 },
+      });
       const parts = { dynamo, doc: DynamoDBDocumentClient.from(dynamo), sim, gse, sns, topicArn: TopicArn ?? "" };
       const rounds: Round[] = [];
       const loadBefore = loadavg()[0] ?? 0;

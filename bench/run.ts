@@ -15,8 +15,15 @@ import { heartbeatBenchmark } from "./heartbeat.ts";
 import { stackStartBenchmark } from "./stack-start.ts";
 import type { Benchmark } from "./stats.ts";
 
-
-const BENCHMARKS: readonly Benchmark[] = [edgeBenchmark, stackStartBenchmark, agentStateBenchmark, heartbeatBenchmark, configVersionsBenchmark, bundlesBenchmark, commandsBenchmark];
+const BENCHMARKS: readonly Benchmark[] = [
+  edgeBenchmark,
+  stackStartBenchmark,
+  agentStateBenchmark,
+  heartbeatBenchmark,
+  configVersionsBenchmark,
+  bundlesBenchmark,
+  commandsBenchmark,
+];
 const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "docs", "reports", "benchmarks.md");
 
 function replaceSection(report: string, name: string, body: string): string {

@@ -74,7 +74,8 @@ export function resolveTarget(env: NodeJS.ProcessEnv, urlOption: string | undefi
   const appCode = env.GSE_CONTROL_APP_CODE ?? profile?.bk_app_code;
   const appSecret = env.GSE_CONTROL_APP_SECRET ?? profile?.bk_app_secret;
   if (appCode && appSecret) return { url, appCode, appSecret };
-  if (/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(url)) return { url, appCode: LOCAL_CALLER.bk_app_code, appSecret: LOCAL_CALLER.bk_app_secret };
+  if (/^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(url))
+    return { url, appCode: LOCAL_CALLER.bk_app_code, appSecret: LOCAL_CALLER.bk_app_secret };
   throw new UsageError(`no credentials for ${url}: set GSE_CONTROL_APP_CODE and GSE_CONTROL_APP_SECRET, or write ${profilePath} (mode 600)`);
 }
 
@@ -93,7 +94,7 @@ export async function callApi<T extends z.ZodType>(
   schema: T,
   options: { body?: unknown; headers?: Record<string, string> } = {},
 ): Promise<z.output<T>> {
-  let res;
+  let res: Awaited<ReturnType<typeof request>>;
   try {
     res = await request(`${target.url}${path}`, {
       method,
@@ -119,7 +120,12 @@ export async function callApi<T extends z.ZodType>(
   if (!envelope.data.result) {
     const fields = z.object({ errors: z.array(z.object({ path: z.string(), message: z.string() })) }).safeParse(envelope.data.data);
     const detail = fields.success ? ` (${fields.data.errors.map((e) => `${e.path}: ${e.message}`).join("; ")})` : "";
-    throw new CliError(`${method} ${path}: HTTP ${res.statusCode}, code ${envelope.data.code}: ${envelope.data.message ?? ""}${detail}`, res.statusCode, envelope.data.code, envelope.data.data);
+    throw new CliError(
+      `${method} ${path}: HTTP ${res.statusCode}, code ${envelope.data.code}: ${envelope.data.message ?? ""}${detail}`,
+      res.statusCode,
+      envelope.data.code,
+      envelope.data.data,
+    );
   }
   const data = schema.safeParse(envelope.data.data);
   if (!data.success) throw new CliError(`${method} ${path}: the answer is not what this CLI expects (${data.error.issues[0]?.path.join(".") ?? ""})`);

@@ -1,10 +1,17 @@
 /** Human output of the APM commands: tables (cli-table3) and colours (picocolors), as in format.ts. */
 import Table from "cli-table3";
 import { createColors } from "picocolors";
-import { DATASOURCES, type AppView, type Datasource, type DatasourceAction, type ProbeCommandAnswer, type ProbeList, type ProbeVersions, type RetentionWindow } from "../lib/apm/schemas.ts";
+import {
+  DATASOURCES,
+  type AppView,
+  type Datasource,
+  type DatasourceAction,
+  type ProbeCommandAnswer,
+  type ProbeList,
+  type ProbeVersions,
+  type RetentionWindow,
+} from "../lib/apm/schemas.ts";
 import { commandSummary } from "./format.ts";
-
-type Colors = ReturnType<typeof createColors>;
 
 const table = (head: string[]): Table.Table => new Table({ head, style: { head: [], border: [] } });
 const iso = (ms: number | undefined): string => (ms === undefined ? "" : new Date(ms).toISOString());
@@ -29,7 +36,8 @@ export function datasourceState(ds: Datasource | undefined, color: boolean): str
 export function appsTable(apps: readonly AppView[], color: boolean): string {
   if (apps.length === 0) return "No APM apps.";
   const t = table(["biz", "app", "retention", ...DATASOURCES]);
-  for (const app of apps) t.push([String(app.bk_biz_id), app.app_name, `${app.retention_days} d`, ...DATASOURCES.map((name) => datasourceState(app.datasources[name], color))]);
+  for (const app of apps)
+    t.push([String(app.bk_biz_id), app.app_name, `${app.retention_days} d`, ...DATASOURCES.map((name) => datasourceState(app.datasources[name], color))]);
   return t.toString();
 }
 
@@ -52,7 +60,16 @@ export function appDetail(app: AppView, color: boolean): string {
       continue;
     }
     const state = a.state === "APPLIED" ? c.green(a.state) : a.state === "FAILED" ? c.red(a.state) : c.cyan(a.state);
-    applies.push([name, state, a.action, a.step ?? "", a.config_version === undefined ? "" : String(a.config_version), a.message_id ?? "", a.targets === undefined ? "" : String(a.targets), iso(a.at)]);
+    applies.push([
+      name,
+      state,
+      a.action,
+      a.step ?? "",
+      a.config_version === undefined ? "" : String(a.config_version),
+      a.message_id ?? "",
+      a.targets === undefined ? "" : String(a.targets),
+      iso(a.at),
+    ]);
     if (a.error) errors.push(c.red(`${name}: ${a.action} failed at the ${a.step ?? "?"} step: ${a.error.message}`));
   }
   return [head, defs.toString(), applies.toString(), ...errors].join("\n");
@@ -65,12 +82,17 @@ export function datasourceActionText(answer: DatasourceAction, color: boolean): 
   if (!answer.changed) return `${label}: already ${answer.action === "start" ? "on" : "off"}, nothing changed`;
   const ds = answer.app.datasources[answer.datasource];
   const version = ds?.apply?.config_version;
-  const lines = [`${label}: ${c.green(answer.action === "start" ? "started" : "stopped")}${ds && version !== undefined ? ` (route#${ds.data_id} version ${version})` : ""}`];
+  const lines = [
+    `${label}: ${c.green(answer.action === "start" ? "started" : "stopped")}${ds && version !== undefined ? ` (route#${ds.data_id} version ${version})` : ""}`,
+  ];
   if (answer.command === undefined) lines.push("no probe seen within the retention window: no command sent");
   else {
-    lines.push(`probes told by command ${answer.command.message_id}: ${answer.command.status}, ${answer.command.targets} agent${answer.command.targets === 1 ? "" : "s"}`);
+    lines.push(
+      `probes told by command ${answer.command.message_id}: ${answer.command.status}, ${answer.command.targets} agent${answer.command.targets === 1 ? "" : "s"}`,
+    );
     // Step 2 may still fail: a command that ends FAILED or ABORTED undoes the change.
-    if (answer.command.status === "RUNNING") lines.push(`follow it: gse-control command ${answer.command.message_id}; the ${answer.action} is undone if it ends FAILED or ABORTED`);
+    if (answer.command.status === "RUNNING")
+      lines.push(`follow it: gse-control command ${answer.command.message_id}; the ${answer.action} is undone if it ends FAILED or ABORTED`);
   }
   return lines.join("\n");
 }
@@ -80,13 +102,20 @@ const windowText = (w: RetentionWindow): string => `retention window (${w.retent
 export function probesText(list: ProbeList): string {
   const t = table(["agent", "service", "instance", "version", "last seen"]);
   for (const p of list.instances) t.push([p.agent_id, p.service, p.instance, p.probe_version, p.last_seen_iso]);
-  return [windowText(list.window), list.instances.length === 0 ? "No probe instances seen within the window." : t.toString(), ...(list.next_cursor ? [`more: --cursor ${list.next_cursor}`] : [])].join("\n");
+  return [
+    windowText(list.window),
+    list.instances.length === 0 ? "No probe instances seen within the window." : t.toString(),
+    ...(list.next_cursor ? [`more: --cursor ${list.next_cursor}`] : []),
+  ].join("\n");
 }
 
 export function probeVersionsText(data: ProbeVersions): string {
   const t = table(["version", "instances", "agents"]);
   for (const v of data.versions) t.push([v.probe_version, String(v.instances), String(v.agents)]);
-  return [`${windowText(data.window)}; ${data.total} instance${data.total === 1 ? "" : "s"}`, data.versions.length === 0 ? "No probe instances seen within the window." : t.toString()].join("\n");
+  return [
+    `${windowText(data.window)}; ${data.total} instance${data.total === 1 ? "" : "s"}`,
+    data.versions.length === 0 ? "No probe instances seen within the window." : t.toString(),
+  ].join("\n");
 }
 
 /** An upgrade without --wait: the command as it started, or why there is none. */
@@ -96,4 +125,5 @@ export function upgradeText(answer: ProbeCommandAnswer, version: string, color: 
   return `${commandSummary(answer.command, color)}${running ? `\nfollow it: gse-control command ${answer.command.message_id}` : ""}`;
 }
 
-export const noUpgradeText = (version: string): string => `no probe to upgrade: every instance seen within the retention window is on ${version} already, or none was seen; no command sent`;
+export const noUpgradeText = (version: string): string =>
+  `no probe to upgrade: every instance seen within the retention window is on ${version} already, or none was seen; no command sent`;

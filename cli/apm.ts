@@ -158,7 +158,10 @@ async function setDatasource(ctx: CommandContext, ds: DatasourceName, verb: "sta
   try {
     answer = await callApi(ctx.target(), "POST", path, datasourceActionSchema);
   } catch (error) {
-    const failure = error instanceof CliError && error.status === 502 && Number(error.code) === DATASOURCE_APPLY_FAILED ? datasourceApplyFailureSchema.safeParse(error.data) : undefined;
+    const failure =
+      error instanceof CliError && error.status === 502 && Number(error.code) === DATASOURCE_APPLY_FAILED
+        ? datasourceApplyFailureSchema.safeParse(error.data)
+        : undefined;
     if (!failure?.success) throw error;
     const f = failure.data;
     const label = `${verb} ${ds} of ${options.biz}/${name}`;
@@ -204,7 +207,11 @@ export function addApmCommands(program: Command, ctx: CommandContext): void {
     .argument("<app_name>")
     .requiredOption(...BIZ)
     .option("--retention-days <n>", "how long a probe counts as present after it was last seen (default 7)");
-  for (const ds of DATASOURCES) create.option(`--${ds} <data_id:stream_to_id[:topic]>`, `the ${ds} datasource: its data id (a GSE route channel), stream_to id and Kafka topic (default apm_${ds}_<data_id>)`);
+  for (const ds of DATASOURCES)
+    create.option(
+      `--${ds} <data_id:stream_to_id[:topic]>`,
+      `the ${ds} datasource: its data id (a GSE route channel), stream_to id and Kafka topic (default apm_${ds}_<data_id>)`,
+    );
   create.action(async (name: string, options: CreateOptions) => {
     const body = createBody(name, options);
     const view = await callApi(ctx.target(), "POST", "/v1/apm/apps", appViewSchema, { body });

@@ -51,14 +51,21 @@ export function agentIds(value: string): string[] {
     const text = readFileSync(value, "utf8");
     if (text.trimStart().startsWith("[")) {
       const parsed: unknown = JSON.parse(text);
-      if (!Array.isArray(parsed) || !parsed.every((id) => typeof id === "string")) throw new UsageError(`${value}: a JSON agent list is an array of id strings`);
+      if (!Array.isArray(parsed) || !parsed.every((id) => typeof id === "string"))
+        throw new UsageError(`${value}: a JSON agent list is an array of id strings`);
       return parsed;
     }
-    return text.split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+    return text
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "" && !l.startsWith("#"));
   }
   // No agent id has a slash (GSE's ids are `cloud:ip` or letters, digits, '.', '_', '-'): this was meant as a file.
   if (value.includes("/")) throw new UsageError(`--agents: no such file ${value}`);
-  return value.split(",").map((id) => id.trim()).filter((id) => id !== "");
+  return value
+    .split(",")
+    .map((id) => id.trim())
+    .filter((id) => id !== "");
 }
 
 /** `--content`: the text itself, or `@path` for a file's text (`@@…` for text that starts with `@`). */
@@ -71,7 +78,8 @@ function contentOf(value: string): string {
 }
 
 /** A count stays a number for the API; `10%` stays a string. */
-export const rolloutLimit = (value: string | undefined): number | string | undefined => (value === undefined ? undefined : /^\d+$/.test(value) ? Number(value) : value);
+export const rolloutLimit = (value: string | undefined): number | string | undefined =>
+  value === undefined ? undefined : /^\d+$/.test(value) ? Number(value) : value;
 
 const FLAGS: Record<string, string> = {
   agent_id_list: "--agents",
@@ -99,7 +107,9 @@ function dispatchBody(options: DispatchOptions): DispatchCommandRequest {
   if (!body.success) {
     const issue = body.error.issues[0];
     const [field, ...rest] = issue?.path ?? [];
-    throw new UsageError(`${FLAGS[String(field)] ?? String(field)}${rest.length > 0 ? ` (${String(field)}.${rest.join(".")})` : ""}: ${issue?.message ?? "invalid"}`);
+    throw new UsageError(
+      `${FLAGS[String(field)] ?? String(field)}${rest.length > 0 ? ` (${String(field)}.${rest.join(".")})` : ""}: ${issue?.message ?? "invalid"}`,
+    );
   }
   return body.data;
 }
@@ -129,7 +139,9 @@ async function waitForEnd(ctx: CommandContext, first: CommandPage["command"]): P
     }
     return await fetchPage(target, command.message_id);
   } catch (error) {
-    throw new CliError(`${error instanceof Error ? error.message : String(error)}; stopped waiting, the command goes on: gse-control command ${first.message_id}`);
+    throw new CliError(
+      `${error instanceof Error ? error.message : String(error)}; stopped waiting, the command goes on: gse-control command ${first.message_id}`,
+    );
   } finally {
     progress.stop();
   }
@@ -177,7 +189,10 @@ const endedBadly = (status: string): CliError => new CliError(`the command ended
 export async function followCommand(ctx: CommandContext, first: CommandPage["command"]): Promise<void> {
   const final = await waitForEnd(ctx, first);
   const { counts } = final.command;
-  const hint = counts.FAILED + counts.TIMED_OUT > 0 ? `\nagents: gse-control command ${final.command.message_id} --outcome ${counts.FAILED > 0 ? "FAILED" : "TIMED_OUT"}` : "";
+  const hint =
+    counts.FAILED + counts.TIMED_OUT > 0
+      ? `\nagents: gse-control command ${final.command.message_id} --outcome ${counts.FAILED > 0 ? "FAILED" : "TIMED_OUT"}`
+      : "";
   ctx.print(final, () => `${commandSummary(final.command, ctx.io.color)}${hint}`);
   if (final.command.status !== "SUCCEEDED") throw endedBadly(final.command.status);
 }
@@ -220,7 +235,11 @@ export function addCommandCommands(program: Command, ctx: CommandContext): void 
     .option("--limit <n>", "agents per page", "100")
     .option("--cursor <cursor>", "the next page, as printed by the previous one")
     .action(async (messageId: string, options: { outcome?: string; limit: string; cursor?: string }) => {
-      const query = new URLSearchParams({ limit: options.limit, ...(options.outcome ? { outcome: options.outcome } : {}), ...(options.cursor ? { cursor: options.cursor } : {}) });
+      const query = new URLSearchParams({
+        limit: options.limit,
+        ...(options.outcome ? { outcome: options.outcome } : {}),
+        ...(options.cursor ? { cursor: options.cursor } : {}),
+      });
       const page = await callApi(ctx.target(), "GET", `${commandPath(messageId)}?${query.toString()}`, commandPageSchema);
       ctx.print(page, () => commandPageText(page, ctx.io.color));
     });
@@ -232,7 +251,11 @@ export function addCommandCommands(program: Command, ctx: CommandContext): void 
     .option("--limit <n>", "commands per page", "50")
     .option("--cursor <cursor>", "the next page, as printed by the previous one")
     .action(async (options: { status?: string; limit: string; cursor?: string }) => {
-      const query = new URLSearchParams({ limit: options.limit, ...(options.status ? { status: options.status } : {}), ...(options.cursor ? { cursor: options.cursor } : {}) });
+      const query = new URLSearchParams({
+        limit: options.limit,
+        ...(options.status ? { status: options.status } : {}),
+        ...(options.cursor ? { cursor: options.cursor } : {}),
+      });
       const list = await callApi(ctx.target(), "GET", `/v1/commands?${query.toString()}`, commandListSchema);
       ctx.print(list, () => commandsTable(list, ctx.io.color));
     });
@@ -243,7 +266,9 @@ export function addCommandCommands(program: Command, ctx: CommandContext): void 
     .argument("<message_id>")
     .option("--reason <text>", "recorded with the command")
     .action(async (messageId: string, options: { reason?: string }) => {
-      const command = await callApi(ctx.target(), "POST", `${commandPath(messageId)}/cancel`, commandViewSchema, { body: options.reason ? { reason: options.reason } : {} });
+      const command = await callApi(ctx.target(), "POST", `${commandPath(messageId)}/cancel`, commandViewSchema, {
+        body: options.reason ? { reason: options.reason } : {},
+      });
       ctx.print(command, () => commandSummary(command, ctx.io.color));
     });
 }

@@ -2,7 +2,15 @@
 import Table from "cli-table3";
 import { createColors } from "picocolors";
 import type { z } from "zod";
-import { AGENT_OUTCOMES, type AgentOutcome, type CommandStatus, type commandListSchema, type commandPageSchema, type commandViewSchema, type dispatchAnswerSchema } from "../lib/commands/schemas.ts";
+import {
+  AGENT_OUTCOMES,
+  type AgentOutcome,
+  type CommandStatus,
+  type commandListSchema,
+  type commandPageSchema,
+  type commandViewSchema,
+  type dispatchAnswerSchema,
+} from "../lib/commands/schemas.ts";
 import type { historyPageSchema } from "../lib/config-versions/api.ts";
 import type { FieldChange } from "../lib/config-versions/mask.ts";
 import type { historyDataSchema, listAgentsDataSchema, summaryDataSchema } from "../lib/fleet/schemas.ts";
@@ -51,7 +59,15 @@ export function agentsTable(page: AgentsPage, color: boolean): string {
   const c = palette(color);
   const t = table(["agent", "status", "class", "version", "last seen", "changed", "sources"]);
   for (const a of page.agents) {
-    t.push([a.agent_id, c.status(a.status), c.statusClass(a.status_class, a.status_code), `${a.version ?? ""}${a.outdated ? c.red(" (outdated)") : ""}`, a.last_seen ?? "never", a.changed_at, a.sources.join(",")]);
+    t.push([
+      a.agent_id,
+      c.status(a.status),
+      c.statusClass(a.status_class, a.status_code),
+      `${a.version ?? ""}${a.outdated ? c.red(" (outdated)") : ""}`,
+      a.last_seen ?? "never",
+      a.changed_at,
+      a.sources.join(","),
+    ]);
   }
   return [page.agents.length === 0 ? "No agents match." : t.toString(), ...(page.next_cursor ? [`more: --cursor ${page.next_cursor}`] : [])].join("\n");
 }
@@ -65,7 +81,8 @@ export function agentDetail(history: History, color: boolean): string {
     const state = tr.status_code !== undefined ? `${tr.status_code}${tr.status_name ? ` ${tr.status_name}` : ""}` : (tr.status_class ?? "");
     t.push([tr.at, tr.kind, `${c.status(tr.from)} → ${c.status(tr.to)}`, state, tr.version ?? ""]);
   }
-  const cls = a.status_class !== undefined ? ` [${c.statusClass(a.status_class, a.status_code)}${a.transitional_since ? ` since ${a.transitional_since}` : ""}]` : "";
+  const cls =
+    a.status_class !== undefined ? ` [${c.statusClass(a.status_class, a.status_code)}${a.transitional_since ? ` since ${a.transitional_since}` : ""}]` : "";
   return [
     `${a.agent_id}: ${c.status(a.status)}${cls}${a.version ? `, version ${a.version}` : ""}${a.outdated ? c.red(" (outdated)") : ""}, last seen ${a.last_seen ?? "never"}`,
     history.transitions.length === 0 ? "No transitions yet." : t.toString(),
@@ -76,7 +93,14 @@ export function agentDetail(history: History, color: boolean): string {
 export function stateTable(data: ListAgentStateData, color: boolean): string {
   const c = palette(color);
   const t = table(["agent", "cloud", "status", "version", "run mode"]);
-  for (const s of data) t.push([s.bk_agent_id, String(s.bk_cloud_id), s.status_code === 2 ? c.green("running (2)") : c.yellow(String(s.status_code)), s.version, String(s.run_mode)]);
+  for (const s of data)
+    t.push([
+      s.bk_agent_id,
+      String(s.bk_cloud_id),
+      s.status_code === 2 ? c.green("running (2)") : c.yellow(String(s.status_code)),
+      s.version,
+      String(s.run_mode),
+    ]);
   return t.toString();
 }
 
@@ -87,9 +111,18 @@ const when = (ms: number | undefined): string => (ms === undefined ? "" : new Da
 export function versionsTable(page: VersionsPage, color: boolean): string {
   const c = palette(color);
   const status = (s: string): string =>
-    s === "APPLIED" ? c.green(s) : s === "FAILED" || s === "ROLLBACK_FAILED" ? c.red(s) : s === "ROLLED_BACK" ? c.yellow(s) : s === "REJECTED" ? c.gray(s) : c.cyan(s);
+    s === "APPLIED"
+      ? c.green(s)
+      : s === "FAILED" || s === "ROLLBACK_FAILED"
+        ? c.red(s)
+        : s === "ROLLED_BACK"
+          ? c.yellow(s)
+          : s === "REJECTED"
+            ? c.gray(s)
+            : c.cyan(s);
   // A refusal shows GSE's code beside its message: what the caller was answered.
-  const reason = (e: { message: string; gse_code?: number | undefined } | undefined): string => (e ? `${e.gse_code !== undefined ? `[${e.gse_code}] ` : ""}${e.message}` : "");
+  const reason = (e: { message: string; gse_code?: number | undefined } | undefined): string =>
+    e ? `${e.gse_code !== undefined ? `[${e.gse_code}] ` : ""}${e.message}` : "";
   const t = table(["version", "status", "operation", "author", "created", "error"]);
   for (const v of page.versions) t.push([String(v.version), status(v.status), v.operation, v.author, when(v.created_at), reason(v.error)]);
   const head = page.head;
@@ -163,7 +196,16 @@ const clip = (text: string | undefined, max = 60): string => (text === undefined
 export function commandPageText(page: z.output<typeof commandPageSchema>, color: boolean): string {
   const c = createColors(color);
   const t = table(["agent", "outcome", "attempts", "GSE code", "message", "reply", "updated"]);
-  for (const a of page.agents) t.push([a.bk_agent_id, outcome(c, a.outcome), String(a.attempts), a.code === undefined ? "" : String(a.code), clip(a.message), clip(a.reply), a.updated_at ?? ""]);
+  for (const a of page.agents)
+    t.push([
+      a.bk_agent_id,
+      outcome(c, a.outcome),
+      String(a.attempts),
+      a.code === undefined ? "" : String(a.code),
+      clip(a.message),
+      clip(a.reply),
+      a.updated_at ?? "",
+    ]);
   return [
     commandSummary(page.command, color),
     // Agents of batches not sent yet have no item of their own: they are only counted.

@@ -6,7 +6,14 @@
 import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { listAgentStateDataSchema } from "../lib/gse/schemas.ts";
-import { AGENT_VIEW_STATUSES, historyDataSchema, listAgentsDataSchema, registerDataSchema, summaryDataSchema, unregisterDataSchema } from "../lib/fleet/schemas.ts";
+import {
+  AGENT_VIEW_STATUSES,
+  historyDataSchema,
+  listAgentsDataSchema,
+  registerDataSchema,
+  summaryDataSchema,
+  unregisterDataSchema,
+} from "../lib/fleet/schemas.ts";
 import { diffDataSchema, historyPageSchema, versionViewSchema } from "../lib/config-versions/api.ts";
 import { driftReportSchema } from "../lib/config-versions/reconcile.ts";
 import { callApi, CliError, resolveTarget, UsageError, type Io, type Target } from "./api.ts";
@@ -19,10 +26,15 @@ interface GlobalOptions {
   readonly json?: boolean;
 }
 
-
 /** Ids from the arguments and/or a file (one per line, blank lines and `#` comments ignored). */
 function idsFrom(args: readonly string[], file: string | undefined): string[] {
-  const fromFile = file === undefined ? [] : readFileSync(file, "utf8").split("\n").map((l) => l.trim()).filter((l) => l !== "" && !l.startsWith("#"));
+  const fromFile =
+    file === undefined
+      ? []
+      : readFileSync(file, "utf8")
+          .split("\n")
+          .map((l) => l.trim())
+          .filter((l) => l !== "" && !l.startsWith("#"));
   const ids = [...args, ...fromFile];
   if (ids.length === 0) throw new UsageError("give agent ids as arguments or with --file");
   return ids;
@@ -60,17 +72,19 @@ export function buildProgram(io: Io): Command {
     .option("--seen-after <time>", "last seen alive after this ISO time")
     .option("--limit <n>", "agents per page", "100")
     .option("--cursor <cursor>", "the next page, as printed by the previous one")
-    .action(async (options: { status?: string; version?: string; outdated?: boolean; seenBefore?: string; seenAfter?: string; limit: string; cursor?: string }) => {
-      const query = new URLSearchParams({ limit: options.limit });
-      if (options.status) query.set("status", options.status);
-      if (options.version) query.set("version", options.version);
-      if (options.outdated) query.set("outdated", "true");
-      if (options.seenBefore) query.set("seen_before", options.seenBefore);
-      if (options.seenAfter) query.set("seen_after", options.seenAfter);
-      if (options.cursor) query.set("cursor", options.cursor);
-      const page = await callApi(target(), "GET", `/v1/fleet/agents?${query.toString()}`, listAgentsDataSchema);
-      print(page, () => agentsTable(page, io.color));
-    });
+    .action(
+      async (options: { status?: string; version?: string; outdated?: boolean; seenBefore?: string; seenAfter?: string; limit: string; cursor?: string }) => {
+        const query = new URLSearchParams({ limit: options.limit });
+        if (options.status) query.set("status", options.status);
+        if (options.version) query.set("version", options.version);
+        if (options.outdated) query.set("outdated", "true");
+        if (options.seenBefore) query.set("seen_before", options.seenBefore);
+        if (options.seenAfter) query.set("seen_after", options.seenAfter);
+        if (options.cursor) query.set("cursor", options.cursor);
+        const page = await callApi(target(), "GET", `/v1/fleet/agents?${query.toString()}`, listAgentsDataSchema);
+        print(page, () => agentsTable(page, io.color));
+      },
+    );
 
   program
     .command("agent")
@@ -97,7 +111,9 @@ export function buildProgram(io: Io): Command {
     .argument("[agent_ids...]")
     .option("--file <path>", "agent ids, one per line")
     .action(async (ids: string[], options: { file?: string }) => {
-      const result = await callApi(target(), "POST", "/v1/fleet/agents/unregister", unregisterDataSchema, { body: { agent_id_list: idsFrom(ids, options.file) } });
+      const result = await callApi(target(), "POST", "/v1/fleet/agents/unregister", unregisterDataSchema, {
+        body: { agent_id_list: idsFrom(ids, options.file) },
+      });
       print(result, () => `unregistered ${result.unregistered}, not watched ${result.not_watched}`);
     });
 
@@ -180,7 +196,11 @@ export function buildProgram(io: Io): Command {
     .argument("<id>")
     .action(async (kind: string, id: string) => {
       const report = await callApi(target(), "GET", `${objectPath(kind, id)}/drift`, driftReportSchema);
-      print(report, () => (report.in_sync ? `${report.object} version ${report.version}: in sync with GSE` : `${report.object} version ${report.version} drifted:\n${changesText(report.changes, io.color)}`));
+      print(report, () =>
+        report.in_sync
+          ? `${report.object} version ${report.version}: in sync with GSE`
+          : `${report.object} version ${report.version} drifted:\n${changesText(report.changes, io.color)}`,
+      );
     });
 
   addCommandCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });

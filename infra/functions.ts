@@ -80,9 +80,11 @@ const created = new Map<FunctionKey, sst.aws.Function>();
 export function lambda(key: FunctionKey): sst.aws.Function {
   let fn = created.get(key);
   if (!fn) {
-    fn = new sst.aws.Function(key.replace(/(^|_)(\w)/g, (_m, _s, c: string) => c.toUpperCase()), functionArgs(key));
+    fn = new sst.aws.Function(
+      key.replace(/(^|_)(\w)/g, (_m, _s, c: string) => c.toUpperCase()),
+      functionArgs(key),
+    );
     created.set(key, fn);
   }
   return fn;
 }
-

@@ -65,9 +65,7 @@ class HealthProblem extends Error {}
 
 async function checkDynamo(deps: Pick<HealthDeps, "dynamo" | "tables" | "timeoutMs">): Promise<string> {
   const abortSignal = AbortSignal.timeout(deps.timeoutMs);
-  const tables = await Promise.all(
-    deps.tables.map((TableName) => deps.dynamo.send(new DescribeTableCommand({ TableName }), { abortSignal })),
-  );
+  const tables = await Promise.all(deps.tables.map((TableName) => deps.dynamo.send(new DescribeTableCommand({ TableName }), { abortSignal })));
   const notActive = tables.filter((t) => t.Table?.TableStatus !== "ACTIVE").map((t) => t.Table?.TableName);
   if (notActive.length > 0) throw new HealthProblem(`tables not active: ${notActive.join(", ")}`);
   return `${tables.length} tables active`;

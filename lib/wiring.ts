@@ -93,10 +93,20 @@ export const FUNCTIONS = {
   delete_route: gseOperation("functions/gse/delete-route.ts", "GSE delete_route", CONFIG_VERSIONS),
   query_route: gseOperation("functions/gse/query-route.ts", "GSE query_route"),
   // The automation queue takes the cache's write-back, so the answer need not wait for it.
-  list_agent_state: gseOperation("functions/gse/list-agent-state.ts", "GSE list_agent_state, answered from the agent state cache", [TABLES.agents.link, QUEUES.automation.link]),
-  get_agent_status: gseOperation("functions/gse/get-agent-status.ts", "GSE get_agent_status (legacy ESB), answered from the agent state cache", [TABLES.agents.link, QUEUES.automation.link]),
+  list_agent_state: gseOperation("functions/gse/list-agent-state.ts", "GSE list_agent_state, answered from the agent state cache", [
+    TABLES.agents.link,
+    QUEUES.automation.link,
+  ]),
+  get_agent_status: gseOperation("functions/gse/get-agent-status.ts", "GSE get_agent_status (legacy ESB), answered from the agent state cache", [
+    TABLES.agents.link,
+    QUEUES.automation.link,
+  ]),
   // A tracked command (lib/commands): recorded, sent in batches, its rest and retries on the queue.
-  dispatch_message: gseOperation("functions/gse/dispatch-message.ts", "GSE dispatch_message, tracked: a command with per-agent outcomes, rollout limits and retries", COMMANDS),
+  dispatch_message: gseOperation(
+    "functions/gse/dispatch-message.ts",
+    "GSE dispatch_message, tracked: a command with per-agent outcomes, rollout limits and retries",
+    COMMANDS,
+  ),
   health: {
     file: "functions/health.ts",
     description: "GET /health: reachability of DynamoDB, SNS and GSE",
@@ -192,7 +202,10 @@ export const FUNCTIONS = {
     links: HEARTBEAT_LINKS,
   },
   apm_apps: apmRoute("functions/apm/apps.ts", "/v1/apm/apps: APM applications, create, list, read, update, delete"),
-  apm_datasource: apmRoute("functions/apm/datasource.ts", "POST /v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start|stop: route applied, probes told"),
+  apm_datasource: apmRoute(
+    "functions/apm/datasource.ts",
+    "POST /v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start|stop: route applied, probes told",
+  ),
   apm_probes: apmRoute("functions/apm/probes.ts", "APM probe instances: report, list within the retention window, versions, discovery and upgrade commands"),
   console_page: {
     file: "functions/console/page.ts",
@@ -203,7 +216,8 @@ export const FUNCTIONS = {
   },
   console_data: {
     file: "functions/console/data.ts",
-    description: "GET /v1/console/data: what the status page shows (dependencies, fleet, 24 h of counts, lost agents, alerts, running commands, config versions)",
+    description:
+      "GET /v1/console/data: what the status page shows (dependencies, fleet, 24 h of counts, lost agents, alerts, running commands, config versions)",
     timeoutSeconds: 29,
     memoryMb: 512,
     // Reads only: the fleet table (view, snapshots, alert log), running commands, config heads and

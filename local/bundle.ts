@@ -140,7 +140,11 @@ export function bytesByPackage(metafile: Metafile): [string, number][] {
 
 /** `@aws-sdk/client-*` packages with any file in the bundle. */
 export function awsClientsBundled(metafile: Metafile): string[] {
-  const names = new Set(Object.keys(metafile.inputs).map(packageOf).filter((p): p is string => p?.startsWith("@aws-sdk/client-") === true));
+  const names = new Set(
+    Object.keys(metafile.inputs)
+      .map(packageOf)
+      .filter((p): p is string => p?.startsWith("@aws-sdk/client-") === true),
+  );
   return [...names].sort();
 }
 
@@ -204,7 +208,14 @@ export const SIZE_BUDGETS_KB = {
 export type BudgetClass = keyof typeof SIZE_BUDGETS_KB;
 
 /** The GSE operations that change configuration, and so write its versions. */
-export const VERSIONED_CONFIG_OPERATIONS: ReadonlySet<string> = new Set(["add_streamto", "update_streamto", "delete_streamto", "add_route", "update_route", "delete_route"]);
+export const VERSIONED_CONFIG_OPERATIONS: ReadonlySet<string> = new Set([
+  "add_streamto",
+  "update_streamto",
+  "delete_streamto",
+  "add_route",
+  "update_route",
+  "delete_route",
+]);
 
 /** A function's budget in bytes. */
 export const sizeBudget = (key: FunctionKey): number => SIZE_BUDGETS_KB[budgetClass(key)] * 1024;

@@ -18,10 +18,7 @@ import { waitFor, type LogSink } from "./process.ts";
 
 export class JavaMissingError extends Error {
   constructor(detail: string) {
-    super(
-      `DynamoDB Local needs Java 17 or newer (${detail}). Install it with:\n` +
-        "  sudo apt-get update && sudo apt-get install -y openjdk-17-jre-headless",
-    );
+    super(`DynamoDB Local needs Java 17 or newer (${detail}). Install it with:\n  sudo apt-get update && sudo apt-get install -y openjdk-17-jre-headless`);
     this.name = "JavaMissingError";
   }
 }
@@ -117,9 +114,7 @@ export async function createTables(client: DynamoDBClient, names: Readonly<Recor
     }
     if (definition.ttlAttribute) {
       try {
-        await client.send(
-          new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName: definition.ttlAttribute, Enabled: true } }),
-        );
+        await client.send(new UpdateTimeToLiveCommand({ TableName, TimeToLiveSpecification: { AttributeName: definition.ttlAttribute, Enabled: true } }));
       } catch (error) {
         // Enabling TTL twice is refused with "TimeToLive is already enabled"; that is the state we want.
         if (!(error instanceof Error && /already enabled/i.test(error.message))) throw error;

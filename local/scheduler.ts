@@ -61,10 +61,13 @@ export function startScheduler(options: {
           options.onSkip?.(schedule);
         } else {
           running.add(schedule.name);
-          options.invoke(schedule, scheduledEvent(schedule, next)).then(
-            () => options.onRun?.(schedule, {}),
-            (error: unknown) => options.onRun?.(schedule, { error }),
-          ).finally(() => running.delete(schedule.name));
+          options
+            .invoke(schedule, scheduledEvent(schedule, next))
+            .then(
+              () => options.onRun?.(schedule, {}),
+              (error: unknown) => options.onRun?.(schedule, { error }),
+            )
+            .finally(() => running.delete(schedule.name));
         }
         arm(schedule);
       }, next - now),

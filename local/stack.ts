@@ -180,12 +180,18 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     await Promise.all(Object.values(logs).map((l) => l.close()));
   };
 
+  /** A part that has started is stopped with the stack, even if another part fails to start. */
+  const stopsWithStack = <P extends { stop(): Promise<void> }>(part: P): P => {
+    stoppers.push(() => part.stop());
+    return part;
+  };
+
   try {
     const [dynamodb, fauxqs, simulator] = await Promise.all([
       startDynamoDbLocal({ port: ports.dynamodb, log: logs.dynamodb, ...(options.inMemory ? {} : { dataDir: join(dataDir, "dynamodb") }) }).then(
-        (d: DynamoDbLocal) => (stoppers.push(() => d.stop()), d),
+        (d: DynamoDbLocal) => stopsWithStack(d),
       ),
-      startFauxqs({ port: ports.sqs, logger: false }).then((f: FauxqsServer) => (stoppers.push(() => f.stop()), f)),
+      startFauxqs({ port: ports.sqs, logger: false }).then((f: FauxqsServer) => stopsWithStack(f)),
       startGseSimulator({
         port: ports.gse,
         agents: options.agents,
@@ -195,7 +201,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         log: (line: string) => logs.simulator.write(line),
         // GSE keeps its configuration; with data on disk, so does the simulator (for restarts and crash tests).
         ...(options.inMemory ? {} : { stateFile: join(dataDir, "gse-simulator-config.json") }),
-      }).then((s: GseSimulator) => (stoppers.push(() => s.stop()), s)),
+      }).then((s: GseSimulator) => stopsWithStack(s)),
     ]);
 
     const tables = Object.fromEntries(Object.keys(TABLES).map((k) => [k, `${options.stage}-${k}`])) as Record<TableKey, string>;
@@ -211,7 +217,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       const def = QUEUES[key];
       const attributes: Record<string, string> = { VisibilityTimeout: String(def.visibilityTimeoutSeconds) };
       if ("deadLetter" in def) {
-        attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: queueArn(queueName(def.deadLetter.queue)), maxReceiveCount: def.deadLetter.maxReceiveCount });
+        attributes.RedrivePolicy = JSON.stringify({
+          deadLetterTargetArn: queueArn(queueName(def.deadLetter.queue)),
+          maxReceiveCount: def.deadLetter.maxReceiveCount,
+        });
       }
       queues[key] = fauxqs.createQueue(queueName(key), { region: LOCAL_REGION, attributes }).queueUrl;
     }

@@ -15,8 +15,11 @@ const { config, logger } = context;
 const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
 /** POST /v1/commands/{message_id}/cancel: batches not sent yet never are; retries stop. */
-export const handler = httpHandler({ name: "command_cancel", logger, callers: callersOf(config), body: cancelRequestSchema }, async ({ event, body, caller }) => {
-  const { path } = parametersOf(event, messageIdParamSchema, z.object({}));
-  const who = authorOf({ caller });
-  return { data: await cancelCommand(deps, path.message_id, body.reason ? `cancelled by ${who}: ${body.reason}` : `cancelled by ${who}`) };
-});
+export const handler = httpHandler(
+  { name: "command_cancel", logger, callers: callersOf(config), body: cancelRequestSchema },
+  async ({ event, body, caller }) => {
+    const { path } = parametersOf(event, messageIdParamSchema, z.object({}));
+    const who = authorOf({ caller });
+    return { data: await cancelCommand(deps, path.message_id, body.reason ? `cancelled by ${who}: ${body.reason}` : `cancelled by ${who}`) };
+  },
+);

@@ -13,8 +13,11 @@ const { config, logger } = context;
 const deps = configDeps(context, { dynamo: documentClient() });
 
 /** Roll back to version N: a new version with N's document, applied and verified like any change. */
-export const handler = httpHandler({ name: "config_rollback", logger, callers: callersOf(config), body: rollbackBodySchema }, async ({ event, body, caller }) => {
-  const { path } = parametersOf(event, objectPathSchema, z.object({}));
-  const version = await rollbackTo(deps, path, body.version, { author: authorOf({ caller }) });
-  return { data: versionView(version) };
-});
+export const handler = httpHandler(
+  { name: "config_rollback", logger, callers: callersOf(config), body: rollbackBodySchema },
+  async ({ event, body, caller }) => {
+    const { path } = parametersOf(event, objectPathSchema, z.object({}));
+    const version = await rollbackTo(deps, path, body.version, { author: authorOf({ caller }) });
+    return { data: versionView(version) };
+  },
+);

@@ -9,6 +9,8 @@ const context = await gseFunction("get_agent_status");
 const deps = agentStateDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
 /** The legacy ESB get_agent_status (`{"cloud:ip": {ip, bk_cloud_id, bk_agent_alive}}`), from the same cache. */
-export const handler = gseHandler("get_agent_status", context, async ({ body, event }) =>
-  (await getAgentStatus(deps, body, { noCache: wantsNoCache(event.headers) })).data,
+export const handler = gseHandler(
+  "get_agent_status",
+  context,
+  async ({ body, event }) => (await getAgentStatus(deps, body, { noCache: wantsNoCache(event.headers) })).data,
 );

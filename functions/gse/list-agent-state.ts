@@ -9,6 +9,8 @@ const context = await gseFunction("list_agent_state");
 const deps = agentStateDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
 /** GSE's list_agent_state, answered from the agent state cache (lib/agent-state/lookup.ts). */
-export const handler = gseHandler("list_agent_state", context, async ({ body, event }) =>
-  (await listAgentState(deps, body, { noCache: wantsNoCache(event.headers) })).data,
+export const handler = gseHandler(
+  "list_agent_state",
+  context,
+  async ({ body, event }) => (await listAgentState(deps, body, { noCache: wantsNoCache(event.headers) })).data,
 );

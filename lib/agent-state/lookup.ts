@@ -9,7 +9,13 @@
  * writes.ts); their shared state is lookup-run.ts.
  */
 import { GseError } from "../core/errors.ts";
-import { GSE_AGENT_NONE_FOUND_CODE, type GetAgentStatusData, type GetAgentStatusRequest, type ListAgentStateData, type ListAgentStateRequest } from "../gse/schemas.ts";
+import {
+  GSE_AGENT_NONE_FOUND_CODE,
+  type GetAgentStatusData,
+  type GetAgentStatusRequest,
+  type ListAgentStateData,
+  type ListAgentStateRequest,
+} from "../gse/schemas.ts";
 import { getAgentStatusAnswer, listAgentStateAnswer } from "./answers.ts";
 import { newLookupRun, type AgentStateDeps, type Lookup, type LookupOptions, type LookupRun, type LookupStats } from "./lookup-run.ts";
 import { dispatch } from "./merge.ts";
@@ -57,7 +63,9 @@ export async function listAgentState(
   const { items, stats, noneFound } = await lookupAgents(deps, ids, options);
   const data = listAgentStateAnswer(ids, items);
   if (data.length === 0) {
-    throw noneFound ?? new GseError("list_agent_state", "business", "no agent found", { gseCode: GSE_AGENT_NONE_FOUND_CODE, retryable: false, outcome: "rejected" });
+    throw (
+      noneFound ?? new GseError("list_agent_state", "business", "no agent found", { gseCode: GSE_AGENT_NONE_FOUND_CODE, retryable: false, outcome: "rejected" })
+    );
   }
   return { data, stats };
 }

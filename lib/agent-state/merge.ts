@@ -82,7 +82,9 @@ function handToWriteBehind(run: LookupRun, now: number, handed: AgentWriteBackJo
   const writeBehind = deps.writeBehind;
   if (writeBehind === undefined) return Promise.resolve();
   return writeBehind.send(now, handed).then(
-    () => void (stats.queued += handed.length),
+    () => {
+      stats.queued += handed.length;
+    },
     async (error: unknown) => {
       deps.logger?.warn("write-behind queue unavailable; writing the agent cache directly", { error: errorOf(error) });
       if (stats.cache_unavailable) {

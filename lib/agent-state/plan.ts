@@ -76,16 +76,18 @@ async function readColdSample(run: LookupRun): Promise<readonly string[]> {
  * answer: every id not yet settled then goes to GSE.
  */
 function readTable(run: LookupRun, part: readonly string[], forAnswer: boolean): Promise<void> {
-  return run.deps.store.getMany(part, run.calls, (p, found) => absorb(run, p, found, forAnswer)).then(
-    // A store that does not report parts as they come is absorbed here, all at once.
-    (found) => absorb(run, part, found, forAnswer),
-    (error: unknown) => {
-      run.readFailed = true;
-      run.deps.logger?.error("agent cache unreadable; asking GSE for every id", { error: error instanceof Error ? error : String(error) });
-      run.stats.cache_unavailable = true;
-      if (!run.noCache) for (const id of run.toRead) settle(run, id, undefined);
-    },
-  );
+  return run.deps.store
+    .getMany(part, run.calls, (p, found) => absorb(run, p, found, forAnswer))
+    .then(
+      // A store that does not report parts as they come is absorbed here, all at once.
+      (found) => absorb(run, part, found, forAnswer),
+      (error: unknown) => {
+        run.readFailed = true;
+        run.deps.logger?.error("agent cache unreadable; asking GSE for every id", { error: error instanceof Error ? error : String(error) });
+        run.stats.cache_unavailable = true;
+        if (!run.noCache) for (const id of run.toRead) settle(run, id, undefined);
+      },
+    );
 }
 
 /**
@@ -113,5 +115,7 @@ function absorb(run: LookupRun, part: readonly string[], found: ReadonlyMap<stri
  */
 function readForDirectWrites(run: LookupRun, part: readonly string[]): void {
   if (run.deps.writeBehind) return;
-  run.readDone = readTable(run, part, false).then(() => void (run.stats.read_ms = Math.max(run.stats.read_ms, run.deps.now() - run.startedAt)));
+  run.readDone = readTable(run, part, false).then(() => {
+    run.stats.read_ms = Math.max(run.stats.read_ms, run.deps.now() - run.startedAt);
+  });
 }

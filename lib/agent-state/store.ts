@@ -4,7 +4,7 @@
  * agent state cache (lib/agent-state/lookup.ts) and meant to be shared with the heartbeat poller, so the
  * field names say what they are and nothing here knows which route asked.
  */
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import {
   BatchTable,
@@ -13,10 +13,8 @@ import {
   MAX_KEY_BYTES,
   chunk,
   drainUnprocessed,
-  retryPolicy,
   runStatements,
   type BatchStoreOptions,
-  type RetryPolicy,
 } from "../dynamo/batch.ts";
 import { TABLES } from "../resources.ts";
 
@@ -100,13 +98,15 @@ export interface AgentStore {
    * `onPart` hears each batch as it is read (its ids and what was found of them), so a caller
    * can act on the first ids while the rest are still being read.
    */
-  getMany(ids: readonly string[], calls: StoreCalls, onPart?: (ids: readonly string[], found: ReadonlyMap<string, AgentItem>) => void): Promise<Map<string, AgentItem>>;
+  getMany(
+    ids: readonly string[],
+    calls: StoreCalls,
+    onPart?: (ids: readonly string[], found: ReadonlyMap<string, AgentItem>) => void,
+  ): Promise<Map<string, AgentItem>>;
   /** Full items, unconditionally. Returns how many could not be written after retries. */
   putMany(items: readonly AgentItem[], calls: StoreCalls): Promise<{ failed: number }>;
   renewMany(renewals: readonly AgentRenewal[], calls: StoreCalls): Promise<RenewResult>;
 }
-
-
 
 /** One BatchWriteItem put request. */
 type PutEntry = { readonly PutRequest: { readonly Item: Record<string, unknown> } };
@@ -116,7 +116,11 @@ export class DynamoAgentStore extends BatchTable implements AgentStore {
     super(options, 32);
   }
 
-  async getMany(ids: readonly string[], calls: StoreCalls, onPart?: (ids: readonly string[], found: ReadonlyMap<string, AgentItem>) => void): Promise<Map<string, AgentItem>> {
+  async getMany(
+    ids: readonly string[],
+    calls: StoreCalls,
+    onPart?: (ids: readonly string[], found: ReadonlyMap<string, AgentItem>) => void,
+  ): Promise<Map<string, AgentItem>> {
     const found = new Map<string, AgentItem>();
     const table = this.tableName;
     await Promise.all(
@@ -155,7 +159,9 @@ export class DynamoAgentStore extends BatchTable implements AgentStore {
             async (requests) => {
               calls.batchWrite++;
               const out = await this.client.send(new BatchWriteCommand({ RequestItems: { [table]: [...requests] } }));
-              return (out.UnprocessedItems?.[table] ?? []).flatMap((r): PutEntry[] => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
+              return (out.UnprocessedItems?.[table] ?? []).flatMap((r): PutEntry[] =>
+                r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
+              );
             },
             this.retry,
           );
@@ -180,7 +186,6 @@ export class DynamoAgentStore extends BatchTable implements AgentStore {
     return { renewed: outcomes.done, conflicts: outcomes.expected, failed: outcomes.failed };
   }
 }
-
 
 /** An item as read, or undefined when it is not one this module wrote (treated as missing). */
 export function parseAgentItem(raw: unknown): AgentItem | undefined {

@@ -43,15 +43,19 @@ export const groupedWriteBackJobSchema = z
     ...jobHeadShape,
     groups: z.array(agentFactsSchema.extend({ ids: z.array(storableIdSchema).min(1) })).min(1),
   })
-  .transform(({ groups, ...head }): AgentWriteBackJob => ({
-    ...head,
-    agents: groups.flatMap(({ ids, ...facts }) => ids.map((agent_id) => ({ agent_id, ...facts }))),
-  }));
+  .transform(
+    ({ groups, ...head }): AgentWriteBackJob => ({
+      ...head,
+      agents: groups.flatMap(({ ids, ...facts }) => ids.map((agent_id) => ({ agent_id, ...facts }))),
+    }),
+  );
 
 /** A write-back body in either form; a body that is neither is poison, with the field at fault. */
 export function parseWriteBackJob(body: unknown): AgentWriteBackJob {
   const grouped = typeof body === "object" && body !== null && Object.hasOwn(body, "groups");
-  return grouped ? parseJobBody(groupedWriteBackJobSchema, body, "not an agent write-back") : parseJobBody(agentWriteBackJobSchema, body, "not an agent write-back");
+  return grouped
+    ? parseJobBody(groupedWriteBackJobSchema, body, "not an agent write-back")
+    : parseJobBody(agentWriteBackJobSchema, body, "not an agent write-back");
 }
 
 /** Where a lookup hands what GSE said, to be written after the answer has gone. */

@@ -81,7 +81,10 @@ export async function createApp(deps: Pick<ApmDeps, "store" | "settings" | "now"
     revision: 1,
   };
   if (!(await deps.store.createApp(app))) {
-    throw new ConflictError(`business ${request.bk_biz_id} already has an app named ${request.app_name}`, { bk_biz_id: request.bk_biz_id, app_name: request.app_name });
+    throw new ConflictError(`business ${request.bk_biz_id} already has an app named ${request.app_name}`, {
+      bk_biz_id: request.bk_biz_id,
+      app_name: request.app_name,
+    });
   }
   return app;
 }
@@ -117,7 +120,11 @@ export async function updateApp(deps: Pick<ApmDeps, "store" | "now">, bizId: num
     const wanted = request.datasources[name];
     const existing = app.datasources[name];
     if (existing && (existing.enabled || existing.apply?.state === "APPLYING")) {
-      const same = wanted && wanted.data_id === existing.data_id && wanted.stream_to_id === existing.stream_to_id && (wanted.topic_name ?? defaultTopic(name, wanted.data_id)) === existing.topic_name;
+      const same =
+        wanted &&
+        wanted.data_id === existing.data_id &&
+        wanted.stream_to_id === existing.stream_to_id &&
+        (wanted.topic_name ?? defaultTopic(name, wanted.data_id)) === existing.topic_name;
       if (!same) problems.push({ path: `datasources.${name}`, message: `is enabled; stop it before changing or removing it` });
       continue;
     }
@@ -126,7 +133,11 @@ export async function updateApp(deps: Pick<ApmDeps, "store" | "now">, bizId: num
   }
   if (problems.length > 0) throw new ConflictError(problems.map((p) => `${p.path}: ${p.message}`).join("; "), { errors: problems });
   checkDataIds(datasources);
-  return saveApp(deps, app, (current) => ({ ...current, datasources, ...(request.retention_days !== undefined ? { retention_days: request.retention_days } : {}) }));
+  return saveApp(deps, app, (current) => ({
+    ...current,
+    datasources,
+    ...(request.retention_days !== undefined ? { retention_days: request.retention_days } : {}),
+  }));
 }
 
 /** Deletes the app and its probe records; refused while a datasource is enabled. */

@@ -57,7 +57,14 @@ export const routeName = (app: Pick<AppView, "bk_biz_id" | "app_name">, name: Da
  * The channel's document with the datasource's route entry present (start) or absent (stop);
  * the channel's other routes and filters, someone else's, stay as they are.
  */
-export function routeDocument(current: ConfigDocument, app: Pick<AppView, "bk_biz_id" | "app_name">, name: DatasourceName, ds: Datasource, enabled: boolean, platName: string): RouteDocument {
+export function routeDocument(
+  current: ConfigDocument,
+  app: Pick<AppView, "bk_biz_id" | "app_name">,
+  name: DatasourceName,
+  ds: Datasource,
+  enabled: boolean,
+  platName: string,
+): RouteDocument {
   const base: RouteDocument = current !== null && isRouteDocument(current) ? current : { plat_name: platName, route: [], stream_filters: [] };
   const entryName = routeName(app, name);
   const others = base.route.filter((r) => r.name !== entryName);
@@ -76,14 +83,24 @@ async function currentRoute(deps: ApmDeps, ref: ObjectRef, platName: string, ope
 
 const applying = (ds: Datasource, now: number): boolean => ds.apply?.state === "APPLYING" && now - ds.apply.at < STALE_APPLY_MS;
 
-export async function setDatasource(deps: ApmDeps, bizId: number, appName: string, name: DatasourceName, verb: DatasourceVerb, author: string): Promise<DatasourceAction> {
+export async function setDatasource(
+  deps: ApmDeps,
+  bizId: number,
+  appName: string,
+  name: DatasourceName,
+  verb: DatasourceVerb,
+  author: string,
+): Promise<DatasourceAction> {
   const app = await getApp(deps.store, bizId, appName);
   const ds = app.datasources[name];
   if (!ds) throw new NotFoundError(`app ${bizId}/${appName} has no ${name} datasource; define it first (PUT the app with datasources.${name})`);
   const enable = verb === "start";
   // Already there: nothing is sent, so start-start and stop-stop are free and safe.
   if (ds.enabled === enable && ds.apply?.state !== "FAILED" && !applying(ds, deps.now())) return { app, datasource: name, action: verb, changed: false };
-  if (applying(ds, deps.now())) throw new ConflictError(`the ${name} datasource of ${bizId}/${appName} is being ${ds.apply?.action === "start" ? "started" : "stopped"}; try again`, { apply: ds.apply });
+  if (applying(ds, deps.now()))
+    throw new ConflictError(`the ${name} datasource of ${bizId}/${appName} is being ${ds.apply?.action === "start" ? "started" : "stopped"}; try again`, {
+      apply: ds.apply,
+    });
 
   let current = await saveApp(deps, app, (a) => withApply(a, name, { state: "APPLYING", action: verb, at: deps.now() }));
   const ref: ObjectRef = { kind: "route", id: ds.data_id };
@@ -94,11 +111,17 @@ export async function setDatasource(deps: ApmDeps, bizId: number, appName: strin
   let configVersion: number;
   try {
     before = await currentRoute(deps, ref, platName, author);
-    const version = await applyDocument(deps.configs, ref, routeDocument(before.document, app, name, ds, enable, platName), { author }, {
-      operation: `apm.${verb}_${name}`,
-      request: { bk_biz_id: bizId, app_name: appName, datasource: name, action: verb },
-      basedOn: before,
-    });
+    const version = await applyDocument(
+      deps.configs,
+      ref,
+      routeDocument(before.document, app, name, ds, enable, platName),
+      { author },
+      {
+        operation: `apm.${verb}_${name}`,
+        request: { bk_biz_id: bizId, app_name: appName, datasource: name, action: verb },
+        basedOn: before,
+      },
+    );
     configVersion = version.version;
   } catch (error) {
     // GSE refused the route (nothing changed): the answer says so, and no alert pages anyone.
@@ -110,10 +133,27 @@ export async function setDatasource(deps: ApmDeps, bizId: number, appName: strin
   let command: DatasourceAction["command"];
   if (agents.length > 0) {
     const messageId = apmMessageId(`${verb}-${name}`, bizId, appName, current.revision);
-    const origin: DatasourceOrigin = { kind: "apm.datasource", bk_biz_id: bizId, app_name: appName, datasource: name, action: verb, data_id: ds.data_id, before_version: before.version };
-    current = await saveApp(deps, current, (a) => withApply(a, name, { state: "APPLYING", action: verb, at: deps.now(), config_version: configVersion, message_id: messageId, targets: agents.length }));
+    const origin: DatasourceOrigin = {
+      kind: "apm.datasource",
+      bk_biz_id: bizId,
+      app_name: appName,
+      datasource: name,
+      action: verb,
+      data_id: ds.data_id,
+      before_version: before.version,
+    };
+    current = await saveApp(deps, current, (a) =>
+      withApply(a, name, { state: "APPLYING", action: verb, at: deps.now(), config_version: configVersion, message_id: messageId, targets: agents.length }),
+    );
     try {
-      const content = JSON.stringify({ action: `${verb}_${name}`, bk_biz_id: bizId, app_name: appName, datasource: name, data_id: ds.data_id, enabled: enable });
+      const content = JSON.stringify({
+        action: `${verb}_${name}`,
+        bk_biz_id: bizId,
+        app_name: appName,
+        datasource: name,
+        data_id: ds.data_id,
+        enabled: enable,
+      });
       command = (await dispatchCommand(deps.commands, { message_id: messageId, agent_id_list: agents, content }, author, origin)).command;
     } catch (error) {
       // The command may exist and keep retrying: stop it before undoing what it announces.
@@ -132,7 +172,14 @@ export async function setDatasource(deps: ApmDeps, bizId: number, appName: strin
       ...(command ? { message_id: command.message_id } : {}),
     }),
   );
-  deps.logger.info("datasource applied", { bk_biz_id: bizId, app_name: appName, datasource: name, action: verb, config_version: configVersion, targets: agents.length });
+  deps.logger.info("datasource applied", {
+    bk_biz_id: bizId,
+    app_name: appName,
+    datasource: name,
+    action: verb,
+    config_version: configVersion,
+    targets: agents.length,
+  });
   return { app: current, datasource: name, action: verb, changed: true, ...(command ? { command } : {}) };
 }
 
@@ -171,9 +218,23 @@ async function failed(
   const ds = app.datasources[name];
   let recorded: AppView | undefined;
   try {
-    recorded = await saveApp(deps, app, (a) => withApply(a, name, { state: "FAILED", action: verb, step, error, at, ...(ds?.apply?.config_version !== undefined ? { config_version: ds.apply.config_version } : {}), ...(ds?.apply?.message_id ? { message_id: ds.apply.message_id } : {}) }));
+    recorded = await saveApp(deps, app, (a) =>
+      withApply(a, name, {
+        state: "FAILED",
+        action: verb,
+        step,
+        error,
+        at,
+        ...(ds?.apply?.config_version !== undefined ? { config_version: ds.apply.config_version } : {}),
+        ...(ds?.apply?.message_id ? { message_id: ds.apply.message_id } : {}),
+      }),
+    );
   } catch (writeError) {
-    deps.logger.warn("could not record a datasource failure (another request changed the app)", { app_name: app.app_name, datasource: name, error: storedError(writeError) });
+    deps.logger.warn("could not record a datasource failure (another request changed the app)", {
+      app_name: app.app_name,
+      datasource: name,
+      error: storedError(writeError),
+    });
   }
   const summary = `${verb} ${name} of ${app.bk_biz_id}/${app.app_name} failed at the ${step} step: ${error.message}`;
   if (recorded && !nothingChanged) {
@@ -181,7 +242,14 @@ async function failed(
       .publish(datasourceApplyAlert({ app, datasource: name, action: verb, step, error, rollbackError, summary, at }))
       .catch((publishError: unknown) => deps.logger.error("could not publish the datasource-apply alert", { error: storedError(publishError) }));
   }
-  return new DatasourceApplyError(summary, { app: recorded ?? app, datasource: name, action: verb, step, error, ...(rollbackError ? { rollback_error: rollbackError } : {}) });
+  return new DatasourceApplyError(summary, {
+    app: recorded ?? app,
+    datasource: name,
+    action: verb,
+    step,
+    error,
+    ...(rollbackError ? { rollback_error: rollbackError } : {}),
+  });
 }
 
 /**
@@ -200,6 +268,14 @@ export async function settleDatasourceCommand(deps: ApmDeps, command: CommandIte
   const rollback = await rollbackRoute(deps, { kind: "route", id: o.data_id }, o.before_version, command.created_by);
   const restored = { ...app, datasources: { ...app.datasources, [name]: { ...ds, enabled: o.action !== "start" } } };
   // failed() records and alerts; its error is for a caller, and here nobody waits for an answer.
-  await failed(deps, restored, name, o.action, "command", { message: `command ${command.message_id} ended ${command.status}${command.reason ? `: ${command.reason}` : ""}`, kind: "command" }, { rollbackError: rollback });
+  await failed(
+    deps,
+    restored,
+    name,
+    o.action,
+    "command",
+    { message: `command ${command.message_id} ended ${command.status}${command.reason ? `: ${command.reason}` : ""}`, kind: "command" },
+    { rollbackError: rollback },
+  );
   return "rolled_back";
 }

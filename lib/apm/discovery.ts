@@ -22,14 +22,22 @@ export const discoveryOriginSchema = z.object({ kind: z.literal("apm.discover"),
  * such a list is kept on the command (as every reply is) and otherwise ignored: an agent's bad
  * answer is not GSE's fault, and GSE would only send it again.
  */
-export async function recordDiscoveryReply(deps: { store: AppStore; now: () => number; logger: Logger }, command: CommandItem, callback: SlotCallback): Promise<number> {
+export async function recordDiscoveryReply(
+  deps: { store: AppStore; now: () => number; logger: Logger },
+  command: CommandItem,
+  callback: SlotCallback,
+): Promise<number> {
   const origin = discoveryOriginSchema.safeParse(command.origin);
   if (!origin.success) return 0;
   let parsed: z.infer<typeof discoveryReplySchema>;
   try {
     parsed = discoveryReplySchema.parse(JSON.parse(callback.content));
   } catch (error) {
-    deps.logger.warn("discovery reply is not a list of probe instances", { message_id: command.message_id, bk_agent_id: callback.bk_agent_id, error: error instanceof Error ? error.message : String(error) });
+    deps.logger.warn("discovery reply is not a list of probe instances", {
+      message_id: command.message_id,
+      bk_agent_id: callback.bk_agent_id,
+      error: error instanceof Error ? error.message : String(error),
+    });
     return 0;
   }
   const app = await deps.store.getApp(origin.data.bk_biz_id, origin.data.app_name);
@@ -38,4 +46,3 @@ export async function recordDiscoveryReply(deps: { store: AppStore; now: () => n
   const reports = parsed.instances.map((i) => ({ ...i, agent_id: i.agent_id ?? callback.bk_agent_id, last_seen: Math.min(i.last_seen ?? now, now) }));
   return deps.store.putProbes(app.bk_biz_id, app.app_name, reports, keepSecondsOf(app));
 }
-

@@ -42,7 +42,11 @@ export const probeJobSchema = z.object({
   params: z.record(z.string(), z.unknown()).optional(),
   max_concurrency: rolloutLimitSchema.optional(),
   max_errors: rolloutLimitSchema.optional(),
-  reply_timeout_seconds: z.int().min(1).max(7 * 86_400).optional(),
+  reply_timeout_seconds: z
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .optional(),
 });
 
 export const upgradeJobSchema = upgradeRequestSchema.extend({ type: z.literal(JOB_TYPES.probeUpgrade), bk_biz_id: z.int(), app_name: appNameSchema });
@@ -80,6 +84,12 @@ export function probeUpgradeJob(deps: ApmDeps): JobHandler {
   return (job, record) =>
     asJob(async () => {
       const { type, bk_biz_id, app_name, ...request } = jobBody(upgradeJobSchema, job);
-      await upgradeProbes(deps, bk_biz_id, app_name, { ...request, message_id: request.message_id ?? `${COMMAND_ID_PREFIX[type]}.${record.messageId}`.slice(0, 64) }, AUTOMATION_AUTHOR);
+      await upgradeProbes(
+        deps,
+        bk_biz_id,
+        app_name,
+        { ...request, message_id: request.message_id ?? `${COMMAND_ID_PREFIX[type]}.${record.messageId}`.slice(0, 64) },
+        AUTOMATION_AUTHOR,
+      );
     });
 }

@@ -3,23 +3,14 @@
  * command), listed within the app's retention window, summed up by probe version, upgraded by a
  * tracked command with the commands' rollout limits.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { dispatchCommand } from "../commands/api.ts";
 import { ValidationError } from "../core/errors.ts";
 import type { ProbeItem } from "./store.ts";
 import { apmMessageId, getApp, type ApmDeps } from "./apps.ts";
-import {
-  type AppView,
-  type ProbeCommandAnswer,
-  type ProbeInstance,
-  type ProbeList,
-  type ProbeReport,
-  type ProbeVersions,
-  type UpgradeRequest,
-} from "./schemas.ts";
-import { discoveryOriginSchema, keepSecondsOf } from "./discovery.ts";
+import type { AppView, ProbeCommandAnswer, ProbeInstance, ProbeList, ProbeReport, ProbeVersions, UpgradeRequest } from "./schemas.ts";
+import { type discoveryOriginSchema, keepSecondsOf } from "./discovery.ts";
 import { retentionWindow } from "./window.ts";
-
 
 const instanceOf = (item: ProbeItem): ProbeInstance => ({
   agent_id: item.agent_id,
@@ -30,19 +21,34 @@ const instanceOf = (item: ProbeItem): ProbeInstance => ({
   last_seen_iso: new Date(item.last_seen).toISOString(),
 });
 
-export async function ingestProbes(deps: Pick<ApmDeps, "store" | "now">, bizId: number, appName: string, reports: readonly ProbeReport[]): Promise<{ accepted: number }> {
+export async function ingestProbes(
+  deps: Pick<ApmDeps, "store" | "now">,
+  bizId: number,
+  appName: string,
+  reports: readonly ProbeReport[],
+): Promise<{ accepted: number }> {
   const app = await getApp(deps.store, bizId, appName);
   const now = deps.now();
   const future = reports.findIndex((r) => r.last_seen !== undefined && r.last_seen > now + 5 * 60_000);
   // A clock far ahead would keep an instance in the window forever.
   if (future >= 0) throw new ValidationError([{ path: `instances.${future}.last_seen`, message: "is more than 5 minutes in the future" }]);
   // A little ahead (clock skew) counts as now, so the instance is inside the window at once.
-  await deps.store.putProbes(bizId, appName, reports.map((r) => ({ ...r, last_seen: Math.min(r.last_seen ?? now, now) })), keepSecondsOf(app));
+  await deps.store.putProbes(
+    bizId,
+    appName,
+    reports.map((r) => ({ ...r, last_seen: Math.min(r.last_seen ?? now, now) })),
+    keepSecondsOf(app),
+  );
   return { accepted: reports.length };
 }
 
 /** The app's instances last seen within its retention window, a page at a time. */
-export async function listProbes(deps: Pick<ApmDeps, "store" | "now">, bizId: number, appName: string, query: { limit: number; cursor?: string | undefined; service?: string | undefined }): Promise<ProbeList> {
+export async function listProbes(
+  deps: Pick<ApmDeps, "store" | "now">,
+  bizId: number,
+  appName: string,
+  query: { limit: number; cursor?: string | undefined; service?: string | undefined },
+): Promise<ProbeList> {
   const app = await getApp(deps.store, bizId, appName);
   const window = retentionWindow(deps.now(), app.retention_days);
   const page = await deps.store.probePage(bizId, appName, { startMs: window.start_ms, endMs: window.end_ms }, query);
@@ -119,6 +125,11 @@ export async function upgradeProbes(deps: ApmDeps, bizId: number, appName: strin
     if (previous && previous.status !== "RUNNING") messageId = apmMessageId("upgrade", bizId, appName, target_version, deps.now(), ...agents);
   }
   const content = JSON.stringify({ action: "upgrade", bk_biz_id: bizId, app_name: appName, target_version });
-  const answer = await dispatchCommand(deps.commands, { ...rollout, message_id: messageId, agent_id_list: agents, content }, author, { kind: "apm.upgrade", bk_biz_id: bizId, app_name: appName, target_version });
+  const answer = await dispatchCommand(deps.commands, { ...rollout, message_id: messageId, agent_id_list: agents, content }, author, {
+    kind: "apm.upgrade",
+    bk_biz_id: bizId,
+    app_name: appName,
+    target_version,
+  });
   return { targets: agents.length, command: answer.command };
 }

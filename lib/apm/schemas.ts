@@ -22,7 +22,10 @@ export const datasourceDefinitionSchema = z.strictObject({
   data_id: z.int().positive().max(2_147_483_647),
   stream_to_id: z.int().positive().max(2_147_483_647),
   /** Kafka topic of the route; defaults to `apm_<datasource>_<data_id>`. */
-  topic_name: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name (1 to 249 letters, digits, '.', '_' or '-')").optional(),
+  topic_name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name (1 to 249 letters, digits, '.', '_' or '-')")
+    .optional(),
 });
 export type DatasourceDefinition = z.infer<typeof datasourceDefinitionSchema>;
 

@@ -7,7 +7,16 @@
  * Every app change is conditioned on the revision it read, so two changes of one app can never
  * both win; app names are unique per business because the key is made of both.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, BatchWriteCommand, paginateQuery, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import {
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  BatchWriteCommand,
+  paginateQuery,
+  type DynamoDBDocumentClient,
+} from "@aws-sdk/lib-dynamodb";
 import pLimit from "p-limit";
 import { z } from "zod";
 import { appViewSchema, type AppView, type ProbeReport } from "./schemas.ts";
@@ -53,7 +62,9 @@ export class AppStore {
   /** Writes `item` when the condition holds; false when it does not. */
   private async conditionalPut(item: AppItem, condition: string, values?: Record<string, unknown>): Promise<boolean> {
     try {
-      await this.client.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: condition, ...(values ? { ExpressionAttributeValues: values } : {}) }));
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: condition, ...(values ? { ExpressionAttributeValues: values } : {}) }),
+      );
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -94,7 +105,12 @@ export class AppStore {
   async deleteApp(bizId: number, appName: string, revision: number): Promise<boolean> {
     try {
       await this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: { pk: APPS_PK, sk: appSk(bizId, appName) }, ConditionExpression: "revision = :revision", ExpressionAttributeValues: { ":revision": revision } }),
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: { pk: APPS_PK, sk: appSk(bizId, appName) },
+          ConditionExpression: "revision = :revision",
+          ExpressionAttributeValues: { ":revision": revision },
+        }),
       );
       return true;
     } catch (error) {
@@ -144,14 +160,24 @@ export class AppStore {
   }
 
   /** One page of the app's probe instances seen within [startMs, endMs], both included. */
-  async probePage(bizId: number, appName: string, window: { startMs: number; endMs: number }, options: { limit: number; cursor?: string | undefined; service?: string | undefined }): Promise<Page<ProbeItem>> {
+  async probePage(
+    bizId: number,
+    appName: string,
+    window: { startMs: number; endMs: number },
+    options: { limit: number; cursor?: string | undefined; service?: string | undefined },
+  ): Promise<Page<ProbeItem>> {
     const pk = probesPk(bizId, appName);
     const out = await this.client.send(
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: "pk = :pk",
         FilterExpression: `last_seen BETWEEN :start AND :end${options.service === undefined ? "" : " AND service = :service"}`,
-        ExpressionAttributeValues: { ":pk": pk, ":start": window.startMs, ":end": window.endMs, ...(options.service === undefined ? {} : { ":service": options.service }) },
+        ExpressionAttributeValues: {
+          ":pk": pk,
+          ":start": window.startMs,
+          ":end": window.endMs,
+          ...(options.service === undefined ? {} : { ":service": options.service }),
+        },
         Limit: options.limit,
         ExclusiveStartKey: decodeKeyCursor(options.cursor, pk),
       }),

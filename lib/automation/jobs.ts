@@ -112,9 +112,9 @@ export function createJobRunner(options: {
         // The last receive SQS allows: after this failure it goes to the dead-letter queue by itself.
         const receives = Number(record.attributes?.ApproximateReceiveCount ?? "1");
         if (options.maxReceiveCount !== undefined && receives >= options.maxReceiveCount) {
-          await options.onDeadLetter?.(record, `failed ${receives} times, last: ${error instanceof Error ? error.message : String(error)}`).catch((alertError: unknown) =>
-            options.logger.error("could not alert on a job going to the dead-letter queue", { error: String(alertError) }),
-          );
+          await options
+            .onDeadLetter?.(record, `failed ${receives} times, last: ${error instanceof Error ? error.message : String(error)}`)
+            .catch((alertError: unknown) => options.logger.error("could not alert on a job going to the dead-letter queue", { error: String(alertError) }));
         }
         throw error;
       }

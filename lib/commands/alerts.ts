@@ -41,7 +41,12 @@ export type CommandAlert = Alert & {
  * The alert of a command that ended badly, from its final counts (the ones the command shows
  * afterwards) and a sample of its failing agents.
  */
-export function commandEndAlert(command: CommandItem & { status: AlertedStatus }, counts: OutcomeCounts, sample: readonly AlertSampleAgent[], at: number): CommandAlert {
+export function commandEndAlert(
+  command: CommandItem & { status: AlertedStatus },
+  counts: OutcomeCounts,
+  sample: readonly AlertSampleAgent[],
+  at: number,
+): CommandAlert {
   const inFlight = counts.PENDING > 0 ? `; ${counts.PENDING} still in flight when it stopped` : "";
   return {
     type: COMMAND_END_ALERTS[command.status],

@@ -3,7 +3,7 @@
  * commands, cancel, and the unsolicited upstream messages. Handlers in functions/commands are
  * thin wrappers around these.
  */
-import { ConflictError, NotFoundError, ValidationError } from "../core/errors.ts";
+import { ConflictError, NotFoundError } from "../core/errors.ts";
 import type { Page } from "../dynamo/cursor.ts";
 import type { CommandStore } from "./store.ts";
 import type { CommandItem } from "./store/items.ts";
@@ -15,9 +15,9 @@ import { agentResult, batchCounts, commandView, describeCommand } from "./views.
 import { utcDay } from "./reply.ts";
 import type { AgentOutcome, CommandList, CommandPage, CommandStatus, CommandView, DispatchAnswer, DispatchCommandRequest, UpstreamList } from "./schemas.ts";
 
-
 /** What a dispatch answers with: the command, counted from its batches alone (cheap at any size). */
-const answerView = async (store: CommandStore, command: CommandItem): Promise<CommandView> => commandView(command, command.counts ?? (await batchCounts(store, command)));
+const answerView = async (store: CommandStore, command: CommandItem): Promise<CommandView> =>
+  commandView(command, command.counts ?? (await batchCounts(store, command)));
 
 /**
  * dispatch_message, tracked: the command is recorded, then its first batch is sent in the request
@@ -26,7 +26,12 @@ const answerView = async (store: CommandStore, command: CommandItem): Promise<Co
  * is GSE's: the agents not delivered to so far, plus the command. When GSE refused every batch this request sent, GSE's
  * error is passed through, as an untracked dispatch would; the command keeps retrying.
  */
-export async function dispatchCommand(deps: CommandDeps, request: DispatchCommandRequest, createdBy: string, origin?: Record<string, unknown>): Promise<DispatchAnswer> {
+export async function dispatchCommand(
+  deps: CommandDeps,
+  request: DispatchCommandRequest,
+  createdBy: string,
+  origin?: Record<string, unknown>,
+): Promise<DispatchAnswer> {
   const { command, created } = await submitCommand(deps, request, createdBy, origin);
   if (!created) {
     const failed = await deps.store.agentPage(command.message_id, { limit: 5000, cursor: undefined, outcomes: ["FAILED", "RETRYING"] });
@@ -79,14 +84,23 @@ export async function getCommandPage(
   return { command: await describeCommand(deps.store, command), agents, ...(page.cursor ? { next_cursor: page.cursor } : {}) };
 }
 
-export async function listCommands(store: CommandStore, query: { status?: CommandStatus | undefined; limit: number; cursor?: string | undefined }): Promise<CommandList> {
+export async function listCommands(
+  store: CommandStore,
+  query: { status?: CommandStatus | undefined; limit: number; cursor?: string | undefined },
+): Promise<CommandList> {
   const page: Page<{ message_id: string; status: CommandStatus; targets: number; created_at: number; created_by: string }> = await store.listCommands({
     limit: query.limit,
     cursor: query.cursor,
     ...(query.status ? { status: query.status } : {}),
   });
   return {
-    commands: page.items.map((c) => ({ message_id: c.message_id, status: c.status, targets: c.targets, created_at: new Date(c.created_at).toISOString(), created_by: c.created_by })),
+    commands: page.items.map((c) => ({
+      message_id: c.message_id,
+      status: c.status,
+      targets: c.targets,
+      created_at: new Date(c.created_at).toISOString(),
+      created_by: c.created_by,
+    })),
     ...(page.cursor ? { next_cursor: page.cursor } : {}),
   };
 }
@@ -94,16 +108,27 @@ export async function listCommands(store: CommandStore, query: { status?: Comman
 /** Cancels a running command: batches not yet sent never are, pending retries stop. No alert: a person asked. */
 export async function cancelCommand(deps: CommandDeps, messageId: string, reason: string): Promise<CommandView> {
   const command = await existing(deps.store, messageId);
-  if (command.status !== "RUNNING") throw new ConflictError(`command ${messageId} is ${command.status}, not RUNNING`, { message_id: messageId, status: command.status });
+  if (command.status !== "RUNNING")
+    throw new ConflictError(`command ${messageId} is ${command.status}, not RUNNING`, { message_id: messageId, status: command.status });
   const stopped = await stopCommand(deps, command, "CANCELLED", reason);
-  if (stopped.status !== "CANCELLED") throw new ConflictError(`command ${messageId} ended ${stopped.status} before it could be cancelled`, { message_id: messageId, status: stopped.status });
+  if (stopped.status !== "CANCELLED")
+    throw new ConflictError(`command ${messageId} ended ${stopped.status} before it could be cancelled`, { message_id: messageId, status: stopped.status });
   return describeCommand(deps.store, stopped);
 }
 
-export async function listUpstream(store: CommandStore, query: { date?: string | undefined; limit: number; cursor?: string | undefined }, now: number): Promise<UpstreamList> {
+export async function listUpstream(
+  store: CommandStore,
+  query: { date?: string | undefined; limit: number; cursor?: string | undefined },
+  now: number,
+): Promise<UpstreamList> {
   const page = await store.listUpstream(query.date ?? utcDay(now), { limit: query.limit, cursor: query.cursor });
   return {
-    messages: page.items.map((m) => ({ message_id: m.message_id, bk_agent_id: m.bk_agent_id, content: m.content, received_at: new Date(m.received_at).toISOString() })),
+    messages: page.items.map((m) => ({
+      message_id: m.message_id,
+      bk_agent_id: m.bk_agent_id,
+      content: m.content,
+      received_at: new Date(m.received_at).toISOString(),
+    })),
     ...(page.cursor ? { next_cursor: page.cursor } : {}),
   };
 }

@@ -13,7 +13,11 @@ import type { AgentCommandItem, BatchItem, CommandItem } from "./store/items.ts"
  * (closeCommand gives it up), and one of a batch that never went out (released by GSE, then
  * skipped) is SKIPPED. Only an agent of a batch still in flight stays PENDING.
  */
-export function effectiveOutcome(item: Pick<AgentCommandItem, "outcome" | "batch" | "final">, batchStates: ReadonlyMap<number, BatchItem["state"]>, ended = false): AgentOutcome {
+export function effectiveOutcome(
+  item: Pick<AgentCommandItem, "outcome" | "batch" | "final">,
+  batchStates: ReadonlyMap<number, BatchItem["state"]>,
+  ended = false,
+): AgentOutcome {
   if (item.outcome === "FAILED" || item.outcome === "RETRYING") {
     if (ended) return "FAILED";
     return item.outcome === "RETRYING" || item.final === false ? "RETRYING" : "FAILED";

@@ -46,7 +46,12 @@ export async function scheduleRetry(deps: CommandDeps, command: CommandItem, age
   const notBefore = now + retryDelayMs(agent.attempts, deps.settings, deps.random);
   const job: RetryJob = { type: COMMAND_RETRY_JOB, message_id: command.message_id, agent_id: agent.agent_id, attempt: agent.attempts, not_before: notBefore };
   await deps.queue.send(job, delaySecondsUntil(notBefore, now));
-  deps.logger?.info("command retry queued", { message_id: job.message_id, agent_id: job.agent_id, attempt: job.attempt, not_before: new Date(notBefore).toISOString() });
+  deps.logger?.info("command retry queued", {
+    message_id: job.message_id,
+    agent_id: job.agent_id,
+    attempt: job.attempt,
+    not_before: new Date(notBefore).toISOString(),
+  });
   await deps.store.markRetrying({ messageId: command.message_id, agentId: agent.agent_id, attempts: agent.attempts }, { retryAt: notBefore, now });
 }
 
@@ -64,11 +69,22 @@ export function retryJobHandler(deps: CommandDeps): JobHandler {
     if (command.status !== "RUNNING") {
       // The command ended: its close gave the agent up already (then this changes nothing), or is about to.
       const gaveUp = await deps.store.giveUp(job.message_id, job.agent_id, now);
-      deps.logger?.info("command retry dropped", { message_id: job.message_id, agent_id: job.agent_id, attempt: job.attempt, why: `command ${command.status}`, gave_up: gaveUp });
+      deps.logger?.info("command retry dropped", {
+        message_id: job.message_id,
+        agent_id: job.agent_id,
+        attempt: job.attempt,
+        why: `command ${command.status}`,
+        gave_up: gaveUp,
+      });
       return;
     }
     if (!(await deps.store.claimRetry({ messageId: job.message_id, agentId: job.agent_id, attempts: job.attempt }, now))) {
-      deps.logger?.info("command retry dropped", { message_id: job.message_id, agent_id: job.agent_id, attempt: job.attempt, why: "attempt claimed before, or the agent moved on" });
+      deps.logger?.info("command retry dropped", {
+        message_id: job.message_id,
+        agent_id: job.agent_id,
+        attempt: job.attempt,
+        why: "attempt claimed before, or the agent moved on",
+      });
       return;
     }
     const attempts = job.attempt + 1;
@@ -90,7 +106,13 @@ export function retryJobHandler(deps: CommandDeps): JobHandler {
     }
     if (failure) await deps.store.retryFailed({ messageId: job.message_id, failure: { agentId: job.agent_id, ...failure }, attempts }, deps.now());
     else await deps.store.retryDelivered({ messageId: job.message_id, agentId: job.agent_id, attempts }, deps.now());
-    deps.logger?.info("command retry", { message_id: job.message_id, agent_id: job.agent_id, attempt: attempts, delivered: !failure, final: failure?.final ?? false });
+    deps.logger?.info("command retry", {
+      message_id: job.message_id,
+      agent_id: job.agent_id,
+      attempt: attempts,
+      delivered: !failure,
+      final: failure?.final ?? false,
+    });
     const fresh = await deps.store.getCommand(job.message_id);
     if (fresh) await settleCommand(deps, fresh);
   };
@@ -129,7 +151,13 @@ async function rescueStalledAgents(deps: CommandDeps, command: CommandItem): Pro
       const stalledRetry = agent.outcome === "RETRYING" && (agent.retry_at ?? 0) < stale && agent.updated_at < stale;
       if (stalledFailure) await scheduleRetry(deps, command, agent);
       else if (stalledRetry) {
-        const job: RetryJob = { type: COMMAND_RETRY_JOB, message_id: command.message_id, agent_id: agent.agent_id, attempt: agent.attempts, not_before: deps.now() };
+        const job: RetryJob = {
+          type: COMMAND_RETRY_JOB,
+          message_id: command.message_id,
+          agent_id: agent.agent_id,
+          attempt: agent.attempts,
+          not_before: deps.now(),
+        };
         await deps.queue.send(job, 0);
         deps.logger?.info("command retry queued", { message_id: job.message_id, agent_id: job.agent_id, attempt: job.attempt, rescued: true });
       }

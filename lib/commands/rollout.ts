@@ -25,7 +25,11 @@ export interface RolloutPlan {
  * Batches are at most `max_concurrency` agents (and GSE's batch size), and as many run at once as
  * fit in `max_concurrency`, within the GSE concurrency setting.
  */
-export function planRollout(total: number, request: Pick<DispatchCommandRequest, "max_concurrency" | "max_errors">, settings: Pick<CommandSettings, "batchSize" | "gseConcurrency">): RolloutPlan {
+export function planRollout(
+  total: number,
+  request: Pick<DispatchCommandRequest, "max_concurrency" | "max_errors">,
+  settings: Pick<CommandSettings, "batchSize" | "gseConcurrency">,
+): RolloutPlan {
   const maxConcurrency = request.max_concurrency === undefined ? total : Math.max(1, Math.min(total, resolveLimit(request.max_concurrency, total, "up")));
   const batchSize = Math.max(1, Math.min(settings.batchSize, maxConcurrency));
   const parallel = Math.max(1, Math.min(settings.gseConcurrency, Math.floor(maxConcurrency / batchSize)));

@@ -15,7 +15,7 @@ export const MAX_COMMAND_CONTENT_BYTES = 256 * 1024;
 /** A count (`10`) or a share of the targets (`"10%"`), as AWS Systems Manager Run Command takes them. */
 export const rolloutLimitSchema = z.union([
   z.int().nonnegative().max(MAX_COMMAND_TARGETS),
-  z.string().regex(/^(100|[1-9]?\d)(\.\d{1,2})?%$/, "a count or a percentage such as \"10%\""),
+  z.string().regex(/^(100|[1-9]?\d)(\.\d{1,2})?%$/, 'a count or a percentage such as "10%"'),
 ]);
 export type RolloutLimit = z.infer<typeof rolloutLimitSchema>;
 
@@ -24,18 +24,20 @@ export type RolloutLimit = z.infer<typeof rolloutLimitSchema>;
  * injects them, other callers need not) and a target list of any size, split into batches by us.
  * The rollout fields are our extension; plain GSE callers never send them.
  */
-export const dispatchCommandSchema = dispatchMessageRequestSchema
-  .partial({ slot_id: true, token: true })
-  .extend({
-    agent_id_list: z.array(agentIdSchema).min(1).max(MAX_COMMAND_TARGETS),
-    content: z.string().refine((text) => Buffer.byteLength(text, "utf8") <= MAX_COMMAND_CONTENT_BYTES, `must be at most ${MAX_COMMAND_CONTENT_BYTES} bytes`),
-    /** Agents a command has in flight at once (batch size and parallel batches follow from it). */
-    max_concurrency: rolloutLimitSchema.refine((v) => v !== 0, "must be at least 1").optional(),
-    /** Delivery failures tolerated; one more and the batches not yet sent are not sent (ABORTED). */
-    max_errors: rolloutLimitSchema.optional(),
-    /** Wait this long for each agent's reply; without it, delivery is success and replies are only recorded. */
-    reply_timeout_seconds: z.int().min(1).max(7 * 86_400).optional(),
-  });
+export const dispatchCommandSchema = dispatchMessageRequestSchema.partial({ slot_id: true, token: true }).extend({
+  agent_id_list: z.array(agentIdSchema).min(1).max(MAX_COMMAND_TARGETS),
+  content: z.string().refine((text) => Buffer.byteLength(text, "utf8") <= MAX_COMMAND_CONTENT_BYTES, `must be at most ${MAX_COMMAND_CONTENT_BYTES} bytes`),
+  /** Agents a command has in flight at once (batch size and parallel batches follow from it). */
+  max_concurrency: rolloutLimitSchema.refine((v) => v !== 0, "must be at least 1").optional(),
+  /** Delivery failures tolerated; one more and the batches not yet sent are not sent (ABORTED). */
+  max_errors: rolloutLimitSchema.optional(),
+  /** Wait this long for each agent's reply; without it, delivery is success and replies are only recorded. */
+  reply_timeout_seconds: z
+    .int()
+    .min(1)
+    .max(7 * 86_400)
+    .optional(),
+});
 export type DispatchCommandRequest = z.infer<typeof dispatchCommandSchema>;
 
 export const COMMAND_STATUSES = ["RUNNING", "SUCCEEDED", "PARTIAL", "FAILED", "ABORTED", "CANCELLED"] as const;
@@ -130,7 +132,10 @@ export const commandListQuerySchema = z.object({
 
 export const upstreamQuerySchema = z.object({
   /** UTC day, `YYYY-MM-DD`; default today. */
-  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).optional(),
+  date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   cursor: z.string().max(2048).optional(),
 });

@@ -77,7 +77,20 @@ async function openRun(deps: CommandDeps, command: CommandItem, limits: { until:
   const now = deps.now();
   const batches = await deps.store.batches(command.message_id, command.body_hash);
   const todo = batches.filter((b) => (b.state === "PENDING" && (b.not_before ?? 0) <= now) || (b.state === "SENDING" && (b.lease_until ?? 0) < now));
-  const run: SendRun = { deps, messageId: command.message_id, todo, ...limits, command, next: 0, stop: false, slowestMs: 0, sent: 0, undelivered: [], wholeBatchErrors: [], retryAt: undefined };
+  const run: SendRun = {
+    deps,
+    messageId: command.message_id,
+    todo,
+    ...limits,
+    command,
+    next: 0,
+    stop: false,
+    slowestMs: 0,
+    sent: 0,
+    undelivered: [],
+    wholeBatchErrors: [],
+    retryAt: undefined,
+  };
   for (const b of batches) if (b.state === "PENDING" && (b.not_before ?? 0) > now) later(run, b.not_before as number);
   return run;
 }
@@ -135,7 +148,13 @@ async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchIt
   }
   await deps.store.recordFailures(messageId, failures, deps.now());
   await deps.store.completeBatch(held, { failed: failures.length, now: deps.now() });
-  deps.logger?.info("command batch sent", { message_id: messageId, batch: batch.index, agents: ids.length, undelivered: failures.length, ...(error ? { gse_error: error.codeName } : {}) });
+  deps.logger?.info("command batch sent", {
+    message_id: messageId,
+    batch: batch.index,
+    agents: ids.length,
+    undelivered: failures.length,
+    ...(error ? { gse_error: error.codeName } : {}),
+  });
   return { undelivered: failures.map((f) => ({ bk_agent_id: f.agentId, code: f.code, message: f.message })), ...(error ? { error } : {}) };
 }
 
@@ -162,13 +181,22 @@ async function dispatchBatch(deps: CommandDeps, command: CommandItem, ids: strin
  * which plugins use to tell a repeat (at-least-once, docs/architecture.md). Returns the
  * batch's outcome when it was released, undefined when its failure is final.
  */
-async function releaseForLater(deps: CommandDeps, refused: { command: CommandItem; batch: BatchItem; held: BatchClaim; error: GseError }): Promise<BatchOutcome | undefined> {
+async function releaseForLater(
+  deps: CommandDeps,
+  refused: { command: CommandItem; batch: BatchItem; held: BatchClaim; error: GseError },
+): Promise<BatchOutcome | undefined> {
   const { command, batch, error } = refused;
   const undelivered = (batch.agent_ids ?? []).map((agentId) => ({ bk_agent_id: agentId, code: error.gseCode ?? error.code, message: error.message }));
   const attempts = batch.attempts ?? 1;
   if (!error.retryable || error.outcome === "rejected" || attempts >= command.max_attempts) return undefined;
   const retryAt = deps.now() + retryDelayMs(attempts, deps.settings, deps.random);
   if (!(await deps.store.releaseBatch(refused.held, { attempts: attempts + 1, notBefore: retryAt }))) return undefined;
-  deps.logger?.warn("command batch refused by GSE, sent again later", { message_id: command.message_id, batch: batch.index, attempt: attempts, gse_error: error.codeName, retry_at: new Date(retryAt).toISOString() });
+  deps.logger?.warn("command batch refused by GSE, sent again later", {
+    message_id: command.message_id,
+    batch: batch.index,
+    attempt: attempts,
+    gse_error: error.codeName,
+    retry_at: new Date(retryAt).toISOString(),
+  });
   return { undelivered, error, retryAt };
 }

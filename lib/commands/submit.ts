@@ -27,7 +27,12 @@ interface Submitter {
  * Records the command (batches first, then the command item that makes them real), before GSE
  * hears anything. Same message_id and body again: the existing command; another body: 409.
  */
-export async function submitCommand(deps: CommandDeps, request: DispatchCommandRequest, createdBy: string, origin?: Record<string, unknown>): Promise<Submission> {
+export async function submitCommand(
+  deps: CommandDeps,
+  request: DispatchCommandRequest,
+  createdBy: string,
+  origin?: Record<string, unknown>,
+): Promise<Submission> {
   assertCallerSlot(request, deps.slot);
   const { item, batches } = newCommandItems(request, deps.settings, { createdBy, origin, now: deps.now() });
   await deps.store.putBatches(batches);
@@ -38,7 +43,13 @@ export async function submitCommand(deps: CommandDeps, request: DispatchCommandR
   } catch (error) {
     deps.logger?.warn("could not schedule the command's watchdog; the sweep will find it", { message_id: item.message_id, error: String(error) });
   }
-  deps.logger?.info("command created", { message_id: item.message_id, targets: item.target_count, batches: item.batch_count, parallel: item.parallel, max_errors: item.max_errors });
+  deps.logger?.info("command created", {
+    message_id: item.message_id,
+    targets: item.target_count,
+    batches: item.batch_count,
+    parallel: item.parallel,
+    max_errors: item.max_errors,
+  });
   return { command: item, created: true };
 }
 
@@ -93,7 +104,10 @@ async function resubmitted(deps: CommandDeps, request: DispatchCommandRequest, h
   if (!existing) throw new Error(`command ${request.message_id} neither created nor found`);
   deps.logger?.info("command resubmitted", { message_id: request.message_id, same_body: existing.body_hash === hash, status: existing.status });
   if (existing.body_hash !== hash) {
-    throw new ConflictError(`message_id ${request.message_id} is already a command with a different body`, { message_id: request.message_id, status: existing.status });
+    throw new ConflictError(`message_id ${request.message_id} is already a command with a different body`, {
+      message_id: request.message_id,
+      status: existing.status,
+    });
   }
   return existing;
 }

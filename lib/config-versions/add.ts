@@ -88,6 +88,10 @@ async function recordAdd(deps: ConfigDeps, key: PendingAddKey, pending: PendingA
     });
   } catch (error) {
     // GSE holds the add all the same: the answer stands, the drift check shows the history is behind.
-    deps.logger.error("could not record an add under its object", { object: objectKey(ref), pending: key.sk === "pending" ? key.pk : key.sk, error: storedError(error) });
+    deps.logger.error("could not record an add under its object", {
+      object: objectKey(ref),
+      pending: key.sk === "pending" ? key.pk : key.sk,
+      error: storedError(error),
+    });
   }
 }

@@ -23,7 +23,11 @@ export const rollbackBodySchema = z.object({ version: z.int().nonnegative() });
 export type RollbackBody = z.infer<typeof rollbackBodySchema>;
 
 /** Path and query parameters, validated like a body: a bad one is a 400 naming `pathParameters.id`. */
-export function parametersOf<P extends z.ZodType, Q extends z.ZodType>(event: APIGatewayProxyEventV2, path: P, query: Q): { path: z.infer<P>; query: z.infer<Q> } {
+export function parametersOf<P extends z.ZodType, Q extends z.ZodType>(
+  event: APIGatewayProxyEventV2,
+  path: P,
+  query: Q,
+): { path: z.infer<P>; query: z.infer<Q> } {
   const parsed = validate(z.object({ pathParameters: path, queryStringParameters: query }), {
     pathParameters: event.pathParameters ?? {},
     queryStringParameters: event.queryStringParameters ?? {},
@@ -114,8 +118,17 @@ export async function answerHistory(store: ConfigStore, event: APIGatewayProxyEv
     return { object: objectKey(path), from: query.from, to: query.to, changes: diffDocuments(from.document, to.document) };
   }
   const { path, query } = parametersOf(event, objectPathSchema, listQuerySchema);
-  const [head, attempts] = await Promise.all([store.getHead(path), query.cursor === undefined ? store.listAddAttempts(path, ADD_ATTEMPTS_SHOWN) : Promise.resolve([])]);
+  const [head, attempts] = await Promise.all([
+    store.getHead(path),
+    query.cursor === undefined ? store.listAddAttempts(path, ADD_ATTEMPTS_SHOWN) : Promise.resolve([]),
+  ]);
   if (!head && attempts.length === 0) throw new NotFoundError(`no versions of ${objectKey(path)}: it was never changed through gse-control`);
   const page = head ? await store.listVersions(path, query.limit, query.cursor) : { items: [], next: undefined };
-  return { object: objectKey(path), head: head ? headView(head) : null, versions: page.items.map(versionView), add_attempts: attempts.map(addAttemptView), next_cursor: page.next ?? null };
+  return {
+    object: objectKey(path),
+    head: head ? headView(head) : null,
+    versions: page.items.map(versionView),
+    add_attempts: attempts.map(addAttemptView),
+    next_cursor: page.next ?? null,
+  };
 }

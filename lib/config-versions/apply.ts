@@ -13,7 +13,7 @@
  * An add that gives its own id (add_route with channel_id) is recorded beside the object, not as
  * its version, until GSE has taken it: a refused add (the id is taken) never touches the object.
  */
-import { ConfigNotAppliedError, GseError, NotFoundError } from "../core/errors.ts";
+import { ConfigNotAppliedError, type GseError, NotFoundError } from "../core/errors.ts";
 import { applyConfigChange, type ConfigOperation } from "../gse/config-apply.ts";
 import type { OperationRequest, OperationResponseData } from "../gse/operations.ts";
 import { addConfig } from "./add.ts";
@@ -87,7 +87,11 @@ async function recordFailure(deps: ConfigDeps, failure: { ref: ObjectRef; versio
   try {
     await deps.store.markFailed(ref, version, error, deps.now(), gseResponse);
   } catch (writeError) {
-    deps.logger.error("could not mark a config version FAILED; the reconcile will decide it", { object: objectKey(ref), version, error: storedError(writeError) });
+    deps.logger.error("could not mark a config version FAILED; the reconcile will decide it", {
+      object: objectKey(ref),
+      version,
+      error: storedError(writeError),
+    });
   }
 }
 
@@ -98,7 +102,13 @@ async function runVersion<T>(deps: ConfigDeps, plan: VersionPlan<T>): Promise<{ 
   const versionNumber = head ? head.latest_version + 1 : 1;
   let version: VersionItem;
   try {
-    version = await deps.store.claim(ref, head, plan.previous, { ...plan.fields, version: versionNumber, parent_version: head?.current_version ?? 0, created_at: now }, now);
+    version = await deps.store.claim(
+      ref,
+      head,
+      plan.previous,
+      { ...plan.fields, version: versionNumber, parent_version: head?.current_version ?? 0, created_at: now },
+      now,
+    );
   } catch (error) {
     if (error instanceof ConcurrentChangeError) throw new ClaimLostError(error.message);
     throw error;
@@ -129,7 +139,12 @@ async function runVersion<T>(deps: ConfigDeps, plan: VersionPlan<T>): Promise<{ 
 }
 
 /** The document the head stands on: its current version's, or, for an object new to us, GSE's. */
-async function startingPoint(deps: ConfigDeps, ref: ObjectRef, head: HeadItem | undefined, asker: { platName: string; operator: string }): Promise<ConfigDocument> {
+async function startingPoint(
+  deps: ConfigDeps,
+  ref: ObjectRef,
+  head: HeadItem | undefined,
+  asker: { platName: string; operator: string },
+): Promise<ConfigDocument> {
   if (head) return (await deps.store.getVersion(ref, head.current_version))?.document ?? null;
   return readObject(deps.gse, ref, asker.platName, asker.operator);
 }
@@ -156,7 +171,13 @@ export async function changeConfig<N extends ConfigOperation>(
       ref,
       head,
       previous,
-      fields: { operation: name, request: body, document: nextDocument(name, body, previous), author: context.author, ...(context.idempotencyKey ? { idempotency_key: context.idempotencyKey } : {}) },
+      fields: {
+        operation: name,
+        request: body,
+        document: nextDocument(name, body, previous),
+        author: context.author,
+        ...(context.idempotencyKey ? { idempotency_key: context.idempotencyKey } : {}),
+      },
       apply: () => applyConfigChange(deps.gse, name, body),
       expectation: expectationOfRequest(name, body),
       platName,
@@ -194,7 +215,8 @@ export async function applyDocument(
   const operator = context.author;
   return underLock(deps, ref, async (head) => {
     if (options.basedOn !== undefined && (head?.current_version ?? 0) !== options.basedOn.version) throw await conflict(deps, ref);
-    const previous = options.basedOn !== undefined ? options.basedOn.document : await startingPoint(deps, ref, head, { platName: document?.plat_name ?? "", operator });
+    const previous =
+      options.basedOn !== undefined ? options.basedOn.document : await startingPoint(deps, ref, head, { platName: document?.plat_name ?? "", operator });
     // The platform the object was made under; a document never moves it to another.
     const platName = previous?.plat_name ?? document?.plat_name ?? "";
     const { version } = await runVersion(deps, {

@@ -19,7 +19,10 @@ export class CannotConvergeError extends Error {
  * document. Never a plain refusal, whatever the cause says.
  */
 export class PartialConvergeError extends Error {
-  constructor(readonly writes: number, options: { cause: unknown }) {
+  constructor(
+    readonly writes: number,
+    options: { cause: unknown },
+  ) {
     super(`GSE took ${writes} of the writes, then: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
     this.name = "PartialConvergeError";
   }
@@ -56,7 +59,10 @@ export async function converge(
 
   if (ref.kind === "route") {
     if (target === null) {
-      await applyConfigChange(gse, "delete_route", { condition: { channel_id: ref.id, plat_name: current?.plat_name ?? platName }, operation: { ...operation, method: "all" } });
+      await applyConfigChange(gse, "delete_route", {
+        condition: { channel_id: ref.id, plat_name: current?.plat_name ?? platName },
+        operation: { ...operation, method: "all" },
+      });
       return { writes: 1 };
     }
     if (!isRouteDocument(target)) throw new CannotConvergeError(`route#${ref.id}: the document is not a route channel`);
@@ -74,7 +80,8 @@ export async function converge(
     // Only entries GSE does not already hold are sent: an entry written by someone else since is
     // not written over with the same value it has.
     const condition = { channel_id: ref.id, plat_name: target.plat_name };
-    const missing = <T extends { name: string }>(want: readonly T[], have: readonly T[]): T[] => want.filter((w) => !have.some((h) => h.name === w.name && holdsDesired(h, w)));
+    const missing = <T extends { name: string }>(want: readonly T[], have: readonly T[]): T[] =>
+      want.filter((w) => !have.some((h) => h.name === w.name && holdsDesired(h, w)));
     const routes = missing(target.route, current.route);
     const filters = missing(target.stream_filters, current.stream_filters);
     if (routes.length > 0 || filters.length > 0) {

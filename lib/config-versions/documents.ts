@@ -8,14 +8,7 @@ import type { GseClient } from "../gse/client.ts";
 import { holdsDesired, type ConfigOperation } from "../gse/config-apply.ts";
 import { readChannel, readStreamTo } from "../gse/objects.ts";
 import type { OperationRequest } from "../gse/operations.ts";
-import {
-  labelSchema,
-  routeEntrySchema,
-  streamFilterSchema,
-  streamToSchema,
-  type RouteEntry,
-  type StreamFilter,
-} from "../gse/schemas.ts";
+import { labelSchema, routeEntrySchema, streamFilterSchema, streamToSchema, type RouteEntry, type StreamFilter } from "../gse/schemas.ts";
 
 export const OBJECT_KINDS = ["route", "streamto"] as const;
 export const objectKindSchema = z.enum(OBJECT_KINDS);

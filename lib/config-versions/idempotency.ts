@@ -37,7 +37,10 @@ export interface IdempotencyDeps {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value !== null && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
 }
@@ -72,8 +75,10 @@ export async function withIdempotency<T>(deps: IdempotencyDeps, scope: Idempoten
   }
   const existing = await deps.store.claimIdempotency(pk, hash, deps.now(), ttl, deps.settings.inProgressTimeoutSeconds * 1000);
   if (existing) {
-    if (existing.request_hash !== hash) throw new ConflictError("Idempotency-Key was already used with a different request", { idempotency_key: scope.key ?? null });
-    if (existing.status === "IN_PROGRESS") throw new ConflictError("the first request with this idempotency key is still in progress; retry later", { idempotency_key: scope.key ?? null });
+    if (existing.request_hash !== hash)
+      throw new ConflictError("Idempotency-Key was already used with a different request", { idempotency_key: scope.key ?? null });
+    if (existing.status === "IN_PROGRESS")
+      throw new ConflictError("the first request with this idempotency key is still in progress; retry later", { idempotency_key: scope.key ?? null });
     return existing.response as T;
   }
   let result: T;

@@ -55,8 +55,10 @@ export function configJobs(deps: VersionedDeps): Record<string, JobHandler> {
       asJob(async () => {
         const p = jobBody(rollbackConfigJobSchema, job);
         const key = p.idempotency_key ?? `sqs:${record.messageId}`;
-        await withIdempotency(deps, { appCode: AUTOMATION_AUTHOR, operation: "rollback_config", body: { kind: p.kind, id: p.id, version: p.version }, key }, () =>
-          rollbackTo(deps, { kind: p.kind, id: p.id }, p.version, { author: p.author ?? AUTOMATION_AUTHOR }),
+        await withIdempotency(
+          deps,
+          { appCode: AUTOMATION_AUTHOR, operation: "rollback_config", body: { kind: p.kind, id: p.id, version: p.version }, key },
+          () => rollbackTo(deps, { kind: p.kind, id: p.id }, p.version, { author: p.author ?? AUTOMATION_AUTHOR }),
         );
       }),
   };

@@ -39,7 +39,9 @@ function flatten(value: unknown, path: string, out: Map<string, { value: unknown
     return;
   }
   if (Array.isArray(value) && value.length > 0) {
-    value.forEach((item, index) => flatten(item, `${path}[${index}]`, out, secret));
+    value.forEach((item, index) => {
+      flatten(item, `${path}[${index}]`, out, secret);
+    });
     return;
   }
   out.set(path, { value, secret });

@@ -28,7 +28,13 @@ export class PendingAddRecords extends VersionRecords {
       UpdateExpression: `SET #status = :failed, #error = :error, failed_at = :now${allocatedId !== undefined ? ", allocated_id = :id" : ""}`,
       ConditionExpression: "#status = :pending",
       ExpressionAttributeNames: { "#status": "status", "#error": "error" },
-      ExpressionAttributeValues: { ":failed": "FAILED", ":pending": "PENDING", ":error": error, ":now": now, ...(allocatedId !== undefined ? { ":id": allocatedId } : {}) },
+      ExpressionAttributeValues: {
+        ":failed": "FAILED",
+        ":pending": "PENDING",
+        ":error": error,
+        ":now": now,
+        ...(allocatedId !== undefined ? { ":id": allocatedId } : {}),
+      },
     });
   }
 
@@ -37,7 +43,15 @@ export class PendingAddRecords extends VersionRecords {
    * version 0 (nothing was there) and version 1 APPLIED, in one transaction.
    */
   async completePendingAdd(key: PendingAddKey, pending: PendingAddItem, ref: ObjectRef, gseResponse: unknown, now: number): Promise<VersionItem> {
-    const adoption = this.versionItem(ref, { version: 0, operation: "adopt", document: null, author: "gse-control", created_at: now, status: "APPLIED", applied_at: now });
+    const adoption = this.versionItem(ref, {
+      version: 0,
+      operation: "adopt",
+      document: null,
+      author: "gse-control",
+      created_at: now,
+      status: "APPLIED",
+      applied_at: now,
+    });
     const first = this.versionItem(ref, {
       version: 1,
       operation: pending.operation,
@@ -52,7 +66,15 @@ export class PendingAddRecords extends VersionRecords {
       applied_at: now,
       ...(pending.idempotency_key ? { idempotency_key: pending.idempotency_key } : {}),
     });
-    const head: HeadItem = { pk: objectPk(ref), sk: "head", object: objectKey(ref), current_version: 1, last_good_version: 1, latest_version: 1, updated_at: now };
+    const head: HeadItem = {
+      pk: objectPk(ref),
+      sk: "head",
+      object: objectKey(ref),
+      current_version: 1,
+      last_good_version: 1,
+      latest_version: 1,
+      updated_at: now,
+    };
     await this.transact(
       [
         {
@@ -62,7 +84,13 @@ export class PendingAddRecords extends VersionRecords {
             UpdateExpression: "SET #status = :applied, #object = :object, allocated_id = :id, gse_response = :response",
             ConditionExpression: "#status = :pending",
             ExpressionAttributeNames: { "#status": "status", "#object": "object" },
-            ExpressionAttributeValues: { ":applied": "APPLIED", ":pending": "PENDING", ":object": objectKey(ref), ":id": ref.id, ":response": gseResponse ?? null },
+            ExpressionAttributeValues: {
+              ":applied": "APPLIED",
+              ":pending": "PENDING",
+              ":object": objectKey(ref),
+              ":id": ref.id,
+              ":response": gseResponse ?? null,
+            },
           },
         },
         { Put: { TableName: this.table, Item: head, ConditionExpression: "attribute_not_exists(pk)" } },
@@ -133,7 +161,13 @@ export class PendingAddRecords extends VersionRecords {
           TableName: this.table,
           FilterExpression: "(sk = :pending OR begins_with(sk, :add)) AND #status IN (:pendingStatus, :failedStatus) AND created_at < :before",
           ExpressionAttributeNames: { "#status": "status" },
-          ExpressionAttributeValues: { ":pending": "pending", ":add": ADD_SK_PREFIX, ":pendingStatus": "PENDING", ":failedStatus": "FAILED", ":before": before },
+          ExpressionAttributeValues: {
+            ":pending": "pending",
+            ":add": ADD_SK_PREFIX,
+            ":pendingStatus": "PENDING",
+            ":failedStatus": "FAILED",
+            ":before": before,
+          },
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );

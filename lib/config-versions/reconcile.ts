@@ -13,7 +13,16 @@ import type { AlertPublisher } from "../core/alerts.ts";
 import { driftAlert, type ConfigAlert } from "./alerts.ts";
 import { storedError, type ConfigDeps } from "./change.ts";
 import { converge } from "./converge.ts";
-import { configDocumentSchema, expectationOfDocument, expectationOfRequest, meets, objectKey, parseObjectKey, readObject, type ObjectRef } from "./documents.ts";
+import {
+  configDocumentSchema,
+  expectationOfDocument,
+  expectationOfRequest,
+  meets,
+  objectKey,
+  parseObjectKey,
+  readObject,
+  type ObjectRef,
+} from "./documents.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
 import { undoPendingAdd, undoVersion } from "./undo.ts";
 import { diffDocuments, fieldChangeSchema, maskSecrets, type FieldChange } from "./mask.ts";
@@ -82,7 +91,7 @@ export async function reconcilePending(deps: ReconcileDeps, head: HeadItem): Pro
     await undoVersion(deps, version);
     return "rolled_back";
   }
-  if (!version || version.status !== "PENDING") return "skipped";
+  if (version?.status !== "PENDING") return "skipped";
   const current = await readObject(deps.gse, ref, version.document?.plat_name ?? "", deps.operator);
   const log = { object: head.object, version: version.version };
   if (meets(current, expectationOf(version))) {
@@ -95,7 +104,12 @@ export async function reconcilePending(deps: ReconcileDeps, head: HeadItem): Pro
     deps.logger.warn("stuck PENDING version reconciled: GSE holds it", { ...log, status: "APPLIED" });
     return "applied";
   }
-  await deps.store.markFailed(ref, version.version, { message: `PENDING for over ${deps.settings.pendingTimeoutSeconds} s and GSE does not hold it`, kind: "stuck_pending" }, deps.now());
+  await deps.store.markFailed(
+    ref,
+    version.version,
+    { message: `PENDING for over ${deps.settings.pendingTimeoutSeconds} s and GSE does not hold it`, kind: "stuck_pending" },
+    deps.now(),
+  );
   deps.logger.warn("stuck PENDING version reconciled: GSE does not hold it", { ...log, status: "FAILED" });
   return "failed";
 }
@@ -137,7 +151,12 @@ export async function reconcileStalePendingAdds(deps: ReconcileDeps): Promise<nu
       // An add that gave its id can be looked up by it (recovery compares and restores); one whose
       // id GSE was to allocate cannot.
       const given = item.sk === "pending" ? undefined : parseObjectKey(item.object ?? "").id;
-      await deps.store.failPendingAdd({ pk: item.pk, sk: item.sk }, { message: `add PENDING for over ${deps.settings.pendingTimeoutSeconds} s; whether GSE made it is unknown`, kind: "stuck_pending", outcome: "unknown" }, given, deps.now());
+      await deps.store.failPendingAdd(
+        { pk: item.pk, sk: item.sk },
+        { message: `add PENDING for over ${deps.settings.pendingTimeoutSeconds} s; whether GSE made it is unknown`, kind: "stuck_pending", outcome: "unknown" },
+        given,
+        deps.now(),
+      );
       continue;
     }
     // FAILED for longer than the timeout: its stream record recovery may have given up on (GSE unreachable meanwhile).
@@ -153,7 +172,18 @@ export async function reconcileStalePendingAdds(deps: ReconcileDeps): Promise<nu
 
 /** One scheduled pass over every head; one object's failure does not stop the others. */
 export async function reconcileAll(deps: ReconcileDeps): Promise<Record<ReconcileOutcome | "errors" | "heads" | "stale_adds", number>> {
-  const summary: Record<ReconcileOutcome | "errors" | "heads" | "stale_adds", number> = { heads: 0, in_sync: 0, applied: 0, failed: 0, rolled_back: 0, skipped: 0, drifted: 0, repaired: 0, errors: 0, stale_adds: 0 };
+  const summary: Record<ReconcileOutcome | "errors" | "heads" | "stale_adds", number> = {
+    heads: 0,
+    in_sync: 0,
+    applied: 0,
+    failed: 0,
+    rolled_back: 0,
+    skipped: 0,
+    drifted: 0,
+    repaired: 0,
+    errors: 0,
+    stale_adds: 0,
+  };
   summary.stale_adds = await reconcileStalePendingAdds(deps);
   for (const head of await deps.store.allHeads()) {
     summary.heads += 1;

@@ -66,7 +66,14 @@ export class ConfigStore extends PendingAddRecords {
    * key was used before and has not expired.
    */
   async claimIdempotency(pk: string, requestHash: string, now: number, ttlSeconds: number, abandonedAfterMs: number): Promise<IdempotencyItem | undefined> {
-    const item: IdempotencyItem = { pk, sk: "idem", status: "IN_PROGRESS", request_hash: requestHash, created_at: now, [TTL]: Math.floor(now / 1000) + ttlSeconds };
+    const item: IdempotencyItem = {
+      pk,
+      sk: "idem",
+      status: "IN_PROGRESS",
+      request_hash: requestHash,
+      created_at: now,
+      [TTL]: Math.floor(now / 1000) + ttlSeconds,
+    };
     this.counter.writes += 1;
     try {
       await this.options.client.send(

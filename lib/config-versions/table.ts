@@ -26,7 +26,6 @@ export interface PendingAddKey {
 export const pendingAddKey = (id: string, ref?: ObjectRef): PendingAddKey =>
   ref === undefined ? { pk: pendingAddPk(id), sk: "pending" } : { pk: objectPk(ref), sk: `${ADD_SK_PREFIX}${id}` };
 
-
 /** How a version or a pending add ended when recovery was done with it. */
 export interface RecoveryOutcome {
   readonly status: "ROLLED_BACK" | "ROLLBACK_FAILED";
@@ -43,7 +42,10 @@ export interface AdoptedState {
 
 /** A conditional write lost: another change of the same object got there first. */
 export class ConcurrentChangeError extends Error {
-  constructor(readonly ref: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly ref: string,
+    options?: { cause?: unknown },
+  ) {
     super(`another change of ${ref} is in progress or came first`, options);
     this.name = "ConcurrentChangeError";
   }

@@ -89,7 +89,11 @@ async function compareAndRestore(
     if (meets(after, expectationOfDocument(plan.target))) return { status: "ROLLED_BACK", writes };
     return { status: "ROLLBACK_FAILED", writes, error: { message: "GSE does not hold the last good version after the rollback", kind: "verification" } };
   }
-  return { status: "ROLLED_BACK", writes, adopted: { document: after, adoption: { after_version: afterVersion, reason: after === null ? "gone" : "changed_elsewhere" } } };
+  return {
+    status: "ROLLED_BACK",
+    writes,
+    adopted: { document: after, adoption: { after_version: afterVersion, reason: after === null ? "gone" : "changed_elsewhere" } },
+  };
 }
 
 /** An undo pass; one that could not reach GSE is counted, and given up after the bound. */
@@ -101,11 +105,18 @@ async function bounded(deps: UndoDeps, key: { pk: string; sk: string }, run: () 
     const max = deps.maxRecoveryAttempts ?? MAX_RECOVERY_ATTEMPTS;
     deps.logger.warn("config rollback could not reach GSE", { pk: key.pk, sk: key.sk, attempt: attempts, of: max, error: storedError(error) });
     if (attempts < max) throw error;
-    return { status: "ROLLBACK_FAILED", error: { message: `GSE could not be read or written in ${attempts} recovery passes: ${storedError(error).message}`, kind: "unreachable" } };
+    return {
+      status: "ROLLBACK_FAILED",
+      error: { message: `GSE could not be read or written in ${attempts} recovery passes: ${storedError(error).message}`, kind: "unreachable" },
+    };
   }
 }
 
-const outcomeOf = (undone: UndoOutcome) => ({ status: undone.status, ...(undone.status === "ROLLBACK_FAILED" ? { error: undone.error } : {}), ...(undone.writes !== undefined ? { writes: undone.writes } : {}) });
+const outcomeOf = (undone: UndoOutcome) => ({
+  status: undone.status,
+  ...(undone.status === "ROLLBACK_FAILED" ? { error: undone.error } : {}),
+  ...(undone.writes !== undefined ? { writes: undone.writes } : {}),
+});
 
 interface Ended {
   readonly operation: string;
@@ -194,7 +205,14 @@ export async function undoVersion(deps: UndoDeps, failed: VersionItem): Promise<
     const good = (await deps.store.getVersion(ref, restored))?.document ?? null;
     const written = item.document;
     const undone = await bounded(deps, key, () => compareAndRestore(deps, ref, { good, written, afterVersion: failed.version }));
-    deps.logger.info("config rollback", { object: failed.object, version: failed.version, restored_version: restored, status: undone.status, writes: undone.writes, adopted: undone.status === "ROLLED_BACK" && undone.adopted !== undefined });
+    deps.logger.info("config rollback", {
+      object: failed.object,
+      version: failed.version,
+      restored_version: restored,
+      status: undone.status,
+      writes: undone.writes,
+      adopted: undone.status === "ROLLED_BACK" && undone.adopted !== undefined,
+    });
     try {
       await deps.store.finishUndo(ref, failed.version, outcomeOf(undone), deps.now(), undone.status === "ROLLED_BACK" ? undone.adopted : undefined);
     } catch (error) {
@@ -232,7 +250,10 @@ export async function undoPendingAdd(deps: UndoDeps, failed: PendingAddItem): Pr
         adoptedVersion = await deps.store.adoptObserved(ref, head, { document: undone.adopted.document, adoption }, deps.now());
       }
     } else if (item.error?.outcome === "unknown") {
-      undone = { status: "ROLLBACK_FAILED", error: { message: "GSE may have made the object under an id it never told us; look for it by name", kind: "unknowable" } };
+      undone = {
+        status: "ROLLBACK_FAILED",
+        error: { message: "GSE may have made the object under an id it never told us; look for it by name", kind: "unknowable" },
+      };
     } else {
       // GSE refused it or never got it (recorded before REJECTED existed): nothing to undo.
       undone = { status: "ROLLED_BACK", writes: 0 };

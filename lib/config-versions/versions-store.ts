@@ -59,8 +59,26 @@ export class VersionRecords extends ConfigTable {
       );
       return item;
     }
-    const adoption = this.versionItem(ref, { version: 0, operation: "adopt", document: adopted, author: "gse-control", created_at: now, status: "APPLIED", applied_at: now });
-    const newHead: HeadItem = { pk: objectPk(ref), sk: "head", object: objectKey(ref), current_version: 0, last_good_version: 0, latest_version: item.version, pending_version: item.version, pending_since: now, updated_at: now };
+    const adoption = this.versionItem(ref, {
+      version: 0,
+      operation: "adopt",
+      document: adopted,
+      author: "gse-control",
+      created_at: now,
+      status: "APPLIED",
+      applied_at: now,
+    });
+    const newHead: HeadItem = {
+      pk: objectPk(ref),
+      sk: "head",
+      object: objectKey(ref),
+      current_version: 0,
+      last_good_version: 0,
+      latest_version: item.version,
+      pending_version: item.version,
+      pending_since: now,
+      updated_at: now,
+    };
     await this.transact(
       [
         { Put: { TableName: this.table, Item: newHead, ConditionExpression: "attribute_not_exists(pk)" } },
@@ -74,7 +92,12 @@ export class VersionRecords extends ConfigTable {
 
   /** PENDING → APPLIED and the head moved to it (current and last good), in one transaction. */
   async markApplied(ref: ObjectRef, version: number, gseResponse: unknown, now: number): Promise<void> {
-    await this.closeVersion(ref, version, { from: "PENDING", set: { status: "APPLIED", gse_response: gseResponse ?? null, applied_at: now }, now, headTo: version });
+    await this.closeVersion(ref, version, {
+      from: "PENDING",
+      set: { status: "APPLIED", gse_response: gseResponse ?? null, applied_at: now },
+      now,
+      headTo: version,
+    });
   }
 
   /** PENDING → FAILED; the head stays locked until recovery has undone it. False if not PENDING. */
@@ -84,7 +107,13 @@ export class VersionRecords extends ConfigTable {
       UpdateExpression: `SET #status = :failed, #error = :error, failed_at = :now${gseResponse !== undefined ? ", gse_response = :response" : ""}`,
       ConditionExpression: "#status = :pending",
       ExpressionAttributeNames: { "#status": "status", "#error": "error" },
-      ExpressionAttributeValues: { ":failed": "FAILED", ":pending": "PENDING", ":error": error, ":now": now, ...(gseResponse !== undefined ? { ":response": gseResponse } : {}) },
+      ExpressionAttributeValues: {
+        ":failed": "FAILED",
+        ":pending": "PENDING",
+        ":error": error,
+        ":now": now,
+        ...(gseResponse !== undefined ? { ":response": gseResponse } : {}),
+      },
     });
   }
 
@@ -196,15 +225,17 @@ export class VersionRecords extends ConfigTable {
     const putVersion = { Put: { TableName: this.table, Item: item, ConditionExpression: "attribute_not_exists(pk)" } };
     try {
       if (head) {
-        await this.transact(
-          [
-            putVersion,
-            this.advanceHead(ref, head, version, now),
-          ],
-          objectKey(ref),
-        );
+        await this.transact([putVersion, this.advanceHead(ref, head, version, now)], objectKey(ref));
       } else {
-        const newHead: HeadItem = { pk: objectPk(ref), sk: "head", object: objectKey(ref), current_version: 0, last_good_version: 0, latest_version: 0, updated_at: now };
+        const newHead: HeadItem = {
+          pk: objectPk(ref),
+          sk: "head",
+          object: objectKey(ref),
+          current_version: 0,
+          last_good_version: 0,
+          latest_version: 0,
+          updated_at: now,
+        };
         await this.transact([{ Put: { TableName: this.table, Item: newHead, ConditionExpression: "attribute_not_exists(pk)" } }, putVersion], objectKey(ref));
       }
       return version;
@@ -284,7 +315,12 @@ export class VersionRecords extends ConfigTable {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.options.client.send(
-        new ScanCommand({ TableName: this.table, FilterExpression: "sk = :head", ExpressionAttributeValues: { ":head": HEAD_SK }, ...(start ? { ExclusiveStartKey: start } : {}) }),
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: "sk = :head",
+          ExpressionAttributeValues: { ":head": HEAD_SK },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
       );
       heads.push(...(page.Items ?? []).map((item) => headItemSchema.parse(item)));
       start = page.LastEvaluatedKey;

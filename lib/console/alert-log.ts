@@ -84,7 +84,12 @@ function describeLegacyHeartbeat(alert: z.infer<typeof legacyHeartbeatAlertSchem
   const named = sample.slice(0, SAMPLE_IN_SUMMARY).map((s) => s.agent_id);
   const more = count > named.length ? ` and ${count - named.length} more` : "";
   const agents = named.length ? `: ${named.join(", ")}${more}` : "";
-  return { kind, severity: severity ?? HEARTBEAT_SEVERITY[kind] ?? "info", message: oneLine(detail ?? `${subject.replace(/^gse-control: /, "")}${agents}`), source: alert.source };
+  return {
+    kind,
+    severity: severity ?? HEARTBEAT_SEVERITY[kind] ?? "info",
+    message: oneLine(detail ?? `${subject.replace(/^gse-control: /, "")}${agents}`),
+    source: alert.source,
+  };
 }
 
 function describeAlarm(alarm: z.infer<typeof alarmSchema>): Described {

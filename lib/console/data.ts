@@ -103,10 +103,20 @@ export function gseHealth(summary: FleetSummary | null, outage: GseOutage | unde
   const { gse_calls: calls, gse_failed_chunks: failed, as_of: at } = summary;
   if (failed > 0) {
     const why = outage?.detail ? ` (${oneLine(outage.detail)})` : "";
-    return { state: "failing", detail: `${failed} of ${calls} calls failed in the last heartbeat poll${why}`, checked_at: at, since: outage ? iso(Math.min(outage.since, Date.parse(at))) : at };
+    return {
+      state: "failing",
+      detail: `${failed} of ${calls} calls failed in the last heartbeat poll${why}`,
+      checked_at: at,
+      since: outage ? iso(Math.min(outage.since, Date.parse(at))) : at,
+    };
   }
   if (calls === 0) return { state: "unknown", detail: "the last heartbeat poll had no agent to ask GSE about", checked_at: at, since: null };
-  return { state: "ok", detail: calls === 1 ? "answered the one call of the last heartbeat poll" : `answered all ${calls} calls of the last heartbeat poll`, checked_at: at, since: null };
+  return {
+    state: "ok",
+    detail: calls === 1 ? "answered the one call of the last heartbeat poll" : `answered all ${calls} calls of the last heartbeat poll`,
+    checked_at: at,
+    since: null,
+  };
 }
 
 /** A check of lib/health.ts as the strip shows it. */
@@ -266,7 +276,8 @@ class ReadTimeout extends Error {
 }
 
 /** A mistake in this code, not a dependency's failure: answered as a 500, never blamed on DynamoDB. */
-const isProgrammingError = (error: unknown): boolean => error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError;
+const isProgrammingError = (error: unknown): boolean =>
+  error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError;
 
 /** The 503 when DynamoDB cannot be read: the strip alone, GSE unknown (its signal is in DynamoDB too). */
 export function dynamoUnavailable(error: unknown, alertsTopic: DependencyHealth, at: number): DependencyUnavailableError {

@@ -9,14 +9,17 @@ import { QUEUES, SECRETS, TABLES, TOPICS, type QueueKey } from "../resources.ts"
  */
 
 const jsonString = <T extends z.ZodType>(schema: T) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      ctx.addIssue({ code: "custom", message: "is not valid JSON" });
-      return z.NEVER;
-    }
-  }).pipe(schema);
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "is not valid JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 
 const callerSchema = z.object({
   bk_app_code: z.string().min(1),
@@ -24,8 +27,7 @@ const callerSchema = z.object({
 });
 export type Caller = z.infer<typeof callerSchema>;
 
-const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().positive().max(max).default(fallback);
+const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().positive().max(max).default(fallback);
 
 /** HEARTBEAT_TRANSITIONAL_GRACE_MINUTES's default. */
 const HEARTBEAT_TRANSITIONAL_GRACE_DEFAULT_MINUTES = 15;
@@ -218,7 +220,8 @@ function setPath(target: Record<string, unknown>, path: string, value: string): 
   const parts = path.split(".");
   let node = target;
   for (const part of parts.slice(0, -1)) {
-    node = (node[part] ??= {}) as Record<string, unknown>;
+    node[part] ??= {};
+    node = node[part] as Record<string, unknown>;
   }
   node[parts[parts.length - 1] as string] = value;
 }
@@ -254,19 +257,17 @@ export function loadConfig(env: NodeJS.ProcessEnv, lookup: ResourceLookup = () =
   const parsed = configSchema.safeParse(raw);
   if (parsed.success && missingLinks.length === 0) return parsed.data;
 
-  const problems = missingLinks.concat((parsed.error?.issues ?? []).map((issue) => {
-    const path = issue.path.join(".");
-    const source = SETTINGS.find((s) => path === s.path || path.startsWith(`${s.path}.`));
-    const name = source
-      ? source.resource
-        ? `${source.env} (or linked ${source.resource[0]}.${source.resource[1]})`
-        : source.env
-      : path;
-    const missing = source !== undefined && readPath(raw, source.path) === undefined;
-    // zod's messages for a secret can quote the input; keep only the generic part then.
-    const detail = missing ? "is required but not set" : source?.secret ? `is invalid (${issue.code})` : issue.message;
-    return `${name}: ${detail}${source && path !== source.path ? ` at ${path.slice(source.path.length + 1)}` : ""}`;
-  }));
+  const problems = missingLinks.concat(
+    (parsed.error?.issues ?? []).map((issue) => {
+      const path = issue.path.join(".");
+      const source = SETTINGS.find((s) => path === s.path || path.startsWith(`${s.path}.`));
+      const name = source ? (source.resource ? `${source.env} (or linked ${source.resource[0]}.${source.resource[1]})` : source.env) : path;
+      const missing = source !== undefined && readPath(raw, source.path) === undefined;
+      // zod's messages for a secret can quote the input; keep only the generic part then.
+      const detail = missing ? "is required but not set" : source?.secret ? `is invalid (${issue.code})` : issue.message;
+      return `${name}: ${detail}${source && path !== source.path ? ` at ${path.slice(source.path.length + 1)}` : ""}`;
+    }),
+  );
   throw new ConfigError(problems);
 }
 
@@ -326,6 +327,11 @@ export const slotTokenOf = (config: Config): string => linked(config.gse.slotTok
 
 export const alertsTopicOf = (config: Config): string => linked(config.alertsTopicArn, TOPICS.alerts.link);
 
-const QUEUE_URL_SETTINGS = { automation: "automationQueueUrl", automationDlq: "automationDlqUrl", alertLog: "alertLogQueueUrl", alertLogDlq: "alertLogDlqUrl" } as const satisfies Record<QueueKey, keyof Config>;
+const QUEUE_URL_SETTINGS = {
+  automation: "automationQueueUrl",
+  automationDlq: "automationDlqUrl",
+  alertLog: "alertLogQueueUrl",
+  alertLogDlq: "alertLogDlqUrl",
+} as const satisfies Record<QueueKey, keyof Config>;
 
 export const queueUrlOf = (config: Config, queue: QueueKey): string => linked(config[QUEUE_URL_SETTINGS[queue]], QUEUES[queue].link);

@@ -30,7 +30,10 @@ export class ValidationError extends AppError {
   readonly codeName = "INVALID_ARGS";
   override readonly data: { errors: readonly FieldProblem[] };
 
-  constructor(readonly problems: readonly FieldProblem[], message?: string) {
+  constructor(
+    readonly problems: readonly FieldProblem[],
+    message?: string,
+  ) {
     super(message ?? `invalid request: ${problems.map((p) => `${p.path || "(body)"}: ${p.message}`).join("; ")}`);
     this.data = { errors: problems };
   }

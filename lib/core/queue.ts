@@ -42,7 +42,9 @@ export function sqsSender(sqs: SQSClient, queueUrl: string): QueueSender {
         QueueUrl: queueUrl,
         MessageBody: body,
         ...(options.delaySeconds !== undefined ? { DelaySeconds: clampDelay(options.delaySeconds) } : {}),
-        ...(attributes.length > 0 ? { MessageAttributes: Object.fromEntries(attributes.map(([name, value]) => [name, { DataType: "String", StringValue: value }])) } : {}),
+        ...(attributes.length > 0
+          ? { MessageAttributes: Object.fromEntries(attributes.map(([name, value]) => [name, { DataType: "String", StringValue: value }])) }
+          : {}),
       }),
     );
   };

@@ -51,7 +51,6 @@ const RETRYABLE_STATEMENT_ERRORS: ReadonlySet<string> = new Set([
   "TransactionConflict",
 ]);
 
-
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));

@@ -21,15 +21,17 @@ export interface AgentPage {
 export class FleetAgentRecords extends FleetTable {
   /** One page of a partition's agents, after `after` (an sk), up to `limit` items read. */
   async agentPage(partition: number, options: { after?: string; limit?: number }, calls: FleetCalls): Promise<AgentPage> {
-    const out = await this.read(calls, () => this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        ReturnConsumedCapacity: "TOTAL",
-        KeyConditionExpression: options.after === undefined ? "pk = :pk" : "pk = :pk AND sk > :after",
-        ExpressionAttributeValues: { ":pk": partitionPk(partition), ...(options.after === undefined ? {} : { ":after": options.after }) },
-        ...(options.limit !== undefined ? { Limit: options.limit } : {}),
-      }),
-    ));
+    const out = await this.read(calls, () =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ReturnConsumedCapacity: "TOTAL",
+          KeyConditionExpression: options.after === undefined ? "pk = :pk" : "pk = :pk AND sk > :after",
+          ExpressionAttributeValues: { ":pk": partitionPk(partition), ...(options.after === undefined ? {} : { ":after": options.after }) },
+          ...(options.limit !== undefined ? { Limit: options.limit } : {}),
+        }),
+      ),
+    );
     const agents = (out.Items ?? []).flatMap((raw) => {
       const parsed = fleetAgentSchema.safeParse(raw);
       return parsed.success ? [parsed.data] : [];
@@ -58,7 +60,9 @@ export class FleetAgentRecords extends FleetTable {
   }
 
   async getAgent(agentId: string, calls: FleetCalls): Promise<FleetAgent | undefined> {
-    const out = await this.read(calls, () => this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(agentId), ReturnConsumedCapacity: "TOTAL" })));
+    const out = await this.read(calls, () =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(agentId), ReturnConsumedCapacity: "TOTAL" })),
+    );
     const parsed = fleetAgentSchema.safeParse(out.Item);
     return parsed.success ? parsed.data : undefined;
   }
@@ -73,7 +77,9 @@ export class FleetAgentRecords extends FleetTable {
           const left = await drainUnprocessed(
             part.map((id): Record<string, unknown> => agentKey(id)),
             async (keys) => {
-              const out = await this.read(calls, () => this.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [...keys] } }, ReturnConsumedCapacity: "TOTAL" })));
+              const out = await this.read(calls, () =>
+                this.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [...keys] } }, ReturnConsumedCapacity: "TOTAL" })),
+              );
               for (const raw of out.Responses?.[table] ?? []) {
                 const parsed = fleetAgentSchema.safeParse(raw);
                 if (parsed.success) found.set(parsed.data.agent_id, parsed.data);
@@ -100,7 +106,10 @@ export class FleetAgentRecords extends FleetTable {
     const statementOf = (agent: FleetAgent): Statement => {
       const item: Record<string, unknown> = { ...agent, ...agentKey(agent.agent_id) };
       const names = Object.keys(item).filter((name) => item[name] !== undefined);
-      return { Statement: `INSERT INTO "${this.tableName}" VALUE {${names.map((name) => `'${name}': ?`).join(", ")}}`, Parameters: names.map((name) => item[name]) };
+      return {
+        Statement: `INSERT INTO "${this.tableName}" VALUE {${names.map((name) => `'${name}': ?`).join(", ")}}`,
+        Parameters: names.map((name) => item[name]),
+      };
     };
     // DynamoDB refuses a whole batch that names one key twice.
     const distinct = [...new Map(agents.map((agent) => [agent.agent_id, agent])).values()];
@@ -119,16 +128,18 @@ export class FleetAgentRecords extends FleetTable {
   /** Adds a source to an agent watched already (a set: no duplicate, no other field touched). */
   async addSource(agentId: string, source: string, calls: FleetCalls): Promise<void> {
     try {
-      await this.write(calls, () => this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: agentKey(agentId),
-          UpdateExpression: "SET sources = list_append(sources, :s)",
-          ConditionExpression: "attribute_exists(pk) AND NOT contains(sources, :one)",
-          ExpressionAttributeValues: { ":s": [source], ":one": source },
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      ));
+      await this.write(calls, () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: agentKey(agentId),
+            UpdateExpression: "SET sources = list_append(sources, :s)",
+            ConditionExpression: "attribute_exists(pk) AND NOT contains(sources, :one)",
+            ExpressionAttributeValues: { ":s": [source], ":one": source },
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
     }
@@ -147,7 +158,9 @@ export class FleetAgentRecords extends FleetTable {
               calls.writes++;
               const out = await this.client.send(new BatchWriteCommand({ RequestItems: { [table]: [...requests] }, ReturnConsumedCapacity: "TOTAL" }));
               calls.writeUnits += out.ConsumedCapacity?.[0]?.CapacityUnits ?? requests.length;
-              return (out.UnprocessedItems?.[table] ?? []).flatMap((r): DeleteEntry[] => (r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : []));
+              return (out.UnprocessedItems?.[table] ?? []).flatMap((r): DeleteEntry[] =>
+                r.DeleteRequest?.Key ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }] : [],
+              );
             },
             this.retry,
           );
@@ -177,17 +190,19 @@ export class FleetAgentRecords extends FleetTable {
       }
     });
     try {
-      await this.write(calls, () => this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: agentKey(agent.agent_id),
-          UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
-          ConditionExpression: "rev = :rev",
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      ));
+      await this.write(calls, () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: agentKey(agent.agent_id),
+            UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+            ConditionExpression: "rev = :rev",
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -204,14 +219,18 @@ export class FleetAgentRecords extends FleetTable {
       chunk(transitions, BATCH_WRITE_MAX_ITEMS).map((part) =>
         this.limit(async () => {
           const left = await drainUnprocessed(
-            part.map((t): PutEntry => ({
-              PutRequest: { Item: { pk: historyPk(t.agent_id), sk: `${new Date(t.at).toISOString()}#${t.kind}`, ...t, expires_at: expiresAt } },
-            })),
+            part.map(
+              (t): PutEntry => ({
+                PutRequest: { Item: { pk: historyPk(t.agent_id), sk: `${new Date(t.at).toISOString()}#${t.kind}`, ...t, expires_at: expiresAt } },
+              }),
+            ),
             async (requests) => {
               calls.writes++;
               const out = await this.client.send(new BatchWriteCommand({ RequestItems: { [table]: [...requests] }, ReturnConsumedCapacity: "TOTAL" }));
               calls.writeUnits += out.ConsumedCapacity?.[0]?.CapacityUnits ?? requests.length;
-              return (out.UnprocessedItems?.[table] ?? []).flatMap((r): PutEntry[] => (r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : []));
+              return (out.UnprocessedItems?.[table] ?? []).flatMap((r): PutEntry[] =>
+                r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
+              );
             },
             this.retry,
           );
@@ -223,17 +242,23 @@ export class FleetAgentRecords extends FleetTable {
   }
 
   /** An agent's transitions, newest first; `before` is the sk to continue from. */
-  async history(agentId: string, options: { limit: number; before?: string }, calls: FleetCalls): Promise<{ transitions: TransitionRecord[]; before?: string }> {
-    const out = await this.read(calls, () => this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        ReturnConsumedCapacity: "TOTAL",
-        KeyConditionExpression: options.before === undefined ? "pk = :pk" : "pk = :pk AND sk < :before",
-        ExpressionAttributeValues: { ":pk": historyPk(agentId), ...(options.before === undefined ? {} : { ":before": options.before }) },
-        ScanIndexForward: false,
-        Limit: options.limit,
-      }),
-    ));
+  async history(
+    agentId: string,
+    options: { limit: number; before?: string },
+    calls: FleetCalls,
+  ): Promise<{ transitions: TransitionRecord[]; before?: string }> {
+    const out = await this.read(calls, () =>
+      this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          ReturnConsumedCapacity: "TOTAL",
+          KeyConditionExpression: options.before === undefined ? "pk = :pk" : "pk = :pk AND sk < :before",
+          ExpressionAttributeValues: { ":pk": historyPk(agentId), ...(options.before === undefined ? {} : { ":before": options.before }) },
+          ScanIndexForward: false,
+          Limit: options.limit,
+        }),
+      ),
+    );
     const transitions = (out.Items ?? []).flatMap((raw) => {
       const parsed = transitionSchema.safeParse(raw);
       return parsed.success ? [parsed.data] : [];

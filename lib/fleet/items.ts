@@ -105,4 +105,3 @@ export const fleetSummarySchema = z.object({
   gse_failed_chunks: z.int(),
 });
 export type FleetSummary = z.infer<typeof fleetSummarySchema>;
-

@@ -9,7 +9,10 @@ import { FLEET_STATUSES, fleetSummarySchema, isWatchableAgentId, transitionSchem
 
 // Registered ids are asked of GSE by every poll: only GSE's formats (which are also storable).
 export const agentIdListBodySchema = z.object({
-  agent_id_list: z.array(agentIdSchema.refine(isWatchableAgentId, { message: "agent id is too long to be stored" })).min(1).max(MAX_AGENTS_PER_REQUEST),
+  agent_id_list: z
+    .array(agentIdSchema.refine(isWatchableAgentId, { message: "agent id is too long to be stored" }))
+    .min(1)
+    .max(MAX_AGENTS_PER_REQUEST),
 });
 export type AgentIdListBody = z.infer<typeof agentIdListBodySchema>;
 

@@ -10,7 +10,7 @@ import { decodeCursor, encodeCursor } from "../dynamo/cursor.ts";
 import type { Config } from "../core/config.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { classOfAgent, isOutdated, isSuspect, lastSeen } from "../heartbeat/rules.ts";
-import { historyDataSchema, listAgentsDataSchema, type AgentView, type ListAgentsQuery, historyQuerySchema } from "./schemas.ts";
+import type { historyDataSchema, listAgentsDataSchema, AgentView, ListAgentsQuery, historyQuerySchema } from "./schemas.ts";
 import {
   FLEET_PARTITIONS,
   fleetSummarySchema,
@@ -124,7 +124,11 @@ export async function registerSeen(deps: FleetDeps, ids: readonly string[], sour
   try {
     return (await registerAgents(deps, ids, source)).registered;
   } catch (error) {
-    deps.logger?.warn("fleet registry: could not register seen agents", { source, ids: ids.length, error: error instanceof Error ? error.message : String(error) });
+    deps.logger?.warn("fleet registry: could not register seen agents", {
+      source,
+      ids: ids.length,
+      error: error instanceof Error ? error.message : String(error),
+    });
     return 0;
   }
 }
@@ -148,7 +152,13 @@ export async function fleetSummary(deps: FleetDeps): Promise<FleetSummary | null
   return parsed.success ? parsed.data : null;
 }
 
-const listCursorSchema = z.object({ p: z.int().min(0).max(FLEET_PARTITIONS - 1), after: z.string().optional() });
+const listCursorSchema = z.object({
+  p: z
+    .int()
+    .min(0)
+    .max(FLEET_PARTITIONS - 1),
+  after: z.string().optional(),
+});
 const historyCursorSchema = z.object({ before: z.string() });
 
 /** Items read per request at most: a selective filter over a large fleet answers fewer items and a cursor. */

@@ -25,18 +25,22 @@ import { FLEET_PARTITIONS } from "./items.ts";
 import { META, pad, type FleetCalls } from "./table.ts";
 
 export * from "./items.ts";
-export { type AgentChange, type AgentPage } from "./agents-store.ts";
+export type { AgentChange, AgentPage } from "./agents-store.ts";
 export { agentKey, newFleetCalls, partitionOf, type FleetCalls, type FleetStoreOptions } from "./table.ts";
 
 /** The one object callers hold: agents and transitions (the classes it extends), meta items and poll bookkeeping. */
 export class FleetStore extends FleetAgentRecords {
   async getMeta(sk: string, calls: FleetCalls): Promise<Record<string, unknown> | undefined> {
-    const out = await this.read(calls, () => this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: META, sk }, ConsistentRead: true, ReturnConsumedCapacity: "TOTAL" })));
+    const out = await this.read(calls, () =>
+      this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: META, sk }, ConsistentRead: true, ReturnConsumedCapacity: "TOTAL" })),
+    );
     return out.Item;
   }
 
   async putMeta(sk: string, fields: Record<string, unknown>, calls: FleetCalls): Promise<void> {
-    await this.write(calls, () => this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...fields, pk: META, sk }, ReturnConsumedCapacity: "TOTAL" })));
+    await this.write(calls, () =>
+      this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...fields, pk: META, sk }, ReturnConsumedCapacity: "TOTAL" })),
+    );
   }
 
   /** Creates a meta item only if absent; returns whether this call created it. */
@@ -46,7 +50,9 @@ export class FleetStore extends FleetAgentRecords {
 
   async deleteMeta(sk: string, calls: FleetCalls): Promise<boolean> {
     try {
-      await this.write(calls, () => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: META, sk }, ConditionExpression: "attribute_exists(pk)" })));
+      await this.write(calls, () =>
+        this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk: META, sk }, ConditionExpression: "attribute_exists(pk)" })),
+      );
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -62,16 +68,18 @@ export class FleetStore extends FleetAgentRecords {
   async markPolled(partitions: readonly number[], at: number, calls: FleetCalls): Promise<void> {
     if (partitions.length === 0) return;
     const names = Object.fromEntries(partitions.map((p) => [`#p${p}`, `p${pad(p)}`]));
-    await this.write(calls, () => this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: META, sk: "polled" },
-        UpdateExpression: `SET ${partitions.map((p) => `#p${p} = :at`).join(", ")}`,
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ":at": at },
-        ReturnConsumedCapacity: "TOTAL",
-      }),
-    ));
+    await this.write(calls, () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: META, sk: "polled" },
+          UpdateExpression: `SET ${partitions.map((p) => `#p${p} = :at`).join(", ")}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ":at": at },
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ),
+    );
   }
 
   /** Per partition, when a poll last answered for all of it. */
@@ -88,9 +96,11 @@ export class FleetStore extends FleetAgentRecords {
   /** A new item, only if absent. */
   async putNew(item: Record<string, unknown>, calls: FleetCalls): Promise<boolean> {
     try {
-      await this.write(calls, () => this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)", ReturnConsumedCapacity: "TOTAL" }),
-      ));
+      await this.write(calls, () =>
+        this.client.send(
+          new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)", ReturnConsumedCapacity: "TOTAL" }),
+        ),
+      );
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -100,17 +110,19 @@ export class FleetStore extends FleetAgentRecords {
 
   /** Adds `delta` to a poll's count of shards still running; returns the new count. */
   async addPending(pollId: string, delta: number, calls: FleetCalls): Promise<number> {
-    const out = await this.write(calls, () => this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: `poll#${pollId}`, sk: "run" },
-        UpdateExpression: "ADD pending :d",
-        ConditionExpression: "attribute_exists(pk)",
-        ExpressionAttributeValues: { ":d": delta },
-        ReturnValues: "UPDATED_NEW",
-        ReturnConsumedCapacity: "TOTAL",
-      }),
-    ));
+    const out = await this.write(calls, () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `poll#${pollId}`, sk: "run" },
+          UpdateExpression: "ADD pending :d",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":d": delta },
+          ReturnValues: "UPDATED_NEW",
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ),
+    );
     return Number(out.Attributes?.pending ?? 0);
   }
 
@@ -120,17 +132,19 @@ export class FleetStore extends FleetAgentRecords {
    */
   async shardDone(pollId: string, shard: string, calls: FleetCalls): Promise<number | undefined> {
     try {
-      const out = await this.write(calls, () => this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: `poll#${pollId}`, sk: "run" },
-          UpdateExpression: "ADD pending :minus, done :shard",
-          ConditionExpression: "attribute_exists(pk) AND NOT contains(done, :one)",
-          ExpressionAttributeValues: { ":minus": -1, ":shard": new Set([shard]), ":one": shard },
-          ReturnValues: "UPDATED_NEW",
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      ));
+      const out = await this.write(calls, () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: `poll#${pollId}`, sk: "run" },
+            UpdateExpression: "ADD pending :minus, done :shard",
+            ConditionExpression: "attribute_exists(pk) AND NOT contains(done, :one)",
+            ExpressionAttributeValues: { ":minus": -1, ":shard": new Set([shard]), ":one": shard },
+            ReturnValues: "UPDATED_NEW",
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
       return Number(out.Attributes?.pending ?? 0);
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
@@ -140,19 +154,21 @@ export class FleetStore extends FleetAgentRecords {
 
   async markFinished(pollId: string, at: number, calls: FleetCalls): Promise<void> {
     calls.writes++;
-    const out = await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: `poll#${pollId}`, sk: "run" },
-        UpdateExpression: "SET finished_at = :at",
-        ConditionExpression: "attribute_exists(pk)",
-        ExpressionAttributeValues: { ":at": at },
-        ReturnConsumedCapacity: "TOTAL",
-      }),
-    ).catch((error: unknown) => {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
-    });
+    const out = await this.client
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: `poll#${pollId}`, sk: "run" },
+          UpdateExpression: "SET finished_at = :at",
+          ConditionExpression: "attribute_exists(pk)",
+          ExpressionAttributeValues: { ":at": at },
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      )
+      .catch((error: unknown) => {
+        if (isConditionFailure(error)) return undefined;
+        throw error;
+      });
     calls.writeUnits += out?.ConsumedCapacity?.CapacityUnits ?? 1;
   }
 
@@ -161,16 +177,18 @@ export class FleetStore extends FleetAgentRecords {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const out = await this.read(calls, () => this.client.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          ReturnConsumedCapacity: "TOTAL",
-          KeyConditionExpression: "pk = :pk",
-          ExpressionAttributeValues: { ":pk": `poll#${pollId}` },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      ));
+      const out = await this.read(calls, () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            ReturnConsumedCapacity: "TOTAL",
+            KeyConditionExpression: "pk = :pk",
+            ExpressionAttributeValues: { ":pk": `poll#${pollId}` },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start !== undefined);

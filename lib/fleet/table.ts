@@ -1,10 +1,3 @@
-/**
- * What every item kind of the fleet table shares: the keys (agents spread over 64 partitions),
- * the per-caller count of DynamoDB work, and counted reads and writes. agents-store.ts (agents
- * and their transitions) and store.ts (meta items and poll bookkeeping) build on it; FleetStore
- * is the one object callers hold.
- */
-import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { createHash } from "node:crypto";
 import { BatchTable, type BatchStoreOptions } from "../dynamo/batch.ts";
 import { FLEET_PARTITIONS } from "./items.ts";

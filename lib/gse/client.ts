@@ -1,7 +1,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { setTimeout as sleepTimer } from "node:timers/promises";
 import { Pool, type Dispatcher } from "undici";
-import { z } from "zod";
+import type { z } from "zod";
 import type { GseConfig } from "../core/config.ts";
 import { GseError, type GseErrorKind, type WriteOutcome } from "../core/errors.ts";
 import { OPERATIONS, type Door, type OperationName, type OperationRequest, type OperationRequestInput, type OperationResponseData } from "./operations.ts";
@@ -116,21 +116,32 @@ export class GseClient {
         if (!safe || attempt >= maxAttempts || retryAfter > MAX_RETRY_AFTER_MS) throw error;
         const backoff = Math.floor(this.random() * Math.min(MAX_DELAY_MS, BASE_DELAY_MS * 2 ** (attempt - 1)));
         const delay = Math.max(backoff, retryAfter);
-        this.options.logger?.warn("GSE call failed, retrying", { operation: name, attempt, kind: error.kind, delay_ms: delay, gse_request_id: error.requestId });
+        this.options.logger?.warn("GSE call failed, retrying", {
+          operation: name,
+          attempt,
+          kind: error.kind,
+          delay_ms: delay,
+          gse_request_id: error.requestId,
+        });
         await this.sleep(delay);
       }
     }
   }
 
-  private fail(name: OperationName, kind: GseErrorKind, message: string, details: {
-    retryable: boolean;
-    outcome: WriteOutcome;
-    gseCode?: number;
-    requestId?: string;
-    retryAfterMs?: number;
-    httpStatus?: number;
-    cause?: unknown;
-  }): never {
+  private fail(
+    name: OperationName,
+    kind: GseErrorKind,
+    message: string,
+    details: {
+      retryable: boolean;
+      outcome: WriteOutcome;
+      gseCode?: number;
+      requestId?: string;
+      retryAfterMs?: number;
+      httpStatus?: number;
+      cause?: unknown;
+    },
+  ): never {
     throw new GseError(name, kind, message, details);
   }
 
@@ -162,7 +173,11 @@ export class GseClient {
       if (TIMEOUT_CODES.has(code)) {
         this.fail(name, "timeout", `GSE did not answer ${name} within ${timeoutMs} ms`, { retryable: true, outcome: "unknown", cause: error });
       }
-      this.fail(name, "unavailable", `GSE connection failed during ${name} (${code || (error as Error).name})`, { retryable: true, outcome: "unknown", cause: error });
+      this.fail(name, "unavailable", `GSE connection failed during ${name} (${code || (error as Error).name})`, {
+        retryable: true,
+        outcome: "unknown",
+        cause: error,
+      });
     }
 
     const requestId = header(response.headers, "x-bkapi-request-id");
@@ -172,7 +187,14 @@ export class GseClient {
       json = JSON.parse(text);
     } catch (error) {
       if (status === 429 || status >= 500) json = undefined;
-      else this.fail(name, "malformed", `GSE answered ${name} with a body that is not JSON (HTTP ${status})`, { retryable: true, outcome: "unknown", httpStatus: status, ...(requestId ? { requestId } : {}), cause: error });
+      else
+        this.fail(name, "malformed", `GSE answered ${name} with a body that is not JSON (HTTP ${status})`, {
+          retryable: true,
+          outcome: "unknown",
+          httpStatus: status,
+          ...(requestId ? { requestId } : {}),
+          cause: error,
+        });
     }
     const gatewayCode = typeof json === "object" && json !== null && "code" in json && typeof json.code === "number" ? json.code : undefined;
     const gatewayMessage = typeof json === "object" && json !== null && "message" in json && typeof json.message === "string" ? json.message : "";
@@ -182,41 +204,70 @@ export class GseClient {
       const retryAfterMs = parseRetryAfter(response.headers["retry-after"]) ?? 1000;
       // The gateway refuses before GSE sees the request, so even a write was not applied.
       this.fail(name, "rate_limited", `GSE rate-limited ${name}: ${gatewayMessage || "too many requests"}`, {
-        retryable: true, outcome: "not_sent", retryAfterMs, httpStatus: status, ...(gatewayCode !== undefined ? { gseCode: gatewayCode } : {}), ...ids,
+        retryable: true,
+        outcome: "not_sent",
+        retryAfterMs,
+        httpStatus: status,
+        ...(gatewayCode !== undefined ? { gseCode: gatewayCode } : {}),
+        ...ids,
       });
     }
     if (status >= 500) {
       this.fail(name, status === 504 ? "timeout" : "unavailable", `GSE answered ${name} with HTTP ${status}${gatewayMessage ? `: ${gatewayMessage}` : ""}`, {
-        retryable: true, outcome: "unknown", httpStatus: status, ...(gatewayCode !== undefined ? { gseCode: gatewayCode } : {}), ...ids,
+        retryable: true,
+        outcome: "unknown",
+        httpStatus: status,
+        ...(gatewayCode !== undefined ? { gseCode: gatewayCode } : {}),
+        ...ids,
       });
     }
     if (status === 401 || status === 403 || (status === 400 && gatewayCode === 1640001)) {
       this.fail(name, "auth", `GSE refused our app credentials for ${name} (HTTP ${status}, code ${gatewayCode ?? "none"})`, {
-        retryable: false, outcome: "rejected", httpStatus: status, ...(gatewayCode !== undefined ? { gseCode: gatewayCode } : {}), ...ids,
+        retryable: false,
+        outcome: "rejected",
+        httpStatus: status,
+        ...(gatewayCode !== undefined ? { gseCode: gatewayCode } : {}),
+        ...ids,
       });
     }
     if (status < 200 || status >= 300) {
       this.fail(name, "business", gatewayMessage || `GSE answered ${name} with HTTP ${status}`, {
-        retryable: false, outcome: "rejected", httpStatus: status, gseCode: gatewayCode ?? status, ...ids,
+        retryable: false,
+        outcome: "rejected",
+        httpStatus: status,
+        gseCode: gatewayCode ?? status,
+        ...ids,
       });
     }
 
     const envelope = anyGatewayEnvelopeSchema.safeParse(json);
     if (!envelope.success) {
-      this.fail(name, "malformed", `GSE answered ${name} without its envelope: ${describeIssues(envelope.error)}`, { retryable: true, outcome: "unknown", httpStatus: status, ...ids });
+      this.fail(name, "malformed", `GSE answered ${name} without its envelope: ${describeIssues(envelope.error)}`, {
+        retryable: true,
+        outcome: "unknown",
+        httpStatus: status,
+        ...ids,
+      });
     }
     const { code, message, data, result } = envelope.data;
     const bodyRequestId = envelope.data.request_id ?? requestId;
     // Success is code 0; `result` is the fallback some GSE answers rely on (docs/gse-contract.md §10.2).
     if (code !== 0 || result === false) {
       this.fail(name, "business", message || `GSE error ${code}`, {
-        retryable: false, outcome: "rejected", gseCode: code, httpStatus: status, ...(bodyRequestId ? { requestId: bodyRequestId } : {}),
+        retryable: false,
+        outcome: "rejected",
+        gseCode: code,
+        httpStatus: status,
+        ...(bodyRequestId ? { requestId: bodyRequestId } : {}),
       });
     }
     const parsed = op.responseData.safeParse(data);
     if (!parsed.success) {
       this.fail(name, "malformed", `GSE answered ${name} with data of the wrong shape: ${describeIssues(parsed.error)}`, {
-        retryable: true, outcome: "unknown", httpStatus: status, ...(bodyRequestId ? { requestId: bodyRequestId } : {}),
+        retryable: true,
+        outcome: "unknown",
+        httpStatus: status,
+        ...(bodyRequestId ? { requestId: bodyRequestId } : {}),
       });
     }
     return parsed.data;

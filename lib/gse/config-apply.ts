@@ -19,11 +19,7 @@ type Resolution<N extends ConfigOperation> =
   /** No read can tell (e.g. an add whose id GSE was to allocate): report, never repeat. */
   | { readonly applied: "unknowable" };
 
-export async function applyConfigChange<N extends ConfigOperation>(
-  gse: GseClient,
-  name: N,
-  body: OperationRequest<N>,
-): Promise<OperationResponseData<N>> {
+export async function applyConfigChange<N extends ConfigOperation>(gse: GseClient, name: N, body: OperationRequest<N>): Promise<OperationResponseData<N>> {
   try {
     return await gse.call(name, body);
   } catch (error) {
@@ -89,12 +85,20 @@ async function resolveUnknownOutcome(gse: GseClient, name: ConfigOperation, body
     }
     case "update_streamto": {
       const request = body as OperationRequest<"update_streamto">;
-      const [item] = await queryStreamTos(gse, { platName: request.condition.plat_name, operator: request.operation.operator_name, streamToId: request.condition.stream_to_id });
+      const [item] = await queryStreamTos(gse, {
+        platName: request.condition.plat_name,
+        operator: request.operation.operator_name,
+        streamToId: request.condition.stream_to_id,
+      });
       return item && holdsDesired(streamToOf(item).streamTo, request.specification.stream_to) ? { applied: true, data: null } : { applied: false };
     }
     case "delete_streamto": {
       const request = body as OperationRequest<"delete_streamto">;
-      const items = await queryStreamTos(gse, { platName: request.condition.plat_name, operator: request.operation.operator_name, streamToId: request.condition.stream_to_id });
+      const items = await queryStreamTos(gse, {
+        platName: request.condition.plat_name,
+        operator: request.operation.operator_name,
+        streamToId: request.condition.stream_to_id,
+      });
       return items.length === 0 ? { applied: true, data: null } : { applied: false };
     }
     case "add_route": {

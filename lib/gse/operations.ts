@@ -239,9 +239,7 @@ export interface OperationMatch {
 }
 
 const operationsByPath: ReadonlyMap<string, OperationMatch> = new Map(
-  OPERATION_LIST.flatMap((operation) =>
-    pathVariantsWithDoor(operation).map((variant) => [variant.path, { operation, door: variant.door }] as const),
-  ),
+  OPERATION_LIST.flatMap((operation) => pathVariantsWithDoor(operation).map((variant) => [variant.path, { operation, door: variant.door }] as const)),
 );
 
 /** Resolves a request path (query string ignored) to its operation and front door. */

@@ -122,7 +122,10 @@ export function alertFingerprint(alert: Pick<HeartbeatAlert, "kind" | "count" | 
   const agents = alert.sample
     .map((s) => [s.agent_id, s.last_seen, s.version ?? null, ...(s.transitional_since !== undefined ? [s.transitional_since] : [])])
     .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-  return createHash("sha256").update(JSON.stringify([alert.kind, alert.count, agents])).digest("hex").slice(0, 32);
+  return createHash("sha256")
+    .update(JSON.stringify([alert.kind, alert.count, agents]))
+    .digest("hex")
+    .slice(0, 32);
 }
 
 export interface AlertDeps {

@@ -128,7 +128,10 @@ async function recordFleetStats(deps: HeartbeatDeps, summary: FleetSummary, at: 
   try {
     await deps.store.putNew(fleetStatsItem(summary, at), calls);
   } catch (error) {
-    deps.logger?.warn("could not record the fleet's status snapshot", { poll_id: summary.poll_id, error: error instanceof Error ? error.message : String(error) });
+    deps.logger?.warn("could not record the fleet's status snapshot", {
+      poll_id: summary.poll_id,
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }
 
@@ -165,7 +168,13 @@ async function publishPollAlerts(deps: HeartbeatDeps, poll: { pollId: string; at
     if (tally.count === 0) continue;
     const sample = tally.sample.sort((a, b) => a.agent_id.localeCompare(b.agent_id)).slice(0, settings.alertSample);
     const detail = kind === "stuck" ? stuckDetail(tally, settings) : undefined;
-    const alert = heartbeatAlert(kind, { ...base, count: tally.count, sample, truncated: tally.count > sample.length, ...(detail !== undefined ? { detail } : {}) });
+    const alert = heartbeatAlert(kind, {
+      ...base,
+      count: tally.count,
+      sample,
+      truncated: tally.count > sample.length,
+      ...(detail !== undefined ? { detail } : {}),
+    });
     await raise(alert, () => publishAlert(alertDeps, alert, calls));
   }
   return out;

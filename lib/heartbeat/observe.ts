@@ -22,7 +22,12 @@ export const withDeadline = <T>(work: Promise<T>, ms: number): Promise<T> => wit
  * Asks GSE about one chunk; every id gets an observation (omitted ones are unknown). GSE's
  * "none of these is known" is an answer here too: each id is unknown, not a failed call.
  */
-export async function observeChunk(gse: Pick<GseClient, "call">, useNewApi: boolean, ids: readonly string[], timeoutMs?: number): Promise<Map<string, Observation>> {
+export async function observeChunk(
+  gse: Pick<GseClient, "call">,
+  useNewApi: boolean,
+  ids: readonly string[],
+  timeoutMs?: number,
+): Promise<Map<string, Observation>> {
   const answer = await fetchAgentStates(gse, agentSourceOf(useNewApi), ids, timeoutMs !== undefined ? { timeoutMs } : {});
   return new Map(
     ids.map((id): [string, Observation] => {

@@ -38,8 +38,7 @@ export function planShards(planner: unknown, settings: Pick<HeartbeatSettings, "
 }
 
 /** Shard i of n: the partitions p with p mod n = i. */
-export const shardPartitions = (i: number, n: number): number[] =>
-  Array.from({ length: FLEET_PARTITIONS }, (_, p) => p).filter((p) => p % n === i);
+export const shardPartitions = (i: number, n: number): number[] => Array.from({ length: FLEET_PARTITIONS }, (_, p) => p).filter((p) => p % n === i);
 
 export interface StartResult {
   readonly pollId: string;
@@ -55,10 +54,24 @@ export async function startPoll(deps: HeartbeatDeps, at: number): Promise<StartR
   const pollId = new Date(at).toISOString();
   const shards = planShards(await deps.store.getMeta("planner", calls), deps.settings);
   const created = await deps.store.putNew(
-    { pk: `poll#${pollId}`, sk: "run", pending: shards, shards, at, started_at: deps.now(), expires_at: Math.floor(deps.now() / 1000) + POLL_RECORD_RETENTION_SECONDS },
+    {
+      pk: `poll#${pollId}`,
+      sk: "run",
+      pending: shards,
+      shards,
+      at,
+      started_at: deps.now(),
+      expires_at: Math.floor(deps.now() / 1000) + POLL_RECORD_RETENTION_SECONDS,
+    },
     calls,
   );
-  const jobOf = (i: number, n: number): HeartbeatShardJob => ({ type: HEARTBEAT_SHARD_JOB, poll_id: pollId, at, shard: String(i), partitions: shardPartitions(i, n) });
+  const jobOf = (i: number, n: number): HeartbeatShardJob => ({
+    type: HEARTBEAT_SHARD_JOB,
+    poll_id: pollId,
+    at,
+    shard: String(i),
+    partitions: shardPartitions(i, n),
+  });
   if (!created) {
     // A retry of an invocation that failed (Lambda retries a failed scheduled run) resumes the
     // first shard; a duplicate delivered while the first is still within its budget does nothing.

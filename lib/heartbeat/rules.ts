@@ -100,7 +100,10 @@ const followsPolls = (agent: Pick<FleetAgent, "status" | "misses" | "status_code
  * last_seen. A suspect (alive with misses), transitional, lost or unknown agent keeps the time
  * written when it stopped running.
  */
-export function lastSeen(agent: Pick<FleetAgent, "status" | "misses" | "seen_at" | "status_code" | "status_class">, partitionPolledAt: number | undefined): number | undefined {
+export function lastSeen(
+  agent: Pick<FleetAgent, "status" | "misses" | "seen_at" | "status_code" | "status_class">,
+  partitionPolledAt: number | undefined,
+): number | undefined {
   if (followsPolls(agent)) {
     const candidates = [agent.seen_at, partitionPolledAt].filter((t): t is number => t !== undefined);
     return candidates.length ? Math.max(...candidates) : undefined;
@@ -170,7 +173,9 @@ export function observe(agent: FleetAgent, observation: Observation, ctx: PollCo
   const observed = classify(observation);
   switch (observed) {
     case "unknown":
-      return observation.facts.status_code === QUERY_FAILED_STATUS_CODE ? holdQueryFailed(agent, observation, ctx, settings) : observeNotFound(agent, observation, ctx, settings);
+      return observation.facts.status_code === QUERY_FAILED_STATUS_CODE
+        ? holdQueryFailed(agent, observation, ctx, settings)
+        : observeNotFound(agent, observation, ctx, settings);
     case "alive":
       return observeAlive(agent, observation, ctx);
     case "transitional":
@@ -230,7 +235,12 @@ function observeAlive(agent: FleetAgent, observation: Observation, ctx: PollCont
   }
   transitions.push(...versionTransition(agent, observation, "alive", "alive"));
   const unchanged =
-    agent.status === "alive" && agent.misses === 0 && sameState(agent, observation, "alive") && agent.expires_at === undefined && agent.transitional_since === undefined && agent.stuck_at === undefined;
+    agent.status === "alive" &&
+    agent.misses === 0 &&
+    sameState(agent, observation, "alive") &&
+    agent.expires_at === undefined &&
+    agent.transitional_since === undefined &&
+    agent.stuck_at === undefined;
   if (unchanged && transitions.length === 0) return { transitions };
   return {
     update: {
@@ -300,7 +310,16 @@ function observeDown(agent: FleetAgent, observation: Observation, observed: Stat
     const transitions = versionTransition(agent, observation, "lost", observed);
     const ended = endTransitional(agent);
     if (sameState(agent, observation, observed) && Object.keys(ended).length === 0 && transitions.length === 0) return { transitions };
-    return { update: { ...stateOf(observation, observed), ...ended, status: "lost", misses: agent.misses, expires_at: agent.expires_at ?? expiry(agent.seen_at ?? ctx.at, settings) }, transitions };
+    return {
+      update: {
+        ...stateOf(observation, observed),
+        ...ended,
+        status: "lost",
+        misses: agent.misses,
+        expires_at: agent.expires_at ?? expiry(agent.seen_at ?? ctx.at, settings),
+      },
+      transitions,
+    };
   }
   // Alive (possibly suspect, or back from a transitional state it entered alive) and now down.
   if (agent.miss_poll === ctx.pollId) return { transitions: [] };
@@ -318,7 +337,10 @@ function observeDown(agent: FleetAgent, observation: Observation, observed: Stat
       ...(seenAt !== undefined ? { seen_at: seenAt } : {}),
       expires_at: expiry(seenAt ?? ctx.at, settings),
     },
-    transitions: [...(lost ? [{ kind: "lost" as const, from: "alive" as const, to: "lost" as const, ...info }] : []), ...versionTransition(agent, observation, lost ? "lost" : "alive", observed)],
+    transitions: [
+      ...(lost ? [{ kind: "lost" as const, from: "alive" as const, to: "lost" as const, ...info }] : []),
+      ...versionTransition(agent, observation, lost ? "lost" : "alive", observed),
+    ],
   };
 }
 

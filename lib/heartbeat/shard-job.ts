@@ -20,7 +20,15 @@ export const heartbeatShardJobSchema = z.object({
   /** The poll's time (ms): what every shard of it counts as "seen at". */
   at: z.number().int().nonnegative(),
   shard: z.string().min(1).max(64),
-  partitions: z.array(z.int().min(0).max(FLEET_PARTITIONS - 1)).min(1).max(FLEET_PARTITIONS),
+  partitions: z
+    .array(
+      z
+        .int()
+        .min(0)
+        .max(FLEET_PARTITIONS - 1),
+    )
+    .min(1)
+    .max(FLEET_PARTITIONS),
 });
 export type HeartbeatShardJob = z.infer<typeof heartbeatShardJobSchema>;
 
@@ -69,6 +77,7 @@ export interface ShardRun {
 
 export const emptyTallies = (): Record<TransitionAlertKind, Tally> =>
   Object.fromEntries(TRANSITION_ALERT_KINDS.map((k) => [k, { count: 0, sample: [], states: {} }])) as unknown as Record<TransitionAlertKind, Tally>;
-export const emptyTransitionCounts = (): Record<TransitionKind, number> => Object.fromEntries(TRANSITION_KINDS.map((k) => [k, 0])) as Record<TransitionKind, number>;
+export const emptyTransitionCounts = (): Record<TransitionKind, number> =>
+  Object.fromEntries(TRANSITION_KINDS.map((k) => [k, 0])) as Record<TransitionKind, number>;
 export const emptyStatusCounts = (): Record<FleetStatus, number> => Object.fromEntries(FLEET_STATUSES.map((s) => [s, 0])) as Record<FleetStatus, number>;
 export const emptyClassCounts = (): Record<StatusClass, number> => Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as Record<StatusClass, number>;

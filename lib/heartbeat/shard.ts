@@ -122,12 +122,19 @@ async function observeInBudget(shard: ShardContext, ids: readonly string[]): Pro
   tally.gseCalls++;
   try {
     // A chunk started just inside the budget may not retry a slow GSE past the function's timeout.
-    return await withDeadline(observeChunk(deps.gse, settings.useNewAgentStatusApi, ids), settings.budgetMs * HARD_DEADLINE_FACTOR - (deps.now() - shard.started));
+    return await withDeadline(
+      observeChunk(deps.gse, settings.useNewAgentStatusApi, ids),
+      settings.budgetMs * HARD_DEADLINE_FACTOR - (deps.now() - shard.started),
+    );
   } catch (error) {
     tally.failedChunks++;
     tally.gseError ??= describeError(error);
     for (const p of partitions) tally.failed.add(p);
-    deps.logger?.warn("heartbeat chunk not answered by GSE; its agents are left as they were", { poll_id: shard.job.poll_id, ids: ids.length, error: describeError(error) });
+    deps.logger?.warn("heartbeat chunk not answered by GSE; its agents are left as they were", {
+      poll_id: shard.job.poll_id,
+      ids: ids.length,
+      error: describeError(error),
+    });
     return undefined;
   }
 }
@@ -156,7 +163,8 @@ async function writeAgent(shard: ShardContext, agent: FleetAgent, update: AgentU
   } catch (error) {
     // Nothing of this agent was written: the next poll sees the same change and records it then.
     tally.writeFailures++;
-    if (tally.writeFailures === 1) deps.logger?.error("heartbeat agent write failed", { poll_id: job.poll_id, agent_id: agent.agent_id, error: describeError(error) });
+    if (tally.writeFailures === 1)
+      deps.logger?.error("heartbeat agent write failed", { poll_id: job.poll_id, agent_id: agent.agent_id, error: describeError(error) });
     return false;
   }
   if (!written) tally.conflicts++;
@@ -295,7 +303,10 @@ export async function recordShard(deps: HeartbeatDeps, job: HeartbeatShardJob, r
     await deps.enqueue({ type: HEARTBEAT_SHARD_JOB, poll_id: job.poll_id, at: job.at, shard: `${job.shard}+`, partitions: result.leftover_partitions });
   }
   // The first result of a shard wins: a redelivered job re-observes changes already written and would record none.
-  await store.putNew({ pk: `poll#${job.poll_id}`, sk: `shard#${job.shard}`, ...result, expires_at: Math.floor(deps.now() / 1000) + POLL_RECORD_RETENTION_SECONDS }, calls);
+  await store.putNew(
+    { pk: `poll#${job.poll_id}`, sk: `shard#${job.shard}`, ...result, expires_at: Math.floor(deps.now() / 1000) + POLL_RECORD_RETENTION_SECONDS },
+    calls,
+  );
   const pending = await store.shardDone(job.poll_id, job.shard, calls);
   deps.logger?.info("heartbeat shard", {
     poll_id: job.poll_id,

@@ -20,10 +20,11 @@ export const ok = <T>(data: T, requestId: string): Envelope<T> => ({
   request_id: requestId,
 });
 
-export const failure = (
-  code: number,
-  codeName: string,
-  message: string,
-  data: unknown,
-  requestId: string,
-): Envelope<unknown> => ({ result: false, code, code_name: codeName, message, data, request_id: requestId });
+export const failure = (code: number, codeName: string, message: string, data: unknown, requestId: string): Envelope<unknown> => ({
+  result: false,
+  code,
+  code_name: codeName,
+  message,
+  data,
+  request_id: requestId,
+});

@@ -96,8 +96,7 @@ function requestEdge(logger: Logger, name: string): Middleware {
     before: async function requestEdgeBefore(request) {
       const fromCaller = REQUEST_ID_HEADERS.map((h) => headerValue(request.event, h)).find(Boolean);
       // A caller's id is echoed only when it is a plain token; anything else could forge log lines.
-      const requestId =
-        fromCaller && /^[\w.:-]{1,128}$/.test(fromCaller) ? fromCaller : request.event.requestContext?.requestId || randomUUID();
+      const requestId = fromCaller && /^[\w.:-]{1,128}$/.test(fromCaller) ? fromCaller : request.event.requestContext?.requestId || randomUUID();
       request.context.gseRequestId = requestId;
       request.internal.startedAt = Date.now();
       logger.appendKeys({ request_id: requestId });
@@ -167,9 +166,7 @@ function jsonBody(): Middleware {
 export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
-  throw new ValidationError(
-    parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message })),
-  );
+  throw new ValidationError(parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join("."), message: issue.message })));
 }
 
 /**

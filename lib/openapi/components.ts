@@ -49,9 +49,7 @@ export type ErrorResponseName = keyof typeof ERROR_RESPONSES;
 
 /** The shared error responses a route can answer, by status; `false` = not this route. */
 export function errorResponses(byStatus: Readonly<Record<number, ErrorResponseName | false>>): Record<string, Ref> {
-  return Object.fromEntries(
-    Object.entries(byStatus).flatMap(([status, name]) => (name === false ? [] : [[status, ref("responses", name)] as const])),
-  );
+  return Object.fromEntries(Object.entries(byStatus).flatMap(([status, name]) => (name === false ? [] : [[status, ref("responses", name)] as const])));
 }
 
 const SECURITY_SCHEMES = {

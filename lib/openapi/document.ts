@@ -189,7 +189,9 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], options
   const gathered: Gathered = { schemas: { ErrorEnvelope: jsonSchema(errorEnvelope) }, operationIds: new Set() };
   const paths: Record<string, OpenApiPathItem> = {};
   for (const route of routes) {
-    const item = (paths[openApiPath(route.path)] ??= {});
+    const path = openApiPath(route.path);
+    paths[path] ??= {};
+    const item = paths[path];
     item[lower(route.method)] = operation(routeSpec(route, docs), gathered);
   }
   return {

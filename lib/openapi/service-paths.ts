@@ -38,13 +38,13 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
   health: {
     summary: "Reachability of DynamoDB, SNS and GSE",
     description:
-      "HTTP 200 (`result: true`, `code: 0`, `data.status: \"ok\"`) when every dependency answers. When one does not: " +
+      'HTTP 200 (`result: true`, `code: 0`, `data.status: "ok"`) when every dependency answers. When one does not: ' +
       "HTTP 503 with `result: false`, `code: 1650301` (DEPENDENCY_UNAVAILABLE), a `message` naming the dependencies down, " +
-      "and the same report as `data` (`status: \"degraded\"`, every dependency with `ok`, `latency_ms`, `detail`).",
+      'and the same report as `data` (`status: "degraded"`, every dependency with `ok`, `latency_ms`, `detail`).',
     unavailable: {
       description:
         "A dependency is down (DEPENDENCY_UNAVAILABLE, code 1650301): `message` names it, `data` is the whole report " +
-        "(`status: \"degraded\"`, `dependencies.{dynamodb,sns,gse}.{ok,latency_ms,detail}`). Details hold codes and error names, never a secret.",
+        '(`status: "degraded"`, `dependencies.{dynamodb,sns,gse}.{ok,latency_ms,detail}`). Details hold codes and error names, never a secret.',
     },
   },
   fleet_summary: {
@@ -57,10 +57,19 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
       "Watched agents, `limit` (1-1000, default 100) at a time; query parameters `status` (pending|alive|suspect|lost|unknown), `class` (alive|degraded|transitional|gone|unknown: the class of GSE's last status_code, shown as `status_class` beside `status_code`), `version`, `outdated` (true|false), `seen_before`/`seen_after` (ISO 8601 last-seen bounds), `cursor` (the previous page's `next_cursor`). A page may hold fewer items than `limit` while `next_cursor` is not null.",
     responseData: listAgentsDataSchema,
   },
-  fleet_register: { description: "Adds agents to the fleet the heartbeat polls (at most 5000 ids per call); agents watched already keep their state.", requestBody: agentIdListBodySchema, responseData: registerDataSchema },
-  fleet_unregister: { description: "Removes agents from the fleet; their transition history expires with HEARTBEAT_EVICT_AFTER_DAYS.", requestBody: agentIdListBodySchema, responseData: unregisterDataSchema },
+  fleet_register: {
+    description: "Adds agents to the fleet the heartbeat polls (at most 5000 ids per call); agents watched already keep their state.",
+    requestBody: agentIdListBodySchema,
+    responseData: registerDataSchema,
+  },
+  fleet_unregister: {
+    description: "Removes agents from the fleet; their transition history expires with HEARTBEAT_EVICT_AFTER_DAYS.",
+    requestBody: agentIdListBodySchema,
+    responseData: unregisterDataSchema,
+  },
   fleet_history: {
-    description: "The agent's current state (with `status_code` and its `status_class`) and its transitions (lost, recovered, stuck, unknown, and the news version_changed, newly_seen; each with the status_code, its name and class that made it), newest first; query parameters `limit` (1-500, default 50) and `cursor`. 404 when the agent is neither watched nor has history.",
+    description:
+      "The agent's current state (with `status_code` and its `status_class`) and its transitions (lost, recovered, stuck, unknown, and the news version_changed, newly_seen; each with the status_code, its name and class that made it), newest first; query parameters `limit` (1-500, default 50) and `cursor`. 404 when the agent is neither watched nor has history.",
     responseData: historyDataSchema,
   },
   config_history: {
@@ -82,7 +91,8 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     summary: "Drift: the object's current version against what GSE holds now",
   },
   command_list: {
-    description: "Commands, newest first; query parameters `status` (RUNNING, SUCCEEDED, PARTIAL, FAILED, ABORTED, CANCELLED), `limit` (1-200, default 50), `cursor`.",
+    description:
+      "Commands, newest first; query parameters `status` (RUNNING, SUCCEEDED, PARTIAL, FAILED, ABORTED, CANCELLED), `limit` (1-200, default 50), `cursor`.",
     responseData: commandListSchema,
   },
   command_get: {
@@ -91,12 +101,14 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     responseData: commandPageSchema,
   },
   command_cancel: {
-    description: "Batches not sent yet are never sent (SKIPPED), pending retries stop; batches in flight finish. 409 when the command is not RUNNING. No alert: a person asked.",
+    description:
+      "Batches not sent yet are never sent (SKIPPED), pending retries stop; batches in flight finish. 409 when the command is not RUNNING. No alert: a person asked.",
     requestBody: cancelRequestSchema,
     responseData: commandViewSchema,
   },
   upstream_messages: {
-    description: "Messages agents sent through the slot that no command of ours asked for (e.g. bkmonitorbeat's fetch/host/dataid), per UTC day (`date`, default today), newest first; `limit`, `cursor`.",
+    description:
+      "Messages agents sent through the slot that no command of ours asked for (e.g. bkmonitorbeat's fetch/host/dataid), per UTC day (`date`, default today), newest first; `limit`, `cursor`.",
     responseData: upstreamListSchema,
   },
   gse_callback: {
@@ -128,7 +140,12 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
   },
   apm_apps: {
     routes: {
-      "POST /v1/apm/apps": { summary: "Create an APM app (app_name unique per bk_biz_id; 409 otherwise)", requestBody: createAppSchema, responseData: appViewSchema, successStatuses: [201] },
+      "POST /v1/apm/apps": {
+        summary: "Create an APM app (app_name unique per bk_biz_id; 409 otherwise)",
+        requestBody: createAppSchema,
+        responseData: appViewSchema,
+        successStatuses: [201],
+      },
       "GET /v1/apm/apps": { summary: "APM apps, of one business with `?bk_biz_id=`", responseData: appListSchema },
       "GET /v1/apm/apps/{bk_biz_id}/{app_name}": { summary: "One APM app with its datasources and their last apply", responseData: appViewSchema },
       "PUT /v1/apm/apps/{bk_biz_id}/{app_name}": {
@@ -152,9 +169,20 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
         summary: "Probe instances last seen within the app's retention window (UTC, both ends included); `service`, `limit`, `cursor`",
         responseData: probeListSchema,
       },
-      "POST /v1/apm/apps/{bk_biz_id}/{app_name}/probes": { summary: "Report probe instances (at most 1000); last_seen only moves forward", requestBody: probeIngestSchema, responseData: ingestAnswerSchema },
-      "GET /v1/apm/apps/{bk_biz_id}/{app_name}/probe-versions": { summary: "Probe versions within the retention window: instances and agents per version", responseData: probeVersionsSchema },
-      "POST /v1/apm/apps/{bk_biz_id}/{app_name}/discover": { summary: "Ask agents for their probe instances; replies through the slot callback are recorded", requestBody: discoverRequestSchema, responseData: probeCommandAnswerSchema },
+      "POST /v1/apm/apps/{bk_biz_id}/{app_name}/probes": {
+        summary: "Report probe instances (at most 1000); last_seen only moves forward",
+        requestBody: probeIngestSchema,
+        responseData: ingestAnswerSchema,
+      },
+      "GET /v1/apm/apps/{bk_biz_id}/{app_name}/probe-versions": {
+        summary: "Probe versions within the retention window: instances and agents per version",
+        responseData: probeVersionsSchema,
+      },
+      "POST /v1/apm/apps/{bk_biz_id}/{app_name}/discover": {
+        summary: "Ask agents for their probe instances; replies through the slot callback are recorded",
+        requestBody: discoverRequestSchema,
+        responseData: probeCommandAnswerSchema,
+      },
       "POST /v1/apm/apps/{bk_biz_id}/{app_name}/upgrade": {
         summary: "Upgrade the probes not on target_version: a command rolled out within max_concurrency / max_errors",
         requestBody: upgradeRequestSchema,

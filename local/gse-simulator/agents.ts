@@ -334,10 +334,7 @@ export class AgentFleet {
     for (let pick = 0; pick < picks; pick++) {
       const ref = this.liveAt(prng.nextInt(total));
       if (ref === undefined || (ref.kind === "extra" && !ref.agent.churns)) continue;
-      const next =
-        this.status(ref) === RUNNING_STATUS
-          ? (NON_RUNNING_STATUSES[prng.nextInt(NON_RUNNING_STATUSES.length)] ?? 0)
-          : RUNNING_STATUS;
+      const next = this.status(ref) === RUNNING_STATUS ? (NON_RUNNING_STATUSES[prng.nextInt(NON_RUNNING_STATUSES.length)] ?? 0) : RUNNING_STATUS;
       this.setStatus(ref, next);
       changed++;
     }

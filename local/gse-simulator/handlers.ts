@@ -81,7 +81,12 @@ export class ConfigState {
 
   /** Plain JSON, for a simulator that keeps its configuration across restarts as GSE does. */
   toJSON(): SavedConfig {
-    return { streamTos: [...this.streamTos.values()], channels: [...this.channels.values()], nextStreamToId: this.nextStreamToId, nextChannelId: this.nextChannelId };
+    return {
+      streamTos: [...this.streamTos.values()],
+      channels: [...this.channels.values()],
+      nextStreamToId: this.nextStreamToId,
+      nextChannelId: this.nextChannelId,
+    };
   }
 
   static fromJSON(saved: SavedConfig): ConfigState {
@@ -465,11 +470,7 @@ function replyContent(messageId: string, agentId: string): string {
   return JSON.stringify({ ack: true, message_id: messageId, bk_agent_id: agentId });
 }
 
-function deliver(
-  messageId: string,
-  agentIds: readonly string[],
-  ctx: HandlerContext,
-): { results: DispatchResult[]; replies: SlotCallback[] } {
+function deliver(messageId: string, agentIds: readonly string[], ctx: HandlerContext): { results: DispatchResult[]; replies: SlotCallback[] } {
   const results: DispatchResult[] = [];
   const replies: SlotCallback[] = [];
   for (const id of uniqueIds(agentIds)) {

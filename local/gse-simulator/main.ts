@@ -65,9 +65,7 @@ async function main(): Promise<void> {
     log: values.log === true,
   };
   if (values["app-code"] !== undefined || values["app-secret"] !== undefined) {
-    options.credentials = [
-      { bk_app_code: values["app-code"] ?? "bk_monitorv3", bk_app_secret: values["app-secret"] ?? "gse-simulator-secret" },
-    ];
+    options.credentials = [{ bk_app_code: values["app-code"] ?? "bk_monitorv3", bk_app_secret: values["app-secret"] ?? "gse-simulator-secret" }];
   }
   if (values["slot-id"] !== undefined || values["slot-token"] !== undefined) {
     options.slot = { slot_id: toInt("slot-id", values["slot-id"]) ?? 37, token: values["slot-token"] ?? "c2xvdC10b2tlbg" };

@@ -51,9 +51,15 @@ const optionsSchema = z.object({
   host: z.string().min(1).default("127.0.0.1"),
   agents: z.int().min(0).max(10_000_000).default(1000),
   seed: z.int().default(1),
-  credentials: z.array(credentialSchema).min(1).default([...DEFAULT_CREDENTIALS]),
+  credentials: z
+    .array(credentialSchema)
+    .min(1)
+    .default([...DEFAULT_CREDENTIALS]),
   slot: z.object({ slot_id: z.int(), token: z.string().min(1) }).default({ ...DEFAULT_SLOT }),
-  callbackUrl: z.url({ protocol: /^https?$/ }).nullable().default(null),
+  callbackUrl: z
+    .url({ protocol: /^https?$/ })
+    .nullable()
+    .default(null),
   replyDelayMs: z.int().min(0).max(600_000).default(0),
   controlToken: z.string().min(8).optional(),
   tickMs: z.int().min(0).default(60_000),
@@ -71,8 +77,7 @@ export interface ResolvedOptions extends z.output<typeof optionsSchema> {
 export function resolveOptions(options: GseSimulatorOptions): ResolvedOptions {
   const { now, log, ...data } = options;
   const parsed = optionsSchema.parse(data);
-  const logger =
-    typeof log === "function" ? log : log === true ? (line: string) => void process.stderr.write(`[gse-sim] ${line}\n`) : () => {};
+  const logger = typeof log === "function" ? log : log === true ? (line: string) => void process.stderr.write(`[gse-sim] ${line}\n`) : () => {};
   return {
     ...parsed,
     controlToken: parsed.controlToken ?? randomBytes(24).toString("hex"),

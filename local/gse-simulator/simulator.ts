@@ -309,8 +309,8 @@ export class Simulator implements GseSimulator {
       // Legacy ESB also takes the app credentials from the body (§2.1).
       source = body.value;
     }
-    const appCode = source["bk_app_code"];
-    const appSecret = source["bk_app_secret"];
+    const appCode = source.bk_app_code;
+    const appSecret = source.bk_app_secret;
     if (typeof appCode !== "string" || appCode === "") return { ok: false, reason: "app code cannot be empty" };
     if (typeof appSecret !== "string" || appSecret === "") return { ok: false, reason: "app secret cannot be empty" };
     let matched = false;
@@ -411,14 +411,7 @@ export class Simulator implements GseSimulator {
     return this.answerWithFault(fault, op, req, res, body, requestId);
   }
 
-  private answerWithFault(
-    fault: TerminalFault,
-    op: Operation,
-    req: IncomingMessage,
-    res: ServerResponse,
-    body: JsonResult,
-    requestId: string,
-  ): void {
+  private answerWithFault(fault: TerminalFault, op: Operation, req: IncomingMessage, res: ServerResponse, body: JsonResult, requestId: string): void {
     const applyIfAsked = (): void => {
       if (fault.apply === true) this.apply(op, this.evaluate(op, req, body));
     };
@@ -433,13 +426,15 @@ export class Simulator implements GseSimulator {
         res.on("close", () => this.held.delete(res));
         return;
       case "http_error":
-        return this.sendServerError(res, fault.status ?? 502);
+        this.sendServerError(res, fault.status ?? 502);
+        return;
       case "apply_then_fail":
         this.apply(op, this.evaluate(op, req, body));
-        return this.sendServerError(res, fault.status ?? 502);
+        this.sendServerError(res, fault.status ?? 502);
+        return;
       case "rate_limit": {
         const retryAfter = String(fault.retryAfterSeconds ?? 1);
-        return sendGatewayError(res, "RATE_LIMIT_RESOURCE", "API rate limit exceeded by resource strategy", {
+        sendGatewayError(res, "RATE_LIMIT_RESOURCE", "API rate limit exceeded by resource strategy", {
           headers: {
             "retry-after": retryAfter,
             "x-bkapi-ratelimit-limit": "100",
@@ -448,9 +443,10 @@ export class Simulator implements GseSimulator {
             "x-bkapi-ratelimit-plugin": "bk-resource-ratelimit",
           },
         });
+        return;
       }
       case "business_error":
-        return sendJson(
+        sendJson(
           res,
           200,
           this.envelope(requestId, {
@@ -459,18 +455,21 @@ export class Simulator implements GseSimulator {
             message: fault.message ?? "simulated business error",
           }),
         );
+        return;
       case "malformed_body":
         applyIfAsked();
-        return sendRaw(res, 200, `{"result": true, "code": 0, "message": "", "request_id": "${requestId}", "data": {"trunc`);
+        sendRaw(res, 200, `{"result": true, "code": 0, "message": "", "request_id": "${requestId}", "data": {"trunc`);
+        return;
       case "schema_violation": {
         const outcome = this.evaluate(op, req, body);
         if (fault.apply === true) this.apply(op, outcome);
         const envelope = this.envelope(requestId, outcome);
         const broken =
-          envelope["data"] === null || envelope["data"] === undefined
-            ? { ...envelope, result: String(envelope["result"]) }
-            : { ...envelope, data: corruptData(envelope["data"]) };
-        return sendJson(res, 200, broken);
+          envelope.data === null || envelope.data === undefined
+            ? { ...envelope, result: String(envelope.result) }
+            : { ...envelope, data: corruptData(envelope.data) };
+        sendJson(res, 200, broken);
+        return;
       }
     }
   }

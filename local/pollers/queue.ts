@@ -86,8 +86,7 @@ export class QueuePoller extends PollingLoop {
 
   async pollOnce(): Promise<number> {
     const { sqs, queueUrl } = this.options;
-    this.queueArn ??=
-      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes?.QueueArn ?? queueUrl;
+    this.queueArn ??= (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes?.QueueArn ?? queueUrl;
     const received = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -100,14 +99,16 @@ export class QueuePoller extends PollingLoop {
     const messages = received.Messages ?? [];
     if (messages.length === 0) return 0;
     const records = messages.map((m) => toSqsRecord(m, this.queueArn as string));
-    let outcome;
+    let outcome: ReturnType<typeof readBatchResponse>;
     try {
-      outcome = readBatchResponse(await this.options.invoke({ Records: records }), records.map((r) => r.messageId));
+      outcome = readBatchResponse(
+        await this.options.invoke({ Records: records }),
+        records.map((r) => r.messageId),
+      );
     } catch (error) {
       outcome = { kind: "error" as const, error };
     }
-    const done =
-      outcome.kind === "ok" ? records : outcome.kind === "partial" ? records.filter((r) => !outcome.failedIds.has(r.messageId)) : [];
+    const done = outcome.kind === "ok" ? records : outcome.kind === "partial" ? records.filter((r) => !outcome.failedIds.has(r.messageId)) : [];
     if (done.length > 0) {
       await sqs.send(
         new DeleteMessageBatchCommand({

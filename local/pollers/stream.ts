@@ -3,6 +3,7 @@ import {
   DescribeStreamCommand,
   ExpiredIteratorException,
   GetRecordsCommand,
+  type GetRecordsCommandOutput,
   GetShardIteratorCommand,
   TrimmedDataAccessException,
   type _Record as StreamRecord,
@@ -55,11 +56,7 @@ interface ShardState {
   limit: number;
 }
 
-type LambdaAttributeValue = NonNullable<DynamoDBRecord["dynamodb"]>["Keys"] extends infer M
-  ? M extends Record<string, infer V>
-    ? V
-    : never
-  : never;
+type LambdaAttributeValue = NonNullable<DynamoDBRecord["dynamodb"]>["Keys"] extends infer M ? (M extends Record<string, infer V> ? V : never) : never;
 
 /** The SDK gives binary as bytes and dates as Date; Lambda's JSON event has base64 and epoch seconds. */
 function toLambdaValue(value: AttributeValue): LambdaAttributeValue {
@@ -187,7 +184,7 @@ export class StreamPoller extends PollingLoop {
       state.closed = true;
       return 0;
     }
-    let page;
+    let page: GetRecordsCommandOutput;
     try {
       page = await this.options.streams.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: READ_LIMIT }));
     } catch (error) {
@@ -218,7 +215,7 @@ export class StreamPoller extends PollingLoop {
     for (let from = 0; from < lambdaRecords.length; from += size) {
       const chunk = lambdaRecords.slice(from, from + size);
       const ids = chunk.map((r) => r.dynamodb?.SequenceNumber ?? "");
-      let outcome;
+      let outcome: ReturnType<typeof readBatchResponse>;
       try {
         outcome = readBatchResponse(await this.options.invoke({ Records: chunk }), ids);
       } catch (error) {

@@ -7,7 +7,12 @@ import { run } from "../../cli/main.ts";
 export async function usage(argv: readonly string[]): Promise<{ code: number; err: string; out: string }> {
   let err = "";
   let out = "";
-  const env = { GSE_CONTROL_URL: "http://127.0.0.1:9", GSE_CONTROL_APP_CODE: "unit", GSE_CONTROL_APP_SECRET: "unit-secret-0001", GSE_CONTROL_PROFILE: "/nonexistent/profile.json" };
+  const env = {
+    GSE_CONTROL_URL: "http://127.0.0.1:9",
+    GSE_CONTROL_APP_CODE: "unit",
+    GSE_CONTROL_APP_SECRET: "unit-secret-0001",
+    GSE_CONTROL_PROFILE: "/nonexistent/profile.json",
+  };
   const code = await run(argv, { out: (t) => (out += t), err: (t) => (err += t), env, color: false, progress: null });
   return { code, err, out };
 }

@@ -25,14 +25,23 @@ export async function commandPage(info: StackInfo, authHeader: Record<string, st
 export async function commandFinished(info: StackInfo, authHeader: Record<string, string>, id: string, timeoutMs = 60_000): Promise<CommandView> {
   let last: CommandView | undefined;
   try {
-    return await eventually(`command ${id} to end`, async () => {
-      const { command } = await commandPage(info, authHeader, id);
-      last = command;
-      return command.status === "RUNNING" ? undefined : command;
-    }, timeoutMs);
+    return await eventually(
+      `command ${id} to end`,
+      async () => {
+        const { command } = await commandPage(info, authHeader, id);
+        last = command;
+        return command.status === "RUNNING" ? undefined : command;
+      },
+      timeoutMs,
+    );
   } catch (error) {
-    const lines = logLines(info, "runtime").filter((l) => l.includes(id)).slice(-15);
-    throw new Error(`${(error as Error).message}\nlast view: ${JSON.stringify(last)}\nlast log lines about it:\n${lines.map((l) => l.slice(0, 400)).join("\n")}`, { cause: error });
+    const lines = logLines(info, "runtime")
+      .filter((l) => l.includes(id))
+      .slice(-15);
+    throw new Error(
+      `${(error as Error).message}\nlast view: ${JSON.stringify(last)}\nlast log lines about it:\n${lines.map((l) => l.slice(0, 400)).join("\n")}`,
+      { cause: error },
+    );
   }
 }
 
@@ -76,5 +85,8 @@ export function retryJobsNotRun(info: StackInfo, id: string): string[] {
     if (l.message === "command retry dropped") ran.add(key(l.agent_id, l.attempt));
     if (l.message === "command retry" && l.attempt !== undefined) ran.add(key(l.agent_id, l.attempt - 1));
   }
-  return lines.filter((l) => l.message === "command retry queued").map((l) => key(l.agent_id, l.attempt)).filter((k) => !ran.has(k));
+  return lines
+    .filter((l) => l.message === "command retry queued")
+    .map((l) => key(l.agent_id, l.attempt))
+    .filter((k) => !ran.has(k));
 }

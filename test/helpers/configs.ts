@@ -29,7 +29,12 @@ export async function pendingAddsAllocating(info: StackInfo, dynamo: DynamoDBCli
   let start: Record<string, unknown> | undefined;
   do {
     const page = await client.send(
-      new ScanCommand({ TableName: info.tables.configs, FilterExpression: "sk = :p AND allocated_id = :id", ExpressionAttributeValues: { ":p": "pending", ":id": id }, ...(start ? { ExclusiveStartKey: start } : {}) }),
+      new ScanCommand({
+        TableName: info.tables.configs,
+        FilterExpression: "sk = :p AND allocated_id = :id",
+        ExpressionAttributeValues: { ":p": "pending", ":id": id },
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
     );
     items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
@@ -67,9 +72,23 @@ export async function recoverySettled(info: StackInfo, store: ConfigStore, inbox
   const plat = "sentinel";
   const op = { operator_name: "admin" };
   const entry = (n: string) => ({ name: n, stream_to: { stream_to_id: 501, kafka: { topic_name: `sentinel_${channelId}_${n}` } } });
-  await changeConfig(libDeps(store, gse), "add_route", { metadata: { channel_id: channelId, plat_name: plat }, operation: op, route: [entry("a")] } as OperationRequest<"add_route">, { author: "sentinel" });
-  await changeConfig(libDeps(store, new LosingGse(info, "update_route")), "update_route", { condition: { channel_id: channelId, plat_name: plat }, operation: op, specification: { route: [entry("b")] } } as OperationRequest<"update_route">, { author: "sentinel" }).catch(() => undefined);
-  await eventually("the sentinel's alert (recovery has passed every earlier record)", async () => ((await inbox.about(`route#${channelId}`)).length > 0 ? true : undefined), 30_000);
+  await changeConfig(
+    libDeps(store, gse),
+    "add_route",
+    { metadata: { channel_id: channelId, plat_name: plat }, operation: op, route: [entry("a")] } as OperationRequest<"add_route">,
+    { author: "sentinel" },
+  );
+  await changeConfig(
+    libDeps(store, new LosingGse(info, "update_route")),
+    "update_route",
+    { condition: { channel_id: channelId, plat_name: plat }, operation: op, specification: { route: [entry("b")] } } as OperationRequest<"update_route">,
+    { author: "sentinel" },
+  ).catch(() => undefined);
+  await eventually(
+    "the sentinel's alert (recovery has passed every earlier record)",
+    async () => ((await inbox.about(`route#${channelId}`)).length > 0 ? true : undefined),
+    30_000,
+  );
 }
 
 /** A queue of this file's own, subscribed to the alerts topic: nobody else reads it. */
@@ -105,7 +124,15 @@ export async function alertInbox(info: StackInfo, sqs: SQSClient, sns: SNSClient
 /** A GSE client straight at the stack's simulator: "another client", or a look at what GSE holds. */
 export function directGse(info: StackInfo): GseClient {
   return new GseClient({
-    gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 },
+    gse: {
+      baseUrl: info.gseUrl,
+      flavour: "v2",
+      appCode: info.credentials.gse.appCode,
+      appSecret: info.credentials.gse.appSecret,
+      username: "admin",
+      timeoutMs: 2000,
+      maxAttempts: 3,
+    },
   });
 }
 
@@ -116,11 +143,29 @@ export function directGse(info: StackInfo): GseClient {
  */
 export class LosingGse extends GseClient {
   private fired = false;
-  constructor(info: StackInfo, private readonly operation: OperationName, private readonly afterApply?: () => Promise<unknown>) {
-    super({ gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 } });
+  constructor(
+    info: StackInfo,
+    private readonly operation: OperationName,
+    private readonly afterApply?: () => Promise<unknown>,
+  ) {
+    super({
+      gse: {
+        baseUrl: info.gseUrl,
+        flavour: "v2",
+        appCode: info.credentials.gse.appCode,
+        appSecret: info.credentials.gse.appSecret,
+        username: "admin",
+        timeoutMs: 2000,
+        maxAttempts: 3,
+      },
+    });
   }
 
-  override async call<N extends OperationName>(name: N, body: OperationRequestInput<N> | OperationRequest<N>, options?: CallOptions): Promise<OperationResponseData<N>> {
+  override async call<N extends OperationName>(
+    name: N,
+    body: OperationRequestInput<N> | OperationRequest<N>,
+    options?: CallOptions,
+  ): Promise<OperationResponseData<N>> {
     const data = await super.call(name, body, options);
     if (name === this.operation && !this.fired) {
       this.fired = true;
@@ -133,5 +178,13 @@ export class LosingGse extends GseClient {
 
 /** The versioned flow's dependencies for a test that drives lib/ directly against the stack. */
 export function libDeps(store: ConfigStore, gse: GseClient, overrides: Partial<ConfigDeps> = {}): ConfigDeps {
-  return { gse, store, logger: new Logger({ logLevel: "SILENT" }), now: () => Date.now(), newId: () => randomUUID(), settings: { pendingAddTtlSeconds: 3600 }, ...overrides };
+  return {
+    gse,
+    store,
+    logger: new Logger({ logLevel: "SILENT" }),
+    now: () => Date.now(),
+    newId: () => randomUUID(),
+    settings: { pendingAddTtlSeconds: 3600 },
+    ...overrides,
+  };
 }

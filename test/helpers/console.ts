@@ -23,7 +23,13 @@ let block = 0;
 export async function addConsoleAgents(info: StackInfo, n: number, version = "2.1.5"): Promise<string[]> {
   const run = randomUUID().slice(0, 8);
   const b = 1 + Math.floor(Math.random() * 200) + block++;
-  const agents = Array.from({ length: n }, (_, i) => ({ bk_agent_id: `console-${run}-${i}`, ip: `10.250.${b % 256}.${i + 1}`, version, status_code: 2, churn: false }));
+  const agents = Array.from({ length: n }, (_, i) => ({
+    bk_agent_id: `console-${run}-${i}`,
+    ip: `10.250.${b % 256}.${i + 1}`,
+    version,
+    status_code: 2,
+    churn: false,
+  }));
   await simulatorControl(info, "POST", "agents", { agents });
   return agents.map((a) => a.bk_agent_id);
 }

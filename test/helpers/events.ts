@@ -88,7 +88,9 @@ export function captureOutput(): { text(): string } {
       return true;
     };
     const spies = [vi.spyOn(process.stdout, "write").mockImplementation(capture), vi.spyOn(process.stderr, "write").mockImplementation(capture)];
-    restore = () => spies.forEach((spy) => spy.mockRestore());
+    restore = () => {
+      for (const spy of spies) spy.mockRestore();
+    };
   });
   afterEach(() => restore());
   return { text: () => output.join("") };

@@ -135,12 +135,22 @@ export async function testHeartbeat(settings: Partial<HeartbeatSettings> = {}, o
  * block per call, so files running at the same time never share one) and returns their ids. They
  * are exempt from the simulator's status churn: a test sets their status itself.
  */
-export async function addSimAgents(info: StackInfo, n: number, fields: { version?: string; status_code?: number } = {}): Promise<{ ids: string[]; prefix: string }> {
+export async function addSimAgents(
+  info: StackInfo,
+  n: number,
+  fields: { version?: string; status_code?: number } = {},
+): Promise<{ ids: string[]; prefix: string }> {
   let prefix: string;
   // Reserved across the run's files: two files on one block meet as "agent … already exists".
   do prefix = `172.${16 + Math.floor(Math.random() * 16)}.${Math.floor(Math.random() * 256)}.`;
   while (!reserveForRun("test-agent-blocks", prefix));
-  const agents = Array.from({ length: n }, (_, i) => ({ ip: `${prefix}${i + 1}`, bk_cloud_id: 0, version: fields.version ?? "2.1.5", status_code: fields.status_code ?? 2, churn: false }));
+  const agents = Array.from({ length: n }, (_, i) => ({
+    ip: `${prefix}${i + 1}`,
+    bk_cloud_id: 0,
+    version: fields.version ?? "2.1.5",
+    status_code: fields.status_code ?? 2,
+    churn: false,
+  }));
   await simulatorControl(info, "POST", "agents", { agents });
   return { ids: agents.map((a) => `0:${a.ip}`), prefix: `0:${prefix}` };
 }

@@ -40,7 +40,10 @@ export default class ReliabilityReporter implements Reporter {
       for (const test of module.children.allTests()) {
         const annotations = test.annotations();
         const tries = annotations.filter((a) => a.type === TRIES).reduce((sum, a) => sum + Number(a.message), 0) || 1;
-        const detail = annotations.filter((a) => a.type === DETAIL).map((a) => a.message).join("; ");
+        const detail = annotations
+          .filter((a) => a.type === DETAIL)
+          .map((a) => a.message)
+          .join("; ");
         const state = test.result().state;
         const outcome = state === "passed" ? "held" : state === "failed" ? "**FAILED**" : state;
         rows.push(`| ${area} | ${cell(test.fullName)} | ${tries} | ${outcome} | ${cell(detail)} |`);

@@ -21,7 +21,18 @@ const nastyJson = fc.oneof(
 );
 
 /** Bodies that are not JSON at all, or JSON with trailing garbage. */
-const notJson = fc.oneof(fc.string({ unit: "binary", maxLength: 200 }).filter((s) => { try { JSON.parse(s); return false; } catch { return true; } }), fc.constant("{\"a\":1}}"), fc.constant("\u0000"));
+const notJson = fc.oneof(
+  fc.string({ unit: "binary", maxLength: 200 }).filter((s) => {
+    try {
+      JSON.parse(s);
+      return false;
+    } catch {
+      return true;
+    }
+  }),
+  fc.constant('{"a":1}}'),
+  fc.constant("\u0000"),
+);
 
 const writes = ["add_streamto", "update_streamto", "delete_streamto", "add_route", "update_route", "delete_route", "dispatch_message"];
 /**

@@ -16,12 +16,17 @@ const PATH = "/v1/gse/callback";
 
 const forgedQuery = fc.oneof(
   fc.constant(""),
-  fc.string({ maxLength: 64 }).filter((k) => k !== key).map((k) => `?key=${encodeURIComponent(k)}`),
+  fc
+    .string({ maxLength: 64 })
+    .filter((k) => k !== key)
+    .map((k) => `?key=${encodeURIComponent(k)}`),
   fc.integer({ min: 1, max: key.length - 1 }).map((n) => `?key=${encodeURIComponent(key.slice(0, n))}`),
   fc.string({ minLength: 1, maxLength: 8 }).map((extra) => `?key=${encodeURIComponent(key + extra)}`),
   fc.constant(`?KEY=${encodeURIComponent(key)}`),
   fc.constant(`?token=${encodeURIComponent(key)}`),
-  fc.constantFrom(info.credentials.caller.bk_app_secret, info.credentials.gse.slotToken, info.credentials.gse.appSecret).map((s) => `?key=${encodeURIComponent(s)}`),
+  fc
+    .constantFrom(info.credentials.caller.bk_app_secret, info.credentials.gse.slotToken, info.credentials.gse.appSecret)
+    .map((s) => `?key=${encodeURIComponent(s)}`),
 );
 
 describe("the slot callback route", () => {
@@ -52,7 +57,10 @@ describe("the slot callback route", () => {
 
   it("takes the real key: a reply nobody asked for is kept as an upstream message", async () => {
     const marker = `genuine-${randomUUID().slice(0, 8)}`;
-    const res = await callApi(info.gatewayUrl, `${PATH}?key=${encodeURIComponent(key)}`, { method: "POST", body: { message_id: marker, bk_agent_id: "0:10.0.0.1", content: "hello" } });
+    const res = await callApi(info.gatewayUrl, `${PATH}?key=${encodeURIComponent(key)}`, {
+      method: "POST",
+      body: { message_id: marker, bk_agent_id: "0:10.0.0.1", content: "hello" },
+    });
     expect(res.status).toBe(200);
     const upstream = await callApi(info.gatewayUrl, "/v1/upstream-messages?limit=1000", { headers: authHeader });
     expect(upstream.text).toContain(marker);

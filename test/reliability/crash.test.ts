@@ -46,7 +46,9 @@ const auth = (info: StackInfo): Record<string, string> => ({
 async function storedAgentIds(info: StackInfo, ids: readonly string[]): Promise<string[]> {
   const dynamo = new DynamoDBClient(localClientConfig(info.dynamodbEndpoint));
   try {
-    const out = await dynamo.send(new BatchGetItemCommand({ RequestItems: { [info.tables.agents]: { Keys: ids.map((id) => ({ agent_id: { S: id } })), ConsistentRead: true } } }));
+    const out = await dynamo.send(
+      new BatchGetItemCommand({ RequestItems: { [info.tables.agents]: { Keys: ids.map((id) => ({ agent_id: { S: id } })), ConsistentRead: true } } }),
+    );
     return (out.Responses?.[info.tables.agents] ?? []).map((item) => item.agent_id?.S ?? "").sort();
   } finally {
     dynamo.destroy();
@@ -59,7 +61,15 @@ async function storedAgentIds(info: StackInfo, ids: readonly string[]): Promise<
  */
 function reconcileAfterTimeout(info: StackInfo, store: ConfigStore, alerts: ConfigAlert[]): ReconcileDeps {
   const gse = new GseClient({
-    gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 5000, maxAttempts: 2 },
+    gse: {
+      baseUrl: info.gseUrl,
+      flavour: "v2",
+      appCode: info.credentials.gse.appCode,
+      appSecret: info.credentials.gse.appSecret,
+      username: "admin",
+      timeoutMs: 5000,
+      maxAttempts: 2,
+    },
   });
   const later = Date.now() + 301_000;
   return {
@@ -87,7 +97,11 @@ describe("a crash of the whole local stack", () => {
 
     const { agents } = (await simulatorControl(first.info, "GET", "agents?offset=0&limit=3")) as { agents: { legacy_id: string }[] };
     const ids = agents.map((a) => a.legacy_id).sort();
-    const listed = await callApi(first.info.gatewayUrl, "/api/v2/cluster/list_agent_state", { method: "POST", headers: auth(first.info), body: { agent_id_list: ids } });
+    const listed = await callApi(first.info.gatewayUrl, "/api/v2/cluster/list_agent_state", {
+      method: "POST",
+      headers: auth(first.info),
+      body: { agent_id_list: ids },
+    });
     expect(listed.status).toBe(200);
     await eventually("the write-back of the agents", async () => ((await storedAgentIds(first.info, ids)).length === ids.length ? true : undefined));
 
@@ -108,7 +122,11 @@ describe("a crash of the whole local stack", () => {
     const first = await start();
     const channelId = uniqueBuiltInChannelId();
     const routeOf = (n: number) => ({ name: `crash_${channelId}_${n}`, stream_to: { stream_to_id: 501, kafka: { topic_name: `crash_${channelId}_${n}` } } });
-    const body = (n: number) => ({ condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, specification: { route: [routeOf(n)] } });
+    const body = (n: number) => ({
+      condition: { channel_id: channelId, plat_name: "bkmonitor" },
+      operation: { operator_name: "admin" },
+      specification: { route: [routeOf(n)] },
+    });
     const added = await callApi(first.info.gatewayUrl, "/api/v2/data/add_route", {
       method: "POST",
       headers: auth(first.info),
@@ -118,7 +136,9 @@ describe("a crash of the whole local stack", () => {
 
     // GSE applies the update, then the read-back that would verify it hangs: the function is
     // between GSE's success and its own record of it when the whole stack is killed.
-    await simulatorControl(first.info, "POST", "faults/add", { faults: [{ kind: "latency", operation: "query_route", latencyMs: 60_000, match: `"channel_id":${channelId}` }] });
+    await simulatorControl(first.info, "POST", "faults/add", {
+      faults: [{ kind: "latency", operation: "query_route", latencyMs: 60_000, match: `"channel_id":${channelId}` }],
+    });
     const appliedBefore = (await simulatorCounters(first.info)).applied.update_route ?? 0;
     const inFlight = request(`${first.info.gatewayUrl}/api/v2/data/update_route`, {
       method: "POST",
@@ -158,7 +178,9 @@ describe("a crash of the whole local stack", () => {
     }
   });
 
-  it("finishes a rollback killed in the middle of its stream batch: after a restart the reconcile rolls back, with one alert", { timeout: 180_000 }, async () => {
+  it("finishes a rollback killed in the middle of its stream batch: after a restart the reconcile rolls back, with one alert", {
+    timeout: 180_000,
+  }, async () => {
     const first = await start();
     const channelId = uniqueBuiltInChannelId();
     const routeOf = (n: number) => ({ name: `crash_${channelId}_${n}`, stream_to: { stream_to_id: 501, kafka: { topic_name: `crash_${channelId}_${n}` } } });
@@ -176,19 +198,31 @@ describe("a crash of the whole local stack", () => {
     await simulatorControl(first.info, "POST", "faults/add", {
       faults: [
         { kind: "http_error", status: 502, operation: "update_route", match: `"channel_id":${channelId}` },
-        { kind: "latency", operation: "query_route", latencyMs: 60_000, match: `{"channel_id":${channelId}},"operation":{"operator_name":"admin"}`, count: 100 },
+        {
+          kind: "latency",
+          operation: "query_route",
+          latencyMs: 60_000,
+          match: `{"channel_id":${channelId}},"operation":{"operator_name":"admin"}`,
+          count: 100,
+        },
       ],
     });
     const refused = await callApi(first.info.gatewayUrl, "/api/v2/data/update_route", {
       method: "POST",
       headers: auth(first.info),
-      body: { condition: { channel_id: channelId, plat_name: "bkmonitor" }, operation: { operator_name: "crash-test" }, specification: { route: [routeOf(2)] } },
+      body: {
+        condition: { channel_id: channelId, plat_name: "bkmonitor" },
+        operation: { operator_name: "crash-test" },
+        specification: { route: [routeOf(2)] },
+      },
     });
     expect(refused.status).toBe(502);
     expect(refused.body).toMatchObject({ result: false, code_name: "BAD_GATEWAY" });
     // The held read's fault has been hit: recovery is inside the rollback.
     const heldReads = async (): Promise<number> => {
-      const { faults } = (await simulatorControl(first.info, "GET", "faults")) as { faults: { spec: { operation?: string; match?: string }; remaining: number | null }[] };
+      const { faults } = (await simulatorControl(first.info, "GET", "faults")) as {
+        faults: { spec: { operation?: string; match?: string }; remaining: number | null }[];
+      };
       return 100 - (faults.find((f) => f.spec.operation === "query_route" && f.spec.match?.includes(`${channelId}`))?.remaining ?? 100);
     };
     await eventually("recovery to start the rollback", async () => ((await heldReads()) > 0 ? true : undefined), 30_000);

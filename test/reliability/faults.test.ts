@@ -46,7 +46,10 @@ const uniqueHost = (m: string) => ({ ip: `10.254.${parseInt(m.slice(-4, -2), 16)
  * `gseOperation`: the GSE call the route makes (our get_agent_status fills its cache through
  * list_agent_state while bk-monitor's switch is on).
  */
-const READS: Record<string, { path: string; body: (m: string) => unknown; headers?: Record<string, string>; gseOperation?: string; match?: (m: string) => string }> = {
+const READS: Record<
+  string,
+  { path: string; body: (m: string) => unknown; headers?: Record<string, string>; gseOperation?: string; match?: (m: string) => string }
+> = {
   query_streamto: { path: "/api/v2/data/query_streamto", body: (m) => ({ condition: { plat_name: "bkmonitor" }, operation: { operator_name: m } }) },
   query_route: { path: "/api/v2/data/query_route", body: (m) => ({ condition: { channel_id: 1000 }, operation: { operator_name: m } }) },
   list_agent_state: {
@@ -116,7 +119,9 @@ describe("writes: never applied twice", () => {
     ["GSE's rate limit: never reached GSE, retried", { kind: "rate_limit", retryAfterSeconds: 0 }],
   ])("add_streamto ends with exactly one stream_to after %s", async (_label, spec) => {
     const name = marker();
-    const { res, hits } = await withFault({ ...spec, operation: "add_streamto", match: name, count: 1 }, () => post("/api/v2/data/add_streamto", addStreamTo(name)));
+    const { res, hits } = await withFault({ ...spec, operation: "add_streamto", match: name, count: 1 }, () =>
+      post("/api/v2/data/add_streamto", addStreamTo(name)),
+    );
     expect(hits).toBe(1);
     expect(res.status, res.text.slice(0, 200)).toBe(200);
     expect(res.body.data).toMatchObject({ stream_to_id: expect.any(Number) });
@@ -125,8 +130,9 @@ describe("writes: never applied twice", () => {
 
   it("add_streamto passes GSE's business error through and creates nothing", async () => {
     const name = marker();
-    const { res } = await withFault({ kind: "business_error", code: 1014001, message: "plat_name not registered", operation: "add_streamto", match: name, count: 1 }, () =>
-      post("/api/v2/data/add_streamto", addStreamTo(name)),
+    const { res } = await withFault(
+      { kind: "business_error", code: 1014001, message: "plat_name not registered", operation: "add_streamto", match: name, count: 1 },
+      () => post("/api/v2/data/add_streamto", addStreamTo(name)),
     );
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ result: false, code: 1014001, message: "plat_name not registered" });
@@ -146,17 +152,23 @@ describe("writes: never applied twice", () => {
     expect(channel.body.data).toMatchObject([{ route: [{ name: route[0]?.name }] }]);
   });
 
-  it("dispatch_message on a lasting 5xx: GSE's error passed through, then exactly COMMAND_MAX_ATTEMPTS sends in all, FAILED, one alert", { timeout: 90_000 }, async () => {
+  it("dispatch_message on a lasting 5xx: GSE's error passed through, then exactly COMMAND_MAX_ATTEMPTS sends in all, FAILED, one alert", {
+    timeout: 90_000,
+  }, async () => {
     const m = marker();
     const inbox = await alertInbox(info, sqs, sns);
     const attempts = 5;
     const { res, hits } = await withFault({ kind: "http_error", status: 502, operation: "dispatch_message", match: m, count: 50 }, async () => {
       const answer = await post("/api/v2/cluster/dispatch_message", { message_id: m, agent_id_list: ["0:10.0.0.1"], content: "{}" });
       // Each retry waits for the one before to fail: the count stops at the attempts allowed.
-      await eventually("the command to give up", async () => {
-        const page = await callApi(info.gatewayUrl, `/v1/commands/${m}`, { headers: authHeader });
-        return (page.body.data as { command?: { status: string } } | undefined)?.command?.status === "FAILED" ? true : undefined;
-      }, 60_000);
+      await eventually(
+        "the command to give up",
+        async () => {
+          const page = await callApi(info.gatewayUrl, `/v1/commands/${m}`, { headers: authHeader });
+          return (page.body.data as { command?: { status: string } } | undefined)?.command?.status === "FAILED" ? true : undefined;
+        },
+        60_000,
+      );
       return answer;
     });
     expect(res.status).toBe(502);

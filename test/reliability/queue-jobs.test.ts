@@ -35,53 +35,108 @@ const facts = { known: true, source: "list_agent_state", bk_cloud_id: 0, version
 const KNOWN_TYPES = new Set<string>([...Object.values(JOB_TYPES), ...Object.keys(LEGACY_JOB_TYPES)]);
 
 /** Bodies no job can run: not JSON, not an envelope, an unknown type, or a write-back its schema refuses. */
-const poison = fc.oneof(
-  fc.string({ maxLength: 200 }).filter((s) => {
-    try {
-      JSON.parse(s);
-      return false;
-    } catch {
-      return true;
-    }
-  }),
-  fc.jsonValue({ maxDepth: 4 }).filter((v) => typeof v !== "object" || v === null || Array.isArray(v) || typeof (v as { type?: unknown }).type !== "string").map((v) => JSON.stringify(v)),
-  fc.record({ type: fc.string({ maxLength: 80 }).filter((t) => !KNOWN_TYPES.has(t)) }).map((v) => JSON.stringify(v)),
-  fc.record({ type: fc.constant(HEARTBEAT_SHARD_JOB), poll_id: fc.oneof(fc.integer(), fc.constant(null), fc.string({ maxLength: 5 })), partitions: fc.jsonValue({ maxDepth: 2 }) }).map((v) => JSON.stringify(v)),
-  fc.constant("").map(() => `{"__proto__":{"polluted":1},"type":"${AGENT_WRITE_BACK_JOB}"}`),
-  fc.record({
-    type: fc.constant(AGENT_WRITE_BACK_JOB),
-    fetched_at: fc.oneof(fc.constant(-1), fc.constant("now"), fc.constant(1.5), fc.constant(null)),
-    agents: fc.array(markerId.map((agent_id) => ({ agent_id, ...facts })), { minLength: 1, maxLength: 3 }),
-  }).map((v) => JSON.stringify(v)),
-  fc.record({
-    type: fc.constant(AGENT_WRITE_BACK_JOB),
-    fetched_at: fc.constant(Date.now()),
-    agents: fc.tuple(
-      markerId.map((agent_id) => ({ agent_id, ...facts })),
-      fc.oneof(
-        markerId.map((agent_id) => ({ agent_id, ...facts, alive: "yes" })),
-        markerId.map((agent_id) => ({ agent_id, known: true })),
-        fc.constant({ agent_id: "x".repeat(2049), ...facts }),
-        fc.jsonValue({ maxDepth: 3 }),
-      ),
-    ),
-  }).map((v) => JSON.stringify(v)),
-  fc.integer({ min: 50, max: 400 }).map((depth) => `{"type":"${AGENT_WRITE_BACK_JOB}","agents":${"[".repeat(depth)}${"]".repeat(depth)}}`),
-  // The command jobs and the jobs other systems send (lib/commands), each with a body its schema refuses;
-  // those other systems send them under their old names, which still run (lib/automation/job-types.ts).
-  fc.oneof(
-    fc.record({ type: fc.constant("dispatch"), message_id: fc.oneof(fc.constant(""), fc.string({ minLength: 65, maxLength: 80 })), agent_id_list: fc.array(markerId, { maxLength: 3 }), content: fc.jsonValue() }),
-    fc.record({ type: fc.constant("dispatch"), agent_id_list: fc.array(markerId, { minLength: 1, maxLength: 3 }), content: fc.oneof(fc.integer(), fc.constant(null)) }),
-    fc.record({ type: fc.constant("apply_config"), operation: fc.oneof(fc.constant("update_route"), fc.string({ maxLength: 12 })), body: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })) }),
-    fc.record({ type: fc.constant("rollback_config"), kind: fc.oneof(fc.constant("channel"), fc.string({ maxLength: 8 })), id: fc.oneof(fc.constant(-1), fc.constant(0), fc.constant("x")), version: fc.integer({ min: -5, max: -1 }) }),
-    fc.record({ type: fc.constantFrom("probe_start", "probe_stop"), agent_id_list: fc.constant([]), probe: fc.oneof(fc.constant(""), fc.integer()) }),
-    // APM's forms (lib/apm/jobs.ts): an app's datasource, an upgrade.
-    fc.record({ type: fc.constantFrom("probe_start", "probe_stop"), bk_biz_id: fc.oneof(fc.constant("2"), fc.double()), app_name: fc.oneof(fc.constant("has space"), fc.constant("")), datasource: fc.oneof(fc.constant("tracing"), fc.integer()) }),
-    fc.record({ type: fc.constant("probe_upgrade"), bk_biz_id: fc.constant(2), app_name: fc.constant("shop"), target_version: fc.oneof(fc.constant(""), fc.integer()), max_errors: fc.constant("150%") }),
-    fc.record({ type: fc.constant("command.retry"), message_id: fc.constant(""), agent_id: fc.oneof(fc.integer(), markerId), attempt: fc.constant(0), not_before: fc.constant("soon") }),
-    fc.record({ type: fc.constant("command.tick"), message_id: fc.oneof(fc.constant(""), fc.integer(), fc.string({ minLength: 65, maxLength: 70 })) }),
-  ).map((v) => JSON.stringify(v)),
-).filter((body) => body.length > 0 && sqsSafe(body));
+const poison = fc
+  .oneof(
+    fc.string({ maxLength: 200 }).filter((s) => {
+      try {
+        JSON.parse(s);
+        return false;
+      } catch {
+        return true;
+      }
+    }),
+    fc
+      .jsonValue({ maxDepth: 4 })
+      .filter((v) => typeof v !== "object" || v === null || Array.isArray(v) || typeof (v as { type?: unknown }).type !== "string")
+      .map((v) => JSON.stringify(v)),
+    fc.record({ type: fc.string({ maxLength: 80 }).filter((t) => !KNOWN_TYPES.has(t)) }).map((v) => JSON.stringify(v)),
+    fc
+      .record({
+        type: fc.constant(HEARTBEAT_SHARD_JOB),
+        poll_id: fc.oneof(fc.integer(), fc.constant(null), fc.string({ maxLength: 5 })),
+        partitions: fc.jsonValue({ maxDepth: 2 }),
+      })
+      .map((v) => JSON.stringify(v)),
+    fc.constant("").map(() => `{"__proto__":{"polluted":1},"type":"${AGENT_WRITE_BACK_JOB}"}`),
+    fc
+      .record({
+        type: fc.constant(AGENT_WRITE_BACK_JOB),
+        fetched_at: fc.oneof(fc.constant(-1), fc.constant("now"), fc.constant(1.5), fc.constant(null)),
+        agents: fc.array(
+          markerId.map((agent_id) => ({ agent_id, ...facts })),
+          { minLength: 1, maxLength: 3 },
+        ),
+      })
+      .map((v) => JSON.stringify(v)),
+    fc
+      .record({
+        type: fc.constant(AGENT_WRITE_BACK_JOB),
+        fetched_at: fc.constant(Date.now()),
+        agents: fc.tuple(
+          markerId.map((agent_id) => ({ agent_id, ...facts })),
+          fc.oneof(
+            markerId.map((agent_id) => ({ agent_id, ...facts, alive: "yes" })),
+            markerId.map((agent_id) => ({ agent_id, known: true })),
+            fc.constant({ agent_id: "x".repeat(2049), ...facts }),
+            fc.jsonValue({ maxDepth: 3 }),
+          ),
+        ),
+      })
+      .map((v) => JSON.stringify(v)),
+    fc.integer({ min: 50, max: 400 }).map((depth) => `{"type":"${AGENT_WRITE_BACK_JOB}","agents":${"[".repeat(depth)}${"]".repeat(depth)}}`),
+    // The command jobs and the jobs other systems send (lib/commands), each with a body its schema refuses;
+    // those other systems send them under their old names, which still run (lib/automation/job-types.ts).
+    fc
+      .oneof(
+        fc.record({
+          type: fc.constant("dispatch"),
+          message_id: fc.oneof(fc.constant(""), fc.string({ minLength: 65, maxLength: 80 })),
+          agent_id_list: fc.array(markerId, { maxLength: 3 }),
+          content: fc.jsonValue(),
+        }),
+        fc.record({
+          type: fc.constant("dispatch"),
+          agent_id_list: fc.array(markerId, { minLength: 1, maxLength: 3 }),
+          content: fc.oneof(fc.integer(), fc.constant(null)),
+        }),
+        fc.record({
+          type: fc.constant("apply_config"),
+          operation: fc.oneof(fc.constant("update_route"), fc.string({ maxLength: 12 })),
+          body: fc.dictionary(fc.string({ maxLength: 8 }), fc.jsonValue({ maxDepth: 2 })),
+        }),
+        fc.record({
+          type: fc.constant("rollback_config"),
+          kind: fc.oneof(fc.constant("channel"), fc.string({ maxLength: 8 })),
+          id: fc.oneof(fc.constant(-1), fc.constant(0), fc.constant("x")),
+          version: fc.integer({ min: -5, max: -1 }),
+        }),
+        fc.record({ type: fc.constantFrom("probe_start", "probe_stop"), agent_id_list: fc.constant([]), probe: fc.oneof(fc.constant(""), fc.integer()) }),
+        // APM's forms (lib/apm/jobs.ts): an app's datasource, an upgrade.
+        fc.record({
+          type: fc.constantFrom("probe_start", "probe_stop"),
+          bk_biz_id: fc.oneof(fc.constant("2"), fc.double()),
+          app_name: fc.oneof(fc.constant("has space"), fc.constant("")),
+          datasource: fc.oneof(fc.constant("tracing"), fc.integer()),
+        }),
+        fc.record({
+          type: fc.constant("probe_upgrade"),
+          bk_biz_id: fc.constant(2),
+          app_name: fc.constant("shop"),
+          target_version: fc.oneof(fc.constant(""), fc.integer()),
+          max_errors: fc.constant("150%"),
+        }),
+        fc.record({
+          type: fc.constant("command.retry"),
+          message_id: fc.constant(""),
+          agent_id: fc.oneof(fc.integer(), markerId),
+          attempt: fc.constant(0),
+          not_before: fc.constant("soon"),
+        }),
+        fc.record({ type: fc.constant("command.tick"), message_id: fc.oneof(fc.constant(""), fc.integer(), fc.string({ minLength: 65, maxLength: 70 })) }),
+      )
+      .map((v) => JSON.stringify(v)),
+  )
+  .filter((body) => body.length > 0 && sqsSafe(body));
 
 interface LogLine {
   readonly message?: string;
@@ -102,12 +157,16 @@ async function send(body: string): Promise<string> {
 
 async function storedIds(ids: readonly string[]): Promise<string[]> {
   if (ids.length === 0) return [];
-  const out = await dynamo.send(new BatchGetItemCommand({ RequestItems: { [info.tables.agents]: { Keys: ids.map((id) => ({ agent_id: { S: id } })), ConsistentRead: true } } }));
+  const out = await dynamo.send(
+    new BatchGetItemCommand({ RequestItems: { [info.tables.agents]: { Keys: ids.map((id) => ({ agent_id: { S: id } })), ConsistentRead: true } } }),
+  );
   return (out.Responses?.[info.tables.agents] ?? []).map((item) => item.agent_id?.S ?? "");
 }
 
 describe("automation queue", () => {
-  it("dead-letters every job it cannot run exactly once, with a reason, writing nothing, while a valid job still runs", { timeout: 90_000 }, async ({ annotate }) => {
+  it("dead-letters every job it cannot run exactly once, with a reason, writing nothing, while a valid job still runs", { timeout: 90_000 }, async ({
+    annotate,
+  }) => {
     const bodies = fc.sample(poison, { numRuns: 60, seed: 20261125 });
     const markers = bodies.flatMap((b) => b.match(new RegExp(`fuzz-${run}-\\d+`, "g")) ?? []);
     const valid = `fuzz-${run}-valid`;
@@ -133,7 +192,12 @@ describe("automation queue", () => {
       },
       60_000,
     ).catch((error: unknown) => {
-      throw new Error(`${String(error)}; no outcome for ${missing.length} bodies, e.g. ${missing.slice(0, 3).map((b) => b.slice(0, 200)).join(" | ")}; valid job ${validId}`);
+      throw new Error(
+        `${String(error)}; no outcome for ${missing.length} bodies, e.g. ${missing
+          .slice(0, 3)
+          .map((b) => b.slice(0, 200))
+          .join(" | ")}; valid job ${validId}`,
+      );
     });
     for (const [i, id] of poisonIds.entries()) {
       const lines = outcomes.get(id) ?? [];

@@ -26,12 +26,30 @@ describe("secrets", () => {
     };
     const marker = `secret-scan-${Date.now()}`;
     await call("/health");
-    await call("/api/v2/cluster/list_agent_state", { agent_id_list: ["0:10.0.0.1"], bk_app_secret: secrets["caller secret"] }, { ...authHeader, "cache-control": "no-cache" });
+    await call(
+      "/api/v2/cluster/list_agent_state",
+      { agent_id_list: ["0:10.0.0.1"], bk_app_secret: secrets["caller secret"] },
+      { ...authHeader, "cache-control": "no-cache" },
+    );
     await call("/api/v2/cluster/dispatch_message", {
-      slot_id: info.credentials.gse.slotId, token: secrets["slot token"], message_id: marker, agent_id_list: ["0:10.0.0.1"], content: "{}",
+      slot_id: info.credentials.gse.slotId,
+      token: secrets["slot token"],
+      message_id: marker,
+      agent_id_list: ["0:10.0.0.1"],
+      content: "{}",
     });
     // A wrong token: refused, and the right one is not echoed to help a guesser.
-    expect((await call("/api/v2/cluster/dispatch_message", { slot_id: info.credentials.gse.slotId, token: "guess", message_id: marker, agent_id_list: ["0:10.0.0.1"], content: "{}" })).status).toBe(403);
+    expect(
+      (
+        await call("/api/v2/cluster/dispatch_message", {
+          slot_id: info.credentials.gse.slotId,
+          token: "guess",
+          message_id: marker,
+          agent_id_list: ["0:10.0.0.1"],
+          content: "{}",
+        })
+      ).status,
+    ).toBe(403);
     await call("/api/v2/data/query_route", { condition: { channel_id: 1199999 }, operation: { operator_name: marker } });
     // Credentials in a malformed header, and the right secret under a wrong app code.
     await call("/health", undefined, { "x-bkapi-authorization": `{"bk_app_code": "x", "bk_app_secret": "${secrets["caller secret"]}"` });

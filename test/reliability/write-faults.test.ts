@@ -45,7 +45,15 @@ const post = (path: string, body: unknown): Promise<ApiResponse> => callApi(info
 
 /** Straight at the simulator, to see what GSE holds without going through us. */
 const gse = new GseClient({
-  gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 },
+  gse: {
+    baseUrl: info.gseUrl,
+    flavour: "v2",
+    appCode: info.credentials.gse.appCode,
+    appSecret: info.credentials.gse.appSecret,
+    username: "admin",
+    timeoutMs: 2000,
+    maxAttempts: 3,
+  },
 });
 
 const absentIfNotFound = (error: unknown): null => {
@@ -155,7 +163,13 @@ type GseOperation = Exclude<ConfigOperation, "add_streamto">;
  * A change through one of our GSE routes. Its operator_name is the row's marker, and the faults
  * match it: recovery's calls (operator "admin") and the read-backs are never hit.
  */
-function gseChange(operation: GseOperation, m: string, ref: ObjectRef, body: (operation: { operator_name: string }) => Record<string, unknown>, state: Pick<Subject, "held" | "before" | "after"> & { data: unknown }): Subject {
+function gseChange(
+  operation: GseOperation,
+  m: string,
+  ref: ObjectRef,
+  body: (operation: { operator_name: string }) => Record<string, unknown>,
+  state: Pick<Subject, "held" | "before" | "after"> & { data: unknown },
+): Subject {
   return {
     ref,
     gseWrite: operation,
@@ -181,12 +195,18 @@ const OPERATIONS: Record<Operation, (m: string) => Promise<Subject>> = {
     const kept = kafkaRoute(`keep_${m}`);
     const added = kafkaRoute(`new_${m}`, 502);
     const id = await createChannel([kept]);
-    return gseChange("update_route", m, route(id), (operation) => ({ condition: { channel_id: id, plat_name: PLAT }, operation, specification: { route: [added] } }), {
-      data: null,
-      held: () => routesIn(id),
-      before: [kept],
-      after: [kept, added],
-    });
+    return gseChange(
+      "update_route",
+      m,
+      route(id),
+      (operation) => ({ condition: { channel_id: id, plat_name: PLAT }, operation, specification: { route: [added] } }),
+      {
+        data: null,
+        held: () => routesIn(id),
+        before: [kept],
+        after: [kept, added],
+      },
+    );
   },
   delete_route: async (m) => {
     const kept = kafkaRoute(`keep_${m}`);
@@ -196,7 +216,11 @@ const OPERATIONS: Record<Operation, (m: string) => Promise<Subject>> = {
       "delete_route",
       m,
       route(id),
-      (operation) => ({ condition: { channel_id: id, plat_name: PLAT }, operation: { ...operation, method: "specification" }, specification: { route: [gone.name] } }),
+      (operation) => ({
+        condition: { channel_id: id, plat_name: PLAT },
+        operation: { ...operation, method: "specification" },
+        specification: { route: [gone.name] },
+      }),
       { data: null, held: () => routesIn(id), before: [kept, gone], after: [kept] },
     );
   },
@@ -216,12 +240,18 @@ const OPERATIONS: Record<Operation, (m: string) => Promise<Subject>> = {
     const old = kafkaStreamTo(`st_${m}`, "kafka-old.local");
     const next = kafkaStreamTo(`st_${m}`, "kafka-new.local");
     const id = await createStreamTo(old);
-    return gseChange("update_streamto", m, streamTo(id), (operation) => ({ condition: { stream_to_id: id, plat_name: PLAT }, operation, specification: { stream_to: next } }), {
-      data: null,
-      held: () => streamToIn(id),
-      before: old,
-      after: next,
-    });
+    return gseChange(
+      "update_streamto",
+      m,
+      streamTo(id),
+      (operation) => ({ condition: { stream_to_id: id, plat_name: PLAT }, operation, specification: { stream_to: next } }),
+      {
+        data: null,
+        held: () => streamToIn(id),
+        before: old,
+        after: next,
+      },
+    );
   },
   // A second delete would be GSE's "not found": one answer of 200 is one delete.
   delete_streamto: async (m) => {
@@ -253,8 +283,18 @@ const OPERATIONS: Record<Operation, (m: string) => Promise<Subject>> = {
       gseWrite: "add_route",
       match: `"name":"${entry.name}"`,
       send: () => callApi(info.gatewayUrl, `${appPath}/datasources/trace/start`, { method: "POST", headers: authHeader }),
-      answered: { result: true, data: { changed: true, action: "start", app: { datasources: { trace: { enabled: true, apply: { state: "APPLIED", action: "start", config_version: 1, targets: 0 } } } } } },
-      refused: (fault) => ({ status: 502, body: { result: false, code: 1650203, code_name: "DATASOURCE_APPLY_FAILED", data: { step: "config", error: fault.stored } } }),
+      answered: {
+        result: true,
+        data: {
+          changed: true,
+          action: "start",
+          app: { datasources: { trace: { enabled: true, apply: { state: "APPLIED", action: "start", config_version: 1, targets: 0 } } } },
+        },
+      },
+      refused: (fault) => ({
+        status: 502,
+        body: { result: false, code: 1650203, code_name: "DATASOURCE_APPLY_FAILED", data: { step: "config", error: fault.stored } },
+      }),
       versionOperation: "apm.start_trace",
       held: async () => {
         const app = await callApi(info.gatewayUrl, appPath, { headers: authHeader });
@@ -329,7 +369,11 @@ for (const operation of Object.keys(OPERATIONS) as Operation[]) {
     const answer = operation === "apm_start" ? 502 : fault.gseAnswer.status;
     const alerts = fault.ends === "REJECTED" ? "no alert" : operation === "apm_start" ? "one config.rolled_back + one apm.datasource_apply alert" : "one alert";
     const record = fault.ends === "REJECTED" ? "REJECTED" : "FAILED then ROLLED_BACK";
-    rows.push({ name: `${label(operation)} under ${fault.label}: sent ${fault.hits}x, answered ${answer}, ${record}, GSE unchanged, ${alerts}`, operation, lasting: fault });
+    rows.push({
+      name: `${label(operation)} under ${fault.label}: sent ${fault.hits}x, answered ${answer}, ${record}, GSE unchanged, ${alerts}`,
+      operation,
+      lasting: fault,
+    });
   }
 }
 
@@ -388,7 +432,9 @@ function startRows(): void {
   // Rows that must raise no alert go first (a refusal ends REJECTED, with nothing for recovery);
   // the rows that raise one go last, so their alerts prove recovery has passed the others' records.
   const alerting = (r: Row): boolean => r.lasting?.ends === "ROLLED_BACK";
-  const transient = rows.filter((r) => !alerting(r)).sort((a, b) => Number(b.transient?.spec.kind === "timeout") - Number(a.transient?.spec.kind === "timeout"));
+  const transient = rows
+    .filter((r) => !alerting(r))
+    .sort((a, b) => Number(b.transient?.spec.kind === "timeout") - Number(a.transient?.spec.kind === "timeout"));
   const lasting = rows.filter(alerting);
   const transientSent = new Map(transient.map((row) => [row, send(row, Promise.resolve())] as const));
   const transientDone = Promise.allSettled(transientSent.values());
@@ -464,7 +510,13 @@ describe("config writes under GSE faults", () => {
       expect(o.version?.failed_at, ctx).toBeUndefined();
       expect(o.version?.rolled_back_at, ctx).toBeUndefined();
     } else {
-      expect(o.version, ctx).toMatchObject({ status: "ROLLED_BACK", operation: subject.versionOperation, error: fault.stored, failed_at: expect.any(Number), rolled_back_at: expect.any(Number) });
+      expect(o.version, ctx).toMatchObject({
+        status: "ROLLED_BACK",
+        operation: subject.versionOperation,
+        error: fault.stored,
+        failed_at: expect.any(Number),
+        rolled_back_at: expect.any(Number),
+      });
       expect(o.version?.rollback_error, ctx).toBeUndefined();
     }
     if (subject.addOfOwnId) expect(o.head, ctx).toBeUndefined();
@@ -475,8 +527,18 @@ describe("config writes under GSE faults", () => {
         expect(o.alerts[object], `${ctx}: alerts about ${object}`).toEqual([]);
         continue;
       }
-      const details = type === "config.rolled_back" ? { severity: "warning", operation: subject.versionOperation, failed_version: subject.addOfOwnId ? undefined : 1, restored_version: subject.addOfOwnId ? undefined : 0 } : {};
-      expect(o.alerts[object], `${ctx}: alerts about ${object}`).toEqual([expect.objectContaining({ type, object, ...Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) })]);
+      const details =
+        type === "config.rolled_back"
+          ? {
+              severity: "warning",
+              operation: subject.versionOperation,
+              failed_version: subject.addOfOwnId ? undefined : 1,
+              restored_version: subject.addOfOwnId ? undefined : 0,
+            }
+          : {};
+      expect(o.alerts[object], `${ctx}: alerts about ${object}`).toEqual([
+        expect.objectContaining({ type, object, ...Object.fromEntries(Object.entries(details).filter(([, v]) => v !== undefined)) }),
+      ]);
     }
   });
 });

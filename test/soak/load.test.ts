@@ -28,9 +28,15 @@ function rssMb(pid: number): number {
 }
 
 const percentile = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-const median = (values: readonly number[]): number => percentile([...values].sort((a, b) => a - b), 50);
+const median = (values: readonly number[]): number =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 
-it(`serves ${CLIENTS} concurrent clients with GSE failing 2% of calls: no 5xx of ours, memory flat`, { timeout: (SECONDS + 120) * 1000 }, async ({ annotate }) => {
+it(`serves ${CLIENTS} concurrent clients with GSE failing 2% of calls: no 5xx of ours, memory flat`, { timeout: (SECONDS + 120) * 1000 }, async ({
+  annotate,
+}) => {
   const pid = info.pids.runtime;
   if (pid === undefined) throw new Error("the stack reported no runtime pid");
   const { agents } = (await simulatorControl(info, "GET", `agents?offset=0&limit=${POOL}`)) as { agents: { legacy_id: string }[] };
@@ -96,7 +102,11 @@ it(`serves ${CLIENTS} concurrent clients with GSE failing 2% of calls: no 5xx of
   const lookups = logLines(info, "runtime")
     .filter((l) => l.includes('"agent state lookup"'))
     .map((l) => JSON.parse(l) as { duration_ms: number; read_ms: number; fetch_ms: number; gse_calls: number; memo_hits: number; fresh: number });
-  const p = (pick: (l: (typeof lookups)[number]) => number, q: number): number => percentile([...lookups.map(pick)].sort((a, b) => a - b), q);
+  const p = (pick: (l: (typeof lookups)[number]) => number, q: number): number =>
+    percentile(
+      [...lookups.map(pick)].sort((a, b) => a - b),
+      q,
+    );
   const inside = {
     lookups: lookups.length,
     duration_p50_p99_ms: [p((l) => l.duration_ms, 50), p((l) => l.duration_ms, 99)],

@@ -36,7 +36,16 @@ export async function prewriteAgents(table: CommandTable, agents: BatchAgents): 
       table.limit(async () => {
         const items = part.map((agentId) => ({
           PutRequest: {
-            Item: { pk: commandPk(messageId), sk: agentSk(agentId), agent_id: agentId, batch, outcome: "PENDING", attempts: 1, updated_at: now, [TTL]: expiresAt } satisfies AgentCommandItem,
+            Item: {
+              pk: commandPk(messageId),
+              sk: agentSk(agentId),
+              agent_id: agentId,
+              batch,
+              outcome: "PENDING",
+              attempts: 1,
+              updated_at: now,
+              [TTL]: expiresAt,
+            } satisfies AgentCommandItem,
           },
         }));
         const left = await drainUnprocessed(
@@ -165,7 +174,11 @@ export async function giveUp(table: CommandTable, messageId: string, agentId: st
 export type ReplyResult = "replied" | "duplicate" | "not_targeted";
 
 /** The plugin answered. Only an agent we sent to, and only once; a reply may beat our own SENT. */
-export async function markReplied(table: CommandTable, agent: { messageId: string; agentId: string }, reply: { text: string; now: number }): Promise<ReplyResult> {
+export async function markReplied(
+  table: CommandTable,
+  agent: { messageId: string; agentId: string },
+  reply: { text: string; now: number },
+): Promise<ReplyResult> {
   try {
     await table.client.send(
       new UpdateCommand({
@@ -173,7 +186,14 @@ export async function markReplied(table: CommandTable, agent: { messageId: strin
         Key: agentKey(agent.messageId, agent.agentId),
         UpdateExpression: "SET outcome = :replied, reply = :reply, replied_at = :now, updated_at = :now REMOVE code, message",
         ConditionExpression: "attribute_exists(sk) AND outcome IN (:pending, :sent, :retrying)",
-        ExpressionAttributeValues: { ":replied": "REPLIED", ":reply": reply.text, ":now": reply.now, ":pending": "PENDING", ":sent": "SENT", ":retrying": "RETRYING" },
+        ExpressionAttributeValues: {
+          ":replied": "REPLIED",
+          ":reply": reply.text,
+          ":now": reply.now,
+          ":pending": "PENDING",
+          ":sent": "SENT",
+          ":retrying": "RETRYING",
+        },
       }),
     );
     return "replied";
@@ -222,7 +242,11 @@ export async function* agentItems(table: CommandTable, messageId: string, projec
 }
 
 /** One page of agent items, optionally of one stored outcome. */
-export async function agentPage(table: CommandTable, messageId: string, options: PageRequest & { outcomes?: readonly AgentOutcome[] }): Promise<Page<AgentCommandItem>> {
+export async function agentPage(
+  table: CommandTable,
+  messageId: string,
+  options: PageRequest & { outcomes?: readonly AgentOutcome[] },
+): Promise<Page<AgentCommandItem>> {
   const pk = commandPk(messageId);
   const filter = options.outcomes && options.outcomes.length > 0 ? options.outcomes : undefined;
   return queryPage(table, { pk, schema: agentCommandItemSchema }, options, {

@@ -58,7 +58,13 @@ export async function claimBatch(table: CommandTable, batch: BatchClaim, lease: 
         UpdateExpression: "SET #state = :sending, claim = :claim, lease_until = :lease",
         ConditionExpression: "#state = :pending OR (#state = :sending AND lease_until < :now)",
         ExpressionAttributeNames: { "#state": "state" },
-        ExpressionAttributeValues: { ":sending": "SENDING", ":pending": "PENDING", ":claim": batch.claim, ":lease": lease.now + lease.leaseMs, ":now": lease.now },
+        ExpressionAttributeValues: {
+          ":sending": "SENDING",
+          ":pending": "PENDING",
+          ":claim": batch.claim,
+          ":lease": lease.now + lease.leaseMs,
+          ":now": lease.now,
+        },
         ReturnValues: "ALL_NEW",
       }),
     );
@@ -99,7 +105,13 @@ export async function releaseBatch(table: CommandTable, batch: BatchClaim, next:
       UpdateExpression: "SET #state = :pending, attempts = :attempts, not_before = :notBefore REMOVE lease_until, claim",
       ConditionExpression: "#state = :sending AND claim = :claim",
       ExpressionAttributeNames: { "#state": "state" },
-      ExpressionAttributeValues: { ":pending": "PENDING", ":sending": "SENDING", ":claim": batch.claim, ":attempts": next.attempts, ":notBefore": next.notBefore },
+      ExpressionAttributeValues: {
+        ":pending": "PENDING",
+        ":sending": "SENDING",
+        ":claim": batch.claim,
+        ":attempts": next.attempts,
+        ":notBefore": next.notBefore,
+      },
     }),
   );
 }

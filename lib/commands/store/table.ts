@@ -83,7 +83,9 @@ export async function queryPage<T>(
   const items: T[] = [];
   let start = decodeKeyCursor(request.cursor, partition.pk);
   do {
-    const out = await table.client.send(new QueryCommand({ ...query, TableName: table.tableName, Limit: request.limit - items.length, ExclusiveStartKey: start }));
+    const out = await table.client.send(
+      new QueryCommand({ ...query, TableName: table.tableName, Limit: request.limit - items.length, ExclusiveStartKey: start }),
+    );
     for (const item of out.Items ?? []) items.push(partition.schema.parse(item));
     start = out.LastEvaluatedKey;
   } while (start && items.length < request.limit);

@@ -11,5 +11,9 @@ export async function putUpstream(table: CommandTable, item: UpstreamItem): Prom
 /** One day's messages, newest first. */
 export async function listUpstream(table: CommandTable, day: string, options: PageRequest): Promise<Page<UpstreamItem>> {
   const pk = upstreamPk(day);
-  return queryPage(table, { pk, schema: upstreamItemSchema }, options, { KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": pk }, ScanIndexForward: false });
+  return queryPage(table, { pk, schema: upstreamItemSchema }, options, {
+    KeyConditionExpression: "pk = :pk",
+    ExpressionAttributeValues: { ":pk": pk },
+    ScanIndexForward: false,
+  });
 }

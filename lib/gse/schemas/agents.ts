@@ -20,7 +20,10 @@ export function isGseAgentId(id: string): boolean {
 export const agentIdSchema = z
   .string()
   .min(1)
-  .refine(isGseAgentId, "is neither a `cloud:ip` id (a cloud id and an IPv4 or IPv6 address) nor a GSE 2.0 agent id (1 to 128 letters, digits, '.', '_' or '-')");
+  .refine(
+    isGseAgentId,
+    "is neither a `cloud:ip` id (a cloud id and an IPv4 or IPv6 address) nor a GSE 2.0 agent id (1 to 128 letters, digits, '.', '_' or '-')",
+  );
 
 export const agentIdListSchema = z.array(agentIdSchema).min(1).max(MAX_AGENTS_PER_REQUEST);
 
@@ -88,10 +91,7 @@ export const legacyHostsRequestSchema = z.object({
 export const getAgentStatusRequestSchema = legacyHostsRequestSchema;
 export type GetAgentStatusRequest = z.infer<typeof getAgentStatusRequestSchema>;
 
-export const getAgentStatusDataSchema = z.record(
-  z.string(),
-  z.looseObject({ ip: z.string(), bk_cloud_id: z.int(), bk_agent_alive: z.int() }),
-);
+export const getAgentStatusDataSchema = z.record(z.string(), z.looseObject({ ip: z.string(), bk_cloud_id: z.int(), bk_agent_alive: z.int() }));
 export type GetAgentStatusData = z.infer<typeof getAgentStatusDataSchema>;
 
 export const getAgentInfoRequestSchema = legacyHostsRequestSchema;

@@ -3,7 +3,13 @@ import { z } from "zod";
 
 // bk-monitor compares codes against strings ("9900403"), so some answers carry the code as a
 // numeric string; both parse to a number.
-export const responseCodeSchema = z.union([z.int(), z.string().regex(/^-?\d+$/).transform(Number)]);
+export const responseCodeSchema = z.union([
+  z.int(),
+  z
+    .string()
+    .regex(/^-?\d+$/)
+    .transform(Number),
+]);
 
 /** GSE v2 via the API gateway: `{code, message, data}`; `result` is usually there too (§10.2). */
 export function gatewayEnvelopeSchema<T extends z.ZodType>(data: T) {

@@ -75,7 +75,6 @@ export const updateStreamToRequestSchema = z.object({
 });
 export type UpdateStreamToRequest = z.infer<typeof updateStreamToRequestSchema>;
 
-
 export const updateStreamToDataSchema = unusedDataSchema;
 
 export const deleteStreamToRequestSchema = z.object({

@@ -59,7 +59,9 @@ const agentStatus = (hosts: readonly { ip: string; bk_cloud_id: number }[], head
   callApi(info.gatewayUrl, path, { method: "POST", headers: { ...authHeader, ...headers }, body: { bk_supplier_account: "0", hosts } });
 
 async function readItems(ids: readonly string[]): Promise<Map<string, AgentItem>> {
-  const out = await doc.send(new BatchGetCommand({ RequestItems: { [info.tables.agents]: { Keys: ids.map((agent_id) => ({ agent_id })), ConsistentRead: true } } }));
+  const out = await doc.send(
+    new BatchGetCommand({ RequestItems: { [info.tables.agents]: { Keys: ids.map((agent_id) => ({ agent_id })), ConsistentRead: true } } }),
+  );
   return new Map((out.Responses?.[info.tables.agents] ?? []).map((item) => [String(item.agent_id), item as AgentItem]));
 }
 
@@ -78,7 +80,12 @@ async function writtenBehind(ids: readonly string[], since: number): Promise<Map
 async function makeStale(id: string): Promise<number> {
   const fetchedAt = Date.now() - STALE_BY_MS;
   await doc.send(
-    new UpdateCommand({ TableName: info.tables.agents, Key: { agent_id: id }, UpdateExpression: "SET fetched_at = :f, changed_at = :f", ExpressionAttributeValues: { ":f": fetchedAt } }),
+    new UpdateCommand({
+      TableName: info.tables.agents,
+      Key: { agent_id: id },
+      UpdateExpression: "SET fetched_at = :f, changed_at = :f",
+      ExpressionAttributeValues: { ":f": fetchedAt },
+    }),
   );
   return fetchedAt;
 }
@@ -105,7 +112,15 @@ describe("list_agent_state through the agent state cache", () => {
       { bk_agent_id: a.legacy, bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2 },
     ]);
     const items = await writtenBehind([a.legacy, b.modern, missing], startedAt);
-    expect(items.get(a.legacy)).toMatchObject({ known: true, source: "list_agent_state", status_code: 2, alive: true, bk_cloud_id: 0, version: "2.1.5", run_mode: 1 });
+    expect(items.get(a.legacy)).toMatchObject({
+      known: true,
+      source: "list_agent_state",
+      status_code: 2,
+      alive: true,
+      bk_cloud_id: 0,
+      version: "2.1.5",
+      run_mode: 1,
+    });
     expect(items.get(b.modern)).toMatchObject({ known: true, status_code: 4, alive: false });
     expect(items.get(missing)).toMatchObject({ known: false, alive: false });
     expect(items.get(missing)).not.toHaveProperty("status_code");
@@ -156,7 +171,11 @@ describe("list_agent_state through the agent state cache", () => {
     const first = await listState(ids);
     expect(first.status).toBe(200);
     await writtenBehind(ids, filledAt);
-    const second = await withFaults(info, ids.map((id) => failGseFor(id)), () => listState(ids));
+    const second = await withFaults(
+      info,
+      ids.map((id) => failGseFor(id)),
+      () => listState(ids),
+    );
     expect(second.status).toBe(200);
     expect(second.body.data).toEqual(first.body.data);
   });
@@ -196,7 +215,9 @@ describe("list_agent_state through the agent state cache", () => {
     // The fresh id must not reach GSE; the two stale ones must.
     const res = await withFaults(info, [failGseFor(fresh.legacy)], () => listState(ids));
     expect(res.status).toBe(200);
-    expect(res.body.data).toEqual(ids.map((id) => ({ bk_agent_id: id, bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: id === moving.legacy ? 3 : 2 })));
+    expect(res.body.data).toEqual(
+      ids.map((id) => ({ bk_agent_id: id, bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: id === moving.legacy ? 3 : 2 })),
+    );
 
     const items = await writtenBehind([same.legacy, moving.legacy], startedAt);
     expect(items.get(same.legacy)?.fetched_at).toBeGreaterThanOrEqual(startedAt);
@@ -225,7 +246,11 @@ describe("list_agent_state through the agent state cache", () => {
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ result: false, code: 1011003, data: null });
     await writtenBehind(ids, filledAt);
-    const second = await withFaults(info, ids.map((id) => failGseFor(id)), () => listState(ids));
+    const second = await withFaults(
+      info,
+      ids.map((id) => failGseFor(id)),
+      () => listState(ids),
+    );
     expect(second.body).toMatchObject({ result: false, code: 1011003 });
   });
 
@@ -244,12 +269,16 @@ describe("list_agent_state through the agent state cache", () => {
   it("retries a GSE 5xx for the read and still answers", async () => {
     const [agent] = await addAgents([2]);
     if (!agent) throw new Error("agent not added");
-    const res = await withFaults(info, [{ kind: "http_error", status: 502, count: 1, operation: "list_agent_state", match: quoted(agent.legacy) }], async () => {
-      const answer = await listState([agent.legacy]);
-      // The one-shot fault was used up by the first attempt.
-      expect(await faultStillArmed(agent.legacy)).toBe(false);
-      return answer;
-    });
+    const res = await withFaults(
+      info,
+      [{ kind: "http_error", status: 502, count: 1, operation: "list_agent_state", match: quoted(agent.legacy) }],
+      async () => {
+        const answer = await listState([agent.legacy]);
+        // The one-shot fault was used up by the first attempt.
+        expect(await faultStillArmed(agent.legacy)).toBe(false);
+        return answer;
+      },
+    );
     expect(res.status).toBe(200);
     expect(res.body.data).toEqual([{ bk_agent_id: agent.legacy, bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2 }]);
   });
@@ -362,14 +391,28 @@ describe("bad input", () => {
 describe("DynamoAgentStore against DynamoDB Local", () => {
   const store = new DynamoAgentStore({ client: doc, tableName: info.tables.agents });
   const item = (agent_id: string, fetched_at: number): AgentItem => ({
-    agent_id, known: true, source: "list_agent_state", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2, alive: true,
-    fetched_at, changed_at: fetched_at, expires_at: Math.floor(fetched_at / 1000) + 86_400,
+    agent_id,
+    known: true,
+    source: "list_agent_state",
+    bk_cloud_id: 0,
+    version: "2.1.5",
+    run_mode: 1,
+    status_code: 2,
+    alive: true,
+    fetched_at,
+    changed_at: fetched_at,
+    expires_at: Math.floor(fetched_at / 1000) + 86_400,
   });
 
   it("reads and writes more than one batch's worth, counting its calls", async () => {
     const ids = Array.from({ length: 230 }, (_, i) => `store-${block}-${i}-${randomBytes(4).toString("hex")}`);
     const calls = newStoreCalls();
-    expect(await store.putMany(ids.map((id) => item(id, 1000)), calls)).toEqual({ failed: 0 });
+    expect(
+      await store.putMany(
+        ids.map((id) => item(id, 1000)),
+        calls,
+      ),
+    ).toEqual({ failed: 0 });
     const found = await store.getMany([...ids, "store-never-written"], calls);
     expect(found.size).toBe(230);
     expect(found.get(ids[229] ?? "")).toMatchObject({ known: true, fetched_at: 1000 });

@@ -89,7 +89,12 @@ afterAll(() => {
 describe("APM applications", () => {
   it("creates an app with the default retention, keeps app names unique per business, reads, lists, updates and deletes it", async () => {
     const app = await newApp({ trace: { data_id: 1_500_001, stream_to_id: 501 } });
-    expect(app).toMatchObject({ bk_biz_id: BIZ, retention_days: 7, revision: 1, datasources: { trace: { data_id: 1_500_001, stream_to_id: 501, topic_name: "apm_trace_1500001", enabled: false } } });
+    expect(app).toMatchObject({
+      bk_biz_id: BIZ,
+      retention_days: 7,
+      revision: 1,
+      datasources: { trace: { data_id: 1_500_001, stream_to_id: 501, topic_name: "apm_trace_1500001", enabled: false } },
+    });
 
     const again = await api("POST", "/v1/apm/apps", { bk_biz_id: BIZ, app_name: app.app_name });
     expect(again.status).toBe(409);
@@ -100,7 +105,10 @@ describe("APM applications", () => {
     const listed = (await api("GET", `/v1/apm/apps?bk_biz_id=${BIZ + 1}`)).body.data as { apps: AppView[] };
     expect(listed.apps.map((a) => a.app_name)).toEqual([app.app_name]);
 
-    const updated = await api("PUT", appPath(app.app_name), { retention_days: 30, datasources: { metric: { data_id: 1_500_002, stream_to_id: 502, topic_name: "m" }, trace: null } });
+    const updated = await api("PUT", appPath(app.app_name), {
+      retention_days: 30,
+      datasources: { metric: { data_id: 1_500_002, stream_to_id: 502, topic_name: "m" }, trace: null },
+    });
     expect(updated.status, updated.text).toBe(200);
     expect(updated.body.data).toMatchObject({ retention_days: 30, revision: 2, datasources: { metric: { topic_name: "m", enabled: false } } });
     expect((updated.body.data as AppView).datasources.trace).toBeUndefined();
@@ -119,14 +127,20 @@ describe("APM applications", () => {
       [{ bk_biz_id: BIZ, app_name: name, retention_days: 0 }, "retention_days"],
       [{ bk_biz_id: BIZ, app_name: name, datasources: { tracing: { data_id: 1, stream_to_id: 1 } } }, "datasources"],
       [{ bk_biz_id: BIZ, app_name: name, datasources: { trace: { data_id: -1, stream_to_id: 1 } } }, "datasources.trace.data_id"],
-      [{ bk_biz_id: BIZ, app_name: name, datasources: { trace: { data_id: 9, stream_to_id: 1 }, metric: { data_id: 9, stream_to_id: 1 } } }, "datasources.metric.data_id"],
+      [
+        { bk_biz_id: BIZ, app_name: name, datasources: { trace: { data_id: 9, stream_to_id: 1 }, metric: { data_id: 9, stream_to_id: 1 } } },
+        "datasources.metric.data_id",
+      ],
       [{ bk_biz_id: BIZ, app_name: name, owner: "x" }, ""],
     ];
     for (const [body, field] of cases) {
       const res = await api("POST", "/v1/apm/apps", body);
       expect(res.status, JSON.stringify(body)).toBe(400);
       const errors = (res.body.data as { errors: { path: string }[] }).errors;
-      expect(errors.some((e) => e.path === field || (field !== "" && e.path.startsWith(field))), `${JSON.stringify(errors)} names ${field}`).toBe(true);
+      expect(
+        errors.some((e) => e.path === field || (field !== "" && e.path.startsWith(field))),
+        `${JSON.stringify(errors)} names ${field}`,
+      ).toBe(true);
     }
     expect((await api("GET", appPath(name))).status).toBe(404);
     expect((await api("POST", `/v1/apm/apps/${BIZ}/${name}/datasources/tracing/start`)).status).toBe(400);
@@ -142,7 +156,13 @@ describe("APM applications", () => {
       { agent_id: agent, service: "cart", instance: "fresh", probe_version: "1.0", last_seen: now - 1_000 },
       { agent_id: agent, service: "cart", instance: "inside", probe_version: "1.0", last_seen: now - 2 * DAY + 60_000 },
       { agent_id: agent, service: "cart", instance: "outside", probe_version: "0.9", last_seen: now - 2 * DAY - 60_000 },
-      { agent_id: agent, service: "pay", instance: "iso", probe_version: "2.0", last_seen: new Date(now - DAY + 8 * 3_600_000).toISOString().replace("Z", "+08:00") },
+      {
+        agent_id: agent,
+        service: "pay",
+        instance: "iso",
+        probe_version: "2.0",
+        last_seen: new Date(now - DAY + 8 * 3_600_000).toISOString().replace("Z", "+08:00"),
+      },
     ]);
     const res = await api("GET", `${appPath(app.app_name)}/probes`);
     expect(res.status, res.text).toBe(200);
@@ -168,7 +188,12 @@ describe("APM applications", () => {
     const store = new AppStore({ client: DynamoDBDocumentClient.from(dynamo), tableName: info.tables.apps });
     const w = retentionWindow(Date.UTC(2026, 2, 8, 12, 0, 0), 1);
     const at = { before: w.start_ms - 1, start: w.start_ms, end: w.end_ms, after: w.end_ms + 1 };
-    await store.putProbes(BIZ, app.app_name, Object.entries(at).map(([instance, last_seen]) => ({ agent_id: "edge-agent", service: "s", instance, probe_version: "1", last_seen })), 3_600);
+    await store.putProbes(
+      BIZ,
+      app.app_name,
+      Object.entries(at).map(([instance, last_seen]) => ({ agent_id: "edge-agent", service: "s", instance, probe_version: "1", last_seen })),
+      3_600,
+    );
     const page = await store.probePage(BIZ, app.app_name, { startMs: w.start_ms, endMs: w.end_ms }, { limit: 10 });
     expect(page.items.map((i) => i.instance).sort()).toEqual(["end", "start"]);
   });
@@ -185,7 +210,11 @@ describe("APM applications", () => {
     const url = new URL(info.callbackUrl);
     const callback = await callApi(url.origin, url.pathname + url.search, {
       method: "POST",
-      body: { message_id: messageId, bk_agent_id: agent, content: JSON.stringify({ instances: [{ service: "orders", instance: "orders-0", probe_version: "3.1" }] }) },
+      body: {
+        message_id: messageId,
+        bk_agent_id: agent,
+        content: JSON.stringify({ instances: [{ service: "orders", instance: "orders-0", probe_version: "3.1" }] }),
+      },
     });
     expect(callback.status, callback.text).toBe(200);
     const list = (await api("GET", `${appPath(app.app_name)}/probes`)).body.data as ProbeList;
@@ -217,7 +246,10 @@ describe("APM datasources", () => {
     const ds = trace();
     const app = await newApp({ trace: ds });
     const agents = await addAgents(3);
-    await report(app, agents.map((agent_id, i) => ({ agent_id, service: "web", instance: `web-${i}`, probe_version: "1.0" })));
+    await report(
+      app,
+      agents.map((agent_id, i) => ({ agent_id, service: "web", instance: `web-${i}`, probe_version: "1.0" })),
+    );
     const act = async (verb: "start" | "stop"): Promise<DatasourceAction> => {
       const res = await api("POST", `${appPath(app.app_name)}/datasources/trace/${verb}`);
       expect(res.status, res.text.slice(0, 400)).toBe(200);
@@ -226,7 +258,10 @@ describe("APM datasources", () => {
     const routeName = `apm_trace_${BIZ}_${app.app_name}`;
 
     const started = await act("start");
-    expect(started).toMatchObject({ changed: true, app: { datasources: { trace: { enabled: true, apply: { state: "APPLIED", action: "start", targets: 3 } } } } });
+    expect(started).toMatchObject({
+      changed: true,
+      app: { datasources: { trace: { enabled: true, apply: { state: "APPLIED", action: "start", targets: 3 } } } },
+    });
     expect((await gseRoute(ds.data_id))?.map((r) => r.name)).toEqual([routeName]);
     expect(started.command?.targets).toBe(3);
     expect(await act("start")).toMatchObject({ changed: false });
@@ -245,7 +280,9 @@ describe("APM datasources", () => {
     expect(all.length).toBe(afterStart.length + 2);
     expect(all.map((v) => v.status).every((s) => s === "APPLIED")).toBe(true);
     expect(restarted.command?.message_id).not.toBe(started.command?.message_id);
-    const delivered = (await simulatorControl(info, "GET", `deliveries?message_id=${encodeURIComponent(started.command?.message_id ?? "")}`)) as { agents: Record<string, number> };
+    const delivered = (await simulatorControl(info, "GET", `deliveries?message_id=${encodeURIComponent(started.command?.message_id ?? "")}`)) as {
+      agents: Record<string, number>;
+    };
     expect(Object.values(delivered.agents)).toEqual([1, 1, 1]);
     expect(await applyAlerts(app, "trace")).toHaveLength(0);
   }, 60_000);
@@ -254,7 +291,10 @@ describe("APM datasources", () => {
     const ds = trace();
     const app = await newApp({ metric: ds });
     const agents = await addAgents(2);
-    await report(app, agents.map((agent_id, i) => ({ agent_id, service: "db", instance: `db-${i}`, probe_version: "1.0" })));
+    await report(
+      app,
+      agents.map((agent_id, i) => ({ agent_id, service: "db", instance: `db-${i}`, probe_version: "1.0" })),
+    );
     const res = await withFaults(info, [{ kind: "business_error", code: 1_013_001, operation: "dispatch_message", match: agents[0] ?? "" }], () =>
       api("POST", `${appPath(app.app_name)}/datasources/metric/start`),
     );
@@ -280,7 +320,10 @@ describe("APM datasources", () => {
     const ds = trace();
     const app = await newApp({ log: ds });
     const agents = await addAgents(2, 2);
-    await report(app, agents.map((agent_id, i) => ({ agent_id, service: "batch", instance: `b-${i}`, probe_version: "1.0" })));
+    await report(
+      app,
+      agents.map((agent_id, i) => ({ agent_id, service: "batch", instance: `b-${i}`, probe_version: "1.0" })),
+    );
     const res = await api("POST", `${appPath(app.app_name)}/datasources/log/start`);
     expect(res.status, res.text.slice(0, 400)).toBe(200);
     const messageId = (res.body.data as DatasourceAction).command?.message_id ?? "";
@@ -301,7 +344,10 @@ describe("APM datasources", () => {
   it("upgrades probes to v2 with 10% of them failing and max_errors=5%: ABORTED, the rest never sent; asking again is a new attempt", async () => {
     const app = await newApp();
     const agents = await addAgents(100, 10);
-    await report(app, agents.map((agent_id) => ({ agent_id, service: "api", instance: agent_id, probe_version: "1.0" })));
+    await report(
+      app,
+      agents.map((agent_id) => ({ agent_id, service: "api", instance: agent_id, probe_version: "1.0" })),
+    );
     const res = await api("POST", `${appPath(app.app_name)}/upgrade`, { target_version: "2.0", max_concurrency: 10, max_errors: "5%" });
     expect(res.status, res.text.slice(0, 400)).toBe(200);
     const answer = res.body.data as ProbeCommandAnswer;
@@ -310,7 +356,8 @@ describe("APM datasources", () => {
     expect(done.status).toBe("ABORTED");
     expect(done.counts.SKIPPED).toBe(90);
     // Asked again after it ended: a new attempt, not the aborted command back.
-    const retry = (await api("POST", `${appPath(app.app_name)}/upgrade`, { target_version: "2.0", max_concurrency: 10, max_errors: "5%" })).body.data as ProbeCommandAnswer;
+    const retry = (await api("POST", `${appPath(app.app_name)}/upgrade`, { target_version: "2.0", max_concurrency: 10, max_errors: "5%" })).body
+      .data as ProbeCommandAnswer;
     expect(retry.command?.message_id).not.toBe(done.message_id);
     await finished(retry.command?.message_id ?? "");
   }, 60_000);
@@ -318,7 +365,12 @@ describe("APM datasources", () => {
   it("starts a datasource from a probe_start job on the automation queue", async () => {
     const ds = trace();
     const app = await newApp({ profiling: ds });
-    await sqs.send(new SendMessageCommand({ QueueUrl: info.queues.automation, MessageBody: JSON.stringify({ type: "probe_start", bk_biz_id: BIZ, app_name: app.app_name, datasource: "profiling" }) }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: info.queues.automation,
+        MessageBody: JSON.stringify({ type: "probe_start", bk_biz_id: BIZ, app_name: app.app_name, datasource: "profiling" }),
+      }),
+    );
     const after = await eventually("the job's start", async () => {
       const a = (await api("GET", appPath(app.app_name))).body.data as AppView;
       return a.datasources.profiling?.enabled ? a : undefined;

@@ -41,21 +41,41 @@ const api = async (method: string, path: string, body?: unknown): Promise<Record
 beforeAll(async () => {
   // Addresses in 10.246/16 are this file's; the simulator's generated fleet starts at 10.0.0.1.
   const base = Math.floor(Math.random() * 250);
-  await simulatorControl(info, "POST", "agents", { agents: agents.map((id, i) => ({ bk_agent_id: id, ip: `10.246.${base}.${i + 1}`, status_code: 2, churn: false })) });
+  await simulatorControl(info, "POST", "agents", {
+    agents: agents.map((id, i) => ({ bk_agent_id: id, ip: `10.246.${base}.${i + 1}`, status_code: 2, churn: false })),
+  });
 });
 
 describe("gse-control APM apps", () => {
   it("app create with a trace and a metric datasource; app start-trace applies the route and tells the probes (exit 0)", { timeout: 60_000 }, async () => {
-    const created = await cli(["--json", "app", "create", APP, "--biz", BIZ, "--trace", `${TRACE}:501`, "--metric", `${METRIC}:501:cli-${run}-metric`, "--retention-days", "3"]);
+    const created = await cli([
+      "--json",
+      "app",
+      "create",
+      APP,
+      "--biz",
+      BIZ,
+      "--trace",
+      `${TRACE}:501`,
+      "--metric",
+      `${METRIC}:501:cli-${run}-metric`,
+      "--retention-days",
+      "3",
+    ]);
     expect(created.code, created.stderr).toBe(0);
     expect(JSON.parse(created.stdout)).toMatchObject({
       bk_biz_id: Number(BIZ),
       app_name: APP,
       retention_days: 3,
-      datasources: { trace: { data_id: TRACE, stream_to_id: 501, topic_name: `apm_trace_${TRACE}`, enabled: false }, metric: { topic_name: `cli-${run}-metric` } },
+      datasources: {
+        trace: { data_id: TRACE, stream_to_id: 501, topic_name: `apm_trace_${TRACE}`, enabled: false },
+        metric: { topic_name: `cli-${run}-metric` },
+      },
     });
     // The agents' probes report themselves, as they do, through the API.
-    await api("POST", `${appPath}/probes`, { instances: agents.map((agent_id, i) => ({ agent_id, service: "web", instance: `web-${i}`, probe_version: "1.0" })) });
+    await api("POST", `${appPath}/probes`, {
+      instances: agents.map((agent_id, i) => ({ agent_id, service: "web", instance: `web-${i}`, probe_version: "1.0" })),
+    });
 
     const started = await cli(["app", "start-trace", APP, "--biz", BIZ]);
     expect(started.code, started.stderr).toBe(0);
@@ -81,8 +101,12 @@ describe("gse-control APM apps", () => {
     expect(page.agents.map((a) => a.bk_agent_id).sort()).toEqual([...agents].sort());
   });
 
-  it("app start-metric exits 1 with the step and error when GSE refuses the route; apps shows trace on, metric FAILED(config)", { timeout: 60_000 }, async () => {
-    const failed = await withFaults(info, [{ kind: "business_error", code: 1_012_001, operation: "add_route", match: String(METRIC) }], () => cli(["app", "start-metric", APP, "--biz", BIZ]));
+  it("app start-metric exits 1 with the step and error when GSE refuses the route; apps shows trace on, metric FAILED(config)", {
+    timeout: 60_000,
+  }, async () => {
+    const failed = await withFaults(info, [{ kind: "business_error", code: 1_012_001, operation: "add_route", match: String(METRIC) }], () =>
+      cli(["app", "start-metric", APP, "--biz", BIZ]),
+    );
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(new RegExp(`^start metric of ${BIZ}/${APP} failed at the config step: .+`, "m"));
     expect(failed.stdout).toContain("metric kept its previous state (off)");
@@ -92,7 +116,10 @@ describe("gse-control APM apps", () => {
     expect(listed.code, listed.stderr).toBe(0);
     const { apps } = JSON.parse(listed.stdout) as { apps: AppView[] };
     expect(apps.map((a) => a.app_name)).toEqual([APP]);
-    expect(apps[0]?.datasources).toMatchObject({ trace: { enabled: true }, metric: { enabled: false, apply: { state: "FAILED", action: "start", step: "config" } } });
+    expect(apps[0]?.datasources).toMatchObject({
+      trace: { enabled: true },
+      metric: { enabled: false, apply: { state: "FAILED", action: "start", step: "config" } },
+    });
   });
 
   it("never printed the caller's credentials", () => {

@@ -34,7 +34,10 @@ describe("gse-control CLI", () => {
     for (const id of ids) {
       const shown = await cli(["--json", "agent", id]);
       expect(shown.code, shown.stderr).toBe(0);
-      expect((JSON.parse(shown.stdout) as { agent: { agent_id: string; status: string } }).agent).toMatchObject({ agent_id: id, status: expect.stringMatching(/^(pending|alive)$/) });
+      expect((JSON.parse(shown.stdout) as { agent: { agent_id: string; status: string } }).agent).toMatchObject({
+        agent_id: id,
+        status: expect.stringMatching(/^(pending|alive)$/),
+      });
     }
     const one = await cli(["agent", ids[0] ?? ""]);
     expect(one.code, one.stderr).toBe(0);
@@ -55,7 +58,9 @@ describe("gse-control CLI", () => {
     writeFileSync(file, `# two agents\n${ids.join("\n")}\n\n`);
     const fromFile = await cli(["--json", "state", "--file", file, "--no-cache"]);
     expect(fromFile.code, fromFile.stderr).toBe(0);
-    expect((JSON.parse(fromFile.stdout) as { bk_agent_id: string; status_code: number }[]).map((s) => [s.bk_agent_id, s.status_code])).toEqual(ids.map((id) => [id, 2]));
+    expect((JSON.parse(fromFile.stdout) as { bk_agent_id: string; status_code: number }[]).map((s) => [s.bk_agent_id, s.status_code])).toEqual(
+      ids.map((id) => [id, 2]),
+    );
     const table = await cli(["state", ...ids]);
     expect(table.code).toBe(0);
     expect(table.stdout).toContain(ids[1]);
@@ -88,7 +93,11 @@ describe("gse-control CLI", () => {
     expect(history.code, history.stderr).toBe(0);
     const page = JSON.parse(history.stdout) as { head: { current_version: number }; versions: { version: number; status: string }[] };
     expect(page.head.current_version).toBe(2);
-    expect(page.versions.map((v) => [v.version, v.status])).toEqual([[2, "APPLIED"], [1, "APPLIED"], [0, "APPLIED"]]);
+    expect(page.versions.map((v) => [v.version, v.status])).toEqual([
+      [2, "APPLIED"],
+      [1, "APPLIED"],
+      [0, "APPLIED"],
+    ]);
     const table = await cli(["config", "history", "route", String(channelId)]);
     expect(table.stdout).toContain(`route#${channelId}: current 2, last good 2`);
 

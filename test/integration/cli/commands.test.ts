@@ -35,7 +35,8 @@ const SLOW = { timeout: 60_000 };
 const commandUrl = (id: string): string => `/v1/commands/${encodeURIComponent(id)}`;
 
 /** The simulator's clock churns ~1 % of agents a minute: each test sets the statuses it relies on. */
-const setStatus = (ids: readonly string[], statusCode: number): Promise<unknown> => simulatorControl(info, "POST", "agents/status", { ids, status_code: statusCode });
+const setStatus = (ids: readonly string[], statusCode: number): Promise<unknown> =>
+  simulatorControl(info, "POST", "agents/status", { ids, status_code: statusCode });
 
 beforeAll(async () => {
   // Addresses in 10.247/16 are this file's; the simulator's generated fleet starts at 10.0.0.1.
@@ -49,7 +50,19 @@ describe("gse-control tracked commands", () => {
   it("dispatch --wait to running agents ends SUCCEEDED (exit 0); --json prints the final page with its counts", async () => {
     await setStatus(up, 2);
     const id = messageId("ok");
-    const res = await cli(["--json", "dispatch", "--agents", up.join(","), "--content", '{"task":"ping"}', "--message-id", id, "--reply-timeout", "30", "--wait"]);
+    const res = await cli([
+      "--json",
+      "dispatch",
+      "--agents",
+      up.join(","),
+      "--content",
+      '{"task":"ping"}',
+      "--message-id",
+      id,
+      "--reply-timeout",
+      "30",
+      "--wait",
+    ]);
     expect(res.code, res.stderr).toBe(0);
     // Nothing but the JSON on stdout: no progress lines with --json.
     const page = JSON.parse(res.stdout) as CommandPage;
@@ -125,7 +138,19 @@ describe("gse-control tracked commands", () => {
   it("exits 1 when a command ends other than SUCCEEDED, printing the final page", async () => {
     await setStatus(up, 2);
     await setStatus([down], 0);
-    const res = await cli(["--json", "dispatch", "--agents", `${down},${up.join(",")}`, "--content", "x", "--message-id", aborted, "--max-errors", "0", "--wait"]);
+    const res = await cli([
+      "--json",
+      "dispatch",
+      "--agents",
+      `${down},${up.join(",")}`,
+      "--content",
+      "x",
+      "--message-id",
+      aborted,
+      "--max-errors",
+      "0",
+      "--wait",
+    ]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("the command ended ABORTED");
     const page = JSON.parse(res.stdout) as CommandPage;

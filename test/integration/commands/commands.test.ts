@@ -56,10 +56,14 @@ const endAlertSchema = z.object({ counts: outcomeCountsSchema, sample: z.array(a
 
 /** The command's alert, once every retry job queued for the command ran as well (they come after the end, and must change nothing). */
 async function endAlertAfterRetries(id: string): Promise<{ alert: unknown } & z.infer<typeof endAlertSchema>> {
-  const [alert] = await eventually("the command's alert", async () => {
-    const found = await inbox.about(`command#${id}`);
-    return found.length > 0 ? found : undefined;
-  }, 30_000);
+  const [alert] = await eventually(
+    "the command's alert",
+    async () => {
+      const found = await inbox.about(`command#${id}`);
+      return found.length > 0 ? found : undefined;
+    },
+    30_000,
+  );
   await eventually("every retry job queued for the command to have run", () => (retryJobsNotRun(info, id).length === 0 ? true : undefined), 30_000);
   return { alert, ...endAlertSchema.parse(alert) };
 }
@@ -69,7 +73,12 @@ async function endAlertAfterRetries(id: string): Promise<{ alert: unknown } & z.
  * GSE's code and message), none is left waiting for a retry (stored, not only shown), and it is
  * the only alert of the command.
  */
-async function expectFinalAsAlerted(id: string, counts: z.infer<typeof outcomeCountsSchema>, sample: z.infer<typeof endAlertSchema>["sample"], failed: readonly string[]): Promise<void> {
+async function expectFinalAsAlerted(
+  id: string,
+  counts: z.infer<typeof outcomeCountsSchema>,
+  sample: z.infer<typeof endAlertSchema>["sample"],
+  failed: readonly string[],
+): Promise<void> {
   expect(sample.map((a) => a.bk_agent_id).sort()).toEqual([...failed].sort());
   for (const agent of sample) expect(agent).toMatchObject({ outcome: "FAILED", code: 1, message: "agent not connected" });
   const page = await getCommand(id, "?limit=100");
@@ -97,10 +106,14 @@ describe("dispatch_message as a tracked command", () => {
     const id = messageId("early-read");
     await withFaults(info, [{ kind: "latency", latencyMs: 1500, operation: "dispatch_message", match: id }], async () => {
       const pending = dispatch({ message_id: id, agent_id_list: [agent], content: "ping" });
-      const seen = await eventually("the command to be readable mid-dispatch", async () => {
-        const res = await callApi(info.gatewayUrl, commandPath(id), { headers: authHeader });
-        return res.status === 200 ? (res.body.data as CommandPage) : undefined;
-      }, 5_000);
+      const seen = await eventually(
+        "the command to be readable mid-dispatch",
+        async () => {
+          const res = await callApi(info.gatewayUrl, commandPath(id), { headers: authHeader });
+          return res.status === 200 ? (res.body.data as CommandPage) : undefined;
+        },
+        5_000,
+      );
       expect(seen.command.status).toBe("RUNNING");
       expect(seen.command.batches.sent).toBe(0);
       expect((await pending).status).toBe(200);
@@ -125,7 +138,11 @@ describe("dispatch_message as a tracked command", () => {
       return found.length > 0 ? found : undefined;
     });
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ type: "command.partial", message_id: id, sample: [expect.objectContaining({ bk_agent_id: quiet, outcome: "TIMED_OUT" })] });
+    expect(alerts[0]).toMatchObject({
+      type: "command.partial",
+      message_id: id,
+      sample: [expect.objectContaining({ bk_agent_id: quiet, outcome: "TIMED_OUT" })],
+    });
   }, 60_000);
 
   it("ABORTS once failures pass max_errors: batches in flight finish, the untouched ones are never sent", async () => {
@@ -173,7 +190,12 @@ describe("dispatch_message as a tracked command", () => {
     expect(ended).toMatchObject({ status: "ABORTED", reason: expect.stringMatching(/max_errors 5/) });
 
     const { alert, counts, sample } = await endAlertAfterRetries(id);
-    expect(alert).toMatchObject({ type: "command.aborted", severity: "warning", status: "ABORTED", summary: `command ${id} ended ABORTED: 6 failed, 0 timed out, 80 not sent of 100` });
+    expect(alert).toMatchObject({
+      type: "command.aborted",
+      severity: "warning",
+      status: "ABORTED",
+      summary: `command ${id} ended ABORTED: 6 failed, 0 timed out, 80 not sent of 100`,
+    });
     expect(counts).toEqual({ ...ZERO, SENT: 14, FAILED: 6, SKIPPED: 80 });
     await expectFinalAsAlerted(id, counts, sample, down);
   }, 90_000);
@@ -200,7 +222,11 @@ describe("dispatch_message as a tracked command", () => {
     expect(await store.finish(running, "ABORTED", { reason: "the stopper died after ending the command" }, Date.now())).toBe(true);
 
     const { alert, counts, sample } = await endAlertAfterRetries(id);
-    expect(alert).toMatchObject({ type: "command.aborted", status: "ABORTED", summary: `command ${id} ended ABORTED: 3 failed, 0 timed out, 0 not sent of 10` });
+    expect(alert).toMatchObject({
+      type: "command.aborted",
+      status: "ABORTED",
+      summary: `command ${id} ended ABORTED: 3 failed, 0 timed out, 0 not sent of 10`,
+    });
     expect(counts).toEqual({ ...ZERO, SENT: 7, FAILED: 3 });
     await expectFinalAsAlerted(id, counts, sample, down);
     expect(await store.getCommand(id)).toMatchObject({ pending_retries: 0 });
@@ -265,7 +291,6 @@ describe("dispatch_message as a tracked command", () => {
     expect((await dispatch({ message_id: id, agent_id_list: [agent], content: "{}" })).status).toBe(200);
     expect((await getCommand(id)).command.message_id).toBe(id);
   });
-
 });
 
 describe("the slot callback", () => {
@@ -290,11 +315,18 @@ describe("the slot callback", () => {
     const id = messageId("targeted");
     await dispatch({ message_id: id, agent_id_list: [agent], content: "q" });
     const unknown = messageId("unsolicited");
-    expect((await callback({ message_id: unknown, bk_agent_id: stranger, content: "{\"type\":\"fetch/host/dataid\"}" })).body.data).toEqual({ accepted: "upstream" });
+    expect((await callback({ message_id: unknown, bk_agent_id: stranger, content: '{"type":"fetch/host/dataid"}' })).body.data).toEqual({
+      accepted: "upstream",
+    });
     expect((await callback({ message_id: id, bk_agent_id: stranger, content: "me too" })).body.data).toEqual({ accepted: "upstream" });
     const upstream = await callApi(info.gatewayUrl, "/v1/upstream-messages?limit=1000", { headers: authHeader });
     const messages = (upstream.body.data as { messages: { message_id: string; bk_agent_id: string }[] }).messages;
-    expect(messages).toEqual(expect.arrayContaining([expect.objectContaining({ message_id: unknown, bk_agent_id: stranger }), expect.objectContaining({ message_id: id, bk_agent_id: stranger })]));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ message_id: unknown, bk_agent_id: stranger }),
+        expect.objectContaining({ message_id: id, bk_agent_id: stranger }),
+      ]),
+    );
     const page = await getCommand(id);
     expect(page.agents.map((a) => a.bk_agent_id)).toEqual([agent]);
   });
@@ -342,7 +374,12 @@ describe("automation jobs on the queue", () => {
     });
     expect(applied.versions.find((v) => v.version === before + 1)).toMatchObject({ operation: "update_route", author: "automation" });
 
-    await sqs.send(new SendMessageCommand({ QueueUrl: info.queues.automation, MessageBody: JSON.stringify({ type: "rollback_config", kind: "route", id: channelId, version: before }) }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: info.queues.automation,
+        MessageBody: JSON.stringify({ type: "rollback_config", kind: "route", id: channelId, version: before }),
+      }),
+    );
     const rolledBack = await eventually("the rollback version", async () => {
       const page = await history();
       return page.versions.find((v) => v.version === before + 2 && v.status === "APPLIED") ? page : undefined;
@@ -374,7 +411,10 @@ describe("automation jobs on the queue", () => {
     const reply = await eventually("the probe's reply", async () => (await getCommand(id)).agents[0]?.reply);
     expect(reply).toContain(agent);
     const sqsId = (entry: string): string => sent.Successful?.find((s) => s.Id === entry)?.MessageId ?? "";
-    for (const [entry, reason] of [["bad", /not JSON/], ["wrong", /agent_id_list/]] as const) {
+    for (const [entry, reason] of [
+      ["bad", /not JSON/],
+      ["wrong", /agent_id_list/],
+    ] as const) {
       const alerts = await eventually(`the dead-letter alert for the ${entry} message`, async () => {
         const found = await inbox.about(`sqs#${sqsId(entry)}`);
         return found.length > 0 ? found : undefined;

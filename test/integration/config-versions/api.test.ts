@@ -18,7 +18,11 @@ const op = { operator_name: "admin" };
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse> =>
   callApi(info.gatewayUrl, path, { method, headers: { ...authHeader, ...headers }, ...(body !== undefined ? { body } : {}) });
 
-const kafka = (host: string, passwd: string) => ({ name: `st_${run}_${host}`, report_mode: "kafka", kafka: { storage_address: [{ ip: host, port: 9092 }], sasl_username: "u", sasl_passwd: passwd } });
+const kafka = (host: string, passwd: string) => ({
+  name: `st_${run}_${host}`,
+  report_mode: "kafka",
+  kafka: { storage_address: [{ ip: host, port: 9092 }], sasl_username: "u", sasl_passwd: passwd },
+});
 const kafkaRoute = (name: string, streamToId: number) => ({ name, stream_to: { stream_to_id: streamToId, kafka: { topic_name: `0api_${name}` } } });
 
 async function addStreamTo(passwd: string, headers: Record<string, string> = {}): Promise<ApiResponse> {
@@ -60,7 +64,13 @@ describe("idempotent config changes", () => {
     const key = `key-${randomUUID()}`;
     const body = { metadata: { plat_name: PLAT }, operation: op, stream_to: kafka(`k-${randomUUID().slice(0, 6)}`, "pw") };
     // What a process that died mid-change leaves behind: the claim, two minutes ago.
-    await store.claimIdempotency(idempotencyKeyPk(info.credentials.caller.bk_app_code, key), requestHash("add_streamto", body), Date.now() - 120_000, 86_400, 60_000);
+    await store.claimIdempotency(
+      idempotencyKeyPk(info.credentials.caller.bk_app_code, key),
+      requestHash("add_streamto", body),
+      Date.now() - 120_000,
+      86_400,
+      60_000,
+    );
     const res = await call("POST", "/api/v2/data/add_streamto", body, { "idempotency-key": key });
     expect(res.status, res.text).toBe(200);
     expect(res.body.data).toMatchObject({ stream_to_id: expect.any(Number) });
@@ -87,7 +97,11 @@ describe("versions API", () => {
     const newSecret = `new-${randomUUID()}`;
     const added = await addStreamTo(oldSecret);
     const id = (added.body.data as { stream_to_id: number }).stream_to_id;
-    const updated = await call("POST", "/api/v2/data/update_streamto", { condition: { stream_to_id: id, plat_name: PLAT }, operation: op, specification: { stream_to: kafka("k2", newSecret) } });
+    const updated = await call("POST", "/api/v2/data/update_streamto", {
+      condition: { stream_to_id: id, plat_name: PLAT },
+      operation: op,
+      specification: { stream_to: kafka("k2", newSecret) },
+    });
     expect(updated.body, updated.text).toMatchObject({ result: true });
 
     const list = await call("GET", `/v1/configs/streamto/${id}/versions`);
@@ -96,7 +110,12 @@ describe("versions API", () => {
     expect((list.body.data as { versions: { version: number }[] }).versions.map((v) => v.version)).toEqual([2, 1, 0]);
 
     const one = await call("GET", `/v1/configs/streamto/${id}/versions/2`);
-    expect(one.body.data).toMatchObject({ version: 2, operation: "update_streamto", status: "APPLIED", document: { stream_to: { kafka: { sasl_passwd: "[REDACTED]", sasl_username: "u" } } } });
+    expect(one.body.data).toMatchObject({
+      version: 2,
+      operation: "update_streamto",
+      status: "APPLIED",
+      document: { stream_to: { kafka: { sasl_passwd: "[REDACTED]", sasl_username: "u" } } },
+    });
 
     const diff = await call("GET", `/v1/configs/streamto/${id}/diff?from=1&to=2`);
     expect(diff.body.data).toMatchObject({ from: 1, to: 2 });
@@ -113,7 +132,11 @@ describe("versions API", () => {
     const channelId = uniqueBuiltInChannelId();
     await call("POST", "/api/v2/data/add_route", { metadata: { channel_id: channelId, plat_name: PLAT }, operation: op, route: [kafkaRoute("a", 501)] });
     for (const n of [1, 2, 3]) {
-      await call("POST", "/api/v2/data/update_route", { condition: { channel_id: channelId, plat_name: PLAT }, operation: op, specification: { route: [kafkaRoute(`r${n}`, 501)] } });
+      await call("POST", "/api/v2/data/update_route", {
+        condition: { channel_id: channelId, plat_name: PLAT },
+        operation: op,
+        specification: { route: [kafkaRoute(`r${n}`, 501)] },
+      });
     }
     const first = await call("GET", `/v1/configs/route/${channelId}/versions?limit=2`);
     const page1 = first.body.data as { versions: { version: number }[]; next_cursor: number };
@@ -129,7 +152,11 @@ describe("versions API", () => {
     const channelId = uniqueBuiltInChannelId();
     const original = kafkaRoute("orig", 501);
     await call("POST", "/api/v2/data/add_route", { metadata: { channel_id: channelId, plat_name: PLAT }, operation: op, route: [original] });
-    await call("POST", "/api/v2/data/update_route", { condition: { channel_id: channelId, plat_name: PLAT }, operation: op, specification: { route: [kafkaRoute("extra", 502), { ...original, stream_to: { stream_to_id: 503, kafka: { topic_name: "moved" } } }] } });
+    await call("POST", "/api/v2/data/update_route", {
+      condition: { channel_id: channelId, plat_name: PLAT },
+      operation: op,
+      specification: { route: [kafkaRoute("extra", 502), { ...original, stream_to: { stream_to_id: 503, kafka: { topic_name: "moved" } } }] },
+    });
     const res = await call("POST", `/v1/configs/route/${channelId}/rollback`, { version: 1 });
     expect(res.status, res.text).toBe(200);
     expect(res.body.data).toMatchObject({ version: 3, operation: "rollback_to", source_version: 1, status: "APPLIED", parent_version: 2 });
@@ -147,12 +174,18 @@ describe("versions API", () => {
     const { request } = await import("undici");
     const direct = await request(`${info.gseUrl}/api/v2/data/update_route`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-bkapi-authorization": JSON.stringify({ bk_app_code: info.credentials.gse.appCode, bk_app_secret: info.credentials.gse.appSecret }) },
+      headers: {
+        "content-type": "application/json",
+        "x-bkapi-authorization": JSON.stringify({ bk_app_code: info.credentials.gse.appCode, bk_app_secret: info.credentials.gse.appSecret }),
+      },
       body: JSON.stringify({ condition: { channel_id: channelId, plat_name: PLAT }, operation: op, specification: { route: [kafkaRoute("d", 599)] } }),
     });
     expect(((await direct.body.json()) as { code: number }).code).toBe(0);
     const drift = await call("GET", `/v1/configs/route/${channelId}/drift`);
-    expect(drift.body.data).toMatchObject({ in_sync: false, changes: [{ path: "route[name=d].stream_to.stream_to_id", change: "changed", from: 501, to: 599 }] });
+    expect(drift.body.data).toMatchObject({
+      in_sync: false,
+      changes: [{ path: "route[name=d].stream_to.stream_to_id", change: "changed", from: 501, to: 599 }],
+    });
   });
 
   it("answers 400 naming the parameter for a bad kind or id, 404 for an object without versions, 401 without credentials", async () => {

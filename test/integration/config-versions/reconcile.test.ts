@@ -23,7 +23,15 @@ const PLAT = `cfgrec_${randomUUID().slice(0, 8)}`;
 const op = { operator_name: "admin" };
 const logger = new Logger({ logLevel: "SILENT" });
 const gse = new GseClient({
-  gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 },
+  gse: {
+    baseUrl: info.gseUrl,
+    flavour: "v2",
+    appCode: info.credentials.gse.appCode,
+    appSecret: info.credentials.gse.appSecret,
+    username: "admin",
+    timeoutMs: 2000,
+    maxAttempts: 3,
+  },
 });
 const TIMEOUT_S = 300;
 
@@ -36,12 +44,25 @@ function deps(overrides: Partial<ConfigDeps> = {}): ConfigDeps {
 }
 
 function reconcileDeps(now: number, sent: ConfigAlert[], driftRepair = false): ReconcileDeps {
-  return { gse, store, logger, now: () => now, operator: "admin", alerts: { publish: async (a) => void sent.push(a) }, settings: { pendingTimeoutSeconds: TIMEOUT_S, driftRepair } };
+  return {
+    gse,
+    store,
+    logger,
+    now: () => now,
+    operator: "admin",
+    alerts: { publish: async (a) => void sent.push(a) },
+    settings: { pendingTimeoutSeconds: TIMEOUT_S, driftRepair },
+  };
 }
 
 async function channel(routes: ReturnType<typeof kafkaRoute>[]): Promise<number> {
   const channelId = uniqueBuiltInChannelId();
-  await changeConfig(deps(), "add_route", { metadata: { channel_id: channelId, plat_name: PLAT }, operation: op, route: routes } as OperationRequest<"add_route">, { author: "t" });
+  await changeConfig(
+    deps(),
+    "add_route",
+    { metadata: { channel_id: channelId, plat_name: PLAT }, operation: op, route: routes } as OperationRequest<"add_route">,
+    { author: "t" },
+  );
   return channelId;
 }
 
@@ -50,7 +71,11 @@ const update = (channelId: number, routes: ReturnType<typeof kafkaRoute>[]) =>
 
 /** Runs a change whose process dies after GSE answered and before the head moved. */
 async function crashAfterGse(channelId: number, routes: ReturnType<typeof kafkaRoute>[]): Promise<HeadItem> {
-  const dying = deps({ beforeHeadMove: async () => { throw new ProcessDied("killed"); } });
+  const dying = deps({
+    beforeHeadMove: async () => {
+      throw new ProcessDied("killed");
+    },
+  });
   await expect(changeConfig(dying, "update_route", update(channelId, routes), { author: "t" })).rejects.toBeInstanceOf(ProcessDied);
   const head = await store.getHead(route(channelId));
   if (!head) throw new Error("no head");
@@ -77,9 +102,17 @@ describe("stuck PENDING versions", () => {
     const channelId = await channel([kafkaRoute("a", 501)]);
     // GSE refuses the change and recording that fails (DynamoDB unavailable): the caller still gets
     // GSE's own error, and the version is left PENDING for the reconcile.
-    const refusing = deps({ store: Object.assign(Object.create(Object.getPrototypeOf(store)) as typeof store, store, { markRejected: async () => { throw new ProcessDied("table unavailable"); } }) });
+    const refusing = deps({
+      store: Object.assign(Object.create(Object.getPrototypeOf(store)) as typeof store, store, {
+        markRejected: async () => {
+          throw new ProcessDied("table unavailable");
+        },
+      }),
+    });
     await withFaults(info, [{ kind: "business_error", code: 1012009, operation: "update_route", match: `"channel_id":${channelId}`, count: 1 }], async () => {
-      await expect(changeConfig(refusing, "update_route", update(channelId, [kafkaRoute("z", 509)]), { author: "t" })).rejects.toMatchObject({ gseCode: 1012009 });
+      await expect(changeConfig(refusing, "update_route", update(channelId, [kafkaRoute("z", 509)]), { author: "t" })).rejects.toMatchObject({
+        gseCode: 1012009,
+      });
     });
     expect((await store.getVersion(route(channelId), 2))?.status).toBe("PENDING");
     const head = await store.getHead(route(channelId));
@@ -111,7 +144,11 @@ describe("pending adds whose process died", () => {
   it("turns an add PENDING beyond the timeout into FAILED (outcome unknown), which recovery ends ROLLBACK_FAILED", async () => {
     const id = pendingAddKey(randomUUID());
     const old = Date.now() - (TIMEOUT_S + 60) * 1000;
-    await store.putPendingAdd(id, { operation: "add_route", request: { metadata: { plat_name: PLAT }, operation: op }, document: null, author: "t", created_at: old }, 7 * 86_400);
+    await store.putPendingAdd(
+      id,
+      { operation: "add_route", request: { metadata: { plat_name: PLAT }, operation: op }, document: null, author: "t", created_at: old },
+      7 * 86_400,
+    );
     expect(await reconcileStalePendingAdds(reconcileDeps(Date.now(), []))).toBeGreaterThanOrEqual(1);
     const item = await eventually("recovery to finish it", async () => {
       const current = await store.getPendingAdd(id);
@@ -135,7 +172,10 @@ describe("recovery's rule", () => {
     const sent: ConfigAlert[] = [];
     const rule = configRecoveryRule({ gse, store, logger, now: () => Date.now(), operator: "admin", alerts: { publish: async (a) => void sent.push(a) } });
     const failedImage = marshall({ ...done, status: "FAILED", alerted_at: undefined }, { removeUndefinedValues: true });
-    await rule({ eventName: "MODIFY", dynamodb: { NewImage: failedImage as never, OldImage: marshall({ ...done, status: "PENDING" }, { removeUndefinedValues: true }) as never } });
+    await rule({
+      eventName: "MODIFY",
+      dynamodb: { NewImage: failedImage as never, OldImage: marshall({ ...done, status: "PENDING" }, { removeUndefinedValues: true }) as never },
+    });
     expect(sent).toEqual([]);
     expect(await store.getVersion(route(channelId), 2)).toEqual(done);
   });

@@ -43,7 +43,14 @@ async function dump(channelIds: readonly number[]): Promise<unknown> {
   return { streamTos, channels };
 }
 
-async function history(kind: "route" | "streamto", id: number): Promise<{ head: { current_version: number; latest_version: number; pending_version: number | null } | null; versions: VersionItem[]; add_attempts: Record<string, unknown>[] }> {
+async function history(
+  kind: "route" | "streamto",
+  id: number,
+): Promise<{
+  head: { current_version: number; latest_version: number; pending_version: number | null } | null;
+  versions: VersionItem[];
+  add_attempts: Record<string, unknown>[];
+}> {
   const res = await callApi(info.gatewayUrl, `/v1/configs/${kind}/${id}/versions?limit=100`, { headers: authHeader });
   expect(res.status, res.text).toBe(200);
   return res.body.data as never;
@@ -58,8 +65,12 @@ async function alertsAbout(...objects: string[]): Promise<unknown[]> {
 describe("a write GSE refuses changes nothing", () => {
   it("an add of a channel id another client has taken since is refused and never touches that channel or its versions", async () => {
     const id = uniqueBuiltInChannelId();
-    expect((await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`mine_${run}`)] })).body).toMatchObject({ result: true });
-    expect((await post("/api/v2/data/delete_route", { condition: { channel_id: id, plat_name: PLAT }, operation: { ...op, method: "all" } })).body).toMatchObject({ result: true });
+    expect(
+      (await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`mine_${run}`)] })).body,
+    ).toMatchObject({ result: true });
+    expect(
+      (await post("/api/v2/data/delete_route", { condition: { channel_id: id, plat_name: PLAT }, operation: { ...op, method: "all" } })).body,
+    ).toMatchObject({ result: true });
     const headBefore = await store.getHead(route(id));
     // Another client creates the same channel straight in GSE.
     await other.call("add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`theirs_${run}`)] });
@@ -73,14 +84,18 @@ describe("a write GSE refuses changes nothing", () => {
     expect(await store.getHead(route(id))).toEqual(headBefore);
     const page = await history("route", id);
     expect(page.versions.map((v) => v.status)).not.toContain("REJECTED");
-    expect(page.add_attempts).toEqual([expect.objectContaining({ operation: "add_route", status: "REJECTED", error: expect.objectContaining({ gse_code: 1000003, outcome: "rejected" }) })]);
+    expect(page.add_attempts).toEqual([
+      expect.objectContaining({ operation: "add_route", status: "REJECTED", error: expect.objectContaining({ gse_code: 1000003, outcome: "rejected" }) }),
+    ]);
     expect(await alertsAbout(`route#${id}`)).toEqual([]);
     expect(await dump([id])).toEqual(before);
   });
 
   it("a delete of a channel already gone from GSE is refused, does not bring it back, and history records it gone", async () => {
     const id = uniqueBuiltInChannelId();
-    expect((await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`gone_${run}`)] })).body).toMatchObject({ result: true });
+    expect(
+      (await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`gone_${run}`)] })).body,
+    ).toMatchObject({ result: true });
     await other.call("delete_route", { condition: { channel_id: id, plat_name: PLAT }, operation: { ...op, method: "all" } });
     const before = await dump([id]);
 
@@ -98,11 +113,17 @@ describe("a write GSE refuses changes nothing", () => {
 
   it("an update refused for a wrong plat_name leaves another client's later change in GSE as it is", async () => {
     const id = uniqueBuiltInChannelId();
-    expect((await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`a_${run}`)] })).body).toMatchObject({ result: true });
+    expect(
+      (await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`a_${run}`)] })).body,
+    ).toMatchObject({ result: true });
     await other.call("update_route", { condition: { channel_id: id, plat_name: PLAT }, operation: op, specification: { route: [kafka(`a_${run}`, 502)] } });
     const before = await dump([id]);
 
-    const res = await post("/api/v2/data/update_route", { condition: { channel_id: id, plat_name: `other_${run}` }, operation: op, specification: { route: [kafka(`b_${run}`)] } });
+    const res = await post("/api/v2/data/update_route", {
+      condition: { channel_id: id, plat_name: `other_${run}` },
+      operation: op,
+      specification: { route: [kafka(`b_${run}`)] },
+    });
     expect(res.body).toMatchObject({ result: false });
     expect(String(res.body.message)).toContain("not found");
 
@@ -114,7 +135,11 @@ describe("a write GSE refuses changes nothing", () => {
   });
 
   it("a delete of a stream_to already deleted in GSE raises no critical alert and history records it gone", async () => {
-    const added = await post("/api/v2/data/add_streamto", { metadata: { plat_name: PLAT }, operation: op, stream_to: kafkaStreamTo(`st_gone_${run}`, "kafka.local") });
+    const added = await post("/api/v2/data/add_streamto", {
+      metadata: { plat_name: PLAT },
+      operation: op,
+      stream_to: kafkaStreamTo(`st_gone_${run}`, "kafka.local"),
+    });
     const id = (added.body.data as { stream_to_id: number }).stream_to_id;
     await other.call("delete_streamto", { condition: { stream_to_id: id, plat_name: PLAT }, operation: op });
     const before = await dump([]);
@@ -131,7 +156,9 @@ describe("a write GSE refuses changes nothing", () => {
 
   it("a write GSE's gateway keeps rate-limiting never reached GSE: 429 answered, REJECTED (not sent), no alert", async () => {
     const id = uniqueBuiltInChannelId();
-    expect((await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`rl_${run}`)] })).body).toMatchObject({ result: true });
+    expect(
+      (await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`rl_${run}`)] })).body,
+    ).toMatchObject({ result: true });
     const before = await dump([id]);
     const res = await withFaults(info, [{ kind: "rate_limit", retryAfterSeconds: 0, operation: "update_route", match: `"channel_id":${id}`, count: 20 }], () =>
       post("/api/v2/data/update_route", { condition: { channel_id: id, plat_name: PLAT }, operation: op, specification: { route: [kafka(`rl2_${run}`)] } }),
@@ -151,11 +178,20 @@ describe("recovery undoes only what the failed change wrote, and only where GSE 
     const a = kafka(`a_${run}`);
     const ours = kafka(`ours_${run}`, 502);
     const theirs = kafka(`theirs_${run}`, 503);
-    expect((await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [a] })).body).toMatchObject({ result: true });
+    expect((await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [a] })).body).toMatchObject({
+      result: true,
+    });
     // GSE takes our update, the answer is lost, and another client adds its own entry before recovery looks.
-    const losing = new LosingGse(info, "update_route", () => other.call("update_route", { condition: { channel_id: id, plat_name: PLAT }, operation: op, specification: { route: [theirs] } }));
+    const losing = new LosingGse(info, "update_route", () =>
+      other.call("update_route", { condition: { channel_id: id, plat_name: PLAT }, operation: op, specification: { route: [theirs] } }),
+    );
     await expect(
-      changeConfig(libDeps(store, losing), "update_route", { condition: { channel_id: id, plat_name: PLAT }, operation: op, specification: { route: [ours] } } as OperationRequest<"update_route">, { author: "t" }),
+      changeConfig(
+        libDeps(store, losing),
+        "update_route",
+        { condition: { channel_id: id, plat_name: PLAT }, operation: op, specification: { route: [ours] } } as OperationRequest<"update_route">,
+        { author: "t" },
+      ),
     ).rejects.toThrow(/connection lost/);
 
     const failed = await eventually("version 2 ended", async () => {
@@ -165,7 +201,12 @@ describe("recovery undoes only what the failed change wrote, and only where GSE 
     expect(failed).toMatchObject({ adopted_version: 3, rollback_writes: 1 });
     const [held] = await other.call("query_route", { condition: { channel_id: id }, operation: op });
     expect(held?.route?.map((r) => r.name).sort()).toEqual([a.name, theirs.name].sort());
-    expect(await store.getVersion(route(id), 3)).toMatchObject({ operation: "adopt", status: "APPLIED", adoption: { after_version: 2, reason: "changed_elsewhere" }, document: { plat_name: PLAT } });
+    expect(await store.getVersion(route(id), 3)).toMatchObject({
+      operation: "adopt",
+      status: "APPLIED",
+      adoption: { after_version: 2, reason: "changed_elsewhere" },
+      document: { plat_name: PLAT },
+    });
     expect(await store.getHead(route(id))).toMatchObject({ current_version: 3, last_good_version: 3, latest_version: 3 });
     const alerts = await eventually("the alert", async () => ((await inbox.about(`route#${id}`)).length > 0 ? inbox.about(`route#${id}`) : undefined));
     expect(alerts).toEqual([expect.objectContaining({ type: "config.adopted", severity: "warning", failed_version: 2, adopted_version: 3 })]);
@@ -173,10 +214,19 @@ describe("recovery undoes only what the failed change wrote, and only where GSE 
 
   it("does not re-create a channel someone deleted after our failed update: adopts it gone, one alert, GSE untouched", async () => {
     const id = uniqueBuiltInChannelId();
-    expect((await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`x_${run}`)] })).body).toMatchObject({ result: true });
-    const losing = new LosingGse(info, "update_route", () => other.call("delete_route", { condition: { channel_id: id, plat_name: PLAT }, operation: { ...op, method: "all" } }));
+    expect(
+      (await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`x_${run}`)] })).body,
+    ).toMatchObject({ result: true });
+    const losing = new LosingGse(info, "update_route", () =>
+      other.call("delete_route", { condition: { channel_id: id, plat_name: PLAT }, operation: { ...op, method: "all" } }),
+    );
     await expect(
-      changeConfig(libDeps(store, losing), "update_route", { condition: { channel_id: id, plat_name: PLAT }, operation: op, specification: { route: [kafka(`y_${run}`)] } } as OperationRequest<"update_route">, { author: "t" }),
+      changeConfig(
+        libDeps(store, losing),
+        "update_route",
+        { condition: { channel_id: id, plat_name: PLAT }, operation: op, specification: { route: [kafka(`y_${run}`)] } } as OperationRequest<"update_route">,
+        { author: "t" },
+      ),
     ).rejects.toThrow();
     await eventually("version 2 ended", async () => ((await store.getVersion(route(id), 2))?.status === "ROLLED_BACK" ? true : undefined));
     expect(await store.getVersion(route(id), 3)).toMatchObject({ operation: "adopt", document: null, adoption: { reason: "gone" } });
@@ -188,18 +238,31 @@ describe("recovery undoes only what the failed change wrote, and only where GSE 
   it("finishes the rollback once GSE answers again, instead of giving up on a read that failed for a while", async () => {
     const id = uniqueBuiltInChannelId();
     const kept = kafka(`k_${run}`);
-    expect((await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kept] })).body).toMatchObject({ result: true });
+    expect((await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kept] })).body).toMatchObject({
+      result: true,
+    });
     // Recovery's reads of this channel fail four times in a row (more than one pass's retries).
     const losing = new LosingGse(info, "update_route", async () => {
-      await simulatorControl(info, "POST", "faults/add", { faults: [{ kind: "http_error", status: 502, operation: "query_route", match: `"channel_id":${id}`, count: 4 }] });
+      await simulatorControl(info, "POST", "faults/add", {
+        faults: [{ kind: "http_error", status: 502, operation: "query_route", match: `"channel_id":${id}`, count: 4 }],
+      });
     });
     await expect(
-      changeConfig(libDeps(store, losing), "update_route", { condition: { channel_id: id, plat_name: PLAT }, operation: op, specification: { route: [kafka(`z_${run}`)] } } as OperationRequest<"update_route">, { author: "t" }),
+      changeConfig(
+        libDeps(store, losing),
+        "update_route",
+        { condition: { channel_id: id, plat_name: PLAT }, operation: op, specification: { route: [kafka(`z_${run}`)] } } as OperationRequest<"update_route">,
+        { author: "t" },
+      ),
     ).rejects.toThrow();
-    const done = await eventually("version 2 rolled back", async () => {
-      const v = await store.getVersion(route(id), 2);
-      return v?.status === "ROLLED_BACK" || v?.status === "ROLLBACK_FAILED" ? v : undefined;
-    }, 30_000);
+    const done = await eventually(
+      "version 2 rolled back",
+      async () => {
+        const v = await store.getVersion(route(id), 2);
+        return v?.status === "ROLLED_BACK" || v?.status === "ROLLBACK_FAILED" ? v : undefined;
+      },
+      30_000,
+    );
     expect(done).toMatchObject({ status: "ROLLED_BACK", recovery_attempts: expect.any(Number) });
     const [held] = await other.call("query_route", { condition: { channel_id: id }, operation: op });
     expect(held?.route).toEqual([kept]);
@@ -222,15 +285,29 @@ describe("sequential clients never see 409", () => {
     const streamToId = (st.body.data as { stream_to_id: number }).stream_to_id;
     const first = kafka(`snapshot_${run}`, streamToId);
     const second = kafka(`snapshot2_${run}`, streamToId);
-    expect((await send("/api/v2/data/add_route", { metadata: { channel_id: channelId, plat_name: PLAT }, operation: op, route: [first] })).body).toMatchObject({ result: true, data: { channel_id: channelId } });
-    expect((await send("/api/v2/data/add_route", { metadata: { channel_id: channelId, plat_name: PLAT }, operation: op, route: [first] })).body).toMatchObject({ result: false, code: 1000003 });
-    expect((await send("/api/v2/data/update_route", { condition: { channel_id: channelId, plat_name: PLAT }, operation: op, specification: { route: [second] } })).body).toMatchObject({ result: true });
+    expect((await send("/api/v2/data/add_route", { metadata: { channel_id: channelId, plat_name: PLAT }, operation: op, route: [first] })).body).toMatchObject({
+      result: true,
+      data: { channel_id: channelId },
+    });
+    expect((await send("/api/v2/data/add_route", { metadata: { channel_id: channelId, plat_name: PLAT }, operation: op, route: [first] })).body).toMatchObject({
+      result: false,
+      code: 1000003,
+    });
+    expect(
+      (await send("/api/v2/data/update_route", { condition: { channel_id: channelId, plat_name: PLAT }, operation: op, specification: { route: [second] } }))
+        .body,
+    ).toMatchObject({ result: true });
     const queried = await send("/api/v2/data/query_route", { condition: { channel_id: channelId }, operation: op });
     expect((queried.body.data as { route: { name: string }[] }[])[0]?.route.map((r) => r.name)).toEqual([first.name, second.name]);
-    const wrongPlat = await send("/api/v2/data/delete_route", { condition: { channel_id: channelId, plat_name: `tgdp_${run}` }, operation: { ...op, method: "all" } });
+    const wrongPlat = await send("/api/v2/data/delete_route", {
+      condition: { channel_id: channelId, plat_name: `tgdp_${run}` },
+      operation: { ...op, method: "all" },
+    });
     expect(wrongPlat.body).toMatchObject({ result: false });
     expect(String(wrongPlat.body.message)).toContain("not found");
-    expect((await send("/api/v2/data/delete_route", { condition: { channel_id: channelId, plat_name: PLAT }, operation: { ...op, method: "all" } })).body).toMatchObject({ result: true });
+    expect(
+      (await send("/api/v2/data/delete_route", { condition: { channel_id: channelId, plat_name: PLAT }, operation: { ...op, method: "all" } })).body,
+    ).toMatchObject({ result: true });
     const gone = await send("/api/v2/data/query_route", { condition: { channel_id: channelId }, operation: op });
     expect(gone.body).toMatchObject({ result: false });
     expect(String(gone.body.message)).toContain("not found");
@@ -257,9 +334,14 @@ describe("sequential clients never see 409", () => {
 describe("an add that gives its own id", () => {
   it("becomes version 1 of its channel once GSE took it, and its record beside the channel says APPLIED (not listed as an attempt)", async () => {
     const id = uniqueBuiltInChannelId();
-    expect((await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`own_${run}`)] })).body).toMatchObject({ result: true });
+    expect(
+      (await post("/api/v2/data/add_route", { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`own_${run}`)] })).body,
+    ).toMatchObject({ result: true });
     const page = await history("route", id);
-    expect(page.versions.map((v) => [v.version, v.status]).reverse()).toEqual([[0, "APPLIED"], [1, "APPLIED"]]);
+    expect(page.versions.map((v) => [v.version, v.status]).reverse()).toEqual([
+      [0, "APPLIED"],
+      [1, "APPLIED"],
+    ]);
     expect(page.add_attempts).toEqual([]);
   });
 
@@ -267,7 +349,9 @@ describe("an add that gives its own id", () => {
     const id = uniqueBuiltInChannelId();
     const body = { metadata: { channel_id: id, plat_name: PLAT }, operation: op, route: [kafka(`re_${run}`)] };
     expect((await post("/api/v2/data/add_route", body)).body).toMatchObject({ result: true });
-    expect((await post("/api/v2/data/delete_route", { condition: { channel_id: id, plat_name: PLAT }, operation: { ...op, method: "all" } })).body).toMatchObject({ result: true });
+    expect(
+      (await post("/api/v2/data/delete_route", { condition: { channel_id: id, plat_name: PLAT }, operation: { ...op, method: "all" } })).body,
+    ).toMatchObject({ result: true });
     expect((await post("/api/v2/data/add_route", body)).body).toMatchObject({ result: true });
     const page = await history("route", id);
     expect(page.versions.map((v) => [v.version, v.operation, v.status]).reverse()).toEqual([

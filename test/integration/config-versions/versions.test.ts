@@ -10,7 +10,17 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { changeConfig } from "../../../lib/config-versions/apply.ts";
 import { GseClient, type CallOptions } from "../../../lib/gse/client.ts";
 import type { OperationName, OperationRequest, OperationRequestInput, OperationResponseData } from "../../../lib/gse/operations.ts";
-import { alertInbox, configStore, directGse, LosingGse as LosingGseOf, libDeps as libDepsOf, pendingAddsAllocating, recoverySettled, route, type AlertInbox } from "../../helpers/configs.ts";
+import {
+  alertInbox,
+  configStore,
+  directGse,
+  LosingGse as LosingGseOf,
+  libDeps as libDepsOf,
+  pendingAddsAllocating,
+  recoverySettled,
+  route,
+  type AlertInbox,
+} from "../../helpers/configs.ts";
 import { callApi, eventually, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
 const { info, authHeader, dynamo, sqs, sns } = useStack();
@@ -58,10 +68,18 @@ describe("versions of a route channel", () => {
     const ref = route(channelId);
     expect(await store.getHead(ref)).toMatchObject({ current_version: 1, last_good_version: 1, latest_version: 1 });
     expect(await store.getVersion(ref, 0)).toMatchObject({ operation: "adopt", document: null, status: "APPLIED" });
-    expect(await store.getVersion(ref, 1)).toMatchObject({ operation: "add_route", status: "APPLIED", parent_version: 0, author: "admin", document: { plat_name: PLAT, route: [first] } });
+    expect(await store.getVersion(ref, 1)).toMatchObject({
+      operation: "add_route",
+      status: "APPLIED",
+      parent_version: 0,
+      author: "admin",
+      document: { plat_name: PLAT, route: [first] },
+    });
 
     const second = kafkaRoute(`r2_${run}`, 502);
-    const res = await post("/api/v2/data/update_route", updateRoute(channelId, [second]), { "x-bkapi-authorization": JSON.stringify({ ...JSON.parse(authHeader["x-bkapi-authorization"]), bk_username: "alice" }) });
+    const res = await post("/api/v2/data/update_route", updateRoute(channelId, [second]), {
+      "x-bkapi-authorization": JSON.stringify({ ...JSON.parse(authHeader["x-bkapi-authorization"]), bk_username: "alice" }),
+    });
     expect(res.body, res.text).toMatchObject({ result: true });
     expect(await store.getHead(ref)).toMatchObject({ current_version: 2, last_good_version: 2 });
     expect((await store.getHead(ref))?.pending_version).toBeUndefined();
@@ -93,7 +111,9 @@ describe("versions of a route channel", () => {
     const head = await store.getHead(route(channelId));
     expect(head).toMatchObject({ current_version: 3, last_good_version: 3, latest_version: 3 });
     // The second was applied on the head the first left: no lost update.
-    expect((await store.getVersion(route(channelId), 3))?.document).toMatchObject({ route: expect.arrayContaining([expect.objectContaining({ name: `a_${run}` }), expect.objectContaining({ name: `b_${run}` })]) });
+    expect((await store.getVersion(route(channelId), 3))?.document).toMatchObject({
+      route: expect.arrayContaining([expect.objectContaining({ name: `a_${run}` }), expect.objectContaining({ name: `b_${run}` })]),
+    });
     expect((await routesInGse(channelId)).map((r) => (r as { name: string }).name).sort()).toEqual([`a_${run}`, `b_${run}`, `c_${run}`].sort());
   });
 
@@ -102,17 +122,35 @@ describe("versions of a route channel", () => {
     const slow = withFaults(info, [{ kind: "latency", latencyMs: 2000, operation: "update_route", match: forChannel(channelId), count: 1 }], () =>
       post("/api/v2/data/update_route", updateRoute(channelId, [kafkaRoute(`slow_${run}`, 502)])),
     );
-    await eventually("the slow change to hold the head", async () => ((await store.getHead(route(channelId)))?.pending_version !== undefined ? true : undefined), 5_000);
+    await eventually(
+      "the slow change to hold the head",
+      async () => ((await store.getHead(route(channelId)))?.pending_version !== undefined ? true : undefined),
+      5_000,
+    );
     // A clock that moves only when the change sleeps: the wait is exactly what it slept.
     let clock = Date.now();
     const waited: number[] = [];
     const calls: string[] = [];
     const counting = new (class extends GseClient {
-      override async call<N extends OperationName>(name: N, body: OperationRequestInput<N> | OperationRequest<N>, options?: CallOptions): Promise<OperationResponseData<N>> {
+      override async call<N extends OperationName>(
+        name: N,
+        body: OperationRequestInput<N> | OperationRequest<N>,
+        options?: CallOptions,
+      ): Promise<OperationResponseData<N>> {
         calls.push(name);
         return super.call(name, body, options);
       }
-    })({ gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 } });
+    })({
+      gse: {
+        baseUrl: info.gseUrl,
+        flavour: "v2",
+        appCode: info.credentials.gse.appCode,
+        appSecret: info.credentials.gse.appSecret,
+        username: "admin",
+        timeoutMs: 2000,
+        maxAttempts: 3,
+      },
+    });
     const impatient = libDepsOf(store, counting, {
       settings: { pendingAddTtlSeconds: 3600, lockWaitMs: 300 },
       now: () => clock,
@@ -121,7 +159,9 @@ describe("versions of a route channel", () => {
         clock += ms;
       },
     });
-    await expect(changeConfig(impatient, "update_route", updateRoute(channelId, [kafkaRoute(`late_${run}`, 503)]) as OperationRequest<"update_route">, { author: "t" })).rejects.toMatchObject({
+    await expect(
+      changeConfig(impatient, "update_route", updateRoute(channelId, [kafkaRoute(`late_${run}`, 503)]) as OperationRequest<"update_route">, { author: "t" }),
+    ).rejects.toMatchObject({
       codeName: "CONFLICT",
       data: { object: `route#${channelId}`, current_version: 1, pending_version: 2 },
     });
@@ -138,12 +178,18 @@ describe("a change GSE refuses", () => {
     const kept = kafkaRoute(`keep_${run}`, 501);
     const channelId = await createChannel([kept]);
     const ref = route(channelId);
-    const res = await withFaults(info, [{ kind: "business_error", code: 1012001, message: "route rejected", operation: "update_route", match: forChannel(channelId), count: 1 }], () =>
-      post("/api/v2/data/update_route", updateRoute(channelId, [kafkaRoute(`bad_${run}`, 777)])),
+    const res = await withFaults(
+      info,
+      [{ kind: "business_error", code: 1012001, message: "route rejected", operation: "update_route", match: forChannel(channelId), count: 1 }],
+      () => post("/api/v2/data/update_route", updateRoute(channelId, [kafkaRoute(`bad_${run}`, 777)])),
     );
     expect(res.body).toMatchObject({ result: false, code: 1012001 });
     const rejected = await store.getVersion(ref, 2);
-    expect(rejected).toMatchObject({ status: "REJECTED", error: { gse_code: 1012001, outcome: "rejected", message: "route rejected" }, rejected_at: expect.any(Number) });
+    expect(rejected).toMatchObject({
+      status: "REJECTED",
+      error: { gse_code: 1012001, outcome: "rejected", message: "route rejected" },
+      rejected_at: expect.any(Number),
+    });
     expect(rejected?.failed_at).toBeUndefined();
     const head = await store.getHead(ref);
     expect(head).toMatchObject({ current_version: 1, last_good_version: 1, latest_version: 2 });
@@ -165,22 +211,36 @@ describe("a failed change is undone by recovery", () => {
     const channelId = await createChannel([kept]);
     const ref = route(channelId);
     const gse = new LosingGse("update_route");
-    await expect(changeConfig(libDeps(gse), "update_route", updateRoute(channelId, [kafkaRoute(`lost_${run}`, 502)]) as OperationRequest<"update_route">, { author: "bob" })).rejects.toThrow(/connection lost/);
+    await expect(
+      changeConfig(libDeps(gse), "update_route", updateRoute(channelId, [kafkaRoute(`lost_${run}`, 502)]) as OperationRequest<"update_route">, {
+        author: "bob",
+      }),
+    ).rejects.toThrow(/connection lost/);
     await eventually("version 2 rolled back", async () => ((await store.getVersion(ref, 2))?.status === "ROLLED_BACK" ? true : undefined));
     // update_route upserted the lost route beside ours; recovery removed it again (delete_route specification).
     expect(await routesInGse(channelId)).toEqual([kept]);
-    const alerts = await eventually("the alert", async () => ((await inbox.about(`route#${channelId}`)).length > 0 ? inbox.about(`route#${channelId}`) : undefined));
+    const alerts = await eventually("the alert", async () =>
+      (await inbox.about(`route#${channelId}`)).length > 0 ? inbox.about(`route#${channelId}`) : undefined,
+    );
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ author: "bob", failed_version: 2, restored_version: 1 });
   });
 
   it("restores a stream_to's previous receiver, credentials included, when GSE took an update whose answer was lost", async () => {
     const name = `st_${run}_${randomUUID().slice(0, 6)}`;
-    const before = { name, report_mode: "kafka", kafka: { storage_address: [{ ip: "kafka-old", port: 9092 }], sasl_username: "u", sasl_passwd: `old-${randomUUID()}` } };
+    const before = {
+      name,
+      report_mode: "kafka",
+      kafka: { storage_address: [{ ip: "kafka-old", port: 9092 }], sasl_username: "u", sasl_passwd: `old-${randomUUID()}` },
+    };
     const added = await post("/api/v2/data/add_streamto", { metadata: { plat_name: PLAT }, operation: op, stream_to: before });
     const id = (added.body.data as { stream_to_id: number }).stream_to_id;
     const after = { ...before, kafka: { storage_address: [{ ip: "kafka-new", port: 9093 }], sasl_username: "u", sasl_passwd: `new-${randomUUID()}` } };
-    const body = { condition: { stream_to_id: id, plat_name: PLAT }, operation: op, specification: { stream_to: after } } as OperationRequest<"update_streamto">;
+    const body = {
+      condition: { stream_to_id: id, plat_name: PLAT },
+      operation: op,
+      specification: { stream_to: after },
+    } as OperationRequest<"update_streamto">;
     await expect(changeConfig(libDeps(new LosingGse("update_streamto")), "update_streamto", body, { author: "dave" })).rejects.toThrow(/connection lost/);
     await eventually("version 2 rolled back", async () => ((await store.getVersion({ kind: "streamto", id }, 2))?.status === "ROLLED_BACK" ? true : undefined));
     const held = await stackGse().call("query_streamto", { condition: { plat_name: PLAT, stream_to_id: id }, operation: op });
@@ -207,7 +267,9 @@ describe("a failed change is undone by recovery", () => {
       return items[0]?.status === "ROLLED_BACK" ? items : undefined;
     });
     expect(pending).toMatchObject([{ status: "ROLLED_BACK", allocated_id: channelId, error: { kind: "verification" } }]);
-    const alerts = await eventually("the alert", async () => ((await inbox.about(`route#${channelId}`)).length > 0 ? inbox.about(`route#${channelId}`) : undefined));
+    const alerts = await eventually("the alert", async () =>
+      (await inbox.about(`route#${channelId}`)).length > 0 ? inbox.about(`route#${channelId}`) : undefined,
+    );
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ type: "config.rolled_back", operation: "add_route", author: "erin", error: { kind: "verification" } });
   });
@@ -218,22 +280,36 @@ describe("a failed change is undone by recovery", () => {
     const ref = route(channelId);
     // Once GSE has taken the change, every further update_route of this channel is refused.
     const gse = new LosingGse("update_route", () =>
-      simulatorControl(info, "POST", "faults/add", { faults: [{ kind: "business_error", code: 1012002, message: "refused", operation: "update_route", match: forChannel(channelId), count: 100 }] }),
+      simulatorControl(info, "POST", "faults/add", {
+        faults: [{ kind: "business_error", code: 1012002, message: "refused", operation: "update_route", match: forChannel(channelId), count: 100 }],
+      }),
     );
     try {
-      await expect(changeConfig(libDeps(gse), "update_route", updateRoute(channelId, [{ ...kept, stream_to: { stream_to_id: 999, kafka: { topic_name: "moved" } } }]) as OperationRequest<"update_route">, { author: "carol" })).rejects.toThrow();
+      await expect(
+        changeConfig(
+          libDeps(gse),
+          "update_route",
+          updateRoute(channelId, [{ ...kept, stream_to: { stream_to_id: 999, kafka: { topic_name: "moved" } } }]) as OperationRequest<"update_route">,
+          { author: "carol" },
+        ),
+      ).rejects.toThrow();
       const failed = await eventually("version 2 ROLLBACK_FAILED", async () => {
         const v = await store.getVersion(ref, 2);
         return v?.status === "ROLLBACK_FAILED" ? v : undefined;
       });
       expect(failed.rollback_error).toMatchObject({ gse_code: 1012002 });
-      const alerts = await eventually("the alert", async () => ((await inbox.about(`route#${channelId}`)).length > 0 ? inbox.about(`route#${channelId}`) : undefined));
+      const alerts = await eventually("the alert", async () =>
+        (await inbox.about(`route#${channelId}`)).length > 0 ? inbox.about(`route#${channelId}`) : undefined,
+      );
       expect(alerts[0]).toMatchObject({ type: "config.rollback_failed", severity: "critical", failed_version: 2, author: "carol" });
       const head = await store.getHead(ref);
       expect(head?.pending_version).toBeUndefined();
       expect(head).toMatchObject({ current_version: 1, latest_version: 2 });
       // No loop: a while later, still one alert, still ROLLBACK_FAILED, no new version.
-      const hitsLeft = async () => ((await simulatorControl(info, "GET", "faults")) as { faults: { spec: { match?: string }; remaining: number | null }[] }).faults.find((f) => f.spec.match === forChannel(channelId))?.remaining;
+      const hitsLeft = async () =>
+        ((await simulatorControl(info, "GET", "faults")) as { faults: { spec: { match?: string }; remaining: number | null }[] }).faults.find(
+          (f) => f.spec.match === forChannel(channelId),
+        )?.remaining;
       const before = await hitsLeft();
       expect(before).toBeLessThan(100);
       await new Promise((r) => setTimeout(r, 1500));
@@ -264,10 +340,24 @@ class BlindGse extends GseClient {
   allocated: number | undefined;
   private blinded = false;
   constructor() {
-    super({ gse: { baseUrl: info.gseUrl, flavour: "v2", appCode: info.credentials.gse.appCode, appSecret: info.credentials.gse.appSecret, username: "admin", timeoutMs: 2000, maxAttempts: 3 } });
+    super({
+      gse: {
+        baseUrl: info.gseUrl,
+        flavour: "v2",
+        appCode: info.credentials.gse.appCode,
+        appSecret: info.credentials.gse.appSecret,
+        username: "admin",
+        timeoutMs: 2000,
+        maxAttempts: 3,
+      },
+    });
   }
 
-  override async call<N extends OperationName>(name: N, body: OperationRequestInput<N> | OperationRequest<N>, options?: CallOptions): Promise<OperationResponseData<N>> {
+  override async call<N extends OperationName>(
+    name: N,
+    body: OperationRequestInput<N> | OperationRequest<N>,
+    options?: CallOptions,
+  ): Promise<OperationResponseData<N>> {
     const data = await super.call(name, body, options);
     if (name === "add_route") this.allocated = (data as { channel_id: number }).channel_id;
     if (name === "query_route" && !this.blinded) {

@@ -52,7 +52,13 @@ describe("GET /v1/console and /v1/console/data", () => {
 
   it("logs every alert published on the alerts topic, newest first", async () => {
     const first = `console test alert ${run} one`;
-    const second = { type: "command.failed", severity: "critical", object: `console-${run}`, summary: `console test alert ${run} two`, at: new Date().toISOString() };
+    const second = {
+      type: "command.failed",
+      severity: "critical",
+      object: `console-${run}`,
+      summary: `console test alert ${run} two`,
+      at: new Date().toISOString(),
+    };
     await sns.send(new PublishCommand({ TopicArn: info.alertsTopicArn, Subject: "by hand", Message: first }));
     await sns.send(new PublishCommand({ TopicArn: info.alertsTopicArn, Subject: "[critical] gse-control command.failed", Message: JSON.stringify(second) }));
     const mine = await eventuallyShown("both alerts in the log", (data) => {
@@ -62,7 +68,14 @@ describe("GET /v1/console and /v1/console/data", () => {
     expect(mine).toHaveLength(2);
     expect(mine).toEqual(
       expect.arrayContaining([
-        { at: expect.any(String), kind: "command.failed", severity: "critical", subject: "[critical] gse-control command.failed", message: second.summary, object: `console-${run}` },
+        {
+          at: expect.any(String),
+          kind: "command.failed",
+          severity: "critical",
+          subject: "[critical] gse-control command.failed",
+          message: second.summary,
+          object: `console-${run}`,
+        },
         { at: expect.any(String), kind: "message", severity: "info", subject: "by hand", message: first },
       ]),
     );
@@ -115,9 +128,18 @@ describe("GET /v1/console and /v1/console/data", () => {
       const command = data.commands.find((c) => c.message_id === messageId);
       return command?.batches.sent === 3 ? command : undefined;
     });
-    expect(shown).toMatchObject({ status: "RUNNING", targets: 3, batches: { total: 3, sent: 3 }, counts: { SENT: 3, FAILED: 0, PENDING: 0 }, progress: 1, created_by: code });
+    expect(shown).toMatchObject({
+      status: "RUNNING",
+      targets: 3,
+      batches: { total: 3, sent: 3 },
+      counts: { SENT: 3, FAILED: 0, PENDING: 0 },
+      progress: 1,
+      created_by: code,
+    });
     await callApi(info.gatewayUrl, `/v1/commands/${encodeURIComponent(messageId)}/cancel`, { method: "POST", headers: authHeader, body: {} });
-    await eventuallyShown("the cancelled command gone from the running ones", (data) => (data.commands.some((c) => c.message_id === messageId) ? undefined : true));
+    await eventuallyShown("the cancelled command gone from the running ones", (data) =>
+      data.commands.some((c) => c.message_id === messageId) ? undefined : true,
+    );
   });
 
   it("highlights a config version that was rolled back, with why, and logs the rollback's alert", async () => {
@@ -125,11 +147,19 @@ describe("GET /v1/console and /v1/console/data", () => {
     const plat = `console_${run}`;
     const kafka = (name: string, streamToId: number) => ({ name, stream_to: { stream_to_id: streamToId, kafka: { topic_name: `0console_${name}` } } });
     const post = (path: string, body: unknown) => callApi(info.gatewayUrl, path, { method: "POST", headers: authHeader, body });
-    const added = await post("/api/v2/data/add_route", { metadata: { channel_id: channelId, plat_name: plat }, operation: { operator_name: "admin" }, route: [kafka(`keep_${run}`, 501)] });
+    const added = await post("/api/v2/data/add_route", {
+      metadata: { channel_id: channelId, plat_name: plat },
+      operation: { operator_name: "admin" },
+      route: [kafka(`keep_${run}`, 501)],
+    });
     expect(added.body, added.text).toMatchObject({ result: true });
     // Two 502s: whether GSE took the update is unknown (FAILED), so recovery undoes it and alerts.
     await withFaults(info, [{ kind: "http_error", status: 502, operation: "update_route", match: `"channel_id":${channelId}`, count: 2 }], () =>
-      post("/api/v2/data/update_route", { condition: { channel_id: channelId, plat_name: plat }, operation: { operator_name: "admin" }, specification: { route: [kafka(`bad_${run}`, 777)] } }),
+      post("/api/v2/data/update_route", {
+        condition: { channel_id: channelId, plat_name: plat },
+        operation: { operator_name: "admin" },
+        specification: { route: [kafka(`bad_${run}`, 777)] },
+      }),
     );
     const object = `route#${channelId}`;
     const versions = await eventuallyShown("the rolled-back version", (data) => {
@@ -137,7 +167,16 @@ describe("GET /v1/console and /v1/console/data", () => {
       return mine.some((v) => v.status === "ROLLED_BACK") ? mine : undefined;
     });
     expect(versions).toEqual([
-      { object, version: 2, status: "ROLLED_BACK", operation: "update_route", author: "admin", at: expect.any(String), highlight: true, error: expect.stringContaining("HTTP 502") },
+      {
+        object,
+        version: 2,
+        status: "ROLLED_BACK",
+        operation: "update_route",
+        author: "admin",
+        at: expect.any(String),
+        highlight: true,
+        error: expect.stringContaining("HTTP 502"),
+      },
       { object, version: 1, status: "APPLIED", operation: "add_route", author: "admin", at: expect.any(String), highlight: false },
     ]);
     const alert = await eventuallyShown("the rollback's alert", (data) => data.alerts.find((a) => a.object === object && a.kind === "config.rolled_back"));
@@ -149,9 +188,24 @@ describe("GET /v1/console and /v1/console/data", () => {
     const plat = `console_${run}`;
     const kafka = (name: string, streamToId: number) => ({ name, stream_to: { stream_to_id: streamToId, kafka: { topic_name: `0console_${name}` } } });
     const post = (path: string, body: unknown) => callApi(info.gatewayUrl, path, { method: "POST", headers: authHeader, body });
-    expect((await post("/api/v2/data/add_route", { metadata: { channel_id: channelId, plat_name: plat }, operation: { operator_name: "admin" }, route: [kafka(`r_${run}`, 501)] })).body).toMatchObject({ result: true });
-    const refused = await withFaults(info, [{ kind: "business_error", code: 1012001, message: "route rejected", operation: "update_route", match: `"channel_id":${channelId}`, count: 1 }], () =>
-      post("/api/v2/data/update_route", { condition: { channel_id: channelId, plat_name: plat }, operation: { operator_name: "admin" }, specification: { route: [kafka(`no_${run}`, 777)] } }),
+    expect(
+      (
+        await post("/api/v2/data/add_route", {
+          metadata: { channel_id: channelId, plat_name: plat },
+          operation: { operator_name: "admin" },
+          route: [kafka(`r_${run}`, 501)],
+        })
+      ).body,
+    ).toMatchObject({ result: true });
+    const refused = await withFaults(
+      info,
+      [{ kind: "business_error", code: 1012001, message: "route rejected", operation: "update_route", match: `"channel_id":${channelId}`, count: 1 }],
+      () =>
+        post("/api/v2/data/update_route", {
+          condition: { channel_id: channelId, plat_name: plat },
+          operation: { operator_name: "admin" },
+          specification: { route: [kafka(`no_${run}`, 777)] },
+        }),
     );
     expect(refused.body).toMatchObject({ result: false, code: 1012001 });
     const object = `route#${channelId}`;
@@ -159,6 +213,15 @@ describe("GET /v1/console and /v1/console/data", () => {
       const mine = data.configs.filter((v) => v.object === object);
       return mine.some((v) => v.status === "REJECTED") ? mine : undefined;
     });
-    expect(versions[0]).toEqual({ object, version: 2, status: "REJECTED", operation: "update_route", author: "admin", at: expect.any(String), highlight: false, error: expect.stringContaining("route rejected") });
+    expect(versions[0]).toEqual({
+      object,
+      version: 2,
+      status: "REJECTED",
+      operation: "update_route",
+      author: "admin",
+      at: expect.any(String),
+      highlight: false,
+      error: expect.stringContaining("route rejected"),
+    });
   });
 });

@@ -11,7 +11,11 @@ import { callApi, useStack } from "../../helpers/stack.ts";
 
 const { info, authHeader } = useStack();
 const api = (path: string, options: { method?: string; body?: unknown; auth?: boolean } = {}) =>
-  callApi(info.gatewayUrl, path, { ...(options.method ? { method: options.method } : {}), ...(options.body !== undefined ? { body: options.body } : {}), headers: options.auth === false ? {} : authHeader });
+  callApi(info.gatewayUrl, path, {
+    ...(options.method ? { method: options.method } : {}),
+    ...(options.body !== undefined ? { body: options.body } : {}),
+    headers: options.auth === false ? {} : authHeader,
+  });
 
 type AgentRow = { agent_id: string; status: string; last_seen: string | null; version?: string; status_code?: number; status_class?: string };
 
@@ -30,7 +34,13 @@ async function allAgents(query: string): Promise<AgentRow[]> {
 
 describe("fleet routes", () => {
   it("refuses every fleet route without credentials", async () => {
-    for (const [method, path] of [["GET", "/v1/fleet"], ["GET", "/v1/fleet/agents"], ["POST", "/v1/fleet/agents/register"], ["POST", "/v1/fleet/agents/unregister"], ["GET", "/v1/fleet/agents/0:10.0.0.1/history"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/v1/fleet"],
+      ["GET", "/v1/fleet/agents"],
+      ["POST", "/v1/fleet/agents/register"],
+      ["POST", "/v1/fleet/agents/unregister"],
+      ["GET", "/v1/fleet/agents/0:10.0.0.1/history"],
+    ] as const) {
       const res = await api(path, { method, auth: false, ...(method === "POST" ? { body: { agent_id_list: ["0:10.0.0.1"] } } : {}) });
       expect(res.status, path).toBe(401);
     }
@@ -68,7 +78,12 @@ describe("fleet routes", () => {
     expect(hb.queued).toEqual([]);
 
     const alive = await allAgents("&status=alive&version=2.0.9");
-    expect(alive.filter((a) => ids.includes(a.agent_id)).map((a) => a.agent_id).sort()).toEqual([...ids].sort());
+    expect(
+      alive
+        .filter((a) => ids.includes(a.agent_id))
+        .map((a) => a.agent_id)
+        .sort(),
+    ).toEqual([...ids].sort());
     const outdated = await allAgents("&outdated=false");
     expect(outdated.some((a) => ids.includes(a.agent_id))).toBe(true);
 
@@ -82,7 +97,10 @@ describe("fleet routes", () => {
 
     const summary = await api("/v1/fleet");
     expect(summary.status).toBe(200);
-    expect(summary.body.data).toMatchObject({ by_status: { alive: expect.any(Number) }, by_version: expect.arrayContaining([expect.objectContaining({ version: "2.0.9" })]) });
+    expect(summary.body.data).toMatchObject({
+      by_status: { alive: expect.any(Number) },
+      by_version: expect.arrayContaining([expect.objectContaining({ version: "2.0.9" })]),
+    });
 
     const gone = await api("/v1/fleet/agents/unregister", { method: "POST", body: { agent_id_list: [...ids, "0:203.0.113.251"] } });
     expect(gone.body.data).toEqual({ unregistered: 3, not_watched: 1 });
@@ -118,7 +136,13 @@ describe("fleet routes", () => {
     // The last poll's summary: the stack's scheduled one may have finished after ours, so only its shape is ours to assert.
     const summary = await api("/v1/fleet");
     const byClass = (summary.body.data as { by_class?: Record<string, number> }).by_class;
-    expect(byClass).toEqual({ alive: expect.any(Number), degraded: expect.any(Number), transitional: expect.any(Number), gone: expect.any(Number), unknown: expect.any(Number) });
+    expect(byClass).toEqual({
+      alive: expect.any(Number),
+      degraded: expect.any(Number),
+      transitional: expect.any(Number),
+      gone: expect.any(Number),
+      unknown: expect.any(Number),
+    });
     await api("/v1/fleet/agents/unregister", { method: "POST", body: { agent_id_list: ids } });
   });
 });

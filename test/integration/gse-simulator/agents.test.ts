@@ -41,9 +41,7 @@ describe("agent operations on the §4 examples", () => {
   });
 
   it("answers the §4.1 list_agent_state example exactly, omitting the unknown 0:10.0.0.9", async () => {
-    expect(await data(sim, `${CLUSTER}/list_agent_state`, examples.listAgentStateRequestExample)).toEqual(
-      examples.listAgentStateResponseExample.data,
-    );
+    expect(await data(sim, `${CLUSTER}/list_agent_state`, examples.listAgentStateRequestExample)).toEqual(examples.listAgentStateResponseExample.data);
   });
 
   it("answers list_agent_state with code 1011003 when no id is known", async () => {
@@ -57,7 +55,7 @@ describe("agent operations on the §4 examples", () => {
     expect(envelope.message).toContain("agent_id_list");
   });
 
-  it("answers the §4.3 get_agent_status example with data keyed cloud:ip, for bk_supplier_account \"0\" and 0", async () => {
+  it('answers the §4.3 get_agent_status example with data keyed cloud:ip, for bk_supplier_account "0" and 0', async () => {
     for (const account of ["0", 0]) {
       const body = { ...examples.getAgentStatusRequestExample, bk_supplier_account: account };
       expect(await data(sim, `${ESB}/get_agent_status/`, body)).toEqual(examples.getAgentStatusDataExample);
@@ -65,7 +63,12 @@ describe("agent operations on the §4 examples", () => {
   });
 
   it("reports bk_agent_alive 0 for an agent whose status is not 2 and for an unknown host", async () => {
-    const body = { hosts: [{ ip: "10.0.0.2", bk_cloud_id: 0 }, { ip: "10.9.9.9", bk_cloud_id: 0 }] };
+    const body = {
+      hosts: [
+        { ip: "10.0.0.2", bk_cloud_id: 0 },
+        { ip: "10.9.9.9", bk_cloud_id: 0 },
+      ],
+    };
     expect(await data(sim, `${ESB}/get_agent_status`, body)).toEqual({
       "0:10.0.0.2": { ip: "10.0.0.2", bk_cloud_id: 0, bk_agent_alive: 0 },
       "0:10.9.9.9": { ip: "10.9.9.9", bk_cloud_id: 0, bk_agent_alive: 0 },
@@ -73,7 +76,12 @@ describe("agent operations on the §4 examples", () => {
   });
 
   it("answers get_agent_info keyed cloud:ip with version and parent fields, omitting unknown hosts", async () => {
-    const result = await data(sim, `${ESB}/get_agent_info/`, { hosts: [{ ip: "10.0.0.1", bk_cloud_id: 0 }, { ip: "10.9.9.9", bk_cloud_id: 0 }] });
+    const result = await data(sim, `${ESB}/get_agent_info/`, {
+      hosts: [
+        { ip: "10.0.0.1", bk_cloud_id: 0 },
+        { ip: "10.9.9.9", bk_cloud_id: 0 },
+      ],
+    });
     expect(getAgentInfoDataSchema.parse(result)).toEqual({
       "0:10.0.0.1": { ip: "10.0.0.1", version: "2.1.5", bk_cloud_id: 0, parent_ip: "", parent_port: 0 },
     });
@@ -200,7 +208,12 @@ describe("the simulated fleet", () => {
   it("adds and removes agents through the control endpoint, refusing duplicates with 409", async () => {
     const added = await control(sim, "POST", "/_sim/agents", { agents: [{ bk_agent_id: "agent-new-1", ip: "192.168.0.1", bk_cloud_id: 2 }] });
     expect(added.json).toMatchObject({ agents: [{ bk_agent_id: "agent-new-1", legacy_id: "2:192.168.0.1", status_code: 2 }] });
-    expect(await statusById(["agent-new-1", "2:192.168.0.1"])).toEqual(new Map([["agent-new-1", 2], ["2:192.168.0.1", 2]]));
+    expect(await statusById(["agent-new-1", "2:192.168.0.1"])).toEqual(
+      new Map([
+        ["agent-new-1", 2],
+        ["2:192.168.0.1", 2],
+      ]),
+    );
     expect((await control(sim, "POST", "/_sim/agents", { agents: [{ ip: "192.168.0.1", bk_cloud_id: 2 }] })).status).toBe(409);
 
     const first = sim.listAgents({ limit: 1 })[0] as AgentView;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { GATEWAY_PREFIX, OPERATION_LIST, OPERATIONS, pathVariants, type OperationName } from "../../../lib/gse/operations.ts";
+import { GATEWAY_PREFIX, OPERATION_LIST, pathVariants, type OperationName } from "../../../lib/gse/operations.ts";
 import {
   esbEnvelopeSchema,
   gatewayEnvelopeSchema,
@@ -9,12 +9,7 @@ import {
   queryStreamToFlatItemSchema,
   queryStreamToNestedItemSchema,
 } from "../../../lib/gse/schemas.ts";
-import {
-  FIRST_ALLOCATED_CHANNEL_ID,
-  SIM_ALREADY_EXISTS_CODE,
-  SIM_VALIDATION_ERROR_CODE,
-  type GseSimulator,
-} from "../../../local/gse-simulator/index.ts";
+import { FIRST_ALLOCATED_CHANNEL_ID, SIM_ALREADY_EXISTS_CODE, SIM_VALIDATION_ERROR_CODE, type GseSimulator } from "../../../local/gse-simulator/index.ts";
 import * as examples from "../../helpers/gse-api-examples.ts";
 import { call, envelopeOf, startTestSimulator } from "./client.ts";
 
@@ -48,7 +43,11 @@ describe("every operation on every path variant", () => {
     const streamToCondition = { stream_to_id: 501, plat_name: "bkmonitor" };
     const bodies: Record<OperationName, unknown> = {
       add_streamto: examples.addStreamToRequestExample,
-      update_streamto: { condition: streamToCondition, operation: { operator_name: "admin" }, specification: { stream_to: examples.addStreamToRequestExample.stream_to } },
+      update_streamto: {
+        condition: streamToCondition,
+        operation: { operator_name: "admin" },
+        specification: { stream_to: examples.addStreamToRequestExample.stream_to },
+      },
       delete_streamto: { condition: streamToCondition, operation: { operator_name: "admin" } },
       query_streamto: { condition: { plat_name: "bkmonitor" }, operation: { operator_name: "admin" } },
       add_route: examples.addRouteAllocateRequestExample,
@@ -231,7 +230,10 @@ describe("routes", () => {
   });
 
   it("allocates channel ids from 1500000 upward for metadata-only adds, skipping ids in use", async () => {
-    await ok(`${GW}/add_route`, { ...examples.addRouteAllocateRequestExample, metadata: { plat_name: "bkmonitor", channel_id: FIRST_ALLOCATED_CHANNEL_ID + 1 } });
+    await ok(`${GW}/add_route`, {
+      ...examples.addRouteAllocateRequestExample,
+      metadata: { plat_name: "bkmonitor", channel_id: FIRST_ALLOCATED_CHANNEL_ID + 1 },
+    });
     const allocated: unknown[] = [];
     for (let i = 0; i < 3; i++) allocated.push(await ok(`${GW}/add_route`, examples.addRouteAllocateRequestExample));
     expect(allocated).toEqual([{ channel_id: 1500000 }, { channel_id: 1500002 }, { channel_id: 1500003 }]);
@@ -276,7 +278,11 @@ describe("routes", () => {
     const filter = { name: "f1", field_index: 0, field_data_type: "int", field_data_value: "1" };
     const changed = { ...filter, field_data_value: "2", field_in: "data" };
     for (const spec of [[filter], [changed]]) {
-      await ok(`${GW}/update_route`, { condition: { channel_id: 1500123, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, specification: { stream_filters: spec } });
+      await ok(`${GW}/update_route`, {
+        condition: { channel_id: 1500123, plat_name: "bkmonitor" },
+        operation: { operator_name: "admin" },
+        specification: { stream_filters: spec },
+      });
     }
     expect(await ok(`${GW}/query_route`, queryBody(1500123))).toMatchObject([
       { route: examples.addRouteWithChannelRequestExample.route, stream_filters: [changed] },

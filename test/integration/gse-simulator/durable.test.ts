@@ -28,7 +28,9 @@ describe("a simulator with a state file", () => {
 
     const second = await startTestSimulator({ stateFile });
     try {
-      const streamTos = envelopeOf(await call(second, `${GW}/query_streamto`, { condition: { plat_name: "bkmonitor", stream_to_id: streamToId }, operation: { operator_name: "admin" } }));
+      const streamTos = envelopeOf(
+        await call(second, `${GW}/query_streamto`, { condition: { plat_name: "bkmonitor", stream_to_id: streamToId }, operation: { operator_name: "admin" } }),
+      );
       expect(streamTos).toMatchObject({ result: true });
       expect(JSON.stringify(streamTos.data)).toContain('"durable"');
       const route = envelopeOf(await call(second, `${GW}/query_route`, { condition: { channel_id: channelId }, operation: { operator_name: "admin" } }));

@@ -87,7 +87,6 @@ const run = randomUUID().replace(/-/g, "").slice(0, 10);
 /** Both this file and its neighbour write routes and read add_route counter deltas. */
 const withRouteCounterLock = <T>(fn: () => Promise<T>): Promise<T> => withStackLock(info, "add-route-counters", fn);
 
-
 /** bk-monitor's route for a data id (§7.1): topic `0bkmonitor_{id}0`, name `stream_to_bkmonitor_kafka_{topic}`. */
 function bkMonitorRoute(dataId: number, streamToId: number) {
   const topic = `0bkmonitor_${dataId}0`;
@@ -117,7 +116,11 @@ describe.each([["gateway" as const], ["esb" as const]])("bk-monitor on the %s pa
   });
 
   it("updates the stream_to with the full spec (§6.3) and the Kafka tail reads it back, nested or flat (§6.5)", async () => {
-    const stream_to = { ...examples.addStreamToRequestExample.stream_to, name: streamToName, kafka: { ...examples.addStreamToRequestExample.stream_to.kafka, sasl_passwd: "rotated" } };
+    const stream_to = {
+      ...examples.addStreamToRequestExample.stream_to,
+      name: streamToName,
+      kafka: { ...examples.addStreamToRequestExample.stream_to.kafka, sasl_passwd: "rotated" },
+    };
     const updated = await bkMonitor(path.update_streamto, {
       condition: { stream_to_id: streamToId, plat_name: "bkmonitor" },
       operation: { operator_name: "admin" },
@@ -125,7 +128,10 @@ describe.each([["gateway" as const], ["esb" as const]])("bk-monitor on the %s pa
     });
     expect(updated.ok, updated.res.text).toBe(true);
 
-    const queried = await bkMonitor(path.query_streamto, { condition: { plat_name: "bkmonitor", stream_to_id: streamToId }, operation: { operator_name: "admin" } });
+    const queried = await bkMonitor(path.query_streamto, {
+      condition: { plat_name: "bkmonitor", stream_to_id: streamToId },
+      operation: { operator_name: "admin" },
+    });
     expect(queried.ok).toBe(true);
     expect(Array.isArray(queried.data) && queried.data.length > 0).toBe(true);
     const [item] = queried.data as Record<string, unknown>[];
@@ -165,7 +171,7 @@ describe.each([["gateway" as const], ["esb" as const]])("bk-monitor on the %s pa
     });
   });
 
-  it("registers a built-in data id after \"not found\", migrates, trims and deletes its routes (§7.2–7.5)", async () => {
+  it('registers a built-in data id after "not found", migrates, trims and deletes its routes (§7.2–7.5)', async () => {
     await withRouteCounterLock(async () => {
       const dataId = uniqueBuiltInChannelId();
       const ids: Ids = { dataId, streamTo: { 501: streamToId } };
@@ -203,7 +209,10 @@ describe.each([["gateway" as const], ["esb" as const]])("bk-monitor on the %s pa
       expect((afterTrim.data as { route: { name: string }[] }[])[0]?.route.map((r) => r.name)).toEqual([`stream_to_bkmonitor_kafka_0bkmonitor_${dataId}0`]);
 
       // cleanup_data_id / delete_gse_router: method "all"; afterwards the data id is "not found".
-      const deleted = await bkMonitor(path.delete_route, { condition: { channel_id: dataId, plat_name: "bkmonitor" }, operation: { operator_name: "admin", method: "all" } });
+      const deleted = await bkMonitor(path.delete_route, {
+        condition: { channel_id: dataId, plat_name: "bkmonitor" },
+        operation: { operator_name: "admin", method: "all" },
+      });
       expect(deleted.ok, deleted.res.text).toBe(true);
       expect(isNotFound(await bkMonitor(path.query_route, query))).toBe(true);
     });
@@ -228,7 +237,13 @@ describe("bk-monitor's cluster calls (always on the gateway)", () => {
     // bk-monitor injects its GSE_SLOT_ID/GSE_SLOT_TOKEN: the slot registered for this deployment.
     // A message id of this run's own, in bkmonitorbeat's form: a message id is a command's identity.
     const messageId = `bkmonitorbeat.fetch/host/dataid.${run.padEnd(16, "0").slice(0, 16)}.1`;
-    const body = { ...examples.dispatchMessageRequestExample, message_id: messageId, slot_id: info.credentials.gse.slotId, token: info.credentials.gse.slotToken, agent_id_list: [running] };
+    const body = {
+      ...examples.dispatchMessageRequestExample,
+      message_id: messageId,
+      slot_id: info.credentials.gse.slotId,
+      token: info.credentials.gse.slotToken,
+      agent_id_list: [running],
+    };
     const result = await bkMonitor(DISPATCH_MESSAGE, body);
     expect(result.ok, result.res.text).toBe(true);
     // GSE's answer (nobody undelivered), and the command it became beside it.

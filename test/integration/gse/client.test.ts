@@ -166,7 +166,11 @@ describe("applyConfigChange", () => {
     const name = `lost-answer-${Date.now()}`;
     sim.setFaults([{ kind: "apply_then_fail", operation: "add_streamto", count: 1 }]);
     const before = applied("add_streamto");
-    const added = await applyConfigChange(client().gse, "add_streamto", { metadata: { plat_name: "bkmonitor" }, operation: op, stream_to: kafkaStreamTo(name) });
+    const added = await applyConfigChange(client().gse, "add_streamto", {
+      metadata: { plat_name: "bkmonitor" },
+      operation: op,
+      stream_to: kafkaStreamTo(name),
+    });
     expect(applied("add_streamto") - before).toBe(1);
     const listed = await client().gse.call("query_streamto", { condition: { plat_name: "bkmonitor", stream_to_id: added.stream_to_id }, operation: op });
     expect(JSON.stringify(listed)).toContain(name);
@@ -176,7 +180,11 @@ describe("applyConfigChange", () => {
     const name = `not-applied-${Date.now()}`;
     sim.setFaults([{ kind: "timeout", operation: "add_streamto", count: 1 }]);
     const before = applied("add_streamto");
-    const added = await applyConfigChange(client().gse, "add_streamto", { metadata: { plat_name: "bkmonitor" }, operation: op, stream_to: kafkaStreamTo(name) });
+    const added = await applyConfigChange(client().gse, "add_streamto", {
+      metadata: { plat_name: "bkmonitor" },
+      operation: op,
+      stream_to: kafkaStreamTo(name),
+    });
     expect(added.stream_to_id).toBeGreaterThan(0);
     expect(applied("add_streamto") - before).toBe(1);
   });

@@ -23,8 +23,7 @@ const message = (label: string, agentIds: readonly string[] = [agents.running]) 
   content: JSON.stringify({ code: 0, data: [{ task: "basereport", dataid: 1001 }] }),
 });
 
-const dispatch = (body: unknown, path = DISPATCH): Promise<ApiResponse> =>
-  callApi(info.gatewayUrl, path, { method: "POST", headers: authHeader, body });
+const dispatch = (body: unknown, path = DISPATCH): Promise<ApiResponse> => callApi(info.gatewayUrl, path, { method: "POST", headers: authHeader, body });
 
 function expectEnvelope(res: ApiResponse): void {
   expect(Object.keys(res.body)).toEqual(expect.arrayContaining(["result", "code", "message", "data", "request_id"]));
@@ -168,13 +167,19 @@ describe("dispatch_message", () => {
       expectEnvelope(res);
       expect(res.body).toMatchObject({ result: false, code: 1650200 });
       // The batch goes again, whole: the first retry meets the second failure, the next one gets through.
-      const done = await eventually("the command to end", async () => {
-        const page = await callApi(info.gatewayUrl, `/v1/commands/${encodeURIComponent(body.message_id)}`, { headers: authHeader });
-        const command = (page.body.data as { command: { status: string } } | undefined)?.command;
-        return command && command.status !== "RUNNING" ? (page.body.data as { command: { status: string }; agents: { attempts: number }[] }) : undefined;
-      }, 30_000);
+      const done = await eventually(
+        "the command to end",
+        async () => {
+          const page = await callApi(info.gatewayUrl, `/v1/commands/${encodeURIComponent(body.message_id)}`, { headers: authHeader });
+          const command = (page.body.data as { command: { status: string } } | undefined)?.command;
+          return command && command.status !== "RUNNING" ? (page.body.data as { command: { status: string }; agents: { attempts: number }[] }) : undefined;
+        },
+        30_000,
+      );
       expect(done.command.status).toBe("SUCCEEDED");
-      const delivered = (await simulatorControl(info, "GET", `deliveries?message_id=${encodeURIComponent(body.message_id)}`)) as { agents: Record<string, number> };
+      const delivered = (await simulatorControl(info, "GET", `deliveries?message_id=${encodeURIComponent(body.message_id)}`)) as {
+        agents: Record<string, number>;
+      };
       expect(delivered.agents).toEqual({ [agents.running]: 1 });
     });
   });

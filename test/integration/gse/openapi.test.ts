@@ -31,7 +31,10 @@ describe("GET /openapi.json", () => {
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const method of Object.keys(item)) {
         // Without credentials every wired route answers 401; an unwired one would be 404.
-        const probe = await callApi(info.gatewayUrl, path.replace(/\{\w+\}/g, "x"), { method: method.toUpperCase(), ...(method === "get" ? {} : { body: {} }) });
+        const probe = await callApi(info.gatewayUrl, path.replace(/\{\w+\}/g, "x"), {
+          method: method.toUpperCase(),
+          ...(method === "get" ? {} : { body: {} }),
+        });
         expect(probe.status, `${method.toUpperCase()} ${path}`).toBe(401);
       }
     }

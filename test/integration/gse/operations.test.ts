@@ -7,7 +7,16 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { GATEWAY_PREFIX, OPERATIONS, pathVariants, type OperationName } from "../../../lib/gse/operations.ts";
-import { callApi, simulatorControl, simulatorCounters, useStack, withFaults, type ApiResponse, uniqueBuiltInChannelId, withStackLock } from "../../helpers/stack.ts";
+import {
+  callApi,
+  simulatorControl,
+  simulatorCounters,
+  useStack,
+  withFaults,
+  type ApiResponse,
+  uniqueBuiltInChannelId,
+  withStackLock,
+} from "../../helpers/stack.ts";
 
 const { info, authHeader } = useStack();
 
@@ -17,9 +26,17 @@ const unique = (label: string): string => `ops-${run}-${label}-${++seq}`;
 /** This run's platform: nobody else lists or changes its stream_tos. */
 const PLAT = `ops_${run}`;
 
-
 type ConfigOp = "add_streamto" | "update_streamto" | "delete_streamto" | "query_streamto" | "add_route" | "update_route" | "delete_route" | "query_route";
-const CONFIG_OPS: readonly ConfigOp[] = ["add_streamto", "update_streamto", "delete_streamto", "query_streamto", "add_route", "update_route", "delete_route", "query_route"];
+const CONFIG_OPS: readonly ConfigOp[] = [
+  "add_streamto",
+  "update_streamto",
+  "delete_streamto",
+  "query_streamto",
+  "add_route",
+  "update_route",
+  "delete_route",
+  "query_route",
+];
 
 /** bk-monitor's path: the gateway path with the stage prefix, no trailing slash. */
 const canonical = (name: OperationName): string => `${GATEWAY_PREFIX}${OPERATIONS[name].gatewayPath}`;
@@ -241,25 +258,43 @@ describe("GSE business errors pass through as HTTP 200 with GSE's code", () => {
 
   it.each<[ConfigOp, () => unknown]>([
     ["query_streamto", () => queryStreamToBody(missingStreamTo)],
-    ["update_streamto", () => ({ condition: { stream_to_id: missingStreamTo, plat_name: PLAT }, operation: operation(), specification: { stream_to: kafkaStreamTo(unique("st")) } })],
+    [
+      "update_streamto",
+      () => ({
+        condition: { stream_to_id: missingStreamTo, plat_name: PLAT },
+        operation: operation(),
+        specification: { stream_to: kafkaStreamTo(unique("st")) },
+      }),
+    ],
     ["delete_streamto", () => ({ condition: { stream_to_id: missingStreamTo, plat_name: PLAT }, operation: operation() })],
     ["query_route", () => queryRouteBody(missingChannel())],
-    ["update_route", () => ({ condition: { channel_id: missingChannel(), plat_name: PLAT }, operation: operation(), specification: { route: [kafkaRoute(unique("route"), 501)] } })],
+    [
+      "update_route",
+      () => ({
+        condition: { channel_id: missingChannel(), plat_name: PLAT },
+        operation: operation(),
+        specification: { route: [kafkaRoute(unique("route"), 501)] },
+      }),
+    ],
     ["delete_route", () => ({ condition: { channel_id: missingChannel(), plat_name: PLAT }, operation: { ...operation(), method: "all" } })],
-  ])("%s of a missing object: result false, GSE's not-found code, \"not found\" in the message", async (name, body) => {
+  ])('%s of a missing object: result false, GSE\'s not-found code, "not found" in the message', async (name, body) => {
     expectNotFound(await post(canonical(name), body()));
   });
 
-  it("adds \"not found\" to GSE's \"not exist\" wording and keeps GSE's text and code (§10b.1)", async () => {
+  it('adds "not found" to GSE\'s "not exist" wording and keeps GSE\'s text and code (§10b.1)', async () => {
     const operator = unique("op");
     const channelId = uniqueBuiltInChannelId();
-    await withFaults(info, [{ kind: "business_error", operation: "query_route", match: operator, code: 1014003, message: `channelid(${channelId}) not exist` }], async () => {
-      const res = await post(canonical("query_route"), queryRouteBody(channelId, operator));
-      expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ result: false, code: 1014003 });
-      expect(res.body.message).toContain(`channelid(${channelId}) not exist`);
-      expect(res.body.message).toContain("not found");
-    });
+    await withFaults(
+      info,
+      [{ kind: "business_error", operation: "query_route", match: operator, code: 1014003, message: `channelid(${channelId}) not exist` }],
+      async () => {
+        const res = await post(canonical("query_route"), queryRouteBody(channelId, operator));
+        expect(res.status).toBe(200);
+        expect(res.body).toMatchObject({ result: false, code: 1014003 });
+        expect(res.body.message).toContain(`channelid(${channelId}) not exist`);
+        expect(res.body.message).toContain("not found");
+      },
+    );
   });
 
   it("passes a conflict through: add_route with a channel id that exists", async () => {
@@ -280,19 +315,54 @@ describe("GSE business errors pass through as HTTP 200 with GSE's code", () => {
 describe("bad input answers 400 with the field path, and GSE is not called", () => {
   /** Each body carries `marker` somewhere, so a fault matching it would fail the call had it reached GSE. */
   const cases: [string, ConfigOp, (marker: string) => unknown, string][] = [
-    ["unknown report_mode", "add_streamto", (m) => ({ ...addStreamToBody(m), stream_to: { ...kafkaStreamTo(m), report_mode: "kafka2" } }), "stream_to.report_mode"],
-    ["kafka object missing for report_mode kafka", "add_streamto", (m) => ({ ...addStreamToBody(m), stream_to: { name: m, report_mode: "kafka" } }), "stream_to.kafka"],
-    ["port as a string", "add_streamto", (m) => ({ ...addStreamToBody(m), stream_to: { ...kafkaStreamTo(m), kafka: { storage_address: [{ ip: "k", port: "9092" }] } } }), "stream_to.kafka.storage_address.0.port"],
+    [
+      "unknown report_mode",
+      "add_streamto",
+      (m) => ({ ...addStreamToBody(m), stream_to: { ...kafkaStreamTo(m), report_mode: "kafka2" } }),
+      "stream_to.report_mode",
+    ],
+    [
+      "kafka object missing for report_mode kafka",
+      "add_streamto",
+      (m) => ({ ...addStreamToBody(m), stream_to: { name: m, report_mode: "kafka" } }),
+      "stream_to.kafka",
+    ],
+    [
+      "port as a string",
+      "add_streamto",
+      (m) => ({ ...addStreamToBody(m), stream_to: { ...kafkaStreamTo(m), kafka: { storage_address: [{ ip: "k", port: "9092" }] } } }),
+      "stream_to.kafka.storage_address.0.port",
+    ],
     ["no operation", "add_streamto", (m) => ({ metadata: { plat_name: PLAT }, stream_to: kafkaStreamTo(m) }), "operation"],
-    ["stream_to_id as a string", "update_streamto", (m) => ({ condition: { stream_to_id: "501", plat_name: PLAT }, operation: operation(m), specification: { stream_to: kafkaStreamTo(m) } }), "condition.stream_to_id"],
+    [
+      "stream_to_id as a string",
+      "update_streamto",
+      (m) => ({ condition: { stream_to_id: "501", plat_name: PLAT }, operation: operation(m), specification: { stream_to: kafkaStreamTo(m) } }),
+      "condition.stream_to_id",
+    ],
     ["no plat_name", "delete_streamto", (m) => ({ condition: { stream_to_id: 501 }, operation: operation(m) }), "condition.plat_name"],
     ["a label that is not an object", "query_streamto", (m) => ({ condition: { plat_name: PLAT, label: "biz" }, operation: operation(m) }), "condition.label"],
     ["channel_id out of range", "add_route", (m) => addRouteBody(2_097_152, undefined, m), "metadata.channel_id"],
     ["a route without stream_to", "add_route", (m) => ({ ...addRouteBody(undefined, undefined, m), route: [{ name: "r" }] }), "route.0.stream_to"],
     ["two routes with one name", "add_route", (m) => addRouteBody(undefined, [kafkaRoute("same", 501), kafkaRoute("same", 502)], m), "route.1.name"],
-    ["an empty specification", "update_route", (m) => ({ condition: { channel_id: 1_100_000, plat_name: PLAT }, operation: operation(m), specification: {} }), "specification"],
-    ["an unknown delete method", "delete_route", (m) => ({ condition: { channel_id: 1_100_000, plat_name: PLAT }, operation: { operator_name: m, method: "some" } }), "operation.method"],
-    ["method specification without a specification", "delete_route", (m) => ({ condition: { channel_id: 1_100_000, plat_name: PLAT }, operation: { operator_name: m, method: "specification" } }), "specification"],
+    [
+      "an empty specification",
+      "update_route",
+      (m) => ({ condition: { channel_id: 1_100_000, plat_name: PLAT }, operation: operation(m), specification: {} }),
+      "specification",
+    ],
+    [
+      "an unknown delete method",
+      "delete_route",
+      (m) => ({ condition: { channel_id: 1_100_000, plat_name: PLAT }, operation: { operator_name: m, method: "some" } }),
+      "operation.method",
+    ],
+    [
+      "method specification without a specification",
+      "delete_route",
+      (m) => ({ condition: { channel_id: 1_100_000, plat_name: PLAT }, operation: { operator_name: m, method: "specification" } }),
+      "specification",
+    ],
     ["channel_id as a string", "query_route", (m) => ({ condition: { channel_id: "1100000" }, operation: operation(m) }), "condition.channel_id"],
   ];
 

@@ -136,7 +136,12 @@ describe("heartbeat poll", () => {
     // (Before status classes this also listed the known agent's newly_seen: news is no longer published.)
     expect(kinds(alerts)).toEqual(["unknown"]);
     expect(alerts[0]?.sample.every((s) => s.status_code === null && s.status_class === "unknown")).toBe(true);
-    expect(alerts.find((a) => a.kind === "unknown")?.sample.map((s) => s.agent_id).sort()).toEqual([...wrong].sort());
+    expect(
+      alerts
+        .find((a) => a.kind === "unknown")
+        ?.sample.map((s) => s.agent_id)
+        .sort(),
+    ).toEqual([...wrong].sort());
     for (const id of wrong) expect((await hb.store.getAgent(id, newFleetCalls()))?.status).toBe("unknown");
   });
 
@@ -171,7 +176,13 @@ describe("heartbeat poll", () => {
     // A version change is news: the agent's history has it, the alerts topic does not.
     expect(await hb.takeAlerts()).toEqual([]);
     const history = await hb.store.history(upgraded, { limit: 10 }, newFleetCalls());
-    expect(history.transitions[0]).toMatchObject({ kind: "version_changed", version: "2.1.5", previous_version: "2.0.9", status_code: 2, status_class: "alive" });
+    expect(history.transitions[0]).toMatchObject({
+      kind: "version_changed",
+      version: "2.1.5",
+      previous_version: "2.0.9",
+      status_code: 2,
+      status_class: "alive",
+    });
     const summary = await hb.store.getMeta("summary", newFleetCalls());
     expect(summary).toMatchObject({ agents: 3, outdated: 2, by_status: { alive: 3 } });
     expect(summary?.by_version).toEqual([
@@ -320,7 +331,8 @@ describe("heartbeat poll by status class", () => {
     expect(stuck).toMatchObject({ type: "heartbeat.stuck", severity: "warning", count: 3, truncated: false });
     expect(stuck.detail).toContain("5 upgrading ×3");
     expect(stuck.sample.map((s) => s.agent_id).sort()).toEqual([...ids].sort());
-    for (const s of stuck.sample) expect(s).toMatchObject({ status: "alive", status_code: 5, status_class: "transitional", status_name: "upgrading", transitional_since: since });
+    for (const s of stuck.sample)
+      expect(s).toMatchObject({ status: "alive", status_code: 5, status_class: "transitional", status_name: "upgrading", transitional_since: since });
     expect(messages[0]?.attributes).toMatchObject({ type: "heartbeat.stuck", severity: "warning", kind: "stuck", source: "gse-control/heartbeat" });
     expect(messages[0]?.subject).toBe("gse-control: 3 agents stuck in a transitional state");
     // Still upgrading at the next polls: nothing more.
@@ -328,7 +340,14 @@ describe("heartbeat poll by status class", () => {
     await poll(hb);
     expect(await hb.takeAlerts()).toEqual([]);
     const history = await hb.store.history(ids[0]!, { limit: 10 }, newFleetCalls());
-    expect(history.transitions[0]).toMatchObject({ kind: "stuck", from: "alive", to: "alive", status_code: 5, status_name: "upgrading", status_class: "transitional" });
+    expect(history.transitions[0]).toMatchObject({
+      kind: "stuck",
+      from: "alive",
+      to: "alive",
+      status_code: 5,
+      status_name: "upgrading",
+      status_class: "transitional",
+    });
 
     // Upgraded at last: the stay ends, and the next one has its grace again.
     await setSimStatus(info, ids, 2);
@@ -365,7 +384,9 @@ describe("heartbeat poll by status class", () => {
     await poll(hb); // newly seen ×3, unknown ×1
     const [upgraded, falling] = [ids[0]!, ids[1]!];
     await simulatorControl(info, "POST", "agents/remove", { ids: [upgraded] });
-    await simulatorControl(info, "POST", "agents", { agents: [{ ip: upgraded.split(":")[1]!, bk_cloud_id: 0, version: "2.1.5", status_code: 2, churn: false }] });
+    await simulatorControl(info, "POST", "agents", {
+      agents: [{ ip: upgraded.split(":")[1]!, bk_cloud_id: 0, version: "2.1.5", status_code: 2, churn: false }],
+    });
     await poll(hb); // version changed
     await setSimStatus(info, [falling], 7);
     for (let i = 0; i < hb.deps.settings.lostAfterPolls; i++) await poll(hb); // lost

@@ -17,7 +17,9 @@ const tempDir = (): string => {
   dirs.push(dir);
   return dir;
 };
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe("npm start", () => {
   // Two stacks, one through npm, one after the other: under a loaded machine this outlasts the 30 s default.
@@ -69,7 +71,17 @@ describe("npm start", () => {
     try {
       const [dynamodb, sqs, gse] = [await getPort(), await getPort(), await getPort()];
       const { code, output } = await startExpectingFailure([
-        "--in-memory", "--data-dir", tempDir(), "--port", String(busy), "--dynamodb-port", String(dynamodb), "--sqs-port", String(sqs), "--gse-port", String(gse),
+        "--in-memory",
+        "--data-dir",
+        tempDir(),
+        "--port",
+        String(busy),
+        "--dynamodb-port",
+        String(dynamodb),
+        "--sqs-port",
+        String(sqs),
+        "--gse-port",
+        String(gse),
       ]);
       expect(code).toBe(1);
       expect(output).toContain(`port ${busy} for the API gateway is already in use`);

@@ -46,7 +46,11 @@ describe("QueuePoller", () => {
     let received = 0;
     while (received < 3) received += await poller.pollOnce();
     expect(seen.flatMap((e) => e.Records.map((r) => r.body)).sort()).toEqual(["fail", "ok-1", "ok-2"]);
-    expect(seen[0]?.Records[0]).toMatchObject({ eventSource: "aws:sqs", eventSourceARN: expect.stringContaining(`poller-${suffix}`), attributes: { ApproximateReceiveCount: "1" } });
+    expect(seen[0]?.Records[0]).toMatchObject({
+      eventSource: "aws:sqs",
+      eventSourceARN: expect.stringContaining(`poller-${suffix}`),
+      attributes: { ApproximateReceiveCount: "1" },
+    });
 
     // Only the failed message comes back; after its second failure SQS moves it to the DLQ.
     const again = await eventually("the failed message to come back", async () => {

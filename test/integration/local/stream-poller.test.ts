@@ -27,7 +27,16 @@ const put = (pk: string, extra: Record<string, { S: string }> = {}) =>
   dynamo.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: pk }, sk: { S: "v" }, ...extra } }));
 
 function poller(overrides: Partial<StreamPollerOptions> & Pick<StreamPollerOptions, "invoke">): StreamPoller {
-  return new StreamPoller({ dynamo, streams, tableName, batchSize: 10, maxRetryAttempts: 2, bisectBatchOnError: true, checkpoints: memoryCheckpoints(), ...overrides });
+  return new StreamPoller({
+    dynamo,
+    streams,
+    tableName,
+    batchSize: 10,
+    maxRetryAttempts: 2,
+    bisectBatchOnError: true,
+    checkpoints: memoryCheckpoints(),
+    ...overrides,
+  });
 }
 
 /** Runs passes until no records are left (bounded), like the poller's loop without its idle waits. */
@@ -59,7 +68,12 @@ describe("StreamPoller", () => {
     expect(records[1]).toMatchObject({
       eventSource: "aws:dynamodb",
       eventSourceARN: expect.stringContaining(`table/${tableName}/stream/`),
-      dynamodb: { Keys: { pk: { S: "a" }, sk: { S: "v" } }, OldImage: { status: { S: "PENDING" } }, NewImage: { status: { S: "APPLIED" } }, StreamViewType: "NEW_AND_OLD_IMAGES" },
+      dynamodb: {
+        Keys: { pk: { S: "a" }, sk: { S: "v" } },
+        OldImage: { status: { S: "PENDING" } },
+        NewImage: { status: { S: "APPLIED" } },
+        StreamViewType: "NEW_AND_OLD_IMAGES",
+      },
     });
     expect(typeof records[0]?.dynamodb?.ApproximateCreationDateTime).toBe("number");
   });
@@ -91,7 +105,10 @@ describe("StreamPoller", () => {
         },
       }),
     );
-    expect(pks(events)).toEqual([["r1", "r2", "r3"], ["r2", "r3"]]);
+    expect(pks(events)).toEqual([
+      ["r1", "r2", "r3"],
+      ["r2", "r3"],
+    ]);
   });
 
   it("isolates a record that always throws by bisecting, gives it up after the retries, and goes on", async () => {

@@ -118,7 +118,9 @@ describe("listAgentState", () => {
 
   it("fails with GSE's error when a chunk fails, after writing what the other chunks fetched", async () => {
     sim.setFaults([{ kind: "http_error", status: 502, operation: "list_agent_state", match: '"0:10.0.0.9"' }]);
-    const error = await listAgentState(deps({ chunkSize: 2 }), { agent_id_list: ["0:10.0.0.8", "0:10.0.0.9", "0:10.0.0.10", "0:10.0.0.11"] }).catch((e: unknown) => e);
+    const error = await listAgentState(deps({ chunkSize: 2 }), { agent_id_list: ["0:10.0.0.8", "0:10.0.0.9", "0:10.0.0.10", "0:10.0.0.11"] }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ kind: "unavailable", status: 502 });
     expect([...store.items.keys()].sort()).toEqual(["0:10.0.0.10", "0:10.0.0.11"]);
   });
@@ -254,8 +256,17 @@ describe("reading and fetching together", () => {
   /** Ids the simulator does not know (it answers them unknown), but for the first: 0:10.77.0.1. */
   const manyIds = (n: number): string[] => Array.from({ length: n }, (_, i) => (i === 0 ? "0:10.77.0.1" : `0:10.78.${Math.floor(i / 250)}.${i % 250}`));
   const freshItem = (id: string): AgentItem => ({
-    agent_id: id, known: true, source: "list_agent_state", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2, alive: true,
-    fetched_at: clock - 1000, changed_at: clock - 1000, expires_at: Math.floor(clock / 1000) + 86_400,
+    agent_id: id,
+    known: true,
+    source: "list_agent_state",
+    bk_cloud_id: 0,
+    version: "2.1.5",
+    run_mode: 1,
+    status_code: 2,
+    alive: true,
+    fetched_at: clock - 1000,
+    changed_at: clock - 1000,
+    expires_at: Math.floor(clock / 1000) + 86_400,
   });
   const gateReads = (): (() => void) => {
     let release = (): void => undefined;

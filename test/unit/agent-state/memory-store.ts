@@ -14,7 +14,11 @@ export class MemoryStore implements AgentStore {
   gate: Promise<void> | undefined;
 
   /** Reads in parts of 100, reporting each as DynamoAgentStore does. */
-  async getMany(ids: readonly string[], calls: StoreCalls, onPart?: (ids: readonly string[], found: ReadonlyMap<string, AgentItem>) => void): Promise<Map<string, AgentItem>> {
+  async getMany(
+    ids: readonly string[],
+    calls: StoreCalls,
+    onPart?: (ids: readonly string[], found: ReadonlyMap<string, AgentItem>) => void,
+  ): Promise<Map<string, AgentItem>> {
     this.read.push(...ids);
     if (this.failReads) throw new Error("table unreachable");
     const found = new Map<string, AgentItem>();
@@ -22,10 +26,12 @@ export class MemoryStore implements AgentStore {
       if (i > 0 && this.gate) await this.gate;
       calls.batchGet++;
       const part = ids.slice(i, i + 100);
-      const partFound = new Map(part.flatMap((id): [string, AgentItem][] => {
-        const item = this.items.get(id);
-        return item ? [[id, { ...item }]] : [];
-      }));
+      const partFound = new Map(
+        part.flatMap((id): [string, AgentItem][] => {
+          const item = this.items.get(id);
+          return item ? [[id, { ...item }]] : [];
+        }),
+      );
       for (const [id, item] of partFound) found.set(id, item);
       onPart?.(part, partFound);
     }
@@ -58,4 +64,3 @@ export class MemoryStore implements AgentStore {
     return { renewed, conflicts, failed: 0 };
   }
 }
-

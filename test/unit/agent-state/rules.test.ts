@@ -74,12 +74,15 @@ describe("freshness", () => {
 
 describe("merging GSE's answer", () => {
   it("gives every asked id an entry: GSE's first item for it, or unknown when omitted", () => {
-    const facts = factsFromListAgentState(["a", "b", "c"], [
-      { bk_agent_id: "c", bk_cloud_id: 1, version: "2.1.6", run_mode: 0, status_code: 3 },
-      { bk_agent_id: "a", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2 },
-      { bk_agent_id: "a", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 5 },
-      { bk_agent_id: "not-asked", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2 },
-    ]);
+    const facts = factsFromListAgentState(
+      ["a", "b", "c"],
+      [
+        { bk_agent_id: "c", bk_cloud_id: 1, version: "2.1.6", run_mode: 0, status_code: 3 },
+        { bk_agent_id: "a", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2 },
+        { bk_agent_id: "a", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 5 },
+        { bk_agent_id: "not-asked", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2 },
+      ],
+    );
     expect([...facts.keys()]).toEqual(["a", "b", "c"]);
     expect(facts.get("a")).toEqual(running);
     expect(facts.get("b")).toEqual({ known: false, source: "list_agent_state", alive: false });
@@ -108,7 +111,15 @@ describe("write-back", () => {
     const write = writeBackFor("x", { known: false, source: "list_agent_state", alive: false }, undefined, T0, TTL);
     expect(write).toEqual({
       kind: "put",
-      item: { agent_id: "x", known: false, source: "list_agent_state", alive: false, fetched_at: T0, changed_at: T0, expires_at: Math.floor(T0 / 1000) + UNKNOWN_AGENT_RETENTION_SECONDS },
+      item: {
+        agent_id: "x",
+        known: false,
+        source: "list_agent_state",
+        alive: false,
+        fetched_at: T0,
+        changed_at: T0,
+        expires_at: Math.floor(T0 / 1000) + UNKNOWN_AGENT_RETENTION_SECONDS,
+      },
     });
   });
 
@@ -149,8 +160,14 @@ describe("answers", () => {
   const items = new Map([
     ["a", item("a", { status_code: 4, alive: false })],
     ["b", item("b", { known: false, alive: false })],
-    ["0:10.0.0.3", { agent_id: "0:10.0.0.3", known: true, source: "get_agent_status" as const, bk_cloud_id: 0, alive: true, fetched_at: T0, changed_at: T0, expires_at: 1 }],
-    ["0:10.0.0.4", { agent_id: "0:10.0.0.4", known: true, source: "get_agent_status" as const, bk_cloud_id: 0, alive: false, fetched_at: T0, changed_at: T0, expires_at: 1 }],
+    [
+      "0:10.0.0.3",
+      { agent_id: "0:10.0.0.3", known: true, source: "get_agent_status" as const, bk_cloud_id: 0, alive: true, fetched_at: T0, changed_at: T0, expires_at: 1 },
+    ],
+    [
+      "0:10.0.0.4",
+      { agent_id: "0:10.0.0.4", known: true, source: "get_agent_status" as const, bk_cloud_id: 0, alive: false, fetched_at: T0, changed_at: T0, expires_at: 1 },
+    ],
   ]);
 
   it("answers list_agent_state in the order asked, omitting unknown and unaskable ids", () => {

@@ -1,12 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { applyWriteBack } from "../../../lib/agent-state/writes.ts";
-import {
-  AGENT_WRITE_BACK_JOB,
-  agentWriteBackJob,
-  jobBodies,
-  parseWriteBackJob,
-  type AgentWriteBackJob,
-} from "../../../lib/agent-state/write-back.ts";
+import { AGENT_WRITE_BACK_JOB, agentWriteBackJob, jobBodies, parseWriteBackJob, type AgentWriteBackJob } from "../../../lib/agent-state/write-back.ts";
 import { PoisonJobError } from "../../../lib/automation/jobs.ts";
 import type { AgentItem } from "../../../lib/agent-state/store.ts";
 import { toSqsRecord } from "../../../local/pollers/queue.ts";
@@ -23,7 +17,12 @@ beforeEach(() => {
 const running = { known: true, source: "list_agent_state", bk_cloud_id: 0, version: "2.1.5", run_mode: 1, status_code: 2, alive: true } as const;
 const job = (agents: AgentWriteBackJob["agents"], fetchedAt = AT): AgentWriteBackJob => ({ type: AGENT_WRITE_BACK_JOB, fetched_at: fetchedAt, agents });
 const stored = (agent_id: string, fetchedAt: number, extra: Partial<AgentItem> = {}): AgentItem => ({
-  agent_id, ...running, fetched_at: fetchedAt, changed_at: fetchedAt, expires_at: Math.floor(fetchedAt / 1000) + 86_400, ...extra,
+  agent_id,
+  ...running,
+  fetched_at: fetchedAt,
+  changed_at: fetchedAt,
+  expires_at: Math.floor(fetchedAt / 1000) + 86_400,
+  ...extra,
 });
 
 describe("jobBodies", () => {
@@ -76,10 +75,7 @@ describe("applyWriteBack", () => {
     store.items.set("changed", stored("changed", AT - 400_000, { status_code: 4, alive: false }));
     store.items.set("unchanged", stored("unchanged", AT - 200_000, { foreign: "kept" }));
     store.items.set("newer", stored("newer", AT + 5, { status_code: 6, alive: false }));
-    const result = await applyWriteBack(
-      { store, ttlMs: TTL_MS },
-      job(["new", "changed", "unchanged", "newer"].map((agent_id) => ({ agent_id, ...running }))),
-    );
+    const result = await applyWriteBack({ store, ttlMs: TTL_MS }, job(["new", "changed", "unchanged", "newer"].map((agent_id) => ({ agent_id, ...running }))));
     expect(result).toMatchObject({ agents: 4, written: 2, renewed: 1, superseded: 1, unchanged: 0, write_failures: 0 });
     expect(store.items.get("new")).toMatchObject({ status_code: 2, fetched_at: AT, changed_at: AT });
     expect(store.items.get("changed")).toMatchObject({ status_code: 2, alive: true, changed_at: AT });
@@ -88,7 +84,10 @@ describe("applyWriteBack", () => {
   });
 
   it("writes nothing when the same job is delivered again", async () => {
-    const twice = job([{ agent_id: "a", ...running }, { agent_id: "b", known: false, source: "list_agent_state", alive: false }]);
+    const twice = job([
+      { agent_id: "a", ...running },
+      { agent_id: "b", known: false, source: "list_agent_state", alive: false },
+    ]);
     await applyWriteBack({ store, ttlMs: TTL_MS }, twice);
     const puts = store.puts;
     const again = await applyWriteBack({ store, ttlMs: TTL_MS }, twice);
@@ -127,7 +126,10 @@ describe("the automation job", () => {
       { agent_id: "new", ...running },
       { agent_id: "ghost", known: false, source: "list_agent_state", alive: false },
     ]);
-    await agentWriteBackJob({ store, ttlMs: TTL_MS, now: () => AT, onFirstSeen: async (ids) => void seen.push([...ids]) })(body, sqsRecord(JSON.stringify(body)));
+    await agentWriteBackJob({ store, ttlMs: TTL_MS, now: () => AT, onFirstSeen: async (ids) => void seen.push([...ids]) })(
+      body,
+      sqsRecord(JSON.stringify(body)),
+    );
     expect(seen).toEqual([["new"]]);
     expect(store.items.get("new")).toMatchObject({ fetched_at: AT });
   });

@@ -15,7 +15,11 @@ describe("routeDocument", () => {
   });
 
   it("adds and removes only its own route entry, keeping the channel's other routes and filters", () => {
-    const current = { plat_name: "bkmonitor", route: [other], stream_filters: [{ name: "f", field_index: 0, field_data_type: "string" as const, field_data_value: "v" }] };
+    const current = {
+      plat_name: "bkmonitor",
+      route: [other],
+      stream_filters: [{ name: "f", field_index: 0, field_data_type: "string" as const, field_data_value: "v" }],
+    };
     const started = routeDocument(current, app, "trace", ds, true, "other-plat");
     expect(started.plat_name).toBe("bkmonitor");
     expect(started.route.map((r) => r.name)).toEqual(["someone_else", routeName(app, "trace")]);

@@ -3,7 +3,16 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { awsClientsBundled, awsClientsUsed, bundleAll, bytesByPackage, packageOf, sizeBudget, VERSIONED_CONFIG_OPERATIONS, type Bundle } from "../../../local/bundle.ts";
+import {
+  awsClientsBundled,
+  awsClientsUsed,
+  bundleAll,
+  bytesByPackage,
+  packageOf,
+  sizeBudget,
+  VERSIONED_CONFIG_OPERATIONS,
+  type Bundle,
+} from "../../../local/bundle.ts";
 import { FUNCTIONS, type FunctionKey } from "../../../lib/wiring.ts";
 import { OPERATIONS } from "../../../lib/gse/operations.ts";
 import { GSE_FUNCTIONS } from "../../../lib/routes.ts";

@@ -26,7 +26,11 @@ describe("the APM commands' usage errors", () => {
     ["a probe page that is not a number", ["app", "probes", "shop", "--biz", "2", "--limit", "ten"], "--limit"],
     ["upgrade without --to", ["app", "upgrade", "shop", "--biz", "2"], "--to"],
     ["an upgrade max-concurrency of 0", ["app", "upgrade", "shop", "--biz", "2", "--to", "2.0", "--max-concurrency", "0"], "--max-concurrency"],
-    ["an upgrade max-errors that is neither a count nor a share", ["app", "upgrade", "shop", "--biz", "2", "--to", "2.0", "--max-errors", "some", "--wait"], "--max-errors"],
+    [
+      "an upgrade max-errors that is neither a count nor a share",
+      ["app", "upgrade", "shop", "--biz", "2", "--to", "2.0", "--max-errors", "some", "--wait"],
+      "--max-errors",
+    ],
     ["delete without --biz", ["app", "delete", "shop"], "--biz"],
   ])("exits 2 for %s, saying why", async (_label, argv, names) => {
     const res = await usage(argv);
@@ -38,15 +42,43 @@ describe("the APM commands' usage errors", () => {
   });
 
   it("gets past its checks with good arguments (and fails only at the unreachable API: 1)", async () => {
-    const res = await usage(["app", "create", "shop", "--biz", "-2", "--trace", "1500001:501", "--profiling", "1500002:502:apm.prof", "--retention-days", "30", "--json"]);
+    const res = await usage([
+      "app",
+      "create",
+      "shop",
+      "--biz",
+      "-2",
+      "--trace",
+      "1500001:501",
+      "--profiling",
+      "1500002:502:apm.prof",
+      "--retention-days",
+      "30",
+      "--json",
+    ]);
     expect(res.code).toBe(1);
     expect(res.err).toContain("cannot reach");
   });
 });
 
-const ds = (over: Partial<Datasource> = {}): Datasource => ({ data_id: 1_500_001, stream_to_id: 501, topic_name: "apm_trace_1500001", enabled: false, ...over });
+const ds = (over: Partial<Datasource> = {}): Datasource => ({
+  data_id: 1_500_001,
+  stream_to_id: 501,
+  topic_name: "apm_trace_1500001",
+  enabled: false,
+  ...over,
+});
 const AT = Date.UTC(2026, 10, 25, 12);
-const app = (datasources: AppView["datasources"]): AppView => ({ bk_biz_id: 2, app_name: "shop", retention_days: 7, datasources, created_by: "admin", created_at: AT, updated_at: AT, revision: 3 });
+const app = (datasources: AppView["datasources"]): AppView => ({
+  bk_biz_id: 2,
+  app_name: "shop",
+  retention_days: 7,
+  datasources,
+  created_by: "admin",
+  created_at: AT,
+  updated_at: AT,
+  revision: 3,
+});
 
 describe("the APM commands' human output", () => {
   it("says of each datasource on, off, APPLYING or FAILED(<step>)", () => {
@@ -54,13 +86,30 @@ describe("the APM commands' human output", () => {
     expect(datasourceState(ds(), false)).toBe("off");
     expect(datasourceState(ds({ enabled: true, apply: { state: "APPLIED", action: "start", at: AT } }), false)).toBe("on");
     expect(datasourceState(ds({ apply: { state: "APPLYING", action: "start", at: AT } }), false)).toBe("APPLYING");
-    expect(datasourceState(ds({ apply: { state: "FAILED", action: "start", step: "config", error: { message: "no" }, at: AT } }), false)).toBe("FAILED(config)");
+    expect(datasourceState(ds({ apply: { state: "FAILED", action: "start", step: "config", error: { message: "no" }, at: AT } }), false)).toBe(
+      "FAILED(config)",
+    );
     // A stop that failed left the datasource on.
     expect(datasourceState(ds({ enabled: true, apply: { state: "FAILED", action: "stop", step: "command", at: AT } }), false)).toBe("on FAILED(stop: command)");
   });
 
   it("lists apps with a column per datasource, and shows one with its last apply and its error", () => {
-    const failed = app({ trace: ds({ enabled: true }), metric: ds({ data_id: 1_500_002, apply: { state: "FAILED", action: "start", step: "config", error: { message: "GSE said 1012001" }, config_version: 4, message_id: "m-1", targets: 3, at: AT } }) });
+    const failed = app({
+      trace: ds({ enabled: true }),
+      metric: ds({
+        data_id: 1_500_002,
+        apply: {
+          state: "FAILED",
+          action: "start",
+          step: "config",
+          error: { message: "GSE said 1012001" },
+          config_version: 4,
+          message_id: "m-1",
+          targets: 3,
+          at: AT,
+        },
+      }),
+    });
     const listed = appsTable([failed], false);
     expect(listed).toMatch(/│ 2\s+│ shop\s+│ 7 d\s+│ on\s+│ FAILED\(config\)\s+│ -\s+│ -\s+│/);
     const shown = appDetail(failed, false);

@@ -31,7 +31,9 @@ describe("the alert of a command that ended badly", () => {
 
   it("tells agents still in flight when the command stopped apart from those never sent", () => {
     const counts = { ...zeroCounts(), SENT: 14, FAILED: 6, PENDING: 10, SKIPPED: 270 };
-    expect(commandEndAlert(command, counts, [], 0).summary).toBe("command reload.42 ended ABORTED: 6 failed, 0 timed out, 270 not sent of 300; 10 still in flight when it stopped");
+    expect(commandEndAlert(command, counts, [], 0).summary).toBe(
+      "command reload.42 ended ABORTED: 6 failed, 0 timed out, 270 not sent of 300; 10 still in flight when it stopped",
+    );
   });
 
   it("is critical for a command that reached no agent, and names at most ALERT_SAMPLE_SIZE agents", () => {

@@ -171,7 +171,12 @@ describe("final counts", () => {
 });
 
 describe("an agent's outcome once its command ended", () => {
-  const states = new Map<number, BatchItem["state"]>([[0, "SENT"], [1, "SENDING"], [2, "SKIPPED"], [3, "PENDING"]]);
+  const states = new Map<number, BatchItem["state"]>([
+    [0, "SENT"],
+    [1, "SENDING"],
+    [2, "SKIPPED"],
+    [3, "PENDING"],
+  ]);
   it("is FAILED for an agent that was waiting for a retry, however it is stored", () => {
     expect(effectiveOutcome({ outcome: "RETRYING", batch: 0, final: false }, states, true)).toBe("FAILED");
     expect(effectiveOutcome({ outcome: "FAILED", batch: 0, final: false }, states, true)).toBe("FAILED");

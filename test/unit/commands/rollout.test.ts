@@ -26,7 +26,13 @@ describe("rollout limits", () => {
 
   it("refuses limits that are not a count or a percentage, naming the field", () => {
     const base = { message_id: "m", agent_id_list: ["0:10.0.0.1"], content: "" };
-    for (const [field, value] of [["max_concurrency", 0], ["max_concurrency", "0.5"], ["max_errors", "101%"], ["max_errors", -1], ["max_concurrency", "ten"]] as const) {
+    for (const [field, value] of [
+      ["max_concurrency", 0],
+      ["max_concurrency", "0.5"],
+      ["max_errors", "101%"],
+      ["max_errors", -1],
+      ["max_concurrency", "ten"],
+    ] as const) {
       const parsed = dispatchCommandSchema.safeParse({ ...base, [field]: value });
       expect(parsed.success, `${field}=${value}`).toBe(false);
       expect(parsed.error?.issues[0]?.path[0]).toBe(field);
@@ -56,7 +62,10 @@ describe("command status", () => {
     expect(finalStatus({ ...zeroCounts(), FAILED: 2, TIMED_OUT: 1 })).toBe("FAILED");
   });
   it("counts a PENDING agent as SENT once its batch went out", () => {
-    const states = new Map([[0, "SENT" as const], [1, "SENDING" as const]]);
+    const states = new Map([
+      [0, "SENT" as const],
+      [1, "SENDING" as const],
+    ]);
     expect(effectiveOutcome({ outcome: "PENDING", batch: 0 }, states)).toBe("SENT");
     expect(effectiveOutcome({ outcome: "PENDING", batch: 1 }, states)).toBe("PENDING");
     expect(effectiveOutcome({ outcome: "REPLIED", batch: 1 }, states)).toBe("REPLIED");

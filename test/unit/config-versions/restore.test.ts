@@ -65,7 +65,10 @@ describe("compare-and-restore of a route channel", () => {
 });
 
 describe("compare-and-restore of a stream_to", () => {
-  const st = (host: string): StreamToDocument => ({ plat_name: "bkmonitor", stream_to: { name: "k", report_mode: "kafka", kafka: { storage_address: [{ ip: host, port: 9092 }] } } });
+  const st = (host: string): StreamToDocument => ({
+    plat_name: "bkmonitor",
+    stream_to: { name: "k", report_mode: "kafka", kafka: { storage_address: [{ ip: host, port: 9092 }] } },
+  });
 
   it("puts back the previous receiver while GSE holds ours", () => {
     expect(planRestore("streamto", st("old"), st("new"), st("new"))).toEqual({ target: st("old"), undo: true, foreign: false });

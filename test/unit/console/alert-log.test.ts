@@ -28,7 +28,14 @@ describe("alertEntryFromRecord", () => {
       poll_id: "p",
       at: "2026-11-25T11:59:00.000Z",
       count: 7,
-      sample: ["0:10.0.0.1", "0:10.0.0.2"].map((agent_id) => ({ agent_id, status: "lost", last_seen: null, status_code: 3, status_class: "degraded" as const, record: null })),
+      sample: ["0:10.0.0.1", "0:10.0.0.2"].map((agent_id) => ({
+        agent_id,
+        status: "lost",
+        last_seen: null,
+        status_code: 3,
+        status_class: "degraded" as const,
+        record: null,
+      })),
       truncated: true,
     });
     expect(alertEntryFromRecord(sqsRecord(fromSns(lost, "gse-control: 7 agents lost")), NOW)).toEqual({
@@ -58,7 +65,12 @@ describe("alertEntryFromRecord", () => {
       poll_id: "p",
       at: "2026-11-25T11:59:00.000Z",
       count: 7,
-      sample: ["0:10.0.0.1", "0:10.0.0.2", "0:10.0.0.3", "0:10.0.0.4", "0:10.0.0.5", "0:10.0.0.6"].map((agent_id) => ({ agent_id, status: "lost", last_seen: null, record: null })),
+      sample: ["0:10.0.0.1", "0:10.0.0.2", "0:10.0.0.3", "0:10.0.0.4", "0:10.0.0.5", "0:10.0.0.6"].map((agent_id) => ({
+        agent_id,
+        status: "lost",
+        last_seen: null,
+        record: null,
+      })),
       truncated: true,
     };
     const entry = alertEntryFromRecord(sqsRecord(fromSns(alert, "gse-control: 7 agents lost")), NOW);
@@ -74,7 +86,16 @@ describe("alertEntryFromRecord", () => {
   });
 
   it("calls GSE unreachable critical and says why", () => {
-    const alert = { source: "gse-control/heartbeat", kind: "gse_unreachable", poll_id: "p", at: PUBLISHED, count: 3, sample: [], truncated: false, detail: "3 of 3 GSE calls failed (HTTP 502)" };
+    const alert = {
+      source: "gse-control/heartbeat",
+      kind: "gse_unreachable",
+      poll_id: "p",
+      at: PUBLISHED,
+      count: 3,
+      sample: [],
+      truncated: false,
+      detail: "3 of 3 GSE calls failed (HTTP 502)",
+    };
     expect(alertEntryFromRecord(sqsRecord(fromSns(alert, "gse-control: GSE unreachable: agent state not polled")), NOW)).toMatchObject({
       kind: "gse_unreachable",
       severity: "critical",
@@ -83,14 +104,45 @@ describe("alertEntryFromRecord", () => {
   });
 
   it("logs a heartbeat alert at the severity it carries: a stuck agent is a warning, an all-clear is news", () => {
-    const stuck = { source: "gse-control/heartbeat", type: "heartbeat.stuck", severity: "warning", kind: "stuck", poll_id: "p", at: PUBLISHED, count: 1, sample: [{ agent_id: "0:10.0.0.9" }], truncated: false, detail: "5 upgrading ×1" };
-    expect(alertEntryFromRecord(sqsRecord(fromSns(stuck, "gse-control: 1 agent stuck")), NOW)).toMatchObject({ kind: "stuck", severity: "warning", message: "5 upgrading ×1" });
-    const clear = { source: "gse-control/heartbeat", type: "heartbeat.recovered", severity: "info", kind: "recovered", poll_id: "p", at: PUBLISHED, count: 1, sample: [{ agent_id: "0:10.0.0.9" }], truncated: false };
+    const stuck = {
+      source: "gse-control/heartbeat",
+      type: "heartbeat.stuck",
+      severity: "warning",
+      kind: "stuck",
+      poll_id: "p",
+      at: PUBLISHED,
+      count: 1,
+      sample: [{ agent_id: "0:10.0.0.9" }],
+      truncated: false,
+      detail: "5 upgrading ×1",
+    };
+    expect(alertEntryFromRecord(sqsRecord(fromSns(stuck, "gse-control: 1 agent stuck")), NOW)).toMatchObject({
+      kind: "stuck",
+      severity: "warning",
+      message: "5 upgrading ×1",
+    });
+    const clear = {
+      source: "gse-control/heartbeat",
+      type: "heartbeat.recovered",
+      severity: "info",
+      kind: "recovered",
+      poll_id: "p",
+      at: PUBLISHED,
+      count: 1,
+      sample: [{ agent_id: "0:10.0.0.9" }],
+      truncated: false,
+    };
     expect(alertEntryFromRecord(sqsRecord(fromSns(clear, "gse-control: 1 agent recovered")), NOW)).toMatchObject({ kind: "recovered", severity: "info" });
   });
 
   it("logs config and command alerts of before the one shape by type, severity, object and summary", () => {
-    const config = { type: "config.rollback_failed", severity: "critical", object: "route#1500123", summary: "rollback of route#1500123 v4 failed", at: PUBLISHED };
+    const config = {
+      type: "config.rollback_failed",
+      severity: "critical",
+      object: "route#1500123",
+      summary: "rollback of route#1500123 v4 failed",
+      at: PUBLISHED,
+    };
     expect(alertEntryFromRecord(sqsRecord(fromSns(config, "[critical] gse-control config.rollback_failed route#1500123")), NOW)).toMatchObject({
       kind: "config.rollback_failed",
       severity: "critical",
@@ -98,7 +150,11 @@ describe("alertEntryFromRecord", () => {
       message: "rollback of route#1500123 v4 failed",
     });
     const command = { type: "command.partial", severity: "warning", object: "reload.42", summary: "3 of 10 agents failed", at: PUBLISHED };
-    expect(alertEntryFromRecord(sqsRecord(fromSns(command, "[warning] gse-control command.partial reload.42")), NOW)).toMatchObject({ kind: "command.partial", severity: "warning", object: "reload.42" });
+    expect(alertEntryFromRecord(sqsRecord(fromSns(command, "[warning] gse-control command.partial reload.42")), NOW)).toMatchObject({
+      kind: "command.partial",
+      severity: "warning",
+      object: "reload.42",
+    });
   });
 
   it("logs a CloudWatch alarm (they publish to the same topic): ALARM is critical, OK is news", () => {
@@ -109,7 +165,11 @@ describe("alertEntryFromRecord", () => {
       object: "RecoveryErrors",
       message: "Threshold Crossed: 1 datapoint [2.0] was greater than 0.0",
     });
-    expect(alertEntryFromRecord(sqsRecord(fromSns({ ...alarm, NewStateValue: "OK" }, null)), NOW)).toMatchObject({ kind: "alarm.ok", severity: "info", subject: "" });
+    expect(alertEntryFromRecord(sqsRecord(fromSns({ ...alarm, NewStateValue: "OK" }, null)), NOW)).toMatchObject({
+      kind: "alarm.ok",
+      severity: "info",
+      subject: "",
+    });
   });
 
   it("keeps anything else as text on one line, cut to the length the page shows", () => {
@@ -128,7 +188,10 @@ describe("alertEntryFromRecord", () => {
 
   it("masks a configured secret an alert quotes", () => {
     registerSecrets(["alert-secret-value-77"]);
-    const entry = alertEntryFromRecord(sqsRecord(fromSns({ type: "config.drift", summary: "token alert-secret-value-77 differs" }, "drift alert-secret-value-77")), NOW);
+    const entry = alertEntryFromRecord(
+      sqsRecord(fromSns({ type: "config.drift", summary: "token alert-secret-value-77 differs" }, "drift alert-secret-value-77")),
+      NOW,
+    );
     expect(JSON.stringify(entry)).not.toContain("alert-secret-value-77");
   });
 });
@@ -138,6 +201,8 @@ describe("logAlert", () => {
     const written: AlertLogEntry[] = [];
     const entry = await logAlert({ log: { putAlert: async (e) => void written.push(e) }, now: () => NOW }, sqsRecord(fromSns("hello", "s", "sns-2")));
     expect(written).toEqual([entry]);
-    await expect(logAlert({ log: { putAlert: async () => Promise.reject(new Error("throttled")) }, now: () => NOW }, sqsRecord("x"))).rejects.toThrow("throttled");
+    await expect(logAlert({ log: { putAlert: async () => Promise.reject(new Error("throttled")) }, now: () => NOW }, sqsRecord("x"))).rejects.toThrow(
+      "throttled",
+    );
   });
 });

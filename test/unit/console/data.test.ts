@@ -176,7 +176,14 @@ describe("lostAgents", () => {
       agent("0:10.0.0.4", { changed_at: new Date(T0 + 5 * MINUTE).toISOString(), last_seen: null }),
     ];
     expect(lostAgents(views, 2)).toEqual([
-      { agent_id: "0:10.0.0.2", last_seen: new Date(T0 + MINUTE).toISOString(), since: new Date(T0 + 9 * MINUTE).toISOString(), version: "2.1.5", status_code: 3, status_class: "degraded" },
+      {
+        agent_id: "0:10.0.0.2",
+        last_seen: new Date(T0 + MINUTE).toISOString(),
+        since: new Date(T0 + 9 * MINUTE).toISOString(),
+        version: "2.1.5",
+        status_code: 3,
+        status_class: "degraded",
+      },
       { agent_id: "0:10.0.0.4", last_seen: null, since: new Date(T0 + 5 * MINUTE).toISOString() },
     ]);
   });
@@ -195,7 +202,13 @@ describe("commandProgress", () => {
 describe("recentHeads and recentVersions (config versions)", () => {
   it("reads the objects changed most recently", () => {
     const heads: HeadItem[] = ["route#1", "route#2", "streamto#3"].map((object, i) => ({
-      pk: `cfg#${object}`, sk: "head", object, current_version: 1, last_good_version: 1, latest_version: 1, updated_at: T0 + i * MINUTE,
+      pk: `cfg#${object}`,
+      sk: "head",
+      object,
+      current_version: 1,
+      last_good_version: 1,
+      latest_version: 1,
+      updated_at: T0 + i * MINUTE,
     }));
     expect(recentHeads(heads, 2).map((h) => h.object)).toEqual(["streamto#3", "route#2"]);
   });
@@ -204,8 +217,20 @@ describe("recentHeads and recentVersions (config versions)", () => {
     const versions = [
       version("route#1", 0, { operation: "adopt" }),
       version("route#1", 1),
-      version("route#1", 2, { status: "ROLLED_BACK", applied_at: undefined, failed_at: T0 + 3 * MINUTE, rolled_back_at: T0 + 20 * MINUTE, error: { message: "read-back mismatch" } }),
-      version("streamto#7", 3, { status: "ROLLBACK_FAILED", applied_at: undefined, rolled_back_at: T0 + 30 * MINUTE, error: { message: "first" }, rollback_error: { message: "stream_to 7 not found" } }),
+      version("route#1", 2, {
+        status: "ROLLED_BACK",
+        applied_at: undefined,
+        failed_at: T0 + 3 * MINUTE,
+        rolled_back_at: T0 + 20 * MINUTE,
+        error: { message: "read-back mismatch" },
+      }),
+      version("streamto#7", 3, {
+        status: "ROLLBACK_FAILED",
+        applied_at: undefined,
+        rolled_back_at: T0 + 30 * MINUTE,
+        error: { message: "first" },
+        rollback_error: { message: "stream_to 7 not found" },
+      }),
       version("route#9", 4, { status: "PENDING", applied_at: undefined }),
     ];
     const rows = recentVersions(versions, 10);
@@ -260,7 +285,12 @@ describe("gseHealth (the strip's GSE, from the last heartbeat poll)", () => {
   });
 
   it("is ok when every call of the last poll was answered", () => {
-    expect(gseHealth(summary({ gse_calls: 4 }), undefined)).toEqual({ state: "ok", detail: "answered all 4 calls of the last heartbeat poll", checked_at: new Date(T0).toISOString(), since: null });
+    expect(gseHealth(summary({ gse_calls: 4 }), undefined)).toEqual({
+      state: "ok",
+      detail: "answered all 4 calls of the last heartbeat poll",
+      checked_at: new Date(T0).toISOString(),
+      since: null,
+    });
   });
 
   it("is failing when calls failed, with why and since the outage's first poll, masked and on one line", () => {
@@ -276,7 +306,12 @@ describe("gseHealth (the strip's GSE, from the last heartbeat poll)", () => {
   });
 
   it("shows a check of lib/health.ts as ok or failing, at the answer's time", () => {
-    expect(checkedHealth({ ok: false, latency_ms: 2000, detail: "TimeoutError" }, T0)).toEqual({ state: "failing", detail: "TimeoutError", checked_at: new Date(T0).toISOString(), since: null });
+    expect(checkedHealth({ ok: false, latency_ms: 2000, detail: "TimeoutError" }, T0)).toEqual({
+      state: "failing",
+      detail: "TimeoutError",
+      checked_at: new Date(T0).toISOString(),
+      since: null,
+    });
   });
 });
 

@@ -81,7 +81,8 @@ async function shown(answer: Answer, run: (page: Page, errors: string[]) => Prom
     await page.clock.install({ time: NOW });
     await page.route(`${ORIGIN}/**`, (route) => {
       const path = new URL(route.request().url()).pathname;
-      if (path === "/v1/console") return route.fulfill({ status: 200, headers: { ...PAGE_HEADERS }, contentType: "text/html; charset=utf-8", body: consolePage() });
+      if (path === "/v1/console")
+        return route.fulfill({ status: 200, headers: { ...PAGE_HEADERS }, contentType: "text/html; charset=utf-8", body: consolePage() });
       if (path === "/v1/console/data") return route.fulfill({ status: answer.status, contentType: "application/json; charset=utf-8", body: answer.body });
       return route.fulfill({ status: 404, body: "" });
     });
@@ -123,7 +124,9 @@ describe("the status page's dependency strip", () => {
       expect(gse).toContain("failing since 2026-11-25 11:56Z (4 min ago)");
       // The tiles: the last full answer, not the failed poll.
       expect(await page.getAttribute("#fleet", "data-as-of")).toBe(at(NOW - 6 * MINUTE));
-      expect(await page.textContent("#fleet .stale-label")).toBe("GSE failing: counts as of 2026-11-25 11:54Z (6 min ago), when it last answered for every agent");
+      expect(await page.textContent("#fleet .stale-label")).toBe(
+        "GSE failing: counts as of 2026-11-25 11:54Z (6 min ago), when it last answered for every agent",
+      );
       expect(await page.locator("#fleet .tiles.stale").count()).toBe(1);
       expect(await page.textContent("#fleet .note")).toContain("3 of 3 GSE calls failed");
       expect(await page.textContent("#status")).toBe("updated 2026-11-25 12:00Z · every 15 s · failing: GSE");
@@ -146,7 +149,14 @@ describe("the status page's dependency strip", () => {
       dynamodb: { state: "failing", detail: "the status page's reads failed: no answer within 10 s", checked_at: at(NOW), since: null },
       sns: checkedHealth({ ok: true, latency_ms: 3, detail: "alerts topic reachable" }, NOW),
     };
-    const body = JSON.stringify({ result: false, code: 1650301, code_name: "DEPENDENCY_UNAVAILABLE", message: "DynamoDB could not be read: no answer within 10 s", data: { dependencies }, request_id: "r" });
+    const body = JSON.stringify({
+      result: false,
+      code: 1650301,
+      code_name: "DEPENDENCY_UNAVAILABLE",
+      message: "DynamoDB could not be read: no answer within 10 s",
+      data: { dependencies },
+      request_id: "r",
+    });
     await shown({ status: 503, body }, async (page) => {
       expect(await depState(page, "dynamodb")).toBe("failing");
       expect(await depState(page, "sns")).toBe("ok");
@@ -160,7 +170,13 @@ describe("the status page's dependency strip", () => {
 
   it("shows DynamoDB failing, the rest unknown, when /v1/console/data answers a server error without a report", async () => {
     const cases: [Answer, string][] = [
-      [{ status: 500, body: JSON.stringify({ result: false, code: 1650000, code_name: "INTERNAL_ERROR", message: "internal error", data: null, request_id: "r" }) }, "/v1/console/data answered HTTP 500 (internal error)"],
+      [
+        {
+          status: 500,
+          body: JSON.stringify({ result: false, code: 1650000, code_name: "INTERNAL_ERROR", message: "internal error", data: null, request_id: "r" }),
+        },
+        "/v1/console/data answered HTTP 500 (internal error)",
+      ],
       [{ status: 504, body: "Gateway Timeout" }, "/v1/console/data answered HTTP 504: the status data, read from DynamoDB, is unavailable"],
     ];
     for (const [answer, detail] of cases) {

@@ -13,7 +13,13 @@ describe("the status page document", () => {
     expect(inline("script")).toHaveLength(1);
     expect(inline("style")).toHaveLength(1);
     const directives = Object.fromEntries(CONTENT_SECURITY_POLICY.split("; ").map((d) => [d.split(" ")[0], d.split(" ").slice(1).join(" ")]));
-    expect(directives).toMatchObject({ "default-src": "'none'", "script-src": hash(script ?? ""), "style-src": hash(style ?? ""), "connect-src": "'self'", "frame-ancestors": "'none'" });
+    expect(directives).toMatchObject({
+      "default-src": "'none'",
+      "script-src": hash(script ?? ""),
+      "style-src": hash(style ?? ""),
+      "connect-src": "'self'",
+      "frame-ancestors": "'none'",
+    });
   });
 
   it("fetches nothing from elsewhere: no external URL, no external script, style or image", () => {
@@ -31,6 +37,11 @@ describe("the status page document", () => {
 
   it("is never cached, framed or sniffed", () => {
     expect(PAGE_CONTENT_TYPE).toBe("text/html; charset=utf-8");
-    expect(PAGE_HEADERS).toMatchObject({ "cache-control": "no-store", "x-content-type-options": "nosniff", "x-frame-options": "DENY", "content-security-policy": CONTENT_SECURITY_POLICY });
+    expect(PAGE_HEADERS).toMatchObject({
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      "x-frame-options": "DENY",
+      "content-security-policy": CONTENT_SECURITY_POLICY,
+    });
   });
 });

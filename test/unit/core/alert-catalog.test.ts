@@ -19,7 +19,10 @@ function filesUnder(dir: string): string[] {
 }
 
 /** Tests that run against the local stack: where an alert is really published and read back. */
-const stackTests = [...filesUnder(join(root, "test", "integration")), ...filesUnder(join(root, "test", "reliability"))].map((path) => ({ path, text: readFileSync(path, "utf8") }));
+const stackTests = [...filesUnder(join(root, "test", "integration")), ...filesUnder(join(root, "test", "reliability"))].map((path) => ({
+  path,
+  text: readFileSync(path, "utf8"),
+}));
 
 const REASON_IN_DOC: Readonly<Record<(typeof ALERT_REASONS)[number], RegExp>> = {
   not_as_asked: /not as asked/,
@@ -28,20 +31,23 @@ const REASON_IN_DOC: Readonly<Record<(typeof ALERT_REASONS)[number], RegExp>> = 
 };
 
 describe("the alert catalogue", () => {
-  it.each(ALERT_TYPES.map((type) => [type, ALERT_CATALOG[type] as AlertTypeEntry] as const))("%s is an alert under the rule, or the all-clear of one", (_type, entry) => {
-    expect(ALERT_REASONS).toContain(entry.reason);
-    expect(entry.severities.length).toBeGreaterThan(0);
-    expect(entry.when.length).toBeGreaterThan(10);
-    if (entry.reason === "resolved") {
-      // An all-clear never pages, and closes an alert that exists.
-      expect(entry.severities).toEqual(["info"]);
-      expect(entry.resolves !== undefined && isAlertType(entry.resolves)).toBe(true);
-      expect(ALERT_CATALOG[entry.resolves as keyof typeof ALERT_CATALOG].reason).not.toBe("resolved");
-    } else {
-      expect(entry.severities).not.toContain("info");
-      expect(entry.resolves).toBeUndefined();
-    }
-  });
+  it.each(ALERT_TYPES.map((type) => [type, ALERT_CATALOG[type] as AlertTypeEntry] as const))(
+    "%s is an alert under the rule, or the all-clear of one",
+    (_type, entry) => {
+      expect(ALERT_REASONS).toContain(entry.reason);
+      expect(entry.severities.length).toBeGreaterThan(0);
+      expect(entry.when.length).toBeGreaterThan(10);
+      if (entry.reason === "resolved") {
+        // An all-clear never pages, and closes an alert that exists.
+        expect(entry.severities).toEqual(["info"]);
+        expect(entry.resolves !== undefined && isAlertType(entry.resolves)).toBe(true);
+        expect(ALERT_CATALOG[entry.resolves as keyof typeof ALERT_CATALOG].reason).not.toBe("resolved");
+      } else {
+        expect(entry.severities).not.toContain("info");
+        expect(entry.resolves).toBeUndefined();
+      }
+    },
+  );
 
   it.each(ALERT_TYPES)("%s is listed in docs/operations.md with its severity and reason", (type) => {
     const entry = ALERT_CATALOG[type] as AlertTypeEntry;
@@ -60,6 +66,9 @@ describe("the alert catalogue", () => {
 
   it.each(ALERT_TYPES)("%s is raised and read back by a test against the local stack", (type) => {
     const raising = stackTests.filter((file) => file.text.includes(`"${type}"`));
-    expect(raising.map((f) => f.path), `no test under test/integration or test/reliability names "${type}"`).not.toEqual([]);
+    expect(
+      raising.map((f) => f.path),
+      `no test under test/integration or test/reliability names "${type}"`,
+    ).not.toEqual([]);
   });
 });

@@ -25,9 +25,18 @@ const TOPIC = "arn:aws:sns:ap-southeast-1:000000000000:alerts";
 const configAlerts = (): Alert[] => {
   const change = { operation: "update_route", author: "alice", error: { message: "read-back differs", kind: "verify" } };
   return [
-    alertOf({ ...change, status: "ROLLED_BACK", rollback_writes: 1 }, { object: "route#1500123", versions: { failed: 4, restored: 3 }, adopted: undefined, at: AT }),
-    alertOf({ ...change, status: "ROLLED_BACK", adopted_version: 5 }, { object: "route#1500123", versions: { failed: 4, restored: 3 }, adopted: undefined, at: AT }),
-    alertOf({ ...change, status: "ROLLBACK_FAILED", rollback_error: { message: "GSE refused the undo" } }, { object: "route#1500123", versions: { failed: 4 }, adopted: undefined, at: AT }),
+    alertOf(
+      { ...change, status: "ROLLED_BACK", rollback_writes: 1 },
+      { object: "route#1500123", versions: { failed: 4, restored: 3 }, adopted: undefined, at: AT },
+    ),
+    alertOf(
+      { ...change, status: "ROLLED_BACK", adopted_version: 5 },
+      { object: "route#1500123", versions: { failed: 4, restored: 3 }, adopted: undefined, at: AT },
+    ),
+    alertOf(
+      { ...change, status: "ROLLBACK_FAILED", rollback_error: { message: "GSE refused the undo" } },
+      { object: "route#1500123", versions: { failed: 4 }, adopted: undefined, at: AT },
+    ),
     driftAlert({ object: "route#1500123", version: 3, changes: [] }, false, AT),
   ];
 };

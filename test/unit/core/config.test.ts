@@ -44,14 +44,11 @@ describe("loadConfig", () => {
     expect(config.tables).toEqual({ agents: "agents", configs: "configs", commands: "commands", apps: "apps", fleet: "fleet" });
   });
 
-  it.each(["GSE_BASE_URL", "GSE_APP_SECRET", "GSE_SLOT_TOKEN", "AGENTS_TABLE", "API_CALLERS"])(
-    "fails fast naming %s when it is missing",
-    (name) => {
-      const env = validEnv();
-      delete env[name];
-      expect(problemsOf(env)).toMatch(new RegExp(`${name}.*is required but not set`));
-    },
-  );
+  it.each(["GSE_BASE_URL", "GSE_APP_SECRET", "GSE_SLOT_TOKEN", "AGENTS_TABLE", "API_CALLERS"])("fails fast naming %s when it is missing", (name) => {
+    const env = validEnv();
+    delete env[name];
+    expect(problemsOf(env)).toMatch(new RegExp(`${name}.*is required but not set`));
+  });
 
   it("treats an empty variable as not set", () => {
     expect(problemsOf({ ...validEnv(), GSE_APP_CODE: "" })).toContain("GSE_APP_CODE: is required but not set");
@@ -131,4 +128,3 @@ describe("getConfig", () => {
     }
   });
 });
-

@@ -13,7 +13,17 @@ describe("holdsDesired", () => {
   it("sees a changed value, a missing field and a different list", () => {
     expect(holdsDesired({ stream_to_id: 502 }, { stream_to_id: 501 })).toBe(false);
     expect(holdsDesired({}, { sasl_username: "u" })).toBe(false);
-    expect(holdsDesired({ storage_address: [{ ip: "a", port: 1 }] }, { storage_address: [{ ip: "a", port: 1 }, { ip: "b", port: 2 }] })).toBe(false);
+    expect(
+      holdsDesired(
+        { storage_address: [{ ip: "a", port: 1 }] },
+        {
+          storage_address: [
+            { ip: "a", port: 1 },
+            { ip: "b", port: 2 },
+          ],
+        },
+      ),
+    ).toBe(false);
   });
 });
 

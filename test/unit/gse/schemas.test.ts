@@ -103,20 +103,73 @@ describe("requests tolerate extra keys but not wrong types", () => {
   });
 
   it.each([
-    ["stream_to_id as a string", updateStreamToRequestSchema, { condition: { stream_to_id: "501", plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, specification: { stream_to: examples.addStreamToRequestExample.stream_to } }, "condition.stream_to_id"],
+    [
+      "stream_to_id as a string",
+      updateStreamToRequestSchema,
+      {
+        condition: { stream_to_id: "501", plat_name: "bkmonitor" },
+        operation: { operator_name: "admin" },
+        specification: { stream_to: examples.addStreamToRequestExample.stream_to },
+      },
+      "condition.stream_to_id",
+    ],
     ["missing plat_name", addStreamToRequestSchema, { ...examples.addStreamToRequestExample, metadata: {} }, "metadata.plat_name"],
     ["missing operation", addRouteRequestSchema, { metadata: { plat_name: "bkmonitor" } }, "operation"],
-    ["port as a string", addStreamToRequestSchema, { ...examples.addStreamToRequestExample, stream_to: { ...examples.addStreamToRequestExample.stream_to, kafka: { storage_address: [{ ip: "k", port: "9092" }] } } }, "stream_to.kafka.storage_address.0.port"],
+    [
+      "port as a string",
+      addStreamToRequestSchema,
+      {
+        ...examples.addStreamToRequestExample,
+        stream_to: { ...examples.addStreamToRequestExample.stream_to, kafka: { storage_address: [{ ip: "k", port: "9092" }] } },
+      },
+      "stream_to.kafka.storage_address.0.port",
+    ],
     ["unknown report_mode", streamToSchema, { name: "x", report_mode: "mqtt" }, "report_mode"],
     ["kafka mode without kafka object", streamToSchema, { name: "x", report_mode: "kafka" }, "kafka"],
     ["file mode without data_log_path", streamToSchema, { name: "x", report_mode: "file" }, "data_log_path"],
-    ["route without stream_to_id", addRouteRequestSchema, { ...examples.addRouteAllocateRequestExample, route: [{ name: "r", stream_to: { kafka: { topic_name: "t" } } }] }, "route.0.stream_to.stream_to_id"],
-    ["duplicate route names", addRouteRequestSchema, { ...examples.addRouteAllocateRequestExample, route: [{ name: "r", stream_to: { stream_to_id: 1 } }, { name: "r", stream_to: { stream_to_id: 2 } }] }, "route.1.name"],
-    ["channel_id above 2097151", addRouteRequestSchema, { metadata: { plat_name: "bkmonitor", channel_id: 2097152 }, operation: { operator_name: "admin" } }, "metadata.channel_id"],
+    [
+      "route without stream_to_id",
+      addRouteRequestSchema,
+      { ...examples.addRouteAllocateRequestExample, route: [{ name: "r", stream_to: { kafka: { topic_name: "t" } } }] },
+      "route.0.stream_to.stream_to_id",
+    ],
+    [
+      "duplicate route names",
+      addRouteRequestSchema,
+      {
+        ...examples.addRouteAllocateRequestExample,
+        route: [
+          { name: "r", stream_to: { stream_to_id: 1 } },
+          { name: "r", stream_to: { stream_to_id: 2 } },
+        ],
+      },
+      "route.1.name",
+    ],
+    [
+      "channel_id above 2097151",
+      addRouteRequestSchema,
+      { metadata: { plat_name: "bkmonitor", channel_id: 2097152 }, operation: { operator_name: "admin" } },
+      "metadata.channel_id",
+    ],
     ["channel_id 0", queryRouteRequestSchema, { condition: { channel_id: 0 }, operation: { operator_name: "admin" } }, "condition.channel_id"],
-    ["empty update specification", updateRouteRequestSchema, { condition: { channel_id: 1500123, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, specification: {} }, "specification"],
-    ["method specification without specification", deleteRouteRequestSchema, { condition: { channel_id: 1500123, plat_name: "bkmonitor" }, operation: { operator_name: "admin", method: "specification" } }, "specification"],
-    ["unknown delete method", deleteRouteRequestSchema, { condition: { channel_id: 1500123, plat_name: "bkmonitor" }, operation: { operator_name: "admin", method: "some" } }, "operation.method"],
+    [
+      "empty update specification",
+      updateRouteRequestSchema,
+      { condition: { channel_id: 1500123, plat_name: "bkmonitor" }, operation: { operator_name: "admin" }, specification: {} },
+      "specification",
+    ],
+    [
+      "method specification without specification",
+      deleteRouteRequestSchema,
+      { condition: { channel_id: 1500123, plat_name: "bkmonitor" }, operation: { operator_name: "admin", method: "specification" } },
+      "specification",
+    ],
+    [
+      "unknown delete method",
+      deleteRouteRequestSchema,
+      { condition: { channel_id: 1500123, plat_name: "bkmonitor" }, operation: { operator_name: "admin", method: "some" } },
+      "operation.method",
+    ],
     ["empty agent_id_list", listAgentStateRequestSchema, { agent_id_list: [] }, "agent_id_list"],
     ["agent id as a number", listAgentStateRequestSchema, { agent_id_list: [1] }, "agent_id_list.0"],
     ["message_id longer than 64", dispatchMessageRequestSchema, { ...examples.dispatchMessageRequestExample, message_id: "m".repeat(65) }, "message_id"],
@@ -125,7 +178,12 @@ describe("requests tolerate extra keys but not wrong types", () => {
     ["empty agent_message_list", dispatchMultiMessageRequestSchema, { slot_id: 37, token: "t", message_id: "m", agent_message_list: [] }, "agent_message_list"],
     ["bk_cloud_id as a string", getAgentStatusRequestSchema, { hosts: [{ ip: "10.0.0.1", bk_cloud_id: "0" }] }, "hosts.0.bk_cloud_id"],
     ["bk_supplier_account as a boolean", getAgentStatusRequestSchema, { bk_supplier_account: false, hosts: [] }, "bk_supplier_account"],
-    ["stream filter with a bad field_data_type", streamFilterSchema, { name: "f", field_index: 1, field_data_type: "float", field_data_value: "1" }, "field_data_type"],
+    [
+      "stream filter with a bad field_data_type",
+      streamFilterSchema,
+      { name: "f", field_index: 1, field_data_type: "float", field_data_value: "1" },
+      "field_data_type",
+    ],
     ["proc status without agent_id_list or hosts", getProcStatusRequestSchema, { meta: { namespace: "nodeman", name: "p" } }, "agent_id_list"],
     ["query_streamto without plat_name", queryStreamToRequestSchema, { condition: {}, operation: { operator_name: "admin" } }, "condition.plat_name"],
   ] as const)("rejects %s at the right path", (_name, schema, value, path) => {
@@ -134,7 +192,7 @@ describe("requests tolerate extra keys but not wrong types", () => {
 });
 
 describe("uncertain shapes are accepted both ways", () => {
-  it("accepts bk_supplier_account as the string \"0\" and as the integer 0", () => {
+  it('accepts bk_supplier_account as the string "0" and as the integer 0', () => {
     expect(issuePaths(getAgentStatusRequestSchema, examples.getAgentStatusRequestExample)).toEqual([]);
     expect(issuePaths(getAgentStatusRequestSchema, { ...examples.getAgentStatusRequestExample, bk_supplier_account: 0 })).toEqual([]);
   });
@@ -189,10 +247,7 @@ describe("operation catalogue", () => {
       "/api/c/compapi/v2/gse/config_add_streamto/",
       "/api/c/compapi/v2/gse/config_add_streamto",
     ]);
-    expect(pathVariants(OPERATIONS.get_agent_status)).toEqual([
-      "/api/c/compapi/v2/gse/get_agent_status/",
-      "/api/c/compapi/v2/gse/get_agent_status",
-    ]);
+    expect(pathVariants(OPERATIONS.get_agent_status)).toEqual(["/api/c/compapi/v2/gse/get_agent_status/", "/api/c/compapi/v2/gse/get_agent_status"]);
   });
 
   it("resolves every path variant back to its operation and door, and unknown paths to undefined", () => {

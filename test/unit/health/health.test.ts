@@ -35,7 +35,10 @@ const report = (gseOk: boolean): HealthReport => ({
 
 async function answer(fn: () => Promise<HealthReport>) {
   const handler = httpHandler({ name: "health", logger: createLogger("health"), callers }, async () => healthAnswer(await fn()));
-  const result = (await handler(httpEvent({ method: "GET", path: "/health", headers: authHeader("tester", CALLER_SECRET) }), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+  const result = (await handler(
+    httpEvent({ method: "GET", path: "/health", headers: authHeader("tester", CALLER_SECRET) }),
+    lambdaContext(),
+  )) as APIGatewayProxyStructuredResultV2;
   return { status: result.statusCode, text: result.body ?? "", body: JSON.parse(result.body ?? "null") as Record<string, unknown> };
 }
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { ALERT_CATALOG } from "../../../lib/core/alert-catalog.ts";
-import { ALERT_KINDS, ALERT_OF_TRANSITION, alertFingerprint, alertSubject, heartbeatAlert, heartbeatAlertSchema, type HeartbeatAlert } from "../../../lib/heartbeat/alerts.ts";
+import {
+  ALERT_KINDS,
+  ALERT_OF_TRANSITION,
+  alertFingerprint,
+  alertSubject,
+  heartbeatAlert,
+  heartbeatAlertSchema,
+  type HeartbeatAlert,
+} from "../../../lib/heartbeat/alerts.ts";
 import { TRANSITION_KINDS } from "../../../lib/fleet/items.ts";
 
 const lost = (lastSeen: string, ids = ["0:10.0.0.2", "0:10.0.0.1"]): HeartbeatAlert =>
@@ -9,7 +17,16 @@ const lost = (lastSeen: string, ids = ["0:10.0.0.2", "0:10.0.0.1"]): HeartbeatAl
     poll_id: "2026-11-25T12:03:00.000Z",
     at: "2026-11-25T12:03:00.000Z",
     count: ids.length,
-    sample: ids.map((agent_id) => ({ agent_id, status: "lost", last_seen: lastSeen, version: "2.1.5", status_code: 3, status_class: "degraded" as const, status_name: "lossy", record: { status_code: 3 } })),
+    sample: ids.map((agent_id) => ({
+      agent_id,
+      status: "lost",
+      last_seen: lastSeen,
+      version: "2.1.5",
+      status_code: 3,
+      status_class: "degraded" as const,
+      status_name: "lossy",
+      record: { status_code: 3 },
+    })),
     truncated: false,
   });
 
@@ -29,7 +46,14 @@ describe("heartbeat alerts", () => {
     const stuck = (since: string): HeartbeatAlert => ({
       ...lost("2026-11-25T12:00:00.000Z"),
       kind: "stuck",
-      sample: lost("2026-11-25T12:00:00.000Z").sample.map((s) => ({ ...s, status: "alive", status_code: 5, status_class: "transitional" as const, status_name: "upgrading", transitional_since: since })),
+      sample: lost("2026-11-25T12:00:00.000Z").sample.map((s) => ({
+        ...s,
+        status: "alive",
+        status_code: 5,
+        status_class: "transitional" as const,
+        status_name: "upgrading",
+        transitional_since: since,
+      })),
     });
     expect(alertFingerprint(stuck("2026-11-25T12:01:00.000Z"))).toBe(alertFingerprint(stuck("2026-11-25T12:01:00.000Z")));
     expect(alertFingerprint(stuck("2026-11-25T12:01:00.000Z"))).not.toBe(alertFingerprint(stuck("2026-11-25T14:01:00.000Z")));
@@ -37,7 +61,14 @@ describe("heartbeat alerts", () => {
 
   it("gives every alert its catalogue type and severity: the all-clears are info", () => {
     for (const kind of ALERT_KINDS) {
-      const alert = heartbeatAlert(kind, { source: "gse-control/heartbeat", poll_id: "p", at: "2026-11-25T12:03:00.000Z", count: 1, sample: [], truncated: false });
+      const alert = heartbeatAlert(kind, {
+        source: "gse-control/heartbeat",
+        poll_id: "p",
+        at: "2026-11-25T12:03:00.000Z",
+        count: 1,
+        sample: [],
+        truncated: false,
+      });
       expect(alert.type).toBe(`heartbeat.${kind}`);
       expect(ALERT_CATALOG[alert.type].severities).toContain(alert.severity);
       expect(heartbeatAlertSchema.parse(alert)).toEqual(alert);

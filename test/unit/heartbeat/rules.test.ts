@@ -33,8 +33,12 @@ const seen = (statusCode: number, version = "2.1.5"): Observation => {
 };
 const omitted: Observation = { facts: { known: false, source: "list_agent_state", alive: false } };
 /** What the legacy get_agent_status says: alive 0/1, no status_code. */
-const legacy = (alive: boolean): Observation => ({ facts: { known: true, source: "get_agent_status", bk_cloud_id: 0, alive }, record: { ip: "10.1.0.1", bk_cloud_id: 0, bk_agent_alive: alive ? 1 : 0 } });
-const pending = (): FleetAgent => agent({ status: "pending", first_seen_at: undefined, seen_at: undefined, version: undefined, status_code: undefined, expires_at: 999 });
+const legacy = (alive: boolean): Observation => ({
+  facts: { known: true, source: "get_agent_status", bk_cloud_id: 0, alive },
+  record: { ip: "10.1.0.1", bk_cloud_id: 0, bk_agent_alive: alive ? 1 : 0 },
+});
+const pending = (): FleetAgent =>
+  agent({ status: "pending", first_seen_at: undefined, seen_at: undefined, version: undefined, status_code: undefined, expires_at: 999 });
 const ctx = (n: number, partitionPolledAt?: number): PollContext => ({ pollId: `poll-${n}`, at: n * MINUTE, partitionPolledAt });
 
 /** Applies observations poll after poll (one a minute), as the poller would, collecting every transition. */
@@ -75,7 +79,10 @@ describe("heartbeat rules", () => {
   it("emits lost only after K consecutive downs, for any sequence of observations", () => {
     fc.assert(
       fc.property(fc.array(fc.boolean(), { maxLength: 60 }), (ups) => {
-        const { kinds } = run(agent(), ups.map((up) => (up ? seen(2) : seen(3))));
+        const { kinds } = run(
+          agent(),
+          ups.map((up) => (up ? seen(2) : seen(3))),
+        );
         let downRun = 0;
         let expectedLost = 0;
         let lost = false;
@@ -111,7 +118,16 @@ describe("heartbeat rules", () => {
   it("reports a version change, alive or not", () => {
     const outcome = observe(agent(), seen(2, "2.2.0"), ctx(1), settings);
     expect(outcome.transitions).toEqual([
-      { kind: "version_changed", from: "alive", to: "alive", previousVersion: "2.1.5", version: "2.2.0", statusClass: "alive", statusCode: 2, statusName: "running" },
+      {
+        kind: "version_changed",
+        from: "alive",
+        to: "alive",
+        previousVersion: "2.1.5",
+        version: "2.2.0",
+        statusClass: "alive",
+        statusCode: 2,
+        statusName: "running",
+      },
     ]);
   });
 
@@ -235,9 +251,15 @@ describe("heartbeat rules by status class", () => {
 
   it("marks the recovery of an agent first seen down (never alerted lost) silent, and of one alerted lost not", () => {
     const neverUp = run(pending(), [seen(3), seen(2)]);
-    expect(neverUp.transitions.map((t) => [t.kind, t.silent ?? false])).toEqual([["newly_seen", false], ["recovered", true]]);
+    expect(neverUp.transitions.map((t) => [t.kind, t.silent ?? false])).toEqual([
+      ["newly_seen", false],
+      ["recovered", true],
+    ]);
     const wasUp = run(agent(), [...times(K, seen(3)), seen(2)]);
-    expect(wasUp.transitions.map((t) => [t.kind, t.silent ?? false])).toEqual([["lost", false], ["recovered", false]]);
+    expect(wasUp.transitions.map((t) => [t.kind, t.silent ?? false])).toEqual([
+      ["lost", false],
+      ["recovered", false],
+    ]);
   });
 
   it("treats the legacy get_agent_status's not alive as down, as before classes existed", () => {
@@ -253,7 +275,10 @@ describe("heartbeat rules by status class", () => {
   it("emits lost only after K downs in a row after alive, whatever transitional and failed answers come between", () => {
     fc.assert(
       fc.property(fc.array(fc.constantFrom(2, 3, 7, 5, 1, -1), { maxLength: 60 }), (codes) => {
-        const { kinds } = run(agent(), codes.map((code) => seen(code)));
+        const { kinds } = run(
+          agent(),
+          codes.map((code) => seen(code)),
+        );
         let misses = 0;
         let lost = false;
         let expectedLost = 0;
@@ -278,7 +303,9 @@ describe("heartbeat shard plan", () => {
 
   it("gives every partition to exactly one shard", () => {
     for (const n of [1, 3, 7, 64]) {
-      const all = Array.from({ length: n }, (_, i) => shardPartitions(i, n)).flat().sort((a, b) => a - b);
+      const all = Array.from({ length: n }, (_, i) => shardPartitions(i, n))
+        .flat()
+        .sort((a, b) => a - b);
       expect(all).toEqual(Array.from({ length: FLEET_PARTITIONS }, (_, p) => p));
     }
   });

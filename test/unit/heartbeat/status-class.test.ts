@@ -27,7 +27,16 @@ describe("GSE status classes", () => {
 
   it("names each code as bk-job and the GSE SDK do (5 upgrading, 6 stopping)", () => {
     expect([-2, -1, 0, 1, 2, 3, 4, 5, 6, 7].map(statusNameOf)).toEqual([
-      "not_found", "query_failed", "initial", "starting", "running", "lossy", "busy", "upgrading", "stopping", "removing",
+      "not_found",
+      "query_failed",
+      "initial",
+      "starting",
+      "running",
+      "lossy",
+      "busy",
+      "upgrading",
+      "stopping",
+      "removing",
     ]);
   });
 

@@ -80,7 +80,9 @@ describe("browserAuthenticator (the status page)", () => {
   const check = browserAuthenticator(callers);
 
   it("accepts the callers' header, or the same credentials by HTTP Basic", () => {
-    expect(check({ headers: { "x-bkapi-authorization": header({ bk_app_code: "ops", bk_app_secret: "ops-secret-value" }) } })).toMatchObject({ appCode: "ops" });
+    expect(check({ headers: { "x-bkapi-authorization": header({ bk_app_code: "ops", bk_app_secret: "ops-secret-value" }) } })).toMatchObject({
+      appCode: "ops",
+    });
     expect(check({ headers: { authorization: basic("bk_monitorv3", "monitor-secret") } })).toMatchObject({ appCode: "bk_monitorv3" });
   });
 

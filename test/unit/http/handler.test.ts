@@ -78,7 +78,10 @@ describe("httpHandler", () => {
   });
 
   it("refuses a body over the limit with 413 before parsing it", async () => {
-    const res = await call(build(async () => ({ data: null }), 64), httpEvent({ headers: auth, body: JSON.stringify({ agent_id_list: ["x".repeat(100)] }) }));
+    const res = await call(
+      build(async () => ({ data: null }), 64),
+      httpEvent({ headers: auth, body: JSON.stringify({ agent_id_list: ["x".repeat(100)] }) }),
+    );
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ result: false, code: 1641301 });
   });
@@ -89,7 +92,10 @@ describe("httpHandler", () => {
       seen.push(body);
       return { data: Object.keys(body) };
     });
-    const res = await call(loose as ReturnType<typeof build>, httpEvent({ headers: auth, body: '{"a":1,"__proto__":{"polluted":true},"constructor":{"x":1}}' }));
+    const res = await call(
+      loose as ReturnType<typeof build>,
+      httpEvent({ headers: auth, body: '{"a":1,"__proto__":{"polluted":true},"constructor":{"x":1}}' }),
+    );
     expect(res.body.data).toEqual(["a"]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -136,7 +142,11 @@ describe("httpHandler", () => {
 
   it("writes one structured access log line per request without the authorization header", async () => {
     await call(echo, httpEvent({ headers: auth, body: '{"agent_id_list":["a"]}' }));
-    const lines = captured.text().trim().split("\n").map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = captured
+      .text()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const access = lines.filter((l) => l.message === "request");
     expect(access).toHaveLength(1);
     expect(access[0]).toMatchObject({ route: "test", status: 200, app_code: "tester", request_id: "gateway-request-id" });
@@ -170,7 +180,8 @@ describe("httpHandler for a page a browser opens", () => {
     contentType: "text/html; charset=utf-8",
     headers: { "cache-control": "no-store" },
   }));
-  const get = async (headers: Record<string, string>) => (await page(httpEvent({ method: "GET", path: "/v1/console", headers }), lambdaContext())) as APIGatewayProxyStructuredResultV2;
+  const get = async (headers: Record<string, string>) =>
+    (await page(httpEvent({ method: "GET", path: "/v1/console", headers }), lambdaContext())) as APIGatewayProxyStructuredResultV2;
 
   it("answers a text reply as it is, with its content type, to HTTP Basic credentials", async () => {
     const res = await get({ Authorization: `Basic ${Buffer.from(`tester:${CALLER_SECRET}`).toString("base64")}` });

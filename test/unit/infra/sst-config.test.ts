@@ -28,7 +28,11 @@ function installFakes(stage: string): Built[] {
       constructor(name: string, args: Args = {}) {
         this.fake = { kind, name, args, calls: [] };
         built.push(this.fake);
-        Object.assign(this, { name, arn: `arn:fake:${kind}:${name}`, url: `https://fake/${name}`, nodes: { queue: { name }, function: { name } } }, extra(name));
+        Object.assign(
+          this,
+          { name, arn: `arn:fake:${kind}:${name}`, url: `https://fake/${name}`, nodes: { queue: { name }, function: { name } } },
+          extra(name),
+        );
         for (const method of ["subscribe", "subscribeQueue", "route"]) {
           Object.assign(this, { [method]: (...callArgs: unknown[]) => void this.fake.calls.push({ method, args: callArgs }) });
         }
@@ -66,7 +70,12 @@ async function runConfig(stage: string): Promise<{ built: Built[]; config: SstCo
   return { built, config: mod.default };
 }
 
-const CANARIES = { GSE_APP_SECRET: "canary-app-secret", GSE_SLOT_TOKEN: "canary-slot-token", API_CALLERS: "canary-callers", GSE_BASE_URL: "https://gse.example" };
+const CANARIES = {
+  GSE_APP_SECRET: "canary-app-secret",
+  GSE_SLOT_TOKEN: "canary-slot-token",
+  API_CALLERS: "canary-callers",
+  GSE_BASE_URL: "https://gse.example",
+};
 
 let built: Built[] = [];
 let config: SstConfig;
@@ -110,7 +119,11 @@ describe("sst.config.ts", () => {
   it("builds one Lambda per function, for exactly the files in functions/, each exporting handler", () => {
     const handlers = ofKind("Function").map((f) => String(f.args.handler));
     expect(new Set(handlers).size).toBe(handlers.length);
-    expect(handlers.sort()).toEqual(Object.values(FUNCTIONS).map((f) => f.file.replace(/\.ts$/, ".handler")).sort());
+    expect(handlers.sort()).toEqual(
+      Object.values(FUNCTIONS)
+        .map((f) => f.file.replace(/\.ts$/, ".handler"))
+        .sort(),
+    );
     for (const handler of handlers) {
       const file = handler.replace(/\.handler$/, ".ts");
       expect(existsSync(join(ROOT, file)), file).toBe(true);
@@ -139,7 +152,15 @@ describe("sst.config.ts", () => {
       for (const value of [CANARIES.GSE_APP_SECRET, CANARIES.GSE_SLOT_TOKEN, CANARIES.API_CALLERS]) expect(Object.values(env)).not.toContain(value);
       expect(env.GSE_BASE_URL).toBe(CANARIES.GSE_BASE_URL);
     }
-    expect(ofKind("Secret").map((s) => s.name).sort()).toEqual(Object.values(SECRETS).map((s) => s.link).sort());
+    expect(
+      ofKind("Secret")
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(
+      Object.values(SECRETS)
+        .map((s) => s.link)
+        .sort(),
+    );
   });
 
   it("builds each table with lib/'s keys, stream, TTL and point-in-time recovery", () => {
@@ -163,7 +184,7 @@ describe("sst.config.ts", () => {
       const table = ofKind("Dynamo").find((t) => t.name === TABLES[sub.table].link);
       const call = table?.calls.find((c) => c.method === "subscribe");
       expect(call, sub.table).toBeDefined();
-      const [, target, options] = call?.args as [string, string, { filters: unknown; transform: { eventSourceMapping: (a: Record<string, unknown>) => void } }];
+      const [, target, options] = call!.args as [string, string, { filters: unknown; transform: { eventSourceMapping: (a: Record<string, unknown>) => void } }];
       expect(target).toBe(`arn:fake:Function:${functionNamed(sub.function)?.name}`);
       expect(options.filters).toEqual(sub.filters);
       const mapping: Record<string, unknown> = {};
@@ -188,7 +209,9 @@ describe("sst.config.ts", () => {
     const queue = ofKind("Queue").find((q) => q.name === QUEUES.automation.link);
     expect(queue?.args.dlq).toEqual({ queue: `arn:fake:Queue:${QUEUES.automationDlq.link}`, retry: QUEUES.automation.deadLetter.maxReceiveCount });
     for (const sub of QUEUE_SUBSCRIPTIONS) {
-      const call = ofKind("Queue").find((q) => q.name === QUEUES[sub.queue].link)?.calls.find((c) => c.method === "subscribe");
+      const call = ofKind("Queue")
+        .find((q) => q.name === QUEUES[sub.queue].link)
+        ?.calls.find((c) => c.method === "subscribe");
       expect(call?.args[1]).toEqual({ batch: { size: sub.batchSize, partialResponses: true } });
     }
   });
@@ -208,7 +231,15 @@ describe("sst.config.ts", () => {
 
   it("raises alarms on the dead-letter queues, recovery errors and lag, and each schedule's duration", () => {
     const alarms = ofKind("MetricAlarm");
-    expect(alarms.map((a) => a.name)).toEqual(expect.arrayContaining(["AutomationDlqDepth", "AlertLogDlqDepth", "RecoveryErrors", "RecoveryIteratorAge", ...SCHEDULES.flatMap((s) => [`${s.name}Duration`, `${s.name}Errors`])]));
+    expect(alarms.map((a) => a.name)).toEqual(
+      expect.arrayContaining([
+        "AutomationDlqDepth",
+        "AlertLogDlqDepth",
+        "RecoveryErrors",
+        "RecoveryIteratorAge",
+        ...SCHEDULES.flatMap((s) => [`${s.name}Duration`, `${s.name}Errors`]),
+      ]),
+    );
     for (const alarm of alarms) expect(alarm.args.alarmActions).toEqual(["arn:fake:SnsTopic:Alerts"]);
   });
 
@@ -236,7 +267,7 @@ describe("sst.config.ts", () => {
     const production = await runConfig("production");
     const table = production.built.find((b) => b.kind === "Dynamo");
     const tableArgs: Record<string, unknown> = {};
-    (table?.args.transform as { table: (a: Record<string, unknown>) => void }).table(tableArgs);
+    (table!.args.transform as { table: (a: Record<string, unknown>) => void }).table(tableArgs);
     expect(tableArgs.deletionProtectionEnabled).toBe(true);
   });
 });

@@ -79,8 +79,12 @@ describe("buildOpenApiDocument", () => {
     expect(doc.components.securitySchemes[BASIC_SECURITY_SCHEME]).toMatchObject({ type: "http", scheme: "basic" });
     const page = doc.paths["/v1/console"]?.get;
     const data = doc.paths["/v1/console/data"]?.get;
-    expect((page?.responses["200"] as { content: Record<string, unknown> }).content).toEqual({ "text/html": { schema: { type: "string", description: "An HTML document" } } });
-    expect((data?.responses["200"] as { content: Record<string, { schema: unknown }> }).content["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/console_data_response" });
+    expect((page!.responses["200"] as { content: Record<string, unknown> }).content).toEqual({
+      "text/html": { schema: { type: "string", description: "An HTML document" } },
+    });
+    expect((data!.responses["200"] as { content: Record<string, { schema: unknown }> }).content["application/json"]?.schema).toEqual({
+      $ref: "#/components/schemas/console_data_response",
+    });
     for (const op of [page, data]) expect(op?.security).toEqual([{ [SECURITY_SCHEME]: [] }, { [BASIC_SECURITY_SCHEME]: [] }]);
   });
 
@@ -96,7 +100,12 @@ describe("buildOpenApiDocument", () => {
     expect(register?.requestBody?.content["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/fleet_register_request" });
     expect(accepts("fleet_register_request", { agent_id_list: ["0:10.0.0.1"] })).toBe(true);
     expect(accepts("fleet_register_request", { agent_id_list: [] })).toBe(false);
-    expect(doc.paths["/v1/fleet/agents/{agent_id}/history"]?.get?.parameters).toContainEqual({ name: "agent_id", in: "path", required: true, schema: { type: "string" } });
+    expect(doc.paths["/v1/fleet/agents/{agent_id}/history"]?.get?.parameters).toContainEqual({
+      name: "agent_id",
+      in: "path",
+      required: true,
+      schema: { type: "string" },
+    });
     expect(doc.paths["/v1/fleet"]?.get?.operationId).toBe("fleet_summary");
   });
 
@@ -124,16 +133,29 @@ describe("the documented schemas are the ones the handlers use", () => {
     const gseAnswer = examples.dispatchOneUndeliveredResponseExample;
     expect(accepts("dispatch_message_response", gseAnswer)).toBe(false);
     const command = {
-      message_id: "m", status: "RUNNING", targets: 1, counts: { PENDING: 0, SENT: 0, FAILED: 1, RETRYING: 0, REPLIED: 0, TIMED_OUT: 0, SKIPPED: 0 },
-      batches: { total: 1, sent: 1, size: 1, parallel: 1 }, rollout: { max_concurrency: 1, max_errors: null, errors: 1 },
-      reply_timeout_seconds: null, max_attempts: 5, created_by: "bk_monitorv3", created_at: "2026-11-25T00:00:00.000Z", updated_at: "2026-11-25T00:00:00.000Z",
+      message_id: "m",
+      status: "RUNNING",
+      targets: 1,
+      counts: { PENDING: 0, SENT: 0, FAILED: 1, RETRYING: 0, REPLIED: 0, TIMED_OUT: 0, SKIPPED: 0 },
+      batches: { total: 1, sent: 1, size: 1, parallel: 1 },
+      rollout: { max_concurrency: 1, max_errors: null, errors: 1 },
+      reply_timeout_seconds: null,
+      max_attempts: 5,
+      created_by: "bk_monitorv3",
+      created_at: "2026-11-25T00:00:00.000Z",
+      updated_at: "2026-11-25T00:00:00.000Z",
     };
     expect(accepts("dispatch_message_response", { ...gseAnswer, data: { ...gseAnswer.data, command } })).toBe(true);
   });
 
   it("stream_to: accepts bk-monitor's add body (with bk_username) and refuses an unknown report_mode", () => {
     expect(accepts("add_streamto_request", { ...examples.addStreamToRequestExample, bk_username: "admin" })).toBe(true);
-    expect(accepts("add_streamto_request", { ...examples.addStreamToRequestExample, stream_to: { ...examples.addStreamToRequestExample.stream_to, report_mode: "kafka2" } })).toBe(false);
+    expect(
+      accepts("add_streamto_request", {
+        ...examples.addStreamToRequestExample,
+        stream_to: { ...examples.addStreamToRequestExample.stream_to, report_mode: "kafka2" },
+      }),
+    ).toBe(false);
     expect(accepts("add_streamto_response", examples.addStreamToResponseExample)).toBe(true);
     for (const data of [examples.queryStreamToNestedDataExample, examples.queryStreamToFlatDataExample]) {
       expect(accepts("query_streamto_response", ok(data, "r-1"))).toBe(true);
@@ -152,7 +174,9 @@ describe("the documented schemas are the ones the handlers use", () => {
   });
 
   it("the error envelope is what the error middleware answers", () => {
-    expect(accepts("ErrorEnvelope", failure(1640001, "INVALID_ARGS", "invalid request", { errors: [{ path: "message_id", message: "too long" }] }, "r-4"))).toBe(true);
+    expect(
+      accepts("ErrorEnvelope", failure(1640001, "INVALID_ARGS", "invalid request", { errors: [{ path: "message_id", message: "too long" }] }, "r-4")),
+    ).toBe(true);
     expect(accepts("ErrorEnvelope", failure(1014505, "GSE_ERROR", "channel_id(1) not found", null, "r-5"))).toBe(true);
     expect(accepts("ErrorEnvelope", ok(null, "r-6"))).toBe(false);
     expect(accepts("query_route_response", failure(1014505, "GSE_ERROR", "not found", null, "r-7"))).toBe(false);
