@@ -26,7 +26,7 @@ import { startDynamoDbLocal, tableSpec } from "../local/dynamodb.ts";
 import { startGseSimulator, type GseSimulator } from "../local/gse-simulator/index.ts";
 import { createLogSink } from "../local/process.ts";
 import { fmt } from "./stats.ts";
-import { statusClassOf } from "../lib/heartbeat/status-class.ts";
+import { statusClassOf } from "../lib/gse/status-class.ts";
 import type { Benchmark } from "./stats.ts";
 
 const FLEETS = [10_000, 100_000] as const;

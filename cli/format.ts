@@ -24,7 +24,7 @@ function palette(color: boolean) {
   const c = createColors(color);
   const status = (s: string): string =>
     s === "alive" ? c.green(s) : s === "lost" ? c.red(s) : s === "suspect" ? c.yellow(s) : s === "pending" ? c.cyan(s) : c.gray(s);
-  /** A status class (lib/heartbeat/status-class.ts) with GSE's raw code beside it: `transitional (5)`. */
+  /** A status class (lib/gse/status-class.ts) with GSE's raw code beside it: `transitional (5)`. */
   const statusClass = (cls: string | undefined, code?: number): string => {
     if (cls === undefined) return "";
     const text = code === undefined ? cls : `${cls} (${code})`;

@@ -4,7 +4,7 @@ import { DynamoAgentStore } from "../lib/agent-state/store.ts";
 import { apmDeps } from "../lib/apm/deps.ts";
 import { LEGACY_JOB_TYPES } from "../lib/automation/job-types.ts";
 import { createJobRunner } from "../lib/automation/jobs.ts";
-import { jobRegistry } from "../lib/automation/registry.ts";
+import { jobRegistry } from "../lib/jobs.ts";
 import { deadLetterAlert } from "../lib/automation/alerts.ts";
 import { commandDeps } from "../lib/commands/deps.ts";
 import { configDeps } from "../lib/config-versions/deps.ts";

@@ -1,7 +1,7 @@
 /**
  * Every job type the automation queue runs, named `<feature>.<verb>`. This file names them and
  * imports nothing, so the features that send a job and the registry that runs it
- * (lib/automation/registry.ts, where each type meets its handler) share one spelling without
+ * (lib/jobs.ts, where each type meets its handler) share one spelling without
  * importing each other.
  */
 export const JOB_TYPES = {

@@ -4,7 +4,7 @@
  * OpenAPI document does not bundle the DynamoDB client.
  */
 import { z } from "zod";
-import { statusClassSchema } from "../heartbeat/status-class.ts";
+import { statusClassSchema } from "../gse/status-class.ts";
 import { commandStatusSchema, outcomeCountsSchema } from "../commands/schemas.ts";
 import { versionStatusSchema } from "../config-versions/items.ts";
 import { FLEET_STATUSES } from "../fleet/items.ts";
@@ -53,7 +53,7 @@ export const lostAgentSchema = z.object({
   since: z.string(),
   version: z.string().optional(),
   status_code: z.int().optional(),
-  /** The class of that status_code (degraded, gone, …: lib/heartbeat/status-class.ts). */
+  /** The class of that status_code (degraded, gone, …: lib/gse/status-class.ts). */
   status_class: statusClassSchema.optional(),
 });
 export type LostAgent = z.infer<typeof lostAgentSchema>;

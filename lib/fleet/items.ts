@@ -3,7 +3,7 @@
  * what only needs the shapes (the API's schemas, OpenAPI) does not bundle the DynamoDB client.
  */
 import { z } from "zod";
-import { statusClassSchema } from "../heartbeat/status-class.ts";
+import { statusClassSchema } from "../gse/status-class.ts";
 
 export const FLEET_PARTITIONS = 64;
 
@@ -35,7 +35,7 @@ export const isWatchableAgentId = (id: string): boolean => id.length > 0 && Buff
  *   lost (down K polls in a row, or first seen down), unknown (GSE does not know the id).
  * - `status_code`: GSE's last raw code (absent when GSE omitted the id, or with the legacy
  *   get_agent_status, which has none); `status_class`: the class of the last observation
- *   (lib/heartbeat/status-class.ts). Items written before classes existed have no `status_class`:
+ *   (lib/gse/status-class.ts). Items written before classes existed have no `status_class`:
  *   lib/heartbeat/rules.ts classOfAgent derives it.
  * - `misses`: polls in a row it was seen down while alive; `miss_poll` the poll that counted the last one.
  * - `seen_at` (ms): when it was last seen alive *as of its last write*; an alive agent's real last_seen

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { agentIdSchema, MAX_AGENTS_PER_REQUEST } from "../gse/schemas.ts";
-import { statusClassSchema } from "../heartbeat/status-class.ts";
+import { statusClassSchema } from "../gse/status-class.ts";
 import { FLEET_STATUSES, fleetSummarySchema, isWatchableAgentId, transitionSchema } from "./items.ts";
 
 // Registered ids are asked of GSE by every poll: only GSE's formats (which are also storable).
@@ -21,7 +21,7 @@ export const AGENT_VIEW_STATUSES = [...FLEET_STATUSES, "suspect"] as const;
 
 export const listAgentsQuerySchema = z.object({
   status: z.enum(AGENT_VIEW_STATUSES).optional(),
-  /** The class of what GSE last said (lib/heartbeat/status-class.ts): alive, degraded, transitional, gone, unknown. */
+  /** The class of what GSE last said (lib/gse/status-class.ts): alive, degraded, transitional, gone, unknown. */
   class: statusClassSchema.optional(),
   version: z.string().min(1).optional(),
   outdated: z.stringbool().optional(),

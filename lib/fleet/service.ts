@@ -9,7 +9,7 @@ import { z } from "zod";
 import { decodeCursor, encodeCursor } from "../dynamo/cursor.ts";
 import type { Config } from "../core/config.ts";
 import { NotFoundError } from "../core/errors.ts";
-import { classOfAgent, isOutdated, isSuspect, lastSeen } from "../heartbeat/rules.ts";
+import { classOfAgent, isOutdated, isSuspect, lastSeen } from "./view-rules.ts";
 import type { historyDataSchema, listAgentsDataSchema, AgentView, ListAgentsQuery, historyQuerySchema } from "./schemas.ts";
 import {
   FLEET_PARTITIONS,

@@ -11,7 +11,7 @@ import { z } from "zod";
 import { severityOf, type AlertType } from "../core/alert-catalog.ts";
 import { alertFields, createAlertPublisher } from "../core/alerts.ts";
 import type { FleetCalls, FleetStore, TransitionKind } from "../fleet/store.ts";
-import { statusClassSchema } from "./status-class.ts";
+import { statusClassSchema } from "../gse/status-class.ts";
 
 type HeartbeatKind<T> = T extends `heartbeat.${infer K}` ? K : never;
 

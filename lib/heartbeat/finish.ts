@@ -5,10 +5,10 @@
 import { FLEET_STATUSES, newFleetCalls, type FleetCalls, type FleetSummary } from "../fleet/store.ts";
 import { fleetStatsItem } from "../fleet/log-items.ts";
 import { heartbeatAlert, publishAlert, TRANSITION_ALERT_KINDS, type AlertKind, type HeartbeatAlert, type TransitionAlertKind } from "./alerts.ts";
-import { isOutdated } from "./rules.ts";
+import { isOutdated } from "../fleet/view-rules.ts";
 import type { HeartbeatDeps, HeartbeatSettings } from "./settings.ts";
 import { emptyClassCounts, emptyStatusCounts, emptyTallies, shardResultSchema, type ShardResult, type Tally } from "./shard-job.ts";
-import { STATUS_CLASSES } from "./status-class.ts";
+import { STATUS_CLASSES } from "../gse/status-class.ts";
 
 export interface PollOutcome {
   readonly summary: FleetSummary;

@@ -1,14 +1,14 @@
 /**
  * The heartbeat's rules, pure: what one poll's observation of an agent does to its stored state,
  * which transitions it makes, and what the fleet view derives (last_seen, class, outdated). What a
- * status_code means is lib/heartbeat/status-class.ts's; which transitions are alerted is
+ * status_code means is lib/gse/status-class.ts's; which transitions are alerted is
  * lib/heartbeat/alerts.ts's. No I/O here;
  * lib/heartbeat/poll.ts applies these to what it reads and what GSE answers.
  */
-import { coerce, lt, valid } from "semver";
 import type { AgentFacts } from "../agent-state/store.ts";
 import type { FleetAgent, FleetStatus, TransitionKind } from "../fleet/store.ts";
-import { QUERY_FAILED_STATUS_CODE, statusClassOf, statusNameOf, type StatusClass } from "./status-class.ts";
+import { classOfAgent, followsPolls, lastSeen } from "../fleet/view-rules.ts";
+import { QUERY_FAILED_STATUS_CODE, statusClassOf, statusNameOf, type StatusClass } from "../gse/status-class.ts";
 
 export interface RuleSettings {
   /** Polls in a row an agent must be seen down before it counts as lost. */
@@ -65,7 +65,7 @@ export interface Outcome {
 }
 
 /**
- * The class of one observation (lib/heartbeat/status-class.ts): an id GSE omitted is unknown.
+ * The class of one observation (lib/gse/status-class.ts): an id GSE omitted is unknown.
  * The legacy get_agent_status door has no status_code, only alive 0/1, and answers an id it does
  * not know as not alive: there, not alive is down (degraded), as it was before classes existed.
  * It cannot tell a starting or upgrading agent, nor a wrong id, from a dead one.
@@ -76,43 +76,6 @@ export function classify(observation: Observation): StatusClass {
   if (facts.status_code === undefined) return facts.alive ? "alive" : "degraded";
   return statusClassOf(facts.status_code);
 }
-
-/**
- * The class of an agent as stored. An item written before classes existed has none: it is
- * derived from what the item holds (its status first, since an unknown one kept the code it had).
- * Undefined for an agent GSE never answered for (pending).
- */
-export function classOfAgent(agent: Pick<FleetAgent, "status" | "misses" | "status_code" | "status_class">): StatusClass | undefined {
-  if (agent.status_class !== undefined) return agent.status_class;
-  if (agent.status === "unknown") return "unknown";
-  if (agent.status_code !== undefined) return statusClassOf(agent.status_code);
-  if (agent.status === "alive") return agent.misses > 0 ? "degraded" : "alive";
-  return agent.status === "lost" ? "degraded" : undefined;
-}
-
-/** Alive, not missed, and seen running by its last observation: its last_seen follows the polls. */
-const followsPolls = (agent: Pick<FleetAgent, "status" | "misses" | "status_code" | "status_class">): boolean =>
-  agent.status === "alive" && agent.misses === 0 && classOfAgent(agent) === "alive";
-
-/**
- * When an agent was last seen alive. An alive agent's item is not rewritten per poll: it was seen
- * by every poll since its last write, so the last poll that answered for its partition is its
- * last_seen. A suspect (alive with misses), transitional, lost or unknown agent keeps the time
- * written when it stopped running.
- */
-export function lastSeen(
-  agent: Pick<FleetAgent, "status" | "misses" | "seen_at" | "status_code" | "status_class">,
-  partitionPolledAt: number | undefined,
-): number | undefined {
-  if (followsPolls(agent)) {
-    const candidates = [agent.seen_at, partitionPolledAt].filter((t): t is number => t !== undefined);
-    return candidates.length ? Math.max(...candidates) : undefined;
-  }
-  return agent.seen_at;
-}
-
-/** Alive but missed by the last poll(s), not yet K in a row: shown apart, alerted on never. */
-export const isSuspect = (agent: Pick<FleetAgent, "status" | "misses">): boolean => agent.status === "alive" && agent.misses > 0;
 
 const expiry = (fromMs: number, settings: RuleSettings): number => Math.floor(fromMs / 1000) + settings.evictAfterSeconds;
 
@@ -157,7 +120,7 @@ function versionTransition(agent: FleetAgent, observation: Observation, to: Flee
 }
 
 /**
- * What this poll's observation does to one agent, by its class (lib/heartbeat/status-class.ts):
+ * What this poll's observation does to one agent, by its class (lib/gse/status-class.ts):
  * - unknown, -2 or omitted (GSE does not know the id) → status unknown, never lost: "wrong id" is
  *   not "offline". -1 (GSE's query failed) changes nothing but the code shown (holdQueryFailed).
  * - alive → alive; from lost it is `recovered`, from never-known it is `newly_seen`; a suspect's
@@ -352,15 +315,4 @@ export function applyUpdate(agent: FleetAgent, update: AgentUpdate, at: number):
     else if (value !== undefined) next[field] = value;
   }
   return next;
-}
-
-/**
- * Whether `version` is below `minVersion`. Agent versions are semver-like ("2.1.5"); a loose one
- * ("v2.1", "2.1.5.1") is coerced; one that cannot be read at all is not called outdated.
- */
-export function isOutdated(version: string | undefined, minVersion: string | undefined): boolean {
-  if (version === undefined || minVersion === undefined) return false;
-  const have = valid(version) ?? coerce(version)?.version;
-  const need = valid(minVersion) ?? coerce(minVersion)?.version;
-  return have !== undefined && need !== undefined && lt(have, need);
 }

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { JOB_TYPES } from "../automation/job-types.ts";
 import { FLEET_PARTITIONS, FLEET_STATUSES, TRANSITION_KINDS, type FleetCalls, type FleetStatus, type TransitionKind } from "../fleet/store.ts";
 import { sampleEntrySchema, TRANSITION_ALERT_KINDS, type TransitionAlertKind } from "./alerts.ts";
-import { STATUS_CLASSES, statusClassSchema, type StatusClass } from "./status-class.ts";
+import { STATUS_CLASSES, statusClassSchema, type StatusClass } from "../gse/status-class.ts";
 
 /** How long a poll's run and shard items are kept (DynamoDB TTL). */
 export const POLL_RECORD_RETENTION_SECONDS = 2 * 86_400;

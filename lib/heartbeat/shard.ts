@@ -9,7 +9,8 @@ import { agentSourceOf, isAskable } from "../agent-state/fetch.ts";
 import { partitionOf, type FleetAgent, type FleetCalls, type TransitionKind, type TransitionRecord } from "../fleet/store.ts";
 import { ALERT_OF_TRANSITION, TRANSITION_ALERT_KINDS, type SampleEntry, type TransitionAlertKind } from "./alerts.ts";
 import { describeError, observeChunk, withDeadline } from "./observe.ts";
-import { applyUpdate, classOfAgent, isSuspect, lastSeen, observe, type AgentUpdate, type Observation, type RuleSettings, type Transition } from "./rules.ts";
+import { applyUpdate, observe, type AgentUpdate, type Observation, type RuleSettings, type Transition } from "./rules.ts";
+import { classOfAgent, isSuspect, lastSeen } from "../fleet/view-rules.ts";
 import type { HeartbeatDeps } from "./settings.ts";
 import {
   emptyClassCounts,

@@ -2,7 +2,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { AgentFacts } from "../../../lib/agent-state/store.ts";
 import { planShards, shardPartitions } from "../../../lib/heartbeat/poll.ts";
-import { applyUpdate, classify, isOutdated, lastSeen, observe, type Observation, type PollContext, type Transition } from "../../../lib/heartbeat/rules.ts";
+import { applyUpdate, classify, observe, type Observation, type PollContext, type Transition } from "../../../lib/heartbeat/rules.ts";
+import { isOutdated, lastSeen } from "../../../lib/fleet/view-rules.ts";
 import { FLEET_PARTITIONS, type FleetAgent } from "../../../lib/fleet/store.ts";
 
 const K = 3;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isDown, STATUS_CLASSES, statusClassOf, statusNameOf } from "../../../lib/heartbeat/status-class.ts";
-import { classOfAgent } from "../../../lib/heartbeat/rules.ts";
+import { isDown, STATUS_CLASSES, statusClassOf, statusNameOf } from "../../../lib/gse/status-class.ts";
+import { classOfAgent } from "../../../lib/fleet/view-rules.ts";
 
 describe("GSE status classes", () => {
   it("maps every GSE 2.0 status_code (docs/gse-contract.md §3.2) to its class", () => {

@@ -1,20 +1,21 @@
 /**
- * The job registry: every job type the automation queue runs, beside the module whose handler runs
- * it. The names are in lib/automation/job-types.ts (old names too); a type without a handler here
- * does not compile.
+ * The job table: every job type the automation queue runs, beside the feature module whose handler
+ * runs it, as lib/routes.ts is the table of HTTP routes. Above the features, so that they import
+ * only the job runner and the names (lib/automation/job-types.ts, old names too); a type without a
+ * handler here does not compile.
  */
-import { agentWriteBackJob } from "../agent-state/write-back.ts";
-import type { ApmDeps } from "../apm/apps.ts";
-import { probeJob, probeUpgradeJob } from "../apm/jobs.ts";
-import type { CommandDeps } from "../commands/engine.ts";
-import { commandJobs } from "../commands/jobs.ts";
-import { retryJobHandler, tickJobHandler } from "../commands/retry.ts";
-import type { VersionedDeps } from "../config-versions/deps.ts";
-import { configJobs } from "../config-versions/jobs.ts";
-import { heartbeatShardJob } from "../heartbeat/jobs.ts";
-import type { HeartbeatDeps } from "../heartbeat/poll.ts";
-import { JOB_TYPES, type JobType } from "./job-types.ts";
-import type { JobHandler } from "./jobs.ts";
+import { agentWriteBackJob } from "./agent-state/write-back.ts";
+import type { ApmDeps } from "./apm/apps.ts";
+import { probeJob, probeUpgradeJob } from "./apm/jobs.ts";
+import type { CommandDeps } from "./commands/engine.ts";
+import { commandJobs } from "./commands/jobs.ts";
+import { retryJobHandler, tickJobHandler } from "./commands/retry.ts";
+import type { VersionedDeps } from "./config-versions/deps.ts";
+import { configJobs } from "./config-versions/jobs.ts";
+import { heartbeatShardJob } from "./heartbeat/jobs.ts";
+import type { HeartbeatDeps } from "./heartbeat/poll.ts";
+import { JOB_TYPES, type JobType } from "./automation/job-types.ts";
+import type { JobHandler } from "./automation/jobs.ts";
 
 export interface JobRegistryDeps {
   readonly writeBack: Parameters<typeof agentWriteBackJob>[0];
