@@ -172,7 +172,7 @@ export const FUNCTIONS = {
   },
   recovery: {
     file: "functions/recovery.ts",
-    description: "DynamoDB stream consumer of configs and commands: rolls back failed config versions, schedules command retries, alerts",
+    description: "DynamoDB stream consumer of configs and commands: undoes failed config versions, schedules command retries, alerts",
     timeoutSeconds: 120,
     memoryMb: 512,
     // Reads their names to tell which stream a record came from; the stream itself is the subscription.

@@ -15,9 +15,9 @@ export const JOB_TYPES = {
   commandRetry: "command.retry",
   /** lib/commands/jobs.ts: a command another system puts on the queue. */
   commandDispatch: "command.dispatch",
-  /** A config change another system puts on the queue (lib/commands/jobs.ts, moving to lib/config-versions). */
+  /** A config change another system puts on the queue (lib/config-versions/jobs.ts). */
   configApply: "config.apply",
-  /** A roll-back-to-N another system puts on the queue (lib/commands/jobs.ts, moving to lib/config-versions). */
+  /** A roll-back-to-N another system puts on the queue (lib/config-versions/jobs.ts). */
   configRollback: "config.rollback",
   /** lib/apm/jobs.ts: start an app's datasource, or a probe on agents. */
   probeStart: "probe.start",

@@ -1,13 +1,13 @@
 /**
- * The configuration jobs other systems put on the automation queue: `apply_config` (one GSE
- * stream_to/route change) and `rollback_config` (a roll-back-to-version-N). Each is validated by
+ * The configuration jobs other systems put on the automation queue: `config.apply` (one GSE
+ * stream_to/route change) and `config.rollback` (a roll-back-to-version-N); the old names
+ * `apply_config`/`rollback_config` still run as these (lib/automation/job-types.ts). Each is validated by
  * its schema (a body that fails it goes to the dead-letter queue at once) and idempotent: a
  * redelivered message finds the idempotency record of its key, by default its SQS message id.
  */
 import { z } from "zod";
 import { JOB_TYPES } from "../automation/job-types.ts";
 import { jobIssues, PoisonJobError, type JobHandler, asJob, AUTOMATION_AUTHOR, jobBody } from "../automation/jobs.ts";
-// The shared job rules (dead-letter vs retry, attribution) still live with the command jobs.
 import { OPERATIONS } from "../gse/operations.ts";
 import { objectPathSchema } from "./api.ts";
 import { changeConfig, rollbackTo } from "./apply.ts";

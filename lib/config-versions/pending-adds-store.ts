@@ -23,19 +23,7 @@ export class PendingAddRecords extends VersionRecords {
   }
 
   async failPendingAdd(key: PendingAddKey, error: StoredError, allocatedId: number | undefined, now: number): Promise<boolean> {
-    return this.update({
-      Key: { pk: key.pk, sk: key.sk },
-      UpdateExpression: `SET #status = :failed, #error = :error, failed_at = :now${allocatedId !== undefined ? ", allocated_id = :id" : ""}`,
-      ConditionExpression: "#status = :pending",
-      ExpressionAttributeNames: { "#status": "status", "#error": "error" },
-      ExpressionAttributeValues: {
-        ":failed": "FAILED",
-        ":pending": "PENDING",
-        ":error": error,
-        ":now": now,
-        ...(allocatedId !== undefined ? { ":id": allocatedId } : {}),
-      },
-    });
+    return this.failPending({ pk: key.pk, sk: key.sk }, error, now, allocatedId !== undefined ? { field: "allocated_id", value: allocatedId } : undefined);
   }
 
   /**

@@ -94,6 +94,23 @@ export class ConfigTable {
     }
   }
 
+  /** PENDING → FAILED with the error and when, and one more field where there is one: the change failed after GSE may have taken it. */
+  protected failPending(key: { pk: string; sk: string }, error: StoredError, now: number, extra?: { field: string; value: unknown }): Promise<boolean> {
+    return this.update({
+      Key: key,
+      UpdateExpression: `SET #status = :failed, #error = :error, failed_at = :now${extra !== undefined ? `, ${extra.field} = :extra` : ""}`,
+      ConditionExpression: "#status = :pending",
+      ExpressionAttributeNames: { "#status": "status", "#error": "error" },
+      ExpressionAttributeValues: {
+        ":failed": "FAILED",
+        ":pending": "PENDING",
+        ":error": error,
+        ":now": now,
+        ...(extra !== undefined ? { ":extra": extra.value } : {}),
+      },
+    });
+  }
+
   protected async update(input: Omit<ConstructorParameters<typeof UpdateCommand>[0], "TableName">): Promise<boolean> {
     this.counter.writes += 1;
     try {

@@ -102,19 +102,12 @@ export class VersionRecords extends ConfigTable {
 
   /** PENDING → FAILED; the head stays locked until recovery has undone it. False if not PENDING. */
   async markFailed(ref: ObjectRef, version: number, error: StoredError, now: number, gseResponse?: unknown): Promise<boolean> {
-    return this.update({
-      Key: { pk: objectPk(ref), sk: versionSk(version) },
-      UpdateExpression: `SET #status = :failed, #error = :error, failed_at = :now${gseResponse !== undefined ? ", gse_response = :response" : ""}`,
-      ConditionExpression: "#status = :pending",
-      ExpressionAttributeNames: { "#status": "status", "#error": "error" },
-      ExpressionAttributeValues: {
-        ":failed": "FAILED",
-        ":pending": "PENDING",
-        ":error": error,
-        ":now": now,
-        ...(gseResponse !== undefined ? { ":response": gseResponse } : {}),
-      },
-    });
+    return this.failPending(
+      { pk: objectPk(ref), sk: versionSk(version) },
+      error,
+      now,
+      gseResponse !== undefined ? { field: "gse_response", value: gseResponse } : undefined,
+    );
   }
 
   /**

@@ -16,7 +16,7 @@ import { GseClient, type CallOptions } from "../../lib/gse/client.ts";
 import type { OperationName, OperationRequest, OperationRequestInput, OperationResponseData } from "../../lib/gse/operations.ts";
 import { ConfigStore, type HeadItem, type VersionItem } from "../../lib/config-versions/store.ts";
 import type { StackInfo } from "../../local/stack.ts";
-import { eventually, uniqueBuiltInChannelId } from "./stack.ts";
+import { eventually, uniqueBuiltInChannelId, testGseConfig } from "./stack.ts";
 
 export function configStore(info: StackInfo, dynamo: DynamoDBClient): ConfigStore {
   return new ConfigStore({ client: DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } }), tableName: info.tables.configs });
@@ -124,15 +124,7 @@ export async function alertInbox(info: StackInfo, sqs: SQSClient, sns: SNSClient
 /** A GSE client straight at the stack's simulator: "another client", or a look at what GSE holds. */
 export function directGse(info: StackInfo): GseClient {
   return new GseClient({
-    gse: {
-      baseUrl: info.gseUrl,
-      flavour: "v2",
-      appCode: info.credentials.gse.appCode,
-      appSecret: info.credentials.gse.appSecret,
-      username: "admin",
-      timeoutMs: 2000,
-      maxAttempts: 3,
-    },
+    gse: testGseConfig(info),
   });
 }
 
@@ -149,15 +141,7 @@ export class LosingGse extends GseClient {
     private readonly afterApply?: () => Promise<unknown>,
   ) {
     super({
-      gse: {
-        baseUrl: info.gseUrl,
-        flavour: "v2",
-        appCode: info.credentials.gse.appCode,
-        appSecret: info.credentials.gse.appSecret,
-        username: "admin",
-        timeoutMs: 2000,
-        maxAttempts: 3,
-      },
+      gse: testGseConfig(info),
     });
   }
 

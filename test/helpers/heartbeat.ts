@@ -16,7 +16,7 @@ import { TABLES } from "../../lib/resources.ts";
 import { FleetStore } from "../../lib/fleet/store.ts";
 import type { StackInfo } from "../../local/stack.ts";
 import { tableSpec } from "../../local/dynamodb.ts";
-import { reserveForRun, simulatorControl, useStack } from "./stack.ts";
+import { reserveForRun, simulatorControl, useStack, testGseConfig } from "./stack.ts";
 
 export const TEST_HEARTBEAT_SETTINGS: HeartbeatSettings = {
   chunkSize: 1000,
@@ -75,15 +75,7 @@ export async function testHeartbeat(settings: Partial<HeartbeatSettings> = {}, o
 
   const store = new FleetStore({ client: DynamoDBDocumentClient.from(dynamo), tableName });
   const gse = new GseClient({
-    gse: {
-      baseUrl: info.gseUrl,
-      flavour: "v2",
-      appCode: info.credentials.gse.appCode,
-      appSecret: info.credentials.gse.appSecret,
-      username: info.credentials.gse.username,
-      timeoutMs: 2000,
-      maxAttempts: options.maxAttempts ?? 2,
-    },
+    gse: testGseConfig(info, { username: info.credentials.gse.username, maxAttempts: options.maxAttempts ?? 2 }),
     sleep: async () => undefined,
   });
   const clock = { now: Date.UTC(2026, 10, 25, 12, 0, 0) };

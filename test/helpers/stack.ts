@@ -8,6 +8,7 @@ import { request } from "undici";
 import { inject } from "vitest";
 import { localClientConfig } from "../../local/aws.ts";
 import type { StackInfo } from "../../local/stack.ts";
+import type { GseClient } from "../../lib/gse/client.ts";
 
 /** The stack the global setup started, plus clients pointed at its parts. */
 export function useStack() {
@@ -181,4 +182,20 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 export function logLines(info: StackInfo, part: "runtime" | "alerts" | "dynamodb" | "gse-simulator"): string[] {
   const path = join(info.logsDir, `${part}.log`);
   return existsSync(path) ? readFileSync(path, "utf8").split("\n").filter(Boolean) : [];
+}
+
+/** How a test's own GSE client reaches the stack's simulator: our credentials, short timeouts. */
+export function testGseConfig(
+  info: StackInfo,
+  options: { username?: string; timeoutMs?: number; maxAttempts?: number } = {},
+): ConstructorParameters<typeof GseClient>[0]["gse"] {
+  return {
+    baseUrl: info.gseUrl,
+    flavour: "v2",
+    appCode: info.credentials.gse.appCode,
+    appSecret: info.credentials.gse.appSecret,
+    username: options.username ?? "admin",
+    timeoutMs: options.timeoutMs ?? 2000,
+    maxAttempts: options.maxAttempts ?? 3,
+  };
 }

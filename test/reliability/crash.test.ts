@@ -20,7 +20,7 @@ import { localClientConfig } from "../../local/aws.ts";
 import type { StackInfo } from "../../local/stack.ts";
 import { spawnStack, type SpawnedStack } from "../helpers/spawn-stack.ts";
 import { configStore, route as routeRef } from "../helpers/configs.ts";
-import { callApi, eventually, logLines, simulatorControl, simulatorCounters, uniqueBuiltInChannelId } from "../helpers/stack.ts";
+import { callApi, eventually, logLines, simulatorControl, simulatorCounters, uniqueBuiltInChannelId, testGseConfig } from "../helpers/stack.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "gse-control-crash-"));
 const started: SpawnedStack[] = [];
@@ -61,15 +61,7 @@ async function storedAgentIds(info: StackInfo, ids: readonly string[]): Promise<
  */
 function reconcileAfterTimeout(info: StackInfo, store: ConfigStore, alerts: ConfigAlert[]): ReconcileDeps {
   const gse = new GseClient({
-    gse: {
-      baseUrl: info.gseUrl,
-      flavour: "v2",
-      appCode: info.credentials.gse.appCode,
-      appSecret: info.credentials.gse.appSecret,
-      username: "admin",
-      timeoutMs: 5000,
-      maxAttempts: 2,
-    },
+    gse: testGseConfig(info, { timeoutMs: 5000, maxAttempts: 2 }),
   });
   const later = Date.now() + 301_000;
   return {

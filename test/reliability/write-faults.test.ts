@@ -33,7 +33,7 @@ import { GseClient } from "../../lib/gse/client.ts";
 import type { HeadItem, VersionItem } from "../../lib/config-versions/store.ts";
 import { alertInbox, configStore, route, streamTo, type AlertInbox } from "../helpers/configs.ts";
 import { DETAIL } from "../helpers/reliability-reporter.ts";
-import { callApi, eventually, simulatorControl, uniqueBuiltInChannelId, useStack, type ApiResponse } from "../helpers/stack.ts";
+import { callApi, eventually, simulatorControl, uniqueBuiltInChannelId, useStack, type ApiResponse, testGseConfig } from "../helpers/stack.ts";
 
 const { info, authHeader, dynamo, sqs, sns } = useStack();
 const store = configStore(info, dynamo);
@@ -45,15 +45,7 @@ const post = (path: string, body: unknown): Promise<ApiResponse> => callApi(info
 
 /** Straight at the simulator, to see what GSE holds without going through us. */
 const gse = new GseClient({
-  gse: {
-    baseUrl: info.gseUrl,
-    flavour: "v2",
-    appCode: info.credentials.gse.appCode,
-    appSecret: info.credentials.gse.appSecret,
-    username: "admin",
-    timeoutMs: 2000,
-    maxAttempts: 3,
-  },
+  gse: testGseConfig(info),
 });
 
 const absentIfNotFound = (error: unknown): null => {

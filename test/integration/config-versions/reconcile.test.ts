@@ -15,7 +15,7 @@ import { GseClient } from "../../../lib/gse/client.ts";
 import type { OperationRequest } from "../../../lib/gse/operations.ts";
 import { pendingAddKey, type HeadItem } from "../../../lib/config-versions/store.ts";
 import { configStore, route } from "../../helpers/configs.ts";
-import { eventually, uniqueBuiltInChannelId, useStack, withFaults } from "../../helpers/stack.ts";
+import { eventually, uniqueBuiltInChannelId, useStack, withFaults, testGseConfig } from "../../helpers/stack.ts";
 
 const { info, dynamo } = useStack();
 const store = configStore(info, dynamo);
@@ -23,15 +23,7 @@ const PLAT = `cfgrec_${randomUUID().slice(0, 8)}`;
 const op = { operator_name: "admin" };
 const logger = new Logger({ logLevel: "SILENT" });
 const gse = new GseClient({
-  gse: {
-    baseUrl: info.gseUrl,
-    flavour: "v2",
-    appCode: info.credentials.gse.appCode,
-    appSecret: info.credentials.gse.appSecret,
-    username: "admin",
-    timeoutMs: 2000,
-    maxAttempts: 3,
-  },
+  gse: testGseConfig(info),
 });
 const TIMEOUT_S = 300;
 

@@ -21,7 +21,7 @@ import {
   route,
   type AlertInbox,
 } from "../../helpers/configs.ts";
-import { callApi, eventually, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
+import { callApi, eventually, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults, type ApiResponse, testGseConfig } from "../../helpers/stack.ts";
 
 const { info, authHeader, dynamo, sqs, sns } = useStack();
 const store = configStore(info, dynamo);
@@ -141,15 +141,7 @@ describe("versions of a route channel", () => {
         return super.call(name, body, options);
       }
     })({
-      gse: {
-        baseUrl: info.gseUrl,
-        flavour: "v2",
-        appCode: info.credentials.gse.appCode,
-        appSecret: info.credentials.gse.appSecret,
-        username: "admin",
-        timeoutMs: 2000,
-        maxAttempts: 3,
-      },
+      gse: testGseConfig(info),
     });
     const impatient = libDepsOf(store, counting, {
       settings: { pendingAddTtlSeconds: 3600, lockWaitMs: 300 },
@@ -341,15 +333,7 @@ class BlindGse extends GseClient {
   private blinded = false;
   constructor() {
     super({
-      gse: {
-        baseUrl: info.gseUrl,
-        flavour: "v2",
-        appCode: info.credentials.gse.appCode,
-        appSecret: info.credentials.gse.appSecret,
-        username: "admin",
-        timeoutMs: 2000,
-        maxAttempts: 3,
-      },
+      gse: testGseConfig(info),
     });
   }
 
