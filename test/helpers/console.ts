@@ -10,7 +10,7 @@ import { registerAgents } from "../../lib/fleet/service.ts";
 import { runShard, startPoll, type HeartbeatDeps, type HeartbeatSettings } from "../../lib/heartbeat/poll.ts";
 import type { StackInfo } from "../../local/stack.ts";
 import { testHeartbeat } from "./heartbeat.ts";
-import { simulatorControl } from "./stack.ts";
+import { addSimulatorAgents, simulatorControl } from "./stack.ts";
 
 /** Basic credentials as a browser sends them. */
 export const basicAuth = (user: string, password: string): Record<string, string> => ({
@@ -22,15 +22,16 @@ let block = 0;
 /** `n` GSE 2.0 agents of this file's own, running, exempt from the simulator's status churn. */
 export async function addConsoleAgents(info: StackInfo, n: number, version = "2.1.5"): Promise<string[]> {
   const run = randomUUID().slice(0, 8);
-  const b = 1 + Math.floor(Math.random() * 200) + block++;
-  const agents = Array.from({ length: n }, (_, i) => ({
-    bk_agent_id: `console-${run}-${i}`,
-    ip: `10.250.${b % 256}.${i + 1}`,
-    version,
-    status_code: 2,
-    churn: false,
-  }));
-  await simulatorControl(info, "POST", "agents", { agents });
+  const agents = await addSimulatorAgents(info, () => {
+    const b = 1 + Math.floor(Math.random() * 200) + block++;
+    return Array.from({ length: n }, (_, i) => ({
+      bk_agent_id: `console-${run}-${i}`,
+      ip: `10.250.${b % 256}.${i + 1}`,
+      version,
+      status_code: 2,
+      churn: false,
+    }));
+  });
   return agents.map((a) => a.bk_agent_id);
 }
 

@@ -199,3 +199,20 @@ export function testGseConfig(
     maxAttempts: options.maxAttempts ?? 3,
   };
 }
+
+/**
+ * Registers the agents `build` draws in the stack's simulator. Every test file shares the one
+ * simulator and draws its agents' ips at random; the simulator refuses a whole batch holding an ip
+ * it already has (409), so a batch that collides is drawn again rather than failing the test.
+ */
+export async function addSimulatorAgents<A extends { ip: string }>(info: StackInfo, build: () => A[], attempts = 8): Promise<A[]> {
+  for (let attempt = 1; ; attempt++) {
+    const agents = build();
+    try {
+      await simulatorControl(info, "POST", "agents", { agents });
+      return agents;
+    } catch (error) {
+      if (attempt >= attempts || !/answered 409: .*already exists/.test((error as Error).message)) throw error;
+    }
+  }
+}

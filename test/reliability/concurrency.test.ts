@@ -10,7 +10,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { configStore, route as routeRef } from "../helpers/configs.ts";
 import { DETAIL, TRIES } from "../helpers/reliability-reporter.ts";
-import { callApi, simulatorControl, uniqueBuiltInChannelId, useStack } from "../helpers/stack.ts";
+import { addSimulatorAgents, callApi, simulatorControl, uniqueBuiltInChannelId, useStack } from "../helpers/stack.ts";
 
 const { info, dynamo, authHeader } = useStack();
 const store = configStore(info, dynamo);
@@ -78,14 +78,15 @@ describe("50 parallel updates of one route", () => {
 describe("50 parallel identical dispatches", () => {
   it("make one command, delivered once to each agent; every caller gets it", { timeout: 120_000 }, async ({ annotate }) => {
     const run = randomUUID().slice(0, 8);
-    const agents = Array.from({ length: 3 }, (_, i) => ({
-      bk_agent_id: `conc-${run}-${i}`,
-      // 10.244.* is this file's alone: the simulator refuses an ip another test already registered.
-      ip: `10.244.${Math.floor(Math.random() * 250)}.${i + 1}`,
-      status_code: 2,
-      churn: false,
-    }));
-    await simulatorControl(info, "POST", "agents", { agents });
+    const agents = await addSimulatorAgents(info, () =>
+      Array.from({ length: 3 }, (_, i) => ({
+        bk_agent_id: `conc-${run}-${i}`,
+        // 10.244.* is this file's alone; a draw that collides with its own earlier one is drawn again.
+        ip: `10.244.${Math.floor(Math.random() * 250)}.${i + 1}`,
+        status_code: 2,
+        churn: false,
+      })),
+    );
     const body = { message_id: `test.conc.${run}`, agent_id_list: agents.map((a) => a.bk_agent_id), content: JSON.stringify({ action: "reload" }) };
     const answers = await Promise.all(
       Array.from({ length: PARALLEL }, () => callApi(info.gatewayUrl, "/api/v2/cluster/dispatch_message", { method: "POST", headers: authHeader, body })),

@@ -6,7 +6,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { callApi, simulatorControl, uniqueBuiltInChannelId, useStack } from "../../helpers/stack.ts";
+import { addSimulatorAgents, callApi, uniqueBuiltInChannelId, useStack } from "../../helpers/stack.ts";
 import { cliRunner } from "./run-cli.ts";
 
 const { info, authHeader } = useStack();
@@ -17,10 +17,11 @@ const caller = info.credentials.caller;
 const { cli, env } = cliRunner(info, dir);
 
 async function twoAgents(): Promise<string[]> {
-  const base = 100 + Math.floor(Math.random() * 150);
-  const ips = [`10.231.${base}.1`, `10.231.${base}.2`];
-  await simulatorControl(info, "POST", "agents", { agents: ips.map((ip) => ({ ip, version: "2.1.5", run_mode: 1, status_code: 2 })) });
-  return ips.map((ip) => `0:${ip}`);
+  const agents = await addSimulatorAgents(info, () => {
+    const base = 100 + Math.floor(Math.random() * 150);
+    return [`10.231.${base}.1`, `10.231.${base}.2`].map((ip) => ({ ip, version: "2.1.5", run_mode: 1, status_code: 2 }));
+  });
+  return agents.map((a) => `0:${a.ip}`);
 }
 
 describe("gse-control CLI", () => {
