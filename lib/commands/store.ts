@@ -11,9 +11,8 @@
  *   store/upstream.ts messages no command asked for
  *   store/table.ts    what they share: conditional writes, transactions, paged queries
  */
-import pLimit from "p-limit";
 import type { Page } from "../dynamo/cursor.ts";
-import { retryPolicy, type BatchStoreOptions } from "../dynamo/batch.ts";
+import { BatchTable, type BatchStoreOptions } from "../dynamo/batch.ts";
 import type { AgentOutcome, CommandStatus } from "./schemas.ts";
 import type { AgentAttempt, AgentCommandItem, AgentFailure, BatchClaim, BatchItem, CommandDelta, CommandItem, IndexItem, UpstreamItem } from "./store/items.ts";
 import type { CommandTable, PageRequest } from "./store/table.ts";
@@ -35,7 +34,7 @@ export class CommandStore {
 
   constructor(options: BatchStoreOptions) {
     this.tableName = options.tableName;
-    this.table = { client: options.client, tableName: options.tableName, limit: pLimit(options.concurrency ?? 16), retry: retryPolicy(options) };
+    this.table = new BatchTable(options, 16);
   }
 
   // --- the command (store/command.ts) -----------------------------------------------------------

@@ -132,8 +132,8 @@ export async function runStatements<T>(
 export class BatchTable {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
-  protected readonly limit: LimitFunction;
-  protected readonly retry: RetryPolicy;
+  readonly limit: LimitFunction;
+  readonly retry: RetryPolicy;
 
   constructor(options: BatchStoreOptions, defaultConcurrency: number) {
     this.client = options.client;

@@ -50,7 +50,10 @@ export class FleetLog {
   /** Snapshots of periods starting at or after `since` (ms), oldest first. */
   async statsSince(since: number, now: number): Promise<FleetStatsItem[]> {
     const days = [utcDay(since)];
-    for (let last = since + DAY_MS; utcDay(last - DAY_MS) < utcDay(now); last += DAY_MS) days.push(utcDay(last));
+    for (let day = since; utcDay(day) < utcDay(now); ) {
+      day += DAY_MS;
+      days.push(utcDay(day));
+    }
     const sinceSk = new Date(since).toISOString();
     const pages = await Promise.all(days.map((day) => this.query(fleetStatsPk(day), { from: sinceSk })));
     return pages.flat().flatMap((raw) => {

@@ -7,23 +7,17 @@ import {
   PutCommand,
   QueryCommand,
   TransactWriteCommand,
-  type DynamoDBDocumentClient,
   type QueryCommandInput,
   type TransactWriteCommandInput,
   type UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { LimitFunction } from "p-limit";
 import type { z } from "zod";
 import { isConditionFailure, isTransactionConflict } from "../../dynamo/conditions.ts";
 import { decodeKeyCursor, encodeKeyCursor, type Page } from "../../dynamo/cursor.ts";
-import type { RetryPolicy } from "../../dynamo/batch.ts";
+import type { BatchTable } from "../../dynamo/batch.ts";
 
-export interface CommandTable {
-  readonly client: DynamoDBDocumentClient;
-  readonly tableName: string;
-  readonly limit: LimitFunction;
-  readonly retry: RetryPolicy;
-}
+/** The commands table as every item kind's module writes it: the one repository base. */
+export type CommandTable = BatchTable;
 
 export type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
