@@ -93,7 +93,7 @@ export const bundlesBenchmark: Benchmark = {
       return `| ${b.key} | ${kb(b.bytes)} | ${kb(b.gzipBytes)} | ${kb(b.mapBytes)} | ${kb(plain[i]?.bytes ?? NaN)} | ${kb(sizeBudget(b.key))} | ${fmt(t.p50, 0)} | ${fmt(t.max, 0)} | ${top} |`;
     });
     return [
-      "Each function bundled as `sst deploy` bundles it (`npm run build`, local/bundle.ts: esbuild, esm, es2023, minified,",
+      "Each function bundled as `sst deploy` bundles it (`npm run build`, local/bundle.ts: esbuild, esm, es2024, minified,",
       "keepNames, AWS SDK bundled, SST's ESM banner). Sizes in kB of `index.mjs`; gzip = gzip -6 of it; the source map",
       "(`sourcemap: true` keeps it in the function zip) and the same bundle unminified are for comparison.",
       `Import = median and max of ${SAMPLES} fresh \`node\` processes (after one unrecorded) from process start to the end of`,

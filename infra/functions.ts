@@ -62,7 +62,7 @@ export function functionArgs(key: FunctionKey) {
   return {
     handler: fn.file.replace(/\.ts$/, ".handler"),
     description: fn.description,
-    runtime: "nodejs22.x" as const,
+    runtime: "nodejs24.x" as const,
     architecture: "arm64" as const,
     timeout: `${fn.timeoutSeconds} seconds` as const,
     memory: `${fn.memoryMb} MB` as const,

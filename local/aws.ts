@@ -12,8 +12,8 @@ export const localClientConfig = (endpoint: string) => ({
   maxAttempts: 2,
 });
 
-// Node 20 works with the SDK versions pinned here; production runs Node 22. The warning that
-// later SDK releases will need 22 is noise in every local log, so it is turned off locally only.
+// Local processes run on the project's own Node 24 (the `node` devDependency), like Lambda's
+// nodejs24.x; the SDK's runtime-support warning would only be noise in every local log.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 // fauxqs names queues `http://sqs.<region>.localhost:<port>/...` and the SDK sends to the queue

@@ -4,7 +4,7 @@
  * each bundle's size. The size-budget test and `npm run bench bundles` use the same code.
  *
  * SST bundles in its Go CLI (pkg/runtime/node/build.go), which is not here; the options below
- * copy what that file does for a deployed (not `sst dev`) nodejs22.x function given our
+ * copy what that file does for a deployed (not `sst dev`) nodejs24.x function given our
  * `nodejs: { format: "esm", minify: true }` (infra/functions.ts).
  */
 import { build, type BuildOptions, type Metafile } from "esbuild";
@@ -34,7 +34,7 @@ export const SST_ESM_BANNER = [
 /**
  * esbuild options for one function, as SST sets them:
  * - bundle, platform node, format esm, mainFields module,main, keepNames, metafile: fixed in build.go;
- * - target es2023: build.go's runtime table maps nodejs22.x to ES2023;
+ * - target es2024: Node 24 (nodejs24.x) runs all of ES2024; build.go targets the runtime's ES level;
  * - minify (whitespace, syntax, identifiers): build.go minifies only when `nodejs.minify` arrives
  *   true, whatever the docs' default says, so infra/functions.ts sets it;
  * - sourcemap linked: always generated; left unset in infra/functions.ts, SST keeps it out of the
@@ -50,7 +50,7 @@ export function sstEsbuildOptions(entry: string, outfile: string, minify = true)
     bundle: true,
     platform: "node",
     format: "esm",
-    target: "es2023",
+    target: "es2024",
     mainFields: ["module", "main"],
     external: ["sharp", "pg-native"],
     keepNames: true,
@@ -165,44 +165,44 @@ export function awsClientsUsed(metafile: Metafile): string[] {
 }
 
 /**
- * Size budgets, in kB (1024 bytes) of index.mjs: minified, without its map. Measured 2026-11-25 by
- * `npm run build` (esbuild 0.28.2, Node v20.20.2); the largest bundle of each class, in kB:
- * gseConfig 1063.5 (the 8 streamto/route operations, 1060.4-1063.5), gseAgentState 1433.0,
- * gseDispatch 1061.2, health 1431.3, openapi 519.3, recovery 510.8, automation 839.7; with the heartbeat
- * and the fleet: heartbeat 1527.6, fleet 918.7 (the five /v1/fleet routes), automation 1534.7 (it runs
- * heartbeat shards: GSE client, SNS, DynamoDB).
- * Budget = measured + 17 %, rounded up to 10 kB. undici (≈540) and zod (≈460, 260 of it locales)
- * are most of every bundle, the AWS SDK ≈400 where a client is used; `bytesByPackage` shows it.
+ * Size budgets, in kB (1024 bytes) of index.mjs: minified, without its map. Measured 2026-12-02 by
+ * `npm run build` (esbuild 0.28.2, Node v24.21.0, undici 8, target es2024); the largest bundle of
+ * each class, in kB: gseConfig 1274.4, gseConfigVersioned 1672.2, gseAgentState 1705.4,
+ * gseDispatch 1705.8, health 1660.0, openapi 557.8, recovery 1770.7, automation 1864.8,
+ * heartbeat 1759.8, fleet 931.8, apm 1778.1, commands 1703.3, console_data 1005.3.
+ * Budget = measured + 17 %, rounded up to 10 kB. undici (≈745 since undici 8; ≈540 with 7) and zod
+ * (≈460, 260 of it locales) are most of every bundle, the AWS SDK ≈400 where a client is used;
+ * `bytesByPackage` shows it.
  */
 export const SIZE_BUDGETS_KB = {
-  gseConfig: 1250,
-  // The six versioned stream_to/route changes: the configs table (DynamoDB) besides GSE. 1483.5 kB measured.
-  gseConfigVersioned: 1740,
-  gseAgentState: 1680,
-  // A tracked command: GSE, the commands table and the automation queue. 1489.5 kB measured.
-  gseDispatch: 1750,
-  health: 1680,
-  openapi: 610,
-  // Undoes failed config versions: GSE client, DynamoDB, SNS. 1503.9 kB measured.
-  recovery: 1760,
-  automation: 1800,
-  heartbeat: 1790,
-  fleet: 1080,
-  // Config version routes and the scheduled reconcile, measured + 17 %: 906.8, 1482.9, 1476.5, 1498.3 kB.
-  config_history: 1070,
-  config_rollback: 1740,
-  config_drift: 1730,
-  config_reconcile: 1760,
-  // Tracked commands, measured + 15 %: routes and sweep 1487.4 kB at most; the callback (table only) 896.3 kB.
-  commands: 1720,
-  gse_callback: 1040,
-  // The status page, measured + 17 %: the page 525.7 kB (no AWS client), its data 963.0 kB
-  // (DynamoDB: fleet, commands, configs), the alert log consumer 866.6 kB (the fleet table).
-  console_page: 620,
-  console_data: 1130,
-  alert_log: 1020,
+  gseConfig: 1500,
+  // The six versioned stream_to/route changes: the configs table (DynamoDB) besides GSE.
+  gseConfigVersioned: 1960,
+  gseAgentState: 2000,
+  // A tracked command: GSE, the commands table and the automation queue.
+  gseDispatch: 2000,
+  health: 1950,
+  openapi: 660,
+  // Undoes failed config versions: GSE client, DynamoDB, SNS.
+  recovery: 2080,
+  automation: 2190,
+  heartbeat: 2060,
+  fleet: 1100,
+  // Config version routes and the scheduled reconcile: 900.6, 1671.2, 1662.7, 1694.2 kB.
+  config_history: 1060,
+  config_rollback: 1960,
+  config_drift: 1950,
+  config_reconcile: 1990,
+  // Tracked commands: routes and sweep 1703.3 kB at most; the callback (table only) 914.9 kB.
+  commands: 2000,
+  gse_callback: 1080,
+  // The status page: the page 532.6 kB (no AWS client), its data 1005.3 kB (DynamoDB: fleet,
+  // commands, configs), the alert log consumer 873.0 kB (the fleet table).
+  console_page: 630,
+  console_data: 1180,
+  alert_log: 1030,
   // APM: the apps and configs tables, commands, GSE and SNS.
-  apm: 1800,
+  apm: 2090,
 } as const;
 
 export type BudgetClass = keyof typeof SIZE_BUDGETS_KB;

@@ -63,7 +63,7 @@ const EXPECTED_CLIENTS: Partial<Record<FunctionKey, readonly string[]>> = {
   alert_log: ["@aws-sdk/client-dynamodb"],
 };
 
-/** `node:`-only modules (node:sqlite, which undici's cache store requires lazily) are not in builtinModules on Node 20. */
+/** `node:`-only modules (node:sqlite, which undici's cache store requires lazily) are not in builtinModules. */
 const isNodeBuiltin = (path: string): boolean => path.startsWith("node:") || builtinModules.includes(path);
 
 describe("function bundles (as sst deploy builds them)", () => {

@@ -141,7 +141,7 @@ describe("sst.config.ts", () => {
   it("bundles every function as npm run build does: ESM, minified, source maps kept out of the zip", () => {
     for (const fn of ofKind("Function")) {
       expect(fn.args.nodejs, fn.name).toEqual({ format: "esm", minify: true });
-      expect(fn.args).toMatchObject({ runtime: "nodejs22.x" });
+      expect(fn.args).toMatchObject({ runtime: "nodejs24.x" });
     }
   });
 
