@@ -5,17 +5,21 @@
  * lib/wiring.ts, the same ones the local stack uses.
  */
 export default $config({
-  app(input) {
-    const production = input?.stage === "production";
+  async app(input) {
+    // Every stage keeps its data except a personal or development one (lib/stages.ts).
+    const { stagePolicy } = await import("./lib/stages");
+    const { protect, removal } = stagePolicy(input?.stage ?? "");
     return {
       name: "gse-control",
       home: "aws",
-      removal: production ? "retain" : "remove",
-      protect: production,
+      removal,
+      protect,
       providers: { aws: { region: process.env.AWS_REGION ?? "ap-southeast-1" } },
     };
   },
   async run() {
+    // First: a deploy without the settings the functions need fails here, before any resource.
+    await import("./infra/settings");
     // Order matters only for readability: each module builds what it names from lib/ definitions.
     await import("./infra/secrets");
     await import("./infra/storage");

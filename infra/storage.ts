@@ -1,6 +1,7 @@
 import { TABLES, type TableKey } from "../lib/resources";
+import { stagePolicy } from "../lib/stages";
 
-const production = $app.stage === "production";
+const { deletionProtection } = stagePolicy($app.stage);
 const fieldType = (type: "S" | "N"): "string" | "number" => (type === "S" ? "string" : "number");
 
 export const tables = Object.fromEntries(
@@ -17,7 +18,7 @@ export const tables = Object.fromEntries(
         transform: {
           table: (args) => {
             args.pointInTimeRecovery = { enabled: true };
-            args.deletionProtectionEnabled = production;
+            args.deletionProtectionEnabled = deletionProtection;
           },
         },
       }),

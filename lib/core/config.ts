@@ -206,6 +206,12 @@ export const SETTINGS: readonly Source[] = [
   resourceSource("callers", SECRETS.apiCallers, "value", true),
 ];
 
+/**
+ * The settings that come only from the environment (none has a linked resource): what a deploy
+ * copies from the deploying shell into every function. Secrets are linked, so never among them.
+ */
+export const ENV_SETTINGS: readonly string[] = SETTINGS.filter((s) => !s.resource).map((s) => s.env);
+
 /** Looks a linked resource's property up; undefined when the resource is not linked. */
 export type ResourceLookup = (link: string, property: string) => string | undefined;
 

@@ -1,87 +1,28 @@
 /**
- * Loads sst.config.ts with SST's globals replaced by recording fakes (AWS itself cannot run here)
- * and checks what it would build against lib/'s definitions.
+ * Loads sst.config.ts with SST's globals replaced by recording fakes (test/helpers/sst-fakes.ts)
+ * and checks what it would build against lib/'s definitions. Stages and deploy settings:
+ * deploy.test.ts.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { QUEUES, SECRETS, TABLES, TOPICS, type TableKey } from "../../../lib/resources.ts";
 import { ROUTES } from "../../../lib/routes.ts";
 import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, STREAM_SUBSCRIPTIONS, type FunctionKey } from "../../../lib/wiring.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
-
-type Args = Record<string, unknown>;
-interface Built {
-  readonly kind: string;
-  readonly name: string;
-  readonly args: Args;
-  readonly calls: { method: string; args: unknown[] }[];
-}
-
-/** Fake SST globals that record every resource and call; each instance knows its logical name. */
-function installFakes(stage: string): Built[] {
-  const built: Built[] = [];
-  const resource = (kind: string, extra: (name: string) => Record<string, unknown> = () => ({})) =>
-    class {
-      readonly fake: Built;
-      constructor(name: string, args: Args = {}) {
-        this.fake = { kind, name, args, calls: [] };
-        built.push(this.fake);
-        Object.assign(
-          this,
-          { name, arn: `arn:fake:${kind}:${name}`, url: `https://fake/${name}`, nodes: { queue: { name }, function: { name } } },
-          extra(name),
-        );
-        for (const method of ["subscribe", "subscribeQueue", "route"]) {
-          Object.assign(this, { [method]: (...callArgs: unknown[]) => void this.fake.calls.push({ method, args: callArgs }) });
-        }
-      }
-    };
-  const g = globalThis as Record<string, unknown>;
-  g.$app = { name: "gse-control", stage };
-  g.$config = (config: unknown) => config;
-  g.sst = {
-    Secret: resource("Secret", () => ({ value: "fake-secret" })),
-    aws: {
-      Dynamo: resource("Dynamo"),
-      SnsTopic: resource("SnsTopic"),
-      Queue: resource("Queue"),
-      ApiGatewayV2: resource("ApiGatewayV2"),
-      Function: resource("Function"),
-      Cron: resource("Cron"),
-    },
-  };
-  g.aws = { cloudwatch: { MetricAlarm: resource("MetricAlarm") } };
-  return built;
-}
-
-interface SstConfig {
-  app(input: { stage: string }): Record<string, unknown>;
-  run(): Promise<unknown>;
-}
-
-async function runConfig(stage: string): Promise<{ built: Built[]; config: SstConfig }> {
-  vi.resetModules();
-  const built = installFakes(stage);
-  // Loaded by URL so the type checker does not follow it: its types are SST's (tsconfig.infra.json).
-  const mod = (await import(/* @vite-ignore */ pathToFileURL(join(ROOT, "sst.config.ts")).href)) as { default: SstConfig };
-  await mod.default.run();
-  return { built, config: mod.default };
-}
+import { DEPLOY_ENV, runConfig, type Built } from "../../helpers/sst-fakes.ts";
 
 const CANARIES = {
   GSE_APP_SECRET: "canary-app-secret",
   GSE_SLOT_TOKEN: "canary-slot-token",
   API_CALLERS: "canary-callers",
-  GSE_BASE_URL: "https://gse.example",
+  ...DEPLOY_ENV,
 };
 
 let built: Built[] = [];
-let config: SstConfig;
 beforeAll(async () => {
   Object.assign(process.env, CANARIES);
-  ({ built, config } = await runConfig("dev"));
+  ({ built } = await runConfig("dev"));
 });
 
 const ofKind = (kind: string) => built.filter((b) => b.kind === kind);
@@ -259,15 +200,5 @@ describe("sst.config.ts", () => {
     } finally {
       delete process.env.HEARTBEAT_EVERY_MINUTES;
     }
-  });
-
-  it("retains and protects production, and removes other stages", async () => {
-    expect(config.app({ stage: "dev" })).toMatchObject({ removal: "remove", protect: false });
-    expect(config.app({ stage: "production" })).toMatchObject({ removal: "retain", protect: true });
-    const production = await runConfig("production");
-    const table = production.built.find((b) => b.kind === "Dynamo");
-    const tableArgs: Record<string, unknown> = {};
-    (table!.args.transform as { table: (a: Record<string, unknown>) => void }).table(tableArgs);
-    expect(tableArgs.deletionProtectionEnabled).toBe(true);
   });
 });
