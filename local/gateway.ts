@@ -5,12 +5,19 @@ import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { NotFoundError } from "../lib/core/errors.ts";
 import { failure } from "../lib/http/envelope.ts";
+import { LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES } from "../lib/http/handler.ts";
 import { withoutTrailingSlash, type RouteDefinition } from "../lib/routes.ts";
 import { LOCAL_ACCOUNT } from "./aws.ts";
 import type { Invoke } from "./invoke.ts";
 
-/** API Gateway refuses payloads above 10 MB before any function runs. */
-const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+/**
+ * What API Gateway (HTTP API) answers when Lambda refuses the invocation as too large. It is
+ * API Gateway's own answer, not GSE's envelope: in AWS no code of ours runs to shape it.
+ */
+const TOO_LARGE = { status: 413, body: JSON.stringify({ message: "Request Entity Too Large" }) } as const;
+
+/** The event's size as Lambda counts its payload: the JSON it is sent as. */
+export const eventBytes = (event: APIGatewayProxyEventV2): number => Buffer.byteLength(JSON.stringify(event), "utf8");
 
 export interface RouteMatch {
   readonly route: RouteDefinition;
@@ -141,11 +148,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
+    const tooLarge = () => send(res, TOO_LARGE.status, { "content-type": "application/json" }, TOO_LARGE.body);
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_PAYLOAD_BYTES && !refused) {
+      // A body this large makes an event larger still: refused without holding the rest of it.
+      if (size >= LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES && !refused) {
         refused = true;
-        send(res, 413, { "content-type": "application/json" }, JSON.stringify({ message: "Request Entity Too Large" }));
+        tooLarge();
         req.resume();
       } else if (!refused) chunks.push(chunk);
     });
@@ -161,6 +170,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return;
       }
       const event = toEvent(req, Buffer.concat(chunks), match, req.socket.remoteAddress ?? "127.0.0.1");
+      // Lambda's limit is on the whole event: a body under it can still make an event over it.
+      if (eventBytes(event) >= LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES) {
+        tooLarge();
+        return;
+      }
       options.invoke(match.route.function, event).then(
         (result) => writeResult(res, result),
         (error: unknown) => {

@@ -6,17 +6,25 @@ import { sqsClient } from "../../lib/core/queue.ts";
 import { gseFunction } from "../../lib/gse/context.ts";
 import { authorOf } from "../../lib/http/author.ts";
 import { dispatchCommandSchema } from "../../lib/commands/schemas.ts";
-import { httpHandler } from "../../lib/http/handler.ts";
+import { httpHandler, MAX_ROUTE_BODY_BYTES } from "../../lib/http/handler.ts";
 
 const context = await gseFunction("dispatch_message");
 const { config, logger } = context;
 const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
-/** A target list of any size: the body may be larger than other routes' (lib/commands/schemas.ts). */
-export const DISPATCH_MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Larger target lists go as several commands (docs/api.md "Payload limits"). */
+const TOO_LARGE_HINT = "send the targets in several dispatch_message calls within the limit, each with its own message_id (docs/api.md, Payload limits)";
 
 // Not gseHandler: the body is GSE's with slot_id/token optional and our rollout fields (lib/commands/schemas.ts).
+// The largest body Lambda's payload leaves room for: a target list larger than other routes' bodies.
 export const handler = httpHandler(
-  { name: "dispatch_message", logger, callers: callersOf(config), body: dispatchCommandSchema, maxBodyBytes: DISPATCH_MAX_BODY_BYTES },
+  {
+    name: "dispatch_message",
+    logger,
+    callers: callersOf(config),
+    body: dispatchCommandSchema,
+    maxBodyBytes: MAX_ROUTE_BODY_BYTES,
+    maxBodyHint: TOO_LARGE_HINT,
+  },
   async (ctx) => ({ data: await dispatchCommand(deps, ctx.body, authorOf(ctx)) }),
 );

@@ -11,8 +11,23 @@ import { AUTH_HEADER, authenticate, credentialsFromBody, ESB_PATH_PREFIX, type A
 import { ok } from "./envelope.ts";
 import { errorResponse } from "./errors.ts";
 
-/** Bodies above this are refused before parsing; API Gateway's own hard limit is 10 MB. */
+/** Bodies above this are refused before parsing, unless the route sets its own limit. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Lambda refuses a synchronous invocation whose request payload is this large or larger, and the
+ * payload is API Gateway's whole event as JSON (headers, request context, the body escaped or
+ * base64-encoded), not the body alone; API Gateway then answers 413 itself. Its own 10 MB body
+ * limit is never the one that bites. The local gateway enforces this (local/gateway.ts).
+ */
+export const LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
+
+/**
+ * The largest body limit a route may set: Lambda's limit less room for the event around the body
+ * (up to 10 KB of headers, the request context, and the escaping of a valid dispatch body's quotes;
+ * test/unit/local/gateway.test.ts measures the worst one). dispatch_message takes this much.
+ */
+export const MAX_ROUTE_BODY_BYTES = 5 * 1024 * 1024;
 
 const REQUEST_ID_HEADERS = ["x-bkapi-request-id", "x-request-id"] as const;
 
@@ -49,7 +64,10 @@ export interface HttpHandlerOptions<S extends z.ZodType | undefined> {
   readonly authenticate?: (event: APIGatewayProxyEventV2) => AuthenticatedCaller;
   /** Schema of the JSON body; routes without one take no body. */
   readonly body?: S;
+  /** At most MAX_ROUTE_BODY_BYTES. */
   readonly maxBodyBytes?: number;
+  /** What a caller whose body is over the limit should do instead; said in the 413's message. */
+  readonly maxBodyHint?: string;
 }
 
 interface Internal extends Record<string, unknown> {
@@ -131,13 +149,19 @@ function authentication(callers: readonly Caller[], custom: ((event: HttpEvent) 
   };
 }
 
-function bodySizeLimit(maxBytes: number): Middleware {
+const MIB = 1024 * 1024;
+const sizeOf = (bytes: number): string => `${bytes} bytes${bytes >= MIB ? ` (${Number((bytes / MIB).toFixed(2))} MiB)` : ""}`;
+
+function bodySizeLimit(maxBytes: number, hint: string | undefined): Middleware {
+  if (maxBytes > MAX_ROUTE_BODY_BYTES) throw new Error(`a body limit of ${maxBytes} bytes would not fit in Lambda's payload; at most ${MAX_ROUTE_BODY_BYTES}`);
   return {
     before: async function bodySizeLimitBefore(request) {
       const { body, isBase64Encoded } = request.event;
       if (body === undefined) return;
       const bytes = isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body, "utf8");
-      if (bytes > maxBytes) throw new BodyTooLargeError(`request body is ${bytes} bytes; the limit is ${maxBytes}`);
+      if (bytes > maxBytes) {
+        throw new BodyTooLargeError(`request body is ${bytes} bytes; the limit is ${sizeOf(maxBytes)}${hint ? `: ${hint}` : ""}`);
+      }
     },
   };
 }
@@ -183,7 +207,7 @@ export function httpHandler<S extends z.ZodType | undefined = undefined>(
     .use(httpHeaderNormalizer())
     .use(requestEdge(logger, name))
     // Before authentication: ESB body credentials mean parsing, and no body that large is parsed.
-    .use(bodySizeLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES))
+    .use(bodySizeLimit(options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES, options.maxBodyHint))
     .use(authentication(options.callers ?? [], options.authenticate));
   if (options.body) stack = stack.use(jsonBody());
   return stack.handler(async function httpHandlerInvoke(event, context) {

@@ -5,7 +5,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_COMMAND_TARGETS } from "../../../lib/commands/schemas.ts";
 import { OPERATIONS, pathVariants } from "../../../lib/gse/operations.ts";
+import { MAX_ROUTE_BODY_BYTES } from "../../../lib/http/handler.ts";
 import { MESSAGE_ID_MAX_LENGTH } from "../../../lib/gse/schemas.ts";
 import { callApi, eventually, logLines, simulatorControl, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
@@ -149,14 +151,53 @@ describe("dispatch_message", () => {
     });
   });
 
-  it("refuses a body over dispatch's 8 MiB limit with 413 before anything reaches GSE", async () => {
-    const base = message("oversized");
-    // ~9.5 MB of ids: above dispatch's limit (functions/gse/dispatch-message.ts), below API Gateway's 10 MB.
-    const ids = Array.from({ length: 250_000 }, (_, i) => `dispatch-oversized-${String(i).padStart(9, "0")}-abcdef`);
-    const { res, reached } = await gseReached(base.message_id, () => dispatch({ ...base, agent_id_list: ids }));
-    expect(res.status).toBe(413);
-    expect(res.body).toMatchObject({ result: false, code: 1641301, code_name: "BODY_SIZE_LIMIT_EXCEED" });
-    expect(reached).toBe(false);
+  describe("payload limits (Lambda takes at most 6 MB per synchronous invocation, the whole event)", () => {
+    /** A dispatch body of exactly `bytes` bytes with `count` targets of this file's own (GSE 2.0 ids of equal length, ± 1). */
+    function sizedDispatch(base: ReturnType<typeof message>, count: number, bytes: number): string {
+      const skeleton = (ids: string[]) => JSON.stringify({ ...base, agent_id_list: ids });
+      const room = bytes - Buffer.byteLength(skeleton(Array.from({ length: count }, () => "")), "utf8");
+      const length = (i: number) => Math.floor(room / count) + (i < room % count ? 1 : 0);
+      const body = skeleton(Array.from({ length: count }, (_, i) => `d${run}${i}`.padEnd(length(i), "x")));
+      expect(Buffer.byteLength(body, "utf8")).toBe(bytes);
+      return body;
+    }
+
+    async function expectNoCommand(messageId: string): Promise<void> {
+      const page = await callApi(info.gatewayUrl, `/v1/commands/${encodeURIComponent(messageId)}`, { headers: authHeader });
+      expect(page.status).toBe(404);
+    }
+
+    it("refuses a 7,000,085-byte dispatch with API Gateway's 413, as AWS would, and records nothing", async () => {
+      const base = message("lambda-limit");
+      const body = sizedDispatch(base, 250_000, 7_000_085);
+      const { res, reached } = await gseReached(base.message_id, () => dispatch(body));
+      expect(res.status).toBe(413);
+      expect(res.text).toBe('{"message":"Request Entity Too Large"}');
+      expect(reached).toBe(false);
+      await expectNoCommand(base.message_id);
+    });
+
+    it(`refuses a body over dispatch's ${MAX_ROUTE_BODY_BYTES}-byte limit with 413 in GSE's envelope, naming the limit and what to do instead`, async () => {
+      const base = message("route-limit");
+      const { res, reached } = await gseReached(base.message_id, () => dispatch(sizedDispatch(base, 190_000, MAX_ROUTE_BODY_BYTES + 1)));
+      expect(res.status).toBe(413);
+      expectEnvelope(res);
+      expect(res.body).toMatchObject({ result: false, code: 1641301, code_name: "BODY_SIZE_LIMIT_EXCEED" });
+      expect(res.body.message).toContain(`the limit is ${MAX_ROUTE_BODY_BYTES} bytes (5 MiB)`);
+      expect(res.body.message).toContain("several dispatch_message calls");
+      expect(reached).toBe(false);
+      await expectNoCommand(base.message_id);
+    });
+
+    it("takes a body just under the limit to validation: refused for its 200,001 targets, not its size", async () => {
+      const base = message("under-limit");
+      const { res, reached } = await gseReached(base.message_id, () => dispatch(sizedDispatch(base, MAX_COMMAND_TARGETS + 1, MAX_ROUTE_BODY_BYTES - 1)));
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ result: false, code: 1640001, code_name: "INVALID_ARGS" });
+      expect((res.body.data as { errors: { path: string }[] }).errors.map((e) => e.path)).toEqual(["agent_id_list"]);
+      expect(reached).toBe(false);
+      await expectNoCommand(base.message_id);
+    });
   });
 
   it("passes GSE's 502 through when GSE fails the whole dispatch, then delivers it once by retrying with backoff", async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { ConflictError } from "../../../lib/core/errors.ts";
 import { browserAuthenticator } from "../../../lib/http/auth.ts";
-import { httpHandler } from "../../../lib/http/handler.ts";
+import { httpHandler, MAX_ROUTE_BODY_BYTES } from "../../../lib/http/handler.ts";
 import { createLogger, registerSecrets } from "../../../lib/core/logger.ts";
 import { authHeader, captureOutput, httpEvent, lambdaContext } from "../../helpers/events.ts";
 
@@ -84,6 +84,25 @@ describe("httpHandler", () => {
     );
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ result: false, code: 1641301 });
+  });
+
+  it("names the limit and what to do instead in the 413's message", async () => {
+    const limited = httpHandler(
+      { name: "t", logger: createLogger("t"), callers, body: bodySchema, maxBodyBytes: 64, maxBodyHint: "split the list into several calls" },
+      async () => ({ data: null }),
+    );
+    const res = await call(limited, httpEvent({ headers: auth, body: JSON.stringify({ agent_id_list: ["x".repeat(100)] }) }));
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ code: 1641301, code_name: "BODY_SIZE_LIMIT_EXCEED" });
+    expect(res.body.message).toMatch(/request body is \d+ bytes; the limit is 64 bytes: split the list into several calls/);
+  });
+
+  it("refuses to build a route whose body limit would not fit in Lambda's payload", () => {
+    const build = () => httpHandler({ name: "t", logger: createLogger("t"), callers, maxBodyBytes: MAX_ROUTE_BODY_BYTES + 1 }, async () => ({ data: null }));
+    expect(build).toThrow(/would not fit in Lambda's payload/);
+    expect(() =>
+      httpHandler({ name: "t", logger: createLogger("t"), callers, maxBodyBytes: MAX_ROUTE_BODY_BYTES }, async () => ({ data: null })),
+    ).not.toThrow();
   });
 
   it("drops __proto__ and constructor keys so they never reach an object's prototype", async () => {
