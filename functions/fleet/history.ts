@@ -10,5 +10,9 @@ const { config, logger } = context;
 const deps = fleetDeps(context, { dynamo: documentClient() });
 
 export const handler = httpHandler({ name: "fleet_history", logger, callers: callersOf(config) }, async ({ event }) => ({
-  data: await agentHistory(deps, validate(agentPathSchema, event.pathParameters ?? {}).agent_id, validate(historyQuerySchema, event.queryStringParameters ?? {})),
+  data: await agentHistory(
+    deps,
+    validate(agentPathSchema, event.pathParameters ?? {}).agent_id,
+    validate(historyQuerySchema, event.queryStringParameters ?? {}),
+  ),
 }));

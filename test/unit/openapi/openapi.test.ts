@@ -223,8 +223,11 @@ describe("statuses: what each route can answer", () => {
   it("a record keyed by an enum is an object with each key a property (the fleet's by_status), no required key left undefined", () => {
     const undefinedRequired: string[] = [];
     const walk = (node: unknown, at: string): void => {
-      if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${at}/${i}`));
       if (node === null || typeof node !== "object") return;
+      if (Array.isArray(node)) {
+        for (const [i, n] of node.entries()) walk(n, `${at}/${i}`);
+        return;
+      }
       const o = node as { required?: unknown; properties?: Record<string, unknown> };
       if (Array.isArray(o.required)) for (const key of o.required) if (!o.properties || !(key in o.properties)) undefinedRequired.push(`${at} ${key}`);
       for (const [k, v] of Object.entries(node)) walk(v, `${at}/${k}`);
