@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { agentHistory, historyQuerySchema } from "../../lib/fleet/service.ts";
+import { agentHistory, agentPathSchema, historyQuerySchema } from "../../lib/fleet/service.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { callersOf } from "../../lib/core/config.ts";
 import { functionContext } from "../../lib/core/function.ts";
@@ -9,8 +8,11 @@ import { httpHandler, validate } from "../../lib/http/handler.ts";
 const context = await functionContext("fleet_history");
 const { config, logger } = context;
 const deps = fleetDeps(context, { dynamo: documentClient() });
-const pathSchema = z.object({ agent_id: z.string().min(1) });
 
 export const handler = httpHandler({ name: "fleet_history", logger, callers: callersOf(config) }, async ({ event }) => ({
-  data: await agentHistory(deps, validate(pathSchema, event.pathParameters ?? {}).agent_id, validate(historyQuerySchema, event.queryStringParameters ?? {})),
+  data: await agentHistory(
+    deps,
+    validate(agentPathSchema, event.pathParameters ?? {}).agent_id,
+    validate(historyQuerySchema, event.queryStringParameters ?? {}),
+  ),
 }));

@@ -33,6 +33,9 @@ export const listAgentsQuerySchema = z.object({
 });
 export type ListAgentsQuery = z.infer<typeof listAgentsQuerySchema>;
 
+/** GET /v1/fleet/agents/{agent_id}/history's path. */
+export const agentPathSchema = z.object({ agent_id: z.string().min(1) });
+
 export const historyQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().min(1).max(4096).optional(),

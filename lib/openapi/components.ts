@@ -7,9 +7,28 @@ import { esbEnvelopeSchema } from "../gse/schemas.ts";
 import { AUTH_HEADER } from "../http/auth.ts";
 import { BASIC_SECURITY_SCHEME, SECURITY_SCHEME, type OpenApiComponents, type OpenApiResponse, type Ref, type Schema } from "./types.ts";
 
+/**
+ * A record keyed by an enum (`z.record(z.enum([...]), v)`) is emitted as `propertyNames` + `required`
+ * without `properties`, which linters read as requiring undefined properties; the same object said
+ * plainly is each key a property (all required) and no other key.
+ */
+function enumKeyedRecord(node: Schema): void {
+  const keys = (node.propertyNames as Schema | undefined)?.enum;
+  const value = node.additionalProperties;
+  if (node.type !== "object" || node.properties !== undefined || !Array.isArray(keys) || typeof value !== "object") return;
+  node.properties = Object.fromEntries(keys.map((key) => [String(key), { ...value }]));
+  node.additionalProperties = false;
+  delete node.propertyNames;
+}
+
 /** zod → JSON Schema 2020-12 as the wire carries it (`io: "input"`: before defaults/transforms). */
 export function jsonSchema(schema: z.ZodType): Schema {
-  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io: "input", unrepresentable: "any" });
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
+    target: "draft-2020-12",
+    io: "input",
+    unrepresentable: "any",
+    override: ({ jsonSchema: node }) => enumKeyedRecord(node),
+  });
   return rest;
 }
 
@@ -31,25 +50,51 @@ export const errorEnvelope = esbEnvelopeSchema(z.unknown()).extend({
   request_id: z.string(),
 });
 
-/** The 503 of a route whose dependency is down (lib/core/errors.ts DependencyUnavailableError), with its `data`. */
-export const unavailableEnvelope = (data: z.ZodType): z.ZodType =>
-  errorEnvelope.extend({ code: z.literal(1650301), code_name: z.literal("DEPENDENCY_UNAVAILABLE"), data });
+/** A route's own error answer (RouteDoc `failures`): the envelope with its code, code name and `data`. */
+export function failureEnvelope(failure: { readonly code?: number; readonly codeName?: string; readonly data?: z.ZodType }): z.ZodType {
+  return errorEnvelope.extend({
+    ...(failure.code !== undefined ? { code: z.literal(failure.code) } : {}),
+    ...(failure.codeName !== undefined ? { code_name: z.literal(failure.codeName) } : {}),
+    data: failure.data ?? z.unknown(),
+  });
+}
 
-const ERROR_RESPONSES = {
-  BadRequest: "Body is not valid JSON (INVALID_JSON) or fails validation (INVALID_ARGS); `data.errors` lists `{path, message}` per field. GSE is not called.",
-  Unauthenticated: `Missing or wrong ${AUTH_HEADER} header (UNAUTHENTICATED).`,
-  Forbidden: "Not allowed (APP_NO_PERMISSION), e.g. a dispatch_message naming another slot_id/token.",
-  PayloadTooLarge: "Body above the size limit (BODY_SIZE_LIMIT_EXCEED). GSE is not called.",
-  RateLimited: "GSE's gateway rate-limited the call (RATE_LIMIT_RESTRICTION); `Retry-After` says when to try again.",
-  InternalError: "Unexpected failure; the message is generic.",
-  BadGateway: "GSE unreachable or failed (BAD_GATEWAY); for a write, nothing could be confirmed.",
-  GatewayTimeout: "GSE did not answer in time (REQUEST_BACKEND_TIMEOUT).",
-} as const;
+/**
+ * The error answers routes share, each with its status (lib/core/errors.ts, lib/http/handler.ts),
+ * in the envelope `errorResponse` builds (lib/http/errors.ts).
+ */
+export const ERROR_RESPONSES = {
+  BadRequest: {
+    status: 400,
+    description:
+      "Body is not valid JSON (INVALID_JSON) or body, path or query parameters fail validation (INVALID_ARGS); `data.errors` lists `{path, message}` per field. Nothing changes, GSE is not called.",
+  },
+  Unauthenticated: { status: 401, description: `Missing or wrong ${AUTH_HEADER} header (UNAUTHENTICATED), or callback key.` },
+  Forbidden: { status: 403, description: "Not allowed (APP_NO_PERMISSION), e.g. a dispatch_message naming another slot_id/token." },
+  NotFound: { status: 404, description: "What the path names does not exist (API_NOT_FOUND)." },
+  Conflict: {
+    status: 409,
+    description: "The request conflicts with the current state (CONFLICT): another change holds the object, a stale revision, an id taken; `data` says which.",
+  },
+  PayloadTooLarge: {
+    status: 413,
+    description:
+      "Body above the route's size limit (BODY_SIZE_LIMIT_EXCEED). Nothing changes, GSE is not called. (Above API Gateway's own 10 MB the gateway refuses it first, outside this envelope.)",
+  },
+  RateLimited: { status: 429, description: "GSE's gateway rate-limited the call (RATE_LIMIT_RESTRICTION); `Retry-After` says when to try again." },
+  InternalError: { status: 500, description: "Unexpected failure (INTERNAL_ERROR); the message is generic." },
+  BadGateway: {
+    status: 502,
+    description:
+      "GSE unreachable or failed (BAD_GATEWAY); for a write, nothing could be confirmed. A versioned change GSE accepted but does not hold is CONFIG_NOT_APPLIED (recovery restores the last good version).",
+  },
+  GatewayTimeout: { status: 504, description: "GSE did not answer in time (REQUEST_BACKEND_TIMEOUT)." },
+} as const satisfies Record<string, { readonly status: number; readonly description: string }>;
 export type ErrorResponseName = keyof typeof ERROR_RESPONSES;
 
-/** The shared error responses a route can answer, by status; `false` = not this route. */
-export function errorResponses(byStatus: Readonly<Record<number, ErrorResponseName | false>>): Record<string, Ref> {
-  return Object.fromEntries(Object.entries(byStatus).flatMap(([status, name]) => (name === false ? [] : [[status, ref("responses", name)] as const])));
+/** The shared error responses `names` refer to, by their status. */
+export function errorResponses(names: Iterable<ErrorResponseName>): Record<string, Ref> {
+  return Object.fromEntries([...names].map((name) => [String(ERROR_RESPONSES[name].status), ref("responses", name)]));
 }
 
 const SECURITY_SCHEMES = {
@@ -72,7 +117,7 @@ export function components(schemas: Readonly<Record<string, Schema>>): OpenApiCo
     securitySchemes: SECURITY_SCHEMES,
     schemas,
     responses: Object.fromEntries(
-      Object.entries(ERROR_RESPONSES).map(([name, description]): [string, OpenApiResponse] => [
+      Object.entries(ERROR_RESPONSES).map(([name, { description }]): [string, OpenApiResponse] => [
         name,
         { description, headers: REQUEST_ID_HEADERS, content: { "application/json": { schema: ref("schemas", "ErrorEnvelope") } } },
       ]),

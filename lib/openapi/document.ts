@@ -10,15 +10,17 @@ import type { OperationName } from "../gse/operations.ts";
 import { CALLBACK_KEY_PARAM } from "../http/auth.ts";
 import type { HttpMethod, RouteDefinition } from "../routes.ts";
 import { FUNCTIONS, type FunctionKey } from "../wiring.ts";
+import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import {
   components,
+  ERROR_RESPONSES,
   errorEnvelope,
   errorResponses,
+  failureEnvelope,
   jsonSchema,
   ref,
   REQUEST_ID_HEADERS,
   successEnvelope,
-  unavailableEnvelope,
   type ErrorResponseName,
 } from "./components.ts";
 import { GSE_TAGS, gseDescription, gseOperationId, gseOperationOf, gseRouteDoc, gseTag } from "./gse-paths.ts";
@@ -33,6 +35,7 @@ import {
   type OpenApiParameter,
   type OpenApiPathItem,
   type OpenApiResponse,
+  type OpenApiServer,
   type Ref,
   type RouteDoc,
   type Schema,
@@ -93,8 +96,12 @@ function routeSpec(route: RouteDefinition, docs: Partial<Record<FunctionKey, Rou
   };
 }
 
+/** GSE's failures pass through this route: the GSE operations, and our routes that call GSE (RouteDoc `gse`). */
+const callsGse = ({ doc, gse }: RouteSpec): boolean => gse !== undefined || doc.gse === true;
+
 /** The 200 (and any other success status): the envelope around `data`, the bare document, or HTML. */
-function successResponse({ doc, gse, schemaKey }: RouteSpec, gathered: Gathered): OpenApiResponse {
+function successResponse(spec: RouteSpec, gathered: Gathered): OpenApiResponse {
+  const { doc, gse, schemaKey } = spec;
   const success: Schema | Ref = doc.raw
     ? { type: "object", description: "An OpenAPI 3.1 document" }
     : doc.html
@@ -105,30 +112,49 @@ function successResponse({ doc, gse, schemaKey }: RouteSpec, gathered: Gathered)
     headers: REQUEST_ID_HEADERS,
     content: doc.html
       ? { "text/html": { schema: success } }
-      : { "application/json": { schema: gse !== undefined ? { anyOf: [success, ref("schemas", "ErrorEnvelope")] } : success } },
+      : { "application/json": { schema: callsGse(spec) ? { anyOf: [success, ref("schemas", "ErrorEnvelope")] } : success } },
   };
 }
 
-/** The shared errors a route can answer: body errors only with a body, GSE's only where GSE is called. */
-function errorStatuses({ doc, gse }: RouteSpec): Record<number, ErrorResponseName | false> {
+/**
+ * Every shared error a route can answer, from what it is: 401 and 500 on every route; 400 where a
+ * body or parameters are validated, 413 where a body is read (the size check runs before parsing);
+ * GSE's 429/502/504 where GSE is called; and what the route's doc adds (`errors`: 403, 404, 409…).
+ */
+function errorNames(spec: RouteSpec): ErrorResponseName[] {
+  const { doc } = spec;
   const hasBody = doc.requestBody !== undefined;
-  return {
-    400: hasBody && "BadRequest",
-    401: "Unauthenticated",
-    403: "Forbidden",
-    413: hasBody && "PayloadTooLarge",
-    429: gse !== undefined && "RateLimited",
-    500: "InternalError",
-    502: gse !== undefined && "BadGateway",
-    504: gse !== undefined && "GatewayTimeout",
-  };
+  const validates = hasBody || doc.path !== undefined || doc.query !== undefined;
+  const names = new Set<ErrorResponseName>(["Unauthenticated", "InternalError", ...(doc.errors ?? [])]);
+  if (validates) names.add("BadRequest");
+  if (hasBody) names.add("PayloadTooLarge");
+  if (callsGse(spec)) for (const name of ["RateLimited", "BadGateway", "GatewayTimeout"] as const) names.add(name);
+  return [...names].sort((a, b) => ERROR_RESPONSES[a].status - ERROR_RESPONSES[b].status);
 }
 
-function parameters(route: RouteDefinition): (OpenApiParameter | Ref)[] {
+/** Each schema property as a parameter `in` the path or query; a path parameter is always required. */
+function schemaParameters(schema: z.ZodObject, where: "path" | "query"): OpenApiParameter[] {
+  const json = jsonSchema(schema);
+  const required = new Set(json.required ?? []);
+  return Object.entries(json.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: where,
+    required: where === "path" || required.has(name),
+    schema: property as Schema,
+  }));
+}
+
+/**
+ * The route's parameters: its path's, with the schema its handler validates them with (a path
+ * parameter the doc has no schema for is a string), its query's, the callback key, the request id.
+ */
+function parameters({ route, doc }: RouteSpec): (OpenApiParameter | Ref)[] {
+  const typed = new Map((doc.path ? schemaParameters(doc.path, "path") : []).map((p) => [p.name, p]));
   const inPath = [...route.path.matchAll(/\{(\w+)\+?\}/g)].map(
-    (m): OpenApiParameter => ({ name: m[1] as string, in: "path", required: true, schema: { type: "string" } }),
+    (m): OpenApiParameter => typed.get(m[1] as string) ?? { name: m[1] as string, in: "path", required: true, schema: { type: "string" } },
   );
-  return [...inPath, ...(route.auth === "callback-key" ? [CALLBACK_KEY_PARAMETER] : []), ref("parameters", "RequestId")];
+  const query = doc.query ? schemaParameters(doc.query, "query") : [];
+  return [...inPath, ...query, ...(route.auth === "callback-key" ? [CALLBACK_KEY_PARAMETER] : []), ref("parameters", "RequestId")];
 }
 
 /** The callback's credential is its URL's key, not the caller header; a browser's may be Basic. */
@@ -144,41 +170,84 @@ function requestBody({ doc, schemaKey }: RouteSpec, gathered: Gathered): Pick<Op
   return { requestBody: { required: true, content: { "application/json": { schema: schemaRef(gathered, `${schemaKey}_request`, () => body) } } } };
 }
 
-/** The 503 of a route that names a dependency it rests on, with that route's `data`. */
-function unavailableResponse({ doc, schemaKey }: RouteSpec, gathered: Gathered): Record<string, OpenApiResponse> {
-  const unavailable = doc.unavailable;
-  if (unavailable === undefined) return {};
-  const schema = schemaRef(gathered, `${schemaKey}_unavailable`, () => unavailableEnvelope(unavailable.data ?? z.unknown()));
-  return { "503": { description: unavailable.description, headers: REQUEST_ID_HEADERS, content: { "application/json": { schema } } } };
+/** The route's own error answers (RouteDoc `failures`, e.g. a 503 with its dependency report), each with its `data`. */
+function failureResponses({ doc, schemaKey }: RouteSpec, gathered: Gathered): Record<string, OpenApiResponse> {
+  return Object.fromEntries(
+    Object.entries(doc.failures ?? {}).map(([status, failure]) => {
+      const schema = schemaRef(gathered, `${schemaKey}_error_${status}`, () => failureEnvelope(failure));
+      return [status, { description: failure.description, headers: REQUEST_ID_HEADERS, content: { "application/json": { schema } } }];
+    }),
+  );
 }
 
 function operation(spec: RouteSpec, gathered: Gathered): OpenApiOperation {
   const { route, doc, gse } = spec;
-  // Schemas are gathered in this order (answer, body, 503) so the document's is stable.
+  // Schemas are gathered in this order (answer, body, own errors) so the document's is stable.
   const success = successResponse(spec, gathered);
   const body = requestBody(spec, gathered);
-  const unavailable = unavailableResponse(spec, gathered);
+  const failures = failureResponses(spec, gathered);
   return {
     operationId: uniqueOperationId(gathered, gse === undefined ? route.function : gseOperationId(route)),
     summary: doc.summary ?? route.function,
     ...(gse !== undefined ? { description: gseDescription(gse, route.path) } : doc.description ? { description: doc.description } : {}),
     tags: [gse !== undefined ? gseTag(route.path) : "service"],
-    parameters: parameters(route),
+    parameters: parameters(spec),
     ...security(route),
     ...body,
     responses: {
       "200": success,
       ...Object.fromEntries((doc.successStatuses ?? []).map((status) => [String(status), success])),
-      ...errorResponses(errorStatuses(spec)),
-      ...unavailable,
+      ...errorResponses(errorNames(spec)),
+      ...failures,
     },
   };
+}
+
+/** The local stack's gateway at its default port (docs/development.md). */
+export const LOCAL_SERVER_URL = "http://127.0.0.1:3000";
+
+/**
+ * Where the API is served, as far as the build knows: the deployed URL is not known until deploy,
+ * so the first server is relative, which OpenAPI resolves against wherever the document was
+ * fetched (`GET /openapi.json` is served by the API it describes); then the local stack.
+ */
+export const DEFAULT_SERVERS: readonly OpenApiServer[] = [
+  { url: "/", description: "The API this document was fetched from (resolved against the document's own URL)" },
+  { url: LOCAL_SERVER_URL, description: "The local stack (`npm start`) at its default port" },
+];
+
+const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/;
+const HOST = /^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:]+\])(:\d{1,5})?$/;
+
+/**
+ * The origin a request reached us at: API Gateway's `requestContext.domainName` (the host it was
+ * addressed to) and `X-Forwarded-Proto`; without the header, https but on loopback (the local
+ * gateway). Undefined when the event does not say, or says something that is not a host.
+ */
+export function requestOrigin(event: Pick<APIGatewayProxyEventV2, "requestContext" | "headers">): string | undefined {
+  const host = event.requestContext?.domainName;
+  if (!host || !HOST.test(host)) return undefined;
+  const forwarded = event.headers?.["x-forwarded-proto"];
+  const scheme = forwarded === "http" || forwarded === "https" ? forwarded : LOOPBACK_HOST.test(host) ? "http" : "https";
+  return `${scheme}://${host}`;
+}
+
+/**
+ * The document as served to one request: its own origin first, so a tool that fetched it calls the
+ * same API, and one that keeps the file (where "/" no longer resolves) still knows where it came from.
+ */
+export function servedDocument(document: OpenApiDocument, event: Pick<APIGatewayProxyEventV2, "requestContext" | "headers">): OpenApiDocument {
+  const origin = requestOrigin(event);
+  if (origin === undefined) return document;
+  const others = document.servers.filter((server) => server.url !== origin);
+  return { ...document, servers: [{ url: origin, description: "The API that served this document" }, ...others] };
 }
 
 export interface OpenApiOptions {
   readonly title?: string;
   readonly version?: string;
-  readonly servers?: readonly { readonly url: string }[];
+  /** Where the API is served; defaults to {@link DEFAULT_SERVERS}. */
+  readonly servers?: readonly OpenApiServer[];
   /** Per-function documentation; defaults to {@link SERVICE_ROUTE_DOCS}. */
   readonly docs?: Partial<Record<FunctionKey, RouteDoc>>;
 }
@@ -204,7 +273,7 @@ export function buildOpenApiDocument(routes: readonly RouteDefinition[], options
         "BlueKing GSE's HTTP API (same paths, bodies and envelopes), served by gse-control. Every answer is " +
         "`{result, code, message, data, request_id}`; errors add `code_name`.",
     },
-    ...(options.servers ? { servers: options.servers } : {}),
+    servers: options.servers ?? DEFAULT_SERVERS,
     security: [{ [SECURITY_SCHEME]: [] }],
     tags: [...GSE_TAGS, { name: "service", description: "gse-control's own routes" }],
     paths,

@@ -41,9 +41,26 @@ export function gseRouteDoc(fn: FunctionKey, name: OperationName, extra: RouteDo
     summary: FUNCTIONS[fn].description,
     requestBody: gseRouteRequestSchema(name),
     responseData: ROUTE_RESPONSE_SCHEMAS[name] ?? OPERATIONS[name].responseData,
+    ...(ROUTE_ERRORS[name] ? { errors: ROUTE_ERRORS[name] } : {}),
     ...extra,
   };
 }
+
+/**
+ * Errors a GSE operation answers beyond GSE's own (business errors as HTTP 200, 429/502/504): a
+ * versioned change (lib/config-versions) answers 409 while another change holds the object or for an
+ * Idempotency-Key reused with another body; a dispatch 403 for another slot's slot_id/token and 409
+ * for a message_id reused with another body (lib/commands/submit.ts).
+ */
+const ROUTE_ERRORS: Partial<Record<OperationName, RouteDoc["errors"]>> = {
+  add_streamto: ["Conflict"],
+  update_streamto: ["Conflict"],
+  delete_streamto: ["Conflict"],
+  add_route: ["Conflict"],
+  update_route: ["Conflict"],
+  delete_route: ["Conflict"],
+  dispatch_message: ["Forbidden", "Conflict"],
+};
 
 /** A stable id for one path form: the function, its door, and the prefix / slash it has. */
 export function gseOperationId(route: RouteDefinition): string {

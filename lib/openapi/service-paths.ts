@@ -4,26 +4,53 @@
  * answer `data` in. Nothing here restates a shape; the GSE-compatible routes are in gse-paths.ts.
  */
 import {
+  appListQuerySchema,
   appListSchema,
+  appPathSchema,
   appViewSchema,
   createAppSchema,
   datasourceActionSchema,
+  datasourceApplyFailureSchema,
+  datasourcePathSchema,
   discoverRequestSchema,
   ingestAnswerSchema,
   probeCommandAnswerSchema,
   probeIngestSchema,
   probeListSchema,
+  probeQuerySchema,
   probeVersionsSchema,
   updateAppSchema,
   upgradeRequestSchema,
 } from "../apm/schemas.ts";
-import { cancelRequestSchema, commandListSchema, commandPageSchema, commandViewSchema, upstreamListSchema } from "../commands/schemas.ts";
-import { rollbackBodySchema } from "../config-versions/api.ts";
+import {
+  cancelRequestSchema,
+  commandListQuerySchema,
+  commandListSchema,
+  commandPageSchema,
+  commandQuerySchema,
+  commandViewSchema,
+  messageIdParamSchema,
+  upstreamListSchema,
+  upstreamQuerySchema,
+} from "../commands/schemas.ts";
+import {
+  diffDataSchema,
+  diffQuerySchema,
+  historyPageSchema,
+  listQuerySchema,
+  objectPathSchema,
+  rollbackBodySchema,
+  versionPathSchema,
+  versionViewSchema,
+} from "../config-versions/api.ts";
 import { consoleDataSchema, consoleUnavailableDataSchema } from "../console/schemas.ts";
 import {
   agentIdListBodySchema,
+  agentPathSchema,
   historyDataSchema,
+  historyQuerySchema,
   listAgentsDataSchema,
+  listAgentsQuerySchema,
   registerDataSchema,
   summaryDataSchema,
   unregisterDataSchema,
@@ -33,7 +60,14 @@ import { CALLBACK_KEY_PARAM } from "../http/auth.ts";
 import type { FunctionKey } from "../wiring.ts";
 import type { RouteDoc } from "./types.ts";
 
-/** Documentation of the non-GSE functions that have something to add to their wiring entry. */
+/** The 503 of a route whose dependency is down (lib/core/errors.ts DependencyUnavailableError). */
+const DEPENDENCY_UNAVAILABLE = { code: 1650301, codeName: "DEPENDENCY_UNAVAILABLE" } as const;
+
+/**
+ * Documentation of the non-GSE functions that have something to add to their wiring entry: with
+ * the schemas their handlers validate path, query and body with, and the errors each route answers
+ * beyond those every route shares (`errors`, `failures`; lib/openapi/document.ts `errorNames`).
+ */
 export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
   health: {
     summary: "Reachability of DynamoDB, SNS and GSE",
@@ -41,10 +75,13 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
       'HTTP 200 (`result: true`, `code: 0`, `data.status: "ok"`) when every dependency answers. When one does not: ' +
       "HTTP 503 with `result: false`, `code: 1650301` (DEPENDENCY_UNAVAILABLE), a `message` naming the dependencies down, " +
       'and the same report as `data` (`status: "degraded"`, every dependency with `ok`, `latency_ms`, `detail`).',
-    unavailable: {
-      description:
-        "A dependency is down (DEPENDENCY_UNAVAILABLE, code 1650301): `message` names it, `data` is the whole report " +
-        '(`status: "degraded"`, `dependencies.{dynamodb,sns,gse}.{ok,latency_ms,detail}`). Details hold codes and error names, never a secret.',
+    failures: {
+      503: {
+        ...DEPENDENCY_UNAVAILABLE,
+        description:
+          "A dependency is down (DEPENDENCY_UNAVAILABLE, code 1650301): `message` names it, `data` is the whole report " +
+          '(`status: "degraded"`, `dependencies.{dynamodb,sns,gse}.{ok,latency_ms,detail}`). Details hold codes and error names, never a secret.',
+      },
     },
   },
   fleet_summary: {
@@ -55,6 +92,7 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
   fleet_agents: {
     description:
       "Watched agents, `limit` (1-1000, default 100) at a time; query parameters `status` (pending|alive|suspect|lost|unknown), `class` (alive|degraded|transitional|gone|unknown: the class of GSE's last status_code, shown as `status_class` beside `status_code`), `version`, `outdated` (true|false), `seen_before`/`seen_after` (ISO 8601 last-seen bounds), `cursor` (the previous page's `next_cursor`). A page may hold fewer items than `limit` while `next_cursor` is not null.",
+    query: listAgentsQuerySchema,
     responseData: listAgentsDataSchema,
   },
   fleet_register: {
@@ -70,6 +108,9 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
   fleet_history: {
     description:
       "The agent's current state (with `status_code` and its `status_class`) and its transitions (lost, recovered, stuck, unknown, and the news version_changed, newly_seen; each with the status_code, its name and class that made it), newest first; query parameters `limit` (1-500, default 50) and `cursor`. 404 when the agent is neither watched nor has history.",
+    path: agentPathSchema,
+    query: historyQuerySchema,
+    errors: ["NotFound"],
     responseData: historyDataSchema,
   },
   config_history: {
@@ -81,34 +122,70 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
       "that GSE refused (the id was taken) or that failed, which never became a version (`head` is null when there are only those). " +
       "`…/versions/{version}`: one version; " +
       "`…/diff?from=&to=`: field-level changes between two versions. Credentials are masked; a diff says a secret changed, never its value.",
+    routes: {
+      "GET /v1/configs/{kind}/{id}/versions": {
+        summary: "Versions of a stream_to or route, newest first (kind `route` or `streamto`)",
+        path: objectPathSchema,
+        query: listQuerySchema,
+        errors: ["NotFound"],
+        responseData: historyPageSchema,
+      },
+      "GET /v1/configs/{kind}/{id}/versions/{version}": {
+        summary: "One version of a stream_to or route, credentials masked",
+        path: versionPathSchema,
+        errors: ["NotFound"],
+        responseData: versionViewSchema,
+      },
+      "GET /v1/configs/{kind}/{id}/diff": {
+        summary: "Field-level changes between versions `from` and `to`",
+        path: objectPathSchema,
+        query: diffQuerySchema,
+        errors: ["NotFound"],
+        responseData: diffDataSchema,
+      },
+    },
   },
   config_rollback: {
     summary: "Roll back to version N: a new version with N's document, applied and verified like any change",
     description: "Waits up to CONFIG_LOCK_WAIT_MS for another change of the object (or its recovery) to finish; 409 only after that wait.",
+    path: objectPathSchema,
     requestBody: rollbackBodySchema,
+    responseData: versionViewSchema,
+    errors: ["NotFound", "Conflict"],
+    gse: true,
   },
   config_drift: {
     summary: "Drift: the object's current version against what GSE holds now",
+    path: objectPathSchema,
+    errors: ["NotFound"],
+    gse: true,
   },
   command_list: {
     description:
       "Commands, newest first; query parameters `status` (RUNNING, SUCCEEDED, PARTIAL, FAILED, ABORTED, CANCELLED), `limit` (1-200, default 50), `cursor`.",
+    query: commandListQuerySchema,
     responseData: commandListSchema,
   },
   command_get: {
     description:
       "The command with its counts per outcome, and a page of agents it was sent to; query parameters `outcome`, `limit` (1-1000, default 100), `cursor`. A message_id holding `/` is sent URL-encoded. Agents of batches not sent are only counted (PENDING, or SKIPPED once the command ended).",
+    path: messageIdParamSchema,
+    query: commandQuerySchema,
+    errors: ["NotFound"],
     responseData: commandPageSchema,
   },
   command_cancel: {
     description:
       "Batches not sent yet are never sent (SKIPPED), pending retries stop; batches in flight finish. 409 when the command is not RUNNING. No alert: a person asked.",
+    path: messageIdParamSchema,
     requestBody: cancelRequestSchema,
+    errors: ["NotFound", "Conflict"],
     responseData: commandViewSchema,
   },
   upstream_messages: {
     description:
       "Messages agents sent through the slot that no command of ours asked for (e.g. bkmonitorbeat's fetch/host/dataid), per UTC day (`date`, default today), newest first; `limit`, `cursor`.",
+    query: upstreamQuerySchema,
     responseData: upstreamListSchema,
   },
   gse_callback: {
@@ -131,11 +208,14 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
       "poll (failing while calls of it failed; the fleet's `gse_answered_at` is then when GSE last answered for every agent), DynamoDB by " +
       "this answer's reads, SNS by the alerts topic. Accepts HTTP Basic as well as the header.",
     responseData: consoleDataSchema,
-    unavailable: {
-      description:
-        "DynamoDB could not be read within 10 s (DEPENDENCY_UNAVAILABLE, code 1650301): `data.dependencies` is the strip alone, " +
-        "DynamoDB failing with why, SNS as checked, GSE unknown (its signal is in DynamoDB).",
-      data: consoleUnavailableDataSchema,
+    failures: {
+      503: {
+        ...DEPENDENCY_UNAVAILABLE,
+        description:
+          "DynamoDB could not be read within 10 s (DEPENDENCY_UNAVAILABLE, code 1650301): `data.dependencies` is the strip alone, " +
+          "DynamoDB failing with why, SNS as checked, GSE unknown (its signal is in DynamoDB).",
+        data: consoleUnavailableDataSchema,
+      },
     },
   },
   apm_apps: {
@@ -145,15 +225,27 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
         requestBody: createAppSchema,
         responseData: appViewSchema,
         successStatuses: [201],
+        errors: ["Conflict"],
       },
-      "GET /v1/apm/apps": { summary: "APM apps, of one business with `?bk_biz_id=`", responseData: appListSchema },
-      "GET /v1/apm/apps/{bk_biz_id}/{app_name}": { summary: "One APM app with its datasources and their last apply", responseData: appViewSchema },
-      "PUT /v1/apm/apps/{bk_biz_id}/{app_name}": {
-        summary: "Change retention or datasource definitions (null removes one); 409 for an enabled datasource or a stale `if_revision`",
-        requestBody: updateAppSchema,
+      "GET /v1/apm/apps": { summary: "APM apps, of one business with `?bk_biz_id=`", query: appListQuerySchema, responseData: appListSchema },
+      "GET /v1/apm/apps/{bk_biz_id}/{app_name}": {
+        summary: "One APM app with its datasources and their last apply",
+        path: appPathSchema,
+        errors: ["NotFound"],
         responseData: appViewSchema,
       },
-      "DELETE /v1/apm/apps/{bk_biz_id}/{app_name}": { summary: "Delete the app and its probe records; 409 while a datasource is enabled" },
+      "PUT /v1/apm/apps/{bk_biz_id}/{app_name}": {
+        summary: "Change retention or datasource definitions (null removes one); 409 for an enabled datasource or a stale `if_revision`",
+        path: appPathSchema,
+        requestBody: updateAppSchema,
+        errors: ["NotFound", "Conflict"],
+        responseData: appViewSchema,
+      },
+      "DELETE /v1/apm/apps/{bk_biz_id}/{app_name}": {
+        summary: "Delete the app and its probe records; 409 while a datasource is enabled",
+        path: appPathSchema,
+        errors: ["NotFound", "Conflict"],
+      },
     },
   },
   apm_datasource: {
@@ -161,31 +253,53 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
       "Step 1: the datasource's route on its data id channel, as a config version (verified). Step 2: a command to the agents of the app's probes seen within the retention window. " +
       "When either fails the datasource keeps its previous state, the route is rolled back, its `apply` records the step and error, one `apm.datasource_apply` alert is published, and the answer is 502 DATASOURCE_APPLY_FAILED. " +
       "Asking for the state it already has sends nothing (`changed: false`).",
+    path: datasourcePathSchema,
+    errors: ["NotFound", "Conflict"],
     responseData: datasourceActionSchema,
+    failures: {
+      502: {
+        description:
+          "The start/stop could not be carried out (DATASOURCE_APPLY_FAILED, code 1650203); the datasource kept its previous state and `data` names the step that failed and GSE's error.",
+        code: 1650203,
+        codeName: "DATASOURCE_APPLY_FAILED",
+        data: datasourceApplyFailureSchema,
+      },
+    },
   },
   apm_probes: {
     routes: {
       "GET /v1/apm/apps/{bk_biz_id}/{app_name}/probes": {
         summary: "Probe instances last seen within the app's retention window (UTC, both ends included); `service`, `limit`, `cursor`",
+        path: appPathSchema,
+        query: probeQuerySchema,
+        errors: ["NotFound"],
         responseData: probeListSchema,
       },
       "POST /v1/apm/apps/{bk_biz_id}/{app_name}/probes": {
         summary: "Report probe instances (at most 1000); last_seen only moves forward",
+        path: appPathSchema,
         requestBody: probeIngestSchema,
+        errors: ["NotFound"],
         responseData: ingestAnswerSchema,
       },
       "GET /v1/apm/apps/{bk_biz_id}/{app_name}/probe-versions": {
         summary: "Probe versions within the retention window: instances and agents per version",
+        path: appPathSchema,
+        errors: ["NotFound"],
         responseData: probeVersionsSchema,
       },
       "POST /v1/apm/apps/{bk_biz_id}/{app_name}/discover": {
         summary: "Ask agents for their probe instances; replies through the slot callback are recorded",
+        path: appPathSchema,
         requestBody: discoverRequestSchema,
+        errors: ["NotFound", "Conflict"],
         responseData: probeCommandAnswerSchema,
       },
       "POST /v1/apm/apps/{bk_biz_id}/{app_name}/upgrade": {
         summary: "Upgrade the probes not on target_version: a command rolled out within max_concurrency / max_errors",
+        path: appPathSchema,
         requestBody: upgradeRequestSchema,
+        errors: ["NotFound", "Conflict"],
         responseData: probeCommandAnswerSchema,
       },
     },

@@ -54,15 +54,42 @@ export interface OpenApiComponents {
   readonly headers: Readonly<Record<string, { readonly description: string; readonly schema: Schema }>>;
 }
 
+/** Where the API is served; `variables` fill the `{name}`s of `url`. */
+export interface OpenApiServer {
+  readonly url: string;
+  readonly description?: string;
+  readonly variables?: Readonly<Record<string, { readonly default: string; readonly description?: string }>>;
+}
+
 export interface OpenApiDocument {
   readonly openapi: typeof OPENAPI_VERSION;
   readonly jsonSchemaDialect: typeof JSON_SCHEMA_DIALECT;
-  readonly info: { readonly title: string; readonly version: string; readonly description: string };
-  readonly servers?: readonly { readonly url: string }[];
+  readonly info: {
+    readonly title: string;
+    readonly version: string;
+    readonly description: string;
+    readonly license?: { readonly name: string; readonly identifier?: string; readonly url?: string };
+  };
+  readonly servers: readonly OpenApiServer[];
   readonly security: readonly Readonly<Record<string, readonly string[]>>[];
   readonly tags: readonly { readonly name: string; readonly description: string }[];
   readonly paths: Readonly<Record<string, OpenApiPathItem>>;
   readonly components: OpenApiComponents;
+}
+
+/**
+ * The errors a route answers beyond the ones every route shares (401, 500) and the ones its shape
+ * implies (400 for a body or validated parameters, 413 for a body, GSE's 429/502/504 with `gse`),
+ * by the name of the shared response (lib/openapi/components.ts `ERROR_RESPONSES`).
+ */
+export type RouteErrorName = "BadRequest" | "Forbidden" | "NotFound" | "Conflict" | "BadGateway";
+
+/** A route-specific error answer: what it means here and its envelope's `code_name` and `data`. */
+export interface RouteFailure {
+  readonly description: string;
+  readonly codeName?: string;
+  readonly code?: number;
+  readonly data?: z.ZodType;
 }
 
 /** How one function's routes are documented; GSE operations are derived from the catalogue. */
@@ -75,11 +102,19 @@ export interface RouteDoc {
   readonly responseData?: z.ZodType;
   /** Statuses other than 200 that still carry a success envelope (e.g. an APM app's 201). */
   readonly successStatuses?: readonly number[];
+  /** The path parameters' schema the handler validates with (`parametersOf`); absent = each a string. */
+  readonly path?: z.ZodObject;
+  /** The query parameters' schema the handler validates with; a field without a default and not optional is required. */
+  readonly query?: z.ZodObject;
+  /** Errors this route answers beyond those every route or its shape implies (see {@link RouteErrorName}). */
+  readonly errors?: readonly RouteErrorName[];
   /**
-   * The route answers 503 DEPENDENCY_UNAVAILABLE (lib/core/errors.ts) when a dependency is down: what it
-   * means here, and the schema of its `data` (absent = any JSON value).
+   * The route calls GSE and passes its failures through as the GSE routes do: a business error as
+   * HTTP 200 with `result: false`, the gateway's 429/502/504.
    */
-  readonly unavailable?: { readonly description: string; readonly data?: z.ZodType };
+  readonly gse?: boolean;
+  /** Route-specific error answers by status, replacing the shared one for that status (e.g. APM's 502 DATASOURCE_APPLY_FAILED). */
+  readonly failures?: Readonly<Record<number, RouteFailure>>;
   /** The answer is the bare document, without the envelope (lib/http/handler.ts `raw`). */
   readonly raw?: boolean;
   /** The answer is an HTML page (lib/http/handler.ts text reply), not JSON. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { failure, ok } from "../../../lib/http/envelope.ts";
-import { buildOpenApiDocument, openApiPath } from "../../../lib/openapi/document.ts";
-import { BASIC_SECURITY_SCHEME, JSON_SCHEMA_DIALECT, SECURITY_SCHEME, type OpenApiDocument } from "../../../lib/openapi/types.ts";
+import { buildOpenApiDocument, LOCAL_SERVER_URL, openApiPath, requestOrigin, servedDocument } from "../../../lib/openapi/document.ts";
+import { BASIC_SECURITY_SCHEME, JSON_SCHEMA_DIALECT, SECURITY_SCHEME, type OpenApiDocument, type OpenApiParameter } from "../../../lib/openapi/types.ts";
 import { GSE_FUNCTIONS, ROUTES, type RouteDefinition } from "../../../lib/routes.ts";
 import * as examples from "../../helpers/gse-api-examples.ts";
 
@@ -104,7 +104,7 @@ describe("buildOpenApiDocument", () => {
       name: "agent_id",
       in: "path",
       required: true,
-      schema: { type: "string" },
+      schema: { type: "string", minLength: 1 },
     });
     expect(doc.paths["/v1/fleet"]?.get?.operationId).toBe("fleet_summary");
   });
@@ -118,8 +118,123 @@ describe("buildOpenApiDocument", () => {
       expect(ok200.content["application/json"]?.schema).toEqual({
         anyOf: [{ $ref: `#/components/schemas/${name}_response` }, { $ref: "#/components/schemas/ErrorEnvelope" }],
       });
-      for (const status of ["400", "401", "403", "413", "429", "500", "502", "504"]) expect(op?.responses).toHaveProperty(status);
+      for (const status of ["400", "401", "413", "429", "500", "502", "504"]) expect(op?.responses).toHaveProperty(status);
+      expect(op?.responses).not.toHaveProperty("404");
+      // Only a dispatch can be refused for what it names (another slot's slot_id/token).
+      if (name === "dispatch_message") expect(op?.responses["403"]).toEqual({ $ref: "#/components/responses/Forbidden" });
+      else expect(op?.responses).not.toHaveProperty("403");
     }
+  });
+});
+
+describe("servers", () => {
+  it("lists a relative server (wherever the document was fetched) and the local stack's default", () => {
+    expect(doc.servers.map((s) => s.url)).toEqual(["/", LOCAL_SERVER_URL]);
+    expect(LOCAL_SERVER_URL).toBe("http://127.0.0.1:3000");
+  });
+
+  it("puts the origin a request reached first when served: API Gateway's domain over https, the local gateway's over http", () => {
+    const event = (domainName: string | undefined, headers: Record<string, string> = {}) =>
+      ({ requestContext: { domainName }, headers }) as unknown as Parameters<typeof servedDocument>[1];
+    expect(servedDocument(doc, event("abc123.execute-api.eu-west-1.amazonaws.com")).servers.map((s) => s.url)).toEqual([
+      "https://abc123.execute-api.eu-west-1.amazonaws.com",
+      "/",
+      LOCAL_SERVER_URL,
+    ]);
+    expect(servedDocument(doc, event("127.0.0.1:41234")).servers[0]?.url).toBe("http://127.0.0.1:41234");
+    expect(servedDocument(doc, event("api.example.org", { "x-forwarded-proto": "http" })).servers[0]?.url).toBe("http://api.example.org");
+    expect(servedDocument(doc, event("127.0.0.1:3000")).servers.map((s) => s.url)).toEqual(["http://127.0.0.1:3000", "/"]);
+  });
+
+  it("keeps the built servers when the event names no origin, or one that is not a host", () => {
+    const event = (domainName: string | undefined) => ({ requestContext: { domainName }, headers: {} }) as unknown as Parameters<typeof servedDocument>[1];
+    expect(requestOrigin(event(undefined))).toBeUndefined();
+    expect(requestOrigin(event("evil.example/<script>"))).toBeUndefined();
+    expect(servedDocument(doc, event("a b")).servers).toEqual(doc.servers);
+  });
+});
+
+describe("parameters: the schemas the handlers validate path and query with", () => {
+  const params = (path: string, method: "get" | "post") => (doc.paths[path]?.[method]?.parameters ?? []).filter((p): p is OpenApiParameter => !("$ref" in p));
+
+  it("the config diff's from and to are required integers; the history's limit has its bounds and default", () => {
+    const diff = params("/v1/configs/{kind}/{id}/diff", "get");
+    expect(diff.find((p) => p.name === "from")).toMatchObject({ in: "query", required: true, schema: { type: "integer", minimum: 0 } });
+    expect(diff.find((p) => p.name === "to")).toMatchObject({ in: "query", required: true, schema: { type: "integer", minimum: 0 } });
+    expect(diff.find((p) => p.name === "kind")).toMatchObject({ in: "path", required: true, schema: { enum: ["route", "streamto"] } });
+    const list = params("/v1/configs/{kind}/{id}/versions", "get");
+    expect(list.find((p) => p.name === "limit")).toMatchObject({
+      in: "query",
+      required: false,
+      schema: { type: "integer", minimum: 1, maximum: 100, default: 20 },
+    });
+  });
+
+  it("the fleet's and commands' status filters are enums, cursors optional strings", () => {
+    expect(params("/v1/fleet/agents", "get").find((p) => p.name === "status")?.schema).toMatchObject({ enum: expect.arrayContaining(["alive", "suspect"]) });
+    const commands = params("/v1/commands", "get");
+    expect(commands.find((p) => p.name === "status")?.schema).toMatchObject({ enum: expect.arrayContaining(["RUNNING", "CANCELLED"]) });
+    expect(commands.find((p) => p.name === "cursor")).toMatchObject({ required: false, schema: { type: "string" } });
+  });
+
+  it("every path parameter of every route is documented, required, and every parameter has a schema", () => {
+    for (const route of ROUTES) {
+      const path = openApiPath(route.path);
+      const ps = params(path, route.method.toLowerCase() as "get" | "post");
+      const named = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      expect(
+        ps.filter((p) => p.in === "path").map((p) => p.name),
+        `${route.method} ${path}`,
+      ).toEqual(named);
+      for (const p of ps) {
+        expect(p.schema, `${route.method} ${path} ${p.name}`).toBeTypeOf("object");
+        if (p.in === "path") expect(p.required).toBe(true);
+      }
+    }
+  });
+});
+
+describe("statuses: what each route can answer", () => {
+  const statuses = (path: string, method: string) => Object.keys((doc.paths[path] as Record<string, { responses: object }>)[method]?.responses ?? {});
+
+  it("lists 400 for validated query parameters and 404 for an unknown object on GETs", () => {
+    expect(statuses("/v1/configs/{kind}/{id}/diff", "get")).toEqual(["200", "400", "401", "404", "500"]);
+    expect(statuses("/v1/commands/{message_id}", "get")).toEqual(["200", "400", "401", "404", "500"]);
+    expect(statuses("/v1/fleet", "get")).toEqual(["200", "401", "500"]);
+  });
+
+  it("lists 409 where a conflict is possible, 413 wherever a body is read, GSE's failures where GSE is called", () => {
+    expect(statuses("/v1/commands/{message_id}/cancel", "post")).toEqual(["200", "400", "401", "404", "409", "413", "500"]);
+    expect(statuses("/v1/configs/{kind}/{id}/rollback", "post")).toEqual(["200", "400", "401", "404", "409", "413", "429", "500", "502", "504"]);
+    for (const route of ROUTES) {
+      const op = doc.paths[openApiPath(route.path)]?.[route.method.toLowerCase() as "post"];
+      if (op?.requestBody) expect(op.responses, `${route.method} ${route.path}`).toHaveProperty("413");
+    }
+  });
+
+  it("APM's start/stop answers 502 DATASOURCE_APPLY_FAILED with its failure as data", () => {
+    const op = doc.paths["/v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start"]?.post;
+    const failed = op?.responses["502"] as { content: Record<string, { schema: { $ref: string } }> };
+    const name = failed.content["application/json"]?.schema.$ref.split("/").pop() as string;
+    expect(doc.components.schemas[name]).toMatchObject({ properties: { code: { const: 1650203 }, code_name: { const: "DATASOURCE_APPLY_FAILED" } } });
+    expect(accepts(name, failure(1650200, "BAD_GATEWAY", "GSE down", null, "r"))).toBe(false);
+  });
+
+  it("a record keyed by an enum is an object with each key a property (the fleet's by_status), no required key left undefined", () => {
+    const undefinedRequired: string[] = [];
+    const walk = (node: unknown, at: string): void => {
+      if (node === null || typeof node !== "object") return;
+      if (Array.isArray(node)) {
+        for (const [i, n] of node.entries()) walk(n, `${at}/${i}`);
+        return;
+      }
+      const o = node as { required?: unknown; properties?: Record<string, unknown> };
+      if (Array.isArray(o.required)) for (const key of o.required) if (!o.properties || !(key in o.properties)) undefinedRequired.push(`${at} ${key}`);
+      for (const [k, v] of Object.entries(node)) walk(v, `${at}/${k}`);
+    };
+    walk(doc.components, "#/components");
+    expect(undefinedRequired).toEqual([]);
+    expect(accepts("fleet_summary_response", ok(null, "r"))).toBe(true);
   });
 });
 

@@ -20,9 +20,13 @@ describe("GET /openapi.json", () => {
     expect(served).toHaveLength(routed.size);
   });
 
-  it("is the document generated from the route table and schemas this code holds", async () => {
+  it("is the document generated from the route table and schemas this code holds, with the origin it was fetched from as its first server", async () => {
     const res = await callApi(info.gatewayUrl, "/openapi.json", { headers: authHeader });
-    expect(res.body).toEqual(JSON.parse(JSON.stringify(buildOpenApiDocument(ROUTES))));
+    const { servers: built, ...document } = JSON.parse(JSON.stringify(buildOpenApiDocument(ROUTES))) as OpenApiDocument;
+    const { servers, ...served } = res.body as unknown as OpenApiDocument;
+    expect(served).toEqual(document);
+    // The local gateway listens on a free port, so its origin is not the default one and is listed as well.
+    expect(servers.map((s) => s.url)).toEqual([new URL(info.gatewayUrl).origin, ...built.map((s) => s.url)]);
   });
 
   it("documents only paths the gateway answers: each one reaches its function, not a 404", async () => {
