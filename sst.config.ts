@@ -29,6 +29,7 @@ export default $config({
     await import("./infra/recovery");
     await import("./infra/schedule");
     await import("./infra/alarms");
+    await import("./infra/dashboard");
     return { api: api.url };
   },
 });

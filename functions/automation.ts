@@ -14,6 +14,7 @@ import { alertsTopicOf, queueUrlOf, tableOf } from "../lib/core/config.ts";
 import { sqsClient } from "../lib/core/queue.ts";
 import { snsClient } from "../lib/core/sns.ts";
 import { fleetSettings, registerSeen } from "../lib/fleet/service.ts";
+import { flushingMetrics } from "../lib/core/metrics.ts";
 import { gseFunction } from "../lib/gse/context.ts";
 import { heartbeatDeps } from "../lib/heartbeat/jobs.ts";
 import { QUEUES } from "../lib/resources.ts";
@@ -25,7 +26,7 @@ const clients = { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() }
 const processor = new BatchProcessor(EventType.SQS);
 const heartbeat = heartbeatDeps(context, clients);
 const commands = commandDeps(context, clients);
-const alerts = createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger });
+const alerts = createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger, metrics: context.metrics });
 const fleet = { store: heartbeat.store, now: Date.now, settings: fleetSettings(config), logger };
 const runJob = createJobRunner({
   jobs: jobRegistry({
@@ -52,8 +53,8 @@ const runJob = createJobRunner({
   onDeadLetter: (record, reason) => alerts.publish(deadLetterAlert(record, reason, Date.now())),
 });
 
-export const handler: SQSHandler = async (event, lambdaContext) => {
+export const handler: SQSHandler = flushingMetrics(async (event, lambdaContext) => {
   const response = await processPartialResponse(event, runJob, processor, { context: lambdaContext });
   logger.info("queue batch", { records: event.Records.length, failed: response.batchItemFailures.length });
   return response;
-};
+});

@@ -12,12 +12,13 @@ import { documentClient } from "../lib/core/aws.ts";
 import { alertsTopicOf, tableOf } from "../lib/core/config.ts";
 import { sqsClient } from "../lib/core/queue.ts";
 import { snsClient } from "../lib/core/sns.ts";
+import { flushingMetrics } from "../lib/core/metrics.ts";
 import { gseFunction } from "../lib/gse/context.ts";
 
 const context = await gseFunction("recovery");
 const { config, logger, gse } = context;
 const clients = { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() };
-const alerts = createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger });
+const alerts = createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger, metrics: context.metrics });
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 const tables = { configs: tableOf(config, "configs"), commands: tableOf(config, "commands") };
 const configs = configRecoveryRule({
@@ -27,6 +28,7 @@ const configs = configRecoveryRule({
   logger,
   now: () => Date.now(),
   operator: config.gse.username,
+  metrics: context.metrics,
 });
 const apm = apmDeps(context, clients);
 const commands = commandRecoveryRule({
@@ -38,8 +40,8 @@ const commands = commandRecoveryRule({
 const recoverRecord = createRecoveryRouter({ tables, rules: { configs, commands }, logger });
 
 /** One failing record is reported alone (its sequence number); the rest of the batch is done. */
-export const handler: DynamoDBStreamHandler = async (event, lambdaContext) => {
+export const handler: DynamoDBStreamHandler = flushingMetrics(async (event, lambdaContext) => {
   const response = await processPartialResponse(event, recoverRecord, processor, { context: lambdaContext });
   logger.info("stream batch", { records: event.Records.length, failed: response.batchItemFailures.length });
   return response;
-};
+});

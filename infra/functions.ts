@@ -38,6 +38,9 @@ export function functionArgs(key: FunctionKey) {
     // minify: SST's build minifies only when asked (about half the size). Source maps are left to
     // SST's default: built, and kept out of the zip that Lambda loads.
     nodejs: { format: "esm" as const, minify: true },
+    // X-Ray, active (lib/core/tracing.ts): SST's Function has no tracing option, so the Lambda's own.
+    transform: { function: { tracingConfig: { mode: "Active" } } },
+    permissions: [{ actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] }],
   };
 }
 

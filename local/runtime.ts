@@ -25,6 +25,12 @@ const SQS_POLLERS = 5;
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
+// Locally nothing collects EMF lines or X-Ray segments: metrics are off unless GSE_METRICS=1
+// (then EMF lines go to the runtime's log), tracing is off. Set before any handler module loads;
+// lib/core/metrics.ts and tracing.ts read them on first use.
+process.env.POWERTOOLS_METRICS_DISABLED ??= process.env.GSE_METRICS === "1" ? "false" : "true";
+process.env.POWERTOOLS_TRACE_ENABLED ??= "false";
+
 function log(component: string, fields: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), component, ...fields })}\n`);
 }

@@ -2,6 +2,7 @@ import type { ScheduledHandler } from "aws-lambda";
 import { commandDeps } from "../../lib/commands/deps.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { sqsClient } from "../../lib/core/queue.ts";
+import { flushingMetrics } from "../../lib/core/metrics.ts";
 import { gseFunction } from "../../lib/gse/context.ts";
 import { sweepCommands } from "../../lib/commands/retry.ts";
 
@@ -10,6 +11,6 @@ const { logger } = context;
 const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
 /** Scheduled: a running command nobody looked at for two watchdog periods gets its watchdog back. */
-export const handler: ScheduledHandler = async () => {
+export const handler: ScheduledHandler = flushingMetrics(async () => {
   logger.info("command sweep", await sweepCommands(deps));
-};
+});

@@ -20,6 +20,7 @@ export function agentStateDeps(context: GseFunctionContext, clients: { readonly 
     now: Date.now,
     settings: agentStateSettings(config),
     logger: context.logger,
+    metrics: context.metrics,
     memo: new AgentMemo({ maxItems: config.agentMemoMaxItems, maxAgeMs: config.agentMemoSeconds * 1000, now: Date.now }),
     writeBehind: new QueueWriteBehind(sqsSender(clients.sqs, queueUrlOf(config, "automation"))),
   };

@@ -8,6 +8,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Config } from "../core/config.ts";
 import type { GseError } from "../core/errors.ts";
+import type { MetricsRecorder } from "../core/metrics.ts";
 import type { GseClient } from "../gse/client.ts";
 import { agentSourceOf } from "./fetch.ts";
 import type { AgentMemo } from "./memo.ts";
@@ -38,6 +39,8 @@ export interface AgentStateDeps {
   readonly memo?: AgentMemo;
   /** Where fetched state goes to be written after the answer; without it, written before. */
   readonly writeBehind?: WriteBehind;
+  /** AgentCacheHits and AgentCacheMisses per lookup; dropped when absent. */
+  readonly metrics?: MetricsRecorder;
 }
 
 export interface LookupOptions {

@@ -47,6 +47,8 @@ async function finishLookup(run: LookupRun): Promise<Lookup> {
   const fetched = await Promise.allSettled(run.fetches);
   if (run.fetchStartedAt !== undefined) stats.fetch_ms = deps.now() - run.fetchStartedAt;
   await Promise.all(run.writes);
+  deps.metrics?.add("AgentCacheHits", stats.fresh);
+  deps.metrics?.add("AgentCacheMisses", stats.fetched);
   deps.logger?.info("agent state lookup", { source: run.source, no_cache: run.noCache, duration_ms: deps.now() - run.startedAt, ...stats });
   const failed = fetched.find((r): r is PromiseRejectedResult => r.status === "rejected");
   if (failed) throw failed.reason;

@@ -23,7 +23,7 @@ export function apmDeps(
     store: new AppStore({ client: clients.dynamo, tableName: tableOf(config, "apps") }),
     configs: configDeps(context, clients),
     commands: commandDeps(context, clients),
-    alerts: createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger: context.logger }),
+    alerts: createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger: context.logger, metrics: context.metrics }),
     settings: { retentionDays: config.apm.retentionDays, platName: config.apm.platName },
     now: Date.now,
     logger: context.logger,

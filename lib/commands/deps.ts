@@ -22,5 +22,6 @@ export function commandDeps(context: GseFunctionContext, clients: { readonly dyn
     now: Date.now,
     random: Math.random,
     logger: context.logger,
+    metrics: context.metrics,
   };
 }

@@ -254,5 +254,7 @@ export async function sweepCommands(deps: CommandDeps): Promise<{ running: numbe
     }
     cursor = page.cursor;
   } while (cursor);
+  // The one place that sees every running command: commands in flight, as a gauge every sweep.
+  deps.metrics?.add("CommandsRunning", running);
   return { running, revived };
 }

@@ -5,6 +5,7 @@
 import { JOB_TYPES } from "../automation/job-types.ts";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Config } from "../core/config.ts";
+import type { MetricsRecorder } from "../core/metrics.ts";
 import type { GseClient } from "../gse/client.ts";
 import type { MessageSlot } from "../gse/dispatch.ts";
 import type { CommandStore } from "./store.ts";
@@ -55,4 +56,6 @@ export interface CommandDeps {
   readonly random: () => number;
   readonly newId?: () => string;
   readonly logger?: Logger;
+  /** CommandsStarted, CommandsRunning; dropped when absent. */
+  readonly metrics?: MetricsRecorder;
 }

@@ -43,6 +43,7 @@ export async function submitCommand(
   } catch (error) {
     deps.logger?.warn("could not schedule the command's watchdog; the sweep will find it", { message_id: item.message_id, error: String(error) });
   }
+  deps.metrics?.add("CommandsStarted", 1);
   deps.logger?.info("command created", {
     message_id: item.message_id,
     targets: item.target_count,

@@ -196,7 +196,9 @@ export async function rollbackTo(deps: ConfigDeps, ref: ObjectRef, target: numbe
   if (!head) throw new NotFoundError(`${objectKey(ref)} has no versions: it was never changed through gse-control`);
   const source = await deps.store.getVersion(ref, target);
   if (!source) throw new NotFoundError(`${objectKey(ref)} has no version ${target}`);
-  return applyDocument(deps, ref, source.document, context, { operation: "rollback_to", request: { version: target }, source_version: target });
+  const version = await applyDocument(deps, ref, source.document, context, { operation: "rollback_to", request: { version: target }, source_version: target });
+  deps.metrics?.add("ConfigRollbacks", 1);
+  return version;
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { GseError } from "../core/errors.ts";
+import type { MetricsRecorder } from "../core/metrics.ts";
 import type { GseClient } from "../gse/client.ts";
 import { OPERATIONS, type OperationName } from "../gse/operations.ts";
 import { meets, objectKey, readObject, type Expectation, type ObjectRef } from "./documents.ts";
@@ -29,6 +30,8 @@ export interface ConfigDeps {
   readonly random?: () => number;
   /** Test seam: runs between GSE's success and the head move (a process dying there). */
   readonly beforeHeadMove?: (ref: ObjectRef, version: number) => Promise<void>;
+  /** ConfigRollbacks; dropped when absent. */
+  readonly metrics?: MetricsRecorder;
 }
 
 /** Who asked: bk_username from the caller's header when given, else GSE's operator_name. */

@@ -26,6 +26,7 @@ export function configDeps(context: GseFunctionContext, clients: { readonly dyna
   return {
     gse: context.gse,
     logger: context.logger,
+    metrics: context.metrics,
     store: new ConfigStore({ client: clients.dynamo, tableName: tableOf(config, "configs") }),
     now: () => Date.now(),
     newId: () => randomUUID(),

@@ -34,7 +34,7 @@ export interface ReconcileSettings {
   readonly driftRepair: boolean;
 }
 
-export interface ReconcileDeps extends Pick<ConfigDeps, "gse" | "store" | "logger" | "now"> {
+export interface ReconcileDeps extends Pick<ConfigDeps, "gse" | "store" | "logger" | "now" | "metrics"> {
   readonly alerts: AlertPublisher<ConfigAlert>;
   readonly operator: string;
   readonly settings: ReconcileSettings;

@@ -31,6 +31,7 @@ import {
   type VersionItem,
 } from "./store.ts";
 import type { AlertPublisher } from "../core/alerts.ts";
+import type { MetricsRecorder } from "../core/metrics.ts";
 import { CONFIG_ALERT_SOURCE, type ConfigAlert } from "./alerts.ts";
 import { storedError } from "./change.ts";
 import { CannotConvergeError, converge, PartialConvergeError } from "./converge.ts";
@@ -49,6 +50,8 @@ export interface UndoDeps {
   /** operator_name on the GSE calls recovery makes. */
   readonly operator: string;
   readonly maxRecoveryAttempts?: number;
+  /** ConfigUndos, by outcome; dropped when absent. */
+  readonly metrics?: MetricsRecorder;
 }
 
 type UndoOutcome = { status: "ROLLED_BACK"; writes: number; adopted?: AdoptedState } | { status: "ROLLBACK_FAILED"; error: StoredError; writes?: number };
@@ -215,6 +218,7 @@ export async function undoVersion(deps: UndoDeps, failed: VersionItem): Promise<
     });
     try {
       await deps.store.finishUndo(ref, failed.version, outcomeOf(undone), deps.now(), undone.status === "ROLLED_BACK" ? undone.adopted : undefined);
+      deps.metrics?.add("ConfigUndos", 1, { outcome: undone.status });
     } catch (error) {
       // Someone finished it first (a concurrent delivery): its alert is theirs to send.
       if (!(error instanceof ConcurrentChangeError)) throw error;
@@ -259,6 +263,7 @@ export async function undoPendingAdd(deps: UndoDeps, failed: PendingAddItem): Pr
       undone = { status: "ROLLED_BACK", writes: 0 };
     }
     await deps.store.finishPendingAddUndo(key, outcomeOf(undone), deps.now(), adoptedVersion);
+    deps.metrics?.add("ConfigUndos", 1, { outcome: undone.status });
     item = (await deps.store.getPendingAdd(key)) ?? item;
   }
   if (!FINISHED.has(item.status) || item.alerted_at !== undefined) return;

@@ -20,6 +20,7 @@ import { z } from "zod";
 import { alertSchema, type Alert } from "./alert-shape.ts";
 import { InternalError } from "./errors.ts";
 import { redactingReplacer } from "./logger.ts";
+import type { MetricsRecorder } from "./metrics.ts";
 
 export { ALERT_SOURCES, alertFields, alertSchema, MAX_ALERT_SAMPLE, type Alert, type AlertSource } from "./alert-shape.ts";
 
@@ -44,6 +45,8 @@ export interface AlertPublisherOptions {
   readonly sns: SnsPublish;
   readonly topicArn: string;
   readonly logger?: Pick<Logger, "info">;
+  /** AlertsPublished, by alert type, once SNS took the message. */
+  readonly metrics?: MetricsRecorder;
 }
 
 /** SNS subjects stop at 100 characters. */
@@ -74,7 +77,7 @@ export function checkAlert(alert: Alert): void {
  * the logs (error texts can quote them); the builder's field order is kept.
  */
 export function createAlertPublisher(options: AlertPublisherOptions): AlertPublisher {
-  const { sns, topicArn, logger } = options;
+  const { sns, topicArn, logger, metrics } = options;
   return {
     async publish(alert, publishOptions = {}) {
       checkAlert(alert);
@@ -86,6 +89,7 @@ export function createAlertPublisher(options: AlertPublisherOptions): AlertPubli
           MessageAttributes: messageAttributes(alert, publishOptions.attributes),
         }),
       );
+      metrics?.add("AlertsPublished", 1, { type: alert.type });
       // SNS's id is the alert log's key for this alert: logged so one can be found from the other.
       logger?.info("alert published", { type: alert.type, severity: alert.severity, object: alert.object, sns_message_id: out.MessageId });
     },

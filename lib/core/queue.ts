@@ -3,13 +3,14 @@
  * or one message with attributes (the dead-letter queue's reason).
  */
 import { SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
+import { traced } from "./tracing.ts";
 
 /** SQS holds a message back at most 15 minutes. */
 export const MAX_DELAY_SECONDS = 900;
 
-/** The SQS client (one factory for every AWS client: lib/core/aws.ts). */
+/** The SQS client, traced (one factory for every AWS client: lib/core/aws.ts). */
 export function sqsClient(): SQSClient {
-  return new SQSClient({});
+  return traced(new SQSClient({}));
 }
 
 export interface SendOptions {

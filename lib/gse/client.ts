@@ -4,6 +4,8 @@ import { Pool, type Dispatcher } from "undici";
 import type { z } from "zod";
 import type { GseConfig } from "../core/config.ts";
 import { GseError, type GseErrorKind, type WriteOutcome } from "../core/errors.ts";
+import { noMetrics, type MetricsRecorder } from "../core/metrics.ts";
+import { inSubsegment } from "../core/tracing.ts";
 import { OPERATIONS, type Door, type OperationName, type OperationRequest, type OperationRequestInput, type OperationResponseData } from "./operations.ts";
 import { anyGatewayEnvelopeSchema } from "./schemas.ts";
 import { gseHeaders, operationUrl } from "./transport.ts";
@@ -21,6 +23,10 @@ export interface GseClientOptions {
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
   readonly logger?: Logger;
+  /** Calls, errors and latency per operation (GseCalls, GseErrors, GseLatency). */
+  readonly metrics?: MetricsRecorder;
+  /** The clock latency is measured with. */
+  readonly now?: () => number;
 }
 
 export interface CallOptions {
@@ -78,10 +84,14 @@ const TIMEOUT_CODES = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT"
 export class GseClient {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private readonly metrics: MetricsRecorder;
+  private readonly now: () => number;
 
   constructor(private readonly options: GseClientOptions) {
     this.sleep = options.sleep ?? ((ms) => sleepTimer(ms));
     this.random = options.random ?? Math.random;
+    this.metrics = options.metrics ?? noMetrics;
+    this.now = options.now ?? Date.now;
   }
 
   doorFor(name: OperationName): Door {
@@ -105,10 +115,26 @@ export class GseClient {
         outcome: "not_sent",
       });
     }
+    const operation = { operation: name };
+    const started = this.now();
+    this.metrics.add("GseCalls", 1, operation);
+    try {
+      return await inSubsegment(`GSE ${name}`, operation, () => this.withRetries(name, request.data, options));
+    } catch (error) {
+      this.metrics.add("GseErrors", 1, operation);
+      throw error;
+    } finally {
+      this.metrics.add("GseLatency", this.now() - started, operation);
+    }
+  }
+
+  /** One call: attempts, with backoff between them, as long as repeating it is safe. */
+  private async withRetries<N extends OperationName>(name: N, body: unknown, options: CallOptions): Promise<OperationResponseData<N>> {
+    const op = OPERATIONS[name];
     const maxAttempts = this.options.gse.maxAttempts;
     for (let attempt = 1; ; attempt++) {
       try {
-        return (await this.attempt(name, request.data, options)) as OperationResponseData<N>;
+        return (await this.attempt(name, body, options)) as OperationResponseData<N>;
       } catch (error) {
         if (!(error instanceof GseError)) throw error;
         const safe = op.kind === "read" ? error.retryable : error.outcome === "not_sent" && error.retryable;

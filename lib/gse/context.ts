@@ -11,7 +11,7 @@ export interface GseFunctionContext extends FunctionContext {
 /** The GSE client of a function, built from its config and logger. */
 export const withGse = (context: FunctionContext): GseFunctionContext => ({
   ...context,
-  gse: new GseClient({ gse: gseOf(context.config), logger: context.logger }),
+  gse: new GseClient({ gse: gseOf(context.config), logger: context.logger, metrics: context.metrics }),
 });
 
 /** What a function that calls GSE builds once at cold start. */

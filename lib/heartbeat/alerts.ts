@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { severityOf, type AlertType } from "../core/alert-catalog.ts";
 import { alertFields, createAlertPublisher } from "../core/alerts.ts";
+import type { MetricsRecorder } from "../core/metrics.ts";
 import type { FleetCalls, FleetStore, TransitionKind } from "../fleet/store.ts";
 import { statusClassSchema } from "../gse/status-class.ts";
 
@@ -134,6 +135,7 @@ export interface AlertDeps {
   readonly topicArn: string;
   readonly now: () => number;
   readonly dedupMs: number;
+  readonly metrics?: MetricsRecorder;
 }
 
 /**
@@ -149,7 +151,10 @@ export async function publishAlert(deps: AlertDeps, alert: HeartbeatAlert, calls
   if (!fresh) return false;
   try {
     // The subject says how many, and `kind` stays an attribute: subscribers filter on it since before the catalogue.
-    await createAlertPublisher({ sns: deps.sns, topicArn: deps.topicArn }).publish(alert, { subject: alertSubject(alert), attributes: { kind: alert.kind } });
+    await createAlertPublisher({ sns: deps.sns, topicArn: deps.topicArn, ...(deps.metrics ? { metrics: deps.metrics } : {}) }).publish(alert, {
+      subject: alertSubject(alert),
+      attributes: { kind: alert.kind },
+    });
     return true;
   } catch (error) {
     await deps.store.deleteItem(`alert#${alert.kind}`, fingerprint, calls).catch(() => undefined);

@@ -40,6 +40,7 @@ export async function finishPoll(deps: HeartbeatDeps, pollId: string, calls: Fle
   await writeSummary(deps, { summary, totals, at }, calls);
   const { alerts, published } = await publishPollAlerts(deps, { pollId, at }, totals, calls);
   await deps.store.markFinished(pollId, deps.now(), calls);
+  deps.metrics?.add("HeartbeatPollDuration", deps.now() - startedAt);
   deps.logger?.info("heartbeat poll finished", { ...summary, by_version: undefined, alerts: alerts.map((a) => a.kind), published });
   return { summary, alerts, published };
 }
@@ -140,7 +141,7 @@ type Published = { alerts: HeartbeatAlert[]; published: AlertKind[] };
 /** GSE's reachability first (one alert per outage), then one alert per transition kind. */
 async function publishPollAlerts(deps: HeartbeatDeps, poll: { pollId: string; at: number }, totals: PollTotals, calls: FleetCalls): Promise<Published> {
   const { settings, store } = deps;
-  const alertDeps = { store, sns: deps.sns, topicArn: deps.topicArn, now: deps.now, dedupMs: settings.alertDedupMs };
+  const alertDeps = { store, sns: deps.sns, topicArn: deps.topicArn, now: deps.now, dedupMs: settings.alertDedupMs, metrics: deps.metrics };
   const base = { source: "gse-control/heartbeat" as const, poll_id: poll.pollId, at: new Date(poll.at).toISOString() };
   const out: Published = { alerts: [], published: [] };
   const raise = async (alert: HeartbeatAlert, send: () => Promise<boolean>): Promise<void> => {

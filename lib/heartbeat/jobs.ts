@@ -29,6 +29,7 @@ export function heartbeatDeps(
     now: Date.now,
     settings: heartbeatSettings(config),
     logger: context.logger,
+    metrics: context.metrics,
   };
 }
 

@@ -107,6 +107,7 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
   const chunksMs = deps.now() - started - view.readMs;
   await recordHistory(shard);
   const result = shardResultOf(shard, { chunksMs });
+  recordTransitions(deps, shard.tally.transitions);
   const pending = await recordShard(deps, job, result, calls);
   let finished = false;
   if (pending === 0 || (pending === undefined && (await pollUnfinished(store, job.poll_id, calls)))) {
@@ -114,6 +115,11 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
     finished = true;
   }
   return { result, calls, finished };
+}
+
+/** What the shard changed, by transition kind (kinds with none are not sent). */
+function recordTransitions(deps: HeartbeatDeps, transitions: Readonly<Record<string, number>>): void {
+  for (const [kind, count] of Object.entries(transitions)) if (count > 0) deps.metrics?.add("HeartbeatTransitions", count, { kind });
 }
 
 async function pollUnfinished(store: FleetStore, pollId: string, calls: FleetCalls): Promise<boolean> {

@@ -2,6 +2,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { Config } from "../core/config.ts";
+import type { MetricsRecorder } from "../core/metrics.ts";
 import type { FleetStore } from "../fleet/store.ts";
 import type { GseClient } from "../gse/client.ts";
 import type { HeartbeatShardJob } from "./shard-job.ts";
@@ -56,4 +57,6 @@ export interface HeartbeatDeps {
   readonly now: () => number;
   readonly settings: HeartbeatSettings;
   readonly logger?: Logger;
+  /** HeartbeatTransitions, HeartbeatPollDuration and the alerts published; dropped when absent. */
+  readonly metrics?: MetricsRecorder;
 }

@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { Caller } from "../core/config.ts";
+import { processMetrics } from "../core/metrics.ts";
 import { BodyTooLargeError, MalformedJsonError, UnauthenticatedError, ValidationError } from "../core/errors.ts";
 import { AUTH_HEADER, authenticate, credentialsFromBody, ESB_PATH_PREFIX, type AuthenticatedCaller } from "./auth.ts";
 import { ok } from "./envelope.ts";
@@ -132,6 +133,17 @@ function requestEdge(logger: Logger, name: string): Middleware {
   };
 }
 
+/**
+ * Writes the invocation's metrics (lib/core/metrics.ts) as it ends. Used first, so that its
+ * `after` and `onError` run last, once every other middleware is done.
+ */
+function metricsFlush(): Middleware {
+  const flush = async function metricsFlushAfter(): Promise<void> {
+    processMetrics().flush();
+  };
+  return { after: flush, onError: flush };
+}
+
 function authentication(callers: readonly Caller[], custom: ((event: HttpEvent) => AuthenticatedCaller) | undefined): Middleware {
   return {
     before: async function authenticationBefore(request) {
@@ -195,7 +207,7 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infe
 
 /**
  * The one way to build an HTTP handler: request id, authentication, body limit, JSON parsing,
- * zod validation, the envelope, and error mapping. The handler function gets validated input.
+ * zod validation, the envelope, error mapping, and the metrics flush. The handler function gets validated input.
  */
 export function httpHandler<S extends z.ZodType | undefined = undefined>(
   options: HttpHandlerOptions<S>,
@@ -203,6 +215,7 @@ export function httpHandler<S extends z.ZodType | undefined = undefined>(
 ) {
   const { logger, name } = options;
   let stack = middy<HttpEvent, HttpResult, Error, HttpContext, Internal>()
+    .use(metricsFlush())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .use(requestEdge(logger, name))

@@ -27,7 +27,7 @@ export function installFakes(stage: string): Built[] {
         built.push(this.fake);
         Object.assign(
           this,
-          { name, arn: `arn:fake:${kind}:${name}`, url: `https://fake/${name}`, nodes: { queue: { name }, function: { name } } },
+          { name, arn: `arn:fake:${kind}:${name}`, url: `https://fake/${name}`, nodes: { queue: { name }, function: { name }, api: { id: `id-${name}` } } },
           extra(name),
         );
         for (const method of ["subscribe", "subscribeQueue", "route"]) {
@@ -49,7 +49,8 @@ export function installFakes(stage: string): Built[] {
       Cron: resource("Cron"),
     },
   };
-  g.aws = { cloudwatch: { MetricAlarm: resource("MetricAlarm") } };
+  g.aws = { cloudwatch: { MetricAlarm: resource("MetricAlarm"), Dashboard: resource("Dashboard") }, getRegionOutput: () => ({ region: "fake-region" }) };
+  g.$jsonStringify = (value: unknown) => JSON.stringify(value);
   return built;
 }
 

@@ -17,6 +17,7 @@ import { ALERT_CATALOG, ALERT_TYPES, type AlertType } from "../../../lib/core/al
 import { alertSchema, createAlertPublisher, type Alert, type SnsPublish } from "../../../lib/core/alerts.ts";
 import { registerSecrets } from "../../../lib/core/logger.ts";
 import { ALERT_KINDS, heartbeatAlert } from "../../../lib/heartbeat/alerts.ts";
+import { captureMetrics } from "../../helpers/emf.ts";
 import { commandItem } from "../../helpers/events.ts";
 
 const AT = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -183,5 +184,15 @@ describe("the one alert publisher", () => {
     const logger = { info: (...args: unknown[]) => void lines.push(args) };
     await createAlertPublisher({ sns: fakeSns(), topicArn: TOPIC, logger }).publish(example("automation.dead_letter"));
     expect(lines).toEqual([["alert published", { type: "automation.dead_letter", severity: "warning", object: "sqs#sqs-1", sns_message_id: "sns-1" }]]);
+  });
+
+  it("counts each alert SNS took under its type, and none that SNS refused", async () => {
+    const { metrics, values } = captureMetrics();
+    await createAlertPublisher({ sns: fakeSns(), topicArn: TOPIC, metrics }).publish(example("automation.dead_letter"));
+    await createAlertPublisher({ sns: fakeSns(), topicArn: TOPIC, metrics }).publish(example("heartbeat.lost"));
+    const refusing: SnsPublish = { send: async () => Promise.reject(new Error("SNS down")) };
+    await expect(createAlertPublisher({ sns: refusing, topicArn: TOPIC, metrics }).publish(example("heartbeat.lost"))).rejects.toThrow("SNS down");
+    expect(values("AlertsPublished", { type: "automation.dead_letter" })).toEqual([1]);
+    expect(values("AlertsPublished", { type: "heartbeat.lost" })).toEqual([1]);
   });
 });

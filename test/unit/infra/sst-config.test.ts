@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { QUEUES, SECRETS, TABLES, TOPICS, type TableKey } from "../../../lib/resources.ts";
 import { ROUTES } from "../../../lib/routes.ts";
 import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, STREAM_SUBSCRIPTIONS, type FunctionKey } from "../../../lib/wiring.ts";
+import { METRIC_CATALOGUE, METRICS_NAMESPACE } from "../../../lib/core/metrics.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
 import { DEPLOY_ENV, runConfig, type Built } from "../../helpers/sst-fakes.ts";
 
@@ -199,6 +200,72 @@ describe("sst.config.ts", () => {
       await expect(runConfig("dev")).rejects.toThrow(/HEARTBEAT_EVERY_MINUTES/);
     } finally {
       delete process.env.HEARTBEAT_EVERY_MINUTES;
+    }
+  });
+});
+
+describe("sst.config.ts: observability", () => {
+  const alarm = (name: string) => ofKind("MetricAlarm").find((a) => a.name === name);
+
+  it("alarms when a schedule stops being invoked, with missing data breaching: a heartbeat that never runs fires", () => {
+    for (const schedule of SCHEDULES) {
+      const missing = alarm(`${schedule.name}Missing`);
+      expect(missing?.args, schedule.name).toMatchObject({
+        namespace: "AWS/Lambda",
+        metricName: "Invocations",
+        dimensions: { FunctionName: functionNamed(schedule.function)?.name },
+        statistic: "Sum",
+        threshold: 1,
+        comparisonOperator: "LessThanThreshold",
+        treatMissingData: "breaching",
+      });
+    }
+    expect(alarm("HeartbeatMissing")?.args.period).toBe(300);
+  });
+
+  it("alarms on the API's 5xx rate, from API Gateway's 5xx and Count of this API", () => {
+    const args = alarm("Api5xxRate")?.args ?? {};
+    const queries = args.metricQueries as { id: string; expression?: string; metric?: { metricName: string; dimensions: unknown } }[];
+    expect(queries.filter((q) => q.metric).map((q) => [q.metric?.metricName, q.metric?.dimensions])).toEqual([
+      ["5xx", { ApiId: "id-Api" }],
+      ["Count", { ApiId: "id-Api" }],
+    ]);
+    expect(queries.find((q) => q.expression)?.expression).toMatch(/100 \* errors \/ requests/);
+    expect(args).toMatchObject({ comparisonOperator: "GreaterThanThreshold", treatMissingData: "notBreaching" });
+  });
+
+  it("alarms on throttles of every function", () => {
+    const throttled = ofKind("MetricAlarm")
+      .filter((a) => a.args.metricName === "Throttles")
+      .map((a) => (a.args.dimensions as { FunctionName: string }).FunctionName)
+      .sort();
+    expect(throttled).toEqual((Object.keys(FUNCTIONS) as FunctionKey[]).map((key) => functionNamed(key)?.name).sort());
+  });
+
+  it("builds one dashboard that names every metric of the catalogue, and every function's errors and throttles", () => {
+    const dashboards = ofKind("Dashboard");
+    expect(dashboards).toHaveLength(1);
+    const body = String(dashboards[0]?.args.dashboardBody);
+    const widgets = (JSON.parse(body) as { widgets: { properties: { title: string; metrics: unknown[][] } }[] }).widgets;
+    // A metric is shown as a row [namespace, name, ...] or found by a SEARCH of its name.
+    const shown = widgets.flatMap((w) =>
+      w.properties.metrics.map((row) =>
+        row[0] === METRICS_NAMESPACE ? String(row[1]) : (/MetricName="(\w+)"/.exec((row[0] as { expression?: string }).expression ?? "")?.[1] ?? ""),
+      ),
+    );
+    expect(new Set(shown)).toEqual(new Set([...Object.keys(METRIC_CATALOGUE), ""]));
+    const named = (title: string) => JSON.stringify(widgets.find((w) => w.properties.title.startsWith(title))?.properties.metrics);
+    for (const key of Object.keys(FUNCTIONS) as FunctionKey[]) {
+      expect(named("Lambda errors")).toContain(`"${functionNamed(key)?.name}"`);
+      expect(named("Lambda throttles")).toContain(`"${functionNamed(key)?.name}"`);
+    }
+    expect(named("API 5xx")).toContain('"5xx"');
+  });
+
+  it("runs every function with active X-Ray tracing and lets it send segments", () => {
+    for (const fn of ofKind("Function")) {
+      expect(fn.args.transform, fn.name).toEqual({ function: { tracingConfig: { mode: "Active" } } });
+      expect(fn.args.permissions, fn.name).toEqual([{ actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] }]);
     }
   });
 });
