@@ -1,16 +1,8 @@
 /** Human output of the APM commands: tables (cli-table3) and colours (picocolors), as in format.ts. */
 import Table from "cli-table3";
 import { createColors } from "picocolors";
-import {
-  DATASOURCES,
-  type AppView,
-  type Datasource,
-  type DatasourceAction,
-  type ProbeCommandAnswer,
-  type ProbeList,
-  type ProbeVersions,
-  type RetentionWindow,
-} from "../lib/apm/schemas.ts";
+import { DATASOURCES } from "./choices.ts";
+import type { AppView, Datasource, DatasourceAction, ProbeCommandAnswer, ProbeList, ProbeVersions, RetentionWindow } from "../lib/apm/schemas.ts";
 import { commandSummary } from "./format.ts";
 
 const table = (head: string[]): Table.Table => new Table({ head, style: { head: [], border: [] } });

@@ -6,34 +6,18 @@
  * nothing is sent.
  */
 import type { Command } from "commander";
-import { z } from "zod";
-import {
-  appListSchema,
-  appNameSchema,
-  appViewSchema,
-  createAppSchema,
-  DATASOURCES,
-  datasourceActionSchema,
-  probeCommandAnswerSchema,
-  probeListSchema,
-  probeQuerySchema,
-  datasourceApplyFailureSchema,
-  probeVersionsSchema,
-  upgradeRequestSchema,
-  type CreateAppRequest,
-  type DatasourceAction,
-  type DatasourceDefinition,
-  type DatasourceName,
-  type UpgradeRequest,
-} from "../lib/apm/schemas.ts";
+import type { z } from "zod";
+import type { CreateAppRequest, DatasourceAction, DatasourceDefinition, UpgradeRequest } from "../lib/apm/schemas.ts";
+import { DATASOURCES, type DatasourceName } from "./choices.ts";
+import { rt } from "./lazy.ts";
 import type { CommandView } from "../lib/commands/schemas.ts";
-import { callApi, CliError, UsageError } from "./api.ts";
+import { callApi } from "./api.ts";
+import { CliError, ReportedError, UsageError } from "./errors.ts";
 import { appDetail, appLabel, appsTable, datasourceActionText, noUpgradeText, probesText, probeVersionsText, upgradeText } from "./apm-format.ts";
 import { followCommand, recordedOrThrow, rolloutLimit, throwIfEndedBadly, type CommandContext } from "./dispatch.ts";
 
 /** What a start or stop answers when it could not be carried out (HTTP 502). */
 export const DATASOURCE_APPLY_FAILED = 1650203;
-const deletedSchema = z.object({ deleted: z.boolean() });
 
 const INT32_MAX = 2_147_483_647;
 
@@ -45,7 +29,7 @@ export function bizId(text: string): number {
 }
 
 function appName(text: string): string {
-  const parsed = appNameSchema.safeParse(text);
+  const parsed = rt().appNameSchema.safeParse(text);
   if (!parsed.success) throw new UsageError(`app name "${text}" ${parsed.error.issues[0]?.message ?? "is invalid"}`);
   return parsed.data;
 }
@@ -101,7 +85,7 @@ function createBody(name: string, options: CreateOptions): CreateAppRequest {
     const spec = options[ds];
     if (spec !== undefined) datasources[ds] = datasourceSpec(ds, spec);
   }
-  return checked(createAppSchema, {
+  return checked(rt().createAppSchema, {
     bk_biz_id: bizId(options.biz),
     app_name: appName(name),
     ...(retention !== undefined ? { retention_days: Number(retention) } : {}),
@@ -119,7 +103,7 @@ interface UpgradeOptions {
 }
 
 const upgradeBody = (options: UpgradeOptions): UpgradeRequest =>
-  checked(upgradeRequestSchema, {
+  checked(rt().upgradeRequestSchema, {
     target_version: options.to,
     max_concurrency: rolloutLimit(options.maxConcurrency),
     max_errors: rolloutLimit(options.maxErrors),
@@ -131,14 +115,14 @@ async function upgrade(ctx: CommandContext, name: string, options: UpgradeOption
   const body = upgradeBody(options);
   const target = ctx.target();
   if (!options.wait) {
-    const answer = await callApi(target, "POST", path, probeCommandAnswerSchema, { body });
+    const answer = await callApi(target, "POST", path, rt().probeCommandAnswerSchema, { body });
     ctx.print(answer, () => upgradeText(answer, body.target_version, ctx.io.color));
     if (answer.command) throwIfEndedBadly(answer.command);
     return;
   }
   let first: CommandView;
   try {
-    const answer = await callApi(target, "POST", path, probeCommandAnswerSchema, { body });
+    const answer = await callApi(target, "POST", path, rt().probeCommandAnswerSchema, { body });
     if (answer.command === undefined) {
       ctx.print(answer, () => noUpgradeText(body.target_version));
       return;
@@ -156,11 +140,11 @@ async function setDatasource(ctx: CommandContext, ds: DatasourceName, verb: "sta
   const path = `${appPath(options.biz, name)}/datasources/${ds}/${verb}`;
   let answer: DatasourceAction;
   try {
-    answer = await callApi(ctx.target(), "POST", path, datasourceActionSchema);
+    answer = await callApi(ctx.target(), "POST", path, rt().datasourceActionSchema);
   } catch (error) {
     const failure =
       error instanceof CliError && error.status === 502 && Number(error.code) === DATASOURCE_APPLY_FAILED
-        ? datasourceApplyFailureSchema.safeParse(error.data)
+        ? rt().datasourceApplyFailureSchema.safeParse(error.data)
         : undefined;
     if (!failure?.success) throw error;
     const f = failure.data;
@@ -172,7 +156,7 @@ async function setDatasource(ctx: CommandContext, ds: DatasourceName, verb: "sta
         `${ds} kept its previous state (${f.app?.datasources[ds]?.enabled ? "on" : "off"}); details: gse-control app show ${name} --biz ${options.biz}`,
       ].join("\n"),
     );
-    throw new CliError(`${label} failed at the ${f.step} step`);
+    throw new ReportedError(`${label} failed at the ${f.step} step`, 502, DATASOURCE_APPLY_FAILED);
   }
   ctx.print(answer, () => datasourceActionText(answer, ctx.io.color));
 }
@@ -184,7 +168,7 @@ export function addApmCommands(program: Command, ctx: CommandContext): void {
     .option("--biz <bk_biz_id>", "only this business's apps")
     .action(async (options: { biz?: string }) => {
       const query = options.biz === undefined ? "" : `?bk_biz_id=${bizId(options.biz)}`;
-      const list = await callApi(ctx.target(), "GET", `/v1/apm/apps${query}`, appListSchema);
+      const list = await callApi(ctx.target(), "GET", `/v1/apm/apps${query}`, rt().appListSchema);
       ctx.print(list, () => appsTable(list.apps, ctx.io.color));
     });
 
@@ -197,7 +181,7 @@ export function addApmCommands(program: Command, ctx: CommandContext): void {
     .argument("<app_name>")
     .requiredOption(...BIZ)
     .action(async (name: string, options: { biz: string }) => {
-      const view = await callApi(ctx.target(), "GET", appPath(options.biz, name), appViewSchema);
+      const view = await callApi(ctx.target(), "GET", appPath(options.biz, name), rt().appViewSchema);
       ctx.print(view, () => appDetail(view, ctx.io.color));
     });
 
@@ -214,7 +198,7 @@ export function addApmCommands(program: Command, ctx: CommandContext): void {
     );
   create.action(async (name: string, options: CreateOptions) => {
     const body = createBody(name, options);
-    const view = await callApi(ctx.target(), "POST", "/v1/apm/apps", appViewSchema, { body });
+    const view = await callApi(ctx.target(), "POST", "/v1/apm/apps", rt().appViewSchema, { body });
     ctx.print(view, () => `created ${appLabel(view)}\n${appDetail(view, ctx.io.color)}`);
   });
 
@@ -224,7 +208,7 @@ export function addApmCommands(program: Command, ctx: CommandContext): void {
     .argument("<app_name>")
     .requiredOption(...BIZ)
     .action(async (name: string, options: { biz: string }) => {
-      const answer = await callApi(ctx.target(), "DELETE", appPath(options.biz, name), deletedSchema);
+      const answer = await callApi(ctx.target(), "DELETE", appPath(options.biz, name), rt().deletedSchema);
       ctx.print(answer, () => `deleted ${options.biz}/${name}`);
     });
 
@@ -250,9 +234,9 @@ export function addApmCommands(program: Command, ctx: CommandContext): void {
     .action(async (name: string, options: { biz: string; service?: string; limit: string; cursor?: string }) => {
       const path = appPath(options.biz, name);
       if (!/^\d+$/.test(options.limit)) throw new UsageError(`--limit is a whole number, not "${options.limit}"`);
-      const q = checked(probeQuerySchema, { limit: options.limit, service: options.service, cursor: options.cursor });
+      const q = checked(rt().probeQuerySchema, { limit: options.limit, service: options.service, cursor: options.cursor });
       const query = new URLSearchParams({ limit: String(q.limit), ...(q.service ? { service: q.service } : {}), ...(q.cursor ? { cursor: q.cursor } : {}) });
-      const list = await callApi(ctx.target(), "GET", `${path}/probes?${query.toString()}`, probeListSchema);
+      const list = await callApi(ctx.target(), "GET", `${path}/probes?${query.toString()}`, rt().probeListSchema);
       ctx.print(list, () => probesText(list));
     });
 
@@ -262,7 +246,7 @@ export function addApmCommands(program: Command, ctx: CommandContext): void {
     .argument("<app_name>")
     .requiredOption(...BIZ)
     .action(async (name: string, options: { biz: string }) => {
-      const data = await callApi(ctx.target(), "GET", `${appPath(options.biz, name)}/probe-versions`, probeVersionsSchema);
+      const data = await callApi(ctx.target(), "GET", `${appPath(options.biz, name)}/probe-versions`, rt().probeVersionsSchema);
       ctx.print(data, () => probeVersionsText(data));
     });
 

@@ -6,20 +6,13 @@ import { Option, type Command } from "commander";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  AGENT_OUTCOMES,
-  COMMAND_STATUSES,
-  commandListSchema,
-  commandPageSchema,
-  commandViewSchema,
-  dispatchAnswerSchema,
-  dispatchCommandSchema,
-  type CommandPage,
-  type DispatchCommandRequest,
-} from "../lib/commands/schemas.ts";
-import { callApi, CliError, UsageError, type Target } from "./api.ts";
+import type { CommandPage, DispatchCommandRequest } from "../lib/commands/schemas.ts";
+import { AGENT_OUTCOMES, COMMAND_STATUSES } from "./choices.ts";
+import { callApi, type Target } from "./api.ts";
+import { CliError, ReportedError, UsageError } from "./errors.ts";
 import { commandPageText, commandsTable, commandSummary, dispatchText } from "./format.ts";
 import type { Io } from "./api.ts";
+import { rt } from "./lazy.ts";
 import { commandProgress } from "./progress.ts";
 
 export interface CommandContext {
@@ -96,7 +89,7 @@ function dispatchBody(options: DispatchOptions): DispatchCommandRequest {
   if (replyTimeout !== undefined && !/^\d+$/.test(replyTimeout)) throw new UsageError(`--reply-timeout is whole seconds, not "${replyTimeout}"`);
   const ids = agentIds(options.agents);
   if (ids.length === 0) throw new UsageError(`--agents: no agent ids in "${options.agents}"`);
-  const body = dispatchCommandSchema.safeParse({
+  const body = rt().dispatchCommandSchema.safeParse({
     message_id: options.messageId ?? `cli.${randomBytes(8).toString("hex")}`,
     agent_id_list: ids,
     content: contentOf(options.content),
@@ -115,7 +108,7 @@ function dispatchBody(options: DispatchOptions): DispatchCommandRequest {
 }
 
 async function fetchPage(target: Target, messageId: string, limit?: number): Promise<CommandPage> {
-  return callApi(target, "GET", `${commandPath(messageId)}${limit === undefined ? "" : `?limit=${limit}`}`, commandPageSchema);
+  return callApi(target, "GET", `${commandPath(messageId)}${limit === undefined ? "" : `?limit=${limit}`}`, rt().commandPageSchema);
 }
 
 /** Polls until the command stops RUNNING; returns its last page (the API's default page of agents). */
@@ -139,8 +132,11 @@ async function waitForEnd(ctx: CommandContext, first: CommandPage["command"]): P
     }
     return await fetchPage(target, command.message_id);
   } catch (error) {
+    const cause = error instanceof CliError ? error : undefined;
     throw new CliError(
       `${error instanceof Error ? error.message : String(error)}; stopped waiting, the command goes on: gse-control command ${first.message_id}`,
+      cause?.status,
+      cause?.code,
     );
   } finally {
     progress.stop();
@@ -163,7 +159,7 @@ const dispatchPath = "/api/v2/cluster/dispatch_message";
  */
 async function dispatchedOrRecorded(ctx: CommandContext, target: Target, body: DispatchCommandRequest): Promise<CommandPage["command"]> {
   try {
-    return (await callApi(target, "POST", dispatchPath, dispatchAnswerSchema, { body })).command;
+    return (await callApi(target, "POST", dispatchPath, rt().dispatchAnswerSchema, { body })).command;
   } catch (error) {
     return recordedOrThrow(ctx, target, body.message_id, error);
   }
@@ -180,7 +176,7 @@ export async function recordedOrThrow(ctx: CommandContext, target: Target, messa
   return recorded.command;
 }
 
-const endedBadly = (status: string): CliError => new CliError(`the command ended ${status}`);
+const endedBadly = (status: string): CliError => new ReportedError(`the command ended ${status}`, undefined, "command_ended");
 
 /**
  * `--wait`: follows the command to its end (a live bar on a terminal), prints its final page (the
@@ -206,7 +202,7 @@ async function dispatch(ctx: CommandContext, options: DispatchOptions): Promise<
   const body = dispatchBody(options);
   const target = ctx.target();
   if (!options.wait) {
-    const answer = await callApi(target, "POST", dispatchPath, dispatchAnswerSchema, { body });
+    const answer = await callApi(target, "POST", dispatchPath, rt().dispatchAnswerSchema, { body });
     ctx.print(answer, () => dispatchText(answer, ctx.io.color));
     throwIfEndedBadly(answer.command);
     return;
@@ -240,7 +236,7 @@ export function addCommandCommands(program: Command, ctx: CommandContext): void 
         ...(options.outcome ? { outcome: options.outcome } : {}),
         ...(options.cursor ? { cursor: options.cursor } : {}),
       });
-      const page = await callApi(ctx.target(), "GET", `${commandPath(messageId)}?${query.toString()}`, commandPageSchema);
+      const page = await callApi(ctx.target(), "GET", `${commandPath(messageId)}?${query.toString()}`, rt().commandPageSchema);
       ctx.print(page, () => commandPageText(page, ctx.io.color));
     });
 
@@ -256,7 +252,7 @@ export function addCommandCommands(program: Command, ctx: CommandContext): void 
         ...(options.status ? { status: options.status } : {}),
         ...(options.cursor ? { cursor: options.cursor } : {}),
       });
-      const list = await callApi(ctx.target(), "GET", `/v1/commands?${query.toString()}`, commandListSchema);
+      const list = await callApi(ctx.target(), "GET", `/v1/commands?${query.toString()}`, rt().commandListSchema);
       ctx.print(list, () => commandsTable(list, ctx.io.color));
     });
 
@@ -266,7 +262,7 @@ export function addCommandCommands(program: Command, ctx: CommandContext): void 
     .argument("<message_id>")
     .option("--reason <text>", "recorded with the command")
     .action(async (messageId: string, options: { reason?: string }) => {
-      const command = await callApi(ctx.target(), "POST", `${commandPath(messageId)}/cancel`, commandViewSchema, {
+      const command = await callApi(ctx.target(), "POST", `${commandPath(messageId)}/cancel`, rt().commandViewSchema, {
         body: options.reason ? { reason: options.reason } : {},
       });
       ctx.print(command, () => commandSummary(command, ctx.io.color));

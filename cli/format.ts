@@ -2,15 +2,8 @@
 import Table from "cli-table3";
 import { createColors } from "picocolors";
 import type { z } from "zod";
-import {
-  AGENT_OUTCOMES,
-  type AgentOutcome,
-  type CommandStatus,
-  type commandListSchema,
-  type commandPageSchema,
-  type commandViewSchema,
-  type dispatchAnswerSchema,
-} from "../lib/commands/schemas.ts";
+import { AGENT_OUTCOMES } from "./choices.ts";
+import type { AgentOutcome, CommandStatus, commandListSchema, commandPageSchema, commandViewSchema, dispatchAnswerSchema } from "../lib/commands/schemas.ts";
 import type { historyPageSchema } from "../lib/config-versions/api.ts";
 import type { FieldChange } from "../lib/config-versions/mask.ts";
 import type { historyDataSchema, listAgentsDataSchema, summaryDataSchema } from "../lib/fleet/schemas.ts";

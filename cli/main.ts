@@ -1,29 +1,34 @@
 /**
- * `npx gse-control <command>`: the operator's CLI over our HTTP API (docs/operations.md, "On call"). Every
- * command takes `--json` for scripts; exit codes: 0 done, 1 the API said no or was unreachable (or
- * a dispatched command ended other than SUCCEEDED), 2 wrong use of the CLI.
+ * `gse-control <command>`: the operator's CLI over our HTTP API (docs/operations.md, "The CLI").
+ * Every command takes `--json` for scripts; exit codes: 0 done, 1 the API said no or was unreachable
+ * (or a dispatched command ended other than SUCCEEDED), 2 wrong use of the CLI or its settings, and
+ * `config drift` 2 when the object drifted. With `--json` a failure is `{"error": …}` on stdout.
  */
 import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
-import { listAgentStateDataSchema } from "../lib/gse/schemas.ts";
-import {
-  AGENT_VIEW_STATUSES,
-  historyDataSchema,
-  listAgentsDataSchema,
-  registerDataSchema,
-  summaryDataSchema,
-  unregisterDataSchema,
-} from "../lib/fleet/schemas.ts";
-import { diffDataSchema, historyPageSchema, versionViewSchema } from "../lib/config-versions/api.ts";
-import { driftReportSchema } from "../lib/config-versions/reconcile.ts";
-import { callApi, CliError, resolveTarget, UsageError, type Io, type Target } from "./api.ts";
+import { callApi, type Io } from "./api.ts";
 import { addApmCommands } from "./apm.ts";
+import { AGENT_VIEW_STATUSES, DEFAULT_TIMEOUT_SECONDS } from "./choices.ts";
 import { addCommandCommands } from "./dispatch.ts";
+import { CliError, type ErrorJson, ReportedError, UsageError } from "./errors.ts";
 import { agentDetail, agentsTable, changesText, fleetSummary, stateTable, versionsTable } from "./format.ts";
+import { loadRuntime, rt } from "./lazy.ts";
+import type { Target } from "./target.ts";
+
+export type { Io };
+
+/** Set by the bundle's build (local/build-cli.ts) from packages/cli/package.json; absent when run from the sources. */
+declare const GSE_CONTROL_VERSION: string | undefined;
+const VERSION = typeof GSE_CONTROL_VERSION === "string" ? GSE_CONTROL_VERSION : "0.0.0-sources";
+
+/** The exit code of `config drift` for an object that drifted (0: in sync). */
+export const DRIFTED_EXIT_CODE = 2;
 
 interface GlobalOptions {
   readonly url?: string;
   readonly json?: boolean;
+  readonly profile?: string;
+  readonly timeout?: string;
 }
 
 /** Ids from the arguments and/or a file (one per line, blank lines and `#` comments ignored). */
@@ -40,25 +45,34 @@ function idsFrom(args: readonly string[], file: string | undefined): string[] {
   return ids;
 }
 
-export type { Io };
+/** What an action leaves for `run` besides a throw: an exit code other than 0 for a result that is not a failure. */
+export interface RunState {
+  exitCode: number;
+}
 
-export function buildProgram(io: Io): Command {
+export function buildProgram(io: Io, state: RunState = { exitCode: 0 }): Command {
   const program = new Command("gse-control")
     .description("Operate gse-control: fleet, agents, agent state, config versions, tracked commands, APM apps")
-    .option("--url <url>", "API base URL (default GSE_CONTROL_URL, the profile's url, or http://127.0.0.1:3000)")
-    .option("--json", "print the API's data as JSON")
+    .option("--url <url>", "API base URL (default GSE_CONTROL_URL, the profile's url, the stack file's, or http://127.0.0.1:3000)")
+    .option("--profile <name>", "the profile of the credentials file to use (default GSE_CONTROL_PROFILE_NAME, or the file's default)")
+    .option("--timeout <seconds>", `give up on a request after this long (default ${DEFAULT_TIMEOUT_SECONDS})`)
+    .option("--json", 'print the API\'s data as JSON, and a failure as {"error": …}')
+    .version(VERSION)
     .configureOutput({ writeOut: io.out, writeErr: io.err })
     .exitOverride()
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .hook("preAction", async () => {
+      await loadRuntime();
+    });
 
-  const target = (): Target => resolveTarget(io.env, program.opts<GlobalOptions>().url);
+  const target = (): Target => rt().resolveTarget({ env: io.env, cwd: io.cwd ?? process.cwd() }, program.opts<GlobalOptions>());
   const print = (data: unknown, human: () => string): void => io.out(`${program.opts<GlobalOptions>().json ? JSON.stringify(data, null, 2) : human()}\n`);
 
   program
     .command("fleet")
     .description("the fleet as of the last heartbeat poll: counts by status, by class of GSE status code and by version, outdated agents")
     .action(async () => {
-      const summary = await callApi(target(), "GET", "/v1/fleet", summaryDataSchema);
+      const summary = await callApi(target(), "GET", "/v1/fleet", rt().summaryDataSchema);
       print(summary, () => fleetSummary(summary, io.color));
     });
 
@@ -81,7 +95,7 @@ export function buildProgram(io: Io): Command {
         if (options.seenBefore) query.set("seen_before", options.seenBefore);
         if (options.seenAfter) query.set("seen_after", options.seenAfter);
         if (options.cursor) query.set("cursor", options.cursor);
-        const page = await callApi(target(), "GET", `/v1/fleet/agents?${query.toString()}`, listAgentsDataSchema);
+        const page = await callApi(target(), "GET", `/v1/fleet/agents?${query.toString()}`, rt().listAgentsDataSchema);
         print(page, () => agentsTable(page, io.color));
       },
     );
@@ -91,7 +105,7 @@ export function buildProgram(io: Io): Command {
     .description("one agent: its state and its transitions, newest first")
     .argument("<agent_id>")
     .action(async (agentId: string) => {
-      const history = await callApi(target(), "GET", `/v1/fleet/agents/${encodeURIComponent(agentId)}/history`, historyDataSchema);
+      const history = await callApi(target(), "GET", `/v1/fleet/agents/${encodeURIComponent(agentId)}/history`, rt().historyDataSchema);
       print(history, () => agentDetail(history, io.color));
     });
 
@@ -101,7 +115,9 @@ export function buildProgram(io: Io): Command {
     .argument("[agent_ids...]")
     .option("--file <path>", "agent ids, one per line")
     .action(async (ids: string[], options: { file?: string }) => {
-      const result = await callApi(target(), "POST", "/v1/fleet/agents/register", registerDataSchema, { body: { agent_id_list: idsFrom(ids, options.file) } });
+      const result = await callApi(target(), "POST", "/v1/fleet/agents/register", rt().registerDataSchema, {
+        body: { agent_id_list: idsFrom(ids, options.file) },
+      });
       print(result, () => `registered ${result.registered}, already watched ${result.already_watched}`);
     });
 
@@ -111,7 +127,7 @@ export function buildProgram(io: Io): Command {
     .argument("[agent_ids...]")
     .option("--file <path>", "agent ids, one per line")
     .action(async (ids: string[], options: { file?: string }) => {
-      const result = await callApi(target(), "POST", "/v1/fleet/agents/unregister", unregisterDataSchema, {
+      const result = await callApi(target(), "POST", "/v1/fleet/agents/unregister", rt().unregisterDataSchema, {
         body: { agent_id_list: idsFrom(ids, options.file) },
       });
       print(result, () => `unregistered ${result.unregistered}, not watched ${result.not_watched}`);
@@ -124,7 +140,7 @@ export function buildProgram(io: Io): Command {
     .option("--file <path>", "agent ids, one per line")
     .option("--no-cache", "ask GSE, not the cache")
     .action(async (ids: string[], options: { file?: string; cache: boolean }) => {
-      const data = await callApi(target(), "POST", "/api/v2/cluster/list_agent_state", listAgentStateDataSchema, {
+      const data = await callApi(target(), "POST", "/api/v2/cluster/list_agent_state", rt().listAgentStateDataSchema, {
         body: { agent_id_list: idsFrom(ids, options.file) },
         headers: options.cache ? {} : { "cache-control": "no-cache" },
       });
@@ -151,7 +167,7 @@ export function buildProgram(io: Io): Command {
     .option("--cursor <n>", "the next page, as printed by the previous one")
     .action(async (kind: string, id: string, options: { limit: string; cursor?: string }) => {
       const query = new URLSearchParams({ limit: options.limit, ...(options.cursor ? { cursor: options.cursor } : {}) });
-      const page = await callApi(target(), "GET", `${objectPath(kind, id)}/versions?${query.toString()}`, historyPageSchema);
+      const page = await callApi(target(), "GET", `${objectPath(kind, id)}/versions?${query.toString()}`, rt().historyPageSchema);
       print(page, () => versionsTable(page, io.color));
     });
 
@@ -162,7 +178,7 @@ export function buildProgram(io: Io): Command {
     .argument("<id>")
     .argument("<version>")
     .action(async (kind: string, id: string, version: string) => {
-      const item = await callApi(target(), "GET", `${objectPath(kind, id)}/versions/${versionNumber(version)}`, versionViewSchema);
+      const item = await callApi(target(), "GET", `${objectPath(kind, id)}/versions/${versionNumber(version)}`, rt().versionViewSchema);
       print(item, () => JSON.stringify(item, null, 2));
     });
 
@@ -174,7 +190,7 @@ export function buildProgram(io: Io): Command {
     .argument("<from>")
     .argument("<to>")
     .action(async (kind: string, id: string, from: string, to: string) => {
-      const diff = await callApi(target(), "GET", `${objectPath(kind, id)}/diff?from=${versionNumber(from)}&to=${versionNumber(to)}`, diffDataSchema);
+      const diff = await callApi(target(), "GET", `${objectPath(kind, id)}/diff?from=${versionNumber(from)}&to=${versionNumber(to)}`, rt().diffDataSchema);
       print(diff, () => changesText(diff.changes, io.color));
     });
 
@@ -185,22 +201,23 @@ export function buildProgram(io: Io): Command {
     .argument("<id>")
     .argument("<version>")
     .action(async (kind: string, id: string, version: string) => {
-      const item = await callApi(target(), "POST", `${objectPath(kind, id)}/rollback`, versionViewSchema, { body: { version: versionNumber(version) } });
+      const item = await callApi(target(), "POST", `${objectPath(kind, id)}/rollback`, rt().versionViewSchema, { body: { version: versionNumber(version) } });
       print(item, () => `version ${item.version} (${item.operation} of version ${item.source_version ?? "?"}): ${item.status}`);
     });
 
   config
     .command("drift")
-    .description("the object's current version against what GSE holds now")
+    .description(`the object's current version against what GSE holds now (exit ${DRIFTED_EXIT_CODE} when it drifted)`)
     .argument("<kind>")
     .argument("<id>")
     .action(async (kind: string, id: string) => {
-      const report = await callApi(target(), "GET", `${objectPath(kind, id)}/drift`, driftReportSchema);
+      const report = await callApi(target(), "GET", `${objectPath(kind, id)}/drift`, rt().driftReportSchema);
       print(report, () =>
         report.in_sync
           ? `${report.object} version ${report.version}: in sync with GSE`
           : `${report.object} version ${report.version} drifted:\n${changesText(report.changes, io.color)}`,
       );
+      if (!report.in_sync) state.exitCode = DRIFTED_EXIT_CODE;
     });
 
   addCommandCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
@@ -209,23 +226,37 @@ export function buildProgram(io: Io): Command {
   return program;
 }
 
+/** The `--json` flag, also when parsing failed before commander recorded it. */
+function jsonWanted(program: Command, argv: readonly string[]): boolean {
+  if (program.opts<GlobalOptions>().json) return true;
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).includes("--json");
+}
+
+/** A failure as its exit code and, with `--json`, the object printed on stdout (none when the result already says it). */
+export function failure(error: unknown): { exitCode: number; message: string | undefined; json: ErrorJson | undefined } {
+  if (error instanceof CommanderError) {
+    const exitCode = error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0 ? 0 : 2;
+    // Commander has printed its message on stderr already.
+    const message = error.message.replace(/^error: /, "");
+    return { exitCode, message: undefined, json: exitCode === 0 ? undefined : { error: { message, status: null, code: error.code } } };
+  }
+  if (error instanceof CliError) return { exitCode: error.exitCode, message: error.message, json: error instanceof ReportedError ? undefined : error.toJson() };
+  const message = error instanceof Error ? error.message : String(error);
+  return { exitCode: 1, message, json: { error: { message, status: null, code: "failed" } } };
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function run(argv: readonly string[], io: Io): Promise<number> {
-  const program = buildProgram(io);
+  const state: RunState = { exitCode: 0 };
+  const program = buildProgram(io, state);
   try {
     await program.parseAsync(argv, { from: "user" });
-    return 0;
+    return state.exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.exitCode === 0 ? 0 : 2;
-    if (error instanceof UsageError) {
-      io.err(`gse-control: ${error.message}\n`);
-      return 2;
-    }
-    if (error instanceof CliError) {
-      io.err(`gse-control: ${error.message}\n`);
-      return 1;
-    }
-    io.err(`gse-control: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
+    const { exitCode, message, json } = failure(error);
+    if (message !== undefined) io.err(`gse-control: ${message}\n`);
+    if (json !== undefined && jsonWanted(program, argv)) io.out(`${JSON.stringify(json, null, 2)}\n`);
+    return exitCode;
   }
 }

@@ -14,6 +14,7 @@ import { StartupError } from "./process.ts";
 import { DEFAULT_PORTS, startStack, type StackInfo, type StackPorts } from "./stack.ts";
 import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, scheduleMinutes, STREAM_SUBSCRIPTIONS } from "../lib/wiring.ts";
 import { tableDefinition, type TableKey } from "../lib/resources.ts";
+import { removeStackFile, writeStackFile } from "./stack-file.ts";
 
 export const READY_PREFIX = "GSE_CONTROL_READY ";
 
@@ -105,10 +106,19 @@ try {
     logLevel: values["log-level"],
     onAlert: ({ subject, message }) => process.stdout.write(`ALERT ${subject ?? "(no subject)"}: ${message}\n`),
   });
+  // The CLI run from this directory finds this stack (and its caller) through the file, not port 3000.
+  writeStackFile(values["data-dir"], {
+    url: stack.info.gatewayUrl,
+    caller: stack.info.credentials.caller,
+    pid: process.pid,
+    stage: stack.info.stage,
+    started_at: new Date().toISOString(),
+  });
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;
     stopping = true;
+    removeStackFile(values["data-dir"]);
     process.stdout.write(`\n${signal}: stopping every part of the local stack…\n`);
     stack.stop().then(
       () => process.exit(0),
