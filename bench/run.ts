@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { agentStateBenchmark } from "./agent-state.ts";
 import { bundlesBenchmark } from "./bundles.ts";
+import { cliBenchmark } from "./cli.ts";
 import { commandsBenchmark } from "./commands.ts";
 import { configVersionsBenchmark } from "./config-versions.ts";
 import { edgeBenchmark } from "./edge.ts";
@@ -23,6 +24,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   configVersionsBenchmark,
   bundlesBenchmark,
   commandsBenchmark,
+  cliBenchmark,
 ];
 const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "docs", "reports", "benchmarks.md");
 
