@@ -1,8 +1,8 @@
-import type { SQSRecord } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createJobRunner } from "../../../lib/automation/jobs.ts";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { createLogger, withLogKeys } from "../../../lib/core/logger.ts";
+import type { QueueRecord } from "../../../lib/core/records.ts";
 
 let lines: Record<string, unknown>[] = [];
 let restore: () => void;
@@ -17,8 +17,8 @@ beforeEach(() => {
 afterEach(() => restore());
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const record = (messageId: string, type: string): SQSRecord =>
-  ({ messageId, body: JSON.stringify({ type }), attributes: { ApproximateReceiveCount: "1" } }) as unknown as SQSRecord;
+const record = (messageId: string, type: string): QueueRecord =>
+  ({ messageId, body: JSON.stringify({ type }), attributes: { ApproximateReceiveCount: "1" } }) as unknown as QueueRecord;
 
 describe("withLogKeys", () => {
   it("puts each piece of work's keys on its own lines while several run at once", async () => {
