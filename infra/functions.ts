@@ -16,6 +16,8 @@ const linkable: Record<Link, unknown> = {
   AutomationDlq: queues.automationDlq,
   AlertLog: queues.alertLog,
   AlertLogDlq: queues.alertLogDlq,
+  SlotForward: queues.slotForward,
+  SlotForwardDlq: queues.slotForwardDlq,
   GseAppSecret: secrets.gseAppSecret,
   GseSlotToken: secrets.gseSlotToken,
   ApiCallers: secrets.apiCallers,
@@ -50,6 +52,10 @@ const PLAIN_SETTINGS = [
   "CONFIG_DEDUPE_WINDOW_SECONDS",
   "CONFIG_DRIFT_REPAIR",
   "CONFIG_LOCK_WAIT_MS",
+  "GSE_SLOT_FORWARD_URL",
+  "GSE_SLOT_FORWARD_TIMEOUT_MS",
+  "GSE_SLOT_FORWARD_RETRY_BASE_SECONDS",
+  "GSE_SLOT_FORWARD_RETRY_MAX_SECONDS",
   "LOG_LEVEL",
 ] as const;
 

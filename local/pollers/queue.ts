@@ -56,7 +56,11 @@ export function toSqsRecord(message: Message, queueArn: string): QueueRecord {
       ...(a.MessageDeduplicationId ? { MessageDeduplicationId: a.MessageDeduplicationId } : {}),
     },
     messageAttributes: toLambdaAttributes(message.MessageAttributes),
-    md5OfBody: message.MD5OfBody ?? createHash("md5").update(message.Body ?? "").digest("hex"),
+    md5OfBody:
+      message.MD5OfBody ??
+      createHash("md5")
+        .update(message.Body ?? "")
+        .digest("hex"),
     ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
     eventSource: "aws:sqs",
     eventSourceARN: queueArn,
