@@ -1,6 +1,6 @@
 import { recordDiscoveryReply } from "../../lib/apm/discovery.ts";
 import { AppStore } from "../../lib/apm/store.ts";
-import { receiveCallback } from "../../lib/commands/reply.ts";
+import { receiveCallback, slotForwarder } from "../../lib/commands/reply.ts";
 import { callbackKeyOf, queueUrlOf, tableOf } from "../../lib/core/config.ts";
 import { sqsClient, sqsSender } from "../../lib/core/queue.ts";
 import { functionContext } from "../../lib/core/function.ts";
@@ -9,7 +9,6 @@ import { slotCallbackSchema, type SlotCallback } from "../../lib/gse/schemas.ts"
 import { callbackKeyAuthenticator } from "../../lib/http/auth.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 import { CommandStore, type CommandItem } from "../../lib/commands/store.ts";
-import { slotForwarder } from "../../lib/commands/forward.ts";
 
 const { config, logger } = await functionContext("gse_callback");
 const dynamo = documentClient();

@@ -20,7 +20,6 @@ import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/li
 import { request, type Dispatcher } from "undici";
 import type { z } from "zod";
 import { withLogKeys } from "../core/logger.ts";
-import type { QueueSender } from "../core/queue.ts";
 import { queueRecordOf } from "../core/records.ts";
 import { slotCallbackSchema, type SlotCallback } from "../gse/schemas.ts";
 import { TABLES } from "../resources.ts";
@@ -28,12 +27,6 @@ import { TABLES } from "../resources.ts";
 /** A queued upstream message: the callback GSE posted. */
 export const forwardRecordSchema = queueRecordOf(slotCallbackSchema);
 export type ForwardRecord = z.infer<typeof forwardRecordSchema>;
-
-/** The callback's side: queue each unsolicited message, as GSE posted it. */
-export const slotForwarder =
-  (queue: Pick<QueueSender, "sendBody">) =>
-  (callback: SlotCallback): Promise<void> =>
-    queue.sendBody(JSON.stringify({ message_id: callback.message_id, bk_agent_id: callback.bk_agent_id, content: callback.content }));
 
 export const forwardedPk = (messageId: string): string => `forwarded#${messageId}`;
 

@@ -7,6 +7,7 @@
  * POSTed on to it (lib/commands/forward.ts), so bk-monitor still answers its plugin.
  */
 import { randomUUID } from "node:crypto";
+import type { QueueSender } from "../core/queue.ts";
 import type { SlotCallback } from "../gse/schemas.ts";
 import type { CommandStore } from "./store.ts";
 import { upstreamPk, type CommandItem } from "./store/items.ts";
@@ -29,6 +30,12 @@ export interface ReplyDeps {
    */
   readonly forward?: (callback: SlotCallback) => Promise<void>;
 }
+
+/** `forward` for the slot-forward queue: each unsolicited message as GSE posted it (lib/commands/forward.ts sends it on). */
+export const slotForwarder =
+  (queue: Pick<QueueSender, "sendBody">) =>
+  (callback: SlotCallback): Promise<void> =>
+    queue.sendBody(JSON.stringify({ message_id: callback.message_id, bk_agent_id: callback.bk_agent_id, content: callback.content }));
 
 export type ReplyOutcome = "replied" | "duplicate" | "upstream";
 
