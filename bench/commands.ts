@@ -9,7 +9,7 @@
  */
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import type { SQSRecord } from "aws-lambda";
+import type { QueueRecord } from "../lib/core/records.ts";
 import getPort from "get-port";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -342,7 +342,7 @@ async function runScenario(scenario: Scenario, targets: readonly string[], notCo
       const command = await store.getCommand(request.message_id);
       if (command?.status !== "RUNNING") break;
       ticks++;
-      await tick(job, { messageId: `bench-tick-${ticks}` } as SQSRecord);
+      await tick(job, { messageId: `bench-tick-${ticks}` } as QueueRecord);
     }
     const command = await store.getCommand(request.message_id);
     if (!command) throw new Error("the command vanished");

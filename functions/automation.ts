@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { SQSHandler } from "aws-lambda";
 import { DynamoAgentStore } from "../lib/agent-state/store.ts";
 import { apmDeps } from "../lib/apm/deps.ts";
@@ -12,6 +11,7 @@ import { createAlertPublisher } from "../lib/core/alerts.ts";
 import { documentClient } from "../lib/core/aws.ts";
 import { alertsTopicOf, queueUrlOf, tableOf } from "../lib/core/config.ts";
 import { sqsClient } from "../lib/core/queue.ts";
+import { ParsedBatch, queueRecordSchema } from "../lib/core/records.ts";
 import { snsClient } from "../lib/core/sns.ts";
 import { fleetSettings, registerSeen } from "../lib/fleet/service.ts";
 import { flushingMetrics } from "../lib/core/metrics.ts";
@@ -23,7 +23,9 @@ import { FUNCTIONS } from "../lib/wiring.ts";
 const context = await gseFunction("automation");
 const { config, logger } = context;
 const clients = { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() };
-const processor = new BatchProcessor(EventType.SQS);
+// The record's shape is checked here; its body is the job runner's to read, so an unreadable job is
+// dead-lettered at once with its reason rather than retried.
+const batch = new ParsedBatch("sqs", queueRecordSchema, logger);
 const heartbeat = heartbeatDeps(context, clients);
 const commands = commandDeps(context, clients);
 const alerts = createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger, metrics: context.metrics });
@@ -54,7 +56,7 @@ const runJob = createJobRunner({
 });
 
 export const handler: SQSHandler = flushingMetrics(async (event, lambdaContext) => {
-  const response = await processPartialResponse(event, runJob, processor, { context: lambdaContext });
+  const response = await batch.process(event, runJob, lambdaContext);
   logger.info("queue batch", { records: event.Records.length, failed: response.batchItemFailures.length });
   return response;
 });

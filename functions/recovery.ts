@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { DynamoDBStreamHandler } from "aws-lambda";
 import { settleDatasourceCommand } from "../lib/apm/datasources.ts";
 import { apmDeps } from "../lib/apm/deps.ts";
@@ -11,6 +10,7 @@ import { ConfigStore } from "../lib/config-versions/store.ts";
 import { documentClient } from "../lib/core/aws.ts";
 import { alertsTopicOf, tableOf } from "../lib/core/config.ts";
 import { sqsClient } from "../lib/core/queue.ts";
+import { ParsedBatch, streamRecordSchema } from "../lib/core/records.ts";
 import { snsClient } from "../lib/core/sns.ts";
 import { flushingMetrics } from "../lib/core/metrics.ts";
 import { gseFunction } from "../lib/gse/context.ts";
@@ -19,7 +19,7 @@ const context = await gseFunction("recovery");
 const { config, logger, gse } = context;
 const clients = { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() };
 const alerts = createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger, metrics: context.metrics });
-const processor = new BatchProcessor(EventType.DynamoDBStreams);
+const batch = new ParsedBatch("stream", streamRecordSchema, logger);
 const tables = { configs: tableOf(config, "configs"), commands: tableOf(config, "commands") };
 const configs = configRecoveryRule({
   gse,
@@ -41,7 +41,7 @@ const recoverRecord = createRecoveryRouter({ tables, rules: { configs, commands 
 
 /** One failing record is reported alone (its sequence number); the rest of the batch is done. */
 export const handler: DynamoDBStreamHandler = flushingMetrics(async (event, lambdaContext) => {
-  const response = await processPartialResponse(event, recoverRecord, processor, { context: lambdaContext });
+  const response = await batch.process(event, recoverRecord, lambdaContext);
   logger.info("stream batch", { records: event.Records.length, failed: response.batchItemFailures.length });
   return response;
 });

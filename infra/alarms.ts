@@ -16,6 +16,7 @@ const notify = (treatMissingData: "notBreaching" | "breaching" = "notBreaching")
 const deadLetterQueues = [
   { alarm: "AutomationDlqDepth", queue: queues.automationDlq, what: "automation jobs on the dead-letter queue" },
   { alarm: "AlertLogDlqDepth", queue: queues.alertLogDlq, what: "alerts the status page's alert log could not keep, on its dead-letter queue" },
+  { alarm: "SlotForwardDlqDepth", queue: queues.slotForwardDlq, what: "upstream slot messages bk-monitor's slot handler did not take after every retry" },
 ];
 for (const { alarm, queue, what } of deadLetterQueues) {
   new aws.cloudwatch.MetricAlarm(alarm, {

@@ -17,6 +17,8 @@ const linkable: Record<Link, unknown> = {
   AutomationDlq: queues.automationDlq,
   AlertLog: queues.alertLog,
   AlertLogDlq: queues.alertLogDlq,
+  SlotForward: queues.slotForward,
+  SlotForwardDlq: queues.slotForwardDlq,
   GseAppSecret: secrets.gseAppSecret,
   GseSlotToken: secrets.gseSlotToken,
   ApiCallers: secrets.apiCallers,

@@ -9,6 +9,10 @@ const alertLogDlq = new sst.aws.Queue(QUEUES.alertLogDlq.link, {
   visibilityTimeout: `${QUEUES.alertLogDlq.visibilityTimeoutSeconds} seconds`,
 });
 
+const slotForwardDlq = new sst.aws.Queue(QUEUES.slotForwardDlq.link, {
+  visibilityTimeout: `${QUEUES.slotForwardDlq.visibilityTimeoutSeconds} seconds`,
+});
+
 export const queues = {
   automationDlq: dlq,
   automation: new sst.aws.Queue(QUEUES.automation.link, {
@@ -19,6 +23,11 @@ export const queues = {
   alertLog: new sst.aws.Queue(QUEUES.alertLog.link, {
     visibilityTimeout: `${QUEUES.alertLog.visibilityTimeoutSeconds} seconds`,
     dlq: { queue: alertLogDlq.arn, retry: QUEUES.alertLog.deadLetter.maxReceiveCount },
+  }),
+  slotForwardDlq,
+  slotForward: new sst.aws.Queue(QUEUES.slotForward.link, {
+    visibilityTimeout: `${QUEUES.slotForward.visibilityTimeoutSeconds} seconds`,
+    dlq: { queue: slotForwardDlq.arn, retry: QUEUES.slotForward.deadLetter.maxReceiveCount },
   }),
 };
 

@@ -112,9 +112,27 @@ export const QUEUES = {
     subscribesTo: "alerts",
     deadLetter: { queue: "alertLogDlq", maxReceiveCount: 5 },
   },
+  slotForwardDlq: {
+    link: "SlotForwardDlq",
+    env: "SLOT_FORWARD_DLQ_URL",
+    name: "slot-forward-dlq",
+    visibilityTimeoutSeconds: 30,
+  },
+  /**
+   * Unsolicited upstream messages from GSE's slot callback, each to be POSTed on to bk-monitor's
+   * own slot handler (GSE_SLOT_FORWARD_URL; lib/commands/forward.ts). A target that keeps failing
+   * leaves the message on the dead-letter queue (with an alarm) after 8 receives.
+   */
+  slotForward: {
+    link: "SlotForward",
+    env: "SLOT_FORWARD_QUEUE_URL",
+    name: "slot-forward",
+    visibilityTimeoutSeconds: 60,
+    deadLetter: { queue: "slotForwardDlq", maxReceiveCount: 8 },
+  },
 } as const satisfies Record<string, QueueDefinition>;
 
-export type QueueKey = "automation" | "automationDlq" | "alertLog" | "alertLogDlq";
+export type QueueKey = "automation" | "automationDlq" | "alertLog" | "alertLogDlq" | "slotForward" | "slotForwardDlq";
 
 /** Secrets live in `sst.Secret` in AWS; locally they come from the environment. */
 export const SECRETS = {

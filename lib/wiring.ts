@@ -161,7 +161,17 @@ export const FUNCTIONS = {
     memoryMb: 256,
     // GSE sends no credentials: the URL's key (GseCallbackKey) is the check.
     // The apps table: replies to an APM discovery command are probe instances.
-    links: [TABLES.commands.link, SECRETS.gseCallbackKey.link, TABLES.apps.link],
+    // The slot-forward queue: unsolicited upstream messages for bk-monitor (when GSE_SLOT_FORWARD_URL is set).
+    links: [TABLES.commands.link, SECRETS.gseCallbackKey.link, TABLES.apps.link, QUEUES.slotForward.link],
+  },
+  gse_slot_forward: {
+    file: "functions/commands/slot-forward.ts",
+    description: "SQS consumer of the slot-forward queue: POSTs each unsolicited upstream message on to bk-monitor's slot handler, once",
+    timeoutSeconds: 30,
+    memoryMb: 256,
+    // The commands table records each delivery (the message id is the idempotency key); the queue
+    // is its trigger and where it stretches a failed message's visibility (the retry's backoff).
+    links: [TABLES.commands.link, QUEUES.slotForward.link],
   },
   command_sweep: {
     file: "functions/commands/sweep.ts",
@@ -284,6 +294,7 @@ export interface QueueSubscription {
 export const QUEUE_SUBSCRIPTIONS: readonly QueueSubscription[] = [
   { queue: "automation", function: "automation", batchSize: 10 },
   { queue: "alertLog", function: "alert_log", batchSize: 10 },
+  { queue: "slotForward", function: "gse_slot_forward", batchSize: 10 },
 ];
 
 export interface Schedule {

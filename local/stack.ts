@@ -261,6 +261,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       [`SST_RESOURCE_${QUEUES.automationDlq.link}`]: resource("sst.aws.Queue", { url: queues.automationDlq }),
       [`SST_RESOURCE_${QUEUES.alertLog.link}`]: resource("sst.aws.Queue", { url: queues.alertLog }),
       [`SST_RESOURCE_${QUEUES.alertLogDlq.link}`]: resource("sst.aws.Queue", { url: queues.alertLogDlq }),
+      [`SST_RESOURCE_${QUEUES.slotForward.link}`]: resource("sst.aws.Queue", { url: queues.slotForward }),
+      [`SST_RESOURCE_${QUEUES.slotForwardDlq.link}`]: resource("sst.aws.Queue", { url: queues.slotForwardDlq }),
       SST_RESOURCE_GseAppSecret: resource("sst.sst.Secret", { value: credentials.gse.appSecret }),
       SST_RESOURCE_GseSlotToken: resource("sst.sst.Secret", { value: credentials.gse.slotToken }),
       SST_RESOURCE_ApiCallers: resource("sst.sst.Secret", { value: JSON.stringify([credentials.caller]) }),

@@ -1,7 +1,8 @@
 import { recordDiscoveryReply } from "../../lib/apm/discovery.ts";
 import { AppStore } from "../../lib/apm/store.ts";
-import { receiveCallback } from "../../lib/commands/reply.ts";
-import { callbackKeyOf, tableOf } from "../../lib/core/config.ts";
+import { receiveCallback, slotForwarder } from "../../lib/commands/reply.ts";
+import { callbackKeyOf, queueUrlOf, tableOf } from "../../lib/core/config.ts";
+import { sqsClient, sqsSender } from "../../lib/core/queue.ts";
 import { functionContext } from "../../lib/core/function.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { slotCallbackSchema, type SlotCallback } from "../../lib/gse/schemas.ts";
@@ -18,6 +19,8 @@ const deps = {
   retentionMs: config.commands.retentionDays * 86_400_000,
   // Replies to an APM discovery command are that app's probe instances.
   onReply: (command: CommandItem, callback: SlotCallback) => recordDiscoveryReply(apps, command, callback),
+  // Unsolicited upstream messages go on to bk-monitor's own slot handler, when one is set.
+  ...(config.slotForward.url ? { forward: slotForwarder(sqsSender(sqsClient(), queueUrlOf(config, "slotForward"))) } : {}),
 };
 
 /** POST /v1/gse/callback?key=…: what GSE posts for the message slot; GSE has no credentials, the URL's key is checked. */

@@ -8,7 +8,6 @@
  * A redelivered message is the same action: start/stop of a datasource already in that state does
  * nothing, and commands are keyed by a message id derived from the SQS message id.
  */
-import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { asJob, AUTOMATION_AUTHOR, jobBody, type JobEnvelope, type JobHandler } from "../automation/jobs.ts";
 import { JOB_TYPES } from "../automation/job-types.ts";
@@ -53,7 +52,7 @@ export const upgradeJobSchema = upgradeRequestSchema.extend({ type: z.literal(JO
 
 /** The jobs `probe.start` and `probe.stop`: an app's datasource, or a probe on agents. */
 export function probeJob(deps: ApmDeps): JobHandler {
-  return (job: JobEnvelope, record: SQSRecord) =>
+  return (job: JobEnvelope, record) =>
     asJob(async () => {
       if ("app_name" in job || "datasource" in job) {
         const p = jobBody(datasourceJobSchema, job);

@@ -1,10 +1,10 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { AppError, ConflictError, GseError } from "../core/errors.ts";
 import { withLogKeys } from "../core/logger.ts";
 import { sqsSender } from "../core/queue.ts";
+import type { QueueRecord } from "../core/records.ts";
 
 /**
  * An automation job on the queue: `{"type": "<job>", ...}`. Each job type brings its own schema
@@ -13,7 +13,7 @@ import { sqsSender } from "../core/queue.ts";
 export const jobEnvelopeSchema = z.looseObject({ type: z.string().min(1).max(64) });
 export type JobEnvelope = z.infer<typeof jobEnvelopeSchema>;
 
-export type JobHandler = (job: JobEnvelope, record: SQSRecord) => Promise<void>;
+export type JobHandler = (job: JobEnvelope, record: QueueRecord) => Promise<void>;
 
 /** A job that can never succeed: retrying it would only delay the dead-letter queue. */
 export class PoisonJobError extends Error {
@@ -61,7 +61,7 @@ export async function asJob(run: () => Promise<unknown>): Promise<void> {
  * type it maps to, and its handler sees that name: a handler knows one name for its job.
  */
 export function parseJob(
-  record: SQSRecord,
+  record: QueueRecord,
   jobs: Readonly<Record<string, JobHandler>>,
   aliases: Readonly<Record<string, string>> = {},
 ): { job: JobEnvelope; run: JobHandler } {
@@ -95,10 +95,10 @@ export function createJobRunner(options: {
   /** Receives after which SQS moves a failing message to the dead-letter queue (the queue's redrive policy). */
   maxReceiveCount?: number;
   /** Told of every job set aside, so a person hears of it (an alert). */
-  onDeadLetter?: (record: SQSRecord, reason: string) => Promise<void>;
-}): (record: SQSRecord) => Promise<void> {
+  onDeadLetter?: (record: QueueRecord, reason: string) => Promise<void>;
+}): (record: QueueRecord) => Promise<void> {
   const deadLetterQueue = sqsSender(options.sqs, options.deadLetterQueueUrl);
-  const deadLetter = async (record: SQSRecord, error: PoisonJobError): Promise<void> => {
+  const deadLetter = async (record: QueueRecord, error: PoisonJobError): Promise<void> => {
     options.logger.warn("poison job moved to the dead-letter queue", { message_id: record.messageId, reason: error.message });
     await deadLetterQueue.sendBody(record.body, { attributes: { reason: error.message.slice(0, 1024), source_message_id: record.messageId } });
   };

@@ -1,9 +1,9 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { DynamoDBRecord } from "aws-lambda";
+import type { StreamRecord } from "../core/records.ts";
 import type { TableKey } from "../resources.ts";
 
-/** What recovery does with one stream record of one table. Throwing marks the record failed. */
-export type RecoveryRule = (record: DynamoDBRecord) => Promise<void>;
+/** What recovery does with one stream record of one table (its images unmarshalled). Throwing marks the record failed. */
+export type RecoveryRule = (record: StreamRecord) => Promise<void>;
 
 /** `arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>` → the table's name. */
 export function tableNameOfStream(eventSourceArn: string | undefined): string | undefined {
@@ -27,15 +27,15 @@ export function createRecoveryRouter(options: {
   tables: StreamTables;
   rules: Partial<Record<TableKey, RecoveryRule>>;
   logger: Logger;
-}): (record: DynamoDBRecord) => Promise<void> {
+}): (record: StreamRecord) => Promise<void> {
   return async function recoverRecord(record) {
     const table = tableKeyOf(options.tables, record.eventSourceARN);
-    if (!table) throw new Error(`record from an unknown stream: ${record.eventSourceARN ?? "(none)"}`);
+    if (!table) throw new Error(`record from an unknown stream: ${record.eventSourceARN}`);
     const rule = options.rules[table];
     options.logger.debug("stream record", {
       table,
       event: record.eventName,
-      sequence: record.dynamodb?.SequenceNumber,
+      sequence: record.dynamodb.SequenceNumber,
       handled: rule !== undefined,
     });
     if (rule) await rule(record);

@@ -2,9 +2,12 @@
  * GSE's upstream callback (docs/gse-contract.md §5.4): `{message_id, bk_agent_id, content}` POSTed to the URL
  * registered with the message slot. A reply to one of our commands, from an agent it was sent to,
  * becomes that agent's REPLIED outcome; anything else is an unsolicited upstream message (agents
- * start conversations: bkmonitorbeat asks for its data ids) and is kept apart, never mixed in.
+ * start conversations: bkmonitorbeat asks for its data ids) and is kept apart, never mixed in;
+ * when bk-monitor's own slot handler is set (GSE_SLOT_FORWARD_URL), it is also queued to be
+ * POSTed on to it (lib/commands/forward.ts), so bk-monitor still answers its plugin.
  */
 import { randomUUID } from "node:crypto";
+import type { QueueSender } from "../core/queue.ts";
 import type { SlotCallback } from "../gse/schemas.ts";
 import type { CommandStore } from "./store.ts";
 import { upstreamPk, type CommandItem } from "./store/items.ts";
@@ -21,7 +24,18 @@ export interface ReplyDeps {
    * the first time gets another go when GSE sends it again): how APM ingests discovery replies.
    */
   readonly onReply?: (command: CommandItem, callback: SlotCallback) => Promise<unknown>;
+  /**
+   * Hands an unsolicited upstream message on, once it is kept (the slot-forward queue). A failure
+   * fails the callback (5xx), so GSE may post it again; the forward is idempotent by message id.
+   */
+  readonly forward?: (callback: SlotCallback) => Promise<void>;
 }
+
+/** `forward` for the slot-forward queue: each unsolicited message as GSE posted it (lib/commands/forward.ts sends it on). */
+export const slotForwarder =
+  (queue: Pick<QueueSender, "sendBody">) =>
+  (callback: SlotCallback): Promise<void> =>
+    queue.sendBody(JSON.stringify({ message_id: callback.message_id, bk_agent_id: callback.bk_agent_id, content: callback.content }));
 
 export type ReplyOutcome = "replied" | "duplicate" | "upstream";
 
@@ -51,5 +65,6 @@ export async function receiveCallback(deps: ReplyDeps, callback: SlotCallback): 
     received_at: now,
     expires_at: Math.floor((now + deps.retentionMs) / 1000),
   });
+  await deps.forward?.(callback);
   return "upstream";
 }

@@ -3,11 +3,10 @@
  * stream) schedules a delayed retry for each failed agent and alerts once per command that ends
  * badly; the automation queue runs the retries and each command's watchdog tick.
  */
-import { unmarshall } from "@aws-sdk/util-dynamodb";
-import type { AttributeValue, DynamoDBRecord } from "aws-lambda";
 import { z } from "zod";
 import { parseJobBody, type JobHandler } from "../automation/jobs.ts";
 import { GseError } from "../core/errors.ts";
+import type { StreamRecord } from "../core/records.ts";
 import type { RecoveryRule } from "../automation/recovery.ts";
 import { agentCommandItemSchema, commandItemSchema, type AgentCommandItem, type CommandItem } from "./store/items.ts";
 import { messageIdSchema } from "../gse/schemas.ts";
@@ -165,9 +164,6 @@ async function rescueStalledAgents(deps: CommandDeps, command: CommandItem): Pro
   }
 }
 
-const imageOf = (image: Record<string, AttributeValue> | undefined): Record<string, unknown> | undefined =>
-  image ? unmarshall(image as Parameters<typeof unmarshall>[0]) : undefined;
-
 /** What recovery needs for commands: the engine's deps, the alert publisher, and the owner's undo (APM). */
 export type CommandRecoveryDeps = CommandDeps & { alerts: AlertPublisher<CommandAlert>; onEnded?: (command: CommandItem) => Promise<unknown> };
 
@@ -179,9 +175,8 @@ export type CommandRecoveryDeps = CommandDeps & { alerts: AlertPublisher<Command
  * conditional, so a second run finishes what the first left.
  */
 export function commandRecoveryRule(deps: CommandRecoveryDeps): RecoveryRule {
-  return async function recoverCommandRecord(record: DynamoDBRecord) {
-    const next = imageOf(record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined);
-    const previous = imageOf(record.dynamodb?.OldImage as Record<string, AttributeValue> | undefined);
+  return async function recoverCommandRecord(record: StreamRecord) {
+    const { NewImage: next, OldImage: previous } = record.dynamodb;
     if (!next || typeof next.pk !== "string" || !next.pk.startsWith("cmd#")) return;
     if (next.sk === "meta") {
       const command = commandItemSchema.parse(next);

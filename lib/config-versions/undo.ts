@@ -14,8 +14,7 @@
  * new FAILED, so nothing can loop.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
-import type { DynamoDBRecord } from "aws-lambda";
+import type { StreamRecord } from "../core/records.ts";
 import { GseError } from "../core/errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import type { RecoveryRule } from "../automation/recovery.ts";
@@ -275,11 +274,9 @@ export async function undoPendingAdd(deps: UndoDeps, failed: PendingAddItem): Pr
 
 /** The recovery rule for configs stream records: acts on transitions into FAILED only. */
 export function configRecoveryRule(deps: UndoDeps): RecoveryRule {
-  return async function recoverConfigRecord(record: DynamoDBRecord) {
-    const image = record.dynamodb?.NewImage;
-    if (!image) return;
-    const item = unmarshall(image as Parameters<typeof unmarshall>[0]);
-    const old = record.dynamodb?.OldImage ? unmarshall(record.dynamodb.OldImage as Parameters<typeof unmarshall>[0]) : undefined;
+  return async function recoverConfigRecord(record: StreamRecord) {
+    const { NewImage: item, OldImage: old } = record.dynamodb;
+    if (!item) return;
     if (item.status !== "FAILED" || old?.status === "FAILED") return;
     if (typeof item.sk === "string" && item.sk.startsWith("v#")) await undoVersion(deps, versionItemSchema.parse(item));
     else if (isPendingAddSk(item.sk)) await undoPendingAdd(deps, pendingAddItemSchema.parse(item));

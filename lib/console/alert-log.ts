@@ -7,26 +7,17 @@
  * `summary`), still in the queue during a deploy, CloudWatch alarms (`AlarmName`,
  * `NewStateValue`), and anything else as text.
  */
-import type { SQSRecord } from "aws-lambda";
 import { z } from "zod";
 import { ALERT_SEVERITIES, type AlertSeverity } from "../core/alert-catalog.ts";
 import { alertSchema, type Alert } from "../core/alert-shape.ts";
 import { redactString } from "../core/logger.ts";
+import { snsInSqsSchema, type QueueRecord } from "../core/records.ts";
 import type { AlertLogEntry, FleetLog } from "../fleet/log.ts";
 
 /** Longest summary kept per alert: the page shows one line, the full alert went to the subscribers. */
 export const MAX_ALERT_MESSAGE_CHARS = 500;
 /** Agents named in the summary of a heartbeat alert. */
 const SAMPLE_IN_SUMMARY = 5;
-
-/** SNS's envelope around a message delivered to SQS (raw delivery off, the default). */
-const snsEnvelopeSchema = z.looseObject({
-  Type: z.literal("Notification"),
-  MessageId: z.string().min(1),
-  Message: z.string(),
-  Subject: z.string().nullish(),
-  Timestamp: z.string().optional(),
-});
 
 /** A heartbeat alert from before the one alert shape. */
 const legacyHeartbeatAlertSchema = z.looseObject({
@@ -124,15 +115,15 @@ export function describeAlert(message: string, subject: string): Described {
  * One queued alert as a log entry: SNS's envelope gives its id, subject and time; a message sent
  * to the queue directly (no envelope) is logged under the SQS message id and time.
  */
-export function alertEntryFromRecord(record: SQSRecord, now: number): AlertLogEntry {
-  const envelope = snsEnvelopeSchema.safeParse(parseJson(record.body));
+export function alertEntryFromRecord(record: QueueRecord, now: number): AlertLogEntry {
+  const envelope = snsInSqsSchema.safeParse(record.body);
   const sent = Number(record.attributes.SentTimestamp);
   const fallbackAt = Number.isFinite(sent) && sent > 0 ? sent : now;
   if (!envelope.success) {
     return { at: fallbackAt, message_id: record.messageId, subject: "", ...describeAlert(record.body, "") };
   }
   const { MessageId, Message, Subject, Timestamp } = envelope.data;
-  const published = Timestamp === undefined ? Number.NaN : Date.parse(Timestamp);
+  const published = Date.parse(Timestamp);
   const subject = oneLine(Subject ?? "");
   return { at: Number.isNaN(published) ? fallbackAt : published, message_id: MessageId, subject, ...describeAlert(Message, subject) };
 }
@@ -143,7 +134,7 @@ export interface AlertLogDeps {
 }
 
 /** Keeps one queued alert; a DynamoDB failure throws, so the record is retried by SQS. */
-export async function logAlert(deps: AlertLogDeps, record: SQSRecord): Promise<AlertLogEntry> {
+export async function logAlert(deps: AlertLogDeps, record: QueueRecord): Promise<AlertLogEntry> {
   const entry = alertEntryFromRecord(record, deps.now());
   await deps.log.putAlert(entry);
   return entry;

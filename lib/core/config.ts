@@ -71,6 +71,18 @@ export const configSchema = z.object({
   automationDlqUrl: z.url().optional(),
   alertLogQueueUrl: z.url().optional(),
   alertLogDlqUrl: z.url().optional(),
+  slotForwardQueueUrl: z.url().optional(),
+  slotForwardDlqUrl: z.url().optional(),
+  /** Unsolicited upstream messages of GSE's slot, POSTed on to bk-monitor (lib/commands/forward.ts). */
+  slotForward: z.object({
+    /** bk-monitor's own slot handler (`https://<bk-monitor>/api/v4/bk_gse_slot/`); unset: nothing is forwarded. */
+    url: z.url({ protocol: /^https?$/ }).optional(),
+    /** One POST's time limit, headers and body. */
+    timeoutMs: positiveInt(5_000, 60_000),
+    /** Wait before the second try; doubled per receive up to retryMaxSeconds. */
+    retryBaseSeconds: positiveInt(10, 900),
+    retryMaxSeconds: positiveInt(600, 43_200),
+  }),
   agentCacheTtlSeconds: positiveInt(300, 86_400),
   /** How long a function instance trusts its own copy of an agent item before reading the table again; 0 = never. */
   agentMemoSeconds: z.coerce.number().int().nonnegative().max(3_600).default(30),
@@ -177,6 +189,12 @@ export const SETTINGS: readonly Source[] = [
   resourceSource("automationDlqUrl", QUEUES.automationDlq, "url"),
   resourceSource("alertLogQueueUrl", QUEUES.alertLog, "url"),
   resourceSource("alertLogDlqUrl", QUEUES.alertLogDlq, "url"),
+  resourceSource("slotForwardQueueUrl", QUEUES.slotForward, "url"),
+  resourceSource("slotForwardDlqUrl", QUEUES.slotForwardDlq, "url"),
+  { path: "slotForward.url", env: "GSE_SLOT_FORWARD_URL" },
+  { path: "slotForward.timeoutMs", env: "GSE_SLOT_FORWARD_TIMEOUT_MS" },
+  { path: "slotForward.retryBaseSeconds", env: "GSE_SLOT_FORWARD_RETRY_BASE_SECONDS" },
+  { path: "slotForward.retryMaxSeconds", env: "GSE_SLOT_FORWARD_RETRY_MAX_SECONDS" },
   { path: "agentCacheTtlSeconds", env: "AGENT_CACHE_TTL_SECONDS" },
   { path: "agentMemoSeconds", env: "AGENT_MEMO_SECONDS" },
   { path: "agentMemoMaxItems", env: "AGENT_MEMO_MAX_ITEMS" },
@@ -250,7 +268,7 @@ export const ALL_LINKS: readonly string[] = SETTINGS.flatMap((s) => (s.resource 
  */
 export function loadConfig(env: NodeJS.ProcessEnv, lookup: ResourceLookup = () => undefined, links: readonly string[] = ALL_LINKS): Config {
   const linked = new Set(links);
-  const raw: Record<string, unknown> = { gse: {}, tables: {}, heartbeat: {}, commands: {}, apm: {} };
+  const raw: Record<string, unknown> = { gse: {}, tables: {}, heartbeat: {}, commands: {}, apm: {}, slotForward: {} };
   const missingLinks: string[] = [];
   for (const source of SETTINGS) {
     if (source.resource && !linked.has(source.resource[0])) continue;
@@ -338,6 +356,8 @@ const QUEUE_URL_SETTINGS = {
   automationDlq: "automationDlqUrl",
   alertLog: "alertLogQueueUrl",
   alertLogDlq: "alertLogDlqUrl",
+  slotForward: "slotForwardQueueUrl",
+  slotForwardDlq: "slotForwardDlqUrl",
 } as const satisfies Record<QueueKey, keyof Config>;
 
 export const queueUrlOf = (config: Config, queue: QueueKey): string => linked(config[QUEUE_URL_SETTINGS[queue]], QUEUES[queue].link);

@@ -1,5 +1,5 @@
-import { Logger, type LogItem } from "@aws-lambda-powertools/logger";
-import type { ConstructorOptions, LogItemExtraInput, LogItemMessage } from "@aws-lambda-powertools/logger/types";
+import { LogFormatter, LogItem, Logger } from "@aws-lambda-powertools/logger";
+import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
 import { AsyncLocalStorage } from "node:async_hooks";
 
 /**
@@ -51,25 +51,41 @@ export function withLogKeys<T>(keys: Readonly<Record<string, string>>, work: () 
   return logScope.run({ ...logScope.getStore(), ...keys }, work);
 }
 
-/** Adds the scope's keys to each line; a key the line sets itself wins. */
-class ScopedLogger extends Logger {
-  protected override createLogger(options?: ConstructorOptions): Logger {
-    return new ScopedLogger(options);
-  }
-
-  protected override createAndPopulateLogItem(logLevel: number, input: LogItemMessage, extraInput: LogItemExtraInput): LogItem {
-    const item = super.createAndPopulateLogItem(logLevel, input, extraInput);
+/**
+ * Powertools' default JSON line (its key names, in its order) plus the scope's keys. Done in a
+ * formatter, the Logger's public extension point, so a Powertools upgrade cannot break it; child
+ * loggers share their parent's formatter. A key the line sets itself (or a standard key) wins.
+ */
+export class ScopedLogFormatter extends LogFormatter {
+  public formatAttributes(attributes: UnformattedAttributes, additionalLogAttributes: LogAttributes): LogItem {
+    const item = new LogItem({
+      attributes: {
+        level: attributes.logLevel,
+        message: attributes.message,
+        timestamp: this.formatTimestamp(attributes.timestamp),
+        service: attributes.serviceName,
+        cold_start: attributes.lambdaContext?.coldStart,
+        function_arn: attributes.lambdaContext?.invokedFunctionArn,
+        function_memory_size: attributes.lambdaContext?.memoryLimitInMB,
+        function_name: attributes.lambdaContext?.functionName,
+        function_request_id: attributes.lambdaContext?.awsRequestId,
+        sampling_rate: attributes.sampleRateValue,
+        xray_trace_id: attributes.xRayTraceId,
+        tenant_id: attributes.lambdaContext?.tenantId,
+      },
+    }).addAttributes(additionalLogAttributes);
     const keys = logScope.getStore();
     if (keys === undefined) return item;
-    const attributes = item.getAttributes();
-    for (const [key, value] of Object.entries(keys)) if (!(key in attributes)) attributes[key] = value;
-    return item;
+    const present = item.getAttributes();
+    const missing = Object.fromEntries(Object.entries(keys).filter(([key]) => !(key in present)));
+    return item.addAttributes(missing);
   }
 }
 
 export function createLogger(serviceName: string, level?: string): Logger {
-  return new ScopedLogger({
+  return new Logger({
     serviceName,
+    logFormatter: new ScopedLogFormatter(),
     logLevel: (level ?? process.env.LOG_LEVEL ?? "INFO") as "DEBUG" | "INFO" | "WARN" | "ERROR",
     jsonReplacerFn: redactingReplacer,
   });

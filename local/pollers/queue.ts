@@ -6,7 +6,8 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
-import type { SQSEvent, SQSMessageAttributes, SQSRecord } from "aws-lambda";
+import { createHash } from "node:crypto";
+import type { QueueRecord } from "../../lib/core/records.ts";
 import { LOCAL_REGION } from "../aws.ts";
 import { readBatchResponse } from "./batch-response.ts";
 import { PollingLoop } from "./loop.ts";
@@ -15,13 +16,13 @@ export interface QueuePollerOptions {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
   readonly batchSize: number;
-  readonly invoke: (event: SQSEvent) => Promise<unknown>;
+  readonly invoke: (event: { Records: QueueRecord[] }) => Promise<unknown>;
   /** Long-poll wait; short so that stop() returns promptly. */
   readonly waitSeconds?: number;
   readonly onInvoke?: (summary: { records: number; failed: number; error?: unknown }) => void;
 }
 
-function toLambdaAttributes(attributes: Record<string, MessageAttributeValue> | undefined): SQSMessageAttributes {
+function toLambdaAttributes(attributes: Record<string, MessageAttributeValue> | undefined): QueueRecord["messageAttributes"] {
   return Object.fromEntries(
     Object.entries(attributes ?? {}).map(([name, value]) => [
       name,
@@ -36,7 +37,11 @@ function toLambdaAttributes(attributes: Record<string, MessageAttributeValue> | 
   );
 }
 
-export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
+/**
+ * A received message as Lambda's SQS event source delivers it: the shape Powertools' SqsRecordSchema
+ * checks (every attribute Lambda always sends, the body's MD5, the queue's ARN and region).
+ */
+export function toSqsRecord(message: Message, queueArn: string): QueueRecord {
   const a = message.Attributes ?? {};
   return {
     messageId: message.MessageId ?? "",
@@ -51,7 +56,12 @@ export function toSqsRecord(message: Message, queueArn: string): SQSRecord {
       ...(a.MessageDeduplicationId ? { MessageDeduplicationId: a.MessageDeduplicationId } : {}),
     },
     messageAttributes: toLambdaAttributes(message.MessageAttributes),
-    md5OfBody: message.MD5OfBody ?? "",
+    md5OfBody:
+      message.MD5OfBody ??
+      createHash("md5")
+        .update(message.Body ?? "")
+        .digest("hex"),
+    ...(message.MD5OfMessageAttributes ? { md5OfMessageAttributes: message.MD5OfMessageAttributes } : {}),
     eventSource: "aws:sqs",
     eventSourceARN: queueArn,
     awsRegion: LOCAL_REGION,
@@ -86,7 +96,9 @@ export class QueuePoller extends PollingLoop {
 
   async pollOnce(): Promise<number> {
     const { sqs, queueUrl } = this.options;
-    this.queueArn ??= (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes?.QueueArn ?? queueUrl;
+    this.queueArn ??=
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }))).Attributes?.QueueArn ??
+      `arn:aws:sqs:${LOCAL_REGION}:000000000000:${queueUrl.split("/").at(-1)}`;
     const received = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,

@@ -85,6 +85,10 @@ export function toLambdaRecord(record: StreamRecord, streamArn: string): DynamoD
     eventSource: "aws:dynamodb",
     awsRegion: record.awsRegion ?? LOCAL_REGION,
     eventSourceARN: streamArn,
+    // TTL deletes carry who deleted the item; Lambda's event spells the keys in camel case.
+    ...(record.userIdentity?.Type && record.userIdentity.PrincipalId
+      ? { userIdentity: { type: record.userIdentity.Type, principalId: record.userIdentity.PrincipalId } }
+      : {}),
     dynamodb: {
       ...(data.ApproximateCreationDateTime ? { ApproximateCreationDateTime: Math.floor(data.ApproximateCreationDateTime.getTime() / 1000) } : {}),
       ...(keys ? { Keys: keys } : {}),

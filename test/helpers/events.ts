@@ -1,6 +1,7 @@
-import type { APIGatewayProxyEventV2, Context, SQSRecord } from "aws-lambda";
+import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { afterEach, beforeEach, vi } from "vitest";
 import type { CommandItem } from "../../lib/commands/store.ts";
+import type { QueueRecord, StreamRecord } from "../../lib/core/records.ts";
 
 /** An API Gateway HTTP API (payload 2.0) event, as the local gateway and AWS build it. */
 export function httpEvent(input: {
@@ -60,7 +61,7 @@ export const authHeader = (code: string, secret: string): Record<string, string>
 });
 
 /** An SQS record as Lambda delivers it, with `body` as sent. */
-export function sqsRecord(body: string, messageId = "00000000-0000-4000-8000-000000000001"): SQSRecord {
+export function sqsRecord(body: string, messageId = "00000000-0000-4000-8000-000000000001"): QueueRecord {
   return {
     messageId,
     receiptHandle: `receipt-${messageId}`,
@@ -71,6 +72,26 @@ export function sqsRecord(body: string, messageId = "00000000-0000-4000-8000-000
     eventSource: "aws:sqs",
     eventSourceARN: "arn:aws:sqs:us-east-1:000000000000:automation",
     awsRegion: "us-east-1",
+  };
+}
+
+/** A DynamoDB stream record as recovery's rules get it: parsed, its images unmarshalled. */
+export function streamRecord(eventName: StreamRecord["eventName"], newImage?: object, oldImage?: object): StreamRecord {
+  return {
+    eventID: "event-1",
+    eventName,
+    eventVersion: "1.1",
+    eventSource: "aws:dynamodb",
+    awsRegion: "us-east-1",
+    eventSourceARN: "arn:aws:dynamodb:us-east-1:000000000000:table/configs/stream/2026-01-01T00:00:00.000",
+    dynamodb: {
+      Keys: {},
+      SequenceNumber: "1",
+      SizeBytes: 1,
+      StreamViewType: "NEW_AND_OLD_IMAGES",
+      ...(newImage ? { NewImage: { ...newImage } } : {}),
+      ...(oldImage ? { OldImage: { ...oldImage } } : {}),
+    },
   };
 }
 

@@ -10,11 +10,11 @@ import type { ConfigAlert } from "../../../lib/config-versions/alerts.ts";
 import { changeConfig, type ConfigDeps } from "../../../lib/config-versions/apply.ts";
 import { reconcileHead, reconcileStalePendingAdds, type ReconcileDeps } from "../../../lib/config-versions/reconcile.ts";
 import { configRecoveryRule } from "../../../lib/config-versions/undo.ts";
-import { marshall } from "@aws-sdk/util-dynamodb";
 import { GseClient } from "../../../lib/gse/client.ts";
 import type { OperationRequest } from "../../../lib/gse/operations.ts";
 import { pendingAddKey, type HeadItem } from "../../../lib/config-versions/store.ts";
 import { configStore, route } from "../../helpers/configs.ts";
+import { streamRecord } from "../../helpers/events.ts";
 import { eventually, uniqueBuiltInChannelId, useStack, withFaults, testGseConfig } from "../../helpers/stack.ts";
 
 const { info, dynamo } = useStack();
@@ -163,11 +163,8 @@ describe("recovery's rule", () => {
     });
     const sent: ConfigAlert[] = [];
     const rule = configRecoveryRule({ gse, store, logger, now: () => Date.now(), operator: "admin", alerts: { publish: async (a) => void sent.push(a) } });
-    const failedImage = marshall({ ...done, status: "FAILED", alerted_at: undefined }, { removeUndefinedValues: true });
-    await rule({
-      eventName: "MODIFY",
-      dynamodb: { NewImage: failedImage as never, OldImage: marshall({ ...done, status: "PENDING" }, { removeUndefinedValues: true }) as never },
-    });
+    const { alerted_at: _, ...failed } = { ...done, status: "FAILED" };
+    await rule(streamRecord("MODIFY", failed, { ...done, status: "PENDING" }));
     expect(sent).toEqual([]);
     expect(await store.getVersion(route(channelId), 2)).toEqual(done);
   });

@@ -1,8 +1,8 @@
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import type { SQSEvent } from "aws-lambda";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QueuePoller } from "../../../local/pollers/queue.ts";
+import { queueRecordSchema, type QueueRecord } from "../../../lib/core/records.ts";
 import { eventually, useStack } from "../../helpers/stack.ts";
 
 const { sqs } = useStack();
@@ -30,9 +30,13 @@ afterAll(async () => {
 });
 
 describe("QueuePoller", () => {
-  it("hands a batch to the function as an SQS event and deletes what succeeded, keeping the failed one", async () => {
-    for (const body of ["ok-1", "fail", "ok-2"]) await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
-    const seen: SQSEvent[] = [];
+  it("hands a batch to the function as an SQS event Powertools' schema accepts and deletes what succeeded, keeping the failed one", async () => {
+    for (const body of ["ok-1", "fail", "ok-2"]) {
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageAttributes: { reason: { DataType: "String", StringValue: "why" } } }),
+      );
+    }
+    const seen: { Records: QueueRecord[] }[] = [];
     const poller = new QueuePoller({
       sqs,
       queueUrl,
@@ -50,7 +54,9 @@ describe("QueuePoller", () => {
       eventSource: "aws:sqs",
       eventSourceARN: expect.stringContaining(`poller-${suffix}`),
       attributes: { ApproximateReceiveCount: "1" },
+      messageAttributes: { reason: { dataType: "String", stringValue: "why" } },
     });
+    for (const record of seen.flatMap((e) => e.Records)) expect(queueRecordSchema.safeParse(record).error).toBeUndefined();
 
     // Only the failed message comes back; after its second failure SQS moves it to the DLQ.
     const again = await eventually("the failed message to come back", async () => {

@@ -8,6 +8,7 @@ import { tableSpec } from "../../../local/dynamodb.ts";
 import { memoryCheckpoints } from "../../../local/pollers/checkpoints.ts";
 import { StreamPoller, type StreamPollerOptions } from "../../../local/pollers/stream.ts";
 import { TABLES } from "../../../lib/resources.ts";
+import { streamRecordSchema } from "../../../lib/core/records.ts";
 import { useStack } from "../../helpers/stack.ts";
 
 const { info, dynamo } = useStack();
@@ -50,7 +51,7 @@ const pks = (events: DynamoDBStreamEvent[]): string[][] => events.map((e) => e.R
 describe("StreamPoller", () => {
   const checkpoints = memoryCheckpoints();
 
-  it("delivers inserts, updates and deletes in order as Lambda-shaped records", async () => {
+  it("delivers inserts, updates and deletes in order as Lambda-shaped records Powertools' schema accepts", async () => {
     await put("a", { status: { S: "PENDING" } });
     await dynamo.send(
       new UpdateItemCommand({
@@ -76,6 +77,8 @@ describe("StreamPoller", () => {
       },
     });
     expect(typeof records[0]?.dynamodb?.ApproximateCreationDateTime).toBe("number");
+    for (const record of records) expect(streamRecordSchema.safeParse(record).error).toBeUndefined();
+    expect(streamRecordSchema.parse(records[1]).dynamodb.NewImage).toEqual({ pk: "a", sk: "v", status: "APPLIED" });
   });
 
   it("resumes after its checkpoint: a new poller with the same store sees only new records", async () => {

@@ -54,8 +54,10 @@ const EXPECTED_CLIENTS: Partial<Record<FunctionKey, readonly string[]>> = {
   recovery: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns", "@aws-sdk/client-sqs"],
   // Records a command before sending; its rest and retries go to the automation queue.
   dispatch_message: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"],
-  // A reply is one write to the commands table.
-  gse_callback: ["@aws-sdk/client-dynamodb"],
+  // A reply is one write to the commands table; an unsolicited message also goes to the slot-forward queue.
+  gse_callback: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"],
+  // Records each delivery in the commands table; stretches a failed message's visibility on its queue.
+  gse_slot_forward: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"],
   // The status page is a document (no AWS client); its data and the alert log read and write tables
   // (the data also asks the alerts topic for its attributes: the page's SNS health).
   console_page: [],

@@ -21,6 +21,8 @@ function validEnv(): NodeJS.ProcessEnv {
     AUTOMATION_DLQ_URL: "http://sqs.local/000000000000/automation-dlq",
     ALERT_LOG_QUEUE_URL: "http://sqs.local/000000000000/alert-log",
     ALERT_LOG_DLQ_URL: "http://sqs.local/000000000000/alert-log-dlq",
+    SLOT_FORWARD_QUEUE_URL: "http://sqs.local/000000000000/slot-forward",
+    SLOT_FORWARD_DLQ_URL: "http://sqs.local/000000000000/slot-forward-dlq",
     API_CALLERS: JSON.stringify([{ bk_app_code: "caller", bk_app_secret: "caller-secret-1" }]),
   };
 }
@@ -42,6 +44,13 @@ describe("loadConfig", () => {
     expect(config.agentCacheTtlSeconds).toBe(300);
     expect(config.callers).toEqual([{ bk_app_code: "caller", bk_app_secret: "caller-secret-1" }]);
     expect(config.tables).toEqual({ agents: "agents", configs: "configs", commands: "commands", apps: "apps", fleet: "fleet" });
+  });
+
+  it("forwards no slot message unless GSE_SLOT_FORWARD_URL is set, and refuses a URL that is not http(s)", () => {
+    expect(loadConfig(validEnv()).slotForward).toEqual({ timeoutMs: 5_000, retryBaseSeconds: 10, retryMaxSeconds: 600 });
+    const url = "https://bkmonitor.example.com/api/v4/bk_gse_slot/";
+    expect(loadConfig({ ...validEnv(), GSE_SLOT_FORWARD_URL: url }).slotForward.url).toBe(url);
+    expect(problemsOf({ ...validEnv(), GSE_SLOT_FORWARD_URL: "ftp://bkmonitor.example.com/" })).toContain("GSE_SLOT_FORWARD_URL");
   });
 
   it.each(["GSE_BASE_URL", "GSE_APP_SECRET", "GSE_SLOT_TOKEN", "AGENTS_TABLE", "API_CALLERS"])("fails fast naming %s when it is missing", (name) => {

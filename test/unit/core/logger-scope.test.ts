@@ -1,7 +1,8 @@
-import type { SQSRecord } from "aws-lambda";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createJobRunner } from "../../../lib/automation/jobs.ts";
+import { Logger } from "@aws-lambda-powertools/logger";
 import { createLogger, withLogKeys } from "../../../lib/core/logger.ts";
+import type { QueueRecord } from "../../../lib/core/records.ts";
 
 let lines: Record<string, unknown>[] = [];
 let restore: () => void;
@@ -16,8 +17,8 @@ beforeEach(() => {
 afterEach(() => restore());
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const record = (messageId: string, type: string): SQSRecord =>
-  ({ messageId, body: JSON.stringify({ type }), attributes: { ApproximateReceiveCount: "1" } }) as unknown as SQSRecord;
+const record = (messageId: string, type: string): QueueRecord =>
+  ({ messageId, body: JSON.stringify({ type }), attributes: { ApproximateReceiveCount: "1" } }) as unknown as QueueRecord;
 
 describe("withLogKeys", () => {
   it("puts each piece of work's keys on its own lines while several run at once", async () => {
@@ -44,6 +45,33 @@ describe("withLogKeys", () => {
     });
     expect(lines[0]).toMatchObject({ message_id: "gse-message", job_type: "t" });
     expect(lines[1]).toMatchObject({ message_id: "sqs-1", job_type: "t", part: "child" });
+  });
+});
+
+describe("the scoped formatter", () => {
+  it("nests scopes: the inner scope adds keys and overrides the outer's, the outer's come back after it", async () => {
+    const logger = createLogger("scope-test");
+    await withLogKeys({ message_id: "outer", job_type: "t" }, async () => {
+      await withLogKeys({ message_id: "inner", agent_id: "a-1" }, async () => logger.info("in"));
+      logger.info("out");
+    });
+    expect(lines[0]).toMatchObject({ message_id: "inner", job_type: "t", agent_id: "a-1" });
+    expect(lines[1]).toMatchObject({ message_id: "outer", job_type: "t" });
+    expect(lines[1]).not.toHaveProperty("agent_id");
+  });
+
+  it("writes the same keys, in the same order, as Powertools' default formatter", () => {
+    createLogger("shape-test").info("line", { extra: 1 });
+    new Logger({ serviceName: "shape-test" }).info("line", { extra: 1 });
+    const [ours, theirs] = lines.map(({ timestamp: _, ...rest }) => rest);
+    expect(Object.keys(lines[0] ?? {})).toEqual(Object.keys(lines[1] ?? {}));
+    expect(ours).toEqual(theirs);
+  });
+
+  it("does not let a scope key replace a standard key of the line", async () => {
+    const logger = createLogger("scope-test");
+    await withLogKeys({ level: "FAKE", message: "fake", service: "fake" }, async () => logger.info("real"));
+    expect(lines[0]).toMatchObject({ level: "INFO", message: "real", service: "scope-test" });
   });
 });
 
