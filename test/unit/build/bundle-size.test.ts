@@ -23,7 +23,7 @@ const bundles = new Map<FunctionKey, Bundle>();
 
 beforeAll(async () => {
   for (const bundle of await bundleAll({ outDir })) bundles.set(bundle.key, bundle);
-}, 90_000);
+}, 240_000);
 
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
