@@ -96,7 +96,7 @@ describe("local stack", () => {
       const def = QUEUES[key];
       return "deadLetter" in def ? [[key, def.deadLetter] as const] : [];
     });
-    expect(withDlq.map(([key]) => key).sort()).toEqual(["alertLog", "automation"]);
+    expect(withDlq.map(([key]) => key).sort()).toEqual(["alertLog", "automation", "slotForward"]);
     for (const [key, deadLetter] of withDlq) {
       const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: info.queues[key], AttributeNames: ["RedrivePolicy", "QueueArn"] }));
       const policy = JSON.parse(Attributes.RedrivePolicy ?? "{}") as { deadLetterTargetArn?: string; maxReceiveCount?: number | string };
