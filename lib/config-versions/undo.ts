@@ -261,8 +261,9 @@ export async function undoPendingAdd(deps: UndoDeps, failed: PendingAddItem): Pr
       // GSE refused it or never got it (recorded before REJECTED existed): nothing to undo.
       undone = { status: "ROLLED_BACK", writes: 0 };
     }
-    await deps.store.finishPendingAddUndo(key, outcomeOf(undone), deps.now(), adoptedVersion);
-    deps.metrics?.add("ConfigUndos", 1, { outcome: undone.status });
+    // Counted by the pass that finished it: a concurrent one (the stream and the reconcile) finds it done.
+    if (await deps.store.finishPendingAddUndo(key, outcomeOf(undone), deps.now(), adoptedVersion))
+      deps.metrics?.add("ConfigUndos", 1, { outcome: undone.status });
     item = (await deps.store.getPendingAdd(key)) ?? item;
   }
   if (!FINISHED.has(item.status) || item.alerted_at !== undefined) return;

@@ -152,7 +152,8 @@ export class FleetStore extends FleetAgentRecords {
     }
   }
 
-  async markFinished(pollId: string, at: number, calls: FleetCalls): Promise<void> {
+  /** True for the one finish that marked the poll; false when it was finished already (or is unknown). */
+  async markFinished(pollId: string, at: number, calls: FleetCalls): Promise<boolean> {
     calls.writes++;
     const out = await this.client
       .send(
@@ -160,7 +161,7 @@ export class FleetStore extends FleetAgentRecords {
           TableName: this.tableName,
           Key: { pk: `poll#${pollId}`, sk: "run" },
           UpdateExpression: "SET finished_at = :at",
-          ConditionExpression: "attribute_exists(pk)",
+          ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(finished_at)",
           ExpressionAttributeValues: { ":at": at },
           ReturnConsumedCapacity: "TOTAL",
         }),
@@ -170,6 +171,7 @@ export class FleetStore extends FleetAgentRecords {
         throw error;
       });
     calls.writeUnits += out?.ConsumedCapacity?.CapacityUnits ?? 1;
+    return out !== undefined;
   }
 
   /** Every item of one poll (its run item and shard results). */

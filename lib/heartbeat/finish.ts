@@ -39,8 +39,8 @@ export async function finishPoll(deps: HeartbeatDeps, pollId: string, calls: Fle
   const summary = summaryOf(deps, { pollId, at, startedAt, shards: shards.length }, totals);
   await writeSummary(deps, { summary, totals, at }, calls);
   const { alerts, published } = await publishPollAlerts(deps, { pollId, at }, totals, calls);
-  await deps.store.markFinished(pollId, deps.now(), calls);
-  deps.metrics?.add("HeartbeatPollDuration", deps.now() - startedAt);
+  // Two finishes of one poll (its last shard delivered twice at once) measure it once.
+  if (await deps.store.markFinished(pollId, deps.now(), calls)) deps.metrics?.add("HeartbeatPollDuration", deps.now() - startedAt);
   deps.logger?.info("heartbeat poll finished", { ...summary, by_version: undefined, alerts: alerts.map((a) => a.kind), published });
   return { summary, alerts, published };
 }
