@@ -1,7 +1,7 @@
 import { FUNCTIONS, SCHEDULES, scheduleMinutes, type FunctionKey } from "../lib/wiring";
 import { alerts } from "./alerts";
 import { api } from "./api";
-import { lambda } from "./functions";
+import { lambda, logicalName } from "./functions";
 import { queues } from "./queue";
 
 /**
@@ -149,8 +149,7 @@ new aws.cloudwatch.MetricAlarm("Api5xxRate", {
  * account-wide AWS/Lambda Throttles would also count other applications in the account.
  */
 for (const key of Object.keys(FUNCTIONS) as FunctionKey[]) {
-  const pascal = key.replace(/(^|_)(\w)/g, (_m, _s, c: string) => c.toUpperCase());
-  new aws.cloudwatch.MetricAlarm(`${pascal}Throttles`, {
+  new aws.cloudwatch.MetricAlarm(`${logicalName(key)}Throttles`, {
     alarmDescription: `gse-control: Lambda throttles ${key}`,
     namespace: "AWS/Lambda",
     metricName: "Throttles",

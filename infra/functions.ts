@@ -46,16 +46,16 @@ export function functionArgs(key: FunctionKey) {
   };
 }
 
+/** A function's logical name in the stack (list_agent_state → ListAgentState); its alarms are named after it. */
+export const logicalName = (key: FunctionKey): string => key.replace(/(^|_)(\w)/g, (_m, _s, c: string) => c.toUpperCase());
+
 const created = new Map<FunctionKey, sst.aws.Function>();
 
 /** One Lambda per function, however many routes or triggers lead to it. */
 export function lambda(key: FunctionKey): sst.aws.Function {
   let fn = created.get(key);
   if (!fn) {
-    fn = new sst.aws.Function(
-      key.replace(/(^|_)(\w)/g, (_m, _s, c: string) => c.toUpperCase()),
-      functionArgs(key),
-    );
+    fn = new sst.aws.Function(logicalName(key), functionArgs(key));
     created.set(key, fn);
   }
   return fn;

@@ -1,39 +1,26 @@
 import { QUEUES, queueDefinition, type QueueKey } from "../lib/resources";
 import { alerts } from "./alerts";
 
-const dlq = new sst.aws.Queue(QUEUES.automationDlq.link, {
-  visibilityTimeout: `${QUEUES.automationDlq.visibilityTimeoutSeconds} seconds`,
-});
+const KEYS = Object.keys(QUEUES) as QueueKey[];
+const built: Partial<Record<QueueKey, sst.aws.Queue>> = {};
 
-const alertLogDlq = new sst.aws.Queue(QUEUES.alertLogDlq.link, {
-  visibilityTimeout: `${QUEUES.alertLogDlq.visibilityTimeoutSeconds} seconds`,
-});
+// Dead-letter queues first, so each queue that names one gets its ARN and lib/resources.ts's redrive.
+for (const key of [...KEYS].sort((a, b) => Number("deadLetter" in QUEUES[a]) - Number("deadLetter" in QUEUES[b]))) {
+  const def = queueDefinition(key);
+  const deadLetter = def.deadLetter;
+  const target = deadLetter ? built[deadLetter.queue] : undefined;
+  if (deadLetter && !target) throw new Error(`queue ${key}: its dead-letter queue ${deadLetter.queue} is not defined`);
+  built[key] = new sst.aws.Queue(def.link, {
+    visibilityTimeout: `${def.visibilityTimeoutSeconds} seconds`,
+    ...(deadLetter && target ? { dlq: { queue: target.arn, retry: deadLetter.maxReceiveCount } } : {}),
+  });
+}
 
-const slotForwardDlq = new sst.aws.Queue(QUEUES.slotForwardDlq.link, {
-  visibilityTimeout: `${QUEUES.slotForwardDlq.visibilityTimeoutSeconds} seconds`,
-});
-
-export const queues = {
-  automationDlq: dlq,
-  automation: new sst.aws.Queue(QUEUES.automation.link, {
-    visibilityTimeout: `${QUEUES.automation.visibilityTimeoutSeconds} seconds`,
-    dlq: { queue: dlq.arn, retry: QUEUES.automation.deadLetter.maxReceiveCount },
-  }),
-  alertLogDlq: alertLogDlq,
-  alertLog: new sst.aws.Queue(QUEUES.alertLog.link, {
-    visibilityTimeout: `${QUEUES.alertLog.visibilityTimeoutSeconds} seconds`,
-    dlq: { queue: alertLogDlq.arn, retry: QUEUES.alertLog.deadLetter.maxReceiveCount },
-  }),
-  slotForwardDlq,
-  slotForward: new sst.aws.Queue(QUEUES.slotForward.link, {
-    visibilityTimeout: `${QUEUES.slotForward.visibilityTimeoutSeconds} seconds`,
-    dlq: { queue: slotForwardDlq.arn, retry: QUEUES.slotForward.deadLetter.maxReceiveCount },
-  }),
-};
+export const queues = built as Record<QueueKey, sst.aws.Queue>;
 
 // Queues that take a topic's messages (the alert log takes every alert), in SNS's envelope.
 const topics = { alerts };
-for (const key of Object.keys(QUEUES) as QueueKey[]) {
+for (const key of KEYS) {
   const topic = queueDefinition(key).subscribesTo;
   if (topic !== undefined) topics[topic].subscribeQueue(QUEUES[key].link, queues[key].arn);
 }

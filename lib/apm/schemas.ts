@@ -3,12 +3,13 @@
  * store, the API, the CLI and the OpenAPI document all use these.
  */
 import { z } from "zod";
+import { DATASOURCES } from "./datasource-names.ts";
 import { rolloutLimitSchema } from "../commands/schemas.ts";
 import { commandViewSchema } from "../commands/schemas.ts";
 import { agentIdSchema, messageIdSchema } from "../gse/schemas.ts";
 import { storedErrorSchema } from "../config-versions/items.ts";
 
-export const DATASOURCES = ["trace", "metric", "log", "profiling"] as const;
+export { DATASOURCES } from "./datasource-names.ts";
 export const datasourceNameSchema = z.enum(DATASOURCES);
 export type DatasourceName = z.infer<typeof datasourceNameSchema>;
 

@@ -4,6 +4,7 @@
  * shape; types are inferred.
  */
 import { z } from "zod";
+import { AGENT_OUTCOMES, COMMAND_STATUSES } from "./statuses.ts";
 import { agentIdSchema, dispatchMessageRequestSchema, messageIdSchema } from "../gse/schemas.ts";
 
 /** One command's targets at most: far above any fleet, well below what one request body can hold. */
@@ -40,7 +41,7 @@ export const dispatchCommandSchema = dispatchMessageRequestSchema.partial({ slot
 });
 export type DispatchCommandRequest = z.infer<typeof dispatchCommandSchema>;
 
-export const COMMAND_STATUSES = ["RUNNING", "SUCCEEDED", "PARTIAL", "FAILED", "ABORTED", "CANCELLED"] as const;
+export { AGENT_OUTCOMES, COMMAND_STATUSES } from "./statuses.ts";
 export const commandStatusSchema = z.enum(COMMAND_STATUSES);
 export type CommandStatus = z.infer<typeof commandStatusSchema>;
 
@@ -48,7 +49,6 @@ export type CommandStatus = z.infer<typeof commandStatusSchema>;
  * One agent's outcome. PENDING: not sent yet; SKIPPED: never sent because the command was
  * aborted or cancelled first. The others are the tracked commands'.
  */
-export const AGENT_OUTCOMES = ["PENDING", "SENT", "FAILED", "RETRYING", "REPLIED", "TIMED_OUT", "SKIPPED"] as const;
 export const agentOutcomeSchema = z.enum(AGENT_OUTCOMES);
 export type AgentOutcome = z.infer<typeof agentOutcomeSchema>;
 

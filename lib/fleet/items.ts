@@ -7,8 +7,9 @@ import { statusClassSchema } from "../gse/status-class.ts";
 
 export const FLEET_PARTITIONS = 64;
 
-export const FLEET_STATUSES = ["pending", "alive", "lost", "unknown"] as const;
-export type FleetStatus = (typeof FLEET_STATUSES)[number];
+import { FLEET_STATUSES } from "./statuses.ts";
+
+export { FLEET_STATUSES, type FleetStatus } from "./statuses.ts";
 
 /**
  * What a poll can record in an agent's history. Which of them are published on the alerts topic

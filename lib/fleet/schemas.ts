@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { agentIdSchema, MAX_AGENTS_PER_REQUEST } from "../gse/schemas.ts";
 import { statusClassSchema } from "../gse/status-class.ts";
-import { FLEET_STATUSES, fleetSummarySchema, isWatchableAgentId, transitionSchema } from "./items.ts";
+import { fleetSummarySchema, isWatchableAgentId, transitionSchema } from "./items.ts";
 
 // Registered ids are asked of GSE by every poll: only GSE's formats (which are also storable).
 export const agentIdListBodySchema = z.object({
@@ -16,8 +16,9 @@ export const agentIdListBodySchema = z.object({
 });
 export type AgentIdListBody = z.infer<typeof agentIdListBodySchema>;
 
-/** `suspect`: alive but seen down by the last poll(s), fewer than HEARTBEAT_LOST_AFTER_POLLS in a row. */
-export const AGENT_VIEW_STATUSES = [...FLEET_STATUSES, "suspect"] as const;
+import { AGENT_VIEW_STATUSES } from "./statuses.ts";
+
+export { AGENT_VIEW_STATUSES };
 
 export const listAgentsQuerySchema = z.object({
   status: z.enum(AGENT_VIEW_STATUSES).optional(),
