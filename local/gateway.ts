@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
-import { NotFoundError } from "../lib/core/errors.ts";
+import { NotFoundError, ValidationError } from "../lib/core/errors.ts";
 import { failure } from "../lib/http/envelope.ts";
 import { LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES } from "../lib/http/handler.ts";
 import { withoutTrailingSlash, type RouteDefinition } from "../lib/routes.ts";
@@ -26,8 +26,28 @@ export interface RouteMatch {
 
 /**
  * API Gateway HTTP API matching: literal segments, `{name}` for one segment, `{name+}` greedy;
- * a trailing slash is ignored, as API Gateway does.
+ * a trailing slash is ignored, as API Gateway does. Throws MalformedPathError for a parameter that
+ * does not decode.
  */
+/**
+ * A path parameter that is not valid percent-encoding (`%E0%A4%A`): API Gateway refuses the request
+ * before any function runs, so the gateway answers 400 rather than let decodeURIComponent's URIError
+ * end the runtime.
+ */
+export class MalformedPathError extends ValidationError {
+  constructor(readonly segment: string) {
+    super([{ path: "path", message: `not valid percent-encoding: ${JSON.stringify(segment.slice(0, 100))}` }]);
+  }
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new MalformedPathError(segment);
+  }
+}
+
 export function matchRoute(routes: readonly RouteDefinition[], method: string, path: string): RouteMatch | undefined {
   const segments = withoutTrailingSlash(path).split("/").slice(1);
   for (const route of routes) {
@@ -40,7 +60,7 @@ export function matchRoute(routes: readonly RouteDefinition[], method: string, p
       const greedy = /^\{(\w+)\+\}$/.exec(part);
       if (greedy) {
         const rest = segments.slice(i).join("/");
-        pathParameters[greedy[1] as string] = decodeURIComponent(rest);
+        pathParameters[greedy[1] as string] = decodeSegment(rest);
         matched = rest.length > 0;
         if (matched) return { route, pathParameters };
         break;
@@ -48,7 +68,7 @@ export function matchRoute(routes: readonly RouteDefinition[], method: string, p
       const segment = segments[i];
       const param = /^\{(\w+)\}$/.exec(part);
       if (segment === undefined) matched = false;
-      else if (param) pathParameters[param[1] as string] = decodeURIComponent(segment);
+      else if (param) pathParameters[param[1] as string] = decodeSegment(segment);
       else matched = part === segment;
     }
     if (matched && segments.length === pattern.length) return { route, pathParameters };
@@ -161,14 +181,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     req.on("end", () => {
       if (refused) return;
       const path = new URL(req.url ?? "/", "http://local").pathname;
-      const match = matchRoute(options.routes, req.method ?? "GET", path);
-      if (!match) {
+      const refuse = (error: NotFoundError | ValidationError): void => {
         const requestId = randomUUID();
-        const error = new NotFoundError(`API not found [method="${req.method}" path="${path}"]`);
-        const body = failure(error.code, error.codeName, error.message, null, requestId);
+        const body = failure(error.code, error.codeName, error.message, error instanceof ValidationError ? error.data : null, requestId);
         send(res, error.status, { "content-type": "application/json", "x-bkapi-request-id": requestId }, JSON.stringify(body));
-        return;
+      };
+      let match: RouteMatch | undefined;
+      try {
+        match = matchRoute(options.routes, req.method ?? "GET", path);
+      } catch (error) {
+        if (error instanceof MalformedPathError) return refuse(error);
+        throw error;
       }
+      if (!match) return refuse(new NotFoundError(`API not found [method="${req.method}" path="${path}"]`));
       const event = toEvent(req, Buffer.concat(chunks), match, req.socket.remoteAddress ?? "127.0.0.1");
       // Lambda's limit is on the whole event: a body under it can still make an event over it.
       if (eventBytes(event) >= LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES) {

@@ -73,6 +73,15 @@ describe("local stack", () => {
     expect(res.body).toMatchObject({ result: false, code: 1640401, code_name: "API_NOT_FOUND" });
   });
 
+  it("answers 400 INVALID_ARGS naming the path for a path parameter that is not valid percent-encoding, without credentials, and keeps serving", async () => {
+    // It used to throw URIError in the gateway and end the runtime, leaving the stack half-alive.
+    const res = await callApi(info.gatewayUrl, "/v1/commands/%E0%A4%A");
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ result: false, code: 1640001, code_name: "INVALID_ARGS", data: { errors: [{ path: "path" }] } });
+    const health = await callApi(info.gatewayUrl, "/health", { headers: authHeader });
+    expect(health.status).toBe(200);
+  });
+
   it("delivers a write to the configs table to recovery through the stream poller", async () => {
     const pk = `test#${randomUUID()}`;
     await dynamo.send(new PutItemCommand({ TableName: info.tables.configs, Item: { pk: { S: pk }, sk: { S: "v#1" }, status: { S: "PENDING" } } }));

@@ -5,7 +5,7 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dispatchCommandSchema, MAX_COMMAND_CONTENT_BYTES, MAX_COMMAND_TARGETS } from "../../../lib/commands/schemas.ts";
 import { LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES, MAX_ROUTE_BODY_BYTES } from "../../../lib/http/handler.ts";
-import { eventBytes, matchRoute, startGateway, toEvent, type Gateway } from "../../../local/gateway.ts";
+import { eventBytes, MalformedPathError, matchRoute, startGateway, toEvent, type Gateway } from "../../../local/gateway.ts";
 import type { RouteDefinition } from "../../../lib/routes.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
 
@@ -32,6 +32,12 @@ describe("matchRoute", () => {
   it("binds {name+} to the rest of the path", () => {
     expect(matchRoute(routes, "POST", "/files/a/b/c")?.pathParameters).toEqual({ path: "a/b/c" });
     expect(matchRoute(routes, "POST", "/files/")).toBeUndefined();
+  });
+
+  it("refuses a path parameter that is not valid percent-encoding with a MalformedPathError naming it, not a URIError", () => {
+    expect(() => matchRoute(routes, "GET", "/configs/route/%E0%A4%A")).toThrow(MalformedPathError);
+    expect(() => matchRoute(routes, "POST", "/files/a/%ZZ")).toThrow(MalformedPathError);
+    expect(() => matchRoute(routes, "GET", "/configs/route/%E0%A4%A")).toThrow(/path: not valid percent-encoding: "%E0%A4%A"/);
   });
 });
 
