@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localClientConfig } from "../../../local/aws.ts";
 import { QUEUES } from "../../../lib/resources.ts";
 import { spawnStack, type SpawnedStack } from "../../helpers/spawn-stack.ts";
-import { addSimulatorAgents, callApi, eventually, useStack, type ApiResponse } from "../../helpers/stack.ts";
+import { addSimulatorAgents, callApi, eventually, logLines, useStack, type ApiResponse } from "../../helpers/stack.ts";
 
 const run = randomUUID().slice(0, 8);
 const messageId = (label: string): string => `bkmonitorbeat.fetch/host/dataid.${run}${label}.1`;
@@ -72,6 +72,12 @@ describe("the slot forward", () => {
     expect(post?.contentType).toBe("application/json");
     expect(post?.headers).not.toHaveProperty("authorization");
 
+    // The target sees the POST before the consumer records it forwarded: a copy sent in between would
+    // be POSTed again (at least once, see lib/commands/forward.ts). Wait for the record, as a real
+    // redelivery (after the visibility timeout) does.
+    await eventually("the forward recorded", () =>
+      logLines(stack.info, "runtime").some((l) => l.includes('"message":"slot message forwarded"') && l.includes(id)) ? true : undefined,
+    );
     // The same message delivered again (SQS is at least once): recorded as forwarded, not POSTed again.
     await sqs.send(new SendMessageCommand({ QueueUrl: stack.info.queues.slotForward, MessageBody: JSON.stringify(callback) }));
     await eventually("the repeat to be consumed", async () => {
