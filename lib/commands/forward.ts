@@ -11,7 +11,8 @@
  * dead-letter queue. Another 4xx is final: the target refuses this message and would again.
  * Once: each delivery is recorded under `forwarded#<message_id>` (the agent in the sort key),
  * checked before a POST, so a message SQS delivers again after a POST that went through is not
- * POSTed twice (a crash between the POST and the record can still repeat it: at least once).
+ * POSTed twice (a crash between the POST and the record, or a copy received in that moment, can
+ * still repeat it: at least once; a claim before the POST would close the second case).
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
