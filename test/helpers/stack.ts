@@ -162,6 +162,18 @@ export function uniqueBuiltInChannelId(): number {
   }
 }
 
+/**
+ * An IPv4 address in `block` (e.g. "10.251") that no other test of this run has had: files that
+ * add agents to the one simulator in the same /16 used to draw the same address now and then, and
+ * the second file's beforeAll then failed on "agent … already exists".
+ */
+export function uniqueSimIp(block: string): string {
+  for (;;) {
+    const ip = `${block}.${1 + Math.floor(Math.random() * 254)}.${1 + Math.floor(Math.random() * 254)}`;
+    if (reserveForRun("test-ips", ip)) return ip;
+  }
+}
+
 /** Polls until `check` returns a value (not undefined), or fails after the deadline. */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

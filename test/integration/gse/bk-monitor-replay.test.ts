@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
-import { callApi, simulatorControl, useStack, type ApiResponse, uniqueBuiltInChannelId, withStackLock } from "../../helpers/stack.ts";
+import { callApi, simulatorControl, useStack, type ApiResponse, uniqueBuiltInChannelId, uniqueSimIp, withStackLock } from "../../helpers/stack.ts";
 import * as examples from "../../helpers/gse-api-examples.ts";
 
 const { info } = useStack();
@@ -222,12 +222,12 @@ describe.each([["gateway" as const], ["esb" as const]])("bk-monitor on the %s pa
 describe("bk-monitor's cluster calls (always on the gateway)", () => {
   const running = `0200000000${run}running000000n`;
   const upgrading = `0200000000${run}upgrading00000n`;
-  const legacyIp = `10.251.${1 + Math.floor(Math.random() * 254)}.${1 + Math.floor(Math.random() * 254)}`;
+  const legacyIp = uniqueSimIp("10.251");
 
   beforeAll(async () => {
     await simulatorControl(info, "POST", "agents", {
       agents: [
-        { bk_agent_id: running, ip: `10.251.${1 + Math.floor(Math.random() * 254)}.${1 + Math.floor(Math.random() * 254)}`, status_code: 2, churn: false },
+        { bk_agent_id: running, ip: uniqueSimIp("10.251"), status_code: 2, churn: false },
         { bk_agent_id: upgrading, ip: legacyIp, status_code: 5, churn: false },
       ],
     });
@@ -252,7 +252,7 @@ describe("bk-monitor's cluster calls (always on the gateway)", () => {
   });
 
   it("reads agent status from list_agent_state: bk_agent_id as sent, alive only for status_code 2 (§4.1)", async () => {
-    const unknown = `0:10.253.${Math.floor(Math.random() * 254)}.${Math.floor(Math.random() * 254)}`;
+    const unknown = `0:${uniqueSimIp("10.253")}`;
     const result = await bkMonitor(LIST_AGENT_STATE, { agent_id_list: [running, `0:${legacyIp}`, unknown] });
     expect(result.ok, result.res.text).toBe(true);
     const items = result.data as { bk_agent_id: string; status_code: number }[];

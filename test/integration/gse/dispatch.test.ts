@@ -9,7 +9,7 @@ import { MAX_COMMAND_TARGETS } from "../../../lib/commands/schemas.ts";
 import { OPERATIONS, pathVariants } from "../../../lib/gse/operations.ts";
 import { MAX_ROUTE_BODY_BYTES } from "../../../lib/http/handler.ts";
 import { MESSAGE_ID_MAX_LENGTH } from "../../../lib/gse/schemas.ts";
-import { callApi, eventually, logLines, simulatorControl, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
+import { callApi, eventually, logLines, simulatorControl, uniqueSimIp, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
 const { info, authHeader } = useStack();
 const slot = { slot_id: info.credentials.gse.slotId, token: info.credentials.gse.slotToken };
@@ -47,12 +47,11 @@ async function gseReached(match: string, call: () => Promise<ApiResponse>): Prom
 }
 
 beforeAll(async () => {
-  // Addresses in 10.251/16 are this file's; the simulator's generated fleet starts at 10.0.0.1.
-  const octet = (): number => 1 + Math.floor(Math.random() * 254);
+  // Addresses in 10.251/16, reserved for this run; the simulator's generated fleet starts at 10.0.0.1.
   await simulatorControl(info, "POST", "agents", {
     agents: [
-      { bk_agent_id: agents.running, ip: `10.251.${octet()}.${octet()}`, status_code: 2, churn: false },
-      { bk_agent_id: agents.initial, ip: `10.251.${octet()}.${octet()}`, status_code: 0, churn: false },
+      { bk_agent_id: agents.running, ip: uniqueSimIp("10.251"), status_code: 2, churn: false },
+      { bk_agent_id: agents.initial, ip: uniqueSimIp("10.251"), status_code: 0, churn: false },
     ],
   });
 });

@@ -13,7 +13,16 @@ import { DEFAULT_MAX_BODY_BYTES, MAX_ROUTE_BODY_BYTES } from "../../../lib/http/
 import { buildOpenApiDocument, openApiPath } from "../../../lib/openapi/document.ts";
 import type { OpenApiOperation, OpenApiResponse, Ref } from "../../../lib/openapi/types.ts";
 import { ROUTES, type RouteDefinition } from "../../../lib/routes.ts";
-import { addSimulatorAgents, callApi, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
+import {
+  addSimulatorAgents,
+  callApi,
+  simulatorControl,
+  uniqueBuiltInChannelId,
+  uniqueSimIp,
+  useStack,
+  withFaults,
+  type ApiResponse,
+} from "../../helpers/stack.ts";
 
 const { info, authHeader } = useStack();
 const doc = buildOpenApiDocument(ROUTES);
@@ -161,9 +170,7 @@ async function runningCommandId(): Promise<string> {
 }
 
 beforeAll(async () => {
-  const [agent] = await addSimulatorAgents(info, () => [
-    { bk_agent_id: unique("oa-agent"), ip: `10.251.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`, status_code: 2, churn: false },
-  ]);
+  const [agent] = await addSimulatorAgents(info, () => [{ bk_agent_id: unique("oa-agent"), ip: uniqueSimIp("10.251"), status_code: 2, churn: false }]);
   quietAgent = agent?.bk_agent_id as string;
   await simulatorControl(info, "POST", "agents/silent", { ids: [quietAgent], silent: true });
   versioned = await newStreamTo();
