@@ -11,6 +11,18 @@ import type { Reporter, TestModule } from "vitest/node";
 
 export const TRIES = "reliability:tries";
 export const DETAIL = "reliability:detail";
+/** One route's scope, as a scope test tried it: JSON of {@link ScopeRow}. */
+export const SCOPE = "reliability:scope";
+
+/** What a scope test tried on one route: the scope it needs and what a caller without it got. */
+export interface ScopeRow {
+  readonly route: string;
+  readonly scope: string;
+  readonly without: string;
+}
+
+/** Files whose tests are crash tests: each test is a row of the crash matrix too. */
+const CRASH_FILE = /crash\.test\.ts$/;
 
 const SUITE_DIRS = ["test/reliability/", "test/soak/"];
 
@@ -31,6 +43,8 @@ export default class ReliabilityReporter implements Reporter {
     const target = process.env.RELIABILITY_REPORT;
     if (!target) return;
     const rows: string[] = [];
+    const crashRows: string[] = [];
+    const scopeRows: string[] = [];
     let section = "suite";
     for (const module of modules) {
       const dir = SUITE_DIRS.find((d) => module.relativeModuleId.startsWith(d));
@@ -47,18 +61,34 @@ export default class ReliabilityReporter implements Reporter {
         const state = test.result().state;
         const outcome = state === "passed" ? "held" : state === "failed" ? "**FAILED**" : state;
         rows.push(`| ${area} | ${cell(test.fullName)} | ${tries} | ${outcome} | ${cell(detail)} |`);
+        if (CRASH_FILE.test(module.relativeModuleId)) {
+          const what = test.fullName.slice(0, test.fullName.length - test.name.length).replace(/ > $/, "") || area;
+          crashRows.push(`| ${cell(what)} | ${cell(test.name)} | ${outcome} | ${cell(detail)} |`);
+        }
+        for (const a of annotations.filter((a) => a.type === SCOPE)) {
+          const row = JSON.parse(a.message) as ScopeRow;
+          scopeRows.push(`| \`${cell(row.route)}\` | \`${cell(row.scope)}\` | ${cell(row.without)} | ${outcome} |`);
+        }
       }
     }
     if (rows.length === 0) return;
-    const when = new Date().toISOString().slice(0, 10);
-    const body = [
-      `_Written by \`npm run reliability\` (test/helpers/reliability-reporter.ts) on ${when}, Node ${process.version}._`,
-      "",
-      "| area | what was tried, and what must hold | tries | outcome | figures |",
-      "|---|---|---|---|---|",
-      ...rows,
-    ].join("\n");
-    const current = existsSync(target) ? readFileSync(target, "utf8") : "# Reliability\n";
-    writeFileSync(target, replaceSection(current, section, body));
+    const stamp = `_Written by \`npm run reliability\` (test/helpers/reliability-reporter.ts) on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}._`;
+    let document = existsSync(target) ? readFileSync(target, "utf8") : "# Reliability\n";
+    document = replaceSection(document, section, table(stamp, ["area", "what was tried, and what must hold", "tries", "outcome", "figures"], rows));
+    if (crashRows.length > 0) {
+      document = replaceSection(
+        document,
+        "crash-matrix",
+        table(stamp, ["what crashed", "where it was killed, and what must hold after", "outcome", "figures"], crashRows),
+      );
+    }
+    if (scopeRows.length > 0) {
+      document = replaceSection(document, "scopes", table(stamp, ["route", "scope it needs", "a caller without it got", "outcome"], scopeRows));
+    }
+    writeFileSync(target, document);
   }
+}
+
+function table(stamp: string, headings: readonly string[], rows: readonly string[]): string {
+  return [stamp, "", `| ${headings.join(" | ")} |`, `|${headings.map(() => "---").join("|")}|`, ...rows].join("\n");
 }
