@@ -1,4 +1,4 @@
-import { dispatchCommand } from "../../lib/commands/api.ts";
+import { commandTimeoutSubject, dispatchCommand } from "../../lib/commands/api.ts";
 import { commandDeps } from "../../lib/commands/deps.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { callersOf } from "../../lib/core/config.ts";
@@ -26,5 +26,8 @@ export const handler = httpHandler(
     maxBodyBytes: MAX_ROUTE_BODY_BYTES,
     maxBodyHint: TOO_LARGE_HINT,
   },
-  async (ctx) => ({ data: await dispatchCommand(deps, ctx.body, authorOf(ctx)) }),
+  async (ctx) => {
+    ctx.deadline.working(commandTimeoutSubject(ctx.body.message_id));
+    return { data: await dispatchCommand(deps, ctx.body, authorOf(ctx)) };
+  },
 );

@@ -19,6 +19,12 @@ import type { AgentOutcome, CommandList, CommandPage, CommandStatus, CommandView
 const answerView = async (store: CommandStore, command: CommandItem): Promise<CommandView> =>
   commandView(command, command.counts ?? (await batchCounts(store, command)));
 
+/** What a dispatch that runs out of time names: the command, and where its state shows. */
+export const commandTimeoutSubject = (messageId: string): { message_id: string; check: string } => ({
+  message_id: messageId,
+  check: `GET /v1/commands/${encodeURIComponent(messageId)}`,
+});
+
 /**
  * dispatch_message, tracked: the command is recorded, then its first batch is sent in the request
  * (bk-monitor's one-agent dispatches are answered as GSE would); the queue's tick sends the rest

@@ -12,6 +12,7 @@ import type { OperationRequest } from "../gse/operations.ts";
 import { authorOf } from "../http/author.ts";
 import type { HttpRequestContext } from "../http/handler.ts";
 import { ConfigStore } from "./store.ts";
+import { objectOf, timeoutSubjectOf } from "./documents.ts";
 import { FUNCTIONS } from "../wiring.ts";
 import { changeConfig, type ConfigDeps } from "./apply.ts";
 import { IDEMPOTENCY_HEADER, withIdempotency, type IdempotencyDeps } from "./idempotency.ts";
@@ -45,6 +46,8 @@ export function configDeps(context: GseFunctionContext, clients: { readonly dyna
 export function versionedChange<N extends ConfigOperation>(deps: VersionedDeps, name: N) {
   return async (ctx: HttpRequestContext<OperationRequest<N>>): Promise<unknown> => {
     const key = ctx.event.headers?.[IDEMPOTENCY_HEADER] || undefined;
+    const ref = objectOf(name, ctx.body);
+    if (ref) ctx.deadline.working(timeoutSubjectOf(ref));
     // GSE's config operations name the person they act for (lib/http/author.ts).
     const author = authorOf(ctx, (ctx.body as { operation: { operator_name: string } }).operation.operator_name);
     return withIdempotency(deps, { appCode: ctx.caller.appCode, operation: name, body: ctx.body, key }, () =>

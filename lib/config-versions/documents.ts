@@ -22,6 +22,12 @@ export interface ObjectRef {
 
 export const objectKey = (ref: ObjectRef): string => `${ref.kind}#${ref.id}`;
 
+/** What a request that runs out of time names: the object, and the history that shows how its change ended. */
+export const timeoutSubjectOf = (ref: ObjectRef): { object: string; check: string } => ({
+  object: objectKey(ref),
+  check: `GET /v1/configs/${ref.kind}/${ref.id}/versions`,
+});
+
 export function parseObjectKey(key: string): ObjectRef {
   const [kind, id] = key.split("#");
   return { kind: objectKindSchema.parse(kind), id: z.coerce.number().int().parse(id) };

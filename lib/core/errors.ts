@@ -120,6 +120,33 @@ export class DependencyUnavailableError extends AppError {
   }
 }
 
+/** Where a caller looks to learn how a request that ran out of time ended. */
+export interface TimeoutSubject {
+  /** The object being changed (`route#123`) or the command (`message_id`). */
+  readonly object?: string;
+  readonly message_id?: string;
+  /** The request that tells, e.g. `GET /v1/configs/route/123/versions`. */
+  readonly check?: string;
+}
+
+/**
+ * The function ran out of time before it could answer: the work may have gone on, finished or not,
+ * so the outcome is unknown and `data` says which object or command to look at, and where. In GSE's
+ * gateway range beside REQUEST_BACKEND_TIMEOUT (1650401, GSE itself too slow).
+ */
+export class RequestTimeoutError extends AppError {
+  readonly status = 504;
+  readonly code = 1650402;
+  readonly codeName = "REQUEST_TIMEOUT";
+  override readonly data: { readonly outcome: "unknown" } & TimeoutSubject;
+
+  constructor(subject: TimeoutSubject = {}) {
+    const where = subject.check ? `; check ${subject.check}` : "";
+    super(`the request ran out of time before it could answer; whether it took effect is unknown${where}`);
+    this.data = { outcome: "unknown", ...subject };
+  }
+}
+
 export class BodyTooLargeError extends AppError {
   readonly status = 413;
   readonly code = 1641301;

@@ -7,7 +7,8 @@ import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { Caller } from "../core/config.ts";
 import { processMetrics } from "../core/metrics.ts";
-import { BodyTooLargeError, MalformedJsonError, UnauthenticatedError, ValidationError } from "../core/errors.ts";
+import { BodyTooLargeError, MalformedJsonError, RequestTimeoutError, UnauthenticatedError, ValidationError } from "../core/errors.ts";
+import { REQUEST_TIMEOUT_MARGIN_MS, RequestDeadline } from "../core/deadline.ts";
 import { AUTH_HEADER, authenticate, credentialsFromBody, ESB_PATH_PREFIX, type AuthenticatedCaller } from "./auth.ts";
 import { ok } from "./envelope.ts";
 import { errorResponse } from "./errors.ts";
@@ -38,6 +39,8 @@ export interface HttpRequestContext<Body> {
   readonly caller: AuthenticatedCaller;
   readonly requestId: string;
   readonly logger: Logger;
+  /** When the request answers 504; name the object or command worked on with `deadline.working`. */
+  readonly deadline: RequestDeadline;
 }
 
 export interface HttpReply<T> {
@@ -199,6 +202,23 @@ function jsonBody(): Middleware {
   };
 }
 
+/**
+ * Middy's own early timeout, a fallback for time spent before the handler: a 504 that names
+ * nothing (middy's default error would be answered 500). The handler's deadline comes first.
+ */
+const timeoutEarly = {
+  timeoutEarlyInMillis: Math.floor(REQUEST_TIMEOUT_MARGIN_MS / 2),
+  timeoutEarlyResponse: (): never => {
+    throw new RequestTimeoutError();
+  },
+};
+
+/** The request's deadline from Lambda's remaining time; without one (a test's bare context), never. */
+function requestDeadline(context: Context): RequestDeadline {
+  const remaining = typeof context.getRemainingTimeInMillis === "function" ? context.getRemainingTimeInMillis() : Number.NaN;
+  return Number.isFinite(remaining) ? RequestDeadline.fromRemaining(Date.now(), remaining) : new RequestDeadline(Number.POSITIVE_INFINITY);
+}
+
 export function validate<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return parsed.data;
@@ -214,7 +234,7 @@ export function httpHandler<S extends z.ZodType | undefined = undefined>(
   fn: (ctx: HttpRequestContext<S extends z.ZodType ? z.infer<S> : undefined>) => Promise<HttpReply<unknown> | HttpTextReply>,
 ) {
   const { logger, name } = options;
-  let stack = middy<HttpEvent, HttpResult, Error, HttpContext, Internal>()
+  let stack = middy<HttpEvent, HttpResult, Error, HttpContext, Internal>(undefined, timeoutEarly)
     .use(metricsFlush())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
@@ -230,13 +250,16 @@ export function httpHandler<S extends z.ZodType | undefined = undefined>(
     if (!caller) throw new UnauthenticatedError("not authenticated");
     const rawBody: unknown = event.body;
     const body = options.body ? validate(options.body, rawBody ?? {}) : undefined;
-    const reply = await fn({
+    const deadline = requestDeadline(context);
+    const work = fn({
       body: body as S extends z.ZodType ? z.infer<S> : undefined,
       event,
       caller,
       requestId,
       logger,
+      deadline,
     });
+    const reply = await deadline.race(work, Date.now());
     if ("text" in reply) return { statusCode: reply.status ?? 200, headers: { ...reply.headers, "content-type": reply.contentType }, body: reply.text };
     return {
       statusCode: reply.status ?? 200,

@@ -219,3 +219,35 @@ describe("httpHandler for a page a browser opens", () => {
     }
   });
 });
+
+describe("httpHandler near the function's timeout (issue 24, defect 4)", () => {
+  // 500 ms of margin before Lambda's timeout (REQUEST_TIMEOUT_MARGIN_MS): the deadline is 100 ms away.
+  const nearTimeout = () => ({ ...lambdaContext(), getRemainingTimeInMillis: () => 600 });
+  const never = new Promise<never>(() => {});
+
+  it("answers 504 REQUEST_TIMEOUT with outcome unknown and the object and where to check it, not 500", async () => {
+    const slow = build(async ({ deadline }) => {
+      deadline.working({ object: "route#123", check: "GET /v1/configs/route/123/versions" });
+      return never;
+    });
+    const event = httpEvent({ headers: auth, body: '{"agent_id_list":["a"]}' });
+    const result = (await slow(event, nearTimeout())) as APIGatewayProxyStructuredResultV2;
+    const body = JSON.parse(result.body ?? "null") as Record<string, unknown>;
+    expect(result.statusCode).toBe(504);
+    expect(body).toMatchObject({ result: false, code: 1650402, code_name: "REQUEST_TIMEOUT" });
+    expect(body.data).toEqual({ outcome: "unknown", object: "route#123", check: "GET /v1/configs/route/123/versions" });
+    expect(body.message).toContain("GET /v1/configs/route/123/versions");
+  });
+
+  it("answers 504 with outcome unknown when the handler named nothing yet", async () => {
+    const slow = build(async () => never);
+    const result = (await slow(httpEvent({ headers: auth, body: '{"agent_id_list":["a"]}' }), nearTimeout())) as APIGatewayProxyStructuredResultV2;
+    expect(result.statusCode).toBe(504);
+    expect(JSON.parse(result.body ?? "null")).toMatchObject({ code_name: "REQUEST_TIMEOUT", data: { outcome: "unknown" } });
+  });
+
+  it("answers a handler that finishes before the deadline as usual", async () => {
+    const result = (await echo(httpEvent({ headers: auth, body: '{"agent_id_list":["a"]}' }), nearTimeout())) as APIGatewayProxyStructuredResultV2;
+    expect(result.statusCode).toBe(200);
+  });
+});
