@@ -12,6 +12,7 @@ import { commandJobs } from "./commands/jobs.ts";
 import { retryJobHandler, tickJobHandler } from "./commands/retry.ts";
 import type { VersionedDeps } from "./config-versions/deps.ts";
 import { configJobs } from "./config-versions/jobs.ts";
+import { decideConfigJob } from "./config-versions/decide.ts";
 import { heartbeatShardJob } from "./heartbeat/jobs.ts";
 import type { HeartbeatDeps } from "./heartbeat/poll.ts";
 import { JOB_TYPES, type JobType } from "./automation/job-types.ts";
@@ -46,6 +47,7 @@ export function jobRegistry(deps: JobRegistryDeps): Readonly<Record<JobType, Job
     [JOB_TYPES.commandDispatch]: handlerNamed(commands, JOB_TYPES.commandDispatch),
     [JOB_TYPES.configApply]: handlerNamed(configs, JOB_TYPES.configApply),
     [JOB_TYPES.configRollback]: handlerNamed(configs, JOB_TYPES.configRollback),
+    [JOB_TYPES.configDecide]: decideConfigJob(deps.configs),
     [JOB_TYPES.probeStart]: probe,
     [JOB_TYPES.probeStop]: probe,
     [JOB_TYPES.probeUpgrade]: probeUpgradeJob(deps.apm),

@@ -40,8 +40,8 @@ const fleetRoute = (file: `functions/fleet/${string}.ts`, description: string) =
     links: [SECRETS.apiCallers.link, TABLES.fleet.link],
   }) as const;
 
-/** Where configuration versions live. */
-const CONFIG_VERSIONS: readonly Link[] = [TABLES.configs.link];
+/** Where configuration versions live, and the queue their config.decide jobs go on (a request that timed out). */
+const CONFIG_VERSIONS: readonly Link[] = [TABLES.configs.link, QUEUES.automation.link];
 
 /** What works on commands: the table, the slot (retries send), the queue (ticks and retries), GSE. */
 const COMMANDS: readonly Link[] = [TABLES.commands.link, SECRETS.gseSlotToken.link, QUEUES.automation.link];
@@ -60,7 +60,7 @@ const commandRoute = (file: `functions/commands/${string}.ts`, description: stri
  * What APM works with: its apps table; datasource routes through the versioned config flow; the
  * probes told by commands; the datasource-apply alert.
  */
-const APM: readonly Link[] = [...GSE_CALLER, TABLES.apps.link, ...CONFIG_VERSIONS, ...COMMANDS, TOPICS.alerts.link];
+const APM: readonly Link[] = [...new Set([...GSE_CALLER, TABLES.apps.link, ...CONFIG_VERSIONS, ...COMMANDS, TOPICS.alerts.link])];
 
 /** An APM route's function. */
 const apmRoute = (file: `functions/apm/${string}.ts`, description: string) =>
@@ -134,7 +134,7 @@ export const FUNCTIONS = {
     description: "Roll a stream_to or route back to version N: a new version with N's document, applied and verified",
     timeoutSeconds: 29,
     memoryMb: 512,
-    links: [TABLES.configs.link, ...GSE_CALLER],
+    links: [...CONFIG_VERSIONS, ...GSE_CALLER],
   },
   config_drift: {
     file: "functions/configs/drift.ts",

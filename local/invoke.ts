@@ -16,6 +16,26 @@ export class FunctionTimeoutError extends Error {
 
 export type Invoke = (fn: FunctionKey, event: unknown) => Promise<unknown>;
 
+/**
+ * Test-only: shorter function timeouts than lib/wiring.ts's, e.g. `update_route=3,dispatch_message=3`,
+ * so a test can make a function run out of time against a slow GSE simulator.
+ */
+export const FUNCTION_TIMEOUTS_ENV = "GSE_CONTROL_FUNCTION_TIMEOUTS";
+
+/** Parses FUNCTION_TIMEOUTS_ENV; a name that is not a function or a bad number fails the start. */
+export function functionTimeouts(text: string | undefined): Partial<Record<FunctionKey, number>> {
+  const timeouts: Partial<Record<FunctionKey, number>> = {};
+  for (const entry of (text ?? "").split(",").filter((e) => e.trim() !== "")) {
+    const [name = "", value = ""] = entry.split("=").map((part) => part.trim());
+    const seconds = Number(value);
+    if (!(name in FUNCTIONS)) throw new Error(`${FUNCTION_TIMEOUTS_ENV}: "${name}" is not a function of lib/wiring.ts`);
+    if (!Number.isFinite(seconds) || seconds <= 0)
+      throw new Error(`${FUNCTION_TIMEOUTS_ENV}: ${name}'s timeout "${value}" is not a positive number of seconds`);
+    timeouts[name as FunctionKey] = seconds;
+  }
+  return timeouts;
+}
+
 function lambdaContext(fn: FunctionKey, deadline: number): Context {
   const definition = FUNCTIONS[fn];
   const functionName = `gse-control-local-${fn}`;
@@ -42,7 +62,7 @@ function lambdaContext(fn: FunctionKey, deadline: number): Context {
  * Loads each function's module once (a warm container) and invokes its `handler` as Lambda
  * would: with a context, and failing after the function's timeout.
  */
-export function createInvoker(root: string): Invoke {
+export function createInvoker(root: string, timeouts: Partial<Record<FunctionKey, number>> = functionTimeouts(process.env[FUNCTION_TIMEOUTS_ENV])): Invoke {
   const modules = new Map<FunctionKey, Promise<Handler>>();
   const load = (fn: FunctionKey): Promise<Handler> => {
     let loaded = modules.get(fn);
@@ -59,7 +79,7 @@ export function createInvoker(root: string): Invoke {
   };
   return async (fn, event) => {
     const handler = await load(fn);
-    const seconds = FUNCTIONS[fn].timeoutSeconds;
+    const seconds = timeouts[fn] ?? FUNCTIONS[fn].timeoutSeconds;
     const deadline = Date.now() + seconds * 1000;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

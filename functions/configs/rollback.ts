@@ -1,8 +1,9 @@
 import { documentClient } from "../../lib/core/aws.ts";
+import { sqsClient } from "../../lib/core/queue.ts";
 import { callersOf } from "../../lib/core/config.ts";
 import { objectPathSchema, parametersOf, rollbackBodySchema, versionView } from "../../lib/config-versions/api.ts";
 import { rollbackTo } from "../../lib/config-versions/apply.ts";
-import { configDeps } from "../../lib/config-versions/deps.ts";
+import { configDeps, deadlineOf } from "../../lib/config-versions/deps.ts";
 import { timeoutSubjectOf } from "../../lib/config-versions/documents.ts";
 import { gseFunction } from "../../lib/gse/context.ts";
 import { authorOf } from "../../lib/http/author.ts";
@@ -11,7 +12,7 @@ import { z } from "zod";
 
 const context = await gseFunction("config_rollback");
 const { config, logger } = context;
-const deps = configDeps(context, { dynamo: documentClient() });
+const deps = configDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
 /** Roll back to version N: a new version with N's document, applied and verified like any change. */
 export const handler = httpHandler(
@@ -19,7 +20,7 @@ export const handler = httpHandler(
   async ({ event, body, caller, deadline }) => {
     const { path } = parametersOf(event, objectPathSchema, z.object({}));
     deadline.working(timeoutSubjectOf(path));
-    const version = await rollbackTo(deps, path, body.version, { author: authorOf({ caller }) });
+    const version = await rollbackTo(deps, path, body.version, { author: authorOf({ caller }), ...deadlineOf({ deadline }) });
     return { data: versionView(version) };
   },
 );

@@ -19,6 +19,8 @@ export const JOB_TYPES = {
   configApply: "config.apply",
   /** A roll-back-to-N another system puts on the queue (lib/config-versions/jobs.ts). */
   configRollback: "config.rollback",
+  /** lib/config-versions/decide.ts: a version its request left PENDING, decided from GSE within seconds. */
+  configDecide: "config.decide",
   /** lib/apm/jobs.ts: start an app's datasource, or a probe on agents. */
   probeStart: "probe.start",
   /** lib/apm/jobs.ts: stop an app's datasource, or a probe on agents. */

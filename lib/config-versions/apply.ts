@@ -19,6 +19,7 @@ import type { OperationRequest, OperationResponseData } from "../gse/operations.
 import { addConfig } from "./add.ts";
 import { leftUnchanged, storedError, verify, type ChangeContext, type ConfigDeps } from "./change.ts";
 import { converge } from "./converge.ts";
+import { scheduleDecide } from "./decide.ts";
 import {
   expectationOfDocument,
   expectationOfRequest,
@@ -113,6 +114,7 @@ async function runVersion<T>(deps: ConfigDeps, plan: VersionPlan<T>): Promise<{ 
     if (error instanceof ConcurrentChangeError) throw new ClaimLostError(error.message);
     throw error;
   }
+  await scheduleDecide(deps, ref, version);
   const log = { object: objectKey(ref), version: versionNumber, operation: plan.fields.operation };
   let data: T;
   try {
@@ -177,6 +179,7 @@ export async function changeConfig<N extends ConfigOperation>(
         document: nextDocument(name, body, previous),
         author: context.author,
         ...(context.idempotencyKey ? { idempotency_key: context.idempotencyKey } : {}),
+        ...(context.deadlineAt !== undefined ? { deadline_at: context.deadlineAt } : {}),
       },
       apply: () => applyConfigChange(deps.gse, name, body),
       expectation: expectationOfRequest(name, body),
@@ -232,6 +235,7 @@ export async function applyDocument(
         author: context.author,
         ...(options.source_version !== undefined ? { source_version: options.source_version } : {}),
         ...(context.idempotencyKey ? { idempotency_key: context.idempotencyKey } : {}),
+        ...(context.deadlineAt !== undefined ? { deadline_at: context.deadlineAt } : {}),
       },
       apply: () => converge(deps.gse, ref, document, { platName, operator }),
       expectation: expectationOfDocument(document),

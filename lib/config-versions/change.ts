@@ -5,6 +5,7 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { GseError } from "../core/errors.ts";
 import type { MetricsRecorder } from "../core/metrics.ts";
+import type { QueueSender } from "../core/queue.ts";
 import type { GseClient } from "../gse/client.ts";
 import { OPERATIONS, type OperationName } from "../gse/operations.ts";
 import { meets, objectKey, readObject, type Expectation, type ObjectRef } from "./documents.ts";
@@ -32,12 +33,24 @@ export interface ConfigDeps {
   readonly beforeHeadMove?: (ref: ObjectRef, version: number) => Promise<void>;
   /** ConfigRollbacks; dropped when absent. */
   readonly metrics?: MetricsRecorder;
+  /** Where a version's config.decide job goes (lib/config-versions/decide.ts); without it only the reconcile decides. */
+  readonly decide?: DecideSettings;
+}
+
+export interface DecideSettings {
+  readonly queue: QueueSender;
+  /** CONFIG_PENDING_DECIDE_SECONDS: how long after the claim the job first looks. */
+  readonly delaySeconds: number;
+  /** The GSE operator the job reads as. */
+  readonly operator: string;
 }
 
 /** Who asked: bk_username from the caller's header when given, else GSE's operator_name. */
 export interface ChangeContext {
   readonly author: string;
   readonly idempotencyKey?: string;
+  /** The request's deadline (epoch ms): recorded on the version so config.decide knows when the request is over. */
+  readonly deadlineAt?: number;
 }
 
 export function storedError(error: unknown): StoredError {

@@ -5,7 +5,9 @@
  */
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
-import { tableOf } from "../core/config.ts";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { queueUrlOf, tableOf } from "../core/config.ts";
+import { sqsSender } from "../core/queue.ts";
 import type { GseFunctionContext } from "../gse/context.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
 import type { OperationRequest } from "../gse/operations.ts";
@@ -22,9 +24,15 @@ const PENDING_ADD_TTL_SECONDS = 7 * 86_400;
 
 export type VersionedDeps = ConfigDeps & IdempotencyDeps;
 
-export function configDeps(context: GseFunctionContext, clients: { readonly dynamo: DynamoDBDocumentClient }): VersionedDeps {
+export function configDeps(context: GseFunctionContext, clients: { readonly dynamo: DynamoDBDocumentClient; readonly sqs: SQSClient }): VersionedDeps {
   const { config } = context;
   return {
+    // A version its request leaves PENDING (a timeout) is decided by a config.decide job (decide.ts).
+    decide: {
+      queue: sqsSender(clients.sqs, queueUrlOf(config, "automation")),
+      delaySeconds: config.configPendingDecideSeconds,
+      operator: config.gse.username,
+    },
     gse: context.gse,
     logger: context.logger,
     metrics: context.metrics,
@@ -42,6 +50,10 @@ export function configDeps(context: GseFunctionContext, clients: { readonly dyna
   };
 }
 
+/** The request's deadline for the version item, when it has one (a bare test context has none). */
+export const deadlineOf = (ctx: Pick<HttpRequestContext<unknown>, "deadline">): { deadlineAt?: number } =>
+  Number.isFinite(ctx.deadline.at) ? { deadlineAt: ctx.deadline.at } : {};
+
 /** A GSE config operation's handler body: idempotency, then the versioned change. */
 export function versionedChange<N extends ConfigOperation>(deps: VersionedDeps, name: N) {
   return async (ctx: HttpRequestContext<OperationRequest<N>>): Promise<unknown> => {
@@ -51,7 +63,7 @@ export function versionedChange<N extends ConfigOperation>(deps: VersionedDeps, 
     // GSE's config operations name the person they act for (lib/http/author.ts).
     const author = authorOf(ctx, (ctx.body as { operation: { operator_name: string } }).operation.operator_name);
     return withIdempotency(deps, { appCode: ctx.caller.appCode, operation: name, body: ctx.body, key }, () =>
-      changeConfig(deps, name, ctx.body, { author, ...(key ? { idempotencyKey: key } : {}) }),
+      changeConfig(deps, name, ctx.body, { author, ...deadlineOf(ctx), ...(key ? { idempotencyKey: key } : {}) }),
     );
   };
 }

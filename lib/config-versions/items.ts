@@ -57,6 +57,8 @@ export const versionItemSchema = z.object({
   error: storedErrorSchema.optional(),
   allocated_id: z.int().optional(),
   idempotency_key: z.string().optional(),
+  /** When the request that made it answers 504 if not done (epoch ms): past it, config.decide may decide the version. */
+  deadline_at: z.number().optional(),
   applied_at: z.number().optional(),
   rejected_at: z.number().optional(),
   failed_at: z.number().optional(),

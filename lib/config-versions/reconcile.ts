@@ -8,23 +8,14 @@
  * - Drift: each head's document compared with what GSE holds; a difference raises one alert per
  *   distinct difference and, with CONFIG_DRIFT_REPAIR, re-applies the head.
  */
-import { ConcurrentChangeError, type HeadItem, type VersionItem } from "./store.ts";
+import type { HeadItem } from "./store.ts";
 import type { AlertPublisher } from "../core/alerts.ts";
 import { driftAlert, type ConfigAlert } from "./alerts.ts";
 import { storedError, type ConfigDeps } from "./change.ts";
 import { converge } from "./converge.ts";
-import {
-  configDocumentSchema,
-  expectationOfDocument,
-  expectationOfRequest,
-  meets,
-  objectKey,
-  parseObjectKey,
-  readObject,
-  type ObjectRef,
-} from "./documents.ts";
-import type { ConfigOperation } from "../gse/config-apply.ts";
+import { configDocumentSchema, expectationOfDocument, meets, objectKey, parseObjectKey, readObject, type ObjectRef } from "./documents.ts";
 import { undoPendingAdd, undoVersion } from "./undo.ts";
+import { decidePending } from "./decide.ts";
 import { diffDocuments, fieldChangeSchema, maskSecrets, type FieldChange } from "./mask.ts";
 import { z } from "zod";
 import { createHash } from "node:crypto";
@@ -69,13 +60,6 @@ export async function checkDrift(deps: Pick<ReconcileDeps, "gse" | "store" | "op
   };
 }
 
-/** What GSE must hold if the version got through. */
-function expectationOf(version: VersionItem) {
-  return version.operation === "rollback_to" || version.operation === "adopt"
-    ? expectationOfDocument(version.document)
-    : expectationOfRequest(version.operation as ConfigOperation, version.request);
-}
-
 /**
  * A head locked for longer than the timeout. A PENDING version is decided APPLIED or FAILED from
  * what GSE holds. A FAILED one whose stream record recovery never finished (given up after its
@@ -92,26 +76,8 @@ export async function reconcilePending(deps: ReconcileDeps, head: HeadItem): Pro
     return "rolled_back";
   }
   if (version?.status !== "PENDING") return "skipped";
-  const current = await readObject(deps.gse, ref, version.document?.plat_name ?? "", deps.operator);
-  const log = { object: head.object, version: version.version };
-  if (meets(current, expectationOf(version))) {
-    try {
-      await deps.store.markApplied(ref, version.version, { reconciled: true }, deps.now());
-    } catch (error) {
-      if (error instanceof ConcurrentChangeError) return "skipped";
-      throw error;
-    }
-    deps.logger.warn("stuck PENDING version reconciled: GSE holds it", { ...log, status: "APPLIED" });
-    return "applied";
-  }
-  await deps.store.markFailed(
-    ref,
-    version.version,
-    { message: `PENDING for over ${deps.settings.pendingTimeoutSeconds} s and GSE does not hold it`, kind: "stuck_pending" },
-    deps.now(),
-  );
-  deps.logger.warn("stuck PENDING version reconciled: GSE does not hold it", { ...log, status: "FAILED" });
-  return "failed";
+  // The same decision as config.decide's (decide.ts): this is the backstop for a job that was lost.
+  return decidePending(deps, ref, version, `PENDING for over ${deps.settings.pendingTimeoutSeconds} s`);
 }
 
 const signatureOf = (changes: readonly FieldChange[]): string => createHash("sha256").update(JSON.stringify(changes)).digest("hex").slice(0, 16);

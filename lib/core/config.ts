@@ -132,6 +132,8 @@ export const configSchema = z.object({
   }),
   /** Config versions: seconds a version may stay PENDING before the reconciler decides it from GSE. */
   configPendingTimeoutSeconds: positiveInt(300, 86_400),
+  /** Seconds after a change's request deadline that config.decide decides a version it left PENDING (lib/config-versions/decide.ts). */
+  configPendingDecideSeconds: positiveInt(3, 900),
   /** How long an Idempotency-Key's first answer is kept and returned again. */
   configIdempotencyTtlSeconds: positiveInt(86_400, 7 * 86_400),
   /** The same caller, operation and body within this many seconds returns the first answer; 0 = off. */
@@ -217,6 +219,7 @@ export const SETTINGS: readonly Source[] = [
   { path: "heartbeat.alertDedupMinutes", env: "HEARTBEAT_ALERT_DEDUP_MINUTES" },
   { path: "heartbeat.minVersion", env: "FLEET_MIN_VERSION" },
   { path: "configPendingTimeoutSeconds", env: "CONFIG_PENDING_TIMEOUT_SECONDS" },
+  { path: "configPendingDecideSeconds", env: "CONFIG_PENDING_DECIDE_SECONDS" },
   { path: "configIdempotencyTtlSeconds", env: "CONFIG_IDEMPOTENCY_TTL_SECONDS" },
   { path: "configDedupeWindowSeconds", env: "CONFIG_DEDUPE_WINDOW_SECONDS" },
   { path: "configDriftRepair", env: "CONFIG_DRIFT_REPAIR" },
