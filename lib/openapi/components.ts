@@ -88,7 +88,11 @@ export const ERROR_RESPONSES = {
     description:
       "GSE unreachable or failed (BAD_GATEWAY); for a write, nothing could be confirmed. A versioned change GSE accepted but does not hold is CONFIG_NOT_APPLIED (recovery restores the last good version).",
   },
-  GatewayTimeout: { status: 504, description: "GSE did not answer in time (REQUEST_BACKEND_TIMEOUT)." },
+  GatewayTimeout: {
+    status: 504,
+    description:
+      "GSE did not answer in time (REQUEST_BACKEND_TIMEOUT), or the request ran out of time before it could answer (REQUEST_TIMEOUT, any route): `data.outcome` is `unknown`, `data.object` or `data.message_id` names what it was changing and `data.check` the request that shows how it ended (docs/api.md, Timeouts).",
+  },
 } as const satisfies Record<string, { readonly status: number; readonly description: string }>;
 export type ErrorResponseName = keyof typeof ERROR_RESPONSES;
 

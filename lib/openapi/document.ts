@@ -117,18 +117,19 @@ function successResponse(spec: RouteSpec, gathered: Gathered): OpenApiResponse {
 }
 
 /**
- * Every shared error a route can answer, from what it is: 401 and 500 on every route; 400 where a
- * body or parameters are validated, 413 where a body is read (the size check runs before parsing);
- * GSE's 429/502/504 where GSE is called; and what the route's doc adds (`errors`: 403, 404, 409…).
+ * Every shared error a route can answer, from what it is: 401, 500 and 504 (the function's own
+ * timeout, lib/http/handler.ts) on every route; 400 where a body or parameters are validated, 413
+ * where a body is read (the size check runs before parsing); GSE's 429/502 where GSE is called;
+ * and what the route's doc adds (`errors`: 403, 404, 409…).
  */
 function errorNames(spec: RouteSpec): ErrorResponseName[] {
   const { doc } = spec;
   const hasBody = doc.requestBody !== undefined;
   const validates = hasBody || doc.path !== undefined || doc.query !== undefined;
-  const names = new Set<ErrorResponseName>(["Unauthenticated", "InternalError", ...(doc.errors ?? [])]);
+  const names = new Set<ErrorResponseName>(["Unauthenticated", "InternalError", "GatewayTimeout", ...(doc.errors ?? [])]);
   if (validates) names.add("BadRequest");
   if (hasBody) names.add("PayloadTooLarge");
-  if (callsGse(spec)) for (const name of ["RateLimited", "BadGateway", "GatewayTimeout"] as const) names.add(name);
+  if (callsGse(spec)) for (const name of ["RateLimited", "BadGateway"] as const) names.add(name);
   return [...names].sort((a, b) => ERROR_RESPONSES[a].status - ERROR_RESPONSES[b].status);
 }
 

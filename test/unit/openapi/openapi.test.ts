@@ -198,18 +198,26 @@ describe("statuses: what each route can answer", () => {
   const statuses = (path: string, method: string) => Object.keys((doc.paths[path] as Record<string, { responses: object }>)[method]?.responses ?? {});
 
   it("lists 400 for validated query parameters and 404 for an unknown object on GETs", () => {
-    expect(statuses("/v1/configs/{kind}/{id}/diff", "get")).toEqual(["200", "400", "401", "404", "500"]);
-    expect(statuses("/v1/commands/{message_id}", "get")).toEqual(["200", "400", "401", "404", "500"]);
-    expect(statuses("/v1/fleet", "get")).toEqual(["200", "401", "500"]);
+    expect(statuses("/v1/configs/{kind}/{id}/diff", "get")).toEqual(["200", "400", "401", "404", "500", "504"]);
+    expect(statuses("/v1/commands/{message_id}", "get")).toEqual(["200", "400", "401", "404", "500", "504"]);
+    expect(statuses("/v1/fleet", "get")).toEqual(["200", "401", "500", "504"]);
   });
 
   it("lists 409 where a conflict is possible, 413 wherever a body is read, GSE's failures where GSE is called", () => {
-    expect(statuses("/v1/commands/{message_id}/cancel", "post")).toEqual(["200", "400", "401", "404", "409", "413", "500"]);
+    expect(statuses("/v1/commands/{message_id}/cancel", "post")).toEqual(["200", "400", "401", "404", "409", "413", "500", "504"]);
     expect(statuses("/v1/configs/{kind}/{id}/rollback", "post")).toEqual(["200", "400", "401", "404", "409", "413", "429", "500", "502", "504"]);
     for (const route of ROUTES) {
       const op = doc.paths[openApiPath(route.path)]?.[route.method.toLowerCase() as "post"];
       if (op?.requestBody) expect(op.responses, `${route.method} ${route.path}`).toHaveProperty("413");
     }
+  });
+
+  it("lists 504 on every route: any function can run out of time (REQUEST_TIMEOUT, outcome unknown)", () => {
+    for (const route of ROUTES) {
+      const op = doc.paths[openApiPath(route.path)]?.[route.method.toLowerCase() as "post"];
+      expect(op?.responses["504"], `${route.method} ${route.path}`).toEqual({ $ref: "#/components/responses/GatewayTimeout" });
+    }
+    expect(doc.components.responses?.GatewayTimeout?.description).toContain("REQUEST_TIMEOUT");
   });
 
   it("APM's start/stop answers 502 DATASOURCE_APPLY_FAILED with its failure as data", () => {
