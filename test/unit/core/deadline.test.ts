@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { REQUEST_TIMEOUT_MARGIN_MS, RequestDeadline } from "../../../lib/core/deadline.ts";
 import { RequestTimeoutError } from "../../../lib/core/errors.ts";
 
-const after = <T>(ms: number, value: T): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(value), ms));
+const resolvesAfter = <T>(ms: number, value: T): Promise<T> => new Promise((resolve) => setTimeout(() => resolve(value), ms));
 
 describe("RequestDeadline", () => {
   it("falls REQUEST_TIMEOUT_MARGIN_MS before Lambda's own timeout", () => {
@@ -21,7 +21,7 @@ describe("RequestDeadline", () => {
   });
 
   it("never fires for a deadline beyond a timer's range (setTimeout would fire at once)", async () => {
-    await expect(new RequestDeadline(Number.POSITIVE_INFINITY).race(after(20, "done"), Date.now())).resolves.toBe("done");
-    await expect(new RequestDeadline(Date.now() + 2 ** 32).race(after(20, "done"), Date.now())).resolves.toBe("done");
+    await expect(new RequestDeadline(Number.POSITIVE_INFINITY).race(resolvesAfter(20, "done"), Date.now())).resolves.toBe("done");
+    await expect(new RequestDeadline(Date.now() + 2 ** 32).race(resolvesAfter(20, "done"), Date.now())).resolves.toBe("done");
   });
 });
