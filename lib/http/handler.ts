@@ -203,8 +203,9 @@ function jsonBody(): Middleware {
 }
 
 /**
- * Middy's own early timeout, a fallback for time spent before the handler: a 504 that names
- * nothing (middy's default error would be answered 500). The handler's deadline comes first.
+ * Middy's own early timeout, a fallback should the handler's deadline (REQUEST_TIMEOUT_MARGIN_MS
+ * before Lambda's, so it comes first) not answer: a 504 that names nothing, where middy's default
+ * error would be answered 500.
  */
 const timeoutEarly = {
   timeoutEarlyInMillis: Math.floor(REQUEST_TIMEOUT_MARGIN_MS / 2),
