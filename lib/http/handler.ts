@@ -11,6 +11,7 @@ import { BodyTooLargeError, MalformedJsonError, UnauthenticatedError, Validation
 import { AUTH_HEADER, authenticate, credentialsFromBody, ESB_PATH_PREFIX, type AuthenticatedCaller } from "./auth.ts";
 import { ok } from "./envelope.ts";
 import { errorResponse } from "./errors.ts";
+import { malformedJsonMessage } from "./json-error.ts";
 
 /** Bodies above this are refused before parsing, unless the route sets its own limit. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -191,8 +192,9 @@ function jsonBody(): Middleware {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text, dropPrototypeKeys);
-      } catch (error) {
-        throw new MalformedJsonError(`request body is not valid JSON: ${error instanceof Error ? error.message : "parse error"}`);
+      } catch {
+        // The parser's own message quotes the body (a password in it, too): the position only.
+        throw new MalformedJsonError(malformedJsonMessage(text));
       }
       (request.event as { body?: unknown }).body = parsed;
     },
