@@ -8,7 +8,8 @@ import type { z } from "zod";
 import type { Caller } from "../core/config.ts";
 import { processMetrics } from "../core/metrics.ts";
 import { BodyTooLargeError, MalformedJsonError, UnauthenticatedError, ValidationError } from "../core/errors.ts";
-import { AUTH_HEADER, authenticate, credentialsFromBody, ESB_PATH_PREFIX, type AuthenticatedCaller } from "./auth.ts";
+import { requiredScope } from "../routes.ts";
+import { AUTH_HEADER, authenticate, authorize, credentialsFromBody, ESB_PATH_PREFIX, type AuthenticatedCaller } from "./auth.ts";
 import { ok } from "./envelope.ts";
 import { errorResponse } from "./errors.ts";
 import { malformedJsonMessage } from "./json-error.ts";
@@ -146,18 +147,19 @@ function metricsFlush(): Middleware {
 }
 
 function authentication(callers: readonly Caller[], custom: ((event: HttpEvent) => AuthenticatedCaller) | undefined): Middleware {
+  const identify = (event: HttpEvent): AuthenticatedCaller => {
+    if (custom) return custom(event);
+    const header = headerValue(event, AUTH_HEADER);
+    // Only on ESB paths, and only without the header: there, body credentials are GSE's contract.
+    const fromBody = header === undefined && event.rawPath?.startsWith(ESB_PATH_PREFIX) && !event.isBase64Encoded ? credentialsFromBody(event.body) : undefined;
+    return authenticate(header ?? fromBody, callers);
+  };
   return {
     before: async function authenticationBefore(request) {
-      const { event } = request;
-      if (custom) {
-        request.context.gseCaller = custom(event);
-        return;
-      }
-      const header = headerValue(event, AUTH_HEADER);
-      // Only on ESB paths, and only without the header: there, body credentials are GSE's contract.
-      const fromBody =
-        header === undefined && event.rawPath?.startsWith(ESB_PATH_PREFIX) && !event.isBase64Encoded ? credentialsFromBody(event.body) : undefined;
-      request.context.gseCaller = authenticate(header ?? fromBody, callers);
+      const caller = identify(request.event);
+      request.context.gseCaller = caller;
+      // The route's scope, from the route table by API Gateway's routeKey; unknown routes need admin.
+      authorize(caller, requiredScope(request.event.routeKey));
     },
   };
 }
