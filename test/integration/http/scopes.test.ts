@@ -54,9 +54,13 @@ describe("a read-only caller (gse:read)", () => {
     expect((await call(headerOf(reader), "POST", "/api/v2/cluster/list_agent_state", { agent_id_list: ["0:10.0.0.1"] })).status).toBe(200);
   });
 
-  it("opens the status page by HTTP Basic", async () => {
+  it("opens the status page by HTTP Basic, which marks it read-only (an admin's is not)", async () => {
     const basic = { authorization: `Basic ${Buffer.from(`${reader.bk_app_code}:${reader.bk_app_secret}`).toString("base64")}` };
-    expect((await call(basic, "GET", "/v1/console/data")).status).toBe(200);
+    const data = await call(basic, "GET", "/v1/console/data");
+    expect(data.status, data.text).toBe(200);
+    expect((data.body.data as { viewer: unknown }).viewer).toEqual({ app_code: reader.bk_app_code, scopes: ["gse:read"], read_only: true });
+    const admin = await call(authHeader, "GET", "/v1/console/data");
+    expect((admin.body.data as { viewer: unknown }).viewer).toMatchObject({ read_only: false });
   });
 
   it("cannot change a config or dispatch: 403 naming gse:write and gse:dispatch, and no command is made", async () => {

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { describe, expect, it, vi } from "vitest";
+import { consoleViewer } from "../../../lib/console/data.ts";
 import { loadConfig } from "../../../lib/core/config.ts";
 import { createLogger } from "../../../lib/core/logger.ts";
 import { CALLBACK_SCOPE, GSE_COMPATIBLE_SCOPES, grants, SCOPES } from "../../../lib/core/scopes.ts";
@@ -73,6 +74,15 @@ describe("authorize", () => {
     const gse = callbackKeyAuthenticator("callback-key-0001")({ queryStringParameters: { key: "callback-key-0001" } });
     expect(() => authorize(gse, CALLBACK_SCOPE)).not.toThrow();
     expect(() => authorize(gse, "gse:read")).toThrow(expect.objectContaining({ status: 403 }));
+  });
+});
+
+describe("consoleViewer", () => {
+  it("shows the status page read-only unless the caller may operate", () => {
+    expect(consoleViewer({ appCode: "reader", scopes: ["gse:read"] })).toEqual({ app_code: "reader", scopes: ["gse:read"], read_only: true });
+    expect(consoleViewer({ appCode: "monitor", scopes: GSE_COMPATIBLE_SCOPES }).read_only).toBe(true);
+    expect(consoleViewer({ appCode: "ops", scopes: ["gse:read", "operator"] }).read_only).toBe(false);
+    expect(consoleViewer({ appCode: "legacy", scopes: ["admin"] }).read_only).toBe(false);
   });
 });
 
