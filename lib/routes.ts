@@ -4,6 +4,7 @@
  */
 import { OPERATIONS, pathVariants, type OperationName } from "./gse/operations.ts";
 import type { FunctionKey } from "./wiring.ts";
+import { CALLBACK_SCOPE, type RouteScope } from "./core/scopes.ts";
 
 export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -18,6 +19,12 @@ export interface RouteDefinition {
    * browser cannot add the header, it can answer a Basic challenge).
    */
   readonly auth?: "callers" | "callback-key" | "browser";
+  /**
+   * The scope a caller needs (lib/core/scopes.ts): checked after authentication, before anything
+   * runs; a caller without it gets 403 APP_NO_PERMISSION naming it. Required, so a new route
+   * cannot be added without deciding who may call it.
+   */
+  readonly scope: RouteScope;
 }
 
 export const withoutTrailingSlash = (path: string): string => (path.length > 1 ? path.replace(/\/+$/, "") : path);
@@ -37,6 +44,21 @@ export const GSE_FUNCTIONS = [
   "dispatch_message",
 ] as const satisfies readonly (OperationName & FunctionKey)[];
 
+/** GSE's reads, its config writes, and dispatch: the three scopes GSE's own clients hold. */
+const GSE_SCOPES: Readonly<Record<(typeof GSE_FUNCTIONS)[number], RouteScope>> = {
+  add_streamto: "gse:write",
+  update_streamto: "gse:write",
+  delete_streamto: "gse:write",
+  query_streamto: "gse:read",
+  add_route: "gse:write",
+  update_route: "gse:write",
+  delete_route: "gse:write",
+  query_route: "gse:read",
+  list_agent_state: "gse:read",
+  get_agent_status: "gse:read",
+  dispatch_message: "gse:dispatch",
+};
+
 /**
  * Every HTTP route; all of them require caller credentials (lib/http/auth.ts). Each GSE
  * operation answers on every path a client may use: the gateway path with and without the
@@ -46,43 +68,58 @@ export const GSE_FUNCTIONS = [
 export const ROUTES: readonly RouteDefinition[] = [
   // These two describe the service itself, not a version of its API, so they stay at the root:
   // a probe or an OpenAPI tool finds them without knowing which versions exist.
-  { method: "GET", path: "/health", function: "health" },
-  { method: "GET", path: "/openapi.json", function: "openapi" },
+  { method: "GET", path: "/health", function: "health", scope: "gse:read" },
+  { method: "GET", path: "/openapi.json", function: "openapi", scope: "gse:read" },
   // Our own API is under /v1/; the GSE-compatible paths at the end keep GSE's spelling exactly.
-  { method: "GET", path: "/v1/fleet", function: "fleet_summary" },
-  { method: "GET", path: "/v1/fleet/agents", function: "fleet_agents" },
-  { method: "POST", path: "/v1/fleet/agents/register", function: "fleet_register" },
-  { method: "POST", path: "/v1/fleet/agents/unregister", function: "fleet_unregister" },
-  { method: "GET", path: "/v1/fleet/agents/{agent_id}/history", function: "fleet_history" },
+  { method: "GET", path: "/v1/fleet", function: "fleet_summary", scope: "gse:read" },
+  { method: "GET", path: "/v1/fleet/agents", function: "fleet_agents", scope: "gse:read" },
+  { method: "POST", path: "/v1/fleet/agents/register", function: "fleet_register", scope: "operator" },
+  { method: "POST", path: "/v1/fleet/agents/unregister", function: "fleet_unregister", scope: "operator" },
+  { method: "GET", path: "/v1/fleet/agents/{agent_id}/history", function: "fleet_history", scope: "gse:read" },
   // Configuration versions; {kind} is route or streamto, {id} the channel or stream_to id.
-  { method: "GET", path: "/v1/configs/{kind}/{id}/versions", function: "config_history" },
-  { method: "GET", path: "/v1/configs/{kind}/{id}/versions/{version}", function: "config_history" },
-  { method: "GET", path: "/v1/configs/{kind}/{id}/diff", function: "config_history" },
-  { method: "POST", path: "/v1/configs/{kind}/{id}/rollback", function: "config_rollback" },
-  { method: "GET", path: "/v1/configs/{kind}/{id}/drift", function: "config_drift" },
+  { method: "GET", path: "/v1/configs/{kind}/{id}/versions", function: "config_history", scope: "gse:read" },
+  { method: "GET", path: "/v1/configs/{kind}/{id}/versions/{version}", function: "config_history", scope: "gse:read" },
+  { method: "GET", path: "/v1/configs/{kind}/{id}/diff", function: "config_history", scope: "gse:read" },
+  { method: "POST", path: "/v1/configs/{kind}/{id}/rollback", function: "config_rollback", scope: "operator" },
+  { method: "GET", path: "/v1/configs/{kind}/{id}/drift", function: "config_drift", scope: "gse:read" },
   // Tracked commands. A message_id holding "/" is sent URL-encoded (%2F).
-  { method: "GET", path: "/v1/commands", function: "command_list" },
-  { method: "GET", path: "/v1/commands/{message_id}", function: "command_get" },
-  { method: "POST", path: "/v1/commands/{message_id}/cancel", function: "command_cancel" },
-  { method: "GET", path: "/v1/upstream-messages", function: "upstream_messages" },
-  { method: "POST", path: "/v1/gse/callback", function: "gse_callback", auth: "callback-key" },
+  { method: "GET", path: "/v1/commands", function: "command_list", scope: "gse:read" },
+  { method: "GET", path: "/v1/commands/{message_id}", function: "command_get", scope: "gse:read" },
+  { method: "POST", path: "/v1/commands/{message_id}/cancel", function: "command_cancel", scope: "operator" },
+  { method: "GET", path: "/v1/upstream-messages", function: "upstream_messages", scope: "gse:read" },
+  { method: "POST", path: "/v1/gse/callback", function: "gse_callback", auth: "callback-key", scope: CALLBACK_SCOPE },
   // The status page: the page, and what its script asks for.
-  { method: "GET", path: "/v1/console", function: "console_page", auth: "browser" },
-  { method: "GET", path: "/v1/console/data", function: "console_data", auth: "browser" },
+  { method: "GET", path: "/v1/console", function: "console_page", auth: "browser", scope: "gse:read" },
+  { method: "GET", path: "/v1/console/data", function: "console_data", auth: "browser", scope: "gse:read" },
   // APM applications and probes.
-  { method: "POST", path: "/v1/apm/apps", function: "apm_apps" },
-  { method: "GET", path: "/v1/apm/apps", function: "apm_apps" },
-  { method: "GET", path: "/v1/apm/apps/{bk_biz_id}/{app_name}", function: "apm_apps" },
-  { method: "PUT", path: "/v1/apm/apps/{bk_biz_id}/{app_name}", function: "apm_apps" },
-  { method: "DELETE", path: "/v1/apm/apps/{bk_biz_id}/{app_name}", function: "apm_apps" },
-  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start", function: "apm_datasource" },
-  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/stop", function: "apm_datasource" },
-  { method: "GET", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/probes", function: "apm_probes" },
-  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/probes", function: "apm_probes" },
-  { method: "GET", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/probe-versions", function: "apm_probes" },
-  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/discover", function: "apm_probes" },
-  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/upgrade", function: "apm_probes" },
+  { method: "POST", path: "/v1/apm/apps", function: "apm_apps", scope: "gse:write" },
+  { method: "GET", path: "/v1/apm/apps", function: "apm_apps", scope: "gse:read" },
+  { method: "GET", path: "/v1/apm/apps/{bk_biz_id}/{app_name}", function: "apm_apps", scope: "gse:read" },
+  { method: "PUT", path: "/v1/apm/apps/{bk_biz_id}/{app_name}", function: "apm_apps", scope: "gse:write" },
+  { method: "DELETE", path: "/v1/apm/apps/{bk_biz_id}/{app_name}", function: "apm_apps", scope: "gse:write" },
+  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start", function: "apm_datasource", scope: "gse:write" },
+  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/stop", function: "apm_datasource", scope: "gse:write" },
+  { method: "GET", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/probes", function: "apm_probes", scope: "gse:read" },
+  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/probes", function: "apm_probes", scope: "gse:write" },
+  { method: "GET", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/probe-versions", function: "apm_probes", scope: "gse:read" },
+  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/discover", function: "apm_probes", scope: "gse:dispatch" },
+  { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/upgrade", function: "apm_probes", scope: "gse:dispatch" },
   ...GSE_FUNCTIONS.flatMap((name) =>
-    [...new Set(pathVariants(OPERATIONS[name]).map(withoutTrailingSlash))].map((path) => ({ method: "POST" as const, path, function: name })),
+    [...new Set(pathVariants(OPERATIONS[name]).map(withoutTrailingSlash))].map((path) => ({
+      method: "POST" as const,
+      path,
+      function: name,
+      scope: GSE_SCOPES[name],
+    })),
   ),
 ];
+
+/** Every route's key (`METHOD /path`, as API Gateway's routeKey) and the scope it needs. */
+export function scopeTable(routes: readonly RouteDefinition[] = ROUTES): ReadonlyMap<string, RouteScope> {
+  return new Map(routes.map((route) => [`${route.method} ${route.path}`, route.scope]));
+}
+
+const SCOPES_BY_ROUTE_KEY = scopeTable();
+
+/** The scope a request's route needs; a route not in the table needs admin, so nothing unlisted is open. */
+export const requiredScope = (routeKey: string | undefined): RouteScope => (routeKey && SCOPES_BY_ROUTE_KEY.get(routeKey)) || "admin";

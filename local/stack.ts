@@ -87,6 +87,11 @@ function randomSecrets(): StackCredentials {
   const token = (): string => randomBytes(18).toString("base64url");
   return {
     caller: { bk_app_code: "test-caller", bk_app_secret: token() },
+    scoped: {
+      monitor: { ...LOCAL_SECRETS.scoped.monitor, bk_app_code: "test-monitor", bk_app_secret: token() },
+      reader: { ...LOCAL_SECRETS.scoped.reader, bk_app_code: "test-reader", bk_app_secret: token() },
+      dispatcher: { ...LOCAL_SECRETS.scoped.dispatcher, bk_app_code: "test-dispatcher", bk_app_secret: token() },
+    },
     gse: { appCode: "bk_monitorv3", appSecret: token(), slotId: 37, slotToken: token(), username: "admin" },
     simulatorControlToken: token(),
     callbackKey: token(),
@@ -265,7 +270,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       [`SST_RESOURCE_${QUEUES.slotForwardDlq.link}`]: resource("sst.aws.Queue", { url: queues.slotForwardDlq }),
       SST_RESOURCE_GseAppSecret: resource("sst.sst.Secret", { value: credentials.gse.appSecret }),
       SST_RESOURCE_GseSlotToken: resource("sst.sst.Secret", { value: credentials.gse.slotToken }),
-      SST_RESOURCE_ApiCallers: resource("sst.sst.Secret", { value: JSON.stringify([credentials.caller]) }),
+      SST_RESOURCE_ApiCallers: resource("sst.sst.Secret", {
+        value: JSON.stringify([credentials.caller, ...Object.values(credentials.scoped)]),
+      }),
       SST_RESOURCE_GseCallbackKey: resource("sst.sst.Secret", { value: credentials.callbackKey }),
       AWS_REGION: LOCAL_REGION,
       AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

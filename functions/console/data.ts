@@ -2,7 +2,7 @@ import { alertsTopicOf, callersOf, tableOf } from "../../lib/core/config.ts";
 import { functionContext } from "../../lib/core/function.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { snsClient } from "../../lib/core/sns.ts";
-import { consoleData, type ConsoleDeps } from "../../lib/console/data.ts";
+import { consoleData, consoleViewer, type ConsoleDeps } from "../../lib/console/data.ts";
 import { fleetSettings } from "../../lib/fleet/service.ts";
 import { checkAlertsTopic } from "../../lib/health.ts";
 import { browserAuthenticator } from "../../lib/http/auth.ts";
@@ -33,7 +33,7 @@ const deps: ConsoleDeps = {
  * GET /v1/console/data: what the status page shows, in the envelope; never cached. DynamoDB unreadable:
  * 503 DEPENDENCY_UNAVAILABLE whose data is the dependency strip alone.
  */
-export const handler = httpHandler({ name: "console_data", logger, authenticate: browserAuthenticator(callersOf(config)) }, async () => ({
-  data: await consoleData(deps),
+export const handler = httpHandler({ name: "console_data", logger, authenticate: browserAuthenticator(callersOf(config)) }, async ({ caller }) => ({
+  data: { ...(await consoleData(deps)), viewer: consoleViewer(caller) },
   headers: { "cache-control": "no-store" },
 }));

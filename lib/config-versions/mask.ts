@@ -4,16 +4,17 @@
  * alerts) goes through here, so a diff can say that a secret changed but never what it was.
  */
 import { z } from "zod";
-import { REDACTED, redactingReplacer } from "../core/logger.ts";
+import { isSecretName, learnSecretsFrom, maskSecrets, maskText } from "../core/secrets.ts";
 
-/** The logger's notion of a secret-looking key, so logs and history agree on what is hidden. */
-const isSecretKey = (key: string): boolean => redactingReplacer(key, "x") === REDACTED;
+/**
+ * A deep copy with every secret-looking field's value replaced and every known secret value masked
+ * inside strings (lib/core/secrets.ts: the same rule as the logs).
+ */
+export { maskSecrets };
 
-/** A deep copy with every secret-looking key's non-empty value replaced. */
-export function maskSecrets<T>(value: T): T {
-  if (value === undefined) return value;
-  return JSON.parse(JSON.stringify(value, redactingReplacer)) as T;
-}
+const isSecretKey = isSecretName;
+/** A value shown in a diff: a string may still carry a secret inline (a JAAS line under another name). */
+const shown = (value: unknown): unknown => (typeof value === "string" ? maskText(value) : value);
 
 export const fieldChangeSchema = z.object({
   /** Dotted path; list items by their `name` where they have one (routes, filters: `route[name=x]`), else by index. */
@@ -51,6 +52,8 @@ function flatten(value: unknown, path: string, out: Map<string, { value: unknown
 export function diffDocuments(from: unknown, to: unknown): FieldChange[] {
   const a = new Map<string, { value: unknown; secret: boolean }>();
   const b = new Map<string, { value: unknown; secret: boolean }>();
+  learnSecretsFrom(from);
+  learnSecretsFrom(to);
   if (from !== null && from !== undefined) flatten(from, "", a, false);
   if (to !== null && to !== undefined) flatten(to, "", b, false);
   const changes: FieldChange[] = [];
@@ -60,7 +63,7 @@ export function diffDocuments(from: unknown, to: unknown): FieldChange[] {
     if (before && after && JSON.stringify(before.value) === JSON.stringify(after.value)) continue;
     const change = !before ? "added" : !after ? "removed" : "changed";
     if (before?.secret || after?.secret) changes.push({ path, change, secret: true });
-    else changes.push({ path, change, ...(before ? { from: before.value } : {}), ...(after ? { to: after.value } : {}) });
+    else changes.push({ path, change, ...(before ? { from: shown(before.value) } : {}), ...(after ? { to: shown(after.value) } : {}) });
   }
   return changes;
 }

@@ -19,6 +19,7 @@ import { withinTime } from "../core/deadline.ts";
 import { DependencyUnavailableError } from "../core/errors.ts";
 import { describeError, type DependencyHealth } from "../health.ts";
 import { redactString } from "../core/logger.ts";
+import { grants } from "../core/scopes.ts";
 import type { CommandItem, CommandStore } from "../commands/store.ts";
 import type { HeadItem, VersionItem, VersionStatus } from "../config-versions/items.ts";
 import type { ConfigStore } from "../config-versions/store.ts";
@@ -333,4 +334,9 @@ export async function consoleData(deps: ConsoleDeps): Promise<ConsoleData> {
     commands,
     configs,
   };
+}
+
+/** The signed-in caller as the page shows it: read-only unless its scopes grant `operator`. */
+export function consoleViewer(caller: { readonly appCode: string; readonly scopes: readonly string[] }): NonNullable<ConsoleData["viewer"]> {
+  return { app_code: caller.appCode, scopes: [...caller.scopes], read_only: !grants(caller.scopes, "operator") };
 }

@@ -305,6 +305,7 @@ const SCRIPT = `
     renderAlerts(data.alerts);
     renderCommands(data.commands);
     renderConfigs(data.configs);
+    if (data.viewer) $("viewer").textContent = data.viewer.app_code + (data.viewer.read_only ? " · read-only" : " · operator");
   }
 
   function status(text, bad) {
@@ -353,7 +354,7 @@ const HTML = `<!doctype html>
 <style>${STYLE}</style>
 </head>
 <body>
-<header><h1>gse-control · status</h1><span id="status" class="status">loading…</span><button id="refresh" type="button">Refresh</button></header>
+<header><h1>gse-control · status</h1><span id="status" class="status">loading…</span><span id="viewer" class="status"></span><button id="refresh" type="button">Refresh</button></header>
 <div id="deps" class="deps" role="status" aria-label="dependencies"></div>
 <main>
 <section class="wide"><h2>Fleet at a glance</h2><div id="fleet"><div class="empty">loading…</div></div></section>

@@ -142,5 +142,10 @@ export const consoleDataSchema = z.object({
   alerts: z.array(consoleAlertSchema),
   commands: z.array(consoleCommandSchema),
   configs: z.array(consoleConfigVersionSchema),
+  /**
+   * Who is signed in. The page has no actions; `read_only` (no `operator` scope) says the routes
+   * that repair (roll back, cancel, fleet edits) would refuse this caller.
+   */
+  viewer: z.object({ app_code: z.string(), scopes: z.array(z.string()), read_only: z.boolean() }).optional(),
 });
 export type ConsoleData = z.infer<typeof consoleDataSchema>;

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { registerSecrets } from "./logger.ts";
+import { scopeSchema } from "./scopes.ts";
 import { QUEUES, SECRETS, TABLES, TOPICS, type QueueKey } from "../resources.ts";
 
 /**
@@ -24,6 +25,8 @@ const jsonString = <T extends z.ZodType>(schema: T) =>
 const callerSchema = z.object({
   bk_app_code: z.string().min(1),
   bk_app_secret: z.string().min(8),
+  /** What the caller may do (lib/core/scopes.ts); absent = admin, as every caller was before scopes. */
+  scopes: z.array(scopeSchema).min(1).optional(),
 });
 export type Caller = z.infer<typeof callerSchema>;
 

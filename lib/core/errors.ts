@@ -69,6 +69,19 @@ export class ForbiddenError extends AppError {
   readonly codeName = "APP_NO_PERMISSION";
 }
 
+/** The caller is who it says, but its scopes do not include the one the route needs (lib/core/scopes.ts). */
+export class MissingScopeError extends ForbiddenError {
+  override readonly data: { required_scope: string };
+
+  constructor(
+    readonly requiredScope: string,
+    appCode: string,
+  ) {
+    super(`${appCode} may not call this route: it needs the scope ${requiredScope}`);
+    this.data = { required_scope: requiredScope };
+  }
+}
+
 export class NotFoundError extends AppError {
   readonly status = 404;
   readonly code = 1640401;

@@ -1,44 +1,20 @@
 import { LogFormatter, LogItem, Logger } from "@aws-lambda-powertools/logger";
 import type { LogAttributes, UnformattedAttributes } from "@aws-lambda-powertools/logger/types";
 import { AsyncLocalStorage } from "node:async_hooks";
+import { maskingReplacer, maskText } from "./secrets.ts";
 
 /**
- * Structured JSON logs (Powertools Logger) that cannot leak a secret: values under a
- * secret-looking key are replaced, and every configured secret value is masked wherever it
- * appears in a string (an error message that quotes a header, a URL with a token in it).
+ * Structured JSON logs (Powertools Logger) that cannot leak a secret: every line goes through the
+ * one masking rule of lib/core/secrets.ts (secret-looking field names, configured and learnt secret
+ * values, inline `password=…`), so logs, answers, alerts and history hide the same things.
  */
+export { REDACTED, registerSecrets } from "./secrets.ts";
 
-const SECRET_KEY = /secret|token|passw(or)?d|authorization|credential|api[-_]?key|cookie/i;
-export const REDACTED = "[REDACTED]";
-
-const secretValues = new Set<string>();
-
-/** Secrets shorter than this would mask ordinary words; config requires longer ones anyway. */
-const MIN_MASKED_LENGTH = 4;
-
-export function registerSecrets(values: Iterable<string | undefined>): void {
-  for (const value of values) {
-    if (value && value.length >= MIN_MASKED_LENGTH) secretValues.add(value);
-  }
-}
-
-export function redactString(text: string): string {
-  let out = text;
-  for (const secret of secretValues) {
-    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
-  }
-  return out;
-}
+/** Every known secret value and inline `secret=…` hidden (lib/core/secrets.ts maskText). */
+export const redactString = (text: string): string => maskText(text);
 
 /** A JSON.stringify replacer; also used for anything else we serialise for humans. */
-export function redactingReplacer(key: string, value: unknown): unknown {
-  if (key !== "" && SECRET_KEY.test(key) && value !== null && value !== undefined && value !== "") {
-    return REDACTED;
-  }
-  if (typeof value === "string") return redactString(value);
-  if (typeof value === "bigint") return value.toString();
-  return value;
-}
+export const redactingReplacer = (key: string, value: unknown): unknown => maskingReplacer(key, value);
 
 const logScope = new AsyncLocalStorage<Readonly<Record<string, string>>>();
 

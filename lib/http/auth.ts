@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import type { Caller } from "../core/config.ts";
-import { BasicAuthRequiredError, UnauthenticatedError } from "../core/errors.ts";
+import { BasicAuthRequiredError, MissingScopeError, UnauthenticatedError } from "../core/errors.ts";
+import { CALLBACK_SCOPE, grants, type RouteScope } from "../core/scopes.ts";
 
 export const AUTH_HEADER = "x-bkapi-authorization";
 
@@ -15,6 +16,13 @@ export const authorizationSchema = z.object({
 export interface AuthenticatedCaller {
   readonly appCode: string;
   readonly username: string | undefined;
+  /** What it may do: its configured scopes; a caller configured without any is an admin. */
+  readonly scopes: readonly RouteScope[];
+}
+
+/** Refuses a caller whose scopes do not grant `required`: 403 APP_NO_PERMISSION naming the scope. */
+export function authorize(caller: AuthenticatedCaller, required: RouteScope): void {
+  if (!grants(caller.scopes, required)) throw new MissingScopeError(required, caller.appCode);
 }
 
 const digest = (value: string): Buffer => createHash("sha256").update(value, "utf8").digest();
@@ -66,7 +74,7 @@ export function authenticate(header: string | undefined, callers: readonly Calle
     if (codeOk && secretOk && !matched) matched = caller;
   }
   if (!matched) throw new UnauthenticatedError("bk_app_code or bk_app_secret is incorrect");
-  return { appCode: matched.bk_app_code, username: parsed.data.bk_username };
+  return { appCode: matched.bk_app_code, username: parsed.data.bk_username, scopes: matched.scopes ?? ["admin"] };
 }
 
 /** Where GSE's callback URL carries its key: `?key=<GseCallbackKey>`. */
@@ -81,7 +89,7 @@ export function callbackKeyAuthenticator(key: string): (event: { queryStringPara
     const given = event.queryStringParameters?.[CALLBACK_KEY_PARAM];
     if (!given) throw new UnauthenticatedError(`missing ${CALLBACK_KEY_PARAM} in the callback URL`);
     if (!constantTimeEqual(given, key)) throw new UnauthenticatedError(`wrong ${CALLBACK_KEY_PARAM} in the callback URL`);
-    return { appCode: "gse", username: undefined };
+    return { appCode: "gse", username: undefined, scopes: [CALLBACK_SCOPE] };
   };
 }
 

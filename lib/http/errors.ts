@@ -2,6 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
 import { AppError, InternalError } from "../core/errors.ts";
 import { redactString } from "../core/logger.ts";
+import { maskSecrets } from "../core/secrets.ts";
 import { failure } from "./envelope.ts";
 
 /** Maps anything thrown to an error the caller may see; never serialises a raw error. */
@@ -21,6 +22,6 @@ export function errorResponse(error: unknown, requestId: string, logger: Logger)
   return {
     statusCode: appError.status,
     headers: { "content-type": "application/json; charset=utf-8", ...appError.headers },
-    body: JSON.stringify(failure(appError.code, appError.codeName, message, appError.expose ? appError.data : null, requestId)),
+    body: JSON.stringify(failure(appError.code, appError.codeName, message, appError.expose ? maskSecrets(appError.data) : null, requestId)),
   };
 }

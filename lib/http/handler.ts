@@ -9,9 +9,11 @@ import type { Caller } from "../core/config.ts";
 import { processMetrics } from "../core/metrics.ts";
 import { BodyTooLargeError, MalformedJsonError, RequestTimeoutError, UnauthenticatedError, ValidationError } from "../core/errors.ts";
 import { REQUEST_TIMEOUT_MARGIN_MS, RequestDeadline } from "../core/deadline.ts";
-import { AUTH_HEADER, authenticate, credentialsFromBody, ESB_PATH_PREFIX, type AuthenticatedCaller } from "./auth.ts";
+import { requiredScope } from "../routes.ts";
+import { AUTH_HEADER, authenticate, authorize, credentialsFromBody, ESB_PATH_PREFIX, type AuthenticatedCaller } from "./auth.ts";
 import { ok } from "./envelope.ts";
 import { errorResponse } from "./errors.ts";
+import { malformedJsonMessage } from "./json-error.ts";
 
 /** Bodies above this are refused before parsing, unless the route sets its own limit. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -148,18 +150,19 @@ function metricsFlush(): Middleware {
 }
 
 function authentication(callers: readonly Caller[], custom: ((event: HttpEvent) => AuthenticatedCaller) | undefined): Middleware {
+  const identify = (event: HttpEvent): AuthenticatedCaller => {
+    if (custom) return custom(event);
+    const header = headerValue(event, AUTH_HEADER);
+    // Only on ESB paths, and only without the header: there, body credentials are GSE's contract.
+    const fromBody = header === undefined && event.rawPath?.startsWith(ESB_PATH_PREFIX) && !event.isBase64Encoded ? credentialsFromBody(event.body) : undefined;
+    return authenticate(header ?? fromBody, callers);
+  };
   return {
     before: async function authenticationBefore(request) {
-      const { event } = request;
-      if (custom) {
-        request.context.gseCaller = custom(event);
-        return;
-      }
-      const header = headerValue(event, AUTH_HEADER);
-      // Only on ESB paths, and only without the header: there, body credentials are GSE's contract.
-      const fromBody =
-        header === undefined && event.rawPath?.startsWith(ESB_PATH_PREFIX) && !event.isBase64Encoded ? credentialsFromBody(event.body) : undefined;
-      request.context.gseCaller = authenticate(header ?? fromBody, callers);
+      const caller = identify(request.event);
+      request.context.gseCaller = caller;
+      // The route's scope, from the route table by API Gateway's routeKey; unknown routes need admin.
+      authorize(caller, requiredScope(request.event.routeKey));
     },
   };
 }
@@ -194,8 +197,9 @@ function jsonBody(): Middleware {
       let parsed: unknown;
       try {
         parsed = JSON.parse(text, dropPrototypeKeys);
-      } catch (error) {
-        throw new MalformedJsonError(`request body is not valid JSON: ${error instanceof Error ? error.message : "parse error"}`);
+      } catch {
+        // The parser's own message quotes the body (a password in it, too): the position only.
+        throw new MalformedJsonError(malformedJsonMessage(text));
       }
       (request.event as { body?: unknown }).body = parsed;
     },

@@ -70,7 +70,11 @@ export const ERROR_RESPONSES = {
       "Body is not valid JSON (INVALID_JSON) or body, path or query parameters fail validation (INVALID_ARGS); `data.errors` lists `{path, message}` per field. Nothing changes, GSE is not called.",
   },
   Unauthenticated: { status: 401, description: `Missing or wrong ${AUTH_HEADER} header (UNAUTHENTICATED), or callback key.` },
-  Forbidden: { status: 403, description: "Not allowed (APP_NO_PERMISSION), e.g. a dispatch_message naming another slot_id/token." },
+  Forbidden: {
+    status: 403,
+    description:
+      "Not allowed (APP_NO_PERMISSION): the caller lacks the route's scope (`x-required-scope`, named in `data.required_scope`), or e.g. a dispatch_message names another slot_id/token.",
+  },
   NotFound: { status: 404, description: "What the path names does not exist (API_NOT_FOUND)." },
   Conflict: {
     status: 409,

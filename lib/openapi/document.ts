@@ -127,6 +127,8 @@ function errorNames(spec: RouteSpec): ErrorResponseName[] {
   const hasBody = doc.requestBody !== undefined;
   const validates = hasBody || doc.path !== undefined || doc.query !== undefined;
   const names = new Set<ErrorResponseName>(["Unauthenticated", "InternalError", "GatewayTimeout", ...(doc.errors ?? [])]);
+  // Every route a caller's credentials open checks the caller's scope; the callback's key grants its one.
+  if (spec.route.auth !== "callback-key") names.add("Forbidden");
   if (validates) names.add("BadRequest");
   if (hasBody) names.add("PayloadTooLarge");
   if (callsGse(spec)) for (const name of ["RateLimited", "BadGateway"] as const) names.add(name);
@@ -194,6 +196,7 @@ function operation(spec: RouteSpec, gathered: Gathered): OpenApiOperation {
     tags: [gse !== undefined ? gseTag(route.path) : "service"],
     parameters: parameters(spec),
     ...security(route),
+    "x-required-scope": route.scope,
     ...body,
     responses: {
       "200": success,

@@ -42,6 +42,8 @@ export interface OpenApiOperation {
   readonly requestBody?: { readonly required: boolean; readonly content: Readonly<Record<string, OpenApiMediaType>> };
   readonly responses: Readonly<Record<string, OpenApiResponse | Ref>>;
   readonly security?: readonly Readonly<Record<string, readonly string[]>>[];
+  /** The scope a caller needs (lib/routes.ts `scope`); without it the answer is 403 naming it. */
+  readonly "x-required-scope": string;
 }
 
 export type OpenApiPathItem = Partial<Record<Lowercase<HttpMethod>, OpenApiOperation>>;

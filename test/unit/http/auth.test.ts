@@ -13,6 +13,7 @@ describe("authenticate", () => {
     expect(authenticate(header({ bk_app_code: "ops", bk_app_secret: "ops-secret-value", bk_username: "alice" }), callers)).toEqual({
       appCode: "ops",
       username: "alice",
+      scopes: ["admin"],
     });
   });
 

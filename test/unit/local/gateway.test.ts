@@ -10,9 +10,9 @@ import type { RouteDefinition } from "../../../lib/routes.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
 
 const routes: RouteDefinition[] = [
-  { method: "GET", path: "/health", function: "health" },
-  { method: "GET", path: "/configs/{kind}/{id}", function: "health" },
-  { method: "POST", path: "/files/{path+}", function: "health" },
+  { method: "GET", path: "/health", function: "health", scope: "gse:read" },
+  { method: "GET", path: "/configs/{kind}/{id}", function: "health", scope: "gse:read" },
+  { method: "POST", path: "/files/{path+}", function: "health", scope: "gse:read" },
 ];
 
 describe("matchRoute", () => {
@@ -41,7 +41,7 @@ describe("matchRoute", () => {
   });
 });
 
-const DISPATCH: RouteDefinition = { method: "POST", path: "/api/v2/cluster/dispatch_message", function: "dispatch_message" };
+const DISPATCH: RouteDefinition = { method: "POST", path: "/api/v2/cluster/dispatch_message", function: "dispatch_message", scope: "gse:dispatch" };
 
 /** API Gateway HTTP API's largest request line and headers together. */
 const MAX_HEADER_BYTES = 10 * 1024;

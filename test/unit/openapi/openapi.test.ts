@@ -43,7 +43,7 @@ describe("buildOpenApiDocument", () => {
   });
 
   it("documents a route added to the table, with its path parameter", () => {
-    const routes: RouteDefinition[] = [...ROUTES, { method: "GET", path: "/configs/{name+}", function: "health" }];
+    const routes: RouteDefinition[] = [...ROUTES, { method: "GET", path: "/configs/{name+}", function: "health", scope: "gse:read" }];
     const extended = buildOpenApiDocument(routes);
     expect(documented(extended).sort()).toEqual([...new Set(routeKeys(routes))].sort());
     expect(extended.paths["/configs/{name}"]?.get?.parameters).toContainEqual({ name: "name", in: "path", required: true, schema: { type: "string" } });
@@ -120,9 +120,9 @@ describe("buildOpenApiDocument", () => {
       });
       for (const status of ["400", "401", "413", "429", "500", "502", "504"]) expect(op?.responses).toHaveProperty(status);
       expect(op?.responses).not.toHaveProperty("404");
-      // Only a dispatch can be refused for what it names (another slot's slot_id/token).
-      if (name === "dispatch_message") expect(op?.responses["403"]).toEqual({ $ref: "#/components/responses/Forbidden" });
-      else expect(op?.responses).not.toHaveProperty("403");
+      // Every one can be refused for the caller's scope (a dispatch also for another slot's slot_id/token).
+      expect(op?.responses["403"]).toEqual({ $ref: "#/components/responses/Forbidden" });
+      expect(op?.["x-required-scope"]).toBe(name === "dispatch_message" ? "gse:dispatch" : /^(query|list|get)_/.test(name) ? "gse:read" : "gse:write");
     }
   });
 });
@@ -198,14 +198,14 @@ describe("statuses: what each route can answer", () => {
   const statuses = (path: string, method: string) => Object.keys((doc.paths[path] as Record<string, { responses: object }>)[method]?.responses ?? {});
 
   it("lists 400 for validated query parameters and 404 for an unknown object on GETs", () => {
-    expect(statuses("/v1/configs/{kind}/{id}/diff", "get")).toEqual(["200", "400", "401", "404", "500", "504"]);
-    expect(statuses("/v1/commands/{message_id}", "get")).toEqual(["200", "400", "401", "404", "500", "504"]);
-    expect(statuses("/v1/fleet", "get")).toEqual(["200", "401", "500", "504"]);
+    expect(statuses("/v1/configs/{kind}/{id}/diff", "get")).toEqual(["200", "400", "401", "403", "404", "500", "504"]);
+    expect(statuses("/v1/commands/{message_id}", "get")).toEqual(["200", "400", "401", "403", "404", "500", "504"]);
+    expect(statuses("/v1/fleet", "get")).toEqual(["200", "401", "403", "500", "504"]);
   });
 
   it("lists 409 where a conflict is possible, 413 wherever a body is read, GSE's failures where GSE is called", () => {
-    expect(statuses("/v1/commands/{message_id}/cancel", "post")).toEqual(["200", "400", "401", "404", "409", "413", "500", "504"]);
-    expect(statuses("/v1/configs/{kind}/{id}/rollback", "post")).toEqual(["200", "400", "401", "404", "409", "413", "429", "500", "502", "504"]);
+    expect(statuses("/v1/commands/{message_id}/cancel", "post")).toEqual(["200", "400", "401", "403", "404", "409", "413", "500", "504"]);
+    expect(statuses("/v1/configs/{kind}/{id}/rollback", "post")).toEqual(["200", "400", "401", "403", "404", "409", "413", "429", "500", "502", "504"]);
     for (const route of ROUTES) {
       const op = doc.paths[openApiPath(route.path)]?.[route.method.toLowerCase() as "post"];
       if (op?.requestBody) expect(op.responses, `${route.method} ${route.path}`).toHaveProperty("413");
