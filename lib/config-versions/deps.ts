@@ -12,6 +12,7 @@ import type { OperationRequest } from "../gse/operations.ts";
 import { authorOf } from "../http/author.ts";
 import type { HttpRequestContext } from "../http/handler.ts";
 import { ConfigStore } from "./store.ts";
+import { assertChangeFits } from "./table.ts";
 import { FUNCTIONS } from "../wiring.ts";
 import { changeConfig, type ConfigDeps } from "./apply.ts";
 import { IDEMPOTENCY_HEADER, withIdempotency, type IdempotencyDeps } from "./idempotency.ts";
@@ -47,6 +48,8 @@ export function versionedChange<N extends ConfigOperation>(deps: VersionedDeps, 
     const key = ctx.event.headers?.[IDEMPOTENCY_HEADER] || undefined;
     // GSE's config operations name the person they act for (lib/http/author.ts).
     const author = authorOf(ctx, (ctx.body as { operation: { operator_name: string } }).operation.operator_name);
+    // Too large to record is answered before the idempotency record or GSE is touched.
+    assertChangeFits(name, ctx.body);
     return withIdempotency(deps, { appCode: ctx.caller.appCode, operation: name, body: ctx.body, key }, () =>
       changeConfig(deps, name, ctx.body, { author, ...(key ? { idempotencyKey: key } : {}) }),
     );

@@ -60,6 +60,20 @@ export function dedupedByBody(operation: ConfigOperation | "rollback_config", bo
   return request.metadata.channel_id === undefined && ((request.route?.length ?? 0) > 0 || (request.stream_filters?.length ?? 0) > 0);
 }
 
+/** 409 for a repeat that arrived while the first is still running: by its key, or (no key) by its body. */
+function inProgress(scope: IdempotencyScope): ConflictError {
+  if (scope.key !== undefined) {
+    return new ConflictError("the first request with this idempotency key is still in progress; retry later", {
+      reason: "idempotency_key_in_progress",
+      idempotency_key: scope.key,
+    });
+  }
+  return new ConflictError(
+    `an identical ${scope.operation} from the same caller is still in progress; retry later for its answer (send an Idempotency-Key header to name your retries)`,
+    { reason: "identical_add_in_progress", operation: scope.operation },
+  );
+}
+
 export async function withIdempotency<T>(deps: IdempotencyDeps, scope: IdempotencyScope, run: () => Promise<T>): Promise<T> {
   const hash = requestHash(scope.operation, scope.body);
   let pk: string;
@@ -77,8 +91,7 @@ export async function withIdempotency<T>(deps: IdempotencyDeps, scope: Idempoten
   if (existing) {
     if (existing.request_hash !== hash)
       throw new ConflictError("Idempotency-Key was already used with a different request", { idempotency_key: scope.key ?? null });
-    if (existing.status === "IN_PROGRESS")
-      throw new ConflictError("the first request with this idempotency key is still in progress; retry later", { idempotency_key: scope.key ?? null });
+    if (existing.status === "IN_PROGRESS") throw inProgress(scope);
     return existing.response as T;
   }
   let result: T;

@@ -11,6 +11,7 @@ import { BodyTooLargeError, MalformedJsonError, UnauthenticatedError, Validation
 import { AUTH_HEADER, authenticate, credentialsFromBody, ESB_PATH_PREFIX, type AuthenticatedCaller } from "./auth.ts";
 import { ok } from "./envelope.ts";
 import { errorResponse } from "./errors.ts";
+import { assertJsonLimits } from "./json-limits.ts";
 
 /** Bodies above this are refused before parsing, unless the route sets its own limit. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -194,6 +195,8 @@ function jsonBody(): Middleware {
       } catch (error) {
         throw new MalformedJsonError(`request body is not valid JSON: ${error instanceof Error ? error.message : "parse error"}`);
       }
+      // Depth, numbers, keys and Unicode that DynamoDB would refuse later: 400 naming the field now.
+      assertJsonLimits(parsed);
       (request.event as { body?: unknown }).body = parsed;
     },
   };
