@@ -52,6 +52,9 @@ export const requestHash = (operation: string, body: unknown): string => sha256(
 /** Where a caller's Idempotency-Key is recorded (keys are hashed: any length, no key injection). */
 export const idempotencyKeyPk = (appCode: string, key: string): string => `idem#${appCode}#key#${sha256(key)}`;
 
+/** Where an add without a key is recorded for the dedupe window: the caller and the request's hash. */
+export const bodyDedupePk = (appCode: string, hash: string): string => `idem#${appCode}#body#${hash}`;
+
 /** Whether a body without a key is deduplicated within the window (see the module comment). */
 export function dedupedByBody(operation: ConfigOperation | "rollback_config", body: unknown): boolean {
   if (operation === "add_streamto") return true;
@@ -82,7 +85,7 @@ export async function withIdempotency<T>(deps: IdempotencyDeps, scope: Idempoten
     pk = idempotencyKeyPk(scope.appCode, scope.key);
     ttl = deps.settings.idempotencyTtlSeconds;
   } else if (deps.settings.dedupeWindowSeconds > 0 && dedupedByBody(scope.operation, scope.body)) {
-    pk = `idem#${scope.appCode}#body#${hash}`;
+    pk = bodyDedupePk(scope.appCode, hash);
     ttl = deps.settings.dedupeWindowSeconds;
   } else {
     return run();
