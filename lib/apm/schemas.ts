@@ -160,7 +160,7 @@ export type RetentionWindow = z.infer<typeof windowSchema>;
 
 export const probeQuerySchema = z.object({
   service: z.string().min(1).max(256).optional(),
-  limit: decimalInt({ min: 1, max: 1000 }).default(200),
+  limit: decimalInt({ min: 1, max: 1000, fallback: 200 }),
   cursor: z.string().min(1).max(2048).optional(),
 });
 

@@ -121,20 +121,20 @@ export type UpstreamList = z.infer<typeof upstreamListSchema>;
 
 export const commandQuerySchema = z.object({
   outcome: agentOutcomeSchema.optional(),
-  limit: decimalInt({ min: 1, max: 1000 }).default(100),
+  limit: decimalInt({ min: 1, max: 1000, fallback: 100 }),
   cursor: z.string().max(2048).optional(),
 });
 
 export const commandListQuerySchema = z.object({
   status: commandStatusSchema.optional(),
-  limit: decimalInt({ min: 1, max: 200 }).default(50),
+  limit: decimalInt({ min: 1, max: 200, fallback: 50 }),
   cursor: z.string().max(2048).optional(),
 });
 
 export const upstreamQuerySchema = z.object({
   /** UTC day, `YYYY-MM-DD`; default today. */
   date: calendarDateSchema.optional(),
-  limit: decimalInt({ min: 1, max: 1000 }).default(100),
+  limit: decimalInt({ min: 1, max: 1000, fallback: 100 }),
   cursor: z.string().max(2048).optional(),
 });
 

@@ -15,7 +15,7 @@ import { diffDocuments, fieldChangeSchema, maskSecrets } from "./mask.ts";
 export const objectPathSchema = z.object({ kind: objectKindSchema, id: decimalIdSchema });
 export const versionPathSchema = objectPathSchema.extend({ version: decimalVersionSchema });
 export const listQuerySchema = z.object({
-  limit: decimalInt({ min: 1, max: 100 }).default(20),
+  limit: decimalInt({ min: 1, max: 100, fallback: 20 }),
   /** `next_cursor` of the previous page. */
   cursor: decimalIdSchema.optional(),
 });

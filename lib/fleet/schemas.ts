@@ -30,7 +30,7 @@ export const listAgentsQuerySchema = z.object({
   /** Last seen alive before / after this time (ISO 8601); agents never seen match neither. */
   seen_before: z.iso.datetime({ offset: true }).optional(),
   seen_after: z.iso.datetime({ offset: true }).optional(),
-  limit: decimalInt({ min: 1, max: 1000 }).default(100),
+  limit: decimalInt({ min: 1, max: 1000, fallback: 100 }),
   cursor: z.string().min(1).max(4096).optional(),
 });
 export type ListAgentsQuery = z.infer<typeof listAgentsQuerySchema>;
@@ -39,7 +39,7 @@ export type ListAgentsQuery = z.infer<typeof listAgentsQuerySchema>;
 export const agentPathSchema = z.object({ agent_id: z.string().min(1) });
 
 export const historyQuerySchema = z.object({
-  limit: decimalInt({ min: 1, max: 500 }).default(50),
+  limit: decimalInt({ min: 1, max: 500, fallback: 50 }),
   cursor: z.string().min(1).max(4096).optional(),
 });
 

@@ -11,18 +11,25 @@ const DECIMAL = /^-?\d{1,16}$/;
 const UNSIGNED_DECIMAL = /^\d{1,16}$/;
 
 /**
- * A whole number from `min` to `max`, written in decimal (`42`; not `0x2a`, `4.2e1`, ` 42` or `+42`).
- * The OpenAPI document shows it as the integer it is.
+ * A whole number from `min` to `max`, written in decimal (`42`; not `0x2a`, `4.2e1`, ` 42` or `+42`);
+ * `fallback` when the parameter is absent. The OpenAPI document shows it as the integer it is.
  */
-export function decimalInt(bounds: { readonly min: number; readonly max: number }) {
+export function decimalInt(bounds: { readonly min: number; readonly max: number }): DecimalInt;
+export function decimalInt(bounds: { readonly min: number; readonly max: number; readonly fallback: number }): z.ZodPrefault<DecimalInt>;
+export function decimalInt(bounds: { readonly min: number; readonly max: number; readonly fallback?: number }): DecimalInt | z.ZodPrefault<DecimalInt> {
   const pattern = bounds.min < 0 ? DECIMAL : UNSIGNED_DECIMAL;
-  return z
+  const schema = z
     .string()
     .regex(pattern, `must be a whole number in decimal digits${bounds.min < 0 ? " (a leading - for negatives)" : ""}`)
     .transform(Number)
-    .pipe(z.int().min(bounds.min).max(bounds.max))
-    .meta({ type: "integer", minimum: bounds.min, maximum: bounds.max });
+    .pipe(z.int().min(bounds.min).max(bounds.max));
+  const shown = { type: "integer", minimum: bounds.min, maximum: bounds.max } as const;
+  if (bounds.fallback === undefined) return schema.meta(shown);
+  // A prefault is parsed like a value sent, so the document shows it as the wire carries it.
+  return schema.prefault(String(bounds.fallback)).meta(shown);
 }
+
+type DecimalInt = z.ZodPipe<z.ZodPipe<z.ZodString, z.ZodTransform<number, string>>, z.ZodNumber>;
 
 /** A positive id in a path (`/v1/configs/route/{id}`). */
 export const decimalIdSchema = decimalInt({ min: 1, max: Number.MAX_SAFE_INTEGER });
