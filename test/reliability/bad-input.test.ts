@@ -47,6 +47,28 @@ const appliedWrites = async (): Promise<number> => {
   return writes.filter((op) => op !== "dispatch_message").reduce((sum, op) => sum + (applied[op] ?? 0), 0);
 };
 
+/**
+ * What a loose GSE object (route entry, kafka, label) carries on as an extra key, as raw JSON text
+ * (1e400 does not survive JSON.stringify): each is something DynamoDB cannot store.
+ */
+const unstorableValue = fc.oneof(
+  // Deep nesting: beyond the 16 levels a body may have.
+  fc.integer({ min: 17, max: 60 }).map((depth) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`),
+  fc.integer({ min: 17, max: 60 }).map((depth) => `${"[".repeat(depth)}${"]".repeat(depth)}`),
+  // Huge numbers: Infinity once parsed, or more digits than a number keeps exactly; and absurdly tiny ones.
+  fc.constantFrom("1e400", "-1e309", "5e-324", "1e-200"),
+  fc.bigInt({ min: 2n ** 53n, max: 10n ** 40n }).map((n) => (n % 2n === 0n ? String(n) : `-${n}`)),
+  // Empty keys, at the extra itself or below it.
+  fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify({ "": value })),
+  fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify({ ok: { "": value } })),
+);
+
+/** The above, and big extras: recorded twice (request and document), over an item's 400 KB. */
+const unstorableExtra = fc.oneof(
+  unstorableValue,
+  fc.integer({ min: 200, max: 600 }).map((kb) => JSON.stringify("x".repeat(kb * 1024))),
+);
+
 /** A route's path as a caller that may call it sends it: GSE's callback carries its key in the URL. */
 const callablePath = (route: (typeof ROUTES)[number]): string =>
   route.auth === "callback-key" ? `${route.path}?key=${encodeURIComponent(info.credentials.callbackKey)}` : route.path;
@@ -69,6 +91,22 @@ describe.each(ROUTES.filter((r) => r.method === "POST").map((r) => [`${r.method}
       { numRuns: 12, seed: 4242 },
     );
     await annotate("12", TRIES);
+  });
+
+  it("answers a body carrying what DynamoDB cannot store with 400 INVALID_ARGS naming the field, never a 5xx", async ({ annotate }) => {
+    await fc.assert(
+      fc.asyncProperty(unstorableValue, async (raw) => {
+        const text = `{"bk_username":"admin","extra":${raw}}`;
+        const res = await callApi(info.gatewayUrl, callablePath(route), { method: route.method, headers: authHeader, body: text });
+        expect(res.status, `${text.slice(0, 100)} → ${res.text.slice(0, 200)}`).toBe(400);
+        expect(res.body).toMatchObject({ result: false, code_name: "INVALID_ARGS" });
+        const paths = ((res.body.data as { errors?: { path: string }[] }).errors ?? []).map((e) => e.path);
+        expect(paths.length).toBeGreaterThan(0);
+        for (const path of paths) expect(path.startsWith("extra"), path).toBe(true);
+      }),
+      { numRuns: 8, seed: 31 },
+    );
+    await annotate("8", TRIES);
   });
 
   it("answers a body that is not JSON with 400 INVALID_JSON", async ({ annotate }) => {
@@ -109,24 +147,6 @@ describe("writes", () => {
     expect(res.body).toMatchObject({ result: false, code: 1641301 });
   });
 });
-
-/**
- * What a loose GSE object (route entry, kafka, label) carries on as an extra key, as raw JSON text
- * (1e400 does not survive JSON.stringify): each is something DynamoDB cannot store.
- */
-const unstorableExtra = fc.oneof(
-  // Deep nesting: beyond the 16 levels a body may have.
-  fc.integer({ min: 17, max: 60 }).map((depth) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`),
-  fc.integer({ min: 17, max: 60 }).map((depth) => `${"[".repeat(depth)}${"]".repeat(depth)}`),
-  // Huge numbers: Infinity once parsed, or more digits than a number keeps exactly; and absurdly tiny ones.
-  fc.constantFrom("1e400", "-1e309", "5e-324", "1e-200"),
-  fc.bigInt({ min: 2n ** 53n, max: 10n ** 40n }).map((n) => (n % 2n === 0n ? String(n) : `-${n}`)),
-  // Empty keys, at the extra itself or below it.
-  fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify({ "": value })),
-  fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify({ ok: { "": value } })),
-  // Big extras: recorded twice (request and document), over an item's 400 KB.
-  fc.integer({ min: 200, max: 600 }).map((kb) => JSON.stringify("x".repeat(kb * 1024))),
-);
 
 /** Where in an add_route body the extra goes: a route entry, its stream_to, its kafka, or the label. */
 const extraSpot = fc.constantFrom("entry", "stream_to", "kafka", "label");
