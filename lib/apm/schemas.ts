@@ -3,6 +3,7 @@
  * store, the API, the CLI and the OpenAPI document all use these.
  */
 import { z } from "zod";
+import { decimalInt } from "../http/params.ts";
 import { DATASOURCES } from "./datasource-names.ts";
 import { rolloutLimitSchema } from "../commands/schemas.ts";
 import { commandViewSchema } from "../commands/schemas.ts";
@@ -15,7 +16,7 @@ export type DatasourceName = z.infer<typeof datasourceNameSchema>;
 
 /** bk-monitor's app names: letters, digits, `_` and `-`, at most 50. */
 export const appNameSchema = z.string().regex(/^[A-Za-z0-9_-]{1,50}$/, "must be 1 to 50 letters, digits, '_' or '-'");
-export const bizIdSchema = z.coerce.number().int().min(-2_147_483_648).max(2_147_483_647);
+export const bizIdSchema = decimalInt({ min: -2_147_483_648, max: 2_147_483_647 });
 export const retentionDaysSchema = z.int().min(1).max(3_650);
 
 /** What a datasource is: its data id (a GSE route channel) and where the channel's data goes. */
@@ -159,7 +160,7 @@ export type RetentionWindow = z.infer<typeof windowSchema>;
 
 export const probeQuerySchema = z.object({
   service: z.string().min(1).max(256).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(200),
+  limit: decimalInt({ min: 1, max: 1000, fallback: 200 }),
   cursor: z.string().min(1).max(2048).optional(),
 });
 

@@ -2,6 +2,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
 import { AppError, ConflictError, GseError } from "../core/errors.ts";
+import { jsonLimitProblems } from "../http/json-limits.ts";
 import { withLogKeys } from "../core/logger.ts";
 import { sqsSender } from "../core/queue.ts";
 import type { QueueRecord } from "../core/records.ts";
@@ -71,6 +72,9 @@ export function parseJob(
   } catch {
     throw new PoisonJobError("body is not JSON");
   }
+  // The same limits as an HTTP body: a job carrying what DynamoDB cannot store would fail every retry.
+  const limits = jsonLimitProblems(body);
+  if (limits.length > 0) throw new PoisonJobError(`body over the input limits: ${limits.map((p) => `${p.path || "(body)"}: ${p.message}`).join("; ")}`);
   const parsed = jobEnvelopeSchema.safeParse(body);
   if (!parsed.success) throw new PoisonJobError(`not a job envelope: ${jobIssues(parsed.error)}`);
   // Own keys only: a type such as "constructor" must not find Object's.

@@ -4,6 +4,7 @@
  * shape; types are inferred.
  */
 import { z } from "zod";
+import { calendarDateSchema, decimalInt } from "../http/params.ts";
 import { AGENT_OUTCOMES, COMMAND_STATUSES } from "./statuses.ts";
 import { agentIdSchema, dispatchMessageRequestSchema, messageIdSchema } from "../gse/schemas.ts";
 
@@ -120,23 +121,20 @@ export type UpstreamList = z.infer<typeof upstreamListSchema>;
 
 export const commandQuerySchema = z.object({
   outcome: agentOutcomeSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: decimalInt({ min: 1, max: 1000, fallback: 100 }),
   cursor: z.string().max(2048).optional(),
 });
 
 export const commandListQuerySchema = z.object({
   status: commandStatusSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: decimalInt({ min: 1, max: 200, fallback: 50 }),
   cursor: z.string().max(2048).optional(),
 });
 
 export const upstreamQuerySchema = z.object({
   /** UTC day, `YYYY-MM-DD`; default today. */
-  date: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/)
-    .optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  date: calendarDateSchema.optional(),
+  limit: decimalInt({ min: 1, max: 1000, fallback: 100 }),
   cursor: z.string().max(2048).optional(),
 });
 

@@ -4,6 +4,7 @@
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import { z } from "zod";
+import { decimalIdSchema, decimalInt, decimalVersionSchema } from "../http/params.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { validate } from "../http/handler.ts";
 import { headItemSchema, pendingAddItemSchema, versionItemSchema, type HeadItem, type PendingAddItem, type VersionItem } from "./items.ts";
@@ -11,14 +12,14 @@ import type { ConfigStore } from "./store.ts";
 import { objectKey, objectKindSchema, type ObjectRef } from "./documents.ts";
 import { diffDocuments, fieldChangeSchema, maskSecrets } from "./mask.ts";
 
-export const objectPathSchema = z.object({ kind: objectKindSchema, id: z.coerce.number().int().positive() });
-export const versionPathSchema = objectPathSchema.extend({ version: z.coerce.number().int().nonnegative() });
+export const objectPathSchema = z.object({ kind: objectKindSchema, id: decimalIdSchema });
+export const versionPathSchema = objectPathSchema.extend({ version: decimalVersionSchema });
 export const listQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
+  limit: decimalInt({ min: 1, max: 100, fallback: 20 }),
   /** `next_cursor` of the previous page. */
-  cursor: z.coerce.number().int().positive().optional(),
+  cursor: decimalIdSchema.optional(),
 });
-export const diffQuerySchema = z.object({ from: z.coerce.number().int().nonnegative(), to: z.coerce.number().int().nonnegative() });
+export const diffQuerySchema = z.object({ from: decimalVersionSchema, to: decimalVersionSchema });
 export const rollbackBodySchema = z.object({ version: z.int().nonnegative() });
 export type RollbackBody = z.infer<typeof rollbackBodySchema>;
 

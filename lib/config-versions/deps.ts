@@ -15,6 +15,7 @@ import { authorOf } from "../http/author.ts";
 import type { HttpRequestContext } from "../http/handler.ts";
 import { ConfigStore } from "./store.ts";
 import { objectOf, timeoutSubjectOf } from "./documents.ts";
+import { assertChangeFits } from "./table.ts";
 import { FUNCTIONS } from "../wiring.ts";
 import { changeConfig, type ConfigDeps } from "./apply.ts";
 import { IDEMPOTENCY_HEADER, withIdempotency, type IdempotencyDeps } from "./idempotency.ts";
@@ -62,6 +63,8 @@ export function versionedChange<N extends ConfigOperation>(deps: VersionedDeps, 
     if (ref) ctx.deadline.working(timeoutSubjectOf(ref));
     // GSE's config operations name the person they act for (lib/http/author.ts).
     const author = authorOf(ctx, (ctx.body as { operation: { operator_name: string } }).operation.operator_name);
+    // Too large to record is answered before the idempotency record or GSE is touched.
+    assertChangeFits(name, ctx.body);
     return withIdempotency(deps, { appCode: ctx.caller.appCode, operation: name, body: ctx.body, key }, () =>
       changeConfig(deps, name, ctx.body, { author, ...deadlineOf(ctx), ...(key ? { idempotencyKey: key } : {}) }),
     );

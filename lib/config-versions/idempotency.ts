@@ -52,12 +52,29 @@ export const requestHash = (operation: string, body: unknown): string => sha256(
 /** Where a caller's Idempotency-Key is recorded (keys are hashed: any length, no key injection). */
 export const idempotencyKeyPk = (appCode: string, key: string): string => `idem#${appCode}#key#${sha256(key)}`;
 
+/** Where an add without a key is recorded for the dedupe window: the caller and the request's hash. */
+export const bodyDedupePk = (appCode: string, hash: string): string => `idem#${appCode}#body#${hash}`;
+
 /** Whether a body without a key is deduplicated within the window (see the module comment). */
 export function dedupedByBody(operation: ConfigOperation | "rollback_config", body: unknown): boolean {
   if (operation === "add_streamto") return true;
   if (operation !== "add_route") return false;
   const request = body as { metadata: { channel_id?: number }; route?: unknown[]; stream_filters?: unknown[] };
   return request.metadata.channel_id === undefined && ((request.route?.length ?? 0) > 0 || (request.stream_filters?.length ?? 0) > 0);
+}
+
+/** 409 for a repeat that arrived while the first is still running: by its key, or (no key) by its body. */
+function inProgress(scope: IdempotencyScope): ConflictError {
+  if (scope.key !== undefined) {
+    return new ConflictError("the first request with this idempotency key is still in progress; retry later", {
+      reason: "idempotency_key_in_progress",
+      idempotency_key: scope.key,
+    });
+  }
+  return new ConflictError(
+    `an identical ${scope.operation} from the same caller is still in progress; retry later for its answer (send an Idempotency-Key header to name your retries)`,
+    { reason: "identical_add_in_progress", operation: scope.operation },
+  );
 }
 
 export async function withIdempotency<T>(deps: IdempotencyDeps, scope: IdempotencyScope, run: () => Promise<T>): Promise<T> {
@@ -68,7 +85,7 @@ export async function withIdempotency<T>(deps: IdempotencyDeps, scope: Idempoten
     pk = idempotencyKeyPk(scope.appCode, scope.key);
     ttl = deps.settings.idempotencyTtlSeconds;
   } else if (deps.settings.dedupeWindowSeconds > 0 && dedupedByBody(scope.operation, scope.body)) {
-    pk = `idem#${scope.appCode}#body#${hash}`;
+    pk = bodyDedupePk(scope.appCode, hash);
     ttl = deps.settings.dedupeWindowSeconds;
   } else {
     return run();
@@ -77,8 +94,7 @@ export async function withIdempotency<T>(deps: IdempotencyDeps, scope: Idempoten
   if (existing) {
     if (existing.request_hash !== hash)
       throw new ConflictError("Idempotency-Key was already used with a different request", { idempotency_key: scope.key ?? null });
-    if (existing.status === "IN_PROGRESS")
-      throw new ConflictError("the first request with this idempotency key is still in progress; retry later", { idempotency_key: scope.key ?? null });
+    if (existing.status === "IN_PROGRESS") throw inProgress(scope);
     return existing.response as T;
   }
   let result: T;

@@ -6,7 +6,7 @@
 import { GetCommand, PutCommand, QueryCommand, ScanCommand } from "@aws-sdk/lib-dynamodb";
 import { objectKey, type ObjectRef } from "./documents.ts";
 import { ADD_SK_PREFIX, pendingAddItemSchema, type HeadItem, type PendingAddItem, type StoredError, type VersionItem } from "./items.ts";
-import { objectPk, setFields, TTL, type PendingAddKey, type RecoveryOutcome } from "./table.ts";
+import { assertRecordFits, objectPk, setFields, TTL, type PendingAddKey, type RecoveryOutcome } from "./table.ts";
 import { VersionRecords } from "./versions-store.ts";
 
 export class PendingAddRecords extends VersionRecords {
@@ -17,6 +17,7 @@ export class PendingAddRecords extends VersionRecords {
 
   async putPendingAdd(key: PendingAddKey, fields: Omit<PendingAddItem, "pk" | "sk" | "status">, ttlSeconds: number): Promise<PendingAddItem> {
     const item = pendingAddItemSchema.parse({ ...fields, pk: key.pk, sk: key.sk, status: "PENDING", [TTL]: Math.floor(fields.created_at / 1000) + ttlSeconds });
+    assertRecordFits(item);
     this.counter.writes += 1;
     await this.options.client.send(new PutCommand({ TableName: this.table, Item: item, ConditionExpression: "attribute_not_exists(pk)" }));
     return item;

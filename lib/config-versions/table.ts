@@ -5,8 +5,11 @@
  * store.ts (idempotency records), whose ConfigStore is the one object callers hold.
  */
 import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { ItemTooLargeError } from "../core/errors.ts";
 import { isCancelledOrConditionFailure } from "../dynamo/conditions.ts";
-import { objectKey, type ConfigDocument, type ObjectRef } from "./documents.ts";
+import { biggestField, DYNAMODB_ITEM_LIMIT_BYTES, itemSize } from "../dynamo/item-size.ts";
+import type { ConfigOperation } from "../gse/config-apply.ts";
+import { nextDocument, objectKey, type ConfigDocument, type ObjectRef } from "./documents.ts";
 import { TABLES } from "../resources.ts";
 import { ADD_SK_PREFIX, versionItemSchema, type Adoption, type HeadItem, type StoredError, type VersionItem, type VersionStatus } from "./items.ts";
 
@@ -38,6 +41,40 @@ export interface RecoveryOutcome {
 export interface AdoptedState {
   readonly document: ConfigDocument;
   readonly adoption: Adoption;
+}
+
+/**
+ * Room kept in a version or pending-add item for what later writes add to it (status, GSE's
+ * answer, errors, timestamps, recovery fields): a record that fits when written must still fit then.
+ */
+export const RECORD_HEADROOM_BYTES = 16 * 1024;
+export const MAX_RECORD_BYTES = DYNAMODB_ITEM_LIMIT_BYTES - RECORD_HEADROOM_BYTES;
+
+/**
+ * A version or pending-add record must fit in one item: if not, 413 naming the field to shrink.
+ * The body is recorded twice (as `request` and in the `document` it makes), so when the request is
+ * a large part of the record the field is named in the body's own terms (`specification.route`);
+ * otherwise it is the document's (`document.route`: the channel's routes together).
+ */
+export function assertRecordFits(record: Readonly<Record<string, unknown>>): void {
+  const bytes = itemSize(record);
+  if (bytes <= MAX_RECORD_BYTES) return;
+  const requestBytes = itemSize({ request: record.request });
+  const field = requestBytes * 3 >= bytes ? biggestField(record.request) : biggestField(record);
+  const name = field.path === "" ? "(body)" : field.path;
+  throw new ItemTooLargeError(
+    `the change would be recorded in ${bytes} bytes (the body and the document it makes); at most ${MAX_RECORD_BYTES} fit in one version: ${name} is ${field.bytes} bytes`,
+    { field: name, field_bytes: field.bytes, record_bytes: bytes, limit_bytes: MAX_RECORD_BYTES },
+  );
+}
+
+/**
+ * Before anything is read or written: whether the record of this change could fit at all. Its
+ * document here is what the body alone makes; a change that also carries an object's earlier
+ * routes is checked again, with them, when its version is built.
+ */
+export function assertChangeFits(name: ConfigOperation, body: unknown): void {
+  assertRecordFits({ request: body, document: nextDocument(name, body, null) });
 }
 
 /** A conditional write lost: another change of the same object got there first. */
@@ -123,7 +160,15 @@ export class ConfigTable {
   }
 
   protected versionItem(ref: ObjectRef, fields: NewVersion): VersionItem {
-    return versionItemSchema.parse({ ...fields, pk: objectPk(ref), sk: versionSk(fields.version), object: objectKey(ref), status: fields.status ?? "PENDING" });
+    const item = versionItemSchema.parse({
+      ...fields,
+      pk: objectPk(ref),
+      sk: versionSk(fields.version),
+      object: objectKey(ref),
+      status: fields.status ?? "PENDING",
+    });
+    assertRecordFits(item);
+    return item;
   }
 
   /** An unlocked head moved straight to `version` (appended outside a claim), conditioned on the head as read. */

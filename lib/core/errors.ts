@@ -166,6 +166,19 @@ export class BodyTooLargeError extends AppError {
   readonly codeName = "BODY_SIZE_LIMIT_EXCEED";
 }
 
+/**
+ * A body that is valid but would not fit in the DynamoDB item that records it: 413 like a body
+ * over the size limit, with the field to shrink (`field`, in the validation errors' path form).
+ */
+export class ItemTooLargeError extends BodyTooLargeError {
+  override readonly data: { readonly field: string; readonly field_bytes: number; readonly record_bytes: number; readonly limit_bytes: number };
+
+  constructor(message: string, data: ItemTooLargeError["data"]) {
+    super(message);
+    this.data = data;
+  }
+}
+
 export class InternalError extends AppError {
   readonly status = 500;
   readonly code = 1650000;

@@ -3,6 +3,7 @@
  * documented in OpenAPI (lib/openapi/service-paths.ts), implemented in lib/fleet/service.ts.
  */
 import { z } from "zod";
+import { decimalInt } from "../http/params.ts";
 import { agentIdSchema, MAX_AGENTS_PER_REQUEST } from "../gse/schemas.ts";
 import { statusClassSchema } from "../gse/status-class.ts";
 import { fleetSummarySchema, isWatchableAgentId, transitionSchema } from "./items.ts";
@@ -29,7 +30,7 @@ export const listAgentsQuerySchema = z.object({
   /** Last seen alive before / after this time (ISO 8601); agents never seen match neither. */
   seen_before: z.iso.datetime({ offset: true }).optional(),
   seen_after: z.iso.datetime({ offset: true }).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: decimalInt({ min: 1, max: 1000, fallback: 100 }),
   cursor: z.string().min(1).max(4096).optional(),
 });
 export type ListAgentsQuery = z.infer<typeof listAgentsQuerySchema>;
@@ -38,7 +39,7 @@ export type ListAgentsQuery = z.infer<typeof listAgentsQuerySchema>;
 export const agentPathSchema = z.object({ agent_id: z.string().min(1) });
 
 export const historyQuerySchema = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(50),
+  limit: decimalInt({ min: 1, max: 500, fallback: 50 }),
   cursor: z.string().min(1).max(4096).optional(),
 });
 

@@ -14,6 +14,7 @@ import { AUTH_HEADER, authenticate, authorize, credentialsFromBody, ESB_PATH_PRE
 import { ok } from "./envelope.ts";
 import { errorResponse } from "./errors.ts";
 import { malformedJsonMessage } from "./json-error.ts";
+import { assertJsonLimits } from "./json-limits.ts";
 
 /** Bodies above this are refused before parsing, unless the route sets its own limit. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -201,6 +202,8 @@ function jsonBody(): Middleware {
         // The parser's own message quotes the body (a password in it, too): the position only.
         throw new MalformedJsonError(malformedJsonMessage(text));
       }
+      // Depth, numbers, keys and Unicode that DynamoDB would refuse later: 400 naming the field now.
+      assertJsonLimits(parsed);
       (request.event as { body?: unknown }).body = parsed;
     },
   };

@@ -21,13 +21,26 @@ function enumKeyedRecord(node: Schema): void {
   delete node.propertyNames;
 }
 
+/**
+ * A path or query number is parsed from its decimal text (lib/http/params.ts): zod emits that
+ * text's pattern and default beside the `integer` the schema says it is; the document shows the integer.
+ */
+function decimalTextAsInteger(node: Schema): void {
+  if (node.type !== "integer") return;
+  delete node.pattern;
+  if (typeof node.default === "string" && /^-?\d+$/.test(node.default)) node.default = Number(node.default);
+}
+
 /** zod → JSON Schema 2020-12 as the wire carries it (`io: "input"`: before defaults/transforms). */
 export function jsonSchema(schema: z.ZodType): Schema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
     target: "draft-2020-12",
     io: "input",
     unrepresentable: "any",
-    override: ({ jsonSchema: node }) => enumKeyedRecord(node),
+    override: ({ jsonSchema: node }) => {
+      enumKeyedRecord(node);
+      decimalTextAsInteger(node);
+    },
   });
   return rest;
 }

@@ -7,9 +7,11 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ROUTES } from "../../lib/routes.ts";
 import { TRIES } from "../helpers/reliability-reporter.ts";
-import { callApi, simulatorCounters, useStack, withStackLock } from "../helpers/stack.ts";
+import { readChannel } from "../../lib/gse/objects.ts";
+import { configStore, directGse, route as routeRef } from "../helpers/configs.ts";
+import { callApi, simulatorCounters, uniqueBuiltInChannelId, useStack, withStackLock } from "../helpers/stack.ts";
 
-const { info, authHeader } = useStack();
+const { info, authHeader, dynamo } = useStack();
 
 /** JSON that stresses a parser and a validator: unicode, prototype keys, long lists, nesting. */
 const nastyJson = fc.oneof(
@@ -45,6 +47,28 @@ const appliedWrites = async (): Promise<number> => {
   return writes.filter((op) => op !== "dispatch_message").reduce((sum, op) => sum + (applied[op] ?? 0), 0);
 };
 
+/**
+ * What a loose GSE object (route entry, kafka, label) carries on as an extra key, as raw JSON text
+ * (1e400 does not survive JSON.stringify): each is something DynamoDB cannot store.
+ */
+const unstorableValue = fc.oneof(
+  // Deep nesting: beyond the 16 levels a body may have.
+  fc.integer({ min: 17, max: 60 }).map((depth) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`),
+  fc.integer({ min: 17, max: 60 }).map((depth) => `${"[".repeat(depth)}${"]".repeat(depth)}`),
+  // Huge numbers: Infinity once parsed, or more digits than a number keeps exactly; and absurdly tiny ones.
+  fc.constantFrom("1e400", "-1e309", "5e-324", "1e-200"),
+  fc.bigInt({ min: 2n ** 53n, max: 10n ** 40n }).map((n) => (n % 2n === 0n ? String(n) : `-${n}`)),
+  // Empty keys, at the extra itself or below it.
+  fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify({ "": value })),
+  fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify({ ok: { "": value } })),
+);
+
+/** The above, and big extras: recorded twice (request and document), over an item's 400 KB. */
+const unstorableExtra = fc.oneof(
+  unstorableValue,
+  fc.integer({ min: 200, max: 600 }).map((kb) => JSON.stringify("x".repeat(kb * 1024))),
+);
+
 /** A route's path as a caller that may call it sends it: GSE's callback carries its key in the URL. */
 const callablePath = (route: (typeof ROUTES)[number]): string =>
   route.auth === "callback-key" ? `${route.path}?key=${encodeURIComponent(info.credentials.callbackKey)}` : route.path;
@@ -67,6 +91,22 @@ describe.each(ROUTES.filter((r) => r.method === "POST").map((r) => [`${r.method}
       { numRuns: 12, seed: 4242 },
     );
     await annotate("12", TRIES);
+  });
+
+  it("answers a body carrying what DynamoDB cannot store with 400 INVALID_ARGS naming the field, never a 5xx", async ({ annotate }) => {
+    await fc.assert(
+      fc.asyncProperty(unstorableValue, async (raw) => {
+        const text = `{"bk_username":"admin","extra":${raw}}`;
+        const res = await callApi(info.gatewayUrl, callablePath(route), { method: route.method, headers: authHeader, body: text });
+        expect(res.status, `${text.slice(0, 100)} → ${res.text.slice(0, 200)}`).toBe(400);
+        expect(res.body).toMatchObject({ result: false, code_name: "INVALID_ARGS" });
+        const paths = ((res.body.data as { errors?: { path: string }[] }).errors ?? []).map((e) => e.path);
+        expect(paths.length).toBeGreaterThan(0);
+        for (const path of paths) expect(path.startsWith("extra"), path).toBe(true);
+      }),
+      { numRuns: 8, seed: 31 },
+    );
+    await annotate("8", TRIES);
   });
 
   it("answers a body that is not JSON with 400 INVALID_JSON", async ({ annotate }) => {
@@ -105,5 +145,48 @@ describe("writes", () => {
     const res = await callApi(info.gatewayUrl, "/api/v2/cluster/list_agent_state", { method: "POST", headers: authHeader, body: big });
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ result: false, code: 1641301 });
+  });
+});
+
+/** Where in an add_route body the extra goes: a route entry, its stream_to, its kafka, or the label. */
+const extraSpot = fc.constantFrom("entry", "stream_to", "kafka", "label");
+
+function addRouteWithExtra(channelId: number, spot: string, rawExtra: string): string {
+  const kafka = { topic_name: `fuzz_${channelId}`, ...(spot === "kafka" ? { extra: "__marker__" } : {}) };
+  const streamTo = { stream_to_id: 501, kafka, ...(spot === "stream_to" ? { extra: "__marker__" } : {}) };
+  const entry = { name: "r1", stream_to: streamTo, ...(spot === "entry" ? { extra: "__marker__" } : {}) };
+  const metadata = { channel_id: channelId, plat_name: "fuzz", ...(spot === "label" ? { label: { bk_biz_id: 2, extra: "__marker__" } } : {}) };
+  // A function replacer: the raw text may hold "$&", which a replacement string would expand.
+  return JSON.stringify({ metadata, operation: { operator_name: "admin" }, route: [entry] }).replace('"__marker__"', () => rawExtra);
+}
+
+describe("valid-shaped config bodies carrying what DynamoDB cannot store", () => {
+  const store = configStore(info, dynamo);
+  const gse = directGse(info);
+
+  it("answer 400 or 413 naming the field, never a 5xx, and leave nothing of the channel in GSE or the configs table", async ({ annotate }) => {
+    await fc.assert(
+      fc.asyncProperty(extraSpot, unstorableExtra, async (spot, raw) => {
+        // Each try has a channel of its own: what it left is checked per object, not by global counters.
+        const channelId = uniqueBuiltInChannelId();
+        const res = await callApi(info.gatewayUrl, "/api/v2/data/add_route", {
+          method: "POST",
+          headers: authHeader,
+          body: addRouteWithExtra(channelId, spot, raw),
+        });
+        expect([400, 413], `${res.status} ${res.text.slice(0, 300)}`).toContain(res.status);
+        expect(res.body).toMatchObject({ result: false });
+        const data = res.body.data as { errors?: { path: string }[]; field?: string };
+        const named = res.status === 400 ? (data.errors ?? []).map((e) => e.path) : [data.field ?? ""];
+        const where = { entry: "route.0", stream_to: "route.0.stream_to", kafka: "route.0.stream_to.kafka", label: "metadata.label" }[spot] ?? "";
+        // The field named is the extra (or inside it), or the object holding an empty key.
+        for (const path of named) expect(path.startsWith(where), `${path} for an extra in ${where}`).toBe(true);
+        expect(await store.getHead(routeRef(channelId))).toBeUndefined();
+        expect(await store.listAddAttempts(routeRef(channelId), 1)).toEqual([]);
+        expect(await readChannel(gse, channelId, "admin")).toBeUndefined();
+      }),
+      { numRuns: 30, seed: 2424 },
+    );
+    await annotate("30", TRIES);
   });
 });

@@ -41,6 +41,13 @@ describe("job type names", () => {
   });
 });
 
+describe("the input limits of a job body", () => {
+  it("make a config job carrying what DynamoDB cannot store poison, naming the field", () => {
+    const text = `{"type":"config.apply","operation":"update_route","body":{"condition":{"channel_id":7,"plat_name":"p"},"specification":{"route":[{"name":"r","extra":1e400}]}}}`;
+    expect(() => parseJob(sqsRecord(text), registered(), LEGACY_JOB_TYPES)).toThrow(/body\.specification\.route\.0\.extra: is not a finite number/);
+  });
+});
+
 describe("the job runner", () => {
   const logger = createLogger("automation-test");
 

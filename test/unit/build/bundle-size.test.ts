@@ -48,8 +48,11 @@ const EXPECTED_CLIENTS: Partial<Record<FunctionKey, readonly string[]>> = {
   automation: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns", "@aws-sdk/client-sqs"],
   heartbeat: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns", "@aws-sdk/client-sqs"],
   fleet_agents: ["@aws-sdk/client-dynamodb"],
-  // Queries call GSE only; changes also write their versions to the configs table.
-  ...Object.fromEntries(GSE_CONFIG_OPERATIONS.map((key) => [key, VERSIONED_CONFIG_OPERATIONS.has(key) ? ["@aws-sdk/client-dynamodb"] : []])),
+  // Queries call GSE only; changes also write their versions to the configs table and schedule the
+  // config.decide job on the automation queue (a version a timed-out request left PENDING).
+  ...Object.fromEntries(
+    GSE_CONFIG_OPERATIONS.map((key) => [key, VERSIONED_CONFIG_OPERATIONS.has(key) ? ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sqs"] : []]),
+  ),
   // Rolls back config versions (configs table, alerts topic) and schedules command retries (automation queue).
   recovery: ["@aws-sdk/client-dynamodb", "@aws-sdk/client-sns", "@aws-sdk/client-sqs"],
   // Records a command before sending; its rest and retries go to the automation queue.
