@@ -55,15 +55,18 @@ const supervisorLog = (info: StackInfo): string => {
   return existsSync(path) ? readFileSync(path, "utf8") : "";
 };
 
-describe("a running local stack", () => {
+/**
+ * One data directory's life, as a user meets it; the tests run in order on it (vitest runs a
+ * file's tests one after another), which keeps this file to two stack starts.
+ */
+describe("the local stack's supervisor", () => {
+  const dataDir = tempDir();
   let stack: SpawnedStack;
-  let dataDir: string;
   beforeAll(async () => {
-    dataDir = tempDir();
-    stack = await start(["--in-memory", "--data-dir", dataDir]);
+    stack = await start(["--data-dir", dataDir]);
   }, 90_000);
 
-  it("refuses a second start on its data directory at once, naming its pid, and keeps serving", async () => {
+  it("refuses a second start on a data directory in use at once, naming the running stack's pid, and that stack keeps serving", async () => {
     const began = Date.now();
     const { code, output } = await startExpectingFailure(["--in-memory", "--ports", "auto", "--data-dir", dataDir]);
     expect(code).toBe(1);
@@ -85,28 +88,8 @@ describe("a running local stack", () => {
     expect(supervisorLog(stack.info)).toContain('"event":"runtime restarted"');
   }, 60_000);
 
-  it("stops whole, exit code 1 and a message, when the runtime keeps crashing (more than 3 restarts in 60 s)", async () => {
-    // One restart happened in the test before; three more crashes use up the budget, the fourth ends the stack.
-    let runtime = Number([...stack.output().matchAll(/restarted it \(pid (\d+)\)/g)].at(-1)?.[1] ?? stack.info.pids.runtime);
-    const exited = new Promise<number | null>((resolve) => stack.child.once("exit", (code) => resolve(code)));
-    for (let crash = 0; crash < 3; crash++) {
-      process.kill(runtime, "SIGKILL");
-      const killed = runtime;
-      await eventually("the killed runtime to be gone", gone(killed));
-      if (crash < 2) runtime = await eventually("the supervisor to restart the runtime", restartedPid(stack, killed), 30_000);
-    }
-    expect(await exited).toBe(1);
-    expect(stack.output()).toMatch(/the runtime crashed more than 3 times in 60 s \(last: exited with signal SIGKILL\); stopping the stack/);
-    // Never half-alive: DynamoDB Local went with it, and the lock is free for the next start.
-    await eventually("DynamoDB Local to stop with the stack", gone(stack.info.pids.dynamodb), 15_000);
-    expect(existsSync(join(dataDir, "supervisor.lock"))).toBe(false);
-  }, 90_000);
-});
-
-describe("a local stack whose supervisor is killed with SIGKILL", () => {
-  it("leaves no DynamoDB Local behind a restart on the same data directory, and the restart ticks the command left RUNNING at once", async () => {
-    const dataDir = tempDir();
-    const first = await start(["--data-dir", dataDir]);
+  it("after a SIGKILL of the supervisor, a restart on the same data directory ends the orphaned DynamoDB Local and ticks the command left RUNNING at once", async () => {
+    const first = stack;
     const agent = `sup-${randomUUID().slice(0, 8)}`;
     await simulatorControl(first.info, "POST", "agents", { agents: [{ bk_agent_id: agent, ip: "10.250.0.1", status_code: 2, churn: false }] });
     await simulatorControl(first.info, "POST", "agents/silent", { ids: [agent], silent: true });
@@ -122,27 +105,41 @@ describe("a local stack whose supervisor is killed with SIGKILL", () => {
     // the command (due after the reply timeout) was in the supervisor's in-memory SQS and is lost.
     process.kill(first.info.pids.supervisor, "SIGKILL");
     await eventually("the supervisor to be gone", gone(first.info.pids.supervisor));
-    await eventually("the orphaned runtime to stop", gone(first.info.pids.runtime), 15_000);
+    const runtime = Number([...first.output().matchAll(/restarted it \(pid (\d+)\)/g)].at(-1)?.[1]);
+    await eventually("the orphaned runtime to stop", gone(runtime), 15_000);
 
-    const second = await start(["--data-dir", dataDir]);
+    stack = await start(["--data-dir", dataDir]);
     expect(isRunning(first.info.pids.dynamodb as number)).toBe(false);
-    expect(second.info.pids.dynamodb).not.toBe(first.info.pids.dynamodb);
-    expect(await healthy(second.info)).toBe(true);
-    expect(supervisorLog(second.info)).toContain(`"event":"ended DynamoDB Local left running by an earlier stack","pid":${first.info.pids.dynamodb}`);
+    expect(stack.info.pids.dynamodb).not.toBe(first.info.pids.dynamodb);
+    expect(await healthy(stack.info)).toBe(true);
+    expect(supervisorLog(stack.info)).toContain(`"event":"ended DynamoDB Local left running by an earlier stack","pid":${first.info.pids.dynamodb}`);
 
     // Without a tick on start-up the command would stay RUNNING until the five-minute sweep.
     const ended = await eventually(
       "the command left RUNNING to end",
       async () => {
-        const res = await callApi(second.info.gatewayUrl, `/v1/commands/${encodeURIComponent(messageId)}`, { headers: auth(second.info) });
+        const res = await callApi(stack.info.gatewayUrl, `/v1/commands/${encodeURIComponent(messageId)}`, { headers: auth(stack.info) });
         const command = (res.body.data as { command?: { status: string; counts: Record<string, number> } } | undefined)?.command;
         return command && command.status !== "RUNNING" ? command : undefined;
       },
       30_000,
     );
     expect(ended.counts).toMatchObject({ TIMED_OUT: 1 });
-    expect(await second.stop("SIGTERM")).toBe(0);
-    await eventually("DynamoDB Local to stop with the second stack", gone(second.info.pids.dynamodb), 10_000);
+  }, 120_000);
+
+  it("stops whole, exit code 1 and a message, when the runtime keeps crashing (a fourth crash within 60 s), leaving no process, lock or pid file", async () => {
+    let runtime = stack.info.pids.runtime as number;
+    const exited = new Promise<number | null>((resolve) => stack.child.once("exit", (code) => resolve(code)));
+    for (let crash = 1; crash <= 4; crash++) {
+      process.kill(runtime, "SIGKILL");
+      const killed = runtime;
+      await eventually("the killed runtime to be gone", gone(killed));
+      if (crash < 4) runtime = await eventually("the supervisor to restart the runtime", restartedPid(stack, killed), 30_000);
+    }
+    expect(await exited).toBe(1);
+    expect(stack.output()).toMatch(/the runtime crashed more than 3 times in 60 s \(last: exited with signal SIGKILL\); stopping the stack/);
+    await eventually("DynamoDB Local to stop with the stack", gone(stack.info.pids.dynamodb), 15_000);
+    expect(existsSync(join(dataDir, "supervisor.lock"))).toBe(false);
     expect(existsSync(join(dataDir, "dynamodb-local.pid"))).toBe(false);
-  }, 150_000);
+  }, 90_000);
 });
