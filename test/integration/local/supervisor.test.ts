@@ -8,9 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { localClientConfig } from "../../../local/aws.ts";
 import { isRunning } from "../../../local/pid-file.ts";
 import type { StackInfo } from "../../../local/stack.ts";
 import { spawnStack, startExpectingFailure, type SpawnedStack } from "../../helpers/spawn-stack.ts";
+import { commandStore } from "../../helpers/commands.ts";
 import { callApi, eventually, simulatorControl } from "../../helpers/stack.ts";
 
 const dirs: string[] = [];
@@ -74,7 +77,8 @@ describe("the local stack's supervisor", () => {
     expect(output).toContain("--data-dir");
     // Refused before any part starts: no DynamoDB Local to wait for.
     expect(Date.now() - began).toBeLessThan(15_000);
-    expect(await healthy(stack.info)).toBe(true);
+    // /health has short timeouts of its own: on a loaded machine one answer may be a 503.
+    await eventually("the stack to answer /health", () => healthy(stack.info), 30_000);
   });
 
   it("restarts a runtime killed with SIGKILL on the same gateway URL, and says so", async () => {
@@ -111,20 +115,26 @@ describe("the local stack's supervisor", () => {
     stack = await start(["--data-dir", dataDir]);
     expect(isRunning(first.info.pids.dynamodb as number)).toBe(false);
     expect(stack.info.pids.dynamodb).not.toBe(first.info.pids.dynamodb);
-    expect(await healthy(stack.info)).toBe(true);
+    // /health has short timeouts of its own: on a loaded machine one answer may be a 503.
+    await eventually("the stack to answer /health", () => healthy(stack.info), 30_000);
     expect(supervisorLog(stack.info)).toContain(`"event":"ended DynamoDB Local left running by an earlier stack","pid":${first.info.pids.dynamodb}`);
 
-    // Without a tick on start-up the command would stay RUNNING until the five-minute sweep.
-    const ended = await eventually(
-      "the command left RUNNING to end",
-      async () => {
-        const res = await callApi(stack.info.gatewayUrl, `/v1/commands/${encodeURIComponent(messageId)}`, { headers: auth(stack.info) });
-        const command = (res.body.data as { command?: { status: string; counts: Record<string, number> } } | undefined)?.command;
-        return command && command.status !== "RUNNING" ? command : undefined;
-      },
-      30_000,
-    );
-    expect(ended.counts).toMatchObject({ TIMED_OUT: 1 });
+    // Without a tick on start-up the command would stay RUNNING until the five-minute sweep. Read
+    // from the table, not GET /v1/commands (reading a command through the API settles it too).
+    const dynamo = new DynamoDBClient(localClientConfig(stack.info.dynamodbEndpoint));
+    try {
+      const ended = await eventually(
+        "the command left RUNNING to end",
+        async () => {
+          const command = await commandStore(stack.info, dynamo).getCommand(messageId);
+          return command && command.status !== "RUNNING" ? command : undefined;
+        },
+        30_000,
+      );
+      expect(ended.counts).toMatchObject({ TIMED_OUT: 1 });
+    } finally {
+      dynamo.destroy();
+    }
   }, 120_000);
 
   it("stops whole, exit code 1 and a message, when the runtime keeps crashing (a fourth crash within 60 s), leaving no process, lock or pid file", async () => {
