@@ -53,7 +53,14 @@ export interface DynamoDbLocal {
  * Java's pid is written there (and its command line carries the file's name, see pid-file.ts) so a
  * later start can end it if this process dies without stopping it.
  */
-export async function startDynamoDbLocal(options: { port: number; dataDir?: string; log: LogSink; pidFile?: string }): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(options: {
+  port: number;
+  dataDir?: string;
+  log: LogSink;
+  pidFile?: string;
+  /** How long it may take to answer (tests shorten it to see a start that is not ready in time). */
+  readyTimeoutMs?: number;
+}): Promise<DynamoDbLocal> {
   checkJava();
   const args = ["-Djava.library.path=./DynamoDBLocal_lib"];
   if (options.pidFile) args.push(pidFileMarker(options.pidFile));
@@ -75,7 +82,7 @@ export async function startDynamoDbLocal(options: { port: number; dataDir?: stri
   const endpoint = `http://127.0.0.1:${options.port}`;
   const client = new DynamoDBClient(localClientConfig(endpoint));
   try {
-    await waitFor("DynamoDB Local", child, 30_000, async () => {
+    await waitFor("DynamoDB Local", child, options.readyTimeoutMs ?? 30_000, async () => {
       await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(1000) });
     });
   } catch (error) {
