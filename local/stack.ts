@@ -236,8 +236,10 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return part;
   };
 
+  // Every part being started: on a failure, each is waited for, so one still starting is stopped too.
+  let starting: Promise<unknown>[] = [];
   try {
-    const [dynamodb, fauxqs, simulator] = await Promise.all([
+    const parts = [
       startDynamoDbLocal({
         port: ports.dynamodb,
         log: logs.dynamodb,
@@ -258,7 +260,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // GSE keeps its configuration; with data on disk, so does the simulator (for restarts and crash tests).
         ...(options.inMemory ? {} : { stateFile: join(dataDir, "gse-simulator-config.json") }),
       }).then((s: GseSimulator) => stopsWithStack(s)),
-    ]);
+    ] as const;
+    starting = [...parts];
+    const [dynamodb, fauxqs, simulator] = await Promise.all(parts);
 
     const tables = Object.fromEntries(Object.keys(TABLES).map((k) => [k, `${options.stage}-${k}`])) as Record<TableKey, string>;
     const dynamoClient = new DynamoDBClient(localClientConfig(dynamodb.endpoint));
@@ -386,6 +390,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       stop: stopAll,
     };
   } catch (error) {
+    await Promise.allSettled(starting);
     await stopAll();
     throw error;
   }

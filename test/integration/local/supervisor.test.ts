@@ -153,3 +153,17 @@ describe("the local stack's supervisor", () => {
     expect(existsSync(join(dataDir, "dynamodb-local.pid"))).toBe(false);
   }, 90_000);
 });
+
+describe("a local stack whose DynamoDB Local dies", () => {
+  it("stops whole: exit code 1, a message naming DynamoDB Local, the runtime gone, the lock and pid file removed", async () => {
+    const dataDir = tempDir();
+    const stack = await start(["--in-memory", "--data-dir", dataDir]);
+    const exited = new Promise<number | null>((resolve) => stack.child.once("exit", (code) => resolve(code)));
+    process.kill(stack.info.pids.dynamodb as number, "SIGKILL");
+    expect(await exited).toBe(1);
+    expect(stack.output()).toContain("DynamoDB Local exited unexpectedly (signal SIGKILL); stopping the stack");
+    await eventually("the runtime to stop with the stack", gone(stack.info.pids.runtime), 15_000);
+    expect(existsSync(join(dataDir, "supervisor.lock"))).toBe(false);
+    expect(existsSync(join(dataDir, "dynamodb-local.pid"))).toBe(false);
+  }, 90_000);
+});
