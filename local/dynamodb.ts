@@ -14,6 +14,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { TABLES, type TableDefinition, type TableKey } from "../lib/resources.ts";
 import { localClientConfig } from "./aws.ts";
+import { pidFileMarker, removePidFile, writePidFile } from "./pid-file.ts";
 import { waitFor, type LogSink } from "./process.ts";
 
 export class JavaMissingError extends Error {
@@ -48,11 +49,22 @@ export interface DynamoDbLocal {
 
 /**
  * Runs the DynamoDB Local jar directly (not through the package's spawn) so telemetry can be
- * turned off; data goes to `dataDir`, or stays in memory when none is given.
+ * turned off; data goes to `dataDir`, or stays in memory when none is given. With `pidFile`, the
+ * Java's pid is written there (and its command line carries the file's name, see pid-file.ts) so a
+ * later start can end it if this process dies without stopping it.
  */
-export async function startDynamoDbLocal(options: { port: number; dataDir?: string; log: LogSink }): Promise<DynamoDbLocal> {
+export async function startDynamoDbLocal(options: {
+  port: number;
+  dataDir?: string;
+  log: LogSink;
+  pidFile?: string;
+  /** How long it may take to answer (tests shorten it to see a start that is not ready in time). */
+  readyTimeoutMs?: number;
+}): Promise<DynamoDbLocal> {
   checkJava();
-  const args = ["-Djava.library.path=./DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar", "-port", String(options.port), "-sharedDb", "-disableTelemetry"];
+  const args = ["-Djava.library.path=./DynamoDBLocal_lib"];
+  if (options.pidFile) args.push(pidFileMarker(options.pidFile));
+  args.push("-jar", "DynamoDBLocal.jar", "-port", String(options.port), "-sharedDb", "-disableTelemetry");
   if (options.dataDir) {
     mkdirSync(options.dataDir, { recursive: true });
     args.push("-dbPath", options.dataDir);
@@ -61,20 +73,26 @@ export async function startDynamoDbLocal(options: { port: number; dataDir?: stri
   }
   const child = spawn("java", args, { cwd: jarDirectory(), stdio: ["ignore", "pipe", "pipe"] });
   options.log.attach(child);
+  const { pidFile } = options;
+  if (pidFile && child.pid !== undefined) writePidFile(pidFile, child.pid);
+  const stop = async (): Promise<void> => {
+    await stopChild(child);
+    if (pidFile) removePidFile(pidFile, child.pid);
+  };
   const endpoint = `http://127.0.0.1:${options.port}`;
   const client = new DynamoDBClient(localClientConfig(endpoint));
   try {
-    await waitFor("DynamoDB Local", child, 30_000, async () => {
+    await waitFor("DynamoDB Local", child, options.readyTimeoutMs ?? 30_000, async () => {
       await client.send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(1000) });
     });
+  } catch (error) {
+    // Not ready in time is not a reason to leave it running: nobody would stop it.
+    await stop();
+    throw error;
   } finally {
     client.destroy();
   }
-  return {
-    endpoint,
-    process: child,
-    stop: () => stopChild(child),
-  };
+  return { endpoint, process: child, stop };
 }
 
 export async function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {

@@ -6,6 +6,7 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBStreamsClient } from "@aws-sdk/client-dynamodb-streams";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { getConfig, queueUrlOf, tableOf, type Config } from "../lib/core/config.ts";
@@ -17,6 +18,7 @@ import { createInvoker } from "./invoke.ts";
 import { fileCheckpoints, memoryCheckpoints } from "./pollers/checkpoints.ts";
 import { QueuePoller } from "./pollers/queue.ts";
 import { StreamPoller } from "./pollers/stream.ts";
+import { recoveryDeps, tickRunningCommands } from "./recovery.ts";
 import { startScheduler } from "./scheduler.ts";
 import "./aws.ts";
 
@@ -121,6 +123,12 @@ async function main(): Promise<void> {
 
   log("runtime", { ready: true, gateway: gateway.url });
   process.send?.({ type: "ready", gateway: gateway.url });
+
+  // After a crash, commands left RUNNING get their tick now rather than after a visibility timeout or sweep.
+  tickRunningCommands(recoveryDeps(config, { dynamo: DynamoDBDocumentClient.from(dynamo), sqs })).then(
+    (ticked) => log("recovery", { running_commands_ticked: ticked.length, ...(ticked.length > 0 ? { message_ids: ticked.slice(0, 20) } : {}) }),
+    (error: unknown) => log("recovery", { level: "ERROR", error: describe(error) }),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -16,8 +16,11 @@ import { startFauxqs, type FauxqsServer } from "fauxqs";
 import { QUEUES, queueDefinition, TABLES, TOPICS, type QueueKey, type TableKey } from "../lib/resources.ts";
 import { startGseSimulator, type GseSimulator } from "./gse-simulator/index.ts";
 import { LOCAL_ACCOUNT, LOCAL_CREDENTIALS, LOCAL_REGION, localClientConfig } from "./aws.ts";
-import { createTables, startDynamoDbLocal, stopChild, type DynamoDbLocal } from "./dynamodb.ts";
+import { createTables, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb.ts";
+import { acquireDataDirLock } from "./lock.ts";
+import { dynamoDbPidFilePath, endOrphanDynamoDb } from "./pid-file.ts";
 import { assertPortFree, createLogSink, StartupError, type LogSink } from "./process.ts";
+import { exitDescription, restartBudget, RUNTIME_RESTARTS, superviseRuntime } from "./supervisor.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -54,6 +57,13 @@ export interface StackOptions {
   logLevel: string;
   /** Called with each alert that reaches the console subscriber. */
   onAlert?: (alert: { subject: string | undefined; message: string }) => void;
+  /**
+   * Called once the stack has stopped itself because a part died for good (DynamoDB Local, or a
+   * runtime that kept crashing); `npm start` prints it and exits 1.
+   */
+  onFatal?: (error: Error) => void;
+  /** Something an operator should see while the stack keeps running (a runtime restarted). */
+  onNotice?: (message: string) => void;
 }
 
 export type { StackCredentials };
@@ -75,7 +85,8 @@ export interface StackInfo {
   queues: Record<QueueKey | "alertsConsole", string>;
   credentials: StackCredentials;
   agents: number;
-  pids: { runtime: number | undefined; dynamodb: number | undefined };
+  /** The runtime's pid changes when the supervisor restarts it; this object is kept up to date in the supervisor's process. */
+  pids: { supervisor: number; runtime: number | undefined; dynamodb: number | undefined };
 }
 
 export interface Stack {
@@ -167,10 +178,27 @@ function startAlertSubscriber(sqs: SQSClient, queueUrl: string, log: LogSink, on
 }
 
 export async function startStack(options: StackOptions): Promise<Stack> {
-  const ports = await resolvePorts(options.ports);
   const dataDir = resolve(options.dataDir);
   const logsDir = join(dataDir, "logs");
   mkdirSync(logsDir, { recursive: true });
+  // Before anything else: a second stack on this directory is told so at once, not by a busy port.
+  const lock = acquireDataDirLock(dataDir);
+  const supervisorLog = createLogSink(join(logsDir, "supervisor.log"));
+  const note = (event: string, fields: Record<string, unknown> = {}): void =>
+    supervisorLog.write(JSON.stringify({ time: new Date().toISOString(), event, ...fields }));
+  note("starting", { pid: process.pid, dataDir });
+  const dynamoDbPidFile = dynamoDbPidFilePath(dataDir);
+  let ports: StackPorts;
+  try {
+    const orphan = await endOrphanDynamoDb(dynamoDbPidFile);
+    if (orphan !== undefined) note("ended DynamoDB Local left running by an earlier stack", { pid: orphan });
+    ports = await resolvePorts(options.ports);
+  } catch (error) {
+    note("failed to start", { error: error instanceof Error ? error.message : String(error) });
+    await supervisorLog.close();
+    lock.release();
+    throw error;
+  }
   const logs = {
     dynamodb: createLogSink(join(logsDir, "dynamodb.log")),
     runtime: createLogSink(join(logsDir, "runtime.log")),
@@ -179,10 +207,32 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   };
   const credentials = options.randomSecrets ? randomSecrets() : LOCAL_SECRETS;
   const stoppers: (() => Promise<void>)[] = [];
-  const stopAll = async (): Promise<void> => {
-    for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
-    stoppers.length = 0;
-    await Promise.all(Object.values(logs).map((l) => l.close()));
+  /** Children that must not outlive this process, killed at once if it exits without stopping them (an uncaught error). */
+  const children = new Set<ChildProcess>();
+  const killChildren = (): void => {
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  process.once("exit", killChildren);
+  let stopped: Promise<void> | undefined;
+  const stopAll = (): Promise<void> => {
+    stopped ??= (async () => {
+      note("stopping");
+      for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+      stoppers.length = 0;
+      process.off("exit", killChildren);
+      note("stopped");
+      await Promise.all([...Object.values(logs), supervisorLog].map((l) => l.close()));
+      lock.release();
+    })();
+    return stopped;
+  };
+  /** A part died for good: everything stops, and the caller hears why (never half-alive). */
+  let fatal = false;
+  const stopFatally = (error: Error): void => {
+    if (fatal || stopped) return;
+    fatal = true;
+    note("fatal", { error: error.message });
+    void stopAll().then(() => options.onFatal?.(error));
   };
 
   /** A part that has started is stopped with the stack, even if another part fails to start. */
@@ -191,11 +241,19 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     return part;
   };
 
+  // Every part being started: on a failure, each is waited for, so one still starting is stopped too.
+  let starting: Promise<unknown>[] = [];
   try {
-    const [dynamodb, fauxqs, simulator] = await Promise.all([
-      startDynamoDbLocal({ port: ports.dynamodb, log: logs.dynamodb, ...(options.inMemory ? {} : { dataDir: join(dataDir, "dynamodb") }) }).then(
-        (d: DynamoDbLocal) => stopsWithStack(d),
-      ),
+    const parts = [
+      startDynamoDbLocal({
+        port: ports.dynamodb,
+        log: logs.dynamodb,
+        pidFile: dynamoDbPidFile,
+        ...(options.inMemory ? {} : { dataDir: join(dataDir, "dynamodb") }),
+      }).then((d: DynamoDbLocal) => {
+        children.add(d.process);
+        return stopsWithStack(d);
+      }),
       startFauxqs({ port: ports.sqs, logger: false }).then((f: FauxqsServer) => stopsWithStack(f)),
       startGseSimulator({
         port: ports.gse,
@@ -207,7 +265,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         // GSE keeps its configuration; with data on disk, so does the simulator (for restarts and crash tests).
         ...(options.inMemory ? {} : { stateFile: join(dataDir, "gse-simulator-config.json") }),
       }).then((s: GseSimulator) => stopsWithStack(s)),
-    ]);
+    ] as const;
+    starting = [...parts];
+    const [dynamodb, fauxqs, simulator] = await Promise.all(parts);
 
     const tables = Object.fromEntries(Object.keys(TABLES).map((k) => [k, `${options.stage}-${k}`])) as Record<TableKey, string>;
     const dynamoClient = new DynamoDBClient(localClientConfig(dynamodb.endpoint));
@@ -286,10 +346,33 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       LOCAL_GATEWAY_PORT: String(ports.gateway),
       ...(options.inMemory ? {} : { LOCAL_CHECKPOINT_FILE: join(dataDir, "stream-checkpoints.json") }),
     };
-    const runtime = await startRuntime(env, logs.runtime);
-    stoppers.push(() => stopChild(runtime.child));
+    // Everything runs on DynamoDB: without it the stack is no stack, and a restart would not help.
+    dynamodb.process.once("exit", (code, signal) =>
+      stopFatally(new StartupError(`DynamoDB Local exited unexpectedly (${exitDescription(code, signal)}); stopping the stack. See ${logs.dynamodb.path}`)),
+    );
+    let gateway = "";
+    const pids: StackInfo["pids"] = { supervisor: process.pid, runtime: undefined, dynamodb: dynamodb.process.pid };
+    const runtime = await superviseRuntime({
+      start: async () => {
+        const started = await startRuntime(env, logs.runtime);
+        children.add(started.child);
+        started.child.once("exit", () => children.delete(started.child));
+        gateway = started.gateway;
+        return started;
+      },
+      budget: restartBudget(RUNTIME_RESTARTS),
+      log: note,
+      onGiveUp: stopFatally,
+      onRestarted: (pid, reason) => {
+        pids.runtime = pid;
+        options.onNotice?.(`the runtime ${reason}; restarted it (pid ${pid})`);
+      },
+    });
+    pids.runtime = runtime.pid();
+    stoppers.push(() => runtime.stop());
+    note("ready", { pids });
     // The slot's registered callback: what GSE posts plugin replies to (docs/gse-contract.md §5.4).
-    const callbackUrl = `${runtime.gateway}/v1/gse/callback?key=${encodeURIComponent(credentials.callbackKey)}`;
+    const callbackUrl = `${gateway}/v1/gse/callback?key=${encodeURIComponent(credentials.callbackKey)}`;
     simulator.setCallbackUrl(callbackUrl);
 
     return {
@@ -298,7 +381,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         dataDir,
         logsDir,
         inMemory: options.inMemory,
-        gatewayUrl: runtime.gateway,
+        gatewayUrl: gateway,
         dynamodbEndpoint: dynamodb.endpoint,
         sqsEndpoint,
         gseUrl: simulator.url,
@@ -309,11 +392,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         queues,
         credentials,
         agents: options.agents,
-        pids: { runtime: runtime.child.pid, dynamodb: dynamodb.process.pid },
+        pids,
       },
       stop: stopAll,
     };
   } catch (error) {
+    await Promise.allSettled(starting);
     await stopAll();
     throw error;
   }

@@ -106,6 +106,13 @@ try {
     stage: "local",
     logLevel: values["log-level"],
     onAlert: ({ subject, message }) => process.stdout.write(`ALERT ${subject ?? "(no subject)"}: ${message}\n`),
+    onNotice: (message) => process.stderr.write(`npm start: ${message}\n`),
+    // The stack has already stopped every part: say why and exit whole, never half-alive.
+    onFatal: (error) => {
+      removeStackFile(values["data-dir"]);
+      process.stderr.write(`npm start: ${error.message}\n`);
+      process.exit(1);
+    },
   });
   // The CLI run from this directory finds this stack (and its caller) through the file, not port 3000.
   writeStackFile(values["data-dir"], {
@@ -128,6 +135,8 @@ try {
   };
   process.on("SIGINT", () => shutdown("SIGINT"));
   process.on("SIGTERM", () => shutdown("SIGTERM"));
+  // The terminal closed: stop as for Ctrl-C, rather than die and leave DynamoDB Local running.
+  process.on("SIGHUP", () => shutdown("SIGHUP"));
   process.stdout.write(values.json ? `${READY_PREFIX}${JSON.stringify(stack.info)}\n` : banner(stack.info));
 } catch (error) {
   if (error instanceof StartupError || error instanceof JavaMissingError) {
