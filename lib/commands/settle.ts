@@ -2,9 +2,9 @@
  * Ending a command: settleCommand ends it when nothing is left to wait for (or its errors passed
  * max_errors), stopCommand ends it early (ABORTED, CANCELLED) and closes it.
  */
-import { closeCommand } from "./close.ts";
+import { closeCommand, type ClosedCommand } from "./close.ts";
 import { finalStatus, isWaitingForRetry, tallyOutcomes } from "./outcomes.ts";
-import type { CommandDeps } from "./settings.ts";
+import { COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS, type CommandDeps } from "./settings.ts";
 import type { CommandItem } from "./store/items.ts";
 
 /** More delivery failures than the command tolerates. */
@@ -74,7 +74,22 @@ async function expireSilentAgents(deps: CommandDeps, command: CommandItem, timeo
 /** ABORTED or CANCELLED: batches not sent are skipped, agents waiting for a retry fail for good. */
 export async function stopCommand(deps: CommandDeps, command: CommandItem, status: "ABORTED" | "CANCELLED", reason: string): Promise<CommandItem> {
   if (!(await deps.store.finish(command, status, { reason }, deps.now()))) return (await deps.store.getCommand(command.message_id)) ?? command;
-  const stopped = await closeCommand(deps, { ...command, status, reason });
+  const stopped = await closeStopped(deps, { ...command, status, reason });
   deps.logger?.info("command stopped", { message_id: command.message_id, status, reason, counts: stopped.counts });
   return stopped;
+}
+
+/**
+ * Closes a stopped command, again when batches were in flight at the stop (they counted PENDING):
+ * their senders close it again when done (lib/commands/send.ts); while one is still SENDING, a
+ * tick after its lease looks again, so a sender that died leaves its batch SKIPPED, not PENDING.
+ */
+export async function closeStopped(deps: CommandDeps, command: CommandItem): Promise<ClosedCommand> {
+  const closed = await closeCommand(deps, command);
+  const inFlight = (await deps.store.batches(command.message_id, command.body_hash)).some((b) => b.state === "SENDING");
+  if (inFlight) {
+    const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.ceil(deps.settings.leaseMs / 1000) + 1);
+    await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, delaySeconds);
+  }
+  return closed;
 }
