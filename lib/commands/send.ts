@@ -123,7 +123,9 @@ async function sendWorker(run: SendRun): Promise<void> {
     const claimed = await deps.store.claimBatch(held, { now: deps.now(), leaseMs: deps.settings.leaseMs });
     if (!claimed) continue;
     const startedAt = deps.now();
-    const outcome = await sendBatch(deps, current, claimed, held);
+    // Never claimed nor released before: none of its agents can have an item yet.
+    const firstSend = batch.state === "PENDING" && batch.claim === undefined && (batch.attempts ?? 1) <= 1;
+    const outcome = await sendBatch(deps, current, claimed, { held, firstSend });
     run.slowestMs = Math.max(run.slowestMs, deps.now() - startedAt);
     run.sent++;
     run.undelivered.push(...outcome.undelivered);
@@ -136,10 +138,11 @@ async function sendWorker(run: SendRun): Promise<void> {
 }
 
 /** One claimed batch: its agents written, the message sent, what GSE refused recorded, the batch completed. */
-async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchItem, held: BatchClaim): Promise<BatchOutcome> {
+async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchItem, claim: { held: BatchClaim; firstSend: boolean }): Promise<BatchOutcome> {
+  const { held, firstSend } = claim;
   const ids = batch.agent_ids ?? [];
   const messageId = command.message_id;
-  await deps.store.prewriteAgents({ messageId, batch: batch.index, agentIds: ids, now: deps.now(), expiresAt: command.expires_at });
+  await deps.store.prewriteAgents({ messageId, batch: batch.index, agentIds: ids, now: deps.now(), expiresAt: command.expires_at, firstSend });
   // Stopped (cancelled, aborted) since this batch was claimed: it is never sent, its agents SKIPPED.
   if ((await deps.store.getCommand(messageId))?.status !== "RUNNING") {
     await deps.store.abandonBatch(held);

@@ -3,8 +3,8 @@
  * by delivery failures, retries, replies and reply timeouts. Each move is conditional on the state
  * it starts from, and moves the command's counters in the same transaction when it changes them.
  */
-import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { chunk, runStatements, type Statement } from "../../dynamo/batch.ts";
+import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Statement } from "../../dynamo/batch.ts";
 import { isConditionFailure } from "../../dynamo/conditions.ts";
 import type { Page } from "../../dynamo/cursor.ts";
 import type { AgentOutcome } from "../schemas.ts";
@@ -20,6 +20,8 @@ export interface BatchAgents {
   readonly now: number;
   /** The command's own expiry: its agents go with it. */
   readonly expiresAt: number;
+  /** No sender had the batch before (never claimed, never released): none of its agents has an item yet. */
+  readonly firstSend: boolean;
 }
 
 /** A transaction holds 100 writes: 99 agents and the command's counters. */
@@ -28,12 +30,18 @@ const FAILURES_PER_TRANSACTION = 99;
 const agentKey = (messageId: string, agentId: string) => ({ pk: commandPk(messageId), sk: agentSk(agentId) });
 
 /**
- * Each agent of a batch gets its item before the batch goes to GSE: replies always find one. Only
- * agents without an item get one (PartiQL INSERT fails on an existing key): a sender that took the
- * batch over after a lease ran out finds some agents replied, failed or retrying already, and
- * putting them back to PENDING would erase outcomes the command's counters still count.
+ * Each agent of a batch gets its item before the batch goes to GSE: replies always find one. A
+ * batch's first sender writes them all at once (no item can exist yet); any later sender (a
+ * takeover after a lease ran out, a resend after GSE refused the batch) creates only the missing
+ * ones (PartiQL INSERT fails on an existing key): it finds agents replied, failed or retrying
+ * already, and putting them back to PENDING would erase outcomes the command's counters count.
  */
 export async function prewriteAgents(table: CommandTable, agents: BatchAgents): Promise<void> {
+  if (agents.firstSend) await putAgents(table, agents);
+  else await insertMissingAgents(table, agents);
+}
+
+async function insertMissingAgents(table: CommandTable, agents: BatchAgents): Promise<void> {
   const { messageId, batch, now, expiresAt } = agents;
   const statementOf = (agentId: string): Statement => {
     const item = {
@@ -56,6 +64,40 @@ export async function prewriteAgents(table: CommandTable, agents: BatchAgents): 
   const distinct = [...new Set(agents.agentIds)];
   const { failed } = await runStatements(table.client, table.limit, table.retry, distinct, { statementOf, expected: "DuplicateItem", onCall: () => undefined });
   if (failed > 0) throw new Error(`DynamoDB left ${failed} command agent items unwritten`);
+}
+
+async function putAgents(table: CommandTable, agents: BatchAgents): Promise<void> {
+  const { messageId, batch, now, expiresAt } = agents;
+  const name = table.tableName;
+  await Promise.all(
+    chunk(agents.agentIds, BATCH_WRITE_MAX_ITEMS).map((part) =>
+      table.limit(async () => {
+        const items = part.map((agentId) => ({
+          PutRequest: {
+            Item: {
+              pk: commandPk(messageId),
+              sk: agentSk(agentId),
+              agent_id: agentId,
+              batch,
+              outcome: "PENDING",
+              attempts: 1,
+              updated_at: now,
+              [TTL]: expiresAt,
+            } satisfies AgentCommandItem,
+          },
+        }));
+        const left = await drainUnprocessed(
+          items,
+          async (requests) => {
+            const out = await table.client.send(new BatchWriteCommand({ RequestItems: { [name]: [...requests] } }));
+            return (out.UnprocessedItems?.[name] ?? []) as typeof items;
+          },
+          table.retry,
+        );
+        if (left.length > 0) throw new Error(`DynamoDB left ${left.length} command agent items unwritten`);
+      }),
+    ),
+  );
 }
 
 /**

@@ -103,7 +103,7 @@ async function claimBatchOne(e: Engine, id: string): Promise<string[]> {
   if (!command || !batch) throw new Error("batch 1 not stored");
   expect(await store.claimBatch({ messageId: id, sk: batch.sk, claim: "a sender" }, { now: e.clock.now, leaseMs: SETTINGS.leaseMs })).toBeDefined();
   const agentIds = batch.agent_ids ?? [];
-  await store.prewriteAgents({ messageId: id, batch: 1, agentIds, now: e.clock.now, expiresAt: command.expires_at });
+  await store.prewriteAgents({ messageId: id, batch: 1, agentIds, now: e.clock.now, expiresAt: command.expires_at, firstSend: true });
   return agentIds;
 }
 
