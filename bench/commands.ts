@@ -413,6 +413,7 @@ async function calibrate(dynamo: DynamoDBClient): Promise<{ withStream: number; 
         agentIds: ids,
         now: Date.now(),
         expiresAt: Math.floor(Date.now() / 1000) + 3600,
+        firstSend: true,
       });
       return ids.length / ((performance.now() - started) / 1000);
     } finally {

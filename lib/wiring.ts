@@ -310,7 +310,7 @@ export const SCHEDULES: readonly Schedule[] = [
   { name: "Heartbeat", function: "heartbeat", everyMinutes: 1, setting: "HEARTBEAT_EVERY_MINUTES" },
   // Stuck PENDING config versions and drift (lib/config-versions/reconcile.ts).
   { name: "ConfigReconcile", function: "config_reconcile", everyMinutes: 5 },
-  // Running commands whose watchdog tick went missing (lib/commands/retry.ts sweepCommands).
+  // Running commands whose agents are all final, or whose watchdog tick went missing (lib/commands/sweep.ts sweepCommands).
   { name: "CommandSweep", function: "command_sweep", everyMinutes: 5 },
 ];
 

@@ -40,12 +40,18 @@ export async function closeCommand(deps: CloseDeps, command: CommandItem): Promi
   return recordCounts(deps, command, counts);
 }
 
-/** Batches not sent yet never will be; returns the batches as they are now (a late sender may have claimed one first). */
+/**
+ * Batches not sent yet never will be, nor those whose sender died (lease run out: nobody takes a
+ * batch over once the command stopped); returns the batches as they are now (a late sender may
+ * have claimed one first). A batch whose sender is still at work stays SENDING: that sender
+ * closes the command again when it is done (lib/commands/send.ts).
+ */
 async function skipUnsentBatches(deps: CloseDeps, command: CommandItem): Promise<BatchItem[]> {
+  const now = deps.now();
   const batches = await deps.store.batches(command.message_id, command.body_hash);
-  const unsent = batches.filter((b) => b.state === "PENDING");
+  const unsent = batches.filter((b) => b.state === "PENDING" || (b.state === "SENDING" && (b.lease_until ?? 0) < now));
   if (unsent.length === 0) return batches;
-  for (const batch of unsent) await deps.store.skipBatch(command.message_id, batch.sk);
+  for (const batch of unsent) await deps.store.skipBatch(command.message_id, batch.sk, now);
   return deps.store.batches(command.message_id, command.body_hash);
 }
 

@@ -226,30 +226,3 @@ async function failingSample(deps: CommandDeps, command: CommandItem): Promise<A
     ...(a.message !== undefined ? { message: a.message } : {}),
   }));
 }
-
-/**
- * The safety net under the watchdogs: a RUNNING command not updated for two watchdog periods (its
- * tick message lost, or never sent) gets a tick now. A spare tick does no harm: every step is
- * conditional.
- */
-export async function sweepCommands(deps: CommandDeps): Promise<{ running: number; revived: number }> {
-  let running = 0;
-  let revived = 0;
-  let cursor: string | undefined;
-  const stale = deps.now() - 2 * deps.settings.tickMs;
-  do {
-    const page = await deps.store.listCommands({ limit: 200, cursor, status: "RUNNING" });
-    for (const entry of page.items) {
-      running++;
-      const command = await deps.store.getCommand(entry.message_id);
-      if (command?.status === "RUNNING" && command.updated_at < stale) {
-        await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, 0);
-        revived++;
-      }
-    }
-    cursor = page.cursor;
-  } while (cursor);
-  // The one place that sees every running command: commands in flight, as a gauge every sweep.
-  deps.metrics?.add("CommandsRunning", running);
-  return { running, revived };
-}

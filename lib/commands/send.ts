@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { GseError } from "../core/errors.ts";
 import { retryDelayMs } from "./rollout.ts";
 import type { CommandDeps } from "./settings.ts";
-import { exceeded, settleCommand } from "./settle.ts";
+import { closeStopped, exceeded, settleCommand } from "./settle.ts";
 import type { AgentFailure, BatchClaim, BatchItem, CommandItem } from "./store/items.ts";
 
 /** An agent GSE did not take, as dispatch_message's `results` names it. */
@@ -64,7 +64,11 @@ export async function advanceCommand(deps: CommandDeps, messageId: string, budge
   const until = deps.now() + budgetMs;
   const command = await deps.store.getCommand(messageId);
   if (!command) throw new Error(`command ${messageId} not found`);
-  if (command.status !== "RUNNING") return { command, undelivered: [], sent: 0, wholeBatchErrors: [], left: 0, retryAt: undefined };
+  if (command.status !== "RUNNING") {
+    // It stopped with batches in flight (counted PENDING): count again, now their senders are done or dead.
+    const closed = (command.counts?.PENDING ?? 0) > 0 ? await closeStopped(deps, command) : command;
+    return { command: closed, undelivered: [], sent: 0, wholeBatchErrors: [], left: 0, retryAt: undefined };
+  }
   const run = await openRun(deps, command, { until, maxBatches: options.maxBatches ?? Infinity });
   await Promise.all(Array.from({ length: Math.min(command.parallel, Math.max(1, run.todo.length)) }, () => sendWorker(run)));
   const left = run.todo.length - run.next;
@@ -119,21 +123,31 @@ async function sendWorker(run: SendRun): Promise<void> {
     const claimed = await deps.store.claimBatch(held, { now: deps.now(), leaseMs: deps.settings.leaseMs });
     if (!claimed) continue;
     const startedAt = deps.now();
-    const outcome = await sendBatch(deps, current, claimed, held);
+    // Never claimed nor released before: none of its agents can have an item yet.
+    const firstSend = batch.state === "PENDING" && batch.claim === undefined && (batch.attempts ?? 1) <= 1;
+    const outcome = await sendBatch(deps, current, claimed, { held, firstSend });
     run.slowestMs = Math.max(run.slowestMs, deps.now() - startedAt);
     run.sent++;
     run.undelivered.push(...outcome.undelivered);
     if (outcome.error) run.wholeBatchErrors.push(outcome.error);
     if (outcome.retryAt !== undefined) later(run, outcome.retryAt);
     run.command = (await deps.store.getCommand(messageId)) ?? current;
+    // It stopped (cancelled, aborted) while this batch was out: its counts were taken with the batch in flight.
+    if (run.command.status !== "RUNNING") run.command = await closeStopped(deps, run.command);
   }
 }
 
 /** One claimed batch: its agents written, the message sent, what GSE refused recorded, the batch completed. */
-async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchItem, held: BatchClaim): Promise<BatchOutcome> {
+async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchItem, claim: { held: BatchClaim; firstSend: boolean }): Promise<BatchOutcome> {
+  const { held, firstSend } = claim;
   const ids = batch.agent_ids ?? [];
   const messageId = command.message_id;
-  await deps.store.prewriteAgents({ messageId, batch: batch.index, agentIds: ids, now: deps.now(), expiresAt: command.expires_at });
+  await deps.store.prewriteAgents({ messageId, batch: batch.index, agentIds: ids, now: deps.now(), expiresAt: command.expires_at, firstSend });
+  // Stopped (cancelled, aborted) since this batch was claimed: it is never sent, its agents SKIPPED.
+  if ((await deps.store.getCommand(messageId))?.status !== "RUNNING") {
+    await deps.store.abandonBatch(held);
+    return { undelivered: [] };
+  }
   let failures: AgentFailure[];
   let error: GseError | undefined;
   try {

@@ -99,9 +99,14 @@ export class CommandStore {
     return batches.releaseBatch(this.table, batch, next);
   }
 
-  /** A batch never sent of a command that stopped early. */
-  skipBatch(messageId: string, sk: string): Promise<void> {
-    return batches.skipBatch(this.table, messageId, sk);
+  /** A batch never sent of a command that stopped early (PENDING, or SENDING under a lease that ran out). */
+  skipBatch(messageId: string, sk: string, now: number): Promise<void> {
+    return batches.skipBatch(this.table, messageId, sk, now);
+  }
+
+  /** A claimed batch whose command stopped before it went to GSE: never sent. */
+  abandonBatch(batch: BatchClaim): Promise<boolean> {
+    return batches.abandonBatch(this.table, batch);
   }
 
   // --- agents (store/agents.ts) -----------------------------------------------------------------

@@ -4,7 +4,7 @@
  * it starts from, and moves the command's counters in the same transaction when it changes them.
  */
 import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed } from "../../dynamo/batch.ts";
+import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Statement } from "../../dynamo/batch.ts";
 import { isConditionFailure } from "../../dynamo/conditions.ts";
 import type { Page } from "../../dynamo/cursor.ts";
 import type { AgentOutcome } from "../schemas.ts";
@@ -20,6 +20,8 @@ export interface BatchAgents {
   readonly now: number;
   /** The command's own expiry: its agents go with it. */
   readonly expiresAt: number;
+  /** No sender had the batch before (never claimed, never released): none of its agents has an item yet. */
+  readonly firstSend: boolean;
 }
 
 /** A transaction holds 100 writes: 99 agents and the command's counters. */
@@ -27,8 +29,44 @@ const FAILURES_PER_TRANSACTION = 99;
 
 const agentKey = (messageId: string, agentId: string) => ({ pk: commandPk(messageId), sk: agentSk(agentId) });
 
-/** Each agent of a batch gets its item before the batch goes to GSE: replies always find one. */
+/**
+ * Each agent of a batch gets its item before the batch goes to GSE: replies always find one. A
+ * batch's first sender writes them all at once (no item can exist yet); any later sender (a
+ * takeover after a lease ran out, a resend after GSE refused the batch) creates only the missing
+ * ones (PartiQL INSERT fails on an existing key): it finds agents replied, failed or retrying
+ * already, and putting them back to PENDING would erase outcomes the command's counters count.
+ */
 export async function prewriteAgents(table: CommandTable, agents: BatchAgents): Promise<void> {
+  if (agents.firstSend) await putAgents(table, agents);
+  else await insertMissingAgents(table, agents);
+}
+
+async function insertMissingAgents(table: CommandTable, agents: BatchAgents): Promise<void> {
+  const { messageId, batch, now, expiresAt } = agents;
+  const statementOf = (agentId: string): Statement => {
+    const item = {
+      pk: commandPk(messageId),
+      sk: agentSk(agentId),
+      agent_id: agentId,
+      batch,
+      outcome: "PENDING",
+      attempts: 1,
+      updated_at: now,
+      [TTL]: expiresAt,
+    } satisfies AgentCommandItem;
+    const names = Object.keys(item) as (keyof typeof item)[];
+    return {
+      Statement: `INSERT INTO "${table.tableName}" VALUE {${names.map((name) => `'${name}': ?`).join(", ")}}`,
+      Parameters: names.map((name) => item[name]),
+    };
+  };
+  // One statement per distinct agent: DynamoDB refuses a whole batch that names one key twice.
+  const distinct = [...new Set(agents.agentIds)];
+  const { failed } = await runStatements(table.client, table.limit, table.retry, distinct, { statementOf, expected: "DuplicateItem", onCall: () => undefined });
+  if (failed > 0) throw new Error(`DynamoDB left ${failed} command agent items unwritten`);
+}
+
+async function putAgents(table: CommandTable, agents: BatchAgents): Promise<void> {
   const { messageId, batch, now, expiresAt } = agents;
   const name = table.tableName;
   await Promise.all(
@@ -173,34 +211,35 @@ export async function giveUp(table: CommandTable, messageId: string, agentId: st
 
 export type ReplyResult = "replied" | "duplicate" | "not_targeted";
 
-/** The plugin answered. Only an agent we sent to, and only once; a reply may beat our own SENT. */
+/**
+ * The plugin answered. Only an agent we sent to, and only once; a reply may beat our own SENT, and
+ * may come from an agent whose delivery we counted as failed (GSE's answer lost, the message
+ * delivered after all): one waiting for a retry leaves the command's pending retries in the same
+ * transaction, or settling would wait for a retry that never comes.
+ */
 export async function markReplied(
   table: CommandTable,
   agent: { messageId: string; agentId: string },
   reply: { text: string; now: number },
 ): Promise<ReplyResult> {
-  try {
-    await table.client.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: agentKey(agent.messageId, agent.agentId),
-        UpdateExpression: "SET outcome = :replied, reply = :reply, replied_at = :now, updated_at = :now REMOVE code, message",
-        ConditionExpression: "attribute_exists(sk) AND outcome IN (:pending, :sent, :retrying)",
-        ExpressionAttributeValues: {
-          ":replied": "REPLIED",
-          ":reply": reply.text,
-          ":now": reply.now,
-          ":pending": "PENDING",
-          ":sent": "SENT",
-          ":retrying": "RETRYING",
-        },
-      }),
-    );
-    return "replied";
-  } catch (error) {
-    if (!isConditionFailure(error)) throw error;
-    return (await getAgent(table, agent.messageId, agent.agentId)) ? "duplicate" : "not_targeted";
-  }
+  const replied = (from: readonly AgentOutcome[], extra = "") => ({
+    TableName: table.tableName,
+    Key: agentKey(agent.messageId, agent.agentId),
+    UpdateExpression: "SET outcome = :replied, reply = :reply, replied_at = :now, updated_at = :now REMOVE code, message, retry_at",
+    ConditionExpression: `attribute_exists(sk) AND outcome IN (${from.map((_, i) => `:from${i}`).join(", ")})${extra}`,
+    ...(extra ? { ExpressionAttributeNames: { "#final": "final" } } : {}),
+    ExpressionAttributeValues: {
+      ":replied": "REPLIED",
+      ":reply": reply.text,
+      ":now": reply.now,
+      ...Object.fromEntries(from.map((o, i) => [`:from${i}`, o])),
+      ...(extra ? { ":no": false } : {}),
+    },
+  });
+  if (await conditional(table, new UpdateCommand(replied(["PENDING", "SENT"])))) return "replied";
+  const waiting = replied(["FAILED", "RETRYING"], " AND (attribute_not_exists(#final) OR #final = :no)");
+  if (await transactConditional(table, [{ Update: waiting }, commandDeltaUpdate(table, agent.messageId, { pendingRetries: -1 }, reply.now)])) return "replied";
+  return (await getAgent(table, agent.messageId, agent.agentId)) ? "duplicate" : "not_targeted";
 }
 
 /** No reply within the command's timeout. */

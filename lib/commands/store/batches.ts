@@ -116,17 +116,35 @@ export async function releaseBatch(table: CommandTable, batch: BatchClaim, next:
   );
 }
 
-/** Batches never sent of a command that stopped early. */
-export async function skipBatch(table: CommandTable, messageId: string, sk: string): Promise<void> {
+/**
+ * A batch never sent of a command that stopped early: PENDING, or SENDING under a lease that ran
+ * out (its sender died, and no one takes a batch over once the command stopped).
+ */
+export async function skipBatch(table: CommandTable, messageId: string, sk: string, now: number): Promise<void> {
   await conditional(
     table,
     new UpdateCommand({
       TableName: table.tableName,
       Key: { pk: commandPk(messageId), sk },
-      UpdateExpression: "SET #state = :skipped",
-      ConditionExpression: "#state = :pending",
+      UpdateExpression: "SET #state = :skipped REMOVE lease_until",
+      ConditionExpression: "#state = :pending OR (#state = :sending AND lease_until < :now)",
       ExpressionAttributeNames: { "#state": "state" },
-      ExpressionAttributeValues: { ":skipped": "SKIPPED", ":pending": "PENDING" },
+      ExpressionAttributeValues: { ":skipped": "SKIPPED", ":pending": "PENDING", ":sending": "SENDING", ":now": now },
+    }),
+  );
+}
+
+/** The sender of a claimed batch found the command stopped before calling GSE: the batch is never sent. */
+export async function abandonBatch(table: CommandTable, batch: BatchClaim): Promise<boolean> {
+  return conditional(
+    table,
+    new UpdateCommand({
+      TableName: table.tableName,
+      Key: { pk: commandPk(batch.messageId), sk: batch.sk },
+      UpdateExpression: "SET #state = :skipped REMOVE lease_until",
+      ConditionExpression: "#state = :sending AND claim = :claim",
+      ExpressionAttributeNames: { "#state": "state" },
+      ExpressionAttributeValues: { ":skipped": "SKIPPED", ":sending": "SENDING", ":claim": batch.claim },
     }),
   );
 }

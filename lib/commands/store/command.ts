@@ -14,6 +14,8 @@ export type FinalCounts = NonNullable<CommandItem["counts"]>;
 export interface FinishFields {
   readonly counts?: CommandItem["counts"];
   readonly reason?: string;
+  /** Set when the end was decided from the agents: the counter is corrected to what they show. */
+  readonly pendingRetries?: number;
 }
 
 const metaKey = (messageId: string) => ({ pk: commandPk(messageId), sk: META_SK });
@@ -79,6 +81,10 @@ export async function finishCommand(
   if (fields.reason !== undefined) {
     sets.push("reason = :reason");
     values[":reason"] = fields.reason;
+  }
+  if (fields.pendingRetries !== undefined) {
+    sets.push("pending_retries = :pendingRetries");
+    values[":pendingRetries"] = fields.pendingRetries;
   }
   return transactConditional(table, [
     {

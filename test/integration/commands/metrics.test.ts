@@ -11,7 +11,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomBytes, randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { cancelCommand, dispatchCommand } from "../../../lib/commands/api.ts";
-import { sweepCommands } from "../../../lib/commands/retry.ts";
+import { sweepCommands } from "../../../lib/commands/sweep.ts";
 import type { CommandDeps, CommandSettings } from "../../../lib/commands/settings.ts";
 import { CommandStore } from "../../../lib/commands/store.ts";
 import { ConflictError } from "../../../lib/core/errors.ts";
@@ -105,7 +105,7 @@ describe("command metrics", () => {
 
   it("records CommandsRunning 0 for a sweep that finds none, so the gauge reads zero rather than missing", async () => {
     const { deps, values } = await commandEngine();
-    expect(await sweepCommands(deps)).toEqual({ running: 0, revived: 0 });
+    expect(await sweepCommands(deps)).toEqual({ running: 0, finished: 0, revived: 0 });
     expect(values("CommandsRunning")).toEqual([0]);
     expect(values("CommandsStarted")).toEqual([]);
   });

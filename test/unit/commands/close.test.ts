@@ -31,9 +31,9 @@ class MemoryCommandStore implements Pick<CommandStore, "batches" | "skipBatch" |
     return [...this.batchItems.values()].map((b) => ({ ...b }));
   }
 
-  async skipBatch(_messageId: string, sk: string): Promise<void> {
+  async skipBatch(_messageId: string, sk: string, now: number): Promise<void> {
     const batch = this.batchItems.get(sk);
-    if (batch?.state === "PENDING") batch.state = "SKIPPED";
+    if (batch?.state === "PENDING" || (batch?.state === "SENDING" && (batch.lease_until ?? 0) < now)) batch.state = "SKIPPED";
   }
 
   async *agentItems(): AsyncGenerator<AgentCommandItem[]> {
@@ -148,6 +148,16 @@ describe("closing an ended command", () => {
     const again = await closeCommand(deps(store), store.command);
     expect(again.counts).toEqual(FINAL);
     expect(store.command.counts).toEqual(FINAL);
+  });
+
+  it("skips a batch whose sender died (its lease ran out) and keeps one still in its sender's hands in flight", async () => {
+    const store = abortedCommand();
+    Object.assign(store.batchItems.get(batchSk(HASH, 3)) as BatchItem, { state: "SENDING", lease_until: 99 });
+    Object.assign(store.batchItems.get(batchSk(HASH, 4)) as BatchItem, { state: "SENDING", lease_until: 101 });
+    for (const b of [3, 4]) for (let i = 0; i < 10; i++) store.agents.set(`a-${b}-${i}`, agent(`a-${b}-${i}`, b));
+    const closed = await closeCommand(deps(store), store.command);
+    expect([...store.batchItems.values()].map((b) => b.state)).toEqual(["SENT", "SENT", "SKIPPED", "SKIPPED", "SENDING"]);
+    expect(closed.counts).toEqual({ ...FINAL, SKIPPED: 20, PENDING: 10 });
   });
 
   it("refuses a command that still runs", async () => {
