@@ -83,9 +83,17 @@ export function registerSecrets(values: Iterable<string | undefined>): void {
   }
 }
 
+/**
+ * Learnt values are anyone's input, so one that reads as a name (letters joined by `_`, `-` or `.`,
+ * like `agent_id_list`) or a plain number is not learnt: otherwise a body with
+ * `"password":"agent_id_list"` would hide that field's name from every later error answer and log
+ * line of the instance. Such a value is still hidden where it stands under its secret name.
+ */
+const NAME_LIKE = /^[A-Za-z]+(?:[_.-][A-Za-z]+)*$|^\d+$/;
+
 /** A value met under a secret name: masked from now on wherever it appears. */
 export function learnSecret(value: unknown): void {
-  if (typeof value !== "string" || value.length < MIN_LEARNT_LENGTH || configured.has(value)) return;
+  if (typeof value !== "string" || value.length < MIN_LEARNT_LENGTH || NAME_LIKE.test(value) || configured.has(value)) return;
   learnt.delete(value);
   learnt.add(value);
   if (learnt.size > MAX_LEARNT_SECRETS) {

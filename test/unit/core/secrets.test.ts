@@ -69,6 +69,15 @@ describe("isSecretName", () => {
 });
 
 describe("maskSecrets", () => {
+  it("does not learn a value that reads as a field name, so a body cannot hide field names from later errors", () => {
+    const masked = maskSecrets({ password: "agent_id_list", token: "12345678", key: "route.name" });
+    expect(masked).toEqual({ password: REDACTED, token: REDACTED, key: REDACTED });
+    expect(maskText("agent_id_list: Too small")).toBe("agent_id_list: Too small");
+    expect(maskText("route 12345678 and route.name")).toBe("route 12345678 and route.name");
+    learnSecret("Kafka-pw-9K");
+    expect(maskText("login Kafka-pw-9K")).toBe(`login ${REDACTED}`);
+  });
+
   it("hides the value of every real GSE credential field, at any depth, and keeps the rest", () => {
     const values = Object.fromEntries(CREDENTIAL_FIELDS.map((name, i) => [name, `value-of-${name}-${i}`]));
     const masked = maskSecrets({ stream_to: { kafka: { ...values, sasl_username: "monitor", storage_address: [{ ip: "k1", port: 9092 }] } } });
