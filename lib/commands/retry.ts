@@ -12,7 +12,7 @@ import type { RecoveryRule } from "../automation/recovery.ts";
 import { randomUUID } from "node:crypto";
 import { chunk } from "../dynamo/batch.ts";
 import { agentCommandItemSchema, commandItemSchema, type AgentAttempt, type AgentCommandItem, type CommandItem, type RetryEntry } from "./store/items.ts";
-import type { RetryResults } from "./store/retries.ts";
+import type { RetryCommand, RetryResults } from "./store/retries.ts";
 import { messageIdSchema } from "../gse/schemas.ts";
 import { ALERT_SAMPLE_SIZE, commandEndAlert, isAlertedStatus, type AlertedStatus, type AlertSampleAgent, type CommandAlert } from "./alerts.ts";
 import type { AlertPublisher } from "../core/alerts.ts";
@@ -45,7 +45,7 @@ const delaySecondsUntil = (at: number, now: number): number => Math.min(MAX_QUEU
  * Recovery took a failed agent in hand: RETRYING, due after its backoff (rounded to the round
  * window), and the round of that due time queued once per command.
  */
-export async function scheduleRetry(deps: CommandDeps, command: CommandItem, agent: AgentCommandItem): Promise<void> {
+export async function scheduleRetry(deps: CommandDeps, command: RetryCommand, agent: AgentCommandItem): Promise<void> {
   const now = deps.now();
   if (command.status !== "RUNNING") {
     await deps.store.giveUp(command.message_id, agent.agent_id, now);
@@ -64,11 +64,11 @@ export async function scheduleRetry(deps: CommandDeps, command: CommandItem, age
 }
 
 /** The round of due time `due`, queued once for the command (a marker item decides who queues it). */
-async function queueRound(deps: CommandDeps, command: CommandItem, due: number): Promise<void> {
+async function queueRound(deps: CommandDeps, command: RetryCommand, due: number): Promise<void> {
   if (!(await deps.store.claimRetryJob(command.message_id, { due, expiresAt: command.expires_at }))) return;
   const job: RetryJob = { type: COMMAND_RETRY_JOB, message_id: command.message_id, due };
   await deps.queue.send(job, delaySecondsUntil(due, deps.now()));
-  deps.logger?.info("command retry queued", { message_id: job.message_id, due });
+  deps.logger?.info("command retry queued", { message_id: job.message_id, due, bytes: Buffer.byteLength(JSON.stringify(job)) });
 }
 
 /**
@@ -255,7 +255,7 @@ export function commandRecoveryRule(deps: CommandRecoveryDeps): RecoveryRule {
     const agent = agentCommandItemSchema.parse(next);
     if (agent.outcome !== "FAILED" || agent.final) return;
     if (previous?.outcome === "FAILED" && previous.attempts === agent.attempts) return;
-    const command = await deps.store.getCommand(agent.pk.slice("cmd#".length));
+    const command = await deps.store.retryCommand(agent.pk.slice("cmd#".length));
     if (!command) return;
     await scheduleRetry(deps, command, agent);
   };

@@ -37,7 +37,7 @@ import * as upstream from "./store/upstream.ts";
 
 export * from "./store/items.ts";
 export type { BatchAgents, ReplyResult } from "./store/agents.ts";
-export type { RetryDue, RetryResults } from "./store/retries.ts";
+export type { RetryCommand, RetryDue, RetryResults } from "./store/retries.ts";
 export type { FinalCounts, FinishFields } from "./store/command.ts";
 export type { PageRequest } from "./store/table.ts";
 export type { Page };
@@ -160,6 +160,11 @@ export class CommandStore {
   }
 
   // --- retries (store/retries.ts) ---------------------------------------------------------------
+
+  /** The command as scheduling a retry reads it: its content left out. */
+  retryCommand(messageId: string): Promise<retries.RetryCommand | undefined> {
+    return retries.retryCommand(this.table, messageId);
+  }
 
   /** Recovery took a FAILED agent in hand: RETRYING, due at `due`, with its entry. */
   markRetrying(agent: AgentAttempt, at: retries.RetryDue): Promise<boolean> {

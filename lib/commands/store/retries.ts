@@ -5,13 +5,14 @@
  * queued once; a lease on the command lets one round run at a time. The agent's own item stays the
  * truth: an entry whose agent moved on (replied, given up, claimed by another round) is dropped.
  */
-import { BatchWriteCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed } from "../../dynamo/batch.ts";
 import { isConditionFailure } from "../../dynamo/conditions.ts";
 import { failureUpdate } from "./agents.ts";
 import { commandDeltaUpdate } from "./command.ts";
 import {
   agentSk,
+  commandItemSchema,
   commandPk,
   META_SK,
   RETRY_PREFIX,
@@ -21,6 +22,7 @@ import {
   TTL,
   type AgentAttempt,
   type AgentFailure,
+  type CommandItem,
   type RetryEntry,
 } from "./items.ts";
 import { conditional, transact, transactConditional, type CommandTable, type TransactItem } from "./table.ts";
@@ -54,6 +56,25 @@ function entryPut(table: CommandTable, agent: AgentAttempt, at: RetryDue): Trans
   };
   return { Put: { TableName: table.tableName, Item: item } };
 }
+
+/** What scheduling a retry needs of the command: not its content, which a round reads once. */
+export type RetryCommand = Pick<CommandItem, "message_id" | "status" | "expires_at">;
+
+/** The command as scheduling a retry reads it, once per failed agent: its content left out. */
+export async function retryCommand(table: CommandTable, messageId: string): Promise<RetryCommand | undefined> {
+  const out = await table.client.send(
+    new GetCommand({
+      TableName: table.tableName,
+      Key: { pk: commandPk(messageId), sk: META_SK },
+      ProjectionExpression: "message_id, #status, #ttl",
+      ExpressionAttributeNames: { "#status": "status", "#ttl": TTL },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item ? retryCommandSchema.parse(out.Item) : undefined;
+}
+
+const retryCommandSchema = commandItemSchema.pick({ message_id: true, status: true, [TTL]: true });
 
 /** Recovery took a FAILED agent in hand: RETRYING, due at `due`, with its entry (one transaction). */
 export async function markRetrying(table: CommandTable, agent: AgentAttempt, at: RetryDue): Promise<boolean> {
