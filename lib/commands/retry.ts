@@ -36,7 +36,7 @@ export type RetryJob = z.infer<typeof retryJobSchema>;
 
 export const tickJobSchema = z.object({ type: z.literal(COMMAND_TICK_JOB), message_id: messageIdSchema });
 
-/** A round finding the command held by another round looks again this much later. */
+/** A round that found the lease changing hands under it looks again this much later. */
 const RETRY_BUSY_DELAY_SECONDS = 2;
 
 const delaySecondsUntil = (at: number, now: number): number => Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((at - now) / 1000)));
@@ -81,38 +81,56 @@ export function retryJobHandler(deps: CommandDeps): JobHandler {
     const job = parseJobBody(retryJobSchema, envelope, `invalid ${COMMAND_RETRY_JOB} job`);
     const now = deps.now();
     const due = job.due ?? job.not_before ?? now;
-    const next: RetryJob = { type: COMMAND_RETRY_JOB, message_id: job.message_id, due };
+    const next = (at: number): RetryJob => ({ type: COMMAND_RETRY_JOB, message_id: job.message_id, due: at });
     if (due > now + 1_000) {
-      await deps.queue.send(next, delaySecondsUntil(due, now));
+      await deps.queue.send(next(due), delaySecondsUntil(due, now));
       return;
     }
-    const command = await deps.store.getCommand(job.message_id);
-    if (!command) return;
-    if (command.status !== "RUNNING") {
-      await dropEndedRound(deps, command, due);
+    // Without its content: most rounds of a busy command only leave word for the one that runs.
+    const state = await deps.store.retryCommand(job.message_id);
+    if (!state) return;
+    if (state.status !== "RUNNING") {
+      await dropEndedRound(deps, state, due);
       return;
     }
     const holder = deps.newId?.() ?? randomUUID();
-    if (!(await deps.store.lockRetries(command.message_id, holder, { now, leaseMs: deps.settings.leaseMs }))) {
-      // Another round holds the command; what is due by then may be past its query: look again soon.
-      await deps.queue.send(next, RETRY_BUSY_DELAY_SECONDS);
-      deps.logger?.info("command retry busy", { message_id: command.message_id, due });
-      return;
-    }
-    let more: boolean;
+    if (!(await takeRetryLease(deps, state, { holder, due }))) return;
+    let more = false;
+    let again: number | undefined;
     try {
-      more = await runRetrySlice(deps, command, due);
+      const command = await deps.store.getCommand(job.message_id);
+      if (command?.status === "RUNNING") more = await runRetrySlice(deps, command, { due, until: Math.max(due, deps.now()) });
     } finally {
-      await deps.store.unlockRetries(command.message_id, holder);
+      again = await deps.store.unlockRetries(job.message_id, holder);
     }
-    if (more) await deps.queue.send(next, 0);
-    const fresh = await deps.store.getCommand(command.message_id);
+    if (more || again !== undefined) await deps.queue.send(next(Math.max(due, again ?? 0)), 0);
+    const fresh = await deps.store.getCommand(job.message_id);
     if (fresh) await settleCommand(deps, fresh);
   };
 }
 
+/**
+ * The command's retry lease for this round. Held by another round: that one is asked to run once
+ * more when done (so its due agents are not left), and this job ends; the lease running out
+ * between the two looks is the one case that queues this job again, shortly.
+ */
+async function takeRetryLease(deps: CommandDeps, command: RetryCommand, round: { holder: string; due: number }): Promise<boolean> {
+  const { message_id: messageId } = command;
+  const lease = { now: deps.now(), leaseMs: deps.settings.leaseMs };
+  if (await deps.store.lockRetries(messageId, round.holder, lease)) return true;
+  if (await deps.store.askRetryAgain(messageId, { due: round.due, now: deps.now() })) {
+    deps.logger?.info("command retry busy", { message_id: messageId, due: round.due });
+    return false;
+  }
+  if (await deps.store.lockRetries(messageId, round.holder, { ...lease, now: deps.now() })) return true;
+  // Held, and a round at least as late is asked for already: covered. (Or the lease changed hands twice: look again.)
+  await deps.queue.send({ type: COMMAND_RETRY_JOB, message_id: messageId, due: round.due }, RETRY_BUSY_DELAY_SECONDS);
+  deps.logger?.info("command retry busy", { message_id: messageId, due: round.due, again: true });
+  return false;
+}
+
 /** The command ended: its close gives every waiting agent up (then this changes nothing), or is about to. */
-async function dropEndedRound(deps: CommandDeps, command: CommandItem, due: number): Promise<void> {
+async function dropEndedRound(deps: CommandDeps, command: RetryCommand, due: number): Promise<void> {
   const now = deps.now();
   const entries = await deps.store.dueRetries(command.message_id, now, retrySliceAgents(deps));
   for (const entry of entries) await deps.store.giveUp(command.message_id, entry.agent_id, now);
@@ -123,10 +141,11 @@ async function dropEndedRound(deps: CommandDeps, command: CommandItem, due: numb
 /** Agents one slice takes at most: one GSE call per batch, as many calls at once as GSE_CONCURRENCY. */
 const retrySliceAgents = (deps: CommandDeps): number => deps.settings.batchSize * deps.settings.gseConcurrency;
 
-/** One slice: claim the agents due, send them (one call per batch, in parallel), record, drop their entries. True when more are due. */
-async function runRetrySlice(deps: CommandDeps, command: CommandItem, due: number): Promise<boolean> {
+/** One slice: claim the agents due by `until`, send them (one call per batch, in parallel), record, drop their entries. True when more are due. */
+async function runRetrySlice(deps: CommandDeps, command: CommandItem, round: { due: number; until: number }): Promise<boolean> {
+  const { due } = round;
   const limit = retrySliceAgents(deps);
-  const entries = await deps.store.dueRetries(command.message_id, deps.now(), limit + 1);
+  const entries = await deps.store.dueRetries(command.message_id, round.until, limit + 1);
   const slice = entries.slice(0, limit);
   const claimed = await deps.store.claimRetries(command.message_id, slice, deps.now());
   const results = await Promise.all(chunk(claimed, deps.settings.batchSize).map((part) => sendRetryBatch(deps, command, part)));

@@ -191,7 +191,13 @@ export class CommandStore {
     return retries.lockRetries(this.table, messageId, holder, lease);
   }
 
-  unlockRetries(messageId: string, holder: string): Promise<void> {
+  /** While another round holds the lease: asks it to run once more for `due`; false when not held (or covered). */
+  askRetryAgain(messageId: string, at: { due: number; now: number }): Promise<boolean> {
+    return retries.askRetryAgain(this.table, messageId, at);
+  }
+
+  /** Gives the lease back; returns the due time another round asked to run again for, if any. */
+  unlockRetries(messageId: string, holder: string): Promise<number | undefined> {
     return retries.unlockRetries(this.table, messageId, holder);
   }
 

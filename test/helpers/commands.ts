@@ -61,12 +61,13 @@ interface RetryLogLine {
   readonly message_id?: string;
   readonly due?: number;
   readonly more?: boolean;
+  readonly again?: boolean;
 }
 
 /**
  * The retry rounds queued for a command (lib/commands/retry.ts logs each, by due time) that have
- * not run yet, by the runtime log: a round has run when it logged its last slice (`more: false`) or
- * was dropped (the command had ended).
+ * not run yet, by the runtime log: a round has run when it logged its last slice (`more: false`),
+ * was dropped (the command had ended), or left its agents to the round holding the command (busy).
  */
 export function retryJobsNotRun(info: StackInfo, id: string): number[] {
   const lines: RetryLogLine[] = [];
@@ -81,7 +82,8 @@ export function retryJobsNotRun(info: StackInfo, id: string): number[] {
   }
   const ran = new Set<number | undefined>();
   for (const l of lines) {
-    if (l.message === "command retry dropped" || (l.message === "command retry round" && l.more === false)) ran.add(l.due);
+    const handedOver = l.message === "command retry busy" && l.again !== true;
+    if (l.message === "command retry dropped" || handedOver || (l.message === "command retry round" && l.more === false)) ran.add(l.due);
   }
   return lines
     .filter((l) => l.message === "command retry queued" && l.due !== undefined)

@@ -52,6 +52,8 @@ export const commandItemSchema = z.object({
   /** The retry round that holds the command (lib/commands/retry.ts), until retry_lock_until: one round at a time. */
   retry_lock: z.string().optional(),
   retry_lock_until: z.number().optional(),
+  /** A round that found the lease held asks the holder to run once more, for this due time. */
+  retry_again: z.number().optional(),
   /** Who started the command and why, when not a caller of dispatch (an APM datasource action): read back by that owner. */
   origin: z.record(z.string(), z.unknown()).optional(),
   index_sk: z.string(),

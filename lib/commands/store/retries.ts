@@ -58,7 +58,7 @@ function entryPut(table: CommandTable, agent: AgentAttempt, at: RetryDue): Trans
 }
 
 /** What scheduling a retry needs of the command: not its content, which a round reads once. */
-export type RetryCommand = Pick<CommandItem, "message_id" | "status" | "expires_at">;
+export type RetryCommand = Pick<CommandItem, "message_id" | "status" | "max_attempts" | "expires_at">;
 
 /** The command as scheduling a retry reads it, once per failed agent: its content left out. */
 export async function retryCommand(table: CommandTable, messageId: string): Promise<RetryCommand | undefined> {
@@ -66,7 +66,7 @@ export async function retryCommand(table: CommandTable, messageId: string): Prom
     new GetCommand({
       TableName: table.tableName,
       Key: { pk: commandPk(messageId), sk: META_SK },
-      ProjectionExpression: "message_id, #status, #ttl",
+      ProjectionExpression: "message_id, #status, max_attempts, #ttl",
       ExpressionAttributeNames: { "#status": "status", "#ttl": TTL },
       ConsistentRead: true,
     }),
@@ -74,7 +74,7 @@ export async function retryCommand(table: CommandTable, messageId: string): Prom
   return out.Item ? retryCommandSchema.parse(out.Item) : undefined;
 }
 
-const retryCommandSchema = commandItemSchema.pick({ message_id: true, status: true, [TTL]: true });
+const retryCommandSchema = commandItemSchema.pick({ message_id: true, status: true, max_attempts: true, [TTL]: true });
 
 /** Recovery took a FAILED agent in hand: RETRYING, due at `due`, with its entry (one transaction). */
 export async function markRetrying(table: CommandTable, agent: AgentAttempt, at: RetryDue): Promise<boolean> {
@@ -160,18 +160,44 @@ export async function lockRetries(table: CommandTable, messageId: string, holder
   );
 }
 
-/** Gives the lease back (only the holder's own). */
-export async function unlockRetries(table: CommandTable, messageId: string, holder: string): Promise<void> {
-  await conditional(
+/**
+ * While another round holds the lease: asks it to run once more when it is done (`retry_again`,
+ * the latest due time asked for). False when the lease is no longer held, or a later due time is
+ * asked for already (then this one is covered).
+ */
+export async function askRetryAgain(table: CommandTable, messageId: string, at: { due: number; now: number }): Promise<boolean> {
+  return conditional(
     table,
     new UpdateCommand({
       TableName: table.tableName,
       Key: { pk: commandPk(messageId), sk: META_SK },
-      UpdateExpression: "REMOVE retry_lock, retry_lock_until",
-      ConditionExpression: "retry_lock = :holder",
-      ExpressionAttributeValues: { ":holder": holder },
+      UpdateExpression: "SET retry_again = :due",
+      ConditionExpression: "retry_lock_until >= :now AND (attribute_not_exists(retry_again) OR retry_again < :due)",
+      ExpressionAttributeValues: { ":due": at.due, ":now": at.now },
     }),
   );
+}
+
+/** Gives the lease back (only the holder's own); returns the due time a round asked to run again for, if any. */
+export async function unlockRetries(table: CommandTable, messageId: string, holder: string): Promise<number | undefined> {
+  try {
+    const out = await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { pk: commandPk(messageId), sk: META_SK },
+        UpdateExpression: "REMOVE retry_lock, retry_lock_until, retry_again",
+        ConditionExpression: "retry_lock = :holder",
+        ExpressionAttributeValues: { ":holder": holder },
+        // Only the removed attributes come back, never the command's content.
+        ReturnValues: "UPDATED_OLD",
+      }),
+    );
+    const again = out.Attributes?.retry_again;
+    return typeof again === "number" ? again : undefined;
+  } catch (error) {
+    if (isConditionFailure(error)) return undefined;
+    throw error;
+  }
 }
 
 /**
