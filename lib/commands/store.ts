@@ -187,7 +187,7 @@ export class CommandStore {
   }
 
   /** Takes the command's retry lease; false while another round holds it. */
-  lockRetries(messageId: string, holder: string, lease: { now: number; leaseMs: number }): Promise<boolean> {
+  lockRetries(messageId: string, holder: string, lease: { now: number; leaseMs: number; expiresAt: number }): Promise<boolean> {
     return retries.lockRetries(this.table, messageId, holder, lease);
   }
 

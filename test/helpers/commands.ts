@@ -61,7 +61,7 @@ interface RetryLogLine {
   readonly message_id?: string;
   readonly due?: number;
   readonly more?: boolean;
-  readonly again?: boolean;
+  readonly covered?: boolean;
 }
 
 /**
@@ -82,7 +82,7 @@ export function retryJobsNotRun(info: StackInfo, id: string): number[] {
   }
   const ran = new Set<number | undefined>();
   for (const l of lines) {
-    const handedOver = l.message === "command retry busy" && l.again !== true;
+    const handedOver = l.message === "command retry busy";
     if (l.message === "command retry dropped" || handedOver || (l.message === "command retry round" && l.more === false)) ran.add(l.due);
   }
   return lines

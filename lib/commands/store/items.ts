@@ -8,6 +8,7 @@
  *   pk = cmd#<message_id>   sk = agent#<agent id>        one agent's outcome, attempts, reply        (agents.ts)
  *   pk = cmd#<message_id>   sk = retry#<due ms>#<agent>  a RETRYING agent's next attempt, by due time (retries.ts)
  *   pk = cmd#<message_id>   sk = retryjob#<due ms>       the one retry job queued for that due time   (retries.ts)
+ *   pk = cmd#<message_id>   sk = retrylock               the round running (retry_lock, retry_lock_until, retry_again) (retries.ts)
  *   pk = cmds#index         sk = <created ms>#<id>       every command, newest last (listing, watchdog) (listing.ts)
  *   pk = upstream#<day>     sk = <ms>#<agent>#<n>        a message from an agent no command asked for (upstream.ts)
  *
@@ -49,11 +50,6 @@ export const commandItemSchema = z.object({
   finished_at: z.number().optional(),
   counts: outcomeCountsSchema.optional(),
   alerted_at: z.number().optional(),
-  /** The retry round that holds the command (lib/commands/retry.ts), until retry_lock_until: one round at a time. */
-  retry_lock: z.string().optional(),
-  retry_lock_until: z.number().optional(),
-  /** A round that found the lease held asks the holder to run once more, for this due time. */
-  retry_again: z.number().optional(),
   /** Who started the command and why, when not a caller of dispatch (an APM datasource action): read back by that owner. */
   origin: z.record(z.string(), z.unknown()).optional(),
   index_sk: z.string(),
@@ -142,6 +138,7 @@ export const batchSk = (hash: string, index: number): string => `${batchPrefix(h
 export const RETRY_PREFIX = "retry#";
 /** Due times sort as text: 13 digits reach the year 2286. */
 export const retrySk = (due: number, agentId: string): string => `${RETRY_PREFIX}${String(due).padStart(13, "0")}#${agentId}`;
+export const RETRY_LOCK_SK = "retrylock";
 export const retryJobSk = (due: number): string => `retryjob#${String(due).padStart(13, "0")}`;
 export const INDEX_PK = "cmds#index";
 export const indexSk = (createdAt: number, messageId: string): string => `${String(createdAt).padStart(13, "0")}#${messageId}`;

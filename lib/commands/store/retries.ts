@@ -18,6 +18,7 @@ import {
   RETRY_PREFIX,
   retryEntrySchema,
   retryJobSk,
+  RETRY_LOCK_SK,
   retrySk,
   TTL,
   type AgentAttempt,
@@ -145,17 +146,24 @@ export async function dueRetries(table: CommandTable, messageId: string, now: nu
 
 /**
  * Takes the command's retry lease for `holder` (free, run out, or its own); false while another
- * round holds it. Not a counter: the meta item's stream record is filtered out while RUNNING.
+ * round holds it. The lease is an item of its own (sk = retrylock): the command's item carries its
+ * content and every counter transaction, and a lease write there would conflict with them.
  */
-export async function lockRetries(table: CommandTable, messageId: string, holder: string, lease: { now: number; leaseMs: number }): Promise<boolean> {
+export async function lockRetries(
+  table: CommandTable,
+  messageId: string,
+  holder: string,
+  lease: { now: number; leaseMs: number; expiresAt: number },
+): Promise<boolean> {
   return conditional(
     table,
     new UpdateCommand({
       TableName: table.tableName,
-      Key: { pk: commandPk(messageId), sk: META_SK },
-      UpdateExpression: "SET retry_lock = :holder, retry_lock_until = :until",
-      ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(retry_lock_until) OR retry_lock_until < :now OR retry_lock = :holder)",
-      ExpressionAttributeValues: { ":holder": holder, ":until": lease.now + lease.leaseMs, ":now": lease.now },
+      Key: { pk: commandPk(messageId), sk: RETRY_LOCK_SK },
+      UpdateExpression: "SET retry_lock = :holder, retry_lock_until = :until, #ttl = :expires",
+      ConditionExpression: "attribute_not_exists(retry_lock_until) OR retry_lock_until < :now OR retry_lock = :holder",
+      ExpressionAttributeNames: { "#ttl": TTL },
+      ExpressionAttributeValues: { ":holder": holder, ":until": lease.now + lease.leaseMs, ":now": lease.now, ":expires": lease.expiresAt },
     }),
   );
 }
@@ -170,7 +178,7 @@ export async function askRetryAgain(table: CommandTable, messageId: string, at: 
     table,
     new UpdateCommand({
       TableName: table.tableName,
-      Key: { pk: commandPk(messageId), sk: META_SK },
+      Key: { pk: commandPk(messageId), sk: RETRY_LOCK_SK },
       UpdateExpression: "SET retry_again = :due",
       ConditionExpression: "retry_lock_until >= :now AND (attribute_not_exists(retry_again) OR retry_again < :due)",
       ExpressionAttributeValues: { ":due": at.due, ":now": at.now },
@@ -184,11 +192,10 @@ export async function unlockRetries(table: CommandTable, messageId: string, hold
     const out = await table.client.send(
       new UpdateCommand({
         TableName: table.tableName,
-        Key: { pk: commandPk(messageId), sk: META_SK },
+        Key: { pk: commandPk(messageId), sk: RETRY_LOCK_SK },
         UpdateExpression: "REMOVE retry_lock, retry_lock_until, retry_again",
         ConditionExpression: "retry_lock = :holder",
         ExpressionAttributeValues: { ":holder": holder },
-        // Only the removed attributes come back, never the command's content.
         ReturnValues: "UPDATED_OLD",
       }),
     );

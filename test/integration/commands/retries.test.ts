@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CommandView } from "../../../lib/commands/schemas.ts";
-import { commandFinished, commandStore, storedCommandAgents } from "../../helpers/commands.ts";
+import { commandFinished, commandPage, commandStore, storedCommandAgents } from "../../helpers/commands.ts";
 import { callApi, eventually, logLines, simulatorControl, useStack, type ApiResponse } from "../../helpers/stack.ts";
 
 const { info, authHeader, sqs, sns, dynamo } = useStack();
@@ -42,6 +42,9 @@ async function addAgents(n: number, down = 0): Promise<string[]> {
 const messageId = (label: string): string => `test.rty.${label}.${run}.${randomUUID().slice(0, 8)}`;
 const dispatch = (body: Record<string, unknown>): Promise<ApiResponse> => callApi(info.gatewayUrl, DISPATCH, { method: "POST", headers: authHeader, body });
 const finished = (id: string, timeoutMs: number): Promise<CommandView> => commandFinished(info, authHeader, id, timeoutMs);
+/** A command a failed test leaves running would load the tests after it: cancelled (a 409 when it ended is fine). */
+const cancel = (id: string): Promise<ApiResponse> =>
+  callApi(info.gatewayUrl, `/v1/commands/${encodeURIComponent(id)}/cancel`, { method: "POST", headers: authHeader, body: { reason: "test done" } });
 
 /** Counts the dispatch_message calls that carry `id` from now on (read with the returned function). */
 async function countGseCalls(id: string): Promise<() => Promise<number>> {
@@ -94,19 +97,31 @@ describe("batched command retries", () => {
     expect(retryLog(id, "command retry queued")).toEqual([]);
   }, 90_000);
 
-  it("retries 2,500 agents one GSE call per 1,000 due, one small job per command and due time, and ends SUCCEEDED", async () => {
-    const agents = await addAgents(2500, 2500);
+  it("retries 1,250 agents one GSE call per 1,000 due, one small job per command and due time, and ends SUCCEEDED", async () => {
+    const agents = await addAgents(2500);
+    // Every other one is down: each batch of the first send has failures.
+    const down = agents.filter((_, i) => i % 2 === 0);
+    await simulatorControl(info, "POST", "agents/status", { ids: down, status_code: 0 });
     const id = messageId("batched");
-    const content = JSON.stringify({ action: "reload", pad: "x".repeat(100_000) });
+    const content = JSON.stringify({ action: "reload", pad: "x".repeat(20_000) });
     const calls = await countGseCalls(id);
-    const res = await dispatch({ message_id: id, agent_id_list: agents, content });
-    expect(res.status, res.text.slice(0, 300)).toBe(200);
-    // They come back before their first round is due (the test stack's backoff is at most 2 s; recovery takes longer).
-    await simulatorControl(info, "POST", "agents/status", { ids: agents, status_code: 2 });
-    const command = await finished(id, 240_000);
-    expect(command.status).toBe("SUCCEEDED");
-    expect(command.counts).toMatchObject({ SENT: 2500, FAILED: 0, RETRYING: 0 });
-
+    try {
+      const res = await dispatch({ message_id: id, agent_id_list: agents, content });
+      expect(res.status, res.text.slice(0, 300)).toBe(200);
+      // Every batch out (1,250 failures), then they come back: before their first round as a rule,
+      // and a round that comes first only fails them once more.
+      await eventually(
+        "every batch to be sent",
+        async () => ((await commandPage(info, authHeader, id)).command.batches.sent === 3 ? true : undefined),
+        120_000,
+      );
+      await simulatorControl(info, "POST", "agents/status", { ids: down, status_code: 2 });
+      const command = await finished(id, 240_000);
+      expect(command.status).toBe("SUCCEEDED");
+      expect(command.counts).toMatchObject({ SENT: 2500, FAILED: 0, RETRYING: 0 });
+    } finally {
+      await cancel(id);
+    }
     const queued = retryLog(id, "command retry queued");
     const rounds = retryLog(id, "command retry round");
     // One job per due time, each a few hundred bytes at most: no agents, no content.
@@ -115,9 +130,9 @@ describe("batched command retries", () => {
     for (const job of queued) expect(job.bytes).toBeLessThan(300);
     // Each round sent its agents in calls of at most 1000, and every agent was retried (once, unless a round beat the status change).
     for (const round of rounds) expect(round.calls).toBe(Math.ceil((round.agents ?? 0) / 1000));
-    expect(rounds.reduce((sum, r) => sum + (r.agents ?? 0), 0)).toBeGreaterThanOrEqual(2500);
+    expect(rounds.reduce((sum, r) => sum + (r.agents ?? 0), 0)).toBeGreaterThanOrEqual(1250);
     const retryCalls = rounds.reduce((sum, r) => sum + (r.calls ?? 0), 0);
-    expect(retryCalls).toBeLessThanOrEqual(3 * queued.length);
+    expect(retryCalls).toBeLessThanOrEqual(queued.length);
     // The first send was three calls (1000 + 1000 + 500); the simulator saw those and the rounds' calls, nothing else.
     expect(await calls()).toBe(3 + retryCalls);
   }, 300_000);
@@ -130,7 +145,7 @@ describe("batched command retries", () => {
     const res = await dispatch({ message_id: id, agent_id_list: [...agents, ...unknown], content: "upgrade" });
     expect(res.status, res.text.slice(0, 300)).toBe(200);
     await simulatorControl(info, "POST", "agents/status", { ids: recovering, status_code: 2 });
-    const command = await finished(id, 120_000);
+    const command = await finished(id, 120_000).finally(() => cancel(id));
     expect(command.status).toBe("PARTIAL");
     expect(command.counts).toMatchObject({ SENT: 25, FAILED: 10, RETRYING: 0, PENDING: 0 });
     const stored = new Map((await storedCommandAgents(info, dynamo, id)).map((a) => [a.agent_id, a]));
@@ -139,7 +154,8 @@ describe("batched command retries", () => {
     // Back before their first round as a rule; a round that beat the status change only adds an attempt.
     for (const agent of recovering) expect(stored.get(agent)).toMatchObject({ outcome: "SENT", attempts: expect.any(Number) });
     for (const agent of recovering) expect(stored.get(agent)?.attempts).toBeGreaterThanOrEqual(2);
-    for (const agent of fine) expect(stored.get(agent)).toMatchObject({ outcome: "SENT", attempts: 1 });
+    // Delivered by the first send: the stored outcome stays PENDING under a SENT batch (GET shows SENT).
+    for (const agent of fine) expect(stored.get(agent)).toMatchObject({ outcome: "PENDING", attempts: 1 });
     expect(await commandStore(info, dynamo).getCommand(id)).toMatchObject({ pending_retries: 0 });
   }, 150_000);
 });
@@ -152,8 +168,8 @@ describe("batched command retries", () => {
 const FAIRNESS_BOUND_MS = 10_000;
 
 describe("fair retry scheduling", () => {
-  it("runs a small command's retry within its due time plus the bound while a 2,000-agent command's slow rounds are under way", async () => {
-    const big = await addAgents(2000, 2000);
+  it("runs a small command's retry within its due time plus the bound while a 1,000-agent command's slow rounds are under way", async () => {
+    const big = await addAgents(1000, 1000);
     const [small] = await addAgents(1, 1);
     const bigId = messageId("big");
     const smallId = messageId("small");
