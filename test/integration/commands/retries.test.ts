@@ -161,11 +161,11 @@ describe("batched command retries", () => {
 });
 
 /**
- * The bound docs/architecture.md states for the test stack: a round due at t starts by t + 10 s,
+ * The bound docs/architecture.md states for the test stack: a round due at t is done by t + 20 s,
  * whatever another command's rounds do (a slice holds a queue worker for one GSE call, 2 s here,
- * and its writes).
+ * and its writes; DynamoDB Local on a loaded 2-core machine takes most of the rest).
  */
-const FAIRNESS_BOUND_MS = 10_000;
+const FAIRNESS_BOUND_MS = 20_000;
 
 describe("fair retry scheduling", () => {
   it("runs a small command's retry within its due time plus the bound while a 1,000-agent command's slow rounds are under way", async () => {
@@ -174,15 +174,15 @@ describe("fair retry scheduling", () => {
     const bigId = messageId("big");
     const smallId = messageId("small");
     const store = commandStore(info, dynamo);
-    // Every GSE call of the big command takes 1.5 s (the stack's GSE timeout is 2 s): its agents stay down, so it keeps retrying.
+    // Every GSE call of the big command takes 1.8 s (the stack's GSE timeout is 2 s): its agents stay down, so it keeps retrying.
     const slow = (await simulatorControl(info, "POST", "faults/add", {
-      faults: [{ kind: "latency", latencyMs: 1500, operation: "dispatch_message", match: `"${bigId}"` }],
+      faults: [{ kind: "latency", latencyMs: 1800, operation: "dispatch_message", match: `"${bigId}"` }],
     })) as { faults: { id: number }[] };
     try {
       expect((await dispatch({ message_id: bigId, agent_id_list: big, content: "x".repeat(20_000) })).status).toBe(200);
       await eventually(
         "the big command's retries to be under way",
-        async () => (((await store.getCommand(bigId))?.pending_retries ?? 0) > 1000 ? true : undefined),
+        async () => ((await store.agentPage(bigId, { limit: 1, cursor: undefined, outcomes: ["RETRYING"] })).items.length > 0 ? true : undefined),
         120_000,
       );
       expect((await dispatch({ message_id: smallId, agent_id_list: [small], content: "ping" })).status).toBe(200);
