@@ -1,20 +1,24 @@
 /**
  * What keeps a command moving after the request that created it: recovery (the commands table's
- * stream) schedules a delayed retry for each failed agent and alerts once per command that ends
- * badly; the automation queue runs the retries and each command's watchdog tick.
+ * stream) puts each failed agent in a retry round due after its backoff, and alerts once per
+ * command that ends badly; the automation queue runs the rounds (one job per command and due time,
+ * one GSE call per batch of due agents) and each command's watchdog tick.
  */
 import { z } from "zod";
 import { parseJobBody, type JobHandler } from "../automation/jobs.ts";
 import { GseError } from "../core/errors.ts";
 import type { StreamRecord } from "../core/records.ts";
 import type { RecoveryRule } from "../automation/recovery.ts";
-import { agentCommandItemSchema, commandItemSchema, type AgentCommandItem, type CommandItem } from "./store/items.ts";
+import { randomUUID } from "node:crypto";
+import { chunk } from "../dynamo/batch.ts";
+import { agentCommandItemSchema, commandItemSchema, type AgentAttempt, type AgentCommandItem, type CommandItem, type RetryEntry } from "./store/items.ts";
+import type { RetryCommand, RetryResults } from "./store/retries.ts";
 import { messageIdSchema } from "../gse/schemas.ts";
 import { ALERT_SAMPLE_SIZE, commandEndAlert, isAlertedStatus, type AlertedStatus, type AlertSampleAgent, type CommandAlert } from "./alerts.ts";
 import type { AlertPublisher } from "../core/alerts.ts";
 import { closeCommand, countsAreFinal, type ClosedCommand } from "./close.ts";
 import { effectiveOutcome } from "./outcomes.ts";
-import { retryDelayMs } from "./rollout.ts";
+import { PERMANENT_AGENT_CODES, RETRY_ROUND_MS, retryDueAt } from "./rollout.ts";
 import { advanceCommand } from "./send.ts";
 import { COMMAND_RETRY_JOB, COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS, type CommandDeps } from "./settings.ts";
 import { settleCommand } from "./settle.ts";
@@ -23,11 +27,10 @@ import { scheduleTick } from "./submit.ts";
 export const retryJobSchema = z.object({
   type: z.literal(COMMAND_RETRY_JOB),
   message_id: messageIdSchema,
-  agent_id: z.string().min(1).max(2048),
-  /** The agent's attempts when it failed: the job claims attempt + 1, once. */
-  attempt: z.int().min(1),
-  /** Epoch ms before which the retry must not run (SQS delays stop at 15 minutes). */
-  not_before: z.number(),
+  /** Epoch ms the round is due (SQS delays stop at 15 minutes). Its agents are the store's entries due by then: none travel here. */
+  due: z.number().optional(),
+  /** A job queued before rounds (one agent each) names its due time so; it runs as a round. */
+  not_before: z.number().optional(),
 });
 export type RetryJob = z.infer<typeof retryJobSchema>;
 
@@ -35,86 +38,173 @@ export const tickJobSchema = z.object({ type: z.literal(COMMAND_TICK_JOB), messa
 
 const delaySecondsUntil = (at: number, now: number): number => Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((at - now) / 1000)));
 
-/** Enqueues the agent's next attempt after its backoff, then marks it RETRYING (once: conditional). */
-export async function scheduleRetry(deps: CommandDeps, command: CommandItem, agent: AgentCommandItem): Promise<void> {
+/**
+ * Recovery took a failed agent in hand: RETRYING, due after its backoff (rounded to the round
+ * window), and the round of that due time queued once per command.
+ */
+export async function scheduleRetry(deps: CommandDeps, command: RetryCommand, agent: AgentCommandItem): Promise<void> {
   const now = deps.now();
   if (command.status !== "RUNNING") {
     await deps.store.giveUp(command.message_id, agent.agent_id, now);
     return;
   }
-  const notBefore = now + retryDelayMs(agent.attempts, deps.settings, deps.random);
-  const job: RetryJob = { type: COMMAND_RETRY_JOB, message_id: command.message_id, agent_id: agent.agent_id, attempt: agent.attempts, not_before: notBefore };
-  await deps.queue.send(job, delaySecondsUntil(notBefore, now));
-  deps.logger?.info("command retry queued", {
-    message_id: job.message_id,
-    agent_id: job.agent_id,
-    attempt: job.attempt,
-    not_before: new Date(notBefore).toISOString(),
-  });
-  await deps.store.markRetrying({ messageId: command.message_id, agentId: agent.agent_id, attempts: agent.attempts }, { retryAt: notBefore, now });
+  const due = retryDueAt(now, agent.attempts, deps.settings, deps.random);
+  const attempt = { messageId: command.message_id, agentId: agent.agent_id, attempts: agent.attempts };
+  if (await deps.store.markRetrying(attempt, { due, now, expiresAt: command.expires_at })) {
+    await queueRound(deps, command, due);
+    return;
+  }
+  // A second delivery of the stream record: the first marked it; its round may not be queued yet (a crash between).
+  const current = await deps.store.getAgent(command.message_id, agent.agent_id);
+  if (current?.outcome === "RETRYING" && current.attempts === agent.attempts && current.retry_at !== undefined)
+    await queueRound(deps, command, current.retry_at);
 }
 
-/** One retry: claim the attempt, send to the one agent, record what GSE said. */
+/** The round of due time `due`, queued once for the command (a marker item decides who queues it). */
+async function queueRound(deps: CommandDeps, command: RetryCommand, due: number): Promise<void> {
+  if (!(await deps.store.claimRetryJob(command.message_id, { due, expiresAt: command.expires_at }))) return;
+  const job: RetryJob = { type: COMMAND_RETRY_JOB, message_id: command.message_id, due };
+  await deps.queue.send(job, delaySecondsUntil(due, deps.now()));
+  deps.logger?.info("command retry queued", { message_id: job.message_id, due, bytes: Buffer.byteLength(JSON.stringify(job)) });
+}
+
+/**
+ * One retry round of a command: the agents due by now, a slice at a time, each slice one GSE call
+ * per batch of up to DISPATCH_BATCH_SIZE agents; a slice left over goes back to the queue, so a
+ * round never holds a queue worker longer than one slice (docs/architecture.md, fair scheduling).
+ */
 export function retryJobHandler(deps: CommandDeps): JobHandler {
-  return async function runRetry(envelope) {
+  return async function runRetryRound(envelope) {
     const job = parseJobBody(retryJobSchema, envelope, `invalid ${COMMAND_RETRY_JOB} job`);
     const now = deps.now();
-    if (job.not_before > now + 1_000) {
-      await deps.queue.send(job, delaySecondsUntil(job.not_before, now));
+    const due = job.due ?? job.not_before ?? now;
+    const next = (at: number): RetryJob => ({ type: COMMAND_RETRY_JOB, message_id: job.message_id, due: at });
+    if (due > now + 1_000) {
+      await deps.queue.send(next(due), delaySecondsUntil(due, now));
       return;
     }
-    const command = await deps.store.getCommand(job.message_id);
-    if (!command) return;
-    if (command.status !== "RUNNING") {
-      // The command ended: its close gave the agent up already (then this changes nothing), or is about to.
-      const gaveUp = await deps.store.giveUp(job.message_id, job.agent_id, now);
-      deps.logger?.info("command retry dropped", {
-        message_id: job.message_id,
-        agent_id: job.agent_id,
-        attempt: job.attempt,
-        why: `command ${command.status}`,
-        gave_up: gaveUp,
-      });
+    // Without its content: most rounds of a busy command only leave word for the one that runs.
+    const state = await deps.store.retryCommand(job.message_id);
+    if (!state) return;
+    if (state.status !== "RUNNING") {
+      await dropEndedRound(deps, state, due);
       return;
     }
-    if (!(await deps.store.claimRetry({ messageId: job.message_id, agentId: job.agent_id, attempts: job.attempt }, now))) {
-      deps.logger?.info("command retry dropped", {
-        message_id: job.message_id,
-        agent_id: job.agent_id,
-        attempt: job.attempt,
-        why: "attempt claimed before, or the agent moved on",
-      });
-      return;
-    }
-    const attempts = job.attempt + 1;
-    const final = attempts >= command.max_attempts;
-    let failure: { code: number; message: string; final: boolean } | undefined;
+    const holder = deps.newId?.() ?? randomUUID();
+    if (!(await takeRetryLease(deps, state, { holder, due }))) return;
+    let more = false;
+    let again: number | undefined;
     try {
-      const data = await deps.gse.call("dispatch_message", {
-        slot_id: deps.slot.slotId,
-        token: deps.slot.slotToken,
-        message_id: job.message_id,
-        agent_id_list: [job.agent_id],
-        content: command.content,
-      });
-      const refused = data.results.find((r) => r.bk_agent_id === job.agent_id);
-      if (refused) failure = { code: refused.code, message: refused.message, final };
-    } catch (error) {
-      if (!(error instanceof GseError)) throw error;
-      failure = { code: error.gseCode ?? error.code, message: error.message, final: final || error.outcome === "rejected" };
+      const command = await deps.store.getCommand(job.message_id);
+      if (command?.status === "RUNNING") more = await runRetrySlice(deps, command, { due, until: Math.max(due, deps.now()) });
+    } finally {
+      again = await deps.store.unlockRetries(job.message_id, holder);
     }
-    if (failure) await deps.store.retryFailed({ messageId: job.message_id, failure: { agentId: job.agent_id, ...failure }, attempts }, deps.now());
-    else await deps.store.retryDelivered({ messageId: job.message_id, agentId: job.agent_id, attempts }, deps.now());
-    deps.logger?.info("command retry", {
-      message_id: job.message_id,
-      agent_id: job.agent_id,
-      attempt: attempts,
-      delivered: !failure,
-      final: failure?.final ?? false,
-    });
+    if (more || again !== undefined) await deps.queue.send(next(Math.max(due, again ?? 0)), 0);
     const fresh = await deps.store.getCommand(job.message_id);
     if (fresh) await settleCommand(deps, fresh);
   };
+}
+
+/**
+ * The command's retry lease for this round. Held by another round: that one is asked to run once
+ * more when done, for this due time (so its agents are not left), and this job ends. The lease
+ * given back between the two looks: taken again here.
+ */
+async function takeRetryLease(deps: CommandDeps, command: RetryCommand, round: { holder: string; due: number }): Promise<boolean> {
+  const { message_id: messageId } = command;
+  const lease = { now: deps.now(), leaseMs: deps.settings.leaseMs, expiresAt: command.expires_at };
+  if (await deps.store.lockRetries(messageId, round.holder, lease)) return true;
+  if (await deps.store.askRetryAgain(messageId, { due: round.due, now: deps.now() })) {
+    deps.logger?.info("command retry busy", { message_id: messageId, due: round.due });
+    return false;
+  }
+  if (await deps.store.lockRetries(messageId, round.holder, { ...lease, now: deps.now() })) return true;
+  // Held, and a round at least as late is asked for already: covered. (Should the lease have changed
+  // hands twice meanwhile, the new holder's query reaches past this due time but for up to 1 s:
+  // those agents wait for its next run or the watchdog.)
+  deps.logger?.info("command retry busy", { message_id: messageId, due: round.due, covered: true });
+  return false;
+}
+
+/** The command ended: its close gives every waiting agent up (then this changes nothing), or is about to. */
+async function dropEndedRound(deps: CommandDeps, command: RetryCommand, due: number): Promise<void> {
+  const now = deps.now();
+  const entries = await deps.store.dueRetries(command.message_id, now, retrySliceAgents(deps));
+  for (const entry of entries) await deps.store.giveUp(command.message_id, entry.agent_id, now);
+  await deps.store.dropRetryEntries(command.message_id, entries);
+  deps.logger?.info("command retry dropped", { message_id: command.message_id, due, agents: entries.length, why: `command ${command.status}` });
+}
+
+/** Agents one slice takes at most: one GSE call per batch, as many calls at once as GSE_CONCURRENCY. */
+const retrySliceAgents = (deps: CommandDeps): number => deps.settings.batchSize * deps.settings.gseConcurrency;
+
+/** One slice: claim the agents due by `until`, send them (one call per batch, in parallel), record, drop their entries. True when more are due. */
+async function runRetrySlice(deps: CommandDeps, command: CommandItem, round: { due: number; until: number }): Promise<boolean> {
+  const { due } = round;
+  const limit = retrySliceAgents(deps);
+  const started = deps.now();
+  const entries = await deps.store.dueRetries(command.message_id, round.until, limit + 1);
+  const slice = entries.slice(0, limit);
+  const claimed = await deps.store.claimRetries(command.message_id, slice, deps.now());
+  const claimedAt = deps.now();
+  const results = await Promise.all(chunk(claimed, deps.settings.batchSize).map((part) => sendRetryBatch(deps, command, part)));
+  const sentAt = deps.now();
+  const delivered = results.flatMap((r) => r.delivered);
+  const failures = results.flatMap((r) => r.failures);
+  await deps.store.recordRetries(command.message_id, { delivered, failures }, deps.now());
+  await deps.store.dropRetryEntries(command.message_id, slice);
+  deps.logger?.info("command retry round", {
+    message_id: command.message_id,
+    due,
+    agents: claimed.length,
+    stale: slice.length - claimed.length,
+    calls: results.length,
+    delivered: delivered.length,
+    failed: failures.length,
+    final: failures.filter((f) => f.failure.final).length,
+    more: entries.length > limit,
+    // Where a slice's time went: reading and claiming, GSE, recording.
+    ms: { claim: claimedAt - started, gse: sentAt - claimedAt, record: deps.now() - sentAt },
+  });
+  return entries.length > limit;
+}
+
+/** One dispatch_message for up to a batch of claimed agents: who was delivered, who failed (and whether for good). */
+async function sendRetryBatch(deps: CommandDeps, command: CommandItem, part: readonly RetryEntry[]): Promise<RetryResults> {
+  const messageId = command.message_id;
+  const attemptsOf = new Map(part.map((e) => [e.agent_id, e.attempts + 1]));
+  const lastAttempt = (agentId: string): boolean => (attemptsOf.get(agentId) ?? 0) >= command.max_attempts;
+  const refusals = new Map<string, { code: number; message: string }>();
+  try {
+    const data = await deps.gse.call("dispatch_message", {
+      slot_id: deps.slot.slotId,
+      token: deps.slot.slotToken,
+      message_id: messageId,
+      agent_id_list: part.map((e) => e.agent_id),
+      content: command.content,
+    });
+    for (const r of data.results) if (attemptsOf.has(r.bk_agent_id)) refusals.set(r.bk_agent_id, { code: r.code, message: r.message });
+  } catch (error) {
+    if (!(error instanceof GseError)) throw error;
+    const code = error.gseCode ?? error.code;
+    return {
+      delivered: [],
+      failures: part.map((e) => ({
+        failure: { agentId: e.agent_id, code, message: error.message, final: lastAttempt(e.agent_id) || error.outcome === "rejected" },
+        attempts: e.attempts + 1,
+      })),
+    };
+  }
+  const delivered: AgentAttempt[] = [];
+  const failures: RetryResults["failures"][number][] = [];
+  for (const e of part) {
+    const attempts = e.attempts + 1;
+    const refused = refusals.get(e.agent_id);
+    if (!refused) delivered.push({ messageId, agentId: e.agent_id, attempts });
+    else failures.push({ failure: { agentId: e.agent_id, ...refused, final: lastAttempt(e.agent_id) || PERMANENT_AGENT_CODES.has(refused.code) }, attempts });
+  }
+  return { delivered, failures };
 }
 
 /**
@@ -139,10 +229,11 @@ export function tickJobHandler(deps: CommandDeps, budgetMs: number): JobHandler 
   };
 }
 
-/** Failed agents recovery never took in hand, and retries whose job was lost, older than the lease. */
+/** Failed agents recovery never took in hand, and RETRYING ones whose round never came (older than the lease): due now, one round. */
 async function rescueStalledAgents(deps: CommandDeps, command: CommandItem): Promise<void> {
   if (command.pending_retries <= 0) return;
   const stale = deps.now() - deps.settings.leaseMs;
+  let rearmed: number | undefined;
   for await (const page of deps.store.agentItems(command.message_id, true)) {
     for (const agent of page) {
       if (agent.final) continue;
@@ -150,18 +241,16 @@ async function rescueStalledAgents(deps: CommandDeps, command: CommandItem): Pro
       const stalledRetry = agent.outcome === "RETRYING" && (agent.retry_at ?? 0) < stale && agent.updated_at < stale;
       if (stalledFailure) await scheduleRetry(deps, command, agent);
       else if (stalledRetry) {
-        const job: RetryJob = {
-          type: COMMAND_RETRY_JOB,
-          message_id: command.message_id,
-          agent_id: agent.agent_id,
-          attempt: agent.attempts,
-          not_before: deps.now(),
-        };
-        await deps.queue.send(job, 0);
-        deps.logger?.info("command retry queued", { message_id: job.message_id, agent_id: job.agent_id, attempt: job.attempt, rescued: true });
+        const now = deps.now();
+        const due = Math.ceil(now / RETRY_ROUND_MS) * RETRY_ROUND_MS;
+        const attempt = { messageId: command.message_id, agentId: agent.agent_id, attempts: agent.attempts };
+        if (await deps.store.rearmRetry(attempt, { due, now, expiresAt: command.expires_at })) rearmed = Math.max(rearmed ?? 0, due);
       }
     }
   }
+  if (rearmed === undefined) return;
+  await queueRound(deps, command, rearmed);
+  deps.logger?.info("command retries rescued", { message_id: command.message_id, due: rearmed });
 }
 
 /** What recovery needs for commands: the engine's deps, the alert publisher, and the owner's undo (APM). */
@@ -188,7 +277,7 @@ export function commandRecoveryRule(deps: CommandRecoveryDeps): RecoveryRule {
     const agent = agentCommandItemSchema.parse(next);
     if (agent.outcome !== "FAILED" || agent.final) return;
     if (previous?.outcome === "FAILED" && previous.attempts === agent.attempts) return;
-    const command = await deps.store.getCommand(agent.pk.slice("cmd#".length));
+    const command = await deps.store.retryCommand(agent.pk.slice("cmd#".length));
     if (!command) return;
     await scheduleRetry(deps, command, agent);
   };

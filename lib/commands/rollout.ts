@@ -43,6 +43,21 @@ export function retryDelayMs(attempt: number, settings: Pick<CommandSettings, "r
   return Math.floor(random() * cap);
 }
 
+/**
+ * Per-agent codes of dispatch_message's `results` no retry can change: the agent is unknown to GSE
+ * (2). Final at the first send and in every retry round. A refused slot or token is GSE refusing
+ * the whole message (a business error), final at once as well (send.ts, retry.ts).
+ */
+export const PERMANENT_AGENT_CODES: ReadonlySet<number> = new Set([2]);
+
+/** Retries due within one such window share one round (one job, one GSE call per batch of them). */
+export const RETRY_ROUND_MS = 1_000;
+
+/** When an agent's next attempt is due: its backoff from `now`, rounded up to the round window. */
+export function retryDueAt(now: number, attempt: number, settings: Pick<CommandSettings, "retryBaseMs" | "retryMaxDelayMs">, random: () => number): number {
+  return Math.ceil((now + retryDelayMs(attempt, settings, random)) / RETRY_ROUND_MS) * RETRY_ROUND_MS;
+}
+
 export const uniqueTargets = (ids: readonly string[]): string[] => [...new Set(ids)];
 
 /** What makes two submissions of one message_id the same command. */

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { GseError } from "../core/errors.ts";
-import { retryDelayMs } from "./rollout.ts";
+import { PERMANENT_AGENT_CODES, retryDelayMs } from "./rollout.ts";
 import type { CommandDeps } from "./settings.ts";
 import { closeStopped, exceeded, settleCommand } from "./settle.ts";
 import type { AgentFailure, BatchClaim, BatchItem, CommandItem } from "./store/items.ts";
@@ -172,7 +172,7 @@ async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchIt
   return { undelivered: failures.map((f) => ({ bk_agent_id: f.agentId, code: f.code, message: f.message })), ...(error ? { error } : {}) };
 }
 
-/** dispatch_message for one batch; the agents GSE did not take, each once and only those of the batch. */
+/** dispatch_message for one batch; the agents GSE did not take, each once and only those of the batch (an unknown one final at once). */
 async function dispatchBatch(deps: CommandDeps, command: CommandItem, ids: string[]): Promise<AgentFailure[]> {
   const final = command.max_attempts <= 1;
   const data = await deps.gse.call("dispatch_message", {
@@ -186,7 +186,7 @@ async function dispatchBatch(deps: CommandDeps, command: CommandItem, ids: strin
   const seen = new Set<string>();
   return data.results
     .filter((r) => inBatch.has(r.bk_agent_id) && !seen.has(r.bk_agent_id) && seen.add(r.bk_agent_id))
-    .map((r) => ({ agentId: r.bk_agent_id, code: r.code, message: r.message, final }));
+    .map((r) => ({ agentId: r.bk_agent_id, code: r.code, message: r.message, final: final || PERMANENT_AGENT_CODES.has(r.code) }));
 }
 
 /**

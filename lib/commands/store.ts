@@ -6,7 +6,8 @@
  *   store/items.ts    every item's schema and key, and the values the writes take
  *   store/command.ts  the command itself (sk = meta): create, counters, finish, counts, alert claim
  *   store/batches.ts  its batches: claimed under a lease, sent, released, skipped
- *   store/agents.ts   its agents: prewritten, failed, retried, replied, timed out
+ *   store/agents.ts   its agents: prewritten, failed, replied, timed out
+ *   store/retries.ts  its retries: entries by due time, the one job per due time, the round's lease
  *   store/listing.ts  the index of every command (listing, the sweep)
  *   store/upstream.ts messages no command asked for
  *   store/table.ts    what they share: conditional writes, transactions, paged queries
@@ -14,16 +15,29 @@
 import type { Page } from "../dynamo/cursor.ts";
 import { BatchTable, type BatchStoreOptions } from "../dynamo/batch.ts";
 import type { AgentOutcome, CommandStatus } from "./schemas.ts";
-import type { AgentAttempt, AgentCommandItem, AgentFailure, BatchClaim, BatchItem, CommandDelta, CommandItem, IndexItem, UpstreamItem } from "./store/items.ts";
+import type {
+  AgentAttempt,
+  AgentCommandItem,
+  AgentFailure,
+  BatchClaim,
+  BatchItem,
+  CommandDelta,
+  CommandItem,
+  IndexItem,
+  RetryEntry,
+  UpstreamItem,
+} from "./store/items.ts";
 import type { CommandTable, PageRequest } from "./store/table.ts";
 import * as agents from "./store/agents.ts";
 import * as batches from "./store/batches.ts";
 import * as command from "./store/command.ts";
 import * as listing from "./store/listing.ts";
+import * as retries from "./store/retries.ts";
 import * as upstream from "./store/upstream.ts";
 
 export * from "./store/items.ts";
 export type { BatchAgents, ReplyResult } from "./store/agents.ts";
+export type { RetryCommand, RetryDue, RetryResults } from "./store/retries.ts";
 export type { FinalCounts, FinishFields } from "./store/command.ts";
 export type { PageRequest } from "./store/table.ts";
 export type { Page };
@@ -125,26 +139,6 @@ export class CommandStore {
     return agents.getAgent(this.table, messageId, agentId);
   }
 
-  /** Recovery took a FAILED agent in hand: RETRYING until its next attempt. */
-  markRetrying(agent: AgentAttempt, at: { retryAt: number; now: number }): Promise<boolean> {
-    return agents.markRetrying(this.table, agent, at);
-  }
-
-  /** One retry job claims attempt n+1, once. */
-  claimRetry(agent: AgentAttempt, now: number): Promise<boolean> {
-    return agents.claimRetry(this.table, agent, now);
-  }
-
-  /** A retry was delivered: SENT, one retry fewer pending. */
-  retryDelivered(agent: AgentAttempt, now: number): Promise<boolean> {
-    return agents.retryDelivered(this.table, agent, now);
-  }
-
-  /** A retry failed again: FAILED (recovery schedules the next) or FAILED for good. */
-  retryFailed(failed: { messageId: string; failure: AgentFailure; attempts: number }, now: number): Promise<boolean> {
-    return agents.retryFailed(this.table, failed, now);
-  }
-
   /** A FAILED or RETRYING agent of a command that stopped: no more attempts. */
   giveUp(messageId: string, agentId: string, now: number): Promise<boolean> {
     return agents.giveUp(this.table, messageId, agentId, now);
@@ -168,6 +162,62 @@ export class CommandStore {
   /** One page of agent items, optionally of some stored outcomes. */
   agentPage(messageId: string, options: PageRequest & { outcomes?: readonly AgentOutcome[] }): Promise<Page<AgentCommandItem>> {
     return agents.agentPage(this.table, messageId, options);
+  }
+
+  // --- retries (store/retries.ts) ---------------------------------------------------------------
+
+  /** The command as scheduling a retry reads it: its content left out. */
+  retryCommand(messageId: string): Promise<retries.RetryCommand | undefined> {
+    return retries.retryCommand(this.table, messageId);
+  }
+
+  /** Recovery took a FAILED agent in hand: RETRYING, due at `due`, with its entry. */
+  markRetrying(agent: AgentAttempt, at: retries.RetryDue): Promise<boolean> {
+    return retries.markRetrying(this.table, agent, at);
+  }
+
+  /** A RETRYING agent whose round never came: due again at `due`. */
+  rearmRetry(agent: AgentAttempt, at: retries.RetryDue): Promise<boolean> {
+    return retries.rearmRetry(this.table, agent, at);
+  }
+
+  /** The one job of this due time: true for the first caller only, who queues it. */
+  claimRetryJob(messageId: string, at: Omit<retries.RetryDue, "now">): Promise<boolean> {
+    return retries.claimRetryJob(this.table, messageId, at);
+  }
+
+  /** Up to `limit` retry entries due by `now`, earliest first. */
+  dueRetries(messageId: string, now: number, limit: number): Promise<RetryEntry[]> {
+    return retries.dueRetries(this.table, messageId, now, limit);
+  }
+
+  /** Takes the command's retry lease; false while another round holds it. */
+  lockRetries(messageId: string, holder: string, lease: { now: number; leaseMs: number; expiresAt: number }): Promise<boolean> {
+    return retries.lockRetries(this.table, messageId, holder, lease);
+  }
+
+  /** While another round holds the lease: asks it to run once more for `due`; false when not held (or covered). */
+  askRetryAgain(messageId: string, at: { due: number; now: number }): Promise<boolean> {
+    return retries.askRetryAgain(this.table, messageId, at);
+  }
+
+  /** Gives the lease back; returns the due time another round asked to run again for, if any. */
+  unlockRetries(messageId: string, holder: string): Promise<number | undefined> {
+    return retries.unlockRetries(this.table, messageId, holder);
+  }
+
+  /** Claims attempt n+1 of each entry's agent; returns the entries claimed. */
+  claimRetries(messageId: string, entries: readonly RetryEntry[], now: number): Promise<RetryEntry[]> {
+    return retries.claimRetries(this.table, messageId, entries, now);
+  }
+
+  /** A round's outcomes: SENT, FAILED (again) or FAILED for good, with the pending retries. */
+  recordRetries(messageId: string, results: retries.RetryResults, now: number): Promise<void> {
+    return retries.recordRetries(this.table, messageId, results, now);
+  }
+
+  dropRetryEntries(messageId: string, entries: readonly RetryEntry[]): Promise<void> {
+    return retries.dropRetryEntries(this.table, messageId, entries);
   }
 
   // --- listing, upstream (store/listing.ts, store/upstream.ts) -----------------------------------

@@ -59,16 +59,17 @@ export async function storedCommandAgents(info: StackInfo, dynamo: DynamoDBClien
 interface RetryLogLine {
   readonly message?: string;
   readonly message_id?: string;
-  readonly agent_id?: string;
-  readonly attempt?: number;
+  readonly due?: number;
+  readonly more?: boolean;
+  readonly covered?: boolean;
 }
 
 /**
- * The retry jobs queued for a command (lib/commands/retry.ts logs each) that have not run yet, by
- * the runtime log: a job for attempt n has run when it logged its delivery (attempt n + 1) or was
- * dropped (attempt n).
+ * The retry rounds queued for a command (lib/commands/retry.ts logs each, by due time) that have
+ * not run yet, by the runtime log: a round has run when it logged its last slice (`more: false`),
+ * was dropped (the command had ended), or left its agents to the round holding the command (busy).
  */
-export function retryJobsNotRun(info: StackInfo, id: string): string[] {
+export function retryJobsNotRun(info: StackInfo, id: string): number[] {
   const lines: RetryLogLine[] = [];
   for (const line of logLines(info, "runtime")) {
     if (!line.includes(id)) continue;
@@ -79,14 +80,13 @@ export function retryJobsNotRun(info: StackInfo, id: string): string[] {
       // Not a JSON log line: not one of ours.
     }
   }
-  const key = (agent: string | undefined, attempt: number | undefined): string => `${agent}@${attempt}`;
-  const ran = new Set<string>();
+  const ran = new Set<number | undefined>();
   for (const l of lines) {
-    if (l.message === "command retry dropped") ran.add(key(l.agent_id, l.attempt));
-    if (l.message === "command retry" && l.attempt !== undefined) ran.add(key(l.agent_id, l.attempt - 1));
+    const handedOver = l.message === "command retry busy";
+    if (l.message === "command retry dropped" || handedOver || (l.message === "command retry round" && l.more === false)) ran.add(l.due);
   }
   return lines
-    .filter((l) => l.message === "command retry queued")
-    .map((l) => key(l.agent_id, l.attempt))
-    .filter((k) => !ran.has(k));
+    .filter((l) => l.message === "command retry queued" && l.due !== undefined)
+    .map((l) => l.due as number)
+    .filter((due) => !ran.has(due));
 }

@@ -1,6 +1,6 @@
 /**
  * Agent items (sk = agent#<id>): written PENDING just before their batch goes to GSE, then moved
- * by delivery failures, retries, replies and reply timeouts. Each move is conditional on the state
+ * by delivery failures, retries (store/retries.ts), replies and reply timeouts. Each move is conditional on the state
  * it starts from, and moves the command's counters in the same transaction when it changes them.
  */
 import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
@@ -8,7 +8,7 @@ import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Sta
 import { isConditionFailure } from "../../dynamo/conditions.ts";
 import type { Page } from "../../dynamo/cursor.ts";
 import type { AgentOutcome } from "../schemas.ts";
-import { AGENT_PREFIX, agentCommandItemSchema, agentSk, commandPk, TTL, type AgentAttempt, type AgentCommandItem, type AgentFailure } from "./items.ts";
+import { AGENT_PREFIX, agentCommandItemSchema, agentSk, commandPk, TTL, type AgentCommandItem, type AgentFailure } from "./items.ts";
 import { commandDeltaUpdate } from "./command.ts";
 import { conditional, queryPage, transact, transactConditional, type CommandTable, type PageRequest, type TransactItem } from "./table.ts";
 
@@ -138,60 +138,6 @@ export async function getAgent(table: CommandTable, messageId: string, agentId: 
   return out.Item ? agentCommandItemSchema.parse(out.Item) : undefined;
 }
 
-/** Recovery took a FAILED agent in hand: RETRYING until its next attempt. */
-export async function markRetrying(table: CommandTable, agent: AgentAttempt, at: { retryAt: number; now: number }): Promise<boolean> {
-  return conditional(
-    table,
-    new UpdateCommand({
-      TableName: table.tableName,
-      Key: agentKey(agent.messageId, agent.agentId),
-      UpdateExpression: "SET outcome = :retrying, retry_at = :at, updated_at = :now",
-      ConditionExpression: "outcome = :failed AND attempts = :attempts AND (attribute_not_exists(#final) OR #final = :no)",
-      ExpressionAttributeNames: { "#final": "final" },
-      ExpressionAttributeValues: { ":retrying": "RETRYING", ":failed": "FAILED", ":attempts": agent.attempts, ":at": at.retryAt, ":now": at.now, ":no": false },
-    }),
-  );
-}
-
-/** One retry job claims attempt n+1; a second delivery of the same job finds attempts moved on. */
-export async function claimRetry(table: CommandTable, agent: AgentAttempt, now: number): Promise<boolean> {
-  return conditional(
-    table,
-    new UpdateCommand({
-      TableName: table.tableName,
-      Key: agentKey(agent.messageId, agent.agentId),
-      UpdateExpression: "SET attempts = :next, claimed_at = :now, updated_at = :now",
-      ConditionExpression: "outcome = :retrying AND attempts = :attempts",
-      ExpressionAttributeValues: { ":retrying": "RETRYING", ":attempts": agent.attempts, ":next": agent.attempts + 1, ":now": now },
-    }),
-  );
-}
-
-/** A retry was delivered: SENT, one retry fewer pending. */
-export async function retryDelivered(table: CommandTable, agent: AgentAttempt, now: number): Promise<boolean> {
-  return transactConditional(table, [
-    {
-      Update: {
-        TableName: table.tableName,
-        Key: agentKey(agent.messageId, agent.agentId),
-        UpdateExpression: "SET outcome = :sent, updated_at = :now REMOVE code, message, retry_at",
-        ConditionExpression: "outcome = :retrying AND attempts = :attempts",
-        ExpressionAttributeValues: { ":sent": "SENT", ":retrying": "RETRYING", ":attempts": agent.attempts, ":now": now },
-      },
-    },
-    commandDeltaUpdate(table, agent.messageId, { pendingRetries: -1 }, now),
-  ]);
-}
-
-/** A retry failed again: FAILED (recovery schedules the next) or FAILED for good. */
-export async function retryFailed(table: CommandTable, failed: { messageId: string; failure: AgentFailure; attempts: number }, now: number): Promise<boolean> {
-  const { messageId, failure, attempts } = failed;
-  return transactConditional(table, [
-    failureUpdate(table, { messageId, failure, from: ["RETRYING"], attempts, now }),
-    ...(failure.final ? [commandDeltaUpdate(table, messageId, { pendingRetries: -1 }, now)] : []),
-  ]);
-}
-
 /** A FAILED or RETRYING agent of a command that stopped: no more attempts. */
 export async function giveUp(table: CommandTable, messageId: string, agentId: string, now: number): Promise<boolean> {
   return transactConditional(table, [
@@ -296,7 +242,7 @@ export async function agentPage(
 }
 
 /** An agent's move to FAILED, only from the outcomes `from` and at the attempt count it was sent with. */
-function failureUpdate(
+export function failureUpdate(
   table: CommandTable,
   change: { messageId: string; failure: AgentFailure; from: readonly AgentOutcome[]; attempts: number; now: number },
 ): TransactItem {

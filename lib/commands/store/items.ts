@@ -6,6 +6,9 @@
  *   pk = cmd#<message_id>   sk = meta                    the command: settings, status, counters   (command.ts)
  *   pk = cmd#<message_id>   sk = batch#<hash>#<5 digits> one batch: its agent ids and send state     (batches.ts)
  *   pk = cmd#<message_id>   sk = agent#<agent id>        one agent's outcome, attempts, reply        (agents.ts)
+ *   pk = cmd#<message_id>   sk = retry#<due ms>#<agent>  a RETRYING agent's next attempt, by due time (retries.ts)
+ *   pk = cmd#<message_id>   sk = retryjob#<due ms>       the one retry job queued for that due time   (retries.ts)
+ *   pk = cmd#<message_id>   sk = retrylock               the round running (retry_lock, retry_lock_until, retry_again) (retries.ts)
  *   pk = cmds#index         sk = <created ms>#<id>       every command, newest last (listing, watchdog) (listing.ts)
  *   pk = upstream#<day>     sk = <ms>#<agent>#<n>        a message from an agent no command asked for (upstream.ts)
  *
@@ -92,6 +95,17 @@ export const agentCommandItemSchema = z.object({
 });
 export type AgentCommandItem = z.infer<typeof agentCommandItemSchema>;
 
+/** A RETRYING agent due at `due`, at the attempt count its retry claims from. */
+export const retryEntrySchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  agent_id: z.string(),
+  due: z.number(),
+  attempts: z.int(),
+  [TTL]: z.int(),
+});
+export type RetryEntry = z.infer<typeof retryEntrySchema>;
+
 export const indexItemSchema = z.object({
   pk: z.literal("cmds#index"),
   sk: z.string(),
@@ -121,6 +135,11 @@ export const agentSk = (agentId: string): string => `agent#${agentId}`;
 export const AGENT_PREFIX = "agent#";
 export const batchPrefix = (hash: string): string => `batch#${hash}#`;
 export const batchSk = (hash: string, index: number): string => `${batchPrefix(hash)}${String(index).padStart(5, "0")}`;
+export const RETRY_PREFIX = "retry#";
+/** Due times sort as text: 13 digits reach the year 2286. */
+export const retrySk = (due: number, agentId: string): string => `${RETRY_PREFIX}${String(due).padStart(13, "0")}#${agentId}`;
+export const RETRY_LOCK_SK = "retrylock";
+export const retryJobSk = (due: number): string => `retryjob#${String(due).padStart(13, "0")}`;
 export const INDEX_PK = "cmds#index";
 export const indexSk = (createdAt: number, messageId: string): string => `${String(createdAt).padStart(13, "0")}#${messageId}`;
 export const upstreamPk = (day: string): string => `upstream#${day}`;
