@@ -1,7 +1,9 @@
 import type { ScheduledHandler } from "aws-lambda";
 import { commandDeps } from "../../lib/commands/deps.ts";
 import { documentClient } from "../../lib/core/aws.ts";
+import { outboxSweepDeps, sweepOutbox } from "../../lib/core/outbox.ts";
 import { sqsClient } from "../../lib/core/queue.ts";
+import { snsClient } from "../../lib/core/sns.ts";
 import { flushingMetrics } from "../../lib/core/metrics.ts";
 import { gseFunction } from "../../lib/gse/context.ts";
 import { sweepCommands } from "../../lib/commands/retry.ts";
@@ -9,8 +11,13 @@ import { sweepCommands } from "../../lib/commands/retry.ts";
 const context = await gseFunction("command_sweep");
 const { logger } = context;
 const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
+const outbox = outboxSweepDeps(context, { dynamo: documentClient(), sns: snsClient() });
 
-/** Scheduled: a running command nobody looked at for two watchdog periods gets its watchdog back. */
+/**
+ * Scheduled: a running command nobody looked at for two watchdog periods gets its watchdog back,
+ * and every alert a crashed writer left in an outbox is published.
+ */
 export const handler: ScheduledHandler = flushingMetrics(async () => {
   logger.info("command sweep", await sweepCommands(deps));
+  logger.info("outbox sweep", await sweepOutbox(outbox));
 });

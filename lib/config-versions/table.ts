@@ -5,6 +5,7 @@
  * store.ts (idempotency records), whose ConfigStore is the one object callers hold.
  */
 import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { Outbox } from "../core/outbox.ts";
 import { isCancelledOrConditionFailure } from "../dynamo/conditions.ts";
 import { objectKey, type ConfigDocument, type ObjectRef } from "./documents.ts";
 import { TABLES } from "../resources.ts";
@@ -78,6 +79,11 @@ export class ConfigTable {
   readonly counter: WriteCounter = { writes: 0, transactions: 0 };
 
   constructor(protected readonly options: { client: DynamoDBDocumentClient; tableName: string }) {}
+
+  /** Config alerts on their way to the topic, in this table beside the versions they report (lib/core/outbox.ts). */
+  get outbox(): Outbox {
+    return new Outbox({ client: this.options.client, table: this.options.tableName });
+  }
 
   protected get table(): string {
     return this.options.tableName;

@@ -16,7 +16,11 @@ import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-s
 import type { TransactWriteItem } from "@aws-sdk/client-dynamodb";
 import type { NativeAttributeValue } from "@aws-sdk/util-dynamodb";
 import { z } from "zod";
-import type { Alert, AlertPublisher, AlertPublishOptions } from "./alerts.ts";
+import type { SNSClient } from "@aws-sdk/client-sns";
+import { OUTBOX_TABLES } from "../resources.ts";
+import { createAlertPublisher, type Alert, type AlertPublisher, type AlertPublishOptions } from "./alerts.ts";
+import { alertsTopicOf, tableOf, type Config } from "./config.ts";
+import type { MetricsRecorder } from "./metrics.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";
 import { redactingReplacer } from "./logger.ts";
 
@@ -31,8 +35,8 @@ export const OUTBOX_LEASE_MS = 60_000;
 export const OUTBOX_SENT_RETENTION_SECONDS = 7 * 86_400;
 
 /** An alert on its way: the alert (with its stable `alert_id`) and how it is to be published. */
-export interface OutboxEntry {
-  readonly alert: Alert & { readonly alert_id: string };
+export interface OutboxEntry<A extends Alert = Alert> {
+  readonly alert: A & { readonly alert_id: string };
   readonly options?: AlertPublishOptions;
 }
 
@@ -73,7 +77,7 @@ export class Outbox {
   }
 
   /** The item of `entry`, claimed by its writer until `now + lease`; first writer wins (the same alert_id twice is one alert). */
-  put(entry: OutboxEntry, now: number): DocumentTransactItem {
+  put<A extends Alert>(entry: OutboxEntry<A>, now: number): DocumentTransactItem {
     const { alert, options } = entry;
     return {
       Put: {
@@ -160,7 +164,7 @@ export class Outbox {
  * The writer's half, after its transaction committed: publish its own claimed item, then mark it
  * sent. A failed publish is left to the sweep (the item stays, unsent, after its lease).
  */
-export async function deliver(outbox: Outbox, publisher: AlertPublisher, entry: OutboxEntry, now: () => number): Promise<void> {
+export async function deliver<A extends Alert>(outbox: Outbox, publisher: AlertPublisher<A>, entry: OutboxEntry<A>, now: () => number): Promise<void> {
   await publisher.publish(entry.alert, entry.options);
   await outbox.markSent(entry.alert.alert_id, now());
 }
@@ -172,10 +176,10 @@ export interface SweepOutboxDeps {
   readonly logger?: Pick<Logger, "warn" | "error">;
 }
 
-export interface SweepOutboxResult {
+export type SweepOutboxResult = {
   readonly published: number;
   readonly failed: number;
-}
+};
 
 /** Publishes every item a crashed (or refused) writer left behind, once its lease ran out. */
 export async function sweepOutbox(deps: SweepOutboxDeps): Promise<SweepOutboxResult> {
@@ -205,4 +209,18 @@ export async function sweepOutbox(deps: SweepOutboxDeps): Promise<SweepOutboxRes
     }
   }
   return { published, failed };
+}
+
+/** The sweep's dependencies in a function: every outbox table (lib/resources.ts OUTBOX_TABLES) and the alerts topic. */
+export function outboxSweepDeps(
+  context: { readonly config: Config; readonly logger: Logger; readonly metrics?: MetricsRecorder },
+  clients: { readonly dynamo: DynamoDBDocumentClient; readonly sns: SNSClient },
+): SweepOutboxDeps {
+  const { config, logger, metrics } = context;
+  return {
+    outboxes: OUTBOX_TABLES.map((key) => new Outbox({ client: clients.dynamo, table: tableOf(config, key) })),
+    publisher: createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger, ...(metrics ? { metrics } : {}) }),
+    now: Date.now,
+    logger,
+  };
 }

@@ -176,7 +176,13 @@ export class FleetAgentRecords extends FleetTable {
    * `with`: items written in the same transaction (the transitions to alert about, so that a
    * crash cannot keep the agent's change and lose its alert). Returns false when the condition failed.
    */
-  async updateAgent(agent: FleetAgent, change: AgentChange, at: number, calls: FleetCalls, withItems: readonly Record<string, unknown>[] = []): Promise<boolean> {
+  async updateAgent(
+    agent: FleetAgent,
+    change: AgentChange,
+    at: number,
+    calls: FleetCalls,
+    withItems: readonly Record<string, unknown>[] = [],
+  ): Promise<boolean> {
     const update = agentUpdate(this.tableName, agent, change, at);
     try {
       if (withItems.length === 0) {

@@ -123,10 +123,7 @@ export class FleetStore extends FleetAgentRecords {
     try {
       const out = await this.client.send(
         new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } },
-            this.outbox.put(entry, now),
-          ],
+          TransactItems: [{ Put: { TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } }, this.outbox.put(entry, now)],
           ReturnConsumedCapacity: "TOTAL",
         }),
       );

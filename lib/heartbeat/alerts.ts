@@ -185,6 +185,11 @@ export async function publishAlert(deps: AlertDeps, alert: HeartbeatAlert, calls
     calls,
   );
   if (!fresh) return false;
-  await deliver(deps.store.outbox, createAlertPublisher({ sns: deps.sns, topicArn: deps.topicArn, ...(deps.metrics ? { metrics: deps.metrics } : {}) }), entry, deps.now);
+  await deliver(
+    deps.store.outbox,
+    createAlertPublisher({ sns: deps.sns, topicArn: deps.topicArn, ...(deps.metrics ? { metrics: deps.metrics } : {}) }),
+    entry,
+    deps.now,
+  );
   return true;
 }

@@ -153,7 +153,9 @@ async function settleAgent(shard: ShardContext, id: string, observation: Observa
   const alertItems = outcome.transitions.flatMap((t) => {
     const kind = ALERT_OF_TRANSITION[t.kind];
     if (kind === null || t.silent === true) return [];
-    return [transitionAlertItem(job.poll_id, kind, stateKey(t), sampleOf(view, next, observation, t), Math.floor(job.at / 1000) + POLL_RECORD_RETENTION_SECONDS)];
+    return [
+      transitionAlertItem(job.poll_id, kind, stateKey(t), sampleOf(view, next, observation, t), Math.floor(job.at / 1000) + POLL_RECORD_RETENTION_SECONDS),
+    ];
   });
   if (!(await writeAgent(shard, agent, outcome.update, alertItems))) return;
   view.byId.set(id, next);
