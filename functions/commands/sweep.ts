@@ -1,7 +1,8 @@
 import type { ScheduledHandler } from "aws-lambda";
 import { commandDeps } from "../../lib/commands/deps.ts";
 import { documentClient } from "../../lib/core/aws.ts";
-import { outboxSweepDeps, sweepOutbox } from "../../lib/core/outbox.ts";
+import { sweepOutbox } from "../../lib/core/outbox.ts";
+import { outboxSweepDeps } from "../../lib/core/outbox-sweep.ts";
 import { sqsClient } from "../../lib/core/queue.ts";
 import { snsClient } from "../../lib/core/sns.ts";
 import { flushingMetrics } from "../../lib/core/metrics.ts";

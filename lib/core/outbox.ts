@@ -16,11 +16,7 @@ import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-s
 import type { TransactWriteItem } from "@aws-sdk/client-dynamodb";
 import type { NativeAttributeValue } from "@aws-sdk/util-dynamodb";
 import { z } from "zod";
-import type { SNSClient } from "@aws-sdk/client-sns";
-import { OUTBOX_TABLES } from "../resources.ts";
-import { createAlertPublisher, type Alert, type AlertPublisher, type AlertPublishOptions } from "./alerts.ts";
-import { alertsTopicOf, tableOf, type Config } from "./config.ts";
-import type { MetricsRecorder } from "./metrics.ts";
+import type { Alert, AlertPublisher, AlertPublishOptions } from "./alerts.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";
 import { redactingReplacer } from "./logger.ts";
 
@@ -209,18 +205,4 @@ export async function sweepOutbox(deps: SweepOutboxDeps): Promise<SweepOutboxRes
     }
   }
   return { published, failed };
-}
-
-/** The sweep's dependencies in a function: every outbox table (lib/resources.ts OUTBOX_TABLES) and the alerts topic. */
-export function outboxSweepDeps(
-  context: { readonly config: Config; readonly logger: Logger; readonly metrics?: MetricsRecorder },
-  clients: { readonly dynamo: DynamoDBDocumentClient; readonly sns: SNSClient },
-): SweepOutboxDeps {
-  const { config, logger, metrics } = context;
-  return {
-    outboxes: OUTBOX_TABLES.map((key) => new Outbox({ client: clients.dynamo, table: tableOf(config, key) })),
-    publisher: createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger, ...(metrics ? { metrics } : {}) }),
-    now: Date.now,
-    logger,
-  };
 }

@@ -24,6 +24,7 @@ import { OUTBOX_LEASE_MS, sweepOutbox, type Outbox } from "../../lib/core/outbox
 import { listAgents, registerAgents } from "../../lib/fleet/service.ts";
 import { FleetStore } from "../../lib/fleet/store.ts";
 import type { OperationRequest } from "../../lib/gse/operations.ts";
+import { heartbeatAlertSchema } from "../../lib/heartbeat/alerts.ts";
 import { startPoll, type HeartbeatDeps } from "../../lib/heartbeat/poll.ts";
 import { TABLES } from "../../lib/resources.ts";
 import { localClientConfig } from "../../local/aws.ts";
@@ -108,11 +109,11 @@ async function fiveAgentsAboutToBeLost(hb: TestHeartbeat): Promise<string[]> {
 /** The one lost alert: every agent named, with the alert_id in the body and as an SNS attribute. */
 function expectOneLostAlert(messages: readonly PublishedMessage[], ids: readonly string[]): void {
   expect(messages.map((m) => m.body.type)).toEqual(["heartbeat.lost"]);
-  const [message] = messages;
-  expect(message?.body.count).toBe(ids.length);
-  expect((message?.body.sample as { agent_id: string }[]).map((s) => s.agent_id).sort()).toEqual([...ids].sort());
-  expect(message?.body.alert_id).toEqual(expect.stringMatching(/^heartbeat\.lost#/));
-  expect(message?.attributes.alert_id).toBe(message?.body.alert_id);
+  const alert = heartbeatAlertSchema.parse(messages[0]?.body);
+  expect(alert.count).toBe(ids.length);
+  expect(alert.sample.map((s) => s.agent_id).sort()).toEqual([...ids].sort());
+  expect(alert.alert_id).toEqual(expect.stringMatching(/^heartbeat\.lost#/));
+  expect(messages[0]?.attributes.alert_id).toBe(alert.alert_id);
 }
 
 describe("heartbeat shard", () => {
