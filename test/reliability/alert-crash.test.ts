@@ -13,14 +13,19 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
 import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { commandAlertId, raiseCommandAlert } from "../../lib/commands/alert-outbox.ts";
+import type { CommandAlert } from "../../lib/commands/alerts.ts";
+import { zeroCounts } from "../../lib/commands/outcomes.ts";
+import { commandPk, META_SK } from "../../lib/commands/store/items.ts";
 import { changeConfig } from "../../lib/config-versions/apply.ts";
 import { ConfigStore } from "../../lib/config-versions/store.ts";
 import { undoVersion, type UndoDeps } from "../../lib/config-versions/undo.ts";
 import { createAlertPublisher } from "../../lib/core/alerts.ts";
-import { OUTBOX_LEASE_MS, sweepOutbox, type Outbox } from "../../lib/core/outbox.ts";
+import { severityOf } from "../../lib/core/alert-catalog.ts";
+import { Outbox, OUTBOX_LEASE_MS, sweepOutbox } from "../../lib/core/outbox.ts";
 import { listAgents, registerAgents } from "../../lib/fleet/service.ts";
 import { FleetStore } from "../../lib/fleet/store.ts";
 import type { OperationRequest } from "../../lib/gse/operations.ts";
@@ -91,17 +96,16 @@ function crashingHeartbeat(hb: TestHeartbeat, proc: ReturnType<typeof killablePr
   return { ...hb.deps, store: new FleetStore({ client: proc.documents, tableName: hb.store.tableName }), sns: proc.sns };
 }
 
-/** Five agents seen alive, then down for two polls: the next poll marks them lost. Returns their ids. */
+/**
+ * Five agents seen alive, then down: the next poll marks them lost (HEARTBEAT_LOST_AFTER_POLLS is 1
+ * here, so that the test is two polls shorter). Returns their ids.
+ */
 async function fiveAgentsAboutToBeLost(hb: TestHeartbeat): Promise<string[]> {
   const { ids } = await addSimAgents(info, 5);
   await register(hb, ids);
   hb.clock.now += MINUTE;
   await startPoll(hb.deps, hb.clock.now);
   await setSimStatus(info, ids, 3);
-  for (let i = 0; i < 2; i++) {
-    hb.clock.now += MINUTE;
-    await startPoll(hb.deps, hb.clock.now);
-  }
   expect(await hb.takeAlerts()).toEqual([]);
   return ids;
 }
@@ -118,7 +122,7 @@ function expectOneLostAlert(messages: readonly PublishedMessage[], ids: readonly
 
 describe("heartbeat shard", () => {
   it("killed after writing its agents' lost transitions, before storing its result: the retried shard finishes the poll with one lost alert naming every agent", async () => {
-    const hb = await testHeartbeat();
+    const hb = await testHeartbeat({ lostAfterPolls: 1 });
     const ids = await fiveAgentsAboutToBeLost(hb);
 
     // Killed at the put of the shard's result: the agents are written, nothing after them is.
@@ -143,7 +147,7 @@ describe("heartbeat shard", () => {
   });
 
   it("killed in the poll's finish after the lost alert was put in the outbox, before SNS took it: the outbox sweep publishes it once, after its lease", async () => {
-    const hb = await testHeartbeat();
+    const hb = await testHeartbeat({ lostAfterPolls: 1 });
     const ids = await fiveAgentsAboutToBeLost(hb);
 
     const proc = killableProcess((client) => client === "sns");
@@ -269,5 +273,58 @@ describe("config undo", () => {
     expect(await sweep(store.outbox, topic.topicArn, Date.now() + OUTBOX_LEASE_MS + MINUTE)).toEqual({ published: 0, failed: 0 });
     expect(await topic.take()).toEqual([]);
     expect((await store.getVersion(route(channelId), 2))?.status).toBe("ROLLED_BACK");
+  });
+});
+
+// ---- command final alert ------------------------------------------------------------------------
+
+describe("command final alert", () => {
+  it("killed after the command was marked alerted, before SNS took its final alert: a second raise sends none, the outbox sweep sends it once", async () => {
+    const tableName = `alert-crash-cmd-${randomBytes(6).toString("hex")}`;
+    await dynamo.send(new CreateTableCommand(tableSpec(TABLES.commands, tableName)));
+    const documents = DynamoDBDocumentClient.from(dynamo);
+    const topic = await alertTopic();
+    const messageId = `crash.${randomUUID()}`;
+    await documents.send(new PutCommand({ TableName: tableName, Item: { pk: commandPk(messageId), sk: META_SK, message_id: messageId, status: "FAILED" } }));
+    const counts = { ...zeroCounts(), FAILED: 2 };
+    const alert: CommandAlert = {
+      type: "command.failed",
+      severity: severityOf("command.failed"),
+      object: `command#${messageId}`,
+      summary: `command ${messageId} failed on 2 of 2 agents`,
+      at: new Date().toISOString(),
+      source: "gse-control/commands",
+      message_id: messageId,
+      status: "FAILED",
+      targets: 2,
+      counts,
+      sample: [],
+    };
+
+    const proc = killableProcess((client) => client === "sns");
+    const killedDeps = {
+      table: { client: proc.documents, tableName },
+      alerts: createAlertPublisher({ sns: proc.sns, topicArn: topic.topicArn }),
+      now: Date.now,
+    };
+    await expect(raiseCommandAlert(killedDeps, counts, alert)).rejects.toThrow(Killed);
+    const meta = await documents.send(new GetCommand({ TableName: tableName, Key: { pk: commandPk(messageId), sk: META_SK }, ConsistentRead: true }));
+    expect(meta.Item?.alerted_at).toBeDefined();
+    expect(meta.Item?.counts).toEqual(counts);
+    expect(await topic.take()).toEqual([]);
+
+    // Whoever ends the command again (a redelivered record, the sweep) finds it alerted: nothing sent.
+    const healthy = { table: { client: documents, tableName }, alerts: createAlertPublisher({ sns, topicArn: topic.topicArn }), now: Date.now };
+    expect(await raiseCommandAlert(healthy, counts, alert)).toBe(false);
+    expect(await topic.take()).toEqual([]);
+
+    const outbox = new Outbox({ client: documents, table: tableName });
+    expect(await sweep(outbox, topic.topicArn, Date.now() + OUTBOX_LEASE_MS + 1)).toEqual({ published: 1, failed: 0 });
+    const messages = await topic.take();
+    expect(messages.map((m) => [m.body.type, m.body.message_id, m.body.alert_id, m.attributes.alert_id])).toEqual([
+      ["command.failed", messageId, commandAlertId(messageId), commandAlertId(messageId)],
+    ]);
+    expect(await sweep(outbox, topic.topicArn, Date.now() + OUTBOX_LEASE_MS + MINUTE)).toEqual({ published: 0, failed: 0 });
+    expect(await topic.take()).toEqual([]);
   });
 });
