@@ -31,6 +31,9 @@ export * from "./items.ts";
 export type { AgentChange, AgentPage } from "./agents-store.ts";
 export { agentKey, newFleetCalls, partitionOf, type FleetCalls, type FleetStoreOptions } from "./table.ts";
 
+/** A meta item an alert reports, created (only if absent) or deleted (only if present) with it. */
+export type MetaChange = { readonly sk: string; readonly create: Record<string, unknown> } | { readonly sk: string; readonly create?: undefined };
+
 /** The one object callers hold: agents and transitions (the classes it extends), meta items and poll bookkeeping. */
 export class FleetStore extends FleetAgentRecords {
   /** The heartbeat's alerts on their way to the topic, in this table beside the state they report. */
@@ -115,15 +118,26 @@ export class FleetStore extends FleetAgentRecords {
   }
 
   /**
-   * A new item, only if absent, and an alert's outbox item in the same transaction: false (and
-   * neither written) when the item was there already.
+   * A new item, only if absent, and an alert's outbox item in the same transaction, with the meta
+   * change the alert reports (`meta`: the GSE outage marker opened or closed): false (and nothing
+   * written) when the item was there already or the meta change's condition failed.
    */
-  async putNewWithAlert(item: Record<string, unknown>, entry: OutboxEntry, now: number, calls: FleetCalls): Promise<boolean> {
+  async putNewWithAlert(item: Record<string, unknown>, entry: OutboxEntry, now: number, calls: FleetCalls, meta?: MetaChange): Promise<boolean> {
     calls.writes++;
+    const metaWrite =
+      meta === undefined
+        ? []
+        : meta.create !== undefined
+          ? [{ Put: { TableName: this.tableName, Item: { ...meta.create, pk: META, sk: meta.sk }, ConditionExpression: "attribute_not_exists(pk)" } }]
+          : [{ Delete: { TableName: this.tableName, Key: { pk: META, sk: meta.sk }, ConditionExpression: "attribute_exists(pk)" } }];
     try {
       const out = await this.client.send(
         new TransactWriteCommand({
-          TransactItems: [{ Put: { TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } }, this.outbox.put(entry, now)],
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } },
+            this.outbox.put(entry, now),
+            ...metaWrite,
+          ],
           ReturnConsumedCapacity: "TOTAL",
         }),
       );

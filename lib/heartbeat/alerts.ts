@@ -12,7 +12,7 @@ import { severityOf, type AlertType } from "../core/alert-catalog.ts";
 import { alertFields, createAlertPublisher } from "../core/alerts.ts";
 import { deliver, type OutboxEntry } from "../core/outbox.ts";
 import type { MetricsRecorder } from "../core/metrics.ts";
-import type { FleetCalls, FleetStore, TransitionKind } from "../fleet/store.ts";
+import type { FleetCalls, FleetStore, MetaChange, TransitionKind } from "../fleet/store.ts";
 import { statusClassSchema } from "../gse/status-class.ts";
 
 type HeartbeatKind<T> = T extends `heartbeat.${infer K}` ? K : never;
@@ -172,7 +172,13 @@ export interface AlertDeps {
  * sent. A crash or an SNS refusal after the transaction leaves the item to the outbox sweep
  * (lib/core/outbox.ts), which publishes it with the same `alert_id`.
  */
-export async function publishAlert(deps: AlertDeps, alert: HeartbeatAlert, calls: FleetCalls, fingerprint = alertFingerprint(alert)): Promise<boolean> {
+export async function publishAlert(
+  deps: AlertDeps,
+  alert: HeartbeatAlert,
+  calls: FleetCalls,
+  fingerprint = alertFingerprint(alert),
+  meta?: MetaChange,
+): Promise<boolean> {
   // The subject says how many, and `kind` stays an attribute: subscribers filter on it since before the catalogue.
   const entry: OutboxEntry = {
     alert: { ...alert, alert_id: `heartbeat.${alert.kind}#${alert.poll_id}#${fingerprint}` },
@@ -183,6 +189,7 @@ export async function publishAlert(deps: AlertDeps, alert: HeartbeatAlert, calls
     entry,
     deps.now(),
     calls,
+    meta,
   );
   if (!fresh) return false;
   await deliver(

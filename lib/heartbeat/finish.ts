@@ -178,8 +178,9 @@ async function publishPollAlerts(deps: HeartbeatDeps, poll: { pollId: string; at
   };
   const { failedChunks, gseCalls, gseError } = totals;
   if (failedChunks > 0) {
-    // One alert per outage: the marker stays while polls keep failing, and goes with the first clean poll.
-    const opened = await store.createMeta("gse_outage", { since: poll.at, poll_id: poll.pollId, detail: gseError ?? "" }, calls);
+    // One alert per outage: the marker stays while polls keep failing, and goes with the first clean
+    // poll. It is opened (and closed) in the transaction that puts the alert in the outbox: a crash
+    // in between cannot leave an outage without its alert.
     const alert = heartbeatAlert("gse_unreachable", {
       ...base,
       count: failedChunks,
@@ -187,10 +188,15 @@ async function publishPollAlerts(deps: HeartbeatDeps, poll: { pollId: string; at
       truncated: false,
       detail: `${failedChunks} of ${gseCalls} GSE calls failed (${gseError ?? "unknown error"}); no agent was marked lost for it`,
     });
-    await raise(alert, async () => opened && (await publishAlert(alertDeps, alert, calls, `outage-${poll.pollId}`)));
-  } else if (gseCalls > 0 && (await store.deleteMeta("gse_outage", calls))) {
+    const opening = { sk: "gse_outage", create: { since: poll.at, poll_id: poll.pollId, detail: gseError ?? "" } };
+    await raise(alert, () => publishAlert(alertDeps, alert, calls, `outage-${poll.pollId}`, opening));
+  } else if (gseCalls > 0) {
     const alert = heartbeatAlert("gse_reachable", { ...base, count: 0, sample: [], truncated: false, detail: "a poll was answered in full again" });
-    await raise(alert, () => publishAlert(alertDeps, alert, calls, `reachable-${poll.pollId}`));
+    // Sent only when this poll closed an outage (the marker's delete is the transaction's condition).
+    if (await publishAlert(alertDeps, alert, calls, `reachable-${poll.pollId}`, { sk: "gse_outage" })) {
+      out.alerts.push(alert);
+      out.published.push(alert.kind);
+    }
   }
   for (const kind of TRANSITION_ALERT_KINDS) {
     const tally = totals.tallies[kind];

@@ -36,7 +36,7 @@ import { localClientConfig } from "../../local/aws.ts";
 import { tableSpec } from "../../local/dynamodb.ts";
 import { directGse, LosingGse, route } from "../helpers/configs.ts";
 import { addSimAgents, setSimStatus, testHeartbeat, type PublishedMessage, type TestHeartbeat } from "../helpers/heartbeat.ts";
-import { uniqueBuiltInChannelId, useStack } from "../helpers/stack.ts";
+import { uniqueBuiltInChannelId, useStack, withFaults } from "../helpers/stack.ts";
 
 const { info, dynamo, sns, sqs } = useStack();
 const MINUTE = 60_000;
@@ -168,6 +168,39 @@ describe("heartbeat shard", () => {
     expect(await sweep(hb.store.outbox, hb.deps.topicArn, at + OUTBOX_LEASE_MS + 2 * MINUTE)).toEqual({ published: 0, failed: 0 });
     expect(await hb.takeMessages()).toEqual([]);
     expect(await statuses(hb)).toEqual(["lost", "lost", "lost", "lost", "lost"]);
+  });
+});
+
+describe("heartbeat GSE outage", () => {
+  it("killed in the poll's finish at the write of its gse_unreachable alert: the outage is not left open without it, the next failing poll raises it once", async () => {
+    const hb = await testHeartbeat({ lostAfterPolls: 1 });
+    const { ids, prefix } = await addSimAgents(info, 2);
+    await register(hb, ids);
+    hb.clock.now += MINUTE;
+    await startPoll(hb.deps, hb.clock.now);
+    const before = await statuses(hb);
+    const gseDown = [{ kind: "http_error", status: 502, operation: "list_agent_state", match: prefix }];
+
+    // Killed at the write of the alert's dedup mark (with its outbox item and the outage marker).
+    const proc = killableProcess((client, input) => client === "dynamodb" && input.includes("alert#gse_unreachable"));
+    hb.clock.now += MINUTE;
+    await withFaults(info, gseDown, () => expect(startPoll(crashingHeartbeat(hb, proc), hb.clock.now)).rejects.toThrow(Killed));
+    expect(await hb.takeMessages()).toEqual([]);
+
+    // GSE still down at the next poll: the outage is opened now, with its one alert.
+    hb.clock.now += MINUTE;
+    await withFaults(info, gseDown, () => startPoll(hb.deps, hb.clock.now));
+    const messages = await hb.takeMessages();
+    expect(messages.map((m) => m.body.type)).toEqual(["heartbeat.gse_unreachable"]);
+    expect(messages[0]?.attributes.alert_id).toBe(messages[0]?.body.alert_id);
+
+    // And no more: not from the sweep, not from a third failing poll of the same outage.
+    expect(await sweep(hb.store.outbox, hb.deps.topicArn, hb.clock.now + OUTBOX_LEASE_MS + MINUTE)).toEqual({ published: 0, failed: 0 });
+    hb.clock.now += MINUTE;
+    await withFaults(info, gseDown, () => startPoll(hb.deps, hb.clock.now));
+    expect(await hb.takeMessages()).toEqual([]);
+    // No agent was marked lost for GSE's outage.
+    expect(await statuses(hb)).toEqual(before);
   });
 });
 
