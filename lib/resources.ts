@@ -62,6 +62,13 @@ export const TABLES = {
 
 export type TableKey = keyof typeof TABLES;
 
+/**
+ * The tables that hold alert outbox items (`pk = "outbox"`, lib/core/outbox.ts), each beside the
+ * state its alerts report: the heartbeat's, the config versions', the commands'. The outbox
+ * sweep reads these.
+ */
+export const OUTBOX_TABLES = ["fleet", "configs", "commands"] as const satisfies readonly TableKey[];
+
 export const TABLE_KEYS = Object.keys(TABLES) as TableKey[];
 
 export const TOPICS = {

@@ -175,10 +175,11 @@ export const FUNCTIONS = {
   },
   command_sweep: {
     file: "functions/commands/sweep.ts",
-    description: "Scheduled: running commands whose watchdog went quiet get it back",
+    description: "Scheduled: running commands whose watchdog went quiet get it back; alerts a crashed writer left in an outbox are published",
     timeoutSeconds: 60,
     memoryMb: 256,
-    links: [SECRETS.gseAppSecret.link, ...COMMANDS],
+    // The outbox tables (lib/resources.ts OUTBOX_TABLES) and the topic: the outbox sweep runs here.
+    links: [SECRETS.gseAppSecret.link, ...COMMANDS, TABLES.fleet.link, TABLES.configs.link, TOPICS.alerts.link],
   },
   recovery: {
     file: "functions/recovery.ts",

@@ -10,6 +10,7 @@
  */
 import type { HeadItem } from "./store.ts";
 import type { AlertPublisher } from "../core/alerts.ts";
+import { deliver } from "../core/outbox.ts";
 import { driftAlert, type ConfigAlert } from "./alerts.ts";
 import { storedError, type ConfigDeps } from "./change.ts";
 import { converge } from "./converge.ts";
@@ -91,8 +92,13 @@ export async function reconcileHead(deps: ReconcileDeps, head: HeadItem): Promis
   const report = await checkDrift(deps, ref, head);
   if (!report || report.in_sync) return "in_sync";
   const signature = signatureOf(report.changes);
-  if (await deps.store.markDriftAlerted(ref, head.current_version, signature, deps.now())) {
-    await deps.alerts.publish(driftAlert(report, deps.settings.driftRepair, deps.now()));
+  // The drift is marked and its alert put in the outbox in one transaction: a crash before the publish loses no alert.
+  const now = deps.now();
+  const entry = {
+    alert: { ...driftAlert(report, deps.settings.driftRepair, now), alert_id: `config.drift#${head.object}#${head.current_version}#${signature}#${now}` },
+  };
+  if (await deps.store.markDriftAlerted(ref, head.current_version, signature, now, entry)) {
+    await deliver(deps.store.outbox, deps.alerts, entry, deps.now);
   }
   if (!deps.settings.driftRepair) return "drifted";
   const version = await deps.store.getVersion(ref, head.current_version);

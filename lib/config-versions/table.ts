@@ -6,6 +6,7 @@
  */
 import { TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ItemTooLargeError } from "../core/errors.ts";
+import { Outbox } from "../core/outbox.ts";
 import { isCancelledOrConditionFailure } from "../dynamo/conditions.ts";
 import { biggestField, DYNAMODB_ITEM_LIMIT_BYTES, itemSize } from "../dynamo/item-size.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
@@ -115,6 +116,11 @@ export class ConfigTable {
   readonly counter: WriteCounter = { writes: 0, transactions: 0 };
 
   constructor(protected readonly options: { client: DynamoDBDocumentClient; tableName: string }) {}
+
+  /** Config alerts on their way to the topic, in this table beside the versions they report (lib/core/outbox.ts). */
+  get outbox(): Outbox {
+    return new Outbox({ client: this.options.client, table: this.options.tableName });
+  }
 
   protected get table(): string {
     return this.options.tableName;

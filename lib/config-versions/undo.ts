@@ -30,6 +30,7 @@ import {
   type VersionItem,
 } from "./store.ts";
 import type { AlertPublisher } from "../core/alerts.ts";
+import { deliver } from "../core/outbox.ts";
 import type { MetricsRecorder } from "../core/metrics.ts";
 import { CONFIG_ALERT_SOURCE, type ConfigAlert } from "./alerts.ts";
 import { storedError } from "./change.ts";
@@ -184,16 +185,16 @@ export function alertOf(
   };
 }
 
-/** Sends the alert once: claimed on the item first, released again if SNS refuses. */
+/**
+ * Sends the alert once: marked on the item and put in the outbox in one transaction, then
+ * published. A crash or an SNS refusal after the transaction leaves it to the outbox sweep, which
+ * sends it with the same alert_id (the version's key): never lost, and a copy is recognisable.
+ */
 async function alertOnce(deps: UndoDeps, key: { pk: string; sk: string }, alert: ConfigAlert): Promise<void> {
-  if (!(await deps.store.markAlerted(key, deps.now()))) return;
-  try {
-    await deps.alerts.publish(alert);
-  } catch (error) {
-    await deps.store.releaseAlerted(key);
-    throw error;
-  }
-  deps.logger.info("config alert sent", { type: alert.type, object: alert.object, version: alert.failed_version });
+  const entry = { alert: { ...alert, alert_id: `config#${key.pk}#${key.sk}` } };
+  if (!(await deps.store.markAlerted(key, deps.now(), entry))) return;
+  await deliver(deps.store.outbox, deps.alerts, entry, deps.now);
+  deps.logger.info("config alert sent", { type: alert.type, object: alert.object, version: alert.failed_version, alert_id: entry.alert.alert_id });
 }
 
 /** Rolls back one FAILED version (idempotent: a finished one only gets its alert, if still unsent). */

@@ -3,7 +3,10 @@
  * version) and each object's immutable versions. The head moves only inside a conditional
  * transaction, so two changes of one object can never both think they came after the same version.
  */
-import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import type { OutboxEntry } from "../core/outbox.ts";
+import { isCancelledOrConditionFailure } from "../dynamo/conditions.ts";
+import type { ConfigAlert } from "./alerts.ts";
 import { objectKey, type ConfigDocument, type ObjectRef } from "./documents.ts";
 import { headItemSchema, versionItemSchema, type HeadItem, type StoredError, type VersionItem, type VersionStatus } from "./items.ts";
 import {
@@ -257,29 +260,55 @@ export class VersionRecords extends ConfigTable {
     return Number(Attributes?.recovery_attempts ?? 1);
   }
 
-  /** Marks the alert about `key`'s failure as sent; false if it already was. */
-  async markAlerted(key: { pk: string; sk: string }, now: number): Promise<boolean> {
-    return this.update({
-      Key: key,
-      UpdateExpression: "SET alerted_at = :now",
-      ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(alerted_at)",
-      ExpressionAttributeValues: { ":now": now },
-    });
+  /**
+   * Marks the alert about `key`'s failure as raised, and writes it to the outbox in the same
+   * transaction; false (neither written) if it already was. The outbox publishes it even if this
+   * process dies next.
+   */
+  async markAlerted(key: { pk: string; sk: string }, now: number, entry: OutboxEntry<ConfigAlert>): Promise<boolean> {
+    return this.updateWithAlert(
+      {
+        Key: key,
+        UpdateExpression: "SET alerted_at = :now",
+        ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(alerted_at)",
+        ExpressionAttributeValues: { ":now": now },
+      },
+      entry,
+      now,
+    );
   }
 
-  /** Records a drift as alerted; false when this very drift of this version already was. */
-  async markDriftAlerted(ref: ObjectRef, version: number, signature: string, now: number): Promise<boolean> {
-    return this.update({
-      Key: { pk: objectPk(ref), sk: HEAD_SK },
-      UpdateExpression: "SET drift_signature = :sig, drift_alerted_at = :now",
-      ConditionExpression: "current_version = :v AND (attribute_not_exists(drift_signature) OR drift_signature <> :sig)",
-      ExpressionAttributeValues: { ":sig": `${version}:${signature}`, ":v": version, ":now": now },
-    });
+  /** Records a drift as alerted, its alert in the outbox with it; false when this very drift of this version already was. */
+  async markDriftAlerted(ref: ObjectRef, version: number, signature: string, now: number, entry: OutboxEntry<ConfigAlert>): Promise<boolean> {
+    return this.updateWithAlert(
+      {
+        Key: { pk: objectPk(ref), sk: HEAD_SK },
+        UpdateExpression: "SET drift_signature = :sig, drift_alerted_at = :now",
+        ConditionExpression: "current_version = :v AND (attribute_not_exists(drift_signature) OR drift_signature <> :sig)",
+        ExpressionAttributeValues: { ":sig": `${version}:${signature}`, ":v": version, ":now": now },
+      },
+      entry,
+      now,
+    );
   }
 
-  /** Undoes markAlerted when the alert could not be sent, so a retry of the record sends it. */
-  async releaseAlerted(key: { pk: string; sk: string }): Promise<void> {
-    await this.update({ Key: key, UpdateExpression: "REMOVE alerted_at" });
+  /** A conditional update and an alert's outbox item, in one transaction; false when the condition failed. */
+  private async updateWithAlert(
+    update: { Key: { pk: string; sk: string }; UpdateExpression: string; ConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> },
+    entry: OutboxEntry<ConfigAlert>,
+    now: number,
+  ): Promise<boolean> {
+    this.counter.writes += 1;
+    this.counter.transactions += 1;
+    try {
+      await this.options.client.send(
+        new TransactWriteCommand({ TransactItems: [{ Update: { TableName: this.table, ...update } }, this.outbox.put(entry, now)] }),
+      );
+      return true;
+    } catch (error) {
+      if (isCancelledOrConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   /** Versions of one object, newest first, `limit` at a time; `cursor` is the last page's `next`. */

@@ -33,6 +33,11 @@ export const alertFields = {
   /** When the event happened (ISO 8601, UTC), by the raiser's clock. */
   at: z.iso.datetime(),
   source: z.enum(ALERT_SOURCES),
+  /**
+   * The alert's own id, the same on every copy: an alert sent through the outbox (lib/core/outbox.ts)
+   * can reach the topic twice after a crash, and a subscriber drops the second by this id.
+   */
+  alert_id: z.string().min(1).max(200).optional(),
 };
 
 /** The one alert schema: the core, a severity the catalogue allows for the type, and the feature's own fields as they are. */

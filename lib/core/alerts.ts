@@ -12,7 +12,9 @@
  *
  * The shape is lib/core/alert-shape.ts (apart, so that a reader of alerts need not bundle SNS).
  * Every message has the SNS attributes `type`, `severity`, `object` and `source`, so a
- * subscription's filter policy on severity sees every alert, whoever raised it.
+ * subscription's filter policy on severity sees every alert, whoever raised it; an alert sent
+ * through the outbox (lib/core/outbox.ts) also has `alert_id`, by which a subscriber drops the one
+ * copy too many a crash can cause.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { PublishCommand, type PublishCommandOutput } from "@aws-sdk/client-sns";
@@ -57,7 +59,14 @@ export const defaultAlertSubject = (alert: Pick<Alert, "severity" | "type" | "ob
 
 /** The attributes every alert has (a feature's own cannot replace them), as SNS wants them. */
 function messageAttributes(alert: Alert, extra: Readonly<Record<string, string>> = {}): Record<string, { DataType: "String"; StringValue: string }> {
-  const values = { ...extra, type: alert.type, severity: alert.severity, object: alert.object, source: alert.source };
+  const values = {
+    ...extra,
+    type: alert.type,
+    severity: alert.severity,
+    object: alert.object,
+    source: alert.source,
+    ...(alert.alert_id !== undefined ? { alert_id: alert.alert_id } : {}),
+  };
   return Object.fromEntries(Object.entries(values).map(([name, value]) => [name, { DataType: "String", StringValue: value }]));
 }
 
@@ -91,7 +100,13 @@ export function createAlertPublisher(options: AlertPublisherOptions): AlertPubli
       );
       metrics?.add("AlertsPublished", 1, { type: alert.type });
       // SNS's id is the alert log's key for this alert: logged so one can be found from the other.
-      logger?.info("alert published", { type: alert.type, severity: alert.severity, object: alert.object, sns_message_id: out.MessageId });
+      logger?.info("alert published", {
+        type: alert.type,
+        severity: alert.severity,
+        object: alert.object,
+        ...(alert.alert_id !== undefined ? { alert_id: alert.alert_id } : {}),
+        sns_message_id: out.MessageId,
+      });
     },
   };
 }

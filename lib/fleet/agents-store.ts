@@ -1,5 +1,5 @@
 /** The fleet table's agents (registry and polled state, by partition) and each agent's transitions. */
-import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Statement } from "../dynamo/batch.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";
 import { fleetAgentSchema, transitionSchema, type FleetAgent, type TransitionRecord } from "./items.ts";
@@ -173,36 +173,30 @@ export class FleetAgentRecords extends FleetTable {
   /**
    * Writes a poll's change to one agent, only if the item is still the one read (same rev): a
    * concurrent unregister is not undone, and a second pass of the same poll changes nothing.
-   * Returns false when the condition failed.
+   * `with`: items written in the same transaction (the transitions to alert about, so that a
+   * crash cannot keep the agent's change and lose its alert). Returns false when the condition failed.
    */
-  async updateAgent(agent: FleetAgent, change: AgentChange, at: number, calls: FleetCalls): Promise<boolean> {
-    const names: Record<string, string> = {};
-    const values: Record<string, unknown> = { ":rev": agent.rev, ":next": agent.rev + 1, ":at": at };
-    const sets = ["rev = :next", "changed_at = :at"];
-    const removes: string[] = [];
-    Object.entries(change).forEach(([field, value], i) => {
-      if (value === undefined) return;
-      names[`#f${i}`] = field;
-      if (value === null) removes.push(`#f${i}`);
-      else {
-        sets.push(`#f${i} = :v${i}`);
-        values[`:v${i}`] = value;
-      }
-    });
+  async updateAgent(
+    agent: FleetAgent,
+    change: AgentChange,
+    at: number,
+    calls: FleetCalls,
+    withItems: readonly Record<string, unknown>[] = [],
+  ): Promise<boolean> {
+    const update = agentUpdate(this.tableName, agent, change, at);
     try {
-      await this.write(calls, () =>
-        this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: agentKey(agent.agent_id),
-            UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
-            ConditionExpression: "rev = :rev",
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
+      if (withItems.length === 0) {
+        await this.write(calls, () => this.client.send(new UpdateCommand({ ...update, ReturnConsumedCapacity: "TOTAL" })));
+      } else {
+        calls.writes++;
+        const out = await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [{ Update: update }, ...withItems.map((Item) => ({ Put: { TableName: this.tableName, Item } }))],
             ReturnConsumedCapacity: "TOTAL",
           }),
-        ),
-      );
+        );
+        calls.writeUnits += out.ConsumedCapacity?.[0]?.CapacityUnits ?? 2 * (1 + withItems.length);
+      }
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -266,4 +260,30 @@ export class FleetAgentRecords extends FleetTable {
     const last = out.LastEvaluatedKey?.sk;
     return { transitions, ...(typeof last === "string" ? { before: last } : {}) };
   }
+}
+
+/** The conditional update of one agent by a poll (its rev moves on by one). */
+function agentUpdate(tableName: string, agent: FleetAgent, change: AgentChange, at: number) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ":rev": agent.rev, ":next": agent.rev + 1, ":at": at };
+  const sets = ["rev = :next", "changed_at = :at"];
+  const removes: string[] = [];
+  Object.entries(change).forEach(([field, value], i) => {
+    if (value === undefined) return;
+    names[`#f${i}`] = field;
+    if (value === null) removes.push(`#f${i}`);
+    else {
+      sets.push(`#f${i} = :v${i}`);
+      values[`:v${i}`] = value;
+    }
+  });
+  return {
+    TableName: tableName,
+    Key: agentKey(agent.agent_id),
+    UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
+    ConditionExpression: "rev = :rev",
+    // DynamoDB refuses an empty map of names in a transaction.
+    ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+    ExpressionAttributeValues: values,
+  };
 }

@@ -11,6 +11,8 @@
  * | `meta`              | `summary`          | the fleet view as of the last completed poll              |
  * | `meta`              | `gse_outage`       | present while GSE is failing polls (one alert per outage) |
  * | `poll#<id>`         | `run` / `shard#<k>`| one poll: shards still running, each shard's result       |
+ * | `poll#<id>`         | `alertx#<kind>#<id>`| a transition to alert about, written with the agent's change |
+ * | `outbox`            | `alert#<alert_id>` | an alert until it is published (lib/core/outbox.ts)       |
  * | `alert#<kind>`      | `<fingerprint>`    | an alert published recently (dedup window, by TTL)        |
  * | `fleetstats#<day>`  | `<ISO time>`       | counts by status every 5 minutes, for the status page     |
  * | `alertlog#<day>`    | `<ISO time>#<id>`  | every alert published, for the status page (fleet-log.ts) |
@@ -18,7 +20,8 @@
  * Agents are spread over 64 partitions so that no single partition key takes a 100,000-agent
  * fleet's reads and writes, and so a poll can be split into shards by partition.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { Outbox, type OutboxEntry } from "../core/outbox.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";
 import { FleetAgentRecords } from "./agents-store.ts";
 import { FLEET_PARTITIONS } from "./items.ts";
@@ -28,8 +31,14 @@ export * from "./items.ts";
 export type { AgentChange, AgentPage } from "./agents-store.ts";
 export { agentKey, newFleetCalls, partitionOf, type FleetCalls, type FleetStoreOptions } from "./table.ts";
 
+/** A meta item an alert reports, created (only if absent) or deleted (only if present) with it. */
+export type MetaChange = { readonly sk: string; readonly create: Record<string, unknown> } | { readonly sk: string; readonly create?: undefined };
+
 /** The one object callers hold: agents and transitions (the classes it extends), meta items and poll bookkeeping. */
 export class FleetStore extends FleetAgentRecords {
+  /** The heartbeat's alerts on their way to the topic, in this table beside the state they report. */
+  readonly outbox = new Outbox({ client: this.client, table: this.tableName });
+
   async getMeta(sk: string, calls: FleetCalls): Promise<Record<string, unknown> | undefined> {
     const out = await this.read(calls, () =>
       this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: META, sk }, ConsistentRead: true, ReturnConsumedCapacity: "TOTAL" })),
@@ -101,6 +110,38 @@ export class FleetStore extends FleetAgentRecords {
           new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)", ReturnConsumedCapacity: "TOTAL" }),
         ),
       );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * A new item, only if absent, and an alert's outbox item in the same transaction, with the meta
+   * change the alert reports (`meta`: the GSE outage marker opened or closed): false (and nothing
+   * written) when the item was there already or the meta change's condition failed.
+   */
+  async putNewWithAlert(item: Record<string, unknown>, entry: OutboxEntry, now: number, calls: FleetCalls, meta?: MetaChange): Promise<boolean> {
+    calls.writes++;
+    const metaWrite =
+      meta === undefined
+        ? []
+        : meta.create !== undefined
+          ? [{ Put: { TableName: this.tableName, Item: { ...meta.create, pk: META, sk: meta.sk }, ConditionExpression: "attribute_not_exists(pk)" } }]
+          : [{ Delete: { TableName: this.tableName, Key: { pk: META, sk: meta.sk }, ConditionExpression: "attribute_exists(pk)" } }];
+    try {
+      const out = await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            { Put: { TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } },
+            this.outbox.put(entry, now),
+            ...metaWrite,
+          ],
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      );
+      calls.writeUnits += out.ConsumedCapacity?.[0]?.CapacityUnits ?? 4;
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;

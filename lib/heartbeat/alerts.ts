@@ -10,8 +10,9 @@ import { createHash } from "node:crypto";
 import { z } from "zod";
 import { severityOf, type AlertType } from "../core/alert-catalog.ts";
 import { alertFields, createAlertPublisher } from "../core/alerts.ts";
+import { deliver, type OutboxEntry } from "../core/outbox.ts";
 import type { MetricsRecorder } from "../core/metrics.ts";
-import type { FleetCalls, FleetStore, TransitionKind } from "../fleet/store.ts";
+import type { FleetCalls, FleetStore, MetaChange, TransitionKind } from "../fleet/store.ts";
 import { statusClassSchema } from "../gse/status-class.ts";
 
 type HeartbeatKind<T> = T extends `heartbeat.${infer K}` ? K : never;
@@ -129,6 +130,32 @@ export function alertFingerprint(alert: Pick<HeartbeatAlert, "kind" | "count" | 
     .slice(0, 32);
 }
 
+/**
+ * A transition a poll alerts about, written in the same transaction as the agent's change (under
+ * the poll, `poll#<id>` / `alertx#<kind>#<agent>`): the poll's alerts are counted from these items,
+ * so a shard that dies after writing its agents and before storing its result loses none.
+ */
+export const TRANSITION_ALERT_SK_PREFIX = "alertx#";
+
+export const transitionAlertItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string().startsWith(TRANSITION_ALERT_SK_PREFIX),
+  kind: z.enum(TRANSITION_ALERT_KINDS),
+  /** The GSE state as the stuck alert counts it (`5 upgrading`). */
+  state: z.string(),
+  entry: sampleEntrySchema,
+});
+export type TransitionAlertItem = z.infer<typeof transitionAlertItemSchema>;
+
+export const transitionAlertItem = (pollId: string, kind: TransitionAlertKind, state: string, entry: SampleEntry, expiresAt: number) => ({
+  pk: `poll#${pollId}`,
+  sk: `${TRANSITION_ALERT_SK_PREFIX}${kind}#${entry.agent_id}`,
+  kind,
+  state,
+  entry,
+  expires_at: expiresAt,
+});
+
 export interface AlertDeps {
   readonly store: FleetStore;
   readonly sns: SNSClient;
@@ -139,25 +166,37 @@ export interface AlertDeps {
 }
 
 /**
- * Publishes unless an identical alert went out within the window; returns whether it did. The
- * dedup mark is written first (conditional: exactly one of two racing finishers publishes) and
- * taken back when the publish fails, so a retry can still publish.
+ * Publishes unless an identical alert went out within the window; returns whether this call raised
+ * it. The dedup mark and the alert's outbox item are written in one transaction (conditional:
+ * exactly one of two racing finishers raises it), then the alert is published and its item marked
+ * sent. A crash or an SNS refusal after the transaction leaves the item to the outbox sweep
+ * (lib/core/outbox.ts), which publishes it with the same `alert_id`.
  */
-export async function publishAlert(deps: AlertDeps, alert: HeartbeatAlert, calls: FleetCalls, fingerprint = alertFingerprint(alert)): Promise<boolean> {
-  const fresh = await deps.store.putNew(
+export async function publishAlert(
+  deps: AlertDeps,
+  alert: HeartbeatAlert,
+  calls: FleetCalls,
+  fingerprint = alertFingerprint(alert),
+  meta?: MetaChange,
+): Promise<boolean> {
+  // The subject says how many, and `kind` stays an attribute: subscribers filter on it since before the catalogue.
+  const entry: OutboxEntry = {
+    alert: { ...alert, alert_id: `heartbeat.${alert.kind}#${alert.poll_id}#${fingerprint}` },
+    options: { subject: alertSubject(alert), attributes: { kind: alert.kind } },
+  };
+  const fresh = await deps.store.putNewWithAlert(
     { pk: `alert#${alert.kind}`, sk: fingerprint, poll_id: alert.poll_id, expires_at: Math.floor((deps.now() + deps.dedupMs) / 1000) },
+    entry,
+    deps.now(),
     calls,
+    meta,
   );
   if (!fresh) return false;
-  try {
-    // The subject says how many, and `kind` stays an attribute: subscribers filter on it since before the catalogue.
-    await createAlertPublisher({ sns: deps.sns, topicArn: deps.topicArn, ...(deps.metrics ? { metrics: deps.metrics } : {}) }).publish(alert, {
-      subject: alertSubject(alert),
-      attributes: { kind: alert.kind },
-    });
-    return true;
-  } catch (error) {
-    await deps.store.deleteItem(`alert#${alert.kind}`, fingerprint, calls).catch(() => undefined);
-    throw error;
-  }
+  await deliver(
+    deps.store.outbox,
+    createAlertPublisher({ sns: deps.sns, topicArn: deps.topicArn, ...(deps.metrics ? { metrics: deps.metrics } : {}) }),
+    entry,
+    deps.now,
+  );
+  return true;
 }

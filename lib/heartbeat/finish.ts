@@ -4,7 +4,16 @@
  */
 import { FLEET_STATUSES, newFleetCalls, type FleetCalls, type FleetSummary } from "../fleet/store.ts";
 import { fleetStatsItem } from "../fleet/log-items.ts";
-import { heartbeatAlert, publishAlert, TRANSITION_ALERT_KINDS, type AlertKind, type HeartbeatAlert, type TransitionAlertKind } from "./alerts.ts";
+import {
+  heartbeatAlert,
+  publishAlert,
+  TRANSITION_ALERT_KINDS,
+  transitionAlertItemSchema,
+  type AlertKind,
+  type HeartbeatAlert,
+  type TransitionAlertItem,
+  type TransitionAlertKind,
+} from "./alerts.ts";
 import { isOutdated } from "../fleet/view-rules.ts";
 import type { HeartbeatDeps, HeartbeatSettings } from "./settings.ts";
 import { emptyClassCounts, emptyStatusCounts, emptyTallies, shardResultSchema, type ShardResult, type Tally } from "./shard-job.ts";
@@ -34,8 +43,8 @@ interface PollTotals {
 
 /** Aggregates a poll's shards: the fleet summary, then one alert per kind with something to say. */
 export async function finishPoll(deps: HeartbeatDeps, pollId: string, calls: FleetCalls = newFleetCalls()): Promise<PollOutcome> {
-  const { at, startedAt, shards } = await readPoll(deps, pollId, calls);
-  const totals = sumShards(shards);
+  const { at, startedAt, shards, transitions } = await readPoll(deps, pollId, calls);
+  const totals = { ...sumShards(shards), tallies: talliesOf(transitions) };
   const summary = summaryOf(deps, { pollId, at, startedAt, shards: shards.length }, totals);
   await writeSummary(deps, { summary, totals, at }, calls);
   const { alerts, published } = await publishPollAlerts(deps, { pollId, at }, totals, calls);
@@ -45,23 +54,49 @@ export async function finishPoll(deps: HeartbeatDeps, pollId: string, calls: Fle
   return { summary, alerts, published };
 }
 
-async function readPoll(deps: HeartbeatDeps, pollId: string, calls: FleetCalls): Promise<{ at: number; startedAt: number; shards: ShardResult[] }> {
+interface PollRead {
+  readonly at: number;
+  readonly startedAt: number;
+  readonly shards: ShardResult[];
+  /** The transitions to alert about, as written with the agents' changes. */
+  readonly transitions: TransitionAlertItem[];
+}
+
+async function readPoll(deps: HeartbeatDeps, pollId: string, calls: FleetCalls): Promise<PollRead> {
   const items = await deps.store.pollItems(pollId, calls);
   const run = items.find((item) => item.sk === "run");
   const shards = items.flatMap((item) => {
     const parsed = shardResultSchema.safeParse(item);
     return typeof item.sk === "string" && item.sk.startsWith("shard#") && parsed.success ? [parsed.data] : [];
   });
+  const transitions = items.flatMap((item) => {
+    const parsed = transitionAlertItemSchema.safeParse(item);
+    return parsed.success ? [parsed.data] : [];
+  });
   const at = typeof run?.at === "number" ? run.at : Date.parse(pollId);
   const startedAt = typeof run?.started_at === "number" ? run.started_at : at;
-  return { at, startedAt, shards };
+  return { at, startedAt, shards, transitions };
 }
 
-function sumShards(shards: readonly ShardResult[]): PollTotals {
+/**
+ * The poll's alert tallies, from the transitions written with the agents (not from the shards'
+ * results: a shard that died after its writes stored none, and its redelivery sees no change).
+ */
+function talliesOf(transitions: readonly TransitionAlertItem[]): Record<TransitionAlertKind, Tally> {
+  const tallies = emptyTallies();
+  for (const { kind, state, entry } of transitions) {
+    const tally = tallies[kind];
+    tally.count++;
+    tally.states[state] = (tally.states[state] ?? 0) + 1;
+    tally.sample.push(entry);
+  }
+  return tallies;
+}
+
+function sumShards(shards: readonly ShardResult[]): Omit<PollTotals, "tallies"> {
   const byStatus = emptyStatusCounts();
   const byClass = emptyClassCounts();
   const versions = new Map<string, number>();
-  const tallies = emptyTallies();
   let agents = 0;
   let suspect = 0;
   let gseCalls = 0;
@@ -77,16 +112,9 @@ function sumShards(shards: readonly ShardResult[]): PollTotals {
     for (const status of FLEET_STATUSES) byStatus[status] += shard.by_status[status] ?? 0;
     for (const statusClass of STATUS_CLASSES) byClass[statusClass] += shard.by_class[statusClass] ?? 0;
     for (const [version, n] of Object.entries(shard.by_version)) versions.set(version, (versions.get(version) ?? 0) + n);
-    for (const kind of TRANSITION_ALERT_KINDS) {
-      const tally = shard.alerts[kind];
-      if (!tally) continue;
-      tallies[kind].count += tally.count;
-      tallies[kind].sample.push(...tally.sample);
-      for (const [state, n] of Object.entries(tally.states)) tallies[kind].states[state] = (tallies[kind].states[state] ?? 0) + n;
-    }
     if (shard.polled > 0) worstMsPerAgent = Math.max(worstMsPerAgent, shard.duration_ms / shard.polled);
   }
-  return { agents, suspect, gseCalls, failedChunks, gseError, worstMsPerAgent, byStatus, byClass, versions, tallies };
+  return { agents, suspect, gseCalls, failedChunks, gseError, worstMsPerAgent, byStatus, byClass, versions };
 }
 
 function summaryOf(deps: HeartbeatDeps, poll: { pollId: string; at: number; startedAt: number; shards: number }, totals: PollTotals): FleetSummary {
@@ -150,8 +178,9 @@ async function publishPollAlerts(deps: HeartbeatDeps, poll: { pollId: string; at
   };
   const { failedChunks, gseCalls, gseError } = totals;
   if (failedChunks > 0) {
-    // One alert per outage: the marker stays while polls keep failing, and goes with the first clean poll.
-    const opened = await store.createMeta("gse_outage", { since: poll.at, poll_id: poll.pollId, detail: gseError ?? "" }, calls);
+    // One alert per outage: the marker stays while polls keep failing, and goes with the first clean
+    // poll. It is opened (and closed) in the transaction that puts the alert in the outbox: a crash
+    // in between cannot leave an outage without its alert.
     const alert = heartbeatAlert("gse_unreachable", {
       ...base,
       count: failedChunks,
@@ -159,10 +188,15 @@ async function publishPollAlerts(deps: HeartbeatDeps, poll: { pollId: string; at
       truncated: false,
       detail: `${failedChunks} of ${gseCalls} GSE calls failed (${gseError ?? "unknown error"}); no agent was marked lost for it`,
     });
-    await raise(alert, async () => opened && (await publishAlert(alertDeps, alert, calls, `outage-${poll.pollId}`)));
-  } else if (gseCalls > 0 && (await store.deleteMeta("gse_outage", calls))) {
+    const opening = { sk: "gse_outage", create: { since: poll.at, poll_id: poll.pollId, detail: gseError ?? "" } };
+    await raise(alert, () => publishAlert(alertDeps, alert, calls, `outage-${poll.pollId}`, opening));
+  } else if (gseCalls > 0) {
     const alert = heartbeatAlert("gse_reachable", { ...base, count: 0, sample: [], truncated: false, detail: "a poll was answered in full again" });
-    await raise(alert, () => publishAlert(alertDeps, alert, calls, `reachable-${poll.pollId}`));
+    // Sent only when this poll closed an outage (the marker's delete is the transaction's condition).
+    if (await publishAlert(alertDeps, alert, calls, `reachable-${poll.pollId}`, { sk: "gse_outage" })) {
+      out.alerts.push(alert);
+      out.published.push(alert.kind);
+    }
   }
   for (const kind of TRANSITION_ALERT_KINDS) {
     const tally = totals.tallies[kind];

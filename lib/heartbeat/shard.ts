@@ -7,7 +7,7 @@
 import type { LimitFunction } from "p-limit";
 import { agentSourceOf, isAskable } from "../agent-state/fetch.ts";
 import { partitionOf, type FleetAgent, type FleetCalls, type TransitionKind, type TransitionRecord } from "../fleet/store.ts";
-import { ALERT_OF_TRANSITION, TRANSITION_ALERT_KINDS, type SampleEntry, type TransitionAlertKind } from "./alerts.ts";
+import { ALERT_OF_TRANSITION, TRANSITION_ALERT_KINDS, transitionAlertItem, type SampleEntry, type TransitionAlertKind } from "./alerts.ts";
 import { describeError, observeChunk, withDeadline } from "./observe.ts";
 import { applyUpdate, observe, type AgentUpdate, type Observation, type RuleSettings, type Transition } from "./rules.ts";
 import { classOfAgent, isSuspect, lastSeen } from "../fleet/view-rules.ts";
@@ -149,18 +149,26 @@ async function settleAgent(shard: ShardContext, id: string, observation: Observa
   const ctx = { pollId: job.poll_id, at: job.at, partitionPolledAt: view.polledAt.get(view.partitionOfId.get(id) ?? 0) };
   const outcome = observe(agent, observation, ctx, rules);
   if (outcome.update === undefined) return;
-  if (!(await writeAgent(shard, agent, outcome.update))) return;
   const next = applyUpdate(agent, outcome.update, job.at);
+  const alertItems = outcome.transitions.flatMap((t) => {
+    const kind = ALERT_OF_TRANSITION[t.kind];
+    if (kind === null || t.silent === true) return [];
+    return [
+      transitionAlertItem(job.poll_id, kind, stateKey(t), sampleOf(view, next, observation, t), Math.floor(job.at / 1000) + POLL_RECORD_RETENTION_SECONDS),
+    ];
+  });
+  if (!(await writeAgent(shard, agent, outcome.update, alertItems))) return;
   view.byId.set(id, next);
   for (const t of outcome.transitions) tallyTransition(shard, { previous: agent, next, observation, transition: t });
 }
 
-/** Write: true when the agent's change was stored; a conflict or a failure is counted. */
-async function writeAgent(shard: ShardContext, agent: FleetAgent, update: AgentUpdate): Promise<boolean> {
+/** Write: true when the agent's change (and its transitions to alert about) was stored; a conflict or a failure is counted. */
+async function writeAgent(shard: ShardContext, agent: FleetAgent, update: AgentUpdate, alertItems: readonly Record<string, unknown>[]): Promise<boolean> {
   const { deps, job, tally } = shard;
   let written: boolean;
   try {
-    written = await deps.store.updateAgent(agent, update, job.at, shard.calls);
+    // The transitions to alert about go with the change: the poll's finish counts its alerts from them.
+    written = await deps.store.updateAgent(agent, update, job.at, shard.calls, alertItems);
   } catch (error) {
     // Nothing of this agent was written: the next poll sees the same change and records it then.
     tally.writeFailures++;
