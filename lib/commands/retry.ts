@@ -4,6 +4,7 @@
  * command that ends badly; the automation queue runs the rounds (one job per command and due time,
  * one GSE call per batch of due agents) and each command's watchdog tick.
  */
+import { raiseCommandAlert } from "./alert-outbox.ts";
 import { z } from "zod";
 import { parseJobBody, type JobHandler } from "../automation/jobs.ts";
 import { GseError } from "../core/errors.ts";
@@ -298,8 +299,8 @@ async function recoverEndedCommand(deps: CommandRecoveryDeps, ended: CommandItem
 /** The alert, from the final counts; claimed on the command with those counts, so the command keeps showing them. */
 async function alertOnce(deps: CommandRecoveryDeps, command: ClosedCommand & { status: AlertedStatus }): Promise<void> {
   const alert = commandEndAlert(command, command.counts, await failingSample(deps, command), deps.now());
-  await deps.alerts.publish(alert);
-  await deps.store.markAlerted(command.message_id, command.counts, deps.now());
+  // Marked and put in the outbox in one transaction, then published: a crash in between leaves it to the outbox sweep.
+  if (!(await raiseCommandAlert({ table: deps.store.outboxTable, alerts: deps.alerts, now: deps.now }, command.counts, alert))) return;
   deps.logger?.info("command alert sent", { message_id: command.message_id, type: alert.type, counts: command.counts });
 }
 

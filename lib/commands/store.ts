@@ -51,6 +51,11 @@ export class CommandStore {
     this.table = new BatchTable(options, 16);
   }
 
+  /** The table itself, for the alert outbox: a final alert is written in one transaction with the command's mark. */
+  get outboxTable(): { readonly client: BatchTable["client"]; readonly tableName: string } {
+    return { client: this.table.client, tableName: this.tableName };
+  }
+
   // --- the command (store/command.ts) -----------------------------------------------------------
 
   /** Creates the command and its index entry; false when one with this message_id exists. */
@@ -75,11 +80,6 @@ export class CommandStore {
   /** Stores an ended command's final counts; false once its alert went out (its counts stay). */
   setCounts(messageId: string, counts: command.FinalCounts): Promise<boolean> {
     return command.setCounts(this.table, messageId, counts);
-  }
-
-  /** Claims the command's one alert with the counts it carried; false when it was claimed already. */
-  markAlerted(messageId: string, counts: command.FinalCounts, now: number): Promise<boolean> {
-    return command.markAlerted(this.table, messageId, counts, now);
   }
 
   // --- batches (store/batches.ts) ---------------------------------------------------------------

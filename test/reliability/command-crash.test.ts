@@ -82,7 +82,6 @@ const EFFECTS = new Set([
   "addToCommand",
   "finish",
   "setCounts",
-  "markAlerted",
   "putBatches",
   "claimBatch",
   "completeBatch",
@@ -91,9 +90,14 @@ const EFFECTS = new Set([
   "prewriteAgents",
   "recordFailures",
   "markRetrying",
-  "claimRetry",
-  "retryDelivered",
-  "retryFailed",
+  "rearmRetry",
+  "claimRetryJob",
+  "lockRetries",
+  "askRetryAgain",
+  "unlockRetries",
+  "claimRetries",
+  "recordRetries",
+  "dropRetryEntries",
   "giveUp",
   "markReplied",
   "markTimedOut",
@@ -416,19 +420,21 @@ describe("a retry job killed", () => {
     await runDueJobs(w);
     await drainStream();
     const retry = w.queue.jobs.filter((j) => j.body.type === COMMAND_RETRY_JOB);
-    expect(retry).toHaveLength(3);
+    // One round job per due time (the failures of one batch mostly share it), none per agent.
+    expect(retry.length).toBeGreaterThan(0);
+    expect(retry.length).toBeLessThanOrEqual(3);
     w.clock.now = Math.max(...retry.map((j) => j.dueAt));
     // Only the retries run in the process that dies: the ticks stay queued for later.
     const ticks = w.queue.jobs.filter((j) => j.body.type === COMMAND_TICK_JOB);
     for (const t of ticks) t.dueAt = Math.max(t.dueAt, w.clock.now + 1);
   }
 
-  it("killed after claiming its attempt, before the GSE call: the watchdog queues the attempt again and the command ends", async (ctx) => {
+  it("killed after its round claimed the agents' attempts, before the GSE call: the watchdog queues the attempts again and the command ends", async (ctx) => {
     const w = world();
     const { ids } = await agents();
     const id = messageId("retry-claimed");
     await untilRetriesDue(w, id, ids);
-    await expect(runDueJobs(w, w.dying({ call: "call", when: "before" }))).rejects.toBeInstanceOf(Killed);
+    await expect(runDueJobs(w, w.dying({ call: "claimRetries", when: "after" }))).rejects.toBeInstanceOf(Killed);
     await expectConverged(w, ctx, id, PARTIAL);
   }, 120_000);
 
@@ -437,7 +443,7 @@ describe("a retry job killed", () => {
     const { ids } = await agents();
     const id = messageId("retry-answered");
     await untilRetriesDue(w, id, ids);
-    await expect(runDueJobs(w, w.dying({ call: "retryFailed", when: "before" }))).rejects.toBeInstanceOf(Killed);
+    await expect(runDueJobs(w, w.dying({ call: "recordRetries", when: "before" }))).rejects.toBeInstanceOf(Killed);
     await expectConverged(w, ctx, id, PARTIAL);
   }, 120_000);
 });

@@ -119,24 +119,6 @@ export async function setCounts(table: CommandTable, messageId: string, counts: 
   );
 }
 
-/**
- * Marks the command's alert as published, with the counts it carried (so the command shows what
- * the alert said); false when it already was.
- */
-export async function markAlerted(table: CommandTable, messageId: string, counts: FinalCounts, now: number): Promise<boolean> {
-  return conditional(
-    table,
-    new UpdateCommand({
-      TableName: table.tableName,
-      Key: metaKey(messageId),
-      UpdateExpression: "SET alerted_at = :now, #counts = :counts",
-      ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(alerted_at)",
-      ExpressionAttributeNames: { "#counts": "counts" },
-      ExpressionAttributeValues: { ":now": now, ":counts": counts },
-    }),
-  );
-}
-
 function deltaUpdate(delta: CommandDelta, now: number): { expression: string; values: Record<string, unknown> } {
   const adds: string[] = [];
   const values: Record<string, unknown> = { ":now": now };
