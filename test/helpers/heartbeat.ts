@@ -4,9 +4,8 @@
  * what is published, and a GSE client for its simulator. Nothing here touches the stack's own
  * fleet table or topic, which its scheduled heartbeat polls in real time.
  */
+import { topicWithInbox, type PublishedMessage } from "./sns-inbox.ts";
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns";
-import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { randomBytes } from "node:crypto";
 import { GseClient } from "../../lib/gse/client.ts";
@@ -32,18 +31,7 @@ export const TEST_HEARTBEAT_SETTINGS: HeartbeatSettings = {
   writeConcurrency: 16,
 };
 
-export interface PublishedMessage {
-  readonly body: Record<string, unknown>;
-  readonly subject: string | undefined;
-  readonly attributes: Readonly<Record<string, string | undefined>>;
-}
-
-/** SNS's envelope around a message delivered to SQS (raw delivery off). */
-interface SnsEnvelope {
-  Message?: string;
-  Subject?: string;
-  MessageAttributes?: Record<string, { Type?: string; Value?: string }>;
-}
+export type { PublishedMessage };
 
 export interface TestHeartbeat {
   readonly deps: HeartbeatDeps;
@@ -67,11 +55,7 @@ export async function testHeartbeat(settings: Partial<HeartbeatSettings> = {}, o
   const name = `hb-${randomBytes(6).toString("hex")}`;
   const tableName = options.table ?? `${name}-fleet`;
   if (options.table === undefined) await dynamo.send(new CreateTableCommand(tableSpec(TABLES.fleet, tableName)));
-  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: `${name}-alerts` }));
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-alerts-inbox` }));
-  if (!TopicArn || !QueueUrl) throw new Error("could not create the test topic and queue");
-  const attributes = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
-  await sns.send(new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: attributes.Attributes?.QueueArn }));
+  const inbox = await topicWithInbox(sns, sqs, `${name}-alerts`);
 
   const store = new FleetStore({ client: DynamoDBDocumentClient.from(dynamo), tableName });
   const gse = new GseClient({
@@ -84,32 +68,12 @@ export async function testHeartbeat(settings: Partial<HeartbeatSettings> = {}, o
     store,
     gse,
     sns,
-    topicArn: TopicArn,
+    topicArn: inbox.topicArn,
     enqueue: async (job) => void queued.push(job),
     now: () => clock.now,
     settings: { ...TEST_HEARTBEAT_SETTINGS, ...settings },
   };
-  async function takeMessages(): Promise<PublishedMessage[]> {
-    const messages: PublishedMessage[] = [];
-    for (let empty = 0; empty < 2; ) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-      if (Messages.length === 0) {
-        empty++;
-        await new Promise((r) => setTimeout(r, 150));
-        continue;
-      }
-      for (const message of Messages) {
-        const envelope = JSON.parse(message.Body ?? "{}") as SnsEnvelope;
-        messages.push({
-          body: JSON.parse(envelope.Message ?? "{}") as Record<string, unknown>,
-          subject: envelope.Subject,
-          attributes: Object.fromEntries(Object.entries(envelope.MessageAttributes ?? {}).map(([name, a]) => [name, a.Value])),
-        });
-        await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
-      }
-    }
-    return messages;
-  }
+  const takeMessages = inbox.take;
   return {
     deps,
     store,

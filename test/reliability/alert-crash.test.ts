@@ -11,8 +11,7 @@
  */
 import { Logger } from "@aws-lambda-powertools/logger";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { CreateTopicCommand, SNSClient, SubscribeCommand } from "@aws-sdk/client-sns";
-import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { SNSClient } from "@aws-sdk/client-sns";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
@@ -35,7 +34,8 @@ import { TABLES } from "../../lib/resources.ts";
 import { localClientConfig } from "../../local/aws.ts";
 import { tableSpec } from "../../local/dynamodb.ts";
 import { directGse, LosingGse, route } from "../helpers/configs.ts";
-import { addSimAgents, setSimStatus, testHeartbeat, type PublishedMessage, type TestHeartbeat } from "../helpers/heartbeat.ts";
+import { addSimAgents, setSimStatus, testHeartbeat, type TestHeartbeat } from "../helpers/heartbeat.ts";
+import { topicWithInbox, type PublishedMessage } from "../helpers/sns-inbox.ts";
 import { uniqueBuiltInChannelId, useStack, withFaults } from "../helpers/stack.ts";
 
 const { info, dynamo, sns, sqs } = useStack();
@@ -207,38 +207,7 @@ describe("heartbeat GSE outage", () => {
 // ---- config undo --------------------------------------------------------------------------------
 
 /** A topic of the test's own and a queue subscribed to it: what reaches subscribers. */
-async function alertTopic(): Promise<{ topicArn: string; take(): Promise<PublishedMessage[]> }> {
-  const name = `alert-crash-${randomBytes(6).toString("hex")}`;
-  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-inbox` }));
-  if (!TopicArn || !QueueUrl) throw new Error("could not create the test topic and queue");
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
-  await sns.send(new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: Attributes?.QueueArn }));
-  return {
-    topicArn: TopicArn,
-    async take() {
-      const out: PublishedMessage[] = [];
-      for (let empty = 0; empty < 2; ) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-        if (Messages.length === 0) {
-          empty++;
-          await new Promise((r) => setTimeout(r, 150));
-          continue;
-        }
-        for (const message of Messages) {
-          const envelope = JSON.parse(message.Body ?? "{}") as { Message?: string; Subject?: string; MessageAttributes?: Record<string, { Value?: string }> };
-          out.push({
-            body: JSON.parse(envelope.Message ?? "{}") as Record<string, unknown>,
-            subject: envelope.Subject,
-            attributes: Object.fromEntries(Object.entries(envelope.MessageAttributes ?? {}).map(([k, a]) => [k, a.Value])),
-          });
-          await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: message.ReceiptHandle }));
-        }
-      }
-      return out;
-    },
-  };
-}
+const alertTopic = () => topicWithInbox(sns, sqs, `alert-crash-${randomBytes(6).toString("hex")}`);
 
 describe("config undo", () => {
   it("killed after the failed version was rolled back and marked alerted, before SNS took the alert: the stream's retry sends none, the outbox sweep sends it once", async () => {

@@ -41,19 +41,23 @@ export async function prewriteAgents(table: CommandTable, agents: BatchAgents): 
   else await insertMissingAgents(table, agents);
 }
 
+/** An agent of a batch before its first send: what a prewrite creates. */
+function pendingAgentItem({ messageId, batch, now, expiresAt }: BatchAgents, agentId: string) {
+  return {
+    pk: commandPk(messageId),
+    sk: agentSk(agentId),
+    agent_id: agentId,
+    batch,
+    outcome: "PENDING",
+    attempts: 1,
+    updated_at: now,
+    [TTL]: expiresAt,
+  } satisfies AgentCommandItem;
+}
+
 async function insertMissingAgents(table: CommandTable, agents: BatchAgents): Promise<void> {
-  const { messageId, batch, now, expiresAt } = agents;
   const statementOf = (agentId: string): Statement => {
-    const item = {
-      pk: commandPk(messageId),
-      sk: agentSk(agentId),
-      agent_id: agentId,
-      batch,
-      outcome: "PENDING",
-      attempts: 1,
-      updated_at: now,
-      [TTL]: expiresAt,
-    } satisfies AgentCommandItem;
+    const item = pendingAgentItem(agents, agentId);
     const names = Object.keys(item) as (keyof typeof item)[];
     return {
       Statement: `INSERT INTO "${table.tableName}" VALUE {${names.map((name) => `'${name}': ?`).join(", ")}}`,
@@ -67,25 +71,11 @@ async function insertMissingAgents(table: CommandTable, agents: BatchAgents): Pr
 }
 
 async function putAgents(table: CommandTable, agents: BatchAgents): Promise<void> {
-  const { messageId, batch, now, expiresAt } = agents;
   const name = table.tableName;
   await Promise.all(
     chunk(agents.agentIds, BATCH_WRITE_MAX_ITEMS).map((part) =>
       table.limit(async () => {
-        const items = part.map((agentId) => ({
-          PutRequest: {
-            Item: {
-              pk: commandPk(messageId),
-              sk: agentSk(agentId),
-              agent_id: agentId,
-              batch,
-              outcome: "PENDING",
-              attempts: 1,
-              updated_at: now,
-              [TTL]: expiresAt,
-            } satisfies AgentCommandItem,
-          },
-        }));
+        const items = part.map((agentId) => ({ PutRequest: { Item: pendingAgentItem(agents, agentId) } }));
         const left = await drainUnprocessed(
           items,
           async (requests) => {

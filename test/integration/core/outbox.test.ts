@@ -3,8 +3,6 @@
  * emulator, on a table and a topic of this file's own, with the test's clock for the lease.
  */
 import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { CreateTopicCommand, SubscribeCommand } from "@aws-sdk/client-sns";
-import { CreateQueueCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
@@ -12,6 +10,7 @@ import { createAlertPublisher, type Alert, type AlertPublisher } from "../../../
 import { Outbox, OUTBOX_LEASE_MS, sweepOutbox } from "../../../lib/core/outbox.ts";
 import { TABLES } from "../../../lib/resources.ts";
 import { tableSpec } from "../../../local/dynamodb.ts";
+import { topicWithInbox } from "../../helpers/sns-inbox.ts";
 import { useStack } from "../../helpers/stack.ts";
 
 const { dynamo, sns, sqs } = useStack();
@@ -20,31 +19,12 @@ const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 async function setup(): Promise<{ outbox: Outbox; publisher: AlertPublisher; received: () => Promise<Record<string, unknown>[]> }> {
   const name = `outbox-${randomBytes(6).toString("hex")}`;
   await dynamo.send(new CreateTableCommand(tableSpec(TABLES.fleet, name)));
-  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: name }));
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-inbox` }));
-  if (!TopicArn || !QueueUrl) throw new Error("could not create the test topic and queue");
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
-  await sns.send(new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: Attributes?.QueueArn }));
+  const inbox = await topicWithInbox(sns, sqs, name);
   const outbox = new Outbox({ client: DynamoDBDocumentClient.from(dynamo), table: name });
   return {
     outbox,
-    publisher: createAlertPublisher({ sns, topicArn: TopicArn }),
-    async received() {
-      const out: Record<string, unknown>[] = [];
-      for (let empty = 0; empty < 2; ) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
-        if (Messages.length === 0) {
-          empty++;
-          await new Promise((r) => setTimeout(r, 150));
-          continue;
-        }
-        for (const m of Messages) {
-          out.push(JSON.parse((JSON.parse(m.Body ?? "{}") as { Message?: string }).Message ?? "{}") as Record<string, unknown>);
-          await sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: m.ReceiptHandle }));
-        }
-      }
-      return out;
-    },
+    publisher: createAlertPublisher({ sns, topicArn: inbox.topicArn }),
+    received: async () => (await inbox.take()).map((m) => m.body),
   };
 }
 
