@@ -7,10 +7,9 @@
  * the lease) nor sends it twice under different ids (a copy carries the same `alert_id`,
  * `command#<message_id>`).
  */
-import { TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { AlertPublisher } from "../core/alerts.ts";
 import { deliver, Outbox, type OutboxEntry } from "../core/outbox.ts";
-import { isConditionFailure } from "../dynamo/conditions.ts";
 import type { CommandAlert } from "./alerts.ts";
 import { commandPk, META_SK, type CommandItem } from "./store/items.ts";
 
@@ -33,28 +32,23 @@ export async function raiseCommandAlert(deps: CommandAlertDeps, counts: NonNulla
   const outbox = new Outbox({ client, table: tableName });
   const entry: OutboxEntry<CommandAlert> = { alert: { ...alert, alert_id: commandAlertId(alert.message_id) } };
   const now = deps.now();
-  try {
-    await client.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Update: {
-              TableName: tableName,
-              Key: { pk: commandPk(alert.message_id), sk: META_SK },
-              UpdateExpression: "SET alerted_at = :now, #counts = :counts",
-              ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(alerted_at)",
-              ExpressionAttributeNames: { "#counts": "counts" },
-              ExpressionAttributeValues: { ":now": now, ":counts": counts },
-            },
-          },
-          outbox.put(entry, now),
-        ],
-      }),
-    );
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+  const marked = await outbox.putWith(
+    [
+      {
+        Update: {
+          TableName: tableName,
+          Key: { pk: commandPk(alert.message_id), sk: META_SK },
+          UpdateExpression: "SET alerted_at = :now, #counts = :counts",
+          ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(alerted_at)",
+          ExpressionAttributeNames: { "#counts": "counts" },
+          ExpressionAttributeValues: { ":now": now, ":counts": counts },
+        },
+      },
+    ],
+    entry,
+    now,
+  );
+  if (!marked) return false;
   await deliver(outbox, deps.alerts, entry, deps.now);
   return true;
 }

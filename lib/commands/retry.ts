@@ -4,7 +4,6 @@
  * command that ends badly; the automation queue runs the rounds (one job per command and due time,
  * one GSE call per batch of due agents) and each command's watchdog tick.
  */
-import { raiseCommandAlert } from "./alert-outbox.ts";
 import { z } from "zod";
 import { parseJobBody, type JobHandler } from "../automation/jobs.ts";
 import { GseError } from "../core/errors.ts";
@@ -15,6 +14,7 @@ import { chunk } from "../dynamo/batch.ts";
 import { agentCommandItemSchema, commandItemSchema, type AgentAttempt, type AgentCommandItem, type CommandItem, type RetryEntry } from "./store/items.ts";
 import type { RetryCommand, RetryResults } from "./store/retries.ts";
 import { messageIdSchema } from "../gse/schemas.ts";
+import { raiseCommandAlert } from "./alert-outbox.ts";
 import { ALERT_SAMPLE_SIZE, commandEndAlert, isAlertedStatus, type AlertedStatus, type AlertSampleAgent, type CommandAlert } from "./alerts.ts";
 import type { AlertPublisher } from "../core/alerts.ts";
 import { closeCommand, countsAreFinal, type ClosedCommand } from "./close.ts";

@@ -3,9 +3,8 @@
  * version) and each object's immutable versions. The head moves only inside a conditional
  * transaction, so two changes of one object can never both think they came after the same version.
  */
-import { GetCommand, QueryCommand, ScanCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { OutboxEntry } from "../core/outbox.ts";
-import { isCancelledOrConditionFailure } from "../dynamo/conditions.ts";
 import type { ConfigAlert } from "./alerts.ts";
 import { objectKey, type ConfigDocument, type ObjectRef } from "./documents.ts";
 import { headItemSchema, versionItemSchema, type HeadItem, type StoredError, type VersionItem, type VersionStatus } from "./items.ts";
@@ -300,15 +299,7 @@ export class VersionRecords extends ConfigTable {
   ): Promise<boolean> {
     this.counter.writes += 1;
     this.counter.transactions += 1;
-    try {
-      await this.options.client.send(
-        new TransactWriteCommand({ TransactItems: [{ Update: { TableName: this.table, ...update } }, this.outbox.put(entry, now)] }),
-      );
-      return true;
-    } catch (error) {
-      if (isCancelledOrConditionFailure(error)) return false;
-      throw error;
-    }
+    return (await this.outbox.putWith([{ Update: { TableName: this.table, ...update } }], entry, now)) !== undefined;
   }
 
   /** Versions of one object, newest first, `limit` at a time; `cursor` is the last page's `next`. */

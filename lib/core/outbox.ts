@@ -12,9 +12,7 @@
  * a subscriber drops (docs/operations.md).
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import type { TransactWriteItem } from "@aws-sdk/client-dynamodb";
-import type { NativeAttributeValue } from "@aws-sdk/util-dynamodb";
+import { QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
 import { z } from "zod";
 import type { Alert, AlertPublisher, AlertPublishOptions } from "./alerts.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";
@@ -36,10 +34,8 @@ export interface OutboxEntry<A extends Alert = Alert> {
   readonly options?: AlertPublishOptions;
 }
 
-/** A put in DynamoDB's TransactWriteItems as the document client takes it (plain values, not attribute maps). */
-export type DocumentTransactItem = Omit<TransactWriteItem, "Put"> & {
-  Put?: { TableName: string; Item: Record<string, NativeAttributeValue>; ConditionExpression?: string };
-};
+/** One write of a transaction as the document client takes it (plain values, not attribute maps). */
+export type DocumentTransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
 
 const storedSchema = z.object({
   pk: z.literal(OUTBOX_PK),
@@ -91,6 +87,26 @@ export class Outbox {
         ConditionExpression: "attribute_not_exists(pk)",
       },
     };
+  }
+
+  /**
+   * The state change `change` and the alert reporting it, in one transaction. Undefined (nothing
+   * written) when a condition failed: the change was made already, or the alert is there; any
+   * other refusal (a conflicting transaction) is thrown, so the caller tries again rather than
+   * take it for "alerted already". Otherwise the write units the transaction used, when DynamoDB said.
+   */
+  async putWith<A extends Alert>(
+    change: readonly DocumentTransactItem[],
+    entry: OutboxEntry<A>,
+    now: number,
+  ): Promise<{ writeUnits: number | undefined } | undefined> {
+    try {
+      const out = await this.client.send(new TransactWriteCommand({ TransactItems: [...change, this.put(entry, now)], ReturnConsumedCapacity: "TOTAL" }));
+      return { writeUnits: out.ConsumedCapacity?.[0]?.CapacityUnits };
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      throw error;
+    }
   }
 
   /** Marks an item sent; false when it already was (another publisher got there first). */

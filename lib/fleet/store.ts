@@ -20,7 +20,7 @@
  * Agents are spread over 64 partitions so that no single partition key takes a 100,000-agent
  * fleet's reads and writes, and so a poll can be split into shards by partition.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { Outbox, type OutboxEntry } from "../core/outbox.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";
 import { FleetAgentRecords } from "./agents-store.ts";
@@ -130,23 +130,14 @@ export class FleetStore extends FleetAgentRecords {
         : meta.create !== undefined
           ? [{ Put: { TableName: this.tableName, Item: { ...meta.create, pk: META, sk: meta.sk }, ConditionExpression: "attribute_not_exists(pk)" } }]
           : [{ Delete: { TableName: this.tableName, Key: { pk: META, sk: meta.sk }, ConditionExpression: "attribute_exists(pk)" } }];
-    try {
-      const out = await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            { Put: { TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } },
-            this.outbox.put(entry, now),
-            ...metaWrite,
-          ],
-          ReturnConsumedCapacity: "TOTAL",
-        }),
-      );
-      calls.writeUnits += out.ConsumedCapacity?.[0]?.CapacityUnits ?? 4;
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+    const written = await this.outbox.putWith(
+      [{ Put: { TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" } }, ...metaWrite],
+      entry,
+      now,
+    );
+    if (!written) return false;
+    calls.writeUnits += written.writeUnits ?? 4;
+    return true;
   }
 
   /** Adds `delta` to a poll's count of shards still running; returns the new count. */
