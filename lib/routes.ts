@@ -76,6 +76,9 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "POST", path: "/v1/fleet/agents/register", function: "fleet_register", scope: "operator" },
   { method: "POST", path: "/v1/fleet/agents/unregister", function: "fleet_unregister", scope: "operator" },
   { method: "GET", path: "/v1/fleet/agents/{agent_id}/history", function: "fleet_history", scope: "gse:read" },
+  { method: "PUT", path: "/v1/fleet/agents/{agent_id}/labels", function: "fleet_labels_put", scope: "operator" },
+  { method: "PATCH", path: "/v1/fleet/agents/{agent_id}/labels", function: "fleet_labels_patch", scope: "operator" },
+  { method: "POST", path: "/v1/fleet/resolve", function: "fleet_resolve", scope: "gse:read" },
   // Configuration versions; {kind} is route or streamto, {id} the channel or stream_to id.
   { method: "GET", path: "/v1/configs/{kind}/{id}/versions", function: "config_history", scope: "gse:read" },
   { method: "GET", path: "/v1/configs/{kind}/{id}/versions/{version}", function: "config_history", scope: "gse:read" },

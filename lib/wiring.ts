@@ -248,6 +248,10 @@ export const FUNCTIONS = {
   fleet_register: fleetRoute("functions/fleet/register.ts", "POST /v1/fleet/agents/register: watch these agents"),
   fleet_unregister: fleetRoute("functions/fleet/unregister.ts", "POST /v1/fleet/agents/unregister: stop watching these agents"),
   fleet_history: fleetRoute("functions/fleet/history.ts", "GET /v1/fleet/agents/{agent_id}/history: one agent's state and transitions"),
+  fleet_labels_put: fleetRoute("functions/fleet/labels-put.ts", "PUT /v1/fleet/agents/{agent_id}/labels: replace an agent's labels"),
+  fleet_labels_patch: fleetRoute("functions/fleet/labels-patch.ts", "PATCH /v1/fleet/agents/{agent_id}/labels: set or remove some of an agent's labels"),
+  // One pass over every partition of a 100k-agent fleet: more memory is more CPU for the filtering.
+  fleet_resolve: { ...fleetRoute("functions/fleet/resolve.ts", "POST /v1/fleet/resolve: preview the agents a target query resolves to"), memoryMb: 1024 },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;

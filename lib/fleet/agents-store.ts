@@ -7,8 +7,10 @@ import { FleetTable, agentKey, historyPk, partitionPk, readUnitsOf, type FleetCa
 
 type Removable<T> = { [K in keyof T]?: T[K] | null };
 
-/** The fields of an agent a poll may change (everything but registry and bookkeeping); null removes a field. */
-export type AgentChange = Removable<Omit<FleetAgent, "agent_id" | "registered_at" | "sources" | "rev" | "expires_at" | "changed_at">> & {
+/** The fields of an agent a poll may change (everything but registry, bookkeeping and the operator's labels); null removes a field. */
+export type AgentChange = Removable<
+  Omit<FleetAgent, "agent_id" | "registered_at" | "sources" | "rev" | "expires_at" | "changed_at" | "labels" | "labels_rev">
+> & {
   readonly expires_at: number | null;
 };
 
@@ -142,6 +144,46 @@ export class FleetAgentRecords extends FleetTable {
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+    }
+  }
+
+  /**
+   * Writes an agent's labels, and nothing else: not `rev`, so a poll that read the agent before
+   * still writes its change, and the poll's own writes never name `labels`. `labels_rev` counts
+   * label writes: `expectedRev` (the one read; 0 for none) makes a read-modify-write that cannot
+   * lose a concurrent one; omitted, the write replaces whatever is there. Returns "written",
+   * "changed" (expectedRev did not hold) or "absent" (the agent is not watched).
+   */
+  async writeLabels(
+    agentId: string,
+    labels: Readonly<Record<string, string>>,
+    calls: FleetCalls,
+    expectedRev?: number,
+  ): Promise<"written" | "changed" | "absent"> {
+    const guard = expectedRev === undefined ? "" : expectedRev === 0 ? " AND attribute_not_exists(labels_rev)" : " AND labels_rev = :expected";
+    try {
+      await this.write(calls, () =>
+        this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: agentKey(agentId),
+            UpdateExpression: "SET labels = :labels, labels_rev = if_not_exists(labels_rev, :zero) + :one",
+            ConditionExpression: `attribute_exists(pk)${guard}`,
+            ExpressionAttributeValues: {
+              ":labels": labels,
+              ":zero": 0,
+              ":one": 1,
+              ...(expectedRev !== undefined && expectedRev > 0 ? { ":expected": expectedRev } : {}),
+            },
+            ReturnConsumedCapacity: "TOTAL",
+          }),
+        ),
+      );
+      return "written";
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      if (expectedRev === undefined) return "absent";
+      return (await this.getAgent(agentId, calls)) === undefined ? "absent" : "changed";
     }
   }
 

@@ -46,6 +46,9 @@ export const isWatchableAgentId = (id: string): boolean => id.length > 0 && Buff
  * - `record`: GSE's raw record at the last change, for alerts and history.
  * - `rev`: bumped by every write; the poll's writes are conditional on the rev it read.
  * - `expires_at` (epoch s): TTL, set only while the agent is not seen alive.
+ * - `labels`, `labels_rev`: the operator's (lib/fleet/labels.ts) and a count of their writes, written alone by an UpdateItem of `labels`, never
+ *   by a poll, so neither write loses the other and the rev the poll conditions on does not move.
+ *   Read leniently (any string map): one bad stored label must not hide the agent from every read.
  */
 export const fleetAgentSchema = z.looseObject({
   agent_id: z.string().min(1),
@@ -67,6 +70,8 @@ export const fleetAgentSchema = z.looseObject({
   record: z.record(z.string(), z.unknown()).optional(),
   rev: z.int().nonnegative(),
   expires_at: z.int().optional(),
+  labels: z.record(z.string(), z.string()).optional(),
+  labels_rev: z.int().nonnegative().optional(),
 });
 export type FleetAgent = z.infer<typeof fleetAgentSchema>;
 

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { decimalInt } from "../http/params.ts";
 import { agentIdSchema, MAX_AGENTS_PER_REQUEST } from "../gse/schemas.ts";
 import { statusClassSchema } from "../gse/status-class.ts";
+import { labelKeySchema, labelsSchema, MAX_LABELS_PER_AGENT, targetQuerySchema } from "../targets/schemas.ts";
 import { fleetSummarySchema, isWatchableAgentId, transitionSchema } from "./items.ts";
 
 // Registered ids are asked of GSE by every poll: only GSE's formats (which are also storable).
@@ -30,6 +31,12 @@ export const listAgentsQuerySchema = z.object({
   /** Last seen alive before / after this time (ISO 8601); agents never seen match neither. */
   seen_before: z.iso.datetime({ offset: true }).optional(),
   seen_after: z.iso.datetime({ offset: true }).optional(),
+  /** `k=v`: agents labelled so (lib/fleet/labels.ts). */
+  label: z
+    .string()
+    .regex(/^[^=]+=.*$/, "is k=v")
+    .refine((kv) => labelKeySchema.safeParse(kv.slice(0, kv.indexOf("="))).success, "the key is not a label key")
+    .optional(),
   limit: decimalInt({ min: 1, max: 1000, fallback: 100 }),
   cursor: z.string().min(1).max(4096).optional(),
 });
@@ -63,6 +70,8 @@ export const agentViewSchema = z.object({
   stuck_at: z.string().optional(),
   outdated: z.boolean(),
   record: z.record(z.string(), z.unknown()).nullable(),
+  /** The operator's labels (PUT/PATCH /v1/fleet/agents/{agent_id}/labels); the API answers {} when none. */
+  labels: z.record(z.string(), z.string()).optional(),
 });
 export type AgentView = z.infer<typeof agentViewSchema>;
 
@@ -75,3 +84,25 @@ export const historyDataSchema = z.object({
 export const registerDataSchema = z.object({ registered: z.int(), already_watched: z.int() });
 export const unregisterDataSchema = z.object({ unregistered: z.int(), not_watched: z.int() });
 export const summaryDataSchema = fleetSummarySchema.nullable();
+
+/** PUT /v1/fleet/agents/{agent_id}/labels: the agent's labels, all of them. */
+export const putLabelsBodySchema = z.strictObject({ labels: labelsSchema });
+/** PATCH /v1/fleet/agents/{agent_id}/labels: labels to set (added or changed) and keys to remove. */
+export const patchLabelsBodySchema = z
+  .strictObject({
+    set: labelsSchema.optional(),
+    remove: z.array(labelKeySchema).min(1).max(MAX_LABELS_PER_AGENT).optional(),
+  })
+  .refine((b) => b.set !== undefined || b.remove !== undefined, { message: "name set or remove", path: ["set"] })
+  .refine((b) => !(b.remove ?? []).some((k) => b.set !== undefined && k in b.set), {
+    message: "a key cannot be both set and removed",
+    path: ["remove"],
+  });
+export type PatchLabelsBody = z.infer<typeof patchLabelsBodySchema>;
+export const labelsDataSchema = z.object({ agent_id: z.string(), labels: z.record(z.string(), z.string()) });
+
+/** POST /v1/fleet/resolve: a target query to preview (docs/rollouts.md §2). */
+export const resolveBodySchema = z.strictObject({ query: targetQuerySchema });
+/** Ids shown at most by a preview; `count` is all of them. */
+export const RESOLVE_PREVIEW_IDS = 1000;
+export const resolveDataSchema = z.object({ count: z.int(), agent_ids: z.array(z.string()), truncated: z.boolean() });

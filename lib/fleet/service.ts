@@ -65,6 +65,7 @@ export function agentView(agent: FleetAgent, partitionPolledAt: number | undefin
     ...(agent.stuck_at !== undefined ? { stuck_at: new Date(agent.stuck_at).toISOString() } : {}),
     outdated: isOutdated(agent.version, minVersion),
     record: agent.record ?? null,
+    labels: agent.labels ?? {},
   };
 }
 
@@ -172,6 +173,10 @@ export function matches(view: AgentView, query: ListAgentsQuery): boolean {
   if (query.outdated !== undefined && view.outdated !== query.outdated) return false;
   if (query.seen_before !== undefined && (view.last_seen === null || Date.parse(view.last_seen) >= Date.parse(query.seen_before))) return false;
   if (query.seen_after !== undefined && (view.last_seen === null || Date.parse(view.last_seen) <= Date.parse(query.seen_after))) return false;
+  if (query.label !== undefined) {
+    const at = query.label.indexOf("=");
+    if (view.labels?.[query.label.slice(0, at)] !== query.label.slice(at + 1)) return false;
+  }
   return true;
 }
 

@@ -55,6 +55,7 @@ import {
   summaryDataSchema,
   unregisterDataSchema,
 } from "../fleet/schemas.ts";
+import { labelsDataSchema, patchLabelsBodySchema, putLabelsBodySchema, resolveBodySchema, resolveDataSchema } from "../fleet/schemas.ts";
 import { slotCallbackSchema } from "../gse/schemas.ts";
 import { CALLBACK_KEY_PARAM } from "../http/auth.ts";
 import type { FunctionKey } from "../wiring.ts";
@@ -112,6 +113,28 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     query: historyQuerySchema,
     errors: ["NotFound"],
     responseData: historyDataSchema,
+  },
+  fleet_labels_put: {
+    description:
+      "Replaces the agent's labels with `labels` (`{}` removes them all). A key is lower-case letters, digits, `.`, `_`, `-` (1-63, starting and ending alphanumeric), a value at most 63 characters, at most 32 labels. Target queries match them (`POST /v1/fleet/resolve`). 404 when the fleet does not watch the agent.",
+    path: agentPathSchema,
+    requestBody: putLabelsBodySchema,
+    errors: ["NotFound"],
+    responseData: labelsDataSchema,
+  },
+  fleet_labels_patch: {
+    description:
+      "Sets the labels of `set` and removes the keys of `remove`, keeping the agent's other labels; a key in both is a 400, as is a result over 32 labels (`set`). Answers the labels after the change. 404 when the fleet does not watch the agent.",
+    path: agentPathSchema,
+    requestBody: patchLabelsBodySchema,
+    errors: ["NotFound"],
+    responseData: labelsDataSchema,
+  },
+  fleet_resolve: {
+    description:
+      "Previews a target query (docs/rollouts.md §2): the watched agents matching every field given (`status_class`, also `lost` and `stuck`; `version`, a semver range; `bk_cloud_id`; `labels`, all exactly; `limit`), sorted. `count` is all matches, `agent_ids` the first 1000, `truncated` whether there are more. No match is a 400 on `target_query`, as a command or rollout by this query would be.",
+    requestBody: resolveBodySchema,
+    responseData: resolveDataSchema,
   },
   config_history: {
     summary: "Versions of a stream_to or route (kind `route` or `streamto`)",
