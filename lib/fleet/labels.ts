@@ -14,8 +14,8 @@ export interface LabelsAnswer {
   readonly labels: Labels;
 }
 
-/** Bounded: each retry follows a label write that won, so only a storm of writers to one agent gets here. */
-const PATCH_ATTEMPTS = 5;
+/** Bounded: each retry follows a label write that won, so N writers to one agent at once all land within N attempts. */
+const PATCH_ATTEMPTS = 10;
 
 const notWatched = (agentId: string) => new NotFoundError(`agent ${agentId} is not watched by the fleet`);
 
