@@ -300,6 +300,26 @@ const CASES: Readonly<Record<string, Case>> = {
     await expectAnswer(404, "an agent never watched", { params: { agent_id: unique("nobody") } });
     await expectAnswer(400, "limit 0", { params: { agent_id: quietAgent }, query: "limit=0" });
   },
+  fleet_labels_put: async ({ expectAnswer }) => {
+    await expectAnswer(200, "a watched agent", { params: { agent_id: quietAgent }, body: { labels: { contract: run } } });
+    await expectAnswer(404, "an agent never watched", { params: { agent_id: unique("nobody") }, body: { labels: {} } });
+    await expectAnswer(400, "a key that is not a label key", { params: { agent_id: quietAgent }, body: { labels: { "Not A Key": "x" } } });
+  },
+  fleet_labels_patch: async ({ expectAnswer }) => {
+    await expectAnswer(200, "a watched agent", { params: { agent_id: quietAgent }, body: { set: { contract: run }, remove: ["other"] } });
+    await expectAnswer(404, "an agent never watched", { params: { agent_id: unique("nobody") }, body: { set: { env: "x" } } });
+    await expectAnswer(400, "one key set and removed", { params: { agent_id: quietAgent }, body: { set: { env: "x" }, remove: ["env"] } });
+  },
+  fleet_resolve: async ({ expectAnswer }) => {
+    await callApi(info.gatewayUrl, `/v1/fleet/agents/${encodeURIComponent(quietAgent)}/labels`, {
+      method: "PATCH",
+      headers: authHeader,
+      body: { set: { contract: run } },
+    });
+    await expectAnswer(200, "a query by label", { body: { query: { labels: { contract: run } } } });
+    await expectAnswer(400, "a query nobody matches", { body: { query: { labels: { contract: unique("none") } } } });
+    await expectAnswer(400, "a version that is not a range", { body: { query: { version: "two" } } });
+  },
 
   // Config versions.
   "GET /v1/configs/{kind}/{id}/versions": async ({ expectAnswer }) => {
