@@ -15,7 +15,7 @@ export type { Target } from "./target.ts";
 /** Calls one route and returns its `data`, parsed with the route's own answer schema. */
 export async function callApi<T extends z.ZodType>(
   target: Target,
-  method: "GET" | "POST" | "PUT" | "DELETE",
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE",
   path: string,
   schema: T,
   options: { body?: unknown; headers?: Record<string, string> } = {},

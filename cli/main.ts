@@ -10,6 +10,7 @@ import { callApi, type Io } from "./api.ts";
 import { addApmCommands } from "./apm.ts";
 import { AGENT_VIEW_STATUSES, DEFAULT_TIMEOUT_SECONDS } from "./choices.ts";
 import { addCommandCommands } from "./dispatch.ts";
+import { addFleetLabelCommands } from "./fleet-labels.ts";
 import { CliError, type ErrorJson, ReportedError, UsageError } from "./errors.ts";
 import { agentDetail, agentsTable, changesText, fleetSummary, stateTable, versionsTable } from "./format.ts";
 import { loadRuntime, rt } from "./lazy.ts";
@@ -222,6 +223,7 @@ export function buildProgram(io: Io, state: RunState = { exitCode: 0 }): Command
 
   addCommandCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
   addApmCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
+  addFleetLabelCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
 
   return program;
 }

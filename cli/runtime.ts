@@ -8,6 +8,7 @@ import { z } from "zod";
 
 export { listAgentStateDataSchema } from "../lib/gse/schemas.ts";
 export { historyDataSchema, listAgentsDataSchema, registerDataSchema, summaryDataSchema, unregisterDataSchema } from "../lib/fleet/schemas.ts";
+export { labelsDataSchema, patchLabelsBodySchema, putLabelsBodySchema, resolveBodySchema, resolveDataSchema } from "../lib/fleet/schemas.ts";
 export { diffDataSchema, historyPageSchema, versionViewSchema } from "../lib/config-versions/api.ts";
 export { driftReportSchema } from "../lib/config-versions/reconcile.ts";
 export { commandListSchema, commandPageSchema, commandViewSchema, dispatchAnswerSchema, dispatchCommandSchema } from "../lib/commands/schemas.ts";
