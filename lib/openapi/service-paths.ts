@@ -92,7 +92,7 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
   },
   fleet_agents: {
     description:
-      "Watched agents, `limit` (1-1000, default 100) at a time; query parameters `status` (pending|alive|suspect|lost|unknown), `class` (alive|degraded|transitional|gone|unknown: the class of GSE's last status_code, shown as `status_class` beside `status_code`), `version`, `outdated` (true|false), `seen_before`/`seen_after` (ISO 8601 last-seen bounds), `cursor` (the previous page's `next_cursor`). A page may hold fewer items than `limit` while `next_cursor` is not null.",
+      "Watched agents, `limit` (1-1000, default 100) at a time; query parameters `status` (pending|alive|suspect|lost|unknown), `class` (alive|degraded|transitional|gone|unknown: the class of GSE's last status_code, shown as `status_class` beside `status_code`), `version`, `outdated` (true|false), `seen_before`/`seen_after` (ISO 8601 last-seen bounds), `label` (`k=v`: agents labelled so; each agent shows its `labels`), `cursor` (the previous page's `next_cursor`). A page may hold fewer items than `limit` while `next_cursor` is not null.",
     query: listAgentsQuerySchema,
     responseData: listAgentsDataSchema,
   },
