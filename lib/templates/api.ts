@@ -7,14 +7,7 @@ import { canonicalJson } from "../core/canonical-json.ts";
 import { ConflictError, NotFoundError } from "../core/errors.ts";
 import type { PointerItem, VersionItem } from "./items.ts";
 import { templatePk, versionSk, TEMPLATE_INDEX_PK } from "./items.ts";
-import {
-  MAX_TEMPLATE_VERSION,
-  templateVersionSchema,
-  type TemplateBody,
-  type TemplateList,
-  type TemplatePutAnswer,
-  type TemplateVersion,
-} from "./schemas.ts";
+import { MAX_TEMPLATE_VERSION, templateVersionSchema, type TemplateBody, type TemplateList, type TemplatePutAnswer, type TemplateVersion } from "./schemas.ts";
 import type { TemplateStore } from "./store.ts";
 
 export interface TemplateDeps {

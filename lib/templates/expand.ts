@@ -3,7 +3,7 @@
  * filled in, as the content and settings the rollout runs with. A rollout's own fields override
  * the settings answered here; that merge is the rollout's (lib/rollouts).
  */
-import { z } from "zod";
+import type { z } from "zod";
 import { ValidationError, type FieldProblem } from "../core/errors.ts";
 import { rolloutContentSchema, rolloutSettingsSchema, type RolloutSettings } from "../rollouts/spec.ts";
 import { getTemplate } from "./api.ts";
@@ -28,7 +28,8 @@ function parameterValues(template: TemplateVersion, given: Readonly<Record<strin
   const problems: FieldProblem[] = [];
   const declared = new Map(template.parameters.map((p) => [p.name, p]));
   for (const name of Object.keys(given)) {
-    if (!declared.has(name)) problems.push({ path: `template.parameters.${name}`, message: `template ${template.name} v${template.version} has no parameter ${name}` });
+    if (!declared.has(name))
+      problems.push({ path: `template.parameters.${name}`, message: `template ${template.name} v${template.version} has no parameter ${name}` });
   }
   const values: Record<string, string> = {};
   for (const parameter of template.parameters) {

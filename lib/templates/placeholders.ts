@@ -49,9 +49,9 @@ function isJsonWithMarkers(text: string): boolean {
 
 /** `text` with every placeholder replaced by its value (all names must be in `values`). */
 export function substitute(text: string, values: Readonly<Record<string, string>>): string {
-  const escape = isJsonWithMarkers(text);
+  const jsonEscaped = isJsonWithMarkers(text);
   return text.replace(PLACEHOLDER, (_, name: string) => {
     const value = values[name] ?? "";
-    return escape ? JSON.stringify(value).slice(1, -1) : value;
+    return jsonEscaped ? JSON.stringify(value).slice(1, -1) : value;
   });
 }

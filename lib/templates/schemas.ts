@@ -20,11 +20,16 @@ export const templateNameSchema = z
   .string()
   .regex(TEMPLATE_NAME_PATTERN, "a template name is lower-case letters, digits, '.', '_' or '-', starting with a letter or digit, at most 63");
 
-export const parameterNameSchema = z.string().regex(PARAMETER_NAME_PATTERN, "a parameter name is letters, digits or '_', not starting with a digit, at most 64");
+export const parameterNameSchema = z
+  .string()
+  .regex(PARAMETER_NAME_PATTERN, "a parameter name is letters, digits or '_', not starting with a digit, at most 64");
+
+/** A value must match a pattern whole. */
+const anchored = (pattern: string): RegExp => new RegExp(`^(?:${pattern})$`, "u");
 
 const compiles = (pattern: string): boolean => {
   try {
-    new RegExp(pattern);
+    anchored(pattern);
     return true;
   } catch {
     return false;
@@ -42,7 +47,7 @@ export const templateParameterSchema = z.strictObject({
 export type TemplateParameter = z.infer<typeof templateParameterSchema>;
 
 /** Whether `value` matches a parameter's pattern as a whole. */
-export const matchesPattern = (pattern: string, value: string): boolean => new RegExp(`^(?:${pattern})$`, "u").test(value);
+export const matchesPattern = (pattern: string, value: string): boolean => anchored(pattern).test(value);
 
 const templateBodyObject = rolloutSettingsSchema.extend({
   description: z.string().max(1000).optional(),

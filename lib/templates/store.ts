@@ -2,19 +2,10 @@
  * TemplateStore: the template items of the commands table (lib/templates/items.ts). Each method is
  * one read or one conditional write.
  */
-import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { isCancelledOrConditionFailure } from "../dynamo/conditions.ts";
 import { decodeKeyCursor, encodeKeyCursor, type Page } from "../dynamo/cursor.ts";
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import {
-  pointerItemSchema,
-  TEMPLATE_INDEX_PK,
-  templatePk,
-  versionItemSchema,
-  versionSk,
-  type PointerItem,
-  type VersionItem,
-} from "./items.ts";
+import { pointerItemSchema, TEMPLATE_INDEX_PK, templatePk, versionItemSchema, versionSk, type PointerItem, type VersionItem } from "./items.ts";
 
 export interface TemplateStoreOptions {
   readonly client: DynamoDBDocumentClient;
