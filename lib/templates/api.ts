@@ -4,7 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../core/canonical-json.ts";
-import { ConflictError, NotFoundError } from "../core/errors.ts";
+import { ConflictError, ItemTooLargeError, NotFoundError } from "../core/errors.ts";
+import { biggestField, DYNAMODB_ITEM_LIMIT_BYTES, itemSize } from "../dynamo/item-size.ts";
 import type { PointerItem, VersionItem } from "./items.ts";
 import { templatePk, versionSk, TEMPLATE_INDEX_PK } from "./items.ts";
 import { MAX_TEMPLATE_VERSION, templateVersionSchema, type TemplateBody, type TemplateList, type TemplatePutAnswer, type TemplateVersion } from "./schemas.ts";
@@ -53,9 +54,33 @@ function newVersion(name: string, body: TemplateBody, hash: string, version: num
   return { item, pointer };
 }
 
+/** Room left in the item for what itemSize's estimate may miss. */
+const MAX_VERSION_BYTES = DYNAMODB_ITEM_LIMIT_BYTES - 8 * 1024;
+
+/**
+ * A version is one item: content and undo.content may each be as large as a command's, and both
+ * together may not fit. Refused (413 naming the field to shrink) before anything is read or written.
+ */
+function assertVersionFits(item: VersionItem): void {
+  const bytes = itemSize(item);
+  if (bytes <= MAX_VERSION_BYTES) return;
+  const field = biggestField(item.body);
+  const name = field.path === "" ? "(body)" : field.path;
+  throw new ItemTooLargeError(
+    `the template would be stored in ${bytes} bytes; at most ${MAX_VERSION_BYTES} fit in one version: ${name} is ${field.bytes} bytes`,
+    {
+      field: name,
+      field_bytes: field.bytes,
+      record_bytes: bytes,
+      limit_bytes: MAX_VERSION_BYTES,
+    },
+  );
+}
+
 /** PUT /v1/templates/{name}: version latest+1 when the body differs from the latest, else the latest with `created: false`. */
 export async function putTemplate(deps: TemplateDeps, name: string, body: TemplateBody, who: string): Promise<TemplatePutAnswer> {
   const hash = bodyHash(body);
+  assertVersionFits(newVersion(name, body, hash, MAX_TEMPLATE_VERSION, who, deps.now()).item);
   for (let attempt = 1; attempt <= PUT_ATTEMPTS; attempt++) {
     const pointer = await deps.store.getPointer(name);
     if (pointer?.body_hash === hash) return { created: false, template: templateView(await requireVersion(deps.store, name, pointer.latest_version)) };

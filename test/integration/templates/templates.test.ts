@@ -90,6 +90,14 @@ describe("PUT /v1/templates/{name}", () => {
     expect((await get(`/v1/templates/${name}`)).status).toBe(404);
   });
 
+  it("refuses a body too large for one version with 413 naming the field to shrink, and stores nothing", async () => {
+    const name = uniqueName("large");
+    const res = await put(name, { content: "x".repeat(160 * 1024), undo: { content: "y".repeat(250 * 1024) } });
+    expect(res.status, res.text.slice(0, 300)).toBe(413);
+    expect(res.body).toMatchObject({ code_name: "BODY_SIZE_LIMIT_EXCEED", data: { field: "undo.content" } });
+    expect((await get(`/v1/templates/${name}`)).status).toBe(404);
+  });
+
   it("refuses a name outside the pattern with 400 naming it", async () => {
     const res = await put("Not_Lower", body(1));
     expect(res.status, res.text).toBe(400);
