@@ -90,6 +90,10 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/v1/commands/{message_id}", function: "command_get", scope: "gse:read" },
   { method: "POST", path: "/v1/commands/{message_id}/cancel", function: "command_cancel", scope: "operator" },
   { method: "GET", path: "/v1/upstream-messages", function: "upstream_messages", scope: "gse:read" },
+  // Command templates (lib/templates): named, versioned; a rollout runs one by name.
+  { method: "GET", path: "/v1/templates", function: "template_list", scope: "gse:read" },
+  { method: "GET", path: "/v1/templates/{name}", function: "template_get", scope: "gse:read" },
+  { method: "PUT", path: "/v1/templates/{name}", function: "template_put", scope: "operator" },
   { method: "POST", path: "/v1/gse/callback", function: "gse_callback", auth: "callback-key", scope: CALLBACK_SCOPE },
   // The status page: the page, and what its script asks for.
   { method: "GET", path: "/v1/console", function: "console_page", auth: "browser", scope: "gse:read" },

@@ -56,6 +56,16 @@ const commandRoute = (file: `functions/commands/${string}.ts`, description: stri
     links: [...GSE_CALLER, ...COMMANDS],
   }) as const;
 
+/** A template route's function: templates live in the commands table (lib/templates/items.ts). */
+const templateRoute = (file: `functions/templates/${string}.ts`, description: string) =>
+  ({
+    file,
+    description,
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    links: [SECRETS.apiCallers.link, TABLES.commands.link],
+  }) as const;
+
 /**
  * What APM works with: its apps table; datasource routes through the versioned config flow; the
  * probes told by commands; the datasource-apply alert.
@@ -154,6 +164,9 @@ export const FUNCTIONS = {
   command_list: commandRoute("functions/commands/list.ts", "GET /v1/commands: commands, newest first, by status"),
   command_cancel: commandRoute("functions/commands/cancel.ts", "POST /v1/commands/{message_id}/cancel: stop a running command"),
   upstream_messages: commandRoute("functions/commands/upstream.ts", "GET /v1/upstream-messages: messages agents sent that no command asked for"),
+  template_put: templateRoute("functions/templates/put.ts", "PUT /v1/templates/{name}: a new version of a command template when its body changed"),
+  template_get: templateRoute("functions/templates/get.ts", "GET /v1/templates/{name}: a command template's latest version, or ?version=N"),
+  template_list: templateRoute("functions/templates/list.ts", "GET /v1/templates: command templates by name, each with its latest version"),
   gse_callback: {
     file: "functions/commands/callback.ts",
     description: "POST /v1/gse/callback: GSE's message-slot callback; replies to commands, and unsolicited upstream messages",

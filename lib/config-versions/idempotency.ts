@@ -8,6 +8,7 @@
  * A key whose first request is still running answers 409; a key reused with another body, 409.
  */
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../core/canonical-json.ts";
 import { ConflictError } from "../core/errors.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";
 import type { ConfigStore } from "./store.ts";
@@ -31,18 +32,6 @@ export interface IdempotencyDeps {
     /** A key still IN_PROGRESS after this long belongs to a process that died: it may be claimed again. */
     readonly inProgressTimeoutSeconds: number;
   };
-}
-
-/** Key order does not change what a body means. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
 }
 
 const sha256 = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");

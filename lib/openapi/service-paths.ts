@@ -58,6 +58,15 @@ import {
 import { labelsDataSchema, patchLabelsBodySchema, putLabelsBodySchema, resolveBodySchema, resolveDataSchema } from "../fleet/schemas.ts";
 import { slotCallbackSchema } from "../gse/schemas.ts";
 import { CALLBACK_KEY_PARAM } from "../http/auth.ts";
+import {
+  templateBodySchema,
+  templateGetQuerySchema,
+  templateListQuerySchema,
+  templateListSchema,
+  templatePathSchema,
+  templatePutAnswerSchema,
+  templateVersionSchema,
+} from "../templates/schemas.ts";
 import type { FunctionKey } from "../wiring.ts";
 import type { RouteDoc } from "./types.ts";
 
@@ -204,6 +213,30 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     requestBody: cancelRequestSchema,
     errors: ["NotFound", "Conflict"],
     responseData: commandViewSchema,
+  },
+  template_list: {
+    summary: "Command templates by name, each with its latest version",
+    description: "Query parameters `limit` (1-200, default 50), `cursor` (the answer's `next_cursor`).",
+    query: templateListQuerySchema,
+    responseData: templateListSchema,
+  },
+  template_get: {
+    summary: "One version of a command template: the latest, or `?version=N`",
+    path: templatePathSchema,
+    query: templateGetQuerySchema,
+    errors: ["NotFound"],
+    responseData: templateVersionSchema,
+  },
+  template_put: {
+    summary: "Store a command template: a new version (201) when the body differs from the latest, else the latest (200, `created: false`)",
+    description:
+      "`content`, `undo.content` and `expect_version` may hold `{{name}}` placeholders; each must name a declared parameter and each parameter must be used (400 naming the field). " +
+      "Besides, the rollout settings of POST /v1/rollouts. A rollout runs a template by `{name, version?, parameters?}`. Versions never change once written.",
+    path: templatePathSchema,
+    requestBody: templateBodySchema,
+    responseData: templatePutAnswerSchema,
+    successStatuses: [201],
+    errors: ["Conflict"],
   },
   upstream_messages: {
     description:

@@ -374,6 +374,27 @@ const CASES: Readonly<Record<string, Case>> = {
     await expectAnswer(200, "today's");
     await expectAnswer(400, "limit 0", { query: "limit=0" });
   },
+  // Command templates.
+  template_put: async ({ expectAnswer }) => {
+    const name = unique("tpl");
+    const body = { content: '{"v": "{{version}}"}', parameters: [{ name: "version", required: true }], strategy: { kind: "all" } };
+    await expectAnswer(201, "a new template", { params: { name }, body });
+    await expectAnswer(200, "the same body again", { params: { name }, body });
+    await expectAnswer(400, "an undeclared placeholder", { params: { name }, body: { content: "{{nobody}}" } });
+  },
+  template_get: async ({ expectAnswer }) => {
+    const name = unique("tpl");
+    const put = await callApi(info.gatewayUrl, `/v1/templates/${name}`, { method: "PUT", headers: authHeader, body: { content: "reload" } });
+    expect(put.status, put.text).toBe(201);
+    await expectAnswer(200, "the latest", { params: { name } });
+    await expectAnswer(200, "version 1", { params: { name }, query: "version=1" });
+    await expectAnswer(404, "a version that does not exist", { params: { name }, query: "version=9" });
+    await expectAnswer(400, "a name outside the pattern", { params: { name: "Bad Name" } });
+  },
+  template_list: async ({ expectAnswer }) => {
+    await expectAnswer(200, "a page", { query: "limit=2" });
+    await expectAnswer(400, "limit 0", { query: "limit=0" });
+  },
   gse_callback: async ({ expectAnswer }) => {
     await expectAnswer(200, "a reply", { body: { message_id: unique("m"), bk_agent_id: quietAgent, content: "{}" } });
     await expectAnswer(400, "no message_id", { body: { bk_agent_id: quietAgent, content: "{}" } });

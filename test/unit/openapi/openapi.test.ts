@@ -220,6 +220,18 @@ describe("statuses: what each route can answer", () => {
     expect(doc.components.responses?.GatewayTimeout?.description).toContain("REQUEST_TIMEOUT");
   });
 
+  it("documents the template routes: PUT takes the template body and answers 201 or 200, GET one version takes ?version", () => {
+    const put = doc.paths["/v1/templates/{name}"]?.put;
+    expect(put?.requestBody?.content["application/json"]?.schema).toEqual({ $ref: "#/components/schemas/template_put_request" });
+    expect(Object.keys(put?.responses ?? {})).toEqual(expect.arrayContaining(["200", "201", "400", "403", "409", "413"]));
+    expect(
+      accepts("template_put_request", { content: '{"v": "{{version}}"}', parameters: [{ name: "version", required: true }], strategy: { kind: "all" } }),
+    ).toBe(true);
+    expect(accepts("template_put_request", { content: "x", bogus: 1 })).toBe(false);
+    expect(doc.paths["/v1/templates/{name}"]?.get?.parameters).toContainEqual(expect.objectContaining({ name: "version", in: "query", required: false }));
+    expect(doc.paths["/v1/templates"]?.get?.operationId).toBe("template_list");
+  });
+
   it("APM's start/stop answers 502 DATASOURCE_APPLY_FAILED with its failure as data", () => {
     const op = doc.paths["/v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start"]?.post;
     const failed = op?.responses["502"] as { content: Record<string, { schema: { $ref: string } }> };
