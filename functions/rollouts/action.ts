@@ -16,11 +16,14 @@ const { config, logger } = context;
 const deps = rolloutDeps(context, { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() });
 
 /** POST /v1/rollouts/{rollout_id}/pause|resume|abort: the action is the route's last segment. */
-export const handler = httpHandler({ name: "rollout_action", logger, callers: callersOf(config), body: rolloutActionSchema }, async ({ event, body, caller }) => {
-  const { path } = parametersOf(event, rolloutIdParamSchema, z.object({}));
-  const action = validate(z.enum(ROLLOUT_ACTIONS), (event.routeKey ?? event.rawPath).split("/").at(-1));
-  const who = authorOf({ caller });
-  if (action === "pause") return { data: await pauseRollout(deps, path.rollout_id) };
-  if (action === "resume") return { data: await resumeRollout(deps, path.rollout_id) };
-  return { data: await abortRolloutByOperator(deps, path.rollout_id, body.reason ? `aborted by ${who}: ${body.reason}` : `aborted by ${who}`) };
-});
+export const handler = httpHandler(
+  { name: "rollout_action", logger, callers: callersOf(config), body: rolloutActionSchema },
+  async ({ event, body, caller }) => {
+    const { path } = parametersOf(event, rolloutIdParamSchema, z.object({}));
+    const action = validate(z.enum(ROLLOUT_ACTIONS), (event.routeKey ?? event.rawPath).split("/").at(-1));
+    const who = authorOf({ caller });
+    if (action === "pause") return { data: await pauseRollout(deps, path.rollout_id) };
+    if (action === "resume") return { data: await resumeRollout(deps, path.rollout_id) };
+    return { data: await abortRolloutByOperator(deps, path.rollout_id, body.reason ? `aborted by ${who}: ${body.reason}` : `aborted by ${who}`) };
+  },
+);

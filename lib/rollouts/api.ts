@@ -47,7 +47,14 @@ export async function rolloutSpecOf(deps: RolloutDeps, body: StartRolloutRequest
 
 /** What makes two starts of one rollout_id the same rollout. */
 export function rolloutHash(spec: RolloutSpec): string {
-  const canonical = JSON.stringify([uniqueTargets(spec.agent_ids), spec.content, spec.settings, spec.start_at ?? null, spec.target_query ?? null, spec.template ?? null]);
+  const canonical = JSON.stringify([
+    uniqueTargets(spec.agent_ids),
+    spec.content,
+    spec.settings,
+    spec.start_at ?? null,
+    spec.target_query ?? null,
+    spec.template ?? null,
+  ]);
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }
 
@@ -90,7 +97,10 @@ export async function startRollout(deps: RolloutDeps, spec: RolloutSpec, created
     const existing = await deps.store.get(spec.rollout_id);
     if (!existing) throw new Error(`rollout ${spec.rollout_id} neither created nor found`);
     if (existing.body_hash !== hash)
-      throw new ConflictError(`rollout_id ${spec.rollout_id} is already a rollout with a different body`, { rollout_id: spec.rollout_id, status: existing.status });
+      throw new ConflictError(`rollout_id ${spec.rollout_id} is already a rollout with a different body`, {
+        rollout_id: spec.rollout_id,
+        status: existing.status,
+      });
     return rolloutView(deps, existing);
   }
   await registerSeen(deps.fleet, ids, "command");
@@ -194,7 +204,10 @@ export async function rolloutView(deps: RolloutDeps, item: RolloutItem): Promise
   };
 }
 
-export async function listRollouts(deps: RolloutDeps, query: { status?: RolloutStatus | undefined; limit: number; cursor?: string | undefined }): Promise<RolloutList> {
+export async function listRollouts(
+  deps: RolloutDeps,
+  query: { status?: RolloutStatus | undefined; limit: number; cursor?: string | undefined },
+): Promise<RolloutList> {
   const page = await deps.store.list({ limit: query.limit, cursor: query.cursor });
   const items = await deps.store.getMany(page.items.map((i) => i.rollout_id));
   const rollouts = page.items

@@ -16,7 +16,18 @@ import { newFleetCalls, partitionOf, type FleetAgent } from "../fleet/store.ts";
 import { lastSeen } from "../fleet/view-rules.ts";
 import { rolloutAbortAlert, rolloutAlertId, type RolloutAlert } from "./alerts.ts";
 import type { RolloutDeps } from "./deps.ts";
-import { isFinalRollout, undoMessageId, waveMessageId, waveSk, rolloutPk, TTL, type GateName, type GateState, type RolloutItem, type WaveItem } from "./items.ts";
+import {
+  isFinalRollout,
+  undoMessageId,
+  waveMessageId,
+  waveSk,
+  rolloutPk,
+  TTL,
+  type GateName,
+  type GateState,
+  type RolloutItem,
+  type WaveItem,
+} from "./items.ts";
 import type { RolloutChange } from "./store.ts";
 import { nextWaveSize, unhealthyBy, unhealthyThreshold, versionSatisfies } from "./waves.ts";
 
@@ -67,7 +78,12 @@ async function stepRollout(deps: RolloutDeps, item: RolloutItem): Promise<Step> 
  * MERGE (issue 21, engine part): pass `reply_rule: item.settings.reply_rule` here once the
  * dispatch body takes it.
  */
-export function waveRequest(item: RolloutItem, messageId: string, ids: readonly string[], override?: { content: string; reply_timeout_seconds?: number | undefined }): DispatchCommandRequest {
+export function waveRequest(
+  item: RolloutItem,
+  messageId: string,
+  ids: readonly string[],
+  override?: { content: string; reply_timeout_seconds?: number | undefined },
+): DispatchCommandRequest {
   const { settings } = item;
   const replyTimeout = override ? override.reply_timeout_seconds : settings.reply_timeout_seconds;
   return {
@@ -114,7 +130,11 @@ async function sendWave(deps: RolloutDeps, item: RolloutItem, wave: WaveItem, id
   try {
     await dispatchCommand(deps.commands, waveRequest(item, wave.message_id, agentIds), item.created_by, { rollout_id: item.rollout_id, wave: wave.index });
   } catch (error) {
-    deps.commands.logger?.warn("rollout wave: dispatch failed; the next tick tries again", { rollout_id: item.rollout_id, wave: wave.index, error: String(error) });
+    deps.commands.logger?.warn("rollout wave: dispatch failed; the next tick tries again", {
+      rollout_id: item.rollout_id,
+      wave: wave.index,
+      error: String(error),
+    });
   }
   return deps.commands.store.getCommand(wave.message_id);
 }
@@ -233,7 +253,13 @@ async function versionCheck(deps: RolloutDeps, item: RolloutItem, command: Comma
     }
   }
   const calls = newFleetCalls();
-  const [fleet, polled] = await Promise.all([deps.fleet.store.existing(reached.map((r) => r.id), calls), deps.fleet.store.polledAt(calls)]);
+  const [fleet, polled] = await Promise.all([
+    deps.fleet.store.existing(
+      reached.map((r) => r.id),
+      calls,
+    ),
+    deps.fleet.store.polledAt(calls),
+  ]);
   const silentMs = (item.settings.gate?.silent_seconds ?? deps.settings.silentSeconds) * 1000;
   const mismatch: string[] = [];
   let unseen = false;

@@ -20,7 +20,6 @@ import {
   TTL,
   WAVE_PREFIX,
   waveItemSchema,
-  waveSk,
   type GateState,
   type RolloutItem,
   type WaveItem,
@@ -62,7 +61,13 @@ export class RolloutStore {
       {
         Put: {
           TableName: this.tableName,
-          Item: { pk: ROLLOUT_INDEX_PK, sk: rolloutIndexSk(item.created_at, item.rollout_id), rollout_id: item.rollout_id, created_at: item.created_at, [TTL]: item[TTL] },
+          Item: {
+            pk: ROLLOUT_INDEX_PK,
+            sk: rolloutIndexSk(item.created_at, item.rollout_id),
+            rollout_id: item.rollout_id,
+            created_at: item.created_at,
+            [TTL]: item[TTL],
+          },
         },
       },
     ]);
@@ -109,7 +114,11 @@ export class RolloutStore {
 
   /** The meta change (conditional on the rev read) and its wave item as one write; false when another writer got there first. */
   update(item: RolloutItem, change: RolloutChange, now: number, wave?: WaveItem, extra: readonly TransactItem[] = []): Promise<boolean> {
-    return transactConditional(this.table, [this.updateItem(item, change, now), ...(wave ? [{ Put: { TableName: this.tableName, Item: wave } }] : []), ...extra]);
+    return transactConditional(this.table, [
+      this.updateItem(item, change, now),
+      ...(wave ? [{ Put: { TableName: this.tableName, Item: wave } }] : []),
+      ...extra,
+    ]);
   }
 
   /** The conditional meta write alone, for a transaction built elsewhere (the abort and its alert). */
