@@ -201,6 +201,53 @@ describe("rollout waves", () => {
   });
 });
 
+describe("rollout convergence", () => {
+  it("ticks running at once start each wave once: every agent gets each wave's message once", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 12);
+    const s = spec("concurrent", ids, { strategy: { kind: "linear", wave_size: 4 }, bake_seconds: 1 });
+    await startRollout(h.deps, s, "tester");
+    for (let i = 0; i < 40; i++) {
+      await h.drain();
+      await Promise.all(Array.from({ length: 4 }, () => tickRollout(h.deps, s.rollout_id)));
+      if ((await getRollout(h.deps, s.rollout_id)).status === "SUCCEEDED") break;
+      h.clock.now += 500;
+    }
+    const view = await getRollout(h.deps, s.rollout_id);
+    expect(view.status).toBe("SUCCEEDED");
+    expect(view.waves.map((w) => w.size)).toEqual([4, 4, 4]);
+    for (const wave of view.waves) {
+      const answer = (await simulatorControl(info, "GET", `deliveries?message_id=${encodeURIComponent(wave.message_id)}`)) as {
+        agents: Record<string, number>;
+      };
+      expect(Object.values(answer.agents)).toEqual([1, 1, 1, 1]);
+    }
+  });
+
+  it("a crash after a wave was recorded and before its command was: the next tick sends it", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 6);
+    const store = h.deps.commands.store;
+    // Every write of a command fails while `down` (the process dies there), so the start's own tick cannot send the wave.
+    let down = true;
+    const crashing = Object.create(store) as CommandStore;
+    crashing.createCommand = async (item) => {
+      if (down) throw new Error("crash before the wave's command was written");
+      return store.createCommand(item);
+    };
+    const deps: RolloutDeps = { ...h.deps, commands: { ...h.deps.commands, store: crashing } };
+    const s = spec("crash", ids, { strategy: { kind: "linear", wave_size: 3 } });
+    const started = await startRollout(deps, s, "tester");
+    expect(started.waves.map((w) => [w.size, w.status])).toEqual([[3, "PENDING"]]);
+    expect(await deliveredTo(`${s.rollout_id}.w1`)).toEqual([]);
+    down = false;
+    const view = await h.driveUntil(s.rollout_id, ended);
+    expect(view.status).toBe("SUCCEEDED");
+    expect(await deliveredTo(`${s.rollout_id}.w1`)).toEqual([...ids.slice(0, 3)].sort());
+    expect(await deliveredTo(`${s.rollout_id}.w2`)).toEqual([...ids.slice(3)].sort());
+  });
+});
+
 describe("rollout gates", () => {
   it("health gate: 30% of the touched agents going down after wave 1 aborts, the undo goes to exactly the touched agents, one alert names the gate", async () => {
     const h = await harness();
@@ -273,6 +320,29 @@ describe("rollout gates", () => {
       expect(alerts.map((a) => a.gate)).toEqual(status === "ABORTED" ? ["errors"] : []);
     });
   }
+});
+
+describe("the version check", () => {
+  it("counts agents the heartbeat never saw after the upgrade as errors once silent_seconds passed", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 4, { version: "2.0.0" });
+    const s = spec(
+      "unseen",
+      ids,
+      { expect_version: "2.1.0", max_errors: 10, gate: { max_unhealthy: 4, silent_seconds: 30 } },
+      JSON.stringify({ action: "upgrade", version: "2.1.0" }),
+    );
+    await startRollout(h.deps, s, "tester");
+    await h.drain();
+    h.clock.now += 29_000;
+    await tickRollout(h.deps, s.rollout_id);
+    expect((await getRollout(h.deps, s.rollout_id)).status).toBe("RUNNING");
+    h.clock.now += 2_000;
+    const view = await h.driveUntil(s.rollout_id, ended);
+    expect(view.status).toBe("SUCCEEDED");
+    expect(view.errors).toBe(4);
+    expect(view.waves[0]?.version_mismatch.sort()).toEqual([...ids].sort());
+  });
 });
 
 describe("POST /v1/rollouts", () => {
