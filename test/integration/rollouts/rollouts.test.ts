@@ -18,7 +18,8 @@ import { registerAgents } from "../../../lib/fleet/service.ts";
 import { GseClient } from "../../../lib/gse/client.ts";
 import { runShard, startPoll } from "../../../lib/heartbeat/poll.ts";
 import { TABLES } from "../../../lib/resources.ts";
-import { abortRolloutByOperator, getRollout, pauseRollout, resumeRollout, startRollout } from "../../../lib/rollouts/api.ts";
+import { abortRolloutByOperator, getRollout, pauseRollout, resumeRollout, startRollout, sweepRollouts } from "../../../lib/rollouts/api.ts";
+import { rolloutJobs } from "../../../lib/rollouts/jobs.ts";
 import type { RolloutDeps } from "../../../lib/rollouts/deps.ts";
 import { tickRollout } from "../../../lib/rollouts/engine.ts";
 import type { RolloutSpec, RolloutView } from "../../../lib/rollouts/schemas.ts";
@@ -54,6 +55,8 @@ interface Harness {
   readonly deps: RolloutDeps;
   readonly hb: TestHeartbeat;
   readonly clock: { now: number };
+  /** Every job put on "the queue", in order; drain() takes the command ticks out. */
+  readonly jobs: Record<string, unknown>[];
   /** Runs the command ticks queued so far (the rollout's own ticks are the test's to run). */
   drain(): Promise<void>;
   /** One heartbeat poll at the clock's time. */
@@ -88,9 +91,9 @@ async function harness(): Promise<Harness> {
   };
   const tick = tickJobHandler(commands, SETTINGS.sendBudgetMs);
   const drain = async (): Promise<void> => {
-    while (jobs.length > 0) {
-      const job = jobs.shift() as { type: string };
-      if (job.type === COMMAND_TICK_JOB) await tick(job, sqsRecord(JSON.stringify(job)));
+    for (let i = jobs.findIndex((j) => j.type === COMMAND_TICK_JOB); i >= 0; i = jobs.findIndex((j) => j.type === COMMAND_TICK_JOB)) {
+      const job = jobs.splice(i, 1)[0] as { type: string };
+      await tick(job, sqsRecord(JSON.stringify(job)));
     }
   };
   const poll = async (): Promise<void> => {
@@ -101,6 +104,7 @@ async function harness(): Promise<Harness> {
     deps,
     hb,
     clock,
+    jobs,
     drain,
     poll,
     async driveUntil(id, done, stepMs = 500) {
@@ -245,6 +249,58 @@ describe("rollout convergence", () => {
     expect(view.status).toBe("SUCCEEDED");
     expect(await deliveredTo(`${s.rollout_id}.w1`)).toEqual([...ids.slice(0, 3)].sort());
     expect(await deliveredTo(`${s.rollout_id}.w2`)).toEqual([...ids.slice(3)].sort());
+  });
+});
+
+describe("rollout scheduling", () => {
+  it("a rollout with start_at waits SCHEDULED until then, then sends its first wave", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 2);
+    const s = { ...spec("scheduled", ids, {}), start_at: h.clock.now + 10_000 };
+    const started = await startRollout(h.deps, s, "tester");
+    expect(started).toMatchObject({ status: "SCHEDULED", waves: [], start_at: new Date(s.start_at).toISOString() });
+    expect(h.jobs).toContainEqual({ type: "rollout.tick", rollout_id: s.rollout_id });
+    h.clock.now += 9_000;
+    expect(await tickRollout(h.deps, s.rollout_id)).toBe(1_000);
+    h.clock.now += 1_000;
+    const view = await h.driveUntil(s.rollout_id, ended);
+    expect(view.status).toBe("SUCCEEDED");
+    expect(await deliveredTo(`${s.rollout_id}.w1`)).toEqual([...ids].sort());
+  });
+
+  it("the sweep queues a tick for a rollout whose tick is overdue, and none for one that ended or is paused", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 4);
+    const running = spec("sweep-running", ids.slice(0, 2), { bake_seconds: 600 });
+    const paused = spec("sweep-paused", ids.slice(2), { bake_seconds: 600 });
+    await startRollout(h.deps, running, "tester");
+    await startRollout(h.deps, paused, "tester");
+    await pauseRollout(h.deps, paused.rollout_id);
+    h.jobs.length = 0;
+    await sweepRollouts(h.deps);
+    // Not overdue yet: nothing for either.
+    expect(h.jobs.map((j) => j.rollout_id)).not.toContain(running.rollout_id);
+    h.jobs.length = 0;
+    h.clock.now += h.deps.settings.staleMs + 60_000;
+    await sweepRollouts(h.deps);
+    const ticked = h.jobs.filter((j) => j.type === "rollout.tick").map((j) => j.rollout_id);
+    expect(ticked).toContain(running.rollout_id);
+    expect(ticked).not.toContain(paused.rollout_id);
+  });
+
+  it("a rollout.start job starts the rollout of its body, once however often it is delivered", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 2);
+    const id = `test.ro.job.${run}`;
+    const job = { type: "rollout.start", rollout_id: id, targets: { agent_id_list: ids }, content: "reload" };
+    const handler = rolloutJobs(h.deps)["rollout.start"];
+    await handler(job, sqsRecord(JSON.stringify(job)));
+    await handler(job, sqsRecord(JSON.stringify(job)));
+    const view = await h.driveUntil(id, ended);
+    expect(view).toMatchObject({ status: "SUCCEEDED", created_by: "automation", targets: 2 });
+    expect(Object.values(((await simulatorControl(info, "GET", `deliveries?message_id=${id}.w1`)) as { agents: Record<string, number> }).agents)).toEqual([
+      1, 1,
+    ]);
   });
 });
 
