@@ -259,7 +259,7 @@ describe("rollout scheduling", () => {
     const s = { ...spec("scheduled", ids, {}), start_at: h.clock.now + 10_000 };
     const started = await startRollout(h.deps, s, "tester");
     expect(started).toMatchObject({ status: "SCHEDULED", waves: [], start_at: new Date(s.start_at).toISOString() });
-    expect(h.jobs).toContainEqual({ type: "rollout.tick", rollout_id: s.rollout_id });
+    expect(h.jobs).toContainEqual(expect.objectContaining({ type: "rollout.tick", rollout_id: s.rollout_id }));
     h.clock.now += 9_000;
     expect(await tickRollout(h.deps, s.rollout_id)).toBe(1_000);
     h.clock.now += 1_000;
@@ -286,6 +286,26 @@ describe("rollout scheduling", () => {
     const ticked = h.jobs.filter((j) => j.type === "rollout.tick").map((j) => j.rollout_id);
     expect(ticked).toContain(running.rollout_id);
     expect(ticked).not.toContain(paused.rollout_id);
+  });
+
+  it("keeps one chain of ticks: a tick queued before a pause and resume is dropped when it comes, the newer one runs", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 2);
+    const s = spec("chain", ids, { bake_seconds: 600 });
+    await startRollout(h.deps, s, "tester");
+    const ticks = () => h.jobs.filter((j) => j.type === "rollout.tick" && j.rollout_id === s.rollout_id);
+    const old = ticks().at(-1) as { type: string; due: number };
+    await pauseRollout(h.deps, s.rollout_id);
+    h.clock.now += 1_000;
+    await resumeRollout(h.deps, s.rollout_id);
+    const newer = ticks().at(-1) as { type: string; due: number };
+    expect(newer.due).toBeGreaterThan(old.due);
+    const handler = rolloutJobs(h.deps)["rollout.tick"];
+    const before = ticks().length;
+    await handler(old, sqsRecord(JSON.stringify(old)));
+    expect(ticks()).toHaveLength(before);
+    await handler(newer, sqsRecord(JSON.stringify(newer)));
+    expect(ticks()).toHaveLength(before + 1);
   });
 
   it("a rollout.start job starts the rollout of its body, once however often it is delivered", async () => {
