@@ -330,7 +330,8 @@ async function finishAbort(deps: RolloutDeps, item: RolloutItem): Promise<Step> 
   if (!undoSpec || !last) return (await deps.store.update(item, { undo: { ...item.undo, status: "SKIPPED" } }, now)) ? wait(undefined) : AGAIN;
   let command = await deps.commands.store.getCommand(item.undo.message_id);
   if (!command) {
-    const touched = await deps.store.targets(item, 0, last.offset + last.size);
+    const touched = await sentTo(deps, waves);
+    if (touched.length === 0) return (await deps.store.update(item, { undo: { ...item.undo, status: "SKIPPED" } }, now)) ? wait(undefined) : AGAIN;
     const request = waveRequest(item, item.undo.message_id, touched, { content: undoSpec.content, reply_timeout_seconds: undoSpec.reply_timeout_seconds });
     try {
       await dispatchCommand(deps.commands, request, item.created_by, { rollout_id: item.rollout_id, undo: true });
@@ -342,6 +343,18 @@ async function finishAbort(deps: RolloutDeps, item: RolloutItem): Promise<Step> 
   const status = command?.status ?? "PENDING";
   if (status !== item.undo.status && !(await deps.store.update(item, { undo: { ...item.undo, status } }, now))) return AGAIN;
   return wait(status === "RUNNING" || status === "PENDING" ? deps.settings.tickMs : undefined);
+}
+
+/**
+ * The agents the waves' commands were sent to (or tried): those with an agent item, written just
+ * before their batch went out. Agents of batches never sent (SKIPPED at the stop) get no undo.
+ */
+async function sentTo(deps: RolloutDeps, waves: readonly WaveItem[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const wave of waves) {
+    for await (const page of deps.commands.store.agentItems(wave.message_id, true)) ids.push(...page.map((a) => a.agent_id));
+  }
+  return ids;
 }
 
 const isFinalUndo = (status: string): boolean => status !== "PENDING" && status !== "RUNNING";

@@ -162,7 +162,7 @@ describe("rollout waves", () => {
     expect(all.sort()).toEqual([...ids].sort());
   });
 
-  it("linear waves: pause holds the next wave, resume goes on, abort stops and runs the undo on the touched agents", async () => {
+  it("linear waves: pause holds the next wave, resume goes on, abort runs the undo on the agents of the waves sent", async () => {
     const h = await harness();
     const { ids } = await addSimAgents(info, 15);
     const s = spec("linear", ids, { strategy: { kind: "linear", wave_size: 5 }, bake_seconds: 2, undo: { content: "rollback" } });
@@ -190,6 +190,22 @@ describe("rollout waves", () => {
     // The third wave never started.
     expect(done.waves).toHaveLength(2);
     expect(await deliveredTo(`${s.rollout_id}.w3`)).toEqual([]);
+  });
+
+  it("an abort while a wave is sending stops it: agents never sent get neither the wave nor the undo", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 25);
+    const s = spec("midwave", ids, { max_concurrency: 10, undo: { content: "rollback" } });
+    const started = await startRollout(h.deps, s, "tester");
+    // The request sent the first batch of 10; the rest waits for the command's tick.
+    expect(started.waves[0]).toMatchObject({ size: 25, status: "RUNNING" });
+    const sent = await deliveredTo(`${s.rollout_id}.w1`);
+    expect(sent).toHaveLength(10);
+    await abortRolloutByOperator(h.deps, s.rollout_id, "aborted by tester");
+    const done = await h.driveUntil(s.rollout_id, (v) => v.undo !== null && !["PENDING", "RUNNING"].includes(v.undo.status));
+    expect(done.waves[0]).toMatchObject({ status: "ABORTED", counts: expect.objectContaining({ SENT: 10, SKIPPED: 15 }) });
+    expect(await deliveredTo(`${s.rollout_id}.w1`)).toEqual(sent);
+    expect(await deliveredTo(`${s.rollout_id}.undo`)).toEqual(sent);
   });
 
   it("starting the same rollout again answers the same rollout; another body under its id is a conflict", async () => {
