@@ -248,7 +248,7 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
   },
   rollout_start: {
     description:
-      "A command sent in waves (`strategy`: all, linear, exponential) with `bake_seconds` between them, a health `gate` over the agents touched, an errors gate (`max_errors` over all waves), `expect_version` checked against the heartbeat, and an `undo` sent to the touched agents on abort (docs/rollouts.md §3). Idempotent on `rollout_id`: the same body answers the same rollout, another body is 409. `targets.query` is refused until target queries are merged.",
+      "A command sent in waves (`strategy`: all, linear, exponential) with `bake_seconds` between them, a health `gate` over the agents touched, an errors gate (`max_errors` over all waves), `expect_version` checked against the heartbeat, and an `undo` sent to the touched agents on abort (docs/rollouts.md §3). Idempotent on `rollout_id`: the same body answers the same rollout, another body is 409. `targets` is an id list or a `query` over the watched fleet (labels, status class, semver range, cloud), resolved and snapshotted at start. `content`, or `template` `{name, version?, parameters}`: the template's content and settings filled in, the body's own settings over them.",
     requestBody: startRolloutSchema,
     errors: ["Conflict"],
     responseData: rolloutViewSchema,

@@ -10,6 +10,11 @@ import { uniqueTargets } from "../commands/rollout.ts";
 import { JOB_TYPES } from "../automation/job-types.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../core/errors.ts";
 import { registerSeen } from "../fleet/service.ts";
+import { resolveTargets } from "../targets/resolve.ts";
+import type { TargetQuery } from "../targets/schemas.ts";
+import { expandTemplateRef } from "../templates/expand.ts";
+import type { TemplateRef } from "../templates/schemas.ts";
+import type { RolloutSettings } from "./spec.ts";
 import type { RolloutDeps } from "./deps.ts";
 import { abortRollout, tickRollout, type NextTick } from "./engine.ts";
 import { isFinalRollout, MAX_WAVES, META_SK, rolloutPk, TARGET_CHUNK, TTL, type RolloutItem, type RolloutStatus, type WaveItem } from "./items.ts";
@@ -22,26 +27,48 @@ export const ROLLOUT_TICK_JOB = JOB_TYPES.rolloutTick;
 const retentionSeconds = (deps: RolloutDeps): number => Math.floor(deps.commands.settings.retentionMs / 1000);
 
 /**
- * The target ids of a POST body. A query is resolved by lib/targets (resolveTargets) once the
- * targets part is merged; until then it is refused, naming the field.
- * MERGE (issue 21, targets part): call resolveTargets(deps, targets.query) here.
+ * The target ids of a POST body: the list given, or the watched agents a query picks now
+ * (lib/targets), snapshotted by startRollout. A query no agent matches is a 400 on the query.
  */
-export async function resolveRolloutTargets(_deps: RolloutDeps, targets: RolloutTargets): Promise<{ agent_ids: string[]; query?: Record<string, unknown> }> {
+export async function resolveRolloutTargets(deps: RolloutDeps, targets: RolloutTargets): Promise<{ agent_ids: string[]; query?: TargetQuery }> {
   if ("agent_id_list" in targets) return { agent_ids: uniqueTargets(targets.agent_id_list) };
-  throw new ValidationError([{ path: "targets.query", message: "target queries arrive with the targets part" }]);
+  try {
+    return await resolveTargets({ fleet: deps.fleet.store }, targets.query);
+  } catch (error) {
+    if (error instanceof ValidationError) throw new ValidationError(error.problems.map((p) => ({ ...p, path: "targets.query" })));
+    throw error;
+  }
 }
 
-/** The spec a POST body means: targets resolved, settings as given. `template` is expanded here at merge. */
+/**
+ * The content and settings a POST body means: its own, or its template's filled in with its
+ * parameters, the body's own settings over the template's (a run may tighten max_errors).
+ */
+async function contentAndSettings(
+  deps: RolloutDeps,
+  body: StartRolloutRequest,
+): Promise<{ content: string; settings: RolloutSettings; template?: { name: string; version: number } }> {
+  const { rollout_id: _id, targets: _targets, content, template, start_at: _start, ...settings } = body;
+  if ((content === undefined) === (template === undefined)) {
+    throw new ValidationError([{ path: content === undefined ? "content" : "template", message: "give either content or template, not both" }]);
+  }
+  if (content !== undefined) return { content, settings };
+  const expanded = await expandTemplateRef(deps.templates, template as TemplateRef);
+  return { content: expanded.content, settings: { ...expanded.settings, ...settings }, template: expanded.template };
+}
+
+/** The spec a POST body means: template expanded, targets resolved. */
 export async function rolloutSpecOf(deps: RolloutDeps, body: StartRolloutRequest): Promise<RolloutSpec> {
-  const { rollout_id, targets, content, start_at, ...settings } = body;
-  const resolved = await resolveRolloutTargets(deps, targets);
+  const { content, settings, template } = await contentAndSettings(deps, body);
+  const resolved = await resolveRolloutTargets(deps, body.targets);
   return {
-    rollout_id: rollout_id ?? `rollout-${(deps.newId ?? randomUUID)().slice(0, 12)}`,
+    rollout_id: body.rollout_id ?? `rollout-${(deps.newId ?? randomUUID)().slice(0, 12)}`,
     content,
     settings,
     agent_ids: resolved.agent_ids,
-    ...(start_at !== undefined ? { start_at: Date.parse(start_at) } : {}),
+    ...(body.start_at !== undefined ? { start_at: Date.parse(body.start_at) } : {}),
     ...(resolved.query ? { target_query: resolved.query } : {}),
+    ...(template ? { template } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import { FleetStore } from "../fleet/store.ts";
 import type { GseFunctionContext } from "../gse/context.ts";
 import { DEFAULT_ROLLOUT_SETTINGS, type RolloutDeps } from "./deps.ts";
 import { RolloutStore } from "./store.ts";
+import { TemplateStore } from "../templates/store.ts";
 
 export function rolloutDeps(
   context: GseFunctionContext,
@@ -23,6 +24,7 @@ export function rolloutDeps(
   return {
     store: new RolloutStore({ client: clients.dynamo, tableName: tableOf(config, "commands") }),
     commands,
+    templates: new TemplateStore({ client: clients.dynamo, tableName: tableOf(config, "commands") }),
     fleet: { store: new FleetStore({ client: clients.dynamo, tableName: tableOf(config, "fleet") }), now: Date.now, settings: fleetSettings(config), logger },
     alerts: createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger, metrics: context.metrics }),
     queue: commands.queue,

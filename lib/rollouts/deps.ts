@@ -8,6 +8,7 @@ import type { CommandDeps, JobQueue } from "../commands/settings.ts";
 import type { FleetDeps } from "../fleet/service.ts";
 import type { RolloutAlert } from "./alerts.ts";
 import type { RolloutStore } from "./store.ts";
+import type { TemplateStore } from "../templates/store.ts";
 
 export interface RolloutSettings {
   /** How often a tick looks at a running wave (and at the gate while baking). */
@@ -24,6 +25,8 @@ export interface RolloutDeps {
   readonly store: RolloutStore;
   readonly commands: CommandDeps;
   readonly fleet: FleetDeps;
+  /** Named command templates a rollout may run (lib/templates). */
+  readonly templates: TemplateStore;
   readonly alerts: AlertPublisher<RolloutAlert>;
   /** The automation queue (rollout.tick). */
   readonly queue: JobQueue;

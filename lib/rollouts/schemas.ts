@@ -7,6 +7,7 @@ import { MAX_COMMAND_TARGETS, outcomeCountsSchema } from "../commands/schemas.ts
 import { decimalInt } from "../http/params.ts";
 import { agentIdSchema } from "../gse/schemas.ts";
 import { targetQuerySchema } from "../targets/schemas.ts";
+import { templateRefSchema } from "../templates/schemas.ts";
 import { GATE_NAMES, ROLLOUT_STATUSES } from "./items.ts";
 import { rolloutContentSchema, rolloutSettingsSchema, type RolloutSettings, strategySchema } from "./spec.ts";
 
@@ -26,7 +27,9 @@ export type RolloutTargets = z.infer<typeof rolloutTargetsSchema>;
 export const startRolloutSchema = rolloutSettingsSchema.extend({
   rollout_id: rolloutIdSchema.optional(),
   targets: rolloutTargetsSchema,
-  content: rolloutContentSchema,
+  /** The content, or a template (lib/templates) that gives it; exactly one of the two (rolloutSpecOf). */
+  content: rolloutContentSchema.optional(),
+  template: templateRefSchema.optional(),
   start_at: z.iso.datetime({ offset: true }).optional(),
 });
 export type StartRolloutRequest = z.infer<typeof startRolloutSchema>;

@@ -25,6 +25,10 @@ import { tickRollout } from "../../../lib/rollouts/engine.ts";
 import type { RolloutSpec, RolloutView } from "../../../lib/rollouts/schemas.ts";
 import type { RolloutSettings } from "../../../lib/rollouts/spec.ts";
 import { RolloutStore } from "../../../lib/rollouts/store.ts";
+import { putLabels } from "../../../lib/fleet/labels.ts";
+import { rolloutSpecOf } from "../../../lib/rollouts/api.ts";
+import { putTemplate } from "../../../lib/templates/api.ts";
+import { TemplateStore } from "../../../lib/templates/store.ts";
 import { tableSpec } from "../../../local/dynamodb.ts";
 import { sqsRecord } from "../../helpers/events.ts";
 import { addSimAgents, setSimStatus, testHeartbeat, type TestHeartbeat } from "../../helpers/heartbeat.ts";
@@ -84,6 +88,7 @@ async function harness(): Promise<Harness> {
     store: new RolloutStore({ client, tableName }),
     commands,
     fleet: { store: hb.store, now: () => clock.now, settings: { evictAfterSeconds: 30 * 86_400 } },
+    templates: new TemplateStore({ client, tableName }),
     alerts: createAlertPublisher({ sns: hb.deps.sns, topicArn: hb.deps.topicArn }),
     queue,
     now: () => clock.now,
@@ -218,6 +223,60 @@ describe("rollout waves", () => {
     expect(again.created_at).toBe(first.created_at);
     expect(await deliveredTo(`${s.rollout_id}.w1`)).toHaveLength(3);
     await expect(startRollout(h.deps, { ...s, content: "other" }, "tester")).rejects.toBeInstanceOf(ConflictError);
+  });
+});
+
+describe("rollout targets and templates", () => {
+  it("a rollout by target query snapshots the watched agents the query picks at start, and shows the query", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 6);
+    await registerAgents(h.deps.fleet, ids, "api");
+    await h.poll();
+    const zone = `z${run}`;
+    const picked = ids.slice(0, 4);
+    for (const id of picked) await putLabels(h.deps.fleet, id, { zone });
+    const body = { rollout_id: `test.ro.query.${run}`, targets: { query: { labels: { zone } } }, content: "reload" };
+    const started = await startRollout(h.deps, await rolloutSpecOf(h.deps, body), "tester");
+    expect(started.targets).toBe(4);
+    expect(started.target_query).toEqual({ labels: { zone } });
+    // Labelled later: not in the snapshot.
+    await putLabels(h.deps.fleet, ids[4]!, { zone });
+    const view = await h.driveUntil(started.rollout_id, ended);
+    expect(view.status).toBe("SUCCEEDED");
+    expect(await deliveredTo(view.waves[0]!.message_id)).toEqual([...picked].sort());
+    await expect(rolloutSpecOf(h.deps, { ...body, targets: { query: { labels: { zone: "nowhere" } } } })).rejects.toMatchObject({
+      status: 400,
+      problems: [expect.objectContaining({ path: "targets.query" })],
+    });
+  });
+
+  it("a rollout by template fills in the parameters, takes the run's own settings over the template's and records the template version", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 4);
+    const name = `tpl-${run}`;
+    await putTemplate(
+      { store: h.deps.templates, now: () => h.clock.now },
+      name,
+      {
+        content: '{"action":"upgrade","version":"{{version}}"}',
+        parameters: [{ name: "version", required: true }],
+        strategy: { kind: "linear", wave_size: 2 },
+        max_errors: 0,
+      },
+      "tester",
+    );
+    const body = { rollout_id: `test.ro.tpl.${run}`, targets: { agent_id_list: ids }, template: { name, parameters: { version: "2.1.0" } }, max_errors: 1 };
+    const spec = await rolloutSpecOf(h.deps, body);
+    expect(spec.content).toBe('{"action":"upgrade","version":"2.1.0"}');
+    expect(spec.settings).toMatchObject({ strategy: { kind: "linear", wave_size: 2 }, max_errors: 1 });
+    const view = await h.driveUntil((await startRollout(h.deps, spec, "tester")).rollout_id, ended);
+    expect(view.template).toEqual({ name, version: 1 });
+    expect(view.waves.map((w) => w.size)).toEqual([2, 2]);
+    await expect(rolloutSpecOf(h.deps, { ...body, template: { name, parameters: {} } })).rejects.toMatchObject({ status: 400 });
+    await expect(rolloutSpecOf(h.deps, { ...body, content: "x" })).rejects.toMatchObject({
+      status: 400,
+      problems: [expect.objectContaining({ path: "template" })],
+    });
   });
 });
 
