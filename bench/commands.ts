@@ -34,7 +34,7 @@ import { createLogSink } from "../local/process.ts";
 import { fmt } from "./stats.ts";
 import type { Benchmark } from "./stats.ts";
 
-const CREDENTIAL = { bk_app_code: "bench", bk_app_secret: "bench-secret-value" } as const;
+export const CREDENTIAL = { bk_app_code: "bench", bk_app_secret: "bench-secret-value" } as const;
 /** bk-nodeman's measured GSE latency for 1000 hosts (0.5–0.6 s; bench/agent-state.ts models the same): used only in a model line. */
 const MODELED_GSE_MS = 500;
 /** The automation function's tick budget, as functions/automation.ts computes it. */
@@ -62,7 +62,7 @@ const SCENARIOS: readonly Scenario[] = [
 // --- counting DynamoDB ----------------------------------------------------------------------
 
 /** What a document client sent: write items by the kind of item written, units as DynamoDB Local reports them. */
-interface DynamoCounts {
+export interface DynamoCounts {
   writeCalls: number;
   /** Items written (attempted): a BatchWrite or transaction counts each of its items. */
   writeItems: number;
@@ -101,7 +101,7 @@ function capacityOf(out: unknown): number | undefined {
 }
 
 /** A document client whose `send` counts every request (and asks DynamoDB Local for consumed capacity). */
-function countingClient(base: DynamoDBClient): { doc: DynamoDBDocumentClient; counts: DynamoCounts } {
+export function countingClient(base: DynamoDBClient): { doc: DynamoDBDocumentClient; counts: DynamoCounts } {
   const doc = DynamoDBDocumentClient.from(base);
   const counts = zeroCounts();
   const original = doc.send.bind(doc) as Send;
@@ -188,7 +188,7 @@ class TimedStore extends CommandStore {
 }
 
 /** The automation queue, as a recorder: jobs are kept, the benchmark runs the immediate tick jobs itself. */
-function recordingQueue(): JobQueue & { jobs: { job: Record<string, unknown> & { type: string }; delaySeconds: number }[] } {
+export function recordingQueue(): JobQueue & { jobs: { job: Record<string, unknown> & { type: string }; delaySeconds: number }[] } {
   const jobs: { job: Record<string, unknown> & { type: string }; delaySeconds: number }[] = [];
   return {
     jobs,
@@ -281,7 +281,7 @@ interface Run {
  * The commands table as deployed, or without its stream. Nothing reads the stream here, and DynamoDB
  * Local (unlike DynamoDB) takes writes several times slower into a table that has one.
  */
-function commandsTable(name: string, stream: boolean): ReturnType<typeof tableSpec> {
+export function commandsTable(name: string, stream: boolean): ReturnType<typeof tableSpec> {
   const spec = tableSpec(TABLES.commands, name);
   return stream ? spec : { ...spec, StreamSpecification: undefined };
 }

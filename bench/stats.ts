@@ -13,9 +13,20 @@ export function summarize(samples: readonly number[]): { n: number; p50: number;
 
 export const fmt = (value: number, digits = 1): string => value.toFixed(digits);
 
+/** What `npm run bench` passes on: `--agents N` where a benchmark takes a fleet size. */
+export interface BenchmarkOptions {
+  readonly agents?: number;
+}
+
+/** The markdown of a report section, and (for `--json`) the measured figures as one object. */
+export interface BenchmarkResult {
+  readonly report: string;
+  readonly json: Record<string, unknown>;
+}
+
 /** One benchmark of `npm run bench`: its name, and the markdown of its report section. */
 export interface Benchmark {
   readonly name: string;
-  /** Returns the markdown that goes into the benchmark's section. */
-  run(): Promise<string>;
+  /** Returns the markdown that goes into the benchmark's section, with its figures where it gives them. */
+  run(options?: BenchmarkOptions): Promise<string | BenchmarkResult>;
 }

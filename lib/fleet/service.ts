@@ -84,6 +84,7 @@ export async function registerAgents(
   ids: readonly string[],
   source: RegistrationSource,
   calls: FleetCalls = newFleetCalls(),
+  options: { readonly tagKnown?: boolean } = {},
 ): Promise<{ registered: number; already_watched: number }> {
   const unique = [...new Set(ids)].filter(isWatchableAgentId);
   const existing = await deps.store.existing(unique, calls);
@@ -93,7 +94,8 @@ export async function registerAgents(
   const sourcesAdded = Promise.all(
     unique.flatMap((id) => {
       const known = existing.get(id);
-      return known !== undefined && !known.sources.includes(source) ? [limit(() => deps.store.addSource(id, source, calls))] : [];
+      const tag = known !== undefined && options.tagKnown !== false && !known.sources.includes(source);
+      return tag ? [limit(() => deps.store.addSource(id, source, calls))] : [];
     }),
   );
   const added = deps.store.addAgents(
@@ -121,9 +123,14 @@ export async function registerAgents(
  * the ones not watched yet, and never fails the caller's own work — a registry write that fails
  * is logged and the ids are simply registered the next time they are seen.
  */
-export async function registerSeen(deps: FleetDeps, ids: readonly string[], source: Exclude<RegistrationSource, "api">): Promise<number> {
+export async function registerSeen(
+  deps: FleetDeps,
+  ids: readonly string[],
+  source: Exclude<RegistrationSource, "api">,
+  options: { readonly tagKnown?: boolean } = {},
+): Promise<number> {
   try {
-    return (await registerAgents(deps, ids, source)).registered;
+    return (await registerAgents(deps, ids, source, newFleetCalls(), options)).registered;
   } catch (error) {
     deps.logger?.warn("fleet registry: could not register seen agents", {
       source,

@@ -130,7 +130,8 @@ export async function startRollout(deps: RolloutDeps, spec: RolloutSpec, created
       });
     return rolloutView(deps, existing);
   }
-  await registerSeen(deps.fleet, ids, "command");
+  // Watched is what the gate needs; tagging every known agent with one more source would cost a write per agent.
+  await registerSeen(deps.fleet, ids, "command", { tagKnown: false });
   await tickAndSchedule(deps, spec.rollout_id);
   return getRollout(deps, spec.rollout_id);
 }
