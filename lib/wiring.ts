@@ -162,7 +162,8 @@ export const FUNCTIONS = {
     // GSE sends no credentials: the URL's key (GseCallbackKey) is the check.
     // The apps table: replies to an APM discovery command are probe instances.
     // The slot-forward queue: unsolicited upstream messages for bk-monitor (when GSE_SLOT_FORWARD_URL is set).
-    links: [TABLES.commands.link, SECRETS.gseCallbackKey.link, TABLES.apps.link, QUEUES.slotForward.link],
+    // The automation queue: a reply that frees room in a command's window wakes its tick.
+    links: [TABLES.commands.link, SECRETS.gseCallbackKey.link, TABLES.apps.link, QUEUES.slotForward.link, QUEUES.automation.link],
   },
   gse_slot_forward: {
     file: "functions/commands/slot-forward.ts",

@@ -379,7 +379,7 @@ describe("a dispatch request killed while sending its first batch", () => {
     // One of the three replies anyway (GSE's "not connected" was wrong, the message got through):
     // it is REPLIED, and no longer one of the command's pending retries.
     const replied = [...ids.slice(3, 10), down[0] as string];
-    for (const agent of replied) expect(await store.markReplied(id, agent, "done", w.clock.now)).toBe("replied");
+    for (const agent of replied) expect(await store.markReplied(id, agent, { text: "done", now: w.clock.now, tracked: false })).toBe("replied");
     expect(await store.getCommand(id)).toMatchObject({ pending_retries: 2 });
     await expectConverged(w, ctx, id, { status: "PARTIAL", counts: { SENT: 20, REPLIED: 8, FAILED: 2, PENDING: 0, RETRYING: 0 } });
     const after = await storedAgents(id);
