@@ -86,6 +86,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/v1/commands", function: "command_list", scope: "gse:read" },
   { method: "GET", path: "/v1/commands/{message_id}", function: "command_get", scope: "gse:read" },
   { method: "POST", path: "/v1/commands/{message_id}/cancel", function: "command_cancel", scope: "operator" },
+  { method: "POST", path: "/v1/commands/{message_id}/pause", function: "command_pause", scope: "operator" },
+  { method: "POST", path: "/v1/commands/{message_id}/resume", function: "command_resume", scope: "operator" },
   { method: "GET", path: "/v1/upstream-messages", function: "upstream_messages", scope: "gse:read" },
   { method: "POST", path: "/v1/gse/callback", function: "gse_callback", auth: "callback-key", scope: CALLBACK_SCOPE },
   // The status page: the page, and what its script asks for.

@@ -153,6 +153,8 @@ export const FUNCTIONS = {
   command_get: commandRoute("functions/commands/get.ts", "GET /v1/commands/{message_id}: a command, its counts and a page of per-agent outcomes"),
   command_list: commandRoute("functions/commands/list.ts", "GET /v1/commands: commands, newest first, by status"),
   command_cancel: commandRoute("functions/commands/cancel.ts", "POST /v1/commands/{message_id}/cancel: stop a running command"),
+  command_pause: commandRoute("functions/commands/pause.ts", "POST /v1/commands/{message_id}/pause: claim nothing new until resumed"),
+  command_resume: commandRoute("functions/commands/resume.ts", "POST /v1/commands/{message_id}/resume: claim again"),
   upstream_messages: commandRoute("functions/commands/upstream.ts", "GET /v1/upstream-messages: messages agents sent that no command asked for"),
   gse_callback: {
     file: "functions/commands/callback.ts",
