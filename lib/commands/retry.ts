@@ -109,7 +109,11 @@ export function retryJobHandler(deps: CommandDeps): JobHandler {
     }
     if (more || again !== undefined) await deps.queue.send(next(Math.max(due, again ?? 0)), 0);
     const fresh = await deps.store.getCommand(job.message_id);
-    if (fresh) await settleCommand(deps, fresh);
+    if (!fresh) return;
+    const settled = await settleCommand(deps, fresh);
+    // Retries that ended made room for the next batch (they were in flight): send it now, not at the watchdog's next look.
+    if (settled.status === "RUNNING" && settled.batches_done < settled.batch_count && hasRoom(settled))
+      await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: settled.message_id, wake: true }, 0);
   };
 }
 

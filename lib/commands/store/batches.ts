@@ -55,7 +55,8 @@ function windowClaim(table: CommandTable, batch: BatchClaim, size: number, room:
     Update: {
       TableName: table.tableName,
       Key: { pk: commandPk(batch.messageId), sk: META_SK },
-      UpdateExpression: "SET updated_at = :now ADD in_flight :size",
+      // A claim answers the settles that asked for a tick: the next settle with room may ask again.
+      UpdateExpression: "SET updated_at = :now ADD in_flight :size REMOVE tick_requested_at",
       ConditionExpression:
         "#status = :running AND (attribute_not_exists(paused) OR paused = :no) AND (attribute_not_exists(in_flight) OR in_flight <= :room) " +
         "AND (attribute_type(max_errors, :null) OR errors <= max_errors)",
