@@ -128,7 +128,8 @@ export async function cancelCommand(deps: CommandDeps, messageId: string, reason
  */
 export async function setCommandPaused(deps: CommandDeps, messageId: string, paused: boolean): Promise<CommandView> {
   const command = await existing(deps.store, messageId);
-  const changed = command.status === "RUNNING" && (paused ? await deps.store.pauseCommand(messageId, deps.now()) : await deps.store.resumeCommand(messageId, deps.now()));
+  const changed =
+    command.status === "RUNNING" && (paused ? await deps.store.pauseCommand(messageId, deps.now()) : await deps.store.resumeCommand(messageId, deps.now()));
   if (!changed) {
     const now = (await deps.store.getCommand(messageId)) ?? command;
     throw new ConflictError(`command ${messageId} is ${now.status}, not RUNNING`, { message_id: messageId, status: now.status });

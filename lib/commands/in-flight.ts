@@ -9,7 +9,11 @@ import type { CommandDeps } from "./settings.ts";
 import type { AgentCommandItem, BatchItem, CommandItem } from "./store/items.ts";
 
 /** Whether one agent is in flight: claimed for sending and not settled (RETRYING counts; SENT only while a reply is awaited). */
-export function agentInFlight(item: Pick<AgentCommandItem, "outcome" | "final" | "batch">, batchState: BatchItem["state"] | undefined, tracked: boolean): boolean {
+export function agentInFlight(
+  item: Pick<AgentCommandItem, "outcome" | "final" | "batch">,
+  batchState: BatchItem["state"] | undefined,
+  tracked: boolean,
+): boolean {
   switch (item.outcome) {
     case "RETRYING":
       return true;

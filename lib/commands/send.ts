@@ -76,7 +76,15 @@ export async function advanceCommand(deps: CommandDeps, messageId: string, budge
   await Promise.all(Array.from({ length: Math.min(command.parallel, Math.max(1, run.todo.length)) }, () => sendWorker(run)));
   const left = run.blocked ? 0 : run.todo.length - run.next;
   const settled = await settleCommand(deps, run.command);
-  return { command: settled, undelivered: run.undelivered, sent: run.sent, wholeBatchErrors: run.wholeBatchErrors, left, blocked: run.blocked, retryAt: run.retryAt };
+  return {
+    command: settled,
+    undelivered: run.undelivered,
+    sent: run.sent,
+    wholeBatchErrors: run.wholeBatchErrors,
+    left,
+    blocked: run.blocked,
+    retryAt: run.retryAt,
+  };
 }
 
 /** The batches to send now (PENDING and due, or SENDING under a lease that ran out), and when the others are due. */

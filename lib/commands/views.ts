@@ -55,7 +55,12 @@ export async function batchCounts(store: CommandStore, command: CommandItem): Pr
 export async function describeCommand(store: CommandStore, command: CommandItem): Promise<CommandView> {
   // A stopped command whose agents in flight still settle: its stored counts are not the final ones yet.
   const live = command.counts === undefined || (command.status !== "RUNNING" && command.reply_timeout_seconds !== null && (command.in_flight ?? 0) > 0);
-  const counts = !live && command.counts ? command.counts : (command.target_count > EXACT_COUNT_MAX_TARGETS ? await batchCounts(store, command) : await countOutcomes(store, command));
+  const counts =
+    !live && command.counts
+      ? command.counts
+      : command.target_count > EXACT_COUNT_MAX_TARGETS
+        ? await batchCounts(store, command)
+        : await countOutcomes(store, command);
   return commandView(command, counts);
 }
 

@@ -116,11 +116,7 @@ export async function claimBatch(
 }
 
 /** The batch is sent (its failures recorded): it counts as done on the command, once. */
-export async function completeBatch(
-  table: CommandTable,
-  batch: BatchClaim,
-  sent: { failed: number; now: number; settled?: number },
-): Promise<boolean> {
+export async function completeBatch(table: CommandTable, batch: BatchClaim, sent: { failed: number; now: number; settled?: number }): Promise<boolean> {
   return transactConditional(table, [
     {
       Update: {
@@ -141,7 +137,11 @@ export async function completeBatch(
  * GSE refused the whole batch for a passing reason (5xx, 429, timeout): it goes back to PENDING,
  * to be sent again, whole, from `notBefore`.
  */
-export async function releaseBatch(table: CommandTable, batch: BatchClaim, next: { attempts: number; notBefore: number; size: number; now: number }): Promise<boolean> {
+export async function releaseBatch(
+  table: CommandTable,
+  batch: BatchClaim,
+  next: { attempts: number; notBefore: number; size: number; now: number },
+): Promise<boolean> {
   // It leaves the window with its agents; its next claim brings them in again.
   return transactConditional(table, [
     {

@@ -47,10 +47,7 @@ async function delivered(id: string): Promise<Timeline> {
  * delivery counts first: our next claim can only follow a settle, which follows the reply.
  */
 function maxInFlight(timeline: Timeline["timeline"]): number {
-  const events = timeline.flatMap((e) => [
-    { at: e.delivered_at, delta: 1 },
-    ...(e.reply_issued_at === null ? [] : [{ at: e.reply_issued_at, delta: -1 }]),
-  ]);
+  const events = timeline.flatMap((e) => [{ at: e.delivered_at, delta: 1 }, ...(e.reply_issued_at === null ? [] : [{ at: e.reply_issued_at, delta: -1 }])]);
   events.sort((a, b) => a.at - b.at || a.delta - b.delta);
   let now = 0;
   let max = 0;
@@ -185,19 +182,31 @@ describe("reply rules, pause and the window without reply tracking", () => {
     expect(judged).toMatchObject({ status: "PARTIAL", counts: expect.objectContaining({ FAILED: 1, REPLIED: 1 }), reply_rule: regex });
     expect(judged.rollout.errors).toBe(1);
     const failed = await commandPage(info, authHeader, byRegex, "?outcome=FAILED");
-    expect(failed.agents).toEqual([expect.objectContaining({ bk_agent_id: bad, outcome: "FAILED", reply: "ERROR: disk full", message: "reply matches ^error" })]);
+    expect(failed.agents).toEqual([
+      expect.objectContaining({ bk_agent_id: bad, outcome: "FAILED", reply: "ERROR: disk full", message: "reply matches ^error" }),
+    ]);
 
     await simulatorControl(info, "POST", "agents/replies", { ids: [bad], content: JSON.stringify({ code: 1 }) });
     const byNone = messageId("none");
     const none = await dispatch({ message_id: byNone, agent_id_list: [bad, good], content: "df", reply_timeout_seconds: 10, reply_rule: { kind: "none" } });
     expect(none.status).toBe(200);
-    expect(await finished(byNone)).toMatchObject({ status: "SUCCEEDED", counts: expect.objectContaining({ REPLIED: 2 }), rollout: expect.objectContaining({ errors: 0 }) });
+    expect(await finished(byNone)).toMatchObject({
+      status: "SUCCEEDED",
+      counts: expect.objectContaining({ REPLIED: 2 }),
+      rollout: expect.objectContaining({ errors: 0 }),
+    });
   }, 60_000);
 
   it("refuses a reply rule whose pattern is no regular expression with a 400 naming reply_rule.pattern, and records nothing", async () => {
     const [agent] = await addAgents(1);
     const id = messageId("bad-regex");
-    const res = await dispatch({ message_id: id, agent_id_list: [agent], content: "x", reply_timeout_seconds: 10, reply_rule: { kind: "regex", pattern: "(" } });
+    const res = await dispatch({
+      message_id: id,
+      agent_id_list: [agent],
+      content: "x",
+      reply_timeout_seconds: 10,
+      reply_rule: { kind: "regex", pattern: "(" },
+    });
     expect(res.status).toBe(400);
     expect(res.text).toContain("reply_rule.pattern");
     expect((await callApi(info.gatewayUrl, commandPath(id), { headers: authHeader })).status).toBe(404);
@@ -219,7 +228,10 @@ describe("reply rules, pause and the window without reply tracking", () => {
     );
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     expect(Object.keys((await delivered(id)).agents)).toHaveLength(1);
-    expect((await commandPage(info, authHeader, id)).command).toMatchObject({ status: "RUNNING", rollout: expect.objectContaining({ paused: true, in_flight: 0 }) });
+    expect((await commandPage(info, authHeader, id)).command).toMatchObject({
+      status: "RUNNING",
+      rollout: expect.objectContaining({ paused: true, in_flight: 0 }),
+    });
 
     const resumed = await callApi(info.gatewayUrl, `${commandPath(id)}/resume`, { method: "POST", headers: authHeader, body: {} });
     expect(resumed.status, resumed.text).toBe(200);

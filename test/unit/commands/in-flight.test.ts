@@ -3,7 +3,11 @@ import { agentInFlight } from "../../../lib/commands/in-flight.ts";
 import { finalStatus, zeroCounts } from "../../../lib/commands/outcomes.ts";
 
 describe("agentInFlight: sent and not settled", () => {
-  const agent = (outcome: Parameters<typeof agentInFlight>[0]["outcome"], final?: boolean) => ({ outcome, batch: 0, ...(final !== undefined ? { final } : {}) });
+  const agent = (outcome: Parameters<typeof agentInFlight>[0]["outcome"], final?: boolean) => ({
+    outcome,
+    batch: 0,
+    ...(final !== undefined ? { final } : {}),
+  });
 
   it("with reply tracking, a delivered agent stays in flight until it replies, fails for good or times out", () => {
     expect(agentInFlight(agent("SENT"), "SENT", true)).toBe(true);

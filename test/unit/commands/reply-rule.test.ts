@@ -53,7 +53,8 @@ describe("replyRuleSchema in the dispatch body", () => {
   });
 
   it("takes each kind, and leaves it out when not given", () => {
-    for (const rule of [{ kind: "json_code" }, { kind: "none" }, { kind: "regex", pattern: "fail", flags: "im" }]) expect(issuePath({ ...base, reply_rule: rule })).toEqual([]);
+    for (const rule of [{ kind: "json_code" }, { kind: "none" }, { kind: "regex", pattern: "fail", flags: "im" }])
+      expect(issuePath({ ...base, reply_rule: rule })).toEqual([]);
     expect(dispatchCommandSchema.parse(base)).not.toHaveProperty("reply_rule");
   });
 
