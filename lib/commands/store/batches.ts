@@ -169,22 +169,22 @@ export async function releaseBatch(
  * out (its sender died, and no one takes a batch over once the command stopped).
  */
 export async function skipBatch(table: CommandTable, messageId: string, batch: Pick<BatchItem, "sk" | "state" | "size">, now: number): Promise<void> {
-  const skip = (condition: string) => ({
+  const skip = (condition: string, values: Record<string, unknown>) => ({
     TableName: table.tableName,
     Key: { pk: commandPk(messageId), sk: batch.sk },
     UpdateExpression: "SET #state = :skipped REMOVE lease_until",
     ConditionExpression: condition,
     ExpressionAttributeNames: { "#state": "state" },
-    ExpressionAttributeValues: { ":skipped": "SKIPPED", ":pending": "PENDING", ":sending": "SENDING", ":now": now },
+    ExpressionAttributeValues: { ":skipped": "SKIPPED", ...values },
   });
   if (batch.state === "PENDING") {
-    await conditional(table, new UpdateCommand(skip("#state = :pending")));
+    await conditional(table, new UpdateCommand(skip("#state = :pending", { ":pending": "PENDING" })));
     return;
   }
   // A dead sender's batch was in the window: it leaves it. (Any of its agents that settled on their
   // own were subtracted already: the sweep's recount mends that rare excess.)
   await transactConditional(table, [
-    { Update: skip("#state = :sending AND lease_until < :now") },
+    { Update: skip("#state = :sending AND lease_until < :now", { ":sending": "SENDING", ":now": now }) },
     commandDeltaUpdate(table, messageId, { inFlight: -batch.size }, now),
   ]);
 }
