@@ -240,11 +240,15 @@ export function tickJobHandler(deps: CommandDeps, budgetMs: number): JobHandler 
       command = await settleCommand(deps, (await deps.store.getCommand(command.message_id)) ?? command, { checkReplies: true });
     }
     if (command.status !== "RUNNING") return;
-    if (left > 0) await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, 0);
-    // Timeouts just made room in the window a blocked send was waiting for: send now.
-    else if (blocked && hasRoom(command)) await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id, wake: true }, 0);
-    // A wake leaves the watchdog to the chain that was running already: one chain per command.
-    else if (!wake) await scheduleTick(deps, command, retryAt);
+    // The next tick takes this one's place (a wake's place is no watchdog's): one watchdog chain per command.
+    if (left > 0) {
+      await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id, ...(wake ? { wake } : {}) }, 0);
+      return;
+    }
+    // Timeouts in this tick made room in the window a blocked send was waiting for: send now.
+    const freed = (command.in_flight ?? 0) < (advanced.in_flight ?? 0);
+    if (blocked && freed && hasRoom(command)) await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id, wake: true }, 0);
+    if (!wake) await scheduleTick(deps, command, retryAt);
   };
 }
 
