@@ -96,6 +96,8 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "POST", path: "/v1/rollouts/{rollout_id}/pause", function: "rollout_action", scope: "operator" },
   { method: "POST", path: "/v1/rollouts/{rollout_id}/resume", function: "rollout_action", scope: "operator" },
   { method: "POST", path: "/v1/rollouts/{rollout_id}/abort", function: "rollout_action", scope: "operator" },
+  { method: "POST", path: "/v1/commands/{message_id}/pause", function: "command_pause", scope: "operator" },
+  { method: "POST", path: "/v1/commands/{message_id}/resume", function: "command_resume", scope: "operator" },
   { method: "GET", path: "/v1/upstream-messages", function: "upstream_messages", scope: "gse:read" },
   // Command templates (lib/templates): named, versioned; a rollout runs one by name.
   { method: "GET", path: "/v1/templates", function: "template_list", scope: "gse:read" },

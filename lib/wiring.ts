@@ -173,6 +173,8 @@ export const FUNCTIONS = {
   command_get: commandRoute("functions/commands/get.ts", "GET /v1/commands/{message_id}: a command, its counts and a page of per-agent outcomes"),
   command_list: commandRoute("functions/commands/list.ts", "GET /v1/commands: commands, newest first, by status"),
   command_cancel: commandRoute("functions/commands/cancel.ts", "POST /v1/commands/{message_id}/cancel: stop a running command"),
+  command_pause: commandRoute("functions/commands/pause.ts", "POST /v1/commands/{message_id}/pause: claim nothing new until resumed"),
+  command_resume: commandRoute("functions/commands/resume.ts", "POST /v1/commands/{message_id}/resume: claim again"),
   upstream_messages: commandRoute("functions/commands/upstream.ts", "GET /v1/upstream-messages: messages agents sent that no command asked for"),
   template_put: templateRoute("functions/templates/put.ts", "PUT /v1/templates/{name}: a new version of a command template when its body changed"),
   template_get: templateRoute("functions/templates/get.ts", "GET /v1/templates/{name}: a command template's latest version, or ?version=N"),
@@ -185,7 +187,8 @@ export const FUNCTIONS = {
     // GSE sends no credentials: the URL's key (GseCallbackKey) is the check.
     // The apps table: replies to an APM discovery command are probe instances.
     // The slot-forward queue: unsolicited upstream messages for bk-monitor (when GSE_SLOT_FORWARD_URL is set).
-    links: [TABLES.commands.link, SECRETS.gseCallbackKey.link, TABLES.apps.link, QUEUES.slotForward.link],
+    // The automation queue: a reply that frees room in a command's window wakes its tick.
+    links: [TABLES.commands.link, SECRETS.gseCallbackKey.link, TABLES.apps.link, QUEUES.slotForward.link, QUEUES.automation.link],
   },
   gse_slot_forward: {
     file: "functions/commands/slot-forward.ts",

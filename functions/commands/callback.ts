@@ -1,6 +1,6 @@
 import { recordDiscoveryReply } from "../../lib/apm/discovery.ts";
 import { AppStore } from "../../lib/apm/store.ts";
-import { receiveCallback, slotForwarder } from "../../lib/commands/reply.ts";
+import { commandWaker, receiveCallback, slotForwarder } from "../../lib/commands/reply.ts";
 import { callbackKeyOf, queueUrlOf, tableOf } from "../../lib/core/config.ts";
 import { sqsClient, sqsSender } from "../../lib/core/queue.ts";
 import { functionContext } from "../../lib/core/function.ts";
@@ -21,6 +21,8 @@ const deps = {
   onReply: (command: CommandItem, callback: SlotCallback) => recordDiscoveryReply(apps, command, callback),
   // Unsolicited upstream messages go on to bk-monitor's own slot handler, when one is set.
   ...(config.slotForward.url ? { forward: slotForwarder(sqsSender(sqsClient(), queueUrlOf(config, "slotForward"))) } : {}),
+  // A reply that frees room in its command's window sends the command's tick now.
+  wake: commandWaker(sqsSender(sqsClient(), queueUrlOf(config, "automation"))),
 };
 
 /** POST /v1/gse/callback?key=…: what GSE posts for the message slot; GSE has no credentials, the URL's key is checked. */

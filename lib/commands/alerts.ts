@@ -35,6 +35,11 @@ export type CommandAlert = Alert & {
   readonly targets: number;
   readonly counts: OutcomeCounts;
   readonly sample: readonly AlertSampleAgent[];
+  /** Errors counted against max_errors (failed deliveries, timeouts, failing replies), and the limit. */
+  readonly errors?: number;
+  readonly max_errors?: number | null;
+  /** The failing agents as docs/rollouts.md §1 names them: up to 20 {bk_agent_id, outcome, code, message}. */
+  readonly failing_sample?: readonly Pick<AlertSampleAgent, "bk_agent_id" | "outcome" | "code" | "message">[];
 };
 
 /**
@@ -61,6 +66,14 @@ export function commandEndAlert(
     targets: command.target_count,
     counts,
     sample: sample.slice(0, ALERT_SAMPLE_SIZE),
+    errors: command.errors,
+    max_errors: command.max_errors,
+    failing_sample: sample.slice(0, ALERT_SAMPLE_SIZE).map(({ bk_agent_id, outcome, code, message }) => ({
+      bk_agent_id,
+      outcome,
+      ...(code !== undefined ? { code } : {}),
+      ...(message !== undefined ? { message } : {}),
+    })),
     at: new Date(at).toISOString(),
     source: "gse-control/commands",
   };

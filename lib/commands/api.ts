@@ -122,6 +122,23 @@ export async function cancelCommand(deps: CommandDeps, messageId: string, reason
   return describeCommand(deps.store, stopped);
 }
 
+/**
+ * Pauses a running command (nothing new is claimed; agents in flight still settle) or resumes it
+ * (a tick is queued at once to claim again). 409 when it is not RUNNING.
+ */
+export async function setCommandPaused(deps: CommandDeps, messageId: string, paused: boolean): Promise<CommandView> {
+  const command = await existing(deps.store, messageId);
+  const changed =
+    command.status === "RUNNING" && (paused ? await deps.store.pauseCommand(messageId, deps.now()) : await deps.store.resumeCommand(messageId, deps.now()));
+  if (!changed) {
+    const now = (await deps.store.getCommand(messageId)) ?? command;
+    throw new ConflictError(`command ${messageId} is ${now.status}, not RUNNING`, { message_id: messageId, status: now.status });
+  }
+  if (!paused) await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: messageId, wake: true }, 0);
+  deps.logger?.info(paused ? "command paused" : "command resumed", { message_id: messageId });
+  return describeCommand(deps.store, (await deps.store.getCommand(messageId)) ?? command);
+}
+
 export async function listUpstream(
   store: CommandStore,
   query: { date?: string | undefined; limit: number; cursor?: string | undefined },

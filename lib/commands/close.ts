@@ -51,7 +51,7 @@ async function skipUnsentBatches(deps: CloseDeps, command: CommandItem): Promise
   const batches = await deps.store.batches(command.message_id, command.body_hash);
   const unsent = batches.filter((b) => b.state === "PENDING" || (b.state === "SENDING" && (b.lease_until ?? 0) < now));
   if (unsent.length === 0) return batches;
-  for (const batch of unsent) await deps.store.skipBatch(command.message_id, batch.sk, now);
+  for (const batch of unsent) await deps.store.skipBatch(command.message_id, batch, now);
   return deps.store.batches(command.message_id, command.body_hash);
 }
 

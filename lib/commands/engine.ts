@@ -15,6 +15,8 @@
  *   close.ts     bring an ended command to its final outcomes and counts
  *   outcomes.ts  an agent's outcome as told, and the counts
  *   views.ts     a command and its agents as the API shows them
+ *   in-flight.ts the in-flight window's recount (the sweep mends the counter from it)
+ *   reply-rule.ts what makes a reply a failure (judged in reply.ts)
  */
 export * from "./settings.ts";
 export * from "./rollout.ts";

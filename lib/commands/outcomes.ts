@@ -65,8 +65,13 @@ export async function countOutcomes(store: CommandStore, command: CommandItem): 
   return tallyOutcomes(store, command, await store.batches(command.message_id, command.body_hash));
 }
 
-/** The final status a command's counts mean (it ran to its end: not aborted, not cancelled). */
-export function finalStatus(counts: OutcomeCounts): Exclude<CommandStatus, "RUNNING" | "ABORTED" | "CANCELLED"> {
+/**
+ * The final status a command's counts mean (it ran to its end: not aborted, not cancelled). With
+ * max_errors given the command ran within it (else it would have aborted): SUCCEEDED, as SSM Run
+ * Command has it; the counts still show the agents that failed.
+ */
+export function finalStatus(counts: OutcomeCounts, withinMaxErrors = false): Exclude<CommandStatus, "RUNNING" | "ABORTED" | "CANCELLED"> {
+  if (withinMaxErrors) return "SUCCEEDED";
   const bad = counts.FAILED + counts.TIMED_OUT + counts.SKIPPED + counts.PENDING + counts.RETRYING;
   const total = AGENT_OUTCOMES.reduce((sum, o) => sum + counts[o], 0);
   if (bad === 0) return "SUCCEEDED";

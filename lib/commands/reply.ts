@@ -9,6 +9,8 @@
 import { randomUUID } from "node:crypto";
 import type { QueueSender } from "../core/queue.ts";
 import type { SlotCallback } from "../gse/schemas.ts";
+import { DEFAULT_REPLY_RULE, judgeReply } from "./reply-rule.ts";
+import { COMMAND_TICK_JOB } from "./settings.ts";
 import type { CommandStore } from "./store.ts";
 import { upstreamPk, type CommandItem } from "./store/items.ts";
 
@@ -29,13 +31,27 @@ export interface ReplyDeps {
    * fails the callback (5xx), so GSE may post it again; the forward is idempotent by message id.
    */
   readonly forward?: (callback: SlotCallback) => Promise<void>;
+  /**
+   * Queues the command's tick now (delay 0): a reply that made room in its window, or that took
+   * its errors past max_errors, so the next batch (or the abort) need not wait for the watchdog.
+   */
+  readonly wake?: (messageId: string) => Promise<void>;
 }
+
+/** A tick asked for by replies at most this often per command: ticks are idempotent, claims decide. */
+export const WAKE_EVERY_MS = 1_000;
 
 /** `forward` for the slot-forward queue: each unsolicited message as GSE posted it (lib/commands/forward.ts sends it on). */
 export const slotForwarder =
   (queue: Pick<QueueSender, "sendBody">) =>
   (callback: SlotCallback): Promise<void> =>
     queue.sendBody(JSON.stringify({ message_id: callback.message_id, bk_agent_id: callback.bk_agent_id, content: callback.content }));
+
+/** `wake` on the automation queue: the command's tick, now, marked as a wake (it schedules no watchdog of its own). */
+export const commandWaker =
+  (queue: Pick<QueueSender, "send">) =>
+  (messageId: string): Promise<void> =>
+    queue.send({ type: COMMAND_TICK_JOB, message_id: messageId, wake: true }, 0);
 
 export type ReplyOutcome = "replied" | "duplicate" | "upstream";
 
@@ -46,12 +62,30 @@ const truncate = (text: string, bytes: number): string => {
 
 export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
+/**
+ * After a reply settled an agent: a tick now when its failure took the command past max_errors
+ * (it aborts), or when the window has room for the next batch (the store's marker lets one reply
+ * a second through). `command` is as read before the reply: its counters can only be behind.
+ */
+async function wakeAfterSettle(deps: ReplyDeps, command: CommandItem, failed: boolean, now: number): Promise<void> {
+  if (!deps.wake || command.status !== "RUNNING") return;
+  const aborts = failed && command.max_errors !== null && command.errors + 1 > command.max_errors;
+  const room = command.batches_done < command.batch_count && (await deps.store.requestTick(command, { now, everyMs: WAKE_EVERY_MS }));
+  if (aborts || room) await deps.wake(command.message_id);
+}
+
 export async function receiveCallback(deps: ReplyDeps, callback: SlotCallback): Promise<ReplyOutcome> {
   const now = deps.now();
   const command = await deps.store.getCommand(callback.message_id);
   if (command) {
-    const result = await deps.store.markReplied(callback.message_id, callback.bk_agent_id, truncate(callback.content, MAX_REPLY_BYTES), now);
+    const text = truncate(callback.content, MAX_REPLY_BYTES);
+    const tracked = command.reply_timeout_seconds !== null;
+    // Only a command that awaits replies judges them: the others ended on delivery.
+    const verdict = tracked ? judgeReply(command.reply_rule ?? DEFAULT_REPLY_RULE, text) : { failed: false };
+    const failure = verdict.failed ? { code: verdict.code ?? 1, message: verdict.message ?? "reply reports failure" } : undefined;
+    const result = await deps.store.markReplied(callback.message_id, callback.bk_agent_id, { text, now, tracked, ...(failure ? { failure } : {}) });
     if (result !== "not_targeted") {
+      if (result === "replied" && tracked) await wakeAfterSettle(deps, command, failure !== undefined, now);
       await deps.onReply?.(command, callback);
       return result;
     }

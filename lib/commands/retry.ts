@@ -22,7 +22,8 @@ import { effectiveOutcome } from "./outcomes.ts";
 import { PERMANENT_AGENT_CODES, RETRY_ROUND_MS, retryDueAt } from "./rollout.ts";
 import { advanceCommand } from "./send.ts";
 import { COMMAND_RETRY_JOB, COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS, type CommandDeps } from "./settings.ts";
-import { settleCommand } from "./settle.ts";
+import { awaitsInFlight, exceeded, expireSilentAgents, settleCommand } from "./settle.ts";
+import { mendInFlight } from "./in-flight.ts";
 import { scheduleTick } from "./submit.ts";
 
 export const retryJobSchema = z.object({
@@ -35,7 +36,12 @@ export const retryJobSchema = z.object({
 });
 export type RetryJob = z.infer<typeof retryJobSchema>;
 
-export const tickJobSchema = z.object({ type: z.literal(COMMAND_TICK_JOB), message_id: messageIdSchema });
+export const tickJobSchema = z.object({
+  type: z.literal(COMMAND_TICK_JOB),
+  message_id: messageIdSchema,
+  /** Sent by a settle that made room in the window (a reply): it sends, and leaves the watchdog to its own tick. */
+  wake: z.boolean().optional(),
+});
 
 const delaySecondsUntil = (at: number, now: number): number => Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((at - now) / 1000)));
 
@@ -103,7 +109,11 @@ export function retryJobHandler(deps: CommandDeps): JobHandler {
     }
     if (more || again !== undefined) await deps.queue.send(next(Math.max(due, again ?? 0)), 0);
     const fresh = await deps.store.getCommand(job.message_id);
-    if (fresh) await settleCommand(deps, fresh);
+    if (!fresh) return;
+    const settled = await settleCommand(deps, fresh);
+    // Retries that ended made room for the next batch (they were in flight): send it now, not at the watchdog's next look.
+    if (settled.status === "RUNNING" && settled.batches_done < settled.batch_count && hasRoom(settled))
+      await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: settled.message_id, wake: true }, 0);
   };
 }
 
@@ -153,7 +163,7 @@ async function runRetrySlice(deps: CommandDeps, command: CommandItem, round: { d
   const sentAt = deps.now();
   const delivered = results.flatMap((r) => r.delivered);
   const failures = results.flatMap((r) => r.failures);
-  await deps.store.recordRetries(command.message_id, { delivered, failures }, deps.now());
+  await deps.store.recordRetries(command.message_id, { delivered, failures }, deps.now(), command.reply_timeout_seconds !== null);
   await deps.store.dropRetryEntries(command.message_id, slice);
   deps.logger?.info("command retry round", {
     message_id: command.message_id,
@@ -215,19 +225,48 @@ async function sendRetryBatch(deps: CommandDeps, command: CommandItem, part: rea
  */
 export function tickJobHandler(deps: CommandDeps, budgetMs: number): JobHandler {
   return async function runTick(envelope) {
-    const { message_id: messageId } = parseJobBody(tickJobSchema, envelope, `invalid ${COMMAND_TICK_JOB} job`);
+    const { message_id: messageId, wake } = parseJobBody(tickJobSchema, envelope, `invalid ${COMMAND_TICK_JOB} job`);
     // A command that expired (TTL) or never was: nothing to look after.
-    if (!(await deps.store.getCommand(messageId))) return;
-    const { command: advanced, left, retryAt } = await advanceCommand(deps, messageId, budgetMs);
+    const found = await deps.store.getCommand(messageId);
+    if (!found) return;
+    if (awaitsInFlight(found)) {
+      await watchStopped(deps, found);
+      return;
+    }
+    const { command: advanced, left, blocked, retryAt } = await advanceCommand(deps, messageId, budgetMs);
     let command = advanced;
     if (command.status === "RUNNING") {
       await rescueStalledAgents(deps, command);
       command = await settleCommand(deps, (await deps.store.getCommand(command.message_id)) ?? command, { checkReplies: true });
     }
     if (command.status !== "RUNNING") return;
-    if (left > 0) await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, 0);
-    else await scheduleTick(deps, command, retryAt);
+    // The next tick takes this one's place (a wake's place is no watchdog's): one watchdog chain per command.
+    if (left > 0) {
+      await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id, ...(wake ? { wake } : {}) }, 0);
+      return;
+    }
+    // Timeouts in this tick made room in the window a blocked send was waiting for: send now.
+    const freed = (command.in_flight ?? 0) < (advanced.in_flight ?? 0);
+    if (blocked && freed && hasRoom(command)) await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id, wake: true }, 0);
+    if (!wake) await scheduleTick(deps, command, retryAt);
   };
+}
+
+/** The window has room for a batch, and the command may claim one. */
+const hasRoom = (command: CommandItem): boolean =>
+  command.paused !== true && !exceeded(command) && (command.in_flight ?? 0) <= command.max_concurrency - command.batch_size;
+
+/**
+ * The watchdog of a stopped command whose agents in flight are awaited: silent ones time out at
+ * their deadline; once none is left to wait for, in_flight is mended to the recount (0 unless an
+ * agent is still in flight), and its drop to 0 is what sends the alert (commandRecoveryRule).
+ */
+export async function watchStopped(deps: CommandDeps, command: CommandItem): Promise<void> {
+  const { waiting } = await expireSilentAgents(deps, command, (command.reply_timeout_seconds ?? 0) * 1000);
+  const fresh = (await deps.store.getCommand(command.message_id)) ?? command;
+  if (waiting === 0 && awaitsInFlight(fresh)) await mendInFlight(deps, fresh);
+  const after = (await deps.store.getCommand(command.message_id)) ?? fresh;
+  if (awaitsInFlight(after)) await scheduleTick(deps, after);
 }
 
 /** Failed agents recovery never took in hand, and RETRYING ones whose round never came (older than the lease): due now, one round. */
@@ -270,8 +309,12 @@ export function commandRecoveryRule(deps: CommandRecoveryDeps): RecoveryRule {
     if (!next || typeof next.pk !== "string" || !next.pk.startsWith("cmd#")) return;
     if (next.sk === "meta") {
       const command = commandItemSchema.parse(next);
-      if (previous?.status !== "RUNNING" || command.status === "RUNNING" || command.status === "SUCCEEDED") return;
-      await recoverEndedCommand(deps, command);
+      if (command.status === "RUNNING" || command.status === "SUCCEEDED") return;
+      // It just ended, or it ended before and its last agent in flight settled now (the alert waited for it).
+      const justEnded = previous?.status === "RUNNING";
+      const lastSettled = previous?.status === command.status && Number(previous?.in_flight ?? 0) > 0 && (command.in_flight ?? 0) <= 0;
+      if (!justEnded && !lastSettled) return;
+      await recoverEndedCommand(deps, command, lastSettled);
       return;
     }
     if (typeof next.sk !== "string" || !next.sk.startsWith("agent#")) return;
@@ -285,10 +328,13 @@ export function commandRecoveryRule(deps: CommandRecoveryDeps): RecoveryRule {
 }
 
 /** Close (when needed), let the command's owner undo its part, then alert: in that order. */
-async function recoverEndedCommand(deps: CommandRecoveryDeps, ended: CommandItem): Promise<void> {
+async function recoverEndedCommand(deps: CommandRecoveryDeps, ended: CommandItem, recount = false): Promise<void> {
   // The item as it is now: the record may be old, and the one who ended it may have closed it already.
   const current = (await deps.store.getCommand(ended.message_id)) ?? ended;
-  const command = countsAreFinal(current) ? current : await closeCommand(deps, current);
+  // Agents in flight at the stop keep settling: the alert waits for the last (its counts are the final ones).
+  if (awaitsInFlight(current)) return;
+  // Counts stored while agents were in flight are recounted once they settled.
+  const command = countsAreFinal(current) && !recount ? current : await closeCommand(deps, current);
   if (!isAlertedStatus(command.status)) return;
   // The command's owner (an APM datasource action) undoes its part first; it is idempotent.
   if (command.origin !== undefined) await deps.onEnded?.(command);

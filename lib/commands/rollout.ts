@@ -68,6 +68,8 @@ export function commandHash(request: DispatchCommandRequest): string {
     request.max_concurrency ?? null,
     request.max_errors ?? null,
     request.reply_timeout_seconds ?? null,
+    // Only when given: the hash of a body without one stays what it was before reply rules.
+    ...(request.reply_rule ? [request.reply_rule] : []),
   ]);
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { calendarDateSchema, decimalInt } from "../http/params.ts";
 import { AGENT_OUTCOMES, COMMAND_STATUSES } from "./statuses.ts";
+import { replyRuleSchema } from "./reply-rule.ts";
 import { agentIdSchema, dispatchMessageRequestSchema, messageIdSchema } from "../gse/schemas.ts";
 
 /** One command's targets at most: far above any fleet, well below what one request body can hold. */
@@ -31,8 +32,10 @@ export const dispatchCommandSchema = dispatchMessageRequestSchema.partial({ slot
   content: z.string().refine((text) => Buffer.byteLength(text, "utf8") <= MAX_COMMAND_CONTENT_BYTES, `must be at most ${MAX_COMMAND_CONTENT_BYTES} bytes`),
   /** Agents a command has in flight at once (batch size and parallel batches follow from it). */
   max_concurrency: rolloutLimitSchema.refine((v) => v !== 0, "must be at least 1").optional(),
-  /** Delivery failures tolerated; one more and the batches not yet sent are not sent (ABORTED). */
+  /** Errors tolerated (failed deliveries, timeouts, failing replies); one more and nothing more is sent (ABORTED). */
   max_errors: rolloutLimitSchema.optional(),
+  /** What makes a reply a failure (default json_code); judged only when replies are awaited (reply_timeout_seconds). */
+  reply_rule: replyRuleSchema.optional(),
   /** Wait this long for each agent's reply; without it, delivery is success and replies are only recorded. */
   reply_timeout_seconds: z
     .int()
@@ -79,8 +82,16 @@ export const commandViewSchema = z.object({
   targets: z.int().nonnegative(),
   counts: outcomeCountsSchema,
   batches: z.object({ total: z.int(), sent: z.int(), size: z.int(), parallel: z.int() }),
-  rollout: z.object({ max_concurrency: z.int(), max_errors: z.int().nullable(), errors: z.int() }),
+  rollout: z.object({
+    max_concurrency: z.int(),
+    max_errors: z.int().nullable(),
+    errors: z.int(),
+    /** Agents sent and not settled yet: at most max_concurrency. */
+    in_flight: z.int(),
+    paused: z.boolean(),
+  }),
   reply_timeout_seconds: z.int().nullable(),
+  reply_rule: replyRuleSchema,
   max_attempts: z.int(),
   created_by: z.string(),
   created_at: z.string(),

@@ -24,8 +24,10 @@ export interface AdvanceResult {
   /** Batches this call sent, and how many of them GSE refused as a whole. */
   readonly sent: number;
   readonly wholeBatchErrors: GseError[];
-  /** Batches left for later (time budget used up). */
+  /** Batches left for later (time budget used up); 0 when the window (or a pause, or max_errors) held them back. */
   readonly left: number;
+  /** A claim was refused by the command's window, pause or max_errors: a settle (or resume) queues the next tick. */
+  readonly blocked: boolean;
   /** The earliest time a batch GSE refused as a whole may be sent again. */
   readonly retryAt: number | undefined;
 }
@@ -47,6 +49,7 @@ interface SendRun {
   command: CommandItem;
   next: number;
   stop: boolean;
+  blocked: boolean;
   /** A batch started is finished, whatever the time: start one only if the slowest so far would still end in budget. */
   slowestMs: number;
   sent: number;
@@ -67,13 +70,21 @@ export async function advanceCommand(deps: CommandDeps, messageId: string, budge
   if (command.status !== "RUNNING") {
     // It stopped with batches in flight (counted PENDING): count again, now their senders are done or dead.
     const closed = (command.counts?.PENDING ?? 0) > 0 ? await closeStopped(deps, command) : command;
-    return { command: closed, undelivered: [], sent: 0, wholeBatchErrors: [], left: 0, retryAt: undefined };
+    return { command: closed, undelivered: [], sent: 0, wholeBatchErrors: [], left: 0, blocked: false, retryAt: undefined };
   }
   const run = await openRun(deps, command, { until, maxBatches: options.maxBatches ?? Infinity });
   await Promise.all(Array.from({ length: Math.min(command.parallel, Math.max(1, run.todo.length)) }, () => sendWorker(run)));
-  const left = run.todo.length - run.next;
+  const left = run.blocked ? 0 : run.todo.length - run.next;
   const settled = await settleCommand(deps, run.command);
-  return { command: settled, undelivered: run.undelivered, sent: run.sent, wholeBatchErrors: run.wholeBatchErrors, left, retryAt: run.retryAt };
+  return {
+    command: settled,
+    undelivered: run.undelivered,
+    sent: run.sent,
+    wholeBatchErrors: run.wholeBatchErrors,
+    left,
+    blocked: run.blocked,
+    retryAt: run.retryAt,
+  };
 }
 
 /** The batches to send now (PENDING and due, or SENDING under a lease that ran out), and when the others are due. */
@@ -89,6 +100,7 @@ async function openRun(deps: CommandDeps, command: CommandItem, limits: { until:
     command,
     next: 0,
     stop: false,
+    blocked: false,
     slowestMs: 0,
     sent: 0,
     undelivered: [],
@@ -120,8 +132,17 @@ async function sendWorker(run: SendRun): Promise<void> {
     }
     const batch = run.todo[run.next++] as BatchItem;
     const held: BatchClaim = { messageId, sk: batch.sk, claim: deps.newId?.() ?? randomUUID() };
-    const claimed = await deps.store.claimBatch(held, { now: deps.now(), leaseMs: deps.settings.leaseMs });
-    if (!claimed) continue;
+    const claimed = await deps.store.claimBatch(
+      { ...held, state: batch.state, size: batch.size },
+      { now: deps.now(), leaseMs: deps.settings.leaseMs, maxConcurrency: current.max_concurrency },
+    );
+    if (claimed === "taken") continue;
+    if (claimed === "window") {
+      // Batches go in order: the next one does not fit either. A settle that makes room queues a tick.
+      run.blocked = true;
+      run.stop = true;
+      return;
+    }
     const startedAt = deps.now();
     // Never claimed nor released before: none of its agents can have an item yet.
     const firstSend = batch.state === "PENDING" && batch.claim === undefined && (batch.attempts ?? 1) <= 1;
@@ -145,7 +166,7 @@ async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchIt
   await deps.store.prewriteAgents({ messageId, batch: batch.index, agentIds: ids, now: deps.now(), expiresAt: command.expires_at, firstSend });
   // Stopped (cancelled, aborted) since this batch was claimed: it is never sent, its agents SKIPPED.
   if ((await deps.store.getCommand(messageId))?.status !== "RUNNING") {
-    await deps.store.abandonBatch(held);
+    await deps.store.abandonBatch(held, { size: batch.size, now: deps.now() });
     return { undelivered: [] };
   }
   let failures: AgentFailure[];
@@ -161,7 +182,9 @@ async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchIt
     failures = ids.map((agentId) => ({ agentId, code: caught.gseCode ?? caught.code, message: caught.message, final: true }));
   }
   await deps.store.recordFailures(messageId, failures, deps.now());
-  await deps.store.completeBatch(held, { failed: failures.length, now: deps.now() });
+  // Without reply tracking an agent settles on delivery: the delivered ones leave the window now.
+  const settled = command.reply_timeout_seconds === null ? ids.length - failures.length : 0;
+  await deps.store.completeBatch(held, { failed: failures.length, now: deps.now(), settled });
   deps.logger?.info("command batch sent", {
     message_id: messageId,
     batch: batch.index,
@@ -204,7 +227,7 @@ async function releaseForLater(
   const attempts = batch.attempts ?? 1;
   if (!error.retryable || error.outcome === "rejected" || attempts >= command.max_attempts) return undefined;
   const retryAt = deps.now() + retryDelayMs(attempts, deps.settings, deps.random);
-  if (!(await deps.store.releaseBatch(refused.held, { attempts: attempts + 1, notBefore: retryAt }))) return undefined;
+  if (!(await deps.store.releaseBatch(refused.held, { attempts: attempts + 1, notBefore: retryAt, size: batch.size, now: deps.now() }))) return undefined;
   deps.logger?.warn("command batch refused by GSE, sent again later", {
     message_id: command.message_id,
     batch: batch.index,

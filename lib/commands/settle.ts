@@ -5,20 +5,26 @@
 import { closeCommand, type ClosedCommand } from "./close.ts";
 import { finalStatus, isWaitingForRetry, tallyOutcomes } from "./outcomes.ts";
 import { COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS, type CommandDeps } from "./settings.ts";
+import { scheduleTick } from "./submit.ts";
 import type { CommandItem } from "./store/items.ts";
 
-/** More delivery failures than the command tolerates. */
+/** More errors (failed deliveries, timeouts, failing replies) than the command tolerates. */
 export const exceeded = (command: CommandItem): boolean => command.max_errors !== null && command.errors > command.max_errors;
+
+const abort = (deps: CommandDeps, command: CommandItem): Promise<CommandItem> =>
+  stopCommand(deps, command, "ABORTED", `${command.errors} errors (failed deliveries, timeouts, failing replies), more than max_errors ${command.max_errors}`);
 
 /**
  * Brings a command to its end when nothing is left to wait for: errors past max_errors → ABORTED;
  * every batch sent, no agent waiting for a retry and (when replies are awaited) every delivered
  * agent either replied or passed its own deadline (its delivery + reply_timeout_seconds) →
- * SUCCEEDED, PARTIAL or FAILED. The command's counters are the cheap gate; `fromAgents` (the
- * sweep) decides from the batches and agents themselves instead, so a counter left wrong by a
- * crash cannot keep a command RUNNING. Waiting for replies means reading the agents: only
- * `checkReplies` callers (the watchdog tick, a GET, the sweep) do that. Otherwise returns the
- * command as it is. The end is one conditional write (RUNNING → final): one finisher wins.
+ * SUCCEEDED, PARTIAL or FAILED (with max_errors given, SUCCEEDED: the errors stayed within it).
+ * Overdue agents are timed out on the way, while batches are still to send: a timeout settles its
+ * agent (room in the window) and is an error. The command's counters are the cheap gate;
+ * `fromAgents` (the sweep) decides from the batches and agents themselves instead, so a counter
+ * left wrong by a crash cannot keep a command RUNNING. Waiting for replies means reading the
+ * agents: only `checkReplies` callers (the watchdog tick, a GET, the sweep) do that. Otherwise
+ * returns the command as it is. The end is one conditional write (RUNNING → final): one finisher wins.
  */
 export async function settleCommand(
   deps: CommandDeps,
@@ -26,58 +32,79 @@ export async function settleCommand(
   options: { checkReplies?: boolean; fromAgents?: boolean } = {},
 ): Promise<CommandItem> {
   if (command.status !== "RUNNING") return command;
-  if (exceeded(command)) {
-    return stopCommand(deps, command, "ABORTED", `${command.errors} delivery failures, more than max_errors ${command.max_errors}`);
+  if (exceeded(command)) return abort(deps, command);
+  let current = command;
+  let waiting: number | undefined;
+  if (current.reply_timeout_seconds !== null && options.checkReplies) {
+    const expiry = await expireSilentAgents(deps, current, current.reply_timeout_seconds * 1000);
+    waiting = expiry.waiting;
+    if (expiry.expired > 0) {
+      current = (await deps.store.getCommand(current.message_id)) ?? current;
+      if (current.status !== "RUNNING") return current;
+      if (exceeded(current)) return abort(deps, current);
+    }
   }
-  const countersDone = command.batches_done >= command.batch_count && command.pending_retries <= 0;
-  if (!countersDone && !options.fromAgents) return command;
-  const batches = await deps.store.batches(command.message_id, command.body_hash);
+  const countersDone = current.batches_done >= current.batch_count && current.pending_retries <= 0;
+  if (!countersDone && !options.fromAgents) return current;
+  const batches = await deps.store.batches(current.message_id, current.body_hash);
   // A batch not sent yet, or in a sender's hands: its sender (or the one taking it over) goes on.
-  if (batches.some((b) => b.state === "PENDING" || b.state === "SENDING")) return command;
-  if (command.reply_timeout_seconds !== null) {
-    if (!options.checkReplies) return command;
-    if ((await expireSilentAgents(deps, command, command.reply_timeout_seconds * 1000)) > 0) return command;
-  }
-  let waiting = 0;
-  const counts = await tallyOutcomes(deps.store, command, batches, async (item) => {
-    if (isWaitingForRetry(item)) waiting++;
+  if (batches.some((b) => b.state === "PENDING" || b.state === "SENDING")) return current;
+  if (current.reply_timeout_seconds !== null && (waiting === undefined || waiting > 0)) return current;
+  let retrying = 0;
+  const counts = await tallyOutcomes(deps.store, current, batches, async (item) => {
+    if (isWaitingForRetry(item)) retrying++;
   });
-  if (waiting > 0 && !countersDone) return command;
-  const status = finalStatus(counts);
+  if (retrying > 0 && !countersDone) return current;
+  const status = finalStatus(counts, current.max_errors !== null);
   const fields = countersDone ? { counts } : { counts, pendingRetries: 0 };
-  if (await deps.store.finish(command, status, fields, deps.now())) {
-    deps.logger?.info("command finished", { message_id: command.message_id, status, counts, ...(countersDone ? {} : { from_agents: true }) });
+  if (await deps.store.finish(current, status, fields, deps.now())) {
+    deps.logger?.info("command finished", { message_id: current.message_id, status, counts, ...(countersDone ? {} : { from_agents: true }) });
   }
-  return (await deps.store.getCommand(command.message_id)) ?? command;
+  return (await deps.store.getCommand(current.message_id)) ?? current;
 }
 
 /**
- * Delivered agents whose reply is overdue become TIMED_OUT. Returns how many are still within
- * their time (a reply may come), so the command waits on.
+ * Delivered agents whose reply is overdue become TIMED_OUT (each an error, out of the window).
+ * Returns how many are still within their time (a reply may come), so the command waits on, and
+ * how many it timed out. No agent is read while no sent batch can have an overdue one.
  */
-async function expireSilentAgents(deps: CommandDeps, command: CommandItem, timeoutMs: number): Promise<number> {
+export async function expireSilentAgents(deps: CommandDeps, command: CommandItem, timeoutMs: number): Promise<{ waiting: number; expired: number }> {
   const now = deps.now();
-  const sentAt = new Map((await deps.store.batches(command.message_id, command.body_hash)).map((b) => [b.index, b.state === "SENT" ? b.sent_at : undefined]));
+  const batches = await deps.store.batches(command.message_id, command.body_hash);
+  const sentAt = new Map(batches.map((b) => [b.index, b.state === "SENT" ? b.sent_at : undefined]));
+  // A retried agent was delivered after its batch: none is overdue before the earliest batch is.
+  const earliest = Math.min(...batches.map((b) => (b.state === "SENT" ? (b.sent_at ?? Infinity) : Infinity)));
+  if (earliest + timeoutMs > now && command.status === "RUNNING" && (command.in_flight ?? 0) > 0) return { waiting: command.in_flight ?? 0, expired: 0 };
   let waiting = 0;
+  let expired = 0;
   for await (const page of deps.store.agentItems(command.message_id, true)) {
     for (const item of page) {
       if (item.outcome !== "PENDING" && item.outcome !== "SENT") continue;
       // A retried agent was delivered when its item turned SENT; the others when their batch went out.
       const deliveredAt = item.outcome === "SENT" ? item.updated_at : sentAt.get(item.batch);
-      if (deliveredAt === undefined || now < deliveredAt + timeoutMs) waiting++;
-      else await deps.store.markTimedOut(command.message_id, item.agent_id, now);
+      if (deliveredAt === undefined) {
+        // Its batch never went out (skipped): nothing to wait for once the command stopped.
+        if (command.status === "RUNNING") waiting++;
+      } else if (now < deliveredAt + timeoutMs) waiting++;
+      else if (await deps.store.markTimedOut(command.message_id, item.agent_id, now)) expired++;
     }
   }
-  return waiting;
+  return { waiting, expired };
 }
 
 /** ABORTED or CANCELLED: batches not sent are skipped, agents waiting for a retry fail for good. */
 export async function stopCommand(deps: CommandDeps, command: CommandItem, status: "ABORTED" | "CANCELLED", reason: string): Promise<CommandItem> {
   if (!(await deps.store.finish(command, status, { reason }, deps.now()))) return (await deps.store.getCommand(command.message_id)) ?? command;
   const stopped = await closeStopped(deps, { ...command, status, reason });
-  deps.logger?.info("command stopped", { message_id: command.message_id, status, reason, counts: stopped.counts });
+  deps.logger?.info("command stopped", { message_id: command.message_id, status, reason, counts: stopped.counts, in_flight: stopped.in_flight ?? 0 });
+  // Agents in flight still settle; silent ones time out by the stopped command's watchdog (lib/commands/retry.ts watchStopped).
+  if (awaitsInFlight(stopped)) await scheduleTick(deps, stopped);
   return stopped;
 }
+
+/** A stopped command whose agents in flight are still awaited (replies, timeouts): its alert waits for them. */
+export const awaitsInFlight = (command: Pick<CommandItem, "status" | "reply_timeout_seconds" | "in_flight">): boolean =>
+  command.status !== "RUNNING" && command.reply_timeout_seconds !== null && (command.in_flight ?? 0) > 0;
 
 /**
  * Closes a stopped command, again when batches were in flight at the stop (they counted PENDING):

@@ -36,7 +36,8 @@ import * as retries from "./store/retries.ts";
 import * as upstream from "./store/upstream.ts";
 
 export * from "./store/items.ts";
-export type { BatchAgents, ReplyResult } from "./store/agents.ts";
+export type { BatchAgents, ReplyRecord, ReplyResult } from "./store/agents.ts";
+export type { ClaimRefusal } from "./store/batches.ts";
 export type { RetryCommand, RetryDue, RetryResults } from "./store/retries.ts";
 export type { FinalCounts, FinishFields } from "./store/command.ts";
 export type { PageRequest } from "./store/table.ts";
@@ -82,6 +83,26 @@ export class CommandStore {
     return command.setCounts(this.table, messageId, counts);
   }
 
+  /** Nothing new is claimed until resumeCommand; false when the command is not RUNNING. */
+  pauseCommand(messageId: string, now: number): Promise<boolean> {
+    return command.setPaused(this.table, messageId, true, now);
+  }
+
+  /** Claims go on (the caller queues a tick); false when the command is not RUNNING. */
+  resumeCommand(messageId: string, now: number): Promise<boolean> {
+    return command.setPaused(this.table, messageId, false, now);
+  }
+
+  /** Mends in_flight to a recount, unless the command changed since `seen` was read. */
+  setInFlight(seen: Pick<CommandItem, "message_id" | "updated_at">, inFlight: number): Promise<boolean> {
+    return command.setInFlight(this.table, seen, inFlight);
+  }
+
+  /** True for the one settle that should queue a tick: room for a batch, batches left, none asked for within everyMs. */
+  requestTick(of: Pick<CommandItem, "message_id" | "max_concurrency" | "batch_size">, at: { now: number; everyMs: number }): Promise<boolean> {
+    return command.requestTick(this.table, of, at);
+  }
+
   // --- batches (store/batches.ts) ---------------------------------------------------------------
 
   /** Writes the batches that do not exist yet (a second identical submission writes none). */
@@ -98,29 +119,32 @@ export class CommandStore {
     return batches.getBatch(this.table, messageId, sk);
   }
 
-  /** Claims a batch for sending (PENDING, or its sender's lease ran out); undefined when someone else has it. */
-  claimBatch(batch: BatchClaim, lease: { now: number; leaseMs: number }): Promise<BatchItem | undefined> {
+  /** Claims a batch for sending (PENDING and within the window, or its sender's lease ran out); else why not. */
+  claimBatch(
+    batch: BatchClaim & { state: BatchItem["state"]; size: number },
+    lease: { now: number; leaseMs: number; maxConcurrency: number },
+  ): Promise<BatchItem | batches.ClaimRefusal> {
     return batches.claimBatch(this.table, batch, lease);
   }
 
   /** The batch is sent: it counts as done on the command, once. */
-  completeBatch(batch: BatchClaim, sent: { failed: number; now: number }): Promise<boolean> {
+  completeBatch(batch: BatchClaim, sent: { failed: number; now: number; settled?: number }): Promise<boolean> {
     return batches.completeBatch(this.table, batch, sent);
   }
 
   /** GSE refused the whole batch for a passing reason: PENDING again from `notBefore`. */
-  releaseBatch(batch: BatchClaim, next: { attempts: number; notBefore: number }): Promise<boolean> {
+  releaseBatch(batch: BatchClaim, next: { attempts: number; notBefore: number; size: number; now: number }): Promise<boolean> {
     return batches.releaseBatch(this.table, batch, next);
   }
 
   /** A batch never sent of a command that stopped early (PENDING, or SENDING under a lease that ran out). */
-  skipBatch(messageId: string, sk: string, now: number): Promise<void> {
-    return batches.skipBatch(this.table, messageId, sk, now);
+  skipBatch(messageId: string, batch: Pick<BatchItem, "sk" | "state" | "size">, now: number): Promise<void> {
+    return batches.skipBatch(this.table, messageId, batch, now);
   }
 
   /** A claimed batch whose command stopped before it went to GSE: never sent. */
-  abandonBatch(batch: BatchClaim): Promise<boolean> {
-    return batches.abandonBatch(this.table, batch);
+  abandonBatch(batch: BatchClaim, at: { size: number; now: number }): Promise<boolean> {
+    return batches.abandonBatch(this.table, batch, at);
   }
 
   // --- agents (store/agents.ts) -----------------------------------------------------------------
@@ -145,8 +169,8 @@ export class CommandStore {
   }
 
   /** The plugin answered. Only an agent we sent to, and only once. */
-  markReplied(messageId: string, agentId: string, reply: string, now: number): Promise<agents.ReplyResult> {
-    return agents.markReplied(this.table, { messageId, agentId }, { text: reply, now });
+  markReplied(messageId: string, agentId: string, reply: agents.ReplyRecord): Promise<agents.ReplyResult> {
+    return agents.markReplied(this.table, { messageId, agentId }, reply);
   }
 
   /** No reply within the command's timeout. */
@@ -212,8 +236,8 @@ export class CommandStore {
   }
 
   /** A round's outcomes: SENT, FAILED (again) or FAILED for good, with the pending retries. */
-  recordRetries(messageId: string, results: retries.RetryResults, now: number): Promise<void> {
-    return retries.recordRetries(this.table, messageId, results, now);
+  recordRetries(messageId: string, results: retries.RetryResults, now: number, tracked = false): Promise<void> {
+    return retries.recordRetries(this.table, messageId, results, now, tracked);
   }
 
   dropRetryEntries(messageId: string, entries: readonly RetryEntry[]): Promise<void> {

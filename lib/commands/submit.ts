@@ -49,6 +49,7 @@ export async function submitCommand(
     targets: item.target_count,
     batches: item.batch_count,
     parallel: item.parallel,
+    max_concurrency: item.max_concurrency,
     max_errors: item.max_errors,
   });
   return { command: item, created: true };
@@ -89,6 +90,8 @@ function newCommandItems(request: DispatchCommandRequest, settings: CommandSetti
     batches_done: 0,
     errors: 0,
     pending_retries: 0,
+    in_flight: 0,
+    ...(request.reply_rule ? { reply_rule: request.reply_rule } : {}),
     created_by: by.createdBy,
     created_at: now,
     updated_at: now,

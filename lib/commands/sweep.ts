@@ -6,6 +6,7 @@
  */
 import { COMMAND_TICK_JOB, type CommandDeps } from "./settings.ts";
 import { settleCommand } from "./settle.ts";
+import { mendInFlight } from "./in-flight.ts";
 
 export interface SweepResult {
   /** RUNNING commands the sweep found (the CommandsRunning gauge). */
@@ -35,8 +36,13 @@ export async function sweepCommands(deps: CommandDeps): Promise<SweepResult> {
       const command = await deps.store.getCommand(entry.message_id);
       if (command?.status !== "RUNNING") continue;
       const settled = await settleCommand(deps, command, { checkReplies: true, fromAgents: true });
-      if (settled.status !== "RUNNING") finished++;
-      else if (command.updated_at < stale) {
+      if (settled.status !== "RUNNING") {
+        finished++;
+        continue;
+      }
+      // The window's counter checked against a recount: a miscount must neither stall claims nor let too many through.
+      await mendInFlight(deps, settled);
+      if (command.updated_at < stale) {
         await deps.queue.send({ type: COMMAND_TICK_JOB, message_id: command.message_id }, 0);
         revived++;
       }

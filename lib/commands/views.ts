@@ -1,5 +1,6 @@
 /** Commands and their agents as the API shows them. */
 import { countOutcomes, effectiveOutcome, zeroCounts } from "./outcomes.ts";
+import { DEFAULT_REPLY_RULE } from "./reply-rule.ts";
 import type { AgentResult, CommandView, OutcomeCounts } from "./schemas.ts";
 import type { CommandStore } from "./store.ts";
 import type { AgentCommandItem, BatchItem, CommandItem } from "./store/items.ts";
@@ -14,8 +15,15 @@ export function commandView(command: CommandItem, counts: OutcomeCounts): Comman
     targets: command.target_count,
     counts,
     batches: { total: command.batch_count, sent: command.batches_done, size: command.batch_size, parallel: command.parallel },
-    rollout: { max_concurrency: command.max_concurrency, max_errors: command.max_errors, errors: command.errors },
+    rollout: {
+      max_concurrency: command.max_concurrency,
+      max_errors: command.max_errors,
+      errors: command.errors,
+      in_flight: Math.max(0, command.in_flight ?? 0),
+      paused: command.paused === true,
+    },
     reply_timeout_seconds: command.reply_timeout_seconds,
+    reply_rule: command.reply_rule ?? DEFAULT_REPLY_RULE,
     max_attempts: command.max_attempts,
     created_by: command.created_by,
     created_at: new Date(command.created_at).toISOString(),
@@ -45,7 +53,14 @@ export async function batchCounts(store: CommandStore, command: CommandItem): Pr
  * one is counted agent by agent or, when large (a poll must stay cheap), from its batches.
  */
 export async function describeCommand(store: CommandStore, command: CommandItem): Promise<CommandView> {
-  const counts = command.counts ?? (command.target_count > EXACT_COUNT_MAX_TARGETS ? await batchCounts(store, command) : await countOutcomes(store, command));
+  // A stopped command whose agents in flight still settle: its stored counts are not the final ones yet.
+  const live = command.counts === undefined || (command.status !== "RUNNING" && command.reply_timeout_seconds !== null && (command.in_flight ?? 0) > 0);
+  const counts =
+    !live && command.counts
+      ? command.counts
+      : command.target_count > EXACT_COUNT_MAX_TARGETS
+        ? await batchCounts(store, command)
+        : await countOutcomes(store, command);
   return commandView(command, counts);
 }
 

@@ -272,6 +272,19 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     errors: ["NotFound", "Conflict"],
     responseData: rolloutViewSchema,
   },
+  command_pause: {
+    description:
+      "Nothing new is claimed (no batch goes out) until resume; agents in flight still settle and count. The view shows `rollout.paused`. 409 when the command is not RUNNING.",
+    path: messageIdParamSchema,
+    errors: ["NotFound", "Conflict"],
+    responseData: commandViewSchema,
+  },
+  command_resume: {
+    description: "Claims go on at once (a tick is queued), within the in-flight window. 409 when the command is not RUNNING.",
+    path: messageIdParamSchema,
+    errors: ["NotFound", "Conflict"],
+    responseData: commandViewSchema,
+  },
   upstream_messages: {
     description:
       "Messages agents sent through the slot that no command of ours asked for (e.g. bkmonitorbeat's fetch/host/dataid), per UTC day (`date`, default today), newest first; `limit`, `cursor`.",

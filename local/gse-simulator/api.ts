@@ -68,6 +68,22 @@ export interface GseSimulatorControls {
   setKeepVersion(ids: readonly string[], keep: boolean): { updated: number; unknown: number };
   /** How many times each agent was delivered `messageId` (the last 2000 message ids are kept). */
   deliveries(messageId: string): Record<string, number>;
+  /** Those agents' plugins reply `content` instead of the ack; null: the ack again. */
+  setReplyContent(ids: readonly string[], content: string | null): { updated: number };
+  /** Each delivery of `messageId` in order, with when its reply started being posted (null: not yet, or never), and the dispatch calls that carried it. */
+  deliveryTimeline(messageId: string): DeliveryTimeline;
+}
+
+/** One delivery of a message to one agent, in the simulator's `now` (ms). */
+export interface TimelineEntry {
+  readonly bk_agent_id: string;
+  readonly delivered_at: number;
+  reply_issued_at: number | null;
+}
+
+export interface DeliveryTimeline {
+  readonly calls: number;
+  readonly timeline: readonly TimelineEntry[];
 }
 
 export interface GseSimulator extends GseSimulatorControls {

@@ -27,6 +27,8 @@ export class CallbackSender {
       readonly url: () => string | null;
       readonly delayMs: () => number;
       readonly log: (line: string) => void;
+      /** Called as each reply starts being posted (the delivery timeline's reply_issued_at). */
+      readonly onPost?: (reply: SlotCallback) => void;
     },
   ) {}
 
@@ -63,6 +65,7 @@ export class CallbackSender {
   }
 
   private async post(url: string, reply: SlotCallback): Promise<void> {
+    this.options.onPost?.(reply);
     try {
       const response = await request(url, {
         method: "POST",

@@ -34,6 +34,7 @@ export const controlBodies = {
   tick: z.object({ count: z.int().min(1).max(100_000).optional() }),
   silent: z.object({ ids: idsSchema, silent: z.boolean() }),
   keepVersion: z.object({ ids: idsSchema, keep: z.boolean() }),
+  replies: z.object({ ids: idsSchema, content: z.string().max(65_536).nullable() }),
   callbackUrl: z.object({ url: z.url({ protocol: /^https?$/ }).nullable() }),
 } as const;
 
@@ -92,7 +93,11 @@ function routes(sim: GseSimulatorControls): Readonly<Record<string, Route>> {
     "POST /_sim/agents/status": withBody(controlBodies.agentStatus, (input) => ok(sim.setAgentStatus(input.ids, input.status_code))),
     "POST /_sim/agents/silent": withBody(controlBodies.silent, (input) => ok(sim.setSilent(input.ids, input.silent))),
     "POST /_sim/agents/keep-version": withBody(controlBodies.keepVersion, (input) => ok(sim.setKeepVersion(input.ids, input.keep))),
-    "GET /_sim/deliveries": (_body, query) => ok({ message_id: query.get("message_id") ?? "", agents: sim.deliveries(query.get("message_id") ?? "") }),
+    "POST /_sim/agents/replies": withBody(controlBodies.replies, (input) => ok(sim.setReplyContent(input.ids, input.content))),
+    "GET /_sim/deliveries": (_body, query) => {
+      const messageId = query.get("message_id") ?? "";
+      return ok({ message_id: messageId, agents: sim.deliveries(messageId), ...sim.deliveryTimeline(messageId) });
+    },
     "POST /_sim/tick": withBody(controlBodies.tick, (input) => ok(sim.tick(input.count ?? 1))),
     "POST /_sim/reset": () => {
       sim.reset();

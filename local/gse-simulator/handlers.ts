@@ -120,7 +120,8 @@ export interface HandlerContext {
   readonly fleetCreatedAt: number;
   readonly slot: SlotConfig;
   /** Queues plugin replies for delivered messages (called from `commit`). */
-  readonly scheduleReplies: (replies: readonly SlotCallback[]) => void;
+  /** `messageId`: the dispatch call's own, counted per call even when no agent took it. */
+  readonly scheduleReplies: (replies: readonly SlotCallback[], messageId?: string) => void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -510,7 +511,7 @@ function dispatchMessage(req: DispatchMessageRequest, ctx: HandlerContext): Outc
           if (ref) ctx.fleet.upgrade(ref, upgradeTo);
         }
       }
-      ctx.scheduleReplies(replies);
+      ctx.scheduleReplies(replies, req.message_id);
     },
   };
 }
@@ -519,7 +520,7 @@ function dispatchMultiMessage(req: DispatchMultiMessageRequest, ctx: HandlerCont
   if (!slotMatches(req, ctx.slot)) return fail(SIM_SLOT_AUTH_ERROR_CODE, "invalid slot_id or token");
   const ids = req.agent_message_list.map((entry) => entry.bk_agent_id);
   const { results, replies } = deliver(req.message_id, ids, ctx);
-  return { ok: true, data: { results }, commit: () => ctx.scheduleReplies(replies) };
+  return { ok: true, data: { results }, commit: () => ctx.scheduleReplies(replies, req.message_id) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { findOperationByPath, OPERATION_NAMES, type Door, type Operation } from "../../lib/gse/operations.ts";
 import { ESB_UNKNOWN_ERROR_CODE, type SlotCallback } from "../../lib/gse/schemas.ts";
 import { AgentFleet, type AgentView, type NewAgent } from "./agents.ts";
-import type { AgentRemoveResult, AgentUpdateResult, GseSimulator, SimulatorCounters, TickResult } from "./api.ts";
+import type { AgentRemoveResult, AgentUpdateResult, DeliveryTimeline, GseSimulator, SimulatorCounters, TickResult, TimelineEntry } from "./api.ts";
 import { CallbackSender } from "./callbacks.ts";
 import { SIM_BODY_LIMIT_BYTES } from "./codes.ts";
 import { ControlEndpoint } from "./control.ts";
@@ -44,6 +44,9 @@ export class Simulator implements GseSimulator {
   private currentCallbackUrl: string | null;
   private readonly silentAgents = new Set<string>();
   private readonly delivered = new Map<string, Map<string, number>>();
+  private readonly replyOverrides = new Map<string, string>();
+  /** Per message id (the last 2000): dispatch calls, and each delivery with its reply's start. */
+  private readonly timelines = new Map<string, { calls: number; entries: TimelineEntry[]; open: Map<string, TimelineEntry[]> }>();
 
   private calls = zeroCounts(OPERATION_NAMES);
   private appliedWrites = zeroCounts(OPERATION_NAMES);
@@ -68,6 +71,7 @@ export class Simulator implements GseSimulator {
       url: () => this.currentCallbackUrl,
       delayMs: () => options.replyDelayMs,
       log: options.log,
+      onPost: (reply) => this.replyIssued(reply),
     });
     this.control = new ControlEndpoint(this, options.controlToken);
     this.server = createServer((req, res) => {
@@ -248,9 +252,45 @@ export class Simulator implements GseSimulator {
     return Object.fromEntries(this.delivered.get(messageId) ?? new Map<string, number>());
   }
 
+  setReplyContent(ids: readonly string[], content: string | null): { updated: number } {
+    for (const id of ids) {
+      if (content === null) this.replyOverrides.delete(id);
+      else this.replyOverrides.set(id, content);
+    }
+    return { updated: ids.length };
+  }
+
+  deliveryTimeline(messageId: string): DeliveryTimeline {
+    const line = this.timelines.get(messageId);
+    return { calls: line?.calls ?? 0, timeline: line ? line.entries.map((e) => ({ ...e })) : [] };
+  }
+
+  private timelineOf(messageId: string): { calls: number; entries: TimelineEntry[]; open: Map<string, TimelineEntry[]> } {
+    let line = this.timelines.get(messageId);
+    if (!line) {
+      line = { calls: 0, entries: [], open: new Map() };
+      this.timelines.set(messageId, line);
+      if (this.timelines.size > 2000) this.timelines.delete(this.timelines.keys().next().value as string);
+    }
+    return line;
+  }
+
+  /** A reply starts being posted: its delivery is no longer in flight as the simulator sees it. */
+  private replyIssued(reply: SlotCallback): void {
+    const open = this.timelines.get(reply.message_id)?.open.get(reply.bk_agent_id);
+    const entry = open?.shift();
+    if (entry) entry.reply_issued_at = this.options.now();
+  }
+
   /** Counts deliveries per message id and agent, and holds back the replies of silent agents. */
-  private deliver(replies: readonly SlotCallback[]): void {
+  private deliver(replies: readonly SlotCallback[], messageId?: string): void {
+    if (messageId !== undefined) this.timelineOf(messageId).calls++;
+    const now = this.options.now();
     for (const reply of replies) {
+      const line = this.timelineOf(reply.message_id);
+      const entry: TimelineEntry = { bk_agent_id: reply.bk_agent_id, delivered_at: now, reply_issued_at: null };
+      line.entries.push(entry);
+      if (!this.silentAgents.has(reply.bk_agent_id)) line.open.set(reply.bk_agent_id, [...(line.open.get(reply.bk_agent_id) ?? []), entry]);
       let perAgent = this.delivered.get(reply.message_id);
       if (!perAgent) {
         perAgent = new Map();
@@ -259,7 +299,11 @@ export class Simulator implements GseSimulator {
       }
       perAgent.set(reply.bk_agent_id, (perAgent.get(reply.bk_agent_id) ?? 0) + 1);
     }
-    this.callbacks.schedule(replies.filter((r) => !this.silentAgents.has(r.bk_agent_id)));
+    const override = (r: SlotCallback): SlotCallback => {
+      const content = this.replyOverrides.get(r.bk_agent_id);
+      return content === undefined ? r : { ...r, content };
+    };
+    this.callbacks.schedule(replies.filter((r) => !this.silentAgents.has(r.bk_agent_id)).map(override));
   }
 
   setCallbackUrl(url: string | null): void {
@@ -332,7 +376,7 @@ export class Simulator implements GseSimulator {
       now: this.options.now,
       fleetCreatedAt: this.fleetCreatedAt,
       slot: this.options.slot,
-      scheduleReplies: (replies) => this.deliver(replies),
+      scheduleReplies: (replies, messageId) => this.deliver(replies, messageId),
     };
   }
 

@@ -318,12 +318,18 @@ async function agents(): Promise<{ ids: string[]; down: string[] }> {
   return { ids, down };
 }
 
-const request = (id: string, ids: readonly string[]): DispatchCommandRequest => ({
+const request = (id: string, ids: readonly string[], maxConcurrency = 10): DispatchCommandRequest => ({
   message_id: id,
   agent_id_list: [...ids],
   content: "reload",
-  max_concurrency: 10,
+  max_concurrency: maxConcurrency,
 });
+
+/**
+ * Batches of 10 with room beside them for the first batch's three agents that wait for a retry
+ * (in flight until their retries end): the later batches go out at once, as the kill points below need.
+ */
+const ROOM_FOR_RETRIES = 13;
 const messageId = (label: string): string => `test.cmd-crash.${label}.${run}.${randomUUID().slice(0, 8)}`;
 
 /** The first dispatch request, in a process killed at `point`. */
@@ -379,7 +385,7 @@ describe("a dispatch request killed while sending its first batch", () => {
     // One of the three replies anyway (GSE's "not connected" was wrong, the message got through):
     // it is REPLIED, and no longer one of the command's pending retries.
     const replied = [...ids.slice(3, 10), down[0] as string];
-    for (const agent of replied) expect(await store.markReplied(id, agent, "done", w.clock.now)).toBe("replied");
+    for (const agent of replied) expect(await store.markReplied(id, agent, { text: "done", now: w.clock.now, tracked: false })).toBe("replied");
     expect(await store.getCommand(id)).toMatchObject({ pending_retries: 2 });
     await expectConverged(w, ctx, id, { status: "PARTIAL", counts: { SENT: 20, REPLIED: 8, FAILED: 2, PENDING: 0, RETRYING: 0 } });
     const after = await storedAgents(id);
@@ -392,7 +398,7 @@ describe("the watchdog tick killed while sending the other batches", () => {
     const w = world();
     const { ids } = await agents();
     const id = messageId("mid-run");
-    await dispatchCommand(w.deps, request(id, ids), "crash-test");
+    await dispatchCommand(w.deps, request(id, ids, ROOM_FOR_RETRIES), "crash-test");
     await drainStream();
     // The request queued a tick at once for the other two batches: it runs in a process that dies.
     await expect(runDueJobs(w, w.dying({ call: "claimBatch", nth: 2, when: "before" }))).rejects.toBeInstanceOf(Killed);
@@ -404,7 +410,7 @@ describe("the watchdog tick killed while sending the other batches", () => {
     const w = world();
     const { ids } = await agents();
     const id = messageId("mid-batch");
-    await dispatchCommand(w.deps, request(id, ids), "crash-test");
+    await dispatchCommand(w.deps, request(id, ids, ROOM_FOR_RETRIES), "crash-test");
     await drainStream();
     await expect(runDueJobs(w, w.dying({ call: "prewriteAgents", when: "after" }))).rejects.toBeInstanceOf(Killed);
     await expectConverged(w, ctx, id, PARTIAL);

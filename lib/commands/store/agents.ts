@@ -100,7 +100,8 @@ export async function recordFailures(table: CommandTable, messageId: string, fai
     try {
       await transact(table, [
         ...part.map((failure) => failureUpdate(table, { messageId, failure, from: ["PENDING"], attempts: 1, now })),
-        commandDeltaUpdate(table, messageId, { errors: part.length, pendingRetries: retrying }, now),
+        // A final failure settles its agent; one waiting for a retry stays in flight.
+        commandDeltaUpdate(table, messageId, { errors: part.length, pendingRetries: retrying, inFlight: retrying - part.length }, now),
       ]);
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
@@ -115,7 +116,7 @@ async function recordFailuresOneByOne(table: CommandTable, messageId: string, fa
     try {
       await transact(table, [
         failureUpdate(table, { messageId, failure, from: ["PENDING"], attempts: 1, now }),
-        commandDeltaUpdate(table, messageId, { errors: 1, pendingRetries: failure.final ? 0 : 1 }, now),
+        commandDeltaUpdate(table, messageId, { errors: 1, pendingRetries: failure.final ? 0 : 1, inFlight: failure.final ? -1 : 0 }, now),
       ]);
     } catch (inner) {
       if (!isConditionFailure(inner)) throw inner;
@@ -141,55 +142,78 @@ export async function giveUp(table: CommandTable, messageId: string, agentId: st
         ExpressionAttributeValues: { ":failed": "FAILED", ":retrying": "RETRYING", ":yes": true, ":no": false, ":now": now },
       },
     },
-    commandDeltaUpdate(table, messageId, { pendingRetries: -1 }, now),
+    commandDeltaUpdate(table, messageId, { pendingRetries: -1, inFlight: -1 }, now),
   ]);
 }
 
 export type ReplyResult = "replied" | "duplicate" | "not_targeted";
 
+/** A reply as the store records it: its text, and whether the command's reply rule judged it a failure. */
+export interface ReplyRecord {
+  readonly text: string;
+  readonly now: number;
+  /** The command awaits replies: a reply settles its agent (leaves the window). */
+  readonly tracked: boolean;
+  /** The reply reports failure: FAILED for good, with the reply's code, and one more error. */
+  readonly failure?: { readonly code: number; readonly message: string };
+}
+
 /**
  * The plugin answered. Only an agent we sent to, and only once; a reply may beat our own SENT, and
  * may come from an agent whose delivery we counted as failed (GSE's answer lost, the message
  * delivered after all): one waiting for a retry leaves the command's pending retries in the same
- * transaction, or settling would wait for a retry that never comes.
+ * transaction, or settling would wait for a retry that never comes. A reply to a reply-tracked
+ * command settles its agent (in_flight - 1); a failing one is an error, unless the agent's failed
+ * delivery counted already.
  */
-export async function markReplied(
-  table: CommandTable,
-  agent: { messageId: string; agentId: string },
-  reply: { text: string; now: number },
-): Promise<ReplyResult> {
+export async function markReplied(table: CommandTable, agent: { messageId: string; agentId: string }, reply: ReplyRecord): Promise<ReplyResult> {
+  const failure = reply.failure;
   const replied = (from: readonly AgentOutcome[], extra = "") => ({
     TableName: table.tableName,
     Key: agentKey(agent.messageId, agent.agentId),
-    UpdateExpression: "SET outcome = :replied, reply = :reply, replied_at = :now, updated_at = :now REMOVE code, message, retry_at",
+    UpdateExpression: failure
+      ? "SET outcome = :outcome, reply = :reply, replied_at = :now, updated_at = :now, code = :code, message = :message, #final = :yes REMOVE retry_at"
+      : "SET outcome = :outcome, reply = :reply, replied_at = :now, updated_at = :now REMOVE code, message, retry_at",
     ConditionExpression: `attribute_exists(sk) AND outcome IN (${from.map((_, i) => `:from${i}`).join(", ")})${extra}`,
-    ...(extra ? { ExpressionAttributeNames: { "#final": "final" } } : {}),
+    ...(extra || failure ? { ExpressionAttributeNames: { "#final": "final" } } : {}),
     ExpressionAttributeValues: {
-      ":replied": "REPLIED",
+      ":outcome": failure ? "FAILED" : "REPLIED",
       ":reply": reply.text,
       ":now": reply.now,
       ...Object.fromEntries(from.map((o, i) => [`:from${i}`, o])),
       ...(extra ? { ":no": false } : {}),
+      ...(failure ? { ":code": failure.code, ":message": failure.message.slice(0, 500), ":yes": true } : {}),
     },
   });
-  if (await conditional(table, new UpdateCommand(replied(["PENDING", "SENT"])))) return "replied";
+  const settles = reply.tracked ? -1 : 0;
+  const first = replied(["PENDING", "SENT"]);
+  const firstDelta = { inFlight: settles, errors: failure ? 1 : 0 };
+  const done =
+    firstDelta.inFlight === 0 && firstDelta.errors === 0
+      ? await conditional(table, new UpdateCommand(first))
+      : await transactConditional(table, [{ Update: first }, commandDeltaUpdate(table, agent.messageId, firstDelta, reply.now)]);
+  if (done) return "replied";
+  // Waiting for a retry: in flight whatever the tracking (its retry had not ended); its failed delivery counted as its error.
   const waiting = replied(["FAILED", "RETRYING"], " AND (attribute_not_exists(#final) OR #final = :no)");
-  if (await transactConditional(table, [{ Update: waiting }, commandDeltaUpdate(table, agent.messageId, { pendingRetries: -1 }, reply.now)])) return "replied";
+  if (await transactConditional(table, [{ Update: waiting }, commandDeltaUpdate(table, agent.messageId, { pendingRetries: -1, inFlight: -1 }, reply.now)]))
+    return "replied";
   return (await getAgent(table, agent.messageId, agent.agentId)) ? "duplicate" : "not_targeted";
 }
 
-/** No reply within the command's timeout. */
+/** No reply within the command's timeout: an error, and the agent leaves the window. */
 export async function markTimedOut(table: CommandTable, messageId: string, agentId: string, now: number): Promise<boolean> {
-  return conditional(
-    table,
-    new UpdateCommand({
-      TableName: table.tableName,
-      Key: agentKey(messageId, agentId),
-      UpdateExpression: "SET outcome = :timedOut, updated_at = :now",
-      ConditionExpression: "outcome IN (:pending, :sent)",
-      ExpressionAttributeValues: { ":timedOut": "TIMED_OUT", ":pending": "PENDING", ":sent": "SENT", ":now": now },
-    }),
-  );
+  return transactConditional(table, [
+    {
+      Update: {
+        TableName: table.tableName,
+        Key: agentKey(messageId, agentId),
+        UpdateExpression: "SET outcome = :timedOut, updated_at = :now",
+        ConditionExpression: "outcome IN (:pending, :sent)",
+        ExpressionAttributeValues: { ":timedOut": "TIMED_OUT", ":pending": "PENDING", ":sent": "SENT", ":now": now },
+      },
+    },
+    commandDeltaUpdate(table, messageId, { errors: 1, inFlight: -1 }, now),
+  ]);
 }
 
 /** What counting and the watchdog read of an agent: everything but its reply and GSE's message. */

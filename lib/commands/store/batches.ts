@@ -2,11 +2,12 @@
  * Batch items (sk = batch#<hash>#<n>): written PENDING with the command, claimed by one sender
  * under a lease, then SENT (counted on the command once), released for a later resend, or SKIPPED.
  */
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand, paginateQuery } from "@aws-sdk/lib-dynamodb";
 import { isConditionFailure } from "../../dynamo/conditions.ts";
-import { batchItemSchema, batchPrefix, commandPk, TTL, type BatchClaim, type BatchItem } from "./items.ts";
+import { batchItemSchema, batchPrefix, commandPk, META_SK, TTL, type BatchClaim, type BatchItem } from "./items.ts";
 import { commandDeltaUpdate } from "./command.ts";
-import { conditional, transactConditional, type CommandTable } from "./table.ts";
+import { conditional, transact, transactConditional, type CommandTable, type TransactItem } from "./table.ts";
 
 /** Every attribute but the agent ids: what the send loop and the counts need of a batch. */
 const WITHOUT_IDS = {
@@ -45,38 +46,77 @@ export async function getBatch(table: CommandTable, messageId: string, sk: strin
   return out.Item ? batchItemSchema.parse(out.Item) : undefined;
 }
 
+/** Why a claim got no batch: another sender has it, or the command's window (or state) refuses it. */
+export type ClaimRefusal = "taken" | "window";
+
+/** The command's side of a first claim: it runs, is not paused, is within max_errors, and the batch fits in the window. */
+function windowClaim(table: CommandTable, batch: BatchClaim, size: number, room: number, now: number): TransactItem {
+  return {
+    Update: {
+      TableName: table.tableName,
+      Key: { pk: commandPk(batch.messageId), sk: META_SK },
+      // A claim answers the settles that asked for a tick: the next settle with room may ask again.
+      UpdateExpression: "SET updated_at = :now ADD in_flight :size REMOVE tick_requested_at",
+      ConditionExpression:
+        "#status = :running AND (attribute_not_exists(paused) OR paused = :no) AND (attribute_not_exists(in_flight) OR in_flight <= :room) " +
+        "AND (attribute_type(max_errors, :null) OR errors <= max_errors)",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":running": "RUNNING", ":no": false, ":room": room, ":size": size, ":null": "NULL", ":now": now },
+    },
+  };
+}
+
 /**
- * Claims a batch for sending: PENDING, or SENDING under a lease that ran out (its sender died).
- * Returns the batch with its ids, or undefined when someone else has it.
+ * Claims a batch for sending. A PENDING batch enters the command's in-flight window in the same
+ * transaction (docs/rollouts.md §1): only while `in_flight <= max_concurrency - size`, the
+ * command runs unpaused and within max_errors. A SENDING batch whose lease ran out (its sender
+ * died) is taken over without adding: it is in the window already. Returns the batch with its
+ * ids, or why not.
  */
-export async function claimBatch(table: CommandTable, batch: BatchClaim, lease: { now: number; leaseMs: number }): Promise<BatchItem | undefined> {
-  try {
-    const out = await table.client.send(
+export async function claimBatch(
+  table: CommandTable,
+  batch: BatchClaim & { state: BatchItem["state"]; size: number },
+  lease: { now: number; leaseMs: number; maxConcurrency: number },
+): Promise<BatchItem | ClaimRefusal> {
+  const key = { pk: commandPk(batch.messageId), sk: batch.sk };
+  const values = { ":sending": "SENDING", ":claim": batch.claim, ":lease": lease.now + lease.leaseMs };
+  if (batch.state === "SENDING") {
+    const taken = await conditional(
+      table,
       new UpdateCommand({
         TableName: table.tableName,
-        Key: { pk: commandPk(batch.messageId), sk: batch.sk },
-        UpdateExpression: "SET #state = :sending, claim = :claim, lease_until = :lease",
-        ConditionExpression: "#state = :pending OR (#state = :sending AND lease_until < :now)",
+        Key: key,
+        UpdateExpression: "SET claim = :claim, lease_until = :lease",
+        ConditionExpression: "#state = :sending AND lease_until < :now",
         ExpressionAttributeNames: { "#state": "state" },
-        ExpressionAttributeValues: {
-          ":sending": "SENDING",
-          ":pending": "PENDING",
-          ":claim": batch.claim,
-          ":lease": lease.now + lease.leaseMs,
-          ":now": lease.now,
-        },
-        ReturnValues: "ALL_NEW",
+        ExpressionAttributeValues: { ...values, ":now": lease.now },
       }),
     );
-    return batchItemSchema.parse(out.Attributes);
-  } catch (error) {
-    if (isConditionFailure(error)) return undefined;
-    throw error;
+    return taken ? ((await getBatch(table, batch.messageId, batch.sk)) ?? "taken") : "taken";
   }
+  const claim: TransactItem = {
+    Update: {
+      TableName: table.tableName,
+      Key: key,
+      UpdateExpression: "SET #state = :sending, claim = :claim, lease_until = :lease",
+      ConditionExpression: "#state = :pending",
+      ExpressionAttributeNames: { "#state": "state" },
+      ExpressionAttributeValues: { ...values, ":pending": "PENDING" },
+    },
+  };
+  try {
+    await transact(table, [claim, windowClaim(table, batch, batch.size, lease.maxConcurrency - batch.size, lease.now)]);
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    // The reasons are in item order: the batch's own condition first.
+    const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
+    return reasons[0]?.Code === "ConditionalCheckFailed" ? "taken" : "window";
+  }
+  return (await getBatch(table, batch.messageId, batch.sk)) ?? "taken";
 }
 
 /** The batch is sent (its failures recorded): it counts as done on the command, once. */
-export async function completeBatch(table: CommandTable, batch: BatchClaim, sent: { failed: number; now: number }): Promise<boolean> {
+export async function completeBatch(table: CommandTable, batch: BatchClaim, sent: { failed: number; now: number; settled?: number }): Promise<boolean> {
   return transactConditional(table, [
     {
       Update: {
@@ -88,7 +128,8 @@ export async function completeBatch(table: CommandTable, batch: BatchClaim, sent
         ExpressionAttributeValues: { ":sent": "SENT", ":sending": "SENDING", ":claim": batch.claim, ":now": sent.now, ":failed": sent.failed },
       },
     },
-    commandDeltaUpdate(table, batch.messageId, { batchesDone: 1 }, sent.now),
+    // Without reply tracking its delivered agents settle here (settled: how many).
+    commandDeltaUpdate(table, batch.messageId, { batchesDone: 1, inFlight: -(sent.settled ?? 0) }, sent.now),
   ]);
 }
 
@@ -96,55 +137,71 @@ export async function completeBatch(table: CommandTable, batch: BatchClaim, sent
  * GSE refused the whole batch for a passing reason (5xx, 429, timeout): it goes back to PENDING,
  * to be sent again, whole, from `notBefore`.
  */
-export async function releaseBatch(table: CommandTable, batch: BatchClaim, next: { attempts: number; notBefore: number }): Promise<boolean> {
-  return conditional(
-    table,
-    new UpdateCommand({
-      TableName: table.tableName,
-      Key: { pk: commandPk(batch.messageId), sk: batch.sk },
-      UpdateExpression: "SET #state = :pending, attempts = :attempts, not_before = :notBefore REMOVE lease_until, claim",
-      ConditionExpression: "#state = :sending AND claim = :claim",
-      ExpressionAttributeNames: { "#state": "state" },
-      ExpressionAttributeValues: {
-        ":pending": "PENDING",
-        ":sending": "SENDING",
-        ":claim": batch.claim,
-        ":attempts": next.attempts,
-        ":notBefore": next.notBefore,
+export async function releaseBatch(
+  table: CommandTable,
+  batch: BatchClaim,
+  next: { attempts: number; notBefore: number; size: number; now: number },
+): Promise<boolean> {
+  // It leaves the window with its agents; its next claim brings them in again.
+  return transactConditional(table, [
+    {
+      Update: {
+        TableName: table.tableName,
+        Key: { pk: commandPk(batch.messageId), sk: batch.sk },
+        UpdateExpression: "SET #state = :pending, attempts = :attempts, not_before = :notBefore REMOVE lease_until, claim",
+        ConditionExpression: "#state = :sending AND claim = :claim",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: {
+          ":pending": "PENDING",
+          ":sending": "SENDING",
+          ":claim": batch.claim,
+          ":attempts": next.attempts,
+          ":notBefore": next.notBefore,
+        },
       },
-    }),
-  );
+    },
+    commandDeltaUpdate(table, batch.messageId, { inFlight: -next.size }, next.now),
+  ]);
 }
 
 /**
  * A batch never sent of a command that stopped early: PENDING, or SENDING under a lease that ran
  * out (its sender died, and no one takes a batch over once the command stopped).
  */
-export async function skipBatch(table: CommandTable, messageId: string, sk: string, now: number): Promise<void> {
-  await conditional(
-    table,
-    new UpdateCommand({
-      TableName: table.tableName,
-      Key: { pk: commandPk(messageId), sk },
-      UpdateExpression: "SET #state = :skipped REMOVE lease_until",
-      ConditionExpression: "#state = :pending OR (#state = :sending AND lease_until < :now)",
-      ExpressionAttributeNames: { "#state": "state" },
-      ExpressionAttributeValues: { ":skipped": "SKIPPED", ":pending": "PENDING", ":sending": "SENDING", ":now": now },
-    }),
-  );
+export async function skipBatch(table: CommandTable, messageId: string, batch: Pick<BatchItem, "sk" | "state" | "size">, now: number): Promise<void> {
+  const skip = (condition: string, values: Record<string, unknown>) => ({
+    TableName: table.tableName,
+    Key: { pk: commandPk(messageId), sk: batch.sk },
+    UpdateExpression: "SET #state = :skipped REMOVE lease_until",
+    ConditionExpression: condition,
+    ExpressionAttributeNames: { "#state": "state" },
+    ExpressionAttributeValues: { ":skipped": "SKIPPED", ...values },
+  });
+  if (batch.state === "PENDING") {
+    await conditional(table, new UpdateCommand(skip("#state = :pending", { ":pending": "PENDING" })));
+    return;
+  }
+  // A dead sender's batch was in the window: it leaves it. (Any of its agents that settled on their
+  // own were subtracted already: the sweep's recount mends that rare excess.)
+  await transactConditional(table, [
+    { Update: skip("#state = :sending AND lease_until < :now", { ":sending": "SENDING", ":now": now }) },
+    commandDeltaUpdate(table, messageId, { inFlight: -batch.size }, now),
+  ]);
 }
 
 /** The sender of a claimed batch found the command stopped before calling GSE: the batch is never sent. */
-export async function abandonBatch(table: CommandTable, batch: BatchClaim): Promise<boolean> {
-  return conditional(
-    table,
-    new UpdateCommand({
-      TableName: table.tableName,
-      Key: { pk: commandPk(batch.messageId), sk: batch.sk },
-      UpdateExpression: "SET #state = :skipped REMOVE lease_until",
-      ConditionExpression: "#state = :sending AND claim = :claim",
-      ExpressionAttributeNames: { "#state": "state" },
-      ExpressionAttributeValues: { ":skipped": "SKIPPED", ":sending": "SENDING", ":claim": batch.claim },
-    }),
-  );
+export async function abandonBatch(table: CommandTable, batch: BatchClaim, at: { size: number; now: number }): Promise<boolean> {
+  return transactConditional(table, [
+    {
+      Update: {
+        TableName: table.tableName,
+        Key: { pk: commandPk(batch.messageId), sk: batch.sk },
+        UpdateExpression: "SET #state = :skipped REMOVE lease_until",
+        ConditionExpression: "#state = :sending AND claim = :claim",
+        ExpressionAttributeNames: { "#state": "state" },
+        ExpressionAttributeValues: { ":skipped": "SKIPPED", ":sending": "SENDING", ":claim": batch.claim },
+      },
+    },
+    commandDeltaUpdate(table, batch.messageId, { inFlight: -at.size }, at.now),
+  ]);
 }

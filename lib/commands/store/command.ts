@@ -134,5 +134,72 @@ function deltaUpdate(delta: CommandDelta, now: number): { expression: string; va
     adds.push("batches_done :batches");
     values[":batches"] = delta.batchesDone;
   }
+  if (delta.inFlight) {
+    adds.push("in_flight :inFlight");
+    values[":inFlight"] = delta.inFlight;
+  }
   return { expression: `SET updated_at = :now${adds.length > 0 ? ` ADD ${adds.join(", ")}` : ""}`, values };
+}
+
+/** Sets or clears `paused` on a RUNNING command; false when it is not RUNNING (or gone). */
+export async function setPaused(table: CommandTable, messageId: string, paused: boolean, now: number): Promise<boolean> {
+  return conditional(
+    table,
+    new UpdateCommand({
+      TableName: table.tableName,
+      Key: metaKey(messageId),
+      UpdateExpression: "SET paused = :paused, updated_at = :now",
+      ConditionExpression: "#status = :running",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":paused": paused, ":running": "RUNNING", ":now": now },
+    }),
+  );
+}
+
+/**
+ * Mends `in_flight` to a recount, only when the command has not changed since it was read (every
+ * counter move sets updated_at): a settle racing the recount wins, and the next recount looks again.
+ */
+export async function setInFlight(table: CommandTable, command: Pick<CommandItem, "message_id" | "updated_at">, inFlight: number): Promise<boolean> {
+  return conditional(
+    table,
+    new UpdateCommand({
+      TableName: table.tableName,
+      Key: metaKey(command.message_id),
+      UpdateExpression: "SET in_flight = :inFlight",
+      ConditionExpression: "updated_at = :seen",
+      ExpressionAttributeValues: { ":inFlight": inFlight, ":seen": command.updated_at },
+    }),
+  );
+}
+
+/**
+ * Marks that a settle asked for a tick to send the next batch: true for the first asker while the
+ * window has room for a batch and batches are left, at most once every `everyMs`.
+ */
+export async function requestTick(
+  table: CommandTable,
+  command: Pick<CommandItem, "message_id" | "max_concurrency" | "batch_size">,
+  at: { now: number; everyMs: number },
+): Promise<boolean> {
+  return conditional(
+    table,
+    new UpdateCommand({
+      TableName: table.tableName,
+      Key: metaKey(command.message_id),
+      UpdateExpression: "SET tick_requested_at = :now",
+      ConditionExpression:
+        "#status = :running AND batches_done < batch_count AND (attribute_not_exists(in_flight) OR in_flight <= :room) " +
+        "AND (attribute_not_exists(paused) OR paused = :no) " +
+        "AND (attribute_not_exists(tick_requested_at) OR tick_requested_at < :stale)",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: {
+        ":running": "RUNNING",
+        ":no": false,
+        ":room": command.max_concurrency - command.batch_size,
+        ":now": at.now,
+        ":stale": at.now - at.everyMs,
+      },
+    }),
+  );
 }

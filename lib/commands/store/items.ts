@@ -17,6 +17,7 @@
  */
 import { z } from "zod";
 import { TABLES } from "../../resources.ts";
+import { replyRuleSchema } from "../reply-rule.ts";
 import { agentOutcomeSchema, commandStatusSchema, outcomeCountsSchema } from "../schemas.ts";
 
 export const TTL = TABLES.commands.ttlAttribute;
@@ -44,6 +45,18 @@ export const commandItemSchema = z.object({
   errors: z.int(),
   /** Agents whose delivery failed and that wait for another attempt. */
   pending_retries: z.int(),
+  /**
+   * Agents claimed for sending and not settled yet (docs/rollouts.md §1): what max_concurrency
+   * bounds. Every claim adds and every settle subtracts in the transaction of its move. Absent on
+   * commands written before the window existed: 0.
+   */
+  in_flight: z.int().optional(),
+  /** Nothing new is claimed while true; agents in flight still settle. */
+  paused: z.boolean().optional(),
+  /** What makes a reply a failure; absent: json_code. Only reply-tracked commands judge replies. */
+  reply_rule: replyRuleSchema.optional(),
+  /** The last time a settle asked for a tick to send the next batch: one such tick a second at most. */
+  tick_requested_at: z.number().optional(),
   created_by: z.string(),
   created_at: z.number(),
   updated_at: z.number(),
@@ -158,6 +171,8 @@ export interface CommandDelta {
   readonly errors?: number;
   readonly pendingRetries?: number;
   readonly batchesDone?: number;
+  /** Agents entering (+) or leaving (-) the in-flight window. */
+  readonly inFlight?: number;
 }
 
 /** The batch a sender holds: the claim it wrote decides every later write to the batch. */

@@ -236,24 +236,28 @@ export async function claimRetries(table: CommandTable, messageId: string, entri
  * or FAILED for good; the command's pending retries drop by the agents done retrying, in the same
  * transactions of up to 99 agents.
  */
-export async function recordRetries(table: CommandTable, messageId: string, results: RetryResults, now: number): Promise<void> {
-  const changes: { item: TransactItem; done: boolean }[] = [
-    ...results.delivered.map((agent) => ({ item: deliveredUpdate(table, agent, now), done: true })),
+export async function recordRetries(table: CommandTable, messageId: string, results: RetryResults, now: number, tracked = false): Promise<void> {
+  // Done retrying: delivered, or failed for good. Settled (out of the window): failed for good, or delivered to a command that awaits no reply.
+  const changes: { item: TransactItem; done: boolean; settled: boolean }[] = [
+    ...results.delivered.map((agent) => ({ item: deliveredUpdate(table, agent, now), done: true, settled: !tracked })),
     ...results.failures.map(({ failure, attempts }) => ({
       item: failureUpdate(table, { messageId, failure, from: ["RETRYING"], attempts, now }),
       done: failure.final,
+      settled: failure.final,
     })),
   ];
-  for (const part of chunk(changes, AGENTS_PER_TRANSACTION)) {
+  const delta = (part: readonly { done: boolean; settled: boolean }[]) => {
     const done = part.filter((c) => c.done).length;
+    const settled = part.filter((c) => c.settled).length;
+    return done > 0 || settled > 0 ? [commandDeltaUpdate(table, messageId, { pendingRetries: -done, inFlight: -settled }, now)] : [];
+  };
+  for (const part of chunk(changes, AGENTS_PER_TRANSACTION)) {
     try {
-      await transact(table, [...part.map((c) => c.item), ...(done > 0 ? [commandDeltaUpdate(table, messageId, { pendingRetries: -done }, now)] : [])]);
+      await transact(table, [...part.map((c) => c.item), ...delta(part)]);
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       // Some agent moved on meanwhile (a reply came): record the others one by one.
-      for (const change of part) {
-        await transactConditional(table, [change.item, ...(change.done ? [commandDeltaUpdate(table, messageId, { pendingRetries: -1 }, now)] : [])]);
-      }
+      for (const change of part) await transactConditional(table, [change.item, ...delta([change])]);
     }
   }
 }

@@ -101,7 +101,11 @@ async function claimBatchOne(e: Engine, id: string): Promise<string[]> {
   const command = await store.getCommand(id);
   const batch = (await store.batches(id, command?.body_hash ?? "", true)).find((b) => b.index === 1);
   if (!command || !batch) throw new Error("batch 1 not stored");
-  expect(await store.claimBatch({ messageId: id, sk: batch.sk, claim: "a sender" }, { now: e.clock.now, leaseMs: SETTINGS.leaseMs })).toBeDefined();
+  const claimed = await store.claimBatch(
+    { messageId: id, sk: batch.sk, claim: "a sender", state: batch.state, size: batch.size },
+    { now: e.clock.now, leaseMs: SETTINGS.leaseMs, maxConcurrency: command.max_concurrency },
+  );
+  expect(claimed).toMatchObject({ state: "SENDING" });
   const agentIds = batch.agent_ids ?? [];
   await store.prewriteAgents({ messageId: id, batch: 1, agentIds, now: e.clock.now, expiresAt: command.expires_at, firstSend: true });
   return agentIds;

@@ -169,3 +169,47 @@ describe("upgrade messages", () => {
     expect(sim.getAgent("agent-keeps")?.version).toBe("9.9.9");
   });
 });
+
+describe("reply content and the delivery timeline (outcome-gating tests)", () => {
+  const failing = JSON.stringify({ code: 1, message: "failed" });
+
+  it("makes an agent's plugin reply the content set by POST /_sim/agents/replies, and the ack again after null", async () => {
+    expect((await control(sim, "POST", "/_sim/agents/replies", { ids: [EXAMPLE_AGENT], content: failing })).json).toEqual({ updated: 1 });
+    await call(sim, DISPATCH, { ...examples.dispatchMessageRequestExample, message_id: "fails-1" });
+    await waitFor(() => receiver.bodies.length === 1);
+    expect(slotCallbackSchema.parse(receiver.bodies[0]).content).toBe(failing);
+
+    await control(sim, "POST", "/_sim/agents/replies", { ids: [EXAMPLE_AGENT], content: null });
+    await call(sim, DISPATCH, { ...examples.dispatchMessageRequestExample, message_id: "acks-1" });
+    await waitFor(() => receiver.bodies.length === 2);
+    expect(JSON.parse(slotCallbackSchema.parse(receiver.bodies[1]).content)).toMatchObject({ ack: true, message_id: "acks-1" });
+  });
+
+  it("refuses a replies body without ids, naming the field", async () => {
+    const answer = await control(sim, "POST", "/_sim/agents/replies", { content: failing });
+    expect(answer.status).toBe(400);
+    expect(answer.text).toContain("ids");
+  });
+
+  it("answers each delivery with when its reply started being posted (null for a silent agent), and the calls that carried the message", async () => {
+    sim.addAgents([{ bk_agent_id: "agent-quiet", ip: "10.0.0.4" }]);
+    sim.setSilent(["agent-quiet"], true);
+    const body = { ...examples.dispatchMessageRequestExample, message_id: "timeline-1", agent_id_list: [EXAMPLE_AGENT, "agent-quiet", "agent-down"] };
+    await call(sim, DISPATCH, body);
+    await call(sim, DISPATCH, { ...body, agent_id_list: ["agent-down"] });
+    await sim.idle();
+    const answer = (await control(sim, "GET", "/_sim/deliveries?message_id=timeline-1")).json as {
+      calls: number;
+      agents: Record<string, number>;
+      timeline: { bk_agent_id: string; delivered_at: number; reply_issued_at: number | null }[];
+    };
+    expect(answer.calls).toBe(2);
+    expect(answer.agents).toEqual({ [EXAMPLE_AGENT]: 1, "agent-quiet": 1 });
+    expect(answer.timeline.map((e) => e.bk_agent_id)).toEqual([EXAMPLE_AGENT, "agent-quiet"]);
+    const [replied, quiet] = answer.timeline;
+    expect(replied?.reply_issued_at).toEqual(expect.any(Number));
+    expect(replied?.reply_issued_at).toBeGreaterThanOrEqual(replied?.delivered_at ?? Infinity);
+    expect(quiet?.reply_issued_at).toBeNull();
+    expect((await control(sim, "GET", "/_sim/deliveries?message_id=never-sent")).json).toMatchObject({ calls: 0, timeline: [] });
+  });
+});

@@ -410,6 +410,16 @@ const CASES: Readonly<Record<string, Case>> = {
     await expectAnswer(200, "a baking rollout", { params: { rollout_id: id }, body: { reason: "contract" } });
     await expectAnswer(409, "an aborted one", { params: { rollout_id: id }, body: {} });
   },
+  command_pause: async ({ expectAnswer }) => {
+    const id = await runningCommandId();
+    await expectAnswer(200, "a running command", { params: { message_id: id } });
+    await expectAnswer(404, "an unknown command", { params: { message_id: unique("nobody") } });
+  },
+  command_resume: async ({ expectAnswer }) => {
+    const id = await runningCommandId();
+    await expectAnswer(200, "a running command", { params: { message_id: id } });
+    await expectAnswer(404, "an unknown command", { params: { message_id: unique("nobody") } });
+  },
   upstream_messages: async ({ expectAnswer }) => {
     await expectAnswer(200, "today's");
     await expectAnswer(400, "limit 0", { query: "limit=0" });

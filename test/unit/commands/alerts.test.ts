@@ -29,6 +29,16 @@ describe("the alert of a command that ended badly", () => {
     });
   });
 
+  it("carries the errors counted against max_errors, the limit, and a failing sample of {bk_agent_id, outcome, code, message}", () => {
+    const timedOut: AlertSampleAgent = { bk_agent_id: "0:10.0.0.9", outcome: "TIMED_OUT", attempts: 1 };
+    const alert = commandEndAlert({ ...command, errors: 7, max_errors: 5 }, { ...zeroCounts(), FAILED: 6, TIMED_OUT: 1 }, [failed(1), timedOut], 0);
+    expect(alert).toMatchObject({ errors: 7, max_errors: 5 });
+    expect(alert.failing_sample).toEqual([
+      { bk_agent_id: "0:10.0.0.1", outcome: "FAILED", code: 1, message: "agent not connected" },
+      { bk_agent_id: "0:10.0.0.9", outcome: "TIMED_OUT" },
+    ]);
+  });
+
   it("tells agents still in flight when the command stopped apart from those never sent", () => {
     const counts = { ...zeroCounts(), SENT: 14, FAILED: 6, PENDING: 10, SKIPPED: 270 };
     expect(commandEndAlert(command, counts, [], 0).summary).toBe(

@@ -31,8 +31,8 @@ class MemoryCommandStore implements Pick<CommandStore, "batches" | "skipBatch" |
     return [...this.batchItems.values()].map((b) => ({ ...b }));
   }
 
-  async skipBatch(_messageId: string, sk: string, now: number): Promise<void> {
-    const batch = this.batchItems.get(sk);
+  async skipBatch(_messageId: string, seen: Pick<BatchItem, "sk">, now: number): Promise<void> {
+    const batch = this.batchItems.get(seen.sk);
     if (batch?.state === "PENDING" || (batch?.state === "SENDING" && (batch.lease_until ?? 0) < now)) batch.state = "SKIPPED";
   }
 

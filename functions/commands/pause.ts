@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { setCommandPaused } from "../../lib/commands/api.ts";
+import { commandDeps } from "../../lib/commands/deps.ts";
+import { messageIdParamSchema } from "../../lib/commands/schemas.ts";
+import { parametersOf } from "../../lib/config-versions/api.ts";
+import { documentClient } from "../../lib/core/aws.ts";
+import { callersOf } from "../../lib/core/config.ts";
+import { sqsClient } from "../../lib/core/queue.ts";
+import { gseFunction } from "../../lib/gse/context.ts";
+import { httpHandler } from "../../lib/http/handler.ts";
+
+const context = await gseFunction("command_pause");
+const { config, logger } = context;
+const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
+
+/** POST /v1/commands/{message_id}/pause: nothing new is claimed until resume; agents in flight still settle. */
+export const handler = httpHandler({ name: "command_pause", logger, callers: callersOf(config) }, async ({ event }) => {
+  const { path } = parametersOf(event, messageIdParamSchema, z.object({}));
+  return { data: await setCommandPaused(deps, path.message_id, true) };
+});
