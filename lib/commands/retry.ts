@@ -339,6 +339,8 @@ async function recoverEndedCommand(deps: CommandRecoveryDeps, ended: CommandItem
   // The command's owner (an APM datasource action) undoes its part first; it is idempotent.
   if (command.origin !== undefined) await deps.onEnded?.(command);
   if (command.alerted_at !== undefined) return;
+  // A rollout's wave: the rollout raises the one alert of its abort, naming the gate (lib/rollouts).
+  if (command.origin?.owner_alerts === true) return;
   await alertOnce(deps, { ...command, status: command.status });
 }
 

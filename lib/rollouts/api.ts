@@ -5,7 +5,7 @@
  */
 import { createHash, randomUUID } from "node:crypto";
 import { describeCommand } from "../commands/views.ts";
-import { MAX_QUEUE_DELAY_SECONDS } from "../commands/settings.ts";
+import { COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS } from "../commands/settings.ts";
 import { uniqueTargets } from "../commands/rollout.ts";
 import { JOB_TYPES } from "../automation/job-types.ts";
 import { ConflictError, NotFoundError, ValidationError } from "../core/errors.ts";
@@ -17,7 +17,18 @@ import type { TemplateRef } from "../templates/schemas.ts";
 import type { RolloutSettings } from "./spec.ts";
 import type { RolloutDeps } from "./deps.ts";
 import { abortRollout, tickRollout, type NextTick } from "./engine.ts";
-import { isFinalRollout, MAX_WAVES, META_SK, rolloutPk, TARGET_CHUNK, TTL, type RolloutItem, type RolloutStatus, type WaveItem } from "./items.ts";
+import {
+  isFinalRollout,
+  MAX_WAVES,
+  waveMessageId,
+  META_SK,
+  rolloutPk,
+  TARGET_CHUNK,
+  TTL,
+  type RolloutItem,
+  type RolloutStatus,
+  type WaveItem,
+} from "./items.ts";
 import type { RolloutList, RolloutSpec, RolloutTargets, RolloutView, StartRolloutRequest, WaveView } from "./schemas.ts";
 import { waveCountAtMost } from "./waves.ts";
 
@@ -266,12 +277,17 @@ export async function listRollouts(
 
 const PAUSABLE: readonly RolloutStatus[] = ["SCHEDULED", "RUNNING", "BAKING"];
 
-/** No new wave starts while paused; the running wave's command goes on (the engine part pauses it at merge). */
+/**
+ * No new wave starts while paused, and the running wave's command claims nothing new (its agents in
+ * flight still settle). Both writes are idempotent: pausing again mends a pause cut short by a crash.
+ */
 export async function pauseRollout(deps: RolloutDeps, id: string): Promise<RolloutView> {
   const item = await existing(deps, id);
-  if (item.status === "PAUSED") return rolloutView(deps, item);
-  if (!PAUSABLE.includes(item.status)) throw new ConflictError(`rollout ${id} is ${item.status}, not running`, { rollout_id: id, status: item.status });
-  if (!(await deps.store.update(item, { status: "PAUSED", resume_to: item.status }, deps.now()))) return pauseRollout(deps, id);
+  if (item.status !== "PAUSED") {
+    if (!PAUSABLE.includes(item.status)) throw new ConflictError(`rollout ${id} is ${item.status}, not running`, { rollout_id: id, status: item.status });
+    if (!(await deps.store.update(item, { status: "PAUSED", resume_to: item.status }, deps.now()))) return pauseRollout(deps, id);
+  }
+  if (item.current_wave > 0) await deps.commands.store.pauseCommand(waveMessageId(id, item.current_wave), deps.now());
   return getRollout(deps, id);
 }
 
@@ -280,6 +296,10 @@ export async function resumeRollout(deps: RolloutDeps, id: string): Promise<Roll
   if (PAUSABLE.includes(item.status)) return rolloutView(deps, item);
   if (item.status !== "PAUSED") throw new ConflictError(`rollout ${id} is ${item.status}, not PAUSED`, { rollout_id: id, status: item.status });
   if (!(await deps.store.update(item, { status: item.resume_to ?? "RUNNING" }, deps.now()))) return resumeRollout(deps, id);
+  if (item.current_wave > 0) {
+    const wave = waveMessageId(id, item.current_wave);
+    if (await deps.commands.store.resumeCommand(wave, deps.now())) await deps.commands.queue.send({ type: COMMAND_TICK_JOB, message_id: wave, wake: true }, 0);
+  }
   await tickAndSchedule(deps, id);
   return getRollout(deps, id);
 }

@@ -10,6 +10,7 @@ import { dispatchCommand } from "../commands/api.ts";
 import { resolveLimit } from "../commands/rollout.ts";
 import type { DispatchCommandRequest } from "../commands/schemas.ts";
 import { stopCommand } from "../commands/settle.ts";
+import type { ReplyRule } from "../commands/reply-rule.ts";
 import type { CommandItem } from "../commands/store/items.ts";
 import { countOutcomes } from "../commands/outcomes.ts";
 import { deliver, Outbox } from "../core/outbox.ts";
@@ -75,18 +76,17 @@ async function stepRollout(deps: RolloutDeps, item: RolloutItem): Promise<Step> 
 /**
  * The dispatch body of a wave (and of the undo): the one spot that says what a wave command
  * inherits. max_concurrency is resolved against the rollout's TOTAL targets (a count), max_errors
- * is the budget left.
- * MERGE (issue 21, engine part): pass `reply_rule: item.settings.reply_rule` here once the
- * dispatch body takes it.
+ * is the budget left; replies are judged by the rollout's reply rule (the undo's by its own).
  */
 export function waveRequest(
   item: RolloutItem,
   messageId: string,
   ids: readonly string[],
-  override?: { content: string; reply_timeout_seconds?: number | undefined },
+  override?: { content: string; reply_timeout_seconds?: number | undefined; reply_rule?: ReplyRule | undefined },
 ): DispatchCommandRequest {
   const { settings } = item;
   const replyTimeout = override ? override.reply_timeout_seconds : settings.reply_timeout_seconds;
+  const replyRule = override ? override.reply_rule : settings.reply_rule;
   return {
     message_id: messageId,
     agent_id_list: [...ids],
@@ -94,6 +94,7 @@ export function waveRequest(
     ...(settings.max_concurrency !== undefined ? { max_concurrency: Math.max(1, resolveLimit(settings.max_concurrency, item.target_count, "up")) } : {}),
     ...(!override && item.max_errors !== null ? { max_errors: Math.max(0, item.max_errors - item.errors) } : {}),
     ...(replyTimeout !== undefined ? { reply_timeout_seconds: replyTimeout } : {}),
+    ...(replyRule !== undefined ? { reply_rule: replyRule } : {}),
   };
 }
 
@@ -129,7 +130,11 @@ async function startWave(deps: RolloutDeps, item: RolloutItem, previous: WaveIte
 async function sendWave(deps: RolloutDeps, item: RolloutItem, wave: WaveItem, ids?: readonly string[]): Promise<CommandItem | undefined> {
   const agentIds = ids ?? (await deps.store.targets(item, wave.offset, wave.size));
   try {
-    await dispatchCommand(deps.commands, waveRequest(item, wave.message_id, agentIds), item.created_by, { rollout_id: item.rollout_id, wave: wave.index });
+    await dispatchCommand(deps.commands, waveRequest(item, wave.message_id, agentIds), item.created_by, {
+      rollout_id: item.rollout_id,
+      wave: wave.index,
+      owner_alerts: true,
+    });
   } catch (error) {
     deps.commands.logger?.warn("rollout wave: dispatch failed; the next tick tries again", {
       rollout_id: item.rollout_id,
@@ -332,7 +337,11 @@ async function finishAbort(deps: RolloutDeps, item: RolloutItem): Promise<Step> 
   if (!command) {
     const touched = await sentTo(deps, waves);
     if (touched.length === 0) return (await deps.store.update(item, { undo: { ...item.undo, status: "SKIPPED" } }, now)) ? wait(undefined) : AGAIN;
-    const request = waveRequest(item, item.undo.message_id, touched, { content: undoSpec.content, reply_timeout_seconds: undoSpec.reply_timeout_seconds });
+    const request = waveRequest(item, item.undo.message_id, touched, {
+      content: undoSpec.content,
+      reply_timeout_seconds: undoSpec.reply_timeout_seconds,
+      reply_rule: undoSpec.reply_rule,
+    });
     try {
       await dispatchCommand(deps.commands, request, item.created_by, { rollout_id: item.rollout_id, undo: true });
     } catch (error) {

@@ -61,8 +61,8 @@ interface Harness {
   readonly clock: { now: number };
   /** Every job put on "the queue", in order; drain() takes the command ticks out. */
   readonly jobs: Record<string, unknown>[];
-  /** Runs the command ticks queued so far (the rollout's own ticks are the test's to run). */
-  drain(): Promise<void>;
+  /** Runs the command ticks queued so far, at most `maxJobs` (a command waiting for replies re-queues its watchdog). */
+  drain(maxJobs?: number): Promise<void>;
   /** One heartbeat poll at the clock's time. */
   poll(): Promise<void>;
   /** Ticks the rollout, the queued command ticks in between, advancing the clock `stepMs` each time, until `done`. */
@@ -95,8 +95,9 @@ async function harness(): Promise<Harness> {
     settings: { tickMs: 1_000, staleMs: 60_000, silentSeconds: 180 },
   };
   const tick = tickJobHandler(commands, SETTINGS.sendBudgetMs);
-  const drain = async (): Promise<void> => {
-    for (let i = jobs.findIndex((j) => j.type === COMMAND_TICK_JOB); i >= 0; i = jobs.findIndex((j) => j.type === COMMAND_TICK_JOB)) {
+  const drain = async (maxJobs = Infinity): Promise<void> => {
+    let ran = 0;
+    for (let i = jobs.findIndex((j) => j.type === COMMAND_TICK_JOB); i >= 0 && ran++ < maxJobs; i = jobs.findIndex((j) => j.type === COMMAND_TICK_JOB)) {
       const job = jobs.splice(i, 1)[0] as { type: string };
       await tick(job, sqsRecord(JSON.stringify(job)));
     }
@@ -195,6 +196,29 @@ describe("rollout waves", () => {
     // The third wave never started.
     expect(done.waves).toHaveLength(2);
     expect(await deliveredTo(`${s.rollout_id}.w3`)).toEqual([]);
+  });
+
+  it("pausing a rollout mid-wave pauses the wave's command: nothing new goes out until resume, and it carries the reply rule", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 6);
+    // Replies go to the stack's own callback, not this file's table: every agent times out after 5 s and frees its place.
+    const s = spec("pausewave", ids, { max_concurrency: 2, reply_timeout_seconds: 5, reply_rule: { kind: "none" } });
+    const started = await startRollout(h.deps, s, "tester");
+    const wave = started.waves[0]!.message_id;
+    expect((await deliveredTo(wave)).length).toBe(2);
+    expect((await pauseRollout(h.deps, s.rollout_id)).status).toBe("PAUSED");
+    const command = await h.deps.commands.store.getCommand(wave);
+    expect(command?.paused).toBe(true);
+    expect(command?.reply_rule).toEqual({ kind: "none" });
+    h.clock.now += 6_000;
+    await h.drain(5);
+    await tickRollout(h.deps, s.rollout_id);
+    expect((await deliveredTo(wave)).length).toBe(2);
+
+    await resumeRollout(h.deps, s.rollout_id);
+    expect((await h.deps.commands.store.getCommand(wave))?.paused).toBe(false);
+    await h.drain(5);
+    expect((await deliveredTo(wave)).length).toBe(4);
   });
 
   it("an abort while a wave is sending stops it: agents never sent get neither the wave nor the undo", async () => {
@@ -504,7 +528,7 @@ describe("POST /v1/rollouts", () => {
     ["a zero linear wave", { targets: { agent_id_list: ["0:10.9.9.9"] }, content: "x", strategy: { kind: "linear", wave_size: 0 } }, "strategy.wave_size"],
     ["a bad expect_version", { targets: { agent_id_list: ["0:10.9.9.9"] }, content: "x", expect_version: "not a range" }, "expect_version"],
     ["an unknown field", { targets: { agent_id_list: ["0:10.9.9.9"] }, content: "x", speed: 3 }, ""],
-    ["a target query (until the targets part)", { targets: { query: { status_class: ["alive"] } }, content: "x" }, "targets.query"],
+    ["a target query no watched agent matches", { targets: { query: { labels: { nowhere: run } } }, content: "x" }, "targets.query"],
   ])("refuses %s with 400 naming the field", async (_what, body, field) => {
     const answer = await post(body);
     expect(answer.status).toBe(400);
