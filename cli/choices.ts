@@ -6,6 +6,8 @@
 export { DATASOURCES, type DatasourceName } from "../lib/apm/datasource-names.ts";
 export { AGENT_OUTCOMES, COMMAND_STATUSES } from "../lib/commands/statuses.ts";
 export { AGENT_VIEW_STATUSES } from "../lib/fleet/statuses.ts";
+/** PROVISIONAL until lib/rollouts exports its statuses zod-free. */
+export const ROLLOUT_STATUSES = ["SCHEDULED", "RUNNING", "BAKING", "PAUSED", "SUCCEEDED", "ABORTED", "CANCELLED"] as const;
 
 /** `--timeout`'s default, in seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 30;

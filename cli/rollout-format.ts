@@ -1,0 +1,182 @@
+/**
+ * How the CLI shows a rollout (docs/rollouts.md §5): one line per wave (its bar of sent, settled and
+ * failed agents, and its status), the gate and the error budget, and, while `--watch` polls, the same
+ * lines redrawn in place on a terminal, or printed when they change otherwise.
+ */
+import Table from "cli-table3";
+import { createColors } from "picocolors";
+import type { OutcomeCounts } from "../lib/commands/schemas.ts";
+import type { RolloutView, RolloutWave } from "./rollout-view.ts";
+
+/** Statuses a rollout never leaves. */
+export const ROLLOUT_FINAL_STATUSES: ReadonlySet<string> = new Set(["SUCCEEDED", "ABORTED", "CANCELLED"]);
+
+/** A rollout that ended and whose undo (if any) ended too: nothing of it will change any more. */
+export const rolloutSettled = (view: RolloutView): boolean => ROLLOUT_FINAL_STATUSES.has(view.status) && view.undo?.status !== "RUNNING";
+
+export interface WaveProgress {
+  readonly size: number;
+  /** Not handed to GSE yet. */
+  readonly waiting: number;
+  /** Handed to GSE at least once. */
+  readonly sent: number;
+  /** Agents whose outcome will not change any more (SKIPPED included: never sent, and never will be). */
+  readonly settled: number;
+  /** Delivery failures, timeouts and failing replies: the wave's share of the error budget. */
+  readonly failed: number;
+}
+
+/**
+ * A wave's agents by how far they got, from its command's counts. As dispatch's bar (cli/progress.ts):
+ * SENT is settled only when no reply is awaited, and FAILED only once the wave's command ended
+ * (a running command's FAILED agent may still be retried), so the bar never steps back.
+ */
+export function waveProgress(wave: Pick<RolloutWave, "size" | "status" | "counts">, repliesAwaited: boolean): WaveProgress {
+  const c: OutcomeCounts = wave.counts;
+  const running = wave.status === "RUNNING";
+  const settled = wave.size - c.PENDING - c.RETRYING - (repliesAwaited ? c.SENT : 0) - (running ? c.FAILED : 0);
+  return {
+    size: wave.size,
+    waiting: c.PENDING,
+    sent: Math.max(0, wave.size - c.PENDING - c.SKIPPED),
+    settled: Math.max(0, settled),
+    failed: c.FAILED + c.TIMED_OUT,
+  };
+}
+
+const BAR_WIDTH = 24;
+
+/** `x` failed, `█` settled otherwise, `▒` sent and not settled, `░` not sent: each proportional to the wave's size. */
+export function waveBar(p: WaveProgress, color: boolean, width: number = BAR_WIDTH): string {
+  const c = createColors(color);
+  // Cumulative boundaries, so the parts always add up to the width.
+  const at = (n: number): number => (p.size === 0 ? 0 : Math.round((Math.min(p.size, Math.max(0, n)) / p.size) * width));
+  const failedEnd = at(Math.min(p.failed, p.settled));
+  const settledEnd = Math.max(failedEnd, at(p.settled));
+  const sentEnd = Math.max(settledEnd, at(p.size - p.waiting));
+  return `[${c.red("x".repeat(failedEnd))}${c.green("█".repeat(settledEnd - failedEnd))}${c.cyan("▒".repeat(sentEnd - settledEnd))}${"░".repeat(width - sentEnd)}]`;
+}
+
+function palette(color: boolean) {
+  const c = createColors(color);
+  const status = (s: string): string =>
+    s === "SUCCEEDED"
+      ? c.green(s)
+      : s === "ABORTED" || s === "FAILED" || s === "CANCELLED"
+        ? c.red(s)
+        : s === "PAUSED" || s === "PARTIAL"
+          ? c.yellow(s)
+          : c.cyan(s);
+  return { ...c, status };
+}
+
+/** `wave 2  100 agents [██▒▒░░] sent 60 settled 40 failed 3  RUNNING`, and when it bakes, until when. */
+export function waveLine(wave: RolloutWave, repliesAwaited: boolean, color: boolean): string {
+  const c = palette(color);
+  const p = waveProgress(wave, repliesAwaited);
+  const failed = p.failed > 0 ? c.red(`failed ${p.failed}`) : `failed ${p.failed}`;
+  const baking = wave.bake_until ? ` · bake until ${wave.bake_until}` : "";
+  return `wave ${wave.index}  ${p.size} agents ${waveBar(p, color)} sent ${p.sent} settled ${p.settled} ${failed}  ${c.status(wave.status)}${baking}`;
+}
+
+/** The gate in one line: what it watches, how many of those are unhealthy, and where it trips. */
+export function gateLine(gate: RolloutView["gate"], color: boolean): string {
+  const c = palette(color);
+  const counts = `${gate.unhealthy} unhealthy of ${gate.touched} touched (trips above ${gate.threshold})`;
+  return gate.state === "tripped" ? c.red(`gate TRIPPED (${gate.gate ?? "?"}): ${counts}`) : `gate ok: ${counts}`;
+}
+
+const repliesAwaitedBy = (view: RolloutView): boolean => {
+  const timeout = (view as { reply_timeout_seconds?: number | null }).reply_timeout_seconds;
+  return timeout !== undefined && timeout !== null;
+};
+
+/** Waves shown at most: the first ones are summed up beyond it, so a redraw fits on a screen. */
+export const WAVES_SHOWN = 12;
+
+/** The rollout as lines: its header, a line per wave (the latest WAVES_SHOWN), the gate, the undo and why it ended. */
+export function rolloutLines(view: RolloutView, color: boolean): string[] {
+  const c = palette(color);
+  const touched = view.waves.reduce((n, w) => n + (w.size - w.counts.PENDING), 0);
+  const errors = view.errors > view.max_errors ? c.red(`errors ${view.errors}/${view.max_errors}`) : `errors ${view.errors}/${view.max_errors}`;
+  const wave = view.current_wave > 0 ? `, wave ${view.current_wave}` : "";
+  const lines = [`rollout ${view.rollout_id}: ${c.status(view.status)}${wave}, ${touched}/${view.targets} agents sent, ${errors}`];
+  const hidden = view.waves.slice(0, Math.max(0, view.waves.length - WAVES_SHOWN));
+  if (hidden.length > 0) {
+    const agents = hidden.reduce((n, w) => n + w.size, 0);
+    lines.push(`waves 1–${hidden.length}  ${agents} agents  ${[...new Set(hidden.map((w) => w.status))].join(", ")}`);
+  }
+  for (const w of view.waves.slice(hidden.length)) lines.push(waveLine(w, repliesAwaitedBy(view), color));
+  lines.push(gateLine(view.gate, color));
+  if (view.undo !== null) lines.push(`undo ${view.undo.message_id}: ${c.status(view.undo.status)}`);
+  if (view.reason) lines.push(`reason: ${view.reason}`);
+  return lines;
+}
+
+export const rolloutText = (view: RolloutView, color: boolean): string => rolloutLines(view, color).join("\n");
+
+/** `rollout list`: one row per rollout, and the cursor of the next page. */
+export function rolloutsTable(list: { readonly rollouts: readonly RolloutView[]; readonly next_cursor: string | null }, color: boolean): string {
+  const c = palette(color);
+  const t = new Table({ head: ["rollout", "status", "wave", "targets", "errors", "gate", "created"], style: { head: [], border: [] } });
+  for (const r of list.rollouts)
+    t.push([
+      r.rollout_id,
+      c.status(r.status),
+      r.current_wave > 0 ? `${r.current_wave} of ${r.waves.length}` : "",
+      String(r.targets),
+      `${r.errors}/${r.max_errors}`,
+      r.gate.state === "tripped" ? c.red(`tripped (${r.gate.gate ?? "?"})`) : "ok",
+      `${r.created_at} ${r.created_by}`,
+    ]);
+  return [list.rollouts.length === 0 ? "No rollouts." : t.toString(), ...(list.next_cursor ? [`more: --cursor ${list.next_cursor}`] : [])].join("\n");
+}
+
+export interface RolloutProgress {
+  update(view: RolloutView): void;
+  stop(): void;
+}
+
+/** On a terminal: the lines redrawn in place (cursor up over the last drawing, clear to the end). */
+function redrawn(stream: NodeJS.WritableStream, color: boolean): RolloutProgress {
+  let drawn = 0;
+  return {
+    update(view) {
+      const lines = rolloutLines(view, color);
+      stream.write(`${drawn > 0 ? `\x1b[${drawn}F\x1b[0J` : ""}${lines.join("\n")}\n`);
+      drawn = lines.length;
+    },
+    stop: () => undefined,
+  };
+}
+
+/** To a file or a pipe: a line when it differs from what was last printed in its place (a wave's line, the gate's). */
+function changedLines(out: (text: string) => void, color: boolean): RolloutProgress {
+  const last = new Map<string, string>();
+  return {
+    update(view) {
+      const lines = rolloutLines(view, color);
+      const fresh = lines.filter((line) => {
+        const key = /^(wave \d+|waves|gate|undo|reason|rollout)/.exec(line)?.[1] ?? line;
+        if (last.get(key) === line) return false;
+        last.set(key, line);
+        return true;
+      });
+      if (fresh.length > 0) out(`${fresh.join("\n")}\n`);
+    },
+    stop: () => undefined,
+  };
+}
+
+const silent: RolloutProgress = { update: () => undefined, stop: () => undefined };
+
+/** `stream` is where to redraw: set only when a person watches a terminal; with `--json` nothing but the final view. */
+export function rolloutProgress(options: {
+  stream: NodeJS.WritableStream | undefined;
+  json: boolean;
+  out: (text: string) => void;
+  color: boolean;
+}): RolloutProgress {
+  if (options.stream) return redrawn(options.stream, options.color);
+  return options.json ? silent : changedLines(options.out, options.color);
+}
