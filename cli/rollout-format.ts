@@ -6,7 +6,7 @@
 import Table from "cli-table3";
 import { createColors } from "picocolors";
 import type { OutcomeCounts } from "../lib/commands/schemas.ts";
-import type { RolloutView, RolloutWave } from "./rollout-view.ts";
+import type { RolloutList, RolloutView, WaveView } from "./rollout-view.ts";
 
 /** Statuses a rollout never leaves. */
 export const ROLLOUT_FINAL_STATUSES: ReadonlySet<string> = new Set(["SUCCEEDED", "ABORTED", "CANCELLED"]);
@@ -27,14 +27,15 @@ export interface WaveProgress {
 }
 
 /**
- * A wave's agents by how far they got, from its command's counts. As dispatch's bar (cli/progress.ts):
- * SENT is settled only when no reply is awaited, and FAILED only once the wave's command ended
- * (a running command's FAILED agent may still be retried), so the bar never steps back.
+ * A wave's agents by how far they got, from its command's counts. While the wave's command runs,
+ * SENT agents may still be awaiting their reply and FAILED ones may still be retried, so neither
+ * is settled (as dispatch's bar, cli/progress.ts: the bar never steps back). Before the wave's
+ * command is readable (counts null) every agent is waiting.
  */
-export function waveProgress(wave: Pick<RolloutWave, "size" | "status" | "counts">, repliesAwaited: boolean): WaveProgress {
-  const c: OutcomeCounts = wave.counts;
+export function waveProgress(wave: Pick<WaveView, "size" | "status" | "counts">): WaveProgress {
+  const c: OutcomeCounts = wave.counts ?? { PENDING: wave.size, SENT: 0, FAILED: 0, RETRYING: 0, REPLIED: 0, TIMED_OUT: 0, SKIPPED: 0 };
   const running = wave.status === "RUNNING";
-  const settled = wave.size - c.PENDING - c.RETRYING - (repliesAwaited ? c.SENT : 0) - (running ? c.FAILED : 0);
+  const settled = wave.size - c.PENDING - c.RETRYING - (running ? c.SENT + c.FAILED : 0);
   return {
     size: wave.size,
     waiting: c.PENDING,
@@ -71,9 +72,9 @@ function palette(color: boolean) {
 }
 
 /** `wave 2  100 agents [██▒▒░░] sent 60 settled 40 failed 3  RUNNING`, and when it bakes, until when. */
-export function waveLine(wave: RolloutWave, repliesAwaited: boolean, color: boolean): string {
+export function waveLine(wave: WaveView, color: boolean): string {
   const c = palette(color);
-  const p = waveProgress(wave, repliesAwaited);
+  const p = waveProgress(wave);
   const failed = p.failed > 0 ? c.red(`failed ${p.failed}`) : `failed ${p.failed}`;
   const baking = wave.bake_until ? ` · bake until ${wave.bake_until}` : "";
   return `wave ${wave.index}  ${p.size} agents ${waveBar(p, color)} sent ${p.sent} settled ${p.settled} ${failed}  ${c.status(wave.status)}${baking}`;
@@ -82,14 +83,18 @@ export function waveLine(wave: RolloutWave, repliesAwaited: boolean, color: bool
 /** The gate in one line: what it watches, how many of those are unhealthy, and where it trips. */
 export function gateLine(gate: RolloutView["gate"], color: boolean): string {
   const c = palette(color);
-  const counts = `${gate.unhealthy} unhealthy of ${gate.touched} touched (trips above ${gate.threshold})`;
+  const limit = gate.threshold === null ? "no health gate set" : `trips above ${gate.threshold}`;
+  const counts = `${gate.unhealthy} unhealthy of ${gate.touched} touched (${limit})`;
   return gate.state === "tripped" ? c.red(`gate TRIPPED (${gate.gate ?? "?"}): ${counts}`) : `gate ok: ${counts}`;
 }
 
-const repliesAwaitedBy = (view: RolloutView): boolean => {
-  const timeout = (view as { reply_timeout_seconds?: number | null }).reply_timeout_seconds;
-  return timeout !== undefined && timeout !== null;
-};
+/** `errors 3/50`, red past the budget; `errors 3 (no limit)` without one. */
+export function errorsText(errors: number, maxErrors: number | null, color: boolean): string {
+  const c = palette(color);
+  if (maxErrors === null) return `errors ${errors} (no limit)`;
+  const text = `errors ${errors}/${maxErrors}`;
+  return errors > maxErrors ? c.red(text) : text;
+}
 
 /** Waves shown at most: the first ones are summed up beyond it, so a redraw fits on a screen. */
 export const WAVES_SHOWN = 12;
@@ -97,16 +102,16 @@ export const WAVES_SHOWN = 12;
 /** The rollout as lines: its header, a line per wave (the latest WAVES_SHOWN), the gate, the undo and why it ended. */
 export function rolloutLines(view: RolloutView, color: boolean): string[] {
   const c = palette(color);
-  const touched = view.waves.reduce((n, w) => n + (w.size - w.counts.PENDING), 0);
-  const errors = view.errors > view.max_errors ? c.red(`errors ${view.errors}/${view.max_errors}`) : `errors ${view.errors}/${view.max_errors}`;
+  const sent = view.waves.reduce((n, w) => n + waveProgress(w).sent, 0);
+  const errors = errorsText(view.errors, view.max_errors, color);
   const wave = view.current_wave > 0 ? `, wave ${view.current_wave}` : "";
-  const lines = [`rollout ${view.rollout_id}: ${c.status(view.status)}${wave}, ${touched}/${view.targets} agents sent, ${errors}`];
+  const lines = [`rollout ${view.rollout_id}: ${c.status(view.status)}${wave}, ${sent}/${view.targets} agents sent, ${errors}`];
   const hidden = view.waves.slice(0, Math.max(0, view.waves.length - WAVES_SHOWN));
   if (hidden.length > 0) {
     const agents = hidden.reduce((n, w) => n + w.size, 0);
     lines.push(`waves 1–${hidden.length}  ${agents} agents  ${[...new Set(hidden.map((w) => w.status))].join(", ")}`);
   }
-  for (const w of view.waves.slice(hidden.length)) lines.push(waveLine(w, repliesAwaitedBy(view), color));
+  for (const w of view.waves.slice(hidden.length)) lines.push(waveLine(w, color));
   lines.push(gateLine(view.gate, color));
   if (view.undo !== null) lines.push(`undo ${view.undo.message_id}: ${c.status(view.undo.status)}`);
   if (view.reason) lines.push(`reason: ${view.reason}`);
@@ -116,18 +121,18 @@ export function rolloutLines(view: RolloutView, color: boolean): string[] {
 export const rolloutText = (view: RolloutView, color: boolean): string => rolloutLines(view, color).join("\n");
 
 /** `rollout list`: one row per rollout, and the cursor of the next page. */
-export function rolloutsTable(list: { readonly rollouts: readonly RolloutView[]; readonly next_cursor: string | null }, color: boolean): string {
+export function rolloutsTable(list: RolloutList, color: boolean): string {
   const c = palette(color);
-  const t = new Table({ head: ["rollout", "status", "wave", "targets", "errors", "gate", "created"], style: { head: [], border: [] } });
+  const t = new Table({ head: ["rollout", "status", "wave", "targets", "errors", "created", "by"], style: { head: [], border: [] } });
   for (const r of list.rollouts)
     t.push([
       r.rollout_id,
       c.status(r.status),
-      r.current_wave > 0 ? `${r.current_wave} of ${r.waves.length}` : "",
+      r.current_wave > 0 ? String(r.current_wave) : "",
       String(r.targets),
-      `${r.errors}/${r.max_errors}`,
-      r.gate.state === "tripped" ? c.red(`tripped (${r.gate.gate ?? "?"})`) : "ok",
-      `${r.created_at} ${r.created_by}`,
+      String(r.errors),
+      r.created_at,
+      r.created_by,
     ]);
   return [list.rollouts.length === 0 ? "No rollouts." : t.toString(), ...(list.next_cursor ? [`more: --cursor ${list.next_cursor}`] : [])].join("\n");
 }

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { OutcomeCounts } from "../../../lib/commands/schemas.ts";
 import { parseStrategy, rolloutBody } from "../../../cli/rollout.ts";
 import { rolloutLines, rolloutProgress, rolloutsTable, waveBar, waveLine, waveProgress } from "../../../cli/rollout-format.ts";
-import type { RolloutView, RolloutWave } from "../../../cli/rollout-view.ts";
+import type { RolloutView, WaveView } from "../../../cli/rollout-view.ts";
 import { usage } from "../../helpers/cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "gse-rollout-unit-"));
@@ -27,15 +27,19 @@ const counts = (fields: Partial<OutcomeCounts> = {}): OutcomeCounts => ({
   ...fields,
 });
 
-const wave = (index: number, size: number, status: string, fields: Partial<OutcomeCounts>, extra: Partial<RolloutWave> = {}): RolloutWave => ({
+const wave = (index: number, size: number, status: string, fields: Partial<OutcomeCounts>, extra: Partial<WaveView> = {}): WaveView => ({
   index,
+  offset: (index - 1) * size,
   size,
   message_id: `r1.w${index}`,
   status,
   counts: counts(fields),
+  errors: null,
+  version_mismatch: [],
   started_at: "2026-12-03T10:00:00.000Z",
   ended_at: null,
   bake_until: null,
+  unhealthy_at_start: 0,
   ...extra,
 });
 
@@ -53,13 +57,16 @@ function view(fields: Partial<RolloutView> = {}): RolloutView {
     waves: [wave(1, 10, "SUCCEEDED", { REPLIED: 9, FAILED: 1 }), wave(2, 10, "RUNNING", { PENDING: 4, SENT: 2, REPLIED: 4 })],
     gate: { state: "ok", gate: null, touched: 16, unhealthy: 1, threshold: 3 },
     undo: null,
-    reply_timeout_seconds: 30,
+    target_query: null,
+    template: null,
+    expect_version: null,
+    start_at: null,
     created_by: "ops",
     created_at: "2026-12-03T10:00:00.000Z",
     updated_at: "2026-12-03T10:01:00.000Z",
     finished_at: null,
     ...fields,
-  } as RolloutView;
+  };
 }
 
 describe("rollout start's body", () => {
@@ -131,12 +138,14 @@ describe("rollout start's body", () => {
 });
 
 describe("a rollout's lines", () => {
-  it("counts a running wave's agents: sent, settled (SENT awaits its reply; FAILED may still retry) and failed", () => {
+  it("counts a wave's agents: sent, settled (while it runs SENT may await a reply and FAILED be retried) and failed", () => {
     const running = wave(2, 10, "RUNNING", { PENDING: 3, SENT: 2, REPLIED: 3, FAILED: 1, TIMED_OUT: 1 });
-    expect(waveProgress(running, true)).toEqual({ size: 10, waiting: 3, sent: 7, settled: 4, failed: 2 });
-    expect(waveProgress(running, false)).toEqual({ size: 10, waiting: 3, sent: 7, settled: 6, failed: 2 });
+    expect(waveProgress(running)).toEqual({ size: 10, waiting: 3, sent: 7, settled: 4, failed: 2 });
+    const ended = wave(2, 10, "FAILED", { SENT: 2, REPLIED: 6, FAILED: 1, TIMED_OUT: 1 });
+    expect(waveProgress(ended)).toEqual({ size: 10, waiting: 0, sent: 10, settled: 10, failed: 2 });
     const aborted = wave(3, 10, "ABORTED", { FAILED: 2, REPLIED: 3, SKIPPED: 5 });
-    expect(waveProgress(aborted, true)).toEqual({ size: 10, waiting: 0, sent: 5, settled: 10, failed: 2 });
+    expect(waveProgress(aborted)).toEqual({ size: 10, waiting: 0, sent: 5, settled: 10, failed: 2 });
+    expect(waveProgress(wave(4, 10, "RUNNING", {}, { counts: null }))).toEqual({ size: 10, waiting: 10, sent: 0, settled: 0, failed: 0 });
   });
 
   it("draws a wave's bar in proportion, always as wide as asked: failed, settled, in flight, not sent", () => {
@@ -152,7 +161,7 @@ describe("a rollout's lines", () => {
         status: "ABORTED",
         reason: "gate health tripped",
         gate: { state: "tripped", gate: "health", touched: 16, unhealthy: 5, threshold: 3 },
-        undo: { message_id: "r1.undo", status: "RUNNING" },
+        undo: { message_id: "r1.undo", status: "RUNNING", counts: null },
       }),
       false,
     );
@@ -164,7 +173,7 @@ describe("a rollout's lines", () => {
       "undo r1.undo: RUNNING",
       "reason: gate health tripped",
     ]);
-    expect(waveLine(wave(1, 5, "SUCCEEDED", { REPLIED: 5 }, { bake_until: "2026-12-03T10:05:00.000Z" }), true, false)).toContain(
+    expect(waveLine(wave(1, 5, "SUCCEEDED", { REPLIED: 5 }, { bake_until: "2026-12-03T10:05:00.000Z" }), false)).toContain(
       "bake until 2026-12-03T10:05:00.000Z",
     );
   });
@@ -176,13 +185,18 @@ describe("a rollout's lines", () => {
     expect(lines.filter((l) => l.startsWith("wave "))).toHaveLength(12);
   });
 
+  it("says the error budget, and when there is none or no health gate", () => {
+    const lines = rolloutLines(view({ max_errors: null, gate: { state: "ok", gate: null, touched: 16, unhealthy: 0, threshold: null } }), false);
+    expect(lines[0]).toContain("errors 1 (no limit)");
+    expect(lines).toContain("gate ok: 0 unhealthy of 16 touched (no health gate set)");
+  });
+
   it("lists rollouts in a table, with the next page's cursor", () => {
-    const text = rolloutsTable({ rollouts: [view()], next_cursor: "abc" }, false);
-    expect(text).toContain("r1");
-    expect(text).toContain("2 of 2");
-    expect(text).toContain("1/3");
+    const { rollout_id, status, targets, current_wave, errors, created_at, created_by } = view();
+    const text = rolloutsTable({ rollouts: [{ rollout_id, status, targets, current_wave, errors, created_at, created_by }], next_cursor: "abc" }, false);
+    expect(text).toMatch(/r1 +│ RUNNING +│ 2 +│ 30 +│ 1 +│/);
     expect(text).toContain("more: --cursor abc");
-    expect(rolloutsTable({ rollouts: [], next_cursor: null }, false)).toBe("No rollouts.");
+    expect(rolloutsTable({ rollouts: [] }, false)).toBe("No rollouts.");
   });
 });
 
