@@ -5,45 +5,16 @@
  */
 import Table from "cli-table3";
 import { createColors } from "picocolors";
-import type { OutcomeCounts } from "../lib/commands/schemas.ts";
+import { type WaveProgress, waveProgress } from "../lib/console/wave-progress.ts";
 import type { RolloutList, RolloutView, WaveView } from "./rollout-view.ts";
+
+export { waveProgress };
 
 /** Statuses a rollout never leaves. */
 export const ROLLOUT_FINAL_STATUSES: ReadonlySet<string> = new Set(["SUCCEEDED", "ABORTED", "CANCELLED"]);
 
 /** A rollout that ended and whose undo (if any) ended too: nothing of it will change any more. */
 export const rolloutSettled = (view: RolloutView): boolean => ROLLOUT_FINAL_STATUSES.has(view.status) && view.undo?.status !== "RUNNING";
-
-export interface WaveProgress {
-  readonly size: number;
-  /** Not handed to GSE yet. */
-  readonly waiting: number;
-  /** Handed to GSE at least once. */
-  readonly sent: number;
-  /** Agents whose outcome will not change any more (SKIPPED included: never sent, and never will be). */
-  readonly settled: number;
-  /** Delivery failures, timeouts and failing replies: the wave's share of the error budget. */
-  readonly failed: number;
-}
-
-/**
- * A wave's agents by how far they got, from its command's counts. While the wave's command runs,
- * SENT agents may still be awaiting their reply and FAILED ones may still be retried, so neither
- * is settled (as dispatch's bar, cli/progress.ts: the bar never steps back). Before the wave's
- * command is readable (counts null) every agent is waiting.
- */
-export function waveProgress(wave: Pick<WaveView, "size" | "status" | "counts">): WaveProgress {
-  const c: OutcomeCounts = wave.counts ?? { PENDING: wave.size, SENT: 0, FAILED: 0, RETRYING: 0, REPLIED: 0, TIMED_OUT: 0, SKIPPED: 0 };
-  const running = wave.status === "RUNNING";
-  const settled = wave.size - c.PENDING - c.RETRYING - (running ? c.SENT + c.FAILED : 0);
-  return {
-    size: wave.size,
-    waiting: c.PENDING,
-    sent: Math.max(0, wave.size - c.PENDING - c.SKIPPED),
-    settled: Math.max(0, settled),
-    failed: c.FAILED + c.TIMED_OUT,
-  };
-}
 
 const BAR_WIDTH = 24;
 

@@ -7,67 +7,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import type { OutcomeCounts } from "../../../lib/commands/schemas.ts";
 import { parseStrategy, rolloutBody } from "../../../cli/rollout.ts";
 import { rolloutLines, rolloutProgress, rolloutsTable, waveBar, waveLine, waveProgress } from "../../../cli/rollout-format.ts";
-import type { RolloutView, WaveView } from "../../../cli/rollout-view.ts";
 import { usage } from "../../helpers/cli.ts";
+import { rolloutView, waveView } from "../../helpers/rollout-view.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "gse-rollout-unit-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const counts = (fields: Partial<OutcomeCounts> = {}): OutcomeCounts => ({
-  PENDING: 0,
-  SENT: 0,
-  FAILED: 0,
-  RETRYING: 0,
-  REPLIED: 0,
-  TIMED_OUT: 0,
-  SKIPPED: 0,
-  ...fields,
-});
-
-const wave = (index: number, size: number, status: string, fields: Partial<OutcomeCounts>, extra: Partial<WaveView> = {}): WaveView => ({
-  index,
-  offset: (index - 1) * size,
-  size,
-  message_id: `r1.w${index}`,
-  status,
-  counts: counts(fields),
-  errors: null,
-  version_mismatch: [],
-  started_at: "2026-12-03T10:00:00.000Z",
-  ended_at: null,
-  bake_until: null,
-  unhealthy_at_start: 0,
-  ...extra,
-});
-
-function view(fields: Partial<RolloutView> = {}): RolloutView {
-  return {
-    rollout_id: "r1",
-    status: "RUNNING",
-    reason: null,
-    targets: 30,
-    strategy: { kind: "linear", wave_size: 10 },
-    bake_seconds: 0,
-    max_errors: 3,
-    errors: 1,
-    current_wave: 2,
-    waves: [wave(1, 10, "SUCCEEDED", { REPLIED: 9, FAILED: 1 }), wave(2, 10, "RUNNING", { PENDING: 4, SENT: 2, REPLIED: 4 })],
-    gate: { state: "ok", gate: null, touched: 16, unhealthy: 1, threshold: 3 },
-    undo: null,
-    target_query: null,
-    template: null,
-    expect_version: null,
-    start_at: null,
-    created_by: "ops",
-    created_at: "2026-12-03T10:00:00.000Z",
-    updated_at: "2026-12-03T10:01:00.000Z",
-    finished_at: null,
-    ...fields,
-  };
-}
+const wave = waveView;
+const view = rolloutView;
 
 describe("rollout start's body", () => {
   it("builds the POST /v1/rollouts body from flags: targets, counts as numbers, shares as strings, strategy, seconds, template with parameters", () => {
