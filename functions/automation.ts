@@ -18,6 +18,7 @@ import { flushingMetrics } from "../lib/core/metrics.ts";
 import { gseFunction } from "../lib/gse/context.ts";
 import { heartbeatDeps } from "../lib/heartbeat/jobs.ts";
 import { QUEUES } from "../lib/resources.ts";
+import { rolloutDeps } from "../lib/rollouts/context.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 
 const context = await gseFunction("automation");
@@ -44,6 +45,7 @@ const runJob = createJobRunner({
     commands,
     configs: configDeps(context, clients),
     apm: apmDeps(context, clients),
+    rollouts: rolloutDeps(context, clients),
     // A tick may run up to the function's timeout; leave time to hand the rest back to the queue.
     tickBudgetMs: (FUNCTIONS.automation.timeoutSeconds - 30) * 1000,
   }),

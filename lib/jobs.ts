@@ -14,6 +14,8 @@ import type { VersionedDeps } from "./config-versions/deps.ts";
 import { configJobs } from "./config-versions/jobs.ts";
 import { decideConfigJob } from "./config-versions/decide.ts";
 import { heartbeatShardJob } from "./heartbeat/jobs.ts";
+import type { RolloutDeps } from "./rollouts/deps.ts";
+import { rolloutJobs } from "./rollouts/jobs.ts";
 import type { HeartbeatDeps } from "./heartbeat/poll.ts";
 import { JOB_TYPES, type JobType } from "./automation/job-types.ts";
 import type { JobHandler } from "./automation/jobs.ts";
@@ -24,6 +26,7 @@ export interface JobRegistryDeps {
   readonly commands: CommandDeps;
   readonly configs: VersionedDeps;
   readonly apm: ApmDeps;
+  readonly rollouts: RolloutDeps;
   /** How long one command tick may send before it hands the rest back to the queue. */
   readonly tickBudgetMs: number;
 }
@@ -39,6 +42,7 @@ export function jobRegistry(deps: JobRegistryDeps): Readonly<Record<JobType, Job
   const commands = commandJobs(deps.commands);
   const configs = configJobs(deps.configs);
   const probe = probeJob(deps.apm);
+  const rollouts = rolloutJobs(deps.rollouts);
   return {
     [JOB_TYPES.agentWriteBack]: agentWriteBackJob(deps.writeBack),
     [JOB_TYPES.heartbeatShard]: heartbeatShardJob(deps.heartbeat),
@@ -51,5 +55,7 @@ export function jobRegistry(deps: JobRegistryDeps): Readonly<Record<JobType, Job
     [JOB_TYPES.probeStart]: probe,
     [JOB_TYPES.probeStop]: probe,
     [JOB_TYPES.probeUpgrade]: probeUpgradeJob(deps.apm),
+    [JOB_TYPES.rolloutTick]: rollouts[JOB_TYPES.rolloutTick],
+    [JOB_TYPES.rolloutStart]: rollouts[JOB_TYPES.rolloutStart],
   };
 }

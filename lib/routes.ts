@@ -86,6 +86,13 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/v1/commands", function: "command_list", scope: "gse:read" },
   { method: "GET", path: "/v1/commands/{message_id}", function: "command_get", scope: "gse:read" },
   { method: "POST", path: "/v1/commands/{message_id}/cancel", function: "command_cancel", scope: "operator" },
+  // Rollouts: a command in waves with bake, health gate and undo (docs/rollouts.md §3).
+  { method: "POST", path: "/v1/rollouts", function: "rollout_start", scope: "gse:dispatch" },
+  { method: "GET", path: "/v1/rollouts", function: "rollout_list", scope: "gse:read" },
+  { method: "GET", path: "/v1/rollouts/{rollout_id}", function: "rollout_get", scope: "gse:read" },
+  { method: "POST", path: "/v1/rollouts/{rollout_id}/pause", function: "rollout_action", scope: "operator" },
+  { method: "POST", path: "/v1/rollouts/{rollout_id}/resume", function: "rollout_action", scope: "operator" },
+  { method: "POST", path: "/v1/rollouts/{rollout_id}/abort", function: "rollout_action", scope: "operator" },
   { method: "GET", path: "/v1/upstream-messages", function: "upstream_messages", scope: "gse:read" },
   { method: "POST", path: "/v1/gse/callback", function: "gse_callback", auth: "callback-key", scope: CALLBACK_SCOPE },
   // The status page: the page, and what its script asks for.

@@ -56,6 +56,16 @@ const commandRoute = (file: `functions/commands/${string}.ts`, description: stri
     links: [...GSE_CALLER, ...COMMANDS],
   }) as const;
 
+/** A rollout route's function: the commands (waves), the fleet table (gate), the alerts topic (abort). */
+const rolloutRoute = (file: `functions/rollouts/${string}.ts`, description: string) =>
+  ({
+    file,
+    description,
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    links: [...GSE_CALLER, ...COMMANDS, TABLES.fleet.link, TOPICS.alerts.link],
+  }) as const;
+
 /**
  * What APM works with: its apps table; datasource routes through the versioned config flow; the
  * probes told by commands; the datasource-apply alert.
@@ -173,6 +183,11 @@ export const FUNCTIONS = {
     // is its trigger and where it stretches a failed message's visibility (the retry's backoff).
     links: [TABLES.commands.link, QUEUES.slotForward.link],
   },
+  // Rollouts (lib/rollouts): waves of tracked commands, their gate reading the fleet table, the abort alert.
+  rollout_start: rolloutRoute("functions/rollouts/start.ts", "POST /v1/rollouts: a command in waves with bake time, health gate, undo and version check"),
+  rollout_list: rolloutRoute("functions/rollouts/list.ts", "GET /v1/rollouts: rollouts, newest first, by status"),
+  rollout_get: rolloutRoute("functions/rollouts/get.ts", "GET /v1/rollouts/{rollout_id}: a rollout, its waves, gate and undo"),
+  rollout_action: rolloutRoute("functions/rollouts/action.ts", "POST /v1/rollouts/{rollout_id}/pause|resume|abort"),
   command_sweep: {
     file: "functions/commands/sweep.ts",
     description: "Scheduled: running commands whose watchdog went quiet get it back; alerts a crashed writer left in an outbox are published",

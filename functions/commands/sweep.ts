@@ -8,10 +8,13 @@ import { snsClient } from "../../lib/core/sns.ts";
 import { flushingMetrics } from "../../lib/core/metrics.ts";
 import { gseFunction } from "../../lib/gse/context.ts";
 import { sweepCommands } from "../../lib/commands/sweep.ts";
+import { sweepRollouts } from "../../lib/rollouts/api.ts";
+import { rolloutDeps } from "../../lib/rollouts/context.ts";
 
 const context = await gseFunction("command_sweep");
 const { logger } = context;
 const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
+const rollouts = rolloutDeps(context, { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() });
 const outbox = outboxSweepDeps(context, { dynamo: documentClient(), sns: snsClient() });
 
 /**
@@ -20,5 +23,7 @@ const outbox = outboxSweepDeps(context, { dynamo: documentClient(), sns: snsClie
  */
 export const handler: ScheduledHandler = flushingMetrics(async () => {
   logger.info("command sweep", { ...(await sweepCommands(deps)) });
+  // A rollout whose chain of ticks broke (a crash, a lost message) gets a tick back.
+  logger.info("rollout sweep", await sweepRollouts(rollouts));
   logger.info("outbox sweep", await sweepOutbox(outbox));
 });

@@ -27,6 +27,10 @@ export const JOB_TYPES = {
   probeStop: "probe.stop",
   /** lib/apm/jobs.ts: upgrade an app's probes. */
   probeUpgrade: "probe.upgrade",
+  /** lib/rollouts/jobs.ts: a rollout's next step (a wave, the gate, the bake's end); it reschedules itself. */
+  rolloutTick: "rollout.tick",
+  /** lib/rollouts/jobs.ts: a rollout another system puts on the queue (the POST /v1/rollouts body). */
+  rolloutStart: "rollout.start",
 } as const;
 
 export type JobType = (typeof JOB_TYPES)[keyof typeof JOB_TYPES];

@@ -67,6 +67,11 @@ export const ALERT_CATALOG = {
     severities: ["warning"],
     when: "a command stopped at its max_errors: agents left unsent",
   },
+  "rollout.aborted": {
+    reason: "not_as_asked",
+    severities: ["warning"],
+    when: "a rollout stopped at its health or errors gate: later waves not sent, the undo sent to the agents touched",
+  },
   "automation.dead_letter": {
     reason: "human_must_act",
     severities: ["warning"],

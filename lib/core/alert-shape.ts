@@ -12,6 +12,7 @@ export const ALERT_SOURCES = [
   "gse-control/heartbeat",
   "gse-control/apm",
   "gse-control/automation",
+  "gse-control/rollouts",
 ] as const;
 export type AlertSource = (typeof ALERT_SOURCES)[number];
 

@@ -23,6 +23,14 @@ import {
   upgradeRequestSchema,
 } from "../apm/schemas.ts";
 import {
+  rolloutActionSchema,
+  rolloutIdParamSchema,
+  rolloutListQuerySchema,
+  rolloutListSchema,
+  rolloutViewSchema,
+  startRolloutSchema,
+} from "../rollouts/schemas.ts";
+import {
   cancelRequestSchema,
   commandListQuerySchema,
   commandListSchema,
@@ -181,6 +189,32 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     requestBody: cancelRequestSchema,
     errors: ["NotFound", "Conflict"],
     responseData: commandViewSchema,
+  },
+  rollout_start: {
+    description:
+      "A command sent in waves (`strategy`: all, linear, exponential) with `bake_seconds` between them, a health `gate` over the agents touched, an errors gate (`max_errors` over all waves), `expect_version` checked against the heartbeat, and an `undo` sent to the touched agents on abort (docs/rollouts.md §3). Idempotent on `rollout_id`: the same body answers the same rollout, another body is 409. `targets.query` is refused until target queries are merged.",
+    requestBody: startRolloutSchema,
+    errors: ["Conflict"],
+    responseData: rolloutViewSchema,
+  },
+  rollout_list: {
+    description: "Rollouts, newest first; `status`, `limit` (1-200, default 50), `cursor`.",
+    query: rolloutListQuerySchema,
+    responseData: rolloutListSchema,
+  },
+  rollout_get: {
+    description: "The rollout with its waves (each wave's command status and counts), gate state, errors and undo.",
+    path: rolloutIdParamSchema,
+    errors: ["NotFound"],
+    responseData: rolloutViewSchema,
+  },
+  rollout_action: {
+    description:
+      "`pause`: no new wave starts (the wave running goes on); `resume`: goes on where it paused; `abort`: the wave's command stops, the undo is sent to the touched agents. 409 when the rollout has ended. No alert: a person asked.",
+    path: rolloutIdParamSchema,
+    requestBody: rolloutActionSchema,
+    errors: ["NotFound", "Conflict"],
+    responseData: rolloutViewSchema,
   },
   upstream_messages: {
     description:

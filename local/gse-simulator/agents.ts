@@ -117,6 +117,9 @@ export class AgentFleet {
   private removedCount = 0;
   private readonly extras: ExtraAgent[] = [];
   private readonly extrasById = new Map<string, ExtraAgent>();
+  /** Versions set by a delivered upgrade message, by legacy id; agents marked keep-version are never upgraded. */
+  private readonly upgraded = new Map<string, string>();
+  private readonly keepVersion = new Set<string>();
 
   constructor(seed: number, count: number) {
     if (!Number.isInteger(count) || count < 0 || count > MAX_GENERATED) {
@@ -195,7 +198,38 @@ export class AgentFleet {
     return this.resolve(`${cloudId}:${ip}`);
   }
 
+  private legacyIdOf(ref: AgentRef): string {
+    return ref.kind === "extra" ? ref.agent.legacyId : this.generatedLegacyId(ref.index);
+  }
+
+  /** A delivered `{"action":"upgrade","version":"X"}`: the agent reports X from now on, unless marked keep-version. */
+  upgrade(ref: AgentRef, version: string): boolean {
+    const id = this.legacyIdOf(ref);
+    if (this.keepVersion.has(id)) return false;
+    this.upgraded.set(id, version);
+    return true;
+  }
+
+  /** Marks agents to keep their version whatever upgrade they are sent (a failed upgrade). */
+  setKeepVersion(ids: readonly string[], keep: boolean): { updated: number; unknown: number } {
+    let updated = 0;
+    for (const id of ids) {
+      const ref = this.resolve(id);
+      if (ref === undefined) continue;
+      if (keep) this.keepVersion.add(this.legacyIdOf(ref));
+      else this.keepVersion.delete(this.legacyIdOf(ref));
+      updated++;
+    }
+    return { updated, unknown: ids.length - updated };
+  }
+
   view(ref: AgentRef): AgentView {
+    const upgraded = this.upgraded.get(this.legacyIdOf(ref));
+    const base = this.baseView(ref);
+    return upgraded === undefined ? base : { ...base, version: upgraded };
+  }
+
+  private baseView(ref: AgentRef): AgentView {
     if (ref.kind === "extra") {
       const agent = ref.agent;
       return {

@@ -64,6 +64,8 @@ export interface GseSimulatorControls {
   callbackUrl(): string | null;
   /** Silent agents take messages but their plugin never replies (a probe that hangs). */
   setSilent(ids: readonly string[], silent: boolean): { updated: number };
+  /** Agents that keep their version when sent an upgrade message (`{"action":"upgrade","version":"X"}`). */
+  setKeepVersion(ids: readonly string[], keep: boolean): { updated: number; unknown: number };
   /** How many times each agent was delivered `messageId` (the last 2000 message ids are kept). */
   deliveries(messageId: string): Record<string, number>;
 }

@@ -33,6 +33,7 @@ export const controlBodies = {
   agentStatus: z.object({ ids: idsSchema, status_code: statusCodeSchema }),
   tick: z.object({ count: z.int().min(1).max(100_000).optional() }),
   silent: z.object({ ids: idsSchema, silent: z.boolean() }),
+  keepVersion: z.object({ ids: idsSchema, keep: z.boolean() }),
   callbackUrl: z.object({ url: z.url({ protocol: /^https?$/ }).nullable() }),
 } as const;
 
@@ -90,6 +91,7 @@ function routes(sim: GseSimulatorControls): Readonly<Record<string, Route>> {
     "POST /_sim/agents/remove": withBody(controlBodies.removeAgents, (input) => ok(sim.removeAgents(input.ids))),
     "POST /_sim/agents/status": withBody(controlBodies.agentStatus, (input) => ok(sim.setAgentStatus(input.ids, input.status_code))),
     "POST /_sim/agents/silent": withBody(controlBodies.silent, (input) => ok(sim.setSilent(input.ids, input.silent))),
+    "POST /_sim/agents/keep-version": withBody(controlBodies.keepVersion, (input) => ok(sim.setKeepVersion(input.ids, input.keep))),
     "GET /_sim/deliveries": (_body, query) => ok({ message_id: query.get("message_id") ?? "", agents: sim.deliveries(query.get("message_id") ?? "") }),
     "POST /_sim/tick": withBody(controlBodies.tick, (input) => ok(sim.tick(input.count ?? 1))),
     "POST /_sim/reset": () => {

@@ -6,6 +6,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { z } from "zod";
 import { OPERATIONS, type OperationName } from "../../lib/gse/operations.ts";
+import { isRecord, parseJson } from "./http.ts";
 import {
   CHANNEL_ID_MAX,
   GSE_AGENT_NONE_FOUND_CODE,
@@ -486,10 +487,32 @@ function deliver(messageId: string, agentIds: readonly string[], ctx: HandlerCon
   return { results, replies };
 }
 
+/** The version a message's content upgrades its agents to: JSON `{"action":"upgrade","version":"X", ...}`. */
+function upgradeVersionOf(content: string): string | undefined {
+  const parsed = parseJson(content);
+  if (!parsed.ok || !isRecord(parsed.value)) return undefined;
+  const { action, version } = parsed.value;
+  return action === "upgrade" && typeof version === "string" && version !== "" ? version : undefined;
+}
+
 function dispatchMessage(req: DispatchMessageRequest, ctx: HandlerContext): Outcome {
   if (!slotMatches(req, ctx.slot)) return fail(SIM_SLOT_AUTH_ERROR_CODE, "invalid slot_id or token");
   const { results, replies } = deliver(req.message_id, req.agent_id_list, ctx);
-  return { ok: true, data: { results }, commit: () => ctx.scheduleReplies(replies) };
+  const upgradeTo = upgradeVersionOf(req.content);
+  return {
+    ok: true,
+    data: { results },
+    commit: () => {
+      // The delivered agents run the upgrade (those marked keep-version fail it quietly), then ack.
+      if (upgradeTo !== undefined) {
+        for (const reply of replies) {
+          const ref = ctx.fleet.resolve(reply.bk_agent_id);
+          if (ref) ctx.fleet.upgrade(ref, upgradeTo);
+        }
+      }
+      ctx.scheduleReplies(replies);
+    },
+  };
 }
 
 function dispatchMultiMessage(req: DispatchMultiMessageRequest, ctx: HandlerContext): Outcome {

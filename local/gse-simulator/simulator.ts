@@ -240,6 +240,10 @@ export class Simulator implements GseSimulator {
     return { updated: ids.length };
   }
 
+  setKeepVersion(ids: readonly string[], keep: boolean): { updated: number; unknown: number } {
+    return this.fleet.setKeepVersion(ids, keep);
+  }
+
   deliveries(messageId: string): Record<string, number> {
     return Object.fromEntries(this.delivered.get(messageId) ?? new Map<string, number>());
   }

@@ -17,6 +17,7 @@ import { ALERT_CATALOG, ALERT_TYPES, type AlertType } from "../../../lib/core/al
 import { alertSchema, createAlertPublisher, type Alert, type SnsPublish } from "../../../lib/core/alerts.ts";
 import { registerSecrets } from "../../../lib/core/logger.ts";
 import { ALERT_KINDS, heartbeatAlert } from "../../../lib/heartbeat/alerts.ts";
+import { rolloutAbortAlert } from "../../../lib/rollouts/alerts.ts";
 import { captureMetrics } from "../../helpers/emf.ts";
 import { commandItem } from "../../helpers/events.ts";
 
@@ -76,12 +77,25 @@ const apmAlerts = (): Alert[] => {
 
 const deadLetterAlerts = (): Alert[] => [deadLetterAlert({ messageId: "sqs-1", body: '{"type":"no_such_job"}' }, 'unknown job type "no_such_job"', AT)];
 
+const rolloutAlerts = (): Alert[] => [
+  rolloutAbortAlert(
+    { rollout_id: "upgrade-1", target_count: 100, current_wave: 2, errors: 0, max_errors: 5 },
+    "health",
+    { gate: "health", touched: 30, unhealthy: 4, threshold: 3 },
+    "4 of 30 touched agents unhealthy, more than 3",
+    [{ bk_agent_id: "0:10.0.0.1", why: "lost" }],
+    "upgrade-1.undo",
+    AT,
+  ),
+];
+
 const RAISED: Readonly<Record<string, () => Alert[]>> = {
   config: configAlerts,
   command: commandAlerts,
   heartbeat: heartbeatAlerts,
   apm: apmAlerts,
   dead_letter: deadLetterAlerts,
+  rollout: rolloutAlerts,
 };
 const everyAlert = (): Alert[] => Object.values(RAISED).flatMap((raise) => raise());
 

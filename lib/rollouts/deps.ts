@@ -1,0 +1,33 @@
+/**
+ * What the rollout engine runs with. A rollout's waves are tracked commands (lib/commands, through
+ * its public API), its health gate reads the fleet table (lib/fleet), its abort alert goes through
+ * the commands table's outbox.
+ */
+import type { AlertPublisher } from "../core/alerts.ts";
+import type { CommandDeps, JobQueue } from "../commands/settings.ts";
+import type { FleetDeps } from "../fleet/service.ts";
+import type { RolloutAlert } from "./alerts.ts";
+import type { RolloutStore } from "./store.ts";
+
+export interface RolloutSettings {
+  /** How often a tick looks at a running wave (and at the gate while baking). */
+  readonly tickMs: number;
+  /** A rollout whose tick is this much overdue gets one back from the sweep. */
+  readonly staleMs: number;
+  /** expect_version: how long after its reply an agent may stay unseen by the heartbeat (when the gate names no silent_seconds). */
+  readonly silentSeconds: number;
+}
+
+export const DEFAULT_ROLLOUT_SETTINGS: RolloutSettings = { tickMs: 3_000, staleMs: 120_000, silentSeconds: 180 };
+
+export interface RolloutDeps {
+  readonly store: RolloutStore;
+  readonly commands: CommandDeps;
+  readonly fleet: FleetDeps;
+  readonly alerts: AlertPublisher<RolloutAlert>;
+  /** The automation queue (rollout.tick). */
+  readonly queue: JobQueue;
+  readonly now: () => number;
+  readonly settings: RolloutSettings;
+  readonly newId?: () => string;
+}

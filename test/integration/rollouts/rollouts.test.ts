@@ -1,0 +1,312 @@
+/**
+ * Rollouts against the shared stack's real parts, driven through lib/: a commands table of this
+ * file's own in DynamoDB Local, a heartbeat of its own (test/helpers/heartbeat.ts: its fleet table
+ * and alerts topic) polling the GSE simulator, which delivers the waves. One test clock drives the
+ * rollout, its commands and the heartbeat, so bake times and "seen after the reply" are exact; the
+ * queue is the test's, which runs the command ticks and leaves the rollout ticks to the test.
+ */
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { randomBytes, randomUUID } from "node:crypto";
+import { beforeAll, describe, expect, it } from "vitest";
+import { tickJobHandler } from "../../../lib/commands/retry.ts";
+import { COMMAND_TICK_JOB, type CommandDeps, type CommandSettings } from "../../../lib/commands/settings.ts";
+import { CommandStore } from "../../../lib/commands/store.ts";
+import { createAlertPublisher } from "../../../lib/core/alerts.ts";
+import { ConflictError } from "../../../lib/core/errors.ts";
+import { registerAgents } from "../../../lib/fleet/service.ts";
+import { GseClient } from "../../../lib/gse/client.ts";
+import { runShard, startPoll } from "../../../lib/heartbeat/poll.ts";
+import { TABLES } from "../../../lib/resources.ts";
+import { abortRolloutByOperator, getRollout, pauseRollout, resumeRollout, startRollout } from "../../../lib/rollouts/api.ts";
+import type { RolloutDeps } from "../../../lib/rollouts/deps.ts";
+import { tickRollout } from "../../../lib/rollouts/engine.ts";
+import type { RolloutSpec, RolloutView } from "../../../lib/rollouts/schemas.ts";
+import type { RolloutSettings } from "../../../lib/rollouts/spec.ts";
+import { RolloutStore } from "../../../lib/rollouts/store.ts";
+import { tableSpec } from "../../../local/dynamodb.ts";
+import { sqsRecord } from "../../helpers/events.ts";
+import { addSimAgents, setSimStatus, testHeartbeat, type TestHeartbeat } from "../../helpers/heartbeat.ts";
+import { callApi, simulatorControl, testGseConfig, useStack } from "../../helpers/stack.ts";
+
+const { info, dynamo, authHeader } = useStack();
+const run = randomUUID().slice(0, 8);
+const tableName = `rollouts-${randomBytes(6).toString("hex")}`;
+const client = DynamoDBDocumentClient.from(dynamo);
+
+const SETTINGS: CommandSettings = {
+  batchSize: 10,
+  gseConcurrency: 2,
+  maxAttempts: 1,
+  retryBaseMs: 1_000,
+  retryMaxDelayMs: 2_000,
+  sendBudgetMs: 60_000,
+  leaseMs: 20_000,
+  tickMs: 60_000,
+  retentionMs: 86_400_000,
+};
+
+beforeAll(async () => {
+  await dynamo.send(new CreateTableCommand(tableSpec(TABLES.commands, tableName)));
+});
+
+interface Harness {
+  readonly deps: RolloutDeps;
+  readonly hb: TestHeartbeat;
+  readonly clock: { now: number };
+  /** Runs the command ticks queued so far (the rollout's own ticks are the test's to run). */
+  drain(): Promise<void>;
+  /** One heartbeat poll at the clock's time. */
+  poll(): Promise<void>;
+  /** Ticks the rollout, the queued command ticks in between, advancing the clock `stepMs` each time, until `done`. */
+  driveUntil(id: string, done: (view: RolloutView) => boolean, stepMs?: number): Promise<RolloutView>;
+}
+
+async function harness(): Promise<Harness> {
+  const hb = await testHeartbeat({ lostAfterPolls: 1 });
+  const clock = hb.clock;
+  clock.now = Date.now();
+  const jobs: Record<string, unknown>[] = [];
+  const queue = { send: async (job: Readonly<Record<string, unknown>> & { type: string }) => void jobs.push({ ...job }) };
+  const commands: CommandDeps = {
+    store: new CommandStore({ client, tableName }),
+    gse: new GseClient({ gse: testGseConfig(info), sleep: async () => undefined }),
+    slot: { slotId: info.credentials.gse.slotId, slotToken: info.credentials.gse.slotToken },
+    queue,
+    settings: SETTINGS,
+    now: () => clock.now,
+    random: () => 0.5,
+  };
+  const deps: RolloutDeps = {
+    store: new RolloutStore({ client, tableName }),
+    commands,
+    fleet: { store: hb.store, now: () => clock.now, settings: { evictAfterSeconds: 30 * 86_400 } },
+    alerts: createAlertPublisher({ sns: hb.deps.sns, topicArn: hb.deps.topicArn }),
+    queue,
+    now: () => clock.now,
+    settings: { tickMs: 1_000, staleMs: 60_000, silentSeconds: 180 },
+  };
+  const tick = tickJobHandler(commands, SETTINGS.sendBudgetMs);
+  const drain = async (): Promise<void> => {
+    while (jobs.length > 0) {
+      const job = jobs.shift() as { type: string };
+      if (job.type === COMMAND_TICK_JOB) await tick(job, sqsRecord(JSON.stringify(job)));
+    }
+  };
+  const poll = async (): Promise<void> => {
+    await startPoll(hb.deps, clock.now);
+    while (hb.queued.length > 0) await runShard(hb.deps, hb.queued.shift()!);
+  };
+  return {
+    deps,
+    hb,
+    clock,
+    drain,
+    poll,
+    async driveUntil(id, done, stepMs = 500) {
+      for (let i = 0; i < 200; i++) {
+        await drain();
+        await tickRollout(deps, id);
+        const view = await getRollout(deps, id);
+        if (done(view)) return view;
+        clock.now += stepMs;
+      }
+      throw new Error(`rollout ${id} did not get there: ${JSON.stringify(await getRollout(deps, id))}`);
+    },
+  };
+}
+
+const spec = (label: string, agentIds: readonly string[], settings: RolloutSettings, content = "reload"): RolloutSpec => ({
+  rollout_id: `test.ro.${label}.${run}`,
+  content,
+  settings,
+  agent_ids: agentIds,
+});
+
+async function deliveredTo(messageId: string): Promise<string[]> {
+  const answer = (await simulatorControl(info, "GET", `deliveries?message_id=${encodeURIComponent(messageId)}`)) as { agents: Record<string, number> };
+  return Object.keys(answer.agents).sort();
+}
+
+const ended = (view: RolloutView): boolean => ["SUCCEEDED", "ABORTED", "CANCELLED"].includes(view.status);
+
+describe("rollout waves", () => {
+  it("exponential start 1 factor 2 over 15 agents sends waves of 1, 2, 4, 8, each after the previous one's bake", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 15);
+    const started = await startRollout(h.deps, spec("exp", ids, { strategy: { kind: "exponential", start: 1, factor: 2 }, bake_seconds: 2 }), "tester");
+    // Wave 1 went out in the request (one agent: it may have ended and be baking already).
+    expect(["RUNNING", "BAKING"]).toContain(started.status);
+    expect(started.waves.map((w) => w.size)).toEqual([1]);
+
+    const view = await h.driveUntil(started.rollout_id, ended);
+    expect(view.status).toBe("SUCCEEDED");
+    expect(view.waves.map((w) => w.size)).toEqual([1, 2, 4, 8]);
+    for (let k = 1; k < view.waves.length; k++) {
+      const before = view.waves[k - 1]!;
+      expect(Date.parse(view.waves[k]!.started_at)).toBeGreaterThanOrEqual(Date.parse(before.ended_at!) + 2_000);
+      expect(before.bake_until).toBe(new Date(Date.parse(before.ended_at!) + 2_000).toISOString());
+    }
+    // Each wave's command reached exactly its slice of the snapshot, once.
+    const all: string[] = [];
+    for (const wave of view.waves) {
+      const got = await deliveredTo(wave.message_id);
+      expect(got).toEqual([...ids.slice(wave.offset, wave.offset + wave.size)].sort());
+      all.push(...got);
+      expect(wave.status).toBe("SUCCEEDED");
+    }
+    expect(all.sort()).toEqual([...ids].sort());
+  });
+
+  it("linear waves: pause holds the next wave, resume goes on, abort stops and runs the undo on the touched agents", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 15);
+    const s = spec("linear", ids, { strategy: { kind: "linear", wave_size: 5 }, bake_seconds: 2, undo: { content: "rollback" } });
+    const started = await startRollout(h.deps, s, "tester");
+    const baking = await h.driveUntil(started.rollout_id, (v) => v.status === "BAKING");
+    expect(baking.waves.map((w) => w.size)).toEqual([5]);
+
+    expect((await pauseRollout(h.deps, s.rollout_id)).status).toBe("PAUSED");
+    h.clock.now += 10_000;
+    expect(await tickRollout(h.deps, s.rollout_id)).toBeUndefined();
+    const paused = await getRollout(h.deps, s.rollout_id);
+    expect(paused.status).toBe("PAUSED");
+    expect(paused.waves).toHaveLength(1);
+
+    const resumed = await resumeRollout(h.deps, s.rollout_id);
+    expect(["RUNNING", "BAKING"]).toContain(resumed.status);
+    expect(resumed.waves.map((w) => w.size)).toEqual([5, 5]);
+
+    const aborted = await abortRolloutByOperator(h.deps, s.rollout_id, "aborted by tester: enough");
+    expect(aborted.status).toBe("ABORTED");
+    expect(aborted.reason).toBe("aborted by tester: enough");
+    const done = await h.driveUntil(s.rollout_id, (v) => v.undo !== null && v.undo.status !== "RUNNING" && v.undo.status !== "PENDING");
+    expect(done.undo?.message_id).toBe(`${s.rollout_id}.undo`);
+    expect(await deliveredTo(`${s.rollout_id}.undo`)).toEqual([...ids.slice(0, 10)].sort());
+    // The third wave never started.
+    expect(done.waves).toHaveLength(2);
+    expect(await deliveredTo(`${s.rollout_id}.w3`)).toEqual([]);
+  });
+
+  it("starting the same rollout again answers the same rollout; another body under its id is a conflict", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 3);
+    const s = spec("idem", ids, { strategy: { kind: "all" } });
+    const first = await startRollout(h.deps, s, "tester");
+    const again = await startRollout(h.deps, s, "tester");
+    expect(again.rollout_id).toBe(first.rollout_id);
+    expect(again.created_at).toBe(first.created_at);
+    expect(await deliveredTo(`${s.rollout_id}.w1`)).toHaveLength(3);
+    await expect(startRollout(h.deps, { ...s, content: "other" }, "tester")).rejects.toBeInstanceOf(ConflictError);
+  });
+});
+
+describe("rollout gates", () => {
+  it("health gate: 30% of the touched agents going down after wave 1 aborts, the undo goes to exactly the touched agents, one alert names the gate", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 20);
+    const s = spec("health", ids, {
+      strategy: { kind: "linear", wave_size: 10 },
+      bake_seconds: 600,
+      gate: { max_unhealthy: "20%" },
+      undo: { content: "rollback" },
+    });
+    await startRollout(h.deps, s, "tester");
+    await h.poll();
+    const baking = await h.driveUntil(s.rollout_id, (v) => v.status === "BAKING");
+    expect(baking.gate).toMatchObject({ state: "ok", touched: 10, unhealthy: 0, threshold: 2 });
+
+    const down = ids.slice(0, 3);
+    await setSimStatus(info, down.slice(0, 2), 3);
+    await setSimStatus(info, down.slice(2), 7);
+    h.clock.now += 60_000;
+    await h.poll();
+    const aborted = await h.driveUntil(s.rollout_id, (v) => v.status === "ABORTED" && v.undo?.status !== "PENDING");
+    expect(aborted.gate).toMatchObject({ state: "tripped", gate: "health", touched: 10, unhealthy: 3, threshold: 2 });
+    expect(aborted.waves).toHaveLength(1);
+
+    // The undo was sent to the 10 touched agents; the 3 down ones could not take it.
+    const undo = await h.deps.commands.store.getCommand(`${s.rollout_id}.undo`);
+    expect(undo?.target_count).toBe(10);
+    expect(await deliveredTo(`${s.rollout_id}.undo`)).toEqual([...ids.slice(3, 10)].sort());
+    expect(await deliveredTo(`${s.rollout_id}.w2`)).toEqual([]);
+
+    const alerts = (await h.hb.takeMessages()).map((m) => m.body as Record<string, unknown>).filter((b) => b.type === "rollout.aborted");
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]).toMatchObject({ rollout_id: s.rollout_id, gate: "health", touched: 10, unhealthy: 3, threshold: 2, undo: `${s.rollout_id}.undo` });
+    expect((alerts[0]!.sample as { bk_agent_id: string }[]).map((a) => a.bk_agent_id).sort()).toEqual([...down].sort());
+
+    // More ticks change nothing and send no second alert.
+    await tickRollout(h.deps, s.rollout_id);
+    expect((await h.hb.takeMessages()).filter((m) => (m.body as { type?: string }).type === "rollout.aborted")).toEqual([]);
+  });
+
+  for (const [maxErrors, status] of [
+    [1, "ABORTED"],
+    [2, "SUCCEEDED"],
+  ] as const) {
+    it(`upgrade with expect_version: the 2 of 10 agents that keep the old version are errors (max_errors ${maxErrors} → ${status})`, async () => {
+      const h = await harness();
+      const { ids } = await addSimAgents(info, 10, { version: "2.0.0" });
+      const kept = ids.slice(0, 2);
+      await simulatorControl(info, "POST", "agents/keep-version", { ids: kept, keep: true });
+      await registerAgents(h.deps.fleet, ids, "api");
+      await h.poll();
+      h.clock.now += 1_000;
+      const s = spec(`upgrade${maxErrors}`, ids, { expect_version: "2.1.0", max_errors: maxErrors }, JSON.stringify({ action: "upgrade", version: "2.1.0" }));
+      await startRollout(h.deps, s, "tester");
+      await h.drain();
+      // The wave's command ended, but the heartbeat has not seen the agents since: the wave waits.
+      await tickRollout(h.deps, s.rollout_id);
+      const waiting = await getRollout(h.deps, s.rollout_id);
+      expect(waiting.status).toBe("RUNNING");
+      expect(waiting.waves[0]?.status).toBe("SUCCEEDED");
+
+      h.clock.now += 60_000;
+      await h.poll();
+      const view = await h.driveUntil(s.rollout_id, ended);
+      expect(view.status).toBe(status);
+      expect(view.errors).toBe(2);
+      expect(view.waves[0]?.version_mismatch.sort()).toEqual([...kept].sort());
+      if (status === "ABORTED") expect(view.gate).toMatchObject({ gate: "errors", state: "tripped" });
+      const alerts = (await h.hb.takeMessages()).map((m) => m.body as Record<string, unknown>).filter((b) => b.type === "rollout.aborted");
+      expect(alerts.map((a) => a.gate)).toEqual(status === "ABORTED" ? ["errors"] : []);
+    });
+  }
+});
+
+describe("POST /v1/rollouts", () => {
+  const post = (body: unknown) => callApi(info.gatewayUrl, "/v1/rollouts", { method: "POST", headers: authHeader, body });
+
+  it.each([
+    ["an empty target list", { targets: { agent_id_list: [] }, content: "x" }, "targets"],
+    ["a zero linear wave", { targets: { agent_id_list: ["0:10.9.9.9"] }, content: "x", strategy: { kind: "linear", wave_size: 0 } }, "strategy.wave_size"],
+    ["a bad expect_version", { targets: { agent_id_list: ["0:10.9.9.9"] }, content: "x", expect_version: "not a range" }, "expect_version"],
+    ["an unknown field", { targets: { agent_id_list: ["0:10.9.9.9"] }, content: "x", speed: 3 }, ""],
+    ["a target query (until the targets part)", { targets: { query: { status_class: ["alive"] } }, content: "x" }, "targets.query"],
+  ])("refuses %s with 400 naming the field", async (_what, body, field) => {
+    const answer = await post(body);
+    expect(answer.status).toBe(400);
+    const errors = (answer.body.data as { errors: { path: string }[] }).errors;
+    expect(errors.some((e) => e.path.startsWith(field))).toBe(true);
+  });
+
+  it("starts a rollout that the stack's queue drives to its end, and lists it", async () => {
+    const { ids } = await addSimAgents(info, 3);
+    const id = `test.ro.http.${run}`;
+    const answer = await post({ rollout_id: id, targets: { agent_id_list: ids }, content: "reload", strategy: { kind: "linear", wave_size: 2 } });
+    expect(answer.status).toBe(200);
+    expect(answer.body.data).toMatchObject({ rollout_id: id, targets: 3 });
+    const deadline = Date.now() + 60_000;
+    let view: RolloutView | undefined;
+    while (Date.now() < deadline) {
+      view = (await callApi(info.gatewayUrl, `/v1/rollouts/${id}`, { headers: authHeader })).body.data as RolloutView;
+      if (view.status === "SUCCEEDED") break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(view?.status).toBe("SUCCEEDED");
+    expect(view?.waves.map((w) => w.size)).toEqual([2, 1]);
+    const list = (await callApi(info.gatewayUrl, "/v1/rollouts?status=SUCCEEDED", { headers: authHeader })).body.data as { rollouts: { rollout_id: string }[] };
+    expect(list.rollouts.map((r) => r.rollout_id)).toContain(id);
+  });
+});
