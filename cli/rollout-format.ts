@@ -6,7 +6,7 @@
 import Table from "cli-table3";
 import { createColors } from "picocolors";
 import { type WaveProgress, waveProgress } from "../lib/console/wave-progress.ts";
-import type { RolloutList, RolloutView, WaveView } from "./rollout-view.ts";
+import type { RolloutList, RolloutView, WaveView } from "../lib/rollouts/schemas.ts";
 
 export { waveProgress };
 

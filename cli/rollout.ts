@@ -12,7 +12,7 @@ import { CliError, ReportedError, UsageError } from "./errors.ts";
 import { rt } from "./lazy.ts";
 import { ROLLOUT_FINAL_STATUSES, rolloutProgress, rolloutSettled, rolloutsTable, rolloutText } from "./rollout-format.ts";
 import { ROLLOUT_STATUSES } from "./choices.ts";
-import type { RolloutView } from "./rollout-view.ts";
+import type { RolloutView } from "../lib/rollouts/schemas.ts";
 
 export interface StartOptions {
   readonly body?: string;

@@ -26,7 +26,9 @@ import type { ConfigStore } from "../config-versions/store.ts";
 import { FLEET_PARTITIONS, newFleetCalls, type FleetSummary } from "../fleet/store.ts";
 import { FLEET_STATS_EVERY_MINUTES, type AlertLogEntry, type FleetLog, type FleetStatsItem } from "../fleet/log.ts";
 import { waveProgress } from "./wave-progress.ts";
-import type { RolloutView } from "../../cli/rollout-view.ts";
+import { rolloutView } from "../rollouts/api.ts";
+import type { RolloutReadDeps } from "../rollouts/deps.ts";
+import type { RolloutView } from "../rollouts/schemas.ts";
 import type {
   ConsoleAlert,
   ConsoleCommand,
@@ -319,6 +321,13 @@ async function runningCommands(store: ConsoleDeps["commands"]): Promise<ConsoleC
       .filter((c): c is CommandItem => c !== undefined)
       .map(async (command) => commandProgress(command, command.counts ?? (await batchCounts(store, command)))),
   );
+}
+
+/** The newest `limit` rollouts' views, as GET /v1/rollouts/{rollout_id} draws each (its waves' counts from their commands). */
+export async function newestRollouts(deps: RolloutReadDeps, limit: number): Promise<RolloutView[]> {
+  const page = await deps.store.list({ limit, cursor: undefined });
+  const items = await deps.store.getMany(page.items.map((entry) => entry.rollout_id));
+  return Promise.all([...items.values()].map((item) => rolloutView(deps, item)));
 }
 
 async function rolloutsShown(deps: ConsoleDeps): Promise<ConsoleRollout[]> {

@@ -9,7 +9,7 @@ import { commandStatusSchema, outcomeCountsSchema } from "../commands/schemas.ts
 import { versionStatusSchema } from "../config-versions/items.ts";
 import { FLEET_STATUSES } from "../fleet/items.ts";
 import { ALERT_SEVERITIES } from "../fleet/log-items.ts";
-import { rolloutStatusSchema, rolloutViewSchema } from "../../cli/rollout-view.ts";
+import { rolloutStatusSchema, rolloutViewSchema } from "../rollouts/schemas.ts";
 
 /** Counts by status at one moment of the chart. */
 export const statusPointSchema = z.object({

@@ -3,7 +3,7 @@
  * console's rollout row both draw. Zod-free (type imports only), so the CLI's `--help` stays quick.
  */
 import type { OutcomeCounts } from "../commands/schemas.ts";
-import type { WaveView } from "../../cli/rollout-view.ts";
+import type { WaveView } from "../rollouts/schemas.ts";
 
 export interface WaveProgress {
   readonly size: number;

@@ -1,6 +1,6 @@
 /** Rollout views for tests of what the CLI and the console draw (the shape lib/rollouts answers). */
 import type { OutcomeCounts } from "../../lib/commands/schemas.ts";
-import type { RolloutView, WaveView } from "../../cli/rollout-view.ts";
+import type { RolloutView, WaveView } from "../../lib/rollouts/schemas.ts";
 
 export const outcomeCounts = (fields: Partial<OutcomeCounts> = {}): OutcomeCounts => ({
   PENDING: 0,

@@ -9,6 +9,8 @@ import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseStrategy, rolloutBody } from "../../../cli/rollout.ts";
 import { rolloutLines, rolloutProgress, rolloutsTable, waveBar, waveLine, waveProgress } from "../../../cli/rollout-format.ts";
+import { ROLLOUT_STATUSES } from "../../../cli/choices.ts";
+import { ROLLOUT_STATUSES as LIB_ROLLOUT_STATUSES } from "../../../lib/rollouts/items.ts";
 import { usage } from "../../helpers/cli.ts";
 import { rolloutView, waveView } from "../../helpers/rollout-view.ts";
 
@@ -186,6 +188,12 @@ describe("rollout status --watch's drawing", () => {
   });
 });
 
+describe("rollout list --status's choices", () => {
+  it("are the rollout statuses lib/rollouts has (kept zod-free in cli/choices.ts for a quick --help)", () => {
+    expect([...ROLLOUT_STATUSES]).toEqual([...LIB_ROLLOUT_STATUSES]);
+  });
+});
+
 describe("rollout's usage errors", () => {
   it.each([
     ["start without targets", ["rollout", "start", "--content", "x"]],
@@ -196,6 +204,9 @@ describe("rollout's usage errors", () => {
     ["start with a --param that is not key=value", ["rollout", "start", "--agents", "a1", "--template", "t", "--param", "ab"]],
     ["start with a body file that is not there", ["rollout", "start", "-f", "/no/such/rollout.json"]],
     ["start with a query that is not JSON", ["rollout", "start", "--query", "env=prod", "--content", "x"]],
+    ["start without content or template (the route's own schema, before sending)", ["rollout", "start", "--agents", "a1"]],
+    ["start with a max-errors that is neither a count nor a share", ["rollout", "start", "--agents", "a1", "--content", "x", "--max-errors", "lots"]],
+    ["start with an agent id GSE would not take", ["rollout", "start", "--agents", "0:10.0.0.999", "--content", "x"]],
     ["status without an id", ["rollout", "status"]],
     ["pause without an id", ["rollout", "pause"]],
     ["list with a status that does not exist", ["rollout", "list", "--status", "DONE"]],
@@ -203,5 +214,10 @@ describe("rollout's usage errors", () => {
     const res = await usage(argv);
     expect(res.code, res.err).toBe(2);
     expect(res.err).not.toBe("");
+  });
+
+  it("names the flag whose value the route's schema refuses", async () => {
+    expect((await usage(["rollout", "start", "--agents", "a1"])).err).toContain("--content");
+    expect((await usage(["rollout", "start", "--agents", "a1", "--content", "x", "--max-errors", "lots"])).err).toContain("--max-errors");
   });
 });
