@@ -42,12 +42,12 @@ function palette(color: boolean) {
   return { ...c, status };
 }
 
-/** `wave 2  100 agents [██▒▒░░] sent 60 settled 40 failed 3  RUNNING`, and when it bakes, until when. */
-export function waveLine(wave: WaveView, color: boolean): string {
+/** `wave 2  100 agents [██▒▒░░] sent 60 settled 40 failed 3  RUNNING`, and, for a rollout that bakes, until when. */
+export function waveLine(wave: WaveView, color: boolean, bakes = true): string {
   const c = palette(color);
   const p = waveProgress(wave);
   const failed = p.failed > 0 ? c.red(`failed ${p.failed}`) : `failed ${p.failed}`;
-  const baking = wave.bake_until ? ` · bake until ${wave.bake_until}` : "";
+  const baking = bakes && wave.bake_until ? ` · bake until ${wave.bake_until}` : "";
   return `wave ${wave.index}  ${p.size} agents ${waveBar(p, color)} sent ${p.sent} settled ${p.settled} ${failed}  ${c.status(wave.status)}${baking}`;
 }
 
@@ -82,7 +82,7 @@ export function rolloutLines(view: RolloutView, color: boolean): string[] {
     const agents = hidden.reduce((n, w) => n + w.size, 0);
     lines.push(`waves 1–${hidden.length}  ${agents} agents  ${[...new Set(hidden.map((w) => w.status))].join(", ")}`);
   }
-  for (const w of view.waves.slice(hidden.length)) lines.push(waveLine(w, color));
+  for (const w of view.waves.slice(hidden.length)) lines.push(waveLine(w, color, view.bake_seconds > 0));
   lines.push(gateLine(view.gate, color));
   if (view.undo !== null) lines.push(`undo ${view.undo.message_id}: ${c.status(view.undo.status)}`);
   if (view.reason) lines.push(`reason: ${view.reason}`);
