@@ -114,8 +114,19 @@ const resolveLimitDown = (limit: number | string, total: number): number =>
 /** Queues the rollout's next tick after `delayMs` and notes when it is due (the sweep's yardstick). */
 export async function scheduleRolloutTick(deps: RolloutDeps, id: string, delayMs: number): Promise<void> {
   const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil(delayMs / 1000)));
-  await deps.store.setTickState(id, { next_tick_at: deps.now() + delaySeconds * 1000 });
-  await deps.queue.send({ type: ROLLOUT_TICK_JOB, rollout_id: id }, delaySeconds);
+  const due = deps.now() + delaySeconds * 1000;
+  await deps.store.setTickState(id, { next_tick_at: due });
+  await deps.queue.send({ type: ROLLOUT_TICK_JOB, rollout_id: id, due }, delaySeconds);
+}
+
+/**
+ * A queued tick another has superseded: a resume, the sweep or a redelivered job queued a newer one
+ * (next_tick_at moved on). Dropping it keeps one chain of ticks per rollout, not one more per resume.
+ */
+export async function isSupersededTick(deps: RolloutDeps, id: string, due: number | undefined): Promise<boolean> {
+  if (due === undefined) return false;
+  const item = await deps.store.get(id);
+  return item?.next_tick_at !== undefined && item.next_tick_at !== due;
 }
 
 /** One tick now, and the next one queued as it asks; a tick that fails leaves the queue to try again at once. */

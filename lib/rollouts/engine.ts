@@ -11,6 +11,7 @@ import { resolveLimit } from "../commands/rollout.ts";
 import type { DispatchCommandRequest } from "../commands/schemas.ts";
 import { stopCommand } from "../commands/settle.ts";
 import type { CommandItem } from "../commands/store/items.ts";
+import { countOutcomes } from "../commands/outcomes.ts";
 import { deliver, Outbox } from "../core/outbox.ts";
 import { newFleetCalls, partitionOf, type FleetAgent } from "../fleet/store.ts";
 import { lastSeen } from "../fleet/view-rules.ts";
@@ -151,8 +152,7 @@ async function runningStep(deps: RolloutDeps, item: RolloutItem, now: number): P
   const gate = await checkHealth(deps, item, waves, now);
   if (gate) return gate;
   if (!command || command.status === "RUNNING") return wait(deps.settings.tickMs);
-  const counts = command.counts;
-  if (!counts) return wait(deps.settings.tickMs);
+  const counts = command.counts ?? (await countOutcomes(deps.commands.store, command));
   const check = await versionCheck(deps, item, command, now);
   if (check === "waiting") return wait(deps.settings.tickMs);
   const waveErrors = counts.FAILED + counts.TIMED_OUT + check.length;
@@ -171,7 +171,9 @@ async function runningStep(deps: RolloutDeps, item: RolloutItem, now: number): P
     const state: GateState = { gate: "errors", touched: wave.offset + wave.size, unhealthy: 0, threshold: item.max_errors };
     const reason = `${errors} errors, more than max_errors ${item.max_errors}`;
     const sample = check.map((id) => ({ bk_agent_id: id, why: "version_mismatch" }));
-    return (await abort(deps, { ...item, errors }, { errors }, "errors", state, reason, sample, ended)) ? AGAIN : AGAIN;
+    // Lost race or not, the next step reads the rollout again.
+    await abort(deps, { ...item, errors }, { errors }, "errors", state, reason, sample, ended);
+    return AGAIN;
   }
   await deps.store.update(item, { status: "BAKING", errors }, now, ended);
   return AGAIN;
@@ -238,7 +240,7 @@ async function checkHealth(deps: RolloutDeps, item: RolloutItem, waves: readonly
 /**
  * expect_version: every agent the wave reached (REPLIED, or delivered when replies are not awaited)
  * must have been seen by the heartbeat after that; seen ones whose version does not satisfy the
- * range, and ones unseen silent_seconds after, are the wave's version mismatches. "waiting" while
+ * range, and ones unseen silent_seconds after their reply, are the wave's version mismatches. "waiting" while
  * some may still be seen.
  */
 async function versionCheck(deps: RolloutDeps, item: RolloutItem, command: CommandItem, now: number): Promise<string[] | "waiting"> {
@@ -268,7 +270,7 @@ async function versionCheck(deps: RolloutDeps, item: RolloutItem, command: Comma
     const seen = agent ? (lastSeen(agent, polled.get(partitionOf(id))) ?? 0) : 0;
     if (agent && seen > at) {
       if (!versionSatisfies(agent.version, range)) mismatch.push(id);
-    } else if (now < (command.finished_at ?? now) + silentMs) unseen = true;
+    } else if (now < at + silentMs) unseen = true;
     else mismatch.push(id);
   }
   return unseen ? "waiting" : mismatch;
@@ -328,7 +330,8 @@ async function finishAbort(deps: RolloutDeps, item: RolloutItem): Promise<Step> 
   if (!undoSpec || !last) return (await deps.store.update(item, { undo: { ...item.undo, status: "SKIPPED" } }, now)) ? wait(undefined) : AGAIN;
   let command = await deps.commands.store.getCommand(item.undo.message_id);
   if (!command) {
-    const touched = await deps.store.targets(item, 0, last.offset + last.size);
+    const touched = await sentTo(deps, waves);
+    if (touched.length === 0) return (await deps.store.update(item, { undo: { ...item.undo, status: "SKIPPED" } }, now)) ? wait(undefined) : AGAIN;
     const request = waveRequest(item, item.undo.message_id, touched, { content: undoSpec.content, reply_timeout_seconds: undoSpec.reply_timeout_seconds });
     try {
       await dispatchCommand(deps.commands, request, item.created_by, { rollout_id: item.rollout_id, undo: true });
@@ -340,6 +343,18 @@ async function finishAbort(deps: RolloutDeps, item: RolloutItem): Promise<Step> 
   const status = command?.status ?? "PENDING";
   if (status !== item.undo.status && !(await deps.store.update(item, { undo: { ...item.undo, status } }, now))) return AGAIN;
   return wait(status === "RUNNING" || status === "PENDING" ? deps.settings.tickMs : undefined);
+}
+
+/**
+ * The agents the waves' commands were sent to (or tried): those with an agent item, written just
+ * before their batch went out. Agents of batches never sent (SKIPPED at the stop) get no undo.
+ */
+async function sentTo(deps: RolloutDeps, waves: readonly WaveItem[]): Promise<string[]> {
+  const ids: string[] = [];
+  for (const wave of waves) {
+    for await (const page of deps.commands.store.agentItems(wave.message_id, true)) ids.push(...page.map((a) => a.agent_id));
+  }
+  return ids;
 }
 
 const isFinalUndo = (status: string): boolean => status !== "PENDING" && status !== "RUNNING";

@@ -17,8 +17,9 @@ import { rolloutSettingsSchema } from "./spec.ts";
 
 export const TTL = TABLES.commands.ttlAttribute;
 
-export const ROLLOUT_STATUSES = ["SCHEDULED", "RUNNING", "BAKING", "PAUSED", "SUCCEEDED", "ABORTED", "CANCELLED"] as const;
-export type RolloutStatus = (typeof ROLLOUT_STATUSES)[number];
+import { ROLLOUT_STATUSES, type RolloutStatus } from "./statuses.ts";
+
+export { ROLLOUT_STATUSES, type RolloutStatus } from "./statuses.ts";
 export const FINAL_ROLLOUT_STATUSES: readonly RolloutStatus[] = ["SUCCEEDED", "ABORTED", "CANCELLED"];
 export const isFinalRollout = (status: RolloutStatus): boolean => FINAL_ROLLOUT_STATUSES.includes(status);
 

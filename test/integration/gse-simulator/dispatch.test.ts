@@ -138,3 +138,34 @@ describe("dispatch_multi_message (§5.3)", () => {
     expect(receiver.bodies.map((b) => slotCallbackSchema.parse(b).bk_agent_id).sort()).toEqual([EXAMPLE_AGENT, "0:10.0.0.2"].sort());
   });
 });
+
+describe("upgrade messages", () => {
+  const upgrade = (agents: string[], version: string) => ({
+    ...examples.dispatchMessageRequestExample,
+    message_id: `upgrade-${version}`,
+    agent_id_list: agents,
+    content: JSON.stringify({ action: "upgrade", version, package: "gse_agent" }),
+  });
+
+  it("a delivered upgrade sets the agent's version and still acks; an agent marked keep-version keeps its own", async () => {
+    sim.addAgents([{ bk_agent_id: "agent-keeps", ip: "10.0.0.4", version: "2.0.0" }]);
+    const marked = await control(sim, "POST", "/_sim/agents/keep-version", { ids: ["agent-keeps", "no-such-agent"], keep: true });
+    expect(marked.json).toEqual({ updated: 1, unknown: 1 });
+    const before = sim.getAgent(EXAMPLE_AGENT)?.version;
+    expect(before).not.toBe("9.9.9");
+
+    envelopeOf(await call(sim, DISPATCH, upgrade([EXAMPLE_AGENT, "agent-keeps", "agent-down"], "9.9.9")));
+    expect(sim.getAgent(EXAMPLE_AGENT)?.version).toBe("9.9.9");
+    expect(sim.getAgent("agent-keeps")?.version).toBe("2.0.0");
+    // Not delivered (not connected): not upgraded either.
+    expect(sim.getAgent("agent-down")?.version).not.toBe("9.9.9");
+    await waitFor(() => receiver.bodies.length === 2);
+
+    // Unmarked, the next upgrade takes; any other content changes no version.
+    await control(sim, "POST", "/_sim/agents/keep-version", { ids: ["agent-keeps"], keep: false });
+    envelopeOf(await call(sim, DISPATCH, upgrade(["agent-keeps"], "9.9.9")));
+    expect(sim.getAgent("agent-keeps")?.version).toBe("9.9.9");
+    envelopeOf(await call(sim, DISPATCH, { ...upgrade(["agent-keeps"], "1.0.0"), content: '{"action":"restart","version":"1.0.0"}' }));
+    expect(sim.getAgent("agent-keeps")?.version).toBe("9.9.9");
+  });
+});

@@ -169,6 +169,14 @@ async function runningCommandId(): Promise<string> {
   return id;
 }
 
+/** A rollout baking after its one wave (600 s): pausable, resumable, abortable. */
+async function bakingRollout(): Promise<string> {
+  const id = unique("oa-rollout");
+  const res = await post("/v1/rollouts", { rollout_id: id, targets: { agent_id_list: [quietAgent] }, content: "x", bake_seconds: 600 });
+  expect(res.status, res.text).toBe(200);
+  return id;
+}
+
 beforeAll(async () => {
   const [agent] = await addSimulatorAgents(info, () => [{ bk_agent_id: unique("oa-agent"), ip: uniqueSimIp("10.251"), status_code: 2, churn: false }]);
   quietAgent = agent?.bk_agent_id as string;
@@ -349,6 +357,38 @@ const CASES: Readonly<Record<string, Case>> = {
     await expectAnswer(200, "a running command", { params: { message_id: id }, body: { reason: "contract" } });
     await expectAnswer(409, "a cancelled one", { params: { message_id: id }, body: {} });
     await expectAnswer(404, "an unknown command", { params: { message_id: unique("nobody") }, body: {} });
+  },
+  // Rollouts.
+  rollout_start: async ({ expectAnswer }) => {
+    const id = unique("oa-rollout");
+    const body = { rollout_id: id, targets: { agent_id_list: [quietAgent] }, content: "x", bake_seconds: 600 };
+    await expectAnswer(200, "a rollout", { body });
+    await expectAnswer(409, "its id with another body", { body: { ...body, content: "y" } });
+    await expectAnswer(400, "no content", { body: { targets: { agent_id_list: [quietAgent] } } });
+  },
+  rollout_list: async ({ expectAnswer }) => {
+    await bakingRollout();
+    await expectAnswer(200, "the rollouts", { query: "status=BAKING" });
+    await expectAnswer(400, "limit 0", { query: "limit=0" });
+  },
+  rollout_get: async ({ expectAnswer }) => {
+    await expectAnswer(200, "a rollout", { params: { rollout_id: await bakingRollout() } });
+    await expectAnswer(404, "an unknown rollout", { params: { rollout_id: unique("nobody") } });
+  },
+  "POST /v1/rollouts/{rollout_id}/pause": async ({ expectAnswer }) => {
+    await expectAnswer(200, "a baking rollout", { params: { rollout_id: await bakingRollout() }, body: {} });
+    await expectAnswer(404, "an unknown rollout", { params: { rollout_id: unique("nobody") }, body: {} });
+  },
+  "POST /v1/rollouts/{rollout_id}/resume": async ({ expectAnswer }) => {
+    const id = await bakingRollout();
+    await post(`/v1/rollouts/${id}/pause`, {});
+    await expectAnswer(200, "a paused rollout", { params: { rollout_id: id }, body: {} });
+    await expectAnswer(404, "an unknown rollout", { params: { rollout_id: unique("nobody") }, body: {} });
+  },
+  "POST /v1/rollouts/{rollout_id}/abort": async ({ expectAnswer }) => {
+    const id = await bakingRollout();
+    await expectAnswer(200, "a baking rollout", { params: { rollout_id: id }, body: { reason: "contract" } });
+    await expectAnswer(409, "an aborted one", { params: { rollout_id: id }, body: {} });
   },
   upstream_messages: async ({ expectAnswer }) => {
     await expectAnswer(200, "today's");

@@ -18,7 +18,8 @@ import { registerAgents } from "../../../lib/fleet/service.ts";
 import { GseClient } from "../../../lib/gse/client.ts";
 import { runShard, startPoll } from "../../../lib/heartbeat/poll.ts";
 import { TABLES } from "../../../lib/resources.ts";
-import { abortRolloutByOperator, getRollout, pauseRollout, resumeRollout, startRollout } from "../../../lib/rollouts/api.ts";
+import { abortRolloutByOperator, getRollout, pauseRollout, resumeRollout, startRollout, sweepRollouts } from "../../../lib/rollouts/api.ts";
+import { rolloutJobs } from "../../../lib/rollouts/jobs.ts";
 import type { RolloutDeps } from "../../../lib/rollouts/deps.ts";
 import { tickRollout } from "../../../lib/rollouts/engine.ts";
 import type { RolloutSpec, RolloutView } from "../../../lib/rollouts/schemas.ts";
@@ -54,6 +55,8 @@ interface Harness {
   readonly deps: RolloutDeps;
   readonly hb: TestHeartbeat;
   readonly clock: { now: number };
+  /** Every job put on "the queue", in order; drain() takes the command ticks out. */
+  readonly jobs: Record<string, unknown>[];
   /** Runs the command ticks queued so far (the rollout's own ticks are the test's to run). */
   drain(): Promise<void>;
   /** One heartbeat poll at the clock's time. */
@@ -88,9 +91,9 @@ async function harness(): Promise<Harness> {
   };
   const tick = tickJobHandler(commands, SETTINGS.sendBudgetMs);
   const drain = async (): Promise<void> => {
-    while (jobs.length > 0) {
-      const job = jobs.shift() as { type: string };
-      if (job.type === COMMAND_TICK_JOB) await tick(job, sqsRecord(JSON.stringify(job)));
+    for (let i = jobs.findIndex((j) => j.type === COMMAND_TICK_JOB); i >= 0; i = jobs.findIndex((j) => j.type === COMMAND_TICK_JOB)) {
+      const job = jobs.splice(i, 1)[0] as { type: string };
+      await tick(job, sqsRecord(JSON.stringify(job)));
     }
   };
   const poll = async (): Promise<void> => {
@@ -101,6 +104,7 @@ async function harness(): Promise<Harness> {
     deps,
     hb,
     clock,
+    jobs,
     drain,
     poll,
     async driveUntil(id, done, stepMs = 500) {
@@ -158,7 +162,7 @@ describe("rollout waves", () => {
     expect(all.sort()).toEqual([...ids].sort());
   });
 
-  it("linear waves: pause holds the next wave, resume goes on, abort stops and runs the undo on the touched agents", async () => {
+  it("linear waves: pause holds the next wave, resume goes on, abort runs the undo on the agents of the waves sent", async () => {
     const h = await harness();
     const { ids } = await addSimAgents(info, 15);
     const s = spec("linear", ids, { strategy: { kind: "linear", wave_size: 5 }, bake_seconds: 2, undo: { content: "rollback" } });
@@ -188,6 +192,22 @@ describe("rollout waves", () => {
     expect(await deliveredTo(`${s.rollout_id}.w3`)).toEqual([]);
   });
 
+  it("an abort while a wave is sending stops it: agents never sent get neither the wave nor the undo", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 25);
+    const s = spec("midwave", ids, { max_concurrency: 10, undo: { content: "rollback" } });
+    const started = await startRollout(h.deps, s, "tester");
+    // The request sent the first batch of 10; the rest waits for the command's tick.
+    expect(started.waves[0]).toMatchObject({ size: 25, status: "RUNNING" });
+    const sent = await deliveredTo(`${s.rollout_id}.w1`);
+    expect(sent).toHaveLength(10);
+    await abortRolloutByOperator(h.deps, s.rollout_id, "aborted by tester");
+    const done = await h.driveUntil(s.rollout_id, (v) => v.undo !== null && !["PENDING", "RUNNING"].includes(v.undo.status));
+    expect(done.waves[0]).toMatchObject({ status: "ABORTED", counts: expect.objectContaining({ SENT: 10, SKIPPED: 15 }) });
+    expect(await deliveredTo(`${s.rollout_id}.w1`)).toEqual(sent);
+    expect(await deliveredTo(`${s.rollout_id}.undo`)).toEqual(sent);
+  });
+
   it("starting the same rollout again answers the same rollout; another body under its id is a conflict", async () => {
     const h = await harness();
     const { ids } = await addSimAgents(info, 3);
@@ -198,6 +218,125 @@ describe("rollout waves", () => {
     expect(again.created_at).toBe(first.created_at);
     expect(await deliveredTo(`${s.rollout_id}.w1`)).toHaveLength(3);
     await expect(startRollout(h.deps, { ...s, content: "other" }, "tester")).rejects.toBeInstanceOf(ConflictError);
+  });
+});
+
+describe("rollout convergence", () => {
+  it("ticks running at once start each wave once: every agent gets each wave's message once", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 12);
+    const s = spec("concurrent", ids, { strategy: { kind: "linear", wave_size: 4 }, bake_seconds: 1 });
+    await startRollout(h.deps, s, "tester");
+    for (let i = 0; i < 40; i++) {
+      await h.drain();
+      await Promise.all(Array.from({ length: 4 }, () => tickRollout(h.deps, s.rollout_id)));
+      if ((await getRollout(h.deps, s.rollout_id)).status === "SUCCEEDED") break;
+      h.clock.now += 500;
+    }
+    const view = await getRollout(h.deps, s.rollout_id);
+    expect(view.status).toBe("SUCCEEDED");
+    expect(view.waves.map((w) => w.size)).toEqual([4, 4, 4]);
+    for (const wave of view.waves) {
+      const answer = (await simulatorControl(info, "GET", `deliveries?message_id=${encodeURIComponent(wave.message_id)}`)) as {
+        agents: Record<string, number>;
+      };
+      expect(Object.values(answer.agents)).toEqual([1, 1, 1, 1]);
+    }
+  });
+
+  it("a crash after a wave was recorded and before its command was: the next tick sends it", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 6);
+    const store = h.deps.commands.store;
+    // Every write of a command fails while `down` (the process dies there), so the start's own tick cannot send the wave.
+    let down = true;
+    const crashing = Object.create(store) as CommandStore;
+    crashing.createCommand = async (item) => {
+      if (down) throw new Error("crash before the wave's command was written");
+      return store.createCommand(item);
+    };
+    const deps: RolloutDeps = { ...h.deps, commands: { ...h.deps.commands, store: crashing } };
+    const s = spec("crash", ids, { strategy: { kind: "linear", wave_size: 3 } });
+    const started = await startRollout(deps, s, "tester");
+    expect(started.waves.map((w) => [w.size, w.status])).toEqual([[3, "PENDING"]]);
+    expect(await deliveredTo(`${s.rollout_id}.w1`)).toEqual([]);
+    down = false;
+    const view = await h.driveUntil(s.rollout_id, ended);
+    expect(view.status).toBe("SUCCEEDED");
+    expect(await deliveredTo(`${s.rollout_id}.w1`)).toEqual([...ids.slice(0, 3)].sort());
+    expect(await deliveredTo(`${s.rollout_id}.w2`)).toEqual([...ids.slice(3)].sort());
+  });
+});
+
+describe("rollout scheduling", () => {
+  it("a rollout with start_at waits SCHEDULED until then, then sends its first wave", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 2);
+    const s = { ...spec("scheduled", ids, {}), start_at: h.clock.now + 10_000 };
+    const started = await startRollout(h.deps, s, "tester");
+    expect(started).toMatchObject({ status: "SCHEDULED", waves: [], start_at: new Date(s.start_at).toISOString() });
+    expect(h.jobs).toContainEqual(expect.objectContaining({ type: "rollout.tick", rollout_id: s.rollout_id }));
+    h.clock.now += 9_000;
+    expect(await tickRollout(h.deps, s.rollout_id)).toBe(1_000);
+    h.clock.now += 1_000;
+    const view = await h.driveUntil(s.rollout_id, ended);
+    expect(view.status).toBe("SUCCEEDED");
+    expect(await deliveredTo(`${s.rollout_id}.w1`)).toEqual([...ids].sort());
+  });
+
+  it("the sweep queues a tick for a rollout whose tick is overdue, and none for one that ended or is paused", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 4);
+    const running = spec("sweep-running", ids.slice(0, 2), { bake_seconds: 600 });
+    const paused = spec("sweep-paused", ids.slice(2), { bake_seconds: 600 });
+    await startRollout(h.deps, running, "tester");
+    await startRollout(h.deps, paused, "tester");
+    await pauseRollout(h.deps, paused.rollout_id);
+    h.jobs.length = 0;
+    await sweepRollouts(h.deps);
+    // Not overdue yet: nothing for either.
+    expect(h.jobs.map((j) => j.rollout_id)).not.toContain(running.rollout_id);
+    h.jobs.length = 0;
+    h.clock.now += h.deps.settings.staleMs + 60_000;
+    await sweepRollouts(h.deps);
+    const ticked = h.jobs.filter((j) => j.type === "rollout.tick").map((j) => j.rollout_id);
+    expect(ticked).toContain(running.rollout_id);
+    expect(ticked).not.toContain(paused.rollout_id);
+  });
+
+  it("keeps one chain of ticks: a tick queued before a pause and resume is dropped when it comes, the newer one runs", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 2);
+    const s = spec("chain", ids, { bake_seconds: 600 });
+    await startRollout(h.deps, s, "tester");
+    const ticks = () => h.jobs.filter((j) => j.type === "rollout.tick" && j.rollout_id === s.rollout_id);
+    const old = ticks().at(-1) as { type: string; due: number };
+    await pauseRollout(h.deps, s.rollout_id);
+    h.clock.now += 1_000;
+    await resumeRollout(h.deps, s.rollout_id);
+    const newer = ticks().at(-1) as { type: string; due: number };
+    expect(newer.due).toBeGreaterThan(old.due);
+    const handler = rolloutJobs(h.deps)["rollout.tick"];
+    const before = ticks().length;
+    await handler(old, sqsRecord(JSON.stringify(old)));
+    expect(ticks()).toHaveLength(before);
+    await handler(newer, sqsRecord(JSON.stringify(newer)));
+    expect(ticks()).toHaveLength(before + 1);
+  });
+
+  it("a rollout.start job starts the rollout of its body, once however often it is delivered", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 2);
+    const id = `test.ro.job.${run}`;
+    const job = { type: "rollout.start", rollout_id: id, targets: { agent_id_list: ids }, content: "reload" };
+    const handler = rolloutJobs(h.deps)["rollout.start"];
+    await handler(job, sqsRecord(JSON.stringify(job)));
+    await handler(job, sqsRecord(JSON.stringify(job)));
+    const view = await h.driveUntil(id, ended);
+    expect(view).toMatchObject({ status: "SUCCEEDED", created_by: "automation", targets: 2 });
+    expect(Object.values(((await simulatorControl(info, "GET", `deliveries?message_id=${id}.w1`)) as { agents: Record<string, number> }).agents)).toEqual([
+      1, 1,
+    ]);
   });
 });
 
@@ -273,6 +412,29 @@ describe("rollout gates", () => {
       expect(alerts.map((a) => a.gate)).toEqual(status === "ABORTED" ? ["errors"] : []);
     });
   }
+});
+
+describe("the version check", () => {
+  it("counts agents the heartbeat never saw after the upgrade as errors once silent_seconds passed", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 4, { version: "2.0.0" });
+    const s = spec(
+      "unseen",
+      ids,
+      { expect_version: "2.1.0", max_errors: 10, gate: { max_unhealthy: 4, silent_seconds: 30 } },
+      JSON.stringify({ action: "upgrade", version: "2.1.0" }),
+    );
+    await startRollout(h.deps, s, "tester");
+    await h.drain();
+    h.clock.now += 29_000;
+    await tickRollout(h.deps, s.rollout_id);
+    expect((await getRollout(h.deps, s.rollout_id)).status).toBe("RUNNING");
+    h.clock.now += 2_000;
+    const view = await h.driveUntil(s.rollout_id, ended);
+    expect(view.status).toBe("SUCCEEDED");
+    expect(view.errors).toBe(4);
+    expect(view.waves[0]?.version_mismatch.sort()).toEqual([...ids].sort());
+  });
 });
 
 describe("POST /v1/rollouts", () => {
