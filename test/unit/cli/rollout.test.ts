@@ -9,8 +9,6 @@ import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseStrategy, rolloutBody } from "../../../cli/rollout.ts";
 import { rolloutLines, rolloutProgress, rolloutsTable, waveBar, waveLine, waveProgress } from "../../../cli/rollout-format.ts";
-import { ROLLOUT_STATUSES } from "../../../cli/choices.ts";
-import { ROLLOUT_STATUSES as LIB_ROLLOUT_STATUSES } from "../../../lib/rollouts/items.ts";
 import { usage } from "../../helpers/cli.ts";
 import { rolloutView, waveView } from "../../helpers/rollout-view.ts";
 
@@ -185,12 +183,6 @@ describe("rollout status --watch's drawing", () => {
     let out = "";
     rolloutProgress({ stream: undefined, json: true, out: (t) => (out += t), color: false }).update(view());
     expect(out).toBe("");
-  });
-});
-
-describe("rollout list --status's choices", () => {
-  it("are the rollout statuses lib/rollouts has (kept zod-free in cli/choices.ts for a quick --help)", () => {
-    expect([...ROLLOUT_STATUSES]).toEqual([...LIB_ROLLOUT_STATUSES]);
   });
 });
 
