@@ -153,7 +153,8 @@ function checkedBody(body: Record<string, unknown>): unknown {
   const parsed = rt().startRolloutSchema.safeParse(body);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  const path = (issue?.path ?? []).map(String);
+  // A key the API does not take is reported on its parent: name the key itself (e.g. -f's "templat").
+  const path = [...(issue?.path ?? []), ...(issue?.code === "unrecognized_keys" ? issue.keys.slice(0, 1) : [])].map(String);
   const field = path[0] ?? "";
   throw new UsageError(`${FLAGS[field] ?? field}${path.length > 1 ? ` (${path.join(".")})` : ""}: ${issue?.message ?? "invalid"}`);
 }

@@ -11,6 +11,10 @@
  * is another server error with no report, DynamoDB failing (the data's reads are DynamoDB's) and
  * the others unknown. While GSE fails, the fleet's tiles are labelled with when GSE last answered
  * for every agent (`gse_answered_at`), not presented as current.
+ *
+ * Its one set of actions: a caller holding `operator` (the data's viewer is not read-only) gets a
+ * rollout's pause, resume and abort buttons, which POST JSON to /v1/console/rollouts/{id}/{action}
+ * (lib/console/rollout-action.ts); the answer is shown beside the next refresh's line.
  */
 import { createHash } from "node:crypto";
 

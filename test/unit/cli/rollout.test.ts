@@ -211,5 +211,8 @@ describe("rollout's usage errors", () => {
   it("names the flag whose value the route's schema refuses", async () => {
     expect((await usage(["rollout", "start", "--agents", "a1"])).err).toContain("--content");
     expect((await usage(["rollout", "start", "--agents", "a1", "--content", "x", "--max-errors", "lots"])).err).toContain("--max-errors");
+    const unknown = join(dir, "unknown-key.json");
+    writeFileSync(unknown, JSON.stringify({ targets: { agent_id_list: ["a1"] }, content: "x", bake: 5 }));
+    expect((await usage(["rollout", "start", "-f", unknown])).err).toContain('bake: Unrecognized key: "bake"');
   });
 });
