@@ -453,10 +453,16 @@ describe("POST /v1/rollouts", () => {
     expect(errors.some((e) => e.path.startsWith(field))).toBe(true);
   });
 
-  it("starts a rollout that the stack's queue drives to its end, and lists it", async () => {
+  it("starts a rollout that the stack's queue drives to its end (wave 2 after the bake, by a queued rollout.tick), and lists it", async () => {
     const { ids } = await addSimAgents(info, 3);
     const id = `test.ro.http.${run}`;
-    const answer = await post({ rollout_id: id, targets: { agent_id_list: ids }, content: "reload", strategy: { kind: "linear", wave_size: 2 } });
+    const answer = await post({
+      rollout_id: id,
+      targets: { agent_id_list: ids },
+      content: "reload",
+      strategy: { kind: "linear", wave_size: 2 },
+      bake_seconds: 1,
+    });
     expect(answer.status).toBe(200);
     expect(answer.body.data).toMatchObject({ rollout_id: id, targets: 3 });
     const deadline = Date.now() + 60_000;
@@ -468,6 +474,7 @@ describe("POST /v1/rollouts", () => {
     }
     expect(view?.status).toBe("SUCCEEDED");
     expect(view?.waves.map((w) => w.size)).toEqual([2, 1]);
+    expect(Date.parse(view!.waves[1]!.started_at)).toBeGreaterThanOrEqual(Date.parse(view!.waves[0]!.ended_at!) + 1_000);
     const list = (await callApi(info.gatewayUrl, "/v1/rollouts?status=SUCCEEDED", { headers: authHeader })).body.data as { rollouts: { rollout_id: string }[] };
     expect(list.rollouts.map((r) => r.rollout_id)).toContain(id);
   });
