@@ -5,7 +5,7 @@
  */
 import Table from "cli-table3";
 import { createColors } from "picocolors";
-import { type WaveProgress, waveProgress } from "../lib/console/wave-progress.ts";
+import { undoUnderway, type WaveProgress, waveProgress } from "../lib/console/wave-progress.ts";
 import type { RolloutList, RolloutView, WaveView } from "../lib/rollouts/schemas.ts";
 
 export { waveProgress };
@@ -14,7 +14,7 @@ export { waveProgress };
 export const ROLLOUT_FINAL_STATUSES: ReadonlySet<string> = new Set(["SUCCEEDED", "ABORTED", "CANCELLED"]);
 
 /** A rollout that ended and whose undo (if any) ended too: nothing of it will change any more. */
-export const rolloutSettled = (view: RolloutView): boolean => ROLLOUT_FINAL_STATUSES.has(view.status) && view.undo?.status !== "RUNNING";
+export const rolloutSettled = (view: RolloutView): boolean => ROLLOUT_FINAL_STATUSES.has(view.status) && !undoUnderway(view.undo);
 
 const BAR_WIDTH = 24;
 

@@ -25,7 +25,7 @@ import type { HeadItem, VersionItem, VersionStatus } from "../config-versions/it
 import type { ConfigStore } from "../config-versions/store.ts";
 import { FLEET_PARTITIONS, newFleetCalls, type FleetSummary } from "../fleet/store.ts";
 import { FLEET_STATS_EVERY_MINUTES, type AlertLogEntry, type FleetLog, type FleetStatsItem } from "../fleet/log.ts";
-import { waveProgress } from "./wave-progress.ts";
+import { undoUnderway, waveProgress } from "./wave-progress.ts";
 import { rolloutView } from "../rollouts/api.ts";
 import type { RolloutReadDeps } from "../rollouts/deps.ts";
 import type { RolloutView } from "../rollouts/schemas.ts";
@@ -263,7 +263,7 @@ export function consoleRollout(view: RolloutView): ConsoleRollout {
 
 /**
  * The rollouts the page shows: every one not ended, then those that ended within `hours`, each
- * group newest first, at most `limit`. An ended rollout whose undo still runs counts as not ended.
+ * group newest first, at most `limit`. An ended rollout whose undo is queued or runs counts as not ended.
  */
 export function recentRollouts(
   views: readonly RolloutView[],
@@ -271,7 +271,7 @@ export function recentRollouts(
   hours: number = CONSOLE_LIMITS.rolloutHours,
   limit: number = CONSOLE_LIMITS.rollouts,
 ): ConsoleRollout[] {
-  const live = (v: RolloutView): boolean => !ROLLOUT_ENDED.has(v.status) || v.undo?.status === "RUNNING";
+  const live = (v: RolloutView): boolean => !ROLLOUT_ENDED.has(v.status) || undoUnderway(v.undo);
   const newest = (a: RolloutView, b: RolloutView): number => Date.parse(b.created_at) - Date.parse(a.created_at) || a.rollout_id.localeCompare(b.rollout_id);
   const since = now - hours * 3_600_000;
   const ended = (v: RolloutView): boolean => !live(v) && Date.parse(v.finished_at ?? v.updated_at) >= since;

@@ -1,6 +1,6 @@
 /**
- * How far a rollout's wave got, from its command's counts: what the CLI's wave line and the
- * console's rollout row both draw. Zod-free (type imports only), so the CLI's `--help` stays quick.
+ * How far a rollout's wave got, from its command's counts, and whether its undo is still underway:
+ * what the CLI's wave line and the console's rollout row both draw. Zod-free (type imports only), so the CLI's `--help` stays quick.
  */
 import type { OutcomeCounts } from "../commands/schemas.ts";
 import type { WaveView } from "../rollouts/schemas.ts";
@@ -35,3 +35,6 @@ export function waveProgress(wave: Pick<WaveView, "size" | "status" | "counts">)
     failed: c.FAILED + c.TIMED_OUT,
   };
 }
+
+/** An aborted rollout's undo not ended yet: queued (PENDING) or its command running. The rollout is not over until it ends. */
+export const undoUnderway = (undo: { readonly status: string } | null): boolean => undo !== null && (undo.status === "PENDING" || undo.status === "RUNNING");

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseStrategy, rolloutBody } from "../../../cli/rollout.ts";
-import { rolloutLines, rolloutProgress, rolloutsTable, waveBar, waveLine, waveProgress } from "../../../cli/rollout-format.ts";
+import { rolloutLines, rolloutProgress, rolloutSettled, rolloutsTable, waveBar, waveLine, waveProgress } from "../../../cli/rollout-format.ts";
 import { usage } from "../../helpers/cli.ts";
 import { rolloutView, waveView } from "../../helpers/rollout-view.ts";
 
@@ -146,6 +146,16 @@ describe("a rollout's lines", () => {
     expect(text).toMatch(/r1 +│ RUNNING +│ 2 +│ 30 +│ 1 +│/);
     expect(text).toContain("more: --cursor abc");
     expect(rolloutsTable({ rollouts: [] }, false)).toBe("No rollouts.");
+  });
+});
+
+describe("rollout status --watch's end", () => {
+  it("comes when the rollout ended and its undo too: not while it runs, pauses or bakes, nor while an aborted one's undo is queued or runs", () => {
+    for (const status of ["SCHEDULED", "RUNNING", "BAKING", "PAUSED"] as const) expect(rolloutSettled(view({ status })), status).toBe(false);
+    for (const status of ["SUCCEEDED", "ABORTED", "CANCELLED"] as const) expect(rolloutSettled(view({ status })), status).toBe(true);
+    expect(rolloutSettled(view({ status: "ABORTED", undo: { message_id: "r1.undo", status: "RUNNING", counts: null } }))).toBe(false);
+    expect(rolloutSettled(view({ status: "ABORTED", undo: { message_id: "r1.undo", status: "PENDING", counts: null } }))).toBe(false);
+    expect(rolloutSettled(view({ status: "ABORTED", undo: { message_id: "r1.undo", status: "SUCCEEDED", counts: null } }))).toBe(true);
   });
 });
 
