@@ -6,6 +6,7 @@
 export { DATASOURCES, type DatasourceName } from "../lib/apm/datasource-names.ts";
 export { AGENT_OUTCOMES, COMMAND_STATUSES } from "../lib/commands/statuses.ts";
 export { AGENT_VIEW_STATUSES } from "../lib/fleet/statuses.ts";
+export { ROLLOUT_STATUSES } from "../lib/rollouts/statuses.ts";
 
 /** `--timeout`'s default, in seconds. */
 export const DEFAULT_TIMEOUT_SECONDS = 30;

@@ -62,7 +62,7 @@ export function agentIds(value: string): string[] {
 }
 
 /** `--content`: the text itself, or `@path` for a file's text (`@@…` for text that starts with `@`). */
-function contentOf(value: string): string {
+export function contentOf(value: string): string {
   if (value.startsWith("@@")) return value.slice(1);
   if (!value.startsWith("@")) return value;
   const path = value.slice(1);

@@ -1,7 +1,7 @@
 /**
  * `gse-control <command>`: the operator's CLI over our HTTP API (docs/operations.md, "The CLI").
  * Every command takes `--json` for scripts; exit codes: 0 done, 1 the API said no or was unreachable
- * (or a dispatched command ended other than SUCCEEDED), 2 wrong use of the CLI or its settings, and
+ * (or a dispatched command, or a watched rollout, ended other than SUCCEEDED), 2 wrong use of the CLI or its settings, and
  * `config drift` 2 when the object drifted. With `--json` a failure is `{"error": …}` on stdout.
  */
 import { Command, CommanderError, Option } from "commander";
@@ -11,6 +11,7 @@ import { addApmCommands } from "./apm.ts";
 import { AGENT_VIEW_STATUSES, DEFAULT_TIMEOUT_SECONDS } from "./choices.ts";
 import { addCommandCommands } from "./dispatch.ts";
 import { addFleetLabelCommands } from "./fleet-labels.ts";
+import { addRolloutCommands } from "./rollout.ts";
 import { CliError, type ErrorJson, ReportedError, UsageError } from "./errors.ts";
 import { agentDetail, agentsTable, changesText, fleetSummary, stateTable, versionsTable } from "./format.ts";
 import { loadRuntime, rt } from "./lazy.ts";
@@ -224,6 +225,7 @@ export function buildProgram(io: Io, state: RunState = { exitCode: 0 }): Command
   addCommandCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
   addApmCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
   addFleetLabelCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
+  addRolloutCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
 
   return program;
 }

@@ -25,6 +25,7 @@ export {
   probeVersionsSchema,
   upgradeRequestSchema,
 } from "../lib/apm/schemas.ts";
+export { rolloutListSchema, rolloutViewSchema, startRolloutSchema } from "../lib/rollouts/schemas.ts";
 export { resolveTarget } from "./target.ts";
 
 export const deletedSchema = z.object({ deleted: z.boolean() });

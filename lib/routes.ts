@@ -107,6 +107,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   // The status page: the page, and what its script asks for.
   { method: "GET", path: "/v1/console", function: "console_page", auth: "browser", scope: "gse:read" },
   { method: "GET", path: "/v1/console/data", function: "console_data", auth: "browser", scope: "gse:read" },
+  { method: "POST", path: "/v1/console/rollouts/{rollout_id}/{action}", function: "console_rollout_action", auth: "browser", scope: "operator" },
   // APM applications and probes.
   { method: "POST", path: "/v1/apm/apps", function: "apm_apps", scope: "gse:write" },
   { method: "GET", path: "/v1/apm/apps", function: "apm_apps", scope: "gse:read" },

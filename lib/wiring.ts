@@ -204,6 +204,14 @@ export const FUNCTIONS = {
   rollout_list: rolloutRoute("functions/rollouts/list.ts", "GET /v1/rollouts: rollouts, newest first, by status"),
   rollout_get: rolloutRoute("functions/rollouts/get.ts", "GET /v1/rollouts/{rollout_id}: a rollout, its waves, gate and undo"),
   rollout_action: rolloutRoute("functions/rollouts/action.ts", "POST /v1/rollouts/{rollout_id}/pause|resume|abort"),
+  console_rollout_action: {
+    file: "functions/console/rollout-action.ts",
+    description: "POST /v1/console/rollouts/{rollout_id}/pause|resume|abort: the status page's rollout buttons (HTTP Basic, JSON body)",
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    // As rollout_action: resume ticks and abort sends the undo (GSE, commands), the gate reads the fleet.
+    links: [...GSE_CALLER, ...COMMANDS, TABLES.fleet.link, TOPICS.alerts.link],
+  },
   command_sweep: {
     file: "functions/commands/sweep.ts",
     description: "Scheduled: running commands whose watchdog went quiet get it back; alerts a crashed writer left in an outbox are published",

@@ -2,7 +2,7 @@ import { alertsTopicOf, callersOf, tableOf } from "../../lib/core/config.ts";
 import { functionContext } from "../../lib/core/function.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { snsClient } from "../../lib/core/sns.ts";
-import { consoleData, consoleViewer, type ConsoleDeps } from "../../lib/console/data.ts";
+import { consoleData, consoleViewer, newestRollouts, type ConsoleDeps } from "../../lib/console/data.ts";
 import { fleetSettings } from "../../lib/fleet/service.ts";
 import { checkAlertsTopic } from "../../lib/health.ts";
 import { browserAuthenticator } from "../../lib/http/auth.ts";
@@ -11,6 +11,7 @@ import { CommandStore } from "../../lib/commands/store.ts";
 import { ConfigStore } from "../../lib/config-versions/store.ts";
 import { FleetStore } from "../../lib/fleet/store.ts";
 import { FleetLog } from "../../lib/fleet/log.ts";
+import { RolloutStore } from "../../lib/rollouts/store.ts";
 
 /** The alerts topic's check may take this long: the page's answer waits for it beside its reads. */
 const ALERTS_TOPIC_TIMEOUT_MS = 2000;
@@ -20,10 +21,14 @@ const client = documentClient();
 const sns = snsClient();
 const topicArn = alertsTopicOf(config);
 const fleetTable = tableOf(config, "fleet");
+const commands = new CommandStore({ client, tableName: tableOf(config, "commands") });
+// Rollouts live in the commands table; their waves' counts come from their commands.
+const rollouts = { store: new RolloutStore({ client, tableName: tableOf(config, "commands") }), commands: { store: commands } };
 const deps: ConsoleDeps = {
   fleet: { store: new FleetStore({ client, tableName: fleetTable }), now: Date.now, settings: fleetSettings(config), logger },
   log: new FleetLog({ client, tableName: fleetTable }),
-  commands: new CommandStore({ client, tableName: tableOf(config, "commands") }),
+  commands,
+  rollouts: (limit) => newestRollouts(rollouts, limit),
   configs: new ConfigStore({ client, tableName: tableOf(config, "configs") }),
   alertsTopic: () => checkAlertsTopic({ sns, topicArn, timeoutMs: ALERTS_TOPIC_TIMEOUT_MS, now: Date.now }),
   now: Date.now,

@@ -25,9 +25,15 @@ import type { HeadItem, VersionItem, VersionStatus } from "../config-versions/it
 import type { ConfigStore } from "../config-versions/store.ts";
 import { FLEET_PARTITIONS, newFleetCalls, type FleetSummary } from "../fleet/store.ts";
 import { FLEET_STATS_EVERY_MINUTES, type AlertLogEntry, type FleetLog, type FleetStatsItem } from "../fleet/log.ts";
+import { undoUnderway, waveProgress } from "./wave-progress.ts";
+import { rolloutView } from "../rollouts/api.ts";
+import type { RolloutReadDeps } from "../rollouts/deps.ts";
+import type { RolloutView } from "../rollouts/schemas.ts";
 import type {
   ConsoleAlert,
   ConsoleCommand,
+  ConsoleRollout,
+  ConsoleRolloutAction,
   ConsoleConfigVersion,
   ConsoleData,
   ConsoleDependencies,
@@ -47,6 +53,9 @@ export const CONSOLE_LIMITS = {
   lostScan: 1000,
   alerts: 50,
   commands: 20,
+  rollouts: 20,
+  /** Ended rollouts stay on the page this long after they ended. */
+  rolloutHours: 24,
   /** Config objects whose versions are read: the most recently changed heads. */
   configObjects: 20,
   versionsPerObject: 3,
@@ -63,6 +72,8 @@ export interface ConsoleDeps {
   readonly log: Pick<FleetLog, "recentAlerts" | "statsSince">;
   readonly commands: CommandStore;
   readonly configs: Pick<ConfigStore, "allHeads" | "listVersions">;
+  /** The newest rollouts' views, at most `limit` (lib/rollouts); absent: the page shows none. */
+  readonly rollouts?: (limit: number) => Promise<readonly RolloutView[]>;
   /** The alerts topic's check (lib/health.ts checkAlertsTopic), bounded by its own timeout; it never throws. */
   readonly alertsTopic: () => Promise<DependencyHealth>;
   readonly now: () => number;
@@ -208,6 +219,65 @@ export function commandProgress(command: CommandItem, counts: ConsoleCommand["co
   };
 }
 
+const ROLLOUT_ENDED: ReadonlySet<string> = new Set(["SUCCEEDED", "ABORTED", "CANCELLED"]);
+
+/** What a rollout's status allows an operator: a paused one resumes, a live one pauses, any not ended aborts. */
+export function rolloutActions(status: RolloutView["status"]): ConsoleRolloutAction[] {
+  if (ROLLOUT_ENDED.has(status)) return [];
+  return status === "PAUSED" ? ["resume", "abort"] : ["pause", "abort"];
+}
+
+/** A rollout as the page shows it: its current (or last) wave's progress, its gate and its error budget. */
+export function consoleRollout(view: RolloutView): ConsoleRollout {
+  const wave = view.waves.find((w) => w.index === view.current_wave) ?? view.waves.at(-1);
+  const progress = wave === undefined ? undefined : waveProgress(wave);
+  return {
+    rollout_id: view.rollout_id,
+    status: view.status,
+    reason: view.reason,
+    targets: view.targets,
+    errors: view.errors,
+    max_errors: view.max_errors,
+    current_wave: view.current_wave,
+    waves: view.waves.length,
+    wave:
+      wave === undefined || progress === undefined
+        ? null
+        : {
+            index: wave.index,
+            size: wave.size,
+            status: wave.status,
+            sent: progress.sent,
+            settled: progress.settled,
+            failed: progress.failed,
+            bake_until: wave.bake_until,
+          },
+    gate: view.gate,
+    undo: view.undo === null ? null : { message_id: view.undo.message_id, status: view.undo.status },
+    created_at: view.created_at,
+    created_by: view.created_by,
+    updated_at: view.updated_at,
+    actions: rolloutActions(view.status),
+  };
+}
+
+/**
+ * The rollouts the page shows: every one not ended, then those that ended within `hours`, each
+ * group newest first, at most `limit`. An ended rollout whose undo is queued or runs counts as not ended.
+ */
+export function recentRollouts(
+  views: readonly RolloutView[],
+  now: number,
+  hours: number = CONSOLE_LIMITS.rolloutHours,
+  limit: number = CONSOLE_LIMITS.rollouts,
+): ConsoleRollout[] {
+  const live = (v: RolloutView): boolean => !ROLLOUT_ENDED.has(v.status) || undoUnderway(v.undo);
+  const newest = (a: RolloutView, b: RolloutView): number => Date.parse(b.created_at) - Date.parse(a.created_at) || a.rollout_id.localeCompare(b.rollout_id);
+  const since = now - hours * 3_600_000;
+  const ended = (v: RolloutView): boolean => !live(v) && Date.parse(v.finished_at ?? v.updated_at) >= since;
+  return [...views.filter(live).sort(newest), ...views.filter(ended).sort(newest)].slice(0, limit).map(consoleRollout);
+}
+
 const HIGHLIGHTED: ReadonlySet<VersionStatus> = new Set(["FAILED", "ROLLED_BACK", "ROLLBACK_FAILED"]);
 
 /** When a version last changed status (or was created). */
@@ -251,6 +321,18 @@ async function runningCommands(store: ConsoleDeps["commands"]): Promise<ConsoleC
       .filter((c): c is CommandItem => c !== undefined)
       .map(async (command) => commandProgress(command, command.counts ?? (await batchCounts(store, command)))),
   );
+}
+
+/** The newest `limit` rollouts' views, as GET /v1/rollouts/{rollout_id} draws each (its waves' counts from their commands). */
+export async function newestRollouts(deps: RolloutReadDeps, limit: number): Promise<RolloutView[]> {
+  const page = await deps.store.list({ limit, cursor: undefined });
+  const items = await deps.store.getMany(page.items.map((entry) => entry.rollout_id));
+  return Promise.all([...items.values()].map((item) => rolloutView(deps, item)));
+}
+
+async function rolloutsShown(deps: ConsoleDeps): Promise<ConsoleRollout[]> {
+  if (deps.rollouts === undefined) return [];
+  return recentRollouts(await deps.rollouts(CONSOLE_LIMITS.rollouts), deps.now());
 }
 
 async function configVersions(configs: ConsoleDeps["configs"]): Promise<ConsoleConfigVersion[]> {
@@ -308,6 +390,7 @@ export async function consoleData(deps: ConsoleDeps): Promise<ConsoleData> {
     deps.log.recentAlerts(now, CONSOLE_LIMITS.alerts),
     runningCommands(deps.commands),
     configVersions(deps.configs),
+    rolloutsShown(deps),
   ]);
   let read: Awaited<typeof reads>;
   try {
@@ -317,7 +400,7 @@ export async function consoleData(deps: ConsoleDeps): Promise<ConsoleData> {
     if (isProgrammingError(error)) throw error;
     throw dynamoUnavailable(error, await alertsTopic, deps.now());
   }
-  const [summary, polled, outage, stats, lost, alerts, commands, configs] = read;
+  const [summary, polled, outage, stats, lost, alerts, commands, configs, rollouts] = read;
   const readMs = deps.now() - now;
   return {
     generated_at: iso(now),
@@ -332,6 +415,7 @@ export async function consoleData(deps: ConsoleDeps): Promise<ConsoleData> {
     lost: { total: summary?.by_status.lost ?? null, agents: lost.agents, complete: lost.complete },
     alerts: alerts.map(alertView),
     commands,
+    rollouts,
     configs,
   };
 }

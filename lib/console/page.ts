@@ -11,6 +11,10 @@
  * is another server error with no report, DynamoDB failing (the data's reads are DynamoDB's) and
  * the others unknown. While GSE fails, the fleet's tiles are labelled with when GSE last answered
  * for every agent (`gse_answered_at`), not presented as current.
+ *
+ * Its one set of actions: a caller holding `operator` (the data's viewer is not read-only) gets a
+ * rollout's pause, resume and abort buttons, which POST JSON to /v1/console/rollouts/{id}/{action}
+ * (lib/console/rollout-action.ts); the answer is shown beside the next refresh's line.
  */
 import { createHash } from "node:crypto";
 
@@ -59,6 +63,12 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 .badge.warning, .badge.ROLLED_BACK, .badge.PENDING { background: #fef0c7; color: var(--warn); }
 .badge.APPLIED { background: #d1fadf; color: var(--ok); }
 .badge.info, .badge.RUNNING { background: #d1e9ff; color: var(--info); }
+.badge.SUCCEEDED, .badge.ok { background: #d1fadf; color: var(--ok); }
+.badge.ABORTED, .badge.CANCELLED, .badge.tripped { background: #fee4e2; color: var(--bad); }
+.badge.PAUSED, .badge.BAKING, .badge.SCHEDULED { background: #fef0c7; color: var(--warn); }
+.actions button { font: inherit; font-size: 12px; margin: 0 4px 2px 0; padding: 1px 8px; border: 1px solid var(--line); border-radius: 4px; background: var(--card); cursor: pointer; }
+.actions button.abort { color: var(--bad); border-color: #fda29b; }
+.actions button:disabled { opacity: .5; cursor: default; }
 .bar { position: relative; height: 8px; background: #f2f4f7; border-radius: 4px; overflow: hidden; min-width: 80px; }
 .bar span { position: absolute; top: 0; bottom: 0; left: 0; background: var(--info); }
 .bar span.failed { background: var(--bad); }
@@ -84,6 +94,8 @@ const SCRIPT = `
   var refreshSeconds = 15;
   // When this page first saw /v1/console/data answer a server error, until it answers again.
   var dataFailingSince = null;
+  // What the last rollout action answered: shown beside the next refresh's line, once.
+  var actionNote = null;
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, children) {
@@ -286,6 +298,57 @@ const SCRIPT = `
     }), "No command is running."));
   }
 
+  // A rollout's action, by its own route for the page (same origin, the browser's Basic credentials,
+  // a JSON body: a form on another site cannot send one); then the page refreshes.
+  function rolloutAction(r, action, button) {
+    if (action === "abort" && !window.confirm("Abort rollout " + r.rollout_id + "? Its undo, if any, goes to the agents already touched.")) return;
+    button.disabled = true;
+    var url = location.pathname.replace(/\\/+$/, "") + "/rollouts/" + encodeURIComponent(r.rollout_id) + "/" + action;
+    fetch(url, { method: "POST", credentials: "same-origin", cache: "no-store", headers: { "content-type": "application/json", accept: "application/json" }, body: "{}" })
+      .then(function (res) {
+        return res.json().catch(function () { return null; }).then(function (body) {
+          if (!res.ok || !body || body.result !== true) throw new Error((body && body.message) || "HTTP " + res.status);
+          actionNote = { text: action + " " + r.rollout_id + ": " + body.data.status, bad: false };
+        });
+      })
+      .catch(function (error) { actionNote = { text: action + " " + r.rollout_id + " refused: " + error.message, bad: true }; })
+      .then(function () { refresh(); });
+  }
+
+  function renderRollouts(rollouts, viewer) {
+    $("rollouts-count").textContent = String(rollouts.length);
+    var operator = !!viewer && viewer.read_only === false;
+    var headers = ["rollout", "status", "wave", "gate", "errors", "started"];
+    if (operator) headers.push("");
+    fill("rollouts", table(headers, rollouts.map(function (r) {
+      var wave = "not started";
+      if (r.wave) {
+        var w = r.wave;
+        var note = "sent " + w.sent + " · settled " + w.settled + " · failed " + w.failed + (w.bake_until ? " · bake until " + utc(w.bake_until) : "");
+        wave = el("div", "wave", [el("div", "", ["wave " + w.index + " of " + r.waves + " started · " + w.size + " agents · ", badge(w.status)]), bar(w.size ? w.settled / w.size : 0, w.failed ? "failed" : ""), el("div", "note", [note])]);
+      }
+      var g = r.gate;
+      var gate = el("div", "gate", [badge(g.state === "tripped" ? "tripped" + (g.gate ? " (" + g.gate + ")" : "") : "ok", g.state), el("div", "note", [g.unhealthy + " unhealthy of " + g.touched + " touched" + (g.threshold === null ? "" : " · trips above " + g.threshold)])]);
+      var errors = el("div", "", [r.errors + " / " + (r.max_errors === null ? "no limit" : r.max_errors)]);
+      var what = el("div", "", [el("code", "", [r.rollout_id])]);
+      if (r.reason) what.appendChild(el("div", "note", [r.reason]));
+      if (r.undo) what.appendChild(el("div", "note", ["undo " + r.undo.status]));
+      var cells = [what, badge(r.status), wave, gate, errors, el("div", "", [when(r.created_at), el("div", "note", [r.created_by])])];
+      if (operator) {
+        cells.push(el("div", "actions", r.actions.map(function (action) {
+          var button = el("button", action, [action]);
+          button.type = "button";
+          button.setAttribute("data-action", action);
+          button.addEventListener("click", function () { rolloutAction(r, action, button); });
+          return button;
+        })));
+      }
+      var tr = row(r.status === "ABORTED" || g.state === "tripped" ? "hl" : r.status === "PAUSED" ? "warn" : "", cells);
+      tr.setAttribute("data-rollout", r.rollout_id);
+      return tr;
+    }), "No rollout is running or ended in the last day."));
+  }
+
   function renderConfigs(configs) {
     fill("configs", table(["object", "version", "status", "operation", "author", "when"], configs.map(function (v) {
       var status = el("div", "", [badge(v.status)]);
@@ -304,6 +367,7 @@ const SCRIPT = `
     renderLost(data.lost);
     renderAlerts(data.alerts);
     renderCommands(data.commands);
+    renderRollouts(data.rollouts || [], data.viewer);
     renderConfigs(data.configs);
     if (data.viewer) $("viewer").textContent = data.viewer.app_code + (data.viewer.read_only ? " · read-only" : " · operator");
   }
@@ -329,7 +393,9 @@ const SCRIPT = `
           render(body.data);
           document.body.setAttribute("data-generated-at", body.data.generated_at);
           var failing = failingNames(body.data.dependencies);
-          status("updated " + utc(body.data.generated_at) + " · every " + refreshSeconds + " s" + (failing.length ? " · failing: " + failing.join(", ") : ""), failing.length > 0);
+          var note = actionNote;
+          actionNote = null;
+          status("updated " + utc(body.data.generated_at) + " · every " + refreshSeconds + " s" + (failing.length ? " · failing: " + failing.join(", ") : "") + (note ? " · " + note.text : ""), failing.length > 0 || (note !== null && note.bad));
         });
       })
       .catch(function (error) { status("refresh failed (" + error.message + "); showing the last answer", true); })
@@ -363,6 +429,7 @@ const HTML = `<!doctype html>
 <section><h2>Lost agents<span id="lost-count" class="count"></span></h2><div id="lost"></div></section>
 <section class="wide"><h2>Recent alerts<span id="alerts-count" class="count"></span></h2><div id="alerts"></div></section>
 <section class="wide"><h2>Running commands<span id="commands-count" class="count"></span></h2><div id="commands"></div></section>
+<section class="wide"><h2>Rollouts<span id="rollouts-count" class="count"></span></h2><div id="rollouts"></div></section>
 <section class="wide"><h2>Recent config versions</h2><div id="configs"></div></section>
 </main>
 <script>${SCRIPT}</script>

@@ -9,6 +9,7 @@ import { commandStatusSchema, outcomeCountsSchema } from "../commands/schemas.ts
 import { versionStatusSchema } from "../config-versions/items.ts";
 import { FLEET_STATUSES } from "../fleet/items.ts";
 import { ALERT_SEVERITIES } from "../fleet/log-items.ts";
+import { rolloutStatusSchema, rolloutViewSchema } from "../rollouts/schemas.ts";
 
 /** Counts by status at one moment of the chart. */
 export const statusPointSchema = z.object({
@@ -82,6 +83,43 @@ export const consoleCommandSchema = z.object({
 });
 export type ConsoleCommand = z.infer<typeof consoleCommandSchema>;
 
+/** What an operator may do to a rollout in its status (the routes still check the caller's `operator` scope). */
+export const CONSOLE_ROLLOUT_ACTIONS = ["pause", "resume", "abort"] as const;
+export type ConsoleRolloutAction = (typeof CONSOLE_ROLLOUT_ACTIONS)[number];
+
+/** A running or recent rollout: where its current wave is, its gate and its error budget. */
+export const consoleRolloutSchema = z.object({
+  rollout_id: z.string(),
+  status: rolloutStatusSchema,
+  reason: z.string().nullable(),
+  targets: z.int(),
+  errors: z.int(),
+  max_errors: z.int().nullable(),
+  current_wave: z.int(),
+  /** Waves started so far. */
+  waves: z.int(),
+  /** The current (or last) wave; null before the first starts. */
+  wave: z
+    .object({
+      index: z.int(),
+      size: z.int(),
+      status: z.string(),
+      sent: z.int(),
+      settled: z.int(),
+      failed: z.int(),
+      bake_until: z.string().nullable(),
+    })
+    .nullable(),
+  gate: rolloutViewSchema.shape.gate,
+  undo: z.object({ message_id: z.string(), status: z.string() }).nullable(),
+  created_at: z.string(),
+  created_by: z.string(),
+  updated_at: z.string(),
+  /** What its status allows; the page offers them to an operator only. */
+  actions: z.array(z.enum(CONSOLE_ROLLOUT_ACTIONS)),
+});
+export type ConsoleRollout = z.infer<typeof consoleRolloutSchema>;
+
 export const consoleConfigVersionSchema = z.object({
   /** `route#<channel_id>` or `streamto#<id>`. */
   object: z.string(),
@@ -141,10 +179,13 @@ export const consoleDataSchema = z.object({
   }),
   alerts: z.array(consoleAlertSchema),
   commands: z.array(consoleCommandSchema),
+  /** Rollouts not ended, then those ended in the last CONSOLE_LIMITS.rolloutHours, newest first. */
+  rollouts: z.array(consoleRolloutSchema),
   configs: z.array(consoleConfigVersionSchema),
   /**
-   * Who is signed in. The page has no actions; `read_only` (no `operator` scope) says the routes
-   * that repair (roll back, cancel, fleet edits) would refuse this caller.
+   * Who is signed in. `read_only` (no `operator` scope) says the routes that repair (roll back,
+   * cancel, fleet edits) would refuse this caller; the page offers its one set of actions, a
+   * rollout's pause, resume and abort, only when it is false.
    */
   viewer: z.object({ app_code: z.string(), scopes: z.array(z.string()), read_only: z.boolean() }).optional(),
 });

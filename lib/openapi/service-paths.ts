@@ -23,6 +23,7 @@ import {
   upgradeRequestSchema,
 } from "../apm/schemas.ts";
 import {
+  rolloutActionParamSchema,
   rolloutActionSchema,
   rolloutIdParamSchema,
   rolloutListQuerySchema,
@@ -306,7 +307,8 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
   console_data: {
     description:
       "What the status page shows: the fleet as of the last poll, counts by status over the last 24 h (a snapshot every 5 minutes), " +
-      "the most recently lost agents, the newest alerts, running commands with their progress, and the latest config versions " +
+      "the most recently lost agents, the newest alerts, running commands with their progress, rollouts (not ended, then ended in the " +
+      "last day) with their current wave, gate and errors, and the latest config versions " +
       "(FAILED, ROLLED_BACK, ROLLBACK_FAILED flagged `highlight`), and at the top each dependency's health: GSE by the last heartbeat " +
       "poll (failing while calls of it failed; the fleet's `gse_answered_at` is then when GSE last answered for every agent), DynamoDB by " +
       "this answer's reads, SNS by the alerts topic. Accepts HTTP Basic as well as the header.",
@@ -320,6 +322,17 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
         data: consoleUnavailableDataSchema,
       },
     },
+  },
+  console_rollout_action: {
+    summary: "The status page's rollout buttons: pause, resume or abort a rollout",
+    description:
+      "As `POST /v1/rollouts/{rollout_id}/{action}`, for the status page: HTTP Basic as well as the header, and the body must be sent as " +
+      "`application/json` (400 naming `content-type` otherwise: a form another site posts cannot). Scope `operator`. An abort records " +
+      "`aborted by <caller> on the status page`.",
+    path: rolloutActionParamSchema,
+    requestBody: rolloutActionSchema,
+    errors: ["NotFound", "Conflict"],
+    responseData: rolloutViewSchema,
   },
   apm_apps: {
     routes: {

@@ -15,7 +15,7 @@ import type { TargetQuery } from "../targets/schemas.ts";
 import { expandTemplateRef } from "../templates/expand.ts";
 import type { TemplateRef } from "../templates/schemas.ts";
 import type { RolloutSettings } from "./spec.ts";
-import type { RolloutDeps } from "./deps.ts";
+import type { RolloutDeps, RolloutReadDeps } from "./deps.ts";
 import { abortRollout, tickRollout, type NextTick } from "./engine.ts";
 import {
   isFinalRollout,
@@ -193,7 +193,7 @@ export async function getRollout(deps: RolloutDeps, id: string): Promise<Rollout
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
-async function waveView(deps: RolloutDeps, wave: WaveItem): Promise<WaveView> {
+async function waveView(deps: RolloutReadDeps, wave: WaveItem): Promise<WaveView> {
   let status = wave.command_status ?? "RUNNING";
   let counts = wave.counts ?? null;
   if (wave.status === "RUNNING") {
@@ -221,7 +221,7 @@ async function waveView(deps: RolloutDeps, wave: WaveItem): Promise<WaveView> {
 }
 
 /** A rollout as GET /v1/rollouts/{id} shows it (docs/rollouts.md §3). */
-export async function rolloutView(deps: RolloutDeps, item: RolloutItem): Promise<RolloutView> {
+export async function rolloutView(deps: RolloutReadDeps, item: RolloutItem): Promise<RolloutView> {
   const waves = await Promise.all((await deps.store.waves(item.rollout_id)).map((w) => waveView(deps, w)));
   let undo: RolloutView["undo"] = null;
   if (item.undo) {

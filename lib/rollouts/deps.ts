@@ -34,3 +34,6 @@ export interface RolloutDeps {
   readonly settings: RolloutSettings;
   readonly newId?: () => string;
 }
+
+/** What showing a rollout reads: its items and its waves' commands (the status page builds no GSE client). */
+export type RolloutReadDeps = Pick<RolloutDeps, "store"> & { readonly commands: Pick<CommandDeps, "store"> };

@@ -457,6 +457,14 @@ const CASES: Readonly<Record<string, Case>> = {
   console_data: async ({ expectAnswer }) => {
     await expectAnswer(200, "the data");
   },
+  console_rollout_action: async ({ expectAnswer }) => {
+    const id = await bakingRollout();
+    await expectAnswer(200, "pause a baking rollout", { params: { rollout_id: id, action: "pause" }, body: {} });
+    await expectAnswer(200, "abort it", { params: { rollout_id: id, action: "abort" }, body: { reason: "contract" } });
+    await expectAnswer(409, "abort it again", { params: { rollout_id: id, action: "abort" }, body: {} });
+    await expectAnswer(404, "an unknown rollout", { params: { rollout_id: unique("nobody"), action: "pause" }, body: {} });
+    await expectAnswer(400, "an action that is none", { params: { rollout_id: id, action: "restart" }, body: {} });
+  },
 
   // APM.
   "POST /v1/apm/apps": async ({ expectAnswer }) => {

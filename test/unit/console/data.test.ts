@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { zeroCounts } from "../../../lib/commands/engine.ts";
 import {
+  consoleRollout,
   checkedHealth,
   commandProgress,
   consoleData,
@@ -29,6 +30,7 @@ import type { CommandItem } from "../../../lib/commands/store.ts";
 import type { HeadItem, VersionItem } from "../../../lib/config-versions/items.ts";
 import type { FleetSummary } from "../../../lib/fleet/items.ts";
 import { FLEET_STATS_EVERY_MINUTES, fleetStatsItem, type FleetStatsItem } from "../../../lib/fleet/log-items.ts";
+import { rolloutView } from "../../helpers/rollout-view.ts";
 
 const T0 = Date.UTC(2026, 10, 25, 12, 0, 0);
 const MINUTE = 60_000;
@@ -395,6 +397,7 @@ describe("consoleDataSchema", () => {
       lost: { total: 2, agents: lostAgents([agent("0:10.0.0.1")]), complete: true },
       alerts: [{ at: new Date(T0).toISOString(), kind: "lost", severity: "warning" as const, subject: "2 agents lost", message: "2 agents lost: 0:10.0.0.1" }],
       commands: [commandProgress(command(), zeroCounts())],
+      rollouts: [consoleRollout(rolloutView())],
       configs: recentVersions([version("route#1", 1)]),
     };
     expect(consoleDataSchema.parse(data)).toEqual(data);

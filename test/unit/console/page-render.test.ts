@@ -51,6 +51,7 @@ function data(fleet: ConsoleData["fleet"], dependencies: ConsoleDependencies): C
     lost: { total: 0, agents: [], complete: true },
     alerts: [],
     commands: [],
+    rollouts: [],
     configs: [],
   });
 }
