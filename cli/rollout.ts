@@ -130,6 +130,11 @@ export function rolloutBody(options: StartOptions): Record<string, unknown> {
   const body: Record<string, unknown> = { ...(base as Record<string, unknown>) };
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) body[key] = value;
   if (body.targets === undefined) throw new UsageError("give the targets: --agents, --file, --query, or targets in -f's body");
+  if ((body.content === undefined) === (body.template === undefined)) {
+    throw new UsageError(
+      body.content === undefined ? "--content: give what to send (--content, or --template NAME)" : "--content and --template: give one of them, not both",
+    );
+  }
   return body;
 }
 

@@ -90,7 +90,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/v1/commands/{message_id}", function: "command_get", scope: "gse:read" },
   { method: "POST", path: "/v1/commands/{message_id}/cancel", function: "command_cancel", scope: "operator" },
   // Rollouts: a command in waves with bake, health gate and undo (docs/rollouts.md §3).
-  { method: "POST", path: "/v1/rollouts", function: "rollout_start", scope: "gse:dispatch" },
+  { method: "POST", path: "/v1/rollouts", function: "rollout_start", scope: "operator" },
   { method: "GET", path: "/v1/rollouts", function: "rollout_list", scope: "gse:read" },
   { method: "GET", path: "/v1/rollouts/{rollout_id}", function: "rollout_get", scope: "gse:read" },
   { method: "POST", path: "/v1/rollouts/{rollout_id}/pause", function: "rollout_action", scope: "operator" },

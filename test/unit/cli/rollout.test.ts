@@ -22,7 +22,6 @@ describe("rollout start's body", () => {
   it("builds the POST /v1/rollouts body from flags: targets, counts as numbers, shares as strings, strategy, seconds, template with parameters", () => {
     const body = rolloutBody({
       agents: "a1,a2, a3",
-      content: '{"task":"upgrade"}',
       maxConcurrency: "10%",
       maxErrors: "2",
       strategy: "exponential:1,2,0.9",
@@ -36,7 +35,6 @@ describe("rollout start's body", () => {
     expect(body).toEqual({
       rollout_id: "r-1",
       targets: { agent_id_list: ["a1", "a2", "a3"] },
-      content: '{"task":"upgrade"}',
       template: { name: "upgrade", version: 3, parameters: { version: "2.1.0", mode: "a=b" } },
       max_concurrency: "10%",
       max_errors: 2,
@@ -216,6 +214,10 @@ describe("rollout's usage errors", () => {
     const res = await usage(argv);
     expect(res.code, res.err).toBe(2);
     expect(res.err).not.toBe("");
+  });
+
+  it("refuses content and a template together: one says what to send", async () => {
+    expect((await usage(["rollout", "start", "--agents", "a1", "--content", "x", "--template", "t"])).err).toContain("--content and --template");
   });
 
   it("names the flag whose value the route's schema refuses", async () => {
