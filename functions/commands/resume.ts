@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { setCommandPaused } from "../../lib/commands/api.ts";
 import { commandDeps } from "../../lib/commands/deps.ts";
-import { messageIdParamSchema } from "../../lib/commands/schemas.ts";
+import { commandActionSchema, messageIdParamSchema } from "../../lib/commands/schemas.ts";
 import { parametersOf } from "../../lib/config-versions/api.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { callersOf } from "../../lib/core/config.ts";
@@ -14,7 +14,7 @@ const { config, logger } = context;
 const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
 /** POST /v1/commands/{message_id}/resume: claims go on at once. */
-export const handler = httpHandler({ name: "command_resume", logger, callers: callersOf(config) }, async ({ event }) => {
+export const handler = httpHandler({ name: "command_resume", logger, callers: callersOf(config), body: commandActionSchema }, async ({ event }) => {
   const { path } = parametersOf(event, messageIdParamSchema, z.object({}));
   return { data: await setCommandPaused(deps, path.message_id, false) };
 });

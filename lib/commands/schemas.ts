@@ -152,3 +152,5 @@ export const upstreamQuerySchema = z.object({
 export const messageIdParamSchema = z.object({ message_id: messageIdSchema });
 
 export const cancelRequestSchema = z.object({ reason: z.string().max(500).optional() });
+/** Pause and resume take an empty body (`{}`): nothing to say but the path; a body that is not JSON is refused. */
+export const commandActionSchema = z.strictObject({});

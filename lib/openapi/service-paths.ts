@@ -33,6 +33,7 @@ import {
 } from "../rollouts/schemas.ts";
 import {
   cancelRequestSchema,
+  commandActionSchema,
   commandListQuerySchema,
   commandListSchema,
   commandPageSchema,
@@ -277,12 +278,14 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     description:
       "Nothing new is claimed (no batch goes out) until resume; agents in flight still settle and count. The view shows `rollout.paused`. 409 when the command is not RUNNING.",
     path: messageIdParamSchema,
+    requestBody: commandActionSchema,
     errors: ["NotFound", "Conflict"],
     responseData: commandViewSchema,
   },
   command_resume: {
     description: "Claims go on at once (a tick is queued), within the in-flight window. 409 when the command is not RUNNING.",
     path: messageIdParamSchema,
+    requestBody: commandActionSchema,
     errors: ["NotFound", "Conflict"],
     responseData: commandViewSchema,
   },
