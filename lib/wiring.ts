@@ -125,7 +125,8 @@ export const FUNCTIONS = {
   dispatch_message: gseOperation(
     "functions/gse/dispatch-message.ts",
     "GSE dispatch_message, tracked: a command with per-agent outcomes, rollout limits and retries",
-    COMMANDS,
+    // The fleet table: a target_query is resolved over the watched agents.
+    [...COMMANDS, TABLES.fleet.link],
   ),
   health: {
     file: "functions/health.ts",
