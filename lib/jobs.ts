@@ -15,7 +15,7 @@ import { configJobs } from "./config-versions/jobs.ts";
 import { decideConfigJob } from "./config-versions/decide.ts";
 import { heartbeatShardJob } from "./heartbeat/jobs.ts";
 import type { RolloutDeps } from "./rollouts/deps.ts";
-import { rolloutJobs } from "./rollouts/jobs.ts";
+import { isTemplatedDispatch, rolloutJobs } from "./rollouts/jobs.ts";
 import type { HeartbeatDeps } from "./heartbeat/poll.ts";
 import { JOB_TYPES, type JobType } from "./automation/job-types.ts";
 import type { JobHandler } from "./automation/jobs.ts";
@@ -39,7 +39,7 @@ function handlerNamed(jobs: Readonly<Record<string, JobHandler>>, name: string):
 }
 
 export function jobRegistry(deps: JobRegistryDeps): Readonly<Record<JobType, JobHandler>> {
-  const commands = commandJobs(deps.commands);
+  const commands = commandJobs(deps.commands, deps.rollouts.fleet.store);
   const configs = configJobs(deps.configs);
   const probe = probeJob(deps.apm);
   const rollouts = rolloutJobs(deps.rollouts);
@@ -48,7 +48,9 @@ export function jobRegistry(deps: JobRegistryDeps): Readonly<Record<JobType, Job
     [JOB_TYPES.heartbeatShard]: heartbeatShardJob(deps.heartbeat),
     [JOB_TYPES.commandTick]: tickJobHandler(deps.commands, deps.tickBudgetMs),
     [JOB_TYPES.commandRetry]: retryJobHandler(deps.commands),
-    [JOB_TYPES.commandDispatch]: handlerNamed(commands, JOB_TYPES.commandDispatch),
+    // A dispatch naming a template is a run of it: a rollout (docs/rollouts.md §4).
+    [JOB_TYPES.commandDispatch]: (job, record) =>
+      (isTemplatedDispatch(job) ? rollouts.templatedDispatch : handlerNamed(commands, JOB_TYPES.commandDispatch))(job, record),
     [JOB_TYPES.configApply]: handlerNamed(configs, JOB_TYPES.configApply),
     [JOB_TYPES.configRollback]: handlerNamed(configs, JOB_TYPES.configRollback),
     [JOB_TYPES.configDecide]: decideConfigJob(deps.configs),

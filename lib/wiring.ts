@@ -80,7 +80,8 @@ const rolloutRoute = (file: `functions/rollouts/${string}.ts`, description: stri
  * What APM works with: its apps table; datasource routes through the versioned config flow; the
  * probes told by commands; the datasource-apply alert.
  */
-const APM: readonly Link[] = [...new Set([...GSE_CALLER, TABLES.apps.link, ...CONFIG_VERSIONS, ...COMMANDS, TOPICS.alerts.link])];
+// The fleet table: a probe upgrade run as a rollout watches its agents through the health gate.
+const APM: readonly Link[] = [...new Set([...GSE_CALLER, TABLES.apps.link, ...CONFIG_VERSIONS, ...COMMANDS, TOPICS.alerts.link, TABLES.fleet.link])];
 
 /** An APM route's function. */
 const apmRoute = (file: `functions/apm/${string}.ts`, description: string) =>
@@ -125,7 +126,8 @@ export const FUNCTIONS = {
   dispatch_message: gseOperation(
     "functions/gse/dispatch-message.ts",
     "GSE dispatch_message, tracked: a command with per-agent outcomes, rollout limits and retries",
-    COMMANDS,
+    // The fleet table: a target_query is resolved over the watched agents.
+    [...COMMANDS, TABLES.fleet.link],
   ),
   health: {
     file: "functions/health.ts",

@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Logger } from "@aws-lambda-powertools/logger";
+import type { RolloutDeps } from "../rollouts/deps.ts";
 import type { CommandDeps } from "../commands/engine.ts";
 import type { VersionedDeps } from "../config-versions/deps.ts";
 import type { AlertPublisher } from "../core/alerts.ts";
@@ -32,6 +33,8 @@ export interface ApmDeps {
   readonly store: AppStore;
   readonly configs: VersionedDeps;
   readonly commands: CommandDeps;
+  /** Probe upgrades with a strategy, bake, gate or undo run as rollouts (lib/rollouts). */
+  readonly rollouts?: RolloutDeps;
   readonly alerts: AlertPublisher<DatasourceApplyAlert>;
   readonly settings: ApmSettings;
   readonly now: () => number;

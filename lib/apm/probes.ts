@@ -5,6 +5,8 @@
  */
 import type { z } from "zod";
 import { dispatchCommand } from "../commands/api.ts";
+import { startRollout } from "../rollouts/api.ts";
+import { isFinalRollout } from "../rollouts/items.ts";
 import { ValidationError } from "../core/errors.ts";
 import type { ProbeItem } from "./store.ts";
 import { apmMessageId, getApp, type ApmDeps } from "./apps.ts";
@@ -117,7 +119,7 @@ export async function upgradeProbes(deps: ApmDeps, bizId: number, appName: strin
   const { items } = await probesInWindow(deps, app);
   const agents = [...new Set(items.filter((p) => p.probe_version !== request.target_version).map((p) => p.agent_id))].sort();
   if (agents.length === 0) return { targets: 0 };
-  const { target_version, message_id, ...rollout } = request;
+  const { target_version, message_id, strategy, bake_seconds, gate, undo, ...rollout } = request;
   let messageId = message_id ?? apmMessageId("upgrade", bizId, appName, target_version, ...agents);
   // Asked again while it runs: the same command. Asked again after it ended (ABORTED, PARTIAL…): a new attempt.
   if (message_id === undefined) {
@@ -125,6 +127,16 @@ export async function upgradeProbes(deps: ApmDeps, bizId: number, appName: strin
     if (previous && previous.status !== "RUNNING") messageId = apmMessageId("upgrade", bizId, appName, target_version, deps.now(), ...agents);
   }
   const content = JSON.stringify({ action: "upgrade", bk_biz_id: bizId, app_name: appName, target_version });
+  const staged = { strategy, bake_seconds, gate, undo };
+  if (Object.values(staged).some((v) => v !== undefined)) {
+    if (!deps.rollouts) throw new ValidationError([{ path: "strategy", message: "this entry point runs upgrades as one command only" }]);
+    const settings = Object.fromEntries(Object.entries({ ...rollout, ...staged }).filter(([, v]) => v !== undefined));
+    // Asked again after that rollout ended: a new attempt, as for a command.
+    const previous = message_id === undefined ? await deps.rollouts.store.get(messageId) : undefined;
+    const id = previous && isFinalRollout(previous.status) ? apmMessageId("upgrade", bizId, appName, target_version, deps.now(), ...agents) : messageId;
+    const view = await startRollout(deps.rollouts, { rollout_id: id, content, settings, agent_ids: agents }, author);
+    return { targets: agents.length, rollout: view };
+  }
   const answer = await dispatchCommand(deps.commands, { ...rollout, message_id: messageId, agent_id_list: agents, content }, author, {
     kind: "apm.upgrade",
     bk_biz_id: bizId,

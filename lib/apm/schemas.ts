@@ -3,6 +3,8 @@
  * store, the API, the CLI and the OpenAPI document all use these.
  */
 import { z } from "zod";
+import { rolloutViewSchema } from "../rollouts/schemas.ts";
+import { rolloutSettingsSchema } from "../rollouts/spec.ts";
 import { decimalInt } from "../http/params.ts";
 import { DATASOURCES } from "./datasource-names.ts";
 import { rolloutLimitSchema } from "../commands/schemas.ts";
@@ -189,6 +191,12 @@ export const upgradeRequestSchema = z.strictObject({
   max_concurrency: rolloutLimitSchema.refine((v) => v !== 0, "must be at least 1").optional(),
   max_errors: rolloutLimitSchema.optional(),
   reply_timeout_seconds: z.int().min(1).max(86_400).optional(),
+  reply_rule: rolloutSettingsSchema.shape.reply_rule,
+  /** Any of these makes the upgrade a rollout (docs/rollouts.md §3): waves, bake, health gate, undo. */
+  strategy: rolloutSettingsSchema.shape.strategy,
+  bake_seconds: rolloutSettingsSchema.shape.bake_seconds,
+  gate: rolloutSettingsSchema.shape.gate,
+  undo: rolloutSettingsSchema.shape.undo,
 });
 export type UpgradeRequest = z.infer<typeof upgradeRequestSchema>;
 
@@ -196,5 +204,7 @@ export const probeCommandAnswerSchema = z.object({
   /** Agents the command went to; 0 and no command when there was none to ask. */
   targets: z.int(),
   command: commandViewSchema.optional(),
+  /** An upgrade run as a rollout (it named a strategy, bake, gate or undo): the rollout. */
+  rollout: rolloutViewSchema.optional(),
 });
 export type ProbeCommandAnswer = z.infer<typeof probeCommandAnswerSchema>;

@@ -9,16 +9,18 @@ import { asJob, AUTOMATION_AUTHOR, jobBody, type JobHandler } from "../automatio
 import { JOB_TYPES } from "../automation/job-types.ts";
 import { dispatchCommand } from "./api.ts";
 import type { CommandDeps } from "./engine.ts";
-import { dispatchCommandSchema } from "./schemas.ts";
+import { dispatchBodySchema } from "./schemas.ts";
+import { commandRequestOf, type CommandTargetDeps } from "./targets.ts";
 
-export const dispatchJobSchema = dispatchCommandSchema.extend({ type: z.literal(JOB_TYPES.commandDispatch) });
+export const dispatchJobSchema = dispatchBodySchema.extend({ type: z.literal(JOB_TYPES.commandDispatch) });
 
-export function commandJobs(deps: CommandDeps): Record<string, JobHandler> {
+/** `fleet`: what a job's target_query is resolved over. A `dispatch` job naming a template is a rollout's (lib/jobs.ts). */
+export function commandJobs(deps: CommandDeps, fleet?: CommandTargetDeps["fleet"]): Record<string, JobHandler> {
   return {
     [JOB_TYPES.commandDispatch]: (job) =>
       asJob(async () => {
-        const { type: _type, ...request } = jobBody(dispatchJobSchema, job);
-        await dispatchCommand(deps, request, AUTOMATION_AUTHOR);
+        const { type: _type, ...body } = jobBody(dispatchJobSchema, job);
+        await dispatchCommand(deps, await commandRequestOf({ store: deps.store, fleet }, body), AUTOMATION_AUTHOR);
       }),
   };
 }

@@ -70,6 +70,7 @@ export function commandHash(request: DispatchCommandRequest): string {
     request.reply_timeout_seconds ?? null,
     // Only when given: the hash of a body without one stays what it was before reply rules.
     ...(request.reply_rule ? [request.reply_rule] : []),
+    ...(request.target_query ? [{ target_query: request.target_query }] : []),
   ]);
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }

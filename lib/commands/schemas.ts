@@ -7,6 +7,7 @@ import { z } from "zod";
 import { calendarDateSchema, decimalInt } from "../http/params.ts";
 import { AGENT_OUTCOMES, COMMAND_STATUSES } from "./statuses.ts";
 import { replyRuleSchema } from "./reply-rule.ts";
+import { targetQuerySchema } from "../targets/schemas.ts";
 import { agentIdSchema, dispatchMessageRequestSchema, messageIdSchema } from "../gse/schemas.ts";
 
 /** One command's targets at most: far above any fleet, well below what one request body can hold. */
@@ -42,8 +43,19 @@ export const dispatchCommandSchema = dispatchMessageRequestSchema.partial({ slot
     .min(1)
     .max(7 * 86_400)
     .optional(),
+  /** The query agent_id_list was resolved from (lib/commands/targets.ts), kept with the command. */
+  target_query: targetQuerySchema.optional(),
 });
 export type DispatchCommandRequest = z.infer<typeof dispatchCommandSchema>;
+
+/**
+ * What the dispatch route and job take: the targets as `agent_id_list`, or as `target_query` over
+ * the watched fleet (docs/rollouts.md §2), one of the two; commandRequestOf resolves a query.
+ */
+export const dispatchBodySchema = dispatchCommandSchema.extend({
+  agent_id_list: dispatchCommandSchema.shape.agent_id_list.optional(),
+});
+export type DispatchBody = z.infer<typeof dispatchBodySchema>;
 
 export { AGENT_OUTCOMES, COMMAND_STATUSES } from "./statuses.ts";
 export const commandStatusSchema = z.enum(COMMAND_STATUSES);
@@ -92,6 +104,8 @@ export const commandViewSchema = z.object({
   }),
   reply_timeout_seconds: z.int().nullable(),
   reply_rule: replyRuleSchema,
+  /** The fleet query the targets were resolved from, when the command was sent by query. */
+  target_query: targetQuerySchema.optional(),
   max_attempts: z.int(),
   created_by: z.string(),
   created_at: z.string(),

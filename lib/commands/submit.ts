@@ -92,6 +92,7 @@ function newCommandItems(request: DispatchCommandRequest, settings: CommandSetti
     pending_retries: 0,
     in_flight: 0,
     ...(request.reply_rule ? { reply_rule: request.reply_rule } : {}),
+    ...(request.target_query ? { target_query: request.target_query } : {}),
     created_by: by.createdBy,
     created_at: now,
     updated_at: now,

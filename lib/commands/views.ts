@@ -24,6 +24,7 @@ export function commandView(command: CommandItem, counts: OutcomeCounts): Comman
     },
     reply_timeout_seconds: command.reply_timeout_seconds,
     reply_rule: command.reply_rule ?? DEFAULT_REPLY_RULE,
+    ...(command.target_query ? { target_query: command.target_query } : {}),
     max_attempts: command.max_attempts,
     created_by: command.created_by,
     created_at: new Date(command.created_at).toISOString(),

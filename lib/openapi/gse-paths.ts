@@ -4,7 +4,7 @@
  * without the stage prefix, ESB), apart from the two places our route accepts or answers more.
  */
 import type { z } from "zod";
-import { dispatchAnswerSchema, dispatchCommandSchema } from "../commands/schemas.ts";
+import { dispatchAnswerSchema, dispatchBodySchema } from "../commands/schemas.ts";
 import { findOperationByPath, GATEWAY_PREFIX, isOperationName, OPERATIONS, type OperationName } from "../gse/operations.ts";
 import { GSE_FUNCTIONS, type RouteDefinition } from "../routes.ts";
 import { FUNCTIONS, type FunctionKey } from "../wiring.ts";
@@ -16,7 +16,7 @@ import type { RouteDoc } from "./types.ts";
  * (lib/commands/schemas.ts). Everything else validates with the catalogue's request schema.
  */
 const ROUTE_REQUEST_SCHEMAS: Partial<Record<OperationName, z.ZodType>> = {
-  dispatch_message: dispatchCommandSchema,
+  dispatch_message: dispatchBodySchema,
 };
 
 /** Answers that add to GSE's `data`: dispatch_message's also carries the command it became. */

@@ -16,6 +16,7 @@
  * and only the one whose meta item wins is ever read.
  */
 import { z } from "zod";
+import { targetQuerySchema } from "../../targets/schemas.ts";
 import { TABLES } from "../../resources.ts";
 import { replyRuleSchema } from "../reply-rule.ts";
 import { agentOutcomeSchema, commandStatusSchema, outcomeCountsSchema } from "../schemas.ts";
@@ -55,6 +56,7 @@ export const commandItemSchema = z.object({
   paused: z.boolean().optional(),
   /** What makes a reply a failure; absent: json_code. Only reply-tracked commands judge replies. */
   reply_rule: replyRuleSchema.optional(),
+  target_query: targetQuerySchema.optional(),
   /** The last time a settle asked for a tick to send the next batch: one such tick a second at most. */
   tick_requested_at: z.number().optional(),
   created_by: z.string(),

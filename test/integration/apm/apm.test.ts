@@ -362,6 +362,35 @@ describe("APM datasources", () => {
     await finished(retry.command?.message_id ?? "");
   }, 60_000);
 
+  it("runs an upgrade with a strategy, a gate and an undo as a rollout: linear waves under the health gate; asking again after it ended is a new attempt", async () => {
+    const app = await newApp();
+    const agents = await addAgents(4);
+    await report(
+      app,
+      agents.map((agent_id) => ({ agent_id, service: "api", instance: agent_id, probe_version: "1.0" })),
+    );
+    const undo = { content: JSON.stringify({ action: "upgrade", bk_biz_id: BIZ, app_name: app.app_name, target_version: "1.0" }) };
+    const body = { target_version: "2.0", strategy: { kind: "linear", wave_size: 2 }, gate: { max_unhealthy: "50%" }, undo };
+    const res = await api("POST", `${appPath(app.app_name)}/upgrade`, body);
+    expect(res.status, res.text.slice(0, 400)).toBe(200);
+    const answer = res.body.data as ProbeCommandAnswer;
+    expect(answer).toMatchObject({ targets: 4, rollout: { targets: 4, strategy: { kind: "linear", wave_size: 2 } } });
+    expect(answer.command).toBeUndefined();
+    const id = answer.rollout?.rollout_id ?? "";
+    const done = await eventually(
+      "the upgrade's rollout ended",
+      async () => {
+        const view = (await api("GET", `/v1/rollouts/${id}`)).body.data as { status: string; waves: { size: number; message_id: string }[] };
+        return view.status === "SUCCEEDED" ? view : undefined;
+      },
+      45_000,
+    );
+    expect(done.waves.map((w) => w.size)).toEqual([2, 2]);
+    // Asked again after it ended: a new attempt, as for a command.
+    const again = (await api("POST", `${appPath(app.app_name)}/upgrade`, body)).body.data as ProbeCommandAnswer;
+    expect(again.rollout?.rollout_id).not.toBe(id);
+  }, 60_000);
+
   it("starts a datasource from a probe_start job on the automation queue", async () => {
     const ds = trace();
     const app = await newApp({ profiling: ds });

@@ -19,7 +19,7 @@ import { GseClient } from "../../../lib/gse/client.ts";
 import { runShard, startPoll } from "../../../lib/heartbeat/poll.ts";
 import { TABLES } from "../../../lib/resources.ts";
 import { abortRolloutByOperator, getRollout, pauseRollout, resumeRollout, startRollout, sweepRollouts } from "../../../lib/rollouts/api.ts";
-import { rolloutJobs } from "../../../lib/rollouts/jobs.ts";
+import { isTemplatedDispatch, rolloutJobs } from "../../../lib/rollouts/jobs.ts";
 import type { RolloutDeps } from "../../../lib/rollouts/deps.ts";
 import { tickRollout } from "../../../lib/rollouts/engine.ts";
 import type { RolloutSpec, RolloutView } from "../../../lib/rollouts/schemas.ts";
@@ -301,6 +301,29 @@ describe("rollout targets and templates", () => {
       status: 400,
       problems: [expect.objectContaining({ path: "template" })],
     });
+  });
+});
+
+describe("queue-driven template runs", () => {
+  it("a command.dispatch job naming a template starts a rollout of it under its message_id, once however often it is delivered", async () => {
+    const h = await harness();
+    const { ids } = await addSimAgents(info, 3);
+    const name = `tpljob-${run}`;
+    await putTemplate(
+      { store: h.deps.templates, now: () => h.clock.now },
+      name,
+      { content: "restart {{svc}}", parameters: [{ name: "svc", required: true }] },
+      "tester",
+    );
+    const job = { type: "command.dispatch", message_id: `test.ro.tpljob.${run}`, agent_id_list: ids, template: { name, parameters: { svc: "beat" } } };
+    const handler = rolloutJobs(h.deps).templatedDispatch;
+    await handler(job, sqsRecord(JSON.stringify(job)));
+    await handler(job, sqsRecord(JSON.stringify(job)));
+    const view = await h.driveUntil(job.message_id, ended);
+    expect(view).toMatchObject({ status: "SUCCEEDED", targets: 3, template: { name, version: 1 } });
+    expect(await deliveredTo(view.waves[0]!.message_id)).toEqual([...ids].sort());
+    expect(isTemplatedDispatch(job)).toBe(true);
+    expect(isTemplatedDispatch({ type: "command.dispatch", message_id: "m", agent_id_list: ids, content: "x" })).toBe(false);
   });
 });
 
