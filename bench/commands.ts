@@ -542,6 +542,30 @@ function report(
   ].join("\n");
 }
 
+/**
+ * The product's settings as config gives them by default, with final failures at once
+ * (COMMAND_MAX_ATTEMPTS=1), and a GSE client to the simulator: what the command benchmarks run with.
+ */
+export function benchCommandSetup(sim: GseSimulator): { config: ReturnType<typeof loadConfig>; settings: CommandDeps["settings"]; gse: GseClient } {
+  const config = loadConfig(
+    { GSE_BASE_URL: sim.url, GSE_APP_CODE: CREDENTIAL.bk_app_code, GSE_SLOT_ID: String(sim.slot.slot_id), COMMAND_MAX_ATTEMPTS: "1" },
+    () => undefined,
+    [],
+  );
+  const gse = new GseClient({
+    gse: {
+      baseUrl: sim.url,
+      flavour: "v2",
+      appCode: CREDENTIAL.bk_app_code,
+      appSecret: CREDENTIAL.bk_app_secret,
+      username: config.gse.username,
+      timeoutMs: config.gse.timeoutMs,
+      maxAttempts: config.gse.maxAttempts,
+    },
+  });
+  return { config, settings: commandSettings(config), gse };
+}
+
 export const commandsBenchmark: Benchmark = {
   name: "commands",
   async run() {
@@ -555,24 +579,7 @@ export const commandsBenchmark: Benchmark = {
     const dynamo = new DynamoDBClient(localClientConfig(dynamodb.endpoint));
     let replies: ReplyServer | undefined;
     try {
-      // The product's settings as config gives them by default, with final failures at once.
-      const config = loadConfig(
-        { GSE_BASE_URL: sim.url, GSE_APP_CODE: CREDENTIAL.bk_app_code, GSE_SLOT_ID: String(sim.slot.slot_id), COMMAND_MAX_ATTEMPTS: "1" },
-        () => undefined,
-        [],
-      );
-      const settings = commandSettings(config);
-      const gse = new GseClient({
-        gse: {
-          baseUrl: sim.url,
-          flavour: "v2",
-          appCode: CREDENTIAL.bk_app_code,
-          appSecret: CREDENTIAL.bk_app_secret,
-          username: config.gse.username,
-          timeoutMs: config.gse.timeoutMs,
-          maxAttempts: config.gse.maxAttempts,
-        },
-      });
+      const { settings, gse } = benchCommandSetup(sim);
       const parts: Parts = {
         dynamo,
         sim,

@@ -14,13 +14,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { tickJobHandler } from "../lib/commands/retry.ts";
-import { COMMAND_TICK_JOB, commandSettings, type CommandDeps } from "../lib/commands/settings.ts";
+import { COMMAND_TICK_JOB, type CommandDeps } from "../lib/commands/settings.ts";
 import { CommandStore } from "../lib/commands/store.ts";
 import type { QueueRecord } from "../lib/core/records.ts";
-import { loadConfig } from "../lib/core/config.ts";
 import { fleetSettings, registerAgents } from "../lib/fleet/service.ts";
 import { FleetStore } from "../lib/fleet/store.ts";
-import { GseClient } from "../lib/gse/client.ts";
 import { TABLES } from "../lib/resources.ts";
 import { getRollout, startRollout } from "../lib/rollouts/api.ts";
 import { DEFAULT_ROLLOUT_SETTINGS, type RolloutDeps } from "../lib/rollouts/deps.ts";
@@ -31,7 +29,7 @@ import { localClientConfig } from "../local/aws.ts";
 import { startDynamoDbLocal, tableSpec } from "../local/dynamodb.ts";
 import { RUNNING_STATUS, startGseSimulator } from "../local/gse-simulator/index.ts";
 import { createLogSink } from "../local/process.ts";
-import { commandsTable, countingClient, CREDENTIAL, recordingQueue } from "./commands.ts";
+import { benchCommandSetup, commandsTable, countingClient, CREDENTIAL, recordingQueue } from "./commands.ts";
 import { fmt, type Benchmark } from "./stats.ts";
 
 const DEFAULT_AGENTS = 100_000;
@@ -71,23 +69,7 @@ export async function measureRollouts(agents = DEFAULT_AGENTS): Promise<Rollouts
   try {
     await dynamo.send(new CreateTableCommand(commandsTable(commandsName, false)));
     await dynamo.send(new CreateTableCommand({ ...tableSpec(TABLES.fleet, fleetName), StreamSpecification: undefined }));
-    const config = loadConfig(
-      { GSE_BASE_URL: sim.url, GSE_APP_CODE: CREDENTIAL.bk_app_code, GSE_SLOT_ID: String(sim.slot.slot_id), COMMAND_MAX_ATTEMPTS: "1" },
-      () => undefined,
-      [],
-    );
-    const settings = commandSettings(config);
-    const gse = new GseClient({
-      gse: {
-        baseUrl: sim.url,
-        flavour: "v2",
-        appCode: CREDENTIAL.bk_app_code,
-        appSecret: CREDENTIAL.bk_app_secret,
-        username: config.gse.username,
-        timeoutMs: config.gse.timeoutMs,
-        maxAttempts: config.gse.maxAttempts,
-      },
-    });
+    const { config, settings, gse } = benchCommandSetup(sim);
     const targets = sim
       .listAgents({ offset: 0, limit: simAgentsFor(agents) })
       .filter((a) => a.status_code === RUNNING_STATUS)

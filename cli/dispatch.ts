@@ -193,6 +193,21 @@ export async function followCommand(ctx: CommandContext, first: CommandPage["com
   if (final.command.status !== "SUCCEEDED") throw endedBadly(final.command.status);
 }
 
+/** A list command's `--status`, `--limit` and `--cursor`. */
+export interface ListOptions {
+  readonly status?: string;
+  readonly limit: string;
+  readonly cursor?: string;
+}
+
+/** The query string of a list page: its limit, and status and cursor when given. */
+export const listQuery = (options: ListOptions): string =>
+  new URLSearchParams({
+    limit: options.limit,
+    ...(options.status ? { status: options.status } : {}),
+    ...(options.cursor ? { cursor: options.cursor } : {}),
+  }).toString();
+
 /** Without `--wait`: a command that already ended other than SUCCEEDED is a failure (exit 1); RUNNING is not. */
 export function throwIfEndedBadly(command: CommandPage["command"]): void {
   if (command.status !== "RUNNING" && command.status !== "SUCCEEDED") throw endedBadly(command.status);
@@ -246,13 +261,8 @@ export function addCommandCommands(program: Command, ctx: CommandContext): void 
     .addOption(new Option("--status <status>", "only commands in this status").choices([...COMMAND_STATUSES]))
     .option("--limit <n>", "commands per page", "50")
     .option("--cursor <cursor>", "the next page, as printed by the previous one")
-    .action(async (options: { status?: string; limit: string; cursor?: string }) => {
-      const query = new URLSearchParams({
-        limit: options.limit,
-        ...(options.status ? { status: options.status } : {}),
-        ...(options.cursor ? { cursor: options.cursor } : {}),
-      });
-      const list = await callApi(ctx.target(), "GET", `/v1/commands?${query.toString()}`, rt().commandListSchema);
+    .action(async (options: ListOptions) => {
+      const list = await callApi(ctx.target(), "GET", `/v1/commands?${listQuery(options)}`, rt().commandListSchema);
       ctx.print(list, () => commandsTable(list, ctx.io.color));
     });
 

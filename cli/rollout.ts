@@ -7,7 +7,7 @@ import { Option, type Command } from "commander";
 import { existsSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { callApi } from "./api.ts";
-import { agentIds, contentOf, rolloutLimit, type CommandContext } from "./dispatch.ts";
+import { agentIds, contentOf, listQuery, rolloutLimit, type CommandContext, type ListOptions } from "./dispatch.ts";
 import { CliError, ReportedError, UsageError } from "./errors.ts";
 import { rt } from "./lazy.ts";
 import { ROLLOUT_FINAL_STATUSES, rolloutProgress, rolloutSettled, rolloutsTable, rolloutText } from "./rollout-format.ts";
@@ -280,13 +280,8 @@ export function addRolloutCommands(program: Command, ctx: CommandContext): void 
     .addOption(new Option("--status <status>", "only rollouts in this status").choices([...ROLLOUT_STATUSES]))
     .option("--limit <n>", "rollouts per page", "50")
     .option("--cursor <cursor>", "the next page, as printed by the previous one")
-    .action(async (options: { status?: string; limit: string; cursor?: string }) => {
-      const query = new URLSearchParams({
-        limit: options.limit,
-        ...(options.status ? { status: options.status } : {}),
-        ...(options.cursor ? { cursor: options.cursor } : {}),
-      });
-      const list = await callApi(ctx.target(), "GET", `/v1/rollouts?${query.toString()}`, rt().rolloutListSchema);
+    .action(async (options: ListOptions) => {
+      const list = await callApi(ctx.target(), "GET", `/v1/rollouts?${listQuery(options)}`, rt().rolloutListSchema);
       ctx.print(list, () => rolloutsTable(list, ctx.io.color));
     });
 }
