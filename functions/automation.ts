@@ -31,6 +31,8 @@ const heartbeat = heartbeatDeps(context, clients);
 const commands = commandDeps(context, clients);
 const alerts = createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger, metrics: context.metrics });
 const fleet = { store: heartbeat.store, now: Date.now, settings: fleetSettings(config), logger };
+// Rollouts, and probe upgrades run as rollouts.
+const rollouts = rolloutDeps(context, clients);
 const runJob = createJobRunner({
   jobs: jobRegistry({
     writeBack: {
@@ -44,8 +46,8 @@ const runJob = createJobRunner({
     heartbeat,
     commands,
     configs: configDeps(context, clients),
-    apm: apmDeps(context, clients),
-    rollouts: rolloutDeps(context, clients),
+    apm: { ...apmDeps(context, clients), rollouts },
+    rollouts,
     // A tick may run up to the function's timeout; leave time to hand the rest back to the queue.
     tickBudgetMs: (FUNCTIONS.automation.timeoutSeconds - 30) * 1000,
   }),

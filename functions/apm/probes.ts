@@ -1,5 +1,6 @@
 import { answerProbes } from "../../lib/apm/api.ts";
 import { apmDeps } from "../../lib/apm/deps.ts";
+import { rolloutDeps } from "../../lib/rollouts/context.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { callersOf } from "../../lib/core/config.ts";
 import { sqsClient } from "../../lib/core/queue.ts";
@@ -10,7 +11,9 @@ import { z } from "zod";
 
 const context = await gseFunction("apm_probes");
 const { config, logger } = context;
-const deps = apmDeps(context, { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() });
+const clients = { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() };
+// Upgrades with a strategy, bake, gate or undo run as rollouts.
+const deps = { ...apmDeps(context, clients), rollouts: rolloutDeps(context, clients) };
 
 /** APM probes: report instances, list them within the retention window, versions, discovery and upgrade commands. */
 export const handler = httpHandler({ name: "apm_probes", logger, callers: callersOf(config), body: z.unknown() }, (ctx) => answerProbes(deps, ctx));

@@ -12,7 +12,6 @@ import { alertsTopicOf, tableOf } from "../core/config.ts";
 import { configDeps } from "../config-versions/deps.ts";
 import type { GseFunctionContext } from "../gse/context.ts";
 import { AppStore } from "./store.ts";
-import { rolloutDeps } from "../rollouts/context.ts";
 import type { ApmDeps } from "./apps.ts";
 
 export function apmDeps(
@@ -24,7 +23,6 @@ export function apmDeps(
     store: new AppStore({ client: clients.dynamo, tableName: tableOf(config, "apps") }),
     configs: configDeps(context, clients),
     commands: commandDeps(context, clients),
-    rollouts: rolloutDeps(context, clients),
     alerts: createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger: context.logger, metrics: context.metrics }),
     settings: { retentionDays: config.apm.retentionDays, platName: config.apm.platName },
     now: Date.now,

@@ -30,4 +30,23 @@ describe("cold start", () => {
     for (const name of linkedEnv.filter((n) => !needed.includes(n))) expect(result.stderr).not.toContain(`${name} (or linked`);
     expect(result.stderr).not.toContain("a-slot-token-value");
   });
+
+  it.each(Object.entries(FUNCTIONS))("%s starts with the settings of its links alone: it reaches nothing it does not link", (_name, fn) => {
+    const env: NodeJS.ProcessEnv = {
+      GSE_BASE_URL: "http://127.0.0.1:9",
+      GSE_APP_CODE: "bk_monitorv3",
+      GSE_SLOT_ID: "37",
+      GSE_SLOT_TOKEN: "a-slot-token-value",
+      API_CALLERS: JSON.stringify([{ bk_app_code: "cold", bk_app_secret: "cold-start-secret" }]),
+    };
+    for (const name of fn.links.flatMap(envOfLink))
+      env[name] ??= name.endsWith("_URL")
+        ? "http://127.0.0.1:9/queue"
+        : name.endsWith("_ARN")
+          ? "arn:aws:sns:us-east-1:000000000000:x"
+          : `test-${name.toLowerCase()}`;
+    const result = coldStart(fn.file, { ...env, AWS_REGION: "us-east-1", AWS_ACCESS_KEY_ID: "x", AWS_SECRET_ACCESS_KEY: "x" });
+    expect(result.stderr.slice(0, 2000)).not.toMatch(/not linked|Invalid configuration|Error/);
+    expect(result.status).toBe(0);
+  });
 });
