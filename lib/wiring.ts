@@ -80,17 +80,16 @@ const rolloutRoute = (file: `functions/rollouts/${string}.ts`, description: stri
  * What APM works with: its apps table; datasource routes through the versioned config flow; the
  * probes told by commands; the datasource-apply alert.
  */
-// The fleet table: a probe upgrade run as a rollout watches its agents through the health gate.
-const APM: readonly Link[] = [...new Set([...GSE_CALLER, TABLES.apps.link, ...CONFIG_VERSIONS, ...COMMANDS, TOPICS.alerts.link, TABLES.fleet.link])];
+const APM: readonly Link[] = [...new Set([...GSE_CALLER, TABLES.apps.link, ...CONFIG_VERSIONS, ...COMMANDS, TOPICS.alerts.link])];
 
 /** An APM route's function. */
-const apmRoute = (file: `functions/apm/${string}.ts`, description: string) =>
+const apmRoute = (file: `functions/apm/${string}.ts`, description: string, extraLinks: readonly Link[] = []) =>
   ({
     file,
     description,
     timeoutSeconds: 29,
     memoryMb: 512,
-    links: APM,
+    links: [...APM, ...extraLinks],
   }) as const;
 
 /** A GSE operation's function; its file is named after the operation, written in kebab case so grep finds it. */
@@ -258,7 +257,10 @@ export const FUNCTIONS = {
     "functions/apm/datasource.ts",
     "POST /v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start|stop: route applied, probes told",
   ),
-  apm_probes: apmRoute("functions/apm/probes.ts", "APM probe instances: report, list within the retention window, versions, discovery and upgrade commands"),
+  // The fleet table: an upgrade run as a rollout watches its agents through the health gate.
+  apm_probes: apmRoute("functions/apm/probes.ts", "APM probe instances: report, list within the retention window, versions, discovery and upgrade commands", [
+    TABLES.fleet.link,
+  ]),
   console_page: {
     file: "functions/console/page.ts",
     description: "GET /v1/console: the status page (one HTML document; its script reads /v1/console/data)",

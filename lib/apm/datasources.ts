@@ -257,12 +257,24 @@ async function failed(
  * the action — the route goes back to the version before it and the datasource back to its
  * previous state. Only while the datasource still shows that command: a later action wins.
  */
+/** How long the stream waits for a request still applying a datasource before judging its command's end. */
+const REQUEST_SETTLE_WAIT_MS = 20_000;
+
 export async function settleDatasourceCommand(deps: ApmDeps, command: CommandItem): Promise<"rolled_back" | "ignored"> {
   const origin = datasourceOriginSchema.safeParse(command.origin);
   if (!origin.success || (command.status !== "FAILED" && command.status !== "ABORTED")) return "ignored";
   const o = origin.data;
-  const app = await deps.store.getApp(o.bk_biz_id, o.app_name);
   const name = o.datasource as DatasourceName;
+  let app = await deps.store.getApp(o.bk_biz_id, o.app_name);
+  // The request that sent the command may still be at work on it (a command GSE refused ends within
+  // that request, which undoes the start itself): wait, bounded, until it saved what it came to, so
+  // the route is never rolled back twice at once.
+  for (const until = Date.now() + REQUEST_SETTLE_WAIT_MS; ; ) {
+    const current = app?.datasources[name];
+    if (!current || current.apply?.message_id !== command.message_id || !applying(current, deps.now()) || Date.now() >= until) break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    app = await deps.store.getApp(o.bk_biz_id, o.app_name);
+  }
   const ds = app?.datasources[name];
   if (!app || !ds || ds.apply?.message_id !== command.message_id || ds.apply.state === "FAILED") return "ignored";
   const rollback = await rollbackRoute(deps, { kind: "route", id: o.data_id }, o.before_version, command.created_by);
