@@ -29,11 +29,7 @@ export async function commandRequestOf(deps: CommandTargetDeps, body: DispatchBo
     return { ...rest, target_query: query, agent_id_list: batches.flatMap((b) => b.agent_ids ?? []) };
   }
   if (!deps.fleet) throw new ValidationError([{ path: "target_query", message: "this entry point takes agent_id_list only" }]);
-  try {
-    const { agent_ids } = await resolveTargets({ fleet: deps.fleet }, query);
-    return { ...rest, target_query: query, agent_id_list: agent_ids };
-  } catch (error) {
-    if (error instanceof ValidationError) throw new ValidationError(error.problems.map((p) => ({ ...p, path: "target_query" })));
-    throw error;
-  }
+  // No match is resolveTargets' own 400 on target_query, this body's field.
+  const { agent_ids } = await resolveTargets({ fleet: deps.fleet }, query);
+  return { ...rest, target_query: query, agent_id_list: agent_ids };
 }
