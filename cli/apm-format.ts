@@ -10,7 +10,7 @@ const iso = (ms: number | undefined): string => (ms === undefined ? "" : new Dat
 export const appLabel = (app: Pick<AppView, "bk_biz_id" | "app_name">): string => `${app.bk_biz_id}/${app.app_name}`;
 
 /**
- * A datasource at a glance: `on`, `off`, `APPLYING`, `FAILED(<step>)` for a start that failed (the
+ * A datasource at a glance: `on`, `off`, `APPLYING`, `ROLLING_OUT(<rollout id>)`, `FAILED(<step>)` for a start that failed (the
  * datasource stayed off), `on FAILED(stop: <step>)` for a stop that failed (it stayed on); `-` when
  * the app has no such datasource.
  */
@@ -19,6 +19,7 @@ export function datasourceState(ds: Datasource | undefined, color: boolean): str
   if (ds === undefined) return c.gray("-");
   const apply = ds.apply;
   if (apply?.state === "APPLYING") return c.cyan("APPLYING");
+  if (apply?.state === "ROLLING_OUT") return c.cyan(`ROLLING_OUT(${apply.rollout_id ?? "?"})`);
   const base = ds.enabled ? c.green("on") : "off";
   if (apply?.state !== "FAILED") return base;
   const step = apply.step ?? "?";
@@ -77,7 +78,12 @@ export function datasourceActionText(answer: DatasourceAction, color: boolean): 
   const lines = [
     `${label}: ${c.green(answer.action === "start" ? "started" : "stopped")}${ds && version !== undefined ? ` (route#${ds.data_id} version ${version})` : ""}`,
   ];
-  if (answer.command === undefined) lines.push("no probe seen within the retention window: no command sent");
+  if (answer.rollout !== undefined) {
+    const r = answer.rollout;
+    lines.push(`probes told by rollout ${r.rollout_id}: ${r.status}, ${r.targets} agent${r.targets === 1 ? "" : "s"}`);
+    if (r.status !== "SUCCEEDED")
+      lines.push(`follow it: gse-control rollout status ${r.rollout_id} --watch; the ${answer.action} is rolled back if it aborts (its gate, or an operator)`);
+  } else if (answer.command === undefined) lines.push("no probe seen within the retention window: no command sent");
   else {
     lines.push(
       `probes told by command ${answer.command.message_id}: ${answer.command.status}, ${answer.command.targets} agent${answer.command.targets === 1 ? "" : "s"}`,

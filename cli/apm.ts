@@ -15,6 +15,7 @@ import { callApi } from "./api.ts";
 import { CliError, ReportedError, UsageError } from "./errors.ts";
 import { appDetail, appLabel, appsTable, datasourceActionText, noUpgradeText, probesText, probeVersionsText, upgradeText } from "./apm-format.ts";
 import { followCommand, recordedOrThrow, rolloutLimit, throwIfEndedBadly, type CommandContext } from "./dispatch.ts";
+import { followRollout, parseStrategy } from "./rollout.ts";
 
 /** What a start or stop answers when it could not be carried out (HTTP 502). */
 export const DATASOURCE_APPLY_FAILED = 1650203;
@@ -53,6 +54,10 @@ const FLAGS: Record<string, string> = {
   target_version: "--to",
   max_concurrency: "--max-concurrency",
   max_errors: "--max-errors",
+  reply_timeout_seconds: "--reply-timeout",
+  strategy: "--strategy",
+  bake_seconds: "--bake",
+  gate: "--max-unhealthy",
   message_id: "--message-id",
   limit: "--limit",
   service: "--service",
@@ -136,11 +141,43 @@ async function upgrade(ctx: CommandContext, name: string, options: UpgradeOption
   await followCommand(ctx, first);
 }
 
-async function setDatasource(ctx: CommandContext, ds: DatasourceName, verb: "start" | "stop", name: string, options: { biz: string }): Promise<void> {
+interface DatasourceOptions {
+  readonly biz: string;
+  readonly maxConcurrency?: string;
+  readonly maxErrors?: string;
+  readonly replyTimeout?: string;
+  readonly strategy?: string;
+  readonly bake?: string;
+  readonly maxUnhealthy?: string;
+  readonly watch?: boolean;
+}
+
+/** The start/stop body from its flags: limits alone pace the command; a strategy, bake or gate makes it a rollout. */
+function datasourceBody(options: DatasourceOptions): Record<string, unknown> {
+  const seconds = (flag: string, value: string | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!/^\d+$/.test(value)) throw new UsageError(`${flag} is whole seconds, not "${value}"`);
+    return Number(value);
+  };
+  const fields: Record<string, unknown> = {
+    max_concurrency: rolloutLimit(options.maxConcurrency),
+    max_errors: rolloutLimit(options.maxErrors),
+    reply_timeout_seconds: seconds("--reply-timeout", options.replyTimeout),
+    strategy: options.strategy === undefined ? undefined : parseStrategy(options.strategy),
+    bake_seconds: seconds("--bake", options.bake),
+    gate: options.maxUnhealthy === undefined ? undefined : { max_unhealthy: rolloutLimit(options.maxUnhealthy) },
+  };
+  return checked(rt().datasourceRequestSchema, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined))) as Record<string, unknown>;
+}
+
+async function setDatasource(ctx: CommandContext, ds: DatasourceName, verb: "start" | "stop", name: string, options: DatasourceOptions): Promise<void> {
   const path = `${appPath(options.biz, name)}/datasources/${ds}/${verb}`;
+  const body = datasourceBody(options);
+  if (options.watch && body.strategy === undefined && body.bake_seconds === undefined && body.gate === undefined)
+    throw new UsageError("--watch follows the rollout of a start or stop: give --strategy, --bake or --max-unhealthy");
   let answer: DatasourceAction;
   try {
-    answer = await callApi(ctx.target(), "POST", path, rt().datasourceActionSchema);
+    answer = await callApi(ctx.target(), "POST", path, rt().datasourceActionSchema, Object.keys(body).length > 0 ? { body } : undefined);
   } catch (error) {
     const failure =
       error instanceof CliError && error.status === 502 && Number(error.code) === DATASOURCE_APPLY_FAILED
@@ -157,6 +194,10 @@ async function setDatasource(ctx: CommandContext, ds: DatasourceName, verb: "sta
       ].join("\n"),
     );
     throw new ReportedError(`${label} failed at the ${f.step} step`, 502, DATASOURCE_APPLY_FAILED);
+  }
+  if (options.watch && answer.rollout) {
+    await followRollout(ctx, answer.rollout);
+    return;
   }
   ctx.print(answer, () => datasourceActionText(answer, ctx.io.color));
 }
@@ -216,10 +257,19 @@ export function addApmCommands(program: Command, ctx: CommandContext): void {
     for (const ds of DATASOURCES) {
       app
         .command(`${verb}-${ds}`)
-        .description(`${verb} the ${ds} datasource: its route, then a command to the app's probes (exit 1 when that failed; the datasource keeps its state)`)
+        .description(
+          `${verb} the ${ds} datasource: its route, then a command (or, with --strategy/--bake/--max-unhealthy, a rollout) to the app's probes (exit 1 when that failed; the datasource keeps its state)`,
+        )
         .argument("<app_name>")
         .requiredOption(...BIZ)
-        .action((name: string, options: { biz: string }) => setDatasource(ctx, ds, verb, name, options));
+        .option("--max-concurrency <n|n%>", "probe agents in flight at once, a count or a share")
+        .option("--max-errors <n|n%>", "errors (failures, timeouts, failing replies) tolerated before the rest is not sent")
+        .option("--reply-timeout <seconds>", "wait this long for each agent's reply")
+        .option("--strategy <spec>", "tell the probes by a rollout: all, linear:<n|n%> or exponential:<start>,<factor>[,<min_success_rate>]")
+        .option("--bake <seconds>", "a rollout: wait this long after each wave, watching the health gate")
+        .option("--max-unhealthy <n|n%>", "a rollout's health gate: more touched agents lost, stuck or degraded than this aborts it and rolls the route back")
+        .option("--watch", "follow the rollout until it ends (exit 1 unless it SUCCEEDED)")
+        .action((name: string, options: DatasourceOptions) => setDatasource(ctx, ds, verb, name, options));
     }
   }
 

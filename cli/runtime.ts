@@ -19,6 +19,7 @@ export {
   createAppSchema,
   datasourceActionSchema,
   datasourceApplyFailureSchema,
+  datasourceRequestSchema,
   probeCommandAnswerSchema,
   probeListSchema,
   probeQuerySchema,

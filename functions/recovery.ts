@@ -1,9 +1,10 @@
 import type { DynamoDBStreamHandler } from "aws-lambda";
-import { settleDatasourceCommand } from "../lib/apm/datasources.ts";
+import { settleDatasourceCommand, settleDatasourceRollout } from "../lib/apm/datasources.ts";
 import { apmDeps } from "../lib/apm/deps.ts";
 import { createRecoveryRouter } from "../lib/automation/recovery.ts";
 import { commandDeps } from "../lib/commands/deps.ts";
 import { commandRecoveryRule } from "../lib/commands/retry.ts";
+import { rolloutEndRule } from "../lib/rollouts/recovery.ts";
 import { createAlertPublisher } from "../lib/core/alerts.ts";
 import { configRecoveryRule } from "../lib/config-versions/undo.ts";
 import { ConfigStore } from "../lib/config-versions/store.ts";
@@ -37,7 +38,19 @@ const commands = commandRecoveryRule({
   // An APM datasource's command that failed undoes the datasource's action.
   onEnded: (command) => settleDatasourceCommand(apm, command),
 });
-const recoverRecord = createRecoveryRouter({ tables, rules: { configs, commands }, logger });
+// A rollout an APM datasource action started hands its end to the datasource (applied, or rolled back).
+const rollouts = rolloutEndRule((rollout) => settleDatasourceRollout(apm, rollout));
+const recoverRecord = createRecoveryRouter({
+  tables,
+  rules: {
+    configs,
+    commands: async (record) => {
+      await commands(record);
+      await rollouts(record);
+    },
+  },
+  logger,
+});
 
 /** One failing record is reported alone (its sequence number); the rest of the batch is done. */
 export const handler: DynamoDBStreamHandler = flushingMetrics(async (event, lambdaContext) => {

@@ -253,9 +253,11 @@ export const FUNCTIONS = {
     links: HEARTBEAT_LINKS,
   },
   apm_apps: apmRoute("functions/apm/apps.ts", "/v1/apm/apps: APM applications, create, list, read, update, delete"),
+  // The fleet table: a start or stop told by a rollout watches its probes' agents through the health gate.
   apm_datasource: apmRoute(
     "functions/apm/datasource.ts",
     "POST /v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start|stop: route applied, probes told",
+    [TABLES.fleet.link],
   ),
   // The fleet table: an upgrade run as a rollout watches its agents through the health gate.
   apm_probes: apmRoute("functions/apm/probes.ts", "APM probe instances: report, list within the retention window, versions, discovery and upgrade commands", [
@@ -319,13 +321,18 @@ export type FilterPattern = { readonly [key: string]: FilterPattern | readonly (
 const CHANGES_ONLY: readonly FilterPattern[] = [{ eventName: ["INSERT", "MODIFY"] }];
 
 /**
- * Of the commands table, recovery needs only agents that just FAILED (retries) and commands that
- * just ended badly (alerts): every agent of every dispatch passes through the table, and the rest
- * of those records would only cost invocations.
+ * Of the commands table, recovery needs only agents that just FAILED (retries), commands that
+ * just ended badly (alerts), and ended rollouts an APM datasource action started (their end is
+ * handed to the datasource: lib/rollouts/recovery.ts): every agent of every dispatch passes through
+ * the table, and the rest of those records would only cost invocations.
  */
-const COMMAND_EVENTS: readonly FilterPattern[] = [
+export const COMMAND_EVENTS: readonly FilterPattern[] = [
   { eventName: ["INSERT", "MODIFY"], dynamodb: { NewImage: { outcome: { S: ["FAILED"] } } } },
   { eventName: ["MODIFY"], dynamodb: { NewImage: { sk: { S: ["meta"] }, status: { S: ["PARTIAL", "FAILED", "ABORTED"] } } } },
+  {
+    eventName: ["MODIFY"],
+    dynamodb: { NewImage: { sk: { S: ["meta"] }, status: { S: ["SUCCEEDED", "ABORTED", "CANCELLED"] }, origin: { M: { kind: { S: ["apm.datasource"] } } } } },
+  },
 ];
 
 export const STREAM_SUBSCRIPTIONS: readonly StreamSubscription[] = [

@@ -1,5 +1,6 @@
 import { answerDatasource } from "../../lib/apm/api.ts";
 import { apmDeps } from "../../lib/apm/deps.ts";
+import { rolloutDeps } from "../../lib/rollouts/context.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { callersOf } from "../../lib/core/config.ts";
 import { sqsClient } from "../../lib/core/queue.ts";
@@ -10,7 +11,9 @@ import { z } from "zod";
 
 const context = await gseFunction("apm_datasource");
 const { config, logger } = context;
-const deps = apmDeps(context, { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() });
+const clients = { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() };
+// A start or stop with a strategy, bake or gate tells the probes by a rollout.
+const deps = { ...apmDeps(context, clients), rollouts: rolloutDeps(context, clients) };
 
-/** Start or stop an APM datasource: its route through the versioned config flow, then a command to the app's probes. */
+/** Start or stop an APM datasource: its route through the versioned config flow, then a command (or a rollout) to the app's probes. */
 export const handler = httpHandler({ name: "apm_datasource", logger, callers: callersOf(config), body: z.unknown() }, (ctx) => answerDatasource(deps, ctx));

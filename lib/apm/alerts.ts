@@ -16,6 +16,9 @@ export type DatasourceApplyAlert = Alert & {
   readonly step: ApplyStep;
   readonly error: StoredError;
   readonly rollback_error?: StoredError;
+  /** The rollout that told the probes, and the gate whose trip aborted it (null: an operator's abort). */
+  readonly rollout_id?: string;
+  readonly gate?: string | null;
 };
 
 export interface DatasourceApplyFailed {
@@ -28,6 +31,7 @@ export interface DatasourceApplyFailed {
   readonly rollbackError?: StoredError | undefined;
   readonly summary: string;
   readonly at: number;
+  readonly rollout?: { readonly rollout_id: string; readonly gate: string | null } | undefined;
 }
 
 /** The alert of a start or stop that failed and was undone; critical when the undo failed too. */
@@ -45,6 +49,7 @@ export function datasourceApplyAlert(failed: DatasourceApplyFailed): DatasourceA
     step,
     error,
     ...(rollbackError ? { rollback_error: rollbackError } : {}),
+    ...(failed.rollout ? { rollout_id: failed.rollout.rollout_id, gate: failed.rollout.gate } : {}),
     at: new Date(failed.at).toISOString(),
     source: "gse-control/apm",
   };

@@ -16,6 +16,7 @@ import {
   appPathSchema,
   createAppSchema,
   datasourcePathSchema,
+  datasourceRequestSchema,
   discoverRequestSchema,
   probeIngestSchema,
   probeQuerySchema,
@@ -45,7 +46,8 @@ export async function answerApps(deps: ApmDeps, ctx: HttpRequestContext<unknown>
 export async function answerDatasource(deps: ApmDeps, ctx: HttpRequestContext<unknown>): Promise<HttpReply<unknown>> {
   const { path } = parametersOf(ctx.event, datasourcePathSchema, NO_QUERY);
   const verb = (ctx.event.routeKey ?? "").endsWith("/stop") ? "stop" : "start";
-  return { data: await setDatasource(deps, path.bk_biz_id, path.app_name, path.datasource, verb, authorOf(ctx)) };
+  const request = validate(datasourceRequestSchema, ctx.body ?? {});
+  return { data: await setDatasource(deps, path.bk_biz_id, path.app_name, path.datasource, verb, authorOf(ctx), request) };
 }
 
 /** GET/POST …/probes, GET …/probe-versions, POST …/discover, POST …/upgrade. */

@@ -44,6 +44,9 @@ export interface ApmDeps {
 /** An apply older than this was left by a process that died: another start/stop may take over. */
 export const STALE_APPLY_MS = 5 * 60_000;
 
+/** A start or stop still at work: applying, or a rollout telling the probes. */
+export const isBusy = (ds: Datasource): boolean => ds.apply?.state === "APPLYING" || ds.apply?.state === "ROLLING_OUT";
+
 export const defaultTopic = (name: DatasourceName, dataId: number): string => `apm_${name}_${dataId}`;
 
 const datasourceOf = (name: DatasourceName, definition: DatasourceDefinition): Datasource => ({
@@ -122,7 +125,7 @@ export async function updateApp(deps: Pick<ApmDeps, "store" | "now">, bizId: num
     if (!request.datasources || !(name in request.datasources)) continue;
     const wanted = request.datasources[name];
     const existing = app.datasources[name];
-    if (existing && (existing.enabled || existing.apply?.state === "APPLYING")) {
+    if (existing && (existing.enabled || isBusy(existing))) {
       const same =
         wanted &&
         wanted.data_id === existing.data_id &&
@@ -146,7 +149,10 @@ export async function updateApp(deps: Pick<ApmDeps, "store" | "now">, bizId: num
 /** Deletes the app and its probe records; refused while a datasource is enabled. */
 export async function deleteApp(deps: Pick<ApmDeps, "store">, bizId: number, appName: string): Promise<{ deleted: true }> {
   const app = await getApp(deps.store, bizId, appName);
-  const enabled = DATASOURCES.filter((name) => app.datasources[name]?.enabled || app.datasources[name]?.apply?.state === "APPLYING");
+  const enabled = DATASOURCES.filter((name) => {
+    const ds = app.datasources[name];
+    return ds !== undefined && (ds.enabled || isBusy(ds));
+  });
   if (enabled.length > 0) throw new ConflictError(`app ${bizId}/${appName} has enabled datasources (${enabled.join(", ")}); stop them first`, { enabled });
   if (!(await deps.store.deleteApp(bizId, appName, app.revision))) {
     throw new ConflictError(`app ${bizId}/${appName} was changed by another request; read it and try again`, { revision: app.revision });

@@ -9,18 +9,28 @@
  * command ends FAILED or ABORTED later), the config is rolled back to the version before step 1.
  * Either way the datasource keeps its previous state and its apply status names the step and the
  * error; one `apm.datasource_apply` alert goes out unless GSE refused the route and nothing changed.
+ *
+ * An action that names a strategy, bake or gate tells the probes by a rollout instead (waves, bake,
+ * health gate; docs/rollouts.md §3) whose undo is the opposite action's message. The datasource is
+ * ROLLING_OUT until the rollout ends; the commands table's stream hands its end here
+ * (settleDatasourceRollout): SUCCEEDED applies it, an abort rolls the route back as a failed command
+ * does, and a gate's abort is the one alert, naming the gate (the rollout raises none of its own).
  */
 import { z } from "zod";
 import { cancelCommand, dispatchCommand } from "../commands/api.ts";
+import { canonicalJson } from "../core/canonical-json.ts";
+import { abortRolloutByOperator, checkWaveCount, startRollout } from "../rollouts/api.ts";
+import { isFinalRollout, type RolloutItem } from "../rollouts/items.ts";
+import type { RolloutView } from "../rollouts/schemas.ts";
 import type { CommandItem } from "../commands/store.ts";
 import { rollbackTo, applyDocument, leftUnchanged, storedError, underLock } from "../config-versions/apply.ts";
 import { isRouteDocument, readObject, type ConfigDocument, type ObjectRef, type RouteDocument } from "../config-versions/documents.ts";
-import { AppError, ConflictError, NotFoundError } from "../core/errors.ts";
+import { AppError, ConflictError, NotFoundError, ValidationError } from "../core/errors.ts";
 import type { StoredError } from "../config-versions/items.ts";
 import { datasourceApplyAlert } from "./alerts.ts";
 import { apmMessageId, getApp, saveApp, STALE_APPLY_MS, type ApmDeps } from "./apps.ts";
 import { probeAgents } from "./probes.ts";
-import type { AppView, ApplyStep, Datasource, DatasourceAction, DatasourceApplyFailure, DatasourceName } from "./schemas.ts";
+import type { AppView, ApplyStep, Datasource, DatasourceAction, DatasourceApplyFailure, DatasourceName, DatasourceRequest } from "./schemas.ts";
 
 export type DatasourceVerb = "start" | "stop";
 
@@ -83,6 +93,42 @@ async function currentRoute(deps: ApmDeps, ref: ObjectRef, platName: string, ope
 
 const applying = (ds: Datasource, now: number): boolean => ds.apply?.state === "APPLYING" && now - ds.apply.at < STALE_APPLY_MS;
 
+/** What the probes are told: the action, and the datasource it is about. */
+function probeMessage(app: Pick<AppView, "bk_biz_id" | "app_name">, name: DatasourceName, ds: Datasource, verb: DatasourceVerb): string {
+  return JSON.stringify({
+    action: `${verb}_${name}`,
+    bk_biz_id: app.bk_biz_id,
+    app_name: app.app_name,
+    datasource: name,
+    data_id: ds.data_id,
+    enabled: verb === "start",
+  });
+}
+
+/** A strategy, bake or gate makes the probes' part a rollout; limits alone pace the one command. */
+const isStaged = (request: DatasourceRequest): boolean => request.strategy !== undefined || request.bake_seconds !== undefined || request.gate !== undefined;
+
+/**
+ * A datasource whose rollout is still telling the probes: refused (409) while that rollout runs; if
+ * it ended and its end was not yet handed over, settled first; a ROLLING_OUT left by a process that
+ * died before its rollout existed is taken over once stale. The app as it is after that.
+ */
+async function settlePreviousRollout(deps: ApmDeps, app: AppView, name: DatasourceName): Promise<AppView> {
+  const apply = app.datasources[name]?.apply;
+  if (apply?.state !== "ROLLING_OUT" || apply.rollout_id === undefined) return app;
+  const rollout = await deps.rollouts?.store.get(apply.rollout_id);
+  if (rollout && isFinalRollout(rollout.status)) {
+    await settleDatasourceRollout(deps, rollout);
+    return getApp(deps.store, app.bk_biz_id, app.app_name);
+  }
+  if (rollout || deps.now() - apply.at < STALE_APPLY_MS)
+    throw new ConflictError(
+      `the ${name} datasource of ${app.bk_biz_id}/${app.app_name} is being ${apply.action === "start" ? "started" : "stopped"} by rollout ${apply.rollout_id}; wait for it, or abort it (POST /v1/rollouts/${apply.rollout_id}/abort)`,
+      { apply },
+    );
+  return app;
+}
+
 export async function setDatasource(
   deps: ApmDeps,
   bizId: number,
@@ -90,17 +136,26 @@ export async function setDatasource(
   name: DatasourceName,
   verb: DatasourceVerb,
   author: string,
+  request: DatasourceRequest = {},
 ): Promise<DatasourceAction> {
-  const app = await getApp(deps.store, bizId, appName);
-  const ds = app.datasources[name];
-  if (!ds) throw new NotFoundError(`app ${bizId}/${appName} has no ${name} datasource; define it first (PUT the app with datasources.${name})`);
+  const found = await getApp(deps.store, bizId, appName);
+  if (!found.datasources[name])
+    throw new NotFoundError(`app ${bizId}/${appName} has no ${name} datasource; define it first (PUT the app with datasources.${name})`);
+  const app = await settlePreviousRollout(deps, found, name);
+  const ds = app.datasources[name] as Datasource;
   const enable = verb === "start";
+  const busy = applying(ds, deps.now()) || ds.apply?.state === "ROLLING_OUT";
   // Already there: nothing is sent, so start-start and stop-stop are free and safe.
-  if (ds.enabled === enable && ds.apply?.state !== "FAILED" && !applying(ds, deps.now())) return { app, datasource: name, action: verb, changed: false };
-  if (applying(ds, deps.now()))
+  if (ds.enabled === enable && ds.apply?.state !== "FAILED" && !busy) return { app, datasource: name, action: verb, changed: false };
+  if (busy)
     throw new ConflictError(`the ${name} datasource of ${bizId}/${appName} is being ${ds.apply?.action === "start" ? "started" : "stopped"}; try again`, {
       apply: ds.apply,
     });
+  const staged = isStaged(request);
+  const agents = await probeAgents(deps, app);
+  // Refused before anything changes: a request this entry point cannot carry out, or a strategy of too many waves.
+  if (staged && !deps.rollouts) throw new ValidationError([{ path: "strategy", message: "this entry point tells probes by one command only" }]);
+  if (staged) checkWaveCount(request, agents.length);
 
   let current = await saveApp(deps, app, (a) => withApply(a, name, { state: "APPLYING", action: verb, at: deps.now() }));
   const ref: ObjectRef = { kind: "route", id: ds.data_id };
@@ -128,8 +183,7 @@ export async function setDatasource(
     throw await failed(deps, current, name, verb, "config", storedError(error), { nothingChanged: leftUnchanged(error) });
   }
 
-  // 2. command
-  const agents = await probeAgents(deps, current);
+  // 2. the probes: one command, or a rollout
   let command: DatasourceAction["command"];
   if (agents.length > 0) {
     const messageId = apmMessageId(`${verb}-${name}`, bizId, appName, current.revision);
@@ -142,19 +196,17 @@ export async function setDatasource(
       data_id: ds.data_id,
       before_version: before.version,
     };
+    const content = probeMessage(app, name, ds, verb);
+    if (staged && deps.rollouts) {
+      const rollout = await rollOut(deps, current, name, verb, { request, messageId, origin, content, agents, configVersion, author, before: before.version });
+      return { app: rollout.app, datasource: name, action: verb, changed: true, rollout: rollout.view };
+    }
     current = await saveApp(deps, current, (a) =>
       withApply(a, name, { state: "APPLYING", action: verb, at: deps.now(), config_version: configVersion, message_id: messageId, targets: agents.length }),
     );
+    const { strategy: _s, bake_seconds: _b, gate: _g, ...limits } = request;
     try {
-      const content = JSON.stringify({
-        action: `${verb}_${name}`,
-        bk_biz_id: bizId,
-        app_name: appName,
-        datasource: name,
-        data_id: ds.data_id,
-        enabled: enable,
-      });
-      command = (await dispatchCommand(deps.commands, { message_id: messageId, agent_id_list: agents, content }, author, origin)).command;
+      command = (await dispatchCommand(deps.commands, { ...limits, message_id: messageId, agent_id_list: agents, content }, author, origin)).command;
     } catch (error) {
       // The command may exist and keep retrying: stop it before undoing what it announces.
       await cancelCommand(deps.commands, messageId, `datasource ${name} could not be ${verb === "start" ? "started" : "stopped"}`).catch(() => undefined);
@@ -183,15 +235,83 @@ export async function setDatasource(
   return { app: current, datasource: name, action: verb, changed: true, ...(command ? { command } : {}) };
 }
 
+/**
+ * The probes told by a rollout: the datasource is ROLLING_OUT (enabled as asked: the route is
+ * applied) before the rollout exists, so the stream that hands over its end always finds it. A
+ * rollout that cannot start is aborted if it exists, and the route rolled back.
+ */
+async function rollOut(
+  deps: ApmDeps,
+  app: AppView,
+  name: DatasourceName,
+  verb: DatasourceVerb,
+  run: {
+    request: DatasourceRequest;
+    messageId: string;
+    origin: DatasourceOrigin;
+    content: string;
+    agents: string[];
+    configVersion: number;
+    author: string;
+    before: number;
+  },
+): Promise<{ app: AppView; view: RolloutView }> {
+  const rollouts = deps.rollouts as NonNullable<ApmDeps["rollouts"]>;
+  const ds = app.datasources[name] as Datasource;
+  const current = await saveApp(deps, app, (a) =>
+    withApply({ ...a, datasources: { ...a.datasources, [name]: { ...ds, enabled: verb === "start" } } }, name, {
+      state: "ROLLING_OUT",
+      action: verb,
+      at: deps.now(),
+      config_version: run.configVersion,
+      rollout_id: run.messageId,
+      targets: run.agents.length,
+    }),
+  );
+  const undoVerb: DatasourceVerb = verb === "start" ? "stop" : "start";
+  const { reply_timeout_seconds, reply_rule } = run.request;
+  const settings = {
+    ...run.request,
+    undo: {
+      content: probeMessage(app, name, ds, undoVerb),
+      ...(reply_timeout_seconds !== undefined ? { reply_timeout_seconds } : {}),
+      ...(reply_rule !== undefined ? { reply_rule } : {}),
+    },
+  };
+  try {
+    const view = await startRollout(
+      rollouts,
+      { rollout_id: run.messageId, content: run.content, settings, agent_ids: run.agents, origin: { ...run.origin, owner_alerts: true } },
+      run.author,
+    );
+    deps.logger.info("datasource rolling out", { bk_biz_id: app.bk_biz_id, app_name: app.app_name, datasource: name, action: verb, rollout_id: run.messageId });
+    return { app: current, view };
+  } catch (error) {
+    await abortRolloutByOperator(rollouts, run.messageId, `datasource ${name} could not be ${verb === "start" ? "started" : "stopped"}`).catch(() => undefined);
+    const rollback = await rollbackRoute(deps, { kind: "route", id: ds.data_id }, run.before, run.author);
+    const restored = { ...current, datasources: { ...current.datasources, [name]: { ...ds, enabled: verb !== "start" } } };
+    throw await failed(deps, restored, name, verb, "rollout", storedError(error), { rollbackError: rollback });
+  }
+}
+
 function withApply(app: AppView, name: DatasourceName, apply: NonNullable<Datasource["apply"]>): AppView {
   const ds = app.datasources[name];
   if (!ds) return app;
   return { ...app, datasources: { ...app.datasources, [name]: { ...ds, apply } } };
 }
 
-/** Restores the route to the version before the action; what went wrong doing so, if anything. */
+/**
+ * Restores the route to the version before the action; what went wrong doing so, if anything. A
+ * route that already holds that version's document is left alone, so a redelivered stream record
+ * makes no second version.
+ */
 async function rollbackRoute(deps: ApmDeps, ref: ObjectRef, version: number, author: string): Promise<StoredError | undefined> {
   try {
+    const head = await deps.configs.store.getHead(ref);
+    if (head && head.current_version !== version) {
+      const [now, target] = await Promise.all([deps.configs.store.getVersion(ref, head.current_version), deps.configs.store.getVersion(ref, version)]);
+      if (now && target && now.status === "APPLIED" && canonicalJson(now.document) === canonicalJson(target.document)) return undefined;
+    }
     await rollbackTo(deps.configs, ref, version, { author });
     return undefined;
   } catch (error) {
@@ -211,9 +331,16 @@ async function failed(
   verb: DatasourceVerb,
   step: ApplyStep,
   error: StoredError,
-  outcome: { rollbackError?: StoredError | undefined; nothingChanged?: boolean } = {},
+  outcome: {
+    rollbackError?: StoredError | undefined;
+    /** GSE refused the change, or a person aborted it and the undo went well: no alert. */
+    nothingChanged?: boolean;
+    /** The stream's part: a record that cannot be written is thrown, so the record is delivered again. */
+    mustRecord?: boolean;
+    rollout?: { rollout_id: string; gate: string | null };
+  } = {},
 ): Promise<DatasourceApplyError> {
-  const { rollbackError, nothingChanged = false } = outcome;
+  const { rollbackError, nothingChanged = false, rollout } = outcome;
   const at = deps.now();
   const ds = app.datasources[name];
   let recorded: AppView | undefined;
@@ -227,9 +354,11 @@ async function failed(
         at,
         ...(ds?.apply?.config_version !== undefined ? { config_version: ds.apply.config_version } : {}),
         ...(ds?.apply?.message_id ? { message_id: ds.apply.message_id } : {}),
+        ...(ds?.apply?.rollout_id ? { rollout_id: ds.apply.rollout_id } : {}),
       }),
     );
   } catch (writeError) {
+    if (outcome.mustRecord) throw writeError;
     deps.logger.warn("could not record a datasource failure (another request changed the app)", {
       app_name: app.app_name,
       datasource: name,
@@ -239,7 +368,7 @@ async function failed(
   const summary = `${verb} ${name} of ${app.bk_biz_id}/${app.app_name} failed at the ${step} step: ${error.message}`;
   if (recorded && !nothingChanged) {
     await deps.alerts
-      .publish(datasourceApplyAlert({ app, datasource: name, action: verb, step, error, rollbackError, summary, at }))
+      .publish(datasourceApplyAlert({ app, datasource: name, action: verb, step, error, rollbackError, summary, at, rollout }))
       .catch((publishError: unknown) => deps.logger.error("could not publish the datasource-apply alert", { error: storedError(publishError) }));
   }
   return new DatasourceApplyError(summary, {
@@ -288,6 +417,48 @@ export async function settleDatasourceCommand(deps: ApmDeps, command: CommandIte
     "command",
     { message: `command ${command.message_id} ended ${command.status}${command.reason ? `: ${command.reason}` : ""}`, kind: "command" },
     { rollbackError: rollback },
+  );
+  return "rolled_back";
+}
+
+/**
+ * Recovery's part (commands stream) for a datasource told by a rollout: once the rollout ended,
+ * SUCCEEDED applies the datasource; ABORTED (a gate, or an operator) rolls the route back to the
+ * version before the action and the datasource back to its previous state. A gate's abort is the
+ * one alert, naming the gate; an operator's is not alerted unless the route could not be restored.
+ * Only while the datasource still shows that rollout: a later action wins.
+ */
+export async function settleDatasourceRollout(deps: ApmDeps, rollout: RolloutItem): Promise<"applied" | "rolled_back" | "ignored"> {
+  const origin = datasourceOriginSchema.safeParse(rollout.origin);
+  if (!origin.success || !isFinalRollout(rollout.status)) return "ignored";
+  const o = origin.data;
+  const name = o.datasource as DatasourceName;
+  const app = await deps.store.getApp(o.bk_biz_id, o.app_name);
+  const ds = app?.datasources[name];
+  if (!app || !ds || ds.apply?.state !== "ROLLING_OUT" || ds.apply.rollout_id !== rollout.rollout_id) return "ignored";
+  if (rollout.status === "SUCCEEDED") {
+    await saveApp(deps, app, (a) => withApply(a, name, { ...(ds.apply as NonNullable<Datasource["apply"]>), state: "APPLIED", at: deps.now() }));
+    deps.logger.info("datasource applied", {
+      bk_biz_id: o.bk_biz_id,
+      app_name: o.app_name,
+      datasource: name,
+      action: o.action,
+      rollout_id: rollout.rollout_id,
+    });
+    return "applied";
+  }
+  const rollback = await rollbackRoute(deps, { kind: "route", id: o.data_id }, o.before_version, rollout.created_by);
+  const restored = { ...app, datasources: { ...app.datasources, [name]: { ...ds, enabled: o.action !== "start" } } };
+  const gate = rollout.gate?.gate ?? null;
+  const by = gate ? `its ${gate} gate` : "an operator";
+  await failed(
+    deps,
+    restored,
+    name,
+    o.action,
+    "rollout",
+    { message: `rollout ${rollout.rollout_id} was aborted by ${by}${rollout.reason ? `: ${rollout.reason}` : ""}`, kind: "rollout" },
+    { rollbackError: rollback, nothingChanged: gate === null && rollback === undefined, mustRecord: true, rollout: { rollout_id: rollout.rollout_id, gate } },
   );
   return "rolled_back";
 }

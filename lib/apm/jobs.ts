@@ -17,7 +17,7 @@ import { agentIdSchema } from "../gse/schemas.ts";
 import type { ApmDeps } from "./apps.ts";
 import { DatasourceApplyError, setDatasource } from "./datasources.ts";
 import { upgradeProbes } from "./probes.ts";
-import { appNameSchema, datasourceNameSchema, upgradeRequestSchema } from "./schemas.ts";
+import { appNameSchema, datasourceNameSchema, datasourceRequestSchema, upgradeRequestSchema } from "./schemas.ts";
 
 const appSchema = z.object({ bk_biz_id: z.int(), app_name: appNameSchema });
 const startOrStop = z.enum([JOB_TYPES.probeStart, JOB_TYPES.probeStop]);
@@ -28,8 +28,8 @@ const startOrStop = z.enum([JOB_TYPES.probeStart, JOB_TYPES.probeStop]);
  */
 const COMMAND_ID_PREFIX = { [JOB_TYPES.probeStart]: "probe_start", [JOB_TYPES.probeStop]: "probe_stop", [JOB_TYPES.probeUpgrade]: "probe_upgrade" } as const;
 
-/** Start or stop an app's datasource. */
-export const datasourceJobSchema = appSchema.extend({ type: startOrStop, datasource: datasourceNameSchema });
+/** Start or stop an app's datasource; with a strategy, bake or gate its probes are told by a rollout, as through the API. */
+export const datasourceJobSchema = datasourceRequestSchema.extend({ ...appSchema.shape, type: startOrStop, datasource: datasourceNameSchema });
 
 /** Start or stop a probe on agents: a tracked command whose content tells the plugin what to do. */
 export const probeJobSchema = z.object({
@@ -57,7 +57,8 @@ export function probeJob(deps: ApmDeps): JobHandler {
       if ("app_name" in job || "datasource" in job) {
         const p = jobBody(datasourceJobSchema, job);
         try {
-          await setDatasource(deps, p.bk_biz_id, p.app_name, p.datasource, p.type === JOB_TYPES.probeStart ? "start" : "stop", AUTOMATION_AUTHOR);
+          const { type, bk_biz_id, app_name, datasource, ...request } = p;
+          await setDatasource(deps, bk_biz_id, app_name, datasource, type === JOB_TYPES.probeStart ? "start" : "stop", AUTOMATION_AUTHOR, request);
         } catch (error) {
           // Recorded on the datasource and alerted: the job is done, a human decides what next.
           if (!(error instanceof DatasourceApplyError)) throw error;

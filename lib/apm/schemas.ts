@@ -33,8 +33,10 @@ export const datasourceDefinitionSchema = z.strictObject({
 });
 export type DatasourceDefinition = z.infer<typeof datasourceDefinitionSchema>;
 
-export const APPLY_STATES = ["APPLIED", "APPLYING", "FAILED"] as const;
-export const applyStepSchema = z.enum(["config", "command"]);
+/** ROLLING_OUT: the route is applied and the probes are told by a rollout still running (waves, bake, health gate). */
+export const APPLY_STATES = ["APPLIED", "APPLYING", "ROLLING_OUT", "FAILED"] as const;
+/** `rollout`: the rollout that told the probes aborted (a gate tripped, or an operator aborted it). */
+export const applyStepSchema = z.enum(["config", "command", "rollout"]);
 export type ApplyStep = z.infer<typeof applyStepSchema>;
 
 /** The last start or stop of a datasource and how it went. */
@@ -48,6 +50,8 @@ export const applyStatusSchema = z.object({
   config_version: z.int().optional(),
   /** The command that told the probes. */
   message_id: z.string().optional(),
+  /** The rollout that told the probes, when the action named a strategy, bake or gate. */
+  rollout_id: z.string().optional(),
   /** Agents the command went to (0: no probe seen within the retention window). */
   targets: z.int().optional(),
   at: z.number(),
@@ -104,8 +108,26 @@ export const datasourceActionSchema = z.object({
   /** False when the datasource already was in the asked state (nothing sent). */
   changed: z.boolean(),
   command: commandViewSchema.optional(),
+  /** The rollout telling the probes, when the action named a strategy, bake or gate. */
+  rollout: rolloutViewSchema.optional(),
 });
 export type DatasourceAction = z.infer<typeof datasourceActionSchema>;
+
+/**
+ * The optional body of start/stop. Limits alone pace the one command; a strategy, bake or gate
+ * makes the probes' part a rollout (docs/rollouts.md §3) whose undo is the opposite action's
+ * message, and whose abort rolls the route back.
+ */
+export const datasourceRequestSchema = rolloutSettingsSchema.pick({
+  max_concurrency: true,
+  max_errors: true,
+  reply_timeout_seconds: true,
+  reply_rule: true,
+  strategy: true,
+  bake_seconds: true,
+  gate: true,
+});
+export type DatasourceRequest = z.infer<typeof datasourceRequestSchema>;
 
 /** The data of a 502 DATASOURCE_APPLY_FAILED answer: the datasource kept its previous state. */
 export const datasourceApplyFailureSchema = z.object({

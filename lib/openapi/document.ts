@@ -170,7 +170,12 @@ function security(route: RouteDefinition): Pick<OpenApiOperation, "security"> {
 function requestBody({ doc, schemaKey }: RouteSpec, gathered: Gathered): Pick<OpenApiOperation, "requestBody"> {
   const body = doc.requestBody;
   if (body === undefined) return {};
-  return { requestBody: { required: true, content: { "application/json": { schema: schemaRef(gathered, `${schemaKey}_request`, () => body) } } } };
+  return {
+    requestBody: {
+      required: doc.requestBodyOptional !== true,
+      content: { "application/json": { schema: schemaRef(gathered, `${schemaKey}_request`, () => body) } },
+    },
+  };
 }
 
 /** The route's own error answers (RouteDoc `failures`, e.g. a 503 with its dependency report), each with its `data`. */

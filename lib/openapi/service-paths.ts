@@ -12,6 +12,7 @@ import {
   datasourceActionSchema,
   datasourceApplyFailureSchema,
   datasourcePathSchema,
+  datasourceRequestSchema,
   discoverRequestSchema,
   ingestAnswerSchema,
   probeCommandAnswerSchema,
@@ -371,8 +372,12 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     description:
       "Step 1: the datasource's route on its data id channel, as a config version (verified). Step 2: a command to the agents of the app's probes seen within the retention window. " +
       "When either fails the datasource keeps its previous state, the route is rolled back, its `apply` records the step and error, one `apm.datasource_apply` alert is published, and the answer is 502 DATASOURCE_APPLY_FAILED. " +
-      "Asking for the state it already has sends nothing (`changed: false`).",
+      "Asking for the state it already has sends nothing (`changed: false`). " +
+      "The body is optional: limits alone pace the command; a `strategy`, `bake_seconds` or `gate` tells the probes by a rollout (waves, bake, health gate) whose undo is the opposite action's message — " +
+      "the datasource is ROLLING_OUT until the rollout ends, SUCCEEDED applies it, an abort rolls the route back (a gate's abort is one `apm.datasource_apply` alert naming the gate).",
     path: datasourcePathSchema,
+    requestBody: datasourceRequestSchema,
+    requestBodyOptional: true,
     errors: ["NotFound", "Conflict"],
     responseData: datasourceActionSchema,
     failures: {

@@ -100,6 +100,8 @@ export interface RouteDoc {
   readonly description?: string;
   /** Schema of the JSON body the handler validates with; absent = no body. */
   readonly requestBody?: z.ZodType;
+  /** The body may be left out (it means `{}`). */
+  readonly requestBodyOptional?: boolean;
   /** Schema of the envelope's `data` on success; absent = any JSON value. */
   readonly responseData?: z.ZodType;
   /** Statuses other than 200 that still carry a success envelope (e.g. an APM app's 201). */

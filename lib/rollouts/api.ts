@@ -103,8 +103,7 @@ export function rolloutHash(spec: RolloutSpec): string {
  */
 export async function startRollout(deps: RolloutDeps, spec: RolloutSpec, createdBy: string): Promise<RolloutView> {
   const ids = uniqueTargets(spec.agent_ids);
-  if (waveCountAtMost(spec.settings.strategy, ids.length) > MAX_WAVES)
-    throw new ValidationError([{ path: "strategy", message: `makes more than ${MAX_WAVES} waves of ${ids.length} targets` }]);
+  checkWaveCount(spec.settings, ids.length);
   const now = deps.now();
   const hash = rolloutHash(spec);
   const expiresAt = Math.floor(now / 1000) + retentionSeconds(deps);
@@ -121,6 +120,7 @@ export async function startRollout(deps: RolloutDeps, spec: RolloutSpec, created
     chunk_count: Math.ceil(ids.length / TARGET_CHUNK),
     ...(spec.target_query ? { target_query: spec.target_query } : {}),
     ...(spec.template ? { template: spec.template } : {}),
+    ...(spec.origin ? { origin: spec.origin } : {}),
     max_errors: spec.settings.max_errors === undefined ? null : resolveLimitDown(spec.settings.max_errors, ids.length),
     errors: 0,
     current_wave: 0,
@@ -145,6 +145,12 @@ export async function startRollout(deps: RolloutDeps, spec: RolloutSpec, created
   await registerSeen(deps.fleet, ids, "command", { tagKnown: false });
   await tickAndSchedule(deps, spec.rollout_id);
   return getRollout(deps, spec.rollout_id);
+}
+
+/** A strategy that would make more waves than a rollout numbers is a 400 on `strategy`; an owner checks before changing anything. */
+export function checkWaveCount(settings: Pick<RolloutSettings, "strategy">, targets: number): void {
+  if (waveCountAtMost(settings.strategy, targets) > MAX_WAVES)
+    throw new ValidationError([{ path: "strategy", message: `makes more than ${MAX_WAVES} waves of ${targets} targets` }]);
 }
 
 const resolveLimitDown = (limit: number | string, total: number): number =>

@@ -301,7 +301,12 @@ async function abort(
   const now = deps.now();
   const undo = item.settings.undo && item.current_wave > 0 ? { message_id: undoMessageId(item.rollout_id), status: "PENDING" } : undefined;
   const change: RolloutChange = { ...extra, status: "ABORTED", reason, gate: state, finished_at: now, ...(undo ? { undo } : {}) };
-  if (gate === null) return deps.store.update(item, change, now, endedWave);
+  // An operator's abort: a person asked. An owner's rollout: the owner alerts, once, when the stream hands it the end.
+  if (gate === null || item.origin?.owner_alerts === true) {
+    const written = await deps.store.update(item, change, now, endedWave);
+    if (written && gate !== null) deps.commands.logger?.warn("rollout aborted", { rollout_id: item.rollout_id, gate, reason });
+    return written;
+  }
   const { client, tableName } = deps.store.outboxTable;
   const outbox = new Outbox({ client, table: tableName });
   const alert: RolloutAlert = rolloutAbortAlert(item, gate, state, reason, sample, undo?.message_id ?? null, now);

@@ -56,6 +56,12 @@ export const rolloutItemSchema = z.object({
   chunk_count: z.int(),
   target_query: z.record(z.string(), z.unknown()).optional(),
   template: z.object({ name: z.string(), version: z.int() }).optional(),
+  /**
+   * Who started it, when not a person through /v1/rollouts (an APM datasource action): the commands
+   * table's stream hands the rollout's end to that owner. `owner_alerts: true`: the owner raises the
+   * one alert of an abort, so the rollout raises none of its own.
+   */
+  origin: z.record(z.string(), z.unknown()).optional(),
   /** The error budget as a count (null: none). */
   max_errors: z.int().nullable(),
   errors: z.int(),

@@ -43,6 +43,8 @@ export interface RolloutSpec {
   readonly start_at?: number | undefined;
   readonly target_query?: Record<string, unknown> | undefined;
   readonly template?: { readonly name: string; readonly version: number } | undefined;
+  /** Set by an owner that starts rollouts itself (lib/apm); never from a request body. */
+  readonly origin?: Record<string, unknown> | undefined;
 }
 
 export const rolloutStatusSchema = z.enum(ROLLOUT_STATUSES);

@@ -391,6 +391,55 @@ describe("APM datasources", () => {
     expect(again.rollout?.rollout_id).not.toBe(id);
   }, 60_000);
 
+  it("a start with a strategy and a gate rolls out and is APPLIED once the stream hands over its SUCCEEDED; a stop whose rollout an operator aborts is undone, without an alert", async () => {
+    const ds = trace();
+    const app = await newApp({ trace: ds });
+    const agents = await addAgents(4);
+    await report(
+      app,
+      agents.map((agent_id) => ({ agent_id, service: "web", instance: agent_id, probe_version: "1.0" })),
+    );
+    const start = await api("POST", `${appPath(app.app_name)}/datasources/trace/start`, {
+      strategy: { kind: "linear", wave_size: 2 },
+      gate: { max_unhealthy: "50%" },
+    });
+    expect(start.status, start.text.slice(0, 400)).toBe(200);
+    const started = start.body.data as DatasourceAction;
+    expect(started).toMatchObject({ changed: true, rollout: { targets: 4, strategy: { kind: "linear", wave_size: 2 } } });
+    const startId = started.rollout?.rollout_id ?? "";
+    const applied = await eventually(
+      "the rollout's end handed to the datasource",
+      async () => {
+        const a = (await api("GET", appPath(app.app_name))).body.data as AppView;
+        return a.datasources.trace?.apply?.state === "APPLIED" ? a : undefined;
+      },
+      45_000,
+    );
+    expect(applied.datasources.trace).toMatchObject({ enabled: true, apply: { action: "start", rollout_id: startId } });
+    expect((await gseRoute(ds.data_id))?.length).toBe(1);
+
+    const stop = await api("POST", `${appPath(app.app_name)}/datasources/trace/stop`, { strategy: { kind: "all" }, bake_seconds: 3_600 });
+    expect(stop.status, stop.text.slice(0, 400)).toBe(200);
+    const stopId = (stop.body.data as DatasourceAction).rollout?.rollout_id ?? "";
+    expect(await gseRoute(ds.data_id)).toEqual([]);
+    expect((await api("POST", `/v1/rollouts/${stopId}/abort`, {})).status).toBe(200);
+    const undone = await eventually(
+      "the aborted stop undone",
+      async () => {
+        const a = (await api("GET", appPath(app.app_name))).body.data as AppView;
+        return a.datasources.trace?.apply?.state === "FAILED" ? a : undefined;
+      },
+      45_000,
+    );
+    expect(undone.datasources.trace).toMatchObject({ enabled: true, apply: { action: "stop", step: "rollout", rollout_id: stopId } });
+    expect((await gseRoute(ds.data_id))?.length).toBe(1);
+    // A person asked: no alert; the undo (the start message) went to the agents the stop went to.
+    await recoverySettled(info, configStore(info, dynamo), inbox);
+    expect(await applyAlerts(app, "trace")).toEqual([]);
+    const undo = (await simulatorControl(info, "GET", `deliveries?message_id=${encodeURIComponent(`${stopId}.undo`)}`)) as { agents: Record<string, number> };
+    expect(Object.keys(undo.agents).sort()).toEqual([...agents].sort());
+  }, 120_000);
+
   it("starts a datasource from a probe_start job on the automation queue", async () => {
     const ds = trace();
     const app = await newApp({ profiling: ds });

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppView } from "../../../lib/apm/schemas.ts";
 import type { CommandPage } from "../../../lib/commands/schemas.ts";
-import { callApi, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults } from "../../helpers/stack.ts";
+import { callApi, eventually, simulatorControl, uniqueBuiltInChannelId, useStack, withFaults } from "../../helpers/stack.ts";
 import { cliRunner, type Run } from "./run-cli.ts";
 
 const { info, authHeader } = useStack();
@@ -122,8 +122,23 @@ describe("gse-control APM apps", () => {
     });
   });
 
+  it("app stop-trace --strategy --max-unhealthy --watch tells the probes by a rollout, follows it to SUCCEEDED (exit 0), and the datasource is off", {
+    timeout: 60_000,
+  }, async () => {
+    const stopped = await cli(["--json", "app", "stop-trace", APP, "--biz", BIZ, "--strategy", "linear:2", "--max-unhealthy", "50%", "--watch"]);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const rollout = JSON.parse(stopped.stdout) as { rollout_id: string; status: string; waves: { size: number }[] };
+    expect(rollout).toMatchObject({ status: "SUCCEEDED", targets: 3 });
+    expect(rollout.waves.map((w) => w.size)).toEqual([2, 1]);
+    const app = await eventually("the rollout's end handed to the datasource", async () => {
+      const a = (await api("GET", appPath)).data as AppView;
+      return a.datasources.trace?.apply?.state === "APPLIED" ? a : undefined;
+    });
+    expect(app.datasources.trace).toMatchObject({ enabled: false, apply: { action: "stop", rollout_id: rollout.rollout_id } });
+  });
+
   it("never printed the caller's credentials", () => {
-    expect(runs).toHaveLength(6);
+    expect(runs).toHaveLength(7);
     for (const r of runs) expect(r.stdout + r.stderr).not.toContain(info.credentials.caller.bk_app_secret);
   });
 });

@@ -1,130 +1,30 @@
 /**
- * Rollouts against the shared stack's real parts, driven through lib/: a commands table of this
- * file's own in DynamoDB Local, a heartbeat of its own (test/helpers/heartbeat.ts: its fleet table
- * and alerts topic) polling the GSE simulator, which delivers the waves. One test clock drives the
- * rollout, its commands and the heartbeat, so bake times and "seen after the reply" are exact; the
- * queue is the test's, which runs the command ticks and leaves the rollout ticks to the test.
+ * Rollouts against the shared stack's real parts, driven through lib/ (test/helpers/rollouts.ts: a
+ * commands table, a heartbeat and a queue of the test's own, one test clock for all of them): the
+ * GSE simulator delivers the waves and the heartbeat polls it, so bake times and "seen after the
+ * reply" are exact.
  */
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { randomBytes, randomUUID } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
-import { tickJobHandler } from "../../../lib/commands/retry.ts";
-import { COMMAND_TICK_JOB, type CommandDeps, type CommandSettings } from "../../../lib/commands/settings.ts";
-import { CommandStore } from "../../../lib/commands/store.ts";
-import { createAlertPublisher } from "../../../lib/core/alerts.ts";
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import type { CommandStore } from "../../../lib/commands/store.ts";
 import { ConflictError } from "../../../lib/core/errors.ts";
 import { registerAgents } from "../../../lib/fleet/service.ts";
-import { GseClient } from "../../../lib/gse/client.ts";
-import { runShard, startPoll } from "../../../lib/heartbeat/poll.ts";
-import { TABLES } from "../../../lib/resources.ts";
 import { abortRolloutByOperator, getRollout, pauseRollout, resumeRollout, startRollout, sweepRollouts } from "../../../lib/rollouts/api.ts";
 import { isTemplatedDispatch, rolloutJobs } from "../../../lib/rollouts/jobs.ts";
 import type { RolloutDeps } from "../../../lib/rollouts/deps.ts";
 import { tickRollout } from "../../../lib/rollouts/engine.ts";
 import type { RolloutSpec, RolloutView } from "../../../lib/rollouts/schemas.ts";
 import type { RolloutSettings } from "../../../lib/rollouts/spec.ts";
-import { RolloutStore } from "../../../lib/rollouts/store.ts";
 import { putLabels } from "../../../lib/fleet/labels.ts";
 import { rolloutSpecOf } from "../../../lib/rollouts/api.ts";
 import { putTemplate } from "../../../lib/templates/api.ts";
-import { TemplateStore } from "../../../lib/templates/store.ts";
-import { tableSpec } from "../../../local/dynamodb.ts";
 import { sqsRecord } from "../../helpers/events.ts";
-import { addSimAgents, setSimStatus, testHeartbeat, type TestHeartbeat } from "../../helpers/heartbeat.ts";
-import { callApi, simulatorControl, testGseConfig, useStack } from "../../helpers/stack.ts";
+import { addSimAgents, setSimStatus } from "../../helpers/heartbeat.ts";
+import { rolloutHarness } from "../../helpers/rollouts.ts";
+import { callApi, simulatorControl, useStack } from "../../helpers/stack.ts";
 
-const { info, dynamo, authHeader } = useStack();
+const { info, authHeader } = useStack();
 const run = randomUUID().slice(0, 8);
-const tableName = `rollouts-${randomBytes(6).toString("hex")}`;
-const client = DynamoDBDocumentClient.from(dynamo);
-
-const SETTINGS: CommandSettings = {
-  batchSize: 10,
-  gseConcurrency: 2,
-  maxAttempts: 1,
-  retryBaseMs: 1_000,
-  retryMaxDelayMs: 2_000,
-  sendBudgetMs: 60_000,
-  leaseMs: 20_000,
-  tickMs: 60_000,
-  retentionMs: 86_400_000,
-};
-
-beforeAll(async () => {
-  await dynamo.send(new CreateTableCommand(tableSpec(TABLES.commands, tableName)));
-});
-
-interface Harness {
-  readonly deps: RolloutDeps;
-  readonly hb: TestHeartbeat;
-  readonly clock: { now: number };
-  /** Every job put on "the queue", in order; drain() takes the command ticks out. */
-  readonly jobs: Record<string, unknown>[];
-  /** Runs the command ticks queued so far, at most `maxJobs` (a command waiting for replies re-queues its watchdog). */
-  drain(maxJobs?: number): Promise<void>;
-  /** One heartbeat poll at the clock's time. */
-  poll(): Promise<void>;
-  /** Ticks the rollout, the queued command ticks in between, advancing the clock `stepMs` each time, until `done`. */
-  driveUntil(id: string, done: (view: RolloutView) => boolean, stepMs?: number): Promise<RolloutView>;
-}
-
-async function harness(): Promise<Harness> {
-  const hb = await testHeartbeat({ lostAfterPolls: 1 });
-  const clock = hb.clock;
-  clock.now = Date.now();
-  const jobs: Record<string, unknown>[] = [];
-  const queue = { send: async (job: Readonly<Record<string, unknown>> & { type: string }) => void jobs.push({ ...job }) };
-  const commands: CommandDeps = {
-    store: new CommandStore({ client, tableName }),
-    gse: new GseClient({ gse: testGseConfig(info), sleep: async () => undefined }),
-    slot: { slotId: info.credentials.gse.slotId, slotToken: info.credentials.gse.slotToken },
-    queue,
-    settings: SETTINGS,
-    now: () => clock.now,
-    random: () => 0.5,
-  };
-  const deps: RolloutDeps = {
-    store: new RolloutStore({ client, tableName }),
-    commands,
-    fleet: { store: hb.store, now: () => clock.now, settings: { evictAfterSeconds: 30 * 86_400 } },
-    templates: new TemplateStore({ client, tableName }),
-    alerts: createAlertPublisher({ sns: hb.deps.sns, topicArn: hb.deps.topicArn }),
-    queue,
-    now: () => clock.now,
-    settings: { tickMs: 1_000, staleMs: 60_000, silentSeconds: 180 },
-  };
-  const tick = tickJobHandler(commands, SETTINGS.sendBudgetMs);
-  const drain = async (maxJobs = Infinity): Promise<void> => {
-    let ran = 0;
-    for (let i = jobs.findIndex((j) => j.type === COMMAND_TICK_JOB); i >= 0 && ran++ < maxJobs; i = jobs.findIndex((j) => j.type === COMMAND_TICK_JOB)) {
-      const job = jobs.splice(i, 1)[0] as { type: string };
-      await tick(job, sqsRecord(JSON.stringify(job)));
-    }
-  };
-  const poll = async (): Promise<void> => {
-    await startPoll(hb.deps, clock.now);
-    while (hb.queued.length > 0) await runShard(hb.deps, hb.queued.shift()!);
-  };
-  return {
-    deps,
-    hb,
-    clock,
-    jobs,
-    drain,
-    poll,
-    async driveUntil(id, done, stepMs = 500) {
-      for (let i = 0; i < 200; i++) {
-        await drain();
-        await tickRollout(deps, id);
-        const view = await getRollout(deps, id);
-        if (done(view)) return view;
-        clock.now += stepMs;
-      }
-      throw new Error(`rollout ${id} did not get there: ${JSON.stringify(await getRollout(deps, id))}`);
-    },
-  };
-}
 
 const spec = (label: string, agentIds: readonly string[], settings: RolloutSettings, content = "reload"): RolloutSpec => ({
   rollout_id: `test.ro.${label}.${run}`,
@@ -142,7 +42,7 @@ const ended = (view: RolloutView): boolean => ["SUCCEEDED", "ABORTED", "CANCELLE
 
 describe("rollout waves", () => {
   it("exponential start 1 factor 2 over 15 agents sends waves of 1, 2, 4, 8, each after the previous one's bake", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 15);
     const started = await startRollout(h.deps, spec("exp", ids, { strategy: { kind: "exponential", start: 1, factor: 2 }, bake_seconds: 2 }), "tester");
     // Wave 1 went out in the request (one agent: it may have ended and be baking already).
@@ -169,7 +69,7 @@ describe("rollout waves", () => {
   });
 
   it("linear waves: pause holds the next wave, resume goes on, abort runs the undo on the agents of the waves sent", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 15);
     const s = spec("linear", ids, { strategy: { kind: "linear", wave_size: 5 }, bake_seconds: 2, undo: { content: "rollback" } });
     const started = await startRollout(h.deps, s, "tester");
@@ -199,7 +99,7 @@ describe("rollout waves", () => {
   });
 
   it("pausing a rollout mid-wave pauses the wave's command: nothing new goes out until resume, and it carries the reply rule", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 6);
     // Replies go to the stack's own callback, not this file's table: every agent times out after 5 s and frees its place.
     const s = spec("pausewave", ids, { max_concurrency: 2, reply_timeout_seconds: 5, reply_rule: { kind: "none" } });
@@ -222,7 +122,7 @@ describe("rollout waves", () => {
   });
 
   it("an abort while a wave is sending stops it: agents never sent get neither the wave nor the undo", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 25);
     const s = spec("midwave", ids, { max_concurrency: 10, undo: { content: "rollback" } });
     const started = await startRollout(h.deps, s, "tester");
@@ -238,7 +138,7 @@ describe("rollout waves", () => {
   });
 
   it("starting the same rollout again answers the same rollout; another body under its id is a conflict", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 3);
     const s = spec("idem", ids, { strategy: { kind: "all" } });
     const first = await startRollout(h.deps, s, "tester");
@@ -252,7 +152,7 @@ describe("rollout waves", () => {
 
 describe("rollout targets and templates", () => {
   it("a rollout by target query snapshots the watched agents the query picks at start, and shows the query", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 6);
     await registerAgents(h.deps.fleet, ids, "api");
     await h.poll();
@@ -275,7 +175,7 @@ describe("rollout targets and templates", () => {
   });
 
   it("a rollout by template fills in the parameters, takes the run's own settings over the template's and records the template version", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 4);
     const name = `tpl-${run}`;
     await putTemplate(
@@ -306,7 +206,7 @@ describe("rollout targets and templates", () => {
 
 describe("queue-driven template runs", () => {
   it("a command.dispatch job naming a template starts a rollout of it under its message_id, once however often it is delivered", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 3);
     const name = `tpljob-${run}`;
     await putTemplate(
@@ -329,7 +229,7 @@ describe("queue-driven template runs", () => {
 
 describe("rollout convergence", () => {
   it("ticks running at once start each wave once: every agent gets each wave's message once", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 12);
     const s = spec("concurrent", ids, { strategy: { kind: "linear", wave_size: 4 }, bake_seconds: 1 });
     await startRollout(h.deps, s, "tester");
@@ -351,7 +251,7 @@ describe("rollout convergence", () => {
   });
 
   it("a crash after a wave was recorded and before its command was: the next tick sends it", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 6);
     const store = h.deps.commands.store;
     // Every write of a command fails while `down` (the process dies there), so the start's own tick cannot send the wave.
@@ -376,7 +276,7 @@ describe("rollout convergence", () => {
 
 describe("rollout scheduling", () => {
   it("a rollout with start_at waits SCHEDULED until then, then sends its first wave", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 2);
     const s = { ...spec("scheduled", ids, {}), start_at: h.clock.now + 10_000 };
     const started = await startRollout(h.deps, s, "tester");
@@ -391,7 +291,7 @@ describe("rollout scheduling", () => {
   });
 
   it("the sweep queues a tick for a rollout whose tick is overdue, and none for one that ended or is paused", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 4);
     const running = spec("sweep-running", ids.slice(0, 2), { bake_seconds: 600 });
     const paused = spec("sweep-paused", ids.slice(2), { bake_seconds: 600 });
@@ -411,7 +311,7 @@ describe("rollout scheduling", () => {
   });
 
   it("keeps one chain of ticks: a tick queued before a pause and resume is dropped when it comes, the newer one runs", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 2);
     const s = spec("chain", ids, { bake_seconds: 600 });
     await startRollout(h.deps, s, "tester");
@@ -431,7 +331,7 @@ describe("rollout scheduling", () => {
   });
 
   it("a rollout.start job starts the rollout of its body, once however often it is delivered", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 2);
     const id = `test.ro.job.${run}`;
     const job = { type: "rollout.start", rollout_id: id, targets: { agent_id_list: ids }, content: "reload" };
@@ -448,7 +348,7 @@ describe("rollout scheduling", () => {
 
 describe("rollout gates", () => {
   it("health gate: 30% of the touched agents going down after wave 1 aborts, the undo goes to exactly the touched agents, one alert names the gate", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 20);
     const s = spec("health", ids, {
       strategy: { kind: "linear", wave_size: 10 },
@@ -491,7 +391,7 @@ describe("rollout gates", () => {
     [2, "SUCCEEDED"],
   ] as const) {
     it(`upgrade with expect_version: the 2 of 10 agents that keep the old version are errors (max_errors ${maxErrors} → ${status})`, async () => {
-      const h = await harness();
+      const h = await rolloutHarness();
       const { ids } = await addSimAgents(info, 10, { version: "2.0.0" });
       const kept = ids.slice(0, 2);
       await simulatorControl(info, "POST", "agents/keep-version", { ids: kept, keep: true });
@@ -522,7 +422,7 @@ describe("rollout gates", () => {
 
 describe("the version check", () => {
   it("counts agents the heartbeat never saw after the upgrade as errors once silent_seconds passed", async () => {
-    const h = await harness();
+    const h = await rolloutHarness();
     const { ids } = await addSimAgents(info, 4, { version: "2.0.0" });
     const s = spec(
       "unseen",

@@ -32,6 +32,10 @@ describe("the APM commands' usage errors", () => {
       "--max-errors",
     ],
     ["delete without --biz", ["app", "delete", "shop"], "--biz"],
+    ["a start with a strategy that does not exist", ["app", "start-trace", "shop", "--biz", "2", "--strategy", "waves:3"], "--strategy"],
+    ["a start with a bake that is not whole seconds", ["app", "start-trace", "shop", "--biz", "2", "--bake", "1m"], "--bake"],
+    ["a start with a gate that is neither a count nor a share", ["app", "start-trace", "shop", "--biz", "2", "--max-unhealthy", "few"], "--max-unhealthy"],
+    ["--watch on a start without a rollout", ["app", "stop-log", "shop", "--biz", "2", "--watch"], "--strategy, --bake or --max-unhealthy"],
   ])("exits 2 for %s, saying why", async (_label, argv, names) => {
     const res = await usage(argv);
     expect(res.code, res.err).toBe(2);
