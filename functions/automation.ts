@@ -1,6 +1,6 @@
 import type { SQSHandler } from "aws-lambda";
 import { DynamoAgentStore } from "../lib/agent-state/store.ts";
-import { apmDeps } from "../lib/apm/deps.ts";
+import { apmWithRollouts } from "../lib/apm/rollout-deps.ts";
 import { LEGACY_JOB_TYPES } from "../lib/automation/job-types.ts";
 import { createJobRunner } from "../lib/automation/jobs.ts";
 import { jobRegistry } from "../lib/jobs.ts";
@@ -18,7 +18,6 @@ import { flushingMetrics } from "../lib/core/metrics.ts";
 import { gseFunction } from "../lib/gse/context.ts";
 import { heartbeatDeps } from "../lib/heartbeat/jobs.ts";
 import { QUEUES } from "../lib/resources.ts";
-import { rolloutDeps } from "../lib/rollouts/context.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 
 const context = await gseFunction("automation");
@@ -31,8 +30,8 @@ const heartbeat = heartbeatDeps(context, clients);
 const commands = commandDeps(context, clients);
 const alerts = createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger, metrics: context.metrics });
 const fleet = { store: heartbeat.store, now: Date.now, settings: fleetSettings(config), logger };
-// Rollouts, and probe upgrades run as rollouts.
-const rollouts = rolloutDeps(context, clients);
+// Rollouts, and APM's probe upgrades and datasource actions run as rollouts (probe versions read here).
+const { apm, rollouts } = apmWithRollouts(context, clients);
 const runJob = createJobRunner({
   jobs: jobRegistry({
     writeBack: {
@@ -46,7 +45,7 @@ const runJob = createJobRunner({
     heartbeat,
     commands,
     configs: configDeps(context, clients),
-    apm: { ...apmDeps(context, clients), rollouts },
+    apm,
     rollouts,
     // A tick may run up to the function's timeout; leave time to hand the rest back to the queue.
     tickBudgetMs: (FUNCTIONS.automation.timeoutSeconds - 30) * 1000,

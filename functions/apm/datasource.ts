@@ -1,6 +1,5 @@
 import { answerDatasource } from "../../lib/apm/api.ts";
-import { apmDeps } from "../../lib/apm/deps.ts";
-import { rolloutDeps } from "../../lib/rollouts/context.ts";
+import { apmWithRollouts } from "../../lib/apm/rollout-deps.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { callersOf } from "../../lib/core/config.ts";
 import { sqsClient } from "../../lib/core/queue.ts";
@@ -13,7 +12,7 @@ const context = await gseFunction("apm_datasource");
 const { config, logger } = context;
 const clients = { dynamo: documentClient(), sqs: sqsClient(), sns: snsClient() };
 // A start or stop with a strategy, bake or gate tells the probes by a rollout.
-const deps = { ...apmDeps(context, clients), rollouts: rolloutDeps(context, clients) };
+const deps = apmWithRollouts(context, clients).apm;
 
 /** Start or stop an APM datasource: its route through the versioned config flow, then a command (or a rollout) to the app's probes. */
 export const handler = httpHandler({ name: "apm_datasource", logger, callers: callersOf(config), body: z.unknown() }, (ctx) => answerDatasource(deps, ctx));

@@ -130,7 +130,9 @@ export async function upgradeProbes(deps: ApmDeps, bizId: number, appName: strin
   const staged = { strategy, bake_seconds, gate, undo };
   if (Object.values(staged).some((v) => v !== undefined)) {
     if (!deps.rollouts) throw new ValidationError([{ path: "strategy", message: "this entry point runs upgrades as one command only" }]);
-    const settings = Object.fromEntries(Object.entries({ ...rollout, ...staged }).filter(([, v]) => v !== undefined));
+    // Judged by what the probes report afterwards, not only by the reply.
+    const expect_probe_version = { bk_biz_id: bizId, app_name: appName, version: target_version };
+    const settings = { ...Object.fromEntries(Object.entries({ ...rollout, ...staged }).filter(([, v]) => v !== undefined)), expect_probe_version };
     // Asked again after that rollout ended: a new attempt, as for a command.
     const previous = message_id === undefined ? await deps.rollouts.store.get(messageId) : undefined;
     const id = previous && isFinalRollout(previous.status) ? apmMessageId("upgrade", bizId, appName, target_version, deps.now(), ...agents) : messageId;

@@ -252,6 +252,7 @@ export async function rolloutView(deps: RolloutReadDeps, item: RolloutItem): Pro
     gate: { state: gate.gate === null ? "ok" : "tripped", ...gate },
     undo,
     expect_version: item.settings.expect_version ?? null,
+    expect_probe_version: item.settings.expect_probe_version ?? null,
     start_at: iso(item.start_at),
     created_by: item.created_by,
     created_at: new Date(item.created_at).toISOString(),

@@ -15,11 +15,17 @@ export interface RolloutSettings {
   readonly tickMs: number;
   /** A rollout whose tick is this much overdue gets one back from the sweep. */
   readonly staleMs: number;
-  /** expect_version: how long after its reply an agent may stay unseen by the heartbeat (when the gate names no silent_seconds). */
+  /** expect_version / expect_probe_version: how long after its reply an agent may stay unseen (when the gate names no silent_seconds). */
   readonly silentSeconds: number;
 }
 
 export const DEFAULT_ROLLOUT_SETTINGS: RolloutSettings = { tickMs: 3_000, staleMs: 120_000, silentSeconds: 180 };
+
+/** What APM's probes last reported: expect_probe_version's source (lib/apm implements it; rollouts do not read the apps table themselves). */
+export interface ProbeVersionReader {
+  /** Each agent's instances of the app reported at or after `sinceMs`: their versions and when. */
+  reportedSince(bizId: number, appName: string, sinceMs: number): Promise<Map<string, { version: string; at: number }[]>>;
+}
 
 export interface RolloutDeps {
   readonly store: RolloutStore;
@@ -33,6 +39,11 @@ export interface RolloutDeps {
   readonly now: () => number;
   readonly settings: RolloutSettings;
   readonly newId?: () => string;
+  /**
+   * Probe reports, where the function links the apps table (automation, APM probes). Elsewhere a
+   * wave that must check probe versions waits, and its next tick (on the queue) runs in automation.
+   */
+  readonly probeVersions?: ProbeVersionReader;
 }
 
 /** What showing a rollout reads: its items and its waves' commands (the status page builds no GSE client). */

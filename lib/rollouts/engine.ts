@@ -243,14 +243,17 @@ async function checkHealth(deps: RolloutDeps, item: RolloutItem, waves: readonly
 // --- version check -----------------------------------------------------------------------------
 
 /**
- * expect_version: every agent the wave reached (REPLIED, or delivered when replies are not awaited)
- * must have been seen by the heartbeat after that; seen ones whose version does not satisfy the
- * range, and ones unseen silent_seconds after their reply, are the wave's version mismatches. "waiting" while
- * some may still be seen.
+ * expect_version / expect_probe_version: every agent the wave reached (REPLIED, or delivered when
+ * replies are not awaited) must have been seen after that: by the heartbeat with a version in the
+ * range, and by its probe reports with every instance of the app on the version asked. Seen with
+ * another version, or unseen silent_seconds after the reply, is a version mismatch. "waiting"
+ * while some may still be seen (or while this function cannot read probe reports: the next tick,
+ * on the queue, runs where it can).
  */
 async function versionCheck(deps: RolloutDeps, item: RolloutItem, command: CommandItem, now: number): Promise<string[] | "waiting"> {
-  const range = item.settings.expect_version;
-  if (range === undefined) return [];
+  const { expect_version: range, expect_probe_version: probe } = item.settings;
+  if (range === undefined && probe === undefined) return [];
+  if (probe !== undefined && deps.probeVersions === undefined) return "waiting";
   const reached: { id: string; at: number }[] = [];
   for await (const page of deps.commands.store.agentItems(command.message_id, true)) {
     for (const agent of page) {
@@ -259,6 +262,28 @@ async function versionCheck(deps: RolloutDeps, item: RolloutItem, command: Comma
         reached.push({ id: agent.agent_id, at: agent.updated_at });
     }
   }
+  if (reached.length === 0) return [];
+  const silentMs = (item.settings.gate?.silent_seconds ?? deps.settings.silentSeconds) * 1000;
+  const verdicts = await Promise.all([
+    range === undefined ? undefined : agentVersions(deps, reached, range),
+    probe === undefined ? undefined : probeVersions(deps, reached, probe),
+  ]);
+  const mismatch: string[] = [];
+  let unseen = false;
+  for (const { id, at } of reached) {
+    const seen = verdicts.map((v) => v?.get(id) ?? (v === undefined ? "ok" : "unseen"));
+    if (seen.includes("mismatch")) mismatch.push(id);
+    else if (!seen.includes("unseen")) continue;
+    else if (now < at + silentMs) unseen = true;
+    else mismatch.push(id);
+  }
+  return unseen ? "waiting" : mismatch;
+}
+
+type Verdict = "ok" | "mismatch" | "unseen";
+
+/** The heartbeat's view: seen after the reply, and the agent's version in the range. */
+async function agentVersions(deps: RolloutDeps, reached: readonly { id: string; at: number }[], range: string): Promise<Map<string, Verdict>> {
   const calls = newFleetCalls();
   const [fleet, polled] = await Promise.all([
     deps.fleet.store.existing(
@@ -267,18 +292,29 @@ async function versionCheck(deps: RolloutDeps, item: RolloutItem, command: Comma
     ),
     deps.fleet.store.polledAt(calls),
   ]);
-  const silentMs = (item.settings.gate?.silent_seconds ?? deps.settings.silentSeconds) * 1000;
-  const mismatch: string[] = [];
-  let unseen = false;
+  const verdicts = new Map<string, Verdict>();
   for (const { id, at } of reached) {
     const agent = fleet.get(id);
     const seen = agent ? (lastSeen(agent, polled.get(partitionOf(id))) ?? 0) : 0;
-    if (agent && seen > at) {
-      if (!versionSatisfies(agent.version, range)) mismatch.push(id);
-    } else if (now < at + silentMs) unseen = true;
-    else mismatch.push(id);
+    verdicts.set(id, !agent || seen <= at ? "unseen" : versionSatisfies(agent.version, range) ? "ok" : "mismatch");
   }
-  return unseen ? "waiting" : mismatch;
+  return verdicts;
+}
+
+/** The probes' view: instances of the app on the agent reported after the reply, every one on the version asked. */
+async function probeVersions(
+  deps: RolloutDeps,
+  reached: readonly { id: string; at: number }[],
+  probe: NonNullable<RolloutItem["settings"]["expect_probe_version"]>,
+): Promise<Map<string, Verdict>> {
+  const since = Math.min(...reached.map((r) => r.at));
+  const reports = await (deps.probeVersions as NonNullable<RolloutDeps["probeVersions"]>).reportedSince(probe.bk_biz_id, probe.app_name, since);
+  const verdicts = new Map<string, Verdict>();
+  for (const { id, at } of reached) {
+    const after = (reports.get(id) ?? []).filter((r) => r.at > at);
+    verdicts.set(id, after.length === 0 ? "unseen" : after.every((r) => r.version === probe.version) ? "ok" : "mismatch");
+  }
+  return verdicts;
 }
 
 // --- abort and undo ------------------------------------------------------------------------------

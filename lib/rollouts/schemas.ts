@@ -87,6 +87,7 @@ export const rolloutViewSchema = z.object({
   }),
   undo: z.object({ message_id: z.string(), status: z.string(), counts: outcomeCountsSchema.nullable() }).nullable(),
   expect_version: z.string().nullable(),
+  expect_probe_version: z.object({ bk_biz_id: z.int(), app_name: z.string(), version: z.string() }).nullable(),
   start_at: z.string().nullable(),
   created_by: z.string(),
   created_at: z.string(),

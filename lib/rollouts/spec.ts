@@ -62,6 +62,11 @@ export const rolloutSettingsSchema = z.strictObject({
   gate: gateSchema.optional(),
   /** Upgrades: the version (semver range) the heartbeat must report afterwards. */
   expect_version: semverRangeSchema.optional(),
+  /**
+   * APM probe upgrades: the probe version every instance of the app on a reached agent must report
+   * afterwards (lib/apm probe reports, read through RolloutDeps.probeVersions), exactly.
+   */
+  expect_probe_version: z.strictObject({ bk_biz_id: z.int(), app_name: z.string().min(1).max(50), version: z.string().min(1).max(64) }).optional(),
   undo: undoSchema.optional(),
 });
 export type RolloutSettings = z.infer<typeof rolloutSettingsSchema>;

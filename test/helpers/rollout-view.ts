@@ -48,6 +48,7 @@ export function rolloutView(fields: Partial<RolloutView> = {}): RolloutView {
     gate: { state: "ok", gate: null, touched: 16, unhealthy: 1, threshold: 3 },
     undo: null,
     expect_version: null,
+    expect_probe_version: null,
     start_at: null,
     created_by: "ops",
     created_at: "2026-12-03T10:00:00.000Z",

@@ -52,8 +52,8 @@ export interface RolloutHarness {
   driveUntil(id: string, done: (view: RolloutView) => boolean, stepMs?: number): Promise<RolloutView>;
 }
 
-/** A fresh commands table per call: tests do not see each other's rollouts. */
-export async function rolloutHarness(): Promise<RolloutHarness> {
+/** A fresh commands table per call: tests do not see each other's rollouts. `extra`: deps of the caller's own (probe reports). */
+export async function rolloutHarness(extra: Pick<RolloutDeps, "probeVersions"> = {}): Promise<RolloutHarness> {
   const { info, dynamo } = useStack();
   const tableName = `rollouts-${randomBytes(6).toString("hex")}`;
   await dynamo.send(new CreateTableCommand(tableSpec(TABLES.commands, tableName)));
@@ -81,6 +81,7 @@ export async function rolloutHarness(): Promise<RolloutHarness> {
     queue,
     now: () => clock.now,
     settings: { tickMs: 1_000, staleMs: 60_000, silentSeconds: 180 },
+    ...extra,
   };
   const tick = tickJobHandler(commands, ROLLOUT_TEST_COMMAND_SETTINGS.sendBudgetMs);
   const drain = async (maxJobs = Infinity): Promise<void> => {

@@ -377,15 +377,21 @@ describe("APM datasources", () => {
     expect(answer).toMatchObject({ targets: 4, rollout: { targets: 4, strategy: { kind: "linear", wave_size: 2 } } });
     expect(answer.command).toBeUndefined();
     const id = answer.rollout?.rollout_id ?? "";
+    // Each wave is judged by what the probes report after it: they report 2.0 now and then, as upgraded probes do.
     const done = await eventually(
       "the upgrade's rollout ended",
       async () => {
-        const view = (await api("GET", `/v1/rollouts/${id}`)).body.data as { status: string; waves: { size: number; message_id: string }[] };
+        await report(
+          app,
+          agents.map((agent_id) => ({ agent_id, service: "api", instance: agent_id, probe_version: "2.0" })),
+        );
+        const view = (await api("GET", `/v1/rollouts/${id}`)).body.data as { status: string; errors: number; waves: { size: number; message_id: string }[] };
         return view.status === "SUCCEEDED" ? view : undefined;
       },
       45_000,
     );
     expect(done.waves.map((w) => w.size)).toEqual([2, 2]);
+    expect(done.errors).toBe(0);
     // Asked again after it ended: a new attempt, as for a command.
     const again = (await api("POST", `${appPath(app.app_name)}/upgrade`, body)).body.data as ProbeCommandAnswer;
     expect(again.rollout?.rollout_id).not.toBe(id);

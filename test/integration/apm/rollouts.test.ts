@@ -1,5 +1,6 @@
 /**
- * An APM datasource action whose probes are told by a rollout, driven through lib/ against the
+ * APM's rollouts: a datasource action whose probes are told by a rollout, and a probe upgrade judged
+ * by the versions the probes report afterwards, driven through lib/ against the
  * shared stack's real parts: an apps table of this file's own, the stack's config flow and GSE
  * simulator (the route), and a rollout engine with its own commands table, heartbeat and clock
  * (test/helpers/rollouts.ts), so the health gate trips exactly when the test says. The stream's
@@ -13,7 +14,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { createApp, getApp, type ApmDeps } from "../../../lib/apm/apps.ts";
 import { setDatasource, settleDatasourceRollout } from "../../../lib/apm/datasources.ts";
-import { ingestProbes } from "../../../lib/apm/probes.ts";
+import { ingestProbes, upgradeProbes } from "../../../lib/apm/probes.ts";
+import { probeVersionReader } from "../../../lib/apm/rollout-deps.ts";
 import { AppStore } from "../../../lib/apm/store.ts";
 import { readObject } from "../../../lib/config-versions/documents.ts";
 import { createAlertPublisher } from "../../../lib/core/alerts.ts";
@@ -30,7 +32,7 @@ const { info, dynamo } = useStack();
 const run = randomUUID().slice(0, 8);
 const BIZ = 8_000_000 + Math.floor(Math.random() * 1_000_000);
 const PLAT = "bkmonitor";
-let apps = 0;
+let appCount = 0;
 
 interface Setup {
   readonly h: RolloutHarness;
@@ -42,12 +44,13 @@ interface Setup {
 
 /** An app with a trace datasource whose probes run on `n` simulator agents, and APM deps on the harness's engine and clock. */
 async function setup(n: number, options: { rollouts?: boolean } = {}): Promise<Setup> {
-  const h = await rolloutHarness();
   const tableName = `apps-${randomBytes(6).toString("hex")}`;
   await dynamo.send(new CreateTableCommand(tableSpec(TABLES.apps, tableName)));
+  const apps = new AppStore({ client: DynamoDBDocumentClient.from(dynamo), tableName });
+  const h = await rolloutHarness({ probeVersions: probeVersionReader(apps) });
   const store = configStore(info, dynamo);
   const apm: ApmDeps = {
-    store: new AppStore({ client: DynamoDBDocumentClient.from(dynamo), tableName }),
+    store: apps,
     configs: {
       ...libDeps(store, directGse(info)),
       settings: { pendingAddTtlSeconds: 3600, idempotencyTtlSeconds: 3600, dedupeWindowSeconds: 0, inProgressTimeoutSeconds: 60 },
@@ -60,7 +63,7 @@ async function setup(n: number, options: { rollouts?: boolean } = {}): Promise<S
     now: () => h.clock.now,
     logger: new Logger({ logLevel: "SILENT" }),
   };
-  const appName = `dsr-${run}-${apps++}`;
+  const appName = `dsr-${run}-${appCount++}`;
   const dataId = uniqueBuiltInChannelId();
   await createApp(apm, { bk_biz_id: BIZ, app_name: appName, datasources: { trace: { data_id: dataId, stream_to_id: 501 } } }, "tester");
   const { ids } = await addSimAgents(info, n);
@@ -176,4 +179,52 @@ describe("APM datasource start under a rollout's health gate", () => {
     expect(await trace(plain)).toMatchObject({ enabled: false });
     expect(await routeNames(plain)).toBeNull();
   });
+});
+
+describe("APM probe upgrade run as a rollout", () => {
+  /** The probes of `ids` report `version`, a second after the clock's now (after their wave went out). */
+  const reportVersion = async (s: Setup, ids: readonly string[], version: string): Promise<void> => {
+    s.h.clock.now += 1_000;
+    await ingestProbes(
+      s.apm,
+      BIZ,
+      s.appName,
+      ids.map((agent_id) => ({ agent_id, service: "web", instance: agent_id, probe_version: version })),
+    );
+  };
+
+  for (const [maxErrors, status] of [
+    [0, "ABORTED"],
+    [1, "SUCCEEDED"],
+  ] as const) {
+    it(`counts a probe that replied but still reports the old version as an error (max_errors ${maxErrors} → ${status})`, async () => {
+      const s = await setup(4);
+      const answer = await upgradeProbes(
+        s.apm,
+        BIZ,
+        s.appName,
+        { target_version: "2.0", strategy: { kind: "linear", wave_size: 2 }, max_errors: maxErrors, gate: { max_unhealthy: 4, silent_seconds: 30 } },
+        "tester",
+      );
+      const id = answer.rollout?.rollout_id ?? "";
+      expect(answer.rollout).toMatchObject({ expect_probe_version: { bk_biz_id: BIZ, app_name: s.appName, version: "2.0" } });
+      const order = [...s.agents].sort();
+      // Wave 1 went out and its command ended; the probes have not reported since: the wave waits.
+      await s.h.drain();
+      await s.h.driveUntil(id, (v) => v.current_wave === 1, 0);
+      expect((await s.h.deps.store.waves(id))[0]?.status).toBe("RUNNING");
+      await reportVersion(s, order.slice(0, 1), "2.0");
+      await reportVersion(s, order.slice(1, 2), "1.0");
+      const after = await s.h.driveUntil(id, (v) => v.status !== "RUNNING" || v.current_wave === 2);
+      expect(after.waves[0]).toMatchObject({ errors: 1, version_mismatch: [order[1]] });
+      if (status === "ABORTED") {
+        expect(after).toMatchObject({ status: "ABORTED", errors: 1, gate: { gate: "errors" } });
+        expect(await deliveries(`${id}.w2`)).toEqual({});
+        return;
+      }
+      await reportVersion(s, order.slice(2), "2.0");
+      const done = await s.h.driveUntil(id, (v) => v.status === "SUCCEEDED");
+      expect(done).toMatchObject({ errors: 1, waves: [{ errors: 1 }, { errors: 0 }] });
+    });
+  }
 });
