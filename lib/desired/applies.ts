@@ -1,0 +1,58 @@
+/** Showing applies: one, or the history newest first (GET /v1/applies). Secrets never appear: steps carry no documents. */
+import { NotFoundError } from "../core/errors.ts";
+import { summaryOf } from "./plan.ts";
+import type { ApplyItem, DesiredStore } from "./store.ts";
+import type { ApplyView } from "./schemas.ts";
+
+const iso = (ms: number | undefined | null): string | null => (ms === undefined || ms === null ? null : new Date(ms).toISOString());
+
+export function applyView(item: ApplyItem): ApplyView {
+  return {
+    apply_id: item.apply_id,
+    plan_id: item.plan_id,
+    plat_name: item.plat_name,
+    status: item.status,
+    author: item.author,
+    summary: summaryOf(item.steps),
+    steps: [...item.steps],
+    error: item.error,
+    bake: item.bake
+      ? {
+          seconds: item.bake.seconds,
+          until: new Date(item.bake.until).toISOString(),
+          gate: item.bake.gate,
+          alive_before: item.bake.alive_before,
+          alive_now: item.bake.alive_now,
+          tripped: item.bake.tripped,
+        }
+      : null,
+    started_at: new Date(item.started_at).toISOString(),
+    finished_at: iso(item.finished_at),
+  };
+}
+
+export async function getApply(store: DesiredStore, id: string): Promise<ApplyView> {
+  const item = await store.getApply(id);
+  if (!item) throw new NotFoundError(`apply ${id} not found`);
+  return applyView(item);
+}
+
+export async function listApplies(store: DesiredStore, query: { limit: number; cursor?: string | undefined }) {
+  const page = await store.listApplies(query);
+  return {
+    applies: page.items.map((item) => {
+      const v = applyView(item);
+      return {
+        apply_id: v.apply_id,
+        plan_id: v.plan_id,
+        plat_name: v.plat_name,
+        status: v.status,
+        author: v.author,
+        summary: v.summary,
+        started_at: v.started_at,
+        finished_at: v.finished_at,
+      };
+    }),
+    ...(page.cursor ? { next_cursor: page.cursor } : {}),
+  };
+}

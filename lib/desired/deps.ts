@@ -1,0 +1,60 @@
+/**
+ * What plans and applies run with. An apply writes through the versioned config flow
+ * (lib/config-versions: version, verify, head move), reads the fleet for its bake gate, alerts on
+ * the topic and queues its bake ticks on the automation queue.
+ */
+import type { SNSClient } from "@aws-sdk/client-sns";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { createAlertPublisher, type Alert, type AlertPublisher } from "../core/alerts.ts";
+import { alertsTopicOf, queueUrlOf, tableOf } from "../core/config.ts";
+import { sqsSender, type QueueSender } from "../core/queue.ts";
+import { configDeps, type VersionedDeps } from "../config-versions/deps.ts";
+import { FleetStore } from "../fleet/store.ts";
+import type { GseFunctionContext } from "../gse/context.ts";
+import type { PlanDeps } from "./plans.ts";
+import { DesiredStore } from "./store.ts";
+
+export interface ApplySettings {
+  /** How often a bake looks at its gate. */
+  readonly bakeTickMs: number;
+}
+
+export const DEFAULT_APPLY_SETTINGS: ApplySettings = { bakeTickMs: 15_000 };
+
+export interface ApplyDeps extends PlanDeps {
+  /** The versioned config flow every GSE write of an apply goes through. */
+  readonly configs: VersionedDeps;
+  /** The bake gate's alive ratio (the heartbeat's fleet table). */
+  readonly fleet: FleetStore;
+  readonly alerts: AlertPublisher<Alert>;
+  /** The automation queue (desired.bake). */
+  readonly queue: QueueSender;
+  readonly settings: ApplySettings;
+}
+
+export function planDeps(context: GseFunctionContext, clients: { readonly dynamo: DynamoDBDocumentClient }): PlanDeps {
+  const { config, logger } = context;
+  return {
+    gse: context.gse,
+    store: new DesiredStore({ client: clients.dynamo, tableName: tableOf(config, "configs") }),
+    operator: config.gse.username,
+    now: Date.now,
+    logger,
+  };
+}
+
+export function applyDeps(
+  context: GseFunctionContext,
+  clients: { readonly dynamo: DynamoDBDocumentClient; readonly sqs: SQSClient; readonly sns: SNSClient },
+): ApplyDeps {
+  const { config, logger } = context;
+  return {
+    ...planDeps(context, clients),
+    configs: configDeps(context, clients),
+    fleet: new FleetStore({ client: clients.dynamo, tableName: tableOf(config, "fleet") }),
+    alerts: createAlertPublisher({ sns: clients.sns, topicArn: alertsTopicOf(config), logger, metrics: context.metrics }),
+    queue: sqsSender(clients.sqs, queueUrlOf(config, "automation")),
+    settings: DEFAULT_APPLY_SETTINGS,
+  };
+}

@@ -1,0 +1,85 @@
+/**
+ * Plans against the stack's GSE simulator and DynamoDB Local, through lib/desired: what GSE holds
+ * is read, names resolve to ids, links are checked, and nothing is written to GSE.
+ */
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "../../../lib/core/errors.ts";
+import { createPlan, type PlanDeps } from "../../../lib/desired/plans.ts";
+import { desiredDocumentSchema, type DesiredDocumentInput } from "../../../lib/desired/schemas.ts";
+import { DesiredStore } from "../../../lib/desired/store.ts";
+import { directGse } from "../../helpers/configs.ts";
+import { simulatorCounters, uniqueBuiltInChannelId, useStack } from "../../helpers/stack.ts";
+
+const { info, dynamo } = useStack();
+const run = randomUUID().slice(0, 8);
+
+const deps = (): PlanDeps => ({
+  gse: directGse(info),
+  store: new DesiredStore({ client: DynamoDBDocumentClient.from(dynamo), tableName: info.tables.configs }),
+  operator: "admin",
+  now: () => Date.now(),
+});
+
+/** 2 stream_tos and 3 routes of this test's own (names and channels unique to the run). */
+export function pipeline(tag: string): DesiredDocumentInput {
+  const kafka = `kafka-${tag}-${run}`;
+  const redis = `redis-${tag}-${run}`;
+  const [a, b, c] = [uniqueBuiltInChannelId(), uniqueBuiltInChannelId(), uniqueBuiltInChannelId()];
+  return {
+    plat_name: "bkmonitor",
+    stream_tos: [
+      { name: kafka, report_mode: "kafka", kafka: { storage_address: [{ ip: "10.0.0.1", port: 9092 }], sasl_username: "u", sasl_passwd: `pw-${run}` } },
+      { name: redis, report_mode: "redis", redis: { storage_address: [{ ip: "10.0.0.2", port: 6379 }], passwd: `rpw-${run}` } },
+    ],
+    routes: [
+      { channel_id: a, route: [{ name: `r-${a}`, stream_to: { name: kafka, kafka: { topic_name: `t-${a}` } } }] },
+      { channel_id: b, route: [{ name: `r-${b}`, stream_to: { name: kafka, kafka: { topic_name: `t-${b}` } } }] },
+      { channel_id: c, route: [{ name: `r-${c}`, stream_to: { name: redis, redis: { channel_name: `c-${c}` } } }] },
+    ],
+  };
+}
+
+describe("plans", () => {
+  it("a document with 2 stream_tos and 3 routes on a fresh GSE plans 5 creates, stream_tos first, secrets masked, and writes nothing to GSE", async () => {
+    const before = await simulatorCounters(info);
+    const plan = await createPlan(deps(), desiredDocumentSchema.parse(pipeline("fresh")), "tester");
+    expect(plan.summary).toEqual({ create: 5, update: 0, delete: 0, unchanged: 0 });
+    expect(plan.has_changes).toBe(true);
+    expect(plan.changes.map((c) => [c.order, c.kind, c.action])).toEqual([
+      [1, "streamto", "create"],
+      [2, "streamto", "create"],
+      [3, "route", "create"],
+      [4, "route", "create"],
+      [5, "route", "create"],
+    ]);
+    expect(JSON.stringify(plan)).not.toContain(`pw-${run}`);
+    expect(plan.changes[0]?.changes.find((c) => c.path.endsWith("sasl_passwd"))).toMatchObject({ change: "added", secret: true });
+    const after = await simulatorCounters(info);
+    expect(after.applied).toEqual(before.applied);
+  });
+
+  it("refuses a plan whose route names a stream_to the plan deletes, naming the dangling reference", async () => {
+    const doc = pipeline("dangling");
+    const kafka = doc.stream_tos?.[0];
+    const plan = createPlan(deps(), desiredDocumentSchema.parse({ ...doc, stream_tos: [{ name: kafka?.name, absent: true }, doc.stream_tos?.[1]] }), "tester");
+    const error = await plan.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).message).toContain(`names stream_to ${kafka?.name}`);
+  });
+
+  it("refuses a route that names a stream_to neither the document nor GSE has, and one whose report type does not match", async () => {
+    const doc = pipeline("unknown");
+    const routes = doc.routes ?? [];
+    const broken = {
+      ...doc,
+      routes: [
+        { ...routes[0], route: [{ name: "x", stream_to: { name: `missing-${run}`, kafka: { topic_name: "t" } } }] },
+        { ...routes[1], route: [{ name: "y", stream_to: { name: doc.stream_tos?.[1]?.name, kafka: { topic_name: "t" } } }] },
+      ],
+    };
+    const error = (await createPlan(deps(), desiredDocumentSchema.parse(broken), "tester").catch((e: unknown) => e)) as ValidationError;
+    expect(error.problems.map((p) => p.path)).toEqual(["routes.0.route.0.stream_to.name", "routes.1.route.0.stream_to.kafka"]);
+  });
+});
