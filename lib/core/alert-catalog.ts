@@ -52,6 +52,11 @@ export const ALERT_CATALOG = {
     severities: ["warning"],
     when: "GSE no longer holds an object's current version (changed outside gse-control)",
   },
+  "config.desired_drift": {
+    reason: "not_as_asked",
+    severities: ["warning"],
+    when: "GSE no longer holds what a platform's last applied desired-state document says; a drift plan brings it back",
+  },
   "command.partial": {
     reason: "not_as_asked",
     severities: ["warning"],

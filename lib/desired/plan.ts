@@ -97,7 +97,7 @@ export function computePlan(doc: DesiredDocument, state: GseState, lastApplied: 
       after.set(s.document.stream_to.name, "gone");
     }
   }
-  const deletedIds = new Map(streamChanges.filter((c) => c.action === "delete" && c.id !== null).map((c) => [c.id as number, c.key]));
+  const deletedIds = new Map(streamChanges.filter((c) => c.action === "delete" && c.id !== null).map((c) => [c.id as number, c.name]));
 
   // 2. channels: the document's, then (prune) the last applied document's others.
   const channelChanges: PlannedChange[] = [];
@@ -198,13 +198,13 @@ function plannedChannel(
 
 function change(
   kind: "streamto" | "route",
-  key: string,
+  name: string,
   id: number | null,
   action: PlanAction,
   before: ConfigDocument,
   after: StreamToDocument | PlannedRouteDocument | null,
 ): PlannedChange {
-  return { order: 0, kind, key, id, action, before, after };
+  return { order: 0, kind, name, id, action, before, after };
 }
 
 /** What a person sees of a change: secrets masked, the field-level diff. */
@@ -212,7 +212,7 @@ export function changeView(c: PlannedChange): PlanChange {
   return {
     order: c.order,
     kind: c.kind,
-    key: c.key,
+    name: c.name,
     id: c.id,
     action: c.action,
     changes: c.action === "unchanged" ? [] : diffDocuments(c.before, c.after),

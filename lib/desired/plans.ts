@@ -60,10 +60,20 @@ export async function planAgainstGse(
 /** Plans `doc` against GSE now and stores the plan. */
 export async function createPlan(deps: PlanDeps, doc: DesiredDocument, author: string, source: "request" | "drift" = "request"): Promise<PlanView> {
   const { item } = await planAgainstGse(deps, doc);
+  return savePlan(deps, item, author, source);
+}
+
+/** Stores a plan computed by planAgainstGse under a new id. */
+export async function savePlan(
+  deps: PlanDeps,
+  item: Omit<PlanItem, "plan_id" | "pk" | "created_by" | "source">,
+  author: string,
+  source: "request" | "drift",
+): Promise<PlanView> {
   const planId = `plan-${(deps.newId ?? randomUUID)()}`;
   const stored: PlanItem = { ...item, pk: planPk(planId), plan_id: planId, created_by: author, source };
   await deps.store.putPlan(stored);
-  deps.logger?.info("plan made", { plan_id: planId, plat_name: doc.plat_name, source, summary: summaryOf(stored.changes) });
+  deps.logger?.info("plan made", { plan_id: planId, plat_name: item.plat_name, source, summary: summaryOf(stored.changes) });
   return planView(stored);
 }
 

@@ -112,8 +112,8 @@ export const PLAN_SOURCES = ["request", "drift"] as const;
 export const planChangeSchema = z.object({
   order: z.int(),
   kind: z.enum(["streamto", "route"]),
-  /** The stream_to's name, or the channel id. */
-  key: z.string(),
+  /** The stream_to's name, or the channel id (not `key`: the log and alert masking takes `key` for a secret). */
+  name: z.string(),
   /** stream_to_id or channel_id; null for a stream_to the apply will create. */
   id: z.int().nullable(),
   action: planActionSchema,
@@ -178,7 +178,7 @@ export const STEP_STATUSES = ["PENDING", "APPLIED", "UNCHANGED", "FAILED", "UNDO
 export const applyStepSchema = z.object({
   order: z.int(),
   kind: z.enum(["streamto", "route"]),
-  key: z.string(),
+  name: z.string(),
   /** Known once the object exists (a created stream_to gets its id from GSE). */
   id: z.int().nullable(),
   action: planActionSchema,

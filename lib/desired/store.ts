@@ -10,7 +10,7 @@
  *
  * Documents keep their secrets (an apply must write them, an undo restore them); views mask them.
  */
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { isCancelledOrConditionFailure } from "../dynamo/conditions.ts";
 import { TABLES } from "../resources.ts";
 import type { PlannedChange } from "./plan.ts";
@@ -85,6 +85,8 @@ export interface LastApplied {
   readonly plan_id: string;
   readonly document: DesiredDocument;
   readonly applied_at: number;
+  /** The GSE state hash of the last drift reported as a plan: the same drift is reported once. */
+  readonly drift_hash?: string;
 }
 
 export class DesiredStore {
@@ -192,6 +194,23 @@ export class DesiredStore {
         ],
       }),
     );
+  }
+
+  /** Notes the drift reported (its state hash), unless a newer apply replaced the document meanwhile. */
+  async setDriftHash(platName: string, applyId: string, hash: string): Promise<void> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: lastAppliedPk(platName), sk: LAST_SK },
+          UpdateExpression: "SET drift_hash = :hash",
+          ConditionExpression: "apply_id = :apply",
+          ExpressionAttributeValues: { ":hash": hash, ":apply": applyId },
+        }),
+      );
+    } catch (error) {
+      if (!isCancelledOrConditionFailure(error)) throw error;
+    }
   }
 
   /** Platforms with a last applied document (the scheduled drift-as-a-plan check). */
