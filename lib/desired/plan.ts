@@ -35,6 +35,9 @@ export type PlanOutcome = { readonly ok: true; readonly changes: PlannedChange[]
 
 const REPORT_KEYS = ["kafka", "redis", "pulsar"] as const;
 
+/** A stream_to name after the apply: its id (null: the apply creates it), gone, or held more than once by GSE. */
+type Target = { id: number | null; reportMode: string } | "gone" | "ambiguous";
+
 function streamToDocumentOf(platName: string, desired: DesiredStreamTo): StreamToDocument {
   const { label, absent: _absent, ...streamTo } = desired;
   return { plat_name: platName, ...(label ? { label } : {}), stream_to: streamTo as StreamToDocument["stream_to"] };
@@ -67,8 +70,8 @@ export function computePlan(doc: DesiredDocument, state: GseState, lastApplied: 
   // 1. stream_tos: the document's, then (prune) the platform's others.
   const streamChanges: PlannedChange[] = [];
   /** name → what it will be after the apply: an id (existing), null (created by the plan), or gone. */
-  const after = new Map<string, { id: number | null; reportMode: string } | "gone">();
-  for (const [name, list] of held) after.set(name, list.length === 1 ? { id: list[0]!.id, reportMode: list[0]!.document.stream_to.report_mode } : "gone");
+  const after = new Map<string, Target>();
+  for (const [name, list] of held) after.set(name, list.length === 1 ? { id: list[0]!.id, reportMode: list[0]!.document.stream_to.report_mode } : "ambiguous");
   doc.stream_tos.forEach((desired, i) => {
     const same = held.get(desired.name) ?? [];
     if (same.length > 1) {
@@ -157,7 +160,7 @@ function plannedChannel(
   platName: string,
   channel: DesiredChannel,
   c: number,
-  after: ReadonlyMap<string, { id: number | null; reportMode: string } | "gone">,
+  after: ReadonlyMap<string, Target>,
   problems: FieldProblem[],
 ): PlannedRouteDocument | undefined {
   const before = problems.length;
@@ -169,6 +172,11 @@ function plannedChannel(
       problems.push({
         path: `${path}.stream_to.name`,
         message: `route ${entry.name} of channel ${channel.channel_id} names stream_to ${entry.stream_to.name}, which neither the document nor GSE has`,
+      });
+    else if (target === "ambiguous")
+      problems.push({
+        path: `${path}.stream_to.name`,
+        message: `route ${entry.name} of channel ${channel.channel_id} names stream_to ${entry.stream_to.name}, which GSE holds more than once`,
       });
     else if (target === "gone")
       problems.push({
@@ -189,7 +197,7 @@ function plannedChannel(
       if (!filters.has(f))
         problems.push({ path: `${path}`, message: `route ${entry.name} names stream filter ${f}, which channel ${channel.channel_id} does not have` });
     }
-    const id = target !== undefined && target !== "gone" ? target.id : null;
+    const id = typeof target === "object" ? target.id : null;
     return { ...entry, stream_to: { ...entry.stream_to, ...(id !== null ? { stream_to_id: id } : {}) } };
   });
   if (problems.length > before) return undefined;
