@@ -13,6 +13,7 @@ export const ALERT_SOURCES = [
   "gse-control/apm",
   "gse-control/automation",
   "gse-control/rollouts",
+  "gse-control/desired",
 ] as const;
 export type AlertSource = (typeof ALERT_SOURCES)[number];
 
