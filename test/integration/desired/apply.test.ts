@@ -195,6 +195,31 @@ describe("the bake", () => {
     expect(await waitForAlerts(inbox, `desired#${doc.plat_name}`)).toHaveLength(1);
   });
 
+  it("a route changed by another client during the bake trips the drift gate: the apply undone, its objects gone again", async () => {
+    const h = await applyHarness();
+    const doc = docOf("bake-drift");
+    const before = await dump(doc);
+    const plan = await createPlan(h.deps, doc, "tester");
+    const baking = await applyPlan(h.deps, plan.plan_id, { bake_seconds: 600 }, "tester");
+    expect(baking.bake).toMatchObject({ gate: null, alive_before: null });
+    expect(await bakeTick(h.deps, baking.apply_id)).toBe(15_000);
+
+    const channel = doc.routes[2]!;
+    await gse.call("update_route", {
+      condition: { channel_id: channel.channel_id, plat_name: doc.plat_name },
+      operation: { operator_name: "admin" },
+      specification: {
+        route: [{ name: channel.route[0]!.name, stream_to: { stream_to_id: baking.steps[1]!.id as number, redis: { channel_name: "moved" } } }],
+      },
+    });
+    h.clock.now += 15_000;
+    expect(await bakeTick(h.deps, baking.apply_id)).toBeUndefined();
+    const view = await getApply(h.deps.store, baking.apply_id);
+    expect(view.status).toBe("ROLLED_BACK");
+    expect(view.bake?.tripped).toMatchObject({ gate: "drift", reason: expect.stringContaining(`route#${channel.channel_id}`) });
+    expect(await dump(doc)).toEqual(before);
+  });
+
   it("a bake whose gate holds ends APPLIED once the clock passes its end, and the platform's last applied document is stored", async () => {
     const h = await applyHarness();
     const ids = await watchedAgents(h);
