@@ -8,6 +8,7 @@ import { deadLetterAlert } from "../lib/automation/alerts.ts";
 import { commandDeps } from "../lib/commands/deps.ts";
 import { configDeps } from "../lib/config-versions/deps.ts";
 import { createAlertPublisher } from "../lib/core/alerts.ts";
+import { applyDeps } from "../lib/desired/deps.ts";
 import { documentClient } from "../lib/core/aws.ts";
 import { alertsTopicOf, queueUrlOf, tableOf } from "../lib/core/config.ts";
 import { sqsClient } from "../lib/core/queue.ts";
@@ -47,6 +48,7 @@ const runJob = createJobRunner({
     configs: configDeps(context, clients),
     apm,
     rollouts,
+    desired: applyDeps(context, clients),
     // A tick may run up to the function's timeout; leave time to hand the rest back to the queue.
     tickBudgetMs: (FUNCTIONS.automation.timeoutSeconds - 30) * 1000,
   }),

@@ -13,6 +13,8 @@ import { retryJobHandler, tickJobHandler } from "./commands/retry.ts";
 import type { VersionedDeps } from "./config-versions/deps.ts";
 import { configJobs } from "./config-versions/jobs.ts";
 import { decideConfigJob } from "./config-versions/decide.ts";
+import { desiredBakeJob } from "./desired/bake.ts";
+import type { ApplyDeps } from "./desired/deps.ts";
 import { heartbeatShardJob } from "./heartbeat/jobs.ts";
 import type { RolloutDeps } from "./rollouts/deps.ts";
 import { isTemplatedDispatch, rolloutJobs } from "./rollouts/jobs.ts";
@@ -27,6 +29,8 @@ export interface JobRegistryDeps {
   readonly configs: VersionedDeps;
   readonly apm: ApmDeps;
   readonly rollouts: RolloutDeps;
+  /** Desired-state applies: their bake ticks. */
+  readonly desired: ApplyDeps;
   /** How long one command tick may send before it hands the rest back to the queue. */
   readonly tickBudgetMs: number;
 }
@@ -59,5 +63,6 @@ export function jobRegistry(deps: JobRegistryDeps): Readonly<Record<JobType, Job
     [JOB_TYPES.probeUpgrade]: probeUpgradeJob(deps.apm),
     [JOB_TYPES.rolloutTick]: rollouts[JOB_TYPES.rolloutTick],
     [JOB_TYPES.rolloutStart]: rollouts[JOB_TYPES.rolloutStart],
+    [JOB_TYPES.desiredBake]: desiredBakeJob(deps.desired),
   };
 }

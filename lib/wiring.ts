@@ -242,6 +242,8 @@ export const FUNCTIONS = {
     // Command retries, ticks and queue jobs (dispatch, apply_config, rollback_config, probe_*) use
     // the commands and configs tables and the slot.
     // APM jobs (probe_start/probe_stop of an app's datasource, probe_upgrade) use the apps table.
+    // Desired-state bake ticks (desired.bake) read the configs and fleet tables, undo through the
+    // versioned flow, alert on the topic and queue their next tick: all linked above.
     links: [...new Set([QUEUES.automationDlq.link, TABLES.agents.link, ...HEARTBEAT_LINKS, ...COMMANDS, TABLES.configs.link, TABLES.apps.link])],
   },
   heartbeat: {

@@ -31,6 +31,8 @@ export const JOB_TYPES = {
   rolloutTick: "rollout.tick",
   /** lib/rollouts/jobs.ts: a rollout another system puts on the queue (the POST /v1/rollouts body). */
   rolloutStart: "rollout.start",
+  /** lib/desired/bake.ts: one look at a desired-state apply's bake gate; it queues the next while the apply bakes. */
+  desiredBake: "desired.bake",
 } as const;
 
 export type JobType = (typeof JOB_TYPES)[keyof typeof JOB_TYPES];

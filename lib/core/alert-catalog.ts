@@ -87,6 +87,11 @@ export const ALERT_CATALOG = {
     severities: ["warning", "critical"],
     when: "starting or stopping an APM datasource failed and was undone (critical when undoing it failed too); a route GSE refused raises none",
   },
+  "config.desired_apply": {
+    reason: "not_as_asked",
+    severities: ["warning", "critical"],
+    when: "a desired-state apply failed at a change, or its bake gate (alive ratio, drift) tripped, and what it had applied was undone (critical when an undo failed: GSE holds part of the apply)",
+  },
   "heartbeat.lost": {
     reason: "not_as_asked",
     severities: ["warning"],

@@ -12,6 +12,7 @@
  */
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { isCancelledOrConditionFailure } from "../dynamo/conditions.ts";
+import { Outbox, type DocumentTransactItem } from "../core/outbox.ts";
 import { TABLES } from "../resources.ts";
 import type { PlannedChange } from "./plan.ts";
 import type { ApplyStatus, ApplyStep, BakeGate, DesiredDocument } from "./schemas.ts";
@@ -76,6 +77,8 @@ export interface ApplyItem {
   readonly finished_at?: number;
   readonly [TTL]: number;
 }
+
+export type ApplyChange = Partial<Omit<ApplyItem, "pk" | "sk" | "apply_id" | "rev">>;
 
 export interface LastApplied {
   readonly pk: string;
@@ -147,13 +150,25 @@ export class DesiredStore {
     return out.Item as ApplyItem | undefined;
   }
 
-  /** The apply with `change`, if it is still at the rev read (false: another writer moved it). */
-  async updateApply(item: ApplyItem, change: Partial<Omit<ApplyItem, "pk" | "sk" | "apply_id" | "rev">>): Promise<ApplyItem | undefined> {
+  /** Alerts of applies on their way to the topic, in this table beside the apply they report (lib/core/outbox.ts; the outbox sweep reads it). */
+  get outbox(): Outbox {
+    return new Outbox({ client: this.client, table: this.tableName });
+  }
+
+  /** The write updateApply makes, for a transaction of the caller's (the state change with its alert, in one). */
+  applyUpdate(item: ApplyItem, change: ApplyChange): { next: ApplyItem; write: DocumentTransactItem } {
     const next: ApplyItem = { ...item, ...change, rev: item.rev + 1 };
+    return {
+      next,
+      write: { Put: { TableName: this.tableName, Item: next, ConditionExpression: "rev = :rev", ExpressionAttributeValues: { ":rev": item.rev } } },
+    };
+  }
+
+  /** The apply with `change`, if it is still at the rev read (false: another writer moved it). */
+  async updateApply(item: ApplyItem, change: ApplyChange): Promise<ApplyItem | undefined> {
+    const { next, write } = this.applyUpdate(item, change);
     try {
-      await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: next, ConditionExpression: "rev = :rev", ExpressionAttributeValues: { ":rev": item.rev } }),
-      );
+      await this.client.send(new PutCommand(write.Put as NonNullable<DocumentTransactItem["Put"]>));
       return next;
     } catch (error) {
       if (isCancelledOrConditionFailure(error)) return undefined;

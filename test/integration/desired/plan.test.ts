@@ -10,7 +10,8 @@ import { createPlan, type PlanDeps } from "../../../lib/desired/plans.ts";
 import { desiredDocumentSchema, type DesiredDocumentInput } from "../../../lib/desired/schemas.ts";
 import { DesiredStore } from "../../../lib/desired/store.ts";
 import { directGse } from "../../helpers/configs.ts";
-import { simulatorCounters, uniqueBuiltInChannelId, useStack } from "../../helpers/stack.ts";
+import { pipeline as desiredPipeline } from "../../helpers/desired.ts";
+import { simulatorCounters, useStack } from "../../helpers/stack.ts";
 
 const { info, dynamo } = useStack();
 const run = randomUUID().slice(0, 8);
@@ -23,23 +24,7 @@ const deps = (): PlanDeps => ({
 });
 
 /** 2 stream_tos and 3 routes of this test's own (names and channels unique to the run). */
-export function pipeline(tag: string): DesiredDocumentInput {
-  const kafka = `kafka-${tag}-${run}`;
-  const redis = `redis-${tag}-${run}`;
-  const [a, b, c] = [uniqueBuiltInChannelId(), uniqueBuiltInChannelId(), uniqueBuiltInChannelId()];
-  return {
-    plat_name: "bkmonitor",
-    stream_tos: [
-      { name: kafka, report_mode: "kafka", kafka: { storage_address: [{ ip: "10.0.0.1", port: 9092 }], sasl_username: "u", sasl_passwd: `pw-${run}` } },
-      { name: redis, report_mode: "redis", redis: { storage_address: [{ ip: "10.0.0.2", port: 6379 }], passwd: `rpw-${run}` } },
-    ],
-    routes: [
-      { channel_id: a, route: [{ name: `r-${a}`, stream_to: { name: kafka, kafka: { topic_name: `t-${a}` } } }] },
-      { channel_id: b, route: [{ name: `r-${b}`, stream_to: { name: kafka, kafka: { topic_name: `t-${b}` } } }] },
-      { channel_id: c, route: [{ name: `r-${c}`, stream_to: { name: redis, redis: { channel_name: `c-${c}` } } }] },
-    ],
-  };
-}
+const pipeline = (tag: string): DesiredDocumentInput => desiredPipeline(tag, run);
 
 describe("plans", () => {
   it("a document with 2 stream_tos and 3 routes on a fresh GSE plans 5 creates, stream_tos first, secrets masked, and writes nothing to GSE", async () => {

@@ -16,9 +16,11 @@ import { alertOf } from "../../../lib/config-versions/undo.ts";
 import { ALERT_CATALOG, ALERT_TYPES, type AlertType } from "../../../lib/core/alert-catalog.ts";
 import { alertSchema, createAlertPublisher, type Alert, type SnsPublish } from "../../../lib/core/alerts.ts";
 import { registerSecrets } from "../../../lib/core/logger.ts";
+import { desiredApplyAlert } from "../../../lib/desired/alerts.ts";
 import { ALERT_KINDS, heartbeatAlert } from "../../../lib/heartbeat/alerts.ts";
 import { rolloutAbortAlert } from "../../../lib/rollouts/alerts.ts";
 import { captureMetrics } from "../../helpers/emf.ts";
+import { applyItem } from "../../helpers/desired-items.ts";
 import { commandItem } from "../../helpers/events.ts";
 
 const AT = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -89,6 +91,8 @@ const rolloutAlerts = (): Alert[] => [
   ),
 ];
 
+const desiredAlerts = (): Alert[] => [desiredApplyAlert(applyItem(), AT), desiredApplyAlert(applyItem({ status: "ROLLBACK_FAILED" }), AT)];
+
 const RAISED: Readonly<Record<string, () => Alert[]>> = {
   config: configAlerts,
   command: commandAlerts,
@@ -96,6 +100,7 @@ const RAISED: Readonly<Record<string, () => Alert[]>> = {
   apm: apmAlerts,
   dead_letter: deadLetterAlerts,
   rollout: rolloutAlerts,
+  desired: desiredAlerts,
 };
 const everyAlert = (): Alert[] => Object.values(RAISED).flatMap((raise) => raise());
 
