@@ -27,7 +27,7 @@ export type DesiredApplyAlert = Alert & {
 /** The one alert_id of an apply's alert: an apply ends rolled back once. */
 export const desiredAlertId = (applyId: string): string => `desired-apply#${applyId}`;
 
-const objectOf = (step: ApplyItem["steps"][number]): string => (step.id === null ? `${step.kind}:${step.key}` : `${step.kind}#${step.id}`);
+const objectOf = (step: ApplyItem["steps"][number]): string => (step.id === null ? `${step.kind}:${step.name}` : `${step.kind}#${step.id}`);
 
 export function desiredApplyAlert(item: ApplyItem, at: number): DesiredApplyAlert {
   const failed = item.steps.find((s) => s.status === "FAILED");

@@ -43,7 +43,7 @@ const stepsOf = (changes: readonly PlannedChange[]): ApplyStep[] =>
   changes.map((c) => ({
     order: c.order,
     kind: c.kind,
-    key: c.key,
+    name: c.name,
     id: c.id,
     action: c.action,
     status: c.action === "unchanged" ? "UNCHANGED" : "PENDING",
@@ -112,7 +112,7 @@ async function carryOut(deps: ApplyDeps, plan: PlanItem, start: ApplyItem, autho
       deps.logger?.warn("desired apply: a change failed; undoing what was applied", {
         apply_id: item.apply_id,
         step: change.order,
-        object: `${change.kind} ${change.key}`,
+        object: `${change.kind} ${change.name}`,
         error: storedError(error),
       });
       const failed = await saveStep(deps, item, change.order, { status: "FAILED", error: storedError(error) });

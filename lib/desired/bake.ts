@@ -72,7 +72,7 @@ async function driftTrip(deps: ApplyDeps, plan: PlanItem, item: ApplyItem): Prom
     const held = await readObject(deps.gse, refOf(step), plan.plat_name, deps.operator);
     if (!meets(held, expectationOfDocument(written))) {
       const what = written === null ? "exists again after the apply deleted it" : "no longer reads back as the apply wrote it";
-      return { gate: "drift", reason: `${step.kind}#${step.id} (${step.key}) ${what}` };
+      return { gate: "drift", reason: `${step.kind}#${step.id} (${step.name}) ${what}` };
     }
   }
   return undefined;

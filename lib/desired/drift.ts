@@ -24,6 +24,30 @@ export type DesiredDriftAlert = Alert & {
   readonly changes: readonly { kind: string; name: string; action: string }[];
 };
 
+/** The one alert of a platform's drift: what the drift plan would change, by object, without documents (no secret). */
+export function desiredDriftAlert(drift: {
+  plat_name: string;
+  plan_id: string;
+  apply_id: string;
+  counts: { create: number; update: number; delete: number };
+  changes: readonly { kind: string; name: string; action: string }[];
+  at: number;
+}): DesiredDriftAlert {
+  const { counts } = drift;
+  return {
+    type: "config.desired_drift",
+    severity: "warning",
+    object: `desired#${drift.plat_name}`,
+    summary: `GSE drifted from the last applied document of ${drift.plat_name} (apply ${drift.apply_id}): ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete; plan ${drift.plan_id} brings it back`,
+    plat_name: drift.plat_name,
+    plan_id: drift.plan_id,
+    apply_id: drift.apply_id,
+    changes: drift.changes,
+    at: new Date(drift.at).toISOString(),
+    source: "gse-control/desired",
+  };
+}
+
 export interface DriftSummary {
   platforms: number;
   in_sync: number;
@@ -55,18 +79,7 @@ export async function driftAsPlans(deps: DriftDeps): Promise<DriftSummary> {
       const plan = await savePlan(deps, item, "gse-control/reconcile", "drift");
       summary.plans.push({ plat_name: plat, plan_id: plan.plan_id });
       const changed = item.changes.filter((c) => c.action !== "unchanged").map((c) => ({ kind: c.kind, name: c.name, action: c.action }));
-      const alert: DesiredDriftAlert = {
-        type: "config.desired_drift",
-        severity: "warning",
-        object: `desired#${plat}`,
-        summary: `GSE drifted from the last applied document of ${plat} (apply ${last.apply_id}): ${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete; plan ${plan.plan_id} brings it back`,
-        plat_name: plat,
-        plan_id: plan.plan_id,
-        apply_id: last.apply_id,
-        changes: changed,
-        at: new Date(deps.now()).toISOString(),
-        source: "gse-control/desired",
-      };
+      const alert = desiredDriftAlert({ plat_name: plat, plan_id: plan.plan_id, apply_id: last.apply_id, counts, changes: changed, at: deps.now() });
       await deps.alerts.publish(alert);
       // Noted after the alert: a crash in between reports the drift again rather than never.
       await deps.store.setDriftHash(plat, last.apply_id, hash);

@@ -48,7 +48,7 @@ export async function readState(gse: GseClient, platName: string, channelIds: re
   for (let i = 0; i < ids.length; i += READ_CONCURRENCY) {
     const part = ids.slice(i, i + READ_CONCURRENCY);
     const docs = await Promise.all(part.map((id) => readObject(gse, { kind: "route", id }, platName, operator)));
-    part.forEach((id, k) => channels.set(id, (docs[k] as RouteDocument | null) ?? null));
+    for (const [k, id] of part.entries()) channels.set(id, (docs[k] as RouteDocument | null) ?? null);
   }
   return { plat_name: platName, stream_tos: streamTos, channels };
 }

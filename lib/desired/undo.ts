@@ -26,7 +26,7 @@ export const changeOf = (plan: PlanItem, order: number): PlannedChange => {
 /** Stream_tos this apply created, name → the id GSE gave them: what its routes point at. */
 export function createdIds(steps: readonly ApplyStep[]): Map<string, number> {
   const ids = new Map<string, number>();
-  for (const s of steps) if (s.kind === "streamto" && s.action === "create" && s.id !== null) ids.set(s.key, s.id);
+  for (const s of steps) if (s.kind === "streamto" && s.action === "create" && s.id !== null) ids.set(s.name, s.id);
   return ids;
 }
 
@@ -36,12 +36,12 @@ export function appliedDocument(change: PlannedChange, ids: ReadonlyMap<string, 
   if (change.kind === "streamto") return change.after as StreamToDocument;
   const resolved = resolvedChannel(change.after as PlannedRouteDocument, ids);
   // The plan orders stream_tos before the routes that name them: an unresolved name is a bug.
-  if (!resolved) throw new InternalError(`route#${change.key}: a stream_to it names has no id yet`);
+  if (!resolved) throw new InternalError(`route#${change.name}: a stream_to it names has no id yet`);
   return resolved;
 }
 
-export const refOf = (step: Pick<ApplyStep, "kind" | "id" | "key">): ObjectRef => {
-  if (step.id === null) throw new InternalError(`${step.kind} ${step.key} has no id`);
+export const refOf = (step: Pick<ApplyStep, "kind" | "id" | "name">): ObjectRef => {
+  if (step.id === null) throw new InternalError(`${step.kind} ${step.name} has no id`);
   return { kind: step.kind, id: step.id };
 };
 

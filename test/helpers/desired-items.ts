@@ -7,7 +7,7 @@ const AT = Date.UTC(2026, 10, 25, 12, 0, 0);
 export const applyStep = (order: number, fields: Partial<ApplyStep>): ApplyStep => ({
   order,
   kind: "streamto",
-  key: `s${order}`,
+  name: `s${order}`,
   id: 100 + order,
   action: "create",
   status: "UNDONE",
@@ -29,7 +29,7 @@ export function applyItem(fields: Partial<ApplyItem> = {}): ApplyItem {
     author: "alice",
     steps: [
       applyStep(1, {}),
-      applyStep(2, { kind: "route", key: "1100001", id: 1100001, status: "FAILED", error: { message: "GSE refused", gse_code: 1001 } }),
+      applyStep(2, { kind: "route", name: "1100001", id: 1100001, status: "FAILED", error: { message: "GSE refused", gse_code: 1001 } }),
     ],
     error: { message: "GSE refused", gse_code: 1001 },
     bake: null,

@@ -67,7 +67,7 @@ describe("applying a plan", () => {
     expect(applied.steps.every((s) => s.version !== null && s.id !== null)).toBe(true);
     // GSE holds the stream_tos by name, and each channel's route sends to the id GSE gave its stream_to.
     const held = await queryStreamTos(gse, { platName: doc.plat_name, operator: "admin" });
-    const idOf = new Map(applied.steps.filter((s) => s.kind === "streamto").map((s) => [s.key, s.id]));
+    const idOf = new Map(applied.steps.filter((s) => s.kind === "streamto").map((s) => [s.name, s.id]));
     expect(held.map((s) => JSON.stringify(s)).join()).toContain(doc.stream_tos[0]!.name);
     expect(held).toHaveLength(2);
     for (const channel of doc.routes) {

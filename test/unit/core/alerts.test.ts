@@ -17,6 +17,7 @@ import { ALERT_CATALOG, ALERT_TYPES, type AlertType } from "../../../lib/core/al
 import { alertSchema, createAlertPublisher, type Alert, type SnsPublish } from "../../../lib/core/alerts.ts";
 import { registerSecrets } from "../../../lib/core/logger.ts";
 import { desiredApplyAlert } from "../../../lib/desired/alerts.ts";
+import { desiredDriftAlert } from "../../../lib/desired/drift.ts";
 import { ALERT_KINDS, heartbeatAlert } from "../../../lib/heartbeat/alerts.ts";
 import { rolloutAbortAlert } from "../../../lib/rollouts/alerts.ts";
 import { captureMetrics } from "../../helpers/emf.ts";
@@ -91,7 +92,18 @@ const rolloutAlerts = (): Alert[] => [
   ),
 ];
 
-const desiredAlerts = (): Alert[] => [desiredApplyAlert(applyItem(), AT), desiredApplyAlert(applyItem({ status: "ROLLBACK_FAILED" }), AT)];
+const desiredAlerts = (): Alert[] => [
+  desiredApplyAlert(applyItem(), AT),
+  desiredApplyAlert(applyItem({ status: "ROLLBACK_FAILED" }), AT),
+  desiredDriftAlert({
+    plat_name: "bkmonitor",
+    plan_id: "plan-0001",
+    apply_id: "apply-0001",
+    counts: { create: 0, update: 1, delete: 0 },
+    changes: [{ kind: "route", name: "1500123", action: "update" }],
+    at: AT,
+  }),
+];
 
 const RAISED: Readonly<Record<string, () => Alert[]>> = {
   config: configAlerts,
