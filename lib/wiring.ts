@@ -166,10 +166,12 @@ export const FUNCTIONS = {
   },
   config_reconcile: {
     file: "functions/configs/reconcile.ts",
-    description: "Scheduled: config versions stuck PENDING decided from GSE; drift of every head alerted (and repaired if set)",
+    description:
+      "Scheduled: config versions stuck PENDING decided from GSE; drift of every head alerted (and repaired if set); desired state's drift as a plan; interrupted applies undone",
     timeoutSeconds: 300,
     memoryMb: 512,
-    links: [TABLES.configs.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link],
+    // The automation queue: an interrupted desired-state apply's undo goes through the versioned flow (its decide jobs), and a bake's lost tick is queued again.
+    links: [TABLES.configs.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link, QUEUES.automation.link],
   },
   command_get: commandRoute("functions/commands/get.ts", "GET /v1/commands/{message_id}: a command, its counts and a page of per-agent outcomes"),
   command_list: commandRoute("functions/commands/list.ts", "GET /v1/commands: commands, newest first, by status"),

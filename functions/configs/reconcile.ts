@@ -1,5 +1,9 @@
 import type { ScheduledHandler } from "aws-lambda";
-import { alertsTopicOf, tableOf } from "../../lib/core/config.ts";
+import { alertsTopicOf, queueUrlOf, tableOf } from "../../lib/core/config.ts";
+import { sqsClient, sqsSender } from "../../lib/core/queue.ts";
+import { configDeps } from "../../lib/config-versions/deps.ts";
+import { DEFAULT_APPLY_SETTINGS } from "../../lib/desired/apply-deps.ts";
+import { sweepApplies } from "../../lib/desired/sweep.ts";
 import { snsClient } from "../../lib/core/sns.ts";
 import { createAlertPublisher } from "../../lib/core/alerts.ts";
 import { documentClient } from "../../lib/core/aws.ts";
@@ -10,7 +14,8 @@ import { ConfigStore } from "../../lib/config-versions/store.ts";
 import { driftAsPlans } from "../../lib/desired/drift.ts";
 import { DesiredStore } from "../../lib/desired/store.ts";
 
-const { config, logger, gse, metrics } = await gseFunction("config_reconcile");
+const context = await gseFunction("config_reconcile");
+const { config, logger, gse, metrics } = context;
 const dynamo = documentClient();
 const deps = {
   gse,
@@ -23,7 +28,9 @@ const deps = {
   settings: { pendingTimeoutSeconds: config.configPendingTimeoutSeconds, driftRepair: config.configDriftRepair },
 };
 
-// Each platform's last applied desired-state document, planned against GSE: drift reported as a plan.
+// Each platform's last applied desired-state document, planned against GSE: drift reported as a
+// plan; and applies a process left mid-way, undone (or their bake's ticks revived).
+const sqs = sqsClient();
 const desired = {
   gse,
   store: new DesiredStore({ client: dynamo, tableName: tableOf(config, "configs") }),
@@ -31,11 +38,15 @@ const desired = {
   operator: config.gse.username,
   now: Date.now,
   logger,
+  configs: configDeps(context, { dynamo, sqs }),
+  queue: sqsSender(sqs, queueUrlOf(config, "automation")),
+  settings: DEFAULT_APPLY_SETTINGS,
 };
 
-/** Scheduled: versions stuck PENDING decided from GSE, every head checked for drift, then each platform's desired state. */
+/** Scheduled: versions stuck PENDING decided from GSE, every head checked for drift, then each platform's desired state and unfinished applies. */
 export const handler: ScheduledHandler = flushingMetrics(async () => {
   const summary = await reconcileAll(deps);
   const drift = await driftAsPlans(desired);
-  logger.info("config reconcile", { ...summary, desired: drift });
+  const applies = await sweepApplies(desired);
+  logger.info("config reconcile", { ...summary, desired: drift, applies });
 });

@@ -11,7 +11,7 @@ import type { StreamToDocument } from "../config-versions/documents.ts";
 import { AppError, ConflictError } from "../core/errors.ts";
 import { applyView } from "./applies.ts";
 import { aliveShare, queueBakeTick } from "./bake.ts";
-import type { ApplyDeps } from "./deps.ts";
+import type { ApplyDeps } from "./apply-deps.ts";
 import type { PlannedChange } from "./plan.ts";
 import { createPlan, getPlanItem, planAgainstGse } from "./plans.ts";
 import type { ApplyRequest, ApplyStep, ApplyView, BakeGate, PlanView } from "./schemas.ts";

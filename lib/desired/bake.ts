@@ -13,7 +13,7 @@ import { newFleetCalls } from "../fleet/table.ts";
 import { FLEET_PARTITIONS, type FleetAgent } from "../fleet/items.ts";
 import { classOfAgent } from "../fleet/view-rules.ts";
 import { resolveTargets } from "../targets/resolve.ts";
-import type { ApplyDeps } from "./deps.ts";
+import type { ApplyDeps } from "./apply-deps.ts";
 import { getPlanItem } from "./plans.ts";
 import { applyIdSchema, type BakeGate } from "./schemas.ts";
 import type { ApplyBake, ApplyItem, PlanItem } from "./store.ts";
@@ -109,8 +109,8 @@ async function stepBake(deps: ApplyDeps, item: ApplyItem): Promise<{ again: bool
     deps.logger?.info("desired apply baked", { apply_id: item.apply_id, plan_id: item.plan_id });
     return { again: false };
   }
-  // Only a change is written: the view shows the last share that differed.
-  if (aliveNow !== bake.alive_now) await deps.store.updateApply(item, { bake: { ...bake, alive_now: aliveNow } });
+  // Every tick notes when it looked: the reconcile's sweep queues a tick for a bake whose chain of ticks broke.
+  await deps.store.updateApply(item, { bake: { ...bake, alive_now: aliveNow, checked_at: now } });
   return { again: false, delayMs: Math.min(deps.settings.bakeTickMs, bake.until - now) };
 }
 

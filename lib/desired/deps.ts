@@ -6,32 +6,18 @@
 import type { SNSClient } from "@aws-sdk/client-sns";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { createAlertPublisher, type Alert, type AlertPublisher } from "../core/alerts.ts";
+import { createAlertPublisher } from "../core/alerts.ts";
 import { alertsTopicOf, queueUrlOf, tableOf } from "../core/config.ts";
-import { sqsSender, type QueueSender } from "../core/queue.ts";
-import { configDeps, type VersionedDeps } from "../config-versions/deps.ts";
+import { sqsSender } from "../core/queue.ts";
+import { configDeps } from "../config-versions/deps.ts";
 import { FleetStore } from "../fleet/store.ts";
 import type { GseFunctionContext } from "../gse/context.ts";
 import type { PlanDeps } from "./plans.ts";
 import { DesiredStore } from "./store.ts";
 
-export interface ApplySettings {
-  /** How often a bake looks at its gate. */
-  readonly bakeTickMs: number;
-}
+import { DEFAULT_APPLY_SETTINGS, type ApplyDeps } from "./apply-deps.ts";
 
-export const DEFAULT_APPLY_SETTINGS: ApplySettings = { bakeTickMs: 15_000 };
-
-export interface ApplyDeps extends PlanDeps {
-  /** The versioned config flow every GSE write of an apply goes through. */
-  readonly configs: VersionedDeps;
-  /** The bake gate's alive ratio (the heartbeat's fleet table). */
-  readonly fleet: FleetStore;
-  readonly alerts: AlertPublisher<Alert>;
-  /** The automation queue (desired.bake). */
-  readonly queue: QueueSender;
-  readonly settings: ApplySettings;
-}
+export { DEFAULT_APPLY_SETTINGS, type ApplyDeps, type ApplySettings } from "./apply-deps.ts";
 
 export function planDeps(context: GseFunctionContext, clients: { readonly dynamo: DynamoDBDocumentClient }): PlanDeps {
   const { config, logger } = context;

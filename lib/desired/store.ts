@@ -57,6 +57,8 @@ export interface ApplyBake {
   readonly alive_before: number | null;
   readonly alive_now: number | null;
   readonly tripped: { readonly gate: "alive_ratio" | "drift"; readonly reason: string } | null;
+  /** When a tick last looked at the gate. */
+  readonly checked_at?: number;
 }
 
 export interface ApplyItem {

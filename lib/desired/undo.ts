@@ -9,13 +9,16 @@ import type { ConfigDocument, ObjectRef, StreamToDocument } from "../config-vers
 import { deliver } from "../core/outbox.ts";
 import { InternalError } from "../core/errors.ts";
 import { desiredAlertId, desiredApplyAlert } from "./alerts.ts";
-import type { ApplyDeps } from "./deps.ts";
+import type { ApplyDeps } from "./apply-deps.ts";
 import { resolvedChannel, type PlannedChange, type PlannedRouteDocument } from "./plan.ts";
 import type { ApplyStep } from "./schemas.ts";
 import type { ApplyChange, ApplyItem, PlanItem } from "./store.ts";
 
 /** A step's record lost to another writer is written again on the fresh item, this many times. */
 const STEP_WRITE_ATTEMPTS = 5;
+
+/** What undoing needs: not the fleet (the reconcile's sweep undoes without it). */
+export type UndoDeps = Omit<ApplyDeps, "fleet">;
 
 export const changeOf = (plan: PlanItem, order: number): PlannedChange => {
   const change = plan.changes.find((c) => c.order === order);
@@ -46,7 +49,7 @@ export const refOf = (step: Pick<ApplyStep, "kind" | "id" | "name">): ObjectRef 
 };
 
 /** Records one step's outcome; a write lost to another writer (a second bake tick) is made again on what it wrote. */
-export async function saveStep(deps: ApplyDeps, item: ApplyItem, order: number, fields: Partial<ApplyStep>): Promise<ApplyItem> {
+export async function saveStep(deps: UndoDeps, item: ApplyItem, order: number, fields: Partial<ApplyStep>): Promise<ApplyItem> {
   let current = item;
   for (let attempt = 0; attempt < STEP_WRITE_ATTEMPTS; attempt++) {
     const next = await deps.store.updateApply(current, { steps: current.steps.map((s) => (s.order === order ? { ...s, ...fields } : s)) });
@@ -59,7 +62,7 @@ export async function saveStep(deps: ApplyDeps, item: ApplyItem, order: number, 
 }
 
 /** A status change that must not be lost: another writer's first wins, and it is read back. */
-export async function transition(deps: ApplyDeps, item: ApplyItem, change: ApplyChange): Promise<{ item: ApplyItem; won: boolean }> {
+export async function transition(deps: UndoDeps, item: ApplyItem, change: ApplyChange): Promise<{ item: ApplyItem; won: boolean }> {
   const next = await deps.store.updateApply(item, change);
   if (next) return { item: next, won: true };
   const fresh = await deps.store.getApply(item.apply_id);
@@ -71,7 +74,7 @@ export async function transition(deps: ApplyDeps, item: ApplyItem, change: Apply
  * Undoes every step still APPLIED, last first: a created object deleted, an updated or deleted one
  * brought back to what GSE held when planned. Then the end, with its alert. `item` is ROLLING_BACK.
  */
-export async function rollBack(deps: ApplyDeps, plan: PlanItem, item: ApplyItem, author: string): Promise<ApplyItem> {
+export async function rollBack(deps: UndoDeps, plan: PlanItem, item: ApplyItem, author: string): Promise<ApplyItem> {
   let current = item;
   const applied = [...item.steps].filter((s) => s.status === "APPLIED").sort((a, b) => b.order - a.order);
   for (const step of applied) {
@@ -94,7 +97,7 @@ export async function rollBack(deps: ApplyDeps, plan: PlanItem, item: ApplyItem,
 const undoContext = (item: ApplyItem, author: string, order: number) => ({ author, idempotencyKey: `${item.apply_id}#undo#${order}` });
 
 /** ROLLED_BACK or ROLLBACK_FAILED with the alert, in one outbox transaction; the alert is then sent (or left to the sweep). */
-async function endRollBack(deps: ApplyDeps, item: ApplyItem): Promise<ApplyItem> {
+async function endRollBack(deps: UndoDeps, item: ApplyItem): Promise<ApplyItem> {
   const now = deps.now();
   const status = item.steps.some((s) => s.status === "UNDO_FAILED") ? "ROLLBACK_FAILED" : "ROLLED_BACK";
   const { next, write } = deps.store.applyUpdate(item, { status, finished_at: now, alerted_at: now });

@@ -11,6 +11,7 @@ import { getApply } from "../../../lib/desired/applies.ts";
 import { applyPlan, PlanStaleError } from "../../../lib/desired/apply.ts";
 import { bakeTick, desiredBakeJob } from "../../../lib/desired/bake.ts";
 import { createPlan } from "../../../lib/desired/plans.ts";
+import { STALE_APPLY_MS, sweepApplies } from "../../../lib/desired/sweep.ts";
 import { desiredDocumentSchema, type DesiredDocument } from "../../../lib/desired/schemas.ts";
 import { registerAgents } from "../../../lib/fleet/service.ts";
 import { queryStreamTos, readChannel } from "../../../lib/gse/objects.ts";
@@ -220,7 +221,7 @@ describe("the bake", () => {
     expect(await dump(doc)).toEqual(before);
   });
 
-  it("a bake whose gate holds ends APPLIED once the clock passes its end, and the platform's last applied document is stored", async () => {
+  it("a bake whose gate holds ends APPLIED once the clock passes its end, and the platform's last applied document is stored; a lost tick is queued again by the sweep", async () => {
     const h = await applyHarness();
     const ids = await watchedAgents(h);
     const doc = docOf("bake-pass");
@@ -233,8 +234,15 @@ describe("the bake", () => {
     const job = h.jobs.shift()!.job;
     await desiredBakeJob(h.deps)(job as { type: string }, sqsRecord(JSON.stringify(job)));
     expect(h.jobs.map((j) => j.job.type)).toEqual(["desired.bake"]);
+    // That tick is lost: the reconcile's sweep queues one once no tick looked for 4 periods, not before.
+    h.jobs.length = 0;
+    await sweepApplies(h.deps);
+    expect(h.jobs.filter((j) => j.job.apply_id === baking.apply_id)).toEqual([]);
+    h.clock.now += 4 * h.deps.settings.bakeTickMs + 1;
+    await sweepApplies(h.deps);
+    expect(h.jobs.filter((j) => j.job.apply_id === baking.apply_id)).toHaveLength(1);
 
-    h.clock.now += 61_000;
+    h.clock.now += 61_000 - 4 * h.deps.settings.bakeTickMs;
     await h.poll();
     expect(await bakeTick(h.deps, baking.apply_id)).toBeUndefined();
     const done = await h.deps.store.getApply(baking.apply_id);
@@ -255,3 +263,37 @@ async function waitForAlerts(inbox: Awaited<ReturnType<typeof alertInbox>>, obje
   await new Promise((r) => setTimeout(r, 1_000));
   return inbox.about(object);
 }
+
+describe("an apply its process left mid-way", () => {
+  it("is undone by the reconcile's sweep once stale: the step GSE took before the crash counts, GSE ends as before, one alert", async () => {
+    const inbox = await alertInbox(info, sqs, sns);
+    const h = await applyHarness();
+    const doc = docOf("crash");
+    await seedStreamTo(doc);
+    const before = await dump(doc);
+    const plan = await createPlan(h.deps, doc, "tester");
+    // The process dies right after GSE took the 3rd change, before recording it.
+    let saves = 0;
+    const dying = Object.create(h.deps.store) as typeof h.deps.store;
+    dying.updateApply = async (item, change) => {
+      if (change.steps?.some((s) => s.order === 3 && s.status === "APPLIED") && saves++ === 0) throw new Error("the process died");
+      return h.deps.store.updateApply(item, change);
+    };
+    await expect(applyPlan({ ...h.deps, store: dying }, plan.plan_id, {}, "tester")).rejects.toThrow("the process died");
+    const left = await getApply(h.deps.store, (await h.deps.store.getPlan(plan.plan_id))?.apply_id ?? "");
+    expect(left.status).toBe("APPLYING");
+    expect(left.steps.map((s) => s.status)).toEqual(["APPLIED", "APPLIED", "PENDING", "PENDING", "PENDING"]);
+
+    // Not stale yet: left alone (the request may still be running).
+    expect((await sweepApplies(h.deps)).resumed).toBe(0);
+    h.clock.now += STALE_APPLY_MS + 1;
+    const swept = await sweepApplies(h.deps);
+    expect(swept.resumed).toBeGreaterThanOrEqual(1);
+    const undone = await getApply(h.deps.store, left.apply_id);
+    expect(undone.status).toBe("ROLLED_BACK");
+    expect(undone.steps.map((s) => s.status)).toEqual(["UNDONE", "UNDONE", "UNDONE", "PENDING", "PENDING"]);
+    expect(undone.error?.kind).toBe("interrupted");
+    expect(await dump(doc)).toEqual(before);
+    expect(await waitForAlerts(inbox, `desired#${doc.plat_name}`)).toHaveLength(1);
+  });
+});
