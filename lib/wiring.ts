@@ -304,11 +304,11 @@ export const FUNCTIONS = {
   console_data: {
     file: "functions/console/data.ts",
     description:
-      "GET /v1/console/data: what the status page shows (dependencies, fleet, 24 h of counts, lost agents, alerts, running commands, config versions)",
+      "GET /v1/console/data: what the status page shows (dependencies, fleet, 24 h of counts, lost agents, alerts, running commands, rollouts, desired-state applies, config versions)",
     timeoutSeconds: 29,
     memoryMb: 512,
     // Reads only: the fleet table (view, snapshots, alert log), running commands, config heads and
-    // versions; and the alerts topic's attributes, for the page's SNS health (as /health reads them).
+    // versions, desired-state applies (configs table); and the alerts topic's attributes, for the page's SNS health (as /health reads them).
     links: [SECRETS.apiCallers.link, TABLES.fleet.link, TABLES.commands.link, TABLES.configs.link, TOPICS.alerts.link],
   },
   alert_log: {

@@ -323,7 +323,7 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     description:
       "What the status page shows: the fleet as of the last poll, counts by status over the last 24 h (a snapshot every 5 minutes), " +
       "the most recently lost agents, the newest alerts, running commands with their progress, rollouts (not ended, then ended in the " +
-      "last day) with their current wave, gate and errors, and the latest config versions " +
+      "last day) with their current wave, gate and errors, the newest desired-state applies, and the latest config versions " +
       "(FAILED, ROLLED_BACK, ROLLBACK_FAILED flagged `highlight`), and at the top each dependency's health: GSE by the last heartbeat " +
       "poll (failing while calls of it failed; the fleet's `gse_answered_at` is then when GSE last answered for every agent), DynamoDB by " +
       "this answer's reads, SNS by the alerts topic. Accepts HTTP Basic as well as the header.",
