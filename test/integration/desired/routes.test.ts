@@ -122,7 +122,7 @@ describe("POST /v1/plans", () => {
   });
 
   it("plans the bk-monitor Kafka example of docs/examples", async () => {
-    const res = await call("POST", "/v1/plans", { yaml: readFileSync("docs/examples/bkmonitor-kafka.yaml", "utf8") });
+    const res = await call("POST", "/v1/plans", { yaml: readFileSync(new URL("../../../docs/examples/bkmonitor-kafka.yaml", import.meta.url), "utf8") });
     expect(res.status, res.text).toBe(201);
     const plan = planOf(res);
     expect(plan.changes.map((c) => [c.kind, c.key])).toEqual([
