@@ -5,20 +5,13 @@
  * this file and links only GSE and the configs table.
  */
 import { parse, YAMLParseError } from "yaml";
-import { z } from "zod";
 import { ValidationError } from "../core/errors.ts";
 import { validate } from "../http/handler.ts";
-import { decimalInt } from "../http/params.ts";
 import { listApplies } from "./applies.ts";
+import { applyListQuerySchema } from "./queries.ts";
 import { createPlan, type PlanDeps } from "./plans.ts";
 import { createPlanRequestSchema, type DesiredDocument, desiredDocumentSchema, type PlanView } from "./schemas.ts";
 import type { DesiredStore } from "./store.ts";
-
-/** GET /v1/applies: newest first. */
-export const applyListQuerySchema = z.object({
-  limit: decimalInt({ min: 1, max: 100, fallback: 20 }),
-  cursor: z.string().max(2048).optional(),
-});
 
 /**
  * The YAML text as a value. The parser's message quotes the source around the error (a password on

@@ -56,7 +56,7 @@ import {
   versionViewSchema,
 } from "../config-versions/api.ts";
 import { consoleDataSchema, consoleUnavailableDataSchema } from "../console/schemas.ts";
-import { applyListQuerySchema } from "../desired/api.ts";
+import { applyListQuerySchema } from "../desired/queries.ts";
 import {
   applyListSchema,
   applyPathSchema,
