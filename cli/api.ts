@@ -88,4 +88,6 @@ export interface Io {
   readonly color: boolean;
   /** Where `dispatch --wait` (and `app upgrade --wait`) draws its live bar; null: nowhere; absent: stderr when stdout and stderr are terminals. */
   readonly progress?: NodeJS.WritableStream | null;
+  /** Asks a person a question and answers what they typed; absent when no one can answer (no terminal). */
+  readonly ask?: (question: string) => Promise<string>;
 }

@@ -2,13 +2,14 @@
  * `gse-control <command>`: the operator's CLI over our HTTP API (docs/operations.md, "The CLI").
  * Every command takes `--json` for scripts; exit codes: 0 done, 1 the API said no or was unreachable
  * (or a dispatched command, or a watched rollout, ended other than SUCCEEDED), 2 wrong use of the CLI or its settings, and
- * `config drift` 2 when the object drifted. With `--json` a failure is `{"error": …}` on stdout.
+ * `config drift` 2 when the object drifted, `plan` 2 when the plan has changes (and 1 for any error). With `--json` a failure is `{"error": …}` on stdout.
  */
 import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { callApi, type Io } from "./api.ts";
 import { addApmCommands } from "./apm.ts";
 import { AGENT_VIEW_STATUSES, DEFAULT_TIMEOUT_SECONDS } from "./choices.ts";
+import { addDesiredCommands } from "./desired.ts";
 import { addCommandCommands } from "./dispatch.ts";
 import { addFleetLabelCommands } from "./fleet-labels.ts";
 import { addRolloutCommands } from "./rollout.ts";
@@ -226,6 +227,15 @@ export function buildProgram(io: Io, state: RunState = { exitCode: 0 }): Command
   addApmCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
   addFleetLabelCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
   addRolloutCommands(program, { io, target, json: () => program.opts<GlobalOptions>().json === true, print });
+  addDesiredCommands(program, {
+    io,
+    target,
+    json: () => program.opts<GlobalOptions>().json === true,
+    print,
+    setExitCode: (code) => {
+      state.exitCode = code;
+    },
+  });
 
   return program;
 }

@@ -27,6 +27,7 @@ export {
   upgradeRequestSchema,
 } from "../lib/apm/schemas.ts";
 export { rolloutListSchema, rolloutViewSchema, startRolloutSchema } from "../lib/rollouts/schemas.ts";
+export { applyListSchema, applyRequestSchema, applyViewSchema, planViewSchema } from "../lib/desired/schemas.ts";
 export { resolveTarget } from "./target.ts";
 
 export const deletedSchema = z.object({ deleted: z.boolean() });

@@ -103,6 +103,12 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "GET", path: "/v1/templates", function: "template_list", scope: "gse:read" },
   { method: "GET", path: "/v1/templates/{name}", function: "template_get", scope: "gse:read" },
   { method: "PUT", path: "/v1/templates/{name}", function: "template_put", scope: "operator" },
+  // Desired state: plan, apply, history (docs/desired-state.md).
+  { method: "POST", path: "/v1/plans", function: "plan_create", scope: "operator" },
+  { method: "GET", path: "/v1/plans/{plan_id}", function: "plan_get", scope: "gse:read" },
+  { method: "POST", path: "/v1/plans/{plan_id}/apply", function: "plan_apply", scope: "operator" },
+  { method: "GET", path: "/v1/applies", function: "apply_history", scope: "gse:read" },
+  { method: "GET", path: "/v1/applies/{apply_id}", function: "apply_history", scope: "gse:read" },
   { method: "POST", path: "/v1/gse/callback", function: "gse_callback", auth: "callback-key", scope: CALLBACK_SCOPE },
   // The status page: the page, and what its script asks for.
   { method: "GET", path: "/v1/console", function: "console_page", auth: "browser", scope: "gse:read" },

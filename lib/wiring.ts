@@ -207,6 +207,37 @@ export const FUNCTIONS = {
   rollout_list: rolloutRoute("functions/rollouts/list.ts", "GET /v1/rollouts: rollouts, newest first, by status"),
   rollout_get: rolloutRoute("functions/rollouts/get.ts", "GET /v1/rollouts/{rollout_id}: a rollout, its waves, gate and undo"),
   rollout_action: rolloutRoute("functions/rollouts/action.ts", "POST /v1/rollouts/{rollout_id}/pause|resume|abort"),
+  // Desired state (lib/desired): plans read GSE and store in the configs table; an apply writes
+  // through the versioned flow (configs table, automation queue), reads the fleet for its bake gate,
+  // alerts on the topic and queues its bake ticks: what lib/desired/deps.ts applyDeps reads.
+  plan_create: {
+    file: "functions/desired/plan-create.ts",
+    description: "POST /v1/plans: a desired-state document (JSON or YAML) planned against what GSE holds now; changes nothing",
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    links: [...GSE_CALLER, TABLES.configs.link],
+  },
+  plan_get: {
+    file: "functions/desired/plan-get.ts",
+    description: "GET /v1/plans/{plan_id}: a stored plan, secrets masked",
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    links: [SECRETS.apiCallers.link, TABLES.configs.link],
+  },
+  plan_apply: {
+    file: "functions/desired/plan-apply.ts",
+    description: "POST /v1/plans/{plan_id}/apply: a plan carried out as versioned config changes, undone on failure, with an optional health-gated bake",
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    links: [...GSE_CALLER, ...CONFIG_VERSIONS, TABLES.fleet.link, TOPICS.alerts.link],
+  },
+  apply_history: {
+    file: "functions/desired/applies.ts",
+    description: "GET /v1/applies and /v1/applies/{apply_id}: the history of desired-state applies",
+    timeoutSeconds: 10,
+    memoryMb: 256,
+    links: [SECRETS.apiCallers.link, TABLES.configs.link],
+  },
   console_rollout_action: {
     file: "functions/console/rollout-action.ts",
     description: "POST /v1/console/rollouts/{rollout_id}/pause|resume|abort: the status page's rollout buttons (HTTP Basic, JSON body)",
@@ -277,11 +308,11 @@ export const FUNCTIONS = {
   console_data: {
     file: "functions/console/data.ts",
     description:
-      "GET /v1/console/data: what the status page shows (dependencies, fleet, 24 h of counts, lost agents, alerts, running commands, config versions)",
+      "GET /v1/console/data: what the status page shows (dependencies, fleet, 24 h of counts, lost agents, alerts, running commands, rollouts, desired-state applies, config versions)",
     timeoutSeconds: 29,
     memoryMb: 512,
     // Reads only: the fleet table (view, snapshots, alert log), running commands, config heads and
-    // versions; and the alerts topic's attributes, for the page's SNS health (as /health reads them).
+    // versions, desired-state applies (configs table); and the alerts topic's attributes, for the page's SNS health (as /health reads them).
     links: [SECRETS.apiCallers.link, TABLES.fleet.link, TABLES.commands.link, TABLES.configs.link, TOPICS.alerts.link],
   },
   alert_log: {

@@ -12,6 +12,8 @@ import { ConfigStore } from "../../lib/config-versions/store.ts";
 import { FleetStore } from "../../lib/fleet/store.ts";
 import { FleetLog } from "../../lib/fleet/log.ts";
 import { RolloutStore } from "../../lib/rollouts/store.ts";
+import { listApplies } from "../../lib/desired/applies.ts";
+import { DesiredStore } from "../../lib/desired/store.ts";
 
 /** The alerts topic's check may take this long: the page's answer waits for it beside its reads. */
 const ALERTS_TOPIC_TIMEOUT_MS = 2000;
@@ -24,11 +26,14 @@ const fleetTable = tableOf(config, "fleet");
 const commands = new CommandStore({ client, tableName: tableOf(config, "commands") });
 // Rollouts live in the commands table; their waves' counts come from their commands.
 const rollouts = { store: new RolloutStore({ client, tableName: tableOf(config, "commands") }), commands: { store: commands } };
+// Desired-state applies live in the configs table.
+const desired = new DesiredStore({ client, tableName: tableOf(config, "configs") });
 const deps: ConsoleDeps = {
   fleet: { store: new FleetStore({ client, tableName: fleetTable }), now: Date.now, settings: fleetSettings(config), logger },
   log: new FleetLog({ client, tableName: fleetTable }),
   commands,
   rollouts: (limit) => newestRollouts(rollouts, limit),
+  applies: async (limit) => (await listApplies(desired, { limit })).applies,
   configs: new ConfigStore({ client, tableName: tableOf(config, "configs") }),
   alertsTopic: () => checkAlertsTopic({ sns, topicArn, timeoutMs: ALERTS_TOPIC_TIMEOUT_MS, now: Date.now }),
   now: Date.now,

@@ -31,6 +31,7 @@ import type { RolloutReadDeps } from "../rollouts/deps.ts";
 import type { RolloutView } from "../rollouts/schemas.ts";
 import type {
   ConsoleAlert,
+  ConsoleApply,
   ConsoleCommand,
   ConsoleRollout,
   ConsoleRolloutAction,
@@ -54,6 +55,8 @@ export const CONSOLE_LIMITS = {
   alerts: 50,
   commands: 20,
   rollouts: 20,
+  /** The newest desired-state applies. */
+  applies: 10,
   /** Ended rollouts stay on the page this long after they ended. */
   rolloutHours: 24,
   /** Config objects whose versions are read: the most recently changed heads. */
@@ -74,6 +77,8 @@ export interface ConsoleDeps {
   readonly configs: Pick<ConfigStore, "allHeads" | "listVersions">;
   /** The newest rollouts' views, at most `limit` (lib/rollouts); absent: the page shows none. */
   readonly rollouts?: (limit: number) => Promise<readonly RolloutView[]>;
+  /** The newest desired-state applies, at most `limit` (lib/desired/applies.ts listApplies); absent: the page shows none. */
+  readonly applies?: (limit: number) => Promise<readonly ConsoleApply[]>;
   /** The alerts topic's check (lib/health.ts checkAlertsTopic), bounded by its own timeout; it never throws. */
   readonly alertsTopic: () => Promise<DependencyHealth>;
   readonly now: () => number;
@@ -391,6 +396,7 @@ export async function consoleData(deps: ConsoleDeps): Promise<ConsoleData> {
     runningCommands(deps.commands),
     configVersions(deps.configs),
     rolloutsShown(deps),
+    deps.applies === undefined ? Promise.resolve([]) : deps.applies(CONSOLE_LIMITS.applies),
   ]);
   let read: Awaited<typeof reads>;
   try {
@@ -400,7 +406,7 @@ export async function consoleData(deps: ConsoleDeps): Promise<ConsoleData> {
     if (isProgrammingError(error)) throw error;
     throw dynamoUnavailable(error, await alertsTopic, deps.now());
   }
-  const [summary, polled, outage, stats, lost, alerts, commands, configs, rollouts] = read;
+  const [summary, polled, outage, stats, lost, alerts, commands, configs, rollouts, applies] = read;
   const readMs = deps.now() - now;
   return {
     generated_at: iso(now),
@@ -416,6 +422,7 @@ export async function consoleData(deps: ConsoleDeps): Promise<ConsoleData> {
     alerts: alerts.map(alertView),
     commands,
     rollouts,
+    applies: [...applies],
     configs,
   };
 }

@@ -62,10 +62,10 @@ code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
 .badge.critical, .badge.FAILED, .badge.ROLLBACK_FAILED { background: #fee4e2; color: var(--bad); }
 .badge.warning, .badge.ROLLED_BACK, .badge.PENDING { background: #fef0c7; color: var(--warn); }
 .badge.APPLIED { background: #d1fadf; color: var(--ok); }
-.badge.info, .badge.RUNNING { background: #d1e9ff; color: var(--info); }
+.badge.info, .badge.RUNNING, .badge.APPLYING { background: #d1e9ff; color: var(--info); }
 .badge.SUCCEEDED, .badge.ok { background: #d1fadf; color: var(--ok); }
 .badge.ABORTED, .badge.CANCELLED, .badge.tripped { background: #fee4e2; color: var(--bad); }
-.badge.PAUSED, .badge.BAKING, .badge.SCHEDULED { background: #fef0c7; color: var(--warn); }
+.badge.PAUSED, .badge.BAKING, .badge.SCHEDULED, .badge.ROLLING_BACK { background: #fef0c7; color: var(--warn); }
 .actions button { font: inherit; font-size: 12px; margin: 0 4px 2px 0; padding: 1px 8px; border: 1px solid var(--line); border-radius: 4px; background: var(--card); cursor: pointer; }
 .actions button.abort { color: var(--bad); border-color: #fda29b; }
 .actions button:disabled { opacity: .5; cursor: default; }
@@ -349,6 +349,19 @@ const SCRIPT = `
     }), "No rollout is running or ended in the last day."));
   }
 
+  // Desired-state applies (docs/desired-state.md): what each did, by whom, and how it ended.
+  function renderApplies(applies) {
+    $("applies-count").textContent = String(applies.length);
+    fill("applies", table(["apply", "status", "platform", "changes", "author", "started"], applies.map(function (a) {
+      var s = a.summary;
+      var changes = "+" + s.create + " ~" + s.update + " -" + s.delete + " (" + s.unchanged + " unchanged)";
+      var what = el("div", "", [el("code", "", [a.apply_id]), el("div", "note", [a.plan_id])]);
+      var tr = row(a.status === "ROLLBACK_FAILED" ? "hl" : a.status === "ROLLED_BACK" ? "warn" : "", [what, badge(a.status), a.plat_name, changes, a.author, when(a.started_at)]);
+      tr.setAttribute("data-apply", a.apply_id);
+      return tr;
+    }), "No desired-state apply yet."));
+  }
+
   function renderConfigs(configs) {
     fill("configs", table(["object", "version", "status", "operation", "author", "when"], configs.map(function (v) {
       var status = el("div", "", [badge(v.status)]);
@@ -368,6 +381,7 @@ const SCRIPT = `
     renderAlerts(data.alerts);
     renderCommands(data.commands);
     renderRollouts(data.rollouts || [], data.viewer);
+    renderApplies(data.applies || []);
     renderConfigs(data.configs);
     if (data.viewer) $("viewer").textContent = data.viewer.app_code + (data.viewer.read_only ? " · read-only" : " · operator");
   }
@@ -430,6 +444,7 @@ const HTML = `<!doctype html>
 <section class="wide"><h2>Recent alerts<span id="alerts-count" class="count"></span></h2><div id="alerts"></div></section>
 <section class="wide"><h2>Running commands<span id="commands-count" class="count"></span></h2><div id="commands"></div></section>
 <section class="wide"><h2>Rollouts<span id="rollouts-count" class="count"></span></h2><div id="rollouts"></div></section>
+<section class="wide"><h2>Recent applies<span id="applies-count" class="count"></span></h2><div id="applies"></div></section>
 <section class="wide"><h2>Recent config versions</h2><div id="configs"></div></section>
 </main>
 <script>${SCRIPT}</script>

@@ -10,6 +10,7 @@ import { versionStatusSchema } from "../config-versions/items.ts";
 import { FLEET_STATUSES } from "../fleet/items.ts";
 import { ALERT_SEVERITIES } from "../fleet/log-items.ts";
 import { rolloutStatusSchema, rolloutViewSchema } from "../rollouts/schemas.ts";
+import { applyListSchema } from "../desired/schemas.ts";
 
 /** Counts by status at one moment of the chart. */
 export const statusPointSchema = z.object({
@@ -161,6 +162,10 @@ export type ConsoleDependencies = z.infer<typeof consoleDependenciesSchema>;
 /** `data` of /v1/console/data's 503 (DEPENDENCY_UNAVAILABLE): DynamoDB could not be read, so only the strip. */
 export const consoleUnavailableDataSchema = z.object({ dependencies: consoleDependenciesSchema });
 
+/** A desired-state apply as the page lists it: GET /v1/applies' item (docs/desired-state.md). */
+export const consoleApplySchema = applyListSchema.shape.applies.element;
+export type ConsoleApply = z.infer<typeof consoleApplySchema>;
+
 export const consoleDataSchema = z.object({
   generated_at: z.string(),
   dependencies: consoleDependenciesSchema,
@@ -181,6 +186,8 @@ export const consoleDataSchema = z.object({
   commands: z.array(consoleCommandSchema),
   /** Rollouts not ended, then those ended in the last CONSOLE_LIMITS.rolloutHours, newest first. */
   rollouts: z.array(consoleRolloutSchema),
+  /** The newest desired-state applies (GET /v1/applies' items): status, platform, author, summary, when. */
+  applies: z.array(consoleApplySchema),
   configs: z.array(consoleConfigVersionSchema),
   /**
    * Who is signed in. `read_only` (no `operator` scope) says the routes that repair (roll back,

@@ -31,6 +31,18 @@ function decimalTextAsInteger(node: Schema): void {
   if (typeof node.default === "string" && /^-?\d+$/.test(node.default)) node.default = Number(node.default);
 }
 
+/**
+ * `z.unknown().nullable()` (a plan's `before`/`after`: any document, or null) is emitted as
+ * `anyOf: [{}, {type: null}]`, whose first branch already takes null; said plainly it is `{}`.
+ */
+function nullableAny(node: Schema): void {
+  const branches = node.anyOf;
+  if (!Array.isArray(branches) || branches.length !== 2) return;
+  const [any, nil] = branches as Schema[];
+  if (!any || Object.keys(any).length !== 0 || nil?.type !== "null" || Object.keys(nil).length !== 1) return;
+  delete node.anyOf;
+}
+
 /** zod → JSON Schema 2020-12 as the wire carries it (`io: "input"`: before defaults/transforms). */
 export function jsonSchema(schema: z.ZodType): Schema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, {
@@ -40,6 +52,7 @@ export function jsonSchema(schema: z.ZodType): Schema {
     override: ({ jsonSchema: node }) => {
       enumKeyedRecord(node);
       decimalTextAsInteger(node);
+      nullableAny(node);
     },
   });
   return rest;

@@ -3,6 +3,7 @@
  * the OpenAPI document: descriptions, the zod schemas their handlers validate bodies with and
  * answer `data` in. Nothing here restates a shape; the GSE-compatible routes are in gse-paths.ts.
  */
+import { z } from "zod";
 import {
   appListQuerySchema,
   appListSchema,
@@ -55,6 +56,16 @@ import {
   versionViewSchema,
 } from "../config-versions/api.ts";
 import { consoleDataSchema, consoleUnavailableDataSchema } from "../console/schemas.ts";
+import { applyListQuerySchema } from "../desired/queries.ts";
+import {
+  applyListSchema,
+  applyPathSchema,
+  applyRequestSchema,
+  applyViewSchema,
+  createPlanRequestSchema,
+  planPathSchema,
+  planViewSchema,
+} from "../desired/schemas.ts";
 import {
   agentIdListBodySchema,
   agentPathSchema,
@@ -312,7 +323,7 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
     description:
       "What the status page shows: the fleet as of the last poll, counts by status over the last 24 h (a snapshot every 5 minutes), " +
       "the most recently lost agents, the newest alerts, running commands with their progress, rollouts (not ended, then ended in the " +
-      "last day) with their current wave, gate and errors, and the latest config versions " +
+      "last day) with their current wave, gate and errors, the newest desired-state applies, and the latest config versions " +
       "(FAILED, ROLLED_BACK, ROLLBACK_FAILED flagged `highlight`), and at the top each dependency's health: GSE by the last heartbeat " +
       "poll (failing while calls of it failed; the fleet's `gse_answered_at` is then when GSE last answered for every agent), DynamoDB by " +
       "this answer's reads, SNS by the alerts topic. Accepts HTTP Basic as well as the header.",
@@ -425,6 +436,66 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
         requestBody: upgradeRequestSchema,
         errors: ["NotFound", "Conflict"],
         responseData: probeCommandAnswerSchema,
+      },
+    },
+  },
+  plan_create: {
+    summary: "Plan a desired-state document against what GSE holds now (changes nothing)",
+    description:
+      'The body is the desired-state document (docs/desired-state.md; JSON Schema in docs/desired-state.schema.json), or its YAML text as `{"yaml": "…"}`. ' +
+      "GSE is read now (the platform's stream_tos, and the channels the document and, with `prune`, the last applied document name), names are resolved to ids " +
+      "and links checked; the answer is a field-level diff per object (create, update, delete, unchanged) in the order an apply carries it out, secrets masked. " +
+      "The plan is stored with a hash of the state it was computed from. A 400 names each wrong field (under `yaml.` for YAML), and a refused plan (a route naming " +
+      "a stream_to that neither the document nor GSE has, or one the plan deletes; a report type that does not match) names each problem by its path.",
+    requestBody: createPlanRequestSchema,
+    responseData: planViewSchema,
+    successStatuses: [201],
+  },
+  plan_get: {
+    summary: "A stored plan, secrets masked",
+    description: "`apply_id` names the apply that carried it out, once one did. Plans are kept as long as applies.",
+    path: planPathSchema,
+    errors: ["NotFound"],
+    responseData: planViewSchema,
+  },
+  plan_apply: {
+    summary: "Apply a plan: its changes as versioned config changes, undone on failure, with an optional health-gated bake",
+    description:
+      "GSE is read again first: when it moved since the plan, nothing is written and the answer is 409 PLAN_STALE with a new plan of the same document. " +
+      "Otherwise each change goes through the versioned flow (a config version, verified, the head moved), stream_tos before the routes that use them and " +
+      "deletions last; when one fails, those already made are undone in reverse and the apply ends ROLLED_BACK (ROLLBACK_FAILED with what is left), with one " +
+      "`config.desired_apply` alert. With `bake_seconds` the apply is BAKING: the `gate` (the alive share of the fleet, or of `agent_id_list` or `labels`, may not " +
+      "drop more than `max_alive_drop_points`; the applied objects must still read back as applied) is checked until the bake ends (APPLIED) or trips (rolled back, " +
+      "one alert naming the gate). A plan applied already is 409 CONFLICT. The body is optional.",
+    path: planPathSchema,
+    requestBody: applyRequestSchema,
+    requestBodyOptional: true,
+    errors: ["NotFound", "Conflict"],
+    responseData: applyViewSchema,
+    failures: {
+      409: {
+        description:
+          "GSE moved since the plan (PLAN_STALE, code 1640409): nothing was written, `data.plan` is a new plan of the same document to look at and apply; " +
+          "or the plan was applied already (CONFLICT, code 1640901), `data` naming the apply.",
+        codeName: "PLAN_STALE",
+        code: 1640409,
+        // The new plan the engine made (lib/desired/apply.ts PlanStaleError).
+        data: z.object({ plan: planViewSchema }),
+      },
+    },
+  },
+  apply_history: {
+    routes: {
+      "GET /v1/applies": {
+        summary: "Desired-state applies, newest first (`limit` 1-100, default 20; `cursor`)",
+        query: applyListQuerySchema,
+        responseData: applyListSchema,
+      },
+      "GET /v1/applies/{apply_id}": {
+        summary: "One apply: status, author, plan, per-object steps with their config versions, error, bake and gate",
+        path: applyPathSchema,
+        errors: ["NotFound"],
+        responseData: applyViewSchema,
       },
     },
   },

@@ -177,6 +177,22 @@ async function bakingRollout(): Promise<string> {
   return id;
 }
 
+/** A plan of a platform of its own (nothing else in it): its state cannot move under it. */
+async function planOfOwnPlatform(withStreamTo: boolean): Promise<string> {
+  const plat = unique("oa-plat");
+  const streamTos = withStreamTo ? [{ name: unique("oa-st"), report_mode: "kafka", kafka: { storage_address: [{ ip: "10.0.0.1", port: 9092 }] } }] : [];
+  const res = await callApi(info.gatewayUrl, "/v1/plans", { method: "POST", headers: authHeader, body: { plat_name: plat, stream_tos: streamTos } });
+  expect(res.status, res.text).toBe(201);
+  return (res.body.data as { plan_id: string }).plan_id;
+}
+
+/** An apply of a plan with no changes (the apply engine, lib/desired/apply.ts): APPLIED without a GSE write. */
+async function appliedPlan(): Promise<{ plan_id: string; apply_id: string }> {
+  const planId = await planOfOwnPlatform(false);
+  const res = await post(`/v1/plans/${planId}/apply`, {});
+  return { plan_id: planId, apply_id: (res.body.data as { apply_id: string }).apply_id };
+}
+
 beforeAll(async () => {
   const [agent] = await addSimulatorAgents(info, () => [{ bk_agent_id: unique("oa-agent"), ip: uniqueSimIp("10.251"), status_code: 2, churn: false }]);
   quietAgent = agent?.bk_agent_id as string;
@@ -377,6 +393,33 @@ const CASES: Readonly<Record<string, Case>> = {
     await expectAnswer(200, "a running command", { params: { message_id: id }, body: { reason: "contract" } });
     await expectAnswer(409, "a cancelled one", { params: { message_id: id }, body: {} });
     await expectAnswer(404, "an unknown command", { params: { message_id: unique("nobody") }, body: {} });
+  },
+  // Desired state (docs/desired-state.md); the apply cases need the apply engine.
+  plan_create: async ({ expectAnswer }) => {
+    await expectAnswer(201, "a plan", {
+      body: { plat_name: unique("oa-plat"), stream_tos: [{ name: "s", report_mode: "redis", redis: { storage_address: [] } }] },
+    });
+    await expectAnswer(400, "a document without plat_name", { body: { stream_tos: [] } });
+  },
+  plan_get: async ({ expectAnswer }) => {
+    await expectAnswer(200, "a plan", { params: { plan_id: await planOfOwnPlatform(true) } });
+    await expectAnswer(404, "an unknown plan", { params: { plan_id: unique("plan") } });
+    await expectAnswer(400, "not a plan id", { params: { plan_id: "nope" } });
+  },
+  plan_apply: async ({ expectAnswer }) => {
+    const planId = await planOfOwnPlatform(false);
+    await expectAnswer(200, "a plan with no changes", { params: { plan_id: planId }, body: {} });
+    await expectAnswer(409, "the same plan again", { params: { plan_id: planId }, body: {} });
+    await expectAnswer(404, "an unknown plan", { params: { plan_id: unique("plan") }, body: {} });
+    await expectAnswer(400, "a bake of -1 s", { params: { plan_id: planId }, body: { bake_seconds: -1 } });
+  },
+  "GET /v1/applies": async ({ expectAnswer }) => {
+    await expectAnswer(200, "the applies", { query: "limit=5" });
+    await expectAnswer(400, "limit 0", { query: "limit=0" });
+  },
+  "GET /v1/applies/{apply_id}": async ({ expectAnswer }) => {
+    await expectAnswer(200, "an apply", { params: { apply_id: (await appliedPlan()).apply_id } });
+    await expectAnswer(404, "an unknown apply", { params: { apply_id: unique("apply") } });
   },
   // Rollouts.
   rollout_start: async ({ expectAnswer }) => {

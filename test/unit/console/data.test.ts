@@ -398,6 +398,18 @@ describe("consoleDataSchema", () => {
       alerts: [{ at: new Date(T0).toISOString(), kind: "lost", severity: "warning" as const, subject: "2 agents lost", message: "2 agents lost: 0:10.0.0.1" }],
       commands: [commandProgress(command(), zeroCounts())],
       rollouts: [consoleRollout(rolloutView())],
+      applies: [
+        {
+          apply_id: "apply-000001",
+          plan_id: "plan-000001",
+          plat_name: "bkmonitor",
+          status: "APPLIED" as const,
+          author: "ops",
+          summary: { create: 2, update: 0, delete: 0, unchanged: 3 },
+          started_at: new Date(T0).toISOString(),
+          finished_at: new Date(T0).toISOString(),
+        },
+      ],
       configs: recentVersions([version("route#1", 1)]),
     };
     expect(consoleDataSchema.parse(data)).toEqual(data);

@@ -52,6 +52,7 @@ function data(fleet: ConsoleData["fleet"], dependencies: ConsoleDependencies): C
     alerts: [],
     commands: [],
     rollouts: [],
+    applies: [],
     configs: [],
   });
 }

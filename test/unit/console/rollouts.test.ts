@@ -84,6 +84,7 @@ function data(rollouts: ConsoleRollout[], readOnly: boolean): ConsoleData {
     alerts: [],
     commands: [],
     rollouts,
+    applies: [],
     configs: [],
     viewer: { app_code: "ops", scopes: readOnly ? ["gse:read"] : ["operator"], read_only: readOnly },
   });

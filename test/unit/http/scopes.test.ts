@@ -36,6 +36,11 @@ describe("scopeTable", () => {
     ["GET /v1/console", "gse:read"],
     ["GET /v1/configs/{kind}/{id}/versions", "gse:read"],
     ["POST /v1/gse/callback", CALLBACK_SCOPE],
+    ["POST /v1/plans", "operator"],
+    ["POST /v1/plans/{plan_id}/apply", "operator"],
+    ["GET /v1/plans/{plan_id}", "gse:read"],
+    ["GET /v1/applies", "gse:read"],
+    ["GET /v1/applies/{apply_id}", "gse:read"],
   ])("%s needs %s", (route, scope) => {
     expect(scopeTable().get(route)).toBe(scope);
   });
