@@ -31,7 +31,7 @@ const ACTION_MARK = { create: "+", update: "~", delete: "-" } as const;
 function objectHeading(change: PlanChange, c: Colors): string {
   if (change.action === "unchanged") return "";
   const paint = change.action === "create" ? c.green : change.action === "delete" ? c.red : c.yellow;
-  const what = change.kind === "route" ? `route channel ${change.key}` : `streamto ${change.key}${change.id === null ? "" : ` (id ${change.id})`}`;
+  const what = change.kind === "route" ? `route channel ${change.name}` : `streamto ${change.name}${change.id === null ? "" : ` (id ${change.id})`}`;
   return paint(`${ACTION_MARK[change.action]} ${change.action} ${what}`);
 }
 
@@ -80,7 +80,7 @@ export function applyText(view: ApplyView, color: boolean): string {
     const version = step.version === null ? "" : ` version ${step.version}`;
     const undo = step.undo_version === null ? "" : `, undo version ${step.undo_version}`;
     const error = step.error ? `: ${step.error.message}` : "";
-    lines.push(`  ${step.order}. ${step.action} ${step.kind} ${step.key}${id}  ${paint(step.status)}${version}${undo}${error}`);
+    lines.push(`  ${step.order}. ${step.action} ${step.kind} ${step.name}${id}  ${paint(step.status)}${version}${undo}${error}`);
   }
   if (view.error) lines.push(c.red(`error: ${view.error.message}`));
   if (view.bake) {

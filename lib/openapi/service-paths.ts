@@ -477,10 +477,9 @@ export const SERVICE_ROUTE_DOCS: Partial<Record<FunctionKey, RouteDoc>> = {
         description:
           "GSE moved since the plan (PLAN_STALE, code 1640409): nothing was written, `data.plan` is a new plan of the same document to look at and apply; " +
           "or the plan was applied already (CONFLICT, code 1640901), `data` naming the apply.",
-        codeName: "PLAN_STALE",
-        code: 1640409,
-        // The new plan the engine made (lib/desired/apply.ts PlanStaleError).
-        data: z.object({ plan: planViewSchema }),
+        // Two refusals share the status; `code_name` tells them apart: the new plan the engine made
+        // (lib/desired/apply.ts PlanStaleError), or the apply that took the plan first.
+        data: z.union([z.object({ plan: planViewSchema }), z.object({ plan_id: z.string(), apply_id: z.string().optional() })]),
       },
     },
   },

@@ -22,7 +22,7 @@ const call = (method: string, path: string, body?: unknown, headers: Record<stri
 interface Change {
   readonly order: number;
   readonly kind: string;
-  readonly key: string;
+  readonly name: string;
   readonly action: string;
 }
 interface Plan {
@@ -125,7 +125,7 @@ describe("POST /v1/plans", () => {
     const res = await call("POST", "/v1/plans", { yaml: readFileSync(new URL("../../../docs/examples/bkmonitor-kafka.yaml", import.meta.url), "utf8") });
     expect(res.status, res.text).toBe(201);
     const plan = planOf(res);
-    expect(plan.changes.map((c) => [c.kind, c.key])).toEqual([
+    expect(plan.changes.map((c) => [c.kind, c.name])).toEqual([
       ["streamto", "bkmonitor_kafka"],
       ["route", "1001"],
       ["route", "1100001"],

@@ -31,7 +31,7 @@ const plan: PlanView = {
     {
       order: 1,
       kind: "streamto",
-      key: "bkmonitor_kafka",
+      name: "bkmonitor_kafka",
       id: null,
       action: "create",
       changes: [
@@ -44,7 +44,7 @@ const plan: PlanView = {
     {
       order: 2,
       kind: "route",
-      key: "1001",
+      name: "1001",
       id: 1001,
       action: "update",
       changes: [
@@ -54,11 +54,11 @@ const plan: PlanView = {
       before: {},
       after: {},
     },
-    { order: 3, kind: "route", key: "1002", id: 1002, action: "unchanged", changes: [], before: {}, after: {} },
+    { order: 3, kind: "route", name: "1002", id: 1002, action: "unchanged", changes: [], before: {}, after: {} },
     {
       order: 4,
       kind: "streamto",
-      key: "old_redis",
+      name: "old_redis",
       id: 7,
       action: "delete",
       changes: [{ path: "name", change: "removed", from: "old_redis" }],
@@ -79,11 +79,11 @@ const applyView: ApplyView = {
   author: "ops",
   summary: { create: 1, update: 1, delete: 0, unchanged: 0 },
   steps: [
-    { order: 1, kind: "streamto", key: "bkmonitor_kafka", id: 12, action: "create", status: "UNDONE", version: 1, undo_version: 2, error: null },
+    { order: 1, kind: "streamto", name: "bkmonitor_kafka", id: 12, action: "create", status: "UNDONE", version: 1, undo_version: 2, error: null },
     {
       order: 2,
       kind: "route",
-      key: "1001",
+      name: "1001",
       id: 1001,
       action: "update",
       status: "FAILED",
