@@ -10,7 +10,8 @@ import { createPlan, type PlanDeps } from "../../../lib/desired/plans.ts";
 import { desiredDocumentSchema, type DesiredDocumentInput } from "../../../lib/desired/schemas.ts";
 import { DesiredStore } from "../../../lib/desired/store.ts";
 import { directGse } from "../../helpers/configs.ts";
-import { pipeline as desiredPipeline } from "../../helpers/desired.ts";
+import { applyPlan } from "../../../lib/desired/apply.ts";
+import { applyHarness, pipeline as desiredPipeline } from "../../helpers/desired.ts";
 import { simulatorCounters, useStack } from "../../helpers/stack.ts";
 
 const { info, dynamo } = useStack();
@@ -45,13 +46,27 @@ describe("plans", () => {
     expect(after.applied).toEqual(before.applied);
   });
 
-  it("refuses a plan whose route names a stream_to the plan deletes, naming the dangling reference", async () => {
-    const doc = pipeline("dangling");
-    const kafka = doc.stream_tos?.[0];
-    const plan = createPlan(deps(), desiredDocumentSchema.parse({ ...doc, stream_tos: [{ name: kafka?.name, absent: true }, doc.stream_tos?.[1]] }), "tester");
-    const error = await plan.catch((e: unknown) => e);
+  it("once applied: changing one route's topic and deleting a stream_to a route still uses is refused, naming the dangling reference, and nothing is written", async () => {
+    const h = await applyHarness();
+    const doc = desiredDocumentSchema.parse(pipeline("dangling"));
+    const applied = await applyPlan(h.deps, (await createPlan(h.deps, doc, "tester")).plan_id, {}, "tester");
+    expect(applied.status).toBe("APPLIED");
+    const [kafka, redis] = doc.stream_tos;
+    const [first, second, third] = doc.routes;
+    const changed = {
+      ...doc,
+      stream_tos: [{ name: kafka?.name, absent: true }, redis],
+      routes: [{ ...first, route: [{ ...first?.route[0], stream_to: { name: kafka?.name, kafka: { topic_name: "moved" } } }] }, second, third],
+    };
+    const before = await simulatorCounters(info);
+    const error = await createPlan(h.deps, desiredDocumentSchema.parse(changed), "tester").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
-    expect((error as ValidationError).message).toContain(`names stream_to ${kafka?.name}`);
+    const problems = (error as ValidationError).problems;
+    expect(problems.map((p) => p.path)).toEqual(["routes.0.route.0.stream_to.name", "routes.1.route.0.stream_to.name"]);
+    expect(problems[1]?.message).toBe(
+      `route ${second?.route[0]?.name} of channel ${second?.channel_id} names stream_to ${kafka?.name}, which this plan deletes (a dangling reference)`,
+    );
+    expect((await simulatorCounters(info)).applied).toEqual(before.applied);
   });
 
   it("refuses a route that names a stream_to neither the document nor GSE has, and one whose report type does not match", async () => {
