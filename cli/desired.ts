@@ -167,6 +167,11 @@ export function addDesiredCommands(program: Command, ctx: DesiredContext): void 
       `plan a desired-state document against GSE now (docs/desired-state.md); exit ${PLAN_HAS_CHANGES_EXIT_CODE} when it has changes, 0 when none, 1 on error`,
     )
     .option("-f, --file <desired.yaml|json>", "the desired-state document")
+    // Wrong use is 1 here too: 2 says "the plan has changes" (terraform's -detailed-exitcode).
+    .exitOverride((error) => {
+      if (error.exitCode === 0) throw error;
+      throw new CliError(error.message.replace(/^error: /, ""), undefined, "usage");
+    })
     .action((options: { file?: string }) => plan(ctx, options));
 
   program

@@ -190,6 +190,7 @@ describe("wrong use", () => {
     ["plan without -f", ["plan"]],
     ["plan of a file that is not there", ["plan", "-f", "/no/such/desired.yaml"]],
     ["plan that cannot reach the API", ["plan", "-f", doc]],
+    ["plan with an option it does not have", ["plan", "-f", doc, "--detailed"]],
   ])("exits 1 (2 means changes) for %s, saying why", async (_label, argv) => {
     const res = await usage(argv);
     expect(res.code, res.err).toBe(1);
