@@ -5,34 +5,16 @@
  */
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkedHealth } from "../../../lib/console/data.ts";
 import { consolePage, PAGE_HEADERS } from "../../../lib/console/page.ts";
-import { consoleDataSchema, type ConsoleApply, type ConsoleData } from "../../../lib/console/schemas.ts";
+import type { ConsoleApply, ConsoleData } from "../../../lib/console/schemas.ts";
 import { launchChromium } from "../../helpers/chromium.ts";
+import { consoleData } from "../../helpers/console-page.ts";
 
 const NOW = Date.parse("2026-12-03T11:00:00.000Z");
 const at = (ms: number): string => new Date(ms).toISOString();
 const ORIGIN = "http://console.test";
 
-function data(applies: ConsoleApply[]): ConsoleData {
-  return consoleDataSchema.parse({
-    generated_at: at(NOW),
-    dependencies: {
-      gse: { state: "unknown", detail: "no heartbeat poll has finished yet", checked_at: null, since: null },
-      dynamodb: { state: "ok", detail: "this answer's reads took 5 ms", checked_at: at(NOW), since: null },
-      sns: checkedHealth({ ok: true, latency_ms: 3, detail: "alerts topic reachable" }, NOW),
-    },
-    refresh_seconds: 15,
-    fleet: null,
-    history: { hours: 24, every_minutes: 5, points: [] },
-    lost: { total: null, agents: [], complete: true },
-    alerts: [],
-    commands: [],
-    rollouts: [],
-    applies,
-    configs: [],
-  });
-}
+const data = (applies: ConsoleApply[]): ConsoleData => consoleData(NOW, { applies });
 
 const apply = (id: string, status: ConsoleApply["status"]): ConsoleApply => ({
   apply_id: id,

@@ -7,9 +7,10 @@
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium } from "../../helpers/chromium.ts";
+import { consoleData } from "../../helpers/console-page.ts";
 import { checkedHealth, fleetAtAGlance, gseHealth } from "../../../lib/console/data.ts";
 import { consolePage, PAGE_HEADERS } from "../../../lib/console/page.ts";
-import { consoleDataSchema, type ConsoleData, type ConsoleDependencies } from "../../../lib/console/schemas.ts";
+import type { ConsoleData, ConsoleDependencies } from "../../../lib/console/schemas.ts";
 import { FLEET_PARTITIONS, type FleetSummary } from "../../../lib/fleet/items.ts";
 
 const ORIGIN = "http://console.test";
@@ -41,21 +42,8 @@ const healthy = (): ConsoleDependencies => ({
   sns: checkedHealth({ ok: true, latency_ms: 3, detail: "alerts topic reachable" }, NOW),
 });
 
-function data(fleet: ConsoleData["fleet"], dependencies: ConsoleDependencies): ConsoleData {
-  return consoleDataSchema.parse({
-    generated_at: at(NOW),
-    dependencies,
-    refresh_seconds: 15,
-    fleet,
-    history: { hours: 24, every_minutes: 5, points: [] },
-    lost: { total: 0, agents: [], complete: true },
-    alerts: [],
-    commands: [],
-    rollouts: [],
-    applies: [],
-    configs: [],
-  });
-}
+const data = (fleet: ConsoleData["fleet"], dependencies: ConsoleDependencies): ConsoleData =>
+  consoleData(NOW, { fleet, dependencies, lost: { total: 0, agents: [], complete: true } });
 
 interface Answer {
   readonly status: number;

@@ -7,10 +7,11 @@
  */
 import type { Browser, Page, Request } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkedHealth, consoleRollout, recentRollouts, rolloutActions } from "../../../lib/console/data.ts";
+import { consoleRollout, recentRollouts, rolloutActions } from "../../../lib/console/data.ts";
 import { consolePage, PAGE_HEADERS } from "../../../lib/console/page.ts";
-import { consoleDataSchema, type ConsoleData, type ConsoleRollout } from "../../../lib/console/schemas.ts";
+import type { ConsoleData, ConsoleRollout } from "../../../lib/console/schemas.ts";
 import { launchChromium } from "../../helpers/chromium.ts";
+import { consoleData } from "../../helpers/console-page.ts";
 import { rolloutView, waveView } from "../../helpers/rollout-view.ts";
 
 const NOW = Date.parse("2026-12-03T11:00:00.000Z");
@@ -69,26 +70,8 @@ describe("the rollouts the status page shows", () => {
   });
 });
 
-function data(rollouts: ConsoleRollout[], readOnly: boolean): ConsoleData {
-  return consoleDataSchema.parse({
-    generated_at: at(NOW),
-    dependencies: {
-      gse: { state: "unknown", detail: "no heartbeat poll has finished yet", checked_at: null, since: null },
-      dynamodb: { state: "ok", detail: "this answer's reads took 5 ms", checked_at: at(NOW), since: null },
-      sns: checkedHealth({ ok: true, latency_ms: 3, detail: "alerts topic reachable" }, NOW),
-    },
-    refresh_seconds: 15,
-    fleet: null,
-    history: { hours: 24, every_minutes: 5, points: [] },
-    lost: { total: null, agents: [], complete: true },
-    alerts: [],
-    commands: [],
-    rollouts,
-    applies: [],
-    configs: [],
-    viewer: { app_code: "ops", scopes: readOnly ? ["gse:read"] : ["operator"], read_only: readOnly },
-  });
-}
+const data = (rollouts: ConsoleRollout[], readOnly: boolean): ConsoleData =>
+  consoleData(NOW, { rollouts, viewer: { app_code: "ops", scopes: readOnly ? ["gse:read"] : ["operator"], read_only: readOnly } });
 
 const ORIGIN = "http://console.test";
 let browser: Browser;
