@@ -1,6 +1,6 @@
 /** Showing applies: one, or the history newest first (GET /v1/applies). Secrets never appear: steps carry no documents. */
 import { NotFoundError } from "../core/errors.ts";
-import { summaryOf } from "./plan.ts";
+import { changeView, summaryOf } from "./plan.ts";
 import type { ApplyItem, DesiredStore } from "./store.ts";
 import type { ApplyView } from "./schemas.ts";
 
@@ -31,10 +31,12 @@ export function applyView(item: ApplyItem): ApplyView {
   };
 }
 
+/** One apply, with the diff it set out to make: the history is whole without reading its plan. */
 export async function getApply(store: DesiredStore, id: string): Promise<ApplyView> {
   const item = await store.getApply(id);
   if (!item) throw new NotFoundError(`apply ${id} not found`);
-  return applyView(item);
+  const plan = await store.getPlan(item.plan_id);
+  return { ...applyView(item), ...(plan ? { diff: plan.changes.filter((c) => c.action !== "unchanged").map(changeView) } : {}) };
 }
 
 export async function listApplies(store: DesiredStore, query: { limit: number; cursor?: string | undefined }) {

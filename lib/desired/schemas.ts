@@ -213,6 +213,8 @@ export const applyViewSchema = z.object({
       tripped: z.object({ gate: z.enum(GATE_NAMES), reason: z.string() }).nullable(),
     })
     .nullable(),
+  /** GET /v1/applies/{apply_id}: what the apply set out to change, field by field (its plan's diff, secrets masked). */
+  diff: z.array(planChangeSchema).optional(),
   started_at: z.string(),
   finished_at: z.string().nullable(),
 });

@@ -175,6 +175,11 @@ describe("POST /v1/plans/{plan_id}/apply (needs the apply engine)", () => {
     expect(listed.find((a) => a.apply_id === view.apply_id)).toMatchObject({ status: "APPLIED", author: info.credentials.caller.bk_app_code });
     const one = await call("GET", `/v1/applies/${view.apply_id}`);
     expect(one.body.data).toMatchObject({ apply_id: view.apply_id, status: "APPLIED" });
+    // The record carries its diff (the plan's, secrets masked): the history reads whole.
+    const diff = (one.body.data as { diff: { action: string; changes: { path: string; secret?: boolean }[] }[] }).diff;
+    expect(diff.map((c) => c.action)).toEqual(["create", "create", "create", "create", "create"]);
+    expect(diff.flatMap((c) => c.changes).some((c) => c.secret === true)).toBe(true);
+    expect(one.text).not.toContain(`kpw-${run}`);
     expect((await call("GET", `/v1/plans/${plan.plan_id}`)).body.data).toMatchObject({ apply_id: view.apply_id });
 
     const again = planOf(await call("POST", "/v1/plans", doc));
