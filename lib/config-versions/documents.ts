@@ -6,7 +6,7 @@
 import { z } from "zod";
 import type { GseClient } from "../gse/client.ts";
 import { holdsDesired, type ConfigOperation } from "../gse/config-apply.ts";
-import { readChannel, readStreamTo } from "../gse/objects.ts";
+import { readChannel, readStreamTo, type ListedStreamTo } from "../gse/objects.ts";
 import type { OperationRequest } from "../gse/operations.ts";
 import { labelSchema, routeEntrySchema, streamFilterSchema, streamToSchema, type RouteEntry, type StreamFilter } from "../gse/schemas.ts";
 
@@ -227,7 +227,11 @@ export async function readObject(gse: GseClient, ref: ObjectRef, platName: strin
     };
   }
   const held = await readStreamTo(gse, ref.id, platName, operator);
-  if (!held) return null;
+  return held ? streamToDocumentOf(held, platName) : null;
+}
+
+/** A listed stream_to (query_streamto's item, either shape) as its document. */
+export function streamToDocumentOf(held: ListedStreamTo, platName: string): StreamToDocument {
   if (held.shape === "nested") return { plat_name: held.platName ?? platName, ...(held.label ? { label: held.label } : {}), stream_to: held.streamTo };
   // A flat item carries its id beside the stream_to's own fields: the document keeps only the latter.
   const { stream_to_id: _id, ...streamTo } = held.streamTo;

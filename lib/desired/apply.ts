@@ -13,7 +13,7 @@ import { applyView } from "./applies.ts";
 import { aliveShare, queueBakeTick } from "./bake.ts";
 import type { ApplyDeps } from "./apply-deps.ts";
 import type { PlannedChange } from "./plan.ts";
-import { createPlan, getPlanItem, planAgainstGse } from "./plans.ts";
+import { getPlanItem, planAgainstGse, savePlan } from "./plans.ts";
 import type { ApplyRequest, ApplyStep, ApplyView, BakeGate, PlanView } from "./schemas.ts";
 import { applyPk, DESIRED_RETENTION_SECONDS, META_SK, TTL, type ApplyItem, type PlanItem } from "./store.ts";
 import { appliedDocument, createdIds, rollBack, saveStep, transition } from "./undo.ts";
@@ -61,8 +61,9 @@ const stepsOf = (changes: readonly PlannedChange[]): ApplyStep[] =>
 export async function applyPlan(deps: ApplyDeps, planId: string, request: ApplyRequest, author: string): Promise<ApplyView> {
   const plan = await getPlanItem(deps.store, planId);
   if (plan.apply_id !== undefined) throw alreadyApplied(planId, plan.apply_id);
-  const { hash } = await planAgainstGse(deps, plan.document);
-  if (hash !== plan.state_hash) throw new PlanStaleError(planId, await createPlan(deps, plan.document, author, plan.source));
+  const fresh = await planAgainstGse(deps, plan.document);
+  // The plan of GSE as it is now was just computed: stored as the new plan, not read and computed again.
+  if (fresh.state_hash !== plan.state_hash) throw new PlanStaleError(planId, await savePlan(deps, fresh, author, plan.source));
 
   const hasChanges = plan.changes.some((c) => c.action !== "unchanged");
   const bakeSeconds = hasChanges ? (request.bake_seconds ?? 0) : 0;

@@ -8,7 +8,6 @@
 import { z } from "zod";
 import { jobBody, type JobHandler } from "../automation/jobs.ts";
 import { JOB_TYPES } from "../automation/job-types.ts";
-import { expectationOfDocument, meets, readObject } from "../config-versions/documents.ts";
 import { newFleetCalls } from "../fleet/table.ts";
 import { FLEET_PARTITIONS, type FleetAgent } from "../fleet/items.ts";
 import { classOfAgent } from "../fleet/view-rules.ts";
@@ -17,7 +16,7 @@ import type { ApplyDeps } from "./apply-deps.ts";
 import { getPlanItem } from "./plans.ts";
 import { applyIdSchema, type BakeGate } from "./schemas.ts";
 import type { ApplyBake, ApplyItem, PlanItem } from "./store.ts";
-import { appliedDocument, changeOf, createdIds, refOf, rollBack, transition } from "./undo.ts";
+import { appliedDocument, changeOf, createdIds, gseHolds, refOf, rollBack, transition } from "./undo.ts";
 
 export const desiredBakeJobSchema = z.object({ type: z.literal(JOB_TYPES.desiredBake), apply_id: applyIdSchema });
 
@@ -69,8 +68,7 @@ async function driftTrip(deps: ApplyDeps, plan: PlanItem, item: ApplyItem): Prom
   for (const step of item.steps) {
     if (step.status !== "APPLIED") continue;
     const written = appliedDocument(changeOf(plan, step.order), ids);
-    const held = await readObject(deps.gse, refOf(step), plan.plat_name, deps.operator);
-    if (!meets(held, expectationOfDocument(written))) {
+    if (!(await gseHolds(deps, plan.plat_name, refOf(step), written))) {
       const what = written === null ? "exists again after the apply deleted it" : "no longer reads back as the apply wrote it";
       return { gate: "drift", reason: `${step.kind}#${step.id} (${step.name}) ${what}` };
     }

@@ -65,7 +65,8 @@ export async function driftAsPlans(deps: DriftDeps): Promise<DriftSummary> {
     try {
       const last = await deps.store.getLastApplied(plat);
       if (!last) continue;
-      const { item, hash } = await planAgainstGse(deps, last.document);
+      const item = await planAgainstGse(deps, last.document);
+      const hash = item.state_hash;
       const counts = summaryOf(item.changes);
       if (counts.create + counts.update + counts.delete === 0) {
         summary.in_sync++;

@@ -7,7 +7,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { NotFoundError, ValidationError } from "../core/errors.ts";
 import type { GseClient } from "../gse/client.ts";
 import { changeView, computePlan, summaryOf } from "./plan.ts";
-import { readState, stateHash, type GseState } from "./state.ts";
+import { readState, stateHash } from "./state.ts";
 import { DESIRED_RETENTION_SECONDS, type DesiredStore, META_SK, type PlanItem, planPk, TTL } from "./store.ts";
 import type { DesiredDocument, PlanView } from "./schemas.ts";
 
@@ -29,47 +29,36 @@ async function channelsToRead(deps: PlanDeps, doc: DesiredDocument): Promise<{ i
   return { ids: [...new Set([...doc.routes.map((r) => r.channel_id), ...lastApplied])], lastApplied };
 }
 
-/** GSE's state for `doc`, and the plan against it (or the refusal, a 400 naming each problem). */
-export async function planAgainstGse(
-  deps: PlanDeps,
-  doc: DesiredDocument,
-): Promise<{ state: GseState; hash: string; item: Omit<PlanItem, "plan_id" | "pk" | "created_by" | "source"> }> {
+/** A plan computed against GSE as it is now, not yet stored; its `state_hash` says what GSE held. */
+export type ComputedPlan = Omit<PlanItem, "plan_id" | "pk" | "created_by" | "source">;
+
+/** Reads what GSE holds for `doc` and plans against it; a refusal is a 400 naming each problem. */
+export async function planAgainstGse(deps: PlanDeps, doc: DesiredDocument): Promise<ComputedPlan> {
   const { ids, lastApplied } = await channelsToRead(deps, doc);
   const state = await readState(deps.gse, doc.plat_name, ids, deps.operator);
   const outcome = computePlan(doc, state, lastApplied);
   if (!outcome.ok) throw new ValidationError(outcome.problems, `the plan is refused: ${outcome.problems.map((p) => p.message).join("; ")}`);
-  const hash = stateHash(state);
   const now = deps.now();
   return {
-    state,
-    hash,
-    item: {
-      sk: META_SK,
-      plat_name: doc.plat_name,
-      prune: doc.prune,
-      document: doc,
-      channel_ids: ids,
-      state_hash: hash,
-      changes: outcome.changes,
-      created_at: now,
-      [TTL]: Math.floor(now / 1000) + DESIRED_RETENTION_SECONDS,
-    },
+    sk: META_SK,
+    plat_name: doc.plat_name,
+    prune: doc.prune,
+    document: doc,
+    channel_ids: ids,
+    state_hash: stateHash(state),
+    changes: outcome.changes,
+    created_at: now,
+    [TTL]: Math.floor(now / 1000) + DESIRED_RETENTION_SECONDS,
   };
 }
 
 /** Plans `doc` against GSE now and stores the plan. */
 export async function createPlan(deps: PlanDeps, doc: DesiredDocument, author: string, source: "request" | "drift" = "request"): Promise<PlanView> {
-  const { item } = await planAgainstGse(deps, doc);
-  return savePlan(deps, item, author, source);
+  return savePlan(deps, await planAgainstGse(deps, doc), author, source);
 }
 
 /** Stores a plan computed by planAgainstGse under a new id. */
-export async function savePlan(
-  deps: PlanDeps,
-  item: Omit<PlanItem, "plan_id" | "pk" | "created_by" | "source">,
-  author: string,
-  source: "request" | "drift",
-): Promise<PlanView> {
+export async function savePlan(deps: PlanDeps, item: ComputedPlan, author: string, source: "request" | "drift"): Promise<PlanView> {
   const planId = `plan-${(deps.newId ?? randomUUID)()}`;
   const stored: PlanItem = { ...item, pk: planPk(planId), plan_id: planId, created_by: author, source };
   await deps.store.putPlan(stored);

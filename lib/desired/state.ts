@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { canonicalJson } from "../core/canonical-json.ts";
 import type { GseClient } from "../gse/client.ts";
 import { listedStreamTo, queryStreamTos } from "../gse/objects.ts";
-import { readObject, type RouteDocument, type StreamToDocument } from "../config-versions/documents.ts";
+import { readObject, streamToDocumentOf, type RouteDocument, type StreamToDocument } from "../config-versions/documents.ts";
 
 export interface HeldStreamTo {
   readonly id: number;
@@ -30,17 +30,7 @@ export async function readState(gse: GseClient, platName: string, channelIds: re
   const streamTos: HeldStreamTo[] = [];
   for (const item of items) {
     const listed = listedStreamTo(item);
-    if (!listed) continue;
-    if (listed.shape === "nested") {
-      streamTos.push({
-        id: listed.id,
-        document: { plat_name: listed.platName ?? platName, ...(listed.label ? { label: listed.label } : {}), stream_to: listed.streamTo },
-      });
-    } else {
-      // A flat item carries its id beside the stream_to's own fields: the document keeps only the latter.
-      const { stream_to_id: _id, ...streamTo } = listed.streamTo;
-      streamTos.push({ id: listed.id, document: { plat_name: platName, stream_to: streamTo as StreamToDocument["stream_to"] } });
-    }
+    if (listed) streamTos.push({ id: listed.id, document: streamToDocumentOf(listed, platName) });
   }
   streamTos.sort((a, b) => a.id - b.id);
   const ids = [...new Set(channelIds)].sort((a, b) => a - b);

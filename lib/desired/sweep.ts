@@ -5,13 +5,12 @@
  * ticks broke (no tick looked for a while) gets one queued.
  */
 import { storedError } from "../config-versions/change.ts";
-import { expectationOfDocument, meets, readObject } from "../config-versions/documents.ts";
 import { listedStreamTo, queryStreamTos } from "../gse/objects.ts";
 import { queueBakeTick } from "./bake.ts";
 import { getPlanItem } from "./plans.ts";
 import type { PlannedChange } from "./plan.ts";
 import type { ApplyItem, PlanItem } from "./store.ts";
-import { appliedDocument, changeOf, createdIds, refOf, rollBack, saveStep, transition, type UndoDeps } from "./undo.ts";
+import { appliedDocument, changeOf, createdIds, gseHolds, refOf, rollBack, saveStep, transition, type UndoDeps } from "./undo.ts";
 
 /** Longer than any apply request runs (its function's timeout): an apply still APPLYING after this was left. */
 export const STALE_APPLY_MS = 15 * 60_000;
@@ -52,9 +51,7 @@ async function heldAfter(deps: UndoDeps, plan: PlanItem, item: ApplyItem, change
     return listed.find((s) => s?.streamTo.name === change.name)?.id;
   }
   const ref = refOf({ kind: change.kind, id: change.id, name: change.name });
-  const held = await readObject(deps.gse, ref, plan.plat_name, deps.operator);
-  const wanted = change.action === "delete" ? null : appliedDocument(change, createdIds(item.steps));
-  return meets(held, expectationOfDocument(wanted)) ? ref.id : undefined;
+  return (await gseHolds(deps, plan.plat_name, ref, appliedDocument(change, createdIds(item.steps)))) ? ref.id : undefined;
 }
 
 async function resumeInterrupted(deps: UndoDeps, item: ApplyItem): Promise<void> {

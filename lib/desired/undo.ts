@@ -5,7 +5,7 @@
  * a crash can neither lose nor double it.
  */
 import { applyDocument, storedError } from "../config-versions/apply.ts";
-import type { ConfigDocument, ObjectRef, StreamToDocument } from "../config-versions/documents.ts";
+import { expectationOfDocument, meets, readObject, type ConfigDocument, type ObjectRef, type StreamToDocument } from "../config-versions/documents.ts";
 import { deliver } from "../core/outbox.ts";
 import { InternalError } from "../core/errors.ts";
 import { desiredAlertId, desiredApplyAlert } from "./alerts.ts";
@@ -41,6 +41,11 @@ export function appliedDocument(change: PlannedChange, ids: ReadonlyMap<string, 
   // The plan orders stream_tos before the routes that name them: an unresolved name is a bug.
   if (!resolved) throw new InternalError(`route#${change.name}: a stream_to it names has no id yet`);
   return resolved;
+}
+
+/** Whether GSE holds `written` for the object now (null: the object is absent). */
+export async function gseHolds(deps: Pick<UndoDeps, "gse" | "operator">, platName: string, ref: ObjectRef, written: ConfigDocument): Promise<boolean> {
+  return meets(await readObject(deps.gse, ref, platName, deps.operator), expectationOfDocument(written));
 }
 
 export const refOf = (step: Pick<ApplyStep, "kind" | "id" | "name">): ObjectRef => {
