@@ -15,7 +15,7 @@ import { callApi } from "./api.ts";
 import { CliError, ReportedError, UsageError } from "./errors.ts";
 import { appDetail, appLabel, appsTable, datasourceActionText, noUpgradeText, probesText, probeVersionsText, upgradeText } from "./apm-format.ts";
 import { followCommand, recordedOrThrow, rolloutLimit, throwIfEndedBadly, type CommandContext } from "./dispatch.ts";
-import { followRollout, parseStrategy } from "./rollout.ts";
+import { followRollout, parseStrategy, wholeSeconds } from "./rollout.ts";
 
 /** What a start or stop answers when it could not be carried out (HTTP 502). */
 export const DATASOURCE_APPLY_FAILED = 1650203;
@@ -154,17 +154,12 @@ interface DatasourceOptions {
 
 /** The start/stop body from its flags: limits alone pace the command; a strategy, bake or gate makes it a rollout. */
 function datasourceBody(options: DatasourceOptions): Record<string, unknown> {
-  const seconds = (flag: string, value: string | undefined): number | undefined => {
-    if (value === undefined) return undefined;
-    if (!/^\d+$/.test(value)) throw new UsageError(`${flag} is whole seconds, not "${value}"`);
-    return Number(value);
-  };
   const fields: Record<string, unknown> = {
     max_concurrency: rolloutLimit(options.maxConcurrency),
     max_errors: rolloutLimit(options.maxErrors),
-    reply_timeout_seconds: seconds("--reply-timeout", options.replyTimeout),
+    reply_timeout_seconds: wholeSeconds("--reply-timeout", options.replyTimeout),
     strategy: options.strategy === undefined ? undefined : parseStrategy(options.strategy),
-    bake_seconds: seconds("--bake", options.bake),
+    bake_seconds: wholeSeconds("--bake", options.bake),
     gate: options.maxUnhealthy === undefined ? undefined : { max_unhealthy: rolloutLimit(options.maxUnhealthy) },
   };
   return checked(rt().datasourceRequestSchema, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined))) as Record<string, unknown>;

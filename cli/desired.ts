@@ -11,6 +11,7 @@ import { appliesTable, applyText, planText } from "./desired-format.ts";
 import type { CommandContext, ListOptions } from "./dispatch.ts";
 import { listQuery } from "./dispatch.ts";
 import { CliError, ReportedError, UsageError } from "./errors.ts";
+import { wholeSeconds } from "./rollout.ts";
 import { rt } from "./lazy.ts";
 import type { ApplyView, PlanView } from "../lib/desired/schemas.ts";
 
@@ -45,10 +46,8 @@ export function planBody(file: string | undefined): unknown {
 /** `--bake` and `--max-alive-drop` as the POST …/apply body, checked with the route's own schema. */
 export function applyBody(options: { bake?: string; maxAliveDrop?: string }): Record<string, unknown> {
   const body: Record<string, unknown> = {};
-  if (options.bake !== undefined) {
-    if (!/^\d+$/.test(options.bake)) throw new UsageError(`--bake is whole seconds, not "${options.bake}"`);
-    body.bake_seconds = Number(options.bake);
-  }
+  const bake = wholeSeconds("--bake", options.bake);
+  if (bake !== undefined) body.bake_seconds = bake;
   if (options.maxAliveDrop !== undefined) {
     if (options.bake === undefined) throw new UsageError("--max-alive-drop is the bake's gate: give --bake too");
     const points = Number(options.maxAliveDrop);

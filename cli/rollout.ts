@@ -55,7 +55,8 @@ export function parseStrategy(text: string): Record<string, unknown> {
   throw new UsageError(`--strategy is all, linear:<n|n%> or exponential:<start>,<factor>[,<min_success_rate>], not "${text}"`);
 }
 
-const wholeSeconds = (flag: string, value: string | undefined): number | undefined => {
+/** A flag of whole seconds, or a usage error naming it. */
+export const wholeSeconds = (flag: string, value: string | undefined): number | undefined => {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value)) throw new UsageError(`${flag} is whole seconds, not "${value}"`);
   return Number(value);
