@@ -12,7 +12,7 @@ import { flushingMetrics } from "../../lib/core/metrics.ts";
 import { gseFunction } from "../../lib/gse/context.ts";
 import { ConfigStore } from "../../lib/config-versions/store.ts";
 import { driftAsPlans } from "../../lib/desired/drift.ts";
-import { DesiredStore } from "../../lib/desired/store.ts";
+import { planDeps } from "../../lib/desired/plan-deps.ts";
 
 const context = await gseFunction("config_reconcile");
 const { config, logger, gse, metrics } = context;
@@ -32,12 +32,8 @@ const deps = {
 // plan; and applies a process left mid-way, undone (or their bake's ticks revived).
 const sqs = sqsClient();
 const desired = {
-  gse,
-  store: new DesiredStore({ client: dynamo, tableName: tableOf(config, "configs") }),
+  ...planDeps(context, { dynamo }),
   alerts: deps.alerts,
-  operator: config.gse.username,
-  now: Date.now,
-  logger,
   configs: configDeps(context, { dynamo, sqs }),
   queue: sqsSender(sqs, queueUrlOf(config, "automation")),
   settings: DEFAULT_APPLY_SETTINGS,

@@ -1,24 +1,15 @@
 import { z } from "zod";
 import { documentClient } from "../../lib/core/aws.ts";
-import { callersOf, tableOf } from "../../lib/core/config.ts";
+import { callersOf } from "../../lib/core/config.ts";
 import { planFromRequest } from "../../lib/desired/api.ts";
-import type { PlanDeps } from "../../lib/desired/plans.ts";
-import { DesiredStore } from "../../lib/desired/store.ts";
+import { planDeps } from "../../lib/desired/plan-deps.ts";
 import { gseFunction } from "../../lib/gse/context.ts";
 import { authorOf } from "../../lib/http/author.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 
 const context = await gseFunction("plan_create");
 const { config, logger } = context;
-// Built here rather than by lib/desired/deps.ts planDeps: that file also builds an apply's deps
-// (fleet table, topic, queue), and a plan reaches only GSE and the configs table.
-const deps: PlanDeps = {
-  gse: context.gse,
-  store: new DesiredStore({ client: documentClient(), tableName: tableOf(config, "configs") }),
-  operator: config.gse.username,
-  now: Date.now,
-  logger,
-};
+const deps = planDeps(context, { dynamo: documentClient() });
 
 /**
  * POST /v1/plans: the document (JSON, or `{yaml}`) planned against what GSE holds now; 201 with the

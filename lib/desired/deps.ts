@@ -12,23 +12,12 @@ import { sqsSender } from "../core/queue.ts";
 import { configDeps } from "../config-versions/deps.ts";
 import { FleetStore } from "../fleet/store.ts";
 import type { GseFunctionContext } from "../gse/context.ts";
-import type { PlanDeps } from "./plans.ts";
-import { DesiredStore } from "./store.ts";
 
 import { DEFAULT_APPLY_SETTINGS, type ApplyDeps } from "./apply-deps.ts";
+import { planDeps } from "./plan-deps.ts";
 
 export { DEFAULT_APPLY_SETTINGS, type ApplyDeps, type ApplySettings } from "./apply-deps.ts";
-
-export function planDeps(context: GseFunctionContext, clients: { readonly dynamo: DynamoDBDocumentClient }): PlanDeps {
-  const { config, logger } = context;
-  return {
-    gse: context.gse,
-    store: new DesiredStore({ client: clients.dynamo, tableName: tableOf(config, "configs") }),
-    operator: config.gse.username,
-    now: Date.now,
-    logger,
-  };
-}
+export { planDeps } from "./plan-deps.ts";
 
 export function applyDeps(
   context: GseFunctionContext,
