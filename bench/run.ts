@@ -1,6 +1,6 @@
 /**
  * `npm run bench [name…] [-- --json] [--agents N]`: runs the benchmarks and rewrites each one's section
- * of docs/reports/benchmarks.md (between `<!-- bench:<name> -->` markers) with what it measured on this
+ * of BENCHMARKS.md (between `<!-- bench:<name> -->` markers) with what it measured on this
  * machine, now. With `--json` the last line printed is one JSON object: the benchmark's figures (one
  * benchmark), or an object of them by name (several).
  */
@@ -30,7 +30,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   rolloutsBenchmark,
   cliBenchmark,
 ];
-const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "docs", "reports", "benchmarks.md");
+const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "BENCHMARKS.md");
 
 function replaceSection(report: string, name: string, body: string): string {
   const start = `<!-- bench:${name} -->`;
@@ -63,11 +63,11 @@ for (const benchmark of selected) {
   process.stdout.write(`\n== ${benchmark.name}\n`);
   const result = await benchmark.run(agents === undefined ? {} : { agents });
   const body = typeof result === "string" ? result : result.report;
-  figures[benchmark.name] = typeof result === "string" ? { report: "markdown only (see docs/reports/benchmarks.md)" } : result.json;
+  figures[benchmark.name] = typeof result === "string" ? { report: "markdown only (see BENCHMARKS.md)" } : result.json;
   const stamped = `${body.trim()}\n\n_Measured ${new Date().toISOString().slice(0, 10)} on ${machine} by \`npm run bench ${benchmark.name}\`._`;
   process.stdout.write(`${stamped}\n`);
   report = replaceSection(report, benchmark.name, stamped);
 }
 writeFileSync(REPORT, report);
-process.stdout.write(`\ndocs/reports/benchmarks.md updated (${selected.map((b) => b.name).join(", ")}).\n`);
+process.stdout.write(`\nBENCHMARKS.md updated (${selected.map((b) => b.name).join(", ")}).\n`);
 if (json) process.stdout.write(`${JSON.stringify(selected.length === 1 ? figures[selected[0]?.name ?? ""] : figures)}\n`);
