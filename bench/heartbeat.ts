@@ -96,6 +96,8 @@ export interface HeartbeatFigures {
   readonly naive_read_units_per_poll: number;
   readonly naive_gse_calls_per_poll: number;
   readonly wall_ratio: number;
+  /** The poll's GSE calls alone (same chunks, same concurrency, no DynamoDB): the floor both polls share. */
+  readonly gse_alone_ms: number;
   readonly load_before: number;
   readonly load_after: number;
 }
@@ -267,6 +269,14 @@ async function ourPoll(parts: Parts, store: FleetStore, cache: FleetCache, poll:
   };
 }
 
+/** One pass of GSE calls over the fleet, as a poll makes them, and nothing else (ms). */
+async function gseAloneMs(parts: Parts, ids: readonly string[]): Promise<number> {
+  const started = performance.now();
+  const limit = pLimit(SETTINGS.concurrency);
+  await Promise.all(chunk(ids, SETTINGS.chunkSize).map((part) => limit(() => observeChunk(parts.gse, true, part))));
+  return performance.now() - started;
+}
+
 /** The changes made before poll `poll` (1-based) to the agents running at the start. */
 function changesBefore(running: readonly string[], perPoll: number, poll: number): Map<number, string[]> {
   const byCode = new Map<number, string[]>();
@@ -358,6 +368,10 @@ export async function measureHeartbeat(options: { agents?: number; polls?: numbe
           process.stdout.write(`naive ${poll}: ${Math.round(n.wallMs)} ms, ${fmt(n.writeUnits, 0)} WCU, ${fmt(n.readUnits, 1)} RCU\n`);
         }
       }
+      const gseAlone = await gseAloneMs(
+        parts,
+        views.map((v) => v.legacy_id),
+      );
       const m = (pick: (p: PollFigures) => number, of: readonly PollFigures[] = ours): number => median(of.map(pick));
       const figures: HeartbeatFigures = {
         agents,
@@ -387,6 +401,7 @@ export async function measureHeartbeat(options: { agents?: number; polls?: numbe
             )
           ).toFixed(2),
         ),
+        gse_alone_ms: Math.round(gseAlone),
         load_before: Number(loadBefore.toFixed(2)),
         load_after: Number((loadavg()[0] ?? 0).toFixed(2)),
       };
@@ -481,6 +496,7 @@ export const heartbeatBenchmark: Benchmark = {
       `| write units | ${fmt(f.write_units_per_poll, 0)} (${fmt(f.write_units_per_transition, 2)} per agent written) | ${fmt(f.naive_write_units_per_poll, 0)} |`,
       `| read units | ${fmt(f.read_units_per_poll, 1)} (${fmt(100 * f.read_share_of_full, 1)} % of a full read, ${fmt(f.full_read_units, 1)}) | ${fmt(f.naive_read_units_per_poll, 1)} |`,
       `| wall ms | ${f.wall_ms_per_poll} | ${f.naive_wall_ms_per_poll} (${fmt(f.wall_ratio, 1)}×, ${f.naive_polls} polls) |`,
+      `| of which GSE alone (same chunks and concurrency, no DynamoDB; once) | ${f.gse_alone_ms} | ${f.gse_alone_ms} |`,
       "",
       "| poll | agents written | history items | lost | GSE calls | write units | read units | partitions read | wall ms | naive wall ms |",
       "|---|---|---|---|---|---|---|---|---|---|",

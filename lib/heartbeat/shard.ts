@@ -12,7 +12,7 @@ import type { FleetAgent, FleetCalls, TransitionKind, TransitionRecord } from ".
 import { fleetCacheOf, type FleetCache } from "./fleet-cache.ts";
 import { ALERT_OF_TRANSITION, TRANSITION_ALERT_KINDS, transitionAlertItem, type SampleEntry, type TransitionAlertKind } from "./alerts.ts";
 import { describeError, observeChunk, withDeadline } from "./observe.ts";
-import { applyUpdate, observe, type AgentUpdate, type Observation, type RuleSettings, type Transition } from "./rules.ts";
+import { applyUpdate, observe, type AgentUpdate, type Observation, type Outcome, type RuleSettings, type Transition } from "./rules.ts";
 import { classOfAgent, isSuspect, lastSeen } from "../fleet/view-rules.ts";
 import type { HeartbeatDeps } from "./settings.ts";
 import {
@@ -155,7 +155,9 @@ export async function pollChunk(shard: ShardContext, ids: readonly string[]): Pr
   const observations = await observeInBudget(shard, ids);
   if (observations === undefined) return;
   shard.tally.polled += ids.length;
-  await Promise.all(ids.map((id) => shard.writeLimit(() => settleAgent(shard, id, observations.get(id)))));
+  // Decided for the whole chunk at once: only the agents that changed wait for a write slot.
+  const changes = ids.flatMap((id) => decideAgent(shard, id, observations.get(id)) ?? []);
+  await Promise.all(changes.map((change) => shard.writeLimit(() => settleAgent(shard, change))));
 }
 
 /**
@@ -190,17 +192,33 @@ async function observeInBudget(shard: ShardContext, ids: readonly string[]): Pro
   }
 }
 
-/** Decide (rules.ts observe), write when something changed, tally what the write made true. */
-async function settleAgent(shard: ShardContext, id: string, observation: Observation | undefined): Promise<void> {
+/** An agent this poll changes: what it was, what GSE said, and the rules' outcome. */
+interface Change {
+  readonly agent: FleetAgent;
+  readonly partition: number;
+  readonly observation: Observation;
+  readonly outcome: Outcome & { readonly update: AgentUpdate };
+}
+
+/** Decide (rules.ts observe): the change to write, or undefined when there is none (a miss only counted is noted). */
+function decideAgent(shard: ShardContext, id: string, observation: Observation | undefined): Change | undefined {
   const { deps, job, view } = shard;
   const agent = view.byId.get(id);
-  if (agent === undefined || observation === undefined) return;
+  if (agent === undefined || observation === undefined) return undefined;
   const rules: RuleSettings = deps.settings;
   const partition = view.partitionOfId.get(id) ?? 0;
   const ctx = { pollId: job.poll_id, at: job.at, partitionPolledAt: view.polledAt.get(partition), partitionPolls: view.pollsBefore.get(partition) };
   const outcome = observe(agent, observation, ctx, rules);
   if (outcome.deferred !== undefined) shard.tally.deferred.set(id, outcome.deferred);
-  if (outcome.update === undefined) return;
+  const { update } = outcome;
+  return update === undefined ? undefined : { agent, partition, observation, outcome: { ...outcome, update } };
+}
+
+/** Write a change, then tally what the write made true. */
+async function settleAgent(shard: ShardContext, change: Change): Promise<void> {
+  const { job, view } = shard;
+  const { agent, partition, observation, outcome } = change;
+  const id = agent.agent_id;
   const next = applyUpdate(agent, outcome.update, job.at);
   const alertItems = outcome.transitions.flatMap((t) => {
     const kind = ALERT_OF_TRANSITION[t.kind];
@@ -211,7 +229,8 @@ async function settleAgent(shard: ShardContext, id: string, observation: Observa
   });
   if (!(await writeAgent(shard, agent, outcome.update, alertItems))) return;
   wrote(shard, partition, next);
-  if (typeof outcome.update.miss_seq === "number") shard.tally.counted.set(id, outcome.update);
+  // Still counting (a lost agent counts no more): renumbered if the partition's poll does not complete.
+  if (typeof outcome.update.miss_seq === "number" && outcome.update.status === "alive") shard.tally.counted.set(id, outcome.update);
   for (const t of outcome.transitions) tallyTransition(shard, { previous: agent, next, observation, transition: t });
 }
 

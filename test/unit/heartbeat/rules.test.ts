@@ -372,7 +372,7 @@ describe("heartbeat misses counted by the partition's polls", () => {
           if (now.update) counted = applyUpdate(counted, now.update, (i + 1) * MINUTE);
           if (incomplete[i]) {
             // What the shard writes for an incomplete partition (lib/heartbeat/shard.ts writeDeferred).
-            const miss = now.deferred ?? (typeof now.update?.miss_seq === "number" ? now.update : undefined);
+            const miss = now.deferred ?? (typeof now.update?.miss_seq === "number" && now.update.status === "alive" ? now.update : undefined);
             if (miss) counted = applyUpdate(counted, { ...miss, miss_seq: polls }, (i + 1) * MINUTE);
           } else polls++;
         });
