@@ -98,6 +98,8 @@ export interface HeartbeatFigures {
   readonly wall_ratio: number;
   /** The poll's GSE calls alone (same chunks, same concurrency, no DynamoDB): the floor both polls share. */
   readonly gse_alone_ms: number;
+  /** Write units of a poll in which no agent changed (the warm-up): the poll's own bookkeeping, summary and chart point. */
+  readonly quiet_poll_write_units: number;
   readonly load_before: number;
   readonly load_after: number;
 }
@@ -348,7 +350,7 @@ export async function measureHeartbeat(options: { agents?: number; polls?: numbe
       const cache = new FleetCache();
       const loadBefore = loadavg()[0] ?? 0;
       // The warm-up: the cold instance reads the whole fleet; nothing changed.
-      await ourPoll(parts, store, cache, 0, at + 60_000);
+      const warmUp = await ourPoll(parts, store, cache, 0, at + 60_000);
       const running = views.filter((v) => v.status_code === 2).map((v) => v.legacy_id);
       const perPoll = Math.max(3, Math.round(agents * CHANGING));
       if (running.length < perPoll * polls) throw new Error(`too few running agents (${running.length}) for ${polls} polls of ${perPoll} changes`);
@@ -402,6 +404,7 @@ export async function measureHeartbeat(options: { agents?: number; polls?: numbe
           ).toFixed(2),
         ),
         gse_alone_ms: Math.round(gseAlone),
+        quiet_poll_write_units: warmUp.writeUnits,
         load_before: Number(loadBefore.toFixed(2)),
         load_after: Number((loadavg()[0] ?? 0).toFixed(2)),
       };
@@ -497,6 +500,7 @@ export const heartbeatBenchmark: Benchmark = {
       `| read units | ${fmt(f.read_units_per_poll, 1)} (${fmt(100 * f.read_share_of_full, 1)} % of a full read, ${fmt(f.full_read_units, 1)}) | ${fmt(f.naive_read_units_per_poll, 1)} |`,
       `| wall ms | ${f.wall_ms_per_poll} | ${f.naive_wall_ms_per_poll} (${fmt(f.wall_ratio, 1)}×, ${f.naive_polls} polls) |`,
       `| of which GSE alone (same chunks and concurrency, no DynamoDB; once) | ${f.gse_alone_ms} | ${f.gse_alone_ms} |`,
+      `| write units of a poll in which nothing changed (its bookkeeping) | ${fmt(f.quiet_poll_write_units, 0)} | – |`,
       "",
       "| poll | agents written | history items | lost | GSE calls | write units | read units | partitions read | wall ms | naive wall ms |",
       "|---|---|---|---|---|---|---|---|---|---|",
