@@ -3,7 +3,7 @@ import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactW
 import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Statement } from "../dynamo/batch.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";
 import { fleetAgentSchema, transitionSchema, type FleetAgent, type TransitionRecord } from "./items.ts";
-import { FleetTable, agentKey, historyPk, partitionPk, readUnitsOf, type FleetCalls } from "./table.ts";
+import { FleetTable, META, agentKey, historyPk, pad, partitionOf, partitionPk, readUnitsOf, type FleetCalls } from "./table.ts";
 
 type Removable<T> = { [K in keyof T]?: T[K] | null };
 
@@ -21,6 +21,31 @@ export interface AgentPage {
 }
 
 export class FleetAgentRecords extends FleetTable {
+  /**
+   * Moves the revision of the partitions of `agentIds` (`meta`/`polled` `rNN`), after a write of
+   * those agents: a warm heartbeat re-reads a partition whose revision moved (lib/heartbeat/fleet-cache.ts).
+   */
+  async bumpRevisions(agentIds: readonly string[], calls: FleetCalls): Promise<void> {
+    await this.bumpPartitions([...new Set(agentIds.map(partitionOf))], calls);
+  }
+
+  /** Moves the revision of `partitions` (see bumpRevisions). */
+  async bumpPartitions(partitions: readonly number[], calls: FleetCalls): Promise<void> {
+    if (partitions.length === 0) return;
+    await this.write(calls, () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: META, sk: "polled" },
+          UpdateExpression: `ADD ${partitions.map((p) => `#r${p} :one`).join(", ")}`,
+          ExpressionAttributeNames: Object.fromEntries(partitions.map((p) => [`#r${p}`, `r${pad(p)}`])),
+          ExpressionAttributeValues: { ":one": 1 },
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ),
+    );
+  }
+
   /** One page of a partition's agents, after `after` (an sk), up to `limit` items read. */
   async agentPage(partition: number, options: { after?: string; limit?: number }, calls: FleetCalls): Promise<AgentPage> {
     const out = await this.read(calls, () =>
@@ -123,6 +148,12 @@ export class FleetAgentRecords extends FleetTable {
         calls.writeUnits += readUnitsOf(out.ConsumedCapacity) || sent;
       },
     });
+    // Some may have been written even when others failed: their partitions move all the same.
+    if (added > 0 || failed > 0)
+      await this.bumpRevisions(
+        distinct.map((agent) => agent.agent_id),
+        calls,
+      );
     if (failed > 0) throw new Error(`${failed} of ${agents.length} fleet registrations could not be written`);
     return added;
   }
@@ -144,7 +175,9 @@ export class FleetAgentRecords extends FleetTable {
       );
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
+      return;
     }
+    await this.bumpRevisions([agentId], calls);
   }
 
   /**
@@ -179,18 +212,20 @@ export class FleetAgentRecords extends FleetTable {
           }),
         ),
       );
-      return "written";
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       if (expectedRev === undefined) return "absent";
       return (await this.getAgent(agentId, calls)) === undefined ? "absent" : "changed";
     }
+    await this.bumpRevisions([agentId], calls);
+    return "written";
   }
 
   /** Stops watching: deletes the agents' items (their history expires by TTL). */
   async deleteAgents(ids: readonly string[], calls: FleetCalls): Promise<void> {
     const table = this.tableName;
     type DeleteEntry = { DeleteRequest: { Key: Record<string, unknown> } };
+    // Bumped even when a delete failed: some of them may be gone.
     await Promise.all(
       chunk(ids, BATCH_WRITE_MAX_ITEMS).map((part) =>
         this.limit(async () => {
@@ -209,7 +244,7 @@ export class FleetAgentRecords extends FleetTable {
           if (left.length > 0) throw new Error(`DynamoDB left ${left.length} fleet deletes unprocessed`);
         }),
       ),
-    );
+    ).finally(() => this.bumpRevisions(ids, calls));
   }
 
   /**

@@ -38,12 +38,18 @@ export const isWatchableAgentId = (id: string): boolean => id.length > 0 && Buff
  *   get_agent_status, which has none); `status_class`: the class of the last observation
  *   (lib/gse/status-class.ts). Items written before classes existed have no `status_class`:
  *   lib/heartbeat/rules.ts classOfAgent derives it.
- * - `misses`: polls in a row it was seen down while alive; `miss_poll` the poll that counted the last one.
+ * - `misses`: polls in a row it was seen down while alive, as of its last write; `miss_poll` the poll
+ *   of that write, `miss_seq` that poll's number among the partition's polls (`meta`/`polled` `nNN`
+ *   + 1). While the agent stays down with the same answer nothing is written: each later poll that
+ *   answered for its whole partition is one more miss (lib/fleet/view-rules.ts missesOf), and the
+ *   poll that makes it lost writes it once.
  * - `seen_at` (ms): when it was last seen alive *as of its last write*; an alive agent's real last_seen
  *   is the last poll of its partition (lib/heartbeat/rules.ts lastSeen), so it is not rewritten per poll.
  * - `transitional_since` (ms): the poll that first saw it in a transitional state, cleared when it
  *   leaves it (to alive, degraded or gone); `stuck_at` (ms): when that stay was reported `stuck`.
- * - `record`: GSE's raw record at the last change, for alerts and history.
+ * - `status_code`, `status_class`, `version`, `run_mode`, `record`: what GSE said at the last change.
+ *   Any change of them is written, so the item is exact as of its partition's polled time
+ *   (`meta`/`polled`): what GSE says now, unless a later poll has not answered for the partition.
  * - `rev`: bumped by every write; the poll's writes are conditional on the rev it read.
  * - `expires_at` (epoch s): TTL, set only while the agent is not seen alive.
  * - `labels`, `labels_rev`: the operator's (lib/fleet/labels.ts) and a count of their writes, written alone by an UpdateItem of `labels`, never
@@ -57,6 +63,7 @@ export const fleetAgentSchema = z.looseObject({
   status: z.enum(FLEET_STATUSES),
   misses: z.int().nonnegative(),
   miss_poll: z.string().optional(),
+  miss_seq: z.int().nonnegative().optional(),
   first_seen_at: z.number().optional(),
   seen_at: z.number().optional(),
   changed_at: z.number(),

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { decodeCursor, encodeCursor } from "../dynamo/cursor.ts";
 import type { Config } from "../core/config.ts";
 import { NotFoundError } from "../core/errors.ts";
-import { classOfAgent, isOutdated, isSuspect, lastSeen } from "./view-rules.ts";
+import { classOfAgent, isOutdated, isSuspect, lastSeen, missesOf } from "./view-rules.ts";
 import type { historyDataSchema, listAgentsDataSchema, AgentView, ListAgentsQuery, historyQuerySchema } from "./schemas.ts";
 import {
   FLEET_PARTITIONS,
@@ -45,12 +45,13 @@ export * from "./schemas.ts";
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
-export function agentView(agent: FleetAgent, partitionPolledAt: number | undefined, minVersion: string | undefined): AgentView {
+/** `partitionPolls`: the polls that answered for the agent's whole partition (`meta`/`polled`), what its misses are counted by between writes. */
+export function agentView(agent: FleetAgent, partitionPolledAt: number | undefined, minVersion: string | undefined, partitionPolls?: number): AgentView {
   const statusClass = classOfAgent(agent);
   return {
     agent_id: agent.agent_id,
     status: isSuspect(agent) ? "suspect" : agent.status,
-    misses: agent.misses,
+    misses: missesOf(agent, partitionPolls),
     sources: agent.sources,
     registered_at: new Date(agent.registered_at).toISOString(),
     first_seen_at: iso(agent.first_seen_at),
@@ -195,7 +196,7 @@ export function matches(view: AgentView, query: ListAgentsQuery): boolean {
 export async function listAgents(deps: FleetDeps, query: ListAgentsQuery): Promise<z.infer<typeof listAgentsDataSchema>> {
   const calls = newFleetCalls();
   const cursor = query.cursor === undefined ? { p: 0 } : decodeCursor(listCursorSchema, query.cursor);
-  const polledAt = await deps.store.polledAt(calls);
+  const marks = await deps.store.partitionMarks(calls);
   const agents: AgentView[] = [];
   let partition = cursor.p;
   let after = cursor.after;
@@ -203,7 +204,7 @@ export async function listAgents(deps: FleetDeps, query: ListAgentsQuery): Promi
     const page = await deps.store.agentPage(partition, { ...(after !== undefined ? { after } : {}), limit: PAGE_ITEMS }, calls);
     read += page.agents.length;
     for (const agent of page.agents) {
-      const view = agentView(agent, polledAt.get(partition), deps.settings.minVersion);
+      const view = agentView(agent, marks.polledAt.get(partition), deps.settings.minVersion, marks.polls.get(partition));
       if (!matches(view, query)) continue;
       agents.push(view);
       if (agents.length === query.limit) {
@@ -223,16 +224,17 @@ export async function listAgents(deps: FleetDeps, query: ListAgentsQuery): Promi
 export async function agentHistory(deps: FleetDeps, agentId: string, query: z.infer<typeof historyQuerySchema>): Promise<z.infer<typeof historyDataSchema>> {
   const calls = newFleetCalls();
   const before = query.cursor === undefined ? undefined : decodeCursor(historyCursorSchema, query.cursor).before;
-  const [agent, polledAt, page] = await Promise.all([
+  const [agent, marks, page] = await Promise.all([
     deps.store.getAgent(agentId, calls),
-    deps.store.polledAt(calls),
+    deps.store.partitionMarks(calls),
     deps.store.history(agentId, { limit: query.limit, ...(before !== undefined ? { before } : {}) }, calls),
   ]);
   if (agent === undefined && page.transitions.length === 0 && before === undefined) {
     throw new NotFoundError(`agent ${agentId} is not watched and has no recorded transitions`);
   }
   return {
-    agent: agent === undefined ? null : agentView(agent, polledAt.get(partitionOf(agentId)), deps.settings.minVersion),
+    agent:
+      agent === undefined ? null : agentView(agent, marks.polledAt.get(partitionOf(agentId)), deps.settings.minVersion, marks.polls.get(partitionOf(agentId))),
     transitions: page.transitions.map((t) => ({ ...t, at: new Date(t.at).toISOString() })),
     next_cursor: page.before === undefined ? null : encodeCursor({ before: page.before }),
   };

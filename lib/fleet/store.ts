@@ -6,7 +6,7 @@
  * |---------------------|--------------------|-----------------------------------------------------------|
  * | `fleet#NN`          | `agent#<id>`       | one watched agent: registry + state (NN = hash(id) mod 64) |
  * | `history#<id>`      | `<ISO time>#<kind>`| one transition of that agent                              |
- * | `meta`              | `polled`           | per partition, when a poll last answered for all of it    |
+ * | `meta`              | `polled`           | per partition: when a poll last answered for all of it (`pNN`), how many polls did (`nNN`), its revision (`rNN`) |
  * | `meta`              | `planner`          | last poll's fleet size and cost per agent (fan-out plan)  |
  * | `meta`              | `summary`          | the fleet view as of the last completed poll              |
  * | `meta`              | `gse_outage`       | present while GSE is failing polls (one alert per outage) |
@@ -19,6 +19,12 @@
  *
  * Agents are spread over 64 partitions so that no single partition key takes a 100,000-agent
  * fleet's reads and writes, and so a poll can be split into shards by partition.
+ *
+ * A partition's revision (`meta`/`polled` `rNN`) moves after every write of its agents (a
+ * registration, an unregistration, labels, a source, a poll's changes): a warm heartbeat keeps the
+ * fleet in memory and re-reads only partitions whose revision moved since it read them
+ * (lib/heartbeat/fleet-cache.ts). Writers bump it after their write, never before, so a reader that
+ * sees the new revision finds the write.
  */
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { Outbox, type OutboxEntry } from "../core/outbox.ts";
@@ -32,6 +38,19 @@ export type { AgentChange, AgentPage } from "./agents-store.ts";
 export { agentKey, newFleetCalls, partitionOf, type FleetCalls, type FleetStoreOptions } from "./table.ts";
 
 /** A meta item an alert reports, created (only if absent) or deleted (only if present) with it. */
+/** Per partition, from `meta`/`polled`: when a poll last answered for all of it, how many polls did, and its revision. */
+export interface PartitionMarks {
+  readonly polledAt: ReadonlyMap<number, number>;
+  readonly polls: ReadonlyMap<number, number>;
+  readonly revisions: ReadonlyMap<number, number>;
+}
+
+/** A partition's attributes in `meta`/`polled`. */
+const mark = (kind: "p" | "n" | "r", p: number): string => `${kind}${pad(p)}`;
+
+/** Attempts of markPolled when a concurrent run of the same poll marked some of its partitions first. */
+const MARK_ATTEMPTS = 3;
+
 export type MetaChange = { readonly sk: string; readonly create: Record<string, unknown> } | { readonly sk: string; readonly create?: undefined };
 
 /** The one object callers hold: agents and transitions (the classes it extends), meta items and poll bookkeeping. */
@@ -73,33 +92,68 @@ export class FleetStore extends FleetAgentRecords {
     await this.write(calls, () => this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { pk, sk } })));
   }
 
-  /** Marks partitions as fully answered by a poll at `at` (never moving a partition's time back). */
-  async markPolled(partitions: readonly number[], at: number, calls: FleetCalls): Promise<void> {
-    if (partitions.length === 0) return;
-    const names = Object.fromEntries(partitions.map((p) => [`#p${p}`, `p${pad(p)}`]));
-    await this.write(calls, () =>
+  /**
+   * Marks partitions as fully answered by the poll at `at` (its time, and one more poll counted:
+   * what an agent's misses are derived from, lib/fleet/view-rules.ts missesOf) and moves the
+   * revision of the partitions whose agents it wrote. A partition already marked by this poll or a
+   * later one is not marked (nor counted) again: a re-run of a shard counts each poll once.
+   * Returns the written partitions' revisions after this write.
+   */
+  async markPolled(partitions: readonly number[], at: number, calls: FleetCalls, written: readonly number[] = []): Promise<Map<number, number>> {
+    let complete = [...partitions];
+    for (let attempt = 1; ; attempt++) {
+      if (complete.length === 0 && written.length === 0) return new Map();
+      try {
+        return await this.updateMarks(complete, at, written, calls);
+      } catch (error) {
+        if (!isConditionFailure(error) || attempt >= MARK_ATTEMPTS) throw error;
+        const marks = await this.partitionMarks(calls);
+        complete = complete.filter((p) => (marks.polledAt.get(p) ?? -Infinity) < at);
+      }
+    }
+  }
+
+  private async updateMarks(complete: readonly number[], at: number, written: readonly number[], calls: FleetCalls): Promise<Map<number, number>> {
+    const names: Record<string, string> = {};
+    for (const p of complete) Object.assign(names, { [`#p${p}`]: mark("p", p), [`#n${p}`]: mark("n", p) });
+    for (const p of written) names[`#r${p}`] = mark("r", p);
+    // Short forms throughout: 64 partitions must fit DynamoDB's 4 KB per expression. A missing pNN compares false, so NOT holds.
+    const sets = complete.map((p) => `#p${p} = :at`);
+    const adds = [...complete.map((p) => `#n${p} :one`), ...written.map((p) => `#r${p} :one`)];
+    const out = await this.write(calls, () =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { pk: META, sk: "polled" },
-          UpdateExpression: `SET ${partitions.map((p) => `#p${p} = :at`).join(", ")}`,
+          UpdateExpression: [sets.length ? `SET ${sets.join(", ")}` : "", adds.length ? `ADD ${adds.join(", ")}` : ""].join(" ").trim(),
+          ...(complete.length ? { ConditionExpression: complete.map((p) => `NOT #p${p} >= :at`).join(" AND ") } : {}),
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ":at": at },
+          ExpressionAttributeValues: { ":one": 1, ...(complete.length ? { ":at": at } : {}) },
+          ReturnValues: "UPDATED_NEW",
           ReturnConsumedCapacity: "TOTAL",
         }),
       ),
     );
+    return new Map(written.map((p) => [p, Number(out.Attributes?.[mark("r", p)] ?? 0)]));
   }
 
   /** Per partition, when a poll last answered for all of it. */
   async polledAt(calls: FleetCalls): Promise<Map<number, number>> {
+    return new Map((await this.partitionMarks(calls)).polledAt);
+  }
+
+  /** `meta`/`polled` read once: every partition's polled time, count of polls and revision. */
+  async partitionMarks(calls: FleetCalls): Promise<PartitionMarks> {
     const item = await this.getMeta("polled", calls);
-    const out = new Map<number, number>();
-    for (let p = 0; p < FLEET_PARTITIONS; p++) {
-      const value = item?.[`p${pad(p)}`];
-      if (typeof value === "number") out.set(p, value);
-    }
-    return out;
+    const of = (kind: "p" | "n" | "r"): Map<number, number> => {
+      const out = new Map<number, number>();
+      for (let p = 0; p < FLEET_PARTITIONS; p++) {
+        const value = item?.[mark(kind, p)];
+        if (typeof value === "number") out.set(p, value);
+      }
+      return out;
+    };
+    return { polledAt: of("p"), polls: of("n"), revisions: of("r") };
   }
 
   /** A new item, only if absent. */

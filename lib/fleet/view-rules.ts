@@ -40,6 +40,26 @@ export function lastSeen(
   return agent.seen_at;
 }
 
+/** Alive and seen down (degraded or gone) by its last write: each complete poll of its partition since is one more miss. */
+function countingMisses(agent: Pick<FleetAgent, "status" | "misses" | "status_code" | "status_class">): boolean {
+  const statusClass = classOfAgent(agent);
+  return agent.status === "alive" && agent.misses > 0 && (statusClass === "degraded" || statusClass === "gone");
+}
+
+/**
+ * An agent's misses as of its partition's last complete poll (`partitionPolls`: `meta`/`polled`
+ * `nNN`). The heartbeat does not write an agent that is only counting misses: the stored count is
+ * the one of its last write (the poll numbered `miss_seq`), and every poll that answered for the
+ * whole partition since saw it down with the same answer (any other answer is written).
+ */
+export function missesOf(
+  agent: Pick<FleetAgent, "status" | "misses" | "miss_seq" | "status_code" | "status_class">,
+  partitionPolls: number | undefined,
+): number {
+  if (agent.miss_seq === undefined || partitionPolls === undefined || !countingMisses(agent)) return agent.misses;
+  return agent.misses + Math.max(0, partitionPolls - agent.miss_seq);
+}
+
 /** Alive but missed by the last poll(s), not yet K in a row: shown apart, alerted on never. */
 export const isSuspect = (agent: Pick<FleetAgent, "status" | "misses">): boolean => agent.status === "alive" && agent.misses > 0;
 

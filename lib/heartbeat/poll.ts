@@ -17,7 +17,7 @@ import { chunk } from "../dynamo/batch.ts";
 import { FLEET_PARTITIONS, newFleetCalls, type FleetCalls, type FleetStore } from "../fleet/store.ts";
 import { finishPoll } from "./finish.ts";
 import type { HeartbeatDeps, HeartbeatSettings } from "./settings.ts";
-import { newShardTally, pollChunk, readShard, recordHistory, recordShard, shardResultOf, type ShardContext } from "./shard.ts";
+import { newShardTally, pollChunk, readShard, recordHistory, recordShard, shardCache, shardResultOf, writeDeferred, type ShardContext } from "./shard.ts";
 import { HEARTBEAT_SHARD_JOB, POLL_RECORD_RETENTION_SECONDS, type HeartbeatShardJob, type ShardRun } from "./shard-job.ts";
 
 // The heartbeat's entry points import these from here (functions/heartbeat.ts, functions/automation.ts, jobs.ts).
@@ -46,6 +46,8 @@ export interface StartResult {
   readonly duplicate: boolean;
   readonly shards: number;
   readonly first?: ShardRun;
+  /** DynamoDB work of the start itself (the planner's figures, the poll's run item); the first shard counts its own. */
+  readonly calls: FleetCalls;
 }
 
 /** The scheduled entry: one poll per schedule tick, `at` its time (the event's `time`). */
@@ -81,15 +83,15 @@ export async function startPoll(deps: HeartbeatDeps, at: number): Promise<StartR
     const planned = typeof run?.shards === "number" ? run.shards : shards;
     if (run === undefined || done.has("0") || deps.now() - startedAt <= deps.settings.budgetMs) {
       deps.logger?.warn("heartbeat poll already started; this invocation does nothing", { poll_id: pollId });
-      return { pollId, duplicate: true, shards: planned };
+      return { pollId, duplicate: true, shards: planned, calls };
     }
     deps.logger?.warn("heartbeat poll resumed: its first shard never finished", { poll_id: pollId });
-    return { pollId, duplicate: false, shards: planned, first: await runShard(deps, jobOf(0, planned)) };
+    return { pollId, duplicate: false, shards: planned, first: await runShard(deps, jobOf(0, planned)), calls };
   }
   const jobs = Array.from({ length: shards }, (_, i) => jobOf(i, shards));
   await Promise.all(jobs.slice(1).map((job) => deps.enqueue(job)));
   const first = await runShard(deps, jobs[0] as HeartbeatShardJob);
-  return { pollId, duplicate: false, shards, first };
+  return { pollId, duplicate: false, shards, first, calls };
 }
 
 /**
@@ -100,12 +102,25 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
   const { settings, store } = deps;
   const started = deps.now();
   const calls = newFleetCalls();
-  const view = await readShard(deps, job, started, calls);
-  const shard: ShardContext = { deps, job, started, calls, view, tally: newShardTally(), writeLimit: pLimit(settings.writeConcurrency) };
-  const gseLimit = pLimit(settings.concurrency);
-  await Promise.all(chunk(view.askable, settings.chunkSize).map((ids) => gseLimit(() => pollChunk(shard, ids))));
-  const chunksMs = deps.now() - started - view.readMs;
-  await recordHistory(shard);
+  const cache = shardCache(deps);
+  const tally = newShardTally();
+  let shard: ShardContext;
+  let chunksMs: number;
+  try {
+    const view = await readShard(deps, job, started, calls);
+    shard = { deps, job, started, calls, view, tally, writeLimit: pLimit(settings.writeConcurrency), cache };
+    const gseLimit = pLimit(settings.concurrency);
+    await Promise.all(chunk(view.askable, settings.chunkSize).map((ids) => gseLimit(() => pollChunk(shard, ids))));
+    await writeDeferred(shard);
+    chunksMs = deps.now() - started - view.readMs;
+    await recordHistory(shard);
+  } catch (error) {
+    // What this instance holds of these partitions may be ahead of their revisions or behind the
+    // table: it reads them again, and tells other instances (best effort: the periodic re-read is the backstop).
+    cache.drop(job.partitions);
+    await store.bumpPartitions([...tally.written], calls).catch(() => undefined);
+    throw error;
+  }
   const result = shardResultOf(shard, { chunksMs });
   recordTransitions(deps, shard.tally.transitions);
   const pending = await recordShard(deps, job, result, calls);

@@ -7,7 +7,7 @@
  */
 import type { AgentFacts } from "../agent-state/store.ts";
 import type { FleetAgent, FleetStatus, TransitionKind } from "../fleet/store.ts";
-import { classOfAgent, followsPolls, lastSeen } from "../fleet/view-rules.ts";
+import { classOfAgent, followsPolls, lastSeen, missesOf } from "../fleet/view-rules.ts";
 import { QUERY_FAILED_STATUS_CODE, statusClassOf, statusNameOf, type StatusClass } from "../gse/status-class.ts";
 
 export interface RuleSettings {
@@ -32,6 +32,12 @@ export interface PollContext {
   readonly at: number;
   /** The last poll that answered for this agent's whole partition; an alive agent was seen then. */
   readonly partitionPolledAt: number | undefined;
+  /**
+   * How many polls answered for the agent's whole partition before this one (`meta`/`polled` `nNN`):
+   * what a down agent's misses are counted by between its writes. Undefined when not known: every
+   * miss is then written.
+   */
+  readonly partitionPolls?: number | undefined;
 }
 
 export interface Transition {
@@ -53,7 +59,7 @@ type Removable<T> = { [K in keyof T]?: T[K] | null };
 /** The state fields an observation may set (null removes one); everything else on the item is bookkeeping. */
 export type AgentUpdate = Pick<FleetAgent, "status" | "misses"> &
   Partial<Pick<FleetAgent, "miss_poll" | "first_seen_at" | "seen_at" | "bk_cloud_id" | "version" | "run_mode" | "record">> &
-  Removable<Pick<FleetAgent, "status_code" | "status_class" | "transitional_since" | "stuck_at">> & {
+  Removable<Pick<FleetAgent, "status_code" | "status_class" | "transitional_since" | "stuck_at" | "miss_seq">> & {
     /** Epoch seconds for TTL, or null to remove it (an agent seen alive is never evicted). */
     readonly expires_at: number | null;
   };
@@ -62,6 +68,11 @@ export interface Outcome {
   /** Undefined when nothing changed: the item is not written. */
   readonly update?: AgentUpdate;
   readonly transitions: readonly Transition[];
+  /**
+   * A miss counted without a write: the poll's count for the partition counts it, once the poll has
+   * answered for the whole partition. Where it did not (a chunk GSE failed), this is written instead.
+   */
+  readonly deferred?: AgentUpdate;
 }
 
 /**
@@ -128,7 +139,9 @@ function versionTransition(agent: FleetAgent, observation: Observation, to: Flee
  * - transitional → not down: see observeTransitional (its own grace, then `stuck`).
  * - degraded or gone → down: an alive agent becomes suspect and counts misses, once per poll
  *   (a shard re-run or a leftover pass of the same poll does not count twice); at K misses it is
- *   `lost`. A never-known agent seen down is `newly_seen` and lost at once (it was never up).
+ *   `lost`. Only the first miss (a change of class) and the K-th (lost) are written: the misses
+ *   between are counted by the partition's polls (view-rules.ts missesOf). A never-known agent
+ *   seen down is `newly_seen` and lost at once (it was never up).
  * - version differs from the stored one → `version_changed` as well.
  * Nothing changed → no update, so the item is not written.
  */
@@ -162,7 +175,8 @@ function holdQueryFailed(agent: FleetAgent, observation: Observation, ctx: PollC
     update: {
       ...stateOf(observation, "unknown"),
       status: agent.status,
-      misses: agent.misses,
+      // The misses counted so far are kept as written: while it shows -1 its partition's polls count none.
+      misses: missesOf(agent, ctx.partitionPolls),
       ...(seenAt !== undefined ? { seen_at: seenAt } : {}),
       expires_at: agent.expires_at ?? expiry(seenAt ?? ctx.at, settings),
     },
@@ -286,25 +300,28 @@ function observeDown(agent: FleetAgent, observation: Observation, observed: Stat
   }
   // Alive (possibly suspect, or back from a transitional state it entered alive) and now down.
   if (agent.miss_poll === ctx.pollId) return { transitions: [] };
-  const misses = agent.misses + 1;
+  const misses = missesOf(agent, ctx.partitionPolls) + 1;
   // The first miss fixes when it was last seen: after this the item no longer follows the polls.
   const seenAt = agent.misses === 0 ? lastSeen(agent, ctx.partitionPolledAt) : agent.seen_at;
   const lost = misses >= settings.lostAfterPolls;
-  return {
-    update: {
-      ...stateOf(observation, observed),
-      ...endTransitional(agent),
-      status: lost ? "lost" : "alive",
-      misses,
-      miss_poll: ctx.pollId,
-      ...(seenAt !== undefined ? { seen_at: seenAt } : {}),
-      expires_at: expiry(seenAt ?? ctx.at, settings),
-    },
-    transitions: [
-      ...(lost ? [{ kind: "lost" as const, from: "alive" as const, to: "lost" as const, ...info }] : []),
-      ...versionTransition(agent, observation, lost ? "lost" : "alive", observed),
-    ],
+  const update: AgentUpdate = {
+    ...stateOf(observation, observed),
+    ...endTransitional(agent),
+    status: lost ? "lost" : "alive",
+    misses,
+    miss_poll: ctx.pollId,
+    miss_seq: ctx.partitionPolls === undefined ? null : ctx.partitionPolls + 1,
+    ...(seenAt !== undefined ? { seen_at: seenAt } : {}),
+    expires_at: expiry(seenAt ?? ctx.at, settings),
   };
+  const transitions: Transition[] = [
+    ...(lost ? [{ kind: "lost" as const, from: "alive" as const, to: "lost" as const, ...info }] : []),
+    ...versionTransition(agent, observation, lost ? "lost" : "alive", observed),
+  ];
+  // Still counting, with the same answer as written: this miss is the partition's poll count's to keep.
+  const counting = agent.misses > 0 && agent.miss_seq !== undefined && ctx.partitionPolls !== undefined;
+  if (counting && transitions.length === 0 && sameState(agent, observation, observed)) return { transitions: [], deferred: update };
+  return { update, transitions };
 }
 
 /** The agent as it is once `update` is written at `at`: rev and changed_at moved on, null fields removed. */

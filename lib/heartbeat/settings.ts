@@ -5,6 +5,7 @@ import type { Config } from "../core/config.ts";
 import type { MetricsRecorder } from "../core/metrics.ts";
 import type { FleetStore } from "../fleet/store.ts";
 import type { GseClient } from "../gse/client.ts";
+import type { FleetCache } from "./fleet-cache.ts";
 import type { HeartbeatShardJob } from "./shard-job.ts";
 
 /** GSE answers at most 1000 ids per list_agent_state call. */
@@ -59,4 +60,6 @@ export interface HeartbeatDeps {
   readonly logger?: Logger;
   /** HeartbeatTransitions, HeartbeatPollDuration and the alerts published; dropped when absent. */
   readonly metrics?: MetricsRecorder;
+  /** The fleet as this instance last read it; by default the instance's own for the store's table (fleet-cache.ts). */
+  readonly fleetCache?: FleetCache;
 }

@@ -49,6 +49,10 @@ export const shardResultSchema = z.object({
   not_askable: z.int(),
   writes: z.int(),
   write_units: z.number(),
+  /** Agents whose state this shard wrote (a change of class, status or what GSE answered). */
+  agents_written: z.int().optional(),
+  /** Partitions read from the table; the others came from the instance's cache (fleet-cache.ts). */
+  partitions_read: z.int().optional(),
   write_conflicts: z.int(),
   /** Agent writes DynamoDB refused after the SDK's retries; those changes are seen again by the next poll. */
   write_failures: z.int(),

@@ -1,15 +1,18 @@
 /**
  * A heartbeat shard's steps (poll.ts runShard strings them together): read its partitions of the
- * fleet; per chunk, observe (ask GSE within the budget), decide (rules.ts) and write each agent
- * that changed (conditional on the rev it read), tallying its transitions; then record history,
- * count the fleet view and store the shard's result for the poll's last shard to aggregate.
+ * fleet (from the instance's cache where their revision held, fleet-cache.ts); per chunk, observe
+ * (ask GSE within the budget), decide (rules.ts) and write each agent that changed (conditional on
+ * the rev it read), tallying its transitions; then record history, mark the partitions polled
+ * (and move the revision of those it wrote), count the fleet view and store the shard's result
+ * for the poll's last shard to aggregate.
  */
 import type { LimitFunction } from "p-limit";
 import { agentSourceOf, isAskable } from "../agent-state/fetch.ts";
-import { partitionOf, type FleetAgent, type FleetCalls, type TransitionKind, type TransitionRecord } from "../fleet/store.ts";
+import type { FleetAgent, FleetCalls, TransitionKind, TransitionRecord } from "../fleet/store.ts";
+import { fleetCacheOf, type FleetCache } from "./fleet-cache.ts";
 import { ALERT_OF_TRANSITION, TRANSITION_ALERT_KINDS, transitionAlertItem, type SampleEntry, type TransitionAlertKind } from "./alerts.ts";
 import { describeError, observeChunk, withDeadline } from "./observe.ts";
-import { applyUpdate, observe, type AgentUpdate, type Observation, type RuleSettings, type Transition } from "./rules.ts";
+import { applyUpdate, observe, type AgentUpdate, type Observation, type Outcome, type RuleSettings, type Transition } from "./rules.ts";
 import { classOfAgent, isSuspect, lastSeen } from "../fleet/view-rules.ts";
 import type { HeartbeatDeps } from "./settings.ts";
 import {
@@ -34,6 +37,10 @@ const HARD_DEADLINE_FACTOR = 1.1;
 /** What a shard read of its partitions; `byId` follows the agents as they are written. */
 export interface ShardView {
   readonly polledAt: ReadonlyMap<number, number>;
+  /** Per partition, the polls that answered for all of it before this poll (what misses are counted by). */
+  readonly pollsBefore: ReadonlyMap<number, number>;
+  /** Partitions queried from the table (the others were the cache's). */
+  readonly partitionsRead: number;
   readonly byId: Map<string, FleetAgent>;
   readonly partitionOfId: ReadonlyMap<string, number>;
   /** Agents read. */
@@ -58,6 +65,15 @@ export interface ShardTally {
   readonly leftover: Set<number>;
   /** Partitions with a chunk GSE did not answer: not marked polled. */
   readonly failed: Set<number>;
+  /** Agents written (their partitions' revisions move at the end). */
+  agentsWritten: number;
+  readonly written: Set<number>;
+  /**
+   * Misses this poll counted, by agent: without a write (`deferred`), or written (`counted`, numbered
+   * as if the partition's poll completes). Where it does not, both are written again (writeDeferred).
+   */
+  readonly deferred: Map<string, AgentUpdate>;
+  readonly counted: Map<string, AgentUpdate>;
 }
 
 /** One shard in progress: what it was given, what it read, and what it did so far. */
@@ -70,6 +86,7 @@ export interface ShardContext {
   readonly view: ShardView;
   readonly tally: ShardTally;
   readonly writeLimit: LimitFunction;
+  readonly cache: FleetCache;
 }
 
 export const newShardTally = (): ShardTally => ({
@@ -84,20 +101,53 @@ export const newShardTally = (): ShardTally => ({
   history: [],
   leftover: new Set(),
   failed: new Set(),
+  agentsWritten: 0,
+  written: new Set(),
+  deferred: new Map(),
+  counted: new Map(),
 });
 
-/** Read: the shard's agents and when each partition was last polled. */
+/** The cache a shard reads through: the one its deps name, or the instance's own for the table. */
+export const shardCache = (deps: HeartbeatDeps): FleetCache => deps.fleetCache ?? fleetCacheOf(deps.store.tableName);
+
+/**
+ * Read: `meta`/`polled` (each partition's polled time, count of polls and revision), then the
+ * shard's agents, from the cache where a partition's revision held.
+ */
 export async function readShard(deps: HeartbeatDeps, job: HeartbeatShardJob, started: number, calls: FleetCalls): Promise<ShardView> {
   const { store, settings } = deps;
-  const [polledAt, agents] = await Promise.all([store.polledAt(calls), store.agentsOf(job.partitions, calls)]);
+  const marks = await store.partitionMarks(calls);
+  const { partitions, queried } = await shardCache(deps).read(store, job.partitions, marks, job.at, calls);
   const readMs = deps.now() - started;
-  const partitionOfId = new Map(agents.map((a) => [a.agent_id, partitionOf(a.agent_id)]));
   const source = agentSourceOf(settings.useNewAgentStatusApi);
-  const askable = agents
-    .filter((a) => isAskable(source, a.agent_id))
-    .sort((a, b) => (partitionOfId.get(a.agent_id) ?? 0) - (partitionOfId.get(b.agent_id) ?? 0))
-    .map((a) => a.agent_id);
-  return { polledAt, byId: new Map(agents.map((a) => [a.agent_id, a])), partitionOfId, agents: agents.length, askable, readMs };
+  const byId = new Map<string, FleetAgent>();
+  const partitionOfId = new Map<string, number>();
+  // Partition by partition, so a leftover chunk spans few.
+  const askable: string[] = [];
+  for (const { partition, agents } of partitions) {
+    for (const agent of agents.values()) {
+      byId.set(agent.agent_id, agent);
+      partitionOfId.set(agent.agent_id, partition);
+      if (isAskable(source, agent.agent_id)) askable.push(agent.agent_id);
+    }
+  }
+  // A re-run of this poll's shard finds its partitions counted already: this poll is not a poll before itself.
+  const pollsBefore = new Map(
+    job.partitions.map((p) => {
+      const n = marks.polls.get(p) ?? 0;
+      return [p, marks.polledAt.get(p) === job.at ? Math.max(0, n - 1) : n];
+    }),
+  );
+  return {
+    polledAt: marks.polledAt,
+    pollsBefore,
+    partitionsRead: queried,
+    byId,
+    partitionOfId,
+    agents: byId.size,
+    askable,
+    readMs,
+  };
 }
 
 /** Observe, then decide, write and tally every agent of one chunk. */
@@ -105,7 +155,9 @@ export async function pollChunk(shard: ShardContext, ids: readonly string[]): Pr
   const observations = await observeInBudget(shard, ids);
   if (observations === undefined) return;
   shard.tally.polled += ids.length;
-  await Promise.all(ids.map((id) => shard.writeLimit(() => settleAgent(shard, id, observations.get(id)))));
+  // Decided for the whole chunk at once: only the agents that changed wait for a write slot.
+  const changes = ids.flatMap((id) => decideAgent(shard, id, observations.get(id)) ?? []);
+  await Promise.all(changes.map((change) => shard.writeLimit(() => settleAgent(shard, change))));
 }
 
 /**
@@ -140,15 +192,33 @@ async function observeInBudget(shard: ShardContext, ids: readonly string[]): Pro
   }
 }
 
-/** Decide (rules.ts observe), write when something changed, tally what the write made true. */
-async function settleAgent(shard: ShardContext, id: string, observation: Observation | undefined): Promise<void> {
+/** An agent this poll changes: what it was, what GSE said, and the rules' outcome. */
+interface Change {
+  readonly agent: FleetAgent;
+  readonly partition: number;
+  readonly observation: Observation;
+  readonly outcome: Outcome & { readonly update: AgentUpdate };
+}
+
+/** Decide (rules.ts observe): the change to write, or undefined when there is none (a miss only counted is noted). */
+function decideAgent(shard: ShardContext, id: string, observation: Observation | undefined): Change | undefined {
   const { deps, job, view } = shard;
   const agent = view.byId.get(id);
-  if (agent === undefined || observation === undefined) return;
+  if (agent === undefined || observation === undefined) return undefined;
   const rules: RuleSettings = deps.settings;
-  const ctx = { pollId: job.poll_id, at: job.at, partitionPolledAt: view.polledAt.get(view.partitionOfId.get(id) ?? 0) };
+  const partition = view.partitionOfId.get(id) ?? 0;
+  const ctx = { pollId: job.poll_id, at: job.at, partitionPolledAt: view.polledAt.get(partition), partitionPolls: view.pollsBefore.get(partition) };
   const outcome = observe(agent, observation, ctx, rules);
-  if (outcome.update === undefined) return;
+  if (outcome.deferred !== undefined) shard.tally.deferred.set(id, outcome.deferred);
+  const { update } = outcome;
+  return update === undefined ? undefined : { agent, partition, observation, outcome: { ...outcome, update } };
+}
+
+/** Write a change, then tally what the write made true. */
+async function settleAgent(shard: ShardContext, change: Change): Promise<void> {
+  const { job, view } = shard;
+  const { agent, partition, observation, outcome } = change;
+  const id = agent.agent_id;
   const next = applyUpdate(agent, outcome.update, job.at);
   const alertItems = outcome.transitions.flatMap((t) => {
     const kind = ALERT_OF_TRANSITION[t.kind];
@@ -158,8 +228,43 @@ async function settleAgent(shard: ShardContext, id: string, observation: Observa
     ];
   });
   if (!(await writeAgent(shard, agent, outcome.update, alertItems))) return;
-  view.byId.set(id, next);
+  wrote(shard, partition, next);
+  // Still counting (a lost agent counts no more): renumbered if the partition's poll does not complete.
+  if (typeof outcome.update.miss_seq === "number" && outcome.update.status === "alive") shard.tally.counted.set(id, outcome.update);
   for (const t of outcome.transitions) tallyTransition(shard, { previous: agent, next, observation, transition: t });
+}
+
+/** A write landed: the view, the cache and the partitions to bump follow it. */
+function wrote(shard: ShardContext, partition: number, next: FleetAgent): void {
+  shard.view.byId.set(next.agent_id, next);
+  shard.cache.written(partition, next);
+  shard.tally.written.add(partition);
+  shard.tally.agentsWritten++;
+}
+
+/**
+ * Misses in partitions this poll did not answer for in full (a chunk GSE failed): the partition's
+ * count of polls does not move, so a miss counted without a write is written after all, and one
+ * written is renumbered: both as of the polls before this one, which the next complete poll follows.
+ */
+export async function writeDeferred(shard: ShardContext): Promise<void> {
+  const { tally, view, job } = shard;
+  const incomplete = (id: string): boolean => {
+    const p = view.partitionOfId.get(id) ?? 0;
+    return tally.failed.has(p) && !tally.leftover.has(p);
+  };
+  const due = [...tally.deferred, ...tally.counted].filter(([id]) => incomplete(id));
+  await Promise.all(
+    due.map(([id, update]) =>
+      shard.writeLimit(async () => {
+        const agent = view.byId.get(id);
+        const partition = view.partitionOfId.get(id) ?? 0;
+        const renumbered = { ...update, miss_seq: view.pollsBefore.get(partition) ?? 0 };
+        if (agent === undefined || !(await writeAgent(shard, agent, renumbered, []))) return;
+        wrote(shard, partition, applyUpdate(agent, renumbered, job.at));
+      }),
+    ),
+  );
 }
 
 /** Write: true when the agent's change (and its transitions to alert about) was stored; a conflict or a failure is counted. */
@@ -176,7 +281,11 @@ async function writeAgent(shard: ShardContext, agent: FleetAgent, update: AgentU
       deps.logger?.error("heartbeat agent write failed", { poll_id: job.poll_id, agent_id: agent.agent_id, error: describeError(error) });
     return false;
   }
-  if (!written) tally.conflicts++;
+  if (!written) {
+    // The item is not what this shard holds (unregistered, or written by another): read afresh next poll.
+    tally.conflicts++;
+    shard.cache.drop([shard.view.partitionOfId.get(agent.agent_id) ?? 0]);
+  }
   return written;
 }
 
@@ -246,7 +355,7 @@ export async function recordHistory(shard: ShardContext): Promise<void> {
     if (unwritten > 0) deps.logger?.error("heartbeat transitions not recorded in history", { poll_id: job.poll_id, unwritten });
   }
   const complete = job.partitions.filter((p) => !tally.leftover.has(p) && !tally.failed.has(p));
-  await deps.store.markPolled(complete, job.at, calls);
+  shard.cache.bumped(await deps.store.markPolled(complete, job.at, calls, [...tally.written]));
 }
 
 type FleetView = Pick<ShardResult, "agents" | "by_status" | "by_class" | "suspect" | "by_version">;
@@ -285,6 +394,8 @@ export function shardResultOf(shard: ShardContext, timing: { readonly chunksMs: 
     not_askable: view.agents - view.askable.length,
     writes: calls.writes,
     write_units: calls.writeUnits,
+    agents_written: tally.agentsWritten,
+    partitions_read: view.partitionsRead,
     write_conflicts: tally.conflicts,
     write_failures: tally.writeFailures,
     transitions: tally.transitions,

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { AgentFacts } from "../../../lib/agent-state/store.ts";
 import { planShards, shardPartitions } from "../../../lib/heartbeat/poll.ts";
 import { applyUpdate, classify, observe, type Observation, type PollContext, type Transition } from "../../../lib/heartbeat/rules.ts";
-import { isOutdated, lastSeen } from "../../../lib/fleet/view-rules.ts";
+import { isOutdated, lastSeen, missesOf } from "../../../lib/fleet/view-rules.ts";
 import { FLEET_PARTITIONS, type FleetAgent } from "../../../lib/fleet/store.ts";
 
 const K = 3;
@@ -40,18 +40,34 @@ const legacy = (alive: boolean): Observation => ({
 });
 const pending = (): FleetAgent =>
   agent({ status: "pending", first_seen_at: undefined, seen_at: undefined, version: undefined, status_code: undefined, expires_at: 999 });
-const ctx = (n: number, partitionPolledAt?: number): PollContext => ({ pollId: `poll-${n}`, at: n * MINUTE, partitionPolledAt });
+/** Poll n; the n - 1 polls before it answered for the agent's whole partition. */
+const ctx = (n: number, partitionPolledAt?: number): PollContext => ({ pollId: `poll-${n}`, at: n * MINUTE, partitionPolledAt, partitionPolls: n - 1 });
+
+interface Run {
+  /** The item as stored after the last poll. */
+  readonly agent: FleetAgent;
+  readonly kinds: string[];
+  readonly transitions: Transition[];
+  /** Its misses as the fleet view derives them after the last poll (stored count + complete polls since). */
+  readonly misses: number;
+  /** Polls that wrote the item. */
+  readonly writes: number;
+}
 
 /** Applies observations poll after poll (one a minute), as the poller would, collecting every transition. */
-function run(start: FleetAgent, observations: readonly Observation[]): { agent: FleetAgent; kinds: string[]; transitions: Transition[] } {
+function run(start: FleetAgent, observations: readonly Observation[]): Run {
   let current = start;
+  let writes = 0;
   const transitions: Transition[] = [];
   observations.forEach((observation, i) => {
     const outcome = observe(current, observation, ctx(i + 1), settings);
     transitions.push(...outcome.transitions);
-    if (outcome.update) current = applyUpdate(current, outcome.update, (i + 1) * MINUTE);
+    if (outcome.update) {
+      current = applyUpdate(current, outcome.update, (i + 1) * MINUTE);
+      writes++;
+    }
   });
-  return { agent: current, kinds: transitions.map((t) => t.kind), transitions };
+  return { agent: current, kinds: transitions.map((t) => t.kind), transitions, misses: missesOf(current, observations.length), writes };
 }
 
 const times = (n: number, observation: Observation): Observation[] => Array.from({ length: n }, () => observation);
@@ -60,10 +76,54 @@ describe("heartbeat rules", () => {
   it("counts an alive agent lost only after K polls in a row seen down", () => {
     const twice = run(agent(), [seen(3), seen(3)]);
     expect(twice.kinds).toEqual([]);
-    expect(twice.agent).toMatchObject({ status: "alive", misses: 2 });
+    // (Asserted the stored misses: 2 before misses were counted by the partition's polls; the item holds 1 since.)
+    expect(twice.agent).toMatchObject({ status: "alive" });
+    expect(twice.misses).toBe(2);
     const thrice = run(agent(), [seen(3), seen(3), seen(3)]);
     expect(thrice.kinds).toEqual(["lost"]);
     expect(thrice.agent).toMatchObject({ status: "lost", misses: 3 });
+  });
+
+  it("writes a down agent once when it turns suspect and once when it is lost, nothing for the misses between", () => {
+    const k5 = { ...settings, lostAfterPolls: 5 };
+    let current = agent();
+    const written: number[] = [];
+    for (let n = 1; n <= 5; n++) {
+      const outcome = observe(current, seen(3), ctx(n), k5);
+      if (outcome.update) {
+        current = applyUpdate(current, outcome.update, n * MINUTE);
+        written.push(n);
+      } else expect(outcome.deferred).toMatchObject({ misses: n });
+      expect(missesOf(current, n)).toBe(n);
+    }
+    expect(written).toEqual([1, 5]);
+    expect(current).toMatchObject({ status: "lost", misses: 5 });
+  });
+
+  it("counts no miss for a poll that did not answer for the whole partition (its count did not move)", () => {
+    const first = observe(agent(), seen(3), ctx(1), settings);
+    const suspect = applyUpdate(agent(), first.update!, MINUTE);
+    // Poll 2 answered for the agent but not for all its partition: the count stays at 1, so poll 3 sees the miss of poll 2 as not counted.
+    const second = observe(suspect, seen(3), ctx(2), settings);
+    expect(second.update).toBeUndefined();
+    const third = observe(suspect, seen(3), { ...ctx(3), partitionPolls: 1 }, settings);
+    expect(third.update).toBeUndefined();
+    expect(third.deferred).toMatchObject({ misses: 2 });
+    // Its deferred write (the shard writes it when the partition's poll is incomplete) keeps the count.
+    const kept = applyUpdate(suspect, second.deferred!, 2 * MINUTE);
+    expect(observe(kept, seen(3), { ...ctx(3), partitionPolls: 1 }, settings).transitions.map((t) => t.kind)).toEqual(["lost"]);
+  });
+
+  it("writes every miss where the partition's count of polls is not known", () => {
+    let current = agent();
+    const kinds: string[] = [];
+    for (let n = 1; n <= K; n++) {
+      const outcome = observe(current, seen(3), { ...ctx(n), partitionPolls: undefined }, settings);
+      expect(outcome.update).toBeDefined();
+      kinds.push(...outcome.transitions.map((t) => t.kind));
+      current = applyUpdate(current, outcome.update!, n * MINUTE);
+    }
+    expect(kinds).toEqual(["lost"]);
   });
 
   it("counts one miss per poll, however often the same poll sees the agent", () => {
@@ -290,6 +350,36 @@ describe("heartbeat rules by status class", () => {
         }
         expect(kinds.filter((k) => k === "lost").length).toBe(expectedLost);
       }),
+    );
+  });
+});
+
+describe("heartbeat misses counted by the partition's polls", () => {
+  it("makes the same transitions as writing every miss, whatever the answers and whichever polls leave the partition incomplete", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(2, 3, 4, 7, 5, 1, -1, -2), { maxLength: 60 }), fc.array(fc.boolean(), { maxLength: 60 }), (codes, incomplete) => {
+        let everyMiss = agent();
+        let counted = agent();
+        let polls = 0;
+        const before: string[] = [];
+        const after: string[] = [];
+        codes.forEach((code, i) => {
+          const old = observe(everyMiss, seen(code), { ...ctx(i + 1), partitionPolls: undefined }, settings);
+          before.push(...old.transitions.map((t) => t.kind));
+          if (old.update) everyMiss = applyUpdate(everyMiss, old.update, (i + 1) * MINUTE);
+          const now = observe(counted, seen(code), { ...ctx(i + 1), partitionPolls: polls }, settings);
+          after.push(...now.transitions.map((t) => t.kind));
+          if (now.update) counted = applyUpdate(counted, now.update, (i + 1) * MINUTE);
+          if (incomplete[i]) {
+            // What the shard writes for an incomplete partition (lib/heartbeat/shard.ts writeDeferred).
+            const miss = now.deferred ?? (typeof now.update?.miss_seq === "number" && now.update.status === "alive" ? now.update : undefined);
+            if (miss) counted = applyUpdate(counted, { ...miss, miss_seq: polls }, (i + 1) * MINUTE);
+          } else polls++;
+        });
+        expect(after).toEqual(before);
+        expect(counted.status).toBe(everyMiss.status);
+      }),
+      { numRuns: 500 },
     );
   });
 });
