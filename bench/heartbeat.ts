@@ -66,6 +66,11 @@ export interface PollFigures {
   readonly gseCalls: number;
   readonly writeUnits: number;
   readonly readUnits: number;
+  /** DynamoDB calls (a BatchWriteItem or a transaction is one call), for the cost model's latency. */
+  readonly readCalls: number;
+  readonly writeCalls: number;
+  /** This process's CPU time during the poll (user + system): ours, and the in-process GSE simulator's. */
+  readonly cpuMs: number;
   /** Agents written: a change of class, status or of what GSE answered. */
   readonly transitions: number;
   /** Of the write units, the agents' own (their items, alert transactions and history). */
@@ -108,6 +113,28 @@ export interface HeartbeatMeasurement {
   readonly figures: HeartbeatFigures;
   readonly ours: readonly PollFigures[];
   readonly naive: readonly PollFigures[];
+}
+
+/** One figure per count, each the median over the polls: what the cost model prices. */
+export function medianPoll(polls: readonly PollFigures[]): {
+  gseCalls: number;
+  readCalls: number;
+  readUnits: number;
+  writeCalls: number;
+  writeUnits: number;
+  historyItems: number;
+  cpuMs: number;
+} {
+  const m = (pick: (p: PollFigures) => number): number => median(polls.map(pick));
+  return {
+    gseCalls: m((p) => p.gseCalls),
+    readCalls: m((p) => p.readCalls),
+    readUnits: m((p) => p.readUnits),
+    writeCalls: m((p) => p.writeCalls),
+    writeUnits: m((p) => p.writeUnits),
+    historyItems: m((p) => p.historyItems ?? 0),
+    cpuMs: m((p) => p.cpuMs),
+  };
 }
 
 interface Parts {
@@ -173,6 +200,7 @@ async function seed(doc: DynamoDBDocumentClient, table: string, items: readonly 
 async function naivePoll(parts: Parts, table: string, poll: number, at: number): Promise<PollFigures> {
   const { doc, gse } = parts;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const calls = newFleetCalls();
   const dynamoLimit = pLimit(DYNAMO_CONCURRENCY);
   const pages = await Promise.all(
@@ -214,8 +242,23 @@ async function naivePoll(parts: Parts, table: string, poll: number, at: number):
       }),
     ),
   );
-  return { poll, wallMs: performance.now() - started, gseCalls, writeUnits: calls.writeUnits, readUnits: calls.readUnits, transitions: 0 };
+  return {
+    poll,
+    wallMs: performance.now() - started,
+    gseCalls,
+    writeUnits: calls.writeUnits,
+    readUnits: calls.readUnits,
+    readCalls: calls.reads,
+    writeCalls: calls.writes,
+    cpuMs: cpuMsSince(cpu),
+    transitions: 0,
+  };
 }
+
+const cpuMsSince = (from: NodeJS.CpuUsage): number => {
+  const used = process.cpuUsage(from);
+  return (used.user + used.system) / 1000;
+};
 
 async function putBack(
   doc: DynamoDBDocumentClient,
@@ -250,11 +293,13 @@ async function putBack(
 /** One poll of the warm instance (one shard: the budget is raised so the whole poll is one invocation). */
 async function ourPoll(parts: Parts, store: FleetStore, cache: FleetCache, poll: number, at: number): Promise<PollFigures> {
   const started = performance.now();
+  const cpu = process.cpuUsage();
   // Real time from the poll's own time on, so the shard's phase timings are real.
   const now = (): number => at + Math.round(performance.now() - started);
   const deps = { store, gse: parts.gse, sns: parts.sns, topicArn: parts.topicArn, enqueue: async () => undefined, now, settings: SETTINGS, fleetCache: cache };
   const outcome = await startPoll(deps, at);
   const wallMs = performance.now() - started;
+  const cpuMs = cpuMsSince(cpu);
   const first = outcome.first;
   if (!first || outcome.shards !== 1) throw new Error(`expected the poll to run in one shard, got ${outcome.shards}`);
   const history = Object.values(first.result.transitions).reduce((a, b) => a + (b ?? 0), 0);
@@ -264,6 +309,9 @@ async function ourPoll(parts: Parts, store: FleetStore, cache: FleetCache, poll:
     gseCalls: first.result.gse_calls,
     writeUnits: outcome.calls.writeUnits + first.calls.writeUnits,
     readUnits: outcome.calls.readUnits + first.calls.readUnits,
+    readCalls: outcome.calls.reads + first.calls.reads,
+    writeCalls: outcome.calls.writes + first.calls.writes,
+    cpuMs,
     transitions: first.result.agents_written ?? 0,
     historyItems: history,
     partitionsRead: first.result.partitions_read ?? 0,

@@ -13,6 +13,7 @@ import { bundlesBenchmark } from "./bundles.ts";
 import { cliBenchmark } from "./cli.ts";
 import { commandsBenchmark } from "./commands.ts";
 import { configVersionsBenchmark } from "./config-versions.ts";
+import { costBenchmark } from "./cost.ts";
 import { edgeBenchmark } from "./edge.ts";
 import { heartbeatBenchmark } from "./heartbeat.ts";
 import { rolloutsBenchmark } from "./rollouts.ts";
@@ -29,6 +30,7 @@ const BENCHMARKS: readonly Benchmark[] = [
   commandsBenchmark,
   rolloutsBenchmark,
   cliBenchmark,
+  costBenchmark,
 ];
 const REPORT = join(fileURLToPath(new URL("..", import.meta.url)), "BENCHMARKS.md");
 
