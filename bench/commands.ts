@@ -102,6 +102,8 @@ export interface DynamoCounts {
    * inside a transaction; a refused write is billed too.
    */
   billedUnits: number;
+  /** Of billedUnits, those of agent items. */
+  agentUnits: number;
   readCalls: number;
   readUnits: number;
 }
@@ -117,6 +119,7 @@ const zeroCounts = (): DynamoCounts => ({
   conditionFailures: 0,
   writeUnits: 0,
   billedUnits: 0,
+  agentUnits: 0,
   readCalls: 0,
   readUnits: 0,
 });
@@ -152,8 +155,11 @@ export function countingClient(base: DynamoDBClient): { doc: DynamoDBDocumentCli
   const doc = DynamoDBDocumentClient.from(base);
   const counts = zeroCounts();
   const original = doc.send.bind(doc) as Send;
-  const classify = (key: Sk): void => {
+  /** Counts an item written by its kind, with the units DynamoDB would bill for it. */
+  const classify = (key: Sk, units = 0): void => {
     const sk = typeof key?.sk === "string" ? key.sk : "";
+    counts.billedUnits += units;
+    if (sk.startsWith("agent#")) counts.agentUnits += units;
     if (sk.startsWith("agent#")) counts.agentItems++;
     else if (sk.startsWith("batch#")) counts.batchItems++;
     else if (sk.startsWith("ids#") || sk.startsWith("members#")) counts.idsItems++;
@@ -163,33 +169,25 @@ export function countingClient(base: DynamoDBClient): { doc: DynamoDBDocumentCli
     let items = 0;
     let isWrite = true;
     if (command instanceof PutCommand) {
-      classify(command.input.Item as Sk);
+      classify(command.input.Item as Sk, putUnits(command.input.Item));
       items = 1;
-      counts.billedUnits += putUnits(command.input.Item);
     } else if (command instanceof UpdateCommand) {
-      classify(command.input.Key as Sk);
+      classify(command.input.Key as Sk, 1);
       items = 1;
-      counts.billedUnits += 1;
     } else if (command instanceof BatchWriteCommand) {
       for (const requests of Object.values(command.input.RequestItems ?? {})) {
-        for (const r of requests) {
-          classify((r.PutRequest?.Item ?? r.DeleteRequest?.Key) as Sk);
-          counts.billedUnits += r.PutRequest ? putUnits(r.PutRequest.Item) : 1;
-        }
+        for (const r of requests) classify((r.PutRequest?.Item ?? r.DeleteRequest?.Key) as Sk, r.PutRequest ? putUnits(r.PutRequest.Item) : 1);
         items += requests.length;
       }
     } else if (command instanceof TransactWriteCommand) {
-      for (const t of command.input.TransactItems ?? []) {
-        classify((t.Put?.Item ?? t.Update?.Key ?? t.Delete?.Key ?? t.ConditionCheck?.Key) as Sk);
-        counts.billedUnits += 2 * (t.Put ? putUnits(t.Put.Item) : 1);
-      }
+      for (const t of command.input.TransactItems ?? [])
+        classify((t.Put?.Item ?? t.Update?.Key ?? t.Delete?.Key ?? t.ConditionCheck?.Key) as Sk, 2 * (t.Put ? putUnits(t.Put.Item) : 1));
       items = command.input.TransactItems?.length ?? 0;
       counts.transactItems += items;
     } else if (command instanceof ExecuteStatementCommand || command instanceof BatchExecuteStatementCommand) {
       // PartiQL INSERTs of missing agent items (a takeover): one small item each.
       const statements = command instanceof BatchExecuteStatementCommand ? (command.input.Statements ?? []) : [command.input];
-      counts.agentItems += statements.length;
-      counts.billedUnits += statements.length;
+      for (const _ of statements) classify({ sk: "agent#" }, 1);
       items = statements.length;
     } else isWrite = false;
     const input = (command as { input?: Record<string, unknown> }).input;
@@ -229,8 +227,9 @@ class TimedStore extends CommandStore {
   }
   override async recordFailures(...args: Parameters<CommandStore["recordFailures"]>): ReturnType<CommandStore["recordFailures"]> {
     const t = performance.now();
-    await super.recordFailures(...args);
+    const recorded = await super.recordFailures(...args);
     this.recordMs += performance.now() - t;
+    return recorded;
   }
   override async claimBatch(...args: Parameters<CommandStore["claimBatch"]>): ReturnType<CommandStore["claimBatch"]> {
     this.firstClaimAt ??= performance.now();
@@ -505,7 +504,7 @@ function runFigures(r: Run): Record<string, unknown> {
     not_connected: r.notConnected,
     write_units_per_agent: round(d.billedUnits / t),
     write_units_per_agent_local: round(d.writeUnits / t),
-    failure_item_units_per_agent: round((2 * d.agentItems) / t),
+    agent_item_units_per_agent: round(d.agentUnits / t),
     item_writes_per_agent: round(d.writeItems / t),
     items: { agent: d.agentItems, batch: d.batchItems, ids: d.idsItems, command: d.commandItems },
     read_units: Math.round(d.readUnits),
@@ -536,7 +535,7 @@ function figures(runs: readonly Run[]): Record<string, unknown> {
     write_units_per_agent: main.write_units_per_agent,
     reply_write_units_per_agent: tracked ? runFigures(tracked).reply_write_units_per_agent : undefined,
     write_units_per_agent_local: main.write_units_per_agent_local,
-    failure_item_units_per_agent: main.failure_item_units_per_agent,
+    agent_item_units_per_agent: main.agent_item_units_per_agent,
     runs: runs.map(runFigures),
   };
 }
@@ -581,17 +580,17 @@ function report(
     const d = big.dispatch;
     const b = big.perBatch;
     const t = big.scenario.targets;
-    const failureUnits = 2 * d.agentItems;
+    const failureUnits = d.agentUnits;
     notes.push(
       `**Where the writes go.** A command that awaits no reply writes no item per agent before sending (lib/commands/store/items.ts): at ${n(t)} agents`,
       `the dispatch wrote ${n(d.writeItems)} items (${per(d.writeItems, t, 3)} per agent) for ${big.gseCalls} GSE calls: ${n(d.idsItems)} ids and members items (each batch's`,
       "agent ids once, gzipped, never rewritten, and the agents again by id hash so a reply finds its batch; spread over 8 partition keys),",
       `${n(d.batchItems)} batch-state writes (put, claim, complete: each a small item), ${n(d.commandItems)} command/index writes (counter updates in the`,
-      `batches' transactions), and ${n(d.agentItems)} agent items: one per agent GSE refused (${fmt((100 * big.notConnected) / t, 1)} % not connected here), created in the`,
-      `transaction that counts it on the command. Those failure items are ${n(failureUnits)} of the ${n(Math.round(billedUnits(big)))} write units DynamoDB would bill`,
-      `(${per(failureUnits, t, 3)} per agent, 2 WRU each in a transaction); everything else is ${per(billedUnits(big) - failureUnits, t, 3)} per agent. A failure has to leave an item`,
-      "(its retry, the listing and the alert read it), so with 10 % of the fleet unreachable the floor is ≈ 0.1 WRU per agent for those",
-      "items alone (1 WRU each outside a transaction); the transaction doubles it so that a failure is counted exactly once whatever crashes.",
+      `batches' transactions), and ${n(d.agentItems)} agent items: one per agent GSE refused (${fmt((100 * big.notConnected) / t, 1)} % not connected here), a conditional write`,
+      "each, counted on the command by its batch's completion. Those failure items are",
+      `${n(failureUnits)} of the ${n(Math.round(billedUnits(big)))} write units DynamoDB would bill (${per(failureUnits, t, 3)} per agent); everything else is ${per(billedUnits(big) - failureUnits, t, 3)} per agent.`,
+      "A failure has to leave an item (its retry, the listing and the alert read it), so with 10 % of the fleet unreachable the floor is",
+      "≈ 0.1 WRU per agent for those items alone; with every agent connected (the rollout row) the dispatch costs what the batches do.",
       `Per batch of ${big.batchSize} the agent prewrites took ${ms(b.prewrite)} ms (none: nothing is prewritten without reply tracking), recording failures and the`,
       `completion ${ms(b.record)} ms, the GSE call ${ms(b.gse)} ms (summed per batch; ${big.parallel} batches overlap). Ending the command reads only the items there`,
       `are (failures, replies) and the batches: every batch sent at ${ms(big.allSentMs)} ms, ${big.status} at ${ms(big.finalMs)} ms.`,

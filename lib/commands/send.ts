@@ -186,10 +186,12 @@ async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchIt
     // GSE refused the message itself (e.g. the slot), or the attempts are used up: final.
     failures = ids.map((agentId) => ({ agentId, code: caught.gseCode ?? caught.code, message: caught.message, final: true }));
   }
-  await deps.store.recordFailures(messageId, failures, { now: deps.now(), batch: batch.index, expiresAt: command.expires_at });
+  const recorded = await deps.store.recordFailures(messageId, failures, { now: deps.now(), batch: batch.index, expiresAt: command.expires_at });
+  // A sender before this one may have recorded failures and died before completing: none of them is counted yet.
+  const counted = firstSend ? recorded : await deps.store.firstFailures(messageId, { index: batch.index, agentIds: ids });
   // Without reply tracking an agent settles on delivery: the delivered ones leave the window now.
   const settled = command.reply_timeout_seconds === null ? ids.length - failures.length : 0;
-  await deps.store.completeBatch(held, { failed: failures.length, now: deps.now(), settled });
+  await deps.store.completeBatch(held, { ...counted, now: deps.now(), settled });
   deps.logger?.info("command batch sent", {
     message_id: messageId,
     batch: batch.index,

@@ -38,8 +38,8 @@ import * as retries from "./store/retries.ts";
 import * as upstream from "./store/upstream.ts";
 
 export * from "./store/items.ts";
-export type { BatchAgents, FailureAt, ReplyRecord, ReplyResult } from "./store/agents.ts";
-export type { BatchesOf, ClaimRefusal } from "./store/batches.ts";
+export type { BatchAgents, FailureAt, FailureCount, ReplyRecord, ReplyResult } from "./store/agents.ts";
+export type { BatchesOf, BatchSent, ClaimRefusal } from "./store/batches.ts";
 export type { RetryCommand, RetryDue, RetryResults } from "./store/retries.ts";
 export type { FinalCounts, FinishFields } from "./store/command.ts";
 export type { PageRequest } from "./store/table.ts";
@@ -129,8 +129,8 @@ export class CommandStore {
     return batches.claimBatch(this.table, batch, lease);
   }
 
-  /** The batch is sent: it counts as done on the command, once. */
-  completeBatch(batch: BatchClaim, sent: { failed: number; now: number; settled?: number }): Promise<boolean> {
+  /** The batch is sent: it counts as done on the command, once, with its failures. */
+  completeBatch(batch: BatchClaim, sent: batches.BatchSent): Promise<boolean> {
     return batches.completeBatch(this.table, batch, sent);
   }
 
@@ -156,9 +156,14 @@ export class CommandStore {
     return agents.prewriteAgents(this.table, agentsOfBatch);
   }
 
-  /** First delivery failures of a batch, counted on the command exactly when their agent changes (or gets its item). */
-  recordFailures(messageId: string, failures: readonly AgentFailure[], at: agents.FailureAt): Promise<void> {
+  /** First delivery failures of a batch, each its agent's item (created or moved from PENDING); returns what this call recorded, for completeBatch to count. */
+  recordFailures(messageId: string, failures: readonly AgentFailure[], at: agents.FailureAt): Promise<agents.FailureCount> {
     return agents.recordFailures(this.table, messageId, failures, at);
+  }
+
+  /** The first delivery failures recorded for a batch by any sender: what a sender that took it over counts. */
+  firstFailures(messageId: string, batch: { index: number; agentIds: readonly string[] }): Promise<agents.FailureCount> {
+    return agents.firstFailures(this.table, messageId, batch);
   }
 
   getAgent(messageId: string, agentId: string): Promise<AgentCommandItem | undefined> {

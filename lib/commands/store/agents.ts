@@ -6,13 +6,12 @@
  */
 import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Statement } from "../../dynamo/batch.ts";
-import { isConditionFailure } from "../../dynamo/conditions.ts";
 import type { Page } from "../../dynamo/cursor.ts";
 import type { AgentOutcome } from "../schemas.ts";
 import { AGENT_PREFIX, agentCommandItemSchema, agentSk, commandPk, TTL, type AgentCommandItem, type AgentFailure } from "./items.ts";
 import { commandDeltaUpdate } from "./command.ts";
 import { memberBatch } from "./ids.ts";
-import { conditional, queryPage, transact, transactConditional, type CommandTable, type PageRequest, type TransactItem } from "./table.ts";
+import { conditional, queryPage, transactConditional, type CommandTable, type PageRequest, type TransactItem } from "./table.ts";
 
 /** The agents of one batch, about to be sent. */
 export interface BatchAgents {
@@ -25,9 +24,6 @@ export interface BatchAgents {
   /** No sender had the batch before (never claimed, never released): none of its agents has an item yet. */
   readonly firstSend: boolean;
 }
-
-/** A transaction holds 100 writes: 99 agents and the command's counters. */
-const FAILURES_PER_TRANSACTION = 99;
 
 const agentKey = (messageId: string, agentId: string) => ({ pk: commandPk(messageId), sk: agentSk(agentId) });
 
@@ -99,39 +95,40 @@ export interface FailureAt {
   readonly expiresAt: number;
 }
 
-/**
- * Records first delivery failures of a batch (agents still PENDING, or without an item yet), with
- * the command's counters, in transactions of up to 99 agents: a failure is counted exactly when
- * its agent changes.
- */
-export async function recordFailures(table: CommandTable, messageId: string, failures: readonly AgentFailure[], at: FailureAt): Promise<void> {
-  for (const part of chunk(failures, FAILURES_PER_TRANSACTION)) {
-    const retrying = part.filter((f) => !f.final).length;
-    try {
-      await transact(table, [
-        ...part.map((failure) => failureUpdate(table, { messageId, failure, from: ["PENDING"], attempts: 1, now: at.now, create: at })),
-        // A final failure settles its agent; one waiting for a retry stays in flight.
-        commandDeltaUpdate(table, messageId, { errors: part.length, pendingRetries: retrying, inFlight: retrying - part.length }, at.now),
-      ]);
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // Some agent moved on (a second sender after a lost lease): record the rest one by one.
-      await recordFailuresOneByOne(table, messageId, part, at);
-    }
-  }
+/** First delivery failures of a batch as recorded: how many, and of those how many wait for a retry. */
+export interface FailureCount {
+  readonly failed: number;
+  readonly retrying: number;
 }
 
-async function recordFailuresOneByOne(table: CommandTable, messageId: string, failures: readonly AgentFailure[], at: FailureAt): Promise<void> {
-  for (const failure of failures) {
-    try {
-      await transact(table, [
-        failureUpdate(table, { messageId, failure, from: ["PENDING"], attempts: 1, now: at.now, create: at }),
-        commandDeltaUpdate(table, messageId, { errors: 1, pendingRetries: failure.final ? 0 : 1, inFlight: failure.final ? -1 : 0 }, at.now),
-      ]);
-    } catch (inner) {
-      if (!isConditionFailure(inner)) throw inner;
-    }
-  }
+/**
+ * Records first delivery failures of a batch (agents still PENDING, or without an item yet): one
+ * conditional write each, outside any transaction (a transactional write bills twice). They are
+ * counted on the command by the batch's completion (batches.ts completeBatch), once: returns how
+ * many this sender recorded. A sender taking the batch over counts them with firstFailures.
+ */
+export async function recordFailures(table: CommandTable, messageId: string, failures: readonly AgentFailure[], at: FailureAt): Promise<FailureCount> {
+  const recorded = await Promise.all(
+    failures.map((failure) =>
+      table.limit(async () => {
+        const update = failureUpdate(table, { messageId, failure, from: ["PENDING"], attempts: 1, now: at.now, create: at }).Update;
+        return update ? conditional(table, new UpdateCommand(update)) : false;
+      }),
+    ),
+  );
+  const kept = failures.filter((_, i) => recorded[i]);
+  return { failed: kept.length, retrying: kept.filter((f) => !f.final).length };
+}
+
+/**
+ * The first delivery failures recorded for a batch, whoever recorded them: what a sender that
+ * took the batch over counts at its completion (its predecessor died before completing, so
+ * none of them is counted yet). A predecessor cannot write after its lease ran out while the
+ * lease outlasts the functions that send (COMMAND_LEASE_SECONDS ≥ their timeout).
+ */
+export async function firstFailures(table: CommandTable, messageId: string, batch: { index: number; agentIds: readonly string[] }): Promise<FailureCount> {
+  const items = [...(await agentsByIds(table, messageId, batch.agentIds)).values()].filter((a) => a.batch === batch.index && a.failed_first === true);
+  return { failed: items.length, retrying: items.filter((a) => a.first_final !== true).length };
 }
 
 export async function getAgent(table: CommandTable, messageId: string, agentId: string): Promise<AgentCommandItem | undefined> {
@@ -344,7 +341,7 @@ export function failureUpdate(
       TableName: table.tableName,
       Key: agentKey(change.messageId, failure.agentId),
       UpdateExpression: `SET outcome = :failed, code = :code, message = :message, #final = :final, updated_at = :now${
-        create ? ", agent_id = :agent, #batch = :batch, attempts = :attempts, #ttl = :ttl" : ""
+        create ? ", agent_id = :agent, #batch = :batch, attempts = :attempts, #ttl = :ttl, failed_first = :yes, first_final = :final" : ""
       }`,
       ConditionExpression: create ? `attribute_not_exists(sk) OR (${moved})` : `attribute_exists(sk) AND ${moved}`,
       ExpressionAttributeNames: { "#final": "final", ...(create ? { "#batch": "batch", "#ttl": TTL } : {}) },
@@ -356,7 +353,7 @@ export function failureUpdate(
         ":now": change.now,
         ":attempts": change.attempts,
         ...fromValues,
-        ...(create ? { ":agent": failure.agentId, ":batch": create.batch, ":ttl": create.expiresAt } : {}),
+        ...(create ? { ":agent": failure.agentId, ":batch": create.batch, ":ttl": create.expiresAt, ":yes": true } : {}),
       },
     },
   };

@@ -145,8 +145,20 @@ async function claimed(table: CommandTable, batch: BatchClaim): Promise<BatchIte
   return item ? ((await withAgentIds(table, batch.messageId, [item]))[0] ?? "taken") : "taken";
 }
 
-/** The batch is sent (its failures recorded): it counts as done on the command, once. */
-export async function completeBatch(table: CommandTable, batch: BatchClaim, sent: { failed: number; now: number; settled?: number }): Promise<boolean> {
+/** What a batch's completion counts on the command: its first delivery failures (and of those, the ones waiting for a retry), and its agents settled on delivery. */
+export interface BatchSent {
+  readonly failed: number;
+  readonly retrying?: number;
+  readonly now: number;
+  readonly settled?: number;
+}
+
+/**
+ * The batch is sent (its failures recorded): it counts as done on the command, once, with its
+ * failures (errors, pending retries; a final one leaves the window) in the same transaction.
+ */
+export async function completeBatch(table: CommandTable, batch: BatchClaim, sent: BatchSent): Promise<boolean> {
+  const retrying = sent.retrying ?? 0;
   return transactConditional(table, [
     {
       Update: {
@@ -158,8 +170,13 @@ export async function completeBatch(table: CommandTable, batch: BatchClaim, sent
         ExpressionAttributeValues: { ":sent": "SENT", ":sending": "SENDING", ":claim": batch.claim, ":now": sent.now, ":failed": sent.failed },
       },
     },
-    // Without reply tracking its delivered agents settle here (settled: how many).
-    commandDeltaUpdate(table, batch.messageId, { batchesDone: 1, inFlight: -(sent.settled ?? 0) }, sent.now),
+    // Without reply tracking its delivered agents settle here (settled: how many); so do its final failures.
+    commandDeltaUpdate(
+      table,
+      batch.messageId,
+      { batchesDone: 1, errors: sent.failed, pendingRetries: retrying, inFlight: -(sent.settled ?? 0) - (sent.failed - retrying) },
+      sent.now,
+    ),
   ]);
 }
 

@@ -120,6 +120,10 @@ export const agentCommandItemSchema = z.object({
   replied_at: z.number().optional(),
   retry_at: z.number().optional(),
   claimed_at: z.number().optional(),
+  /** Its first delivery failed (set once, kept through retries and replies): what a batch's completion counts. */
+  failed_first: z.boolean().optional(),
+  /** That first failure was final (no retry). */
+  first_final: z.boolean().optional(),
   updated_at: z.number(),
   [TTL]: z.int(),
 });
