@@ -8,7 +8,18 @@
  * so reply writes are counted apart from the dispatch's.
  */
 import { CreateTableCommand, DeleteTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  BatchExecuteStatementCommand,
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  ExecuteStatementCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import type { QueueRecord } from "../lib/core/records.ts";
 import getPort from "get-port";
 import { createServer, type Server } from "node:http";
@@ -44,35 +55,55 @@ interface Scenario {
   readonly targets: number;
   readonly maxConcurrency?: RolloutLimit;
   /**
-   * Whether the simulator's plugin replies reach the callback while the command is sent. On in one
-   * run only: recording 9,000 replies takes DynamoDB Local longer than the dispatch itself.
+   * Whether the simulator's plugin replies reach the callback while the command is sent. On in the
+   * runs that measure replies only: recording 9,000 replies takes DynamoDB Local longer than the dispatch itself.
    */
   readonly replies: boolean;
+  /** The command awaits replies (reply_timeout_seconds): each agent's item is written before its batch, and each reply settles one. */
+  readonly tracked?: boolean;
   /** Runs; the row reports the median (by all-sent time). */
   readonly repeats: number;
 }
 const WARM_UP_TARGETS = 2_000;
-const SCENARIOS: readonly Scenario[] = [
+/** The reply timeout of the tracked runs: long enough that no agent times out while its reply is on its way. */
+const TRACKED_REPLY_TIMEOUT_SECONDS = 600;
+const DEFAULT_SCENARIOS: readonly Scenario[] = [
   { targets: 10_000, replies: false, repeats: 3 },
   { targets: 10_000, maxConcurrency: "10%", replies: false, repeats: 3 },
   { targets: 10_000, replies: true, repeats: 1 },
+  { targets: 10_000, replies: true, tracked: true, repeats: 1 },
   { targets: 100_000, replies: false, repeats: 1 },
+];
+/** `--agents N`: the dispatch without reply tracking, and with it (replies on), once each at N agents. */
+const scenariosFor = (agents: number): readonly Scenario[] => [
+  { targets: agents, replies: false, repeats: 1 },
+  { targets: agents, replies: true, tracked: true, repeats: 1 },
 ];
 
 // --- counting DynamoDB ----------------------------------------------------------------------
 
-/** What a document client sent: write items by the kind of item written, units as DynamoDB Local reports them. */
+/** What a document client sent: write items by the kind of item written, units as DynamoDB Local reports them and as DynamoDB bills them. */
 export interface DynamoCounts {
   writeCalls: number;
   /** Items written (attempted): a BatchWrite or transaction counts each of its items. */
   writeItems: number;
   agentItems: number;
   batchItems: number;
+  /** A batch's ids (written once) and a sparse command's members buckets. */
+  idsItems: number;
   commandItems: number;
   /** Of writeItems, those inside TransactWriteItems (billed twice by DynamoDB). */
   transactItems: number;
   conditionFailures: number;
   writeUnits: number;
+  /**
+   * What DynamoDB would bill (billedWriteUnits): 1 WRU per KB of a put item (its size as DynamoDB
+   * counts it), 1 for an update or delete of an item under 1 KB (every item updated here is), twice
+   * inside a transaction; a refused write is billed too.
+   */
+  billedUnits: number;
+  /** Of billedUnits, those of agent items. */
+  agentUnits: number;
   readCalls: number;
   readUnits: number;
 }
@@ -82,13 +113,32 @@ const zeroCounts = (): DynamoCounts => ({
   writeItems: 0,
   agentItems: 0,
   batchItems: 0,
+  idsItems: 0,
   commandItems: 0,
   transactItems: 0,
   conditionFailures: 0,
   writeUnits: 0,
+  billedUnits: 0,
+  agentUnits: 0,
   readCalls: 0,
   readUnits: 0,
 });
+
+/** An attribute value's size as DynamoDB counts it (docs: item sizes): strings and binaries by length, numbers by digits. */
+function valueBytes(value: unknown): number {
+  if (typeof value === "string") return Buffer.byteLength(value);
+  if (typeof value === "number") return Math.ceil(String(value).replace(/[-.]/g, "").length / 2) + 1;
+  if (typeof value === "boolean" || value === null || value === undefined) return 1;
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, v) => sum + 1 + valueBytes(v), 0);
+  if (typeof value === "object") return 3 + itemBytes(value as Record<string, unknown>);
+  return 0;
+}
+
+const itemBytes = (item: Record<string, unknown>): number => Object.entries(item).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + valueBytes(v), 0);
+
+/** WRU of one put: 1 per started KB. */
+const putUnits = (item: unknown): number => Math.max(1, Math.ceil(itemBytes((item ?? {}) as Record<string, unknown>) / 1024));
 
 type Sk = { sk?: unknown } | undefined;
 type Send = (command: unknown, options?: unknown) => Promise<unknown>;
@@ -105,33 +155,44 @@ export function countingClient(base: DynamoDBClient): { doc: DynamoDBDocumentCli
   const doc = DynamoDBDocumentClient.from(base);
   const counts = zeroCounts();
   const original = doc.send.bind(doc) as Send;
-  const classify = (key: Sk): void => {
+  /** Counts an item written by its kind, with the units DynamoDB would bill for it. */
+  const classify = (key: Sk, units = 0): void => {
     const sk = typeof key?.sk === "string" ? key.sk : "";
+    counts.billedUnits += units;
+    if (sk.startsWith("agent#")) counts.agentUnits += units;
     if (sk.startsWith("agent#")) counts.agentItems++;
     else if (sk.startsWith("batch#")) counts.batchItems++;
+    else if (sk.startsWith("ids#") || sk.startsWith("members#")) counts.idsItems++;
     else counts.commandItems++;
   };
   const send: Send = async (command, options) => {
     let items = 0;
     let isWrite = true;
     if (command instanceof PutCommand) {
-      classify(command.input.Item as Sk);
+      classify(command.input.Item as Sk, putUnits(command.input.Item));
       items = 1;
     } else if (command instanceof UpdateCommand) {
-      classify(command.input.Key as Sk);
+      classify(command.input.Key as Sk, 1);
       items = 1;
     } else if (command instanceof BatchWriteCommand) {
       for (const requests of Object.values(command.input.RequestItems ?? {})) {
-        for (const r of requests) classify((r.PutRequest?.Item ?? r.DeleteRequest?.Key) as Sk);
+        for (const r of requests) classify((r.PutRequest?.Item ?? r.DeleteRequest?.Key) as Sk, r.PutRequest ? putUnits(r.PutRequest.Item) : 1);
         items += requests.length;
       }
     } else if (command instanceof TransactWriteCommand) {
-      for (const t of command.input.TransactItems ?? []) classify((t.Put?.Item ?? t.Update?.Key ?? t.Delete?.Key ?? t.ConditionCheck?.Key) as Sk);
+      for (const t of command.input.TransactItems ?? [])
+        classify((t.Put?.Item ?? t.Update?.Key ?? t.Delete?.Key ?? t.ConditionCheck?.Key) as Sk, 2 * (t.Put ? putUnits(t.Put.Item) : 1));
       items = command.input.TransactItems?.length ?? 0;
       counts.transactItems += items;
+    } else if (command instanceof ExecuteStatementCommand || command instanceof BatchExecuteStatementCommand) {
+      // PartiQL INSERTs of missing agent items (a takeover): one small item each.
+      const statements = command instanceof BatchExecuteStatementCommand ? (command.input.Statements ?? []) : [command.input];
+      for (const _ of statements) classify({ sk: "agent#" }, 1);
+      items = statements.length;
     } else isWrite = false;
     const input = (command as { input?: Record<string, unknown> }).input;
-    if (input && (isWrite || command instanceof GetCommand || command instanceof QueryCommand)) input.ReturnConsumedCapacity ??= "TOTAL";
+    if (input && (isWrite || command instanceof GetCommand || command instanceof QueryCommand || command instanceof BatchGetCommand))
+      input.ReturnConsumedCapacity ??= "TOTAL";
     if (isWrite) {
       counts.writeCalls++;
       counts.writeItems += items;
@@ -166,8 +227,9 @@ class TimedStore extends CommandStore {
   }
   override async recordFailures(...args: Parameters<CommandStore["recordFailures"]>): ReturnType<CommandStore["recordFailures"]> {
     const t = performance.now();
-    await super.recordFailures(...args);
+    const recorded = await super.recordFailures(...args);
     this.recordMs += performance.now() - t;
+    return recorded;
   }
   override async claimBatch(...args: Parameters<CommandStore["claimBatch"]>): ReturnType<CommandStore["claimBatch"]> {
     this.firstClaimAt ??= performance.now();
@@ -319,10 +381,11 @@ async function runScenario(scenario: Scenario, targets: readonly string[], notCo
     }) as GseClient["call"];
     const deps: CommandDeps = { store, gse, slot: parts.slot, queue, settings: parts.settings, now: Date.now, random: Math.random };
     const request: DispatchCommandRequest = {
-      message_id: `bench-${scenario.targets}-${scenario.maxConcurrency === undefined ? "all" : "pct"}-${Date.now()}`,
+      message_id: `bench-${scenario.targets}-${scenario.maxConcurrency === undefined ? "all" : "pct"}-${scenario.tracked ? "tracked-" : ""}${Date.now()}`,
       agent_id_list: [...targets],
       content: JSON.stringify({ action: "start", probe: "bench", params: { interval: 60 } }),
       ...(scenario.maxConcurrency !== undefined ? { max_concurrency: scenario.maxConcurrency } : {}),
+      ...(scenario.tracked ? { reply_timeout_seconds: TRACKED_REPLY_TIMEOUT_SECONDS } : {}),
     };
     const replyBefore = { ...parts.replies.counts };
     const outcomesBefore = { ...parts.replies.outcomes };
@@ -344,13 +407,16 @@ async function runScenario(scenario: Scenario, targets: readonly string[], notCo
       ticks++;
       await tick(job, { messageId: `bench-tick-${ticks}` } as QueueRecord);
     }
-    const command = await store.getCommand(request.message_id);
-    if (!command) throw new Error("the command vanished");
-    if (command.batches_done !== command.batch_count) throw new Error(`only ${command.batches_done} of ${command.batch_count} batches sent`);
-    const dispatch = { ...counts };
+    const sent = await store.getCommand(request.message_id);
+    if (!sent) throw new Error("the command vanished");
+    if (sent.batches_done !== sent.batch_count) throw new Error(`only ${sent.batches_done} of ${sent.batch_count} batches sent`);
     const gseCalls = parts.sim.counters().calls.dispatch_message - gseBefore;
 
     await parts.sim.idle();
+    // A command awaiting replies ends at the watchdog's look once they are in: that tick's writes are the dispatch's.
+    if (scenario.tracked) await tick({ type: COMMAND_TICK_JOB, message_id: request.message_id }, { messageId: "bench-tick-final" } as QueueRecord);
+    const dispatch = { ...counts };
+    const command = (await store.getCommand(request.message_id)) ?? sent;
     const replies = Object.fromEntries(Object.entries(parts.replies.outcomes).map(([k, v]) => [k, v - outcomesBefore[k as ReplyOutcome]])) as Record<
       ReplyOutcome,
       number
@@ -393,7 +459,7 @@ const n = (x: number): string => x.toLocaleString("en");
 const ms = (x: number | undefined): string => (x === undefined ? "–" : n(Math.round(x)));
 const per = (x: number, of: number, digits = 2): string => fmt(x / Math.max(1, of), digits);
 const rollout = (s: Scenario): string =>
-  `${s.maxConcurrency === undefined ? "default (all)" : `max_concurrency "${s.maxConcurrency}"`}${s.replies ? ", replies on" : ""}`;
+  `${s.maxConcurrency === undefined ? "default (all)" : `max_concurrency "${s.maxConcurrency}"`}${s.tracked ? ", replies awaited" : ""}${s.replies ? ", replies on" : ""}`;
 
 /**
  * How fast DynamoDB Local takes agent items here and now: `prewriteAgents` (the dispatch's own write
@@ -423,14 +489,55 @@ async function calibrate(dynamo: DynamoDBClient): Promise<{ withStream: number; 
   return { withStream: await rate(true), withoutStream: await rate(false) };
 }
 
-/**
- * What DynamoDB would bill for the counted writes: 1 WRU per item under 1 KB, twice in a
- * transaction; a batch item (its agent ids) by its size on each write — put and claim plain, the
- * completion in a transaction.
- */
-function billedUnits(r: Run): number {
+/** What DynamoDB would bill for the dispatch's writes (countingClient's estimate, by item size). */
+const billedUnits = (r: Run): number => r.dispatch.billedUnits;
+
+/** One run's figures for `--json`: per agent, as DynamoDB would bill them (and as DynamoDB Local reported). */
+function runFigures(r: Run): Record<string, unknown> {
+  const t = r.scenario.targets;
   const d = r.dispatch;
-  return d.writeItems + d.transactItems + (d.batchItems + r.batches) * (Math.ceil(r.batchItemKb) - 1);
+  const round = (x: number): number => Math.round(x * 10_000) / 10_000;
+  return {
+    agents: t,
+    rollout: rollout(r.scenario),
+    gse_calls: r.gseCalls,
+    not_connected: r.notConnected,
+    write_units_per_agent: round(d.billedUnits / t),
+    write_units_per_agent_local: round(d.writeUnits / t),
+    agent_item_units_per_agent: round(d.agentUnits / t),
+    item_writes_per_agent: round(d.writeItems / t),
+    items: { agent: d.agentItems, batch: d.batchItems, ids: d.idsItems, command: d.commandItems },
+    read_units: Math.round(d.readUnits),
+    ...(r.scenario.replies
+      ? {
+          replies: r.replies.replied,
+          reply_write_units: Math.round(r.reply.billedUnits),
+          reply_write_units_per_agent: round((d.billedUnits + r.reply.billedUnits) / t),
+        }
+      : {}),
+    status: r.status,
+  };
+}
+
+/**
+ * The `--json` object: the dispatch without reply tracking at the smallest fleet size run (10,000
+ * by default) for the headline keys, the tracked run's dispatch + replies for
+ * reply_write_units_per_agent, and every run's figures.
+ */
+function figures(runs: readonly Run[]): Record<string, unknown> {
+  const untracked = runs.filter((r) => r.scenario.maxConcurrency === undefined && !r.scenario.replies).sort((a, b) => a.scenario.targets - b.scenario.targets);
+  const head = untracked[0];
+  const tracked = runs.find((r) => r.scenario.tracked && r.scenario.targets === head?.scenario.targets) ?? runs.find((r) => r.scenario.tracked);
+  const main = head ? runFigures(head) : {};
+  return {
+    agents: main.agents,
+    gse_calls: main.gse_calls,
+    write_units_per_agent: main.write_units_per_agent,
+    reply_write_units_per_agent: tracked ? runFigures(tracked).reply_write_units_per_agent : undefined,
+    write_units_per_agent_local: main.write_units_per_agent_local,
+    agent_item_units_per_agent: main.agent_item_units_per_agent,
+    runs: runs.map(runFigures),
+  };
 }
 
 /** GSE round trips one after another: the request's one batch, then the rest `parallel` at a time. */
@@ -454,35 +561,53 @@ function report(
     const replies = r.replies.replied + r.replies.duplicate + r.replies.upstream;
     return (
       `| ${n(t)} | ${rollout(r.scenario)} | ${r.gseCalls} | ${n(d.writeCalls)} | ${n(d.writeItems)} (**${per(d.writeItems, t, 3)}**) | ` +
-      `${n(d.agentItems)} / ${n(d.batchItems)} / ${n(d.commandItems)} | ${n(d.transactItems)} | ${n(d.conditionFailures)} | ${n(Math.round(d.writeUnits))} / ${n(Math.round(billedUnits(r)))} (${per(billedUnits(r), t, 3)}) | ${n(d.readCalls)} / ${n(Math.round(d.readUnits))} | ` +
+      `${n(d.agentItems)} / ${n(d.batchItems)} / ${n(d.idsItems)} / ${n(d.commandItems)} | ${n(d.transactItems)} | ${n(d.conditionFailures)} | ` +
+      `${n(Math.round(d.writeUnits))} / ${n(Math.round(billedUnits(r)))} (**${per(billedUnits(r), t, 3)}**) | ${n(d.readCalls)} / ${n(Math.round(d.readUnits))} | ` +
       (r.scenario.replies
-        ? `${n(r.reply.writeItems)} (${per(r.reply.writeItems, replies)}) / ${n(r.reply.readCalls)} (${per(r.reply.readCalls, replies)}) |`
-        : "– |")
+        ? `${n(r.reply.writeItems)} (${per(r.reply.writeItems, replies)}) / ${n(Math.round(r.reply.billedUnits))} (${per(r.reply.billedUnits, replies)}) / ${n(r.reply.readCalls)} (${per(r.reply.readCalls, replies)}) | ` +
+          `**${per(billedUnits(r) + r.reply.billedUnits, t, 3)}** |`
+        : "– | – |")
     );
   });
-  const big = runs.find((r) => r.scenario.targets === 100_000);
+  const untracked = runs.filter((r) => r.scenario.maxConcurrency === undefined && !r.scenario.replies);
+  const big = untracked.reduce<Run | undefined>((a, r) => (a === undefined || r.scenario.targets > a.scenario.targets ? r : a), undefined);
   const ten = runs.find((r) => r.scenario.targets === 10_000 && r.scenario.maxConcurrency === undefined && !r.scenario.replies);
-  const withReplies = runs.find((r) => r.scenario.replies);
+  const withReplies = runs.find((r) => r.scenario.replies && !r.scenario.tracked);
+  const tracked = runs.find((r) => r.scenario.tracked);
   const pct = runs.find((r) => r.scenario.maxConcurrency !== undefined);
   const notes: string[] = [];
   if (big) {
     const d = big.dispatch;
     const b = big.perBatch;
+    const t = big.scenario.targets;
+    const failureUnits = d.agentUnits;
     notes.push(
-      `**What dominates here: DynamoDB writes.** Per batch of ${big.batchSize} at 100,000 agents the agent prewrites took ${ms(b.prewrite)} ms and recording`,
-      `the batch's failures and completion ${ms(b.record)} ms, against ${ms(b.gse)} ms for the GSE call (summed per batch; ${big.parallel} batches overlap). The`,
-      `simulator answers at once; real GSE takes ≈ ${MODELED_GSE_MS / 1000} s per 1,000 agents (bk-nodeman's measure), and DynamoDB milliseconds per call, so on`,
-      "AWS the GSE calls would be most of the wall time while the writes stay most of the cost.",
-      `The dispatch wrote ${n(d.writeItems)} items (${per(d.writeItems, big.scenario.targets, 3)} per agent): ${n(d.agentItems)} agent items — one prewrite per agent before`,
-      "its batch goes to GSE (BatchWriteItem, 25 a call), plus one transactional update per agent GSE refused, so ≈ 1 + the failure share",
-      `per agent — then ${n(d.batchItems)} batch-item writes and ${n(d.commandItems)} command/index writes (most of them counter updates of the one`,
-      `command item, in the batches' transactions), for ${big.gseCalls} GSE calls. Recording the command before GSE hears of it is small (submit,`,
-      `${ms(big.submitMs)} ms). Ending it is not: with every batch sent at ${ms(big.allSentMs)} ms, the command reached ${big.status} at ${ms(big.finalMs)} ms, the`,
-      "difference being the final count (`countOutcomes`), which reads every agent item of the command back (the read units in the table).",
-      `Each batch item carries its agent ids (≈ ${fmt(big.batchItemKb, 0)} KB for ${big.batchSize} ids of this length) and is written three times (put, claim,`,
-      "complete in a transaction); DynamoDB bills each write by the item's size (and a transactional write twice), so on DynamoDB that",
-      `is ≈ ${fmt((4 * Math.ceil(big.batchItemKb)) / big.batchSize, 2)} WRU per agent on top of the agent items. The estimate column applies exactly that to the counted`,
-      "writes: 1 WRU per item, ×2 in a transaction, batch items by their size; every other item here is under 1 KB.",
+      `**Where the writes go.** A command that awaits no reply writes no item per agent before sending (lib/commands/store/items.ts): at ${n(t)} agents`,
+      `the dispatch wrote ${n(d.writeItems)} items (${per(d.writeItems, t, 3)} per agent) for ${big.gseCalls} GSE calls: ${n(d.idsItems)} ids and members items (each batch's`,
+      "agent ids once, gzipped, never rewritten, and the agents again by id hash so a reply finds its batch; spread over 8 partition keys),",
+      `${n(d.batchItems)} batch-state writes (put, claim, complete: each a small item), ${n(d.commandItems)} command/index writes (counter updates in the`,
+      `batches' transactions), and ${n(d.agentItems)} agent items: one per agent GSE refused (${fmt((100 * big.notConnected) / t, 1)} % not connected here), a conditional write`,
+      "each, counted on the command by its batch's completion. Those failure items are",
+      `${n(failureUnits)} of the ${n(Math.round(billedUnits(big)))} write units DynamoDB would bill (${per(failureUnits, t, 3)} per agent); everything else is ${per(billedUnits(big) - failureUnits, t, 3)} per agent.`,
+      "A failure has to leave an item (its retry, the listing and the alert read it), so with 10 % of the fleet unreachable the floor is",
+      "≈ 0.1 WRU per agent for those items alone; with every agent connected (the rollout row) the dispatch costs what the batches do.",
+      `Per batch of ${big.batchSize} the agent prewrites took ${ms(b.prewrite)} ms (none: nothing is prewritten without reply tracking), recording failures and the`,
+      `completion ${ms(b.record)} ms, the GSE call ${ms(b.gse)} ms (summed per batch; ${big.parallel} batches overlap). Ending the command reads only the items there`,
+      `are (failures, replies) and the batches: every batch sent at ${ms(big.allSentMs)} ms, ${big.status} at ${ms(big.finalMs)} ms.`,
+      "Write units: DynamoDB Local's report, and the estimate of DynamoDB's bill (bench/commands.ts countingClient): a put by its size",
+      "(1 WRU per started KB, as DynamoDB counts an item's bytes), an update 1 (every item updated here is under 1 KB), ×2 in a transaction,",
+      "refused writes included.",
+    );
+  }
+  if (tracked) {
+    const t = tracked.scenario.targets;
+    const replies = tracked.replies.replied + tracked.replies.duplicate + tracked.replies.upstream;
+    notes.push(
+      "",
+      `**Awaiting replies** (reply_timeout_seconds ${TRACKED_REPLY_TIMEOUT_SECONDS}) still writes each agent's item before its batch (${n(tracked.dispatch.agentItems)} agent items in the dispatch), and each reply`,
+      `settles its agent in a transaction with the command's in-flight counter: ${per(tracked.reply.billedUnits, replies)} WRU per reply on ${n(replies)} replies, for`,
+      `${per(billedUnits(tracked) + tracked.reply.billedUnits, t, 3)} WRU per agent with the dispatch. Not yet at the reply alone (≈ 1): that needs the prewrite gone for these`,
+      "commands too (reply timeouts walk the batches) and the window's counter off the reply's own write.",
     );
   }
   if (ten && pct) {
@@ -500,8 +625,9 @@ function report(
     const replies = r.replies.replied + r.replies.duplicate + r.replies.upstream;
     notes.push(
       "",
-      `**Replies** cost one conditional UpdateItem each on the agent's item (lib/commands/reply.ts → markReplied) and one consistent`,
-      `GetItem of the command: ${per(r.reply.writeItems, replies)} writes and ${per(r.reply.readCalls, replies)} reads per reply, measured on ${n(replies)} replies at ${n(r.scenario.targets)} agents.`,
+      `**Replies** to a command awaiting none create the agent's item (lib/commands/reply.ts → markReplied: one conditional PutItem), after one consistent`,
+      `GetItem of the command and one of the agent's members bucket (whether it was targeted, and its batch): ${per(r.reply.writeItems, replies)} writes (${per(r.reply.billedUnits, replies)} WRU)`,
+      `and ${per(r.reply.readCalls, replies)} reads per reply, measured on ${n(replies)} replies at ${n(r.scenario.targets)} agents.`,
       `Arriving while the batches go out, they share DynamoDB Local with the dispatch: all sent after ${ms(r.allSentMs)} ms with replies on${ten ? ` against ${ms(ten.allSentMs)} ms without` : ""},`,
       `the last reply recorded at ${ms(r.replyMs)} ms. In the other runs the callback is off; their replies would cost the same per reply.`,
     );
@@ -534,8 +660,8 @@ function report(
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...timing,
     "",
-    "| agents | rollout | GSE dispatch_message calls | DynamoDB write calls | write items (**per agent**) | agent / batch / command items | of which in transactions | writes refused (condition, conflict) | write units: DynamoDB Local / DynamoDB estimate (per agent) | read calls / units | reply writes (per reply) / reads (per reply) |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| agents | rollout | GSE dispatch_message calls | DynamoDB write calls | write items (**per agent**) | agent / batch / ids / command items | of which in transactions | writes refused (condition, conflict) | write units: DynamoDB Local / DynamoDB estimate (**per agent**) | read calls / units | reply writes (per reply) / write units (per reply) / reads (per reply) | dispatch + reply write units per agent |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...cost,
     "",
     ...notes,
@@ -568,8 +694,9 @@ export function benchCommandSetup(sim: GseSimulator): { config: ReturnType<typeo
 
 export const commandsBenchmark: Benchmark = {
   name: "commands",
-  async run() {
-    const agents = Math.max(...SCENARIOS.map((s) => s.targets));
+  async run(options = {}) {
+    const scenarios = options.agents === undefined ? DEFAULT_SCENARIOS : scenariosFor(options.agents);
+    const agents = Math.max(...scenarios.map((s) => s.targets));
     const dir = mkdtempSync(join(tmpdir(), "gse-bench-commands-"));
     const log = createLogSink(join(dir, "dynamodb.log"));
     const [dynamodb, sim] = await Promise.all([
@@ -613,14 +740,14 @@ export const commandsBenchmark: Benchmark = {
       // The JVM and the process warm up on a small command first; it is not reported.
       await run({ targets: WARM_UP_TARGETS, replies: true, repeats: 1 });
       const runs: Run[] = [];
-      for (const scenario of SCENARIOS) {
+      for (const scenario of scenarios) {
         // Wall time on a shared 2-core machine is noisy: the median of a few runs where they are cheap.
         const repeats: Run[] = [];
         for (let i = 0; i < scenario.repeats; i++) repeats.push(await run(scenario));
         const sorted = [...repeats].sort((a, b) => a.allSentMs - b.allSentMs);
         runs.push(sorted[Math.floor(sorted.length / 2)] as Run);
       }
-      return report(runs, settings, [loadBefore, loadavg()[0] ?? 0], calibration);
+      return { report: report(runs, settings, [loadBefore, loadavg()[0] ?? 0], calibration), json: figures(runs) };
     } finally {
       await replies?.close();
       dynamo.destroy();

@@ -11,7 +11,7 @@ import { advanceCommand } from "./send.ts";
 import { COMMAND_TICK_JOB, type CommandDeps } from "./settings.ts";
 import { settleCommand, stopCommand } from "./settle.ts";
 import { scheduleTick, submitCommand } from "./submit.ts";
-import { agentResult, batchCounts, commandView, describeCommand } from "./views.ts";
+import { agentResult, batchCounts, commandView, describeCommand, sparseAgentPage, STAND_IN_OUTCOMES } from "./views.ts";
 import { utcDay } from "./reply.ts";
 import type { AgentOutcome, CommandList, CommandPage, CommandStatus, CommandView, DispatchAnswer, DispatchCommandRequest, UpstreamList } from "./schemas.ts";
 
@@ -84,6 +84,11 @@ export async function getCommandPage(
   const STORED: Partial<Record<AgentOutcome, AgentOutcome[]>> = ended
     ? { SENT: ["SENT", "PENDING"], PENDING: ["PENDING"], SKIPPED: ["SKIPPED", "PENDING"], FAILED: ["FAILED", "RETRYING"] }
     : { SENT: ["SENT", "PENDING"], PENDING: ["PENDING"], RETRYING: ["RETRYING", "FAILED"], FAILED: ["FAILED"] };
+  // A sparse command's delivered agents have no item: they are listed from their batches.
+  if (command.sparse_agents === true && (query.outcome === undefined || STAND_IN_OUTCOMES.includes(query.outcome))) {
+    const walked = await sparseAgentPage(deps.store, command, batches, query);
+    return { command: await describeCommand(deps.store, command), agents: walked.agents, ...(walked.cursor ? { next_cursor: walked.cursor } : {}) };
+  }
   const stored: AgentOutcome[] | undefined = query.outcome === undefined ? undefined : (STORED[query.outcome] ?? [query.outcome]);
   const page = await deps.store.agentPage(messageId, { limit: query.limit, cursor: query.cursor, ...(stored ? { outcomes: stored } : {}) });
   const agents = page.items.map((item) => agentResult(item, states, ended)).filter((a) => query.outcome === undefined || a.outcome === query.outcome);

@@ -4,7 +4,7 @@
  */
 import { AGENT_OUTCOMES, type AgentOutcome, type CommandStatus, type OutcomeCounts } from "./schemas.ts";
 import type { CommandStore } from "./store.ts";
-import type { AgentCommandItem, BatchItem, CommandItem } from "./store/items.ts";
+import { agentSk, TTL, type AgentCommandItem, type BatchItem, type CommandItem } from "./store/items.ts";
 
 /**
  * An agent's outcome as the API tells it: a PENDING item whose batch went out was SENT, and a
@@ -35,8 +35,10 @@ export const isWaitingForRetry = (item: Pick<AgentCommandItem, "outcome" | "fina
 export const zeroCounts = (): OutcomeCounts => Object.fromEntries(AGENT_OUTCOMES.map((o) => [o, 0])) as OutcomeCounts;
 
 /**
- * Counts every agent's outcome (effectiveOutcome): agents of batches never sent count PENDING
- * (SKIPPED once the command ended). `visit` sees each agent item as it is counted.
+ * Counts every agent's outcome (effectiveOutcome): an agent without an item is as its batch says
+ * (SENT once its batch is, PENDING before, SKIPPED once the command ended unsent). `visit` sees
+ * each agent item as it is counted. Only items are read: a sparse command's delivered agents
+ * are counted from their batches.
  */
 export async function tallyOutcomes(
   store: Pick<CommandStore, "agentItems">,
@@ -55,9 +57,55 @@ export async function tallyOutcomes(
       itemsPerBatch.set(item.batch, (itemsPerBatch.get(item.batch) ?? 0) + 1);
     }
   }
-  const unsent: AgentOutcome = ended ? "SKIPPED" : "PENDING";
-  for (const batch of batches) counts[unsent] += Math.max(0, batch.size - (itemsPerBatch.get(batch.index) ?? 0));
+  for (const batch of batches) {
+    const without = Math.max(0, batch.size - (itemsPerBatch.get(batch.index) ?? 0));
+    counts[effectiveOutcome({ outcome: "PENDING", batch: batch.index }, states, ended)] += without;
+  }
   return counts;
+}
+
+/**
+ * Whether a batch's agents are listed one by one: it went to a sender (claimed, sent, or given
+ * back by GSE to be sent again). Agents of batches never claimed are only counted.
+ */
+export const listedBatch = (batch: Pick<BatchItem, "state" | "claim" | "attempts">): boolean =>
+  batch.state === "SENT" || batch.state === "SENDING" || batch.claim !== undefined || (batch.attempts ?? 1) > 1;
+
+/** What stands for an agent of a sparse command that has no item: PENDING in its batch, as of the batch's send. */
+export function standIn(command: CommandItem, batch: Pick<BatchItem, "index" | "sent_at">, agentId: string): AgentCommandItem {
+  return {
+    pk: command.pk,
+    sk: agentSk(agentId),
+    agent_id: agentId,
+    batch: batch.index,
+    outcome: "PENDING",
+    attempts: 1,
+    updated_at: batch.sent_at ?? command.created_at,
+    [TTL]: command.expires_at,
+  };
+}
+
+/**
+ * Every agent of the command's listed batches, a page at a time: its item, or its stand-in when
+ * it has none (a sparse command's agent nothing happened to). Without sparse agents: the items.
+ */
+export async function* commandAgents(
+  store: Pick<CommandStore, "agentItems" | "batches" | "batchIds">,
+  command: CommandItem,
+): AsyncGenerator<AgentCommandItem[]> {
+  if (command.sparse_agents !== true) {
+    yield* store.agentItems(command.message_id, true);
+    return;
+  }
+  const items = new Map<string, AgentCommandItem>();
+  for await (const page of store.agentItems(command.message_id, true)) for (const item of page) items.set(item.agent_id, item);
+  for (const batch of (await store.batches(command.message_id, command.body_hash)).filter(listedBatch)) {
+    const ids = (await store.batchIds(command.message_id, [batch])).get(batch.index) ?? [];
+    yield ids.map((id) => items.get(id) ?? standIn(command, batch, id));
+    for (const id of ids) items.delete(id);
+  }
+  // Items of agents no listed batch holds (none, unless written by hand): still theirs to show.
+  if (items.size > 0) yield [...items.values()];
 }
 
 /** Counts every agent's outcome: agents of batches never sent count PENDING (SKIPPED once the command ended). */

@@ -83,7 +83,14 @@ export async function receiveCallback(deps: ReplyDeps, callback: SlotCallback): 
     // Only a command that awaits replies judges them: the others ended on delivery.
     const verdict = tracked ? judgeReply(command.reply_rule ?? DEFAULT_REPLY_RULE, text) : { failed: false };
     const failure = verdict.failed ? { code: verdict.code ?? 1, message: verdict.message ?? "reply reports failure" } : undefined;
-    const result = await deps.store.markReplied(callback.message_id, callback.bk_agent_id, { text, now, tracked, ...(failure ? { failure } : {}) });
+    const sparse = command.sparse_agents === true ? { hash: command.body_hash, targets: command.target_count, expiresAt: command.expires_at } : undefined;
+    const result = await deps.store.markReplied(callback.message_id, callback.bk_agent_id, {
+      text,
+      now,
+      tracked,
+      ...(failure ? { failure } : {}),
+      ...(sparse ? { sparse } : {}),
+    });
     if (result !== "not_targeted") {
       if (result === "replied" && tracked) await wakeAfterSettle(deps, command, failure !== undefined, now);
       await deps.onReply?.(command, callback);

@@ -158,12 +158,17 @@ async function sendWorker(run: SendRun): Promise<void> {
   }
 }
 
-/** One claimed batch: its agents written, the message sent, what GSE refused recorded, the batch completed. */
+/**
+ * One claimed batch: its agents written (only when replies are awaited: a sparse command's agent
+ * gets an item when something happens to it), the message sent, what GSE refused recorded, the
+ * batch completed.
+ */
 async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchItem, claim: { held: BatchClaim; firstSend: boolean }): Promise<BatchOutcome> {
   const { held, firstSend } = claim;
   const ids = batch.agent_ids ?? [];
   const messageId = command.message_id;
-  await deps.store.prewriteAgents({ messageId, batch: batch.index, agentIds: ids, now: deps.now(), expiresAt: command.expires_at, firstSend });
+  if (command.sparse_agents !== true)
+    await deps.store.prewriteAgents({ messageId, batch: batch.index, agentIds: ids, now: deps.now(), expiresAt: command.expires_at, firstSend });
   // Stopped (cancelled, aborted) since this batch was claimed: it is never sent, its agents SKIPPED.
   if ((await deps.store.getCommand(messageId))?.status !== "RUNNING") {
     await deps.store.abandonBatch(held, { size: batch.size, now: deps.now() });
@@ -181,10 +186,12 @@ async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchIt
     // GSE refused the message itself (e.g. the slot), or the attempts are used up: final.
     failures = ids.map((agentId) => ({ agentId, code: caught.gseCode ?? caught.code, message: caught.message, final: true }));
   }
-  await deps.store.recordFailures(messageId, failures, deps.now());
+  const recorded = await deps.store.recordFailures(messageId, failures, { now: deps.now(), batch: batch.index, expiresAt: command.expires_at });
+  // A sender before this one may have recorded failures and died before completing: none of them is counted yet.
+  const counted = firstSend ? recorded : await deps.store.firstFailures(messageId, { index: batch.index, agentIds: ids });
   // Without reply tracking an agent settles on delivery: the delivered ones leave the window now.
   const settled = command.reply_timeout_seconds === null ? ids.length - failures.length : 0;
-  await deps.store.completeBatch(held, { failed: failures.length, now: deps.now(), settled });
+  await deps.store.completeBatch(held, { ...counted, now: deps.now(), settled });
   deps.logger?.info("command batch sent", {
     message_id: messageId,
     batch: batch.index,

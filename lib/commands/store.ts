@@ -6,7 +6,8 @@
  *   store/items.ts    every item's schema and key, and the values the writes take
  *   store/command.ts  the command itself (sk = meta): create, counters, finish, counts, alert claim
  *   store/batches.ts  its batches: claimed under a lease, sent, released, skipped
- *   store/agents.ts   its agents: prewritten, failed, replied, timed out
+ *   store/ids.ts      its batches' agent ids (written once, gzipped) and members by id hash
+ *   store/agents.ts   its agents: prewritten (replies awaited), failed, replied, timed out
  *   store/retries.ts  its retries: entries by due time, the one job per due time, the round's lease
  *   store/listing.ts  the index of every command (listing, the sweep)
  *   store/upstream.ts messages no command asked for
@@ -31,13 +32,14 @@ import type { CommandTable, PageRequest } from "./store/table.ts";
 import * as agents from "./store/agents.ts";
 import * as batches from "./store/batches.ts";
 import * as command from "./store/command.ts";
+import * as ids from "./store/ids.ts";
 import * as listing from "./store/listing.ts";
 import * as retries from "./store/retries.ts";
 import * as upstream from "./store/upstream.ts";
 
 export * from "./store/items.ts";
-export type { BatchAgents, ReplyRecord, ReplyResult } from "./store/agents.ts";
-export type { ClaimRefusal } from "./store/batches.ts";
+export type { BatchAgents, FailureAt, FailureCount, ReplyRecord, ReplyResult } from "./store/agents.ts";
+export type { BatchesOf, BatchSent, ClaimRefusal } from "./store/batches.ts";
 export type { RetryCommand, RetryDue, RetryResults } from "./store/retries.ts";
 export type { FinalCounts, FinishFields } from "./store/command.ts";
 export type { PageRequest } from "./store/table.ts";
@@ -105,9 +107,9 @@ export class CommandStore {
 
   // --- batches (store/batches.ts) ---------------------------------------------------------------
 
-  /** Writes the batches that do not exist yet (a second identical submission writes none). */
-  putBatches(items: readonly BatchItem[]): Promise<void> {
-    return batches.putBatches(this.table, items);
+  /** Writes the batches that do not exist yet (a second identical submission writes none): state, ids, members of a sparse command. */
+  putBatches(of: batches.BatchesOf, items: readonly BatchItem[]): Promise<void> {
+    return batches.putBatches(this.table, of, items);
   }
 
   /** The command's batches, in order; without their agent ids unless asked. */
@@ -127,8 +129,8 @@ export class CommandStore {
     return batches.claimBatch(this.table, batch, lease);
   }
 
-  /** The batch is sent: it counts as done on the command, once. */
-  completeBatch(batch: BatchClaim, sent: { failed: number; now: number; settled?: number }): Promise<boolean> {
+  /** The batch is sent: it counts as done on the command, once, with its failures. */
+  completeBatch(batch: BatchClaim, sent: batches.BatchSent): Promise<boolean> {
     return batches.completeBatch(this.table, batch, sent);
   }
 
@@ -154,13 +156,28 @@ export class CommandStore {
     return agents.prewriteAgents(this.table, agentsOfBatch);
   }
 
-  /** First delivery failures of a batch, counted on the command exactly when their agent changes. */
-  recordFailures(messageId: string, failures: readonly AgentFailure[], now: number): Promise<void> {
-    return agents.recordFailures(this.table, messageId, failures, now);
+  /** First delivery failures of a batch, each its agent's item (created or moved from PENDING); returns what this call recorded, for completeBatch to count. */
+  recordFailures(messageId: string, failures: readonly AgentFailure[], at: agents.FailureAt): Promise<agents.FailureCount> {
+    return agents.recordFailures(this.table, messageId, failures, at);
+  }
+
+  /** The first delivery failures recorded for a batch by any sender: what a sender that took it over counts. */
+  firstFailures(messageId: string, batch: { index: number; agentIds: readonly string[] }): Promise<agents.FailureCount> {
+    return agents.firstFailures(this.table, messageId, batch);
   }
 
   getAgent(messageId: string, agentId: string): Promise<AgentCommandItem | undefined> {
     return agents.getAgent(this.table, messageId, agentId);
+  }
+
+  /** The items of the agents given that have one, by agent id. */
+  agentsByIds(messageId: string, agentIds: readonly string[]): Promise<Map<string, AgentCommandItem>> {
+    return agents.agentsByIds(this.table, messageId, agentIds);
+  }
+
+  /** The agent ids of the batches given, by batch index. */
+  batchIds(messageId: string, of: readonly Pick<BatchItem, "sk" | "index">[]): Promise<Map<number, string[]>> {
+    return ids.readBatchIds(this.table, messageId, of);
   }
 
   /** A FAILED or RETRYING agent of a command that stopped: no more attempts. */

@@ -35,7 +35,7 @@ export async function submitCommand(
 ): Promise<Submission> {
   assertCallerSlot(request, deps.slot);
   const { item, batches } = newCommandItems(request, deps.settings, { createdBy, origin, now: deps.now() });
-  await deps.store.putBatches(batches);
+  await deps.store.putBatches({ messageId: item.message_id, hash: item.body_hash, expiresAt: item.expires_at, members: item.sparse_agents === true }, batches);
   if (!(await deps.store.createCommand(item))) return { command: await resubmitted(deps, request, item.body_hash), created: false };
   // The watchdog: whatever happens to this request, the queue comes back to the command.
   try {
@@ -91,6 +91,8 @@ function newCommandItems(request: DispatchCommandRequest, settings: CommandSetti
     errors: 0,
     pending_retries: 0,
     in_flight: 0,
+    // Awaiting no reply, an agent needs no item unless something happens to it (issue 23).
+    ...((request.reply_timeout_seconds ?? null) === null ? { sparse_agents: true } : {}),
     ...(request.reply_rule ? { reply_rule: request.reply_rule } : {}),
     ...(request.target_query ? { target_query: request.target_query } : {}),
     created_by: by.createdBy,

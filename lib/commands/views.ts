@@ -1,7 +1,9 @@
 /** Commands and their agents as the API shows them. */
-import { countOutcomes, effectiveOutcome, zeroCounts } from "./outcomes.ts";
+import { z } from "zod";
+import { decodeCursor, encodeCursor } from "../dynamo/cursor.ts";
+import { countOutcomes, effectiveOutcome, listedBatch, standIn, zeroCounts } from "./outcomes.ts";
 import { DEFAULT_REPLY_RULE } from "./reply-rule.ts";
-import type { AgentResult, CommandView, OutcomeCounts } from "./schemas.ts";
+import type { AgentOutcome, AgentResult, CommandView, OutcomeCounts } from "./schemas.ts";
 import type { CommandStore } from "./store.ts";
 import type { AgentCommandItem, BatchItem, CommandItem } from "./store/items.ts";
 
@@ -76,4 +78,48 @@ export function agentResult(item: AgentCommandItem, states: ReadonlyMap<number, 
     ...(item.replied_at !== undefined ? { replied_at: iso(item.replied_at) } : {}),
     updated_at: iso(item.updated_at),
   };
+}
+
+/** Where a sparse command's listing goes on: a batch, and an offset into its ids. */
+const sparseCursorSchema = z.object({ batch: z.int().min(0), offset: z.int().min(0) });
+
+/** Outcomes a sparse command's agent may have without an item: listed by walking its batches. */
+export const STAND_IN_OUTCOMES: readonly AgentOutcome[] = ["SENT", "PENDING", "SKIPPED"];
+
+/** Agents read at once while walking a batch: one BatchGetItem. */
+const WALK_STEP = 100;
+
+/**
+ * One page of a sparse command's agents, batch by batch in send order: each agent's item when it
+ * has one, else as its batch says (lib/commands/outcomes.ts standIn); optionally of one outcome.
+ */
+export async function sparseAgentPage(
+  store: CommandStore,
+  command: CommandItem,
+  batches: readonly BatchItem[],
+  query: { outcome?: AgentOutcome | undefined; limit: number; cursor?: string | undefined },
+): Promise<{ agents: AgentResult[]; cursor: string | undefined }> {
+  const from = query.cursor === undefined ? { batch: 0, offset: 0 } : decodeCursor(sparseCursorSchema, query.cursor);
+  const states = new Map(batches.map((b) => [b.index, b.state]));
+  const ended = command.status !== "RUNNING";
+  const walk = batches.filter((b) => listedBatch(b) && b.index >= from.batch).sort((a, b) => a.index - b.index);
+  const agents: AgentResult[] = [];
+  for (const [n, batch] of walk.entries()) {
+    const ids = (await store.batchIds(command.message_id, [batch])).get(batch.index) ?? [];
+    let offset = batch.index === from.batch ? from.offset : 0;
+    while (offset < ids.length) {
+      const part = ids.slice(offset, offset + Math.min(WALK_STEP, query.limit - agents.length));
+      const items = await store.agentsByIds(command.message_id, part);
+      for (const id of part) {
+        const agent = agentResult(items.get(id) ?? standIn(command, batch, id), states, ended);
+        if (query.outcome === undefined || agent.outcome === query.outcome) agents.push(agent);
+      }
+      offset += part.length;
+      if (agents.length >= query.limit) {
+        const next = offset < ids.length ? { batch: batch.index, offset } : walk[n + 1] ? { batch: (walk[n + 1] as BatchItem).index, offset: 0 } : undefined;
+        return { agents, cursor: next ? encodeCursor(next) : undefined };
+      }
+    }
+  }
+  return { agents, cursor: undefined };
 }

@@ -12,7 +12,7 @@ import type { DispatchCommandRequest } from "../commands/schemas.ts";
 import { stopCommand } from "../commands/settle.ts";
 import type { ReplyRule } from "../commands/reply-rule.ts";
 import type { CommandItem } from "../commands/store/items.ts";
-import { countOutcomes } from "../commands/outcomes.ts";
+import { commandAgents, countOutcomes } from "../commands/outcomes.ts";
 import { deliver, Outbox } from "../core/outbox.ts";
 import { newFleetCalls, partitionOf, type FleetAgent } from "../fleet/store.ts";
 import { lastSeen } from "../fleet/view-rules.ts";
@@ -255,7 +255,7 @@ async function versionCheck(deps: RolloutDeps, item: RolloutItem, command: Comma
   if (range === undefined && probe === undefined) return [];
   if (probe !== undefined && deps.probeVersions === undefined) return "waiting";
   const reached: { id: string; at: number }[] = [];
-  for await (const page of deps.commands.store.agentItems(command.message_id, true)) {
+  for await (const page of commandAgents(deps.commands.store, command)) {
     for (const agent of page) {
       if (agent.outcome === "REPLIED") reached.push({ id: agent.agent_id, at: agent.replied_at ?? agent.updated_at });
       else if (command.reply_timeout_seconds === null && (agent.outcome === "SENT" || agent.outcome === "PENDING"))
@@ -396,13 +396,15 @@ async function finishAbort(deps: RolloutDeps, item: RolloutItem): Promise<Step> 
 }
 
 /**
- * The agents the waves' commands were sent to (or tried): those with an agent item, written just
- * before their batch went out. Agents of batches never sent (SKIPPED at the stop) get no undo.
+ * The agents the waves' commands were sent to (or tried): those of batches that went to a sender
+ * (lib/commands/outcomes.ts commandAgents). Agents of batches never sent (SKIPPED at the stop) get no undo.
  */
 async function sentTo(deps: RolloutDeps, waves: readonly WaveItem[]): Promise<string[]> {
   const ids: string[] = [];
   for (const wave of waves) {
-    for await (const page of deps.commands.store.agentItems(wave.message_id, true)) ids.push(...page.map((a) => a.agent_id));
+    const command = await deps.commands.store.getCommand(wave.message_id);
+    if (!command) continue;
+    for await (const page of commandAgents(deps.commands.store, command)) ids.push(...page.map((a) => a.agent_id));
   }
   return ids;
 }

@@ -385,8 +385,14 @@ describe("a dispatch request killed while sending its first batch", () => {
     // One of the three replies anyway (GSE's "not connected" was wrong, the message got through):
     // it is REPLIED, and no longer one of the command's pending retries.
     const replied = [...ids.slice(3, 10), down[0] as string];
-    for (const agent of replied) expect(await store.markReplied(id, agent, { text: "done", now: w.clock.now, tracked: false })).toBe("replied");
-    expect(await store.getCommand(id)).toMatchObject({ pending_retries: 2 });
+    const command = await store.getCommand(id);
+    if (!command) throw new Error("command not stored");
+    // As the callback passes it: the command awaits no reply, so a delivered agent has no item until it replies.
+    const sparse = { hash: command.body_hash, targets: command.target_count, expiresAt: command.expires_at };
+    for (const agent of replied) expect(await store.markReplied(id, agent, { text: "done", now: w.clock.now, tracked: false, sparse })).toBe("replied");
+    // Its failures count when their batch completes (the takeover's completion counts the three
+    // recorded); the reply already took its agent off the pending retries.
+    expect(await store.getCommand(id)).toMatchObject({ pending_retries: -1, errors: 0, batches_done: 0 });
     await expectConverged(w, ctx, id, { status: "PARTIAL", counts: { SENT: 20, REPLIED: 8, FAILED: 2, PENDING: 0, RETRYING: 0 } });
     const after = await storedAgents(id);
     expect(replied.map((a) => after.get(a)?.outcome)).toEqual(replied.map(() => "REPLIED"));
@@ -406,13 +412,14 @@ describe("the watchdog tick killed while sending the other batches", () => {
     await expectConverged(w, ctx, id, PARTIAL);
   }, 120_000);
 
-  it("killed mid-batch, after the batch's agents were written and before GSE was called: the batch is taken over after its lease", async (ctx) => {
+  it("killed mid-batch, after the batch was claimed and before GSE was called: the batch is taken over after its lease", async (ctx) => {
     const w = world();
     const { ids } = await agents();
     const id = messageId("mid-batch");
     await dispatchCommand(w.deps, request(id, ids, ROOM_FOR_RETRIES), "crash-test");
     await drainStream();
-    await expect(runDueJobs(w, w.dying({ call: "prewriteAgents", when: "after" }))).rejects.toBeInstanceOf(Killed);
+    // The command awaits no reply: nothing is written of its agents between the claim and the GSE call.
+    await expect(runDueJobs(w, w.dying({ call: "claimBatch", when: "after" }))).rejects.toBeInstanceOf(Killed);
     await expectConverged(w, ctx, id, PARTIAL);
   }, 120_000);
 });

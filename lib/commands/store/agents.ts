@@ -1,16 +1,17 @@
 /**
- * Agent items (sk = agent#<id>): written PENDING just before their batch goes to GSE, then moved
- * by delivery failures, retries (store/retries.ts), replies and reply timeouts. Each move is conditional on the state
+ * Agent items (sk = agent#<id>): written PENDING just before their batch goes to GSE when replies
+ * are awaited (else created by the first thing that happens to the agent: a delivery failure, a
+ * reply), then moved by delivery failures, retries (store/retries.ts), replies and reply timeouts. Each move is conditional on the state
  * it starts from, and moves the command's counters in the same transaction when it changes them.
  */
-import { BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Statement } from "../../dynamo/batch.ts";
-import { isConditionFailure } from "../../dynamo/conditions.ts";
+import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Statement } from "../../dynamo/batch.ts";
 import type { Page } from "../../dynamo/cursor.ts";
 import type { AgentOutcome } from "../schemas.ts";
 import { AGENT_PREFIX, agentCommandItemSchema, agentSk, commandPk, TTL, type AgentCommandItem, type AgentFailure } from "./items.ts";
 import { commandDeltaUpdate } from "./command.ts";
-import { conditional, queryPage, transact, transactConditional, type CommandTable, type PageRequest, type TransactItem } from "./table.ts";
+import { memberBatch } from "./ids.ts";
+import { conditional, queryPage, transactConditional, type CommandTable, type PageRequest, type TransactItem } from "./table.ts";
 
 /** The agents of one batch, about to be sent. */
 export interface BatchAgents {
@@ -23,9 +24,6 @@ export interface BatchAgents {
   /** No sender had the batch before (never claimed, never released): none of its agents has an item yet. */
   readonly firstSend: boolean;
 }
-
-/** A transaction holds 100 writes: 99 agents and the command's counters. */
-const FAILURES_PER_TRANSACTION = 99;
 
 const agentKey = (messageId: string, agentId: string) => ({ pk: commandPk(messageId), sk: agentSk(agentId) });
 
@@ -90,43 +88,75 @@ async function putAgents(table: CommandTable, agents: BatchAgents): Promise<void
   );
 }
 
-/**
- * Records first delivery failures of a batch (agents still PENDING), with the command's counters,
- * in transactions of up to 99 agents: a failure is counted exactly when its agent changes.
- */
-export async function recordFailures(table: CommandTable, messageId: string, failures: readonly AgentFailure[], now: number): Promise<void> {
-  for (const part of chunk(failures, FAILURES_PER_TRANSACTION)) {
-    const retrying = part.filter((f) => !f.final).length;
-    try {
-      await transact(table, [
-        ...part.map((failure) => failureUpdate(table, { messageId, failure, from: ["PENDING"], attempts: 1, now })),
-        // A final failure settles its agent; one waiting for a retry stays in flight.
-        commandDeltaUpdate(table, messageId, { errors: part.length, pendingRetries: retrying, inFlight: retrying - part.length }, now),
-      ]);
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // Some agent moved on (a second sender after a lost lease): record the rest one by one.
-      await recordFailuresOneByOne(table, messageId, part, now);
-    }
-  }
+/** When and where first delivery failures happen: their batch, and the command's expiry (an item they create goes with it). */
+export interface FailureAt {
+  readonly now: number;
+  readonly batch: number;
+  readonly expiresAt: number;
 }
 
-async function recordFailuresOneByOne(table: CommandTable, messageId: string, failures: readonly AgentFailure[], now: number): Promise<void> {
-  for (const failure of failures) {
-    try {
-      await transact(table, [
-        failureUpdate(table, { messageId, failure, from: ["PENDING"], attempts: 1, now }),
-        commandDeltaUpdate(table, messageId, { errors: 1, pendingRetries: failure.final ? 0 : 1, inFlight: failure.final ? -1 : 0 }, now),
-      ]);
-    } catch (inner) {
-      if (!isConditionFailure(inner)) throw inner;
-    }
-  }
+/** First delivery failures of a batch as recorded: how many, and of those how many wait for a retry. */
+export interface FailureCount {
+  readonly failed: number;
+  readonly retrying: number;
+}
+
+/**
+ * Records first delivery failures of a batch (agents still PENDING, or without an item yet): one
+ * conditional write each, outside any transaction (a transactional write bills twice). They are
+ * counted on the command by the batch's completion (batches.ts completeBatch), once: returns how
+ * many this sender recorded. A sender taking the batch over counts them with firstFailures.
+ */
+export async function recordFailures(table: CommandTable, messageId: string, failures: readonly AgentFailure[], at: FailureAt): Promise<FailureCount> {
+  const recorded = await Promise.all(
+    failures.map((failure) =>
+      table.limit(async () => {
+        const update = failureUpdate(table, { messageId, failure, from: ["PENDING"], attempts: 1, now: at.now, create: at }).Update;
+        return update ? conditional(table, new UpdateCommand(update)) : false;
+      }),
+    ),
+  );
+  const kept = failures.filter((_, i) => recorded[i]);
+  return { failed: kept.length, retrying: kept.filter((f) => !f.final).length };
+}
+
+/**
+ * The first delivery failures recorded for a batch, whoever recorded them: what a sender that
+ * took the batch over counts at its completion (its predecessor died before completing, so
+ * none of them is counted yet). A predecessor cannot write after its lease ran out while the
+ * lease outlasts the functions that send (COMMAND_LEASE_SECONDS ≥ their timeout).
+ */
+export async function firstFailures(table: CommandTable, messageId: string, batch: { index: number; agentIds: readonly string[] }): Promise<FailureCount> {
+  const items = [...(await agentsByIds(table, messageId, batch.agentIds)).values()].filter((a) => a.batch === batch.index && a.failed_first === true);
+  return { failed: items.length, retrying: items.filter((a) => a.first_final !== true).length };
 }
 
 export async function getAgent(table: CommandTable, messageId: string, agentId: string): Promise<AgentCommandItem | undefined> {
   const out = await table.client.send(new GetCommand({ TableName: table.tableName, Key: agentKey(messageId, agentId), ConsistentRead: true }));
   return out.Item ? agentCommandItemSchema.parse(out.Item) : undefined;
+}
+
+/** The items of the agents given that have one, by agent id (a sparse command's page of agents). */
+export async function agentsByIds(table: CommandTable, messageId: string, agentIds: readonly string[]): Promise<Map<string, AgentCommandItem>> {
+  const found = new Map<string, AgentCommandItem>();
+  const name = table.tableName;
+  await Promise.all(
+    chunk([...new Set(agentIds)], BATCH_GET_MAX_KEYS).map((part) =>
+      table.limit(async () => {
+        let keys: Record<string, unknown>[] | undefined = part.map((agentId) => agentKey(messageId, agentId));
+        // Unprocessed keys come back under load: asked again until none is left.
+        while (keys && keys.length > 0) {
+          const out = await table.client.send(new BatchGetCommand({ RequestItems: { [name]: { Keys: keys, ConsistentRead: true } } }));
+          for (const raw of out.Responses?.[name] ?? []) {
+            const item = agentCommandItemSchema.parse(raw);
+            found.set(item.agent_id, item);
+          }
+          keys = out.UnprocessedKeys?.[name]?.Keys as Record<string, unknown>[] | undefined;
+        }
+      }),
+    ),
+  );
+  return found;
 }
 
 /** A FAILED or RETRYING agent of a command that stopped: no more attempts. */
@@ -156,6 +186,8 @@ export interface ReplyRecord {
   readonly tracked: boolean;
   /** The reply reports failure: FAILED for good, with the reply's code, and one more error. */
   readonly failure?: { readonly code: number; readonly message: string };
+  /** The command writes no agent item before sending (items.ts): the agent's item may not exist yet, its membership says whether it was targeted. */
+  readonly sparse?: { readonly hash: string; readonly targets: number; readonly expiresAt: number };
 }
 
 /**
@@ -167,6 +199,10 @@ export interface ReplyRecord {
  * delivery counted already.
  */
 export async function markReplied(table: CommandTable, agent: { messageId: string; agentId: string }, reply: ReplyRecord): Promise<ReplyResult> {
+  if (reply.sparse && reply.failure === undefined && !reply.tracked) {
+    const first = await firstReply(table, agent, { ...reply, sparse: reply.sparse });
+    if (first !== undefined) return first;
+  }
   const failure = reply.failure;
   const replied = (from: readonly AgentOutcome[], extra = "") => ({
     TableName: table.tableName,
@@ -198,6 +234,33 @@ export async function markReplied(table: CommandTable, agent: { messageId: strin
   if (await transactConditional(table, [{ Update: waiting }, commandDeltaUpdate(table, agent.messageId, { pendingRetries: -1, inFlight: -1 }, reply.now)]))
     return "replied";
   return (await getAgent(table, agent.messageId, agent.agentId)) ? "duplicate" : "not_targeted";
+}
+
+/**
+ * The first word of an agent of a sparse command (nothing awaited, nothing counted): its item
+ * created REPLIED, once (a second reply finds it and is a duplicate). Undefined when the agent
+ * has an item already (a failure recorded): the caller moves it as any other.
+ */
+async function firstReply(
+  table: CommandTable,
+  agent: { messageId: string; agentId: string },
+  reply: ReplyRecord & { sparse: NonNullable<ReplyRecord["sparse"]> },
+): Promise<ReplyResult | undefined> {
+  const batch = await memberBatch(table, { messageId: agent.messageId, hash: reply.sparse.hash, targets: reply.sparse.targets }, agent.agentId);
+  if (batch === undefined) return "not_targeted";
+  const item: AgentCommandItem = {
+    ...agentKey(agent.messageId, agent.agentId),
+    agent_id: agent.agentId,
+    batch,
+    outcome: "REPLIED",
+    attempts: 1,
+    reply: reply.text,
+    replied_at: reply.now,
+    updated_at: reply.now,
+    [TTL]: reply.sparse.expiresAt,
+  };
+  const created = await conditional(table, new PutCommand({ TableName: table.tableName, Item: item, ConditionExpression: "attribute_not_exists(sk)" }));
+  return created ? "replied" : undefined;
 }
 
 /** No reply within the command's timeout: an error, and the agent leaves the window. */
@@ -255,20 +318,33 @@ export async function agentPage(
   });
 }
 
-/** An agent's move to FAILED, only from the outcomes `from` and at the attempt count it was sent with. */
+/**
+ * An agent's move to FAILED, only from the outcomes `from` and at the attempt count it was sent
+ * with; with `create`, also an agent that has no item yet (a first delivery of a sparse command).
+ */
 export function failureUpdate(
   table: CommandTable,
-  change: { messageId: string; failure: AgentFailure; from: readonly AgentOutcome[]; attempts: number; now: number },
+  change: {
+    messageId: string;
+    failure: AgentFailure;
+    from: readonly AgentOutcome[];
+    attempts: number;
+    now: number;
+    create?: { batch: number; expiresAt: number };
+  },
 ): TransactItem {
-  const { failure, from } = change;
+  const { failure, from, create } = change;
   const fromValues = Object.fromEntries(from.map((o, i) => [`:from${i}`, o]));
+  const moved = `outcome IN (${from.map((_, i) => `:from${i}`).join(", ")}) AND attempts = :attempts`;
   return {
     Update: {
       TableName: table.tableName,
       Key: agentKey(change.messageId, failure.agentId),
-      UpdateExpression: "SET outcome = :failed, code = :code, message = :message, #final = :final, updated_at = :now",
-      ConditionExpression: `attribute_exists(sk) AND outcome IN (${from.map((_, i) => `:from${i}`).join(", ")}) AND attempts = :attempts`,
-      ExpressionAttributeNames: { "#final": "final" },
+      UpdateExpression: `SET outcome = :failed, code = :code, message = :message, #final = :final, updated_at = :now${
+        create ? ", agent_id = :agent, #batch = :batch, attempts = :attempts, #ttl = :ttl, failed_first = :yes, first_final = :final" : ""
+      }`,
+      ConditionExpression: create ? `attribute_not_exists(sk) OR (${moved})` : `attribute_exists(sk) AND ${moved}`,
+      ExpressionAttributeNames: { "#final": "final", ...(create ? { "#batch": "batch", "#ttl": TTL } : {}) },
       ExpressionAttributeValues: {
         ":failed": "FAILED",
         ":code": failure.code,
@@ -277,6 +353,7 @@ export function failureUpdate(
         ":now": change.now,
         ":attempts": change.attempts,
         ...fromValues,
+        ...(create ? { ":agent": failure.agentId, ":batch": create.batch, ":ttl": create.expiresAt, ":yes": true } : {}),
       },
     },
   };

@@ -1,6 +1,8 @@
 /**
  * Batch items (sk = batch#<hash>#<n>): written PENDING with the command, claimed by one sender
  * under a lease, then SENT (counted on the command once), released for a later resend, or SKIPPED.
+ * They hold the send state only; each batch's agent ids are in an ids item written once (ids.ts),
+ * so the three writes of a batch's life are each billed as one small item.
  */
 import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand, paginateQuery } from "@aws-sdk/lib-dynamodb";
@@ -8,6 +10,7 @@ import { isConditionFailure } from "../../dynamo/conditions.ts";
 import { batchItemSchema, batchPrefix, commandPk, META_SK, TTL, type BatchClaim, type BatchItem } from "./items.ts";
 import { commandDeltaUpdate } from "./command.ts";
 import { conditional, transact, transactConditional, type CommandTable, type TransactItem } from "./table.ts";
+import { idsItem, memberItems, putIdsItems, readBatchIds } from "./ids.ts";
 
 /** Every attribute but the agent ids: what the send loop and the counts need of a batch. */
 const WITHOUT_IDS = {
@@ -15,13 +18,27 @@ const WITHOUT_IDS = {
   ExpressionAttributeNames: { "#index": "index", "#size": "size", "#state": "state", "#ttl": TTL },
 };
 
-/** Writes the batches that do not exist yet (a second identical submission writes none). */
-export async function putBatches(table: CommandTable, items: readonly BatchItem[]): Promise<void> {
-  await Promise.all(
-    items.map((item) =>
+/** What a command's batches are written with: its key parts, its expiry, and whether its agents are sparse (members written). */
+export interface BatchesOf {
+  readonly messageId: string;
+  readonly hash: string;
+  readonly expiresAt: number;
+  readonly members: boolean;
+}
+
+/**
+ * Writes the batches that do not exist yet (a second identical submission writes none): each
+ * one's state item and ids item, and the members buckets of a sparse command.
+ */
+export async function putBatches(table: CommandTable, of: BatchesOf, items: readonly BatchItem[]): Promise<void> {
+  const ids = items.map((item) => item.agent_ids ?? []);
+  const states = items.map(({ agent_ids: _, ...state }) => state);
+  await Promise.all([
+    putIdsItems(table, [...items.map((item, i) => idsItem(of, item.index, ids[i] ?? [])), ...(of.members ? memberItems(of, ids) : [])]),
+    ...states.map((item) =>
       table.limit(() => conditional(table, new PutCommand({ TableName: table.tableName, Item: item, ConditionExpression: "attribute_not_exists(sk)" }))),
     ),
-  );
+  ]);
 }
 
 /** The command's batches, in order; without their agent ids unless asked. */
@@ -38,7 +55,14 @@ export async function listBatches(table: CommandTable, command: { messageId: str
     },
   );
   for await (const page of pages) for (const item of page.Items ?? []) items.push(batchItemSchema.parse(item));
-  return items;
+  return withIds ? withAgentIds(table, command.messageId, items) : items;
+}
+
+/** Batches with their agent ids, from their ids items (a batch written before those existed carries them itself). */
+async function withAgentIds(table: CommandTable, messageId: string, batches: readonly BatchItem[]): Promise<BatchItem[]> {
+  const missing = batches.filter((b) => b.agent_ids === undefined);
+  const ids = missing.length > 0 ? await readBatchIds(table, messageId, missing) : new Map<number, string[]>();
+  return batches.map((b) => (b.agent_ids !== undefined ? b : { ...b, agent_ids: ids.get(b.index) ?? [] }));
 }
 
 export async function getBatch(table: CommandTable, messageId: string, sk: string): Promise<BatchItem | undefined> {
@@ -92,7 +116,7 @@ export async function claimBatch(
         ExpressionAttributeValues: { ...values, ":now": lease.now },
       }),
     );
-    return taken ? ((await getBatch(table, batch.messageId, batch.sk)) ?? "taken") : "taken";
+    return taken ? claimed(table, batch) : "taken";
   }
   const claim: TransactItem = {
     Update: {
@@ -112,11 +136,29 @@ export async function claimBatch(
     const reasons = error instanceof TransactionCanceledException ? (error.CancellationReasons ?? []) : [];
     return reasons[0]?.Code === "ConditionalCheckFailed" ? "taken" : "window";
   }
-  return (await getBatch(table, batch.messageId, batch.sk)) ?? "taken";
+  return claimed(table, batch);
 }
 
-/** The batch is sent (its failures recorded): it counts as done on the command, once. */
-export async function completeBatch(table: CommandTable, batch: BatchClaim, sent: { failed: number; now: number; settled?: number }): Promise<boolean> {
+/** The batch just claimed, with its agent ids. */
+async function claimed(table: CommandTable, batch: BatchClaim): Promise<BatchItem | ClaimRefusal> {
+  const item = await getBatch(table, batch.messageId, batch.sk);
+  return item ? ((await withAgentIds(table, batch.messageId, [item]))[0] ?? "taken") : "taken";
+}
+
+/** What a batch's completion counts on the command: its first delivery failures (and of those, the ones waiting for a retry), and its agents settled on delivery. */
+export interface BatchSent {
+  readonly failed: number;
+  readonly retrying?: number;
+  readonly now: number;
+  readonly settled?: number;
+}
+
+/**
+ * The batch is sent (its failures recorded): it counts as done on the command, once, with its
+ * failures (errors, pending retries; a final one leaves the window) in the same transaction.
+ */
+export async function completeBatch(table: CommandTable, batch: BatchClaim, sent: BatchSent): Promise<boolean> {
+  const retrying = sent.retrying ?? 0;
   return transactConditional(table, [
     {
       Update: {
@@ -128,8 +170,13 @@ export async function completeBatch(table: CommandTable, batch: BatchClaim, sent
         ExpressionAttributeValues: { ":sent": "SENT", ":sending": "SENDING", ":claim": batch.claim, ":now": sent.now, ":failed": sent.failed },
       },
     },
-    // Without reply tracking its delivered agents settle here (settled: how many).
-    commandDeltaUpdate(table, batch.messageId, { batchesDone: 1, inFlight: -(sent.settled ?? 0) }, sent.now),
+    // Without reply tracking its delivered agents settle here (settled: how many); so do its final failures.
+    commandDeltaUpdate(
+      table,
+      batch.messageId,
+      { batchesDone: 1, errors: sent.failed, pendingRetries: retrying, inFlight: -(sent.settled ?? 0) - (sent.failed - retrying) },
+      sent.now,
+    ),
   ]);
 }
 

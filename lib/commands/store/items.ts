@@ -1,11 +1,19 @@
 /**
  * The items of the commands table (lib/resources.ts TABLES.commands) and their keys. A command is
- * written before GSE hears of it; each agent gets its own item just before its batch is sent, so a
- * reply can never arrive for an agent we have no item for.
+ * written before GSE hears of it, with its batches: each batch's agent ids once, gzipped, in an
+ * item never rewritten, and its send state in a small item of its own (each write of an item is
+ * billed by its size). An agent gets an item of its own only when there is something to keep of
+ * it: a failure, a retry, a reply (issue 23). A command awaiting replies still writes each agent's
+ * item just before its batch is sent (reply timeouts are kept per agent); one that awaits none
+ * (`sparse_agents`) writes its agents' membership once, hashed into buckets, so a reply finds
+ * its agent's batch by one read and creates the agent's item then. An agent without an item
+ * is as its batch says: delivered once the batch is SENT.
  *
- *   pk = cmd#<message_id>   sk = meta                    the command: settings, status, counters   (command.ts)
- *   pk = cmd#<message_id>   sk = batch#<hash>#<5 digits> one batch: its agent ids and send state     (batches.ts)
- *   pk = cmd#<message_id>   sk = agent#<agent id>        one agent's outcome, attempts, reply        (agents.ts)
+ *   pk = cmd#<message_id>           sk = meta                      the command: settings, status, counters      (command.ts)
+ *   pk = cmd#<message_id>           sk = batch#<hash>#<5 digits>   one batch's send state and counts            (batches.ts)
+ *   pk = cmd#<message_id>#<shard>   sk = ids#<hash>#<5 digits>     one batch's agent ids, gzipped, written once  (ids.ts)
+ *   pk = cmd#<message_id>#<shard>   sk = members#<hash>#<5 digits> one bucket of agents (by id hash) with their batch (ids.ts)
+ *   pk = cmd#<message_id>           sk = agent#<agent id>          one agent's outcome, attempts, reply           (agents.ts)
  *   pk = cmd#<message_id>   sk = retry#<due ms>#<agent>  a RETRYING agent's next attempt, by due time (retries.ts)
  *   pk = cmd#<message_id>   sk = retryjob#<due ms>       the one retry job queued for that due time   (retries.ts)
  *   pk = cmd#<message_id>   sk = retrylock               the round running (retry_lock, retry_lock_until, retry_again) (retries.ts)
@@ -13,7 +21,8 @@
  *   pk = upstream#<day>     sk = <ms>#<agent>#<n>        a message from an agent no command asked for (upstream.ts)
  *
  * Batch keys carry the body's hash: two different bodies racing on one message_id write apart,
- * and only the one whose meta item wins is ever read.
+ * and only the one whose meta item wins is ever read. The ids and members items spread over
+ * ID_SHARDS partition keys, so a large command's burst of writes does not land on one key.
  */
 import { z } from "zod";
 import { targetQuerySchema } from "../../targets/schemas.ts";
@@ -65,6 +74,11 @@ export const commandItemSchema = z.object({
   finished_at: z.number().optional(),
   counts: outcomeCountsSchema.optional(),
   alerted_at: z.number().optional(),
+  /**
+   * No agent item is written before its batch is sent (a command that awaits no reply): an agent
+   * without an item is as its batch says, and its membership (ids.ts) tells a reply its batch.
+   */
+  sparse_agents: z.boolean().optional(),
   /** Who started the command and why, when not a caller of dispatch (an APM datasource action): read back by that owner. */
   origin: z.record(z.string(), z.unknown()).optional(),
   index_sk: z.string(),
@@ -77,6 +91,7 @@ export const batchItemSchema = z.object({
   sk: z.string(),
   index: z.int(),
   size: z.int(),
+  /** Read from the batch's ids item (or, on batches written before it existed, stored here). */
   agent_ids: z.array(z.string()).optional(),
   state: z.enum(BATCH_STATES),
   claim: z.string().optional(),
@@ -105,6 +120,10 @@ export const agentCommandItemSchema = z.object({
   replied_at: z.number().optional(),
   retry_at: z.number().optional(),
   claimed_at: z.number().optional(),
+  /** Its first delivery failed (set once, kept through retries and replies): what a batch's completion counts. */
+  failed_first: z.boolean().optional(),
+  /** That first failure was final (no retry). */
+  first_final: z.boolean().optional(),
   updated_at: z.number(),
   [TTL]: z.int(),
 });
@@ -144,7 +163,21 @@ export const upstreamItemSchema = z.object({
 });
 export type UpstreamItem = z.infer<typeof upstreamItemSchema>;
 
+/** A batch's agent ids (or a bucket of members), gzipped: written once, never rewritten. */
+export const idsItemSchema = z.object({
+  pk: z.string(),
+  sk: z.string(),
+  ids: z.instanceof(Uint8Array),
+  [TTL]: z.int(),
+});
+export type IdsItem = z.infer<typeof idsItemSchema>;
+
 export const commandPk = (messageId: string): string => `cmd#${messageId}`;
+/** Partition keys the ids and members items of one command spread over. */
+export const ID_SHARDS = 8;
+export const shardPk = (messageId: string, n: number): string => `${commandPk(messageId)}#${n % ID_SHARDS}`;
+export const idsSk = (hash: string, index: number): string => `ids#${hash}#${String(index).padStart(5, "0")}`;
+export const membersSk = (hash: string, bucket: number): string => `members#${hash}#${String(bucket).padStart(5, "0")}`;
 export const META_SK = "meta";
 export const agentSk = (agentId: string): string => `agent#${agentId}`;
 export const AGENT_PREFIX = "agent#";

@@ -130,13 +130,15 @@ describe("cancelling a command with batches not all sent", () => {
     const e = engine();
     const { id } = await dispatched(e, "claimed");
     let batchOne: readonly string[] = [];
-    // The cancel comes between the batch's agents being written and its GSE call.
+    // The cancel comes between the batch's claim and its GSE call.
     const cancelling: CommandStore = Object.create(store, {
-      prewriteAgents: {
-        value: async (agents: Parameters<CommandStore["prewriteAgents"]>[0]) => {
-          await store.prewriteAgents(agents);
-          batchOne = agents.agentIds;
+      claimBatch: {
+        value: async (...args: Parameters<CommandStore["claimBatch"]>) => {
+          const claimed = await store.claimBatch(...args);
+          if (typeof claimed === "string" || batchOne.length > 0) return claimed;
+          batchOne = claimed.agent_ids ?? [];
           await cancelCommand(e.deps, id, "operator");
+          return claimed;
         },
       },
     });
