@@ -13,7 +13,7 @@ import { DynamoDBStreamChangeRecordBase, DynamoDBStreamRecord } from "@aws-lambd
 import { SnsSqsNotificationSchema } from "@aws-lambda-powertools/parser/schemas/sns";
 import { SqsRecordSchema } from "@aws-lambda-powertools/parser/schemas/sqs";
 import type { Context } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 
 /** An SQS record as Lambda delivers it; `body` the text sent. */
 export const queueRecordSchema = SqsRecordSchema;

@@ -15,7 +15,7 @@
  * Batch keys carry the body's hash: two different bodies racing on one message_id write apart,
  * and only the one whose meta item wins is ever read.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { targetQuerySchema } from "../../targets/schemas.ts";
 import { TABLES } from "../../resources.ts";
 import { replyRuleSchema } from "../reply-rule.ts";
