@@ -178,15 +178,14 @@ export function awsClientsUsed(metafile: Metafile): string[] {
  * Milo parser defined away (lib/bundling.ts, ~170 kB). The largest bundle of each class, in kB:
  * gseConfig 659.8, gseConfigVersioned 1091.1, gseAgentState 1088.9, gseDispatch 1122.8, health
  * 1042.6, openapi 290.2, config_history 714.5, config_rollback 1090.1, config_drift 1050.7,
- * config_reconcile 1131.3, commands 1397.1 (gse_slot_forward), templates 706.2, gse_callback 775.7,
- * rollouts 1182.8, desired 1165.0, recovery 1543.4, automation 1656.7, heartbeat 1111.7, apm
- * 1227.8, console_page 225.9, console_data 818.6, alert_log 1040.2, fleet 718.1.
+ * config_reconcile 1131.3, commands 1134.2, templates 706.2, gse_callback 775.7, rollouts 1182.8,
+ * desired 1165.0, recovery 1181.1, automation 1296.4, heartbeat 1111.7, apm 1227.8, console_page
+ * 225.9, console_data 818.6, alert_log 675.4, fleet 718.1.
  * Budget = measured + 6 %, rounded up to 10 kB. What is left is mostly libraries (`npm run bench
  * bundles` shows the floors): the AWS SDK ≈300 where a client is used and the Tracer's X-Ray SDK
  * (with semver) ≈105 beside it, undici ≈325 (two builds of its llhttp parser, 144 of it) where GSE
- * is called, zod ≈110; zod ≈460 where Powertools' parser is bundled (it imports `{ z }`, which
- * brings every locale): the queue and stream consumers (automation, recovery, alert_log,
- * gse_slot_forward).
+ * is called, zod ≈110. The queue and stream consumers parse their records with
+ * lib/core/record-schemas.ts, not Powertools' parser, whose `import { z }` brought every locale.
  */
 export const SIZE_BUDGETS_KB = {
   gseConfig: 700,
@@ -198,8 +197,8 @@ export const SIZE_BUDGETS_KB = {
   health: 1110,
   openapi: 310,
   // Undoes failed config versions: GSE client, DynamoDB, SNS.
-  recovery: 1640,
-  automation: 1760,
+  recovery: 1260,
+  automation: 1380,
   heartbeat: 1180,
   fleet: 770,
   // Config version routes and the scheduled reconcile.
@@ -207,15 +206,14 @@ export const SIZE_BUDGETS_KB = {
   config_rollback: 1160,
   config_drift: 1120,
   config_reconcile: 1200,
-  // Tracked commands and the slot forward (the largest: Powertools' parser, see above); the callback
-  // (table and the forward queue).
-  commands: 1490,
+  // Tracked commands and the slot forward; the callback (table and the forward queue).
+  commands: 1210,
   gse_callback: 830,
   // The status page: the page (no AWS client), its data (DynamoDB: fleet, commands, configs), the
   // alert log consumer (the fleet table).
   console_page: 240,
   console_data: 870,
-  alert_log: 1110,
+  alert_log: 720,
   // APM: the apps and configs tables, commands, GSE and SNS.
   apm: 1310,
   // Command templates (the commands table only).
