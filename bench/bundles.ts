@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { bundleAll, bytesByPackage, sizeBudget, type Bundle } from "../local/bundle.ts";
+import { bundleAll, bundleEntry, bytesByPackage, sizeBudget, type Bundle } from "../local/bundle.ts";
 import { QUEUES, SECRETS, TABLES, TOPICS } from "../lib/resources.ts";
 import { fmt, summarize } from "./stats.ts";
 import type { Benchmark } from "./stats.ts";
@@ -63,48 +63,139 @@ function importOnce(file: string | undefined, env: NodeJS.ProcessEnv): number {
   return Number(match[1]);
 }
 
-function measure(file: string | undefined, env: NodeJS.ProcessEnv): { p50: number; max: number } {
-  importOnce(file, env); // warm the file cache; not counted
-  const samples = Array.from({ length: SAMPLES }, () => importOnce(file, env));
-  return summarize(samples);
+/** A bundle's imports, each run right after a bare `node` so both see the same load on the machine. */
+interface Paired {
+  readonly imports: number[];
+  readonly bare: number[];
+}
+
+function measurePaired(file: string, env: NodeJS.ProcessEnv): Paired {
+  importOnce(undefined, env); // warm the file cache; not counted
+  importOnce(file, env);
+  const imports: number[] = [];
+  const bare: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    bare.push(importOnce(undefined, env));
+    imports.push(importOnce(file, env));
+  }
+  return { imports, bare };
 }
 
 const kb = (bytes: number): string => fmt(bytes / 1024, 1);
+const median = (samples: readonly number[]): number => summarize(samples).p50;
+
+/** Issue 23's targets: every bundle under 500 kB, its import at most twice a bare `node` measured beside it. */
+const SIZE_TARGET_BYTES = 500 * 1024;
+const IMPORT_RATIO_TARGET = 2;
+
+/**
+ * Floors: bundles of libraries alone (bench/floors/), built and imported as a function's is. What a
+ * function carries above the floor of the libraries it uses is its own code and what it imports.
+ */
+const FLOORS = [
+  ["(floor) empty ESM bundle", "bench/floors/empty.ts"],
+  ["(floor) zod", "bench/floors/zod.ts"],
+  ["(floor) undici Pool", "bench/floors/undici.ts"],
+  ["(floor) DynamoDB document client, traced", "bench/floors/dynamo.ts"],
+  ["(floor) zod + undici + DynamoDB", "bench/floors/gse-and-table.ts"],
+] as const;
+
+interface Row {
+  readonly name: string;
+  readonly bundle: Bundle<string>;
+  readonly unminifiedBytes: number | undefined;
+  readonly budgetBytes: number | undefined;
+  readonly times: Paired;
+}
+
+function figures(row: Row) {
+  const importMs = median(row.times.imports);
+  const bareMs = median(row.times.bare);
+  const ratio = importMs / bareMs;
+  return {
+    name: row.name,
+    bytes: row.bundle.bytes,
+    import_ms: Math.round(importMs),
+    bare_node_ms: Math.round(bareMs),
+    ratio: Number(ratio.toFixed(2)),
+    under_500kb: row.bundle.bytes < SIZE_TARGET_BYTES,
+    within_2x_node: ratio <= IMPORT_RATIO_TARGET,
+  };
+}
+
+const mark = (ok: boolean): string => (ok ? "yes" : "no");
+
+function tableRow(row: Row): string {
+  const f = figures(row);
+  const b = row.bundle;
+  const top = bytesByPackage(b.metafile)
+    .slice(0, 3)
+    .map(([name, bytes]) => `${name} ${kb(bytes)}`)
+    .join(", ");
+  const optional = (bytes: number | undefined): string => (bytes === undefined ? "–" : kb(bytes));
+  return `| ${row.name} | ${kb(b.bytes)} | ${kb(b.gzipBytes)} | ${optional(row.unminifiedBytes)} | ${optional(row.budgetBytes)} | ${mark(f.under_500kb)} | ${f.import_ms} | ${f.bare_node_ms} | ${fmt(f.ratio, 2)} | ${mark(f.within_2x_node)} | ${top} |`;
+}
 
 export const bundlesBenchmark: Benchmark = {
   name: "bundles",
   async run() {
     const bundles = await bundleAll();
-    const plainDir = mkdtempSync(join(tmpdir(), "gse-bundles-plain-"));
+    const scratch = mkdtempSync(join(tmpdir(), "gse-bundles-bench-"));
     let plain: Bundle[];
+    let floors: Bundle<string>[];
     try {
-      plain = await bundleAll({ outDir: plainDir, minify: false });
+      plain = await bundleAll({ outDir: join(scratch, "plain"), minify: false });
+      floors = [];
+      for (const [name, entry] of FLOORS) floors.push(await bundleEntry(name, entry, join(scratch, "floors")));
+      const env = functionEnvironment();
+      const floorRows: Row[] = floors.map((bundle) => ({
+        name: bundle.key,
+        bundle,
+        unminifiedBytes: undefined,
+        budgetBytes: undefined,
+        times: measurePaired(bundle.outfile, env),
+      }));
+      const rows: Row[] = bundles.map((bundle, i) => ({
+        name: bundle.key,
+        bundle,
+        unminifiedBytes: plain[i]?.bytes,
+        budgetBytes: sizeBudget(bundle.key),
+        times: measurePaired(bundle.outfile, env),
+      }));
+      const functions = rows.map(figures);
+      const bareNodeMs = Math.round(median([...floorRows, ...rows].flatMap((r) => r.times.bare)));
+      const sizeMet = functions.filter((f) => f.under_500kb).length;
+      const importMet = functions.filter((f) => f.within_2x_node).length;
+      const report = [
+        "Each function bundled as `sst deploy` bundles it (`npm run build`, local/bundle.ts: esbuild, esm, es2024, minified,",
+        "keepNames, AWS SDK bundled, SST's ESM banner, the defines of lib/bundling.ts). Sizes in kB of `index.mjs`; gzip = gzip -6",
+        "of it; the same bundle unminified is for comparison.",
+        `Import = median of ${SAMPLES} fresh \`node\` processes (after one unrecorded) from process start to the end of`,
+        "`await import(bundle)`, with every setting given (as local/stack.ts gives them): Node's own start, parsing and",
+        "evaluating the bundle, the config loaded at top level, clients built. No service is called. Lambda's own init",
+        `(runtime bootstrap, code download) is not in it. "node alongside" = median of a bare \`node\` started just before each`,
+        `of those imports; ratio = import / node alongside. Targets (issue 23): bundle < 500 kB, ratio ≤ ${IMPORT_RATIO_TARGET}.`,
+        "The floors are bundles of libraries alone (bench/floors/), built and imported the same way.",
+        "",
+        `Under 500 kB: ${sizeMet} of ${functions.length} functions. Import within ${IMPORT_RATIO_TARGET}× node: ${importMet} of ${functions.length}. Bare node, all samples: ${bareNodeMs} ms.`,
+        "",
+        "| bundle | kB | gzip kB | unminified kB | budget kB | < 500 kB | import ms | node alongside ms | ratio | ≤ 2× | largest parts (kB) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+        ...floorRows.map(tableRow),
+        ...rows.map(tableRow),
+      ].join("\n");
+      return {
+        report,
+        json: {
+          functions,
+          floors: floorRows.map(figures),
+          bare_node_ms: bareNodeMs,
+          size_target_bytes: SIZE_TARGET_BYTES,
+          import_ratio_target: IMPORT_RATIO_TARGET,
+        },
+      };
     } finally {
-      rmSync(plainDir, { recursive: true, force: true });
+      rmSync(scratch, { recursive: true, force: true });
     }
-    const env = functionEnvironment();
-    const baseline = measure(undefined, env);
-    const rows = bundles.map((b, i) => {
-      const t = measure(b.outfile, env);
-      const top = bytesByPackage(b.metafile)
-        .slice(0, 3)
-        .map(([name, bytes]) => `${name} ${kb(bytes)}`)
-        .join(", ");
-      return `| ${b.key} | ${kb(b.bytes)} | ${kb(b.gzipBytes)} | ${kb(b.mapBytes)} | ${kb(plain[i]?.bytes ?? NaN)} | ${kb(sizeBudget(b.key))} | ${fmt(t.p50, 0)} | ${fmt(t.max, 0)} | ${top} |`;
-    });
-    return [
-      "Each function bundled as `sst deploy` bundles it (`npm run build`, local/bundle.ts: esbuild, esm, es2024, minified,",
-      "keepNames, AWS SDK bundled, SST's ESM banner). Sizes in kB of `index.mjs`; gzip = gzip -6 of it; the source map",
-      "(`sourcemap: true` keeps it in the function zip) and the same bundle unminified are for comparison.",
-      `Import = median and max of ${SAMPLES} fresh \`node\` processes (after one unrecorded) from process start to the end of`,
-      "`await import(bundle)`, with every setting given (as local/stack.ts gives them): Node's own start, parsing and",
-      "evaluating the bundle, the config loaded at top level, clients built. No service is called. Lambda's own init",
-      "(runtime bootstrap, code download) is not in it.",
-      "",
-      "| function | bundle kB | gzip kB | map kB | unminified kB | budget kB | import median ms | import max ms | largest parts (kB) |",
-      "|---|---|---|---|---|---|---|---|---|",
-      `| (node, no import) | – | – | – | – | – | ${fmt(baseline.p50, 0)} | ${fmt(baseline.max, 0)} | – |`,
-      ...rows,
-    ].join("\n");
   },
 };

@@ -1,8 +1,8 @@
-import { Agent } from "undici";
 import { dynamoClient } from "../lib/core/aws.ts";
 import { alertsTopicOf, callersOf, gseOf, tableOf } from "../lib/core/config.ts";
 import { functionContext } from "../lib/core/function.ts";
 import { snsClient } from "../lib/core/sns.ts";
+import { Agent } from "../lib/core/undici.ts";
 import { TABLE_KEYS } from "../lib/resources.ts";
 import { OPERATIONS } from "../lib/gse/operations.ts";
 import { gseHeaders, operationUrl } from "../lib/gse/transport.ts";

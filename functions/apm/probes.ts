@@ -6,7 +6,7 @@ import { sqsClient } from "../../lib/core/queue.ts";
 import { snsClient } from "../../lib/core/sns.ts";
 import { gseFunction } from "../../lib/gse/context.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { z } from "zod";
+import * as z from "zod";
 
 const context = await gseFunction("apm_probes");
 const { config, logger } = context;

@@ -8,7 +8,7 @@ import { cancelRequestSchema, messageIdParamSchema } from "../../lib/commands/sc
 import { parametersOf } from "../../lib/config-versions/api.ts";
 import { authorOf } from "../../lib/http/author.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { z } from "zod";
+import * as z from "zod";
 
 const context = await gseFunction("command_cancel");
 const { config, logger } = context;

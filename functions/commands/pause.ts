@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { setCommandPaused } from "../../lib/commands/api.ts";
 import { commandDeps } from "../../lib/commands/deps.ts";
 import { commandActionSchema, messageIdParamSchema } from "../../lib/commands/schemas.ts";

@@ -1,11 +1,11 @@
 import type { SQSHandler } from "aws-lambda";
-import { Agent } from "undici";
 import { ForwardLedger, forwardRecord, forwardRecordSchema, type ForwardRecord } from "../../lib/commands/forward.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { queueUrlOf, tableOf } from "../../lib/core/config.ts";
 import { functionContext } from "../../lib/core/function.ts";
 import { sqsClient } from "../../lib/core/queue.ts";
 import { ParsedBatch } from "../../lib/core/records.ts";
+import { Agent } from "../../lib/core/undici.ts";
 
 const { config, logger } = await functionContext("gse_slot_forward");
 const { url, timeoutMs, retryBaseSeconds, retryMaxSeconds } = config.slotForward;

@@ -6,7 +6,7 @@ import { NotFoundError } from "../../lib/core/errors.ts";
 import { gseFunction } from "../../lib/gse/context.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 import { ConfigStore } from "../../lib/config-versions/store.ts";
-import { z } from "zod";
+import * as z from "zod";
 
 const { config, logger, gse } = await gseFunction("config_drift");
 const deps = {

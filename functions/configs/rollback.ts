@@ -8,7 +8,7 @@ import { timeoutSubjectOf } from "../../lib/config-versions/documents.ts";
 import { gseFunction } from "../../lib/gse/context.ts";
 import { authorOf } from "../../lib/http/author.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
-import { z } from "zod";
+import * as z from "zod";
 
 const context = await gseFunction("config_rollback");
 const { config, logger } = context;

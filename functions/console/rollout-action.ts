@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { consoleRolloutAction, requireJsonRequest } from "../../lib/console/rollout-action.ts";
 import { parametersOf } from "../../lib/config-versions/api.ts";
 import { documentClient } from "../../lib/core/aws.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { documentClient } from "../../lib/core/aws.ts";
 import { callersOf } from "../../lib/core/config.ts";
 import { planFromRequest } from "../../lib/desired/api.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { parametersOf } from "../../lib/config-versions/api.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { callersOf } from "../../lib/core/config.ts";

@@ -7,7 +7,7 @@ import { httpHandler } from "../../lib/http/handler.ts";
 import { putTemplate } from "../../lib/templates/api.ts";
 import { templateBodySchema, templatePathSchema } from "../../lib/templates/schemas.ts";
 import { TemplateStore } from "../../lib/templates/store.ts";
-import { z } from "zod";
+import * as z from "zod";
 
 const { config, logger } = await functionContext("template_put");
 const deps = { store: new TemplateStore({ client: documentClient(), tableName: tableOf(config, "commands") }), now: Date.now };

@@ -5,7 +5,7 @@
  * field names say what they are and nothing here knows which route asked.
  */
 import { BatchGetCommand, BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import {
   BatchTable,
   BATCH_GET_MAX_KEYS,

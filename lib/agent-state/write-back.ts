@@ -9,7 +9,7 @@
  * replaced by this older one, and a job delivered twice writes nothing the second time.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { z } from "zod";
+import * as z from "zod";
 import { applyWriteBack } from "./writes.ts";
 import { parseJobBody, type JobHandler } from "../automation/jobs.ts";
 import { JOB_TYPES } from "../automation/job-types.ts";

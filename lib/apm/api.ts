@@ -3,7 +3,7 @@
  * functions in functions/apm are thin wrappers around these.
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 import { parametersOf } from "../config-versions/api.ts";
 import type { HttpReply, HttpRequestContext } from "../http/handler.ts";
 import { validate } from "../http/handler.ts";

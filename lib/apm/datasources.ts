@@ -16,7 +16,7 @@
  * (settleDatasourceRollout): SUCCEEDED applies it, an abort rolls the route back as a failed command
  * does, and a gate's abort is the one alert, naming the gate (the rollout raises none of its own).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { cancelCommand, dispatchCommand } from "../commands/api.ts";
 import { canonicalJson } from "../core/canonical-json.ts";
 import { abortRolloutByOperator, checkWaveCount, startRollout } from "../rollouts/api.ts";

@@ -4,7 +4,7 @@
  * them, does not load the command engine and the GSE client.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { z } from "zod";
+import * as z from "zod";
 import type { SlotCallback } from "../gse/schemas.ts";
 import type { AppStore } from "./store.ts";
 import type { CommandItem } from "../commands/store.ts";

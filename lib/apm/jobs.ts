@@ -8,7 +8,7 @@
  * A redelivered message is the same action: start/stop of a datasource already in that state does
  * nothing, and commands are keyed by a message id derived from the SQS message id.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { asJob, AUTOMATION_AUTHOR, jobBody, type JobEnvelope, type JobHandler } from "../automation/jobs.ts";
 import { JOB_TYPES } from "../automation/job-types.ts";
 import { dispatchCommand } from "../commands/api.ts";

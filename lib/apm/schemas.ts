@@ -2,7 +2,7 @@
  * APM applications: the request and answer shapes of /v1/apm, one schema each; the
  * store, the API, the CLI and the OpenAPI document all use these.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { rolloutViewSchema } from "../rollouts/schemas.ts";
 import { rolloutSettingsSchema } from "../rollouts/spec.ts";
 import { decimalInt } from "../http/params.ts";

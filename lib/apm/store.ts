@@ -18,7 +18,7 @@ import {
   type DynamoDBDocumentClient,
 } from "@aws-sdk/lib-dynamodb";
 import pLimit from "p-limit";
-import { z } from "zod";
+import * as z from "zod";
 import { appViewSchema, type AppView, type ProbeReport } from "./schemas.ts";
 import { TABLES } from "../resources.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";

@@ -1,6 +1,6 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { z } from "zod";
+import * as z from "zod";
 import { AppError, ConflictError, GseError } from "../core/errors.ts";
 import { jsonLimitProblems } from "../http/json-limits.ts";
 import { withLogKeys } from "../core/logger.ts";

@@ -18,7 +18,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { ChangeMessageVisibilityCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { GetCommand, PutCommand, type DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { request, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import type { z } from "zod";
 import { withLogKeys } from "../core/logger.ts";
 import { queueRecordOf } from "../core/records.ts";
@@ -111,9 +111,11 @@ export function classifyStatus(status: number): ForwardOutcome | "retry" {
 
 async function post(deps: ForwardDeps, callback: SlotCallback): Promise<number> {
   try {
-    const response = await request(deps.url, {
+    const target = new URL(deps.url);
+    const response = await deps.http.request({
+      origin: target.origin,
+      path: `${target.pathname}${target.search}`,
       method: "POST",
-      dispatcher: deps.http,
       headers: { "content-type": "application/json" },
       body: JSON.stringify(callback),
       headersTimeout: deps.timeoutMs,

@@ -4,7 +4,7 @@
  * body that fails it goes to the dead-letter queue at once) and idempotent: a redelivered message
  * finds the command of its message_id. The rules every queue job shares are lib/automation/jobs.ts's.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { asJob, AUTOMATION_AUTHOR, jobBody, type JobHandler } from "../automation/jobs.ts";
 import { JOB_TYPES } from "../automation/job-types.ts";
 import { dispatchCommand } from "./api.ts";

@@ -3,7 +3,7 @@
  * with a `code` (0 is success), other plugins answer text a pattern can judge, some answer
  * nothing worth judging. A failing reply is an error of the command, like a timeout.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 const validPattern = (pattern: string): boolean => {
   try {

@@ -4,7 +4,7 @@
  * command that ends badly; the automation queue runs the rounds (one job per command and due time,
  * one GSE call per batch of due agents) and each command's watchdog tick.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { parseJobBody, type JobHandler } from "../automation/jobs.ts";
 import { GseError } from "../core/errors.ts";
 import type { StreamRecord } from "../core/records.ts";

@@ -3,7 +3,7 @@
  * command looks like to the API, and the automation jobs that drive commands. One schema per
  * shape; types are inferred.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { calendarDateSchema, decimalInt } from "../http/params.ts";
 import { AGENT_OUTCOMES, COMMAND_STATUSES } from "./statuses.ts";
 import { replyRuleSchema } from "./reply-rule.ts";

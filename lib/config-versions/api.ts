@@ -3,7 +3,7 @@
  * roll back to a version, and drift. Everything answered here is masked (mask.ts).
  */
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
 import { decimalIdSchema, decimalInt, decimalVersionSchema } from "../http/params.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { validate } from "../http/handler.ts";

@@ -8,7 +8,7 @@
  * after it), so the object is not locked until the scheduled reconcile; the reconcile decides its
  * stuck versions with the same `decidePending`.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { JOB_TYPES } from "../automation/job-types.ts";
 import { asJob, jobBody, type JobHandler } from "../automation/jobs.ts";
 import type { ConfigOperation } from "../gse/config-apply.ts";

@@ -3,7 +3,7 @@
  * one stream_to, how each GSE change turns the previous document into the next one, what GSE
  * must then hold, and how to read the object back from GSE. Pure apart from the GSE reads.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { GseClient } from "../gse/client.ts";
 import { holdsDesired, type ConfigOperation } from "../gse/config-apply.ts";
 import { readChannel, readStreamTo, type ListedStreamTo } from "../gse/objects.ts";

@@ -2,7 +2,7 @@
  * The configs table's item shapes, apart from its store (configs.ts) so that what only needs a
  * shape (the API's answer schemas, the OpenAPI document, the CLI) does not load the DynamoDB client.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { configDocumentSchema } from "./documents.ts";
 import { TABLES } from "../resources.ts";
 

@@ -5,7 +5,7 @@
  * its schema (a body that fails it goes to the dead-letter queue at once) and idempotent: a
  * redelivered message finds the idempotency record of its key, by default its SQS message id.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { JOB_TYPES } from "../automation/job-types.ts";
 import { jobIssues, PoisonJobError, type JobHandler, asJob, AUTOMATION_AUTHOR, jobBody } from "../automation/jobs.ts";
 import { OPERATIONS } from "../gse/operations.ts";

@@ -3,7 +3,7 @@
  * them so an undo or a roll-back-to-N can restore them; everything shown to a person (history, diff, logs,
  * alerts) goes through here, so a diff can say that a secret changed but never what it was.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { isSecretName, learnSecretsFrom, maskSecrets, maskText } from "../core/secrets.ts";
 
 /**

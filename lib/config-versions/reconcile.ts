@@ -18,7 +18,7 @@ import { configDocumentSchema, expectationOfDocument, meets, objectKey, parseObj
 import { undoPendingAdd, undoVersion } from "./undo.ts";
 import { decidePending } from "./decide.ts";
 import { diffDocuments, fieldChangeSchema, maskSecrets, type FieldChange } from "./mask.ts";
-import { z } from "zod";
+import * as z from "zod";
 import { createHash } from "node:crypto";
 
 export interface ReconcileSettings {

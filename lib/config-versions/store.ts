@@ -13,7 +13,7 @@
  *   pk = idem#<app>#<key>        sk = idem        the first answer to an idempotency key
  */
 import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import { isCancelledOrConditionFailure } from "../dynamo/conditions.ts";
 import { PendingAddRecords } from "./pending-adds-store.ts";
 import { TTL } from "./table.ts";

@@ -7,7 +7,7 @@
  * `summary`), still in the queue during a deploy, CloudWatch alarms (`AlarmName`,
  * `NewStateValue`), and anything else as text.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ALERT_SEVERITIES, type AlertSeverity } from "../core/alert-catalog.ts";
 import { alertSchema, type Alert } from "../core/alert-shape.ts";
 import { redactString } from "../core/logger.ts";

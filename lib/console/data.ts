@@ -10,7 +10,7 @@
  * by this answer's own reads (when they fail, the answer is a 503 that says so), SNS by one read of
  * the alerts topic's attributes, run beside the reads and bounded by its own timeout.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { batchCounts, commandView } from "../commands/engine.ts";
 import { parseObjectKey } from "../config-versions/documents.ts";
 import { fleetSummary, listAgents, type FleetDeps } from "../fleet/service.ts";

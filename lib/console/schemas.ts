@@ -3,7 +3,7 @@
  * lib/console/data.ts, documented in OpenAPI (lib/openapi/service-paths.ts). Apart from the assembly so that the
  * OpenAPI document does not bundle the DynamoDB client.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { statusClassSchema } from "../gse/status-class.ts";
 import { commandStatusSchema, outcomeCountsSchema } from "../commands/schemas.ts";
 import { versionStatusSchema } from "../config-versions/items.ts";

@@ -2,7 +2,7 @@
  * The one shape of every alert (lib/core/alerts.ts publishes it). Apart from the publisher so that
  * what only reads alerts (the alert log behind the status page) does not bundle the SNS client.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ALERT_CATALOG, ALERT_SEVERITIES, ALERT_TYPES, type AlertSeverity } from "./alert-catalog.ts";
 
 /** The parts of gse-control that raise alerts: `gse-control/<its folder under lib/>`. */

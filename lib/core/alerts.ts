@@ -18,7 +18,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { PublishCommand, type PublishCommandOutput } from "@aws-sdk/client-sns";
-import { z } from "zod";
+import * as z from "zod";
 import { alertSchema, type Alert } from "./alert-shape.ts";
 import { InternalError } from "./errors.ts";
 import { redactingReplacer } from "./logger.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { registerSecrets } from "./logger.ts";
 import { scopeSchema } from "./scopes.ts";
 import { QUEUES, SECRETS, TABLES, TOPICS, type QueueKey } from "../resources.ts";

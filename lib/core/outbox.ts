@@ -13,7 +13,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import type { Alert, AlertPublisher, AlertPublishOptions } from "./alerts.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";
 import { redactingReplacer } from "./logger.ts";

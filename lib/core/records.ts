@@ -1,38 +1,42 @@
 /**
- * Queue and stream records, read by Powertools' parser schemas inside Powertools' BatchProcessor:
+ * Queue and stream records, read by Powertools' event schemas (copied in ./record-schemas.ts) inside
+ * Powertools' BatchProcessor:
  * each record is checked against its event source's shape (and our payload schema, when one is
  * given) before its handler runs. A record that does not fit is one failed record of the batch
  * (partial batch response), logged with the field at fault; the rest of the batch runs.
  */
 import { BatchProcessor, EventType, ParsingError, processPartialResponse } from "@aws-lambda-powertools/batch";
-import { parser } from "@aws-lambda-powertools/batch/parser";
+import type { parser } from "@aws-lambda-powertools/batch/parser";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { JSONStringified } from "@aws-lambda-powertools/parser/helpers";
-import { DynamoDBMarshalled } from "@aws-lambda-powertools/parser/helpers/dynamodb";
-import { DynamoDBStreamChangeRecordBase, DynamoDBStreamRecord } from "@aws-lambda-powertools/parser/schemas/dynamodb";
-import { SnsSqsNotificationSchema } from "@aws-lambda-powertools/parser/schemas/sns";
-import { SqsRecordSchema } from "@aws-lambda-powertools/parser/schemas/sqs";
 import type { Context } from "aws-lambda";
-import { z } from "zod";
+import * as z from "zod";
+import {
+  dynamoDBMarshalled,
+  jsonStringified,
+  snsSqsNotificationSchema,
+  sqsRecordSchema,
+  streamChangeBaseSchema,
+  streamRecordBaseSchema,
+} from "./record-schemas.ts";
 
 /** An SQS record as Lambda delivers it; `body` the text sent. */
-export const queueRecordSchema = SqsRecordSchema;
+export const queueRecordSchema = sqsRecordSchema;
 export type QueueRecord = z.infer<typeof queueRecordSchema>;
 
 /** An SQS record whose body is JSON of `body`'s shape. */
-export const queueRecordOf = <S extends z.ZodType>(body: S) => SqsRecordSchema.extend({ body: JSONStringified(body) });
+export const queueRecordOf = <S extends z.ZodType>(body: S) => sqsRecordSchema.extend({ body: jsonStringified(body) });
 
 /** An item image, unmarshalled; each rule reads its table's items by its own schemas. */
-const imageSchema = DynamoDBMarshalled(z.record(z.string(), z.unknown()));
+const imageSchema = dynamoDBMarshalled(z.record(z.string(), z.unknown()));
 
 /** A DynamoDB stream record; NewImage and OldImage unmarshalled into plain values (Keys as sent). */
-export const streamRecordSchema = DynamoDBStreamRecord.extend({
-  dynamodb: DynamoDBStreamChangeRecordBase.extend({ NewImage: imageSchema.optional(), OldImage: imageSchema.optional() }),
+export const streamRecordSchema = streamRecordBaseSchema.extend({
+  dynamodb: streamChangeBaseSchema.extend({ NewImage: imageSchema.optional(), OldImage: imageSchema.optional() }),
 });
 export type StreamRecord = z.infer<typeof streamRecordSchema>;
 
 /** SNS's envelope around a message it delivered to an SQS queue (raw delivery off). */
-export const snsInSqsSchema = JSONStringified(SnsSqsNotificationSchema);
+export const snsInSqsSchema = jsonStringified(snsSqsNotificationSchema);
 
 export type BatchResponse = { batchItemFailures: { itemIdentifier: string }[] };
 
@@ -42,6 +46,19 @@ function recordIdOf(record: unknown): string | undefined {
   const id = r.messageId ?? r.dynamodb?.SequenceNumber;
   return typeof id === "string" ? id : undefined;
 }
+
+/**
+ * Powertools' batch parser (`@aws-lambda-powertools/batch/parser`) as it treats a full `schema`:
+ * the record parsed by it, a misfit thrown as ParsingError naming each field at fault. Powertools'
+ * own goes through its parser package, which brings every zod locale (lib/core/record-schemas.ts).
+ */
+const parseRecord: typeof parser = async (record, _eventType, logger, config) => {
+  const result = (config.schema as z.ZodType).safeParse(record);
+  if (result.success) return result.data as Awaited<ReturnType<typeof parser>>;
+  const message = result.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+  logger.debug(`Failed to parse record: ${message}`);
+  throw new ParsingError(message);
+};
 
 /**
  * A batch whose records are parsed by `schema` before `handle` runs. Records run in parallel,
@@ -55,7 +72,7 @@ export class ParsedBatch<S extends z.ZodType> {
     schema: S,
     private readonly logger: Logger,
   ) {
-    this.#processor = new BatchProcessor(eventType === "sqs" ? EventType.SQS : EventType.DynamoDBStreams, { parser, schema, logger });
+    this.#processor = new BatchProcessor(eventType === "sqs" ? EventType.SQS : EventType.DynamoDBStreams, { parser: parseRecord, schema, logger });
   }
 
   async process(event: { Records: unknown[] }, handle: (record: z.output<S>) => Promise<unknown>, context?: Context): Promise<BatchResponse> {

@@ -3,7 +3,7 @@
  * (ApiCallers' `scopes`). `admin` holds them all; a caller configured without `scopes` is an admin,
  * so a deployment that predates scopes keeps working unchanged until its callers are narrowed.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const SCOPES = [
   /** GSE's reads (query_*, agent state) and ours: health, history, commands, the fleet, the status page. */

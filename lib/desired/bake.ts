@@ -5,7 +5,7 @@
  * written (no drift) — and undoes the whole apply when one trips. A tick queues the next one
  * (`desired.bake`); every transition is conditional on the apply's rev, so two ticks converge.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { jobBody, type JobHandler } from "../automation/jobs.ts";
 import { JOB_TYPES } from "../automation/job-types.ts";
 import { newFleetCalls } from "../fleet/table.ts";

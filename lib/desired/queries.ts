@@ -2,7 +2,7 @@
  * The desired-state routes' query parameters. Apart from lib/desired/api.ts so that the OpenAPI
  * function, which documents them, does not bundle the YAML parser and the stores along.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { decimalInt } from "../http/params.ts";
 
 /** GET /v1/applies: newest first. */

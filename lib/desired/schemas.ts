@@ -3,7 +3,7 @@
  * plan computed from it against what GSE holds now, and the apply that carries a plan out. One
  * schema each; the API, the CLI, the OpenAPI document and the JSON Schema file all use these.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { fieldChangeSchema } from "../config-versions/mask.ts";
 import { storedErrorSchema } from "../config-versions/items.ts";
 import { channelIdSchema, labelSchema } from "../gse/schemas/common.ts";

@@ -2,7 +2,7 @@
  * The one cursor codec of every listing: an opaque base64url of JSON that only decodes to the
  * shape the listing gave out. A cursor of any other shape is the caller's error, never a 500.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ValidationError } from "../core/errors.ts";
 
 export interface Page<T> {

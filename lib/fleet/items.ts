@@ -2,7 +2,7 @@
  * The shapes of the fleet table's items (lib/fleet/store.ts), apart from the repository so that
  * what only needs the shapes (the API's schemas, OpenAPI) does not bundle the DynamoDB client.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { statusClassSchema } from "../gse/status-class.ts";
 
 export const FLEET_PARTITIONS = 64;

@@ -13,7 +13,7 @@
  * `alert_log` function writes alerts (a redelivered message rewrites the same item). The
  * repository is log.ts; these shapes are apart so the API's schemas need no DynamoDB client.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { ALERT_SEVERITIES, type AlertSeverity } from "../core/alert-catalog.ts";
 import { TABLES } from "../resources.ts";
 import { FLEET_STATUSES, type FleetSummary } from "./items.ts";

@@ -2,7 +2,7 @@
  * The /v1/fleet routes' request and answer shapes: validated at the edge (functions/fleet/*),
  * documented in OpenAPI (lib/openapi/service-paths.ts), implemented in lib/fleet/service.ts.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { decimalInt } from "../http/params.ts";
 import { agentIdSchema, MAX_AGENTS_PER_REQUEST } from "../gse/schemas.ts";
 import { statusClassSchema } from "../gse/status-class.ts";

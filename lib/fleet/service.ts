@@ -5,7 +5,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import pLimit from "p-limit";
-import { z } from "zod";
+import * as z from "zod";
 import { decodeCursor, encodeCursor } from "../dynamo/cursor.ts";
 import type { Config } from "../core/config.ts";
 import { NotFoundError } from "../core/errors.ts";

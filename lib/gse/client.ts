@@ -1,11 +1,12 @@
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { setTimeout as sleepTimer } from "node:timers/promises";
-import { Pool, type Dispatcher } from "undici";
+import type { Dispatcher } from "undici";
 import type { z } from "zod";
 import type { GseConfig } from "../core/config.ts";
 import { GseError, type GseErrorKind, type WriteOutcome } from "../core/errors.ts";
 import { noMetrics, type MetricsRecorder } from "../core/metrics.ts";
 import { inSubsegment } from "../core/tracing.ts";
+import { Pool } from "../core/undici.ts";
 import { OPERATIONS, type Door, type OperationName, type OperationRequest, type OperationRequestInput, type OperationResponseData } from "./operations.ts";
 import { anyGatewayEnvelopeSchema } from "./schemas.ts";
 import { gseHeaders, operationUrl } from "./transport.ts";

@@ -16,7 +16,7 @@
  * A code outside the table (a later GSE's) is known to GSE and not running: `degraded`, so it is
  * treated as the heartbeat treated every non-running code before these classes (down).
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const STATUS_CLASSES = ["alive", "degraded", "transitional", "gone", "unknown"] as const;
 export const statusClassSchema = z.enum(STATUS_CLASSES);

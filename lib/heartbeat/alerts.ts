@@ -7,7 +7,7 @@
  */
 import type { SNSClient } from "@aws-sdk/client-sns";
 import { createHash } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { severityOf, type AlertType } from "../core/alert-catalog.ts";
 import { alertFields, createAlertPublisher } from "../core/alerts.ts";
 import { deliver, type OutboxEntry } from "../core/outbox.ts";

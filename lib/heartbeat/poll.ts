@@ -12,7 +12,7 @@
  * The shard's steps are in shard.ts (read, observe, decide, write, tally, record) and observe.ts.
  */
 import pLimit from "p-limit";
-import { z } from "zod";
+import * as z from "zod";
 import { chunk } from "../dynamo/batch.ts";
 import { FLEET_PARTITIONS, newFleetCalls, type FleetCalls, type FleetStore } from "../fleet/store.ts";
 import { finishPoll } from "./finish.ts";

@@ -2,7 +2,7 @@
  * What a poll keeps between its invocations: the shard job on the automation queue, and the
  * result each shard stores under the poll for the last one to aggregate (finish.ts).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { JOB_TYPES } from "../automation/job-types.ts";
 import { FLEET_PARTITIONS, FLEET_STATUSES, TRANSITION_KINDS, type FleetCalls, type FleetStatus, type TransitionKind } from "../fleet/store.ts";
 import { sampleEntrySchema, TRANSITION_ALERT_KINDS, type TransitionAlertKind } from "./alerts.ts";

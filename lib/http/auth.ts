@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import type { Caller } from "../core/config.ts";
 import { BasicAuthRequiredError, MissingScopeError, UnauthenticatedError } from "../core/errors.ts";
 import { CALLBACK_SCOPE, grants, type RouteScope } from "../core/scopes.ts";

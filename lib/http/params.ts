@@ -4,7 +4,7 @@
  * had many names; here only plain decimal digits are a number, anything else is a 400 naming the
  * parameter. Dates in query parameters are real calendar days, not any four-two-two digits.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** Digits, with a sign where negatives are allowed; 16 digits cover every safe integer. */
 const DECIMAL = /^-?\d{1,16}$/;

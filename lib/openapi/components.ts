@@ -2,7 +2,7 @@
  * The reusable parts of the OpenAPI document: zod → JSON Schema, our success and error envelopes
  * (lib/http/envelope.ts), the error responses every route shares, and the `components` section.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { esbEnvelopeSchema } from "../gse/schemas.ts";
 import { AUTH_HEADER } from "../http/auth.ts";
 import { BASIC_SECURITY_SCHEME, SECURITY_SCHEME, type OpenApiComponents, type OpenApiResponse, type Ref, type Schema } from "./types.ts";

@@ -5,7 +5,7 @@
  * schemas the handlers validate with, responses wrap each route's `data` schema in GSE's envelope.
  * OpenAPI 3.1 schemas are JSON Schema 2020-12, which is what zod's `toJSONSchema` emits.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { OperationName } from "../gse/operations.ts";
 import { CALLBACK_KEY_PARAM } from "../http/auth.ts";
 import type { HttpMethod, RouteDefinition } from "../routes.ts";

@@ -3,7 +3,7 @@
  * the OpenAPI document: descriptions, the zod schemas their handlers validate bodies with and
  * answer `data` in. Nothing here restates a shape; the GSE-compatible routes are in gse-paths.ts.
  */
-import { z } from "zod";
+import * as z from "zod";
 import {
   appListQuerySchema,
   appListSchema,

@@ -10,7 +10,7 @@
  * Every change of meta is conditional on its `rev`; a wave item is written in the same
  * transaction as the meta change that starts or ends it.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { TABLES } from "../resources.ts";
 import { outcomeCountsSchema } from "../commands/schemas.ts";
 import { rolloutSettingsSchema } from "./spec.ts";

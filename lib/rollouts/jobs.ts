@@ -3,7 +3,7 @@
  * one after itself) and `rollout.start` (another system starts a rollout with the POST body;
  * idempotent on rollout_id). The rules every queue job shares are lib/automation/jobs.ts's.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { asJob, AUTOMATION_AUTHOR, jobBody, type JobHandler } from "../automation/jobs.ts";
 import { JOB_TYPES } from "../automation/job-types.ts";
 import { isSupersededTick, rolloutSpecOf, startRollout, tickAndSchedule } from "./api.ts";

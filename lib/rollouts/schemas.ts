@@ -2,7 +2,7 @@
  * A rollout as the API takes it (POST /v1/rollouts) and shows it (docs/rollouts.md §3). One
  * schema per shape; types are inferred.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_COMMAND_TARGETS, outcomeCountsSchema } from "../commands/schemas.ts";
 import { decimalInt } from "../http/params.ts";
 import { agentIdSchema } from "../gse/schemas.ts";

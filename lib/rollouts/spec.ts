@@ -2,7 +2,7 @@
  * The settings a rollout runs with (docs/rollouts.md §3), apart from its targets and content: a
  * template carries the same fields (lib/templates), and a run's own fields override the template's.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { replyRuleSchema } from "../commands/reply-rule.ts";
 import { MAX_COMMAND_CONTENT_BYTES, rolloutLimitSchema } from "../commands/schemas.ts";
 import { semverRangeSchema } from "../targets/schemas.ts";

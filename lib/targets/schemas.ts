@@ -3,7 +3,7 @@
  * "every alive agent of cloud 0 on 2.x labelled env=prod", resolved once at start and snapshotted.
  */
 import { validRange } from "semver";
-import { z } from "zod";
+import * as z from "zod";
 import { STATUS_CLASSES } from "../gse/status-class.ts";
 
 /** The classes of lib/gse/status-class.ts plus the fleet's own verdicts `lost` and `stuck`. */

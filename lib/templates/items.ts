@@ -9,7 +9,7 @@
  * the version it was read at. Two writers that read the same pointer cannot both win, so two
  * concurrent PUTs get versions N and N+1, never both N.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_TEMPLATE_VERSION, templateNameSchema } from "./schemas.ts";
 
 export const TEMPLATE_INDEX_PK = "templates#index";

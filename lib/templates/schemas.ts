@@ -4,7 +4,7 @@
  * (lib/rollouts/spec.ts), reused as they are; only `expect_version` is loosened, since it may hold
  * placeholders and is checked once they are filled in (lib/templates/expand.ts).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { decimalInt } from "../http/params.ts";
 import { rolloutContentSchema, rolloutSettingsSchema } from "../rollouts/spec.ts";
 import { PARAMETER_NAME_PATTERN, placeholdersIn, templatedFields } from "./placeholders.ts";

@@ -24,7 +24,7 @@
  * and only the one whose meta item wins is ever read. The ids and members items spread over
  * ID_SHARDS partition keys, so a large command's burst of writes does not land on one key.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { targetQuerySchema } from "../../targets/schemas.ts";
 import { TABLES } from "../../resources.ts";
 import { replyRuleSchema } from "../reply-rule.ts";

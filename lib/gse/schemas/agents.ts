@@ -1,5 +1,5 @@
 /** Agents: ids, state, info, the legacy host-based queries and process status. */
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_AGENTS_PER_REQUEST } from "./common.ts";
 
 const ipAddressSchema = z.union([z.ipv4(), z.ipv6()]);

@@ -11,7 +11,7 @@
  *   do not model must survive a parse instead of being dropped.
  * - Where the contract is uncertain, both shapes are accepted; each such place says why.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 // ---------------------------------------------------------------------------------------------
 // Codes (docs/gse-contract.md §2.3 and §8)

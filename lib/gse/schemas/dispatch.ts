@@ -1,5 +1,5 @@
 /** Messages: dispatch_message, dispatch_multi_message and the callback GSE POSTs to a slot. */
-import { z } from "zod";
+import * as z from "zod";
 import { MESSAGE_ID_MAX_LENGTH } from "./common.ts";
 import { agentIdListSchema, agentIdSchema } from "./agents.ts";
 

@@ -1,5 +1,5 @@
 /** The wrapper around every answer: the gateway's `{code, message, data}` and the ESB's `{result, code, message, data}`. */
-import { z } from "zod";
+import * as z from "zod";
 
 // bk-monitor compares codes against strings ("9900403"), so some answers carry the code as a
 // numeric string; both parse to a number.

@@ -1,5 +1,5 @@
 /** Route channels: a channel's routes (which stream_to gets its data) and stream filters, and their add/update/delete/query bodies. */
-import { z } from "zod";
+import * as z from "zod";
 import { MAX_ROUTES_PER_REQUEST, channelIdSchema, labelSchema, operationSchema, requireUniqueNames, unusedDataSchema } from "./common.ts";
 
 export const kafkaRouteSchema = z.looseObject({

@@ -1,5 +1,5 @@
 /** stream_to: where GSE sends a channel's data (Kafka, Redis, Pulsar or a file), and its add/update/delete/query bodies. */
-import { z } from "zod";
+import * as z from "zod";
 import { labelSchema, operationSchema, reportModeSchema, storageAddressSchema, unusedDataSchema } from "./common.ts";
 
 export const kafkaStreamToSchema = z.looseObject({

@@ -36,6 +36,14 @@ function bundleOf(key: FunctionKey): Bundle {
 /** Every source file that went into the bundle (tree-shaken ones included). */
 const inputsOf = (key: FunctionKey): string[] => Object.keys(bundleOf(key).metafile.inputs);
 
+/** The source files with any byte in the bundle (what tree shaking kept). */
+const keptOf = (key: FunctionKey): string[] =>
+  Object.values(bundleOf(key).metafile.outputs).flatMap((output) =>
+    Object.entries(output.inputs)
+      .filter(([, { bytesInOutput }]) => bytesInOutput > 0)
+      .map(([input]) => input),
+  );
+
 /** The stream_to and route operations: the catalogue's `/api/v2/data/` ones. */
 const GSE_CONFIG_OPERATIONS: readonly FunctionKey[] = GSE_FUNCTIONS.filter((name) => OPERATIONS[name].gatewayPath?.startsWith("/api/v2/data/"));
 
@@ -88,6 +96,21 @@ describe("function bundles (as sst deploy builds them)", () => {
 
   it.each(Object.entries(EXPECTED_CLIENTS))("%s bundles exactly the AWS clients it needs", (key, expected) => {
     expect(awsClientsBundled(bundleOf(key as FunctionKey).metafile)).toEqual(expected);
+  });
+
+  it.each(KEYS)("%s bundles zod without its locales (and so without Powertools' parser, which imports `{ z }`)", (key) => {
+    const inputs = keptOf(key);
+    expect(inputs.filter((input) => /node_modules\/zod\/v4\/locales\/(?!en\.js)/.test(input))).toEqual([]);
+    expect(inputs.filter((input) => packageOf(input) === "@aws-lambda-powertools/parser")).toEqual([]);
+  });
+
+  it.each(KEYS)("%s bundles undici only to call GSE or forward the slot, and then only its dispatchers", (key) => {
+    const undici = keptOf(key).filter((input) => packageOf(input) === "undici");
+    const links: readonly string[] = FUNCTIONS[key].links;
+    const callsOut = links.includes("GseAppSecret") || key === "gse_slot_forward";
+    expect(undici.length > 0, `${key} bundles ${undici.length} undici files`).toBe(callsOut);
+    // Its index (fetch, WebSocket, EventSource, cache, mocks, interceptors) and the Milo parser stay out.
+    expect(undici.filter((input) => /undici\/(index\.js|lib\/(web\/(websocket|eventsource|cache)|mock|cache|interceptor|milo)\/)/.test(input))).toEqual([]);
   });
 
   it.each(KEYS)("%s contains no test or local-only code", (key) => {

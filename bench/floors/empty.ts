@@ -1,0 +1,2 @@
+// An ESM bundle with nothing but SST's banner: the floor of importing any function bundle.
+export const handler = async (): Promise<void> => {};

@@ -1,0 +1,5 @@
+// The GSE client's transport: undici's Pool as lib/core/undici.ts gives it, one pool built at load.
+import { Pool } from "../../lib/core/undici.ts";
+
+const pool = new Pool("http://127.0.0.1:9", { connections: 32, keepAliveTimeout: 30_000, pipelining: 1 });
+export const handler = async () => pool.stats.connected;
