@@ -1,5 +1,5 @@
 /** Commands and their agents as the API shows them. */
-import { z } from "zod";
+import * as z from "zod";
 import { decodeCursor, encodeCursor } from "../dynamo/cursor.ts";
 import { countOutcomes, effectiveOutcome, listedBatch, standIn, zeroCounts } from "./outcomes.ts";
 import { DEFAULT_REPLY_RULE } from "./reply-rule.ts";
