@@ -34,10 +34,11 @@ async function fetchChunk(run: LookupRun, part: readonly string[]): Promise<Map<
 
 /**
  * Puts GSE's answer for a chunk into the lookup's items and the memo, and starts its write:
- * handed to the write-behind, or written directly against the items as read before this lookup.
+ * handed to the write-behind, or written directly against the items as read before this lookup;
+ * agents the fleet holds are not written.
  */
 async function merge(run: LookupRun, facts: ReadonlyMap<string, AgentFacts>): Promise<void> {
-  await run.readDone;
+  await Promise.all([run.readDone, run.fleetDone]);
   const { deps, ttlMs } = run;
   const now = deps.now();
   const puts: AgentItem[] = [];
@@ -48,6 +49,11 @@ async function merge(run: LookupRun, facts: ReadonlyMap<string, AgentFacts>): Pr
     run.items.set(id, write.item);
     if (!isStorableAgentId(id)) continue;
     deps.memo?.set(write.item);
+    // The heartbeat keeps it in the fleet table: a copy in the agents table would only cost writes.
+    if (run.fleetHeld.has(id)) {
+      run.stats.fleet_held++;
+      continue;
+    }
     if (deps.writeBehind) handed.push({ agent_id: id, ...fact });
     else if (write.kind === "put") puts.push(write.item);
     else if (write.kind === "renew") renewals.push(write.renewal);
