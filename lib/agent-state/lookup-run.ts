@@ -14,7 +14,7 @@ import { agentSourceOf } from "./fetch.ts";
 import { newFleetStateCalls, type FleetStateCalls, type FleetStateReader } from "./fleet-state.ts";
 import type { AgentMemo } from "./memo.ts";
 import { newStoreCalls, type AgentItem, type AgentSource, type AgentStore, type StoreCalls } from "./store.ts";
-import type { WriteBehind } from "./write-back.ts";
+import type { AgentWriteBackJob, WriteBehind } from "./write-back.ts";
 
 export interface AgentStateSettings {
   readonly ttlSeconds: number;
@@ -129,6 +129,10 @@ export interface LookupRun {
   readonly limit: LimitFunction;
   readonly fetches: Promise<void>[];
   readonly writes: Promise<void>[];
+  /** What GSE said, for the write-behind: sent once every chunk is in (merge.ts handOn). */
+  readonly handed: AgentWriteBackJob["agents"];
+  /** When the first chunk was merged: the job's time, so it never replaces a state confirmed after it. */
+  handedAt: number | undefined;
   /** Reads of ids handed to GSE unread; a merge waits for them when writes are direct. */
   readDone: Promise<void>;
   /** Set when the table could not be read; later parts of that read are ignored. */
@@ -179,6 +183,8 @@ export function newLookupRun(deps: AgentStateDeps, ids: readonly string[], optio
     limit: pLimit(settings.concurrency),
     fetches: [],
     writes: [],
+    handed: [],
+    handedAt: undefined,
     readDone: Promise.resolve(),
     readFailed: false,
     fetchStartedAt: undefined,

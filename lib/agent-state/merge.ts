@@ -34,8 +34,8 @@ async function fetchChunk(run: LookupRun, part: readonly string[]): Promise<Map<
 
 /**
  * Puts GSE's answer for a chunk into the lookup's items and the memo, and starts its write:
- * handed to the write-behind, or written directly against the items as read before this lookup;
- * agents the fleet holds are not written.
+ * kept for the lookup's one write-behind message (handOn), or written directly against the items
+ * as read before this lookup; agents the fleet holds are not written.
  */
 async function merge(run: LookupRun, facts: ReadonlyMap<string, AgentFacts>): Promise<void> {
   await Promise.all([run.readDone, run.fleetDone]);
@@ -43,7 +43,8 @@ async function merge(run: LookupRun, facts: ReadonlyMap<string, AgentFacts>): Pr
   const now = deps.now();
   const puts: AgentItem[] = [];
   const renewals: AgentRenewal[] = [];
-  const handed: AgentWriteBackJob["agents"] = [];
+  const handed = run.handed;
+  if (deps.writeBehind) run.handedAt ??= now;
   for (const [id, fact] of facts) {
     const write = writeBackFor(id, fact, run.previous.get(id), now, ttlMs);
     run.items.set(id, write.item);
@@ -59,11 +60,20 @@ async function merge(run: LookupRun, facts: ReadonlyMap<string, AgentFacts>): Pr
     else if (write.kind === "renew") renewals.push(write.renewal);
   }
   // Written while other chunks are still with GSE; a cache write never fails the answer.
-  if (deps.writeBehind && handed.length > 0) {
-    run.writes.push(handToWriteBehind(run, now, handed));
-  } else if (!deps.writeBehind && !run.stats.cache_unavailable && (puts.length > 0 || renewals.length > 0)) {
+  if (!deps.writeBehind && !run.stats.cache_unavailable && (puts.length > 0 || renewals.length > 0)) {
     run.writes.push(writeDirectly(run, puts, renewals));
   }
+}
+
+/**
+ * Hands what GSE said to the write-behind queue, once every chunk is in: one message per lookup
+ * (a 5000-id request's is about 80 KB), not one per chunk. The chunks of a request come back
+ * together (GSE_CONCURRENCY of them at once), so a message per chunk saved no time; it cost more
+ * SQS requests, and let the write-back start while the answer was still being made.
+ */
+export function handOn(run: LookupRun): void {
+  if (run.handed.length === 0 || run.handedAt === undefined) return;
+  run.writes.push(handToWriteBehind(run, run.handedAt, run.handed));
 }
 
 function addCounts(run: LookupRun, counts: WriteCounts): void {
