@@ -470,7 +470,7 @@ async function fleetScenario(info: StackInfo, gse: GseClient, label: string, ids
       ],
       drains,
       notes: [
-        `heartbeat polls before the fleet rounds (startPoll, ${ids.length.toLocaleString("en")} watched agents): ${pollMs.map((ms) => fmt(ms, 0)).join(" / ")} ms`,
+        `heartbeat polls (startPoll, ${ids.length.toLocaleString("en")} watched agents; the first sees every one for the first time, one write and one history item each): ${pollMs.map((ms) => fmt(ms, 0)).join(" / ")} ms`,
       ],
       warmFleetRatio: summarize(fleet.map((r) => r.ms)).p50 / baseline,
       writeUnitsAfter,

@@ -119,7 +119,7 @@ export interface LookupRun {
   readonly settled: Set<string>;
   /** Ids the fleet answers for (fresh there): answered from it, and never written to the table. */
   readonly fleetHeld: Set<string>;
-  /** The fleet read of a no-cache lookup, which only decides what not to write: a merge waits for it. */
+  /** The fleet read of a no-cache lookup, which only decides what not to write; it never rejects. */
   fleetDone: Promise<void>;
   /** Storable ids the memo did not answer: the ones the table is read for. */
   toRead: readonly string[];
