@@ -250,6 +250,29 @@ describe("a watched agent the fleet cannot answer for", () => {
     expect(store.puts + store.renewals).toBe(0);
   });
 
+  it("with no-cache, leaves out what the fleet holds even when the fleet answers after GSE", async () => {
+    await fleet.poll(legacyIds, clock - 1000);
+    let release = (): void => undefined;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const late: FleetStateReader = {
+      polledAt: (calls) => fleet.polledAt(calls),
+      agents: async (ids, calls) => {
+        await gate;
+        return fleet.agents(ids, calls);
+      },
+    };
+    const queue = new RecordingWriteBehind();
+    const before = gseCalls();
+    const lookup = listAgentState(withFleet(true, { fleet: late, writeBehind: queue }), { agent_id_list: legacyIds }, { noCache: true });
+    await expect.poll(() => gseCalls() - before).toBe(1);
+    release();
+    const { stats } = await lookup;
+    expect(stats).toMatchObject({ fetched: CODES.length, fleet_held: CODES.length, queued: 0 });
+    expect(queue.agents).toEqual([]);
+  });
+
   it("does not fail the lookup when the fleet table cannot be read: the table and GSE answer", async () => {
     await fleet.poll(legacyIds, clock - 1000);
     fleet.failReads = true;
