@@ -130,6 +130,7 @@ interface Lookup {
   queued: number;
   read_ms: number;
   fetch_ms: number;
+  queue_ms?: number;
   duration_ms: number;
   fresh: number;
   gse_calls: number;
@@ -262,7 +263,9 @@ function row(label: string, rounds: readonly Round[], baseline: number | undefin
     : "–";
   const fleetCalls = has ? `${sum((l) => l.fleet_calls?.get ?? 0)} + ${sum((l) => l.fleet_calls?.batchGet ?? 0)}` : "–";
   const slowest = (pick: (l: Lookup) => number): number => Math.max(...(last?.lookups ?? []).map(pick));
-  const phases = has ? `${slowest((l) => l.read_ms)} / ${slowest((l) => l.fetch_ms)} / ${slowest((l) => l.duration_ms)}` : "–";
+  const phases = has
+    ? `${slowest((l) => l.read_ms)} / ${slowest((l) => l.fetch_ms)} / ${slowest((l) => l.queue_ms ?? 0)} / ${slowest((l) => l.duration_ms)}`
+    : "–";
   const ratio = baseline === undefined ? "1.00" : (s.p50 / baseline).toFixed(2);
   return `| ${label} | ${rounds.length} | ${fmt(s.p50, 0)} | ${fmt(s.max, 0)} | ${ratio} | ${last?.gse ?? 0} | ${dynamo} | ${fleetCalls} | ${served} | ${phases} | ${last?.answered ?? 0} |`;
 }
@@ -296,12 +299,17 @@ interface ScenarioFigures {
   readonly warm_memo_ratio: number;
   /** Each cold round over the direct round right before it. */
   readonly cold_ratios: number[];
+  /** The cold lookups' phases (ms), medians over the rounds of the slower request: what the lookup adds above GSE. */
+  readonly cold_phases_ms: { read: number; fetch: number; send: number; total: number };
   /** Write units of the write-back after the first (cold) round and after the stale one. */
   readonly cold_write_units: number;
   readonly stale_write_units?: number;
 }
 
 const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+/** The median over rounds of a phase of each round's slower lookup. */
+const phaseMedian = (rounds: readonly Round[], pick: (l: Lookup) => number): number => summarize(rounds.map((r) => Math.max(0, ...r.lookups.map(pick)))).p50;
 
 async function scenario(info: StackInfo, gse: GseClient, label: string, sets: readonly number[], withStale: boolean): Promise<Scenario> {
   const [first, ...rest] = sets;
@@ -374,6 +382,12 @@ async function scenario(info: StackInfo, gse: GseClient, label: string, sets: re
       warm_table_ratio: round2(ratio(table)),
       warm_memo_ratio: round2(ratio(memo)),
       cold_ratios: pairedCold.map(round2),
+      cold_phases_ms: {
+        read: phaseMedian(cold, (l) => l.read_ms),
+        fetch: phaseMedian(cold, (l) => l.fetch_ms),
+        send: phaseMedian(cold, (l) => l.queue_ms ?? 0),
+        total: phaseMedian(cold, (l) => l.duration_ms),
+      },
       cold_write_units: summarize(coldDrains.map((d) => d.writeUnits)).p50,
       ...(staleDrains[0] ? { stale_write_units: staleDrains[0].writeUnits } : {}),
     },
@@ -547,9 +561,10 @@ export const agentStateBenchmark: Benchmark = {
         ...watched.notes.map((n) => `${n[0]?.toUpperCase() ?? ""}${n.slice(1)}.`),
         "Cold rows use ids never asked before (table empty for them). DynamoDB calls, writes and phases are of the last round,",
         'from the handler\'s "agent state lookup" log lines: calls and writes summed over both requests, phases of the slower one',
-        "(read = table read, fetch = first GSE call until the last chunk is merged, the two overlap; total = the whole lookup).",
+        "(read = table read, fetch = first GSE call until the last chunk is merged, the two overlap; send = the write-behind message, after the last",
+        "chunk; total = the whole lookup).",
         "",
-        "| round | n | median ms | max ms | × direct | GSE calls | agents table calls in the request (BatchGet / BatchWrite / PartiQL batch) | fleet table reads (GetItem of the poll times + BatchGet) | ids from memo / fleet / agents table / GSE (of them unread, after a cold sample) / queued for write-back | read / fetch / total ms | items answered |",
+        "| round | n | median ms | max ms | × direct | GSE calls | agents table calls in the request (BatchGet / BatchWrite / PartiQL batch) | fleet table reads (GetItem of the poll times + BatchGet) | ids from memo / fleet / agents table / GSE (of them unread, after a cold sample) / queued for write-back | read / fetch / send / total ms | items answered |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
         ...asIs.rows,
         ...slow.rows,

@@ -88,6 +88,8 @@ export interface LookupStats {
   /** Time spent reading the table, and from the first GSE call until the last chunk was merged. */
   read_ms: number;
   fetch_ms: number;
+  /** Time the write-behind message took to send, after the last chunk: in the answer's path. */
+  queue_ms: number;
   dynamo_calls: StoreCalls;
   fleet_calls: FleetStateCalls;
 }
@@ -170,6 +172,7 @@ export function newLookupRun(deps: AgentStateDeps, ids: readonly string[], optio
       fleet_unavailable: false,
       read_ms: 0,
       fetch_ms: 0,
+      queue_ms: 0,
       dynamo_calls: calls,
       fleet_calls: newFleetStateCalls(),
     },

@@ -109,9 +109,11 @@ function handToWriteBehind(run: LookupRun, now: number, handed: AgentWriteBackJo
   const { deps, stats } = run;
   const writeBehind = deps.writeBehind;
   if (writeBehind === undefined) return Promise.resolve();
+  const sendStartedAt = deps.now();
   return writeBehind.send(now, handed).then(
     () => {
       stats.queued += handed.length;
+      stats.queue_ms = deps.now() - sendStartedAt;
     },
     async (error: unknown) => {
       deps.logger?.warn("write-behind queue unavailable; writing the agent cache directly", { error: errorOf(error) });
