@@ -128,13 +128,25 @@ export function jobBodies(job: AgentWriteBackJob, maxBytes = MAX_JOB_BYTES): str
   return bodies;
 }
 
+/**
+ * How long a write-back waits on the queue before the automation function may take it. bk-monitor
+ * sends its requests side by side (10,000 ids are two of 5000): the first to answer would
+ * otherwise start its writes while the others are still answering, and where they share a
+ * process (the local stack, one thread) the writes slow those answers. A second later costs
+ * nothing: a repeat within it asks GSE again, as it could before the write landed anyway.
+ */
+export const WRITE_BACK_DELAY_SECONDS = 1;
+
 /** Write-behind through the automation queue: the job in as few bodies as fit, sent side by side. */
 export class QueueWriteBehind implements WriteBehind {
-  constructor(private readonly queue: QueueSender) {}
+  constructor(
+    private readonly queue: QueueSender,
+    private readonly delaySeconds = WRITE_BACK_DELAY_SECONDS,
+  ) {}
 
   async send(fetchedAt: number, agents: AgentWriteBackJob["agents"]): Promise<void> {
     const job: AgentWriteBackJob = { type: AGENT_WRITE_BACK_JOB, fetched_at: fetchedAt, agents };
-    await this.queue.sendBodies(jobBodies(job));
+    await Promise.all(jobBodies(job).map((body) => this.queue.sendBody(body, { delaySeconds: this.delaySeconds })));
   }
 }
 
