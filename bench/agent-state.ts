@@ -541,6 +541,7 @@ export const agentStateBenchmark: Benchmark = {
         warm_memo_ratio: slow.figures.warm_memo_ratio,
         warm_fleet_ratio: round2(watched.warmFleetRatio),
         cold_ratios: slow.figures.cold_ratios,
+        cold_phases_ms: slow.figures.cold_phases_ms,
         watched_write_units_before: writeUnitsBefore,
         watched_write_units_renewal_per_ttl_before: asIs.figures.stale_write_units ?? null,
         watched_write_units_after: watched.writeUnitsAfter,
