@@ -113,12 +113,15 @@ export const FUNCTIONS = {
   delete_route: gseOperation("functions/gse/delete-route.ts", "GSE delete_route", CONFIG_VERSIONS),
   query_route: gseOperation("functions/gse/query-route.ts", "GSE query_route"),
   // The automation queue takes the cache's write-back, so the answer need not wait for it.
+  // The fleet table (read only): watched agents are answered from the heartbeat's state.
   list_agent_state: gseOperation("functions/gse/list-agent-state.ts", "GSE list_agent_state, answered from the agent state cache", [
     TABLES.agents.link,
+    TABLES.fleet.link,
     QUEUES.automation.link,
   ]),
   get_agent_status: gseOperation("functions/gse/get-agent-status.ts", "GSE get_agent_status (legacy ESB), answered from the agent state cache", [
     TABLES.agents.link,
+    TABLES.fleet.link,
     QUEUES.automation.link,
   ]),
   // A tracked command (lib/commands): recorded, sent in batches, its rest and retries on the queue.

@@ -11,9 +11,10 @@ import type { GseError } from "../core/errors.ts";
 import type { MetricsRecorder } from "../core/metrics.ts";
 import type { GseClient } from "../gse/client.ts";
 import { agentSourceOf } from "./fetch.ts";
+import { newFleetStateCalls, type FleetStateCalls, type FleetStateReader } from "./fleet-state.ts";
 import type { AgentMemo } from "./memo.ts";
 import { newStoreCalls, type AgentItem, type AgentSource, type AgentStore, type StoreCalls } from "./store.ts";
-import type { WriteBehind } from "./write-back.ts";
+import type { AgentWriteBackJob, WriteBehind } from "./write-back.ts";
 
 export interface AgentStateSettings {
   readonly ttlSeconds: number;
@@ -31,6 +32,8 @@ export const agentStateSettings = (config: Config): AgentStateSettings => ({
 
 export interface AgentStateDeps {
   readonly store: AgentStore;
+  /** The heartbeat's state of watched agents; without it every id goes to the table. */
+  readonly fleet?: FleetStateReader;
   readonly gse: GseClient;
   readonly now: () => number;
   readonly settings: AgentStateSettings;
@@ -55,6 +58,10 @@ export interface LookupStats {
   fresh: number;
   /** Of those, answered from this instance's memo without reading the table. */
   memo_hits: number;
+  /** Of those, answered from the fleet table: watched, and their partition polled within the TTL. */
+  fleet: number;
+  /** Asked of GSE but not written back: the fleet holds them (a no-cache lookup). */
+  fleet_held: number;
   /** Asked of GSE. */
   fetched: number;
   /** GSE calls (chunks; the client's own retries not counted). */
@@ -76,10 +83,15 @@ export interface LookupStats {
   queued: number;
   /** The table could not be read: every id went to GSE and nothing was written. */
   cache_unavailable: boolean;
+  /** The fleet table could not be read: the lookup went on as if no agent were watched. */
+  fleet_unavailable: boolean;
   /** Time spent reading the table, and from the first GSE call until the last chunk was merged. */
   read_ms: number;
   fetch_ms: number;
+  /** Time the write-behind message took to send, after the last chunk: in the answer's path. */
+  queue_ms: number;
   dynamo_calls: StoreCalls;
+  fleet_calls: FleetStateCalls;
 }
 
 export interface Lookup {
@@ -107,6 +119,10 @@ export interface LookupRun {
   readonly previous: Map<string, AgentItem>;
   /** Ids answered from a copy or handed to GSE; the rest are still waiting for the table. */
   readonly settled: Set<string>;
+  /** Ids the fleet answers for (fresh there): answered from it, and never written to the table. */
+  readonly fleetHeld: Set<string>;
+  /** The fleet read of a no-cache lookup, which only decides what not to write; it never rejects. */
+  fleetDone: Promise<void>;
   /** Storable ids the memo did not answer: the ones the table is read for. */
   toRead: readonly string[];
   /** Ids bound for GSE, sent a chunk at a time as soon as a chunk's worth is known. */
@@ -115,6 +131,10 @@ export interface LookupRun {
   readonly limit: LimitFunction;
   readonly fetches: Promise<void>[];
   readonly writes: Promise<void>[];
+  /** What GSE said, for the write-behind: sent once every chunk is in (merge.ts handOn). */
+  readonly handed: AgentWriteBackJob["agents"];
+  /** When the first chunk was merged: the job's time, so it never replaces a state confirmed after it. */
+  handedAt: number | undefined;
   /** Reads of ids handed to GSE unread; a merge waits for them when writes are direct. */
   readDone: Promise<void>;
   /** Set when the table could not be read; later parts of that read are ignored. */
@@ -138,6 +158,8 @@ export function newLookupRun(deps: AgentStateDeps, ids: readonly string[], optio
       ids: ids.length,
       fresh: 0,
       memo_hits: 0,
+      fleet: 0,
+      fleet_held: 0,
       fetched: 0,
       gse_calls: 0,
       written: 0,
@@ -147,18 +169,25 @@ export function newLookupRun(deps: AgentStateDeps, ids: readonly string[], optio
       cold_guessed: 0,
       queued: 0,
       cache_unavailable: false,
+      fleet_unavailable: false,
       read_ms: 0,
       fetch_ms: 0,
+      queue_ms: 0,
       dynamo_calls: calls,
+      fleet_calls: newFleetStateCalls(),
     },
     items: new Map(),
     previous: new Map(),
     settled: new Set(),
+    fleetHeld: new Set(),
+    fleetDone: Promise.resolve(),
     toRead: [],
     pending: [],
     limit: pLimit(settings.concurrency),
     fetches: [],
     writes: [],
+    handed: [],
+    handedAt: undefined,
     readDone: Promise.resolve(),
     readFailed: false,
     fetchStartedAt: undefined,

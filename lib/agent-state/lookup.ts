@@ -18,7 +18,7 @@ import {
 } from "../gse/schemas.ts";
 import { getAgentStatusAnswer, listAgentStateAnswer } from "./answers.ts";
 import { newLookupRun, type AgentStateDeps, type Lookup, type LookupOptions, type LookupRun, type LookupStats } from "./lookup-run.ts";
-import { dispatch } from "./merge.ts";
+import { dispatch, handOn } from "./merge.ts";
 import { planAndRead } from "./plan.ts";
 import { legacyId, uniqueIds } from "./rules.ts";
 
@@ -26,8 +26,8 @@ import { legacyId, uniqueIds } from "./rules.ts";
  * Current state of `ids` (distinct): fresh copies from this instance's memo, fresh items from
  * the table, the rest from GSE. GSE is asked as soon as a chunk's worth of stale ids is known,
  * while the table is still being read, so a cold lookup costs about one GSE round, not a table
- * read plus one. What GSE said goes to the write-behind queue when there is one (written after
- * the answer), else it is written before answering.
+ * read plus one. What GSE said goes to the write-behind queue when there is one, in one message
+ * once every chunk is in (written after the answer), else it is written before answering.
  *
  * A table that cannot be read is no reason to fail a read GSE can answer: every id not yet
  * settled then goes to GSE. Written directly, those are not written (without the old items,
@@ -46,6 +46,7 @@ async function finishLookup(run: LookupRun): Promise<Lookup> {
   const { deps, stats } = run;
   const fetched = await Promise.allSettled(run.fetches);
   if (run.fetchStartedAt !== undefined) stats.fetch_ms = deps.now() - run.fetchStartedAt;
+  handOn(run);
   await Promise.all(run.writes);
   deps.metrics?.add("AgentCacheHits", stats.fresh);
   deps.metrics?.add("AgentCacheMisses", stats.fetched);

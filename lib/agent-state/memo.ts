@@ -45,7 +45,8 @@ export class AgentMemo {
   /** Keeps `item` as the current state of its id; an older copy than the one held is ignored. */
   set(item: AgentItem): void {
     if (!this.cache) return;
-    const held = this.cache.get(item.agent_id);
+    // peek: the set below makes it the most recent anyway; a get would bump it for nothing.
+    const held = this.cache.peek(item.agent_id);
     if (held !== undefined && held.fetched_at > item.fetched_at) return;
     this.cache.set(item.agent_id, item);
   }

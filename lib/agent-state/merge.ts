@@ -34,30 +34,58 @@ async function fetchChunk(run: LookupRun, part: readonly string[]): Promise<Map<
 
 /**
  * Puts GSE's answer for a chunk into the lookup's items and the memo, and starts its write:
- * handed to the write-behind, or written directly against the items as read before this lookup.
+ * kept for the lookup's one write-behind message (handOn), or written directly against the items
+ * as read before this lookup; agents the fleet holds are not written.
  */
 async function merge(run: LookupRun, facts: ReadonlyMap<string, AgentFacts>): Promise<void> {
-  await run.readDone;
+  // Handed on, what the fleet holds is left out at the end (handOn): only direct writes wait for the fleet here.
+  await (run.deps.writeBehind ? run.readDone : Promise.all([run.readDone, run.fleetDone]));
   const { deps, ttlMs } = run;
   const now = deps.now();
   const puts: AgentItem[] = [];
   const renewals: AgentRenewal[] = [];
-  const handed: AgentWriteBackJob["agents"] = [];
+  const handed = run.handed;
+  if (deps.writeBehind) run.handedAt ??= now;
   for (const [id, fact] of facts) {
     const write = writeBackFor(id, fact, run.previous.get(id), now, ttlMs);
     run.items.set(id, write.item);
     if (!isStorableAgentId(id)) continue;
     deps.memo?.set(write.item);
-    if (deps.writeBehind) handed.push({ agent_id: id, ...fact });
-    else if (write.kind === "put") puts.push(write.item);
+    if (deps.writeBehind) {
+      handed.push({ agent_id: id, ...fact });
+      continue;
+    }
+    // The heartbeat keeps it in the fleet table: a copy in the agents table would only cost writes.
+    if (run.fleetHeld.has(id)) {
+      run.stats.fleet_held++;
+      continue;
+    }
+    if (write.kind === "put") puts.push(write.item);
     else if (write.kind === "renew") renewals.push(write.renewal);
   }
   // Written while other chunks are still with GSE; a cache write never fails the answer.
-  if (deps.writeBehind && handed.length > 0) {
-    run.writes.push(handToWriteBehind(run, now, handed));
-  } else if (!deps.writeBehind && !run.stats.cache_unavailable && (puts.length > 0 || renewals.length > 0)) {
+  if (!deps.writeBehind && !run.stats.cache_unavailable && (puts.length > 0 || renewals.length > 0)) {
     run.writes.push(writeDirectly(run, puts, renewals));
   }
+}
+
+/**
+ * Hands what GSE said to the write-behind queue, once every chunk is in and the fleet has said
+ * what it holds (agents it holds are left out): one message per lookup
+ * (a 5000-id request's is about 80 KB), not one per chunk. The chunks of a request come back
+ * together (GSE_CONCURRENCY of them at once), so a message per chunk saved no time; it cost more
+ * SQS requests, and let the write-back start while the answer was still being made.
+ */
+export function handOn(run: LookupRun): void {
+  const at = run.handedAt;
+  if (run.handed.length === 0 || at === undefined) return;
+  // A no-cache lookup reads the fleet while GSE answers; what the fleet holds is not written.
+  const handing = run.fleetDone.then(() => {
+    const agents = run.handed.filter((agent) => !run.fleetHeld.has(agent.agent_id));
+    run.stats.fleet_held += run.handed.length - agents.length;
+    return agents.length > 0 ? handToWriteBehind(run, at, agents) : undefined;
+  });
+  run.writes.push(handing);
 }
 
 function addCounts(run: LookupRun, counts: WriteCounts): void {
@@ -81,9 +109,11 @@ function handToWriteBehind(run: LookupRun, now: number, handed: AgentWriteBackJo
   const { deps, stats } = run;
   const writeBehind = deps.writeBehind;
   if (writeBehind === undefined) return Promise.resolve();
+  const sendStartedAt = deps.now();
   return writeBehind.send(now, handed).then(
     () => {
       stats.queued += handed.length;
+      stats.queue_ms = deps.now() - sendStartedAt;
     },
     async (error: unknown) => {
       deps.logger?.warn("write-behind queue unavailable; writing the agent cache directly", { error: errorOf(error) });

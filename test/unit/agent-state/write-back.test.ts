@@ -1,6 +1,14 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { applyWriteBack } from "../../../lib/agent-state/writes.ts";
-import { AGENT_WRITE_BACK_JOB, agentWriteBackJob, jobBodies, parseWriteBackJob, type AgentWriteBackJob } from "../../../lib/agent-state/write-back.ts";
+import {
+  AGENT_WRITE_BACK_JOB,
+  agentWriteBackJob,
+  jobBodies,
+  parseWriteBackJob,
+  QueueWriteBehind,
+  WRITE_BACK_DELAY_SECONDS,
+  type AgentWriteBackJob,
+} from "../../../lib/agent-state/write-back.ts";
 import { PoisonJobError } from "../../../lib/automation/jobs.ts";
 import type { AgentItem } from "../../../lib/agent-state/store.ts";
 import { toSqsRecord } from "../../../local/pollers/queue.ts";
@@ -138,5 +146,20 @@ describe("the automation job", () => {
     const body = job([{ agent_id: "0:10.0.0.9", ...running }]);
     await agentWriteBackJob({ store, ttlMs: TTL_MS, now: () => AT })(body, sqsRecord(JSON.stringify(body)));
     expect(store.items.get("0:10.0.0.9")).toMatchObject({ status_code: 2, fetched_at: AT });
+  });
+});
+
+describe("QueueWriteBehind", () => {
+  it("holds the write-back on the queue a second, so requests sent side by side all answer before it runs", async () => {
+    const sent: { body: string; delaySeconds: number | undefined }[] = [];
+    const queue = {
+      send: async () => undefined,
+      sendBodies: async () => undefined,
+      sendBody: async (body: string, options?: { delaySeconds?: number }) => void sent.push({ body, delaySeconds: options?.delaySeconds }),
+    };
+    await new QueueWriteBehind(queue).send(AT, [{ agent_id: "0:10.0.0.1", known: true, source: "list_agent_state", alive: true }]);
+    expect(WRITE_BACK_DELAY_SECONDS).toBe(1);
+    expect(sent.map((m) => m.delaySeconds)).toEqual([1]);
+    expect(parseWriteBackJob(JSON.parse(sent[0]?.body ?? "{}"))).toMatchObject({ fetched_at: AT, agents: [{ agent_id: "0:10.0.0.1" }] });
   });
 });
