@@ -3,7 +3,7 @@
  * 100,000 agents) with a one-minute heartbeat and 1 % of the agents changing class every poll, priced
  * line by line (bench/cost-model.ts) from counts measured here, now: the heartbeat's steady state
  * (bench/heartbeat.ts measureHeartbeat, 10 polls, medians) and the write units of a dispatch
- * (bench/commands.ts at 10,000 agents; per agent, they do not depend on the fleet's size). Beside
+ * (bench/commands.ts at 10,000 agents, or the fleet if smaller; per agent, they do not depend on the fleet's size). Beside
  * it, the naive system: a poll that reads and writes the whole fleet every minute, with the same
  * concurrency, and a dispatch that writes every agent's item (issue 23's starting point).
  */
@@ -72,12 +72,89 @@ function inputsOf(
   };
 }
 
+/** The heartbeat's defaults (lib/core/config.ts, lib/heartbeat/poll.ts): what the planner shards by. */
+const HEARTBEAT_BUDGET_MS = 40_000;
+const PLAN_SHARE_OF_BUDGET = 0.5;
+/** What one DynamoDB partition takes (AWS's documented per-partition limits). */
+const PARTITION_WCU_PER_S = 1000;
+const FLEET_PARTITION_KEYS = 64;
+
+/**
+ * The measured run scaled on paper to `target` agents: the heartbeat's counts grow with the fleet
+ * (calls by chunks of 1000, writes by the 1 % that changes, the backstop's one partition a poll by
+ * its size), so each is the measured figure × target/measured; the rest follows from the settings.
+ */
+function scaleSection(
+  measured: CostInputs,
+  target: number,
+  poll: { readUnits: number },
+  fullReadUnits: number,
+): { lines: string[]; json: Record<string, unknown> } {
+  const k = target / measured.agents;
+  const hb = measured.heartbeat;
+  const scaled = inputsOf(
+    target,
+    {
+      gseCalls: hb.gseCalls * k,
+      readCalls: hb.readCalls * k,
+      readUnits: poll.readUnits * k,
+      writeCalls: hb.writeCalls * k,
+      writeUnits: hb.writeUnits * k,
+      historyItems: hb.historyItems * k,
+      cpuMs: hb.cpuMs * k,
+    },
+    { writeUnitsPerAgent: measured.commands.writeUnitsPerAgent },
+  );
+  const oneInvocationMs = pollMs(scaled);
+  const shards = Math.min(FLEET_PARTITION_KEYS, Math.max(1, Math.ceil(oneInvocationMs / (HEARTBEAT_BUDGET_MS * PLAN_SHARE_OF_BUDGET))));
+  const gseInFlight = shards * scaled.heartbeatFunction.gseConcurrency;
+  const gsePerSecond = scaled.heartbeat.gseCalls / 60;
+  const shardMs = oneInvocationMs / shards;
+  const writesPerKeyPerS = scaled.heartbeat.writeUnits / FLEET_PARTITION_KEYS / (shardMs / 1000);
+  const failureShare = 0.1;
+  const dispatchFailures = target * failureShare;
+  const cost = monthlyCost({ ...scaled, heartbeat: { ...scaled.heartbeat, queuedShards: shards - 1 } });
+  const lines = [
+    `### Scale on paper: ${target.toLocaleString("en")} agents`,
+    "",
+    `From this run's counts at ${measured.agents.toLocaleString("en")} agents, each × ${k} (they grow with the fleet), the settings as deployed and the latency model above:`,
+    "",
+    "| what | at " + target.toLocaleString("en") + " | how |",
+    "|---|---|---|",
+    `| heartbeat shards | ${shards} | one invocation would take ${Math.round(oneInvocationMs / 1000)} s modelled; the planner aims each shard at ${PLAN_SHARE_OF_BUDGET * 100} % of the ${HEARTBEAT_BUDGET_MS / 1000} s budget |`,
+    `| GSE calls | ${Math.round(scaled.heartbeat.gseCalls)} a poll, ${gsePerSecond.toFixed(1)}/s, ${gseInFlight} in flight | 1000 ids a call, ${scaled.heartbeatFunction.gseConcurrency} in flight a shard; against GSE's gateway limit for our app (set by the GSE operator, 429 RATE_LIMIT_RESTRICTION beyond it, which the client backs off from) |`,
+    `| fleet table writes | ${Math.round(scaled.heartbeat.writeUnits).toLocaleString("en")} WU a poll, ≈ ${Math.round(writesPerKeyPerS)} WU/s a partition key while a shard runs | ${FLEET_PARTITION_KEYS} keys; a DynamoDB partition takes ${PARTITION_WCU_PER_S} WCU/s |`,
+    `| fleet table reads | ${Math.round(scaled.heartbeat.readUnits).toLocaleString("en")} RU a poll of ${Math.round(fullReadUnits * k).toLocaleString("en")} for a full read | warm instances re-read only partitions whose revision moved, plus one a minute |`,
+    `| commands table, a whole-fleet dispatch | ${Math.ceil(target / 1000)} batches; ≈ ${dispatchFailures.toLocaleString("en")} failure items (10 % not connected) on one partition key: ≥ ${Math.ceil(dispatchFailures / PARTITION_WCU_PER_S)} s at ${PARTITION_WCU_PER_S} WCU/s | batch ids are spread over 8 keys; agent items share the command's key |`,
+    `| replies, reply tracking on | ${target.toLocaleString("en")} transactions on the command's one item (its in-flight counter): ≤ ${PARTITION_WCU_PER_S / 2}/s, ≥ ${Math.ceil(target / (PARTITION_WCU_PER_S / 2) / 60)} min | one item's write rate, a transaction's write counted twice |`,
+    `| Lambda concurrency | heartbeat ${shards}, plus the API's and the automation queue's | |`,
+    `| cost a month | **${usd(cost.total)}** | the model above with the scaled counts and ${shards - 1} queued shards a poll |`,
+    "",
+    `What breaks first: reply-tracked commands (the command item's counter takes every reply: ${Math.ceil(target / (PARTITION_WCU_PER_S / 2) / 60)} min of replies at its`,
+    "limit), then a whole-fleet dispatch's failure and reply items on the command's one partition key; the heartbeat scales by shards and",
+    `its ${FLEET_PARTITION_KEYS} keys stay far under their limit. A warm heartbeat instance keeps the partitions it polls in memory (not measured here).`,
+  ];
+  return {
+    lines,
+    json: {
+      agents: target,
+      shards,
+      gse_calls_per_poll: Math.round(scaled.heartbeat.gseCalls),
+      gse_calls_per_second: Number(gsePerSecond.toFixed(1)),
+      fleet_write_units_per_poll: Math.round(scaled.heartbeat.writeUnits),
+      fleet_read_units_per_poll: Math.round(scaled.heartbeat.readUnits),
+      usd_per_month: Math.round(cost.total * 100) / 100,
+    },
+  };
+}
+
 export const costBenchmark: Benchmark = {
   name: "cost",
   async run(options = {}): Promise<BenchmarkResult> {
     const agents = options.agents ?? DEFAULT_AGENTS;
     const heartbeat = await measureHeartbeat({ agents, polls: 10, naivePolls: 2 });
-    const commands = await commandsBenchmark.run({ agents: DISPATCH_AGENTS });
+    const dispatchAgents = Math.min(DISPATCH_AGENTS, agents);
+    const commands = await commandsBenchmark.run({ agents: dispatchAgents });
     const commandFigures = typeof commands === "string" ? {} : commands.json;
     const writeUnitsPerAgent = Number(commandFigures.write_units_per_agent);
     if (!Number.isFinite(writeUnitsPerAgent)) throw new Error("the commands benchmark gave no write_units_per_agent");
@@ -85,12 +162,13 @@ export const costBenchmark: Benchmark = {
     const ours = inputsOf(agents, medianPoll(heartbeat.ours), { writeUnitsPerAgent });
     const naive = inputsOf(agents, medianPoll(heartbeat.naive), { writeUnitsPerAgent: NAIVE_DISPATCH_WRITE_UNITS_PER_AGENT });
     const oursCost = monthlyCost(ours);
+    const scale = scaleSection(ours, 1_000_000, medianPoll(heartbeat.ours), f.full_read_units);
     const naiveCost = monthlyCost(naive);
     const report = [
       `What ${agents.toLocaleString("en")} agents cost a month (30 days): a heartbeat poll every minute (${POLLS_PER_MONTH.toLocaleString("en")} polls) with`,
       "1 % of the fleet changing class every poll, bk-monitor's state queries and whole-fleet dispatches as stated below.",
       `Counts measured in this run: the heartbeat's steady state (\`measureHeartbeat\`, ${f.polls} polls after a warm-up, medians per poll;`,
-      `the naive poll reads and writes every agent with the same concurrency, ${f.naive_polls} polls) and a dispatch to ${DISPATCH_AGENTS.toLocaleString("en")} agents`,
+      `the naive poll reads and writes every agent with the same concurrency, ${f.naive_polls} polls) and a dispatch to ${dispatchAgents.toLocaleString("en")} agents`,
       `(\`npm run bench commands\`'s figures: ${writeUnitsPerAgent} write units per agent as DynamoDB bills them; the naive dispatch ${NAIVE_DISPATCH_WRITE_UNITS_PER_AGENT}, what it measured before issue 23).`,
       "",
       `Latency model for Lambda's GB-s (Lambda bills the time it waits): GSE ${LATENCY.gseCallMs} ms a call of 1000 ids (bk-nodeman's measure), DynamoDB`,
@@ -102,6 +180,8 @@ export const costBenchmark: Benchmark = {
       "EventBridge's schedule is free; free tiers are left out. Prices: " + PRICES.asOf + ".",
       "",
       ...costTable(oursCost, naiveCost),
+      "",
+      ...scale.lines,
     ].join("\n");
     return {
       report,
@@ -114,6 +194,7 @@ export const costBenchmark: Benchmark = {
         naive_items: naiveCost.items.map((i) => ({ item: i.item, quantity: i.quantity, usd: Math.round(i.usd * 100) / 100 })),
         heartbeat: f,
         dispatch_write_units_per_agent: writeUnitsPerAgent,
+        scale_1m: scale.json,
         total: usd(oursCost.total),
       },
     };
