@@ -25,7 +25,6 @@ import { FleetCache } from "../lib/heartbeat/fleet-cache.ts";
 import { observeChunk } from "../lib/heartbeat/observe.ts";
 import { startPoll, type HeartbeatSettings } from "../lib/heartbeat/poll.ts";
 import { TABLES } from "../lib/resources.ts";
-import { FUNCTIONS } from "../lib/wiring.ts";
 import { agentKey, FLEET_PARTITIONS, FleetStore, newFleetCalls, type FleetAgent } from "../lib/fleet/store.ts";
 import { readUnitsOf } from "../lib/fleet/table.ts";
 import { chunk } from "../lib/dynamo/batch.ts";
@@ -463,62 +462,6 @@ export async function measureHeartbeat(options: { agents?: number; polls?: numbe
   });
 }
 
-/**
- * AWS list prices, us-east-1, as this project knows them (no internet here to re-check; verify
- * before quoting): Lambda arm64, DynamoDB on-demand after its 2024-11-01 reduction, SNS and SQS
- * standard, EventBridge scheduled rules. Free tiers left out.
- */
-export const PRICES = {
-  asOf: "2025 list prices (AWS pricing pages; DynamoDB on-demand as reduced on 2024-11-01), not re-checked since",
-  lambdaGbSecond: 0.0000133334,
-  lambdaRequest: 0.2 / 1e6,
-  dynamoWriteUnit: 0.625 / 1e6,
-  dynamoReadUnit: 0.125 / 1e6,
-  dynamoGbMonth: 0.25,
-  snsPublish: 0.5 / 1e6,
-  sqsRequest: 0.4 / 1e6,
-} as const;
-
-/** One poll a minute over a 30-day month. */
-const POLLS_PER_MONTH = 30 * 24 * 60;
-/** One alert per kind per poll at most: lost, recovered, version_changed, newly_seen, unknown, gse_unreachable. */
-const ALERT_KINDS_PER_POLL = 6;
-/** A stored agent item (registry and state with its last raw record): an estimate of its size. */
-const ITEM_BYTES = 600;
-
-function costModel(f: HeartbeatFigures): string[] {
-  const memoryGb = FUNCTIONS.heartbeat.memoryMb / 1024;
-  const usd = (n: number): string => `$${n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`;
-  const rows = [f].map((r) => {
-    const gbSeconds = (r.wall_ms_per_poll / 1000) * memoryGb * POLLS_PER_MONTH;
-    const lambda = gbSeconds * PRICES.lambdaGbSecond + POLLS_PER_MONTH * PRICES.lambdaRequest;
-    const readUnits = r.read_units_per_poll * POLLS_PER_MONTH;
-    const writeUnits = r.write_units_per_poll * POLLS_PER_MONTH;
-    const dynamo = readUnits * PRICES.dynamoReadUnit + writeUnits * PRICES.dynamoWriteUnit + ((r.agents * ITEM_BYTES) / 1e9) * PRICES.dynamoGbMonth;
-    const sns = ALERT_KINDS_PER_POLL * POLLS_PER_MONTH * PRICES.snsPublish;
-    // One shard here: no shard jobs. A sharded poll adds a send, a receive and a delete per extra shard.
-    const sqs = 0;
-    return (
-      `| ${r.agents.toLocaleString("en")} | ${fmt(gbSeconds, 0)} GB-s, ${POLLS_PER_MONTH.toLocaleString("en")} invocations: ${usd(lambda)} | ` +
-      `${fmt(readUnits / 1e6, 1)} M RRU, ${fmt(writeUnits / 1e6, 1)} M WRU: ${usd(dynamo)} | ≤ ${fmt((ALERT_KINDS_PER_POLL * POLLS_PER_MONTH) / 1e3, 0)} k publishes: ${usd(sns)} | ${usd(sqs)} | **${usd(lambda + dynamo + sns + sqs)}** |`
-    );
-  });
-  return [
-    `Cost per month of the heartbeat alone, every minute (${POLLS_PER_MONTH.toLocaleString("en")} polls in 30 days), from the steady-state medians above`,
-    "(the lead's cost benchmark prices the whole system from measureHeartbeat's figures with a latency model; this is the heartbeat's own line):",
-    `Lambda GB-s = measured wall time × ${FUNCTIONS.heartbeat.memoryMb} MB (the function's memory) — an upper bound, since DynamoDB Local is far slower`,
-    "than DynamoDB; read and write units as DynamoDB Local reported them, medians of the steady-state polls;",
-    "SNS at most one alert per kind per poll; SQS none while one invocation does the poll;",
-    `storage ${ITEM_BYTES} bytes an agent. EventBridge scheduled rules and CloudWatch Logs are left out. Prices: ${PRICES.asOf} —`,
-    `Lambda arm64 $${PRICES.lambdaGbSecond}/GB-s and $0.20 per million requests; DynamoDB on-demand $0.625 per million WRU, $0.125 per`,
-    "million RRU, $0.25/GB-month; SNS $0.50 per million publishes; SQS $0.40 per million requests.",
-    "",
-    "| agents | Lambda | DynamoDB | SNS | SQS | total per month |",
-    "|---|---|---|---|---|---|",
-    ...rows,
-  ];
-}
-
 export const heartbeatBenchmark: Benchmark = {
   name: "heartbeat",
   async run(options: BenchmarkOptions = {}) {
@@ -554,7 +497,7 @@ export const heartbeatBenchmark: Benchmark = {
       "|---|---|---|---|---|---|---|---|---|---|",
       ...perPoll,
       "",
-      ...costModel(f),
+      "What this costs a month, priced line by line with a latency model of DynamoDB and GSE: the [cost section](#cost-per-month) (`npm run bench cost`).",
     ].join("\n");
     return { report, json: { ...f } };
   },

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { MAX_AGENTS_PER_REQUEST } from "../../../lib/gse/schemas.ts";
 import { OPERATIONS, pathVariants } from "../../../lib/gse/operations.ts";
 import { DynamoAgentStore, newStoreCalls, type AgentItem } from "../../../lib/agent-state/store.ts";
+import { agentKey } from "../../../lib/fleet/table.ts";
 import { callApi, eventually, logLines, simulatorControl, useStack, withFaults, type ApiResponse } from "../../helpers/stack.ts";
 
 const { info, dynamo, authHeader } = useStack();
@@ -74,6 +75,21 @@ async function writtenBehind(ids: readonly string[], since: number): Promise<Map
     const items = await readItems(ids);
     return ids.every((id) => (items.get(id)?.fetched_at ?? 0) >= since) ? items : undefined;
   });
+}
+
+/**
+ * Takes agents the write-back registered with the fleet off it again. The cache tests are about
+ * agents the fleet does not watch: the stack's own heartbeat polls every minute, and once it has
+ * polled a watched agent the fleet answers for it (lib/agent-state/fleet-state.ts), which would
+ * make these tests depend on when that poll falls. Registration follows the cache write, so wait for it.
+ */
+async function unwatch(ids: readonly string[]): Promise<void> {
+  await eventually(`the fleet registration of ${ids.join(", ")}`, async () => {
+    const out = await doc.send(new BatchGetCommand({ RequestItems: { [info.tables.fleet]: { Keys: ids.map(agentKey), ConsistentRead: true } } }));
+    return (out.Responses?.[info.tables.fleet] ?? []).length === ids.length ? true : undefined;
+  });
+  const res = await callApi(info.gatewayUrl, "/v1/fleet/agents/unregister", { method: "POST", headers: authHeader, body: { agent_id_list: ids } });
+  expect(res.status).toBe(200);
 }
 
 /** Moves an item's confirmation time into the past, as if the TTL had gone by. */
@@ -186,6 +202,7 @@ describe("list_agent_state through the agent state cache", () => {
     const firstAt = Date.now();
     await listState([agent.legacy]);
     const before = (await writtenBehind([agent.legacy], firstAt)).get(agent.legacy);
+    await unwatch([agent.legacy]);
 
     const refused = await withFaults(info, [failGseFor(agent.legacy)], () => listState([agent.legacy], { "Cache-Control": "no-cache" }));
     expect(refused.body).toMatchObject({ result: false, code: 1099999 });
@@ -207,6 +224,7 @@ describe("list_agent_state through the agent state cache", () => {
     const filledAt = Date.now();
     await listState(ids);
     await writtenBehind(ids, filledAt);
+    await unwatch(ids);
     const staleSince = await makeStale(same.legacy);
     await makeStale(moving.legacy);
     await simulatorControl(info, "POST", "agents/status", { ids: [moving.legacy], status_code: 3 });
@@ -260,6 +278,7 @@ describe("list_agent_state through the agent state cache", () => {
     const filledAt = Date.now();
     expect(statusOf(await listState([agent.modern]), agent.modern)).toBe(2);
     await writtenBehind([agent.modern], filledAt);
+    await unwatch([agent.modern]);
     await simulatorControl(info, "POST", "agents/status", { ids: [agent.modern], status_code: 6 });
     expect(statusOf(await listState([agent.modern]), agent.modern)).toBe(2);
     await makeStale(agent.modern);
