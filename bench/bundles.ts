@@ -97,6 +97,7 @@ const FLOORS = [
   ["(floor) zod", "bench/floors/zod.ts"],
   ["(floor) undici Pool", "bench/floors/undici.ts"],
   ["(floor) DynamoDB document client, traced", "bench/floors/dynamo.ts"],
+  ["(floor) DynamoDB document client, no Tracer", "bench/floors/dynamo-untraced.ts"],
   ["(floor) zod + undici + DynamoDB", "bench/floors/gse-and-table.ts"],
 ] as const;
 
