@@ -166,7 +166,8 @@ export const costBenchmark: Benchmark = {
     const naiveCost = monthlyCost(naive);
     const report = [
       `What ${agents.toLocaleString("en")} agents cost a month (30 days): a heartbeat poll every minute (${POLLS_PER_MONTH.toLocaleString("en")} polls) with`,
-      "1 % of the fleet changing class every poll, bk-monitor's state queries and whole-fleet dispatches as stated below.",
+      "1 % of the fleet changing each poll (the heartbeat bench's scenario: a third down for good, a third lossy for one poll, a third",
+      "upgrading for one poll, so ≈ 2 % of the agents change class each poll), bk-monitor's state queries and whole-fleet dispatches as stated below.",
       `Counts measured in this run: the heartbeat's steady state (\`measureHeartbeat\`, ${f.polls} polls after a warm-up, medians per poll;`,
       `the naive poll reads and writes every agent with the same concurrency, ${f.naive_polls} polls) and a dispatch to ${dispatchAgents.toLocaleString("en")} agents`,
       `(\`npm run bench commands\`'s figures: ${writeUnitsPerAgent} write units per agent as DynamoDB bills them; the naive dispatch ${NAIVE_DISPATCH_WRITE_UNITS_PER_AGENT}, what it measured before issue 23).`,
