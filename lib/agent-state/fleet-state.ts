@@ -8,8 +8,8 @@
  */
 import { BatchGetCommand, GetCommand } from "@aws-sdk/lib-dynamodb";
 import { BATCH_GET_MAX_KEYS, BatchTable, chunk, drainUnprocessed, type BatchStoreOptions } from "../dynamo/batch.ts";
-import { fleetAgentSchema, FLEET_PARTITIONS, type FleetAgent } from "../fleet/items.ts";
-import { agentKey, META, pad, partitionOf } from "../fleet/table.ts";
+import { fleetAgentSchema, type FleetAgent } from "../fleet/items.ts";
+import { agentKey, META, partitionMarksOf, partitionOf } from "../fleet/table.ts";
 import { RUNNING_STATUS } from "./fetch.ts";
 import type { AgentFacts, AgentItem, AgentSource } from "./store.ts";
 
@@ -149,14 +149,9 @@ export class DynamoFleetState extends BatchTable implements FleetStateReader {
     const now = this.options.now();
     if (this.polled !== undefined && now - this.polled.at < this.options.polledMaxAgeMs) return this.polled.value;
     calls.get++;
-    const value = this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: META, sk: "polled" }, ConsistentRead: true })).then(({ Item }) => {
-      const out = new Map<number, number>();
-      for (let p = 0; p < FLEET_PARTITIONS; p++) {
-        const at = Item?.[`p${pad(p)}`];
-        if (typeof at === "number") out.set(p, at);
-      }
-      return out;
-    });
+    const value = this.client
+      .send(new GetCommand({ TableName: this.tableName, Key: { pk: META, sk: "polled" }, ConsistentRead: true }))
+      .then(({ Item }) => partitionMarksOf(Item).polledAt);
     const entry = { at: now, value };
     this.polled = entry;
     value.catch(() => {

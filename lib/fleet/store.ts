@@ -30,24 +30,13 @@ import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } fr
 import { Outbox, type OutboxEntry } from "../core/outbox.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";
 import { FleetAgentRecords } from "./agents-store.ts";
-import { FLEET_PARTITIONS } from "./items.ts";
-import { META, pad, type FleetCalls } from "./table.ts";
+import { mark, META, partitionMarksOf, type FleetCalls, type PartitionMarks } from "./table.ts";
 
 export * from "./items.ts";
 export type { AgentChange, AgentPage } from "./agents-store.ts";
-export { agentKey, newFleetCalls, partitionOf, type FleetCalls, type FleetStoreOptions } from "./table.ts";
+export { agentKey, newFleetCalls, partitionOf, type FleetCalls, type FleetStoreOptions, type PartitionMarks } from "./table.ts";
 
 /** A meta item an alert reports, created (only if absent) or deleted (only if present) with it. */
-/** Per partition, from `meta`/`polled`: when a poll last answered for all of it, how many polls did, and its revision. */
-export interface PartitionMarks {
-  readonly polledAt: ReadonlyMap<number, number>;
-  readonly polls: ReadonlyMap<number, number>;
-  readonly revisions: ReadonlyMap<number, number>;
-}
-
-/** A partition's attributes in `meta`/`polled`. */
-const mark = (kind: "p" | "n" | "r", p: number): string => `${kind}${pad(p)}`;
-
 /** Attempts of markPolled when a concurrent run of the same poll marked some of its partitions first. */
 const MARK_ATTEMPTS = 3;
 
@@ -144,16 +133,7 @@ export class FleetStore extends FleetAgentRecords {
 
   /** `meta`/`polled` read once: every partition's polled time, count of polls and revision. */
   async partitionMarks(calls: FleetCalls): Promise<PartitionMarks> {
-    const item = await this.getMeta("polled", calls);
-    const of = (kind: "p" | "n" | "r"): Map<number, number> => {
-      const out = new Map<number, number>();
-      for (let p = 0; p < FLEET_PARTITIONS; p++) {
-        const value = item?.[mark(kind, p)];
-        if (typeof value === "number") out.set(p, value);
-      }
-      return out;
-    };
-    return { polledAt: of("p"), polls: of("n"), revisions: of("r") };
+    return partitionMarksOf(await this.getMeta("polled", calls));
   }
 
   /** A new item, only if absent. */

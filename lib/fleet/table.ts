@@ -13,6 +13,29 @@ export const partitionPk = (partition: number): string => `fleet#${pad(partition
 export const historyPk = (agentId: string): string => `history#${agentId}`;
 export const META = "meta";
 
+/** Per partition, from `meta`/`polled`: when a poll last answered for all of it, how many polls did, and its revision. */
+export interface PartitionMarks {
+  readonly polledAt: ReadonlyMap<number, number>;
+  readonly polls: ReadonlyMap<number, number>;
+  readonly revisions: ReadonlyMap<number, number>;
+}
+
+/** A partition's attribute in `meta`/`polled`: `p` its polled time, `n` its count of polls, `r` its revision. */
+export const mark = (kind: "p" | "n" | "r", p: number): string => `${kind}${pad(p)}`;
+
+/** The marks of a `meta`/`polled` item (absent: none), for the poll's store and the agent-state reader alike. */
+export function partitionMarksOf(item: Record<string, unknown> | undefined): PartitionMarks {
+  const of = (kind: "p" | "n" | "r"): Map<number, number> => {
+    const out = new Map<number, number>();
+    for (let p = 0; p < FLEET_PARTITIONS; p++) {
+      const value = item?.[mark(kind, p)];
+      if (typeof value === "number") out.set(p, value);
+    }
+    return out;
+  };
+  return { polledAt: of("p"), polls: of("n"), revisions: of("r") };
+}
+
 /** DynamoDB work done for one caller, for logs and the benchmark. */
 export interface FleetCalls {
   reads: number;
