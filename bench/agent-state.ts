@@ -18,6 +18,7 @@ import { runShard, startPoll, type HeartbeatDeps, type HeartbeatShardJob } from 
 import { localClientConfig } from "../local/aws.ts";
 import type { StackInfo } from "../local/stack.ts";
 import { fmt, summarize } from "./stats.ts";
+import { SETTINGS } from "./heartbeat.ts";
 import type { Benchmark, BenchmarkResult } from "./stats.ts";
 
 /**
@@ -395,18 +396,7 @@ async function scenario(info: StackInfo, gse: GseClient, label: string, sets: re
 }
 
 /** The heartbeat's settings for the bench's polls: one invocation polls the whole fleet (no shard jobs). */
-const POLL_SETTINGS: HeartbeatDeps["settings"] = {
-  chunkSize: GSE_CHUNK,
-  concurrency: CONCURRENCY_PER_REQUEST,
-  useNewAgentStatusApi: true,
-  lostAfterPolls: 3,
-  transitionalGraceMs: 15 * 60_000,
-  budgetMs: 600_000,
-  evictAfterSeconds: 30 * 86_400,
-  alertSample: 20,
-  alertDedupMs: 3_600_000,
-  writeConcurrency: 16,
-};
+const POLL_SETTINGS: HeartbeatDeps["settings"] = { ...SETTINGS, chunkSize: GSE_CHUNK, concurrency: CONCURRENCY_PER_REQUEST };
 
 interface FleetScenario {
   readonly rows: string[];

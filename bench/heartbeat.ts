@@ -44,7 +44,8 @@ const SEED_CONCURRENCY = 8;
 /** The store's own: partitions read, and batch writes, this many at a time (lib/fleet/table.ts). */
 const DYNAMO_CONCURRENCY = 16;
 
-const SETTINGS: HeartbeatSettings = {
+/** One poll in one invocation, the product's defaults otherwise; the agent-state bench polls with them too. */
+export const SETTINGS: HeartbeatSettings = {
   chunkSize: 1000,
   concurrency: 5,
   useNewAgentStatusApi: true,
