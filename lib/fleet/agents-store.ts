@@ -86,9 +86,17 @@ export class FleetAgentRecords extends FleetTable {
     return pages.flat();
   }
 
-  async getAgent(agentId: string, calls: FleetCalls): Promise<FleetAgent | undefined> {
+  /** One agent; `consistent` reads what a write just made (the heartbeat's read-back of a write whose answer it lost). */
+  async getAgent(agentId: string, calls: FleetCalls, options: { readonly consistent?: boolean } = {}): Promise<FleetAgent | undefined> {
     const out = await this.read(calls, () =>
-      this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(agentId), ReturnConsumedCapacity: "TOTAL" })),
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: agentKey(agentId),
+          ...(options.consistent === true ? { ConsistentRead: true } : {}),
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ),
     );
     const parsed = fleetAgentSchema.safeParse(out.Item);
     return parsed.success ? parsed.data : undefined;

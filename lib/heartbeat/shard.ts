@@ -235,12 +235,27 @@ async function settleAgent(shard: ShardContext, change: Change): Promise<void> {
   const kind = alerting === undefined ? undefined : alertOf(alerting);
   const marks = marksAfter(agent, markingShard(shard), kind === undefined ? undefined : { kind, from: agent.status });
   const update: MarkedUpdate = marks === undefined ? outcome.update : { ...outcome.update, alerts_due: marks };
-  const next = applyUpdate(agent, update, job.at);
-  if (!(await writeAgent(shard, agent, update))) return;
+  let next = applyUpdate(agent, update, job.at);
+  if (!(await writeAgent(shard, agent, update))) {
+    const landed = kind === undefined ? undefined : await markLanded(shard, id);
+    if (landed === undefined) return;
+    next = landed;
+  }
   wrote(shard, partition, next);
   // Still counting (a lost agent counts no more): renumbered if the partition's poll does not complete.
   if (typeof update.miss_seq === "number" && update.status === "alive") shard.tally.counted.set(id, outcome.update);
   for (const t of outcome.transitions) tallyTransition(shard, { previous: agent, next, record: observation.record ?? agent.record, transition: t });
+}
+
+/**
+ * A write that owes an alert and answered a conflict or an error may have landed all the same (the
+ * SDK retried a write whose answer was lost, and found its own rev moved): read back, the agent as
+ * it is when it carries this poll's mark from this shard, so its alert is counted now. A read that
+ * fails too fails the shard: its re-run recalls the alert from the mark, if the write landed.
+ */
+async function markLanded(shard: ShardContext, agentId: string): Promise<FleetAgent | undefined> {
+  const item = await shard.deps.store.getAgent(agentId, shard.calls, { consistent: true });
+  return item !== undefined && dueAlertOf(item, markingShard(shard)) !== undefined ? item : undefined;
 }
 
 const markingShard = (shard: ShardContext) => ({ pollId: shard.job.poll_id, at: shard.job.at, shard: shard.job.shard });

@@ -74,6 +74,30 @@ describe("heartbeat alert marks", () => {
     expect(await hb.takeAlerts()).toEqual([]);
   });
 
+  it("counts the alert of a write that landed though its answer was lost (an error, or a conflict on the SDK's retry), and not of one that did not land", async () => {
+    const hb = await testHeartbeat();
+    const { ids } = await addSimAgents(info, 4, { status_code: -2 });
+    await registerAgents(fleetDeps(hb), ids, "api");
+    const [answerLost, retriedIntoConflict, refused] = ids as [string, string, string];
+    const flaky = Object.create(hb.store) as FleetStore;
+    flaky.updateAgent = async (agent, ...rest) => {
+      if (agent.agent_id === refused) throw new Error("ProvisionedThroughputExceededException");
+      const written = await hb.store.updateAgent(agent, ...rest);
+      if (agent.agent_id === answerLost) throw new Error("socket hang up");
+      return agent.agent_id === retriedIntoConflict ? false : written;
+    };
+    hb.clock.now += MINUTE;
+    const first = await startPoll({ ...hb.deps, store: flaky }, hb.clock.now);
+    expect(first.first?.result.write_failures).toBe(2);
+    const alerts = await hb.takeAlerts();
+    expect(alerts.map((a) => [a.kind, a.sample.map((s) => s.agent_id)])).toEqual([["unknown", ids.filter((id) => id !== refused).sort()]]);
+
+    // The next poll writes the refused one and alerts it alone; the others are not alerted again.
+    hb.clock.now += MINUTE;
+    await startPoll(hb.deps, hb.clock.now);
+    expect((await hb.takeAlerts()).map((a) => [a.kind, a.sample.map((s) => s.agent_id)])).toEqual([["unknown", [refused]]]);
+  });
+
   it("sends a poll's alert once when its shard runs again after it finished (the job delivered twice)", async () => {
     const hb = await testHeartbeat({ lostAfterPolls: 1 });
     const { ids } = await addSimAgents(info, 3);
