@@ -332,7 +332,7 @@ async function writeAgent(shard: ShardContext, agent: FleetAgent, update: Marked
   try {
     written = await deps.store.updateAgent(agent, update, job.at, shard.calls);
   } catch (error) {
-    // Nothing of this agent was written: the next poll sees the same change and records it then.
+    // Not known to be written: if it was not, the next poll sees the same change and records it then (a write owing an alert is read back: markLanded).
     tally.writeFailures++;
     if (tally.writeFailures === 1)
       deps.logger?.error("heartbeat agent write failed", { poll_id: job.poll_id, agent_id: agent.agent_id, error: describeError(error) });
