@@ -73,7 +73,7 @@ export interface PollFigures {
   readonly cpuMs: number;
   /** Agents written: a change of class, status or of what GSE answered. */
   readonly transitions: number;
-  /** Of the write units, the agents' own (their items, alert transactions and history). */
+  /** Of the write units, the agents' own (their items and history). */
   readonly agentWriteUnits?: number;
   readonly historyItems?: number;
   readonly partitionsRead?: number;
@@ -89,6 +89,8 @@ export interface HeartbeatFigures {
   readonly transitions_per_poll: number;
   readonly write_units_per_transition: number;
   readonly history_items_per_poll: number;
+  /** Write units beyond one per agent written and one per history item: the poll's bookkeeping, and its alerts' samples. */
+  readonly bookkeeping_write_units_per_poll: number;
   readonly lost_per_poll: number;
   readonly read_units_per_poll: number;
   readonly partitions_read_per_poll: number;
@@ -431,6 +433,7 @@ export async function measureHeartbeat(options: { agents?: number; polls?: numbe
         transitions_per_poll: m((p) => p.transitions),
         write_units_per_transition: Number(m((p) => p.writeUnits / Math.max(1, p.transitions)).toFixed(3)),
         history_items_per_poll: m((p) => p.historyItems ?? 0),
+        bookkeeping_write_units_per_poll: m((p) => p.writeUnits - p.transitions - (p.historyItems ?? 0)),
         lost_per_poll: m((p) => p.lost ?? 0),
         read_units_per_poll: m((p) => p.readUnits),
         partitions_read_per_poll: m((p) => p.partitionsRead ?? 0),
@@ -477,7 +480,7 @@ export const heartbeatBenchmark: Benchmark = {
       "lossy for one poll; 5 upgrading for one poll). DynamoDB Local in memory, the GSE simulator and the SNS/SQS emulator on this machine.",
       "Heartbeat poll = `startPoll` (lib/heartbeat/poll.ts): `meta`/`polled` read, partitions re-read only where their revision moved",
       "(and one a minute in turn), chunks of 1000 ids, 5 GSE calls in flight, conditional writes of the agents whose class, status or",
-      "answer changed (none while an agent only counts misses), their history and alerts, the poll's bookkeeping, summary and alerts",
+      "answer changed (none while an agent only counts misses; an alert rides on that write), their history, the poll's bookkeeping, summary and alerts",
       "(one shard: the budget is raised so the whole poll is one invocation). Naive poll = read the whole fleet (16 partitions at a time),",
       "ask GSE in chunks of 1000 with 5 in flight, put every agent back 25 to a call with 16 in flight: the same concurrency, same run.",
       "Write and read units are what DynamoDB Local reports (ReturnConsumedCapacity). Medians over the polls.",
@@ -492,6 +495,7 @@ export const heartbeatBenchmark: Benchmark = {
       `| read units | ${fmt(f.read_units_per_poll, 1)} (${fmt(100 * f.read_share_of_full, 1)} % of a full read, ${fmt(f.full_read_units, 1)}) | ${fmt(f.naive_read_units_per_poll, 1)} |`,
       `| wall ms | ${f.wall_ms_per_poll} | ${f.naive_wall_ms_per_poll} (${fmt(f.wall_ratio, 1)}×, ${f.naive_polls} polls) |`,
       `| of which GSE alone (same chunks and concurrency, no DynamoDB; once) | ${f.gse_alone_ms} | ${f.gse_alone_ms} |`,
+      `| write units beyond one per agent written and one per history item (bookkeeping, and each alert's sample in its shard's result and the outbox) | ${fmt(f.bookkeeping_write_units_per_poll, 0)} | – |`,
       `| write units of a poll in which nothing changed (its bookkeeping) | ${fmt(f.quiet_poll_write_units, 0)} | – |`,
       "",
       "| poll | agents written | history items | lost | GSE calls | write units | read units | partitions read | wall ms | naive wall ms |",

@@ -1,5 +1,5 @@
 /** The fleet table's agents (registry and polled state, by partition) and each agent's transitions. */
-import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Statement } from "../dynamo/batch.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";
 import { fleetAgentSchema, transitionSchema, type FleetAgent, type TransitionRecord } from "./items.ts";
@@ -86,9 +86,17 @@ export class FleetAgentRecords extends FleetTable {
     return pages.flat();
   }
 
-  async getAgent(agentId: string, calls: FleetCalls): Promise<FleetAgent | undefined> {
+  /** One agent; `consistent` reads what a write just made (the heartbeat's read-back of a write whose answer it lost). */
+  async getAgent(agentId: string, calls: FleetCalls, options: { readonly consistent?: boolean } = {}): Promise<FleetAgent | undefined> {
     const out = await this.read(calls, () =>
-      this.client.send(new GetCommand({ TableName: this.tableName, Key: agentKey(agentId), ReturnConsumedCapacity: "TOTAL" })),
+      this.client.send(
+        new GetCommand({
+          TableName: this.tableName,
+          Key: agentKey(agentId),
+          ...(options.consistent === true ? { ConsistentRead: true } : {}),
+          ReturnConsumedCapacity: "TOTAL",
+        }),
+      ),
     );
     const parsed = fleetAgentSchema.safeParse(out.Item);
     return parsed.success ? parsed.data : undefined;
@@ -250,30 +258,13 @@ export class FleetAgentRecords extends FleetTable {
   /**
    * Writes a poll's change to one agent, only if the item is still the one read (same rev): a
    * concurrent unregister is not undone, and a second pass of the same poll changes nothing.
-   * `with`: items written in the same transaction (the transitions to alert about, so that a
-   * crash cannot keep the agent's change and lose its alert). Returns false when the condition failed.
+   * Returns false when the condition failed.
    */
-  async updateAgent(
-    agent: FleetAgent,
-    change: AgentChange,
-    at: number,
-    calls: FleetCalls,
-    withItems: readonly Record<string, unknown>[] = [],
-  ): Promise<boolean> {
-    const update = agentUpdate(this.tableName, agent, change, at);
+  async updateAgent(agent: FleetAgent, change: AgentChange, at: number, calls: FleetCalls): Promise<boolean> {
     try {
-      if (withItems.length === 0) {
-        await this.write(calls, () => this.client.send(new UpdateCommand({ ...update, ReturnConsumedCapacity: "TOTAL" })));
-      } else {
-        calls.writes++;
-        const out = await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [{ Update: update }, ...withItems.map((Item) => ({ Put: { TableName: this.tableName, Item } }))],
-            ReturnConsumedCapacity: "TOTAL",
-          }),
-        );
-        calls.writeUnits += out.ConsumedCapacity?.[0]?.CapacityUnits ?? 2 * (1 + withItems.length);
-      }
+      await this.write(calls, () =>
+        this.client.send(new UpdateCommand({ ...agentUpdate(this.tableName, agent, change, at), ReturnConsumedCapacity: "TOTAL" })),
+      );
       return true;
     } catch (error) {
       if (isConditionFailure(error)) return false;
@@ -359,7 +350,6 @@ function agentUpdate(tableName: string, agent: FleetAgent, change: AgentChange, 
     Key: agentKey(agent.agent_id),
     UpdateExpression: `SET ${sets.join(", ")}${removes.length ? ` REMOVE ${removes.join(", ")}` : ""}`,
     ConditionExpression: "rev = :rev",
-    // DynamoDB refuses an empty map of names in a transaction.
     ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
     ExpressionAttributeValues: values,
   };

@@ -11,7 +11,6 @@
  * | `meta`              | `summary`          | the fleet view as of the last completed poll              |
  * | `meta`              | `gse_outage`       | present while GSE is failing polls (one alert per outage) |
  * | `poll#<id>`         | `run` / `shard#<k>`| one poll: shards still running, each shard's result       |
- * | `poll#<id>`         | `alertx#<kind>#<id>`| a transition to alert about, written with the agent's change |
  * | `outbox`            | `alert#<alert_id>` | an alert until it is published (lib/core/outbox.ts)       |
  * | `alert#<kind>`      | `<fingerprint>`    | an alert published recently (dedup window, by TTL)        |
  * | `fleetstats#<day>`  | `<ISO time>`       | counts by status every 5 minutes, for the status page     |

@@ -130,32 +130,6 @@ export function alertFingerprint(alert: Pick<HeartbeatAlert, "kind" | "count" | 
     .slice(0, 32);
 }
 
-/**
- * A transition a poll alerts about, written in the same transaction as the agent's change (under
- * the poll, `poll#<id>` / `alertx#<kind>#<agent>`): the poll's alerts are counted from these items,
- * so a shard that dies after writing its agents and before storing its result loses none.
- */
-export const TRANSITION_ALERT_SK_PREFIX = "alertx#";
-
-export const transitionAlertItemSchema = z.object({
-  pk: z.string(),
-  sk: z.string().startsWith(TRANSITION_ALERT_SK_PREFIX),
-  kind: z.enum(TRANSITION_ALERT_KINDS),
-  /** The GSE state as the stuck alert counts it (`5 upgrading`). */
-  state: z.string(),
-  entry: sampleEntrySchema,
-});
-export type TransitionAlertItem = z.infer<typeof transitionAlertItemSchema>;
-
-export const transitionAlertItem = (pollId: string, kind: TransitionAlertKind, state: string, entry: SampleEntry, expiresAt: number) => ({
-  pk: `poll#${pollId}`,
-  sk: `${TRANSITION_ALERT_SK_PREFIX}${kind}#${entry.agent_id}`,
-  kind,
-  state,
-  entry,
-  expires_at: expiresAt,
-});
-
 export interface AlertDeps {
   readonly store: FleetStore;
   readonly sns: SNSClient;

@@ -4,16 +4,7 @@
  */
 import { FLEET_STATUSES, newFleetCalls, type FleetCalls, type FleetSummary } from "../fleet/store.ts";
 import { fleetStatsItem } from "../fleet/log-items.ts";
-import {
-  heartbeatAlert,
-  publishAlert,
-  TRANSITION_ALERT_KINDS,
-  transitionAlertItemSchema,
-  type AlertKind,
-  type HeartbeatAlert,
-  type TransitionAlertItem,
-  type TransitionAlertKind,
-} from "./alerts.ts";
+import { heartbeatAlert, publishAlert, TRANSITION_ALERT_KINDS, type AlertKind, type HeartbeatAlert, type TransitionAlertKind } from "./alerts.ts";
 import { isOutdated } from "../fleet/view-rules.ts";
 import type { HeartbeatDeps, HeartbeatSettings } from "./settings.ts";
 import { emptyClassCounts, emptyStatusCounts, emptyTallies, shardResultSchema, type ShardResult, type Tally } from "./shard-job.ts";
@@ -43,8 +34,8 @@ interface PollTotals {
 
 /** Aggregates a poll's shards: the fleet summary, then one alert per kind with something to say. */
 export async function finishPoll(deps: HeartbeatDeps, pollId: string, calls: FleetCalls = newFleetCalls()): Promise<PollOutcome> {
-  const { at, startedAt, shards, transitions } = await readPoll(deps, pollId, calls);
-  const totals = { ...sumShards(shards), tallies: talliesOf(transitions) };
+  const { at, startedAt, shards } = await readPoll(deps, pollId, calls);
+  const totals = { ...sumShards(shards), tallies: talliesOf(shards) };
   const summary = summaryOf(deps, { pollId, at, startedAt, shards: shards.length }, totals);
   await writeSummary(deps, { summary, totals, at }, calls);
   const { alerts, published } = await publishPollAlerts(deps, { pollId, at }, totals, calls);
@@ -58,8 +49,6 @@ interface PollRead {
   readonly at: number;
   readonly startedAt: number;
   readonly shards: ShardResult[];
-  /** The transitions to alert about, as written with the agents' changes. */
-  readonly transitions: TransitionAlertItem[];
 }
 
 async function readPoll(deps: HeartbeatDeps, pollId: string, calls: FleetCalls): Promise<PollRead> {
@@ -69,26 +58,28 @@ async function readPoll(deps: HeartbeatDeps, pollId: string, calls: FleetCalls):
     const parsed = shardResultSchema.safeParse(item);
     return typeof item.sk === "string" && item.sk.startsWith("shard#") && parsed.success ? [parsed.data] : [];
   });
-  const transitions = items.flatMap((item) => {
-    const parsed = transitionAlertItemSchema.safeParse(item);
-    return parsed.success ? [parsed.data] : [];
-  });
   const at = typeof run?.at === "number" ? run.at : Date.parse(pollId);
   const startedAt = typeof run?.started_at === "number" ? run.started_at : at;
-  return { at, startedAt, shards, transitions };
+  return { at, startedAt, shards };
 }
 
 /**
- * The poll's alert tallies, from the transitions written with the agents (not from the shards'
- * results: a shard that died after its writes stored none, and its redelivery sees no change).
+ * The poll's alert tallies, summed over its shards' results. Each transition is in exactly one:
+ * a shard that died after its writes stored none, and its re-run counts them from the marks the
+ * writes left on the agents (alert-marks.ts); each shard samples its agents first by id, so the
+ * poll's sample is the first of all of them.
  */
-function talliesOf(transitions: readonly TransitionAlertItem[]): Record<TransitionAlertKind, Tally> {
+function talliesOf(shards: readonly ShardResult[]): Record<TransitionAlertKind, Tally> {
   const tallies = emptyTallies();
-  for (const { kind, state, entry } of transitions) {
-    const tally = tallies[kind];
-    tally.count++;
-    tally.states[state] = (tally.states[state] ?? 0) + 1;
-    tally.sample.push(entry);
+  for (const shard of shards) {
+    for (const kind of TRANSITION_ALERT_KINDS) {
+      const part = shard.alerts[kind];
+      if (part === undefined) continue;
+      const tally = tallies[kind];
+      tally.count += part.count;
+      for (const [state, n] of Object.entries(part.states)) tally.states[state] = (tally.states[state] ?? 0) + n;
+      tally.sample.push(...part.sample);
+    }
   }
   return tallies;
 }

@@ -3,7 +3,8 @@
  * fleet needs to fit the time budget (from the last poll's cost), queues all but the first on the
  * automation queue and runs the first itself. A shard (runShard) reads its partitions of the fleet,
  * asks GSE in chunks of ≤1000 ids with bounded concurrency, applies lib/heartbeat/rules.ts and
- * writes only the agents that changed (conditional on the rev it read) plus their transitions.
+ * writes only the agents that changed (conditional on the rev it read, each with the mark of the
+ * alert it owes: alert-marks.ts) plus their transitions.
  * Chunks it could not start within the budget go back to the queue as one more shard instead of
  * running late. The last shard to finish (finish.ts) aggregates every shard's result, writes the
  * fleet summary and publishes one alert per kind. A chunk GSE did not answer changes no agent:
@@ -17,7 +18,18 @@ import { chunk } from "../dynamo/batch.ts";
 import { FLEET_PARTITIONS, newFleetCalls, type FleetCalls, type FleetStore } from "../fleet/store.ts";
 import { finishPoll } from "./finish.ts";
 import type { HeartbeatDeps, HeartbeatSettings } from "./settings.ts";
-import { newShardTally, pollChunk, readShard, recordHistory, recordShard, shardCache, shardResultOf, writeDeferred, type ShardContext } from "./shard.ts";
+import {
+  newShardTally,
+  pollChunk,
+  readShard,
+  recallDueAlerts,
+  recordHistory,
+  recordShard,
+  shardCache,
+  shardResultOf,
+  writeDeferred,
+  type ShardContext,
+} from "./shard.ts";
 import { HEARTBEAT_SHARD_JOB, POLL_RECORD_RETENTION_SECONDS, type HeartbeatShardJob, type ShardRun } from "./shard-job.ts";
 
 // The heartbeat's entry points import these from here (functions/heartbeat.ts, functions/automation.ts, jobs.ts).
@@ -112,6 +124,7 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
     const gseLimit = pLimit(settings.concurrency);
     await Promise.all(chunk(view.askable, settings.chunkSize).map((ids) => gseLimit(() => pollChunk(shard, ids))));
     await writeDeferred(shard);
+    recallDueAlerts(shard);
     chunksMs = deps.now() - started - view.readMs;
     await recordHistory(shard);
   } catch (error) {

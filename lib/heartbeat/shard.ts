@@ -2,18 +2,21 @@
  * A heartbeat shard's steps (poll.ts runShard strings them together): read its partitions of the
  * fleet (from the instance's cache where their revision held, fleet-cache.ts); per chunk, observe
  * (ask GSE within the budget), decide (rules.ts) and write each agent that changed (conditional on
- * the rev it read), tallying its transitions; then record history, mark the partitions polled
- * (and move the revision of those it wrote), count the fleet view and store the shard's result
- * for the poll's last shard to aggregate.
+ * the rev it read, marking the alert it owes: alert-marks.ts), tallying its transitions; then
+ * recall the alerts a killed run of this shard wrote and never counted, record history, mark the
+ * partitions polled (and move the revision of those it wrote), count the fleet view and store the
+ * shard's result for the poll's last shard to aggregate.
  */
 import type { LimitFunction } from "p-limit";
 import { agentSourceOf, isAskable } from "../agent-state/fetch.ts";
 import type { FleetAgent, FleetCalls, TransitionKind, TransitionRecord } from "../fleet/store.ts";
 import { fleetCacheOf, type FleetCache } from "./fleet-cache.ts";
-import { ALERT_OF_TRANSITION, TRANSITION_ALERT_KINDS, transitionAlertItem, type SampleEntry, type TransitionAlertKind } from "./alerts.ts";
+import { dueAlertOf, marksAfter, statusAfter, type DueAlert } from "./alert-marks.ts";
+import { ALERT_OF_TRANSITION, TRANSITION_ALERT_KINDS, type SampleEntry, type TransitionAlertKind } from "./alerts.ts";
 import { describeError, observeChunk, withDeadline } from "./observe.ts";
 import { applyUpdate, observe, type AgentUpdate, type Observation, type Outcome, type RuleSettings, type Transition } from "./rules.ts";
 import { classOfAgent, isSuspect, lastSeen } from "../fleet/view-rules.ts";
+import { statusNameOf } from "../gse/status-class.ts";
 import type { HeartbeatDeps } from "./settings.ts";
 import {
   emptyClassCounts,
@@ -60,6 +63,8 @@ export interface ShardTally {
   writeFailures: number;
   readonly transitions: Record<TransitionKind, number>;
   readonly alerts: Record<TransitionAlertKind, Tally>;
+  /** Agents whose alert this run counted (a recall skips them). */
+  readonly alerted: Set<string>;
   readonly history: TransitionRecord[];
   /** Partitions whose chunks could not start within the budget: another shard polls them. */
   readonly leftover: Set<number>;
@@ -98,6 +103,7 @@ export const newShardTally = (): ShardTally => ({
   writeFailures: 0,
   transitions: emptyTransitionCounts(),
   alerts: emptyTallies(),
+  alerted: new Set(),
   history: [],
   leftover: new Set(),
   failed: new Set(),
@@ -214,24 +220,76 @@ function decideAgent(shard: ShardContext, id: string, observation: Observation |
   return update === undefined ? undefined : { agent, partition, observation, outcome: { ...outcome, update } };
 }
 
-/** Write a change, then tally what the write made true. */
+/** A poll's change of an agent, with the agent's alert marks when this write adds or drops one. */
+type MarkedUpdate = AgentUpdate & { readonly alerts_due?: Record<string, string> | null };
+
+/** The alert a transition raises, if any (rules.ts makes at most one per observation). */
+const alertOf = (t: Transition): TransitionAlertKind | undefined => (t.silent === true ? undefined : (ALERT_OF_TRANSITION[t.kind] ?? undefined));
+
+/** Write a change (with the mark of the alert it owes), then tally what the write made true. */
 async function settleAgent(shard: ShardContext, change: Change): Promise<void> {
-  const { job, view } = shard;
+  const { job } = shard;
   const { agent, partition, observation, outcome } = change;
   const id = agent.agent_id;
-  const next = applyUpdate(agent, outcome.update, job.at);
-  const alertItems = outcome.transitions.flatMap((t) => {
-    const kind = ALERT_OF_TRANSITION[t.kind];
-    if (kind === null || t.silent === true) return [];
-    return [
-      transitionAlertItem(job.poll_id, kind, stateKey(t), sampleOf(view, next, observation, t), Math.floor(job.at / 1000) + POLL_RECORD_RETENTION_SECONDS),
-    ];
-  });
-  if (!(await writeAgent(shard, agent, outcome.update, alertItems))) return;
+  const alerting = outcome.transitions.find((t) => alertOf(t) !== undefined);
+  const kind = alerting === undefined ? undefined : alertOf(alerting);
+  const marks = marksAfter(agent, markingShard(shard), kind === undefined ? undefined : { kind, from: agent.status });
+  const update: MarkedUpdate = marks === undefined ? outcome.update : { ...outcome.update, alerts_due: marks };
+  let next = applyUpdate(agent, update, job.at);
+  if (!(await writeAgent(shard, agent, update))) {
+    const landed = kind === undefined ? undefined : await markLanded(shard, id);
+    if (landed === undefined) return;
+    next = landed;
+  }
   wrote(shard, partition, next);
   // Still counting (a lost agent counts no more): renumbered if the partition's poll does not complete.
-  if (typeof outcome.update.miss_seq === "number" && outcome.update.status === "alive") shard.tally.counted.set(id, outcome.update);
-  for (const t of outcome.transitions) tallyTransition(shard, { previous: agent, next, observation, transition: t });
+  if (typeof update.miss_seq === "number" && update.status === "alive") shard.tally.counted.set(id, outcome.update);
+  for (const t of outcome.transitions) tallyTransition(shard, { previous: agent, next, record: observation.record ?? agent.record, transition: t });
+}
+
+/**
+ * A write that owes an alert and answered a conflict or an error may have landed all the same (the
+ * SDK retried a write whose answer was lost, and found its own rev moved): read back, the agent as
+ * it is when it carries this poll's mark from this shard, so its alert is counted now. A read that
+ * fails too fails the shard: its re-run recalls the alert from the mark, if the write landed.
+ */
+async function markLanded(shard: ShardContext, agentId: string): Promise<FleetAgent | undefined> {
+  const item = await shard.deps.store.getAgent(agentId, shard.calls, { consistent: true });
+  return item !== undefined && dueAlertOf(item, markingShard(shard)) !== undefined ? item : undefined;
+}
+
+const markingShard = (shard: ShardContext) => ({ pollId: shard.job.poll_id, at: shard.job.at, shard: shard.job.shard });
+
+/**
+ * Recall: the alerts an earlier run of this shard wrote on its agents (their marks) and never
+ * counted in a result, because it died before storing one. This run re-observed those agents as
+ * already changed, so it made no transition of its own for them; each is counted here as the
+ * write made it, and put in history again (the same key: a history item written already is
+ * written over with the same transition). An agent another poll wrote since is counted all the
+ * same (its alert is due once), shown as that transition left it, with what GSE said at the later
+ * write; its history is that write's to keep.
+ */
+export function recallDueAlerts(shard: ShardContext): void {
+  for (const agent of shard.view.byId.values()) {
+    if (shard.tally.alerted.has(agent.agent_id)) continue;
+    const due = dueAlertOf(agent, markingShard(shard));
+    if (due === undefined) continue;
+    const transition = transitionOfMark(agent, due);
+    const asWritten = agent.changed_at === shard.job.at;
+    tallyTransition(shard, { previous: agent, next: { ...agent, status: transition.to }, record: agent.record, transition }, { history: asWritten });
+  }
+}
+
+/** The transition a mark stands for; what GSE said is the item's (as the marking write left it, unless another wrote since). */
+function transitionOfMark(agent: FleetAgent, due: DueAlert): Transition {
+  const code = agent.status_code;
+  return {
+    kind: due.kind,
+    from: due.from,
+    to: statusAfter(due),
+    statusClass: classOfAgent(agent) ?? "unknown",
+    ...(code !== undefined ? { statusCode: code, statusName: statusNameOf(code) } : {}),
+  };
 }
 
 /** A write landed: the view, the cache and the partitions to bump follow it. */
@@ -260,22 +318,21 @@ export async function writeDeferred(shard: ShardContext): Promise<void> {
         const agent = view.byId.get(id);
         const partition = view.partitionOfId.get(id) ?? 0;
         const renumbered = { ...update, miss_seq: view.pollsBefore.get(partition) ?? 0 };
-        if (agent === undefined || !(await writeAgent(shard, agent, renumbered, []))) return;
+        if (agent === undefined || !(await writeAgent(shard, agent, renumbered))) return;
         wrote(shard, partition, applyUpdate(agent, renumbered, job.at));
       }),
     ),
   );
 }
 
-/** Write: true when the agent's change (and its transitions to alert about) was stored; a conflict or a failure is counted. */
-async function writeAgent(shard: ShardContext, agent: FleetAgent, update: AgentUpdate, alertItems: readonly Record<string, unknown>[]): Promise<boolean> {
+/** Write: true when the agent's change (and the mark of the alert it owes) was stored; a conflict or a failure is counted. */
+async function writeAgent(shard: ShardContext, agent: FleetAgent, update: MarkedUpdate): Promise<boolean> {
   const { deps, job, tally } = shard;
   let written: boolean;
   try {
-    // The transitions to alert about go with the change: the poll's finish counts its alerts from them.
-    written = await deps.store.updateAgent(agent, update, job.at, shard.calls, alertItems);
+    written = await deps.store.updateAgent(agent, update, job.at, shard.calls);
   } catch (error) {
-    // Nothing of this agent was written: the next poll sees the same change and records it then.
+    // Not known to be written: if it was not, the next poll sees the same change and records it then (a write owing an alert is read back: markLanded).
     tally.writeFailures++;
     if (tally.writeFailures === 1)
       deps.logger?.error("heartbeat agent write failed", { poll_id: job.poll_id, agent_id: agent.agent_id, error: describeError(error) });
@@ -293,26 +350,28 @@ interface WrittenTransition {
   /** The agent as read, and as written. */
   readonly previous: FleetAgent;
   readonly next: FleetAgent;
-  readonly observation: Observation;
+  /** GSE's raw record of the agent that made it (or the last one it gave). */
+  readonly record: FleetAgent["record"];
   readonly transition: Transition;
 }
 
 /** A transition's GSE state as the alerts count it: `5 upgrading`, or the class when GSE gave no code. */
 const stateKey = (t: Transition): string => (t.statusCode !== undefined ? `${t.statusCode} ${t.statusName ?? ""}`.trim() : t.statusClass);
 
-/** Tally: a written transition counted by kind, in its alert's tally, and in history. */
-function tallyTransition(shard: ShardContext, written: WrittenTransition): void {
+/** Tally: a written transition counted by kind, in its alert's tally, and in history (unless told not to). */
+function tallyTransition(shard: ShardContext, written: WrittenTransition, options: { readonly history: boolean } = { history: true }): void {
   const { job, tally } = shard;
-  const { previous, next, observation, transition: t } = written;
+  const { previous, next, record, transition: t } = written;
   tally.transitions[t.kind]++;
-  const alertKind = ALERT_OF_TRANSITION[t.kind];
-  if (alertKind !== null && t.silent !== true) {
+  const alertKind = alertOf(t);
+  if (alertKind !== undefined) {
     const alert = tally.alerts[alertKind];
     alert.count++;
     alert.states[stateKey(t)] = (alert.states[stateKey(t)] ?? 0) + 1;
-    if (alert.sample.length < shard.deps.settings.alertSample) alert.sample.push(sampleOf(shard.view, next, observation, t));
+    keepInSample(alert.sample, sampleOf(shard.view, next, record, t), shard.deps.settings.alertSample);
+    tally.alerted.add(previous.agent_id);
   }
-  const record = observation.record ?? previous.record;
+  if (!options.history) return;
   tally.history.push({
     agent_id: previous.agent_id,
     kind: t.kind,
@@ -329,9 +388,18 @@ function tallyTransition(shard: ShardContext, written: WrittenTransition): void 
   });
 }
 
-function sampleOf(view: ShardView, agent: FleetAgent, observation: Observation, t: Transition): SampleEntry {
+/**
+ * The alert's sample keeps the `size` agents first by id: the poll's alert samples the first ones
+ * of all its shards' (finish.ts), whichever order the writes landed in.
+ */
+function keepInSample(sample: SampleEntry[], entry: SampleEntry, size: number): void {
+  sample.push(entry);
+  sample.sort((a, b) => a.agent_id.localeCompare(b.agent_id));
+  if (sample.length > size) sample.length = size;
+}
+
+function sampleOf(view: ShardView, agent: FleetAgent, record: FleetAgent["record"], t: Transition): SampleEntry {
   const seen = lastSeen(agent, view.polledAt.get(view.partitionOfId.get(agent.agent_id) ?? 0));
-  const record = observation.record ?? agent.record;
   return {
     agent_id: agent.agent_id,
     status: agent.status,

@@ -26,7 +26,7 @@ import { createAlertPublisher } from "../../lib/core/alerts.ts";
 import { severityOf } from "../../lib/core/alert-catalog.ts";
 import { Outbox, OUTBOX_LEASE_MS, sweepOutbox } from "../../lib/core/outbox.ts";
 import { listAgents, registerAgents } from "../../lib/fleet/service.ts";
-import { FleetStore } from "../../lib/fleet/store.ts";
+import { FleetStore, newFleetCalls } from "../../lib/fleet/store.ts";
 import type { OperationRequest } from "../../lib/gse/operations.ts";
 import { heartbeatAlertSchema } from "../../lib/heartbeat/alerts.ts";
 import { startPoll, type HeartbeatDeps } from "../../lib/heartbeat/poll.ts";
@@ -144,6 +144,62 @@ describe("heartbeat shard", () => {
     expect(await sweep(hb.store.outbox, hb.deps.topicArn, hb.clock.now + OUTBOX_LEASE_MS + 1)).toEqual({ published: 0, failed: 0 });
     expect(await hb.takeMessages()).toEqual([]);
     expect(await statuses(hb)).toEqual(["lost", "lost", "lost", "lost", "lost"]);
+  });
+
+  it("killed between its agents' writes, before any alert was recorded: the retried shard alerts once for the agents written and the ones it writes", async () => {
+    const hb = await testHeartbeat({ lostAfterPolls: 1 });
+    const ids = await fiveAgentsAboutToBeLost(hb);
+
+    // Killed at the third agent's update: two agents are lost (with their marks), nothing of the poll's alerts is recorded.
+    let agentWrites = 0;
+    const proc = killableProcess((client, input) => client === "dynamodb" && input.includes('"ConditionExpression":"rev = :rev"') && ++agentWrites === 3);
+    hb.clock.now += MINUTE;
+    const at = hb.clock.now;
+    await expect(startPoll(crashingHeartbeat(hb, proc), at)).rejects.toThrow(Killed);
+    expect((await statuses(hb)).filter((s) => s === "lost").length).toBe(2);
+    expect(await hb.takeMessages()).toEqual([]);
+
+    // The retried run writes the other three and counts the two from their marks: one alert, every agent once.
+    hb.clock.now += hb.deps.settings.budgetMs + 1;
+    await startPoll(hb.deps, at);
+    expectOneLostAlert(await hb.takeMessages(), ids);
+    expect(await statuses(hb)).toEqual(["lost", "lost", "lost", "lost", "lost"]);
+    const history = await Promise.all(ids.map(async (id) => (await hb.store.history(id, { limit: 10 }, newFleetCalls())).transitions.map((t) => t.kind)));
+    // Newest first: each agent's one lost, after its newly_seen of the first poll.
+    expect(history).toEqual(ids.map(() => ["lost", "newly_seen"]));
+
+    // And never again: not by the sweep, not by the next poll.
+    expect(await sweep(hb.store.outbox, hb.deps.topicArn, hb.clock.now + OUTBOX_LEASE_MS + 1)).toEqual({ published: 0, failed: 0 });
+    hb.clock.now += MINUTE;
+    await startPoll(hb.deps, hb.clock.now);
+    expect(await hb.takeMessages()).toEqual([]);
+  });
+
+  it("killed after writing its agents lost, and the next poll writes them recovered before the retry: the retry still alerts the lost once, the next poll the recovery once", async () => {
+    const hb = await testHeartbeat({ lostAfterPolls: 1 });
+    const ids = await fiveAgentsAboutToBeLost(hb);
+
+    // Killed at the write of the poll's history: every agent is written lost, nothing after.
+    const proc = killableProcess((client, input) => client === "dynamodb" && input.includes('"history#'));
+    hb.clock.now += MINUTE;
+    const at = hb.clock.now;
+    await expect(startPoll(crashingHeartbeat(hb, proc), at)).rejects.toThrow(Killed);
+    expect(await statuses(hb)).toEqual(["lost", "lost", "lost", "lost", "lost"]);
+
+    await setSimStatus(info, ids, 2);
+    hb.clock.now += MINUTE;
+    await startPoll(hb.deps, hb.clock.now);
+    expect((await hb.takeMessages()).map((m) => [m.body.type, m.body.count])).toEqual([["heartbeat.recovered", 5]]);
+
+    // The killed poll's retry finds its marks beside the newer poll's and counts the lost transitions it wrote.
+    hb.clock.now += MINUTE;
+    await startPoll(hb.deps, at);
+    const messages = await hb.takeMessages();
+    expectOneLostAlert(messages, ids);
+    expect(heartbeatAlertSchema.parse(messages[0]?.body).sample.every((s) => s.status === "lost")).toBe(true);
+    expect(await sweep(hb.store.outbox, hb.deps.topicArn, hb.clock.now + OUTBOX_LEASE_MS + 1)).toEqual({ published: 0, failed: 0 });
+    expect(await hb.takeMessages()).toEqual([]);
+    expect(await statuses(hb)).toEqual(["alive", "alive", "alive", "alive", "alive"]);
   });
 
   it("killed in the poll's finish after the lost alert was put in the outbox, before SNS took it: the outbox sweep publishes it once, after its lease", async () => {
