@@ -183,7 +183,7 @@ export function awsClientsUsed(metafile: Metafile): string[] {
  * Agent from its own files (lib/core/undici.ts: ~420 kB of fetch, WebSocket, cache and mocks left
  * out), its Milo parser defined away (~170 kB), and, in the second pass, lib/bundling.ts's Lambda
  * module swaps: credentials from the environment only (the SDK's default chain and its nested
- * STS/SSO clients, ~130-200 kB where a client is built), undici's llhttp build without SIMD (~70 kB),
+ * STS/SSO clients, ~130-150 kB where a client is built), undici's llhttp build without SIMD (~70 kB),
  * the SDK's event-stream codec (~15 kB), semver's functions from their own files (~8 kB). The
  * largest bundle of each class, in kB: gseConfig 581.8, gseConfigVersioned 848.2, gseAgentState
  * 852.8, gseDispatch 886.5, health 815.8, openapi 282.3, config_history 544.1, config_rollback 847.2,

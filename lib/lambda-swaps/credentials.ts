@@ -5,7 +5,7 @@
  * execution environment, and the SDK's default chain finds them there first anyway. The rest of
  * that chain (shared ini files, SSO and its OIDC client, STS web identity and assume-role, the
  * `credential_process`, the ECS and EC2 metadata endpoints, the STS/SSO clients they nest) can never
- * answer in a Lambda and was 130–200 kB of every bundle that builds an AWS client (issue 23).
+ * answer in a Lambda and was ≈130–150 kB of every bundle that builds an AWS client (issue 23).
  *
  * Where no such variables are set the client's first call fails with the SDK's own
  * CredentialsProviderError ("Unable to find environment variable credentials"), not with a
