@@ -1,4 +1,4 @@
-import { ESBUILD_DEFINE } from "../lib/bundling";
+import { ESBUILD_DEFINE, LAMBDA_PLUGINS_FILE } from "../lib/bundling";
 import { FUNCTIONS, type FunctionKey, type Link } from "../lib/wiring";
 import { alerts } from "./alerts";
 import { queues } from "./queue";
@@ -39,9 +39,11 @@ export function functionArgs(key: FunctionKey) {
     // Plain settings from the deploying shell, checked at deploy (infra/settings.ts); secrets are linked.
     environment,
     // minify: SST's build minifies only when asked (about half the size). Source maps are left to
-    // SST's default: built, and kept out of the zip that Lambda loads. esbuild.define: what
-    // local/bundle.ts defines too (lib/bundling.ts), so `npm run build` measures what deploys.
-    nodejs: { format: "esm" as const, minify: true, esbuild: { define: { ...ESBUILD_DEFINE } } },
+    // SST's default: built, and kept out of the zip that Lambda loads. esbuild.define and plugins:
+    // what local/bundle.ts builds with too (lib/bundling.ts), so `npm run build` measures what
+    // deploys. The plugins swap the SDK's default credential chain for env-only credentials, which
+    // is what Lambda gives; the path is relative to sst.config.ts and SST imports it with `node`.
+    nodejs: { format: "esm" as const, minify: true, esbuild: { define: { ...ESBUILD_DEFINE } }, plugins: LAMBDA_PLUGINS_FILE },
     // X-Ray, active (lib/core/tracing.ts): SST's Function has no tracing option, so the Lambda's own.
     transform: { function: { tracingConfig: { mode: "Active" } } },
     permissions: [{ actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] }],

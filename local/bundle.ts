@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { ESBUILD_DEFINE } from "../lib/bundling.ts";
+import { ESBUILD_DEFINE, lambdaSwapsPlugin } from "../lib/bundling.ts";
 import { FUNCTIONS, type FunctionKey } from "../lib/wiring.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -41,9 +41,11 @@ export const SST_ESM_BANNER = [
  * - sourcemap linked: always generated; left unset in infra/functions.ts, SST keeps it out of the
  *   function zip (with `sourcemap: true` it would ship inside it);
  * - external: only `sharp`, `pg-native` and `nodejs.install` (we list none), so the AWS SDK is bundled;
- * - tree shaking: esbuild's default when bundling to esm.
+ * - tree shaking: esbuild's default when bundling to esm;
+ * - define and plugins: ours (lib/bundling.ts), given to SST through `nodejs.esbuild.define` and
+ *   `nodejs.plugins` (infra/functions.ts): the Lambda-only module swaps.
  */
-export function sstEsbuildOptions(entry: string, outfile: string, minify = true): BuildOptions {
+export function sstEsbuildOptions(entry: string, outfile: string, minify = true, swaps = true): BuildOptions {
   return {
     absWorkingDir: ROOT,
     entryPoints: [entry],
@@ -60,6 +62,7 @@ export function sstEsbuildOptions(entry: string, outfile: string, minify = true)
     sourcemap: "linked",
     banner: { js: SST_ESM_BANNER },
     define: { ...ESBUILD_DEFINE },
+    plugins: swaps ? [lambdaSwapsPlugin(ROOT)] : [],
     metafile: true,
     write: true,
     logLevel: "silent",
@@ -91,13 +94,16 @@ export async function bundleFunction(key: FunctionKey, outDir: string = DEFAULT_
   return bundleEntry(key, FUNCTIONS[key].file, outDir, minify);
 }
 
-/** Bundles any entry as a function's would be (bench/bundles.ts measures floors with it), into `<outDir>/<key>/`. */
-export async function bundleEntry<K extends string>(key: K, entry: string, outDir: string, minify = true): Promise<Bundle<K>> {
+/**
+ * Bundles any entry as a function's would be (bench/bundles.ts measures floors with it), into
+ * `<outDir>/<key>/`. `swaps: false` leaves out lib/bundling.ts's Lambda module swaps, to show what they save.
+ */
+export async function bundleEntry<K extends string>(key: K, entry: string, outDir: string, minify = true, swaps = true): Promise<Bundle<K>> {
   const dir = join(outDir, key);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, "index.mjs");
-  const result = await build(sstEsbuildOptions(entry, outfile, minify));
+  const result = await build(sstEsbuildOptions(entry, outfile, minify, swaps));
   const metafile = result.metafile as Metafile;
   writeFileSync(join(dir, "meta.json"), JSON.stringify(metafile));
   const code = readFileSync(outfile);
@@ -172,58 +178,62 @@ export function awsClientsUsed(metafile: Metafile): string[] {
 
 /**
  * Size budgets, in kB (1024 bytes) of index.mjs: minified, without its map. Measured 2026-12-03 by
- * `npm run build` (esbuild 0.28.2, target es2024, undici 8.14, zod 4.6) after issue 23's cuts:
- * zod imported as `import * as z` (its locales, ~350 kB, left out), undici's Pool and Agent from its
- * own files (lib/core/undici.ts: ~420 kB of fetch, WebSocket, cache and mocks left out) and its
- * Milo parser defined away (lib/bundling.ts, ~170 kB). The largest bundle of each class, in kB:
- * gseConfig 659.8, gseConfigVersioned 1091.1, gseAgentState 1088.9, gseDispatch 1122.8, health
- * 1042.6, openapi 290.2, config_history 714.5, config_rollback 1090.1, config_drift 1050.7,
- * config_reconcile 1131.3, commands 1134.2, templates 706.2, gse_callback 775.7, rollouts 1182.8,
- * desired 1165.0, recovery 1181.1, automation 1296.4, heartbeat 1111.7, apm 1227.8, console_page
- * 225.9, console_data 818.6, alert_log 675.4, fleet 718.1.
+ * `npm run build` (esbuild 0.28.2, target es2024, undici 8.14, zod 4.6, AWS SDK 3.11xx) after issue
+ * 23's cuts: zod imported as `import * as z` (its locales, ~350 kB, left out), undici's Pool and
+ * Agent from its own files (lib/core/undici.ts: ~420 kB of fetch, WebSocket, cache and mocks left
+ * out), its Milo parser defined away (~170 kB), and, in the second pass, lib/bundling.ts's Lambda
+ * module swaps: credentials from the environment only (the SDK's default chain and its nested
+ * STS/SSO clients, ~130-150 kB where a client is built), undici's llhttp build without SIMD (~70 kB),
+ * the SDK's event-stream codec (~15 kB), semver's functions from their own files (~8 kB). The
+ * largest bundle of each class, in kB: gseConfig 581.8, gseConfigVersioned 848.2, gseAgentState
+ * 852.8, gseDispatch 886.5, health 815.8, openapi 282.3, config_history 544.1, config_rollback 847.2,
+ * config_drift 808.1, config_reconcile 904.1, commands 913.3, templates 535.9, gse_callback 609.8,
+ * rollouts 962.8, desired 939.1, recovery 959.7, automation 1079.2, heartbeat 889.0, apm 1007.8,
+ * console_page 226.0, console_data 669.4, alert_log 505.7, fleet 549.2.
  * Budget = measured + 6 %, rounded up to 10 kB. What is left is mostly libraries (`npm run bench
- * bundles` shows the floors): the AWS SDK ≈300 where a client is used and the Tracer's X-Ray SDK
- * (with semver) ≈105 beside it, undici ≈325 (two builds of its llhttp parser, 144 of it) where GSE
- * is called, zod ≈110. The queue and stream consumers parse their records with
+ * bundles` shows the floors): the AWS SDK ≈190 where a client is used (@smithy/core ≈100 of it) and
+ * the Tracer's X-Ray SDK ≈85 beside it, undici ≈250 (its SIMD llhttp build, 72 of it; fetch's body
+ * and FormData helpers, which its request code requires; the HTTP/2 client, which it may negotiate)
+ * where GSE is called, zod ≈105. The queue and stream consumers parse their records with
  * lib/core/record-schemas.ts, not Powertools' parser, whose `import { z }` brought every locale.
  */
 export const SIZE_BUDGETS_KB = {
-  gseConfig: 700,
+  gseConfig: 620,
   // The six versioned stream_to/route changes: the configs table (DynamoDB) besides GSE.
-  gseConfigVersioned: 1160,
-  gseAgentState: 1160,
+  gseConfigVersioned: 900,
+  gseAgentState: 910,
   // A tracked command: GSE, the commands table and the automation queue.
-  gseDispatch: 1200,
-  health: 1110,
-  openapi: 310,
+  gseDispatch: 940,
+  health: 870,
+  openapi: 300,
   // Undoes failed config versions: GSE client, DynamoDB, SNS.
-  recovery: 1260,
-  automation: 1380,
-  heartbeat: 1180,
-  fleet: 770,
+  recovery: 1020,
+  automation: 1150,
+  heartbeat: 950,
+  fleet: 590,
   // Config version routes and the scheduled reconcile.
-  config_history: 760,
-  config_rollback: 1160,
-  config_drift: 1120,
-  config_reconcile: 1200,
+  config_history: 580,
+  config_rollback: 900,
+  config_drift: 860,
+  config_reconcile: 960,
   // Tracked commands and the slot forward; the callback (table and the forward queue).
-  commands: 1210,
-  gse_callback: 830,
+  commands: 970,
+  gse_callback: 650,
   // The status page: the page (no AWS client), its data (DynamoDB: fleet, commands, configs), the
   // alert log consumer (the fleet table).
   console_page: 240,
-  console_data: 870,
-  alert_log: 720,
+  console_data: 710,
+  alert_log: 540,
   // APM: the apps and configs tables, commands, GSE and SNS.
-  apm: 1310,
+  apm: 1070,
   // Command templates (the commands table only).
-  templates: 750,
+  templates: 570,
   // Rollouts (and the console's rollout actions): commands, GSE, the fleet table, the alerts topic and
   // the automation queue.
-  rollouts: 1260,
+  rollouts: 1030,
   // Desired state: plan_create and plan_apply (GSE, the configs table, the YAML parser, the fleet
   // table, SNS, the queue), plan_get and apply_history (tables only).
-  desired: 1240,
+  desired: 1000,
 } as const;
 
 export type BudgetClass = keyof typeof SIZE_BUDGETS_KB;

@@ -113,6 +113,23 @@ describe("function bundles (as sst deploy builds them)", () => {
     expect(undici.filter((input) => /undici\/(index\.js|lib\/(web\/(websocket|eventsource|cache)|mock|cache|interceptor|milo)\/)/.test(input))).toEqual([]);
   });
 
+  it.each(KEYS)("%s takes AWS credentials from the environment only: no default chain, no ini, SSO, STS, process or metadata provider", (key) => {
+    const chain = keptOf(key).filter((input) =>
+      /^@aws-sdk\/(credential-provider-(?!env$)|nested-clients$|token-providers$|client-(sts|sso|sso-oidc)$)|^@smithy\/credential-provider-imds$/.test(
+        packageOf(input) ?? "",
+      ),
+    );
+    expect(chain).toEqual([]);
+    // The chain's own package names are listed too, should a new provider join it.
+    expect(keptOf(key).filter((input) => /credential-provider-(node|ini|sso|process|web-identity|http|login)\//.test(input))).toEqual([]);
+  });
+
+  it.each(KEYS)("%s leaves out undici's llhttp build without SIMD and the SDK's event-stream codec (lib/bundling.ts)", (key) => {
+    const kept = keptOf(key);
+    expect(kept.filter((input) => input.endsWith("undici/lib/llhttp/llhttp-wasm.js"))).toEqual([]);
+    expect(kept.filter((input) => input.includes("@smithy/core/dist-es/submodules/event-streams/"))).toEqual([]);
+  });
+
   it.each(KEYS)("%s contains no test or local-only code", (key) => {
     const inputs = inputsOf(key);
     const packages = new Set(inputs.map(packageOf));

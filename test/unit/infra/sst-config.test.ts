@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ESBUILD_DEFINE } from "../../../lib/bundling.ts";
+import { ESBUILD_DEFINE, LAMBDA_PLUGINS_FILE } from "../../../lib/bundling.ts";
 import { QUEUES, SECRETS, TABLES, TOPICS, type TableKey } from "../../../lib/resources.ts";
 import { ROUTES } from "../../../lib/routes.ts";
 import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, STREAM_SUBSCRIPTIONS, type FunctionKey } from "../../../lib/wiring.ts";
@@ -81,9 +81,9 @@ describe("sst.config.ts", () => {
     expect(linksUsed(FUNCTIONS[key].file)).toEqual(linked);
   });
 
-  it("bundles every function as npm run build does: ESM, minified, source maps kept out of the zip, the same defines", () => {
+  it("bundles every function as npm run build does: ESM, minified, source maps kept out of the zip, the same defines and plugins", () => {
     for (const fn of ofKind("Function")) {
-      expect(fn.args.nodejs, fn.name).toEqual({ format: "esm", minify: true, esbuild: { define: { ...ESBUILD_DEFINE } } });
+      expect(fn.args.nodejs, fn.name).toEqual({ format: "esm", minify: true, esbuild: { define: { ...ESBUILD_DEFINE } }, plugins: LAMBDA_PLUGINS_FILE });
       expect(fn.args).toMatchObject({ runtime: "nodejs24.x" });
     }
   });

@@ -1,0 +1,160 @@
+import { execFile, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
+import type { OnResolveArgs, OnResolveResult, PluginBuild } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LAMBDA_MODULE_SWAPS, LAMBDA_PLUGINS_FILE } from "../../../lib/bundling.ts";
+import { bundleEntry, ROOT } from "../../../local/bundle.ts";
+
+/**
+ * Lambda bundles take the SDK's credentials from the environment only (lib/bundling.ts swaps the
+ * default chain for lib/lambda-swaps/credentials.ts), while code run from source keeps the chain.
+ * A local DynamoDB stand-in answers every call and keeps the access key each request was signed with.
+ */
+const FIXTURE = join(ROOT, "test/unit/build/fixtures/table-read.ts");
+const scratch = mkdtempSync(join(tmpdir(), "gse-lambda-swaps-"));
+const signedWith: string[] = [];
+let server: Server;
+let endpoint: string;
+let bundled: string;
+
+/** A shared credentials file with a default profile: what the full chain reads and the swap must not. */
+const credentialsFile = join(scratch, "credentials");
+writeFileSync(credentialsFile, "[default]\naws_access_key_id = AKIDFROMFILE\naws_secret_access_key = file-secret\n");
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    signedWith.push(/Credential=([^/]+)\//.exec(req.headers.authorization ?? "")?.[1] ?? "(unsigned)");
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
+      res.end("{}");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  bundled = (await bundleEntry("table-read", FIXTURE, scratch)).outfile;
+}, 60_000);
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+/**
+ * Imports `file` in a fresh `node` with only the settings given (no HOME, so no ~/.aws of the
+ * machine), reads the table once, and says how it went. Asynchronously: the stand-in answers from
+ * this process.
+ */
+async function readIn(file: string, env: Record<string, string>): Promise<{ ok: boolean; output: string; nodeUndici: boolean }> {
+  const script = `const { readOnce } = await import(${JSON.stringify(pathToFileURL(file).href)});
+const nodeUndici = process.moduleLoadList.includes("NativeModule internal/deps/undici/undici");
+try { await readOnce(); process.stdout.write("READ"); } catch (error) { process.stdout.write(\`FAILED \${error.name}: \${error.message}\`); }
+process.stderr.write(nodeUndici ? "\\nNODE-UNDICI" : "");`;
+  const result = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      AWS_REGION: "us-east-1",
+      AWS_ENDPOINT_URL_DYNAMODB: endpoint,
+      AWS_CONFIG_FILE: join(scratch, "no-config"),
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      ...env,
+    },
+    encoding: "utf8",
+    timeout: 20_000,
+  });
+  return { ok: result.stdout === "READ", output: `${result.stdout}${result.stderr}`, nodeUndici: result.stderr.includes("NODE-UNDICI") };
+}
+
+const ENV_CREDENTIALS = { AWS_ACCESS_KEY_ID: "AKIDFROMENV", AWS_SECRET_ACCESS_KEY: "env-secret", AWS_SESSION_TOKEN: "env-session" };
+
+describe("credentials in a Lambda bundle", () => {
+  it("a bundled client signs its calls with the credentials Lambda puts in the environment", async () => {
+    signedWith.length = 0;
+    const { ok, output } = await readIn(bundled, ENV_CREDENTIALS);
+    expect(ok, output).toBe(true);
+    expect(signedWith).toEqual(["AKIDFROMENV"]);
+  });
+
+  it("a bundled client never falls back to a credentials file: without the variables its call fails and nothing is sent", async () => {
+    signedWith.length = 0;
+    const { ok, output } = await readIn(bundled, { AWS_SHARED_CREDENTIALS_FILE: credentialsFile });
+    expect(ok).toBe(false);
+    expect(output).toContain("CredentialsProviderError: Unable to find environment variable credentials");
+    expect(signedWith).toEqual([]);
+  });
+
+  it("the same code run from source (tests, scripts, the CLI) keeps the SDK's full chain and reads the file", async () => {
+    signedWith.length = 0;
+    const { ok, output } = await readIn(FIXTURE, { AWS_SHARED_CREDENTIALS_FILE: credentialsFile });
+    expect(ok, output).toBe(true);
+    expect(signedWith).toEqual(["AKIDFROMFILE"]);
+  });
+});
+
+/** The part of esbuild's plugin API SST's plugin bridge gives (`onResolve`, `onLoad`, `onEnd`), recording the resolvers. */
+function resolversOf(plugins: readonly { setup: (build: PluginBuild) => void }[]) {
+  const resolvers: { filter: RegExp; callback: (args: OnResolveArgs) => OnResolveResult | undefined }[] = [];
+  const build = { onResolve: (options: { filter: RegExp }, callback: never) => resolvers.push({ filter: options.filter, callback }), onLoad() {}, onEnd() {} };
+  for (const plugin of plugins) plugin.setup(build as unknown as PluginBuild);
+  return (path: string, importer?: string): string | undefined => {
+    for (const { filter, callback } of resolvers) {
+      if (!new RegExp(filter).test(path)) continue;
+      const result = callback({ path, importer: importer ?? "" } as OnResolveArgs);
+      if (result) return result.path;
+    }
+    return undefined;
+  };
+}
+
+describe("Node.js's own modules in a Lambda bundle", () => {
+  it("loading a bundle that imports node:http (the Tracer does) does not load Node's internal undici; from source it does", async () => {
+    expect((await readIn(bundled, ENV_CREDENTIALS)).nodeUndici).toBe(false);
+    expect((await readIn(FIXTURE, ENV_CREDENTIALS)).nodeUndici).toBe(true);
+  });
+});
+
+describe("semver in a Lambda bundle", () => {
+  it("the functions taken from semver's own files answer as semver's index does", async () => {
+    const entry = join(scratch, "semver-entry.ts");
+    writeFileSync(entry, 'export { coerce, gte, lt, satisfies, valid, validRange } from "semver";\n');
+    const swapped: typeof import("semver") = await import(pathToFileURL((await bundleEntry("semver", entry, scratch)).outfile).href);
+    const semver = await import("semver");
+    for (const version of ["2.1.5", "v2.1", "2.1.5.1", "x", "3.0.0-rc.1"]) {
+      expect(swapped.valid(version), version).toBe(semver.valid(version));
+      expect(swapped.coerce(version)?.version, version).toBe(semver.coerce(version)?.version);
+    }
+    for (const range of [">=2.0.0 <3", "^1.2", "~2.1.0 || 3.x", "not a range"]) {
+      expect(swapped.validRange(range), range).toBe(semver.validRange(range));
+      expect(swapped.satisfies("2.1.5", range), range).toBe(semver.satisfies("2.1.5", range));
+    }
+    expect([swapped.lt("2.1.0", "2.1.5"), swapped.gte("2.1.0", "2.1.5")]).toEqual([true, false]);
+  });
+});
+
+describe("the plugins file sst deploy bundles with", () => {
+  it("loads in plain node, as SST imports it, and swaps every module of LAMBDA_MODULE_SWAPS for our file", async () => {
+    const file = join(ROOT, LAMBDA_PLUGINS_FILE);
+    const loaded = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", `const m = await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(m.default.length));`],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(loaded.stdout, loaded.stderr).toBe("1");
+    const resolve = resolversOf((await import(pathToFileURL(file).href)).default);
+    expect(resolve("@aws-sdk/credential-provider-node")).toBe(join(ROOT, "lib/lambda-swaps/credentials.ts"));
+    for (const [from, to] of Object.entries(LAMBDA_MODULE_SWAPS)) {
+      // SST's bridge passes the importer as esbuild does; undici's relative path is swapped only inside undici.
+      expect(resolve(from, join(ROOT, "node_modules/undici/lib/dispatcher/client-h1.js")), from).toBe(join(ROOT, to));
+    }
+    expect(resolve("../llhttp/llhttp-wasm.js", join(ROOT, "node_modules/other/lib/x/y.js"))).toBeUndefined();
+    expect(resolve("@aws-sdk/credential-provider-env")).toBeUndefined();
+  });
+});
