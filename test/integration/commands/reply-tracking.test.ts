@@ -156,6 +156,24 @@ describe("a command awaiting replies counts them per batch", () => {
     expect(Object.values(await deliveries(id))).toEqual(ids.map(() => 1));
   });
 
+  it("asks for the tick that counts a reply though the window shows no room yet, once a second at most", async () => {
+    const e = engine();
+    const { id, ids } = await trackedCommand(e, "wake", 20, { max_concurrency: 10 });
+    const woken: string[] = [];
+    const wakingReply = (agentId: string) =>
+      receiveCallback(
+        { store, now: () => e.clock.now, retentionMs: SETTINGS.retentionMs, wake: async (messageId) => void woken.push(messageId) },
+        { message_id: id, bk_agent_id: agentId, content: '{"code":0}' },
+      );
+    expect(await command(id)).toMatchObject({ in_flight: 10 });
+    await wakingReply(ids[0] as string);
+    await wakingReply(ids[1] as string);
+    expect(woken).toEqual([id]);
+    e.clock.now += 1_001;
+    await wakingReply(ids[2] as string);
+    expect(woken).toEqual([id, id]);
+  });
+
   it("ABORTS when failing replies pass max_errors: batches not sent are never sent", async () => {
     const e = engine();
     const { id, ids } = await trackedCommand(e, "errors", 30, { max_concurrency: 10, max_errors: 2 });
