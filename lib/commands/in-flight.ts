@@ -1,9 +1,9 @@
 /**
  * The in-flight window's recount (docs/rollouts.md §1): what `in_flight` should be, from the
  * batches and agents themselves. Every claim and settle moves the counter in its own transaction
- * (replies counted per batch in the transaction of the batch's count), so it is exact but for rare overlaps (a dead sender's batch skipped after some of its agents
- * settled, a reply racing a whole-batch refusal); the sweep and the watchdog of a stopped command
- * mend it from here.
+ * (replies counted per batch in the transaction of the batch's count), so it is exact but for
+ * rare overlaps (a dead sender's batch skipped after some of its agents settled, a reply racing a
+ * whole-batch refusal); the sweep and the watchdog of a stopped command mend it from here.
  */
 import type { CommandDeps } from "./settings.ts";
 import type { AgentCommandItem, BatchItem, CommandItem } from "./store/items.ts";

@@ -77,7 +77,9 @@ export async function expireSilentAgents(deps: CommandDeps, command: CommandItem
   if (command.sparse_agents !== true) return { ...(await expireAgentItems(deps, command, timeoutMs, batches)), counted: 0 };
   const counted = await countReplies(deps, command, timeoutMs, batches);
   if (!batches.some((b) => (b.failed ?? 0) > 0) || command.max_attempts <= 1) return counted;
-  const retried = await expireAgentItems(deps, command, timeoutMs, batches);
+  // The counts just moved in_flight: the gate below reads it.
+  const fresh = counted.counted > 0 ? ((await deps.store.getCommand(command.message_id)) ?? command) : command;
+  const retried = await expireAgentItems(deps, fresh, timeoutMs, batches);
   return { ...counted, waiting: counted.waiting + retried.waiting, expired: counted.expired + retried.expired };
 }
 
