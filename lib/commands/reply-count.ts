@@ -69,17 +69,22 @@ async function countBatch(
   const items = new Map<string, Pick<AgentCommandItem, "outcome" | "by_batch">>(await deps.store.agentsByIds(messageId, of.agentIds));
   const now = deps.now();
   const overdue = now >= (batch.sent_at ?? now) + of.timeoutMs;
+  const silent = of.agentIds.filter((id) => !items.has(id));
   let waiting = 0;
   let expired = 0;
-  for (const agentId of of.agentIds) {
-    if (items.has(agentId)) continue;
-    if (!overdue) waiting++;
-    else if (await deps.store.timeOutByBatch(messageId, { agentId, batch: batch.index, now, expiresAt: command.expires_at })) {
-      items.set(agentId, { outcome: "TIMED_OUT", by_batch: true });
-      expired++;
-    }
-    // Refused: a reply created its item since the read. It is counted by the next count; until then it is awaited.
-    else waiting++;
+  if (!overdue) waiting = silent.length;
+  else {
+    const timedOut = await Promise.all(
+      silent.map((agentId) => deps.store.timeOutByBatch(messageId, { agentId, batch: batch.index, now, expiresAt: command.expires_at })),
+    );
+    silent.forEach((agentId, i) => {
+      if (timedOut[i]) {
+        items.set(agentId, { outcome: "TIMED_OUT", by_batch: true });
+        expired++;
+      }
+      // Refused: a reply created its item since the read. It is counted by the next count; until then it is awaited.
+      else waiting++;
+    });
   }
   const from = { settled: batch.settled ?? 0, errors: batch.reply_errors ?? 0 };
   const to = batchSettles(of.agentIds, items);

@@ -312,7 +312,8 @@ export async function timeOutByBatch(
     updated_at: agent.now,
     [TTL]: agent.expiresAt,
   };
-  return conditional(table, new PutCommand({ TableName: table.tableName, Item: item, ConditionExpression: "attribute_not_exists(sk)" }));
+  // Many batches time out at once at scale: their puts share the table's concurrency limit.
+  return table.limit(() => conditional(table, new PutCommand({ TableName: table.tableName, Item: item, ConditionExpression: "attribute_not_exists(sk)" })));
 }
 
 /** What counting and the watchdog read of an agent: everything but its reply and GSE's message. */
