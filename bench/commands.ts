@@ -59,7 +59,7 @@ interface Scenario {
    * runs that measure replies only: recording 9,000 replies takes DynamoDB Local longer than the dispatch itself.
    */
   readonly replies: boolean;
-  /** The command awaits replies (reply_timeout_seconds): each agent's item is written before its batch, and each reply settles one. */
+  /** The command awaits replies (reply_timeout_seconds): each reply creates its agent's item, and the tick counts them per batch onto the command. */
   readonly tracked?: boolean;
   /** Runs; the row reports the median (by all-sent time). */
   readonly repeats: number;
@@ -602,12 +602,15 @@ function report(
   if (tracked) {
     const t = tracked.scenario.targets;
     const replies = tracked.replies.replied + tracked.replies.duplicate + tracked.replies.upstream;
+    const plain = runs.find((r) => r.scenario.targets === t && r.scenario.maxConcurrency === undefined && !r.scenario.tracked);
     notes.push(
       "",
-      `**Awaiting replies** (reply_timeout_seconds ${TRACKED_REPLY_TIMEOUT_SECONDS}) still writes each agent's item before its batch (${n(tracked.dispatch.agentItems)} agent items in the dispatch), and each reply`,
-      `settles its agent in a transaction with the command's in-flight counter: ${per(tracked.reply.billedUnits, replies)} WRU per reply on ${n(replies)} replies, for`,
-      `${per(billedUnits(tracked) + tracked.reply.billedUnits, t, 3)} WRU per agent with the dispatch. Not yet at the reply alone (≈ 1): that needs the prewrite gone for these`,
-      "commands too (reply timeouts walk the batches) and the window's counter off the reply's own write.",
+      `**Awaiting replies** (reply_timeout_seconds ${TRACKED_REPLY_TIMEOUT_SECONDS}) writes no agent item before a reply either (${n(tracked.dispatch.agentItems)} agent items in the dispatch:`,
+      "its delivery failures). A reply to an agent without an item creates it by one conditional PutItem (`by_batch`), with no transaction and no write",
+      `to the command: ${per(tracked.reply.billedUnits, replies)} WRU per reply on ${n(replies)} replies. The command's tick counts each SENT batch's replies (and reply timeouts) onto the`,
+      "command's in-flight and error counters, one transaction per batch and count (lib/commands/reply-count.ts): the dispatch with those counts",
+      `cost ${per(billedUnits(tracked), t, 3)} WRU per agent${plain ? ` against ${per(billedUnits(plain), t, 3)} without reply tracking` : ""}, for **${per(billedUnits(tracked) + tracked.reply.billedUnits, t, 3)} WRU per agent** in all,`,
+      `dispatch and replies. The counts read the agents of the batches still open (BatchGetItem by each batch's ids): ${n(Math.round(tracked.dispatch.readUnits))} read units in this run.`,
     );
   }
   if (ten && pct) {

@@ -126,12 +126,12 @@ function scaleSection(
     `| fleet table writes | ${Math.round(scaled.heartbeat.writeUnits).toLocaleString("en")} WU a poll, ≈ ${Math.round(writesPerKeyPerS)} WU/s a partition key while a shard runs | ${FLEET_PARTITION_KEYS} keys; a DynamoDB partition takes ${PARTITION_WCU_PER_S} WCU/s |`,
     `| fleet table reads | ${Math.round(scaled.heartbeat.readUnits).toLocaleString("en")} RU a poll of ${Math.round(fullReadUnits * k).toLocaleString("en")} for a full read | warm instances re-read only partitions whose revision moved, plus one a minute |`,
     `| commands table, a whole-fleet dispatch | ${Math.ceil(target / 1000)} batches; ≈ ${dispatchFailures.toLocaleString("en")} failure items (10 % not connected) on one partition key: ≥ ${Math.ceil(dispatchFailures / PARTITION_WCU_PER_S)} s at ${PARTITION_WCU_PER_S} WCU/s | batch ids are spread over 8 keys; agent items share the command's key |`,
-    `| replies, reply tracking on | ${target.toLocaleString("en")} transactions on the command's one item (its in-flight counter): ≤ ${PARTITION_WCU_PER_S / 2}/s, ≥ ${Math.ceil(target / (PARTITION_WCU_PER_S / 2) / 60)} min | one item's write rate, a transaction's write counted twice |`,
+    `| replies | ${target.toLocaleString("en")} reply items (one conditional put each, with reply tracking or without) on the command's one partition key: ≤ ${PARTITION_WCU_PER_S}/s, ≥ ${Math.ceil(target / PARTITION_WCU_PER_S / 60)} min | a reply writes no counter on the command's item: reply tracking counts replies per batch, one transaction a batch and tick (lib/commands/reply-count.ts) |`,
     `| Lambda concurrency | heartbeat ${shards}, plus the API's and the automation queue's | |`,
     `| cost a month | **${usd(cost.total)}** | the model above with the scaled counts and ${shards - 1} queued shards a poll |`,
     "",
-    `What breaks first: reply-tracked commands (the command item's counter takes every reply: ${Math.ceil(target / (PARTITION_WCU_PER_S / 2) / 60)} min of replies at its`,
-    "limit), then a whole-fleet dispatch's failure and reply items on the command's one partition key; the heartbeat scales by shards and",
+    `What breaks first: a whole-fleet command's agent items on its one partition key (its replies: ${Math.ceil(target / PARTITION_WCU_PER_S / 60)} min at the key's`,
+    "limit; its failure items), not the command's item, which replies no longer write; the heartbeat scales by shards and",
     `its ${FLEET_PARTITION_KEYS} keys stay far under their limit. A warm heartbeat instance keeps the partitions it polls in memory (not measured here).`,
   ];
   return {

@@ -16,6 +16,7 @@
  *   outcomes.ts  an agent's outcome as told, and the counts
  *   views.ts     a command and its agents as the API shows them
  *   in-flight.ts the in-flight window's recount (the sweep mends the counter from it)
+ *   reply-count.ts replies (and reply timeouts) counted per batch onto the command's counters
  *   reply-rule.ts what makes a reply a failure (judged in reply.ts)
  */
 export * from "./settings.ts";

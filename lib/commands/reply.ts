@@ -65,10 +65,16 @@ export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0
 /**
  * After a reply settled an agent: a tick now when its failure took the command past max_errors
  * (it aborts), or when the window has room for the next batch (the store's marker lets one reply
- * a second through). `command` is as read before the reply: its counters can only be behind.
+ * a second through). `command` is as read before the reply: its counters can only be behind. A
+ * reply its batch's count settles (a sparse command's) has moved no counter yet: it asks for the
+ * tick that counts it whatever the counters say, still one a second at most.
  */
 async function wakeAfterSettle(deps: ReplyDeps, command: CommandItem, failed: boolean, now: number): Promise<void> {
   if (!deps.wake || command.status !== "RUNNING") return;
+  if (command.sparse_agents === true) {
+    if (await deps.store.requestTick(command, { now, everyMs: WAKE_EVERY_MS, anyRoom: true })) await deps.wake(command.message_id);
+    return;
+  }
   const aborts = failed && command.max_errors !== null && command.errors + 1 > command.max_errors;
   const room = command.batches_done < command.batch_count && (await deps.store.requestTick(command, { now, everyMs: WAKE_EVERY_MS }));
   if (aborts || room) await deps.wake(command.message_id);

@@ -24,6 +24,7 @@ import { advanceCommand } from "./send.ts";
 import { COMMAND_RETRY_JOB, COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS, type CommandDeps } from "./settings.ts";
 import { awaitsInFlight, exceeded, expireSilentAgents, settleCommand } from "./settle.ts";
 import { mendInFlight } from "./in-flight.ts";
+import { countReplies } from "./reply-count.ts";
 import { scheduleTick } from "./submit.ts";
 
 export const retryJobSchema = z.object({
@@ -233,6 +234,9 @@ export function tickJobHandler(deps: CommandDeps, budgetMs: number): JobHandler 
       await watchStopped(deps, found);
       return;
     }
+    // Replies counted first (per batch), so the window this tick claims in, and the errors, are the agents' as of now.
+    if (found.status === "RUNNING" && found.sparse_agents === true && found.reply_timeout_seconds !== null)
+      await countReplies(deps, found, found.reply_timeout_seconds * 1000, await deps.store.batches(messageId, found.body_hash));
     const { command: advanced, left, blocked, retryAt } = await advanceCommand(deps, messageId, budgetMs);
     let command = advanced;
     if (command.status === "RUNNING") {

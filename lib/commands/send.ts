@@ -159,9 +159,9 @@ async function sendWorker(run: SendRun): Promise<void> {
 }
 
 /**
- * One claimed batch: its agents written (only when replies are awaited: a sparse command's agent
- * gets an item when something happens to it), the message sent, what GSE refused recorded, the
- * batch completed.
+ * One claimed batch: the message sent, what GSE refused recorded, the batch completed. Its agents
+ * get items only when something happens to them (a sparse command's); a legacy command's were
+ * written before the send.
  */
 async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchItem, claim: { held: BatchClaim; firstSend: boolean }): Promise<BatchOutcome> {
   const { held, firstSend } = claim;
@@ -189,7 +189,7 @@ async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchIt
   const recorded = await deps.store.recordFailures(messageId, failures, { now: deps.now(), batch: batch.index, expiresAt: command.expires_at });
   // A sender before this one may have recorded failures and died before completing: none of them is counted yet.
   const counted = firstSend ? recorded : await deps.store.firstFailures(messageId, { index: batch.index, agentIds: ids });
-  // Without reply tracking an agent settles on delivery: the delivered ones leave the window now.
+  // Without reply tracking an agent settles on delivery: the delivered ones leave the window now (with it, at their batch's count of replies).
   const settled = command.reply_timeout_seconds === null ? ids.length - failures.length : 0;
   await deps.store.completeBatch(held, { ...counted, now: deps.now(), settled });
   deps.logger?.info("command batch sent", {

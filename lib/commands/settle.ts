@@ -6,7 +6,8 @@ import { closeCommand, type ClosedCommand } from "./close.ts";
 import { finalStatus, isWaitingForRetry, tallyOutcomes } from "./outcomes.ts";
 import { COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS, type CommandDeps } from "./settings.ts";
 import { scheduleTick } from "./submit.ts";
-import type { CommandItem } from "./store/items.ts";
+import { countReplies, type ReplyCount } from "./reply-count.ts";
+import type { BatchItem, CommandItem } from "./store/items.ts";
 
 /** More errors (failed deliveries, timeouts, failing replies) than the command tolerates. */
 export const exceeded = (command: CommandItem): boolean => command.max_errors !== null && command.errors > command.max_errors;
@@ -38,7 +39,7 @@ export async function settleCommand(
   if (current.reply_timeout_seconds !== null && options.checkReplies) {
     const expiry = await expireSilentAgents(deps, current, current.reply_timeout_seconds * 1000);
     waiting = expiry.waiting;
-    if (expiry.expired > 0) {
+    if (expiry.expired > 0 || expiry.counted > 0) {
       current = (await deps.store.getCommand(current.message_id)) ?? current;
       if (current.status !== "RUNNING") return current;
       if (exceeded(current)) return abort(deps, current);
@@ -64,13 +65,32 @@ export async function settleCommand(
 }
 
 /**
- * Delivered agents whose reply is overdue become TIMED_OUT (each an error, out of the window).
- * Returns how many are still within their time (a reply may come), so the command waits on, and
- * how many it timed out. No agent is read while no sent batch can have an overdue one.
+ * Delivered agents whose reply is overdue become TIMED_OUT (each an error, out of the window), and
+ * the replies of a sparse command are counted per batch on the way (lib/commands/reply-count.ts).
+ * Returns how many are still within their time (a reply may come), so the command waits on, how
+ * many it timed out, and how many batch counts moved the command's counters. Agents with items of
+ * their own (a legacy command's, a retried agent's) are read only once a sent batch can have an
+ * overdue one, and on a sparse command only when some agent's delivery failed (only those retry).
  */
-export async function expireSilentAgents(deps: CommandDeps, command: CommandItem, timeoutMs: number): Promise<{ waiting: number; expired: number }> {
-  const now = deps.now();
+export async function expireSilentAgents(deps: CommandDeps, command: CommandItem, timeoutMs: number): Promise<ReplyCount> {
   const batches = await deps.store.batches(command.message_id, command.body_hash);
+  if (command.sparse_agents !== true) return { ...(await expireAgentItems(deps, command, timeoutMs, batches)), counted: 0 };
+  const counted = await countReplies(deps, command, timeoutMs, batches);
+  if (!batches.some((b) => (b.failed ?? 0) > 0) || command.max_attempts <= 1) return counted;
+  // The counts just moved in_flight: the gate below reads it.
+  const fresh = counted.counted > 0 ? ((await deps.store.getCommand(command.message_id)) ?? command) : command;
+  const retried = await expireAgentItems(deps, fresh, timeoutMs, batches);
+  return { ...counted, waiting: counted.waiting + retried.waiting, expired: counted.expired + retried.expired };
+}
+
+/** Agents with items PENDING (prewritten) or SENT (delivered by a retry): overdue ones TIMED_OUT, each in the transaction of its counters. */
+async function expireAgentItems(
+  deps: CommandDeps,
+  command: CommandItem,
+  timeoutMs: number,
+  batches: readonly BatchItem[],
+): Promise<{ waiting: number; expired: number }> {
+  const now = deps.now();
   const sentAt = new Map(batches.map((b) => [b.index, b.state === "SENT" ? b.sent_at : undefined]));
   // A retried agent was delivered after its batch: none is overdue before the earliest batch is.
   const earliest = Math.min(...batches.map((b) => (b.state === "SENT" ? (b.sent_at ?? Infinity) : Infinity)));

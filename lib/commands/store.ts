@@ -100,8 +100,14 @@ export class CommandStore {
     return command.setInFlight(this.table, seen, inFlight);
   }
 
-  /** True for the one settle that should queue a tick: room for a batch, batches left, none asked for within everyMs. */
-  requestTick(of: Pick<CommandItem, "message_id" | "max_concurrency" | "batch_size">, at: { now: number; everyMs: number }): Promise<boolean> {
+  /**
+   * True for the one settle that should queue a tick: room for a batch, batches left, none asked for within everyMs
+   * (`anyRoom`: whatever the counters say, for a reply they do not count yet).
+   */
+  requestTick(
+    of: Pick<CommandItem, "message_id" | "max_concurrency" | "batch_size">,
+    at: { now: number; everyMs: number; anyRoom?: boolean },
+  ): Promise<boolean> {
     return command.requestTick(this.table, of, at);
   }
 
@@ -142,6 +148,11 @@ export class CommandStore {
   /** A batch never sent of a command that stopped early (PENDING, or SENDING under a lease that ran out). */
   skipBatch(messageId: string, batch: Pick<BatchItem, "sk" | "state" | "size">, now: number): Promise<void> {
     return batches.skipBatch(this.table, messageId, batch, now);
+  }
+
+  /** A SENT batch's agents settled `by_batch` since its last count, onto the command's counters (conditional on that count). */
+  countSettled(messageId: string, batch: Pick<BatchItem, "sk">, count: batches.SettledCount): Promise<boolean> {
+    return batches.countSettled(this.table, messageId, batch, count);
   }
 
   /** A claimed batch whose command stopped before it went to GSE: never sent. */
@@ -193,6 +204,11 @@ export class CommandStore {
   /** No reply within the command's timeout. */
   markTimedOut(messageId: string, agentId: string, now: number): Promise<boolean> {
     return agents.markTimedOut(this.table, messageId, agentId, now);
+  }
+
+  /** No reply within the command's timeout from an agent without an item: TIMED_OUT `by_batch`, counted with its batch. */
+  timeOutByBatch(messageId: string, agent: { agentId: string; batch: number; now: number; expiresAt: number }): Promise<boolean> {
+    return agents.timeOutByBatch(this.table, messageId, agent);
   }
 
   /** Every agent item of the command, a page at a time (projection keeps it small). */

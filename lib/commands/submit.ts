@@ -91,8 +91,8 @@ function newCommandItems(request: DispatchCommandRequest, settings: CommandSetti
     errors: 0,
     pending_retries: 0,
     in_flight: 0,
-    // Awaiting no reply, an agent needs no item unless something happens to it (issue 23).
-    ...((request.reply_timeout_seconds ?? null) === null ? { sparse_agents: true } : {}),
+    // An agent needs no item unless something happens to it (a failure, a reply, a reply timeout: issue 23).
+    sparse_agents: true,
     ...(request.reply_rule ? { reply_rule: request.reply_rule } : {}),
     ...(request.target_query ? { target_query: request.target_query } : {}),
     created_by: by.createdBy,

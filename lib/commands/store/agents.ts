@@ -1,8 +1,10 @@
 /**
- * Agent items (sk = agent#<id>): written PENDING just before their batch goes to GSE when replies
- * are awaited (else created by the first thing that happens to the agent: a delivery failure, a
- * reply), then moved by delivery failures, retries (store/retries.ts), replies and reply timeouts. Each move is conditional on the state
- * it starts from, and moves the command's counters in the same transaction when it changes them.
+ * Agent items (sk = agent#<id>): created by the first thing that happens to the agent (a delivery
+ * failure, a reply, a reply timeout), then moved by retries (store/retries.ts), replies and reply
+ * timeouts. Each move is conditional on the state it starts from, and moves the command's counters
+ * in the same transaction when it changes them; an item created `by_batch` (items.ts) is counted
+ * through its batch instead. (Commands from before `sparse_agents` had every agent's item written
+ * PENDING before its batch was sent: prewriteAgents.)
  */
 import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Statement } from "../../dynamo/batch.ts";
@@ -190,16 +192,37 @@ export interface ReplyRecord {
   readonly sparse?: { readonly hash: string; readonly targets: number; readonly expiresAt: number };
 }
 
+/** A reply's item as created for an agent that had none: REPLIED, or FAILED for good by the reply rule; `by_batch` when replies are awaited. */
+function firstReplyItem(agent: { messageId: string; agentId: string }, reply: ReplyRecord, at: { batch: number; expiresAt: number }): AgentCommandItem {
+  const failure = reply.failure;
+  return {
+    ...agentKey(agent.messageId, agent.agentId),
+    agent_id: agent.agentId,
+    batch: at.batch,
+    outcome: failure ? "FAILED" : "REPLIED",
+    attempts: 1,
+    reply: reply.text,
+    replied_at: reply.now,
+    updated_at: reply.now,
+    ...(failure ? { code: failure.code, message: failure.message.slice(0, 500), final: true } : {}),
+    ...(reply.tracked ? { by_batch: true } : {}),
+    [TTL]: at.expiresAt,
+  };
+}
+
 /**
  * The plugin answered. Only an agent we sent to, and only once; a reply may beat our own SENT, and
  * may come from an agent whose delivery we counted as failed (GSE's answer lost, the message
  * delivered after all): one waiting for a retry leaves the command's pending retries in the same
- * transaction, or settling would wait for a retry that never comes. A reply to a reply-tracked
- * command settles its agent (in_flight - 1); a failing one is an error, unless the agent's failed
- * delivery counted already.
+ * transaction, or settling would wait for a retry that never comes. The first word of an agent
+ * without an item (the usual reply) creates it by one conditional write: with replies awaited
+ * it is settled, and its failure counted, through its batch (lib/commands/reply-count.ts). A reply
+ * to an item that exists (a retried agent, a legacy command's prewritten one) settles its agent
+ * (in_flight - 1) in the transaction of its move; a failing one is an error, unless the agent's
+ * failed delivery counted already.
  */
 export async function markReplied(table: CommandTable, agent: { messageId: string; agentId: string }, reply: ReplyRecord): Promise<ReplyResult> {
-  if (reply.sparse && reply.failure === undefined && !reply.tracked) {
+  if (reply.sparse) {
     const first = await firstReply(table, agent, { ...reply, sparse: reply.sparse });
     if (first !== undefined) return first;
   }
@@ -237,9 +260,9 @@ export async function markReplied(table: CommandTable, agent: { messageId: strin
 }
 
 /**
- * The first word of an agent of a sparse command (nothing awaited, nothing counted): its item
- * created REPLIED, once (a second reply finds it and is a duplicate). Undefined when the agent
- * has an item already (a failure recorded): the caller moves it as any other.
+ * The first word of an agent of a sparse command: its item created (REPLIED, or FAILED by the
+ * reply rule), once (a second reply finds it and is a duplicate), with no counter write. Undefined
+ * when the agent has an item already (a failure recorded): the caller moves it as any other.
  */
 async function firstReply(
   table: CommandTable,
@@ -248,17 +271,7 @@ async function firstReply(
 ): Promise<ReplyResult | undefined> {
   const batch = await memberBatch(table, { messageId: agent.messageId, hash: reply.sparse.hash, targets: reply.sparse.targets }, agent.agentId);
   if (batch === undefined) return "not_targeted";
-  const item: AgentCommandItem = {
-    ...agentKey(agent.messageId, agent.agentId),
-    agent_id: agent.agentId,
-    batch,
-    outcome: "REPLIED",
-    attempts: 1,
-    reply: reply.text,
-    replied_at: reply.now,
-    updated_at: reply.now,
-    [TTL]: reply.sparse.expiresAt,
-  };
+  const item = firstReplyItem(agent, reply, { batch, expiresAt: reply.sparse.expiresAt });
   const created = await conditional(table, new PutCommand({ TableName: table.tableName, Item: item, ConditionExpression: "attribute_not_exists(sk)" }));
   return created ? "replied" : undefined;
 }
@@ -279,9 +292,33 @@ export async function markTimedOut(table: CommandTable, messageId: string, agent
   ]);
 }
 
+/**
+ * No reply within the command's timeout from an agent that has no item (its batch went out
+ * `timeoutMs` ago): TIMED_OUT `by_batch`, only while it has none (a reply that came first wins).
+ * Counted (an error, out of the window) with its batch.
+ */
+export async function timeOutByBatch(
+  table: CommandTable,
+  messageId: string,
+  agent: { agentId: string; batch: number; now: number; expiresAt: number },
+): Promise<boolean> {
+  const item: AgentCommandItem = {
+    ...agentKey(messageId, agent.agentId),
+    agent_id: agent.agentId,
+    batch: agent.batch,
+    outcome: "TIMED_OUT",
+    attempts: 1,
+    by_batch: true,
+    updated_at: agent.now,
+    [TTL]: agent.expiresAt,
+  };
+  // Many batches time out at once at scale: their puts share the table's concurrency limit.
+  return table.limit(() => conditional(table, new PutCommand({ TableName: table.tableName, Item: item, ConditionExpression: "attribute_not_exists(sk)" })));
+}
+
 /** What counting and the watchdog read of an agent: everything but its reply and GSE's message. */
 const COUNTING_PROJECTION = {
-  ProjectionExpression: "pk, sk, agent_id, #batch, outcome, attempts, #final, updated_at, retry_at, claimed_at, #ttl",
+  ProjectionExpression: "pk, sk, agent_id, #batch, outcome, attempts, #final, updated_at, retry_at, claimed_at, by_batch, #ttl",
   ExpressionAttributeNames: { "#batch": "batch", "#final": "final", "#ttl": TTL },
 };
 

@@ -175,13 +175,16 @@ export async function setInFlight(table: CommandTable, command: Pick<CommandItem
 
 /**
  * Marks that a settle asked for a tick to send the next batch: true for the first asker while the
- * window has room for a batch and batches are left, at most once every `everyMs`.
+ * window has room for a batch and batches are left, at most once every `everyMs`. With `anyRoom`
+ * (a reply whose agent its batch's count settles: the counters cannot show it yet) neither the
+ * window nor the batches left are looked at, only the once every `everyMs`.
  */
 export async function requestTick(
   table: CommandTable,
   command: Pick<CommandItem, "message_id" | "max_concurrency" | "batch_size">,
-  at: { now: number; everyMs: number },
+  at: { now: number; everyMs: number; anyRoom?: boolean },
 ): Promise<boolean> {
+  const room = at.anyRoom === true ? "" : "batches_done < batch_count AND (attribute_not_exists(in_flight) OR in_flight <= :room) AND ";
   return conditional(
     table,
     new UpdateCommand({
@@ -189,14 +192,13 @@ export async function requestTick(
       Key: metaKey(command.message_id),
       UpdateExpression: "SET tick_requested_at = :now",
       ConditionExpression:
-        "#status = :running AND batches_done < batch_count AND (attribute_not_exists(in_flight) OR in_flight <= :room) " +
-        "AND (attribute_not_exists(paused) OR paused = :no) " +
+        `#status = :running AND ${room}(attribute_not_exists(paused) OR paused = :no) ` +
         "AND (attribute_not_exists(tick_requested_at) OR tick_requested_at < :stale)",
       ExpressionAttributeNames: { "#status": "status" },
       ExpressionAttributeValues: {
         ":running": "RUNNING",
         ":no": false,
-        ":room": command.max_concurrency - command.batch_size,
+        ...(room ? { ":room": command.max_concurrency - command.batch_size } : {}),
         ":now": at.now,
         ":stale": at.now - at.everyMs,
       },

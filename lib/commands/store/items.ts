@@ -3,11 +3,13 @@
  * written before GSE hears of it, with its batches: each batch's agent ids once, gzipped, in an
  * item never rewritten, and its send state in a small item of its own (each write of an item is
  * billed by its size). An agent gets an item of its own only when there is something to keep of
- * it: a failure, a retry, a reply (issue 23). A command awaiting replies still writes each agent's
- * item just before its batch is sent (reply timeouts are kept per agent); one that awaits none
- * (`sparse_agents`) writes its agents' membership once, hashed into buckets, so a reply finds
- * its agent's batch by one read and creates the agent's item then. An agent without an item
- * is as its batch says: delivered once the batch is SENT.
+ * it: a failure, a retry, a reply, a reply timeout (issue 23). A command (`sparse_agents`) writes
+ * its agents' membership once, hashed into buckets, so a reply finds its agent's batch by one
+ * read and creates the agent's item then. An agent without an item is as its batch says:
+ * delivered once the batch is SENT. When replies are awaited, a reply (or a reply timeout) to an
+ * agent without an item creates it `by_batch`: the command's counters learn of it from its
+ * batch's count (lib/commands/reply-count.ts), not from the reply's write. Commands written
+ * before that (no `sparse_agents`) had every agent's item written before its batch was sent.
  *
  *   pk = cmd#<message_id>           sk = meta                      the command: settings, status, counters      (command.ts)
  *   pk = cmd#<message_id>           sk = batch#<hash>#<5 digits>   one batch's send state and counts            (batches.ts)
@@ -98,6 +100,13 @@ export const batchItemSchema = z.object({
   lease_until: z.number().optional(),
   sent_at: z.number().optional(),
   failed: z.int().optional(),
+  /**
+   * Of its agents whose items were created `by_batch` (a reply or a reply timeout, replies
+   * awaited), those counted on the command so far (out of the window), and of those the errors
+   * (a failing reply, a timeout). Only ever raised, by one conditional write from the last count.
+   */
+  settled: z.int().optional(),
+  reply_errors: z.int().optional(),
   /** Sends of the whole batch so far; a batch GSE refused as a whole waits until not_before. */
   attempts: z.int().optional(),
   not_before: z.number().optional(),
@@ -124,6 +133,12 @@ export const agentCommandItemSchema = z.object({
   failed_first: z.boolean().optional(),
   /** That first failure was final (no retry). */
   first_final: z.boolean().optional(),
+  /**
+   * Created by a reply or a reply timeout of an agent that had no item (replies awaited): settled
+   * and counted through its batch's count (BatchItem.settled), never by a counter write of its
+   * own. Such an item never moves again (REPLIED, FAILED for good, TIMED_OUT).
+   */
+  by_batch: z.boolean().optional(),
   updated_at: z.number(),
   [TTL]: z.int(),
 });

@@ -1,0 +1,96 @@
+/**
+ * Replies counted per batch (docs/rollouts.md §1): a reply to an agent that has no item creates it
+ * `by_batch` by one conditional write and touches no counter, so replies never queue on the
+ * command's item. The command's tick (and the sweep) counts, for each SENT batch whose agents are
+ * not all settled yet, which of them have such an item, times out those whose batch went out more
+ * than the reply timeout ago, and moves the command's counters by the difference since the batch's
+ * last count in one conditional transaction per batch. The window's counter is only ever late to
+ * fall, never too low; a crash anywhere leaves items a later count finds.
+ */
+import type { CommandDeps } from "./settings.ts";
+import type { AgentCommandItem, BatchItem, CommandItem } from "./store/items.ts";
+
+/** What a count saw: agents still awaited (a reply may come), agents it timed out, batches whose count it moved. */
+export interface ReplyCount {
+  readonly waiting: number;
+  readonly expired: number;
+  readonly counted: number;
+}
+
+/** Of a batch's agents, those with an item created `by_batch`: settled, and of those the errors (a failing reply, a timeout). */
+export function batchSettles(
+  agentIds: readonly string[],
+  items: ReadonlyMap<string, Pick<AgentCommandItem, "outcome" | "by_batch">>,
+): { settled: number; errors: number } {
+  let settled = 0;
+  let errors = 0;
+  for (const id of agentIds) {
+    const item = items.get(id);
+    if (item?.by_batch !== true) continue;
+    settled++;
+    if (item.outcome !== "REPLIED") errors++;
+  }
+  return { settled, errors };
+}
+
+/** A SENT batch some of whose agents may still owe a reply: neither failed at delivery nor counted settled. */
+export const openBatch = (batch: Pick<BatchItem, "state" | "size" | "failed" | "settled">): boolean =>
+  batch.state === "SENT" && (batch.settled ?? 0) + (batch.failed ?? 0) < batch.size;
+
+/**
+ * Counts the open batches of a command whose replies are awaited (see the file's comment).
+ * `waiting` counts agents of those batches with no item, still within their time; agents with an
+ * item of their own (a retried one) are the caller's (lib/commands/settle.ts).
+ */
+export async function countReplies(
+  deps: Pick<CommandDeps, "store" | "now" | "logger">,
+  command: CommandItem,
+  timeoutMs: number,
+  batches: readonly BatchItem[],
+): Promise<ReplyCount> {
+  const open = batches.filter(openBatch);
+  if (open.length === 0) return { waiting: 0, expired: 0, counted: 0 };
+  const ids = await deps.store.batchIds(command.message_id, open);
+  const results = await Promise.all(open.map((batch) => countBatch(deps, command, batch, { agentIds: ids.get(batch.index) ?? [], timeoutMs })));
+  return results.reduce((sum, r) => ({ waiting: sum.waiting + r.waiting, expired: sum.expired + r.expired, counted: sum.counted + r.counted }), {
+    waiting: 0,
+    expired: 0,
+    counted: 0,
+  });
+}
+
+async function countBatch(
+  deps: Pick<CommandDeps, "store" | "now" | "logger">,
+  command: CommandItem,
+  batch: BatchItem,
+  of: { agentIds: readonly string[]; timeoutMs: number },
+): Promise<ReplyCount> {
+  const messageId = command.message_id;
+  const items = new Map<string, Pick<AgentCommandItem, "outcome" | "by_batch">>(await deps.store.agentsByIds(messageId, of.agentIds));
+  const now = deps.now();
+  const overdue = now >= (batch.sent_at ?? now) + of.timeoutMs;
+  const silent = of.agentIds.filter((id) => !items.has(id));
+  let waiting = 0;
+  let expired = 0;
+  if (!overdue) waiting = silent.length;
+  else {
+    const timedOut = await Promise.all(
+      silent.map((agentId) => deps.store.timeOutByBatch(messageId, { agentId, batch: batch.index, now, expiresAt: command.expires_at })),
+    );
+    silent.forEach((agentId, i) => {
+      if (timedOut[i]) {
+        items.set(agentId, { outcome: "TIMED_OUT", by_batch: true });
+        expired++;
+      }
+      // Refused: a reply created its item since the read. It is counted by the next count; until then it is awaited.
+      else waiting++;
+    });
+  }
+  const from = { settled: batch.settled ?? 0, errors: batch.reply_errors ?? 0 };
+  const to = batchSettles(of.agentIds, items);
+  if (to.settled === from.settled) return { waiting, expired, counted: 0 };
+  // Lost to another count (or the batch moved on): that one's figures stand, the next count starts from them.
+  const moved = await deps.store.countSettled(messageId, batch, { from, to, now });
+  if (!moved) deps.logger?.info("command batch count lost to another", { message_id: messageId, batch: batch.index });
+  return { waiting: moved ? waiting : waiting + 1, expired, counted: moved ? 1 : 0 };
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import { batchSettles, openBatch } from "../../../lib/commands/reply-count.ts";
+
+describe("a batch's count of replies", () => {
+  it("counts only agents whose item a reply or timeout created (by_batch); a failing reply and a timeout are errors", () => {
+    const items = new Map([
+      ["a", { outcome: "REPLIED" as const, by_batch: true }],
+      ["b", { outcome: "FAILED" as const, by_batch: true }],
+      ["c", { outcome: "TIMED_OUT" as const, by_batch: true }],
+      // A delivery failure's item (counted at the batch's completion) and a retried agent's reply (counted in its own transaction).
+      ["d", { outcome: "FAILED" as const }],
+      ["e", { outcome: "REPLIED" as const }],
+    ]);
+    expect(batchSettles(["a", "b", "c", "d", "e", "f"], items)).toEqual({ settled: 3, errors: 2 });
+  });
+
+  it("reads a SENT batch until every agent is settled or failed at delivery, and never a batch not sent", () => {
+    expect(openBatch({ state: "SENT", size: 10, failed: 2, settled: 7 })).toBe(true);
+    expect(openBatch({ state: "SENT", size: 10, failed: 2, settled: 8 })).toBe(false);
+    expect(openBatch({ state: "SENT", size: 10 })).toBe(true);
+    expect(openBatch({ state: "SENDING", size: 10 })).toBe(false);
+    expect(openBatch({ state: "SKIPPED", size: 10 })).toBe(false);
+  });
+});
