@@ -70,6 +70,9 @@ export interface CostInputs {
     readonly readUnitsPerRequest: number;
     readonly dynamoCallsPerRequest: number;
     readonly gseCallsPerRequest: number;
+    /** Calls in flight per request: GSE (GSE_CONCURRENCY) and DynamoDB (the fleet-state reader's). */
+    readonly gseConcurrency: number;
+    readonly dynamoConcurrency: number;
     readonly memoryMb: number;
   };
   /** Commands: whole-fleet dispatches per month and what one agent costs in writes. */
@@ -80,6 +83,9 @@ export interface CostInputs {
     readonly dynamoCallsPerDispatch: number;
     /** Automation queue messages per dispatch (tick jobs). */
     readonly queueMessagesPerDispatch: number;
+    /** Calls in flight per dispatch: GSE (GSE_CONCURRENCY) and DynamoDB (the command store's). */
+    readonly gseConcurrency: number;
+    readonly dynamoConcurrency: number;
     readonly memoryMb: number;
   };
   /** Bytes stored: one fleet item per agent, one history item per transition kept for the retention. */
@@ -147,7 +153,8 @@ export function monthlyCost(inputs: CostInputs): Cost {
     p.queuedShards * 3 * POLLS_PER_MONTH * PRICES.sqsRequest,
   );
 
-  const queryMs = waves(q.gseCallsPerRequest, 5, LATENCY.gseCallMs) + waves(q.dynamoCallsPerRequest, 32, LATENCY.dynamoCallMs) + 20;
+  const queryMs =
+    waves(q.gseCallsPerRequest, q.gseConcurrency, LATENCY.gseCallMs) + waves(q.dynamoCallsPerRequest, q.dynamoConcurrency, LATENCY.dynamoCallMs) + 20;
   const queryGbS = gbSeconds(queryMs, q.memoryMb) * q.requestsPerMonth;
   add(
     "API Gateway (HTTP API), bk-monitor's agent state queries",
@@ -166,7 +173,8 @@ export function monthlyCost(inputs: CostInputs): Cost {
   );
 
   const dispatchAgents = c.dispatchesPerMonth * inputs.agents;
-  const dispatchMs = waves(c.gseCallsPerDispatch, 5, LATENCY.gseCallMs) + waves(c.dynamoCallsPerDispatch, 16, LATENCY.dynamoCallMs);
+  const dispatchMs =
+    waves(c.gseCallsPerDispatch, c.gseConcurrency, LATENCY.gseCallMs) + waves(c.dynamoCallsPerDispatch, c.dynamoConcurrency, LATENCY.dynamoCallMs);
   const dispatchGbS = gbSeconds(dispatchMs, c.memoryMb) * c.dispatchesPerMonth;
   add(
     "DynamoDB writes, commands",

@@ -7,10 +7,12 @@
  * it, the naive system: a poll that reads and writes the whole fleet every minute, with the same
  * concurrency, and a dispatch that writes every agent's item (issue 23's starting point).
  */
+import { FLEET_STATE_READ_CONCURRENCY } from "../lib/agent-state/fleet-state.ts";
+import { COMMAND_TABLE_CONCURRENCY } from "../lib/commands/store.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 import { commandsBenchmark } from "./commands.ts";
 import { type CostInputs, costTable, LATENCY, monthlyCost, POLLS_PER_MONTH, PRICES, pollMs, usd } from "./cost-model.ts";
-import { measureHeartbeat, medianPoll } from "./heartbeat.ts";
+import { measureHeartbeat, medianPoll, SETTINGS } from "./heartbeat.ts";
 import type { Benchmark, BenchmarkResult } from "./stats.ts";
 
 const DEFAULT_AGENTS = 100_000;
@@ -50,13 +52,15 @@ function inputsOf(
   return {
     agents,
     heartbeat: { ...poll, alerts: 2, queuedShards: 0 },
-    heartbeatFunction: { memoryMb: FUNCTIONS.heartbeat.memoryMb, gseConcurrency: 5, dynamoConcurrency: 16 },
+    heartbeatFunction: { memoryMb: FUNCTIONS.heartbeat.memoryMb, gseConcurrency: SETTINGS.concurrency, dynamoConcurrency: SETTINGS.writeConcurrency },
     queries: {
       requestsPerMonth,
       idsPerRequest: Math.round(idsPerMonth / requestsPerMonth),
       readUnitsPerRequest: (idsPerMonth * READ_UNITS_PER_AGENT_QUERIED) / requestsPerMonth,
       dynamoCallsPerRequest: Math.ceil(idsPerMonth / requestsPerMonth / 100) + 1,
       gseCallsPerRequest: 0,
+      gseConcurrency: SETTINGS.concurrency,
+      dynamoConcurrency: FLEET_STATE_READ_CONCURRENCY,
       memoryMb: FUNCTIONS.list_agent_state.memoryMb,
     },
     commands: {
@@ -65,6 +69,8 @@ function inputsOf(
       gseCallsPerDispatch: Math.ceil(agents / 1000),
       dynamoCallsPerDispatch: Math.ceil(agents / 1000) * 4,
       queueMessagesPerDispatch: 1,
+      gseConcurrency: SETTINGS.concurrency,
+      dynamoConcurrency: COMMAND_TABLE_CONCURRENCY,
       memoryMb: FUNCTIONS.automation.memoryMb,
     },
     storage: { fleetItemBytes: 600, historyItemBytes: 400, historyRetentionDays: 30 },
@@ -173,7 +179,7 @@ export const costBenchmark: Benchmark = {
       `(\`npm run bench commands\`'s figures: ${writeUnitsPerAgent} write units per agent as DynamoDB bills them; the naive dispatch ${NAIVE_DISPATCH_WRITE_UNITS_PER_AGENT}, what it measured before issue 23).`,
       "",
       `Latency model for Lambda's GB-s (Lambda bills the time it waits): GSE ${LATENCY.gseCallMs} ms a call of 1000 ids (bk-nodeman's measure), DynamoDB`,
-      `${LATENCY.dynamoCallMs} ms a call, calls overlapping by the code's concurrency (GSE 5, DynamoDB 16), plus our CPU per poll as measured here`,
+      `${LATENCY.dynamoCallMs} ms a call, calls overlapping by the code's concurrency (heartbeat: GSE ${ours.heartbeatFunction.gseConcurrency}, DynamoDB ${ours.heartbeatFunction.dynamoConcurrency}; queries: DynamoDB ${ours.queries.dynamoConcurrency}; dispatch: GSE ${ours.commands.gseConcurrency}, DynamoDB ${ours.commands.dynamoConcurrency}), plus our CPU per poll as measured here`,
       `(an upper bound: this process also runs the GSE simulator). Modelled poll: ${Math.round(pollMs(ours))} ms ours, ${Math.round(pollMs(naive))} ms naive.`,
       `Stated load: bk-monitor reads every agent's state ${WORKLOAD.fullRefreshesPerHour}× an hour in requests of ${WORKLOAD.idsPerRequest} ids and one agent about`,
       `${WORKLOAD.singleQueriesPerSecond}× a second, each answered from the fleet table (${READ_UNITS_PER_AGENT_QUERIED} read unit an agent: its item by key, consistent);`,

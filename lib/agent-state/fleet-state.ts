@@ -101,11 +101,14 @@ export interface DynamoFleetStateOptions extends BatchStoreOptions {
 
 const PROJECTION = Object.keys(fleetStateSchema.shape);
 
+/** BatchGetItem calls in flight per lookup (the cost model times a request by it). */
+export const FLEET_STATE_READ_CONCURRENCY = 32;
+
 export class DynamoFleetState extends BatchTable implements FleetStateReader {
   private polled: { at: number; value: Promise<ReadonlyMap<number, number>> } | undefined;
 
   constructor(private readonly options: DynamoFleetStateOptions) {
-    super(options, 32);
+    super(options, FLEET_STATE_READ_CONCURRENCY);
   }
 
   /**

@@ -45,13 +45,16 @@ export type { FinalCounts, FinishFields } from "./store/command.ts";
 export type { PageRequest } from "./store/table.ts";
 export type { Page };
 
+/** DynamoDB calls in flight per command store (the cost model times a dispatch by it). */
+export const COMMAND_TABLE_CONCURRENCY = 16;
+
 export class CommandStore {
   readonly tableName: string;
   private readonly table: CommandTable;
 
   constructor(options: BatchStoreOptions) {
     this.tableName = options.tableName;
-    this.table = new BatchTable(options, 16);
+    this.table = new BatchTable(options, COMMAND_TABLE_CONCURRENCY);
   }
 
   /** The table itself, for the alert outbox: a final alert is written in one transaction with the command's mark. */
