@@ -212,11 +212,12 @@ describe("a command awaiting replies counts them per batch", () => {
   });
 
   it("counts a reply once whatever dies or races: a reply written and never counted, a count that died before its write, two counts at once", async () => {
-    // A tick whose first count dies between reading the agents and writing (a crash before countSettled).
-    let crashes = 1;
+    // A tick that dies between reading the agents and writing (a crash before countSettled): none
+    // of its batches' counts is written (both batches are counted at once; a dead process writes neither).
+    let dead = true;
     const crashing = Object.create(store) as CommandStore;
     crashing.countSettled = async (...args) => {
-      if (crashes-- > 0) throw new Error("the tick died before its count was written");
+      if (dead) throw new Error("the tick died before its count was written");
       return store.countSettled(...args);
     };
     const e = engine({ store: crashing });
@@ -225,6 +226,7 @@ describe("a command awaiting replies counts them per batch", () => {
     for (const agent of ids.slice(0, 12)) await reply(e, id, agent);
     await expect(tick(e, id)).rejects.toThrow(/died/);
     expect(await command(id)).toMatchObject({ in_flight: 20, errors: 0 });
+    dead = false;
     // The queue runs the tick again, and two counts race: 12 replies leave the window once.
     await Promise.all([tick(e, id), countReplies(e.deps, await command(id), TIMEOUT_SECONDS * 1000, await store.batches(id, (await command(id)).body_hash))]);
     await tick(e, id);
