@@ -35,11 +35,19 @@ export interface ReplyDeps {
    * Queues the command's tick now (delay 0): a reply that made room in its window, or that took
    * its errors past max_errors, so the next batch (or the abort) need not wait for the watchdog.
    */
-  readonly wake?: (messageId: string) => Promise<void>;
+  readonly wake?: (messageId: string, delaySeconds?: number) => Promise<void>;
 }
 
 /** A tick asked for by replies at most this often per command: ticks are idempotent, claims decide. */
 export const WAKE_EVERY_MS = 1_000;
+
+/**
+ * How long the tick a reply of a sparse command asks for waits before it counts: a batch's replies
+ * come in a burst, and only the burst's first reply gets its tick (one a second), so a tick sent at
+ * once would count that reply alone and leave the rest to the watchdog. Waiting out the second lets
+ * it count the burst; a reply after the second asks for a tick of its own.
+ */
+export const WAKE_DELAY_SECONDS = WAKE_EVERY_MS / 1000;
 
 /** `forward` for the slot-forward queue: each unsolicited message as GSE posted it (lib/commands/forward.ts sends it on). */
 export const slotForwarder =
@@ -47,11 +55,11 @@ export const slotForwarder =
   (callback: SlotCallback): Promise<void> =>
     queue.sendBody(JSON.stringify({ message_id: callback.message_id, bk_agent_id: callback.bk_agent_id, content: callback.content }));
 
-/** `wake` on the automation queue: the command's tick, now, marked as a wake (it schedules no watchdog of its own). */
+/** `wake` on the automation queue: the command's tick, now or after `delaySeconds`, marked as a wake (it schedules no watchdog of its own). */
 export const commandWaker =
   (queue: Pick<QueueSender, "send">) =>
-  (messageId: string): Promise<void> =>
-    queue.send({ type: COMMAND_TICK_JOB, message_id: messageId, wake: true }, 0);
+  (messageId: string, delaySeconds = 0): Promise<void> =>
+    queue.send({ type: COMMAND_TICK_JOB, message_id: messageId, wake: true }, delaySeconds);
 
 export type ReplyOutcome = "replied" | "duplicate" | "upstream";
 
@@ -72,7 +80,7 @@ export const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0
 async function wakeAfterSettle(deps: ReplyDeps, command: CommandItem, failed: boolean, now: number): Promise<void> {
   if (!deps.wake || command.status !== "RUNNING") return;
   if (command.sparse_agents === true) {
-    if (await deps.store.requestTick(command, { now, everyMs: WAKE_EVERY_MS, anyRoom: true })) await deps.wake(command.message_id);
+    if (await deps.store.requestTick(command, { now, everyMs: WAKE_EVERY_MS, anyRoom: true })) await deps.wake(command.message_id, WAKE_DELAY_SECONDS);
     return;
   }
   const aborts = failed && command.max_errors !== null && command.errors + 1 > command.max_errors;

@@ -156,22 +156,31 @@ describe("a command awaiting replies counts them per batch", () => {
     expect(Object.values(await deliveries(id))).toEqual(ids.map(() => 1));
   });
 
-  it("asks for the tick that counts a reply though the window shows no room yet, once a second at most", async () => {
+  it("asks for the tick that counts a reply though the window shows no room yet, once a second at most, a second late so it counts the whole burst", async () => {
     const e = engine();
     const { id, ids } = await trackedCommand(e, "wake", 20, { max_concurrency: 10 });
-    const woken: string[] = [];
+    const woken: [string, number | undefined][] = [];
     const wakingReply = (agentId: string) =>
       receiveCallback(
-        { store, now: () => e.clock.now, retentionMs: SETTINGS.retentionMs, wake: async (messageId) => void woken.push(messageId) },
+        {
+          store,
+          now: () => e.clock.now,
+          retentionMs: SETTINGS.retentionMs,
+          wake: async (messageId, delaySeconds) => void woken.push([messageId, delaySeconds]),
+        },
         { message_id: id, bk_agent_id: agentId, content: '{"code":0}' },
       );
     expect(await command(id)).toMatchObject({ in_flight: 10 });
     await wakingReply(ids[0] as string);
     await wakingReply(ids[1] as string);
-    expect(woken).toEqual([id]);
+    // The burst's first reply asks for the tick; it runs a second later, when the burst's replies are in.
+    expect(woken).toEqual([[id, 1]]);
     e.clock.now += 1_001;
     await wakingReply(ids[2] as string);
-    expect(woken).toEqual([id, id]);
+    expect(woken).toEqual([
+      [id, 1],
+      [id, 1],
+    ]);
   });
 
   it("ABORTS when failing replies pass max_errors: batches not sent are never sent", async () => {
