@@ -78,6 +78,38 @@ function inputsOf(
   };
 }
 
+/** A month of 100,000 agents, from a figure measured at `agents`. */
+const per100k = (usd: number, agents: number): number => Math.round(((usd * 100_000) / agents) * 100) / 100;
+
+/**
+ * What the heartbeat's writes alone would cost if each poll wrote exactly issue 23's heartbeat target:
+ * one write unit per class transition and one per history item, nothing else. It is the floor of
+ * that line for any design that keeps one agent item per agent and writes it when its class changes;
+ * the other lines are added as measured, to show how far the month is from it.
+ */
+function heartbeatWriteFloor(
+  agents: number,
+  transitionsPerPoll: number,
+  historyItemsPerPoll: number,
+  totalUsd: number,
+): { lines: string[]; json: Record<string, unknown> } {
+  const unitsPerPoll = transitionsPerPoll + historyItemsPerPoll;
+  const writesUsd = unitsPerPoll * POLLS_PER_MONTH * PRICES.dynamoWriteUnit;
+  return {
+    lines: [
+      "**Floor of the heartbeat's writes.** At exactly one write unit per class transition and one per history item",
+      `(issue 23's heartbeat target) this scenario writes ${unitsPerPoll.toLocaleString("en")} units a poll (${transitionsPerPoll.toLocaleString("en")} transitions +`,
+      `${historyItemsPerPoll.toLocaleString("en")} history items): ${usd(writesUsd)} a month for that line alone, ${usd(per100k(writesUsd, agents))} per 100,000 agents.`,
+      `The month measured above is ${usd(totalUsd)}. Going lower needs fewer writes than one per changed agent item (transitions stored`,
+      "grouped per partition and poll, read merged): that is a different store of agent state, not a tuning of this one.",
+    ],
+    json: {
+      write_units_per_poll: unitsPerPoll,
+      usd_per_month_100k: per100k(writesUsd, agents),
+    },
+  };
+}
+
 /** The heartbeat's defaults (lib/core/config.ts, lib/heartbeat/poll.ts): what the planner shards by. */
 const HEARTBEAT_BUDGET_MS = 40_000;
 const PLAN_SHARE_OF_BUDGET = 0.5;
@@ -170,6 +202,7 @@ export const costBenchmark: Benchmark = {
     const oursCost = monthlyCost(ours);
     const scale = scaleSection(ours, 1_000_000, medianPoll(heartbeat.ours), f.full_read_units);
     const naiveCost = monthlyCost(naive);
+    const floor = heartbeatWriteFloor(agents, f.transitions_per_poll, f.history_items_per_poll, oursCost.total);
     const report = [
       `What ${agents.toLocaleString("en")} agents cost a month (30 days): a heartbeat poll every minute (${POLLS_PER_MONTH.toLocaleString("en")} polls) with`,
       "1 % of the fleet changing each poll (the heartbeat bench's scenario: a third down for good, a third lossy for one poll, a third",
@@ -188,19 +221,22 @@ export const costBenchmark: Benchmark = {
       "",
       ...costTable(oursCost, naiveCost),
       "",
+      ...floor.lines,
+      "",
       ...scale.lines,
     ].join("\n");
     return {
       report,
       json: {
         agents,
-        usd_per_month_100k: Math.round(((oursCost.total * 100_000) / agents) * 100) / 100,
-        naive_usd_per_month_100k: Math.round(((naiveCost.total * 100_000) / agents) * 100) / 100,
+        usd_per_month_100k: per100k(oursCost.total, agents),
+        naive_usd_per_month_100k: per100k(naiveCost.total, agents),
         usd_per_month: Math.round(oursCost.total * 100) / 100,
         items: oursCost.items.map((i) => ({ item: i.item, quantity: i.quantity, usd: Math.round(i.usd * 100) / 100 })),
         naive_items: naiveCost.items.map((i) => ({ item: i.item, quantity: i.quantity, usd: Math.round(i.usd * 100) / 100 })),
         heartbeat: f,
         dispatch_write_units_per_agent: writeUnitsPerAgent,
+        heartbeat_write_floor: floor.json,
         scale_1m: scale.json,
         total: usd(oursCost.total),
       },
