@@ -61,6 +61,8 @@ export interface ShardTally {
   polled: number;
   conflicts: number;
   writeFailures: number;
+  /** Writes that threw but were found stored on reading them back (not failures). */
+  landedAfterError: number;
   readonly transitions: Record<TransitionKind, number>;
   readonly alerts: Record<TransitionAlertKind, Tally>;
   /** Agents whose alert this run counted (a recall skips them). */
@@ -101,6 +103,7 @@ export const newShardTally = (): ShardTally => ({
   polled: 0,
   conflicts: 0,
   writeFailures: 0,
+  landedAfterError: 0,
   transitions: emptyTransitionCounts(),
   alerts: emptyTallies(),
   alerted: new Set(),
@@ -236,9 +239,14 @@ async function settleAgent(shard: ShardContext, change: Change): Promise<void> {
   const marks = marksAfter(agent, markingShard(shard), kind === undefined ? undefined : { kind, from: agent.status });
   const update: MarkedUpdate = marks === undefined ? outcome.update : { ...outcome.update, alerts_due: marks };
   let next = applyUpdate(agent, update, job.at);
-  if (!(await writeAgent(shard, agent, update))) {
+  const answer = await writeAgent(shard, agent, update);
+  if (answer !== "written") {
     const landed = kind === undefined ? undefined : await markLanded(shard, id);
-    if (landed === undefined) return;
+    if (landed === undefined) {
+      if (answer !== "conflict") logWriteFailure(shard, id, answer.error);
+      return;
+    }
+    if (answer !== "conflict") landedAfterError(shard, id, answer.error);
     next = landed;
   }
   wrote(shard, partition, next);
@@ -318,32 +326,61 @@ export async function writeDeferred(shard: ShardContext): Promise<void> {
         const agent = view.byId.get(id);
         const partition = view.partitionOfId.get(id) ?? 0;
         const renumbered = { ...update, miss_seq: view.pollsBefore.get(partition) ?? 0 };
-        if (agent === undefined || !(await writeAgent(shard, agent, renumbered))) return;
-        wrote(shard, partition, applyUpdate(agent, renumbered, job.at));
+        if (agent === undefined) return;
+        const answer = await writeAgent(shard, agent, renumbered);
+        if (answer === "written") wrote(shard, partition, applyUpdate(agent, renumbered, job.at));
+        else if (answer !== "conflict") logWriteFailure(shard, agent.agent_id, answer.error);
       }),
     ),
   );
 }
 
-/** Write: true when the agent's change (and the mark of the alert it owes) was stored; a conflict or a failure is counted. */
-async function writeAgent(shard: ShardContext, agent: FleetAgent, update: MarkedUpdate): Promise<boolean> {
+/** A write that threw: not known to be stored (the SDK's retries spent, or its answer lost). */
+interface WriteError {
+  readonly error: unknown;
+}
+
+/**
+ * Write: the agent's change (and the mark of the alert it owes). A conflict is counted (the item
+ * is not the one read); an error is returned to the caller, which tells a failure from a write
+ * that landed all the same (markLanded) before it logs or counts it.
+ */
+async function writeAgent(shard: ShardContext, agent: FleetAgent, update: MarkedUpdate): Promise<"written" | "conflict" | WriteError> {
   const { deps, job, tally } = shard;
-  let written: boolean;
   try {
-    written = await deps.store.updateAgent(agent, update, job.at, shard.calls);
+    if (await deps.store.updateAgent(agent, update, job.at, shard.calls)) return "written";
   } catch (error) {
-    // Not known to be written: if it was not, the next poll sees the same change and records it then (a write owing an alert is read back: markLanded).
-    tally.writeFailures++;
-    if (tally.writeFailures === 1)
-      deps.logger?.error("heartbeat agent write failed", { poll_id: job.poll_id, agent_id: agent.agent_id, error: describeError(error) });
-    return false;
+    return { error };
   }
-  if (!written) {
-    // The item is not what this shard holds (unregistered, or written by another): read afresh next poll.
-    tally.conflicts++;
-    shard.cache.drop([shard.view.partitionOfId.get(agent.agent_id) ?? 0]);
-  }
-  return written;
+  // The item is not what this shard holds (unregistered, or written by another): read afresh next poll.
+  tally.conflicts++;
+  shard.cache.drop([shard.view.partitionOfId.get(agent.agent_id) ?? 0]);
+  return "conflict";
+}
+
+/**
+ * A write not stored: counted, and the shard's first logged as an error. If it was not written, the
+ * next poll sees the same change and records it then.
+ */
+function logWriteFailure(shard: ShardContext, agentId: string, error: unknown): void {
+  const { deps, job, tally } = shard;
+  tally.writeFailures++;
+  if (tally.writeFailures === 1) deps.logger?.error("heartbeat agent write failed", { poll_id: job.poll_id, agent_id: agentId, error: describeError(error) });
+}
+
+/**
+ * A write that threw and was found stored on reading it back: no failure (its transition and alert
+ * are counted), but the ambiguous answer is worth a line: a DynamoDB or network fault the SDK rode out.
+ */
+function landedAfterError(shard: ShardContext, agentId: string, error: unknown): void {
+  const { deps, job, tally } = shard;
+  tally.landedAfterError++;
+  if (tally.landedAfterError === 1)
+    deps.logger?.warn("heartbeat agent write landed after an ambiguous answer (read back)", {
+      poll_id: job.poll_id,
+      agent_id: agentId,
+      error: describeError(error),
+    });
 }
 
 interface WrittenTransition {
