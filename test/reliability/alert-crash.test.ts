@@ -36,7 +36,7 @@ import { tableSpec } from "../../local/dynamodb.ts";
 import { directGse, LosingGse, route } from "../helpers/configs.ts";
 import { addSimAgents, setSimStatus, testHeartbeat, type TestHeartbeat } from "../helpers/heartbeat.ts";
 import { topicWithInbox, type PublishedMessage } from "../helpers/sns-inbox.ts";
-import { uniqueBuiltInChannelId, useStack, withFaults } from "../helpers/stack.ts";
+import { simulatorControl, uniqueBuiltInChannelId, useStack, withFaults } from "../helpers/stack.ts";
 
 const { info, dynamo, sns, sqs } = useStack();
 const MINUTE = 60_000;
@@ -225,6 +225,55 @@ describe("heartbeat shard", () => {
     expect(await sweep(hb.store.outbox, hb.deps.topicArn, at + OUTBOX_LEASE_MS + 2 * MINUTE)).toEqual({ published: 0, failed: 0 });
     expect(await hb.takeMessages()).toEqual([]);
     expect(await statuses(hb)).toEqual(["lost", "lost", "lost", "lost", "lost"]);
+  });
+});
+
+describe("heartbeat shard, transitions that raise no alert", () => {
+  /** Each agent's history, newest first, as kind and versions. */
+  const histories = (hb: TestHeartbeat, ids: readonly string[]) =>
+    Promise.all(
+      ids.map(async (id) =>
+        (await hb.store.history(id, { limit: 10 }, newFleetCalls())).transitions.map((t) => [t.kind, t.previous_version ?? null, t.version ?? null]),
+      ),
+    );
+
+  /** A process killed at its third agent write (one write at a time: exactly two land). */
+  const killedAtThirdAgentWrite = () => {
+    let agentWrites = 0;
+    return killableProcess((client, input) => client === "dynamodb" && input.includes('"ConditionExpression":"rev = :rev"') && ++agentWrites === 3);
+  };
+
+  it("killed between its agents' writes of their first sighting, then of their version change: the retried shard records each newly_seen and version_changed once, and alerts nothing", async () => {
+    const hb = await testHeartbeat({ lostAfterPolls: 1, writeConcurrency: 1 });
+    const { ids } = await addSimAgents(info, 5, { version: "2.0.9" });
+    await register(hb, ids);
+
+    hb.clock.now += MINUTE;
+    const firstAt = hb.clock.now;
+    await expect(startPoll(crashingHeartbeat(hb, killedAtThirdAgentWrite()), firstAt)).rejects.toThrow(Killed);
+    expect((await statuses(hb)).filter((s) => s === "alive").length).toBe(2);
+    hb.clock.now += hb.deps.settings.budgetMs + 1;
+    await startPoll(hb.deps, firstAt);
+    expect(await histories(hb, ids)).toEqual(ids.map(() => [["newly_seen", null, "2.0.9"]]));
+
+    // Every agent upgraded in GSE; the poll that sees it is killed at its third write too.
+    await simulatorControl(info, "POST", "agents/remove", { ids });
+    await simulatorControl(info, "POST", "agents", {
+      agents: ids.map((id) => ({ ip: id.split(":")[1], bk_cloud_id: 0, version: "2.1.5", status_code: 2, churn: false })),
+    });
+    hb.clock.now += MINUTE;
+    const upgradeAt = hb.clock.now;
+    await expect(startPoll(crashingHeartbeat(hb, killedAtThirdAgentWrite()), upgradeAt)).rejects.toThrow(Killed);
+    hb.clock.now += hb.deps.settings.budgetMs + 1;
+    await startPoll(hb.deps, upgradeAt);
+    expect(await histories(hb, ids)).toEqual(
+      ids.map(() => [
+        ["version_changed", "2.0.9", "2.1.5"],
+        ["newly_seen", null, "2.0.9"],
+      ]),
+    );
+    expect(await statuses(hb)).toEqual(["alive", "alive", "alive", "alive", "alive"]);
+    expect(await hb.takeMessages()).toEqual([]);
   });
 });
 
