@@ -59,6 +59,15 @@ export const isWatchableAgentId = (id: string): boolean => id.length > 0 && Buff
  *   by a poll, so neither write loses the other and the rev the poll conditions on does not move.
  *   Read leniently (any string map): one bad stored label must not hide the agent from every read.
  */
+/**
+ * How long the heartbeat keeps the mark of a poll's write on an agent (lib/heartbeat/alert-marks.ts):
+ * longer than a shard can wait for its re-run. Here because the unregister keeps the marks of this age too.
+ */
+export const ALERT_MARK_HORIZON_MS = 30 * 60_000;
+
+/** The sort key of an unregistered agent's item kept under a poll it owes transitions to (`poll#<id>`). */
+export const OWED_PREFIX = "owed#";
+
 export const fleetAgentSchema = z.looseObject({
   agent_id: z.string().min(1),
   registered_at: z.number(),

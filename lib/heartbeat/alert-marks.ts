@@ -18,7 +18,7 @@
  * next write once they are past the horizon, and kept until then so that another poll's write in
  * between cannot take away a mark a re-run still needs.
  */
-import { FLEET_STATUSES, TRANSITION_KINDS, type FleetAgent, type FleetStatus, type TransitionKind } from "../fleet/store.ts";
+import { ALERT_MARK_HORIZON_MS, FLEET_STATUSES, TRANSITION_KINDS, type FleetAgent, type FleetStatus, type TransitionKind } from "../fleet/store.ts";
 import { ALERT_OF_TRANSITION, type TransitionAlertKind } from "./alerts.ts";
 
 /**
@@ -26,7 +26,7 @@ import { ALERT_OF_TRANSITION, type TransitionAlertKind } from "./alerts.ts";
  * automation queue receives a job at most 5 times, 180 s apart; Lambda retries a failed scheduled
  * run within minutes), short enough that an agent flapping every few polls carries few.
  */
-export const ALERT_MARK_HORIZON_MS = 30 * 60_000;
+export { ALERT_MARK_HORIZON_MS } from "../fleet/store.ts";
 
 /** One transition a mark records: its kind, and whether it was silent (recorded, never alerted). */
 export interface MarkedTransition {

@@ -9,7 +9,7 @@
  */
 import type { LimitFunction } from "p-limit";
 import { agentSourceOf, isAskable } from "../agent-state/fetch.ts";
-import type { FleetAgent, FleetCalls, TransitionKind, TransitionRecord } from "../fleet/store.ts";
+import { partitionOf, type FleetAgent, type FleetCalls, type TransitionKind, type TransitionRecord } from "../fleet/store.ts";
 import { fleetCacheOf, type FleetCache } from "./fleet-cache.ts";
 import { alertOfMarked, dueMarkOf, marksAfter, statusAfter, type DueMark, type MarkedTransition } from "./alert-marks.ts";
 import { TRANSITION_ALERT_KINDS, type SampleEntry, type TransitionAlertKind } from "./alerts.ts";
@@ -283,18 +283,27 @@ const markingShard = (shard: ShardContext) => ({ pollId: shard.job.poll_id, at: 
  * written over with the same transition). An agent another poll wrote since is alerted all the
  * same (its alert is due once), shown as that transition left it, with what GSE said at the later
  * write; its history is that write's to keep, and a transition that raises no alert (newly seen,
- * version changed) is then not counted either: the item no longer says what it was.
+ * version changed) is then not counted either: the item no longer says what it was. An agent
+ * unregistered since the write is recalled from the item the unregister kept under the poll
+ * (agents-store.ts keepOwedMarks): one consistent query of the poll's `owed#` items per run.
  */
-export function recallMarks(shard: ShardContext): void {
-  for (const agent of shard.view.byId.values()) {
-    if (shard.tally.transitioned.has(agent.agent_id)) continue;
-    const due = dueMarkOf(agent, markingShard(shard));
-    if (due === undefined) continue;
-    const asWritten = agent.changed_at === shard.job.at;
-    for (const transition of transitionsOfMark(agent, due)) {
-      if (alertOf(transition) === undefined && !asWritten) continue;
-      tallyTransition(shard, { previous: agent, next: { ...agent, status: transition.to }, record: agent.record, transition }, { history: asWritten });
-    }
+export async function recallMarks(shard: ShardContext): Promise<void> {
+  for (const agent of shard.view.byId.values()) recallAgent(shard, agent);
+  // Agents unregistered since their write are kept under the poll (agents-store.ts keepOwedMarks); one still in the view counted above.
+  for (const agent of await shard.deps.store.owedAgents(shard.job.poll_id, shard.calls)) {
+    const inView = shard.view.byId.get(agent.agent_id);
+    if (inView === undefined || dueMarkOf(inView, markingShard(shard)) === undefined) recallAgent(shard, agent, { owed: true });
+  }
+}
+
+function recallAgent(shard: ShardContext, agent: FleetAgent, options: { readonly owed?: boolean } = {}): void {
+  if (options.owed !== true && shard.tally.transitioned.has(agent.agent_id)) return;
+  const due = dueMarkOf(agent, markingShard(shard));
+  if (due === undefined) return;
+  const asWritten = agent.changed_at === shard.job.at;
+  for (const transition of transitionsOfMark(agent, due)) {
+    if (alertOf(transition) === undefined && !asWritten) continue;
+    tallyTransition(shard, { previous: agent, next: { ...agent, status: transition.to }, record: agent.record, transition }, { history: asWritten });
   }
 }
 
@@ -461,7 +470,8 @@ function keepInSample(sample: SampleEntry[], entry: SampleEntry, size: number): 
 }
 
 function sampleOf(view: ShardView, agent: FleetAgent, record: FleetAgent["record"], t: Transition): SampleEntry {
-  const seen = lastSeen(agent, view.polledAt.get(view.partitionOfId.get(agent.agent_id) ?? 0));
+  // An unregistered agent (recalled from the poll's owed items) is in no partition the shard read.
+  const seen = lastSeen(agent, view.polledAt.get(view.partitionOfId.get(agent.agent_id) ?? partitionOf(agent.agent_id)));
   return {
     agent_id: agent.agent_id,
     status: agent.status,
