@@ -1,8 +1,8 @@
 /** The fleet table's agents (registry and polled state, by partition) and each agent's transitions. */
-import { BatchGetCommand, BatchWriteCommand, GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Statement } from "../dynamo/batch.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";
-import { fleetAgentSchema, transitionSchema, type FleetAgent, type TransitionRecord } from "./items.ts";
+import { ALERT_MARK_HORIZON_MS, fleetAgentSchema, OWED_PREFIX, transitionSchema, type FleetAgent, type TransitionRecord } from "./items.ts";
 import { FleetTable, META, agentKey, historyPk, pad, partitionOf, partitionPk, readUnitsOf, type FleetCalls } from "./table.ts";
 
 type Removable<T> = { [K in keyof T]?: T[K] | null };
@@ -102,8 +102,11 @@ export class FleetAgentRecords extends FleetTable {
     return parsed.success ? parsed.data : undefined;
   }
 
-  /** Which of `ids` are watched already, with their sources. */
-  async existing(ids: readonly string[], calls: FleetCalls): Promise<Map<string, FleetAgent>> {
+  /**
+   * Which of `ids` are watched already, with their sources; `consistent` sees a write just made
+   * (the unregister must see the mark a poll's write has just left).
+   */
+  async existing(ids: readonly string[], calls: FleetCalls, options: { readonly consistent?: boolean } = {}): Promise<Map<string, FleetAgent>> {
     const found = new Map<string, FleetAgent>();
     const table = this.tableName;
     await Promise.all(
@@ -113,7 +116,12 @@ export class FleetAgentRecords extends FleetTable {
             part.map((id): Record<string, unknown> => agentKey(id)),
             async (keys) => {
               const out = await this.read(calls, () =>
-                this.client.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: [...keys] } }, ReturnConsumedCapacity: "TOTAL" })),
+                this.client.send(
+                  new BatchGetCommand({
+                    RequestItems: { [table]: { Keys: [...keys], ...(options.consistent === true ? { ConsistentRead: true } : {}) } },
+                    ReturnConsumedCapacity: "TOTAL",
+                  }),
+                ),
               );
               for (const raw of out.Responses?.[table] ?? []) {
                 const parsed = fleetAgentSchema.safeParse(raw);
@@ -227,6 +235,65 @@ export class FleetAgentRecords extends FleetTable {
     }
     await this.bumpRevisions([agentId], calls);
     return "written";
+  }
+
+  /**
+   * Before an agent is deleted: the marks of the heartbeat's recent writes on it (a poll's
+   * transitions, lib/heartbeat/alert-marks.ts) are kept, with the agent as it is, under each poll
+   * they name (`poll#<id>`/`owed#<agent id>`), until the marks' horizon. A shard killed after
+   * marking the agent and re-run after the unregister no longer finds the agent in its partitions;
+   * it finds this item (lib/heartbeat/shard.ts recallMarks), so the lost (or other) alert the
+   * agent's write owes is still sent, once. Returns how many were kept.
+   */
+  async keepOwedMarks(agents: readonly FleetAgent[], now: number, calls: FleetCalls): Promise<number> {
+    const owed = agents.flatMap((agent) =>
+      Object.keys(agent.alerts_due ?? {}).flatMap((pollId) => {
+        const until = Date.parse(pollId) + ALERT_MARK_HORIZON_MS;
+        return Number.isFinite(until) && until > now ? [{ agent, pollId, until }] : [];
+      }),
+    );
+    await Promise.all(
+      owed.map(({ agent, pollId, until }) =>
+        this.limit(() =>
+          this.write(calls, () =>
+            this.client.send(
+              new PutCommand({
+                TableName: this.tableName,
+                Item: { ...agent, pk: `poll#${pollId}`, sk: `${OWED_PREFIX}${agent.agent_id}`, expires_at: Math.ceil(until / 1000) },
+                ReturnConsumedCapacity: "TOTAL",
+              }),
+            ),
+          ),
+        ),
+      ),
+    );
+    return owed.length;
+  }
+
+  /** The unregistered agents a poll's writes marked (keepOwedMarks), as they were when unregistered. */
+  async owedAgents(pollId: string, calls: FleetCalls): Promise<FleetAgent[]> {
+    const agents: FleetAgent[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.read(calls, () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            ReturnConsumedCapacity: "TOTAL",
+            KeyConditionExpression: "pk = :pk AND begins_with(sk, :owed)",
+            ExpressionAttributeValues: { ":pk": `poll#${pollId}`, ":owed": OWED_PREFIX },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      for (const raw of out.Items ?? []) {
+        const parsed = fleetAgentSchema.safeParse(raw);
+        if (parsed.success) agents.push(parsed.data);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    return agents;
   }
 
   /** Stops watching: deletes the agents' items (their history expires by TTL). */

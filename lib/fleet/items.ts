@@ -52,12 +52,22 @@ export const isWatchableAgentId = (id: string): boolean => id.length > 0 && Buff
  *   (`meta`/`polled`): what GSE says now, unless a later poll has not answered for the partition.
  * - `rev`: bumped by every write; the poll's writes are conditional on the rev it read.
  * - `expires_at` (epoch s): TTL, set only while the agent is not seen alive.
- * - `alerts_due`: per poll id, the alert that poll's write of the agent owes (`<shard>#<kind>#<from>`,
- *   lib/heartbeat/alert-marks.ts): a re-run of that shard finds it and counts the alert again.
+ * - `alerts_due`: per poll id, the transitions that poll's write of the agent made
+ *   (`<shard>#<kinds>#<from>[#v=<previous version>]`, lib/heartbeat/alert-marks.ts): a re-run of that
+ *   shard finds it, counts the alert again and rewrites the history.
  * - `labels`, `labels_rev`: the operator's (lib/fleet/labels.ts) and a count of their writes, written alone by an UpdateItem of `labels`, never
  *   by a poll, so neither write loses the other and the rev the poll conditions on does not move.
  *   Read leniently (any string map): one bad stored label must not hide the agent from every read.
  */
+/**
+ * How long the heartbeat keeps the mark of a poll's write on an agent (lib/heartbeat/alert-marks.ts):
+ * longer than a shard can wait for its re-run. Here because the unregister keeps the marks of this age too.
+ */
+export const ALERT_MARK_HORIZON_MS = 30 * 60_000;
+
+/** The sort key of an unregistered agent's item kept under a poll it owes transitions to (`poll#<id>`). */
+export const OWED_PREFIX = "owed#";
+
 export const fleetAgentSchema = z.looseObject({
   agent_id: z.string().min(1),
   registered_at: z.number(),

@@ -145,7 +145,9 @@ export async function registerSeen(
 export async function unregisterAgents(deps: FleetDeps, ids: readonly string[]): Promise<{ unregistered: number; not_watched: number }> {
   const calls = newFleetCalls();
   const unique = [...new Set(ids)];
-  const existing = await deps.store.existing(unique, calls);
+  // Read consistently and kept before the delete: a poll's mark just written is seen, and a crash in between leaves both (counted once).
+  const existing = await deps.store.existing(unique, calls, { consistent: true });
+  await deps.store.keepOwedMarks([...existing.values()], deps.now(), calls);
   await deps.store.deleteAgents([...existing.keys()], calls);
   return { unregistered: existing.size, not_watched: unique.length - existing.size };
 }

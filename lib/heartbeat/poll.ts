@@ -22,7 +22,7 @@ import {
   newShardTally,
   pollChunk,
   readShard,
-  recallDueAlerts,
+  recallMarks,
   recordHistory,
   recordShard,
   shardCache,
@@ -124,7 +124,7 @@ export async function runShard(deps: HeartbeatDeps, job: HeartbeatShardJob): Pro
     const gseLimit = pLimit(settings.concurrency);
     await Promise.all(chunk(view.askable, settings.chunkSize).map((ids) => gseLimit(() => pollChunk(shard, ids))));
     await writeDeferred(shard);
-    recallDueAlerts(shard);
+    await recallMarks(shard);
     chunksMs = deps.now() - started - view.readMs;
     await recordHistory(shard);
   } catch (error) {

@@ -9,10 +9,10 @@
  */
 import type { LimitFunction } from "p-limit";
 import { agentSourceOf, isAskable } from "../agent-state/fetch.ts";
-import type { FleetAgent, FleetCalls, TransitionKind, TransitionRecord } from "../fleet/store.ts";
+import { partitionOf, type FleetAgent, type FleetCalls, type TransitionKind, type TransitionRecord } from "../fleet/store.ts";
 import { fleetCacheOf, type FleetCache } from "./fleet-cache.ts";
-import { dueAlertOf, marksAfter, statusAfter, type DueAlert } from "./alert-marks.ts";
-import { ALERT_OF_TRANSITION, TRANSITION_ALERT_KINDS, type SampleEntry, type TransitionAlertKind } from "./alerts.ts";
+import { alertOfMarked, dueMarkOf, marksAfter, statusAfter, type DueMark, type MarkedTransition } from "./alert-marks.ts";
+import { TRANSITION_ALERT_KINDS, type SampleEntry, type TransitionAlertKind } from "./alerts.ts";
 import { describeError, observeChunk, withDeadline } from "./observe.ts";
 import { applyUpdate, observe, type AgentUpdate, type Observation, type Outcome, type RuleSettings, type Transition } from "./rules.ts";
 import { classOfAgent, isSuspect, lastSeen } from "../fleet/view-rules.ts";
@@ -61,10 +61,12 @@ export interface ShardTally {
   polled: number;
   conflicts: number;
   writeFailures: number;
+  /** Writes that threw but were found stored on reading them back (not failures). */
+  landedAfterError: number;
   readonly transitions: Record<TransitionKind, number>;
   readonly alerts: Record<TransitionAlertKind, Tally>;
-  /** Agents whose alert this run counted (a recall skips them). */
-  readonly alerted: Set<string>;
+  /** Agents whose transitions this run counted (a recall skips them). */
+  readonly transitioned: Set<string>;
   readonly history: TransitionRecord[];
   /** Partitions whose chunks could not start within the budget: another shard polls them. */
   readonly leftover: Set<number>;
@@ -101,9 +103,10 @@ export const newShardTally = (): ShardTally => ({
   polled: 0,
   conflicts: 0,
   writeFailures: 0,
+  landedAfterError: 0,
   transitions: emptyTransitionCounts(),
   alerts: emptyTallies(),
-  alerted: new Set(),
+  transitioned: new Set(),
   history: [],
   leftover: new Set(),
   failed: new Set(),
@@ -224,21 +227,33 @@ function decideAgent(shard: ShardContext, id: string, observation: Observation |
 type MarkedUpdate = AgentUpdate & { readonly alerts_due?: Record<string, string> | null };
 
 /** The alert a transition raises, if any (rules.ts makes at most one per observation). */
-const alertOf = (t: Transition): TransitionAlertKind | undefined => (t.silent === true ? undefined : (ALERT_OF_TRANSITION[t.kind] ?? undefined));
+const alertOf = (t: Pick<Transition, "kind" | "silent">): TransitionAlertKind | undefined => alertOfMarked(t);
 
-/** Write a change (with the mark of the alert it owes), then tally what the write made true. */
+/** The mark of a write's transitions (every one of them, alerting or not), or undefined when it makes none. */
+function markOfTransitions(agent: FleetAgent, transitions: readonly Transition[]): Omit<DueMark, "shard"> | undefined {
+  if (transitions.length === 0) return undefined;
+  const marked = transitions.map((t): MarkedTransition => (t.silent === true ? { kind: t.kind, silent: true } : { kind: t.kind }));
+  const previousVersion = transitions.find((t) => t.previousVersion !== undefined)?.previousVersion;
+  return { transitions: marked, from: agent.status, ...(previousVersion !== undefined ? { previousVersion } : {}) };
+}
+
+/** Write a change (with the mark of the transitions it makes), then tally what the write made true. */
 async function settleAgent(shard: ShardContext, change: Change): Promise<void> {
   const { job } = shard;
   const { agent, partition, observation, outcome } = change;
   const id = agent.agent_id;
-  const alerting = outcome.transitions.find((t) => alertOf(t) !== undefined);
-  const kind = alerting === undefined ? undefined : alertOf(alerting);
-  const marks = marksAfter(agent, markingShard(shard), kind === undefined ? undefined : { kind, from: agent.status });
+  const due = markOfTransitions(agent, outcome.transitions);
+  const marks = marksAfter(agent, markingShard(shard), due);
   const update: MarkedUpdate = marks === undefined ? outcome.update : { ...outcome.update, alerts_due: marks };
   let next = applyUpdate(agent, update, job.at);
-  if (!(await writeAgent(shard, agent, update))) {
-    const landed = kind === undefined ? undefined : await markLanded(shard, id);
-    if (landed === undefined) return;
+  const answer = await writeAgent(shard, agent, update);
+  if (answer !== "written") {
+    const landed = due === undefined ? undefined : await markLanded(shard, id);
+    if (landed === undefined) {
+      if (answer !== "conflict") logWriteFailure(shard, id, answer.error);
+      return;
+    }
+    if (answer !== "conflict") landedAfterError(shard, id, answer.error);
     next = landed;
   }
   wrote(shard, partition, next);
@@ -248,48 +263,75 @@ async function settleAgent(shard: ShardContext, change: Change): Promise<void> {
 }
 
 /**
- * A write that owes an alert and answered a conflict or an error may have landed all the same (the
- * SDK retried a write whose answer was lost, and found its own rev moved): read back, the agent as
- * it is when it carries this poll's mark from this shard, so its alert is counted now. A read that
- * fails too fails the shard: its re-run recalls the alert from the mark, if the write landed.
+ * A write that makes a transition and answered a conflict or an error may have landed all the same
+ * (the SDK retried a write whose answer was lost, and found its own rev moved): read back, the agent
+ * as it is when it carries this poll's mark from this shard, so its transitions (and alert) are
+ * counted now. A read that fails too fails the shard: its re-run recalls them from the mark, if the write landed.
  */
 async function markLanded(shard: ShardContext, agentId: string): Promise<FleetAgent | undefined> {
   const item = await shard.deps.store.getAgent(agentId, shard.calls, { consistent: true });
-  return item !== undefined && dueAlertOf(item, markingShard(shard)) !== undefined ? item : undefined;
+  return item !== undefined && dueMarkOf(item, markingShard(shard)) !== undefined ? item : undefined;
 }
 
 const markingShard = (shard: ShardContext) => ({ pollId: shard.job.poll_id, at: shard.job.at, shard: shard.job.shard });
 
 /**
- * Recall: the alerts an earlier run of this shard wrote on its agents (their marks) and never
+ * Recall: the transitions an earlier run of this shard wrote on its agents (their marks) and never
  * counted in a result, because it died before storing one. This run re-observed those agents as
  * already changed, so it made no transition of its own for them; each is counted here as the
  * write made it, and put in history again (the same key: a history item written already is
- * written over with the same transition). An agent another poll wrote since is counted all the
+ * written over with the same transition). An agent another poll wrote since is alerted all the
  * same (its alert is due once), shown as that transition left it, with what GSE said at the later
- * write; its history is that write's to keep.
+ * write; its history is that write's to keep, and a transition that raises no alert (newly seen,
+ * version changed) is then not counted either: the item no longer says what it was. An agent
+ * unregistered since the write is recalled from the item the unregister kept under the poll
+ * (agents-store.ts keepOwedMarks): one consistent query of the poll's `owed#` items per run.
  */
-export function recallDueAlerts(shard: ShardContext): void {
-  for (const agent of shard.view.byId.values()) {
-    if (shard.tally.alerted.has(agent.agent_id)) continue;
-    const due = dueAlertOf(agent, markingShard(shard));
-    if (due === undefined) continue;
-    const transition = transitionOfMark(agent, due);
-    const asWritten = agent.changed_at === shard.job.at;
+export async function recallMarks(shard: ShardContext): Promise<void> {
+  for (const agent of shard.view.byId.values()) recallAgent(shard, agent);
+  // Agents unregistered since their write are kept under the poll (agents-store.ts keepOwedMarks); one still in the view counted above.
+  for (const agent of await shard.deps.store.owedAgents(shard.job.poll_id, shard.calls)) {
+    const inView = shard.view.byId.get(agent.agent_id);
+    if (inView === undefined || dueMarkOf(inView, markingShard(shard)) === undefined) recallAgent(shard, agent, { owed: true });
+  }
+}
+
+function recallAgent(shard: ShardContext, agent: FleetAgent, options: { readonly owed?: boolean } = {}): void {
+  if (options.owed !== true && shard.tally.transitioned.has(agent.agent_id)) return;
+  const due = dueMarkOf(agent, markingShard(shard));
+  if (due === undefined) return;
+  const asWritten = agent.changed_at === shard.job.at;
+  for (const transition of transitionsOfMark(agent, due)) {
+    if (alertOf(transition) === undefined && !asWritten) continue;
     tallyTransition(shard, { previous: agent, next: { ...agent, status: transition.to }, record: agent.record, transition }, { history: asWritten });
   }
 }
 
-/** The transition a mark stands for; what GSE said is the item's (as the marking write left it, unless another wrote since). */
-function transitionOfMark(agent: FleetAgent, due: DueAlert): Transition {
+/**
+ * The transitions a mark stands for; what GSE said is the item's (as the marking write left it,
+ * unless another wrote since). An alerting one leaves the status its kind does; the others the
+ * item's (only counted as the marking write left it).
+ */
+function transitionsOfMark(agent: FleetAgent, due: DueMark): Transition[] {
   const code = agent.status_code;
-  return {
-    kind: due.kind,
-    from: due.from,
-    to: statusAfter(due),
+  const about = {
     statusClass: classOfAgent(agent) ?? "unknown",
     ...(code !== undefined ? { statusCode: code, statusName: statusNameOf(code) } : {}),
-  };
+  } as const;
+  return due.transitions.map((marked): Transition => {
+    const alert = alertOfMarked(marked);
+    const to = alert === undefined ? agent.status : statusAfter({ kind: alert, from: due.from });
+    const versions =
+      marked.kind === "version_changed"
+        ? {
+            ...(due.previousVersion !== undefined ? { previousVersion: due.previousVersion } : {}),
+            ...(agent.version !== undefined ? { version: agent.version } : {}),
+          }
+        : marked.kind === "newly_seen" && agent.version !== undefined
+          ? { version: agent.version }
+          : {};
+    return { kind: marked.kind, from: due.from, to, ...versions, ...about, ...(marked.silent === true ? { silent: true as const } : {}) };
+  });
 }
 
 /** A write landed: the view, the cache and the partitions to bump follow it. */
@@ -318,32 +360,61 @@ export async function writeDeferred(shard: ShardContext): Promise<void> {
         const agent = view.byId.get(id);
         const partition = view.partitionOfId.get(id) ?? 0;
         const renumbered = { ...update, miss_seq: view.pollsBefore.get(partition) ?? 0 };
-        if (agent === undefined || !(await writeAgent(shard, agent, renumbered))) return;
-        wrote(shard, partition, applyUpdate(agent, renumbered, job.at));
+        if (agent === undefined) return;
+        const answer = await writeAgent(shard, agent, renumbered);
+        if (answer === "written") wrote(shard, partition, applyUpdate(agent, renumbered, job.at));
+        else if (answer !== "conflict") logWriteFailure(shard, agent.agent_id, answer.error);
       }),
     ),
   );
 }
 
-/** Write: true when the agent's change (and the mark of the alert it owes) was stored; a conflict or a failure is counted. */
-async function writeAgent(shard: ShardContext, agent: FleetAgent, update: MarkedUpdate): Promise<boolean> {
+/** A write that threw: not known to be stored (the SDK's retries spent, or its answer lost). */
+interface WriteError {
+  readonly error: unknown;
+}
+
+/**
+ * Write: the agent's change (and the mark of the alert it owes). A conflict is counted (the item
+ * is not the one read); an error is returned to the caller, which tells a failure from a write
+ * that landed all the same (markLanded) before it logs or counts it.
+ */
+async function writeAgent(shard: ShardContext, agent: FleetAgent, update: MarkedUpdate): Promise<"written" | "conflict" | WriteError> {
   const { deps, job, tally } = shard;
-  let written: boolean;
   try {
-    written = await deps.store.updateAgent(agent, update, job.at, shard.calls);
+    if (await deps.store.updateAgent(agent, update, job.at, shard.calls)) return "written";
   } catch (error) {
-    // Not known to be written: if it was not, the next poll sees the same change and records it then (a write owing an alert is read back: markLanded).
-    tally.writeFailures++;
-    if (tally.writeFailures === 1)
-      deps.logger?.error("heartbeat agent write failed", { poll_id: job.poll_id, agent_id: agent.agent_id, error: describeError(error) });
-    return false;
+    return { error };
   }
-  if (!written) {
-    // The item is not what this shard holds (unregistered, or written by another): read afresh next poll.
-    tally.conflicts++;
-    shard.cache.drop([shard.view.partitionOfId.get(agent.agent_id) ?? 0]);
-  }
-  return written;
+  // The item is not what this shard holds (unregistered, or written by another): read afresh next poll.
+  tally.conflicts++;
+  shard.cache.drop([shard.view.partitionOfId.get(agent.agent_id) ?? 0]);
+  return "conflict";
+}
+
+/**
+ * A write not stored: counted, and the shard's first logged as an error. If it was not written, the
+ * next poll sees the same change and records it then.
+ */
+function logWriteFailure(shard: ShardContext, agentId: string, error: unknown): void {
+  const { deps, job, tally } = shard;
+  tally.writeFailures++;
+  if (tally.writeFailures === 1) deps.logger?.error("heartbeat agent write failed", { poll_id: job.poll_id, agent_id: agentId, error: describeError(error) });
+}
+
+/**
+ * A write that threw and was found stored on reading it back: no failure (its transition and alert
+ * are counted), but the ambiguous answer is worth a line: a DynamoDB or network fault the SDK rode out.
+ */
+function landedAfterError(shard: ShardContext, agentId: string, error: unknown): void {
+  const { deps, job, tally } = shard;
+  tally.landedAfterError++;
+  if (tally.landedAfterError === 1)
+    deps.logger?.warn("heartbeat agent write landed after an ambiguous answer (read back)", {
+      poll_id: job.poll_id,
+      agent_id: agentId,
+      error: describeError(error),
+    });
 }
 
 interface WrittenTransition {
@@ -369,8 +440,8 @@ function tallyTransition(shard: ShardContext, written: WrittenTransition, option
     alert.count++;
     alert.states[stateKey(t)] = (alert.states[stateKey(t)] ?? 0) + 1;
     keepInSample(alert.sample, sampleOf(shard.view, next, record, t), shard.deps.settings.alertSample);
-    tally.alerted.add(previous.agent_id);
   }
+  tally.transitioned.add(previous.agent_id);
   if (!options.history) return;
   tally.history.push({
     agent_id: previous.agent_id,
@@ -399,7 +470,8 @@ function keepInSample(sample: SampleEntry[], entry: SampleEntry, size: number): 
 }
 
 function sampleOf(view: ShardView, agent: FleetAgent, record: FleetAgent["record"], t: Transition): SampleEntry {
-  const seen = lastSeen(agent, view.polledAt.get(view.partitionOfId.get(agent.agent_id) ?? 0));
+  // An unregistered agent (recalled from the poll's owed items) is in no partition the shard read.
+  const seen = lastSeen(agent, view.polledAt.get(view.partitionOfId.get(agent.agent_id) ?? partitionOf(agent.agent_id)));
   return {
     agent_id: agent.agent_id,
     status: agent.status,

@@ -25,7 +25,7 @@ import { undoVersion, type UndoDeps } from "../../lib/config-versions/undo.ts";
 import { createAlertPublisher } from "../../lib/core/alerts.ts";
 import { severityOf } from "../../lib/core/alert-catalog.ts";
 import { Outbox, OUTBOX_LEASE_MS, sweepOutbox } from "../../lib/core/outbox.ts";
-import { listAgents, registerAgents } from "../../lib/fleet/service.ts";
+import { listAgents, registerAgents, unregisterAgents } from "../../lib/fleet/service.ts";
 import { FleetStore, newFleetCalls } from "../../lib/fleet/store.ts";
 import type { OperationRequest } from "../../lib/gse/operations.ts";
 import { heartbeatAlertSchema } from "../../lib/heartbeat/alerts.ts";
@@ -36,7 +36,7 @@ import { tableSpec } from "../../local/dynamodb.ts";
 import { directGse, LosingGse, route } from "../helpers/configs.ts";
 import { addSimAgents, setSimStatus, testHeartbeat, type TestHeartbeat } from "../helpers/heartbeat.ts";
 import { topicWithInbox, type PublishedMessage } from "../helpers/sns-inbox.ts";
-import { uniqueBuiltInChannelId, useStack, withFaults } from "../helpers/stack.ts";
+import { simulatorControl, uniqueBuiltInChannelId, useStack, withFaults } from "../helpers/stack.ts";
 
 const { info, dynamo, sns, sqs } = useStack();
 const MINUTE = 60_000;
@@ -203,6 +203,38 @@ describe("heartbeat shard", () => {
     expect(await statuses(hb)).toEqual(["alive", "alive", "alive", "alive", "alive"]);
   });
 
+  it("killed after writing its agents lost, and two of them are unregistered before the retry: the retry still alerts all five lost once, with the unregistered ones' history", async () => {
+    const hb = await testHeartbeat({ lostAfterPolls: 1 });
+    const ids = await fiveAgentsAboutToBeLost(hb);
+
+    const proc = killableProcess((client, input) => client === "dynamodb" && input.includes('"shard#0"'));
+    hb.clock.now += MINUTE;
+    const at = hb.clock.now;
+    await expect(startPoll(crashingHeartbeat(hb, proc), at)).rejects.toThrow(Killed);
+    expect(await statuses(hb)).toEqual(["lost", "lost", "lost", "lost", "lost"]);
+
+    // An operator stops watching two of them before the retry (the agents are gone for good).
+    const gone = ids.slice(0, 2);
+    const fleet = { store: hb.store, now: () => hb.clock.now, settings: { evictAfterSeconds: 30 * 86_400 } };
+    expect(await unregisterAgents(fleet, gone)).toEqual({ unregistered: 2, not_watched: 0 });
+    expect(await statuses(hb)).toEqual(["lost", "lost", "lost"]);
+
+    // They went lost all the same: the retry alerts the five, once, and puts the lost in every history.
+    hb.clock.now += hb.deps.settings.budgetMs + 1;
+    await startPoll(hb.deps, at);
+    expectOneLostAlert(await hb.takeMessages(), ids);
+    const history = await Promise.all(ids.map(async (id) => (await hb.store.history(id, { limit: 10 }, newFleetCalls())).transitions.map((t) => t.kind)));
+    expect(history).toEqual(ids.map(() => ["lost", "newly_seen"]));
+
+    // Never again: not by another run of the shard, not by the sweep, not by the next poll; and the two stay unregistered.
+    hb.clock.now += MINUTE;
+    await startPoll(hb.deps, at);
+    expect(await sweep(hb.store.outbox, hb.deps.topicArn, hb.clock.now + OUTBOX_LEASE_MS + 1)).toEqual({ published: 0, failed: 0 });
+    await startPoll(hb.deps, hb.clock.now);
+    expect(await hb.takeMessages()).toEqual([]);
+    expect(await statuses(hb)).toEqual(["lost", "lost", "lost"]);
+  });
+
   it("killed in the poll's finish after the lost alert was put in the outbox, before SNS took it: the outbox sweep publishes it once, after its lease", async () => {
     const hb = await testHeartbeat({ lostAfterPolls: 1 });
     const ids = await fiveAgentsAboutToBeLost(hb);
@@ -225,6 +257,55 @@ describe("heartbeat shard", () => {
     expect(await sweep(hb.store.outbox, hb.deps.topicArn, at + OUTBOX_LEASE_MS + 2 * MINUTE)).toEqual({ published: 0, failed: 0 });
     expect(await hb.takeMessages()).toEqual([]);
     expect(await statuses(hb)).toEqual(["lost", "lost", "lost", "lost", "lost"]);
+  });
+});
+
+describe("heartbeat shard, transitions that raise no alert", () => {
+  /** Each agent's history, newest first, as kind and versions. */
+  const histories = (hb: TestHeartbeat, ids: readonly string[]) =>
+    Promise.all(
+      ids.map(async (id) =>
+        (await hb.store.history(id, { limit: 10 }, newFleetCalls())).transitions.map((t) => [t.kind, t.previous_version ?? null, t.version ?? null]),
+      ),
+    );
+
+  /** A process killed at its third agent write (one write at a time: exactly two land). */
+  const killedAtThirdAgentWrite = () => {
+    let agentWrites = 0;
+    return killableProcess((client, input) => client === "dynamodb" && input.includes('"ConditionExpression":"rev = :rev"') && ++agentWrites === 3);
+  };
+
+  it("killed between its agents' writes of their first sighting, then of their version change: the retried shard records each newly_seen and version_changed once, and alerts nothing", async () => {
+    const hb = await testHeartbeat({ lostAfterPolls: 1, writeConcurrency: 1 });
+    const { ids } = await addSimAgents(info, 5, { version: "2.0.9" });
+    await register(hb, ids);
+
+    hb.clock.now += MINUTE;
+    const firstAt = hb.clock.now;
+    await expect(startPoll(crashingHeartbeat(hb, killedAtThirdAgentWrite()), firstAt)).rejects.toThrow(Killed);
+    expect((await statuses(hb)).filter((s) => s === "alive").length).toBe(2);
+    hb.clock.now += hb.deps.settings.budgetMs + 1;
+    await startPoll(hb.deps, firstAt);
+    expect(await histories(hb, ids)).toEqual(ids.map(() => [["newly_seen", null, "2.0.9"]]));
+
+    // Every agent upgraded in GSE; the poll that sees it is killed at its third write too.
+    await simulatorControl(info, "POST", "agents/remove", { ids });
+    await simulatorControl(info, "POST", "agents", {
+      agents: ids.map((id) => ({ ip: id.split(":")[1], bk_cloud_id: 0, version: "2.1.5", status_code: 2, churn: false })),
+    });
+    hb.clock.now += MINUTE;
+    const upgradeAt = hb.clock.now;
+    await expect(startPoll(crashingHeartbeat(hb, killedAtThirdAgentWrite()), upgradeAt)).rejects.toThrow(Killed);
+    hb.clock.now += hb.deps.settings.budgetMs + 1;
+    await startPoll(hb.deps, upgradeAt);
+    expect(await histories(hb, ids)).toEqual(
+      ids.map(() => [
+        ["version_changed", "2.0.9", "2.1.5"],
+        ["newly_seen", null, "2.0.9"],
+      ]),
+    );
+    expect(await statuses(hb)).toEqual(["alive", "alive", "alive", "alive", "alive"]);
+    expect(await hb.takeMessages()).toEqual([]);
   });
 });
 

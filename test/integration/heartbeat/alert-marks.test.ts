@@ -3,9 +3,10 @@
  * alert's mark on it, lib/heartbeat/alert-marks.ts), no transaction and no alert item per agent;
  * the poll's alert is counted from its shards' results, and sent once however often a shard runs.
  */
+import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { registerAgents } from "../../../lib/fleet/service.ts";
 import { FleetStore, newFleetCalls } from "../../../lib/fleet/store.ts";
 import { HEARTBEAT_SHARD_JOB, runShard, startPoll, type HeartbeatDeps, type HeartbeatShardJob } from "../../../lib/heartbeat/poll.ts";
@@ -36,6 +37,32 @@ function recordingHeartbeat(hb: TestHeartbeat): { deps: HeartbeatDeps; sent: Sen
   return { deps: { ...hb.deps, store }, sent };
 }
 
+interface LoggedLine {
+  readonly level: "warn" | "error";
+  readonly message: string;
+  readonly agent_id: unknown;
+}
+
+/** A logger that keeps its warnings and errors (message and agent), sorted by level then agent for a stable order. */
+function recordingLogger(): { logger: Logger; logged(): LoggedLine[] } {
+  const lines: LoggedLine[] = [];
+  const logger = new Logger({ logLevel: "SILENT" });
+  const keep =
+    (level: LoggedLine["level"]) =>
+    (message: unknown, ...extra: unknown[]) => {
+      const fields = extra.find((e): e is Record<string, unknown> => typeof e === "object" && e !== null);
+      lines.push({ level, message: String(message), agent_id: fields?.agent_id });
+    };
+  vi.spyOn(logger, "warn").mockImplementation(keep("warn"));
+  vi.spyOn(logger, "error").mockImplementation(keep("error"));
+  return {
+    logger,
+    logged() {
+      return [...lines].sort((a, b) => b.level.localeCompare(a.level) || String(a.agent_id).localeCompare(String(b.agent_id)));
+    },
+  };
+}
+
 const fleetDeps = (hb: TestHeartbeat) => ({ store: hb.store, now: () => hb.clock.now, settings: { evictAfterSeconds: 30 * 86_400 } });
 
 describe("heartbeat alert marks", () => {
@@ -61,7 +88,9 @@ describe("heartbeat alert marks", () => {
     expect(sent.some((c) => c.input.includes("alertx#"))).toBe(false);
     const agent = await hb.store.getAgent(ids[0]!, newFleetCalls());
     expect(agent?.status).toBe("lost");
-    expect(agent?.alerts_due).toEqual({ [lostPoll.pollId]: "0#lost#alive" });
+    // Beside the mark of its first sighting two polls ago (within the horizon, so kept).
+    expect(agent?.alerts_due?.[lostPoll.pollId]).toBe("0#lost#alive");
+    expect(Object.values(agent?.alerts_due ?? {}).sort()).toEqual(["0#lost#alive", "0#newly_seen#pending"]);
 
     const alerts = await hb.takeAlerts();
     expect(alerts.map((a) => [a.kind, a.count, a.truncated])).toEqual([["lost", 5, true]]);
@@ -86,11 +115,18 @@ describe("heartbeat alert marks", () => {
       if (agent.agent_id === answerLost) throw new Error("socket hang up");
       return agent.agent_id === retriedIntoConflict ? false : written;
     };
+    const { logger, logged } = recordingLogger();
     hb.clock.now += MINUTE;
-    const first = await startPoll({ ...hb.deps, store: flaky }, hb.clock.now);
-    expect(first.first?.result.write_failures).toBe(2);
+    const first = await startPoll({ ...hb.deps, store: flaky, logger }, hb.clock.now);
+    // The write whose answer was lost landed: it is no failure; the refused one is.
+    expect(first.first?.result.write_failures).toBe(1);
     const alerts = await hb.takeAlerts();
     expect(alerts.map((a) => [a.kind, a.sample.map((s) => s.agent_id)])).toEqual([["unknown", ids.filter((id) => id !== refused).sort()]]);
+    // Logged as what each was: the refused write an error, the one that landed after an error a warning; the conflict that landed neither.
+    expect(logged().filter((l) => l.message.startsWith("heartbeat agent write"))).toEqual([
+      { level: "warn", message: "heartbeat agent write landed after an ambiguous answer (read back)", agent_id: answerLost },
+      { level: "error", message: "heartbeat agent write failed", agent_id: refused },
+    ]);
 
     // The next poll writes the refused one and alerts it alone; the others are not alerted again.
     hb.clock.now += MINUTE;
