@@ -19,6 +19,15 @@ export const ESBUILD_DEFINE: Readonly<Record<string, string>> = {
 /** The file whose default export `sst deploy` bundles with (`nodejs.plugins`), relative to sst.config.ts. */
 export const LAMBDA_PLUGINS_FILE = "./infra/lambda-plugins.ts";
 
+/** The functions that generate JSON Schema from zod at run time (the OpenAPI document): they keep zod's generator. */
+export const JSON_SCHEMA_FUNCTIONS: ReadonlySet<string> = new Set(["openapi"]);
+
+/** The same plugins without ZOD_JSON_SCHEMA_SWAPS, for JSON_SCHEMA_FUNCTIONS. */
+export const JSON_SCHEMA_PLUGINS_FILE = "./infra/lambda-plugins-json-schema.ts";
+
+/** The plugins file a function is bundled with (infra/functions.ts, local/bundle.ts). */
+export const lambdaPluginsFile = (key: string): string => (JSON_SCHEMA_FUNCTIONS.has(key) ? JSON_SCHEMA_PLUGINS_FILE : LAMBDA_PLUGINS_FILE);
+
 /**
  * Modules a Lambda bundle takes from our own files instead of from the package, keyed by the import
  * path as written in the importing package, each to a file relative to the project root. Each file
@@ -38,22 +47,62 @@ export const LAMBDA_MODULE_SWAPS: Readonly<Record<string, string>> = {
   // node:http taken the CommonJS way: an ESM import of it loads Node's internal undici (WebSocket).
   "node:http": "lib/lambda-swaps/node-http.cts",
   http: "lib/lambda-swaps/node-http.cts",
+  // The X-Ray SDK's parts a Lambda never runs (the Tracer keeps its v3 client capture, subsegments,
+  // HTTP patcher and the Lambda facade): its samplers (Lambda samples through _X_AMZN_TRACE_ID), its
+  // AWS SDK v2 patcher, its EC2/ECS/Beanstalk plugins, and the whitelist's entries for services we
+  // have no client for.
+  "./sampling/default_sampler": "lib/lambda-swaps/xray-sampler.cts",
+  "./sampling/local_sampler": "lib/lambda-swaps/xray-sampler.cts",
+  "./patchers/aws_p": "lib/lambda-swaps/xray-aws-sdk-v2.cts",
+  "./segments/plugins/ec2_plugin": "lib/lambda-swaps/xray-plugins.cts",
+  "./segments/plugins/ecs_plugin": "lib/lambda-swaps/xray-plugins.cts",
+  "./segments/plugins/elastic_beanstalk_plugin": "lib/lambda-swaps/xray-plugins.cts",
+  "../resources/aws_whitelist.json": "lib/lambda-swaps/xray-aws-whitelist.ts",
+};
+
+/**
+ * zod's JSON Schema generator (≈19 kB), swapped in every function but JSON_SCHEMA_FUNCTIONS: the
+ * classic schemas import it for `toJSONSchema` and `~standard.jsonSchema`, which no other function calls.
+ */
+export const ZOD_JSON_SCHEMA_SWAPS: Readonly<Record<string, string>> = {
+  "../core/json-schema-processors.js": "lib/lambda-swaps/zod-json-schema-processors.ts",
+  "../core/to-json-schema.js": "lib/lambda-swaps/zod-to-json-schema.ts",
+};
+
+/**
+ * The package each relative path of LAMBDA_MODULE_SWAPS is swapped inside: the plugin checks the
+ * importer against it when esbuild gives one, so no other package's file of that name is swapped.
+ */
+export const RELATIVE_SWAP_PACKAGES: Readonly<Record<string, string>> = {
+  "../llhttp/llhttp-wasm.js": "undici",
+  "./sampling/default_sampler": "aws-xray-sdk-core",
+  "./sampling/local_sampler": "aws-xray-sdk-core",
+  "./patchers/aws_p": "aws-xray-sdk-core",
+  "./segments/plugins/ec2_plugin": "aws-xray-sdk-core",
+  "./segments/plugins/ecs_plugin": "aws-xray-sdk-core",
+  "./segments/plugins/elastic_beanstalk_plugin": "aws-xray-sdk-core",
+  "../resources/aws_whitelist.json": "aws-xray-sdk-core",
+  "../core/json-schema-processors.js": "zod",
+  "../core/to-json-schema.js": "zod",
 };
 
 const exactly = (path: string): RegExp => new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}$`);
 
 /**
  * The esbuild plugin that makes LAMBDA_MODULE_SWAPS. Only `args.path` is relied on (SST's plugin
- * bridge matches on it); undici's relative path is also checked against its importer when esbuild
- * gives one, so no other package's file of that name is swapped.
+ * bridge matches on it); a relative path is also checked against its importer when esbuild gives one
+ * (RELATIVE_SWAP_PACKAGES).
  */
-export function lambdaSwapsPlugin(root: string): Plugin {
+export function lambdaSwapsPlugin(root: string, options: { readonly jsonSchema?: boolean } = {}): Plugin {
+  const swaps = options.jsonSchema ? LAMBDA_MODULE_SWAPS : { ...LAMBDA_MODULE_SWAPS, ...ZOD_JSON_SCHEMA_SWAPS };
   return {
     name: "gse-control-lambda-swaps",
     setup(build) {
-      for (const [from, to] of Object.entries(LAMBDA_MODULE_SWAPS)) {
+      for (const [from, to] of Object.entries(swaps)) {
+        const inside = from.startsWith(".") ? RELATIVE_SWAP_PACKAGES[from] : undefined;
+        if (from.startsWith(".") && !inside) throw new Error(`the relative swap ${from} names no package in RELATIVE_SWAP_PACKAGES`);
         build.onResolve({ filter: exactly(from) }, (args) => {
-          if (from.startsWith(".") && args.importer && !args.importer.includes("/undici/")) return undefined;
+          if (inside && args.importer && !args.importer.includes(`/node_modules/${inside}/`)) return undefined;
           return { path: join(root, to) };
         });
       }

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { ESBUILD_DEFINE, lambdaSwapsPlugin } from "../lib/bundling.ts";
+import { ESBUILD_DEFINE, JSON_SCHEMA_FUNCTIONS, lambdaSwapsPlugin } from "../lib/bundling.ts";
 import { FUNCTIONS, type FunctionKey } from "../lib/wiring.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,9 +43,10 @@ export const SST_ESM_BANNER = [
  * - external: only `sharp`, `pg-native` and `nodejs.install` (we list none), so the AWS SDK is bundled;
  * - tree shaking: esbuild's default when bundling to esm;
  * - define and plugins: ours (lib/bundling.ts), given to SST through `nodejs.esbuild.define` and
- *   `nodejs.plugins` (infra/functions.ts): the Lambda-only module swaps.
+ *   `nodejs.plugins` (infra/functions.ts): the Lambda-only module swaps, zod's JSON Schema generator
+ *   kept where `jsonSchema` (JSON_SCHEMA_FUNCTIONS, given lib/bundling.ts's lambdaPluginsFile).
  */
-export function sstEsbuildOptions(entry: string, outfile: string, minify = true, swaps = true): BuildOptions {
+export function sstEsbuildOptions(entry: string, outfile: string, minify = true, swaps = true, jsonSchema = false): BuildOptions {
   return {
     absWorkingDir: ROOT,
     entryPoints: [entry],
@@ -62,7 +63,7 @@ export function sstEsbuildOptions(entry: string, outfile: string, minify = true,
     sourcemap: "linked",
     banner: { js: SST_ESM_BANNER },
     define: { ...ESBUILD_DEFINE },
-    plugins: swaps ? [lambdaSwapsPlugin(ROOT)] : [],
+    plugins: swaps ? [lambdaSwapsPlugin(ROOT, { jsonSchema })] : [],
     metafile: true,
     write: true,
     logLevel: "silent",
@@ -91,19 +92,26 @@ export interface BundleOptions {
 }
 
 export async function bundleFunction(key: FunctionKey, outDir: string = DEFAULT_OUT_DIR, minify = true): Promise<Bundle> {
-  return bundleEntry(key, FUNCTIONS[key].file, outDir, minify);
+  return bundleEntry(key, FUNCTIONS[key].file, outDir, minify, true, JSON_SCHEMA_FUNCTIONS.has(key));
 }
 
 /**
  * Bundles any entry as a function's would be (bench/bundles.ts measures floors with it), into
  * `<outDir>/<key>/`. `swaps: false` leaves out lib/bundling.ts's Lambda module swaps, to show what they save.
  */
-export async function bundleEntry<K extends string>(key: K, entry: string, outDir: string, minify = true, swaps = true): Promise<Bundle<K>> {
+export async function bundleEntry<K extends string>(
+  key: K,
+  entry: string,
+  outDir: string,
+  minify = true,
+  swaps = true,
+  jsonSchema = false,
+): Promise<Bundle<K>> {
   const dir = join(outDir, key);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, "index.mjs");
-  const result = await build(sstEsbuildOptions(entry, outfile, minify, swaps));
+  const result = await build(sstEsbuildOptions(entry, outfile, minify, swaps, jsonSchema));
   const metafile = result.metafile as Metafile;
   writeFileSync(join(dir, "meta.json"), JSON.stringify(metafile));
   const code = readFileSync(outfile);
@@ -184,56 +192,61 @@ export function awsClientsUsed(metafile: Metafile): string[] {
  * out), its Milo parser defined away (~170 kB), and, in the second pass, lib/bundling.ts's Lambda
  * module swaps: credentials from the environment only (the SDK's default chain and its nested
  * STS/SSO clients, ~130-150 kB where a client is built), undici's llhttp build without SIMD (~70 kB),
- * the SDK's event-stream codec (~15 kB), semver's functions from their own files (~8 kB). The
- * largest bundle of each class, in kB: gseConfig 581.8, gseConfigVersioned 848.2, gseAgentState
- * 852.8, gseDispatch 886.5, health 815.8, openapi 282.3, config_history 544.1, config_rollback 847.2,
- * config_drift 808.1, config_reconcile 904.1, commands 913.3, templates 535.9, gse_callback 609.8,
- * rollouts 962.8, desired 939.1, recovery 959.7, automation 1079.2, heartbeat 889.0, apm 1007.8,
- * console_page 226.0, console_data 669.4, alert_log 505.7, fleet 549.2.
+ * the SDK's event-stream codec (~15 kB), semver's functions from their own files (~8 kB); in the
+ * third pass, the X-Ray SDK's parts a Lambda never runs (~29 kB: its samplers, SDK v2 patcher, host
+ * plugins and the whitelist's entries for services we have no client for), zod's JSON Schema
+ * generator everywhere but openapi (~17 kB) and the YAML parser out of apply_history (~115 kB). The
+ * largest bundle of each class, in kB (2026-12-03, third pass): gseConfig 518.9, gseConfigVersioned
+ * 784.5, gseAgentState 789.2, gseDispatch 847.9, health 752.1, openapi 282.4, config_history 481.1,
+ * config_rollback 783.5, config_drift 744.5, config_reconcile 862.8, commands 874.9, templates 494.8,
+ * gse_callback 570.1, rollouts 924.2, desired 897.7, desired_reads 471.8, recovery 919.7, automation
+ * 1042.2, heartbeat 848.9, apm 969.2, console_page 209.4, console_data 629.5, alert_log 442.9, fleet 508.0.
  * Budget = measured + 6 %, rounded up to 10 kB. What is left is mostly libraries (`npm run bench
  * bundles` shows the floors): the AWS SDK ≈190 where a client is used (@smithy/core ≈100 of it) and
- * the Tracer's X-Ray SDK ≈85 beside it, undici ≈250 (its SIMD llhttp build, 72 of it; fetch's body
+ * the Tracer's X-Ray SDK ≈45 beside it (≈75 before the third pass's swaps), undici ≈250 (its SIMD llhttp build, 72 of it; fetch's body
  * and FormData helpers, which its request code requires; the HTTP/2 client, which it may negotiate)
- * where GSE is called, zod ≈105. The queue and stream consumers parse their records with
+ * where GSE is called, zod ≈90 (≈105 with its JSON Schema generator, in openapi). The queue and stream consumers parse their records with
  * lib/core/record-schemas.ts, not Powertools' parser, whose `import { z }` brought every locale.
  */
 export const SIZE_BUDGETS_KB = {
-  gseConfig: 620,
+  gseConfig: 560,
   // The six versioned stream_to/route changes: the configs table (DynamoDB) besides GSE.
-  gseConfigVersioned: 900,
-  gseAgentState: 910,
+  gseConfigVersioned: 840,
+  gseAgentState: 840,
   // A tracked command: GSE, the commands table and the automation queue.
-  gseDispatch: 940,
-  health: 870,
+  gseDispatch: 900,
+  health: 800,
   openapi: 300,
   // Undoes failed config versions: GSE client, DynamoDB, SNS.
-  recovery: 1020,
-  automation: 1150,
-  heartbeat: 950,
-  fleet: 590,
+  recovery: 980,
+  automation: 1110,
+  heartbeat: 900,
+  fleet: 540,
   // Config version routes and the scheduled reconcile.
-  config_history: 580,
-  config_rollback: 900,
-  config_drift: 860,
-  config_reconcile: 960,
+  config_history: 510,
+  config_rollback: 840,
+  config_drift: 790,
+  config_reconcile: 920,
   // Tracked commands and the slot forward; the callback (table and the forward queue).
-  commands: 970,
-  gse_callback: 650,
+  commands: 930,
+  gse_callback: 610,
   // The status page: the page (no AWS client), its data (DynamoDB: fleet, commands, configs), the
   // alert log consumer (the fleet table).
-  console_page: 240,
-  console_data: 710,
-  alert_log: 540,
+  console_page: 230,
+  console_data: 670,
+  alert_log: 470,
   // APM: the apps and configs tables, commands, GSE and SNS.
-  apm: 1070,
+  apm: 1030,
   // Command templates (the commands table only).
-  templates: 570,
+  templates: 530,
   // Rollouts (and the console's rollout actions): commands, GSE, the fleet table, the alerts topic and
   // the automation queue.
-  rollouts: 1030,
+  rollouts: 980,
   // Desired state: plan_create and plan_apply (GSE, the configs table, the YAML parser, the fleet
   // table, SNS, the queue), plan_get and apply_history (tables only).
-  desired: 1000,
+  desired: 960,
+  // plan_get and apply_history: the configs table only (no YAML parser: lib/desired/applies.ts).
+  desired_reads: 510,
 } as const;
 
 export type BudgetClass = keyof typeof SIZE_BUDGETS_KB;
@@ -262,6 +275,7 @@ export function budgetClass(key: FunctionKey): BudgetClass {
   if (key === "list_agent_state" || key === "get_agent_status") return "gseAgentState";
   if (key === "dispatch_message") return "gseDispatch";
   if (VERSIONED_CONFIG_OPERATIONS.has(key)) return "gseConfigVersioned";
+  if (key === "plan_get" || key === "apply_history") return "desired_reads";
   if (isBudgetClass(key)) return key;
   if (FUNCTIONS[key].file.startsWith("functions/fleet/")) return "fleet";
   if (FUNCTIONS[key].file.startsWith("functions/commands/")) return "commands";

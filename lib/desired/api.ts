@@ -1,17 +1,14 @@
 /**
  * The desired-state API (docs/desired-state.md): the document of a POST /v1/plans body (JSON, or
- * YAML text under `yaml`), and the queries of the plan and apply routes. functions/desired/* are
+ * YAML text under `yaml`), and the queries of the plan routes. functions/desired/* are
  * thin wrappers around these. Nothing here reaches the apply engine: plan_create's function imports
  * this file and links only GSE and the configs table.
  */
 import { parse, YAMLParseError } from "yaml";
 import { ValidationError } from "../core/errors.ts";
 import { validate } from "../http/handler.ts";
-import { listApplies } from "./applies.ts";
-import { applyListQuerySchema } from "./queries.ts";
 import { createPlan, type PlanDeps } from "./plans.ts";
 import { createPlanRequestSchema, type DesiredDocument, desiredDocumentSchema, type PlanView } from "./schemas.ts";
-import type { DesiredStore } from "./store.ts";
 
 /**
  * The YAML text as a value. The parser's message quotes the source around the error (a password on
@@ -50,7 +47,3 @@ export function documentOfRequest(body: unknown): DesiredDocument {
 
 /** POST /v1/plans: the plan of the body's document against GSE now (a refusal is a 400 naming each problem). */
 export const planFromRequest = (deps: PlanDeps, body: unknown, author: string): Promise<PlanView> => createPlan(deps, documentOfRequest(body), author);
-
-/** GET /v1/applies?limit=&cursor=. */
-export const listAppliesFromQuery = (store: DesiredStore, query: Readonly<Record<string, string | undefined>>) =>
-  listApplies(store, validate(applyListQuerySchema, query));

@@ -1,5 +1,7 @@
 /** Showing applies: one, or the history newest first (GET /v1/applies). Secrets never appear: steps carry no documents. */
 import { NotFoundError } from "../core/errors.ts";
+import { validate } from "../http/handler.ts";
+import { applyListQuerySchema } from "./queries.ts";
 import { changeView, summaryOf } from "./plan.ts";
 import type { ApplyItem, DesiredStore } from "./store.ts";
 import type { ApplyView } from "./schemas.ts";
@@ -58,3 +60,7 @@ export async function listApplies(store: DesiredStore, query: { limit: number; c
     ...(page.cursor ? { next_cursor: page.cursor } : {}),
   };
 }
+
+/** GET /v1/applies?limit=&cursor=. Here, not in lib/desired/api.ts, so apply_history does not bundle the YAML parser (≈115 kB). */
+export const listAppliesFromQuery = (store: DesiredStore, query: Readonly<Record<string, string | undefined>>) =>
+  listApplies(store, validate(applyListQuerySchema, query));

@@ -8,7 +8,9 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import type { OnResolveArgs, OnResolveResult, PluginBuild } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LAMBDA_MODULE_SWAPS, LAMBDA_PLUGINS_FILE } from "../../../lib/bundling.ts";
+import { createSocket, type Socket } from "node:dgram";
+import { readFileSync } from "node:fs";
+import { LAMBDA_MODULE_SWAPS, LAMBDA_PLUGINS_FILE, lambdaPluginsFile, RELATIVE_SWAP_PACKAGES, ZOD_JSON_SCHEMA_SWAPS } from "../../../lib/bundling.ts";
 import { bundleEntry, ROOT } from "../../../local/bundle.ts";
 
 /**
@@ -151,10 +153,83 @@ describe("the plugins file sst deploy bundles with", () => {
     const resolve = resolversOf((await import(pathToFileURL(file).href)).default);
     expect(resolve("@aws-sdk/credential-provider-node")).toBe(join(ROOT, "lib/lambda-swaps/credentials.ts"));
     for (const [from, to] of Object.entries(LAMBDA_MODULE_SWAPS)) {
-      // SST's bridge passes the importer as esbuild does; undici's relative path is swapped only inside undici.
-      expect(resolve(from, join(ROOT, "node_modules/undici/lib/dispatcher/client-h1.js")), from).toBe(join(ROOT, to));
+      // SST's bridge passes the importer as esbuild does; a relative path is swapped only inside its package.
+      const inside = RELATIVE_SWAP_PACKAGES[from] ?? "undici";
+      expect(resolve(from, join(ROOT, `node_modules/${inside}/lib/x/y.js`)), from).toBe(join(ROOT, to));
+      if (from.startsWith(".")) expect(resolve(from, join(ROOT, "node_modules/other/lib/x/y.js")), from).toBeUndefined();
     }
-    expect(resolve("../llhttp/llhttp-wasm.js", join(ROOT, "node_modules/other/lib/x/y.js"))).toBeUndefined();
     expect(resolve("@aws-sdk/credential-provider-env")).toBeUndefined();
+    // zod's JSON Schema generator is swapped in every function but openapi, which gets the other file.
+    for (const [from, to] of Object.entries(ZOD_JSON_SCHEMA_SWAPS))
+      expect(resolve(from, join(ROOT, "node_modules/zod/v4/classic/schemas.js")), from).toBe(join(ROOT, to));
+    const jsonSchemaFile = join(ROOT, lambdaPluginsFile("openapi"));
+    expect(jsonSchemaFile).not.toBe(file);
+    const resolveKeeping = resolversOf((await import(pathToFileURL(jsonSchemaFile).href)).default);
+    for (const from of Object.keys(ZOD_JSON_SCHEMA_SWAPS))
+      expect(resolveKeeping(from, join(ROOT, "node_modules/zod/v4/classic/schemas.js")), from).toBeUndefined();
+    expect(resolveKeeping("@aws-sdk/credential-provider-node")).toBe(join(ROOT, "lib/lambda-swaps/credentials.ts"));
+  });
+});
+
+/** The X-Ray daemon's stand-in: every UDP datagram the bundle sends, as JSON documents. */
+async function daemon(): Promise<{ socket: Socket; address: string; documents: Record<string, unknown>[] }> {
+  const socket = createSocket("udp4");
+  const documents: Record<string, unknown>[] = [];
+  // A datagram is a header line ({"format":"json","version":1}) and one segment document.
+  socket.on("message", (message) => documents.push(JSON.parse(message.toString("utf8").split("\n")[1] ?? "{}")));
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve));
+  return { socket, address: `127.0.0.1:${socket.address().port}`, documents };
+}
+
+describe("the X-Ray SDK in a Lambda bundle (its samplers, v2 patcher, host plugins and other services' whitelist left out)", () => {
+  it("a DynamoDB call in a Lambda still sends its traced subsegment, with its operation and table name", async () => {
+    const { socket, address, documents } = await daemon();
+    try {
+      const { ok, output } = await readIn(bundled, {
+        ...ENV_CREDENTIALS,
+        // What Lambda sets for a function with active tracing, sampled.
+        AWS_LAMBDA_FUNCTION_NAME: "fleet_agents",
+        LAMBDA_TASK_ROOT: scratch,
+        _X_AMZN_TRACE_ID: "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        AWS_XRAY_DAEMON_ADDRESS: address,
+        AWS_EXECUTION_ENV: "AWS_Lambda_nodejs24.x",
+      });
+      expect(ok, output).toBe(true);
+      expect(output).not.toContain("left out of the Lambda bundles");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const dynamo = documents.find((d) => d.name === "DynamoDB");
+      expect(dynamo, `${JSON.stringify(documents)} ${output}`).toBeDefined();
+      expect(dynamo?.trace_id).toBe("1-5759e988-bd862e3fe1be46a994272793");
+      expect(dynamo?.parent_id).toBe("53995c3f42cd8ad8");
+      expect(dynamo?.aws).toMatchObject({ operation: "GetItem", table_name: "t" });
+    } finally {
+      socket.close();
+    }
+  });
+
+  it("the whitelist a bundle carries is the package's own entries for DynamoDB, SQS and SNS, the only clients a function has", async () => {
+    const packaged = JSON.parse(readFileSync(join(ROOT, "node_modules/aws-xray-sdk-core/dist/lib/resources/aws_whitelist.json"), "utf8"));
+    const { services }: { services: Record<string, unknown> } = await import("../../../lib/lambda-swaps/xray-aws-whitelist.ts");
+    expect(Object.keys(services).sort()).toEqual(["dynamodb", "sns", "sqs"]);
+    for (const name of Object.keys(services)) expect(services[name], name).toEqual(packaged.services[name]);
+  });
+});
+
+describe("zod's JSON Schema generator in a Lambda bundle (kept only in JSON_SCHEMA_FUNCTIONS)", () => {
+  const entry = join(ROOT, "test/unit/build/fixtures/zod-json-schema.ts");
+
+  it("a function without it still parses and reads its schemas' limits; only generating JSON Schema fails, and says why", async () => {
+    const swapped = await import(pathToFileURL((await bundleEntry("zod-swapped", entry, scratch)).outfile).href);
+    expect([swapped.parses({ name: "ab" }), swapped.parses({ name: "a" }), swapped.parses({ name: "ab", count: 1.5 })]).toEqual([true, false, false]);
+    expect(swapped.limits()).toEqual([2, 8, true]);
+    expect(swapped.standardKeys()).toEqual(["jsonSchema", "validate", "vendor", "version"]);
+    expect(() => swapped.jsonSchema()).toThrow("zod's JSON Schema generation is left out of this Lambda bundle");
+  });
+
+  it("a JSON_SCHEMA_FUNCTIONS bundle (openapi's) generates JSON Schema as zod run from source does", async () => {
+    const kept = await import(pathToFileURL((await bundleEntry("zod-kept", entry, scratch, true, true, true)).outfile).href);
+    const fromSource = await import(pathToFileURL(entry).href);
+    expect(kept.jsonSchema()).toEqual(fromSource.jsonSchema());
+    expect(kept.jsonSchema().properties.name).toMatchObject({ type: "string", minLength: 2, maxLength: 8 });
   });
 });

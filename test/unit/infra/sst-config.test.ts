@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ESBUILD_DEFINE, LAMBDA_PLUGINS_FILE } from "../../../lib/bundling.ts";
+import { ESBUILD_DEFINE, lambdaPluginsFile } from "../../../lib/bundling.ts";
 import { QUEUES, SECRETS, TABLES, TOPICS, type TableKey } from "../../../lib/resources.ts";
 import { ROUTES } from "../../../lib/routes.ts";
 import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, STREAM_SUBSCRIPTIONS, type FunctionKey } from "../../../lib/wiring.ts";
@@ -82,10 +82,24 @@ describe("sst.config.ts", () => {
   });
 
   it("bundles every function as npm run build does: ESM, minified, source maps kept out of the zip, the same defines and plugins", () => {
+    // The stack names a function by its key in PascalCase (infra/functions.ts logicalName).
+    const keyOf = (name: string) =>
+      (Object.keys(FUNCTIONS) as FunctionKey[]).find((key) => key.replace(/(^|_)(\w)/g, (_m, _s, c: string) => c.toUpperCase()) === name);
+    const plugins = new Set<string>();
     for (const fn of ofKind("Function")) {
-      expect(fn.args.nodejs, fn.name).toEqual({ format: "esm", minify: true, esbuild: { define: { ...ESBUILD_DEFINE } }, plugins: LAMBDA_PLUGINS_FILE });
+      const key = keyOf(fn.name);
+      expect(key, fn.name).toBeDefined();
+      plugins.add(lambdaPluginsFile(key as FunctionKey));
+      expect(fn.args.nodejs, fn.name).toEqual({
+        format: "esm",
+        minify: true,
+        esbuild: { define: { ...ESBUILD_DEFINE } },
+        plugins: lambdaPluginsFile(key as FunctionKey),
+      });
       expect(fn.args).toMatchObject({ runtime: "nodejs24.x" });
     }
+    // openapi keeps zod's JSON Schema generator; every other function is bundled without it.
+    expect(plugins.size).toBe(2);
   });
 
   it("never puts a secret into a function's plain environment", () => {
