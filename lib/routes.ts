@@ -2,7 +2,8 @@
  * Every HTTP route, by path, to the function that serves it (lib/wiring.ts). `infra/` makes them
  * API Gateway routes; `local/` serves them from the local gateway.
  */
-import { OPERATIONS, pathVariants, type OperationName } from "./gse/operations.ts";
+import type { OperationName } from "./gse/operations.ts";
+import { OPERATION_PATHS, pathVariants, withoutTrailingSlash } from "./gse/paths.ts";
 import type { FunctionKey } from "./wiring.ts";
 import { CALLBACK_SCOPE, type RouteScope } from "./core/scopes.ts";
 
@@ -26,8 +27,6 @@ export interface RouteDefinition {
    */
   readonly scope: RouteScope;
 }
-
-export const withoutTrailingSlash = (path: string): string => (path.length > 1 ? path.replace(/\/+$/, "") : path);
 
 /** The GSE operations we serve: the ones bk-monitor calls (docs/gse-contract.md §9). */
 export const GSE_FUNCTIONS = [
@@ -128,7 +127,7 @@ export const ROUTES: readonly RouteDefinition[] = [
   { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/discover", function: "apm_probes", scope: "gse:dispatch" },
   { method: "POST", path: "/v1/apm/apps/{bk_biz_id}/{app_name}/upgrade", function: "apm_probes", scope: "gse:dispatch" },
   ...GSE_FUNCTIONS.flatMap((name) =>
-    [...new Set(pathVariants(OPERATIONS[name]).map(withoutTrailingSlash))].map((path) => ({
+    [...new Set(pathVariants(OPERATION_PATHS[name]).map(withoutTrailingSlash))].map((path) => ({
       method: "POST" as const,
       path,
       function: name,

@@ -209,7 +209,7 @@ export function awsClientsUsed(metafile: Metafile): string[] {
  * lib/core/record-schemas.ts, not Powertools' parser, whose `import { z }` brought every locale.
  */
 export const SIZE_BUDGETS_KB = {
-  gseConfig: 560,
+  gseConfig: 551,
   // The six versioned stream_to/route changes: the configs table (DynamoDB) besides GSE.
   gseConfigVersioned: 840,
   gseAgentState: 840,
@@ -221,7 +221,7 @@ export const SIZE_BUDGETS_KB = {
   recovery: 980,
   automation: 1110,
   heartbeat: 900,
-  fleet: 540,
+  fleet: 535,
   // Config version routes and the scheduled reconcile.
   config_history: 510,
   config_rollback: 840,
@@ -229,7 +229,7 @@ export const SIZE_BUDGETS_KB = {
   config_reconcile: 920,
   // Tracked commands and the slot forward; the callback (table and the forward queue).
   commands: 930,
-  gse_callback: 610,
+  gse_callback: 604,
   // The status page: the page (no AWS client), its data (DynamoDB: fleet, commands, configs), the
   // alert log consumer (the fleet table).
   console_page: 230,

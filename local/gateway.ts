@@ -6,7 +6,8 @@ import { z } from "zod";
 import { NotFoundError, ValidationError } from "../lib/core/errors.ts";
 import { failure } from "../lib/http/envelope.ts";
 import { LAMBDA_SYNC_PAYLOAD_LIMIT_BYTES } from "../lib/http/handler.ts";
-import { withoutTrailingSlash, type RouteDefinition } from "../lib/routes.ts";
+import { withoutTrailingSlash } from "../lib/gse/paths.ts";
+import type { RouteDefinition } from "../lib/routes.ts";
 import { LOCAL_ACCOUNT } from "./aws.ts";
 import type { Invoke } from "./invoke.ts";
 

@@ -4,7 +4,9 @@
  */
 import * as z from "zod";
 import { decimalInt } from "../http/params.ts";
-import { agentIdSchema, MAX_AGENTS_PER_REQUEST } from "../gse/schemas.ts";
+// From their own files, not lib/gse/schemas.ts: that index would bring every GSE schema into the fleet functions.
+import { agentIdSchema } from "../gse/schemas/agents.ts";
+import { MAX_AGENTS_PER_REQUEST } from "../gse/schemas/common.ts";
 import { statusClassSchema } from "../gse/status-class.ts";
 import { labelKeySchema, labelsSchema, MAX_LABELS_PER_AGENT, targetQuerySchema } from "../targets/schemas.ts";
 import { fleetSummarySchema, isWatchableAgentId, transitionSchema } from "./items.ts";
