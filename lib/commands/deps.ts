@@ -9,16 +9,20 @@ import { sqsSender } from "../core/queue.ts";
 import type { GseFunctionContext } from "../gse/context.ts";
 import { CommandStore } from "./store.ts";
 import { commandSettings, type CommandDeps } from "./engine.ts";
+import { assertLeaseOutlasts } from "./settings.ts";
+import { FUNCTIONS } from "../wiring.ts";
 
 export function commandDeps(context: GseFunctionContext, clients: { readonly dynamo: DynamoDBDocumentClient; readonly sqs: SQSClient }): CommandDeps {
   const { config } = context;
+  const settings = commandSettings(config);
+  assertLeaseOutlasts(settings, FUNCTIONS[context.name].timeoutSeconds);
   return {
     store: new CommandStore({ client: clients.dynamo, tableName: tableOf(config, "commands") }),
     gse: context.gse,
     slot: { slotId: config.gse.slotId, slotToken: slotTokenOf(config) },
     // Delayed work (retries, ticks) on the automation queue: the sender rounds and caps the delay at SQS's 900 s.
     queue: sqsSender(clients.sqs, queueUrlOf(config, "automation")),
-    settings: commandSettings(config),
+    settings,
     now: Date.now,
     random: Math.random,
     logger: context.logger,

@@ -4,7 +4,7 @@
  */
 import { JOB_TYPES } from "../automation/job-types.ts";
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { Config } from "../core/config.ts";
+import { ConfigError, type Config } from "../core/config.ts";
 import type { MetricsRecorder } from "../core/metrics.ts";
 import type { GseClient } from "../gse/client.ts";
 import type { MessageSlot } from "../gse/dispatch.ts";
@@ -45,6 +45,17 @@ export const commandSettings = (config: Config): CommandSettings => ({
   tickMs: config.commands.tickSeconds * 1000,
   retentionMs: config.commands.retentionDays * 86_400_000,
 });
+
+/**
+ * A claim's lease shorter than the function holding it lets a second sender take a batch over while
+ * the first still sends it: the agents would get the message twice. A deployment mistake, so it
+ * fails the cold start by name (lib/commands/deps.ts), for every function that sends.
+ */
+export function assertLeaseOutlasts(settings: Pick<CommandSettings, "leaseMs">, timeoutSeconds: number): void {
+  if (settings.leaseMs < timeoutSeconds * 1000) {
+    throw new ConfigError([`COMMAND_LEASE_SECONDS (${settings.leaseMs / 1000}) must be at least this function's timeout (${timeoutSeconds} s)`]);
+  }
+}
 
 export interface CommandDeps {
   readonly store: CommandStore;
