@@ -24,8 +24,19 @@ export class AgentMemo {
 
   constructor(options: AgentMemoOptions) {
     if (options.maxItems > 0 && options.maxAgeMs > 0) {
-      // lru-cache's own clock is replaced so that tests move time instead of sleeping.
-      this.cache = new LRUCache<string, AgentItem>({ max: options.maxItems, ttl: options.maxAgeMs, perf: { now: options.now } });
+      // Bounded by maxSize at one unit an entry, not by `max`: with `max` lru-cache allocates its
+      // arrays for every entry up front, ~11 ms of each cold start at 100,000 (node, 2 cores), and
+      // a function instance that answers a few small requests never fills them. lru-cache's own
+      // clock is replaced so that tests move time instead of sleeping, and read on every call
+      // (ttlResolution 0): by default it keeps a reading until a 1 ms timer clears it, so a copy
+      // read in the same tick as a clock step was judged by the time before the step.
+      this.cache = new LRUCache<string, AgentItem>({
+        maxSize: options.maxItems,
+        sizeCalculation: () => 1,
+        ttl: options.maxAgeMs,
+        ttlResolution: 0,
+        perf: { now: options.now },
+      });
     }
   }
 
