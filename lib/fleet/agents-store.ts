@@ -272,28 +272,10 @@ export class FleetAgentRecords extends FleetTable {
 
   /** The unregistered agents a poll's writes marked (keepOwedMarks), as they were when unregistered. */
   async owedAgents(pollId: string, calls: FleetCalls): Promise<FleetAgent[]> {
-    const agents: FleetAgent[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.read(calls, () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            ReturnConsumedCapacity: "TOTAL",
-            KeyConditionExpression: "pk = :pk AND begins_with(sk, :owed)",
-            ExpressionAttributeValues: { ":pk": `poll#${pollId}`, ":owed": OWED_PREFIX },
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      for (const raw of out.Items ?? []) {
-        const parsed = fleetAgentSchema.safeParse(raw);
-        if (parsed.success) agents.push(parsed.data);
-      }
-      start = out.LastEvaluatedKey;
-    } while (start !== undefined);
-    return agents;
+    return (await this.queryAll(calls, `poll#${pollId}`, OWED_PREFIX)).flatMap((raw) => {
+      const parsed = fleetAgentSchema.safeParse(raw);
+      return parsed.success ? [parsed.data] : [];
+    });
   }
 
   /** Stops watching: deletes the agents' items (their history expires by TTL). */

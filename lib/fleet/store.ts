@@ -25,7 +25,7 @@
  * (lib/heartbeat/fleet-cache.ts). Writers bump it after their write, never before, so a reader that
  * sees the new revision finds the write.
  */
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { Outbox, type OutboxEntry } from "../core/outbox.ts";
 import { isConditionFailure } from "../dynamo/conditions.ts";
 import { FleetAgentRecords } from "./agents-store.ts";
@@ -240,25 +240,7 @@ export class FleetStore extends FleetAgentRecords {
   }
 
   /** Every item of one poll (its run item and shard results). */
-  async pollItems(pollId: string, calls: FleetCalls): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await this.read(calls, () =>
-        this.client.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            ReturnConsumedCapacity: "TOTAL",
-            KeyConditionExpression: "pk = :pk",
-            ExpressionAttributeValues: { ":pk": `poll#${pollId}` },
-            ConsistentRead: true,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        ),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start !== undefined);
-    return items;
+  pollItems(pollId: string, calls: FleetCalls): Promise<Record<string, unknown>[]> {
+    return this.queryAll(calls, `poll#${pollId}`);
   }
 }

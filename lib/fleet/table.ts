@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { BatchTable, type BatchStoreOptions } from "../dynamo/batch.ts";
 import { FLEET_PARTITIONS } from "./items.ts";
 
@@ -65,6 +66,29 @@ export class FleetTable extends BatchTable {
     const out = await send();
     calls.readUnits += readUnitsOf(out.ConsumedCapacity);
     return out;
+  }
+
+  /** Every item of one partition key (those whose sk starts with `skPrefix`), read consistently, page after page. */
+  protected async queryAll(calls: FleetCalls, pk: string, skPrefix?: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await this.read(calls, () =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            ReturnConsumedCapacity: "TOTAL",
+            KeyConditionExpression: skPrefix === undefined ? "pk = :pk" : "pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues: { ":pk": pk, ...(skPrefix === undefined ? {} : { ":prefix": skPrefix }) },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
   }
 
   /** One single-item write, counted with the write units DynamoDB reports (1 where it reports none). Counted as a call even when it throws. */
