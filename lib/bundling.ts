@@ -40,6 +40,12 @@ export const LAMBDA_MODULE_SWAPS: Readonly<Record<string, string>> = {
   "@aws-sdk/credential-provider-node": "lib/lambda-swaps/credentials.ts",
   // undici's fallback llhttp build for runtimes without WebAssembly SIMD (client-h1.js requires it).
   "../llhttp/llhttp-wasm.js": "lib/lambda-swaps/llhttp-without-simd.ts",
+  // undici's HTTP/2 client: lib/core/undici.ts's dispatchers speak HTTP/1.1 only (allowH2: false).
+  "./client-h2.js": "lib/lambda-swaps/undici-h2.cts",
+  // undici's fetch body, FormData and WebIDL code, required lazily for a FormData body only.
+  "../web/fetch/body.js": "lib/lambda-swaps/undici-form-data.cts",
+  "../web/fetch/formdata": "lib/lambda-swaps/undici-form-data.cts",
+  "../web/webidl": "lib/lambda-swaps/undici-form-data.cts",
   // The SDK's event-stream codec, imported lazily by its HTTP protocols: no operation we call streams.
   "@smithy/core/event-streams": "lib/lambda-swaps/event-streams.ts",
   // semver's functions from their own files, not its index (every function and range helper).
@@ -75,6 +81,10 @@ export const ZOD_JSON_SCHEMA_SWAPS: Readonly<Record<string, string>> = {
  */
 export const RELATIVE_SWAP_PACKAGES: Readonly<Record<string, string>> = {
   "../llhttp/llhttp-wasm.js": "undici",
+  "./client-h2.js": "undici",
+  "../web/fetch/body.js": "undici",
+  "../web/fetch/formdata": "undici",
+  "../web/webidl": "undici",
   "./sampling/default_sampler": "aws-xray-sdk-core",
   "./sampling/local_sampler": "aws-xray-sdk-core",
   "./patchers/aws_p": "aws-xray-sdk-core",

@@ -195,58 +195,60 @@ export function awsClientsUsed(metafile: Metafile): string[] {
  * the SDK's event-stream codec (~15 kB), semver's functions from their own files (~8 kB); in the
  * third pass, the X-Ray SDK's parts a Lambda never runs (~29 kB: its samplers, SDK v2 patcher, host
  * plugins and the whitelist's entries for services we have no client for), zod's JSON Schema
- * generator everywhere but openapi (~17 kB) and the YAML parser out of apply_history (~115 kB). The
- * largest bundle of each class, in kB (2026-12-03, third pass): gseConfig 518.9, gseConfigVersioned
- * 784.5, gseAgentState 789.2, gseDispatch 847.9, health 752.1, openapi 282.4, config_history 481.1,
- * config_rollback 783.5, config_drift 744.5, config_reconcile 862.8, commands 874.9, templates 494.8,
- * gse_callback 570.1, rollouts 924.2, desired 897.7, desired_reads 471.8, recovery 919.7, automation
- * 1042.2, heartbeat 848.9, apm 969.2, console_page 209.4, console_data 629.5, alert_log 442.9, fleet 508.0.
- * Budget = measured + 6 %, rounded up to 10 kB. What is left is mostly libraries (`npm run bench
+ * generator everywhere but openapi (~17 kB) and the YAML parser out of apply_history (~115 kB); in
+ * the fourth (2026-12-04), undici's HTTP/2 client (our Pool and Agent speak HTTP/1.1 only), its
+ * FormData and fetch body code and the request API but `request` (~77 kB where GSE is called), and
+ * the GSE paths apart from their schemas (lib/gse/paths.ts, ~6 kB of the table-only functions). The
+ * largest bundle of each class, in kB (2026-12-04, fourth pass): gseConfig 444.2, gseConfigVersioned
+ * 709.1, gseAgentState 713.8, gseDispatch 773.1, health 677.1, openapi 282.9, config_history 480.5,
+ * config_rollback 708.1, config_drift 669.8, config_reconcile 787.1, commands 800.2, templates 494.2,
+ * gse_callback 569.5, rollouts 849.4, desired 822.7, desired_reads 471.2, recovery 844.3, automation
+ * 969.3, heartbeat 775.7, apm 894.4, console_page 198.2, console_data 629.7, alert_log 442.9, fleet 503.3.
+ * Budget = measured + 6 %, rounded up to the kB. What is left is mostly libraries (`npm run bench
  * bundles` shows the floors): the AWS SDK ≈190 where a client is used (@smithy/core ≈100 of it) and
- * the Tracer's X-Ray SDK ≈45 beside it (≈75 before the third pass's swaps), undici ≈250 (its SIMD llhttp build, 72 of it; fetch's body
- * and FormData helpers, which its request code requires; the HTTP/2 client, which it may negotiate)
- * where GSE is called, zod ≈90 (≈105 with its JSON Schema generator, in openapi). The queue and stream consumers parse their records with
+ * the Tracer's X-Ray SDK ≈45 beside it (≈75 before the third pass's swaps), undici ≈185 (its SIMD
+ * llhttp build, 72 of it) where GSE is called, zod ≈90 (≈105 with its JSON Schema generator, in openapi). The queue and stream consumers parse their records with
  * lib/core/record-schemas.ts, not Powertools' parser, whose `import { z }` brought every locale.
  */
 export const SIZE_BUDGETS_KB = {
-  gseConfig: 551,
+  gseConfig: 471,
   // The six versioned stream_to/route changes: the configs table (DynamoDB) besides GSE.
-  gseConfigVersioned: 840,
-  gseAgentState: 840,
+  gseConfigVersioned: 752,
+  gseAgentState: 757,
   // A tracked command: GSE, the commands table and the automation queue.
-  gseDispatch: 900,
-  health: 800,
+  gseDispatch: 820,
+  health: 718,
   openapi: 300,
   // Undoes failed config versions: GSE client, DynamoDB, SNS.
-  recovery: 980,
-  automation: 1110,
-  heartbeat: 900,
-  fleet: 535,
+  recovery: 895,
+  automation: 1028,
+  heartbeat: 823,
+  fleet: 534,
   // Config version routes and the scheduled reconcile.
   config_history: 510,
-  config_rollback: 840,
-  config_drift: 790,
-  config_reconcile: 920,
+  config_rollback: 751,
+  config_drift: 710,
+  config_reconcile: 835,
   // Tracked commands and the slot forward; the callback (table and the forward queue).
-  commands: 930,
+  commands: 849,
   gse_callback: 604,
   // The status page: the page (no AWS client), its data (DynamoDB: fleet, commands, configs), the
   // alert log consumer (the fleet table).
-  console_page: 230,
-  console_data: 670,
+  console_page: 211,
+  console_data: 668,
   alert_log: 470,
   // APM: the apps and configs tables, commands, GSE and SNS.
-  apm: 1030,
+  apm: 949,
   // Command templates (the commands table only).
-  templates: 530,
+  templates: 524,
   // Rollouts (and the console's rollout actions): commands, GSE, the fleet table, the alerts topic and
   // the automation queue.
-  rollouts: 980,
+  rollouts: 901,
   // Desired state: plan_create and plan_apply (GSE, the configs table, the YAML parser, the fleet
   // table, SNS, the queue), plan_get and apply_history (tables only).
-  desired: 960,
+  desired: 873,
   // plan_get and apply_history: the configs table only (no YAML parser: lib/desired/applies.ts).
-  desired_reads: 510,
+  desired_reads: 500,
 } as const;
 
 export type BudgetClass = keyof typeof SIZE_BUDGETS_KB;

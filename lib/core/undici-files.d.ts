@@ -14,9 +14,9 @@ declare module "undici/lib/dispatcher/dispatcher.js" {
   import { Dispatcher } from "undici";
   export = Dispatcher;
 }
-/** The request API: functions of `this` dispatcher, which undici's index assigns to Dispatcher.prototype. */
-declare module "undici/lib/api/index.js" {
+/** The request API: a function of `this` dispatcher, which undici's index assigns to Dispatcher.prototype. */
+declare module "undici/lib/api/api-request.js" {
   import type { Dispatcher } from "undici";
-  const api: Pick<Dispatcher, "request" | "stream" | "pipeline" | "upgrade" | "connect">;
-  export = api;
+  const request: Dispatcher["request"];
+  export = request;
 }
