@@ -220,6 +220,38 @@ describe("a command awaiting replies counts them per batch", () => {
     expect(await command(id)).toMatchObject({ errors: 5, in_flight: 0 });
   });
 
+  it("reads each open batch's agents once a tick, and counts a reply that came after that read at the next tick, never lost", async () => {
+    const reads: string[][] = [];
+    let late: ((agentIds: readonly string[]) => Promise<unknown>) | undefined;
+    const watched = Object.create(store) as CommandStore;
+    watched.agentsByIds = async (messageId, agentIds) => {
+      const items = await store.agentsByIds(messageId, agentIds);
+      reads.push([...agentIds]);
+      // A reply lands after the tick's count read its batch, before that count is written or the tick settles.
+      const reply = late;
+      late = undefined;
+      await reply?.(agentIds);
+      return items;
+    };
+    const e = engine({ store: watched });
+    const { id, ids } = await trackedCommand(e, "once", 20);
+    for (const agent of ids.slice(0, 5)) await reply(e, id, agent);
+    reads.length = 0;
+    let lateAgent: string | undefined;
+    late = async (agentIds) => {
+      lateAgent = agentIds[agentIds.length - 1];
+      expect(await reply(e, id, lateAgent as string)).toBe("replied");
+    };
+    await tick(e, id);
+    expect(reads.flat().sort()).toEqual([...ids].sort());
+    // The count this tick wrote did not see the late reply: the tick's settle left it to the next count.
+    expect(await command(id)).toMatchObject({ status: "RUNNING", in_flight: 15 });
+    expect(ids.slice(5)).toContain(lateAgent);
+    await tick(e, id);
+    expect(await command(id)).toMatchObject({ status: "RUNNING", in_flight: 14 });
+    expect(await recountInFlight(e.deps, await command(id))).toBe(14);
+  });
+
   it("counts a reply once whatever dies or races: a reply written and never counted, a count that died before its write, two counts at once", async () => {
     // A tick that dies between reading the agents and writing (a crash before countSettled): none
     // of its batches' counts is written (both batches are counted at once; a dead process writes neither).

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { batchSettles, openBatch } from "../../../lib/commands/reply-count.ts";
+import { batchSettles, openBatch, sentSince } from "../../../lib/commands/reply-count.ts";
+import type { BatchItem } from "../../../lib/commands/store/items.ts";
 
 describe("a batch's count of replies", () => {
   it("counts only agents whose item a reply or timeout created (by_batch); a failing reply and a timeout are errors", () => {
@@ -20,5 +21,12 @@ describe("a batch's count of replies", () => {
     expect(openBatch({ state: "SENT", size: 10 })).toBe(true);
     expect(openBatch({ state: "SENDING", size: 10 })).toBe(false);
     expect(openBatch({ state: "SKIPPED", size: 10 })).toBe(false);
+  });
+
+  it("leaves to a tick's settle only the batches its count did not see SENT: sent since, by its claims or a sender elsewhere", () => {
+    const batch = (index: number, state: BatchItem["state"]): BatchItem => ({ pk: "cmd#m", sk: `batch#h#${index}`, index, size: 10, state, expires_at: 0 });
+    const counted = { waiting: 3, expired: 0, counted: 1, batches: [batch(0, "SENT"), batch(1, "SENDING"), batch(2, "PENDING"), batch(3, "SENT")] };
+    const now = [batch(0, "SENT"), batch(1, "SENT"), batch(2, "SENT"), batch(3, "SENT"), batch(4, "SENT"), batch(5, "SENDING")];
+    expect(sentSince(now, counted).map((b) => b.index)).toEqual([1, 2, 4]);
   });
 });
