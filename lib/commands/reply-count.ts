@@ -26,20 +26,22 @@ export interface CountedReplies extends ReplyCount {
   readonly batches: readonly BatchItem[];
 }
 
-/** Of a batch's agents, those with an item created `by_batch`: settled, and of those the errors (a failing reply, a timeout). */
+/** Of a batch's agents, those with an item created `by_batch`: settled, of those the errors (a failing reply, a timeout), and of those the timeouts. */
 export function batchSettles(
   agentIds: readonly string[],
   items: ReadonlyMap<string, Pick<AgentCommandItem, "outcome" | "by_batch">>,
-): { settled: number; errors: number } {
+): { settled: number; errors: number; timeouts: number } {
   let settled = 0;
   let errors = 0;
+  let timeouts = 0;
   for (const id of agentIds) {
     const item = items.get(id);
     if (item?.by_batch !== true) continue;
     settled++;
     if (item.outcome !== "REPLIED") errors++;
+    if (item.outcome === "TIMED_OUT") timeouts++;
   }
-  return { settled, errors };
+  return { settled, errors, timeouts };
 }
 
 /** A SENT batch some of whose agents may still owe a reply: neither failed at delivery nor counted settled. */
@@ -112,5 +114,5 @@ async function countBatch(
     deps.logger?.info("command batch count lost to another", { message_id: messageId, batch: batch.index });
     return { waiting: waiting + 1, expired, counted: 0, batch };
   }
-  return { waiting, expired, counted: 1, batch: { ...batch, settled: to.settled, reply_errors: to.errors } };
+  return { waiting, expired, counted: 1, batch: { ...batch, settled: to.settled, reply_errors: to.errors, reply_timeouts: to.timeouts } };
 }

@@ -74,8 +74,8 @@ export async function settleCommand(
  * their own (a legacy command's, a retried agent's) are read only once a sent batch can have an
  * overdue one, and on a sparse command only when some agent's delivery failed (only those retry).
  * Given a count of this tick (`earlier`, taken before it claimed), only batches sent since are
- * counted: each batch's agents are read once a tick (at 10k agents the second read was ~93 % of a
- * reply-tracked command's read units). What the returned `expired` and `counted` say is this call's
+ * counted: each open batch's ids and agent items are read once a tick, not twice (DynamoDB bills
+ * every key asked for, found or not). What the returned `expired` and `counted` say is this call's
  * own; `waiting` adds the earlier count's, which stands for the batches it saw (a reply since is
  * counted by a later tick, and until then its agent counts as waiting: the command ends no sooner).
  */

@@ -3,7 +3,7 @@ import { batchSettles, openBatch, sentSince } from "../../../lib/commands/reply-
 import type { BatchItem } from "../../../lib/commands/store/items.ts";
 
 describe("a batch's count of replies", () => {
-  it("counts only agents whose item a reply or timeout created (by_batch); a failing reply and a timeout are errors", () => {
+  it("counts only agents whose item a reply or timeout created (by_batch); a failing reply and a timeout are errors, the timeout also counted apart", () => {
     const items = new Map([
       ["a", { outcome: "REPLIED" as const, by_batch: true }],
       ["b", { outcome: "FAILED" as const, by_batch: true }],
@@ -12,7 +12,7 @@ describe("a batch's count of replies", () => {
       ["d", { outcome: "FAILED" as const }],
       ["e", { outcome: "REPLIED" as const }],
     ]);
-    expect(batchSettles(["a", "b", "c", "d", "e", "f"], items)).toEqual({ settled: 3, errors: 2 });
+    expect(batchSettles(["a", "b", "c", "d", "e", "f"], items)).toEqual({ settled: 3, errors: 2, timeouts: 1 });
   });
 
   it("reads a SENT batch until every agent is settled or failed at delivery, and never a batch not sent", () => {
