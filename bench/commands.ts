@@ -513,6 +513,7 @@ function runFigures(r: Run): Record<string, unknown> {
           replies: r.replies.replied,
           reply_write_units: Math.round(r.reply.billedUnits),
           reply_write_units_per_agent: round((d.billedUnits + r.reply.billedUnits) / t),
+          reply_read_units: Math.round(r.reply.readUnits),
         }
       : {}),
     status: r.status,
@@ -522,7 +523,9 @@ function runFigures(r: Run): Record<string, unknown> {
 /**
  * The `--json` object: the dispatch without reply tracking at the smallest fleet size run (10,000
  * by default) for the headline keys, the tracked run's dispatch + replies for
- * reply_write_units_per_agent, and every run's figures.
+ * reply_write_units_per_agent, the tracked run's dispatch reads (its ticks' reply counts: each
+ * batch's ids and agent items) for reply_read_units_per_agent (the replies' own reads, two small
+ * GetItems each, are its run's reply_read_units), and every run's figures.
  */
 function figures(runs: readonly Run[]): Record<string, unknown> {
   const untracked = runs.filter((r) => r.scenario.maxConcurrency === undefined && !r.scenario.replies).sort((a, b) => a.scenario.targets - b.scenario.targets);
@@ -534,6 +537,7 @@ function figures(runs: readonly Run[]): Record<string, unknown> {
     gse_calls: main.gse_calls,
     write_units_per_agent: main.write_units_per_agent,
     reply_write_units_per_agent: tracked ? runFigures(tracked).reply_write_units_per_agent : undefined,
+    reply_read_units_per_agent: tracked ? Math.round((tracked.dispatch.readUnits / tracked.scenario.targets) * 10_000) / 10_000 : undefined,
     write_units_per_agent_local: main.write_units_per_agent_local,
     agent_item_units_per_agent: main.agent_item_units_per_agent,
     runs: runs.map(runFigures),
@@ -610,7 +614,8 @@ function report(
       `to the command: ${per(tracked.reply.billedUnits, replies)} WRU per reply on ${n(replies)} replies. The command's tick counts each SENT batch's replies (and reply timeouts) onto the`,
       "command's in-flight and error counters, one transaction per batch and count (lib/commands/reply-count.ts): the dispatch with those counts",
       `cost ${per(billedUnits(tracked), t, 3)} WRU per agent${plain ? ` against ${per(billedUnits(plain), t, 3)} without reply tracking` : ""}, for **${per(billedUnits(tracked) + tracked.reply.billedUnits, t, 3)} WRU per agent** in all,`,
-      `dispatch and replies. The counts read the agents of the batches still open (BatchGetItem by each batch's ids): ${n(Math.round(tracked.dispatch.readUnits))} read units in this run.`,
+      `dispatch and replies. The counts read the agents of the batches still open (BatchGetItem by each batch's ids), once a tick: ${n(Math.round(tracked.dispatch.readUnits))} read units`,
+      `in this run's dispatch (**${per(tracked.dispatch.readUnits, t, 3)} per agent**), besides the replies' own ${n(Math.round(tracked.reply.readUnits))} (the command and a members bucket, one GetItem each).`,
     );
   }
   if (ten && pct) {

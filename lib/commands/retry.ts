@@ -235,13 +235,16 @@ export function tickJobHandler(deps: CommandDeps, budgetMs: number): JobHandler 
       return;
     }
     // Replies counted first (per batch), so the window this tick claims in, and the errors, are the agents' as of now.
-    if (found.status === "RUNNING" && found.sparse_agents === true && found.reply_timeout_seconds !== null)
-      await countReplies(deps, found, found.reply_timeout_seconds * 1000, await deps.store.batches(messageId, found.body_hash));
+    // The settle below starts from this count: a batch's agents are read once a tick.
+    const counted =
+      found.status === "RUNNING" && found.sparse_agents === true && found.reply_timeout_seconds !== null
+        ? await countReplies(deps, found, found.reply_timeout_seconds * 1000, await deps.store.batches(messageId, found.body_hash))
+        : undefined;
     const { command: advanced, left, blocked, retryAt } = await advanceCommand(deps, messageId, budgetMs);
     let command = advanced;
     if (command.status === "RUNNING") {
       await rescueStalledAgents(deps, command);
-      command = await settleCommand(deps, (await deps.store.getCommand(command.message_id)) ?? command, { checkReplies: true });
+      command = await settleCommand(deps, (await deps.store.getCommand(command.message_id)) ?? command, { checkReplies: true, counted });
     }
     if (command.status !== "RUNNING") return;
     // The next tick takes this one's place (a wake's place is no watchdog's): one watchdog chain per command.

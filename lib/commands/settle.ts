@@ -6,7 +6,7 @@ import { closeCommand, type ClosedCommand } from "./close.ts";
 import { finalStatus, isWaitingForRetry, tallyOutcomes } from "./outcomes.ts";
 import { COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS, type CommandDeps } from "./settings.ts";
 import { scheduleTick } from "./submit.ts";
-import { countReplies, type ReplyCount } from "./reply-count.ts";
+import { countReplies, sentSince, type CountedReplies, type ReplyCount } from "./reply-count.ts";
 import type { BatchItem, CommandItem } from "./store/items.ts";
 
 /** More errors (failed deliveries, timeouts, failing replies) than the command tolerates. */
@@ -24,20 +24,22 @@ const abort = (deps: CommandDeps, command: CommandItem): Promise<CommandItem> =>
  * agent (room in the window) and is an error. The command's counters are the cheap gate;
  * `fromAgents` (the sweep) decides from the batches and agents themselves instead, so a counter
  * left wrong by a crash cannot keep a command RUNNING. Waiting for replies means reading the
- * agents: only `checkReplies` callers (the watchdog tick, a GET, the sweep) do that. Otherwise
- * returns the command as it is. The end is one conditional write (RUNNING → final): one finisher wins.
+ * agents: only `checkReplies` callers (the watchdog tick, a GET, the sweep) do that; a tick that
+ * counted replies before it claimed hands that count over (`counted`), so only batches sent since
+ * are read again. Otherwise returns the command as it is. The end is one conditional write
+ * (RUNNING → final): one finisher wins.
  */
 export async function settleCommand(
   deps: CommandDeps,
   command: CommandItem,
-  options: { checkReplies?: boolean; fromAgents?: boolean } = {},
+  options: { checkReplies?: boolean; fromAgents?: boolean; counted?: CountedReplies } = {},
 ): Promise<CommandItem> {
   if (command.status !== "RUNNING") return command;
   if (exceeded(command)) return abort(deps, command);
   let current = command;
   let waiting: number | undefined;
   if (current.reply_timeout_seconds !== null && options.checkReplies) {
-    const expiry = await expireSilentAgents(deps, current, current.reply_timeout_seconds * 1000);
+    const expiry = await expireSilentAgents(deps, current, current.reply_timeout_seconds * 1000, options.counted);
     waiting = expiry.waiting;
     if (expiry.expired > 0 || expiry.counted > 0) {
       current = (await deps.store.getCommand(current.message_id)) ?? current;
@@ -71,11 +73,17 @@ export async function settleCommand(
  * many it timed out, and how many batch counts moved the command's counters. Agents with items of
  * their own (a legacy command's, a retried agent's) are read only once a sent batch can have an
  * overdue one, and on a sparse command only when some agent's delivery failed (only those retry).
+ * Given a count of this tick (`earlier`, taken before it claimed), only batches sent since are
+ * counted: each open batch's ids and agent items are read once a tick, not twice (DynamoDB bills
+ * every key asked for, found or not). What the returned `expired` and `counted` say is this call's
+ * own; `waiting` adds the earlier count's, which stands for the batches it saw (a reply since is
+ * counted by a later tick, and until then its agent counts as waiting: the command ends no sooner).
  */
-export async function expireSilentAgents(deps: CommandDeps, command: CommandItem, timeoutMs: number): Promise<ReplyCount> {
+export async function expireSilentAgents(deps: CommandDeps, command: CommandItem, timeoutMs: number, earlier?: CountedReplies): Promise<ReplyCount> {
   const batches = await deps.store.batches(command.message_id, command.body_hash);
   if (command.sparse_agents !== true) return { ...(await expireAgentItems(deps, command, timeoutMs, batches)), counted: 0 };
-  const counted = await countReplies(deps, command, timeoutMs, batches);
+  const own = await countReplies(deps, command, timeoutMs, earlier ? sentSince(batches, earlier) : batches);
+  const counted: ReplyCount = { waiting: own.waiting + (earlier?.waiting ?? 0), expired: own.expired, counted: own.counted };
   if (!batches.some((b) => (b.failed ?? 0) > 0) || command.max_attempts <= 1) return counted;
   // The counts just moved in_flight: the gate below reads it.
   const fresh = counted.counted > 0 ? ((await deps.store.getCommand(command.message_id)) ?? command) : command;

@@ -38,13 +38,27 @@ export function commandView(command: CommandItem, counts: OutcomeCounts): Comman
 /** Above this many targets a running command is counted from its batches, not agent by agent. */
 export const EXACT_COUNT_MAX_TARGETS = 20_000;
 
-/** Counts from the batches alone (no agent read): sent, failed at delivery, not sent yet. */
-export async function batchCounts(store: CommandStore, command: CommandItem): Promise<OutcomeCounts> {
+/**
+ * Counts from the batches alone (no agent read): failed at delivery, settled by a reply or a
+ * timeout as of the batch's last count (lib/commands/reply-count.ts; a failing reply is its
+ * agent's FAILED, as lib/commands/reply-rule.ts judges it), the rest of a sent batch SENT, and
+ * batches not sent yet. A reply not counted yet shows SENT until the next tick counts it. An agent
+ * whose delivery failed stays FAILED here whatever its retries did since (RETRYING, then SENT,
+ * REPLIED…): only its own item says, and reading those is what this count avoids.
+ */
+export async function batchCounts(store: Pick<CommandStore, "batches">, command: CommandItem): Promise<OutcomeCounts> {
   const counts = zeroCounts();
   for (const batch of await store.batches(command.message_id, command.body_hash)) {
     if (batch.state === "SENT") {
-      counts.FAILED += batch.failed ?? 0;
-      counts.SENT += batch.size - (batch.failed ?? 0);
+      const failed = batch.failed ?? 0;
+      const settled = batch.settled ?? 0;
+      const errors = batch.reply_errors ?? 0;
+      // Counted before timeouts were kept apart: its errors show FAILED (they are errors either way).
+      const timeouts = batch.reply_timeouts ?? 0;
+      counts.FAILED += failed + errors - timeouts;
+      counts.TIMED_OUT += timeouts;
+      counts.REPLIED += settled - errors;
+      counts.SENT += batch.size - failed - settled;
     } else counts[command.status === "RUNNING" ? "PENDING" : "SKIPPED"] += batch.size;
   }
   return counts;

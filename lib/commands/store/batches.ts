@@ -14,7 +14,7 @@ import { idsItem, memberItems, putIdsItems, readBatchIds } from "./ids.ts";
 
 /** Every attribute but the agent ids: what the send loop and the counts need of a batch. */
 const WITHOUT_IDS = {
-  ProjectionExpression: "pk, sk, #index, #size, #state, claim, lease_until, sent_at, failed, settled, reply_errors, attempts, not_before, #ttl",
+  ProjectionExpression: "pk, sk, #index, #size, #state, claim, lease_until, sent_at, failed, settled, reply_errors, reply_timeouts, attempts, not_before, #ttl",
   ExpressionAttributeNames: { "#index": "index", "#size": "size", "#state": "state", "#ttl": TTL },
 };
 
@@ -253,16 +253,17 @@ export async function abandonBatch(table: CommandTable, batch: BatchClaim, at: {
   ]);
 }
 
-/** A SENT batch's count of its agents settled `by_batch`: as last written (`from`), and as counted now (`to`). */
+/** A SENT batch's count of its agents settled `by_batch`: as last written (`from`), and as counted now (`to`, with its timeouts). */
 export interface SettledCount {
   readonly from: { readonly settled: number; readonly errors: number };
-  readonly to: { readonly settled: number; readonly errors: number };
+  readonly to: { readonly settled: number; readonly errors: number; readonly timeouts: number };
   readonly now: number;
 }
 
 /**
  * Moves the command's counters by what a batch's agents settled `by_batch` since its last count
- * (in_flight down, errors up), and the batch's count to the new one, in one transaction. The
+ * (in_flight down, errors up), and the batch's count to the new one (its timeouts too, which the
+ * counters do not need but a count from the batches alone does), in one transaction. The
  * condition on the count as read makes a second counter (a racing tick, a re-run after a crash
  * between reading and writing) change nothing: it counts again from what won. False then.
  */
@@ -274,10 +275,10 @@ export async function countSettled(table: CommandTable, messageId: string, batch
       Update: {
         TableName: table.tableName,
         Key: { pk: commandPk(messageId), sk: batch.sk },
-        UpdateExpression: "SET settled = :to, reply_errors = :errors",
+        UpdateExpression: "SET settled = :to, reply_errors = :errors, reply_timeouts = :timeouts",
         ConditionExpression: `#state = :sent AND ${unread}`,
         ExpressionAttributeNames: { "#state": "state" },
-        ExpressionAttributeValues: { ":sent": "SENT", ":from": from.settled, ":to": to.settled, ":errors": to.errors },
+        ExpressionAttributeValues: { ":sent": "SENT", ":from": from.settled, ":to": to.settled, ":errors": to.errors, ":timeouts": to.timeouts },
       },
     },
     commandDeltaUpdate(table, messageId, { inFlight: -(to.settled - from.settled), errors: to.errors - from.errors }, count.now),

@@ -103,10 +103,14 @@ export const batchItemSchema = z.object({
   /**
    * Of its agents whose items were created `by_batch` (a reply or a reply timeout, replies
    * awaited), those counted on the command so far (out of the window), and of those the errors
-   * (a failing reply, a timeout). Only ever raised, by one conditional write from the last count.
+   * (a failing reply, a timeout), and of those the timeouts: so a large command's counts, read
+   * from its batches alone, split them REPLIED / FAILED / TIMED_OUT (lib/commands/views.ts
+   * batchCounts). Only ever raised, by one conditional write from the last count. A batch counted
+   * before reply_timeouts existed has none: its errors show FAILED until a count writes it.
    */
   settled: z.int().optional(),
   reply_errors: z.int().optional(),
+  reply_timeouts: z.int().optional(),
   /** Sends of the whole batch so far; a batch GSE refused as a whole waits until not_before. */
   attempts: z.int().optional(),
   not_before: z.number().optional(),

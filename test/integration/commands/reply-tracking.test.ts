@@ -13,6 +13,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dispatchCommand, getCommandPage } from "../../../lib/commands/api.ts";
 import { recountInFlight } from "../../../lib/commands/in-flight.ts";
+import { countOutcomes } from "../../../lib/commands/outcomes.ts";
 import { countReplies } from "../../../lib/commands/reply-count.ts";
 import { receiveCallback } from "../../../lib/commands/reply.ts";
 import { tickJobHandler } from "../../../lib/commands/retry.ts";
@@ -20,6 +21,7 @@ import type { DispatchCommandRequest } from "../../../lib/commands/schemas.ts";
 import { COMMAND_TICK_JOB, type CommandDeps, type CommandSettings } from "../../../lib/commands/settings.ts";
 import { CommandStore } from "../../../lib/commands/store.ts";
 import type { CommandItem } from "../../../lib/commands/store/items.ts";
+import { batchCounts } from "../../../lib/commands/views.ts";
 import { GseClient } from "../../../lib/gse/client.ts";
 import { TABLES } from "../../../lib/resources.ts";
 import { tableSpec } from "../../../local/dynamodb.ts";
@@ -220,6 +222,38 @@ describe("a command awaiting replies counts them per batch", () => {
     expect(await command(id)).toMatchObject({ errors: 5, in_flight: 0 });
   });
 
+  it("reads each open batch's agents once a tick, and counts a reply that came after that read at the next tick, never lost", async () => {
+    const reads: string[][] = [];
+    let late: ((agentIds: readonly string[]) => Promise<unknown>) | undefined;
+    const watched = Object.create(store) as CommandStore;
+    watched.agentsByIds = async (messageId, agentIds) => {
+      const items = await store.agentsByIds(messageId, agentIds);
+      reads.push([...agentIds]);
+      // A reply lands after the tick's count read its batch, before that count is written or the tick settles.
+      const reply = late;
+      late = undefined;
+      await reply?.(agentIds);
+      return items;
+    };
+    const e = engine({ store: watched });
+    const { id, ids } = await trackedCommand(e, "once", 20);
+    for (const agent of ids.slice(0, 5)) await reply(e, id, agent);
+    reads.length = 0;
+    let lateAgent: string | undefined;
+    late = async (agentIds) => {
+      lateAgent = agentIds[agentIds.length - 1];
+      expect(await reply(e, id, lateAgent as string)).toBe("replied");
+    };
+    await tick(e, id);
+    expect(reads.flat().sort()).toEqual([...ids].sort());
+    // The count this tick wrote did not see the late reply: the tick's settle left it to the next count.
+    expect(await command(id)).toMatchObject({ status: "RUNNING", in_flight: 15 });
+    expect(ids.slice(5)).toContain(lateAgent);
+    await tick(e, id);
+    expect(await command(id)).toMatchObject({ status: "RUNNING", in_flight: 14 });
+    expect(await recountInFlight(e.deps, await command(id))).toBe(14);
+  });
+
   it("counts a reply once whatever dies or races: a reply written and never counted, a count that died before its write, two counts at once", async () => {
     // A tick that dies between reading the agents and writing (a crash before countSettled): none
     // of its batches' counts is written (both batches are counted at once; a dead process writes neither).
@@ -248,5 +282,25 @@ describe("a command awaiting replies counts them per batch", () => {
     for (const agent of ids.slice(13)) await reply(e, id, agent);
     await tick(e, id);
     expect(await command(id)).toMatchObject({ status: "SUCCEEDED", in_flight: 0, errors: 0, counts: { REPLIED: 20 } });
+  });
+
+  it("counts a large command from its batches as its agents do: replies REPLIED, failing replies FAILED, timeouts TIMED_OUT, the silent rest SENT", async () => {
+    // batchCounts is what a command over EXACT_COUNT_MAX_TARGETS shows while it runs; countOutcomes reads every agent.
+    const e = engine();
+    const { id, ids } = await trackedCommand(e, "quick-counts", 30, { max_concurrency: 10 });
+    for (const agent of ids.slice(0, 6)) await reply(e, id, agent);
+    for (const agent of ids.slice(6, 8)) await reply(e, id, agent, '{"code":7,"message":"no disk"}');
+    // Past the first batch's deadline: its two silent agents time out, and the room they leave sends the second batch.
+    e.clock.now += TIMEOUT_SECONDS * 1000 + 1;
+    await tick(e, id);
+    expect(await command(id)).toMatchObject({ batches_done: 2, in_flight: 10, errors: 4 });
+    for (const agent of ids.slice(10, 14)) await reply(e, id, agent);
+    await reply(e, id, ids[14] as string, '{"code":3}');
+    await tick(e, id);
+    const running = await command(id);
+    expect(running).toMatchObject({ status: "RUNNING", batches_done: 2, in_flight: 5, errors: 5 });
+    const exact = await countOutcomes(store, running);
+    expect(exact).toMatchObject({ REPLIED: 10, FAILED: 3, TIMED_OUT: 2, SENT: 5, PENDING: 10, RETRYING: 0, SKIPPED: 0 });
+    expect(await batchCounts(store, running)).toEqual(exact);
   });
 });
