@@ -127,8 +127,12 @@ function scaleSection(
   target: number,
   poll: { readUnits: number },
   fullReadUnits: number,
+  warmCacheHeapMb: number,
 ): { lines: string[]; json: Record<string, unknown> } {
   const k = target / measured.agents;
+  // A warm instance may have run every shard in turn, so it may hold the whole fleet.
+  const heapMb = warmCacheHeapMb * k;
+  const memoryMb = measured.heartbeatFunction.memoryMb;
   const hb = measured.heartbeat;
   const scaled = inputsOf(
     target,
@@ -157,7 +161,7 @@ function scaleSection(
     "",
     `From this run's counts at ${measured.agents.toLocaleString("en")} agents, each × ${k} (they grow with the fleet), the settings as deployed and the latency model above:`,
     "",
-    "| what | at " + target.toLocaleString("en") + " | how |",
+    `| what | at ${target.toLocaleString("en")} | how |`,
     "|---|---|---|",
     `| heartbeat shards | ${shards} | one invocation would take ${Math.round(oneInvocationMs / 1000)} s modelled; the planner aims each shard at ${PLAN_SHARE_OF_BUDGET * 100} % of the ${HEARTBEAT_BUDGET_MS / 1000} s budget |`,
     `| GSE calls | ${Math.round(scaled.heartbeat.gseCalls)} a poll, ${gsePerSecond.toFixed(1)}/s, ${gseInFlight} in flight | 1000 ids a call, ${scaled.heartbeatFunction.gseConcurrency} in flight a shard; against GSE's gateway limit for our app (set by the GSE operator, 429 RATE_LIMIT_RESTRICTION beyond it, which the client backs off from) |`,
@@ -166,11 +170,15 @@ function scaleSection(
     `| commands table, a whole-fleet dispatch | ${Math.ceil(target / 1000)} batches; ≈ ${dispatchFailures.toLocaleString("en")} failure items (10 % not connected) on one partition key: ≥ ${Math.ceil(dispatchFailures / PARTITION_WCU_PER_S)} s at ${PARTITION_WCU_PER_S} WCU/s | batch ids are spread over 8 keys; agent items share the command's key |`,
     `| replies | ${target.toLocaleString("en")} reply items (one conditional put each, with reply tracking or without) on the command's one partition key: ≤ ${PARTITION_WCU_PER_S}/s, ≥ ${Math.ceil(target / PARTITION_WCU_PER_S / 60)} min | a reply writes no counter on the command's item: reply tracking counts replies per batch, one transaction a batch and tick (lib/commands/reply-count.ts) |`,
     `| Lambda concurrency | heartbeat ${shards}, plus the API's and the automation queue's | |`,
+    `| heartbeat memory | ≈ ${Math.round(heapMb)} MB of heap for the fleet a warm instance keeps (${warmCacheHeapMb.toFixed(1)} MB measured at ${measured.agents.toLocaleString("en")}), of its ${memoryMb} MB | an instance that ran every shard in turn holds every partition (lib/heartbeat/fleet-cache.ts keeps no bound) |`,
     `| cost a month | **${usd(cost.total)}** | the model above with the scaled counts and ${shards - 1} queued shards a poll |`,
     "",
     `What breaks first: a whole-fleet command's agent items on its one partition key (its replies: ${Math.ceil(target / PARTITION_WCU_PER_S / 60)} min at the key's`,
     "limit; its failure items), not the command's item, which replies no longer write; the heartbeat scales by shards and",
-    `its ${FLEET_PARTITION_KEYS} keys stay far under their limit. A warm heartbeat instance keeps the partitions it polls in memory (not measured here).`,
+    `its ${FLEET_PARTITION_KEYS} keys stay far under their limit. A warm heartbeat instance keeps the partitions it polls in memory: ≈ ${Math.round(heapMb)} MB`,
+    heapMb > memoryMb * 0.6
+      ? `at ${target.toLocaleString("en")} if it ran every shard, past 60 % of its ${memoryMb} MB: bound the cache to the partitions of the shard it runs, or raise the memory, before that size.`
+      : `at ${target.toLocaleString("en")} if it ran every shard, within its ${memoryMb} MB.`,
   ];
   return {
     lines,
@@ -182,6 +190,7 @@ function scaleSection(
       fleet_write_units_per_poll: Math.round(scaled.heartbeat.writeUnits),
       fleet_read_units_per_poll: Math.round(scaled.heartbeat.readUnits),
       usd_per_month: Math.round(cost.total * 100) / 100,
+      heartbeat_heap_mb: Math.round(heapMb),
     },
   };
 }
@@ -200,7 +209,7 @@ export const costBenchmark: Benchmark = {
     const ours = inputsOf(agents, medianPoll(heartbeat.ours), { writeUnitsPerAgent });
     const naive = inputsOf(agents, medianPoll(heartbeat.naive), { writeUnitsPerAgent: NAIVE_DISPATCH_WRITE_UNITS_PER_AGENT });
     const oursCost = monthlyCost(ours);
-    const scale = scaleSection(ours, 1_000_000, medianPoll(heartbeat.ours), f.full_read_units);
+    const scale = scaleSection(ours, 1_000_000, medianPoll(heartbeat.ours), f.full_read_units, f.warm_cache_heap_mb);
     const naiveCost = monthlyCost(naive);
     const floor = heartbeatWriteFloor(agents, f.transitions_per_poll, f.history_items_per_poll, oursCost.total);
     const report = [
@@ -217,7 +226,7 @@ export const costBenchmark: Benchmark = {
       `Stated load: bk-monitor reads every agent's state ${WORKLOAD.fullRefreshesPerHour}× an hour in requests of ${WORKLOAD.idsPerRequest} ids and one agent about`,
       `${WORKLOAD.singleQueriesPerSecond}× a second, each answered from the fleet table (${READ_UNITS_PER_AGENT_QUERIED} read unit an agent: its item by key, consistent);`,
       `${WORKLOAD.dispatchesPerMonth} whole-fleet dispatches a month without reply tracking. Storage: 600 B a fleet item, 400 B a history item kept 30 days.`,
-      "EventBridge's schedule is free; free tiers are left out. Prices: " + PRICES.asOf + ".",
+      `EventBridge's schedule is free; free tiers are left out. Prices: ${PRICES.asOf}.`,
       "",
       ...costTable(oursCost, naiveCost),
       "",

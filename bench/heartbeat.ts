@@ -19,6 +19,8 @@ import getPort from "get-port";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import pLimit from "p-limit";
 import { GseClient } from "../lib/gse/client.ts";
 import { FleetCache } from "../lib/heartbeat/fleet-cache.ts";
@@ -109,6 +111,8 @@ export interface HeartbeatFigures {
   readonly quiet_poll_write_units: number;
   readonly load_before: number;
   readonly load_after: number;
+  /** Heap the warm instance's fleet (lib/heartbeat/fleet-cache.ts) holds after the polls: heap used with it minus without it, each after a full GC. */
+  readonly warm_cache_heap_mb: number;
 }
 
 export interface HeartbeatMeasurement {
@@ -377,6 +381,13 @@ async function withParts<T>(agents: number, work: (parts: Parts) => Promise<T>):
  * fleet once), then `polls` polls each after 1 % of the fleet changed; the naive poll runs after
  * ours on the first `naivePolls` of them, against the same GSE state, on a table of its own.
  */
+/** Heap used after a full GC: V8 lets a process turn `gc` on at run time and reach it from a new context. */
+function heapAfterGc(): number {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+  return process.memoryUsage().heapUsed;
+}
+
 export async function measureHeartbeat(options: { agents?: number; polls?: number; naivePolls?: number } = {}): Promise<HeartbeatMeasurement> {
   const agents = options.agents ?? DEFAULT_AGENTS;
   const polls = options.polls ?? DEFAULT_POLLS;
@@ -397,7 +408,7 @@ export async function measureHeartbeat(options: { agents?: number; polls?: numbe
         Array.from({ length: FLEET_PARTITIONS }, (_, p) => p),
         full,
       );
-      const cache = new FleetCache();
+      let cache = new FleetCache();
       const loadBefore = loadavg()[0] ?? 0;
       // The warm-up: the cold instance reads the whole fleet; nothing changed.
       const warmUp = await ourPoll(parts, store, cache, 0, at + 60_000);
@@ -420,6 +431,9 @@ export async function measureHeartbeat(options: { agents?: number; polls?: numbe
           process.stdout.write(`naive ${poll}: ${Math.round(n.wallMs)} ms, ${fmt(n.writeUnits, 0)} WCU, ${fmt(n.readUnits, 1)} RCU\n`);
         }
       }
+      const withCache = heapAfterGc();
+      cache = new FleetCache();
+      const warmCacheHeapMb = Math.max(0, withCache - heapAfterGc()) / 1024 / 1024;
       const gseAlone = await gseAloneMs(
         parts,
         views.map((v) => v.legacy_id),
@@ -458,6 +472,7 @@ export async function measureHeartbeat(options: { agents?: number; polls?: numbe
         quiet_poll_write_units: warmUp.writeUnits,
         load_before: Number(loadBefore.toFixed(2)),
         load_after: Number((loadavg()[0] ?? 0).toFixed(2)),
+        warm_cache_heap_mb: Number(warmCacheHeapMb.toFixed(1)),
       };
       return { figures, ours, naive };
     } finally {
@@ -497,6 +512,7 @@ export const heartbeatBenchmark: Benchmark = {
       `| of which GSE alone (same chunks and concurrency, no DynamoDB; once) | ${f.gse_alone_ms} | ${f.gse_alone_ms} |`,
       `| write units beyond one per agent written and one per history item (bookkeeping, and each alert's sample in its shard's result and the outbox) | ${fmt(f.bookkeeping_write_units_per_poll, 0)} | – |`,
       `| write units of a poll in which nothing changed (its bookkeeping) | ${fmt(f.quiet_poll_write_units, 0)} | – |`,
+      `| heap the warm instance keeps its fleet in (after a full GC, with it minus without it) | ${fmt(f.warm_cache_heap_mb, 1)} MB | – |`,
       "",
       "| poll | agents written | history items | lost | GSE calls | write units | read units | partitions read | wall ms | naive wall ms |",
       "|---|---|---|---|---|---|---|---|---|---|",
