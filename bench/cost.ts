@@ -12,6 +12,7 @@ import { COMMAND_TABLE_CONCURRENCY } from "../lib/commands/store.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 import { commandsBenchmark } from "./commands.ts";
 import { type CostInputs, costTable, LATENCY, monthlyCost, POLLS_PER_MONTH, PRICES, pollMs, usd } from "./cost-model.ts";
+import { FLEET_CACHE_MAX_AGENTS } from "../lib/heartbeat/fleet-cache.ts";
 import { measureHeartbeat, medianPoll, SETTINGS } from "./heartbeat.ts";
 import type { Benchmark, BenchmarkResult } from "./stats.ts";
 
@@ -130,8 +131,9 @@ function scaleSection(
   warmCacheHeapMb: number,
 ): { lines: string[]; json: Record<string, unknown> } {
   const k = target / measured.agents;
-  // A warm instance may have run every shard in turn, so it may hold the whole fleet.
-  const heapMb = warmCacheHeapMb * k;
+  // A warm instance may have run every shard in turn: it holds the whole fleet, up to the cache's bound.
+  const heldAgents = Math.min(target, FLEET_CACHE_MAX_AGENTS);
+  const heapMb = (warmCacheHeapMb / measured.agents) * heldAgents;
   const memoryMb = measured.heartbeatFunction.memoryMb;
   const hb = measured.heartbeat;
   const scaled = inputsOf(
@@ -170,15 +172,13 @@ function scaleSection(
     `| commands table, a whole-fleet dispatch | ${Math.ceil(target / 1000)} batches; ≈ ${dispatchFailures.toLocaleString("en")} failure items (10 % not connected) on one partition key: ≥ ${Math.ceil(dispatchFailures / PARTITION_WCU_PER_S)} s at ${PARTITION_WCU_PER_S} WCU/s | batch ids are spread over 8 keys; agent items share the command's key |`,
     `| replies | ${target.toLocaleString("en")} reply items (one conditional put each, with reply tracking or without) on the command's one partition key: ≤ ${PARTITION_WCU_PER_S}/s, ≥ ${Math.ceil(target / PARTITION_WCU_PER_S / 60)} min | a reply writes no counter on the command's item: reply tracking counts replies per batch, one transaction a batch and tick (lib/commands/reply-count.ts) |`,
     `| Lambda concurrency | heartbeat ${shards}, plus the API's and the automation queue's | |`,
-    `| heartbeat memory | ≈ ${Math.round(heapMb)} MB of heap for the fleet a warm instance keeps (${warmCacheHeapMb.toFixed(1)} MB measured at ${measured.agents.toLocaleString("en")}), of its ${memoryMb} MB | an instance that ran every shard in turn holds every partition (lib/heartbeat/fleet-cache.ts keeps no bound) |`,
+    `| heartbeat memory | ≈ ${Math.round(heapMb)} MB of heap for the ${heldAgents.toLocaleString("en")} agents a warm instance keeps at most (${warmCacheHeapMb.toFixed(1)} MB measured at ${measured.agents.toLocaleString("en")}), of its ${memoryMb} MB | an instance that ran every shard in turn holds partitions up to FLEET_CACHE_MAX_AGENTS (${FLEET_CACHE_MAX_AGENTS.toLocaleString("en")}, lib/heartbeat/fleet-cache.ts), then forgets the least recently read |`,
     `| cost a month | **${usd(cost.total)}** | the model above with the scaled counts and ${shards - 1} queued shards a poll |`,
     "",
     `What breaks first: a whole-fleet command's agent items on its one partition key (its replies: ${Math.ceil(target / PARTITION_WCU_PER_S / 60)} min at the key's`,
     "limit; its failure items), not the command's item, which replies no longer write; the heartbeat scales by shards and",
-    `its ${FLEET_PARTITION_KEYS} keys stay far under their limit. A warm heartbeat instance keeps the partitions it polls in memory: ≈ ${Math.round(heapMb)} MB`,
-    heapMb > memoryMb * 0.6
-      ? `at ${target.toLocaleString("en")} if it ran every shard, past 60 % of its ${memoryMb} MB: bound the cache to the partitions of the shard it runs, or raise the memory, before that size.`
-      : `at ${target.toLocaleString("en")} if it ran every shard, within its ${memoryMb} MB.`,
+    `its ${FLEET_PARTITION_KEYS} keys stay far under their limit. A warm heartbeat instance keeps the partitions it polls in memory, at most`,
+    `${FLEET_CACHE_MAX_AGENTS.toLocaleString("en")} agents: ≈ ${Math.round(heapMb)} MB at ${target.toLocaleString("en")}, ${heapMb > memoryMb * 0.6 ? "past" : "within"} 60 % of its ${memoryMb} MB.`,
   ];
   return {
     lines,
