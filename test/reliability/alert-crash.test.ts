@@ -110,6 +110,15 @@ async function fiveAgentsAboutToBeLost(hb: TestHeartbeat): Promise<string[]> {
   return ids;
 }
 
+/** The next poll, a minute on, run in a process killed where `kill` says: its time, and the process. */
+async function killedPoll(hb: TestHeartbeat, kill: Parameters<typeof killableProcess>[0]): Promise<{ at: number; proc: ReturnType<typeof killableProcess> }> {
+  const proc = killableProcess(kill);
+  hb.clock.now += MINUTE;
+  const at = hb.clock.now;
+  await expect(startPoll(crashingHeartbeat(hb, proc), at)).rejects.toThrow(Killed);
+  return { at, proc };
+}
+
 /** The one lost alert: every agent named, with the alert_id in the body and as an SNS attribute. */
 function expectOneLostAlert(messages: readonly PublishedMessage[], ids: readonly string[]): void {
   expect(messages.map((m) => m.body.type)).toEqual(["heartbeat.lost"]);
@@ -126,10 +135,7 @@ describe("heartbeat shard", () => {
     const ids = await fiveAgentsAboutToBeLost(hb);
 
     // Killed at the put of the shard's result: the agents are written, nothing after them is.
-    const proc = killableProcess((client, input) => client === "dynamodb" && input.includes('"shard#0"'));
-    hb.clock.now += MINUTE;
-    const at = hb.clock.now;
-    await expect(startPoll(crashingHeartbeat(hb, proc), at)).rejects.toThrow(Killed);
+    const { at, proc } = await killedPoll(hb, (client, input) => client === "dynamodb" && input.includes('"shard#0"'));
     expect(proc.killed).toBe(true);
     expect(await statuses(hb)).toEqual(["lost", "lost", "lost", "lost", "lost"]);
     expect(await hb.takeMessages()).toEqual([]);
@@ -153,10 +159,10 @@ describe("heartbeat shard", () => {
 
     // Killed at the third agent's update: two agents are lost (with their marks), nothing of the poll's alerts is recorded.
     let agentWrites = 0;
-    const proc = killableProcess((client, input) => client === "dynamodb" && input.includes('"ConditionExpression":"rev = :rev"') && ++agentWrites === 3);
-    hb.clock.now += MINUTE;
-    const at = hb.clock.now;
-    await expect(startPoll(crashingHeartbeat(hb, proc), at)).rejects.toThrow(Killed);
+    const { at } = await killedPoll(
+      hb,
+      (client, input) => client === "dynamodb" && input.includes('"ConditionExpression":"rev = :rev"') && ++agentWrites === 3,
+    );
     expect((await statuses(hb)).filter((s) => s === "lost").length).toBe(2);
     expect(await hb.takeMessages()).toEqual([]);
 
@@ -181,10 +187,7 @@ describe("heartbeat shard", () => {
     const ids = await fiveAgentsAboutToBeLost(hb);
 
     // Killed at the write of the poll's history: every agent is written lost, nothing after.
-    const proc = killableProcess((client, input) => client === "dynamodb" && input.includes('"history#'));
-    hb.clock.now += MINUTE;
-    const at = hb.clock.now;
-    await expect(startPoll(crashingHeartbeat(hb, proc), at)).rejects.toThrow(Killed);
+    const { at } = await killedPoll(hb, (client, input) => client === "dynamodb" && input.includes('"history#'));
     expect(await statuses(hb)).toEqual(["lost", "lost", "lost", "lost", "lost"]);
 
     await setSimStatus(info, ids, 2);
@@ -207,10 +210,7 @@ describe("heartbeat shard", () => {
     const hb = await testHeartbeat({ lostAfterPolls: 1 });
     const ids = await fiveAgentsAboutToBeLost(hb);
 
-    const proc = killableProcess((client, input) => client === "dynamodb" && input.includes('"shard#0"'));
-    hb.clock.now += MINUTE;
-    const at = hb.clock.now;
-    await expect(startPoll(crashingHeartbeat(hb, proc), at)).rejects.toThrow(Killed);
+    const { at } = await killedPoll(hb, (client, input) => client === "dynamodb" && input.includes('"shard#0"'));
     expect(await statuses(hb)).toEqual(["lost", "lost", "lost", "lost", "lost"]);
 
     // An operator stops watching two of them before the retry (the agents are gone for good).
@@ -239,10 +239,7 @@ describe("heartbeat shard", () => {
     const hb = await testHeartbeat({ lostAfterPolls: 1 });
     const ids = await fiveAgentsAboutToBeLost(hb);
 
-    const proc = killableProcess((client) => client === "sns");
-    hb.clock.now += MINUTE;
-    const at = hb.clock.now;
-    await expect(startPoll(crashingHeartbeat(hb, proc), at)).rejects.toThrow(Killed);
+    const { at } = await killedPoll(hb, (client) => client === "sns");
     expect(await hb.takeMessages()).toEqual([]);
 
     // The retried scheduled run finds the shard done: the poll's finish does not run again.
