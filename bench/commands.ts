@@ -48,6 +48,8 @@ import type { Benchmark } from "./stats.ts";
 export const CREDENTIAL = { bk_app_code: "bench", bk_app_secret: "bench-secret-value" } as const;
 /** bk-nodeman's measured GSE latency for 1000 hosts (0.5–0.6 s; bench/agent-state.ts models the same): used only in a model line. */
 const MODELED_GSE_MS = 500;
+/** What DynamoDB writes to one partition key at most, a second (its documented per-partition limit). */
+const PER_KEY_WCU = 1_000;
 /** The automation function's tick budget, as functions/automation.ts computes it. */
 const TICK_BUDGET_MS = (FUNCTIONS.automation.timeoutSeconds - 30) * 1000;
 
@@ -140,7 +142,7 @@ const itemBytes = (item: Record<string, unknown>): number => Object.entries(item
 /** WRU of one put: 1 per started KB. */
 const putUnits = (item: unknown): number => Math.max(1, Math.ceil(itemBytes((item ?? {}) as Record<string, unknown>) / 1024));
 
-type Sk = { sk?: unknown } | undefined;
+type Sk = { pk?: unknown; sk?: unknown } | undefined;
 type Send = (command: unknown, options?: unknown) => Promise<unknown>;
 
 function capacityOf(out: unknown): number | undefined {
@@ -151,14 +153,17 @@ function capacityOf(out: unknown): number | undefined {
 }
 
 /** A document client whose `send` counts every request (and asks DynamoDB Local for consumed capacity). */
-export function countingClient(base: DynamoDBClient): { doc: DynamoDBDocumentClient; counts: DynamoCounts } {
+export function countingClient(base: DynamoDBClient): { doc: DynamoDBDocumentClient; counts: DynamoCounts; keyUnits: Map<string, number> } {
   const doc = DynamoDBDocumentClient.from(base);
   const counts = zeroCounts();
+  // Billed write units by partition key: DynamoDB takes at most 1,000 WCU/s on one key.
+  const keyUnits = new Map<string, number>();
   const original = doc.send.bind(doc) as Send;
   /** Counts an item written by its kind, with the units DynamoDB would bill for it. */
   const classify = (key: Sk, units = 0): void => {
     const sk = typeof key?.sk === "string" ? key.sk : "";
     counts.billedUnits += units;
+    if (typeof key?.pk === "string") keyUnits.set(key.pk, (keyUnits.get(key.pk) ?? 0) + units);
     if (sk.startsWith("agent#")) counts.agentUnits += units;
     if (sk.startsWith("agent#")) counts.agentItems++;
     else if (sk.startsWith("batch#")) counts.batchItems++;
@@ -209,7 +214,7 @@ export function countingClient(base: DynamoDBClient): { doc: DynamoDBDocumentCli
     }
   };
   (doc as unknown as { send: Send }).send = send;
-  return { doc, counts };
+  return { doc, counts, keyUnits };
 }
 
 /** The command store, with when its sending started and ended (the first claim, the last batch completed, the finish). */
@@ -265,6 +270,7 @@ export function recordingQueue(): JobQueue & { jobs: { job: Record<string, unkno
 interface ReplyServer {
   readonly url: string;
   readonly counts: DynamoCounts;
+  readonly keyUnits: Map<string, number>;
   readonly outcomes: Record<ReplyOutcome, number>;
   lastAt: number | undefined;
   close(): Promise<void>;
@@ -272,7 +278,7 @@ interface ReplyServer {
 
 /** GSE's slot callback, in-process: every reply goes through receiveCallback with its own counted client. */
 async function startReplyServer(base: DynamoDBClient, tableName: () => string, retentionMs: number): Promise<ReplyServer> {
-  const { doc, counts } = countingClient(base);
+  const { doc, counts, keyUnits } = countingClient(base);
   const stores = new Map<string, CommandStore>();
   const storeOf = (name: string): CommandStore => {
     let store = stores.get(name);
@@ -285,6 +291,7 @@ async function startReplyServer(base: DynamoDBClient, tableName: () => string, r
   const state: ReplyServer = {
     url: "",
     counts,
+    keyUnits,
     outcomes: { replied: 0, duplicate: 0, upstream: 0 },
     lastAt: undefined,
     close: async () => undefined,
@@ -337,6 +344,9 @@ interface Run {
   readonly perBatch: { prewrite: number; gse: number; record: number };
   readonly dispatch: DynamoCounts;
   readonly reply: DynamoCounts;
+  /** Partition keys the command's writes (dispatch and replies) went to, and the billed units of the busiest one. */
+  readonly writeKeys: number;
+  readonly hottestKeyUnits: number;
 }
 
 /**
@@ -358,6 +368,13 @@ interface Parts {
   table: string;
 }
 
+/** The command's write units by partition key, over the clients given (every key of a command holds its message id). */
+function keyLoad(messageId: string, counted: readonly Map<string, number>[]): { writeKeys: number; hottestKeyUnits: number } {
+  const byKey = new Map<string, number>();
+  for (const units of counted) for (const [pk, u] of units) if (pk.includes(messageId)) byKey.set(pk, (byKey.get(pk) ?? 0) + u);
+  return { writeKeys: byKey.size, hottestKeyUnits: Math.max(0, ...byKey.values()) };
+}
+
 const diff = (after: DynamoCounts, before: DynamoCounts): DynamoCounts =>
   Object.fromEntries(Object.entries(after).map(([k, v]) => [k, v - before[k as keyof DynamoCounts]])) as unknown as DynamoCounts;
 
@@ -365,7 +382,7 @@ async function runScenario(scenario: Scenario, targets: readonly string[], notCo
   parts.table = `bench-commands-${scenario.targets}-${Date.now()}`;
   await parts.dynamo.send(new CreateTableCommand(commandsTable(parts.table, false)));
   try {
-    const { doc, counts } = countingClient(parts.dynamo);
+    const { doc, counts, keyUnits } = countingClient(parts.dynamo);
     const store = new TimedStore({ client: doc, tableName: parts.table });
     const queue = recordingQueue();
     // GSE time per call, summed (calls overlap when several batches are in flight).
@@ -442,6 +459,7 @@ async function runScenario(scenario: Scenario, targets: readonly string[], notCo
       perBatch: { prewrite: store.prewriteMs / command.batch_count, gse: gseMs / command.batch_count, record: store.recordMs / command.batch_count },
       dispatch,
       reply: diff(parts.replies.counts, replyBefore),
+      ...keyLoad(request.message_id, [keyUnits, parts.replies.keyUnits]),
     };
     process.stdout.write(
       `${scenario.targets} ${scenario.maxConcurrency ?? "default"}: answer ${Math.round(answerMs)} ms (${run.sentInRequest}/${run.batches} sent), all sent ${Math.round(run.allSentMs)} ms, ` +
@@ -474,7 +492,7 @@ async function calibrate(dynamo: DynamoDBClient): Promise<{ withStream: number; 
     try {
       const started = performance.now();
       await new CommandStore({ client: doc, tableName: table.TableName }).prewriteAgents({
-        messageId: "calibration",
+        command: { message_id: "calibration" },
         batch: 0,
         agentIds: ids,
         now: Date.now(),
@@ -508,6 +526,9 @@ function runFigures(r: Run): Record<string, unknown> {
     item_writes_per_agent: round(d.writeItems / t),
     items: { agent: d.agentItems, batch: d.batchItems, ids: d.idsItems, command: d.commandItems },
     read_units: Math.round(d.readUnits),
+    write_keys: r.writeKeys,
+    hottest_key_write_units: Math.round(r.hottestKeyUnits),
+    hottest_key_share: round(r.hottestKeyUnits / Math.max(1, d.billedUnits + r.reply.billedUnits)),
     ...(r.scenario.replies
       ? {
           replies: r.replies.replied,
@@ -540,6 +561,11 @@ function figures(runs: readonly Run[]): Record<string, unknown> {
     reply_read_units_per_agent: tracked ? Math.round((tracked.dispatch.readUnits / tracked.scenario.targets) * 10_000) / 10_000 : undefined,
     write_units_per_agent_local: main.write_units_per_agent_local,
     agent_item_units_per_agent: main.agent_item_units_per_agent,
+    // The tracked run's busiest key, as a share of all its writes, and as the seconds a 100k burst keeps it busy at DynamoDB's 1,000 WCU/s a key.
+    reply_hottest_key_share: tracked ? runFigures(tracked).hottest_key_share : undefined,
+    reply_hottest_key_seconds_100k: tracked
+      ? Math.round((((tracked.hottestKeyUnits / tracked.scenario.targets) * 100_000) / PER_KEY_WCU) * 10) / 10
+      : undefined,
     runs: runs.map(runFigures),
   };
 }
@@ -616,6 +642,10 @@ function report(
       `cost ${per(billedUnits(tracked), t, 3)} WRU per agent${plain ? ` against ${per(billedUnits(plain), t, 3)} without reply tracking` : ""}, for **${per(billedUnits(tracked) + tracked.reply.billedUnits, t, 3)} WRU per agent** in all,`,
       `dispatch and replies. The counts read the agents of the batches still open (BatchGetItem by each batch's ids), once a tick: ${n(Math.round(tracked.dispatch.readUnits))} read units`,
       `in this run's dispatch (**${per(tracked.dispatch.readUnits, t, 3)} per agent**), besides the replies' own ${n(Math.round(tracked.reply.readUnits))} (the command and a members bucket, one GetItem each).`,
+      "",
+      `**Partition keys.** The command's writes, dispatch and replies, went to ${n(tracked.writeKeys)} partition keys; the busiest took ${n(Math.round(tracked.hottestKeyUnits))} WRU,`,
+      `${fmt((100 * tracked.hottestKeyUnits) / Math.max(1, tracked.dispatch.billedUnits + tracked.reply.billedUnits), 1)} % of them. Agent items spread over the command's agent shards (lib/commands/store/items.ts agentPk),`,
+      `so at DynamoDB's ${n(PER_KEY_WCU)} WCU/s a key the busiest key of a 100,000-agent burst is busy ≈ ${fmt(((tracked.hottestKeyUnits / t) * 100_000) / PER_KEY_WCU, 1)} s (every agent item under the command's one key: ≥ 100 s).`,
     );
   }
   if (ten && pct) {

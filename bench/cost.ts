@@ -9,6 +9,7 @@
  */
 import { FLEET_STATE_READ_CONCURRENCY } from "../lib/agent-state/fleet-state.ts";
 import { COMMAND_TABLE_CONCURRENCY } from "../lib/commands/store.ts";
+import { AGENT_SHARDS } from "../lib/commands/store/items.ts";
 import { FUNCTIONS } from "../lib/wiring.ts";
 import { commandsBenchmark } from "./commands.ts";
 import { type CostInputs, costTable, LATENCY, monthlyCost, POLLS_PER_MONTH, PRICES, pollMs, usd } from "./cost-model.ts";
@@ -169,14 +170,14 @@ function scaleSection(
     `| GSE calls | ${Math.round(scaled.heartbeat.gseCalls)} a poll, ${gsePerSecond.toFixed(1)}/s, ${gseInFlight} in flight | 1000 ids a call, ${scaled.heartbeatFunction.gseConcurrency} in flight a shard; against GSE's gateway limit for our app (set by the GSE operator, 429 RATE_LIMIT_RESTRICTION beyond it, which the client backs off from) |`,
     `| fleet table writes | ${Math.round(scaled.heartbeat.writeUnits).toLocaleString("en")} WU a poll, ≈ ${Math.round(writesPerKeyPerS)} WU/s a partition key while a shard runs | ${FLEET_PARTITION_KEYS} keys; a DynamoDB partition takes ${PARTITION_WCU_PER_S} WCU/s |`,
     `| fleet table reads | ${Math.round(scaled.heartbeat.readUnits).toLocaleString("en")} RU a poll of ${Math.round(fullReadUnits * k).toLocaleString("en")} for a full read | warm instances re-read only partitions whose revision moved, plus one a minute |`,
-    `| commands table, a whole-fleet dispatch | ${Math.ceil(target / 1000)} batches; ≈ ${dispatchFailures.toLocaleString("en")} failure items (10 % not connected) on one partition key: ≥ ${Math.ceil(dispatchFailures / PARTITION_WCU_PER_S)} s at ${PARTITION_WCU_PER_S} WCU/s | batch ids are spread over 8 keys; agent items share the command's key |`,
-    `| replies | ${target.toLocaleString("en")} reply items (one conditional put each, with reply tracking or without) on the command's one partition key: ≤ ${PARTITION_WCU_PER_S}/s, ≥ ${Math.ceil(target / PARTITION_WCU_PER_S / 60)} min | a reply writes no counter on the command's item: reply tracking counts replies per batch, one transaction a batch and tick (lib/commands/reply-count.ts) |`,
+    `| commands table, a whole-fleet dispatch | ${Math.ceil(target / 1000)} batches; ≈ ${dispatchFailures.toLocaleString("en")} failure items (10 % not connected) over the command's ${AGENT_SHARDS} agent keys: ≥ ${Math.ceil(dispatchFailures / AGENT_SHARDS / PARTITION_WCU_PER_S)} s at ${PARTITION_WCU_PER_S} WCU/s a key (their retry entries, 4 WU each in a transaction with the agent's move, on the same keys: ≥ ${Math.ceil((dispatchFailures * 4) / AGENT_SHARDS / PARTITION_WCU_PER_S)} s) | batch ids over 8 keys, agent items and retry entries over ${AGENT_SHARDS} (by a hash of the agent id); the command's own key keeps its item, its batches' state and its retry jobs |`,
+    `| replies | ${target.toLocaleString("en")} reply items (one conditional put each, with reply tracking or without) over ${AGENT_SHARDS} keys: ≤ ${(AGENT_SHARDS * PARTITION_WCU_PER_S).toLocaleString("en")}/s, ≥ ${Math.ceil(target / AGENT_SHARDS / PARTITION_WCU_PER_S)} s | a reply writes no counter on the command's item: reply tracking counts replies per batch, one transaction a batch and tick (lib/commands/reply-count.ts); sending the ${Math.ceil(target / 1000)} batches takes ≈ ${Math.round(((Math.ceil(target / 1000) / scaled.commands.gseConcurrency) * LATENCY.gseCallMs) / 1000)} s modelled, so replies come about as fast as the keys take them |`,
     `| Lambda concurrency | heartbeat ${shards}, plus the API's and the automation queue's | |`,
     `| heartbeat memory | ≈ ${Math.round(heapMb)} MB of heap for the ${heldAgents.toLocaleString("en")} agents a warm instance keeps at most (${warmCacheHeapMb.toFixed(1)} MB measured at ${measured.agents.toLocaleString("en")}), of its ${memoryMb} MB | an instance that ran every shard in turn holds partitions up to FLEET_CACHE_MAX_AGENTS (${FLEET_CACHE_MAX_AGENTS.toLocaleString("en")}, lib/heartbeat/fleet-cache.ts), then forgets the least recently read |`,
     `| cost a month | **${usd(cost.total)}** | the model above with the scaled counts and ${shards - 1} queued shards a poll |`,
     "",
-    `What breaks first: a whole-fleet command's agent items on its one partition key (its replies: ${Math.ceil(target / PARTITION_WCU_PER_S / 60)} min at the key's`,
-    "limit; its failure items), not the command's item, which replies no longer write; the heartbeat scales by shards and",
+    `What breaks first: a whole-fleet command's replies, ${target.toLocaleString("en")} items over its ${AGENT_SHARDS} agent keys (≥ ${Math.ceil(target / AGENT_SHARDS / PARTITION_WCU_PER_S)} s at the keys' limit; on the command's one key,`,
+    `as before agent shards, ≥ ${Math.ceil(target / PARTITION_WCU_PER_S / 60)} min), not the command's item, which replies do not write; the heartbeat scales by shards and`,
     `its ${FLEET_PARTITION_KEYS} keys stay far under their limit. A warm heartbeat instance keeps the partitions it polls in memory, at most`,
     `${FLEET_CACHE_MAX_AGENTS.toLocaleString("en")} agents: ≈ ${Math.round(heapMb)} MB at ${target.toLocaleString("en")}, ${heapMb > memoryMb * 0.6 ? "past" : "within"} 60 % of its ${memoryMb} MB.`,
   ];

@@ -40,7 +40,7 @@ export async function dispatchCommand(
 ): Promise<DispatchAnswer> {
   const { command, created } = await submitCommand(deps, request, createdBy, origin);
   if (!created) {
-    const failed = await deps.store.agentPage(command.message_id, { limit: 5000, cursor: undefined, outcomes: ["FAILED", "RETRYING"] });
+    const failed = await deps.store.agentPage(command, { limit: 5000, cursor: undefined, outcomes: ["FAILED", "RETRYING"] });
     return {
       results: failed.items.map((a) => ({ bk_agent_id: a.agent_id, code: a.code ?? 0, message: a.message ?? "" })),
       command: await answerView(deps.store, command),
@@ -90,7 +90,7 @@ export async function getCommandPage(
     return { command: await describeCommand(deps.store, command), agents: walked.agents, ...(walked.cursor ? { next_cursor: walked.cursor } : {}) };
   }
   const stored: AgentOutcome[] | undefined = query.outcome === undefined ? undefined : (STORED[query.outcome] ?? [query.outcome]);
-  const page = await deps.store.agentPage(messageId, { limit: query.limit, cursor: query.cursor, ...(stored ? { outcomes: stored } : {}) });
+  const page = await deps.store.agentPage(command, { limit: query.limit, cursor: query.cursor, ...(stored ? { outcomes: stored } : {}) });
   const agents = page.items.map((item) => agentResult(item, states, ended)).filter((a) => query.outcome === undefined || a.outcome === query.outcome);
   return { command: await describeCommand(deps.store, command), agents, ...(page.cursor ? { next_cursor: page.cursor } : {}) };
 }

@@ -59,7 +59,7 @@ async function skipUnsentBatches(deps: CloseDeps, command: CommandItem): Promise
 async function giveUpAndCount(deps: CloseDeps, command: CommandItem, batches: readonly BatchItem[]): Promise<OutcomeCounts> {
   const now = deps.now();
   return tallyOutcomes(deps.store, command, batches, async (item) => {
-    if (isWaitingForRetry(item)) await deps.store.giveUp(command.message_id, item.agent_id, now);
+    if (isWaitingForRetry(item)) await deps.store.giveUp(command, item.agent_id, now);
   });
 }
 

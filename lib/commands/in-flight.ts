@@ -40,7 +40,7 @@ export async function recountInFlight(deps: Pick<CommandDeps, "store">, command:
   const tracked = command.reply_timeout_seconds !== null;
   const ownItemsPerBatch = new Map<number, number>();
   let inFlight = 0;
-  for await (const page of deps.store.agentItems(command.message_id, true)) {
+  for await (const page of deps.store.agentItems(command, true)) {
     for (const item of page) {
       if (item.by_batch === true) continue;
       if (agentInFlight(item, states.get(item.batch), tracked)) inFlight++;

@@ -4,7 +4,7 @@
  */
 import { AGENT_OUTCOMES, type AgentOutcome, type CommandStatus, type OutcomeCounts } from "./schemas.ts";
 import type { CommandStore } from "./store.ts";
-import { agentSk, TTL, type AgentCommandItem, type BatchItem, type CommandItem } from "./store/items.ts";
+import { agentKey, TTL, type AgentCommandItem, type BatchItem, type CommandItem } from "./store/items.ts";
 
 /**
  * An agent's outcome as the API tells it: a PENDING item whose batch went out was SENT, and a
@@ -50,7 +50,7 @@ export async function tallyOutcomes(
   const states = new Map(batches.map((b) => [b.index, b.state]));
   const counts = zeroCounts();
   const itemsPerBatch = new Map<number, number>();
-  for await (const page of store.agentItems(command.message_id, true)) {
+  for await (const page of store.agentItems(command, true)) {
     for (const item of page) {
       if (visit) await visit(item);
       counts[effectiveOutcome(item, states, ended)]++;
@@ -74,8 +74,7 @@ export const listedBatch = (batch: Pick<BatchItem, "state" | "claim" | "attempts
 /** What stands for an agent of a sparse command that has no item: PENDING in its batch, as of the batch's send. */
 export function standIn(command: CommandItem, batch: Pick<BatchItem, "index" | "sent_at">, agentId: string): AgentCommandItem {
   return {
-    pk: command.pk,
-    sk: agentSk(agentId),
+    ...agentKey(command, agentId),
     agent_id: agentId,
     batch: batch.index,
     outcome: "PENDING",
@@ -94,11 +93,11 @@ export async function* commandAgents(
   command: CommandItem,
 ): AsyncGenerator<AgentCommandItem[]> {
   if (command.sparse_agents !== true) {
-    yield* store.agentItems(command.message_id, true);
+    yield* store.agentItems(command, true);
     return;
   }
   const items = new Map<string, AgentCommandItem>();
-  for await (const page of store.agentItems(command.message_id, true)) for (const item of page) items.set(item.agent_id, item);
+  for await (const page of store.agentItems(command, true)) for (const item of page) items.set(item.agent_id, item);
   for (const batch of (await store.batches(command.message_id, command.body_hash)).filter(listedBatch)) {
     const ids = (await store.batchIds(command.message_id, [batch])).get(batch.index) ?? [];
     yield ids.map((id) => items.get(id) ?? standIn(command, batch, id));

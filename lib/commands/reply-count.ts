@@ -85,7 +85,7 @@ async function countBatch(
   of: { agentIds: readonly string[]; timeoutMs: number },
 ): Promise<ReplyCount & { batch: BatchItem }> {
   const messageId = command.message_id;
-  const items = new Map<string, Pick<AgentCommandItem, "outcome" | "by_batch">>(await deps.store.agentsByIds(messageId, of.agentIds));
+  const items = new Map<string, Pick<AgentCommandItem, "outcome" | "by_batch">>(await deps.store.agentsByIds(command, of.agentIds));
   const now = deps.now();
   const overdue = now >= (batch.sent_at ?? now) + of.timeoutMs;
   const silent = of.agentIds.filter((id) => !items.has(id));
@@ -94,7 +94,7 @@ async function countBatch(
   if (!overdue) waiting = silent.length;
   else {
     const timedOut = await Promise.all(
-      silent.map((agentId) => deps.store.timeOutByBatch(messageId, { agentId, batch: batch.index, now, expiresAt: command.expires_at })),
+      silent.map((agentId) => deps.store.timeOutByBatch(command, { agentId, batch: batch.index, now, expiresAt: command.expires_at })),
     );
     silent.forEach((agentId, i) => {
       if (timedOut[i]) {

@@ -98,7 +98,7 @@ export async function receiveCallback(deps: ReplyDeps, callback: SlotCallback): 
     const verdict = tracked ? judgeReply(command.reply_rule ?? DEFAULT_REPLY_RULE, text) : { failed: false };
     const failure = verdict.failed ? { code: verdict.code ?? 1, message: verdict.message ?? "reply reports failure" } : undefined;
     const sparse = command.sparse_agents === true ? { hash: command.body_hash, targets: command.target_count, expiresAt: command.expires_at } : undefined;
-    const result = await deps.store.markReplied(callback.message_id, callback.bk_agent_id, {
+    const result = await deps.store.markReplied(command, callback.bk_agent_id, {
       text,
       now,
       tracked,

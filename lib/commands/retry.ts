@@ -11,7 +11,15 @@ import type { StreamRecord } from "../core/records.ts";
 import type { RecoveryRule } from "../automation/recovery.ts";
 import { randomUUID } from "node:crypto";
 import { chunk } from "../dynamo/batch.ts";
-import { agentCommandItemSchema, commandItemSchema, type AgentAttempt, type AgentCommandItem, type CommandItem, type RetryEntry } from "./store/items.ts";
+import {
+  agentCommandItemSchema,
+  commandItemSchema,
+  messageIdOfAgentPk,
+  type AgentAttempt,
+  type AgentCommandItem,
+  type CommandItem,
+  type RetryEntry,
+} from "./store/items.ts";
 import type { RetryCommand, RetryResults } from "./store/retries.ts";
 import { messageIdSchema } from "../gse/schemas.ts";
 import { raiseCommandAlert } from "./alert-outbox.ts";
@@ -53,17 +61,17 @@ const delaySecondsUntil = (at: number, now: number): number => Math.min(MAX_QUEU
 export async function scheduleRetry(deps: CommandDeps, command: RetryCommand, agent: AgentCommandItem): Promise<void> {
   const now = deps.now();
   if (command.status !== "RUNNING") {
-    await deps.store.giveUp(command.message_id, agent.agent_id, now);
+    await deps.store.giveUp(command, agent.agent_id, now);
     return;
   }
   const due = retryDueAt(now, agent.attempts, deps.settings, deps.random);
-  const attempt = { messageId: command.message_id, agentId: agent.agent_id, attempts: agent.attempts };
+  const attempt = { command, agentId: agent.agent_id, attempts: agent.attempts };
   if (await deps.store.markRetrying(attempt, { due, now, expiresAt: command.expires_at })) {
     await queueRound(deps, command, due);
     return;
   }
   // A second delivery of the stream record: the first marked it; its round may not be queued yet (a crash between).
-  const current = await deps.store.getAgent(command.message_id, agent.agent_id);
+  const current = await deps.store.getAgent(command, agent.agent_id);
   if (current?.outcome === "RETRYING" && current.attempts === agent.attempts && current.retry_at !== undefined)
     await queueRound(deps, command, current.retry_at);
 }
@@ -142,9 +150,9 @@ async function takeRetryLease(deps: CommandDeps, command: RetryCommand, round: {
 /** The command ended: its close gives every waiting agent up (then this changes nothing), or is about to. */
 async function dropEndedRound(deps: CommandDeps, command: RetryCommand, due: number): Promise<void> {
   const now = deps.now();
-  const entries = await deps.store.dueRetries(command.message_id, now, retrySliceAgents(deps));
-  for (const entry of entries) await deps.store.giveUp(command.message_id, entry.agent_id, now);
-  await deps.store.dropRetryEntries(command.message_id, entries);
+  const entries = await deps.store.dueRetries(command, now, retrySliceAgents(deps));
+  for (const entry of entries) await deps.store.giveUp(command, entry.agent_id, now);
+  await deps.store.dropRetryEntries(entries);
   deps.logger?.info("command retry dropped", { message_id: command.message_id, due, agents: entries.length, why: `command ${command.status}` });
 }
 
@@ -156,16 +164,16 @@ async function runRetrySlice(deps: CommandDeps, command: CommandItem, round: { d
   const { due } = round;
   const limit = retrySliceAgents(deps);
   const started = deps.now();
-  const entries = await deps.store.dueRetries(command.message_id, round.until, limit + 1);
+  const entries = await deps.store.dueRetries(command, round.until, limit + 1);
   const slice = entries.slice(0, limit);
-  const claimed = await deps.store.claimRetries(command.message_id, slice, deps.now());
+  const claimed = await deps.store.claimRetries(command, slice, deps.now());
   const claimedAt = deps.now();
   const results = await Promise.all(chunk(claimed, deps.settings.batchSize).map((part) => sendRetryBatch(deps, command, part)));
   const sentAt = deps.now();
   const delivered = results.flatMap((r) => r.delivered);
   const failures = results.flatMap((r) => r.failures);
-  await deps.store.recordRetries(command.message_id, { delivered, failures }, deps.now(), command.reply_timeout_seconds !== null);
-  await deps.store.dropRetryEntries(command.message_id, slice);
+  await deps.store.recordRetries(command, { delivered, failures }, deps.now(), command.reply_timeout_seconds !== null);
+  await deps.store.dropRetryEntries(slice);
   deps.logger?.info("command retry round", {
     message_id: command.message_id,
     due,
@@ -213,7 +221,7 @@ async function sendRetryBatch(deps: CommandDeps, command: CommandItem, part: rea
   for (const e of part) {
     const attempts = e.attempts + 1;
     const refused = refusals.get(e.agent_id);
-    if (!refused) delivered.push({ messageId, agentId: e.agent_id, attempts });
+    if (!refused) delivered.push({ command, agentId: e.agent_id, attempts });
     else failures.push({ failure: { agentId: e.agent_id, ...refused, final: lastAttempt(e.agent_id) || PERMANENT_AGENT_CODES.has(refused.code) }, attempts });
   }
   return { delivered, failures };
@@ -281,7 +289,7 @@ async function rescueStalledAgents(deps: CommandDeps, command: CommandItem): Pro
   if (command.pending_retries <= 0) return;
   const stale = deps.now() - deps.settings.leaseMs;
   let rearmed: number | undefined;
-  for await (const page of deps.store.agentItems(command.message_id, true)) {
+  for await (const page of deps.store.agentItems(command, true)) {
     for (const agent of page) {
       if (agent.final) continue;
       const stalledFailure = agent.outcome === "FAILED" && agent.updated_at < stale;
@@ -290,7 +298,7 @@ async function rescueStalledAgents(deps: CommandDeps, command: CommandItem): Pro
       else if (stalledRetry) {
         const now = deps.now();
         const due = Math.ceil(now / RETRY_ROUND_MS) * RETRY_ROUND_MS;
-        const attempt = { messageId: command.message_id, agentId: agent.agent_id, attempts: agent.attempts };
+        const attempt = { command, agentId: agent.agent_id, attempts: agent.attempts };
         if (await deps.store.rearmRetry(attempt, { due, now, expiresAt: command.expires_at })) rearmed = Math.max(rearmed ?? 0, due);
       }
     }
@@ -313,8 +321,8 @@ export type CommandRecoveryDeps = CommandDeps & { alerts: AlertPublisher<Command
 export function commandRecoveryRule(deps: CommandRecoveryDeps): RecoveryRule {
   return async function recoverCommandRecord(record: StreamRecord) {
     const { NewImage: next, OldImage: previous } = record.dynamodb;
-    if (!next || typeof next.pk !== "string" || !next.pk.startsWith("cmd#")) return;
-    if (next.sk === "meta") {
+    if (!next || typeof next.pk !== "string" || typeof next.sk !== "string") return;
+    if (next.sk === "meta" && next.pk.startsWith("cmd#")) {
       const command = commandItemSchema.parse(next);
       if (command.status === "RUNNING" || command.status === "SUCCEEDED") return;
       // It just ended, or it ended before and its last agent in flight settled now (the alert waited for it).
@@ -324,11 +332,13 @@ export function commandRecoveryRule(deps: CommandRecoveryDeps): RecoveryRule {
       await recoverEndedCommand(deps, command, lastSettled);
       return;
     }
-    if (typeof next.sk !== "string" || !next.sk.startsWith("agent#")) return;
+    // An agent item, under its command's key or one of its agent shards.
+    const messageId = next.sk.startsWith("agent#") ? messageIdOfAgentPk(next.pk) : undefined;
+    if (messageId === undefined) return;
     const agent = agentCommandItemSchema.parse(next);
     if (agent.outcome !== "FAILED" || agent.final) return;
     if (previous?.outcome === "FAILED" && previous.attempts === agent.attempts) return;
-    const command = await deps.store.retryCommand(agent.pk.slice("cmd#".length));
+    const command = await deps.store.retryCommand(messageId);
     if (!command) return;
     await scheduleRetry(deps, command, agent);
   };
@@ -361,7 +371,7 @@ async function alertOnce(deps: CommandRecoveryDeps, command: ClosedCommand & { s
 
 /** Up to ALERT_SAMPLE_SIZE agents that failed (given up, or about to be) or timed out, with GSE's code and message. */
 async function failingSample(deps: CommandDeps, command: CommandItem): Promise<AlertSampleAgent[]> {
-  const page = await deps.store.agentPage(command.message_id, { limit: ALERT_SAMPLE_SIZE, cursor: undefined, outcomes: ["FAILED", "RETRYING", "TIMED_OUT"] });
+  const page = await deps.store.agentPage(command, { limit: ALERT_SAMPLE_SIZE, cursor: undefined, outcomes: ["FAILED", "RETRYING", "TIMED_OUT"] });
   const noBatches = new Map<number, never>();
   return page.items.map((a) => ({
     bk_agent_id: a.agent_id,

@@ -168,7 +168,7 @@ async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchIt
   const ids = batch.agent_ids ?? [];
   const messageId = command.message_id;
   if (command.sparse_agents !== true)
-    await deps.store.prewriteAgents({ messageId, batch: batch.index, agentIds: ids, now: deps.now(), expiresAt: command.expires_at, firstSend });
+    await deps.store.prewriteAgents({ command, batch: batch.index, agentIds: ids, now: deps.now(), expiresAt: command.expires_at, firstSend });
   // Stopped (cancelled, aborted) since this batch was claimed: it is never sent, its agents SKIPPED.
   if ((await deps.store.getCommand(messageId))?.status !== "RUNNING") {
     await deps.store.abandonBatch(held, { size: batch.size, now: deps.now() });
@@ -186,9 +186,9 @@ async function sendBatch(deps: CommandDeps, command: CommandItem, batch: BatchIt
     // GSE refused the message itself (e.g. the slot), or the attempts are used up: final.
     failures = ids.map((agentId) => ({ agentId, code: caught.gseCode ?? caught.code, message: caught.message, final: true }));
   }
-  const recorded = await deps.store.recordFailures(messageId, failures, { now: deps.now(), batch: batch.index, expiresAt: command.expires_at });
+  const recorded = await deps.store.recordFailures(command, failures, { now: deps.now(), batch: batch.index, expiresAt: command.expires_at });
   // A sender before this one may have recorded failures and died before completing: none of them is counted yet.
-  const counted = firstSend ? recorded : await deps.store.firstFailures(messageId, { index: batch.index, agentIds: ids });
+  const counted = firstSend ? recorded : await deps.store.firstFailures(command, { index: batch.index, agentIds: ids });
   // Without reply tracking an agent settles on delivery: the delivered ones leave the window now (with it, at their batch's count of replies).
   const settled = command.reply_timeout_seconds === null ? ids.length - failures.length : 0;
   await deps.store.completeBatch(held, { ...counted, now: deps.now(), settled });

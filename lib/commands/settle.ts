@@ -105,7 +105,7 @@ async function expireAgentItems(
   if (earliest + timeoutMs > now && command.status === "RUNNING" && (command.in_flight ?? 0) > 0) return { waiting: command.in_flight ?? 0, expired: 0 };
   let waiting = 0;
   let expired = 0;
-  for await (const page of deps.store.agentItems(command.message_id, true)) {
+  for await (const page of deps.store.agentItems(command, true)) {
     for (const item of page) {
       if (item.outcome !== "PENDING" && item.outcome !== "SENT") continue;
       // A retried agent was delivered when its item turned SENT; the others when their batch went out.
@@ -114,7 +114,7 @@ async function expireAgentItems(
         // Its batch never went out (skipped): nothing to wait for once the command stopped.
         if (command.status === "RUNNING") waiting++;
       } else if (now < deliveredAt + timeoutMs) waiting++;
-      else if (await deps.store.markTimedOut(command.message_id, item.agent_id, now)) expired++;
+      else if (await deps.store.markTimedOut(command, item.agent_id, now)) expired++;
     }
   }
   return { waiting, expired };

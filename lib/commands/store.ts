@@ -7,7 +7,7 @@
  *   store/command.ts  the command itself (sk = meta): create, counters, finish, counts, alert claim
  *   store/batches.ts  its batches: claimed under a lease, sent, released, skipped
  *   store/ids.ts      its batches' agent ids (written once, gzipped) and members by id hash
- *   store/agents.ts   its agents: prewritten (replies awaited), failed, replied, timed out
+ *   store/agents.ts   its agents (spread over agent_shards keys): prewritten (legacy), failed, replied, timed out
  *   store/retries.ts  its retries: entries by due time, the one job per due time, the round's lease
  *   store/listing.ts  the index of every command (listing, the sweep)
  *   store/upstream.ts messages no command asked for
@@ -20,6 +20,7 @@ import type {
   AgentAttempt,
   AgentCommandItem,
   AgentFailure,
+  AgentsOf,
   BatchClaim,
   BatchItem,
   CommandDelta,
@@ -171,22 +172,22 @@ export class CommandStore {
   }
 
   /** First delivery failures of a batch, each its agent's item (created or moved from PENDING); returns what this call recorded, for completeBatch to count. */
-  recordFailures(messageId: string, failures: readonly AgentFailure[], at: agents.FailureAt): Promise<agents.FailureCount> {
-    return agents.recordFailures(this.table, messageId, failures, at);
+  recordFailures(command: AgentsOf, failures: readonly AgentFailure[], at: agents.FailureAt): Promise<agents.FailureCount> {
+    return agents.recordFailures(this.table, command, failures, at);
   }
 
   /** The first delivery failures recorded for a batch by any sender: what a sender that took it over counts. */
-  firstFailures(messageId: string, batch: { index: number; agentIds: readonly string[] }): Promise<agents.FailureCount> {
-    return agents.firstFailures(this.table, messageId, batch);
+  firstFailures(command: AgentsOf, batch: { index: number; agentIds: readonly string[] }): Promise<agents.FailureCount> {
+    return agents.firstFailures(this.table, command, batch);
   }
 
-  getAgent(messageId: string, agentId: string): Promise<AgentCommandItem | undefined> {
-    return agents.getAgent(this.table, messageId, agentId);
+  getAgent(command: AgentsOf, agentId: string): Promise<AgentCommandItem | undefined> {
+    return agents.getAgent(this.table, command, agentId);
   }
 
   /** The items of the agents given that have one, by agent id. */
-  agentsByIds(messageId: string, agentIds: readonly string[]): Promise<Map<string, AgentCommandItem>> {
-    return agents.agentsByIds(this.table, messageId, agentIds);
+  agentsByIds(command: AgentsOf, agentIds: readonly string[]): Promise<Map<string, AgentCommandItem>> {
+    return agents.agentsByIds(this.table, command, agentIds);
   }
 
   /** The agent ids of the batches given, by batch index. */
@@ -195,33 +196,33 @@ export class CommandStore {
   }
 
   /** A FAILED or RETRYING agent of a command that stopped: no more attempts. */
-  giveUp(messageId: string, agentId: string, now: number): Promise<boolean> {
-    return agents.giveUp(this.table, messageId, agentId, now);
+  giveUp(command: AgentsOf, agentId: string, now: number): Promise<boolean> {
+    return agents.giveUp(this.table, command, agentId, now);
   }
 
   /** The plugin answered. Only an agent we sent to, and only once. */
-  markReplied(messageId: string, agentId: string, reply: agents.ReplyRecord): Promise<agents.ReplyResult> {
-    return agents.markReplied(this.table, { messageId, agentId }, reply);
+  markReplied(command: AgentsOf, agentId: string, reply: agents.ReplyRecord): Promise<agents.ReplyResult> {
+    return agents.markReplied(this.table, { command, agentId }, reply);
   }
 
   /** No reply within the command's timeout. */
-  markTimedOut(messageId: string, agentId: string, now: number): Promise<boolean> {
-    return agents.markTimedOut(this.table, messageId, agentId, now);
+  markTimedOut(command: AgentsOf, agentId: string, now: number): Promise<boolean> {
+    return agents.markTimedOut(this.table, command, agentId, now);
   }
 
   /** No reply within the command's timeout from an agent without an item: TIMED_OUT `by_batch`, counted with its batch. */
-  timeOutByBatch(messageId: string, agent: { agentId: string; batch: number; now: number; expiresAt: number }): Promise<boolean> {
-    return agents.timeOutByBatch(this.table, messageId, agent);
+  timeOutByBatch(command: AgentsOf, agent: { agentId: string; batch: number; now: number; expiresAt: number }): Promise<boolean> {
+    return agents.timeOutByBatch(this.table, command, agent);
   }
 
   /** Every agent item of the command, a page at a time (projection keeps it small). */
-  agentItems(messageId: string, projection = false): AsyncGenerator<AgentCommandItem[]> {
-    return agents.agentItems(this.table, messageId, projection);
+  agentItems(command: AgentsOf, projection = false): AsyncGenerator<AgentCommandItem[]> {
+    return agents.agentItems(this.table, command, projection);
   }
 
   /** One page of agent items, optionally of some stored outcomes. */
-  agentPage(messageId: string, options: PageRequest & { outcomes?: readonly AgentOutcome[] }): Promise<Page<AgentCommandItem>> {
-    return agents.agentPage(this.table, messageId, options);
+  agentPage(command: AgentsOf, options: PageRequest & { outcomes?: readonly AgentOutcome[] }): Promise<Page<AgentCommandItem>> {
+    return agents.agentPage(this.table, command, options);
   }
 
   // --- retries (store/retries.ts) ---------------------------------------------------------------
@@ -247,8 +248,8 @@ export class CommandStore {
   }
 
   /** Up to `limit` retry entries due by `now`, earliest first. */
-  dueRetries(messageId: string, now: number, limit: number): Promise<RetryEntry[]> {
-    return retries.dueRetries(this.table, messageId, now, limit);
+  dueRetries(command: AgentsOf, now: number, limit: number): Promise<RetryEntry[]> {
+    return retries.dueRetries(this.table, command, now, limit);
   }
 
   /** Takes the command's retry lease; false while another round holds it. */
@@ -267,17 +268,17 @@ export class CommandStore {
   }
 
   /** Claims attempt n+1 of each entry's agent; returns the entries claimed. */
-  claimRetries(messageId: string, entries: readonly RetryEntry[], now: number): Promise<RetryEntry[]> {
-    return retries.claimRetries(this.table, messageId, entries, now);
+  claimRetries(command: AgentsOf, entries: readonly RetryEntry[], now: number): Promise<RetryEntry[]> {
+    return retries.claimRetries(this.table, command, entries, now);
   }
 
   /** A round's outcomes: SENT, FAILED (again) or FAILED for good, with the pending retries. */
-  recordRetries(messageId: string, results: retries.RetryResults, now: number, tracked = false): Promise<void> {
-    return retries.recordRetries(this.table, messageId, results, now, tracked);
+  recordRetries(command: AgentsOf, results: retries.RetryResults, now: number, tracked = false): Promise<void> {
+    return retries.recordRetries(this.table, command, results, now, tracked);
   }
 
-  dropRetryEntries(messageId: string, entries: readonly RetryEntry[]): Promise<void> {
-    return retries.dropRetryEntries(this.table, messageId, entries);
+  dropRetryEntries(entries: readonly RetryEntry[]): Promise<void> {
+    return retries.dropRetryEntries(this.table, entries);
   }
 
   // --- listing, upstream (store/listing.ts, store/upstream.ts) -----------------------------------

@@ -8,7 +8,7 @@ import { assertCallerSlot } from "../gse/dispatch.ts";
 import { commandHash, planRollout, uniqueTargets } from "./rollout.ts";
 import type { DispatchCommandRequest } from "./schemas.ts";
 import { COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS, type CommandDeps, type CommandSettings } from "./settings.ts";
-import { batchSk, commandPk, indexSk, type BatchItem, type CommandItem } from "./store/items.ts";
+import { AGENT_SHARDS, batchSk, commandPk, indexSk, type BatchItem, type CommandItem } from "./store/items.ts";
 
 export interface Submission {
   readonly command: CommandItem;
@@ -93,6 +93,8 @@ function newCommandItems(request: DispatchCommandRequest, settings: CommandSetti
     in_flight: 0,
     // An agent needs no item unless something happens to it (a failure, a reply, a reply timeout: issue 23).
     sparse_agents: true,
+    // Its agents' items (a reply from each, at scale) spread over several keys, not the command's one.
+    agent_shards: AGENT_SHARDS,
     ...(request.reply_rule ? { reply_rule: request.reply_rule } : {}),
     ...(request.target_query ? { target_query: request.target_query } : {}),
     created_by: by.createdBy,

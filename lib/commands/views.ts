@@ -123,7 +123,7 @@ export async function sparseAgentPage(
     let offset = batch.index === from.batch ? from.offset : 0;
     while (offset < ids.length) {
       const part = ids.slice(offset, offset + Math.min(WALK_STEP, query.limit - agents.length));
-      const items = await store.agentsByIds(command.message_id, part);
+      const items = await store.agentsByIds(command, part);
       for (const id of part) {
         const agent = agentResult(items.get(id) ?? standIn(command, batch, id), states, ended);
         if (query.outcome === undefined || agent.outcome === query.outcome) agents.push(agent);

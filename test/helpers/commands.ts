@@ -52,7 +52,10 @@ export const commandStore = (info: StackInfo, dynamo: DynamoDBClient): CommandSt
 /** A command's agent items as stored (read from the table, not through the API): whether each is final shows only here. */
 export async function storedCommandAgents(info: StackInfo, dynamo: DynamoDBClient, id: string): Promise<AgentCommandItem[]> {
   const items: AgentCommandItem[] = [];
-  for await (const page of commandStore(info, dynamo).agentItems(id)) items.push(...page);
+  const store = commandStore(info, dynamo);
+  const command = await store.getCommand(id);
+  if (!command) return items;
+  for await (const page of store.agentItems(command)) items.push(...page);
   return items;
 }
 

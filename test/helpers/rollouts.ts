@@ -22,21 +22,12 @@ import type { RolloutView } from "../../lib/rollouts/schemas.ts";
 import { RolloutStore } from "../../lib/rollouts/store.ts";
 import { TemplateStore } from "../../lib/templates/store.ts";
 import { tableSpec } from "../../local/dynamodb.ts";
+import { TEST_COMMAND_SETTINGS } from "./command-engine.ts";
 import { sqsRecord } from "./events.ts";
 import { testHeartbeat, type TestHeartbeat } from "./heartbeat.ts";
 import { testGseConfig, useStack } from "./stack.ts";
 
-export const ROLLOUT_TEST_COMMAND_SETTINGS: CommandSettings = {
-  batchSize: 10,
-  gseConcurrency: 2,
-  maxAttempts: 1,
-  retryBaseMs: 1_000,
-  retryMaxDelayMs: 2_000,
-  sendBudgetMs: 60_000,
-  leaseMs: 20_000,
-  tickMs: 60_000,
-  retentionMs: 86_400_000,
-};
+export const ROLLOUT_TEST_COMMAND_SETTINGS: CommandSettings = { ...TEST_COMMAND_SETTINGS, maxAttempts: 1 };
 
 export interface RolloutHarness {
   readonly deps: RolloutDeps;

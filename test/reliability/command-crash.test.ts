@@ -271,7 +271,9 @@ async function afterTheCrash(w: World, id: string): Promise<{ command: CommandIt
 /** The stored agents of a command, by id. */
 async function storedAgents(id: string): Promise<Map<string, AgentCommandItem>> {
   const agents = new Map<string, AgentCommandItem>();
-  for await (const page of store.agentItems(id)) for (const a of page) agents.set(a.agent_id, a);
+  const command = await store.getCommand(id);
+  if (!command) return agents;
+  for await (const page of store.agentItems(command)) for (const a of page) agents.set(a.agent_id, a);
   return agents;
 }
 
@@ -389,7 +391,7 @@ describe("a dispatch request killed while sending its first batch", () => {
     if (!command) throw new Error("command not stored");
     // As the callback passes it: the command awaits no reply, so a delivered agent has no item until it replies.
     const sparse = { hash: command.body_hash, targets: command.target_count, expiresAt: command.expires_at };
-    for (const agent of replied) expect(await store.markReplied(id, agent, { text: "done", now: w.clock.now, tracked: false, sparse })).toBe("replied");
+    for (const agent of replied) expect(await store.markReplied(command, agent, { text: "done", now: w.clock.now, tracked: false, sparse })).toBe("replied");
     // Its failures count when their batch completes (the takeover's completion counts the three
     // recorded); the reply already took its agent off the pending retries.
     expect(await store.getCommand(id)).toMatchObject({ pending_retries: -1, errors: 0, batches_done: 0 });

@@ -10,14 +10,14 @@ import { BatchGetCommand, BatchWriteCommand, GetCommand, PutCommand, QueryComman
 import { BATCH_GET_MAX_KEYS, BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed, runStatements, type Statement } from "../../dynamo/batch.ts";
 import type { Page } from "../../dynamo/cursor.ts";
 import type { AgentOutcome } from "../schemas.ts";
-import { AGENT_PREFIX, agentCommandItemSchema, agentSk, commandPk, TTL, type AgentCommandItem, type AgentFailure } from "./items.ts";
+import { AGENT_PREFIX, agentCommandItemSchema, agentKey, agentPartitions, TTL, type AgentCommandItem, type AgentFailure, type AgentsOf } from "./items.ts";
 import { commandDeltaUpdate } from "./command.ts";
 import { memberBatch } from "./ids.ts";
-import { conditional, queryPage, transactConditional, type CommandTable, type PageRequest, type TransactItem } from "./table.ts";
+import { conditional, queryPartitionsPage, transactConditional, type CommandTable, type PageRequest, type TransactItem } from "./table.ts";
 
 /** The agents of one batch, about to be sent. */
 export interface BatchAgents {
-  readonly messageId: string;
+  readonly command: AgentsOf;
   readonly batch: number;
   readonly agentIds: readonly string[];
   readonly now: number;
@@ -26,8 +26,6 @@ export interface BatchAgents {
   /** No sender had the batch before (never claimed, never released): none of its agents has an item yet. */
   readonly firstSend: boolean;
 }
-
-const agentKey = (messageId: string, agentId: string) => ({ pk: commandPk(messageId), sk: agentSk(agentId) });
 
 /**
  * Each agent of a batch gets its item before the batch goes to GSE: replies always find one. A
@@ -42,10 +40,9 @@ export async function prewriteAgents(table: CommandTable, agents: BatchAgents): 
 }
 
 /** An agent of a batch before its first send: what a prewrite creates. */
-function pendingAgentItem({ messageId, batch, now, expiresAt }: BatchAgents, agentId: string) {
+function pendingAgentItem({ command, batch, now, expiresAt }: BatchAgents, agentId: string) {
   return {
-    pk: commandPk(messageId),
-    sk: agentSk(agentId),
+    ...agentKey(command, agentId),
     agent_id: agentId,
     batch,
     outcome: "PENDING",
@@ -109,11 +106,11 @@ export interface FailureCount {
  * counted on the command by the batch's completion (batches.ts completeBatch), once: returns how
  * many this sender recorded. A sender taking the batch over counts them with firstFailures.
  */
-export async function recordFailures(table: CommandTable, messageId: string, failures: readonly AgentFailure[], at: FailureAt): Promise<FailureCount> {
+export async function recordFailures(table: CommandTable, command: AgentsOf, failures: readonly AgentFailure[], at: FailureAt): Promise<FailureCount> {
   const recorded = await Promise.all(
     failures.map((failure) =>
       table.limit(async () => {
-        const update = failureUpdate(table, { messageId, failure, from: ["PENDING"], attempts: 1, now: at.now, create: at }).Update;
+        const update = failureUpdate(table, { command, failure, from: ["PENDING"], attempts: 1, now: at.now, create: at }).Update;
         return update ? conditional(table, new UpdateCommand(update)) : false;
       }),
     ),
@@ -128,24 +125,24 @@ export async function recordFailures(table: CommandTable, messageId: string, fai
  * none of them is counted yet). A predecessor cannot write after its lease ran out while the
  * lease outlasts the functions that send (COMMAND_LEASE_SECONDS ≥ their timeout).
  */
-export async function firstFailures(table: CommandTable, messageId: string, batch: { index: number; agentIds: readonly string[] }): Promise<FailureCount> {
-  const items = [...(await agentsByIds(table, messageId, batch.agentIds)).values()].filter((a) => a.batch === batch.index && a.failed_first === true);
+export async function firstFailures(table: CommandTable, command: AgentsOf, batch: { index: number; agentIds: readonly string[] }): Promise<FailureCount> {
+  const items = [...(await agentsByIds(table, command, batch.agentIds)).values()].filter((a) => a.batch === batch.index && a.failed_first === true);
   return { failed: items.length, retrying: items.filter((a) => a.first_final !== true).length };
 }
 
-export async function getAgent(table: CommandTable, messageId: string, agentId: string): Promise<AgentCommandItem | undefined> {
-  const out = await table.client.send(new GetCommand({ TableName: table.tableName, Key: agentKey(messageId, agentId), ConsistentRead: true }));
+export async function getAgent(table: CommandTable, command: AgentsOf, agentId: string): Promise<AgentCommandItem | undefined> {
+  const out = await table.client.send(new GetCommand({ TableName: table.tableName, Key: agentKey(command, agentId), ConsistentRead: true }));
   return out.Item ? agentCommandItemSchema.parse(out.Item) : undefined;
 }
 
 /** The items of the agents given that have one, by agent id (a sparse command's page of agents). */
-export async function agentsByIds(table: CommandTable, messageId: string, agentIds: readonly string[]): Promise<Map<string, AgentCommandItem>> {
+export async function agentsByIds(table: CommandTable, command: AgentsOf, agentIds: readonly string[]): Promise<Map<string, AgentCommandItem>> {
   const found = new Map<string, AgentCommandItem>();
   const name = table.tableName;
   await Promise.all(
     chunk([...new Set(agentIds)], BATCH_GET_MAX_KEYS).map((part) =>
       table.limit(async () => {
-        let keys: Record<string, unknown>[] | undefined = part.map((agentId) => agentKey(messageId, agentId));
+        let keys: Record<string, unknown>[] | undefined = part.map((agentId) => agentKey(command, agentId));
         // Unprocessed keys come back under load: asked again until none is left.
         while (keys && keys.length > 0) {
           const out = await table.client.send(new BatchGetCommand({ RequestItems: { [name]: { Keys: keys, ConsistentRead: true } } }));
@@ -162,19 +159,19 @@ export async function agentsByIds(table: CommandTable, messageId: string, agentI
 }
 
 /** A FAILED or RETRYING agent of a command that stopped: no more attempts. */
-export async function giveUp(table: CommandTable, messageId: string, agentId: string, now: number): Promise<boolean> {
+export async function giveUp(table: CommandTable, command: AgentsOf, agentId: string, now: number): Promise<boolean> {
   return transactConditional(table, [
     {
       Update: {
         TableName: table.tableName,
-        Key: agentKey(messageId, agentId),
+        Key: agentKey(command, agentId),
         UpdateExpression: "SET outcome = :failed, #final = :yes, updated_at = :now",
         ConditionExpression: "outcome IN (:failed, :retrying) AND (attribute_not_exists(#final) OR #final = :no)",
         ExpressionAttributeNames: { "#final": "final" },
         ExpressionAttributeValues: { ":failed": "FAILED", ":retrying": "RETRYING", ":yes": true, ":no": false, ":now": now },
       },
     },
-    commandDeltaUpdate(table, messageId, { pendingRetries: -1, inFlight: -1 }, now),
+    commandDeltaUpdate(table, command.message_id, { pendingRetries: -1, inFlight: -1 }, now),
   ]);
 }
 
@@ -193,10 +190,10 @@ export interface ReplyRecord {
 }
 
 /** A reply's item as created for an agent that had none: REPLIED, or FAILED for good by the reply rule; `by_batch` when replies are awaited. */
-function firstReplyItem(agent: { messageId: string; agentId: string }, reply: ReplyRecord, at: { batch: number; expiresAt: number }): AgentCommandItem {
+function firstReplyItem(agent: { command: AgentsOf; agentId: string }, reply: ReplyRecord, at: { batch: number; expiresAt: number }): AgentCommandItem {
   const failure = reply.failure;
   return {
-    ...agentKey(agent.messageId, agent.agentId),
+    ...agentKey(agent.command, agent.agentId),
     agent_id: agent.agentId,
     batch: at.batch,
     outcome: failure ? "FAILED" : "REPLIED",
@@ -221,7 +218,7 @@ function firstReplyItem(agent: { messageId: string; agentId: string }, reply: Re
  * (in_flight - 1) in the transaction of its move; a failing one is an error, unless the agent's
  * failed delivery counted already.
  */
-export async function markReplied(table: CommandTable, agent: { messageId: string; agentId: string }, reply: ReplyRecord): Promise<ReplyResult> {
+export async function markReplied(table: CommandTable, agent: { command: AgentsOf; agentId: string }, reply: ReplyRecord): Promise<ReplyResult> {
   if (reply.sparse) {
     const first = await firstReply(table, agent, { ...reply, sparse: reply.sparse });
     if (first !== undefined) return first;
@@ -229,7 +226,7 @@ export async function markReplied(table: CommandTable, agent: { messageId: strin
   const failure = reply.failure;
   const replied = (from: readonly AgentOutcome[], extra = "") => ({
     TableName: table.tableName,
-    Key: agentKey(agent.messageId, agent.agentId),
+    Key: agentKey(agent.command, agent.agentId),
     UpdateExpression: failure
       ? "SET outcome = :outcome, reply = :reply, replied_at = :now, updated_at = :now, code = :code, message = :message, #final = :yes REMOVE retry_at"
       : "SET outcome = :outcome, reply = :reply, replied_at = :now, updated_at = :now REMOVE code, message, retry_at",
@@ -250,13 +247,18 @@ export async function markReplied(table: CommandTable, agent: { messageId: strin
   const done =
     firstDelta.inFlight === 0 && firstDelta.errors === 0
       ? await conditional(table, new UpdateCommand(first))
-      : await transactConditional(table, [{ Update: first }, commandDeltaUpdate(table, agent.messageId, firstDelta, reply.now)]);
+      : await transactConditional(table, [{ Update: first }, commandDeltaUpdate(table, agent.command.message_id, firstDelta, reply.now)]);
   if (done) return "replied";
   // Waiting for a retry: in flight whatever the tracking (its retry had not ended); its failed delivery counted as its error.
   const waiting = replied(["FAILED", "RETRYING"], " AND (attribute_not_exists(#final) OR #final = :no)");
-  if (await transactConditional(table, [{ Update: waiting }, commandDeltaUpdate(table, agent.messageId, { pendingRetries: -1, inFlight: -1 }, reply.now)]))
+  if (
+    await transactConditional(table, [
+      { Update: waiting },
+      commandDeltaUpdate(table, agent.command.message_id, { pendingRetries: -1, inFlight: -1 }, reply.now),
+    ])
+  )
     return "replied";
-  return (await getAgent(table, agent.messageId, agent.agentId)) ? "duplicate" : "not_targeted";
+  return (await getAgent(table, agent.command, agent.agentId)) ? "duplicate" : "not_targeted";
 }
 
 /**
@@ -266,10 +268,10 @@ export async function markReplied(table: CommandTable, agent: { messageId: strin
  */
 async function firstReply(
   table: CommandTable,
-  agent: { messageId: string; agentId: string },
+  agent: { command: AgentsOf; agentId: string },
   reply: ReplyRecord & { sparse: NonNullable<ReplyRecord["sparse"]> },
 ): Promise<ReplyResult | undefined> {
-  const batch = await memberBatch(table, { messageId: agent.messageId, hash: reply.sparse.hash, targets: reply.sparse.targets }, agent.agentId);
+  const batch = await memberBatch(table, { messageId: agent.command.message_id, hash: reply.sparse.hash, targets: reply.sparse.targets }, agent.agentId);
   if (batch === undefined) return "not_targeted";
   const item = firstReplyItem(agent, reply, { batch, expiresAt: reply.sparse.expiresAt });
   const created = await conditional(table, new PutCommand({ TableName: table.tableName, Item: item, ConditionExpression: "attribute_not_exists(sk)" }));
@@ -277,18 +279,18 @@ async function firstReply(
 }
 
 /** No reply within the command's timeout: an error, and the agent leaves the window. */
-export async function markTimedOut(table: CommandTable, messageId: string, agentId: string, now: number): Promise<boolean> {
+export async function markTimedOut(table: CommandTable, command: AgentsOf, agentId: string, now: number): Promise<boolean> {
   return transactConditional(table, [
     {
       Update: {
         TableName: table.tableName,
-        Key: agentKey(messageId, agentId),
+        Key: agentKey(command, agentId),
         UpdateExpression: "SET outcome = :timedOut, updated_at = :now",
         ConditionExpression: "outcome IN (:pending, :sent)",
         ExpressionAttributeValues: { ":timedOut": "TIMED_OUT", ":pending": "PENDING", ":sent": "SENT", ":now": now },
       },
     },
-    commandDeltaUpdate(table, messageId, { errors: 1, inFlight: -1 }, now),
+    commandDeltaUpdate(table, command.message_id, { errors: 1, inFlight: -1 }, now),
   ]);
 }
 
@@ -299,11 +301,11 @@ export async function markTimedOut(table: CommandTable, messageId: string, agent
  */
 export async function timeOutByBatch(
   table: CommandTable,
-  messageId: string,
+  command: AgentsOf,
   agent: { agentId: string; batch: number; now: number; expiresAt: number },
 ): Promise<boolean> {
   const item: AgentCommandItem = {
-    ...agentKey(messageId, agent.agentId),
+    ...agentKey(command, agent.agentId),
     agent_id: agent.agentId,
     batch: agent.batch,
     outcome: "TIMED_OUT",
@@ -322,37 +324,38 @@ const COUNTING_PROJECTION = {
   ExpressionAttributeNames: { "#batch": "batch", "#final": "final", "#ttl": TTL },
 };
 
-/** Every agent item of the command, a page at a time (projection keeps it small). */
-export async function* agentItems(table: CommandTable, messageId: string, projection: boolean): AsyncGenerator<AgentCommandItem[]> {
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await table.client.send(
-      new QueryCommand({
-        TableName: table.tableName,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": commandPk(messageId), ":prefix": AGENT_PREFIX },
-        ...(projection ? COUNTING_PROJECTION : {}),
-        ExclusiveStartKey: start,
-      }),
-    );
-    yield (out.Items ?? []).map((item) => agentCommandItemSchema.parse(item));
-    start = out.LastEvaluatedKey;
-  } while (start);
+/** Every agent item of the command, a page at a time, partition by partition (projection keeps it small). */
+export async function* agentItems(table: CommandTable, command: AgentsOf, projection: boolean): AsyncGenerator<AgentCommandItem[]> {
+  for (const pk of agentPartitions(command)) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await table.client.send(
+        new QueryCommand({
+          TableName: table.tableName,
+          KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+          ExpressionAttributeValues: { ":pk": pk, ":prefix": AGENT_PREFIX },
+          ...(projection ? COUNTING_PROJECTION : {}),
+          ExclusiveStartKey: start,
+        }),
+      );
+      yield (out.Items ?? []).map((item) => agentCommandItemSchema.parse(item));
+      start = out.LastEvaluatedKey;
+    } while (start);
+  }
 }
 
-/** One page of agent items, optionally of one stored outcome. */
+/** One page of agent items, optionally of one stored outcome: partition by partition, by agent id within each. */
 export async function agentPage(
   table: CommandTable,
-  messageId: string,
+  command: AgentsOf,
   options: PageRequest & { outcomes?: readonly AgentOutcome[] },
 ): Promise<Page<AgentCommandItem>> {
-  const pk = commandPk(messageId);
   const filter = options.outcomes && options.outcomes.length > 0 ? options.outcomes : undefined;
-  return queryPage(table, { pk, schema: agentCommandItemSchema }, options, {
+  return queryPartitionsPage(table, { partitions: agentPartitions(command), schema: agentCommandItemSchema }, options, (pk) => ({
     KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
     ExpressionAttributeValues: { ":pk": pk, ":prefix": AGENT_PREFIX, ...(filter ? Object.fromEntries(filter.map((o, i) => [`:o${i}`, o])) : {}) },
     ...(filter ? { FilterExpression: `outcome IN (${filter.map((_, i) => `:o${i}`).join(", ")})` } : {}),
-  });
+  }));
 }
 
 /**
@@ -362,7 +365,7 @@ export async function agentPage(
 export function failureUpdate(
   table: CommandTable,
   change: {
-    messageId: string;
+    command: AgentsOf;
     failure: AgentFailure;
     from: readonly AgentOutcome[];
     attempts: number;
@@ -376,7 +379,7 @@ export function failureUpdate(
   return {
     Update: {
       TableName: table.tableName,
-      Key: agentKey(change.messageId, failure.agentId),
+      Key: agentKey(change.command, failure.agentId),
       UpdateExpression: `SET outcome = :failed, code = :code, message = :message, #final = :final, updated_at = :now${
         create ? ", agent_id = :agent, #batch = :batch, attempts = :attempts, #ttl = :ttl, failed_first = :yes, first_final = :final" : ""
       }`,

@@ -5,11 +5,10 @@
  * (sk = members#<hash>#<n>), so a reply finds whether (and in which batch) an agent was targeted
  * by one read. Both spread over ID_SHARDS partition keys (items.ts).
  */
-import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { BatchGetCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { BATCH_GET_MAX_KEYS, chunk } from "../../dynamo/batch.ts";
-import { idsItemSchema, idsSk, membersSk, shardPk, TTL, type IdsItem } from "./items.ts";
+import { agentHash, idsItemSchema, idsSk, membersSk, shardPk, TTL, type IdsItem } from "./items.ts";
 import { conditional, type CommandTable } from "./table.ts";
 
 /** Agents per members bucket, about: a bucket is read whole by each reply that needs it. */
@@ -20,7 +19,7 @@ export const memberBuckets = (targets: number): number => Math.max(1, Math.ceil(
 
 /** The bucket of an agent: a stable hash of its id. */
 export function memberBucket(agentId: string, buckets: number): number {
-  return createHash("sha1").update(agentId).digest().readUInt32BE(0) % buckets;
+  return agentHash(agentId) % buckets;
 }
 
 const encode = (lines: readonly string[]): Uint8Array<ArrayBuffer> => new Uint8Array(gzipSync(lines.join("\n")));

@@ -15,8 +15,8 @@
  *   pk = cmd#<message_id>           sk = batch#<hash>#<5 digits>   one batch's send state and counts            (batches.ts)
  *   pk = cmd#<message_id>#<shard>   sk = ids#<hash>#<5 digits>     one batch's agent ids, gzipped, written once  (ids.ts)
  *   pk = cmd#<message_id>#<shard>   sk = members#<hash>#<5 digits> one bucket of agents (by id hash) with their batch (ids.ts)
- *   pk = cmd#<message_id>           sk = agent#<agent id>          one agent's outcome, attempts, reply           (agents.ts)
- *   pk = cmd#<message_id>   sk = retry#<due ms>#<agent>  a RETRYING agent's next attempt, by due time (retries.ts)
+ *   pk = cmdagents#<shard>#<message_id> sk = agent#<agent id>      one agent's outcome, attempts, reply           (agents.ts)
+ *   pk = its agent item's pk        sk = retry#<due ms>#<agent>  a RETRYING agent's next attempt, by due time (retries.ts)
  *   pk = cmd#<message_id>   sk = retryjob#<due ms>       the one retry job queued for that due time   (retries.ts)
  *   pk = cmd#<message_id>   sk = retrylock               the round running (retry_lock, retry_lock_until, retry_again) (retries.ts)
  *   pk = cmds#index         sk = <created ms>#<id>       every command, newest last (listing, watchdog) (listing.ts)
@@ -24,8 +24,13 @@
  *
  * Batch keys carry the body's hash: two different bodies racing on one message_id write apart,
  * and only the one whose meta item wins is ever read. The ids and members items spread over
- * ID_SHARDS partition keys, so a large command's burst of writes does not land on one key.
+ * ID_SHARDS partition keys, and agent items over the command's `agent_shards` (AGENT_SHARDS when
+ * it was written; by a hash of the agent id), so a large command's burst of writes (a reply from
+ * each of 100k agents) does not land on one key: DynamoDB writes one key at 1,000 WCU/s at most.
+ * A command written before `agent_shards` has its agent items under cmd#<message_id>. The shard
+ * leads the key so the message id (which may hold '#') reads back from it (messageIdOfAgentPk).
  */
+import { createHash } from "node:crypto";
 import * as z from "zod";
 import { targetQuerySchema } from "../../targets/schemas.ts";
 import { TABLES } from "../../resources.ts";
@@ -81,6 +86,8 @@ export const commandItemSchema = z.object({
    * without an item is as its batch says, and its membership (ids.ts) tells a reply its batch.
    */
   sparse_agents: z.boolean().optional(),
+  /** Partition keys its agent items spread over (agentPk); absent: all under the command's own key. */
+  agent_shards: z.int().min(1).optional(),
   /** Who started the command and why, when not a caller of dispatch (an APM datasource action): read back by that owner. */
   origin: z.record(z.string(), z.unknown()).optional(),
   index_sk: z.string(),
@@ -199,6 +206,34 @@ export const idsSk = (hash: string, index: number): string => `ids#${hash}#${Str
 export const membersSk = (hash: string, bucket: number): string => `members#${hash}#${String(bucket).padStart(5, "0")}`;
 export const META_SK = "meta";
 export const agentSk = (agentId: string): string => `agent#${agentId}`;
+
+/** Partition keys a new command's agent items spread over: 100k replies at 1,000 WCU/s per key take 12.5 s, not 100 s. */
+export const AGENT_SHARDS = 8;
+/** A stable hash of an agent id: its members bucket (ids.ts) and its agent shard. */
+export const agentHash = (agentId: string): number => createHash("sha1").update(agentId).digest().readUInt32BE(0);
+const AGENT_SHARD_PREFIX = "cmdagents#";
+/** What an agent item's key needs of its command: its id, and how its agent items spread. */
+export type AgentsOf = Pick<CommandItem, "message_id" | "agent_shards">;
+/** The partition key of one agent's item of a command. */
+export const agentPk = (command: AgentsOf, agentId: string): string =>
+  command.agent_shards === undefined
+    ? commandPk(command.message_id)
+    : `${AGENT_SHARD_PREFIX}${agentHash(agentId) % command.agent_shards}#${command.message_id}`;
+export const agentKey = (command: AgentsOf, agentId: string): { pk: string; sk: string } => ({ pk: agentPk(command, agentId), sk: agentSk(agentId) });
+/** Every partition key holding the command's agent items, in listing order. */
+export const agentPartitions = (command: AgentsOf): string[] =>
+  command.agent_shards === undefined
+    ? [commandPk(command.message_id)]
+    : Array.from({ length: command.agent_shards }, (_, n) => `${AGENT_SHARD_PREFIX}${n}#${command.message_id}`);
+/** The message id of an agent item's partition key (either layout); undefined for any other key. */
+export function messageIdOfAgentPk(pk: string): string | undefined {
+  if (pk.startsWith(AGENT_SHARD_PREFIX)) {
+    const rest = pk.slice(AGENT_SHARD_PREFIX.length);
+    const cut = rest.indexOf("#");
+    return cut > 0 ? rest.slice(cut + 1) : undefined;
+  }
+  return pk.startsWith("cmd#") ? pk.slice("cmd#".length) : undefined;
+}
 export const AGENT_PREFIX = "agent#";
 export const batchPrefix = (hash: string): string => `batch#${hash}#`;
 export const batchSk = (hash: string, index: number): string => `${batchPrefix(hash)}${String(index).padStart(5, "0")}`;
@@ -238,7 +273,7 @@ export interface BatchClaim {
 
 /** One agent at a known attempt count: a retry's writes only hold while the count is unchanged. */
 export interface AgentAttempt {
-  readonly messageId: string;
+  readonly command: AgentsOf;
   readonly agentId: string;
   readonly attempts: number;
 }

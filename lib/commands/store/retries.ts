@@ -1,7 +1,8 @@
 /**
- * Retries as the store keeps them: each RETRYING agent has an entry (sk = retry#<due>#<agent>) so
- * a round finds the agents due by one query on the command's partition, in due order, without
- * reading its other agents; one marker per due time (sk = retryjob#<due>) makes the round's job
+ * Retries as the store keeps them: each RETRYING agent has an entry (sk = retry#<due>#<agent>),
+ * under its own item's partition key (a command's agent shards: 100k failures' entries do not
+ * land on one key), so a round finds the agents due by one query a key, merged in due order,
+ * without reading its other agents; one marker per due time (sk = retryjob#<due>) makes the round's job
  * queued once; a lease on the command lets one round run at a time. The agent's own item stays the
  * truth: an entry whose agent moved on (replied, given up, claimed by another round) is dropped.
  */
@@ -11,7 +12,9 @@ import { isConditionFailure } from "../../dynamo/conditions.ts";
 import { failureUpdate } from "./agents.ts";
 import { commandDeltaUpdate } from "./command.ts";
 import {
-  agentSk,
+  agentKey,
+  agentPartitions,
+  agentPk,
   commandItemSchema,
   commandPk,
   META_SK,
@@ -23,6 +26,7 @@ import {
   TTL,
   type AgentAttempt,
   type AgentFailure,
+  type AgentsOf,
   type CommandItem,
   type RetryEntry,
 } from "./items.ts";
@@ -44,11 +48,9 @@ export interface RetryResults {
 /** A transaction holds 100 writes: 99 agents and the command's counters. */
 const AGENTS_PER_TRANSACTION = 99;
 
-const agentKey = (messageId: string, agentId: string) => ({ pk: commandPk(messageId), sk: agentSk(agentId) });
-
 function entryPut(table: CommandTable, agent: AgentAttempt, at: RetryDue): TransactItem {
   const item: RetryEntry = {
-    pk: commandPk(agent.messageId),
+    pk: agentPk(agent.command, agent.agentId),
     sk: retrySk(at.due, agent.agentId),
     agent_id: agent.agentId,
     due: at.due,
@@ -59,7 +61,7 @@ function entryPut(table: CommandTable, agent: AgentAttempt, at: RetryDue): Trans
 }
 
 /** What scheduling a retry needs of the command: not its content, which a round reads once. */
-export type RetryCommand = Pick<CommandItem, "message_id" | "status" | "max_attempts" | "expires_at">;
+export type RetryCommand = Pick<CommandItem, "message_id" | "status" | "max_attempts" | "expires_at" | "agent_shards">;
 
 /** The command as scheduling a retry reads it, once per failed agent: its content left out. */
 export async function retryCommand(table: CommandTable, messageId: string): Promise<RetryCommand | undefined> {
@@ -67,7 +69,7 @@ export async function retryCommand(table: CommandTable, messageId: string): Prom
     new GetCommand({
       TableName: table.tableName,
       Key: { pk: commandPk(messageId), sk: META_SK },
-      ProjectionExpression: "message_id, #status, max_attempts, #ttl",
+      ProjectionExpression: "message_id, #status, max_attempts, agent_shards, #ttl",
       ExpressionAttributeNames: { "#status": "status", "#ttl": TTL },
       ConsistentRead: true,
     }),
@@ -75,7 +77,7 @@ export async function retryCommand(table: CommandTable, messageId: string): Prom
   return out.Item ? retryCommandSchema.parse(out.Item) : undefined;
 }
 
-const retryCommandSchema = commandItemSchema.pick({ message_id: true, status: true, max_attempts: true, [TTL]: true });
+const retryCommandSchema = commandItemSchema.pick({ message_id: true, status: true, max_attempts: true, agent_shards: true, [TTL]: true });
 
 /** Recovery took a FAILED agent in hand: RETRYING, due at `due`, with its entry (one transaction). */
 export async function markRetrying(table: CommandTable, agent: AgentAttempt, at: RetryDue): Promise<boolean> {
@@ -83,7 +85,7 @@ export async function markRetrying(table: CommandTable, agent: AgentAttempt, at:
     {
       Update: {
         TableName: table.tableName,
-        Key: agentKey(agent.messageId, agent.agentId),
+        Key: agentKey(agent.command, agent.agentId),
         UpdateExpression: "SET outcome = :retrying, retry_at = :at, updated_at = :now",
         ConditionExpression: "outcome = :failed AND attempts = :attempts AND (attribute_not_exists(#final) OR #final = :no)",
         ExpressionAttributeNames: { "#final": "final" },
@@ -100,7 +102,7 @@ export async function rearmRetry(table: CommandTable, agent: AgentAttempt, at: R
     {
       Update: {
         TableName: table.tableName,
-        Key: agentKey(agent.messageId, agent.agentId),
+        Key: agentKey(agent.command, agent.agentId),
         UpdateExpression: "SET retry_at = :at, updated_at = :now",
         ConditionExpression: "outcome = :retrying AND attempts = :attempts",
         ExpressionAttributeValues: { ":retrying": "RETRYING", ":attempts": agent.attempts, ":at": at.due, ":now": at.now },
@@ -122,8 +124,19 @@ export async function claimRetryJob(table: CommandTable, messageId: string, at: 
   );
 }
 
-/** Up to `limit` entries due by `now`, earliest first. */
-export async function dueRetries(table: CommandTable, messageId: string, now: number, limit: number): Promise<RetryEntry[]> {
+/**
+ * Up to `limit` entries due by `now`, earliest first: from each of the keys they spread over (the
+ * command's agent keys), merged by due time.
+ */
+export async function dueRetries(table: CommandTable, command: AgentsOf, now: number, limit: number): Promise<RetryEntry[]> {
+  const perKey = await Promise.all(agentPartitions(command).map((pk) => table.limit(() => dueUnder(table, pk, now, limit))));
+  return perKey
+    .flat()
+    .sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0))
+    .slice(0, limit);
+}
+
+async function dueUnder(table: CommandTable, pk: string, now: number, limit: number): Promise<RetryEntry[]> {
   const entries: RetryEntry[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -132,7 +145,7 @@ export async function dueRetries(table: CommandTable, messageId: string, now: nu
         TableName: table.tableName,
         KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
         // "$" sorts right after "#": every entry of the due time `now` is in, none of a later one.
-        ExpressionAttributeValues: { ":pk": commandPk(messageId), ":from": RETRY_PREFIX, ":to": `${retrySk(now, "").slice(0, -1)}$` },
+        ExpressionAttributeValues: { ":pk": pk, ":from": RETRY_PREFIX, ":to": `${retrySk(now, "").slice(0, -1)}$` },
         Limit: limit - entries.length,
         ExclusiveStartKey: start,
         ConsistentRead: true,
@@ -211,7 +224,7 @@ export async function unlockRetries(table: CommandTable, messageId: string, hold
  * Claims attempt n+1 of each entry's agent (still RETRYING at n); returns the entries claimed. A
  * second round, or a redelivered job, finds the attempts moved on and claims nothing.
  */
-export async function claimRetries(table: CommandTable, messageId: string, entries: readonly RetryEntry[], now: number): Promise<RetryEntry[]> {
+export async function claimRetries(table: CommandTable, command: AgentsOf, entries: readonly RetryEntry[], now: number): Promise<RetryEntry[]> {
   const claimed = await Promise.all(
     entries.map((entry) =>
       table.limit(() =>
@@ -219,7 +232,7 @@ export async function claimRetries(table: CommandTable, messageId: string, entri
           table,
           new UpdateCommand({
             TableName: table.tableName,
-            Key: agentKey(messageId, entry.agent_id),
+            Key: agentKey(command, entry.agent_id),
             UpdateExpression: "SET attempts = :next, claimed_at = :now, updated_at = :now",
             ConditionExpression: "outcome = :retrying AND attempts = :attempts",
             ExpressionAttributeValues: { ":retrying": "RETRYING", ":attempts": entry.attempts, ":next": entry.attempts + 1, ":now": now },
@@ -236,12 +249,13 @@ export async function claimRetries(table: CommandTable, messageId: string, entri
  * or FAILED for good; the command's pending retries drop by the agents done retrying, in the same
  * transactions of up to 99 agents.
  */
-export async function recordRetries(table: CommandTable, messageId: string, results: RetryResults, now: number, tracked = false): Promise<void> {
+export async function recordRetries(table: CommandTable, command: AgentsOf, results: RetryResults, now: number, tracked = false): Promise<void> {
+  const messageId = command.message_id;
   // Done retrying: delivered, or failed for good. Settled (out of the window): failed for good, or delivered to a command that awaits no reply.
   const changes: { item: TransactItem; done: boolean; settled: boolean }[] = [
     ...results.delivered.map((agent) => ({ item: deliveredUpdate(table, agent, now), done: true, settled: !tracked })),
     ...results.failures.map(({ failure, attempts }) => ({
-      item: failureUpdate(table, { messageId, failure, from: ["RETRYING"], attempts, now }),
+      item: failureUpdate(table, { command, failure, from: ["RETRYING"], attempts, now }),
       done: failure.final,
       settled: failure.final,
     })),
@@ -266,7 +280,7 @@ function deliveredUpdate(table: CommandTable, agent: AgentAttempt, now: number):
   return {
     Update: {
       TableName: table.tableName,
-      Key: agentKey(agent.messageId, agent.agentId),
+      Key: agentKey(agent.command, agent.agentId),
       UpdateExpression: "SET outcome = :sent, updated_at = :now REMOVE code, message, retry_at",
       ConditionExpression: "outcome = :retrying AND attempts = :attempts",
       ExpressionAttributeValues: { ":sent": "SENT", ":retrying": "RETRYING", ":attempts": agent.attempts, ":now": now },
@@ -275,12 +289,12 @@ function deliveredUpdate(table: CommandTable, agent: AgentAttempt, now: number):
 }
 
 /** Entries a round is done with (sent, or stale): gone, 25 to a call. */
-export async function dropRetryEntries(table: CommandTable, messageId: string, entries: readonly RetryEntry[]): Promise<void> {
+export async function dropRetryEntries(table: CommandTable, entries: readonly RetryEntry[]): Promise<void> {
   const name = table.tableName;
   await Promise.all(
     chunk(entries, BATCH_WRITE_MAX_ITEMS).map((part) =>
       table.limit(async () => {
-        const requests = part.map((e) => ({ DeleteRequest: { Key: { pk: commandPk(messageId), sk: e.sk } } }));
+        const requests = part.map((e) => ({ DeleteRequest: { Key: { pk: e.pk, sk: e.sk } } }));
         const left = await drainUnprocessed(
           requests,
           async (batch) => {

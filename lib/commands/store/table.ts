@@ -11,9 +11,9 @@ import {
   type TransactWriteCommandInput,
   type UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { z } from "zod";
+import * as z from "zod";
 import { isConditionFailure, isTransactionConflict } from "../../dynamo/conditions.ts";
-import { decodeKeyCursor, encodeKeyCursor, type Page } from "../../dynamo/cursor.ts";
+import { decodeCursor, encodeCursor, type Page } from "../../dynamo/cursor.ts";
 import type { BatchTable } from "../../dynamo/batch.ts";
 
 /** The commands table as every item kind's module writes it: the one repository base. */
@@ -68,20 +68,48 @@ export async function transact(table: CommandTable, items: readonly TransactItem
  * One page of `limit` items of partition `pk`, from `cursor` on. A filter reads a page and may
  * keep little of it: read on until the page is full or the partition ends.
  */
-export async function queryPage<T>(
+export function queryPage<T>(
   table: CommandTable,
   partition: { pk: string; schema: z.ZodType<T> },
   request: PageRequest,
   query: Omit<QueryCommandInput, "TableName" | "Limit" | "ExclusiveStartKey">,
 ): Promise<Page<T>> {
-  const items: T[] = [];
-  let start = decodeKeyCursor(request.cursor, partition.pk);
-  do {
-    const out = await table.client.send(
-      new QueryCommand({ ...query, TableName: table.tableName, Limit: request.limit - items.length, ExclusiveStartKey: start }),
-    );
-    for (const item of out.Items ?? []) items.push(partition.schema.parse(item));
-    start = out.LastEvaluatedKey;
-  } while (start && items.length < request.limit);
-  return { items, cursor: encodeKeyCursor(start) };
+  return queryPartitionsPage(table, { partitions: [partition.pk], schema: partition.schema }, request, () => query);
 }
+
+/**
+ * One page of `limit` items of several partitions read in turn (a command's agent items spread
+ * over shards), from `cursor` on: the last key read, or the next partition's start ({pk} alone)
+ * when a page filled as a partition ended. A cursor names one of these partitions or is refused.
+ */
+export async function queryPartitionsPage<T>(
+  table: CommandTable,
+  of: { partitions: readonly string[]; schema: z.ZodType<T> },
+  request: PageRequest,
+  query: (pk: string) => Omit<QueryCommandInput, "TableName" | "Limit" | "ExclusiveStartKey">,
+): Promise<Page<T>> {
+  const { partitions } = of;
+  const items: T[] = [];
+  const from = request.cursor === undefined ? undefined : decodeCursor(partitionCursorSchema(partitions), request.cursor);
+  let at = from === undefined ? 0 : partitions.indexOf(from.pk);
+  let start: Record<string, unknown> | undefined = from?.sk === undefined ? undefined : { pk: from.pk, sk: from.sk };
+  for (; at < partitions.length; at++) {
+    const pk = partitions[at] as string;
+    do {
+      const out = await table.client.send(
+        new QueryCommand({ ...query(pk), TableName: table.tableName, Limit: request.limit - items.length, ExclusiveStartKey: start }),
+      );
+      for (const item of out.Items ?? []) items.push(of.schema.parse(item));
+      start = out.LastEvaluatedKey;
+    } while (start && items.length < request.limit);
+    if (start) return { items, cursor: encodeCursor(start) };
+    if (items.length >= request.limit) {
+      const next = partitions[at + 1];
+      return { items, cursor: next === undefined ? undefined : encodeCursor({ pk: next }) };
+    }
+  }
+  return { items, cursor: undefined };
+}
+
+const partitionCursorSchema = (partitions: readonly string[]) =>
+  z.object({ pk: z.string().refine((pk) => partitions.includes(pk)), sk: z.string().optional() });

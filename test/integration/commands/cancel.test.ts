@@ -1,71 +1,22 @@
-/**
- * A cancelled command tells the truth: its agents never sent end SKIPPED, those delivered SENT,
- * and the counts add up to its targets, whatever its batches were doing when the cancel came.
- * Driven through lib/ against the shared stack's real parts: a commands table of this file's own
- * in DynamoDB Local (no stream poller reads it), the GSE simulator for deliveries, a test clock
- * and a queue the test reads (the tick a cancel leaves for a batch still out).
- */
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { randomBytes, randomUUID } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
 import { cancelCommand, dispatchCommand, getCommandPage } from "../../../lib/commands/api.ts";
 import { tickJobHandler } from "../../../lib/commands/retry.ts";
 import type { CommandView } from "../../../lib/commands/schemas.ts";
 import { advanceCommand } from "../../../lib/commands/send.ts";
-import { COMMAND_TICK_JOB, type CommandDeps, type CommandSettings } from "../../../lib/commands/settings.ts";
-import { CommandStore } from "../../../lib/commands/store.ts";
-import { GseClient } from "../../../lib/gse/client.ts";
-import { TABLES } from "../../../lib/resources.ts";
-import { tableSpec } from "../../../local/dynamodb.ts";
+import { COMMAND_TICK_JOB, type CommandSettings } from "../../../lib/commands/settings.ts";
+import type { CommandStore } from "../../../lib/commands/store.ts";
+import type { GseClient } from "../../../lib/gse/client.ts";
 import { sqsRecord } from "../../helpers/events.ts";
 import { addSimAgents } from "../../helpers/heartbeat.ts";
-import { simulatorControl, testGseConfig, useStack } from "../../helpers/stack.ts";
+import { commandTestTable, TEST_COMMAND_SETTINGS, type CommandEngine } from "../../helpers/command-engine.ts";
+import { simulatorControl, useStack } from "../../helpers/stack.ts";
 
-const { info, dynamo } = useStack();
+const { info } = useStack();
 const run = randomUUID().slice(0, 8);
-const tableName = `cmd-cancel-${randomBytes(6).toString("hex")}`;
-
-const SETTINGS: CommandSettings = {
-  batchSize: 10,
-  gseConcurrency: 1,
-  maxAttempts: 3,
-  retryBaseMs: 1_000,
-  retryMaxDelayMs: 2_000,
-  sendBudgetMs: 60_000,
-  leaseMs: 20_000,
-  tickMs: 60_000,
-  retentionMs: 86_400_000,
-};
-
-const store = new CommandStore({ client: DynamoDBDocumentClient.from(dynamo), tableName });
-const gse = new GseClient({ gse: testGseConfig(info), sleep: async () => undefined });
-
-interface Engine {
-  readonly deps: CommandDeps;
-  readonly clock: { now: number };
-  readonly jobs: { type: string; message_id?: unknown; delaySeconds: number }[];
-}
-
-function engine(overrides: Partial<CommandDeps> = {}): Engine {
-  const clock = { now: Date.now() };
-  const jobs: Engine["jobs"] = [];
-  const deps: CommandDeps = {
-    store,
-    gse,
-    slot: { slotId: info.credentials.gse.slotId, slotToken: info.credentials.gse.slotToken },
-    queue: { send: async (job, delaySeconds) => void jobs.push({ ...job, delaySeconds }) },
-    settings: SETTINGS,
-    now: () => clock.now,
-    random: () => 0.5,
-    ...overrides,
-  };
-  return { deps, clock, jobs };
-}
-
-beforeAll(async () => {
-  await dynamo.send(new CreateTableCommand(tableSpec(TABLES.commands, tableName)));
-});
+const SETTINGS: CommandSettings = { ...TEST_COMMAND_SETTINGS, gseConcurrency: 1 };
+const { store, engine } = commandTestTable("cmd-cancel", SETTINGS);
+type Engine = CommandEngine;
 
 /** 50 agents of this file's own, silent: five batches of 10, one at a time. */
 async function dispatched(e: Engine, label: string): Promise<{ id: string; ids: string[] }> {
@@ -107,7 +58,7 @@ async function claimBatchOne(e: Engine, id: string): Promise<string[]> {
   );
   expect(claimed).toMatchObject({ state: "SENDING" });
   const agentIds = batch.agent_ids ?? [];
-  await store.prewriteAgents({ messageId: id, batch: 1, agentIds, now: e.clock.now, expiresAt: command.expires_at, firstSend: true });
+  await store.prewriteAgents({ command, batch: 1, agentIds, now: e.clock.now, expiresAt: command.expires_at, firstSend: true });
   return agentIds;
 }
 
@@ -158,9 +109,9 @@ describe("cancelling a command with batches not all sent", () => {
     // The cancel comes while GSE has the batch: after the last check, before the answer.
     const call: GseClient["call"] = async (operation, body) => {
       await cancelCommand(e.deps, id, "operator");
-      return gse.call(operation, body);
+      return e.deps.gse.call(operation, body);
     };
-    const inFlight = Object.create(gse, { call: { value: call } }) as GseClient;
+    const inFlight = Object.create(e.deps.gse, { call: { value: call } }) as GseClient;
     await advanceCommand({ ...e.deps, gse: inFlight }, id, SETTINGS.sendBudgetMs, { maxBatches: 2 });
     expect(await deliveredTo(id)).toHaveLength(20);
     const { command, outcomes } = await shown(e, id);

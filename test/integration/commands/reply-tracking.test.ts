@@ -1,16 +1,5 @@
-/**
- * A command that awaits replies writes no agent item before a reply (issue 23): the reply creates
- * its agent's item by one conditional write, and the command's counters learn of it from its
- * batch's count at the next tick (lib/commands/reply-count.ts). The window and max_errors still
- * bound what happens to agents, silent agents time out, and a count interrupted or raced happens
- * once. Driven through lib/ against the shared stack's real parts: a commands table of this file's
- * own in DynamoDB Local (no stream poller reads it), the GSE simulator for deliveries (its agents
- * silent: every reply here is the test's), a test clock and a queue the test reads.
- */
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { randomBytes, randomUUID } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
 import { dispatchCommand, getCommandPage } from "../../../lib/commands/api.ts";
 import { recountInFlight } from "../../../lib/commands/in-flight.ts";
 import { countOutcomes } from "../../../lib/commands/outcomes.ts";
@@ -18,61 +7,21 @@ import { countReplies } from "../../../lib/commands/reply-count.ts";
 import { receiveCallback } from "../../../lib/commands/reply.ts";
 import { tickJobHandler } from "../../../lib/commands/retry.ts";
 import type { DispatchCommandRequest } from "../../../lib/commands/schemas.ts";
-import { COMMAND_TICK_JOB, type CommandDeps, type CommandSettings } from "../../../lib/commands/settings.ts";
-import { CommandStore } from "../../../lib/commands/store.ts";
+import { COMMAND_TICK_JOB, type CommandSettings } from "../../../lib/commands/settings.ts";
+import type { CommandStore } from "../../../lib/commands/store.ts";
 import type { CommandItem } from "../../../lib/commands/store/items.ts";
 import { batchCounts } from "../../../lib/commands/views.ts";
-import { GseClient } from "../../../lib/gse/client.ts";
-import { TABLES } from "../../../lib/resources.ts";
-import { tableSpec } from "../../../local/dynamodb.ts";
 import { sqsRecord } from "../../helpers/events.ts";
 import { addSimAgents } from "../../helpers/heartbeat.ts";
-import { simulatorControl, testGseConfig, useStack } from "../../helpers/stack.ts";
+import { commandTestTable, TEST_COMMAND_SETTINGS, type CommandEngine } from "../../helpers/command-engine.ts";
+import { simulatorControl, useStack } from "../../helpers/stack.ts";
 
-const { info, dynamo } = useStack();
+const { info } = useStack();
 const run = randomUUID().slice(0, 8);
-const tableName = `cmd-replies-${randomBytes(6).toString("hex")}`;
-
-const SETTINGS: CommandSettings = {
-  batchSize: 10,
-  gseConcurrency: 2,
-  maxAttempts: 3,
-  retryBaseMs: 1_000,
-  retryMaxDelayMs: 2_000,
-  sendBudgetMs: 60_000,
-  leaseMs: 20_000,
-  tickMs: 60_000,
-  retentionMs: 86_400_000,
-};
+const SETTINGS: CommandSettings = TEST_COMMAND_SETTINGS;
 const TIMEOUT_SECONDS = 30;
-
-const doc = DynamoDBDocumentClient.from(dynamo);
-const store = new CommandStore({ client: doc, tableName });
-const gse = new GseClient({ gse: testGseConfig(info), sleep: async () => undefined });
-
-interface Engine {
-  readonly deps: CommandDeps;
-  readonly clock: { now: number };
-}
-
-function engine(over: Partial<CommandDeps> = {}): Engine {
-  const clock = { now: Date.now() };
-  const deps: CommandDeps = {
-    store,
-    gse,
-    slot: { slotId: info.credentials.gse.slotId, slotToken: info.credentials.gse.slotToken },
-    queue: { send: async () => undefined },
-    settings: SETTINGS,
-    now: () => clock.now,
-    random: () => 0.5,
-    ...over,
-  };
-  return { deps, clock };
-}
-
-beforeAll(async () => {
-  await dynamo.send(new CreateTableCommand(tableSpec(TABLES.commands, tableName)));
-});
+const { store, engine, storedAgentItems } = commandTestTable("cmd-replies", SETTINGS);
+type Engine = CommandEngine;
 
 const tick = async (e: Engine, id: string): Promise<void> => {
   const body = { type: COMMAND_TICK_JOB, message_id: id };
@@ -82,18 +31,7 @@ const tick = async (e: Engine, id: string): Promise<void> => {
 const reply = (e: Engine, id: string, agentId: string, content = '{"code":0}') =>
   receiveCallback({ store, now: () => e.clock.now, retentionMs: SETTINGS.retentionMs }, { message_id: id, bk_agent_id: agentId, content });
 
-/** The agent items the table holds for the command (sk = agent#…). */
-async function agentItems(id: string): Promise<{ agent_id: string; outcome: string; by_batch?: boolean }[]> {
-  const out = await doc.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :agent)",
-      ExpressionAttributeValues: { ":pk": `cmd#${id}`, ":agent": "agent#" },
-      ConsistentRead: true,
-    }),
-  );
-  return (out.Items ?? []) as { agent_id: string; outcome: string; by_batch?: boolean }[];
-}
+const agentItems = (id: string) => storedAgentItems<{ agent_id: string; outcome: string; by_batch?: boolean }>(id);
 
 /** How many times GSE delivered the command to each agent. */
 async function deliveries(id: string): Promise<Record<string, number>> {

@@ -8,6 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
 import type { CommandView } from "../../../lib/commands/schemas.ts";
+import { AGENT_SHARDS } from "../../../lib/commands/store/items.ts";
 import { commandFinished, commandPage, commandStore, storedCommandAgents } from "../../helpers/commands.ts";
 import { callApi, eventually, logLines, simulatorControl, useStack, type ApiResponse } from "../../helpers/stack.ts";
 
@@ -182,7 +183,10 @@ describe("fair retry scheduling", () => {
       expect((await dispatch({ message_id: bigId, agent_id_list: big, content: "x".repeat(20_000) })).status).toBe(200);
       await eventually(
         "the big command's retries to be under way",
-        async () => ((await store.agentPage(bigId, { limit: 1, cursor: undefined, outcomes: ["RETRYING"] })).items.length > 0 ? true : undefined),
+        async () =>
+          (await store.agentPage({ message_id: bigId, agent_shards: AGENT_SHARDS }, { limit: 1, cursor: undefined, outcomes: ["RETRYING"] })).items.length > 0
+            ? true
+            : undefined,
         120_000,
       );
       expect((await dispatch({ message_id: smallId, agent_id_list: [small], content: "ping" })).status).toBe(200);
@@ -191,7 +195,7 @@ describe("fair retry scheduling", () => {
       const due = await eventually(
         "the small command's agent to wait for its retry",
         async () => {
-          const agent = await store.getAgent(smallId, small as string);
+          const agent = await store.getAgent({ message_id: smallId, agent_shards: AGENT_SHARDS }, small as string);
           return agent?.outcome === "RETRYING" ? agent.retry_at : undefined;
         },
         120_000,
@@ -199,7 +203,7 @@ describe("fair retry scheduling", () => {
       const sent = await eventually(
         "the small command's retry to be delivered",
         async () => {
-          const agent = await store.getAgent(smallId, small as string);
+          const agent = await store.getAgent({ message_id: smallId, agent_shards: AGENT_SHARDS }, small as string);
           return agent?.outcome === "SENT" ? agent : undefined;
         },
         120_000,

@@ -1,71 +1,20 @@
-/**
- * A command that awaits no reply keeps an agent item only when something happens to the agent
- * (issue 23): delivered agents are told from their SENT batch, a failure leaves an item, a reply
- * creates one once, and the counts and the listing stay whole. Driven through lib/ against the
- * shared stack's real parts: a commands table of this file's own in DynamoDB Local (no stream
- * poller reads it), the GSE simulator for deliveries, a test clock and a queue the test reads.
- */
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { randomBytes, randomUUID } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
 import { dispatchCommand, getCommandPage } from "../../../lib/commands/api.ts";
 import { receiveCallback } from "../../../lib/commands/reply.ts";
 import { tickJobHandler } from "../../../lib/commands/retry.ts";
 import type { AgentResult } from "../../../lib/commands/schemas.ts";
-import { COMMAND_TICK_JOB, type CommandDeps, type CommandSettings } from "../../../lib/commands/settings.ts";
-import { CommandStore } from "../../../lib/commands/store.ts";
-import { GseClient } from "../../../lib/gse/client.ts";
-import { TABLES } from "../../../lib/resources.ts";
-import { tableSpec } from "../../../local/dynamodb.ts";
+import { COMMAND_TICK_JOB, type CommandSettings } from "../../../lib/commands/settings.ts";
 import { sqsRecord } from "../../helpers/events.ts";
 import { addSimAgents } from "../../helpers/heartbeat.ts";
-import { simulatorControl, testGseConfig, useStack } from "../../helpers/stack.ts";
+import { commandTestTable, TEST_COMMAND_SETTINGS, type CommandEngine } from "../../helpers/command-engine.ts";
+import { simulatorControl, useStack } from "../../helpers/stack.ts";
 
-const { info, dynamo } = useStack();
+const { info } = useStack();
 const run = randomUUID().slice(0, 8);
-const tableName = `cmd-sparse-${randomBytes(6).toString("hex")}`;
-
-const SETTINGS: CommandSettings = {
-  batchSize: 10,
-  gseConcurrency: 2,
-  maxAttempts: 3,
-  retryBaseMs: 1_000,
-  retryMaxDelayMs: 2_000,
-  sendBudgetMs: 60_000,
-  leaseMs: 20_000,
-  tickMs: 60_000,
-  retentionMs: 86_400_000,
-};
-
-const doc = DynamoDBDocumentClient.from(dynamo);
-const store = new CommandStore({ client: doc, tableName });
-const gse = new GseClient({ gse: testGseConfig(info), sleep: async () => undefined });
-
-interface Engine {
-  readonly deps: CommandDeps;
-  readonly clock: { now: number };
-  readonly jobs: { type: string; message_id?: unknown; delaySeconds: number }[];
-}
-
-function engine(): Engine {
-  const clock = { now: Date.now() };
-  const jobs: Engine["jobs"] = [];
-  const deps: CommandDeps = {
-    store,
-    gse,
-    slot: { slotId: info.credentials.gse.slotId, slotToken: info.credentials.gse.slotToken },
-    queue: { send: async (job, delaySeconds) => void jobs.push({ ...job, delaySeconds }) },
-    settings: SETTINGS,
-    now: () => clock.now,
-    random: () => 0.5,
-  };
-  return { deps, clock, jobs };
-}
-
-beforeAll(async () => {
-  await dynamo.send(new CreateTableCommand(tableSpec(TABLES.commands, tableName)));
-});
+const SETTINGS: CommandSettings = TEST_COMMAND_SETTINGS;
+const { store, engine, storedAgentItems } = commandTestTable("cmd-sparse", SETTINGS);
+type Engine = CommandEngine;
 
 /** Runs the tick jobs queued without delay, as the queue would, until none is left. */
 async function runTicks(e: Engine): Promise<void> {
@@ -77,18 +26,7 @@ async function runTicks(e: Engine): Promise<void> {
   }
 }
 
-/** The agent items the table holds for the command (sk = agent#…). */
-async function agentItems(id: string): Promise<{ agent_id: string; outcome: string }[]> {
-  const out = await doc.send(
-    new QueryCommand({
-      TableName: tableName,
-      KeyConditionExpression: "pk = :pk AND begins_with(sk, :agent)",
-      ExpressionAttributeValues: { ":pk": `cmd#${id}`, ":agent": "agent#" },
-      ConsistentRead: true,
-    }),
-  );
-  return (out.Items ?? []) as { agent_id: string; outcome: string }[];
-}
+const agentItems = (id: string) => storedAgentItems<{ agent_id: string; outcome: string }>(id);
 
 /** Every agent GET /v1/commands/{id} lists, page by page of `limit`. */
 async function listed(e: Engine, id: string, limit: number, outcome?: AgentResult["outcome"]): Promise<AgentResult[]> {

@@ -9,7 +9,7 @@ import { closeCommand, countsAreFinal, type CloseDeps } from "../../../lib/comma
 import { effectiveOutcome, zeroCounts } from "../../../lib/commands/outcomes.ts";
 import type { OutcomeCounts } from "../../../lib/commands/schemas.ts";
 import type { CommandStore } from "../../../lib/commands/store.ts";
-import { batchSk, commandPk, type AgentCommandItem, type BatchItem, type CommandItem } from "../../../lib/commands/store/items.ts";
+import { batchSk, commandPk, type AgentCommandItem, type AgentsOf, type BatchItem, type CommandItem } from "../../../lib/commands/store/items.ts";
 import { commandItem } from "../../helpers/events.ts";
 
 const ID = "test.close";
@@ -43,7 +43,7 @@ class MemoryCommandStore implements Pick<CommandStore, "batches" | "skipBatch" |
     yield all.slice(7);
   }
 
-  async giveUp(_messageId: string, agentId: string, now: number): Promise<boolean> {
+  async giveUp(_command: AgentsOf, agentId: string, now: number): Promise<boolean> {
     const agent = this.agents.get(agentId);
     if (!agent || (agent.outcome !== "FAILED" && agent.outcome !== "RETRYING") || agent.final === true) return false;
     if (this.gaveUp >= this.crashAfterGiveUps) throw new Error("the process died");
