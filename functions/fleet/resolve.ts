@@ -1,4 +1,4 @@
-import { RESOLVE_PREVIEW_IDS, resolveBodySchema } from "../../lib/fleet/schemas.ts";
+import { RESOLVE_PREVIEW_IDS, resolveBodySchema } from "../../lib/fleet/resolve-schemas.ts";
 import { resolveTargets } from "../../lib/targets/resolve.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { callersOf } from "../../lib/core/config.ts";
