@@ -8,7 +8,8 @@ import { z } from "zod";
 
 export { listAgentStateDataSchema } from "../lib/gse/schemas.ts";
 export { historyDataSchema, listAgentsDataSchema, registerDataSchema, summaryDataSchema, unregisterDataSchema } from "../lib/fleet/schemas.ts";
-export { labelsDataSchema, patchLabelsBodySchema, putLabelsBodySchema, resolveBodySchema, resolveDataSchema } from "../lib/fleet/schemas.ts";
+export { labelsDataSchema, patchLabelsBodySchema, putLabelsBodySchema } from "../lib/fleet/schemas.ts";
+export { resolveBodySchema, resolveDataSchema } from "../lib/fleet/resolve-schemas.ts";
 export { diffDataSchema, historyPageSchema, versionViewSchema } from "../lib/config-versions/api.ts";
 export { driftReportSchema } from "../lib/config-versions/reconcile.ts";
 export { commandListSchema, commandPageSchema, commandViewSchema, dispatchAnswerSchema, dispatchCommandSchema } from "../lib/commands/schemas.ts";

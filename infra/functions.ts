@@ -1,4 +1,5 @@
 import { ESBUILD_DEFINE, lambdaPluginsFile } from "../lib/bundling";
+import { FUNCTION_DESCRIPTIONS } from "../lib/function-descriptions";
 import { FUNCTIONS, type FunctionKey, type Link } from "../lib/wiring";
 import { alerts } from "./alerts";
 import { queues } from "./queue";
@@ -30,7 +31,7 @@ export function functionArgs(key: FunctionKey) {
   const fn = FUNCTIONS[key];
   return {
     handler: fn.file.replace(/\.ts$/, ".handler"),
-    description: fn.description,
+    description: FUNCTION_DESCRIPTIONS[key],
     runtime: "nodejs24.x" as const,
     architecture: "arm64" as const,
     timeout: `${fn.timeoutSeconds} seconds` as const,

@@ -3,7 +3,8 @@
  * into Lambda functions, routes, subscriptions and links; `local/` into the local gateway,
  * pollers and scheduler. A function file that is not listed here runs nowhere. The HTTP routes
  * are in lib/routes.ts, apart, so that importing this file (every function does, for its links)
- * does not bring the GSE schemas along.
+ * does not bring the GSE schemas along; the descriptions in lib/function-descriptions.ts, since no
+ * function reads its own at run time.
  */
 import { QUEUES, SECRETS, TABLES, TOPICS, type QueueKey, type TableKey } from "./resources.ts";
 
@@ -16,7 +17,6 @@ export type Link =
 export interface FunctionDefinition {
   /** Source file, relative to the project root; it exports `handler`. */
   readonly file: string;
-  readonly description: string;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
   /** Resources the function uses: it gets these permissions and nothing else. */
@@ -31,10 +31,9 @@ const GSE_CALLER: readonly Link[] = [SECRETS.gseAppSecret.link, SECRETS.apiCalle
 const HEARTBEAT_LINKS: readonly Link[] = [SECRETS.gseAppSecret.link, TABLES.fleet.link, TOPICS.alerts.link, QUEUES.automation.link];
 
 /** A fleet API route's function, reading/writing the fleet table. */
-const fleetRoute = (file: `functions/fleet/${string}.ts`, description: string) =>
+const fleetRoute = (file: `functions/fleet/${string}.ts`) =>
   ({
     file,
-    description,
     timeoutSeconds: 29,
     memoryMb: 512,
     links: [SECRETS.apiCallers.link, TABLES.fleet.link],
@@ -47,30 +46,27 @@ const CONFIG_VERSIONS: readonly Link[] = [TABLES.configs.link, QUEUES.automation
 const COMMANDS: readonly Link[] = [TABLES.commands.link, SECRETS.gseSlotToken.link, QUEUES.automation.link];
 
 /** A command route's function. */
-const commandRoute = (file: `functions/commands/${string}.ts`, description: string) =>
+const commandRoute = (file: `functions/commands/${string}.ts`) =>
   ({
     file,
-    description,
     timeoutSeconds: 29,
     memoryMb: 512,
     links: [...GSE_CALLER, ...COMMANDS],
   }) as const;
 
 /** A template route's function: templates live in the commands table (lib/templates/items.ts). */
-const templateRoute = (file: `functions/templates/${string}.ts`, description: string) =>
+const templateRoute = (file: `functions/templates/${string}.ts`) =>
   ({
     file,
-    description,
     timeoutSeconds: 10,
     memoryMb: 256,
     links: [SECRETS.apiCallers.link, TABLES.commands.link],
   }) as const;
 
 /** A rollout route's function: the commands (waves), the fleet table (gate), the alerts topic (abort). */
-const rolloutRoute = (file: `functions/rollouts/${string}.ts`, description: string) =>
+const rolloutRoute = (file: `functions/rollouts/${string}.ts`) =>
   ({
     file,
-    description,
     timeoutSeconds: 29,
     memoryMb: 512,
     links: [...GSE_CALLER, ...COMMANDS, TABLES.fleet.link, TOPICS.alerts.link],
@@ -83,20 +79,18 @@ const rolloutRoute = (file: `functions/rollouts/${string}.ts`, description: stri
 const APM: readonly Link[] = [...new Set([...GSE_CALLER, TABLES.apps.link, ...CONFIG_VERSIONS, ...COMMANDS, TOPICS.alerts.link])];
 
 /** An APM route's function. */
-const apmRoute = (file: `functions/apm/${string}.ts`, description: string, extraLinks: readonly Link[] = []) =>
+const apmRoute = (file: `functions/apm/${string}.ts`, extraLinks: readonly Link[] = []) =>
   ({
     file,
-    description,
     timeoutSeconds: 29,
     memoryMb: 512,
     links: [...APM, ...extraLinks],
   }) as const;
 
 /** A GSE operation's function; its file is named after the operation, written in kebab case so grep finds it. */
-const gseOperation = (file: `functions/gse/${string}.ts`, description: string, extraLinks: readonly Link[] = []) =>
+const gseOperation = (file: `functions/gse/${string}.ts`, extraLinks: readonly Link[] = []) =>
   ({
     file,
-    description,
     timeoutSeconds: 29,
     memoryMb: 512,
     links: [...GSE_CALLER, ...extraLinks],
@@ -104,36 +98,26 @@ const gseOperation = (file: `functions/gse/${string}.ts`, description: string, e
 
 export const FUNCTIONS = {
   // Config changes are versioned in the configs table (lib/config-versions).
-  add_streamto: gseOperation("functions/gse/add-streamto.ts", "GSE add_streamto: register a data receiver", CONFIG_VERSIONS),
-  update_streamto: gseOperation("functions/gse/update-streamto.ts", "GSE update_streamto", CONFIG_VERSIONS),
-  delete_streamto: gseOperation("functions/gse/delete-streamto.ts", "GSE delete_streamto", CONFIG_VERSIONS),
-  query_streamto: gseOperation("functions/gse/query-streamto.ts", "GSE query_streamto"),
-  add_route: gseOperation("functions/gse/add-route.ts", "GSE add_route: register or allocate a data id channel", CONFIG_VERSIONS),
-  update_route: gseOperation("functions/gse/update-route.ts", "GSE update_route", CONFIG_VERSIONS),
-  delete_route: gseOperation("functions/gse/delete-route.ts", "GSE delete_route", CONFIG_VERSIONS),
-  query_route: gseOperation("functions/gse/query-route.ts", "GSE query_route"),
+  add_streamto: gseOperation("functions/gse/add-streamto.ts", CONFIG_VERSIONS),
+  update_streamto: gseOperation("functions/gse/update-streamto.ts", CONFIG_VERSIONS),
+  delete_streamto: gseOperation("functions/gse/delete-streamto.ts", CONFIG_VERSIONS),
+  query_streamto: gseOperation("functions/gse/query-streamto.ts"),
+  add_route: gseOperation("functions/gse/add-route.ts", CONFIG_VERSIONS),
+  update_route: gseOperation("functions/gse/update-route.ts", CONFIG_VERSIONS),
+  delete_route: gseOperation("functions/gse/delete-route.ts", CONFIG_VERSIONS),
+  query_route: gseOperation("functions/gse/query-route.ts"),
   // The automation queue takes the cache's write-back, so the answer need not wait for it.
   // The fleet table (read only): watched agents are answered from the heartbeat's state.
-  list_agent_state: gseOperation("functions/gse/list-agent-state.ts", "GSE list_agent_state, answered from the agent state cache", [
-    TABLES.agents.link,
-    TABLES.fleet.link,
-    QUEUES.automation.link,
-  ]),
-  get_agent_status: gseOperation("functions/gse/get-agent-status.ts", "GSE get_agent_status (legacy ESB), answered from the agent state cache", [
-    TABLES.agents.link,
-    TABLES.fleet.link,
-    QUEUES.automation.link,
-  ]),
+  list_agent_state: gseOperation("functions/gse/list-agent-state.ts", [TABLES.agents.link, TABLES.fleet.link, QUEUES.automation.link]),
+  get_agent_status: gseOperation("functions/gse/get-agent-status.ts", [TABLES.agents.link, TABLES.fleet.link, QUEUES.automation.link]),
   // A tracked command (lib/commands): recorded, sent in batches, its rest and retries on the queue.
   dispatch_message: gseOperation(
     "functions/gse/dispatch-message.ts",
-    "GSE dispatch_message, tracked: a command with per-agent outcomes, rollout limits and retries",
     // The fleet table: a target_query is resolved over the watched agents.
     [...COMMANDS, TABLES.fleet.link],
   ),
   health: {
     file: "functions/health.ts",
-    description: "GET /health: reachability of DynamoDB, SNS and GSE",
     timeoutSeconds: 10,
     memoryMb: 256,
     // DescribeTable on every table, the alerts topic, and a GSE read: what /health reports on.
@@ -141,53 +125,46 @@ export const FUNCTIONS = {
   },
   openapi: {
     file: "functions/openapi.ts",
-    description: "GET /openapi.json: OpenAPI 3.1 description of every route, generated from the route table and schemas",
     timeoutSeconds: 10,
     memoryMb: 256,
     links: [SECRETS.apiCallers.link],
   },
   config_history: {
     file: "functions/configs/history.ts",
-    description: "Versions of a stream_to or route: list (paged), one version, a field-level diff; secrets masked",
     timeoutSeconds: 10,
     memoryMb: 256,
     links: [TABLES.configs.link, SECRETS.apiCallers.link],
   },
   config_rollback: {
     file: "functions/configs/rollback.ts",
-    description: "Roll a stream_to or route back to version N: a new version with N's document, applied and verified",
     timeoutSeconds: 29,
     memoryMb: 512,
     links: [...CONFIG_VERSIONS, ...GSE_CALLER],
   },
   config_drift: {
     file: "functions/configs/drift.ts",
-    description: "Drift of one stream_to or route: its current version against what GSE holds",
     timeoutSeconds: 29,
     memoryMb: 256,
     links: [TABLES.configs.link, ...GSE_CALLER],
   },
   config_reconcile: {
     file: "functions/configs/reconcile.ts",
-    description:
-      "Scheduled: config versions stuck PENDING decided from GSE; drift of every head alerted (and repaired if set); desired state's drift as a plan; interrupted applies undone",
     timeoutSeconds: 300,
     memoryMb: 512,
     // The automation queue: an interrupted desired-state apply's undo goes through the versioned flow (its decide jobs), and a bake's lost tick is queued again.
     links: [TABLES.configs.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link, QUEUES.automation.link],
   },
-  command_get: commandRoute("functions/commands/get.ts", "GET /v1/commands/{message_id}: a command, its counts and a page of per-agent outcomes"),
-  command_list: commandRoute("functions/commands/list.ts", "GET /v1/commands: commands, newest first, by status"),
-  command_cancel: commandRoute("functions/commands/cancel.ts", "POST /v1/commands/{message_id}/cancel: stop a running command"),
-  command_pause: commandRoute("functions/commands/pause.ts", "POST /v1/commands/{message_id}/pause: claim nothing new until resumed"),
-  command_resume: commandRoute("functions/commands/resume.ts", "POST /v1/commands/{message_id}/resume: claim again"),
-  upstream_messages: commandRoute("functions/commands/upstream.ts", "GET /v1/upstream-messages: messages agents sent that no command asked for"),
-  template_put: templateRoute("functions/templates/put.ts", "PUT /v1/templates/{name}: a new version of a command template when its body changed"),
-  template_get: templateRoute("functions/templates/get.ts", "GET /v1/templates/{name}: a command template's latest version, or ?version=N"),
-  template_list: templateRoute("functions/templates/list.ts", "GET /v1/templates: command templates by name, each with its latest version"),
+  command_get: commandRoute("functions/commands/get.ts"),
+  command_list: commandRoute("functions/commands/list.ts"),
+  command_cancel: commandRoute("functions/commands/cancel.ts"),
+  command_pause: commandRoute("functions/commands/pause.ts"),
+  command_resume: commandRoute("functions/commands/resume.ts"),
+  upstream_messages: commandRoute("functions/commands/upstream.ts"),
+  template_put: templateRoute("functions/templates/put.ts"),
+  template_get: templateRoute("functions/templates/get.ts"),
+  template_list: templateRoute("functions/templates/list.ts"),
   gse_callback: {
     file: "functions/commands/callback.ts",
-    description: "POST /v1/gse/callback: GSE's message-slot callback; replies to commands, and unsolicited upstream messages",
     timeoutSeconds: 10,
     memoryMb: 256,
     // GSE sends no credentials: the URL's key (GseCallbackKey) is the check.
@@ -198,7 +175,6 @@ export const FUNCTIONS = {
   },
   gse_slot_forward: {
     file: "functions/commands/slot-forward.ts",
-    description: "SQS consumer of the slot-forward queue: POSTs each unsolicited upstream message on to bk-monitor's slot handler, once",
     timeoutSeconds: 30,
     memoryMb: 256,
     // The commands table records each delivery (the message id is the idempotency key); the queue
@@ -206,44 +182,39 @@ export const FUNCTIONS = {
     links: [TABLES.commands.link, QUEUES.slotForward.link],
   },
   // Rollouts (lib/rollouts): waves of tracked commands, their gate reading the fleet table, the abort alert.
-  rollout_start: rolloutRoute("functions/rollouts/start.ts", "POST /v1/rollouts: a command in waves with bake time, health gate, undo and version check"),
-  rollout_list: rolloutRoute("functions/rollouts/list.ts", "GET /v1/rollouts: rollouts, newest first, by status"),
-  rollout_get: rolloutRoute("functions/rollouts/get.ts", "GET /v1/rollouts/{rollout_id}: a rollout, its waves, gate and undo"),
-  rollout_action: rolloutRoute("functions/rollouts/action.ts", "POST /v1/rollouts/{rollout_id}/pause|resume|abort"),
+  rollout_start: rolloutRoute("functions/rollouts/start.ts"),
+  rollout_list: rolloutRoute("functions/rollouts/list.ts"),
+  rollout_get: rolloutRoute("functions/rollouts/get.ts"),
+  rollout_action: rolloutRoute("functions/rollouts/action.ts"),
   // Desired state (lib/desired): plans read GSE and store in the configs table; an apply writes
   // through the versioned flow (configs table, automation queue), reads the fleet for its bake gate,
   // alerts on the topic and queues its bake ticks: what lib/desired/deps.ts applyDeps reads.
   plan_create: {
     file: "functions/desired/plan-create.ts",
-    description: "POST /v1/plans: a desired-state document (JSON or YAML) planned against what GSE holds now; changes nothing",
     timeoutSeconds: 29,
     memoryMb: 512,
     links: [...GSE_CALLER, TABLES.configs.link],
   },
   plan_get: {
     file: "functions/desired/plan-get.ts",
-    description: "GET /v1/plans/{plan_id}: a stored plan, secrets masked",
     timeoutSeconds: 10,
     memoryMb: 256,
     links: [SECRETS.apiCallers.link, TABLES.configs.link],
   },
   plan_apply: {
     file: "functions/desired/plan-apply.ts",
-    description: "POST /v1/plans/{plan_id}/apply: a plan carried out as versioned config changes, undone on failure, with an optional health-gated bake",
     timeoutSeconds: 29,
     memoryMb: 512,
     links: [...GSE_CALLER, ...CONFIG_VERSIONS, TABLES.fleet.link, TOPICS.alerts.link],
   },
   apply_history: {
     file: "functions/desired/applies.ts",
-    description: "GET /v1/applies and /v1/applies/{apply_id}: the history of desired-state applies",
     timeoutSeconds: 10,
     memoryMb: 256,
     links: [SECRETS.apiCallers.link, TABLES.configs.link],
   },
   console_rollout_action: {
     file: "functions/console/rollout-action.ts",
-    description: "POST /v1/console/rollouts/{rollout_id}/pause|resume|abort: the status page's rollout buttons (HTTP Basic, JSON body)",
     timeoutSeconds: 29,
     memoryMb: 512,
     // As rollout_action: resume ticks and abort sends the undo (GSE, commands), the gate reads the fleet.
@@ -251,7 +222,6 @@ export const FUNCTIONS = {
   },
   command_sweep: {
     file: "functions/commands/sweep.ts",
-    description: "Scheduled: running commands whose watchdog went quiet get it back; alerts a crashed writer left in an outbox are published",
     timeoutSeconds: 60,
     memoryMb: 256,
     // The outbox tables (lib/resources.ts OUTBOX_TABLES) and the topic: the outbox sweep runs here.
@@ -259,7 +229,6 @@ export const FUNCTIONS = {
   },
   recovery: {
     file: "functions/recovery.ts",
-    description: "DynamoDB stream consumer of configs and commands: undoes failed config versions, schedules command retries, alerts",
     timeoutSeconds: 120,
     memoryMb: 512,
     // Reads their names to tell which stream a record came from; the stream itself is the subscription.
@@ -269,7 +238,6 @@ export const FUNCTIONS = {
   },
   automation: {
     file: "functions/automation.ts",
-    description: "SQS consumer of automation jobs and delayed retries",
     timeoutSeconds: 120,
     memoryMb: 512,
     // Moves a job that can never run to the dead-letter queue itself; writes the agent cache behind
@@ -284,34 +252,24 @@ export const FUNCTIONS = {
   },
   heartbeat: {
     file: "functions/heartbeat.ts",
-    description: "Scheduled: poll the fleet's agent state, write changes, alert on transitions",
     // Below the one-minute schedule, so a poll never overlaps the next; HEARTBEAT_BUDGET_SECONDS stays below it.
     timeoutSeconds: 60,
     memoryMb: 1024,
     links: HEARTBEAT_LINKS,
   },
-  apm_apps: apmRoute("functions/apm/apps.ts", "/v1/apm/apps: APM applications, create, list, read, update, delete"),
+  apm_apps: apmRoute("functions/apm/apps.ts"),
   // The fleet table: a start or stop told by a rollout watches its probes' agents through the health gate.
-  apm_datasource: apmRoute(
-    "functions/apm/datasource.ts",
-    "POST /v1/apm/apps/{bk_biz_id}/{app_name}/datasources/{datasource}/start|stop: route applied, probes told",
-    [TABLES.fleet.link],
-  ),
+  apm_datasource: apmRoute("functions/apm/datasource.ts", [TABLES.fleet.link]),
   // The fleet table: an upgrade run as a rollout watches its agents through the health gate.
-  apm_probes: apmRoute("functions/apm/probes.ts", "APM probe instances: report, list within the retention window, versions, discovery and upgrade commands", [
-    TABLES.fleet.link,
-  ]),
+  apm_probes: apmRoute("functions/apm/probes.ts", [TABLES.fleet.link]),
   console_page: {
     file: "functions/console/page.ts",
-    description: "GET /v1/console: the status page (one HTML document; its script reads /v1/console/data)",
     timeoutSeconds: 10,
     memoryMb: 256,
     links: [SECRETS.apiCallers.link],
   },
   console_data: {
     file: "functions/console/data.ts",
-    description:
-      "GET /v1/console/data: what the status page shows (dependencies, fleet, 24 h of counts, lost agents, alerts, running commands, rollouts, desired-state applies, config versions)",
     timeoutSeconds: 29,
     memoryMb: 512,
     // Reads only: the fleet table (view, snapshots, alert log), running commands, config heads and
@@ -320,21 +278,20 @@ export const FUNCTIONS = {
   },
   alert_log: {
     file: "functions/alert-log.ts",
-    description: "SQS consumer of the alert-log queue (subscribed to the alerts topic): keeps each alert for the status page",
     timeoutSeconds: 20,
     memoryMb: 256,
     // The queue is its trigger, not something it reads.
     links: [TABLES.fleet.link],
   },
-  fleet_summary: fleetRoute("functions/fleet/summary.ts", "GET /v1/fleet: counts by status and version as of the last poll"),
-  fleet_agents: fleetRoute("functions/fleet/agents.ts", "GET /v1/fleet/agents: the watched agents, filtered by status / version / last seen, paged"),
-  fleet_register: fleetRoute("functions/fleet/register.ts", "POST /v1/fleet/agents/register: watch these agents"),
-  fleet_unregister: fleetRoute("functions/fleet/unregister.ts", "POST /v1/fleet/agents/unregister: stop watching these agents"),
-  fleet_history: fleetRoute("functions/fleet/history.ts", "GET /v1/fleet/agents/{agent_id}/history: one agent's state and transitions"),
-  fleet_labels_put: fleetRoute("functions/fleet/labels-put.ts", "PUT /v1/fleet/agents/{agent_id}/labels: replace an agent's labels"),
-  fleet_labels_patch: fleetRoute("functions/fleet/labels-patch.ts", "PATCH /v1/fleet/agents/{agent_id}/labels: set or remove some of an agent's labels"),
+  fleet_summary: fleetRoute("functions/fleet/summary.ts"),
+  fleet_agents: fleetRoute("functions/fleet/agents.ts"),
+  fleet_register: fleetRoute("functions/fleet/register.ts"),
+  fleet_unregister: fleetRoute("functions/fleet/unregister.ts"),
+  fleet_history: fleetRoute("functions/fleet/history.ts"),
+  fleet_labels_put: fleetRoute("functions/fleet/labels-put.ts"),
+  fleet_labels_patch: fleetRoute("functions/fleet/labels-patch.ts"),
   // One pass over every partition of a 100k-agent fleet: more memory is more CPU for the filtering.
-  fleet_resolve: { ...fleetRoute("functions/fleet/resolve.ts", "POST /v1/fleet/resolve: preview the agents a target query resolves to"), memoryMb: 1024 },
+  fleet_resolve: { ...fleetRoute("functions/fleet/resolve.ts"), memoryMb: 1024 },
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;

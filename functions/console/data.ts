@@ -3,7 +3,7 @@ import { functionContext } from "../../lib/core/function.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { snsClient } from "../../lib/core/sns.ts";
 import { consoleData, consoleViewer, newestRollouts, type ConsoleDeps } from "../../lib/console/data.ts";
-import { fleetSettings } from "../../lib/fleet/service.ts";
+import { fleetSettings } from "../../lib/fleet/deps.ts";
 import { checkAlertsTopic } from "../../lib/health.ts";
 import { browserAuthenticator } from "../../lib/http/auth.ts";
 import { httpHandler } from "../../lib/http/handler.ts";

@@ -4,7 +4,7 @@
  * heartbeat's conditional writes never undo each other.
  */
 import { NotFoundError, ValidationError } from "../core/errors.ts";
-import { MAX_LABELS_PER_AGENT, type Labels } from "../targets/schemas.ts";
+import { MAX_LABELS_PER_AGENT, type Labels } from "../targets/labels.ts";
 import type { PatchLabelsBody } from "./schemas.ts";
 import { newFleetCalls } from "./store.ts";
 import type { FleetDeps } from "./service.ts";

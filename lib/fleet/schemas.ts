@@ -1,6 +1,7 @@
 /**
  * The /v1/fleet routes' request and answer shapes: validated at the edge (functions/fleet/*),
  * documented in OpenAPI (lib/openapi/service-paths.ts), implemented in lib/fleet/service.ts.
+ * POST /v1/fleet/resolve's are in lib/fleet/resolve-schemas.ts.
  */
 import * as z from "zod";
 import { decimalInt } from "../http/params.ts";
@@ -8,7 +9,7 @@ import { decimalInt } from "../http/params.ts";
 import { agentIdSchema } from "../gse/schemas/agents.ts";
 import { MAX_AGENTS_PER_REQUEST } from "../gse/schemas/common.ts";
 import { statusClassSchema } from "../gse/status-class.ts";
-import { labelKeySchema, labelsSchema, MAX_LABELS_PER_AGENT, targetQuerySchema } from "../targets/schemas.ts";
+import { labelKeySchema, labelsSchema, MAX_LABELS_PER_AGENT } from "../targets/labels.ts";
 import { fleetSummarySchema, isWatchableAgentId, transitionSchema } from "./items.ts";
 
 // Registered ids are asked of GSE by every poll: only GSE's formats (which are also storable).
@@ -102,9 +103,3 @@ export const patchLabelsBodySchema = z
   });
 export type PatchLabelsBody = z.infer<typeof patchLabelsBodySchema>;
 export const labelsDataSchema = z.object({ agent_id: z.string(), labels: z.record(z.string(), z.string()) });
-
-/** POST /v1/fleet/resolve: a target query to preview (docs/rollouts.md §2). */
-export const resolveBodySchema = z.strictObject({ query: targetQuerySchema });
-/** Ids shown at most by a preview; `count` is all of them. */
-export const RESOLVE_PREVIEW_IDS = 1000;
-export const resolveDataSchema = z.object({ count: z.int(), agent_ids: z.array(z.string()), truncated: z.boolean() });

@@ -7,7 +7,6 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import pLimit from "p-limit";
 import * as z from "zod";
 import { decodeCursor, encodeCursor } from "../dynamo/cursor.ts";
-import type { Config } from "../core/config.ts";
 import { NotFoundError } from "../core/errors.ts";
 import { classOfAgent, isOutdated, isSuspect, lastSeen, missesOf } from "./view-rules.ts";
 import type { historyDataSchema, listAgentsDataSchema, AgentView, ListAgentsQuery, historyQuerySchema } from "./schemas.ts";
@@ -35,11 +34,6 @@ export interface FleetSettings {
   readonly evictAfterSeconds: number;
   readonly minVersion?: string;
 }
-
-export const fleetSettings = (config: Config): FleetSettings => ({
-  evictAfterSeconds: config.heartbeat.evictAfterDays * 86_400,
-  ...(config.heartbeat.minVersion !== undefined ? { minVersion: config.heartbeat.minVersion } : {}),
-});
 
 export * from "./schemas.ts";
 

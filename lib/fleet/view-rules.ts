@@ -2,7 +2,12 @@
  * How the fleet view reads a stored agent: its status class, when it was last seen, whether it
  * is suspect or outdated. The heartbeat writes agents by these rules; the fleet API shows them.
  */
-import { coerce, lt, valid } from "semver";
+// From semver's own files, not its index (in a Lambda bundle, lib/lambda-swaps/semver.ts, which
+// takes every function we call anywhere): each function that shows an agent would carry semver's
+// ranges, ≈12 kB it never runs.
+import coerce from "semver/functions/coerce.js";
+import lt from "semver/functions/lt.js";
+import valid from "semver/functions/valid.js";
 import { statusClassOf, type StatusClass } from "../gse/status-class.ts";
 import type { FleetAgent } from "./items.ts";
 

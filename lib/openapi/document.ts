@@ -9,7 +9,8 @@ import * as z from "zod";
 import type { OperationName } from "../gse/operations.ts";
 import { CALLBACK_KEY_PARAM } from "../http/auth.ts";
 import type { HttpMethod, RouteDefinition } from "../routes.ts";
-import { FUNCTIONS, type FunctionKey } from "../wiring.ts";
+import { FUNCTION_DESCRIPTIONS } from "../function-descriptions.ts";
+import type { FunctionKey } from "../wiring.ts";
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import {
   components,
@@ -91,7 +92,7 @@ function routeSpec(route: RouteDefinition, docs: Partial<Record<FunctionKey, Rou
   return {
     route,
     gse: undefined,
-    doc: { summary: FUNCTIONS[route.function].description, ...docs[route.function], ...own },
+    doc: { summary: FUNCTION_DESCRIPTIONS[route.function], ...docs[route.function], ...own },
     schemaKey: own ? `${route.function}_${route.method.toLowerCase()}${route.path.replace(/[^A-Za-z0-9]+/g, "_")}` : route.function,
   };
 }

@@ -7,7 +7,8 @@ import type { z } from "zod";
 import { dispatchAnswerSchema, dispatchBodySchema } from "../commands/schemas.ts";
 import { findOperationByPath, GATEWAY_PREFIX, isOperationName, OPERATIONS, type OperationName } from "../gse/operations.ts";
 import { GSE_FUNCTIONS, type RouteDefinition } from "../routes.ts";
-import { FUNCTIONS, type FunctionKey } from "../wiring.ts";
+import { FUNCTION_DESCRIPTIONS } from "../function-descriptions.ts";
+import type { FunctionKey } from "../wiring.ts";
 import type { RouteDoc } from "./types.ts";
 
 /**
@@ -38,7 +39,7 @@ export function gseOperationOf(fn: FunctionKey): OperationName | undefined {
 /** The catalogue's documentation of `fn` (serving `name`), under whatever `extra` a caller of the builder adds. */
 export function gseRouteDoc(fn: FunctionKey, name: OperationName, extra: RouteDoc | undefined): RouteDoc {
   return {
-    summary: FUNCTIONS[fn].description,
+    summary: FUNCTION_DESCRIPTIONS[fn],
     requestBody: gseRouteRequestSchema(name),
     responseData: ROUTE_RESPONSE_SCHEMAS[name] ?? OPERATIONS[name].responseData,
     ...(ROUTE_ERRORS[name] ? { errors: ROUTE_ERRORS[name] } : {}),

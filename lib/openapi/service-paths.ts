@@ -77,7 +77,8 @@ import {
   summaryDataSchema,
   unregisterDataSchema,
 } from "../fleet/schemas.ts";
-import { labelsDataSchema, patchLabelsBodySchema, putLabelsBodySchema, resolveBodySchema, resolveDataSchema } from "../fleet/schemas.ts";
+import { labelsDataSchema, patchLabelsBodySchema, putLabelsBodySchema } from "../fleet/schemas.ts";
+import { resolveBodySchema, resolveDataSchema } from "../fleet/resolve-schemas.ts";
 import { slotCallbackSchema } from "../gse/schemas.ts";
 import { CALLBACK_KEY_PARAM } from "../http/auth.ts";
 import {

@@ -8,7 +8,7 @@ import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { commandDeps } from "../commands/deps.ts";
 import { createAlertPublisher } from "../core/alerts.ts";
 import { alertsTopicOf, tableOf } from "../core/config.ts";
-import { fleetSettings } from "../fleet/service.ts";
+import { fleetSettings } from "../fleet/deps.ts";
 import { FleetStore } from "../fleet/store.ts";
 import type { GseFunctionContext } from "../gse/context.ts";
 import { DEFAULT_ROLLOUT_SETTINGS, type RolloutDeps } from "./deps.ts";

@@ -5,20 +5,10 @@
 import { validRange } from "semver";
 import * as z from "zod";
 import { STATUS_CLASSES } from "../gse/status-class.ts";
+import { labelsSchema } from "./labels.ts";
 
 /** The classes of lib/gse/status-class.ts plus the fleet's own verdicts `lost` and `stuck`. */
 export const TARGET_STATUS_CLASSES = [...STATUS_CLASSES, "lost", "stuck"] as const;
-
-export const LABEL_KEY_PATTERN = /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/;
-export const MAX_LABEL_VALUE_LENGTH = 63;
-export const MAX_LABELS_PER_AGENT = 32;
-
-export const labelKeySchema = z.string().regex(LABEL_KEY_PATTERN, "a label key is lower-case letters, digits, '.', '_' or '-', at most 63");
-export const labelValueSchema = z.string().max(MAX_LABEL_VALUE_LENGTH);
-export const labelsSchema = z
-  .record(labelKeySchema, labelValueSchema)
-  .refine((labels) => Object.keys(labels).length <= MAX_LABELS_PER_AGENT, `at most ${MAX_LABELS_PER_AGENT} labels`);
-export type Labels = z.infer<typeof labelsSchema>;
 
 export const semverRangeSchema = z
   .string()

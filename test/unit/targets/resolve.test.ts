@@ -3,7 +3,8 @@ import { ValidationError } from "../../../lib/core/errors.ts";
 import type { AgentPage } from "../../../lib/fleet/agents-store.ts";
 import { FLEET_PARTITIONS, type FleetAgent } from "../../../lib/fleet/items.ts";
 import { partitionOf } from "../../../lib/fleet/table.ts";
-import { patchLabelsBodySchema, putLabelsBodySchema, resolveBodySchema } from "../../../lib/fleet/schemas.ts";
+import { resolveBodySchema } from "../../../lib/fleet/resolve-schemas.ts";
+import { patchLabelsBodySchema, putLabelsBodySchema } from "../../../lib/fleet/schemas.ts";
 import { resolveTargets, selectTargets, targetMatcher, type TargetDeps } from "../../../lib/targets/resolve.ts";
 import { targetQuerySchema, type TargetQuery } from "../../../lib/targets/schemas.ts";
 
