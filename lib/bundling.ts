@@ -48,6 +48,8 @@ export const LAMBDA_MODULE_SWAPS: Readonly<Record<string, string>> = {
   "../web/webidl": "lib/lambda-swaps/undici-form-data.cts",
   // The SDK's event-stream codec, imported lazily by its HTTP protocols: no operation we call streams.
   "@smithy/core/event-streams": "lib/lambda-swaps/event-streams.ts",
+  // DynamoDB's endpoint discovery and its endpoint cache: no command we send uses it, and it is off.
+  "@aws-sdk/middleware-endpoint-discovery": "lib/lambda-swaps/dynamodb-endpoint-discovery.ts",
   // semver's functions from their own files, not its index (every function and range helper).
   semver: "lib/lambda-swaps/semver.ts",
   // node:http taken the CommonJS way: an ESM import of it loads Node's internal undici (WebSocket).

@@ -130,6 +130,15 @@ describe("function bundles (as sst deploy builds them)", () => {
     expect(kept.filter((input) => input.includes("@smithy/core/dist-es/submodules/event-streams/"))).toEqual([]);
   });
 
+  it.each(KEYS)("%s leaves out DynamoDB's endpoint discovery: its middleware and endpoint cache (lib/bundling.ts)", (key) => {
+    const discovery = inputsOf(key).filter(
+      (input) =>
+        ["@aws-sdk/endpoint-cache", "mnemonist"].includes(packageOf(input) ?? "") ||
+        /middleware-endpoint-discovery\/dist-es\/(?!configurations\.js)/.test(input),
+    );
+    expect(discovery).toEqual([]);
+  });
+
   it.each(KEYS)("%s contains no test or local-only code", (key) => {
     const inputs = inputsOf(key);
     const packages = new Set(inputs.map(packageOf));

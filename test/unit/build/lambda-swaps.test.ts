@@ -99,6 +99,41 @@ describe("credentials in a Lambda bundle", () => {
   });
 });
 
+describe("DynamoDB endpoint discovery in a Lambda bundle (left out: no command we send uses it, and it is off)", () => {
+  const entry = join(ROOT, "test/unit/build/fixtures/endpoint-discovery.ts");
+  const DISCOVERY_LEFT_OUT = "DynamoDB endpoint discovery is left out of the Lambda bundles";
+
+  it("a bundled client carries neither the discovery middleware nor its endpoint cache, and still sends its DynamoDB calls", async () => {
+    const inputs = Object.keys((await bundleEntry("endpoint-discovery", entry, scratch)).metafile.inputs);
+    expect(inputs.filter((input) => /endpoint-cache|mnemonist|middleware-endpoint-discovery\/dist-es\/(?!configurations)/.test(input))).toEqual([]);
+    signedWith.length = 0;
+    const { ok, output } = await readIn(bundled, { ...ENV_CREDENTIALS, AWS_ENABLE_ENDPOINT_DISCOVERY: "false" });
+    expect(ok, output).toBe(true);
+    expect(signedWith).toEqual(["AKIDFROMENV"]);
+  });
+
+  it("a bundled client built with endpointDiscoveryEnabled fails at once and says why; with discovery unset it says it is off", async () => {
+    const swapped = await import(pathToFileURL((await bundleEntry("endpoint-discovery", entry, scratch)).outfile).href);
+    const fromSource = await import(pathToFileURL(entry).href);
+    expect(() => swapped.discoveringClient()).toThrow(DISCOVERY_LEFT_OUT);
+    expect(() => fromSource.discoveringClient()).not.toThrow();
+    await expect(swapped.discoveryEnabled()).resolves.toBeUndefined();
+    await expect(fromSource.discoveryEnabled()).resolves.toBeUndefined();
+  });
+
+  it("with discovery turned on in the environment, asking the bundled client whether it is on fails and says why", async () => {
+    const swapped = await import(pathToFileURL((await bundleEntry("endpoint-discovery-env", entry, scratch)).outfile).href);
+    const fromSource = await import(pathToFileURL(entry).href);
+    process.env.AWS_ENABLE_ENDPOINT_DISCOVERY = "true";
+    try {
+      await expect(swapped.discoveryEnabled()).rejects.toThrow(DISCOVERY_LEFT_OUT);
+      await expect(fromSource.discoveryEnabled()).resolves.toBe(true);
+    } finally {
+      delete process.env.AWS_ENABLE_ENDPOINT_DISCOVERY;
+    }
+  });
+});
+
 /** The part of esbuild's plugin API SST's plugin bridge gives (`onResolve`, `onLoad`, `onEnd`), recording the resolvers. */
 function resolversOf(plugins: readonly { setup: (build: PluginBuild) => void }[]) {
   const resolvers: { filter: RegExp; callback: (args: OnResolveArgs) => OnResolveResult | undefined }[] = [];
