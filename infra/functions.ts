@@ -1,5 +1,6 @@
-import { ESBUILD_DEFINE, lambdaPluginsFile } from "../lib/bundling";
+import { esbuildDefine, lambdaPluginsFile } from "../lib/bundling";
 import { FUNCTION_DESCRIPTIONS } from "../lib/function-descriptions";
+import { functionRouteScopes } from "../lib/routes";
 import { FUNCTIONS, type FunctionKey, type Link } from "../lib/wiring";
 import { alerts } from "./alerts";
 import { queues } from "./queue";
@@ -44,8 +45,9 @@ export function functionArgs(key: FunctionKey) {
     // what local/bundle.ts builds with too (lib/bundling.ts), so `npm run build` measures what
     // deploys. The plugins swap the SDK's default credential chain for env-only credentials, which
     // is what Lambda gives; the path is relative to sst.config.ts and SST imports it with `node`.
-    // openapi's keeps zod's JSON Schema generator, which the others leave out.
-    nodejs: { format: "esm" as const, minify: true, esbuild: { define: { ...ESBUILD_DEFINE } }, plugins: lambdaPluginsFile(key) },
+    // openapi's keeps zod's JSON Schema generator, which the others leave out. The define gives the
+    // function the scopes of its own routes, so its bundle carries no route table.
+    nodejs: { format: "esm" as const, minify: true, esbuild: { define: esbuildDefine(functionRouteScopes(key)) }, plugins: lambdaPluginsFile(key) },
     // X-Ray, active (lib/core/tracing.ts): SST's Function has no tracing option, so the Lambda's own.
     transform: { function: { tracingConfig: { mode: "Active" } } },
     permissions: [{ actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] }],

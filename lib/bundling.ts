@@ -16,6 +16,16 @@ export const ESBUILD_DEFINE: Readonly<Record<string, string>> = {
   esbuildDetection: "true",
 };
 
+/**
+ * The defines of one function's bundle: ESBUILD_DEFINE, and GSE_ROUTE_SCOPES, the scopes of the routes
+ * the function serves (lib/routes.ts's functionRouteScopes), which its request handler looks its
+ * caller's scope up in (lib/http/route-scopes.ts) instead of bundling the whole route table.
+ */
+export const esbuildDefine = (routeScopes: Readonly<Record<string, string>>): Record<string, string> => ({
+  ...ESBUILD_DEFINE,
+  GSE_ROUTE_SCOPES: JSON.stringify(JSON.stringify(routeScopes)),
+});
+
 /** The file whose default export `sst deploy` bundles with (`nodejs.plugins`), relative to sst.config.ts. */
 export const LAMBDA_PLUGINS_FILE = "./infra/lambda-plugins.ts";
 

@@ -141,7 +141,9 @@ export function scopeTable(routes: readonly RouteDefinition[] = ROUTES): Readonl
   return new Map(routes.map((route) => [`${route.method} ${route.path}`, route.scope]));
 }
 
-const SCOPES_BY_ROUTE_KEY = scopeTable();
-
-/** The scope a request's route needs; a route not in the table needs admin, so nothing unlisted is open. */
-export const requiredScope = (routeKey: string | undefined): RouteScope => (routeKey && SCOPES_BY_ROUTE_KEY.get(routeKey)) || "admin";
+/**
+ * The scopes of the routes `key` serves, keyed as in scopeTable: all a function's request handler looks
+ * up, given to its bundle at build time (lib/bundling.ts's esbuildDefine, lib/http/route-scopes.ts).
+ */
+export const functionRouteScopes = (key: FunctionKey): Readonly<Record<string, RouteScope>> =>
+  Object.fromEntries(scopeTable(ROUTES.filter((route) => route.function === key)));

@@ -12,7 +12,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { ESBUILD_DEFINE, JSON_SCHEMA_FUNCTIONS, lambdaSwapsPlugin } from "../lib/bundling.ts";
+import { ESBUILD_DEFINE, esbuildDefine, JSON_SCHEMA_FUNCTIONS, lambdaSwapsPlugin } from "../lib/bundling.ts";
+import { functionRouteScopes } from "../lib/routes.ts";
 import { FUNCTIONS, type FunctionKey } from "../lib/wiring.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -43,10 +44,19 @@ export const SST_ESM_BANNER = [
  * - external: only `sharp`, `pg-native` and `nodejs.install` (we list none), so the AWS SDK is bundled;
  * - tree shaking: esbuild's default when bundling to esm;
  * - define and plugins: ours (lib/bundling.ts), given to SST through `nodejs.esbuild.define` and
- *   `nodejs.plugins` (infra/functions.ts): the Lambda-only module swaps, zod's JSON Schema generator
- *   kept where `jsonSchema` (JSON_SCHEMA_FUNCTIONS, given lib/bundling.ts's lambdaPluginsFile).
+ *   `nodejs.plugins` (infra/functions.ts): a function's own defines (esbuildDefine, with its routes'
+ *   scopes; ESBUILD_DEFINE for an entry that is no function's), the Lambda-only module swaps, zod's
+ *   JSON Schema generator kept where `jsonSchema` (JSON_SCHEMA_FUNCTIONS, given lib/bundling.ts's
+ *   lambdaPluginsFile).
  */
-export function sstEsbuildOptions(entry: string, outfile: string, minify = true, swaps = true, jsonSchema = false): BuildOptions {
+export function sstEsbuildOptions(
+  entry: string,
+  outfile: string,
+  minify = true,
+  swaps = true,
+  jsonSchema = false,
+  define: Readonly<Record<string, string>> = ESBUILD_DEFINE,
+): BuildOptions {
   return {
     absWorkingDir: ROOT,
     entryPoints: [entry],
@@ -62,7 +72,7 @@ export function sstEsbuildOptions(entry: string, outfile: string, minify = true,
     treeShaking: true,
     sourcemap: "linked",
     banner: { js: SST_ESM_BANNER },
-    define: { ...ESBUILD_DEFINE },
+    define: { ...define },
     plugins: swaps ? [lambdaSwapsPlugin(ROOT, { jsonSchema })] : [],
     metafile: true,
     write: true,
@@ -92,7 +102,7 @@ export interface BundleOptions {
 }
 
 export async function bundleFunction(key: FunctionKey, outDir: string = DEFAULT_OUT_DIR, minify = true): Promise<Bundle> {
-  return bundleEntry(key, FUNCTIONS[key].file, outDir, minify, true, JSON_SCHEMA_FUNCTIONS.has(key));
+  return bundleEntry(key, FUNCTIONS[key].file, outDir, minify, true, JSON_SCHEMA_FUNCTIONS.has(key), esbuildDefine(functionRouteScopes(key)));
 }
 
 /**
@@ -106,12 +116,13 @@ export async function bundleEntry<K extends string>(
   minify = true,
   swaps = true,
   jsonSchema = false,
+  define: Readonly<Record<string, string>> = ESBUILD_DEFINE,
 ): Promise<Bundle<K>> {
   const dir = join(outDir, key);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, "index.mjs");
-  const result = await build(sstEsbuildOptions(entry, outfile, minify, swaps, jsonSchema));
+  const result = await build(sstEsbuildOptions(entry, outfile, minify, swaps, jsonSchema, define));
   const metafile = result.metafile as Metafile;
   writeFileSync(join(dir, "meta.json"), JSON.stringify(metafile));
   const code = readFileSync(outfile);

@@ -9,11 +9,11 @@ import type { Caller } from "../core/config.ts";
 import { processMetrics } from "../core/metrics.ts";
 import { BodyTooLargeError, MalformedJsonError, RequestTimeoutError, UnauthenticatedError, ValidationError } from "../core/errors.ts";
 import { REQUEST_TIMEOUT_MARGIN_MS, RequestDeadline } from "../core/deadline.ts";
-import { requiredScope } from "../routes.ts";
 import { AUTH_HEADER, authenticate, authorize, credentialsFromBody, ESB_PATH_PREFIX, type AuthenticatedCaller } from "./auth.ts";
 import { ok } from "./envelope.ts";
 import { errorResponse } from "./errors.ts";
 import { malformedJsonMessage } from "./json-error.ts";
+import { requiredScope } from "./route-scopes.ts";
 import { assertJsonLimits } from "./json-limits.ts";
 
 /** Bodies above this are refused before parsing, unless the route sets its own limit. */
@@ -163,7 +163,7 @@ function authentication(callers: readonly Caller[], custom: ((event: HttpEvent) 
       const caller = identify(request.event);
       request.context.gseCaller = caller;
       // The route's scope, from the route table by API Gateway's routeKey; unknown routes need admin.
-      authorize(caller, requiredScope(request.event.routeKey));
+      authorize(caller, await requiredScope(request.event.routeKey));
     },
   };
 }

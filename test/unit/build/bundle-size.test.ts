@@ -139,6 +139,10 @@ describe("function bundles (as sst deploy builds them)", () => {
     expect(discovery).toEqual([]);
   });
 
+  it.each(KEYS.filter((key) => key !== "openapi"))("%s carries its own routes' scopes, not the route table (lib/http/route-scopes.ts)", (key) => {
+    expect(inputsOf(key).filter((input) => input === "lib/routes.ts")).toEqual([]);
+  });
+
   it.each(KEYS)("%s contains no test or local-only code", (key) => {
     const inputs = inputsOf(key);
     const packages = new Set(inputs.map(packageOf));

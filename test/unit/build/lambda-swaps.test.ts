@@ -10,7 +10,15 @@ import type { OnResolveArgs, OnResolveResult, PluginBuild } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSocket, type Socket } from "node:dgram";
 import { readFileSync } from "node:fs";
-import { LAMBDA_MODULE_SWAPS, LAMBDA_PLUGINS_FILE, lambdaPluginsFile, RELATIVE_SWAP_PACKAGES, ZOD_JSON_SCHEMA_SWAPS } from "../../../lib/bundling.ts";
+import {
+  esbuildDefine,
+  LAMBDA_MODULE_SWAPS,
+  LAMBDA_PLUGINS_FILE,
+  lambdaPluginsFile,
+  RELATIVE_SWAP_PACKAGES,
+  ZOD_JSON_SCHEMA_SWAPS,
+} from "../../../lib/bundling.ts";
+import { functionRouteScopes, scopeTable } from "../../../lib/routes.ts";
 import { bundleEntry, ROOT } from "../../../local/bundle.ts";
 
 /**
@@ -131,6 +139,29 @@ describe("DynamoDB endpoint discovery in a Lambda bundle (left out: no command w
     } finally {
       delete process.env.AWS_ENABLE_ENDPOINT_DISCOVERY;
     }
+  });
+});
+
+describe("a route's scope in a Lambda bundle (the function's own routes, given at build time)", () => {
+  const entry = join(ROOT, "test/unit/build/fixtures/route-scope.ts");
+
+  it("a function's bundle answers its own routes' scopes as the route table does, and admin for any other, without the route table", async () => {
+    const bundle = await bundleEntry("route-scope", entry, scratch, true, true, false, esbuildDefine(functionRouteScopes("apm_probes")));
+    expect(Object.keys(bundle.metafile.inputs).filter((input) => /^lib\/(routes|gse\/paths)\.ts$/.test(input))).toEqual([]);
+    const swapped = await import(pathToFileURL(bundle.outfile).href);
+    const own = Object.entries(functionRouteScopes("apm_probes"));
+    expect(new Set(own.map(([, scope]) => scope))).toEqual(new Set(["gse:read", "gse:write", "gse:dispatch"]));
+    for (const [route, scope] of own) expect(await swapped.requiredScope(route), route).toBe(scope);
+    for (const route of ["POST /v1/fleet/agents/register", "GET /health", "POST /v1/not-a-route"])
+      expect(await swapped.requiredScope(route), route).toBe("admin");
+    expect(await swapped.requiredScope(undefined)).toBe("admin");
+  });
+
+  it("bundled without a function's defines, it keeps the whole route table, as run from source", async () => {
+    const bundle = await bundleEntry("route-scope-table", entry, scratch);
+    expect(Object.keys(bundle.metafile.inputs)).toContain("lib/routes.ts");
+    const kept = await import(pathToFileURL(bundle.outfile).href);
+    for (const [route, scope] of scopeTable()) expect(await kept.requiredScope(route), route).toBe(scope);
   });
 });
 

@@ -6,7 +6,9 @@ import { createLogger } from "../../../lib/core/logger.ts";
 import { CALLBACK_SCOPE, GSE_COMPATIBLE_SCOPES, grants, SCOPES } from "../../../lib/core/scopes.ts";
 import { authenticate, authorize, callbackKeyAuthenticator } from "../../../lib/http/auth.ts";
 import { httpHandler } from "../../../lib/http/handler.ts";
-import { requiredScope, ROUTES, scopeTable } from "../../../lib/routes.ts";
+import { requiredScope } from "../../../lib/http/route-scopes.ts";
+import { functionRouteScopes, ROUTES, scopeTable } from "../../../lib/routes.ts";
+import type { FunctionKey } from "../../../lib/wiring.ts";
 import { authHeader, captureOutput, httpEvent, lambdaContext } from "../../helpers/events.ts";
 
 const callers = [
@@ -45,9 +47,23 @@ describe("scopeTable", () => {
     expect(scopeTable().get(route)).toBe(scope);
   });
 
-  it("asks admin for a route that is not in the table, so nothing unlisted is open", () => {
-    expect(requiredScope("POST /v1/not-a-route")).toBe("admin");
-    expect(requiredScope(undefined)).toBe("admin");
+  it("asks admin for a route that is not in the table, so nothing unlisted is open", async () => {
+    expect(await requiredScope("POST /v1/not-a-route")).toBe("admin");
+    expect(await requiredScope(undefined)).toBe("admin");
+  });
+
+  it("looks up, run from source, every route's scope in the route table", async () => {
+    for (const [route, scope] of scopeTable()) expect(await requiredScope(route), route).toBe(scope);
+  });
+
+  it("gives each function, for its bundle, exactly the routes it serves with their scopes: together the whole table", () => {
+    const keys = [...new Set(ROUTES.map((route) => route.function))];
+    const perFunction = keys.flatMap((key: FunctionKey) => Object.entries(functionRouteScopes(key)));
+    expect(new Map(perFunction)).toEqual(scopeTable());
+    expect(perFunction.length).toBe(scopeTable().size);
+    for (const key of keys)
+      for (const route of Object.keys(functionRouteScopes(key))) expect(ROUTES.find((r) => `${r.method} ${r.path}` === route)?.function, route).toBe(key);
+    expect(functionRouteScopes("heartbeat")).toEqual({});
   });
 
   /** POSTs that change nothing: the query is a body. */

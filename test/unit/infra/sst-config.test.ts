@@ -6,9 +6,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ESBUILD_DEFINE, lambdaPluginsFile } from "../../../lib/bundling.ts";
+import { esbuildDefine, lambdaPluginsFile } from "../../../lib/bundling.ts";
 import { QUEUES, SECRETS, TABLES, TOPICS, type TableKey } from "../../../lib/resources.ts";
-import { ROUTES } from "../../../lib/routes.ts";
+import { functionRouteScopes, ROUTES } from "../../../lib/routes.ts";
 import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, STREAM_SUBSCRIPTIONS, type FunctionKey } from "../../../lib/wiring.ts";
 import { METRIC_CATALOGUE, METRICS_NAMESPACE } from "../../../lib/core/metrics.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
@@ -93,7 +93,7 @@ describe("sst.config.ts", () => {
       expect(fn.args.nodejs, fn.name).toEqual({
         format: "esm",
         minify: true,
-        esbuild: { define: { ...ESBUILD_DEFINE } },
+        esbuild: { define: esbuildDefine(functionRouteScopes(key as FunctionKey)) },
         plugins: lambdaPluginsFile(key as FunctionKey),
       });
       expect(fn.args).toMatchObject({ runtime: "nodejs24.x" });
