@@ -26,28 +26,22 @@ interface MetricDefinition {
   readonly unit: Unit;
   /** Dimensions besides `service`, in the order the dashboard's searches name them. */
   readonly dimensions: readonly string[];
-  /** What one data point means; docs/operations.md lists these. */
-  readonly description: string;
 }
 
-/** Every metric gse-control emits. A metric not in here cannot be recorded. */
+/** Every metric gse-control emits. A metric not in here cannot be recorded; its description is in lib/core/metric-descriptions.ts. */
 export const METRIC_CATALOGUE = {
-  GseCalls: { unit: MetricUnit.Count, dimensions: ["operation"], description: "a GSE call made (the client's own retries are one call)" },
-  GseErrors: { unit: MetricUnit.Count, dimensions: ["operation"], description: "a GSE call that failed after its retries (GSE's refusal included)" },
-  GseLatency: { unit: MetricUnit.Milliseconds, dimensions: ["operation"], description: "how long a GSE call took, retries included" },
-  AgentCacheHits: { unit: MetricUnit.Count, dimensions: [], description: "agent ids an agent-state lookup answered from the memo or the table" },
-  AgentCacheMisses: { unit: MetricUnit.Count, dimensions: [], description: "agent ids an agent-state lookup asked GSE for" },
-  HeartbeatTransitions: { unit: MetricUnit.Count, dimensions: ["kind"], description: "agents whose state a heartbeat shard changed, by transition kind" },
-  HeartbeatPollDuration: { unit: MetricUnit.Milliseconds, dimensions: [], description: "a heartbeat poll from its start to its last shard's end" },
-  CommandsStarted: { unit: MetricUnit.Count, dimensions: [], description: "a tracked command recorded (dispatch_message, APM probe commands)" },
-  CommandsRunning: { unit: MetricUnit.Count, dimensions: [], description: "commands RUNNING when the five-minutely sweep looked (a gauge)" },
-  ConfigUndos: {
-    unit: MetricUnit.Count,
-    dimensions: ["outcome"],
-    description: "a failed config change recovery undid (ROLLED_BACK) or could not (ROLLBACK_FAILED)",
-  },
-  ConfigRollbacks: { unit: MetricUnit.Count, dimensions: [], description: "a person's roll-back-to-N of a config object" },
-  AlertsPublished: { unit: MetricUnit.Count, dimensions: ["type"], description: "an alert published on the alerts topic, by alert type" },
+  GseCalls: { unit: MetricUnit.Count, dimensions: ["operation"] },
+  GseErrors: { unit: MetricUnit.Count, dimensions: ["operation"] },
+  GseLatency: { unit: MetricUnit.Milliseconds, dimensions: ["operation"] },
+  AgentCacheHits: { unit: MetricUnit.Count, dimensions: [] },
+  AgentCacheMisses: { unit: MetricUnit.Count, dimensions: [] },
+  HeartbeatTransitions: { unit: MetricUnit.Count, dimensions: ["kind"] },
+  HeartbeatPollDuration: { unit: MetricUnit.Milliseconds, dimensions: [] },
+  CommandsStarted: { unit: MetricUnit.Count, dimensions: [] },
+  CommandsRunning: { unit: MetricUnit.Count, dimensions: [] },
+  ConfigUndos: { unit: MetricUnit.Count, dimensions: ["outcome"] },
+  ConfigRollbacks: { unit: MetricUnit.Count, dimensions: [] },
+  AlertsPublished: { unit: MetricUnit.Count, dimensions: ["type"] },
 } as const satisfies Record<string, MetricDefinition>;
 
 export type MetricName = keyof typeof METRIC_CATALOGUE;
