@@ -20,7 +20,6 @@ import { flushingMetrics } from "../lib/core/metrics.ts";
 import { gseFunction } from "../lib/gse/context.ts";
 import { heartbeatDeps } from "../lib/heartbeat/jobs.ts";
 import { QUEUES } from "../lib/resources.ts";
-import { FUNCTIONS } from "../lib/wiring.ts";
 
 const context = await gseFunction("automation");
 const { config, logger } = context;
@@ -51,7 +50,7 @@ const runJob = createJobRunner({
     rollouts,
     desired: applyDeps(context, clients),
     // A tick may run up to the function's timeout; leave time to hand the rest back to the queue.
-    tickBudgetMs: (FUNCTIONS.automation.timeoutSeconds - 30) * 1000,
+    tickBudgetMs: (context.timeoutSeconds - 30) * 1000,
   }),
   aliases: LEGACY_JOB_TYPES,
   sqs: clients.sqs,

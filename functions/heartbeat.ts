@@ -6,10 +6,10 @@ import { flushingMetrics } from "../lib/core/metrics.ts";
 import { gseFunction } from "../lib/gse/context.ts";
 import { heartbeatDeps } from "../lib/heartbeat/jobs.ts";
 import { assertBudgetFits, startPoll } from "../lib/heartbeat/poll.ts";
-import { FUNCTIONS } from "../lib/wiring.ts";
 
-const deps = heartbeatDeps(await gseFunction("heartbeat"), { dynamo: documentClient(), sns: snsClient(), sqs: sqsClient() });
-assertBudgetFits(deps.settings, FUNCTIONS.heartbeat.timeoutSeconds);
+const context = await gseFunction("heartbeat");
+const deps = heartbeatDeps(context, { dynamo: documentClient(), sns: snsClient(), sqs: sqsClient() });
+assertBudgetFits(deps.settings, context.timeoutSeconds);
 
 /** EventBridge's schedule tick: one poll, identified by the tick's time (a redelivered tick is not polled twice). */
 export const handler: ScheduledHandler = flushingMetrics(async (event) => {

@@ -1,7 +1,7 @@
 import { esbuildDefine, lambdaPluginsFile } from "../lib/bundling";
 import { FUNCTION_DESCRIPTIONS } from "../lib/function-descriptions";
 import { functionRouteScopes } from "../lib/routes";
-import { FUNCTIONS, type FunctionKey, type Link } from "../lib/wiring";
+import { FUNCTIONS, type FunctionKey, type Link, runtimeWiring } from "../lib/wiring";
 import { alerts } from "./alerts";
 import { queues } from "./queue";
 import { secrets } from "./secrets";
@@ -47,7 +47,12 @@ export function functionArgs(key: FunctionKey) {
     // is what Lambda gives; the path is relative to sst.config.ts and SST imports it with `node`.
     // openapi's keeps zod's JSON Schema generator, which the others leave out. The define gives the
     // function the scopes of its own routes, so its bundle carries no route table.
-    nodejs: { format: "esm" as const, minify: true, esbuild: { define: esbuildDefine(functionRouteScopes(key)) }, plugins: lambdaPluginsFile(key) },
+    nodejs: {
+      format: "esm" as const,
+      minify: true,
+      esbuild: { define: esbuildDefine(functionRouteScopes(key), runtimeWiring(key)) },
+      plugins: lambdaPluginsFile(key),
+    },
     // X-Ray, active (lib/core/tracing.ts): SST's Function has no tracing option, so the Lambda's own.
     transform: { function: { tracingConfig: { mode: "Active" } } },
     permissions: [{ actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] }],

@@ -17,13 +17,19 @@ export const ESBUILD_DEFINE: Readonly<Record<string, string>> = {
 };
 
 /**
- * The defines of one function's bundle: ESBUILD_DEFINE, and GSE_ROUTE_SCOPES, the scopes of the routes
+ * The defines of one function's bundle: ESBUILD_DEFINE; GSE_ROUTE_SCOPES, the scopes of the routes
  * the function serves (lib/routes.ts's functionRouteScopes), which its request handler looks its
- * caller's scope up in (lib/http/route-scopes.ts) instead of bundling the whole route table.
+ * caller's scope up in (lib/http/route-scopes.ts) instead of bundling the whole route table; and
+ * GSE_FUNCTION_WIRING, its key, links and timeout (lib/wiring.ts's runtimeWiring), which
+ * functionContext reads (lib/core/function-wiring.ts) instead of bundling every function's wiring.
  */
-export const esbuildDefine = (routeScopes: Readonly<Record<string, string>>): Record<string, string> => ({
+export const esbuildDefine = (
+  routeScopes: Readonly<Record<string, string>>,
+  wiring: { readonly key: string; readonly links: readonly string[]; readonly timeoutSeconds: number },
+): Record<string, string> => ({
   ...ESBUILD_DEFINE,
   GSE_ROUTE_SCOPES: JSON.stringify(JSON.stringify(routeScopes)),
+  GSE_FUNCTION_WIRING: JSON.stringify(JSON.stringify(wiring)),
 });
 
 /** The file whose default export `sst deploy` bundles with (`nodejs.plugins`), relative to sst.config.ts. */

@@ -2,10 +2,12 @@
  * Which function runs on which trigger, and which resources it may touch. `infra/` turns this
  * into Lambda functions, routes, subscriptions and links; `local/` into the local gateway,
  * pollers and scheduler. A function file that is not listed here runs nowhere. The HTTP routes
- * are in lib/routes.ts, apart, so that importing this file (every function does, for its links)
- * does not bring the GSE schemas along; the descriptions in lib/function-descriptions.ts, since no
- * function reads its own at run time.
+ * are in lib/routes.ts, apart, so that reading this file does not bring the GSE schemas along; the
+ * descriptions in lib/function-descriptions.ts. No function's bundle carries this file: a function
+ * reads only its own links and timeout, given to its bundle at build time (runtimeWiring,
+ * lib/core/function-wiring.ts).
  */
+import { GSE_OPERATION_TIMEOUT_SECONDS } from "./function-timeouts.ts";
 import { QUEUES, SECRETS, TABLES, TOPICS, type QueueKey, type TableKey } from "./resources.ts";
 
 export type Link =
@@ -22,6 +24,9 @@ export interface FunctionDefinition {
   /** Resources the function uses: it gets these permissions and nothing else. */
   readonly links: readonly Link[];
 }
+
+/** What a function reads of its own wiring at run time (lib/core/function-wiring.ts). */
+export type RuntimeWiring = Pick<FunctionDefinition, "links" | "timeoutSeconds">;
 
 const ALL_TABLES: readonly Link[] = Object.values(TABLES).map((t) => t.link);
 /** What every function that calls GSE on behalf of an API caller reads: our GSE secret, the callers. */
@@ -91,7 +96,7 @@ const apmRoute = (file: `functions/apm/${string}.ts`, extraLinks: readonly Link[
 const gseOperation = (file: `functions/gse/${string}.ts`, extraLinks: readonly Link[] = []) =>
   ({
     file,
-    timeoutSeconds: 29,
+    timeoutSeconds: GSE_OPERATION_TIMEOUT_SECONDS,
     memoryMb: 512,
     links: [...GSE_CALLER, ...extraLinks],
   }) as const;
@@ -295,6 +300,13 @@ export const FUNCTIONS = {
 } as const satisfies Record<string, FunctionDefinition>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
+
+/** The wiring a function's bundle is given (lib/bundling.ts's esbuildDefine): its key, links and timeout. */
+export const runtimeWiring = (key: FunctionKey): RuntimeWiring & { readonly key: FunctionKey } => ({
+  key,
+  links: FUNCTIONS[key].links,
+  timeoutSeconds: FUNCTIONS[key].timeoutSeconds,
+});
 
 export interface StreamSubscription {
   readonly table: TableKey;

@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { ESBUILD_DEFINE, esbuildDefine, JSON_SCHEMA_FUNCTIONS, lambdaSwapsPlugin } from "../lib/bundling.ts";
 import { functionRouteScopes } from "../lib/routes.ts";
-import { FUNCTIONS, type FunctionKey } from "../lib/wiring.ts";
+import { FUNCTIONS, type FunctionKey, runtimeWiring } from "../lib/wiring.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const DEFAULT_OUT_DIR = join(ROOT, "dist", "functions");
@@ -102,7 +102,15 @@ export interface BundleOptions {
 }
 
 export async function bundleFunction(key: FunctionKey, outDir: string = DEFAULT_OUT_DIR, minify = true): Promise<Bundle> {
-  return bundleEntry(key, FUNCTIONS[key].file, outDir, minify, true, JSON_SCHEMA_FUNCTIONS.has(key), esbuildDefine(functionRouteScopes(key)));
+  return bundleEntry(
+    key,
+    FUNCTIONS[key].file,
+    outDir,
+    minify,
+    true,
+    JSON_SCHEMA_FUNCTIONS.has(key),
+    esbuildDefine(functionRouteScopes(key), runtimeWiring(key)),
+  );
 }
 
 /**

@@ -10,12 +10,11 @@ import type { GseFunctionContext } from "../gse/context.ts";
 import { CommandStore } from "./store.ts";
 import { commandSettings, type CommandDeps } from "./engine.ts";
 import { assertLeaseOutlasts } from "./settings.ts";
-import { FUNCTIONS } from "../wiring.ts";
 
 export function commandDeps(context: GseFunctionContext, clients: { readonly dynamo: DynamoDBDocumentClient; readonly sqs: SQSClient }): CommandDeps {
   const { config } = context;
   const settings = commandSettings(config);
-  assertLeaseOutlasts(settings, FUNCTIONS[context.name].timeoutSeconds);
+  assertLeaseOutlasts(settings, context.timeoutSeconds);
   return {
     store: new CommandStore({ client: clients.dynamo, tableName: tableOf(config, "commands") }),
     gse: context.gse,

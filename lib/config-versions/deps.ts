@@ -16,7 +16,7 @@ import type { HttpRequestContext } from "../http/handler.ts";
 import { ConfigStore } from "./store.ts";
 import { objectOf, timeoutSubjectOf } from "./documents.ts";
 import { assertChangeFits } from "./table.ts";
-import { FUNCTIONS } from "../wiring.ts";
+import { GSE_OPERATION_TIMEOUT_SECONDS } from "../function-timeouts.ts";
 import { changeConfig, type ConfigDeps } from "./apply.ts";
 import { IDEMPOTENCY_HEADER, withIdempotency, type IdempotencyDeps } from "./idempotency.ts";
 
@@ -45,8 +45,9 @@ export function configDeps(context: GseFunctionContext, clients: { readonly dyna
       lockWaitMs: config.configLockWaitMs,
       idempotencyTtlSeconds: config.configIdempotencyTtlSeconds,
       dedupeWindowSeconds: config.configDedupeWindowSeconds,
-      // A change runs within one invocation: a key IN_PROGRESS for twice the timeout is abandoned.
-      inProgressTimeoutSeconds: FUNCTIONS.update_route.timeoutSeconds * 2,
+      // A change runs within one invocation of a GSE operation's function: a key IN_PROGRESS for
+      // twice its timeout is abandoned.
+      inProgressTimeoutSeconds: GSE_OPERATION_TIMEOUT_SECONDS * 2,
     },
   };
 }

@@ -2,7 +2,8 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import { getConfig, type Config } from "./config.ts";
 import { createLogger } from "./logger.ts";
 import { processMetrics, type MetricsRecorder } from "./metrics.ts";
-import { FUNCTIONS, type FunctionKey } from "../wiring.ts";
+import type { FunctionKey } from "../wiring.ts";
+import { wiringOf } from "./function-wiring.ts";
 
 /**
  * What every function builds once at cold start and keeps for warm invocations: its config (only
@@ -14,12 +15,15 @@ import { FUNCTIONS, type FunctionKey } from "../wiring.ts";
  */
 export interface FunctionContext {
   readonly name: FunctionKey;
+  /** The function's timeout (lib/wiring.ts), which budgets and leases are checked against. */
+  readonly timeoutSeconds: number;
   readonly config: Config;
   readonly logger: Logger;
   readonly metrics: MetricsRecorder;
 }
 
 export async function functionContext(name: FunctionKey): Promise<FunctionContext> {
-  const config = await getConfig(FUNCTIONS[name].links);
-  return { name, config, logger: createLogger(name, config.logLevel), metrics: processMetrics() };
+  const { links, timeoutSeconds } = await wiringOf(name);
+  const config = await getConfig(links);
+  return { name, timeoutSeconds, config, logger: createLogger(name, config.logLevel), metrics: processMetrics() };
 }

@@ -143,6 +143,10 @@ describe("function bundles (as sst deploy builds them)", () => {
     expect(inputsOf(key).filter((input) => input === "lib/routes.ts")).toEqual([]);
   });
 
+  it.each(KEYS)("%s carries its own links and timeout, not every function's wiring (lib/core/function-wiring.ts)", (key) => {
+    expect(inputsOf(key).filter((input) => input === "lib/wiring.ts")).toEqual([]);
+  });
+
   it.each(KEYS)("%s contains no test or local-only code", (key) => {
     const inputs = inputsOf(key);
     const packages = new Set(inputs.map(packageOf));

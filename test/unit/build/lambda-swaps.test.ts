@@ -19,6 +19,7 @@ import {
   ZOD_JSON_SCHEMA_SWAPS,
 } from "../../../lib/bundling.ts";
 import { functionRouteScopes, scopeTable } from "../../../lib/routes.ts";
+import { FUNCTIONS, runtimeWiring } from "../../../lib/wiring.ts";
 import { bundleEntry, ROOT } from "../../../local/bundle.ts";
 
 /**
@@ -146,7 +147,15 @@ describe("a route's scope in a Lambda bundle (the function's own routes, given a
   const entry = join(ROOT, "test/unit/build/fixtures/route-scope.ts");
 
   it("a function's bundle answers its own routes' scopes as the route table does, and admin for any other, without the route table", async () => {
-    const bundle = await bundleEntry("route-scope", entry, scratch, true, true, false, esbuildDefine(functionRouteScopes("apm_probes")));
+    const bundle = await bundleEntry(
+      "route-scope",
+      entry,
+      scratch,
+      true,
+      true,
+      false,
+      esbuildDefine(functionRouteScopes("apm_probes"), runtimeWiring("apm_probes")),
+    );
     expect(Object.keys(bundle.metafile.inputs).filter((input) => /^lib\/(routes|gse\/paths)\.ts$/.test(input))).toEqual([]);
     const swapped = await import(pathToFileURL(bundle.outfile).href);
     const own = Object.entries(functionRouteScopes("apm_probes"));
@@ -162,6 +171,25 @@ describe("a route's scope in a Lambda bundle (the function's own routes, given a
     expect(Object.keys(bundle.metafile.inputs)).toContain("lib/routes.ts");
     const kept = await import(pathToFileURL(bundle.outfile).href);
     for (const [route, scope] of scopeTable()) expect(await kept.requiredScope(route), route).toBe(scope);
+  });
+});
+
+describe("a function's own wiring in a Lambda bundle (its links and timeout, given at build time)", () => {
+  const entry = join(ROOT, "test/unit/build/fixtures/function-wiring.ts");
+
+  it("a function's bundle reads its links and timeout as lib/wiring.ts has them, without lib/wiring.ts, and fails for another function's", async () => {
+    const bundle = await bundleEntry("function-wiring", entry, scratch, true, true, false, esbuildDefine({}, runtimeWiring("heartbeat")));
+    expect(Object.keys(bundle.metafile.inputs).filter((input) => /^lib\/(wiring|resources)\.ts$/.test(input))).toEqual([]);
+    const swapped = await import(pathToFileURL(bundle.outfile).href);
+    expect(await swapped.wiringOf("heartbeat")).toEqual({ links: FUNCTIONS.heartbeat.links, timeoutSeconds: FUNCTIONS.heartbeat.timeoutSeconds });
+    await expect(swapped.wiringOf("automation")).rejects.toThrow("the heartbeat bundle carries its own wiring only, not automation's");
+  });
+
+  it("run from source, it reads every function's links and timeout from lib/wiring.ts", async () => {
+    const { wiringOf } = await import("../../../lib/core/function-wiring.ts");
+    for (const key of Object.keys(FUNCTIONS) as (keyof typeof FUNCTIONS)[]) {
+      expect(await wiringOf(key), key).toMatchObject({ links: FUNCTIONS[key].links, timeoutSeconds: FUNCTIONS[key].timeoutSeconds });
+    }
   });
 });
 

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { esbuildDefine, lambdaPluginsFile } from "../../../lib/bundling.ts";
 import { QUEUES, SECRETS, TABLES, TOPICS, type TableKey } from "../../../lib/resources.ts";
 import { functionRouteScopes, ROUTES } from "../../../lib/routes.ts";
-import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, SCHEDULES, STREAM_SUBSCRIPTIONS, type FunctionKey } from "../../../lib/wiring.ts";
+import { FUNCTIONS, QUEUE_SUBSCRIPTIONS, runtimeWiring, SCHEDULES, STREAM_SUBSCRIPTIONS, type FunctionKey } from "../../../lib/wiring.ts";
 import { METRIC_CATALOGUE, METRICS_NAMESPACE } from "../../../lib/core/metrics.ts";
 import { ROOT } from "../../helpers/spawn-stack.ts";
 import { DEPLOY_ENV, runConfig, type Built } from "../../helpers/sst-fakes.ts";
@@ -93,7 +93,7 @@ describe("sst.config.ts", () => {
       expect(fn.args.nodejs, fn.name).toEqual({
         format: "esm",
         minify: true,
-        esbuild: { define: esbuildDefine(functionRouteScopes(key as FunctionKey)) },
+        esbuild: { define: esbuildDefine(functionRouteScopes(key as FunctionKey), runtimeWiring(key as FunctionKey)) },
         plugins: lambdaPluginsFile(key as FunctionKey),
       });
       expect(fn.args).toMatchObject({ runtime: "nodejs24.x" });

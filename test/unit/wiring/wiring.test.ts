@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { OPERATIONS, pathVariants } from "../../../lib/gse/operations.ts";
@@ -20,6 +20,11 @@ describe("wiring", () => {
     expect(new Set(wired).size).toBe(wired.length);
     expect([...wired].sort()).toEqual(filesUnder("functions").sort());
     for (const file of wired) expect(existsSync(join(ROOT, file))).toBe(true);
+  });
+
+  it.each(Object.entries(FUNCTIONS))("%s builds its context once, under its own key: the only wiring its bundle carries", (key, { file }) => {
+    const names = [...readFileSync(join(ROOT, file), "utf8").matchAll(/\b(?:gseFunction|functionContext)\("(\w+)"\)/g)].map((match) => match[1]);
+    expect(names).toEqual([key]);
   });
 
   it("gives every function a trigger, and every trigger a function", () => {
