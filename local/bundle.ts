@@ -226,7 +226,15 @@ export function awsClientsUsed(metafile: Metafile): string[] {
  * in the fifth (2026-12-04), the functions' descriptions out of lib/wiring.ts (~4.5 kB everywhere), and out
  * of the fleet routes what they never run: semver's ranges (~12 kB: lib/fleet/view-rules.ts takes its
  * functions from their own files, the label and resolve schemas from files of their own), the fleet view
- * in the label routes, FleetStore in resolve: fleet 486.6.
+ * in the label routes, FleetStore in resolve: fleet 486.6; in the sixth (2026-12-04), DynamoDB's endpoint
+ * discovery (~7.5 kB wherever a DynamoDB client is built), the route table and the GSE paths (each
+ * function is given its own routes' scopes at build time: ~5–7.7 kB), metric descriptions (~0.9 kB)
+ * and lib/wiring.ts (each function is given its own links and timeout: ~5 kB), every class's largest:
+ * gseConfig 428.8, gseConfigVersioned 686.3, gseAgentState 691.0, gseDispatch 751.8, health 654.2,
+ * openapi 277.6, config_history 455.4, config_rollback 685.2, config_drift 646.9, config_reconcile
+ * 769.4, commands 784.0, templates 469.0, gse_callback 545.4, rollouts 828.0, desired 799.8,
+ * desired_reads 446.0, recovery 827.8, automation 948.1, heartbeat 746.6, apm 873.2, console_page
+ * 180.3, console_data 605.5, alert_log 425.2, fleet 466.0.
  * Budget = measured + 6 %, rounded up to the kB. What is left is mostly libraries (`npm run bench
  * bundles` shows the floors): the AWS SDK ≈190 where a client is used (@smithy/core ≈100 of it) and
  * the Tracer's X-Ray SDK ≈45 beside it (≈75 before the third pass's swaps), undici ≈185 (its SIMD
@@ -234,44 +242,44 @@ export function awsClientsUsed(metafile: Metafile): string[] {
  * lib/core/record-schemas.ts, not Powertools' parser, whose `import { z }` brought every locale.
  */
 export const SIZE_BUDGETS_KB = {
-  gseConfig: 471,
+  gseConfig: 455,
   // The six versioned stream_to/route changes: the configs table (DynamoDB) besides GSE.
-  gseConfigVersioned: 752,
-  gseAgentState: 757,
+  gseConfigVersioned: 728,
+  gseAgentState: 733,
   // A tracked command: GSE, the commands table and the automation queue.
-  gseDispatch: 820,
-  health: 718,
-  openapi: 300,
+  gseDispatch: 797,
+  health: 694,
+  openapi: 295,
   // Undoes failed config versions: GSE client, DynamoDB, SNS.
-  recovery: 895,
-  automation: 1028,
-  heartbeat: 823,
-  fleet: 516,
+  recovery: 878,
+  automation: 1006,
+  heartbeat: 792,
+  fleet: 494,
   // Config version routes and the scheduled reconcile.
-  config_history: 510,
-  config_rollback: 751,
-  config_drift: 710,
-  config_reconcile: 835,
+  config_history: 483,
+  config_rollback: 727,
+  config_drift: 686,
+  config_reconcile: 816,
   // Tracked commands and the slot forward; the callback (table and the forward queue).
-  commands: 849,
-  gse_callback: 604,
+  commands: 831,
+  gse_callback: 579,
   // The status page: the page (no AWS client), its data (DynamoDB: fleet, commands, configs), the
   // alert log consumer (the fleet table).
-  console_page: 211,
-  console_data: 668,
-  alert_log: 470,
+  console_page: 192,
+  console_data: 642,
+  alert_log: 451,
   // APM: the apps and configs tables, commands, GSE and SNS.
-  apm: 949,
+  apm: 926,
   // Command templates (the commands table only).
-  templates: 524,
+  templates: 498,
   // Rollouts (and the console's rollout actions): commands, GSE, the fleet table, the alerts topic and
   // the automation queue.
-  rollouts: 901,
+  rollouts: 878,
   // Desired state: plan_create and plan_apply (GSE, the configs table, the YAML parser, the fleet
   // table, SNS, the queue), plan_get and apply_history (tables only).
-  desired: 873,
+  desired: 848,
   // plan_get and apply_history: the configs table only (no YAML parser: lib/desired/applies.ts).
-  desired_reads: 500,
+  desired_reads: 473,
 } as const;
 
 export type BudgetClass = keyof typeof SIZE_BUDGETS_KB;
