@@ -171,10 +171,12 @@ export const bundlesBenchmark: Benchmark = {
       const importMet = functions.filter((f) => f.within_2x_node).length;
       const report = [
         "Each function bundled as `sst deploy` bundles it (`npm run build`, local/bundle.ts: esbuild, esm, es2024, minified,",
-        "keepNames, AWS SDK bundled, SST's ESM banner, the defines and Lambda module swaps of lib/bundling.ts: credentials from the",
-        "environment only, no llhttp build without SIMD, no event-stream codec, semver by function, node:http the CommonJS way,",
-        "the X-Ray SDK without its samplers, SDK v2 patcher, host plugins and other services' whitelist entries, zod without its",
-        "JSON Schema generator except in openapi).",
+        "keepNames, AWS SDK bundled, SST's ESM banner, the defines and Lambda module swaps of lib/bundling.ts: each function's own",
+        "route scopes, links and timeout instead of the route table and lib/wiring.ts, credentials from the environment only,",
+        "no llhttp build without SIMD, undici without its HTTP/2 client and fetch body code (HTTP/1.1 only), DynamoDB without",
+        "endpoint discovery, no event-stream codec, semver by function, node:http the CommonJS way, the X-Ray SDK without its",
+        "samplers, SDK v2 patcher, host plugins and other services' whitelist entries, zod without its JSON Schema generator",
+        "except in openapi).",
         "Sizes in kB of `index.mjs`; gzip = gzip -6",
         "of it; the same bundle unminified is for comparison.",
         `Import = median of ${SAMPLES} fresh \`node\` processes (after one unrecorded) from process start to the end of`,
