@@ -59,6 +59,15 @@ const commandRoute = (file: `functions/commands/${string}.ts`) =>
     links: [...GSE_CALLER, ...COMMANDS],
   }) as const;
 
+/** A command route's function that reads, settles or marks commands and never sends: neither GSE's secret nor the slot token. */
+const commandViewRoute = (file: `functions/commands/${string}.ts`) =>
+  ({
+    file,
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    links: [SECRETS.apiCallers.link, TABLES.commands.link, QUEUES.automation.link],
+  }) as const;
+
 /** A template route's function: templates live in the commands table (lib/templates/items.ts). */
 const templateRoute = (file: `functions/templates/${string}.ts`) =>
   ({
@@ -159,12 +168,12 @@ export const FUNCTIONS = {
     // The automation queue: an interrupted desired-state apply's undo goes through the versioned flow (its decide jobs), and a bake's lost tick is queued again.
     links: [TABLES.configs.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link, QUEUES.automation.link],
   },
-  command_get: commandRoute("functions/commands/get.ts"),
-  command_list: commandRoute("functions/commands/list.ts"),
+  command_get: commandViewRoute("functions/commands/get.ts"),
+  command_list: commandViewRoute("functions/commands/list.ts"),
   command_cancel: commandRoute("functions/commands/cancel.ts"),
-  command_pause: commandRoute("functions/commands/pause.ts"),
-  command_resume: commandRoute("functions/commands/resume.ts"),
-  upstream_messages: commandRoute("functions/commands/upstream.ts"),
+  command_pause: commandViewRoute("functions/commands/pause.ts"),
+  command_resume: commandViewRoute("functions/commands/resume.ts"),
+  upstream_messages: commandViewRoute("functions/commands/upstream.ts"),
   template_put: templateRoute("functions/templates/put.ts"),
   template_get: templateRoute("functions/templates/get.ts"),
   template_list: templateRoute("functions/templates/list.ts"),

@@ -1,16 +1,17 @@
 import { getCommandPage } from "../../lib/commands/api.ts";
-import { commandDeps } from "../../lib/commands/deps.ts";
+import { commandViewDeps } from "../../lib/commands/view-deps.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { sqsClient } from "../../lib/core/queue.ts";
-import { gseFunction } from "../../lib/gse/context.ts";
+import { functionContext } from "../../lib/core/function.ts";
 import { callersOf } from "../../lib/core/config.ts";
 import { commandQuerySchema, messageIdParamSchema } from "../../lib/commands/schemas.ts";
 import { parametersOf } from "../../lib/config-versions/api.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 
-const context = await gseFunction("command_get");
+const context = await functionContext("command_get");
 const { config, logger } = context;
-const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
+// Reads and marks commands, never sends: no GSE client, so no undici in its bundle.
+const deps = commandViewDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
 /** GET /v1/commands/{message_id}: the command, its counts, a page of its agents (`?outcome=&limit=&cursor=`). */
 export const handler = httpHandler({ name: "command_get", logger, callers: callersOf(config) }, async ({ event }) => {

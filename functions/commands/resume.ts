@@ -1,17 +1,18 @@
 import * as z from "zod";
 import { setCommandPaused } from "../../lib/commands/api.ts";
-import { commandDeps } from "../../lib/commands/deps.ts";
+import { commandViewDeps } from "../../lib/commands/view-deps.ts";
 import { commandActionSchema, messageIdParamSchema } from "../../lib/commands/schemas.ts";
 import { parametersOf } from "../../lib/config-versions/api.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { callersOf } from "../../lib/core/config.ts";
 import { sqsClient } from "../../lib/core/queue.ts";
-import { gseFunction } from "../../lib/gse/context.ts";
+import { functionContext } from "../../lib/core/function.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 
-const context = await gseFunction("command_resume");
+const context = await functionContext("command_resume");
 const { config, logger } = context;
-const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
+// Reads and marks commands, never sends: no GSE client, so no undici in its bundle.
+const deps = commandViewDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
 /** POST /v1/commands/{message_id}/resume: claims go on at once. */
 export const handler = httpHandler({ name: "command_resume", logger, callers: callersOf(config), body: commandActionSchema }, async ({ event }) => {

@@ -8,7 +8,7 @@ import type { Page } from "../dynamo/cursor.ts";
 import type { CommandStore } from "./store.ts";
 import type { CommandItem } from "./store/items.ts";
 import { advanceCommand } from "./send.ts";
-import { COMMAND_TICK_JOB, type CommandDeps } from "./settings.ts";
+import { COMMAND_TICK_JOB, type CommandDeps, type CommandViewDeps } from "./settings.ts";
 import { settleCommand, stopCommand } from "./settle.ts";
 import { scheduleTick, submitCommand } from "./submit.ts";
 import { agentResult, batchCounts, commandView, describeCommand, sparseAgentPage, STAND_IN_OUTCOMES } from "./views.ts";
@@ -68,7 +68,7 @@ async function existing(store: CommandStore, messageId: string): Promise<Command
 
 /** A command with one page of its agents (sent ones; those never sent are only counted). */
 export async function getCommandPage(
-  deps: CommandDeps,
+  deps: CommandViewDeps,
   messageId: string,
   query: { outcome?: AgentOutcome | undefined; limit: number; cursor?: string | undefined },
 ): Promise<CommandPage> {
@@ -131,7 +131,7 @@ export async function cancelCommand(deps: CommandDeps, messageId: string, reason
  * Pauses a running command (nothing new is claimed; agents in flight still settle) or resumes it
  * (a tick is queued at once to claim again). 409 when it is not RUNNING.
  */
-export async function setCommandPaused(deps: CommandDeps, messageId: string, paused: boolean): Promise<CommandView> {
+export async function setCommandPaused(deps: CommandViewDeps, messageId: string, paused: boolean): Promise<CommandView> {
   const command = await existing(deps.store, messageId);
   const changed =
     command.status === "RUNNING" && (paused ? await deps.store.pauseCommand(messageId, deps.now()) : await deps.store.resumeCommand(messageId, deps.now()));

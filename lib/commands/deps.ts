@@ -4,27 +4,12 @@
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { queueUrlOf, slotTokenOf, tableOf } from "../core/config.ts";
-import { sqsSender } from "../core/queue.ts";
+import { slotTokenOf } from "../core/config.ts";
 import type { GseFunctionContext } from "../gse/context.ts";
-import { CommandStore } from "./store.ts";
-import { commandSettings, type CommandDeps } from "./engine.ts";
-import { assertLeaseOutlasts } from "./settings.ts";
+import type { CommandDeps } from "./engine.ts";
+import { commandViewDeps } from "./view-deps.ts";
 
+/** The view's deps (lib/commands/view-deps.ts), with the GSE client and the slot that sending needs. */
 export function commandDeps(context: GseFunctionContext, clients: { readonly dynamo: DynamoDBDocumentClient; readonly sqs: SQSClient }): CommandDeps {
-  const { config } = context;
-  const settings = commandSettings(config);
-  assertLeaseOutlasts(settings, context.timeoutSeconds);
-  return {
-    store: new CommandStore({ client: clients.dynamo, tableName: tableOf(config, "commands") }),
-    gse: context.gse,
-    slot: { slotId: config.gse.slotId, slotToken: slotTokenOf(config) },
-    // Delayed work (retries, ticks) on the automation queue: the sender rounds and caps the delay at SQS's 900 s.
-    queue: sqsSender(clients.sqs, queueUrlOf(config, "automation")),
-    settings,
-    now: Date.now,
-    random: Math.random,
-    logger: context.logger,
-    metrics: context.metrics,
-  };
+  return { ...commandViewDeps(context, clients), gse: context.gse, slot: { slotId: context.config.gse.slotId, slotToken: slotTokenOf(context.config) } };
 }

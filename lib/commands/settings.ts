@@ -57,6 +57,9 @@ export function assertLeaseOutlasts(settings: Pick<CommandSettings, "leaseMs">, 
   }
 }
 
+/** What reading, settling and marking commands needs: all but the GSE client and the slot, which only sending uses. */
+export type CommandViewDeps = Omit<CommandDeps, "gse" | "slot">;
+
 export interface CommandDeps {
   readonly store: CommandStore;
   readonly gse: GseClient;

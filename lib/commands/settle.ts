@@ -4,7 +4,7 @@
  */
 import { closeCommand, type ClosedCommand } from "./close.ts";
 import { finalStatus, isWaitingForRetry, tallyOutcomes } from "./outcomes.ts";
-import { COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS, type CommandDeps } from "./settings.ts";
+import { COMMAND_TICK_JOB, MAX_QUEUE_DELAY_SECONDS, type CommandViewDeps } from "./settings.ts";
 import { scheduleTick } from "./submit.ts";
 import { countReplies, sentSince, type CountedReplies, type ReplyCount } from "./reply-count.ts";
 import type { BatchItem, CommandItem } from "./store/items.ts";
@@ -12,7 +12,7 @@ import type { BatchItem, CommandItem } from "./store/items.ts";
 /** More errors (failed deliveries, timeouts, failing replies) than the command tolerates. */
 export const exceeded = (command: CommandItem): boolean => command.max_errors !== null && command.errors > command.max_errors;
 
-const abort = (deps: CommandDeps, command: CommandItem): Promise<CommandItem> =>
+const abort = (deps: CommandViewDeps, command: CommandItem): Promise<CommandItem> =>
   stopCommand(deps, command, "ABORTED", `${command.errors} errors (failed deliveries, timeouts, failing replies), more than max_errors ${command.max_errors}`);
 
 /**
@@ -30,7 +30,7 @@ const abort = (deps: CommandDeps, command: CommandItem): Promise<CommandItem> =>
  * (RUNNING → final): one finisher wins.
  */
 export async function settleCommand(
-  deps: CommandDeps,
+  deps: CommandViewDeps,
   command: CommandItem,
   options: { checkReplies?: boolean; fromAgents?: boolean; counted?: CountedReplies } = {},
 ): Promise<CommandItem> {
@@ -79,7 +79,7 @@ export async function settleCommand(
  * own; `waiting` adds the earlier count's, which stands for the batches it saw (a reply since is
  * counted by a later tick, and until then its agent counts as waiting: the command ends no sooner).
  */
-export async function expireSilentAgents(deps: CommandDeps, command: CommandItem, timeoutMs: number, earlier?: CountedReplies): Promise<ReplyCount> {
+export async function expireSilentAgents(deps: CommandViewDeps, command: CommandItem, timeoutMs: number, earlier?: CountedReplies): Promise<ReplyCount> {
   const batches = await deps.store.batches(command.message_id, command.body_hash);
   if (command.sparse_agents !== true) return { ...(await expireAgentItems(deps, command, timeoutMs, batches)), counted: 0 };
   const own = await countReplies(deps, command, timeoutMs, earlier ? sentSince(batches, earlier) : batches);
@@ -93,7 +93,7 @@ export async function expireSilentAgents(deps: CommandDeps, command: CommandItem
 
 /** Agents with items PENDING (prewritten) or SENT (delivered by a retry): overdue ones TIMED_OUT, each in the transaction of its counters. */
 async function expireAgentItems(
-  deps: CommandDeps,
+  deps: CommandViewDeps,
   command: CommandItem,
   timeoutMs: number,
   batches: readonly BatchItem[],
@@ -121,7 +121,7 @@ async function expireAgentItems(
 }
 
 /** ABORTED or CANCELLED: batches not sent are skipped, agents waiting for a retry fail for good. */
-export async function stopCommand(deps: CommandDeps, command: CommandItem, status: "ABORTED" | "CANCELLED", reason: string): Promise<CommandItem> {
+export async function stopCommand(deps: CommandViewDeps, command: CommandItem, status: "ABORTED" | "CANCELLED", reason: string): Promise<CommandItem> {
   if (!(await deps.store.finish(command, status, { reason }, deps.now()))) return (await deps.store.getCommand(command.message_id)) ?? command;
   const stopped = await closeStopped(deps, { ...command, status, reason });
   deps.logger?.info("command stopped", { message_id: command.message_id, status, reason, counts: stopped.counts, in_flight: stopped.in_flight ?? 0 });
@@ -139,7 +139,7 @@ export const awaitsInFlight = (command: Pick<CommandItem, "status" | "reply_time
  * their senders close it again when done (lib/commands/send.ts); while one is still SENDING, a
  * tick after its lease looks again, so a sender that died leaves its batch SKIPPED, not PENDING.
  */
-export async function closeStopped(deps: CommandDeps, command: CommandItem): Promise<ClosedCommand> {
+export async function closeStopped(deps: CommandViewDeps, command: CommandItem): Promise<ClosedCommand> {
   const closed = await closeCommand(deps, command);
   const inFlight = (await deps.store.batches(command.message_id, command.body_hash)).some((b) => b.state === "SENDING");
   if (inFlight) {
