@@ -59,13 +59,16 @@ const commandRoute = (file: `functions/commands/${string}.ts`) =>
     links: [...GSE_CALLER, ...COMMANDS],
   }) as const;
 
-/** A command route's function that reads, settles or marks commands and never sends: neither GSE's secret nor the slot token. */
-const commandViewRoute = (file: `functions/commands/${string}.ts`) =>
+/**
+ * A command route's function that reads, settles or marks commands and never sends: neither GSE's
+ * secret nor the slot token; one that only lists needs not even the queue.
+ */
+const commandViewRoute = (file: `functions/commands/${string}.ts`, uses: "queue" | "table only" = "queue") =>
   ({
     file,
     timeoutSeconds: 29,
     memoryMb: 512,
-    links: [SECRETS.apiCallers.link, TABLES.commands.link, QUEUES.automation.link],
+    links: [SECRETS.apiCallers.link, TABLES.commands.link, ...(uses === "queue" ? [QUEUES.automation.link] : [])],
   }) as const;
 
 /** A template route's function: templates live in the commands table (lib/templates/items.ts). */
@@ -169,11 +172,11 @@ export const FUNCTIONS = {
     links: [TABLES.configs.link, TOPICS.alerts.link, SECRETS.gseAppSecret.link, QUEUES.automation.link],
   },
   command_get: commandViewRoute("functions/commands/get.ts"),
-  command_list: commandViewRoute("functions/commands/list.ts"),
+  command_list: commandViewRoute("functions/commands/list.ts", "table only"),
   command_cancel: commandRoute("functions/commands/cancel.ts"),
   command_pause: commandViewRoute("functions/commands/pause.ts"),
   command_resume: commandViewRoute("functions/commands/resume.ts"),
-  upstream_messages: commandViewRoute("functions/commands/upstream.ts"),
+  upstream_messages: commandViewRoute("functions/commands/upstream.ts", "table only"),
   template_put: templateRoute("functions/templates/put.ts"),
   template_get: templateRoute("functions/templates/get.ts"),
   template_list: templateRoute("functions/templates/list.ts"),

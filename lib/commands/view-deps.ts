@@ -5,12 +5,12 @@
  */
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
-import { queueUrlOf, tableOf } from "../core/config.ts";
+import { queueUrlOf } from "../core/config.ts";
 import type { FunctionContext } from "../core/function.ts";
 import { sqsSender } from "../core/queue.ts";
 import { commandSettings } from "./engine.ts";
 import { assertLeaseOutlasts, type CommandViewDeps } from "./settings.ts";
-import { CommandStore } from "./store.ts";
+import { commandReader } from "./reader.ts";
 
 /**
  * What a function that reads, settles or marks commands but never sends builds: no GSE client, so its
@@ -21,7 +21,7 @@ export function commandViewDeps(context: FunctionContext, clients: { readonly dy
   const settings = commandSettings(config);
   assertLeaseOutlasts(settings, context.timeoutSeconds);
   return {
-    store: new CommandStore({ client: clients.dynamo, tableName: tableOf(config, "commands") }),
+    store: commandReader(context, clients.dynamo),
     // Delayed work (retries, ticks) on the automation queue: the sender rounds and caps the delay at SQS's 900 s.
     queue: sqsSender(clients.sqs, queueUrlOf(config, "automation")),
     settings,
