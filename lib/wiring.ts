@@ -50,6 +50,15 @@ const CONFIG_VERSIONS: readonly Link[] = [TABLES.configs.link, QUEUES.automation
 /** What works on commands: the table, the slot (retries send), the queue (ticks and retries), GSE. */
 const COMMANDS: readonly Link[] = [TABLES.commands.link, SECRETS.gseSlotToken.link, QUEUES.automation.link];
 
+/** A command route's function. */
+const commandRoute = (file: `functions/commands/${string}.ts`) =>
+  ({
+    file,
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    links: [...GSE_CALLER, ...COMMANDS],
+  }) as const;
+
 /**
  * A command route's function that reads, settles or marks commands and never sends: neither GSE's
  * secret nor the slot token; one that only lists needs not even the queue.
@@ -164,7 +173,7 @@ export const FUNCTIONS = {
   },
   command_get: commandViewRoute("functions/commands/get.ts"),
   command_list: commandViewRoute("functions/commands/list.ts", "table only"),
-  command_cancel: commandViewRoute("functions/commands/cancel.ts"),
+  command_cancel: commandRoute("functions/commands/cancel.ts"),
   command_pause: commandViewRoute("functions/commands/pause.ts"),
   command_resume: commandViewRoute("functions/commands/resume.ts"),
   upstream_messages: commandViewRoute("functions/commands/upstream.ts", "table only"),

@@ -1,8 +1,8 @@
 import { cancelCommand } from "../../lib/commands/api.ts";
-import { commandViewDeps } from "../../lib/commands/view-deps.ts";
+import { commandDeps } from "../../lib/commands/deps.ts";
 import { documentClient } from "../../lib/core/aws.ts";
 import { sqsClient } from "../../lib/core/queue.ts";
-import { functionContext } from "../../lib/core/function.ts";
+import { gseFunction } from "../../lib/gse/context.ts";
 import { callersOf } from "../../lib/core/config.ts";
 import { cancelRequestSchema, messageIdParamSchema } from "../../lib/commands/schemas.ts";
 import { parametersOf } from "../../lib/config-versions/api.ts";
@@ -10,10 +10,9 @@ import { authorOf } from "../../lib/http/author.ts";
 import { httpHandler } from "../../lib/http/handler.ts";
 import * as z from "zod";
 
-const context = await functionContext("command_cancel");
+const context = await gseFunction("command_cancel");
 const { config, logger } = context;
-// Stops a command, never sends: no GSE client, so no undici in its bundle.
-const deps = commandViewDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
+const deps = commandDeps(context, { dynamo: documentClient(), sqs: sqsClient() });
 
 /** POST /v1/commands/{message_id}/cancel: batches not sent yet never are; retries stop. */
 export const handler = httpHandler(

@@ -117,7 +117,7 @@ export async function listCommands(
 }
 
 /** Cancels a running command: batches not yet sent never are, pending retries stop. No alert: a person asked. */
-export async function cancelCommand(deps: CommandViewDeps, messageId: string, reason: string): Promise<CommandView> {
+export async function cancelCommand(deps: CommandDeps, messageId: string, reason: string): Promise<CommandView> {
   const command = await existing(deps.store, messageId);
   if (command.status !== "RUNNING")
     throw new ConflictError(`command ${messageId} is ${command.status}, not RUNNING`, { message_id: messageId, status: command.status });
