@@ -6,7 +6,7 @@
  * queued once; a lease on the command lets one round run at a time. The agent's own item stays the
  * truth: an entry whose agent moved on (replied, given up, claimed by another round) is dropped.
  */
-import { BatchWriteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { BATCH_WRITE_MAX_ITEMS, chunk, drainUnprocessed } from "../../dynamo/batch.ts";
 import { isConditionFailure } from "../../dynamo/conditions.ts";
 import { failureUpdate } from "./agents.ts";
@@ -30,7 +30,7 @@ import {
   type CommandItem,
   type RetryEntry,
 } from "./items.ts";
-import { conditional, transact, transactConditional, type CommandTable, type TransactItem } from "./table.ts";
+import { conditional, queryPage, transact, transactConditional, type CommandTable, type TransactItem } from "./table.ts";
 
 /** When a retry is due, and when the command (and so the entry) expires. */
 export interface RetryDue {
@@ -136,25 +136,20 @@ export async function dueRetries(table: CommandTable, command: AgentsOf, now: nu
     .slice(0, limit);
 }
 
+/** The first `limit` entries of one key due by `now`: one page of the paged query every listing uses. */
 async function dueUnder(table: CommandTable, pk: string, now: number, limit: number): Promise<RetryEntry[]> {
-  const entries: RetryEntry[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out = await table.client.send(
-      new QueryCommand({
-        TableName: table.tableName,
-        KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
-        // "$" sorts right after "#": every entry of the due time `now` is in, none of a later one.
-        ExpressionAttributeValues: { ":pk": pk, ":from": RETRY_PREFIX, ":to": `${retrySk(now, "").slice(0, -1)}$` },
-        Limit: limit - entries.length,
-        ExclusiveStartKey: start,
-        ConsistentRead: true,
-      }),
-    );
-    for (const item of out.Items ?? []) entries.push(retryEntrySchema.parse(item));
-    start = out.LastEvaluatedKey;
-  } while (start && entries.length < limit);
-  return entries;
+  const page = await queryPage(
+    table,
+    { pk, schema: retryEntrySchema },
+    { limit, cursor: undefined },
+    {
+      KeyConditionExpression: "pk = :pk AND sk BETWEEN :from AND :to",
+      // "$" sorts right after "#": every entry of the due time `now` is in, none of a later one.
+      ExpressionAttributeValues: { ":pk": pk, ":from": RETRY_PREFIX, ":to": `${retrySk(now, "").slice(0, -1)}$` },
+      ConsistentRead: true,
+    },
+  );
+  return page.items;
 }
 
 /**
